@@ -1,0 +1,1 @@
+"""Badges and check-in: signed QR tokens, badge PDFs, checkpoints, scans, attendance."""

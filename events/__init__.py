@@ -1,0 +1,1 @@
+"""Events, their rooms and tracks: what every other domain hangs off."""

@@ -1,0 +1,199 @@
+"""HTTP for events: a public read-only surface and the organizer's write surface. Thin by design."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from uuid import UUID
+
+from litestar import Controller, delete, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, Parameter
+from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from events import services
+from events.models import EventStatus
+from events.schemas import (
+    EventCreate,
+    EventRead,
+    EventSummary,
+    EventUpdate,
+    Kind,
+    RoomCreate,
+    RoomRead,
+    RoomUpdate,
+    TrackCreate,
+    TrackRead,
+    TrackUpdate,
+)
+from podium.auth.guards import requires_organizer
+from podium.errors import problem_responses
+
+Limit = Annotated[int, Parameter(ge=1, le=500)]
+Offset = Annotated[int, Parameter(ge=0, le=1_000_000)]
+ORGANIZER_ERRORS = (401, 403, 404, 409, 422)
+# Public reads and organizer writes share the /api/events paths, so guards sit on each write handler.
+ORGANIZER_ONLY = {"guards": [requires_organizer], "security": [{"bearer": []}]}
+
+
+class EventController(Controller):
+    """Published events for anyone; creating, editing, publishing and archiving for organizers."""
+
+    path = "/api/events"
+    tags = ["events"]
+
+    @get("/", operation_id="listEvents", responses=problem_responses(422), security=[])
+    async def list_events(
+        self,
+        db_session: NamedDependency[AsyncSession],
+        kind: FromQuery[Kind | None] = None,
+        limit: FromQuery[Limit] = 100,
+        offset: FromQuery[Offset] = 0,
+    ) -> list[EventSummary]:
+        events = await services.list_events(db_session, kind=kind, limit=limit, offset=offset)
+        return [services.to_summary(e) for e in events]
+
+    @get("/{event:str}", operation_id="getEvent", responses=problem_responses(404), security=[])
+    async def get_event(self, event: FromPath[str], db_session: NamedDependency[AsyncSession]) -> EventRead:
+        return services.to_read(await services.get_event(db_session, event, published_only=True))
+
+    @post("/", operation_id="createEvent", responses=problem_responses(*ORGANIZER_ERRORS), **ORGANIZER_ONLY)
+    async def create_event(self, data: EventCreate, db_session: NamedDependency[AsyncSession]) -> EventRead:
+        """A new event starts as a draft, invisible to the public until published."""
+        return services.to_read(await services.create_event(db_session, data))
+
+    @patch(
+        "/{event:str}",
+        operation_id="updateEvent",
+        responses=problem_responses(*ORGANIZER_ERRORS),
+        **ORGANIZER_ONLY,
+    )
+    async def update_event(
+        self, event: FromPath[str], data: EventUpdate, db_session: NamedDependency[AsyncSession]
+    ) -> EventRead:
+        return services.to_read(await services.update_event(db_session, event, data))
+
+    @post(
+        "/{event:str}/{action:str}",
+        status_code=HTTP_200_OK,
+        operation_id="changeEventStatus",
+        responses=problem_responses(*ORGANIZER_ERRORS),
+        **ORGANIZER_ONLY,
+    )
+    async def change_status(
+        self,
+        event: FromPath[str],
+        action: FromPath[Literal["publish", "unpublish", "archive"]],
+        db_session: NamedDependency[AsyncSession],
+    ) -> EventRead:
+        """``publish`` shows the event, ``unpublish`` takes it back to draft, ``archive`` freezes it."""
+        target = {
+            "publish": EventStatus.PUBLISHED,
+            "unpublish": EventStatus.DRAFT,
+            "archive": EventStatus.ARCHIVED,
+        }[action]
+        return services.to_read(await services.set_status(db_session, event, target))
+
+    @post(
+        "/{event:str}/rooms",
+        operation_id="addRoom",
+        responses=problem_responses(*ORGANIZER_ERRORS),
+        **ORGANIZER_ONLY,
+    )
+    async def add_room(
+        self, event: FromPath[str], data: RoomCreate, db_session: NamedDependency[AsyncSession]
+    ) -> RoomRead:
+        room = await services.add_room(db_session, event, data)
+        return RoomRead(id=room.id, name=room.name, capacity=room.capacity)
+
+    @patch(
+        "/{event:str}/rooms/{room_id:uuid}",
+        operation_id="updateRoom",
+        responses=problem_responses(*ORGANIZER_ERRORS),
+    )
+    async def update_room(
+        self,
+        event: FromPath[str],
+        room_id: FromPath[UUID],
+        data: RoomUpdate,
+        db_session: NamedDependency[AsyncSession],
+    ) -> RoomRead:
+        room = await services.update_room(db_session, event, room_id, data)
+        return RoomRead(id=room.id, name=room.name, capacity=room.capacity)
+
+    @delete(
+        "/{event:str}/rooms/{room_id:uuid}",
+        status_code=HTTP_204_NO_CONTENT,
+        operation_id="deleteRoom",
+        responses=problem_responses(*ORGANIZER_ERRORS),
+        **ORGANIZER_ONLY,
+    )
+    async def delete_room(
+        self, event: FromPath[str], room_id: FromPath[UUID], db_session: NamedDependency[AsyncSession]
+    ) -> None:
+        await services.delete_room(db_session, event, room_id)
+
+    @post(
+        "/{event:str}/tracks",
+        operation_id="addTrack",
+        responses=problem_responses(*ORGANIZER_ERRORS),
+        **ORGANIZER_ONLY,
+    )
+    async def add_track(
+        self, event: FromPath[str], data: TrackCreate, db_session: NamedDependency[AsyncSession]
+    ) -> TrackRead:
+        track = await services.add_track(db_session, event, data)
+        return TrackRead(id=track.id, name=track.name, colour=track.colour)
+
+    @patch(
+        "/{event:str}/tracks/{track_id:uuid}",
+        operation_id="updateTrack",
+        responses=problem_responses(*ORGANIZER_ERRORS),
+        **ORGANIZER_ONLY,
+    )
+    async def update_track(
+        self,
+        event: FromPath[str],
+        track_id: FromPath[UUID],
+        data: TrackUpdate,
+        db_session: NamedDependency[AsyncSession],
+    ) -> TrackRead:
+        track = await services.update_track(db_session, event, track_id, data)
+        return TrackRead(id=track.id, name=track.name, colour=track.colour)
+
+    @delete(
+        "/{event:str}/tracks/{track_id:uuid}",
+        status_code=HTTP_204_NO_CONTENT,
+        operation_id="deleteTrack",
+        responses=problem_responses(*ORGANIZER_ERRORS),
+        **ORGANIZER_ONLY,
+    )
+    async def delete_track(
+        self, event: FromPath[str], track_id: FromPath[UUID], db_session: NamedDependency[AsyncSession]
+    ) -> None:
+        await services.delete_track(db_session, event, track_id)
+
+
+class OrganizerEventListController(Controller):
+    """Every event in any status, for the organizer console."""
+
+    path = "/api/organizer/events"
+    tags = ["events: organizer"]
+    guards = [requires_organizer]
+    security = [{"bearer": []}]
+
+    @get("/", operation_id="listAllEvents", responses=problem_responses(401, 403, 422))
+    async def list_all(
+        self,
+        db_session: NamedDependency[AsyncSession],
+        status: FromQuery[Literal["draft", "published", "archived"] | None] = None,
+        limit: FromQuery[Limit] = 100,
+        offset: FromQuery[Offset] = 0,
+    ) -> list[EventSummary]:
+        statuses = [status] if status else [s.value for s in EventStatus]
+        events = await services.list_events(db_session, statuses=statuses, limit=limit, offset=offset)
+        return [services.to_summary(e) for e in events]
+
+    @get("/{event:str}", operation_id="getAnyEvent", responses=problem_responses(401, 403, 404))
+    async def get_any(self, event: FromPath[str], db_session: NamedDependency[AsyncSession]) -> EventRead:
+        return services.to_read(await services.get_event(db_session, event))

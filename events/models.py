@@ -1,0 +1,84 @@
+"""Event, Room, Track. Dates are the event's local calendar days; instants are stored in UTC."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from uuid import UUID
+
+from advanced_alchemy.types import DateTimeUTC
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from podium.db import Base
+
+
+class EventKind(enum.StrEnum):
+    ANNUAL_MEETING = "annual_meeting"
+    POLICY_SUMMIT = "policy_summit"
+    WORKSHOP = "workshop"
+    TRAINING = "training"
+
+
+class EventStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    ARCHIVED = "archived"
+
+
+class Event(Base):
+    __tablename__ = "event"
+    __table_args__ = (
+        CheckConstraint("kind in ('annual_meeting', 'policy_summit', 'workshop', 'training')", name="kind"),
+        CheckConstraint("status in ('draft', 'published', 'archived')", name="status"),
+        CheckConstraint("end_date >= start_date", name="dates"),
+    )
+
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    timezone: Mapped[str] = mapped_column(String(64))
+    venue: Mapped[str] = mapped_column(String(200))
+    city: Mapped[str] = mapped_column(String(120), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default=EventStatus.DRAFT.value, index=True)
+    registration_opens_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTimeUTC(timezone=True), nullable=True
+    )
+    registration_closes_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTimeUTC(timezone=True), nullable=True
+    )
+    published_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+
+    rooms: Mapped[list[Room]] = relationship(
+        back_populates="event", order_by="Room.name", cascade="all, delete-orphan", lazy="raise"
+    )
+    tracks: Mapped[list[Track]] = relationship(
+        back_populates="event", order_by="Track.name", cascade="all, delete-orphan", lazy="raise"
+    )
+
+
+class Room(Base):
+    __tablename__ = "room"
+    __table_args__ = (
+        UniqueConstraint("event_id", "name", name="uq_room_event_name"),
+        CheckConstraint("capacity >= 0", name="capacity"),
+    )
+
+    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    capacity: Mapped[int] = mapped_column(Integer)
+    event: Mapped[Event] = relationship(back_populates="rooms", lazy="raise")
+
+
+class Track(Base):
+    __tablename__ = "track"
+    __table_args__ = (UniqueConstraint("event_id", "name", name="uq_track_event_name"),)
+
+    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    colour: Mapped[str] = mapped_column(String(7))
+    event: Mapped[Event] = relationship(back_populates="tracks", lazy="raise")

@@ -1,0 +1,300 @@
+"""Rules for events, rooms and tracks: validation across fields, status changes, uniqueness."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+import zoneinfo
+from collections.abc import Sequence
+from typing import Any, cast
+from uuid import UUID
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from events.models import Event, EventStatus, Room, Track
+from events.schemas import (
+    EventCreate,
+    EventRead,
+    EventSummary,
+    EventUpdate,
+    Kind,
+    RoomCreate,
+    RoomRead,
+    RoomUpdate,
+    Status,
+    TrackCreate,
+    TrackRead,
+    TrackUpdate,
+)
+from podium.db import utcnow
+from podium.errors import Conflict, InvalidInput, NotFound
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+MAX_EVENT_DAYS = 31
+# Registration may open up to two years ahead: societies open early-bird sales a year or more before.
+MAX_REGISTRATION_LEAD = dt.timedelta(days=2 * 365)
+
+
+@functools.cache
+def known_timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def zone(name: str) -> zoneinfo.ZoneInfo:
+    if name not in known_timezones():
+        raise InvalidInput(f"unknown IANA time zone {name!r} (e.g. America/New_York)", field="timezone")
+    return zoneinfo.ZoneInfo(name)
+
+
+def event_bounds_utc(event: Event) -> tuple[dt.datetime, dt.datetime]:
+    """The first and last instant of the event: local midnight of its first day to that after its last."""
+    tz = zone(event.timezone)
+    start = dt.datetime.combine(event.start_date, dt.time.min, tz).astimezone(dt.UTC)
+    end = dt.datetime.combine(event.end_date + dt.timedelta(days=1), dt.time.min, tz).astimezone(dt.UTC)
+    return start, end
+
+
+def validate_event(event: Event) -> None:
+    """Cross-field rules, checked on the merged state so a PATCH can't slip past them."""
+    for name in ("start_date", "end_date"):
+        value: dt.date = getattr(event, name)
+        if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+            raise InvalidInput(f"must be between {EARLIEST_YEAR} and {LATEST_YEAR}", field=name)
+    zone(event.timezone)
+    if event.end_date < event.start_date:
+        raise InvalidInput("the event cannot end before it starts", field="end_date")
+    if (event.end_date - event.start_date).days + 1 > MAX_EVENT_DAYS:
+        raise InvalidInput(f"an event lasts at most {MAX_EVENT_DAYS} days", field="end_date")
+    opens, closes = event.registration_opens_at, event.registration_closes_at
+    for name, value in (("registration_opens_at", opens), ("registration_closes_at", closes)):
+        if value is not None and not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+            raise InvalidInput(f"must be between {EARLIEST_YEAR} and {LATEST_YEAR}", field=name)
+    starts_at, ends_at = event_bounds_utc(event)
+    if opens is not None and opens < starts_at - MAX_REGISTRATION_LEAD:
+        raise InvalidInput(
+            "registration can open at most two years before the event", field="registration_opens_at"
+        )
+    if opens is not None and opens >= ends_at:
+        raise InvalidInput("registration must open before the event ends", field="registration_opens_at")
+    if closes is not None and closes > ends_at:
+        raise InvalidInput("registration must close by the end of the event", field="registration_closes_at")
+    if opens is not None and closes is not None and closes <= opens:
+        raise InvalidInput("registration must close after it opens", field="registration_closes_at")
+
+
+def required_text(value: str, field: str) -> str:
+    """Trimmed text that must still say something after trimming."""
+    cleaned = value.strip()
+    if not cleaned:
+        raise InvalidInput("must not be blank", field=field)
+    return cleaned
+
+
+def _as_utc(value: dt.datetime | None) -> dt.datetime | None:
+    return value.astimezone(dt.UTC) if value is not None else None
+
+
+def to_summary(event: Event) -> EventSummary:
+    return EventSummary(
+        id=event.id,
+        slug=event.slug,
+        name=event.name,
+        kind=cast(Kind, event.kind),
+        status=cast(Status, event.status),
+        timezone=event.timezone,
+        venue=event.venue,
+        city=event.city,
+        start_date=event.start_date,
+        end_date=event.end_date,
+        registration_opens_at=event.registration_opens_at,
+        registration_closes_at=event.registration_closes_at,
+    )
+
+
+def to_read(event: Event) -> EventRead:
+    summary = msgspec.structs.asdict(to_summary(event))
+    return EventRead(
+        **summary,
+        description=event.description,
+        currency=event.currency,
+        published_at=event.published_at,
+        created_at=event.created_at,
+        updated_at=event.updated_at,
+        rooms=[RoomRead(id=r.id, name=r.name, capacity=r.capacity) for r in event.rooms],
+        tracks=[TrackRead(id=t.id, name=t.name, colour=t.colour) for t in event.tracks],
+    )
+
+
+async def _commit(db_session: AsyncSession, conflict: Conflict) -> None:
+    try:
+        await db_session.commit()
+    except IntegrityError as exc:
+        await db_session.rollback()
+        raise conflict from exc
+
+
+async def get_event(db_session: AsyncSession, slug: str, *, published_only: bool = False) -> Event:
+    """The event with its rooms and tracks; drafts and archives are invisible to the public."""
+    if not SLUG_RE.match(slug) or len(slug) > 64:
+        raise NotFound(f"no event {slug!r}", field="event")
+    query = (
+        select(Event).where(Event.slug == slug).options(selectinload(Event.rooms), selectinload(Event.tracks))
+    )
+    if published_only:
+        query = query.where(Event.status == EventStatus.PUBLISHED)
+    event = await db_session.scalar(query)
+    if event is None:
+        raise NotFound(f"no event {slug!r}", field="event")
+    return event
+
+
+async def list_events(
+    db_session: AsyncSession,
+    *,
+    statuses: Sequence[str] = (EventStatus.PUBLISHED,),
+    kind: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> Sequence[Event]:
+    query = select(Event).where(Event.status.in_(list(statuses)))
+    if kind:
+        query = query.where(Event.kind == kind)
+    query = query.order_by(Event.start_date, Event.slug).limit(limit).offset(offset)
+    return (await db_session.scalars(query)).all()
+
+
+async def create_event(db_session: AsyncSession, data: EventCreate) -> Event:
+    event = Event(
+        slug=data.slug,
+        name=required_text(data.name, "name"),
+        kind=data.kind,
+        timezone=data.timezone,
+        venue=required_text(data.venue, "venue"),
+        city=data.city.strip(),
+        description=data.description,
+        currency=data.currency,
+        start_date=data.start_date,
+        end_date=data.end_date,
+        status=EventStatus.DRAFT.value,
+        registration_opens_at=_as_utc(data.registration_opens_at),
+        registration_closes_at=_as_utc(data.registration_closes_at),
+    )
+    validate_event(event)
+    db_session.add(event)
+    await _commit(db_session, Conflict(f"the slug {data.slug!r} is taken", field="slug"))
+    return await get_event(db_session, event.slug)
+
+
+async def update_event(db_session: AsyncSession, slug: str, data: EventUpdate) -> Event:
+    event = await get_event(db_session, slug)
+    if event.status == EventStatus.ARCHIVED:
+        raise Conflict("archived events are read-only", field="status", code="event_archived")
+    changes: dict[str, Any] = {
+        k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET
+    }
+    if "slug" in changes and changes["slug"] != event.slug and event.status == EventStatus.PUBLISHED:
+        raise Conflict("a published event keeps its slug: its links are out there", field="slug")
+    for name, value in changes.items():
+        if name in {"registration_opens_at", "registration_closes_at"}:
+            value = _as_utc(value)
+        elif name in {"name", "venue"}:
+            value = required_text(value, name)
+        elif name == "city":
+            value = value.strip()
+        setattr(event, name, value)
+    validate_event(event)
+    new_slug = event.slug
+    await _commit(db_session, Conflict(f"the slug {new_slug!r} is taken", field="slug"))
+    return await get_event(db_session, new_slug)
+
+
+async def set_status(db_session: AsyncSession, slug: str, target: EventStatus) -> Event:
+    """draft ⇄ published → archived; repeating a transition is harmless, leaving an archive is not allowed."""
+    event = await get_event(db_session, slug)
+    if event.status == target:
+        return event
+    if event.status == EventStatus.ARCHIVED:
+        raise Conflict("an archived event cannot change status", field="status", code="event_archived")
+    if target == EventStatus.PUBLISHED:
+        validate_event(event)
+        event.published_at = utcnow()
+    event.status = target.value
+    await db_session.commit()
+    return await get_event(db_session, slug)
+
+
+async def _editable_event(db_session: AsyncSession, slug: str) -> Event:
+    event = await get_event(db_session, slug)
+    if event.status == EventStatus.ARCHIVED:
+        raise Conflict("archived events are read-only", field="status", code="event_archived")
+    return event
+
+
+async def add_room(db_session: AsyncSession, slug: str, data: RoomCreate) -> Room:
+    event = await _editable_event(db_session, slug)
+    room = Room(event_id=event.id, name=required_text(data.name, "name"), capacity=data.capacity)
+    db_session.add(room)
+    await _commit(db_session, Conflict(f"a room named {room.name!r} exists", field="name"))
+    return room
+
+
+async def _room(db_session: AsyncSession, slug: str, room_id: UUID) -> Room:
+    event = await _editable_event(db_session, slug)
+    room = await db_session.scalar(select(Room).where(Room.id == room_id, Room.event_id == event.id))
+    if room is None:
+        raise NotFound("no such room in this event", field="room_id")
+    return room
+
+
+async def update_room(db_session: AsyncSession, slug: str, room_id: UUID, data: RoomUpdate) -> Room:
+    room = await _room(db_session, slug, room_id)
+    if data.name is not msgspec.UNSET:
+        room.name = required_text(data.name, "name")
+    if data.capacity is not msgspec.UNSET:
+        room.capacity = data.capacity
+    await _commit(db_session, Conflict(f"a room named {room.name!r} exists", field="name"))
+    return room
+
+
+async def delete_room(db_session: AsyncSession, slug: str, room_id: UUID) -> None:
+    room = await _room(db_session, slug, room_id)
+    await db_session.delete(room)
+    await _commit(db_session, Conflict("the room is in use", field="room_id"))
+
+
+async def add_track(db_session: AsyncSession, slug: str, data: TrackCreate) -> Track:
+    event = await _editable_event(db_session, slug)
+    track = Track(event_id=event.id, name=required_text(data.name, "name"), colour=data.colour.lower())
+    db_session.add(track)
+    await _commit(db_session, Conflict(f"a track named {track.name!r} exists", field="name"))
+    return track
+
+
+async def _track(db_session: AsyncSession, slug: str, track_id: UUID) -> Track:
+    event = await _editable_event(db_session, slug)
+    track = await db_session.scalar(select(Track).where(Track.id == track_id, Track.event_id == event.id))
+    if track is None:
+        raise NotFound("no such track in this event", field="track_id")
+    return track
+
+
+async def update_track(db_session: AsyncSession, slug: str, track_id: UUID, data: TrackUpdate) -> Track:
+    track = await _track(db_session, slug, track_id)
+    if data.name is not msgspec.UNSET:
+        track.name = required_text(data.name, "name")
+    if data.colour is not msgspec.UNSET:
+        track.colour = data.colour.lower()
+    await _commit(db_session, Conflict(f"a track named {track.name!r} exists", field="name"))
+    return track
+
+
+async def delete_track(db_session: AsyncSession, slug: str, track_id: UUID) -> None:
+    track = await _track(db_session, slug, track_id)
+    await db_session.delete(track)
+    await _commit(db_session, Conflict("the track is in use", field="track_id"))

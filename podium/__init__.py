@@ -1,0 +1,1 @@
+"""Podium: the kernel (settings, database, auth, errors) and the composition root (app, CLI)."""

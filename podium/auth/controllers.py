@@ -1,0 +1,115 @@
+"""Login/logout for people and API clients, and organizer-managed accounts."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import Cookie, State
+from litestar.di import NamedDependency
+from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from podium.auth import services
+from podium.auth.guards import requires_organizer, requires_staff
+from podium.auth.middleware import SESSION_COOKIE
+from podium.auth.models import User
+from podium.auth.schemas import CurrentUser, LoginRequest, LoginResponse, UserCreate, UserRead
+from podium.errors import problem_responses
+from podium.settings import Settings
+
+
+def session_cookie(settings: Settings, token: str, max_age: int) -> Cookie:
+    return Cookie(
+        key=SESSION_COOKIE,
+        value=token,
+        max_age=max_age,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+    )
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def user_read(user: User) -> UserRead:
+    current = services.current_user_of(user)
+    return UserRead(
+        id=user.id,
+        email=user.email,
+        display_name=user.display_name,
+        role=current.role,
+        is_active=user.is_active,
+        last_login_at=user.last_login_at,
+    )
+
+
+class AuthController(Controller):
+    path = "/api/auth"
+    tags = ["auth"]
+
+    @post(
+        "/login",
+        status_code=HTTP_200_OK,
+        operation_id="login",
+        responses=problem_responses(401, 422, 429),
+        security=[],
+    )
+    async def login(
+        self,
+        data: LoginRequest,
+        request: Request,
+        state: State,
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[LoginResponse]:
+        """Exchange email and password for a bearer token; also sets the session cookie for pages."""
+        settings: Settings = state.settings
+        user, token, expires_at = await services.login(
+            db_session, settings, data.email, data.password, client_ip(request)
+        )
+        body = LoginResponse(token=token, expires_at=expires_at, user=services.current_user_of(user))
+        return Response(body, cookies=[session_cookie(settings, token, settings.session_ttl_seconds)])
+
+    @post(
+        "/logout",
+        status_code=HTTP_204_NO_CONTENT,
+        operation_id="logout",
+        guards=[requires_staff],
+        security=[{"bearer": []}],
+        responses=problem_responses(401),
+    )
+    async def logout(
+        self, request: Request, state: State, db_session: NamedDependency[AsyncSession]
+    ) -> Response[None]:
+        """Revoke the token this request used; the cookie is cleared too."""
+        await services.logout(db_session, request.auth)
+        return Response(
+            None, status_code=HTTP_204_NO_CONTENT, cookies=[session_cookie(state.settings, "", 0)]
+        )
+
+    @get(
+        "/me",
+        operation_id="whoami",
+        guards=[requires_staff],
+        security=[{"bearer": []}],
+        responses=problem_responses(401),
+    )
+    async def me(self, request: Request) -> CurrentUser:
+        return request.user
+
+
+class UserController(Controller):
+    path = "/api/users"
+    tags = ["auth"]
+    guards = [requires_organizer]
+    security = [{"bearer": []}]
+
+    @get("/", operation_id="listUsers", responses=problem_responses(401, 403))
+    async def list_users(self, db_session: NamedDependency[AsyncSession]) -> list[UserRead]:
+        return [user_read(u) for u in await services.list_users(db_session)]
+
+    @post("/", operation_id="createUser", responses=problem_responses(401, 403, 409, 422))
+    async def create_user(self, data: UserCreate, db_session: NamedDependency[AsyncSession]) -> UserRead:
+        """Organizers add staff (scanning, lookup) and fellow organizers."""
+        return user_read(await services.create_user(db_session, data))

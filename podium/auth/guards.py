@@ -1,0 +1,32 @@
+"""Role guards: organizer > staff > public. 401 when nobody is logged in, 403 when the role is too low."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+
+from podium.auth.models import Role
+from podium.auth.schemas import CurrentUser
+
+
+def _require(connection: ASGIConnection[Any, Any, Any, Any], allowed: set[str]) -> CurrentUser:
+    user = connection.scope.get("user")
+    if not isinstance(user, CurrentUser):
+        raise NotAuthorizedException(
+            "log in first: send a bearer token or the session cookie",
+            headers={"WWW-Authenticate": 'Bearer realm="podium"'},
+        )
+    if user.role not in allowed:
+        raise PermissionDeniedException(f"this needs one of the roles: {', '.join(sorted(allowed))}")
+    return user
+
+
+def requires_staff(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    _require(connection, {Role.STAFF, Role.ORGANIZER})
+
+
+def requires_organizer(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    _require(connection, {Role.ORGANIZER})

@@ -1,0 +1,34 @@
+"""Resolves the caller from a bearer token or the session cookie; anonymous callers pass through."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+
+from podium.auth import services
+
+SESSION_COOKIE = "podium_session"
+SESSION_MAKER_STATE_KEY = "podium_session_maker"
+
+
+def token_from(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    header = connection.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return connection.cookies.get(SESSION_COOKIE) or None
+
+
+class TokenAuthenticationMiddleware(AbstractAuthenticationMiddleware):
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        token = token_from(connection)
+        if not token or len(token) > 200:
+            return AuthenticationResult(user=None, auth=None)
+        session_maker = connection.app.state[SESSION_MAKER_STATE_KEY]
+        async with session_maker() as db_session:
+            user = await services.user_for_token(db_session, token)
+        return AuthenticationResult(user=user, auth=token if user else None)

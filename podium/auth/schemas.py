@@ -1,0 +1,52 @@
+"""Wire types of login and account management."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+from uuid import UUID
+
+import msgspec
+
+from podium.schema import Struct
+
+Email = Annotated[str, msgspec.Meta(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")]
+Password = Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+NewPassword = Annotated[str, msgspec.Meta(min_length=12, max_length=1024)]
+
+
+class CurrentUser(msgspec.Struct, frozen=True):
+    """Who is calling; what the guards look at. Never carries the password hash."""
+
+    id: UUID
+    email: str
+    display_name: str
+    role: Literal["organizer", "staff"]
+
+
+class LoginRequest(Struct):
+    email: Email
+    password: Password
+
+
+class LoginResponse(Struct):
+    token: str
+    expires_at: dt.datetime
+    user: CurrentUser
+    token_type: Literal["bearer"] = "bearer"
+
+
+class UserCreate(Struct):
+    email: Email
+    display_name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    password: NewPassword
+    role: Literal["organizer", "staff"]
+
+
+class UserRead(Struct):
+    id: UUID
+    email: str
+    display_name: str
+    role: Literal["organizer", "staff"]
+    is_active: bool
+    last_login_at: dt.datetime | None

@@ -1,0 +1,168 @@
+"""Login, logout and accounts. Tokens are random and stored hashed; throttling lives in the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Sequence
+from typing import Literal, cast
+
+from advanced_alchemy.types import DateTimeUTC
+from sqlalchemy import case, delete, literal, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from podium.auth.models import AuthToken, LoginThrottle, Role, User
+from podium.auth.passwords import hash_password, verify_password
+from podium.auth.schemas import CurrentUser, UserCreate
+from podium.db import utcnow
+from podium.errors import Conflict, DomainError, TooManyRequests
+from podium.settings import Settings
+
+
+class NotAuthenticated(DomainError):
+    status_code = 401
+    code = "not_authenticated"
+    title = "Not authenticated"
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def current_user_of(user: User) -> CurrentUser:
+    # The CHECK constraint on user_account.role keeps it to the two literals.
+    role = cast(Literal["organizer", "staff"], user.role)
+    return CurrentUser(id=user.id, email=user.email, display_name=user.display_name, role=role)
+
+
+async def create_user(db_session: AsyncSession, data: UserCreate) -> User:
+    user = User(
+        email=normalise_email(data.email),
+        display_name=data.display_name.strip(),
+        password_hash=await hash_password(data.password),
+        role=Role(data.role).value,
+        is_active=True,
+    )
+    db_session.add(user)
+    try:
+        await db_session.commit()
+    except IntegrityError as exc:
+        await db_session.rollback()
+        raise Conflict("an account with this email already exists", field="email") from exc
+    return user
+
+
+async def set_password(db_session: AsyncSession, email: str, password: str) -> User:
+    user = await db_session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        raise NotAuthenticated("no such account", field="email")
+    user.password_hash = await hash_password(password)
+    await db_session.execute(delete(AuthToken).where(AuthToken.user_id == user.id))
+    await db_session.commit()
+    return user
+
+
+async def list_users(db_session: AsyncSession) -> Sequence[User]:
+    return (await db_session.scalars(select(User).order_by(User.role, User.email))).all()
+
+
+async def issue_token(db_session: AsyncSession, user: User, settings: Settings) -> tuple[str, dt.datetime]:
+    """A new login for ``user``; the caller commits."""
+    token = secrets.token_urlsafe(32)
+    expires_at = utcnow() + dt.timedelta(seconds=settings.session_ttl_seconds)
+    db_session.add(AuthToken(user_id=user.id, token_hash=hash_token(token), expires_at=expires_at))
+    return token, expires_at
+
+
+async def login(
+    db_session: AsyncSession, settings: Settings, email: str, password: str, client_ip: str
+) -> tuple[User, str, dt.datetime]:
+    """Check the password unless the account or the address is locked out; count failures."""
+    email = normalise_email(email)
+    keys = [f"email:{email}", f"ip:{client_ip}"]
+    now = utcnow()
+    await _refuse_if_locked(db_session, keys, now)
+    user = await db_session.scalar(select(User).where(User.email == email))
+    valid = await verify_password(user.password_hash if user else None, password)
+    if user is None or not valid or not user.is_active:
+        await _record_failure(db_session, settings, keys, now)
+        await db_session.commit()
+        raise NotAuthenticated("the email or the password is wrong", field="password")
+    await db_session.execute(delete(LoginThrottle).where(LoginThrottle.key == keys[0]))
+    user.last_login_at = now
+    token, expires_at = await issue_token(db_session, user, settings)
+    await db_session.commit()
+    return user, token, expires_at
+
+
+async def logout(db_session: AsyncSession, token: str) -> None:
+    await db_session.execute(
+        update(AuthToken)
+        .where(AuthToken.token_hash == hash_token(token), AuthToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    await db_session.commit()
+
+
+async def user_for_token(db_session: AsyncSession, token: str) -> CurrentUser | None:
+    row = await db_session.scalar(
+        select(User)
+        .join(AuthToken, AuthToken.user_id == User.id)
+        .where(
+            AuthToken.token_hash == hash_token(token),
+            AuthToken.revoked_at.is_(None),
+            AuthToken.expires_at > utcnow(),
+            User.is_active.is_(True),
+        )
+    )
+    return current_user_of(row) if row else None
+
+
+async def _refuse_if_locked(db_session: AsyncSession, keys: list[str], now: dt.datetime) -> None:
+    locked_until = await db_session.scalar(
+        select(LoginThrottle.locked_until)
+        .where(LoginThrottle.key.in_(keys), LoginThrottle.locked_until > now)
+        .order_by(LoginThrottle.locked_until.desc())
+        .limit(1)
+    )
+    if locked_until is not None:
+        retry_after = max(1, int((locked_until - now).total_seconds()) + 1)
+        raise TooManyRequests(
+            f"too many failed logins; try again in {retry_after} seconds", retry_after=retry_after
+        )
+
+
+async def _record_failure(
+    db_session: AsyncSession, settings: Settings, keys: list[str], now: dt.datetime
+) -> None:
+    """One atomic upsert per key, so parallel guesses on several workers all count."""
+    dialect = (await db_session.connection()).dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    window_start = now - dt.timedelta(seconds=settings.login_window_seconds)
+    now_value = literal(now, DateTimeUTC(timezone=True))
+    limits = {"email": settings.login_max_failures, "ip": settings.login_max_failures_per_ip}
+    for key in keys:
+        stale = LoginThrottle.window_started_at < literal(window_start, DateTimeUTC(timezone=True))
+        stmt = insert(LoginThrottle).values(key=key, failures=1, window_started_at=now, locked_until=None)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[LoginThrottle.key],
+            set_={
+                "failures": case((stale, 1), else_=LoginThrottle.failures + 1),
+                "window_started_at": case((stale, now_value), else_=LoginThrottle.window_started_at),
+            },
+        ).returning(LoginThrottle.failures)
+        failures = (await db_session.execute(stmt)).scalar_one()
+        if failures >= limits[key.split(":", 1)[0]]:
+            await db_session.execute(
+                update(LoginThrottle)
+                .where(LoginThrottle.key == key)
+                .values(locked_until=now + dt.timedelta(seconds=settings.login_lockout_seconds))
+            )

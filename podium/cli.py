@@ -1,0 +1,143 @@
+"""The ``podium`` command: Litestar's CLI (``podium run``, ``podium routes`` …) plus our own commands."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import cast
+
+import click
+from alembic import command
+from alembic.config import Config
+from litestar.plugins import CLIPluginProtocol
+
+from podium.settings import Settings
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def alembic_config(settings: Settings) -> Config:
+    """Alembic config for ``settings``' database; the same migrations plain ``alembic upgrade head`` runs."""
+    ini = REPO_ROOT / "alembic.ini"
+    if not ini.exists():
+        raise click.ClickException(
+            f"alembic.ini not found at {ini}: install Podium from a checkout (pip install -e .)"
+        )
+    config = Config(str(ini))
+    config.attributes["settings"] = settings
+    config.attributes["configure_logging"] = False
+    return config
+
+
+def migrate(settings: Settings, revision: str = "head") -> None:
+    command.upgrade(alembic_config(settings), revision)
+
+
+def downgrade(settings: Settings, revision: str) -> None:
+    command.downgrade(alembic_config(settings), revision)
+
+
+@click.command("migrate")
+@click.option("--revision", default="head", show_default=True, help="Alembic revision to upgrade to.")
+def migrate_command(revision: str) -> None:
+    """Apply database migrations (the database DATABASE_URL names, or the local SQLite file)."""
+    settings = Settings.from_env()
+    migrate(settings, revision)
+    click.echo(f"database at {revision}: {_safe_url(settings.database_url)}")
+
+
+@click.command("downgrade")
+@click.argument("revision")
+def downgrade_command(revision: str) -> None:
+    """Revert migrations down to REVISION (``base`` empties the database)."""
+    downgrade(Settings.from_env(), revision)
+
+
+@click.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", "display_name", required=True)
+@click.option("--role", type=click.Choice(["organizer", "staff"]), default="organizer", show_default=True)
+@click.password_option(
+    envvar="PODIUM_NEW_PASSWORD", help="At least 12 characters; prompted for if not given."
+)
+def create_user_command(email: str, display_name: str, role: str, password: str) -> None:
+    """Create an organizer (the first one, say) or a staff account."""
+    import msgspec
+
+    from podium.auth.schemas import UserCreate
+
+    try:
+        data = msgspec.convert(
+            {"email": email, "display_name": display_name, "password": password, "role": role}, UserCreate
+        )
+    except msgspec.ValidationError as exc:
+        raise click.ClickException(str(exc)) from exc
+    asyncio.run(_create_user(Settings.from_env(), data))
+    click.echo(f"created {role} {email}")
+
+
+async def _create_user(settings: Settings, data: object) -> None:
+    from podium.auth import services
+    from podium.auth.schemas import UserCreate
+    from podium.db import create_engine, session_maker
+    from podium.errors import DomainError
+
+    engine = create_engine(settings)
+    try:
+        async with session_maker(engine)() as db_session:
+            await services.create_user(db_session, cast(UserCreate, data))
+    except DomainError as exc:
+        raise click.ClickException(exc.detail) from exc
+    finally:
+        await engine.dispose()
+
+
+@click.command("seed-demo")
+@click.option("--rooms", default=40, show_default=True, help="Rooms at the Annual Meeting (size knob).")
+@click.option("--reset", is_flag=True, help="Delete the demo events first and seed them again.")
+def seed_demo_command(rooms: int, reset: bool) -> None:
+    """Seed the demo events and an organizer and a staff login (printed here)."""
+    from podium.demo import DemoSize, seed_demo
+
+    settings = Settings.from_env()
+    report = asyncio.run(seed_demo(settings, DemoSize(rooms=rooms), reset=reset))
+    click.echo(report)
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+def demo_command(host: str, port: int) -> None:
+    """Migrate, seed the demo data and serve it: the one command for a first look."""
+    import uvicorn
+
+    from podium.demo import DemoSize, seed_demo
+
+    settings = Settings.from_env()
+    migrate(settings)
+    click.echo(asyncio.run(seed_demo(settings, DemoSize())))
+    click.echo(f"\nPodium is running at http://{host}:{port}  (API docs: http://{host}:{port}/schema)\n")
+    uvicorn.run("podium.app:create_app", factory=True, host=host, port=port, log_level="info")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+class PodiumCLIPlugin(CLIPluginProtocol):
+    """Adds our commands next to Litestar's own (``run``, ``routes``, ``schema``)."""
+
+    def on_cli_init(self, cli: click.Group) -> None:
+        for cmd in (migrate_command, downgrade_command, create_user_command, seed_demo_command, demo_command):
+            cli.add_command(cmd)
+
+
+def main() -> None:
+    """Entry point of the ``podium`` console script."""
+    os.environ.setdefault("LITESTAR_APP", "podium.app:create_app")
+    from litestar.cli.main import litestar_group
+
+    litestar_group()

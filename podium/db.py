@@ -1,0 +1,85 @@
+"""Engine, declarative base and the Litestar plugin config; one place decides how we talk to the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from advanced_alchemy.base import UUIDAuditBase, orm_registry
+from advanced_alchemy.extensions.litestar import (
+    AsyncSessionConfig,
+    EngineConfig,
+    SQLAlchemyAsyncConfig,
+)
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from podium.settings import Settings
+
+# Every model inherits UUID primary keys and UTC created_at/updated_at from advanced-alchemy.
+Base = UUIDAuditBase
+metadata = orm_registry.metadata
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """WAL lets readers run beside the one writer; busy_timeout makes writers queue instead of failing."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+def engine_options(settings: Settings) -> dict[str, Any]:
+    if settings.is_sqlite:
+        return {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
+    return {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True}
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    """A standalone engine for the CLI, migrations and tests (the app gets its own through the plugin)."""
+    if settings.is_sqlite:
+        _ensure_sqlite_dir(settings.database_url)
+    engine = create_async_engine(settings.database_url, echo=settings.echo_sql, **engine_options(settings))
+    install_engine_hooks(engine, settings)
+    return engine
+
+
+def install_engine_hooks(engine: AsyncEngine, settings: Settings) -> None:
+    if settings.is_sqlite:
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+
+
+def session_maker(engine: AsyncEngine) -> async_sessionmaker:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def sqlalchemy_config(settings: Settings) -> SQLAlchemyAsyncConfig:
+    """Plugin config: one session per request, injected as ``db_session``; services commit explicitly."""
+    engine = create_engine(settings)
+    return SQLAlchemyAsyncConfig(
+        engine_instance=engine,
+        session_config=AsyncSessionConfig(expire_on_commit=False),
+        engine_config=EngineConfig(echo=settings.echo_sql),
+        create_all=False,
+        session_dependency_key="db_session",
+        # A fresh key per app so several apps (tests, benchmarks) can live in one process.
+        set_default_exception_handler=False,
+    )
+
+
+def _ensure_sqlite_dir(url: str) -> None:
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)

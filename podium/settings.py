@@ -1,0 +1,111 @@
+"""Settings, read from the environment only when asked, so tests build apps with their own."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, cast
+
+Environment = Literal["development", "test", "production"]
+_ENVIRONMENTS: tuple[Environment, ...] = ("development", "test", "production")
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or unusable; raised at start-up, never mid-request."""
+
+
+def default_data_dir(environ: Mapping[str, str]) -> Path:
+    """Where the embedded database and generated secrets live: outside the repository."""
+    if explicit := environ.get("PODIUM_DATA_DIR"):
+        return Path(explicit).expanduser()
+    xdg = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(xdg) / "podium"
+
+
+def load_or_create_secret(path: Path) -> str:
+    """Generate the signing secret once and keep it (mode 0600) so restarts keep sessions valid."""
+    if path.exists():
+        value = path.read_text().strip()
+        if len(value) >= 32:
+            return value
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    return value
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the app needs to start; build with ``Settings.from_env()`` or directly in tests."""
+
+    database_url: str
+    secret_key: str
+    environment: Environment = "development"
+    data_dir: Path = field(default_factory=lambda: default_data_dir(os.environ))
+    base_url: str = "http://127.0.0.1:8000"
+    secure_cookies: bool = False
+    echo_sql: bool = False
+    session_ttl_seconds: int = 12 * 3600
+    # Failed logins: per account and per client address, counted in the database so every
+    # worker behind the load balancer sees the same numbers.
+    login_max_failures: int = 5
+    login_max_failures_per_ip: int = 50
+    login_window_seconds: int = 15 * 60
+    login_lockout_seconds: int = 15 * 60
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        environment = env.get("PODIUM_ENV", "development")
+        if environment not in _ENVIRONMENTS:
+            raise SettingsError(f"PODIUM_ENV must be one of {', '.join(_ENVIRONMENTS)}, not {environment!r}")
+        data_dir = default_data_dir(env)
+        secret = env.get("PODIUM_SECRET_KEY", "")
+        if environment == "production":
+            if len(secret) < 32:
+                raise SettingsError("production needs PODIUM_SECRET_KEY (at least 32 characters)")
+            if "DATABASE_URL" not in env:
+                raise SettingsError("production needs DATABASE_URL (PostgreSQL)")
+        if not secret:
+            secret = load_or_create_secret(data_dir / "secret_key")
+        database_url = normalise_database_url(
+            env.get("DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'podium.db'}"
+        )
+        return cls(
+            database_url=database_url,
+            secret_key=secret,
+            environment=cast(Environment, environment),
+            data_dir=data_dir,
+            base_url=env.get("PODIUM_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+            secure_cookies=_flag(env.get("PODIUM_SECURE_COOKIES"), default=environment == "production"),
+            echo_sql=_flag(env.get("PODIUM_ECHO_SQL"), default=False),
+        )
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the URLs hosting platforms hand out and pick the async driver for them."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
+    return url

@@ -1,0 +1,1 @@
+"""Registration and payment: catalog, pricing, orders, payments, waitlists, refunds (built on events)."""

@@ -1,0 +1,132 @@
+"""Shared fixtures: a fresh, Alembic-migrated database per test module (SQLite by default, PostgreSQL when
+DATABASE_URL names one), an app built from test settings, and logged-in organizer/staff tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy.engine import make_url
+
+from podium.app import create_app
+from podium.auth import services as auth_services
+from podium.auth.schemas import UserCreate
+from podium.cli import migrate
+from podium.db import create_engine, session_maker
+from podium.settings import Settings
+
+ORGANIZER_PASSWORD = "organizer-password-123"
+STAFF_PASSWORD = "staff-password-12345"
+
+
+def postgres_base_url() -> str | None:
+    url = os.environ.get("DATABASE_URL", "")
+    return url if url.startswith("postgresql") else None
+
+
+async def _create_pg_database(base_url: str, name: str) -> None:
+    import asyncpg
+
+    admin = make_url(base_url).set(drivername="postgresql")
+    conn = await asyncpg.connect(admin.render_as_string(hide_password=False))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+async def _drop_pg_database(base_url: str, name: str) -> None:
+    import asyncpg
+
+    admin = make_url(base_url).set(drivername="postgresql")
+    conn = await asyncpg.connect(admin.render_as_string(hide_password=False))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="module")
+def empty_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database nobody has touched: a new SQLite file, or a new PostgreSQL database on the server."""
+    base = postgres_base_url()
+    if base is None:
+        path = tmp_path_factory.mktemp("db") / "podium.db"
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    name = f"podium_t_{secrets.token_hex(6)}"
+    asyncio.run(_create_pg_database(base, name))
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(_drop_pg_database(base, name))
+
+
+def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settings:
+    base = Settings(
+        database_url=database_url, secret_key=secrets.token_urlsafe(48), environment="test", data_dir=data_dir
+    )
+    return dataclasses.replace(base, **overrides)
+
+
+@pytest.fixture(scope="module")
+def settings(empty_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings for a migrated database; migrations are the only way the schema is created."""
+    test_settings = make_settings(empty_database_url, tmp_path_factory.mktemp("data"))
+    migrate(test_settings, "head")
+    return test_settings
+
+
+async def _make_user(settings: Settings, role: Literal["organizer", "staff"], password: str) -> str:
+    engine = create_engine(settings)
+    try:
+        async with session_maker(engine)() as db_session:
+            email = f"{role}-{secrets.token_hex(4)}@podium.test"
+            user = await auth_services.create_user(
+                db_session, UserCreate(email=email, display_name=f"Test {role}", password=password, role=role)
+            )
+            token, _ = await auth_services.issue_token(db_session, user, settings)
+            await db_session.commit()
+            return token
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def organizer_token(settings: Settings) -> str:
+    return asyncio.run(_make_user(settings, "organizer", ORGANIZER_PASSWORD))
+
+
+@pytest.fixture(scope="module")
+def staff_token(settings: Settings) -> str:
+    return asyncio.run(_make_user(settings, "staff", STAFF_PASSWORD))
+
+
+@pytest.fixture
+def organizer(organizer_token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {organizer_token}"}
+
+
+@pytest.fixture
+def staff(staff_token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {staff_token}"}
+
+
+@pytest.fixture
+def app(settings: Settings) -> Litestar:
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=app) as test_client:
+        yield test_client
