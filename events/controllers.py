@@ -7,7 +7,7 @@ from uuid import UUID
 
 from litestar import Controller, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -58,7 +58,7 @@ class EventController(Controller):
         return services.to_read(await services.get_event(db_session, event, published_only=True))
 
     @post("/", operation_id="createEvent", responses=problem_responses(*ORGANIZER_ERRORS), **ORGANIZER_ONLY)
-    async def create_event(self, data: EventCreate, db_session: NamedDependency[AsyncSession]) -> EventRead:
+    async def create_event(self, data: JSONBody[EventCreate], db_session: NamedDependency[AsyncSession]) -> EventRead:
         """A new event starts as a draft, invisible to the public until published."""
         return services.to_read(await services.create_event(db_session, data))
 
@@ -69,7 +69,7 @@ class EventController(Controller):
         **ORGANIZER_ONLY,
     )
     async def update_event(
-        self, event: FromPath[str], data: EventUpdate, db_session: NamedDependency[AsyncSession]
+        self, event: FromPath[str], data: JSONBody[EventUpdate], db_session: NamedDependency[AsyncSession]
     ) -> EventRead:
         return services.to_read(await services.update_event(db_session, event, data))
 
@@ -101,7 +101,7 @@ class EventController(Controller):
         **ORGANIZER_ONLY,
     )
     async def add_room(
-        self, event: FromPath[str], data: RoomCreate, db_session: NamedDependency[AsyncSession]
+        self, event: FromPath[str], data: JSONBody[RoomCreate], db_session: NamedDependency[AsyncSession]
     ) -> RoomRead:
         room = await services.add_room(db_session, event, data)
         return RoomRead(id=room.id, name=room.name, capacity=room.capacity)
@@ -115,7 +115,7 @@ class EventController(Controller):
         self,
         event: FromPath[str],
         room_id: FromPath[UUID],
-        data: RoomUpdate,
+        data: JSONBody[RoomUpdate],
         db_session: NamedDependency[AsyncSession],
     ) -> RoomRead:
         room = await services.update_room(db_session, event, room_id, data)
@@ -140,7 +140,7 @@ class EventController(Controller):
         **ORGANIZER_ONLY,
     )
     async def add_track(
-        self, event: FromPath[str], data: TrackCreate, db_session: NamedDependency[AsyncSession]
+        self, event: FromPath[str], data: JSONBody[TrackCreate], db_session: NamedDependency[AsyncSession]
     ) -> TrackRead:
         track = await services.add_track(db_session, event, data)
         return TrackRead(id=track.id, name=track.name, colour=track.colour)
@@ -155,7 +155,7 @@ class EventController(Controller):
         self,
         event: FromPath[str],
         track_id: FromPath[UUID],
-        data: TrackUpdate,
+        data: JSONBody[TrackUpdate],
         db_session: NamedDependency[AsyncSession],
     ) -> TrackRead:
         track = await services.update_track(db_session, event, track_id, data)

@@ -45,12 +45,8 @@ class Event(Base):
     start_date: Mapped[dt.date] = mapped_column(Date)
     end_date: Mapped[dt.date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default=EventStatus.DRAFT.value, index=True)
-    registration_opens_at: Mapped[dt.datetime | None] = mapped_column(
-        DateTimeUTC(timezone=True), nullable=True
-    )
-    registration_closes_at: Mapped[dt.datetime | None] = mapped_column(
-        DateTimeUTC(timezone=True), nullable=True
-    )
+    registration_opens_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    registration_closes_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
 
     rooms: Mapped[list[Room]] = relationship(

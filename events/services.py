@@ -77,9 +77,7 @@ def validate_event(event: Event) -> None:
             raise InvalidInput(f"must be between {EARLIEST_YEAR} and {LATEST_YEAR}", field=name)
     starts_at, ends_at = event_bounds_utc(event)
     if opens is not None and opens < starts_at - MAX_REGISTRATION_LEAD:
-        raise InvalidInput(
-            "registration can open at most two years before the event", field="registration_opens_at"
-        )
+        raise InvalidInput("registration can open at most two years before the event", field="registration_opens_at")
     if opens is not None and opens >= ends_at:
         raise InvalidInput("registration must open before the event ends", field="registration_opens_at")
     if closes is not None and closes > ends_at:
@@ -143,9 +141,7 @@ async def get_event(db_session: AsyncSession, slug: str, *, published_only: bool
     """The event with its rooms and tracks; drafts and archives are invisible to the public."""
     if not SLUG_RE.match(slug) or len(slug) > 64:
         raise NotFound(f"no event {slug!r}", field="event")
-    query = (
-        select(Event).where(Event.slug == slug).options(selectinload(Event.rooms), selectinload(Event.tracks))
-    )
+    query = select(Event).where(Event.slug == slug).options(selectinload(Event.rooms), selectinload(Event.tracks))
     if published_only:
         query = query.where(Event.status == EventStatus.PUBLISHED)
     event = await db_session.scalar(query)
@@ -195,9 +191,7 @@ async def update_event(db_session: AsyncSession, slug: str, data: EventUpdate) -
     event = await get_event(db_session, slug)
     if event.status == EventStatus.ARCHIVED:
         raise Conflict("archived events are read-only", field="status", code="event_archived")
-    changes: dict[str, Any] = {
-        k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET
-    }
+    changes: dict[str, Any] = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
     if "slug" in changes and changes["slug"] != event.slug and event.status == EventStatus.PUBLISHED:
         raise Conflict("a published event keeps its slug: its links are out there", field="slug")
     for name, value in changes.items():

@@ -41,9 +41,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             UserController,
             EventController,
             OrganizerEventListController,
-            create_static_files_router(
-                path="/static", directories=[HERE / "static"], include_in_schema=False
-            ),
+            create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
         ],
         plugins=[SQLAlchemyPlugin(config=db_config), ProblemDetailsPlugin(), PodiumCLIPlugin()],
         exception_handlers=EXCEPTION_HANDLERS,

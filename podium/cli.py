@@ -21,9 +21,7 @@ def alembic_config(settings: Settings) -> Config:
     """Alembic config for ``settings``' database; the same migrations plain ``alembic upgrade head`` runs."""
     ini = REPO_ROOT / "alembic.ini"
     if not ini.exists():
-        raise click.ClickException(
-            f"alembic.ini not found at {ini}: install Podium from a checkout (pip install -e .)"
-        )
+        raise click.ClickException(f"alembic.ini not found at {ini}: install Podium from a checkout (pip install -e .)")
     config = Config(str(ini))
     config.attributes["settings"] = settings
     config.attributes["configure_logging"] = False
@@ -58,9 +56,7 @@ def downgrade_command(revision: str) -> None:
 @click.option("--email", required=True)
 @click.option("--name", "display_name", required=True)
 @click.option("--role", type=click.Choice(["organizer", "staff"]), default="organizer", show_default=True)
-@click.password_option(
-    envvar="PODIUM_NEW_PASSWORD", help="At least 12 characters; prompted for if not given."
-)
+@click.password_option(envvar="PODIUM_NEW_PASSWORD", help="At least 12 characters; prompted for if not given.")
 def create_user_command(email: str, display_name: str, role: str, password: str) -> None:
     """Create an organizer (the first one, say) or a staff account."""
     import msgspec

@@ -105,9 +105,7 @@ def upgrade() -> None:
         sa.Column("created_at", DateTimeUTC(timezone=True), nullable=False),
         sa.Column("updated_at", DateTimeUTC(timezone=True), nullable=False),
         sa.CheckConstraint("capacity >= 0", name=op.f("ck_room_capacity")),
-        sa.ForeignKeyConstraint(
-            ["event_id"], ["event.id"], name=op.f("fk_room_event_id_event"), ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["event_id"], ["event.id"], name=op.f("fk_room_event_id_event"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_room")),
         sa.UniqueConstraint("event_id", "name", name="uq_room_event_name"),
     )
@@ -123,9 +121,7 @@ def upgrade() -> None:
         sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
         sa.Column("created_at", DateTimeUTC(timezone=True), nullable=False),
         sa.Column("updated_at", DateTimeUTC(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["event_id"], ["event.id"], name=op.f("fk_track_event_id_event"), ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["event_id"], ["event.id"], name=op.f("fk_track_event_id_event"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_track")),
         sa.UniqueConstraint("event_id", "name", name="uq_track_event_name"),
     )

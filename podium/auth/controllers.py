@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie, State
 from litestar.di import NamedDependency
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -58,7 +59,7 @@ class AuthController(Controller):
     )
     async def login(
         self,
-        data: LoginRequest,
+        data: JSONBody[LoginRequest],
         request: Request,
         state: State,
         db_session: NamedDependency[AsyncSession],
@@ -79,14 +80,10 @@ class AuthController(Controller):
         security=[{"bearer": []}],
         responses=problem_responses(401),
     )
-    async def logout(
-        self, request: Request, state: State, db_session: NamedDependency[AsyncSession]
-    ) -> Response[None]:
+    async def logout(self, request: Request, state: State, db_session: NamedDependency[AsyncSession]) -> Response[None]:
         """Revoke the token this request used; the cookie is cleared too."""
         await services.logout(db_session, request.auth)
-        return Response(
-            None, status_code=HTTP_204_NO_CONTENT, cookies=[session_cookie(state.settings, "", 0)]
-        )
+        return Response(None, status_code=HTTP_204_NO_CONTENT, cookies=[session_cookie(state.settings, "", 0)])
 
     @get(
         "/me",
@@ -110,6 +107,6 @@ class UserController(Controller):
         return [user_read(u) for u in await services.list_users(db_session)]
 
     @post("/", operation_id="createUser", responses=problem_responses(401, 403, 409, 422))
-    async def create_user(self, data: UserCreate, db_session: NamedDependency[AsyncSession]) -> UserRead:
+    async def create_user(self, data: JSONBody[UserCreate], db_session: NamedDependency[AsyncSession]) -> UserRead:
         """Organizers add staff (scanning, lookup) and fellow organizers."""
         return user_read(await services.create_user(db_session, data))

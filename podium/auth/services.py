@@ -135,14 +135,10 @@ async def _refuse_if_locked(db_session: AsyncSession, keys: list[str], now: dt.d
     )
     if locked_until is not None:
         retry_after = max(1, int((locked_until - now).total_seconds()) + 1)
-        raise TooManyRequests(
-            f"too many failed logins; try again in {retry_after} seconds", retry_after=retry_after
-        )
+        raise TooManyRequests(f"too many failed logins; try again in {retry_after} seconds", retry_after=retry_after)
 
 
-async def _record_failure(
-    db_session: AsyncSession, settings: Settings, keys: list[str], now: dt.datetime
-) -> None:
+async def _record_failure(db_session: AsyncSession, settings: Settings, keys: list[str], now: dt.datetime) -> None:
     """One atomic upsert per key, so parallel guesses on several workers all count."""
     dialect = (await db_session.connection()).dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
