@@ -63,7 +63,7 @@ ANNUAL_TRACKS = (
 
 
 def annual_meeting_rooms(count: int) -> tuple[tuple[str, int], ...]:
-    """Three ballrooms, two exhibit halls, then meeting rooms on floors 1–3 with fixed capacities."""
+    """Three ballrooms, an exhibit hall and a poster hall, then numbered meeting rooms with fixed capacities."""
     named = [("Ballroom A", 3000), ("Ballroom B", 1500), ("Ballroom C", 1200), ("Exhibit Hall D", 4000)]
     named.append(("Poster Hall E", 2500))
     capacities = (250, 180, 120, 300, 90, 150, 200, 60)
