@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 from advanced_alchemy.base import UUIDAuditBase, orm_registry
@@ -12,7 +13,8 @@ from advanced_alchemy.extensions.litestar import (
     SQLAlchemyAsyncConfig,
 )
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from podium.settings import Settings
 
@@ -37,6 +39,31 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_manual_transactions(dbapi_connection: Any, _record: Any) -> None:
+    """Let SQLAlchemy's "begin" hook issue BEGIN itself (pysqlite would defer it to the first write)."""
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(conn: Any) -> None:
+    """BEGIN IMMEDIATE for transactions that asked for it (see ``begin_write``), plain BEGIN otherwise."""
+    mode = "IMMEDIATE" if conn.get_execution_options().get(WRITE_INTENT) else "DEFERRED"
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+WRITE_INTENT = "podium_write_intent"
+
+
+async def begin_write(db_session: AsyncSession) -> None:
+    """Start a transaction that will write to contested rows (capacities, counters).
+
+    On SQLite this takes the write lock up front (BEGIN IMMEDIATE), so the transaction waits its turn
+    under busy_timeout instead of failing with "database is locked" when it upgrades from reader to
+    writer. PostgreSQL needs nothing: its row locks and conditional UPDATEs do the work. Must be the
+    first statement of the session's transaction.
+    """
+    await db_session.connection(execution_options={WRITE_INTENT: True})
+
+
 def engine_options(settings: Settings) -> dict[str, Any]:
     if settings.is_sqlite:
         return {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
@@ -55,6 +82,8 @@ def create_engine(settings: Settings) -> AsyncEngine:
 def install_engine_hooks(engine: AsyncEngine, settings: Settings) -> None:
     if settings.is_sqlite:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", _sqlite_manual_transactions)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
 
 
 def session_maker(engine: AsyncEngine) -> async_sessionmaker:
@@ -70,16 +99,12 @@ def sqlalchemy_config(settings: Settings) -> SQLAlchemyAsyncConfig:
         engine_config=EngineConfig(echo=settings.echo_sql),
         create_all=False,
         session_dependency_key="db_session",
-        # A fresh key per app so several apps (tests, benchmarks) can live in one process.
+        # Our own handlers turn every error into problem+json (podium/errors.py).
         set_default_exception_handler=False,
     )
 
 
 def _ensure_sqlite_dir(url: str) -> None:
-    from pathlib import Path
-
-    from sqlalchemy.engine import make_url
-
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
