@@ -27,7 +27,8 @@ def _configure(connection: Connection | None = None, url: str | None = None) -> 
         connection=connection,
         url=url,
         target_metadata=metadata,
-        compare_type=True,
+        # advanced-alchemy's GUID reflects as NUMERIC on SQLite; compare column types on PostgreSQL only.
+        compare_type=connection is None or connection.dialect.name != "sqlite",
         # SQLite can't ALTER most things in place; batch mode rebuilds tables instead.
         render_as_batch=True,
         literal_binds=connection is None,

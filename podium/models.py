@@ -3,5 +3,41 @@
 from events.models import Event, Room, Track
 from podium.auth.models import AuthToken, LoginThrottle, User
 from podium.db import metadata
+from registration.models import (
+    AddOn,
+    Category,
+    Order,
+    OrderQuota,
+    PriceWindow,
+    PromoCode,
+    Question,
+    Quota,
+    QuotaItem,
+    Registration,
+    RegistrationAddOn,
+    RegistrationSettings,
+    StateChange,
+)
 
-__all__ = ["AuthToken", "Event", "LoginThrottle", "Room", "Track", "User", "metadata"]
+__all__ = [
+    "AddOn",
+    "AuthToken",
+    "Category",
+    "Event",
+    "LoginThrottle",
+    "Order",
+    "OrderQuota",
+    "PriceWindow",
+    "PromoCode",
+    "Question",
+    "Quota",
+    "QuotaItem",
+    "Registration",
+    "RegistrationAddOn",
+    "RegistrationSettings",
+    "Room",
+    "StateChange",
+    "Track",
+    "User",
+    "metadata",
+]

@@ -1,0 +1,308 @@
+"""Catalog (categories, price windows, add-ons, quotas, promo codes, questions), orders and registrations.
+
+Every capacity is a ``Quota`` row with a ``used`` counter that only ever moves through one conditional
+UPDATE (``used + n <= size``), which is what keeps seats exact under any concurrency. ``OrderQuota``
+remembers what each order took, so releasing a hold gives back exactly that.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+from uuid import UUID
+
+from advanced_alchemy.base import DefaultBase
+from advanced_alchemy.types import DateTimeUTC, JsonB
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from podium.db import Base
+
+
+class Eligibility(enum.StrEnum):
+    OPEN = "open"
+    MEMBER_NUMBER = "member_number"
+    VERIFICATION = "verification"
+    ACCESS_CODE = "access_code"
+
+
+class OrderStatus(enum.StrEnum):
+    PENDING = "pending"  # seats held, waiting for payment
+    PAID = "paid"  # paid (or free) and confirmed
+    EXPIRED = "expired"  # hold ran out unpaid; seats returned
+    CANCELLED = "cancelled"
+
+
+class RegistrationStatus(enum.StrEnum):
+    HELD = "held"
+    CONFIRMED = "confirmed"
+    AWAITING_VERIFICATION = "awaiting_verification"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+ACTIVE_REGISTRATION_STATUSES = ("held", "confirmed", "awaiting_verification")
+_ACTIVE_SQL = "status in ('held', 'confirmed', 'awaiting_verification')"
+
+
+class RegistrationSettings(Base):
+    """Per-event rules that are not items: hold time and the equitable-access discounts."""
+
+    __tablename__ = "registration_settings"
+    __table_args__ = (
+        CheckConstraint("hold_minutes between 1 and 120", name="hold_minutes"),
+        CheckConstraint(
+            "low_income_discount_pct between 0 and 100 and lower_middle_income_discount_pct between 0 and 100 "
+            "and upper_middle_income_discount_pct between 0 and 100",
+            name="income_discounts",
+        ),
+    )
+
+    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), unique=True)
+    hold_minutes: Mapped[int] = mapped_column(Integer, default=15)
+    low_income_discount_pct: Mapped[int] = mapped_column(Integer, default=0)
+    lower_middle_income_discount_pct: Mapped[int] = mapped_column(Integer, default=0)
+    upper_middle_income_discount_pct: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Category(Base):
+    __tablename__ = "reg_category"
+    __table_args__ = (
+        UniqueConstraint("event_id", "code", name="uq_reg_category_event_code"),
+        CheckConstraint("eligibility in ('open', 'member_number', 'verification', 'access_code')", name="eligibility"),
+    )
+
+    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    eligibility: Mapped[str] = mapped_column(String(20), default=Eligibility.OPEN.value)
+    access_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    price_windows: Mapped[list[PriceWindow]] = relationship(
+        order_by="PriceWindow.starts_on", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class PriceWindow(Base):
+    """A price from local midnight of ``starts_on`` (event time zone) until the next window starts."""
+
+    __tablename__ = "price_window"
+    __table_args__ = (
+        UniqueConstraint("category_id", "starts_on", name="uq_price_window_start"),
+        CheckConstraint("amount >= 0", name="amount"),
+    )
+
+    category_id: Mapped[UUID] = mapped_column(ForeignKey("reg_category.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(40))
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    amount: Mapped[int] = mapped_column(Integer)
+
+
+class AddOn(Base):
+    __tablename__ = "add_on"
+    __table_args__ = (
+        UniqueConstraint("event_id", "code", name="uq_add_on_event_code"),
+        CheckConstraint("amount >= 0", name="amount"),
+        CheckConstraint("kind in ('workshop', 'training', 'reception', 'other')", name="kind"),
+    )
+
+    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(20), default="other")
+    amount: Mapped[int] = mapped_column(Integer)
+    # Empty means every category may buy it.
+    category_ids: Mapped[list[str]] = mapped_column(JsonB, default=list)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Quota(Base):
+    """A number of seats shared by its items; ``scope='event'`` counts every attendee of the event."""
+
+    __tablename__ = "quota"
+    __table_args__ = (
+        CheckConstraint("size >= 0", name="size"),
+        CheckConstraint("used >= 0", name="used"),
+        CheckConstraint("scope in ('event', 'items')", name="scope"),
+    )
+
+    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(Integer)
+    used: Mapped[int] = mapped_column(Integer, default=0)
+    scope: Mapped[str] = mapped_column(String(10), default="items")
+
+
+class QuotaItem(DefaultBase):
+    __tablename__ = "quota_item"
+    __table_args__ = (
+        CheckConstraint("(category_id is null) <> (add_on_id is null)", name="one_item"),
+        UniqueConstraint("quota_id", "category_id", "add_on_id", name="uq_quota_item"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    quota_id: Mapped[UUID] = mapped_column(ForeignKey("quota.id", ondelete="CASCADE"), index=True)
+    category_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("reg_category.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    add_on_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("add_on.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+
+
+class PromoCode(Base):
+    __tablename__ = "promo_code"
+    __table_args__ = (
+        UniqueConstraint("event_id", "code", name="uq_promo_code_event_code"),
+        CheckConstraint("kind in ('percent', 'fixed')", name="kind"),
+        CheckConstraint("value >= 0", name="value"),
+        CheckConstraint("used >= 0", name="used"),
+        CheckConstraint("max_uses is null or used <= max_uses", name="max_uses"),
+    )
+
+    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(10))
+    value: Mapped[int] = mapped_column(Integer)
+    category_ids: Mapped[list[str]] = mapped_column(JsonB, default=list)
+    add_on_ids: Mapped[list[str]] = mapped_column(JsonB, default=list)
+    max_uses: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    used: Mapped[int] = mapped_column(Integer, default=0)
+    valid_from: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    valid_until: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+
+
+class Question(Base):
+    __tablename__ = "reg_question"
+    __table_args__ = (
+        UniqueConstraint("event_id", "code", name="uq_reg_question_event_code"),
+        CheckConstraint("kind in ('text', 'choice', 'boolean')", name="kind"),
+    )
+
+    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    label: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(10), default="text")
+    required: Mapped[bool] = mapped_column(Boolean, default=False)
+    options: Mapped[list[str]] = mapped_column(JsonB, default=list)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Order(Base):
+    __tablename__ = "reg_order"
+    __table_args__ = (
+        UniqueConstraint("event_id", "idempotency_key", name="uq_reg_order_idempotency"),
+        CheckConstraint("status in ('pending', 'paid', 'expired', 'cancelled')", name="status"),
+        CheckConstraint("total >= 0", name="total"),
+        Index("ix_reg_order_pending_expiry", "status", "hold_expires_at"),
+    )
+
+    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default=OrderStatus.PENDING.value)
+    buyer_name: Mapped[str] = mapped_column(String(200))
+    buyer_email: Mapped[str] = mapped_column(String(320), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    subtotal: Mapped[int] = mapped_column(Integer)
+    discount_total: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer)
+    hold_expires_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    # The secret link is an HMAC of the order id and this version; bumping it revokes old links.
+    secret_version: Mapped[int] = mapped_column(Integer, default=1)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    promo_code_id: Mapped[UUID | None] = mapped_column(ForeignKey("promo_code.id"), nullable=True)
+    promo_uses: Mapped[int] = mapped_column(Integer, default=0)
+    payment_provider: Mapped[str] = mapped_column(String(20), default="none")
+    provider_payment_id: Mapped[str | None] = mapped_column(String(200), nullable=True, unique=True)
+    paid_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+
+    registrations: Mapped[list[Registration]] = relationship(
+        back_populates="order", order_by="Registration.position", lazy="raise"
+    )
+
+
+class OrderQuota(DefaultBase):
+    """Seats an order took from a quota; given back exactly once when the hold ends unpaid or is cancelled."""
+
+    __tablename__ = "order_quota"
+
+    order_id: Mapped[UUID] = mapped_column(ForeignKey("reg_order.id", ondelete="CASCADE"), primary_key=True)
+    quota_id: Mapped[UUID] = mapped_column(ForeignKey("quota.id", ondelete="CASCADE"), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class Registration(Base):
+    """One attendee at one event. One active registration per email per event (partial unique index)."""
+
+    __tablename__ = "registration"
+    __table_args__ = (
+        CheckConstraint(
+            "status in ('held', 'confirmed', 'awaiting_verification', 'expired', 'cancelled')", name="status"
+        ),
+        Index(
+            "uq_registration_active_email",
+            "event_id",
+            "email",
+            unique=True,
+            postgresql_where=text(_ACTIVE_SQL),
+            sqlite_where=text(_ACTIVE_SQL),
+        ),
+    )
+
+    order_id: Mapped[UUID] = mapped_column(ForeignKey("reg_order.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    category_id: Mapped[UUID] = mapped_column(ForeignKey("reg_category.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(24), default=RegistrationStatus.HELD.value)
+    email: Mapped[str] = mapped_column(String(320))
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    affiliation: Mapped[str] = mapped_column(String(200), default="")
+    country: Mapped[str] = mapped_column(String(2))
+    member_number: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    verification_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    answers: Mapped[dict[str, Any]] = mapped_column(JsonB, default=dict)
+    category_amount: Mapped[int] = mapped_column(Integer)
+    discount_amount: Mapped[int] = mapped_column(Integer, default=0)
+
+    order: Mapped[Order] = relationship(back_populates="registrations", lazy="raise")
+    add_ons: Mapped[list[RegistrationAddOn]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+
+class RegistrationAddOn(DefaultBase):
+    __tablename__ = "registration_add_on"
+
+    registration_id: Mapped[UUID] = mapped_column(ForeignKey("registration.id", ondelete="CASCADE"), primary_key=True)
+    add_on_id: Mapped[UUID] = mapped_column(ForeignKey("add_on.id"), primary_key=True)
+    amount: Mapped[int] = mapped_column(Integer)
+    discount_amount: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StateChange(Base):
+    """The audit trail: every order/registration status change, who made it and when (``created_at``)."""
+
+    __tablename__ = "state_change"
+    __table_args__ = (Index("ix_state_change_entity", "entity", "entity_id"),)
+
+    entity: Mapped[str] = mapped_column(String(20))
+    entity_id: Mapped[UUID] = mapped_column()
+    from_status: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    to_status: Mapped[str] = mapped_column(String(24))
+    actor: Mapped[str] = mapped_column(String(340))
+    note: Mapped[str] = mapped_column(Text, default="")
