@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
@@ -16,6 +18,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.plugins.problem_details import ProblemDetailsPlugin
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.controllers import EventController, OrganizerEventListController
 from podium.auth.controllers import AuthController, UserController
@@ -25,15 +28,42 @@ from podium.db import sqlalchemy_config
 from podium.errors import EXCEPTION_HANDLERS
 from podium.health import app_version, health
 from podium.settings import Settings
+from registration.jobs import run_hold_sweeper
 
 HERE = Path(__file__).parent
 CSRF_COOKIE = "podium_csrf"
+
+
+class BackgroundJobs:
+    """In-process background work for the embedded default; every worker runs its own, safely.
+
+    Started and stopped with on_startup/on_shutdown, which run inside the plugins' lifespans, so the
+    tasks are gone before the database engine is disposed.
+    """
+
+    def __init__(self, settings: Settings, session_maker: Callable[[], AsyncSession]) -> None:
+        self.settings = settings
+        self.session_maker = session_maker
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        if self.settings.hold_sweep_seconds > 0:
+            sweeper = run_hold_sweeper(self.session_maker, self.settings.hold_sweep_seconds)
+            self.tasks.append(asyncio.create_task(sweeper))
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        self.tasks.clear()
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the app; ``settings`` default to the environment, read now and not at import time."""
     settings = settings or Settings.from_env()
     db_config = sqlalchemy_config(settings)
+    session_maker = db_config.create_session_maker()
+    jobs = BackgroundJobs(settings, session_maker)
     return Litestar(
         route_handlers=[
             health,
@@ -84,5 +114,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ),
         ),
         state=State({"settings": settings, SESSION_MAKER_STATE_KEY: db_config.create_session_maker()}),
+        on_startup=[jobs.start],
+        # advanced-alchemy only disposes the engine of the first config in a process (its state keys get
+        # renamed for later ones), so every app disposes its own: no connections left to the GC.
+        on_shutdown=[jobs.stop, db_config.get_engine().dispose],
         debug=False,
     )

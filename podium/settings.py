@@ -63,6 +63,8 @@ class Settings:
     login_max_failures_per_ip: int = 50
     login_window_seconds: int = 15 * 60
     login_lockout_seconds: int = 15 * 60
+    # How often each worker sweeps expired seat holds (0 turns the sweep off; holds still end lazily).
+    hold_sweep_seconds: float = 30.0
 
     @property
     def is_production(self) -> bool:
@@ -98,6 +100,7 @@ class Settings:
             base_url=env.get("PODIUM_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
             secure_cookies=_flag(env.get("PODIUM_SECURE_COOKIES"), default=environment == "production"),
             echo_sql=_flag(env.get("PODIUM_ECHO_SQL"), default=False),
+            hold_sweep_seconds=float(env.get("PODIUM_HOLD_SWEEP_SECONDS", "30")),
         )
 
 

@@ -1,0 +1,138 @@
+"""Seats and counters: taking, giving back, and ending unpaid holds exactly once.
+
+Every capacity is a ``Quota`` whose ``used`` counter moves only through a conditional UPDATE
+(``used + n <= size``), taken in a fixed order (by quota id) so concurrent orders never deadlock.
+Giving seats back is gated by a conditional status change (``WHERE status = 'pending'``), so a hold is
+released exactly once, whoever gets there first: the expiry sweep, a lazy check, a cancellation or a
+late payment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
+from uuid import UUID
+
+from sqlalchemy import Update, select, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from podium.db import begin_write, utcnow
+from registration.audit import record
+from registration.models import Order, OrderQuota, OrderStatus, PromoCode, Quota, Registration, RegistrationStatus
+
+
+async def rows_changed(db_session: AsyncSession, statement: Update) -> int:
+    """Run a conditional UPDATE and say how many rows it changed: the atomic test-and-set we rely on."""
+    result = cast(CursorResult[Any], await db_session.execute(statement.execution_options(synchronize_session=False)))
+    return result.rowcount
+
+
+async def _take(db_session: AsyncSession, quota_id: UUID, count: int) -> bool:
+    statement = (
+        update(Quota).where(Quota.id == quota_id, Quota.used + count <= Quota.size).values(used=Quota.used + count)
+    )
+    return await rows_changed(db_session, statement) == 1
+
+
+async def take_seats(
+    db_session: AsyncSession, needs: dict[UUID, int], *, on_shortage: Callable[[], Awaitable[bool]] | None = None
+) -> UUID | None:
+    """Take every seat in quota-id order; returns the first quota that is short (nothing is undone here:
+    the caller rolls the transaction back). ``on_shortage`` may free seats (expire stale holds) once."""
+    for quota_id in sorted(needs, key=str):
+        if await _take(db_session, quota_id, needs[quota_id]):
+            continue
+        if on_shortage is not None and await on_shortage() and await _take(db_session, quota_id, needs[quota_id]):
+            on_shortage = None
+            continue
+        return quota_id
+    return None
+
+
+async def release_seats(db_session: AsyncSession, order: Order) -> None:
+    taken = (
+        await db_session.scalars(
+            select(OrderQuota).where(OrderQuota.order_id == order.id).order_by(OrderQuota.quota_id)
+        )
+    ).all()
+    for row in sorted(taken, key=lambda r: str(r.quota_id)):
+        await db_session.execute(
+            update(Quota)
+            .where(Quota.id == row.quota_id)
+            .values(used=Quota.used - row.count)
+            .execution_options(synchronize_session=False)
+        )
+        await db_session.delete(row)
+    if order.promo_code_id is not None and order.promo_uses:
+        await db_session.execute(
+            update(PromoCode)
+            .where(PromoCode.id == order.promo_code_id)
+            .values(used=PromoCode.used - order.promo_uses)
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def use_promo(db_session: AsyncSession, promo: PromoCode, uses: int) -> bool:
+    statement = (
+        update(PromoCode)
+        .where(
+            PromoCode.id == promo.id,
+            (PromoCode.max_uses.is_(None)) | (PromoCode.used + uses <= PromoCode.max_uses),
+        )
+        .values(used=PromoCode.used + uses)
+    )
+    return await rows_changed(db_session, statement) == 1
+
+
+async def end_pending(
+    db_session: AsyncSession, order_id: UUID, target: OrderStatus, *, actor: str, note: str = ""
+) -> bool:
+    """pending → expired/cancelled exactly once, giving the seats back; False if someone else ended it."""
+    statement = (
+        update(Order).where(Order.id == order_id, Order.status == OrderStatus.PENDING).values(status=target.value)
+    )
+    if await rows_changed(db_session, statement) != 1:
+        return False
+    order = await db_session.get(Order, order_id, populate_existing=True)
+    assert order is not None
+    record(db_session, "order", order_id, OrderStatus.PENDING, target, actor, note)
+    await release_seats(db_session, order)
+    registration_target = RegistrationStatus.EXPIRED if target == OrderStatus.EXPIRED else RegistrationStatus.CANCELLED
+    registrations = (
+        await db_session.scalars(
+            select(Registration).where(
+                Registration.order_id == order_id, Registration.status == RegistrationStatus.HELD
+            )
+        )
+    ).all()
+    for registration in registrations:
+        registration.status = registration_target.value
+        record(db_session, "registration", registration.id, RegistrationStatus.HELD, registration_target, actor, note)
+    return True
+
+
+async def expire_holds(
+    db_session: AsyncSession,
+    *,
+    now: dt.datetime | None = None,
+    event_id: UUID | None = None,
+    limit: int = 500,
+    commit: bool = True,
+) -> int:
+    """End unpaid holds whose time is up and return their seats; safe to run on every worker at once."""
+    now = now or utcnow()
+    if commit:
+        await begin_write(db_session)
+    query = select(Order.id).where(Order.status == OrderStatus.PENDING, Order.hold_expires_at <= now)
+    if event_id is not None:
+        query = query.where(Order.event_id == event_id)
+    order_ids = (await db_session.scalars(query.order_by(Order.hold_expires_at).limit(limit))).all()
+    ended = 0
+    for order_id in order_ids:
+        if await end_pending(db_session, order_id, OrderStatus.EXPIRED, actor="system", note="hold expired"):
+            ended += 1
+    if commit:
+        await db_session.commit()
+    return ended

@@ -1,0 +1,36 @@
+"""Background work for registration: the sweep that ends unpaid holds and returns their seats.
+
+It runs in every worker; that is safe because ending a hold is a conditional status change that only
+one transaction can win. Holds are also ended lazily when an order finds its seats taken by stale holds,
+so a stopped sweep delays the return of seats but never loses them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from registration.holds import expire_holds
+
+logger = logging.getLogger("podium.registration.jobs")
+
+
+async def sweep_expired_holds(session_maker: Callable[[], AsyncSession]) -> int:
+    async with session_maker() as db_session:
+        return await expire_holds(db_session)
+
+
+async def run_hold_sweeper(session_maker: Callable[[], AsyncSession], interval_seconds: float) -> None:
+    """Sweep forever; a failing round is logged and retried, it never takes the worker down."""
+    while True:
+        await asyncio.sleep(interval_seconds)
+        try:
+            ended = await sweep_expired_holds(session_maker)
+            if ended:
+                logger.info("ended %d expired holds", ended)
+        except (SQLAlchemyError, OSError):
+            logger.exception("hold sweep failed; retrying in %s s", interval_seconds)

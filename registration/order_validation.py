@@ -1,0 +1,276 @@
+"""Checking an order against the catalog before any seat is taken: eligibility, add-ons, answers, prices.
+
+Everything here reads; nothing writes. Errors name the offending field as ``attendees[i].<field>``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from events.models import Event
+from podium.auth.services import normalise_email
+from podium.errors import Conflict, InvalidInput
+from registration.income_groups import discount_pct
+from registration.models import (
+    ACTIVE_REGISTRATION_STATUSES,
+    AddOn,
+    Category,
+    Eligibility,
+    PromoCode,
+    Question,
+    Quota,
+    QuotaItem,
+    Registration,
+    RegistrationSettings,
+)
+from registration.pricing import AttendeeQuote, Promo, Window, current_window, local_date, quote_attendee
+from registration.schemas import AttendeeIn, OrderCreate
+
+DEFAULT_HOLD_MINUTES = 15
+
+
+class SoldOut(Conflict):
+    code = "sold_out"
+    title = "Sold out"
+
+
+@dataclass(frozen=True)
+class CatalogView:
+    """What placing an order needs from the catalog, loaded in four queries."""
+
+    categories: dict[str, Category]
+    add_ons: dict[str, AddOn]
+    questions: Sequence[Question]
+    settings: RegistrationSettings | None
+    event_quotas: tuple[UUID, ...]
+    category_quotas: dict[UUID, tuple[UUID, ...]]
+    add_on_quotas: dict[UUID, tuple[UUID, ...]]
+
+    @property
+    def hold_minutes(self) -> int:
+        return self.settings.hold_minutes if self.settings else DEFAULT_HOLD_MINUTES
+
+
+async def load_catalog(db_session: AsyncSession, event: Event) -> CatalogView:
+    categories = (await db_session.scalars(select(Category).where(Category.event_id == event.id))).all()
+    add_ons = (await db_session.scalars(select(AddOn).where(AddOn.event_id == event.id))).all()
+    questions = (
+        await db_session.scalars(select(Question).where(Question.event_id == event.id).order_by(Question.position))
+    ).all()
+    settings = await db_session.scalar(select(RegistrationSettings).where(RegistrationSettings.event_id == event.id))
+    quota_rows = (
+        await db_session.execute(
+            select(Quota.id, Quota.scope, QuotaItem.category_id, QuotaItem.add_on_id)
+            .outerjoin(QuotaItem, QuotaItem.quota_id == Quota.id)
+            .where(Quota.event_id == event.id)
+        )
+    ).all()
+    event_quotas: set[UUID] = set()
+    by_category: defaultdict[UUID, set[UUID]] = defaultdict(set)
+    by_add_on: defaultdict[UUID, set[UUID]] = defaultdict(set)
+    for quota_id, scope, category_id, add_on_id in quota_rows:
+        if scope == "event":
+            event_quotas.add(quota_id)
+        elif category_id is not None:
+            by_category[category_id].add(quota_id)
+        elif add_on_id is not None:
+            by_add_on[add_on_id].add(quota_id)
+    return CatalogView(
+        categories={c.code: c for c in categories},
+        add_ons={a.code: a for a in add_ons},
+        questions=questions,
+        settings=settings,
+        event_quotas=tuple(event_quotas),
+        category_quotas={k: tuple(v) for k, v in by_category.items()},
+        add_on_quotas={k: tuple(v) for k, v in by_add_on.items()},
+    )
+
+
+@dataclass(frozen=True)
+class CheckedAttendee:
+    index: int
+    data: AttendeeIn
+    email: str
+    category: Category
+    add_ons: tuple[AddOn, ...]
+    quote: AttendeeQuote
+
+
+def check_registration_open(event: Event, now: dt.datetime) -> None:
+    if event.registration_opens_at and now < event.registration_opens_at:
+        raise Conflict("registration has not opened yet", code="registration_closed", field="event")
+    if event.registration_closes_at and now >= event.registration_closes_at:
+        raise Conflict("registration has closed", code="registration_closed", field="event")
+
+
+def _check_eligibility(prefix: str, attendee: AttendeeIn, category: Category) -> None:
+    rule = Eligibility(category.eligibility)
+    if rule == Eligibility.MEMBER_NUMBER and not attendee.member_number:
+        raise InvalidInput(f"the {category.name} category needs a member number", field=f"{prefix}.member_number")
+    if rule == Eligibility.VERIFICATION and not (attendee.verification_note or "").strip():
+        raise InvalidInput(
+            f"the {category.name} category needs proof of eligibility: say why you qualify",
+            field=f"{prefix}.verification_note",
+        )
+    if rule == Eligibility.ACCESS_CODE:
+        given = (attendee.access_code or "").strip().casefold().encode()
+        expected = (category.access_code or "").strip().casefold().encode()
+        if not given or not expected or not hmac.compare_digest(given, expected):
+            raise InvalidInput(
+                f"the {category.name} category needs a valid access code",
+                field=f"{prefix}.access_code",
+                code="invalid_access_code",
+            )
+
+
+def _check_answers(prefix: str, answers: dict[str, Any], questions: Sequence[Question]) -> None:
+    known = {q.code: q for q in questions}
+    for code in answers:
+        if code not in known:
+            raise InvalidInput("there is no such question", field=f"{prefix}.answers.{code}")
+    for question in questions:
+        field = f"{prefix}.answers.{question.code}"
+        value = answers.get(question.code)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if question.required:
+                raise InvalidInput(f"please answer: {question.label}", field=field)
+            continue
+        if question.kind == "boolean" and not isinstance(value, bool):
+            raise InvalidInput("expected true or false", field=field)
+        if question.kind in {"text", "choice"} and not isinstance(value, str):
+            raise InvalidInput("expected text", field=field)
+        if question.kind == "choice" and value not in question.options:
+            raise InvalidInput(f"choose one of: {', '.join(question.options)}", field=field)
+
+
+def _check_add_ons(prefix: str, attendee: AttendeeIn, category: Category, catalog: CatalogView) -> tuple[AddOn, ...]:
+    if len(set(attendee.add_ons)) != len(attendee.add_ons):
+        raise InvalidInput("an add-on is listed twice", field=f"{prefix}.add_ons")
+    chosen: list[AddOn] = []
+    for code in attendee.add_ons:
+        add_on = catalog.add_ons.get(code)
+        if add_on is None or not add_on.is_active:
+            raise InvalidInput(f"no add-on {code!r} at this event", field=f"{prefix}.add_ons")
+        if add_on.category_ids and str(category.id) not in add_on.category_ids:
+            raise InvalidInput(f"{add_on.name} is not available to {category.name}", field=f"{prefix}.add_ons")
+        chosen.append(add_on)
+    return tuple(chosen)
+
+
+async def find_promo(db_session: AsyncSession, event: Event, code: str | None, now: dt.datetime) -> PromoCode | None:
+    if not code:
+        return None
+    promo = await db_session.scalar(
+        select(PromoCode).where(PromoCode.event_id == event.id, PromoCode.code == code.strip().upper())
+    )
+    if promo is None:
+        raise InvalidInput("unknown promo code", field="promo_code", code="unknown_promo_code")
+    if (promo.valid_from and now < promo.valid_from) or (promo.valid_until and now >= promo.valid_until):
+        raise Conflict("this promo code is not valid now", field="promo_code", code="promo_not_valid")
+    return promo
+
+
+def check_attendees(
+    data: OrderCreate, catalog: CatalogView, event: Event, promo: PromoCode | None, now: dt.datetime
+) -> list[CheckedAttendee]:
+    today = local_date(now, event.timezone)
+    pricing_promo = (
+        Promo(
+            kind=promo.kind,
+            value=promo.value,
+            category_ids=frozenset(promo.category_ids),
+            add_on_ids=frozenset(promo.add_on_ids),
+        )
+        if promo
+        else None
+    )
+    checked: list[CheckedAttendee] = []
+    seen: dict[str, int] = {}
+    for index, attendee in enumerate(data.attendees):
+        prefix = f"attendees[{index}]"
+        email = normalise_email(attendee.email)
+        if email in seen:
+            raise InvalidInput(f"the same person is listed twice (attendee {seen[email] + 1})", field=f"{prefix}.email")
+        seen[email] = index
+        category = catalog.categories.get(attendee.category)
+        if category is None or not category.is_active:
+            raise InvalidInput(f"no category {attendee.category!r} at this event", field=f"{prefix}.category")
+        _check_eligibility(prefix, attendee, category)
+        add_ons = _check_add_ons(prefix, attendee, category, catalog)
+        _check_answers(prefix, attendee.answers, catalog.questions)
+        window = current_window((Window(w.label, w.starts_on, w.amount) for w in category.price_windows), today)
+        if window is None:
+            raise Conflict(f"{category.name} is not on sale yet", field=f"{prefix}.category", code="not_on_sale")
+        quote = quote_attendee(
+            category_id=str(category.id),
+            category_amount=window.amount,
+            add_ons=[(str(a.id), a.amount) for a in add_ons],
+            income_discount_pct=discount_pct(catalog.settings, attendee.country),
+            promo=pricing_promo,
+        )
+        checked.append(CheckedAttendee(index, attendee, email, category, add_ons, quote))
+    if promo is not None and not any(a.quote.promo_used for a in checked):
+        raise InvalidInput("this promo code does not apply to anything in this order", field="promo_code")
+    return checked
+
+
+async def refuse_registered(db_session: AsyncSession, event: Event, attendees: list[CheckedAttendee]) -> None:
+    emails = [a.email for a in attendees]
+    taken = set(
+        (
+            await db_session.scalars(
+                select(Registration.email).where(
+                    Registration.event_id == event.id,
+                    Registration.email.in_(emails),
+                    Registration.status.in_(ACTIVE_REGISTRATION_STATUSES),
+                )
+            )
+        ).all()
+    )
+    for attendee in attendees:
+        if attendee.email in taken:
+            raise Conflict(
+                f"{attendee.data.email} is already registered for this event",
+                field=f"attendees[{attendee.index}].email",
+                code="already_registered",
+            )
+
+
+def seats_needed(attendees: list[CheckedAttendee], catalog: CatalogView) -> dict[UUID, int]:
+    needs: defaultdict[UUID, int] = defaultdict(int)
+    for attendee in attendees:
+        for quota_id in catalog.event_quotas:
+            needs[quota_id] += 1
+        for quota_id in catalog.category_quotas.get(attendee.category.id, ()):
+            needs[quota_id] += 1
+        for add_on in attendee.add_ons:
+            for quota_id in catalog.add_on_quotas.get(add_on.id, ()):
+                needs[quota_id] += 1
+    return dict(needs)
+
+
+async def sold_out_error(
+    db_session: AsyncSession, quota_id: UUID, attendees: list[CheckedAttendee], catalog: CatalogView
+) -> SoldOut:
+    quota = await db_session.get(Quota, quota_id)
+    name = quota.name if quota else "this item"
+    available = max(0, quota.size - quota.used) if quota else 0
+    field = "attendees"
+    for attendee in attendees:
+        if quota_id in catalog.category_quotas.get(attendee.category.id, ()):
+            field = f"attendees[{attendee.index}].category"
+            break
+        if any(quota_id in catalog.add_on_quotas.get(a.id, ()) for a in attendee.add_ons):
+            field = f"attendees[{attendee.index}].add_ons"
+            break
+    seats = "seat is" if available == 1 else "seats are"
+    return SoldOut(f"{name} is sold out ({available} {seats} left)", field=field)

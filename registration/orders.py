@@ -1,0 +1,350 @@
+"""Placing orders with seat holds, confirming payment, reading orders by their secret link.
+
+Each verb is one transaction. On SQLite it takes the write lock up front (``begin_write``), so contention
+queues under busy_timeout instead of surfacing "database is locked"; the seat rules are in ``holds``.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+from typing import cast
+from uuid import UUID
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from events.models import Event
+from events.services import get_event
+from podium.auth.services import normalise_email
+from podium.db import begin_write, utcnow
+from podium.errors import Conflict, DomainError, NotFound
+from registration.audit import record
+from registration.holds import end_pending, expire_holds, take_seats, use_promo
+from registration.models import (
+    AddOn,
+    Category,
+    Eligibility,
+    Order,
+    OrderQuota,
+    OrderStatus,
+    Registration,
+    RegistrationAddOn,
+    RegistrationStatus,
+)
+from registration.order_validation import (
+    check_attendees,
+    check_registration_open,
+    find_promo,
+    load_catalog,
+    refuse_registered,
+    seats_needed,
+    sold_out_error,
+)
+from registration.payments import PaymentProvider
+from registration.schemas import AddOnLine, OrderCreate, OrderRead, RegistrationRead
+from registration.schemas import OrderStatus as OrderStatusName
+from registration.schemas import RegistrationStatus as RegistrationStatusName
+
+DEFAULT_HOLD_MINUTES = 15
+
+
+class Forbidden(DomainError):
+    status_code = 403
+    code = "forbidden"
+    title = "Forbidden"
+
+
+# ---------------------------------------------------------------------------------------------- secrets
+
+
+def order_secret(secret_key: str, order_id: UUID, version: int) -> str:
+    """The order's secret link token: an HMAC, so nothing is stored in clear and a replay can return it."""
+    mac = hmac.new(secret_key.encode(), f"order:{order_id}:{version}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+def secret_matches(secret_key: str, order: Order, candidate: str | None) -> bool:
+    if not candidate:
+        return False
+    return hmac.compare_digest(order_secret(secret_key, order.id, order.secret_version), candidate)
+
+
+def request_fingerprint(data: OrderCreate) -> str:
+    return hashlib.sha256(msgspec.json.encode(data)).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------- verbs
+
+
+async def place_order(
+    db_session: AsyncSession,
+    *,
+    event_slug: str,
+    data: OrderCreate,
+    provider: PaymentProvider,
+    idempotency_key: str | None = None,
+    actor: str = "buyer",
+    now: dt.datetime | None = None,
+) -> tuple[Order, bool]:
+    """Price the order on the server, hold every seat it needs, and return ``(order, created)``.
+
+    The same Idempotency-Key with the same body returns the first order (``created`` False); with a
+    different body it is refused. Free orders are confirmed at once.
+    """
+    now = now or utcnow()
+    await begin_write(db_session)
+    event = await get_event(db_session, event_slug, published_only=True)
+    fingerprint = request_fingerprint(data)
+    if idempotency_key:
+        existing = await _by_idempotency_key(db_session, event, idempotency_key, fingerprint)
+        if existing is not None:
+            return existing, False
+    check_registration_open(event, now)
+    catalog = await load_catalog(db_session, event)
+    promo = await find_promo(db_session, event, data.promo_code, now)
+    attendees = check_attendees(data, catalog, event, promo, now)
+    await refuse_registered(db_session, event, attendees)
+
+    needs = seats_needed(attendees, catalog)
+
+    async def free_stale_holds() -> bool:
+        return await expire_holds(db_session, now=now, event_id=event.id, commit=False) > 0
+
+    short = await take_seats(db_session, needs, on_shortage=free_stale_holds)
+    if short is not None:
+        error = await sold_out_error(db_session, short, attendees, catalog)
+        await db_session.rollback()
+        raise error
+    promo_uses = sum(1 for a in attendees if a.quote.promo_used)
+    if promo is not None and not await use_promo(db_session, promo, promo_uses):
+        await db_session.rollback()
+        raise Conflict("this promo code has been used up", field="promo_code", code="promo_exhausted")
+
+    subtotal = sum(a.quote.subtotal for a in attendees)
+    discount = sum(a.quote.discount for a in attendees)
+    order = Order(
+        event_id=event.id,
+        status=OrderStatus.PENDING.value,
+        buyer_name=data.buyer_name.strip(),
+        buyer_email=normalise_email(data.buyer_email),
+        currency=event.currency,
+        subtotal=subtotal,
+        discount_total=discount,
+        total=subtotal - discount,
+        hold_expires_at=now + dt.timedelta(minutes=catalog.hold_minutes),
+        secret_version=1,
+        idempotency_key=idempotency_key,
+        request_hash=fingerprint,
+        promo_code_id=promo.id if promo else None,
+        promo_uses=promo_uses,
+        payment_provider=provider.name,
+    )
+    db_session.add(order)
+    await db_session.flush()
+    record(db_session, "order", order.id, None, OrderStatus.PENDING, actor)
+    for attendee in attendees:
+        registration = Registration(
+            order_id=order.id,
+            event_id=event.id,
+            category_id=attendee.category.id,
+            position=attendee.index,
+            status=RegistrationStatus.HELD.value,
+            email=attendee.email,
+            first_name=attendee.data.first_name.strip(),
+            last_name=attendee.data.last_name.strip(),
+            affiliation=attendee.data.affiliation.strip(),
+            country=attendee.data.country,
+            member_number=attendee.data.member_number,
+            verification_note=attendee.data.verification_note,
+            answers=dict(attendee.data.answers),
+            category_amount=attendee.quote.category.amount,
+            discount_amount=attendee.quote.category.discount,
+            add_ons=[
+                RegistrationAddOn(add_on_id=a.id, amount=line.amount, discount_amount=line.discount)
+                for a, line in zip(attendee.add_ons, attendee.quote.add_ons, strict=True)
+            ],
+        )
+        db_session.add(registration)
+        await db_session.flush()
+        record(db_session, "registration", registration.id, None, RegistrationStatus.HELD, actor)
+    db_session.add_all(OrderQuota(order_id=order.id, quota_id=q, count=n) for q, n in needs.items())
+    if order.total == 0:
+        order.payment_provider = "none"
+        await _confirm(db_session, order, actor=actor, now=now, note="nothing to pay")
+    try:
+        await db_session.commit()
+    except IntegrityError as exc:
+        await db_session.rollback()
+        return await _after_insert_race(db_session, event_slug, idempotency_key, fingerprint, exc)
+    return order, True
+
+
+async def _by_idempotency_key(db_session: AsyncSession, event: Event, key: str, fingerprint: str) -> Order | None:
+    existing = await db_session.scalar(select(Order).where(Order.event_id == event.id, Order.idempotency_key == key))
+    if existing is not None and existing.request_hash != fingerprint:
+        raise Conflict(
+            "this Idempotency-Key was already used for a different order",
+            field="Idempotency-Key",
+            code="idempotency_key_reused",
+        )
+    return existing
+
+
+async def _after_insert_race(
+    db_session: AsyncSession, event_slug: str, key: str | None, fingerprint: str, exc: IntegrityError
+) -> tuple[Order, bool]:
+    """A concurrent twin won the race: the same Idempotency-Key (return its order) or the same person."""
+    if key:
+        event = await get_event(db_session, event_slug)
+        existing = await _by_idempotency_key(db_session, event, key, fingerprint)
+        if existing is not None:
+            return existing, False
+    raise Conflict(
+        "someone in this order is already registered for this event", field="attendees", code="already_registered"
+    ) from exc
+
+
+async def _confirm(db_session: AsyncSession, order: Order, *, actor: str, now: dt.datetime, note: str = "") -> None:
+    """pending → paid; each held registration becomes confirmed, or awaits verification by an organizer."""
+    order.status = OrderStatus.PAID.value
+    order.paid_at = now
+    order.hold_expires_at = None
+    record(db_session, "order", order.id, OrderStatus.PENDING, OrderStatus.PAID, actor, note)
+    rows = (
+        await db_session.execute(
+            select(Registration, Category.eligibility)
+            .join(Category, Category.id == Registration.category_id)
+            .where(Registration.order_id == order.id, Registration.status == RegistrationStatus.HELD)
+        )
+    ).all()
+    for registration, eligibility in rows:
+        target = (
+            RegistrationStatus.AWAITING_VERIFICATION
+            if eligibility == Eligibility.VERIFICATION
+            else RegistrationStatus.CONFIRMED
+        )
+        registration.status = target.value
+        record(db_session, "registration", registration.id, RegistrationStatus.HELD, target, actor, note)
+
+
+async def pay_offline(
+    db_session: AsyncSession,
+    *,
+    order_id: UUID,
+    secret: str | None,
+    secret_key: str,
+    production: bool,
+    now: dt.datetime | None = None,
+) -> Order:
+    """The offline test provider's "payment": confirms a pending order whose hold is still valid."""
+    if production:
+        raise Forbidden(
+            "the offline test provider is disabled in production", code="offline_payments_disabled", field="provider"
+        )
+    now = now or utcnow()
+    await begin_write(db_session)
+    order = await _order_for_secret(db_session, order_id, secret, secret_key)
+    if order.payment_provider != "offline":
+        raise Conflict(
+            "this order is not paid through the offline test provider", code="wrong_provider", field="provider"
+        )
+    if order.status == OrderStatus.PAID:
+        return order
+    if order.status == OrderStatus.PENDING and order.hold_expires_at and order.hold_expires_at <= now:
+        await end_pending(db_session, order.id, OrderStatus.EXPIRED, actor="system", note="hold expired")
+        await db_session.commit()
+        raise Conflict(
+            "the hold on these seats expired; please place the order again", code="hold_expired", field="order"
+        )
+    if order.status != OrderStatus.PENDING:
+        raise Conflict(f"the order is {order.status}", code=f"order_{order.status}", field="order")
+    await _confirm(db_session, order, actor=f"buyer:{order.buyer_email}", now=now, note="offline test payment")
+    await db_session.commit()
+    return order
+
+
+async def _order_for_secret(db_session: AsyncSession, order_id: UUID, secret: str | None, secret_key: str) -> Order:
+    """The order if the secret opens it; a wrong secret looks exactly like a missing order."""
+    order = await db_session.get(Order, order_id)
+    if order is None or not secret_matches(secret_key, order, secret):
+        raise NotFound("no such order, or the link is not valid", field="order")
+    return order
+
+
+async def get_order(
+    db_session: AsyncSession, order_id: UUID, *, secret: str | None, secret_key: str, organizer: bool
+) -> Order:
+    if organizer:
+        order = await db_session.get(Order, order_id)
+        if order is None:
+            raise NotFound("no such order", field="order")
+        return order
+    return await _order_for_secret(db_session, order_id, secret, secret_key)
+
+
+async def order_read(
+    db_session: AsyncSession, order: Order, *, secret_key: str, provider: PaymentProvider, base_url: str
+) -> OrderRead:
+    """The buyer's view of an order, with the secret link and what to do about payment."""
+    event_slug = await db_session.scalar(select(Event.slug).where(Event.id == order.event_id))
+    registrations = (
+        await db_session.scalars(
+            select(Registration).where(Registration.order_id == order.id).order_by(Registration.position)
+        )
+    ).all()
+    categories = {
+        c.id: c
+        for c in (
+            await db_session.scalars(select(Category).where(Category.id.in_({r.category_id for r in registrations})))
+        ).all()
+    }
+    add_on_ids = {a.add_on_id for r in registrations for a in r.add_ons}
+    add_ons = {a.id: a for a in (await db_session.scalars(select(AddOn).where(AddOn.id.in_(add_on_ids)))).all()}
+    secret = order_secret(secret_key, order.id, order.secret_version)
+    return OrderRead(
+        id=order.id,
+        event=event_slug or "",
+        status=cast(OrderStatusName, order.status),
+        buyer_name=order.buyer_name,
+        buyer_email=order.buyer_email,
+        currency=order.currency,
+        subtotal=order.subtotal,
+        discount_total=order.discount_total,
+        total=order.total,
+        hold_expires_at=order.hold_expires_at,
+        paid_at=order.paid_at,
+        created_at=order.created_at,
+        registrations=[
+            RegistrationRead(
+                id=r.id,
+                status=cast(RegistrationStatusName, r.status),
+                email=r.email,
+                first_name=r.first_name,
+                last_name=r.last_name,
+                affiliation=r.affiliation,
+                country=r.country,
+                category_code=categories[r.category_id].code,
+                category_name=categories[r.category_id].name,
+                category_amount=r.category_amount,
+                discount=r.discount_amount,
+                add_ons=[
+                    AddOnLine(
+                        code=add_ons[a.add_on_id].code,
+                        name=add_ons[a.add_on_id].name,
+                        amount=a.amount,
+                        discount=a.discount_amount,
+                    )
+                    for a in r.add_ons
+                ],
+            )
+            for r in registrations
+        ],
+        payment=provider.payment_for(order),
+        secret=secret,
+        order_url=f"{base_url}/orders/{order.id}?secret={secret}",
+    )

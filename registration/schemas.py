@@ -1,0 +1,95 @@
+"""Wire types for placing and reading orders (the catalog's live in catalog_schemas.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+from uuid import UUID
+
+import msgspec
+
+from podium.auth.schemas import Email
+from podium.schema import Struct, line, paragraph
+
+ItemCode = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$", examples=["member"])]
+CountryCode = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2", examples=["US"])]
+AnswerValue = Annotated[str, paragraph(2000)] | bool
+OrderStatus = Literal["pending", "paid", "expired", "cancelled"]
+RegistrationStatus = Literal["held", "confirmed", "awaiting_verification", "expired", "cancelled"]
+
+
+class AttendeeIn(Struct):
+    """One person to register: who they are, which category, which add-ons, their answers."""
+
+    email: Email
+    first_name: Annotated[str, line(100)]
+    last_name: Annotated[str, line(100)]
+    country: CountryCode
+    category: ItemCode
+    add_ons: Annotated[list[ItemCode], msgspec.Meta(max_length=20)] = msgspec.field(default_factory=list)
+    affiliation: Annotated[str, line(200, min_length=0)] = ""
+    member_number: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9-]{3,40}$")] | None = None
+    verification_note: Annotated[str, paragraph(2000)] | None = None
+    access_code: Annotated[str, line(64)] | None = None
+    answers: Annotated[dict[Annotated[str, msgspec.Meta(max_length=40)], AnswerValue], msgspec.Meta(max_length=50)] = (
+        msgspec.field(default_factory=dict)
+    )
+
+
+class OrderCreate(Struct):
+    buyer_name: Annotated[str, line(200)]
+    buyer_email: Email
+    attendees: Annotated[list[AttendeeIn], msgspec.Meta(min_length=1, max_length=20)]
+    promo_code: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9-]{3,40}$")] | None = None
+
+
+class AddOnLine(Struct):
+    code: str
+    name: str
+    amount: int
+    discount: int
+
+
+class RegistrationRead(Struct):
+    id: UUID
+    status: RegistrationStatus
+    email: str
+    first_name: str
+    last_name: str
+    affiliation: str
+    country: str
+    category_code: str
+    category_name: str
+    category_amount: int
+    discount: int
+    add_ons: list[AddOnLine]
+
+
+class PaymentRead(Struct):
+    """What the buyer does next: nothing (paid/free), pay with Stripe.js, or use the offline test provider."""
+
+    provider: Literal["none", "offline", "stripe"]
+    status: Literal["not_required", "required", "paid", "expired", "cancelled"]
+    test_mode: bool = False
+    instructions: str = ""
+    client_secret: str | None = None
+    publishable_key: str | None = None
+
+
+class OrderRead(Struct):
+    id: UUID
+    event: str
+    status: OrderStatus
+    buyer_name: str
+    buyer_email: str
+    currency: str
+    subtotal: int
+    discount_total: int
+    total: int
+    hold_expires_at: dt.datetime | None
+    paid_at: dt.datetime | None
+    created_at: dt.datetime
+    registrations: list[RegistrationRead]
+    payment: PaymentRead
+    secret: str
+    order_url: str

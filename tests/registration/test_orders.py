@@ -1,0 +1,361 @@
+"""Placing, reading and paying for orders through the API, and the hold rules through the services."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from uuid import UUID
+
+import msgspec
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import func, select
+
+from podium.settings import Settings
+from registration import orders
+from registration.models import Quota, Registration, StateChange
+from registration.payments import OfflineTestProvider
+from registration.schemas import OrderCreate
+from tests.registration.factories import PRESS_CODE, CatalogFixture, attendee, build_catalog, db_session_for, order_body
+
+Client = AsyncTestClient[Litestar]
+
+
+@pytest.fixture
+async def catalog(settings: Settings) -> CatalogFixture:
+    async with db_session_for(settings) as db_session:
+        return await build_catalog(db_session, workshop_seats=2)
+
+
+async def place(client: Client, slug: str, body: dict[str, object], key: str | None = None):
+    headers = {"Idempotency-Key": key} if key else {}
+    return await client.post(f"/api/events/{slug}/orders", json=body, headers=headers)
+
+
+async def quota_used(settings: Settings, quota_id: object) -> int:
+    async with db_session_for(settings) as db_session:
+        return (await db_session.scalar(select(Quota.used).where(Quota.id == quota_id))) or 0
+
+
+async def test_place_order_prices_on_the_server_and_holds_seats(
+    client: Client, catalog: CatalogFixture, settings: Settings
+) -> None:
+    body = order_body(attendee(add_ons=["workshop"]))
+
+    response = await place(client, catalog.slug, body)
+
+    order = response.json()
+    assert response.status_code == 201
+    assert order["status"] == "pending"
+    assert (order["subtotal"], order["discount_total"], order["total"]) == (52_000, 0, 52_000)
+    assert order["registrations"][0]["status"] == "held"
+    assert order["registrations"][0]["add_ons"] == [
+        {"code": "workshop", "name": "Grant Writing Workshop", "amount": 12_000, "discount": 0}
+    ]
+    assert order["payment"]["provider"] == "offline"
+    assert order["payment"]["test_mode"] is True
+    expires = dt.datetime.fromisoformat(order["hold_expires_at"])
+    assert dt.timedelta(minutes=14) < expires - dt.datetime.now(dt.UTC) <= dt.timedelta(minutes=15)
+    assert await quota_used(settings, catalog.workshop_quota.id) == 1
+
+
+async def test_place_order_refuses_client_prices(client: Client, catalog: CatalogFixture) -> None:
+    body = order_body(attendee(), total=1)
+
+    response = await place(client, catalog.slug, body)
+
+    assert response.status_code == 422
+    assert response.json()["field"] == "total"
+
+
+async def test_place_order_same_idempotency_key_gives_one_order(
+    client: Client, catalog: CatalogFixture, settings: Settings
+) -> None:
+    body = order_body(attendee(add_ons=["workshop"]))
+
+    first = await place(client, catalog.slug, body, key="retry-1")
+    second = await place(client, catalog.slug, body, key="retry-1")
+
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert first.json()["id"] == second.json()["id"]
+    assert first.json()["secret"] == second.json()["secret"]
+    assert await quota_used(settings, catalog.workshop_quota.id) == 1
+
+
+async def test_place_order_idempotency_key_reused_for_other_body_is_refused(
+    client: Client, catalog: CatalogFixture
+) -> None:
+    await place(client, catalog.slug, order_body(attendee()), key="retry-2")
+
+    response = await place(client, catalog.slug, order_body(attendee()), key="retry-2")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "idempotency_key_reused"
+    assert response.json()["field"] == "Idempotency-Key"
+
+
+async def test_place_order_one_registration_per_person_and_event(client: Client, catalog: CatalogFixture) -> None:
+    await place(client, catalog.slug, order_body(attendee("Ada@Example.org")))
+
+    again = await place(client, catalog.slug, order_body(attendee("ada@example.ORG")))
+    twice_in_one = await place(client, catalog.slug, order_body(attendee("x@example.org"), attendee("X@example.org")))
+
+    assert again.status_code == 409
+    assert (again.json()["code"], again.json()["field"]) == ("already_registered", "attendees[0].email")
+    assert twice_in_one.status_code == 422
+    assert twice_in_one.json()["field"] == "attendees[1].email"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "code"),
+    [
+        ({"member_number": None}, "attendees[0].member_number", "invalid_input"),
+        ({"category": "student", "member_number": None}, "attendees[0].verification_note", "invalid_input"),
+        ({"category": "press", "access_code": "WRONG-CODE"}, "attendees[0].access_code", "invalid_access_code"),
+        ({"category": "press"}, "attendees[0].access_code", "invalid_access_code"),
+        ({"category": "nobody"}, "attendees[0].category", "invalid_input"),
+        ({"category": "non-member", "add_ons": ["reception"]}, "attendees[0].add_ons", "invalid_input"),
+        ({"add_ons": ["workshop", "workshop"]}, "attendees[0].add_ons", "invalid_input"),
+        ({"add_ons": ["yacht"]}, "attendees[0].add_ons", "invalid_input"),
+        ({"answers": {}}, "attendees[0].answers.dietary", "invalid_input"),
+        ({"answers": {"dietary": "carnivore"}}, "attendees[0].answers.dietary", "invalid_input"),
+        ({"answers": {"dietary": "none", "shoe_size": "44"}}, "attendees[0].answers.shoe_size", "invalid_input"),
+        ({"answers": {"dietary": True}}, "attendees[0].answers.dietary", "invalid_input"),
+        ({"country": "usa"}, "attendees[0].country", "invalid_input"),
+        ({"email": "not-an-email"}, "attendees[0].email", "invalid_input"),
+    ],
+)
+async def test_place_order_bad_attendee_names_the_field(
+    client: Client, catalog: CatalogFixture, overrides: dict[str, object], field: str, code: str
+) -> None:
+    response = await place(client, catalog.slug, order_body(attendee(**overrides)))
+
+    problem = response.json()
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert (problem["field"], problem["code"]) == (field, code)
+
+
+async def test_place_order_free_press_registration_is_confirmed_at_once(
+    client: Client, catalog: CatalogFixture
+) -> None:
+    body = order_body(attendee(category="press", access_code=PRESS_CODE.lower(), member_number=None))
+
+    response = await place(client, catalog.slug, body)
+
+    order = response.json()
+    assert order["status"] == "paid"
+    assert order["total"] == 0
+    assert order["payment"] == {
+        "provider": "none",
+        "status": "not_required",
+        "test_mode": False,
+        "instructions": "",
+        "client_secret": None,
+        "publishable_key": None,
+    }
+    assert order["registrations"][0]["status"] == "confirmed"
+
+
+async def test_income_tier_discount_applies_to_the_fee_only(client: Client, catalog: CatalogFixture) -> None:
+    body = order_body(attendee(country="ET", add_ons=["workshop"]))  # Ethiopia: low income, 50 %
+
+    order = (await place(client, catalog.slug, body)).json()
+
+    registration = order["registrations"][0]
+    assert (registration["category_amount"], registration["discount"]) == (40_000, 20_000)
+    assert order["total"] == 20_000 + 12_000
+
+
+async def test_promo_codes_percent_fixed_scope_and_comp(client: Client, catalog: CatalogFixture) -> None:
+    save10 = (await place(client, catalog.slug, order_body(attendee(add_ons=["workshop"]), promo_code="save10"))).json()
+    fixed = (
+        await place(client, catalog.slug, order_body(attendee(add_ons=["workshop"]), promo_code="WORKSHOP50"))
+    ).json()
+    comp = (await place(client, catalog.slug, order_body(attendee(), promo_code="COMP"))).json()
+    useless = await place(client, catalog.slug, order_body(attendee(category="non-member"), promo_code="COMP"))
+
+    assert save10["total"] == 52_000 - 4_000 - 1_200
+    assert fixed["total"] == 52_000 - 5_000
+    assert (comp["total"], comp["status"]) == (0, "paid")
+    assert useless.status_code == 422
+    assert useless.json()["field"] == "promo_code"
+
+
+async def test_promo_code_max_uses_is_enforced(settings: Settings, client: Client) -> None:
+    async with db_session_for(settings) as db_session:
+        catalog = await build_catalog(db_session, comp_max_uses=1)
+
+    first = await place(client, catalog.slug, order_body(attendee(), promo_code="COMP"))
+    second = await place(client, catalog.slug, order_body(attendee(), promo_code="COMP"))
+    unknown = await place(client, catalog.slug, order_body(attendee(), promo_code="NOPE-NOPE"))
+
+    assert first.status_code == 201
+    assert (second.status_code, second.json()["code"]) == (409, "promo_exhausted")
+    assert (unknown.status_code, unknown.json()["field"]) == (422, "promo_code")
+
+
+async def test_sold_out_add_on_is_refused_naming_it(client: Client, catalog: CatalogFixture) -> None:
+    for _ in range(2):
+        assert (await place(client, catalog.slug, order_body(attendee(add_ons=["workshop"])))).status_code == 201
+
+    response = await place(client, catalog.slug, order_body(attendee(add_ons=["workshop"])))
+
+    problem = response.json()
+    assert response.status_code == 409
+    assert (problem["code"], problem["field"]) == ("sold_out", "attendees[0].add_ons")
+    assert problem["detail"] == "Grant Writing Workshop is sold out (0 seats are left)"
+
+
+async def test_expired_holds_return_their_seats_exactly_once(settings: Settings, catalog: CatalogFixture) -> None:
+
+    data = msgspec.convert(order_body(attendee("late@example.org", add_ons=["workshop"])), OrderCreate)
+    placed_at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=20)
+    async with db_session_for(settings) as db_session:
+        order, _ = await orders.place_order(
+            db_session, event_slug=catalog.slug, data=data, provider=OfflineTestProvider(), now=placed_at
+        )
+
+        first = await orders.expire_holds(db_session)
+        second = await orders.expire_holds(db_session)
+
+        registration_status = await db_session.scalar(
+            select(Registration.status).where(Registration.order_id == order.id)
+        )
+        audit = (await db_session.scalars(select(StateChange.to_status).where(StateChange.entity_id == order.id))).all()
+    assert (first, second) == (1, 0)
+    assert registration_status == "expired"
+    assert sorted(audit) == ["expired", "pending"]
+    assert await quota_used(settings, catalog.workshop_quota.id) == 0
+
+
+async def test_stale_hold_is_released_lazily_when_seats_run_out(settings: Settings, client: Client) -> None:
+
+    async with db_session_for(settings) as db_session:
+        catalog = await build_catalog(db_session, workshop_seats=1)
+        data = msgspec.convert(order_body(attendee(add_ons=["workshop"])), OrderCreate)
+        await orders.place_order(
+            db_session,
+            event_slug=catalog.slug,
+            data=data,
+            provider=OfflineTestProvider(),
+            now=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1),
+        )
+
+    response = await place(client, catalog.slug, order_body(attendee(add_ons=["workshop"])))
+
+    assert response.status_code == 201
+    assert await quota_used(settings, catalog.workshop_quota.id) == 1
+
+
+async def test_offline_payment_confirms_and_is_idempotent(client: Client, catalog: CatalogFixture) -> None:
+    order = (
+        await place(
+            client,
+            catalog.slug,
+            order_body(
+                attendee(), attendee(category="student", member_number=None, verification_note="PhD student at MIT")
+            ),
+        )
+    ).json()
+    url = f"/api/orders/{order['id']}/offline-payment"
+
+    paid = await client.post(url, headers={"X-Order-Secret": order["secret"]})
+    again = await client.post(url, params={"secret": order["secret"]})
+
+    assert paid.status_code == 200
+    assert paid.json()["status"] == "paid"
+    assert [r["status"] for r in paid.json()["registrations"]] == ["confirmed", "awaiting_verification"]
+    assert again.json()["paid_at"] == paid.json()["paid_at"]
+
+
+async def test_offline_payment_after_hold_expired_is_refused(settings: Settings, catalog: CatalogFixture) -> None:
+
+    data = msgspec.convert(order_body(attendee(add_ons=["workshop"])), OrderCreate)
+    async with db_session_for(settings) as db_session:
+        order, _ = await orders.place_order(
+            db_session,
+            event_slug=catalog.slug,
+            data=data,
+            provider=OfflineTestProvider(),
+            now=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=16),
+        )
+        secret = orders.order_secret(settings.secret_key, order.id, order.secret_version)
+
+        with pytest.raises(orders.Conflict) as refused:
+            await orders.pay_offline(
+                db_session, order_id=order.id, secret=secret, secret_key=settings.secret_key, production=False
+            )
+
+    assert refused.value.code == "hold_expired"
+    assert await quota_used(settings, catalog.workshop_quota.id) == 0
+
+
+async def test_offline_payment_is_refused_in_production(
+    app: Litestar, settings: Settings, catalog: CatalogFixture
+) -> None:
+    from podium.app import create_app
+
+    production = create_app(dataclasses.replace(settings, environment="production"))
+    async with AsyncTestClient(app=production) as client:
+        order = (await place(client, catalog.slug, order_body(attendee()))).json()
+
+        response = await client.post(
+            f"/api/orders/{order['id']}/offline-payment", headers={"X-Order-Secret": order["secret"]}
+        )
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "offline_payments_disabled"
+
+
+async def test_order_link_opens_only_its_own_order(
+    client: Client, catalog: CatalogFixture, organizer: dict[str, str], staff: dict[str, str]
+) -> None:
+    mine = (await place(client, catalog.slug, order_body(attendee()))).json()
+    theirs = (await place(client, catalog.slug, order_body(attendee()))).json()
+
+    own = await client.get(f"/api/orders/{mine['id']}", params={"secret": mine["secret"]})
+    other = await client.get(f"/api/orders/{theirs['id']}", params={"secret": mine["secret"]})
+    no_secret = await client.get(f"/api/orders/{theirs['id']}")
+    as_organizer = await client.get(f"/api/orders/{theirs['id']}", headers=organizer)
+    as_staff = await client.get(f"/api/orders/{theirs['id']}", headers=staff)
+
+    assert own.json()["buyer_email"] == "buyer@example.org"
+    assert [r.status_code for r in (other, no_secret, as_staff)] == [404, 404, 404]
+    assert other.json() == no_secret.json()
+    assert as_organizer.json()["id"] == theirs["id"]
+
+
+async def test_place_order_on_unknown_or_closed_event(settings: Settings, client: Client) -> None:
+    async with db_session_for(settings) as db_session:
+        not_yet = await build_catalog(db_session, opens_in_days=3)
+
+    closed = await place(client, not_yet.slug, order_body(attendee()))
+    unknown = await place(client, "no-such-event", order_body(attendee()))
+
+    assert (closed.status_code, closed.json()["code"]) == (409, "registration_closed")
+    assert unknown.status_code == 404
+
+
+async def test_every_change_is_in_the_audit_trail(client: Client, catalog: CatalogFixture, settings: Settings) -> None:
+    order = (await place(client, catalog.slug, order_body(attendee()))).json()
+    await client.post(f"/api/orders/{order['id']}/offline-payment", headers={"X-Order-Secret": order["secret"]})
+
+    async with db_session_for(settings) as db_session:
+        changes = (
+            await db_session.execute(
+                select(StateChange.entity, StateChange.from_status, StateChange.to_status, StateChange.actor)
+                .where(StateChange.entity_id.in_([UUID(order["id"]), UUID(order["registrations"][0]["id"])]))
+                .order_by(StateChange.created_at, StateChange.entity)
+            )
+        ).all()
+        count = await db_session.scalar(select(func.count()).select_from(StateChange))
+
+    assert [tuple(c) for c in changes] == [
+        ("order", None, "pending", "buyer"),
+        ("registration", None, "held", "buyer"),
+        ("order", "pending", "paid", "buyer:buyer@example.org"),
+        ("registration", "held", "confirmed", "buyer:buyer@example.org"),
+    ]
+    assert count >= 4
