@@ -231,6 +231,7 @@ class Order(Base):
     payment_provider: Mapped[str] = mapped_column(String(20), default="none")
     provider_payment_id: Mapped[str | None] = mapped_column(String(200), nullable=True, unique=True)
     paid_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    amount_refunded: Mapped[int] = mapped_column(Integer, default=0)
 
     registrations: Mapped[list[Registration]] = relationship(
         back_populates="order", order_by="Registration.position", lazy="raise"
@@ -280,6 +281,8 @@ class Registration(Base):
     answers: Mapped[dict[str, Any]] = mapped_column(JsonB, default=dict)
     category_amount: Mapped[int] = mapped_column(Integer)
     discount_amount: Mapped[int] = mapped_column(Integer, default=0)
+    # The secret of the registration's own link (agenda, badge) is an HMAC of its id and this version.
+    secret_version: Mapped[int] = mapped_column(Integer, default=1)
 
     order: Mapped[Order] = relationship(back_populates="registrations", lazy="raise")
     add_ons: Mapped[list[RegistrationAddOn]] = relationship(cascade="all, delete-orphan", lazy="selectin")
@@ -306,3 +309,109 @@ class StateChange(Base):
     to_status: Mapped[str] = mapped_column(String(24))
     actor: Mapped[str] = mapped_column(String(340))
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class Refund(Base):
+    """Money given back on an order: by the provider (Stripe refund id) or the offline provider."""
+
+    __tablename__ = "refund"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount"),
+        CheckConstraint("status in ('pending', 'succeeded', 'failed')", name="status"),
+    )
+
+    order_id: Mapped[UUID] = mapped_column(ForeignKey("reg_order.id", ondelete="CASCADE"), index=True)
+    amount: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    provider_refund_id: Mapped[str | None] = mapped_column(String(200), nullable=True, unique=True)
+    actor: Mapped[str] = mapped_column(String(340))
+
+
+class WebhookEvent(Base):
+    """Every provider event id we have handled, so a replayed or duplicated webhook changes nothing twice."""
+
+    __tablename__ = "webhook_event"
+    __table_args__ = (UniqueConstraint("provider", "event_id", name="uq_webhook_event_provider_event"),)
+
+    provider: Mapped[str] = mapped_column(String(20))
+    event_id: Mapped[str] = mapped_column(String(200))
+    event_type: Mapped[str] = mapped_column(String(100))
+    object_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class OutboxMessage(Base):
+    """Mail to send, written in the same transaction as the change it reports; a worker drains it."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (
+        CheckConstraint("status in ('pending', 'sent', 'failed')", name="status"),
+        Index("ix_outbox_message_due", "status", "next_attempt_at"),
+    )
+
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    to_address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(300))
+    body_text: Mapped[str] = mapped_column(Text)
+    # Attachments are rendered when sent (e.g. "receipt:<order id>"), not stored here.
+    attachments: Mapped[list[str]] = mapped_column(JsonB, default=list)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class ReceiptCounter(DefaultBase):
+    """The last receipt number issued per event; bumped with one UPDATE so numbers never repeat or skip."""
+
+    __tablename__ = "receipt_counter"
+
+    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Receipt(Base):
+    __tablename__ = "receipt"
+    __table_args__ = (UniqueConstraint("event_id", "number", name="uq_receipt_event_number"),)
+
+    order_id: Mapped[UUID] = mapped_column(ForeignKey("reg_order.id", ondelete="CASCADE"), unique=True)
+    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    issued_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class CancellationFeeRule(Base):
+    """Self-cancellation fee: ``fee_pct`` applies to cancellations made before local midnight ending ``until``."""
+
+    __tablename__ = "cancellation_fee_rule"
+    __table_args__ = (
+        UniqueConstraint("event_id", "until", name="uq_cancellation_fee_rule_until"),
+        CheckConstraint("fee_pct between 0 and 100", name="fee_pct"),
+    )
+
+    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    until: Mapped[dt.date] = mapped_column(Date)
+    fee_pct: Mapped[int] = mapped_column(Integer)
+
+
+class WaitlistEntry(Base):
+    """Someone waiting for a full category or add-on; an offer holds a seat until ``offer_expires_at``."""
+
+    __tablename__ = "waitlist_entry"
+    __table_args__ = (
+        CheckConstraint("(category_id is null) <> (add_on_id is null)", name="one_item"),
+        CheckConstraint("status in ('waiting', 'offered', 'claimed', 'lapsed', 'left')", name="status"),
+        Index("ix_waitlist_entry_queue", "event_id", "status", "created_at"),
+    )
+
+    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    category_id: Mapped[UUID | None] = mapped_column(ForeignKey("reg_category.id", ondelete="CASCADE"), nullable=True)
+    add_on_id: Mapped[UUID | None] = mapped_column(ForeignKey("add_on.id", ondelete="CASCADE"), nullable=True)
+    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(10), default="waiting")
+    offer_version: Mapped[int] = mapped_column(Integer, default=0)
+    offer_expires_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    # The quota seat an offer holds (taken when offered, given back if it lapses).
+    held_quota_ids: Mapped[list[str]] = mapped_column(JsonB, default=list)
