@@ -175,7 +175,7 @@ async def place_order(
     db_session.add_all(OrderQuota(order_id=order.id, quota_id=q, count=n) for q, n in needs.items())
     if order.total == 0:
         order.payment_provider = "none"
-        await _confirm(db_session, order, actor=actor, now=now, note="nothing to pay")
+        await confirm_order(db_session, order, actor=actor, now=now, note="nothing to pay")
     try:
         await db_session.commit()
     except IntegrityError as exc:
@@ -209,17 +209,29 @@ async def _after_insert_race(
     ) from exc
 
 
-async def _confirm(db_session: AsyncSession, order: Order, *, actor: str, now: dt.datetime, note: str = "") -> None:
-    """pending → paid; each held registration becomes confirmed, or awaits verification by an organizer."""
+async def confirm_order(
+    db_session: AsyncSession,
+    order: Order,
+    *,
+    actor: str,
+    now: dt.datetime,
+    note: str = "",
+    registrations_from: RegistrationStatus = RegistrationStatus.HELD,
+) -> None:
+    """→ paid; each of its registrations becomes confirmed, or awaits verification by an organizer.
+
+    The caller holds the order (write lock on SQLite, ``FOR UPDATE`` on PostgreSQL) so this runs once.
+    """
+    previous = order.status
     order.status = OrderStatus.PAID.value
     order.paid_at = now
     order.hold_expires_at = None
-    record(db_session, "order", order.id, OrderStatus.PENDING, OrderStatus.PAID, actor, note)
+    record(db_session, "order", order.id, previous, OrderStatus.PAID, actor, note)
     rows = (
         await db_session.execute(
             select(Registration, Category.eligibility)
             .join(Category, Category.id == Registration.category_id)
-            .where(Registration.order_id == order.id, Registration.status == RegistrationStatus.HELD)
+            .where(Registration.order_id == order.id, Registration.status == registrations_from)
         )
     ).all()
     for registration, eligibility in rows:
@@ -229,7 +241,7 @@ async def _confirm(db_session: AsyncSession, order: Order, *, actor: str, now: d
             else RegistrationStatus.CONFIRMED
         )
         registration.status = target.value
-        record(db_session, "registration", registration.id, RegistrationStatus.HELD, target, actor, note)
+        record(db_session, "registration", registration.id, registrations_from, target, actor, note)
 
 
 async def pay_offline(
@@ -248,7 +260,7 @@ async def pay_offline(
         )
     now = now or utcnow()
     await begin_write(db_session)
-    order = await _order_for_secret(db_session, order_id, secret, secret_key)
+    order = await _order_for_secret(db_session, order_id, secret, secret_key, for_update=True)
     if order.payment_provider != "offline":
         raise Conflict(
             "this order is not paid through the offline test provider", code="wrong_provider", field="provider"
@@ -263,14 +275,16 @@ async def pay_offline(
         )
     if order.status != OrderStatus.PENDING:
         raise Conflict(f"the order is {order.status}", code=f"order_{order.status}", field="order")
-    await _confirm(db_session, order, actor=f"buyer:{order.buyer_email}", now=now, note="offline test payment")
+    await confirm_order(db_session, order, actor=f"buyer:{order.buyer_email}", now=now, note="offline test payment")
     await db_session.commit()
     return order
 
 
-async def _order_for_secret(db_session: AsyncSession, order_id: UUID, secret: str | None, secret_key: str) -> Order:
+async def _order_for_secret(
+    db_session: AsyncSession, order_id: UUID, secret: str | None, secret_key: str, *, for_update: bool = False
+) -> Order:
     """The order if the secret opens it; a wrong secret looks exactly like a missing order."""
-    order = await db_session.get(Order, order_id)
+    order = await db_session.get(Order, order_id, with_for_update=for_update)
     if order is None or not secret_matches(secret_key, order, secret):
         raise NotFound("no such order, or the link is not valid", field="order")
     return order
