@@ -58,9 +58,16 @@ async def begin_write(db_session: AsyncSession) -> None:
 
     On SQLite this takes the write lock up front (BEGIN IMMEDIATE), so the transaction waits its turn
     under busy_timeout instead of failing with "database is locked" when it upgrades from reader to
-    writer. PostgreSQL needs nothing: its row locks and conditional UPDATEs do the work. Must be the
-    first statement of the session's transaction.
+    writer. A read-only transaction already open (say, the event was looked up first) is ended first.
+    PostgreSQL needs nothing: its row locks and conditional UPDATEs do the work.
     """
+    bind = db_session.bind
+    if bind is None or bind.dialect.name != "sqlite":
+        return
+    if db_session.in_transaction():
+        if db_session.new or db_session.dirty or db_session.deleted:
+            raise RuntimeError("begin_write() must come before the transaction's first write")
+        await db_session.commit()
     await db_session.connection(execution_options={WRITE_INTENT: True})
 
 

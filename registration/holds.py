@@ -136,3 +136,18 @@ async def expire_holds(
     if commit:
         await db_session.commit()
     return ended
+
+
+async def release_registration_seats(db_session: AsyncSession, order_id: UUID, needs: dict[UUID, int]) -> None:
+    """Give back one registration's seats (a cancelled or rejected attendee of a paid order) and shrink
+    its order's record of what it holds, so a later release of the order can't return them twice."""
+    for quota_id in sorted(needs, key=str):
+        count = needs[quota_id]
+        held = await db_session.get(OrderQuota, (order_id, quota_id))
+        if held is None or held.count < count:
+            continue
+        await rows_changed(db_session, update(Quota).where(Quota.id == quota_id).values(used=Quota.used - count))
+        if held.count == count:
+            await db_session.delete(held)
+        else:
+            held.count -= count

@@ -179,9 +179,20 @@ async def find_promo(db_session: AsyncSession, event: Event, code: str | None, n
     return promo
 
 
+COMP = Promo(kind="percent", value=100)
+
+
 def check_attendees(
-    data: OrderCreate, catalog: CatalogView, event: Event, promo: PromoCode | None, now: dt.datetime
+    data: OrderCreate,
+    catalog: CatalogView,
+    event: Event,
+    promo: PromoCode | None,
+    now: dt.datetime,
+    *,
+    comp: bool = False,
 ) -> list[CheckedAttendee]:
+    """Check every attendee against the catalog and price them. ``comp`` (organizers only) waives
+    eligibility proof and makes everything free; seats, answers and one-per-person still apply."""
     today = local_date(now, event.timezone)
     pricing_promo = (
         Promo(
@@ -193,6 +204,8 @@ def check_attendees(
         if promo
         else None
     )
+    if comp:
+        pricing_promo = COMP
     checked: list[CheckedAttendee] = []
     seen: dict[str, int] = {}
     for index, attendee in enumerate(data.attendees):
@@ -204,10 +217,13 @@ def check_attendees(
         category = catalog.categories.get(attendee.category)
         if category is None or not category.is_active:
             raise InvalidInput(f"no category {attendee.category!r} at this event", field=f"{prefix}.category")
-        _check_eligibility(prefix, attendee, category)
+        if not comp:
+            _check_eligibility(prefix, attendee, category)
         add_ons = _check_add_ons(prefix, attendee, category, catalog)
         _check_answers(prefix, attendee.answers, catalog.questions)
         window = current_window((Window(w.label, w.starts_on, w.amount) for w in category.price_windows), today)
+        if window is None and comp:
+            window = Window("comp", today, 0)
         if window is None:
             raise Conflict(f"{category.name} is not on sale yet", field=f"{prefix}.category", code="not_on_sale")
         quote = quote_attendee(
@@ -218,7 +234,7 @@ def check_attendees(
             promo=pricing_promo,
         )
         checked.append(CheckedAttendee(index, attendee, email, category, add_ons, quote))
-    if promo is not None and not any(a.quote.promo_used for a in checked):
+    if promo is not None and not comp and not any(a.quote.promo_used for a in checked):
         raise InvalidInput("this promo code does not apply to anything in this order", field="promo_code")
     return checked
 
@@ -274,3 +290,17 @@ async def sold_out_error(
             break
     seats = "seat is" if available == 1 else "seats are"
     return SoldOut(f"{name} is sold out ({available} {seats} left)", field=field)
+
+
+def needs_of_registrations(catalog: CatalogView, registrations: Sequence[Any]) -> dict[UUID, int]:
+    """The seats already-stored registrations occupy under the catalog's quotas (for giving them back
+    or taking them again): event-wide quotas, their category's, and each add-on's."""
+    needs: defaultdict[UUID, int] = defaultdict(int)
+    for registration in registrations:
+        for quota_id in (
+            *catalog.event_quotas,
+            *catalog.category_quotas.get(registration.category_id, ()),
+            *(q for a in registration.add_ons for q in catalog.add_on_quotas.get(a.add_on_id, ())),
+        ):
+            needs[quota_id] += 1
+    return dict(needs)

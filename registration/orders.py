@@ -90,24 +90,27 @@ async def place_order(
     idempotency_key: str | None = None,
     actor: str = "buyer",
     now: dt.datetime | None = None,
+    comp: bool = False,
 ) -> tuple[Order, bool]:
     """Price the order on the server, hold every seat it needs, and return ``(order, created)``.
 
     The same Idempotency-Key with the same body returns the first order (``created`` False); with a
-    different body it is refused. Free orders are confirmed at once.
+    different body it is refused. Free orders are confirmed at once. ``comp`` is the organizers' free
+    registration: no eligibility proof, no price, no registration window; seats still count.
     """
     now = now or utcnow()
     await begin_write(db_session)
-    event = await get_event(db_session, event_slug, published_only=True)
+    event = await get_event(db_session, event_slug, published_only=not comp)
     fingerprint = request_fingerprint(data)
     if idempotency_key:
         existing = await _by_idempotency_key(db_session, event, idempotency_key, fingerprint)
         if existing is not None:
             return existing, False
-    check_registration_open(event, now)
+    if not comp:
+        check_registration_open(event, now)
     catalog = await load_catalog(db_session, event)
-    promo = await find_promo(db_session, event, data.promo_code, now)
-    attendees = check_attendees(data, catalog, event, promo, now)
+    promo = None if comp else await find_promo(db_session, event, data.promo_code, now)
+    attendees = check_attendees(data, catalog, event, promo, now, comp=comp)
     await refuse_registered(db_session, event, attendees)
 
     needs = seats_needed(attendees, catalog)

@@ -20,7 +20,7 @@ from podium.db import begin_write, utcnow
 from registration.audit import record
 from registration.holds import expire_holds, take_seats, use_promo
 from registration.models import Order, OrderQuota, OrderStatus, PromoCode, Registration, RegistrationStatus
-from registration.order_validation import load_catalog
+from registration.order_validation import load_catalog, needs_of_registrations
 from registration.orders import confirm_order
 
 
@@ -45,16 +45,7 @@ async def needs_for_order(db_session: AsyncSession, order: Order) -> dict[UUID, 
     assert event is not None
     catalog = await load_catalog(db_session, event)
     registrations = (await db_session.scalars(select(Registration).where(Registration.order_id == order.id))).all()
-    needs: dict[UUID, int] = {}
-    for registration in registrations:
-        quota_ids = [
-            *catalog.event_quotas,
-            *catalog.category_quotas.get(registration.category_id, ()),
-            *(q for a in registration.add_ons for q in catalog.add_on_quotas.get(a.add_on_id, ())),
-        ]
-        for quota_id in quota_ids:
-            needs[quota_id] = needs.get(quota_id, 0) + 1
-    return needs
+    return needs_of_registrations(catalog, registrations)
 
 
 async def payment_succeeded(

@@ -93,3 +93,56 @@ class OrderRead(Struct):
     payment: PaymentRead
     secret: str
     order_url: str
+
+
+class RegistrationListItem(Struct):
+    """One row of the organizer's registration list."""
+
+    id: UUID
+    order_id: UUID
+    status: RegistrationStatus
+    first_name: str
+    last_name: str
+    email: str
+    affiliation: str
+    country: str
+    category_code: str
+    category_name: str
+    add_on_codes: list[str]
+    amount_due: int
+    buyer_email: str
+    order_status: OrderStatus
+    verification_note: str | None
+    created_at: dt.datetime
+
+
+class RegistrationPage(Struct):
+    total: int
+    items: list[RegistrationListItem]
+
+
+class VerificationDecision(Struct):
+    decision: Literal["approve", "reject"]
+    note: Annotated[str, paragraph(2000)] = ""
+
+
+class ItemStats(Struct):
+    code: str
+    name: str
+    confirmed: int
+    awaiting_verification: int
+    held: int
+    cancelled: int
+    revenue: int
+
+
+class RegistrationStats(Struct):
+    """Counts and revenue (minor units, net of discounts; refunds shown separately) by category and add-on."""
+
+    currency: str
+    categories: list[ItemStats]
+    add_ons: list[ItemStats]
+    paid_orders: int
+    gross_revenue: int
+    refunded: int
+    net_revenue: int

@@ -1,0 +1,305 @@
+"""Organizer tools over registrations: search and filter, CSV export, verification decisions, figures."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zoneinfo
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any, cast
+from uuid import UUID
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from events.models import Event
+from podium.db import begin_write
+from podium.errors import Conflict, NotFound
+from registration.audit import record
+from registration.holds import release_registration_seats
+from registration.models import (
+    AddOn,
+    Category,
+    Order,
+    OrderStatus,
+    Question,
+    Registration,
+    RegistrationAddOn,
+    RegistrationStatus,
+)
+from registration.order_validation import load_catalog, needs_of_registrations
+from registration.schemas import (
+    ItemStats,
+    RegistrationListItem,
+    RegistrationStats,
+)
+from registration.schemas import OrderStatus as OrderStatusName
+from registration.schemas import RegistrationStatus as RegistrationStatusName
+
+# Spreadsheet apps run cells that start with these as formulas: CSV injection.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _filtered(
+    event: Event, *, q: str | None, category: str | None, status: str | None
+) -> Select[tuple[Registration, Category, Order]]:
+    query = (
+        select(Registration, Category, Order)
+        .join(Category, Category.id == Registration.category_id)
+        .join(Order, Order.id == Registration.order_id)
+        .where(Registration.event_id == event.id)
+    )
+    if q:
+        pattern = f"%{q.strip().lower()}%"
+        full_name = func.lower(Registration.first_name + " " + Registration.last_name)
+        query = query.where(
+            or_(
+                Registration.email.like(pattern),
+                full_name.like(pattern),
+                func.lower(Registration.affiliation).like(pattern),
+            )
+        )
+    if category:
+        query = query.where(Category.code == category)
+    if status:
+        query = query.where(Registration.status == status)
+    return query
+
+
+async def _add_on_codes(db_session: AsyncSession, registration_ids: Sequence[UUID]) -> dict[UUID, list[str]]:
+    rows = (
+        await db_session.execute(
+            select(RegistrationAddOn.registration_id, AddOn.code)
+            .join(AddOn, AddOn.id == RegistrationAddOn.add_on_id)
+            .where(RegistrationAddOn.registration_id.in_(registration_ids))
+            .order_by(AddOn.code)
+        )
+    ).all()
+    codes: defaultdict[UUID, list[str]] = defaultdict(list)
+    for registration_id, code in rows:
+        codes[registration_id].append(code)
+    return codes
+
+
+def _item(registration: Registration, category: Category, order: Order, add_ons: list[str]) -> RegistrationListItem:
+    due = registration.category_amount - registration.discount_amount
+    due += sum(a.amount - a.discount_amount for a in registration.add_ons)
+    return RegistrationListItem(
+        id=registration.id,
+        order_id=order.id,
+        status=cast(RegistrationStatusName, registration.status),
+        first_name=registration.first_name,
+        last_name=registration.last_name,
+        email=registration.email,
+        affiliation=registration.affiliation,
+        country=registration.country,
+        category_code=category.code,
+        category_name=category.name,
+        add_on_codes=add_ons,
+        amount_due=due,
+        buyer_email=order.buyer_email,
+        order_status=cast(OrderStatusName, order.status),
+        verification_note=registration.verification_note,
+        created_at=registration.created_at,
+    )
+
+
+async def search_registrations(
+    db_session: AsyncSession,
+    event: Event,
+    *,
+    q: str | None = None,
+    category: str | None = None,
+    status: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[int, list[RegistrationListItem]]:
+    query = _filtered(event, q=q, category=category, status=status)
+    total = await db_session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = (
+        await db_session.execute(
+            query.order_by(Registration.last_name, Registration.first_name, Registration.id).limit(limit).offset(offset)
+        )
+    ).all()
+    add_ons = await _add_on_codes(db_session, [r.id for r, _, _ in rows])
+    return total, [_item(r, c, o, add_ons.get(r.id, [])) for r, c, o in rows]
+
+
+async def registration_item(db_session: AsyncSession, event: Event, registration_id: UUID) -> RegistrationListItem:
+    query = _filtered(event, q=None, category=None, status=None).where(Registration.id == registration_id)
+    row = (await db_session.execute(query)).one_or_none()
+    if row is None:
+        raise NotFound("no such registration at this event", field="registration_id")
+    registration, category, order = row
+    add_ons = await _add_on_codes(db_session, [registration.id])
+    return _item(registration, category, order, add_ons.get(registration.id, []))
+
+
+def _cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+async def registrations_csv(
+    db_session: AsyncSession,
+    event: Event,
+    *,
+    q: str | None = None,
+    category: str | None = None,
+    status: str | None = None,
+) -> str:
+    """Every matching registration as CSV: one column per registration question, times in the event's zone."""
+    questions = (
+        await db_session.scalars(select(Question).where(Question.event_id == event.id).order_by(Question.position))
+    ).all()
+    rows = (
+        await db_session.execute(
+            _filtered(event, q=q, category=category, status=status).order_by(Registration.last_name, Registration.id)
+        )
+    ).all()
+    add_ons = await _add_on_codes(db_session, [r.id for r, _, _ in rows])
+    tz = zoneinfo.ZoneInfo(event.timezone)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "registration_id", "status", "first_name", "last_name", "email", "affiliation", "country",
+            "category", "add_ons", "amount_due", "currency", "order_id", "order_status", "buyer_email",
+            f"registered_at ({event.timezone})", *(f"q:{question.code}" for question in questions),
+        ]
+    )  # fmt: skip
+    for registration, category_row, order in rows:
+        item = _item(registration, category_row, order, add_ons.get(registration.id, []))
+        writer.writerow(
+            [
+                _cell(v)
+                for v in (
+                    item.id, item.status, item.first_name, item.last_name, item.email, item.affiliation,
+                    item.country, item.category_code, ";".join(item.add_on_codes), item.amount_due,
+                    order.currency, item.order_id, item.order_status, item.buyer_email,
+                    registration.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                    *(registration.answers.get(question.code, "") for question in questions),
+                )
+            ]
+        )  # fmt: skip
+    return out.getvalue()
+
+
+async def decide_verification(
+    db_session: AsyncSession, event: Event, registration_id: UUID, *, approve: bool, note: str, actor: str
+) -> Registration:
+    """Approve (→ confirmed) or reject (→ cancelled, seats returned) a registration awaiting verification.
+    A refund for a rejected attendee is the organizer's separate decision."""
+    await begin_write(db_session)
+    registration = await db_session.get(Registration, registration_id, with_for_update=True)
+    if registration is None or registration.event_id != event.id:
+        raise NotFound("no such registration at this event", field="registration_id")
+    if registration.status != RegistrationStatus.AWAITING_VERIFICATION:
+        raise Conflict(
+            f"the registration is {registration.status}, not awaiting verification",
+            field="registration_id",
+            code="not_awaiting_verification",
+        )
+    target = RegistrationStatus.CONFIRMED if approve else RegistrationStatus.CANCELLED
+    if not approve:
+        catalog = await load_catalog(db_session, event)
+        await release_registration_seats(
+            db_session, registration.order_id, needs_of_registrations(catalog, [registration])
+        )
+    registration.status = target.value
+    verdict = "verification approved" if approve else "verification rejected"
+    record(
+        db_session,
+        "registration",
+        registration.id,
+        RegistrationStatus.AWAITING_VERIFICATION,
+        target,
+        actor,
+        f"{verdict}: {note}".rstrip(": "),
+    )
+    await db_session.commit()
+    return registration
+
+
+async def registration_stats(db_session: AsyncSession, event: Event) -> RegistrationStats:
+    """Counts per status and revenue of paid orders, by category and by add-on, in one pass each."""
+    paid = Order.status == OrderStatus.PAID
+    category_rows = (
+        await db_session.execute(
+            select(
+                Category.code,
+                Category.name,
+                Registration.status,
+                func.count(),
+                func.coalesce(func.sum(Registration.category_amount - Registration.discount_amount).filter(paid), 0),
+            )
+            .join(Registration, Registration.category_id == Category.id)
+            .join(Order, Order.id == Registration.order_id)
+            .where(Category.event_id == event.id)
+            .group_by(Category.code, Category.name, Registration.status)
+        )
+    ).all()
+    add_on_rows = (
+        await db_session.execute(
+            select(
+                AddOn.code,
+                AddOn.name,
+                Registration.status,
+                func.count(),
+                func.coalesce(func.sum(RegistrationAddOn.amount - RegistrationAddOn.discount_amount).filter(paid), 0),
+            )
+            .join(RegistrationAddOn, RegistrationAddOn.add_on_id == AddOn.id)
+            .join(Registration, Registration.id == RegistrationAddOn.registration_id)
+            .join(Order, Order.id == Registration.order_id)
+            .where(AddOn.event_id == event.id)
+            .group_by(AddOn.code, AddOn.name, Registration.status)
+        )
+    ).all()
+    totals = (
+        await db_session.execute(
+            select(
+                func.count(), func.coalesce(func.sum(Order.total), 0), func.coalesce(func.sum(Order.amount_refunded), 0)
+            ).where(Order.event_id == event.id, paid)
+        )
+    ).one()
+    all_codes = [
+        (c.code, c.name)
+        for c in (
+            await db_session.scalars(
+                select(Category).where(Category.event_id == event.id).order_by(Category.position, Category.code)
+            )
+        ).all()
+    ]
+    all_add_ons = [
+        (a.code, a.name)
+        for a in (await db_session.scalars(select(AddOn).where(AddOn.event_id == event.id).order_by(AddOn.code))).all()
+    ]
+    return RegistrationStats(
+        currency=event.currency,
+        categories=_fold(all_codes, category_rows),
+        add_ons=_fold(all_add_ons, add_on_rows),
+        paid_orders=totals[0],
+        gross_revenue=totals[1],
+        refunded=totals[2],
+        net_revenue=totals[1] - totals[2],
+    )
+
+
+def _fold(items: list[tuple[str, str]], rows: Sequence[Any]) -> list[ItemStats]:
+    counts: dict[str, dict[str, int]] = {code: defaultdict(int) for code, _ in items}
+    for code, _name, status, count, revenue in rows:
+        counts[code][status] += count
+        counts[code]["revenue"] += revenue
+    return [
+        ItemStats(
+            code=code,
+            name=name,
+            confirmed=counts[code]["confirmed"],
+            awaiting_verification=counts[code]["awaiting_verification"],
+            held=counts[code]["held"],
+            cancelled=counts[code]["cancelled"],
+            revenue=counts[code]["revenue"],
+        )
+        for code, name in items
+    ]
