@@ -28,7 +28,10 @@ from podium.db import sqlalchemy_config
 from podium.errors import EXCEPTION_HANDLERS
 from podium.health import app_version, health
 from podium.settings import Settings
+from registration.admin_controllers import RegistrationAdminController
+from registration.controllers import OrderController, OrderPlacementController
 from registration.jobs import run_hold_sweeper
+from registration.waitlist_controllers import WaitlistEntryController, WaitlistJoinController
 
 HERE = Path(__file__).parent
 CSRF_COOKIE = "podium_csrf"
@@ -48,7 +51,9 @@ class BackgroundJobs:
 
     async def start(self) -> None:
         if self.settings.hold_sweep_seconds > 0:
-            sweeper = run_hold_sweeper(self.session_maker, self.settings.hold_sweep_seconds)
+            sweeper = run_hold_sweeper(
+                self.session_maker, self.settings.hold_sweep_seconds, self.settings.waitlist_offer_hours
+            )
             self.tasks.append(asyncio.create_task(sweeper))
 
     async def stop(self) -> None:
@@ -70,6 +75,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AuthController,
             UserController,
             EventController,
+            OrderPlacementController,
+            OrderController,
+            RegistrationAdminController,
+            WaitlistJoinController,
+            WaitlistEntryController,
             OrganizerEventListController,
             create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
         ],

@@ -65,6 +65,8 @@ class Settings:
     login_lockout_seconds: int = 15 * 60
     # How often each worker sweeps expired seat holds (0 turns the sweep off; holds still end lazily).
     hold_sweep_seconds: float = 30.0
+    # How long a waitlist offer holds its seat for the person it was offered to.
+    waitlist_offer_hours: float = 24.0
 
     @property
     def is_production(self) -> bool:
@@ -101,6 +103,7 @@ class Settings:
             secure_cookies=_flag(env.get("PODIUM_SECURE_COOKIES"), default=environment == "production"),
             echo_sql=_flag(env.get("PODIUM_ECHO_SQL"), default=False),
             hold_sweep_seconds=float(env.get("PODIUM_HOLD_SWEEP_SECONDS", "30")),
+            waitlist_offer_hours=float(env.get("PODIUM_WAITLIST_OFFER_HOURS", "24")),
         )
 
 

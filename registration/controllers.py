@@ -77,6 +77,7 @@ class OrderPlacementController(Controller):
             data=data,
             provider=provider_for(settings),
             idempotency_key=idempotency_key,
+            secret_key=settings.secret_key,
         )
         body = await _read(db_session, settings, order)
         return Response(body, status_code=HTTP_201_CREATED if created else HTTP_200_OK)

@@ -1,4 +1,5 @@
-"""Background work for registration: the sweep that ends unpaid holds and returns their seats.
+"""Background work for registration: the sweep that ends unpaid holds, returns their seats, and hands
+freed seats to waitlists (lapsing offers nobody claimed).
 
 It runs in every worker; that is safe because ending a hold is a conditional status change that only
 one transaction can win. Holds are also ended lazily when an order finds its seats taken by stale holds,
@@ -15,21 +16,30 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registration.holds import expire_holds
+from registration.waitlist import DEFAULT_OFFER_HOURS, process_waitlists
 
 logger = logging.getLogger("podium.registration.jobs")
 
 
-async def sweep_expired_holds(session_maker: Callable[[], AsyncSession]) -> int:
+async def sweep_expired_holds(
+    session_maker: Callable[[], AsyncSession], offer_hours: float = DEFAULT_OFFER_HOURS
+) -> int:
+    """One round: end expired holds, then lapse stale offers and offer freed seats to the queues."""
     async with session_maker() as db_session:
-        return await expire_holds(db_session)
+        ended = await expire_holds(db_session)
+    async with session_maker() as db_session:
+        await process_waitlists(db_session, offer_hours=offer_hours)
+    return ended
 
 
-async def run_hold_sweeper(session_maker: Callable[[], AsyncSession], interval_seconds: float) -> None:
+async def run_hold_sweeper(
+    session_maker: Callable[[], AsyncSession], interval_seconds: float, offer_hours: float = DEFAULT_OFFER_HOURS
+) -> None:
     """Sweep forever; a failing round is logged and retried, it never takes the worker down."""
     while True:
         await asyncio.sleep(interval_seconds)
         try:
-            ended = await sweep_expired_holds(session_maker)
+            ended = await sweep_expired_holds(session_maker, offer_hours)
             if ended:
                 logger.info("ended %d expired holds", ended)
         except (SQLAlchemyError, OSError):

@@ -23,6 +23,7 @@ from events.services import get_event
 from podium.auth.services import normalise_email
 from podium.db import begin_write, utcnow
 from podium.errors import Conflict, DomainError, NotFound
+from registration import waitlist
 from registration.audit import record
 from registration.holds import end_pending, expire_holds, take_seats, use_promo
 from registration.models import (
@@ -91,12 +92,14 @@ async def place_order(
     actor: str = "buyer",
     now: dt.datetime | None = None,
     comp: bool = False,
+    secret_key: str = "",
 ) -> tuple[Order, bool]:
     """Price the order on the server, hold every seat it needs, and return ``(order, created)``.
 
     The same Idempotency-Key with the same body returns the first order (``created`` False); with a
     different body it is refused. Free orders are confirmed at once. ``comp`` is the organizers' free
-    registration: no eligibility proof, no price, no registration window; seats still count.
+    registration: no eligibility proof, no price, no registration window; seats still count. A
+    ``waitlist_claim`` in the body uses the seat its offer holds (``secret_key`` checks its token).
     """
     now = now or utcnow()
     await begin_write(db_session)
@@ -112,13 +115,20 @@ async def place_order(
     promo = None if comp else await find_promo(db_session, event, data.promo_code, now)
     attendees = check_attendees(data, catalog, event, promo, now, comp=comp)
     await refuse_registered(db_session, event, attendees)
+    offer = None
+    if data.waitlist_claim is not None:
+        offer = await waitlist.offer_for_claim(db_session, event, data.waitlist_claim, secret_key, now)
+    if not comp:
+        claimed_item = (offer.category_id or offer.add_on_id) if offer else None
+        waitlist.refuse_queued_items(attendees, await waitlist.items_with_queue(db_session, event.id), claimed_item)
 
     needs = seats_needed(attendees, catalog)
+    to_take = waitlist.held_by(offer, needs) if offer else needs
 
     async def free_stale_holds() -> bool:
         return await expire_holds(db_session, now=now, event_id=event.id, commit=False) > 0
 
-    short = await take_seats(db_session, needs, on_shortage=free_stale_holds)
+    short = await take_seats(db_session, to_take, on_shortage=free_stale_holds)
     if short is not None:
         error = await sold_out_error(db_session, short, attendees, catalog)
         await db_session.rollback()
@@ -176,6 +186,12 @@ async def place_order(
         await db_session.flush()
         record(db_session, "registration", registration.id, None, RegistrationStatus.HELD, actor)
     db_session.add_all(OrderQuota(order_id=order.id, quota_id=q, count=n) for q, n in needs.items())
+    if offer is not None:
+        try:
+            await waitlist.mark_claimed(db_session, offer, actor)
+        except Conflict:
+            await db_session.rollback()
+            raise
     if order.total == 0:
         order.payment_provider = "none"
         await confirm_order(db_session, order, actor=actor, now=now, note="nothing to pay")

@@ -41,6 +41,7 @@ class OrderCreate(Struct):
     buyer_email: Email
     attendees: Annotated[list[AttendeeIn], msgspec.Meta(min_length=1, max_length=20)]
     promo_code: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9-]{3,40}$")] | None = None
+    waitlist_claim: WaitlistClaim | None = None
 
 
 class AddOnLine(Struct):
@@ -146,3 +147,35 @@ class RegistrationStats(Struct):
     gross_revenue: int
     refunded: int
     net_revenue: int
+
+
+class WaitlistJoin(Struct):
+    """Wait for a full category or add-on: give exactly one of ``category`` or ``add_on``."""
+
+    email: Email
+    name: Annotated[str, line(200)]
+    category: ItemCode | None = None
+    add_on: ItemCode | None = None
+
+
+class WaitlistClaim(Struct):
+    """Sent with an order to use the seat a waitlist offer holds."""
+
+    entry_id: UUID
+    token: Annotated[str, msgspec.Meta(min_length=10, max_length=100)]
+
+
+WaitlistStatus = Literal["waiting", "offered", "claimed", "lapsed", "left"]
+WaitlistItemKind = Literal["category", "add_on"]
+
+
+class WaitlistEntryRead(Struct):
+    id: UUID
+    status: WaitlistStatus
+    item_kind: WaitlistItemKind
+    item_code: str
+    item_name: str
+    position: int | None
+    offer_expires_at: dt.datetime | None
+    token: str
+    claim_url: str

@@ -1,0 +1,338 @@
+"""Waitlists for full categories and add-ons: join, get an offer that holds a seat, claim it or let it lapse.
+
+Freed seats go to the queue before anyone else: while people wait for an item, new orders for it are
+refused as sold out, and the sweeper (``process_waitlists``) hands each freed seat to the next person as
+an offer that holds it for a limited time. Claiming is placing an order with the offer's token; the held
+seat moves into the order. An offer that lapses gives its seat to the next in line.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+from collections.abc import Iterable
+from typing import cast
+from uuid import UUID
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from events.models import Event
+from events.services import get_event
+from podium.auth.services import normalise_email
+from podium.db import begin_write, utcnow
+from podium.errors import Conflict, InvalidInput, NotFound
+from registration.audit import record
+from registration.holds import rows_changed, take_seats
+from registration.models import AddOn, Category, Quota, WaitlistEntry
+from registration.order_validation import CatalogView, CheckedAttendee, SoldOut, load_catalog
+from registration.schemas import WaitlistClaim, WaitlistEntryRead, WaitlistItemKind, WaitlistJoin, WaitlistStatus
+
+DEFAULT_OFFER_HOURS = 24
+ACTIVE = ("waiting", "offered")
+
+
+def waitlist_token(secret_key: str, entry_id: UUID) -> str:
+    mac = hmac.new(secret_key.encode(), f"waitlist:{entry_id}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+def item_quotas(catalog: CatalogView, *, category_id: UUID | None, add_on_id: UUID | None) -> dict[UUID, int]:
+    """The seats one place in the queue stands for: a category needs its own and the event-wide quotas."""
+    if category_id is not None:
+        return {q: 1 for q in (*catalog.event_quotas, *catalog.category_quotas.get(category_id, ()))}
+    return {q: 1 for q in catalog.add_on_quotas.get(add_on_id, ())} if add_on_id else {}
+
+
+def held_seats(entry: WaitlistEntry) -> dict[UUID, int]:
+    """The seats an open offer holds: one in each quota of its item."""
+    return {UUID(q): 1 for q in entry.held_quota_ids}
+
+
+async def _available(db_session: AsyncSession, quota_ids: Iterable[UUID]) -> int | None:
+    ids = list(quota_ids)
+    if not ids:
+        return None
+    rows = (await db_session.execute(select(Quota.size - Quota.used).where(Quota.id.in_(ids)))).scalars().all()
+    return max(0, min(rows)) if rows else None
+
+
+async def join(
+    db_session: AsyncSession, *, event_slug: str, data: WaitlistJoin, secret_key: str, base_url: str
+) -> tuple[WaitlistEntryRead, bool]:
+    """Queue up for a sold-out item; joining twice returns the same place in the queue."""
+    if (data.category is None) == (data.add_on is None):
+        raise InvalidInput("name exactly one of category or add_on", field="category")
+    event = await get_event(db_session, event_slug, published_only=True)
+    catalog = await load_catalog(db_session, event)
+    category = catalog.categories.get(data.category) if data.category else None
+    add_on = catalog.add_ons.get(data.add_on) if data.add_on else None
+    if data.category and (category is None or not category.is_active):
+        raise InvalidInput(f"no category {data.category!r} at this event", field="category")
+    if data.add_on and (add_on is None or not add_on.is_active):
+        raise InvalidInput(f"no add-on {data.add_on!r} at this event", field="add_on")
+    category_id, add_on_id = (category.id if category else None), (add_on.id if add_on else None)
+    email = normalise_email(data.email)
+    existing = await db_session.scalar(
+        select(WaitlistEntry).where(
+            WaitlistEntry.event_id == event.id,
+            WaitlistEntry.email == email,
+            WaitlistEntry.category_id == category_id if category_id else WaitlistEntry.add_on_id == add_on_id,
+            WaitlistEntry.status.in_(ACTIVE),
+        )
+    )
+    if existing is not None:
+        return await entry_read(db_session, existing, secret_key=secret_key, base_url=base_url), False
+    queue_length = await _queue_length(db_session, event.id, category_id, add_on_id)
+    available = await _available(db_session, item_quotas(catalog, category_id=category_id, add_on_id=add_on_id))
+    if queue_length == 0 and (available is None or available > 0):
+        field = "category" if category_id else "add_on"
+        raise Conflict("there are seats left: register instead", field=field, code="seats_available")
+    entry = WaitlistEntry(
+        event_id=event.id, category_id=category_id, add_on_id=add_on_id, email=email, name=data.name.strip()
+    )
+    db_session.add(entry)
+    await db_session.flush()
+    record(db_session, "waitlist", entry.id, None, "waiting", f"buyer:{email}")
+    await db_session.commit()
+    return await entry_read(db_session, entry, secret_key=secret_key, base_url=base_url), True
+
+
+async def _queue_length(
+    db_session: AsyncSession, event_id: UUID, category_id: UUID | None, add_on_id: UUID | None
+) -> int:
+    same_item = WaitlistEntry.category_id == category_id if category_id else WaitlistEntry.add_on_id == add_on_id
+    rows = await db_session.scalars(
+        select(WaitlistEntry.id).where(WaitlistEntry.event_id == event_id, same_item, WaitlistEntry.status == "waiting")
+    )
+    return len(rows.all())
+
+
+async def entry_read(
+    db_session: AsyncSession, entry: WaitlistEntry, *, secret_key: str, base_url: str
+) -> WaitlistEntryRead:
+    item: Category | AddOn | None
+    kind: WaitlistItemKind
+    if entry.category_id:
+        item, kind = await db_session.get(Category, entry.category_id), "category"
+    else:
+        item, kind = await db_session.get(AddOn, entry.add_on_id), "add_on"
+    assert item is not None
+    position = None
+    if entry.status == "waiting":
+        same_item = (
+            WaitlistEntry.category_id == entry.category_id
+            if entry.category_id
+            else WaitlistEntry.add_on_id == entry.add_on_id
+        )
+        ahead = await db_session.scalars(
+            select(WaitlistEntry.id).where(
+                WaitlistEntry.event_id == entry.event_id,
+                same_item,
+                WaitlistEntry.status == "waiting",
+                WaitlistEntry.created_at < entry.created_at,
+            )
+        )
+        position = len(ahead.all()) + 1
+    event_slug = await db_session.scalar(select(Event.slug).where(Event.id == entry.event_id))
+    token = waitlist_token(secret_key, entry.id)
+    return WaitlistEntryRead(
+        id=entry.id,
+        status=cast(WaitlistStatus, entry.status),
+        item_kind=kind,
+        item_code=item.code,
+        item_name=item.name,
+        position=position,
+        offer_expires_at=entry.offer_expires_at,
+        token=token,
+        claim_url=f"{base_url}/events/{event_slug}/waitlist/{entry.id}?token={token}",
+    )
+
+
+async def get_entry(db_session: AsyncSession, entry_id: UUID, token: str | None, secret_key: str) -> WaitlistEntry:
+    """The entry its token opens; a wrong token looks like a missing entry."""
+    entry = await db_session.get(WaitlistEntry, entry_id)
+    if entry is None or not token or not hmac.compare_digest(waitlist_token(secret_key, entry.id), token):
+        raise NotFound("no such waitlist entry, or the link is not valid", field="entry")
+    return entry
+
+
+async def leave(db_session: AsyncSession, entry_id: UUID, token: str | None, secret_key: str) -> WaitlistEntry:
+    """Leave the queue; an offer's held seat goes back (and on to the next person at the next sweep)."""
+    await begin_write(db_session)
+    entry = await get_entry(db_session, entry_id, token, secret_key)
+    if entry.status in ACTIVE:
+        await _end(db_session, entry, "left", actor=f"buyer:{entry.email}")
+    await db_session.commit()
+    return entry
+
+
+async def _end(db_session: AsyncSession, entry: WaitlistEntry, target: str, *, actor: str) -> bool:
+    """waiting/offered → target exactly once, giving an offer's held seats back."""
+    changed = await rows_changed(
+        db_session,
+        update(WaitlistEntry)
+        .where(WaitlistEntry.id == entry.id, WaitlistEntry.status == entry.status)
+        .values(status=target),
+    )
+    if changed != 1:
+        return False
+    for quota_id, count in held_seats(entry).items():
+        await rows_changed(db_session, update(Quota).where(Quota.id == quota_id).values(used=Quota.used - count))
+    record(db_session, "waitlist", entry.id, entry.status, target, actor)
+    await db_session.refresh(entry)
+    return True
+
+
+async def items_with_queue(db_session: AsyncSession, event_id: UUID) -> set[UUID]:
+    """Categories and add-ons people are waiting for: freed seats there belong to the queue."""
+    rows = await db_session.execute(
+        select(WaitlistEntry.category_id, WaitlistEntry.add_on_id).where(
+            WaitlistEntry.event_id == event_id, WaitlistEntry.status == "waiting"
+        )
+    )
+    return {item for pair in rows.all() for item in pair if item is not None}
+
+
+def refuse_queued_items(attendees: list[CheckedAttendee], queued: set[UUID], claimed: UUID | None) -> None:
+    """New orders can't jump the queue: items with people waiting are sold out for everyone else."""
+    for attendee in attendees:
+        if attendee.category.id in queued and attendee.category.id != claimed:
+            raise SoldOut(
+                f"{attendee.category.name} is sold out; people are on the waitlist",
+                field=f"attendees[{attendee.index}].category",
+            )
+        for add_on in attendee.add_ons:
+            if add_on.id in queued and add_on.id != claimed:
+                raise SoldOut(
+                    f"{add_on.name} is sold out; people are on the waitlist",
+                    field=f"attendees[{attendee.index}].add_ons",
+                )
+
+
+async def offer_for_claim(
+    db_session: AsyncSession, event: Event, claim: WaitlistClaim, secret_key: str, now: dt.datetime
+) -> WaitlistEntry:
+    entry = await get_entry(db_session, claim.entry_id, claim.token, secret_key)
+    if entry.event_id != event.id:
+        raise InvalidInput("this waitlist offer is for another event", field="waitlist_claim")
+    if entry.status != "offered" or (entry.offer_expires_at and entry.offer_expires_at <= now):
+        raise Conflict("this waitlist offer is no longer open", field="waitlist_claim", code="offer_not_open")
+    return entry
+
+
+def held_by(entry: WaitlistEntry, needs: dict[UUID, int]) -> dict[UUID, int]:
+    """What the order still has to take once the offer's held seats are counted in; the offer must be for
+    something the order actually needs."""
+    remaining = dict(needs)
+    for quota_id, count in held_seats(entry).items():
+        if remaining.get(quota_id, 0) < count:
+            raise InvalidInput("the order does not include the item this offer is for", field="waitlist_claim")
+        remaining[quota_id] -= count
+    return {q: n for q, n in remaining.items() if n}
+
+
+async def mark_claimed(db_session: AsyncSession, entry: WaitlistEntry, actor: str) -> None:
+    """The held seats now belong to the order: the entry just closes (no seats move back)."""
+    changed = await rows_changed(
+        db_session,
+        update(WaitlistEntry)
+        .where(WaitlistEntry.id == entry.id, WaitlistEntry.status == "offered")
+        .values(status="claimed", held_quota_ids=[]),
+    )
+    if changed != 1:
+        raise Conflict("this waitlist offer is no longer open", field="waitlist_claim", code="offer_not_open")
+    record(db_session, "waitlist", entry.id, "offered", "claimed", actor)
+
+
+async def process_waitlists(
+    db_session: AsyncSession, *, now: dt.datetime | None = None, offer_hours: float = DEFAULT_OFFER_HOURS
+) -> tuple[int, int]:
+    """Lapse expired offers (their seats go back), then offer every free seat to the next in line.
+    Returns (lapsed, offered). Safe on several workers: each change is a conditional update."""
+    now = now or utcnow()
+    await begin_write(db_session)
+    lapsed = 0
+    expired = (
+        await db_session.scalars(
+            select(WaitlistEntry).where(WaitlistEntry.status == "offered", WaitlistEntry.offer_expires_at <= now)
+        )
+    ).all()
+    for entry in expired:
+        lapsed += await _end(db_session, entry, "lapsed", actor="system")
+    offered = 0
+    queued_items = (
+        await db_session.execute(
+            select(WaitlistEntry.event_id, WaitlistEntry.category_id, WaitlistEntry.add_on_id)
+            .where(WaitlistEntry.status == "waiting")
+            .distinct()
+        )
+    ).all()
+    catalogs: dict[UUID, CatalogView] = {}
+    for event_id, category_id, add_on_id in queued_items:
+        if event_id not in catalogs:
+            event = await db_session.get(Event, event_id)
+            assert event is not None
+            catalogs[event_id] = await load_catalog(db_session, event)
+        needs = item_quotas(catalogs[event_id], category_id=category_id, add_on_id=add_on_id)
+        offered += await _offer_item(db_session, event_id, category_id, add_on_id, needs, now, offer_hours)
+    await db_session.commit()
+    return lapsed, offered
+
+
+async def _offer_item(
+    db_session: AsyncSession,
+    event_id: UUID,
+    category_id: UUID | None,
+    add_on_id: UUID | None,
+    needs: dict[UUID, int],
+    now: dt.datetime,
+    offer_hours: float,
+) -> int:
+    """Offer free seats of one item to its queue, oldest first, until the seats or the queue run out."""
+    same_item = WaitlistEntry.category_id == category_id if category_id else WaitlistEntry.add_on_id == add_on_id
+    queue = (
+        await db_session.scalars(
+            select(WaitlistEntry)
+            .where(WaitlistEntry.event_id == event_id, same_item, WaitlistEntry.status == "waiting")
+            .order_by(WaitlistEntry.created_at, WaitlistEntry.id)
+        )
+    ).all()
+    offered = 0
+    for entry in queue:
+        if not needs:  # the item lost its capacity limit: everyone can simply register
+            await _end(db_session, entry, "left", actor="system")
+            continue
+        savepoint = await db_session.begin_nested()
+        if await take_seats(db_session, needs) is not None:
+            await savepoint.rollback()
+            break
+        expires = now + dt.timedelta(hours=offer_hours)
+        changed = await rows_changed(
+            db_session,
+            update(WaitlistEntry)
+            .where(WaitlistEntry.id == entry.id, WaitlistEntry.status == "waiting")
+            .values(
+                status="offered",
+                offer_version=WaitlistEntry.offer_version + 1,
+                offer_expires_at=expires,
+                held_quota_ids=[str(q) for q in needs],
+            ),
+        )
+        if changed != 1:  # another worker got to this entry first
+            await savepoint.rollback()
+            continue
+        await savepoint.commit()
+        record(
+            db_session,
+            "waitlist",
+            entry.id,
+            "waiting",
+            "offered",
+            "system",
+            f"offer open until {expires:%Y-%m-%d %H:%M} UTC",
+        )
+        offered += 1
+    return offered

@@ -1,0 +1,68 @@
+"""HTTP for waitlists: join a sold-out item, see your place or offer, leave. Claiming is placing an order."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from litestar import Controller, Response, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from podium.errors import problem_responses
+from podium.settings import Settings
+from registration import waitlist
+from registration.schemas import WaitlistEntryRead, WaitlistJoin
+
+Token = Annotated[str | None, QueryParameter(name="token", max_length=100)]
+
+
+class WaitlistJoinController(Controller):
+    path = "/api/events/{event:str}/waitlist"
+    tags = ["waitlist"]
+
+    @post("/", operation_id="joinWaitlist", security=[], responses=problem_responses(404, 409, 422))
+    async def join(
+        self,
+        event: FromPath[str],
+        data: JSONBody[WaitlistJoin],
+        state: State,
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[WaitlistEntryRead]:
+        """Queue for a sold-out category or add-on (201); joining again returns your place (200)."""
+        settings: Settings = state.settings
+        entry, created = await waitlist.join(
+            db_session, event_slug=event, data=data, secret_key=settings.secret_key, base_url=settings.base_url
+        )
+        return Response(entry, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
+
+
+class WaitlistEntryController(Controller):
+    path = "/api/waitlist/{entry_id:uuid}"
+    tags = ["waitlist"]
+
+    @get("/", operation_id="getWaitlistEntry", security=[], responses=problem_responses(404, 422))
+    async def read(
+        self, entry_id: FromPath[UUID], state: State, db_session: NamedDependency[AsyncSession], token: Token = None
+    ) -> WaitlistEntryRead:
+        """Your place in the queue, or your offer and until when it holds the seat."""
+        settings: Settings = state.settings
+        entry = await waitlist.get_entry(db_session, entry_id, token, settings.secret_key)
+        return await waitlist.entry_read(db_session, entry, secret_key=settings.secret_key, base_url=settings.base_url)
+
+    @post(
+        "/leave",
+        operation_id="leaveWaitlist",
+        security=[],
+        status_code=HTTP_200_OK,
+        responses=problem_responses(404, 422),
+    )
+    async def leave(
+        self, entry_id: FromPath[UUID], state: State, db_session: NamedDependency[AsyncSession], token: Token = None
+    ) -> WaitlistEntryRead:
+        settings: Settings = state.settings
+        entry = await waitlist.leave(db_session, entry_id, token, settings.secret_key)
+        return await waitlist.entry_read(db_session, entry, secret_key=settings.secret_key, base_url=settings.base_url)
