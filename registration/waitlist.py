@@ -248,16 +248,23 @@ async def mark_claimed(db_session: AsyncSession, entry: WaitlistEntry, actor: st
 
 
 async def process_waitlists(
-    db_session: AsyncSession, *, now: dt.datetime | None = None, offer_hours: float = DEFAULT_OFFER_HOURS
+    db_session: AsyncSession,
+    *,
+    now: dt.datetime | None = None,
+    offer_hours: float = DEFAULT_OFFER_HOURS,
+    event_id: UUID | None = None,
 ) -> tuple[int, int]:
     """Lapse expired offers (their seats go back), then offer every free seat to the next in line.
     Returns (lapsed, offered). Safe on several workers: each change is a conditional update."""
     now = now or utcnow()
     await begin_write(db_session)
     lapsed = 0
+    in_scope = WaitlistEntry.event_id == event_id if event_id else WaitlistEntry.id.is_not(None)
     expired = (
         await db_session.scalars(
-            select(WaitlistEntry).where(WaitlistEntry.status == "offered", WaitlistEntry.offer_expires_at <= now)
+            select(WaitlistEntry).where(
+                in_scope, WaitlistEntry.status == "offered", WaitlistEntry.offer_expires_at <= now
+            )
         )
     ).all()
     for entry in expired:
@@ -266,7 +273,7 @@ async def process_waitlists(
     queued_items = (
         await db_session.execute(
             select(WaitlistEntry.event_id, WaitlistEntry.category_id, WaitlistEntry.add_on_id)
-            .where(WaitlistEntry.status == "waiting")
+            .where(in_scope, WaitlistEntry.status == "waiting")
             .distinct()
         )
     ).all()

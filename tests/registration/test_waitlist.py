@@ -1,0 +1,135 @@
+"""Waitlists: queue for a full workshop, freed seats go to the queue first, offers hold, claim or lapse."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import httpx
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import select
+
+from podium.settings import Settings
+from registration import orders, waitlist
+from registration.models import Quota
+from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body
+
+Client = AsyncTestClient[Litestar]
+LATER = dt.timedelta(hours=1)
+
+
+async def join(client: Client, slug: str, email: str, **item: str) -> httpx.Response:
+    return await client.post(f"/api/events/{slug}/waitlist", json={"email": email, "name": "Waiting Person", **item})
+
+
+async def sweep(settings: Settings, catalog: CatalogFixture, now: dt.datetime) -> tuple[int, int]:
+    """One sweeper round for this test's event: end expired holds, then lapse and offer."""
+    async with db_session_for(settings) as db_session:
+        await orders.expire_holds(db_session, now=now, event_id=catalog.event_id)
+        return await waitlist.process_waitlists(db_session, now=now, event_id=catalog.event_id)
+
+
+async def workshop_used(settings: Settings, catalog: CatalogFixture) -> int:
+    async with db_session_for(settings) as db_session:
+        return await db_session.scalar(select(Quota.used).where(Quota.id == catalog.workshop_quota.id)) or 0
+
+
+async def full_workshop(settings: Settings, client: Client) -> tuple[CatalogFixture, dict[str, object]]:
+    async with db_session_for(settings) as db_session:
+        catalog = await build_catalog(db_session, workshop_seats=1)
+    first = (
+        await client.post(f"/api/events/{catalog.slug}/orders", json=order_body(attendee(add_ons=["workshop"])))
+    ).json()
+    return catalog, first
+
+
+async def test_joining_needs_a_full_item_and_is_idempotent(settings: Settings, client: Client) -> None:
+    async with db_session_for(settings) as db_session:
+        roomy = await build_catalog(db_session, workshop_seats=5)
+    catalog, _ = await full_workshop(settings, client)
+
+    too_early = await join(client, roomy.slug, "w@example.org", add_on="workshop")
+    first = await join(client, catalog.slug, "w1@example.org", add_on="workshop")
+    again = await join(client, catalog.slug, "W1@example.org", add_on="workshop")
+    second = await join(client, catalog.slug, "w2@example.org", add_on="workshop")
+    both = await client.post(
+        f"/api/events/{catalog.slug}/waitlist",
+        json={"email": "x@example.org", "name": "X", "add_on": "workshop", "category": "member"},
+    )
+
+    assert (too_early.status_code, too_early.json()["code"]) == (409, "seats_available")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["id"] == again.json()["id"]
+    assert (first.json()["position"], second.json()["position"]) == (1, 2)
+    assert (both.status_code, both.json()["field"]) == (422, "category")
+
+
+async def test_freed_seat_goes_to_the_queue_not_to_a_new_buyer(settings: Settings, client: Client) -> None:
+    catalog, _ = await full_workshop(settings, client)
+    entry = (await join(client, catalog.slug, "first-in-line@example.org", add_on="workshop")).json()
+    await join(client, catalog.slug, "second-in-line@example.org", add_on="workshop")
+    later = dt.datetime.now(dt.UTC) + LATER  # the first buyer's hold has run out by then
+
+    lapsed_offered = await sweep(settings, catalog, later)
+    jumper = await client.post(f"/api/events/{catalog.slug}/orders", json=order_body(attendee(add_ons=["workshop"])))
+    offer = (await client.get(f"/api/waitlist/{entry['id']}", params={"token": entry["token"]})).json()
+    claim = {"entry_id": entry["id"], "token": entry["token"]}
+    claimed = await client.post(
+        f"/api/events/{catalog.slug}/orders",
+        json=order_body(attendee("first-in-line@example.org", add_ons=["workshop"]), waitlist_claim=claim),
+    )
+    after = (await client.get(f"/api/waitlist/{entry['id']}", params={"token": entry["token"]})).json()
+
+    assert lapsed_offered == (0, 1)
+    assert (jumper.status_code, jumper.json()["code"]) == (409, "sold_out")
+    assert offer["status"] == "offered"
+    assert claimed.status_code == 201
+    assert after["status"] == "claimed"
+    assert await workshop_used(settings, catalog) == 1
+
+
+async def test_unclaimed_offer_lapses_and_passes_to_the_next(settings: Settings, client: Client) -> None:
+    catalog, _ = await full_workshop(settings, client)
+    first = (await join(client, catalog.slug, "slow@example.org", add_on="workshop")).json()
+    second = (await join(client, catalog.slug, "next@example.org", add_on="workshop")).json()
+    now = dt.datetime.now(dt.UTC)
+    await sweep(settings, catalog, now + LATER)
+
+    lapsed, offered = await sweep(settings, catalog, now + LATER + dt.timedelta(hours=25))
+
+    slow = (await client.get(f"/api/waitlist/{first['id']}", params={"token": first["token"]})).json()
+    following = (await client.get(f"/api/waitlist/{second['id']}", params={"token": second["token"]})).json()
+    assert (lapsed, offered) == (1, 1)
+    assert (slow["status"], following["status"]) == ("lapsed", "offered")
+    assert await workshop_used(settings, catalog) == 1
+
+
+async def test_claims_need_the_right_token_and_item(settings: Settings, client: Client) -> None:
+    catalog, _ = await full_workshop(settings, client)
+    entry = (await join(client, catalog.slug, "me@example.org", add_on="workshop")).json()
+    await sweep(settings, catalog, dt.datetime.now(dt.UTC) + LATER)
+
+    wrong_token = await client.post(
+        f"/api/events/{catalog.slug}/orders",
+        json=order_body(attendee(add_ons=["workshop"]), waitlist_claim={"entry_id": entry["id"], "token": "x" * 20}),
+    )
+    wrong_item = await client.post(
+        f"/api/events/{catalog.slug}/orders",
+        json=order_body(attendee(), waitlist_claim={"entry_id": entry["id"], "token": entry["token"]}),
+    )
+    peek = await client.get(f"/api/waitlist/{entry['id']}", params={"token": "nope-nope-nope"})
+
+    assert wrong_token.status_code == 404
+    assert (wrong_item.status_code, wrong_item.json()["field"]) == (422, "waitlist_claim")
+    assert peek.status_code == 404
+
+
+async def test_leaving_with_an_offer_gives_the_seat_back(settings: Settings, client: Client) -> None:
+    catalog, _ = await full_workshop(settings, client)
+    entry = (await join(client, catalog.slug, "bye@example.org", add_on="workshop")).json()
+    await sweep(settings, catalog, dt.datetime.now(dt.UTC) + LATER)
+
+    left = await client.post(f"/api/waitlist/{entry['id']}/leave", params={"token": entry["token"]})
+
+    assert left.json()["status"] == "left"
+    assert await workshop_used(settings, catalog) == 0
