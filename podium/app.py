@@ -21,8 +21,10 @@ from litestar.template.config import TemplateConfig
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.controllers import EventController, OrganizerEventListController
+from events.pages import EventPages, OrganizerEventPages
 from podium.auth.controllers import AuthController, UserController
 from podium.auth.middleware import SESSION_MAKER_STATE_KEY, TokenAuthenticationMiddleware
+from podium.auth.pages import LoginPages
 from podium.cli import PodiumCLIPlugin
 from podium.db import sqlalchemy_config
 from podium.errors import EXCEPTION_HANDLERS
@@ -81,6 +83,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             WaitlistJoinController,
             WaitlistEntryController,
             OrganizerEventListController,
+            LoginPages,
+            EventPages,
+            OrganizerEventPages,
             create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
         ],
         plugins=[SQLAlchemyPlugin(config=db_config), ProblemDetailsPlugin(), PodiumCLIPlugin()],

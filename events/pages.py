@@ -1,0 +1,308 @@
+"""Pages for events: the public list and event page, and the organizer's console to create, edit,
+publish and archive events with their rooms and tracks. Every form works without JavaScript; htmx
+swaps just the rooms or tracks list when it is there."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, URLEncodedBody
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from events import services
+from events.models import EventStatus
+from events.schemas import EventCreate, EventUpdate, RoomCreate, TrackCreate
+from podium.auth.guards import requires_organizer
+from podium.errors import DomainError
+from podium.pages import form_errors, redirect, render
+
+FormData = URLEncodedBody[dict[str, str]]
+KINDS = [
+    ("annual_meeting", "Annual meeting"),
+    ("policy_summit", "Policy summit"),
+    ("workshop", "Workshop"),
+    ("training", "Training"),
+]
+EVENT_FIELDS = (
+    "slug",
+    "name",
+    "kind",
+    "timezone",
+    "venue",
+    "city",
+    "start_date",
+    "end_date",
+    "currency",
+    "description",
+)
+WINDOW_FIELDS = ("registration_opens_at", "registration_closes_at")
+
+
+def _local_input(value: dt.datetime | None, timezone: str) -> str:
+    """An instant as the value of a datetime-local input, in the event's time zone."""
+    if value is None:
+        return ""
+    return value.astimezone(zoneinfo.ZoneInfo(timezone)).strftime("%Y-%m-%dT%H:%M")
+
+
+def _event_payload(form: dict[str, str], *, partial: bool) -> dict[str, Any]:
+    """Form fields → API payload: empty optional fields are absent; datetime-local inputs are read in the
+    event's time zone (an unknown zone is left for the service to report)."""
+    payload: dict[str, Any] = {}
+    for name in EVENT_FIELDS:
+        value = form.get(name, "")
+        if value.strip() or (name in {"city", "description"} and name in form):
+            payload[name] = value
+    timezone = form.get("timezone", "")
+    for name in WINDOW_FIELDS:
+        value = form.get(name, "").strip()
+        if not value:
+            if partial and name in form:
+                payload[name] = None
+            continue
+        try:
+            naive = dt.datetime.fromisoformat(value)
+            zone = zoneinfo.ZoneInfo(timezone) if timezone in services.known_timezones() else dt.UTC
+            payload[name] = naive.replace(tzinfo=zone).isoformat()
+        except ValueError:
+            payload[name] = value  # msgspec reports it as an invalid datetime on the right field
+    return payload
+
+
+def _event_form(event: Any | None) -> dict[str, str]:
+    if event is None:
+        return {"kind": "annual_meeting", "timezone": "America/New_York", "currency": "USD"}
+    values = {name: str(getattr(event, name) or "") for name in EVENT_FIELDS}
+    for name in WINDOW_FIELDS:
+        values[name] = _local_input(getattr(event, name), event.timezone)
+    return values
+
+
+def _is_htmx(request: Request[Any, Any, Any]) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+class EventPages(Controller):
+    """What anyone can see: published events."""
+
+    include_in_schema = False
+
+    @get("/")
+    async def index(self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+        events = await services.list_events(db_session)
+        return render(request, "events/list.html", events=events, kinds=dict(KINDS))
+
+    @get("/events/{slug:str}")
+    async def detail(
+        self, slug: FromPath[str], request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+    ) -> Template:
+        event = await services.get_event(db_session, slug, published_only=True)
+        return render(
+            request,
+            "events/detail.html",
+            event=event,
+            kinds=dict(KINDS),
+            opens=_local_input(event.registration_opens_at, event.timezone).replace("T", " "),
+            closes=_local_input(event.registration_closes_at, event.timezone).replace("T", " "),
+        )
+
+
+class OrganizerEventPages(Controller):
+    """The organizer console: create, edit, publish and archive events; manage rooms and tracks."""
+
+    path = "/organizer"
+    include_in_schema = False
+    guards = [requires_organizer]
+
+    @get("/")
+    async def console(self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+        events = await services.list_events(db_session, statuses=[s.value for s in EventStatus], limit=500)
+        return render(request, "organizer/index.html", events=events, kinds=dict(KINDS))
+
+    @get("/events/new")
+    async def new_event(self, request: Request[Any, Any, Any]) -> Template:
+        return self._form(request, None, _event_form(None), {})
+
+    @post("/events/new")
+    async def create_event(
+        self, request: Request[Any, Any, Any], data: FormData, db_session: NamedDependency[AsyncSession]
+    ) -> Template | Redirect:
+        try:
+            payload = msgspec.convert(_event_payload(data, partial=False), EventCreate, strict=False)
+            event = await services.create_event(db_session, payload)
+        except (msgspec.ValidationError, DomainError) as exc:
+            return self._form(request, None, data, form_errors(exc), status_code=getattr(exc, "status_code", 422))
+        return redirect(f"/organizer/events/{event.slug}")
+
+    @get("/events/{slug:str}")
+    async def edit_event(
+        self, slug: FromPath[str], request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+    ) -> Template:
+        event = await services.get_event(db_session, slug)
+        return self._form(request, event, _event_form(event), {})
+
+    @post("/events/{slug:str}")
+    async def update_event(
+        self,
+        slug: FromPath[str],
+        request: Request[Any, Any, Any],
+        data: FormData,
+        db_session: NamedDependency[AsyncSession],
+    ) -> Template | Redirect:
+        try:
+            payload = msgspec.convert(_event_payload(data, partial=True), EventUpdate, strict=False)
+            event = await services.update_event(db_session, slug, payload)
+        except (msgspec.ValidationError, DomainError) as exc:
+            current = await services.get_event(db_session, slug)
+            status = getattr(exc, "status_code", 422)
+            return self._form(request, current, data, form_errors(exc), status_code=status)
+        return redirect(f"/organizer/events/{event.slug}?saved=1")
+
+    @post("/events/{slug:str}/status")
+    async def change_status(
+        self,
+        slug: FromPath[str],
+        request: Request[Any, Any, Any],
+        data: FormData,
+        db_session: NamedDependency[AsyncSession],
+    ) -> Template | Redirect:
+        targets = {"publish": EventStatus.PUBLISHED, "unpublish": EventStatus.DRAFT, "archive": EventStatus.ARCHIVED}
+        target = targets.get(data.get("action", ""))
+        event = await services.get_event(db_session, slug)
+        if target is None:
+            return self._form(request, event, _event_form(event), {"__all__": "unknown action"}, status_code=422)
+        try:
+            await services.set_status(db_session, slug, target)
+        except DomainError as exc:
+            event = await services.get_event(db_session, slug)
+            return self._form(request, event, _event_form(event), form_errors(exc), status_code=exc.status_code)
+        return redirect(f"/organizer/events/{slug}")
+
+    @post("/events/{slug:str}/rooms")
+    async def add_room(
+        self,
+        slug: FromPath[str],
+        request: Request[Any, Any, Any],
+        data: FormData,
+        db_session: NamedDependency[AsyncSession],
+    ) -> Template | Redirect:
+        errors: dict[str, str] = {}
+        try:
+            room = msgspec.convert(
+                {"name": data.get("name", ""), "capacity": data.get("capacity", "")}, RoomCreate, strict=False
+            )
+            await services.add_room(db_session, slug, room)
+        except (msgspec.ValidationError, DomainError) as exc:
+            errors = form_errors(exc)
+        return await self._part(request, db_session, slug, "rooms", errors, data)
+
+    @post("/events/{slug:str}/rooms/{room_id:uuid}/delete")
+    async def delete_room(
+        self,
+        slug: FromPath[str],
+        room_id: FromPath[UUID],
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Template | Redirect:
+        errors: dict[str, str] = {}
+        try:
+            await services.delete_room(db_session, slug, room_id)
+        except DomainError as exc:
+            errors = form_errors(exc)
+        return await self._part(request, db_session, slug, "rooms", errors, {})
+
+    @post("/events/{slug:str}/tracks")
+    async def add_track(
+        self,
+        slug: FromPath[str],
+        request: Request[Any, Any, Any],
+        data: FormData,
+        db_session: NamedDependency[AsyncSession],
+    ) -> Template | Redirect:
+        errors: dict[str, str] = {}
+        try:
+            track = msgspec.convert(
+                {"name": data.get("name", ""), "colour": data.get("colour", "")}, TrackCreate, strict=False
+            )
+            await services.add_track(db_session, slug, track)
+        except (msgspec.ValidationError, DomainError) as exc:
+            errors = form_errors(exc)
+        return await self._part(request, db_session, slug, "tracks", errors, data)
+
+    @post("/events/{slug:str}/tracks/{track_id:uuid}/delete")
+    async def delete_track(
+        self,
+        slug: FromPath[str],
+        track_id: FromPath[UUID],
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Template | Redirect:
+        errors: dict[str, str] = {}
+        try:
+            await services.delete_track(db_session, slug, track_id)
+        except DomainError as exc:
+            errors = form_errors(exc)
+        return await self._part(request, db_session, slug, "tracks", errors, {})
+
+    def _form(
+        self,
+        request: Request[Any, Any, Any],
+        event: Any | None,
+        values: dict[str, str],
+        errors: dict[str, str],
+        *,
+        status_code: int = 200,
+    ) -> Template:
+        return render(
+            request,
+            "organizer/event_form.html",
+            status_code=status_code,
+            event=event,
+            values=values,
+            errors=errors,
+            kinds=KINDS,
+            timezones=sorted(services.known_timezones()),
+            saved=request.query_params.get("saved") == "1",
+            part_errors={},
+            part_values={},
+        )
+
+    async def _part(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        slug: str,
+        part: str,
+        errors: dict[str, str],
+        values: dict[str, str],
+    ) -> Template | Redirect:
+        """htmx gets just the rooms/tracks section back; a plain form post is redirected (or re-rendered
+        with the error when there is one)."""
+        event = await services.get_event(db_session, slug)
+        status = 422 if errors else 200
+        if _is_htmx(request):
+            return render(
+                request, f"organizer/_{part}.html", status_code=200, event=event, part_errors=errors, part_values=values
+            )
+        if errors:
+            return render(
+                request,
+                "organizer/event_form.html",
+                status_code=status,
+                event=event,
+                values=_event_form(event),
+                errors={},
+                kinds=KINDS,
+                timezones=sorted(services.known_timezones()),
+                saved=False,
+                part_errors={part: errors},
+                part_values={part: values},
+            )
+        return redirect(f"/organizer/events/{slug}#{part}")

@@ -1,0 +1,60 @@
+"""Log in and out in the browser; the same service and the same session token as the JSON API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import FromQuery, URLEncodedBody
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from podium.auth import services
+from podium.auth.controllers import client_ip, session_cookie
+from podium.auth.middleware import SESSION_COOKIE
+from podium.errors import TooManyRequests
+from podium.pages import local_path, redirect, render
+from podium.settings import Settings
+
+FormData = URLEncodedBody[dict[str, str]]
+
+
+class LoginPages(Controller):
+    include_in_schema = False
+
+    @get("/login")
+    async def login_form(self, request: Request[Any, Any, Any], next: FromQuery[str | None] = None) -> Template:
+        return render(request, "auth/login.html", next=local_path(next, "/organizer"), email="", error=None)
+
+    @post("/login")
+    async def login(
+        self, request: Request[Any, Any, Any], data: FormData, state: State, db_session: NamedDependency[AsyncSession]
+    ) -> Template | Redirect:
+        settings: Settings = state.settings
+        email, target = data.get("email", "").strip(), local_path(data.get("next"), "/organizer")
+        try:
+            _, token, _ = await services.login(
+                db_session, settings, email, data.get("password", ""), client_ip(request)
+            )
+        except services.NotAuthenticated:
+            error = "The email or the password is wrong."
+            return render(request, "auth/login.html", status_code=401, next=target, email=email, error=error)
+        except TooManyRequests as exc:
+            error = f"Too many failed attempts. Try again in {exc.retry_after} seconds."
+            return render(request, "auth/login.html", status_code=429, next=target, email=email, error=error)
+        response = redirect(target)
+        response.cookies.append(session_cookie(settings, token, settings.session_ttl_seconds))
+        return response
+
+    @post("/logout")
+    async def logout(
+        self, request: Request[Any, Any, Any], state: State, db_session: NamedDependency[AsyncSession]
+    ) -> Redirect:
+        token = request.cookies.get(SESSION_COOKIE)
+        if token:
+            await services.logout(db_session, token)
+        response = redirect("/")
+        response.cookies.append(session_cookie(state.settings, "", 0))
+        return response

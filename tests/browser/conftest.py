@@ -1,0 +1,151 @@
+"""The browser harness: a real server (uvicorn, subprocess) on a migrated database, Debian's Chromium
+driven by Playwright, and an axe-core check any page test can call. Later pages reuse all of it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from podium.auth import services as auth_services
+from podium.auth.schemas import UserCreate
+from podium.db import create_engine, session_maker
+from podium.settings import Settings
+
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ORGANIZER_EMAIL = "browser-organizer@podium.test"
+ORGANIZER_PASSWORD = "browser-organizer-password"
+
+pytestmark = pytest.mark.browser
+
+
+@dataclass(frozen=True)
+class Server:
+    base_url: str
+    settings: Settings
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _create_organizer(settings: Settings) -> None:
+    engine = create_engine(settings)
+    try:
+        async with session_maker(engine)() as db_session:
+            data = UserCreate(
+                email=ORGANIZER_EMAIL, display_name="Olivia Organizer", password=ORGANIZER_PASSWORD, role="organizer"
+            )
+            await auth_services.create_user(db_session, data)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """Podium served by uvicorn on a free local port, against this module's migrated database."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian package chromium not installed (/usr/bin/chromium)")
+    asyncio.run(_create_organizer(settings))
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "PODIUM_DATA_DIR": str(tmp_path_factory.mktemp("server-data")),
+        "PODIUM_SECRET_KEY": settings.secret_key,
+        "PODIUM_ENV": "test",
+    }
+    log = (tmp_path_factory.mktemp("server-log") / "uvicorn.log").open("w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "podium.app:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not start; see {log.name}")
+            time.sleep(0.2)
+        yield Server(base_url=base_url, settings=settings)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(server: Server) -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, server: Server) -> Iterator[Page]:
+    """A fresh visitor: its own context (cookies), the server as base URL."""
+    context = browser.new_context(base_url=server.base_url)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def log_in(page: Page, email: str = ORGANIZER_EMAIL, password: str = ORGANIZER_PASSWORD) -> None:
+    page.goto("/login")
+    page.get_by_label("Email", exact=True).fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Log in").click()
+
+
+def assert_accessible(page: Page) -> None:
+    """No serious or critical axe-core violations on the page as it is now."""
+    if not AXE.exists():
+        pytest.skip("npm package axe-core not installed (run npm ci)")
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    serious = [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+        if v["impact"] in {"serious", "critical"}
+    ]
+    assert serious == [], f"axe-core on {page.url}: " + "; ".join(serious)
