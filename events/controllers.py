@@ -26,14 +26,15 @@ from events.schemas import (
     TrackRead,
     TrackUpdate,
 )
-from podium.auth.guards import requires_organizer
+from podium.auth.guards import requires_organizer, requires_organizer_unless_public
 from podium.errors import problem_responses
 
 Limit = Annotated[int, Parameter(ge=1, le=500)]
 Offset = Annotated[int, Parameter(ge=0, le=1_000_000)]
 ORGANIZER_ERRORS = (401, 403, 404, 409, 422)
-# Public reads and organizer writes share the /api/events paths, so guards sit on each write handler.
-ORGANIZER_ONLY = {"guards": [requires_organizer], "security": [{"bearer": []}]}
+# Public reads and organizer writes share the /api/events paths: the controller denies by default and
+# the two public reads opt out explicitly.
+ORGANIZER_ONLY = {"security": [{"bearer": []}]}
 
 
 class EventController(Controller):
@@ -41,8 +42,9 @@ class EventController(Controller):
 
     path = "/api/events"
     tags = ["events"]
+    guards = [requires_organizer_unless_public]
 
-    @get("/", operation_id="listEvents", responses=problem_responses(422), security=[])
+    @get("/", operation_id="listEvents", responses=problem_responses(422), security=[], opt={"public": True})
     async def list_events(
         self,
         db_session: NamedDependency[AsyncSession],
@@ -53,7 +55,7 @@ class EventController(Controller):
         events = await services.list_events(db_session, kind=kind, limit=limit, offset=offset)
         return [services.to_summary(e) for e in events]
 
-    @get("/{event:str}", operation_id="getEvent", responses=problem_responses(404), security=[])
+    @get("/{event:str}", operation_id="getEvent", responses=problem_responses(404), security=[], opt={"public": True})
     async def get_event(self, event: FromPath[str], db_session: NamedDependency[AsyncSession]) -> EventRead:
         return services.to_read(await services.get_event(db_session, event, published_only=True))
 

@@ -30,3 +30,11 @@ def requires_staff(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteH
 
 def requires_organizer(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     _require(connection, {Role.ORGANIZER})
+
+
+def requires_organizer_unless_public(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Default-deny for controllers that mix public reads and organizer writes on the same paths:
+    every handler needs an organizer unless it is explicitly marked ``opt={"public": True}``."""
+    if handler.opt.get("public") is True:
+        return
+    _require(connection, {Role.ORGANIZER})
