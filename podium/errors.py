@@ -221,7 +221,8 @@ EXCEPTION_HANDLERS = {
 
 
 def problem_responses(*statuses: int) -> dict[int, Any]:
-    """OpenAPI ``responses=`` entries so the spec documents each error a route can give."""
+    """OpenAPI ``responses=`` entries so the spec documents each error a route can give; 400 (a request
+    that can't even be parsed) can happen anywhere, so it is always there."""
     from litestar.openapi.datastructures import ResponseSpec
 
     return {
@@ -230,5 +231,5 @@ def problem_responses(*statuses: int) -> dict[int, Any]:
             media_type=PROBLEM_MEDIA_TYPE,
             description=_CODES_BY_STATUS.get(status, ("", "Error"))[1],
         )
-        for status in statuses
+        for status in sorted({400, *statuses})
     }

@@ -46,6 +46,11 @@ def user_read(user: User) -> UserRead:
     )
 
 
+async def _forget_session_cookie(response: Response) -> Response:
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
 class AuthController(Controller):
     path = "/api/auth"
     tags = ["auth"]
@@ -79,11 +84,11 @@ class AuthController(Controller):
         guards=[requires_staff],
         security=[{"bearer": []}],
         responses=problem_responses(401),
+        after_request=_forget_session_cookie,
     )
-    async def logout(self, request: Request, state: State, db_session: NamedDependency[AsyncSession]) -> Response[None]:
-        """Revoke the token this request used; the cookie is cleared too."""
+    async def logout(self, request: Request, db_session: NamedDependency[AsyncSession]) -> None:
+        """Revoke the token this request used; the session cookie is cleared too."""
         await services.logout(db_session, request.auth)
-        return Response(None, status_code=HTTP_204_NO_CONTENT, cookies=[session_cookie(state.settings, "", 0)])
 
     @get(
         "/me",
