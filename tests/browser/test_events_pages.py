@@ -41,6 +41,7 @@ def test_organizer_publishes_an_event_and_a_keyboard_visitor_finds_it(
 
     visitor = browser.new_context(base_url=server.base_url).new_page()
     visitor.goto("/")
+    assert_accessible(visitor)
     for _ in range(40):
         visitor.keyboard.press("Tab")
         if visitor.evaluate("document.activeElement.getAttribute('href')") == "/events/neuro-retreat-2027":
