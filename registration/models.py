@@ -92,6 +92,8 @@ class Category(Base):
     access_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The category's own capacity, if it has one (shared and event-wide quotas are separate rows).
+    capacity_quota_id: Mapped[UUID | None] = mapped_column(ForeignKey("quota.id", ondelete="SET NULL"), nullable=True)
 
     price_windows: Mapped[list[PriceWindow]] = relationship(
         order_by="PriceWindow.starts_on", cascade="all, delete-orphan", lazy="selectin"
@@ -130,6 +132,7 @@ class AddOn(Base):
     # Empty means every category may buy it.
     category_ids: Mapped[list[str]] = mapped_column(JsonB, default=list)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    capacity_quota_id: Mapped[UUID | None] = mapped_column(ForeignKey("quota.id", ondelete="SET NULL"), nullable=True)
 
 
 class Quota(Base):
