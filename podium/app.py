@@ -31,6 +31,7 @@ from podium.errors import EXCEPTION_HANDLERS
 from podium.health import app_version, health
 from podium.settings import Settings
 from registration.admin_controllers import RegistrationAdminController
+from registration.catalog_controllers import CATALOG_CONTROLLERS
 from registration.controllers import OrderController, OrderPlacementController
 from registration.jobs import run_hold_sweeper
 from registration.waitlist_controllers import WaitlistEntryController, WaitlistJoinController
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             RegistrationAdminController,
             WaitlistJoinController,
             WaitlistEntryController,
+            *CATALOG_CONTROLLERS,
             OrganizerEventListController,
             LoginPages,
             EventPages,

@@ -58,7 +58,6 @@ def test_public_list_has_no_stale_entries(app: Litestar) -> None:
         for method in handler.http_methods
     }
     planned = {
-        ("GET", "/api/events/{event:str}/catalog"),
         ("GET", "/api/orders/{order_id:uuid}/receipt.pdf"),
         ("POST", "/api/payments/stripe/webhook"),
     }

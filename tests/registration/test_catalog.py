@@ -1,0 +1,260 @@
+"""Building a catalog through the organizer API and reading it as a buyer would."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import update
+
+from podium.settings import Settings
+from registration import catalog
+from registration.models import Quota
+from tests.registration.factories import db_session_for
+
+Client = AsyncTestClient[Litestar]
+
+
+async def new_event(client: Client, organizer: dict[str, str], **overrides: Any) -> str:
+    body = {
+        "slug": f"cat-{secrets.token_hex(4)}",
+        "name": "Catalog Meeting",
+        "kind": "annual_meeting",
+        "timezone": "America/New_York",
+        "venue": "Hynes",
+        "start_date": "2027-04-14",
+        "end_date": "2027-04-18",
+        **overrides,
+    }
+    slug = (await client.post("/api/events", json=body, headers=organizer)).json()["slug"]
+    await client.post(f"/api/events/{slug}/publish", headers=organizer)
+    return slug
+
+
+MEMBER = {
+    "code": "member",
+    "name": "Member",
+    "eligibility": "member_number",
+    "capacity": 100,
+    "price_windows": [
+        {"label": "early_bird", "starts_on": "2026-11-01", "amount": 40000},
+        {"label": "regular", "starts_on": "2027-03-01", "amount": 50000},
+        {"label": "onsite", "starts_on": "2027-04-14", "amount": 60000},
+    ],
+}
+
+
+async def post(client: Client, organizer: dict[str, str], slug: str, what: str, body: dict[str, Any]) -> httpx.Response:
+    return await client.post(f"/api/events/{slug}/{what}", json=body, headers=organizer)
+
+
+async def test_build_a_catalog_and_read_it_publicly(client: Client, organizer: dict[str, str]) -> None:
+    slug = await new_event(client, organizer)
+
+    member = await post(client, organizer, slug, "categories", MEMBER)
+    press = await post(
+        client,
+        organizer,
+        slug,
+        "categories",
+        {
+            "code": "press",
+            "name": "Press",
+            "eligibility": "access_code",
+            "access_code": "INK-2027",
+            "price_windows": [{"label": "all", "starts_on": "2026-01-01", "amount": 0}],
+        },
+    )
+    workshop = await post(
+        client,
+        organizer,
+        slug,
+        "add-ons",
+        {
+            "code": "grant-writing",
+            "name": "Grant Writing",
+            "kind": "workshop",
+            "amount": 12000,
+            "capacity": 40,
+            "category_codes": ["member"],
+        },
+    )
+    shared = await post(client, organizer, slug, "quotas", {"name": "Whole meeting", "size": 8000, "scope": "event"})
+    promo = await post(
+        client, organizer, slug, "promo-codes", {"code": "early-10", "kind": "percent", "value": 10, "max_uses": 50}
+    )
+    question = await post(
+        client,
+        organizer,
+        slug,
+        "questions",
+        {
+            "code": "dietary",
+            "label": "Dietary needs",
+            "kind": "choice",
+            "required": True,
+            "options": ["none", "vegetarian", "vegan"],
+        },
+    )
+    settings = await client.put(
+        f"/api/events/{slug}/registration-settings",
+        json={"low_income_discount_pct": 50, "hold_minutes": 10},
+        headers=organizer,
+    )
+    public = (await client.get(f"/api/events/{slug}/catalog")).json()
+
+    assert [r.status_code for r in (member, press, workshop, shared, promo, question)] == [201] * 6
+    assert (member.json()["capacity"], member.json()["used"]) == (100, 0)
+    assert press.json()["has_access_code"] is True
+    assert workshop.json()["category_codes"] == ["member"]
+    assert (promo.json()["code"], promo.json()["used"]) == ("EARLY-10", 0)
+    assert settings.json() == {
+        "hold_minutes": 10,
+        "low_income_discount_pct": 50,
+        "lower_middle_income_discount_pct": 0,
+        "upper_middle_income_discount_pct": 0,
+    }
+    assert [c["code"] for c in public["categories"]] == ["member", "press"]
+    assert public["add_ons"][0]["available"] == 40
+    assert public["categories"][0]["available"] == 100
+    assert public["hold_minutes"] == 10
+    assert "INK-2027" not in str(public)
+    assert "EARLY-10" not in str(public)
+    assert public["questions"][0]["options"] == ["none", "vegetarian", "vegan"]
+
+
+async def test_price_windows_turn_over_at_local_midnight(
+    client: Client, organizer: dict[str, str], settings: Settings
+) -> None:
+    slug = await new_event(client, organizer)
+    await post(client, organizer, slug, "categories", MEMBER)
+    new_york = dt.timezone(dt.timedelta(hours=-5))  # 2027-03-01 is still EST
+
+    async with db_session_for(settings) as db_session:
+        before = await catalog.public_catalog(db_session, slug, dt.datetime(2027, 2, 28, 23, 59, 59, tzinfo=new_york))
+        after = await catalog.public_catalog(db_session, slug, dt.datetime(2027, 3, 1, 0, 0, 0, tzinfo=new_york))
+        utc_midnight = await catalog.public_catalog(db_session, slug, dt.datetime(2027, 3, 1, 3, 0, tzinfo=dt.UTC))
+        too_early = await catalog.public_catalog(db_session, slug, dt.datetime(2026, 10, 1, tzinfo=dt.UTC))
+
+    assert (before.categories[0].window, before.categories[0].price) == ("early_bird", 40000)
+    assert before.categories[0].next_window.label == "regular"
+    assert (after.categories[0].window, after.categories[0].price) == ("regular", 50000)
+    assert utc_midnight.categories[0].window == "early_bird"  # 22:00 on Feb 28 in New York
+    assert (too_early.categories[0].on_sale, too_early.categories[0].price) == (False, None)
+
+
+async def test_availability_is_the_tightest_quota(
+    client: Client, organizer: dict[str, str], settings: Settings
+) -> None:
+    slug = await new_event(client, organizer)
+    await post(client, organizer, slug, "categories", MEMBER)
+    event_wide = (await post(client, organizer, slug, "quotas", {"name": "Venue", "size": 10, "scope": "event"})).json()
+    async with db_session_for(settings) as db_session:
+        await db_session.execute(
+            update(Quota).where(Quota.name == "Venue", Quota.id == event_wide["id"]).values(used=10)
+        )
+        await db_session.commit()
+
+    public = (await client.get(f"/api/events/{slug}/catalog")).json()
+    shrink = await client.patch(f"/api/events/{slug}/quotas/{event_wide['id']}", json={"size": 5}, headers=organizer)
+
+    assert (public["categories"][0]["available"], public["categories"][0]["sold_out"]) == (0, True)
+    assert (shrink.status_code, shrink.json()["field"]) == (409, "capacity")
+
+
+@pytest.mark.parametrize(
+    ("what", "body", "status", "field"),
+    [
+        ("categories", {**MEMBER, "code": "Bad Code"}, 422, "code"),
+        ("categories", {**MEMBER, "code": "dup"}, 201, None),
+        ("categories", {**MEMBER, "code": "dup"}, 409, "code"),
+        ("categories", {**MEMBER, "code": "x1", "price_windows": []}, 422, "price_windows"),
+        (
+            "categories",
+            {**MEMBER, "code": "x2", "price_windows": [MEMBER["price_windows"][0]] * 2},
+            422,
+            "price_windows",
+        ),
+        ("categories", {**MEMBER, "code": "x3", "eligibility": "access_code"}, 422, "access_code"),
+        ("categories", {**MEMBER, "code": "x4", "capacity": -1}, 422, "capacity"),
+        ("add-ons", {"code": "w", "name": "W", "amount": 1, "category_codes": ["nobody"]}, 422, "category_codes"),
+        ("add-ons", {"code": "w2", "name": "W", "amount": -5}, 422, "amount"),
+        ("quotas", {"name": "Q", "size": 5}, 422, "category_codes"),
+        ("quotas", {"name": "Q", "size": 5, "scope": "event", "category_codes": ["dup"]}, 422, "scope"),
+        ("promo-codes", {"code": "P1", "kind": "percent", "value": 101}, 422, "code"),
+        ("promo-codes", {"code": "PCT", "kind": "percent", "value": 101}, 422, "value"),
+        (
+            "promo-codes",
+            {
+                "code": "WHEN",
+                "kind": "fixed",
+                "value": 5,
+                "valid_from": "2027-01-02T00:00:00Z",
+                "valid_until": "2027-01-01T00:00:00Z",
+            },
+            422,
+            "valid_until",
+        ),
+        ("questions", {"code": "q", "label": "Pick", "kind": "choice", "options": ["only one"]}, 422, "options"),
+        ("questions", {"code": "q2", "label": "Free text", "kind": "text", "options": ["a", "b"]}, 422, "options"),
+    ],
+)
+async def test_catalog_bad_input_names_the_field(
+    client: Client, organizer: dict[str, str], what: str, body: dict[str, Any], status: int, field: str | None
+) -> None:
+    slug = "catalog-errors"
+    if (await client.get(f"/api/organizer/events/{slug}", headers=organizer)).status_code == 404:
+        await new_event(client, organizer, slug=slug)
+
+    response = await post(client, organizer, slug, what, body)
+
+    assert response.status_code == status, response.text
+    if field:
+        assert response.json()["field"] == field
+
+
+@pytest.mark.parametrize(
+    "what", ["categories", "add-ons", "quotas", "promo-codes", "questions", "registration-settings"]
+)
+async def test_catalog_routes_are_for_organizers(
+    client: Client, organizer: dict[str, str], staff: dict[str, str], what: str
+) -> None:
+    slug = await new_event(client, organizer)
+
+    anonymous = await client.get(f"/api/events/{slug}/{what}")
+    as_staff = await client.get(f"/api/events/{slug}/{what}", headers=staff)
+    as_organizer = await client.get(f"/api/events/{slug}/{what}", headers=organizer)
+
+    assert (anonymous.status_code, as_staff.status_code, as_organizer.status_code) == (401, 403, 200)
+
+
+async def test_update_and_delete_items(client: Client, organizer: dict[str, str]) -> None:
+    slug = await new_event(client, organizer)
+    category = (await post(client, organizer, slug, "categories", MEMBER)).json()
+    add_on = (
+        await post(client, organizer, slug, "add-ons", {"code": "dinner", "name": "Dinner", "amount": 9000})
+    ).json()
+
+    renamed = await client.patch(
+        f"/api/events/{slug}/categories/{category['id']}",
+        json={
+            "name": "Full member",
+            "capacity": None,
+            "price_windows": [{"label": "flat", "starts_on": "2026-01-01", "amount": 1}],
+        },
+        headers=organizer,
+    )
+    limited = await client.patch(f"/api/events/{slug}/add-ons/{add_on['id']}", json={"capacity": 12}, headers=organizer)
+    removed = await client.delete(f"/api/events/{slug}/add-ons/{add_on['id']}", headers=organizer)
+    gone = await client.get(f"/api/events/{slug}/add-ons", headers=organizer)
+
+    assert (renamed.json()["name"], renamed.json()["capacity"]) == ("Full member", None)
+    assert [w["label"] for w in renamed.json()["price_windows"]] == ["flat"]
+    assert limited.json()["capacity"] == 12
+    assert removed.status_code == 204
+    assert gone.json() == []
