@@ -20,6 +20,7 @@ from podium.auth import services as auth_services
 from podium.auth.models import User
 from podium.auth.schemas import UserCreate
 from podium.db import create_engine, session_maker
+from podium.demo_catalog import seed_catalog, seed_paid_registrations
 from podium.settings import Settings
 
 ORGANIZER_EMAIL = "organizer@podium.example"
@@ -32,6 +33,8 @@ class DemoSize:
     """Knobs for benchmarks; the defaults are what the README's demo shows."""
 
     rooms: int = 40
+    # Paid registrations generated for the Annual Meeting (bulk-inserted).
+    registrations: int = 0
 
 
 @dataclass(frozen=True)
@@ -210,7 +213,11 @@ async def seed_demo(settings: Settings, size: DemoSize, *, reset: bool = False) 
                 await db_session.flush()
                 db_session.add_all(Room(event_id=event.id, name=n, capacity=c) for n, c in spec.rooms)
                 db_session.add_all(Track(event_id=event.id, name=n, colour=c) for n, c in spec.tracks)
-                created.append(f"  {spec.name} ({len(spec.rooms)} rooms, {len(spec.tracks)} tracks)")
+                catalog = await seed_catalog(db_session, event)
+                created.append(f"  {spec.name} ({len(spec.rooms)} rooms, {len(spec.tracks)} tracks; {catalog})")
+                if spec.kind == "annual_meeting" and size.registrations:
+                    paid = await seed_paid_registrations(db_session, event, size.registrations)
+                    created.append(f"    + {paid} paid registrations")
             await db_session.commit()
             organizer_pw = await _upsert_login(db_session, ORGANIZER_EMAIL, "Demo Organizer", "organizer")
             staff_pw = await _upsert_login(db_session, STAFF_EMAIL, "Demo Staff", "staff")
