@@ -34,6 +34,7 @@ from registration.admin_controllers import RegistrationAdminController
 from registration.catalog_controllers import CATALOG_CONTROLLERS
 from registration.controllers import OrderController, OrderPlacementController
 from registration.jobs import run_hold_sweeper
+from registration.pages import OrderPages, RegistrationPages
 from registration.waitlist_controllers import WaitlistEntryController, WaitlistJoinController
 
 HERE = Path(__file__).parent
@@ -88,6 +89,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             LoginPages,
             EventPages,
             OrganizerEventPages,
+            RegistrationPages,
+            OrderPages,
             create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
         ],
         plugins=[SQLAlchemyPlugin(config=db_config), ProblemDetailsPlugin(), PodiumCLIPlugin()],

@@ -1,0 +1,199 @@
+"""The buyer's pages: choose a category, add-ons and answers for each attendee, place the order, then
+the order page (its secret link) with payment. Built on the same services as the JSON API."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from podium.errors import DomainError
+from podium.pages import form_errors, redirect, render
+from podium.settings import Settings
+from registration import catalog, orders
+from registration.payments import provider_for
+from registration.schemas import OrderCreate
+
+FormData = URLEncodedBody[dict[str, str]]
+MAX_PEOPLE = 10
+
+
+def order_payload(form: dict[str, str], people: int, questions: list[Any], add_on_codes: list[str]) -> dict[str, Any]:
+    """Form fields (``a0-email``, ``a0-addon-<code>``, ``a0-q-<code>`` …) → the API's order body."""
+    attendees = []
+    for i in range(people):
+        prefix = f"a{i}-"
+        answers: dict[str, Any] = {}
+        for question in questions:
+            raw = form.get(f"{prefix}q-{question.code}", "")
+            if question.kind == "boolean":
+                if raw:
+                    answers[question.code] = raw == "yes"
+            elif raw.strip():
+                answers[question.code] = raw
+        attendee: dict[str, Any] = {
+            "email": form.get(f"{prefix}email", "").strip(),
+            "first_name": form.get(f"{prefix}first_name", ""),
+            "last_name": form.get(f"{prefix}last_name", ""),
+            "country": form.get(f"{prefix}country", "").strip().upper(),
+            "category": form.get(f"{prefix}category", ""),
+            "affiliation": form.get(f"{prefix}affiliation", ""),
+            "add_ons": [code for code in add_on_codes if form.get(f"{prefix}addon-{code}")],
+            "answers": answers,
+        }
+        for optional in ("member_number", "verification_note", "access_code"):
+            if form.get(f"{prefix}{optional}", "").strip():
+                attendee[optional] = form[f"{prefix}{optional}"].strip()
+        attendees.append(attendee)
+    body: dict[str, Any] = {
+        "buyer_name": form.get("buyer_name", ""),
+        "buyer_email": form.get("buyer_email", "").strip(),
+        "attendees": attendees,
+    }
+    if form.get("promo_code", "").strip():
+        body["promo_code"] = form["promo_code"].strip()
+    return body
+
+
+def _field_for_form(field: str) -> str:
+    """``attendees[0].email`` → ``a0-email`` so the message lands next to its input."""
+    if field.startswith("attendees[") and "]." in field:
+        index, rest = field[len("attendees[") :].split("].", 1)
+        return f"a{index}-{rest.split('.')[0]}"
+    return field
+
+
+class RegistrationPages(Controller):
+    include_in_schema = False
+
+    @get("/events/{slug:str}/register")
+    async def form(
+        self,
+        slug: FromPath[str],
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        people: FromQuery[int] = 1,
+    ) -> Template:
+        view = await catalog.public_catalog(db_session, slug)
+        return self._render(request, view, max(1, min(people, MAX_PEOPLE)), {}, {})
+
+    @post("/events/{slug:str}/register")
+    async def submit(
+        self,
+        slug: FromPath[str],
+        request: Request[Any, Any, Any],
+        data: FormData,
+        state: State,
+        db_session: NamedDependency[AsyncSession],
+    ) -> Template | Redirect:
+        settings: Settings = state.settings
+        view = await catalog.public_catalog(db_session, slug)
+        people = max(1, min(int(data.get("people", "1") or 1), MAX_PEOPLE))
+        body = order_payload(data, people, view.questions, [a.code for a in view.add_ons])
+        try:
+            order, _ = await orders.place_order(
+                db_session,
+                event_slug=slug,
+                data=msgspec.convert(body, OrderCreate),
+                provider=provider_for(settings),
+                secret_key=settings.secret_key,
+            )
+        except (msgspec.ValidationError, DomainError) as exc:
+            errors = {_field_for_form(k): v for k, v in form_errors(exc).items()}
+            view = await catalog.public_catalog(db_session, slug)
+            return self._render(request, view, people, data, errors, status_code=getattr(exc, "status_code", 422))
+        secret = orders.order_secret(settings.secret_key, order.id, order.secret_version)
+        return redirect(f"/orders/{order.id}?secret={secret}")
+
+    def _render(
+        self,
+        request: Request[Any, Any, Any],
+        view: Any,
+        people: int,
+        values: dict[str, str],
+        errors: dict[str, str],
+        *,
+        status_code: int = 200,
+    ) -> Template:
+        return render(
+            request,
+            "registration/register.html",
+            status_code=status_code,
+            catalog=view,
+            people=people,
+            values=values,
+            errors=errors,
+        )
+
+
+class OrderPages(Controller):
+    include_in_schema = False
+
+    @get("/orders/{order_id:uuid}")
+    async def order(
+        self,
+        order_id: FromPath[UUID],
+        request: Request[Any, Any, Any],
+        state: State,
+        db_session: NamedDependency[AsyncSession],
+        secret: FromQuery[str | None] = None,
+    ) -> Template:
+        settings: Settings = state.settings
+        found = await orders.get_order(
+            db_session, order_id, secret=secret, secret_key=settings.secret_key, organizer=False
+        )
+        return await self._page(request, db_session, settings, found, None)
+
+    @post("/orders/{order_id:uuid}/pay")
+    async def pay(
+        self,
+        order_id: FromPath[UUID],
+        request: Request[Any, Any, Any],
+        state: State,
+        db_session: NamedDependency[AsyncSession],
+        secret: FromQuery[str | None] = None,
+    ) -> Template | Redirect:
+        """TEST MODE: the offline provider's pay button."""
+        settings: Settings = state.settings
+        try:
+            await orders.pay_offline(
+                db_session,
+                order_id=order_id,
+                secret=secret,
+                secret_key=settings.secret_key,
+                production=settings.is_production,
+            )
+        except DomainError as exc:
+            if exc.status_code == 404:
+                raise
+            found = await orders.get_order(
+                db_session, order_id, secret=secret, secret_key=settings.secret_key, organizer=False
+            )
+            return await self._page(request, db_session, settings, found, exc.detail, status_code=exc.status_code)
+        return redirect(f"/orders/{order_id}?secret={secret}")
+
+    async def _page(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        settings: Settings,
+        order: orders.Order,
+        error: str | None,
+        *,
+        status_code: int = 200,
+    ) -> Template:
+        view = await orders.order_read(
+            db_session,
+            order,
+            secret_key=settings.secret_key,
+            provider=provider_for(settings),
+            base_url=settings.base_url,
+        )
+        return render(request, "registration/order.html", status_code=status_code, order=view, error=error)

@@ -1,0 +1,67 @@
+"""A person registers and pays (offline test provider) through the pages, and sees mistakes explained."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import Server, assert_accessible
+from tests.registration.factories import CatalogFixture, build_catalog, db_session_for
+
+
+async def _catalog(server: Server) -> CatalogFixture:
+    async with db_session_for(server.settings) as db_session:
+        return await build_catalog(db_session, workshop_seats=5)
+
+
+@pytest.fixture(scope="module")
+def catalog(server: Server) -> CatalogFixture:
+    return asyncio.run(_catalog(server))
+
+
+def test_register_choose_add_on_answer_and_pay(page: Page, catalog: CatalogFixture) -> None:
+    page.goto(f"/events/{catalog.slug}")
+    page.get_by_role("link", name="Register").click()
+    assert_accessible(page)
+
+    page.get_by_label(re.compile(r"^Member —")).check()
+    page.get_by_label("First name", exact=True).fill("Rosalind")
+    page.get_by_label("Last name", exact=True).fill("Franklin")
+    page.get_by_label("Email", exact=True).fill("rosalind@kings.ac.uk")
+    page.get_by_label("Country (two-letter code)", exact=True).fill("GB")
+    page.get_by_label("Member number", exact=True).fill("M-51")
+    page.get_by_label(re.compile(r"^Grant Writing Workshop")).check()
+    page.get_by_label("Dietary needs (required)").select_option("vegetarian")
+    page.get_by_label("Your name", exact=True).fill("Rosalind Franklin")
+    page.get_by_label("Your email", exact=True).fill("rosalind@kings.ac.uk")
+    page.get_by_role("button", name="Continue to payment").click()
+
+    expect(page).to_have_url(re.compile(r"/orders/[0-9a-f-]+\?secret="))
+    expect(page.locator("#order-status")).to_have_text("Waiting for payment")
+    expect(page.get_by_role("note")).to_contain_text("Test mode")
+    expect(page.locator("main")).to_contain_text("Total USD 520.00")
+    assert_accessible(page)
+    page.get_by_role("button", name=re.compile(r"Pay USD 520\.00 \(test mode\)")).click()
+    expect(page.locator("#order-status")).to_have_text("Paid — you're registered")
+    expect(page.get_by_role("cell", name="confirmed")).to_be_visible()
+
+
+def test_register_mistakes_are_shown_next_to_the_field(page: Page, catalog: CatalogFixture) -> None:
+    page.goto(f"/events/{catalog.slug}/register")
+    page.get_by_label(re.compile(r"^Member —")).check()
+    page.get_by_label("First name", exact=True).fill("Alan")
+    page.get_by_label("Last name", exact=True).fill("Turing")
+    page.get_by_label("Email", exact=True).fill("alan@example.org")
+    page.get_by_label("Country (two-letter code)", exact=True).fill("GB")
+    page.get_by_label("Dietary needs (required)").select_option("none")
+    page.get_by_label("Your name", exact=True).fill("Alan Turing")
+    page.get_by_label("Your email", exact=True).fill("alan@example.org")
+
+    page.get_by_role("button", name="Continue to payment").click()
+
+    expect(page.locator("#e-a0-member_number")).to_have_text("the Member category needs a member number")
+    expect(page.get_by_label("First name", exact=True)).to_have_value("Alan")
+    assert_accessible(page)
