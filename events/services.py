@@ -137,11 +137,15 @@ async def _commit(db_session: AsyncSession, conflict: Conflict) -> None:
         raise conflict from exc
 
 
-async def get_event(db_session: AsyncSession, slug: str, *, published_only: bool = False) -> Event:
-    """The event with its rooms and tracks; drafts and archives are invisible to the public."""
+async def get_event(
+    db_session: AsyncSession, slug: str, *, published_only: bool = False, with_children: bool = True
+) -> Event:
+    """The event (with its rooms and tracks unless told not to); drafts and archives are invisible to the public."""
     if not SLUG_RE.match(slug) or len(slug) > 64:
         raise NotFound(f"no event {slug!r}", field="event")
-    query = select(Event).where(Event.slug == slug).options(selectinload(Event.rooms), selectinload(Event.tracks))
+    query = select(Event).where(Event.slug == slug)
+    if with_children:
+        query = query.options(selectinload(Event.rooms), selectinload(Event.tracks))
     if published_only:
         query = query.where(Event.status == EventStatus.PUBLISHED)
     event = await db_session.scalar(query)

@@ -151,3 +151,25 @@ async def release_registration_seats(db_session: AsyncSession, order_id: UUID, n
             await db_session.delete(held)
         else:
             held.count -= count
+
+
+async def visibly_short(
+    db_session: AsyncSession,
+    needs: dict[UUID, int],
+    *,
+    on_shortage: Callable[[], Awaitable[bool]] | None = None,
+) -> UUID | None:
+    """A lock-free look at the counters: the first quota that can't fit ``needs`` (after freeing stale
+    holds once), or None. Only an early refusal; ``take_seats`` still decides under the row lock."""
+    if not needs:
+        return None
+
+    async def first_short() -> UUID | None:
+        rows = (await db_session.execute(select(Quota.id, Quota.size - Quota.used).where(Quota.id.in_(needs)))).all()
+        free = dict(rows)
+        return next((q for q in sorted(needs, key=str) if free.get(q, 0) < needs[q]), None)
+
+    short = await first_short()
+    if short is not None and on_shortage is not None and await on_shortage():
+        short = await first_short()
+    return short

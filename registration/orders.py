@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import hmac
 from typing import cast
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import msgspec
 from sqlalchemy import select
@@ -25,7 +25,7 @@ from podium.db import begin_write, utcnow
 from podium.errors import Conflict, DomainError, NotFound
 from registration import waitlist
 from registration.audit import record
-from registration.holds import end_pending, expire_holds, take_seats, use_promo
+from registration.holds import end_pending, expire_holds, take_seats, use_promo, visibly_short
 from registration.models import (
     AddOn,
     Category,
@@ -103,7 +103,7 @@ async def place_order(
     """
     now = now or utcnow()
     await begin_write(db_session)
-    event = await get_event(db_session, event_slug, published_only=not comp)
+    event = await get_event(db_session, event_slug, published_only=not comp, with_children=False)
     fingerprint = request_fingerprint(data)
     if idempotency_key:
         existing = await _by_idempotency_key(db_session, event, idempotency_key, fingerprint)
@@ -128,19 +128,19 @@ async def place_order(
     async def free_stale_holds() -> bool:
         return await expire_holds(db_session, now=now, event_id=event.id, commit=False) > 0
 
-    short = await take_seats(db_session, to_take, on_shortage=free_stale_holds)
+    # A plain read first: when the seats are visibly gone (the usual answer in a rush), refuse before
+    # writing anything or waiting for a row lock.
+    short = await visibly_short(db_session, to_take, on_shortage=free_stale_holds)
     if short is not None:
         error = await sold_out_error(db_session, short, attendees, catalog)
         await db_session.rollback()
         raise error
-    promo_uses = sum(1 for a in attendees if a.quote.promo_used)
-    if promo is not None and not await use_promo(db_session, promo, promo_uses):
-        await db_session.rollback()
-        raise Conflict("this promo code has been used up", field="promo_code", code="promo_exhausted")
 
+    promo_uses = sum(1 for a in attendees if a.quote.promo_used)
     subtotal = sum(a.quote.subtotal for a in attendees)
     discount = sum(a.quote.discount for a in attendees)
     order = Order(
+        id=uuid4(),
         event_id=event.id,
         status=OrderStatus.PENDING.value,
         buyer_name=data.buyer_name.strip(),
@@ -158,10 +158,10 @@ async def place_order(
         payment_provider=provider.name,
     )
     db_session.add(order)
-    await db_session.flush()
     record(db_session, "order", order.id, None, OrderStatus.PENDING, actor)
     for attendee in attendees:
         registration = Registration(
+            id=uuid4(),
             order_id=order.id,
             event_id=event.id,
             category_id=attendee.category.id,
@@ -183,9 +183,23 @@ async def place_order(
             ],
         )
         db_session.add(registration)
-        await db_session.flush()
         record(db_session, "registration", registration.id, None, RegistrationStatus.HELD, actor)
     db_session.add_all(OrderQuota(order_id=order.id, quota_id=q, count=n) for q, n in needs.items())
+    try:
+        # Rows first (a duplicate person or Idempotency-Key fails here, before any lock is taken) ...
+        await db_session.flush()
+    except IntegrityError as exc:
+        await db_session.rollback()
+        return await _after_insert_race(db_session, event_slug, idempotency_key, fingerprint, exc)
+    # ... then the contested counters, as late as possible so their row locks are held only until commit.
+    short = await take_seats(db_session, to_take, on_shortage=free_stale_holds)
+    if short is not None:
+        error = await sold_out_error(db_session, short, attendees, catalog)
+        await db_session.rollback()
+        raise error
+    if promo is not None and not await use_promo(db_session, promo, promo_uses):
+        await db_session.rollback()
+        raise Conflict("this promo code has been used up", field="promo_code", code="promo_exhausted")
     if offer is not None:
         try:
             await waitlist.mark_claimed(db_session, offer, actor)

@@ -1,0 +1,226 @@
+"""Registration rush: many buyers at once for a workshop smaller than the demand.
+
+Starts Podium on PostgreSQL with several uvicorn workers (a real ASGI server on 127.0.0.1), fires
+--orders orders at --concurrency against --seats workshop seats, and prints orders/s, latency
+percentiles and the oversold count (seats held beyond capacity; must be 0). It creates its own database
+and drops it afterwards. The last line is one JSON object with the figures.
+
+    .venv/bin/python bench/registration_rush.py [--orders 2000] [--concurrency 64] [--seats 500] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import asyncpg
+import httpx
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from events.models import Event  # noqa: E402  (after the path setup, so a plain checkout works)
+from podium.cli import migrate  # noqa: E402
+from podium.db import create_engine, session_maker  # noqa: E402
+from podium.settings import Settings  # noqa: E402
+from registration.models import (  # noqa: E402
+    AddOn,
+    Category,
+    PriceWindow,
+    Quota,
+    QuotaItem,
+    Registration,
+    RegistrationAddOn,
+)
+
+SLUG = "rush-2027"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def admin(base_url: str, statement: str) -> None:
+    conn = await asyncpg.connect(make_url(base_url).set(drivername="postgresql").render_as_string(hide_password=False))
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+async def seed(settings: Settings, seats: int) -> None:
+    engine = create_engine(settings)
+    try:
+        async with session_maker(engine)() as db_session:
+            today = dt.date.today()
+            event = Event(
+                slug=SLUG, name="Rush Meeting", kind="annual_meeting", timezone="America/New_York", venue="Hall",
+                city="Boston", currency="USD", start_date=today + dt.timedelta(days=90),
+                end_date=today + dt.timedelta(days=94), status="published",
+                registration_opens_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=1),
+            )  # fmt: skip
+            db_session.add(event)
+            await db_session.flush()
+            category = Category(
+                event_id=event.id, code="non-member", name="Non-member", eligibility="open",
+                price_windows=[PriceWindow(label="regular", starts_on=today - dt.timedelta(days=30), amount=50_000)],
+            )  # fmt: skip
+            workshop = AddOn(event_id=event.id, code="workshop", name="Workshop", kind="workshop", amount=15_000)
+            db_session.add_all([category, workshop])
+            await db_session.flush()
+            quota = Quota(event_id=event.id, name="Workshop", size=seats, used=0, scope="items")
+            db_session.add(quota)
+            await db_session.flush()
+            db_session.add(QuotaItem(quota_id=quota.id, add_on_id=workshop.id))
+            await db_session.commit()
+    finally:
+        await engine.dispose()
+
+
+async def count_held(settings: Settings) -> tuple[int, int, int]:
+    """(registrations holding a workshop seat, quota used, quota size)."""
+    engine = create_engine(settings)
+    try:
+        async with session_maker(engine)() as db_session:
+            held = await db_session.scalar(
+                select(func.count())
+                .select_from(RegistrationAddOn)
+                .join(Registration, Registration.id == RegistrationAddOn.registration_id)
+                .where(Registration.status.in_(["held", "confirmed", "awaiting_verification"]))
+            )
+            used, size = (
+                await db_session.execute(select(Quota.used, Quota.size).where(Quota.name == "Workshop"))
+            ).one()
+            return int(held or 0), int(used), int(size)
+    finally:
+        await engine.dispose()
+
+
+def order_body(i: int, run: str) -> dict[str, object]:
+    email = f"buyer{i}.{run}@rush.example"
+    return {
+        "buyer_name": f"Buyer {i}",
+        "buyer_email": email,
+        "attendees": [
+            {"email": email, "first_name": "Buyer", "last_name": str(i), "country": "US", "category": "non-member",
+             "add_ons": ["workshop"]}
+        ],
+    }  # fmt: skip
+
+
+async def fire(base_url: str, orders: int, concurrency: int) -> tuple[list[float], Counter[int], float]:
+    run = secrets.token_hex(3)
+    latencies: list[float] = []
+    statuses: Counter[int] = Counter()
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) as client:
+        for _ in range(20):  # warm every worker's connection pool and code paths
+            await client.get(f"/api/events/{SLUG}")
+        queue: asyncio.Queue[int] = asyncio.Queue()
+        for i in range(orders):
+            queue.put_nowait(i)
+
+        async def worker() -> None:
+            while not queue.empty():
+                i = queue.get_nowait()
+                started = time.perf_counter()
+                try:
+                    response = await client.post(
+                        f"/api/events/{SLUG}/orders", json=order_body(i, run), headers={"Idempotency-Key": f"{run}-{i}"}
+                    )
+                    statuses[response.status_code] += 1
+                except httpx.TransportError:  # counted, not hidden: a dropped connection is a failed order
+                    statuses[0] += 1
+                latencies.append((time.perf_counter() - started) * 1000)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return latencies, statuses, elapsed
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--orders", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--seats", type=int, default=500)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--database", default=os.environ.get("BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"),
+        help="a PostgreSQL server to create the benchmark's own database on",
+    )  # fmt: skip
+    args = parser.parse_args()
+
+    name = f"podium_bench_{secrets.token_hex(4)}"
+    url = make_url(args.database).set(database=name).render_as_string(hide_password=False)
+    asyncio.run(admin(args.database, f'CREATE DATABASE "{name}"'))
+    data_dir = Path(tempfile.gettempdir()) / name
+    settings = Settings(database_url=url, secret_key=secrets.token_urlsafe(48), environment="test", data_dir=data_dir)
+    server = None
+    try:
+        migrate(settings)
+        asyncio.run(seed(settings, args.seats))
+        port = free_port()
+        env = {**os.environ, "DATABASE_URL": url, "PODIUM_SECRET_KEY": settings.secret_key, "PODIUM_ENV": "test",
+               "PODIUM_DATA_DIR": str(data_dir), "PODIUM_HOLD_SWEEP_SECONDS": "0"}  # fmt: skip
+        server = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--factory", "podium.app:create_app", "--host", "127.0.0.1",
+             "--port", str(port), "--workers", str(args.workers), "--log-level", "warning", "--no-access-log"],
+            cwd=ROOT, env=env,
+        )  # fmt: skip
+        base_url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("the server did not start")
+            time.sleep(0.2)
+        time.sleep(1)  # let every worker finish starting
+        latencies, statuses, elapsed = asyncio.run(fire(base_url, args.orders, args.concurrency))
+        held, used, size = asyncio.run(count_held(settings))
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        asyncio.run(admin(args.database, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    figures = {
+        "orders_per_s": round(args.orders / elapsed, 1),
+        "p50_ms": round(statistics.median(latencies), 1),
+        "p95_ms": round(percentile(latencies, 95), 1),
+        "p99_ms": round(percentile(latencies, 99), 1),
+        "oversold": max(0, held - size),
+        "server_errors": sum(n for code, n in statuses.items() if code >= 500 or code == 0),
+    }
+    print(f"orders={args.orders} concurrency={args.concurrency} seats={size} workers={args.workers}")
+    print(f"status codes: {dict(sorted(statuses.items()))}; seats held {held}, quota used {used}/{size}")
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
