@@ -32,7 +32,12 @@ from podium.health import app_version, health
 from podium.settings import Settings
 from registration.admin_controllers import RegistrationAdminController
 from registration.catalog_controllers import CATALOG_CONTROLLERS
-from registration.controllers import OrderController, OrderPlacementController
+from registration.controllers import (
+    CancellationPolicyController,
+    OrderChangeController,
+    OrderController,
+    OrderPlacementController,
+)
 from registration.jobs import run_hold_sweeper
 from registration.pages import OrderPages, RegistrationPages
 from registration.waitlist_controllers import WaitlistEntryController, WaitlistJoinController
@@ -81,6 +86,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             EventController,
             OrderPlacementController,
             OrderController,
+            OrderChangeController,
+            CancellationPolicyController,
             RegistrationAdminController,
             WaitlistJoinController,
             WaitlistEntryController,

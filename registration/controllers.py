@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 from uuid import UUID
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, get, post, put
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from podium.auth.guards import requires_organizer
 from podium.auth.schemas import CurrentUser
 from podium.errors import problem_responses
 from podium.settings import Settings
-from registration import orders
+from registration import cancellations, orders
+from registration.models import Refund
 from registration.payments import provider_for
-from registration.schemas import OrderCreate, OrderRead
+from registration.schemas import (
+    CancellationOutcome,
+    CancellationPolicy,
+    OrderCreate,
+    OrderRead,
+    RefundIn,
+    RefundRead,
+    TransferIn,
+)
 
 IdempotencyKey = Annotated[
     str | None,
@@ -138,3 +148,166 @@ class OrderController(Controller):
             production=settings.is_production,
         )
         return await _read(db_session, settings, order)
+
+
+def _actor(request: Request[Any, Any, Any], order: orders.Order) -> str:
+    user = request.scope.get("user")
+    if isinstance(user, CurrentUser) and user.role == "organizer":
+        return f"organizer:{user.email}"
+    return f"buyer:{order.buyer_email}"
+
+
+class OrderChangeController(Controller):
+    """What the buyer (secret link) or an organizer can change: cancel, transfer; organizers also refund."""
+
+    path = "/api/orders/{order_id:uuid}"
+    tags = ["orders"]
+
+    async def _order(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        settings: Settings,
+        order_id: UUID,
+        secret: str | None,
+    ) -> orders.Order:
+        return await orders.get_order(
+            db_session, order_id, secret=secret, secret_key=settings.secret_key, organizer=_is_organizer(request)
+        )
+
+    async def _outcome(
+        self, db_session: AsyncSession, settings: Settings, order: orders.Order, result: tuple[Any, ...]
+    ) -> CancellationOutcome:
+        cancelled, fee_pct, fee, refund = result
+        fresh = await db_session.get(orders.Order, order.id, populate_existing=True)
+        assert fresh is not None
+        return CancellationOutcome(
+            cancelled=cancelled,
+            fee_pct=fee_pct,
+            fee=fee,
+            refund=_refund_read(refund) if refund else None,
+            order=await _read(db_session, settings, fresh),
+        )
+
+    @post(
+        "/cancel",
+        operation_id="cancelOrder",
+        status_code=HTTP_200_OK,
+        security=[{}, {"bearer": []}],
+        responses=problem_responses(404, 409, 422),
+    )
+    async def cancel_order(
+        self,
+        order_id: FromPath[UUID],
+        request: Request[Any, Any, Any],
+        state: State,
+        db_session: NamedDependency[AsyncSession],
+        secret: OrderSecretQuery = None,
+        x_order_secret: OrderSecretHeader = None,
+    ) -> CancellationOutcome:
+        """Cancel every registration of the order; the event's fee schedule decides the refund."""
+        settings: Settings = state.settings
+        order = await self._order(request, db_session, settings, order_id, x_order_secret or secret)
+        result = await cancellations.cancel(
+            db_session, order, registration_ids=None, actor=_actor(request, order), by_organizer=_is_organizer(request)
+        )
+        return await self._outcome(db_session, settings, order, result)
+
+    @post(
+        "/registrations/{registration_id:uuid}/cancel",
+        operation_id="cancelRegistration",
+        status_code=HTTP_200_OK,
+        security=[{}, {"bearer": []}],
+        responses=problem_responses(404, 409, 422),
+    )
+    async def cancel_registration(
+        self,
+        order_id: FromPath[UUID],
+        registration_id: FromPath[UUID],
+        request: Request[Any, Any, Any],
+        state: State,
+        db_session: NamedDependency[AsyncSession],
+        secret: OrderSecretQuery = None,
+        x_order_secret: OrderSecretHeader = None,
+    ) -> CancellationOutcome:
+        """Cancel one attendee of a paid order (the others keep their seats)."""
+        settings: Settings = state.settings
+        order = await self._order(request, db_session, settings, order_id, x_order_secret or secret)
+        result = await cancellations.cancel(
+            db_session,
+            order,
+            registration_ids=[registration_id],
+            actor=_actor(request, order),
+            by_organizer=_is_organizer(request),
+        )
+        return await self._outcome(db_session, settings, order, result)
+
+    @post(
+        "/registrations/{registration_id:uuid}/transfer",
+        operation_id="transferRegistration",
+        status_code=HTTP_200_OK,
+        security=[{}, {"bearer": []}],
+        responses=problem_responses(404, 409, 422),
+    )
+    async def transfer(
+        self,
+        order_id: FromPath[UUID],
+        registration_id: FromPath[UUID],
+        data: JSONBody[TransferIn],
+        request: Request[Any, Any, Any],
+        state: State,
+        db_session: NamedDependency[AsyncSession],
+        secret: OrderSecretQuery = None,
+        x_order_secret: OrderSecretHeader = None,
+    ) -> OrderRead:
+        """Give a registration to a colleague (new name and email)."""
+        settings: Settings = state.settings
+        order = await self._order(request, db_session, settings, order_id, x_order_secret or secret)
+        await cancellations.transfer(db_session, order, registration_id, data, actor=_actor(request, order))
+        return await _read(db_session, settings, order)
+
+    @post(
+        "/refunds",
+        operation_id="refundOrder",
+        guards=[requires_organizer],
+        security=[{"bearer": []}],
+        responses=problem_responses(401, 403, 404, 409, 422),
+    )
+    async def refund(
+        self,
+        order_id: FromPath[UUID],
+        data: JSONBody[RefundIn],
+        request: Request[Any, Any, Any],
+        state: State,
+        db_session: NamedDependency[AsyncSession],
+    ) -> RefundRead:
+        """Refund part or all of a paid order (organizers)."""
+        order = await self._order(request, db_session, state.settings, order_id, None)
+        row = await cancellations.refund(
+            db_session, order, amount=data.amount, reason=data.reason, actor=_actor(request, order)
+        )
+        return _refund_read(row)
+
+
+def _refund_read(row: Refund) -> RefundRead:
+    return RefundRead(
+        id=row.id, amount=row.amount, reason=row.reason, status=cast(Any, row.status), created_at=row.created_at
+    )
+
+
+class CancellationPolicyController(Controller):
+    path = "/api/events/{event:str}/cancellation-fees"
+    tags = ["catalog: organizer"]
+    guards = [requires_organizer]
+    security = [{"bearer": []}]
+
+    @get("/", operation_id="getCancellationFees", responses=problem_responses(401, 403, 404))
+    async def read(self, event: FromPath[str], db_session: NamedDependency[AsyncSession]) -> CancellationPolicy:
+        return await cancellations.get_policy(db_session, event)
+
+    @put("/", operation_id="setCancellationFees", responses=problem_responses(401, 403, 404, 422))
+    async def replace(
+        self, event: FromPath[str], data: JSONBody[CancellationPolicy], db_session: NamedDependency[AsyncSession]
+    ) -> CancellationPolicy:
+        """Replace the schedule, e.g. 10 % fee until A, 50 % until B, no refund after."""
+        return await cancellations.set_policy(db_session, event, data)

@@ -179,3 +179,49 @@ class WaitlistEntryRead(Struct):
     offer_expires_at: dt.datetime | None
     token: str
     claim_url: str
+
+
+class TransferIn(Struct):
+    """The person who takes over a registration."""
+
+    email: Email
+    first_name: Annotated[str, line(100)]
+    last_name: Annotated[str, line(100)]
+    country: CountryCode
+    affiliation: Annotated[str, line(200, min_length=0)] = ""
+    member_number: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9-]{3,40}$")] | None = None
+
+
+class RefundIn(Struct):
+    amount: Annotated[int, msgspec.Meta(ge=1, le=100_000_000)]
+    reason: Annotated[str, line(200)]
+
+
+class RefundRead(Struct):
+    id: UUID
+    amount: int
+    reason: str
+    status: Literal["pending", "succeeded", "failed"]
+    created_at: dt.datetime
+
+
+class CancellationOutcome(Struct):
+    """What a cancellation did: which registrations ended, the fee kept and the refund started."""
+
+    cancelled: list[UUID]
+    fee_pct: int
+    fee: int
+    refund: RefundRead | None
+    order: OrderRead
+
+
+class FeeRule(Struct):
+    until: dt.date
+    fee_pct: Annotated[int, msgspec.Meta(ge=0, le=100)]
+
+
+class CancellationPolicy(Struct):
+    """Fees for self-cancellation: the first rule whose ``until`` (a day in the event's time zone, inclusive)
+    has not passed applies; after the last rule there is no refund. No rules: free until the event starts."""
+
+    rules: Annotated[list[FeeRule], msgspec.Meta(max_length=20)]
