@@ -37,6 +37,7 @@ from registration.controllers import (
     OrderChangeController,
     OrderController,
     OrderPlacementController,
+    StripeWebhookController,
 )
 from registration.jobs import run_hold_sweeper
 from registration.pages import OrderPages, RegistrationPages
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             OrderController,
             OrderChangeController,
             CancellationPolicyController,
+            StripeWebhookController,
             RegistrationAdminController,
             WaitlistJoinController,
             WaitlistEntryController,

@@ -102,6 +102,30 @@ def seed_demo_command(rooms: int, registrations: int, reset: bool) -> None:
     click.echo(report)
 
 
+@click.command("reconcile-payments")
+def reconcile_payments_command() -> None:
+    """Re-read the state of open Stripe PaymentIntents and apply any outcome a lost webhook missed."""
+    counts = asyncio.run(_reconcile(Settings.from_env()))
+    click.echo(", ".join(f"{name}: {n}" for name, n in sorted(counts.items())) or "no open card payments")
+
+
+async def _reconcile(settings: Settings) -> dict[str, int]:
+    from podium.db import create_engine, session_maker
+    from registration.payments import provider_for
+    from registration.stripe_provider import StripeProvider
+    from registration.webhooks import reconcile
+
+    provider = provider_for(settings)
+    if not isinstance(provider, StripeProvider):
+        raise click.ClickException("Stripe is not configured (STRIPE_SECRET_KEY)")
+    engine = create_engine(settings)
+    try:
+        async with session_maker(engine)() as db_session:
+            return await reconcile(db_session, provider)
+    finally:
+        await engine.dispose()
+
+
 @click.command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)
@@ -128,7 +152,14 @@ class PodiumCLIPlugin(CLIPluginProtocol):
     """Adds our commands next to Litestar's own (``run``, ``routes``, ``schema``)."""
 
     def on_cli_init(self, cli: click.Group) -> None:
-        for cmd in (migrate_command, downgrade_command, create_user_command, seed_demo_command, demo_command):
+        for cmd in (
+            migrate_command,
+            downgrade_command,
+            create_user_command,
+            seed_demo_command,
+            demo_command,
+            reconcile_payments_command,
+        ):
             cli.add_command(cmd)
 
 

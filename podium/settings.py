@@ -67,6 +67,12 @@ class Settings:
     hold_sweep_seconds: float = 30.0
     # How long a waitlist offer holds its seat for the person it was offered to.
     waitlist_offer_hours: float = 24.0
+    # Card payments: with no secret key the offline test provider is used (refused in production).
+    stripe_secret_key: str = ""
+    stripe_publishable_key: str = ""
+    stripe_webhook_secret: str = ""
+    # A Stripe-compatible server instead of api.stripe.com (tests use a local one).
+    stripe_api_base: str = ""
 
     @property
     def is_production(self) -> bool:
@@ -104,6 +110,10 @@ class Settings:
             echo_sql=_flag(env.get("PODIUM_ECHO_SQL"), default=False),
             hold_sweep_seconds=float(env.get("PODIUM_HOLD_SWEEP_SECONDS", "30")),
             waitlist_offer_hours=float(env.get("PODIUM_WAITLIST_OFFER_HOURS", "24")),
+            stripe_secret_key=env.get("STRIPE_SECRET_KEY", ""),
+            stripe_publishable_key=env.get("STRIPE_PUBLISHABLE_KEY", ""),
+            stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET", ""),
+            stripe_api_base=env.get("STRIPE_API_BASE", ""),
         )
 
 

@@ -16,7 +16,7 @@ from podium.auth.guards import requires_organizer
 from podium.auth.schemas import CurrentUser
 from podium.errors import problem_responses
 from podium.settings import Settings
-from registration import cancellations, orders
+from registration import cancellations, orders, webhooks
 from registration.models import Refund
 from registration.payments import provider_for
 from registration.schemas import (
@@ -28,6 +28,7 @@ from registration.schemas import (
     RefundRead,
     TransferIn,
 )
+from registration.stripe_provider import StripeProvider
 
 IdempotencyKey = Annotated[
     str | None,
@@ -311,3 +312,25 @@ class CancellationPolicyController(Controller):
     ) -> CancellationPolicy:
         """Replace the schedule, e.g. 10 % fee until A, 50 % until B, no refund after."""
         return await cancellations.set_policy(db_session, event, data)
+
+
+class StripeWebhookController(Controller):
+    path = "/api/payments/stripe/webhook"
+    tags = ["payments"]
+
+    @post("/", operation_id="stripeWebhook", status_code=HTTP_200_OK, security=[], responses=problem_responses(400))
+    async def receive(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        db_session: NamedDependency[AsyncSession],
+        stripe_signature: Annotated[str | None, HeaderParameter(name="Stripe-Signature", max_length=2000)] = None,
+    ) -> dict[str, str]:
+        """Stripe's signed events: verified on the raw body, each applied once."""
+        settings: Settings = state.settings
+        event = webhooks.verify(await request.body(), stripe_signature, settings.stripe_webhook_secret)
+        provider = provider_for(settings)
+        if not isinstance(provider, StripeProvider):
+            raise webhooks.BadSignature("Stripe is not configured here", field="Stripe-Signature")
+        outcome = await webhooks.handle(db_session, event, provider)
+        return {"received": event.id, "outcome": outcome}

@@ -391,7 +391,7 @@ async def order_read(
             )
             for r in registrations
         ],
-        payment=provider.payment_for(order),
+        payment=await provider.payment_for(db_session, order),
         secret=secret,
         order_url=f"{base_url}/orders/{order.id}?secret={secret}",
     )

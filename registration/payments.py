@@ -1,15 +1,21 @@
-"""The payment provider interface and the offline test provider used by the embedded default and demos.
+"""The payment provider interface, the offline test provider, and the choice between it and Stripe.
 
-A provider tells the buyer what to do next for a pending order; confirming and refunding go through
-``registration.orders`` so the seat and audit rules live in one place whatever the provider.
+A provider tells the buyer what to do next for an order (and, for cards, creates what the page confirms
+with); what a payment *does* to an order lives in ``payment_outcomes`` so the seat and audit rules are
+the same whatever the provider.
 """
 
 from __future__ import annotations
 
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from registration.models import Order, OrderStatus
 from registration.schemas import PaymentRead
+
+if TYPE_CHECKING:
+    from podium.settings import Settings
 
 ProviderName = Literal["none", "offline", "stripe"]
 _PROVIDER_NAMES: dict[str, ProviderName] = {"none": "none", "offline": "offline", "stripe": "stripe"}
@@ -29,7 +35,9 @@ class PaymentProvider(Protocol):
     name: ProviderName
     test_mode: bool
 
-    def payment_for(self, order: Order) -> PaymentRead: ...
+    async def payment_for(self, db_session: AsyncSession, order: Order) -> PaymentRead:
+        """What the buyer does next; may create the provider's side of the payment (and commit its id)."""
+        ...
 
 
 def settled_payment(order: Order, *, test_mode: bool) -> PaymentRead | None:
@@ -48,7 +56,7 @@ class OfflineTestProvider:
     name: ProviderName = "offline"
     test_mode = True
 
-    def payment_for(self, order: Order) -> PaymentRead:
+    async def payment_for(self, db_session: AsyncSession, order: Order) -> PaymentRead:
         settled = settled_payment(order, test_mode=True)
         if settled is not None:
             return settled
@@ -60,7 +68,10 @@ class OfflineTestProvider:
         )
 
 
-def provider_for(settings: object) -> PaymentProvider:
-    """The provider this deployment takes payments with. Until Stripe keys are configured that is the
-    offline test provider, whose payments are refused in production (see ``orders.pay_offline``)."""
+def provider_for(settings: Settings) -> PaymentProvider:
+    """Stripe when a secret key is configured; otherwise the offline test provider."""
+    if settings.stripe_secret_key:
+        from registration.stripe_provider import StripeProvider
+
+        return StripeProvider.for_settings(settings)
     return OfflineTestProvider()

@@ -1,0 +1,295 @@
+"""Card payments with the real stripe SDK against a local Stripe-compatible server (localstripe): the
+PaymentIntent per order, signed webhooks applied once, late payments honoured or refunded, refunds
+mirrored, and reconciliation when a webhook is lost."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import stripe
+from sqlalchemy import select, update
+
+from podium.settings import Settings
+from registration import orders
+from registration.models import Order, Refund
+from registration.stripe_provider import StripeProvider, stripe_client
+from registration.webhooks import reconcile
+from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body
+from tests.servers import localstripe_server, podium_server
+
+WEBHOOK_SECRET = "whsec_podium_test"
+SECRET_KEY = "sk_test_podium"
+VISA, DECLINED_AT_CHARGE = "4242424242424242", "4000000000000341"
+
+
+@dataclass(frozen=True)
+class Stack:
+    podium: str
+    stripe_api: str
+    settings: Settings
+    catalog: CatalogFixture
+    client: stripe.StripeClient
+
+
+def _register_webhook(stripe_api: str, url: str) -> None:
+    response = httpx.post(f"{stripe_api}/_config/webhooks/podium", data={"url": url, "secret": WEBHOOK_SECRET})
+    response.raise_for_status()
+
+
+@pytest.fixture(scope="module")
+def stack(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    workdir: Path = tmp_path_factory.mktemp("stripe")
+
+    async def catalog() -> CatalogFixture:
+        async with db_session_for(settings) as db_session:
+            return await build_catalog(db_session, workshop_seats=50)
+
+    with localstripe_server(workdir) as stripe_api:
+        env = {
+            "STRIPE_SECRET_KEY": SECRET_KEY,
+            "STRIPE_PUBLISHABLE_KEY": "pk_test_podium",
+            "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "STRIPE_API_BASE": stripe_api,
+        }
+        with podium_server(settings, workdir, **env) as podium:
+            _register_webhook(stripe_api, f"{podium}/api/payments/stripe/webhook")
+            client = stripe.StripeClient(
+                SECRET_KEY,
+                base_addresses={"api": stripe_api},
+                max_network_retries=0,
+                http_client=stripe.HTTPXClient(allow_sync_methods=True),
+            )
+            yield Stack(podium, stripe_api, settings, asyncio.run(catalog()), client)
+
+
+def place(stack: Stack, *people: dict[str, object], slug: str | None = None) -> dict[str, Any]:
+    response = httpx.post(f"{stack.podium}/api/events/{slug or stack.catalog.slug}/orders", json=order_body(*people))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def pay(stack: Stack, order: dict[str, Any], card: str = VISA) -> str:
+    intent_id = order["payment"]["client_secret"].split("_secret")[0]
+    method = stack.client.v1.payment_methods.create(
+        params={"type": "card", "card": {"number": card, "exp_month": 12, "exp_year": 2031, "cvc": "123"}}
+    )
+    # localstripe confirms only an intent that already has its payment method (Stripe.js does both in one go).
+    stack.client.v1.payment_intents.update(intent_id, params={"payment_method": method.id})
+    stack.client.v1.payment_intents.confirm(intent_id)
+    return intent_id
+
+
+def order_status(stack: Stack, order: dict[str, Any]) -> str:
+    response = httpx.get(f"{stack.podium}/api/orders/{order['id']}", params={"secret": order["secret"]})
+    return str(response.json()["status"])
+
+
+def wait_until(predicate: Any, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.2)
+
+
+def signed(event: dict[str, Any], secret: str = WEBHOOK_SECRET) -> tuple[bytes, str]:
+    """A webhook body and its header, signed exactly as Stripe signs: HMAC-SHA256 over "t.payload"."""
+    payload = json.dumps(event).encode()
+    timestamp = int(time.time())
+    signature = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256).hexdigest()
+    return payload, f"t={timestamp},v1={signature}"
+
+
+def deliver(stack: Stack, event: dict[str, Any], secret: str = WEBHOOK_SECRET) -> httpx.Response:
+    payload, header = signed(event, secret)
+    return httpx.post(
+        f"{stack.podium}/api/payments/stripe/webhook",
+        content=payload,
+        headers={"Stripe-Signature": header, "content-type": "application/json"},
+    )
+
+
+def event(event_id: str, kind: str, obj: dict[str, Any]) -> dict[str, Any]:
+    return {"id": event_id, "object": "event", "type": kind, "created": int(time.time()), "data": {"object": obj}}
+
+
+def test_card_payment_confirms_the_order_through_the_webhook(stack: Stack) -> None:
+    order = place(stack, attendee(add_ons=["workshop"]))
+    payment = order["payment"]
+
+    intent_id = pay(stack, order)
+
+    intent = stack.client.v1.payment_intents.retrieve(intent_id)
+    assert (payment["provider"], payment["publishable_key"]) == ("stripe", "pk_test_podium")
+    assert (intent.amount, intent.currency, intent.metadata["order_id"]) == (52_000, "usd", order["id"])
+    wait_until(lambda: order_status(stack, order) == "paid")
+    again = httpx.get(f"{stack.podium}/api/orders/{order['id']}", params={"secret": order["secret"]}).json()
+    assert again["registrations"][0]["status"] == "confirmed"
+    assert again["payment"]["status"] == "paid"
+
+
+def test_reading_a_pending_order_reuses_its_payment_intent(stack: Stack) -> None:
+    order = place(stack, attendee())
+
+    again = httpx.get(f"{stack.podium}/api/orders/{order['id']}", params={"secret": order["secret"]}).json()
+
+    assert again["payment"]["client_secret"] == order["payment"]["client_secret"]
+
+
+def test_declined_card_leaves_the_order_pending(stack: Stack) -> None:
+    order = place(stack, attendee())
+
+    with pytest.raises(stripe.StripeError):
+        pay(stack, order, card=DECLINED_AT_CHARGE)
+    time.sleep(2)  # localstripe delivers webhooks after a second
+
+    assert order_status(stack, order) == "pending"
+
+
+def test_bad_signature_is_refused_and_changes_nothing(stack: Stack) -> None:
+    order = place(stack, attendee())
+    intent_id = order["payment"]["client_secret"].split("_secret")[0]
+    forged = event(
+        "evt_forged",
+        "payment_intent.succeeded",
+        {
+            "id": intent_id,
+            "object": "payment_intent",
+            "amount": 40_000,
+            "amount_received": 40_000,
+            "currency": "usd",
+            "metadata": {"order_id": order["id"]},
+        },
+    )
+
+    response = deliver(stack, forged, secret="whsec_wrong")
+    unsigned = httpx.post(f"{stack.podium}/api/payments/stripe/webhook", content=b"{}")
+
+    assert (response.status_code, response.json()["field"]) == (400, "Stripe-Signature")
+    assert unsigned.status_code == 400
+    assert order_status(stack, order) == "pending"
+
+
+def test_replayed_and_out_of_order_events_change_nothing_twice(stack: Stack) -> None:
+    order = place(stack, attendee())
+    intent_id = pay(stack, order)
+    wait_until(lambda: order_status(stack, order) == "paid")
+    intent = {
+        "id": intent_id,
+        "object": "payment_intent",
+        "amount": 40_000,
+        "amount_received": 40_000,
+        "currency": "usd",
+        "metadata": {"order_id": order["id"]},
+        "last_payment_error": {"message": "late"},
+    }
+
+    succeeded_again = deliver(stack, event("evt_replay_1", "payment_intent.succeeded", intent))
+    replay = deliver(stack, event("evt_replay_1", "payment_intent.succeeded", intent))
+    late_failure = deliver(stack, event("evt_replay_2", "payment_intent.payment_failed", intent))
+
+    assert succeeded_again.json()["outcome"] == "already_paid"
+    assert replay.json()["outcome"] == "duplicate"
+    assert late_failure.json()["outcome"] == "noted"
+    assert order_status(stack, order) == "paid"
+
+
+def test_charge_refunded_is_mirrored_once(stack: Stack) -> None:
+    order = place(stack, attendee())
+    intent_id = pay(stack, order)
+    wait_until(lambda: order_status(stack, order) == "paid")
+    charge = {
+        "id": "ch_mirror",
+        "object": "charge",
+        "payment_intent": intent_id,
+        "amount": 40_000,
+        "amount_refunded": 15_000,
+        "refunds": {
+            "object": "list",
+            "data": [{"id": "re_mirror_1", "object": "refund", "amount": 15_000, "status": "succeeded"}],
+        },
+    }
+
+    first = deliver(stack, event("evt_refund_1", "charge.refunded", charge))
+    second = deliver(stack, event("evt_refund_2", "charge.refunded", charge))
+
+    async def stored() -> tuple[int, list[tuple[int, str]]]:
+        async with db_session_for(stack.settings) as db_session:
+            refunded = await db_session.scalar(
+                select(Order.amount_refunded).where(Order.provider_payment_id == intent_id)
+            )
+            rows = (
+                await db_session.execute(
+                    select(Refund.amount, Refund.status).where(Refund.provider_refund_id == "re_mirror_1")
+                )
+            ).all()
+            return int(refunded or 0), [tuple(r) for r in rows]
+
+    assert (first.json()["outcome"], second.json()["outcome"]) == ("refund_recorded", "refund_recorded")
+    assert asyncio.run(stored()) == (15_000, [(15_000, "succeeded")])
+
+
+def test_late_payment_without_seats_is_refunded_through_stripe(stack: Stack) -> None:
+    async def tiny_workshop() -> CatalogFixture:
+        async with db_session_for(stack.settings) as db_session:
+            return await build_catalog(db_session, workshop_seats=1)
+
+    tiny = asyncio.run(tiny_workshop())
+    late = place(stack, attendee(add_ons=["workshop"]), slug=tiny.slug)
+
+    async def expire_and_resell() -> None:
+        async with db_session_for(stack.settings) as db_session:
+            await db_session.execute(
+                update(Order).where(Order.id == late["id"]).values(hold_expires_at=orders.utcnow())
+            )
+            await db_session.commit()
+            await orders.expire_holds(db_session, event_id=tiny.event_id)
+
+    asyncio.run(expire_and_resell())
+    place(stack, attendee(add_ons=["workshop"]), slug=tiny.slug)  # someone else takes the freed seat
+
+    intent_id = pay(stack, late)
+
+    async def refunds() -> list[tuple[int, str]]:
+        async with db_session_for(stack.settings) as db_session:
+            rows = await db_session.execute(
+                select(Refund.amount, Refund.status)
+                .join(Order, Order.id == Refund.order_id)
+                .where(Order.provider_payment_id == intent_id)
+            )
+            return [tuple(r) for r in rows.all()]
+
+    wait_until(lambda: asyncio.run(refunds()) != [])
+    assert asyncio.run(refunds()) == [(52_000, "succeeded")]
+    assert order_status(stack, late) == "expired"
+
+
+def test_reconcile_applies_a_lost_webhook(stack: Stack) -> None:
+    order = place(stack, attendee())
+    _register_webhook(stack.stripe_api, "http://127.0.0.1:9/nowhere")  # the next webhook is lost
+    try:
+        pay(stack, order)
+        time.sleep(1.5)
+        assert order_status(stack, order) == "pending"
+
+        async def run() -> dict[str, int]:
+            provider = StripeProvider(stripe_client(SECRET_KEY, stack.stripe_api, 0), "pk_test_podium", test_mode=True)
+            async with db_session_for(stack.settings) as db_session:
+                return await reconcile(db_session, provider)
+
+        counts = asyncio.run(run())
+    finally:
+        _register_webhook(stack.stripe_api, f"{stack.podium}/api/payments/stripe/webhook")
+
+    assert counts.get("confirmed") == 1
+    assert order_status(stack, order) == "paid"

@@ -1,0 +1,81 @@
+"""Real servers for tests that need them: Podium under uvicorn and a local Stripe-compatible server."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from podium.settings import Settings
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"{url} did not come up; see {log}")
+        time.sleep(0.2)
+
+
+@contextmanager
+def podium_server(settings: Settings, workdir: Path, **extra_env: str) -> Iterator[str]:
+    """Podium on a free local port against ``settings``' (migrated) database; yields its base URL."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "PODIUM_DATA_DIR": str(workdir / "data"),
+        "PODIUM_SECRET_KEY": settings.secret_key,
+        "PODIUM_ENV": "test",
+        **extra_env,
+    }
+    log = workdir / f"podium-{port}.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--factory", "podium.app:create_app", "--host", "127.0.0.1",
+             "--port", str(port)],
+            env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            wait_for(f"http://127.0.0.1:{port}/health", process, log)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+@contextmanager
+def localstripe_server(workdir: Path) -> Iterator[str]:
+    """PyPI's localstripe, started on 127.0.0.1 only (its own CLI binds every interface)."""
+    port = free_port()
+    code = (
+        "import sys; from aiohttp import web; from localstripe.server import app; "
+        "web.run_app(app, host='127.0.0.1', port=int(sys.argv[1]), print=None)"
+    )
+    log = workdir / f"localstripe-{port}.log"
+    with log.open("w") as out:
+        process = subprocess.Popen([sys.executable, "-c", code, str(port)], stdout=out, stderr=subprocess.STDOUT)
+        try:
+            wait_for(f"http://127.0.0.1:{port}/v1/balance", process, log)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
