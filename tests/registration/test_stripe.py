@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 from podium.settings import Settings
 from registration import orders
 from registration.models import Order, Refund
-from registration.stripe_provider import StripeProvider, stripe_client
+from registration.stripe_provider import StripeProvider
 from registration.webhooks import reconcile
 from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body
 from tests.servers import localstripe_server, podium_server
@@ -63,13 +63,14 @@ def stack(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Itera
         }
         with podium_server(settings, workdir, **env) as podium:
             _register_webhook(stripe_api, f"{podium}/api/payments/stripe/webhook")
+            http_client = stripe.HTTPXClient(allow_sync_methods=True)
             client = stripe.StripeClient(
-                SECRET_KEY,
-                base_addresses={"api": stripe_api},
-                max_network_retries=0,
-                http_client=stripe.HTTPXClient(allow_sync_methods=True),
+                SECRET_KEY, base_addresses={"api": stripe_api}, max_network_retries=0, http_client=http_client
             )
-            yield Stack(podium, stripe_api, settings, asyncio.run(catalog()), client)
+            try:
+                yield Stack(podium, stripe_api, settings, asyncio.run(catalog()), client)
+            finally:
+                http_client.close()
 
 
 def place(stack: Stack, *people: dict[str, object], slug: str | None = None) -> dict[str, Any]:
@@ -283,9 +284,15 @@ def test_reconcile_applies_a_lost_webhook(stack: Stack) -> None:
         assert order_status(stack, order) == "pending"
 
         async def run() -> dict[str, int]:
-            provider = StripeProvider(stripe_client(SECRET_KEY, stack.stripe_api, 0), "pk_test_podium", test_mode=True)
-            async with db_session_for(stack.settings) as db_session:
-                return await reconcile(db_session, provider)
+            http_client = stripe.HTTPXClient()
+            client = stripe.StripeClient(
+                SECRET_KEY, base_addresses={"api": stack.stripe_api}, max_network_retries=0, http_client=http_client
+            )
+            try:
+                async with db_session_for(stack.settings) as db_session:
+                    return await reconcile(db_session, StripeProvider(client, "pk_test_podium", test_mode=True))
+            finally:
+                await http_client.close_async()
 
         counts = asyncio.run(run())
     finally:
