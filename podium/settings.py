@@ -73,6 +73,9 @@ class Settings:
     stripe_webhook_secret: str = ""
     # A Stripe-compatible server instead of api.stripe.com (tests use a local one).
     stripe_api_base: str = ""
+    # Stripe.js must come from Stripe (card data goes from the buyer's browser straight to Stripe); the one
+    # script we don't serve ourselves.
+    stripe_js_url: str = "https://js.stripe.com/v3/"
 
     @property
     def is_production(self) -> bool:
@@ -114,6 +117,7 @@ class Settings:
             stripe_publishable_key=env.get("STRIPE_PUBLISHABLE_KEY", ""),
             stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET", ""),
             stripe_api_base=env.get("STRIPE_API_BASE", ""),
+            stripe_js_url=env.get("STRIPE_JS_URL", "https://js.stripe.com/v3/"),
         )
 
 

@@ -196,4 +196,11 @@ class OrderPages(Controller):
             provider=provider_for(settings),
             base_url=settings.base_url,
         )
-        return render(request, "registration/order.html", status_code=status_code, order=view, error=error)
+        return render(
+            request,
+            "registration/order.html",
+            status_code=status_code,
+            order=view,
+            error=error,
+            stripe_js_url=settings.stripe_js_url,
+        )
