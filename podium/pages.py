@@ -12,7 +12,7 @@ from litestar.response import Redirect, Template
 
 from podium.errors import DomainError
 
-_MSGSPEC_PATH = re.compile(r"at `\$\.([A-Za-z0-9_]+)")
+_MSGSPEC_PATH = re.compile(r"at `\$\.([A-Za-z0-9_.\[\]]+)`")
 _MSGSPEC_FIELD = re.compile(r"field `([A-Za-z0-9_]+)`")
 
 

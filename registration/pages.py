@@ -95,7 +95,8 @@ class RegistrationPages(Controller):
     ) -> Template | Redirect:
         settings: Settings = state.settings
         view = await catalog.public_catalog(db_session, slug)
-        people = max(1, min(int(data.get("people", "1") or 1), MAX_PEOPLE))
+        people_field = data.get("people", "1")
+        people = max(1, min(int(people_field), MAX_PEOPLE)) if people_field.isdigit() else 1
         body = order_payload(data, people, view.questions, [a.code for a in view.add_ons])
         try:
             order, _ = await orders.place_order(
