@@ -318,7 +318,9 @@ class StripeWebhookController(Controller):
     path = "/api/payments/stripe/webhook"
     tags = ["payments"]
 
-    @post("/", operation_id="stripeWebhook", status_code=HTTP_200_OK, security=[], responses=problem_responses(400, 422))
+    @post(
+        "/", operation_id="stripeWebhook", status_code=HTTP_200_OK, security=[], responses=problem_responses(400, 422)
+    )
     async def receive(
         self,
         request: Request[Any, Any, Any],
