@@ -39,7 +39,7 @@ from registration.controllers import (
     OrderPlacementController,
     StripeWebhookController,
 )
-from registration.jobs import run_hold_sweeper
+from registration.jobs import run_hold_sweeper, run_mail_drainer
 from registration.pages import OrderPages, RegistrationPages
 from registration.waitlist_controllers import WaitlistEntryController, WaitlistJoinController
 
@@ -65,6 +65,8 @@ class BackgroundJobs:
                 self.session_maker, self.settings.hold_sweep_seconds, self.settings.waitlist_offer_hours
             )
             self.tasks.append(asyncio.create_task(sweeper))
+        if self.settings.mail_drain_seconds > 0:
+            self.tasks.append(asyncio.create_task(run_mail_drainer(self.session_maker, self.settings)))
 
     async def stop(self) -> None:
         for task in self.tasks:

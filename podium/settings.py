@@ -76,6 +76,14 @@ class Settings:
     # Stripe.js must come from Stripe (card data goes from the buyer's browser straight to Stripe); the one
     # script we don't serve ourselves.
     stripe_js_url: str = "https://js.stripe.com/v3/"
+    # Mail: with no SMTP host, messages are written to $PODIUM_DATA_DIR/mail as .eml files.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    mail_from: str = "Podium <no-reply@podium.invalid>"
+    mail_drain_seconds: float = 5.0
 
     @property
     def is_production(self) -> bool:
@@ -118,6 +126,13 @@ class Settings:
             stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET", ""),
             stripe_api_base=env.get("STRIPE_API_BASE", ""),
             stripe_js_url=env.get("STRIPE_JS_URL", "https://js.stripe.com/v3/"),
+            smtp_host=env.get("SMTP_HOST", ""),
+            smtp_port=int(env.get("SMTP_PORT", "587")),
+            smtp_username=env.get("SMTP_USERNAME", ""),
+            smtp_password=env.get("SMTP_PASSWORD", ""),
+            smtp_starttls=_flag(env.get("SMTP_STARTTLS"), default=True),
+            mail_from=env.get("MAIL_FROM", "Podium <no-reply@podium.invalid>"),
+            mail_drain_seconds=float(env.get("PODIUM_MAIL_DRAIN_SECONDS", "5")),
         )
 
 

@@ -15,7 +15,9 @@ from collections.abc import Callable
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from podium.settings import Settings
 from registration.holds import expire_holds
+from registration.outbox import drain_outbox, sender_for
 from registration.waitlist import DEFAULT_OFFER_HOURS, process_waitlists
 
 logger = logging.getLogger("podium.registration.jobs")
@@ -44,3 +46,15 @@ async def run_hold_sweeper(
                 logger.info("ended %d expired holds", ended)
         except (SQLAlchemyError, OSError):
             logger.exception("hold sweep failed; retrying in %s s", interval_seconds)
+
+
+async def run_mail_drainer(session_maker: Callable[[], AsyncSession], settings: Settings) -> None:
+    """Send due mail every few seconds; a failing round is logged and retried."""
+    sender = sender_for(settings)
+    while True:
+        await asyncio.sleep(settings.mail_drain_seconds)
+        try:
+            async with session_maker() as db_session:
+                await drain_outbox(db_session, sender, settings)
+        except (SQLAlchemyError, OSError):
+            logger.exception("mail drain failed; retrying")

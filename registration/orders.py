@@ -6,7 +6,6 @@ queues under busy_timeout instead of surfacing "database is locked"; the seat ru
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
 import hmac
@@ -26,6 +25,8 @@ from podium.errors import Conflict, DomainError, NotFound
 from registration import waitlist
 from registration.audit import record
 from registration.holds import end_pending, expire_holds, take_seats, use_promo, visibly_short
+from registration.links import order_secret, order_url
+from registration.mail import enqueue_confirmation_mail
 from registration.models import (
     AddOn,
     Category,
@@ -61,12 +62,6 @@ class Forbidden(DomainError):
 
 
 # ---------------------------------------------------------------------------------------------- secrets
-
-
-def order_secret(secret_key: str, order_id: UUID, version: int) -> str:
-    """The order's secret link token: an HMAC, so nothing is stored in clear and a replay can return it."""
-    mac = hmac.new(secret_key.encode(), f"order:{order_id}:{version}".encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 
 
 def secret_matches(secret_key: str, order: Order, candidate: str | None) -> bool:
@@ -275,6 +270,7 @@ async def confirm_order(
         )
         registration.status = target.value
         record(db_session, "registration", registration.id, registrations_from, target, actor, note)
+    await enqueue_confirmation_mail(db_session, order)
 
 
 async def pay_offline(
@@ -393,5 +389,5 @@ async def order_read(
         ],
         payment=await provider.payment_for(db_session, order),
         secret=secret,
-        order_url=f"{base_url}/orders/{order.id}?secret={secret}",
+        order_url=order_url(base_url, secret_key, order.id, order.secret_version),
     )
