@@ -30,14 +30,11 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from events.models import Event  # noqa: E402  (after the path setup, so a plain checkout works)
-from podium.cli import migrate  # noqa: E402
-from podium.db import create_engine, session_maker  # noqa: E402
-from podium.settings import Settings  # noqa: E402
-from registration.models import (  # noqa: E402
+from events.models import Event
+from podium.cli import migrate
+from podium.db import create_engine, session_maker
+from podium.settings import Settings
+from registration.models import (
     AddOn,
     Category,
     PriceWindow,
@@ -47,6 +44,7 @@ from registration.models import (  # noqa: E402
     RegistrationAddOn,
 )
 
+ROOT = Path(__file__).resolve().parents[1]
 SLUG = "rush-2027"
 
 
