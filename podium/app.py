@@ -37,6 +37,7 @@ from registration.controllers import (
     OrderChangeController,
     OrderController,
     OrderPlacementController,
+    ReceiptController,
     StripeWebhookController,
 )
 from registration.jobs import run_hold_sweeper, run_mail_drainer
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             OrderChangeController,
             CancellationPolicyController,
             StripeWebhookController,
+            ReceiptController,
             RegistrationAdminController,
             WaitlistJoinController,
             WaitlistEntryController,

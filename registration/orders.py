@@ -48,6 +48,7 @@ from registration.order_validation import (
     sold_out_error,
 )
 from registration.payments import PaymentProvider
+from registration.receipts import issue_receipt
 from registration.schemas import AddOnLine, OrderCreate, OrderRead, RegistrationRead
 from registration.schemas import OrderStatus as OrderStatusName
 from registration.schemas import RegistrationStatus as RegistrationStatusName
@@ -270,6 +271,8 @@ async def confirm_order(
         )
         registration.status = target.value
         record(db_session, "registration", registration.id, registrations_from, target, actor, note)
+    if order.total > 0:
+        await issue_receipt(db_session, order, now)
     await enqueue_confirmation_mail(db_session, order)
 
 
