@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from podium.errors import DomainError
 from podium.pages import form_errors, redirect, render
 from podium.settings import Settings
-from registration import catalog, orders
+from registration import cancellations, catalog, orders
 from registration.payments import provider_for
-from registration.schemas import OrderCreate
+from registration.schemas import OrderCreate, TransferIn
 
 FormData = URLEncodedBody[dict[str, str]]
 MAX_PEOPLE = 10
@@ -180,6 +180,74 @@ class OrderPages(Controller):
             return await self._page(request, db_session, settings, found, exc.detail, status_code=exc.status_code)
         return redirect(f"/orders/{order_id}?secret={secret}")
 
+    @post("/orders/{order_id:uuid}/registrations/{registration_id:uuid}/cancel")
+    async def cancel(
+        self,
+        order_id: FromPath[UUID],
+        registration_id: FromPath[UUID],
+        request: Request[Any, Any, Any],
+        state: State,
+        db_session: NamedDependency[AsyncSession],
+        secret: FromQuery[str | None] = None,
+    ) -> Template | Redirect:
+        """The buyer cancels one attendee; the fee schedule decides the refund."""
+        settings: Settings = state.settings
+        found = await orders.get_order(
+            db_session, order_id, secret=secret, secret_key=settings.secret_key, organizer=False
+        )
+        try:
+            _, fee_pct, _, refund = await cancellations.cancel(
+                db_session, found, registration_ids=[registration_id], actor=f"buyer:{found.buyer_email}"
+            )
+        except DomainError as exc:
+            return await self._page(request, db_session, settings, found, exc.detail, status_code=exc.status_code)
+        found = await orders.get_order(
+            db_session, order_id, secret=secret, secret_key=settings.secret_key, organizer=False
+        )
+        refunded = refund.amount if refund else 0
+        notice = f"Cancelled ({fee_pct} % fee). Refund: {found.currency} {refunded / 100:,.2f}."
+        return await self._page(request, db_session, settings, found, None, notice=notice)
+
+    @post("/orders/{order_id:uuid}/registrations/{registration_id:uuid}/transfer")
+    async def transfer(
+        self,
+        order_id: FromPath[UUID],
+        registration_id: FromPath[UUID],
+        request: Request[Any, Any, Any],
+        data: FormData,
+        state: State,
+        db_session: NamedDependency[AsyncSession],
+        secret: FromQuery[str | None] = None,
+    ) -> Template | Redirect:
+        """The buyer hands a registration to a colleague."""
+        settings: Settings = state.settings
+        found = await orders.get_order(
+            db_session, order_id, secret=secret, secret_key=settings.secret_key, organizer=False
+        )
+        fields = ("email", "first_name", "last_name", "country", "affiliation", "member_number")
+        body = {k: data.get(k, "").strip() for k in fields if data.get(k, "").strip()}
+        if "country" in body:
+            body["country"] = body["country"].upper()
+        try:
+            await cancellations.transfer(
+                db_session,
+                found,
+                registration_id,
+                msgspec.convert(body, TransferIn),
+                actor=f"buyer:{found.buyer_email}",
+            )
+        except (msgspec.ValidationError, DomainError) as exc:
+            message = "; ".join(f"{k}: {v}" for k, v in form_errors(exc).items())
+            return await self._page(request, db_session, settings, found, message, status_code=422)
+        return redirect(f"/orders/{order_id}?secret={secret}")
+
+    async def _order(
+        self, db_session: AsyncSession, settings: Settings, order_id: UUID, secret: str | None
+    ) -> orders.Order:
+        return await orders.get_order(
+            db_session, order_id, secret=secret, secret_key=settings.secret_key, organizer=False
+        )
+
     async def _page(
         self,
         request: Request[Any, Any, Any],
@@ -189,6 +257,7 @@ class OrderPages(Controller):
         error: str | None,
         *,
         status_code: int = 200,
+        notice: str | None = None,
     ) -> Template:
         view = await orders.order_read(
             db_session,
@@ -203,5 +272,6 @@ class OrderPages(Controller):
             status_code=status_code,
             order=view,
             error=error,
+            notice=notice,
             stripe_js_url=settings.stripe_js_url,
         )

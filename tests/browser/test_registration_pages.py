@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import re
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Server, assert_accessible
-from tests.registration.factories import CatalogFixture, build_catalog, db_session_for
+from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body
 
 
 async def _catalog(server: Server) -> CatalogFixture:
@@ -65,3 +66,28 @@ def test_register_mistakes_are_shown_next_to_the_field(page: Page, catalog: Cata
     expect(page.locator("#e-a0-member_number")).to_have_text("the Member category needs a member number")
     expect(page.get_by_label("First name", exact=True)).to_have_value("Alan")
     assert_accessible(page)
+
+
+def test_buyer_transfers_then_cancels_from_the_order_page(page: Page, catalog: CatalogFixture, server: Server) -> None:
+    order = httpx.post(f"{server.base_url}/api/events/{catalog.slug}/orders", json=order_body(attendee())).json()
+    httpx.post(
+        f"{server.base_url}/api/orders/{order['id']}/offline-payment", headers={"X-Order-Secret": order["secret"]}
+    )
+    page.goto(f"/orders/{order['id']}?secret={order['secret']}")
+    expect(page.get_by_role("link", name="Download the receipt (PDF)")).to_be_visible()
+
+    page.get_by_text("Change Ada Lovelace's registration").click()
+    assert_accessible(page)
+    page.get_by_label("First name", exact=True).fill("Lise")
+    page.get_by_label("Last name", exact=True).fill("Meitner")
+    page.get_by_label("Email", exact=True).fill("lise@example.org")
+    page.get_by_label("Country (two-letter code)", exact=True).fill("at")
+    page.get_by_label("Member number (member category)", exact=True).fill("M-1878")
+    page.get_by_role("button", name="Transfer").click()
+    expect(page.locator("main")).to_contain_text("lise@example.org")
+
+    page.get_by_text("Change Lise Meitner's registration").click()
+    page.get_by_role("button", name="Cancel this registration").click()
+
+    expect(page.get_by_role("status")).to_have_text("Cancelled (0 % fee). Refund: USD 400.00.")
+    expect(page.get_by_role("cell", name="cancelled")).to_be_visible()

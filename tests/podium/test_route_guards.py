@@ -16,6 +16,8 @@ PUBLIC = {
     ("POST", "/events/{slug:str}/register"),
     ("GET", "/orders/{order_id:uuid}"),
     ("POST", "/orders/{order_id:uuid}/pay"),
+    ("POST", "/orders/{order_id:uuid}/registrations/{registration_id:uuid}/cancel"),
+    ("POST", "/orders/{order_id:uuid}/registrations/{registration_id:uuid}/transfer"),
     ("GET", "/health"),
     ("GET", "/schema"),
     ("GET", "/schema/openapi.json"),
