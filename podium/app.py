@@ -41,7 +41,7 @@ from registration.controllers import (
     StripeWebhookController,
 )
 from registration.jobs import run_hold_sweeper, run_mail_drainer
-from registration.pages import OrderPages, RegistrationPages
+from registration.pages import OrderPages, RegistrationPages, WaitlistPages
 from registration.waitlist_controllers import WaitlistEntryController, WaitlistJoinController
 
 HERE = Path(__file__).parent
@@ -104,6 +104,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             OrganizerEventPages,
             RegistrationPages,
             OrderPages,
+            WaitlistPages,
             create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
         ],
         plugins=[SQLAlchemyPlugin(config=db_config), ProblemDetailsPlugin(), PodiumCLIPlugin()],

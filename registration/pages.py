@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from podium.errors import DomainError
 from podium.pages import form_errors, redirect, render
 from podium.settings import Settings
-from registration import cancellations, catalog, orders
+from registration import cancellations, catalog, orders, waitlist
 from registration.payments import provider_for
-from registration.schemas import OrderCreate, TransferIn
+from registration.schemas import OrderCreate, TransferIn, WaitlistJoin
 
 FormData = URLEncodedBody[dict[str, str]]
 MAX_PEOPLE = 10
@@ -57,6 +57,8 @@ def order_payload(form: dict[str, str], people: int, questions: list[Any], add_o
         "buyer_email": form.get("buyer_email", "").strip(),
         "attendees": attendees,
     }
+    if form.get("waitlist_entry") and form.get("waitlist_token"):
+        body["waitlist_claim"] = {"entry_id": form["waitlist_entry"], "token": form["waitlist_token"]}
     if form.get("promo_code", "").strip():
         body["promo_code"] = form["promo_code"].strip()
     return body
@@ -80,9 +82,13 @@ class RegistrationPages(Controller):
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
         people: FromQuery[int] = 1,
+        claim: FromQuery[str | None] = None,
+        token: FromQuery[str | None] = None,
     ) -> Template:
+        """``claim``/``token`` come from a waitlist offer: the order then uses the seat the offer holds."""
         view = await catalog.public_catalog(db_session, slug)
-        return self._render(request, view, max(1, min(people, MAX_PEOPLE)), {}, {})
+        values = {"waitlist_entry": claim, "waitlist_token": token} if claim and token else {}
+        return self._render(request, view, max(1, min(people, MAX_PEOPLE)), values, {})
 
     @post("/events/{slug:str}/register")
     async def submit(
@@ -132,6 +138,75 @@ class RegistrationPages(Controller):
             values=values,
             errors=errors,
         )
+
+
+class WaitlistPages(Controller):
+    """Join the queue for a sold-out item, see your place, and claim an offer by registering."""
+
+    include_in_schema = False
+
+    @get("/events/{slug:str}/waitlist")
+    async def form(
+        self,
+        slug: FromPath[str],
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        category: FromQuery[str | None] = None,
+        add_on: FromQuery[str | None] = None,
+    ) -> Template:
+        view = await catalog.public_catalog(db_session, slug)
+        return render(
+            request, "registration/waitlist.html", catalog=view, category=category, add_on=add_on, values={}, error=None
+        )
+
+    @post("/events/{slug:str}/waitlist")
+    async def join(
+        self,
+        slug: FromPath[str],
+        request: Request[Any, Any, Any],
+        data: FormData,
+        state: State,
+        db_session: NamedDependency[AsyncSession],
+    ) -> Template | Redirect:
+        settings: Settings = state.settings
+        body = {k: data[k].strip() for k in ("email", "name", "category", "add_on") if data.get(k, "").strip()}
+        try:
+            entry, _ = await waitlist.join(
+                db_session,
+                event_slug=slug,
+                data=msgspec.convert(body, WaitlistJoin),
+                secret_key=settings.secret_key,
+                base_url=settings.base_url,
+            )
+        except (msgspec.ValidationError, DomainError) as exc:
+            view = await catalog.public_catalog(db_session, slug)
+            message = "; ".join(form_errors(exc).values())
+            return render(
+                request,
+                "registration/waitlist.html",
+                status_code=getattr(exc, "status_code", 422),
+                catalog=view,
+                category=data.get("category"),
+                add_on=data.get("add_on"),
+                values=data,
+                error=message,
+            )
+        return redirect(f"/events/{slug}/waitlist/{entry.id}?token={entry.token}")
+
+    @get("/events/{slug:str}/waitlist/{entry_id:uuid}")
+    async def entry(
+        self,
+        slug: FromPath[str],
+        entry_id: FromPath[UUID],
+        request: Request[Any, Any, Any],
+        state: State,
+        db_session: NamedDependency[AsyncSession],
+        token: FromQuery[str | None] = None,
+    ) -> Template:
+        settings: Settings = state.settings
+        found = await waitlist.get_entry(db_session, entry_id, token, settings.secret_key)
+        view = await waitlist.entry_read(db_session, found, secret_key=settings.secret_key, base_url=settings.base_url)
+        return render(request, "registration/waitlist_entry.html", entry=view, slug=slug)
 
 
 class OrderPages(Controller):
