@@ -20,15 +20,17 @@ import aiosmtplib
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from events.models import Event
 from podium.db import begin_write, utcnow
 from podium.settings import Settings
-from registration.links import order_url
-from registration.models import Order, OutboxMessage
+from registration.links import order_url, waitlist_url
+from registration.models import Order, OutboxMessage, WaitlistEntry
 
 logger = logging.getLogger("podium.registration.outbox")
 MAX_ATTEMPTS = 8
 # Order links carry a secret derived from the app's key, so they are filled in when the mail is sent.
 ORDER_LINK = re.compile(r"\{order_link:([0-9a-f-]{36})\}")
+WAITLIST_LINK = re.compile(r"\{waitlist_link:([0-9a-f-]{36})\}")
 
 
 class MailSender(Protocol):
@@ -94,16 +96,28 @@ def _message(row: OutboxMessage, settings: Settings, links: dict[UUID, str]) -> 
     message["To"] = row.to_address
     message["Subject"] = row.subject
     message["Message-ID"] = f"<{row.id}@podium>"
-    message.set_content(ORDER_LINK.sub(lambda m: links.get(UUID(m.group(1)), ""), row.body_text))
+    body = ORDER_LINK.sub(lambda m: links.get(UUID(m.group(1)), ""), row.body_text)
+    body = WAITLIST_LINK.sub(lambda m: links.get(UUID(m.group(1)), ""), body)
+    message.set_content(body)
     return message
 
 
-async def _order_links(db_session: AsyncSession, settings: Settings, rows: list[OutboxMessage]) -> dict[UUID, str]:
-    ids = {UUID(m) for row in rows for m in ORDER_LINK.findall(row.body_text)}
-    if not ids:
-        return {}
-    versions = (await db_session.execute(select(Order.id, Order.secret_version).where(Order.id.in_(ids)))).all()
-    return {i: order_url(settings.base_url, settings.secret_key, i, v) for i, v in versions}
+async def _links(db_session: AsyncSession, settings: Settings, rows: list[OutboxMessage]) -> dict[UUID, str]:
+    """The secret links the messages mention, made now from the app's key (never stored in the outbox)."""
+    order_ids = {UUID(m) for row in rows for m in ORDER_LINK.findall(row.body_text)}
+    entry_ids = {UUID(m) for row in rows for m in WAITLIST_LINK.findall(row.body_text)}
+    links: dict[UUID, str] = {}
+    if order_ids:
+        versions = await db_session.execute(select(Order.id, Order.secret_version).where(Order.id.in_(order_ids)))
+        links |= {i: order_url(settings.base_url, settings.secret_key, i, v) for i, v in versions.all()}
+    if entry_ids:
+        slugs = await db_session.execute(
+            select(WaitlistEntry.id, Event.slug)
+            .join(Event, Event.id == WaitlistEntry.event_id)
+            .where(WaitlistEntry.id.in_(entry_ids))
+        )
+        links |= {i: waitlist_url(settings.base_url, settings.secret_key, slug, i) for i, slug in slugs.all()}
+    return links
 
 
 async def drain_outbox(
@@ -126,7 +140,7 @@ async def drain_outbox(
             .with_for_update(skip_locked=True)
         )
     ).all()
-    links = await _order_links(db_session, settings, list(rows))
+    links = await _links(db_session, settings, list(rows))
     sent = 0
     for row in rows:
         try:

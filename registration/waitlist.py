@@ -8,9 +8,7 @@ seat moves into the order. An offer that lapses gives its seat to the next in li
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
 import hmac
 from collections.abc import Iterable
 from typing import cast
@@ -26,17 +24,14 @@ from podium.db import begin_write, utcnow
 from podium.errors import Conflict, InvalidInput, NotFound
 from registration.audit import record
 from registration.holds import rows_changed, take_seats
+from registration.links import waitlist_token, waitlist_url
 from registration.models import AddOn, Category, Quota, WaitlistEntry
 from registration.order_validation import CatalogView, CheckedAttendee, SoldOut, load_catalog
+from registration.outbox import enqueue
 from registration.schemas import WaitlistClaim, WaitlistEntryRead, WaitlistItemKind, WaitlistJoin, WaitlistStatus
 
 DEFAULT_OFFER_HOURS = 24
 ACTIVE = ("waiting", "offered")
-
-
-def waitlist_token(secret_key: str, entry_id: UUID) -> str:
-    mac = hmac.new(secret_key.encode(), f"waitlist:{entry_id}".encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 
 
 def item_quotas(catalog: CatalogView, *, category_id: UUID | None, add_on_id: UUID | None) -> dict[UUID, int]:
@@ -147,7 +142,7 @@ async def entry_read(
         position=position,
         offer_expires_at=entry.offer_expires_at,
         token=token,
-        claim_url=f"{base_url}/events/{event_slug}/waitlist/{entry.id}?token={token}",
+        claim_url=waitlist_url(base_url, secret_key, event_slug or "", entry.id),
     )
 
 
@@ -340,6 +335,18 @@ async def _offer_item(
             "offered",
             "system",
             f"offer open until {expires:%Y-%m-%d %H:%M} UTC",
+        )
+        # The claim link carries a secret made from the app's key: the outbox fills it in when it sends.
+        await enqueue(
+            db_session,
+            dedupe_key=f"waitlist-offer:{entry.id}:{expires:%Y%m%d%H%M%S}",
+            to=entry.email,
+            subject="A seat is waiting for you",
+            body=(
+                f"Hello {entry.name},\n\nA seat you were waiting for is held for you until "
+                f"{expires:%Y-%m-%d %H:%M} UTC. Claim it here: {{waitlist_link:{entry.id}}}\n\n"
+                "If you don't, it passes to the next person in line.\n"
+            ),
         )
         offered += 1
     return offered

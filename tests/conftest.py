@@ -72,8 +72,14 @@ def empty_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
 
 
 def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settings:
+    # No background jobs in in-process apps: tests run sweeps and mail drains themselves, when they mean to.
     base = Settings(
-        database_url=database_url, secret_key=secrets.token_urlsafe(48), environment="test", data_dir=data_dir
+        database_url=database_url,
+        secret_key=secrets.token_urlsafe(48),
+        environment="test",
+        data_dir=data_dir,
+        hold_sweep_seconds=0,
+        mail_drain_seconds=0,
     )
     return dataclasses.replace(base, **overrides)
 

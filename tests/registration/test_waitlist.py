@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from email.message import EmailMessage
 
 import httpx
 from litestar import Litestar
@@ -11,7 +12,8 @@ from sqlalchemy import select
 
 from podium.settings import Settings
 from registration import orders, waitlist
-from registration.models import Quota
+from registration.models import OutboxMessage, Quota
+from registration.outbox import drain_outbox
 from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body
 
 Client = AsyncTestClient[Litestar]
@@ -133,3 +135,28 @@ async def test_leaving_with_an_offer_gives_the_seat_back(settings: Settings, cli
 
     assert left.json()["status"] == "left"
     assert await workshop_used(settings, catalog) == 0
+
+
+class Captured:
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def send(self, message: EmailMessage) -> None:
+        self.messages.append(message)
+
+
+async def test_offer_is_mailed_with_its_claim_link(settings: Settings, client: Client) -> None:
+    catalog, _ = await full_workshop(settings, client)
+    entry = (await join(client, catalog.slug, "mail-me@example.org", add_on="workshop")).json()
+    await sweep(settings, catalog, dt.datetime.now(dt.UTC) + LATER)
+    inbox = Captured()
+
+    async with db_session_for(settings) as db_session:
+        rows = (
+            await db_session.scalars(select(OutboxMessage).where(OutboxMessage.to_address == "mail-me@example.org"))
+        ).all()
+        await drain_outbox(db_session, inbox, settings)
+
+    offer = next(m for m in inbox.messages if m["To"] == "mail-me@example.org")
+    assert [r.subject for r in rows] == ["A seat is waiting for you"]
+    assert f"/events/{catalog.slug}/waitlist/{entry['id']}?token={entry['token']}" in offer.get_content()
