@@ -1,5 +1,5 @@
 """Background work for registration: the sweep that ends unpaid holds, returns their seats, and hands
-freed seats to waitlists (lapsing offers nobody claimed).
+freed seats to waitlists (lapsing offers nobody claimed); and the drain that sends the mail outbox.
 
 It runs in every worker; that is safe because ending a hold is a conditional status change that only
 one transaction can win. Holds are also ended lazily when an order finds its seats taken by stale holds,
@@ -49,12 +49,18 @@ async def run_hold_sweeper(
 
 
 async def run_mail_drainer(session_maker: Callable[[], AsyncSession], settings: Settings) -> None:
-    """Send due mail every few seconds; a failing round is logged and retried."""
+    """Send due mail every ``mail_drain_seconds``; every worker may run one (claims never overlap).
+
+    Any failure of a round is logged and the next round tries again: this task must outlive a database
+    restart or a bug in one message, or mail would silently stop until the worker restarts.
+    """
     sender = sender_for(settings)
     while True:
         await asyncio.sleep(settings.mail_drain_seconds)
         try:
             async with session_maker() as db_session:
-                await drain_outbox(db_session, sender, settings)
-        except (SQLAlchemyError, OSError):
-            logger.exception("mail drain failed; retrying")
+                sent = await drain_outbox(db_session, sender, settings)
+            if sent:
+                logger.info("sent %d mails", sent)
+        except Exception:
+            logger.exception("mail drain failed; retrying in %s s", settings.mail_drain_seconds)

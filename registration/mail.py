@@ -1,4 +1,9 @@
-"""What we tell people when their registration is confirmed: one mail per attendee, one to the buyer."""
+"""What we tell people when an order is paid: one mail per attendee (what they're registered for, or that
+it awaits verification) and one to the buyer with the order link and, for money paid, the receipt PDF.
+
+Written into the outbox inside the confirming transaction, so the mails exist exactly when the payment
+does; dedupe keys make confirming twice (a replayed webhook) mail nobody twice.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +11,20 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
-from registration.models import AddOn, Category, Order, Registration, RegistrationStatus
+from registration.models import AddOn, Category, Order, Receipt, Registration, RegistrationStatus
 from registration.outbox import enqueue
+from registration.receipts import event_dates, format_money, receipt_number
 
 
-def money(amount: int, currency: str) -> str:
-    return f"{currency} {amount / 100:,.2f}"
+def _where(event: Event) -> str:
+    return f"{event.venue}, {event.city}" if event.city else event.venue
 
 
 async def enqueue_confirmation_mail(db_session: AsyncSession, order: Order) -> None:
-    """Called in the transaction that confirms ``order``: the mails go out only if it commits."""
+    """Called in the transaction that confirms ``order`` (after its receipt, if any, was issued)."""
     event = await db_session.get(Event, order.event_id)
-    assert event is not None
+    if event is None:  # the order's foreign key makes this impossible short of a broken database
+        raise LookupError(f"order {order.id} has no event")
     registrations = (
         await db_session.scalars(
             select(Registration).where(Registration.order_id == order.id).order_by(Registration.position)
@@ -27,41 +34,58 @@ async def enqueue_confirmation_mail(db_session: AsyncSession, order: Order) -> N
         c.id: c.name for c in (await db_session.scalars(select(Category).where(Category.event_id == event.id))).all()
     }
     add_ons = {a.id: a.name for a in (await db_session.scalars(select(AddOn).where(AddOn.event_id == event.id))).all()}
-    dates = f"{event.start_date:%A %B %-d, %Y}" + (
-        f" to {event.end_date:%A %B %-d, %Y}" if event.end_date != event.start_date else ""
-    )
+    # Dates are the event's local calendar days; the zone is named so nobody converts them again.
+    when = f"{event_dates(event)} ({event.timezone})"
     lines = []
     for registration in registrations:
+        if registration.status not in (RegistrationStatus.CONFIRMED, RegistrationStatus.AWAITING_VERIFICATION):
+            continue
+        category = categories.get(registration.category_id, "Registration")
         extras = "".join(f"\n  + {add_ons.get(a.add_on_id, 'add-on')}" for a in registration.add_ons)
-        category = categories.get(registration.category_id, "")
-        lines.append(f"- {registration.first_name} {registration.last_name}: {category}{extras}")
         waiting = registration.status == RegistrationStatus.AWAITING_VERIFICATION
+        lines.append(
+            f"- {registration.first_name} {registration.last_name}: {category}{extras}"
+            + (" (awaiting verification)" if waiting else "")
+        )
         status = (
-            "Your registration is paid and waits for the organizers to check your eligibility; "
-            "we'll write again when it's confirmed."
+            "Your registration is paid and awaits verification: the organizers will check your eligibility "
+            "for this category and write again when it is confirmed."
             if waiting
-            else "You're registered."
+            else "You are registered."
         )
         await enqueue(
             db_session,
             dedupe_key=f"confirmation:{registration.id}",
             to=registration.email,
-            subject=f"{event.name}: {'registration received' if waiting else 'you are registered'}",
+            subject=f"{event.name}: {'registration awaiting verification' if waiting else 'you are registered'}",
             body=(
-                f"Hello {registration.first_name},\n\n{status}\n\n{event.name}\n{dates}\n"
-                f"{event.venue}{', ' + event.city if event.city else ''}\n\n"
+                f"Hello {registration.first_name},\n\n{status}\n\n{event.name}\n{when}\n{_where(event)}\n\n"
                 f"Registration: {category}{extras}\n"
+                f"Booked by: {order.buyer_name}\n"
             ),
         )
+    receipt = await db_session.scalar(select(Receipt).where(Receipt.order_id == order.id))
+    total = format_money(order.total, order.currency)
+    summary = (
+        f"Hello {order.buyer_name},\n\nThank you: your order for {event.name} is confirmed.\n\n"
+        f"{when}\n{_where(event)}\n\n" + "\n".join(lines) + f"\n\nTotal paid: {total}\n"
+    )
+    link = f"\nYour order (details, cancel, transfer): {{order_link:{order.id}}}\n"
+    if receipt is None:  # nothing to pay: no receipt, but the buyer still gets the order and its link
+        await enqueue(
+            db_session,
+            dedupe_key=f"order-confirmed:{order.id}",
+            to=order.buyer_email,
+            subject=f"{event.name}: order confirmed",
+            body=summary + link,
+        )
+        return
+    number = receipt_number(event.slug, receipt.number)
     await enqueue(
         db_session,
-        dedupe_key=f"order-confirmed:{order.id}",
+        dedupe_key=f"receipt:{order.id}",
         to=order.buyer_email,
-        subject=f"{event.name}: order confirmed ({money(order.total, order.currency)})",
-        body=(
-            f"Hello {order.buyer_name},\n\nThank you: your order for {event.name} is confirmed.\n\n"
-            + "\n".join(lines)
-            + f"\n\nTotal paid: {money(order.total, order.currency)}\n"
-            + f"\nYour order (cancel, transfer, details): {{order_link:{order.id}}}\n"
-        ),
+        subject=f"{event.name}: receipt {number} ({total})",
+        body=summary + f"Receipt: {number} (attached)\n" + link,
+        attachments=[f"receipt:{order.id}"],
     )

@@ -1,9 +1,12 @@
 """The mail outbox: messages are written in the same transaction as the change they report, and a
 background worker sends them. SMTP in production; a folder of .eml files (and a log line) in development.
 
-Sending is at-least-once: a message is marked sent in the transaction that locked it, so a crash between
-the SMTP answer and the commit sends it again, while two workers never send the same message at once
-(``FOR UPDATE SKIP LOCKED`` on PostgreSQL, the write lock on SQLite).
+Draining is three short steps so no database lock is held while talking to a mail server: claim a batch
+(``FOR UPDATE SKIP LOCKED`` on PostgreSQL, the write lock on SQLite) by pushing its ``next_attempt_at`` a
+lease into the future and committing; send; then record each result with an UPDATE that only matches
+while our lease stands. So two workers never send the same message, and a message is marked sent once.
+A crash between the SMTP answer and that UPDATE sends it again after the lease: delivery is at least once,
+with a stable Message-ID so mail clients can fold the duplicate.
 """
 
 from __future__ import annotations
@@ -11,26 +14,38 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from email.message import EmailMessage
+from email.utils import formatdate, parseaddr
 from pathlib import Path
-from typing import Protocol
-from uuid import UUID
+from typing import Any, Protocol, cast
+from uuid import UUID, uuid4
 
 import aiosmtplib
-from sqlalchemy import select
+import anyio
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
 from podium.db import begin_write, utcnow
 from podium.settings import Settings
+from registration import receipts
 from registration.links import order_url, waitlist_url
 from registration.models import Order, OutboxMessage, WaitlistEntry
 
 logger = logging.getLogger("podium.registration.outbox")
+
 MAX_ATTEMPTS = 8
+SMTP_TIMEOUT_SECONDS = 30
+# How long a claimed batch is ours; sending stops early enough that the last send ends inside it.
+CLAIM_LEASE = dt.timedelta(minutes=10)
 # Order links carry a secret derived from the app's key, so they are filled in when the mail is sent.
 ORDER_LINK = re.compile(r"\{order_link:([0-9a-f-]{36})\}")
 WAITLIST_LINK = re.compile(r"\{waitlist_link:([0-9a-f-]{36})\}")
+_RECEIPT_ATTACHMENT = re.compile(r"receipt:([0-9a-f-]{36})")
 
 
 class MailSender(Protocol):
@@ -44,14 +59,17 @@ class SmtpSender:
         self.settings = settings
 
     async def send(self, message: EmailMessage) -> None:
+        # Port 465 speaks TLS from the first byte (RFC 8314); elsewhere STARTTLS upgrades if configured.
+        implicit_tls = self.settings.smtp_port == 465
         await aiosmtplib.send(
             message,
             hostname=self.settings.smtp_host,
             port=self.settings.smtp_port,
             username=self.settings.smtp_username or None,
             password=self.settings.smtp_password or None,
-            start_tls=self.settings.smtp_starttls,
-            timeout=30,
+            use_tls=implicit_tls,
+            start_tls=False if implicit_tls else self.settings.smtp_starttls,
+            timeout=SMTP_TIMEOUT_SECONDS,
         )
 
 
@@ -62,50 +80,107 @@ class FolderSender:
         self.folder = folder
 
     async def send(self, message: EmailMessage) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        name = re.sub(r"[^A-Za-z0-9]+", "-", str(message["Message-ID"] or utcnow().isoformat())).strip("-")
-        (self.folder / f"{name}.eml").write_bytes(bytes(message))
-        logger.info("mail to %s: %s (saved in %s)", message["To"], message["Subject"], self.folder)
+        name = re.sub(r"[^A-Za-z0-9]+", "-", str(message["Message-ID"] or uuid4())).strip("-")
+        path = self.folder / f"{name}.eml"
+
+        def write() -> None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(bytes(message))
+
+        await anyio.to_thread.run_sync(write)
+        logger.info("mail to %s: %s (%s)", message["To"], message["Subject"], path)
 
 
 def sender_for(settings: Settings) -> MailSender:
     return SmtpSender(settings) if settings.smtp_host else FolderSender(settings.data_dir / "mail")
 
 
-async def enqueue(db_session: AsyncSession, *, dedupe_key: str, to: str, subject: str, body: str) -> None:
-    """Add a message to the caller's transaction; the same ``dedupe_key`` twice is one message."""
-    if await db_session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)):
-        return
-    db_session.add(
-        OutboxMessage(
+def _one_line(text: str) -> str:
+    """Header values never carry line breaks (an organizer's event name must not add headers)."""
+    return " ".join(text.split())
+
+
+async def enqueue(
+    db_session: AsyncSession,
+    *,
+    dedupe_key: str,
+    to: str,
+    subject: str,
+    body: str,
+    attachments: Sequence[str] = (),
+) -> None:
+    """Add a message to the caller's transaction; the same ``dedupe_key`` twice is one message.
+
+    ``attachments`` name what to render at send time (``"receipt:<order id>"``), so the outbox never
+    stores documents and a refund made before the mail goes out is already on the receipt. The insert
+    ignores a duplicate key in the database itself, so two concurrent enqueuers can't fail each other.
+    """
+    dialect = db_session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    now = utcnow()
+    statement = (
+        insert(OutboxMessage)
+        .values(
+            id=uuid4(),
             dedupe_key=dedupe_key,
-            to_address=to,
-            subject=subject,
+            to_address=_one_line(to),
+            subject=_one_line(subject),
             body_text=body,
-            attachments=[],
+            attachments=list(attachments),
             status="pending",
             attempts=0,
-            next_attempt_at=utcnow(),
+            next_attempt_at=now,
+            last_error="",
+            created_at=now,
+            updated_at=now,
         )
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
     )
+    await db_session.execute(statement)
 
 
-def _message(row: OutboxMessage, settings: Settings, links: dict[UUID, str]) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = settings.mail_from
-    message["To"] = row.to_address
-    message["Subject"] = row.subject
-    message["Message-ID"] = f"<{row.id}@podium>"
-    body = ORDER_LINK.sub(lambda m: links.get(UUID(m.group(1)), ""), row.body_text)
-    body = WAITLIST_LINK.sub(lambda m: links.get(UUID(m.group(1)), ""), body)
-    message.set_content(body)
-    return message
+@dataclass(frozen=True)
+class _Claimed:
+    """A message claimed by this worker, copied out of the session so sending needs no transaction."""
+
+    id: UUID
+    to: str
+    subject: str
+    body: str
+    attachments: tuple[str, ...]
+    attempts: int
+    lease_until: dt.datetime
 
 
-async def _links(db_session: AsyncSession, settings: Settings, rows: list[OutboxMessage]) -> dict[UUID, str]:
+async def _claim(db_session: AsyncSession, now: dt.datetime, batch: int) -> list[_Claimed]:
+    await begin_write(db_session)
+    rows = (
+        await db_session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+            .order_by(OutboxMessage.next_attempt_at)
+            .limit(batch)
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        )
+    ).all()
+    lease_until = now + CLAIM_LEASE
+    claimed = []
+    for row in rows:
+        row.next_attempt_at = lease_until
+        claimed.append(
+            _Claimed(
+                row.id, row.to_address, row.subject, row.body_text, tuple(row.attachments), row.attempts, lease_until
+            )
+        )
+    await db_session.commit()
+    return claimed
+
+
+async def _links(db_session: AsyncSession, settings: Settings, bodies: Sequence[str]) -> dict[UUID, str]:
     """The secret links the messages mention, made now from the app's key (never stored in the outbox)."""
-    order_ids = {UUID(m) for row in rows for m in ORDER_LINK.findall(row.body_text)}
-    entry_ids = {UUID(m) for row in rows for m in WAITLIST_LINK.findall(row.body_text)}
+    order_ids = {UUID(m) for body in bodies for m in ORDER_LINK.findall(body)}
+    entry_ids = {UUID(m) for body in bodies for m in WAITLIST_LINK.findall(body)}
     links: dict[UUID, str] = {}
     if order_ids:
         versions = await db_session.execute(select(Order.id, Order.secret_version).where(Order.id.in_(order_ids)))
@@ -120,6 +195,65 @@ async def _links(db_session: AsyncSession, settings: Settings, rows: list[Outbox
     return links
 
 
+class AttachmentError(LookupError):
+    """An attachment can't be made (unknown kind, or its order has no receipt); retried, then failed."""
+
+
+async def _attach(db_session: AsyncSession, message: EmailMessage, spec: str) -> None:
+    found = _RECEIPT_ATTACHMENT.fullmatch(spec)
+    if found is None:
+        raise AttachmentError(f"unknown attachment {spec!r}")
+    order = await db_session.get(Order, UUID(found.group(1)))
+    data = await receipts.receipt_data(db_session, order) if order is not None else None
+    if data is None:
+        raise AttachmentError(f"order {found.group(1)} has no receipt")
+    pdf = await anyio.to_thread.run_sync(receipts.render_receipt, data)
+    message.add_attachment(pdf, maintype="application", subtype="pdf", filename=f"receipt-{data.number}.pdf")
+
+
+async def _compose(db_session: AsyncSession, settings: Settings, item: _Claimed) -> EmailMessage:
+    links = await _links(db_session, settings, [item.body])
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = item.to
+    message["Subject"] = item.subject
+    message["Date"] = formatdate(localtime=False)
+    # Stable per outbox row, so a message sent twice after a crash is recognisably the same one.
+    domain = parseaddr(settings.mail_from)[1].rpartition("@")[2] or "podium.invalid"
+    message["Message-ID"] = f"<{item.id}@{domain}>"
+    body = ORDER_LINK.sub(lambda m: links.get(UUID(m.group(1)), ""), item.body)
+    body = WAITLIST_LINK.sub(lambda m: links.get(UUID(m.group(1)), ""), body)
+    message.set_content(body)
+    for spec in item.attachments:
+        await _attach(db_session, message, spec)
+    return message
+
+
+def _permanent(exc: Exception) -> bool:
+    """Every recipient refused with a 5xx: retrying won't help. Other 5xx (say, a wrong SMTP password)
+    are the server's or our configuration's fault and heal, so those are retried."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        return bool(exc.recipients) and all(500 <= r.code < 600 for r in exc.recipients)
+    return False
+
+
+async def _record(db_session: AsyncSession, item: _Claimed, **values: object) -> None:
+    await begin_write(db_session)
+    result = await db_session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == item.id,
+            OutboxMessage.status == "pending",
+            OutboxMessage.next_attempt_at == item.lease_until,
+        )
+        .values(**values, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    await db_session.commit()
+    if cast(CursorResult[Any], result).rowcount != 1:
+        logger.warning("outbox message %s: lease lost before its result was recorded", item.id)
+
+
 async def drain_outbox(
     db_session: AsyncSession,
     sender: MailSender,
@@ -128,31 +262,33 @@ async def drain_outbox(
     now: dt.datetime | None = None,
     batch: int = 50,
 ) -> int:
-    """Send the due messages; failures are retried with backoff and given up after MAX_ATTEMPTS."""
+    """Send the due messages and return how many went out; failures are retried with exponential
+    backoff (2, 4, 8 … minutes, at most an hour) and given up after MAX_ATTEMPTS."""
     now = now or utcnow()
-    await begin_write(db_session)
-    rows = (
-        await db_session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
-            .order_by(OutboxMessage.next_attempt_at)
-            .limit(batch)
-            .with_for_update(skip_locked=True)
-        )
-    ).all()
-    links = await _links(db_session, settings, list(rows))
+    claimed = await _claim(db_session, now, batch)
+    deadline = time.monotonic() + CLAIM_LEASE.total_seconds() - 2 * SMTP_TIMEOUT_SECONDS
     sent = 0
-    for row in rows:
+    for item in claimed:
+        if time.monotonic() > deadline:  # the rest stay claimed and come due when the lease ends
+            break
         try:
-            await sender.send(_message(row, settings, links))
-        except (aiosmtplib.SMTPException, OSError) as exc:
-            row.attempts += 1
-            row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            row.next_attempt_at = now + dt.timedelta(minutes=min(60, 2**row.attempts))
-            if row.attempts >= MAX_ATTEMPTS:
-                row.status = "failed"
+            message = await _compose(db_session, settings, item)
+            await db_session.commit()  # end the read transaction before talking to the mail server
+            await sender.send(message)
+        except Exception as exc:  # any failure of one message (mail server, rendering) must not stop the rest
+            await db_session.rollback()
+            attempts = item.attempts + 1
+            give_up = attempts >= MAX_ATTEMPTS or _permanent(exc)
+            logger.warning("mail to %s failed (attempt %d): %s", item.to, attempts, exc)
+            await _record(
+                db_session,
+                item,
+                attempts=attempts,
+                last_error=f"{type(exc).__name__}: {exc}"[:2000],
+                next_attempt_at=now + dt.timedelta(minutes=min(60, 2**attempts)),
+                status="failed" if give_up else "pending",
+            )
             continue
-        row.status, row.sent_at, row.attempts = "sent", now, row.attempts + 1
+        await _record(db_session, item, status="sent", sent_at=now, attempts=item.attempts + 1)
         sent += 1
-    await db_session.commit()
     return sent

@@ -1,24 +1,27 @@
-"""Confirmation mail through the outbox: written with the confirmation, sent once to a real local SMTP
-server (aiosmtpd), retried with backoff when the server is down."""
+"""Mail after payment through the outbox: written with the confirmation, sent once to a real local SMTP
+server (aiosmtpd) with the receipt attached, retried with backoff when the server is down, never sent
+twice by racing workers."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 from collections.abc import Iterator
-from email import message_from_bytes
-from email.message import Message
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from uuid import uuid4
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from podium.settings import Settings
 from registration.models import OutboxMessage
-from registration.outbox import SmtpSender, drain_outbox
+from registration.outbox import FolderSender, MailSender, SmtpSender, drain_outbox, enqueue, sender_for
 from tests.registration.factories import attendee, build_catalog, db_session_for, order_body
 from tests.servers import free_port
 
@@ -26,12 +29,35 @@ Client = AsyncTestClient[Litestar]
 
 
 class Inbox:
+    """An aiosmtpd handler that keeps what it receives and refuses recipients at ``refused.example``."""
+
     def __init__(self) -> None:
-        self.messages: list[Message] = []
+        self.messages: list[EmailMessage] = []
+
+    async def handle_RCPT(
+        self, server: object, session: object, envelope: Envelope, address: str, rcpt_options: list[str]
+    ) -> str:
+        if address.endswith("@refused.example"):
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: object, session: object, envelope: Envelope) -> str:
-        self.messages.append(message_from_bytes(envelope.content or b""))
+        parsed = message_from_bytes(envelope.content or b"", policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        self.messages.append(parsed)
         return "250 OK"
+
+
+class SlowCapture:
+    """A sender that takes its time, so racing drains overlap for real."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    async def send(self, message: EmailMessage) -> None:
+        await asyncio.sleep(0.01)
+        self.sent.append(str(message["Message-ID"]))
 
 
 @pytest.fixture
@@ -43,6 +69,10 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
     controller.stop()
 
 
+def smtp_settings(settings: Settings, port: int) -> Settings:
+    return dataclasses.replace(settings, smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False)
+
+
 async def _settle_existing(settings: Settings) -> None:
     """Earlier tests in this module left mail behind; mark it sent so counts here are this test's own."""
     async with db_session_for(settings) as db_session:
@@ -50,50 +80,167 @@ async def _settle_existing(settings: Settings) -> None:
         await db_session.commit()
 
 
-async def test_paid_order_mails_each_attendee_and_the_buyer_once(
+async def _paid_order(client: Client, settings: Settings, *attendees: dict[str, object]) -> dict[str, object]:
+    async with db_session_for(settings) as db_session:
+        catalog = await build_catalog(db_session)
+    order = (await client.post(f"/api/events/{catalog.slug}/orders", json=order_body(*attendees))).json()
+    paid = await client.post(f"/api/orders/{order['id']}/offline-payment", headers={"X-Order-Secret": order["secret"]})
+    assert paid.status_code in {200, 201}
+    return order | {"slug": catalog.slug}
+
+
+async def _drain(settings: Settings, sender: MailSender, *, now: dt.datetime | None = None, batch: int = 50) -> int:
+    async with db_session_for(settings) as db_session:
+        return await drain_outbox(db_session, sender, settings, now=now, batch=batch)
+
+
+def text(message: EmailMessage) -> str:
+    """The plain-text body with SMTP's CRLF line ends turned back into newlines."""
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    return str(body.get_content()).replace("\r\n", "\n")
+
+
+async def test_paid_order_mails_attendees_and_the_buyer_with_the_receipt_once(
     client: Client, settings: Settings, smtp: tuple[Inbox, int]
 ) -> None:
     inbox, port = smtp
     await _settle_existing(settings)
-    async with db_session_for(settings) as db_session:
-        catalog = await build_catalog(db_session)
-    order = (
-        await client.post(
-            f"/api/events/{catalog.slug}/orders",
-            json=order_body(attendee("ada@example.org"), attendee("alan@example.org")),
-        )
-    ).json()
-    await client.post(f"/api/orders/{order['id']}/offline-payment", headers={"X-Order-Secret": order["secret"]})
-    mail_settings = dataclasses.replace(settings, smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False)
+    order = await _paid_order(
+        client,
+        settings,
+        attendee("ada@example.org", add_ons=["workshop"]),
+        attendee("alan@example.org", category="student", member_number=None, verification_note="PhD student"),
+    )
+    mail_settings = smtp_settings(settings, port)
 
-    async with db_session_for(settings) as db_session:
-        first = await drain_outbox(db_session, SmtpSender(mail_settings), mail_settings)
-    async with db_session_for(settings) as db_session:
-        second = await drain_outbox(db_session, SmtpSender(mail_settings), mail_settings)
+    first = await _drain(mail_settings, SmtpSender(mail_settings))
+    second = await _drain(mail_settings, SmtpSender(mail_settings))
 
-    by_recipient = {m["To"]: m for m in inbox.messages}
-    buyer = by_recipient["buyer@example.org"].get_payload(decode=True).decode()
+    by_recipient = {str(m["To"]): m for m in inbox.messages}
+    ada, alan, buyer = (by_recipient[a] for a in ("ada@example.org", "alan@example.org", "buyer@example.org"))
+    number = f"{str(order['slug']).upper()}-000001"
+    buyer_text = text(buyer)
+    [receipt] = list(buyer.iter_attachments())
     assert (first, second) == (3, 0)
-    assert sorted(by_recipient) == ["ada@example.org", "alan@example.org", "buyer@example.org"]
-    assert by_recipient["ada@example.org"]["Subject"] == "Test Meeting: you are registered"
-    assert f"/orders/{order['id']}?secret={order['secret']}" in buyer
-    assert "Total paid: USD 800.00" in buyer
+    assert len(inbox.messages) == 3
+    assert ada["Subject"] == "Test Meeting: you are registered"
+    assert "Registration: Member\n  + Grant Writing Workshop" in text(ada)
+    assert "(America/New_York)" in text(ada)
+    assert alan["Subject"] == "Test Meeting: registration awaiting verification"
+    assert "awaits verification" in text(alan)
+    assert order["secret"] not in text(ada) + text(alan)
+    assert buyer["Subject"] == f"Test Meeting: receipt {number} (USD 670.00)"
+    assert f"/orders/{order['id']}?secret={order['secret']}" in buyer_text
+    assert "Total paid: USD 670.00" in buyer_text
+    assert receipt.get_content_type() == "application/pdf"
+    assert receipt.get_filename() == f"receipt-{number}.pdf"
+    assert receipt.get_content().startswith(b"%PDF")
 
 
 async def test_unreachable_smtp_is_retried_later(client: Client, settings: Settings) -> None:
     await _settle_existing(settings)
-    async with db_session_for(settings) as db_session:
-        catalog = await build_catalog(db_session)
-    order = (await client.post(f"/api/events/{catalog.slug}/orders", json=order_body(attendee()))).json()
-    await client.post(f"/api/orders/{order['id']}/offline-payment", headers={"X-Order-Secret": order["secret"]})
-    down = dataclasses.replace(settings, smtp_host="127.0.0.1", smtp_port=free_port(), smtp_starttls=False)
+    await _paid_order(client, settings, attendee())
+    down = smtp_settings(settings, free_port())
     now = dt.datetime.now(dt.UTC)
 
-    async with db_session_for(settings) as db_session:
-        sent = await drain_outbox(db_session, SmtpSender(down), down, now=now)
-        rows = (await db_session.scalars(select(OutboxMessage).where(OutboxMessage.status == "pending"))).all()
+    sent = await _drain(down, SmtpSender(down), now=now)
 
+    async with db_session_for(settings) as db_session:
+        rows = (await db_session.scalars(select(OutboxMessage).where(OutboxMessage.status == "pending"))).all()
     assert sent == 0
     assert len(rows) == 2
-    assert {(r.attempts, r.next_attempt_at > now) for r in rows} == {(1, True)}
-    assert all(r.last_error for r in rows)
+    assert {(r.attempts, r.next_attempt_at - now) for r in rows} == {(1, dt.timedelta(minutes=2))}
+    assert all(r.last_error.startswith("SMTPConnectError") for r in rows)
+
+
+async def test_refused_recipient_fails_at_once_and_the_rest_goes_out(
+    settings: Settings, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp
+    await _settle_existing(settings)
+    async with db_session_for(settings) as db_session:
+        await enqueue(db_session, dedupe_key="t:refused", to="nobody@refused.example", subject="Hi", body="Hello")
+        await enqueue(db_session, dedupe_key="t:fine", to="someone@example.org", subject="Hi", body="Hello")
+        await db_session.commit()
+    mail_settings = smtp_settings(settings, port)
+
+    sent = await _drain(mail_settings, SmtpSender(mail_settings))
+
+    async with db_session_for(settings) as db_session:
+        refused = await db_session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == "t:refused"))
+    assert sent == 1
+    assert [str(m["To"]) for m in inbox.messages] == ["someone@example.org"]
+    assert refused is not None
+    assert (refused.status, refused.attempts) == ("failed", 1)
+    assert refused.last_error.startswith("SMTPRecipientsRefused")
+
+
+async def test_message_whose_attachment_cannot_be_made_waits_without_blocking_others(settings: Settings) -> None:
+    await _settle_existing(settings)
+    async with db_session_for(settings) as db_session:
+        await enqueue(
+            db_session, dedupe_key="t:no-receipt", to="a@example.org", subject="R", body="R",
+            attachments=[f"receipt:{uuid4()}"],
+        )  # fmt: skip
+        await enqueue(db_session, dedupe_key="t:plain", to="b@example.org", subject="P", body="P")
+        await db_session.commit()
+    captured = SlowCapture()
+
+    sent = await _drain(settings, captured)
+
+    async with db_session_for(settings) as db_session:
+        broken = await db_session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == "t:no-receipt"))
+    assert sent == 1
+    assert broken is not None
+    assert (broken.status, broken.attempts) == ("pending", 1)
+    assert broken.last_error.startswith("AttachmentError")
+
+
+async def test_enqueue_same_dedupe_key_twice_is_one_message(settings: Settings) -> None:
+    async with db_session_for(settings) as db_session:
+        for subject in ("first", "second"):
+            await enqueue(db_session, dedupe_key="t:twice", to="x@example.org", subject=subject, body="b")
+        await db_session.commit()
+        await enqueue(db_session, dedupe_key="t:twice", to="x@example.org", subject="third", body="b")
+        await db_session.commit()
+
+        rows = (await db_session.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key == "t:twice"))).all()
+    assert [r.subject for r in rows] == ["first"]
+
+
+async def test_racing_drains_send_each_message_once(settings: Settings) -> None:
+    await _settle_existing(settings)
+    async with db_session_for(settings) as db_session:
+        for i in range(40):
+            await enqueue(db_session, dedupe_key=f"t:race:{i}", to=f"r{i}@example.org", subject="Race", body="b")
+        await db_session.commit()
+    captured = SlowCapture()
+
+    counts = await asyncio.gather(*(_drain(settings, captured, batch=7) for _ in range(6)))
+    counts += await asyncio.gather(*(_drain(settings, captured, batch=7) for _ in range(6)))
+
+    async with db_session_for(settings) as db_session:
+        pending = await db_session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
+        )
+    assert sum(counts) == 40
+    assert len(captured.sent) == len(set(captured.sent)) == 40
+    assert pending == 0
+
+
+async def test_without_smtp_host_mail_goes_to_the_data_folder(settings: Settings) -> None:
+    await _settle_existing(settings)
+    async with db_session_for(settings) as db_session:
+        await enqueue(db_session, dedupe_key="t:folder", to="dev@example.org", subject="Local", body="Hello dev")
+        await db_session.commit()
+    sender = sender_for(settings)
+
+    sent = await _drain(settings, sender)
+
+    files = list((settings.data_dir / "mail").glob("*.eml"))
+    assert isinstance(sender, FolderSender)
+    assert sent == 1
+    assert len(files) == 1
+    saved = message_from_bytes(files[0].read_bytes(), policy=policy.default)
+    assert (saved["To"], saved["Subject"]) == ("dev@example.org", "Local")
