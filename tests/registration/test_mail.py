@@ -19,6 +19,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select, update
 
+from podium.app import create_app
 from podium.settings import Settings
 from registration.models import OutboxMessage
 from registration.outbox import FolderSender, MailSender, SmtpSender, drain_outbox, enqueue, sender_for
@@ -244,3 +245,26 @@ async def test_without_smtp_host_mail_goes_to_the_data_folder(settings: Settings
     assert len(files) == 1
     saved = message_from_bytes(files[0].read_bytes(), policy=policy.default)
     assert (saved["To"], saved["Subject"]) == ("dev@example.org", "Local")
+
+
+async def test_background_drainer_of_the_app_sends_mail_after_payment(
+    settings: Settings, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp
+    await _settle_existing(settings)
+    app = create_app(dataclasses.replace(smtp_settings(settings, port), mail_drain_seconds=0.1))
+    async with db_session_for(settings) as db_session:
+        catalog = await build_catalog(db_session)
+
+    async with AsyncTestClient(app=app) as client:
+        order = (await client.post(f"/api/events/{catalog.slug}/orders", json=order_body(attendee()))).json()
+        await client.post(f"/api/orders/{order['id']}/offline-payment", headers={"X-Order-Secret": order["secret"]})
+        for _ in range(100):
+            if len(inbox.messages) >= 2:
+                break
+            await asyncio.sleep(0.05)
+
+    subjects = sorted(str(m["Subject"]) for m in inbox.messages)
+    assert len(subjects) == 2
+    assert subjects[0].startswith("Test Meeting: receipt ")
+    assert subjects[1] == "Test Meeting: you are registered"
