@@ -19,6 +19,16 @@ from registration.payments import ProviderName, settled_payment
 from registration.schemas import PaymentRead
 
 
+def refund_status(stripe_status: str | None) -> str:
+    """Stripe's refund states folded into ours: only ``succeeded`` is money back; ``failed`` and
+    ``canceled`` never will be; anything else (pending, requires_action) is still on its way."""
+    if stripe_status == "succeeded":
+        return "succeeded"
+    if stripe_status in ("failed", "canceled"):
+        return "failed"
+    return "pending"
+
+
 @functools.cache
 def stripe_client(api_key: str, api_base: str, retries: int) -> stripe.StripeClient:
     """One client (and one httpx connection pool) per configuration and process."""

@@ -1,28 +1,34 @@
 """Stripe webhooks: verify the signature on the raw body, apply each event once, answer fast.
 
-Every effect is idempotent on its own (confirming a paid order, a refund keyed by the order and the
-PaymentIntent, refunded totals taken as a maximum), and each event id is recorded after its effect, so a
-replayed, duplicated or out-of-order delivery changes nothing twice. An event whose effect failed is not
-recorded and Stripe's retry applies it.
+Each event id is written to ``WebhookEvent`` by the very commit that carries the event's effect, so a
+replayed or duplicated delivery finds it and changes nothing, and two copies racing each other collide on
+the unique key and one rolls back whole. The payment verdicts themselves live in ``payment_outcomes``,
+which commits on its own; the id rides along with whichever commit that is (see ``_recorded_with``).
+Refunds at Stripe are made with idempotency keys, and ``reconcile`` re-drives anything a lost or failed
+delivery left undone.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
 import stripe
-from sqlalchemy import select
+from sqlalchemy import event as sa_event
+from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from podium.db import begin_write
 from podium.errors import DomainError
 from registration.audit import record
-from registration.models import Order, Refund, WebhookEvent
+from registration.models import Order, OrderStatus, Refund, WebhookEvent
 from registration.payment_outcomes import Outcome, PaymentResult, payment_failed, payment_succeeded
-from registration.stripe_provider import StripeProvider
+from registration.stripe_provider import StripeProvider, refund_status
 
 logger = logging.getLogger("podium.registration.webhooks")
 HANDLED = ("payment_intent.succeeded", "payment_intent.payment_failed", "charge.refunded")
@@ -45,27 +51,71 @@ def verify(payload: bytes, signature: str | None, secret: str) -> stripe.Event:
         raise BadSignature("the body is not a Stripe event", field="body") from exc
 
 
+async def _seen(db_session: AsyncSession, event_id: str) -> bool:
+    return bool(
+        await db_session.scalar(
+            select(exists().where(WebhookEvent.provider == "stripe", WebhookEvent.event_id == event_id))
+        )
+    )
+
+
+@contextmanager
+def _recorded_with(db_session: AsyncSession, event: stripe.Event, object_id: str | None) -> Iterator[None]:
+    """Add the event's ``WebhookEvent`` row to the next commit that succeeds on ``db_session``.
+
+    The services we call commit themselves (and one of them rolls back and retries), so the row is added
+    in ``before_commit`` of whichever commit carries the effect; a commit that fails (the same event
+    recorded meanwhile by a racing delivery) loses the row with everything else, and the next commit
+    tries again with a fresh one.
+    """
+    sync_session = db_session.sync_session
+    done = False
+
+    def add_row(session: Session) -> None:
+        if not done:
+            session.add(WebhookEvent(provider="stripe", event_id=event.id, event_type=event.type, object_id=object_id))
+
+    def mark_done(_session: Session) -> None:
+        nonlocal done
+        done = True
+
+    sa_event.listen(sync_session, "before_commit", add_row)
+    sa_event.listen(sync_session, "after_commit", mark_done)
+    try:
+        yield
+    finally:
+        sa_event.remove(sync_session, "before_commit", add_row)
+        sa_event.remove(sync_session, "after_commit", mark_done)
+
+
 async def handle(db_session: AsyncSession, event: stripe.Event, provider: StripeProvider) -> str:
     """Apply one verified event; returns what happened (for the response and the logs)."""
-    seen = await db_session.scalar(
-        select(WebhookEvent.id).where(WebhookEvent.provider == "stripe", WebhookEvent.event_id == event.id)
-    )
-    if seen is not None:
+    if await _seen(db_session, event.id):
         return "duplicate"
+    # End the read so each effect opens its own (write) transaction from a clean session.
+    await db_session.commit()
     obj: dict[str, Any] = event.data.object.to_dict()
-    if event.type == "payment_intent.succeeded":
-        outcome = await _succeeded(db_session, obj, provider)
-    elif event.type == "payment_intent.payment_failed":
-        outcome = await _failed(db_session, obj)
-    elif event.type == "charge.refunded":
-        outcome = await _refunded(db_session, obj)
-    else:
-        outcome = "ignored"
-    db_session.add(WebhookEvent(provider="stripe", event_id=event.id, event_type=event.type, object_id=obj.get("id")))
+    result: PaymentResult | None = None
     try:
-        await db_session.commit()
-    except IntegrityError:  # the same event, delivered twice at once: the other delivery recorded it
+        with _recorded_with(db_session, event, obj.get("id")):
+            if event.type == "payment_intent.succeeded":
+                result = await _succeeded(db_session, obj)
+                outcome = result.outcome.value if result else "not_ours"
+            elif event.type == "payment_intent.payment_failed":
+                outcome = await _failed(db_session, obj)
+            elif event.type == "charge.refunded":
+                outcome = await _refunded(db_session, obj)
+            else:
+                outcome = "ignored"
+            await db_session.commit()  # for effects that left their transaction open (or none at all)
+    except IntegrityError:
         await db_session.rollback()
+        if await _seen(db_session, event.id):  # a racing copy of this event got there first
+            await db_session.commit()
+            return "duplicate"
+        raise
+    if result is not None and result.outcome == Outcome.REFUND_NEEDED:
+        await refund_unhonoured(db_session, result, obj["id"], provider)
     return outcome
 
 
@@ -76,10 +126,10 @@ def _order_id(intent: dict[str, Any]) -> UUID | None:
         return None
 
 
-async def _succeeded(db_session: AsyncSession, intent: dict[str, Any], provider: StripeProvider) -> str:
+async def _succeeded(db_session: AsyncSession, intent: dict[str, Any]) -> PaymentResult | None:
     order_id = _order_id(intent)
     if order_id is None:
-        return "not_ours"
+        return None
     result = await payment_succeeded(
         db_session,
         order_id=order_id,
@@ -88,36 +138,43 @@ async def _succeeded(db_session: AsyncSession, intent: dict[str, Any], provider:
         currency=str(intent["currency"]),
         actor="stripe",
     )
-    if result.outcome == Outcome.REFUND_NEEDED:
-        await refund_unhonoured(db_session, result, intent["id"], provider)
-    return result.outcome.value
+    if result.outcome == Outcome.UNKNOWN_ORDER:
+        logger.warning("payment %s succeeded for unknown order %s", intent["id"], order_id)
+    return result
 
 
 async def refund_unhonoured(
     db_session: AsyncSession, result: PaymentResult, payment_intent_id: str, provider: StripeProvider
-) -> None:
-    """Money we can't honour goes straight back, once (idempotency key per order and PaymentIntent)."""
+) -> Refund:
+    """Money we can't honour goes straight back, once: the idempotency key per order and PaymentIntent
+    makes a repeated request return Stripe's first refund, and its id is unique in our table."""
     assert result.order is not None
-    refund = await provider.refund(
+    stripe_refund = await provider.refund(
         payment_intent_id, result.order.total, key=f"podium-refund-{result.order.id}-{payment_intent_id}"
     )
     await begin_write(db_session)
-    existing = await db_session.scalar(select(Refund).where(Refund.provider_refund_id == refund.id))
-    if existing is None:
-        db_session.add(
-            Refund(
-                order_id=result.order.id,
-                amount=refund.amount,
-                reason=f"automatic: {result.reason}",
-                status="succeeded" if refund.status == "succeeded" else "pending",
-                provider_refund_id=refund.id,
-                actor="stripe",
-            )
+    row = await db_session.scalar(select(Refund).where(Refund.provider_refund_id == stripe_refund.id))
+    if row is None:
+        row = Refund(
+            order_id=result.order.id,
+            amount=stripe_refund.amount,
+            reason=f"automatic: {result.reason}",
+            status=refund_status(stripe_refund.status),
+            provider_refund_id=stripe_refund.id,
+            actor="stripe",
         )
+        db_session.add(row)
         record(
-            db_session, "order", result.order.id, result.order.status, result.order.status, "system", "refund issued"
+            db_session,
+            "order",
+            result.order.id,
+            result.order.status,
+            result.order.status,
+            "system",
+            f"refund {stripe_refund.id} of {stripe_refund.amount} issued",
         )
     await db_session.commit()
+    return row
 
 
 async def _failed(db_session: AsyncSession, intent: dict[str, Any]) -> str:
@@ -125,6 +182,7 @@ async def _failed(db_session: AsyncSession, intent: dict[str, Any]) -> str:
     if order_id is None:
         return "not_ours"
     error = intent.get("last_payment_error") or {}
+    await begin_write(db_session)
     await payment_failed(
         db_session,
         order_id=order_id,
@@ -136,7 +194,9 @@ async def _failed(db_session: AsyncSession, intent: dict[str, Any]) -> str:
 
 
 async def _refunded(db_session: AsyncSession, charge: dict[str, Any]) -> str:
-    """Refunds made at Stripe (here or in its dashboard): mirror each one and the refunded total."""
+    """Refunds made at Stripe (by us or in its dashboard): mirror each one and the refunded total.
+
+    The charge carries Stripe's totals, so applying any delivery, in any order, leaves the same state."""
     intent_id = charge.get("payment_intent")
     await begin_write(db_session)
     order = await db_session.scalar(select(Order).where(Order.provider_payment_id == intent_id).with_for_update())
@@ -145,8 +205,7 @@ async def _refunded(db_session: AsyncSession, charge: dict[str, Any]) -> str:
     order.amount_refunded = max(order.amount_refunded, int(charge.get("amount_refunded") or 0))
     for refund in (charge.get("refunds") or {}).get("data", []):
         row = await db_session.scalar(select(Refund).where(Refund.provider_refund_id == refund["id"]))
-        status = "succeeded" if refund.get("status") == "succeeded" else str(refund.get("status") or "pending")
-        status = status if status in ("pending", "succeeded", "failed") else "pending"
+        status = refund_status(refund.get("status"))
         if row is None:
             db_session.add(
                 Refund(
@@ -164,23 +223,89 @@ async def _refunded(db_session: AsyncSession, charge: dict[str, Any]) -> str:
 
 
 async def reconcile(db_session: AsyncSession, provider: StripeProvider) -> dict[str, int]:
-    """Re-read every open PaymentIntent from Stripe and apply what a lost webhook would have applied."""
+    """Do what lost or failed webhook deliveries left undone, by asking Stripe.
+
+    Open orders (pending, expired, cancelled before payment) whose PaymentIntent succeeded get the same
+    verdict a webhook would have given them, unless we already refunded them; refunds recorded as pending
+    (a cancellation, an organizer's refund) are sent to Stripe. Returns a count per outcome.
+    """
+    already_refunded = exists().where(Refund.order_id == Order.id, Refund.provider_refund_id.is_not(None))
     intent_ids = (
         await db_session.scalars(
             select(Order.provider_payment_id).where(
                 Order.payment_provider == "stripe",
-                Order.status.in_(["pending", "expired"]),
+                Order.status.in_([OrderStatus.PENDING, OrderStatus.EXPIRED, OrderStatus.CANCELLED]),
                 Order.provider_payment_id.is_not(None),
+                ~already_refunded,
             )
         )
     ).all()
     await db_session.commit()
     counts: dict[str, int] = {}
     for intent_id in intent_ids:
-        intent = await provider.client.v1.payment_intents.retrieve_async(str(intent_id))
-        if intent.status != "succeeded":
-            outcome = f"still_{intent.status}"
-        else:
-            outcome = await _succeeded(db_session, intent.to_dict(), provider)
+        try:
+            outcome = await _reconcile_one(db_session, provider, str(intent_id))
+        except stripe.StripeError as exc:  # one unreachable intent doesn't stop the others; the next run retries
+            await db_session.rollback()
+            logger.warning("reconciling %s failed: %s", intent_id, exc)
+            outcome = "stripe_error"
         counts[outcome] = counts.get(outcome, 0) + 1
+    sent = await send_pending_refunds(db_session, provider)
+    if sent:
+        counts["refund_sent"] = sent
     return counts
+
+
+async def _reconcile_one(db_session: AsyncSession, provider: StripeProvider, intent_id: str) -> str:
+    intent = await provider.client.v1.payment_intents.retrieve_async(intent_id)
+    if intent.status != "succeeded":  # canceled, or still waiting for the buyer: nothing to apply
+        return f"still_{intent.status}"
+    result = await _succeeded(db_session, intent.to_dict())
+    await db_session.commit()
+    if result is None:
+        return "not_ours"
+    if result.outcome == Outcome.REFUND_NEEDED:
+        await refund_unhonoured(db_session, result, intent_id, provider)
+    return result.outcome.value
+
+
+async def send_pending_refunds(db_session: AsyncSession, provider: StripeProvider) -> int:
+    """Send refunds recorded as pending for card orders to Stripe, keyed by our refund id so a repeat (or a
+    crash between Stripe's answer and our commit) never refunds twice."""
+    pending = (
+        await db_session.execute(
+            select(Refund.id, Refund.amount, Order.provider_payment_id)
+            .join(Order, Order.id == Refund.order_id)
+            .where(
+                Order.payment_provider == "stripe",
+                Order.provider_payment_id.is_not(None),
+                Refund.status == "pending",
+                Refund.provider_refund_id.is_(None),
+            )
+        )
+    ).all()
+    await db_session.commit()
+    sent = 0
+    for refund_id, amount, intent_id in pending:
+        try:
+            stripe_refund = await provider.refund(str(intent_id), amount, key=f"podium-refund-{refund_id}")
+        except stripe.StripeError as exc:  # stays pending; the next run retries with the same key
+            logger.warning("refund %s could not be sent: %s", refund_id, exc)
+            continue
+        await begin_write(db_session)
+        row = await db_session.get(Refund, refund_id, with_for_update=True, populate_existing=True)
+        assert row is not None
+        row.provider_refund_id = stripe_refund.id
+        row.status = refund_status(stripe_refund.status)
+        order = await db_session.get(Order, row.order_id, with_for_update=True, populate_existing=True)
+        assert order is not None
+        if row.status == "succeeded":
+            settled = await db_session.scalar(
+                select(func.coalesce(func.sum(Refund.amount), 0)).where(
+                    Refund.order_id == order.id, Refund.status == "succeeded"
+                )
+            )
+            order.amount_refunded = max(order.amount_refunded, int(settled or 0))
+        await db_session.commit()
+        sent += 1
+    return sent
