@@ -104,23 +104,21 @@ def seed_demo_command(rooms: int, registrations: int, reset: bool) -> None:
 
 @click.command("reconcile-payments")
 def reconcile_payments_command() -> None:
-    """Re-read the state of open Stripe PaymentIntents and apply any outcome a lost webhook missed."""
+    """Ask Stripe about open card payments and apply what lost webhooks missed; send pending refunds."""
     counts = asyncio.run(_reconcile(Settings.from_env()))
     click.echo(", ".join(f"{name}: {n}" for name, n in sorted(counts.items())) or "no open card payments")
 
 
 async def _reconcile(settings: Settings) -> dict[str, int]:
     from podium.db import create_engine, session_maker
-    from registration.payments import provider_for
-    from registration.stripe_provider import StripeProvider
+    from registration.stripe_provider import standalone_provider
     from registration.webhooks import reconcile
 
-    provider = provider_for(settings)
-    if not isinstance(provider, StripeProvider):
+    if not settings.stripe_secret_key:
         raise click.ClickException("Stripe is not configured (STRIPE_SECRET_KEY)")
     engine = create_engine(settings)
     try:
-        async with session_maker(engine)() as db_session:
+        async with standalone_provider(settings) as provider, session_maker(engine)() as db_session:
             return await reconcile(db_session, provider)
     finally:
         await engine.dispose()

@@ -8,11 +8,16 @@ webhook (``registration.webhooks``) tells us the outcome.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+from collections.abc import AsyncIterator
 
 import stripe
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
+from podium.db import begin_write
 from podium.settings import Settings
 from registration.models import Order, OrderStatus
 from registration.payments import ProviderName, settled_payment
@@ -29,15 +34,24 @@ def refund_status(stripe_status: str | None) -> str:
     return "pending"
 
 
-@functools.cache
-def stripe_client(api_key: str, api_base: str, retries: int) -> stripe.StripeClient:
-    """One client (and one httpx connection pool) per configuration and process."""
-    return stripe.StripeClient(
-        api_key,
-        http_client=stripe.HTTPXClient(),
-        base_addresses={"api": api_base} if api_base else {},
-        max_network_retries=retries,
+def new_stripe_client(settings: Settings) -> tuple[stripe.StripeClient, stripe.HTTPXClient]:
+    """A client with its own httpx pool (returned too, for closing); async methods only."""
+    http_client = stripe.HTTPXClient()
+    # Retries are safe: every create carries an idempotency key (a local test server may ignore them).
+    client = stripe.StripeClient(
+        settings.stripe_secret_key,
+        http_client=http_client,
+        base_addresses={"api": settings.stripe_api_base} if settings.stripe_api_base else {},
+        max_network_retries=0 if settings.stripe_api_base else 2,
     )
+    return client, http_client
+
+
+@functools.cache
+def _shared_client(settings: Settings) -> stripe.StripeClient:
+    """One client (and one httpx pool) per configuration for the web process, whose event loop lives as
+    long as the process; standalone runs use ``standalone_provider`` instead."""
+    return new_stripe_client(settings)[0]
 
 
 class StripeProvider:
@@ -49,11 +63,12 @@ class StripeProvider:
         self.test_mode = test_mode
 
     @classmethod
-    def for_settings(cls, settings: Settings) -> StripeProvider:
-        # Retries are safe: every create carries an idempotency key (a local test server may ignore them).
-        retries = 0 if settings.stripe_api_base else 2
-        client = stripe_client(settings.stripe_secret_key, settings.stripe_api_base, retries)
-        return cls(client, settings.stripe_publishable_key, test_mode=settings.stripe_secret_key.startswith("sk_test_"))
+    def for_settings(cls, settings: Settings, client: stripe.StripeClient | None = None) -> StripeProvider:
+        return cls(
+            client or _shared_client(settings),
+            settings.stripe_publishable_key,
+            test_mode=settings.stripe_secret_key.startswith("sk_test_"),
+        )
 
     async def payment_for(self, db_session: AsyncSession, order: Order) -> PaymentRead:
         settled = settled_payment(order, test_mode=self.test_mode)
@@ -81,6 +96,9 @@ class StripeProvider:
     async def _intent(self, db_session: AsyncSession, order: Order) -> stripe.PaymentIntent:
         if order.provider_payment_id:
             return await self.client.v1.payment_intents.retrieve_async(order.provider_payment_id)
+        # No transaction stays open across the call to Stripe: on SQLite a read transaction that later
+        # writes fails outright if anyone committed meanwhile, and everywhere it would hold a connection.
+        await db_session.commit()
         intent = await self.client.v1.payment_intents.create_async(
             params={
                 "amount": order.total,
@@ -90,9 +108,23 @@ class StripeProvider:
             },
             options={"idempotency_key": f"podium-order-{order.id}"},
         )
-        if order.status == OrderStatus.PENDING:
-            order.provider_payment_id = intent.id
-            await db_session.commit()
+        await begin_write(db_session)
+        stored = await db_session.execute(
+            update(Order)
+            .where(Order.id == order.id, Order.status == OrderStatus.PENDING, Order.provider_payment_id.is_(None))
+            .values(provider_payment_id=intent.id)
+            .returning(Order.provider_payment_id)
+        )
+        won = stored.scalar_one_or_none() is not None
+        current = (
+            intent.id if won else await db_session.scalar(select(Order.provider_payment_id).where(Order.id == order.id))
+        )
+        await db_session.commit()
+        set_committed_value(order, "provider_payment_id", current)  # what the database holds; not a new change
+        if current and current != intent.id:
+            # A concurrent read stored its PaymentIntent first (only possible where idempotency keys are
+            # ignored): hand out that one, so every buyer's page pays the intent the order knows.
+            return await self.client.v1.payment_intents.retrieve_async(current)
         return intent
 
     async def refund(self, payment_intent_id: str, amount: int, key: str) -> stripe.Refund:
@@ -100,3 +132,14 @@ class StripeProvider:
         return await self.client.v1.refunds.create_async(
             params={"payment_intent": payment_intent_id, "amount": amount}, options={"idempotency_key": key}
         )
+
+
+@contextlib.asynccontextmanager
+async def standalone_provider(settings: Settings) -> AsyncIterator[StripeProvider]:
+    """A provider for one ``asyncio.run`` (the CLI): its httpx pool is bound to that event loop, so it is
+    made and closed here rather than shared."""
+    client, http_client = new_stripe_client(settings)
+    try:
+        yield StripeProvider.for_settings(settings, client)
+    finally:
+        await http_client.close_async()

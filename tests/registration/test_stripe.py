@@ -17,13 +17,13 @@ from typing import Any
 import httpx
 import pytest
 import stripe
-from sqlalchemy import select, update
+from click.testing import CliRunner
+from sqlalchemy import func, select, update
 
+from podium.cli import reconcile_payments_command
 from podium.settings import Settings
-from registration import orders
-from registration.models import Order, Refund
-from registration.stripe_provider import StripeProvider
-from registration.webhooks import reconcile
+from registration import cancellations, orders
+from registration.models import Order, Refund, StateChange, WebhookEvent
 from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body
 from tests.servers import localstripe_server, podium_server
 
@@ -124,6 +124,59 @@ def event(event_id: str, kind: str, obj: dict[str, Any]) -> dict[str, Any]:
     return {"id": event_id, "object": "event", "type": kind, "created": int(time.time()), "data": {"object": obj}}
 
 
+def notes(stack: Stack, order: dict[str, Any]) -> list[str]:
+    """The order's audit trail, oldest first."""
+
+    async def read() -> list[str]:
+        async with db_session_for(stack.settings) as db_session:
+            rows = await db_session.scalars(
+                select(StateChange.note)
+                .where(StateChange.entity == "order", StateChange.entity_id == order["id"])
+                .order_by(StateChange.created_at)
+            )
+            return list(rows.all())
+
+    return asyncio.run(read())
+
+
+def recorded_events(stack: Stack, event_id: str) -> int:
+    async def count() -> int:
+        async with db_session_for(stack.settings) as db_session:
+            return int(await db_session.scalar(select(func.count()).where(WebhookEvent.event_id == event_id)) or 0)
+
+    return asyncio.run(count())
+
+
+def reconcile_cli(stack: Stack) -> dict[str, int]:
+    """``podium reconcile-payments`` as an operator runs it, parsed from its one-line summary."""
+    env = {
+        "DATABASE_URL": stack.settings.database_url,
+        "PODIUM_SECRET_KEY": stack.settings.secret_key,
+        "PODIUM_DATA_DIR": str(stack.settings.data_dir),
+        "PODIUM_ENV": "test",
+        "STRIPE_SECRET_KEY": SECRET_KEY,
+        "STRIPE_API_BASE": stack.stripe_api,
+    }
+    result = CliRunner().invoke(reconcile_payments_command, env=env, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    summary = result.output.strip()
+    if summary == "no open card payments":
+        return {}
+    return {name: int(n) for name, n in (part.split(": ") for part in summary.split(", "))}
+
+
+def paid_intent(intent_id: str, order: dict[str, Any], amount: int = 40_000) -> dict[str, Any]:
+    return {
+        "id": intent_id,
+        "object": "payment_intent",
+        "amount": amount,
+        "amount_received": amount,
+        "currency": "usd",
+        "metadata": {"order_id": order["id"]},
+        "last_payment_error": {"message": "late"},
+    }
+
+
 def test_card_payment_confirms_the_order_through_the_webhook(stack: Stack) -> None:
     order = place(stack, attendee(add_ons=["workshop"]))
     payment = order["payment"]
@@ -150,11 +203,13 @@ def test_reading_a_pending_order_reuses_its_payment_intent(stack: Stack) -> None
 def test_declined_card_leaves_the_order_pending(stack: Stack) -> None:
     order = place(stack, attendee())
 
-    with pytest.raises(stripe.StripeError):
+    with pytest.raises(stripe.CardError):
+        intent_id = order["payment"]["client_secret"].split("_secret")[0]
         pay(stack, order, card=DECLINED_AT_CHARGE)
-    time.sleep(2)  # localstripe delivers webhooks after a second
+    wait_until(lambda: any("failed" in note for note in notes(stack, order)))
 
     assert order_status(stack, order) == "pending"
+    assert [n for n in notes(stack, order) if "failed" in n] == [f"payment {intent_id} failed: Your card was declined."]
 
 
 def test_bad_signature_is_refused_and_changes_nothing(stack: Stack) -> None:
@@ -185,24 +240,51 @@ def test_replayed_and_out_of_order_events_change_nothing_twice(stack: Stack) -> 
     order = place(stack, attendee())
     intent_id = pay(stack, order)
     wait_until(lambda: order_status(stack, order) == "paid")
-    intent = {
-        "id": intent_id,
-        "object": "payment_intent",
-        "amount": 40_000,
-        "amount_received": 40_000,
-        "currency": "usd",
-        "metadata": {"order_id": order["id"]},
-        "last_payment_error": {"message": "late"},
-    }
+    trail = notes(stack, order)
+    intent = paid_intent(intent_id, order)
 
     succeeded_again = deliver(stack, event("evt_replay_1", "payment_intent.succeeded", intent))
     replay = deliver(stack, event("evt_replay_1", "payment_intent.succeeded", intent))
     late_failure = deliver(stack, event("evt_replay_2", "payment_intent.payment_failed", intent))
+    late_failure_again = deliver(stack, event("evt_replay_2", "payment_intent.payment_failed", intent))
 
-    assert succeeded_again.json()["outcome"] == "already_paid"
-    assert replay.json()["outcome"] == "duplicate"
-    assert late_failure.json()["outcome"] == "noted"
+    assert [r.json()["outcome"] for r in (succeeded_again, replay, late_failure, late_failure_again)] == [
+        "already_paid",
+        "duplicate",
+        "noted",
+        "duplicate",
+    ]
     assert order_status(stack, order) == "paid"
+    assert notes(stack, order) == [*trail, f"payment {intent_id} failed: late"]
+    assert (recorded_events(stack, "evt_replay_1"), recorded_events(stack, "evt_replay_2")) == (1, 1)
+
+
+def test_the_same_event_racing_itself_is_applied_once(stack: Stack) -> None:
+    order = place(stack, attendee())
+    intent_id = pay(stack, order)
+    wait_until(lambda: order_status(stack, order) == "paid")
+    trail = notes(stack, order)
+    payload, header = signed(event("evt_race", "payment_intent.payment_failed", paid_intent(intent_id, order)))
+
+    async def race() -> list[str]:
+        async with httpx.AsyncClient() as client:
+            responses = await asyncio.gather(
+                *(
+                    client.post(
+                        f"{stack.podium}/api/payments/stripe/webhook",
+                        content=payload,
+                        headers={"Stripe-Signature": header, "content-type": "application/json"},
+                    )
+                    for _ in range(8)
+                )
+            )
+        return sorted(r.json()["outcome"] for r in responses)
+
+    outcomes = asyncio.run(race())
+
+    assert outcomes == ["duplicate"] * 7 + ["noted"]
+    assert notes(stack, order) == [*trail, f"payment {intent_id} failed: late"]
+    assert recorded_events(stack, "evt_race") == 1
 
 
 def test_charge_refunded_is_mirrored_once(stack: Stack) -> None:
@@ -238,6 +320,38 @@ def test_charge_refunded_is_mirrored_once(stack: Stack) -> None:
 
     assert (first.json()["outcome"], second.json()["outcome"]) == ("refund_recorded", "refund_recorded")
     assert asyncio.run(stored()) == (15_000, [(15_000, "succeeded")])
+
+
+def test_late_payment_with_seats_still_free_is_honoured(stack: Stack) -> None:
+    async def tiny_workshop() -> CatalogFixture:
+        async with db_session_for(stack.settings) as db_session:
+            return await build_catalog(db_session, workshop_seats=1)
+
+    tiny = asyncio.run(tiny_workshop())
+    late = place(stack, attendee(add_ons=["workshop"]), slug=tiny.slug)
+
+    async def expire() -> None:
+        async with db_session_for(stack.settings) as db_session:
+            await db_session.execute(
+                update(Order).where(Order.id == late["id"]).values(hold_expires_at=orders.utcnow())
+            )
+            await db_session.commit()
+            await orders.expire_holds(db_session, event_id=tiny.event_id)
+
+    asyncio.run(expire())
+    assert order_status(stack, late) == "expired"
+
+    intent_id = pay(stack, late)
+
+    wait_until(lambda: order_status(stack, late) == "paid")
+    again = httpx.get(f"{stack.podium}/api/orders/{late['id']}", params={"secret": late["secret"]}).json()
+    assert again["registrations"][0]["status"] == "confirmed"
+    assert notes(stack, late)[-1] == f"payment {intent_id} after the hold expired; seats were still free"
+    # The seat is taken again: the next buyer can't have it.
+    sold_out = httpx.post(
+        f"{stack.podium}/api/events/{tiny.slug}/orders", json=order_body(attendee(add_ons=["workshop"]))
+    )
+    assert sold_out.status_code == 409
 
 
 def test_late_payment_without_seats_is_refunded_through_stripe(stack: Stack) -> None:
@@ -279,24 +393,47 @@ def test_reconcile_applies_a_lost_webhook(stack: Stack) -> None:
     order = place(stack, attendee())
     _register_webhook(stack.stripe_api, "http://127.0.0.1:9/nowhere")  # the next webhook is lost
     try:
-        pay(stack, order)
+        intent_id = pay(stack, order)
         time.sleep(1.5)
         assert order_status(stack, order) == "pending"
 
-        async def run() -> dict[str, int]:
-            http_client = stripe.HTTPXClient()
-            client = stripe.StripeClient(
-                SECRET_KEY, base_addresses={"api": stack.stripe_api}, max_network_retries=0, http_client=http_client
-            )
-            try:
-                async with db_session_for(stack.settings) as db_session:
-                    return await reconcile(db_session, StripeProvider(client, "pk_test_podium", test_mode=True))
-            finally:
-                await http_client.close_async()
-
-        counts = asyncio.run(run())
+        first = reconcile_cli(stack)
+        second = reconcile_cli(stack)
     finally:
         _register_webhook(stack.stripe_api, f"{stack.podium}/api/payments/stripe/webhook")
 
-    assert counts.get("confirmed") == 1
+    assert first.get("confirmed") == 1
+    assert second.get("confirmed") is None
     assert order_status(stack, order) == "paid"
+    assert notes(stack, order)[-1] == f"payment {intent_id}"
+
+
+def test_reconcile_sends_a_pending_card_refund_to_stripe_once(stack: Stack) -> None:
+    order = place(stack, attendee())
+    intent_id = pay(stack, order)
+    wait_until(lambda: order_status(stack, order) == "paid")
+
+    async def organizer_refund() -> None:
+        async with db_session_for(stack.settings) as db_session:
+            paid = await db_session.get(Order, order["id"])
+            assert paid is not None
+            await cancellations.refund(db_session, paid, amount=10_000, reason="goodwill", actor="organizer")
+
+    async def stored() -> tuple[int, list[tuple[int, str, bool]]]:
+        async with db_session_for(stack.settings) as db_session:
+            refunded = await db_session.scalar(select(Order.amount_refunded).where(Order.id == order["id"]))
+            rows = await db_session.execute(
+                select(Refund.amount, Refund.status, Refund.provider_refund_id).where(Refund.order_id == order["id"])
+            )
+            return int(refunded or 0), [(a, s, p is not None) for a, s, p in rows.all()]
+
+    asyncio.run(organizer_refund())
+    assert asyncio.run(stored()) == (0, [(10_000, "pending", False)])
+
+    first = reconcile_cli(stack)
+    second = reconcile_cli(stack)
+
+    at_stripe = stack.client.v1.refunds.list(params={"payment_intent": intent_id})
+    assert (first.get("refund_sent"), second.get("refund_sent")) == (1, None)
+    assert [(r.amount, r.status) for r in at_stripe.data] == [(10_000, "succeeded")]
+    assert asyncio.run(stored()) == (10_000, [(10_000, "succeeded", True)])
