@@ -236,6 +236,16 @@ def test_bad_signature_is_refused_and_changes_nothing(stack: Stack) -> None:
     assert order_status(stack, order) == "pending"
 
 
+def test_event_of_an_unhandled_type_is_acknowledged_and_ignored(stack: Stack) -> None:
+    customer = {"id": "cus_ignored", "object": "customer"}
+
+    first = deliver(stack, event("evt_ignored", "customer.created", customer))
+    second = deliver(stack, event("evt_ignored", "customer.created", customer))
+
+    assert [(r.status_code, r.json()["outcome"]) for r in (first, second)] == [(200, "ignored"), (200, "duplicate")]
+    assert recorded_events(stack, "evt_ignored") == 1
+
+
 def test_replayed_and_out_of_order_events_change_nothing_twice(stack: Stack) -> None:
     order = place(stack, attendee())
     intent_id = pay(stack, order)
