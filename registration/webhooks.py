@@ -115,7 +115,14 @@ async def handle(db_session: AsyncSession, event: stripe.Event, provider: Stripe
             return "duplicate"
         raise
     if result is not None and result.outcome == Outcome.REFUND_NEEDED:
-        await refund_unhonoured(db_session, result, obj["id"], provider)
+        try:
+            await refund_unhonoured(db_session, result, obj["id"], provider)
+        except stripe.StripeError as exc:
+            # The event is recorded, so Stripe's retry would change nothing: `podium reconcile-payments`
+            # finds the order (money in, no refund) and refunds it with the same idempotency key.
+            await db_session.rollback()
+            logger.warning("refund for order %s not sent yet: %s", result.order.id if result.order else "?", exc)
+            return "refund_deferred"
     return outcome
 
 
