@@ -25,9 +25,12 @@ from registration.models import (
     WaitlistEntry,
     WebhookEvent,
 )
+from sessions.models import AgendaFeed, AgendaItem, ProgramSession, SessionSpeaker, Speaker
 
 __all__ = [
     "AddOn",
+    "AgendaFeed",
+    "AgendaItem",
     "AuthToken",
     "CancellationFeeRule",
     "Category",
@@ -37,6 +40,7 @@ __all__ = [
     "OrderQuota",
     "OutboxMessage",
     "PriceWindow",
+    "ProgramSession",
     "PromoCode",
     "Question",
     "Quota",
@@ -48,6 +52,8 @@ __all__ = [
     "RegistrationAddOn",
     "RegistrationSettings",
     "Room",
+    "SessionSpeaker",
+    "Speaker",
     "StateChange",
     "Track",
     "User",

@@ -1,0 +1,138 @@
+"""The program: sessions, speakers, who speaks or chairs what, and attendees' personal agendas.
+
+A session's ``sequence`` goes up on every change an attendee would notice (time, room, status, title), so
+calendar clients replace their copy (iCalendar SEQUENCE). ``seats_taken`` counts agenda reservations and
+only moves through one conditional UPDATE (``seats_taken + 1 <= capacity``), as quotas do in registration.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from decimal import Decimal
+from uuid import UUID
+
+from advanced_alchemy.types import DateTimeUTC
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from podium.db import Base
+
+
+class SessionKind(enum.StrEnum):
+    KEYNOTE = "keynote"
+    PLENARY = "plenary"
+    SYMPOSIUM = "symposium"
+    SCIENTIFIC_SESSION = "scientific_session"
+    WORKSHOP = "workshop"
+    POSTER_SESSION = "poster_session"
+    BREAK = "break"
+    SOCIAL = "social"
+
+
+class SessionStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+
+
+class SpeakerRole(enum.StrEnum):
+    SPEAKER = "speaker"
+    CHAIR = "chair"
+
+
+def _in_sql(column: str, values: type[enum.StrEnum]) -> str:
+    return f"{column} in ({', '.join(repr(v.value) for v in values)})"
+
+
+class Speaker(Base):
+    """A person on the program. The email is for the organizers only: never shown, never in a feed."""
+
+    __tablename__ = "speaker"
+    __table_args__ = (UniqueConstraint("event_id", "name", name="uq_speaker_event_name"),)
+
+    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    affiliation: Mapped[str] = mapped_column(String(200), default="")
+    bio: Mapped[str] = mapped_column(Text, default="")
+    email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+
+
+class ProgramSession(Base):
+    __tablename__ = "program_session"
+    __table_args__ = (
+        CheckConstraint(_in_sql("kind", SessionKind), name="kind"),
+        CheckConstraint(_in_sql("status", SessionStatus), name="status"),
+        CheckConstraint("ends_at > starts_at", name="times"),
+        CheckConstraint("capacity is null or capacity >= 0", name="capacity"),
+        CheckConstraint("seats_taken >= 0", name="seats_taken"),
+        CheckConstraint("credit_hours >= 0", name="credit_hours"),
+        CheckConstraint("sequence >= 0", name="sequence"),
+        Index("ix_program_session_event_start", "event_id", "starts_at"),
+    )
+
+    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(24), default=SessionKind.SCIENTIFIC_SESSION.value)
+    title: Mapped[str] = mapped_column(String(300))
+    abstract: Mapped[str] = mapped_column(Text, default="")
+    track_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("track.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    room_id: Mapped[UUID | None] = mapped_column(ForeignKey("room.id", ondelete="SET NULL"), nullable=True, index=True)
+    starts_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
+    ends_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
+    # None means the room's capacity (or unlimited without a room); agenda reservations count against it.
+    capacity: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    seats_taken: Mapped[int] = mapped_column(Integer, default=0)
+    # Only attendees who bought this add-on may reserve a seat or enter.
+    required_add_on_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("add_on.id", ondelete="RESTRICT"), nullable=True, index=True
+    )
+    credit_hours: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("0"))
+    status: Mapped[str] = mapped_column(String(16), default=SessionStatus.DRAFT.value)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    # When an attendee-visible field last changed (iCalendar LAST-MODIFIED); updated_at moves on any edit.
+    changed_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+
+    people: Mapped[list[SessionSpeaker]] = relationship(
+        back_populates="session", order_by="SessionSpeaker.position", cascade="all, delete-orphan", lazy="raise"
+    )
+
+
+class SessionSpeaker(Base):
+    """A speaker or chair of one session, in the order the program lists them."""
+
+    __tablename__ = "session_speaker"
+    __table_args__ = (
+        UniqueConstraint("session_id", "speaker_id", "role", name="uq_session_speaker"),
+        CheckConstraint(_in_sql("role", SpeakerRole), name="role"),
+    )
+
+    session_id: Mapped[UUID] = mapped_column(ForeignKey("program_session.id", ondelete="CASCADE"), index=True)
+    speaker_id: Mapped[UUID] = mapped_column(ForeignKey("speaker.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(10), default=SpeakerRole.SPEAKER.value)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    session: Mapped[ProgramSession] = relationship(back_populates="people", lazy="raise")
+    speaker: Mapped[Speaker] = relationship(lazy="raise")
+
+
+class AgendaItem(Base):
+    """A session in one registration's personal agenda; ``reserved`` says it holds one of the session's seats."""
+
+    __tablename__ = "agenda_item"
+    __table_args__ = (UniqueConstraint("registration_id", "session_id", name="uq_agenda_item"),)
+
+    registration_id: Mapped[UUID] = mapped_column(ForeignKey("registration.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[UUID] = mapped_column(ForeignKey("program_session.id", ondelete="CASCADE"), index=True)
+    reserved: Mapped[bool] = mapped_column(default=False)
+
+
+class AgendaFeed(Base):
+    """The private calendar feed of one registration. The URL token is an HMAC of the id and ``version``;
+    bumping the version revokes every copy of the old URL."""
+
+    __tablename__ = "agenda_feed"
+
+    registration_id: Mapped[UUID] = mapped_column(ForeignKey("registration.id", ondelete="CASCADE"), unique=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
