@@ -43,6 +43,7 @@ from registration.controllers import (
 from registration.jobs import run_hold_sweeper, run_mail_drainer
 from registration.pages import OrderPages, RegistrationPages, WaitlistPages
 from registration.waitlist_controllers import WaitlistEntryController, WaitlistJoinController
+from sessions.controllers import PROGRAM_CONTROLLERS
 
 HERE = Path(__file__).parent
 CSRF_COOKIE = "podium_csrf"
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             WaitlistJoinController,
             WaitlistEntryController,
             *CATALOG_CONTROLLERS,
+            *PROGRAM_CONTROLLERS,
             OrganizerEventListController,
             LoginPages,
             EventPages,

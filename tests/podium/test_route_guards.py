@@ -32,6 +32,9 @@ PUBLIC = {
     ("GET", "/api/events"),
     ("GET", "/api/events/{event:str}"),
     ("GET", "/api/events/{event:str}/catalog"),
+    # The published program (drafts never appear; speaker emails never do).
+    ("GET", "/api/events/{event:str}/sessions"),
+    ("GET", "/api/sessions/{session_id:uuid}"),
     # Attendees prove themselves with the secret in their link, checked by the service (404 otherwise).
     ("POST", "/api/events/{event:str}/orders"),
     ("GET", "/api/orders/{order_id:uuid}"),

@@ -1,0 +1,184 @@
+"""The conflict report: a pure function over an event's sessions, so every case is tested without a database.
+
+Two sessions clash when their times overlap: ``a.start < b.end and b.start < a.end``. Touching sessions
+(one ends exactly when the next starts) do not clash, which is how a room is used back to back. Cancelled
+sessions clash with nothing; drafts do, because they are about to be published.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from uuid import UUID
+
+
+@dataclass(frozen=True)
+class EventFacts:
+    id: UUID
+    timezone: str
+    start_date: dt.date
+    end_date: dt.date
+
+
+@dataclass(frozen=True)
+class PersonFacts:
+    speaker_id: UUID
+    name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class SessionFacts:
+    """What the conflict rules look at, detached from the ORM."""
+
+    id: UUID
+    title: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    status: str = "draft"
+    room_id: UUID | None = None
+    room_name: str = ""
+    room_capacity: int | None = None
+    capacity: int | None = None
+    required_add_on_id: UUID | None = None
+    required_add_on_event_id: UUID | None = None
+    people: tuple[PersonFacts, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class ProgramConflict:
+    kind: str
+    message: str
+    session_ids: tuple[UUID, ...]
+    # What the clash is about (a room id, a speaker id), so the same clash has the same key before and after.
+    subject: UUID | None = None
+
+    @property
+    def key(self) -> tuple[str, tuple[UUID, ...], UUID | None]:
+        return (self.kind, tuple(sorted(self.session_ids)), self.subject)
+
+
+def event_bounds(event: EventFacts) -> tuple[dt.datetime, dt.datetime]:
+    """Local midnight of the first day to local midnight after the last, as UTC instants."""
+    tz = zoneinfo.ZoneInfo(event.timezone)
+    start = dt.datetime.combine(event.start_date, dt.time.min, tz).astimezone(dt.UTC)
+    end = dt.datetime.combine(event.end_date + dt.timedelta(days=1), dt.time.min, tz).astimezone(dt.UTC)
+    return start, end
+
+
+def _overlapping_pairs(sessions: Iterable[SessionFacts]) -> Iterable[tuple[SessionFacts, SessionFacts]]:
+    """Every overlapping pair, by a sweep over start times (n log n plus the pairs found)."""
+    active: list[SessionFacts] = []
+    for current in sorted(sessions, key=lambda s: (s.starts_at, s.ends_at, str(s.id))):
+        active = [s for s in active if s.ends_at > current.starts_at]
+        for earlier in active:
+            yield earlier, current
+        active.append(current)
+
+
+def _local(value: dt.datetime, tz: zoneinfo.ZoneInfo) -> str:
+    return value.astimezone(tz).strftime("%a %d %b %H:%M")
+
+
+def find_conflicts(event: EventFacts, sessions: Sequence[SessionFacts]) -> list[ProgramConflict]:
+    """All conflicts among ``sessions`` (of ``event``), in a stable order."""
+    tz = zoneinfo.ZoneInfo(event.timezone)
+    live = [s for s in sessions if s.status != "cancelled"]
+    found: list[ProgramConflict] = []
+
+    by_room: dict[UUID, list[SessionFacts]] = defaultdict(list)
+    for session in live:
+        if session.room_id is not None:
+            by_room[session.room_id].append(session)
+    for room_id, booked in by_room.items():
+        for a, b in _overlapping_pairs(booked):
+            found.append(
+                ProgramConflict(
+                    "room_double_booked",
+                    f"{a.room_name or 'The room'} is double-booked: {a.title!r} ({_local(a.starts_at, tz)}) and "
+                    f"{b.title!r} ({_local(b.starts_at, tz)}) overlap",
+                    (a.id, b.id),
+                    room_id,
+                )
+            )
+
+    by_person: dict[UUID, list[tuple[SessionFacts, PersonFacts]]] = defaultdict(list)
+    for session in live:
+        seen: set[UUID] = set()
+        for person in session.people:
+            if person.speaker_id not in seen:
+                seen.add(person.speaker_id)
+                by_person[person.speaker_id].append((session, person))
+    for speaker_id, entries in by_person.items():
+        role_in = {s.id: p.role for s, p in entries}
+        name = entries[0][1].name
+        for a, b in _overlapping_pairs(s for s, _ in entries):
+            found.append(
+                ProgramConflict(
+                    "person_double_booked",
+                    f"{name} is double-booked: {role_in[a.id]} in {a.title!r} and {role_in[b.id]} in {b.title!r} "
+                    f"({_local(b.starts_at, tz)})",
+                    (a.id, b.id),
+                    speaker_id,
+                )
+            )
+
+    first, last = event_bounds(event)
+    for session in live:
+        if session.starts_at < first or session.ends_at > last:
+            found.append(
+                ProgramConflict(
+                    "outside_event_days",
+                    f"{session.title!r} ({_local(session.starts_at, tz)}) is outside the event's days "
+                    f"({event.start_date} to {event.end_date}, {event.timezone})",
+                    (session.id,),
+                )
+            )
+        if (
+            session.capacity is not None
+            and session.room_capacity is not None
+            and session.capacity > session.room_capacity
+        ):
+            found.append(
+                ProgramConflict(
+                    "capacity_above_room",
+                    f"{session.title!r} has {session.capacity} seats but {session.room_name or 'its room'} holds "
+                    f"{session.room_capacity}",
+                    (session.id,),
+                    session.room_id,
+                )
+            )
+        if session.required_add_on_id is not None and session.required_add_on_event_id not in (None, event.id):
+            found.append(
+                ProgramConflict(
+                    "add_on_from_other_event",
+                    f"{session.title!r} requires an add-on sold by another event",
+                    (session.id,),
+                    session.required_add_on_id,
+                )
+            )
+    order = {
+        "room_double_booked": 0,
+        "person_double_booked": 1,
+        "outside_event_days": 2,
+        "capacity_above_room": 3,
+        "add_on_from_other_event": 4,
+    }
+    starts = {s.id: s.starts_at for s in sessions}
+    found.sort(key=lambda c: (min(starts[i] for i in c.session_ids), order[c.kind], c.key))
+    return found
+
+
+def involving(conflicts: Iterable[ProgramConflict], session_ids: set[UUID]) -> list[ProgramConflict]:
+    return [c for c in conflicts if session_ids.intersection(c.session_ids)]
+
+
+def new_conflicts(
+    before: Iterable[ProgramConflict], after: Iterable[ProgramConflict], session_ids: set[UUID]
+) -> list[ProgramConflict]:
+    """Conflicts involving ``session_ids`` that a change brought in (old, already accepted ones don't count)."""
+    known = {c.key for c in before}
+    return [c for c in involving(after, session_ids) if c.key not in known]

@@ -1,0 +1,335 @@
+"""HTTP for the program: the public program and session pages' data, and the organizer's editor (sessions,
+speakers, conflicts, publishing, CSV). Thin: each handler calls one service."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, MediaType, Request, Response, delete, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, RawBody
+from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT, HTTP_304_NOT_MODIFIED
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from podium.auth.guards import requires_organizer, requires_organizer_unless_public
+from podium.auth.schemas import CurrentUser
+from podium.errors import problem_responses
+from sessions import csv_io, public, services, speakers
+from sessions.schemas import (
+    CsvImportResult,
+    Kind,
+    ProgramConflictRead,
+    PublishRequest,
+    PublishResult,
+    SessionCreate,
+    SessionRead,
+    SessionUpdate,
+    SpeakerCreate,
+    SpeakerRead,
+    SpeakerUpdate,
+)
+
+ERRORS = problem_responses(401, 403, 404, 409, 422)
+BEARER = [{"bearer": []}]
+ORGANIZER_ONLY: dict[str, Any] = {"security": BEARER}
+Search = Annotated[str | None, QueryParameter(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]
+Limit = Annotated[int, QueryParameter(ge=1, le=2000)]
+Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
+KindFilter = Annotated[Kind | None, QueryParameter(name="type")]
+
+
+def actor_of(request: Request[Any, Any, Any]) -> str:
+    user = request.scope.get("user")
+    return f"organizer:{user.email}" if isinstance(user, CurrentUser) else "organizer"
+
+
+def _not_modified(request: Request[Any, Any, Any], etag: str, last_modified: dt.datetime) -> bool:
+    """If-None-Match wins over If-Modified-Since (RFC 9110 §13.2.2)."""
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None:
+        tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+        return etag in tags or "*" in tags
+    since = request.headers.get("if-modified-since")
+    if since:
+        try:
+            moment = parsedate_to_datetime(since)
+        except (TypeError, ValueError):
+            return False
+        if moment.tzinfo is None:
+            return False
+        return last_modified.replace(microsecond=0) <= moment
+    return False
+
+
+def conditional(
+    request: Request[Any, Any, Any],
+    etag_source: str,
+    last_modified: dt.datetime,
+    body: Callable[[], Any],
+) -> Response[Any]:
+    """A cacheable JSON response: 304 with no body when the client's copy is current, otherwise the body."""
+    etag = '"' + hashlib.sha256(etag_source.encode()).hexdigest()[:32] + '"'
+    headers = {
+        "ETag": etag,
+        "Last-Modified": format_datetime(last_modified.astimezone(dt.UTC), usegmt=True),
+        "Cache-Control": "public, no-cache",
+    }
+    if _not_modified(request, etag, last_modified):
+        return Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers)
+    return Response(msgspec.json.encode(body()), media_type=MediaType.JSON, headers=headers)
+
+
+class ProgramController(Controller):
+    """The event's sessions: anyone reads the published program; organizers add sessions and publish."""
+
+    path = "/api/events/{event:str}/sessions"
+    tags = ["program"]
+    guards = [requires_organizer_unless_public]
+
+    @get(
+        "/",
+        operation_id="listSessions",
+        security=[],
+        opt={"public": True},
+        responses=problem_responses(304, 404, 422),
+    )
+    async def list_public(
+        self,
+        event: FromPath[str],
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        day: FromQuery[dt.date | None] = None,
+        track: FromQuery[UUID | None] = None,
+        room: FromQuery[UUID | None] = None,
+        kind: FromQuery[KindFilter] = None,
+        speaker: FromQuery[UUID | None] = None,
+        q: FromQuery[Search] = None,
+        limit: FromQuery[Limit] = 1000,
+        offset: FromQuery[Offset] = 0,
+    ) -> Response[list[SessionRead]]:
+        """Published and cancelled sessions, by start time; filter by local ``day`` (in the event's time zone),
+        track, room, ``type``, speaker, and search ``q`` over titles, abstracts and speaker names. Answers
+        304 to a matching If-None-Match or If-Modified-Since."""
+        found = await public.public_event(db_session, event)
+        wanted = public.ProgramFilter(day=day, track_id=track, room_id=room, kind=kind, speaker_id=speaker, q=q or "")
+        version, last_modified = await public.program_version(db_session, found)
+        etag_source = f"{version}|{request.url.query}"
+        if _not_modified(request, '"' + hashlib.sha256(etag_source.encode()).hexdigest()[:32] + '"', last_modified):
+            return conditional(request, etag_source, last_modified, list)
+        sessions = await public.public_program(db_session, found, wanted, limit=limit, offset=offset)
+        reads = [services.to_read(s, found) for s in sessions]
+        return conditional(request, etag_source, last_modified, lambda: reads)
+
+    @post("/", operation_id="createSession", responses=ERRORS, **ORGANIZER_ONLY)
+    async def create(
+        self,
+        event: FromPath[str],
+        data: JSONBody[SessionCreate],
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+    ) -> SessionRead:
+        """A new session, a draft unless ``status: published`` (which checks conflicts like publishing)."""
+        session = await services.create_session(db_session, event, data, actor=actor_of(request))
+        found = await services.event_by_id(db_session, session.event_id)
+        return services.to_read(session, found)
+
+    @post("/publish", operation_id="publishDrafts", status_code=HTTP_200_OK, responses=ERRORS, **ORGANIZER_ONLY)
+    async def publish_drafts(
+        self,
+        event: FromPath[str],
+        data: JSONBody[PublishRequest],
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+    ) -> PublishResult:
+        """Publish every draft at once; 409 with the conflicts unless ``override_conflicts``."""
+        found, published = await services.publish_drafts(
+            db_session, event, override=data.override_conflicts, actor=actor_of(request)
+        )
+        return PublishResult(published=len(published), sessions=[services.to_read(s, found) for s in published])
+
+
+class OrganizerProgramController(Controller):
+    path = "/api/organizer/events/{event:str}/sessions"
+    tags = ["program: organizer"]
+    guards = [requires_organizer]
+    security = BEARER
+
+    @get("/", operation_id="listAllSessions", responses=ERRORS)
+    async def list_all(self, event: FromPath[str], db_session: NamedDependency[AsyncSession]) -> list[SessionRead]:
+        """Every session in any status, drafts included."""
+        found, sessions = await services.list_sessions(db_session, event)
+        return [services.to_read(s, found) for s in sessions]
+
+
+class ConflictController(Controller):
+    path = "/api/events/{event:str}/conflicts"
+    tags = ["program: organizer"]
+    guards = [requires_organizer]
+    security = BEARER
+
+    @get("/", operation_id="listProgramConflicts", responses=ERRORS)
+    async def report(
+        self, event: FromPath[str], db_session: NamedDependency[AsyncSession]
+    ) -> list[ProgramConflictRead]:
+        """Room and people double-bookings, sessions outside the event's days, capacities above the room's and
+        add-ons from another event, among drafts and published sessions."""
+        return [services.conflict_read(c) for c in await services.conflict_report(db_session, event)]
+
+
+class ProgramCsvController(Controller):
+    path = "/api/events/{event:str}/sessions.csv"
+    tags = ["program: organizer"]
+    guards = [requires_organizer]
+    security = BEARER
+
+    @get("/", operation_id="exportSessionsCsv", responses=ERRORS, media_type="text/csv")
+    async def export(self, event: FromPath[str], db_session: NamedDependency[AsyncSession]) -> Response[bytes]:
+        """The program as the organizers' spreadsheet (local times in the event's zone); import accepts it."""
+        text = await csv_io.export_csv(db_session, event)
+        return Response(
+            text.encode("utf-8"),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{event}-sessions.csv"'},
+        )
+
+    @post("/", operation_id="importSessionsCsv", status_code=HTTP_200_OK, responses=ERRORS)
+    async def import_(
+        self,
+        event: FromPath[str],
+        body: RawBody,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        override_conflicts: FromQuery[bool] = False,
+    ) -> CsvImportResult:
+        """Create (empty ``id``) or update sessions from a CSV body, all or nothing: any bad row (with its line
+        and column) or new conflict (unless ``override_conflicts``) and nothing is imported."""
+        return await csv_io.import_csv(
+            db_session, event, bytes(body), override=override_conflicts, actor=actor_of(request)
+        )
+
+
+class SpeakerController(Controller):
+    path = "/api/events/{event:str}/speakers"
+    tags = ["program: organizer"]
+    guards = [requires_organizer]
+    security = BEARER
+
+    @get("/", operation_id="listSpeakers", responses=ERRORS)
+    async def list_(self, event: FromPath[str], db_session: NamedDependency[AsyncSession]) -> list[SpeakerRead]:
+        return [speakers.speaker_read(s) for s in await speakers.list_speakers(db_session, event)]
+
+    @post("/", operation_id="createSpeaker", responses=ERRORS)
+    async def create(
+        self, event: FromPath[str], data: JSONBody[SpeakerCreate], db_session: NamedDependency[AsyncSession]
+    ) -> SpeakerRead:
+        """A speaker or chair (the same person can be both); the email stays with the organizers."""
+        return speakers.speaker_read(await speakers.create_speaker(db_session, event, data))
+
+    @patch("/{speaker_id:uuid}", operation_id="updateSpeaker", responses=ERRORS)
+    async def update(
+        self,
+        event: FromPath[str],
+        speaker_id: FromPath[UUID],
+        data: JSONBody[SpeakerUpdate],
+        db_session: NamedDependency[AsyncSession],
+    ) -> SpeakerRead:
+        return speakers.speaker_read(await speakers.update_speaker(db_session, event, speaker_id, data))
+
+
+class SessionController(Controller):
+    """One session: public detail; edit, move, publish, cancel and delete (drafts) for organizers."""
+
+    path = "/api/sessions"
+    tags = ["program"]
+    guards = [requires_organizer_unless_public]
+
+    @get(
+        "/{session_id:uuid}",
+        operation_id="getSession",
+        security=[],
+        opt={"public": True},
+        responses=problem_responses(304, 404),
+    )
+    async def detail(
+        self, session_id: FromPath[UUID], request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+    ) -> Response[SessionRead]:
+        """A published or cancelled session of a published event; ETag/Last-Modified with 304."""
+        session, event = await public.public_session(db_session, session_id)
+        read = services.to_read(session, event)
+        body = msgspec.json.encode(read)
+        return conditional(request, hashlib.sha256(body).hexdigest(), public.last_change(session, event), lambda: read)
+
+    @patch("/{session_id:uuid}", operation_id="updateSession", responses=ERRORS, **ORGANIZER_ONLY)
+    async def update(
+        self,
+        session_id: FromPath[UUID],
+        data: JSONBody[SessionUpdate],
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+    ) -> SessionRead:
+        """Edit or move (``starts_at``/``ends_at``/``room_id``); time, room and title changes bump ``sequence``."""
+        session, _ = await services.update_session(db_session, session_id, data, actor=actor_of(request))
+        return services.to_read(session, await services.event_by_id(db_session, session.event_id))
+
+    @post(
+        "/{session_id:uuid}/publish",
+        operation_id="publishSession",
+        status_code=HTTP_200_OK,
+        responses=ERRORS,
+        **ORGANIZER_ONLY,
+    )
+    async def publish(
+        self,
+        session_id: FromPath[UUID],
+        data: JSONBody[PublishRequest],
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+    ) -> SessionRead:
+        """Publish a draft or reinstate a cancelled session; 409 with the conflicts unless overridden."""
+        session, _ = await services.publish_session(
+            db_session, session_id, override=data.override_conflicts, actor=actor_of(request)
+        )
+        return services.to_read(session, await services.event_by_id(db_session, session.event_id))
+
+    @post(
+        "/{session_id:uuid}/cancel",
+        operation_id="cancelSession",
+        status_code=HTTP_200_OK,
+        responses=ERRORS,
+        **ORGANIZER_ONLY,
+    )
+    async def cancel(
+        self, session_id: FromPath[UUID], request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+    ) -> SessionRead:
+        """Cancelled sessions stay in the program and feeds, marked cancelled."""
+        session, _ = await services.cancel_session(db_session, session_id, actor=actor_of(request))
+        return services.to_read(session, await services.event_by_id(db_session, session.event_id))
+
+    @delete(
+        "/{session_id:uuid}",
+        operation_id="deleteSession",
+        status_code=HTTP_204_NO_CONTENT,
+        responses=ERRORS,
+        **ORGANIZER_ONLY,
+    )
+    async def remove(
+        self, session_id: FromPath[UUID], request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+    ) -> None:
+        """Drafts only: a published session must be cancelled so calendars learn of it."""
+        await services.delete_session(db_session, session_id, actor=actor_of(request))
+
+
+PROGRAM_CONTROLLERS = (
+    ProgramController,
+    OrganizerProgramController,
+    ConflictController,
+    ProgramCsvController,
+    SpeakerController,
+    SessionController,
+)

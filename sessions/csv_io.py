@@ -1,0 +1,606 @@
+"""The organizers' spreadsheet: export the program as CSV and import it back, all or nothing.
+
+Times are wall-clock times in the event's zone (``date`` + ``start``/``end``; an ``end`` on another day is
+written ``YYYY-MM-DD HH:MM``). Rooms, tracks and add-ons are named, people are "; "-separated names (unknown
+names become new speakers). A row with an ``id`` updates that session, an empty one creates a session. Every
+row is checked before anything is written; one bad row (reported with its line and column) or one new
+conflict (unless overridden) and nothing is imported.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import uuid
+import zoneinfo
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from events.models import Event
+from events.services import get_event
+from podium.db import begin_write
+from podium.errors import Conflict, FieldError, InvalidInput
+from registration.models import AddOn
+from sessions.conflicts import PersonFacts, ProgramConflict, SessionFacts, find_conflicts, new_conflicts
+from sessions.models import ProgramSession, SessionKind, SessionStatus, Speaker, SpeakerRole
+from sessions.schemas import CsvImportResult, CsvRowError
+from sessions.services import (
+    MAX_SESSION_LENGTH,
+    event_facts,
+    facts,
+    load_sessions,
+    record_session_change,
+    session_changed_fields,
+    set_people,
+    snapshot,
+)
+
+COLUMNS = (
+    "id",
+    "title",
+    "type",
+    "date",
+    "start",
+    "end",
+    "room",
+    "track",
+    "speakers",
+    "chairs",
+    "capacity",
+    "required_add_on",
+    "credit_hours",
+    "abstract",
+    "status",
+)
+REQUIRED = ("title", "date", "start", "end")
+ALIASES = {
+    "day": "date",
+    "kind": "type",
+    "session_type": "type",
+    "room_name": "room",
+    "track_name": "track",
+    "speaker": "speakers",
+    "chair": "chairs",
+    "start_time": "start",
+    "end_time": "end",
+    "add_on": "required_add_on",
+    "required_add_on_code": "required_add_on",
+    "add_on_code": "required_add_on",
+    "credits": "credit_hours",
+    "cme": "credit_hours",
+}
+MAX_BYTES = 2_000_000
+MAX_ROWS = 5_000
+PEOPLE_SEPARATOR = ";"
+TIME_FORMATS = ("%H:%M", "%H:%M:%S", "%I:%M %p", "%I:%M%p")
+_HEADER_KEY = re.compile(r"[\s\-]+")
+
+
+class CsvImportError(InvalidInput):
+    """422: the rows that are wrong, each with its line and column; nothing was imported."""
+
+    code = "csv_invalid"
+
+    def __init__(self, rows: Sequence[CsvRowError]) -> None:
+        rows = sorted(rows, key=lambda r: (r.line, COLUMNS.index(r.column) if r.column in COLUMNS else 99))
+        super().__init__(
+            f"{len(rows)} problem(s) in the file; nothing was imported",
+            errors=[FieldError(f"line {r.line}: {r.column}", r.message) for r in rows],
+        )
+        self.rows = list(rows)
+
+
+class CsvConflicts(Conflict):
+    """409: importing would create conflicts (listed with the lines involved); nothing was imported."""
+
+    code = "program_conflicts"
+
+    def __init__(self, messages: Sequence[tuple[str, str]]) -> None:
+        super().__init__(
+            f"the import would create {len(messages)} conflict(s); nothing was imported "
+            "(fix the rows or override explicitly)",
+            field="override_conflicts",
+            errors=[FieldError(kind, message) for kind, message in messages],
+        )
+        self.messages = list(messages)
+
+
+# --- export -----------------------------------------------------------------------------------------------
+
+
+def _clock(value: dt.datetime, tz: zoneinfo.ZoneInfo) -> dt.datetime:
+    return value.astimezone(tz)
+
+
+def render_csv(event: Event, sessions: Sequence[ProgramSession], add_on_codes: dict[UUID, str]) -> str:
+    """The spreadsheet for ``sessions``; a pure function so the round trip is easy to test."""
+    tz = zoneinfo.ZoneInfo(event.timezone)
+    rooms = {r.id: r.name for r in event.rooms}
+    tracks = {t.id: t.name for t in event.tracks}
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for session in sessions:
+        start, end = _clock(session.starts_at, tz), _clock(session.ends_at, tz)
+        end_text = end.strftime("%H:%M") if end.date() == start.date() else end.strftime("%Y-%m-%d %H:%M")
+        people = {
+            role: f"{PEOPLE_SEPARATOR} ".join(p.speaker.name for p in session.people if p.role == role)
+            for role in (SpeakerRole.SPEAKER, SpeakerRole.CHAIR)
+        }
+        writer.writerow(
+            [
+                str(session.id),
+                session.title,
+                session.kind,
+                start.date().isoformat(),
+                start.strftime("%H:%M"),
+                end_text,
+                rooms.get(session.room_id, "") if session.room_id else "",
+                tracks.get(session.track_id, "") if session.track_id else "",
+                people[SpeakerRole.SPEAKER],
+                people[SpeakerRole.CHAIR],
+                "" if session.capacity is None else str(session.capacity),
+                add_on_codes.get(session.required_add_on_id, "") if session.required_add_on_id else "",
+                _hours_text(Decimal(session.credit_hours)),
+                session.abstract,
+                session.status,
+            ]
+        )
+    return out.getvalue()
+
+
+def _hours_text(value: Decimal) -> str:
+    text = format(value.quantize(Decimal("0.01")), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+async def export_csv(db_session: AsyncSession, slug: str) -> str:
+    event = await get_event(db_session, slug)
+    sessions = await load_sessions(db_session, event.id)
+    codes = dict((await db_session.execute(select(AddOn.id, AddOn.code).where(AddOn.event_id == event.id))).all())
+    return render_csv(event, sessions, codes)
+
+
+# --- import: parsing ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class RowPlan:
+    line: int
+    session_id: UUID | None
+    title: str
+    kind: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    room_id: UUID | None
+    track_id: UUID | None
+    speakers: list[str]
+    chairs: list[str]
+    capacity: int | None
+    add_on_id: UUID | None
+    credit_hours: Decimal
+    abstract: str
+    status: str
+
+
+@dataclass
+class Lookups:
+    timezone: str
+    rooms: dict[str, UUID]
+    tracks: dict[str, UUID]
+    add_ons: dict[str, UUID]
+    sessions: dict[UUID, ProgramSession]
+
+
+def _key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def _header(cells: list[str]) -> tuple[dict[str, int], list[CsvRowError]]:
+    positions: dict[str, int] = {}
+    errors: list[CsvRowError] = []
+    for index, cell in enumerate(cells):
+        raw = cell.strip()
+        if not raw:
+            continue
+        key = _HEADER_KEY.sub("_", raw.lower())
+        key = ALIASES.get(key, key)
+        if key not in COLUMNS:
+            errors.append(CsvRowError(line=1, column=raw, message=f"unknown column; use: {', '.join(COLUMNS)}"))
+        elif key in positions:
+            errors.append(CsvRowError(line=1, column=key, message="the column appears twice"))
+        else:
+            positions[key] = index
+    for name in REQUIRED:
+        if name not in positions:
+            errors.append(CsvRowError(line=1, column=name, message="this column is required"))
+    return positions, errors
+
+
+def _time(text: str) -> dt.time | None:
+    for pattern in TIME_FORMATS:
+        try:
+            return dt.datetime.strptime(text.strip().upper(), pattern).time()
+        except ValueError:
+            continue
+    return None
+
+
+def _local_instant(day: dt.date, clock: dt.time, tz: zoneinfo.ZoneInfo) -> dt.datetime | None:
+    """The UTC instant of a wall-clock time, or None when that time doesn't exist (clocks jump forward)."""
+    local = dt.datetime.combine(day, clock, tz)
+    instant = local.astimezone(dt.UTC)
+    if instant.astimezone(tz).replace(tzinfo=None) != local.replace(tzinfo=None):
+        return None
+    return instant
+
+
+def _names(text: str) -> list[str]:
+    return [" ".join(n.split()) for n in text.split(PEOPLE_SEPARATOR) if n.strip()]
+
+
+def parse_row(line: int, cell: dict[str, str], found: Lookups) -> tuple[RowPlan | None, list[CsvRowError]]:
+    """One row checked in isolation; every problem is reported, not just the first."""
+    errors: list[CsvRowError] = []
+
+    def bad(column: str, message: str) -> None:
+        errors.append(CsvRowError(line=line, column=column, message=message))
+
+    tz = zoneinfo.ZoneInfo(found.timezone)
+    session_id: UUID | None = None
+    if cell["id"]:
+        try:
+            session_id = UUID(cell["id"])
+        except ValueError:
+            bad("id", "not a session id; leave it empty to create a session")
+        else:
+            if session_id not in found.sessions:
+                bad("id", "no session with this id in this event; leave it empty to create a session")
+    title = " ".join(cell["title"].split())
+    if not title:
+        bad("title", "must not be blank")
+    elif len(title) > 300:
+        bad("title", "at most 300 characters")
+    kind = _HEADER_KEY.sub("_", cell["type"].strip().lower()) or SessionKind.SCIENTIFIC_SESSION.value
+    if kind not in {k.value for k in SessionKind}:
+        bad("type", f"unknown type {cell['type']!r}; use one of: {', '.join(k.value for k in SessionKind)}")
+    day: dt.date | None = None
+    try:
+        day = dt.date.fromisoformat(cell["date"].strip())
+    except ValueError:
+        bad("date", f"{cell['date']!r} is not a date (YYYY-MM-DD)")
+    starts_at = ends_at = None
+    start_clock = _time(cell["start"])
+    if start_clock is None:
+        bad("start", f"{cell['start']!r} is not a time (HH:MM, 24-hour)")
+    elif day is not None:
+        starts_at = _local_instant(day, start_clock, tz)
+        if starts_at is None:
+            bad("start", f"{cell['start']} does not exist on {day} in {found.timezone} (the clocks change)")
+    end_text = cell["end"].strip()
+    end_day, end_clock = day, _time(end_text)
+    if end_clock is None and " " in end_text:
+        day_part, _, clock_part = end_text.partition(" ")
+        try:
+            end_day, end_clock = dt.date.fromisoformat(day_part), _time(clock_part)
+        except ValueError:
+            end_clock = None
+    if end_clock is None:
+        bad("end", f"{cell['end']!r} is not a time (HH:MM, or YYYY-MM-DD HH:MM for another day)")
+    elif end_day is not None:
+        ends_at = _local_instant(end_day, end_clock, tz)
+        if ends_at is None:
+            bad("end", f"{end_text} does not exist on {end_day} in {found.timezone} (the clocks change)")
+    if starts_at is not None and ends_at is not None:
+        if ends_at <= starts_at:
+            bad("end", "the session must end after it starts")
+        elif ends_at - starts_at > MAX_SESSION_LENGTH:
+            bad("end", "a session lasts at most 24 hours")
+    room_id = track_id = add_on_id = None
+    if cell["room"].strip():
+        room_id = found.rooms.get(_key(cell["room"]))
+        if room_id is None:
+            bad("room", f"unknown room {cell['room'].strip()!r}; add it to the event first")
+    if cell["track"].strip():
+        track_id = found.tracks.get(_key(cell["track"]))
+        if track_id is None:
+            bad("track", f"unknown track {cell['track'].strip()!r}; add it to the event first")
+    if cell["required_add_on"].strip():
+        add_on_id = found.add_ons.get(cell["required_add_on"].strip().lower())
+        if add_on_id is None:
+            bad("required_add_on", f"this event sells no add-on with the code {cell['required_add_on'].strip()!r}")
+    people: dict[str, list[str]] = {}
+    for column in ("speakers", "chairs"):
+        names = _names(cell[column])
+        if len({_key(n) for n in names}) != len(names):
+            bad(column, "lists someone twice")
+        for name in names:
+            if len(name) > 200:
+                bad(column, "a name has at most 200 characters")
+        people[column] = names
+    capacity: int | None = None
+    if cell["capacity"].strip():
+        try:
+            capacity = int(cell["capacity"].strip())
+        except ValueError:
+            bad("capacity", f"{cell['capacity']!r} is not a whole number (leave it empty for the room's capacity)")
+        else:
+            if not 0 <= capacity <= 1_000_000:
+                bad("capacity", "must be between 0 and 1,000,000")
+    credit_hours = Decimal("0")
+    if cell["credit_hours"].strip():
+        try:
+            credit_hours = Decimal(cell["credit_hours"].strip())
+        except InvalidOperation:
+            bad("credit_hours", f"{cell['credit_hours']!r} is not a number")
+        else:
+            if (
+                not credit_hours.is_finite()
+                or not 0 <= credit_hours <= 99
+                or credit_hours != credit_hours.quantize(Decimal("0.01"))
+            ):
+                bad("credit_hours", "0 to 99 with at most two decimals")
+    status = cell["status"].strip().lower() or (
+        found.sessions[session_id].status if session_id in found.sessions else SessionStatus.DRAFT.value
+    )
+    if status not in {s.value for s in SessionStatus}:
+        bad("status", "draft, published or cancelled")
+    else:
+        current = found.sessions[session_id].status if session_id in found.sessions else None
+        allowed = {
+            None: {"draft", "published"},
+            "draft": {"draft", "published"},
+            "published": {"published", "cancelled"},
+            "cancelled": {"cancelled", "published"},
+        }[current]
+        if status not in allowed:
+            reason = {
+                None: "a new session starts as draft or published",
+                "draft": "a draft was never announced: delete it instead of cancelling",
+                "published": "a published session can only be cancelled, not taken back to draft",
+                "cancelled": "a cancelled session can only be published again",
+            }[current]
+            bad("status", reason)
+    abstract = cell["abstract"]
+    if len(abstract) > 20_000:
+        bad("abstract", "at most 20,000 characters")
+    if errors or starts_at is None or ends_at is None:
+        return None, errors
+    plan = RowPlan(
+        line=line,
+        session_id=session_id,
+        title=title,
+        kind=kind,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        room_id=room_id,
+        track_id=track_id,
+        speakers=people["speakers"],
+        chairs=people["chairs"],
+        capacity=capacity,
+        add_on_id=add_on_id,
+        credit_hours=credit_hours.quantize(Decimal("0.01")),
+        abstract=abstract,
+        status=status,
+    )
+    return plan, errors
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def parse_csv(content: bytes, found: Lookups) -> list[RowPlan]:
+    """Every row checked; raises ``CsvImportError`` listing all problems at once."""
+    if len(content) > MAX_BYTES:
+        raise CsvImportError([CsvRowError(line=0, column="file", message="the file is larger than 2 MB")])
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise CsvImportError(
+            [CsvRowError(line=0, column="file", message="not UTF-8 text (save as CSV UTF-8)")]
+        ) from None
+    if not text.strip():
+        raise CsvImportError([CsvRowError(line=1, column="file", message="the file is empty")])
+    first_line = text.splitlines()[0]
+    delimiter = max((",", ";", "\t"), key=first_line.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = next(reader)
+    except csv.Error as exc:
+        raise CsvImportError([CsvRowError(line=1, column="file", message=f"unreadable CSV: {exc}")]) from exc
+    positions, errors = _header(header)
+    if errors:
+        raise CsvImportError(errors)
+    plans: list[RowPlan] = []
+    seen_ids: dict[UUID, int] = {}
+    line = reader.line_num + 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            errors.append(CsvRowError(line=line, column="file", message=f"unreadable CSV: {exc}"))
+            break
+        row_line, line = line, reader.line_num + 1
+        if not any(c.strip() for c in cells):
+            continue
+        if len(plans) + len(errors) >= MAX_ROWS:
+            errors.append(CsvRowError(line=row_line, column="file", message=f"at most {MAX_ROWS} rows per file"))
+            break
+        if len(cells) > len(header):
+            errors.append(CsvRowError(line=row_line, column="file", message="more cells than columns"))
+            continue
+        cell = {name: (cells[i] if i < len(cells) else "") for name, i in positions.items()}
+        cell = {name: cell.get(name, "") for name in COLUMNS}
+        for name, value in cell.items():
+            if _CONTROL.search(value):
+                errors.append(CsvRowError(line=row_line, column=name, message="contains control characters"))
+        if any(e.line == row_line for e in errors):
+            continue
+        plan, row_errors = parse_row(row_line, cell, found)
+        errors.extend(row_errors)
+        if plan is not None and plan.session_id is not None:
+            if plan.session_id in seen_ids:
+                errors.append(
+                    CsvRowError(
+                        line=row_line, column="id", message=f"the same session is on line {seen_ids[plan.session_id]}"
+                    )
+                )
+                continue
+            seen_ids[plan.session_id] = row_line
+        if plan is not None:
+            plans.append(plan)
+    if errors:
+        raise CsvImportError(errors)
+    return plans
+
+
+# --- import: checking and writing -------------------------------------------------------------------------
+
+
+def _speaker_key_ids(plans: Sequence[RowPlan], speakers: dict[str, Speaker]) -> dict[str, UUID]:
+    """Every name in the file mapped to its speaker's id (a new id for new names, decided now)."""
+    ids = {key: s.id for key, s in speakers.items()}
+    for plan in plans:
+        for name in plan.speakers + plan.chairs:
+            ids.setdefault(_key(name), uuid.uuid4())
+    return ids
+
+
+def _conflict_messages(conflicts: Sequence[ProgramConflict], lines: dict[UUID, int]) -> list[tuple[str, str]]:
+    messages = []
+    for conflict in conflicts:
+        where = sorted(lines[i] for i in conflict.session_ids if i in lines)
+        label = f"line {where[0]}" if len(where) == 1 else "lines " + ", ".join(str(n) for n in where)
+        messages.append((conflict.kind, f"{label}: {conflict.message}"))
+    return messages
+
+
+async def import_csv(
+    db_session: AsyncSession, slug: str, content: bytes, *, override: bool, actor: str
+) -> CsvImportResult:
+    await begin_write(db_session)
+    event = await get_event(db_session, slug)
+    if event.status == "archived":
+        raise Conflict("archived events are read-only", field="status", code="event_archived")
+    sessions = await load_sessions(db_session, event.id)
+    add_ons = (await db_session.execute(select(AddOn.id, AddOn.code).where(AddOn.event_id == event.id))).all()
+    found = Lookups(
+        timezone=event.timezone,
+        rooms={_key(r.name): r.id for r in event.rooms},
+        tracks={_key(t.name): t.id for t in event.tracks},
+        add_ons={code.lower(): add_on_id for add_on_id, code in add_ons},
+        sessions={s.id: s for s in sessions},
+    )
+    plans = parse_csv(content, found)
+    speakers = {
+        _key(s.name): s for s in (await db_session.scalars(select(Speaker).where(Speaker.event_id == event.id))).all()
+    }
+    speaker_ids = _speaker_key_ids(plans, speakers)
+
+    rooms = {r.id: r for r in event.rooms}
+    add_on_events = {add_on_id: event.id for add_on_id, _ in add_ons}
+    current = {s.id: facts(s, rooms, add_on_events) for s in sessions}
+    planned: dict[UUID, SessionFacts] = {}
+    lines: dict[UUID, int] = {}
+    for plan in plans:
+        session_id = plan.session_id or uuid.uuid4()
+        plan.session_id = plan.session_id or session_id
+        room = rooms.get(plan.room_id) if plan.room_id else None
+        people = [PersonFacts(speaker_ids[_key(n)], n, SpeakerRole.SPEAKER.value) for n in plan.speakers]
+        people += [PersonFacts(speaker_ids[_key(n)], n, SpeakerRole.CHAIR.value) for n in plan.chairs]
+        planned[session_id] = SessionFacts(
+            id=session_id,
+            title=plan.title,
+            starts_at=plan.starts_at,
+            ends_at=plan.ends_at,
+            status=plan.status,
+            room_id=plan.room_id,
+            room_name=room.name if room else "",
+            room_capacity=room.capacity if room else None,
+            capacity=plan.capacity,
+            required_add_on_id=plan.add_on_id,
+            required_add_on_event_id=event.id if plan.add_on_id else None,
+            people=tuple(people),
+        )
+        lines[session_id] = plan.line
+    if not override:
+        facts_of_event = event_facts(event)
+        before = find_conflicts(facts_of_event, list(current.values()))
+        after = find_conflicts(facts_of_event, list({**current, **planned}.values()))
+        found_conflicts = new_conflicts(before, after, set(planned))
+        if found_conflicts:
+            await db_session.rollback()
+            raise CsvConflicts(_conflict_messages(found_conflicts, lines))
+
+    created = updated = unchanged = speakers_created = 0
+    for key, speaker_id in speaker_ids.items():
+        if key not in speakers:
+            name = next(n for p in plans for n in p.speakers + p.chairs if _key(n) == key)
+            speakers[key] = Speaker(id=speaker_id, event_id=event.id, name=name, affiliation="", bio="")
+            db_session.add(speakers[key])
+            speakers_created += 1
+    for plan in plans:
+        assert plan.session_id is not None
+        people = [(speakers[_key(n)], SpeakerRole.SPEAKER.value) for n in plan.speakers]
+        people += [(speakers[_key(n)], SpeakerRole.CHAIR.value) for n in plan.chairs]
+        existing = found.sessions.get(plan.session_id)
+        values: dict[str, Any] = {
+            "title": plan.title,
+            "kind": plan.kind,
+            "abstract": plan.abstract,
+            "starts_at": plan.starts_at,
+            "ends_at": plan.ends_at,
+            "room_id": plan.room_id,
+            "track_id": plan.track_id,
+            "capacity": plan.capacity,
+            "required_add_on_id": plan.add_on_id,
+            "credit_hours": plan.credit_hours,
+            "status": plan.status,
+        }
+        if existing is None:
+            session = ProgramSession(
+                id=plan.session_id, event_id=event.id, seats_taken=0, sequence=0, people=[], **values
+            )
+            set_people(session, people)
+            db_session.add(session)
+            record_session_change(
+                db_session,
+                session,
+                session_changed_fields(None, snapshot(session, [(s.id, r) for s, r in people])),
+                actor=actor,
+                previous_status=None,
+            )
+            created += 1
+            continue
+        before_state, previous = snapshot(existing), existing.status
+        if plan.capacity is not None and plan.capacity < existing.seats_taken:
+            await db_session.rollback()
+            raise CsvImportError(
+                [CsvRowError(line=plan.line, column="capacity", message=f"{existing.seats_taken} seats are reserved")]
+            )
+        for name, value in values.items():
+            setattr(existing, name, value)
+        set_people(existing, people)
+        changed = session_changed_fields(before_state, snapshot(existing, [(s.id, r) for s, r in people]))
+        if changed:
+            record_session_change(db_session, existing, changed, actor=actor, previous_status=previous)
+            updated += 1
+        else:
+            unchanged += 1
+    try:
+        await db_session.commit()
+    except IntegrityError as exc:
+        await db_session.rollback()
+        raise Conflict("the program changed while importing; try again", field="file") from exc
+    return CsvImportResult(created=created, updated=updated, unchanged=unchanged, speakers_created=speakers_created)
