@@ -21,6 +21,7 @@ from podium.auth.models import User
 from podium.auth.schemas import UserCreate
 from podium.db import create_engine, session_maker
 from podium.demo_catalog import seed_catalog, seed_paid_registrations
+from podium.demo_program import seed_program
 from podium.settings import Settings
 
 ORGANIZER_EMAIL = "organizer@podium.example"
@@ -214,7 +215,10 @@ async def seed_demo(settings: Settings, size: DemoSize, *, reset: bool = False) 
                 db_session.add_all(Room(event_id=event.id, name=n, capacity=c) for n, c in spec.rooms)
                 db_session.add_all(Track(event_id=event.id, name=n, colour=c) for n, c in spec.tracks)
                 catalog = await seed_catalog(db_session, event)
-                created.append(f"  {spec.name} ({len(spec.rooms)} rooms, {len(spec.tracks)} tracks; {catalog})")
+                program = await seed_program(db_session, event)
+                created.append(
+                    f"  {spec.name} ({len(spec.rooms)} rooms, {len(spec.tracks)} tracks; {catalog}; {program})"
+                )
                 if spec.kind == "annual_meeting" and size.registrations:
                     paid = await seed_paid_registrations(db_session, event, size.registrations)
                     created.append(f"    + {paid} paid registrations")
