@@ -41,7 +41,6 @@ ORGANIZER_ONLY: dict[str, Any] = {"security": BEARER}
 Search = Annotated[str | None, QueryParameter(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]
 Limit = Annotated[int, QueryParameter(ge=1, le=2000)]
 Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
-KindFilter = Annotated[Kind | None, QueryParameter(name="type")]
 
 
 def actor_of(request: Request[Any, Any, Any]) -> str:
@@ -107,7 +106,7 @@ class ProgramController(Controller):
         day: FromQuery[dt.date | None] = None,
         track: FromQuery[UUID | None] = None,
         room: FromQuery[UUID | None] = None,
-        kind: FromQuery[KindFilter] = None,
+        type: FromQuery[Kind | None] = None,
         speaker: FromQuery[UUID | None] = None,
         q: FromQuery[Search] = None,
         limit: FromQuery[Limit] = 1000,
@@ -117,7 +116,7 @@ class ProgramController(Controller):
         track, room, ``type``, speaker, and search ``q`` over titles, abstracts and speaker names. Answers
         304 to a matching If-None-Match or If-Modified-Since."""
         found = await public.public_event(db_session, event)
-        wanted = public.ProgramFilter(day=day, track_id=track, room_id=room, kind=kind, speaker_id=speaker, q=q or "")
+        wanted = public.ProgramFilter(day=day, track_id=track, room_id=room, kind=type, speaker_id=speaker, q=q or "")
         version, last_modified = await public.program_version(db_session, found)
         etag_source = f"{version}|{request.url.query}"
         if _not_modified(request, '"' + hashlib.sha256(etag_source.encode()).hexdigest()[:32] + '"', last_modified):
