@@ -44,6 +44,7 @@ from registration.jobs import run_hold_sweeper, run_mail_drainer
 from registration.pages import OrderPages, RegistrationPages, WaitlistPages
 from registration.waitlist_controllers import WaitlistEntryController, WaitlistJoinController
 from sessions.controllers import PROGRAM_CONTROLLERS
+from sessions.pages import OrganizerProgramPages, ProgramPages
 
 HERE = Path(__file__).parent
 CSRF_COOKIE = "podium_csrf"
@@ -107,6 +108,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             RegistrationPages,
             OrderPages,
             WaitlistPages,
+            ProgramPages,
+            OrganizerProgramPages,
             create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
         ],
         plugins=[SQLAlchemyPlugin(config=db_config), ProblemDetailsPlugin(), PodiumCLIPlugin()],

@@ -13,6 +13,8 @@ PUBLIC = {
     ("POST", "/login"),
     ("POST", "/logout"),
     ("GET", "/events/{slug:str}/register"),
+    ("GET", "/events/{slug:str}/program"),
+    ("GET", "/events/{slug:str}/sessions/{session_id:uuid}"),
     ("POST", "/events/{slug:str}/register"),
     ("GET", "/orders/{order_id:uuid}"),
     ("GET", "/events/{slug:str}/waitlist"),

@@ -1,0 +1,106 @@
+"""The program pages as HTML: what the public program and session pages show (and hide), and the
+organizer's editor listing sessions and conflicts. The forms are driven in tests/browser."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from podium.settings import Settings
+from tests.sessions.factories import ProgramEvent, at, build_program_event
+
+Client = AsyncTestClient[Litestar]
+HTML = {"Accept": "text/html"}
+
+
+@pytest.fixture
+async def program(settings: Settings) -> ProgramEvent:
+    return await build_program_event(settings)
+
+
+async def add(client: Client, organizer: dict[str, str], program: ProgramEvent, **body: Any) -> dict[str, Any]:
+    response = await client.post(f"/api/events/{program.slug}/sessions", json=body, headers=organizer)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+@pytest.fixture
+async def sessions(client: Client, organizer: dict[str, str], program: ProgramEvent) -> dict[str, dict[str, Any]]:
+    ada = await client.post(
+        f"/api/events/{program.slug}/speakers",
+        json={"name": "Ada Lovelace", "affiliation": "Analytical Society", "email": "ada@private.example"},
+        headers=organizer,
+    )
+    hall = str(program.rooms["Hall A"])
+    return {
+        "day1": await add(
+            client,
+            organizer,
+            program,
+            title="Engines of thought",
+            starts_at=at(1, 9),
+            ends_at=at(1, 10),
+            room_id=hall,
+            track_id=str(program.tracks["Basic Science"]),
+            speaker_ids=[ada.json()["id"]],
+            abstract="Notes on the analytical engine.",
+            status="published",
+            required_add_on_id=str(program.workshop_add_on),
+        ),
+        "day2": await add(
+            client, organizer, program, title="Day two talk", starts_at=at(2, 9), ends_at=at(2, 10), status="published"
+        ),
+        "draft": await add(
+            client, organizer, program, title="Hidden draft", starts_at=at(1, 9, 30), ends_at=at(1, 10), room_id=hall
+        ),
+    }
+
+
+async def test_program_page_shows_one_day_and_searches_every_day(
+    client: Client, program: ProgramEvent, sessions: dict[str, dict[str, Any]]
+) -> None:
+    opening = await client.get(f"/events/{program.slug}/program", headers=HTML)
+    first_day = await client.get(f"/events/{program.slug}/program", params={"day": "2027-03-14"}, headers=HTML)
+    search = await client.get(f"/events/{program.slug}/program", params={"q": "day two"}, headers=HTML)
+
+    assert opening.status_code == 200 and "0 sessions on Saturday Mar 13" in opening.text
+    assert "Engines of thought" in first_day.text and "Day two talk" not in first_day.text
+    assert "Hidden draft" not in first_day.text
+    assert "Ada Lovelace" in first_day.text and "private.example" not in first_day.text
+    assert "Day two talk" in search.text and "Engines of thought" not in search.text
+    assert "1 session matching" in search.text
+
+
+async def test_session_page_shows_people_time_and_the_required_add_on(
+    client: Client, program: ProgramEvent, sessions: dict[str, dict[str, Any]]
+) -> None:
+    page = await client.get(f"/events/{program.slug}/sessions/{sessions['day1']['id']}", headers=HTML)
+    draft = await client.get(f"/events/{program.slug}/sessions/{sessions['draft']['id']}", headers=HTML)
+
+    assert page.status_code == 200
+    for text in (
+        "Engines of thought",
+        "Ada Lovelace",
+        "Analytical Society",
+        "09:00\u201310:00",
+        "Hall A",
+        "Grant Workshop",
+    ):
+        assert text in page.text
+    assert "private.example" not in page.text
+    assert draft.status_code == 404
+
+
+async def test_editor_lists_every_session_and_the_conflicts(
+    client: Client, organizer: dict[str, str], program: ProgramEvent, sessions: dict[str, dict[str, Any]]
+) -> None:
+    page = await client.get(f"/organizer/events/{program.slug}/program", headers={**organizer, **HTML})
+    anonymous = await client.get(f"/organizer/events/{program.slug}/program", headers=HTML, follow_redirects=False)
+
+    assert page.status_code == 200
+    assert "Hidden draft" in page.text and "Conflicts (1)" in page.text
+    assert "Hall A is double-booked" in page.text
+    assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/login")
