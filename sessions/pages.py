@@ -73,14 +73,17 @@ class ProgramPages(Controller):
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
         day: FromQuery[str | None] = None,
+        within: FromQuery[str | None] = None,
         track: FromQuery[str | None] = None,
         type: FromQuery[str | None] = None,
         q: FromQuery[Search] = None,
     ) -> Template:
-        """One day at a time (a 600-session meeting is too much for a phone at once); a search covers every day."""
+        """One day at a time (a 600-session meeting is too much for a phone at once); a search covers every day,
+        while the track and type filters keep the day being looked at (``within``, from the filter form)."""
         event = await public.public_event(db_session, slug)
         days = _days(event)
         chosen_day: dt.date | None = None
+        day = day or (None if q else within)
         if day == "all" or (q and not day):
             chosen_day = None
         else:
@@ -301,6 +304,7 @@ class OrganizerProgramPages(Controller):
             )
         except (msgspec.ValidationError, DomainError) as exc:
             await db_session.rollback()
+            event = await get_event(db_session, slug)  # the rollback expired it
             return await self._failed(request, db_session, event, None, data, exc)
         return redirect(f"/organizer/events/{slug}/program/{session.id}?saved=1")
 
