@@ -16,6 +16,7 @@ COMPOSITION_ROOT = {
     "podium/cli.py",
     "podium/demo.py",
     "podium/demo_catalog.py",
+    "podium/demo_program.py",
     "podium/models.py",
     "podium/__main__.py",
 }
