@@ -32,7 +32,9 @@ def is_organizer(request: Request[Any, Any, Any]) -> bool:
     return isinstance(user, CurrentUser) and user.role == "organizer"
 
 
-async def agenda_read(db_session: AsyncSession, settings: Settings, registration: Registration) -> AgendaRead:
+async def agenda_read(db_session: AsyncSession, settings: Settings, registration_id: UUID) -> AgendaRead:
+    """Read after the change's commit (which expired what the session had loaded)."""
+    registration = await db_session.get_one(Registration, registration_id, populate_existing=True)
     event = await services.event_by_id(db_session, registration.event_id)
     entries = await agenda.agenda_of(db_session, registration.id)
     feed = await agenda.feed_of(db_session, registration)
@@ -86,7 +88,7 @@ class AgendaController(Controller):
         registration = await self._registration(
             request, db_session, state.settings, registration_id, x_registration_secret or secret
         )
-        return await agenda_read(db_session, state.settings, registration)
+        return await agenda_read(db_session, state.settings, registration_id)
 
     @post(
         "/",
@@ -110,8 +112,8 @@ class AgendaController(Controller):
         registration = await self._registration(
             request, db_session, state.settings, registration_id, x_registration_secret or secret
         )
-        await agenda.add_session(db_session, registration.id, data.session_id)
-        return await agenda_read(db_session, state.settings, registration)
+        await agenda.add_session(db_session, registration_id, data.session_id)
+        return await agenda_read(db_session, state.settings, registration_id)
 
     @delete(
         "/{session_id:uuid}",
@@ -134,8 +136,8 @@ class AgendaController(Controller):
         registration = await self._registration(
             request, db_session, state.settings, registration_id, x_registration_secret or secret
         )
-        await agenda.remove_session(db_session, registration.id, session_id)
-        return await agenda_read(db_session, state.settings, registration)
+        await agenda.remove_session(db_session, registration_id, session_id)
+        return await agenda_read(db_session, state.settings, registration_id)
 
     @post(
         "/feed/revoke",
@@ -158,4 +160,4 @@ class AgendaController(Controller):
             request, db_session, state.settings, registration_id, x_registration_secret or secret
         )
         await agenda.revoke_feed(db_session, registration)
-        return await agenda_read(db_session, state.settings, registration)
+        return await agenda_read(db_session, state.settings, registration_id)

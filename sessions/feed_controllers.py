@@ -25,7 +25,7 @@ from podium.errors import NotFound, problem_responses
 from podium.settings import Settings
 from sessions import feeds
 
-CALENDAR = "text/calendar; charset=utf-8"
+CALENDAR = "text/calendar"
 _RENDERED_MAX = 64
 _rendered: OrderedDict[str, bytes] = OrderedDict()
 

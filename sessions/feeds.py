@@ -111,22 +111,18 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
 async def _fingerprint(db_session: AsyncSession, event: Event, session_filter: Any, extra: str = "") -> Feed:
     """Count and newest change of everything a feed shows: sessions (their attendee-visible change time, not
     seat counts), their people, rooms and tracks. One round trip."""
-    sessions = select(
-        func.count(), func.max(func.coalesce(ProgramSession.changed_at, ProgramSession.updated_at))
-    ).where(session_filter)
     ids = select(ProgramSession.id).where(session_filter).scalar_subquery()
-    people = select(func.count(), func.max(SessionSpeaker.updated_at)).where(SessionSpeaker.session_id.in_(ids))
-    speakers = select(func.max(Speaker.updated_at)).where(Speaker.event_id == event.id)
-    rooms = select(func.max(Room.updated_at)).where(Room.event_id == event.id)
-    tracks = select(func.max(Track.updated_at)).where(Track.event_id == event.id)
-    s, p, sp, r, t = (
-        sessions.subquery(),
-        people.subquery(),
-        speakers.scalar_subquery(),
-        rooms.scalar_subquery(),
-        tracks.scalar_subquery(),
-    )
-    row = (await db_session.execute(select(s, p, sp, r, t))).one()
+    changed = func.coalesce(ProgramSession.changed_at, ProgramSession.updated_at)
+    parts = [
+        select(func.count()).where(session_filter),
+        select(func.max(changed)).where(session_filter),
+        select(func.count()).where(SessionSpeaker.session_id.in_(ids)),
+        select(func.max(SessionSpeaker.updated_at)).where(SessionSpeaker.session_id.in_(ids)),
+        select(func.max(Speaker.updated_at)).where(Speaker.event_id == event.id),
+        select(func.max(Room.updated_at)).where(Room.event_id == event.id),
+        select(func.max(Track.updated_at)).where(Track.event_id == event.id),
+    ]
+    row = (await db_session.execute(select(*(part.scalar_subquery() for part in parts)))).one()
     stamps = [_aware(v) for v in row if isinstance(v, dt.datetime)] + [_aware(event.updated_at)]
     latest = max(v for v in stamps if v is not None)
     source = f"{event.id}|{event.updated_at}|{tuple(row)}|{extra}"
