@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from events.models import Event, EventStatus, Room
+from events.models import Event, EventStatus, Room, Track
 from events.services import get_event, required_text
 from podium.db import begin_write, utcnow
 from podium.errors import Conflict, FieldError, InvalidInput, NotFound
@@ -218,8 +218,24 @@ def local_text(value: dt.datetime, timezone: str) -> str:
 
 
 def to_read(session: ProgramSession, event: Event) -> SessionRead:
-    rooms = {r.id: r for r in event.rooms}
-    tracks = {t.id: t for t in event.tracks}
+    people = [
+        PersonRead(id=p.speaker_id, name=p.speaker.name, affiliation=p.speaker.affiliation, role=cast(Role, p.role))
+        for p in session.people
+    ]
+    return read_session(session, event, people)
+
+
+def read_session(
+    session: Any,
+    event: Event,
+    people: list[PersonRead],
+    rooms: dict[UUID, Room] | None = None,
+    tracks: dict[UUID, Track] | None = None,
+) -> SessionRead:
+    """The wire form of a session from anything with its columns (an ORM object or a plain row), so the
+    public list can skip building ORM objects; pass ``rooms``/``tracks`` once when reading many."""
+    rooms = rooms if rooms is not None else {r.id: r for r in event.rooms}
+    tracks = tracks if tracks is not None else {t.id: t for t in event.tracks}
     room = rooms.get(session.room_id) if session.room_id else None
     track = tracks.get(session.track_id) if session.track_id else None
     return SessionRead(
@@ -239,16 +255,13 @@ def to_read(session: ProgramSession, event: Event) -> SessionRead:
         room_id=session.room_id,
         room=room.name if room else None,
         capacity=session.capacity,
-        effective_capacity=effective_capacity(session, room),
+        effective_capacity=session.capacity if session.capacity is not None else (room.capacity if room else None),
         seats_taken=session.seats_taken,
         required_add_on_id=session.required_add_on_id,
         credit_hours=float(session.credit_hours),
         sequence=session.sequence,
         changed_at=session.changed_at,
-        people=[
-            PersonRead(id=p.speaker_id, name=p.speaker.name, affiliation=p.speaker.affiliation, role=cast(Role, p.role))
-            for p in session.people
-        ],
+        people=people,
     )
 
 
