@@ -21,10 +21,10 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event, Room, Track
+from podium.db import utcnow
 from registration.models import AddOn, Quota
 from sessions.models import ProgramSession, SessionSpeaker, Speaker
 
-PUBLISHED_AT = dt.datetime(2026, 12, 1, 15, 0, tzinfo=dt.UTC)
 # Parallel sessions per time slot at the Annual Meeting (fewer when the venue has fewer rooms).
 PARALLEL = 30
 SPEAKER_POOL = 900
@@ -393,7 +393,9 @@ async def _insert(
     room_ids = {r.name: r.id for r in rooms}
     track_ids = {t.name: t.id for t in tracks}
     add_on_ids = {a.code: a.id for a in add_ons}
-    stamp = {"created_at": PUBLISHED_AT, "updated_at": PUBLISHED_AT}
+    # Row timestamps are the seeding time, not a fixed date: caches compare them with later edits' "now".
+    now = utcnow()
+    stamp = {"created_at": now, "updated_at": now}
     speakers: dict[str, uuid.UUID] = {}
     speaker_rows: list[dict[str, object]] = []
     session_rows: list[dict[str, object]] = []
@@ -437,7 +439,7 @@ async def _insert(
                 "credit_hours": item.credit_hours,
                 "status": "published",
                 "sequence": 0,
-                "changed_at": PUBLISHED_AT,
+                "changed_at": now,
                 **stamp,
             }
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections import OrderedDict
 from collections.abc import Callable
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated, Any
@@ -68,14 +69,44 @@ def _not_modified(request: Request[Any, Any, Any], etag: str, last_modified: dt.
     return False
 
 
+def etag_of(source: str) -> str:
+    return '"' + hashlib.sha256(source.encode()).hexdigest()[:32] + '"'
+
+
+class BodyCache:
+    """Encoded list bodies by ETag, in this worker's memory. The ETag fingerprints everything the list shows
+    (see ``public.program_version``), so an entry can never be stale: a change makes a new key and the old
+    one ages out. Saves re-reading and re-encoding hundreds of sessions for every visitor."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self.bodies: OrderedDict[str, bytes] = OrderedDict()
+
+    def get(self, key: str) -> bytes | None:
+        body = self.bodies.get(key)
+        if body is not None:
+            self.bodies.move_to_end(key)
+        return body
+
+    def put(self, key: str, body: bytes) -> None:
+        self.bodies[key] = body
+        self.bodies.move_to_end(key)
+        while len(self.bodies) > self.size:
+            self.bodies.popitem(last=False)
+
+
+LIST_BODIES = BodyCache()
+
+
 def conditional(
     request: Request[Any, Any, Any],
     etag_source: str,
     last_modified: dt.datetime,
     body: Callable[[], Any],
 ) -> Response[Any]:
-    """A cacheable JSON response: 304 with no body when the client's copy is current, otherwise the body."""
-    etag = '"' + hashlib.sha256(etag_source.encode()).hexdigest()[:32] + '"'
+    """A cacheable JSON response: 304 with no body when the client's copy is current, otherwise the body
+    (``body`` returns bytes already encoded, or something to encode)."""
+    etag = etag_of(etag_source)
     headers = {
         "ETag": etag,
         "Last-Modified": format_datetime(last_modified.astimezone(dt.UTC), usegmt=True),
@@ -83,7 +114,9 @@ def conditional(
     }
     if _not_modified(request, etag, last_modified):
         return Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers)
-    return Response(msgspec.json.encode(body()), media_type=MediaType.JSON, headers=headers)
+    content = body()
+    encoded = content if isinstance(content, bytes) else msgspec.json.encode(content)
+    return Response(encoded, media_type=MediaType.JSON, headers=headers)
 
 
 class ProgramController(Controller):
@@ -120,12 +153,13 @@ class ProgramController(Controller):
         found = await public.public_event(db_session, event)
         wanted = public.ProgramFilter(day=day, track_id=track, room_id=room, kind=type, speaker_id=speaker, q=q or "")
         version, last_modified = await public.program_version(db_session, found)
-        etag_source = f"{version}|{request.url.query}"
-        if _not_modified(request, '"' + hashlib.sha256(etag_source.encode()).hexdigest()[:32] + '"', last_modified):
-            return conditional(request, etag_source, last_modified, list)
-        sessions = await public.public_program(db_session, found, wanted, limit=limit, offset=offset)
-        reads = [services.to_read(s, found) for s in sessions]
-        return conditional(request, etag_source, last_modified, lambda: reads)
+        etag_source = f"{version}|{wanted}|{limit}|{offset}"
+        cached = LIST_BODIES.get(etag_source)
+        if cached is None and not _not_modified(request, etag_of(etag_source), last_modified):
+            reads = await public.public_program(db_session, found, wanted, limit=limit, offset=offset)
+            cached = msgspec.json.encode(reads)
+            LIST_BODIES.put(etag_source, cached)
+        return conditional(request, etag_source, last_modified, lambda: cached)
 
     @post("/", operation_id="createSession", responses=ERRORS, **ORGANIZER_ONLY)
     async def create(

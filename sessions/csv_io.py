@@ -38,6 +38,7 @@ from sessions.services import (
     event_facts,
     facts,
     load_sessions,
+    lock_program,
     record_session_change,
     session_changed_fields,
     set_people,
@@ -493,6 +494,7 @@ async def import_csv(
     event = await get_event(db_session, slug)
     if event.status == "archived":
         raise Conflict("archived events are read-only", field="status", code="event_archived")
+    await lock_program(db_session, event.id)
     sessions = await load_sessions(db_session, event.id)
     add_ons = (await db_session.execute(select(AddOn.id, AddOn.code).where(AddOn.event_id == event.id))).all()
     found = Lookups(

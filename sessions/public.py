@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -16,7 +17,8 @@ from events.models import Event, EventStatus, Room, Track
 from events.services import get_event
 from podium.errors import NotFound
 from sessions.models import ProgramSession, SessionSpeaker, SessionStatus, Speaker
-from sessions.services import event_by_id, with_people
+from sessions.schemas import PersonRead, SessionRead
+from sessions.services import event_by_id, read_session, with_people
 
 
 @dataclass(frozen=True)
@@ -38,12 +40,11 @@ def _like(term: str) -> str:
     return f"%{escaped}%"
 
 
-def public_query(event: Event, wanted: ProgramFilter) -> Select[Any]:
+def public_query(event: Event, wanted: ProgramFilter, query: Select[Any] | None = None) -> Select[Any]:
     """Published and cancelled sessions matching the filter; every search term must match the title, the
     abstract or a speaker's name (case-insensitive on SQLite and PostgreSQL alike)."""
-    query = select(ProgramSession).where(
-        ProgramSession.event_id == event.id, ProgramSession.status.in_(PUBLIC_STATUSES)
-    )
+    query = query if query is not None else select(ProgramSession)
+    query = query.where(ProgramSession.event_id == event.id, ProgramSession.status.in_(PUBLIC_STATUSES))
     if wanted.day is not None:
         tz = zoneinfo.ZoneInfo(event.timezone)
         first = dt.datetime.combine(wanted.day, dt.time.min, tz).astimezone(dt.UTC)
@@ -75,40 +76,63 @@ def public_query(event: Event, wanted: ProgramFilter) -> Select[Any]:
                 by_person,
             )
         )
-    return with_people(query).order_by(ProgramSession.starts_at, ProgramSession.title, ProgramSession.id)
+    return query.order_by(ProgramSession.starts_at, ProgramSession.title, ProgramSession.id)
 
 
 async def public_program(
     db_session: AsyncSession, event: Event, wanted: ProgramFilter, *, limit: int, offset: int
-) -> list[ProgramSession]:
-    return list((await db_session.scalars(public_query(event, wanted).limit(limit).offset(offset))).all())
+) -> list[SessionRead]:
+    """The matching sessions as wire structs, read as plain rows in two queries (sessions, then their people):
+    building thousands of ORM objects for a 600-session program took most of a request."""
+    columns = ProgramSession.__table__.c
+    query = public_query(event, wanted, select(*columns)).limit(limit).offset(offset)
+    rows = (await db_session.execute(query)).all()
+    if not rows:
+        return []
+    matching = public_query(event, wanted, select(ProgramSession.id)).order_by(None)
+    people_query = (
+        select(
+            SessionSpeaker.session_id, SessionSpeaker.speaker_id, SessionSpeaker.role, Speaker.name, Speaker.affiliation
+        )
+        .join(Speaker, Speaker.id == SessionSpeaker.speaker_id)
+        .where(SessionSpeaker.session_id.in_(matching))
+        .order_by(SessionSpeaker.session_id, SessionSpeaker.position)
+    )
+    people: dict[UUID, list[PersonRead]] = defaultdict(list)
+    for person in (await db_session.execute(people_query)).all():
+        people[person.session_id].append(
+            PersonRead(id=person.speaker_id, name=person.name, affiliation=person.affiliation, role=person.role)
+        )
+    rooms = {r.id: r for r in event.rooms}
+    tracks = {t.id: t for t in event.tracks}
+    return [read_session(row, event, people.get(row.id, []), rooms, tracks) for row in rows]
 
 
 async def program_version(db_session: AsyncSession, event: Event) -> tuple[str, dt.datetime]:
     """A fingerprint of everything the public program shows and the last time any of it changed, in one query:
     the ETag and Last-Modified of the list, computed without loading a single session."""
 
-    def stamp(model: Any, *where: Any) -> Any:
-        return select(func.count(), func.max(model.updated_at)).where(*where)
-
     parts = [
-        stamp(ProgramSession, ProgramSession.event_id == event.id, ProgramSession.status.in_(PUBLIC_STATUSES)),
-        stamp(Speaker, Speaker.event_id == event.id),
-        stamp(
+        (ProgramSession, (ProgramSession.event_id == event.id, ProgramSession.status.in_(PUBLIC_STATUSES))),
+        (Speaker, (Speaker.event_id == event.id,)),
+        (
             SessionSpeaker,
-            SessionSpeaker.session_id.in_(select(ProgramSession.id).where(ProgramSession.event_id == event.id)),
+            (SessionSpeaker.session_id.in_(select(ProgramSession.id).where(ProgramSession.event_id == event.id)),),
         ),
-        stamp(Room, Room.event_id == event.id),
-        stamp(Track, Track.event_id == event.id),
+        (Room, (Room.event_id == event.id,)),
+        (Track, (Track.event_id == event.id,)),
     ]
-    values: list[Any] = []
+    columns: list[Any] = []
+    for model, where in parts:
+        columns.append(select(func.count()).select_from(model).where(*where).scalar_subquery())
+        columns.append(select(func.max(model.updated_at)).where(*where).scalar_subquery())
+    # Sequences too: they move on every noticeable change even if a worker's clock lags behind the others'.
+    columns.append(select(func.coalesce(func.sum(ProgramSession.sequence), 0)).where(*parts[0][1]).scalar_subquery())
+    values = list((await db_session.execute(select(*columns))).one())
     latest = event.updated_at
-    for part in parts:
-        count, newest = (await db_session.execute(part)).one()
-        if newest is not None:
-            newest = newest if newest.tzinfo else newest.replace(tzinfo=dt.UTC)
-            latest = max(latest, newest)
-        values.append((count, newest.isoformat() if newest else ""))
+    for newest in values[1:10:2]:
+        if isinstance(newest, dt.datetime):
+            latest = max(latest, newest if newest.tzinfo else newest.replace(tzinfo=dt.UTC))
     return f"{event.id}:{event.updated_at.isoformat()}:{values}", latest
 
 

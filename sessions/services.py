@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from events.models import Event, EventStatus, Room
+from events.models import Event, EventStatus, Room, Track
 from events.services import get_event, required_text
 from podium.db import begin_write, utcnow
 from podium.errors import Conflict, FieldError, InvalidInput, NotFound
@@ -154,6 +154,12 @@ async def _session(db_session: AsyncSession, session_id: UUID) -> ProgramSession
     return session
 
 
+async def lock_program(db_session: AsyncSession, event_id: UUID) -> None:
+    """Serialize program writes per event on PostgreSQL (the event row, FOR UPDATE), so two organizers can't
+    each pass the conflict check and together double-book a room. SQLite's BEGIN IMMEDIATE already does."""
+    await db_session.execute(select(Event.id).where(Event.id == event_id).with_for_update())
+
+
 def editable(event: Event) -> Event:
     if event.status == EventStatus.ARCHIVED:
         raise Conflict("archived events are read-only", field="status", code="event_archived")
@@ -212,8 +218,24 @@ def local_text(value: dt.datetime, timezone: str) -> str:
 
 
 def to_read(session: ProgramSession, event: Event) -> SessionRead:
-    rooms = {r.id: r for r in event.rooms}
-    tracks = {t.id: t for t in event.tracks}
+    people = [
+        PersonRead(id=p.speaker_id, name=p.speaker.name, affiliation=p.speaker.affiliation, role=cast(Role, p.role))
+        for p in session.people
+    ]
+    return read_session(session, event, people)
+
+
+def read_session(
+    session: Any,
+    event: Event,
+    people: list[PersonRead],
+    rooms: dict[UUID, Room] | None = None,
+    tracks: dict[UUID, Track] | None = None,
+) -> SessionRead:
+    """The wire form of a session from anything with its columns (an ORM object or a plain row), so the
+    public list can skip building ORM objects; pass ``rooms``/``tracks`` once when reading many."""
+    rooms = rooms if rooms is not None else {r.id: r for r in event.rooms}
+    tracks = tracks if tracks is not None else {t.id: t for t in event.tracks}
     room = rooms.get(session.room_id) if session.room_id else None
     track = tracks.get(session.track_id) if session.track_id else None
     return SessionRead(
@@ -233,16 +255,13 @@ def to_read(session: ProgramSession, event: Event) -> SessionRead:
         room_id=session.room_id,
         room=room.name if room else None,
         capacity=session.capacity,
-        effective_capacity=effective_capacity(session, room),
+        effective_capacity=session.capacity if session.capacity is not None else (room.capacity if room else None),
         seats_taken=session.seats_taken,
         required_add_on_id=session.required_add_on_id,
         credit_hours=float(session.credit_hours),
         sequence=session.sequence,
         changed_at=session.changed_at,
-        people=[
-            PersonRead(id=p.speaker_id, name=p.speaker.name, affiliation=p.speaker.affiliation, role=cast(Role, p.role))
-            for p in session.people
-        ],
+        people=people,
     )
 
 
@@ -423,6 +442,7 @@ def _planned_facts(
 async def create_session(db_session: AsyncSession, slug: str, data: SessionCreate, *, actor: str) -> ProgramSession:
     await begin_write(db_session)
     event = editable(await get_event(db_session, slug))
+    await lock_program(db_session, event.id)
     title = required_text(data.title, "title")
     starts_at, ends_at = _check_times(data.starts_at, data.ends_at)
     await _check_refs(
@@ -481,6 +501,7 @@ async def update_session(
     await begin_write(db_session)
     session = await _session(db_session, session_id)
     event = editable(await event_by_id(db_session, session.event_id))
+    await lock_program(db_session, event.id)
     before = snapshot(session)
     sent: dict[str, Any] = {
         k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET and k != "override_conflicts"
@@ -498,8 +519,11 @@ async def update_session(
     people = await _people(db_session, event, speaker_ids, chair_ids)
     title = required_text(sent["title"], "title") if "title" in sent else session.title
     capacity = sent.get("capacity", session.capacity)
-    if capacity is not None and capacity < session.seats_taken:
-        raise Conflict(f"{session.seats_taken} seats are already reserved", field="capacity")
+    new_room = next((r for r in event.rooms if r.id == room_id), None)
+    seats = capacity if capacity is not None else (new_room.capacity if new_room else None)
+    if seats is not None and seats < session.seats_taken:
+        field = "capacity" if capacity is not None else "room_id"
+        raise Conflict(f"{session.seats_taken} seats are already reserved; that leaves {seats}", field=field)
     credit_hours = credit_hours_value(sent["credit_hours"]) if "credit_hours" in sent else session.credit_hours
     if session.status == SessionStatus.PUBLISHED and not data.override_conflicts:
         planned = _planned_facts(
@@ -560,6 +584,7 @@ async def publish_session(
     await begin_write(db_session)
     session = await _session(db_session, session_id)
     event = editable(await event_by_id(db_session, session.event_id))
+    await lock_program(db_session, event.id)
     if session.status == SessionStatus.PUBLISHED:
         return session, frozenset()
     await _publishable(db_session, event, [session], override, "publishing")
@@ -577,6 +602,7 @@ async def publish_drafts(
     """Publish every draft of the event at once, all or nothing."""
     await begin_write(db_session)
     event = editable(await get_event(db_session, slug))
+    await lock_program(db_session, event.id)
     drafts = [s for s in await load_sessions(db_session, event.id) if s.status == SessionStatus.DRAFT]
     await _publishable(db_session, event, drafts, override, "publishing the drafts")
     for session in drafts:
@@ -594,6 +620,7 @@ async def cancel_session(
     await begin_write(db_session)
     session = await _session(db_session, session_id)
     editable(await event_by_id(db_session, session.event_id))
+    await lock_program(db_session, session.event_id)
     if session.status == SessionStatus.CANCELLED:
         return session, frozenset()
     if session.status == SessionStatus.DRAFT:
@@ -610,6 +637,7 @@ async def delete_session(db_session: AsyncSession, session_id: UUID, *, actor: s
     await begin_write(db_session)
     session = await _session(db_session, session_id)
     editable(await event_by_id(db_session, session.event_id))
+    await lock_program(db_session, session.event_id)
     if session.status != SessionStatus.DRAFT:
         raise Conflict("only drafts can be deleted; cancel a published session", field="status")
     audit.record(db_session, SESSION_ENTITY, session.id, session.status, "deleted", actor)

@@ -3,23 +3,31 @@ cancelling; every bad input named; who may call what."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from podium.settings import Settings
 from registration.models import StateChange
 from sessions import services
+from sessions.models import ProgramSession
 from sessions.schemas import SessionCreate, SessionUpdate
+from sessions.services import ConflictsFound
 from tests.registration.factories import db_session_for
 from tests.sessions.factories import ProgramEvent, at, build_program_event
 
 Client = AsyncTestClient[Litestar]
+
+
+def instant(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text)
 
 
 @pytest.fixture
@@ -180,9 +188,6 @@ async def test_sequence_bumps_on_time_room_title_status_and_not_on_other_changes
 
 
 async def test_changed_fields_are_reported_to_the_change_hook(settings: Settings, program: ProgramEvent) -> None:
-    def instant(text: str) -> dt.datetime:
-        return dt.datetime.fromisoformat(text)
-
     async with db_session_for(settings) as db_session:
         created = await services.create_session(
             db_session,
@@ -370,3 +375,60 @@ async def test_unknown_event_and_session_are_404(client: Client, organizer: dict
 
     assert event.status_code in (404, 422)
     assert_problem(session, 404, "session_id")
+
+
+async def test_racing_moves_into_the_same_free_slot_succeed_exactly_once(
+    client: Client, organizer: dict[str, str], program: ProgramEvent, settings: Settings
+) -> None:
+    moved = [
+        (
+            await add_session(
+                client,
+                organizer,
+                program,
+                title=f"Talk {i}",
+                starts_at=at(2, 8 + i),
+                ends_at=at(2, 9 + i),
+                status="published",
+            )
+        ).json()["id"]
+        for i in range(8)
+    ]
+
+    async def move(session_id: str) -> str:
+        async with db_session_for(settings) as db_session:
+            try:
+                await services.update_session(
+                    db_session,
+                    UUID(session_id),
+                    SessionUpdate(starts_at=instant(at(1, 14)), ends_at=instant(at(1, 15))),
+                    actor="race",
+                )
+            except ConflictsFound:
+                return "refused"
+            return "moved"
+
+    outcomes = await asyncio.gather(*(move(i) for i in moved))
+    report = (await client.get(f"/api/events/{program.slug}/conflicts", headers=organizer)).json()
+
+    assert sorted(outcomes) == ["moved"] + ["refused"] * 7
+    assert report == []
+
+
+async def test_moving_to_a_smaller_room_than_the_reserved_seats_is_refused(
+    client: Client, organizer: dict[str, str], program: ProgramEvent, settings: Settings
+) -> None:
+    session = (await add_session(client, organizer, program)).json()
+    async with db_session_for(settings) as db_session:
+        await db_session.execute(
+            update(ProgramSession).where(ProgramSession.id == UUID(session["id"])).values(seats_taken=41)
+        )
+        await db_session.commit()
+
+    moved = await client.patch(
+        f"/api/sessions/{session['id']}", json={"room_id": str(program.rooms["Room 101"])}, headers=organizer
+    )
+    shrunk = await client.patch(f"/api/sessions/{session['id']}", json={"capacity": 40}, headers=organizer)
+
+    assert "41 seats are already reserved" in assert_problem(moved, 409, "room_id")["detail"]
+    assert_problem(shrunk, 409, "capacity")
