@@ -44,6 +44,7 @@ from registration.jobs import run_hold_sweeper, run_mail_drainer
 from registration.pages import OrderPages, RegistrationPages, WaitlistPages
 from registration.waitlist_controllers import WaitlistEntryController, WaitlistJoinController
 from sessions.agenda_controllers import AgendaController
+from sessions.agenda_pages import AgendaPages
 from sessions.controllers import PROGRAM_CONTROLLERS
 from sessions.feed_controllers import AgendaFeedController, ProgramFeedController
 from sessions.pages import OrganizerProgramPages, ProgramPages
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ProgramFeedController,
             AgendaFeedController,
             AgendaController,
+            AgendaPages,
             OrganizerEventListController,
             LoginPages,
             EventPages,

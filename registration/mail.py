@@ -61,7 +61,8 @@ async def enqueue_confirmation_mail(db_session: AsyncSession, order: Order) -> N
             body=(
                 f"Hello {registration.first_name},\n\n{status}\n\n{event.name}\n{when}\n{_where(event)}\n\n"
                 f"Registration: {category}{extras}\n"
-                f"Booked by: {order.buyer_name}\n"
+                f"Booked by: {order.buyer_name}\n\n"
+                f"Your page (personal agenda and calendar feed): {{registration_link:{registration.id}}}\n"
             ),
         )
     receipt = await db_session.scalar(select(Receipt).where(Receipt.order_id == order.id))

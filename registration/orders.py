@@ -25,7 +25,7 @@ from podium.errors import Conflict, DomainError, NotFound
 from registration import waitlist
 from registration.audit import record
 from registration.holds import end_pending, expire_holds, take_seats, use_promo, visibly_short
-from registration.links import order_secret, order_url
+from registration.links import order_secret, order_url, registration_url
 from registration.mail import enqueue_confirmation_mail
 from registration.models import (
     AddOn,
@@ -387,6 +387,7 @@ async def order_read(
                     )
                     for a in r.add_ons
                 ],
+                attendee_url=registration_url(base_url, secret_key, r.id, r.secret_version),
             )
             for r in registrations
         ],

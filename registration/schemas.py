@@ -64,6 +64,8 @@ class RegistrationRead(Struct):
     category_amount: int
     discount: int
     add_ons: list[AddOnLine]
+    # The attendee's own page (agenda, calendar feed, badge): the buyer can forward it to them.
+    attendee_url: str
 
 
 class PaymentRead(Struct):

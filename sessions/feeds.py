@@ -242,7 +242,12 @@ async def _ics_sessions(db_session: AsyncSession, event: Event, session_filter: 
 def _calendar(event: Event, base_url: str) -> IcsCalendar:
     venue = ", ".join(part for part in (event.venue, event.city) if part)
     return IcsCalendar(
-        name=event.name, timezone=event.timezone, venue=venue, base_url=base_url, organizer_name=event.name
+        name=event.name,
+        timezone=event.timezone,
+        venue=venue,
+        base_url=base_url,
+        slug=event.slug,
+        organizer_name=event.name,
     )
 
 

@@ -63,6 +63,7 @@ class IcsCalendar:
     timezone: str
     venue: str
     base_url: str
+    slug: str = ""
     organizer_name: str = ""
     description: str = ""
 
@@ -119,12 +120,12 @@ def render_event(session: IcsSession, calendar: IcsCalendar) -> bytes:
     if location:
         item.add("location", location)
     item.add("description", _description(session))
-    item.add("url", f"{calendar.base_url}/sessions/{session.id}")
+    item.add("url", f"{calendar.base_url}/events/{calendar.slug}/sessions/{session.id}")
     if session.track:
         item.add("categories", [session.track])
     if calendar.organizer_name:
         # RFC 5545 wants a cal-address (any URI); the organizers' own mailbox is not ours to publish.
-        organizer = vCalAddress(f"{calendar.base_url}/")
+        organizer = vCalAddress(f"{calendar.base_url}/events/{calendar.slug}")
         organizer.params["cn"] = vText(calendar.organizer_name)
         item.add("organizer", organizer)
     return item.to_ical()

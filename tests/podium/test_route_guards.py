@@ -40,6 +40,10 @@ PUBLIC = {
     # Calendar feeds: the program is public; an agenda feed's URL carries its own secret token.
     ("GET", "/api/events/{event:str}/program.ics"),
     ("GET", "/api/agenda/{file:str}"),
+    ("GET", "/registrations/{registration_id:uuid}"),
+    ("POST", "/registrations/{registration_id:uuid}/agenda/add"),
+    ("POST", "/registrations/{registration_id:uuid}/agenda/remove"),
+    ("POST", "/registrations/{registration_id:uuid}/agenda/feed/revoke"),
     ("GET", "/api/registrations/{registration_id:uuid}/agenda"),
     ("POST", "/api/registrations/{registration_id:uuid}/agenda"),
     ("DELETE", "/api/registrations/{registration_id:uuid}/agenda/{session_id:uuid}"),

@@ -25,7 +25,12 @@ ROOT = Path(__file__).resolve().parents[2]
 READER = Path(__file__).with_name("read_ics.cjs")
 NY = "America/New_York"
 CALENDAR = IcsCalendar(
-    name="Spring Meeting", timezone=NY, venue="Hynes, Boston", base_url="https://podium.example", organizer_name="S"
+    name="Spring Meeting",
+    timezone=NY,
+    venue="Hynes, Boston",
+    base_url="https://podium.example",
+    slug="spring",
+    organizer_name="S",
 )
 UTC = dt.UTC
 
@@ -105,7 +110,7 @@ def test_every_value_reads_back_and_no_email_is_written() -> None:
     assert event["sequence"] == 0
     assert event["location"] == "Hall A, Hynes, Boston"
     assert event["categories"] == "Basic Science"
-    assert event["url"] == f"https://podium.example/sessions/{session().id}"
+    assert event["url"] == f"https://podium.example/events/spring/sessions/{session().id}"
     assert "Chair: Grace Hopper (Navy)" in event["description"]
     assert "Speaker: Ada Byron (Univ. of London)" in event["description"]
     assert event["description"].endswith(session().abstract)
