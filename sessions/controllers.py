@@ -196,8 +196,10 @@ class OrganizerProgramController(Controller):
     @get("/", operation_id="listAllSessions", responses=ERRORS)
     async def list_all(self, event: FromPath[str], db_session: NamedDependency[AsyncSession]) -> list[SessionRead]:
         """Every session in any status, drafts included."""
-        found, sessions = await services.list_sessions(db_session, event)
-        return [services.to_read(s, found) for s in sessions]
+        found = await services.get_event(db_session, event)
+        return await public.public_program(
+            db_session, found, public.ProgramFilter(), limit=100_000, offset=0, statuses=public.ALL_STATUSES
+        )
 
 
 class ConflictController(Controller):
