@@ -43,7 +43,9 @@ from registration.controllers import (
 from registration.jobs import run_hold_sweeper, run_mail_drainer
 from registration.pages import OrderPages, RegistrationPages, WaitlistPages
 from registration.waitlist_controllers import WaitlistEntryController, WaitlistJoinController
+from sessions.agenda_controllers import AgendaController
 from sessions.controllers import PROGRAM_CONTROLLERS
+from sessions.feed_controllers import AgendaFeedController, ProgramFeedController
 from sessions.pages import OrganizerProgramPages, ProgramPages
 
 HERE = Path(__file__).parent
@@ -101,6 +103,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             WaitlistEntryController,
             *CATALOG_CONTROLLERS,
             *PROGRAM_CONTROLLERS,
+            ProgramFeedController,
+            AgendaFeedController,
+            AgendaController,
             OrganizerEventListController,
             LoginPages,
             EventPages,

@@ -26,3 +26,14 @@ def waitlist_token(secret_key: str, entry_id: UUID) -> str:
 
 def waitlist_url(base_url: str, secret_key: str, event_slug: str, entry_id: UUID) -> str:
     return f"{base_url}/events/{event_slug}/waitlist/{entry_id}?token={waitlist_token(secret_key, entry_id)}"
+
+
+def registration_secret(secret_key: str, registration_id: UUID, version: int) -> str:
+    """The attendee's own link (agenda, badge): a transfer bumps the version, so the previous holder's stops."""
+    mac = hmac.new(secret_key.encode(), f"registration:{registration_id}:{version}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+def registration_url(base_url: str, secret_key: str, registration_id: UUID, version: int) -> str:
+    secret = registration_secret(secret_key, registration_id, version)
+    return f"{base_url}/registrations/{registration_id}?secret={secret}"

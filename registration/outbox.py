@@ -33,8 +33,8 @@ from events.models import Event
 from podium.db import begin_write, utcnow
 from podium.settings import Settings
 from registration import receipts
-from registration.links import order_url, waitlist_url
-from registration.models import Order, OutboxMessage, WaitlistEntry
+from registration.links import order_url, registration_url, waitlist_url
+from registration.models import Order, OutboxMessage, Registration, WaitlistEntry
 
 logger = logging.getLogger("podium.registration.outbox")
 
@@ -45,6 +45,7 @@ CLAIM_LEASE = dt.timedelta(minutes=10)
 # Order links carry a secret derived from the app's key, so they are filled in when the mail is sent.
 ORDER_LINK = re.compile(r"\{order_link:([0-9a-f-]{36})\}")
 WAITLIST_LINK = re.compile(r"\{waitlist_link:([0-9a-f-]{36})\}")
+REGISTRATION_LINK = re.compile(r"\{registration_link:([0-9a-f-]{36})\}")
 _RECEIPT_ATTACHMENT = re.compile(r"receipt:([0-9a-f-]{36})")
 
 
@@ -100,25 +101,20 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-async def enqueue(
-    db_session: AsyncSession,
+def enqueue_statement(
+    dialect: str,
     *,
     dedupe_key: str,
     to: str,
     subject: str,
     body: str,
     attachments: Sequence[str] = (),
-) -> None:
-    """Add a message to the caller's transaction; the same ``dedupe_key`` twice is one message.
-
-    ``attachments`` name what to render at send time (``"receipt:<order id>"``), so the outbox never
-    stores documents and a refund made before the mail goes out is already on the receipt. The insert
-    ignores a duplicate key in the database itself, so two concurrent enqueuers can't fail each other.
-    """
-    dialect = db_session.get_bind().dialect.name
+) -> Any:
+    """The INSERT that adds one message, ignoring a duplicate key in the database itself (so two concurrent
+    enqueuers can't fail each other). Also usable from a flush hook, which can't await."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     now = utcnow()
-    statement = (
+    return (
         insert(OutboxMessage)
         .values(
             id=uuid4(),
@@ -135,6 +131,26 @@ async def enqueue(
             updated_at=now,
         )
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    )
+
+
+async def enqueue(
+    db_session: AsyncSession,
+    *,
+    dedupe_key: str,
+    to: str,
+    subject: str,
+    body: str,
+    attachments: Sequence[str] = (),
+) -> None:
+    """Add a message to the caller's transaction; the same ``dedupe_key`` twice is one message.
+
+    ``attachments`` name what to render at send time (``"receipt:<order id>"``), so the outbox never
+    stores documents and a refund made before the mail goes out is already on the receipt.
+    """
+    dialect = db_session.get_bind().dialect.name
+    statement = enqueue_statement(
+        dialect, dedupe_key=dedupe_key, to=to, subject=subject, body=body, attachments=attachments
     )
     await db_session.execute(statement)
 
@@ -181,7 +197,13 @@ async def _links(db_session: AsyncSession, settings: Settings, bodies: Sequence[
     """The secret links the messages mention, made now from the app's key (never stored in the outbox)."""
     order_ids = {UUID(m) for body in bodies for m in ORDER_LINK.findall(body)}
     entry_ids = {UUID(m) for body in bodies for m in WAITLIST_LINK.findall(body)}
+    registration_ids = {UUID(m) for body in bodies for m in REGISTRATION_LINK.findall(body)}
     links: dict[UUID, str] = {}
+    if registration_ids:
+        found = await db_session.execute(
+            select(Registration.id, Registration.secret_version).where(Registration.id.in_(registration_ids))
+        )
+        links |= {i: registration_url(settings.base_url, settings.secret_key, i, v) for i, v in found.all()}
     if order_ids:
         versions = await db_session.execute(select(Order.id, Order.secret_version).where(Order.id.in_(order_ids)))
         links |= {i: order_url(settings.base_url, settings.secret_key, i, v) for i, v in versions.all()}
@@ -223,6 +245,7 @@ async def _compose(db_session: AsyncSession, settings: Settings, item: _Claimed)
     message["Message-ID"] = f"<{item.id}@{domain}>"
     body = ORDER_LINK.sub(lambda m: links.get(UUID(m.group(1)), ""), item.body)
     body = WAITLIST_LINK.sub(lambda m: links.get(UUID(m.group(1)), ""), body)
+    body = REGISTRATION_LINK.sub(lambda m: links.get(UUID(m.group(1)), ""), body)
     message.set_content(body)
     for spec in item.attachments:
         await _attach(db_session, message, spec)

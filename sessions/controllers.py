@@ -13,6 +13,7 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, MediaType, Request, Response, delete, get, patch, post
+from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, RawBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT, HTTP_304_NOT_MODIFIED
@@ -20,8 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.auth.guards import requires_organizer, requires_organizer_unless_public
 from podium.auth.schemas import CurrentUser
-from podium.errors import problem_responses
+from podium.errors import NotFound, problem_responses
 from sessions import csv_io, public, services, speakers
+from sessions.feed_controllers import session_calendar
 from sessions.schemas import (
     CsvImportResult,
     Kind,
@@ -285,16 +287,29 @@ class SessionController(Controller):
     guards = [requires_organizer_unless_public]
 
     @get(
-        "/{session_id:uuid}",
+        "/{session_ref:str}",
         operation_id="getSession",
         security=[],
         opt={"public": True},
         responses=problem_responses(304, 404),
     )
     async def detail(
-        self, session_id: FromPath[UUID], request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
-    ) -> Response[SessionRead]:
-        """A published or cancelled session of a published event; ETag/Last-Modified with 304."""
+        self,
+        session_ref: FromPath[str],
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        state: State,
+    ) -> Response[Any]:
+        """A published or cancelled session of a published event as JSON (`/api/sessions/{id}`) or as
+        iCalendar (`/api/sessions/{id}.ics`); ETag/Last-Modified with 304. (One route serves both: a path
+        parameter can't carry a suffix, and two GET routes can't share the segment.)"""
+        is_calendar = session_ref.endswith(".ics")
+        try:
+            session_id = UUID(session_ref.removesuffix(".ics"))
+        except ValueError:
+            raise NotFound("no such session", field="session_id") from None
+        if is_calendar:
+            return await session_calendar(request, db_session, state.settings, session_id)
         session, event = await public.public_session(db_session, session_id)
         read = services.to_read(session, event)
         body = msgspec.json.encode(read)

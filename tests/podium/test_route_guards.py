@@ -36,7 +36,14 @@ PUBLIC = {
     ("GET", "/api/events/{event:str}/catalog"),
     # The published program (drafts never appear; speaker emails never do).
     ("GET", "/api/events/{event:str}/sessions"),
-    ("GET", "/api/sessions/{session_id:uuid}"),
+    ("GET", "/api/sessions/{session_ref:str}"),
+    # Calendar feeds: the program is public; an agenda feed's URL carries its own secret token.
+    ("GET", "/api/events/{event:str}/program.ics"),
+    ("GET", "/api/agenda/{file:str}"),
+    ("GET", "/api/registrations/{registration_id:uuid}/agenda"),
+    ("POST", "/api/registrations/{registration_id:uuid}/agenda"),
+    ("DELETE", "/api/registrations/{registration_id:uuid}/agenda/{session_id:uuid}"),
+    ("POST", "/api/registrations/{registration_id:uuid}/agenda/feed/revoke"),
     # Attendees prove themselves with the secret in their link, checked by the service (404 otherwise).
     ("POST", "/api/events/{event:str}/orders"),
     ("GET", "/api/orders/{order_id:uuid}"),

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from events.models import Event, Room, Track
 from podium.settings import Settings
-from registration.models import AddOn
+from registration.models import AddOn, Category, Order, Registration, RegistrationAddOn
 from tests.registration.factories import db_session_for
 
 NY = ZoneInfo("America/New_York")
@@ -84,3 +84,48 @@ async def build_program_event(settings: Settings, *, status: str = "published") 
             workshop_add_on=workshop.id,
             foreign_add_on=foreign.id,
         )
+
+
+async def confirmed_attendees(
+    settings: Settings, event_id: UUID, count: int, *, add_on: UUID | None = None, status: str = "confirmed"
+) -> list[UUID]:
+    """``count`` paid registrations at the event (one order), optionally with an add-on bought."""
+    async with db_session_for(settings) as db_session:
+        category = Category(event_id=event_id, code=f"c-{secrets.token_hex(3)}", name="Member")
+        db_session.add(category)
+        await db_session.flush()
+        order = Order(
+            event_id=event_id,
+            status="paid",
+            buyer_name="Lab Head",
+            buyer_email=f"head-{secrets.token_hex(4)}@example.org",
+            currency="USD",
+            subtotal=0,
+            total=0,
+            request_hash="x" * 64,
+        )
+        db_session.add(order)
+        await db_session.flush()
+        registrations = [
+            Registration(
+                order_id=order.id,
+                event_id=event_id,
+                category_id=category.id,
+                position=i,
+                status=status,
+                email=f"person{i}-{secrets.token_hex(4)}@example.org",
+                first_name=f"Person{i}",
+                last_name="Tester",
+                country="US",
+                category_amount=0,
+            )
+            for i in range(count)
+        ]
+        db_session.add_all(registrations)
+        await db_session.flush()
+        if add_on is not None:
+            db_session.add_all(
+                RegistrationAddOn(registration_id=r.id, add_on_id=add_on, amount=0) for r in registrations
+            )
+        await db_session.commit()
+        return [r.id for r in registrations]

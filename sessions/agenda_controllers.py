@@ -1,0 +1,163 @@
+"""HTTP for an attendee's agenda, opened with their registration's secret link (or by an organizer)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Controller, Request, delete, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_200_OK
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from podium.auth.schemas import CurrentUser
+from podium.errors import problem_responses
+from podium.settings import Settings
+from registration.models import Registration
+from registration.portal import registration_for_secret
+from sessions import agenda, feeds, services
+from sessions.agenda_schemas import AgendaAdd, AgendaEntryRead, AgendaFeedRead, AgendaRead
+
+SecretHeader = Annotated[
+    str | None,
+    HeaderParameter(name="X-Registration-Secret", max_length=100, description="the registration's secret"),
+]
+SecretQuery = Annotated[str | None, QueryParameter(name="secret", max_length=100)]
+
+
+def is_organizer(request: Request[Any, Any, Any]) -> bool:
+    user = request.scope.get("user")
+    return isinstance(user, CurrentUser) and user.role == "organizer"
+
+
+async def agenda_read(db_session: AsyncSession, settings: Settings, registration_id: UUID) -> AgendaRead:
+    """Read after the change's commit (which expired what the session had loaded)."""
+    registration = await db_session.get_one(Registration, registration_id, populate_existing=True)
+    event = await services.event_by_id(db_session, registration.event_id)
+    entries = await agenda.agenda_of(db_session, registration.id)
+    feed = await agenda.feed_of(db_session, registration)
+    url = feeds.agenda_feed_url(
+        settings.base_url,
+        feeds.agenda_token(settings.secret_key, feed.id, feed.version, registration.secret_version),
+    )
+    return AgendaRead(
+        registration_id=registration.id,
+        event_slug=event.slug,
+        entries=[
+            AgendaEntryRead(session=services.to_read(e.session, event), reserved=e.reserved, overlaps=e.overlaps)
+            for e in entries
+        ],
+        overlapping=sum(1 for e in entries if e.overlaps),
+        feed=AgendaFeedRead(url=url, webcal_url=feeds.webcal_url(url)),
+    )
+
+
+class AgendaController(Controller):
+    path = "/api/registrations/{registration_id:uuid}/agenda"
+    tags = ["program: personal agenda"]
+
+    async def _registration(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        settings: Settings,
+        registration_id: UUID,
+        secret: str | None,
+    ) -> Registration:
+        return await registration_for_secret(
+            db_session,
+            registration_id,
+            secret=secret,
+            secret_key=settings.secret_key,
+            organizer=is_organizer(request),
+        )
+
+    @get("/", operation_id="getAgenda", security=[{}, {"bearer": []}], responses=problem_responses(404))
+    async def read(
+        self,
+        registration_id: FromPath[UUID],
+        request: Request[Any, Any, Any],
+        state: State,
+        db_session: NamedDependency[AsyncSession],
+        secret: SecretQuery = None,
+        x_registration_secret: SecretHeader = None,
+    ) -> AgendaRead:
+        """The attendee's picks in time order, with overlaps flagged and the private feed's URLs."""
+        await self._registration(
+            request, db_session, state.settings, registration_id, x_registration_secret or secret
+        )
+        return await agenda_read(db_session, state.settings, registration_id)
+
+    @post(
+        "/",
+        operation_id="addToAgenda",
+        security=[{}, {"bearer": []}],
+        status_code=HTTP_200_OK,
+        responses=problem_responses(404, 409, 422),
+    )
+    async def add(
+        self,
+        registration_id: FromPath[UUID],
+        data: JSONBody[AgendaAdd],
+        request: Request[Any, Any, Any],
+        state: State,
+        db_session: NamedDependency[AsyncSession],
+        secret: SecretQuery = None,
+        x_registration_secret: SecretHeader = None,
+    ) -> AgendaRead:
+        """Add a session; limited sessions reserve a seat (409 `session_full`, `add_on_required`,
+        `session_cancelled`). Adding a session twice is one pick."""
+        await self._registration(
+            request, db_session, state.settings, registration_id, x_registration_secret or secret
+        )
+        await agenda.add_session(db_session, registration_id, data.session_id)
+        return await agenda_read(db_session, state.settings, registration_id)
+
+    @delete(
+        "/{session_id:uuid}",
+        operation_id="removeFromAgenda",
+        security=[{}, {"bearer": []}],
+        status_code=HTTP_200_OK,
+        responses=problem_responses(404, 409),
+    )
+    async def remove(
+        self,
+        registration_id: FromPath[UUID],
+        session_id: FromPath[UUID],
+        request: Request[Any, Any, Any],
+        state: State,
+        db_session: NamedDependency[AsyncSession],
+        secret: SecretQuery = None,
+        x_registration_secret: SecretHeader = None,
+    ) -> AgendaRead:
+        """Remove a session and give its seat back."""
+        await self._registration(
+            request, db_session, state.settings, registration_id, x_registration_secret or secret
+        )
+        await agenda.remove_session(db_session, registration_id, session_id)
+        return await agenda_read(db_session, state.settings, registration_id)
+
+    @post(
+        "/feed/revoke",
+        operation_id="revokeAgendaFeed",
+        security=[{}, {"bearer": []}],
+        status_code=HTTP_200_OK,
+        responses=problem_responses(404),
+    )
+    async def revoke(
+        self,
+        registration_id: FromPath[UUID],
+        request: Request[Any, Any, Any],
+        state: State,
+        db_session: NamedDependency[AsyncSession],
+        secret: SecretQuery = None,
+        x_registration_secret: SecretHeader = None,
+    ) -> AgendaRead:
+        """A new private feed URL; the old one answers 404 from now on."""
+        registration = await self._registration(
+            request, db_session, state.settings, registration_id, x_registration_secret or secret
+        )
+        await agenda.revoke_feed(db_session, registration)
+        return await agenda_read(db_session, state.settings, registration_id)

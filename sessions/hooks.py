@@ -1,0 +1,138 @@
+"""What the program does when registration data changes, without registration knowing about the program.
+
+Imports run one way (registration never imports sessions), so these are SQLAlchemy flush hooks: whichever
+code path cancels or expires a registration (self-cancellation, an expired hold, a rejected verification,
+an organizer), its reserved session seats are given back in the same transaction; whenever a session
+someone has in their agenda changes noticeably (its SEQUENCE goes up), each of them gets one mail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import delete, event, func, inspect, select, update
+from sqlalchemy.orm import Session
+
+from events.models import Event, Room
+from registration.models import ACTIVE_REGISTRATION_STATUSES, Registration
+from registration.outbox import enqueue_statement
+from sessions.models import AgendaItem, ProgramSession, SessionStatus
+
+_ENDED_KEY = "podium.sessions.ended_registrations"
+_CHANGED_KEY = "podium.sessions.changed_sessions"
+_ENDED = {"cancelled", "expired"}
+
+
+def _status_ended(target: Registration) -> bool:
+    history = inspect(target).attrs.status.history
+    return bool(history.added) and history.added[0] in _ENDED and not (history.deleted and history.deleted[0] in _ENDED)
+
+
+def _noticed_change(target: ProgramSession) -> bool:
+    history = inspect(target).attrs.sequence.history
+    return bool(history.added and history.deleted) and history.added[0] > (history.deleted[0] or 0)
+
+
+@event.listens_for(Session, "before_flush")
+def _collect(session: Session, _context: Any, _instances: Any) -> None:
+    for target in session.dirty:
+        if isinstance(target, Registration) and _status_ended(target):
+            session.info.setdefault(_ENDED_KEY, set()).add(target.id)
+        elif isinstance(target, ProgramSession) and _noticed_change(target):
+            session.info.setdefault(_CHANGED_KEY, set()).add(target.id)
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _apply(session: Session, _context: Any) -> None:
+    ended: set[UUID] = session.info.pop(_ENDED_KEY, set())
+    changed: set[UUID] = session.info.pop(_CHANGED_KEY, set())
+    if ended:
+        release_seats(session, ended)
+    if changed:
+        notify_agenda_holders(session, changed)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget(session: Session, _previous: Any) -> None:
+    session.info.pop(_ENDED_KEY, None)
+    session.info.pop(_CHANGED_KEY, None)
+
+
+def release_seats(session: Session, registration_ids: set[UUID]) -> None:
+    """Give back every seat these registrations reserved and clear their agendas."""
+    connection = session.connection()
+    mine = (AgendaItem.registration_id.in_(registration_ids)) & AgendaItem.reserved.is_(True)
+    held_here = (
+        select(func.count())
+        .where(mine, AgendaItem.session_id == ProgramSession.id)
+        .correlate(ProgramSession)
+        .scalar_subquery()
+    )
+    connection.execute(
+        update(ProgramSession)
+        .where(ProgramSession.id.in_(select(AgendaItem.session_id).where(mine)))
+        .values(seats_taken=ProgramSession.seats_taken - held_here)
+    )
+    connection.execute(delete(AgendaItem).where(AgendaItem.registration_id.in_(registration_ids)))
+
+
+def change_text(
+    title: str, status: str, starts: dt.datetime, ends: dt.datetime, room: str | None, event_name: str, timezone: str
+) -> str:
+    tz = zoneinfo.ZoneInfo(timezone)
+    if status == SessionStatus.CANCELLED:
+        return f"“{title}” at {event_name} has been cancelled."
+    start, end = starts.astimezone(tz), ends.astimezone(tz)
+    where = f" in {room}" if room else ""
+    return (
+        f"“{title}” at {event_name} has changed. It is now on {start:%A %d %B}, "
+        f"{start:%H:%M} to {end:%H:%M} ({timezone}){where}."
+    )
+
+
+def notify_agenda_holders(session: Session, session_ids: set[UUID]) -> None:
+    """One mail per change per attendee who has the session in their agenda (keyed by SEQUENCE, so a
+    repeated flush or a retried request never mails twice)."""
+    connection = session.connection()
+    dialect = connection.dialect.name
+    rows = connection.execute(
+        select(
+            ProgramSession.id,
+            ProgramSession.title,
+            ProgramSession.status,
+            ProgramSession.starts_at,
+            ProgramSession.ends_at,
+            ProgramSession.sequence,
+            Room.name,
+            Event.name,
+            Event.timezone,
+            Registration.id,
+            Registration.email,
+            Registration.first_name,
+        )
+        .join(AgendaItem, AgendaItem.session_id == ProgramSession.id)
+        .join(Registration, Registration.id == AgendaItem.registration_id)
+        .join(Event, Event.id == ProgramSession.event_id)
+        .outerjoin(Room, Room.id == ProgramSession.room_id)
+        .where(ProgramSession.id.in_(session_ids), Registration.status.in_(ACTIVE_REGISTRATION_STATUSES))
+    ).all()
+    for row in rows:
+        session_id, title, status, starts, ends, sequence, room, event_name, timezone, reg_id, email, first = row
+        text = change_text(title, status, starts, ends, room, event_name, timezone)
+        body = (
+            f"Dear {first},\n\n{text}\n\nYour agenda and its calendar feed already show the change:\n"
+            f"{{registration_link:{reg_id}}}\n"
+        )
+        subject = ("Cancelled: " if status == SessionStatus.CANCELLED else "Program change: ") + title
+        connection.execute(
+            enqueue_statement(
+                dialect,
+                dedupe_key=f"session-change:{session_id}:{sequence}:{reg_id}",
+                to=email,
+                subject=subject,
+                body=body,
+            )
+        )
