@@ -178,13 +178,13 @@ class ProgramController(Controller):
     async def publish_drafts(
         self,
         event: FromPath[str],
-        data: JSONBody[PublishRequest],
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        data: JSONBody[PublishRequest | None] = None,
     ) -> PublishResult:
         """Publish every draft at once; 409 with the conflicts unless ``override_conflicts``."""
         found, published = await services.publish_drafts(
-            db_session, event, override=data.override_conflicts, actor=actor_of(request)
+            db_session, event, override=bool(data and data.override_conflicts), actor=actor_of(request)
         )
         return PublishResult(published=len(published), sessions=[services.to_read(s, found) for s in published])
 
@@ -337,13 +337,13 @@ class SessionController(Controller):
     async def publish(
         self,
         session_id: FromPath[UUID],
-        data: JSONBody[PublishRequest],
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        data: JSONBody[PublishRequest | None] = None,
     ) -> SessionRead:
         """Publish a draft or reinstate a cancelled session; 409 with the conflicts unless overridden."""
         session, _ = await services.publish_session(
-            db_session, session_id, override=data.override_conflicts, actor=actor_of(request)
+            db_session, session_id, override=bool(data and data.override_conflicts), actor=actor_of(request)
         )
         return services.to_read(session, await services.event_by_id(db_session, session.event_id))
 
