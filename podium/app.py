@@ -46,7 +46,7 @@ from registration.waitlist_controllers import WaitlistEntryController, WaitlistJ
 from sessions.agenda_controllers import AgendaController
 from sessions.controllers import PROGRAM_CONTROLLERS
 from sessions.feed_controllers import AgendaFeedController, ProgramFeedController
-from sessions.pages import OrganizerProgramPages, ProgramPages
+from sessions.pages import OrganizerProgramPages, OrganizerSpeakerPages, ProgramPages
 
 HERE = Path(__file__).parent
 CSRF_COOKIE = "podium_csrf"
@@ -115,6 +115,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             WaitlistPages,
             ProgramPages,
             OrganizerProgramPages,
+            OrganizerSpeakerPages,
             create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
         ],
         plugins=[SQLAlchemyPlugin(config=db_config), ProblemDetailsPlugin(), PodiumCLIPlugin()],
