@@ -46,7 +46,8 @@ from registration.waitlist_controllers import WaitlistEntryController, WaitlistJ
 from sessions.agenda_controllers import AgendaController
 from sessions.controllers import PROGRAM_CONTROLLERS
 from sessions.feed_controllers import AgendaFeedController, ProgramFeedController
-from sessions.pages import OrganizerProgramPages, OrganizerSpeakerPages, ProgramPages
+from sessions.pages import OrganizerProgramPages, ProgramPages
+from sessions.speaker_pages import OrganizerSpeakerPages
 
 HERE = Path(__file__).parent
 CSRF_COOKIE = "podium_csrf"

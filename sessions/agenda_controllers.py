@@ -85,9 +85,7 @@ class AgendaController(Controller):
         x_registration_secret: SecretHeader = None,
     ) -> AgendaRead:
         """The attendee's picks in time order, with overlaps flagged and the private feed's URLs."""
-        await self._registration(
-            request, db_session, state.settings, registration_id, x_registration_secret or secret
-        )
+        await self._registration(request, db_session, state.settings, registration_id, x_registration_secret or secret)
         return await agenda_read(db_session, state.settings, registration_id)
 
     @post(
@@ -109,9 +107,7 @@ class AgendaController(Controller):
     ) -> AgendaRead:
         """Add a session; limited sessions reserve a seat (409 `session_full`, `add_on_required`,
         `session_cancelled`). Adding a session twice is one pick."""
-        await self._registration(
-            request, db_session, state.settings, registration_id, x_registration_secret or secret
-        )
+        await self._registration(request, db_session, state.settings, registration_id, x_registration_secret or secret)
         await agenda.add_session(db_session, registration_id, data.session_id)
         return await agenda_read(db_session, state.settings, registration_id)
 
@@ -133,9 +129,7 @@ class AgendaController(Controller):
         x_registration_secret: SecretHeader = None,
     ) -> AgendaRead:
         """Remove a session and give its seat back."""
-        await self._registration(
-            request, db_session, state.settings, registration_id, x_registration_secret or secret
-        )
+        await self._registration(request, db_session, state.settings, registration_id, x_registration_secret or secret)
         await agenda.remove_session(db_session, registration_id, session_id)
         return await agenda_read(db_session, state.settings, registration_id)
 

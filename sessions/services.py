@@ -4,7 +4,8 @@ What counts as a change an attendee notices (and so bumps ``sequence``, the iCal
 the room, the status and the title, the RFC 5546 "significant" properties of an event. Every other change an
 attendee can see (abstract, track, people, type, capacity, add-on, credit hours) moves ``changed_at`` (the
 feed's LAST-MODIFIED) without a new SEQUENCE: calendars refresh the text, nobody is told "rescheduled" over a
-typo. All of it goes through ``record_session_change``, the single place that change mails hook into.
+typo. All of it goes through ``record_session_change``; agenda holders are mailed when SEQUENCE goes up
+(``sessions/hooks.py`` watches it at flush time, whichever path made the change).
 
 Publishing (and any edit or import that leaves a published session in a new conflict) is refused with 409 and
 the conflicts listed, unless the organizer overrides explicitly.
@@ -112,7 +113,7 @@ def record_session_change(
     previous_status: str | None,
 ) -> None:
     """Apply the consequences of a change inside the caller's transaction: SEQUENCE for noticeable changes,
-    LAST-MODIFIED for any visible one, an audit entry for status changes. Change mails hook in here."""
+    LAST-MODIFIED for any visible one, an audit entry for status changes."""
     if not changed:
         return
     now = utcnow()
