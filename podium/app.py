@@ -48,6 +48,7 @@ from sessions.agenda_pages import AgendaPages
 from sessions.controllers import PROGRAM_CONTROLLERS
 from sessions.feed_controllers import AgendaFeedController, ProgramFeedController
 from sessions.pages import OrganizerProgramPages, ProgramPages
+from sessions.speaker_pages import OrganizerSpeakerPages
 
 HERE = Path(__file__).parent
 CSRF_COOKIE = "podium_csrf"
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             WaitlistPages,
             ProgramPages,
             OrganizerProgramPages,
+            OrganizerSpeakerPages,
             create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
         ],
         plugins=[SQLAlchemyPlugin(config=db_config), ProblemDetailsPlugin(), PodiumCLIPlugin()],

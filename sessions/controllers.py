@@ -178,13 +178,13 @@ class ProgramController(Controller):
     async def publish_drafts(
         self,
         event: FromPath[str],
-        data: JSONBody[PublishRequest],
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        data: JSONBody[PublishRequest | None] = None,
     ) -> PublishResult:
         """Publish every draft at once; 409 with the conflicts unless ``override_conflicts``."""
         found, published = await services.publish_drafts(
-            db_session, event, override=data.override_conflicts, actor=actor_of(request)
+            db_session, event, override=bool(data and data.override_conflicts), actor=actor_of(request)
         )
         return PublishResult(published=len(published), sessions=[services.to_read(s, found) for s in published])
 
@@ -198,8 +198,10 @@ class OrganizerProgramController(Controller):
     @get("/", operation_id="listAllSessions", responses=ERRORS)
     async def list_all(self, event: FromPath[str], db_session: NamedDependency[AsyncSession]) -> list[SessionRead]:
         """Every session in any status, drafts included."""
-        found, sessions = await services.list_sessions(db_session, event)
-        return [services.to_read(s, found) for s in sessions]
+        found = await services.get_event(db_session, event)
+        return await public.public_program(
+            db_session, found, public.ProgramFilter(), limit=100_000, offset=0, statuses=public.ALL_STATUSES
+        )
 
 
 class ConflictController(Controller):
@@ -335,13 +337,13 @@ class SessionController(Controller):
     async def publish(
         self,
         session_id: FromPath[UUID],
-        data: JSONBody[PublishRequest],
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        data: JSONBody[PublishRequest | None] = None,
     ) -> SessionRead:
         """Publish a draft or reinstate a cancelled session; 409 with the conflicts unless overridden."""
         session, _ = await services.publish_session(
-            db_session, session_id, override=data.override_conflicts, actor=actor_of(request)
+            db_session, session_id, override=bool(data and data.override_conflicts), actor=actor_of(request)
         )
         return services.to_read(session, await services.event_by_id(db_session, session.event_id))
 

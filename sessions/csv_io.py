@@ -396,6 +396,29 @@ def parse_row(line: int, cell: dict[str, str], found: Lookups) -> tuple[RowPlan 
     return plan, errors
 
 
+def _keep_absent(plan: RowPlan, existing: ProgramSession, present: set[str]) -> None:
+    """A spreadsheet without a column leaves that field of the sessions it updates alone (a file of just
+    id, title, date, start and end must not wipe rooms, people or abstracts)."""
+    if "type" not in present:
+        plan.kind = existing.kind
+    if "room" not in present:
+        plan.room_id = existing.room_id
+    if "track" not in present:
+        plan.track_id = existing.track_id
+    if "capacity" not in present:
+        plan.capacity = existing.capacity
+    if "required_add_on" not in present:
+        plan.add_on_id = existing.required_add_on_id
+    if "credit_hours" not in present:
+        plan.credit_hours = Decimal(existing.credit_hours).quantize(Decimal("0.01"))
+    if "abstract" not in present:
+        plan.abstract = existing.abstract
+    if "speakers" not in present:
+        plan.speakers = [p.speaker.name for p in existing.people if p.role == SpeakerRole.SPEAKER]
+    if "chairs" not in present:
+        plan.chairs = [p.speaker.name for p in existing.people if p.role == SpeakerRole.CHAIR]
+
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -450,6 +473,8 @@ def parse_csv(content: bytes, found: Lookups) -> list[RowPlan]:
             continue
         plan, row_errors = parse_row(row_line, cell, found)
         errors.extend(row_errors)
+        if plan is not None and plan.session_id in found.sessions:
+            _keep_absent(plan, found.sessions[plan.session_id], set(positions))
         if plan is not None and plan.session_id is not None:
             if plan.session_id in seen_ids:
                 errors.append(

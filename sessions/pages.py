@@ -215,7 +215,10 @@ class OrganizerProgramPages(Controller):
         problem: DomainError | None = None,
         status_code: int = 200,
     ) -> Template:
-        event, sessions = await services.list_sessions(db_session, slug)
+        event = await get_event(db_session, slug)
+        sessions = await public.public_program(
+            db_session, event, public.ProgramFilter(), limit=100_000, offset=0, statuses=public.ALL_STATUSES
+        )
         conflicts = await services.conflict_report(db_session, slug)
         titles = {s.id: s.title for s in sessions}
         return render(

@@ -32,6 +32,7 @@ class ProgramFilter:
 
 
 PUBLIC_STATUSES = (SessionStatus.PUBLISHED.value, SessionStatus.CANCELLED.value)
+ALL_STATUSES = tuple(s.value for s in SessionStatus)
 MAX_SEARCH_TERMS = 6
 
 
@@ -40,11 +41,16 @@ def _like(term: str) -> str:
     return f"%{escaped}%"
 
 
-def public_query(event: Event, wanted: ProgramFilter, query: Select[Any] | None = None) -> Select[Any]:
+def public_query(
+    event: Event,
+    wanted: ProgramFilter,
+    query: Select[Any] | None = None,
+    statuses: tuple[str, ...] = PUBLIC_STATUSES,
+) -> Select[Any]:
     """Published and cancelled sessions matching the filter; every search term must match the title, the
     abstract or a speaker's name (case-insensitive on SQLite and PostgreSQL alike)."""
     query = query if query is not None else select(ProgramSession)
-    query = query.where(ProgramSession.event_id == event.id, ProgramSession.status.in_(PUBLIC_STATUSES))
+    query = query.where(ProgramSession.event_id == event.id, ProgramSession.status.in_(statuses))
     if wanted.day is not None:
         tz = zoneinfo.ZoneInfo(event.timezone)
         first = dt.datetime.combine(wanted.day, dt.time.min, tz).astimezone(dt.UTC)
@@ -80,16 +86,23 @@ def public_query(event: Event, wanted: ProgramFilter, query: Select[Any] | None 
 
 
 async def public_program(
-    db_session: AsyncSession, event: Event, wanted: ProgramFilter, *, limit: int, offset: int
+    db_session: AsyncSession,
+    event: Event,
+    wanted: ProgramFilter,
+    *,
+    limit: int,
+    offset: int,
+    statuses: tuple[str, ...] = PUBLIC_STATUSES,
 ) -> list[SessionRead]:
-    """The matching sessions as wire structs, read as plain rows in two queries (sessions, then their people):
-    building thousands of ORM objects for a 600-session program took most of a request."""
+    """The matching sessions (the public ones unless ``statuses`` say otherwise) as wire structs, read as
+    plain rows in two queries (sessions, then their people): building thousands of ORM objects for a
+    600-session program took most of a request."""
     columns = ProgramSession.__table__.c
-    query = public_query(event, wanted, select(*columns)).limit(limit).offset(offset)
+    query = public_query(event, wanted, select(*columns), statuses).limit(limit).offset(offset)
     rows = (await db_session.execute(query)).all()
     if not rows:
         return []
-    matching = public_query(event, wanted, select(ProgramSession.id)).order_by(None)
+    matching = public_query(event, wanted, select(ProgramSession.id), statuses).order_by(None)
     people_query = (
         select(
             SessionSpeaker.session_id, SessionSpeaker.speaker_id, SessionSpeaker.role, Speaker.name, Speaker.affiliation

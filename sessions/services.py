@@ -4,7 +4,8 @@ What counts as a change an attendee notices (and so bumps ``sequence``, the iCal
 the room, the status and the title, the RFC 5546 "significant" properties of an event. Every other change an
 attendee can see (abstract, track, people, type, capacity, add-on, credit hours) moves ``changed_at`` (the
 feed's LAST-MODIFIED) without a new SEQUENCE: calendars refresh the text, nobody is told "rescheduled" over a
-typo. All of it goes through ``record_session_change``, the single place that change mails hook into.
+typo. All of it goes through ``record_session_change``; agenda holders are mailed when SEQUENCE goes up
+(``sessions/hooks.py`` watches it at flush time, whichever path made the change).
 
 Publishing (and any edit or import that leaves a published session in a new conflict) is refused with 409 and
 the conflicts listed, unless the organizer overrides explicitly.
@@ -16,6 +17,7 @@ import dataclasses
 import datetime as dt
 import uuid
 import zoneinfo
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -111,7 +113,7 @@ def record_session_change(
     previous_status: str | None,
 ) -> None:
     """Apply the consequences of a change inside the caller's transaction: SEQUENCE for noticeable changes,
-    LAST-MODIFIED for any visible one, an audit entry for status changes. Change mails hook in here."""
+    LAST-MODIFIED for any visible one, an audit entry for status changes."""
     if not changed:
         return
     now = utcnow()
@@ -286,12 +288,60 @@ class ConflictsFound(Conflict):
         self.conflicts = list(conflicts)
 
 
+async def program_facts(db_session: AsyncSession, event: Event) -> dict[UUID, SessionFacts]:
+    """What the conflict rules need about every session of the event, read as plain rows in two queries
+    (ORM objects for 600 sessions and their people would cost ten times as much)."""
+    rooms = {r.id: r for r in event.rooms}
+    ps = ProgramSession
+    rows = (
+        await db_session.execute(
+            select(
+                ps.id,
+                ps.title,
+                ps.starts_at,
+                ps.ends_at,
+                ps.status,
+                ps.room_id,
+                ps.capacity,
+                ps.required_add_on_id,
+                AddOn.event_id.label("add_on_event_id"),
+            )
+            .outerjoin(AddOn, AddOn.id == ps.required_add_on_id)
+            .where(ps.event_id == event.id)
+        )
+    ).all()
+    people: dict[UUID, list[PersonFacts]] = defaultdict(list)
+    people_rows = await db_session.execute(
+        select(SessionSpeaker.session_id, SessionSpeaker.speaker_id, Speaker.name, SessionSpeaker.role)
+        .join(Speaker, Speaker.id == SessionSpeaker.speaker_id)
+        .where(SessionSpeaker.session_id.in_(select(ps.id).where(ps.event_id == event.id)))
+        .order_by(SessionSpeaker.session_id, SessionSpeaker.position)
+    )
+    for person in people_rows.all():
+        people[person.session_id].append(PersonFacts(person.speaker_id, person.name, person.role))
+    result: dict[UUID, SessionFacts] = {}
+    for row in rows:
+        room = rooms.get(row.room_id) if row.room_id else None
+        result[row.id] = SessionFacts(
+            id=row.id,
+            title=row.title,
+            starts_at=row.starts_at,
+            ends_at=row.ends_at,
+            status=row.status,
+            room_id=row.room_id,
+            room_name=room.name if room else "",
+            room_capacity=room.capacity if room else None,
+            capacity=row.capacity,
+            required_add_on_id=row.required_add_on_id,
+            required_add_on_event_id=row.add_on_event_id,
+            people=tuple(people.get(row.id, ())),
+        )
+    return result
+
+
 async def conflict_report(db_session: AsyncSession, slug: str) -> list[ProgramConflict]:
     event = await get_event(db_session, slug)
-    sessions = await load_sessions(db_session, event.id)
-    rooms = {r.id: r for r in event.rooms}
-    add_ons = await _add_on_events(db_session, (s.required_add_on_id for s in sessions))
-    return find_conflicts(event_facts(event), [facts(s, rooms, add_ons) for s in sessions])
+    return find_conflicts(event_facts(event), list((await program_facts(db_session, event)).values()))
 
 
 async def list_sessions(db_session: AsyncSession, slug: str) -> tuple[Event, list[ProgramSession]]:
@@ -391,12 +441,8 @@ async def _conflicts_for(
     changed: dict[UUID, SessionFacts],
 ) -> tuple[list[ProgramConflict], list[ProgramConflict]]:
     """Conflicts of the event's program before and after replacing/adding the ``changed`` sessions."""
-    sessions = await load_sessions(db_session, event.id)
-    rooms = {r.id: r for r in event.rooms}
-    add_ons = await _add_on_events(
-        db_session, [s.required_add_on_id for s in sessions] + [f.required_add_on_id for f in changed.values()]
-    )
-    current = {s.id: facts(s, rooms, add_ons) for s in sessions}
+    current = await program_facts(db_session, event)
+    add_ons = await _add_on_events(db_session, [f.required_add_on_id for f in changed.values()])
     # Changed facts carry the add-on's event as looked up now (it may be new to this program).
     changed = {
         i: replace_facts(

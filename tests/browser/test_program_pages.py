@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import re
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
@@ -70,6 +71,11 @@ def test_organizer_imports_sees_the_conflict_and_publishes_with_an_override(page
     page.get_by_role("button", name="Publish all drafts (3)").click()
     expect(page.get_by_role("status")).to_have_text("Published 3 sessions.")
     expect(page.locator("td .badge.published")).to_have_count(3)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Export CSV").click()
+    exported = Path(download.value.path()).read_text(encoding="utf-8")
+    assert exported.splitlines()[0].startswith("id,title,type,date,start,end,room")
+    assert ",Engines of thought,symposium,2027-03-14,08:30,10:00,Hall A," in exported
 
     page.get_by_role("link", name="Engines of thought").click()
     page.get_by_label("Starts", exact=True).fill("09:00")
@@ -100,7 +106,7 @@ def test_a_session_form_error_is_shown_at_its_field(page: Page, server: Server) 
     assert_accessible(page)
 
 
-def test_a_visitor_searches_the_program_and_opens_a_session(page: Page, server: Server, browser: object) -> None:
+def test_a_visitor_searches_the_program_and_opens_a_session(page: Page, server: Server) -> None:
     program = new_program(server)
     log_in(page)
     page.goto(f"/organizer/events/{program.slug}/program")
@@ -127,3 +133,28 @@ def test_a_visitor_searches_the_program_and_opens_a_session(page: Page, server: 
     expect(visitor.locator("main")).to_contain_text("Monday Mar 15, 2027, 09:00")
     assert_accessible(visitor)
     visitor.context.close()
+
+
+def test_organizer_edits_a_speaker_and_the_program_shows_it_without_the_email(page: Page, server: Server) -> None:
+    program = new_program(server)
+    log_in(page)
+    page.goto(f"/organizer/events/{program.slug}/program")
+    upload(page, GOOD.replace("Hall A,Basic Science,Grace", "Room 101,Basic Science,Grace"))
+    page.get_by_role("button", name="Publish all drafts (3)").click()
+    page.get_by_role("link", name="Speakers").click()
+    assert_accessible(page)
+    page.get_by_role("link", name="Ada Lovelace").click()
+
+    page.get_by_label("Email", exact=True).fill("not-an-email")
+    page.get_by_role("button", name="Save speaker").click()
+    expect(page.get_by_label("Email", exact=True)).to_have_attribute("aria-invalid", "true")
+    assert_accessible(page)
+    page.get_by_label("Affiliation", exact=True).fill("Analytical Engine Society")
+    page.get_by_label("Email", exact=True).fill("ada@private.example")
+    page.get_by_role("button", name="Save speaker").click()
+    expect(page.get_by_role("status")).to_have_text("Saved.")
+
+    page.goto(f"/events/{program.slug}/program?day=2027-03-14")
+    page.get_by_role("link", name="Opening keynote").click()
+    expect(page.locator("main")).to_contain_text("Ada Lovelace, Analytical Engine Society")
+    assert "private.example" not in page.content()

@@ -287,3 +287,25 @@ async def test_csv_routes_are_for_organizers(client: Client, staff: dict[str, st
     imported = await upload(client, {}, program, GOOD)
 
     assert (exported.status_code, imported.status_code) == (403, 401)
+
+
+async def test_columns_left_out_keep_their_values_on_update(
+    client: Client, organizer: dict[str, str], program: ProgramEvent
+) -> None:
+    await upload(client, organizer, program, GOOD)
+    before, _ = await everything(client, organizer, program)
+    keynote = next(s for s in before if s["title"] == "State of the field")
+
+    response = await upload(
+        client,
+        organizer,
+        program,
+        f"id,title,date,start,end\n{keynote['id']},State of the field,2027-03-14,07:30,08:45\n",
+    )
+    after, _ = await everything(client, organizer, program)
+
+    moved = next(s for s in after if s["id"] == keynote["id"])
+    assert response.json() == {"created": 0, "updated": 1, "unchanged": 0, "speakers_created": 0}
+    assert moved["local_start"] == "2027-03-14T07:30"
+    for field in ("kind", "room", "track", "capacity", "credit_hours", "abstract", "status", "people"):
+        assert moved[field] == keynote[field], field

@@ -210,7 +210,7 @@ async def test_drafts_keep_sequence_zero_until_published(
     url = f"/api/sessions/{session['id']}"
     await client.patch(url, json={"title": "Renamed draft"}, headers=organizer)
 
-    published = await client.post(f"{url}/publish", json={}, headers=organizer)
+    published = await client.post(f"{url}/publish", headers=organizer)
 
     assert (published.json()["status"], published.json()["sequence"]) == ("published", 0)
 
