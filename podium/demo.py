@@ -20,6 +20,7 @@ from podium.auth import services as auth_services
 from podium.auth.models import User
 from podium.auth.schemas import UserCreate
 from podium.db import create_engine, session_maker
+from podium.demo_agendas import seed_agendas
 from podium.demo_catalog import seed_catalog, seed_paid_registrations
 from podium.demo_program import seed_program
 from podium.settings import Settings
@@ -36,6 +37,8 @@ class DemoSize:
     rooms: int = 40
     # Paid registrations generated for the Annual Meeting (bulk-inserted).
     registrations: int = 0
+    # Of those, how many get a personal agenda (about 20 sessions each) and a calendar feed.
+    agendas: int = 0
 
 
 @dataclass(frozen=True)
@@ -222,6 +225,10 @@ async def seed_demo(settings: Settings, size: DemoSize, *, reset: bool = False) 
                 if spec.kind == "annual_meeting" and size.registrations:
                     paid = await seed_paid_registrations(db_session, event, size.registrations)
                     created.append(f"    + {paid} paid registrations")
+                    if size.agendas:
+                        await db_session.flush()
+                        agendas = await seed_agendas(db_session, event, size.agendas)
+                        created.append(f"    + {agendas} personal agendas")
             await db_session.commit()
             organizer_pw = await _upsert_login(db_session, ORGANIZER_EMAIL, "Demo Organizer", "organizer")
             staff_pw = await _upsert_login(db_session, STAFF_EMAIL, "Demo Staff", "staff")
