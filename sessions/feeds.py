@@ -109,15 +109,14 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
 
 
 async def _fingerprint(db_session: AsyncSession, event: Event, session_filter: Any, extra: str = "") -> Feed:
-    """Count and newest change of everything a feed shows: sessions (their attendee-visible change time, not
-    seat counts), their people, rooms and tracks. One round trip."""
-    ids = select(ProgramSession.id).where(session_filter).scalar_subquery()
+    """Count and newest change of everything a feed shows, in one round trip: the sessions (their
+    attendee-visible change time, not seat counts; a change of speakers or chairs moves it too, see
+    ``record_session_change``), and the names of speakers, rooms and tracks they show."""
     changed = func.coalesce(ProgramSession.changed_at, ProgramSession.updated_at)
     parts = [
         select(func.count()).where(session_filter),
         select(func.max(changed)).where(session_filter),
-        select(func.count()).where(SessionSpeaker.session_id.in_(ids)),
-        select(func.max(SessionSpeaker.updated_at)).where(SessionSpeaker.session_id.in_(ids)),
+        select(func.count()).where(Speaker.event_id == event.id),
         select(func.max(Speaker.updated_at)).where(Speaker.event_id == event.id),
         select(func.max(Room.updated_at)).where(Room.event_id == event.id),
         select(func.max(Track.updated_at)).where(Track.event_id == event.id),

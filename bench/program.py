@@ -1,0 +1,236 @@
+"""Program and calendar feeds at Annual Meeting scale.
+
+Creates its own PostgreSQL database (dropped afterwards), seeds the demo Annual Meeting (600+ sessions) with
+--attendees paid registrations that all have a personal agenda (~20 sessions), then measures:
+
+* server-side times, in-process through the ASGI app (no network, no separate client process): the full
+  program feed cold (a fresh worker's first render), uncached (each request queries and assembles the feed;
+  only per-session VEVENT text is memoised), and cached (the worker's copy under the current ETag); a personal
+  feed of 20 sessions; a 304 for the program feed and for a personal feed;
+* program-list requests/s: GET the public session list (one day, as the program page asks for it) against
+  uvicorn with --workers workers at --concurrency.
+
+Medians are printed per figure. The last line is one JSON object with the figures.
+
+    .venv/bin/python bench/program.py [--attendees 10000] [--workers 2] [--concurrency 16] [--seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import asyncpg
+import httpx
+from litestar.testing import AsyncTestClient
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+from podium.app import create_app
+from podium.cli import migrate
+from podium.db import create_engine, session_maker
+from podium.demo import DemoSize, seed_demo
+from podium.settings import Settings
+from registration.models import Registration
+from sessions import feed_controllers
+from sessions.feeds import agenda_token
+from sessions.models import AgendaFeed
+
+SLUG = "annual-meeting-2027"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def admin(base_url: str, statement: str) -> None:
+    url = make_url(base_url).set(drivername="postgresql", database="postgres")
+    conn = await asyncpg.connect(url.render_as_string(hide_password=False))
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+async def feed_tokens(settings: Settings, limit: int) -> list[str]:
+    engine = create_engine(settings)
+    try:
+        async with session_maker(engine)() as db_session:
+            rows = (
+                await db_session.execute(
+                    select(AgendaFeed.id, AgendaFeed.version, Registration.secret_version)
+                    .join(Registration, Registration.id == AgendaFeed.registration_id)
+                    .order_by(AgendaFeed.id)
+                    .limit(limit)
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    return [agenda_token(settings.secret_key, *row) for row in rows]
+
+
+def ms(samples: list[float]) -> float:
+    return round(statistics.median(samples) * 1000, 2)
+
+
+async def timed(
+    client: AsyncTestClient, path: str, headers: dict[str, str] | None = None
+) -> tuple[float, httpx.Response]:
+    started = time.perf_counter()
+    response = await client.get(path, headers=headers or {})
+    return time.perf_counter() - started, response
+
+
+async def in_process(settings: Settings, tokens: list[str], rounds: int) -> dict[str, float]:
+    figures: dict[str, float] = {}
+    async with AsyncTestClient(create_app(settings)) as client:
+        program = f"/api/events/{SLUG}/program.ics"
+        cold, response = await timed(client, program)
+        assert response.status_code == 200, response.text
+        events = response.content.count(b"BEGIN:VEVENT")
+        figures["full_feed_cold_ms"] = round(cold * 1000, 2)
+        etag = response.headers["etag"]
+
+        uncached = []
+        for _ in range(rounds):
+            feed_controllers._rendered.clear()
+            elapsed, response = await timed(client, program)
+            uncached.append(elapsed)
+        figures["full_feed_ms"] = ms(uncached)
+        figures["full_feed_cached_ms"] = ms([(await timed(client, program))[0] for _ in range(rounds)])
+        figures["full_feed_304_ms"] = ms(
+            [(await timed(client, program, {"If-None-Match": etag}))[0] for _ in range(rounds * 4)]
+        )
+
+        personal, personal_304, sizes = [], [], []
+        for token in tokens:
+            elapsed, response = await timed(client, f"/api/agenda/{token}.ics")
+            assert response.status_code == 200, response.text
+            personal.append(elapsed)
+            sizes.append(response.content.count(b"BEGIN:VEVENT"))
+            tag = {"If-None-Match": response.headers["etag"]}
+            elapsed, response = await timed(client, f"/api/agenda/{token}.ics", tag)
+            assert response.status_code == 304
+            personal_304.append(elapsed)
+        figures["personal_feed_ms"] = ms(personal)
+        figures["personal_feed_304_ms"] = ms(personal_304)
+        figures["program_sessions"] = events
+        figures["personal_feed_sessions"] = statistics.median(sizes)
+    return figures
+
+
+async def list_load(base_url: str, concurrency: int, seconds: float, day: str) -> tuple[float, float]:
+    path = f"{base_url}/api/events/{SLUG}/sessions?day={day}"
+    latencies: list[float] = []
+    stop = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+        await client.get(path)
+
+        async def worker() -> None:
+            while time.perf_counter() < stop:
+                started = time.perf_counter()
+                response = await client.get(path)
+                response.raise_for_status()
+                latencies.append(time.perf_counter() - started)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return round(len(latencies) / elapsed, 1), ms(latencies)
+
+
+def serve(settings: Settings, data_dir: str, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "PODIUM_DATA_DIR": data_dir,
+        "PODIUM_SECRET_KEY": settings.secret_key,
+        "PODIUM_ENV": "test",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "podium.app:create_app", "--host", "127.0.0.1",
+         "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
+        env=env,
+    )  # fmt: skip
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
+                return process, base_url
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("the server did not start")
+        time.sleep(0.3)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--attendees", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--rounds", type=int, default=25)
+    parser.add_argument("--personal-feeds", type=int, default=200)
+    parser.add_argument(
+        "--server", default=os.environ.get("BENCH_DATABASE_SERVER", "postgresql+asyncpg://postgres@127.0.0.1:5432")
+    )
+    args = parser.parse_args()
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+    name = f"podium_bench_program_{secrets.token_hex(4)}"
+    asyncio.run(admin(args.server, f'CREATE DATABASE "{name}"'))
+    data_dir = tempfile.mkdtemp(prefix="podium-bench-")
+    settings = Settings(
+        database_url=make_url(args.server).set(database=name).render_as_string(hide_password=False),
+        secret_key=secrets.token_urlsafe(32),
+        data_dir=Path(data_dir),
+        environment="test",
+        hold_sweep_seconds=0,
+        mail_drain_seconds=0,
+    )
+    process = None
+    try:
+        started = time.perf_counter()
+        migrate(settings)
+        print(
+            asyncio.run(seed_demo(settings, DemoSize(registrations=args.attendees, agendas=args.attendees))),
+            file=sys.stderr,
+        )
+        print(f"seeded in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+        tokens = asyncio.run(feed_tokens(settings, args.personal_feeds))
+        figures = asyncio.run(in_process(settings, tokens, args.rounds))
+        process, base_url = serve(settings, data_dir, args.workers)
+        day = "2027-04-15"
+        rps, list_p50 = asyncio.run(list_load(base_url, args.concurrency, args.seconds, day))
+        figures |= {"program_list_rps": rps, "program_list_p50_ms": list_p50, "concurrency": args.concurrency}
+        figures["attendees_with_agendas"] = len(asyncio.run(feed_tokens(settings, 10**9)))
+        for key, value in figures.items():
+            print(f"{key:>26}: {value}")
+        print(json.dumps(figures))
+    finally:
+        if process is not None:
+            process.terminate()
+            process.wait(timeout=20)
+        asyncio.run(admin(args.server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+if __name__ == "__main__":
+    main()
