@@ -20,7 +20,6 @@ from litestar.params import FromPath
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from events.models import Event
 from podium.errors import NotFound, problem_responses
 from podium.settings import Settings
 from sessions import feeds
@@ -85,10 +84,10 @@ async def calendar_response(
 async def session_calendar(
     request: Request[Any, Any, Any], db_session: AsyncSession, settings: Settings, session_id: UUID
 ) -> Response[bytes]:
-    event, feed = await feeds.session_feed(db_session, session_id)
+    event_id, feed = await feeds.session_feed(db_session, session_id)
 
     async def render() -> bytes:
-        return await feeds.render_session(db_session, event, session_id, settings.base_url)
+        return await feeds.render_session(db_session, event_id, session_id, settings.base_url)
 
     return await calendar_response(request, feed, render)
 
@@ -121,13 +120,12 @@ class ProgramFeedController(Controller):
         state: State,
     ) -> Response[bytes]:
         """iCalendar (RFC 5545) of the event's program; subscribe to it with `webcal://`."""
-        found: Event = await feeds.program_event(db_session, event)
-        feed = await feeds.program_feed(db_session, found)
+        event_id, feed = await feeds.program_feed(db_session, event)
 
         async def render() -> bytes:
-            return await feeds.render_program(db_session, found, state.settings.base_url)
+            return await feeds.render_program(db_session, event_id, state.settings.base_url)
 
-        return await calendar_response(request, feed, render, cache_key=f"program:{found.id}:{state.settings.base_url}")
+        return await calendar_response(request, feed, render, cache_key=f"program:{event_id}:{state.settings.base_url}")
 
 
 class AgendaFeedController(Controller):
@@ -153,11 +151,9 @@ class AgendaFeedController(Controller):
     ) -> Response[bytes]:
         """`{token}.ics`, the token from the attendee's agenda page; a revoked or unknown token is a 404."""
         token = _file_stem(file, "token")
-        registration = await feeds.registration_for_token(db_session, state.settings.secret_key, token)
-        session_ids = await feeds.agenda_session_ids(db_session, registration.id)
-        event, feed = await feeds.agenda_feed(db_session, registration, session_ids)
+        registration_id, event_id, feed = await feeds.agenda_feed(db_session, state.settings.secret_key, token)
 
         async def render() -> bytes:
-            return await feeds.render_agenda(db_session, event, session_ids, state.settings.base_url)
+            return await feeds.render_agenda(db_session, event_id, registration_id, state.settings.base_url)
 
         return await calendar_response(request, feed, render, private=True)
