@@ -72,6 +72,7 @@ async def test_program_page_shows_one_day_and_searches_every_day(
     assert "Ada Lovelace" in first_day.text and "private.example" not in first_day.text
     assert "Day two talk" in search.text and "Engines of thought" not in search.text
     assert "1 session matching" in search.text
+    assert f'href="webcal://testserver.local/api/events/{program.slug}/program.ics"' in opening.text
 
 
 async def test_session_page_shows_people_time_and_the_required_add_on(
@@ -91,6 +92,7 @@ async def test_session_page_shows_people_time_and_the_required_add_on(
     ):
         assert text in page.text
     assert "private.example" not in page.text
+    assert f'href="/api/sessions/{sessions["day1"]["id"]}.ics"' in page.text
     assert draft.status_code == 404
 
 
