@@ -8,7 +8,7 @@ simply drawn again.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from uuid import UUID, uuid4
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from badges import keys, tokens
 from badges.models import Badge, CheckinSettings
-from badges.pdf import BadgeCard, Layout, render_badges
+from badges.pdf import BadgeCard, Layout
 from badges.schemas import AttendeeMatch, BadgeRead, CheckinSettingsIO, PrintFilter
 from events.models import Event
 from events.services import get_event
@@ -226,7 +226,9 @@ async def selected_registrations(db_session: AsyncSession, event: Event, selecti
     return list((await db_session.scalars(query)).all())
 
 
-async def mark_printed(db_session: AsyncSession, registration_ids: Iterable[UUID], *, actor: str) -> None:
+async def mark_printed(
+    db_session: AsyncSession, event_id: UUID, registration_ids: Iterable[UUID], *, actor: str
+) -> None:
     ids = list(registration_ids)
     if not ids:
         return
@@ -238,6 +240,7 @@ async def mark_printed(db_session: AsyncSession, registration_ids: Iterable[UUID
             .where(Badge.registration_id.in_(ids[start : start + 500]))
             .values(print_count=Badge.print_count + 1, printed_at=now, updated_at=now)
         )
+    record(db_session, "event", event_id, None, "badges_printed", actor, f"{len(ids)} badges printed")
     await db_session.commit()
 
 
@@ -248,19 +251,18 @@ async def print_batch(
     secret_key: str,
     *,
     actor: str,
-    progress: Callable[[int, int], None] | None = None,
-    render: Callable[[Sequence[BadgeCard], Layout, Callable[[int, int], None] | None], bytes] | None = None,
+    render: Callable[[Sequence[BadgeCard], Layout], Awaitable[bytes]],
 ) -> tuple[bytes, int]:
     """One PDF of every badge the filter selects, marked printed; returns the PDF and how many it holds.
 
-    ``render`` lets the HTTP caller run the (CPU-bound) drawing off the event loop."""
+    ``render`` draws the PDF (the HTTP route runs it in a worker thread, the CLI shows a progress bar)."""
     event = await get_event(db_session, event_slug, with_children=False)
     registrations = await selected_registrations(db_session, event, selection)
     if not registrations:
         raise NotFound("no badges match this filter", field="filter")
     cards = await registration_cards(db_session, registrations, secret_key)
-    pdf = (render or render_badges)(cards, selection.layout, progress)
-    await mark_printed(db_session, [r.id for r in registrations], actor=actor)
+    pdf = await render(cards, selection.layout)
+    await mark_printed(db_session, event.id, [r.id for r in registrations], actor=actor)
     return pdf, len(cards)
 
 
