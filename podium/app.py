@@ -41,6 +41,7 @@ from registration.controllers import (
     StripeWebhookController,
 )
 from registration.jobs import run_hold_sweeper, run_mail_drainer
+from registration.organizer_pages import OrganizerRegistrationPages
 from registration.pages import OrderPages, RegistrationPages, WaitlistPages
 from registration.waitlist_controllers import WaitlistEntryController, WaitlistJoinController
 from sessions.agenda_controllers import AgendaController
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AgendaFeedController,
             AgendaController,
             AgendaPages,
+            OrganizerRegistrationPages,
             OrganizerEventListController,
             LoginPages,
             EventPages,
