@@ -32,6 +32,7 @@ from podium.health import app_version, health
 from podium.settings import Settings
 from registration.admin_controllers import RegistrationAdminController
 from registration.catalog_controllers import CATALOG_CONTROLLERS
+from registration.catalog_pages import OrganizerCatalogPages
 from registration.controllers import (
     CancellationPolicyController,
     OrderChangeController,
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AgendaController,
             AgendaPages,
             OrganizerRegistrationPages,
+            OrganizerCatalogPages,
             OrganizerEventListController,
             LoginPages,
             EventPages,

@@ -82,3 +82,25 @@ def test_amounts_typed_by_people_are_read_exactly() -> None:
             parse_money(bad, "USD")
     with pytest.raises(ValueError):
         parse_money("10.5", "JPY")
+
+
+async def test_catalog_page_shows_every_part_to_organizers_only(
+    client: Client, catalog: CatalogFixture, organizer: dict[str, str], staff: dict[str, str]
+) -> None:
+    url = f"/organizer/events/{catalog.slug}/catalog"
+    page = await client.get(url, headers={**organizer, **HTML})
+    assert page.status_code == 200
+    for text in (
+        "Student / trainee",
+        "verified by organizers",
+        "early bird from",
+        "USD 400.00",
+        "Grant Writing Workshop",
+        "Members&#39; Reception",
+        "Dietary needs",
+        "Low-income countries: discount %",
+    ):
+        assert text in page.text, text
+    assert (await client.get(url, headers={**staff, **HTML})).status_code == 403
+    anonymous = await client.get(url, headers=HTML, follow_redirects=False)
+    assert anonymous.status_code in (302, 303)
