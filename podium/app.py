@@ -44,6 +44,7 @@ from registration.controllers import (
 from registration.jobs import run_hold_sweeper, run_mail_drainer
 from registration.organizer_pages import OrganizerRegistrationPages
 from registration.pages import OrderPages, RegistrationPages, WaitlistPages
+from registration.receipts import format_money
 from registration.waitlist_controllers import WaitlistEntryController, WaitlistJoinController
 from sessions.agenda_controllers import AgendaController
 from sessions.agenda_pages import AgendaPages
@@ -82,6 +83,11 @@ class BackgroundJobs:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         self.tasks.clear()
+
+
+def _template_filters(engine: JinjaTemplateEngine) -> None:
+    """``{{ amount | money(currency) }}``: minor units shown with the currency's own decimals (JPY none)."""
+    engine.engine.filters["money"] = format_money
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -142,7 +148,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             # form cannot send; pages (HTML forms) carry a CSRF token.
             exclude=["^/api/", "^/health$", "^/schema", "^/static/"],
         ),
-        template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),
+        template_config=TemplateConfig(
+            directory=HERE / "templates", engine=JinjaTemplateEngine, engine_callback=_template_filters
+        ),
         openapi_config=OpenAPIConfig(
             title="Podium API",
             version=app_version(),

@@ -19,6 +19,7 @@ from podium.pages import form_errors, redirect, render
 from podium.settings import Settings
 from registration import cancellations, catalog, orders, waitlist
 from registration.payments import provider_for
+from registration.receipts import format_money
 from registration.schemas import OrderCreate, TransferIn, WaitlistJoin
 
 FormData = URLEncodedBody[dict[str, str]]
@@ -280,7 +281,7 @@ class OrderPages(Controller):
             db_session, order_id, secret=secret, secret_key=settings.secret_key, organizer=False
         )
         refunded = refund.amount if refund else 0
-        notice = f"Cancelled ({fee_pct} % fee). Refund: {found.currency} {refunded / 100:,.2f}."
+        notice = f"Cancelled ({fee_pct} % fee). Refund: {format_money(refunded, found.currency)}."
         return await self._page(request, db_session, settings, found, None, notice=notice)
 
     @post("/orders/{order_id:uuid}/registrations/{registration_id:uuid}/transfer")

@@ -7,6 +7,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from events.models import Event
 from podium.settings import Settings
 from registration.receipts import parse_money
 from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body
@@ -104,3 +105,17 @@ async def test_catalog_page_shows_every_part_to_organizers_only(
     assert (await client.get(url, headers={**staff, **HTML})).status_code == 403
     anonymous = await client.get(url, headers=HTML, follow_redirects=False)
     assert anonymous.status_code in (302, 303)
+
+
+async def test_pages_show_each_currency_with_its_own_decimals(
+    client: Client, settings: Settings, organizer: dict[str, str]
+) -> None:
+    async with db_session_for(settings) as db_session:
+        found = await build_catalog(db_session)
+        event = await db_session.get_one(Event, found.event_id)
+        event.currency = "JPY"
+        await db_session.commit()
+    register = await client.get(f"/events/{found.slug}/register", headers=HTML)
+    catalog_page = await client.get(f"/organizer/events/{found.slug}/catalog", headers={**organizer, **HTML})
+    assert "JPY 40,000" in register.text and "JPY 400.00" not in register.text
+    assert "JPY 40,000" in catalog_page.text
