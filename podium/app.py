@@ -41,6 +41,7 @@ from registration.controllers import (
     ReceiptController,
     StripeWebhookController,
 )
+from registration.document_controllers import VerificationDocumentController, VerificationUploadController
 from registration.jobs import run_hold_sweeper, run_mail_drainer
 from registration.organizer_pages import OrganizerRegistrationPages
 from registration.pages import OrderPages, RegistrationPages, WaitlistPages
@@ -119,6 +120,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AgendaPages,
             OrganizerRegistrationPages,
             OrganizerCatalogPages,
+            VerificationUploadController,
+            VerificationDocumentController,
             OrganizerEventListController,
             LoginPages,
             EventPages,

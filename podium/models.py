@@ -22,6 +22,7 @@ from registration.models import (
     RegistrationAddOn,
     RegistrationSettings,
     StateChange,
+    VerificationDocument,
     WaitlistEntry,
     WebhookEvent,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "StateChange",
     "Track",
     "User",
+    "VerificationDocument",
     "WaitlistEntry",
     "WebhookEvent",
     "metadata",

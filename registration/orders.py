@@ -52,6 +52,7 @@ from registration.receipts import issue_receipt
 from registration.schemas import AddOnLine, OrderCreate, OrderRead, RegistrationRead
 from registration.schemas import OrderStatus as OrderStatusName
 from registration.schemas import RegistrationStatus as RegistrationStatusName
+from registration.verification_documents import documents_of
 
 DEFAULT_HOLD_MINUTES = 15
 
@@ -352,6 +353,7 @@ async def order_read(
     add_on_ids = {a.add_on_id for r in registrations for a in r.add_ons}
     add_ons = {a.id: a for a in (await db_session.scalars(select(AddOn).where(AddOn.id.in_(add_on_ids)))).all()}
     secret = order_secret(secret_key, order.id, order.secret_version)
+    uploaded = await documents_of(db_session, [r.id for r in registrations])
     return OrderRead(
         id=order.id,
         event=event_slug or "",
@@ -388,6 +390,8 @@ async def order_read(
                     for a in r.add_ons
                 ],
                 attendee_url=registration_url(base_url, secret_key, r.id, r.secret_version),
+                needs_verification=categories[r.category_id].eligibility == Eligibility.VERIFICATION,
+                verification_documents=[d.filename for d in uploaded.get(r.id, [])],
             )
             for r in registrations
         ],

@@ -27,6 +27,7 @@ from registration.models import Category, Order, Registration
 from registration.payments import provider_for
 from registration.receipts import format_money, parse_money
 from registration.schemas import OrderCreate
+from registration.verification_documents import documents_of
 
 FormData = URLEncodedBody[dict[str, str]]
 PAGE_SIZE = 50
@@ -73,6 +74,7 @@ class OrganizerRegistrationPages(Controller):
         ).all()
         stats = await admin.registration_stats(db_session, event)
         questions = await catalog.list_questions(db_session, slug)
+        uploaded = await documents_of(db_session, [item.id for item in items])
         query = {k: v for k, v in {"q": q, "category": category, "status": status}.items() if v}
         return render(
             request,
@@ -96,6 +98,7 @@ class OrganizerRegistrationPages(Controller):
             errors=errors or {},
             comp=comp_values or {},
             questions=questions,
+            documents=uploaded,
         )
 
     @get("/registrations")
