@@ -42,7 +42,7 @@ from registration.controllers import (
     StripeWebhookController,
 )
 from registration.document_controllers import VerificationDocumentController, VerificationUploadController
-from registration.jobs import run_hold_sweeper, run_mail_drainer
+from registration.jobs import run_hold_sweeper, run_mail_drainer, run_refund_sender
 from registration.organizer_pages import OrganizerRegistrationPages
 from registration.pages import OrderPages, RegistrationPages, WaitlistPages
 from registration.receipts import format_money
@@ -78,6 +78,8 @@ class BackgroundJobs:
             self.tasks.append(asyncio.create_task(sweeper))
         if self.settings.mail_drain_seconds > 0:
             self.tasks.append(asyncio.create_task(run_mail_drainer(self.session_maker, self.settings)))
+        if self.settings.stripe_secret_key and self.settings.refund_send_seconds > 0:
+            self.tasks.append(asyncio.create_task(run_refund_sender(self.session_maker, self.settings)))
 
     async def stop(self) -> None:
         for task in self.tasks:

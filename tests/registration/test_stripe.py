@@ -60,6 +60,8 @@ def stack(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Itera
             "STRIPE_PUBLISHABLE_KEY": "pk_test_podium",
             "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "STRIPE_API_BASE": stripe_api,
+            # Pending refunds are sent by `podium reconcile-payments` in this module (see test_refund_sender).
+            "PODIUM_REFUND_SEND_SECONDS": "0",
         }
         with podium_server(settings, workdir, **env) as podium:
             _register_webhook(stripe_api, f"{podium}/api/payments/stripe/webhook")
