@@ -20,6 +20,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from badges.controllers import BADGE_CONTROLLERS
 from events.controllers import EventController, OrganizerEventListController
 from events.pages import EventPages, OrganizerEventPages
 from podium.auth.controllers import AuthController, UserController
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ProgramFeedController,
             AgendaFeedController,
             AgendaController,
+            *BADGE_CONTROLLERS,
             AgendaPages,
             OrganizerRegistrationPages,
             OrganizerCatalogPages,

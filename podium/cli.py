@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import click
 from alembic import command
@@ -127,6 +127,87 @@ async def _reconcile(settings: Settings) -> dict[str, int]:
         await engine.dispose()
 
 
+@click.command("print-badges")
+@click.option("--event", "event_slug", required=True, help="The event's slug.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), required=True, help="PDF to write.")
+@click.option(
+    "--layout",
+    type=click.Choice(["4x3", "a6", "letter-6up", "a4-4up"]),
+    default="4x3",
+    show_default=True,
+    help="One badge per page (4x3 in, A6) or label sheets (six 4x3 on Letter, four A6 on A4).",
+)
+@click.option("--category", "categories", multiple=True, help="Only this category code (repeatable).")
+@click.option("--surname-from", default="", help="Surnames from these letters on (inclusive).")
+@click.option("--surname-to", default="", help="Surnames up to these letters (inclusive, by prefix).")
+@click.option("--not-printed", is_flag=True, help="Only badges never printed before.")
+def print_badges_command(
+    event_slug: str,
+    output: str,
+    layout: str,
+    categories: tuple[str, ...],
+    surname_from: str,
+    surname_to: str,
+    not_printed: bool,
+) -> None:
+    """Print a batch of badges as one PDF, sorted by surname; they are marked printed."""
+    import msgspec
+
+    from badges.schemas import PrintFilter
+
+    try:
+        selection = msgspec.convert(
+            {
+                "categories": list(categories),
+                "surname_from": surname_from,
+                "surname_to": surname_to,
+                "not_printed": not_printed,
+                "layout": layout,
+            },
+            PrintFilter,
+        )
+    except msgspec.ValidationError as exc:
+        raise click.ClickException(str(exc)) from exc
+    pdf, count = asyncio.run(_print_badges(Settings.from_env(), event_slug, selection))
+    Path(output).write_bytes(pdf)
+    click.echo(f"{count} badges written to {output}")
+
+
+async def _print_badges(settings: Settings, event_slug: str, selection: object) -> tuple[bytes, int]:
+    from collections.abc import Sequence
+
+    from badges.pdf import BadgeCard, render_badges
+    from badges.schemas import PrintFilter
+    from badges.services import print_batch
+    from podium.db import create_engine, session_maker
+    from podium.errors import DomainError
+
+    async def render(cards: Sequence[BadgeCard], layout: str) -> bytes:
+        with click.progressbar(
+            length=len(cards), label="rendering badges", file=click.get_text_stream("stderr")
+        ) as bar:
+            done = 0
+
+            def progress(now: int, _total: int) -> None:
+                nonlocal done
+                bar.update(now - done)
+                done = now
+
+            return render_badges(cards, cast(Any, layout), progress)
+
+    engine = create_engine(settings)
+    try:
+        async with session_maker(engine)() as db_session:
+            pdf, count = await print_batch(
+                db_session, event_slug, cast(PrintFilter, selection), settings.secret_key, actor="cli", render=render
+            )
+    except DomainError as exc:
+        raise click.ClickException(exc.detail) from exc
+    finally:
+        await engine.dispose()
+    return pdf, count
+
+
 @click.command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)
@@ -160,6 +241,7 @@ class PodiumCLIPlugin(CLIPluginProtocol):
             seed_demo_command,
             demo_command,
             reconcile_payments_command,
+            print_badges_command,
         ):
             cli.add_command(cmd)
 

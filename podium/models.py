@@ -1,5 +1,6 @@
 """Every domain's models in one import, so Alembic sees the whole schema."""
 
+from badges.models import Badge, BadgeKey, Checkin, CheckinPresence, CheckinSettings, Checkpoint
 from events.models import Event, Room, Track
 from podium.auth.models import AuthToken, LoginThrottle, User
 from podium.db import metadata
@@ -33,8 +34,14 @@ __all__ = [
     "AgendaFeed",
     "AgendaItem",
     "AuthToken",
+    "Badge",
+    "BadgeKey",
     "CancellationFeeRule",
     "Category",
+    "Checkin",
+    "CheckinPresence",
+    "CheckinSettings",
+    "Checkpoint",
     "Event",
     "LoginThrottle",
     "Order",

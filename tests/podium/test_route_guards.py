@@ -61,6 +61,12 @@ PUBLIC = {
     ("POST", "/api/events/{event:str}/waitlist"),
     ("GET", "/api/waitlist/{entry_id:uuid}"),
     ("POST", "/api/waitlist/{entry_id:uuid}/leave"),
+    # The attendee's badge, its QR and certificate: the registration's (or order's) secret, checked by the view.
+    ("GET", "/api/registrations/{registration_id:uuid}/badge"),
+    ("GET", "/api/registrations/{registration_id:uuid}/badge.pdf"),
+    ("GET", "/api/registrations/{registration_id:uuid}/badge.png"),
+    ("GET", "/api/registrations/{registration_id:uuid}/badge.svg"),
+    ("GET", "/api/registrations/{registration_id:uuid}/certificate.pdf"),
     # Stripe proves itself with the webhook signature.
     ("POST", "/api/payments/stripe/webhook"),
 }

@@ -1,0 +1,149 @@
+"""The scanner bundle: everything a scanner needs to answer scans with the network down.
+
+Its ``version`` is a hash of its content, so it is also the ETag: a scanner polling with ``If-None-Match``
+gets 304 until something a scan depends on changes (a payment, a cancellation, a reprint, the program).
+Badges are made for every registration that lacks one, so an offline lookup can always give a serial.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from typing import Any, cast
+from uuid import UUID
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import noload
+
+from badges import keys
+from badges.models import Badge, Checkpoint, CheckpointKind
+from badges.schemas import (
+    BundleBadge,
+    BundleCheckpoint,
+    BundleEvent,
+    BundleKey,
+    Revocation,
+    RoomSlot,
+    ScannerBundle,
+)
+from badges.services import BADGE_STATUSES, admission_status, ensure_badges, settings_of
+from events.services import get_event
+from registration.models import AddOn, Category, Order, Registration, RegistrationAddOn
+from sessions.models import ProgramSession, SessionStatus
+
+
+async def build_bundle(db_session: AsyncSession, event_slug: str, secret_key: str, *, names: bool) -> ScannerBundle:
+    event = await get_event(db_session, event_slug, with_children=False)
+    key_row = await keys.event_key(db_session, event.id, secret_key)
+    settings = await settings_of(db_session, event.id)
+    doors = dt.timedelta(minutes=settings.doors_open_minutes)
+    add_on_codes: dict[UUID, str] = dict(
+        (await db_session.execute(select(AddOn.id, AddOn.code).where(AddOn.event_id == event.id))).all()
+    )
+
+    registration_ids = (
+        await db_session.scalars(
+            select(Registration.id).where(Registration.event_id == event.id, Registration.status.in_(BADGE_STATUSES))
+        )
+    ).all()
+    await ensure_badges(db_session, registration_ids)
+
+    checkpoints = (
+        await db_session.scalars(
+            select(Checkpoint)
+            .where(Checkpoint.event_id == event.id, Checkpoint.is_active.is_(True))
+            .order_by(Checkpoint.kind, Checkpoint.code)
+        )
+    ).all()
+    sessions = (
+        await db_session.scalars(
+            select(ProgramSession)
+            .where(ProgramSession.event_id == event.id, ProgramSession.status == SessionStatus.PUBLISHED)
+            .order_by(ProgramSession.starts_at, ProgramSession.id)
+        )
+    ).all()
+    by_room: dict[UUID, list[ProgramSession]] = defaultdict(list)
+    by_id = {s.id: s for s in sessions}
+    for session in sessions:
+        if session.room_id is not None:
+            by_room[session.room_id].append(session)
+
+    def slot(session: ProgramSession) -> RoomSlot:
+        return RoomSlot(
+            session_id=session.id,
+            title=session.title,
+            opens_at=session.starts_at - doors,
+            starts_at=session.starts_at,
+            ends_at=session.ends_at,
+            required_add_on=add_on_codes.get(session.required_add_on_id) if session.required_add_on_id else None,
+        )
+
+    bundle_checkpoints: list[BundleCheckpoint] = []
+    for checkpoint in checkpoints:
+        slots: list[RoomSlot] = []
+        if checkpoint.kind == CheckpointKind.ROOM and checkpoint.room_id is not None:
+            slots = [slot(s) for s in by_room.get(checkpoint.room_id, [])]
+        elif checkpoint.kind == CheckpointKind.SESSION and checkpoint.session_id in by_id:
+            slots = [slot(by_id[checkpoint.session_id])]
+        bundle_checkpoints.append(
+            BundleCheckpoint(
+                id=checkpoint.id,
+                code=checkpoint.code,
+                name=checkpoint.name,
+                kind=cast(Any, checkpoint.kind),
+                required_add_on=add_on_codes.get(checkpoint.add_on_id) if checkpoint.add_on_id else None,
+                opens_at=checkpoint.opens_at,
+                closes_at=checkpoint.closes_at,
+                sessions=slots,
+            )
+        )
+
+    add_ons_of: dict[UUID, list[str]] = defaultdict(list)
+    rows = await db_session.execute(
+        select(RegistrationAddOn.registration_id, RegistrationAddOn.add_on_id)
+        .join(Registration, Registration.id == RegistrationAddOn.registration_id)
+        .where(Registration.event_id == event.id)
+    )
+    for registration_id, add_on_id in rows.all():
+        add_ons_of[registration_id].append(add_on_codes.get(add_on_id, ""))
+    people = await db_session.execute(
+        select(Badge, Registration, Order.status, Category.code)
+        .join(Registration, Registration.id == Badge.registration_id)
+        .join(Order, Order.id == Registration.order_id)
+        .join(Category, Category.id == Registration.category_id)
+        .where(Badge.event_id == event.id)
+        .order_by(Badge.serial)
+        .options(noload(Registration.add_ons))
+    )
+    badges: list[BundleBadge] = []
+    revoked: list[Revocation] = []
+    for badge, registration, order_status, category in people.all():
+        badges.append(
+            BundleBadge(
+                serial=badge.serial,
+                version=badge.version,
+                status=cast(Any, admission_status(registration.status, order_status)),
+                category=category,
+                add_ons=sorted(add_ons_of.get(registration.id, [])),
+                name=f"{registration.first_name} {registration.last_name}" if names else None,
+                affiliation=registration.affiliation if names else None,
+                email=registration.email if names else None,
+            )
+        )
+        if badge.version > 1:
+            revoked.append(Revocation(serial=badge.serial, below_version=badge.version))
+
+    bundle = ScannerBundle(
+        version="",
+        event=BundleEvent(slug=event.slug, name=event.name, timezone=event.timezone),
+        key=BundleKey(kid=key_row.kid, public_key=key_row.public_key),
+        doors_open_minutes=settings.doors_open_minutes,
+        checkpoints=bundle_checkpoints,
+        badges=badges,
+        revoked=revoked,
+    )
+    digest = hashlib.sha256(msgspec.json.encode(bundle)).hexdigest()[:20]
+    return msgspec.structs.replace(bundle, version=digest)

@@ -1,0 +1,98 @@
+"""An attendee's attendance and certificate: their door scans fed to the pure ``badges.attendance``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, cast
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from badges.attendance import DoorScan, SessionAttendance, SessionSlot, attendance, total_credit_hours
+from badges.models import Checkin, Checkpoint, CheckpointKind, ScanReason
+from badges.pdf import CertificateData, CertificateLine
+from badges.services import settings_of
+from events.models import Event
+from podium.db import utcnow
+from registration.models import Registration
+from registration.receipts import event_dates
+from sessions.models import ProgramSession, SessionStatus
+
+MOVING_REASONS = (ScanReason.ADMITTED.value, ScanReason.ALREADY_ADMITTED.value, ScanReason.CHECKED_OUT.value)
+
+
+def place_of(checkpoint: Checkpoint) -> str | None:
+    if checkpoint.kind == CheckpointKind.ROOM and checkpoint.room_id is not None:
+        return f"room:{checkpoint.room_id}"
+    if checkpoint.kind == CheckpointKind.SESSION and checkpoint.session_id is not None:
+        return f"session:{checkpoint.session_id}"
+    return None
+
+
+async def attendance_of(db_session: AsyncSession, registration: Registration) -> tuple[list[SessionAttendance], int]:
+    """The sessions the attendee was scanned into, and the event's credit threshold."""
+    threshold = (await settings_of(db_session, registration.event_id)).credit_threshold_pct
+    rows = (
+        await db_session.execute(
+            select(Checkin, Checkpoint)
+            .join(Checkpoint, Checkpoint.id == Checkin.checkpoint_id)
+            .where(Checkin.registration_id == registration.id, Checkin.reason.in_(MOVING_REASONS))
+        )
+    ).all()
+    scans = [
+        DoorScan(
+            at=checkin.device_time,
+            direction=cast(Any, checkin.direction),
+            place=place_of(checkpoint),
+            session_id=checkin.session_id,
+        )
+        for checkin, checkpoint in rows
+    ]
+    sessions = (
+        await db_session.scalars(
+            select(ProgramSession).where(
+                ProgramSession.event_id == registration.event_id, ProgramSession.status == SessionStatus.PUBLISHED
+            )
+        )
+    ).all()
+    slots = [
+        SessionSlot(
+            id=s.id,
+            title=s.title,
+            starts_at=s.starts_at,
+            ends_at=s.ends_at,
+            credit_hours=Decimal(s.credit_hours),
+            places=frozenset({f"session:{s.id}"} | ({f"room:{s.room_id}"} if s.room_id else set())),
+        )
+        for s in sessions
+    ]
+    return attendance(slots, scans, threshold), threshold
+
+
+async def certificate_data(db_session: AsyncSession, registration: Registration) -> CertificateData:
+    event = await db_session.get_one(Event, registration.event_id)
+    rows, threshold = await attendance_of(db_session, registration)
+    zone = ZoneInfo(event.timezone)
+    lines = tuple(
+        CertificateLine(
+            day=f"{row.session.starts_at.astimezone(zone):%a %d %b}",
+            time=f"{row.session.starts_at.astimezone(zone):%H:%M}-{row.session.ends_at.astimezone(zone):%H:%M}",
+            title=row.session.title,
+            minutes=int(row.dwell / dt.timedelta(minutes=1)),
+            credit_hours=row.credit_hours,
+        )
+        for row in rows
+    )
+    return CertificateData(
+        name=f"{registration.first_name} {registration.last_name}",
+        affiliation=registration.affiliation,
+        event_name=event.name,
+        event_dates=event_dates(event),
+        venue=", ".join(part for part in (event.venue, event.city) if part),
+        threshold_pct=threshold,
+        lines=lines,
+        total_credit_hours=total_credit_hours(rows),
+        issued_on=utcnow().astimezone(zone).date(),
+    )

@@ -1,0 +1,392 @@
+"""HTTP for badges and check-in: thin handlers over ``badges.services``, ``checkin``, ``bundle`` and friends."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated, Any
+from uuid import UUID
+
+import anyio.to_thread
+from litestar import Controller, Request, Response, get, post, put
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_304_NOT_MODIFIED
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from badges import bundle, checkin, checkpoints, services
+from badges.certificates import certificate_data
+from badges.pdf import Layout, render_badges, render_certificate
+from badges.qr import qr_png, qr_svg
+from badges.schemas import (
+    AttendeeMatch,
+    BadgeRead,
+    CheckinBatch,
+    CheckinResults,
+    CheckinSettingsIO,
+    CheckpointIn,
+    CheckpointRead,
+    PrintFilter,
+)
+from events.services import get_event
+from podium.auth.guards import requires_organizer, requires_staff
+from podium.auth.schemas import CurrentUser
+from podium.errors import Conflict, NotFound, problem_responses
+from podium.settings import Settings
+from registration.links import order_secret
+from registration.models import Order, Registration
+from registration.portal import registration_secret_matches
+
+SecretQuery = Annotated[str | None, QueryParameter(name="secret", max_length=100)]
+SecretHeader = Annotated[
+    str | None,
+    HeaderParameter(
+        name="X-Registration-Secret", max_length=100, description="the registration's (or its order's) secret"
+    ),
+]
+LayoutQuery = Annotated[Layout, QueryParameter(name="layout", description="4x3 (default), a6, letter-6up, a4-4up")]
+
+
+def _user(request: Request[Any, Any, Any]) -> CurrentUser | None:
+    user = request.scope.get("user")
+    return user if isinstance(user, CurrentUser) else None
+
+
+def actor_of(request: Request[Any, Any, Any]) -> str:
+    user = _user(request)
+    return f"{user.role}:{user.email}" if user else "attendee"
+
+
+async def registration_for_viewer(
+    request: Request[Any, Any, Any],
+    db_session: AsyncSession,
+    settings: Settings,
+    registration_id: UUID,
+    secret: str | None,
+) -> Registration:
+    """Staff and organizers, or the attendee with the registration's secret or its order's: 404 otherwise."""
+    registration = await db_session.get(Registration, registration_id)
+    if registration is not None:
+        if _user(request) is not None or registration_secret_matches(settings.secret_key, registration, secret):
+            return registration
+        order = await db_session.get(Order, registration.order_id)
+        if secret and order is not None:
+            expected = order_secret(settings.secret_key, order.id, order.secret_version)
+            if hmac.compare_digest(expected, secret):
+                return registration
+    raise NotFound("no such registration", field="registration_id")
+
+
+def _printable(registration: Registration) -> None:
+    if registration.status not in services.PRINTABLE_STATUSES:
+        raise Conflict(f"a {registration.status} registration has no badge", field="registration_id", code="no_badge")
+
+
+def _pdf(content: bytes, filename: str) -> Response[bytes]:
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "private, no-store"},
+    )
+
+
+async def _badge_read(
+    request: Request[Any, Any, Any],
+    db_session: AsyncSession,
+    settings: Settings,
+    registration_id: UUID,
+    secret: str | None,
+) -> BadgeRead:
+    registration = await registration_for_viewer(request, db_session, settings, registration_id, secret)
+    _printable(registration)
+    return await services.badge_of(db_session, registration, settings.secret_key)
+
+
+class AttendeeBadgeController(Controller):
+    """The attendee's own badge (secret link) and certificate; staff and organizers may open any."""
+
+    path = "/api/registrations/{registration_id:uuid}"
+    tags = ["badges"]
+
+    @get(
+        "/badge",
+        operation_id="getBadge",
+        security=[{}, {"bearer": []}],
+        responses=problem_responses(404, 409, 422),
+    )
+    async def badge(
+        self,
+        registration_id: FromPath[UUID],
+        request: Request[Any, Any, Any],
+        state: State,
+        db_session: NamedDependency[AsyncSession],
+        secret: SecretQuery = None,
+        x_registration_secret: SecretHeader = None,
+    ) -> BadgeRead:
+        """The badge's serial, version and current token (what its QR code holds)."""
+        return await _badge_read(request, db_session, state.settings, registration_id, x_registration_secret or secret)
+
+    @get(
+        "/badge.pdf",
+        operation_id="getBadgePdf",
+        security=[{}, {"bearer": []}],
+        media_type="application/pdf",
+        responses=problem_responses(404, 409, 422),
+    )
+    async def badge_pdf(
+        self,
+        registration_id: FromPath[UUID],
+        request: Request[Any, Any, Any],
+        state: State,
+        db_session: NamedDependency[AsyncSession],
+        secret: SecretQuery = None,
+        x_registration_secret: SecretHeader = None,
+        layout: LayoutQuery = "4x3",
+    ) -> Response[bytes]:
+        """The printable badge (name, affiliation, category ribbon, event, QR) in 4x3 in or A6."""
+        registration = await registration_for_viewer(
+            request, db_session, state.settings, registration_id, x_registration_secret or secret
+        )
+        _printable(registration)
+        cards = await services.registration_cards(db_session, [registration], state.settings.secret_key)
+        pdf = await anyio.to_thread.run_sync(render_badges, cards, layout)
+        return _pdf(pdf, f"badge-{cards[0].serial}.pdf")
+
+    @get(
+        "/badge.png",
+        operation_id="getBadgeQrPng",
+        security=[{}, {"bearer": []}],
+        media_type="image/png",
+        responses=problem_responses(404, 409, 422),
+    )
+    async def badge_png(
+        self,
+        registration_id: FromPath[UUID],
+        request: Request[Any, Any, Any],
+        state: State,
+        db_session: NamedDependency[AsyncSession],
+        secret: SecretQuery = None,
+        x_registration_secret: SecretHeader = None,
+    ) -> Response[bytes]:
+        """The badge's QR code as PNG (for a phone screen or the confirmation mail)."""
+        badge = await _badge_read(request, db_session, state.settings, registration_id, x_registration_secret or secret)
+        png = await anyio.to_thread.run_sync(qr_png, badge.token)
+        return Response(png, media_type="image/png", headers={"Cache-Control": "private, no-store"})
+
+    @get(
+        "/badge.svg",
+        operation_id="getBadgeQrSvg",
+        security=[{}, {"bearer": []}],
+        media_type="image/svg+xml",
+        responses=problem_responses(404, 409, 422),
+    )
+    async def badge_svg(
+        self,
+        registration_id: FromPath[UUID],
+        request: Request[Any, Any, Any],
+        state: State,
+        db_session: NamedDependency[AsyncSession],
+        secret: SecretQuery = None,
+        x_registration_secret: SecretHeader = None,
+    ) -> Response[str]:
+        """The badge's QR code as SVG."""
+        badge = await _badge_read(request, db_session, state.settings, registration_id, x_registration_secret or secret)
+        return Response(qr_svg(badge.token), media_type="image/svg+xml", headers={"Cache-Control": "private, no-store"})
+
+    @get(
+        "/certificate.pdf",
+        operation_id="getCertificatePdf",
+        security=[{}, {"bearer": []}],
+        media_type="application/pdf",
+        responses=problem_responses(404, 409, 422),
+    )
+    async def certificate(
+        self,
+        registration_id: FromPath[UUID],
+        request: Request[Any, Any, Any],
+        state: State,
+        db_session: NamedDependency[AsyncSession],
+        secret: SecretQuery = None,
+        x_registration_secret: SecretHeader = None,
+    ) -> Response[bytes]:
+        """The certificate of attendance: sessions scanned into and the credit hours they earned."""
+        registration = await registration_for_viewer(
+            request, db_session, state.settings, registration_id, x_registration_secret or secret
+        )
+        _printable(registration)
+        data = await certificate_data(db_session, registration)
+        pdf = await anyio.to_thread.run_sync(render_certificate, data)
+        return _pdf(pdf, "certificate.pdf")
+
+
+class BadgeStaffController(Controller):
+    path = "/api/registrations/{registration_id:uuid}/badge/reprint"
+    tags = ["badges"]
+    guards = [requires_staff]
+    security = [{"bearer": []}]
+
+    @post("/", operation_id="reprintBadge", status_code=HTTP_200_OK, responses=problem_responses(401, 403, 404, 409))
+    async def reprint(
+        self,
+        registration_id: FromPath[UUID],
+        request: Request[Any, Any, Any],
+        state: State,
+        db_session: NamedDependency[AsyncSession],
+    ) -> BadgeRead:
+        """A new printing of the badge: its version goes up and every token of the old one is revoked."""
+        registration = await db_session.get(Registration, registration_id)
+        if registration is None:
+            raise NotFound("no such registration", field="registration_id")
+        _printable(registration)
+        return await services.reissue(db_session, registration_id, state.settings.secret_key, actor=actor_of(request))
+
+
+class CheckinController(Controller):
+    path = "/api/checkins"
+    tags = ["check-in"]
+    guards = [requires_staff]
+    security = [{"bearer": []}]
+
+    @post("/", operation_id="recordCheckins", status_code=HTTP_200_OK, responses=problem_responses(401, 403, 422))
+    async def record(
+        self, data: JSONBody[CheckinBatch], request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+    ) -> CheckinResults:
+        """One scan or a device's offline queue; each scan's answer, the first one for scans seen before."""
+        return await checkin.record_scans(db_session, data, actor=actor_of(request))
+
+
+class EventCheckinController(Controller):
+    """Per event: what scanners read (staff) and checkpoints, rules and badge batches (organizers)."""
+
+    path = "/api/events/{event:str}"
+    tags = ["check-in"]
+    security = [{"bearer": []}]
+
+    @get(
+        "/scanner-bundle",
+        operation_id="getScannerBundle",
+        guards=[requires_staff],
+        responses=problem_responses(401, 403, 404),
+    )
+    async def scanner_bundle(
+        self,
+        event: FromPath[str],
+        state: State,
+        db_session: NamedDependency[AsyncSession],
+        names: Annotated[bool, QueryParameter(name="names", description="add names for offline lookup")] = False,
+        if_none_match: Annotated[str | None, HeaderParameter(name="If-None-Match", max_length=200)] = None,
+    ) -> Response[Any]:
+        """Public key, checkpoints and rules, badges and revocations; 304 when ``If-None-Match`` is current."""
+        body = await bundle.build_bundle(db_session, event, state.settings.secret_key, names=names)
+        etag = f'"{body.version}"'
+        headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+        if if_none_match is not None and etag in {tag.strip() for tag in if_none_match.split(",")}:
+            return Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers)
+        return Response(body, headers=headers)
+
+    @get(
+        "/attendees",
+        operation_id="lookupAttendees",
+        guards=[requires_staff],
+        responses=problem_responses(401, 403, 404, 422),
+    )
+    async def lookup(
+        self,
+        event: FromPath[str],
+        db_session: NamedDependency[AsyncSession],
+        q: Annotated[str, QueryParameter(name="q", min_length=1, max_length=200, description="name or email")],
+    ) -> list[AttendeeMatch]:
+        """Find someone whose QR is missing; check them in with the serial it gives."""
+        return await services.lookup(db_session, event, q)
+
+    @get(
+        "/checkpoints",
+        operation_id="listCheckpoints",
+        guards=[requires_staff],
+        responses=problem_responses(401, 403, 404),
+    )
+    async def list_checkpoints(
+        self, event: FromPath[str], db_session: NamedDependency[AsyncSession]
+    ) -> list[CheckpointRead]:
+        return await checkpoints.list_checkpoints(db_session, event)
+
+    @post(
+        "/checkpoints",
+        operation_id="createCheckpoint",
+        guards=[requires_organizer],
+        status_code=HTTP_201_CREATED,
+        responses=problem_responses(401, 403, 404, 409, 422),
+    )
+    async def create_checkpoint(
+        self, event: FromPath[str], data: JSONBody[CheckpointIn], db_session: NamedDependency[AsyncSession]
+    ) -> CheckpointRead:
+        return await checkpoints.create_checkpoint(db_session, event, data)
+
+    @post(
+        "/checkpoints/sync",
+        operation_id="syncCheckpoints",
+        guards=[requires_organizer],
+        status_code=HTTP_200_OK,
+        responses=problem_responses(401, 403, 404),
+    )
+    async def sync(self, event: FromPath[str], db_session: NamedDependency[AsyncSession]) -> list[CheckpointRead]:
+        """Make the entrance, one door per room and one desk per workshop add-on, where missing."""
+        return await checkpoints.sync_checkpoints(db_session, event)
+
+    @get(
+        "/checkin-settings",
+        operation_id="getCheckinSettings",
+        guards=[requires_organizer],
+        responses=problem_responses(401, 403, 404),
+    )
+    async def read_settings(self, event: FromPath[str], db_session: NamedDependency[AsyncSession]) -> CheckinSettingsIO:
+        row = await get_event(db_session, event, with_children=False)
+        return await services.settings_of(db_session, row.id)
+
+    @put(
+        "/checkin-settings",
+        operation_id="setCheckinSettings",
+        guards=[requires_organizer],
+        responses=problem_responses(401, 403, 404, 422),
+    )
+    async def write_settings(
+        self, event: FromPath[str], data: JSONBody[CheckinSettingsIO], db_session: NamedDependency[AsyncSession]
+    ) -> CheckinSettingsIO:
+        """Doors open N minutes before sessions; credit needs this share of a session's length."""
+        return await services.set_settings(db_session, event, data)
+
+    @post(
+        "/badges/print",
+        operation_id="printBadges",
+        guards=[requires_organizer],
+        status_code=HTTP_200_OK,
+        media_type="application/pdf",
+        responses=problem_responses(401, 403, 404, 422),
+    )
+    async def print_badges(
+        self,
+        event: FromPath[str],
+        data: JSONBody[PrintFilter],
+        request: Request[Any, Any, Any],
+        state: State,
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[bytes]:
+        """One PDF of the badges the filter selects (sorted by surname), which are then marked printed."""
+
+        async def render(cards: Any, layout: Layout) -> bytes:
+            return await anyio.to_thread.run_sync(render_badges, list(cards), layout)
+
+        pdf, count = await services.print_batch(
+            db_session, event, data, state.settings.secret_key, actor=actor_of(request), render=render
+        )
+        response = _pdf(pdf, f"badges-{event}.pdf")
+        response.headers["X-Badge-Count"] = str(count)
+        return response
+
+
+BADGE_CONTROLLERS = [
+    AttendeeBadgeController,
+    BadgeStaffController,
+    CheckinController,
+    EventCheckinController,
+]

@@ -1,0 +1,327 @@
+"""Badges: made on first need, reprinted (which revokes the old token), printed in batches, looked up by staff.
+
+A badge row is created lazily, the first time anything needs it (the attendee's PDF, a print batch, the
+scanner bundle, a staff lookup), with a random serial; the inserts are ``ON CONFLICT DO NOTHING``, so
+two requests making the same badge at once keep one, and a serial that happens to be taken already is
+simply drawn again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from uuid import UUID, uuid4
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from badges import keys, tokens
+from badges.models import Badge, CheckinSettings
+from badges.pdf import BadgeCard, Layout
+from badges.schemas import AttendeeMatch, BadgeRead, CheckinSettingsIO, PrintFilter
+from events.models import Event
+from events.services import get_event
+from podium.db import begin_write, utcnow
+from podium.errors import InvalidInput, NotFound
+from registration.audit import record
+from registration.models import Category, Order, OrderStatus, Registration, RegistrationStatus
+from registration.receipts import event_dates
+
+# Registrations that get a badge: everyone who holds or held a seat (a cancelled one keeps its row, so
+# its token answers "cancelled" rather than "invalid").
+BADGE_STATUSES = (
+    RegistrationStatus.HELD.value,
+    RegistrationStatus.CONFIRMED.value,
+    RegistrationStatus.AWAITING_VERIFICATION.value,
+)
+PRINTABLE_STATUSES = (RegistrationStatus.CONFIRMED.value, RegistrationStatus.AWAITING_VERIFICATION.value)
+
+# Ribbon colours for the usual categories; others get a stable colour from a palette by their code.
+RIBBONS = {
+    "member": "#1F5FAD",
+    "non-member": "#5A6B7B",
+    "student": "#2E8B57",
+    "trainee": "#2E8B57",
+    "patient-advocate": "#8E44AD",
+    "government": "#7A5C12",
+    "press": "#C0392B",
+    "speaker": "#D35400",
+    "exhibitor": "#16807A",
+    "staff": "#111111",
+}
+_PALETTE = ("#1F5FAD", "#2E8B57", "#8E44AD", "#C0392B", "#D35400", "#16807A", "#7A5C12", "#5A6B7B")
+
+
+def ribbon_colour(code: str) -> str:
+    if code in RIBBONS:
+        return RIBBONS[code]
+    return _PALETTE[sum(code.encode()) % len(_PALETTE)]
+
+
+def admission_status(registration_status: str, order_status: str) -> str:
+    """``ok``, ``not_paid`` or ``cancelled``: what a scanner needs to know about the person's registration."""
+    if registration_status in (RegistrationStatus.CANCELLED, RegistrationStatus.EXPIRED):
+        return "cancelled"
+    if registration_status == RegistrationStatus.CONFIRMED and order_status == OrderStatus.PAID:
+        return "ok"
+    return "not_paid"
+
+
+async def ensure_badges(db_session: AsyncSession, registration_ids: Sequence[UUID]) -> dict[UUID, Badge]:
+    """The badges of these registrations, making the missing ones (committed in their own transaction)."""
+    wanted = list(dict.fromkeys(registration_ids))
+    found: dict[UUID, Badge] = {}
+    for _ in range(5):
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            rows = await db_session.scalars(select(Badge).where(Badge.registration_id.in_(chunk)))
+            found.update((b.registration_id, b) for b in rows)
+        missing = [r for r in wanted if r not in found]
+        if not missing:
+            return found
+        events = dict(
+            (
+                await db_session.execute(
+                    select(Registration.id, Registration.event_id).where(Registration.id.in_(missing))
+                )
+            ).all()
+        )
+        bind = db_session.bind
+        insert = postgresql.insert if bind is not None and bind.dialect.name == "postgresql" else sqlite.insert
+        await begin_write(db_session)
+        now = utcnow()
+        values = [
+            {
+                "id": uuid4(),
+                "event_id": events[rid],
+                "registration_id": rid,
+                "serial": tokens.serial_to_text(tokens.new_serial()),
+                "version": 1,
+                "print_count": 0,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for rid in missing
+            if rid in events
+        ]
+        for start in range(0, len(values), 500):
+            await db_session.execute(insert(Badge).values(values[start : start + 500]).on_conflict_do_nothing())
+        await db_session.commit()
+        wanted = [r for r in wanted if r in found or r in events]
+    raise RuntimeError("could not draw free badge serials")
+
+
+async def token_for(db_session: AsyncSession, badge: Badge, secret_key: str) -> str:
+    key_row = await keys.event_key(db_session, badge.event_id, secret_key)
+    return tokens.issue(
+        keys.signing_key(key_row, secret_key),
+        bytes.fromhex(key_row.kid),
+        tokens.serial_from_text(badge.serial),
+        badge.version,
+    )
+
+
+async def badge_of(db_session: AsyncSession, registration: Registration, secret_key: str) -> BadgeRead:
+    """The registration's badge and its current token (made now if it had none)."""
+    await keys.event_key(db_session, registration.event_id, secret_key)
+    badge = (await ensure_badges(db_session, [registration.id]))[registration.id]
+    token = await token_for(db_session, badge, secret_key)
+    return BadgeRead(
+        registration_id=registration.id,
+        serial=badge.serial,
+        version=badge.version,
+        token=token,
+        print_count=badge.print_count,
+        printed_at=badge.printed_at,
+    )
+
+
+async def reissue(db_session: AsyncSession, registration_id: UUID, secret_key: str, *, actor: str) -> BadgeRead:
+    """A new printing of the badge: the version goes up, so every token of the old printing is revoked."""
+    registration = await db_session.get(Registration, registration_id)
+    if registration is None:
+        raise NotFound("no such registration", field="registration_id")
+    await keys.event_key(db_session, registration.event_id, secret_key)
+    badge = (await ensure_badges(db_session, [registration_id]))[registration_id]
+    await begin_write(db_session)
+    new_version = await db_session.scalar(
+        update(Badge)
+        .where(Badge.id == badge.id, Badge.version < tokens.MAX_VERSION)
+        .values(version=Badge.version + 1, updated_at=utcnow())
+        .returning(Badge.version)
+    )
+    if new_version is None:
+        await db_session.rollback()
+        raise InvalidInput("this badge has been reprinted too often", field="registration_id")
+    record(db_session, "badge", badge.id, f"v{new_version - 1}", f"v{new_version}", actor, "reprinted")
+    await db_session.commit()
+    return await badge_of(db_session, registration, secret_key)
+
+
+async def registration_cards(
+    db_session: AsyncSession, registrations: Sequence[Registration], secret_key: str
+) -> list[BadgeCard]:
+    """What each badge prints, in the order given (made badges for those that had none)."""
+    if not registrations:
+        return []
+    event_ids = {r.event_id for r in registrations}
+    event_rows = {e.id: e for e in (await db_session.scalars(select(Event).where(Event.id.in_(event_ids)))).all()}
+    for event_id in event_ids:
+        await keys.event_key(db_session, event_id, secret_key)
+    badges = await ensure_badges(db_session, [r.id for r in registrations])
+    categories = {
+        c.id: c for c in (await db_session.scalars(select(Category).where(Category.event_id.in_(event_ids)))).all()
+    }
+    signers: dict[UUID, tuple[bytes, Ed25519PrivateKey]] = {}
+    cards: list[BadgeCard] = []
+    for registration in registrations:
+        event = event_rows[registration.event_id]
+        if event.id not in signers:
+            key_row = await keys.event_key(db_session, event.id, secret_key)
+            signers[event.id] = (bytes.fromhex(key_row.kid), keys.signing_key(key_row, secret_key))
+        kid, signer = signers[event.id]
+        badge = badges[registration.id]
+        category = categories.get(registration.category_id)
+        cards.append(
+            BadgeCard(
+                first_name=registration.first_name,
+                last_name=registration.last_name,
+                affiliation=registration.affiliation,
+                category=category.name if category else "",
+                ribbon=ribbon_colour(category.code if category else ""),
+                event_name=event.name,
+                event_dates=event_dates(event),
+                serial=badge.serial,
+                token=tokens.issue(signer, kid, tokens.serial_from_text(badge.serial), badge.version),
+            )
+        )
+    return cards
+
+
+async def selected_registrations(db_session: AsyncSession, event: Event, selection: PrintFilter) -> list[Registration]:
+    """Printable registrations matching a batch filter, sorted by surname then first name (how desks file them)."""
+    query = select(Registration).where(Registration.event_id == event.id, Registration.status.in_(PRINTABLE_STATUSES))
+    if selection.categories:
+        codes = await db_session.execute(
+            select(Category.code, Category.id).where(
+                Category.event_id == event.id, Category.code.in_(selection.categories)
+            )
+        )
+        by_code = dict(codes.all())
+        unknown = sorted(set(selection.categories) - set(by_code))
+        if unknown:
+            raise InvalidInput(f"no category {', '.join(unknown)} at this event", field="categories")
+        query = query.where(Registration.category_id.in_(by_code.values()))
+    surname = func.lower(Registration.last_name)
+    if selection.surname_from:
+        query = query.where(surname >= selection.surname_from.lower())
+    if selection.surname_to:
+        # Inclusive by prefix: "to M" takes "Mustermann" too.
+        query = query.where(surname < selection.surname_to.lower() + "\U0010ffff")
+    if selection.not_printed:
+        printed = select(Badge.registration_id).where(Badge.event_id == event.id, Badge.print_count > 0)
+        query = query.where(Registration.id.not_in(printed))
+    query = query.order_by(surname, func.lower(Registration.first_name), Registration.id)
+    return list((await db_session.scalars(query)).all())
+
+
+async def mark_printed(
+    db_session: AsyncSession, event_id: UUID, registration_ids: Iterable[UUID], *, actor: str
+) -> None:
+    ids = list(registration_ids)
+    if not ids:
+        return
+    await begin_write(db_session)
+    now = utcnow()
+    for start in range(0, len(ids), 500):
+        await db_session.execute(
+            update(Badge)
+            .where(Badge.registration_id.in_(ids[start : start + 500]))
+            .values(print_count=Badge.print_count + 1, printed_at=now, updated_at=now)
+        )
+    record(db_session, "event", event_id, None, "badges_printed", actor, f"{len(ids)} badges printed")
+    await db_session.commit()
+
+
+async def print_batch(
+    db_session: AsyncSession,
+    event_slug: str,
+    selection: PrintFilter,
+    secret_key: str,
+    *,
+    actor: str,
+    render: Callable[[Sequence[BadgeCard], Layout], Awaitable[bytes]],
+) -> tuple[bytes, int]:
+    """One PDF of every badge the filter selects, marked printed; returns the PDF and how many it holds.
+
+    ``render`` draws the PDF (the HTTP route runs it in a worker thread, the CLI shows a progress bar)."""
+    event = await get_event(db_session, event_slug, with_children=False)
+    registrations = await selected_registrations(db_session, event, selection)
+    if not registrations:
+        raise NotFound("no badges match this filter", field="filter")
+    cards = await registration_cards(db_session, registrations, secret_key)
+    pdf = await render(cards, selection.layout)
+    await mark_printed(db_session, event.id, [r.id for r in registrations], actor=actor)
+    return pdf, len(cards)
+
+
+async def lookup(db_session: AsyncSession, event_slug: str, query: str, *, limit: int = 20) -> list[AttendeeMatch]:
+    """Staff's search when the QR is missing: by name (first, last or both) or email, case-insensitive."""
+    event = await get_event(db_session, event_slug, with_children=False)
+    words = query.strip().lower().split()
+    if not words or len(query) > 200:
+        raise InvalidInput("type part of a name or an email", field="q")
+    full_name = func.lower(Registration.first_name + " " + Registration.last_name)
+    conditions = [
+        or_(full_name.contains(word, autoescape=True), func.lower(Registration.email).contains(word, autoescape=True))
+        for word in words
+    ]
+    rows = (
+        await db_session.execute(
+            select(Registration, Order.status, Category.name)
+            .join(Order, Order.id == Registration.order_id)
+            .join(Category, Category.id == Registration.category_id)
+            .where(Registration.event_id == event.id, Registration.status.in_(BADGE_STATUSES), *conditions)
+            .order_by(func.lower(Registration.last_name), func.lower(Registration.first_name))
+            .limit(limit)
+        )
+    ).all()
+    badges = await ensure_badges(db_session, [r.id for r, _, _ in rows])
+    return [
+        AttendeeMatch(
+            registration_id=r.id,
+            name=f"{r.first_name} {r.last_name}",
+            email=r.email,
+            affiliation=r.affiliation,
+            category=category,
+            status=admission_status(r.status, order_status),  # type: ignore[arg-type]
+            serial=badges[r.id].serial,
+            badge_version=badges[r.id].version,
+        )
+        for r, order_status, category in rows
+    ]
+
+
+async def settings_of(db_session: AsyncSession, event_id: UUID) -> CheckinSettingsIO:
+    row = await db_session.scalar(select(CheckinSettings).where(CheckinSettings.event_id == event_id))
+    if row is None:
+        return CheckinSettingsIO()
+    return CheckinSettingsIO(doors_open_minutes=row.doors_open_minutes, credit_threshold_pct=row.credit_threshold_pct)
+
+
+async def set_settings(db_session: AsyncSession, event_slug: str, data: CheckinSettingsIO) -> CheckinSettingsIO:
+    event = await get_event(db_session, event_slug, with_children=False)
+    bind = db_session.bind
+    insert = postgresql.insert if bind is not None and bind.dialect.name == "postgresql" else sqlite.insert
+    now = utcnow()
+    await begin_write(db_session)
+    # Insert-or-update in one statement, so two organizers saving at once can't collide on the event.
+    values = {"doors_open_minutes": data.doors_open_minutes, "credit_threshold_pct": data.credit_threshold_pct}
+    await db_session.execute(
+        insert(CheckinSettings)
+        .values(id=uuid4(), event_id=event.id, created_at=now, updated_at=now, **values)
+        .on_conflict_do_update(index_elements=["event_id"], set_={**values, "updated_at": now})
+    )
+    await db_session.commit()
+    return await settings_of(db_session, event.id)
