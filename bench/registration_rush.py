@@ -184,7 +184,8 @@ def main() -> None:
                "PODIUM_DATA_DIR": str(data_dir), "PODIUM_HOLD_SWEEP_SECONDS": "0"}  # fmt: skip
         server = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--factory", "podium.app:create_app", "--host", "127.0.0.1",
-             "--port", str(port), "--workers", str(args.workers), "--log-level", "warning", "--no-access-log"],
+             "--port", str(port), "--workers", str(args.workers), "--log-level", "warning", "--no-access-log",
+             "--timeout-keep-alive", "30"],
             cwd=ROOT, env=env,
         )  # fmt: skip
         base_url = f"http://127.0.0.1:{port}"

@@ -33,6 +33,7 @@ from podium.health import app_version, health
 from podium.settings import Settings
 from registration.admin_controllers import RegistrationAdminController
 from registration.catalog_controllers import CATALOG_CONTROLLERS
+from registration.catalog_pages import OrganizerCatalogPages
 from registration.controllers import (
     CancellationPolicyController,
     OrderChangeController,
@@ -41,8 +42,11 @@ from registration.controllers import (
     ReceiptController,
     StripeWebhookController,
 )
-from registration.jobs import run_hold_sweeper, run_mail_drainer
+from registration.document_controllers import VerificationDocumentController, VerificationUploadController
+from registration.jobs import run_hold_sweeper, run_mail_drainer, run_refund_sender
+from registration.organizer_pages import OrganizerRegistrationPages
 from registration.pages import OrderPages, RegistrationPages, WaitlistPages
+from registration.receipts import format_money
 from registration.waitlist_controllers import WaitlistEntryController, WaitlistJoinController
 from sessions.agenda_controllers import AgendaController
 from sessions.agenda_pages import AgendaPages
@@ -75,12 +79,19 @@ class BackgroundJobs:
             self.tasks.append(asyncio.create_task(sweeper))
         if self.settings.mail_drain_seconds > 0:
             self.tasks.append(asyncio.create_task(run_mail_drainer(self.session_maker, self.settings)))
+        if self.settings.stripe_secret_key and self.settings.refund_send_seconds > 0:
+            self.tasks.append(asyncio.create_task(run_refund_sender(self.session_maker, self.settings)))
 
     async def stop(self) -> None:
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         self.tasks.clear()
+
+
+def _template_filters(engine: JinjaTemplateEngine) -> None:
+    """``{{ amount | money(currency) }}``: minor units shown with the currency's own decimals (JPY none)."""
+    engine.engine.filters["money"] = format_money
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -111,6 +122,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AgendaController,
             *BADGE_CONTROLLERS,
             AgendaPages,
+            OrganizerRegistrationPages,
+            OrganizerCatalogPages,
+            VerificationUploadController,
+            VerificationDocumentController,
             OrganizerEventListController,
             LoginPages,
             EventPages,
@@ -140,7 +155,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             # form cannot send; pages (HTML forms) carry a CSRF token.
             exclude=["^/api/", "^/health$", "^/schema", "^/static/"],
         ),
-        template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),
+        template_config=TemplateConfig(
+            directory=HERE / "templates", engine=JinjaTemplateEngine, engine_callback=_template_filters
+        ),
         openapi_config=OpenAPIConfig(
             title="Podium API",
             version=app_version(),

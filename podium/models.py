@@ -23,6 +23,7 @@ from registration.models import (
     RegistrationAddOn,
     RegistrationSettings,
     StateChange,
+    VerificationDocument,
     WaitlistEntry,
     WebhookEvent,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "StateChange",
     "Track",
     "User",
+    "VerificationDocument",
     "WaitlistEntry",
     "WebhookEvent",
     "metadata",

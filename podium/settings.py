@@ -84,6 +84,8 @@ class Settings:
     smtp_starttls: bool = True
     mail_from: str = "Podium <no-reply@podium.invalid>"
     mail_drain_seconds: float = 5.0
+    # How often pending card refunds (cancellations, organizer refunds) are sent to Stripe; 0 turns it off.
+    refund_send_seconds: float = 60.0
 
     @property
     def is_production(self) -> bool:
@@ -133,6 +135,7 @@ class Settings:
             smtp_starttls=_flag(env.get("SMTP_STARTTLS"), default=True),
             mail_from=env.get("MAIL_FROM", "Podium <no-reply@podium.invalid>"),
             mail_drain_seconds=float(env.get("PODIUM_MAIL_DRAIN_SECONDS", "5")),
+            refund_send_seconds=float(env.get("PODIUM_REFUND_SEND_SECONDS", "60")),
         )
 
 

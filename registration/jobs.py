@@ -64,3 +64,22 @@ async def run_mail_drainer(session_maker: Callable[[], AsyncSession], settings: 
                 logger.info("sent %d mails", sent)
         except Exception:
             logger.exception("mail drain failed; retrying in %s s", settings.mail_drain_seconds)
+
+
+async def run_refund_sender(session_maker: Callable[[], AsyncSession], settings: Settings) -> None:
+    """Send card refunds that cancellations and organizers recorded as pending, every
+    ``refund_send_seconds``. Every worker may run it: each refund goes to Stripe under an idempotency key
+    made from its id, so two workers sending the same one at once refund once."""
+    from registration.stripe_provider import standalone_provider
+    from registration.webhooks import send_pending_refunds
+
+    async with standalone_provider(settings) as provider:
+        while True:
+            await asyncio.sleep(settings.refund_send_seconds)
+            try:
+                async with session_maker() as db_session:
+                    sent = await send_pending_refunds(db_session, provider)
+                if sent:
+                    logger.info("sent %d refunds to Stripe", sent)
+            except Exception:
+                logger.exception("sending refunds failed; retrying in %s s", settings.refund_send_seconds)

@@ -21,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -298,6 +299,25 @@ class RegistrationAddOn(DefaultBase):
     add_on_id: Mapped[UUID] = mapped_column(ForeignKey("add_on.id"), primary_key=True)
     amount: Mapped[int] = mapped_column(Integer)
     discount_amount: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class VerificationDocument(Base):
+    """Proof of eligibility an attendee uploaded (student card, letter). Kept in the database, not on one
+    worker's disk, so every worker behind the load balancer can serve it to the organizers."""
+
+    __tablename__ = "verification_document"
+    __table_args__ = (
+        CheckConstraint("size > 0", name="size"),
+        CheckConstraint("content_type in ('application/pdf', 'image/png', 'image/jpeg')", name="content_type"),
+    )
+
+    registration_id: Mapped[UUID] = mapped_column(ForeignKey("registration.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(120))
+    content_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    uploaded_by: Mapped[str] = mapped_column(String(340))
 
 
 class StateChange(Base):

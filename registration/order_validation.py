@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
+from advanced_alchemy.types import GUID
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
@@ -60,7 +61,7 @@ class CatalogView:
         return self.settings.hold_minutes if self.settings else DEFAULT_HOLD_MINUTES
 
 
-async def load_catalog(db_session: AsyncSession, event: Event) -> CatalogView:
+async def _read_catalog(db_session: AsyncSession, event: Event) -> CatalogView:
     categories = (await db_session.scalars(select(Category).where(Category.event_id == event.id))).all()
     add_ons = (await db_session.scalars(select(AddOn).where(AddOn.event_id == event.id))).all()
     questions = (
@@ -84,6 +85,10 @@ async def load_catalog(db_session: AsyncSession, event: Event) -> CatalogView:
             by_category[category_id].add(quota_id)
         elif add_on_id is not None:
             by_add_on[add_on_id].add(quota_id)
+    # Detached (price windows go with their category), so a rollback in this or any later request can't
+    # expire what other requests reuse.
+    for row in (*categories, *add_ons, *questions, *([settings] if settings else [])):
+        db_session.expunge(row)
     return CatalogView(
         categories={c.code: c for c in categories},
         add_ons={a.code: a for a in add_ons},
@@ -93,6 +98,45 @@ async def load_catalog(db_session: AsyncSession, event: Event) -> CatalogView:
         category_quotas={k: tuple(v) for k, v in by_category.items()},
         add_on_quotas={k: tuple(v) for k, v in by_add_on.items()},
     )
+
+
+# A catalog changes rarely and is read by every order, so each worker keeps the last one it read per event,
+# checked on every use against a fingerprint the database computes in one round trip: counts and newest
+# changes of everything the view holds. Seat counters are not part of it (they move through their own
+# conditional UPDATEs), so taking seats never invalidates it; any organizer edit does, at once, everywhere.
+_CATALOG_STAMP = text(
+    """SELECT
+    (SELECT count(*) FROM reg_category WHERE event_id = :event_id) AS categories,
+    (SELECT max(updated_at) FROM reg_category WHERE event_id = :event_id) AS categories_at,
+    (SELECT count(*) FROM price_window w JOIN reg_category c ON c.id = w.category_id
+        WHERE c.event_id = :event_id) AS windows,
+    (SELECT max(w.updated_at) FROM price_window w JOIN reg_category c ON c.id = w.category_id
+        WHERE c.event_id = :event_id) AS windows_at,
+    (SELECT count(*) FROM add_on WHERE event_id = :event_id) AS add_ons,
+    (SELECT max(updated_at) FROM add_on WHERE event_id = :event_id) AS add_ons_at,
+    (SELECT count(*) FROM reg_question WHERE event_id = :event_id) AS questions,
+    (SELECT max(updated_at) FROM reg_question WHERE event_id = :event_id) AS questions_at,
+    (SELECT max(updated_at) FROM registration_settings WHERE event_id = :event_id) AS settings_at,
+    (SELECT count(*) FROM quota WHERE event_id = :event_id) AS quotas,
+    (SELECT max(created_at) FROM quota WHERE event_id = :event_id) AS quotas_at,
+    (SELECT count(*) FROM quota_item i JOIN quota q ON q.id = i.quota_id WHERE q.event_id = :event_id) AS items,
+    (SELECT max(i.id) FROM quota_item i JOIN quota q ON q.id = i.quota_id WHERE q.event_id = :event_id) AS items_max"""
+).bindparams(bindparam("event_id", type_=GUID))
+_CATALOG_CACHE_SIZE = 32
+_catalogs: OrderedDict[UUID, tuple[tuple[Any, ...], CatalogView]] = OrderedDict()
+
+
+async def load_catalog(db_session: AsyncSession, event: Event) -> CatalogView:
+    stamp = tuple((await db_session.execute(_CATALOG_STAMP, {"event_id": event.id})).one())
+    cached = _catalogs.get(event.id)
+    if cached is not None and cached[0] == stamp:
+        _catalogs.move_to_end(event.id)
+        return cached[1]
+    view = await _read_catalog(db_session, event)
+    _catalogs[event.id] = (stamp, view)
+    while len(_catalogs) > _CATALOG_CACHE_SIZE:
+        _catalogs.popitem(last=False)
+    return view
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,6 @@ from registration.holds import end_pending, expire_holds, take_seats, use_promo,
 from registration.links import order_secret, order_url, registration_url
 from registration.mail import enqueue_confirmation_mail
 from registration.models import (
-    AddOn,
     Category,
     Eligibility,
     Order,
@@ -52,6 +51,7 @@ from registration.receipts import issue_receipt
 from registration.schemas import AddOnLine, OrderCreate, OrderRead, RegistrationRead
 from registration.schemas import OrderStatus as OrderStatusName
 from registration.schemas import RegistrationStatus as RegistrationStatusName
+from registration.verification_documents import documents_of
 
 DEFAULT_HOLD_MINUTES = 15
 
@@ -337,21 +337,24 @@ async def order_read(
     db_session: AsyncSession, order: Order, *, secret_key: str, provider: PaymentProvider, base_url: str
 ) -> OrderRead:
     """The buyer's view of an order, with the secret link and what to do about payment."""
-    event_slug = await db_session.scalar(select(Event.slug).where(Event.id == order.event_id))
+    # The event is in the session already when the order was just placed; the catalog is the worker's copy.
+    event = await db_session.get(Event, order.event_id)
+    assert event is not None
+    event_slug = event.slug
     registrations = (
         await db_session.scalars(
             select(Registration).where(Registration.order_id == order.id).order_by(Registration.position)
         )
     ).all()
-    categories = {
-        c.id: c
-        for c in (
-            await db_session.scalars(select(Category).where(Category.id.in_({r.category_id for r in registrations})))
-        ).all()
-    }
-    add_on_ids = {a.add_on_id for r in registrations for a in r.add_ons}
-    add_ons = {a.id: a for a in (await db_session.scalars(select(AddOn).where(AddOn.id.in_(add_on_ids)))).all()}
+    catalog = await load_catalog(db_session, event)
+    categories = {c.id: c for c in catalog.categories.values()}
+    add_ons = {a.id: a for a in catalog.add_ons.values()}
+    missing = {r.category_id for r in registrations} - categories.keys()
+    if missing:  # a category deleted since (only possible for registrations no longer active)
+        categories |= {c.id: c for c in (await db_session.scalars(select(Category).where(Category.id.in_(missing))))}
     secret = order_secret(secret_key, order.id, order.secret_version)
+    verifying = [r.id for r in registrations if categories[r.category_id].eligibility == Eligibility.VERIFICATION]
+    uploaded = await documents_of(db_session, verifying)
     return OrderRead(
         id=order.id,
         event=event_slug or "",
@@ -388,6 +391,8 @@ async def order_read(
                     for a in r.add_ons
                 ],
                 attendee_url=registration_url(base_url, secret_key, r.id, r.secret_version),
+                needs_verification=categories[r.category_id].eligibility == Eligibility.VERIFICATION,
+                verification_documents=[d.filename for d in uploaded.get(r.id, [])],
             )
             for r in registrations
         ],

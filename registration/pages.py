@@ -3,25 +3,35 @@ the order page (its secret link) with payment. Built on the same services as the
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, get, post
-from litestar.datastructures import State
+from litestar.datastructures import State, UploadFile
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from podium.errors import DomainError
+from podium.errors import DomainError, InvalidInput
 from podium.pages import form_errors, redirect, render
 from podium.settings import Settings
-from registration import cancellations, catalog, orders, waitlist
+from registration import cancellations, catalog, orders, verification_documents, waitlist
 from registration.payments import provider_for
+from registration.receipts import format_money
 from registration.schemas import OrderCreate, TransferIn, WaitlistJoin
 
 FormData = URLEncodedBody[dict[str, str]]
+
+
+@dataclass
+class DocumentForm:
+    document: UploadFile | None = None
+    _csrf_token: str = ""
+
+
 MAX_PEOPLE = 10
 
 
@@ -280,7 +290,7 @@ class OrderPages(Controller):
             db_session, order_id, secret=secret, secret_key=settings.secret_key, organizer=False
         )
         refunded = refund.amount if refund else 0
-        notice = f"Cancelled ({fee_pct} % fee). Refund: {found.currency} {refunded / 100:,.2f}."
+        notice = f"Cancelled ({fee_pct} % fee). Refund: {format_money(refunded, found.currency)}."
         return await self._page(request, db_session, settings, found, None, notice=notice)
 
     @post("/orders/{order_id:uuid}/registrations/{registration_id:uuid}/transfer")
@@ -315,6 +325,41 @@ class OrderPages(Controller):
             message = "; ".join(f"{k}: {v}" for k, v in form_errors(exc).items())
             return await self._page(request, db_session, settings, found, message, status_code=422)
         return redirect(f"/orders/{order_id}?secret={secret}")
+
+    @post("/orders/{order_id:uuid}/registrations/{registration_id:uuid}/documents")
+    async def upload_document(
+        self,
+        order_id: FromPath[UUID],
+        registration_id: FromPath[UUID],
+        request: Request[Any, Any, Any],
+        data: MultipartBody[DocumentForm],
+        state: State,
+        db_session: NamedDependency[AsyncSession],
+        secret: FromQuery[str | None] = None,
+    ) -> Template | Redirect:
+        """The buyer adds proof of eligibility for an attendee awaiting verification."""
+        settings: Settings = state.settings
+        found = await self._order(db_session, settings, order_id, secret)
+        try:
+            if data.document is None:
+                raise InvalidInput("choose a file to upload", field="document")
+            content = await data.document.read(verification_documents.MAX_BYTES + 1)
+            saved = await verification_documents.upload(
+                db_session,
+                found,
+                registration_id,
+                data.document.filename or "",
+                content,
+                actor=f"buyer:{found.buyer_email}",
+            )
+        except DomainError as exc:
+            if exc.status_code == 404:
+                raise
+            found = await self._order(db_session, settings, order_id, secret)
+            return await self._page(request, db_session, settings, found, exc.detail, status_code=exc.status_code)
+        found = await self._order(db_session, settings, order_id, secret)
+        notice = f"Uploaded {saved.filename}: the organizers will review it."
+        return await self._page(request, db_session, settings, found, None, notice=notice)
 
     async def _order(
         self, db_session: AsyncSession, settings: Settings, order_id: UUID, secret: str | None

@@ -66,6 +66,20 @@ async def payment_succeeded(
     if order is None:
         return PaymentResult(Outcome.UNKNOWN_ORDER, None, "no such order")
     if order.status == OrderStatus.PAID:
+        if order.provider_payment_id and provider_payment_id != order.provider_payment_id:
+            # The buyer paid twice (two tabs, a retried card form): the first payment stands, this one goes back.
+            reason = f"a second payment for an order already paid by {order.provider_payment_id}"
+            record(
+                db_session,
+                "order",
+                order.id,
+                order.status,
+                order.status,
+                actor,
+                f"payment {provider_payment_id}: {reason}; refund",
+            )
+            await db_session.commit()
+            return PaymentResult(Outcome.REFUND_NEEDED, order, reason)
         await db_session.commit()  # nothing changed; ends the transaction and its lock
         return PaymentResult(Outcome.ALREADY_PAID, order)
     order.provider_payment_id = order.provider_payment_id or provider_payment_id

@@ -46,6 +46,16 @@ def format_money(amount: int, currency: str) -> str:
     return f"{currency.upper()} {sign}{major:,}{fraction}"
 
 
+def parse_money(text: str, currency: str) -> int:
+    """``"120.50", "USD"`` → ``12050``: what a person types in a form, read exactly (no float); ValueError
+    for anything else, including more decimals than the currency has."""
+    digits = _MINOR_UNIT_DIGITS.get(currency.upper(), 2)
+    whole, _, fraction = text.strip().replace(",", "").partition(".")
+    if not whole.isdigit() or (fraction and not fraction.isdigit()) or len(fraction) > digits:
+        raise ValueError(f"not an amount in {currency}: {text!r}")
+    return int(whole) * 10**digits + (int(fraction.ljust(digits, "0")) if digits else 0)
+
+
 def receipt_number(event_slug: str, number: int) -> str:
     """``AM2027-000123``: the event's slug keeps numbers of different events apart on paper."""
     return f"{event_slug.upper()}-{number:06d}"

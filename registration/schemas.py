@@ -66,6 +66,9 @@ class RegistrationRead(Struct):
     add_ons: list[AddOnLine]
     # The attendee's own page (agenda, calendar feed, badge): the buyer can forward it to them.
     attendee_url: str
+    # A verification category: the organizers check eligibility (the stated reason and any documents).
+    needs_verification: bool = False
+    verification_documents: list[str] = msgspec.field(default_factory=list)
 
 
 class PaymentRead(Struct):

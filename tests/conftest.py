@@ -80,6 +80,7 @@ def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settin
         data_dir=data_dir,
         hold_sweep_seconds=0,
         mail_drain_seconds=0,
+        refund_send_seconds=0,
     )
     return dataclasses.replace(base, **overrides)
 

@@ -1,7 +1,7 @@
 """badges: keys, badges, checkpoints, check-ins
 
 Revision ID: dc7e698d5e2f
-Revises: f65a09a13609
+Revises: ee0eb06bb032
 Create Date: 2026-11-25 04:17:21.038189+00:00
 """
 
@@ -12,7 +12,7 @@ from advanced_alchemy.types import GUID, DateTimeUTC
 from alembic import op
 
 revision: str = "dc7e698d5e2f"
-down_revision: str | None = "f65a09a13609"
+down_revision: str | None = "ee0eb06bb032"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -60,6 +60,8 @@ def stack(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Itera
             "STRIPE_PUBLISHABLE_KEY": "pk_test_podium",
             "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "STRIPE_API_BASE": stripe_api,
+            # Pending refunds are sent by `podium reconcile-payments` in this module (see test_refund_sender).
+            "PODIUM_REFUND_SEND_SECONDS": "0",
         }
         with podium_server(settings, workdir, **env) as podium:
             _register_webhook(stripe_api, f"{podium}/api/payments/stripe/webhook")
@@ -447,3 +449,28 @@ def test_reconcile_sends_a_pending_card_refund_to_stripe_once(stack: Stack) -> N
     assert (first.get("refund_sent"), second.get("refund_sent")) == (1, None)
     assert [(r.amount, r.status) for r in at_stripe.data] == [(10_000, "succeeded")]
     assert asyncio.run(stored()) == (10_000, [(10_000, "succeeded", True)])
+
+
+def test_a_second_payment_for_a_paid_order_goes_back_and_the_first_stands(stack: Stack) -> None:
+    order = place(stack, attendee())
+    first_intent = pay(stack, order)
+    wait_until(lambda: order_status(stack, order) == "paid")
+    # The buyer pays again in another tab: a second PaymentIntent for the same order.
+    second = stack.client.v1.payment_intents.create(
+        params={
+            "amount": 40_000,
+            "currency": "usd",
+            "metadata": {"order_id": order["id"]},
+            "payment_method_types": ["card"],
+        }
+    )
+    pay(stack, {"payment": {"client_secret": f"{second.id}_secret_x"}})
+
+    def refunded_at_stripe() -> list[tuple[int, str]]:
+        found = stack.client.v1.refunds.list(params={"payment_intent": second.id})
+        return [(r.amount, r.status) for r in found.data]
+
+    wait_until(lambda: refunded_at_stripe() == [(40_000, "succeeded")])
+    assert stack.client.v1.refunds.list(params={"payment_intent": first_intent}).data == []
+    assert order_status(stack, order) == "paid"
+    assert any("a second payment for an order already paid" in n for n in notes(stack, order))

@@ -1,0 +1,297 @@
+"""The organizer's catalog page: categories with their price windows, add-ons, shared capacities, promo codes
+and the registration settings, each with a form that calls the same service as the catalog API. Prices are
+typed in the event's currency ("450.00") and read exactly; mistakes come back next to the field."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from typing import Any
+from urllib.parse import urlencode
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from events.services import get_event
+from podium.auth.guards import requires_organizer
+from podium.errors import DomainError
+from podium.pages import form_errors, redirect, render
+from registration import catalog
+from registration import catalog_schemas as s
+from registration.cancellations import get_policy
+from registration.receipts import format_money, parse_money
+
+FormData = URLEncodedBody[dict[str, str]]
+WINDOW_ROWS = 3  # early-bird, regular, on-site
+
+
+class FormError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _codes(text: str) -> list[str]:
+    return [part for part in (p.strip() for p in text.replace(";", ",").split(",")) if part]
+
+
+def _amount(data: dict[str, str], field: str, currency: str) -> int:
+    try:
+        return parse_money(data.get(field, ""), currency)
+    except ValueError:
+        raise FormError(field, f"Enter a price in {currency}, e.g. 450.00 (0 for free)") from None
+
+
+def _optional_int(data: dict[str, str], field: str) -> int | None:
+    text = data.get(field, "").strip()
+    if not text:
+        return None
+    if not text.isdigit():
+        raise FormError(field, "Enter a whole number, or leave it empty")
+    return int(text)
+
+
+def _errors(exc: Exception) -> dict[str, str]:
+    if isinstance(exc, FormError):
+        return {exc.field: str(exc)}
+    errors: dict[str, str] = {}
+    for key, message in form_errors(exc).items():
+        # "price_windows[1].amount" → the form's "window_1_amount"
+        if key.startswith("price_windows["):
+            index, _, name = key.removeprefix("price_windows[").partition("].")
+            key = f"window_{index}_{name or 'label'}"
+        errors[key] = message
+    return errors
+
+
+class OrganizerCatalogPages(Controller):
+    path = "/organizer/events/{slug:str}/catalog"
+    include_in_schema = False
+    guards = [requires_organizer]
+
+    async def _page(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        slug: str,
+        *,
+        form: str = "",
+        values: dict[str, str] | None = None,
+        errors: dict[str, str] | None = None,
+        notice: str | None = None,
+        status_code: int = 200,
+    ) -> Template:
+        event = await get_event(db_session, slug)
+        tz = zoneinfo.ZoneInfo(event.timezone)
+        return render(
+            request,
+            "organizer/catalog.html",
+            status_code=status_code,
+            event=event,
+            categories=await catalog.list_categories(db_session, slug),
+            add_ons=await catalog.list_add_ons(db_session, slug),
+            quotas=await catalog.list_quotas(db_session, slug),
+            promo_codes=await catalog.list_promo_codes(db_session, slug),
+            questions=await catalog.list_questions(db_session, slug),
+            settings=await catalog.get_settings(db_session, slug),
+            policy=await get_policy(db_session, slug),
+            money=lambda amount: format_money(amount, event.currency),
+            local=lambda value: value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else "",
+            window_rows=range(WINDOW_ROWS),
+            form=form,
+            values=values or {},
+            errors=errors or {},
+            notice=notice,
+        )
+
+    def _back(self, slug: str, notice: str) -> Redirect:
+        return redirect(f"/organizer/events/{slug}/catalog?{urlencode({'notice': notice})}")
+
+    @get("/")
+    async def page(
+        self,
+        slug: FromPath[str],
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        notice: FromQuery[str | None] = None,
+    ) -> Template:
+        return await self._page(request, db_session, slug, notice=(notice or "")[:200] or None)
+
+    @post("/categories")
+    async def add_category(
+        self,
+        slug: FromPath[str],
+        data: FormData,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Template | Redirect:
+        event = await get_event(db_session, slug, with_children=False)
+        try:
+            windows = []
+            for index in range(WINDOW_ROWS):
+                label = data.get(f"window_{index}_label", "").strip()
+                starts = data.get(f"window_{index}_starts_on", "").strip()
+                if not (label or starts or data.get(f"window_{index}_amount", "").strip()):
+                    continue
+                amount = _amount(data, f"window_{index}_amount", event.currency)
+                windows.append({"label": label, "starts_on": starts, "amount": amount})
+            body = {
+                "code": data.get("code", "").strip(),
+                "name": data.get("name", "").strip(),
+                "eligibility": data.get("eligibility", "open"),
+                "access_code": data.get("access_code", "").strip() or None,
+                "capacity": _optional_int(data, "capacity"),
+                "description": data.get("description", ""),
+                "price_windows": windows,
+            }
+            if not windows:
+                raise FormError("window_0_label", "Give at least one price window (label, first day, price)")
+            created = await catalog.create_category(db_session, slug, msgspec.convert(body, s.CategoryCreate))
+        except (FormError, msgspec.ValidationError, DomainError) as exc:
+            return await self._page(
+                request, db_session, slug, form="category", values=dict(data), errors=_errors(exc), status_code=422
+            )
+        return self._back(slug, f"Category “{created.name}” added.")
+
+    @post("/categories/{category_id:uuid}/active")
+    async def toggle_category(
+        self,
+        slug: FromPath[str],
+        category_id: FromPath[UUID],
+        data: FormData,
+        db_session: NamedDependency[AsyncSession],
+    ) -> Redirect:
+        active = data.get("active") == "yes"
+        updated = await catalog.update_category(db_session, slug, category_id, s.CategoryUpdate(is_active=active))
+        return self._back(slug, f"Category “{updated.name}” {'is on sale' if active else 'is off sale'}.")
+
+    @post("/add-ons")
+    async def add_add_on(
+        self,
+        slug: FromPath[str],
+        data: FormData,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Template | Redirect:
+        event = await get_event(db_session, slug, with_children=False)
+        try:
+            body = {
+                "code": data.get("code", "").strip(),
+                "name": data.get("name", "").strip(),
+                "amount": _amount(data, "amount", event.currency),
+                "kind": data.get("kind", "other"),
+                "capacity": _optional_int(data, "capacity"),
+                "category_codes": _codes(data.get("category_codes", "")),
+                "description": data.get("description", ""),
+            }
+            created = await catalog.create_add_on(db_session, slug, msgspec.convert(body, s.AddOnCreate))
+        except (FormError, msgspec.ValidationError, DomainError) as exc:
+            return await self._page(
+                request, db_session, slug, form="add_on", values=dict(data), errors=_errors(exc), status_code=422
+            )
+        return self._back(slug, f"Add-on “{created.name}” added.")
+
+    @post("/add-ons/{add_on_id:uuid}/active")
+    async def toggle_add_on(
+        self,
+        slug: FromPath[str],
+        add_on_id: FromPath[UUID],
+        data: FormData,
+        db_session: NamedDependency[AsyncSession],
+    ) -> Redirect:
+        active = data.get("active") == "yes"
+        updated = await catalog.update_add_on(db_session, slug, add_on_id, s.AddOnUpdate(is_active=active))
+        return self._back(slug, f"Add-on “{updated.name}” {'is on sale' if active else 'is off sale'}.")
+
+    @post("/quotas")
+    async def add_quota(
+        self,
+        slug: FromPath[str],
+        data: FormData,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Template | Redirect:
+        try:
+            body = {
+                "name": data.get("name", "").strip(),
+                "size": _optional_int(data, "size"),
+                "scope": "event" if data.get("scope") == "event" else "items",
+                "category_codes": _codes(data.get("category_codes", "")),
+                "add_on_codes": _codes(data.get("add_on_codes", "")),
+            }
+            created = await catalog.create_quota(db_session, slug, msgspec.convert(body, s.QuotaCreate))
+        except (FormError, msgspec.ValidationError, DomainError) as exc:
+            return await self._page(
+                request, db_session, slug, form="quota", values=dict(data), errors=_errors(exc), status_code=422
+            )
+        return self._back(slug, f"Capacity “{created.name}” added.")
+
+    @post("/promo-codes")
+    async def add_promo_code(
+        self,
+        slug: FromPath[str],
+        data: FormData,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Template | Redirect:
+        event = await get_event(db_session, slug, with_children=False)
+        tz = zoneinfo.ZoneInfo(event.timezone)
+
+        def moment(field: str) -> str | None:
+            text = data.get(field, "").strip()
+            if not text:
+                return None
+            try:
+                return dt.datetime.fromisoformat(text).replace(tzinfo=tz).isoformat()
+            except ValueError:
+                raise FormError(field, "Enter a date and time, e.g. 2027-03-01 09:00") from None
+
+        try:
+            kind = data.get("kind", "percent")
+            fixed = kind == "fixed"
+            value = _amount(data, "value", event.currency) if fixed else (_optional_int(data, "value") or 0)
+            body = {
+                "code": data.get("code", "").strip(),
+                "kind": kind,
+                "value": value,
+                "max_uses": _optional_int(data, "max_uses"),
+                "category_codes": _codes(data.get("category_codes", "")),
+                "add_on_codes": _codes(data.get("add_on_codes", "")),
+                "valid_from": moment("valid_from"),
+                "valid_until": moment("valid_until"),
+            }
+            created = await catalog.create_promo_code(db_session, slug, msgspec.convert(body, s.PromoCodeCreate))
+        except (FormError, msgspec.ValidationError, DomainError) as exc:
+            return await self._page(
+                request, db_session, slug, form="promo", values=dict(data), errors=_errors(exc), status_code=422
+            )
+        return self._back(slug, f"Promo code {created.code} added.")
+
+    @post("/settings")
+    async def update_settings(
+        self,
+        slug: FromPath[str],
+        data: FormData,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Template | Redirect:
+        fields = (
+            "hold_minutes",
+            "low_income_discount_pct",
+            "lower_middle_income_discount_pct",
+            "upper_middle_income_discount_pct",
+        )
+        try:
+            body = {f: _optional_int(data, f) for f in fields}
+            changes = {k: v for k, v in body.items() if v is not None}
+            await catalog.update_settings(db_session, slug, msgspec.convert(changes, s.RegistrationSettingsUpdate))
+        except (FormError, msgspec.ValidationError, DomainError) as exc:
+            return await self._page(
+                request, db_session, slug, form="settings", values=dict(data), errors=_errors(exc), status_code=422
+            )
+        return self._back(slug, "Registration settings saved.")
