@@ -11,7 +11,8 @@ from badges.keys import event_key
 from badges.models import Badge, Checkin
 from badges.services import ensure_badges, token_for
 from podium.settings import Settings
-from registration.models import Registration
+from registration.links import order_secret
+from registration.models import Order, Registration
 from tests.badges.conftest import Client, badge_token, checkpoints_of, new_device, post_scans, scan
 from tests.badges.factories import BadgeEvent, add_registration, build_badge_event
 from tests.registration.factories import db_session_for
@@ -296,13 +297,20 @@ async def test_a_transferred_registrations_old_badge_is_revoked(
     old = await badge_token(client, staff, registration)
     async with db_session_for(settings) as db_session:
         row = await db_session.get_one(Registration, registration)
-        row.first_name, row.secret_version = "Mary", row.secret_version + 1  # what a transfer does
-        await db_session.commit()
-        version = await db_session.scalar(select(Badge.version).where(Badge.registration_id == registration))
-    new = await badge_token(client, staff, registration)
+        order = await db_session.get_one(Order, row.order_id)
+        secret = order_secret(settings.secret_key, order.id, order.secret_version)
 
+    transferred = await client.post(
+        f"/api/orders/{order.id}/registrations/{registration}/transfer",
+        json={"email": "mary@example.org", "first_name": "Mary", "last_name": "Somerville", "country": "GB"},
+        headers={"X-Order-Secret": secret},
+    )
+    new = await badge_token(client, staff, registration)
     results = await post_scans(client, staff, scan(old, points["entrance"]), scan(new, points["entrance"]))
 
+    async with db_session_for(settings) as db_session:
+        version = await db_session.scalar(select(Badge.version).where(Badge.registration_id == registration))
+    assert transferred.status_code == 200, transferred.text
     assert version == 2
     assert [r["reason"] for r in results] == ["revoked", "admitted"]
-    assert results[1]["attendee"]["name"] == "Mary Lovelace"
+    assert results[1]["attendee"]["name"] == "Mary Somerville"
