@@ -4,7 +4,9 @@ decodes it) and checked in; QR images; batch printing by API and CLI; the certif
 from __future__ import annotations
 
 import datetime as dt
+import html
 import os
+import re
 import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -233,3 +235,22 @@ async def _pdf_text(pdf: bytes) -> str:
     pdftotext = _tool("pdftotext", "poppler-utils")
     result = await anyio.run_process([pdftotext, "-layout", "-", "-"], input=pdf)
     return result.stdout.decode()
+
+
+async def test_the_attendees_page_links_a_badge_that_downloads(
+    settings: Settings, client: Client, badge_event: BadgeEvent
+) -> None:
+    registration = await add_registration(settings, badge_event)
+    own_secret, _ = await _secrets(settings, registration)
+
+    page = await client.get(f"/registrations/{registration}", params={"secret": own_secret})
+    link = re.search(r'id="badge-link" href="([^"]+)"', page.text)
+    certificate = re.search(r'id="certificate-link" href="([^"]+)"', page.text)
+    assert link is not None and certificate is not None
+    badge = await client.get(html.unescape(link.group(1)))
+    paper = await client.get(html.unescape(certificate.group(1)))
+
+    assert page.status_code == 200
+    assert (badge.status_code, badge.headers["content-type"]) == (200, "application/pdf")
+    assert badge.content.startswith(b"%PDF")
+    assert paper.content.startswith(b"%PDF")
