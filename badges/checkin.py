@@ -247,6 +247,8 @@ async def decide(db_session: AsyncSession, scan: ScanIn, place: Place) -> Decisi
             return Decision(ScanReason.INVALID, "Not a genuine badge: the signature does not match.")
         if key.event_id != checkpoint.event_id:
             other = await db_session.scalar(select(Event.name).where(Event.id == key.event_id))
+            if other is None:  # a key remembered from an event deleted since
+                return Decision(ScanReason.INVALID, "Not a badge of any current event.")
             return Decision(ScanReason.WRONG_EVENT, f"This badge is for another event ({other}).")
         serial, version = claims.serial_text, claims.version
     else:

@@ -22,7 +22,7 @@ from badges.schemas import CheckpointIn, CheckpointRead
 from events.models import Event, Room
 from events.services import get_event
 from podium.db import begin_write, utcnow
-from podium.errors import Conflict, InvalidInput, NotFound
+from podium.errors import Conflict, InvalidInput
 from registration.models import AddOn
 from sessions.models import ProgramSession
 
@@ -147,11 +147,3 @@ async def create_checkpoint(db_session: AsyncSession, event_slug: str, data: Che
         await db_session.rollback()
         raise Conflict(f"there is a checkpoint {data.code!r} already", field="code") from exc
     return to_read(row, codes)
-
-
-async def get_checkpoint(db_session: AsyncSession, event_slug: str, checkpoint_id: UUID) -> Checkpoint:
-    event = await get_event(db_session, event_slug, with_children=False)
-    row = await db_session.get(Checkpoint, checkpoint_id)
-    if row is None or row.event_id != event.id:
-        raise NotFound("no such checkpoint", field="checkpoint_id")
-    return row
