@@ -14,6 +14,7 @@ from typing import Literal
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from badges.checkpoints import sync_checkpoints
 from events.models import Event, EventStatus, Room, Track
 from events.services import validate_event
 from podium.auth import services as auth_services
@@ -230,6 +231,11 @@ async def seed_demo(settings: Settings, size: DemoSize, *, reset: bool = False) 
                         agendas = await seed_agendas(db_session, event, size.agendas)
                         created.append(f"    + {agendas} personal agendas")
             await db_session.commit()
+            for spec in specs:
+                if spec.slug not in existing:
+                    # Scanners can start at once: the entrance, every room's door, every workshop desk.
+                    points = await sync_checkpoints(db_session, spec.slug)
+                    created.append(f"  {spec.name}: {len(points)} check-in points")
             organizer_pw = await _upsert_login(db_session, ORGANIZER_EMAIL, "Demo Organizer", "organizer")
             staff_pw = await _upsert_login(db_session, STAFF_EMAIL, "Demo Staff", "staff")
     finally:
