@@ -47,7 +47,7 @@ from badges.schemas import (
 from badges.services import admission_status
 from events.models import Event, Room
 from podium.db import begin_write
-from podium.errors import FieldError, InvalidInput
+from podium.errors import Conflict, FieldError, InvalidInput
 from registration.holds import rows_changed
 from registration.models import AddOn, Category, Order, Registration, RegistrationAddOn, RegistrationStatus
 from sessions.models import ProgramSession, SessionStatus
@@ -126,8 +126,30 @@ async def record_scans(db_session: AsyncSession, batch: CheckinBatch, *, actor: 
     """Each scan's answer, in order; scans recorded before get their first answer back."""
     places = await places_for(db_session, {s.checkpoint_id for s in batch.scans})
     _validate(batch, places)
-    results = [await record_scan(db_session, scan, places[scan.checkpoint_id], actor=actor) for scan in batch.scans]
+    results = [
+        await record_scan(db_session, scan, places[scan.checkpoint_id], actor=actor, index=index)
+        for index, scan in enumerate(batch.scans)
+    ]
     return CheckinResults(results=results)
+
+
+def _same_scan(earlier: Checkin, scan: ScanIn) -> bool:
+    """A re-upload carries the same place, direction and moment; anything else reused the sequence number
+    (a reinstalled app counting from zero again, say), and replaying someone else's answer would be wrong."""
+    return (
+        earlier.checkpoint_id == scan.checkpoint_id
+        and earlier.direction == scan.direction
+        and abs(earlier.device_time - scan.device_time) < dt.timedelta(seconds=1)
+    )
+
+
+def _reused(scan: ScanIn, index: int) -> Conflict:
+    return Conflict(
+        f"device {scan.device_id} already sent a different scan numbered {scan.device_seq}: number scans anew "
+        "(or use a new device id after a reinstall)",
+        field=f"scans[{index}].device_seq",
+        code="sequence_reused",
+    )
 
 
 async def _recorded(db_session: AsyncSession, scan: ScanIn) -> Checkin | None:
@@ -136,15 +158,19 @@ async def _recorded(db_session: AsyncSession, scan: ScanIn) -> Checkin | None:
     )
 
 
-async def record_scan(db_session: AsyncSession, scan: ScanIn, place: Place, *, actor: str) -> ScanResult:
+async def record_scan(
+    db_session: AsyncSession, scan: ScanIn, place: Place, *, actor: str, index: int = 0
+) -> ScanResult:
     try:
         # The replay check sits inside the write transaction: on SQLite no concurrent upload can slip in
         # between; on PostgreSQL one still can, and the unique constraint catches it below.
         await begin_write(db_session)
         earlier = await _recorded(db_session, scan)
         if earlier is not None:
-            answer = await replay(db_session, earlier)
+            answer = await replay(db_session, earlier) if _same_scan(earlier, scan) else None
             await db_session.rollback()  # nothing was written; ends the transaction (SQLite's write lock)
+            if answer is None:
+                raise _reused(scan, index)
             return answer
         decision = await decide(db_session, scan, place)
         row = Checkin(
@@ -171,6 +197,8 @@ async def record_scan(db_session: AsyncSession, scan: ScanIn, place: Place, *, a
         earlier = await _recorded(db_session, scan)
         if earlier is None:
             raise
+        if not _same_scan(earlier, scan):
+            raise _reused(scan, index) from None
         return await replay(db_session, earlier)
     return _result(row, decision, replayed=False)
 

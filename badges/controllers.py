@@ -247,7 +247,7 @@ class CheckinController(Controller):
     guards = [requires_staff]
     security = [{"bearer": []}]
 
-    @post("/", operation_id="recordCheckins", status_code=HTTP_200_OK, responses=problem_responses(401, 403, 422))
+    @post("/", operation_id="recordCheckins", status_code=HTTP_200_OK, responses=problem_responses(401, 403, 409, 422))
     async def record(
         self, data: JSONBody[CheckinBatch], request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
     ) -> CheckinResults:

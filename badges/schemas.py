@@ -8,8 +8,12 @@ to 500 scans, each ``{token | serial, checkpoint_id, direction, device_id, devic
 on the badge when staff type it. It answers 200 with ``{"results": [...]}`` in the same order, one
 ``ScanResult`` per scan. A scan whose (device_id, device_seq) was recorded before gets its original result
 back with ``replayed: true`` and is not recorded again, so a device simply re-uploads its queue until it
-gets an answer. ``reason`` is one of ``admitted``, ``already_admitted`` (``first_admission`` says when
-and where), ``checked_out`` (an ``out`` scan of a valid badge), ``not_paid``, ``cancelled``, ``revoked``,
+gets an answer. Sequence numbers must never repeat for one device id: a number already used for a
+different scan (another checkpoint, direction or moment) is a 409 ``sequence_reused`` naming
+``scans[i].device_seq`` (give each install a fresh random device id).
+
+``reason`` is one of ``admitted``, ``already_admitted`` (``first_admission`` says when and where),
+``checked_out`` (an ``out`` scan of a valid badge), ``not_paid``, ``cancelled``, ``revoked``,
 ``wrong_event``, ``no_access``, ``outside_window`` or ``invalid``; ``level`` is ``ok`` (green), ``warn``
 (amber: already admitted) or ``stop`` (red).
 

@@ -388,3 +388,27 @@ async def test_checkpoint_creation_names_the_wrong_field(
     assert [(r.status_code, r.json()["field"]) for r in responses] == [(422, field) for _, field in bodies]
     assert created.status_code == 201
     assert (duplicate.status_code, duplicate.json()["field"]) == (409, "code")
+
+
+async def test_a_reused_sequence_number_for_another_scan_is_refused_not_replayed(
+    settings: Settings, client: Client, staff: dict[str, str], organizer: dict[str, str], badge_event: BadgeEvent
+) -> None:
+    points = await checkpoints_of(client, organizer, badge_event.slug)
+    ada = await badge_token(client, staff, await add_registration(settings, badge_event))
+    grace = await badge_token(client, staff, await add_registration(settings, badge_event, first_name="Grace"))
+    device, now = new_device(), badge_event.now
+    await post_scans(client, staff, scan(ada, points["entrance"], device=device, seq=0, at=now))
+
+    reused = await client.post(
+        "/api/checkins",
+        json={"scans": [scan(grace, points["entrance"], device=device, seq=0, at=now + dt.timedelta(minutes=3))]},
+        headers=staff,
+    )
+    fresh = await post_scans(client, staff, scan(grace, points["entrance"], device=device, seq=1, at=now))
+
+    assert (reused.status_code, reused.json()["code"], reused.json()["field"]) == (
+        409,
+        "sequence_reused",
+        "scans[0].device_seq",
+    )
+    assert fresh[0]["reason"] == "admitted"
