@@ -29,13 +29,22 @@ from badges.models import (
     Badge,
     Checkin,
     CheckinPresence,
+    CheckinSettings,
     Checkpoint,
     CheckpointKind,
     Direction,
     ScanReason,
 )
-from badges.schemas import AttendeeBrief, CheckinBatch, CheckinResults, FirstAdmission, ScanIn, ScanResult
-from badges.services import admission_status, settings_of
+from badges.schemas import (
+    AttendeeBrief,
+    CheckinBatch,
+    CheckinResults,
+    CheckinSettingsIO,
+    FirstAdmission,
+    ScanIn,
+    ScanResult,
+)
+from badges.services import admission_status
 from events.models import Event, Room
 from podium.db import begin_write
 from podium.errors import FieldError, InvalidInput
@@ -78,24 +87,27 @@ def _local_day(moment: dt.datetime, zone: ZoneInfo) -> str:
 
 
 async def places_for(db_session: AsyncSession, checkpoint_ids: set[UUID]) -> dict[UUID, Place]:
+    """The checkpoints a batch names, each with its event's name, zone and doors-open time (one query)."""
+    default_doors = CheckinSettingsIO().doors_open_minutes
     rows = (
         await db_session.execute(
-            select(Checkpoint, Event.name, Event.timezone, Room.name)
+            select(Checkpoint, Event.name, Event.timezone, Room.name, CheckinSettings.doors_open_minutes)
             .join(Event, Event.id == Checkpoint.event_id)
             .outerjoin(Room, Room.id == Checkpoint.room_id)
+            .outerjoin(CheckinSettings, CheckinSettings.event_id == Checkpoint.event_id)
             .where(Checkpoint.id.in_(checkpoint_ids))
         )
     ).all()
-    places: dict[UUID, Place] = {}
-    doors: dict[UUID, dt.timedelta] = {}
-    for checkpoint, event_name, timezone, room_name in rows:
-        if checkpoint.event_id not in doors:
-            settings = await settings_of(db_session, checkpoint.event_id)
-            doors[checkpoint.event_id] = dt.timedelta(minutes=settings.doors_open_minutes)
-        places[checkpoint.id] = Place(
-            checkpoint, event_name, ZoneInfo(timezone), doors[checkpoint.event_id], room_name=room_name
+    return {
+        checkpoint.id: Place(
+            checkpoint,
+            event_name,
+            ZoneInfo(timezone),
+            dt.timedelta(minutes=default_doors if doors is None else doors),
+            room_name=room_name,
         )
-    return places
+        for checkpoint, event_name, timezone, room_name, doors in rows
+    }
 
 
 def _validate(batch: CheckinBatch, places: dict[UUID, Place]) -> None:
@@ -125,11 +137,15 @@ async def _recorded(db_session: AsyncSession, scan: ScanIn) -> Checkin | None:
 
 
 async def record_scan(db_session: AsyncSession, scan: ScanIn, place: Place, *, actor: str) -> ScanResult:
-    earlier = await _recorded(db_session, scan)
-    if earlier is not None:
-        return await replay(db_session, earlier)
     try:
+        # The replay check sits inside the write transaction: on SQLite no concurrent upload can slip in
+        # between; on PostgreSQL one still can, and the unique constraint catches it below.
         await begin_write(db_session)
+        earlier = await _recorded(db_session, scan)
+        if earlier is not None:
+            answer = await replay(db_session, earlier)
+            await db_session.rollback()  # nothing was written; ends the transaction (SQLite's write lock)
+            return answer
         decision = await decide(db_session, scan, place)
         row = Checkin(
             id=uuid4(),

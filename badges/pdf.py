@@ -100,16 +100,25 @@ def _rgb(colour: str) -> tuple[int, int, int]:
 
 
 def draw_qr(pdf: FPDF, token: str, x: float, y: float, size: float) -> None:
-    """The token's QR code with its quiet zone, ``size`` mm square, top-left at (x, y)."""
+    """The token's QR code with its quiet zone, ``size`` mm square, top-left at (x, y).
+
+    All dark runs go out as one PDF path (``re`` rectangles, a single fill): a third of the time fpdf2's
+    ``rect()`` per run takes, which matters for 10,000 badges. Coordinates are converted as ``rect()`` does."""
     matrix = qr_matrix(token)
     module = size / (len(matrix) + 2 * QUIET_ZONE)
     pdf.set_fill_color(255, 255, 255)
     pdf.rect(x, y, size, size, style="F")
     pdf.set_fill_color(0, 0, 0)
+    k, page_height = pdf.k, pdf.h
     origin_x, origin_y = x + QUIET_ZONE * module, y + QUIET_ZONE * module
-    for row, column, length in dark_runs(matrix):
-        # A hair of overlap downwards hides the seams some viewers draw between touching rectangles.
-        pdf.rect(origin_x + column * module, origin_y + row * module, length * module, module * 1.02, style="F")
+    # A hair of overlap downwards hides the seams some viewers draw between touching rectangles.
+    height = -module * 1.02 * k
+    path = " ".join(
+        f"{(origin_x + column * module) * k:.2f} {(page_height - origin_y - row * module) * k:.2f} "
+        f"{length * module * k:.2f} {height:.2f} re"
+        for row, column, length in dark_runs(matrix)
+    )
+    pdf._out(path + " f")  # fpdf2 has no public call for a raw path
 
 
 def _draw_badge(doc: _Doc, card: BadgeCard, x: float, y: float, w: float, h: float) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from pathlib import Path
 from typing import Any, cast
 
@@ -183,9 +184,7 @@ async def _print_badges(settings: Settings, event_slug: str, selection: object) 
     from podium.errors import DomainError
 
     async def render(cards: Sequence[BadgeCard], layout: str) -> bytes:
-        with click.progressbar(
-            length=len(cards), label="rendering badges", file=click.get_text_stream("stderr")
-        ) as bar:
+        with click.progressbar(length=len(cards), label="rendering badges", file=sys.stderr) as bar:
             done = 0
 
             def progress(now: int, _total: int) -> None:

@@ -11,7 +11,8 @@ from badges.keys import event_key
 from badges.models import Badge, Checkin
 from badges.services import ensure_badges, token_for
 from podium.settings import Settings
-from registration.models import Registration
+from registration.links import order_secret
+from registration.models import Order, Registration
 from tests.badges.conftest import Client, badge_token, checkpoints_of, new_device, post_scans, scan
 from tests.badges.factories import BadgeEvent, add_registration, build_badge_event
 from tests.registration.factories import db_session_for
@@ -296,13 +297,94 @@ async def test_a_transferred_registrations_old_badge_is_revoked(
     old = await badge_token(client, staff, registration)
     async with db_session_for(settings) as db_session:
         row = await db_session.get_one(Registration, registration)
-        row.first_name, row.secret_version = "Mary", row.secret_version + 1  # what a transfer does
-        await db_session.commit()
-        version = await db_session.scalar(select(Badge.version).where(Badge.registration_id == registration))
-    new = await badge_token(client, staff, registration)
+        order = await db_session.get_one(Order, row.order_id)
+        secret = order_secret(settings.secret_key, order.id, order.secret_version)
 
+    transferred = await client.post(
+        f"/api/orders/{order.id}/registrations/{registration}/transfer",
+        json={"email": "mary@example.org", "first_name": "Mary", "last_name": "Somerville", "country": "GB"},
+        headers={"X-Order-Secret": secret},
+    )
+    new = await badge_token(client, staff, registration)
     results = await post_scans(client, staff, scan(old, points["entrance"]), scan(new, points["entrance"]))
 
+    async with db_session_for(settings) as db_session:
+        version = await db_session.scalar(select(Badge.version).where(Badge.registration_id == registration))
+    assert transferred.status_code == 200, transferred.text
     assert version == 2
     assert [r["reason"] for r in results] == ["revoked", "admitted"]
-    assert results[1]["attendee"]["name"] == "Mary Lovelace"
+    assert results[1]["attendee"]["name"] == "Mary Somerville"
+
+
+async def test_a_session_door_keeps_its_sessions_times_add_on_and_status(
+    settings: Settings, client: Client, staff: dict[str, str], organizer: dict[str, str], badge_event: BadgeEvent
+) -> None:
+    url = f"/api/events/{badge_event.slug}/checkpoints"
+    hands_on = await client.post(
+        url,
+        json={
+            "code": "hands-on",
+            "name": "Hands-on door",
+            "kind": "session",
+            "session_id": str(badge_event.sessions["hands_on"]),
+        },
+        headers=organizer,
+    )
+    cancelled = await client.post(
+        url,
+        json={"code": "gone", "name": "Gone", "kind": "session", "session_id": str(badge_event.sessions["cancelled"])},
+        headers=organizer,
+    )
+    ada = await badge_token(client, staff, await add_registration(settings, badge_event, workshop=True))
+    grace = await badge_token(client, staff, await add_registration(settings, badge_event, first_name="Grace"))
+    now, door = badge_event.now, hands_on.json()["id"]
+
+    results = await post_scans(
+        client,
+        staff,
+        scan(ada, door, at=now + dt.timedelta(minutes=80)),  # doors open at +90
+        scan(ada, door, at=now + dt.timedelta(minutes=90)),
+        scan(grace, door, at=now + dt.timedelta(minutes=90)),
+        scan(ada, door, at=now + dt.timedelta(minutes=180)),  # it has ended (still inside: no new entry)
+        scan(ada, cancelled.json()["id"], at=now + dt.timedelta(hours=4)),
+    )
+
+    assert [hands_on.status_code, cancelled.status_code] == [201, 201]
+    assert [r["reason"] for r in results] == [
+        "outside_window",
+        "admitted",
+        "no_access",
+        "outside_window",
+        "outside_window",
+    ]
+    assert results[4]["message"] == "“Cancelled talk” is cancelled."
+
+
+async def test_checkpoint_creation_names_the_wrong_field(
+    client: Client, organizer: dict[str, str], badge_event: BadgeEvent
+) -> None:
+    url = f"/api/events/{badge_event.slug}/checkpoints"
+    bodies = [
+        ({"code": "r", "name": "Room", "kind": "room"}, "room_id"),
+        ({"code": "s", "name": "Session", "kind": "session", "session_id": str(badge_event.room_id)}, "session_id"),
+        ({"code": "w", "name": "Workshop", "kind": "add_on"}, "add_on"),
+        ({"code": "x", "name": "Desk", "kind": "add_on", "add_on": "nothing"}, "add_on"),
+        (
+            {
+                "code": "t",
+                "name": "Door",
+                "kind": "entrance",
+                "opens_at": "2027-01-02T10:00:00Z",
+                "closes_at": "2027-01-02T09:00:00Z",
+            },
+            "closes_at",
+        ),
+    ]
+
+    responses = [await client.post(url, json=body, headers=organizer) for body, _ in bodies]
+    created = await client.post(url, json={"code": "side", "name": "Side", "kind": "entrance"}, headers=organizer)
+    duplicate = await client.post(url, json={"code": "side", "name": "Side", "kind": "entrance"}, headers=organizer)
+
+    assert [(r.status_code, r.json()["field"]) for r in responses] == [(422, field) for _, field in bodies]
+    assert created.status_code == 201
+    assert (duplicate.status_code, duplicate.json()["field"]) == (409, "code")
