@@ -21,6 +21,7 @@ from litestar.template.config import TemplateConfig
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from badges.controllers import BADGE_CONTROLLERS
+from badges.dashboard_controllers import CheckinDashboardController, CheckinDashboardPages
 from events.controllers import EventController, OrganizerEventListController
 from events.pages import EventPages, OrganizerEventPages
 from podium.auth.controllers import AuthController, UserController
@@ -120,6 +121,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ProgramFeedController,
             AgendaFeedController,
             AgendaController,
+            CheckinDashboardController,
+            CheckinDashboardPages,
             *BADGE_CONTROLLERS,
             AgendaPages,
             OrganizerRegistrationPages,

@@ -1,0 +1,44 @@
+"""The check-in dashboard: admitted counts per checkpoint and category, who is in the room now, arrivals
+per 10 minutes; organizers only; the page and its live fragment render what the API says."""
+
+from __future__ import annotations
+
+from podium.settings import Settings
+from tests.badges.conftest import Client, badge_token, checkpoints_of, post_scans, scan
+from tests.badges.factories import BadgeEvent, add_registration
+
+HTML = {"Accept": "text/html"}
+
+
+async def test_counts_occupancy_and_arrivals(
+    settings: Settings, client: Client, staff: dict[str, str], organizer: dict[str, str], badge_event: BadgeEvent
+) -> None:
+    points = await checkpoints_of(client, organizer, badge_event.slug)
+    people = [await add_registration(settings, badge_event) for _ in range(3)]
+    tokens = [await badge_token(client, staff, p) for p in people]
+    room = next(code for code in points if code.startswith("room"))
+    for token in tokens:
+        await post_scans(client, staff, scan(token, points["entrance"]))
+    await post_scans(client, staff, scan(tokens[0], points["entrance"]))  # already admitted: not counted twice
+    await post_scans(client, staff, scan("garbage", points["entrance"]))  # refused
+    await post_scans(client, staff, scan(tokens[0], points[room]), scan(tokens[1], points[room]))
+    await post_scans(client, staff, scan(tokens[1], points[room], direction="out"))
+
+    response = await client.get(f"/api/events/{badge_event.slug}/checkin-dashboard", headers=organizer)
+    assert response.status_code == 200, response.text
+    figures = response.json()
+    assert figures["checked_in"] == 3 and figures["refused"] == 1
+    entrance = [c for c in figures["by_checkpoint"] if c["kind"] == "entrance"]
+    assert [(c["category"], c["admitted"]) for c in entrance] == [("Member", 3)]
+    assert [(r["room"], r["inside"]) for r in figures["occupancy"]] == [("Room 201", 1)]
+    assert sum(b["arrivals"] for b in figures["arrivals"]) == 3
+    assert all(b["starts_at"][-1] == "0" for b in figures["arrivals"])  # 10-minute buckets
+
+    page = await client.get(f"/organizer/events/{badge_event.slug}/dashboard", headers={**organizer, **HTML})
+    live = await client.get(f"/organizer/events/{badge_event.slug}/dashboard/live", headers={**organizer, **HTML})
+    assert page.status_code == live.status_code == 200
+    assert 'hx-trigger="every 10s"' in page.text and '<strong id="checked-in">3</strong>' in live.text
+    assert (await client.get(f"/api/events/{badge_event.slug}/checkin-dashboard", headers=staff)).status_code == 403
+    assert (
+        await client.get(f"/organizer/events/{badge_event.slug}/dashboard", headers={**staff, **HTML})
+    ).status_code == 403
