@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from badges.controllers import BADGE_CONTROLLERS
 from badges.dashboard_controllers import CheckinDashboardController, CheckinDashboardPages
+from badges.scanner_pages import ScannerPages
 from events.controllers import EventController, OrganizerEventListController
 from events.pages import EventPages, OrganizerEventPages
 from podium.auth.controllers import AuthController, UserController
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AgendaController,
             CheckinDashboardController,
             CheckinDashboardPages,
+            ScannerPages,
             *BADGE_CONTROLLERS,
             AgendaPages,
             OrganizerRegistrationPages,
