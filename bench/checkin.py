@@ -1,0 +1,207 @@
+"""Check-in at the doors: the first morning of the Annual Meeting.
+
+Creates its own PostgreSQL database (dropped afterwards), seeds the demo Annual Meeting with --registrations
+paid attendees, makes their badges, starts Podium with --workers uvicorn workers, and measures:
+
+* scans/s and latency percentiles of POST /api/checkins (one scan per request, each a different badge at
+  the entrance, as staff phones send them) at concurrency 16 and 64;
+* offline token verifications per second in Python (what a scanner does with the public key alone);
+* the time to render 10,000 badges (4x3 in) as one print PDF.
+
+The last line is one JSON object with the figures.
+
+    .venv/bin/python bench/checkin.py [--registrations 10000] [--scans 3000] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import logging
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+from badges import tokens
+from badges.keys import event_key
+from badges.models import Checkpoint
+from badges.pdf import render_badges
+from badges.services import registration_cards
+from events.models import Event
+from podium.auth import services as auth_services
+from podium.auth.schemas import UserCreate
+from podium.cli import migrate
+from podium.db import create_engine, session_maker
+from podium.demo import DemoSize, seed_demo
+from podium.settings import Settings
+from registration.models import Registration
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from program import admin, free_port
+
+SLUG = "annual-meeting-2027"
+STAFF = ("bench-staff@podium.test", "bench-staff-password")
+
+
+async def prepare(settings: Settings, registrations: int) -> tuple[list[str], str, bytes, float]:
+    """Badge tokens for every registration, the entrance checkpoint, the public key, the 10k-PDF seconds."""
+    await seed_demo(settings, DemoSize(registrations=registrations))
+    engine = create_engine(settings)
+    try:
+        async with session_maker(engine)() as db_session:
+            await auth_services.create_user(
+                db_session, UserCreate(email=STAFF[0], display_name="Bench Staff", password=STAFF[1], role="staff")
+            )
+            event = (await db_session.scalars(select(Event).where(Event.slug == SLUG))).one()
+            people = (
+                await db_session.scalars(
+                    select(Registration)
+                    .where(Registration.event_id == event.id, Registration.status == "confirmed")
+                    .order_by(Registration.last_name, Registration.first_name)
+                )
+            ).all()
+            cards = await registration_cards(db_session, people, settings.secret_key)
+            key = await event_key(db_session, event.id, settings.secret_key)
+            entrance = await db_session.scalar(
+                select(Checkpoint.id).where(Checkpoint.event_id == event.id, Checkpoint.kind == "entrance")
+            )
+    finally:
+        await engine.dispose()
+    started = time.perf_counter()
+    pdf = render_badges(cards[:10_000], "4x3")
+    seconds = time.perf_counter() - started
+    assert pdf.startswith(b"%PDF-")
+    return [c.token for c in cards], str(entrance), tokens.b64url_decode(key.public_key), seconds
+
+
+def verifications_per_second(tokens_text: list[str], public_key: bytes, rounds: int = 20_000) -> float:
+    key = tokens.public_key_from_bytes(public_key)
+    sample = (tokens_text * (rounds // max(1, len(tokens_text)) + 1))[:rounds]
+    started = time.perf_counter()
+    for text in sample:
+        tokens.verify(text, key)
+    return rounds / (time.perf_counter() - started)
+
+
+async def fire(
+    base_url: str, tokens_text: list[str], entrance: str, concurrency: int, run: str
+) -> tuple[float, list[float], int]:
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    latencies: list[float] = []
+    admitted = 0
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) as client:
+        login = await client.post("/api/auth/login", json={"email": STAFF[0], "password": STAFF[1]})
+        headers = {"Authorization": f"Bearer {login.json()['token']}"}
+        queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue()
+        for index, token in enumerate(tokens_text):
+            queue.put_nowait((index, token))
+
+        async def device(number: int) -> None:
+            nonlocal admitted
+            while not queue.empty():
+                index, token = queue.get_nowait()
+                scan = {
+                    "checkpoint_id": entrance,
+                    "device_id": f"bench-{run}-{number}",
+                    "device_seq": index + 1,
+                    "device_time": dt.datetime.now(dt.UTC).isoformat(),
+                    "token": token,
+                }
+                started = time.perf_counter()
+                response = await client.post("/api/checkins", json={"scans": [scan]}, headers=headers)
+                latencies.append((time.perf_counter() - started) * 1000)
+                if response.status_code == 200 and response.json()["results"][0]["reason"] == "admitted":
+                    admitted += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(device(n) for n in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return len(tokens_text) / elapsed, latencies, admitted
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--registrations", type=int, default=10_000)
+    parser.add_argument("--scans", type=int, default=3_000, help="scans per concurrency level (distinct badges)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--server", default=os.environ.get("BENCH_DATABASE_SERVER", "postgresql+asyncpg://postgres@127.0.0.1:5432")
+    )
+    args = parser.parse_args()
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+    name = f"podium_bench_checkin_{secrets.token_hex(4)}"
+    asyncio.run(admin(args.server, f'CREATE DATABASE "{name}"'))
+    data_dir = tempfile.mkdtemp(prefix="podium-bench-")
+    settings = Settings(
+        database_url=make_url(args.server).set(database=name).render_as_string(hide_password=False),
+        secret_key=secrets.token_urlsafe(32),
+        data_dir=Path(data_dir),
+        environment="test",
+        hold_sweep_seconds=0,
+        mail_drain_seconds=0,
+    )
+    server = None
+    try:
+        migrate(settings)
+        all_tokens, entrance, public_key, pdf_seconds = asyncio.run(prepare(settings, args.registrations))
+        figures: dict[str, float] = {}
+        figures["verifications_per_s"] = round(verifications_per_second(all_tokens, public_key))
+        port = free_port()
+        env = {**os.environ, "DATABASE_URL": settings.database_url, "PODIUM_SECRET_KEY": settings.secret_key,
+               "PODIUM_ENV": "test", "PODIUM_DATA_DIR": data_dir, "PODIUM_HOLD_SWEEP_SECONDS": "0"}  # fmt: skip
+        server = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--factory", "podium.app:create_app", "--host", "127.0.0.1",
+             "--port", str(port), "--workers", str(args.workers), "--log-level", "warning", "--no-access-log",
+             "--timeout-keep-alive", "30"],
+            env=env,
+        )  # fmt: skip
+        base_url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("the server did not start")
+            time.sleep(0.3)
+        time.sleep(1)
+        half = min(args.scans, len(all_tokens) // 2)
+        for concurrency, chunk in ((16, all_tokens[:half]), (64, all_tokens[half : 2 * half])):
+            rate, latencies, admitted = asyncio.run(fire(base_url, chunk, entrance, concurrency, secrets.token_hex(3)))
+            figures[f"scans_per_s_c{concurrency}"] = round(rate, 1)
+            figures[f"p50_ms_c{concurrency}"] = round(statistics.median(latencies), 1)
+            figures[f"p99_ms_c{concurrency}"] = round(percentile(latencies, 99), 1)
+            figures[f"admitted_c{concurrency}"] = admitted
+        figures["badges_10k_s"] = round(pdf_seconds * 10_000 / max(1, min(10_000, len(all_tokens))), 1)
+        figures["badges_rendered"] = min(10_000, len(all_tokens))
+        for key, value in figures.items():
+            print(f"{key:>22}: {value}")
+        print(json.dumps(figures))
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        asyncio.run(admin(args.server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+if __name__ == "__main__":
+    main()
