@@ -62,8 +62,15 @@ async def enqueue_confirmation_mail(db_session: AsyncSession, order: Order) -> N
                 f"Hello {registration.first_name},\n\n{status}\n\n{event.name}\n{when}\n{_where(event)}\n\n"
                 f"Registration: {category}{extras}\n"
                 f"Booked by: {order.buyer_name}\n\n"
-                f"Your page (personal agenda and calendar feed): {{registration_link:{registration.id}}}\n"
+                f"Your page (personal agenda, calendar feed, badge): {{registration_link:{registration.id}}}\n"
+                + (
+                    ""
+                    if waiting
+                    else "Your badge is attached: print it, or show the QR code on your phone at the door.\n"
+                )
             ),
+            # The badge comes once the registration counts (after verification, for those who need it).
+            attachments=[] if waiting else [f"badge:{registration.id}"],
         )
     receipt = await db_session.scalar(select(Receipt).where(Receipt.order_id == order.id))
     total = format_money(order.total, order.currency)

@@ -15,7 +15,7 @@ import datetime as dt
 import logging
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
@@ -221,7 +221,18 @@ class AttachmentError(LookupError):
     """An attachment can't be made (unknown kind, or its order has no receipt); retried, then failed."""
 
 
-async def _attach(db_session: AsyncSession, message: EmailMessage, spec: str) -> None:
+# Attachments later domains render (``"badge:<registration id>"`` from badges): registration can't import
+# them, so they register here at import. A renderer returns (content, filename) of a PDF.
+AttachmentRenderer = Callable[[AsyncSession, Settings, str], Awaitable[tuple[bytes, str]]]
+ATTACHMENT_RENDERERS: dict[str, AttachmentRenderer] = {}
+
+
+async def _attach(db_session: AsyncSession, settings: Settings, message: EmailMessage, spec: str) -> None:
+    kind, _, argument = spec.partition(":")
+    if kind in ATTACHMENT_RENDERERS:
+        content, filename = await ATTACHMENT_RENDERERS[kind](db_session, settings, argument)
+        message.add_attachment(content, maintype="application", subtype="pdf", filename=filename)
+        return
     found = _RECEIPT_ATTACHMENT.fullmatch(spec)
     if found is None:
         raise AttachmentError(f"unknown attachment {spec!r}")
@@ -248,7 +259,7 @@ async def _compose(db_session: AsyncSession, settings: Settings, item: _Claimed)
     body = REGISTRATION_LINK.sub(lambda m: links.get(UUID(m.group(1)), ""), body)
     message.set_content(body)
     for spec in item.attachments:
-        await _attach(db_session, message, spec)
+        await _attach(db_session, settings, message, spec)
     return message
 
 

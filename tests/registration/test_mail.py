@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -137,6 +138,12 @@ async def test_paid_order_mails_attendees_and_the_buyer_with_the_receipt_once(
     assert receipt.get_content_type() == "application/pdf"
     assert receipt.get_filename() == f"receipt-{number}.pdf"
     assert receipt.get_content().startswith(b"%PDF")
+    # The confirmed attendee gets their badge and their own page's link; the one awaiting verification waits.
+    [badge] = list(ada.iter_attachments())
+    assert re.fullmatch(r"badge-[0-9A-Z]{8}\.pdf", badge.get_filename() or "")
+    assert badge.get_content().startswith(b"%PDF")
+    assert list(alan.iter_attachments()) == []
+    assert re.search(r"/registrations/[0-9a-f-]{36}\?secret=", text(ada))
 
 
 async def test_unreachable_smtp_is_retried_later(client: Client, settings: Settings) -> None:
