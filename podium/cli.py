@@ -207,6 +207,10 @@ async def _print_badges(settings: Settings, event_slug: str, selection: object) 
     return pdf, count
 
 
+# Enough paid attendees (with agendas and badges) to look around; `seed-demo --registrations N` for more.
+DEMO_ATTENDEES = 24
+
+
 @click.command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)
@@ -215,10 +219,17 @@ def demo_command(host: str, port: int) -> None:
     import uvicorn
 
     from podium.demo import DemoSize, seed_demo
+    from podium.demo_badges import demo_badges_pdf
 
     settings = Settings.from_env()
     migrate(settings)
-    click.echo(asyncio.run(seed_demo(settings, DemoSize())))
+    click.echo(asyncio.run(seed_demo(settings, DemoSize(registrations=DEMO_ATTENDEES, agendas=DEMO_ATTENDEES))))
+    pdf = asyncio.run(demo_badges_pdf(settings))
+    if pdf:
+        badges = settings.data_dir / "demo-badges.pdf"
+        badges.write_bytes(pdf)
+        click.echo(f"\nDemo badges to scan: {badges}")
+        click.echo(f"Scanner (log in as staff): http://{host}:{port}/staff/events/annual-meeting-2027/scanner")
     click.echo(f"\nPodium is running at http://{host}:{port}  (API docs: http://{host}:{port}/schema)\n")
     uvicorn.run("podium.app:create_app", factory=True, host=host, port=port, log_level="info")
 

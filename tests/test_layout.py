@@ -18,6 +18,7 @@ COMPOSITION_ROOT = {
     "podium/demo_catalog.py",
     "podium/demo_program.py",
     "podium/demo_agendas.py",
+    "podium/demo_badges.py",
     "podium/models.py",
     "podium/__main__.py",
 }
@@ -58,6 +59,7 @@ def test_imports_run_one_way() -> None:
                     "podium.demo_catalog",
                     "podium.demo_program",
                     "podium.demo_agendas",
+                    "podium.demo_badges",
                     "podium.models",
                 }:
                     violations.append(f"{relative} imports the composition root {name}")
