@@ -125,7 +125,7 @@ def test_waitlist_join_offer_and_claim(page: Page, server: Server) -> None:
     page.get_by_label("Your name", exact=True).fill("Chien-Shiung Wu")
     page.get_by_label("Your email", exact=True).fill("wu@example.org")
     page.get_by_role("button", name="Join the waitlist").click()
-    expect(page.locator("#waitlist-status")).to_have_text(re.compile(r"You are number 1 in line"))
+    expect(page.locator("#waitlist-status")).to_have_text(re.compile(r"You are number 1 in line"), timeout=20_000)
 
     async def free_the_seat() -> None:
         async with db_session_for(server.settings) as db_session:
