@@ -9,6 +9,7 @@ simply drawn again.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Literal
 from uuid import UUID, uuid4
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -59,7 +60,7 @@ def ribbon_colour(code: str) -> str:
     return _PALETTE[sum(code.encode()) % len(_PALETTE)]
 
 
-def admission_status(registration_status: str, order_status: str) -> str:
+def admission_status(registration_status: str, order_status: str) -> Literal["ok", "not_paid", "cancelled"]:
     """``ok``, ``not_paid`` or ``cancelled``: what a scanner needs to know about the person's registration."""
     if registration_status in (RegistrationStatus.CANCELLED, RegistrationStatus.EXPIRED):
         return "cancelled"
@@ -295,7 +296,7 @@ async def lookup(db_session: AsyncSession, event_slug: str, query: str, *, limit
             email=r.email,
             affiliation=r.affiliation,
             category=category,
-            status=admission_status(r.status, order_status),  # type: ignore[arg-type]
+            status=admission_status(r.status, order_status),
             serial=badges[r.id].serial,
             badge_version=badges[r.id].version,
         )

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -66,7 +66,7 @@ async def agenda_of(db_session: AsyncSession, registration_id: UUID) -> list[Age
     return entries
 
 
-def _capacity_of_session() -> object:
+def _capacity_of_session() -> ColumnElement[int | None]:
     """The capacity that applies, in SQL: the session's own, else its room's (null = unlimited)."""
     room_capacity = select(Room.capacity).where(Room.id == ProgramSession.room_id).scalar_subquery()
     return func.coalesce(ProgramSession.capacity, room_capacity)
@@ -118,7 +118,7 @@ async def add_session(db_session: AsyncSession, registration_id: UUID, session_i
                     code="add_on_required",
                 )
         capacity = _capacity_of_session()
-        limited = await db_session.scalar(select(capacity.is_not(None)).where(ProgramSession.id == session_id))  # type: ignore[attr-defined]
+        limited = await db_session.scalar(select(capacity.is_not(None)).where(ProgramSession.id == session_id))
         reserve = bool(limited) or session.required_add_on_id is not None
         if reserve:
             take = (
@@ -126,7 +126,7 @@ async def add_session(db_session: AsyncSession, registration_id: UUID, session_i
                 .where(
                     ProgramSession.id == session_id,
                     ProgramSession.status == SessionStatus.PUBLISHED,
-                    (capacity.is_(None)) | (ProgramSession.seats_taken + 1 <= capacity),  # type: ignore[attr-defined,operator]
+                    (capacity.is_(None)) | (ProgramSession.seats_taken + 1 <= capacity),
                 )
                 .values(seats_taken=ProgramSession.seats_taken + 1)
             )

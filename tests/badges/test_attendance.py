@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Literal
 from uuid import uuid4
 
 import pytest
@@ -23,8 +24,10 @@ def session(start: float, end: float, *, place: str = ROOM, credit: str = "1.00"
     return SessionSlot(sid, title, at(start), at(end), Decimal(credit), frozenset({place, f"session:{sid}"}))
 
 
-def door(minutes: float, direction: str = "in", place: str | None = ROOM, slot: SessionSlot | None = None) -> DoorScan:
-    return DoorScan(at(minutes), direction, place, slot.id if slot else None)  # type: ignore[arg-type]
+def door(
+    minutes: float, direction: Literal["in", "out"] = "in", place: str | None = ROOM, slot: SessionSlot | None = None
+) -> DoorScan:
+    return DoorScan(at(minutes), direction, place, slot.id if slot else None)
 
 
 @pytest.mark.parametrize(
