@@ -24,7 +24,6 @@ import logging
 import os
 import secrets
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -50,7 +49,7 @@ from podium.settings import Settings
 from registration.models import Registration
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from program import admin, free_port
+from program import admin, serve  # noqa: E402 - the sibling bench's helpers, importable once on the path
 
 SLUG = "annual-meeting-2027"
 STAFF = ("bench-staff@podium.test", "bench-staff-password")
@@ -181,26 +180,7 @@ def main() -> None:
         one_core, all_cores = verifications_per_second(all_tokens, public_key)
         figures["verifications_per_s"] = round(all_cores)
         figures["verifications_per_s_one_core"] = round(one_core)
-        port = free_port()
-        env = {**os.environ, "DATABASE_URL": settings.database_url, "PODIUM_SECRET_KEY": settings.secret_key,
-               "PODIUM_ENV": "test", "PODIUM_DATA_DIR": data_dir, "PODIUM_HOLD_SWEEP_SECONDS": "0"}  # fmt: skip
-        server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "podium.app:create_app", "--host", "127.0.0.1",
-             "--port", str(port), "--workers", str(args.workers), "--log-level", "warning", "--no-access-log",
-             "--timeout-keep-alive", "30"],
-            env=env,
-        )  # fmt: skip
-        base_url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("the server did not start")
-            time.sleep(0.3)
+        server, base_url = serve(settings, data_dir, args.workers)
         time.sleep(1)
         half = min(args.scans, len(all_tokens) // 2)
         for concurrency, chunk in ((16, all_tokens[:half]), (64, all_tokens[half : 2 * half])):

@@ -175,6 +175,7 @@ async def list_load(base_url: str, concurrency: int, seconds: float, day: str) -
 
 
 def serve(settings: Settings, data_dir: str, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    """Podium under uvicorn with ``workers`` workers on a free local port, once it answers /health."""
     port = free_port()
     env = {
         **os.environ,
@@ -182,10 +183,12 @@ def serve(settings: Settings, data_dir: str, workers: int) -> tuple[subprocess.P
         "PODIUM_DATA_DIR": data_dir,
         "PODIUM_SECRET_KEY": settings.secret_key,
         "PODIUM_ENV": "test",
+        "PODIUM_HOLD_SWEEP_SECONDS": "0",
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "podium.app:create_app", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
+         "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log",
+         "--timeout-keep-alive", "30"],
         env=env,
     )  # fmt: skip
     base_url = f"http://127.0.0.1:{port}"
