@@ -49,7 +49,7 @@ from podium.settings import Settings
 from registration.models import Registration
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from program import admin, serve  # noqa: E402 - the sibling bench's helpers, importable once on the path
+from program import admin, serve
 
 SLUG = "annual-meeting-2027"
 STAFF = ("bench-staff@podium.test", "bench-staff-password")
