@@ -5,6 +5,13 @@ Every capacity is a ``Quota`` whose ``used`` counter moves only through a condit
 Giving seats back is gated by a conditional status change (``WHERE status = 'pending'``), so a hold is
 released exactly once, whoever gets there first: the expiry sweep, a lazy check, a cancellation or a
 late payment.
+
+On PostgreSQL a new order takes its counters differently (``take_and_commit``): a counter's row lock is
+held until COMMIT, and in a rush every order queues on the same few rows (the workshop, the whole event).
+So the counters move in the last statements of the transaction, sent together with the COMMIT in one
+round trip; the row locks last microseconds instead of a network round trip plus however long a busy
+event loop takes to send the COMMIT. The table's CHECK constraints (``used <= size``, ``used <=
+max_uses``) make an over-full counter fail that statement, which aborts the whole order.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, cast
 from uuid import UUID
 
+import asyncpg
 from sqlalchemy import Update, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -48,6 +56,73 @@ async def take_seats(
             on_shortage = None
             continue
         return quota_id
+    return None
+
+
+QUOTA_FULL = "ck_quota_fits"
+PROMO_USED_UP = "ck_promo_code_max_uses"
+
+
+async def take_and_commit(
+    db_session: AsyncSession,
+    needs: dict[UUID, int],
+    *,
+    promo: PromoCode | None = None,
+    promo_uses: int = 0,
+    on_shortage: Callable[[], Awaitable[bool]] | None = None,
+) -> UUID | str | None:
+    """Take a new order's seats (and promo uses) and commit it.
+
+    Returns None once committed; otherwise the transaction is rolled back and the answer is the quota that
+    was short, or ``PROMO_USED_UP``. On SQLite the caller holds the write lock already, so the counters
+    move one by one (``on_shortage`` may free stale holds once); on PostgreSQL see ``_take_and_commit_pg``.
+    """
+    bind = db_session.bind
+    if bind is not None and bind.dialect.name == "postgresql":
+        return await _take_and_commit_pg(db_session, needs, promo, promo_uses)
+    short = await take_seats(db_session, needs, on_shortage=on_shortage)
+    if short is not None:
+        await db_session.rollback()
+        return short
+    if promo is not None and not await use_promo(db_session, promo, promo_uses):
+        await db_session.rollback()
+        return PROMO_USED_UP
+    await db_session.commit()
+    return None
+
+
+def _add_sql(table: str, row_id: UUID, count: int) -> str:
+    """One counter increment as SQL text, for a multi-statement query (which takes no parameters)."""
+    assert table in {"quota", "promo_code"}
+    return f"UPDATE {table} SET used = used + {int(count)} WHERE id = '{UUID(str(row_id))}'"  # noqa: S608 (int and UUID only)
+
+
+async def _take_and_commit_pg(
+    db_session: AsyncSession, needs: dict[UUID, int], promo: PromoCode | None, promo_uses: int
+) -> UUID | str | None:
+    """Flush, then move the counters and COMMIT in one round trip.
+
+    The statements go as one simple query (``UPDATE …; COMMIT; BEGIN``): PostgreSQL runs them in order and
+    skips the rest at the first error, here a CHECK constraint refusing a counter past its limit. The
+    trailing BEGIN leaves an empty transaction for the session's own COMMIT to end, so SQLAlchemy's and
+    asyncpg's idea of the connection stays true. Only UUID and int values are formatted into the text.
+    """
+    await db_session.flush()
+    statements = [_add_sql("quota", q, needs[q]) for q in sorted(needs, key=str)]
+    if promo is not None and promo_uses:
+        statements.append(_add_sql("promo_code", promo.id, promo_uses))
+    connection = await (await db_session.connection()).get_raw_connection()
+    try:
+        await connection.driver_connection.execute(";\n".join([*statements, "COMMIT", "BEGIN"]))
+    except asyncpg.CheckViolationError as exc:
+        await db_session.rollback()
+        if exc.constraint_name == PROMO_USED_UP:
+            return PROMO_USED_UP
+        if exc.constraint_name != QUOTA_FULL:
+            raise
+        # Someone else took the last seats between the caller's look and this take: name what ran out.
+        return await visibly_short(db_session, needs) or min(needs, key=str)
+    await db_session.commit()
     return None
 
 

@@ -143,6 +143,8 @@ class Quota(Base):
     __table_args__ = (
         CheckConstraint("size >= 0", name="size"),
         CheckConstraint("used >= 0", name="used"),
+        # The last word on capacity: a counter pushed past its size fails the statement (see ``holds``).
+        CheckConstraint("used <= size", name="fits"),
         CheckConstraint("scope in ('event', 'items')", name="scope"),
     )
 

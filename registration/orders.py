@@ -24,7 +24,13 @@ from podium.db import begin_write, utcnow
 from podium.errors import Conflict, DomainError, NotFound
 from registration import waitlist
 from registration.audit import record
-from registration.holds import end_pending, expire_holds, take_seats, use_promo, visibly_short
+from registration.holds import (
+    PROMO_USED_UP,
+    end_pending,
+    expire_holds,
+    take_and_commit,
+    visibly_short,
+)
 from registration.links import order_secret, order_url, registration_url
 from registration.mail import enqueue_confirmation_mail
 from registration.models import (
@@ -36,6 +42,7 @@ from registration.models import (
     Registration,
     RegistrationAddOn,
     RegistrationStatus,
+    WaitlistEntry,
 )
 from registration.order_validation import (
     check_attendees,
@@ -187,15 +194,26 @@ async def place_order(
     except IntegrityError as exc:
         await db_session.rollback()
         return await _after_insert_race(db_session, event_slug, idempotency_key, fingerprint, exc)
-    # ... then the contested counters, as late as possible so their row locks are held only until commit.
-    short = await take_seats(db_session, to_take, on_shortage=free_stale_holds)
-    if short is not None:
-        error = await sold_out_error(db_session, short, attendees, catalog)
+    await _claim_and_confirm(db_session, order, offer, actor, now)
+    try:
+        # ... then the contested counters, as late as possible so their row locks are held the least.
+        refused = await take_and_commit(
+            db_session, to_take, promo=promo, promo_uses=promo_uses, on_shortage=free_stale_holds
+        )
+    except IntegrityError as exc:
         await db_session.rollback()
-        raise error
-    if promo is not None and not await use_promo(db_session, promo, promo_uses):
-        await db_session.rollback()
+        return await _after_insert_race(db_session, event_slug, idempotency_key, fingerprint, exc)
+    if refused == PROMO_USED_UP:
         raise Conflict("this promo code has been used up", field="promo_code", code="promo_exhausted")
+    if isinstance(refused, UUID):
+        raise await sold_out_error(db_session, refused, attendees, catalog)
+    return order, True
+
+
+async def _claim_and_confirm(
+    db_session: AsyncSession, order: Order, offer: WaitlistEntry | None, actor: str, now: dt.datetime
+) -> None:
+    """What a placed order does besides holding seats: use its waitlist offer; confirm it if it is free."""
     if offer is not None:
         try:
             await waitlist.mark_claimed(db_session, offer, actor)
@@ -205,12 +223,6 @@ async def place_order(
     if order.total == 0:
         order.payment_provider = "none"
         await confirm_order(db_session, order, actor=actor, now=now, note="nothing to pay")
-    try:
-        await db_session.commit()
-    except IntegrityError as exc:
-        await db_session.rollback()
-        return await _after_insert_race(db_session, event_slug, idempotency_key, fingerprint, exc)
-    return order, True
 
 
 async def _by_idempotency_key(db_session: AsyncSession, event: Event, key: str, fingerprint: str) -> Order | None:
