@@ -16,17 +16,14 @@ import datetime as dt
 import json
 import os
 import secrets
-import socket
+import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
-import asyncpg
-import httpx
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
@@ -44,22 +41,13 @@ from registration.models import (
     RegistrationAddOn,
 )
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import cpu
+from http_client import Connection
+from program import admin, serve
+
 ROOT = Path(__file__).resolve().parents[1]
 SLUG = "rush-2027"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def admin(base_url: str, statement: str) -> None:
-    conn = await asyncpg.connect(make_url(base_url).set(drivername="postgresql").render_as_string(hide_password=False))
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
 
 
 async def seed(settings: Settings, seats: int) -> None:
@@ -122,35 +110,43 @@ def order_body(i: int, run: str) -> dict[str, object]:
     }  # fmt: skip
 
 
-async def fire(base_url: str, orders: int, concurrency: int) -> tuple[list[float], Counter[int], float]:
+async def fire(
+    base_url: str, orders: int, concurrency: int, server_pid: int
+) -> tuple[list[float], Counter[int], float, dict[str, float] | None]:
     run = secrets.token_hex(3)
     latencies: list[float] = []
     statuses: Counter[int] = Counter()
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) as client:
-        for _ in range(20):  # warm every worker's connection pool and code paths
-            await client.get(f"/api/events/{SLUG}")
-        queue: asyncio.Queue[int] = asyncio.Queue()
-        for i in range(orders):
-            queue.put_nowait(i)
+    connections = [Connection(base_url) for _ in range(concurrency)]
+    for connection in connections:  # open every connection and warm every worker's pool and code paths
+        await connection.request("GET", f"/api/events/{SLUG}")
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(orders):
+        queue.put_nowait(i)
 
-        async def worker() -> None:
-            while not queue.empty():
-                i = queue.get_nowait()
-                started = time.perf_counter()
-                try:
-                    response = await client.post(
-                        f"/api/events/{SLUG}/orders", json=order_body(i, run), headers={"Idempotency-Key": f"{run}-{i}"}
-                    )
-                    statuses[response.status_code] += 1
-                except httpx.TransportError:  # counted, not hidden: a dropped connection is a failed order
-                    statuses[0] += 1
-                latencies.append((time.perf_counter() - started) * 1000)
+    async def worker(connection: Connection) -> None:
+        while not queue.empty():
+            i = queue.get_nowait()
+            started = time.perf_counter()
+            try:
+                reply = await connection.request(
+                    "POST",
+                    f"/api/events/{SLUG}/orders",
+                    json_body=order_body(i, run),
+                    headers={"Idempotency-Key": f"{run}-{i}"},
+                )
+                statuses[reply.status] += 1
+            except (OSError, asyncio.IncompleteReadError):  # counted, not hidden: a dropped connection fails
+                statuses[0] += 1
+            latencies.append((time.perf_counter() - started) * 1000)
 
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
-    return latencies, statuses, elapsed
+    cpu_before = cpu.snapshot(server_pid)
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(c) for c in connections))
+    elapsed = time.perf_counter() - started
+    cpu_spent = cpu.spent(cpu_before, cpu.snapshot(server_pid))
+    for connection in connections:
+        await connection.close()
+    return latencies, statuses, elapsed, cpu_spent
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -170,43 +166,25 @@ def main() -> None:
     )  # fmt: skip
     args = parser.parse_args()
 
-    name = f"podium_bench_{secrets.token_hex(4)}"
+    name = f"podium_bench_rush_{secrets.token_hex(4)}"
     url = make_url(args.database).set(database=name).render_as_string(hide_password=False)
     asyncio.run(admin(args.database, f'CREATE DATABASE "{name}"'))
-    data_dir = Path(tempfile.gettempdir()) / name
+    data_dir = Path(tempfile.mkdtemp(prefix=f"{name}_"))
     settings = Settings(database_url=url, secret_key=secrets.token_urlsafe(48), environment="test", data_dir=data_dir)
     server = None
     try:
         migrate(settings)
         asyncio.run(seed(settings, args.seats))
-        port = free_port()
-        env = {**os.environ, "DATABASE_URL": url, "PODIUM_SECRET_KEY": settings.secret_key, "PODIUM_ENV": "test",
-               "PODIUM_DATA_DIR": str(data_dir), "PODIUM_HOLD_SWEEP_SECONDS": "0"}  # fmt: skip
-        server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "podium.app:create_app", "--host", "127.0.0.1",
-             "--port", str(port), "--workers", str(args.workers), "--log-level", "warning", "--no-access-log",
-             "--timeout-keep-alive", "30"],
-            cwd=ROOT, env=env,
-        )  # fmt: skip
-        base_url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("the server did not start")
-            time.sleep(0.2)
+        server, base_url = serve(settings, str(data_dir), args.workers)
         time.sleep(1)  # let every worker finish starting
-        latencies, statuses, elapsed = asyncio.run(fire(base_url, args.orders, args.concurrency))
+        latencies, statuses, elapsed, cpu_spent = asyncio.run(fire(base_url, args.orders, args.concurrency, server.pid))
         held, used, size = asyncio.run(count_held(settings))
     finally:
         if server is not None:
             server.terminate()
             server.wait(timeout=30)
         asyncio.run(admin(args.database, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        shutil.rmtree(data_dir, ignore_errors=True)
 
     figures = {
         "orders_per_s": round(args.orders / elapsed, 1),
@@ -218,6 +196,9 @@ def main() -> None:
     }
     print(f"orders={args.orders} concurrency={args.concurrency} seats={size} workers={args.workers}")
     print(f"status codes: {dict(sorted(statuses.items()))}; seats held {held}, quota used {used}/{size}")
+    if cpu_spent is not None:
+        per_order = {k: round(v / args.orders * 1000, 2) for k, v in cpu_spent.items()}
+        print(f"CPU seconds during the rush: {cpu_spent}; ms per order: {per_order}")
     print(json.dumps(figures))
 
 

@@ -9,13 +9,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+from collections.abc import Sequence
 from typing import cast
 from uuid import UUID, uuid4
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from events.models import Event
 from events.services import get_event
@@ -61,6 +63,7 @@ from registration.schemas import RegistrationStatus as RegistrationStatusName
 from registration.verification_documents import documents_of
 
 DEFAULT_HOLD_MINUTES = 15
+_PLACED_WITH = "podium.order_placed_with_catalog"
 
 
 class Forbidden(DomainError):
@@ -162,6 +165,7 @@ async def place_order(
     )
     db_session.add(order)
     record(db_session, "order", order.id, None, OrderStatus.PENDING, actor)
+    placed: list[Registration] = []
     for attendee in attendees:
         registration = Registration(
             id=uuid4(),
@@ -186,8 +190,12 @@ async def place_order(
             ],
         )
         db_session.add(registration)
+        placed.append(registration)
         record(db_session, "registration", registration.id, None, RegistrationStatus.HELD, actor)
     db_session.add_all(OrderQuota(order_id=order.id, quota_id=q, count=n) for q, n in needs.items())
+    # The response shows what was just written: keep it at hand instead of reading it back.
+    set_committed_value(order, "registrations", placed)
+    db_session.info[_PLACED_WITH] = (order.id, catalog)
     try:
         # Rows first (a duplicate person or Idempotency-Key fails here, before any lock is taken) ...
         await db_session.flush()
@@ -353,12 +361,19 @@ async def order_read(
     event = await db_session.get(Event, order.event_id)
     assert event is not None
     event_slug = event.slug
-    registrations = (
-        await db_session.scalars(
-            select(Registration).where(Registration.order_id == order.id).order_by(Registration.position)
-        )
-    ).all()
-    catalog = await load_catalog(db_session, event)
+    placed_with = db_session.info.pop(_PLACED_WITH, None)
+    if "registrations" not in inspect(order).unloaded:
+        registrations: Sequence[Registration] = order.registrations
+    else:
+        registrations = (
+            await db_session.scalars(
+                select(Registration).where(Registration.order_id == order.id).order_by(Registration.position)
+            )
+        ).all()
+    if placed_with is not None and placed_with[0] == order.id:
+        catalog = placed_with[1]  # what the order was just priced with
+    else:
+        catalog = await load_catalog(db_session, event)
     categories = {c.id: c for c in catalog.categories.values()}
     add_ons = {a.id: a for a in catalog.add_ons.values()}
     missing = {r.category_id for r in registrations} - categories.keys()

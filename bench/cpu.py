@@ -1,0 +1,56 @@
+"""CPU seconds spent by the server, PostgreSQL and the benchmark itself, read from /proc (Linux only).
+
+A benchmark on a 2-core machine is a budget: this says who spent it. Elsewhere the figures are None.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+from pathlib import Path
+
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _stat(pid: int) -> tuple[str, int, float] | None:
+    """(command name, parent pid, user+system CPU seconds) of a process, or None if it is gone."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    name = raw[raw.index("(") + 1 : raw.rindex(")")]
+    fields = raw[raw.rindex(")") + 2 :].split()
+    return name, int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def _all() -> dict[int, tuple[str, int, float]]:
+    found = {}
+    for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else ():
+        if entry.name.isdigit() and (stat := _stat(int(entry.name))) is not None:
+            found[int(entry.name)] = stat
+    return found
+
+
+def snapshot(server_pid: int) -> dict[str, float] | None:
+    """CPU seconds so far of the server process tree, of every postgres process, and of this process."""
+    if not Path("/proc").is_dir():
+        return None
+    processes = _all()
+    tree = {server_pid}
+    grew = True
+    while grew:
+        children = {pid for pid, (_, parent, _) in processes.items() if parent in tree} - tree
+        tree |= children
+        grew = bool(children)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {
+        "server": sum(processes[p][2] for p in tree if p in processes),
+        "postgres": sum(cpu for name, _, cpu in processes.values() if name.startswith("postgres")),
+        "client": usage.ru_utime + usage.ru_stime,
+    }
+
+
+def spent(before: dict[str, float] | None, after: dict[str, float] | None) -> dict[str, float] | None:
+    if before is None or after is None:
+        return None
+    return {key: round(after[key] - before[key], 2) for key in before}
