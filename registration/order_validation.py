@@ -22,7 +22,6 @@ from podium.auth.services import normalise_email
 from podium.errors import Conflict, InvalidInput
 from registration.income_groups import discount_pct
 from registration.models import (
-    ACTIVE_REGISTRATION_STATUSES,
     AddOn,
     Category,
     Eligibility,
@@ -30,7 +29,6 @@ from registration.models import (
     Question,
     Quota,
     QuotaItem,
-    Registration,
     RegistrationSettings,
 )
 from registration.pricing import AttendeeQuote, Promo, Window, current_window, local_date, quote_attendee
@@ -283,21 +281,10 @@ def check_attendees(
     return checked
 
 
-async def refuse_registered(db_session: AsyncSession, event: Event, attendees: list[CheckedAttendee]) -> None:
-    emails = [a.email for a in attendees]
-    taken = set(
-        (
-            await db_session.scalars(
-                select(Registration.email).where(
-                    Registration.event_id == event.id,
-                    Registration.email.in_(emails),
-                    Registration.status.in_(ACTIVE_REGISTRATION_STATUSES),
-                )
-            )
-        ).all()
-    )
+def refuse_registered(attendees: list[CheckedAttendee], registered: set[str]) -> None:
+    """One person (email) is registered once per event; ``registered`` are the emails already taken."""
     for attendee in attendees:
-        if attendee.email in taken:
+        if attendee.email in registered:
             raise Conflict(
                 f"{attendee.data.email} is already registered for this event",
                 field=f"attendees[{attendee.index}].email",
@@ -322,8 +309,14 @@ async def sold_out_error(
     db_session: AsyncSession, quota_id: UUID, attendees: list[CheckedAttendee], catalog: CatalogView
 ) -> SoldOut:
     quota = await db_session.get(Quota, quota_id)
-    name = quota.name if quota else "this item"
-    available = max(0, quota.size - quota.used) if quota else 0
+    name = quota.name if quota else ""
+    return sold_out(quota_id, name, max(0, quota.size - quota.used) if quota else 0, attendees, catalog)
+
+
+def sold_out(
+    quota_id: UUID, name: str, available: int, attendees: list[CheckedAttendee], catalog: CatalogView
+) -> SoldOut:
+    """The refusal for a quota without room, naming the first attendee field that needs it."""
     field = "attendees"
     for attendee in attendees:
         if quota_id in catalog.category_quotas.get(attendee.category.id, ()):
@@ -332,8 +325,9 @@ async def sold_out_error(
         if any(quota_id in catalog.add_on_quotas.get(a.id, ()) for a in attendee.add_ons):
             field = f"attendees[{attendee.index}].add_ons"
             break
+    available = max(0, available)
     seats = "seat is" if available == 1 else "seats are"
-    return SoldOut(f"{name} is sold out ({available} {seats} left)", field=field)
+    return SoldOut(f"{name or 'this item'} is sold out ({available} {seats} left)", field=field)
 
 
 def needs_of_registrations(catalog: CatalogView, registrations: Sequence[Any]) -> dict[UUID, int]:

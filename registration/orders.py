@@ -46,6 +46,7 @@ from registration.models import (
     RegistrationStatus,
     WaitlistEntry,
 )
+from registration.order_precheck import precheck
 from registration.order_validation import (
     check_attendees,
     check_registration_open,
@@ -53,6 +54,7 @@ from registration.order_validation import (
     load_catalog,
     refuse_registered,
     seats_needed,
+    sold_out,
     sold_out_error,
 )
 from registration.payments import PaymentProvider
@@ -111,36 +113,44 @@ async def place_order(
     await begin_write(db_session)
     event = await get_event(db_session, event_slug, published_only=not comp, with_children=False)
     fingerprint = request_fingerprint(data)
-    if idempotency_key:
-        existing = await _by_idempotency_key(db_session, event, idempotency_key, fingerprint)
-        if existing is not None:
-            return existing, False
-    if not comp:
-        check_registration_open(event, now)
     catalog = await load_catalog(db_session, event)
     promo = None if comp else await find_promo(db_session, event, data.promo_code, now)
     attendees = check_attendees(data, catalog, event, promo, now, comp=comp)
-    await refuse_registered(db_session, event, attendees)
     offer = None
     if data.waitlist_claim is not None:
         offer = await waitlist.offer_for_claim(db_session, event, data.waitlist_claim, secret_key, now)
-    if not comp:
-        claimed_item = (offer.category_id or offer.add_on_id) if offer else None
-        waitlist.refuse_queued_items(attendees, await waitlist.items_with_queue(db_session, event.id), claimed_item)
-
     needs = seats_needed(attendees, catalog)
     to_take = waitlist.held_by(offer, needs) if offer else needs
+
+    # One plain read for every collision (see ``order_precheck``): in a rush the usual answer is a refusal,
+    # given before writing anything or waiting for a row lock.
+    found = await precheck(
+        db_session,
+        event_id=event.id,
+        idempotency_key=idempotency_key,
+        emails=[a.email for a in attendees],
+        quota_ids=to_take,
+        now=now,
+    )
+    if found.replay is not None:
+        return await _replay(db_session, idempotency_key or "", found.replay, fingerprint), False
+    if not comp:
+        check_registration_open(event, now)
+    refuse_registered(attendees, found.registered)
+    if not comp:
+        claimed_item = (offer.category_id or offer.add_on_id) if offer else None
+        waitlist.refuse_queued_items(attendees, found.queued, claimed_item)
 
     async def free_stale_holds() -> bool:
         return await expire_holds(db_session, now=now, event_id=event.id, commit=False) > 0
 
-    # A plain read first: when the seats are visibly gone (the usual answer in a rush), refuse before
-    # writing anything or waiting for a row lock.
-    short = await visibly_short(db_session, to_take, on_shortage=free_stale_holds)
+    short = found.first_short(to_take)
+    if short is not None and found.stale_holds and await free_stale_holds():
+        short = await visibly_short(db_session, to_take)
     if short is not None:
-        error = await sold_out_error(db_session, short, attendees, catalog)
+        name, left = found.seats_left.get(short, ("", 0))
         await db_session.rollback()
-        raise error
+        raise sold_out(short, name, left, attendees, catalog)
 
     promo_uses = sum(1 for a in attendees if a.quote.promo_used)
     subtotal = sum(a.quote.subtotal for a in attendees)
@@ -242,6 +252,20 @@ async def _by_idempotency_key(db_session: AsyncSession, event: Event, key: str, 
             code="idempotency_key_reused",
         )
     return existing
+
+
+async def _replay(db_session: AsyncSession, key: str, replay: tuple[UUID, str], fingerprint: str) -> Order:
+    order_id, request_hash = replay
+    if request_hash != fingerprint:
+        raise Conflict(
+            "this Idempotency-Key was already used for a different order",
+            field="Idempotency-Key",
+            code="idempotency_key_reused",
+        )
+    order = await db_session.get(Order, order_id)
+    if order is None:  # deleted since (its event went with it): as if the key were new
+        raise NotFound("no such order", field="Idempotency-Key")
+    return order
 
 
 async def _after_insert_race(

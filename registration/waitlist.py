@@ -181,16 +181,6 @@ async def _end(db_session: AsyncSession, entry: WaitlistEntry, target: str, *, a
     return True
 
 
-async def items_with_queue(db_session: AsyncSession, event_id: UUID) -> set[UUID]:
-    """Categories and add-ons people are waiting for: freed seats there belong to the queue."""
-    rows = await db_session.execute(
-        select(WaitlistEntry.category_id, WaitlistEntry.add_on_id).where(
-            WaitlistEntry.event_id == event_id, WaitlistEntry.status == "waiting"
-        )
-    )
-    return {item for pair in rows.all() for item in pair if item is not None}
-
-
 def refuse_queued_items(attendees: list[CheckedAttendee], queued: set[UUID], claimed: UUID | None) -> None:
     """New orders can't jump the queue: items with people waiting are sold out for everyone else."""
     for attendee in attendees:
