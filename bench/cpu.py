@@ -43,8 +43,10 @@ def snapshot(server_pid: int) -> dict[str, float] | None:
         tree |= children
         grew = bool(children)
     usage = resource.getrusage(resource.RUSAGE_SELF)
+    per_process = {f"server[{p}]": processes[p][2] for p in sorted(tree) if p in processes}
     return {
-        "server": sum(processes[p][2] for p in tree if p in processes),
+        **per_process,
+        "server": sum(per_process.values()),
         "postgres": sum(cpu for name, _, cpu in processes.values() if name.startswith("postgres")),
         "client": usage.ru_utime + usage.ru_stime,
     }
@@ -53,4 +55,4 @@ def snapshot(server_pid: int) -> dict[str, float] | None:
 def spent(before: dict[str, float] | None, after: dict[str, float] | None) -> dict[str, float] | None:
     if before is None or after is None:
         return None
-    return {key: round(after[key] - before[key], 2) for key in before}
+    return {key: round(after[key] - before[key], 2) for key in before if key in after}

@@ -115,6 +115,7 @@ async def fire(
 ) -> tuple[list[float], Counter[int], float, dict[str, float] | None]:
     run = secrets.token_hex(3)
     latencies: list[float] = []
+    by_status: dict[int, list[float]] = {}
     statuses: Counter[int] = Counter()
     connections = [Connection(base_url) for _ in range(concurrency)]
     for connection in connections:  # open every connection and warm every worker's pool and code paths
@@ -134,10 +135,12 @@ async def fire(
                     json_body=order_body(i, run),
                     headers={"Idempotency-Key": f"{run}-{i}"},
                 )
-                statuses[reply.status] += 1
+                status = reply.status
             except (OSError, asyncio.IncompleteReadError):  # counted, not hidden: a dropped connection fails
-                statuses[0] += 1
+                status = 0
+            statuses[status] += 1
             latencies.append((time.perf_counter() - started) * 1000)
+            by_status.setdefault(status, []).append(latencies[-1])
 
     cpu_before = cpu.snapshot(server_pid)
     started = time.perf_counter()
@@ -146,6 +149,8 @@ async def fire(
     cpu_spent = cpu.spent(cpu_before, cpu.snapshot(server_pid))
     for connection in connections:
         await connection.close()
+    for status, values in sorted(by_status.items()):
+        print(f"  {status}: p50 {statistics.median(values):.1f} ms, p99 {percentile(values, 99):.1f} ms")
     return latencies, statuses, elapsed, cpu_spent
 
 

@@ -74,7 +74,12 @@ async def begin_write(db_session: AsyncSession) -> None:
 def engine_options(settings: Settings) -> dict[str, Any]:
     if settings.is_sqlite:
         return {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
-    return {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": False, "pool_recycle": 1800}
+    return {
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_max_overflow,
+        "pool_pre_ping": False,
+        "pool_recycle": 1800,
+    }
 
 
 def create_engine(settings: Settings) -> AsyncEngine:

@@ -8,13 +8,13 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 from collections import OrderedDict, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from advanced_alchemy.types import GUID
-from sqlalchemy import bindparam, select, text
+from advanced_alchemy.types import GUID, DateTimeUTC
+from sqlalchemy import Integer, String, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
@@ -100,32 +100,37 @@ async def _read_catalog(db_session: AsyncSession, event: Event) -> CatalogView:
 
 # A catalog changes rarely and is read by every order, so each worker keeps the last one it read per event,
 # checked on every use against a fingerprint the database computes in one round trip: counts and newest
-# changes of everything the view holds. Seat counters are not part of it (they move through their own
-# conditional UPDATEs), so taking seats never invalidates it; any organizer edit does, at once, everywhere.
-_CATALOG_STAMP = text(
-    """SELECT
-    (SELECT count(*) FROM reg_category WHERE event_id = :event_id) AS categories,
-    (SELECT max(updated_at) FROM reg_category WHERE event_id = :event_id) AS categories_at,
-    (SELECT count(*) FROM price_window w JOIN reg_category c ON c.id = w.category_id
-        WHERE c.event_id = :event_id) AS windows,
-    (SELECT max(w.updated_at) FROM price_window w JOIN reg_category c ON c.id = w.category_id
-        WHERE c.event_id = :event_id) AS windows_at,
-    (SELECT count(*) FROM add_on WHERE event_id = :event_id) AS add_ons,
-    (SELECT max(updated_at) FROM add_on WHERE event_id = :event_id) AS add_ons_at,
-    (SELECT count(*) FROM reg_question WHERE event_id = :event_id) AS questions,
-    (SELECT max(updated_at) FROM reg_question WHERE event_id = :event_id) AS questions_at,
-    (SELECT max(updated_at) FROM registration_settings WHERE event_id = :event_id) AS settings_at,
-    (SELECT count(*) FROM quota WHERE event_id = :event_id) AS quotas,
-    (SELECT max(created_at) FROM quota WHERE event_id = :event_id) AS quotas_at,
-    (SELECT count(*) FROM quota_item i JOIN quota q ON q.id = i.quota_id WHERE q.event_id = :event_id) AS items,
-    (SELECT max(i.id) FROM quota_item i JOIN quota q ON q.id = i.quota_id WHERE q.event_id = :event_id) AS items_max"""
-).bindparams(bindparam("event_id", type_=GUID))
+# changes of everything the view holds, one row per part. Seat counters are not part of it (they move through
+# their own conditional UPDATEs), so taking seats never invalidates it; any organizer edit does, at once,
+# everywhere. ``{event}`` is the event id's SQL (a parameter here, a subquery in ``order_snapshot``).
+CATALOG_STAMP_ROWS = """
+SELECT 'categories' AS part, count(*) AS n, max(updated_at) AS at FROM reg_category WHERE event_id = {event}
+UNION ALL SELECT 'windows', count(*), max(w.updated_at) FROM price_window w
+    JOIN reg_category c ON c.id = w.category_id WHERE c.event_id = {event}
+UNION ALL SELECT 'add_ons', count(*), max(updated_at) FROM add_on WHERE event_id = {event}
+UNION ALL SELECT 'questions', count(*), max(updated_at) FROM reg_question WHERE event_id = {event}
+UNION ALL SELECT 'settings', count(*), max(updated_at) FROM registration_settings WHERE event_id = {event}
+UNION ALL SELECT 'quotas', count(*), max(created_at) FROM quota WHERE event_id = {event}
+UNION ALL SELECT 'items', count(*), NULL FROM quota_item i JOIN quota q ON q.id = i.quota_id WHERE q.event_id = {event}
+UNION ALL SELECT 'items_max', max(i.id), NULL FROM quota_item i JOIN quota q ON q.id = i.quota_id
+    WHERE q.event_id = {event}"""
+_CATALOG_STAMP = (
+    text(CATALOG_STAMP_ROWS.format(event=":event_id"))
+    .bindparams(bindparam("event_id", type_=GUID))
+    .columns(part=String, n=Integer, at=DateTimeUTC(timezone=True))
+)
 _CATALOG_CACHE_SIZE = 32
 _catalogs: OrderedDict[UUID, tuple[tuple[Any, ...], CatalogView]] = OrderedDict()
 
 
-async def load_catalog(db_session: AsyncSession, event: Event) -> CatalogView:
-    stamp = tuple((await db_session.execute(_CATALOG_STAMP, {"event_id": event.id})).one())
+def catalog_stamp(rows: Iterable[tuple[str, int | None, dt.datetime | None]]) -> tuple[Any, ...]:
+    return tuple(sorted((part, n or 0, at) for part, n, at in rows))
+
+
+async def load_catalog(db_session: AsyncSession, event: Event, stamp: tuple[Any, ...] | None = None) -> CatalogView:
+    """The event's catalog, from this worker's copy when ``stamp`` (read now if not given) still matches."""
+    if stamp is None:
+        stamp = catalog_stamp((await db_session.execute(_CATALOG_STAMP, {"event_id": event.id})).tuples())
     cached = _catalogs.get(event.id)
     if cached is not None and cached[0] == stamp:
         _catalogs.move_to_end(event.id)

@@ -46,7 +46,7 @@ from registration.models import (
     RegistrationStatus,
     WaitlistEntry,
 )
-from registration.order_precheck import precheck
+from registration.order_snapshot import event_of, read_snapshot
 from registration.order_validation import (
     check_attendees,
     check_registration_open,
@@ -111,43 +111,46 @@ async def place_order(
     """
     now = now or utcnow()
     await begin_write(db_session)
-    event = await get_event(db_session, event_slug, published_only=not comp, with_children=False)
     fingerprint = request_fingerprint(data)
-    catalog = await load_catalog(db_session, event)
+    # One plain read for the event, its catalog's fingerprint and every collision (see ``order_snapshot``):
+    # in a rush the usual answer is a refusal, given before writing anything or waiting for a row lock.
+    found = await read_snapshot(
+        db_session,
+        slug=event_slug,
+        idempotency_key=idempotency_key,
+        emails=[normalise_email(a.email) for a in data.attendees],
+        now=now,
+    )
+    event = await event_of(db_session, event_slug, found, published_only=not comp)
+    if found.replay is not None:
+        return await _replay(db_session, found.replay, fingerprint), False
+    if not comp:
+        check_registration_open(event, now)
+    catalog = await load_catalog(db_session, event, found.catalog_stamp)
     promo = None if comp else await find_promo(db_session, event, data.promo_code, now)
     attendees = check_attendees(data, catalog, event, promo, now, comp=comp)
+    refuse_registered(attendees, found.registered)
     offer = None
     if data.waitlist_claim is not None:
         offer = await waitlist.offer_for_claim(db_session, event, data.waitlist_claim, secret_key, now)
-    needs = seats_needed(attendees, catalog)
-    to_take = waitlist.held_by(offer, needs) if offer else needs
-
-    # One plain read for every collision (see ``order_precheck``): in a rush the usual answer is a refusal,
-    # given before writing anything or waiting for a row lock.
-    found = await precheck(
-        db_session,
-        event_id=event.id,
-        idempotency_key=idempotency_key,
-        emails=[a.email for a in attendees],
-        quota_ids=to_take,
-        now=now,
-    )
-    if found.replay is not None:
-        return await _replay(db_session, idempotency_key or "", found.replay, fingerprint), False
-    if not comp:
-        check_registration_open(event, now)
-    refuse_registered(attendees, found.registered)
     if not comp:
         claimed_item = (offer.category_id or offer.add_on_id) if offer else None
         waitlist.refuse_queued_items(attendees, found.queued, claimed_item)
+    needs = seats_needed(attendees, catalog)
+    to_take = waitlist.held_by(offer, needs) if offer else needs
 
     async def free_stale_holds() -> bool:
         return await expire_holds(db_session, now=now, event_id=event.id, commit=False) > 0
 
     short = found.first_short(to_take)
     if short is not None and found.stale_holds and await free_stale_holds():
+        # Unpaid holds ran out: what they gave back may be enough.
         short = await visibly_short(db_session, to_take)
-    if short is not None:
+        if short is not None:
+            error = await sold_out_error(db_session, short, attendees, catalog)
+            await db_session.rollback()
+            raise error
+    elif short is not None:
         name, left = found.seats_left.get(short, ("", 0))
         await db_session.rollback()
         raise sold_out(short, name, left, attendees, catalog)
@@ -205,7 +208,7 @@ async def place_order(
     db_session.add_all(OrderQuota(order_id=order.id, quota_id=q, count=n) for q, n in needs.items())
     # The response shows what was just written: keep it at hand instead of reading it back.
     set_committed_value(order, "registrations", placed)
-    db_session.info[_PLACED_WITH] = (order.id, catalog)
+    db_session.info[_PLACED_WITH] = (order.id, event.slug, catalog)
     try:
         # Rows first (a duplicate person or Idempotency-Key fails here, before any lock is taken) ...
         await db_session.flush()
@@ -254,7 +257,7 @@ async def _by_idempotency_key(db_session: AsyncSession, event: Event, key: str, 
     return existing
 
 
-async def _replay(db_session: AsyncSession, key: str, replay: tuple[UUID, str], fingerprint: str) -> Order:
+async def _replay(db_session: AsyncSession, replay: tuple[UUID, str], fingerprint: str) -> Order:
     order_id, request_hash = replay
     if request_hash != fingerprint:
         raise Conflict(
@@ -381,11 +384,11 @@ async def order_read(
     db_session: AsyncSession, order: Order, *, secret_key: str, provider: PaymentProvider, base_url: str
 ) -> OrderRead:
     """The buyer's view of an order, with the secret link and what to do about payment."""
-    # The event is in the session already when the order was just placed; the catalog is the worker's copy.
-    event = await db_session.get(Event, order.event_id)
-    assert event is not None
-    event_slug = event.slug
     placed_with = db_session.info.pop(_PLACED_WITH, None)
+    if placed_with is not None and placed_with[0] != order.id:
+        placed_with = None
+    event = await db_session.get(Event, order.event_id) if placed_with is None else None
+    event_slug = placed_with[1] if placed_with is not None else event.slug if event is not None else ""
     if "registrations" not in inspect(order).unloaded:
         registrations: Sequence[Registration] = order.registrations
     else:
@@ -394,9 +397,10 @@ async def order_read(
                 select(Registration).where(Registration.order_id == order.id).order_by(Registration.position)
             )
         ).all()
-    if placed_with is not None and placed_with[0] == order.id:
-        catalog = placed_with[1]  # what the order was just priced with
+    if placed_with is not None:
+        catalog = placed_with[2]  # what the order was just priced with
     else:
+        assert event is not None
         catalog = await load_catalog(db_session, event)
     categories = {c.id: c for c in catalog.categories.values()}
     add_ons = {a.id: a for a in catalog.add_ons.values()}

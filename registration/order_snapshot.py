@@ -1,0 +1,124 @@
+"""Everything placing an order needs to know from the database, in one round trip, before anything is written.
+
+In a registration rush most orders are refused (the workshop sold out minutes ago), so a refusal must be
+cheap. One statement reads, for the event named in the URL: the event's status and last change (so the
+worker's copy of the event can be reused), the catalog's fingerprint (so can its copy of the catalog), the
+order already placed under this Idempotency-Key, the people in the order already registered, the items with
+a waitlist queue, the seats left in every quota, and whether unpaid holds have run out. Nothing here locks:
+seats are decided at commit (``holds.take_and_commit``) and one-person-per-event by a unique index; this is
+the early, cheap answer for the usual case.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from advanced_alchemy.types import GUID, DateTimeUTC
+from sqlalchemy import Integer, String, bindparam, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from events.models import Event
+from events.services import get_event
+from registration.models import ACTIVE_REGISTRATION_STATUSES
+from registration.order_validation import CATALOG_STAMP_ROWS, catalog_stamp
+
+_ACTIVE = ", ".join(f"'{status}'" for status in ACTIVE_REGISTRATION_STATUSES)
+_EVENT = "(SELECT id FROM e)"
+
+# One row per finding; ``kind`` says which. UNION ALL keeps every branch an index lookup.
+_SNAPSHOT = (
+    text(
+        f"""
+WITH e AS (SELECT id, status, updated_at FROM event WHERE slug = :slug)
+SELECT 0 AS kind, e.id AS ref, e.status AS label, 0 AS n, e.updated_at AS at FROM e
+UNION ALL SELECT 1, o.id, o.request_hash, 0, NULL FROM reg_order o
+    WHERE o.event_id = {_EVENT} AND o.idempotency_key = :key
+UNION ALL SELECT 2, NULL, r.email, 0, NULL FROM registration r
+    WHERE r.event_id = {_EVENT} AND r.email IN :emails AND r.status IN ({_ACTIVE})
+UNION ALL SELECT 3, coalesce(w.category_id, w.add_on_id), NULL, 0, NULL FROM waitlist_entry w
+    WHERE w.event_id = {_EVENT} AND w.status = 'waiting'
+UNION ALL SELECT 4, q.id, q.name, q.size - q.used, NULL FROM quota q WHERE q.event_id = {_EVENT}
+UNION ALL SELECT 5, NULL, NULL, 1, NULL WHERE EXISTS (
+    SELECT 1 FROM reg_order s WHERE s.status = 'pending' AND s.hold_expires_at <= :now AND s.event_id = {_EVENT})
+UNION ALL SELECT 6, NULL, stamp.part, stamp.n, stamp.at FROM ({CATALOG_STAMP_ROWS.format(event=_EVENT)}) stamp"""  # noqa: S608 (only our own SQL and constants are formatted in)
+    )
+    .bindparams(
+        bindparam("slug", type_=String),
+        bindparam("key", type_=String),
+        bindparam("emails", expanding=True, type_=String),
+        bindparam("now", type_=DateTimeUTC(timezone=True)),
+    )
+    .columns(kind=Integer, ref=GUID, label=String, n=Integer, at=DateTimeUTC(timezone=True))
+)
+
+
+@dataclass
+class Snapshot:
+    event_id: UUID | None = None
+    event_status: str = ""
+    event_changed_at: dt.datetime | None = None
+    replay: tuple[UUID, str] | None = None  # (order id, request hash) of an order with this Idempotency-Key
+    registered: set[str] = field(default_factory=set)
+    queued: set[UUID] = field(default_factory=set)
+    seats_left: dict[UUID, tuple[str, int]] = field(default_factory=dict)  # quota id → (name, seats left)
+    stale_holds: bool = False
+    stamp_rows: list[tuple[str, int | None, dt.datetime | None]] = field(default_factory=list)
+
+    @property
+    def catalog_stamp(self) -> tuple[Any, ...]:
+        return catalog_stamp(self.stamp_rows)
+
+    def first_short(self, needs: dict[UUID, int]) -> UUID | None:
+        """The first quota (in the order seats are taken) without room for what the order needs."""
+        return next((q for q in sorted(needs, key=str) if self.seats_left.get(q, ("", 0))[1] < needs[q]), None)
+
+
+async def read_snapshot(
+    db_session: AsyncSession, *, slug: str, idempotency_key: str | None, emails: Iterable[str], now: dt.datetime
+) -> Snapshot:
+    params = {"slug": slug, "key": idempotency_key, "emails": sorted(set(emails)), "now": now}
+    found = Snapshot()
+    for kind, ref, label, n, at in (await db_session.execute(_SNAPSHOT, params)).tuples():
+        if kind == 0:
+            found.event_id, found.event_status, found.event_changed_at = ref, label, at
+        elif kind == 1:
+            found.replay = (ref, label)
+        elif kind == 2:
+            found.registered.add(label)
+        elif kind == 3:
+            found.queued.add(ref)
+        elif kind == 4:
+            found.seats_left[ref] = (label, n)
+        elif kind == 5:
+            found.stale_holds = True
+        else:
+            found.stamp_rows.append((label, n, at))
+    return found
+
+
+# The event row changes rarely; each worker keeps the last copy it loaded per slug, detached and read-only,
+# and uses it only while the snapshot shows the same id and last change.
+_EVENT_CACHE_SIZE = 32
+_events: OrderedDict[str, Event] = OrderedDict()
+
+
+async def event_of(db_session: AsyncSession, slug: str, snapshot: Snapshot, *, published_only: bool) -> Event:
+    """The order's event: the worker's copy if the snapshot shows it unchanged, else loaded (and kept)."""
+    if snapshot.event_id is None or (published_only and snapshot.event_status != "published"):
+        return await get_event(db_session, slug, published_only=published_only, with_children=False)  # 404s
+    cached = _events.get(slug)
+    if cached is not None and cached.id == snapshot.event_id and cached.updated_at == snapshot.event_changed_at:
+        _events.move_to_end(slug)
+        return cached
+    event = await get_event(db_session, slug, published_only=published_only, with_children=False)
+    if event.updated_at == snapshot.event_changed_at:
+        db_session.expunge(event)
+        _events[slug] = event
+        while len(_events) > _EVENT_CACHE_SIZE:
+            _events.popitem(last=False)
+    return event

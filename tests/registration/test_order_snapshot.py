@@ -1,0 +1,90 @@
+"""Each worker reuses its copy of an event and its catalog for new orders; any change shows at once.
+
+The copies are checked against one snapshot read per order (``registration.order_snapshot``), so an
+organizer's edit made through another worker (here: another database session) applies to the very next order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import select
+
+from events.models import Event
+from podium.settings import Settings
+from registration.models import AddOn, Category
+from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body
+
+Client = AsyncTestClient[Litestar]
+
+
+@pytest.fixture
+async def catalog(settings: Settings) -> CatalogFixture:
+    async with db_session_for(settings) as db_session:
+        return await build_catalog(db_session, workshop_seats=5)
+
+
+async def _order(client: Client, slug: str, **overrides: object) -> tuple[int, dict[str, object]]:
+    response = await client.post(f"/api/events/{slug}/orders", json=order_body(attendee(**overrides)))
+    return response.status_code, response.json()
+
+
+async def test_closing_registration_applies_to_the_next_order(
+    settings: Settings, client: Client, catalog: CatalogFixture
+) -> None:
+    assert (await _order(client, catalog.slug))[0] == 201  # the worker now holds a copy of the event
+    async with db_session_for(settings) as db_session:
+        event = await db_session.scalar(select(Event).where(Event.slug == catalog.slug))
+        assert event is not None
+        event.registration_closes_at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+        await db_session.commit()
+
+    status, problem = await _order(client, catalog.slug)
+
+    assert (status, problem["code"], problem["field"]) == (409, "registration_closed", "event")
+
+
+async def test_unpublishing_the_event_applies_to_the_next_order(
+    settings: Settings, client: Client, catalog: CatalogFixture
+) -> None:
+    assert (await _order(client, catalog.slug))[0] == 201
+    async with db_session_for(settings) as db_session:
+        event = await db_session.scalar(select(Event).where(Event.slug == catalog.slug))
+        assert event is not None
+        event.status = "draft"
+        await db_session.commit()
+
+    status, problem = await _order(client, catalog.slug)
+
+    assert (status, problem["field"]) == (404, "event")
+
+
+async def test_catalog_edits_apply_to_the_next_order(
+    settings: Settings, client: Client, catalog: CatalogFixture
+) -> None:
+    status, first = await _order(client, catalog.slug, add_ons=["workshop"])
+    assert status == 201
+    async with db_session_for(settings) as db_session:
+        workshop = await db_session.get_one(AddOn, catalog.workshop.id)
+        workshop.amount = 13_500
+        category = await db_session.get_one(Category, catalog.member.id)
+        category.name = "Society member"
+        await db_session.commit()
+
+    status, second = await _order(client, catalog.slug, add_ons=["workshop"])
+
+    assert status == 201
+    registrations = second["registrations"]
+    assert isinstance(registrations, list)
+    assert registrations[0]["category_name"] == "Society member"
+    assert registrations[0]["add_ons"][0]["amount"] == 13_500
+    assert second["total"] == first["total"] + 1_500  # type: ignore[operator]
+
+
+async def test_an_unknown_or_malformed_event_is_not_found(client: Client) -> None:
+    for slug in ("no-such-meeting", "Not a slug!"):
+        status, problem = await _order(client, slug)
+        assert (status, problem["field"]) == (404, "event")
