@@ -136,6 +136,8 @@ async def _capacity_of(db_session: AsyncSession, item: Category | AddOn) -> tupl
 
 
 def _windows(windows: Sequence[s.PriceWindowIn]) -> list[PriceWindow]:
+    if not windows:
+        raise InvalidInput("a category needs at least one price window", field="price_windows")
     starts = [w.starts_on for w in windows]
     if len(set(starts)) != len(starts):
         raise InvalidInput("two price windows start on the same day", field="price_windows")
@@ -143,6 +145,19 @@ def _windows(windows: Sequence[s.PriceWindowIn]) -> list[PriceWindow]:
         PriceWindow(label=required_text(w.label, "price_windows"), starts_on=w.starts_on, amount=w.amount)
         for w in windows
     ]
+
+
+def _replace_windows(category: Category, new: list[PriceWindow]) -> None:
+    """A window kept on its first day is changed in place: deleting and inserting the same day in one flush
+    would collide on (category, first day), as the ORM inserts before it deletes."""
+    by_day = {w.starts_on: w for w in new}
+    for window in list(category.price_windows):
+        replacement = by_day.pop(window.starts_on, None)
+        if replacement is None:
+            category.price_windows.remove(window)
+        else:
+            window.label, window.amount = replacement.label, replacement.amount
+    category.price_windows.extend(by_day.values())
 
 
 def _check_access(eligibility: str, access_code: str | None) -> None:
@@ -212,7 +227,7 @@ async def update_category(
         setattr(category, name, required_text(value, name) if name == "name" else value)
     _check_access(category.eligibility, category.access_code)
     if windows is not None:
-        category.price_windows = _windows([msgspec.convert(w, s.PriceWindowIn) for w in windows])
+        _replace_windows(category, _windows([msgspec.convert(w, s.PriceWindowIn) for w in windows]))
     if capacity is not msgspec.UNSET:
         await _set_own_capacity(db_session, event, category, capacity)
     await db_session.commit()

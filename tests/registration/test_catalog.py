@@ -258,3 +258,42 @@ async def test_update_and_delete_items(client: Client, organizer: dict[str, str]
     assert limited.json()["capacity"] == 12
     assert removed.status_code == 204
     assert gone.json() == []
+
+
+async def test_changing_a_window_price_keeps_its_first_day(client: Client, organizer: dict[str, str]) -> None:
+    """The windows are replaced as a whole; one kept on the same day used to collide with itself (a 500)."""
+    slug = await new_event(client, organizer)
+    category = (await post(client, organizer, slug, "categories", MEMBER)).json()
+    windows = [dict(w) for w in MEMBER["price_windows"]]  # type: ignore[union-attr]
+    windows[1]["amount"] = 52_500
+    windows[2]["label"] = "on-site"
+
+    changed = await client.patch(
+        f"/api/events/{slug}/categories/{category['id']}", json={"price_windows": windows}, headers=organizer
+    )
+    reordered = await client.patch(
+        f"/api/events/{slug}/categories/{category['id']}",
+        json={"price_windows": list(reversed(windows[:2]))},
+        headers=organizer,
+    )
+    twice = await client.patch(
+        f"/api/events/{slug}/categories/{category['id']}",
+        json={"price_windows": [windows[0], {**windows[0], "amount": 1}]},
+        headers=organizer,
+    )
+    none = await client.patch(
+        f"/api/events/{slug}/categories/{category['id']}", json={"price_windows": []}, headers=organizer
+    )
+    listed = await client.get(f"/api/events/{slug}/categories", headers=organizer)
+
+    assert changed.status_code == 200, changed.text
+    assert [(w["label"], w["amount"]) for w in changed.json()["price_windows"]] == [
+        ("early_bird", 40_000),
+        ("regular", 52_500),
+        ("on-site", 60_000),
+    ]
+    assert reordered.status_code == 200, reordered.text
+    assert [w["starts_on"] for w in reordered.json()["price_windows"]] == ["2026-11-01", "2027-03-01"]
+    assert (twice.status_code, twice.json()["field"]) == (422, "price_windows")
+    assert (none.status_code, none.json()["field"]) == (422, "price_windows")
+    assert [w["amount"] for w in listed.json()[0]["price_windows"]] == [40_000, 52_500]
