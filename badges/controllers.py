@@ -361,7 +361,7 @@ class EventCheckinController(Controller):
         guards=[requires_organizer],
         status_code=HTTP_200_OK,
         media_type="application/pdf",
-        responses=problem_responses(401, 403, 404, 422),
+        responses=problem_responses(401, 403, 404, 409, 422),
     )
     async def print_badges(
         self,

@@ -8,13 +8,14 @@ simply drawn again.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import Literal
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Literal, cast
 from uuid import UUID, uuid4
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from badges import keys, tokens
@@ -24,7 +25,7 @@ from badges.schemas import AttendeeMatch, BadgeRead, CheckinSettingsIO, PrintFil
 from events.models import Event
 from events.services import get_event
 from podium.db import begin_write, utcnow
-from podium.errors import InvalidInput, NotFound
+from podium.errors import Conflict, InvalidInput, NotFound
 from registration.audit import record
 from registration.models import Category, Order, OrderStatus, Registration, RegistrationStatus
 from registration.receipts import event_dates
@@ -76,7 +77,9 @@ async def ensure_badges(db_session: AsyncSession, registration_ids: Sequence[UUI
     for _ in range(5):
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
-            rows = await db_session.scalars(select(Badge).where(Badge.registration_id.in_(chunk)))
+            rows = await db_session.scalars(
+                select(Badge).where(Badge.registration_id.in_(chunk)).execution_options(populate_existing=True)
+            )
             found.update((b.registration_id, b) for b in rows)
         missing = [r for r in wanted if r not in found]
         if not missing:
@@ -195,6 +198,7 @@ async def registration_cards(
                 event_dates=event_dates(event),
                 serial=badge.serial,
                 token=tokens.issue(signer, kid, tokens.serial_from_text(badge.serial), badge.version),
+                version=badge.version,
             )
         )
     return cards
@@ -227,13 +231,55 @@ async def selected_registrations(db_session: AsyncSession, event: Event, selecti
     return list((await db_session.scalars(query)).all())
 
 
+async def bump_reprints(
+    db_session: AsyncSession, event_id: UUID, registration_ids: Sequence[UUID], *, actor: str
+) -> int:
+    """Badges printed before get a new version before they are printed again, so every earlier printing of
+    them stops admitting (as a single reprint does); returns how many were bumped."""
+    await begin_write(db_session)
+    now = utcnow()
+    bumped = 0
+    for start in range(0, len(registration_ids), 500):
+        result = await db_session.execute(
+            update(Badge)
+            .where(
+                Badge.registration_id.in_(registration_ids[start : start + 500]),
+                Badge.print_count > 0,
+                Badge.version < tokens.MAX_VERSION,
+            )
+            .values(version=Badge.version + 1, updated_at=now)
+        )
+        bumped += cast(CursorResult[Any], result).rowcount
+    if bumped:
+        note = f"{bumped} badges printed again: their earlier printings no longer admit"
+        record(db_session, "event", event_id, None, "badges_reprinted", actor, note)
+    await db_session.commit()
+    return bumped
+
+
 async def mark_printed(
-    db_session: AsyncSession, event_id: UUID, registration_ids: Iterable[UUID], *, actor: str
+    db_session: AsyncSession, event_id: UUID, cards: Sequence[tuple[UUID, int]], *, actor: str
 ) -> None:
-    ids = list(registration_ids)
-    if not ids:
+    """Count the batch as printed, unless one of its badges changed version while the batch was drawn (a
+    reprint meanwhile): then the PDF would print revoked badges, and nothing is marked (409)."""
+    printed = dict(cards)
+    if not printed:
         return
     await begin_write(db_session)
+    ids = list(printed)
+    for start in range(0, len(ids), 500):
+        rows = await db_session.execute(
+            select(Badge.registration_id, Badge.version)
+            .where(Badge.registration_id.in_(ids[start : start + 500]))
+            .with_for_update()
+        )
+        if any(version != printed[registration_id] for registration_id, version in rows.tuples()):
+            await db_session.rollback()
+            raise Conflict(
+                "badges of this batch were reprinted while it was being drawn: print the batch again",
+                field="filter",
+                code="badges_changed",
+            )
     now = utcnow()
     for start in range(0, len(ids), 500):
         await db_session.execute(
@@ -256,14 +302,18 @@ async def print_batch(
 ) -> tuple[bytes, int]:
     """One PDF of every badge the filter selects, marked printed; returns the PDF and how many it holds.
 
-    ``render`` draws the PDF (the HTTP route runs it in a worker thread, the CLI shows a progress bar)."""
+    Badges printed before are printed with a new version (their earlier printings are revoked). ``render``
+    draws the PDF (the HTTP route runs it in a worker thread, the CLI shows a progress bar)."""
     event = await get_event(db_session, event_slug, with_children=False)
     registrations = await selected_registrations(db_session, event, selection)
     if not registrations:
         raise NotFound("no badges match this filter", field="filter")
+    await bump_reprints(db_session, event.id, [r.id for r in registrations], actor=actor)
     cards = await registration_cards(db_session, registrations, secret_key)
     pdf = await render(cards, selection.layout)
-    await mark_printed(db_session, event.id, [r.id for r in registrations], actor=actor)
+    await mark_printed(
+        db_session, event.id, [(r.id, c.version) for r, c in zip(registrations, cards, strict=True)], actor=actor
+    )
     return pdf, len(cards)
 
 

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from pathlib import Path
 
 import anyio
@@ -18,6 +19,10 @@ from sqlalchemy import select
 
 from badges import tokens
 from badges.models import Badge
+from badges.pdf import BadgeCard, Layout
+from badges.schemas import PrintFilter
+from badges.services import print_batch, reissue
+from podium.errors import Conflict
 from podium.settings import Settings
 from registration.links import order_secret, registration_secret
 from registration.models import Order, Registration
@@ -185,6 +190,62 @@ async def test_batch_print_takes_the_filter_sorts_by_surname_and_marks_printed(
     assert len(codes) == 3
     assert (again.status_code, again.json()["field"]) == (404, "filter")
     assert (unknown.status_code, unknown.json()["field"]) == (422, "categories")
+
+
+async def test_printing_a_batch_again_revokes_the_earlier_printing(
+    settings: Settings,
+    client: Client,
+    organizer: dict[str, str],
+    staff: dict[str, str],
+    badge_event: BadgeEvent,
+    tmp_path: Path,
+) -> None:
+    points = await checkpoints_of(client, organizer, badge_event.slug)
+    registration = await add_registration(settings, badge_event, first_name="Rae", last_name="Reprint")
+    url = f"/api/events/{badge_event.slug}/badges/print"
+    body = {"surname_from": "reprint", "surname_to": "reprint", "layout": "4x3"}
+
+    first = await client.post(url, json=body, headers=organizer)
+    first_codes = await read_qr_codes(first.content, tmp_path)
+    second = await client.post(url, json=body, headers=organizer)
+    second_codes = await read_qr_codes(second.content, tmp_path)
+    results = await post_scans(
+        client, staff, scan(first_codes[0], points["entrance"]), scan(second_codes[0], points["entrance"])
+    )
+
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert [tokens.parse(c)[0].version for c in first_codes + second_codes] == [1, 2]
+    assert [r["reason"] for r in results] == ["revoked", "admitted"]
+    async with db_session_for(settings) as db_session:
+        badge = await db_session.scalar(select(Badge).where(Badge.registration_id == registration))
+    assert badge is not None and (badge.version, badge.print_count) == (2, 2)
+
+
+async def test_a_badge_reprinted_while_its_batch_is_drawn_refuses_the_batch(
+    settings: Settings, organizer: dict[str, str], badge_event: BadgeEvent
+) -> None:
+    registration = await add_registration(settings, badge_event, first_name="Dee", last_name="Drawn")
+
+    async def render_meanwhile_reprinted(cards: Sequence[BadgeCard], _layout: Layout) -> bytes:
+        async with db_session_for(settings) as other:  # a reprint from the help desk while the PDF is drawn
+            await reissue(other, registration, settings.secret_key, actor="desk")
+            await other.commit()
+        return b"%PDF"
+
+    selection = PrintFilter(surname_from="drawn", surname_to="drawn")
+    async with db_session_for(settings) as db_session:
+        with pytest.raises(Conflict) as refused:
+            await print_batch(
+                db_session,
+                badge_event.slug,
+                selection,
+                settings.secret_key,
+                actor="organizer",
+                render=render_meanwhile_reprinted,
+            )
+        count = await db_session.scalar(select(Badge.print_count).where(Badge.registration_id == registration))
+    assert (refused.value.code, refused.value.field) == ("badges_changed", "filter")
+    assert count == 0
 
 
 def test_print_badges_command_writes_the_batch(settings: Settings, badge_event: BadgeEvent, tmp_path: Path) -> None:
