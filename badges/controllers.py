@@ -214,7 +214,8 @@ class AttendeeBadgeController(Controller):
             request, db_session, state.settings, registration_id, x_registration_secret or secret
         )
         _printable(registration)
-        data = await certificate_data(db_session, registration)
+        # Staff and organizers may look at it during the event; the attendee gets it once the event is over.
+        data = await certificate_data(db_session, registration, early=_user(request) is not None)
         pdf = await anyio.to_thread.run_sync(render_certificate, data)
         return _pdf(pdf, "certificate.pdf")
 

@@ -22,6 +22,7 @@ from badges.models import Badge
 from badges.pdf import BadgeCard, Layout
 from badges.schemas import PrintFilter
 from badges.services import print_batch, reissue
+from events.models import Event
 from podium.errors import Conflict
 from podium.settings import Settings
 from registration.links import order_secret, registration_secret
@@ -282,14 +283,29 @@ async def test_certificate_lists_the_sessions_scanned_into_with_credit_hours(
         scan(token, door, at=now + dt.timedelta(minutes=100)),  # the hands-on, doors open
     )
     own_secret, _ = await _secrets(settings, registration)
+    url = f"/api/registrations/{registration}/certificate.pdf"
 
-    pdf = await client.get(f"/api/registrations/{registration}/certificate.pdf", params={"secret": own_secret})
+    during = await client.get(url, params={"secret": own_secret})
+    for_staff = await client.get(url, headers=staff)
+    await _move_event_into_the_past(settings, badge_event)
+    pdf = await client.get(url, params={"secret": own_secret})
     text = await _pdf_text(pdf.content)
 
+    assert (during.status_code, during.json()["code"]) == (409, "certificate_not_ready")
+    assert for_staff.status_code == 200
     assert pdf.status_code == 200
     assert "Ada Lovelace" in text
     assert "Total credit hours: 1.50" in text  # the hands-on (whole) yes, the opening (40/60 < 75 %) no
     assert "Opening" in text and "Hands-on" in text
+
+
+async def _move_event_into_the_past(settings: Settings, badge_event: BadgeEvent) -> None:
+    """The event's last day was yesterday (its sessions and scans stay where they are)."""
+    async with db_session_for(settings) as db_session:
+        event = await db_session.get_one(Event, badge_event.event_id)
+        event.start_date = dt.date.today() - dt.timedelta(days=4)
+        event.end_date = dt.date.today() - dt.timedelta(days=2)
+        await db_session.commit()
 
 
 async def _pdf_text(pdf: bytes) -> str:
@@ -304,6 +320,8 @@ async def test_the_attendees_page_links_a_badge_that_downloads(
     registration = await add_registration(settings, badge_event)
     own_secret, _ = await _secrets(settings, registration)
 
+    during = await client.get(f"/registrations/{registration}", params={"secret": own_secret})
+    await _move_event_into_the_past(settings, badge_event)
     page = await client.get(f"/registrations/{registration}", params={"secret": own_secret})
     link = re.search(r'id="badge-link" href="([^"]+)"', page.text)
     certificate = re.search(r'id="certificate-link" href="([^"]+)"', page.text)
@@ -311,6 +329,7 @@ async def test_the_attendees_page_links_a_badge_that_downloads(
     badge = await client.get(html.unescape(link.group(1)))
     paper = await client.get(html.unescape(certificate.group(1)))
 
+    assert 'id="certificate-note"' in during.text and 'id="certificate-link"' not in during.text
     assert page.status_code == 200
     assert (badge.status_code, badge.headers["content-type"]) == (200, "application/pdf")
     assert badge.content.startswith(b"%PDF")
