@@ -202,8 +202,10 @@ async def decide_verification(
             field="registration_id",
             code="not_awaiting_verification",
         )
-    if approve and not (registration.verification_note or "").strip() and not await documents_of(
-        db_session, [registration.id]
+    if (
+        approve
+        and not (registration.verification_note or "").strip()
+        and not await documents_of(db_session, [registration.id])
     ):
         raise Conflict(
             "there is nothing to verify yet: no reason stated and no document uploaded",

@@ -1,11 +1,12 @@
 """iCalendar (RFC 5545) rendering of program sessions: a pure function from plain data to bytes.
 
-Times are written as local times with a TZID and a VTIMEZONE for the event's zone covering only the
-program's span, so calendar apps show the session at the venue's wall-clock time and convert it right
-across a DST change (times in the hour a change repeats are written in UTC, see ``_when``). Cancelled sessions stay in the feed with STATUS:CANCELLED and a higher SEQUENCE: a
-subscribed calendar only removes an event it is told about. Speakers and chairs appear by name and
-affiliation in the DESCRIPTION, not as ATTENDEE: their emails are private, and attendees in a published
-feed make calendar apps treat each session as a meeting invitation (RFC 5546 PUBLISH carries no ATTENDEE).
+Times are written as local times with a TZID and a VTIMEZONE for the event's zone covering only the program's
+span, so calendar apps show the session at the venue's wall-clock time and convert it right across a DST
+change (times in the hour a change repeats are written in UTC, see ``_when``). Cancelled sessions stay in the
+feed with STATUS:CANCELLED and a higher SEQUENCE: a subscribed calendar only removes an event it is told
+about. Speakers and chairs appear by name and affiliation in the DESCRIPTION, not as ATTENDEE: their emails
+are private, and attendees in a published feed make calendar apps treat each session as a meeting invitation
+(RFC 5546 PUBLISH carries no ATTENDEE).
 """
 
 from __future__ import annotations
