@@ -2,8 +2,8 @@
 
 Exactly once, twice over: a scan is keyed by (device id, device sequence number), so a device re-uploading
 its queue gets the first answer back and nothing is recorded again (``replayed``); and "admitted" is
-handed out by a single conditional write on ``CheckinPresence`` (insert-if-absent, else
-``UPDATE … SET inside = true WHERE inside = false``), so of two devices scanning one badge at the same
+handed out by conditional writes on ``CheckinPresence`` (``badges.presence``: insert-if-absent, else flip
+``inside`` if the scan is newer by device time), so of two devices scanning one badge at the same
 moment exactly one gets ``admitted`` and the other ``already_admitted``, on SQLite and PostgreSQL alike.
 
 The order of checks is the one an offline scanner follows too (``badges.schemas``): the token itself, the
@@ -18,13 +18,12 @@ from typing import Any, cast
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import noload
 
-from badges import keys, tokens
+from badges import keys, presence, tokens
 from badges.models import (
     Badge,
     Checkin,
@@ -48,7 +47,6 @@ from badges.services import admission_status
 from events.models import Event, Room
 from podium.db import begin_write
 from podium.errors import Conflict, FieldError, InvalidInput
-from registration.holds import rows_changed
 from registration.models import AddOn, Category, Order, Registration, RegistrationAddOn, RegistrationStatus
 from sessions.models import ProgramSession, SessionStatus
 
@@ -354,11 +352,7 @@ async def _check_out(db_session: AsyncSession, scan: ScanIn, place: Place, decis
     else:
         zone = _fixed_zone(checkpoint)
     if zone is not None:
-        await db_session.execute(
-            update(CheckinPresence)
-            .where(CheckinPresence.badge_id == decision.badge.id, CheckinPresence.zone == zone)
-            .values(inside=False)
-        )
+        await presence.leave(db_session, decision.badge.id, zone, scan.device_time)
     decision.reason = ScanReason.CHECKED_OUT
     decision.message = f"Checked out: {decision.attendee.name if decision.attendee else ''}."
     return decision
@@ -461,35 +455,8 @@ async def _no_session_message(db_session: AsyncSession, place: Place, moment: dt
 
 
 async def _enter(db_session: AsyncSession, badge_id: UUID, zone: str, scan: ScanIn, checkpoint: Checkpoint) -> bool:
-    """The single conditional write that admits: first entry inserts the row, re-entry after an ``out`` flips
-    ``inside`` back; a badge already inside changes nothing and gets ``False``."""
-    bind = db_session.bind
-    insert = postgresql.insert if bind is not None and bind.dialect.name == "postgresql" else sqlite.insert
-    inserted = await db_session.execute(
-        insert(CheckinPresence)
-        .values(
-            badge_id=badge_id,
-            zone=zone,
-            inside=True,
-            first_at=scan.device_time,
-            first_checkpoint_id=checkpoint.id,
-            first_device_id=scan.device_id,
-        )
-        .on_conflict_do_nothing(index_elements=["badge_id", "zone"])
-    )
-    if cast(Any, inserted).rowcount == 1:
-        return True
-    return (
-        await rows_changed(
-            db_session,
-            update(CheckinPresence)
-            .where(
-                CheckinPresence.badge_id == badge_id, CheckinPresence.zone == zone, CheckinPresence.inside.is_(False)
-            )
-            .values(inside=True),
-        )
-        == 1
-    )
+    """The conditional write that admits, ordered by device time (``badges.presence``)."""
+    return await presence.enter(db_session, badge_id, zone, scan.device_time, checkpoint.id, scan.device_id)
 
 
 async def _first_admission(db_session: AsyncSession, badge_id: UUID, zone: str | None) -> FirstAdmission | None:
