@@ -379,6 +379,8 @@ async def _has_add_on(db_session: AsyncSession, registration_id: UUID, add_on_id
 async def _check_in(db_session: AsyncSession, scan: ScanIn, place: Place, decision: Decision) -> Decision:
     checkpoint, moment, local = place.checkpoint, scan.device_time, place.zone
     assert decision.badge is not None and decision.registration is not None
+    if not checkpoint.is_active:
+        return _closed(decision, checkpoint.name)
     required: UUID | None = None
     if checkpoint.kind == CheckpointKind.ROOM and checkpoint.room_id is not None:
         session = await _room_session(db_session, checkpoint.room_id, moment, place.doors_open, dt.timedelta(0))
@@ -432,6 +434,13 @@ async def _check_in(db_session: AsyncSession, scan: ScanIn, place: Place, decisi
         if first
         else "Already admitted."
     )
+    return decision
+
+
+def _closed(decision: Decision, checkpoint_name: str) -> Decision:
+    """A checkpoint the organizers deactivated admits nobody (``out`` scans are still recorded)."""
+    decision.reason = ScanReason.OUTSIDE_WINDOW
+    decision.message = f"{checkpoint_name} is closed: the organizers deactivated this checkpoint."
     return decision
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import anyio.to_thread
-from litestar import Controller, Request, Response, get, post, put
+from litestar import Controller, Request, Response, get, patch, post, put
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
@@ -26,6 +26,7 @@ from badges.schemas import (
     CheckinSettingsIO,
     CheckpointIn,
     CheckpointRead,
+    CheckpointUpdate,
     PrintFilter,
 )
 from events.services import get_event
@@ -322,6 +323,22 @@ class EventCheckinController(Controller):
         self, event: FromPath[str], data: JSONBody[CheckpointIn], db_session: NamedDependency[AsyncSession]
     ) -> CheckpointRead:
         return await checkpoints.create_checkpoint(db_session, event, data)
+
+    @patch(
+        "/checkpoints/{checkpoint_id:uuid}",
+        operation_id="updateCheckpoint",
+        guards=[requires_organizer],
+        responses=problem_responses(401, 403, 404, 422),
+    )
+    async def update_checkpoint(
+        self,
+        event: FromPath[str],
+        checkpoint_id: FromPath[UUID],
+        data: JSONBody[CheckpointUpdate],
+        db_session: NamedDependency[AsyncSession],
+    ) -> CheckpointRead:
+        """Rename it, change its window, or deactivate it: a deactivated checkpoint refuses ``in`` scans."""
+        return await checkpoints.update_checkpoint(db_session, event, checkpoint_id, data)
 
     @post(
         "/checkpoints/sync",

@@ -291,7 +291,12 @@ async def test_certificate_lists_the_sessions_scanned_into_with_credit_hours(
     pdf = await client.get(url, params={"secret": own_secret})
     text = await _pdf_text(pdf.content)
 
-    assert (during.status_code, during.json()["code"]) == (409, "certificate_not_ready")
+    assert (during.status_code, during.json()["code"], during.json()["field"]) == (
+        409,
+        "certificate_not_ready",
+        "registration_id",
+    )
+    assert during.json()["detail"].startswith("the certificate of attendance can be downloaded once the event is over")
     assert for_staff.status_code == 200
     assert pdf.status_code == 200
     assert "Ada Lovelace" in text
