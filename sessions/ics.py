@@ -101,7 +101,6 @@ def _description(session: IcsSession) -> str:
     return "\n\n".join(parts)
 
 
-@functools.lru_cache(maxsize=8192)
 def _when(moment: dt.datetime, tz: zoneinfo.ZoneInfo) -> dt.datetime:
     """The venue's wall-clock time, except in the hour a DST change repeats: a local time that happens twice
     is ambiguous with a TZID (RFC 5545 means the first, ical.js reads the second), so it is written in UTC."""
@@ -111,6 +110,7 @@ def _when(moment: dt.datetime, tz: zoneinfo.ZoneInfo) -> dt.datetime:
     return local
 
 
+@functools.lru_cache(maxsize=8192)
 def render_event(session: IcsSession, calendar: IcsCalendar) -> bytes:
     """One VEVENT, memoised: icalendar spends most of its time folding lines, and a session's text only
     changes when the session does (the cache key is the whole frozen session, so an edit is a new entry).

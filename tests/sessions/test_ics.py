@@ -18,7 +18,7 @@ from icalendar import Calendar
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from sessions.ics import IcsCalendar, IcsPerson, IcsSession, render_calendar, session_uid
+from sessions.ics import IcsCalendar, IcsPerson, IcsSession, render_calendar, render_event, session_uid
 from tests.sessions.factories import ProgramEvent, at, build_program_event
 
 Client = AsyncTestClient[Litestar]
@@ -243,3 +243,15 @@ async def test_a_draft_events_program_feed_is_not_public(client: Client, setting
     response = await client.get(f"/api/events/{draft.slug}/program.ics")
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_a_sessions_vevent_is_rendered_once_while_it_is_unchanged() -> None:
+    """The per-session memo the program feed's speed rests on (the DST change once moved it off by mistake)."""
+    item = session(id=uuid.uuid4(), title="Memoised")
+
+    first = render_event(item, CALENDAR)
+    again = render_event(item, CALENDAR)
+    edited = render_event(dataclasses.replace(item, title="Memoised, moved"), CALENDAR)
+
+    assert again is first
+    assert b"SUMMARY:Memoised\\, moved" in edited
