@@ -249,6 +249,46 @@ async def test_a_badge_reprinted_while_its_batch_is_drawn_refuses_the_batch(
     assert count == 0
 
 
+async def test_a_reprint_batch_that_fails_to_draw_revokes_nothing(
+    settings: Settings,
+    client: Client,
+    organizer: dict[str, str],
+    staff: dict[str, str],
+    badge_event: BadgeEvent,
+    tmp_path: Path,
+) -> None:
+    """The new version is given when the batch is counted as printed, after the PDF is drawn: a batch that
+    breaks off (a crash, Ctrl-C in the CLI) leaves the badges people wear admitting."""
+    points = await checkpoints_of(client, organizer, badge_event.slug)
+    registration = await add_registration(settings, badge_event, first_name="Fay", last_name="Failed")
+    body = {"surname_from": "failed", "surname_to": "failed", "layout": "4x3"}
+    printed = await client.post(f"/api/events/{badge_event.slug}/badges/print", json=body, headers=organizer)
+    [worn] = await read_qr_codes(printed.content, tmp_path)
+    drawn: list[int] = []
+
+    async def render_and_break(cards: Sequence[BadgeCard], _layout: Layout) -> bytes:
+        drawn.extend(card.version for card in cards)
+        raise RuntimeError("the printer's PDF library crashed")
+
+    async with db_session_for(settings) as db_session:
+        with pytest.raises(RuntimeError):
+            await print_batch(
+                db_session,
+                badge_event.slug,
+                PrintFilter(surname_from="failed", surname_to="failed"),
+                settings.secret_key,
+                actor="organizer",
+                render=render_and_break,
+            )
+    results = await post_scans(client, staff, scan(worn, points["entrance"]))
+    async with db_session_for(settings) as db_session:
+        badge = await db_session.scalar(select(Badge).where(Badge.registration_id == registration))
+
+    assert drawn == [2]  # the batch would have printed the next version
+    assert [r["reason"] for r in results] == ["admitted"]
+    assert badge is not None and (badge.version, badge.print_count) == (1, 1)
+
+
 def test_print_badges_command_writes_the_batch(settings: Settings, badge_event: BadgeEvent, tmp_path: Path) -> None:
     from podium.cli import print_badges_command
 
