@@ -15,8 +15,7 @@ import datetime as dt
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import Row, Table, and_, bindparam, exists, false, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Row, Table, and_, bindparam, exists, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from badges.models import Badge, Checkin, CheckinPresence, CheckinSettings, Checkpoint
@@ -112,17 +111,20 @@ BADGE_BY_ID = (
 EXISTING_CHECKPOINTS = select(_checkpoint.c.id).where(_checkpoint.c.id.in_(bindparam("ids", expanding=True)))
 
 
-def _enter(insert_for: Any) -> Any:
-    """Insert the presence, or flip ``inside`` back on after an ``out``; a badge already inside changes no row."""
-    statement = insert_for(_presence)
-    return statement.on_conflict_do_update(
-        index_elements=[_presence.c.badge_id, _presence.c.zone],
-        set_={"inside": True},
-        where=_presence.c.inside == false(),
-    )
-
-
-_ENTER = {"postgresql": _enter(postgresql.insert), "sqlite": _enter(sqlite.insert)}
+# Insert the presence, or flip ``inside`` back on after an ``out``; a badge already inside changes no row.
+# Written as text because SQLAlchemy 2.0 never caches a compiled ``ON CONFLICT`` insert (it would be
+# compiled again on every scan); the bind types keep UUIDs and times stored as the models store them.
+ENTER = text(
+    "INSERT INTO checkin_presence (badge_id, zone, inside, first_at, first_checkpoint_id, first_device_id) "
+    "VALUES (:badge_id, :zone, true, :first_at, :first_checkpoint_id, :first_device_id) "
+    "ON CONFLICT (badge_id, zone) DO UPDATE SET inside = true WHERE checkin_presence.inside = false"
+).bindparams(
+    bindparam("badge_id", type_=_presence.c.badge_id.type),
+    bindparam("zone", type_=_presence.c.zone.type),
+    bindparam("first_at", type_=_presence.c.first_at.type),
+    bindparam("first_checkpoint_id", type_=_presence.c.first_checkpoint_id.type),
+    bindparam("first_device_id", type_=_presence.c.first_device_id.type),
+)
 _INSERT_CHECKIN = insert(_checkin)
 
 
@@ -156,12 +158,11 @@ async def enter(
     values = {
         "badge_id": badge_id,
         "zone": zone,
-        "inside": True,
         "first_at": at,
         "first_checkpoint_id": checkpoint_id,
         "first_device_id": device_id,
     }
-    result = await connection.execute(_ENTER[connection.dialect.name], values)
+    result = await connection.execute(ENTER, values)
     return cast(Any, result).rowcount == 1
 
 
