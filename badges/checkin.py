@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Row, exists, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from badges import keys, scan_queries, tokens
 from badges.models import (
@@ -80,6 +80,8 @@ class Decision:
     attendee: AttendeeBrief | None = None
     session: ProgramSession | None = None
     first: FirstAdmission | None = None
+    # Set on an ``in`` scan that passed every rule: the presence write in this zone decides admitted or not.
+    zone: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,43 +194,12 @@ async def _replay_or_refuse(db_session: AsyncSession, scan: ScanIn, index: int) 
 async def record_scan(db_session: AsyncSession, scan: ScanIn, *, actor: str, index: int = 0) -> ScanResult:
     code = await read_code(db_session, scan)
     try:
-        # The replay check sits inside the write transaction: on SQLite no concurrent upload can slip in
-        # between; on PostgreSQL one still can, and the unique constraint catches it below.
-        await begin_write(db_session)
-        connection = await db_session.connection()
-        row = await scan_queries.lookup(connection, scan.checkpoint_id, code.serial, scan.device_id, scan.device_seq)
-        if row is None:
-            await db_session.rollback()
-            error = _no_checkpoint(index)
-            raise InvalidInput(error.message, field=error.field, errors=[error])
-        if row.prior_id is not None:
-            return await _replay_or_refuse(db_session, scan, index)
-        place = place_of(row)
-        decision = await decide(db_session, connection, scan, place, code, row)
-        now = utcnow()
-        message = decision.message[:300]
-        await scan_queries.insert_checkin(
-            connection,
-            {
-                "id": uuid4(),
-                "event_id": place.event_id,
-                "checkpoint_id": place.checkpoint_id,
-                "badge_id": decision.badge_id,
-                "registration_id": decision.registration_id,
-                "session_id": decision.session.id if decision.session else None,
-                "badge_version": decision.version,
-                "direction": scan.direction,
-                "device_id": scan.device_id,
-                "device_seq": scan.device_seq,
-                "device_time": scan.device_time,
-                "reason": decision.reason.value,
-                "message": message,
-                "actor": actor,
-                "created_at": now,
-                "updated_at": now,
-            },
-        )
-        await db_session.commit()
+        if scan.direction == Direction.IN and await _begin_autocommit(db_session):
+            answer = await _record_in_autocommit(db_session, scan, code, actor=actor, index=index)
+            if answer is not None:
+                return answer
+            await db_session.commit()  # back to transactions: the badge got in meanwhile, answer with care
+        return await _record_in_transaction(db_session, scan, code, actor=actor, index=index)
     except IntegrityError:
         # The same (device, sequence) was recorded by a concurrent upload: its answer is the answer.
         await db_session.rollback()
@@ -238,7 +209,120 @@ async def record_scan(db_session: AsyncSession, scan: ScanIn, *, actor: str, ind
         if not _same_scan(earlier, scan):
             raise _reused(scan, index) from None
         return await replay(db_session, earlier)
-    return _result(scan.device_id, scan.device_seq, decision.reason, message, now, decision, replayed=False)
+
+
+async def _begin_autocommit(db_session: AsyncSession) -> bool:
+    """PostgreSQL: the session's next statements each commit on their own (no BEGIN and COMMIT round trips)."""
+    bind = db_session.bind
+    if bind is None or bind.dialect.name != "postgresql":
+        return False
+    if db_session.in_transaction():
+        await db_session.commit()
+    await db_session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    return True
+
+
+async def _look_up(
+    db_session: AsyncSession, scan: ScanIn, code: Code, index: int
+) -> tuple[Row[Any], Place] | ScanResult:
+    """The lookup row and the place, or the earlier answer when this device sent this scan before."""
+    row = await scan_queries.lookup(
+        await db_session.connection(), scan.checkpoint_id, code.serial, scan.device_id, scan.device_seq
+    )
+    if row is None:
+        await db_session.rollback()
+        error = _no_checkpoint(index)
+        raise InvalidInput(error.message, field=error.field, errors=[error])
+    if row.prior_id is not None:
+        return await _replay_or_refuse(db_session, scan, index)
+    return row, place_of(row)
+
+
+async def _record_in_autocommit(
+    db_session: AsyncSession, scan: ScanIn, code: Code, *, actor: str, index: int
+) -> ScanResult | None:
+    """An ``in`` scan on PostgreSQL in two statements: the lookup, then one write that is atomic by itself.
+
+    None when the badge got inside between the two (nothing was written): the caller answers again in a
+    transaction, which reads when and where it was first admitted."""
+    found = await _look_up(db_session, scan, code, index)
+    if isinstance(found, ScanResult):
+        return found
+    row, place = found
+    decision = await decide(db_session, scan, place, code, row)
+    connection = await db_session.connection()
+    if decision.zone is not None and row.inside and decision.zone == place.kind:
+        decision.reason, decision.first = ScanReason.ALREADY_ADMITTED, _first_from(row)
+        _say_already(decision, place)
+    values = _checkin_values(scan, place, decision, actor)
+    if decision.reason == ScanReason.ADMITTED:
+        if not await scan_queries.admit(connection, cast(str, decision.zone), values):
+            return None
+    else:
+        await scan_queries.insert_checkin(connection, values)
+    await db_session.commit()
+    return _result(scan.device_id, scan.device_seq, decision.reason, values["message"], values["created_at"], decision)
+
+
+async def _record_in_transaction(
+    db_session: AsyncSession, scan: ScanIn, code: Code, *, actor: str, index: int
+) -> ScanResult:
+    # The replay check sits inside the write transaction: on SQLite no concurrent upload can slip in
+    # between; on PostgreSQL one still can, and the unique constraint catches it (``record_scan``).
+    await begin_write(db_session)
+    found = await _look_up(db_session, scan, code, index)
+    if isinstance(found, ScanResult):
+        return found
+    row, place = found
+    decision = await decide(db_session, scan, place, code, row)
+    connection = await db_session.connection()
+    if decision.zone is not None:
+        assert decision.badge_id is not None
+        entered = await scan_queries.enter(
+            connection,
+            decision.badge_id,
+            decision.zone,
+            at=scan.device_time,
+            checkpoint_id=place.checkpoint_id,
+            device_id=scan.device_id,
+        )
+        if not entered:
+            await _already_admitted(db_session, decision, place)
+    values = _checkin_values(scan, place, decision, actor)
+    await scan_queries.insert_checkin(connection, values)
+    await db_session.commit()
+    return _result(scan.device_id, scan.device_seq, decision.reason, values["message"], values["created_at"], decision)
+
+
+def _checkin_values(scan: ScanIn, place: Place, decision: Decision, actor: str) -> dict[str, Any]:
+    now = utcnow()
+    return {
+        "id": uuid4(),
+        "event_id": place.event_id,
+        "checkpoint_id": place.checkpoint_id,
+        "badge_id": decision.badge_id,
+        "registration_id": decision.registration_id,
+        "session_id": decision.session.id if decision.session else None,
+        "badge_version": decision.version,
+        "direction": scan.direction,
+        "device_id": scan.device_id,
+        "device_seq": scan.device_seq,
+        "device_time": scan.device_time,
+        "reason": decision.reason.value,
+        "message": decision.message[:300],
+        "actor": actor,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _first_from(row: Row[Any]) -> FirstAdmission:
+    return FirstAdmission(
+        at=row.first_at,
+        checkpoint_id=row.first_checkpoint_id,
+        checkpoint_name=row.first_checkpoint_name,
+        device_id=row.first_device_id,
+    )
 
 
 def _result(
@@ -249,7 +333,7 @@ def _result(
     recorded_at: dt.datetime,
     decision: Decision,
     *,
-    replayed: bool,
+    replayed: bool = False,
 ) -> ScanResult:
     return ScanResult(
         device_id=device_id,
@@ -308,9 +392,7 @@ async def read_code(db_session: AsyncSession, scan: ScanIn) -> Code:
     return Code(claims.serial_text, claims.version, key)
 
 
-async def decide(
-    db_session: AsyncSession, connection: AsyncConnection, scan: ScanIn, place: Place, code: Code, row: Row[Any]
-) -> Decision:
+async def decide(db_session: AsyncSession, scan: ScanIn, place: Place, code: Code, row: Row[Any]) -> Decision:
     """The answer to one scan, with the presence change it implies already made (in the caller's transaction)."""
     if code.refused is not None:
         return code.refused
@@ -353,7 +435,7 @@ async def decide(
         return decision
     if scan.direction == Direction.OUT:
         return await _check_out(db_session, scan, place, decision)
-    return await _check_in(db_session, connection, scan, place, decision, bool(row.has_add_on))
+    return await _check_in(db_session, scan, place, decision, bool(row.has_add_on))
 
 
 async def _room_session(
@@ -417,7 +499,6 @@ async def _has_add_on(db_session: AsyncSession, registration_id: UUID, add_on_id
 
 async def _check_in(
     db_session: AsyncSession,
-    connection: AsyncConnection,
     scan: ScanIn,
     place: Place,
     decision: Decision,
@@ -470,28 +551,26 @@ async def _check_in(
         decision.reason = ScanReason.NO_ACCESS
         decision.message = f"{decision.attendee.name if decision.attendee else ''} has no ticket for {add_on}."
         return decision
-    entered = await scan_queries.enter(
-        connection,
-        decision.badge_id,
-        zone,
-        at=scan.device_time,
-        checkpoint_id=place.checkpoint_id,
-        device_id=scan.device_id,
-    )
-    if entered:
-        decision.reason = ScanReason.ADMITTED
-        where = f" to “{decision.session.title}”" if decision.session else ""
-        decision.message = f"Admitted{where}: {decision.attendee.name if decision.attendee else ''}."
-        return decision
+    decision.reason, decision.zone = ScanReason.ADMITTED, zone
+    where = f" to “{decision.session.title}”" if decision.session else ""
+    decision.message = f"Admitted{where}: {decision.attendee.name if decision.attendee else ''}."
+    return decision
+
+
+async def _already_admitted(db_session: AsyncSession, decision: Decision, place: Place) -> None:
+    assert decision.badge_id is not None
     decision.reason = ScanReason.ALREADY_ADMITTED
-    decision.first = await _first_admission(db_session, decision.badge_id, zone)
+    decision.first = await _first_admission(db_session, decision.badge_id, decision.zone)
+    _say_already(decision, place)
+
+
+def _say_already(decision: Decision, place: Place) -> None:
     first = decision.first
     decision.message = (
-        f"Already admitted at {_local_day(first.at, local)} ({first.checkpoint_name})."
+        f"Already admitted at {_local_day(first.at, place.zone)} ({first.checkpoint_name})."
         if first
         else "Already admitted."
     )
-    return decision
 
 
 async def _no_session_message(db_session: AsyncSession, place: Place, moment: dt.datetime) -> str:

@@ -18,7 +18,7 @@ from uuid import UUID
 from sqlalchemy import Row, Table, and_, bindparam, exists, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from badges.models import Badge, Checkin, CheckinPresence, CheckinSettings, Checkpoint
+from badges.models import Badge, Checkin, CheckinPresence, CheckinSettings, Checkpoint, CheckpointKind
 from events.models import Event, Room
 from registration.models import Category, Order, Registration, RegistrationAddOn
 
@@ -92,10 +92,29 @@ _places = (
     .outerjoin(_room, _room.c.id == _checkpoint.c.room_id)
     .outerjoin(_settings, _settings.c.event_id == _checkpoint.c.event_id)
 )
+_first_checkpoint = _checkpoint.alias("first_checkpoint")
+# At the entrance (the zone is the checkpoint's kind) the badge's presence comes along: a badge already
+# inside is answered without a write.
+_PRESENCE_COLUMNS = (
+    _presence.c.inside,
+    _presence.c.first_at,
+    _presence.c.first_checkpoint_id,
+    _presence.c.first_device_id,
+    _first_checkpoint.c.name.label("first_checkpoint_name"),
+)
 LOOKUP = (
-    select(*_PLACE_COLUMNS, *_BADGE_COLUMNS, _has_add_on, _prior)
+    select(*_PLACE_COLUMNS, *_BADGE_COLUMNS, _has_add_on, _prior, *_PRESENCE_COLUMNS)
     .select_from(
         _with_badge(_places, and_(_badge.c.event_id == _checkpoint.c.event_id, _badge.c.serial == bindparam("serial")))
+        .outerjoin(
+            _presence,
+            and_(
+                _presence.c.badge_id == _badge.c.id,
+                _checkpoint.c.kind == CheckpointKind.ENTRANCE.value,
+                _presence.c.zone == _checkpoint.c.kind,
+            ),
+        )
+        .outerjoin(_first_checkpoint, _first_checkpoint.c.id == _presence.c.first_checkpoint_id)
     )
     .where(_checkpoint.c.id == bindparam("checkpoint_id"))
 )
@@ -126,6 +145,24 @@ ENTER = text(
     bindparam("first_device_id", type_=_presence.c.first_device_id.type),
 )
 _INSERT_CHECKIN = insert(_checkin)
+# PostgreSQL, in autocommit: the presence write and the scan's row in one statement, so both happen or
+# neither (a repeated (device, sequence) fails the whole statement). The row is written only if the
+# presence write admitted; otherwise nothing at all is written and the caller answers in a transaction.
+ADMIT_POSTGRESQL = text(
+    "WITH entered AS ("
+    " INSERT INTO checkin_presence (badge_id, zone, inside, first_at, first_checkpoint_id, first_device_id)"
+    " VALUES (CAST(:badge_id AS uuid), :zone, true, :device_time, CAST(:checkpoint_id AS uuid), :device_id)"
+    " ON CONFLICT (badge_id, zone) DO UPDATE SET inside = true WHERE checkin_presence.inside = false"
+    " RETURNING 1)"
+    " INSERT INTO checkin (id, event_id, checkpoint_id, badge_id, registration_id, session_id, badge_version,"
+    " direction, device_id, device_seq, device_time, reason, message, actor, created_at, updated_at)"
+    " SELECT CAST(:id AS uuid), CAST(:event_id AS uuid), CAST(:checkpoint_id AS uuid), CAST(:badge_id AS uuid),"
+    " CAST(:registration_id AS uuid), CAST(:session_id AS uuid), CAST(:badge_version AS integer),"
+    " CAST(:direction AS varchar), CAST(:device_id AS varchar), CAST(:device_seq AS bigint),"
+    " CAST(:device_time AS timestamptz), CAST(:reason AS varchar), CAST(:message AS varchar),"
+    " CAST(:actor AS varchar), CAST(:created_at AS timestamptz), CAST(:updated_at AS timestamptz)"
+    " WHERE EXISTS (SELECT 1 FROM entered)"
+)
 
 
 async def lookup(
@@ -168,3 +205,10 @@ async def enter(
 
 async def insert_checkin(connection: AsyncConnection, values: dict[str, Any]) -> None:
     await connection.execute(_INSERT_CHECKIN, values)
+
+
+async def admit(connection: AsyncConnection, zone: str, values: dict[str, Any]) -> bool:
+    """PostgreSQL only: the conditional presence write and the scan row (``values``) together; False when the
+    badge was inside already, and then nothing was written."""
+    result = await connection.execute(ADMIT_POSTGRESQL, {**values, "zone": zone})
+    return cast(Any, result).rowcount == 1
