@@ -116,7 +116,13 @@ def verifications_per_second(tokens_text: list[str], public_key: bytes, rounds: 
 
 
 async def fire(
-    base_url: str, tokens_text: list[str], entrance: str, concurrency: int, run: str, server_pid: int
+    base_url: str,
+    tokens_text: list[str],
+    entrance: str,
+    concurrency: int,
+    run: str,
+    server_pid: int,
+    database: str,
 ) -> tuple[float, list[float], int, dict[str, float] | None]:
     """Scans/s, each request's latency (ms), how many were admitted, and who spent the CPU meanwhile."""
     login = await Connection(base_url).request(
@@ -149,11 +155,11 @@ async def fire(
             if reply.status == 200 and b'"reason":"admitted"' in reply.body:
                 admitted += 1
 
-    cpu_before = cpu.snapshot(server_pid)
+    cpu_before = cpu.snapshot(server_pid, database)
     started = time.perf_counter()
     await asyncio.gather(*(device(n, c) for n, c in enumerate(connections)))
     elapsed = time.perf_counter() - started
-    cpu_spent = cpu.spent(cpu_before, cpu.snapshot(server_pid))
+    cpu_spent = cpu.spent(cpu_before, cpu.snapshot(server_pid, database))
     for connection in connections:
         await connection.close()
     return len(tokens_text) / elapsed, latencies, admitted, cpu_spent
@@ -198,7 +204,7 @@ def main() -> None:
         half = min(args.scans, len(all_tokens) // 2)
         for concurrency, chunk in ((16, all_tokens[:half]), (64, all_tokens[half : 2 * half])):
             rate, latencies, admitted, cpu_spent = asyncio.run(
-                fire(base_url, chunk, entrance, concurrency, secrets.token_hex(3), server.pid)
+                fire(base_url, chunk, entrance, concurrency, secrets.token_hex(3), server.pid, name)
             )
             if cpu_spent is not None:
                 per_scan = {k: round(v / len(chunk) * 1000, 2) for k, v in cpu_spent.items()}
