@@ -20,17 +20,17 @@ import argparse
 import asyncio
 import datetime as dt
 import json
-import logging
 import os
 import secrets
+import shutil
 import statistics
 import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any, cast
 
-import httpx
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
@@ -49,13 +49,17 @@ from podium.settings import Settings
 from registration.models import Registration
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import cpu
+from http_client import Connection
 from program import admin, serve
 
 SLUG = "annual-meeting-2027"
 STAFF = ("bench-staff@podium.test", "bench-staff-password")
 
 
-async def prepare(settings: Settings, registrations: int) -> tuple[list[str], str, bytes, float]:
+async def prepare(
+    settings: Settings, registrations: int, *, render: bool = True
+) -> tuple[list[str], str, bytes, float]:
     """Badge tokens for every registration, the entrance checkpoint, the public key, the 10k-PDF seconds."""
     await seed_demo(settings, DemoSize(registrations=registrations))
     engine = create_engine(settings)
@@ -79,10 +83,12 @@ async def prepare(settings: Settings, registrations: int) -> tuple[list[str], st
             )
     finally:
         await engine.dispose()
-    started = time.perf_counter()
-    pdf = render_badges(cards[:10_000], "4x3")
-    seconds = time.perf_counter() - started
-    assert pdf.startswith(b"%PDF-")
+    seconds = 0.0
+    if render:
+        started = time.perf_counter()
+        pdf = render_badges(cards[:10_000], "4x3")
+        seconds = time.perf_counter() - started
+        assert pdf.startswith(b"%PDF-")
     return [c.token for c in cards], str(entrance), tokens.b64url_decode(key.public_key), seconds
 
 
@@ -110,39 +116,53 @@ def verifications_per_second(tokens_text: list[str], public_key: bytes, rounds: 
 
 
 async def fire(
-    base_url: str, tokens_text: list[str], entrance: str, concurrency: int, run: str
-) -> tuple[float, list[float], int]:
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    base_url: str,
+    tokens_text: list[str],
+    entrance: str,
+    concurrency: int,
+    run: str,
+    server_pid: int,
+    database: str,
+) -> tuple[float, list[float], int, dict[str, float] | None]:
+    """Scans/s, each request's latency (ms), how many were admitted, and who spent the CPU meanwhile."""
+    login = await Connection(base_url).request(
+        "POST", "/api/auth/login", json_body={"email": STAFF[0], "password": STAFF[1]}
+    )
+    token = cast(dict[str, Any], login.json())["token"]
+    connections = [Connection(base_url, {"Authorization": f"Bearer {token}"}) for _ in range(concurrency)]
+    for connection in connections:  # open every connection and warm every worker's pool and code paths
+        await connection.request("GET", f"/api/events/{SLUG}")
     latencies: list[float] = []
     admitted = 0
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) as client:
-        login = await client.post("/api/auth/login", json={"email": STAFF[0], "password": STAFF[1]})
-        headers = {"Authorization": f"Bearer {login.json()['token']}"}
-        queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue()
-        for index, token in enumerate(tokens_text):
-            queue.put_nowait((index, token))
+    queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue()
+    for index, text in enumerate(tokens_text):
+        queue.put_nowait((index, text))
 
-        async def device(number: int) -> None:
-            nonlocal admitted
-            while not queue.empty():
-                index, token = queue.get_nowait()
-                scan = {
-                    "checkpoint_id": entrance,
-                    "device_id": f"bench-{run}-{number}",
-                    "device_seq": index + 1,
-                    "device_time": dt.datetime.now(dt.UTC).isoformat(),
-                    "token": token,
-                }
-                started = time.perf_counter()
-                response = await client.post("/api/checkins", json={"scans": [scan]}, headers=headers)
-                latencies.append((time.perf_counter() - started) * 1000)
-                if response.status_code == 200 and response.json()["results"][0]["reason"] == "admitted":
-                    admitted += 1
+    async def device(number: int, connection: Connection) -> None:
+        nonlocal admitted
+        while not queue.empty():
+            index, text = queue.get_nowait()
+            scan = {
+                "checkpoint_id": entrance,
+                "device_id": f"bench-{run}-{number}",
+                "device_seq": index + 1,
+                "device_time": dt.datetime.now(dt.UTC).isoformat(),
+                "token": text,
+            }
+            started = time.perf_counter()
+            reply = await connection.request("POST", "/api/checkins", json_body={"scans": [scan]})
+            latencies.append((time.perf_counter() - started) * 1000)
+            if reply.status == 200 and b'"reason":"admitted"' in reply.body:
+                admitted += 1
 
-        started = time.perf_counter()
-        await asyncio.gather(*(device(n) for n in range(concurrency)))
-        elapsed = time.perf_counter() - started
-    return len(tokens_text) / elapsed, latencies, admitted
+    cpu_before = cpu.snapshot(server_pid, database)
+    started = time.perf_counter()
+    await asyncio.gather(*(device(n, c) for n, c in enumerate(connections)))
+    elapsed = time.perf_counter() - started
+    cpu_spent = cpu.spent(cpu_before, cpu.snapshot(server_pid, database))
+    for connection in connections:
+        await connection.close()
+    return len(tokens_text) / elapsed, latencies, admitted, cpu_spent
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -159,7 +179,6 @@ def main() -> None:
         "--server", default=os.environ.get("BENCH_DATABASE_SERVER", "postgresql+asyncpg://postgres@127.0.0.1:5432")
     )
     args = parser.parse_args()
-    logging.getLogger("httpx").setLevel(logging.WARNING)
 
     name = f"podium_bench_checkin_{secrets.token_hex(4)}"
     asyncio.run(admin(args.server, f'CREATE DATABASE "{name}"'))
@@ -184,7 +203,12 @@ def main() -> None:
         time.sleep(1)
         half = min(args.scans, len(all_tokens) // 2)
         for concurrency, chunk in ((16, all_tokens[:half]), (64, all_tokens[half : 2 * half])):
-            rate, latencies, admitted = asyncio.run(fire(base_url, chunk, entrance, concurrency, secrets.token_hex(3)))
+            rate, latencies, admitted, cpu_spent = asyncio.run(
+                fire(base_url, chunk, entrance, concurrency, secrets.token_hex(3), server.pid, name)
+            )
+            if cpu_spent is not None:
+                per_scan = {k: round(v / len(chunk) * 1000, 2) for k, v in cpu_spent.items()}
+                print(f"c{concurrency}: CPU seconds {cpu_spent}; ms per scan {per_scan}")
             figures[f"scans_per_s_c{concurrency}"] = round(rate, 1)
             figures[f"p50_ms_c{concurrency}"] = round(statistics.median(latencies), 1)
             figures[f"p99_ms_c{concurrency}"] = round(percentile(latencies, 99), 1)
@@ -199,6 +223,7 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=30)
         asyncio.run(admin(args.server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

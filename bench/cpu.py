@@ -31,8 +31,19 @@ def _all() -> dict[int, tuple[str, int, float]]:
     return found
 
 
-def snapshot(server_pid: int) -> dict[str, float] | None:
-    """CPU seconds so far of the server process tree, of every postgres process, and of this process."""
+def _serves(pid: int, database: str) -> bool:
+    """Whether a postgres backend's process title names ``database`` (``postgres: user db host state``)."""
+    try:
+        return database in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return False
+
+
+def snapshot(server_pid: int, database: str | None = None) -> dict[str, float] | None:
+    """CPU seconds so far of the server process tree, of postgres, and of this process.
+
+    With ``database``, postgres counts only the backends connected to it (other work on a shared server
+    stays out); a backend that exits takes its seconds with it, so keep the pool's connections open."""
     if not Path("/proc").is_dir():
         return None
     processes = _all()
@@ -47,7 +58,11 @@ def snapshot(server_pid: int) -> dict[str, float] | None:
     return {
         **per_process,
         "server": sum(per_process.values()),
-        "postgres": sum(cpu for name, _, cpu in processes.values() if name.startswith("postgres")),
+        "postgres": sum(
+            cpu
+            for pid, (name, _, cpu) in processes.items()
+            if name.startswith("postgres") and (database is None or _serves(pid, database))
+        ),
         "client": usage.ru_utime + usage.ru_stime,
     }
 

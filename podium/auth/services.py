@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from typing import Literal, cast
 
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import case, delete, literal, select, update
+from sqlalchemy import Table, bindparam, case, delete, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from podium.auth.models import AuthToken, LoginThrottle, Role, User
 from podium.auth.passwords import hash_password, verify_password
@@ -112,18 +112,29 @@ async def logout(db_session: AsyncSession, token: str) -> None:
     await db_session.commit()
 
 
-async def user_for_token(db_session: AsyncSession, token: str) -> CurrentUser | None:
-    row = await db_session.scalar(
-        select(User)
-        .join(AuthToken, AuthToken.user_id == User.id)
-        .where(
-            AuthToken.token_hash == hash_token(token),
-            AuthToken.revoked_at.is_(None),
-            AuthToken.expires_at > utcnow(),
-            User.is_active.is_(True),
-        )
+_users = cast(Table, User.__table__)
+_tokens = cast(Table, AuthToken.__table__)
+# Every staff request runs this, so it is built once; SQLAlchemy compiles it once per dialect.
+_USER_FOR_TOKEN = (
+    select(_users.c.id, _users.c.email, _users.c.display_name, _users.c.role)
+    .select_from(_users.join(_tokens, _tokens.c.user_id == _users.c.id))
+    .where(
+        _tokens.c.token_hash == bindparam("token_hash"),
+        _tokens.c.revoked_at.is_(None),
+        _tokens.c.expires_at > bindparam("now", type_=DateTimeUTC(timezone=True)),
+        _users.c.is_active.is_(True),
     )
-    return current_user_of(row) if row else None
+)
+
+
+async def user_for_token(connection: AsyncConnection, token: str) -> CurrentUser | None:
+    """Who holds this login, asked of the database every time (a logout or a deactivation counts at once on
+    every worker)."""
+    row = (await connection.execute(_USER_FOR_TOKEN, {"token_hash": hash_token(token), "now": utcnow()})).first()
+    if row is None:
+        return None
+    role = cast(Literal["organizer", "staff"], row.role)
+    return CurrentUser(id=row.id, email=row.email, display_name=row.display_name, role=role)
 
 
 async def _refuse_if_locked(db_session: AsyncSession, keys: list[str], now: dt.datetime) -> None:
