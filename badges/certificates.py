@@ -15,7 +15,9 @@ from badges.models import Checkin, Checkpoint, CheckpointKind, ScanReason
 from badges.pdf import CertificateData, CertificateLine
 from badges.services import settings_of
 from events.models import Event
+from events.services import event_bounds_utc
 from podium.db import utcnow
+from podium.errors import Conflict
 from registration.models import Registration
 from registration.receipts import event_dates
 from sessions.models import ProgramSession, SessionStatus
@@ -71,8 +73,24 @@ async def attendance_of(db_session: AsyncSession, registration: Registration) ->
     return attendance(slots, scans, threshold), threshold
 
 
-async def certificate_data(db_session: AsyncSession, registration: Registration) -> CertificateData:
+def certificate_available_from(event: Event) -> dt.datetime:
+    """Attendance is certified once the event is over: local midnight after its last day."""
+    return event_bounds_utc(event)[1]
+
+
+async def certificate_data(
+    db_session: AsyncSession, registration: Registration, *, early: bool = False
+) -> CertificateData:
+    """What the attendee's certificate says; refused (409) before the event is over unless ``early``."""
     event = await db_session.get_one(Event, registration.event_id)
+    available_from = certificate_available_from(event)
+    if not early and utcnow() < available_from:
+        last_day = event.end_date
+        raise Conflict(
+            f"the certificate of attendance can be downloaded once the event is over (after {last_day:%a %d %b %Y})",
+            field="registration_id",
+            code="certificate_not_ready",
+        )
     rows, threshold = await attendance_of(db_session, registration)
     zone = ZoneInfo(event.timezone)
     lines = tuple(

@@ -21,7 +21,7 @@ from sqlalchemy import Row, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from badges import scan_queries
+from badges import presence, scan_queries
 from badges.models import (
     Checkin,
     Checkpoint,
@@ -175,15 +175,20 @@ async def _record_in_autocommit(
 ) -> ScanResult | None:
     """An ``in`` scan on PostgreSQL in two statements: the lookup, then one write that is atomic by itself.
 
-    None when the badge got inside between the two (nothing was written): the caller answers again in a
-    transaction, which reads when and where it was first admitted."""
+    Takes the two cases of a morning rush: a badge never scanned in here (its presence row and the scan's row
+    are written together) and a badge inside since an earlier scan (the lookup read its presence; nothing
+    changes). None, with nothing written, for anything else (a re-entry, a late upload older than the first
+    admission, a presence row that appeared since the lookup): the caller answers in a transaction, where
+    ``badges.presence.enter`` orders it by device time."""
     found = await _look_up(db_session, scan, code, index)
     if isinstance(found, ScanResult):
         return found
     row, place = found
     decision = await decide(db_session, scan, place, code, row)
     connection = await db_session.connection()
-    if decision.zone is not None and row.inside and decision.zone == place.kind:
+    if decision.zone is not None and decision.zone == place.kind and row.inside is not None:  # known presence
+        if not (row.inside and row.first_at is not None and row.first_at <= scan.device_time):
+            return None
         decision.reason, decision.first = ScanReason.ALREADY_ADMITTED, first_from(row)
         say_already(decision, place)
     values = _checkin_values(scan, place, decision, actor)
@@ -210,13 +215,8 @@ async def _record_in_transaction(
     connection = await db_session.connection()
     if decision.zone is not None:
         assert decision.badge_id is not None
-        entered = await scan_queries.enter(
-            connection,
-            decision.badge_id,
-            decision.zone,
-            at=scan.device_time,
-            checkpoint_id=place.checkpoint_id,
-            device_id=scan.device_id,
+        entered = await presence.enter(
+            db_session, decision.badge_id, decision.zone, scan.device_time, place.checkpoint_id, scan.device_id
         )
         if not entered:
             await answer_already_admitted(db_session, decision, place)

@@ -12,17 +12,18 @@ import unicodedata
 from typing import Any, cast
 from uuid import UUID, uuid4
 
+import msgspec
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from badges.models import Checkpoint, CheckpointKind
-from badges.schemas import CheckpointIn, CheckpointRead
+from badges.schemas import CheckpointIn, CheckpointRead, CheckpointUpdate
 from events.models import Event, Room
 from events.services import get_event
 from podium.db import begin_write, utcnow
-from podium.errors import Conflict, InvalidInput
+from podium.errors import Conflict, InvalidInput, NotFound
 from registration.models import AddOn
 from sessions.models import ProgramSession
 
@@ -147,3 +148,25 @@ async def create_checkpoint(db_session: AsyncSession, event_slug: str, data: Che
         await db_session.rollback()
         raise Conflict(f"there is a checkpoint {data.code!r} already", field="code") from exc
     return to_read(row, codes)
+
+
+async def update_checkpoint(
+    db_session: AsyncSession, event_slug: str, checkpoint_id: UUID, data: CheckpointUpdate
+) -> CheckpointRead:
+    """Rename a checkpoint, change its window, or deactivate it (its ``in`` scans are then refused)."""
+    event = await get_event(db_session, event_slug, with_children=False)
+    await begin_write(db_session)
+    row = await db_session.get(Checkpoint, checkpoint_id)
+    if row is None or row.event_id != event.id:
+        raise NotFound("no such checkpoint at this event", field="checkpoint_id")
+    changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
+    if "name" in changes:
+        changes["name"] = changes["name"].strip()
+        if not changes["name"]:
+            raise InvalidInput("a checkpoint needs a name", field="name")
+    for name, value in changes.items():
+        setattr(row, name, value)
+    if row.opens_at and row.closes_at and row.closes_at <= row.opens_at:
+        raise InvalidInput("closes before it opens", field="closes_at")
+    await db_session.commit()
+    return to_read(row, await _add_ons(db_session, event.id))

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import anyio.to_thread
-from litestar import Controller, Request, Response, get, post, put
+from litestar import Controller, Request, Response, get, patch, post, put
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
@@ -26,6 +26,7 @@ from badges.schemas import (
     CheckinSettingsIO,
     CheckpointIn,
     CheckpointRead,
+    CheckpointUpdate,
     PrintFilter,
 )
 from events.services import get_event
@@ -214,7 +215,8 @@ class AttendeeBadgeController(Controller):
             request, db_session, state.settings, registration_id, x_registration_secret or secret
         )
         _printable(registration)
-        data = await certificate_data(db_session, registration)
+        # Staff and organizers may look at it during the event; the attendee gets it once the event is over.
+        data = await certificate_data(db_session, registration, early=_user(request) is not None)
         pdf = await anyio.to_thread.run_sync(render_certificate, data)
         return _pdf(pdf, "certificate.pdf")
 
@@ -322,6 +324,22 @@ class EventCheckinController(Controller):
     ) -> CheckpointRead:
         return await checkpoints.create_checkpoint(db_session, event, data)
 
+    @patch(
+        "/checkpoints/{checkpoint_id:uuid}",
+        operation_id="updateCheckpoint",
+        guards=[requires_organizer],
+        responses=problem_responses(401, 403, 404, 422),
+    )
+    async def update_checkpoint(
+        self,
+        event: FromPath[str],
+        checkpoint_id: FromPath[UUID],
+        data: JSONBody[CheckpointUpdate],
+        db_session: NamedDependency[AsyncSession],
+    ) -> CheckpointRead:
+        """Rename it, change its window, or deactivate it: a deactivated checkpoint refuses ``in`` scans."""
+        return await checkpoints.update_checkpoint(db_session, event, checkpoint_id, data)
+
     @post(
         "/checkpoints/sync",
         operation_id="syncCheckpoints",
@@ -361,7 +379,7 @@ class EventCheckinController(Controller):
         guards=[requires_organizer],
         status_code=HTTP_200_OK,
         media_type="application/pdf",
-        responses=problem_responses(401, 403, 404, 422),
+        responses=problem_responses(401, 403, 404, 409, 422),
     )
     async def print_badges(
         self,

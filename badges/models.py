@@ -156,14 +156,19 @@ class Checkin(Base):
 class CheckinPresence(DefaultBase):
     """Whether a badge is inside a zone (the entrance, an add-on, one session) and where it first got in.
 
-    ``inside`` flips only through ``UPDATE … WHERE inside = false`` (or the row's first insert), so of two
-    simultaneous scans exactly one is admitted."""
+    ``inside`` flips only through conditional writes (``badges.presence``), so of two simultaneous scans
+    exactly one is admitted; ``last_change_at`` is the device time of the scan that set ``inside``, so a scan
+    uploaded late never overrides a newer one. The first admission is the earliest ``in`` by device time;
+    it is empty while only an ``out`` has arrived (an offline device's ``in`` is still to come)."""
 
     __tablename__ = "checkin_presence"
 
     badge_id: Mapped[UUID] = mapped_column(ForeignKey("badge.id", ondelete="CASCADE"), primary_key=True)
     zone: Mapped[str] = mapped_column(String(60), primary_key=True)
     inside: Mapped[bool] = mapped_column(Boolean, default=True)
-    first_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
-    first_checkpoint_id: Mapped[UUID] = mapped_column(ForeignKey("checkpoint.id", ondelete="CASCADE"))
-    first_device_id: Mapped[str] = mapped_column(String(100))
+    last_change_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
+    first_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    first_checkpoint_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("checkpoint.id", ondelete="CASCADE"), nullable=True
+    )
+    first_device_id: Mapped[str | None] = mapped_column(String(100), nullable=True)

@@ -36,6 +36,7 @@ class BadgeCard:
     event_dates: str
     serial: str
     token: str
+    version: int = 1  # the badge version the token carries
 
 
 @dataclass(frozen=True)

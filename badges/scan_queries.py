@@ -11,7 +11,6 @@ fresh on every scan, so several workers always agree.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, cast
 from uuid import UUID
 
@@ -44,6 +43,7 @@ _PLACE_COLUMNS = (
     _checkpoint.c.add_on_id,
     _checkpoint.c.opens_at,
     _checkpoint.c.closes_at,
+    _checkpoint.c.is_active,
     _event.c.name.label("event_name"),
     _event.c.timezone,
     _room.c.name.label("room_name"),
@@ -130,29 +130,18 @@ BADGE_BY_ID = (
 EXISTING_CHECKPOINTS = select(_checkpoint.c.id).where(_checkpoint.c.id.in_(bindparam("ids", expanding=True)))
 
 
-# Insert the presence, or flip ``inside`` back on after an ``out``; a badge already inside changes no row.
-# Written as text because SQLAlchemy 2.0 never caches a compiled ``ON CONFLICT`` insert (it would be
-# compiled again on every scan); the bind types keep UUIDs and times stored as the models store them.
-ENTER = text(
-    "INSERT INTO checkin_presence (badge_id, zone, inside, first_at, first_checkpoint_id, first_device_id) "
-    "VALUES (:badge_id, :zone, true, :first_at, :first_checkpoint_id, :first_device_id) "
-    "ON CONFLICT (badge_id, zone) DO UPDATE SET inside = true WHERE checkin_presence.inside = false"
-).bindparams(
-    bindparam("badge_id", type_=_presence.c.badge_id.type),
-    bindparam("zone", type_=_presence.c.zone.type),
-    bindparam("first_at", type_=_presence.c.first_at.type),
-    bindparam("first_checkpoint_id", type_=_presence.c.first_checkpoint_id.type),
-    bindparam("first_device_id", type_=_presence.c.first_device_id.type),
-)
 _INSERT_CHECKIN = insert(_checkin)
-# PostgreSQL, in autocommit: the presence write and the scan's row in one statement, so both happen or
-# neither (a repeated (device, sequence) fails the whole statement). The row is written only if the
-# presence write admitted; otherwise nothing at all is written and the caller answers in a transaction.
+# PostgreSQL, in autocommit, for a badge the lookup found never scanned in at this zone: its presence row and
+# the scan's row in one statement, so both happen or neither (a repeated (device, sequence) fails the whole
+# statement). If a row appeared since the lookup, nothing at all is written and the caller answers in a
+# transaction (``badges.presence.enter`` then orders it by device time).
 ADMIT_POSTGRESQL = text(
     "WITH entered AS ("
-    " INSERT INTO checkin_presence (badge_id, zone, inside, first_at, first_checkpoint_id, first_device_id)"
-    " VALUES (CAST(:badge_id AS uuid), :zone, true, :device_time, CAST(:checkpoint_id AS uuid), :device_id)"
-    " ON CONFLICT (badge_id, zone) DO UPDATE SET inside = true WHERE checkin_presence.inside = false"
+    " INSERT INTO checkin_presence"
+    " (badge_id, zone, inside, last_change_at, first_at, first_checkpoint_id, first_device_id)"
+    " VALUES (CAST(:badge_id AS uuid), :zone, true, CAST(:device_time AS timestamptz),"
+    " CAST(:device_time AS timestamptz), CAST(:checkpoint_id AS uuid), CAST(:device_id AS varchar))"
+    " ON CONFLICT (badge_id, zone) DO NOTHING"
     " RETURNING 1)"
     " INSERT INTO checkin (id, event_id, checkpoint_id, badge_id, registration_id, session_id, badge_version,"
     " direction, device_id, device_seq, device_time, reason, message, actor, created_at, updated_at)"
@@ -182,33 +171,12 @@ async def existing_checkpoints(connection: AsyncConnection, ids: set[UUID]) -> s
     return set((await connection.execute(EXISTING_CHECKPOINTS, {"ids": list(ids)})).scalars())
 
 
-async def enter(
-    connection: AsyncConnection,
-    badge_id: UUID,
-    zone: str,
-    *,
-    at: dt.datetime,
-    checkpoint_id: UUID,
-    device_id: str,
-) -> bool:
-    """The single conditional write that admits: True when it inserted the presence or flipped it back in."""
-    values = {
-        "badge_id": badge_id,
-        "zone": zone,
-        "first_at": at,
-        "first_checkpoint_id": checkpoint_id,
-        "first_device_id": device_id,
-    }
-    result = await connection.execute(ENTER, values)
-    return cast(Any, result).rowcount == 1
-
-
 async def insert_checkin(connection: AsyncConnection, values: dict[str, Any]) -> None:
     await connection.execute(_INSERT_CHECKIN, values)
 
 
 async def admit(connection: AsyncConnection, zone: str, values: dict[str, Any]) -> bool:
-    """PostgreSQL only: the conditional presence write and the scan row (``values``) together; False when the
-    badge was inside already, and then nothing was written."""
+    """PostgreSQL only: the badge's first presence in ``zone`` and the scan row (``values``) together; False when
+    the badge has a presence row there already, and then nothing was written."""
     result = await connection.execute(ADMIT_POSTGRESQL, {**values, "zone": zone})
     return cast(Any, result).rowcount == 1

@@ -15,10 +15,10 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, exists, select, update
+from sqlalchemy import Row, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from badges import keys, tokens
+from badges import keys, presence, tokens
 from badges.models import CheckinPresence, Checkpoint, CheckpointKind, Direction, ScanReason
 from badges.schemas import AttendeeBrief, CheckinSettingsIO, FirstAdmission, ScanIn
 from badges.services import admission_status
@@ -42,6 +42,7 @@ class Place:
     add_on_id: UUID | None
     opens_at: dt.datetime | None
     closes_at: dt.datetime | None
+    is_active: bool
     event_name: str
     zone: ZoneInfo
     doors_open: dt.timedelta
@@ -92,6 +93,7 @@ def place_of(row: Row[Any]) -> Place:
         add_on_id=row.add_on_id,
         opens_at=row.opens_at,
         closes_at=row.closes_at,
+        is_active=row.is_active,
         event_name=row.event_name,
         zone=ZoneInfo(row.timezone),
         doors_open=DEFAULT_DOORS_OPEN
@@ -210,11 +212,7 @@ async def _check_out(db_session: AsyncSession, scan: ScanIn, place: Place, decis
     else:
         zone = fixed_zone(place.kind, place.add_on_id)
     if zone is not None:
-        await db_session.execute(
-            update(CheckinPresence)
-            .where(CheckinPresence.badge_id == decision.badge_id, CheckinPresence.zone == zone)
-            .values(inside=False)
-        )
+        await presence.leave(db_session, decision.badge_id, zone, scan.device_time)
     decision.reason = ScanReason.CHECKED_OUT
     decision.message = f"Checked out: {decision.attendee.name if decision.attendee else ''}."
     return decision
@@ -248,6 +246,8 @@ async def _check_in(
     """``has_place_add_on``: whether the registration bought the checkpoint's own add-on (from the lookup)."""
     moment, local = scan.device_time, place.zone
     assert decision.badge_id is not None and decision.registration_id is not None
+    if not place.is_active:
+        return _closed(decision, place.name)
     required: UUID | None = None
     if place.kind == CheckpointKind.ROOM and place.room_id is not None:
         session = await _room_session(db_session, place.room_id, moment, place.doors_open, dt.timedelta(0))
@@ -295,6 +295,13 @@ async def _check_in(
     decision.reason, decision.zone = ScanReason.ADMITTED, zone
     where = f" to “{decision.session.title}”" if decision.session else ""
     decision.message = f"Admitted{where}: {decision.attendee.name if decision.attendee else ''}."
+    return decision
+
+
+def _closed(decision: Decision, checkpoint_name: str) -> Decision:
+    """A checkpoint the organizers deactivated admits nobody (``out`` scans are still recorded)."""
+    decision.reason = ScanReason.OUTSIDE_WINDOW
+    decision.message = f"{checkpoint_name} is closed: the organizers deactivated this checkpoint."
     return decision
 
 

@@ -184,6 +184,16 @@ class CheckpointIn(Struct):
     is_active: bool = True
 
 
+class CheckpointUpdate(Struct):
+    """What an organizer changes on a checkpoint: its name, its window, or closing it (``is_active``
+    false: its scans are refused until it is opened again)."""
+
+    name: Annotated[str, line(160)] | msgspec.UnsetType = msgspec.UNSET
+    opens_at: AwareTime | msgspec.UnsetType | None = msgspec.UNSET
+    closes_at: AwareTime | msgspec.UnsetType | None = msgspec.UNSET
+    is_active: bool | msgspec.UnsetType = msgspec.UNSET
+
+
 class CheckpointRead(Struct):
     id: UUID
     code: str

@@ -8,7 +8,7 @@ simply drawn again.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Literal
 from uuid import UUID, uuid4
 
@@ -24,7 +24,7 @@ from badges.schemas import AttendeeMatch, BadgeRead, CheckinSettingsIO, PrintFil
 from events.models import Event
 from events.services import get_event
 from podium.db import begin_write, utcnow
-from podium.errors import InvalidInput, NotFound
+from podium.errors import Conflict, InvalidInput, NotFound
 from registration.audit import record
 from registration.models import Category, Order, OrderStatus, Registration, RegistrationStatus
 from registration.receipts import event_dates
@@ -76,7 +76,9 @@ async def ensure_badges(db_session: AsyncSession, registration_ids: Sequence[UUI
     for _ in range(5):
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
-            rows = await db_session.scalars(select(Badge).where(Badge.registration_id.in_(chunk)))
+            rows = await db_session.scalars(
+                select(Badge).where(Badge.registration_id.in_(chunk)).execution_options(populate_existing=True)
+            )
             found.update((b.registration_id, b) for b in rows)
         missing = [r for r in wanted if r not in found]
         if not missing:
@@ -161,9 +163,14 @@ async def reissue(db_session: AsyncSession, registration_id: UUID, secret_key: s
 
 
 async def registration_cards(
-    db_session: AsyncSession, registrations: Sequence[Registration], secret_key: str
+    db_session: AsyncSession,
+    registrations: Sequence[Registration],
+    secret_key: str,
+    *,
+    versions: Mapping[UUID, int] | None = None,
 ) -> list[BadgeCard]:
-    """What each badge prints, in the order given (made badges for those that had none)."""
+    """What each badge prints, in the order given (made badges for those that had none); ``versions`` gives
+    the version to print instead of the current one (a batch draws reprints before it counts them)."""
     if not registrations:
         return []
     event_ids = {r.event_id for r in registrations}
@@ -183,6 +190,7 @@ async def registration_cards(
             signers[event.id] = (bytes.fromhex(key_row.kid), keys.signing_key(key_row, secret_key))
         kid, signer = signers[event.id]
         badge = badges[registration.id]
+        version = versions.get(registration.id, badge.version) if versions else badge.version
         category = categories.get(registration.category_id)
         cards.append(
             BadgeCard(
@@ -194,7 +202,8 @@ async def registration_cards(
                 event_name=event.name,
                 event_dates=event_dates(event),
                 serial=badge.serial,
-                token=tokens.issue(signer, kid, tokens.serial_from_text(badge.serial), badge.version),
+                token=tokens.issue(signer, kid, tokens.serial_from_text(badge.serial), version),
+                version=version,
             )
         )
     return cards
@@ -227,20 +236,56 @@ async def selected_registrations(db_session: AsyncSession, event: Event, selecti
     return list((await db_session.scalars(query)).all())
 
 
+def _reprint_versions(drawn: Mapping[UUID, tuple[int, int]]) -> dict[UUID, int]:
+    """The version each badge of a batch prints with: the next one for badges printed before (printing them
+    again revokes their earlier printings, as a single reprint does), the current one for first prints."""
+    versions = {rid: version + 1 if printed else version for rid, (version, printed) in drawn.items()}
+    if any(version > tokens.MAX_VERSION for version in versions.values()):
+        raise InvalidInput("a badge of this batch has been reprinted too often", field="filter")
+    return versions
+
+
 async def mark_printed(
-    db_session: AsyncSession, event_id: UUID, registration_ids: Iterable[UUID], *, actor: str
+    db_session: AsyncSession, event_id: UUID, drawn: Mapping[UUID, tuple[int, int]], *, actor: str
 ) -> None:
-    ids = list(registration_ids)
-    if not ids:
+    """Count the batch as printed and give reprinted badges their new version, in one transaction after the
+    PDF is drawn, so a batch that fails to draw revokes nothing. ``drawn`` is each badge's (version, print
+    count) when the batch was drawn; if one changed meanwhile (a reprint, another batch), the PDF holds
+    stale badges and nothing is marked (409)."""
+    if not drawn:
         return
     await begin_write(db_session)
+    ids = list(drawn)
+    for start in range(0, len(ids), 500):
+        rows = await db_session.execute(
+            select(Badge.registration_id, Badge.version, Badge.print_count)
+            .where(Badge.registration_id.in_(ids[start : start + 500]))
+            .with_for_update()
+        )
+        if any((version, count) != drawn[rid] for rid, version, count in rows.tuples()):
+            await db_session.rollback()
+            raise Conflict(
+                "badges of this batch were reprinted while it was being drawn: print the batch again",
+                field="filter",
+                code="badges_changed",
+            )
+    reprinted = [rid for rid, (_, printed) in drawn.items() if printed]
     now = utcnow()
+    for start in range(0, len(reprinted), 500):
+        await db_session.execute(
+            update(Badge)
+            .where(Badge.registration_id.in_(reprinted[start : start + 500]))
+            .values(version=Badge.version + 1)
+        )
     for start in range(0, len(ids), 500):
         await db_session.execute(
             update(Badge)
             .where(Badge.registration_id.in_(ids[start : start + 500]))
             .values(print_count=Badge.print_count + 1, printed_at=now, updated_at=now)
         )
+    if reprinted:
+        note = f"{len(reprinted)} badges printed again: their earlier printings no longer admit"
+        record(db_session, "event", event_id, None, "badges_reprinted", actor, note)
     record(db_session, "event", event_id, None, "badges_printed", actor, f"{len(ids)} badges printed")
     await db_session.commit()
 
@@ -256,14 +301,18 @@ async def print_batch(
 ) -> tuple[bytes, int]:
     """One PDF of every badge the filter selects, marked printed; returns the PDF and how many it holds.
 
-    ``render`` draws the PDF (the HTTP route runs it in a worker thread, the CLI shows a progress bar)."""
+    Badges printed before are printed with a new version (their earlier printings are revoked once the PDF
+    is drawn). ``render`` draws the PDF (the HTTP route runs it in a worker thread, the CLI shows a progress
+    bar)."""
     event = await get_event(db_session, event_slug, with_children=False)
     registrations = await selected_registrations(db_session, event, selection)
     if not registrations:
         raise NotFound("no badges match this filter", field="filter")
-    cards = await registration_cards(db_session, registrations, secret_key)
+    badges = await ensure_badges(db_session, [r.id for r in registrations])
+    drawn = {rid: (badge.version, badge.print_count) for rid, badge in badges.items()}
+    cards = await registration_cards(db_session, registrations, secret_key, versions=_reprint_versions(drawn))
     pdf = await render(cards, selection.layout)
-    await mark_printed(db_session, event.id, [r.id for r in registrations], actor=actor)
+    await mark_printed(db_session, event.id, drawn, actor=actor)
     return pdf, len(cards)
 
 

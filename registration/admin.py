@@ -36,6 +36,7 @@ from registration.schemas import (
 )
 from registration.schemas import OrderStatus as OrderStatusName
 from registration.schemas import RegistrationStatus as RegistrationStatusName
+from registration.verification_documents import documents_of
 
 # Spreadsheet apps run cells that start with these as formulas: CSV injection.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -200,6 +201,16 @@ async def decide_verification(
             f"the registration is {registration.status}, not awaiting verification",
             field="registration_id",
             code="not_awaiting_verification",
+        )
+    if (
+        approve
+        and not (registration.verification_note or "").strip()
+        and not await documents_of(db_session, [registration.id])
+    ):
+        raise Conflict(
+            "there is nothing to verify yet: no reason stated and no document uploaded",
+            field="registration_id",
+            code="nothing_to_verify",
         )
     target = RegistrationStatus.CONFIRMED if approve else RegistrationStatus.CANCELLED
     if not approve:

@@ -14,15 +14,16 @@ from typing import Any, TypeVar, cast
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event, EventStatus
 from events.services import get_event, required_text
-from podium.db import utcnow
+from podium.db import begin_write, utcnow
 from podium.errors import Conflict, InvalidInput, NotFound
 from registration import catalog_schemas as s
+from registration.holds import rows_changed
 from registration.models import (
     AddOn,
     Category,
@@ -115,14 +116,19 @@ async def _set_own_capacity(
         db_session.add(QuotaItem(quota_id=quota.id, **key))
         item.capacity_quota_id = quota.id
         return
-    _check_size(quota, capacity)
-    quota.size = capacity
+    await _resize(db_session, quota, capacity, "capacity")
     quota.name = item.name
 
 
-def _check_size(quota: Quota, size: int) -> None:
-    if size < quota.used:
-        raise Conflict(f"{quota.used} seats are already taken; the capacity can't go below that", field="capacity")
+async def _resize(db_session: AsyncSession, quota: Quota, size: int, field: str) -> None:
+    """Set a quota's size unless more seats are taken, in one conditional UPDATE: orders may have taken
+    seats since the quota was read, and the database's ``used <= size`` check would otherwise fail the
+    commit (a 500). ``field`` is the name the request gave the size."""
+    if await rows_changed(db_session, update(Quota).where(Quota.id == quota.id, Quota.used <= size).values(size=size)):
+        await db_session.refresh(quota, ["size", "used"])
+        return
+    used = await db_session.scalar(select(Quota.used).where(Quota.id == quota.id))
+    raise Conflict(f"{used} seats are already taken; the {field} can't go below that", field=field)
 
 
 async def _capacity_of(db_session: AsyncSession, item: Category | AddOn) -> tuple[int | None, int | None]:
@@ -136,6 +142,8 @@ async def _capacity_of(db_session: AsyncSession, item: Category | AddOn) -> tupl
 
 
 def _windows(windows: Sequence[s.PriceWindowIn]) -> list[PriceWindow]:
+    if not windows:
+        raise InvalidInput("a category needs at least one price window", field="price_windows")
     starts = [w.starts_on for w in windows]
     if len(set(starts)) != len(starts):
         raise InvalidInput("two price windows start on the same day", field="price_windows")
@@ -143,6 +151,19 @@ def _windows(windows: Sequence[s.PriceWindowIn]) -> list[PriceWindow]:
         PriceWindow(label=required_text(w.label, "price_windows"), starts_on=w.starts_on, amount=w.amount)
         for w in windows
     ]
+
+
+def _replace_windows(category: Category, new: list[PriceWindow]) -> None:
+    """A window kept on its first day is changed in place: deleting and inserting the same day in one flush
+    would collide on (category, first day), as the ORM inserts before it deletes."""
+    by_day = {w.starts_on: w for w in new}
+    for window in list(category.price_windows):
+        replacement = by_day.pop(window.starts_on, None)
+        if replacement is None:
+            category.price_windows.remove(window)
+        else:
+            window.label, window.amount = replacement.label, replacement.amount
+    category.price_windows.extend(by_day.values())
 
 
 def _check_access(eligibility: str, access_code: str | None) -> None:
@@ -203,6 +224,7 @@ async def create_category(db_session: AsyncSession, slug: str, data: s.CategoryC
 async def update_category(
     db_session: AsyncSession, slug: str, category_id: UUID, data: s.CategoryUpdate
 ) -> s.CategoryRead:
+    await begin_write(db_session)
     event = await editable_event(db_session, slug)
     category = await _row(db_session, Category, event, category_id, "category_id")
     changes = _changes(data)
@@ -212,7 +234,7 @@ async def update_category(
         setattr(category, name, required_text(value, name) if name == "name" else value)
     _check_access(category.eligibility, category.access_code)
     if windows is not None:
-        category.price_windows = _windows([msgspec.convert(w, s.PriceWindowIn) for w in windows])
+        _replace_windows(category, _windows([msgspec.convert(w, s.PriceWindowIn) for w in windows]))
     if capacity is not msgspec.UNSET:
         await _set_own_capacity(db_session, event, category, capacity)
     await db_session.commit()
@@ -283,6 +305,7 @@ async def create_add_on(db_session: AsyncSession, slug: str, data: s.AddOnCreate
 
 
 async def update_add_on(db_session: AsyncSession, slug: str, add_on_id: UUID, data: s.AddOnUpdate) -> s.AddOnRead:
+    await begin_write(db_session)
     event = await editable_event(db_session, slug)
     add_on = await _row(db_session, AddOn, event, add_on_id, "add_on_id")
     changes = _changes(data)
@@ -356,11 +379,11 @@ async def create_quota(db_session: AsyncSession, slug: str, data: s.QuotaCreate)
 
 
 async def update_quota(db_session: AsyncSession, slug: str, quota_id: UUID, data: s.QuotaUpdate) -> s.QuotaRead:
+    await begin_write(db_session)
     event = await editable_event(db_session, slug)
     quota = await _row(db_session, Quota, event, quota_id, "quota_id")
     if data.size is not msgspec.UNSET:
-        _check_size(quota, data.size)
-        quota.size = data.size
+        await _resize(db_session, quota, data.size, "size")
     if data.name is not msgspec.UNSET:
         quota.name = required_text(data.name, "name")
     await db_session.commit()
@@ -434,13 +457,23 @@ async def create_promo_code(db_session: AsyncSession, slug: str, data: s.PromoCo
 async def update_promo_code(
     db_session: AsyncSession, slug: str, promo_id: UUID, data: s.PromoCodeUpdate
 ) -> s.PromoCodeRead:
+    await begin_write(db_session)
     event = await editable_event(db_session, slug)
     promo = await _row(db_session, PromoCode, event, promo_id, "promo_code_id")
-    for name, value in _changes(data).items():
+    changes = _changes(data)
+    max_uses = changes.pop("max_uses", msgspec.UNSET)
+    for name, value in changes.items():
         setattr(promo, name, value)
     _check_promo(promo.kind, promo.value, promo.valid_from, promo.valid_until)
-    if promo.max_uses is not None and promo.max_uses < promo.used:
-        raise Conflict(f"the code was already used {promo.used} times", field="max_uses")
+    if max_uses is not msgspec.UNSET:
+        # Conditional, like a quota's size: orders may have used the code since it was read.
+        limit = true() if max_uses is None else PromoCode.used <= max_uses
+        if not await rows_changed(
+            db_session, update(PromoCode).where(PromoCode.id == promo.id, limit).values(max_uses=max_uses)
+        ):
+            used = await db_session.scalar(select(PromoCode.used).where(PromoCode.id == promo.id))
+            raise Conflict(f"the code was already used {used} times", field="max_uses")
+        await db_session.refresh(promo, ["max_uses", "used"])
     await db_session.commit()
     return await promo_read(db_session, promo)
 

@@ -163,11 +163,6 @@ def _check_eligibility(prefix: str, attendee: AttendeeIn, category: Category) ->
     rule = Eligibility(category.eligibility)
     if rule == Eligibility.MEMBER_NUMBER and not attendee.member_number:
         raise InvalidInput(f"the {category.name} category needs a member number", field=f"{prefix}.member_number")
-    if rule == Eligibility.VERIFICATION and not (attendee.verification_note or "").strip():
-        raise InvalidInput(
-            f"the {category.name} category needs proof of eligibility: say why you qualify",
-            field=f"{prefix}.verification_note",
-        )
     if rule == Eligibility.ACCESS_CODE:
         given = (attendee.access_code or "").strip().casefold().encode()
         expected = (category.access_code or "").strip().casefold().encode()

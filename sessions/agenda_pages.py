@@ -19,6 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
+from events.services import event_bounds_utc
+from podium.db import utcnow
 from podium.errors import DomainError
 from podium.pages import redirect, render
 from podium.settings import Settings
@@ -89,6 +91,7 @@ class AgendaPages(Controller):
             overlapping=sum(1 for e in entries if e.overlaps),
             feed_url=feed_url,
             webcal_url=webcal,
+            certificate_ready=utcnow() >= event_bounds_utc(event)[1],
             secret=secret,
             q=q,
             results=results,

@@ -1,11 +1,12 @@
 """iCalendar (RFC 5545) rendering of program sessions: a pure function from plain data to bytes.
 
-Times are written as local times with a TZID and a VTIMEZONE for the event's zone covering only the
-program's span, so calendar apps show the session at the venue's wall-clock time and convert it right
-across a DST change. Cancelled sessions stay in the feed with STATUS:CANCELLED and a higher SEQUENCE: a
-subscribed calendar only removes an event it is told about. Speakers and chairs appear by name and
-affiliation in the DESCRIPTION, not as ATTENDEE: their emails are private, and attendees in a published
-feed make calendar apps treat each session as a meeting invitation (RFC 5546 PUBLISH carries no ATTENDEE).
+Times are written as local times with a TZID and a VTIMEZONE for the event's zone covering only the program's
+span, so calendar apps show the session at the venue's wall-clock time and convert it right across a DST
+change (times in the hour a change repeats are written in UTC, see ``_when``). Cancelled sessions stay in the
+feed with STATUS:CANCELLED and a higher SEQUENCE: a subscribed calendar only removes an event it is told
+about. Speakers and chairs appear by name and affiliation in the DESCRIPTION, not as ATTENDEE: their emails
+are private, and attendees in a published feed make calendar apps treat each session as a meeting invitation
+(RFC 5546 PUBLISH carries no ATTENDEE).
 """
 
 from __future__ import annotations
@@ -100,6 +101,15 @@ def _description(session: IcsSession) -> str:
     return "\n\n".join(parts)
 
 
+def _when(moment: dt.datetime, tz: zoneinfo.ZoneInfo) -> dt.datetime:
+    """The venue's wall-clock time, except in the hour a DST change repeats: a local time that happens twice
+    is ambiguous with a TZID (RFC 5545 means the first, ical.js reads the second), so it is written in UTC."""
+    local = moment.astimezone(tz)
+    if local.replace(fold=0).utcoffset() != local.replace(fold=1).utcoffset():
+        return moment.astimezone(dt.UTC)
+    return local
+
+
 @functools.lru_cache(maxsize=8192)
 def render_event(session: IcsSession, calendar: IcsCalendar) -> bytes:
     """One VEVENT, memoised: icalendar spends most of its time folding lines, and a session's text only
@@ -113,8 +123,8 @@ def render_event(session: IcsSession, calendar: IcsCalendar) -> bytes:
     item.add("last-modified", session.last_modified.astimezone(dt.UTC))
     item.add("sequence", session.sequence)
     item.add("summary", session.title)
-    item.add("dtstart", session.starts_at.astimezone(tz))
-    item.add("dtend", session.ends_at.astimezone(tz))
+    item.add("dtstart", _when(session.starts_at, tz))
+    item.add("dtend", _when(session.ends_at, tz))
     item.add("status", "CANCELLED" if session.status == "cancelled" else "CONFIRMED")
     item.add("transp", "TRANSPARENT" if session.kind == "break" else "OPAQUE")
     location = ", ".join(part for part in (session.room, calendar.venue) if part)

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from pathlib import Path
 
 import anyio
@@ -18,6 +19,11 @@ from sqlalchemy import select
 
 from badges import tokens
 from badges.models import Badge
+from badges.pdf import BadgeCard, Layout
+from badges.schemas import PrintFilter
+from badges.services import print_batch, reissue
+from events.models import Event
+from podium.errors import Conflict
 from podium.settings import Settings
 from registration.links import order_secret, registration_secret
 from registration.models import Order, Registration
@@ -187,6 +193,102 @@ async def test_batch_print_takes_the_filter_sorts_by_surname_and_marks_printed(
     assert (unknown.status_code, unknown.json()["field"]) == (422, "categories")
 
 
+async def test_printing_a_batch_again_revokes_the_earlier_printing(
+    settings: Settings,
+    client: Client,
+    organizer: dict[str, str],
+    staff: dict[str, str],
+    badge_event: BadgeEvent,
+    tmp_path: Path,
+) -> None:
+    points = await checkpoints_of(client, organizer, badge_event.slug)
+    registration = await add_registration(settings, badge_event, first_name="Rae", last_name="Reprint")
+    url = f"/api/events/{badge_event.slug}/badges/print"
+    body = {"surname_from": "reprint", "surname_to": "reprint", "layout": "4x3"}
+
+    first = await client.post(url, json=body, headers=organizer)
+    first_codes = await read_qr_codes(first.content, tmp_path)
+    second = await client.post(url, json=body, headers=organizer)
+    second_codes = await read_qr_codes(second.content, tmp_path)
+    results = await post_scans(
+        client, staff, scan(first_codes[0], points["entrance"]), scan(second_codes[0], points["entrance"])
+    )
+
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert [tokens.parse(c)[0].version for c in first_codes + second_codes] == [1, 2]
+    assert [r["reason"] for r in results] == ["revoked", "admitted"]
+    async with db_session_for(settings) as db_session:
+        badge = await db_session.scalar(select(Badge).where(Badge.registration_id == registration))
+    assert badge is not None and (badge.version, badge.print_count) == (2, 2)
+
+
+async def test_a_badge_reprinted_while_its_batch_is_drawn_refuses_the_batch(
+    settings: Settings, organizer: dict[str, str], badge_event: BadgeEvent
+) -> None:
+    registration = await add_registration(settings, badge_event, first_name="Dee", last_name="Drawn")
+
+    async def render_meanwhile_reprinted(cards: Sequence[BadgeCard], _layout: Layout) -> bytes:
+        async with db_session_for(settings) as other:  # a reprint from the help desk while the PDF is drawn
+            await reissue(other, registration, settings.secret_key, actor="desk")
+            await other.commit()
+        return b"%PDF"
+
+    selection = PrintFilter(surname_from="drawn", surname_to="drawn")
+    async with db_session_for(settings) as db_session:
+        with pytest.raises(Conflict) as refused:
+            await print_batch(
+                db_session,
+                badge_event.slug,
+                selection,
+                settings.secret_key,
+                actor="organizer",
+                render=render_meanwhile_reprinted,
+            )
+        count = await db_session.scalar(select(Badge.print_count).where(Badge.registration_id == registration))
+    assert (refused.value.code, refused.value.field) == ("badges_changed", "filter")
+    assert count == 0
+
+
+async def test_a_reprint_batch_that_fails_to_draw_revokes_nothing(
+    settings: Settings,
+    client: Client,
+    organizer: dict[str, str],
+    staff: dict[str, str],
+    badge_event: BadgeEvent,
+    tmp_path: Path,
+) -> None:
+    """The new version is given when the batch is counted as printed, after the PDF is drawn: a batch that
+    breaks off (a crash, Ctrl-C in the CLI) leaves the badges people wear admitting."""
+    points = await checkpoints_of(client, organizer, badge_event.slug)
+    registration = await add_registration(settings, badge_event, first_name="Fay", last_name="Failed")
+    body = {"surname_from": "failed", "surname_to": "failed", "layout": "4x3"}
+    printed = await client.post(f"/api/events/{badge_event.slug}/badges/print", json=body, headers=organizer)
+    [worn] = await read_qr_codes(printed.content, tmp_path)
+    drawn: list[int] = []
+
+    async def render_and_break(cards: Sequence[BadgeCard], _layout: Layout) -> bytes:
+        drawn.extend(card.version for card in cards)
+        raise RuntimeError("the printer's PDF library crashed")
+
+    async with db_session_for(settings) as db_session:
+        with pytest.raises(RuntimeError):
+            await print_batch(
+                db_session,
+                badge_event.slug,
+                PrintFilter(surname_from="failed", surname_to="failed"),
+                settings.secret_key,
+                actor="organizer",
+                render=render_and_break,
+            )
+    results = await post_scans(client, staff, scan(worn, points["entrance"]))
+    async with db_session_for(settings) as db_session:
+        badge = await db_session.scalar(select(Badge).where(Badge.registration_id == registration))
+
+    assert drawn == [2]  # the batch would have printed the next version
+    assert [r["reason"] for r in results] == ["admitted"]
+    assert badge is not None and (badge.version, badge.print_count) == (1, 1)
+
+
 def test_print_badges_command_writes_the_batch(settings: Settings, badge_event: BadgeEvent, tmp_path: Path) -> None:
     from podium.cli import print_badges_command
 
@@ -221,14 +323,34 @@ async def test_certificate_lists_the_sessions_scanned_into_with_credit_hours(
         scan(token, door, at=now + dt.timedelta(minutes=100)),  # the hands-on, doors open
     )
     own_secret, _ = await _secrets(settings, registration)
+    url = f"/api/registrations/{registration}/certificate.pdf"
 
-    pdf = await client.get(f"/api/registrations/{registration}/certificate.pdf", params={"secret": own_secret})
+    during = await client.get(url, params={"secret": own_secret})
+    for_staff = await client.get(url, headers=staff)
+    await _move_event_into_the_past(settings, badge_event)
+    pdf = await client.get(url, params={"secret": own_secret})
     text = await _pdf_text(pdf.content)
 
+    assert (during.status_code, during.json()["code"], during.json()["field"]) == (
+        409,
+        "certificate_not_ready",
+        "registration_id",
+    )
+    assert during.json()["detail"].startswith("the certificate of attendance can be downloaded once the event is over")
+    assert for_staff.status_code == 200
     assert pdf.status_code == 200
     assert "Ada Lovelace" in text
     assert "Total credit hours: 1.50" in text  # the hands-on (whole) yes, the opening (40/60 < 75 %) no
     assert "Opening" in text and "Hands-on" in text
+
+
+async def _move_event_into_the_past(settings: Settings, badge_event: BadgeEvent) -> None:
+    """The event's last day was yesterday (its sessions and scans stay where they are)."""
+    async with db_session_for(settings) as db_session:
+        event = await db_session.get_one(Event, badge_event.event_id)
+        event.start_date = dt.date.today() - dt.timedelta(days=4)
+        event.end_date = dt.date.today() - dt.timedelta(days=2)
+        await db_session.commit()
 
 
 async def _pdf_text(pdf: bytes) -> str:
@@ -243,6 +365,8 @@ async def test_the_attendees_page_links_a_badge_that_downloads(
     registration = await add_registration(settings, badge_event)
     own_secret, _ = await _secrets(settings, registration)
 
+    during = await client.get(f"/registrations/{registration}", params={"secret": own_secret})
+    await _move_event_into_the_past(settings, badge_event)
     page = await client.get(f"/registrations/{registration}", params={"secret": own_secret})
     link = re.search(r'id="badge-link" href="([^"]+)"', page.text)
     certificate = re.search(r'id="certificate-link" href="([^"]+)"', page.text)
@@ -250,6 +374,7 @@ async def test_the_attendees_page_links_a_badge_that_downloads(
     badge = await client.get(html.unescape(link.group(1)))
     paper = await client.get(html.unescape(certificate.group(1)))
 
+    assert 'id="certificate-note"' in during.text and 'id="certificate-link"' not in during.text
     assert page.status_code == 200
     assert (badge.status_code, badge.headers["content-type"]) == (200, "application/pdf")
     assert badge.content.startswith(b"%PDF")

@@ -412,3 +412,67 @@ async def test_a_reused_sequence_number_for_another_scan_is_refused_not_replayed
         "scans[0].device_seq",
     )
     assert fresh[0]["reason"] == "admitted"
+
+
+async def test_a_deactivated_checkpoint_refuses_in_scans_until_reopened(
+    settings: Settings, client: Client, staff: dict[str, str], organizer: dict[str, str], badge_event: BadgeEvent
+) -> None:
+    slug, now = badge_event.slug, badge_event.now
+    door = (
+        await client.post(
+            f"/api/events/{slug}/checkpoints",
+            json={"code": "side-door", "name": "Side door", "kind": "entrance"},
+            headers=organizer,
+        )
+    ).json()["id"]
+    back_door = (
+        await client.post(
+            f"/api/events/{slug}/checkpoints",
+            json={"code": "back-door", "name": "Back door", "kind": "entrance", "is_active": False},
+            headers=organizer,
+        )
+    ).json()["id"]
+    ada = await badge_token(client, staff, await add_registration(settings, badge_event))
+    grace = await badge_token(client, staff, await add_registration(settings, badge_event))
+    await post_scans(client, staff, scan(ada, door, at=now - dt.timedelta(minutes=5)))
+    made_closed = await post_scans(client, staff, scan(grace, back_door, at=now - dt.timedelta(minutes=5)))
+
+    closed = await client.patch(f"/api/events/{slug}/checkpoints/{door}", json={"is_active": False}, headers=organizer)
+    refused = await post_scans(client, staff, scan(grace, door, at=now), scan(ada, door, at=now, direction="out"))
+    reopened = await client.patch(f"/api/events/{slug}/checkpoints/{door}", json={"is_active": True}, headers=organizer)
+    admitted = await post_scans(client, staff, scan(grace, door, at=now + dt.timedelta(minutes=1)))
+
+    assert made_closed[0]["reason"] == "outside_window"
+    assert (closed.status_code, closed.json()["is_active"]) == (200, False)
+    assert [(r["reason"], r["level"]) for r in refused] == [("outside_window", "stop"), ("checked_out", "ok")]
+    assert refused[0]["message"] == "Side door is closed: the organizers deactivated this checkpoint."
+    assert reopened.json()["is_active"] is True
+    assert admitted[0]["reason"] == "admitted"
+
+
+async def test_checkpoint_changes_name_the_wrong_field(
+    client: Client, staff: dict[str, str], organizer: dict[str, str], badge_event: BadgeEvent
+) -> None:
+    slug, now = badge_event.slug, badge_event.now
+    door = (await checkpoints_of(client, organizer, slug))["entrance"]
+    url = f"/api/events/{slug}/checkpoints/{door}"
+
+    backwards = await client.patch(
+        url,
+        json={"opens_at": now.isoformat(), "closes_at": (now - dt.timedelta(hours=1)).isoformat()},
+        headers=organizer,
+    )
+    blank = await client.patch(url, json={"name": "   "}, headers=organizer)
+    naive = await client.patch(url, json={"opens_at": "2027-04-14T08:00:00"}, headers=organizer)
+    unknown = await client.patch(
+        f"/api/events/{slug}/checkpoints/00000000-0000-4000-8000-000000000000", json={}, headers=organizer
+    )
+    as_staff = await client.patch(url, json={"is_active": False}, headers=staff)
+    renamed = await client.patch(url, json={"name": "Main entrance"}, headers=organizer)
+
+    assert (backwards.status_code, backwards.json()["field"]) == (422, "closes_at")
+    assert (blank.status_code, blank.json()["field"]) == (422, "name")
+    assert (naive.status_code, naive.json()["field"]) == (422, "opens_at")
+    assert (unknown.status_code, unknown.json()["field"]) == (404, "checkpoint_id")
+    assert as_staff.status_code == 403
+    assert (renamed.status_code, renamed.json()["name"], renamed.json()["is_active"]) == (200, "Main entrance", True)

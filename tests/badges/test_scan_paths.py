@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from badges import scan_queries
+from badges import presence, scan_queries
 from badges.models import Badge, Checkin, CheckinPresence
 from podium.settings import Settings
 from tests.badges.conftest import Client, badge_token, checkpoints_of, post_scans, scan
@@ -22,10 +22,7 @@ from tests.registration.factories import db_session_for
 
 async def _admit_elsewhere(settings: Settings, badge_id: UUID, checkpoint_id: UUID, at: dt.datetime) -> None:
     async with db_session_for(settings) as db_session:
-        connection = await db_session.connection()
-        entered = await scan_queries.enter(
-            connection, badge_id, "entrance", at=at, checkpoint_id=checkpoint_id, device_id="side-door"
-        )
+        entered = await presence.enter(db_session, badge_id, "entrance", at, checkpoint_id, "side-door")
         await db_session.commit()
     assert entered
 

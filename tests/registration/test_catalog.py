@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
@@ -12,9 +13,11 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import update
 
+from podium.errors import Conflict
 from podium.settings import Settings
 from registration import catalog
-from registration.models import Quota
+from registration.catalog_schemas import PromoCodeUpdate, QuotaUpdate
+from registration.models import PromoCode, Quota
 from tests.registration.factories import db_session_for
 
 Client = AsyncTestClient[Litestar]
@@ -164,7 +167,7 @@ async def test_availability_is_the_tightest_quota(
     shrink = await client.patch(f"/api/events/{slug}/quotas/{event_wide['id']}", json={"size": 5}, headers=organizer)
 
     assert (public["categories"][0]["available"], public["categories"][0]["sold_out"]) == (0, True)
-    assert (shrink.status_code, shrink.json()["field"]) == (409, "capacity")
+    assert (shrink.status_code, shrink.json()["field"]) == (409, "size")
 
 
 @pytest.mark.parametrize(
@@ -258,3 +261,121 @@ async def test_update_and_delete_items(client: Client, organizer: dict[str, str]
     assert limited.json()["capacity"] == 12
     assert removed.status_code == 204
     assert gone.json() == []
+
+
+async def test_changing_a_window_price_keeps_its_first_day(client: Client, organizer: dict[str, str]) -> None:
+    """The windows are replaced as a whole; one kept on the same day used to collide with itself (a 500)."""
+    slug = await new_event(client, organizer)
+    category = (await post(client, organizer, slug, "categories", MEMBER)).json()
+    windows = [dict(w) for w in MEMBER["price_windows"]]  # type: ignore[union-attr]
+    windows[1]["amount"] = 52_500
+    windows[2]["label"] = "on-site"
+
+    changed = await client.patch(
+        f"/api/events/{slug}/categories/{category['id']}", json={"price_windows": windows}, headers=organizer
+    )
+    reordered = await client.patch(
+        f"/api/events/{slug}/categories/{category['id']}",
+        json={"price_windows": list(reversed(windows[:2]))},
+        headers=organizer,
+    )
+    twice = await client.patch(
+        f"/api/events/{slug}/categories/{category['id']}",
+        json={"price_windows": [windows[0], {**windows[0], "amount": 1}]},
+        headers=organizer,
+    )
+    none = await client.patch(
+        f"/api/events/{slug}/categories/{category['id']}", json={"price_windows": []}, headers=organizer
+    )
+    listed = await client.get(f"/api/events/{slug}/categories", headers=organizer)
+
+    assert changed.status_code == 200, changed.text
+    assert [(w["label"], w["amount"]) for w in changed.json()["price_windows"]] == [
+        ("early_bird", 40_000),
+        ("regular", 52_500),
+        ("on-site", 60_000),
+    ]
+    assert reordered.status_code == 200, reordered.text
+    assert [w["starts_on"] for w in reordered.json()["price_windows"]] == ["2026-11-01", "2027-03-01"]
+    assert (twice.status_code, twice.json()["field"]) == (422, "price_windows")
+    assert (none.status_code, none.json()["field"]) == (422, "price_windows")
+    assert [w["amount"] for w in listed.json()[0]["price_windows"]] == [40_000, 52_500]
+
+
+async def _take_seats(settings: Settings, quota_id: str, used: int) -> None:
+    """As orders would: the quota's counter moves in another connection."""
+    async with db_session_for(settings) as db_session:
+        await db_session.execute(update(Quota).where(Quota.id == UUID(quota_id)).values(used=used))
+        await db_session.commit()
+
+
+async def test_shrinking_a_quota_below_seats_taken_names_the_field(
+    client: Client, organizer: dict[str, str], settings: Settings
+) -> None:
+    """A shared quota's size is ``size`` in its body; a category's own quota is its ``capacity``."""
+    slug = await new_event(client, organizer)
+    category = (await post(client, organizer, slug, "categories", MEMBER)).json()
+    venue = (await post(client, organizer, slug, "quotas", {"name": "Venue", "size": 10, "scope": "event"})).json()
+    own = next(
+        q for q in (await client.get(f"/api/events/{slug}/quotas", headers=organizer)).json() if q["name"] == "Member"
+    )
+    await _take_seats(settings, venue["id"], 4)
+    await _take_seats(settings, own["id"], 4)
+
+    shrink_shared = await client.patch(f"/api/events/{slug}/quotas/{venue['id']}", json={"size": 3}, headers=organizer)
+    shrink_own = await client.patch(
+        f"/api/events/{slug}/categories/{category['id']}", json={"capacity": 3}, headers=organizer
+    )
+    exact = await client.patch(f"/api/events/{slug}/quotas/{venue['id']}", json={"size": 4}, headers=organizer)
+
+    assert (shrink_shared.status_code, shrink_shared.json()["field"]) == (409, "size")
+    assert (shrink_own.status_code, shrink_own.json()["field"]) == (409, "capacity")
+    assert shrink_shared.json()["detail"].startswith("4 seats are already taken")
+    assert (exact.status_code, exact.json()["size"], exact.json()["available"]) == (200, 4, 0)
+
+
+async def test_shrinking_a_quota_rechecks_seats_taken_meanwhile(
+    client: Client, organizer: dict[str, str], settings: Settings
+) -> None:
+    """Seats taken after the organizer's request read the quota still refuse the shrink (409, not the
+    database's check constraint as a 500)."""
+    slug = await new_event(client, organizer)
+    venue = (await post(client, organizer, slug, "quotas", {"name": "Venue", "size": 10, "scope": "event"})).json()
+    async with db_session_for(settings) as db_session:
+        await db_session.get(Quota, UUID(venue["id"]))  # read while nothing is taken, transaction left open
+        await _take_seats(settings, venue["id"], 6)
+
+        with pytest.raises(Conflict) as refused:
+            await catalog.update_quota(db_session, slug, UUID(venue["id"]), QuotaUpdate(size=5))
+
+    assert (refused.value.field, refused.value.detail) == (
+        "size",
+        "6 seats are already taken; the size can't go below that",
+    )
+
+
+async def test_lowering_a_promo_codes_max_uses_rechecks_uses_meanwhile(
+    client: Client, organizer: dict[str, str], settings: Settings
+) -> None:
+    slug = await new_event(client, organizer)
+    promo = (
+        await post(client, organizer, slug, "promo-codes", {"code": "LAB5", "kind": "percent", "value": 10})
+    ).json()
+    async with db_session_for(settings) as db_session:
+        await db_session.get(PromoCode, UUID(promo["id"]))  # read while unused, transaction left open
+        async with db_session_for(settings) as other:
+            await other.execute(update(PromoCode).where(PromoCode.id == UUID(promo["id"])).values(used=3))
+            await other.commit()
+
+        with pytest.raises(Conflict) as refused:
+            await catalog.update_promo_code(db_session, slug, UUID(promo["id"]), PromoCodeUpdate(max_uses=2))
+    lowered = await client.patch(
+        f"/api/events/{slug}/promo-codes/{promo['id']}", json={"max_uses": 3}, headers=organizer
+    )
+    unlimited = await client.patch(
+        f"/api/events/{slug}/promo-codes/{promo['id']}", json={"max_uses": None}, headers=organizer
+    )
+
+    assert (refused.value.field, refused.value.detail) == ("max_uses", "the code was already used 3 times")
+    assert (lowered.status_code, lowered.json()["max_uses"], lowered.json()["used"]) == (200, 3, 3)
+    assert (unlimited.status_code, unlimited.json()["max_uses"]) == (200, None)

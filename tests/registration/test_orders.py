@@ -111,7 +111,6 @@ async def test_place_order_one_registration_per_person_and_event(client: Client,
     ("overrides", "field", "code"),
     [
         ({"member_number": None}, "attendees[0].member_number", "invalid_input"),
-        ({"category": "student", "member_number": None}, "attendees[0].verification_note", "invalid_input"),
         ({"category": "press", "access_code": "WRONG-CODE"}, "attendees[0].access_code", "invalid_access_code"),
         ({"category": "press"}, "attendees[0].access_code", "invalid_access_code"),
         ({"category": "nobody"}, "attendees[0].category", "invalid_input"),

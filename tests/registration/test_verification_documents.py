@@ -138,6 +138,25 @@ async def test_uploads_close_once_an_organizer_decides(
     assert_problem(await _upload(client, order, 0, "late.pdf", PDF), 409, "registration_id", "verification_closed")
 
 
+async def test_a_document_instead_of_a_stated_reason(
+    client: Client, catalog: CatalogFixture, organizer: dict[str, str]
+) -> None:
+    """Proof is a stated reason or a document: an order may state none and upload a document later, and an
+    organizer can't approve a registration with neither."""
+    student = attendee("noether@example.org", category="student", member_number=None)
+    order = await _order(client, catalog, student)
+    await client.post(f"/api/orders/{order['id']}/offline-payment", headers={"X-Order-Secret": order["secret"]})
+    url = f"/api/events/{catalog.slug}/registrations/{order['registrations'][0]['id']}/verification"
+
+    too_early = await client.post(url, json={"decision": "approve"}, headers=organizer)
+    assert (await _upload(client, order, 0, "student-card.pdf", PDF)).status_code == 201
+    approved = await client.post(url, json={"decision": "approve"}, headers=organizer)
+
+    assert order["registrations"][0]["needs_verification"] is True
+    assert_problem(too_early, 409, "registration_id", "nothing_to_verify")
+    assert approved.status_code == 200, approved.text
+
+
 def test_filenames_lose_paths_and_odd_characters() -> None:
     assert safe_filename("C:\\Users\\me\\Résumé final.docx.pdf", ".pdf") == "Resume_final.docx.pdf"
     assert safe_filename("../../", ".png") == "document.png"

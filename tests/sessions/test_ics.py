@@ -4,6 +4,7 @@ SEQUENCE, stable UIDs, no private emails; and the program and session feeds over
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import shutil
@@ -17,7 +18,7 @@ from icalendar import Calendar
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from sessions.ics import IcsCalendar, IcsPerson, IcsSession, render_calendar, session_uid
+from sessions.ics import IcsCalendar, IcsPerson, IcsSession, render_calendar, render_event, session_uid
 from tests.sessions.factories import ProgramEvent, at, build_program_event
 
 Client = AsyncTestClient[Litestar]
@@ -98,6 +99,39 @@ def test_times_across_the_dst_change_are_the_right_utc_instants() -> None:
     start = events["Ion channels, in depth; really"].decoded("DTSTART")
     assert (start.hour, start.utcoffset()) == (9, dt.timedelta(hours=-5))
     assert b"BEGIN:VTIMEZONE" in data and b"TZID:America/New_York" in data
+
+
+@pytest.mark.parametrize(
+    ("zone", "first", "second"),
+    [
+        # New York, 7 November 2027: 01:00-02:00 happens twice (EDT, then EST).
+        (NY, dt.datetime(2027, 11, 7, 5, 30, tzinfo=UTC), dt.datetime(2027, 11, 7, 6, 30, tzinfo=UTC)),
+        # Sydney, 4 April 2027: 02:00-03:00 happens twice (AEDT, then AEST).
+        (
+            "Australia/Sydney",
+            dt.datetime(2027, 4, 3, 15, 30, tzinfo=UTC),
+            dt.datetime(2027, 4, 3, 16, 30, tzinfo=UTC),
+        ),
+    ],
+)
+def test_sessions_in_the_repeated_hour_keep_their_instants(zone: str, first: dt.datetime, second: dt.datetime) -> None:
+    """A local time that happens twice can't say which time it is with a TZID: those are written in UTC."""
+    calendar = dataclasses.replace(CALENDAR, timezone=zone)
+    early = session(title="First half-past", starts_at=first, ends_at=first + dt.timedelta(minutes=30))
+    late = session(id=uuid.uuid4(), title="Second half-past", starts_at=second, ends_at=second + dt.timedelta(hours=1))
+    plain = session(
+        id=uuid.uuid4(), title="Noon", starts_at=second + dt.timedelta(hours=8), ends_at=second + dt.timedelta(hours=9)
+    )
+    data = render_calendar(calendar, [early, late, plain])
+
+    by_title = {e["summary"]: e for e in read_with_ical_js(data)["events"]}
+    events = {str(e["SUMMARY"]): e for e in Calendar.from_ical(data).walk("VEVENT")}
+    for title, item in (("First half-past", early), ("Second half-past", late), ("Noon", plain)):
+        assert by_title[title]["start_utc"] == item.starts_at.strftime("%Y-%m-%dT%H:%M:%S.000Z"), title
+        assert by_title[title]["end_utc"] == item.ends_at.strftime("%Y-%m-%dT%H:%M:%S.000Z"), title
+        assert events[title].decoded("DTSTART") == item.starts_at, title
+        assert events[title].decoded("DTEND") == item.ends_at, title
+    assert by_title["Noon"]["start_tzid"] == zone  # ordinary times stay the venue's wall-clock time
 
 
 def test_every_value_reads_back_and_no_email_is_written() -> None:
@@ -209,3 +243,15 @@ async def test_a_draft_events_program_feed_is_not_public(client: Client, setting
     response = await client.get(f"/api/events/{draft.slug}/program.ics")
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_a_sessions_vevent_is_rendered_once_while_it_is_unchanged() -> None:
+    """The per-session memo the program feed's speed rests on (the DST change once moved it off by mistake)."""
+    item = session(id=uuid.uuid4(), title="Memoised")
+
+    first = render_event(item, CALENDAR)
+    again = render_event(item, CALENDAR)
+    edited = render_event(dataclasses.replace(item, title="Memoised, moved"), CALENDAR)
+
+    assert again is first
+    assert b"SUMMARY:Memoised\\, moved" in edited
