@@ -175,20 +175,18 @@ async def _record_in_autocommit(
 ) -> ScanResult | None:
     """An ``in`` scan on PostgreSQL in two statements: the lookup, then one write that is atomic by itself.
 
-    Takes the two cases of a morning rush: a badge never scanned in here (its presence row and the scan's row
-    are written together) and a badge inside since an earlier scan (the lookup read its presence; nothing
-    changes). None, with nothing written, for anything else (a re-entry, a late upload older than the first
-    admission, a presence row that appeared since the lookup): the caller answers in a transaction, where
-    ``badges.presence.enter`` orders it by device time."""
+    None when the badge got inside between the two, or when an older scan uploaded late moves the first
+    admission (nothing was written): the caller answers again in a transaction, where ``badges.presence``
+    orders it by device time."""
     found = await _look_up(db_session, scan, code, index)
     if isinstance(found, ScanResult):
         return found
     row, place = found
     decision = await decide(db_session, scan, place, code, row)
     connection = await db_session.connection()
-    if decision.zone is not None and decision.zone == place.kind and row.inside is not None:  # known presence
-        if not (row.inside and row.first_at is not None and row.first_at <= scan.device_time):
-            return None
+    if decision.zone is not None and row.inside and decision.zone == place.kind:
+        if row.first_at is None or row.first_at > scan.device_time:
+            return None  # an older scan uploaded late moves the first admission: done in a transaction
         decision.reason, decision.first = ScanReason.ALREADY_ADMITTED, first_from(row)
         say_already(decision, place)
     values = _checkin_values(scan, place, decision, actor)

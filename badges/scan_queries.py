@@ -41,9 +41,9 @@ _PLACE_COLUMNS = (
     _checkpoint.c.room_id,
     _checkpoint.c.session_id,
     _checkpoint.c.add_on_id,
+    _checkpoint.c.is_active,
     _checkpoint.c.opens_at,
     _checkpoint.c.closes_at,
-    _checkpoint.c.is_active,
     _event.c.name.label("event_name"),
     _event.c.timezone,
     _room.c.name.label("room_name"),
@@ -131,17 +131,23 @@ EXISTING_CHECKPOINTS = select(_checkpoint.c.id).where(_checkpoint.c.id.in_(bindp
 
 
 _INSERT_CHECKIN = insert(_checkin)
-# PostgreSQL, in autocommit, for a badge the lookup found never scanned in at this zone: its presence row and
-# the scan's row in one statement, so both happen or neither (a repeated (device, sequence) fails the whole
-# statement). If a row appeared since the lookup, nothing at all is written and the caller answers in a
-# transaction (``badges.presence.enter`` then orders it by device time).
+# PostgreSQL, in autocommit: the presence write and the scan's row in one statement, so both happen or
+# neither (a repeated (device, sequence) fails the whole statement). The row is written only if the
+# presence write admitted; otherwise nothing at all is written and the caller answers in a transaction.
+# The presence write follows device time as ``badges.presence.enter`` does: it flips ``inside`` only for a scan
+# at least as recent as the row's last change, and a row kept by an early ``out`` gets its first admission.
+# The rarer cases (an older ``in`` uploaded late) are left to ``presence.enter`` in a transaction.
 ADMIT_POSTGRESQL = text(
     "WITH entered AS ("
     " INSERT INTO checkin_presence"
     " (badge_id, zone, inside, last_change_at, first_at, first_checkpoint_id, first_device_id)"
-    " VALUES (CAST(:badge_id AS uuid), :zone, true, CAST(:device_time AS timestamptz),"
-    " CAST(:device_time AS timestamptz), CAST(:checkpoint_id AS uuid), CAST(:device_id AS varchar))"
-    " ON CONFLICT (badge_id, zone) DO NOTHING"
+    " VALUES (CAST(:badge_id AS uuid), :zone, true, :device_time, :device_time, CAST(:checkpoint_id AS uuid),"
+    " :device_id)"
+    " ON CONFLICT (badge_id, zone) DO UPDATE SET inside = true, last_change_at = excluded.last_change_at,"
+    " first_at = coalesce(checkin_presence.first_at, excluded.first_at),"
+    " first_checkpoint_id = coalesce(checkin_presence.first_checkpoint_id, excluded.first_checkpoint_id),"
+    " first_device_id = coalesce(checkin_presence.first_device_id, excluded.first_device_id)"
+    " WHERE checkin_presence.inside = false AND checkin_presence.last_change_at <= excluded.last_change_at"
     " RETURNING 1)"
     " INSERT INTO checkin (id, event_id, checkpoint_id, badge_id, registration_id, session_id, badge_version,"
     " direction, device_id, device_seq, device_time, reason, message, actor, created_at, updated_at)"
@@ -176,7 +182,7 @@ async def insert_checkin(connection: AsyncConnection, values: dict[str, Any]) ->
 
 
 async def admit(connection: AsyncConnection, zone: str, values: dict[str, Any]) -> bool:
-    """PostgreSQL only: the badge's first presence in ``zone`` and the scan row (``values``) together; False when
-    the badge has a presence row there already, and then nothing was written."""
+    """PostgreSQL only: the conditional presence write and the scan row (``values``) together; False when the
+    badge was inside already, and then nothing was written."""
     result = await connection.execute(ADMIT_POSTGRESQL, {**values, "zone": zone})
     return cast(Any, result).rowcount == 1
