@@ -28,6 +28,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from podium.app import create_app
+from podium.auth.middleware import SESSION_MAKER_STATE_KEY, _lookup_engine
+from podium.auth.services import user_for_token
 from podium.cli import migrate
 from podium.settings import Settings
 
@@ -63,6 +65,27 @@ async def call(app: Any, method: str, path: str, body: bytes, headers: list[tupl
 
     await app(scope, receive, send)
     return status, b"".join(chunks)
+
+
+async def phases(app: Any, auth: list[tuple[bytes, bytes]], rounds: int) -> None:
+    """CPU per request of the layers under a scan: Litestar alone (a 401 without a token), plus the staff
+    token lookup (a 422 for a body that fails validation after authentication)."""
+    for label, headers, body in (
+        ("no token: 401 (Litestar, no database)", [], b'{"scans": []}'),
+        ("staff token, invalid body: 422 (+ auth lookup)", auth, b'{"scans": []}'),
+    ):
+        status, _ = await call(app, "POST", "/api/checkins", body, headers)
+        started = time.process_time()
+        for _ in range(rounds):
+            await call(app, "POST", "/api/checkins", body, headers)
+        print(f"{label}: status {status}, {(time.process_time() - started) / rounds * 1000:.2f} ms of CPU")
+    engine = _lookup_engine(app.state[SESSION_MAKER_STATE_KEY].kw["bind"])
+    token = auth[0][1].decode().removeprefix("Bearer ")
+    started = time.process_time()
+    for _ in range(rounds):
+        async with engine.connect() as connection:
+            assert await user_for_token(connection, token) is not None
+    print(f"the staff token lookup alone: {(time.process_time() - started) / rounds * 1000:.2f} ms of CPU")
 
 
 def _package(filename: str, function: str) -> str:
@@ -121,6 +144,7 @@ async def run(settings: Settings, tokens_text: list[str], entrance: str, scans: 
         print("own time per scan by package (ms, profiler on):")
         for package, own in sorted(by_package.items(), key=lambda item: -item[1])[:15]:
             print(f"  {package:<28} {own / scans * 1000:6.3f}")
+        await phases(app, auth, scans)
         started, cpu_started = time.perf_counter(), time.process_time()
         for index in range(20 + scans, 20 + 2 * scans):
             await call(app, "POST", "/api/checkins", request(index), auth)
