@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID, uuid4
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from nacl.signing import VerifyKey
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,7 +25,7 @@ from podium.db import begin_write, utcnow
 class KnownKey:
     event_id: UUID
     kid: bytes
-    public_key: Ed25519PublicKey
+    public_key: VerifyKey
 
 
 _public_keys: dict[bytes, KnownKey] = {}
