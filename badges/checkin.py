@@ -170,6 +170,17 @@ async def _look_up(
     return row, place_of(row)
 
 
+async def _look_up_and_decide(
+    db_session: AsyncSession, scan: ScanIn, code: Code, index: int
+) -> tuple[Row[Any], Place, Decision] | ScanResult:
+    """What both scan paths start with: the lookup and the answer its rules give (or an earlier answer)."""
+    found = await _look_up(db_session, scan, code, index)
+    if isinstance(found, ScanResult):
+        return found
+    row, place = found
+    return row, place, await decide(db_session, scan, place, code, row)
+
+
 async def _record_in_autocommit(
     db_session: AsyncSession, scan: ScanIn, code: Code, *, actor: str, index: int
 ) -> ScanResult | None:
@@ -178,11 +189,10 @@ async def _record_in_autocommit(
     None when the badge got inside between the two, or when an older scan uploaded late moves the first
     admission (nothing was written): the caller answers again in a transaction, where ``badges.presence``
     orders it by device time."""
-    found = await _look_up(db_session, scan, code, index)
+    found = await _look_up_and_decide(db_session, scan, code, index)
     if isinstance(found, ScanResult):
         return found
-    row, place = found
-    decision = await decide(db_session, scan, place, code, row)
+    row, place, decision = found
     connection = await db_session.connection()
     if decision.zone is not None and row.inside and decision.zone == place.kind:
         if row.first_at is None or row.first_at > scan.device_time:
@@ -205,11 +215,10 @@ async def _record_in_transaction(
     # The replay check sits inside the write transaction: on SQLite no concurrent upload can slip in
     # between; on PostgreSQL one still can, and the unique constraint catches it (``record_scan``).
     await begin_write(db_session)
-    found = await _look_up(db_session, scan, code, index)
+    found = await _look_up_and_decide(db_session, scan, code, index)
     if isinstance(found, ScanResult):
         return found
-    row, place = found
-    decision = await decide(db_session, scan, place, code, row)
+    _, place, decision = found
     connection = await db_session.connection()
     if decision.zone is not None:
         assert decision.badge_id is not None

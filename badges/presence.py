@@ -13,11 +13,12 @@ same moment exactly one is admitted, on SQLite and PostgreSQL alike.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from badges.models import CheckinPresence
@@ -51,7 +52,7 @@ async def enter(
             where=row.inside.is_(False) & (row.last_change_at <= insert.excluded.last_change_at),
         )
     )
-    admitted = flipped.rowcount == 1  # type: ignore[attr-defined]  # a CursorResult
+    admitted = cast(CursorResult[Any], flipped).rowcount == 1
     first = {"first_at": at, "first_checkpoint_id": checkpoint_id, "first_device_id": device_id}
     here = (CheckinPresence.badge_id == badge_id, CheckinPresence.zone == zone)
     # No ``in`` seen before (the row came from a late-arriving ``out``): this one is the first admission.

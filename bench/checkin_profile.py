@@ -108,7 +108,7 @@ async def run(settings: Settings, tokens_text: list[str], entrance: str, scans: 
         nonlocal statements
         statements += 1
 
-    async with app.lifespan():  # type: ignore[attr-defined]
+    async with app.lifespan():
         engine = app.state["podium_session_maker"].kw["bind"]
         event.listen(engine.sync_engine, "before_cursor_execute", count)
         login = json.dumps({"email": STAFF[0], "password": STAFF[1]}).encode()
@@ -139,7 +139,7 @@ async def run(settings: Settings, tokens_text: list[str], entrance: str, scans: 
         stats = pstats.Stats(profile)
         stats.sort_stats(sort).print_stats(top)
         by_package: dict[str, float] = {}
-        for (filename, _, function), (_, _, own, _, _) in stats.stats.items():  # type: ignore[attr-defined]
+        for (filename, _, function), (_, _, own, _, _) in stats.stats.items():  # type: ignore[attr-defined]  # pstats' table; typeshed omits it
             by_package[_package(filename, function)] = by_package.get(_package(filename, function), 0.0) + own
         print("own time per scan by package (ms, profiler on):")
         for package, own in sorted(by_package.items(), key=lambda item: -item[1])[:15]:
