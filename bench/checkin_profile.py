@@ -95,9 +95,17 @@ def _package(filename: str, function: str) -> str:
     parts = Path(filename).parts
     if "site-packages" in parts:
         return parts[parts.index("site-packages") + 1]
-    if "podium" in parts or "badges" in parts or "bench" in parts:
+    if len(parts) > 1 and parts[-2] in {"podium", "badges", "registration", "events", "sessions", "bench", "auth"}:
         return "/".join(parts[-2:])
     return "stdlib/" + Path(filename).stem
+
+
+def by_package(stats: pstats.Stats, requests: int) -> list[tuple[str, float]]:
+    """Own time per request (ms) summed by package, largest first."""
+    totals: dict[str, float] = {}
+    for (filename, _, function), (_, _, own, _, _) in stats.stats.items():  # type: ignore[attr-defined]  # pstats' table; typeshed omits it
+        totals[_package(filename, function)] = totals.get(_package(filename, function), 0.0) + own
+    return sorted(((package, own / requests * 1000) for package, own in totals.items()), key=lambda item: -item[1])
 
 
 async def run(settings: Settings, tokens_text: list[str], entrance: str, scans: int, top: int, sort: str) -> None:
@@ -138,12 +146,9 @@ async def run(settings: Settings, tokens_text: list[str], entrance: str, scans: 
               f"{statements / scans:.1f} statements each")  # fmt: skip
         stats = pstats.Stats(profile)
         stats.sort_stats(sort).print_stats(top)
-        by_package: dict[str, float] = {}
-        for (filename, _, function), (_, _, own, _, _) in stats.stats.items():  # type: ignore[attr-defined]  # pstats' table; typeshed omits it
-            by_package[_package(filename, function)] = by_package.get(_package(filename, function), 0.0) + own
         print("own time per scan by package (ms, profiler on):")
-        for package, own in sorted(by_package.items(), key=lambda item: -item[1])[:15]:
-            print(f"  {package:<28} {own / scans * 1000:6.3f}")
+        for package, own in by_package(stats, scans)[:15]:
+            print(f"  {package:<28} {own:6.3f}")
         await phases(app, auth, scans)
         started, cpu_started = time.perf_counter(), time.process_time()
         for index in range(20 + scans, 20 + 2 * scans):

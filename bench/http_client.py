@@ -10,9 +10,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+
+@contextlib.contextmanager
+def without_gc_pauses() -> Iterator[None]:
+    """No garbage-collector pauses in the load generator while it measures.
+
+    The benchmarks import the app's models, so a full collection in the client walks a large heap; during a
+    rush that paused the client's event loop for 200 ms and more, and every reply that arrived meanwhile was
+    counted as that much slower. What the client allocates while measuring is collected afterwards.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.unfreeze()
 
 
 @dataclass

@@ -43,7 +43,7 @@ from registration.models import (
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import cpu
-from http_client import Connection
+from http_client import Connection, without_gc_pauses
 from program import admin, serve
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -115,6 +115,7 @@ async def fire(
 ) -> tuple[list[float], Counter[int], float, dict[str, float] | None]:
     run = secrets.token_hex(3)
     latencies: list[float] = []
+    timeline: list[tuple[float, float]] = []
     by_status: dict[int, list[float]] = {}
     statuses: Counter[int] = Counter()
     connections = [Connection(base_url) for _ in range(concurrency)]
@@ -140,15 +141,22 @@ async def fire(
                 status = 0
             statuses[status] += 1
             latencies.append((time.perf_counter() - started) * 1000)
+            timeline.append((started, latencies[-1]))
             by_status.setdefault(status, []).append(latencies[-1])
 
-    cpu_before = cpu.snapshot(server_pid)
-    started = time.perf_counter()
-    await asyncio.gather(*(worker(c) for c in connections))
-    elapsed = time.perf_counter() - started
-    cpu_spent = cpu.spent(cpu_before, cpu.snapshot(server_pid))
+    with without_gc_pauses():
+        cpu_before = cpu.snapshot(server_pid)
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(c) for c in connections))
+        elapsed = time.perf_counter() - started
+        cpu_spent = cpu.spent(cpu_before, cpu.snapshot(server_pid))
     for connection in connections:
         await connection.close()
+    timeline.sort()  # by when each order was sent: the first quarter holds the orders that got seats
+    for part in range(4):
+        chunk = [lat for _, lat in timeline[part * len(timeline) // 4 : (part + 1) * len(timeline) // 4]]
+        p50, p99 = statistics.median(chunk), percentile(chunk, 99)
+        print(f"  quarter {part + 1} of the orders sent: p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {max(chunk):.1f} ms")
     for status, values in sorted(by_status.items()):
         print(f"  {status}: p50 {statistics.median(values):.1f} ms, p99 {percentile(values, 99):.1f} ms")
     return latencies, statuses, elapsed, cpu_spent
