@@ -48,7 +48,7 @@ from badges.schemas import (
     ScanIn,
     ScanResult,
 )
-from podium.db import begin_write, utcnow
+from podium.db import begin_autocommit, begin_write, utcnow
 from podium.errors import Conflict, FieldError, InvalidInput
 from sessions.models import ProgramSession
 
@@ -126,7 +126,7 @@ async def _replay_or_refuse(db_session: AsyncSession, scan: ScanIn, index: int) 
 async def record_scan(db_session: AsyncSession, scan: ScanIn, *, actor: str, index: int = 0) -> ScanResult:
     code = await read_code(db_session, scan)
     try:
-        if scan.direction == Direction.IN and await _begin_autocommit(db_session):
+        if scan.direction == Direction.IN and await begin_autocommit(db_session):
             answer = await _record_in_autocommit(db_session, scan, code, actor=actor, index=index)
             if answer is not None:
                 return answer
@@ -141,17 +141,6 @@ async def record_scan(db_session: AsyncSession, scan: ScanIn, *, actor: str, ind
         if not _same_scan(earlier, scan):
             raise _reused(scan, index) from None
         return await replay(db_session, earlier)
-
-
-async def _begin_autocommit(db_session: AsyncSession) -> bool:
-    """PostgreSQL: the session's next statements each commit on their own (no BEGIN and COMMIT round trips)."""
-    bind = db_session.bind
-    if bind is None or bind.dialect.name != "postgresql":
-        return False
-    if db_session.in_transaction():
-        await db_session.commit()
-    await db_session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    return True
 
 
 async def _look_up(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from podium.auth.controllers import AuthController, UserController
 from podium.auth.middleware import SESSION_MAKER_STATE_KEY, TokenAuthenticationMiddleware
 from podium.auth.pages import LoginPages
 from podium.cli import PodiumCLIPlugin
-from podium.db import sqlalchemy_config
+from podium.db import sqlalchemy_config, warm_pool
 from podium.errors import EXCEPTION_HANDLERS
 from podium.health import app_version, health
 from podium.settings import Settings
@@ -186,7 +187,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ),
         ),
         state=State({"settings": settings, SESSION_MAKER_STATE_KEY: db_config.create_session_maker()}),
-        on_startup=[jobs.start],
+        on_startup=[functools.partial(warm_pool, db_config.get_engine(), settings), jobs.start],
         # advanced-alchemy only disposes the engine of the first config in a process (its state keys get
         # renamed for later ones), so every app disposes its own: no connections left to the GC.
         on_shutdown=[jobs.stop, db_config.get_engine().dispose],

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from podium.db_pool import FairAsyncQueuePool
 from podium.settings import Settings
 
 # Every model inherits UUID primary keys and UTC created_at/updated_at from advanced-alchemy.
@@ -23,6 +26,7 @@ Base = UUIDAuditBase
 metadata = orm_registry.metadata
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+logger = logging.getLogger(__name__)
 
 
 def utcnow() -> dt.datetime:
@@ -71,15 +75,44 @@ async def begin_write(db_session: AsyncSession) -> None:
     await db_session.connection(execution_options={WRITE_INTENT: True})
 
 
+async def begin_autocommit(db_session: AsyncSession) -> bool:
+    """PostgreSQL: the session's next statements each commit on their own (no BEGIN and COMMIT round trips).
+
+    For a verb whose one write is atomic by itself; ``commit()`` hands the connection back, and the next
+    statement starts an ordinary transaction again. False (and nothing changes) on SQLite.
+    """
+    bind = db_session.bind
+    if bind is None or bind.dialect.name != "postgresql":
+        return False
+    if db_session.in_transaction():
+        await db_session.commit()
+    await db_session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    return True
+
+
 def engine_options(settings: Settings) -> dict[str, Any]:
     if settings.is_sqlite:
         return {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
     return {
+        "poolclass": FairAsyncQueuePool,
         "pool_size": settings.db_pool_size,
         "max_overflow": settings.db_max_overflow,
         "pool_pre_ping": False,
         "pool_recycle": 1800,
     }
+
+
+async def warm_pool(engine: AsyncEngine, settings: Settings) -> None:
+    """Open the pool's connections at startup, not while the first requests wait (PostgreSQL only)."""
+    if settings.is_sqlite:
+        return
+    opened = await asyncio.gather(*(engine.connect() for _ in range(settings.db_pool_size)), return_exceptions=True)
+    for connection in opened:
+        if isinstance(connection, BaseException):
+            # Not fatal: the app starts, /health says 503, and requests connect once the database is back.
+            logger.warning("could not open a database connection at startup: %s", connection)
+        else:
+            await connection.close()
 
 
 def create_engine(settings: Settings) -> AsyncEngine:

@@ -56,13 +56,14 @@ class Settings:
     base_url: str = "http://127.0.0.1:8000"
     secure_cookies: bool = False
     echo_sql: bool = False
-    # PostgreSQL connections each worker keeps open, and may open beyond that under load (closed again when
-    # returned, so sustained overflow costs a new PostgreSQL backend per request). A request holds one for
-    # its whole life; more waits for one. Few connections doing the work beat many contending for the same
-    # rows: in the registration rush, 10 + 5 per worker placed ~330 orders/s, 40 ~240, 20 + 10 ~310
-    # (bench/registration_rush). workers x (pool + overflow) must stay under max_connections.
-    db_pool_size: int = 10
-    db_max_overflow: int = 5
+    # PostgreSQL connections each worker keeps open (opened at startup), and may open beyond that under load
+    # (closed again when returned, so sustained overflow costs a new, cold PostgreSQL backend per request).
+    # Waiting requests get one first come, first served (podium/db_pool.py). Few connections doing the work
+    # beat many contending for the same rows and each warming its own caches: in the registration rush
+    # (bench/registration_rush, 2 workers on 2 cores) 5 per worker placed ~860 orders/s, 10 + 5 ~680.
+    # workers x (pool + overflow) must stay under max_connections.
+    db_pool_size: int = 5
+    db_max_overflow: int = 0
     session_ttl_seconds: int = 12 * 3600
     # Failed logins: per account and per client address, counted in the database so every
     # worker behind the load balancer sees the same numbers.
@@ -128,8 +129,8 @@ class Settings:
             base_url=env.get("PODIUM_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
             secure_cookies=_flag(env.get("PODIUM_SECURE_COOKIES"), default=environment == "production"),
             echo_sql=_flag(env.get("PODIUM_ECHO_SQL"), default=False),
-            db_pool_size=int(env.get("PODIUM_DB_POOL_SIZE", "10")),
-            db_max_overflow=int(env.get("PODIUM_DB_MAX_OVERFLOW", "5")),
+            db_pool_size=int(env.get("PODIUM_DB_POOL_SIZE", "5")),
+            db_max_overflow=int(env.get("PODIUM_DB_MAX_OVERFLOW", "0")),
             hold_sweep_seconds=float(env.get("PODIUM_HOLD_SWEEP_SECONDS", "30")),
             waitlist_offer_hours=float(env.get("PODIUM_WAITLIST_OFFER_HOURS", "24")),
             stripe_secret_key=env.get("STRIPE_SECRET_KEY", ""),

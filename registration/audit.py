@@ -9,6 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from registration.models import StateChange
 
 
+def state_change(
+    entity: str, entity_id: UUID, from_status: str | None, to_status: str, actor: str, note: str = ""
+) -> StateChange:
+    return StateChange(
+        entity=entity, entity_id=entity_id, from_status=from_status, to_status=to_status, actor=actor, note=note
+    )
+
+
 def record(
     db_session: AsyncSession,
     entity: str,
@@ -18,8 +26,4 @@ def record(
     actor: str,
     note: str = "",
 ) -> None:
-    db_session.add(
-        StateChange(
-            entity=entity, entity_id=entity_id, from_status=from_status, to_status=to_status, actor=actor, note=note
-        )
-    )
+    db_session.add(state_change(entity, entity_id, from_status, to_status, actor, note))

@@ -116,14 +116,19 @@ async def _take_and_commit_pg(
         await connection.driver_connection.execute(";\n".join([*statements, "COMMIT", "BEGIN"]))
     except asyncpg.CheckViolationError as exc:
         await db_session.rollback()
-        if exc.constraint_name == PROMO_USED_UP:
-            return PROMO_USED_UP
-        if exc.constraint_name != QUOTA_FULL:
-            raise
-        # Someone else took the last seats between the caller's look and this take: name what ran out.
-        return await visibly_short(db_session, needs) or min(needs, key=str)
+        return await refusal(db_session, exc, needs)
     await db_session.commit()
     return None
+
+
+async def refusal(db_session: AsyncSession, exc: asyncpg.CheckViolationError, needs: dict[UUID, int]) -> UUID | str:
+    """What a counter's CHECK constraint refused: ``PROMO_USED_UP``, or the quota that ran out (someone else
+    took the last seats between the caller's look and its take); any other constraint is re-raised."""
+    if exc.constraint_name == PROMO_USED_UP:
+        return PROMO_USED_UP
+    if exc.constraint_name != QUOTA_FULL:
+        raise exc
+    return await visibly_short(db_session, needs) or min(needs, key=str)
 
 
 async def release_seats(db_session: AsyncSession, order: Order) -> None:

@@ -5,6 +5,7 @@ Everything here reads; nothing writes. Errors name the offending field as ``atte
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hmac
 from collections import OrderedDict, defaultdict
@@ -121,6 +122,7 @@ _CATALOG_STAMP = (
 )
 _CATALOG_CACHE_SIZE = 32
 _catalogs: OrderedDict[UUID, tuple[tuple[Any, ...], CatalogView]] = OrderedDict()
+_reading: dict[tuple[UUID, tuple[Any, ...]], asyncio.Future[CatalogView | None]] = {}
 
 
 def catalog_stamp(rows: Iterable[tuple[str, int | None, dt.datetime | None]]) -> tuple[Any, ...]:
@@ -135,7 +137,27 @@ async def load_catalog(db_session: AsyncSession, event: Event, stamp: tuple[Any,
     if cached is not None and cached[0] == stamp:
         _catalogs.move_to_end(event.id)
         return cached[1]
-    view = await _read_catalog(db_session, event)
+    reading = _reading.get((event.id, stamp))
+    if reading is not None:
+        # Another request of this worker is reading this very catalog (registration just opened, or the
+        # organizers just edited it): share its read rather than all of them reading it at once.
+        view = await asyncio.shield(reading)
+        if view is not None:
+            return view
+    return await _read_and_keep(db_session, event, stamp)
+
+
+async def _read_and_keep(db_session: AsyncSession, event: Event, stamp: tuple[Any, ...]) -> CatalogView:
+    reading: asyncio.Future[CatalogView | None] = asyncio.get_running_loop().create_future()
+    key = (event.id, stamp)
+    _reading.setdefault(key, reading)
+    view = None
+    try:
+        view = await _read_catalog(db_session, event)
+    finally:
+        if _reading.get(key) is reading:
+            del _reading[key]
+        reading.set_result(view)  # None if the read failed: whoever waited for it reads for themselves
     _catalogs[event.id] = (stamp, view)
     while len(_catalogs) > _CATALOG_CACHE_SIZE:
         _catalogs.popitem(last=False)

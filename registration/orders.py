@@ -10,9 +10,11 @@ import datetime as dt
 import hashlib
 import hmac
 from collections.abc import Sequence
-from typing import cast
+from dataclasses import dataclass
+from typing import NoReturn, cast
 from uuid import UUID, uuid4
 
+import asyncpg
 import msgspec
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
@@ -22,14 +24,15 @@ from sqlalchemy.orm.attributes import set_committed_value
 from events.models import Event
 from events.services import get_event
 from podium.auth.services import normalise_email
-from podium.db import begin_write, utcnow
+from podium.db import begin_autocommit, begin_write, utcnow
 from podium.errors import Conflict, DomainError, NotFound
 from registration import waitlist
-from registration.audit import record
+from registration.audit import record, state_change
 from registration.holds import (
     PROMO_USED_UP,
     end_pending,
     expire_holds,
+    refusal,
     take_and_commit,
     visibly_short,
 )
@@ -48,6 +51,8 @@ from registration.models import (
 )
 from registration.order_snapshot import event_of, read_snapshot
 from registration.order_validation import (
+    CatalogView,
+    CheckedAttendee,
     check_attendees,
     check_registration_open,
     find_promo,
@@ -57,6 +62,7 @@ from registration.order_validation import (
     sold_out,
     sold_out_error,
 )
+from registration.order_write import write_order
 from registration.payments import PaymentProvider
 from registration.receipts import issue_receipt
 from registration.schemas import AddOnLine, OrderCreate, OrderRead, RegistrationRead
@@ -109,8 +115,52 @@ async def place_order(
     registration: no eligibility proof, no price, no registration window; seats still count. A
     ``waitlist_claim`` in the body uses the seat its offer holds (``secret_key`` checks its token).
     """
-    now = now or utcnow()
     await begin_write(db_session)
+    # PostgreSQL: a new paid order is written by one statement that is atomic by itself (``order_write``),
+    # so everything before it reads in autocommit. A waitlist claim locks its offer: it keeps a transaction.
+    mode = _Autocommit(data.waitlist_claim is None and await begin_autocommit(db_session))
+    try:
+        return await _place_order(
+            db_session,
+            mode,
+            event_slug=event_slug,
+            data=data,
+            provider=provider,
+            idempotency_key=idempotency_key,
+            actor=actor,
+            now=now or utcnow(),
+            comp=comp,
+            secret_key=secret_key,
+        )
+    finally:
+        await mode.leave(db_session)  # the session goes on in ordinary transactions
+
+
+@dataclass
+class _Autocommit:
+    """Whether the session still reads in autocommit (PostgreSQL, until an order's one statement)."""
+
+    on: bool
+
+    async def leave(self, db_session: AsyncSession) -> None:
+        if self.on:
+            self.on = False
+            await db_session.commit()  # hands the connection back; nothing was written through the session
+
+
+async def _place_order(
+    db_session: AsyncSession,
+    mode: _Autocommit,
+    *,
+    event_slug: str,
+    data: OrderCreate,
+    provider: PaymentProvider,
+    idempotency_key: str | None,
+    actor: str,
+    now: dt.datetime,
+    comp: bool,
+    secret_key: str,
+) -> tuple[Order, bool]:
     fingerprint = request_fingerprint(data)
     # One plain read for the event, its catalog's fingerprint and every collision (see ``order_snapshot``):
     # in a rush the usual answer is a refusal, given before writing anything or waiting for a row lock.
@@ -138,11 +188,18 @@ async def place_order(
         waitlist.refuse_queued_items(attendees, found.queued, claimed_item)
     needs = seats_needed(attendees, catalog)
     to_take = waitlist.held_by(offer, needs) if offer else needs
+    promo_uses = sum(1 for a in attendees if a.quote.promo_used)
+    subtotal = sum(a.quote.subtotal for a in attendees)
+    discount = sum(a.quote.discount for a in attendees)
+
+    short = found.first_short(to_take)
+    in_one_statement = mode.on and short is None and subtotal > discount
+    if not in_one_statement:
+        await mode.leave(db_session)  # back to a transaction: freeing stale holds, or confirming a free order
 
     async def free_stale_holds() -> bool:
         return await expire_holds(db_session, now=now, event_id=event.id, commit=False) > 0
 
-    short = found.first_short(to_take)
     if short is not None and found.stale_holds and await free_stale_holds():
         # Unpaid holds ran out: what they gave back may be enough.
         short = await visibly_short(db_session, to_take)
@@ -155,9 +212,6 @@ async def place_order(
         await db_session.rollback()
         raise sold_out(short, name, left, attendees, catalog)
 
-    promo_uses = sum(1 for a in attendees if a.quote.promo_used)
-    subtotal = sum(a.quote.subtotal for a in attendees)
-    discount = sum(a.quote.discount for a in attendees)
     order = Order(
         id=uuid4(),
         event_id=event.id,
@@ -176,39 +230,64 @@ async def place_order(
         promo_uses=promo_uses,
         payment_provider=provider.name,
     )
-    db_session.add(order)
-    record(db_session, "order", order.id, None, OrderStatus.PENDING, actor)
+    changes = [state_change("order", order.id, None, OrderStatus.PENDING, actor)]
     placed: list[Registration] = []
     for attendee in attendees:
-        registration = Registration(
-            id=uuid4(),
-            order_id=order.id,
-            event_id=event.id,
-            category_id=attendee.category.id,
-            position=attendee.index,
-            status=RegistrationStatus.HELD.value,
-            email=attendee.email,
-            first_name=attendee.data.first_name.strip(),
-            last_name=attendee.data.last_name.strip(),
-            affiliation=attendee.data.affiliation.strip(),
-            country=attendee.data.country,
-            member_number=attendee.data.member_number,
-            verification_note=attendee.data.verification_note,
-            answers=dict(attendee.data.answers),
-            category_amount=attendee.quote.category.amount,
-            discount_amount=attendee.quote.category.discount,
-            add_ons=[
-                RegistrationAddOn(add_on_id=a.id, amount=line.amount, discount_amount=line.discount)
-                for a, line in zip(attendee.add_ons, attendee.quote.add_ons, strict=True)
-            ],
+        registration_id = uuid4()
+        placed.append(
+            Registration(
+                id=registration_id,
+                order_id=order.id,
+                event_id=event.id,
+                category_id=attendee.category.id,
+                position=attendee.index,
+                status=RegistrationStatus.HELD.value,
+                email=attendee.email,
+                first_name=attendee.data.first_name.strip(),
+                last_name=attendee.data.last_name.strip(),
+                affiliation=attendee.data.affiliation.strip(),
+                country=attendee.data.country,
+                member_number=attendee.data.member_number,
+                verification_note=attendee.data.verification_note,
+                answers=dict(attendee.data.answers),
+                category_amount=attendee.quote.category.amount,
+                discount_amount=attendee.quote.category.discount,
+                add_ons=[
+                    RegistrationAddOn(
+                        registration_id=registration_id,
+                        add_on_id=a.id,
+                        amount=line.amount,
+                        discount_amount=line.discount,
+                    )
+                    for a, line in zip(attendee.add_ons, attendee.quote.add_ons, strict=True)
+                ],
+            )
         )
-        db_session.add(registration)
-        placed.append(registration)
-        record(db_session, "registration", registration.id, None, RegistrationStatus.HELD, actor)
-    db_session.add_all(OrderQuota(order_id=order.id, quota_id=q, count=n) for q, n in needs.items())
+        changes.append(state_change("registration", registration_id, None, RegistrationStatus.HELD, actor))
     # The response shows what was just written: keep it at hand instead of reading it back.
     set_committed_value(order, "registrations", placed)
     db_session.info[_PLACED_WITH] = (order.id, event.slug, catalog)
+    if in_one_statement:
+        try:
+            await write_order(
+                db_session,
+                order=order,
+                registrations=placed,
+                taken=to_take,
+                changes=changes,
+                promo=promo,
+                promo_uses=promo_uses,
+                now=now,
+            )
+        except asyncpg.UniqueViolationError as exc:
+            return await _after_insert_race(db_session, event_slug, idempotency_key, fingerprint, exc)
+        except asyncpg.CheckViolationError as exc:
+            await _refuse(db_session, await refusal(db_session, exc, to_take), attendees, catalog)
+        return order, True
+
+    db_session.add(order)
+    db_session.add_all([*placed, *changes])
+    db_session.add_all(OrderQuota(order_id=order.id, quota_id=q, count=n) for q, n in needs.items())
     try:
         # Rows first (a duplicate person or Idempotency-Key fails here, before any lock is taken) ...
         await db_session.flush()
@@ -224,11 +303,18 @@ async def place_order(
     except IntegrityError as exc:
         await db_session.rollback()
         return await _after_insert_race(db_session, event_slug, idempotency_key, fingerprint, exc)
+    if refused is not None:
+        await _refuse(db_session, refused, attendees, catalog)
+    return order, True
+
+
+async def _refuse(
+    db_session: AsyncSession, refused: UUID | str, attendees: Sequence[CheckedAttendee], catalog: CatalogView
+) -> NoReturn:
+    """Say why the counters refused a new order: its promo code ran out, or which quota did."""
     if refused == PROMO_USED_UP:
         raise Conflict("this promo code has been used up", field="promo_code", code="promo_exhausted")
-    if isinstance(refused, UUID):
-        raise await sold_out_error(db_session, refused, attendees, catalog)
-    return order, True
+    raise await sold_out_error(db_session, cast(UUID, refused), attendees, catalog)
 
 
 async def _claim_and_confirm(
@@ -272,7 +358,7 @@ async def _replay(db_session: AsyncSession, replay: tuple[UUID, str], fingerprin
 
 
 async def _after_insert_race(
-    db_session: AsyncSession, event_slug: str, key: str | None, fingerprint: str, exc: IntegrityError
+    db_session: AsyncSession, event_slug: str, key: str | None, fingerprint: str, exc: Exception
 ) -> tuple[Order, bool]:
     """A concurrent twin won the race: the same Idempotency-Key (return its order) or the same person."""
     if key:

@@ -1,7 +1,7 @@
 """The last word on seats: the counters taken at commit refuse what the lock-free look let through.
 
 Placing an order looks at the counters without a lock first and takes them at the very end (on PostgreSQL in
-the same round trip as the COMMIT). These tests make the look lie, so only the final take can refuse, and
+the one statement that writes the order). These tests make the look lie, so only the final take can refuse, and
 check that it does and that nothing of the order is left behind; on SQLite and PostgreSQL alike.
 """
 
@@ -19,6 +19,7 @@ from podium.errors import Conflict
 from podium.settings import Settings
 from registration import orders
 from registration.models import Order, PromoCode, Quota, Registration, StateChange
+from registration.order_snapshot import Snapshot
 from registration.order_validation import SoldOut
 from registration.payments import OfflineTestProvider
 from registration.schemas import OrderCreate
@@ -54,10 +55,14 @@ async def test_the_final_take_refuses_a_seat_the_look_saw_free(
     audit_before = (await _nothing_written(settings, catalog))[2]
     await _set(settings, update(Quota).where(Quota.id == catalog.workshop_quota.id).values(used=2))
 
-    async def saw_free(*_args: object, **_kwargs: object) -> None:
-        return None
+    real_read_snapshot = orders.read_snapshot
 
-    monkeypatch.setattr(orders, "visibly_short", saw_free)
+    async def saw_free(*args: Any, **kwargs: Any) -> Snapshot:
+        found = await real_read_snapshot(*args, **kwargs)
+        found.seats_left = {quota: (name, 2) for quota, (name, _) in found.seats_left.items()}
+        return found
+
+    monkeypatch.setattr(orders, "read_snapshot", saw_free)
     data = msgspec.convert(order_body(attendee(add_ons=["workshop"])), OrderCreate)
     async with db_session_for(settings) as db_session:
         with pytest.raises(SoldOut) as refused:
