@@ -5,6 +5,11 @@ Starts Podium on PostgreSQL with several uvicorn workers (a real ASGI server on 
 percentiles and the oversold count (seats held beyond capacity; must be 0). It creates its own database
 and drops it afterwards. The last line is one JSON object with the figures.
 
+Before the measured rush, --warm-up orders go at the same concurrency to a second event with a workshop of
+its own, so each worker has run the order path once and each of its pool connections has prepared the
+order statements, as a server does that has been taking orders before a popular workshop opens. The
+warm-up's own figures are printed too (the cold start of freshly started workers).
+
     .venv/bin/python bench/registration_rush.py [--orders 2000] [--concurrency 64] [--seats 500] [--workers 2]
 """
 
@@ -48,15 +53,16 @@ from program import admin, serve
 
 ROOT = Path(__file__).resolve().parents[1]
 SLUG = "rush-2027"
+WARM_UP_SLUG = "warm-up-2027"
 
 
-async def seed(settings: Settings, seats: int) -> None:
+async def seed(settings: Settings, seats: int, slug: str = SLUG) -> None:
     engine = create_engine(settings)
     try:
         async with session_maker(engine)() as db_session:
             today = dt.date.today()
             event = Event(
-                slug=SLUG, name="Rush Meeting", kind="annual_meeting", timezone="America/New_York", venue="Hall",
+                slug=slug, name=f"Meeting {slug}", kind="annual_meeting", timezone="America/New_York", venue="Hall",
                 city="Boston", currency="USD", start_date=today + dt.timedelta(days=90),
                 end_date=today + dt.timedelta(days=94), status="published",
                 registration_opens_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=1),
@@ -70,7 +76,7 @@ async def seed(settings: Settings, seats: int) -> None:
             workshop = AddOn(event_id=event.id, code="workshop", name="Workshop", kind="workshop", amount=15_000)
             db_session.add_all([category, workshop])
             await db_session.flush()
-            quota = Quota(event_id=event.id, name="Workshop", size=seats, used=0, scope="items")
+            quota = Quota(event_id=event.id, name=f"Workshop {slug}", size=seats, used=0, scope="items")
             db_session.add(quota)
             await db_session.flush()
             db_session.add(QuotaItem(quota_id=quota.id, add_on_id=workshop.id))
@@ -88,10 +94,11 @@ async def count_held(settings: Settings) -> tuple[int, int, int]:
                 select(func.count())
                 .select_from(RegistrationAddOn)
                 .join(Registration, Registration.id == RegistrationAddOn.registration_id)
-                .where(Registration.status.in_(["held", "confirmed", "awaiting_verification"]))
+                .join(Event, Event.id == Registration.event_id)
+                .where(Event.slug == SLUG, Registration.status.in_(["held", "confirmed", "awaiting_verification"]))
             )
             used, size = (
-                await db_session.execute(select(Quota.used, Quota.size).where(Quota.name == "Workshop"))
+                await db_session.execute(select(Quota.used, Quota.size).where(Quota.name == f"Workshop {SLUG}"))
             ).one()
             return int(held or 0), int(used), int(size)
     finally:
@@ -111,7 +118,7 @@ def order_body(i: int, run: str) -> dict[str, object]:
 
 
 async def fire(
-    base_url: str, orders: int, concurrency: int, server_pid: int
+    base_url: str, orders: int, concurrency: int, server_pid: int, slug: str = SLUG
 ) -> tuple[list[float], Counter[int], float, dict[str, float] | None]:
     run = secrets.token_hex(3)
     latencies: list[float] = []
@@ -120,7 +127,7 @@ async def fire(
     statuses: Counter[int] = Counter()
     connections = [Connection(base_url) for _ in range(concurrency)]
     for connection in connections:  # open every connection and warm every worker's pool and code paths
-        await connection.request("GET", f"/api/events/{SLUG}")
+        await connection.request("GET", f"/api/events/{slug}")
     queue: asyncio.Queue[int] = asyncio.Queue()
     for i in range(orders):
         queue.put_nowait(i)
@@ -132,7 +139,7 @@ async def fire(
             try:
                 reply = await connection.request(
                     "POST",
-                    f"/api/events/{SLUG}/orders",
+                    f"/api/events/{slug}/orders",
                     json_body=order_body(i, run),
                     headers={"Idempotency-Key": f"{run}-{i}"},
                 )
@@ -173,6 +180,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--seats", type=int, default=500)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--warm-up", type=int, default=256, help="orders for the warm-up event first (0: none)")
     parser.add_argument(
         "--database", default=os.environ.get("BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"),
         help="a PostgreSQL server to create the benchmark's own database on",
@@ -188,8 +196,15 @@ def main() -> None:
     try:
         migrate(settings)
         asyncio.run(seed(settings, args.seats))
+        asyncio.run(seed(settings, args.warm_up, WARM_UP_SLUG))
         server, base_url = serve(settings, str(data_dir), args.workers)
         time.sleep(1)  # let every worker finish starting
+        if args.warm_up:
+            print(f"warm-up: {args.warm_up} orders for {WARM_UP_SLUG}, all with seats")
+            warm = asyncio.run(fire(base_url, args.warm_up, args.concurrency, server.pid, WARM_UP_SLUG))
+            print(f"  warm-up p50 {statistics.median(warm[0]):.1f} ms, p99 {percentile(warm[0], 99):.1f} ms; "
+                  f"status codes {dict(sorted(warm[1].items()))}")  # fmt: skip
+            print("the rush:")
         latencies, statuses, elapsed, cpu_spent = asyncio.run(fire(base_url, args.orders, args.concurrency, server.pid))
         held, used, size = asyncio.run(count_held(settings))
     finally:

@@ -33,6 +33,7 @@ from podium.cli import PodiumCLIPlugin
 from podium.db import sqlalchemy_config, warm_pool
 from podium.errors import EXCEPTION_HANDLERS
 from podium.health import app_version, health
+from podium.heap import freeze_startup_heap
 from podium.settings import Settings
 from registration.admin_controllers import RegistrationAdminController
 from registration.catalog_controllers import CATALOG_CONTROLLERS
@@ -187,7 +188,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ),
         ),
         state=State({"settings": settings, SESSION_MAKER_STATE_KEY: db_config.create_session_maker()}),
-        on_startup=[functools.partial(warm_pool, db_config.get_engine(), settings), jobs.start],
+        on_startup=[
+            functools.partial(warm_pool, db_config.get_engine(), settings),
+            jobs.start,
+            functools.partial(freeze_startup_heap, settings),  # last: everything start-up built is in place
+        ],
         # advanced-alchemy only disposes the engine of the first config in a process (its state keys get
         # renamed for later ones), so every app disposes its own: no connections left to the GC.
         on_shutdown=[jobs.stop, db_config.get_engine().dispose],

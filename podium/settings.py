@@ -94,6 +94,10 @@ class Settings:
     mail_drain_seconds: float = 5.0
     # How often pending card refunds (cancellations, organizer refunds) are sent to Stripe; 0 turns it off.
     refund_send_seconds: float = 60.0
+    # Move everything the worker built while starting (routes, models, templates, the OpenAPI schema) out of
+    # the garbage collector's reach once it has started (podium/heap.py). Off in tests, which build many apps
+    # in one process and want each collected.
+    freeze_heap_at_startup: bool = True
 
     @property
     def is_production(self) -> bool:
@@ -146,6 +150,7 @@ class Settings:
             mail_from=env.get("MAIL_FROM", "Podium <no-reply@podium.invalid>"),
             mail_drain_seconds=float(env.get("PODIUM_MAIL_DRAIN_SECONDS", "5")),
             refund_send_seconds=float(env.get("PODIUM_REFUND_SEND_SECONDS", "60")),
+            freeze_heap_at_startup=_flag(env.get("PODIUM_FREEZE_HEAP"), default=True),
         )
 
 

@@ -81,6 +81,7 @@ def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settin
         hold_sweep_seconds=0,
         mail_drain_seconds=0,
         refund_send_seconds=0,
+        freeze_heap_at_startup=False,
     )
     return dataclasses.replace(base, **overrides)
 
