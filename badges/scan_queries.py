@@ -6,7 +6,8 @@ statements over the session's connection (no ORM entity loading, no statement bu
 and category, whether the registration bought the checkpoint's add-on and whether this device already sent
 this scan; then the single conditional presence write that decides ``admitted``; then the scan's row.
 Everything that can change (a checkpoint's hours, doors-open minutes, a badge's version, a payment) is read
-fresh on every scan, so several workers always agree.
+fresh on every scan, so several workers always agree. The lookup and the admission write are ``Prebuilt``:
+on PostgreSQL in autocommit they go straight to asyncpg (``podium.db_prebuilt``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from badges.models import Badge, Checkin, CheckinPresence, CheckinSettings, Checkpoint, CheckpointKind
 from events.models import Event, Room
+from podium.db_prebuilt import Prebuilt
 from registration.models import Category, Order, Registration, RegistrationAddOn
 
 _checkpoint = cast(Table, Checkpoint.__table__)
@@ -158,15 +160,17 @@ ADMIT_POSTGRESQL = text(
     " CAST(:actor AS varchar), CAST(:created_at AS timestamptz), CAST(:updated_at AS timestamptz)"
     " WHERE EXISTS (SELECT 1 FROM entered)"
 )
+_LOOKUP = Prebuilt(LOOKUP)
+_ADMIT_POSTGRESQL = Prebuilt(ADMIT_POSTGRESQL)
 
 
 async def lookup(
     connection: AsyncConnection, checkpoint_id: UUID, serial: str | None, device_id: str, device_seq: int
-) -> Row[Any] | None:
-    """The checkpoint's place and rules with the badge (if ``serial`` names one at its event); None when the
-    checkpoint doesn't exist."""
+) -> Any:
+    """The checkpoint's place and rules with the badge (if ``serial`` names one at its event), a row read by
+    attribute; None when the checkpoint doesn't exist."""
     params = {"checkpoint_id": checkpoint_id, "serial": serial, "device_id": device_id, "device_seq": device_seq}
-    return (await connection.execute(LOOKUP, params)).first()
+    return await _LOOKUP.first(connection, params)
 
 
 async def badge_by_id(connection: AsyncConnection, badge_id: UUID) -> Row[Any] | None:
@@ -184,5 +188,4 @@ async def insert_checkin(connection: AsyncConnection, values: dict[str, Any]) ->
 async def admit(connection: AsyncConnection, zone: str, values: dict[str, Any]) -> bool:
     """PostgreSQL only: the conditional presence write and the scan row (``values``) together; False when the
     badge was inside already, and then nothing was written."""
-    result = await connection.execute(ADMIT_POSTGRESQL, {**values, "zone": zone})
-    return cast(Any, result).rowcount == 1
+    return await _ADMIT_POSTGRESQL.rowcount(connection, {**values, "zone": zone}) == 1

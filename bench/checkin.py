@@ -13,6 +13,10 @@ paid attendees, makes their badges, starts Podium with --workers uvicorn workers
   database and of this client (a light keep-alive HTTP client, ``http_client.py``, so the load generator
   costs little of the two cores it shares with the server).
 
+Before the measured scans, --warm-up scans of other badges go through the same path, so each worker has run
+it once and each of its pool connections has prepared the scan statements (PostgreSQL plans a prepared
+statement afresh for its first five runs), as on a door that has been scanning for a while.
+
 ``verifications_per_s`` in the JSON is the every-core figure: verifications are independent (a server
 re-checking an offline batch, a scanner with more than one core), so it is the throughput the machine gives.
 The one-core figure is printed next to it (``verifications_per_s_one_core``): it is bounded by Ed25519
@@ -198,6 +202,7 @@ def main() -> None:
     parser.add_argument("--registrations", type=int, default=10_000)
     parser.add_argument("--scans", type=int, default=3_000, help="scans per concurrency level (distinct badges)")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--warm-up", type=int, default=300, help="scans of other badges before measuring")
     parser.add_argument(
         "--server", default=os.environ.get("BENCH_DATABASE_SERVER", "postgresql+asyncpg://postgres@127.0.0.1:5432")
     )
@@ -227,6 +232,13 @@ def main() -> None:
         server, base_url = serve(settings, data_dir, args.workers)
         time.sleep(1)
         half = min(args.scans, len(all_tokens) // 2)
+        warm_up = all_tokens[2 * half : 2 * half + args.warm_up]
+        if warm_up:
+            rate, latencies, _, _ = asyncio.run(
+                fire(base_url, warm_up, entrance, 16, secrets.token_hex(3), server.pid, name)
+            )
+            print(f"warm-up: {len(warm_up)} scans, {rate:.0f}/s, p50 {statistics.median(latencies):.1f} ms, "
+                  f"p99 {percentile(latencies, 99):.1f} ms")  # fmt: skip
         for concurrency, chunk in ((16, all_tokens[:half]), (64, all_tokens[half : 2 * half])):
             rate, latencies, admitted, cpu_spent = asyncio.run(
                 fire(base_url, chunk, entrance, concurrency, secrets.token_hex(3), server.pid, name)

@@ -19,6 +19,7 @@ from podium.auth.models import AuthToken, LoginThrottle, Role, User
 from podium.auth.passwords import hash_password, verify_password
 from podium.auth.schemas import CurrentUser, UserCreate
 from podium.db import utcnow
+from podium.db_prebuilt import Prebuilt
 from podium.errors import Conflict, DomainError, TooManyRequests
 from podium.settings import Settings
 
@@ -114,8 +115,8 @@ async def logout(db_session: AsyncSession, token: str) -> None:
 
 _users = cast(Table, User.__table__)
 _tokens = cast(Table, AuthToken.__table__)
-# Every staff request runs this, so it is built once; SQLAlchemy compiles it once per dialect.
-_USER_FOR_TOKEN = (
+# Every staff request runs this, so it is built and compiled once (and on PostgreSQL goes straight to asyncpg).
+_USER_FOR_TOKEN = Prebuilt(
     select(_users.c.id, _users.c.email, _users.c.display_name, _users.c.role)
     .select_from(_users.join(_tokens, _tokens.c.user_id == _users.c.id))
     .where(
@@ -130,7 +131,7 @@ _USER_FOR_TOKEN = (
 async def user_for_token(connection: AsyncConnection, token: str) -> CurrentUser | None:
     """Who holds this login, asked of the database every time (a logout or a deactivation counts at once on
     every worker)."""
-    row = (await connection.execute(_USER_FOR_TOKEN, {"token_hash": hash_token(token), "now": utcnow()})).first()
+    row = await _USER_FOR_TOKEN.first(connection, {"token_hash": hash_token(token), "now": utcnow()})
     if row is None:
         return None
     role = cast(Literal["organizer", "staff"], row.role)
