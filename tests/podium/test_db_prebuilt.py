@@ -1,0 +1,91 @@
+"""Prebuilt statements answer alike on every path: straight to asyncpg (PostgreSQL in autocommit) or through
+SQLAlchemy (SQLite, or inside a transaction, where they must see the transaction's own writes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from uuid import UUID, uuid4
+
+import pytest
+from sqlalchemy import Table, bindparam, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from events.models import Event
+from podium.db import create_engine
+from podium.db_prebuilt import Prebuilt
+from podium.settings import Settings
+
+_event = Event.__table__
+assert isinstance(_event, Table)
+_BY_SLUG = Prebuilt(
+    select(_event.c.id, _event.c.name, _event.c.start_date, _event.c.updated_at).where(
+        _event.c.slug == bindparam("slug"), _event.c.status == "draft"
+    )
+)
+_RENAME = Prebuilt(text("UPDATE event SET name = :name WHERE slug = :slug"))
+
+
+@pytest.fixture
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(settings)
+    yield engine
+    await engine.dispose()
+
+
+async def _insert_event(connection: AsyncConnection, slug: str) -> UUID:
+    event_id = uuid4()
+    now = dt.datetime.now(dt.UTC)
+    await connection.execute(
+        _event.insert().values(
+            id=event_id, slug=slug, name="Prebuilt Meeting", kind="workshop", timezone="UTC", venue="Hall",
+            city="Basel", currency="CHF", start_date=dt.date(2027, 5, 3), end_date=dt.date(2027, 5, 4),
+            status="draft", created_at=now, updated_at=now,
+        )
+    )  # fmt: skip
+    return event_id
+
+
+async def test_a_row_reads_the_same_in_autocommit_and_in_a_transaction(engine: AsyncEngine) -> None:
+    async with engine.begin() as connection:
+        event_id = await _insert_event(connection, "prebuilt-read")
+
+    async with engine.connect() as plain:
+        in_transaction = await _BY_SLUG.first(plain, {"slug": "prebuilt-read"})
+        await plain.rollback()
+    async with engine.execution_options(isolation_level="AUTOCOMMIT").connect() as autocommit:
+        in_autocommit = await _BY_SLUG.first(autocommit, {"slug": "prebuilt-read"})
+        missing = await _BY_SLUG.first(autocommit, {"slug": "no-such-meeting"})
+
+    for row in (in_transaction, in_autocommit):
+        assert (row.id, row.name, row.start_date) == (event_id, "Prebuilt Meeting", dt.date(2027, 5, 3))
+        assert row.updated_at.utcoffset() == dt.timedelta(0)
+        with pytest.raises(AttributeError):
+            _ = row.no_such_column
+    assert missing is None
+
+
+async def test_inside_a_transaction_it_sees_the_transaction_s_own_writes(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        await _insert_event(connection, "prebuilt-uncommitted")
+
+        assert (await _BY_SLUG.first(connection, {"slug": "prebuilt-uncommitted"})).name == "Prebuilt Meeting"
+        assert await _RENAME.rowcount(connection, {"name": "Renamed", "slug": "prebuilt-uncommitted"}) == 1
+        await connection.rollback()
+
+    async with engine.execution_options(isolation_level="AUTOCOMMIT").connect() as autocommit:
+        assert await _BY_SLUG.first(autocommit, {"slug": "prebuilt-uncommitted"}) is None
+
+
+async def test_rowcount_counts_the_rows_written_in_autocommit(engine: AsyncEngine) -> None:
+    async with engine.begin() as connection:
+        await _insert_event(connection, "prebuilt-write")
+
+    async with engine.execution_options(isolation_level="AUTOCOMMIT").connect() as autocommit:
+        renamed = await _RENAME.rowcount(autocommit, {"name": "Renamed Meeting", "slug": "prebuilt-write"})
+        nothing = await _RENAME.rowcount(autocommit, {"name": "Nobody", "slug": "no-such-meeting"})
+        await autocommit.commit()  # nothing to do on PostgreSQL; SQLite (never autocommit in the app) commits
+    async with engine.connect() as connection:
+        name = (await _BY_SLUG.first(connection, {"slug": "prebuilt-write"})).name
+
+    assert (renamed, nothing, name) == (1, 0, "Renamed Meeting")
