@@ -72,7 +72,11 @@ async def _autocommit_driver(connection: AsyncConnection) -> asyncpg.Connection 
     """asyncpg's connection under ``connection`` when nothing needs beginning first (PostgreSQL, autocommit)."""
     if connection.dialect.name != "postgresql":
         return None
-    raw = await connection.get_raw_connection()
+    sync = connection.sync_connection
+    if sync is not None and not sync.closed and not sync.invalidated:
+        raw = sync.connection  # checked out already: no I/O, so no greenlet hop as get_raw_connection() takes
+    else:
+        raw = await connection.get_raw_connection()
     if not getattr(raw.dbapi_connection, "autocommit", False):
         return None
     return cast(asyncpg.Connection, raw.driver_connection)
