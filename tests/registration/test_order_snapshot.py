@@ -94,17 +94,10 @@ async def test_an_unknown_or_malformed_event_is_not_found(client: Client) -> Non
         assert (status, problem["field"]) == (404, "event")
 
 
-async def _load_concurrently(settings: Settings, event: Event, requests: int) -> list[object]:
-    async def one() -> CatalogView:
-        async with db_session_for(settings) as db_session:
-            return await order_validation.load_catalog(db_session, event)
-
-    return await asyncio.gather(*(one() for _ in range(requests)), return_exceptions=True)
-
-
-async def test_requests_that_miss_the_catalog_together_share_one_read(
-    settings: Settings, catalog: CatalogFixture, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def _load_concurrently(
+    settings: Settings, catalog: CatalogFixture, monkeypatch: pytest.MonkeyPatch, requests: int, *, fail_first: bool
+) -> tuple[list[object], int]:
+    """``requests`` requests of one worker missing its copy of the catalog at once; (their results, reads)."""
     async with db_session_for(settings) as db_session:
         event = await db_session.get_one(Event, catalog.event_id)
     real_read = order_validation._read_catalog
@@ -114,12 +107,25 @@ async def test_requests_that_miss_the_catalog_together_share_one_read(
         nonlocal reads
         reads += 1
         await asyncio.sleep(0.05)  # everyone else arrives meanwhile
+        if fail_first and reads == 1:
+            raise ConnectionResetError("the database went away")
         return await real_read(db_session, event)
 
     monkeypatch.setattr(order_validation, "_read_catalog", slow_read)
     order_validation._catalogs.pop(catalog.event_id, None)
 
-    views = await _load_concurrently(settings, event, 8)
+    async def one() -> CatalogView:
+        async with db_session_for(settings) as db_session:
+            return await order_validation.load_catalog(db_session, event)
+
+    results = await asyncio.gather(*(one() for _ in range(requests)), return_exceptions=True)
+    return results, reads
+
+
+async def test_requests_that_miss_the_catalog_together_share_one_read(
+    settings: Settings, catalog: CatalogFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    views, reads = await _load_concurrently(settings, catalog, monkeypatch, 8, fail_first=False)
 
     assert reads == 1
     assert all(view is views[0] for view in views) and isinstance(views[0], CatalogView)
@@ -128,23 +134,7 @@ async def test_requests_that_miss_the_catalog_together_share_one_read(
 async def test_when_the_shared_read_fails_the_others_read_for_themselves(
     settings: Settings, catalog: CatalogFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async with db_session_for(settings) as db_session:
-        event = await db_session.get_one(Event, catalog.event_id)
-    real_read = order_validation._read_catalog
-    reads = 0
-
-    async def first_read_fails(db_session: AsyncSession, event: Event) -> CatalogView:
-        nonlocal reads
-        reads += 1
-        await asyncio.sleep(0.05)
-        if reads == 1:
-            raise ConnectionResetError("the database went away")
-        return await real_read(db_session, event)
-
-    monkeypatch.setattr(order_validation, "_read_catalog", first_read_fails)
-    order_validation._catalogs.pop(catalog.event_id, None)
-
-    results = await _load_concurrently(settings, event, 4)
+    results, _ = await _load_concurrently(settings, catalog, monkeypatch, 4, fail_first=True)
 
     assert [type(r).__name__ for r in results].count("ConnectionResetError") == 1
     assert sum(isinstance(r, CatalogView) for r in results) == 3
