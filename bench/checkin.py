@@ -1,7 +1,7 @@
 """Check-in at the doors: the first morning of the Annual Meeting.
 
 Creates its own PostgreSQL database (dropped afterwards), seeds the demo Annual Meeting with --registrations
-paid attendees, makes their badges, starts Podium with --workers uvicorn workers, and measures:
+paid attendees, makes their badges, starts --workers uvicorn workers, and measures:
 
 * scans/s and latency percentiles of POST /api/checkins (one scan per request, each a different badge at
   the entrance, as staff phones send them) at concurrency 16 and 64;
@@ -22,9 +22,15 @@ re-checking an offline batch, a scanner with more than one core), so it is the t
 The one-core figure is printed next to it (``verifications_per_s_one_core``): it is bounded by Ed25519
 verification alone, ~0.1 ms on this CPU, so no decoding speed-up takes one core past ~10,000/s here.
 
+Production runs its workers behind a load balancer, which spreads requests evenly over them; so each worker
+is a uvicorn of its own on its own port and the benchmark's connections go to them in turn. With
+--shared-socket it runs one ``uvicorn --workers`` instead, whose workers share a listening socket: the kernel
+gives each new connection to whichever worker accepts first, 16 connections split anywhere from 8/8 to 3/13
+here, and the busier worker's scans wait about twice as long (per-connection medians of 23 against 8 ms).
+
 The last line is one JSON object with the figures.
 
-    .venv/bin/python bench/checkin.py [--registrations 10000] [--scans 3000] [--workers 2]
+    .venv/bin/python bench/checkin.py [--registrations 10000] [--scans 3000] [--workers 2] [--shared-socket]
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ import os
 import secrets
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -64,7 +71,7 @@ from registration.models import Registration
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import cpu
 from http_client import Connection, without_gc_pauses
-from program import admin, serve
+from program import admin, serve, serve_each, stop
 
 SLUG = "annual-meeting-2027"
 STAFF = ("bench-staff@podium.test", "bench-staff-password")
@@ -142,20 +149,24 @@ def verifications_per_second(tokens_text: list[str], public_key: bytes, rounds: 
 
 
 async def fire(
-    base_url: str,
+    base_urls: list[str],
     tokens_text: list[str],
     entrance: str,
     concurrency: int,
     run: str,
-    server_pid: int,
+    server_pids: list[int],
     database: str,
 ) -> tuple[float, list[float], int, dict[str, float] | None]:
-    """Scans/s, each request's latency (ms), how many were admitted, and who spent the CPU meanwhile."""
-    login = await Connection(base_url).request(
+    """Scans/s, each request's latency (ms), how many were admitted, and who spent the CPU meanwhile.
+
+    The connections go to the servers in turn (connection i to server i mod n), as a load balancer would."""
+    login = await Connection(base_urls[0]).request(
         "POST", "/api/auth/login", json_body={"email": STAFF[0], "password": STAFF[1]}
     )
     token = cast(dict[str, Any], login.json())["token"]
-    connections = [Connection(base_url, {"Authorization": f"Bearer {token}"}) for _ in range(concurrency)]
+    connections = [
+        Connection(base_urls[n % len(base_urls)], {"Authorization": f"Bearer {token}"}) for n in range(concurrency)
+    ]
     for connection in connections:  # open every connection and warm every worker's pool and code paths
         await connection.request("GET", f"/api/events/{SLUG}")
     latencies: list[float] = []
@@ -182,11 +193,11 @@ async def fire(
                 admitted += 1
 
     with without_gc_pauses():
-        cpu_before = cpu.snapshot(server_pid, database)
+        cpu_before = cpu.snapshot(server_pids, database)
         started = time.perf_counter()
         await asyncio.gather(*(device(n, c) for n, c in enumerate(connections)))
         elapsed = time.perf_counter() - started
-        cpu_spent = cpu.spent(cpu_before, cpu.snapshot(server_pid, database))
+        cpu_spent = cpu.spent(cpu_before, cpu.snapshot(server_pids, database))
     for connection in connections:
         await connection.close()
     return len(tokens_text) / elapsed, latencies, admitted, cpu_spent
@@ -204,6 +215,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--warm-up", type=int, default=300, help="scans of other badges before measuring")
     parser.add_argument(
+        "--shared-socket",
+        action="store_true",
+        help="one uvicorn with --workers sharing a socket (the kernel splits connections) instead of one per worker",
+    )
+    parser.add_argument(
         "--server", default=os.environ.get("BENCH_DATABASE_SERVER", "postgresql+asyncpg://postgres@127.0.0.1:5432")
     )
     args = parser.parse_args()
@@ -219,7 +235,7 @@ def main() -> None:
         hold_sweep_seconds=0,
         mail_drain_seconds=0,
     )
-    server = None
+    servers: list[tuple[subprocess.Popen[bytes], str]] = []
     try:
         migrate(settings)
         all_tokens, entrance, public_key, pdf_seconds = asyncio.run(prepare(settings, args.registrations))
@@ -229,19 +245,24 @@ def main() -> None:
         figures["verifications_per_s_one_core"] = round(one_core)
         parse_us, ed25519_us = verification_costs(all_tokens[0], public_key)
         figures["parse_us"], figures["ed25519_us"] = round(parse_us, 1), round(ed25519_us, 1)
-        server, base_url = serve(settings, data_dir, args.workers)
+        servers = (
+            [serve(settings, data_dir, args.workers)]
+            if args.shared_socket
+            else serve_each(settings, data_dir, args.workers)
+        )
+        base_urls, pids = [url for _, url in servers], [process.pid for process, _ in servers]
         time.sleep(1)
         half = min(args.scans, len(all_tokens) // 2)
         warm_up = all_tokens[2 * half : 2 * half + args.warm_up]
         if warm_up:
             rate, latencies, _, _ = asyncio.run(
-                fire(base_url, warm_up, entrance, 16, secrets.token_hex(3), server.pid, name)
+                fire(base_urls, warm_up, entrance, 16, secrets.token_hex(3), pids, name)
             )
             print(f"warm-up: {len(warm_up)} scans, {rate:.0f}/s, p50 {statistics.median(latencies):.1f} ms, "
                   f"p99 {percentile(latencies, 99):.1f} ms")  # fmt: skip
         for concurrency, chunk in ((16, all_tokens[:half]), (64, all_tokens[half : 2 * half])):
             rate, latencies, admitted, cpu_spent = asyncio.run(
-                fire(base_url, chunk, entrance, concurrency, secrets.token_hex(3), server.pid, name)
+                fire(base_urls, chunk, entrance, concurrency, secrets.token_hex(3), pids, name)
             )
             if cpu_spent is not None:
                 per_scan = {k: round(v / len(chunk) * 1000, 2) for k, v in cpu_spent.items()}
@@ -256,9 +277,7 @@ def main() -> None:
             print(f"{key:>22}: {value}")
         print(json.dumps(figures))
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
+        stop(servers)
         asyncio.run(admin(args.server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         shutil.rmtree(data_dir, ignore_errors=True)
 

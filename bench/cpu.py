@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import resource
+from collections.abc import Iterable
 from pathlib import Path
 
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -39,15 +40,15 @@ def _serves(pid: int, database: str) -> bool:
         return False
 
 
-def snapshot(server_pid: int, database: str | None = None) -> dict[str, float] | None:
-    """CPU seconds so far of the server process tree, of postgres, and of this process.
+def snapshot(server_pids: int | Iterable[int], database: str | None = None) -> dict[str, float] | None:
+    """CPU seconds so far of the server process trees (one root or several), of postgres, and of this process.
 
     With ``database``, postgres counts only the backends connected to it (other work on a shared server
     stays out); a backend that exits takes its seconds with it, so keep the pool's connections open."""
     if not Path("/proc").is_dir():
         return None
     processes = _all()
-    tree = {server_pid}
+    tree = {server_pids} if isinstance(server_pids, int) else set(server_pids)
     grew = True
     while grew:
         children = {pid for pid, (_, parent, _) in processes.items() if parent in tree} - tree

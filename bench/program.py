@@ -205,6 +205,33 @@ def serve(settings: Settings, data_dir: str, workers: int) -> tuple[subprocess.P
         time.sleep(0.3)
 
 
+def serve_each(settings: Settings, data_dir: str, workers: int) -> list[tuple[subprocess.Popen[bytes], str]]:
+    """``workers`` single-worker uvicorn servers, each on a port of its own: what a load balancer has behind it.
+
+    uvicorn's ``--workers`` share one listening socket and the kernel hands each new connection to whichever
+    worker accepts first, so a client's few keep-alive connections can split 3 to 13 between two workers
+    (seen here), and the busier worker's requests wait far longer. A load balancer spreads requests evenly;
+    a benchmark client does the same by spreading its connections over these servers in turn."""
+    servers: list[tuple[subprocess.Popen[bytes], str]] = []
+    try:
+        for _ in range(workers):
+            servers.append(serve(settings, data_dir, 1))
+    except BaseException:
+        stop(servers)
+        raise
+    return servers
+
+
+def stop(servers: list[tuple[subprocess.Popen[bytes], str]]) -> None:
+    for process, _ in servers:
+        process.terminate()
+    for process, _ in servers:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--attendees", type=int, default=10_000)
