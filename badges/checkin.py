@@ -7,7 +7,8 @@ handed out by a single conditional write on ``CheckinPresence`` (insert-if-absen
 moment exactly one gets ``admitted`` and the other ``already_admitted``, on SQLite and PostgreSQL alike.
 
 On PostgreSQL an ``in`` scan runs in autocommit: the lookup, then one statement that is atomic by itself
-(the scan's row alone, or the presence write and the row together), so no BEGIN and COMMIT round trips;
+(the scan's row alone, or the presence write and the row together), so no BEGIN and COMMIT round trips, each
+on a connection lent straight from the pool (``podium.db_prebuilt.pooled``: no ORM session around them);
 everything else (``out`` scans, a badge that got in between lookup and write, SQLite) runs in a transaction.
 """
 
@@ -19,12 +20,13 @@ from uuid import uuid4
 
 from sqlalchemy import Row, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from badges import presence, scan_queries
 from badges.models import (
     Checkin,
     Checkpoint,
+    CheckpointKind,
     Direction,
     ScanReason,
 )
@@ -49,6 +51,7 @@ from badges.schemas import (
     ScanResult,
 )
 from podium.db import begin_autocommit, begin_write, utcnow
+from podium.db_prebuilt import pooled
 from podium.errors import Conflict, FieldError, InvalidInput
 from sessions.models import ProgramSession
 
@@ -126,11 +129,11 @@ async def _replay_or_refuse(db_session: AsyncSession, scan: ScanIn, index: int) 
 async def record_scan(db_session: AsyncSession, scan: ScanIn, *, actor: str, index: int = 0) -> ScanResult:
     code = await read_code(db_session, scan)
     try:
-        if scan.direction == Direction.IN and await begin_autocommit(db_session):
+        if scan.direction == Direction.IN and _on_postgresql(db_session):
             answer = await _record_in_autocommit(db_session, scan, code, actor=actor, index=index)
             if answer is not None:
                 return answer
-            await db_session.commit()  # back to transactions: the badge got in meanwhile, answer with care
+            # Back to a transaction: the badge got in meanwhile, answer with care.
         return await _record_in_transaction(db_session, scan, code, actor=actor, index=index)
     except IntegrityError:
         # The same (device, sequence) was recorded by a concurrent upload: its answer is the answer.
@@ -141,6 +144,17 @@ async def record_scan(db_session: AsyncSession, scan: ScanIn, *, actor: str, ind
         if not _same_scan(earlier, scan):
             raise _reused(scan, index) from None
         return await replay(db_session, earlier)
+
+
+def _on_postgresql(db_session: AsyncSession) -> bool:
+    return db_session.bind is not None and db_session.bind.dialect.name == "postgresql"
+
+
+async def _end_reads(db_session: AsyncSession) -> None:
+    """Hand the session's connection back before taking a pooled one: a request never holds two, so a full
+    pool can't leave every request waiting for a second connection."""
+    if db_session.in_transaction():
+        await db_session.commit()
 
 
 async def _look_up(
@@ -178,23 +192,32 @@ async def _record_in_autocommit(
     None when the badge got inside between the two, or when an older scan uploaded late moves the first
     admission (nothing was written): the caller answers again in a transaction, where ``badges.presence``
     orders it by device time."""
-    found = await _look_up_and_decide(db_session, scan, code, index)
-    if isinstance(found, ScanResult):
-        return found
-    row, place, decision = found
-    connection = await db_session.connection()
+    await _end_reads(db_session)  # the token's key, read through the session on a worker's first scan
+    engine = cast(AsyncEngine, db_session.bind)
+    async with pooled(engine) as connection:
+        row = await scan_queries.lookup(connection, scan.checkpoint_id, code.serial, scan.device_id, scan.device_seq)
+    if row is None:
+        error = _no_checkpoint(index)
+        raise InvalidInput(error.message, field=error.field, errors=[error])
+    if row.prior_id is not None:
+        return await _replay_or_refuse(db_session, scan, index)
+    place = place_of(row)
+    if place.kind in (CheckpointKind.ROOM, CheckpointKind.SESSION):
+        await begin_autocommit(db_session)  # deciding reads the program: no BEGIN and COMMIT around those reads
+    decision = await decide(db_session, scan, place, code, row)
+    await _end_reads(db_session)
     if decision.zone is not None and row.inside and decision.zone == place.kind:
         if row.first_at is None or row.first_at > scan.device_time:
             return None  # an older scan uploaded late moves the first admission: done in a transaction
         decision.reason, decision.first = ScanReason.ALREADY_ADMITTED, first_from(row)
         say_already(decision, place)
     values = _checkin_values(scan, place, decision, actor)
-    if decision.reason == ScanReason.ADMITTED:
-        if not await scan_queries.admit(connection, cast(str, decision.zone), values):
-            return None
-    else:
-        await scan_queries.insert_checkin(connection, values)
-    await db_session.commit()
+    async with pooled(engine) as connection:
+        if decision.reason == ScanReason.ADMITTED:
+            if not await scan_queries.admit(connection, cast(str, decision.zone), values):
+                return None
+        else:
+            await scan_queries.insert_checkin(connection, values)
     return _result(scan.device_id, scan.device_seq, decision.reason, values["message"], values["created_at"], decision)
 
 

@@ -1,13 +1,13 @@
 """The statements a scan runs, built once at import and compiled once per dialect by SQLAlchemy's cache.
 
 A scan is the hottest request on the first morning of a meeting, so it talks to the database in Core
-statements over the session's connection (no ORM entity loading, no statement building per request): one
+statements (no ORM entity loading, no statement building per request): one
 ``lookup`` that reads the checkpoint with its event and rules, the badge with its registration, order status
 and category, whether the registration bought the checkpoint's add-on and whether this device already sent
 this scan; then the single conditional presence write that decides ``admitted``; then the scan's row.
 Everything that can change (a checkpoint's hours, doors-open minutes, a badge's version, a payment) is read
-fresh on every scan, so several workers always agree. The lookup and the admission write are ``Prebuilt``:
-on PostgreSQL in autocommit they go straight to asyncpg (``podium.db_prebuilt``).
+fresh on every scan, so several workers always agree. The lookup, the admission write and the scan's row are
+``Prebuilt``: on PostgreSQL outside a transaction they go straight to asyncpg (``podium.db_prebuilt``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from badges.models import Badge, Checkin, CheckinPresence, CheckinSettings, Checkpoint, CheckpointKind
 from events.models import Event, Room
-from podium.db_prebuilt import Prebuilt
+from podium.db_prebuilt import Prebuilt, Runner
 from registration.models import Category, Order, Registration, RegistrationAddOn
 
 _checkpoint = cast(Table, Checkpoint.__table__)
@@ -132,7 +132,7 @@ BADGE_BY_ID = (
 EXISTING_CHECKPOINTS = select(_checkpoint.c.id).where(_checkpoint.c.id.in_(bindparam("ids", expanding=True)))
 
 
-_INSERT_CHECKIN = insert(_checkin)
+_INSERT_CHECKIN = Prebuilt(insert(_checkin))
 # PostgreSQL, in autocommit: the presence write and the scan's row in one statement, so both happen or
 # neither (a repeated (device, sequence) fails the whole statement). The row is written only if the
 # presence write admitted; otherwise nothing at all is written and the caller answers in a transaction.
@@ -164,9 +164,7 @@ _LOOKUP = Prebuilt(LOOKUP)
 _ADMIT_POSTGRESQL = Prebuilt(ADMIT_POSTGRESQL)
 
 
-async def lookup(
-    connection: AsyncConnection, checkpoint_id: UUID, serial: str | None, device_id: str, device_seq: int
-) -> Any:
+async def lookup(connection: Runner, checkpoint_id: UUID, serial: str | None, device_id: str, device_seq: int) -> Any:
     """The checkpoint's place and rules with the badge (if ``serial`` names one at its event), a row read by
     attribute; None when the checkpoint doesn't exist."""
     params = {"checkpoint_id": checkpoint_id, "serial": serial, "device_id": device_id, "device_seq": device_seq}
@@ -181,11 +179,11 @@ async def existing_checkpoints(connection: AsyncConnection, ids: set[UUID]) -> s
     return set((await connection.execute(EXISTING_CHECKPOINTS, {"ids": list(ids)})).scalars())
 
 
-async def insert_checkin(connection: AsyncConnection, values: dict[str, Any]) -> None:
-    await connection.execute(_INSERT_CHECKIN, values)
+async def insert_checkin(connection: Runner, values: dict[str, Any]) -> None:
+    await _INSERT_CHECKIN.rowcount(connection, values)
 
 
-async def admit(connection: AsyncConnection, zone: str, values: dict[str, Any]) -> bool:
+async def admit(connection: Runner, zone: str, values: dict[str, Any]) -> bool:
     """PostgreSQL only: the conditional presence write and the scan row (``values``) together; False when the
     badge was inside already, and then nothing was written."""
     return await _ADMIT_POSTGRESQL.rowcount(connection, {**values, "zone": zone}) == 1

@@ -175,16 +175,20 @@ async def remove_session(db_session: AsyncSession, registration_id: UUID, sessio
 
 async def feed_of(db_session: AsyncSession, registration: Registration) -> AgendaFeed:
     """The registration's feed row, made on first use (two first uses at once keep one)."""
-    feed = await db_session.scalar(select(AgendaFeed).where(AgendaFeed.registration_id == registration.id))
+    registration_id = registration.id
+    feed = await db_session.scalar(select(AgendaFeed).where(AgendaFeed.registration_id == registration_id))
     if feed is not None:
         return feed
     await begin_write(db_session)
     try:
-        db_session.add(AgendaFeed(registration_id=registration.id, version=1))
+        db_session.add(AgendaFeed(registration_id=registration_id, version=1))
         await db_session.commit()
     except IntegrityError:
+        # The other first use made it. The rollback expired what the session had loaded: load the caller's
+        # registration again, or its next attribute read would be I/O where none can happen (a 500).
         await db_session.rollback()
-    feed = await db_session.scalar(select(AgendaFeed).where(AgendaFeed.registration_id == registration.id))
+        await db_session.refresh(registration)
+    feed = await db_session.scalar(select(AgendaFeed).where(AgendaFeed.registration_id == registration_id))
     assert feed is not None
     return feed
 

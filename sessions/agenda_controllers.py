@@ -35,9 +35,10 @@ def is_organizer(request: Request[Any, Any, Any]) -> bool:
 async def agenda_read(db_session: AsyncSession, settings: Settings, registration_id: UUID) -> AgendaRead:
     """Read after the change's commit (which expired what the session had loaded)."""
     registration = await db_session.get_one(Registration, registration_id, populate_existing=True)
+    # First: making the feed may lose a race and roll back, which expires everything loaded before it.
+    feed = await agenda.feed_of(db_session, registration)
     event = await services.event_by_id(db_session, registration.event_id)
     entries = await agenda.agenda_of(db_session, registration.id)
-    feed = await agenda.feed_of(db_session, registration)
     url = feeds.agenda_feed_url(
         settings.base_url,
         feeds.agenda_token(settings.secret_key, feed.id, feed.version, registration.secret_version),

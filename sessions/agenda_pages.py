@@ -58,18 +58,19 @@ class AgendaPages(Controller):
         registration = await registration_for_secret(
             db_session, registration_id, secret=secret, secret_key=settings.secret_key
         )
+        active = registration.status in AGENDA_STATUSES
+        # First: making the feed may lose a race and roll back, which expires everything loaded before it.
+        feed = await agenda.feed_of(db_session, registration) if active else None
         event: Event = await services.event_by_id(db_session, registration.event_id)
         tz = zoneinfo.ZoneInfo(event.timezone)
         category = await db_session.scalar(select(Category.name).where(Category.id == registration.category_id))
-        active = registration.status in AGENDA_STATUSES
         entries = await agenda.agenda_of(db_session, registration.id) if active else []
         days: dict[dt.date, list[agenda.AgendaEntry]] = {}
         for entry in entries:
             days.setdefault(entry.session.starts_at.astimezone(tz).date(), []).append(entry)
         titles = {e.session.id: e.session.title for e in entries}
         feed_url = webcal = None
-        if active:
-            feed = await agenda.feed_of(db_session, registration)
+        if feed is not None:
             token = feeds.agenda_token(settings.secret_key, feed.id, feed.version, registration.secret_version)
             feed_url = feeds.agenda_feed_url(settings.base_url, token)
             webcal = feeds.webcal_url(feed_url)

@@ -13,7 +13,6 @@ from typing import Any, Literal
 
 import pytest
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
 from sqlalchemy.engine import make_url
 
 from podium.app import create_app
@@ -22,6 +21,7 @@ from podium.auth.schemas import UserCreate
 from podium.cli import migrate
 from podium.db import create_engine, session_maker
 from podium.settings import Settings
+from tests.asgi_client import Client, app_client
 
 ORGANIZER_PASSWORD = "organizer-password-123"
 STAFF_PASSWORD = "staff-password-12345"
@@ -135,6 +135,7 @@ def app(settings: Settings) -> Litestar:
 
 
 @pytest.fixture
-async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    async with AsyncTestClient(app=app) as test_client:
+async def client(app: Litestar) -> AsyncIterator[Client]:
+    """Requests gathered on this client really run concurrently (``tests.asgi_client``)."""
+    async with app_client(app) as test_client:
         yield test_client

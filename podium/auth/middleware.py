@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import weakref
 from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from podium.auth import services
+from podium.db_prebuilt import pooled
 
 SESSION_COOKIE = "podium_session"
 SESSION_MAKER_STATE_KEY = "podium_session_maker"
@@ -28,22 +27,6 @@ class TokenAuthenticationMiddleware(AbstractAuthenticationMiddleware):
         token = token_from(connection)
         if not token or len(token) > 200:
             return AuthenticationResult(user=None, auth=None)
-        engine = _lookup_engine(connection.app.state[SESSION_MAKER_STATE_KEY].kw["bind"])
-        async with engine.connect() as db_connection:
+        async with pooled(connection.app.state[SESSION_MAKER_STATE_KEY].kw["bind"]) as db_connection:
             user = await services.user_for_token(db_connection, token)
         return AuthenticationResult(user=user, auth=token if user else None)
-
-
-_lookup_engines: weakref.WeakKeyDictionary[AsyncEngine, AsyncEngine] = weakref.WeakKeyDictionary()
-
-
-def _lookup_engine(engine: AsyncEngine) -> AsyncEngine:
-    """On PostgreSQL the one-statement token lookup runs in autocommit: no BEGIN and ROLLBACK round trips
-    around it on every authenticated request (SQLite keeps its own begin hook, see ``podium.db``)."""
-    found = _lookup_engines.get(engine)
-    if found is None:
-        found = (
-            engine if engine.dialect.name != "postgresql" else engine.execution_options(isolation_level="AUTOCOMMIT")
-        )
-        _lookup_engines[engine] = found
-    return found

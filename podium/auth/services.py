@@ -13,13 +13,13 @@ from sqlalchemy import Table, bindparam, case, delete, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.auth.models import AuthToken, LoginThrottle, Role, User
 from podium.auth.passwords import hash_password, verify_password
 from podium.auth.schemas import CurrentUser, UserCreate
 from podium.db import utcnow
-from podium.db_prebuilt import Prebuilt
+from podium.db_prebuilt import Prebuilt, Runner
 from podium.errors import Conflict, DomainError, TooManyRequests
 from podium.settings import Settings
 
@@ -128,7 +128,7 @@ _USER_FOR_TOKEN = Prebuilt(
 )
 
 
-async def user_for_token(connection: AsyncConnection, token: str) -> CurrentUser | None:
+async def user_for_token(connection: Runner, token: str) -> CurrentUser | None:
     """Who holds this login, asked of the database every time (a logout or a deactivation counts at once on
     every worker)."""
     row = await _USER_FOR_TOKEN.first(connection, {"token_hash": hash_token(token), "now": utcnow()})

@@ -3,6 +3,7 @@ admitting it at that very moment) must still get ``already_admitted``, written o
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 from uuid import UUID
@@ -85,3 +86,59 @@ async def test_the_entrance_answers_a_badge_inside_from_the_lookup_and_readmits_
     assert results[1]["first_admission"]["device_id"] == "a"
     assert results[4]["first_admission"]["device_id"] == "a"  # the first admission stays the first
     assert results[1]["message"] == results[4]["message"]
+
+
+async def test_two_scans_racing_with_one_device_number_get_one_answer_and_one_409_never_a_500(
+    settings: Settings,
+    client: Client,
+    staff: dict[str, str],
+    organizer: dict[str, str],
+    badge_event: BadgeEvent,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Both lookups find the number unused; the second write then breaks the (device, sequence) constraint on
+    the fast path, and that must read as the reused number it is, with nothing of it written."""
+    if settings.is_sqlite:
+        pytest.skip("on SQLite the lookup already holds the write lock: the second scan's lookup sees the first")
+    points = await checkpoints_of(client, organizer, badge_event.slug)
+    ada = await add_registration(settings, badge_event)
+    grace = await add_registration(settings, badge_event, first_name="Grace")
+    tokens = [await badge_token(client, staff, registration) for registration in (ada, grace)]
+    real_lookup = scan_queries.lookup
+    looked_up: list[object] = []
+    both = asyncio.Event()
+
+    async def lookup_until_both_have_looked(connection: AsyncConnection, *args: Any) -> Row[Any] | None:
+        row = await real_lookup(connection, *args)
+        looked_up.append(row)
+        if len(looked_up) == 2:
+            both.set()
+        await asyncio.wait_for(both.wait(), timeout=10)  # requests that don't really race fail here
+        return row
+
+    monkeypatch.setattr(scan_queries, "lookup", lookup_until_both_have_looked)
+    device, at = "racing-door", badge_event.now
+    bodies = [
+        {"scans": [scan(token, points["entrance"], device=device, seq=7, at=at + dt.timedelta(minutes=minute))]}
+        for token, minute in zip(tokens, (0, 3), strict=True)
+    ]
+
+    responses = await asyncio.gather(*(client.post("/api/checkins", json=body, headers=staff) for body in bodies))
+
+    async with db_session_for(settings) as db_session:
+        rows = (await db_session.scalars(select(Checkin).where(Checkin.device_id == device))).all()
+        inside = (
+            await db_session.scalars(
+                select(Badge.registration_id)
+                .join(CheckinPresence, CheckinPresence.badge_id == Badge.id)
+                .where(CheckinPresence.inside.is_(True), Badge.registration_id.in_([ada, grace]))
+            )
+        ).all()
+    statuses = sorted(r.status_code for r in responses)
+    refused = next(r for r in responses if r.status_code == 409).json()
+    admitted = next(r for r in responses if r.status_code == 200).json()["results"][0]
+    assert statuses == [200, 409]
+    assert (refused["code"], refused["field"]) == ("sequence_reused", "scans[0].device_seq")
+    assert admitted["reason"] == "admitted"
+    assert [(r.device_seq, r.registration_id) for r in rows] == [(7, inside[0])]
+    assert len(inside) == 1  # the refused scan's presence write went with its row
