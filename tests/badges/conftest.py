@@ -8,13 +8,11 @@ import secrets
 from typing import Any
 
 import pytest
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from podium.settings import Settings
+from tests.asgi_client import Client
 from tests.badges.factories import BadgeEvent, build_badge_event
 
-Client = AsyncTestClient[Litestar]
 _sequence = itertools.count(1)
 
 

@@ -7,10 +7,8 @@ from typing import Any
 
 import httpx
 import pytest
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
-Client = AsyncTestClient[Litestar]
+from tests.asgi_client import Client
 
 
 def event_body(**overrides: Any) -> dict[str, Any]:

@@ -9,7 +9,6 @@ from collections import Counter
 
 import httpx
 import pytest
-from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import update
 
@@ -19,9 +18,9 @@ from podium.auth.models import User
 from podium.auth.schemas import UserCreate
 from podium.errors import TooManyRequests
 from podium.settings import Settings
+from tests.asgi_client import Client
 from tests.registration.factories import db_session_for
 
-Client = AsyncTestClient[Litestar]
 PASSWORD = "correct-horse-battery"
 
 

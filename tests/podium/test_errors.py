@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
-Client = AsyncTestClient[Litestar]
+from tests.asgi_client import Client
 
 
 async def test_unknown_path_is_a_404_problem(client: Client) -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from podium.settings import Settings
+from tests.asgi_client import Client
 
 
-async def test_health_reports_app_and_live_database(client: AsyncTestClient[Litestar], settings: Settings) -> None:
+async def test_health_reports_app_and_live_database(client: Client, settings: Settings) -> None:
     response = await client.get("/health")
 
     body = response.json()

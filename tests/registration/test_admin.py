@@ -7,15 +7,12 @@ import io
 
 import httpx
 import pytest
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from podium.settings import Settings
 from registration.models import Quota
+from tests.asgi_client import Client
 from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body
-
-Client = AsyncTestClient[Litestar]
 
 
 @pytest.fixture

@@ -5,16 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from podium.settings import Settings
 from registration.cancellations import fee_pct_for
 from registration.models import Quota
+from tests.asgi_client import Client
 from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body
 
-Client = AsyncTestClient[Litestar]
 A, B, START = dt.date(2027, 1, 31), dt.date(2027, 3, 31), dt.date(2027, 4, 14)
 
 

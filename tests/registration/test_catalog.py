@@ -9,8 +9,6 @@ from uuid import UUID
 
 import httpx
 import pytest
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 from sqlalchemy import update
 
 from podium.errors import Conflict
@@ -18,9 +16,8 @@ from podium.settings import Settings
 from registration import catalog
 from registration.catalog_schemas import PromoCodeUpdate, QuotaUpdate
 from registration.models import PromoCode, Quota
+from tests.asgi_client import Client
 from tests.registration.factories import db_session_for
-
-Client = AsyncTestClient[Litestar]
 
 
 async def new_event(client: Client, organizer: dict[str, str], **overrides: Any) -> str:

@@ -16,7 +16,6 @@ from uuid import uuid4
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope
-from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select, update
 
@@ -24,10 +23,9 @@ from podium.app import create_app
 from podium.settings import Settings
 from registration.models import OutboxMessage
 from registration.outbox import FolderSender, MailSender, SmtpSender, drain_outbox, enqueue, sender_for
+from tests.asgi_client import Client
 from tests.registration.factories import attendee, build_catalog, db_session_for, order_body
 from tests.servers import free_port
-
-Client = AsyncTestClient[Litestar]
 
 
 class Inbox:

@@ -9,15 +9,12 @@ import asyncio
 from collections import Counter
 
 import httpx
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
 from podium.settings import Settings
 from registration.models import Order, PromoCode, Quota, Registration, RegistrationAddOn
+from tests.asgi_client import Client
 from tests.registration.factories import attendee, build_catalog, db_session_for, order_body
-
-Client = AsyncTestClient[Litestar]
 
 
 async def _burst(

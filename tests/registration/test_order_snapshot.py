@@ -10,8 +10,6 @@ import asyncio
 import datetime as dt
 
 import pytest
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,9 +18,8 @@ from podium.settings import Settings
 from registration import order_validation
 from registration.models import AddOn, Category
 from registration.order_validation import CatalogView
+from tests.asgi_client import Client
 from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body
-
-Client = AsyncTestClient[Litestar]
 
 
 @pytest.fixture

@@ -17,9 +17,8 @@ from registration import orders
 from registration.models import Quota, Registration, StateChange
 from registration.payments import OfflineTestProvider
 from registration.schemas import OrderCreate
+from tests.asgi_client import Client
 from tests.registration.factories import PRESS_CODE, CatalogFixture, attendee, build_catalog, db_session_for, order_body
-
-Client = AsyncTestClient[Litestar]
 
 
 @pytest.fixture

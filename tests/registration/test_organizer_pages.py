@@ -4,15 +4,13 @@ and that odd query strings never make it fail. (The forms are driven in tests/br
 from __future__ import annotations
 
 import pytest
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from events.models import Event
 from podium.settings import Settings
 from registration.receipts import parse_money
+from tests.asgi_client import Client
 from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body
 
-Client = AsyncTestClient[Litestar]
 HTML = {"Accept": "text/html"}
 
 

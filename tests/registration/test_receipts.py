@@ -10,17 +10,14 @@ from pathlib import Path
 
 import anyio
 import pytest
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from podium.db import begin_write
 from podium.settings import Settings
 from registration.models import Order, Receipt
 from registration.receipts import ReceiptData, ReceiptLine, format_money, issue_receipt, render_receipt
+from tests.asgi_client import Client
 from tests.registration.factories import attendee, build_catalog, db_session_for, order_body
-
-Client = AsyncTestClient[Litestar]
 
 
 async def pdf_text(pdf: bytes, folder: Path) -> str:

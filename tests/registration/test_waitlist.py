@@ -6,17 +6,15 @@ import datetime as dt
 from email.message import EmailMessage
 
 import httpx
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from podium.settings import Settings
 from registration import orders, waitlist
 from registration.models import OutboxMessage, Quota
 from registration.outbox import drain_outbox
+from tests.asgi_client import Client
 from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body
 
-Client = AsyncTestClient[Litestar]
 LATER = dt.timedelta(hours=1)
 
 

@@ -11,18 +11,15 @@ from uuid import UUID
 import httpx
 import pytest
 from icalendar import Calendar
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from podium.settings import Settings
 from registration.links import registration_secret
 from registration.models import OutboxMessage, Registration
 from sessions.models import AgendaItem, ProgramSession
+from tests.asgi_client import Client
 from tests.registration.factories import db_session_for
 from tests.sessions.factories import ProgramEvent, at, build_program_event, confirmed_attendees
-
-Client = AsyncTestClient[Litestar]
 
 
 @pytest.fixture

@@ -9,13 +9,11 @@ from typing import Any
 
 import httpx
 import pytest
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from podium.settings import Settings
+from tests.asgi_client import Client
 from tests.sessions.factories import ProgramEvent, build_program_event
 
-Client = AsyncTestClient[Litestar]
 HEADER = "title,type,date,start,end,room,track,speakers,chairs,capacity,required_add_on,credit_hours,abstract,status"
 GOOD = f"""{HEADER}
 State of the field,keynote,2027-03-14,08:00,09:15,Hall A,,Ada Lovelace,Marie Curie,,,1.25,"Year, in brief",published

@@ -15,13 +15,11 @@ from typing import Any
 
 import pytest
 from icalendar import Calendar
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from sessions.ics import IcsCalendar, IcsPerson, IcsSession, render_calendar, render_event, session_uid
+from tests.asgi_client import Client
 from tests.sessions.factories import ProgramEvent, at, build_program_event
 
-Client = AsyncTestClient[Litestar]
 ROOT = Path(__file__).resolve().parents[2]
 READER = Path(__file__).with_name("read_ics.cjs")
 NY = "America/New_York"

@@ -6,13 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from podium.settings import Settings
+from tests.asgi_client import Client
 from tests.sessions.factories import ProgramEvent, at, build_program_event
 
-Client = AsyncTestClient[Litestar]
 HTML = {"Accept": "text/html"}
 
 

@@ -7,13 +7,10 @@ from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
 import pytest
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from podium.settings import Settings
+from tests.asgi_client import Client
 from tests.sessions.factories import ProgramEvent, at, build_program_event
-
-Client = AsyncTestClient[Litestar]
 
 
 @pytest.fixture

@@ -10,8 +10,6 @@ from uuid import UUID
 
 import httpx
 import pytest
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 from sqlalchemy import select, update
 
 from podium.settings import Settings
@@ -20,10 +18,9 @@ from sessions import services
 from sessions.models import ProgramSession
 from sessions.schemas import SessionCreate, SessionUpdate
 from sessions.services import ConflictsFound
+from tests.asgi_client import Client
 from tests.registration.factories import db_session_for
 from tests.sessions.factories import ProgramEvent, at, build_program_event
-
-Client = AsyncTestClient[Litestar]
 
 
 def instant(text: str) -> dt.datetime:
