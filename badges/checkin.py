@@ -176,7 +176,7 @@ async def _look_up(
 async def _look_up_and_decide(
     db_session: AsyncSession, scan: ScanIn, code: Code, index: int
 ) -> tuple[Row[Any], Place, Decision] | ScanResult:
-    """What both scan paths start with: the lookup and the answer its rules give (or an earlier answer)."""
+    """The transaction path's start: the lookup and the answer its rules give (or an earlier answer)."""
     found = await _look_up(db_session, scan, code, index)
     if isinstance(found, ScanResult):
         return found
