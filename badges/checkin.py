@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from badges import presence, scan_queries
 from badges.models import (
+    Badge,
     Checkin,
     Checkpoint,
     CheckpointKind,
@@ -89,14 +90,19 @@ async def record_scans(db_session: AsyncSession, batch: CheckinBatch, *, actor: 
     return CheckinResults(results=results)
 
 
-def _same_scan(earlier: Checkin, scan: ScanIn) -> bool:
-    """A re-upload carries the same place, direction and moment; anything else reused the sequence number
-    (a reinstalled app counting from zero again, say), and replaying someone else's answer would be wrong."""
-    return (
+async def _same_scan(db_session: AsyncSession, earlier: Checkin, scan: ScanIn, code: Code) -> bool:
+    """A re-upload carries the same place, direction, moment and badge; anything else reused the sequence
+    number (a reinstalled app counting from zero again, say), and replaying someone else's answer would be
+    wrong. (A code that named no badge then or names none now has no badge to compare.)"""
+    if not (
         earlier.checkpoint_id == scan.checkpoint_id
         and earlier.direction == scan.direction
         and abs(earlier.device_time - scan.device_time) < dt.timedelta(seconds=1)
-    )
+    ):
+        return False
+    if earlier.badge_id is None or code.serial is None:
+        return True
+    return await db_session.scalar(select(Badge.serial).where(Badge.id == earlier.badge_id)) == code.serial
 
 
 def _reused(scan: ScanIn, index: int) -> Conflict:
@@ -114,10 +120,11 @@ async def _recorded(db_session: AsyncSession, scan: ScanIn) -> Checkin | None:
     )
 
 
-async def _replay_or_refuse(db_session: AsyncSession, scan: ScanIn, index: int) -> ScanResult:
+async def _replay_or_refuse(db_session: AsyncSession, scan: ScanIn, code: Code, index: int) -> ScanResult:
     """The answer the device's earlier scan with this number got (nothing is written)."""
     earlier = await _recorded(db_session, scan)
-    answer = await replay(db_session, earlier) if earlier is not None and _same_scan(earlier, scan) else None
+    same = earlier is not None and await _same_scan(db_session, earlier, scan, code)
+    answer = await replay(db_session, earlier) if earlier is not None and same else None
     await db_session.rollback()  # ends the transaction (SQLite's write lock)
     if earlier is None:
         raise RuntimeError("the scan was recorded and is gone again")
@@ -141,7 +148,7 @@ async def record_scan(db_session: AsyncSession, scan: ScanIn, *, actor: str, ind
         earlier = await _recorded(db_session, scan)
         if earlier is None:
             raise
-        if not _same_scan(earlier, scan):
+        if not await _same_scan(db_session, earlier, scan, code):
             raise _reused(scan, index) from None
         return await replay(db_session, earlier)
 
@@ -169,7 +176,7 @@ async def _look_up(
         error = _no_checkpoint(index)
         raise InvalidInput(error.message, field=error.field, errors=[error])
     if row.prior_id is not None:
-        return await _replay_or_refuse(db_session, scan, index)
+        return await _replay_or_refuse(db_session, scan, code, index)
     return row, place_of(row)
 
 
@@ -200,7 +207,7 @@ async def _record_in_autocommit(
         error = _no_checkpoint(index)
         raise InvalidInput(error.message, field=error.field, errors=[error])
     if row.prior_id is not None:
-        return await _replay_or_refuse(db_session, scan, index)
+        return await _replay_or_refuse(db_session, scan, code, index)
     place = place_of(row)
     if place.kind in (CheckpointKind.ROOM, CheckpointKind.SESSION):
         await begin_autocommit(db_session)  # deciding reads the program: no BEGIN and COMMIT around those reads

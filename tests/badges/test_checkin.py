@@ -414,6 +414,27 @@ async def test_a_reused_sequence_number_for_another_scan_is_refused_not_replayed
     assert fresh[0]["reason"] == "admitted"
 
 
+async def test_a_reused_sequence_number_for_another_badge_at_the_same_moment_is_refused_not_replayed(
+    settings: Settings, client: Client, staff: dict[str, str], organizer: dict[str, str], badge_event: BadgeEvent
+) -> None:
+    """Same device, number, checkpoint and moment, but another badge: not a re-upload of the first scan."""
+    points = await checkpoints_of(client, organizer, badge_event.slug)
+    ada = await badge_token(client, staff, await add_registration(settings, badge_event))
+    grace = await badge_token(client, staff, await add_registration(settings, badge_event, first_name="Grace"))
+    device, now = new_device(), badge_event.now
+    [first] = await post_scans(client, staff, scan(ada, points["entrance"], device=device, seq=0, at=now))
+
+    other = await client.post(
+        "/api/checkins", json={"scans": [scan(grace, points["entrance"], device=device, seq=0, at=now)]}, headers=staff
+    )
+    [again] = await post_scans(client, staff, scan(ada, points["entrance"], device=device, seq=0, at=now))
+
+    assert (other.status_code, other.json()["code"]) == (409, "sequence_reused")
+    assert (first["reason"], first["replayed"]) == ("admitted", False)
+    assert (again["reason"], again["replayed"]) == ("admitted", True)
+    assert again["attendee"]["name"] == first["attendee"]["name"]
+
+
 async def test_a_deactivated_checkpoint_refuses_in_scans_until_reopened(
     settings: Settings, client: Client, staff: dict[str, str], organizer: dict[str, str], badge_event: BadgeEvent
 ) -> None:
