@@ -171,13 +171,22 @@ async def _look_up(
     row = await scan_queries.lookup(
         await db_session.connection(), scan.checkpoint_id, code.serial, scan.device_id, scan.device_seq
     )
+    found = await _place_or_earlier(db_session, row, scan, code, index)
+    return found if isinstance(found, ScanResult) else (row, found)
+
+
+async def _place_or_earlier(
+    db_session: AsyncSession, row: Any, scan: ScanIn, code: Code, index: int
+) -> Place | ScanResult:
+    """What the lookup row says first, on both paths: no such checkpoint (a 422), this device's earlier
+    answer for this number, or the place to decide at."""
     if row is None:
         await db_session.rollback()
         error = _no_checkpoint(index)
         raise InvalidInput(error.message, field=error.field, errors=[error])
     if row.prior_id is not None:
         return await _replay_or_refuse(db_session, scan, code, index)
-    return row, place_of(row)
+    return place_of(row)
 
 
 async def _look_up_and_decide(
@@ -203,12 +212,9 @@ async def _record_in_autocommit(
     engine = cast(AsyncEngine, db_session.bind)
     async with pooled(engine) as connection:
         row = await scan_queries.lookup(connection, scan.checkpoint_id, code.serial, scan.device_id, scan.device_seq)
-    if row is None:
-        error = _no_checkpoint(index)
-        raise InvalidInput(error.message, field=error.field, errors=[error])
-    if row.prior_id is not None:
-        return await _replay_or_refuse(db_session, scan, code, index)
-    place = place_of(row)
+    place = await _place_or_earlier(db_session, row, scan, code, index)
+    if isinstance(place, ScanResult):
+        return place
     if place.kind in (CheckpointKind.ROOM, CheckpointKind.SESSION):
         await begin_autocommit(db_session)  # deciding reads the program: no BEGIN and COMMIT around those reads
     decision = await decide(db_session, scan, place, code, row)
