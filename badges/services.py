@@ -23,7 +23,7 @@ from badges.pdf import BadgeCard, Layout
 from badges.schemas import AttendeeMatch, BadgeRead, CheckinSettingsIO, PrintFilter
 from events.models import Event
 from events.services import get_event
-from podium.db import begin_write, utcnow
+from podium.db import begin_write, end_reads, utcnow
 from podium.errors import Conflict, InvalidInput, NotFound
 from registration.audit import record
 from registration.models import Category, Order, OrderStatus, Registration, RegistrationStatus
@@ -311,6 +311,7 @@ async def print_batch(
     badges = await ensure_badges(db_session, [r.id for r in registrations])
     drawn = {rid: (badge.version, badge.print_count) for rid, badge in badges.items()}
     cards = await registration_cards(db_session, registrations, secret_key, versions=_reprint_versions(drawn))
+    await end_reads(db_session)  # drawing 10,000 badges takes seconds: hold no lock meanwhile
     pdf = await render(cards, selection.layout)
     await mark_printed(db_session, event.id, drawn, actor=actor)
     return pdf, len(cards)

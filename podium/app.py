@@ -30,7 +30,7 @@ from podium.auth.controllers import AuthController, UserController
 from podium.auth.middleware import SESSION_MAKER_STATE_KEY, TokenAuthenticationMiddleware
 from podium.auth.pages import LoginPages
 from podium.cli import PodiumCLIPlugin
-from podium.db import sqlalchemy_config, warm_pool
+from podium.db import WriteIntentMiddleware, sqlalchemy_config, warm_pool
 from podium.errors import EXCEPTION_HANDLERS
 from podium.health import app_version, health
 from podium.heap import freeze_startup_heap
@@ -148,6 +148,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         plugins=[SQLAlchemyPlugin(config=db_config), ProblemDetailsPlugin(), PodiumCLIPlugin()],
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[
+            WriteIntentMiddleware,
             DefineMiddleware(
                 TokenAuthenticationMiddleware,
                 exclude=["^/static/", "^/schema", "^/health$"],

@@ -5,6 +5,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import re
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +19,7 @@ from advanced_alchemy.extensions.litestar import (
     EngineConfig,
     SQLAlchemyAsyncConfig,
 )
+from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -48,13 +54,66 @@ def _sqlite_manual_transactions(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
 
 
-def _sqlite_begin(conn: Any) -> None:
-    """BEGIN IMMEDIATE for transactions that asked for it (see ``begin_write``), plain BEGIN otherwise."""
-    mode = "IMMEDIATE" if conn.get_execution_options().get(WRITE_INTENT) else "DEFERRED"
-    conn.exec_driver_sql(f"BEGIN {mode}")
-
-
 WRITE_INTENT = "podium_write_intent"
+_TRANSACTION_MODE = "podium_sqlite_transaction_mode"
+# Whether transactions begun in this context may write. Requests that change state (every method but GET, HEAD
+# and OPTIONS), jobs and the CLI may; reads say so (``WriteIntentMiddleware``), and a read that turns out to
+# write asks for the lock with ``begin_write``.
+_may_write: ContextVar[bool] = ContextVar("podium_may_write", default=True)
+_WRITE_STATEMENT = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+
+
+class DeferredWriteWarning(RuntimeWarning):
+    """A write ran in a transaction that began as a read: under contention SQLite refuses its upgrade at once
+    ("database is locked", no busy wait). Tests turn this warning into an error, so each such path is found."""
+
+
+@contextmanager
+def write_intent(may_write: bool) -> Iterator[None]:
+    """Declare whether the transactions begun inside may write (SQLite: BEGIN IMMEDIATE or DEFERRED)."""
+    token = _may_write.set(may_write)
+    try:
+        yield
+    finally:
+        _may_write.reset(token)
+
+
+def _sqlite_begin(conn: Any) -> None:
+    """BEGIN IMMEDIATE for every transaction that may write, so it queues for SQLite's one write lock under
+    busy_timeout from its start; a transaction that began as a read and later writes would be refused its
+    upgrade at once whenever another writer holds the lock. Reads begin DEFERRED and run beside the writer (WAL).
+    An explicit ``WRITE_INTENT`` execution option (``begin_write``) wins over the context's default."""
+    explicit = conn.get_execution_options().get(WRITE_INTENT)
+    mode = "IMMEDIATE" if (explicit if explicit is not None else _may_write.get()) else "DEFERRED"
+    conn.exec_driver_sql(f"BEGIN {mode}")
+    conn.info[_TRANSACTION_MODE] = mode
+
+
+def _sqlite_warn_deferred_write(
+    conn: Any, _cursor: Any, statement: str, _parameters: Any, _context: Any, _executemany: bool
+) -> None:
+    if conn.info.get(_TRANSACTION_MODE) == "DEFERRED" and conn.in_transaction() and _WRITE_STATEMENT.match(statement):
+        warnings.warn(
+            f"a write in a transaction that began as a read (call begin_write first): {statement[:80]}",
+            DeferredWriteWarning,
+            stacklevel=2,
+        )
+
+
+class WriteIntentMiddleware:
+    """ASGI middleware: requests with a safe method (GET, HEAD, OPTIONS) begin their transactions as reads."""
+
+    SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        with write_intent(scope["method"] not in self.SAFE_METHODS):
+            await self.app(scope, receive, send)
 
 
 async def begin_write(db_session: AsyncSession) -> None:
@@ -69,10 +128,23 @@ async def begin_write(db_session: AsyncSession) -> None:
     if bind is None or bind.dialect.name != "sqlite":
         return
     if db_session.in_transaction():
+        if (await db_session.connection()).info.get(_TRANSACTION_MODE) == "IMMEDIATE":
+            return  # a changing request's transaction holds the write lock from its start already
         if db_session.new or db_session.dirty or db_session.deleted:
             raise RuntimeError("begin_write() must come before the transaction's first write")
         await db_session.commit()
     await db_session.connection(execution_options={WRITE_INTENT: True})
+
+
+async def end_reads(db_session: AsyncSession) -> None:
+    """End a transaction that has only read, before a long step that needs no database (drawing a PDF), so the
+    step holds no lock: on SQLite a changing request's transaction holds the one write lock from its start, and
+    on PostgreSQL an open transaction would sit idle holding its snapshot."""
+    if not db_session.in_transaction():
+        return
+    if db_session.new or db_session.dirty or db_session.deleted:
+        raise RuntimeError("end_reads() would commit pending writes")
+    await db_session.commit()
 
 
 async def begin_autocommit(db_session: AsyncSession) -> bool:
@@ -129,6 +201,7 @@ def install_engine_hooks(engine: AsyncEngine, settings: Settings) -> None:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "connect", _sqlite_manual_transactions)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
+        event.listen(engine.sync_engine, "before_cursor_execute", _sqlite_warn_deferred_write)
 
 
 def session_maker(engine: AsyncEngine) -> async_sessionmaker:

@@ -559,16 +559,24 @@ async def delete_question(db_session: AsyncSession, slug: str, question_id: UUID
 # ------------------------------------------------------------------------------------------- settings
 
 
+def _default_settings(event: Event) -> RegistrationSettings:
+    return RegistrationSettings(
+        event_id=event.id,
+        hold_minutes=15,
+        low_income_discount_pct=0,
+        lower_middle_income_discount_pct=0,
+        upper_middle_income_discount_pct=0,
+    )
+
+
+async def _stored_settings(db_session: AsyncSession, event: Event) -> RegistrationSettings | None:
+    return await db_session.scalar(select(RegistrationSettings).where(RegistrationSettings.event_id == event.id))
+
+
 async def _settings_row(db_session: AsyncSession, event: Event) -> RegistrationSettings:
-    row = await db_session.scalar(select(RegistrationSettings).where(RegistrationSettings.event_id == event.id))
+    row = await _stored_settings(db_session, event)
     if row is None:
-        row = RegistrationSettings(
-            event_id=event.id,
-            hold_minutes=15,
-            low_income_discount_pct=0,
-            lower_middle_income_discount_pct=0,
-            upper_middle_income_discount_pct=0,
-        )
+        row = _default_settings(event)
         db_session.add(row)
         await _commit(db_session, Conflict("settings were created concurrently; retry", field="event"))
     return row
@@ -584,7 +592,9 @@ def _settings_read(row: RegistrationSettings) -> s.RegistrationSettingsRead:
 
 
 async def get_settings(db_session: AsyncSession, slug: str) -> s.RegistrationSettingsRead:
-    return _settings_read(await _settings_row(db_session, await get_event(db_session, slug)))
+    """The event's settings, or the defaults until an organizer saves some (a read writes nothing)."""
+    event = await get_event(db_session, slug)
+    return _settings_read(await _stored_settings(db_session, event) or _default_settings(event))
 
 
 async def update_settings(

@@ -8,6 +8,7 @@ from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
 from podium.auth import services
+from podium.db import write_intent
 from podium.db_prebuilt import pooled
 
 SESSION_COOKIE = "podium_session"
@@ -27,6 +28,8 @@ class TokenAuthenticationMiddleware(AbstractAuthenticationMiddleware):
         token = token_from(connection)
         if not token or len(token) > 200:
             return AuthenticationResult(user=None, auth=None)
-        async with pooled(connection.app.state[SESSION_MAKER_STATE_KEY].kw["bind"]) as db_connection:
-            user = await services.user_for_token(db_connection, token)
+        # A lookup only: on SQLite it must not queue for the write lock the request itself may take next.
+        with write_intent(False):
+            async with pooled(connection.app.state[SESSION_MAKER_STATE_KEY].kw["bind"]) as db_connection:
+                user = await services.user_for_token(db_connection, token)
         return AuthenticationResult(user=user, auth=token if user else None)
