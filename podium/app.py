@@ -9,11 +9,9 @@ from pathlib import Path
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
 from litestar import Litestar
-from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
 from litestar.openapi.config import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.plugins.problem_details import ProblemDetailsPlugin
@@ -26,14 +24,18 @@ from badges.dashboard_controllers import CheckinDashboardController, CheckinDash
 from badges.scanner_pages import ScannerPages
 from events.controllers import EventController, OrganizerEventListController
 from events.pages import EventPages, OrganizerEventPages
+from podium.access_log import install_access_log_filter
+from podium.api_docs import SwaggerPage
 from podium.auth.controllers import AuthController, UserController
 from podium.auth.middleware import SESSION_MAKER_STATE_KEY, TokenAuthenticationMiddleware
 from podium.auth.pages import LoginPages
 from podium.cli import PodiumCLIPlugin
+from podium.csrf import CrossSiteGuard, csrf_config
 from podium.db import WriteIntentMiddleware, sqlalchemy_config, warm_pool
 from podium.errors import EXCEPTION_HANDLERS
 from podium.health import app_version, health
 from podium.heap import freeze_startup_heap
+from podium.security_headers import security_headers
 from podium.settings import Settings
 from registration.admin_controllers import RegistrationAdminController
 from registration.catalog_controllers import CATALOG_CONTROLLERS
@@ -60,7 +62,6 @@ from sessions.pages import OrganizerProgramPages, ProgramPages
 from sessions.speaker_pages import OrganizerSpeakerPages
 
 HERE = Path(__file__).parent
-CSRF_COOKIE = "podium_csrf"
 
 
 class BackgroundJobs:
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     db_config = sqlalchemy_config(settings)
     session_maker = db_config.create_session_maker()
     jobs = BackgroundJobs(settings, session_maker)
+    install_access_log_filter()
     return Litestar(
         route_handlers=[
             health,
@@ -149,20 +151,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[
             WriteIntentMiddleware,
+            CrossSiteGuard(settings),
             DefineMiddleware(
                 TokenAuthenticationMiddleware,
                 exclude=["^/static/", "^/schema", "^/health$"],
-            )
+            ),
         ],
-        csrf_config=CSRFConfig(
-            secret=settings.secret_key,
-            cookie_name=CSRF_COOKIE,
-            cookie_secure=settings.secure_cookies,
-            cookie_samesite="strict",
-            # The JSON API authenticates with bearer tokens or a SameSite=Lax cookie, which a cross-site
-            # form cannot send; pages (HTML forms) carry a CSRF token.
-            exclude=["^/api/", "^/health$", "^/schema", "^/static/"],
-        ),
+        csrf_config=csrf_config(settings),
+        before_send=[security_headers(settings)],
         template_config=TemplateConfig(
             directory=HERE / "templates", engine=JinjaTemplateEngine, engine_callback=_template_filters
         ),
@@ -172,14 +168,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             description="Registration, payment, program, iCal and check-in for scientific meetings.",
             path="/schema",
             # Swagger UI from our own static files (npm's swagger-ui-dist), never a CDN.
-            render_plugins=[
-                SwaggerRenderPlugin(
-                    path="/",
-                    js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
-                    css_url="/static/vendor/swagger-ui/swagger-ui.css",
-                    standalone_preset_js_url="/static/vendor/swagger-ui/swagger-ui-standalone-preset.js",
-                )
-            ],
+            render_plugins=[SwaggerPage()],
             components=Components(
                 security_schemes={
                     "bearer": SecurityScheme(

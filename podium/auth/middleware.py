@@ -15,12 +15,15 @@ SESSION_COOKIE = "podium_session"
 SESSION_MAKER_STATE_KEY = "podium_session_maker"
 
 
-def token_from(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     header = connection.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    return connection.cookies.get(SESSION_COOKIE) or None
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def token_from(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    """The bearer token if sent, else the session cookie (``podium.csrf`` guards requests that use the cookie)."""
+    return bearer_token(connection) or connection.cookies.get(SESSION_COOKIE) or None
 
 
 class TokenAuthenticationMiddleware(AbstractAuthenticationMiddleware):

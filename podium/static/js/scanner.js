@@ -12,6 +12,13 @@
   const $ = (id) => document.getElementById(id);
   const B45 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
   const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+  // The page's CSRF token goes with every upload (the session cookie authenticates them; podium/csrf.py).
+  const csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  const POST_HEADERS = {
+    "Content-Type": "application/json",
+    Accept: "application/json",
+    "X-CSRFToken": csrfMeta ? csrfMeta.content : "",
+  };
 
   let bundle = JSON.parse(localStorage.getItem(store("bundle")) || "null");
   let queue = JSON.parse(localStorage.getItem(store("queue")) || "[]");
@@ -137,7 +144,7 @@
       try {
         const response = await fetch("/api/checkins", {
           method: "POST",
-          headers: { "Content-Type": "application/json", Accept: "application/json" },
+          headers: POST_HEADERS,
           credentials: "same-origin",
           body: JSON.stringify({ scans: [scan] }),
         });
@@ -173,7 +180,7 @@
     try {
       const response = await fetch("/api/checkins", {
         method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        headers: POST_HEADERS,
         credentials: "same-origin",
         body: JSON.stringify({ scans: batch }),
       });
