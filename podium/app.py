@@ -27,8 +27,10 @@ from badges.scanner_pages import ScannerPages
 from events.controllers import EventController, OrganizerEventListController
 from events.pages import EventPages, OrganizerEventPages
 from podium.auth.controllers import AuthController, UserController
+from podium.auth.lockout import MAIL_STATE_KEY
 from podium.auth.middleware import SESSION_MAKER_STATE_KEY, TokenAuthenticationMiddleware
 from podium.auth.pages import LoginPages
+from podium.auth.unlock_pages import AccountUnlockPages
 from podium.cli import PodiumCLIPlugin
 from podium.db import sqlalchemy_config, warm_pool
 from podium.errors import EXCEPTION_HANDLERS
@@ -49,6 +51,7 @@ from registration.controllers import (
 from registration.document_controllers import VerificationDocumentController, VerificationUploadController
 from registration.jobs import run_hold_sweeper, run_mail_drainer, run_refund_sender
 from registration.organizer_pages import OrganizerRegistrationPages
+from registration.outbox import enqueue
 from registration.pages import OrderPages, RegistrationPages, WaitlistPages
 from registration.receipts import format_money
 from registration.waitlist_controllers import WaitlistEntryController, WaitlistJoinController
@@ -135,6 +138,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             VerificationDocumentController,
             OrganizerEventListController,
             LoginPages,
+            AccountUnlockPages,
             EventPages,
             OrganizerEventPages,
             RegistrationPages,
@@ -187,7 +191,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 }
             ),
         ),
-        state=State({"settings": settings, SESSION_MAKER_STATE_KEY: db_config.create_session_maker()}),
+        state=State(
+            {
+                "settings": settings,
+                SESSION_MAKER_STATE_KEY: db_config.create_session_maker(),
+                MAIL_STATE_KEY: enqueue,  # the kernel's login lockout mails owners through the outbox
+            }
+        ),
         on_startup=[
             functools.partial(warm_pool, db_config.get_engine(), settings),
             jobs.start,
