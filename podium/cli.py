@@ -232,9 +232,7 @@ def demo_command(host: str, port: int) -> None:
         click.echo(f"Scanner (log in as staff): http://{host}:{port}/staff/events/annual-meeting-2027/scanner")
     click.echo(f"\nPodium is running at http://{host}:{port}  (API docs: http://{host}:{port}/schema)\n")
     # Podium reads X-Forwarded-For itself, from PODIUM_TRUSTED_PROXIES only (podium/client_address.py).
-    uvicorn.run(
-        "podium.app:create_app", factory=True, host=host, port=port, log_level="info", proxy_headers=False
-    )
+    uvicorn.run("podium.app:create_app", factory=True, host=host, port=port, log_level="info", proxy_headers=False)
 
 
 def _safe_url(url: str) -> str:

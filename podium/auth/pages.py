@@ -37,7 +37,12 @@ class LoginPages(Controller):
         email, target = data.get("email", "").strip(), local_path(data.get("next"), "/organizer")
         try:
             _, token, _ = await services.login(
-                db_session, settings, email, data.get("password", ""), client_ip(request), mail=state.get(MAIL_STATE_KEY)
+                db_session,
+                settings,
+                email,
+                data.get("password", ""),
+                client_ip(request),
+                mail=state.get(MAIL_STATE_KEY),
             )
         except services.NotAuthenticated:
             error = "The email or the password is wrong."

@@ -38,7 +38,9 @@ class AccountUnlockPages(Controller):
         try:
             email = await lockout.check_unlock(db_session, settings.secret_key, token[:500], utcnow())
         except lockout.UnlockLinkInvalid as exc:
-            return render(request, "auth/unlock.html", status_code=400, token="", email="", error=exc.detail, done=False)
+            return render(
+                request, "auth/unlock.html", status_code=400, token="", email="", error=exc.detail, done=False
+            )
         return render(request, "auth/unlock.html", token=token, email=email, error=None, done=False)
 
     @post("/account/unlock")
@@ -49,6 +51,8 @@ class AccountUnlockPages(Controller):
         try:
             email = await lockout.unlock(db_session, settings.secret_key, data.get("token", "")[:500], utcnow())
         except lockout.UnlockLinkInvalid as exc:
-            return render(request, "auth/unlock.html", status_code=400, token="", email="", error=exc.detail, done=False)
+            return render(
+                request, "auth/unlock.html", status_code=400, token="", email="", error=exc.detail, done=False
+            )
         await db_session.commit()
         return render(request, "auth/unlock.html", token="", email=email, error=None, done=True)
