@@ -27,8 +27,10 @@ from events.pages import EventPages, OrganizerEventPages
 from podium.access_log import install_access_log_filter
 from podium.api_docs import SwaggerPage
 from podium.auth.controllers import AuthController, UserController
+from podium.auth.lockout import MAIL_STATE_KEY
 from podium.auth.middleware import SESSION_MAKER_STATE_KEY, TokenAuthenticationMiddleware
 from podium.auth.pages import LoginPages
+from podium.auth.unlock_pages import AccountUnlockPages
 from podium.cli import PodiumCLIPlugin
 from podium.csrf import CrossSiteGuard, csrf_config
 from podium.db import WriteIntentMiddleware, sqlalchemy_config, warm_pool
@@ -51,6 +53,7 @@ from registration.controllers import (
 from registration.document_controllers import VerificationDocumentController, VerificationUploadController
 from registration.jobs import run_hold_sweeper, run_mail_drainer, run_refund_sender
 from registration.organizer_pages import OrganizerRegistrationPages
+from registration.outbox import enqueue
 from registration.pages import OrderPages, RegistrationPages, WaitlistPages
 from registration.receipts import format_money
 from registration.waitlist_controllers import WaitlistEntryController, WaitlistJoinController
@@ -137,6 +140,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             VerificationDocumentController,
             OrganizerEventListController,
             LoginPages,
+            AccountUnlockPages,
             EventPages,
             OrganizerEventPages,
             RegistrationPages,
@@ -177,7 +181,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 }
             ),
         ),
-        state=State({"settings": settings, SESSION_MAKER_STATE_KEY: db_config.create_session_maker()}),
+        state=State(
+            {
+                "settings": settings,
+                SESSION_MAKER_STATE_KEY: db_config.create_session_maker(),
+                MAIL_STATE_KEY: enqueue,  # the kernel's login lockout mails owners through the outbox
+            }
+        ),
         on_startup=[
             functools.partial(warm_pool, db_config.get_engine(), settings),
             jobs.start,

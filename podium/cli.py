@@ -231,7 +231,8 @@ def demo_command(host: str, port: int) -> None:
         click.echo(f"\nDemo badges to scan: {badges}")
         click.echo(f"Scanner (log in as staff): http://{host}:{port}/staff/events/annual-meeting-2027/scanner")
     click.echo(f"\nPodium is running at http://{host}:{port}  (API docs: http://{host}:{port}/schema)\n")
-    uvicorn.run("podium.app:create_app", factory=True, host=host, port=port, log_level="info")
+    # Podium reads X-Forwarded-For itself, from PODIUM_TRUSTED_PROXIES only (podium/client_address.py).
+    uvicorn.run("podium.app:create_app", factory=True, host=host, port=port, log_level="info", proxy_headers=False)
 
 
 def _safe_url(url: str) -> str:
@@ -259,6 +260,9 @@ class PodiumCLIPlugin(CLIPluginProtocol):
 def main() -> None:
     """Entry point of the ``podium`` console script."""
     os.environ.setdefault("LITESTAR_APP", "podium.app:create_app")
+    # ``podium run`` starts uvicorn, which by default rewrites the client address from X-Forwarded-For sent
+    # through 127.0.0.1; Podium decides whom to believe itself (PODIUM_TRUSTED_PROXIES), so uvicorn trusts nobody.
+    os.environ["FORWARDED_ALLOW_IPS"] = ""
     from litestar.cli.main import litestar_group
 
     litestar_group()

@@ -2,8 +2,9 @@
 
 from badges.models import Badge, BadgeKey, Checkin, CheckinPresence, CheckinSettings, Checkpoint
 from events.models import Event, Room, Track
-from podium.auth.models import AuthToken, LoginThrottle, User
+from podium.auth.models import AuthToken, LoginAddress, User
 from podium.db import metadata
+from podium.rate_limits import RateLimit
 from registration.models import (
     AddOn,
     CancellationFeeRule,
@@ -43,7 +44,7 @@ __all__ = [
     "CheckinSettings",
     "Checkpoint",
     "Event",
-    "LoginThrottle",
+    "LoginAddress",
     "Order",
     "OrderQuota",
     "OutboxMessage",
@@ -53,6 +54,7 @@ __all__ = [
     "Question",
     "Quota",
     "QuotaItem",
+    "RateLimit",
     "Receipt",
     "ReceiptCounter",
     "Refund",

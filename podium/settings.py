@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -65,12 +66,28 @@ class Settings:
     db_pool_size: int = 5
     db_max_overflow: int = 0
     session_ttl_seconds: int = 12 * 3600
-    # Failed logins: per account and per client address, counted in the database so every
-    # worker behind the load balancer sees the same numbers.
+    # Failed logins, counted in the database so every worker behind the load balancer sees the same numbers
+    # (podium/auth/lockout.py): per (address, account) pair and per address they lock that pair or address
+    # out; per account, from anywhere, they guard the account: only addresses it logged in from before may
+    # still try, and its owner is mailed an unlock link. Nobody can lock an owner out from elsewhere.
     login_max_failures: int = 5
     login_max_failures_per_ip: int = 50
+    login_account_guard_failures: int = 20
     login_window_seconds: int = 15 * 60
     login_lockout_seconds: int = 15 * 60
+    # Proxies whose X-Forwarded-For is believed (IPs or CIDRs); empty: the direct peer is the client.
+    trusted_proxies: tuple[str, ...] = ()
+    # Abuse limits per client address and per email, each over ``rate_limit_window_seconds`` (podium/
+    # rate_limits.py). Per address they are sized for a university NAT where hundreds register at opening.
+    rate_limit_window_seconds: int = 10 * 60
+    order_limit_per_address: int = 300
+    order_limit_per_email: int = 20
+    waitlist_limit_per_address: int = 200
+    waitlist_limit_per_email: int = 20
+    login_limit_per_address: int = 200
+    # Unpaid holds (pending orders) one buyer email, or one address, may have open at one event at once.
+    open_holds_per_email: int = 3
+    open_holds_per_address: int = 20
     # How often each worker sweeps expired seat holds (0 turns the sweep off; holds still end lazily).
     hold_sweep_seconds: float = 30.0
     # How long a waitlist offer holds its seat for the person it was offered to.
@@ -135,6 +152,14 @@ class Settings:
             echo_sql=_flag(env.get("PODIUM_ECHO_SQL"), default=False),
             db_pool_size=int(env.get("PODIUM_DB_POOL_SIZE", "5")),
             db_max_overflow=int(env.get("PODIUM_DB_MAX_OVERFLOW", "0")),
+            trusted_proxies=_trusted_proxies(env.get("PODIUM_TRUSTED_PROXIES", "")),
+            order_limit_per_address=int(env.get("PODIUM_ORDER_LIMIT_PER_ADDRESS", "300")),
+            order_limit_per_email=int(env.get("PODIUM_ORDER_LIMIT_PER_EMAIL", "20")),
+            waitlist_limit_per_address=int(env.get("PODIUM_WAITLIST_LIMIT_PER_ADDRESS", "200")),
+            waitlist_limit_per_email=int(env.get("PODIUM_WAITLIST_LIMIT_PER_EMAIL", "20")),
+            login_limit_per_address=int(env.get("PODIUM_LOGIN_LIMIT_PER_ADDRESS", "200")),
+            open_holds_per_email=int(env.get("PODIUM_OPEN_HOLDS_PER_EMAIL", "3")),
+            open_holds_per_address=int(env.get("PODIUM_OPEN_HOLDS_PER_ADDRESS", "20")),
             hold_sweep_seconds=float(env.get("PODIUM_HOLD_SWEEP_SECONDS", "30")),
             waitlist_offer_hours=float(env.get("PODIUM_WAITLIST_OFFER_HOURS", "24")),
             stripe_secret_key=env.get("STRIPE_SECRET_KEY", ""),
@@ -152,6 +177,17 @@ class Settings:
             refund_send_seconds=float(env.get("PODIUM_REFUND_SEND_SECONDS", "60")),
             freeze_heap_at_startup=_flag(env.get("PODIUM_FREEZE_HEAP"), default=True),
         )
+
+
+def _trusted_proxies(value: str) -> tuple[str, ...]:
+    """``PODIUM_TRUSTED_PROXIES``: comma-separated IPs or CIDRs, refused at start-up if one isn't."""
+    items = tuple(item.strip() for item in value.split(",") if item.strip())
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError as exc:
+            raise SettingsError(f"PODIUM_TRUSTED_PROXIES: {item!r} is not an IP address or network") from exc
+    return items
 
 
 def normalise_database_url(url: str) -> str:

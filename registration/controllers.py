@@ -15,10 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.auth.guards import requires_organizer
 from podium.auth.schemas import CurrentUser
+from podium.client_address import client_address
 from podium.errors import Conflict, problem_responses
 from podium.settings import Settings
 from registration import cancellations, orders, receipts, webhooks
 from registration.models import Refund
+from registration.order_limits import OrderGuard
 from registration.payments import provider_for
 from registration.schemas import (
     CancellationOutcome,
@@ -71,17 +73,21 @@ class OrderPlacementController(Controller):
         operation_id="placeOrder",
         status_code=HTTP_201_CREATED,
         security=[],
-        responses=problem_responses(400, 404, 409, 422),
+        responses=problem_responses(400, 404, 409, 422, 429),
     )
     async def place_order(
         self,
         event: FromPath[str],
         data: JSONBody[OrderCreate],
+        request: Request[Any, Any, Any],
         state: State,
         db_session: NamedDependency[AsyncSession],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[OrderRead]:
-        """Price the order on the server and hold its seats while the buyer pays (201; 200 for a replay)."""
+        """Price the order on the server and hold its seats while the buyer pays (201; 200 for a replay).
+
+        429 (with Retry-After) when this client address or email placed too many orders lately, or has too
+        many unpaid ones open (``too_many_holds``)."""
         settings: Settings = state.settings
         order, created = await orders.place_order(
             db_session,
@@ -90,6 +96,7 @@ class OrderPlacementController(Controller):
             provider=provider_for(settings),
             idempotency_key=idempotency_key,
             secret_key=settings.secret_key,
+            guard=OrderGuard.of(settings, client_address(request), data),
         )
         body = await _read(db_session, settings, order)
         return Response(body, status_code=HTTP_201_CREATED if created else HTTP_200_OK)

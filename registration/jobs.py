@@ -15,6 +15,7 @@ from collections.abc import Callable
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from podium import rate_limits
 from podium.settings import Settings
 from registration.holds import expire_holds
 from registration.outbox import drain_outbox, sender_for
@@ -31,6 +32,9 @@ async def sweep_expired_holds(
         ended = await expire_holds(db_session)
     async with session_maker() as db_session:
         await process_waitlists(db_session, offer_hours=offer_hours)
+    async with session_maker() as db_session:
+        await rate_limits.prune(db_session)  # counters of ended windows (podium/rate_limits.py)
+        await db_session.commit()
     return ended
 
 

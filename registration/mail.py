@@ -97,3 +97,40 @@ async def enqueue_confirmation_mail(db_session: AsyncSession, order: Order) -> N
         body=summary + f"Receipt: {number} (attached)\n" + link,
         attachments=[f"receipt:{order.id}"],
     )
+
+
+async def enqueue_hold_released_mail(
+    db_session: AsyncSession, event: Event, released: Order, emails: list[str], new_buyer_email: str
+) -> None:
+    """An unpaid order held a place under these people's emails and they placed orders of their own, which
+    ended it: each person is told (someone may have been holding a place in their name), and so is the
+    released order's buyer, whose order is now cancelled."""
+    for email in emails:
+        await enqueue(
+            db_session,
+            dedupe_key=f"hold-released:{released.id}:{email}",
+            to=email,
+            subject=f"{event.name}: an unpaid order under your email was released",
+            body=(
+                f"Hello,\n\nAn unpaid order for {event.name} held a place under your email address ({email}). "
+                "You have now placed an order of your own, so that earlier order was released and its places "
+                "given back; your own order is the one that counts.\n\n"
+                f"The earlier order was placed by {released.buyer_name} on "
+                f"{released.created_at:%Y-%m-%d %H:%M} UTC. If you don't know about it, nothing more is needed: "
+                "it was never paid.\n"
+            ),
+        )
+    if released.buyer_email not in emails and released.buyer_email != new_buyer_email:
+        await enqueue(
+            db_session,
+            dedupe_key=f"hold-released-buyer:{released.id}",
+            to=released.buyer_email,
+            subject=f"{event.name}: your unpaid order was cancelled",
+            body=(
+                f"Hello {released.buyer_name},\n\nYour unpaid order for {event.name} held places for "
+                f"{', '.join(emails)}, who has now registered with an order of their own. An unpaid order "
+                "never blocks a person's own registration, so yours was cancelled and nothing was charged.\n\n"
+                "If you still want to register the others in it, please place a new order.\n"
+                f"Your order: {{order_link:{released.id}}}\n"
+            ),
+        )

@@ -56,6 +56,7 @@ class RegistrationStatus(enum.StrEnum):
 
 ACTIVE_REGISTRATION_STATUSES = ("held", "confirmed", "awaiting_verification")
 _ACTIVE_SQL = "status in ('held', 'confirmed', 'awaiting_verification')"
+_PENDING_SQL = "status = 'pending'"
 
 
 class RegistrationSettings(Base):
@@ -217,6 +218,21 @@ class Order(Base):
         CheckConstraint("status in ('pending', 'paid', 'expired', 'cancelled')", name="status"),
         CheckConstraint("total >= 0", name="total"),
         Index("ix_reg_order_pending_expiry", "status", "hold_expires_at"),
+        # The open holds of one buyer, and of one address, counted before each new order (``order_snapshot``).
+        Index(
+            "ix_reg_order_open_by_email",
+            "event_id",
+            "buyer_email",
+            postgresql_where=text(_PENDING_SQL),
+            sqlite_where=text(_PENDING_SQL),
+        ),
+        Index(
+            "ix_reg_order_open_by_address",
+            "event_id",
+            "client_address",
+            postgresql_where=text(_PENDING_SQL),
+            sqlite_where=text(_PENDING_SQL),
+        ),
     )
 
     event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
@@ -238,6 +254,8 @@ class Order(Base):
     provider_payment_id: Mapped[str | None] = mapped_column(String(200), nullable=True, unique=True)
     paid_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
     amount_refunded: Mapped[int] = mapped_column(Integer, default=0)
+    # The client address the order was placed from (podium/client_address.py), for the cap on open holds.
+    client_address: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     registrations: Mapped[list[Registration]] = relationship(
         back_populates="order", order_by="Registration.position", lazy="raise"

@@ -3,8 +3,11 @@
 In a registration rush most orders are refused (the workshop sold out minutes ago), so a refusal must be
 cheap. One statement reads, for the event named in the URL: the event's status and last change (so the
 worker's copy of the event can be reused), the catalog's fingerprint (so can its copy of the catalog), the
-order already placed under this Idempotency-Key, the people in the order already registered, the items with
-a waitlist queue, the seats left in every quota, and whether unpaid holds have run out. Nothing here locks:
+order already placed under this Idempotency-Key, the people in the order already registered (paid, or only
+held by an unpaid order), the items with a waitlist queue, the seats left in every quota, whether unpaid holds
+have run out, and how many unpaid holds the buyer's email and the client's address have open (the cap on
+holds; read without locks, so orders racing from one buyer can pass it together: the rate limits bound how
+many). Nothing here locks:
 seats are decided at commit (``holds.take_and_commit``) and one-person-per-event by a unique index; this is
 the early, cheap answer for the usual case.
 """
@@ -38,20 +41,27 @@ WITH e AS (SELECT id, status, updated_at FROM event WHERE slug = :slug)
 SELECT 0 AS kind, e.id AS ref, e.status AS label, 0 AS n, e.updated_at AS at FROM e
 UNION ALL SELECT 1, o.id, o.request_hash, 0, NULL FROM reg_order o
     WHERE o.event_id = {_EVENT} AND o.idempotency_key = :key
-UNION ALL SELECT 2, NULL, r.email, 0, NULL FROM registration r
+UNION ALL SELECT 2, CASE WHEN r.status = 'held' THEN r.order_id END, r.email, 0, NULL FROM registration r
     WHERE r.event_id = {_EVENT} AND r.email IN :emails AND r.status IN ({_ACTIVE})
 UNION ALL SELECT 3, coalesce(w.category_id, w.add_on_id), NULL, 0, NULL FROM waitlist_entry w
     WHERE w.event_id = {_EVENT} AND w.status = 'waiting'
 UNION ALL SELECT 4, q.id, q.name, q.size - q.used, NULL FROM quota q WHERE q.event_id = {_EVENT}
 UNION ALL SELECT 5, NULL, NULL, 1, NULL WHERE EXISTS (
     SELECT 1 FROM reg_order s WHERE s.status = 'pending' AND s.hold_expires_at <= :now AND s.event_id = {_EVENT})
-UNION ALL SELECT 6, NULL, stamp.part, stamp.n, stamp.at FROM ({CATALOG_STAMP_ROWS.format(event=_EVENT)}) stamp"""  # noqa: S608 (only our own SQL and constants are formatted in)
+UNION ALL SELECT 6, NULL, stamp.part, stamp.n, stamp.at FROM ({CATALOG_STAMP_ROWS.format(event=_EVENT)}) stamp
+UNION ALL SELECT 7, NULL, 'email', count(*), min(o.hold_expires_at) FROM reg_order o
+    WHERE o.event_id = {_EVENT} AND o.status = 'pending' AND o.buyer_email = :buyer AND o.hold_expires_at > :now
+UNION ALL SELECT 7, NULL, 'address', count(*), min(o.hold_expires_at) FROM reg_order o
+    WHERE o.event_id = {_EVENT} AND o.status = 'pending' AND o.client_address = :address
+    AND o.hold_expires_at > :now"""  # noqa: S608 (only our own SQL and constants are formatted in)
     )
     .bindparams(
         bindparam("slug", type_=String),
         bindparam("key", type_=String),
         bindparam("emails", expanding=True, type_=String),
         bindparam("now", type_=DateTimeUTC(timezone=True)),
+        bindparam("buyer", type_=String),
+        bindparam("address", type_=String),
     )
     .columns(kind=Integer, ref=GUID, label=String, n=Integer, at=DateTimeUTC(timezone=True))
 )
@@ -63,11 +73,14 @@ class Snapshot:
     event_status: str = ""
     event_changed_at: dt.datetime | None = None
     replay: tuple[UUID, str] | None = None  # (order id, request hash) of an order with this Idempotency-Key
-    registered: set[str] = field(default_factory=set)
+    registered: set[str] = field(default_factory=set)  # emails with a paid (or free) registration
+    held: dict[str, UUID] = field(default_factory=dict)  # email → the unpaid order holding a place for it
     queued: set[UUID] = field(default_factory=set)
     seats_left: dict[UUID, tuple[str, int]] = field(default_factory=dict)  # quota id → (name, seats left)
     stale_holds: bool = False
     stamp_rows: list[tuple[str, int | None, dt.datetime | None]] = field(default_factory=list)
+    # "email" (the buyer's) and "address" → (unpaid holds open at this event, when the first of them ends)
+    open_holds: dict[str, tuple[int, dt.datetime | None]] = field(default_factory=dict)
 
     @property
     def catalog_stamp(self) -> tuple[Any, ...]:
@@ -79,15 +92,31 @@ class Snapshot:
 
 
 async def read_snapshot(
-    db_session: AsyncSession, *, slug: str, idempotency_key: str | None, emails: Iterable[str], now: dt.datetime
+    db_session: AsyncSession,
+    *,
+    slug: str,
+    idempotency_key: str | None,
+    emails: Iterable[str],
+    now: dt.datetime,
+    buyer_email: str | None = None,
+    client_address: str | None = None,
 ) -> Snapshot:
-    params = {"slug": slug, "key": idempotency_key, "emails": sorted(set(emails)), "now": now}
+    params = {
+        "slug": slug,
+        "key": idempotency_key,
+        "emails": sorted(set(emails)),
+        "now": now,
+        "buyer": buyer_email,
+        "address": client_address,
+    }
     found = Snapshot()
     for kind, ref, label, n, at in (await db_session.execute(_SNAPSHOT, params)).tuples():
         if kind == 0:
             found.event_id, found.event_status, found.event_changed_at = ref, label, at
         elif kind == 1:
             found.replay = (ref, label)
+        elif kind == 2 and ref is not None:
+            found.held[label] = ref
         elif kind == 2:
             found.registered.add(label)
         elif kind == 3:
@@ -96,8 +125,10 @@ async def read_snapshot(
             found.seats_left[ref] = (label, n)
         elif kind == 5:
             found.stale_holds = True
-        else:
+        elif kind == 6:
             found.stamp_rows.append((label, n, at))
+        else:
+            found.open_holds[label] = (n, at)
     return found
 
 

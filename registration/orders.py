@@ -23,11 +23,13 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from events.models import Event
 from events.services import get_event
+from podium import rate_limits
 from podium.auth.services import normalise_email
 from podium.db import begin_autocommit, begin_write, utcnow
 from podium.errors import Conflict, DomainError, NotFound
 from registration import waitlist
 from registration.audit import record, state_change
+from registration.hold_release import release_holds_of
 from registration.holds import (
     PROMO_USED_UP,
     end_pending,
@@ -49,6 +51,7 @@ from registration.models import (
     RegistrationStatus,
     WaitlistEntry,
 )
+from registration.order_limits import OrderGuard
 from registration.order_snapshot import event_of, read_snapshot
 from registration.order_validation import (
     CatalogView,
@@ -107,19 +110,31 @@ async def place_order(
     now: dt.datetime | None = None,
     comp: bool = False,
     secret_key: str = "",
+    guard: OrderGuard | None = None,
 ) -> tuple[Order, bool]:
     """Price the order on the server, hold every seat it needs, and return ``(order, created)``.
 
     The same Idempotency-Key with the same body returns the first order (``created`` False); with a
     different body it is refused. Free orders are confirmed at once. ``comp`` is the organizers' free
     registration: no eligibility proof, no price, no registration window; seats still count. A
-    ``waitlist_claim`` in the body uses the seat its offer holds (``secret_key`` checks its token).
+    ``waitlist_claim`` in the body uses the seat its offer holds (``secret_key`` checks its token). ``guard``
+    (the public routes') counts the client's rate limits and caps its unpaid holds (``order_limits``).
+    An unpaid hold under an attendee's email is ended for them (``hold_release``); a paid one answers 409.
     """
+    now = now or utcnow()
     await begin_write(db_session)
     # PostgreSQL: a new paid order is written by one statement that is atomic by itself (``order_write``),
     # so everything before it reads in autocommit. A waitlist claim locks its offer: it keeps a transaction.
     mode = _Autocommit(data.waitlist_claim is None and await begin_autocommit(db_session))
     try:
+        if guard is not None:
+            # One statement; in autocommit it has counted already, else it is committed now: a refused
+            # order counts too.
+            counts = await rate_limits.count(db_session, guard.limits, now)
+            if not mode.on:
+                await db_session.commit()
+                await begin_write(db_session)
+            rate_limits.refuse_over(counts, now)
         return await _place_order(
             db_session,
             mode,
@@ -128,9 +143,10 @@ async def place_order(
             provider=provider,
             idempotency_key=idempotency_key,
             actor=actor,
-            now=now or utcnow(),
+            now=now,
             comp=comp,
             secret_key=secret_key,
+            guard=guard,
         )
     finally:
         await mode.leave(db_session)  # the session goes on in ordinary transactions
@@ -160,6 +176,7 @@ async def _place_order(
     now: dt.datetime,
     comp: bool,
     secret_key: str,
+    guard: OrderGuard | None,
 ) -> tuple[Order, bool]:
     fingerprint = request_fingerprint(data)
     # One plain read for the event, its catalog's fingerprint and every collision (see ``order_snapshot``):
@@ -170,10 +187,14 @@ async def _place_order(
         idempotency_key=idempotency_key,
         emails=[normalise_email(a.email) for a in data.attendees],
         now=now,
+        buyer_email=normalise_email(data.buyer_email),
+        client_address=guard.client_address if guard is not None else None,
     )
     event = await event_of(db_session, event_slug, found, published_only=not comp)
     if found.replay is not None:
         return await _replay(db_session, found.replay, fingerprint), False
+    if guard is not None:
+        guard.refuse_too_many_holds(found, now)
     if not comp:
         check_registration_open(event, now)
     catalog = await load_catalog(db_session, event, found.catalog_stamp)
@@ -193,9 +214,17 @@ async def _place_order(
     discount = sum(a.quote.discount for a in attendees)
 
     short = found.first_short(to_take)
-    in_one_statement = mode.on and short is None and subtotal > discount
+    # Unpaid holds under these people's emails end in this order's transaction (``hold_release``).
+    held = {a.email: found.held[a.email] for a in attendees if a.email in found.held}
+    in_one_statement = mode.on and short is None and subtotal > discount and not held
     if not in_one_statement:
-        await mode.leave(db_session)  # back to a transaction: freeing stale holds, or confirming a free order
+        await mode.leave(db_session)  # back to a transaction: freeing holds, or confirming a free order
+    if held:
+        await release_holds_of(
+            db_session, held, event=event, new_buyer_email=normalise_email(data.buyer_email), actor=actor
+        )
+        if short is not None:  # the released holds gave seats back
+            short = await visibly_short(db_session, to_take)
 
     async def free_stale_holds() -> bool:
         return await expire_holds(db_session, now=now, event_id=event.id, commit=False) > 0
@@ -229,6 +258,7 @@ async def _place_order(
         promo_code_id=promo.id if promo else None,
         promo_uses=promo_uses,
         payment_provider=provider.name,
+        client_address=guard.client_address if guard is not None else None,
     )
     changes = [state_change("order", order.id, None, OrderStatus.PENDING, actor)]
     placed: list[Registration] = []

@@ -15,10 +15,13 @@ from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from podium import rate_limits
+from podium.client_address import client_address
 from podium.errors import DomainError, InvalidInput
 from podium.pages import form_errors, redirect, render
 from podium.settings import Settings
 from registration import cancellations, catalog, orders, verification_documents, waitlist
+from registration.order_limits import OrderGuard, waitlist_limits
 from registration.payments import provider_for
 from registration.receipts import format_money
 from registration.schemas import OrderCreate, TransferIn, WaitlistJoin
@@ -115,17 +118,21 @@ class RegistrationPages(Controller):
         people = max(1, min(int(people_field), MAX_PEOPLE)) if people_field.isdigit() else 1
         body = order_payload(data, people, view.questions, [a.code for a in view.add_ons])
         try:
+            order_data = msgspec.convert(body, OrderCreate)
             order, _ = await orders.place_order(
                 db_session,
                 event_slug=slug,
-                data=msgspec.convert(body, OrderCreate),
+                data=order_data,
                 provider=provider_for(settings),
                 secret_key=settings.secret_key,
+                guard=OrderGuard.of(settings, client_address(request), order_data),
             )
         except (msgspec.ValidationError, DomainError) as exc:
             errors = {_field_for_form(k): v for k, v in form_errors(exc).items()}
             view = await catalog.public_catalog(db_session, slug)
-            return self._render(request, view, people, data, errors, status_code=getattr(exc, "status_code", 422))
+            page = self._render(request, view, people, data, errors, status_code=getattr(exc, "status_code", 422))
+            page.headers.update(getattr(exc, "headers", {}))  # Retry-After of a 429
+            return page
         secret = orders.order_secret(settings.secret_key, order.id, order.secret_version)
         return redirect(f"/orders/{order.id}?secret={secret}")
 
@@ -181,6 +188,7 @@ class WaitlistPages(Controller):
         settings: Settings = state.settings
         body = {k: data[k].strip() for k in ("email", "name", "category", "add_on") if data.get(k, "").strip()}
         try:
+            await rate_limits.hit(db_session, waitlist_limits(settings, client_address(request), body.get("email", "")))
             entry, _ = await waitlist.join(
                 db_session,
                 event_slug=slug,
@@ -191,7 +199,7 @@ class WaitlistPages(Controller):
         except (msgspec.ValidationError, DomainError) as exc:
             view = await catalog.public_catalog(db_session, slug)
             message = "; ".join(form_errors(exc).values())
-            return render(
+            page = render(
                 request,
                 "registration/waitlist.html",
                 status_code=getattr(exc, "status_code", 422),
@@ -201,6 +209,8 @@ class WaitlistPages(Controller):
                 values=data,
                 error=message,
             )
+            page.headers.update(getattr(exc, "headers", {}))  # Retry-After of a 429
+            return page
         return redirect(f"/events/{slug}/waitlist/{entry.id}?token={entry.token}")
 
     @get("/events/{slug:str}/waitlist/{entry_id:uuid}")

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from podium import rate_limits
+from podium.client_address import client_address
 from podium.errors import problem_responses
 from podium.settings import Settings
 from registration import waitlist
+from registration.order_limits import waitlist_limits
 from registration.schemas import WaitlistEntryRead, WaitlistJoin
 
 Token = Annotated[str | None, QueryParameter(name="token", max_length=100)]
@@ -24,16 +27,19 @@ class WaitlistJoinController(Controller):
     path = "/api/events/{event:str}/waitlist"
     tags = ["waitlist"]
 
-    @post("/", operation_id="joinWaitlist", security=[], responses=problem_responses(404, 409, 422))
+    @post("/", operation_id="joinWaitlist", security=[], responses=problem_responses(404, 409, 422, 429))
     async def join(
         self,
         event: FromPath[str],
         data: JSONBody[WaitlistJoin],
+        request: Request[Any, Any, Any],
         state: State,
         db_session: NamedDependency[AsyncSession],
     ) -> Response[WaitlistEntryRead]:
-        """Queue for a sold-out category or add-on (201); joining again returns your place (200)."""
+        """Queue for a sold-out category or add-on (201); joining again returns your place (200); 429 when
+        this address or email joined too often lately."""
         settings: Settings = state.settings
+        await rate_limits.hit(db_session, waitlist_limits(settings, client_address(request), data.email))
         entry, created = await waitlist.join(
             db_session, event_slug=event, data=data, secret_key=settings.secret_key, base_url=settings.base_url
         )

@@ -20,11 +20,12 @@ BASE_URL = "http://testserver.local"
 
 
 @asynccontextmanager
-async def app_client(app: Litestar) -> AsyncIterator[Client]:
+async def app_client(app: Litestar, peer: tuple[str, int] = ("127.0.0.1", 123)) -> AsyncIterator[Client]:
     """The app started (lifespan: startup hooks, pool warm-up) and a client speaking to it in-process.
 
-    The lifespan runs in a task of its own: pytest may set a fixture up and tear it down in different tasks,
-    and the lifespan's cancel scope must be left in the task that entered it."""
+    ``peer`` is the direct peer's address the app sees (``scope["client"]``). The lifespan runs in a task of
+    its own: pytest may set a fixture up and tear it down in different tasks, and the lifespan's cancel scope
+    must be left in the task that entered it."""
     started, stop = asyncio.Event(), asyncio.Event()
 
     async def serve() -> None:
@@ -40,7 +41,7 @@ async def app_client(app: Litestar) -> AsyncIterator[Client]:
         await serving  # the startup failed: its exception is the fixture's
         raise RuntimeError("the app stopped while starting")
     try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as client:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=peer), base_url=BASE_URL) as client:
             yield client
     finally:
         stop.set()

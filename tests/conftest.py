@@ -71,6 +71,17 @@ def empty_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
         asyncio.run(_drop_pg_database(base, name))
 
 
+NO_ABUSE_LIMITS: dict[str, int] = {
+    "order_limit_per_address": 1_000_000,
+    "order_limit_per_email": 1_000_000,
+    "waitlist_limit_per_address": 1_000_000,
+    "waitlist_limit_per_email": 1_000_000,
+    "login_limit_per_address": 1_000_000,
+    "open_holds_per_email": 1_000_000,
+    "open_holds_per_address": 1_000_000,
+}
+
+
 def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settings:
     # No background jobs in in-process apps: tests run sweeps and mail drains themselves, when they mean to.
     base = Settings(
@@ -82,6 +93,8 @@ def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settin
         mail_drain_seconds=0,
         refund_send_seconds=0,
         freeze_heap_at_startup=False,
+        # Tests place many orders from one address and buyer; the abuse limits' own tests set them small.
+        **NO_ABUSE_LIMITS,
     )
     return dataclasses.replace(base, **overrides)
 

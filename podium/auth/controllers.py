@@ -11,9 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.auth import services
 from podium.auth.guards import requires_organizer, requires_staff
+from podium.auth.lockout import MAIL_STATE_KEY
 from podium.auth.middleware import SESSION_COOKIE
 from podium.auth.models import User
 from podium.auth.schemas import CurrentUser, LoginRequest, LoginResponse, UserCreate, UserRead
+from podium.client_address import client_address as client_ip  # the one rule for the client's address
 from podium.errors import problem_responses
 from podium.settings import Settings
 
@@ -28,10 +30,6 @@ def session_cookie(settings: Settings, token: str, max_age: int) -> Cookie:
         samesite="lax",
         secure=settings.secure_cookies,
     )
-
-
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def user_read(user: User) -> UserRead:
@@ -72,7 +70,7 @@ class AuthController(Controller):
         """Exchange email and password for a bearer token; also sets the session cookie for pages."""
         settings: Settings = state.settings
         user, token, expires_at = await services.login(
-            db_session, settings, data.email, data.password, client_ip(request)
+            db_session, settings, data.email, data.password, client_ip(request), mail=state.get(MAIL_STATE_KEY)
         )
         body = LoginResponse(token=token, expires_at=expires_at, user=services.current_user_of(user))
         return Response(body, cookies=[session_cookie(settings, token, settings.session_ttl_seconds)])

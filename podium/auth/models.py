@@ -1,4 +1,4 @@
-"""Accounts, their login tokens, and the failed-login counters shared by every worker."""
+"""Accounts, their login tokens, and the addresses each has logged in from."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from uuid import UUID
 
 from advanced_alchemy.base import DefaultBase
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from podium.db import Base
@@ -44,12 +44,12 @@ class AuthToken(Base):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
 
 
-class LoginThrottle(DefaultBase):
-    """Failed logins per key (an email or a client address) inside the current window."""
+class LoginAddress(DefaultBase):
+    """An address an account has logged in from: while strangers' guesses guard the account
+    (podium/auth/lockout.py), its owner can still log in from these."""
 
-    __tablename__ = "login_throttle"
+    __tablename__ = "login_address"
 
-    key: Mapped[str] = mapped_column(String(400), primary_key=True)
-    failures: Mapped[int] = mapped_column(Integer, default=0)
-    window_started_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
-    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_login_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))

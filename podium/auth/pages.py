@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.auth import services
 from podium.auth.controllers import client_ip, session_cookie
+from podium.auth.lockout import MAIL_STATE_KEY
 from podium.auth.middleware import SESSION_COOKIE
 from podium.errors import TooManyRequests
 from podium.pages import local_path, redirect, render
@@ -36,14 +37,21 @@ class LoginPages(Controller):
         email, target = data.get("email", "").strip(), local_path(data.get("next"), "/organizer")
         try:
             _, token, _ = await services.login(
-                db_session, settings, email, data.get("password", ""), client_ip(request)
+                db_session,
+                settings,
+                email,
+                data.get("password", ""),
+                client_ip(request),
+                mail=state.get(MAIL_STATE_KEY),
             )
         except services.NotAuthenticated:
             error = "The email or the password is wrong."
             return render(request, "auth/login.html", status_code=401, next=target, email=email, error=error)
         except TooManyRequests as exc:
-            error = f"Too many failed attempts. Try again in {exc.retry_after} seconds."
-            return render(request, "auth/login.html", status_code=429, next=target, email=email, error=error)
+            error = f"Too many attempts. Try again in {exc.retry_after} seconds."
+            page = render(request, "auth/login.html", status_code=429, next=target, email=email, error=error)
+            page.headers.update(exc.headers)
+            return page
         response = redirect(target)
         response.cookies.append(session_cookie(settings, token, settings.session_ttl_seconds))
         return response

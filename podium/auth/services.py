@@ -9,18 +9,20 @@ from collections.abc import Sequence
 from typing import Literal, cast
 
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import Table, bindparam, case, delete, literal, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from podium.auth.models import AuthToken, LoginThrottle, Role, User
+from podium import rate_limits
+from podium.auth import lockout
+from podium.auth.lockout import EnqueueMail
+from podium.auth.models import AuthToken, Role, User
 from podium.auth.passwords import hash_password, verify_password
 from podium.auth.schemas import CurrentUser, UserCreate
 from podium.db import utcnow
 from podium.db_prebuilt import Prebuilt, Runner
-from podium.errors import Conflict, DomainError, TooManyRequests
+from podium.errors import Conflict, DomainError
+from podium.rate_limits import Limit
 from podium.settings import Settings
 
 
@@ -84,20 +86,29 @@ async def issue_token(db_session: AsyncSession, user: User, settings: Settings) 
 
 
 async def login(
-    db_session: AsyncSession, settings: Settings, email: str, password: str, client_ip: str
+    db_session: AsyncSession,
+    settings: Settings,
+    email: str,
+    password: str,
+    client_ip: str,
+    *,
+    mail: EnqueueMail | None = None,
 ) -> tuple[User, str, dt.datetime]:
-    """Check the password unless the account or the address is locked out; count failures."""
+    """Check the password unless this address, or this address for this account, is locked out; count
+    failures (``lockout``: strangers' guesses never lock the owner out; ``mail`` sends the owner's unlock link)."""
     email = normalise_email(email)
-    keys = [f"email:{email}", f"ip:{client_ip}"]
     now = utcnow()
-    await _refuse_if_locked(db_session, keys, now)
+    await rate_limits.hit(
+        db_session, [Limit(f"login:{client_ip}", settings.login_limit_per_address, settings.rate_limit_window_seconds)]
+    )
+    await lockout.refuse_if_locked(db_session, email, client_ip, now)
     user = await db_session.scalar(select(User).where(User.email == email))
     valid = await verify_password(user.password_hash if user else None, password)
     if user is None or not valid or not user.is_active:
-        await _record_failure(db_session, settings, keys, now)
+        await lockout.record_failure(db_session, settings, email, client_ip, now, mail)
         await db_session.commit()
         raise NotAuthenticated("the email or the password is wrong", field="password")
-    await db_session.execute(delete(LoginThrottle).where(LoginThrottle.key == keys[0]))
+    await lockout.record_success(db_session, user, client_ip, now)
     user.last_login_at = now
     token, expires_at = await issue_token(db_session, user, settings)
     await db_session.commit()
@@ -136,41 +147,3 @@ async def user_for_token(connection: Runner, token: str) -> CurrentUser | None:
         return None
     role = cast(Literal["organizer", "staff"], row.role)
     return CurrentUser(id=row.id, email=row.email, display_name=row.display_name, role=role)
-
-
-async def _refuse_if_locked(db_session: AsyncSession, keys: list[str], now: dt.datetime) -> None:
-    locked_until = await db_session.scalar(
-        select(LoginThrottle.locked_until)
-        .where(LoginThrottle.key.in_(keys), LoginThrottle.locked_until > now)
-        .order_by(LoginThrottle.locked_until.desc())
-        .limit(1)
-    )
-    if locked_until is not None:
-        retry_after = max(1, int((locked_until - now).total_seconds()) + 1)
-        raise TooManyRequests(f"too many failed logins; try again in {retry_after} seconds", retry_after=retry_after)
-
-
-async def _record_failure(db_session: AsyncSession, settings: Settings, keys: list[str], now: dt.datetime) -> None:
-    """One atomic upsert per key, so parallel guesses on several workers all count."""
-    dialect = (await db_session.connection()).dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    window_start = now - dt.timedelta(seconds=settings.login_window_seconds)
-    now_value = literal(now, DateTimeUTC(timezone=True))
-    limits = {"email": settings.login_max_failures, "ip": settings.login_max_failures_per_ip}
-    for key in keys:
-        stale = LoginThrottle.window_started_at < literal(window_start, DateTimeUTC(timezone=True))
-        stmt = insert(LoginThrottle).values(key=key, failures=1, window_started_at=now, locked_until=None)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[LoginThrottle.key],
-            set_={
-                "failures": case((stale, 1), else_=LoginThrottle.failures + 1),
-                "window_started_at": case((stale, now_value), else_=LoginThrottle.window_started_at),
-            },
-        ).returning(LoginThrottle.failures)
-        failures = (await db_session.execute(stmt)).scalar_one()
-        if failures >= limits[key.split(":", 1)[0]]:
-            await db_session.execute(
-                update(LoginThrottle)
-                .where(LoginThrottle.key == key)
-                .values(locked_until=now + dt.timedelta(seconds=settings.login_lockout_seconds))
-            )

@@ -12,6 +12,8 @@ PUBLIC = {
     ("GET", "/login"),
     ("POST", "/login"),
     ("POST", "/logout"),
+    ("GET", "/account/unlock"),
+    ("POST", "/account/unlock"),
     ("GET", "/events/{slug:str}/register"),
     ("GET", "/events/{slug:str}/program"),
     ("GET", "/events/{slug:str}/sessions/{session_id:uuid}"),

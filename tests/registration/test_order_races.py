@@ -115,5 +115,20 @@ async def test_concurrent_orders_for_one_person_register_them_once(settings: Set
 
     responses = await _burst(client, catalog.slug, bodies, [None] * 20)
 
-    assert Counter(r.status_code for r in responses) == {201: 1, 409: 19}
-    assert {r.json()["code"] for r in responses if r.status_code == 409} == {"already_registered"}
+    # An unpaid hold gives way to a later order for the same person (registration/hold_release.py), so how
+    # many answer 201 depends on the interleaving (serialized on SQLite, each ends the one before); what
+    # holds is that exactly one registration stays active and every other answer is already_registered.
+    statuses = Counter(r.status_code for r in responses)
+    async with db_session_for(settings) as db_session:
+        active = await db_session.scalar(
+            select(func.count()).where(
+                Registration.event_id == catalog.event_id, Registration.status.in_(["held", "confirmed"])
+            )
+        )
+        pending = await db_session.scalar(
+            select(func.count()).where(Order.event_id == catalog.event_id, Order.status == "pending")
+        )
+    assert statuses[201] + statuses[409] == 20
+    assert statuses[201] >= 1
+    assert {r.json()["code"] for r in responses if r.status_code == 409} <= {"already_registered"}
+    assert (active, pending) == (1, 1)

@@ -95,7 +95,11 @@ async def test_place_order_idempotency_key_reused_for_other_body_is_refused(
 
 
 async def test_place_order_one_registration_per_person_and_event(client: Client, catalog: CatalogFixture) -> None:
-    await place(client, catalog.slug, order_body(attendee("Ada@Example.org")))
+    """A paid registration blocks the person's second one (an unpaid hold doesn't: tests/registration/
+    test_hold_abuse.py)."""
+    first = (await place(client, catalog.slug, order_body(attendee("Ada@Example.org")))).json()
+    paid = await client.post(f"/api/orders/{first['id']}/offline-payment", headers={"X-Order-Secret": first["secret"]})
+    assert paid.json()["status"] == "paid"
 
     again = await place(client, catalog.slug, order_body(attendee("ada@example.ORG")))
     twice_in_one = await place(client, catalog.slug, order_body(attendee("x@example.org"), attendee("X@example.org")))

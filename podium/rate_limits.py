@@ -1,0 +1,165 @@
+"""Rate limits and lockouts counted in the database, so every worker behind the load balancer sees one number.
+
+One row per key (``order-ip:203.0.113.9``, ``login-pair:203.0.113.9|ann@example.org``): the hits in the current
+fixed window, when that window ends, and a lock some callers set (the failed-login lockouts).
+
+``count`` moves any number of keys with ONE statement, the same text on PostgreSQL and SQLite: a multi-row
+``INSERT … ON CONFLICT (key) DO UPDATE … RETURNING``. What it costs: one round trip (none more in PostgreSQL's
+autocommit, the order path's mode), and per key one primary-key index probe and one row update; the row is
+locked only while the statement runs, so parallel requests on several workers all count and none is lost.
+Keys go in sorted order, so two statements never wait for each other's rows in opposite orders (no deadlock).
+
+A fixed window lets one client spend up to twice a limit across a window boundary; the limits are abuse limits,
+sized well above what any person (or a university NAT at opening time) sends, so one counter per key is enough.
+Rows of ended windows are deleted by ``prune`` (the hold sweep runs it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from advanced_alchemy.base import DefaultBase
+from advanced_alchemy.types import DateTimeUTC
+from sqlalchemy import Integer, String, case, delete, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from podium.db import utcnow
+from podium.errors import TooManyRequests
+
+KEY_LENGTH = 400
+
+
+class RateLimit(DefaultBase):
+    """Hits of one key inside its current window; ``locked_until`` is set by callers that lock a key out."""
+
+    __tablename__ = "rate_limit"
+
+    key: Mapped[str] = mapped_column(String(KEY_LENGTH), primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer, default=0)
+    window_ends_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """At most ``limit`` hits of ``key`` per ``window_seconds``."""
+
+    key: str
+    limit: int
+    window_seconds: int
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    limit: Limit
+    hits: int
+    window_ends_at: dt.datetime
+
+    @property
+    def exceeded(self) -> bool:
+        return self.hits > self.limit.limit
+
+
+def seconds_until(moment: dt.datetime, now: dt.datetime) -> int:
+    """A Retry-After value: whole seconds, at least 1."""
+    return max(1, int((moment - now).total_seconds()) + 1)
+
+
+async def count(db_session: AsyncSession, limits: Sequence[Limit], now: dt.datetime | None = None) -> list[Count]:
+    """Count one hit of every key (one statement, see the module's docstring) and return where each stands.
+
+    The caller decides what a hit means and when it is committed; the hit counts also when the request is
+    then refused for another reason, as an attempt should.
+    """
+    now = now or utcnow()
+    by_key = {limit.key[:KEY_LENGTH]: limit for limit in limits}
+    if not by_key:
+        return []
+    dialect = (await db_session.connection()).dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(RateLimit).values(
+        [
+            {
+                "key": key,
+                "hits": 1,
+                "window_ends_at": now + dt.timedelta(seconds=by_key[key].window_seconds),
+                "locked_until": None,
+            }
+            for key in sorted(by_key)
+        ]
+    )
+    ended = RateLimit.window_ends_at <= literal(now, DateTimeUTC(timezone=True))
+    statement = statement.on_conflict_do_update(
+        index_elements=[RateLimit.key],
+        set_={
+            "hits": case((ended, 1), else_=RateLimit.hits + 1),
+            "window_ends_at": case((ended, statement.excluded.window_ends_at), else_=RateLimit.window_ends_at),
+        },
+    ).returning(RateLimit.key, RateLimit.hits, RateLimit.window_ends_at)
+    rows = (await db_session.execute(statement)).all()
+    return [Count(by_key[key], hits, window_ends_at) for key, hits, window_ends_at in rows]
+
+
+async def hit(
+    db_session: AsyncSession, limits: Sequence[Limit], now: dt.datetime | None = None, *, commit: bool = True
+) -> None:
+    """Count a hit of every key; raise ``TooManyRequests`` (429, Retry-After) if any is over its limit.
+
+    With ``commit`` the hit is committed first, so it lasts whatever the request does next; without, the
+    caller sees to it (PostgreSQL's autocommit already has).
+    """
+    now = now or utcnow()
+    counts = await count(db_session, limits, now)
+    if commit:
+        await db_session.commit()
+    refuse_over(counts, now)
+
+
+def refuse_over(counts: Sequence[Count], now: dt.datetime) -> None:
+    """429 with the longest wait among the counts over their limits; nothing if none is."""
+    over = [c for c in counts if c.exceeded]
+    if over:
+        retry_after = max(seconds_until(c.window_ends_at, now) for c in over)
+        raise TooManyRequests(f"too many requests; try again in {retry_after} seconds", retry_after=retry_after)
+
+
+async def lock(db_session: AsyncSession, keys: Sequence[str], until: dt.datetime) -> None:
+    """Lock keys out until ``until`` (their counters stay as they are)."""
+    await db_session.execute(
+        update(RateLimit)
+        .where(RateLimit.key.in_(list(keys)))
+        .values(locked_until=until)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def locked_until(db_session: AsyncSession, keys: Sequence[str], now: dt.datetime) -> dt.datetime | None:
+    """The latest lock still standing on any of ``keys``, or None."""
+    return await db_session.scalar(
+        select(RateLimit.locked_until)
+        .where(RateLimit.key.in_(list(keys)), RateLimit.locked_until > now)
+        .order_by(RateLimit.locked_until.desc())
+        .limit(1)
+    )
+
+
+async def forget(db_session: AsyncSession, keys: Sequence[str]) -> None:
+    """Drop keys' counters and locks (a successful login clears its own failures)."""
+    await db_session.execute(delete(RateLimit).where(RateLimit.key.in_(list(keys))))
+
+
+async def prune(db_session: AsyncSession, now: dt.datetime | None = None) -> int:
+    """Delete rows whose window and lock have both ended; the caller commits."""
+    now = now or utcnow()
+    result = await db_session.execute(
+        delete(RateLimit).where(
+            RateLimit.window_ends_at <= now,
+            or_(RateLimit.locked_until.is_(None), RateLimit.locked_until <= now),
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
