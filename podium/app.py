@@ -26,6 +26,8 @@ from badges.dashboard_controllers import CheckinDashboardController, CheckinDash
 from badges.scanner_pages import ScannerPages
 from events.controllers import EventController, OrganizerEventListController
 from events.pages import EventPages, OrganizerEventPages
+from podium.auth.account_controllers import AccountController, UserAccountController
+from podium.auth.account_pages import AccountPages, OrganizerUserPages
 from podium.auth.controllers import AuthController, UserController
 from podium.auth.middleware import SESSION_MAKER_STATE_KEY, TokenAuthenticationMiddleware
 from podium.auth.pages import LoginPages
@@ -51,6 +53,7 @@ from registration.jobs import run_hold_sweeper, run_mail_drainer, run_refund_sen
 from registration.organizer_pages import OrganizerRegistrationPages
 from registration.pages import OrderPages, RegistrationPages, WaitlistPages
 from registration.receipts import format_money
+from registration.relink_controllers import LinkController, LinkPages, OrganizerLinkPages
 from registration.waitlist_controllers import WaitlistEntryController, WaitlistJoinController
 from sessions.agenda_controllers import AgendaController
 from sessions.agenda_pages import AgendaPages
@@ -109,6 +112,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             health,
             AuthController,
             UserController,
+            AccountController,
+            UserAccountController,
+            AccountPages,
+            OrganizerUserPages,
+            LinkController,
+            LinkPages,
+            OrganizerLinkPages,
             EventController,
             OrderPlacementController,
             OrderController,
