@@ -5,7 +5,8 @@ Revises: 3b7f1c2d9e40
 Create Date: 2026-12-02 18:00:00+00:00
 
 Registrations transferred before this column existed get the time of their latest transfer from the audit
-trail (``state_change`` notes "transferred from …"), so their buyers lose access too.
+trail (``state_change`` notes "transferred from …"), so their buyers lose access too. Plain ALTER TABLE both
+ways: no batch copy of the table (see ``downgrade``).
 """
 
 from collections.abc import Sequence
@@ -32,8 +33,7 @@ state_change = sa.table(
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("registration", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("transferred_at", DateTimeUTC(timezone=True), nullable=True))
+    op.add_column("registration", sa.Column("transferred_at", DateTimeUTC(timezone=True), nullable=True))
     latest = (
         sa.select(sa.func.max(state_change.c.created_at))
         .where(
@@ -47,5 +47,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("registration", schema=None) as batch_op:
-        batch_op.drop_column("transferred_at")
+    # Plain ALTER TABLE on both engines (SQLite has DROP COLUMN since 3.35): a batch copy of the table would
+    # drop the old one, and with foreign keys on, SQLite's implicit delete cascades to badges, agendas, scans.
+    op.execute("ALTER TABLE registration DROP COLUMN transferred_at")
