@@ -164,7 +164,9 @@ class LinkPages(Controller):
         registration = await _new_registration_link(
             request, db_session, state.settings, registration_id, secret, roles=()
         )
-        return render(request, "registration/link_sent.html", what="your page", mailed_to=registration.email)
+        return render(
+            request, "registration/link_sent.html", what="this registration's page", mailed_to=registration.email
+        )
 
 
 class OrganizerLinkPages(Controller):

@@ -104,9 +104,7 @@ class OrganizerUserPages(Controller):
         status_code: int = 200,
     ) -> Template:
         users = [user_read(u) for u in await services.list_users(db_session)]
-        return render(
-            request, "organizer/users.html", status_code=status_code, users=users, notice=notice, error=error
-        )
+        return render(request, "organizer/users.html", status_code=status_code, users=users, notice=notice, error=error)
 
     @get("/")
     async def users(
