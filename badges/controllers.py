@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -34,9 +33,8 @@ from podium.auth.guards import requires_organizer, requires_staff
 from podium.auth.schemas import CurrentUser
 from podium.errors import Conflict, NotFound, problem_responses
 from podium.settings import Settings
-from registration.links import order_secret
-from registration.models import Order, Registration
-from registration.portal import registration_secret_matches
+from registration import portal
+from registration.models import Registration
 
 SecretQuery = Annotated[str | None, QueryParameter(name="secret", max_length=100)]
 SecretHeader = Annotated[
@@ -45,6 +43,7 @@ SecretHeader = Annotated[
         name="X-Registration-Secret", max_length=100, description="the registration's (or its order's) secret"
     ),
 ]
+_STAFF = frozenset({"staff", "organizer"})
 LayoutQuery = Annotated[Layout, QueryParameter(name="layout", description="4x3 (default), a6, letter-6up, a4-4up")]
 
 
@@ -65,17 +64,10 @@ async def registration_for_viewer(
     registration_id: UUID,
     secret: str | None,
 ) -> Registration:
-    """Staff and organizers, or the attendee with the registration's secret or its order's: 404 otherwise."""
-    registration = await db_session.get(Registration, registration_id)
-    if registration is not None:
-        if _user(request) is not None or registration_secret_matches(settings.secret_key, registration, secret):
-            return registration
-        order = await db_session.get(Order, registration.order_id)
-        if secret and order is not None:
-            expected = order_secret(settings.secret_key, order.id, order.secret_version)
-            if hmac.compare_digest(expected, secret):
-                return registration
-    raise NotFound("no such registration", field="registration_id")
+    """Staff and organizers, or the attendee by ``registration.portal``'s rule: 404 otherwise."""
+    return await portal.registration_for_viewer(
+        db_session, registration_id, secret=secret, secret_key=settings.secret_key, user=_user(request), roles=_STAFF
+    )
 
 
 def _printable(registration: Registration) -> None:

@@ -1,8 +1,9 @@
 """What badges do when registration data changes, without registration knowing about badges.
 
-A transfer hands the registration to another person (and bumps its ``secret_version``): the badge
+A transfer hands the registration to another person (and sets its ``transferred_at``): the badge
 printed for the previous holder must stop working, so its version goes up in the same flush, which
-revokes every token of the old printing. Imports run one way, hence a flush hook (as in
+revokes every token of the old printing. A new secret link alone (``secret_version``) keeps the badge:
+the holder is the same person, and their badge may already be printed. Imports run one way, hence a flush hook (as in
 ``sessions.hooks``).
 """
 
@@ -23,8 +24,8 @@ _TRANSFERRED_KEY = "podium.badges.transferred_registrations"
 
 
 def _holder_changed(target: Registration) -> bool:
-    history = inspect(target).attrs.secret_version.history
-    return bool(history.added and history.deleted) and history.added[0] > (history.deleted[0] or 0)
+    history = inspect(target).attrs.transferred_at.history
+    return bool(history.added) and history.added[0] is not None
 
 
 @event.listens_for(Session, "before_flush")

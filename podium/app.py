@@ -26,6 +26,8 @@ from events.controllers import EventController, OrganizerEventListController
 from events.pages import EventPages, OrganizerEventPages
 from podium.access_log import install_access_log_filter
 from podium.api_docs import SwaggerPage
+from podium.auth.account_controllers import AccountController, UserAccountController
+from podium.auth.account_pages import AccountPages, OrganizerUserPages
 from podium.auth.controllers import AuthController, UserController
 from podium.auth.lockout import MAIL_STATE_KEY
 from podium.auth.middleware import SESSION_MAKER_STATE_KEY, TokenAuthenticationMiddleware
@@ -56,6 +58,7 @@ from registration.organizer_pages import OrganizerRegistrationPages
 from registration.outbox import enqueue
 from registration.pages import OrderPages, RegistrationPages, WaitlistPages
 from registration.receipts import format_money
+from registration.relink_controllers import LinkController, LinkPages, OrganizerLinkPages
 from registration.waitlist_controllers import WaitlistEntryController, WaitlistJoinController
 from sessions.agenda_controllers import AgendaController
 from sessions.agenda_pages import AgendaPages
@@ -114,6 +117,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             health,
             AuthController,
             UserController,
+            AccountController,
+            UserAccountController,
+            AccountPages,
+            OrganizerUserPages,
+            LinkController,
+            LinkPages,
+            OrganizerLinkPages,
             EventController,
             OrderPlacementController,
             OrderController,

@@ -23,6 +23,7 @@ from podium.db import begin_write, utcnow
 from podium.errors import Conflict, InvalidInput
 from registration.audit import record
 from registration.holds import end_pending, release_registration_seats
+from registration.mail import enqueue_transfer_mails
 from registration.models import (
     ACTIVE_REGISTRATION_STATUSES,
     CancellationFeeRule,
@@ -180,7 +181,8 @@ async def transfer(
     db_session: AsyncSession, order: Order, registration_id: UUID, data: TransferIn, *, actor: str
 ) -> Registration:
     """Hand a registration to someone else. Their category's eligibility still applies (a member seat needs a
-    member number); the registration's own secret links change, so old ones stop working."""
+    member number); the registration's own secret links change, so old ones stop working, and from now on the
+    order's link no longer opens it (``registration.portal``). Both people are mailed."""
     await begin_write(db_session)
     registration = await db_session.get(Registration, registration_id, with_for_update=True)
     if registration is None or registration.order_id != order.id:
@@ -190,6 +192,7 @@ async def transfer(
     category = await db_session.get(Category, registration.category_id)
     if category is not None and category.eligibility == Eligibility.MEMBER_NUMBER and not data.member_number:
         raise InvalidInput(f"the {category.name} category needs a member number", field="member_number")
+    previous_email, previous_name = registration.email, registration.first_name
     before = f"{registration.first_name} {registration.last_name} <{registration.email}>"
     registration.email = normalise_email(data.email)
     registration.first_name = data.first_name.strip()
@@ -198,6 +201,7 @@ async def transfer(
     registration.country = data.country
     registration.member_number = data.member_number
     registration.secret_version += 1
+    registration.transferred_at = utcnow()
     after = f"{registration.first_name} {registration.last_name} <{registration.email}>"
     record(
         db_session,
@@ -209,10 +213,12 @@ async def transfer(
         f"transferred from {before} to {after}",
     )
     try:
-        await db_session.commit()
+        await db_session.flush()
     except IntegrityError as exc:
         await db_session.rollback()
         raise Conflict(
             f"{data.email} is already registered for this event", field="email", code="already_registered"
         ) from exc
+    await enqueue_transfer_mails(db_session, order, registration, previous_email, previous_name)
+    await db_session.commit()
     return registration

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
+from podium.auth.services import normalise_email
 from registration.models import AddOn, Category, Order, Receipt, Registration, RegistrationStatus
 from registration.outbox import enqueue
 from registration.receipts import event_dates, format_money, receipt_number
@@ -18,6 +19,100 @@ from registration.receipts import event_dates, format_money, receipt_number
 
 def _where(event: Event) -> str:
     return f"{event.venue}, {event.city}" if event.city else event.venue
+
+
+def _registration_link(registration: Registration) -> str:
+    """The placeholder of this holder's link: bound to today's version, so if the registration is transferred
+    before the mail goes out, the mail carries this holder's (then dead) link, never the new holder's."""
+    return f"{{registration_link:{registration.id}:{registration.secret_version}}}"
+
+
+async def _event_of(db_session: AsyncSession, event_id: object) -> Event:
+    event = await db_session.get(Event, event_id)
+    if event is None:  # the foreign key makes this impossible short of a broken database
+        raise LookupError(f"no event {event_id}")
+    return event
+
+
+_NOT_YOU = (
+    "If you did not ask for this, someone who had your previous link may have: it no longer works, and this new "
+    "one is only in this mail.\n"
+)
+
+
+async def enqueue_order_link_mail(db_session: AsyncSession, order: Order, *, by_organizer: bool) -> None:
+    """The buyer's new order link after it was regenerated (``order.secret_version`` is the new version)."""
+    event = await _event_of(db_session, order.event_id)
+    who = "The organizers made a new link" if by_organizer else "A new link was made"
+    await enqueue(
+        db_session,
+        dedupe_key=f"order-link:{order.id}:{order.secret_version}",
+        to=order.buyer_email,
+        subject=f"{event.name}: your new order link",
+        body=(
+            f"Hello {order.buyer_name},\n\n{who} to your order for {event.name}. "
+            "The previous link no longer works.\n\n"
+            f"Your order (details, cancel, transfer): {{order_link:{order.id}:{order.secret_version}}}\n\n" + _NOT_YOU
+        ),
+    )
+
+
+async def enqueue_registration_link_mail(
+    db_session: AsyncSession, registration: Registration, *, by_organizer: bool
+) -> None:
+    """The attendee's new page link after it was regenerated (``registration.secret_version`` is the new one).
+    The calendar feed's address is made from the link's version, so it changed too: the mail says so."""
+    event = await _event_of(db_session, registration.event_id)
+    who = "The organizers made a new link" if by_organizer else "A new link was made"
+    await enqueue(
+        db_session,
+        dedupe_key=f"registration-link:{registration.id}:{registration.secret_version}",
+        to=registration.email,
+        subject=f"{event.name}: your new registration link",
+        body=(
+            f"Hello {registration.first_name},\n\n{who} to your registration page for {event.name}. "
+            "The previous link no longer works, and neither does the calendar feed address it showed: "
+            "subscribe to your agenda again from the new page. Your badge stays valid.\n\n"
+            f"Your page (personal agenda, calendar feed, badge): {_registration_link(registration)}\n\n" + _NOT_YOU
+        ),
+    )
+
+
+async def enqueue_transfer_mails(
+    db_session: AsyncSession, order: Order, registration: Registration, previous_email: str, previous_name: str
+) -> None:
+    """After a transfer: the new holder gets their link (and badge, if the registration counts); the previous
+    holder learns that their link and badge stopped working."""
+    event = await _event_of(db_session, registration.event_id)
+    category = await db_session.get(Category, registration.category_id)
+    waiting = registration.status == RegistrationStatus.AWAITING_VERIFICATION
+    await enqueue(
+        db_session,
+        dedupe_key=f"transfer:{registration.id}:{registration.secret_version}",
+        to=registration.email,
+        subject=f"{event.name}: a registration was transferred to you",
+        body=(
+            f"Hello {registration.first_name},\n\n{order.buyer_name} transferred a registration for {event.name} "
+            f"to you.\n\n{event.name}\n{event_dates(event)} ({event.timezone})\n{_where(event)}\n\n"
+            f"Registration: {category.name if category else 'Registration'}"
+            + (" (awaiting verification)" if waiting else "")
+            + f"\n\nYour page (personal agenda, calendar feed, badge): {_registration_link(registration)}\n"
+            + ("" if waiting else "Your badge is attached: print it, or show the QR code on your phone at the door.\n")
+        ),
+        attachments=[] if waiting else [f"badge:{registration.id}"],
+    )
+    if normalise_email(previous_email) != registration.email:
+        await enqueue(
+            db_session,
+            dedupe_key=f"transferred-away:{registration.id}:{registration.secret_version}",
+            to=previous_email,
+            subject=f"{event.name}: your registration was transferred",
+            body=(
+                f"Hello {previous_name},\n\n{order.buyer_name} transferred your registration for {event.name} to "
+                f"{registration.first_name} {registration.last_name}. Your registration link, calendar feed and "
+                "badge no longer work.\n"
+            ),
+        )
 
 
 async def enqueue_confirmation_mail(db_session: AsyncSession, order: Order) -> None:
@@ -62,7 +157,7 @@ async def enqueue_confirmation_mail(db_session: AsyncSession, order: Order) -> N
                 f"Hello {registration.first_name},\n\n{status}\n\n{event.name}\n{when}\n{_where(event)}\n\n"
                 f"Registration: {category}{extras}\n"
                 f"Booked by: {order.buyer_name}\n\n"
-                f"Your page (personal agenda, calendar feed, badge): {{registration_link:{registration.id}}}\n"
+                f"Your page (personal agenda, calendar feed, badge): {_registration_link(registration)}\n"
                 + (
                     ""
                     if waiting

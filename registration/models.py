@@ -307,6 +307,8 @@ class Registration(Base):
     discount_amount: Mapped[int] = mapped_column(Integer, default=0)
     # The secret of the registration's own link (agenda, badge) is an HMAC of its id and this version.
     secret_version: Mapped[int] = mapped_column(Integer, default=1)
+    # Set by a transfer: from then on only the registration's own link opens it, never its order's.
+    transferred_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
 
     order: Mapped[Order] = relationship(back_populates="registrations", lazy="raise")
     add_ons: Mapped[list[RegistrationAddOn]] = relationship(cascade="all, delete-orphan", lazy="selectin")

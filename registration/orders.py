@@ -561,7 +561,10 @@ async def order_read(
                     )
                     for a in r.add_ons
                 ],
-                attendee_url=registration_url(base_url, secret_key, r.id, r.secret_version),
+                attendee_url=(
+                    None if r.transferred_at else registration_url(base_url, secret_key, r.id, r.secret_version)
+                ),
+                transferred=r.transferred_at is not None,
                 needs_verification=categories[r.category_id].eligibility == Eligibility.VERIFICATION,
                 verification_documents=[d.filename for d in uploaded.get(r.id, [])],
             )

@@ -42,10 +42,12 @@ MAX_ATTEMPTS = 8
 SMTP_TIMEOUT_SECONDS = 30
 # How long a claimed batch is ours; sending stops early enough that the last send ends inside it.
 CLAIM_LEASE = dt.timedelta(minutes=10)
-# Order links carry a secret derived from the app's key, so they are filled in when the mail is sent.
-ORDER_LINK = re.compile(r"\{order_link:([0-9a-f-]{36})\}")
+# Order links carry a secret derived from the app's key, so they are filled in when the mail is sent: with the
+# link's current version, or with the version the placeholder names (``{registration_link:<id>:<version>}``), so
+# a mail written for one holder never carries a link made later for someone else (after a transfer).
+ORDER_LINK = re.compile(r"\{order_link:([0-9a-f-]{36})(?::([0-9]+))?\}")
 WAITLIST_LINK = re.compile(r"\{waitlist_link:([0-9a-f-]{36})\}")
-REGISTRATION_LINK = re.compile(r"\{registration_link:([0-9a-f-]{36})\}")
+REGISTRATION_LINK = re.compile(r"\{registration_link:([0-9a-f-]{36})(?::([0-9]+))?\}")
 _RECEIPT_ATTACHMENT = re.compile(r"receipt:([0-9a-f-]{36})")
 
 
@@ -194,10 +196,11 @@ async def _claim(db_session: AsyncSession, now: dt.datetime, batch: int) -> list
 
 
 async def _links(db_session: AsyncSession, settings: Settings, bodies: Sequence[str]) -> dict[UUID, str]:
-    """The secret links the messages mention, made now from the app's key (never stored in the outbox)."""
-    order_ids = {UUID(m) for body in bodies for m in ORDER_LINK.findall(body)}
+    """The secret links the messages mention without a version, made now from the app's key (never stored in
+    the outbox); versioned ones need no lookup (``_fill``)."""
+    order_ids = {UUID(m) for body in bodies for m, version in ORDER_LINK.findall(body) if not version}
     entry_ids = {UUID(m) for body in bodies for m in WAITLIST_LINK.findall(body)}
-    registration_ids = {UUID(m) for body in bodies for m in REGISTRATION_LINK.findall(body)}
+    registration_ids = {UUID(m) for body in bodies for m, version in REGISTRATION_LINK.findall(body) if not version}
     links: dict[UUID, str] = {}
     if registration_ids:
         found = await db_session.execute(
@@ -244,6 +247,23 @@ async def _attach(db_session: AsyncSession, settings: Settings, message: EmailMe
     message.add_attachment(pdf, maintype="application", subtype="pdf", filename=f"receipt-{data.number}.pdf")
 
 
+def _fill(body: str, links: dict[UUID, str], settings: Settings) -> str:
+    """Put the links into a message body; ``links`` holds the current ones (from ``_links``)."""
+
+    def versioned(url: Callable[[str, str, UUID, int], str]) -> Callable[[re.Match[str]], str]:
+        def link(found: re.Match[str]) -> str:
+            target, version = UUID(found.group(1)), found.group(2)
+            if not version:
+                return links.get(target, "")
+            return url(settings.base_url, settings.secret_key, target, int(version))
+
+        return link
+
+    body = ORDER_LINK.sub(versioned(order_url), body)
+    body = WAITLIST_LINK.sub(lambda m: links.get(UUID(m.group(1)), ""), body)
+    return REGISTRATION_LINK.sub(versioned(registration_url), body)
+
+
 async def _compose(db_session: AsyncSession, settings: Settings, item: _Claimed) -> EmailMessage:
     links = await _links(db_session, settings, [item.body])
     message = EmailMessage()
@@ -254,9 +274,7 @@ async def _compose(db_session: AsyncSession, settings: Settings, item: _Claimed)
     # Stable per outbox row, so a message sent twice after a crash is recognisably the same one.
     domain = parseaddr(settings.mail_from)[1].rpartition("@")[2] or "podium.invalid"
     message["Message-ID"] = f"<{item.id}@{domain}>"
-    body = ORDER_LINK.sub(lambda m: links.get(UUID(m.group(1)), ""), item.body)
-    body = WAITLIST_LINK.sub(lambda m: links.get(UUID(m.group(1)), ""), body)
-    body = REGISTRATION_LINK.sub(lambda m: links.get(UUID(m.group(1)), ""), body)
+    body = _fill(item.body, links, settings)
     message.set_content(body)
     for spec in item.attachments:
         await _attach(db_session, settings, message, spec)

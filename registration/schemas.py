@@ -64,8 +64,10 @@ class RegistrationRead(Struct):
     category_amount: int
     discount: int
     add_ons: list[AddOnLine]
-    # The attendee's own page (agenda, calendar feed, badge): the buyer can forward it to them.
-    attendee_url: str
+    # The attendee's own page (agenda, calendar feed, badge): the buyer can forward it to them. None once the
+    # registration was transferred: it is the new holder's then (mailed to them), not the buyer's.
+    attendee_url: str | None
+    transferred: bool = False
     # A verification category: the organizers check eligibility (the stated reason and any documents).
     needs_verification: bool = False
     verification_documents: list[str] = msgspec.field(default_factory=list)
@@ -230,3 +232,10 @@ class CancellationPolicy(Struct):
     has not passed applies; after the last rule there is no refund. No rules: free until the event starts."""
 
     rules: Annotated[list[FeeRule], msgspec.Meta(max_length=20)]
+
+
+class LinkRegenerated(Struct):
+    """A secret link was made anew: the old one answers 404 from now on; the new one is only in the mail."""
+
+    mailed_to: str
+    secret_version: int

@@ -16,7 +16,7 @@ from podium.auth.schemas import CurrentUser
 from podium.errors import problem_responses
 from podium.settings import Settings
 from registration.models import Registration
-from registration.portal import registration_for_secret
+from registration.portal import registration_for_viewer
 from sessions import agenda, feeds, services
 from sessions.agenda_schemas import AgendaAdd, AgendaEntryRead, AgendaFeedRead, AgendaRead
 
@@ -27,9 +27,9 @@ SecretHeader = Annotated[
 SecretQuery = Annotated[str | None, QueryParameter(name="secret", max_length=100)]
 
 
-def is_organizer(request: Request[Any, Any, Any]) -> bool:
+def caller(request: Request[Any, Any, Any]) -> CurrentUser | None:
     user = request.scope.get("user")
-    return isinstance(user, CurrentUser) and user.role == "organizer"
+    return user if isinstance(user, CurrentUser) else None
 
 
 async def agenda_read(db_session: AsyncSession, settings: Settings, registration_id: UUID) -> AgendaRead:
@@ -67,12 +67,13 @@ class AgendaController(Controller):
         registration_id: UUID,
         secret: str | None,
     ) -> Registration:
-        return await registration_for_secret(
+        return await registration_for_viewer(
             db_session,
             registration_id,
             secret=secret,
             secret_key=settings.secret_key,
-            organizer=is_organizer(request),
+            user=caller(request),
+            roles=("organizer",),
         )
 
     @get("/", operation_id="getAgenda", security=[{}, {"bearer": []}], responses=problem_responses(404, 422))

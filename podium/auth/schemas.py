@@ -50,3 +50,26 @@ class UserRead(Struct):
     role: Literal["organizer", "staff"]
     is_active: bool
     last_login_at: dt.datetime | None
+
+
+class UserUpdate(Struct):
+    """An organizer's change to an account; fields left out stay as they are. ``is_active: false`` ends every
+    login of the account at once."""
+
+    display_name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | msgspec.UnsetType = msgspec.UNSET
+    role: Literal["organizer", "staff"] | msgspec.UnsetType = msgspec.UNSET
+    is_active: bool | msgspec.UnsetType = msgspec.UNSET
+
+
+class PasswordChange(Struct):
+    current_password: Password
+    new_password: NewPassword
+
+
+class TokenRead(Struct):
+    """One login (a page session or an API client's bearer token); never the token or its hash."""
+
+    id: UUID
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    current: bool

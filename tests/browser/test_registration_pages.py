@@ -94,7 +94,9 @@ def test_buyer_transfers_then_cancels_from_the_order_page(page: Page, catalog: C
     page.get_by_label("Country (two-letter code)", exact=True).fill("at")
     page.get_by_label("Member number (member category)", exact=True).fill("M-1878")
     page.get_by_role("button", name="Transfer").click()
-    expect(page.locator("main")).to_contain_text("lise@example.org")
+    row = page.get_by_role("row", name=re.compile("Lise Meitner"))
+    expect(row).to_contain_text("Transferred: their own link went to them by mail")
+    expect(row.get_by_role("link")).to_have_count(0)  # the new holder's page is theirs, not the buyer's
 
     page.get_by_text("Change Lise Meitner's registration").click()
     page.get_by_role("button", name="Cancel this registration").click()

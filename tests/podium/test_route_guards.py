@@ -26,6 +26,8 @@ PUBLIC = {
     ("POST", "/orders/{order_id:uuid}/registrations/{registration_id:uuid}/cancel"),
     ("POST", "/orders/{order_id:uuid}/registrations/{registration_id:uuid}/transfer"),
     ("POST", "/orders/{order_id:uuid}/registrations/{registration_id:uuid}/documents"),
+    ("POST", "/orders/{order_id:uuid}/link"),
+    ("POST", "/registrations/{registration_id:uuid}/link"),
     ("GET", "/health"),
     ("GET", "/schema"),
     ("GET", "/schema/openapi.json"),
@@ -60,6 +62,9 @@ PUBLIC = {
     ("POST", "/api/orders/{order_id:uuid}/registrations/{registration_id:uuid}/cancel"),
     ("POST", "/api/orders/{order_id:uuid}/registrations/{registration_id:uuid}/transfer"),
     ("POST", "/api/orders/{order_id:uuid}/registrations/{registration_id:uuid}/documents"),
+    # A new secret link, mailed to its holder: the holder's (or buyer's) secret, checked by the service.
+    ("POST", "/api/orders/{order_id:uuid}/link"),
+    ("POST", "/api/registrations/{registration_id:uuid}/link"),
     ("POST", "/api/events/{event:str}/waitlist"),
     ("GET", "/api/waitlist/{entry_id:uuid}"),
     ("POST", "/api/waitlist/{entry_id:uuid}/leave"),
