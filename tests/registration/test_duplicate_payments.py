@@ -6,6 +6,7 @@ captured), once, whatever the order, repetition or concurrency of the webhooks, 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -38,7 +39,8 @@ TOTAL = 40_000  # one member registration, no add-ons
 
 @dataclass(frozen=True)
 class Workers:
-    """Two Podium processes on one database (``stack.podium`` and ``other``), as behind a load balancer.
+    """Two Podium processes on one PostgreSQL database (``stack.podium`` and ``other``), as behind a load
+    balancer; on SQLite, which is for one process, ``other`` is the same worker (its requests still race).
     No webhook is registered at localstripe: each test delivers the events itself, in the order it means."""
 
     stack: Stack
@@ -66,10 +68,14 @@ def workers(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Ite
         "STRIPE_PUBLISHABLE_KEY": "pk_test_podium",
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "PODIUM_REFUND_SEND_SECONDS": "0",  # only the webhook that claims a refund (or reconcile) sends it
+        # No other background work in the workers: mails are counted in the outbox, not sent.
+        "PODIUM_MAIL_DRAIN_SECONDS": "0",
+        "PODIUM_HOLD_SWEEP_SECONDS": "0",
     }
     with localstripe_server(workdir) as stripe_api:
         env["STRIPE_API_BASE"] = stripe_api
-        with podium_server(settings, workdir, **env) as first, podium_server(settings, workdir, **env) as second:
+        with podium_server(settings, workdir, **env) as first, contextlib.ExitStack() as more:
+            second = first if settings.is_sqlite else more.enter_context(podium_server(settings, workdir, **env))
             http_client = stripe.HTTPXClient(allow_sync_methods=True)
             client = stripe.StripeClient(
                 SECRET_KEY, base_addresses={"api": stripe_api}, max_network_retries=0, http_client=http_client
