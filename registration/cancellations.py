@@ -163,7 +163,10 @@ async def refund(db_session: AsyncSession, order: Order, *, amount: int, reason:
     pending = sum(
         (
             await db_session.scalars(
-                select(Refund.amount).where(Refund.order_id == order.id, Refund.status == "pending")
+                # Refunds of a payment the order didn't keep (a second one) are not of this money.
+                select(Refund.amount).where(
+                    Refund.order_id == order.id, Refund.status == "pending", Refund.payment_intent_id.is_(None)
+                )
             )
         ).all()
     )

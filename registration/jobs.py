@@ -71,11 +71,11 @@ async def run_mail_drainer(session_maker: Callable[[], AsyncSession], settings: 
 
 
 async def run_refund_sender(session_maker: Callable[[], AsyncSession], settings: Settings) -> None:
-    """Send card refunds that cancellations and organizers recorded as pending, every
+    """Send card refunds recorded as pending (cancellations, organizers, payments an order can't keep), every
     ``refund_send_seconds``. Every worker may run it: each refund goes to Stripe under an idempotency key
     made from its id, so two workers sending the same one at once refund once."""
+    from registration.refund_sender import send_pending_refunds
     from registration.stripe_provider import standalone_provider
-    from registration.webhooks import send_pending_refunds
 
     async with standalone_provider(settings) as provider:
         while True:

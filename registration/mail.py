@@ -1,11 +1,14 @@
-"""What we tell people when an order is paid: one mail per attendee (what they're registered for, or that
-it awaits verification) and one to the buyer with the order link and, for money paid, the receipt PDF.
+"""What we tell people about payments: when an order is paid, one mail per attendee (what they're
+registered for, or that it awaits verification) and one to the buyer with the order link and, for money
+paid, the receipt PDF; when a payment can't be kept (a second one, a late one), that it goes back.
 
-Written into the outbox inside the confirming transaction, so the mails exist exactly when the payment
-does; dedupe keys make confirming twice (a replayed webhook) mail nobody twice.
+Written into the outbox inside the transaction that makes the change, so the mails exist exactly when it
+does; dedupe keys make a replayed verdict (a webhook delivered twice) mail nobody twice.
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +18,8 @@ from podium.auth.services import normalise_email
 from registration.models import AddOn, Category, Order, Receipt, Registration, RegistrationStatus
 from registration.outbox import enqueue
 from registration.receipts import event_dates, format_money, receipt_number
+
+RefundCause = Literal["duplicate", "seats_gone", "order_closed", "wrong_amount"]
 
 
 def _where(event: Event) -> str:
@@ -229,3 +234,44 @@ async def enqueue_hold_released_mail(
                 f"Your order: {{order_link:{released.id}}}\n"
             ),
         )
+
+
+async def enqueue_payment_refund_mail(
+    db_session: AsyncSession, order: Order, *, payment_id: str, amount: int, currency: str, cause: RefundCause
+) -> None:
+    """Called in the transaction that claims the refund of a payment ``order`` can't keep; once per payment."""
+    event = await db_session.get(Event, order.event_id)
+    if event is None:  # the order's foreign key makes this impossible short of a broken database
+        raise LookupError(f"order {order.id} has no event")
+    money = format_money(amount, currency)
+    why = {
+        "duplicate": (
+            f"Your order for {event.name} was already paid, and a second card payment of {money} for it went "
+            "through as well (a repeated or retried payment). Your order stays paid once; the second payment "
+            "is being refunded in full."
+        ),
+        "seats_gone": (
+            f"Your payment of {money} arrived after the hold on your seats had ended, and the seats had been "
+            "taken meanwhile, so we could not confirm the order. The payment is being refunded in full."
+        ),
+        "order_closed": (
+            f"Your payment of {money} arrived for an order that was already {order.status}, so it is being "
+            "refunded in full."
+        ),
+        "wrong_amount": (
+            f"Your payment of {money} did not match the order's total of {format_money(order.total, order.currency)}, "
+            "so we could not confirm the order with it. The payment is being refunded in full."
+        ),
+    }[cause]
+    await enqueue(
+        db_session,
+        dedupe_key=f"payment-refund:{order.id}:{payment_id}",
+        to=order.buyer_email,
+        subject=f"{event.name}: {'your second payment' if cause == 'duplicate' else 'your payment'} of {money} "
+        "is being refunded",
+        body=(
+            f"Hello {order.buyer_name},\n\n{why}\n\n"
+            "The refund goes back to the card you paid with; banks usually show it within 5 to 10 business days.\n"
+            f"Payment reference: {payment_id}\n\nYour order: {{order_link:{order.id}}}\n"
+        ),
+    )

@@ -251,6 +251,8 @@ class Order(Base):
     promo_code_id: Mapped[UUID | None] = mapped_column(ForeignKey("promo_code.id"), nullable=True)
     promo_uses: Mapped[int] = mapped_column(Integer, default=0)
     payment_provider: Mapped[str] = mapped_column(String(20), default="none")
+    # The provider's payment for this order: the PaymentIntent made for it while it is open, and the one
+    # that paid it once paid (any other that succeeds later is refunded; see ``payment_outcomes``).
     provider_payment_id: Mapped[str | None] = mapped_column(String(200), nullable=True, unique=True)
     paid_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
     amount_refunded: Mapped[int] = mapped_column(Integer, default=0)
@@ -357,7 +359,9 @@ class StateChange(Base):
 
 
 class Refund(Base):
-    """Money given back on an order: by the provider (Stripe refund id) or the offline provider."""
+    """Money given back on an order: by the provider (Stripe refund id) or the offline provider.
+
+    A card refund is recorded ``pending`` before it is sent (the claim), so it is sent once."""
 
     __tablename__ = "refund"
     __table_args__ = (
@@ -371,6 +375,11 @@ class Refund(Base):
     status: Mapped[str] = mapped_column(String(12), default="pending")
     provider_refund_id: Mapped[str | None] = mapped_column(String(200), nullable=True, unique=True)
     actor: Mapped[str] = mapped_column(String(340))
+    # Set when a whole payment goes back because its order can't keep it (a second payment, a late one,
+    # the wrong amount): the refund is of that PaymentIntent, not of the order's own payment, and the
+    # unique key makes it claimable once. Refunds of the payment an order kept (cancellations, organizers)
+    # leave it empty and go to ``Order.provider_payment_id``.
+    payment_intent_id: Mapped[str | None] = mapped_column(String(200), nullable=True, unique=True)
 
 
 class WebhookEvent(Base):

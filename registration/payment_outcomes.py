@@ -1,7 +1,9 @@
-"""What a provider's verdict does to an order: confirm it, honour a late payment, or ask for a refund.
+"""What a provider's verdict does to an order: confirm it, honour a late payment, or claim a refund.
 
 Providers (the Stripe webhook, reconciliation) call these with the provider's own ids; each call locks
-the order first, so duplicated or concurrent verdicts change it once.
+the order first, so duplicated or concurrent verdicts change it once. Whichever payment succeeds first
+pays the order; every other payment for it is refunded in full (what it captured), through one claim per
+payment that the caller then sends (``webhooks.send_refund``).
 """
 
 from __future__ import annotations
@@ -19,17 +21,37 @@ from events.models import Event
 from podium.db import begin_write, utcnow
 from registration.audit import record
 from registration.holds import expire_holds, take_seats, use_promo
-from registration.models import Order, OrderQuota, OrderStatus, PromoCode, Registration, RegistrationStatus
+from registration.mail import RefundCause, enqueue_payment_refund_mail
+from registration.models import (
+    Order,
+    OrderQuota,
+    OrderStatus,
+    PromoCode,
+    Refund,
+    Registration,
+    RegistrationStatus,
+)
 from registration.order_validation import load_catalog, needs_of_registrations
 from registration.orders import confirm_order
+from registration.receipts import format_money
 
 
 class Outcome(enum.StrEnum):
     CONFIRMED = "confirmed"  # pending order paid: confirmed
     ALREADY_PAID = "already_paid"  # a duplicate verdict: nothing changed
     HONOURED_LATE = "honoured_late"  # paid after its hold expired, seats were still free: confirmed
-    REFUND_NEEDED = "refund_needed"  # paid but can't be honoured (seats gone, cancelled, wrong amount)
+    REFUND_NEEDED = "refund_needed"  # can't be kept (a second payment, seats gone, wrong amount…): refund claimed
+    ALREADY_REFUNDED = "already_refunded"  # this payment's refund was claimed before: nothing changed
     UNKNOWN_ORDER = "unknown_order"
+
+
+@dataclass(frozen=True)
+class Captured:
+    """One payment as the provider reports it: its id and the money it actually captured."""
+
+    payment_id: str
+    amount: int
+    currency: str
 
 
 @dataclass(frozen=True)
@@ -37,6 +59,7 @@ class PaymentResult:
     outcome: Outcome
     order: Order | None
     reason: str = ""
+    refund_id: UUID | None = None  # the refund claimed for this payment, for the caller to send
 
 
 async def needs_for_order(db_session: AsyncSession, order: Order) -> dict[UUID, int]:
@@ -58,43 +81,38 @@ async def payment_succeeded(
     actor: str,
     now: dt.datetime | None = None,
 ) -> PaymentResult:
-    """Money arrived for ``order_id``. Confirm it; if its hold had already expired, take the seats again
-    when they are still free, else report that the money must go back (the caller refunds)."""
+    """Money arrived for ``order_id`` (``amount`` is what was captured). The first payment that succeeds
+    pays the order, also after its hold expired if the seats are still free; any other (a second payment,
+    seats gone, the order closed, the wrong amount) is claimed for a refund, once per payment."""
     now = now or utcnow()
+    captured = Captured(provider_payment_id, amount, currency)
     await begin_write(db_session)
     order = await db_session.get(Order, order_id, with_for_update=True, populate_existing=True)
     if order is None:
         return PaymentResult(Outcome.UNKNOWN_ORDER, None, "no such order")
-    if order.status == OrderStatus.PAID:
-        if order.provider_payment_id and provider_payment_id != order.provider_payment_id:
-            # The buyer paid twice (two tabs, a retried card form): the first payment stands, this one goes back.
-            reason = f"a second payment for an order already paid by {order.provider_payment_id}"
-            record(
-                db_session,
-                "order",
-                order.id,
-                order.status,
-                order.status,
-                actor,
-                f"payment {provider_payment_id}: {reason}; refund",
-            )
-            await db_session.commit()
-            return PaymentResult(Outcome.REFUND_NEEDED, order, reason)
+    claimed = await _claim_of(db_session, provider_payment_id)
+    if claimed is not None:
         await db_session.commit()  # nothing changed; ends the transaction and its lock
-        return PaymentResult(Outcome.ALREADY_PAID, order)
+        return PaymentResult(Outcome.ALREADY_REFUNDED, order, claimed.reason, claimed.id)
+    if order.status == OrderStatus.PAID:
+        if provider_payment_id == order.provider_payment_id:
+            await db_session.commit()
+            return PaymentResult(Outcome.ALREADY_PAID, order)
+        # Two tabs, a retried card form, an intent from an earlier attempt: the first payment stands.
+        reason = f"a second payment for an order already paid by {order.provider_payment_id or 'another payment'}"
+        return await _claim_refund(db_session, order, captured, actor, reason, "duplicate")
     order.provider_payment_id = order.provider_payment_id or provider_payment_id
     if amount != order.total or currency.upper() != order.currency.upper():
-        record(
-            db_session, "order", order.id, order.status, order.status, actor, f"paid {amount} {currency}: wrong amount"
-        )
-        await db_session.commit()
-        return PaymentResult(Outcome.REFUND_NEEDED, order, f"paid {amount} {currency.upper()}, order is {order.total}")
+        reason = f"paid {amount} {currency.upper()}, order is {order.total}"
+        return await _claim_refund(db_session, order, captured, actor, reason, "wrong_amount")
     if order.status == OrderStatus.PENDING:
+        order.provider_payment_id = provider_payment_id  # the order names the payment it kept
         await confirm_order(db_session, order, actor=actor, now=now, note=f"payment {provider_payment_id}")
         await db_session.commit()
         return PaymentResult(Outcome.CONFIRMED, order)
     if order.status == OrderStatus.EXPIRED and await _retake_seats(db_session, order, now):
         try:
+            order.provider_payment_id = provider_payment_id
             await confirm_order(
                 db_session,
                 order,
@@ -107,7 +125,7 @@ async def payment_succeeded(
             return PaymentResult(Outcome.HONOURED_LATE, order)
         except IntegrityError:  # someone in the order registered again meanwhile
             await db_session.rollback()
-    return await _refund_needed(db_session, order_id, actor, provider_payment_id)
+    return await _refund_needed(db_session, order_id, actor, captured)
 
 
 async def _retake_seats(db_session: AsyncSession, order: Order, now: dt.datetime) -> bool:
@@ -127,21 +145,62 @@ async def _retake_seats(db_session: AsyncSession, order: Order, now: dt.datetime
     return True
 
 
-async def _refund_needed(db_session: AsyncSession, order_id: UUID, actor: str, payment_id: str) -> PaymentResult:
-    """Undo whatever a failed honour attempt did, note why, and tell the caller to refund."""
+async def _refund_needed(db_session: AsyncSession, order_id: UUID, actor: str, captured: Captured) -> PaymentResult:
+    """Undo whatever a failed honour attempt did and claim the refund, looking again at the order: while
+    the lock was let go another payment may have paid it, or a copy of this verdict claimed the refund."""
     await db_session.rollback()
     await begin_write(db_session)
     order = await db_session.get(Order, order_id, with_for_update=True, populate_existing=True)
     assert order is not None
-    order.provider_payment_id = order.provider_payment_id or payment_id
-    reason = (
-        "paid after the hold expired and the seats were gone"
-        if order.status == OrderStatus.EXPIRED
-        else (f"paid while the order was {order.status}")
+    order.provider_payment_id = order.provider_payment_id or captured.payment_id
+    cause: RefundCause
+    if order.status == OrderStatus.PAID:
+        reason, cause = f"a second payment for an order already paid by {order.provider_payment_id}", "duplicate"
+    elif order.status == OrderStatus.EXPIRED:
+        reason, cause = "paid after the hold expired and the seats were gone", "seats_gone"
+    else:
+        reason, cause = f"paid while the order was {order.status}", "order_closed"
+    return await _claim_refund(db_session, order, captured, actor, reason, cause)
+
+
+async def _claim_of(db_session: AsyncSession, payment_id: str) -> Refund | None:
+    return await db_session.scalar(select(Refund).where(Refund.payment_intent_id == payment_id))
+
+
+async def _claim_refund(
+    db_session: AsyncSession, order: Order, captured: Captured, actor: str, reason: str, cause: RefundCause
+) -> PaymentResult:
+    """Claim the refund of a whole payment ``order`` can't keep, before anything is sent: a pending row
+    keyed by the payment (unique, so a second claim is impossible), the audit entry and the buyer's mail,
+    in one commit. The caller holds the order's lock, so a claim already made is seen here."""
+    claimed = await _claim_of(db_session, captured.payment_id)
+    if claimed is not None:
+        await db_session.commit()
+        return PaymentResult(Outcome.ALREADY_REFUNDED, order, claimed.reason, claimed.id)
+    refund = Refund(
+        order_id=order.id,
+        amount=captured.amount,
+        reason=f"automatic: {reason}"[:200],
+        status="pending",
+        payment_intent_id=captured.payment_id,
+        actor=actor,
     )
-    record(db_session, "order", order.id, order.status, order.status, actor, f"payment {payment_id}: {reason}; refund")
+    db_session.add(refund)
+    money = format_money(captured.amount, captured.currency)
+    note = f"payment {captured.payment_id}: {reason}; refund of {money} claimed"
+    record(db_session, "order", order.id, order.status, order.status, actor, note)
+    await enqueue_payment_refund_mail(
+        db_session,
+        order,
+        payment_id=captured.payment_id,
+        amount=captured.amount,
+        currency=captured.currency,
+        cause=cause,
+    )
+    await db_session.flush()
+    refund_id = refund.id
     await db_session.commit()
-    return PaymentResult(Outcome.REFUND_NEEDED, order, reason)
+    return PaymentResult(Outcome.REFUND_NEEDED, order, reason, refund_id)
 
 
 async def payment_failed(

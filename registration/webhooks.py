@@ -4,34 +4,40 @@ Each event id is written to ``WebhookEvent`` by the very commit that carries the
 replayed or duplicated delivery finds it and changes nothing, and two copies racing each other collide on
 the unique key and one rolls back whole. The payment verdicts themselves live in ``payment_outcomes``,
 which commits on its own; the id rides along with whichever commit that is (see ``_recorded_with``).
-Refunds at Stripe are made with idempotency keys, and ``reconcile`` re-drives anything a lost or failed
-delivery left undone.
+A payment an order can't keep (a second one, a late one) is claimed for a refund by its verdict and sent
+by the delivery that claimed it (``refund_sender``); ``reconcile`` re-drives anything a lost or failed
+delivery left undone, including payments no order names.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
 import stripe
 from sqlalchemy import event as sa_event
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from podium.db import begin_write
 from podium.errors import DomainError
-from registration.audit import record
 from registration.models import Order, OrderStatus, Refund, WebhookEvent
 from registration.payment_outcomes import Outcome, PaymentResult, payment_failed, payment_succeeded
+from registration.refund_sender import send_pending_refunds, send_refund
 from registration.stripe_provider import StripeProvider, refund_status
 
 logger = logging.getLogger("podium.registration.webhooks")
 HANDLED = ("payment_intent.succeeded", "payment_intent.payment_failed", "charge.refunded")
+# How far back `podium reconcile-payments` looks for payments no order names; longer than Stripe retries
+# a webhook (three days), so a delivery that never came is still found.
+RECONCILE_WINDOW = dt.timedelta(days=30)
 
 
 class BadSignature(DomainError):
@@ -114,12 +120,12 @@ async def handle(db_session: AsyncSession, event: stripe.Event, provider: Stripe
             await db_session.commit()
             return "duplicate"
         raise
-    if result is not None and result.outcome == Outcome.REFUND_NEEDED:
+    if result is not None and result.outcome == Outcome.REFUND_NEEDED and result.refund_id is not None:
+        # Only the delivery that claimed the refund sends it; a claim left pending is sent by the refund
+        # sender (every worker) or `podium reconcile-payments`, under the same idempotency key.
         try:
-            await refund_unhonoured(db_session, result, obj["id"], provider)
+            await send_refund(db_session, provider, result.refund_id)
         except stripe.StripeError as exc:
-            # The event is recorded, so Stripe's retry would change nothing: `podium reconcile-payments`
-            # finds the order (money in, no refund) and refunds it with the same idempotency key.
             await db_session.rollback()
             logger.warning("refund for order %s not sent yet: %s", result.order.id if result.order else "?", exc)
             return "refund_deferred"
@@ -150,40 +156,6 @@ async def _succeeded(db_session: AsyncSession, intent: dict[str, Any]) -> Paymen
     return result
 
 
-async def refund_unhonoured(
-    db_session: AsyncSession, result: PaymentResult, payment_intent_id: str, provider: StripeProvider
-) -> Refund:
-    """Money we can't honour goes straight back, once: the idempotency key per order and PaymentIntent
-    makes a repeated request return Stripe's first refund, and its id is unique in our table."""
-    assert result.order is not None
-    stripe_refund = await provider.refund(
-        payment_intent_id, result.order.total, key=f"podium-refund-{result.order.id}-{payment_intent_id}"
-    )
-    await begin_write(db_session)
-    row = await db_session.scalar(select(Refund).where(Refund.provider_refund_id == stripe_refund.id))
-    if row is None:
-        row = Refund(
-            order_id=result.order.id,
-            amount=stripe_refund.amount,
-            reason=f"automatic: {result.reason}",
-            status=refund_status(stripe_refund.status),
-            provider_refund_id=stripe_refund.id,
-            actor="stripe",
-        )
-        db_session.add(row)
-        record(
-            db_session,
-            "order",
-            result.order.id,
-            result.order.status,
-            result.order.status,
-            "system",
-            f"refund {stripe_refund.id} of {stripe_refund.amount} issued",
-        )
-    await db_session.commit()
-    return row
-
-
 async def _failed(db_session: AsyncSession, intent: dict[str, Any]) -> str:
     order_id = _order_id(intent)
     if order_id is None:
@@ -208,7 +180,7 @@ async def _refunded(db_session: AsyncSession, charge: dict[str, Any]) -> str:
     await begin_write(db_session)
     order = await db_session.scalar(select(Order).where(Order.provider_payment_id == intent_id).with_for_update())
     if order is None:
-        return "not_ours"
+        return await _refunded_unkept(db_session, str(intent_id), charge)
     order.amount_refunded = max(order.amount_refunded, int(charge.get("amount_refunded") or 0))
     for refund in (charge.get("refunds") or {}).get("data", []):
         row = await db_session.scalar(select(Refund).where(Refund.provider_refund_id == refund["id"]))
@@ -229,90 +201,107 @@ async def _refunded(db_session: AsyncSession, charge: dict[str, Any]) -> str:
     return "refund_recorded"
 
 
-async def reconcile(db_session: AsyncSession, provider: StripeProvider) -> dict[str, int]:
+async def _refunded_unkept(db_session: AsyncSession, intent_id: str, charge: dict[str, Any]) -> str:
+    """A refund of a payment its order didn't keep (a second payment): only our claim's state changes;
+    the order's refunded total is about the payment that paid it."""
+    claim = await db_session.scalar(select(Refund).where(Refund.payment_intent_id == intent_id).with_for_update())
+    if claim is None:
+        return "not_ours"
+    for refund in (charge.get("refunds") or {}).get("data", []):
+        if refund["id"] == claim.provider_refund_id:
+            claim.status = refund_status(refund.get("status"))
+    return "refund_recorded"
+
+
+async def reconcile(
+    db_session: AsyncSession, provider: StripeProvider, *, window: dt.timedelta = RECONCILE_WINDOW
+) -> dict[str, int]:
     """Do what lost or failed webhook deliveries left undone, by asking Stripe.
 
-    Open orders (pending, expired, cancelled before payment) whose PaymentIntent succeeded get the same
-    verdict a webhook would have given them, unless we already refunded them; refunds recorded as pending
-    (a cancellation, an organizer's refund) are sent to Stripe. Returns a count per outcome.
+    Two kinds of payment can be missed: the PaymentIntent an open order (pending, expired, cancelled before
+    payment) names, and PaymentIntents its order doesn't name (a second payment, or the intent an order
+    named before another paid it), found among Stripe's recent ones by the order id in their metadata.
+    Each that succeeded and has no verdict yet (it paid its order, or its refund is claimed) gets the one a
+    webhook would have given it; then every refund recorded as pending is sent. Returns a count per outcome.
     """
-    already_refunded = exists().where(Refund.order_id == Order.id, Refund.provider_refund_id.is_not(None))
-    intent_ids = (
-        await db_session.scalars(
-            select(Order.provider_payment_id).where(
-                Order.payment_provider == "stripe",
-                Order.status.in_([OrderStatus.PENDING, OrderStatus.EXPIRED, OrderStatus.CANCELLED]),
-                Order.provider_payment_id.is_not(None),
-                ~already_refunded,
-            )
-        )
-    ).all()
-    await db_session.commit()
     counts: dict[str, int] = {}
-    for intent_id in intent_ids:
-        try:
-            outcome = await _reconcile_one(db_session, provider, str(intent_id))
-        except stripe.StripeError as exc:  # one unreachable intent doesn't stop the others; the next run retries
-            await db_session.rollback()
-            logger.warning("reconciling %s failed: %s", intent_id, exc)
-            outcome = "stripe_error"
+
+    def count(outcome: str) -> None:
         counts[outcome] = counts.get(outcome, 0) + 1
+
+    intents: dict[str, dict[str, Any]] = {}
+    for intent_id in await _open_order_intents(db_session):
+        try:  # one unreachable intent doesn't stop the others; the next run retries
+            intent = (await provider.client.v1.payment_intents.retrieve_async(intent_id)).to_dict()
+        except stripe.StripeError as exc:
+            logger.warning("reconciling %s failed: %s", intent_id, exc)
+            count("stripe_error")
+            continue
+        if intent["status"] != "succeeded":  # canceled, or still waiting for the buyer: nothing to apply
+            count(f"still_{intent['status']}")
+            continue
+        intents[intent_id] = intent
+    try:
+        async for intent in _recent_unkept_intents(provider, window):
+            intents.setdefault(intent["id"], intent)
+    except stripe.StripeError as exc:
+        logger.warning("listing recent payments failed: %s", exc)
+        count("stripe_error")
+    for intent_id in await _with_verdict(db_session, list(intents)):
+        del intents[intent_id]
+    for intent in intents.values():
+        result = await _succeeded(db_session, intent)
+        await db_session.commit()
+        count(result.outcome.value if result is not None else "not_ours")
     sent = await send_pending_refunds(db_session, provider)
     if sent:
         counts["refund_sent"] = sent
     return counts
 
 
-async def _reconcile_one(db_session: AsyncSession, provider: StripeProvider, intent_id: str) -> str:
-    intent = await provider.client.v1.payment_intents.retrieve_async(intent_id)
-    if intent.status != "succeeded":  # canceled, or still waiting for the buyer: nothing to apply
-        return f"still_{intent.status}"
-    result = await _succeeded(db_session, intent.to_dict())
-    await db_session.commit()
-    if result is None:
-        return "not_ours"
-    if result.outcome == Outcome.REFUND_NEEDED:
-        await refund_unhonoured(db_session, result, intent_id, provider)
-    return result.outcome.value
-
-
-async def send_pending_refunds(db_session: AsyncSession, provider: StripeProvider) -> int:
-    """Send refunds recorded as pending for card orders to Stripe, keyed by our refund id so a repeat (or a
-    crash between Stripe's answer and our commit) never refunds twice."""
-    pending = (
-        await db_session.execute(
-            select(Refund.id, Refund.amount, Order.provider_payment_id)
-            .join(Order, Order.id == Refund.order_id)
-            .where(
+async def _open_order_intents(db_session: AsyncSession) -> list[str]:
+    """The PaymentIntents open card orders name, unless the order's money has already been dealt with
+    (a refund of any kind: an open order has no other money to give back)."""
+    intent_ids = (
+        await db_session.scalars(
+            select(Order.provider_payment_id).where(
                 Order.payment_provider == "stripe",
+                Order.status.in_([OrderStatus.PENDING, OrderStatus.EXPIRED, OrderStatus.CANCELLED]),
                 Order.provider_payment_id.is_not(None),
-                Refund.status == "pending",
-                Refund.provider_refund_id.is_(None),
+                ~exists().where(Refund.order_id == Order.id),
             )
         )
     ).all()
     await db_session.commit()
-    sent = 0
-    for refund_id, amount, intent_id in pending:
-        try:
-            stripe_refund = await provider.refund(str(intent_id), amount, key=f"podium-refund-{refund_id}")
-        except stripe.StripeError as exc:  # stays pending; the next run retries with the same key
-            logger.warning("refund %s could not be sent: %s", refund_id, exc)
-            continue
-        await begin_write(db_session)
-        row = await db_session.get(Refund, refund_id, with_for_update=True, populate_existing=True)
-        assert row is not None
-        row.provider_refund_id = stripe_refund.id
-        row.status = refund_status(stripe_refund.status)
-        order = await db_session.get(Order, row.order_id, with_for_update=True, populate_existing=True)
-        assert order is not None
-        if row.status == "succeeded":
-            settled = await db_session.scalar(
-                select(func.coalesce(func.sum(Refund.amount), 0)).where(
-                    Refund.order_id == order.id, Refund.status == "succeeded"
-                )
-            )
-            order.amount_refunded = max(order.amount_refunded, int(settled or 0))
-        await db_session.commit()
-        sent += 1
-    return sent
+    return [str(i) for i in intent_ids]
+
+
+async def _recent_unkept_intents(provider: StripeProvider, window: dt.timedelta) -> AsyncIterator[dict[str, Any]]:
+    """Succeeded PaymentIntents of the last ``window`` that carry an order id and whose money is all still
+    there (one refunded at Stripe, say from its dashboard, is left to people). Stripe lists newest first,
+    so paging stops at the first one older than the window (its ``created`` filter would do the same, but
+    the local test server doesn't take it)."""
+    since = time.time() - window.total_seconds()
+    page = await provider.client.v1.payment_intents.list_async(params={"limit": 100, "expand": ["data.latest_charge"]})
+    async for intent in page.auto_paging_iter():
+        if intent.created < since:
+            return
+        found = intent.to_dict()
+        charge = found.get("latest_charge")
+        refunded = int(charge.get("amount_refunded") or 0) if isinstance(charge, dict) else 0
+        if found["status"] == "succeeded" and _order_id(found) is not None and refunded == 0:
+            yield found
+
+
+async def _with_verdict(db_session: AsyncSession, intent_ids: Sequence[str]) -> set[str]:
+    """Which of ``intent_ids`` already had their effect: they paid their order, or their refund is claimed."""
+    done: set[str] = set()
+    for start in range(0, len(intent_ids), 500):  # bounded IN lists, whatever the window holds
+        chunk = intent_ids[start : start + 500]
+        paid = select(Order.provider_payment_id).where(
+            Order.status == OrderStatus.PAID, Order.provider_payment_id.in_(chunk)
+        )
+        claimed = select(Refund.payment_intent_id).where(Refund.payment_intent_id.in_(chunk))
+        done.update(str(i) for i in (await db_session.scalars(paid.union(claimed))).all())
+    await db_session.commit()
+    return done

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 from uuid import UUID
@@ -14,7 +15,7 @@ from sqlalchemy import func, select
 
 from podium.settings import Settings
 from registration import orders
-from registration.models import Quota, Registration, StateChange
+from registration.models import OutboxMessage, Quota, Receipt, Registration, StateChange
 from registration.payments import OfflineTestProvider
 from registration.schemas import OrderCreate
 from tests.asgi_client import Client
@@ -270,6 +271,33 @@ async def test_offline_payment_confirms_and_is_idempotent(client: Client, catalo
     assert paid.json()["status"] == "paid"
     assert [r["status"] for r in paid.json()["registrations"]] == ["confirmed", "awaiting_verification"]
     assert again.json()["paid_at"] == paid.json()["paid_at"]
+
+
+async def test_offline_payments_racing_for_one_order_record_one_payment(
+    client: Client, catalog: CatalogFixture, settings: Settings
+) -> None:
+    order = (await place(client, catalog.slug, order_body(attendee()))).json()
+    url = f"/api/orders/{order['id']}/offline-payment"
+
+    racing = await asyncio.gather(*(client.post(url, headers={"X-Order-Secret": order["secret"]}) for _ in range(8)))
+    later = await client.post(url, headers={"X-Order-Secret": order["secret"]})
+
+    async with db_session_for(settings) as db_session:
+        payments = await db_session.scalar(
+            select(func.count()).where(
+                StateChange.entity == "order",
+                StateChange.entity_id == order["id"],
+                StateChange.to_status == "paid",
+                StateChange.from_status == "pending",
+            )
+        )
+        receipts = await db_session.scalar(select(func.count()).where(Receipt.order_id == order["id"]))
+        mails = await db_session.scalar(
+            select(func.count()).where(OutboxMessage.dedupe_key == f"receipt:{order['id']}")
+        )
+    assert {(r.status_code, r.json()["status"]) for r in [*racing, later]} == {(200, "paid")}
+    assert len({r.json()["paid_at"] for r in [*racing, later]}) == 1
+    assert (payments, receipts, mails) == (1, 1, 1)
 
 
 async def test_offline_payment_after_hold_expired_is_refused(settings: Settings, catalog: CatalogFixture) -> None:

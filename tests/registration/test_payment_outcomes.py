@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import msgspec
@@ -9,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.settings import Settings
-from registration import orders
-from registration.models import Quota, Registration
+from registration import cancellations, orders
+from registration.models import Order, OutboxMessage, Quota, Refund, Registration
 from registration.payment_outcomes import Outcome, payment_failed, payment_succeeded
 from registration.payments import OfflineTestProvider
 from registration.schemas import OrderCreate
@@ -76,10 +77,12 @@ async def test_late_payment_is_refunded_when_the_seats_are_gone(settings: Settin
         )
 
         used = await db_session.scalar(select(Quota.used).where(Quota.id == quota_id))
+        claims = await _claims(db_session, late.id)
     assert result.outcome == Outcome.REFUND_NEEDED
     assert result.reason == "paid after the hold expired and the seats were gone"
     assert result.order.status == "expired"
     assert used == 1
+    assert claims == ([(52_000, "pending", "pi_3")], ["Test Meeting: your payment of USD 520.00 is being refunded"])
 
 
 async def test_wrong_amount_is_not_confirmed(settings: Settings) -> None:
@@ -97,3 +100,86 @@ async def test_wrong_amount_is_not_confirmed(settings: Settings) -> None:
     assert result.outcome == Outcome.REFUND_NEEDED
     assert result.order.status == "pending"
     assert failed.status == "pending"
+
+
+async def _claims(db_session: AsyncSession, order_id: object) -> tuple[list[tuple[int, str, str | None]], list[str]]:
+    """The order's refunds (amount, status, refunded intent) and the subjects of the buyer's refund mails."""
+    refunds = await db_session.execute(
+        select(Refund.amount, Refund.status, Refund.payment_intent_id).where(Refund.order_id == order_id)
+    )
+    mails = await db_session.scalars(
+        select(OutboxMessage.subject).where(OutboxMessage.dedupe_key.like(f"payment-refund:{order_id}:%"))
+    )
+    return [tuple(r) for r in refunds.all()], list(mails.all())
+
+
+async def test_second_payment_claims_one_refund_of_what_it_captured(settings: Settings) -> None:
+    async with db_session_for(settings) as db_session:
+        catalog = await build_catalog(db_session)
+        order = await _place(db_session, catalog.slug)
+        order_id = order.id
+        await payment_succeeded(
+            db_session, order_id=order_id, provider_payment_id="pi_5a", amount=52_000, currency="usd", actor="stripe"
+        )
+
+        second = await payment_succeeded(
+            db_session, order_id=order_id, provider_payment_id="pi_5b", amount=30_000, currency="usd", actor="stripe"
+        )
+        again = await payment_succeeded(
+            db_session, order_id=order_id, provider_payment_id="pi_5b", amount=30_000, currency="usd", actor="stripe"
+        )
+
+        paid = await db_session.get(Order, order_id, populate_existing=True)
+        claims = await _claims(db_session, order_id)
+    assert (second.outcome, again.outcome) == (Outcome.REFUND_NEEDED, Outcome.ALREADY_REFUNDED)
+    assert second.refund_id == again.refund_id
+    assert second.reason == "a second payment for an order already paid by pi_5a"
+    assert paid is not None
+    assert (paid.status, paid.provider_payment_id, paid.amount_refunded) == ("paid", "pi_5a", 0)
+    assert claims == (
+        [(30_000, "pending", "pi_5b")],
+        ["Test Meeting: your second payment of USD 300.00 is being refunded"],
+    )
+
+
+async def test_payments_racing_for_one_order_pay_it_once_and_claim_one_refund(settings: Settings) -> None:
+    async with db_session_for(settings) as db_session:
+        catalog = await build_catalog(db_session)
+        order_id = (await _place(db_session, catalog.slug)).id
+
+    async def verdict(intent: str) -> Outcome:
+        async with db_session_for(settings) as db_session:
+            result = await payment_succeeded(
+                db_session, order_id=order_id, provider_payment_id=intent, amount=52_000, currency="usd", actor="stripe"
+            )
+            return result.outcome
+
+    outcomes = await asyncio.gather(*(verdict(("pi_6a", "pi_6b")[i % 2]) for i in range(10)))
+
+    async with db_session_for(settings) as db_session:
+        paid = await db_session.get(Order, order_id)
+        refunds, mails = await _claims(db_session, order_id)
+    assert paid is not None and paid.status == "paid"
+    assert sorted(outcomes) == sorted(
+        [Outcome.CONFIRMED, Outcome.REFUND_NEEDED] + [Outcome.ALREADY_PAID] * 4 + [Outcome.ALREADY_REFUNDED] * 4
+    )
+    other = "pi_6b" if paid.provider_payment_id == "pi_6a" else "pi_6a"
+    assert refunds == [(52_000, "pending", other)]
+    assert len(mails) == 1
+
+
+async def test_a_claimed_second_payment_leaves_the_order_fully_refundable(settings: Settings) -> None:
+    async with db_session_for(settings) as db_session:
+        catalog = await build_catalog(db_session)
+        order = await _place(db_session, catalog.slug)
+        order_id = order.id
+        for intent in ("pi_7a", "pi_7b"):
+            await payment_succeeded(
+                db_session, order_id=order_id, provider_payment_id=intent, amount=52_000, currency="usd", actor="stripe"
+            )
+        paid = await db_session.get(Order, order_id, populate_existing=True)
+        assert paid is not None
+
+        refund = await cancellations.refund(db_session, paid, amount=52_000, reason="goodwill", actor="organizer")
+
+    assert (refund.amount, refund.payment_intent_id) == (52_000, None)

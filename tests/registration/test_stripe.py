@@ -23,7 +23,7 @@ from sqlalchemy import func, select, update
 from podium.cli import reconcile_payments_command
 from podium.settings import Settings
 from registration import cancellations, orders
-from registration.models import Order, Refund, StateChange, WebhookEvent
+from registration.models import Order, OutboxMessage, Refund, StateChange, WebhookEvent
 from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body
 from tests.servers import localstripe_server, podium_server
 
@@ -470,7 +470,19 @@ def test_a_second_payment_for_a_paid_order_goes_back_and_the_first_stands(stack:
         found = stack.client.v1.refunds.list(params={"payment_intent": second.id})
         return [(r.amount, r.status) for r in found.data]
 
-    wait_until(lambda: refunded_at_stripe() == [(40_000, "succeeded")])
+    async def recorded() -> tuple[list[tuple[int, str, str | None]], int]:
+        async with db_session_for(stack.settings) as db_session:
+            rows = await db_session.execute(
+                select(Refund.amount, Refund.status, Refund.payment_intent_id).where(Refund.order_id == order["id"])
+            )
+            mails = await db_session.scalar(
+                select(func.count()).where(OutboxMessage.dedupe_key.like(f"payment-refund:{order['id']}:%"))
+            )
+            return [tuple(r) for r in rows.all()], int(mails or 0)
+
+    wait_until(lambda: asyncio.run(recorded())[0] == [(40_000, "succeeded", second.id)])
+    assert refunded_at_stripe() == [(40_000, "succeeded")]
     assert stack.client.v1.refunds.list(params={"payment_intent": first_intent}).data == []
     assert order_status(stack, order) == "paid"
+    assert asyncio.run(recorded())[1] == 1
     assert any("a second payment for an order already paid" in n for n in notes(stack, order))
