@@ -1,7 +1,7 @@
 """registration: a refund may be of a whole PaymentIntent its order didn't keep (one claim per intent)
 
 Revision ID: 8e3d5b0c7a14
-Revises: 3b7f1c2d9e40
+Revises: 7a4c2e9b1d63
 Create Date: 2026-12-02 09:00:00+00:00
 
 ``reg_order.provider_payment_id`` now names the PaymentIntent that paid a paid order. Until now it kept
@@ -16,7 +16,7 @@ from advanced_alchemy.types import GUID
 from alembic import op
 
 revision: str = "8e3d5b0c7a14"
-down_revision: str | None = "3b7f1c2d9e40"
+down_revision: str | None = "7a4c2e9b1d63"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """registration: transferred_at (a transfer cuts the buyer's order link off that registration)
 
 Revision ID: 7a4c2e9b1d63
-Revises: 3b7f1c2d9e40
+Revises: 7a2c4e9b1d35
 Create Date: 2026-12-02 18:00:00+00:00
 
 Registrations transferred before this column existed get the time of their latest transfer from the audit
@@ -16,7 +16,7 @@ from advanced_alchemy.types import GUID, DateTimeUTC
 from alembic import op
 
 revision: str = "7a4c2e9b1d63"
-down_revision: str | None = "3b7f1c2d9e40"
+down_revision: str | None = "7a2c4e9b1d35"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -14,7 +14,7 @@ from registration.models import Registration
 from tests.asgi_client import Client
 from tests.registration.factories import attendee, build_catalog, db_session_for, order_body
 
-BEFORE = "3b7f1c2d9e40"  # the revision before transferred_at
+BEFORE = "7a2c4e9b1d35"  # the revision before transferred_at
 
 
 async def test_registrations_transferred_before_the_column_get_their_transfer_time(
