@@ -106,7 +106,10 @@ def engine_options(settings: Settings) -> dict[str, Any]:
     statement = settings.db_statement_timeout
     if settings.is_sqlite:
         busy = statement if statement > 0 else SQLITE_LONGEST_WAIT_SECONDS
-        return {"connect_args": {"timeout": busy}, "pool_timeout": settings.db_pool_timeout}
+        options: dict[str, Any] = {"connect_args": {"timeout": busy}}
+        if make_url(settings.database_url).database not in (None, "", ":memory:"):
+            options["pool_timeout"] = settings.db_pool_timeout  # a file gets a queue pool, memory one connection
+        return options
     connect_args: dict[str, Any] = {"timeout": settings.db_connect_timeout}
     if statement > 0:
         connect_args["command_timeout"] = statement + NO_ANSWER_GRACE_SECONDS

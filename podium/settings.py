@@ -80,9 +80,9 @@ class Settings:
     # How long a request waits for the database before it answers 503 (podium/db_outage.py), in seconds.
     # Connect: opening a new connection (PostgreSQL). Statement: the longest one statement may run (PostgreSQL's
     # statement_timeout; the worker stops waiting for an answer a second later, for a database that answers
-    # nothing at all) or wait for SQLite's write lock; 0 for no limit. The slowest statements a request runs
-    # (a 10,000-row CSV export, a badge batch's query) take well under a second. Pool: the longest a request
-    # waits for a free connection.
+    # nothing at all) or wait for SQLite's write lock; 0 for no limit. Each statement is timed, not the request:
+    # 15 s leaves a wide margin for the heaviest one (a CSV export's or a badge batch's query). Pool: the longest
+    # a request waits for a free connection.
     db_connect_timeout: float = 5.0
     db_statement_timeout: float = 15.0
     db_pool_timeout: float = 10.0
