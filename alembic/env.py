@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from logging.config import fileConfig
 
 from alembic import context
@@ -48,7 +49,8 @@ def _run_sync(connection: Connection) -> None:
 
 
 async def run_migrations_online() -> None:
-    engine = create_engine(_settings())
+    # A migration may rewrite a large table: no statement timeout (the connect timeout still holds).
+    engine = create_engine(dataclasses.replace(_settings(), db_statement_timeout=0))
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run_sync)

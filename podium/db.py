@@ -24,6 +24,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from podium.db_outage import install_outage_hooks
 from podium.db_pool import FairAsyncQueuePool
 from podium.settings import Settings
 
@@ -31,7 +32,11 @@ from podium.settings import Settings
 Base = UUIDAuditBase
 metadata = orm_registry.metadata
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+# How much longer than PostgreSQL's statement_timeout the worker waits for an answer before it gives the
+# connection up as lost (the server's own cancellation comes back well within it).
+NO_ANSWER_GRACE_SECONDS = 1.0
+# SQLite's busy timeout for "no statement timeout" (its limit is a C int of milliseconds).
+SQLITE_LONGEST_WAIT_SECONDS = 24 * 3600
 logger = logging.getLogger(__name__)
 
 
@@ -40,12 +45,11 @@ def utcnow() -> dt.datetime:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """WAL lets readers run beside the one writer; busy_timeout makes writers queue instead of failing."""
+    """WAL lets readers run beside the one writer (who queue under the busy timeout, see ``engine_options``)."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
@@ -163,14 +167,33 @@ async def begin_autocommit(db_session: AsyncSession) -> bool:
 
 
 def engine_options(settings: Settings) -> dict[str, Any]:
+    """Pool and timeouts, so a database that is down or not answering costs a request seconds, not minutes.
+
+    SQLite: a statement waits for the write lock up to the statement timeout (busy timeout), so writers queue
+    instead of failing. PostgreSQL: the server cancels a statement past ``statement_timeout``, and asyncpg's
+    ``command_timeout`` (a second later) ends the wait for a server or link that answers nothing; that wait, in
+    turn, is what SQLAlchemy and ``pooled()`` take as a lost connection (``podium/db_outage.py``). No pre-ping:
+    it would cost a round trip on every checkout, and dead connections are found and replaced without one.
+    """
+    statement = settings.db_statement_timeout
     if settings.is_sqlite:
-        return {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
+        busy = statement if statement > 0 else SQLITE_LONGEST_WAIT_SECONDS
+        options: dict[str, Any] = {"connect_args": {"timeout": busy}}
+        if make_url(settings.database_url).database not in (None, "", ":memory:"):
+            options["pool_timeout"] = settings.db_pool_timeout  # a file gets a queue pool, memory one connection
+        return options
+    connect_args: dict[str, Any] = {"timeout": settings.db_connect_timeout}
+    if statement > 0:
+        connect_args["command_timeout"] = statement + NO_ANSWER_GRACE_SECONDS
+        connect_args["server_settings"] = {"statement_timeout": str(max(1, round(statement * 1000)))}
     return {
         "poolclass": FairAsyncQueuePool,
         "pool_size": settings.db_pool_size,
         "max_overflow": settings.db_max_overflow,
+        "pool_timeout": settings.db_pool_timeout,
         "pool_pre_ping": False,
         "pool_recycle": 1800,
+        "connect_args": connect_args,
     }
 
 
@@ -197,6 +220,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
 
 
 def install_engine_hooks(engine: AsyncEngine, settings: Settings) -> None:
+    install_outage_hooks(engine)
     if settings.is_sqlite:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "connect", _sqlite_manual_transactions)

@@ -10,6 +10,7 @@ has to begin first) the statement runs through SQLAlchemy as usual, so callers n
 the engine's pool (a ``Driver``), where each statement commits by itself. An ``engine.connect()`` in
 autocommit costs ~75 µs of CPU more per checkout than the bare pool checkout (~20 µs, measured here), and an
 ORM session switched to autocommit, committed and closed ~140 µs more; every staff request pays one checkout.
+They are the engine's connections, so its connect and statement timeouts hold for them too (``engine_options``).
 
 Rows come back with attribute access either way (``DriverRecord``). Parameters go to asyncpg as they are,
 so they must be values it takes natively: UUIDs, aware datetimes, strings, numbers, booleans. A constraint
@@ -30,6 +31,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.util import greenlet_spawn
+
+from podium.db_outage import forget_pool, is_connection_lost
 
 
 class DriverRecord(asyncpg.Record):
@@ -66,9 +69,13 @@ async def pooled(engine: AsyncEngine) -> AsyncIterator[Runner]:
     try:
         yield Driver(connection, engine.dialect)
     except BaseException as exc:
-        # Cancelled mid-statement or the connection broke: its state is unknown, so the pool opens a new one.
-        # (A refused statement or the caller's own error leaves it as good as it was.)
-        if connection.is_closed() or isinstance(exc, (asyncio.CancelledError, asyncpg.InterfaceError, OSError)):
+        # The connection broke or the database stopped answering (past the engine's command_timeout): the pool
+        # replaces this connection and those opened before it, as SQLAlchemy does on its own paths. Cancelled
+        # mid-statement: this connection's state is unknown, so the pool opens a new one. (A refused statement or
+        # the caller's own error leaves it as good as it was.)
+        if connection.is_closed() or is_connection_lost(exc):
+            await greenlet_spawn(forget_pool, engine, fairy, exc)
+        elif isinstance(exc, (asyncio.CancelledError, asyncpg.InterfaceError, OSError)):
             await greenlet_spawn(fairy.invalidate)
         raise
     finally:

@@ -20,6 +20,8 @@ from litestar.plugins.problem_details import ProblemDetailsException
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from podium.db_outage import database_error_chain, is_database_unavailable
+
 logger = logging.getLogger("podium.errors")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -94,6 +96,23 @@ class TooManyRequests(DomainError):
     title = "Too many requests"
 
     def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+        self.retry_after = retry_after
+
+
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+class DatabaseUnavailable(DomainError):
+    """The database is down, not answering, or too busy to answer in time (``podium/db_outage.py``)."""
+
+    status_code = 503
+    code = "database_unavailable"
+    title = "Service unavailable"
+
+    def __init__(self) -> None:
+        retry_after = DATABASE_RETRY_AFTER_SECONDS
+        detail = "the database is not answering right now; try again shortly"
         super().__init__(detail, headers={"Retry-After": str(retry_after)})
         self.retry_after = retry_after
 
@@ -174,6 +193,9 @@ def _problem_from_exception(exc: Exception) -> tuple[Problem, dict[str, str]]:
         detail = exc.detail if exc.detail and exc.detail != title else ""
         problem = Problem(type=problem_type(code), title=title, status=status, detail=str(detail), code=code)
         return problem, dict(exc.headers or {})
+    if is_database_unavailable(exc):
+        logger.warning("database unavailable: %s", " <- ".join(type(e).__name__ for e in database_error_chain(exc)))
+        return _problem_from_exception(DatabaseUnavailable())
     logger.exception("unhandled error", exc_info=exc)
     code, title = _CODES_BY_STATUS[500]
     return Problem(type=problem_type(code), title=title, status=500, code=code), {}

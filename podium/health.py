@@ -5,12 +5,15 @@ from __future__ import annotations
 import time
 from importlib.metadata import PackageNotFoundError, version
 
+import asyncpg
 import msgspec
 from litestar import Response, get
 from litestar.di import NamedDependency
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from podium.errors import DATABASE_RETRY_AFTER_SECONDS
 
 
 class DatabaseHealth(msgspec.Struct):
@@ -36,7 +39,7 @@ def app_version() -> str:
 
 @get("/health", operation_id="health", tags=["health"], cache_control=None)
 async def health(db_session: NamedDependency[AsyncSession]) -> Response[Health]:
-    """200 when the app can query its database, 503 when it cannot."""
+    """200 when the app can query its database, 503 (with Retry-After) when it cannot."""
     dialect = db_session.bind.dialect.name if db_session.bind else "unknown"
     started = time.perf_counter()
     try:
@@ -44,8 +47,9 @@ async def health(db_session: NamedDependency[AsyncSession]) -> Response[Health]:
         database = DatabaseHealth(
             status="ok", dialect=dialect, latency_ms=round((time.perf_counter() - started) * 1000, 2)
         )
-    except (SQLAlchemyError, OSError) as exc:
+    except (SQLAlchemyError, OSError, asyncpg.PostgresError) as exc:
         database = DatabaseHealth(status="error", dialect=dialect, error=type(exc).__name__)
-    ok = database.status == "ok"
-    body = Health(status="ok" if ok else "degraded", app="podium", version=app_version(), database=database)
-    return Response(body, status_code=200 if ok else 503)
+    if database.status == "ok":
+        return Response(Health(status="ok", app="podium", version=app_version(), database=database))
+    body = Health(status="degraded", app="podium", version=app_version(), database=database)
+    return Response(body, status_code=503, headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import secrets
 from collections.abc import Mapping
@@ -46,6 +47,18 @@ def _flag(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _seconds(env: Mapping[str, str], name: str, default: float, *, allow_zero: bool) -> float:
+    """A duration in seconds; a negative one (or zero where that would mean "never wait") is refused at start-up."""
+    raw = env.get(name, "")
+    try:
+        value = float(raw) if raw.strip() else default
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        raise SettingsError(f"{name} must be {'zero or more' if allow_zero else 'more than zero'} seconds")
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the app needs to start; build with ``Settings.from_env()`` or directly in tests."""
@@ -65,6 +78,15 @@ class Settings:
     # workers x (pool + overflow) must stay under max_connections.
     db_pool_size: int = 5
     db_max_overflow: int = 0
+    # How long a request waits for the database before it answers 503 (podium/db_outage.py), in seconds.
+    # Connect: opening a new connection (PostgreSQL). Statement: the longest one statement may run (PostgreSQL's
+    # statement_timeout; the worker stops waiting for an answer a second later, for a database that answers
+    # nothing at all) or wait for SQLite's write lock; 0 for no limit. Each statement is timed, not the request:
+    # 15 s leaves a wide margin for the heaviest one (a CSV export's or a badge batch's query). Pool: the longest
+    # a request waits for a free connection.
+    db_connect_timeout: float = 5.0
+    db_statement_timeout: float = 15.0
+    db_pool_timeout: float = 10.0
     session_ttl_seconds: int = 12 * 3600
     # Failed logins, counted in the database so every worker behind the load balancer sees the same numbers
     # (podium/auth/lockout.py): per (address, account) pair and per address they lock that pair or address
@@ -160,6 +182,9 @@ class Settings:
             login_limit_per_address=int(env.get("PODIUM_LOGIN_LIMIT_PER_ADDRESS", "200")),
             open_holds_per_email=int(env.get("PODIUM_OPEN_HOLDS_PER_EMAIL", "3")),
             open_holds_per_address=int(env.get("PODIUM_OPEN_HOLDS_PER_ADDRESS", "20")),
+            db_connect_timeout=_seconds(env, "PODIUM_DB_CONNECT_TIMEOUT", 5.0, allow_zero=False),
+            db_statement_timeout=_seconds(env, "PODIUM_DB_STATEMENT_TIMEOUT", 15.0, allow_zero=True),
+            db_pool_timeout=_seconds(env, "PODIUM_DB_POOL_TIMEOUT", 10.0, allow_zero=False),
             hold_sweep_seconds=float(env.get("PODIUM_HOLD_SWEEP_SECONDS", "30")),
             waitlist_offer_hours=float(env.get("PODIUM_WAITLIST_OFFER_HOURS", "24")),
             stripe_secret_key=env.get("STRIPE_SECRET_KEY", ""),

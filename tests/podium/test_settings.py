@@ -1,0 +1,42 @@
+"""Settings from the environment: the database timeouts (what they do is in test_outages.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from podium.settings import Settings, SettingsError
+
+BASE = {"PODIUM_SECRET_KEY": "k" * 40, "DATABASE_URL": "sqlite+aiosqlite:///x.db"}
+
+
+def _timeouts(settings: Settings) -> tuple[float, float, float]:
+    return settings.db_connect_timeout, settings.db_statement_timeout, settings.db_pool_timeout
+
+
+def test_database_timeouts_have_defaults_and_are_read_from_the_environment() -> None:
+    given = {
+        **BASE,
+        "PODIUM_DB_CONNECT_TIMEOUT": "2.5",
+        "PODIUM_DB_STATEMENT_TIMEOUT": "0",
+        "PODIUM_DB_POOL_TIMEOUT": "3",
+    }
+
+    assert _timeouts(Settings.from_env(BASE)) == (5.0, 15.0, 10.0)
+    assert _timeouts(Settings.from_env(given)) == (2.5, 0.0, 3.0)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("PODIUM_DB_CONNECT_TIMEOUT", "0"),  # would mean a connection may never open
+        ("PODIUM_DB_POOL_TIMEOUT", "0"),
+        ("PODIUM_DB_STATEMENT_TIMEOUT", "-1"),
+        ("PODIUM_DB_STATEMENT_TIMEOUT", "soon"),
+        ("PODIUM_DB_CONNECT_TIMEOUT", "nan"),
+    ],
+)
+def test_a_database_timeout_that_makes_no_sense_is_refused_at_start_up(name: str, value: str) -> None:
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({**BASE, name: value})
+
+    assert str(refused.value).startswith(f"{name} must be")
