@@ -42,10 +42,31 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+def _sqlite_foreign_keys(connection: Connection, on: bool) -> None:
+    """Batch mode rebuilds a SQLite table by copying it and dropping the original; with foreign keys on, that
+    drop cascades (dropping ``reg_order`` deleted every registration, badge and check-in under it). SQLite only
+    takes this pragma outside a transaction, so it goes straight to the driver's connection."""
+    dbapi_connection = connection.connection.dbapi_connection
+    if dbapi_connection is None:
+        raise RuntimeError("the migration's connection is closed")
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    finally:
+        cursor.close()
+
+
 def _run_sync(connection: Connection) -> None:
     _configure(connection=connection)
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        _sqlite_foreign_keys(connection, on=False)
     with context.begin_transaction():
         context.run_migrations()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"the migration left rows whose foreign keys point nowhere: {broken[:5]}")
 
 
 async def run_migrations_online() -> None:

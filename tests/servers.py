@@ -35,6 +35,17 @@ def wait_for(url: str, process: subprocess.Popen[bytes], log: Path, timeout: flo
         time.sleep(0.2)
 
 
+ABUSE_LIMITS = (
+    "order_limit_per_address",
+    "order_limit_per_email",
+    "waitlist_limit_per_address",
+    "waitlist_limit_per_email",
+    "login_limit_per_address",
+    "open_holds_per_email",
+    "open_holds_per_address",
+)
+
+
 @contextmanager
 def podium_server(settings: Settings, workdir: Path, **extra_env: str) -> Iterator[str]:
     """Podium on a free local port against ``settings``' (migrated) database; yields its base URL."""
@@ -45,6 +56,8 @@ def podium_server(settings: Settings, workdir: Path, **extra_env: str) -> Iterat
         "PODIUM_DATA_DIR": str(workdir / "data"),
         "PODIUM_SECRET_KEY": settings.secret_key,
         "PODIUM_ENV": "test",
+        # The abuse limits of ``settings`` (the suite lifts them: tests place many orders from one address).
+        **{f"PODIUM_{name.upper()}": str(getattr(settings, name)) for name in ABUSE_LIMITS},
         **extra_env,
     }
     log = workdir / f"podium-{port}.log"

@@ -8,6 +8,7 @@ import secrets
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from podium.auth import services
@@ -20,6 +21,14 @@ from tests.registration.factories import db_session_for
 PASSWORD = "correct-horse-battery"
 NEW_PASSWORD = "a-new-and-longer-secret"
 HTML = {"Accept": "text/html"}
+
+
+@pytest.fixture
+def client(client: Client) -> Client:
+    """The client keeps the session cookie like a browser, so it also says, like a browser on our own pages,
+    where its requests come from (a cookie-authenticated change from nowhere is refused: podium/csrf.py)."""
+    client.headers["Sec-Fetch-Site"] = "same-origin"
+    return client
 
 
 async def make_user(settings: Settings, role: str = "staff") -> str:

@@ -11,10 +11,12 @@ import asyncio
 import dataclasses
 import secrets
 import sqlite3
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
+import anyio.to_thread
 import asyncpg
 import httpx
 import pytest
@@ -329,6 +331,7 @@ async def test_sqlite_database_file_that_cannot_be_opened_answers_503(tmp_path: 
     unopenable = tmp_path / "podium.db"
     unopenable.mkdir()  # a directory where the database file should be (say, a volume not mounted right)
     settings = make_settings(f"sqlite+aiosqlite:///{unopenable}", tmp_path / "data")
+    threads_before = set(threading.enumerate())
 
     async with app_client(create_app(settings)) as client:
         answers = {
@@ -336,6 +339,11 @@ async def test_sqlite_database_file_that_cannot_be_opened_answers_503(tmp_path: 
             "page": await client.get("/", headers=HTML),
             "health": await client.get("/health"),
         }
+    # aiosqlite stops a failed connection's thread without waiting for it; it must finish while this test's
+    # loop still runs, or it reports into a closed loop.
+    for thread in set(threading.enumerate()) - threads_before:
+        if "_connection_worker_thread" in thread.name:
+            await anyio.to_thread.run_sync(thread.join, 10)
 
     for name, response in answers.items():
         _assert_unavailable(name, response)
