@@ -107,6 +107,9 @@ class Settings:
     waitlist_limit_per_address: int = 200
     waitlist_limit_per_email: int = 20
     login_limit_per_address: int = 200
+    # New secret links mailed per order or registration (organizers' aren't counted): a leaked link can't be
+    # used to flood its holder's inbox.
+    link_mails_per_link: int = 5
     # Unpaid holds (pending orders) one buyer email, or one address, may have open at one event at once.
     open_holds_per_email: int = 3
     open_holds_per_address: int = 20
@@ -182,6 +185,7 @@ class Settings:
             login_limit_per_address=int(env.get("PODIUM_LOGIN_LIMIT_PER_ADDRESS", "200")),
             open_holds_per_email=int(env.get("PODIUM_OPEN_HOLDS_PER_EMAIL", "3")),
             open_holds_per_address=int(env.get("PODIUM_OPEN_HOLDS_PER_ADDRESS", "20")),
+            link_mails_per_link=int(env.get("PODIUM_LINK_MAILS_PER_LINK", "5")),
             db_connect_timeout=_seconds(env, "PODIUM_DB_CONNECT_TIMEOUT", 5.0, allow_zero=False),
             db_statement_timeout=_seconds(env, "PODIUM_DB_STATEMENT_TIMEOUT", 15.0, allow_zero=True),
             db_pool_timeout=_seconds(env, "PODIUM_DB_POOL_TIMEOUT", 10.0, allow_zero=False),

@@ -3,7 +3,8 @@
 The version moves with one ``UPDATE … SET secret_version = secret_version + 1 RETURNING``, so regenerations that
 race each get a version of their own: each mails its own link (``registration.mail``), and only the last one
 opens anything. The new link is never in the answer, only in the holder's mail: whoever regenerates with a
-leaked link can lock the holder out of nothing.
+leaked link can lock the holder out of nothing. Regenerations by the link's holder count against a limit per
+link (``podium.rate_limits``), so a leaked link can't flood the holder's inbox either; organizers' don't count.
 """
 
 from __future__ import annotations
@@ -14,13 +15,19 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.db import begin_write
+from podium.rate_limits import Limit, hit
+from podium.settings import Settings
 from registration.audit import record
 from registration.mail import enqueue_order_link_mail, enqueue_registration_link_mail
 from registration.models import Order, Registration
 
 
-async def regenerate_order_link(db_session: AsyncSession, order_id: UUID, *, actor: str, by_organizer: bool) -> Order:
+async def regenerate_order_link(
+    db_session: AsyncSession, order_id: UUID, *, actor: str, by_organizer: bool, mail_limit: Limit
+) -> Order:
     """The caller has opened the order (its secret or an organizer); the old link stops working at once."""
+    if not by_organizer:
+        await hit(db_session, [mail_limit])
     await begin_write(db_session)
     await db_session.execute(
         update(Order)
@@ -37,10 +44,12 @@ async def regenerate_order_link(db_session: AsyncSession, order_id: UUID, *, act
 
 
 async def regenerate_registration_link(
-    db_session: AsyncSession, registration_id: UUID, *, actor: str, by_organizer: bool
+    db_session: AsyncSession, registration_id: UUID, *, actor: str, by_organizer: bool, mail_limit: Limit
 ) -> Registration:
     """The caller has opened the registration (``registration.portal``); its page link and the calendar feed
     made from it stop working at once; the badge stays (see ``badges.hooks``)."""
+    if not by_organizer:
+        await hit(db_session, [mail_limit])
     await begin_write(db_session)
     await db_session.execute(
         update(Registration)
@@ -61,3 +70,8 @@ async def regenerate_registration_link(
     await enqueue_registration_link_mail(db_session, registration, by_organizer=by_organizer)
     await db_session.commit()
     return registration
+
+
+def link_mail_limit(settings: Settings, kind: str, link_id: UUID) -> Limit:
+    """How many new links the holder of this order's or registration's link may have mailed per window."""
+    return Limit(f"link-mail:{kind}:{link_id}", settings.link_mails_per_link, settings.rate_limit_window_seconds)

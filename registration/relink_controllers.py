@@ -60,7 +60,10 @@ async def _new_order_link(
     )
     user = _caller(request)
     actor = f"organizer:{user.email}" if organizer and user else f"buyer:{order.buyer_email}"
-    return await relink.regenerate_order_link(db_session, order.id, actor=actor, by_organizer=organizer)
+    limit = relink.link_mail_limit(settings, "order", order.id)
+    return await relink.regenerate_order_link(
+        db_session, order.id, actor=actor, by_organizer=organizer, mail_limit=limit
+    )
 
 
 async def _new_registration_link(
@@ -83,7 +86,10 @@ async def _new_registration_link(
         actor = f"attendee:{registration.email}"
     else:
         actor = "buyer"
-    return await relink.regenerate_registration_link(db_session, registration.id, actor=actor, by_organizer=organizer)
+    limit = relink.link_mail_limit(settings, "registration", registration.id)
+    return await relink.regenerate_registration_link(
+        db_session, registration.id, actor=actor, by_organizer=organizer, mail_limit=limit
+    )
 
 
 class LinkController(Controller):
@@ -96,7 +102,7 @@ class LinkController(Controller):
         operation_id="regenerateOrderLink",
         status_code=HTTP_200_OK,
         security=[{}, {"bearer": []}],
-        responses=problem_responses(404, 422),
+        responses=problem_responses(404, 422, 429),
     )
     async def order_link(
         self,
@@ -116,7 +122,7 @@ class LinkController(Controller):
         operation_id="regenerateRegistrationLink",
         status_code=HTTP_200_OK,
         security=[{}, {"bearer": []}],
-        responses=problem_responses(404, 422),
+        responses=problem_responses(404, 422, 429),
     )
     async def registration_link(
         self,

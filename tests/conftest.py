@@ -79,6 +79,7 @@ NO_ABUSE_LIMITS: dict[str, int] = {
     "login_limit_per_address": 1_000_000,
     "open_holds_per_email": 1_000_000,
     "open_holds_per_address": 1_000_000,
+    "link_mails_per_link": 1_000_000,
 }
 
 

@@ -43,6 +43,7 @@ ABUSE_LIMITS = (
     "login_limit_per_address",
     "open_holds_per_email",
     "open_holds_per_address",
+    "link_mails_per_link",
 )
 
 

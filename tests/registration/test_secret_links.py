@@ -5,6 +5,7 @@ the transferred registration's badge and agenda while the new holder's link open
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 from email.message import EmailMessage
 from typing import Any
@@ -14,11 +15,12 @@ import pytest
 from sqlalchemy import select, update
 
 from badges.models import Badge
+from podium.app import create_app
 from podium.settings import Settings
 from registration.links import order_secret, order_url, registration_secret, registration_url
 from registration.models import Order, OutboxMessage, Registration
 from registration.outbox import drain_outbox
-from tests.asgi_client import Client
+from tests.asgi_client import Client, app_client
 from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body
 
 HTML = {"Accept": "text/html"}
@@ -317,3 +319,24 @@ async def _submit(client: Client, page: str, action: str) -> Any:
     token = re.search(r'name="_csrf_token" value="([^"]+)"', form)
     assert token is not None
     return await client.post(action, data={"_csrf_token": token.group(1)}, headers=HTML)
+
+
+async def test_a_links_holder_may_have_only_so_many_new_links_mailed_but_organizers_any(
+    client: Client, catalog: CatalogFixture, settings: Settings, organizer: dict[str, str]
+) -> None:
+    """A leaked link can't flood its holder's inbox: the holder's regenerations count per link."""
+    limited = dataclasses.replace(settings, link_mails_per_link=2)
+    order = await paid_order(client, catalog)
+    await mark_outbox_sent(settings)
+    answers = []
+    async with app_client(create_app(limited)) as holder:
+        for version in (1, 2, 3):
+            secret = order_secret(settings.secret_key, UUID(order["id"]), version)
+            answers.append(await holder.post(f"/api/orders/{order['id']}/link", headers={"X-Order-Secret": secret}))
+        by_organizer = await holder.post(f"/api/orders/{order['id']}/link", headers=organizer)
+
+    refused = answers[2].json()
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert (refused["code"], int(answers[2].headers["Retry-After"]) > 0) == ("too_many_requests", True)
+    assert by_organizer.json()["secret_version"] == 4
+    assert len(await pending_keys(settings)) == 3
