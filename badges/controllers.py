@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -34,7 +33,7 @@ from podium.auth.guards import requires_organizer, requires_staff
 from podium.auth.schemas import CurrentUser
 from podium.errors import Conflict, NotFound, problem_responses
 from podium.settings import Settings
-from registration.links import order_secret
+from registration.links import link_secret_matches, order_secret
 from registration.models import Order, Registration
 from registration.portal import registration_secret_matches
 
@@ -73,7 +72,7 @@ async def registration_for_viewer(
         order = await db_session.get(Order, registration.order_id)
         if secret and order is not None:
             expected = order_secret(settings.secret_key, order.id, order.secret_version)
-            if hmac.compare_digest(expected, secret):
+            if link_secret_matches(expected, secret):
                 return registration
     raise NotFound("no such registration", field="registration_id")
 

@@ -34,6 +34,7 @@ from podium.db import sqlalchemy_config, warm_pool
 from podium.errors import EXCEPTION_HANDLERS
 from podium.health import app_version, health
 from podium.heap import freeze_startup_heap
+from podium.input_guards import PodiumRequest, RefuseNulInQuery
 from podium.settings import Settings
 from registration.admin_controllers import RegistrationAdminController
 from registration.catalog_controllers import CATALOG_CONTROLLERS
@@ -61,6 +62,7 @@ from sessions.speaker_pages import OrganizerSpeakerPages
 
 HERE = Path(__file__).parent
 CSRF_COOKIE = "podium_csrf"
+JSON_BODY_LIMIT = 1024 * 1024
 
 
 class BackgroundJobs:
@@ -147,7 +149,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         plugins=[SQLAlchemyPlugin(config=db_config), ProblemDetailsPlugin(), PodiumCLIPlugin()],
         exception_handlers=EXCEPTION_HANDLERS,
+        request_class=PodiumRequest,
+        # JSON bodies are small; the upload handlers (CSV import, verification documents) set their own limits.
+        request_max_body_size=JSON_BODY_LIMIT,
         middleware=[
+            RefuseNulInQuery(),
             DefineMiddleware(
                 TokenAuthenticationMiddleware,
                 exclude=["^/static/", "^/schema", "^/health$"],

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import hmac
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.errors import NotFound
-from registration.links import registration_secret
+from registration.links import link_secret_matches, registration_secret
 from registration.models import Registration
 
 
 def registration_secret_matches(secret_key: str, registration: Registration, candidate: str | None) -> bool:
-    if not candidate:
-        return False
     expected = registration_secret(secret_key, registration.id, registration.secret_version)
-    return hmac.compare_digest(expected, candidate)
+    return link_secret_matches(expected, candidate)
 
 
 async def registration_for_secret(

@@ -235,7 +235,13 @@ class ProgramCsvController(Controller):
             headers={"Content-Disposition": f'attachment; filename="{event}-sessions.csv"'},
         )
 
-    @post("/", operation_id="importSessionsCsv", status_code=HTTP_200_OK, responses=ERRORS)
+    @post(
+        "/",
+        operation_id="importSessionsCsv",
+        status_code=HTTP_200_OK,
+        responses=problem_responses(401, 403, 404, 409, 413, 422),
+        request_max_body_size=csv_io.UPLOAD_BODY_LIMIT,
+    )
     async def import_(
         self,
         event: FromPath[str],
