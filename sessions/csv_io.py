@@ -29,6 +29,7 @@ from events.models import Event
 from events.services import get_event
 from podium.db import begin_write
 from podium.errors import Conflict, FieldError, InvalidInput
+from podium.spreadsheet import from_cell, to_cell
 from registration.models import AddOn
 from sessions.conflicts import PersonFacts, ProgramConflict, SessionFacts, find_conflicts, new_conflicts
 from sessions.models import ProgramSession, SessionKind, SessionStatus, Speaker, SpeakerRole
@@ -141,7 +142,8 @@ def render_csv(event: Event, sessions: Sequence[ProgramSession], add_on_codes: d
             for role in (SpeakerRole.SPEAKER, SpeakerRole.CHAIR)
         }
         writer.writerow(
-            [
+            to_cell(value)
+            for value in [
                 str(session.id),
                 session.title,
                 session.kind,
@@ -467,7 +469,7 @@ def parse_csv(content: bytes, found: Lookups) -> list[RowPlan]:
         if len(cells) > len(header):
             errors.append(CsvRowError(line=row_line, column="file", message="more cells than columns"))
             continue
-        cell = {name: (cells[i] if i < len(cells) else "") for name, i in positions.items()}
+        cell = {name: from_cell(cells[i]) if i < len(cells) else "" for name, i in positions.items()}
         cell = {name: cell.get(name, "") for name in COLUMNS}
         for name, value in cell.items():
             if _CONTROL.search(value):
