@@ -35,6 +35,7 @@ from podium.errors import EXCEPTION_HANDLERS
 from podium.health import app_version, health
 from podium.heap import freeze_startup_heap
 from podium.input_guards import PodiumRequest, RefuseNulInQuery
+from podium.openapi import ClosedStructSchemaPlugin
 from podium.settings import Settings
 from registration.admin_controllers import RegistrationAdminController
 from registration.catalog_controllers import CATALOG_CONTROLLERS
@@ -147,7 +148,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             OrganizerSpeakerPages,
             create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
         ],
-        plugins=[SQLAlchemyPlugin(config=db_config), ProblemDetailsPlugin(), PodiumCLIPlugin()],
+        plugins=[
+            SQLAlchemyPlugin(config=db_config),
+            ProblemDetailsPlugin(),
+            PodiumCLIPlugin(),
+            ClosedStructSchemaPlugin(),
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
         request_class=PodiumRequest,
         # JSON bodies are small; the upload handlers (CSV import, verification documents) set their own limits.

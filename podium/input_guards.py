@@ -16,6 +16,7 @@ from litestar import Request
 from litestar.enums import ScopeType
 from litestar.exceptions import ValidationException
 from litestar.middleware import ASGIMiddleware
+from litestar.params import ParameterKwarg
 from litestar.types import ASGIApp, Empty, Receive, Scope, Send
 
 from podium.errors import DomainError, InvalidInput
@@ -90,22 +91,48 @@ class PodiumRequest(Request[Any, Any, Any]):
         return value
 
 
-def _nul_parameter(query_string: bytes) -> str | None:
+def _query_names(handler: Any) -> frozenset[str]:
+    """The query parameters a handler reads (by their wire names); others are never looked at, so harmless."""
+    names = set()
+    for name, field in handler.parsed_fn_signature.parameters.items():
+        kwarg = field.kwarg_definition
+        if isinstance(kwarg, ParameterKwarg):
+            if kwarg.header or kwarg.cookie:
+                continue
+            names.add(kwarg.query or name)
+        elif kwarg is None:
+            names.add(name)
+    return frozenset(names)
+
+
+def _nul_parameter(query_string: bytes, declared: frozenset[str]) -> str | None:
     for name, text in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True, encoding="utf-8"):
-        if NUL in name or NUL in text:
-            return name.replace(NUL, "") or "query"
+        if NUL in text and name in declared:
+            return name
     return None
 
 
 class RefuseNulInQuery(ASGIMiddleware):
-    """A NUL in a query parameter is a 422 naming it, whatever the parameter's declared pattern."""
+    """A NUL in a query parameter the handler reads is a 422 naming it, whatever its declared pattern.
+
+    Only parameters the handler declares: the app never reads the others, and a route's documented answers
+    (``problem_responses``) need not grow a 422 for input nobody looks at."""
 
     scopes = (ScopeType.HTTP,)
+
+    def __init__(self) -> None:
+        self._declared: dict[int, tuple[Any, frozenset[str]]] = {}
+
+    def _declared_for(self, handler: Any) -> frozenset[str]:
+        known = self._declared.get(id(handler))
+        if known is None:
+            known = self._declared[id(handler)] = (handler, _query_names(handler))
+        return known[1]
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         query = scope.get("query_string", b"")
         if b"%00" in query or b"\x00" in query:
-            name = _nul_parameter(query)
+            name = _nul_parameter(query, self._declared_for(scope["route_handler"]))
             if name is not None:
                 raise InvalidInput("must not contain a NUL character", field=name)
         await next_app(scope, receive, send)
