@@ -53,3 +53,14 @@ async def test_a_405_lists_every_method_of_the_path(client: Client, spec: dict[s
             wrong.append((unsupported, path, response.status_code, sorted(allowed), sorted(documented)))
 
     assert wrong == []
+
+
+async def test_constraints_inside_lists_and_dicts_are_in_the_spec(spec: dict[str, Any]) -> None:
+    attendee = _component(spec, "#/components/schemas/AttendeeIn")["properties"]
+
+    answers, add_ons = attendee["answers"], attendee["add_ons"]
+
+    assert add_ons["items"]["pattern"] == "^[a-z0-9][a-z0-9_-]{0,39}$"
+    assert (answers["maxProperties"], answers["propertyNames"]["maxLength"]) == (50, 40)
+    assert answers["propertyNames"]["pattern"] == "^[^\\x00-\\x1f\\x7f]*$"
+    assert [alt.get("maxLength") for alt in answers["additionalProperties"]["oneOf"]] == [2000, None]
