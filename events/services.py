@@ -33,6 +33,7 @@ from events.schemas import (
 )
 from podium.db import utcnow
 from podium.errors import Conflict, InvalidInput, NotFound
+from podium.references import refuse_if_used
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
@@ -262,6 +263,7 @@ async def update_room(db_session: AsyncSession, slug: str, room_id: UUID, data: 
 
 async def delete_room(db_session: AsyncSession, slug: str, room_id: UUID) -> None:
     room = await _room(db_session, slug, room_id)
+    await refuse_if_used(db_session, room, what="room", field="room_id")
     await db_session.delete(room)
     await _commit(db_session, Conflict("the room is in use", field="room_id"))
 
@@ -294,5 +296,6 @@ async def update_track(db_session: AsyncSession, slug: str, track_id: UUID, data
 
 async def delete_track(db_session: AsyncSession, slug: str, track_id: UUID) -> None:
     track = await _track(db_session, slug, track_id)
+    await refuse_if_used(db_session, track, what="track", field="track_id")
     await db_session.delete(track)
     await _commit(db_session, Conflict("the track is in use", field="track_id"))

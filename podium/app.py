@@ -39,6 +39,8 @@ from podium.db import WriteIntentMiddleware, sqlalchemy_config, warm_pool
 from podium.errors import EXCEPTION_HANDLERS
 from podium.health import app_version, health
 from podium.heap import freeze_startup_heap
+from podium.input_guards import PodiumRequest, RefuseNulInQuery
+from podium.openapi import ClosedStructSchemaPlugin
 from podium.security_headers import security_headers
 from podium.settings import Settings
 from registration.admin_controllers import RegistrationAdminController
@@ -68,6 +70,7 @@ from sessions.pages import OrganizerProgramPages, ProgramPages
 from sessions.speaker_pages import OrganizerSpeakerPages
 
 HERE = Path(__file__).parent
+JSON_BODY_LIMIT = 1024 * 1024
 
 
 class BackgroundJobs:
@@ -161,10 +164,19 @@ def create_app(settings: Settings | None = None) -> Litestar:
             OrganizerSpeakerPages,
             create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
         ],
-        plugins=[SQLAlchemyPlugin(config=db_config), ProblemDetailsPlugin(), PodiumCLIPlugin()],
+        plugins=[
+            SQLAlchemyPlugin(config=db_config),
+            ProblemDetailsPlugin(),
+            PodiumCLIPlugin(),
+            ClosedStructSchemaPlugin(),
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
+        request_class=PodiumRequest,
+        # JSON bodies are small; the upload handlers (CSV import, verification documents) set their own limits.
+        request_max_body_size=JSON_BODY_LIMIT,
         middleware=[
             WriteIntentMiddleware,
+            RefuseNulInQuery(),
             CrossSiteGuard(settings),
             DefineMiddleware(
                 TokenAuthenticationMiddleware,

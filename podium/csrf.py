@@ -104,10 +104,14 @@ def csrf_token_matches(connection: ASGIConnection[Any, Any, Any, Any], config: C
         secret, signature = token[:CSRF_SECRET_LENGTH], token[CSRF_SECRET_LENGTH:]
         if len(secret) < CSRF_SECRET_LENGTH or not signature:
             return None
-        return secret if compare_digest(signature, generate_csrf_hash(secret, config.secret)) else None
+        expected = generate_csrf_hash(secret, config.secret)
+        # As bytes: a header may carry any Latin-1 text, and compare_digest refuses non-ASCII str.
+        return secret if compare_digest(signature.encode(), expected.encode()) else None
 
     sent_secret, cookie_secret = secret_of(sent), secret_of(cookie)
-    return sent_secret is not None and cookie_secret is not None and compare_digest(sent_secret, cookie_secret)
+    if sent_secret is None or cookie_secret is None:
+        return False
+    return compare_digest(sent_secret.encode(), cookie_secret.encode())
 
 
 def takes_json_body(handler: BaseRouteHandler) -> bool:

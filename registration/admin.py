@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from events.models import Event
 from podium.db import begin_write
 from podium.errors import Conflict, NotFound
+from podium.spreadsheet import to_cell
 from registration.audit import record
 from registration.holds import release_registration_seats
 from registration.models import (
@@ -37,9 +38,6 @@ from registration.schemas import (
 from registration.schemas import OrderStatus as OrderStatusName
 from registration.schemas import RegistrationStatus as RegistrationStatusName
 from registration.verification_documents import documents_of
-
-# Spreadsheet apps run cells that start with these as formulas: CSV injection.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _filtered(
@@ -137,11 +135,6 @@ async def registration_item(db_session: AsyncSession, event: Event, registration
     return _item(registration, category, order, add_ons.get(registration.id, []))
 
 
-def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 async def registrations_csv(
     db_session: AsyncSession,
     event: Event,
@@ -174,7 +167,7 @@ async def registrations_csv(
         item = _item(registration, category_row, order, add_ons.get(registration.id, []))
         writer.writerow(
             [
-                _cell(v)
+                to_cell(v)
                 for v in (
                     item.id, item.status, item.first_name, item.last_name, item.email, item.affiliation,
                     item.country, item.category_code, ";".join(item.add_on_codes), item.amount_due,

@@ -22,6 +22,7 @@ from events.models import Event, EventStatus
 from events.services import get_event, required_text
 from podium.db import begin_write, utcnow
 from podium.errors import Conflict, InvalidInput, NotFound
+from podium.references import refuse_if_used
 from registration import catalog_schemas as s
 from registration.holds import rows_changed
 from registration.models import (
@@ -250,6 +251,7 @@ async def delete_category(db_session: AsyncSession, slug: str, category_id: UUID
     )
     if taken:
         raise Conflict("people have registered in this category: deactivate it instead", field="category_id")
+    await refuse_if_used(db_session, category, what="category", field="category_id")
     await _set_own_capacity(db_session, event, category, None)
     await db_session.delete(category)
     await db_session.commit()
@@ -329,6 +331,7 @@ async def delete_add_on(db_session: AsyncSession, slug: str, add_on_id: UUID) ->
     )
     if bought:
         raise Conflict("people have bought this add-on: deactivate it instead", field="add_on_id")
+    await refuse_if_used(db_session, add_on, what="add-on", field="add_on_id")
     await _set_own_capacity(db_session, event, add_on, None)
     await db_session.delete(add_on)
     await db_session.commit()
@@ -397,6 +400,7 @@ async def delete_quota(db_session: AsyncSession, slug: str, quota_id: UUID) -> N
         owner = await db_session.scalar(select(model).where(model.capacity_quota_id == quota.id))
         if owner is not None:
             raise Conflict(f"this is {owner.name}'s own capacity: change it there", field="quota_id")
+    await refuse_if_used(db_session, quota, what="quota", field="quota_id")
     await db_session.delete(quota)
     await db_session.commit()
 
@@ -483,6 +487,7 @@ async def delete_promo_code(db_session: AsyncSession, slug: str, promo_id: UUID)
     promo = await _row(db_session, PromoCode, event, promo_id, "promo_code_id")
     if promo.used:
         raise Conflict("the code has been used: end its validity instead", field="promo_code_id")
+    await refuse_if_used(db_session, promo, what="promo code", field="promo_code_id")
     await db_session.delete(promo)
     await db_session.commit()
 
@@ -551,7 +556,8 @@ async def update_question(
 
 async def delete_question(db_session: AsyncSession, slug: str, question_id: UUID) -> None:
     event = await editable_event(db_session, slug)
-    await _row(db_session, Question, event, question_id, "question_id")
+    question = await _row(db_session, Question, event, question_id, "question_id")
+    await refuse_if_used(db_session, question, what="question", field="question_id")
     await db_session.execute(delete(Question).where(Question.id == question_id))
     await db_session.commit()
 

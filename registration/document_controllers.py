@@ -47,6 +47,7 @@ class VerificationUploadController(Controller):
         status_code=HTTP_201_CREATED,
         security=[{}, {"bearer": []}],
         responses=problem_responses(404, 409, 413, 422),
+        request_max_body_size=documents.UPLOAD_BODY_LIMIT,
     )
     async def upload(
         self,

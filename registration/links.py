@@ -7,7 +7,29 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from uuid import UUID
+
+# What a link secret can look like: unpadded base64url, at most 128 characters (ours are 43; agenda feed
+# tokens 43 too). Anything else (a non-ASCII character, a space, a megabyte) is simply a wrong secret.
+_LINK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,128}")
+
+
+def is_link_secret(candidate: str | None) -> bool:
+    """Whether ``candidate`` has the shape of a link secret at all, checked before any decoding or lookup."""
+    return bool(candidate) and _LINK_SECRET.fullmatch(candidate or "") is not None
+
+
+def link_secret_matches(expected: str, candidate: str | None) -> bool:
+    """Constant-time check of a secret from a link; every secret link compares through here.
+
+    ``hmac.compare_digest`` raises on ``str`` with non-ASCII characters (``?secret=%C3%A9`` was a 500), so
+    the shape is checked first and the comparison is of bytes: a malformed secret is just a wrong one.
+    """
+    if not is_link_secret(candidate):
+        return False
+    assert candidate is not None
+    return hmac.compare_digest(expected.encode(), candidate.encode())
 
 
 def order_secret(secret_key: str, order_id: UUID, version: int) -> str:

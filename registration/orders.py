@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NoReturn, cast
@@ -38,7 +37,7 @@ from registration.holds import (
     take_and_commit,
     visibly_short,
 )
-from registration.links import order_secret, order_url, registration_url
+from registration.links import link_secret_matches, order_secret, order_url, registration_url
 from registration.mail import enqueue_confirmation_mail
 from registration.models import (
     Category,
@@ -87,9 +86,7 @@ class Forbidden(DomainError):
 
 
 def secret_matches(secret_key: str, order: Order, candidate: str | None) -> bool:
-    if not candidate:
-        return False
-    return hmac.compare_digest(order_secret(secret_key, order.id, order.secret_version), candidate)
+    return link_secret_matches(order_secret(secret_key, order.id, order.secret_version), candidate)
 
 
 def request_fingerprint(data: OrderCreate) -> str:

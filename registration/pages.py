@@ -336,7 +336,10 @@ class OrderPages(Controller):
             return await self._page(request, db_session, settings, found, message, status_code=422)
         return redirect(f"/orders/{order_id}?secret={secret}")
 
-    @post("/orders/{order_id:uuid}/registrations/{registration_id:uuid}/documents")
+    @post(
+        "/orders/{order_id:uuid}/registrations/{registration_id:uuid}/documents",
+        request_max_body_size=verification_documents.UPLOAD_BODY_LIMIT,
+    )
     async def upload_document(
         self,
         order_id: FromPath[UUID],

@@ -8,7 +8,6 @@ role. Anything else gets the 404 an unknown id gets, so a wrong secret reveals n
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Collection
 from uuid import UUID
 
@@ -16,16 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.auth.schemas import CurrentUser
 from podium.errors import NotFound
-from registration.links import registration_secret
+from registration.links import link_secret_matches, registration_secret
 from registration.models import Order, Registration
 from registration.orders import secret_matches as order_secret_matches
 
 
 def registration_secret_matches(secret_key: str, registration: Registration, candidate: str | None) -> bool:
-    if not candidate:
-        return False
     expected = registration_secret(secret_key, registration.id, registration.secret_version)
-    return hmac.compare_digest(expected, candidate)
+    return link_secret_matches(expected, candidate)
 
 
 async def may_open(

@@ -31,7 +31,7 @@ class AttendeeIn(Struct):
     member_number: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9-]{3,40}$")] | None = None
     verification_note: Annotated[str, paragraph(2000)] | None = None
     access_code: Annotated[str, line(64)] | None = None
-    answers: Annotated[dict[Annotated[str, msgspec.Meta(max_length=40)], AnswerValue], msgspec.Meta(max_length=50)] = (
+    answers: Annotated[dict[Annotated[str, line(40)], AnswerValue], msgspec.Meta(max_length=50)] = (
         msgspec.field(default_factory=dict)
     )
 

@@ -24,6 +24,9 @@ from registration.audit import record
 from registration.models import Category, Eligibility, Order, Registration, RegistrationStatus, VerificationDocument
 
 MAX_BYTES = 5 * 1024 * 1024
+# The upload's request body: the file plus its multipart envelope, so a file just over MAX_BYTES still gets
+# the clear "larger than 5 MB" answer and not a bare 413 (the app's JSON limit is smaller).
+UPLOAD_BODY_LIMIT = MAX_BYTES + 64 * 1024
 MAX_DOCUMENTS = 3
 _SIGNATURES = (
     (b"%PDF-", "application/pdf", ".pdf"),

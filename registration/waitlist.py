@@ -9,7 +9,6 @@ seat moves into the order. An offer that lapses gives its seat to the next in li
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 from collections.abc import Iterable
 from typing import cast
 from uuid import UUID
@@ -24,7 +23,7 @@ from podium.db import begin_write, utcnow
 from podium.errors import Conflict, InvalidInput, NotFound
 from registration.audit import record
 from registration.holds import rows_changed, take_seats
-from registration.links import waitlist_token, waitlist_url
+from registration.links import link_secret_matches, waitlist_token, waitlist_url
 from registration.models import AddOn, Category, Quota, WaitlistEntry
 from registration.order_validation import CatalogView, CheckedAttendee, SoldOut, load_catalog
 from registration.outbox import enqueue
@@ -149,7 +148,7 @@ async def entry_read(
 async def get_entry(db_session: AsyncSession, entry_id: UUID, token: str | None, secret_key: str) -> WaitlistEntry:
     """The entry its token opens; a wrong token looks like a missing entry."""
     entry = await db_session.get(WaitlistEntry, entry_id)
-    if entry is None or not token or not hmac.compare_digest(waitlist_token(secret_key, entry.id), token):
+    if entry is None or not link_secret_matches(waitlist_token(secret_key, entry.id), token):
         raise NotFound("no such waitlist entry, or the link is not valid", field="entry")
     return entry
 

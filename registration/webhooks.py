@@ -40,6 +40,18 @@ HANDLED = ("payment_intent.succeeded", "payment_intent.payment_failed", "charge.
 RECONCILE_WINDOW = dt.timedelta(days=30)
 
 
+class MalformedEvent(ValueError):
+    """A signed event without a field we need: recorded and answered 2xx (the reason logged), since Stripe
+    would otherwise retry a delivery that can never succeed for days."""
+
+
+def _required(obj: dict[str, Any], key: str, kind: type[Any]) -> Any:
+    value = obj.get(key)
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise MalformedEvent(f"{obj.get('object', 'object')} without a valid {key!r}")
+    return value
+
+
 class BadSignature(DomainError):
     status_code = 400
     code = "bad_signature"
@@ -104,15 +116,19 @@ async def handle(db_session: AsyncSession, event: stripe.Event, provider: Stripe
     result: PaymentResult | None = None
     try:
         with _recorded_with(db_session, event, obj.get("id")):
-            if event.type == "payment_intent.succeeded":
-                result = await _succeeded(db_session, obj)
-                outcome = result.outcome.value if result else "not_ours"
-            elif event.type == "payment_intent.payment_failed":
-                outcome = await _failed(db_session, obj)
-            elif event.type == "charge.refunded":
-                outcome = await _refunded(db_session, obj)
-            else:
-                outcome = "ignored"
+            try:
+                if event.type == "payment_intent.succeeded":
+                    result = await _succeeded(db_session, obj)
+                    outcome = result.outcome.value if result else "not_ours"
+                elif event.type == "payment_intent.payment_failed":
+                    outcome = await _failed(db_session, obj)
+                elif event.type == "charge.refunded":
+                    outcome = await _refunded(db_session, obj)
+                else:
+                    outcome = "ignored"
+            except MalformedEvent as exc:  # checked before any effect, so only the event id is written
+                logger.warning("stripe event %s (%s) recorded, not applied: %s", event.id, event.type, exc)
+                outcome = "malformed"
             await db_session.commit()  # for effects that left their transaction open (or none at all)
     except IntegrityError:
         await db_session.rollback()
@@ -143,12 +159,13 @@ async def _succeeded(db_session: AsyncSession, intent: dict[str, Any]) -> Paymen
     order_id = _order_id(intent)
     if order_id is None:
         return None
+    amount = _required(intent, "amount_received" if intent.get("amount_received") else "amount", int)
     result = await payment_succeeded(
         db_session,
         order_id=order_id,
-        provider_payment_id=intent["id"],
-        amount=int(intent.get("amount_received") or intent["amount"]),
-        currency=str(intent["currency"]),
+        provider_payment_id=_required(intent, "id", str),
+        amount=amount,
+        currency=_required(intent, "currency", str),
         actor="stripe",
     )
     if result.outcome == Outcome.UNKNOWN_ORDER:
@@ -161,11 +178,12 @@ async def _failed(db_session: AsyncSession, intent: dict[str, Any]) -> str:
     if order_id is None:
         return "not_ours"
     error = intent.get("last_payment_error") or {}
+    intent_id = _required(intent, "id", str)
     await begin_write(db_session)
     await payment_failed(
         db_session,
         order_id=order_id,
-        provider_payment_id=intent["id"],
+        provider_payment_id=intent_id,
         message=str(error.get("message") or error.get("code") or "declined"),
         actor="stripe",
     )
@@ -177,12 +195,16 @@ async def _refunded(db_session: AsyncSession, charge: dict[str, Any]) -> str:
 
     The charge carries Stripe's totals, so applying any delivery, in any order, leaves the same state."""
     intent_id = charge.get("payment_intent")
+    refunds = (charge.get("refunds") or {}).get("data") or []
+    for refund in refunds:
+        _required(refund, "id", str)
+        _required(refund, "amount", int)
     await begin_write(db_session)
     order = await db_session.scalar(select(Order).where(Order.provider_payment_id == intent_id).with_for_update())
     if order is None:
         return await _refunded_unkept(db_session, str(intent_id), charge)
     order.amount_refunded = max(order.amount_refunded, int(charge.get("amount_refunded") or 0))
-    for refund in (charge.get("refunds") or {}).get("data", []):
+    for refund in refunds:
         row = await db_session.scalar(select(Refund).where(Refund.provider_refund_id == refund["id"]))
         status = refund_status(refund.get("status"))
         if row is None:

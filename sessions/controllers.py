@@ -235,7 +235,13 @@ class ProgramCsvController(Controller):
             headers={"Content-Disposition": f'attachment; filename="{event}-sessions.csv"'},
         )
 
-    @post("/", operation_id="importSessionsCsv", status_code=HTTP_200_OK, responses=ERRORS)
+    @post(
+        "/",
+        operation_id="importSessionsCsv",
+        status_code=HTTP_200_OK,
+        responses=problem_responses(401, 403, 404, 409, 413, 422),
+        request_max_body_size=csv_io.UPLOAD_BODY_LIMIT,
+    )
     async def import_(
         self,
         event: FromPath[str],
@@ -279,8 +285,18 @@ class SpeakerController(Controller):
         return speakers.speaker_read(await speakers.update_speaker(db_session, event, speaker_id, data))
 
 
+def _session_id(session_ref: str) -> UUID:
+    try:
+        return UUID(session_ref)
+    except ValueError:
+        raise NotFound("no such session", field="session_id") from None
+
+
 class SessionController(Controller):
-    """One session: public detail; edit, move, publish, cancel and delete (drafts) for organizers."""
+    """One session: public detail; edit, move, publish, cancel and delete (drafts) for organizers.
+
+    GET, PATCH and DELETE share ``/{session_ref}`` (a string: GET also serves ``{id}.ics``), so the spec has
+    one path for the one resource and a 405's ``Allow`` matches what it documents."""
 
     path = "/api/sessions"
     tags = ["program"]
@@ -304,10 +320,7 @@ class SessionController(Controller):
         iCalendar (`/api/sessions/{id}.ics`); ETag/Last-Modified with 304. (One route serves both: a path
         parameter can't carry a suffix, and two GET routes can't share the segment.)"""
         is_calendar = session_ref.endswith(".ics")
-        try:
-            session_id = UUID(session_ref.removesuffix(".ics"))
-        except ValueError:
-            raise NotFound("no such session", field="session_id") from None
+        session_id = _session_id(session_ref.removesuffix(".ics"))
         if is_calendar:
             return await session_calendar(request, db_session, state.settings, session_id)
         session, event = await public.public_session(db_session, session_id)
@@ -315,15 +328,16 @@ class SessionController(Controller):
         body = msgspec.json.encode(read)
         return conditional(request, hashlib.sha256(body).hexdigest(), public.last_change(session, event), lambda: read)
 
-    @patch("/{session_id:uuid}", operation_id="updateSession", responses=ERRORS, **ORGANIZER_ONLY)
+    @patch("/{session_ref:str}", operation_id="updateSession", responses=ERRORS, **ORGANIZER_ONLY)
     async def update(
         self,
-        session_id: FromPath[UUID],
+        session_ref: FromPath[str],
         data: JSONBody[SessionUpdate],
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
     ) -> SessionRead:
         """Edit or move (``starts_at``/``ends_at``/``room_id``); time, room and title changes bump ``sequence``."""
+        session_id = _session_id(session_ref)
         session, _ = await services.update_session(db_session, session_id, data, actor=actor_of(request))
         return services.to_read(session, await services.event_by_id(db_session, session.event_id))
 
@@ -362,17 +376,17 @@ class SessionController(Controller):
         return services.to_read(session, await services.event_by_id(db_session, session.event_id))
 
     @delete(
-        "/{session_id:uuid}",
+        "/{session_ref:str}",
         operation_id="deleteSession",
         status_code=HTTP_204_NO_CONTENT,
         responses=ERRORS,
         **ORGANIZER_ONLY,
     )
     async def remove(
-        self, session_id: FromPath[UUID], request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+        self, session_ref: FromPath[str], request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
     ) -> None:
         """Drafts only: a published session must be cancelled so calendars learn of it."""
-        await services.delete_session(db_session, session_id, actor=actor_of(request))
+        await services.delete_session(db_session, _session_id(session_ref), actor=actor_of(request))
 
 
 PROGRAM_CONTROLLERS = (

@@ -29,6 +29,7 @@ from events.models import Event
 from events.services import get_event
 from podium.db import begin_write
 from podium.errors import Conflict, FieldError, InvalidInput
+from podium.spreadsheet import from_cell, to_cell
 from registration.models import AddOn
 from sessions.conflicts import PersonFacts, ProgramConflict, SessionFacts, find_conflicts, new_conflicts
 from sessions.models import ProgramSession, SessionKind, SessionStatus, Speaker, SpeakerRole
@@ -80,6 +81,9 @@ ALIASES = {
     "cme": "credit_hours",
 }
 MAX_BYTES = 2_000_000
+# The request bodies that carry a file: the file plus a multipart envelope, so a file just over MAX_BYTES still
+# gets the clear answer below and not a bare 413 (the app's JSON limit is smaller).
+UPLOAD_BODY_LIMIT = MAX_BYTES + 64 * 1024
 MAX_ROWS = 5_000
 PEOPLE_SEPARATOR = ";"
 TIME_FORMATS = ("%H:%M", "%H:%M:%S", "%I:%M %p", "%I:%M%p")
@@ -138,7 +142,8 @@ def render_csv(event: Event, sessions: Sequence[ProgramSession], add_on_codes: d
             for role in (SpeakerRole.SPEAKER, SpeakerRole.CHAIR)
         }
         writer.writerow(
-            [
+            to_cell(value)
+            for value in [
                 str(session.id),
                 session.title,
                 session.kind,
@@ -464,7 +469,7 @@ def parse_csv(content: bytes, found: Lookups) -> list[RowPlan]:
         if len(cells) > len(header):
             errors.append(CsvRowError(line=row_line, column="file", message="more cells than columns"))
             continue
-        cell = {name: (cells[i] if i < len(cells) else "") for name, i in positions.items()}
+        cell = {name: from_cell(cells[i]) if i < len(cells) else "" for name, i in positions.items()}
         cell = {name: cell.get(name, "") for name in COLUMNS}
         for name, value in cell.items():
             if _CONTROL.search(value):

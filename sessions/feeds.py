@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event, Room, Track
 from podium.errors import NotFound
+from registration.links import is_link_secret
 from registration.models import ACTIVE_REGISTRATION_STATUSES
 from sessions.ics import IcsCalendar, IcsPerson, IcsSession, render_calendar
 from sessions.models import AgendaItem, ProgramSession, SessionSpeaker, SessionStatus, Speaker
@@ -64,7 +65,7 @@ def webcal_url(https_url: str) -> str:
 
 
 def _feed_id_of(token: str) -> tuple[UUID, bytes] | None:
-    if len(token) > 64:
+    if not is_link_secret(token):
         return None
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))

@@ -245,7 +245,7 @@ class OrganizerProgramPages(Controller):
     ) -> Template:
         return await self._editor(request, db_session, slug)
 
-    @post("/import")
+    @post("/import", request_max_body_size=csv_io.UPLOAD_BODY_LIMIT)
     async def import_csv(
         self,
         slug: FromPath[str],

@@ -13,6 +13,7 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from podium.auth.schemas import EMAIL_CHARACTER
 from podium.schema import Struct, line, paragraph
 
 Kind = Literal["keynote", "plenary", "symposium", "scientific_session", "workshop", "poster_session", "break", "social"]
@@ -21,7 +22,10 @@ Role = Literal["speaker", "chair"]
 AwareDateTime = Annotated[dt.datetime, msgspec.Meta(tz=True)]
 Capacity = Annotated[int, msgspec.Meta(ge=0, le=1_000_000)]
 CreditHours = Annotated[float, msgspec.Meta(ge=0, le=99)]
-Email = Annotated[str, msgspec.Meta(max_length=320, pattern=r"^[^@\s\x00-\x1f]+@[^@\s\x00-\x1f]+\.[^@\s\x00-\x1f]+$")]
+# A speaker's address needs a dot after the @ too; the characters are the accounts' (see podium.auth.schemas).
+Email = Annotated[
+    str, msgspec.Meta(max_length=320, pattern=f"^{EMAIL_CHARACTER}+@{EMAIL_CHARACTER}+\\.{EMAIL_CHARACTER}+$")
+]
 PeopleIds = Annotated[list[UUID], msgspec.Meta(max_length=50)]
 
 

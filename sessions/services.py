@@ -34,6 +34,7 @@ from events.models import Event, EventStatus, Room, Track
 from events.services import get_event, required_text
 from podium.db import begin_write, utcnow
 from podium.errors import Conflict, FieldError, InvalidInput, NotFound
+from podium.references import refuse_if_used
 from registration import audit
 from registration.models import AddOn
 from sessions.conflicts import EventFacts, PersonFacts, ProgramConflict, SessionFacts, find_conflicts, new_conflicts
@@ -686,6 +687,7 @@ async def delete_session(db_session: AsyncSession, session_id: UUID, *, actor: s
     await lock_program(db_session, session.event_id)
     if session.status != SessionStatus.DRAFT:
         raise Conflict("only drafts can be deleted; cancel a published session", field="status")
+    await refuse_if_used(db_session, session, what="session", field="session_id")
     audit.record(db_session, SESSION_ENTITY, session.id, session.status, "deleted", actor)
     await db_session.execute(delete(ProgramSession).where(ProgramSession.id == session.id))
     await db_session.commit()

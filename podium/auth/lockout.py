@@ -200,9 +200,13 @@ def read_unlock_token(secret_key: str, token: str, now: dt.datetime) -> tuple[st
         issued = int(issued_text)
     except (ValueError, UnicodeDecodeError) as exc:
         raise invalid from exc
-    if not hmac.compare_digest(mac, _mac(secret_key, email, issued)):
+    # As bytes: a link may carry any text, and compare_digest refuses non-ASCII str.
+    if not hmac.compare_digest(mac.encode(), _mac(secret_key, email, issued).encode()):
         raise invalid
-    issued_at = dt.datetime.fromtimestamp(issued, dt.UTC)
+    try:
+        issued_at = dt.datetime.fromtimestamp(issued, dt.UTC)
+    except (OverflowError, OSError, ValueError) as exc:  # a signed but absurd time can't come from us
+        raise invalid from exc
     if now - issued_at > dt.timedelta(hours=UNLOCK_LINK_HOURS):
         raise invalid
     return email, issued_at

@@ -139,6 +139,10 @@ async def test_unlock_token_expires_and_refuses_tampering(settings: Settings) ->
         lockout.read_unlock_token("another-secret-key-of-enough-length-123", token, now)
     with pytest.raises(lockout.UnlockLinkInvalid):
         lockout.read_unlock_token(settings.secret_key, "not.a-token", now)
+    encoded, issued, _ = token.split(".")
+    for hostile in (f"{encoded}.{issued}.été", f"{encoded}.99999999999999999999.abc"):
+        with pytest.raises(lockout.UnlockLinkInvalid):
+            lockout.read_unlock_token(settings.secret_key, hostile, now)
 
 
 async def test_login_page_answers_429_with_retry_after(settings: Settings) -> None:

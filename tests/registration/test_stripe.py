@@ -299,6 +299,57 @@ def test_the_same_event_racing_itself_is_applied_once(stack: Stack) -> None:
     assert recorded_events(stack, "evt_race") == 1
 
 
+@pytest.mark.parametrize(
+    ("kind", "missing"),
+    [
+        ("payment_intent.succeeded", "amount"),
+        ("payment_intent.succeeded", "currency"),
+        ("payment_intent.succeeded", "id"),
+        ("payment_intent.payment_failed", "id"),
+    ],
+)
+def test_signed_event_missing_a_field_is_recorded_and_acknowledged(stack: Stack, kind: str, missing: str) -> None:
+    order = place(stack, attendee())
+    intent = paid_intent("pi_malformed", order)
+    del intent[missing]
+    if missing == "amount":
+        del intent["amount_received"]
+    event_id = f"evt_malformed_{kind}_{missing}"
+
+    first = deliver(stack, event(event_id, kind, intent))
+    again = deliver(stack, event(event_id, kind, intent))
+
+    assert [(r.status_code, r.json()["outcome"]) for r in (first, again)] == [(200, "malformed"), (200, "duplicate")]
+    assert recorded_events(stack, event_id) == 1
+    assert order_status(stack, order) == "pending"
+    assert [note for note in notes(stack, order) if "pi_malformed" in note] == []
+
+
+def test_signed_refund_without_amount_is_recorded_and_changes_nothing(stack: Stack) -> None:
+    order = place(stack, attendee())
+    intent_id = pay(stack, order)
+    wait_until(lambda: order_status(stack, order) == "paid")
+    charge = {
+        "id": "ch_malformed",
+        "object": "charge",
+        "payment_intent": intent_id,
+        "amount_refunded": 15_000,
+        "refunds": {"object": "list", "data": [{"id": "re_malformed", "object": "refund", "status": "succeeded"}]},
+    }
+
+    response = deliver(stack, event("evt_refund_malformed", "charge.refunded", charge))
+
+    async def refunded() -> tuple[int, int]:
+        async with db_session_for(stack.settings) as db_session:
+            total = await db_session.scalar(select(Order.amount_refunded).where(Order.provider_payment_id == intent_id))
+            rows = await db_session.scalar(select(func.count()).where(Refund.provider_refund_id == "re_malformed"))
+            return int(total or 0), int(rows or 0)
+
+    assert (response.status_code, response.json()["outcome"]) == (200, "malformed")
+    assert recorded_events(stack, "evt_refund_malformed") == 1
+    assert asyncio.run(refunded()) == (0, 0)
+
+
 def test_charge_refunded_is_mirrored_once(stack: Stack) -> None:
     order = place(stack, attendee())
     intent_id = pay(stack, order)

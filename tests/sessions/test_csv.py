@@ -307,3 +307,27 @@ async def test_columns_left_out_keep_their_values_on_update(
     assert moved["local_start"] == "2027-03-14T07:30"
     for field in ("kind", "room", "track", "capacity", "credit_hours", "abstract", "status", "people"):
         assert moved[field] == keynote[field], field
+
+
+async def test_export_neutralises_formulas_and_imports_them_back_as_text(
+    client: Client, organizer: dict[str, str], program: ProgramEvent
+) -> None:
+    formulas = f"""{HEADER}
+"=HYPERLINK(""http://evil.example"",""x"")",keynote,2027-03-14,08:00,09:00,,,@Mallory,,,,,+1 cmd,
+"""
+    await upload(client, organizer, program, formulas)
+
+    exported = await client.get(f"/api/events/{program.slug}/sessions.csv", headers=organizer)
+    again = await upload(client, organizer, program, exported.content)
+
+    row = next(csv.DictReader(io.StringIO(exported.text)))
+    assert (row["title"], row["speakers"], row["abstract"]) == (
+        "'=HYPERLINK(\"http://evil.example\",\"x\")",
+        "'@Mallory",
+        "'+1 cmd",
+    )
+    assert row["date"] == "2027-03-14"
+    assert again.json() == {"created": 0, "updated": 0, "unchanged": 1, "speakers_created": 0}
+    sessions, speakers = await everything(client, organizer, program)
+    assert [s["title"] for s in sessions] == ['=HYPERLINK("http://evil.example","x")']
+    assert [s["name"] for s in speakers] == ["@Mallory"]
