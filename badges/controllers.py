@@ -34,13 +34,17 @@ from podium.auth.schemas import CurrentUser
 from podium.errors import Conflict, NotFound, problem_responses
 from podium.settings import Settings
 from registration import portal
+from registration.links import LINK_SECRET_SCHEMA
 from registration.models import Registration
 
-SecretQuery = Annotated[str | None, QueryParameter(name="secret", max_length=100)]
+SecretQuery = Annotated[str | None, QueryParameter(name="secret", max_length=100, schema_extra=LINK_SECRET_SCHEMA)]
 SecretHeader = Annotated[
     str | None,
     HeaderParameter(
-        name="X-Registration-Secret", max_length=100, description="the registration's (or its order's) secret"
+        name="X-Registration-Secret",
+        max_length=100,
+        schema_extra=LINK_SECRET_SCHEMA,
+        description="the registration's (or its order's) secret",
     ),
 ]
 _STAFF = frozenset({"staff", "organizer"})

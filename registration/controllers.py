@@ -19,6 +19,7 @@ from podium.client_address import client_address
 from podium.errors import Conflict, problem_responses
 from podium.settings import Settings
 from registration import cancellations, orders, receipts, webhooks
+from registration.links import LINK_SECRET_SCHEMA
 from registration.models import Refund
 from registration.order_limits import OrderGuard
 from registration.payments import provider_for
@@ -44,9 +45,14 @@ IdempotencyKey = Annotated[
 ]
 OrderSecretHeader = Annotated[
     str | None,
-    HeaderParameter(name="X-Order-Secret", max_length=100, description="the order's secret (from its link)"),
+    HeaderParameter(
+        name="X-Order-Secret",
+        max_length=100,
+        schema_extra=LINK_SECRET_SCHEMA,
+        description="the order's secret (from its link)",
+    ),
 ]
-OrderSecretQuery = Annotated[str | None, QueryParameter(name="secret", max_length=100)]
+OrderSecretQuery = Annotated[str | None, QueryParameter(name="secret", max_length=100, schema_extra=LINK_SECRET_SCHEMA)]
 
 
 def _is_organizer(request: Request[Any, Any, Any]) -> bool:

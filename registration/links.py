@@ -12,7 +12,11 @@ from uuid import UUID
 
 # What a link secret can look like: unpadded base64url, at most 128 characters (ours are 43; agenda feed
 # tokens 43 too). Anything else (a non-ASCII character, a space, a megabyte) is simply a wrong secret.
-_LINK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,128}")
+LINK_SECRET_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
+# What the API spec says of a secret parameter: its shape, for clients and fuzzers. The server doesn't refuse
+# other shapes as invalid input: any secret that doesn't open the thing gets the same 404 (``link_secret_matches``).
+LINK_SECRET_SCHEMA = {"pattern": LINK_SECRET_PATTERN}
+_LINK_SECRET = re.compile(LINK_SECRET_PATTERN)
 
 
 def is_link_secret(candidate: str | None) -> bool:

@@ -22,22 +22,29 @@ from podium.errors import NotFound, problem_responses
 from podium.pages import redirect, render
 from podium.settings import Settings
 from registration import orders, portal, relink
+from registration.links import LINK_SECRET_SCHEMA
 from registration.models import Order, Registration
 from registration.schemas import LinkRegenerated
 
 OrderSecretHeader = Annotated[
     str | None,
-    HeaderParameter(name="X-Order-Secret", max_length=100, description="the order's secret (from its link)"),
+    HeaderParameter(
+        name="X-Order-Secret",
+        max_length=100,
+        schema_extra=LINK_SECRET_SCHEMA,
+        description="the order's secret (from its link)",
+    ),
 ]
 RegistrationSecretHeader = Annotated[
     str | None,
     HeaderParameter(
         name="X-Registration-Secret",
         max_length=100,
+        schema_extra=LINK_SECRET_SCHEMA,
         description="the registration's secret, or its order's while it has not been transferred",
     ),
 ]
-SecretQuery = Annotated[str | None, QueryParameter(name="secret", max_length=100)]
+SecretQuery = Annotated[str | None, QueryParameter(name="secret", max_length=100, schema_extra=LINK_SECRET_SCHEMA)]
 _ORGANIZER = ("organizer",)
 
 

@@ -10,6 +10,7 @@ import msgspec
 
 from podium.auth.schemas import Email
 from podium.schema import Struct, line, paragraph
+from registration.links import LINK_SECRET_PATTERN
 
 ItemCode = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$", examples=["member"])]
 CountryCode = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2", examples=["US"])]
@@ -169,7 +170,7 @@ class WaitlistClaim(Struct):
     """Sent with an order to use the seat a waitlist offer holds."""
 
     entry_id: UUID
-    token: Annotated[str, msgspec.Meta(min_length=10, max_length=100)]
+    token: Annotated[str, msgspec.Meta(min_length=10, max_length=100, pattern=LINK_SECRET_PATTERN)]
 
 
 WaitlistStatus = Literal["waiting", "offered", "claimed", "lapsed", "left"]

@@ -17,10 +17,11 @@ from podium.client_address import client_address
 from podium.errors import problem_responses
 from podium.settings import Settings
 from registration import waitlist
+from registration.links import LINK_SECRET_SCHEMA
 from registration.order_limits import waitlist_limits
 from registration.schemas import WaitlistEntryRead, WaitlistJoin
 
-Token = Annotated[str | None, QueryParameter(name="token", max_length=100)]
+Token = Annotated[str | None, QueryParameter(name="token", max_length=100, schema_extra=LINK_SECRET_SCHEMA)]
 
 
 class WaitlistJoinController(Controller):

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from podium.auth.schemas import CurrentUser
 from podium.errors import problem_responses
 from podium.settings import Settings
+from registration.links import LINK_SECRET_SCHEMA
 from registration.models import Registration
 from registration.portal import registration_for_viewer
 from sessions import agenda, feeds, services
@@ -22,9 +23,14 @@ from sessions.agenda_schemas import AgendaAdd, AgendaEntryRead, AgendaFeedRead, 
 
 SecretHeader = Annotated[
     str | None,
-    HeaderParameter(name="X-Registration-Secret", max_length=100, description="the registration's secret"),
+    HeaderParameter(
+        name="X-Registration-Secret",
+        max_length=100,
+        schema_extra=LINK_SECRET_SCHEMA,
+        description="the registration's secret",
+    ),
 ]
-SecretQuery = Annotated[str | None, QueryParameter(name="secret", max_length=100)]
+SecretQuery = Annotated[str | None, QueryParameter(name="secret", max_length=100, schema_extra=LINK_SECRET_SCHEMA)]
 
 
 def caller(request: Request[Any, Any, Any]) -> CurrentUser | None:
