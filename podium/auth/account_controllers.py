@@ -30,7 +30,7 @@ class AccountController(Controller):
         "/password",
         operation_id="changePassword",
         status_code=HTTP_204_NO_CONTENT,
-        responses=problem_responses(401, 422),
+        responses=problem_responses(401, 422, 429),
     )
     async def change_password(
         self,

@@ -22,6 +22,7 @@ from podium.auth.schemas import TokenRead, UserUpdate
 from podium.auth.services import hash_token
 from podium.db import begin_write, utcnow
 from podium.errors import Conflict, InvalidInput, NotFound
+from podium.rate_limits import Limit, hit
 
 
 async def update_user(db_session: AsyncSession, user_id: UUID, data: UserUpdate) -> User:
@@ -79,13 +80,19 @@ async def end_all_logins(db_session: AsyncSession, user_id: UUID) -> int:
     return ended
 
 
+# Password changes per account in ten minutes: a person needs one or two, a guesser thousands.
+PASSWORD_CHECKS = (10, 10 * 60)
+
+
 async def change_password(
     db_session: AsyncSession, user_id: UUID, current_token: str, current_password: str, new_password: str
 ) -> None:
-    """The account's holder changes their password: every other login ends, this one stays."""
+    """The account's holder changes their password: every other login ends, this one stays. Attempts count per
+    account (``PASSWORD_CHECKS``), so a stolen session can't be used to guess the current password."""
     user = await db_session.get(User, user_id)
     if user is None or not user.is_active:  # the login was checked a moment ago; deactivated since
         raise NotFound("no such account", field="user_id")
+    await hit(db_session, [Limit(f"password-check:{user_id}", *PASSWORD_CHECKS)])
     if not await verify_password(user.password_hash, current_password):
         raise InvalidInput("the current password is wrong", field="current_password")
     new_hash = await hash_password(new_password)

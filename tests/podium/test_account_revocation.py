@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from podium.auth import services
+from podium.auth import accounts, services
 from podium.auth.models import AuthToken, User
 from podium.auth.schemas import UserCreate
 from podium.settings import Settings
@@ -163,6 +163,32 @@ async def test_a_password_change_needs_the_current_password_and_a_long_new_one(
     assert (short.status_code, short.json()["field"]) == (422, "new_password")
     assert anonymous.status_code == 401
     assert (await client.get("/api/auth/me", headers=bearer(other))).status_code == 200
+    assert (await login(client, email, PASSWORD)).status_code == 200
+
+
+async def test_guessing_the_current_password_with_a_stolen_session_is_cut_off(
+    client: Client, settings: Settings
+) -> None:
+    email = await make_user(settings)
+    token = (await login(client, email)).json()["token"]
+    client.cookies.clear()
+    guesses, window = accounts.PASSWORD_CHECKS
+
+    answers = [
+        await client.post(
+            "/api/auth/password",
+            json={"current_password": f"guess-{i}", "new_password": NEW_PASSWORD},
+            headers=bearer(token),
+        )
+        for i in range(guesses + 1)
+    ]
+    right = await client.post(
+        "/api/auth/password", json={"current_password": PASSWORD, "new_password": NEW_PASSWORD}, headers=bearer(token)
+    )
+
+    assert [a.status_code for a in answers] == [422] * guesses + [429]
+    assert 0 < int(answers[-1].headers["Retry-After"]) <= window
+    assert right.status_code == 429  # even the right one waits: the guesser can't tell
     assert (await login(client, email, PASSWORD)).status_code == 200
 
 
