@@ -10,7 +10,7 @@ from uuid import UUID
 from litestar import Controller, Request, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, HeaderParameter, QueryParameter
+from litestar.params import FromPath, FromQuery, HeaderParameter
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,19 +22,11 @@ from podium.errors import NotFound, problem_responses
 from podium.pages import redirect, render
 from podium.settings import Settings
 from registration import orders, portal, relink
+from registration.controllers import OrderSecretHeader, OrderSecretQuery
 from registration.links import LINK_SECRET_SCHEMA
 from registration.models import Order, Registration
 from registration.schemas import LinkRegenerated
 
-OrderSecretHeader = Annotated[
-    str | None,
-    HeaderParameter(
-        name="X-Order-Secret",
-        max_length=100,
-        schema_extra=LINK_SECRET_SCHEMA,
-        description="the order's secret (from its link)",
-    ),
-]
 RegistrationSecretHeader = Annotated[
     str | None,
     HeaderParameter(
@@ -44,7 +36,6 @@ RegistrationSecretHeader = Annotated[
         description="the registration's secret, or its order's while it has not been transferred",
     ),
 ]
-SecretQuery = Annotated[str | None, QueryParameter(name="secret", max_length=100, schema_extra=LINK_SECRET_SCHEMA)]
 _ORGANIZER = ("organizer",)
 
 
@@ -117,7 +108,7 @@ class LinkController(Controller):
         request: Request[Any, Any, Any],
         state: State,
         db_session: NamedDependency[AsyncSession],
-        secret: SecretQuery = None,
+        secret: OrderSecretQuery = None,
         x_order_secret: OrderSecretHeader = None,
     ) -> LinkRegenerated:
         """A new order link, mailed to the buyer; the old one answers 404 from now on."""
@@ -137,7 +128,7 @@ class LinkController(Controller):
         request: Request[Any, Any, Any],
         state: State,
         db_session: NamedDependency[AsyncSession],
-        secret: SecretQuery = None,
+        secret: OrderSecretQuery = None,
         x_registration_secret: RegistrationSecretHeader = None,
     ) -> LinkRegenerated:
         """A new link to the attendee's page, mailed to the attendee; the old one and the calendar feed made
