@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from advanced_alchemy.base import DefaultBase
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import Integer, String, case, delete, literal, or_, select, update
+from sqlalchemy import Insert, Integer, String, bindparam, case, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +30,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from podium.db import utcnow
 from podium.errors import TooManyRequests
+from podium.statement_cache import compiled_once
 
 KEY_LENGTH = 400
 
@@ -80,29 +81,35 @@ async def count(db_session: AsyncSession, limits: Sequence[Limit], now: dt.datet
     by_key = {limit.key[:KEY_LENGTH]: limit for limit in limits}
     if not by_key:
         return []
+    keys = sorted(by_key)
     dialect = (await db_session.connection()).dialect.name
+    statement = compiled_once(dialect, ("rate_limit.count", len(keys)), lambda: _count_statement(dialect, len(keys)))
+    values: dict[str, object] = {"now": now}
+    for i, key in enumerate(keys):
+        values[f"key{i}"] = key
+        values[f"ends{i}"] = now + dt.timedelta(seconds=by_key[key].window_seconds)
+    rows = (await db_session.execute(statement, values)).all()
+    return [Count(by_key[key], hits, window_ends_at) for key, hits, window_ends_at in rows]
+
+
+def _count_statement(dialect: str, keys: int) -> Insert:
+    """The upsert of ``count`` for ``keys`` keys, with binds ``key<i>``, ``ends<i>`` and ``now``."""
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    when = DateTimeUTC(timezone=True)
     statement = insert(RateLimit).values(
         [
-            {
-                "key": key,
-                "hits": 1,
-                "window_ends_at": now + dt.timedelta(seconds=by_key[key].window_seconds),
-                "locked_until": None,
-            }
-            for key in sorted(by_key)
+            {"key": bindparam(f"key{i}"), "hits": 1, "window_ends_at": bindparam(f"ends{i}", type_=when)}
+            for i in range(keys)
         ]
     )
-    ended = RateLimit.window_ends_at <= literal(now, DateTimeUTC(timezone=True))
-    statement = statement.on_conflict_do_update(
+    ended = RateLimit.window_ends_at <= bindparam("now", type_=when)
+    return statement.on_conflict_do_update(
         index_elements=[RateLimit.key],
         set_={
             "hits": case((ended, 1), else_=RateLimit.hits + 1),
             "window_ends_at": case((ended, statement.excluded.window_ends_at), else_=RateLimit.window_ends_at),
         },
     ).returning(RateLimit.key, RateLimit.hits, RateLimit.window_ends_at)
-    rows = (await db_session.execute(statement)).all()
-    return [Count(by_key[key], hits, window_ends_at) for key, hits, window_ends_at in rows]
 
 
 async def hit(

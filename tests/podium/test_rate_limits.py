@@ -10,7 +10,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.engine.default import CACHE_HIT
 
 from podium.app import create_app
 from podium.client_address import resolve
@@ -173,3 +174,26 @@ async def test_logins_are_limited_per_address(settings: Settings) -> None:
 
     assert [r.status_code for r in tries] == [401, 401, 401, 429]
     assert int(tries[3].headers["retry-after"]) > 0
+
+
+async def test_count_statement_comes_from_sqlalchemys_cache(settings: Settings) -> None:
+    """The dialect upsert has no cache key of its own; compiled once, its text is cached (see statement_cache)."""
+    from podium.rate_limits import Limit, count
+
+    seen: list[object] = []
+    async with db_session_for(settings) as db_session:
+        connection = await db_session.connection()
+
+        def remember(conn: object, cursor: object, statement: str, params: object, context: object, many: bool) -> None:
+            seen.append(getattr(context, "cache_hit", None))
+
+        event.listen(connection.sync_connection, "before_cursor_execute", remember)
+        limits = [Limit("cache-a", 5, 60), Limit("cache-b", 5, 60)]
+        first = await count(db_session, limits)
+        second = await count(db_session, limits)
+        await db_session.commit()
+
+    assert [c.hits for c in first] == [1, 1]
+    assert [c.hits for c in second] == [2, 2]
+    assert second[0].window_ends_at == first[0].window_ends_at
+    assert seen[-1] is CACHE_HIT
