@@ -174,7 +174,9 @@ async def list_load(base_url: str, concurrency: int, seconds: float, day: str) -
     return round(len(latencies) / elapsed, 1), ms(latencies)
 
 
-def serve(settings: Settings, data_dir: str, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+def serve(
+    settings: Settings, data_dir: str, workers: int, extra_env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
     """Podium under uvicorn with ``workers`` workers on a free local port, once it answers /health."""
     port = free_port()
     env = {
@@ -198,6 +200,7 @@ def serve(settings: Settings, data_dir: str, workers: int) -> tuple[subprocess.P
                 "OPEN_HOLDS_PER_ADDRESS",
             )
         },
+        **(extra_env or {}),
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "podium.app:create_app", "--host", "127.0.0.1",
@@ -219,7 +222,9 @@ def serve(settings: Settings, data_dir: str, workers: int) -> tuple[subprocess.P
         time.sleep(0.3)
 
 
-def serve_each(settings: Settings, data_dir: str, workers: int) -> list[tuple[subprocess.Popen[bytes], str]]:
+def serve_each(
+    settings: Settings, data_dir: str, workers: int, extra_env: dict[str, str] | None = None
+) -> list[tuple[subprocess.Popen[bytes], str]]:
     """``workers`` single-worker uvicorn servers, each on a port of its own: what a load balancer has behind it.
 
     uvicorn's ``--workers`` share one listening socket and the kernel hands each new connection to whichever
@@ -229,7 +234,7 @@ def serve_each(settings: Settings, data_dir: str, workers: int) -> list[tuple[su
     servers: list[tuple[subprocess.Popen[bytes], str]] = []
     try:
         for _ in range(workers):
-            servers.append(serve(settings, data_dir, 1))
+            servers.append(serve(settings, data_dir, 1, extra_env))
     except BaseException:
         stop(servers)
         raise
