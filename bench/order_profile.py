@@ -1,11 +1,12 @@
-"""Where one order's server time goes: POST /api/events/{event}/orders driven straight into the ASGI app.
+"""Where one paid order's server time goes: POST /api/events/{event}/orders, then its offline payment
+(POST /api/orders/{id}/offline-payment; --no-pay leaves it at the hold), driven straight into the ASGI app.
 
 No network and no HTTP client, so everything measured is the server's own work: Litestar, the order service,
 SQLAlchemy and the driver. Creates its own PostgreSQL database (dropped afterwards) with the rush's event
 (one category, one workshop add-on) and enough seats for every order, then prints the mean wall time and CPU
-per order that succeeds, the statements per order, and the cProfile functions by own time (--top).
+per paid order, the statements per order, and the cProfile functions by own time (--top).
 
-    .venv/bin/python bench/order_profile.py [--orders 500] [--top 35] [--sort tottime]
+    .venv/bin/python bench/order_profile.py [--orders 500] [--top 35] [--sort tottime] [--no-pay]
 """
 
 from __future__ import annotations
@@ -33,10 +34,12 @@ from podium.settings import Settings
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from checkin_profile import by_package, call
 from program import admin
-from registration_rush import SLUG, order_body, seed
+from registration_rush import order_body, seed
+
+SLUG = "profile-2027"
 
 
-async def run(settings: Settings, orders: int, top: int, sort: str) -> None:
+async def run(settings: Settings, orders: int, top: int, sort: str, *, pay: bool) -> None:
     app = create_app(settings)
     statements = 0
     path = f"/api/events/{SLUG}/orders"
@@ -50,6 +53,13 @@ async def run(settings: Settings, orders: int, top: int, sort: str) -> None:
         body = json.dumps(order_body(index, run_id)).encode()
         status, reply = await call(app, "POST", path, body, [(b"idempotency-key", f"{run_id}-{index}".encode())])
         assert status == 201, reply
+        if pay:
+            order = json.loads(reply)
+            status, reply = await call(
+                app, "POST", f"/api/orders/{order['id']}/offline-payment", b"",
+                [(b"x-order-secret", order["secret"].encode())],
+            )  # fmt: skip
+            assert status == 200, reply
 
     async with app.lifespan():
         engine = app.state["podium_session_maker"].kw["bind"]
@@ -84,6 +94,7 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=35)
     parser.add_argument("--sort", default="tottime", help="a pstats sort key: tottime, cumulative, ...")
     parser.add_argument("--server", default="postgresql+asyncpg://postgres@127.0.0.1:5432")
+    parser.add_argument("--no-pay", dest="pay", action="store_false", help="profile the hold alone")
     args = parser.parse_args()
     name = f"podium_bench_order_profile_{secrets.token_hex(4)}"
     asyncio.run(admin(args.server, f'CREATE DATABASE "{name}"'))
@@ -99,8 +110,8 @@ def main() -> None:
     )  # fmt: skip
     try:
         migrate(settings)
-        asyncio.run(seed(settings, 2 * args.orders + 100))
-        asyncio.run(run(settings, args.orders, args.top, args.sort))
+        asyncio.run(seed(settings, SLUG, 2 * args.orders + 100))
+        asyncio.run(run(settings, args.orders, args.top, args.sort, pay=args.pay))
     finally:
         asyncio.run(admin(args.server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         shutil.rmtree(data_dir, ignore_errors=True)
