@@ -2,6 +2,7 @@
 
 from badges.models import Badge, BadgeKey, Checkin, CheckinPresence, CheckinSettings, Checkpoint
 from events.models import Event, Room, Track
+from podium.audit_models import AuditEntry
 from podium.auth.models import AuthToken, LoginAddress, User
 from podium.db import metadata
 from podium.rate_limits import RateLimit
@@ -34,6 +35,7 @@ __all__ = [
     "AddOn",
     "AgendaFeed",
     "AgendaItem",
+    "AuditEntry",
     "AuthToken",
     "Badge",
     "BadgeKey",

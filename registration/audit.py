@@ -1,4 +1,5 @@
-"""The audit trail writer: who changed which order or registration from what to what (and when)."""
+"""Registration's side of the audit trail (``podium.audit``): the older status-change signature, kept for its
+callers, and which registration entities find their event from their own row."""
 
 from __future__ import annotations
 
@@ -6,14 +7,59 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from registration.models import StateChange
+from podium import audit
+from podium.audit import Actor
+from podium.audit_models import AuditEntry
+from registration.models import (
+    AddOn,
+    CancellationFeeRule,
+    Category,
+    Order,
+    PromoCode,
+    Question,
+    Quota,
+    Registration,
+    RegistrationSettings,
+    WaitlistEntry,
+)
+
+for _entity, _model in {
+    "order": Order,
+    "registration": Registration,
+    "waitlist": WaitlistEntry,
+    "category": Category,
+    "add_on": AddOn,
+    "quota": Quota,
+    "promo_code": PromoCode,
+    "question": Question,
+    "cancellation_fee_rule": CancellationFeeRule,
+    "registration_settings": RegistrationSettings,
+}.items():
+    audit.register_entity(_entity, _model)
 
 
 def state_change(
-    entity: str, entity_id: UUID, from_status: str | None, to_status: str, actor: str, note: str = ""
-) -> StateChange:
-    return StateChange(
-        entity=entity, entity_id=entity_id, from_status=from_status, to_status=to_status, actor=actor, note=note
+    entity: str,
+    entity_id: UUID,
+    from_status: str | None,
+    to_status: str,
+    actor: Actor | str,
+    note: str = "",
+    *,
+    event_id: UUID | None = None,
+) -> AuditEntry:
+    """An entry for something just created (its action is ``created``), not yet added to a session: the
+    PostgreSQL order fast path writes its rows itself."""
+    return audit.build(
+        entity,
+        entity_id,
+        "created" if from_status is None else to_status,
+        actor,
+        event_id=event_id,
+        changes={"status": [from_status, to_status]},
+        from_status=from_status,
+        to_status=to_status,
+        note=note,
     )
 
 
@@ -23,7 +69,10 @@ def record(
     entity_id: UUID,
     from_status: str | None,
     to_status: str,
-    actor: str,
+    actor: Actor | str,
     note: str = "",
-) -> None:
-    db_session.add(state_change(entity, entity_id, from_status, to_status, actor, note))
+    *,
+    event_id: UUID | None = None,
+) -> AuditEntry:
+    """``podium.audit.record``; the event is found from the order or registration when not given."""
+    return audit.record(db_session, entity, entity_id, from_status, to_status, actor, note, event_id=event_id)

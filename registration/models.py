@@ -29,7 +29,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from podium.audit_models import AuditEntry
 from podium.db import Base
+
+# The audit trail moved to the kernel (``podium.audit``); the old name stays for code and tests that use it.
+StateChange = AuditEntry
 
 
 class Eligibility(enum.StrEnum):
@@ -342,20 +346,6 @@ class VerificationDocument(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     uploaded_by: Mapped[str] = mapped_column(String(340))
-
-
-class StateChange(Base):
-    """The audit trail: every order/registration status change, who made it and when (``created_at``)."""
-
-    __tablename__ = "state_change"
-    __table_args__ = (Index("ix_state_change_entity", "entity", "entity_id"),)
-
-    entity: Mapped[str] = mapped_column(String(20))
-    entity_id: Mapped[UUID] = mapped_column()
-    from_status: Mapped[str | None] = mapped_column(String(24), nullable=True)
-    to_status: Mapped[str] = mapped_column(String(24))
-    actor: Mapped[str] = mapped_column(String(340))
-    note: Mapped[str] = mapped_column(Text, default="")
 
 
 class Refund(Base):

@@ -257,7 +257,7 @@ async def _place_order(
         payment_provider=provider.name,
         client_address=guard.client_address if guard is not None else None,
     )
-    changes = [state_change("order", order.id, None, OrderStatus.PENDING, actor)]
+    changes = [state_change("order", order.id, None, OrderStatus.PENDING, actor, event_id=event.id)]
     placed: list[Registration] = []
     for attendee in attendees:
         registration_id = uuid4()
@@ -290,7 +290,9 @@ async def _place_order(
                 ],
             )
         )
-        changes.append(state_change("registration", registration_id, None, RegistrationStatus.HELD, actor))
+        changes.append(
+            state_change("registration", registration_id, None, RegistrationStatus.HELD, actor, event_id=event.id)
+        )
     # The response shows what was just written: keep it at hand instead of reading it back.
     set_committed_value(order, "registrations", placed)
     db_session.info[_PLACED_WITH] = (order.id, event.slug, catalog)

@@ -7,6 +7,7 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
+from podium import audit
 from podium.auth import services
 from podium.db import write_intent
 from podium.db_prebuilt import pooled
@@ -28,6 +29,7 @@ def token_from(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
 
 class TokenAuthenticationMiddleware(AbstractAuthenticationMiddleware):
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+        audit.request_user.set(None)  # the audit trail's "who" for this request (see podium.audit)
         token = token_from(connection)
         if not token or len(token) > 200:
             return AuthenticationResult(user=None, auth=None)
@@ -35,4 +37,5 @@ class TokenAuthenticationMiddleware(AbstractAuthenticationMiddleware):
         with write_intent(False):
             async with pooled(connection.app.state[SESSION_MAKER_STATE_KEY].kw["bind"]) as db_connection:
                 user = await services.user_for_token(db_connection, token)
+        audit.request_user.set(user)
         return AuthenticationResult(user=user, auth=token if user else None)
