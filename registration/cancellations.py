@@ -26,6 +26,7 @@ from registration.holds import end_pending, release_registration_seats
 from registration.mail import enqueue_transfer_mails
 from registration.models import (
     ACTIVE_REGISTRATION_STATUSES,
+    Cancellation,
     CancellationFeeRule,
     Category,
     Eligibility,
@@ -149,6 +150,17 @@ async def cancel(
     if refundable > 0:
         refund = _refund(order, refundable, f"cancellation ({fee_pct} % fee)", actor)
         db_session.add(refund)
+    db_session.add(
+        Cancellation(
+            order_id=order.id,
+            registrations=len(registrations),
+            amount_due=due,
+            fee_pct=fee_pct,
+            fee=fee,
+            refund_amount=max(refundable, 0),
+            actor=actor,
+        )
+    )
     await db_session.commit()
     return [r.id for r in registrations], fee_pct, fee, refund
 

@@ -7,7 +7,7 @@ from uuid import UUID
 
 import anyio.to_thread
 from litestar import Controller, Request, Response, get, post, put
-from litestar.datastructures import State
+from litestar.datastructures import CacheControlHeader, State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
@@ -16,18 +16,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from podium.auth.guards import requires_organizer
 from podium.auth.schemas import CurrentUser
 from podium.client_address import client_address
+from podium.db import begin_write
 from podium.errors import Conflict, problem_responses
 from podium.settings import Settings
 from registration import cancellations, orders, receipts, webhooks
 from registration.links import LINK_SECRET_SCHEMA
 from registration.models import Refund
 from registration.order_limits import OrderGuard
+from registration.order_standing import note_confirming, order_standing
 from registration.payments import provider_for
 from registration.schemas import (
     CancellationOutcome,
     CancellationPolicy,
+    CardPaymentConfirmed,
     OrderCreate,
     OrderRead,
+    OrderStanding,
     RefundIn,
     RefundRead,
     TransferIn,
@@ -137,6 +141,64 @@ class OrderController(Controller):
             organizer=_is_organizer(request),
         )
         return await _read(db_session, settings, order)
+
+    @get(
+        "/{order_id:uuid}/status",
+        operation_id="getOrderStatus",
+        security=[{}, {"bearer": []}],
+        cache_control=CacheControlHeader(no_store=True),
+        responses=problem_responses(404, 422),
+    )
+    async def get_status(
+        self,
+        order_id: FromPath[UUID],
+        request: Request[Any, Any, Any],
+        state: State,
+        db_session: NamedDependency[AsyncSession],
+        secret: OrderSecretQuery = None,
+        x_order_secret: OrderSecretHeader = None,
+    ) -> OrderStanding:
+        """Where the order stands (what its page shows): pending, confirming, paid, failed (with the reason),
+        expired, cancelled, partially or fully refunded, with the amount paid, the fees and the refunds. Read
+        from the database only, so the order page can poll it while a payment is in flight."""
+        settings: Settings = state.settings
+        order = await orders.get_order(
+            db_session,
+            order_id,
+            secret=x_order_secret or secret,
+            secret_key=settings.secret_key,
+            organizer=_is_organizer(request),
+        )
+        return await order_standing(db_session, order)
+
+    @post(
+        "/{order_id:uuid}/card-payment/confirmed",
+        operation_id="reportCardPaymentConfirmed",
+        status_code=HTTP_200_OK,
+        security=[],
+        responses=problem_responses(404, 409, 422),
+    )
+    async def card_payment_confirmed(
+        self,
+        order_id: FromPath[UUID],
+        data: JSONBody[CardPaymentConfirmed],
+        state: State,
+        db_session: NamedDependency[AsyncSession],
+        secret: OrderSecretQuery = None,
+        x_order_secret: OrderSecretHeader = None,
+    ) -> OrderStanding:
+        """The order page says Stripe.js confirmed this order's PaymentIntent: the order shows "confirming"
+        (never the pay form again) until Stripe's signed webhook pays it or reports it failed. Changes nothing
+        about seats or money; 409 for another PaymentIntent or an order not paid by card."""
+        settings: Settings = state.settings
+        await begin_write(db_session)
+        order = await orders.get_order(
+            db_session, order_id, secret=x_order_secret or secret, secret_key=settings.secret_key, organizer=False
+        )
+        await db_session.refresh(order, with_for_update=True)
+        note_confirming(order, data.payment_intent)
+        await db_session.commit()
+        return await order_standing(db_session, order)
 
     @post(
         "/{order_id:uuid}/offline-payment",

@@ -262,6 +262,12 @@ class Order(Base):
     amount_refunded: Mapped[int] = mapped_column(Integer, default=0)
     # The client address the order was placed from (podium/client_address.py), for the cap on open holds.
     client_address: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # What is known of the card payment in flight, for the buyer's page (``order_standing``), never for money:
+    # "confirming" once Stripe.js confirmed it and until the webhook's verdict, "failed" with the provider's
+    # reason when the last attempt was declined; ``payment_state_at`` orders it against late webhooks.
+    payment_state: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    payment_state_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    payment_failure: Mapped[str | None] = mapped_column(String(300), nullable=True)
 
     registrations: Mapped[list[Registration]] = relationship(
         back_populates="order", order_by="Registration.position", lazy="raise"
@@ -423,6 +429,27 @@ class Receipt(Base):
     event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
     number: Mapped[int] = mapped_column(Integer)
     issued_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class Cancellation(Base):
+    """One cancellation of registrations of a paid order: the fee kept under the event's schedule and the refund
+    it started. Stored because a refund row alone can't tell the buyer's page about a fee (a 100 % fee leaves
+    no refund at all)."""
+
+    __tablename__ = "cancellation"
+    __table_args__ = (
+        CheckConstraint("fee >= 0", name="fee"),
+        CheckConstraint("refund_amount >= 0", name="refund_amount"),
+        CheckConstraint("fee_pct between 0 and 100", name="fee_pct"),
+    )
+
+    order_id: Mapped[UUID] = mapped_column(ForeignKey("reg_order.id", ondelete="CASCADE"), index=True)
+    registrations: Mapped[int] = mapped_column(Integer)
+    amount_due: Mapped[int] = mapped_column(Integer)
+    fee_pct: Mapped[int] = mapped_column(Integer)
+    fee: Mapped[int] = mapped_column(Integer)
+    refund_amount: Mapped[int] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(340))
 
 
 class CancellationFeeRule(Base):

@@ -22,6 +22,7 @@ from podium.pages import form_errors, redirect, render
 from podium.settings import Settings
 from registration import cancellations, catalog, orders, verification_documents, waitlist
 from registration.order_limits import OrderGuard, waitlist_limits
+from registration.order_standing import order_standing
 from registration.payments import provider_for
 from registration.receipts import format_money
 from registration.schemas import OrderCreate, TransferIn, WaitlistJoin
@@ -399,11 +400,13 @@ class OrderPages(Controller):
             provider=provider_for(settings),
             base_url=settings.base_url,
         )
+        standing = await order_standing(db_session, order, payment=view.payment)
         return render(
             request,
             "registration/order.html",
             status_code=status_code,
             order=view,
+            standing=standing,
             error=error,
             notice=notice,
             stripe_js_url=settings.stripe_js_url,

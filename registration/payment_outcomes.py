@@ -31,6 +31,7 @@ from registration.models import (
     Registration,
     RegistrationStatus,
 )
+from registration.order_standing import note_failed
 from registration.order_validation import load_catalog, needs_of_registrations
 from registration.orders import confirm_order
 from registration.receipts import format_money
@@ -204,12 +205,20 @@ async def _claim_refund(
 
 
 async def payment_failed(
-    db_session: AsyncSession, *, order_id: UUID, provider_payment_id: str, message: str, actor: str
+    db_session: AsyncSession,
+    *,
+    order_id: UUID,
+    provider_payment_id: str,
+    message: str,
+    actor: str,
+    occurred_at: dt.datetime | None = None,
 ) -> Order | None:
-    """A declined card changes nothing but the audit trail: the buyer may retry while the hold lasts."""
-    order = await db_session.get(Order, order_id)
+    """A declined card changes no seat or money, only the audit trail and what the order page says (the
+    reason, and the pay form again): the buyer may retry while the hold lasts."""
+    order = await db_session.get(Order, order_id, with_for_update=True, populate_existing=True)
     if order is None:
         return None
+    note_failed(order, provider_payment_id, message, occurred_at=occurred_at or utcnow())
     record(
         db_session,
         "order",

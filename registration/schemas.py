@@ -32,8 +32,8 @@ class AttendeeIn(Struct):
     member_number: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9-]{3,40}$")] | None = None
     verification_note: Annotated[str, paragraph(2000)] | None = None
     access_code: Annotated[str, line(64)] | None = None
-    answers: Annotated[dict[Annotated[str, line(40)], AnswerValue], msgspec.Meta(max_length=50)] = (
-        msgspec.field(default_factory=dict)
+    answers: Annotated[dict[Annotated[str, line(40)], AnswerValue], msgspec.Meta(max_length=50)] = msgspec.field(
+        default_factory=dict
     )
 
 
@@ -83,6 +83,10 @@ class PaymentRead(Struct):
     instructions: str = ""
     client_secret: str | None = None
     publishable_key: str | None = None
+    # The provider's word on a payment it was just asked about: confirmed and awaiting its verdict (the
+    # order page then shows "confirming", never the pay form), or the last attempt's decline reason.
+    in_flight: bool = False
+    last_error: str | None = None
 
 
 class OrderRead(Struct):
@@ -240,3 +244,56 @@ class LinkRegenerated(Struct):
 
     mailed_to: str
     secret_version: int
+
+
+Standing = Literal["pending", "confirming", "paid", "failed", "expired", "cancelled", "partially_refunded", "refunded"]
+RefundStatus = Literal["pending", "sending", "succeeded", "failed"]
+
+
+class RefundLine(Struct):
+    amount: int
+    reason: str
+    status: RefundStatus
+    # A whole payment the order could not keep (a second one, a late one, the wrong amount), given back.
+    of_other_payment: bool
+    created_at: dt.datetime
+
+
+class CancellationLine(Struct):
+    """One cancellation of a paid order: how many registrations, the fee kept and the refund it started."""
+
+    registrations: int
+    fee_pct: int
+    fee: int
+    refund: int
+    created_at: dt.datetime
+
+
+class OrderStanding(Struct):
+    """Where the order stands for its buyer (``registration.order_standing``): one word and its money.
+
+    ``confirming``: the card payment was confirmed in the browser and its verdict is on its way; ``failed``:
+    the last card attempt was declined (``failure_reason``), the buyer may pay again while the hold lasts;
+    ``cancelled`` also covers a paid order whose every registration was cancelled. Amounts are minor units;
+    ``in_flight`` says that asking again later may show something new."""
+
+    order_id: UUID
+    standing: Standing
+    order_status: OrderStatus
+    currency: str
+    total: int
+    amount_paid: int
+    amount_refunded: int
+    refund_pending: int
+    fee: int
+    refunds: list[RefundLine]
+    cancellations: list[CancellationLine]
+    failure_reason: str | None
+    hold_expires_at: dt.datetime | None
+    in_flight: bool
+
+
+class CardPaymentConfirmed(Struct):
+    """Sent by the order page once Stripe.js confirmed the card payment of this PaymentIntent."""
+
+    payment_intent: Annotated[str, msgspec.Meta(pattern=r"^pi_[A-Za-z0-9]{1,100}$", examples=["pi_3Nx"])]

@@ -23,6 +23,9 @@ from registration.models import Order, OrderStatus
 from registration.payments import ProviderName, settled_payment
 from registration.schemas import PaymentRead
 
+# PaymentIntent states in which the buyer has done their part and the verdict (the webhook) is on its way.
+IN_FLIGHT = frozenset({"processing", "requires_capture", "succeeded"})
+
 
 def refund_status(stripe_status: str | None) -> str:
     """Stripe's refund states folded into ours: only ``succeeded`` is money back; ``failed`` and
@@ -84,6 +87,8 @@ class StripeProvider:
                 test_mode=self.test_mode,
                 instructions="Card payments are unavailable for a moment; reload the order page to try again.",
             )
+        state = intent.to_dict()
+        error = state.get("last_payment_error") or {}
         return PaymentRead(
             provider="stripe",
             status="required",
@@ -91,6 +96,8 @@ class StripeProvider:
             client_secret=intent.client_secret,
             publishable_key=self.publishable_key,
             instructions="Pay by card on the order page.",
+            in_flight=state.get("status") in IN_FLIGHT,
+            last_error=(str(error.get("message") or error.get("code") or "declined") if error else None),
         )
 
     async def _intent(self, db_session: AsyncSession, order: Order) -> stripe.PaymentIntent:

@@ -121,7 +121,7 @@ async def handle(db_session: AsyncSession, event: stripe.Event, provider: Stripe
                     result = await _succeeded(db_session, obj)
                     outcome = result.outcome.value if result else "not_ours"
                 elif event.type == "payment_intent.payment_failed":
-                    outcome = await _failed(db_session, obj)
+                    outcome = await _failed(db_session, obj, _created(event))
                 elif event.type == "charge.refunded":
                     outcome = await _refunded(db_session, obj)
                 else:
@@ -173,7 +173,15 @@ async def _succeeded(db_session: AsyncSession, intent: dict[str, Any]) -> Paymen
     return result
 
 
-async def _failed(db_session: AsyncSession, intent: dict[str, Any]) -> str:
+def _created(event: stripe.Event) -> dt.datetime:
+    """When Stripe made the event (its ``created``, seconds), to order it against what the page reported."""
+    created = getattr(event, "created", None)
+    if isinstance(created, int) and not isinstance(created, bool):
+        return dt.datetime.fromtimestamp(created, dt.UTC)
+    return dt.datetime.now(dt.UTC)
+
+
+async def _failed(db_session: AsyncSession, intent: dict[str, Any], occurred_at: dt.datetime) -> str:
     order_id = _order_id(intent)
     if order_id is None:
         return "not_ours"
@@ -186,6 +194,7 @@ async def _failed(db_session: AsyncSession, intent: dict[str, Any]) -> str:
         provider_payment_id=intent_id,
         message=str(error.get("message") or error.get("code") or "declined"),
         actor="stripe",
+        occurred_at=occurred_at,
     )
     return "noted"
 

@@ -57,6 +57,8 @@ PUBLIC = {
     ("POST", "/api/events/{event:str}/orders"),
     ("GET", "/api/orders/{order_id:uuid}"),
     ("POST", "/api/orders/{order_id:uuid}/offline-payment"),
+    ("GET", "/api/orders/{order_id:uuid}/status"),
+    ("POST", "/api/orders/{order_id:uuid}/card-payment/confirmed"),
     ("GET", "/api/orders/{order_id:uuid}/receipt.pdf"),
     ("POST", "/api/orders/{order_id:uuid}/cancel"),
     ("POST", "/api/orders/{order_id:uuid}/registrations/{registration_id:uuid}/cancel"),

@@ -157,6 +157,8 @@ async def test_place_order_free_press_registration_is_confirmed_at_once(
         "instructions": "",
         "client_secret": None,
         "publishable_key": None,
+        "in_flight": False,
+        "last_error": None,
     }
     assert order["registrations"][0]["status"] == "confirmed"
 

@@ -1,5 +1,6 @@
 // Card payment with Stripe.js: the card field is Stripe's own iframe, so card data never touches Podium.
-// After Stripe confirms, the signed webhook marks the order paid; we reload until the page says so.
+// Once Stripe confirms, order-standing.js shows "Confirming payment…" (the pay form goes away for good),
+// tells the server, and follows the order until the signed webhook has marked it paid or failed.
 (function () {
   "use strict";
   var holder = document.getElementById("card-element");
@@ -14,16 +15,11 @@
     errors.textContent = "";
     stripe.confirmCardPayment(holder.dataset.clientSecret, { payment_method: { card: card } }).then(function (result) {
       if (result.error) {
-        errors.textContent = result.error.message || "The payment did not go through.";
+        errors.textContent = result.error.message || errors.dataset.fallback;
         button.disabled = false;
         return;
       }
-      errors.textContent = "Payment received; confirming your registration…";
-      var tries = 0;
-      (function check() {
-        tries += 1;
-        window.setTimeout(function () { window.location.reload(); }, Math.min(4000, 800 * tries));
-      })();
+      window.podiumOrderStanding.confirmed(result.paymentIntent.id);
     });
   });
 })();
