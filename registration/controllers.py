@@ -23,7 +23,7 @@ from registration import cancellations, orders, receipts, webhooks
 from registration.links import LINK_SECRET_SCHEMA
 from registration.models import Refund
 from registration.order_limits import OrderGuard
-from registration.order_standing import note_confirming, order_standing
+from registration.order_standing import card_payment_confirmed, order_standing
 from registration.payments import provider_for
 from registration.schemas import (
     CancellationOutcome,
@@ -196,7 +196,7 @@ class OrderController(Controller):
             db_session, order_id, secret=x_order_secret or secret, secret_key=settings.secret_key, organizer=False
         )
         await db_session.refresh(order, with_for_update=True)
-        note_confirming(order, data.payment_intent)
+        await card_payment_confirmed(db_session, order, data.payment_intent)
         await db_session.commit()
         return await order_standing(db_session, order)
 

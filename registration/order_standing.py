@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.db import utcnow
 from podium.errors import Conflict
+from registration.audit import record
 from registration.models import (
     ACTIVE_REGISTRATION_STATUSES,
     Cancellation,
@@ -167,6 +168,16 @@ async def order_standing(
         hold_expires_at=order.hold_expires_at if order.status == OrderStatus.PENDING else None,
         in_flight=in_flight,
     )
+
+
+async def card_payment_confirmed(db_session: AsyncSession, order: Order, payment_intent: str) -> bool:
+    """``note_confirming`` and its audit entry (once: a page reporting again changes nothing)."""
+    before = order.payment_state
+    if not note_confirming(order, payment_intent) or before == CONFIRMING:
+        return False
+    note = f"card payment {payment_intent} confirmed in the browser; awaiting the provider's verdict"
+    record(db_session, "order", order.id, order.status, order.status, f"buyer:{order.buyer_email}", note)
+    return True
 
 
 def note_confirming(order: Order, payment_intent: str, *, now: dt.datetime | None = None) -> bool:

@@ -1,7 +1,7 @@
 """order standing: reg_order.payment_state/_at/payment_failure and the cancellation table
 
 Revision ID: 990183693fd6
-Revises: 8e3d5b0c7a14
+Revises: 96b34962e288
 Create Date: 2026-12-03 06:00:00+00:00
 
 The order page tells a card payment in flight ("confirming") and a declined one (with the reason) from an
@@ -17,7 +17,7 @@ from advanced_alchemy.types import GUID, DateTimeUTC
 from alembic import op
 
 revision: str = "990183693fd6"
-down_revision: str | None = "8e3d5b0c7a14"
+down_revision: str | None = "96b34962e288"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -10,8 +10,9 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
+from podium.audit_models import AuditEntry
 from podium.db import begin_write, utcnow
 from podium.settings import Settings
 from registration.models import Order
@@ -316,6 +317,13 @@ async def test_racing_reports_and_verdicts_end_paid(
     reports = [client.post(url, json={"payment_intent": "pi_standing3"}, headers=secret) for _ in range(8)]
     results = await asyncio.gather(*reports, verdict())
     final = await status(client, order)
+    async with db_session_for(settings) as db_session:
+        noted = await db_session.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.entity_id == UUID(order["id"]), AuditEntry.note.like("%confirmed in the browser%"))
+        )
 
     assert {r.status_code for r in results[:-1]} == {200}
     assert (final["standing"], final["in_flight"]) == ("paid", False)
+    assert noted in (0, 1)  # once, or never if the verdict came first
