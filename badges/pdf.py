@@ -17,7 +17,7 @@ from typing import Literal
 from fpdf import FPDF
 
 from badges.qr import QUIET_ZONE, dark_runs, qr_matrix
-from registration.receipts import _latin1, _unicode_font
+from podium.pdf_fonts import use_fonts
 
 Layout = Literal["4x3", "a6", "letter-6up", "a4-4up"]
 INCH = 25.4
@@ -64,14 +64,7 @@ class _Doc:
         self.pdf = FPDF(unit="mm", format=page)
         self.pdf.set_auto_page_break(False)
         self.pdf.set_margin(0)
-        font_path = _unicode_font()
-        if font_path is not None:
-            self.pdf.add_font("Body", "", str(font_path))
-            bold = font_path.with_name("DejaVuSans-Bold.ttf")
-            self.pdf.add_font("Body", "B", str(bold if bold.is_file() else font_path))
-            self.family, self.clean = "Body", str
-        else:
-            self.family, self.clean = "Helvetica", _latin1
+        self.family, self.clean = use_fonts(self.pdf)
 
     def fitted(self, text: str, style: str, size: float, width: float, *, smallest: float = 7) -> float:
         """The largest font size up to ``size`` at which ``text`` fits ``width`` (names vary wildly)."""
