@@ -51,7 +51,6 @@ from registration.controllers import (
     OrderChangeController,
     OrderController,
     OrderPlacementController,
-    ReceiptController,
     StripeWebhookController,
 )
 from registration.document_controllers import VerificationDocumentController, VerificationUploadController
@@ -59,6 +58,7 @@ from registration.jobs import run_hold_sweeper, run_mail_drainer, run_refund_sen
 from registration.organizer_pages import OrganizerRegistrationPages
 from registration.outbox import enqueue
 from registration.pages import OrderPages, RegistrationPages, WaitlistPages
+from registration.receipt_controllers import EventDocumentController, OrderDocumentController
 from registration.receipts import format_money
 from registration.relink_controllers import LinkController, LinkPages, OrganizerLinkPages
 from registration.waitlist_controllers import WaitlistEntryController, WaitlistJoinController
@@ -133,7 +133,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             OrderChangeController,
             CancellationPolicyController,
             StripeWebhookController,
-            ReceiptController,
+            OrderDocumentController,
+            EventDocumentController,
             RegistrationAdminController,
             WaitlistJoinController,
             WaitlistEntryController,

@@ -18,6 +18,7 @@ from podium.db import begin_write
 from podium.errors import Conflict, NotFound
 from podium.spreadsheet import to_cell
 from registration.audit import record
+from registration.documents import issue_recorded, record_documents
 from registration.holds import release_registration_seats
 from registration.models import (
     AddOn,
@@ -222,7 +223,11 @@ async def decide_verification(
         actor,
         f"{verdict}: {note}".rstrip(": "),
     )
+    if not approve:
+        order = await db_session.get_one(Order, registration.order_id)
+        await record_documents(db_session, order, reason="verification rejected")
     await db_session.commit()
+    await issue_recorded(db_session)
     return registration
 
 

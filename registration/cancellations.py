@@ -22,6 +22,7 @@ from podium.auth.services import normalise_email
 from podium.db import begin_write, utcnow
 from podium.errors import Conflict, InvalidInput
 from registration.audit import record
+from registration.documents import issue_recorded, record_documents
 from registration.holds import end_pending, release_registration_seats
 from registration.mail import enqueue_transfer_mails
 from registration.models import (
@@ -161,7 +162,9 @@ async def cancel(
             actor=actor,
         )
     )
+    await record_documents(db_session, order, reason="cancellation", now=now)
     await db_session.commit()
+    await issue_recorded(db_session)
     return [r.id for r in registrations], fee_pct, fee, refund
 
 
@@ -188,7 +191,9 @@ async def refund(db_session: AsyncSession, order: Order, *, amount: int, reason:
     row = _refund(order, amount, reason.strip(), actor)
     db_session.add(row)
     record(db_session, "order", order.id, order.status, order.status, actor, f"refund {amount}: {reason.strip()}")
+    await record_documents(db_session, order, reason="refund")
     await db_session.commit()
+    await issue_recorded(db_session)
     return row
 
 
@@ -235,5 +240,7 @@ async def transfer(
             f"{data.email} is already registered for this event", field="email", code="already_registered"
         ) from exc
     await enqueue_transfer_mails(db_session, order, registration, previous_email, previous_name)
+    await record_documents(db_session, order, reason="transfer")
     await db_session.commit()
+    await issue_recorded(db_session)
     return registration

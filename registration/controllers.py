@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any, cast
 from uuid import UUID
 
-import anyio.to_thread
 from litestar import Controller, Request, Response, get, post, put
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import NamedDependency
@@ -17,9 +16,9 @@ from podium.auth.guards import requires_organizer
 from podium.auth.schemas import CurrentUser
 from podium.client_address import client_address
 from podium.db import begin_write
-from podium.errors import Conflict, problem_responses
+from podium.errors import problem_responses
 from podium.settings import Settings
-from registration import cancellations, orders, receipts, webhooks
+from registration import cancellations, orders, webhooks
 from registration.links import LINK_SECRET_SCHEMA
 from registration.models import Refund
 from registration.order_limits import OrderGuard
@@ -412,42 +411,3 @@ class StripeWebhookController(Controller):
             raise webhooks.BadSignature("Stripe is not configured here", field="Stripe-Signature")
         outcome = await webhooks.handle(db_session, event, provider)
         return {"received": event.id, "outcome": outcome}
-
-
-class ReceiptController(Controller):
-    path = "/api/orders/{order_id:uuid}/receipt.pdf"
-    tags = ["orders"]
-
-    @get(
-        "/",
-        operation_id="getReceipt",
-        security=[{}, {"bearer": []}],
-        media_type="application/pdf",
-        responses=problem_responses(404, 409, 422),
-    )
-    async def receipt(
-        self,
-        order_id: FromPath[UUID],
-        request: Request[Any, Any, Any],
-        state: State,
-        db_session: NamedDependency[AsyncSession],
-        secret: OrderSecretQuery = None,
-        x_order_secret: OrderSecretHeader = None,
-    ) -> Response[bytes]:
-        """The paid order's receipt as PDF, for its buyer (secret) or an organizer."""
-        settings: Settings = state.settings
-        order = await orders.get_order(
-            db_session,
-            order_id,
-            secret=x_order_secret or secret,
-            secret_key=settings.secret_key,
-            organizer=_is_organizer(request),
-        )
-        data = await receipts.receipt_data(db_session, order)
-        if data is None:
-            raise Conflict("there is no receipt: the order is not paid", field="order", code="not_paid")
-        pdf = await anyio.to_thread.run_sync(receipts.render_receipt, data)
-        filename = f"receipt-{data.number}.pdf"
-        return Response(
-            pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{filename}"'}
-        )

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium import rate_limits
 from podium.settings import Settings
+from registration.documents import issue_all_pending
 from registration.holds import expire_holds
 from registration.outbox import drain_outbox, sender_for
 from registration.waitlist import DEFAULT_OFFER_HOURS, process_waitlists
@@ -27,7 +28,8 @@ logger = logging.getLogger("podium.registration.jobs")
 async def sweep_expired_holds(
     session_maker: Callable[[], AsyncSession], offer_hours: float = DEFAULT_OFFER_HOURS
 ) -> int:
-    """One round: end expired holds, then lapse stale offers and offer freed seats to the queues."""
+    """One round: end expired holds, then lapse stale offers and offer freed seats to the queues; number any
+    document left pending."""
     async with session_maker() as db_session:
         ended = await expire_holds(db_session)
     async with session_maker() as db_session:
@@ -35,6 +37,8 @@ async def sweep_expired_holds(
     async with session_maker() as db_session:
         await rate_limits.prune(db_session)  # counters of ended windows (podium/rate_limits.py)
         await db_session.commit()
+    async with session_maker() as db_session:
+        await issue_all_pending(db_session)  # receipts a crash left unnumbered (registration/documents.py)
     return ended
 
 

@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
 from podium.auth.services import normalise_email
-from registration.models import AddOn, Category, Order, Receipt, Registration, RegistrationStatus
+from registration.models import AddOn, Category, Document, DocumentKind, Order, Registration, RegistrationStatus
 from registration.outbox import enqueue
-from registration.receipts import event_dates, format_money, receipt_number
+from registration.receipts import event_dates, format_money
 
 RefundCause = Literal["duplicate", "seats_gone", "order_closed", "wrong_amount"]
 
@@ -172,7 +172,10 @@ async def enqueue_confirmation_mail(db_session: AsyncSession, order: Order) -> N
             # The badge comes once the registration counts (after verification, for those who need it).
             attachments=[] if waiting else [f"badge:{registration.id}"],
         )
-    receipt = await db_session.scalar(select(Receipt).where(Receipt.order_id == order.id))
+    # The receipt was just recorded; it is numbered after commit, and the sender attaches it numbered.
+    receipt = await db_session.scalar(
+        select(Document.id).where(Document.order_id == order.id, Document.kind == DocumentKind.RECEIPT).limit(1)
+    )
     total = format_money(order.total, order.currency)
     summary = (
         f"Hello {order.buyer_name},\n\nThank you: your order for {event.name} is confirmed.\n\n"
@@ -188,13 +191,12 @@ async def enqueue_confirmation_mail(db_session: AsyncSession, order: Order) -> N
             body=summary + link,
         )
         return
-    number = receipt_number(event.slug, receipt.number)
     await enqueue(
         db_session,
         dedupe_key=f"receipt:{order.id}",
         to=order.buyer_email,
-        subject=f"{event.name}: receipt {number} ({total})",
-        body=summary + f"Receipt: {number} (attached)\n" + link,
+        subject=f"{event.name}: your receipt ({total})",
+        body=summary + "Your receipt is attached.\n" + link,
         attachments=[f"receipt:{order.id}"],
     )
 

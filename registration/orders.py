@@ -28,6 +28,7 @@ from podium.db import begin_autocommit, begin_write, utcnow
 from podium.errors import Conflict, DomainError, NotFound
 from registration import waitlist
 from registration.audit import record, state_change
+from registration.documents import issue_recorded, record_documents
 from registration.hold_release import release_holds_of
 from registration.holds import (
     PROMO_USED_UP,
@@ -66,7 +67,6 @@ from registration.order_validation import (
 )
 from registration.order_write import write_order
 from registration.payments import PaymentProvider
-from registration.receipts import issue_receipt
 from registration.schemas import AddOnLine, OrderCreate, OrderRead, RegistrationRead
 from registration.schemas import OrderStatus as OrderStatusName
 from registration.schemas import RegistrationStatus as RegistrationStatusName
@@ -433,8 +433,9 @@ async def confirm_order(
         )
         registration.status = target.value
         record(db_session, "registration", registration.id, registrations_from, target, actor, note)
+    # The receipt is recorded pending; its number comes after commit (``documents.issue_recorded``).
     if order.total > 0:
-        await issue_receipt(db_session, order, now)
+        await record_documents(db_session, order, reason="payment", now=now)
     await enqueue_confirmation_mail(db_session, order)
 
 
@@ -471,6 +472,7 @@ async def pay_offline(
         raise Conflict(f"the order is {order.status}", code=f"order_{order.status}", field="order")
     await confirm_order(db_session, order, actor=f"buyer:{order.buyer_email}", now=now, note="offline test payment")
     await db_session.commit()
+    await issue_recorded(db_session)
     return order
 
 

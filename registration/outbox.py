@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from events.models import Event
 from podium.db import begin_write, utcnow
 from podium.settings import Settings
-from registration import receipts
+from registration import documents
 from registration.links import order_url, registration_url, waitlist_url
 from registration.models import Order, OutboxMessage, Registration, WaitlistEntry
 
@@ -147,8 +147,8 @@ async def enqueue(
 ) -> None:
     """Add a message to the caller's transaction; the same ``dedupe_key`` twice is one message.
 
-    ``attachments`` name what to render at send time (``"receipt:<order id>"``), so the outbox never
-    stores documents and a refund made before the mail goes out is already on the receipt.
+    ``attachments`` name what to render at send time (``"receipt:<order id>"``: the order's current receipt,
+    numbered first if it is still pending), so the outbox never stores PDFs.
     """
     dialect = db_session.get_bind().dialect.name
     statement = enqueue_statement(
@@ -239,12 +239,12 @@ async def _attach(db_session: AsyncSession, settings: Settings, message: EmailMe
     found = _RECEIPT_ATTACHMENT.fullmatch(spec)
     if found is None:
         raise AttachmentError(f"unknown attachment {spec!r}")
-    order = await db_session.get(Order, UUID(found.group(1)))
-    data = await receipts.receipt_data(db_session, order) if order is not None else None
-    if data is None:
+    # Numbered now if the payment's own numbering hasn't run yet (it runs right after commit, so rarely).
+    receipt = documents.current_receipt(await documents.ensure_documents_issued(db_session, UUID(found.group(1))))
+    if receipt is None:
         raise AttachmentError(f"order {found.group(1)} has no receipt")
-    pdf = await anyio.to_thread.run_sync(receipts.render_receipt, data)
-    message.add_attachment(pdf, maintype="application", subtype="pdf", filename=f"receipt-{data.number}.pdf")
+    pdf, filename = await documents.document_pdf(db_session, receipt)
+    message.add_attachment(pdf, maintype="application", subtype="pdf", filename=filename)
 
 
 def _fill(body: str, links: dict[UUID, str], settings: Settings) -> str:

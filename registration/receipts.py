@@ -1,40 +1,25 @@
-"""Receipts: sequential numbers per event, issued once per paid order, rendered as PDF on request.
+"""Receipts and credit notes on paper: money formatting, the frozen data a document prints, and its PDF.
 
-The number comes from one row per event bumped with a single UPDATE … RETURNING inside the confirming
-transaction (which holds the order's lock, and on SQLite the write lock), so numbers never repeat or skip,
-even with several workers: a transaction that rolls back takes its bump with it.
+What a document says is gathered once, when it is recorded (``registration.documents``), and stored on its
+row as ``DocumentData``; ``render_document`` is a pure function of that data, its number and its date, so a
+document reads the same forever whatever later happens to the order.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
-from dataclasses import dataclass
-from pathlib import Path
-from zoneinfo import ZoneInfo
 
+import msgspec
 from fpdf import FPDF
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
-from registration.models import AddOn, Category, Order, Receipt, ReceiptCounter, Registration
+from podium.pdf_fonts import use_fonts
 
 # ISO 4217 currencies whose minor unit is not the cent (the ones Stripe also treats specially); money is
 # stored in minor units, so JPY 5000 is 5000 yen and KWD 5000 is 5.000 dinars.
 _ZERO_DECIMAL = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX VND VUV XAF XOF XPF"
 _THREE_DECIMAL = "BHD IQD JOD KWD LYD OMR TND"
 _MINOR_UNIT_DIGITS = dict.fromkeys(_ZERO_DECIMAL.split(), 0) | dict.fromkeys(_THREE_DECIMAL.split(), 3)
-
-# A Unicode TrueType font, so attendees called Łukasz or 李 print as themselves; fpdf2's built-in
-# Helvetica only knows Latin-1. Debian/Ubuntu (fonts-dejavu-core), Fedora and Arch paths.
-_UNICODE_FONTS = (
-    Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
-    Path("/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf"),
-    Path("/usr/share/fonts/dejavu/DejaVuSans.ttf"),
-    Path("/usr/share/fonts/TTF/DejaVuSans.ttf"),
-)
 
 
 def format_money(amount: int, currency: str) -> str:
@@ -61,174 +46,145 @@ def receipt_number(event_slug: str, number: int) -> str:
     return f"{event_slug.upper()}-{number:06d}"
 
 
-async def _bump_counter(db_session: AsyncSession, event_id: object) -> int | None:
-    bumped = await db_session.execute(
-        update(ReceiptCounter)
-        .where(ReceiptCounter.event_id == event_id)
-        .values(last_number=ReceiptCounter.last_number + 1)
-        .returning(ReceiptCounter.last_number)
-    )
-    return bumped.scalar_one_or_none()
+class Seller(msgspec.Struct, kw_only=True):
+    legal_name: str = ""
+    address: str = ""
+    tax_id: str = ""
 
 
-async def issue_receipt(db_session: AsyncSession, order: Order, now: dt.datetime) -> Receipt:
-    """The order's receipt, numbered on the first call (in the caller's transaction); later calls return it.
-
-    The counter row of a new event is created by whichever transaction gets there first; a concurrent
-    creator loses on the primary key inside a savepoint and then bumps the winner's row instead.
-    """
-    existing = await db_session.scalar(select(Receipt).where(Receipt.order_id == order.id))
-    if existing is not None:
-        return existing
-    number = await _bump_counter(db_session, order.event_id)
-    if number is None:
-        try:
-            async with db_session.begin_nested():
-                db_session.add(ReceiptCounter(event_id=order.event_id, last_number=1))
-            number = 1
-        except IntegrityError:
-            number = await _bump_counter(db_session, order.event_id)
-            if number is None:
-                raise
-    receipt = Receipt(order_id=order.id, event_id=order.event_id, number=number, issued_at=now)
-    db_session.add(receipt)
-    return receipt
+class Buyer(msgspec.Struct, kw_only=True):
+    name: str
+    email: str
+    organization: str = ""
+    address: str = ""
+    country: str = ""
+    tax_id: str = ""
+    po_number: str = ""
 
 
-@dataclass(frozen=True)
-class ReceiptLine:
+class Line(msgspec.Struct, kw_only=True):
     description: str
     amount: int
-    discount: int
+    discount: int = 0
 
 
-@dataclass(frozen=True)
-class ReceiptData:
-    """Everything printed on a receipt, gathered first so rendering is a pure function of it."""
+class Tax(msgspec.Struct, kw_only=True):
+    """A tax included in the total. Podium charges none yet; the field keeps the stored format ready for it."""
 
-    number: str
-    issued_on: dt.date
+    label: str
+    amount: int
+
+
+class DocumentData(msgspec.Struct, kw_only=True):
+    """Everything a receipt or credit note prints, frozen on its row when it is recorded."""
+
+    kind: str  # "receipt" or "credit_note"
     event_name: str
     event_dates: str
-    buyer_name: str
-    buyer_email: str
+    seller: Seller
+    footer: str = ""
+    buyer: Buyer
     currency: str
-    lines: tuple[ReceiptLine, ...]
+    lines: list[Line]
     subtotal: int
     discount_total: int
     total: int
-    refunded: int
+    taxes: list[Tax] = []
     paid_on: dt.date | None = None
+    # A credit note: the number of the receipt it cancels, and why.
+    corrects: str | None = None
+    note: str = ""
+
+    def content(self) -> tuple[object, ...]:
+        """What a receipt says about the sale: a change here needs a credit note and a new receipt; a change of
+        the seller's details or the event's name does not (it applies to documents issued from then on)."""
+        return (self.buyer, self.currency, self.lines, self.subtotal, self.discount_total, self.total, self.taxes)
 
 
-def _unicode_font() -> Path | None:
-    return next((path for path in _UNICODE_FONTS if path.is_file()), None)
+def document_title(kind: str) -> str:
+    return "Credit note" if kind == "credit_note" else "Receipt"
 
 
-def _latin1(text: str) -> str:
-    """Without a Unicode font: drop accents where that keeps the letter, else print a question mark."""
-    folded = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    return folded.encode("latin-1", "replace").decode("latin-1")
-
-
-def render_receipt(data: ReceiptData) -> bytes:
-    """A one-page PDF receipt; pure (no I/O but reading a font), so it is tested directly and run off
-    the event loop by callers."""
+def render_document(data: DocumentData, number: str, issued_on: dt.date) -> bytes:
+    """A one-page PDF receipt or credit note; pure (no I/O but reading a font), so it is tested directly and
+    run off the event loop by callers. The same data, number and date always give the same bytes."""
+    money = lambda amount: format_money(amount, data.currency)  # noqa: E731
+    title = f"{document_title(data.kind)} {number}"
+    buyer = data.buyer
+    billed = [
+        buyer.organization,
+        buyer.name,
+        *buyer.address.splitlines(),
+        buyer.country,
+        f"Tax ID: {buyer.tax_id}" if buyer.tax_id else "",
+        f"Purchase order: {buyer.po_number}" if buyer.po_number else "",
+        buyer.email,
+    ]
+    seller = [
+        data.seller.legal_name,
+        *data.seller.address.splitlines(),
+        f"Tax ID: {data.seller.tax_id}" if data.seller.tax_id else "",
+    ]
+    texts = [title, data.event_name, data.event_dates, data.footer, data.note, *billed, *seller]
+    texts += [line.description for line in data.lines] + [tax.label for tax in data.taxes]
     pdf = FPDF(format="A4")
-    font_path = _unicode_font()
-    if font_path is not None:
-        pdf.add_font("Body", "", str(font_path))
-        bold = font_path.with_name("DejaVuSans-Bold.ttf")
-        pdf.add_font("Body", "B", str(bold if bold.is_file() else font_path))
-        family, clean = "Body", str
-    else:
-        family, clean = "Helvetica", _latin1
+    family, clean = use_fonts(pdf, texts)
 
     def row(label: str, amount: str = "", *, style: str = "", size: int = 11, border: str | int = 0) -> None:
         pdf.set_font(family, style, size)
         pdf.cell(130, 7, clean(label), border=border)
         pdf.cell(0, 7, clean(amount), border=border, align="R", new_x="LMARGIN", new_y="NEXT")
 
-    def money(amount: int) -> str:
-        return format_money(amount, data.currency)
+    def text_line(text: str, size: int = 10, style: str = "") -> None:
+        if text:
+            pdf.set_font(family, style, size)
+            pdf.cell(0, 5, clean(text), new_x="LMARGIN", new_y="NEXT")
 
-    pdf.set_title(clean(f"Receipt {data.number}"))
-    pdf.set_author(clean(data.event_name))
-    # Dated by the receipt, not the clock: the same receipt always renders to the same bytes.
-    pdf.set_creation_date(dt.datetime.combine(data.issued_on, dt.time(), tzinfo=dt.UTC))
+    pdf.set_title(clean(title))
+    pdf.set_author(clean(data.seller.legal_name or data.event_name))
+    # Dated by the document, not the clock: the same document always renders to the same bytes.
+    pdf.set_creation_date(dt.datetime.combine(issued_on, dt.time(), tzinfo=dt.UTC))
     pdf.add_page()
+    for line in seller:
+        text_line(line, 9)
+    if any(seller):
+        pdf.ln(3)
     pdf.set_font(family, "B", 18)
     pdf.cell(0, 10, clean(data.event_name), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(family, "", 11)
-    pdf.cell(0, 6, clean(data.event_dates), new_x="LMARGIN", new_y="NEXT")
+    text_line(data.event_dates, 11)
     pdf.ln(6)
     pdf.set_font(family, "B", 14)
-    pdf.cell(0, 9, clean(f"Receipt {data.number}"), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(family, "", 11)
-    for text in (
-        f"Date: {data.issued_on:%Y-%m-%d}",
-        f"Billed to: {data.buyer_name} <{data.buyer_email}>",
-    ):
-        pdf.cell(0, 6, clean(text), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 9, clean(title), new_x="LMARGIN", new_y="NEXT")
+    text_line(f"Date: {issued_on:%Y-%m-%d}", 11)
+    if data.corrects:
+        text_line(f"Cancels receipt {data.corrects}" + (f" ({data.note})" if data.note else ""), 11)
+    pdf.ln(2)
+    text_line("Billed to:", 11, "B")
+    for line in billed:
+        text_line(line, 11)
     pdf.ln(4)
     row("Item", "Amount", style="B", border="B")
-    for line in data.lines:
-        row(line.description[:80], money(line.amount))
-        if line.discount:
-            row("      discount", money(-line.discount))
+    for item in data.lines:
+        row(item.description[:80], money(item.amount))
+        if item.discount:
+            row("      discount", money(-item.discount))
     pdf.ln(2)
     row("Subtotal", money(data.subtotal), border="T")
     if data.discount_total:
         row("Discounts", money(-data.discount_total))
-    row("Total", money(data.total), style="B", size=12)
-    paid = f"PAID on {data.paid_on:%Y-%m-%d}" if data.paid_on else "PAID"
-    row(paid, money(data.total), style="B")
-    if data.refunded:
-        row("Refunded", money(-data.refunded))
-        row("Net paid", money(data.total - data.refunded), style="B")
+    for tax in data.taxes:
+        row(f"incl. {tax.label}", money(tax.amount))
+    if data.kind == "credit_note":
+        row("Total credited", money(data.total), style="B", size=12)
+    else:
+        row("Total", money(data.total), style="B", size=12)
+        paid = f"PAID on {data.paid_on:%Y-%m-%d}" if data.paid_on else "PAID"
+        row(paid, money(data.total), style="B")
+    if data.footer:
+        pdf.ln(8)
+        pdf.set_font(family, "", 9)
+        pdf.multi_cell(0, 5, clean(data.footer))
     return bytes(pdf.output())
-
-
-async def receipt_data(db_session: AsyncSession, order: Order) -> ReceiptData | None:
-    """What the order's receipt says, or None when it has none (unpaid, or nothing to pay)."""
-    receipt = await db_session.scalar(select(Receipt).where(Receipt.order_id == order.id))
-    event = await db_session.get(Event, order.event_id)
-    if receipt is None or event is None:
-        return None
-    registrations = (
-        await db_session.scalars(
-            select(Registration).where(Registration.order_id == order.id).order_by(Registration.position)
-        )
-    ).all()
-    categories = {
-        c.id: c.name for c in (await db_session.scalars(select(Category).where(Category.event_id == event.id))).all()
-    }
-    add_ons = {a.id: a.name for a in (await db_session.scalars(select(AddOn).where(AddOn.event_id == event.id))).all()}
-    lines: list[ReceiptLine] = []
-    for r in registrations:
-        who = f"{r.first_name} {r.last_name}"
-        lines.append(
-            ReceiptLine(f"{who}: {categories.get(r.category_id, 'Registration')}", r.category_amount, r.discount_amount)
-        )
-        lines.extend(
-            ReceiptLine(f"   + {add_ons.get(a.add_on_id, 'Add-on')}", a.amount, a.discount_amount) for a in r.add_ons
-        )
-    zone = ZoneInfo(event.timezone)
-    return ReceiptData(
-        number=receipt_number(event.slug, receipt.number),
-        issued_on=receipt.issued_at.astimezone(zone).date(),
-        event_name=event.name,
-        event_dates=event_dates(event),
-        buyer_name=order.buyer_name,
-        buyer_email=order.buyer_email,
-        currency=order.currency,
-        lines=tuple(lines),
-        subtotal=order.subtotal,
-        discount_total=order.discount_total,
-        total=order.total,
-        refunded=order.amount_refunded,
-        paid_on=order.paid_at.astimezone(zone).date() if order.paid_at else None,
-    )
 
 
 def event_dates(event: Event) -> str:

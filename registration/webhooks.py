@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from podium.db import begin_write
 from podium.errors import DomainError
+from registration.documents import issue_recorded
 from registration.models import Order, OrderStatus, Refund, WebhookEvent
 from registration.payment_outcomes import Outcome, PaymentResult, payment_failed, payment_succeeded
 from registration.refund_sender import send_pending_refunds, send_refund
@@ -136,6 +137,7 @@ async def handle(db_session: AsyncSession, event: stripe.Event, provider: Stripe
             await db_session.commit()
             return "duplicate"
         raise
+    await issue_recorded(db_session)  # number the receipt a payment recorded, in a short transaction of its own
     if result is not None and result.outcome == Outcome.REFUND_NEEDED and result.refund_id is not None:
         # Only the delivery that claimed the refund sends it; a claim left pending is sent by the refund
         # sender (every worker) or `podium reconcile-payments`, under the same idempotency key.

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from podium.settings import Settings
 from registration import orders
-from registration.models import OutboxMessage, Quota, Receipt, Registration, StateChange
+from registration.models import Document, OutboxMessage, Quota, Registration, StateChange
 from registration.payments import OfflineTestProvider
 from registration.schemas import OrderCreate
 from tests.asgi_client import Client
@@ -293,7 +293,7 @@ async def test_offline_payments_racing_for_one_order_record_one_payment(
                 StateChange.from_status == "pending",
             )
         )
-        receipts = await db_session.scalar(select(func.count()).where(Receipt.order_id == order["id"]))
+        receipts = await db_session.scalar(select(func.count()).where(Document.order_id == order["id"]))
         mails = await db_session.scalar(
             select(func.count()).where(OutboxMessage.dedupe_key == f"receipt:{order['id']}")
         )

@@ -1,5 +1,5 @@
 """Receipts: one per paid order, numbered 1, 2, 3 … per event even when orders are paid at once, and a PDF
-that says what was paid, for the buyer or an organizer only."""
+that says what was paid, for the buyer or an organizer only. Credit notes and billing: ``test_documents``."""
 
 from __future__ import annotations
 
@@ -9,13 +9,16 @@ import shutil
 from pathlib import Path
 
 import anyio
+import msgspec
 import pytest
 from sqlalchemy import select
 
 from podium.db import begin_write
+from podium.pdf_fonts import unicode_font
 from podium.settings import Settings
-from registration.models import Order, Receipt
-from registration.receipts import ReceiptData, ReceiptLine, format_money, issue_receipt, render_receipt
+from registration.documents import issue_pending_documents, record_documents
+from registration.models import Document, Order
+from registration.receipts import Buyer, DocumentData, Line, Seller, format_money, render_document
 from tests.asgi_client import Client
 from tests.registration.factories import attendee, build_catalog, db_session_for, order_body
 
@@ -44,7 +47,7 @@ async def _pay(client: Client, order: dict[str, str]) -> int:
 
 async def _numbers(settings: Settings, event_id: object) -> list[int]:
     async with db_session_for(settings) as db_session:
-        return sorted((await db_session.scalars(select(Receipt.number).where(Receipt.event_id == event_id))).all())
+        return sorted((await db_session.scalars(select(Document.number).where(Document.event_id == event_id))).all())
 
 
 @pytest.mark.parametrize("amount, currency, expected", [
@@ -70,27 +73,31 @@ async def test_concurrent_payments_get_consecutive_receipt_numbers(client: Clien
     assert await _numbers(settings, catalog.event_id) == list(range(1, 31))
 
 
-async def test_concurrent_issues_in_separate_connections_never_repeat_or_skip(
+async def test_concurrent_numbering_in_separate_connections_never_repeats_or_skips(
     client: Client, settings: Settings
 ) -> None:
     async with db_session_for(settings) as db_session:
         catalog = await build_catalog(db_session)
     placed = [await _place(client, catalog.slug, attendee()) for _ in range(30)]
 
-    async def issue(order_id: str) -> int:
+    async def record(order_id: str) -> None:
         async with db_session_for(settings) as db_session:
             await begin_write(db_session)
             order = await db_session.get(Order, order_id, with_for_update=True)
             assert order is not None
-            receipt = await issue_receipt(db_session, order, dt.datetime.now(dt.UTC))
+            order.paid_at = dt.datetime.now(dt.UTC)
+            await record_documents(db_session, order, reason="payment")
             await db_session.commit()
-            return receipt.number
 
-    numbers = await asyncio.gather(*(issue(o["id"]) for o in placed))
-    again = await issue(placed[0]["id"])
+    async def number() -> int:
+        async with db_session_for(settings) as db_session:
+            return await issue_pending_documents(db_session, catalog.event_id)  # type: ignore[arg-type]
 
-    assert sorted(numbers) == list(range(1, 31))
-    assert again == numbers[0]
+    await asyncio.gather(*(record(o["id"]) for o in placed))
+    issued = await asyncio.gather(*(number() for _ in range(10)))
+    again = await number()
+
+    assert (sum(issued), again) == (30, 0)
     assert await _numbers(settings, catalog.event_id) == list(range(1, 31))
 
 
@@ -124,34 +131,60 @@ async def test_receipt_pdf_for_the_buyer_and_organizers_once_paid(
     assert "PAID on" in text
 
 
-async def test_render_receipt_prints_names_discounts_and_refunds(tmp_path: Path) -> None:
-    data = ReceiptData(
-        number="AM2027-000123",
-        issued_on=dt.date(2027, 3, 1),
+async def test_render_document_prints_names_discounts_and_refunds(tmp_path: Path) -> None:
+    data = DocumentData(
+        kind="receipt",
         event_name="Annual Meeting 2027",
         event_dates="Monday June 7, 2027 to Friday June 11, 2027",
-        buyer_name="Łukasz Wójcik",
-        buyer_email="lw@example.org",
+        seller=Seller(legal_name="Society for Meetings e.V.", address="Hauptstr. 1\n10115 Berlin", tax_id="DE123"),
+        footer="Registered at Amtsgericht Berlin.",
+        buyer=Buyer(name="Łukasz Wójcik", email="lw@example.org", organization="Uniwersytet", country="PL"),
         currency="USD",
-        lines=(
-            ReceiptLine("Zoë Ngūgī: Student / trainee", 20_000, 10_000),
-            ReceiptLine("   + Grant Writing Workshop", 12_000, 0),
-        ),
-        subtotal=32_000,
+        lines=[
+            Line(description="Zoë Ngūgī: Student / trainee", amount=20_000, discount=10_000),
+            Line(description="   + Grant Writing Workshop", amount=12_000),
+            Line(description="Refunded", amount=-5_000),
+        ],
+        subtotal=27_000,
         discount_total=10_000,
-        total=22_000,
-        refunded=5_000,
+        total=17_000,
         paid_on=dt.date(2027, 3, 1),
     )
 
-    pdf = render_receipt(data)
+    pdf = render_document(data, "AM2027-000123", dt.date(2027, 3, 1))
 
     assert pdf.startswith(b"%PDF")
-    assert render_receipt(data) == pdf
+    assert render_document(data, "AM2027-000123", dt.date(2027, 3, 1)) == pdf
     text = await pdf_text(pdf, tmp_path)
-    assert "AM2027-000123" in text
-    assert "Łukasz Wójcik" in text or "Lukasz Wojcik" in text
+    assert "Receipt AM2027-000123" in text
+    assert "Łukasz Wójcik" in text
+    assert "Society for Meetings e.V." in text
+    assert "Tax ID: DE123" in text
+    assert "Registered at Amtsgericht Berlin." in text
     assert "USD -100.00" in text
-    assert "USD 220.00" in text
     assert "Refunded" in text
     assert "USD 170.00" in text
+
+
+def test_latin1_documents_use_a_core_font_and_others_embed_one() -> None:
+    latin = DocumentData(
+        kind="receipt",
+        event_name="Réunion annuelle",
+        event_dates="June 7, 2027",
+        seller=Seller(),
+        buyer=Buyer(name="José Müller", email="j@example.org"),
+        currency="EUR",
+        lines=[Line(description="José Müller: Member", amount=10_000)],
+        subtotal=10_000,
+        discount_total=0,
+        total=10_000,
+    )
+    unicode = msgspec.structs.replace(latin, buyer=Buyer(name="Łukasz", email="l@example.org"))
+
+    core = render_document(latin, "X-000001", dt.date(2027, 1, 1))
+    embedded = render_document(unicode, "X-000002", dt.date(2027, 1, 1))
+
+    assert b"/BaseFont /Helvetica" in core
+    assert b"FontFile2" not in core
+    if unicode_font() is not None:
+        assert b"FontFile2" in embedded

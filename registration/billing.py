@@ -1,0 +1,89 @@
+"""Who sells (per event) and who is billed (per order): the details receipts and credit notes print.
+
+Billing details may change at any time: before the receipt is issued they simply go on it; after, the change
+issues a credit note and a new receipt (``documents.record_documents``). Seller details apply to documents
+recorded from then on; an issued document keeps the seller it was issued with.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from events.services import get_event
+from podium.db import begin_write
+from podium.errors import Conflict
+from registration.audit import record
+from registration.document_schemas import BillingIn, BillingRead, SellerIn, SellerRead
+from registration.documents import record_documents
+from registration.models import BillingDetails, Order, SellerDetails
+
+
+def _billing_read(row: BillingDetails | None) -> BillingRead:
+    if row is None:
+        return BillingRead()
+    return BillingRead(
+        organization=row.organization,
+        address=row.address,
+        country=row.country,
+        tax_id=row.tax_id,
+        po_number=row.po_number,
+    )
+
+
+async def get_billing(db_session: AsyncSession, order: Order) -> BillingRead:
+    return _billing_read(await db_session.scalar(select(BillingDetails).where(BillingDetails.order_id == order.id)))
+
+
+async def set_billing(db_session: AsyncSession, order: Order, data: BillingIn, *, actor: str) -> BillingRead:
+    """Store the order's billing details and record the documents that follows from it (never commits)."""
+    await begin_write(db_session)
+    row = await db_session.scalar(select(BillingDetails).where(BillingDetails.order_id == order.id).with_for_update())
+    if row is None:
+        row = BillingDetails(order_id=order.id)
+        db_session.add(row)
+    row.organization = data.organization.strip()
+    row.address = data.address.strip()
+    row.country = data.country
+    row.tax_id = data.tax_id.strip()
+    row.po_number = data.po_number.strip()
+    try:
+        await db_session.flush()
+    except IntegrityError as exc:  # two first saves at once: the other one's row stands; retry
+        await db_session.rollback()
+        raise Conflict("billing details were saved at the same time; retry", field="order", code="retry") from exc
+    record(db_session, "order", order.id, order.status, order.status, actor, "billing details changed")
+    await record_documents(db_session, order, reason="billing details changed")
+    return _billing_read(row)
+
+
+def _seller_read(row: SellerDetails | None) -> SellerRead:
+    if row is None:
+        return SellerRead()
+    return SellerRead(legal_name=row.legal_name, address=row.address, tax_id=row.tax_id, footer=row.footer)
+
+
+async def get_seller(db_session: AsyncSession, event_slug: str) -> SellerRead:
+    event = await get_event(db_session, event_slug, with_children=False)
+    return _seller_read(await db_session.scalar(select(SellerDetails).where(SellerDetails.event_id == event.id)))
+
+
+async def set_seller(db_session: AsyncSession, event_slug: str, data: SellerIn) -> SellerRead:
+    """The event's seller details, for documents recorded from now on (never commits)."""
+    await begin_write(db_session)
+    event = await get_event(db_session, event_slug, with_children=False)
+    row = await db_session.scalar(select(SellerDetails).where(SellerDetails.event_id == event.id).with_for_update())
+    if row is None:
+        row = SellerDetails(event_id=event.id)
+        db_session.add(row)
+    row.legal_name = data.legal_name.strip()
+    row.address = data.address.strip()
+    row.tax_id = data.tax_id.strip()
+    row.footer = data.footer.strip()
+    try:
+        await db_session.flush()
+    except IntegrityError as exc:
+        await db_session.rollback()
+        raise Conflict("seller details were saved at the same time; retry", field="event", code="retry") from exc
+    return _seller_read(row)

@@ -1,0 +1,378 @@
+"""Receipts and credit notes as documents: recorded frozen inside the change that causes them, numbered after.
+
+A change that affects what an order's buyer paid for (payment, transfer, refund, cancellation, category move,
+billing details) calls ``record_documents`` inside its own transaction. It compares what a receipt would say
+now with the order's live receipt and records what to issue: nothing, a first receipt, or a credit note for
+the live one plus, where money remains, a new receipt. Each is stored with everything it prints
+(``receipts.DocumentData``), so its PDF never changes afterwards.
+
+Numbers are one series per event shared by receipts and credit notes (``SLUG-000001`` …), without gaps
+among issued documents. They are not taken in the change's transaction: that one only records the document
+as pending (no number). ``issue_pending_documents`` numbers them in a short transaction of its own, run
+right after the change commits (``issue_recorded``), by the hold sweep for anything left, and by whoever
+needs a number first (``ensure_documents_issued``: the mail sender, a download). Only that tiny transaction
+holds the counter's row lock, so a payment never waits on another payment's receipt.
+
+A receipt that is still pending when the next change comes is rewritten in place (it was never issued, so
+nobody holds a copy); a conditional UPDATE on ``number is null`` tells whether the numbering won that race,
+in which case the change issues a credit note as for any issued receipt.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any, cast
+from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo
+
+import anyio.to_thread
+import msgspec
+from sqlalchemy import CursorResult, delete, exists, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from events.models import Event
+from podium.db import begin_write, end_reads, utcnow
+from registration.models import (
+    AddOn,
+    BillingDetails,
+    Category,
+    Document,
+    DocumentCounter,
+    DocumentKind,
+    Order,
+    Refund,
+    Registration,
+    RegistrationStatus,
+    SellerDetails,
+)
+from registration.receipts import Buyer, DocumentData, Line, Seller, event_dates, receipt_number, render_document
+
+# Event ids with documents recorded in this session's transaction, numbered by ``issue_recorded`` after commit.
+PENDING_EVENTS = "podium.documents_pending"
+# At most this many documents are numbered per transaction; the rest in the next one.
+BATCH = 200
+_BILLED = (RegistrationStatus.CONFIRMED.value, RegistrationStatus.AWAITING_VERIFICATION.value)
+
+
+def stored(document: Document) -> DocumentData:
+    return msgspec.convert(document.data, DocumentData)
+
+
+def document_number(event_slug: str, document: Document) -> str | None:
+    return receipt_number(event_slug, document.number) if document.number is not None else None
+
+
+async def refunded_amount(db_session: AsyncSession, order: Order) -> int:
+    """Money of the order's own payment given back or on its way back (a refund that failed gave nothing).
+
+    Refunds of a payment the order could not keep (a duplicate, a late one) were never part of the sale."""
+    amounts = await db_session.scalars(
+        select(Refund.amount).where(
+            Refund.order_id == order.id, Refund.status != "failed", Refund.payment_intent_id.is_(None)
+        )
+    )
+    return sum(amounts.all())
+
+
+async def _seller(db_session: AsyncSession, event_id: UUID) -> SellerDetails | None:
+    return await db_session.scalar(select(SellerDetails).where(SellerDetails.event_id == event_id))
+
+
+async def _billing(db_session: AsyncSession, order_id: UUID) -> BillingDetails | None:
+    return await db_session.scalar(select(BillingDetails).where(BillingDetails.order_id == order_id))
+
+
+def _seller_of(row: SellerDetails | None) -> tuple[Seller, str]:
+    if row is None:
+        return Seller(), ""
+    return Seller(legal_name=row.legal_name, address=row.address, tax_id=row.tax_id), row.footer
+
+
+def _buyer_of(order: Order, billing: BillingDetails | None) -> Buyer:
+    if billing is None:
+        return Buyer(name=order.buyer_name, email=order.buyer_email)
+    return Buyer(
+        name=order.buyer_name,
+        email=order.buyer_email,
+        organization=billing.organization,
+        address=billing.address,
+        country=billing.country,
+        tax_id=billing.tax_id,
+        po_number=billing.po_number,
+    )
+
+
+async def receipt_now(db_session: AsyncSession, order: Order, event: Event) -> DocumentData | None:
+    """What the order's receipt says now, or None when the buyer keeps no money in it (unpaid, free, all
+    refunded). Lines are the registrations that count; a refund or a fee kept on cancellation that the
+    lines don't explain is one more line, so the total is always what the seller keeps."""
+    if order.paid_at is None or order.total <= 0:
+        return None
+    kept = order.total - await refunded_amount(db_session, order)
+    if kept <= 0:
+        return None
+    registrations = (
+        await db_session.scalars(
+            select(Registration)
+            .where(Registration.order_id == order.id, Registration.status.in_(_BILLED))
+            .order_by(Registration.position)
+        )
+    ).all()
+    categories = dict(
+        (await db_session.execute(select(Category.id, Category.name).where(Category.event_id == event.id)))
+        .tuples()
+        .all()
+    )
+    add_ons = dict(
+        (await db_session.execute(select(AddOn.id, AddOn.name).where(AddOn.event_id == event.id))).tuples().all()
+    )
+    lines: list[Line] = []
+    for r in registrations:
+        who = f"{r.first_name} {r.last_name}"
+        category = categories.get(r.category_id, "Registration")
+        lines.append(Line(description=f"{who}: {category}", amount=r.category_amount, discount=r.discount_amount))
+        lines.extend(
+            Line(description=f"   + {add_ons.get(a.add_on_id, 'Add-on')}", amount=a.amount, discount=a.discount_amount)
+            for a in r.add_ons
+        )
+    net = sum(line.amount - line.discount for line in lines)
+    if kept < net:
+        lines.append(Line(description="Refunded", amount=kept - net))
+    elif kept > net:
+        lines.append(Line(description="Kept on cancellation (fee)", amount=kept - net))
+    seller, footer = _seller_of(await _seller(db_session, event.id))
+    zone_date = order.paid_at.astimezone(ZoneInfo(event.timezone)).date()
+    subtotal = sum(line.amount for line in lines)
+    discount_total = sum(line.discount for line in lines)
+    return DocumentData(
+        kind=DocumentKind.RECEIPT.value,
+        event_name=event.name,
+        event_dates=event_dates(event),
+        seller=seller,
+        footer=footer,
+        buyer=_buyer_of(order, await _billing(db_session, order.id)),
+        currency=order.currency,
+        lines=lines,
+        subtotal=subtotal,
+        discount_total=discount_total,
+        total=subtotal - discount_total,
+        paid_on=zone_date,
+    )
+
+
+def credit_note_for(receipt: DocumentData, number: str, *, seller: Seller, footer: str, reason: str) -> DocumentData:
+    """The credit note that cancels ``receipt`` (numbered ``number``) in full: the same lines, negated."""
+    return DocumentData(
+        kind=DocumentKind.CREDIT_NOTE.value,
+        event_name=receipt.event_name,
+        event_dates=receipt.event_dates,
+        seller=seller,
+        footer=footer,
+        buyer=receipt.buyer,
+        currency=receipt.currency,
+        lines=[
+            Line(description=line.description, amount=-line.amount, discount=-line.discount) for line in receipt.lines
+        ],
+        subtotal=-receipt.subtotal,
+        discount_total=-receipt.discount_total,
+        total=-receipt.total,
+        corrects=number,
+        note=reason,
+    )
+
+
+async def _live_receipt(db_session: AsyncSession, order_id: UUID) -> Document | None:
+    """The order's receipt that no credit note cancels yet (at most one)."""
+    credit = aliased(Document)
+    return await db_session.scalar(
+        select(Document)
+        .where(
+            Document.order_id == order_id,
+            Document.kind == DocumentKind.RECEIPT,
+            ~exists().where(credit.corrects_id == Document.id),
+        )
+        .order_by(Document.created_at.desc())
+        .limit(1)
+        .execution_options(populate_existing=True)
+    )
+
+
+def _document(
+    order: Order, data: DocumentData, reason: str, now: dt.datetime, corrects: UUID | None = None
+) -> Document:
+    return Document(
+        id=uuid4(),
+        order_id=order.id,
+        event_id=order.event_id,
+        kind=data.kind,
+        corrects_id=corrects,
+        reason=reason,
+        currency=data.currency,
+        total=data.total,
+        data=msgspec.to_builtins(data),
+        created_at=now,
+        updated_at=now,
+    )
+
+
+async def record_documents(
+    db_session: AsyncSession, order: Order, *, reason: str, now: dt.datetime | None = None
+) -> list[Document]:
+    """Record, in the caller's transaction, the documents a change of ``order`` needs; returns those added.
+
+    Call it after the change is made (registrations, refunds, billing details written or flushed). Takes the
+    order's row lock, so two changes of one order never both cancel its receipt. Never commits; the numbers
+    come after the caller commits (``issue_recorded``).
+    """
+    now = now or utcnow()
+    await db_session.flush()
+    await db_session.execute(select(Order.id).where(Order.id == order.id).with_for_update())
+    event = await db_session.get_one(Event, order.event_id)
+    desired = await receipt_now(db_session, order, event)
+    live = await _live_receipt(db_session, order.id)
+    if live is not None and desired is not None and stored(live).content() == desired.content():
+        return []
+    db_session.info.setdefault(PENDING_EVENTS, set()).add(order.event_id)
+    if live is not None and live.number is None:
+        # Never issued, so nobody holds a copy: rewrite it, unless the numbering got there first.
+        pending = Document.id == live.id, Document.number.is_(None)
+        if desired is None:
+            statement: Any = delete(Document).where(*pending)
+        else:
+            values = {"data": msgspec.to_builtins(desired), "total": desired.total, "reason": reason, "updated_at": now}
+            statement = update(Document).where(*pending).values(**values)
+        result = await db_session.execute(statement.execution_options(synchronize_session=False))
+        if cast(CursorResult[Any], result).rowcount == 1:
+            if desired is None:
+                db_session.expunge(live)
+            return []
+        await db_session.refresh(live)
+    added: list[Document] = []
+    if live is not None:
+        assert live.number is not None
+        seller, footer = _seller_of(await _seller(db_session, event.id))
+        note = credit_note_for(
+            stored(live), receipt_number(event.slug, live.number), seller=seller, footer=footer, reason=reason
+        )
+        added.append(_document(order, note, reason, now, corrects=live.id))
+    if desired is not None:
+        added.append(_document(order, desired, reason, now))
+    db_session.add_all(added)
+    return added
+
+
+async def _lock_counter(db_session: AsyncSession, event_id: UUID) -> int:
+    """The event's last number, with its counter row locked until this transaction ends (created if new)."""
+    query = select(DocumentCounter.last_number).where(DocumentCounter.event_id == event_id).with_for_update()
+    last = await db_session.scalar(query)
+    if last is not None:
+        return last
+    dialect = db_session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    await db_session.execute(insert(DocumentCounter).values(event_id=event_id, last_number=0).on_conflict_do_nothing())
+    return await db_session.scalar(query) or 0
+
+
+async def issue_pending_documents(db_session: AsyncSession, event_id: UUID, *, now: dt.datetime | None = None) -> int:
+    """Number the event's pending documents in a transaction of its own (committed here); returns how many.
+
+    Oldest first, a credit note before the receipt recorded with it. The counter's row lock serializes the
+    numbering of one event and is held only for these few statements.
+    """
+    if db_session.new or db_session.dirty or db_session.deleted:
+        raise RuntimeError("issue_pending_documents() runs in a transaction of its own")
+    if db_session.in_transaction():
+        await db_session.commit()
+    now = now or utcnow()
+    await begin_write(db_session)
+    last = await _lock_counter(db_session, event_id)
+    pending = (
+        await db_session.scalars(
+            select(Document)
+            .where(Document.event_id == event_id, Document.number.is_(None))
+            .order_by(Document.created_at, Document.kind, Document.id)
+            .limit(BATCH)
+            .execution_options(populate_existing=True)
+        )
+    ).all()
+    for document in pending:
+        last += 1
+        document.number = last
+        document.issued_at = now
+    if pending:
+        await db_session.execute(
+            update(DocumentCounter).where(DocumentCounter.event_id == event_id).values(last_number=last)
+        )
+    await db_session.commit()
+    return len(pending)
+
+
+async def issue_recorded(db_session: AsyncSession) -> None:
+    """After the caller committed a change that recorded documents: number them now (a short transaction per
+    event). A failure here loses nothing: the documents stay pending for the sweep or the next reader."""
+    for event_id in db_session.info.pop(PENDING_EVENTS, set()):
+        await issue_pending_documents(db_session, event_id)
+
+
+async def issue_all_pending(db_session: AsyncSession) -> int:
+    """The sweep: number whatever a crash or a failed ``issue_recorded`` left pending, event by event."""
+    events = (await db_session.scalars(select(Document.event_id).where(Document.number.is_(None)).distinct())).all()
+    issued = 0
+    for event_id in events:
+        while count := await issue_pending_documents(db_session, event_id):
+            issued += count
+            if count < BATCH:
+                break
+    if not events and db_session.in_transaction():
+        await db_session.commit()
+    return issued
+
+
+async def ensure_documents_issued(db_session: AsyncSession, order_id: UUID) -> Sequence[Document]:
+    """The order's documents, oldest first, every one numbered: pending ones are numbered first (commits).
+
+    For whoever needs a number now: the mail sender attaching a receipt, a download right after paying."""
+    event_id = await db_session.scalar(
+        select(Document.event_id).where(Document.order_id == order_id, Document.number.is_(None)).limit(1)
+    )
+    if event_id is not None:
+        await issue_pending_documents(db_session, event_id)
+    return await documents_of(db_session, order_id)
+
+
+async def documents_of(db_session: AsyncSession, order_id: UUID) -> Sequence[Document]:
+    return (
+        await db_session.scalars(
+            select(Document)
+            .where(Document.order_id == order_id)
+            .order_by(Document.number.is_(None), Document.number, Document.created_at)
+        )
+    ).all()
+
+
+def current_receipt(documents: Sequence[Document]) -> Document | None:
+    """The issued receipt no credit note cancels, among an order's documents."""
+    cancelled = {d.corrects_id for d in documents if d.corrects_id is not None}
+    receipts = [d for d in documents if d.kind == DocumentKind.RECEIPT and d.number is not None]
+    live = [d for d in receipts if d.id not in cancelled]
+    return live[-1] if live else None
+
+
+def filename_of(document: Document, number: str) -> str:
+    return f"{'credit-note' if document.kind == DocumentKind.CREDIT_NOTE else 'receipt'}-{number}.pdf"
+
+
+async def document_pdf(db_session: AsyncSession, document: Document) -> tuple[bytes, str]:
+    """An issued document's PDF and file name, drawn off the event loop from its stored data only."""
+    if document.number is None or document.issued_at is None:
+        raise ValueError(f"document {document.id} is not issued yet")
+    event = await db_session.get_one(Event, document.event_id)
+    number = receipt_number(event.slug, document.number)
+    issued_on = document.issued_at.astimezone(ZoneInfo(event.timezone)).date()
+    data = stored(document)
+    await end_reads(db_session)
+    pdf = await anyio.to_thread.run_sync(render_document, data, number, issued_on)
+    return pdf, filename_of(document, number)
