@@ -12,12 +12,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.services import get_event
+from podium import audit
 from podium.db import begin_write
 from podium.errors import Conflict
-from registration.audit import record
 from registration.document_schemas import BillingIn, BillingRead, SellerIn, SellerRead
 from registration.documents import record_documents
 from registration.models import BillingDetails, Order, SellerDetails
+
+_BILLING_FIELDS = ("organization", "address", "country", "tax_id", "po_number")
+_SELLER_FIELDS = ("legal_name", "address", "tax_id", "footer")
 
 
 def _billing_read(row: BillingDetails | None) -> BillingRead:
@@ -40,6 +43,7 @@ async def set_billing(db_session: AsyncSession, order: Order, data: BillingIn, *
     """Store the order's billing details and record the documents that follows from it (never commits)."""
     await begin_write(db_session)
     row = await db_session.scalar(select(BillingDetails).where(BillingDetails.order_id == order.id).with_for_update())
+    before = audit.snapshot(row, _BILLING_FIELDS) if row is not None else {}
     if row is None:
         row = BillingDetails(order_id=order.id)
         db_session.add(row)
@@ -53,7 +57,10 @@ async def set_billing(db_session: AsyncSession, order: Order, data: BillingIn, *
     except IntegrityError as exc:  # two first saves at once: the other one's row stands; retry
         await db_session.rollback()
         raise Conflict("billing details were saved at the same time; retry", field="order", code="retry") from exc
-    record(db_session, "order", order.id, order.status, order.status, actor, "billing details changed")
+    after = audit.snapshot(row, _BILLING_FIELDS)
+    audit.record_updated(
+        db_session, "order", order.id, before, after, actor, event_id=order.event_id, action="billing_changed"
+    )
     await record_documents(db_session, order, reason="billing details changed")
     return _billing_read(row)
 
@@ -69,11 +76,14 @@ async def get_seller(db_session: AsyncSession, event_slug: str) -> SellerRead:
     return _seller_read(await db_session.scalar(select(SellerDetails).where(SellerDetails.event_id == event.id)))
 
 
-async def set_seller(db_session: AsyncSession, event_slug: str, data: SellerIn) -> SellerRead:
+async def set_seller(
+    db_session: AsyncSession, event_slug: str, data: SellerIn, *, actor: audit.Actor | str
+) -> SellerRead:
     """The event's seller details, for documents recorded from now on (never commits)."""
     await begin_write(db_session)
     event = await get_event(db_session, event_slug, with_children=False)
     row = await db_session.scalar(select(SellerDetails).where(SellerDetails.event_id == event.id).with_for_update())
+    before = audit.snapshot(row, _SELLER_FIELDS) if row is not None else {}
     if row is None:
         row = SellerDetails(event_id=event.id)
         db_session.add(row)
@@ -86,4 +96,6 @@ async def set_seller(db_session: AsyncSession, event_slug: str, data: SellerIn) 
     except IntegrityError as exc:
         await db_session.rollback()
         raise Conflict("seller details were saved at the same time; retry", field="event", code="retry") from exc
+    after = audit.snapshot(row, _SELLER_FIELDS)
+    audit.record_updated(db_session, "seller_details", row.id, before, after, actor, event_id=event.id)
     return _seller_read(row)

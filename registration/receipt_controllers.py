@@ -18,7 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
 from events.services import get_event
+from podium import audit
 from podium.auth.guards import requires_organizer
+from podium.auth.schemas import CurrentUser
 from podium.errors import Conflict, NotFound, problem_responses
 from podium.settings import Settings
 from registration import billing, documents, orders
@@ -241,9 +243,15 @@ class EventDocumentController(Controller):
 
     @put("/seller", operation_id="setSellerDetails", responses=problem_responses(401, 403, 404, 409, 422))
     async def set_seller(
-        self, event: FromPath[str], data: JSONBody[SellerIn], db_session: NamedDependency[AsyncSession]
+        self,
+        event: FromPath[str],
+        data: JSONBody[SellerIn],
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
     ) -> SellerRead:
         """Legal name, address, tax id and footer printed on the event's receipts from now on."""
-        result = await billing.set_seller(db_session, event, data)
+        user = request.scope.get("user")
+        actor = audit.actor_of(user if isinstance(user, CurrentUser) else None, fallback="organizer")
+        result = await billing.set_seller(db_session, event, data, actor=actor)
         await db_session.commit()
         return result
