@@ -1,7 +1,7 @@
 """registration: receipts and credit notes as frozen documents; seller and billing details
 
 Revision ID: 80ad72f8d90c
-Revises: 96b34962e288
+Revises: 990183693fd6
 Create Date: 2026-12-03 06:00:00+00:00
 
 Each existing receipt becomes a ``document`` of kind ``receipt`` with the same number and date, frozen from
@@ -19,7 +19,7 @@ from advanced_alchemy.types import GUID, DateTimeUTC, JsonB
 from alembic import op
 
 revision: str = "80ad72f8d90c"
-down_revision: str | None = "96b34962e288"
+down_revision: str | None = "990183693fd6"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
