@@ -38,6 +38,7 @@ FAILED = "failed"
 # Refunds that are (or will be) money back; a failed one never will.
 _LIVE_REFUNDS = ("pending", "sending", "succeeded")
 _ON_ITS_WAY = ("pending", "sending")
+EVENT_CLOCK_GRAIN = dt.timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
@@ -199,10 +200,12 @@ def note_confirming(order: Order, payment_intent: str, *, now: dt.datetime | Non
 def note_failed(order: Order, payment_intent: str, reason: str, *, occurred_at: dt.datetime) -> bool:
     """A provider's verdict that ``payment_intent`` was declined, kept for the page with its reason. A verdict
     older than a confirmation recorded since (webhooks arrive in any order; the buyer retried with another
-    card) is ignored, as is one for another intent or an order no longer waiting (False)."""
+    card) is ignored, as is one for another intent or an order no longer waiting (False). Stripe stamps events
+    in whole seconds, so "older" means by more than that second."""
     if payment_intent != order.provider_payment_id or order.status != OrderStatus.PENDING:
         return False
-    if order.payment_state == CONFIRMING and order.payment_state_at and order.payment_state_at > occurred_at:
+    confirmed_at = order.payment_state_at
+    if order.payment_state == CONFIRMING and confirmed_at and confirmed_at > occurred_at + EVENT_CLOCK_GRAIN:
         return False
     order.payment_state = FAILED
     order.payment_state_at = occurred_at

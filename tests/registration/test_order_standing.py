@@ -184,7 +184,7 @@ async def test_paid_then_cancelled_shows_fee_refund_and_never_paid(
         (10, each // 10, each - each // 10)
     ] * 2
     assert "Paid — you're registered" not in page.text
-    assert 'Status: <strong id="order-status" role="status">Cancelled</strong>' in page.text
+    assert 'Status: <strong id="order-status">Cancelled</strong>' in page.text
     assert "Cancellation fees kept" in page.text and "Refunded" in page.text
 
 
