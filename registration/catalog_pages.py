@@ -18,12 +18,14 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.services import get_event
+from podium import audit
 from podium.auth.guards import requires_organizer
 from podium.errors import DomainError
 from podium.pages import form_errors, redirect, render
-from registration import catalog
+from registration import billing, catalog
 from registration import catalog_schemas as s
 from registration.cancellations import get_policy
+from registration.document_schemas import SellerIn
 from registration.receipts import format_money, parse_money
 
 FormData = URLEncodedBody[dict[str, str]]
@@ -99,6 +101,7 @@ class OrganizerCatalogPages(Controller):
             promo_codes=await catalog.list_promo_codes(db_session, slug),
             questions=await catalog.list_questions(db_session, slug),
             settings=await catalog.get_settings(db_session, slug),
+            seller=msgspec.to_builtins(await billing.get_seller(db_session, slug)),
             policy=await get_policy(db_session, slug),
             money=lambda amount: format_money(amount, event.currency),
             local=lambda value: value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else "",
@@ -295,3 +298,23 @@ class OrganizerCatalogPages(Controller):
                 request, db_session, slug, form="settings", values=dict(data), errors=_errors(exc), status_code=422
             )
         return self._back(slug, "Registration settings saved.")
+
+    @post("/seller")
+    async def update_seller(
+        self,
+        slug: FromPath[str],
+        data: FormData,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Template | Redirect:
+        """The seller printed on receipts (the same service as ``PUT /api/events/{event}/seller``)."""
+        fields = ("legal_name", "address", "tax_id", "footer")
+        try:
+            body = msgspec.convert({f: data.get(f, "").replace("\r\n", "\n") for f in fields}, SellerIn)
+            await billing.set_seller(db_session, slug, body, actor=audit.actor_of(request.user))
+            await db_session.commit()
+        except (msgspec.ValidationError, DomainError) as exc:
+            return await self._page(
+                request, db_session, slug, form="seller", values=dict(data), errors=_errors(exc), status_code=422
+            )
+        return self._back(slug, "Seller details saved.")

@@ -86,3 +86,26 @@ def test_build_a_catalog(page: Page, catalog: CatalogFixture) -> None:
     expect(visitor.locator("main")).to_contain_text("Leadership Training")
     expect(visitor.locator("main")).not_to_contain_text("Press —")
     visitor.context.close()
+
+
+def test_seller_details_for_receipts(page: Page, catalog: CatalogFixture) -> None:
+    log_in(page)
+    page.goto(f"/organizer/events/{catalog.slug}/catalog")
+    form = page.locator("form[action$='/catalog/seller']")
+
+    form.get_by_label("Legal name").fill("Society for Meetings e.V.")
+    form.get_by_label("Address").fill("Unter den Linden 1\n10117 Berlin")
+    form.get_by_label("Tax or VAT id").fill("DE<123>")
+    form.get_by_role("button", name="Save seller details").click()
+    expect(page.locator("#seller-tax_id-error")).to_be_visible()
+    assert_accessible(page)
+    form = page.locator("form[action$='/catalog/seller']")
+    expect(form.get_by_label("Legal name")).to_have_value("Society for Meetings e.V.")
+    form.get_by_label("Tax or VAT id").fill("DE123456789")
+    form.get_by_label("Footer (registration, bank, notes)").fill("Registered at Amtsgericht Charlottenburg")
+    form.get_by_role("button", name="Save seller details").click()
+
+    expect(page.get_by_role("status")).to_contain_text("Seller details saved.")
+    form = page.locator("form[action$='/catalog/seller']")
+    expect(form.get_by_label("Address")).to_have_value("Unter den Linden 1\n10117 Berlin")
+    expect(form.get_by_label("Tax or VAT id")).to_have_value("DE123456789")
