@@ -219,17 +219,18 @@ def _document(
 
 
 async def record_documents(
-    db_session: AsyncSession, order: Order, *, reason: str, now: dt.datetime | None = None
+    db_session: AsyncSession, order: Order, *, reason: str, now: dt.datetime | None = None, locked: bool = False
 ) -> list[Document]:
     """Record, in the caller's transaction, the documents a change of ``order`` needs; returns those added.
 
     Call it after the change is made (registrations, refunds, billing details written or flushed). Takes the
-    order's row lock, so two changes of one order never both cancel its receipt. Never commits; the numbers
-    come after the caller commits (``issue_recorded``).
+    order's row lock (``locked``: the caller holds it already), so two changes of one order never both cancel
+    its receipt. Never commits; the numbers come after the caller commits (``issue_recorded``).
     """
     now = now or utcnow()
     await db_session.flush()
-    await db_session.execute(select(Order.id).where(Order.id == order.id).with_for_update())
+    if not locked:
+        await db_session.execute(select(Order.id).where(Order.id == order.id).with_for_update())
     event = await db_session.get_one(Event, order.event_id)
     desired = await receipt_now(db_session, order, event)
     live = await _live_receipt(db_session, order.id)
