@@ -22,12 +22,17 @@ from badges.models import Checkpoint, CheckpointKind
 from badges.schemas import CheckpointIn, CheckpointRead, CheckpointUpdate
 from events.models import Event, Room
 from events.services import get_event
+from podium import audit
 from podium.db import begin_write, utcnow
 from podium.errors import Conflict, InvalidInput, NotFound
 from registration.models import AddOn
 from sessions.models import ProgramSession
 
 WORKSHOP_KINDS = ("workshop", "training")
+
+
+# What the audit trail keeps of a checkpoint.
+CHECKPOINT_FIELDS = ("code", "name", "kind", "room_id", "session_id", "add_on_id", "opens_at", "closes_at", "is_active")
 
 
 def code_for(prefix: str, name: str) -> str:
@@ -130,6 +135,7 @@ async def create_checkpoint(db_session: AsyncSession, event_slug: str, data: Che
         raise InvalidInput("closes before it opens", field="closes_at")
     await begin_write(db_session)
     row = Checkpoint(
+        id=uuid4(),  # known before the flush, for its audit entry
         event_id=event.id,
         code=data.code,
         name=data.name.strip(),
@@ -142,6 +148,9 @@ async def create_checkpoint(db_session: AsyncSession, event_slug: str, data: Che
         is_active=data.is_active,
     )
     db_session.add(row)
+    audit.record_created(
+        db_session, "checkpoint", row.id, audit.snapshot(row, CHECKPOINT_FIELDS), None, event_id=event.id
+    )
     try:
         await db_session.commit()
     except IntegrityError as exc:
@@ -159,6 +168,7 @@ async def update_checkpoint(
     row = await db_session.get(Checkpoint, checkpoint_id)
     if row is None or row.event_id != event.id:
         raise NotFound("no such checkpoint at this event", field="checkpoint_id")
+    before = audit.snapshot(row, CHECKPOINT_FIELDS)
     changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
     if "name" in changes:
         changes["name"] = changes["name"].strip()
@@ -168,5 +178,7 @@ async def update_checkpoint(
         setattr(row, name, value)
     if row.opens_at and row.closes_at and row.closes_at <= row.opens_at:
         raise InvalidInput("closes before it opens", field="closes_at")
+    after = audit.snapshot(row, CHECKPOINT_FIELDS)
+    audit.record_updated(db_session, "checkpoint", row.id, before, after, None, event_id=event.id)
     await db_session.commit()
     return to_read(row, await _add_ons(db_session, event.id))

@@ -12,11 +12,13 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import event, inspect, update
+from sqlalchemy import event, insert, inspect, update
 from sqlalchemy.orm import Session
 
 from badges.models import Badge
 from badges.tokens import MAX_VERSION
+from podium import audit
+from podium.audit_models import AuditEntry
 from podium.db import utcnow
 from registration.models import Registration
 
@@ -39,11 +41,28 @@ def _collect(session: Session, _context: Any, _instances: Any) -> None:
 def _apply(session: Session, _context: Any) -> None:
     transferred: set[UUID] = session.info.pop(_TRANSFERRED_KEY, set())
     if transferred:
-        session.connection().execute(
+        revoked = session.connection().execute(
             update(Badge)
             .where(Badge.registration_id.in_(transferred), Badge.version < MAX_VERSION)
             .values(version=Badge.version + 1, updated_at=utcnow())
+            .returning(Badge.id, Badge.event_id, Badge.version)
         )
+        entries = [
+            audit.as_row(
+                audit.build(
+                    "badge",
+                    badge_id,
+                    "revoked",
+                    None,
+                    event_id=event_id,
+                    changes={"version": [version - 1, version]},
+                    note="registration transferred: the earlier printings no longer admit",
+                )
+            )
+            for badge_id, event_id, version in revoked.all()
+        ]
+        if entries:
+            session.connection().execute(insert(AuditEntry), entries)
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from badges import tokens
 from badges.models import BadgeKey
+from podium import audit
+from podium.audit_models import AuditEntry
 from podium.db import begin_write, utcnow
 
 
@@ -46,10 +48,11 @@ async def event_key(db_session: AsyncSession, event_id: UUID, secret_key: str) -
         private_key = tokens.generate_private_key()
         now = utcnow()
         await begin_write(db_session)
-        await db_session.execute(
+        key_id = uuid4()
+        made = await db_session.execute(
             insert(BadgeKey)
             .values(
-                id=uuid4(),
+                id=key_id,
                 event_id=event_id,
                 kid=kid.hex(),
                 public_key=tokens.b64url(tokens.public_key_bytes(private_key)),
@@ -58,7 +61,12 @@ async def event_key(db_session: AsyncSession, event_id: UUID, secret_key: str) -
                 updated_at=now,
             )
             .on_conflict_do_nothing()
+            .returning(BadgeKey.id)
         )
+        if made.first() is not None:  # the trail names the key by its kid; its private half never leaves the row
+            changes = {"kid": [None, kid.hex()]}
+            entry = audit.build("badge_key", key_id, "created", None, event_id=event_id, changes=changes)
+            await db_session.execute(insert(AuditEntry), [audit.as_row(entry)])
         await db_session.commit()
         row = await db_session.scalar(
             select(BadgeKey).where(BadgeKey.event_id == event_id).execution_options(populate_existing=True)

@@ -23,9 +23,10 @@ from badges.pdf import BadgeCard, Layout
 from badges.schemas import AttendeeMatch, BadgeRead, CheckinSettingsIO, PrintFilter
 from events.models import Event
 from events.services import get_event
+from podium import audit
+from podium.audit_models import AuditEntry
 from podium.db import begin_write, end_reads, utcnow
 from podium.errors import Conflict, InvalidInput, NotFound
-from registration.audit import record
 from registration.models import Category, Order, OrderStatus, Registration, RegistrationStatus
 from registration.receipts import event_dates
 
@@ -109,7 +110,23 @@ async def ensure_badges(db_session: AsyncSession, registration_ids: Sequence[UUI
             if rid in events
         ]
         for start in range(0, len(values), 500):
-            await db_session.execute(insert(Badge).values(values[start : start + 500]).on_conflict_do_nothing())
+            made = await db_session.execute(
+                insert(Badge)
+                .values(values[start : start + 500])
+                .on_conflict_do_nothing()
+                .returning(Badge.id, Badge.event_id, Badge.serial)
+            )
+            # Only the rows this call made (a racing worker's are its own to record).
+            entries = [
+                audit.as_row(
+                    audit.build(
+                        "badge", badge_id, "issued", None, event_id=event_id, changes={"serial": [None, serial]}
+                    )
+                )
+                for badge_id, event_id, serial in made.all()
+            ]
+            if entries:
+                await db_session.execute(insert(AuditEntry), entries)
         await db_session.commit()
         wanted = [r for r in wanted if r in found or r in events]
     raise RuntimeError("could not draw free badge serials")
@@ -157,7 +174,17 @@ async def reissue(db_session: AsyncSession, registration_id: UUID, secret_key: s
     if new_version is None:
         await db_session.rollback()
         raise InvalidInput("this badge has been reprinted too often", field="registration_id")
-    record(db_session, "badge", badge.id, f"v{new_version - 1}", f"v{new_version}", actor, "reprinted")
+    audit.record_updated(
+        db_session,
+        "badge",
+        badge.id,
+        {"version": new_version - 1},
+        {"version": new_version},
+        actor,
+        event_id=registration.event_id,
+        action="reprinted",
+        note="the earlier printings no longer admit",
+    )
     await db_session.commit()
     return await badge_of(db_session, registration, secret_key)
 
@@ -285,8 +312,28 @@ async def mark_printed(
         )
     if reprinted:
         note = f"{len(reprinted)} badges printed again: their earlier printings no longer admit"
-        record(db_session, "event", event_id, None, "badges_reprinted", actor, note)
-    record(db_session, "event", event_id, None, "badges_printed", actor, f"{len(ids)} badges printed")
+        audit.record_updated(
+            db_session,
+            "event",
+            event_id,
+            {},
+            {"badges": len(reprinted)},
+            actor,
+            event_id=event_id,
+            action="badges_reprinted",
+            note=note,
+        )
+    audit.record_updated(
+        db_session,
+        "event",
+        event_id,
+        {},
+        {"badges": len(ids)},
+        actor,
+        event_id=event_id,
+        action="badges_printed",
+        note=f"{len(ids)} badges printed",
+    )
     await db_session.commit()
 
 

@@ -8,7 +8,7 @@ import re
 import zoneinfo
 from collections.abc import Sequence
 from typing import Any, cast
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import msgspec
 from sqlalchemy import select
@@ -31,9 +31,29 @@ from events.schemas import (
     TrackRead,
     TrackUpdate,
 )
+from podium import audit
 from podium.db import utcnow
 from podium.errors import Conflict, InvalidInput, NotFound
 from podium.references import refuse_if_used
+
+# What the audit trail keeps of each (``podium.audit``).
+_EVENT_FIELDS = (
+    "slug",
+    "name",
+    "kind",
+    "timezone",
+    "venue",
+    "city",
+    "description",
+    "currency",
+    "start_date",
+    "end_date",
+    "status",
+    "registration_opens_at",
+    "registration_closes_at",
+)
+_ROOM_FIELDS = ("name", "capacity")
+_TRACK_FIELDS = ("name", "colour")
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
@@ -172,6 +192,7 @@ async def list_events(
 
 async def create_event(db_session: AsyncSession, data: EventCreate) -> Event:
     event = Event(
+        id=uuid4(),  # known before the flush, for its audit entry
         slug=data.slug,
         name=required_text(data.name, "name"),
         kind=data.kind,
@@ -188,6 +209,7 @@ async def create_event(db_session: AsyncSession, data: EventCreate) -> Event:
     )
     validate_event(event)
     db_session.add(event)
+    audit.record_created(db_session, "event", event.id, audit.snapshot(event, _EVENT_FIELDS), None, event_id=event.id)
     await _commit(db_session, Conflict(f"the slug {data.slug!r} is taken", field="slug"))
     return await get_event(db_session, event.slug)
 
@@ -196,6 +218,7 @@ async def update_event(db_session: AsyncSession, slug: str, data: EventUpdate) -
     event = await get_event(db_session, slug)
     if event.status == EventStatus.ARCHIVED:
         raise Conflict("archived events are read-only", field="status", code="event_archived")
+    before = audit.snapshot(event, _EVENT_FIELDS)
     changes: dict[str, Any] = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
     if "slug" in changes and changes["slug"] != event.slug and event.status == EventStatus.PUBLISHED:
         raise Conflict("a published event keeps its slug: its links are out there", field="slug")
@@ -208,6 +231,8 @@ async def update_event(db_session: AsyncSession, slug: str, data: EventUpdate) -
             value = value.strip()
         setattr(event, name, value)
     validate_event(event)
+    after = audit.snapshot(event, _EVENT_FIELDS)
+    audit.record_updated(db_session, "event", event.id, before, after, None, event_id=event.id)
     new_slug = event.slug
     await _commit(db_session, Conflict(f"the slug {new_slug!r} is taken", field="slug"))
     return await get_event(db_session, new_slug)
@@ -223,6 +248,7 @@ async def set_status(db_session: AsyncSession, slug: str, target: EventStatus) -
     if target == EventStatus.PUBLISHED:
         validate_event(event)
         event.published_at = utcnow()
+    audit.record(db_session, "event", event.id, event.status, target.value, None, event_id=event.id)
     event.status = target.value
     await db_session.commit()
     return await get_event(db_session, slug)
@@ -237,8 +263,9 @@ async def _editable_event(db_session: AsyncSession, slug: str) -> Event:
 
 async def add_room(db_session: AsyncSession, slug: str, data: RoomCreate) -> Room:
     event = await _editable_event(db_session, slug)
-    room = Room(event_id=event.id, name=required_text(data.name, "name"), capacity=data.capacity)
+    room = Room(id=uuid4(), event_id=event.id, name=required_text(data.name, "name"), capacity=data.capacity)
     db_session.add(room)
+    audit.record_created(db_session, "room", room.id, audit.snapshot(room, _ROOM_FIELDS), None, event_id=event.id)
     await _commit(db_session, Conflict(f"a room named {room.name!r} exists", field="name"))
     return room
 
@@ -253,10 +280,13 @@ async def _room(db_session: AsyncSession, slug: str, room_id: UUID) -> Room:
 
 async def update_room(db_session: AsyncSession, slug: str, room_id: UUID, data: RoomUpdate) -> Room:
     room = await _room(db_session, slug, room_id)
+    before = audit.snapshot(room, _ROOM_FIELDS)
     if data.name is not msgspec.UNSET:
         room.name = required_text(data.name, "name")
     if data.capacity is not msgspec.UNSET:
         room.capacity = data.capacity
+    after = audit.snapshot(room, _ROOM_FIELDS)
+    audit.record_updated(db_session, "room", room.id, before, after, None, event_id=room.event_id)
     await _commit(db_session, Conflict(f"a room named {room.name!r} exists", field="name"))
     return room
 
@@ -264,14 +294,18 @@ async def update_room(db_session: AsyncSession, slug: str, room_id: UUID, data: 
 async def delete_room(db_session: AsyncSession, slug: str, room_id: UUID) -> None:
     room = await _room(db_session, slug, room_id)
     await refuse_if_used(db_session, room, what="room", field="room_id")
+    before = audit.snapshot(room, _ROOM_FIELDS)
+    audit.record_deleted(db_session, "room", room.id, before, None, event_id=room.event_id)
     await db_session.delete(room)
     await _commit(db_session, Conflict("the room is in use", field="room_id"))
 
 
 async def add_track(db_session: AsyncSession, slug: str, data: TrackCreate) -> Track:
     event = await _editable_event(db_session, slug)
-    track = Track(event_id=event.id, name=required_text(data.name, "name"), colour=data.colour.lower())
+    track = Track(id=uuid4(), event_id=event.id, name=required_text(data.name, "name"), colour=data.colour.lower())
     db_session.add(track)
+    after = audit.snapshot(track, _TRACK_FIELDS)
+    audit.record_created(db_session, "track", track.id, after, None, event_id=event.id)
     await _commit(db_session, Conflict(f"a track named {track.name!r} exists", field="name"))
     return track
 
@@ -286,10 +320,13 @@ async def _track(db_session: AsyncSession, slug: str, track_id: UUID) -> Track:
 
 async def update_track(db_session: AsyncSession, slug: str, track_id: UUID, data: TrackUpdate) -> Track:
     track = await _track(db_session, slug, track_id)
+    before = audit.snapshot(track, _TRACK_FIELDS)
     if data.name is not msgspec.UNSET:
         track.name = required_text(data.name, "name")
     if data.colour is not msgspec.UNSET:
         track.colour = data.colour.lower()
+    after = audit.snapshot(track, _TRACK_FIELDS)
+    audit.record_updated(db_session, "track", track.id, before, after, None, event_id=track.event_id)
     await _commit(db_session, Conflict(f"a track named {track.name!r} exists", field="name"))
     return track
 
@@ -297,5 +334,7 @@ async def update_track(db_session: AsyncSession, slug: str, track_id: UUID, data
 async def delete_track(db_session: AsyncSession, slug: str, track_id: UUID) -> None:
     track = await _track(db_session, slug, track_id)
     await refuse_if_used(db_session, track, what="track", field="track_id")
+    before = audit.snapshot(track, _TRACK_FIELDS)
+    audit.record_deleted(db_session, "track", track.id, before, None, event_id=track.event_id)
     await db_session.delete(track)
     await _commit(db_session, Conflict("the track is in use", field="track_id"))

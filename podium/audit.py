@@ -8,6 +8,8 @@ only the fact that it changed (``REDACTED``).
 Who: an ``Actor`` (label, user id, role), or a label string as the older callers pass (``"organizer:ann@x"``,
 ``"buyer:bo@y"``, ``"system"``, ``"stripe"``); the role is read from the label, and the user id from the
 request's authenticated user when the label names that user (``podium.auth.middleware`` sets it per request).
+``None`` means the request's logged-in user, else ``SYSTEM``: for services whose only callers are organizer
+routes, the CLI and demo data, so their signatures need not carry who is asking.
 
 Which event: pass ``event_id``. Callers that don't (the older ``registration.audit.record`` signature) get it
 filled at flush from the entity itself, for entities registered with ``register_entity``: first from the
@@ -24,7 +26,7 @@ import re
 from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from sqlalchemy import event, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +35,7 @@ from sqlalchemy.orm.util import identity_key
 
 from podium.audit_models import AuditEntry
 from podium.auth.schemas import CurrentUser
+from podium.db import utcnow
 
 __all__ = [
     "JOB",
@@ -41,7 +44,9 @@ __all__ = [
     "Actor",
     "AuditEntry",
     "actor_of",
+    "as_row",
     "build",
+    "current_actor",
     "diff",
     "is_secret",
     "record",
@@ -98,7 +103,15 @@ def actor_of(user: CurrentUser | None, *, fallback: str = "attendee") -> Actor:
     return Actor(fallback, role=_ROLE_OF_LABEL.get(fallback.partition(":")[0]))
 
 
-def _resolve(actor: Actor | str) -> Actor:
+def current_actor() -> Actor:
+    """The request's logged-in user, else ``SYSTEM`` (the CLI, demo data, background work)."""
+    user = request_user.get()
+    return SYSTEM if user is None else Actor.of(user)
+
+
+def _resolve(actor: Actor | str | None) -> Actor:
+    if actor is None:
+        return current_actor()
     if isinstance(actor, Actor):
         return actor
     prefix, _, rest = actor.partition(":")
@@ -173,7 +186,7 @@ def build(
     entity: str,
     entity_id: UUID,
     action: str,
-    actor: Actor | str,
+    actor: Actor | str | None,
     *,
     event_id: UUID | None = None,
     changes: Mapping[str, list[Any]] | None = None,
@@ -198,13 +211,40 @@ def build(
     )
 
 
+def as_row(entry: AuditEntry) -> dict[str, Any]:
+    """A built entry's column values with its id and time, for a Core INSERT: bulk writers and flush hooks, which
+    can't add ORM objects."""
+    now = utcnow()
+    return {
+        "id": uuid4(),
+        "created_at": now,
+        "updated_at": now,
+        **{name: getattr(entry, name) for name in _ENTRY_COLUMNS},
+    }
+
+
+_ENTRY_COLUMNS = (
+    "event_id",
+    "entity",
+    "entity_id",
+    "action",
+    "changes",
+    "from_status",
+    "to_status",
+    "actor",
+    "actor_user_id",
+    "actor_role",
+    "note",
+)
+
+
 def record(
     db_session: AsyncSession,
     entity: str,
     entity_id: UUID,
     from_status: str | None,
     to_status: str,
-    actor: Actor | str,
+    actor: Actor | str | None,
     note: str = "",
     *,
     event_id: UUID | None = None,
@@ -235,7 +275,7 @@ def record_created(
     entity: str,
     entity_id: UUID,
     after: Mapping[str, Any],
-    actor: Actor | str,
+    actor: Actor | str | None,
     *,
     event_id: UUID | None = None,
     note: str = "",
@@ -252,7 +292,7 @@ def record_updated(
     entity_id: UUID,
     before: Mapping[str, Any],
     after: Mapping[str, Any],
-    actor: Actor | str,
+    actor: Actor | str | None,
     *,
     event_id: UUID | None = None,
     action: str = "updated",
@@ -276,7 +316,7 @@ def record_deleted(
     entity: str,
     entity_id: UUID,
     before: Mapping[str, Any],
-    actor: Actor | str,
+    actor: Actor | str | None,
     *,
     event_id: UUID | None = None,
     note: str = "",

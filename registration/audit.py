@@ -3,6 +3,8 @@ callers, and which registration entities find their event from their own row."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,7 +14,6 @@ from podium.audit import Actor
 from podium.audit_models import AuditEntry
 from registration.models import (
     AddOn,
-    CancellationFeeRule,
     Category,
     Order,
     PromoCode,
@@ -32,7 +33,6 @@ for _entity, _model in {
     "quota": Quota,
     "promo_code": PromoCode,
     "question": Question,
-    "cancellation_fee_rule": CancellationFeeRule,
     "registration_settings": RegistrationSettings,
 }.items():
     audit.register_entity(_entity, _model)
@@ -73,6 +73,19 @@ def record(
     note: str = "",
     *,
     event_id: UUID | None = None,
+    action: str | None = None,
+    changes: Mapping[str, list[Any]] | None = None,
 ) -> AuditEntry:
     """``podium.audit.record``; the event is found from the order or registration when not given."""
-    return audit.record(db_session, entity, entity_id, from_status, to_status, actor, note, event_id=event_id)
+    return audit.record(
+        db_session,
+        entity,
+        entity_id,
+        from_status,
+        to_status,
+        actor,
+        note,
+        event_id=event_id,
+        action=action,
+        changes=changes,
+    )

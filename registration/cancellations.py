@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
 from events.services import get_event
+from podium import audit
 from podium.auth.services import normalise_email
 from podium.db import begin_write, utcnow
 from podium.errors import Conflict, InvalidInput
@@ -77,8 +78,19 @@ async def set_policy(db_session: AsyncSession, event_slug: str, policy: Cancella
     fees = [r.fee_pct for r in sorted(policy.rules, key=lambda r: r.until)]
     if fees != sorted(fees):
         raise InvalidInput("fees can only grow as the event comes closer", field="rules")
+    before = (await get_policy(db_session, event_slug)).rules
     await db_session.execute(delete(CancellationFeeRule).where(CancellationFeeRule.event_id == event.id))
     db_session.add_all(CancellationFeeRule(event_id=event.id, until=r.until, fee_pct=r.fee_pct) for r in policy.rules)
+    # One entry for the whole schedule (the rules are replaced together), keyed by the event.
+    audit.record_updated(
+        db_session,
+        "cancellation_fee_rule",
+        event.id,
+        {"rules": [[r.until, r.fee_pct] for r in before]},
+        {"rules": [[r.until, r.fee_pct] for r in sorted(policy.rules, key=lambda r: r.until)]},
+        None,
+        event_id=event.id,
+    )
     await db_session.commit()
     return await get_policy(db_session, event_slug)
 
@@ -231,6 +243,8 @@ async def transfer(
         registration.status,
         actor,
         f"transferred from {before} to {after}",
+        action="transferred",
+        changes={"holder": [before, after]},
     )
     try:
         await db_session.flush()

@@ -11,7 +11,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, TypeVar, cast
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import msgspec
 from sqlalchemy import delete, func, select, true, update
@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event, EventStatus
 from events.services import get_event, required_text
+from podium import audit
 from podium.db import begin_write, utcnow
 from podium.errors import Conflict, InvalidInput, NotFound
 from podium.references import refuse_if_used
@@ -94,6 +95,37 @@ async def _ids_to_codes(
     wanted = [UUID(str(i)) for i in ids]
     codes = dict((await db_session.execute(select(model.id, model.code).where(model.id.in_(wanted)))).all())
     return [codes[i] for i in wanted if i in codes]
+
+
+# ------------------------------------------------------------------------------------------- audit
+
+# What the trail keeps of each item (``podium.audit``): the organizer-set fields, never the seat counters.
+_CATEGORY_FIELDS = ("code", "name", "description", "eligibility", "access_code", "position", "is_active")
+_ADD_ON_FIELDS = ("code", "name", "description", "kind", "amount", "category_ids", "is_active")
+_QUOTA_FIELDS = ("name", "size", "scope")
+_PROMO_FIELDS = ("code", "kind", "value", "category_ids", "add_on_ids", "max_uses", "valid_from", "valid_until")
+_QUESTION_FIELDS = ("code", "label", "kind", "required", "options", "position")
+_SETTINGS_FIELDS = (
+    "hold_minutes",
+    "low_income_discount_pct",
+    "lower_middle_income_discount_pct",
+    "upper_middle_income_discount_pct",
+)
+
+
+async def _category_state(db_session: AsyncSession, category: Category) -> dict[str, Any]:
+    """A category with its prices (the price windows) and own capacity, as the audit trail compares them."""
+    capacity, _ = await _capacity_of(db_session, category)
+    return {
+        **audit.snapshot(category, _CATEGORY_FIELDS),
+        "price_windows": [[w.label, w.starts_on.isoformat(), w.amount] for w in category.price_windows],
+        "capacity": capacity,
+    }
+
+
+async def _add_on_state(db_session: AsyncSession, add_on: AddOn) -> dict[str, Any]:
+    capacity, _ = await _capacity_of(db_session, add_on)
+    return {**audit.snapshot(add_on, _ADD_ON_FIELDS), "capacity": capacity}
 
 
 # ------------------------------------------------------------------------------------------- capacities
@@ -218,6 +250,9 @@ async def create_category(db_session: AsyncSession, slug: str, data: s.CategoryC
         await db_session.rollback()
         raise Conflict(f"a category with code {data.code!r} exists", field="code") from exc
     await _set_own_capacity(db_session, event, category, data.capacity)
+    audit.record_created(
+        db_session, "category", category.id, await _category_state(db_session, category), None, event_id=event.id
+    )
     await _commit(db_session, Conflict(f"a category with code {data.code!r} exists", field="code"))
     return await category_read(db_session, category)
 
@@ -228,6 +263,7 @@ async def update_category(
     await begin_write(db_session)
     event = await editable_event(db_session, slug)
     category = await _row(db_session, Category, event, category_id, "category_id")
+    before = await _category_state(db_session, category)
     changes = _changes(data)
     windows = changes.pop("price_windows", None)
     capacity = changes.pop("capacity", msgspec.UNSET)
@@ -238,6 +274,8 @@ async def update_category(
         _replace_windows(category, _windows([msgspec.convert(w, s.PriceWindowIn) for w in windows]))
     if capacity is not msgspec.UNSET:
         await _set_own_capacity(db_session, event, category, capacity)
+    after = await _category_state(db_session, category)
+    audit.record_updated(db_session, "category", category.id, before, after, None, event_id=event.id)
     await db_session.commit()
     await db_session.refresh(category, ["price_windows"])
     return await category_read(db_session, category)
@@ -252,6 +290,8 @@ async def delete_category(db_session: AsyncSession, slug: str, category_id: UUID
     if taken:
         raise Conflict("people have registered in this category: deactivate it instead", field="category_id")
     await refuse_if_used(db_session, category, what="category", field="category_id")
+    before = await _category_state(db_session, category)
+    audit.record_deleted(db_session, "category", category.id, before, None, event_id=event.id)
     await _set_own_capacity(db_session, event, category, None)
     await db_session.delete(category)
     await db_session.commit()
@@ -302,6 +342,9 @@ async def create_add_on(db_session: AsyncSession, slug: str, data: s.AddOnCreate
         await db_session.rollback()
         raise Conflict(f"an add-on with code {data.code!r} exists", field="code") from exc
     await _set_own_capacity(db_session, event, add_on, data.capacity)
+    audit.record_created(
+        db_session, "add_on", add_on.id, await _add_on_state(db_session, add_on), None, event_id=event.id
+    )
     await db_session.commit()
     return await add_on_read(db_session, add_on)
 
@@ -310,6 +353,7 @@ async def update_add_on(db_session: AsyncSession, slug: str, add_on_id: UUID, da
     await begin_write(db_session)
     event = await editable_event(db_session, slug)
     add_on = await _row(db_session, AddOn, event, add_on_id, "add_on_id")
+    before = await _add_on_state(db_session, add_on)
     changes = _changes(data)
     capacity = changes.pop("capacity", msgspec.UNSET)
     if "category_codes" in changes:
@@ -319,6 +363,8 @@ async def update_add_on(db_session: AsyncSession, slug: str, add_on_id: UUID, da
         setattr(add_on, name, required_text(value, name) if name == "name" else value)
     if capacity is not msgspec.UNSET:
         await _set_own_capacity(db_session, event, add_on, capacity)
+    after = await _add_on_state(db_session, add_on)
+    audit.record_updated(db_session, "add_on", add_on.id, before, after, None, event_id=event.id)
     await db_session.commit()
     return await add_on_read(db_session, add_on)
 
@@ -332,6 +378,8 @@ async def delete_add_on(db_session: AsyncSession, slug: str, add_on_id: UUID) ->
     if bought:
         raise Conflict("people have bought this add-on: deactivate it instead", field="add_on_id")
     await refuse_if_used(db_session, add_on, what="add-on", field="add_on_id")
+    before = await _add_on_state(db_session, add_on)
+    audit.record_deleted(db_session, "add_on", add_on.id, before, None, event_id=event.id)
     await _set_own_capacity(db_session, event, add_on, None)
     await db_session.delete(add_on)
     await db_session.commit()
@@ -377,6 +425,12 @@ async def create_quota(db_session: AsyncSession, slug: str, data: s.QuotaCreate)
     await db_session.flush()
     db_session.add_all(QuotaItem(quota_id=quota.id, category_id=c) for c in category_ids)
     db_session.add_all(QuotaItem(quota_id=quota.id, add_on_id=a) for a in add_on_ids)
+    state = {
+        **audit.snapshot(quota, _QUOTA_FIELDS),
+        "category_ids": [str(i) for i in category_ids],
+        "add_on_ids": [str(i) for i in add_on_ids],
+    }
+    audit.record_created(db_session, "quota", quota.id, state, None, event_id=event.id)
     await db_session.commit()
     return await quota_read(db_session, quota)
 
@@ -385,10 +439,13 @@ async def update_quota(db_session: AsyncSession, slug: str, quota_id: UUID, data
     await begin_write(db_session)
     event = await editable_event(db_session, slug)
     quota = await _row(db_session, Quota, event, quota_id, "quota_id")
+    before = audit.snapshot(quota, _QUOTA_FIELDS)
     if data.size is not msgspec.UNSET:
         await _resize(db_session, quota, data.size, "size")
     if data.name is not msgspec.UNSET:
         quota.name = required_text(data.name, "name")
+    after = audit.snapshot(quota, _QUOTA_FIELDS)
+    audit.record_updated(db_session, "quota", quota.id, before, after, None, event_id=event.id)
     await db_session.commit()
     return await quota_read(db_session, quota)
 
@@ -401,6 +458,7 @@ async def delete_quota(db_session: AsyncSession, slug: str, quota_id: UUID) -> N
         if owner is not None:
             raise Conflict(f"this is {owner.name}'s own capacity: change it there", field="quota_id")
     await refuse_if_used(db_session, quota, what="quota", field="quota_id")
+    audit.record_deleted(db_session, "quota", quota.id, audit.snapshot(quota, _QUOTA_FIELDS), None, event_id=event.id)
     await db_session.delete(quota)
     await db_session.commit()
 
@@ -442,6 +500,7 @@ async def create_promo_code(db_session: AsyncSession, slug: str, data: s.PromoCo
     category_ids = await _codes_to_ids(db_session, Category, event, data.category_codes, "category_codes")
     add_on_ids = await _codes_to_ids(db_session, AddOn, event, data.add_on_codes, "add_on_codes")
     promo = PromoCode(
+        id=uuid4(),  # known before the flush, for its audit entry
         event_id=event.id,
         code=data.code.upper(),
         kind=data.kind,
@@ -454,6 +513,9 @@ async def create_promo_code(db_session: AsyncSession, slug: str, data: s.PromoCo
         valid_until=data.valid_until,
     )
     db_session.add(promo)
+    audit.record_created(
+        db_session, "promo_code", promo.id, audit.snapshot(promo, _PROMO_FIELDS), None, event_id=event.id
+    )
     await _commit(db_session, Conflict(f"the code {promo.code} exists", field="code"))
     return await promo_read(db_session, promo)
 
@@ -464,6 +526,7 @@ async def update_promo_code(
     await begin_write(db_session)
     event = await editable_event(db_session, slug)
     promo = await _row(db_session, PromoCode, event, promo_id, "promo_code_id")
+    before = audit.snapshot(promo, _PROMO_FIELDS)
     changes = _changes(data)
     max_uses = changes.pop("max_uses", msgspec.UNSET)
     for name, value in changes.items():
@@ -478,6 +541,8 @@ async def update_promo_code(
             used = await db_session.scalar(select(PromoCode.used).where(PromoCode.id == promo.id))
             raise Conflict(f"the code was already used {used} times", field="max_uses")
         await db_session.refresh(promo, ["max_uses", "used"])
+    after = audit.snapshot(promo, _PROMO_FIELDS)
+    audit.record_updated(db_session, "promo_code", promo.id, before, after, None, event_id=event.id)
     await db_session.commit()
     return await promo_read(db_session, promo)
 
@@ -488,6 +553,8 @@ async def delete_promo_code(db_session: AsyncSession, slug: str, promo_id: UUID)
     if promo.used:
         raise Conflict("the code has been used: end its validity instead", field="promo_code_id")
     await refuse_if_used(db_session, promo, what="promo code", field="promo_code_id")
+    before = audit.snapshot(promo, _PROMO_FIELDS)
+    audit.record_deleted(db_session, "promo_code", promo.id, before, None, event_id=event.id)
     await db_session.delete(promo)
     await db_session.commit()
 
@@ -527,6 +594,7 @@ async def list_questions(db_session: AsyncSession, slug: str) -> list[s.Question
 async def create_question(db_session: AsyncSession, slug: str, data: s.QuestionCreate) -> s.QuestionRead:
     event = await editable_event(db_session, slug)
     question = Question(
+        id=uuid4(),  # known before the flush, for its audit entry
         event_id=event.id,
         code=data.code,
         label=required_text(data.label, "label"),
@@ -536,6 +604,9 @@ async def create_question(db_session: AsyncSession, slug: str, data: s.QuestionC
         position=data.position,
     )
     db_session.add(question)
+    audit.record_created(
+        db_session, "question", question.id, audit.snapshot(question, _QUESTION_FIELDS), None, event_id=event.id
+    )
     await _commit(db_session, Conflict(f"a question with code {data.code!r} exists", field="code"))
     return question_read(question)
 
@@ -545,11 +616,14 @@ async def update_question(
 ) -> s.QuestionRead:
     event = await editable_event(db_session, slug)
     question = await _row(db_session, Question, event, question_id, "question_id")
+    before = audit.snapshot(question, _QUESTION_FIELDS)
     changes = _changes(data)
     if "options" in changes:
         changes["options"] = _check_options(question.kind, changes["options"])
     for name, value in changes.items():
         setattr(question, name, required_text(value, name) if name == "label" else value)
+    after = audit.snapshot(question, _QUESTION_FIELDS)
+    audit.record_updated(db_session, "question", question.id, before, after, None, event_id=event.id)
     await db_session.commit()
     return question_read(question)
 
@@ -558,6 +632,8 @@ async def delete_question(db_session: AsyncSession, slug: str, question_id: UUID
     event = await editable_event(db_session, slug)
     question = await _row(db_session, Question, event, question_id, "question_id")
     await refuse_if_used(db_session, question, what="question", field="question_id")
+    before = audit.snapshot(question, _QUESTION_FIELDS)
+    audit.record_deleted(db_session, "question", question.id, before, None, event_id=event.id)
     await db_session.execute(delete(Question).where(Question.id == question_id))
     await db_session.commit()
 
@@ -607,8 +683,11 @@ async def update_settings(
     db_session: AsyncSession, slug: str, data: s.RegistrationSettingsUpdate
 ) -> s.RegistrationSettingsRead:
     row = await _settings_row(db_session, await editable_event(db_session, slug))
+    before = audit.snapshot(row, _SETTINGS_FIELDS)
     for name, value in _changes(data).items():
         setattr(row, name, value)
+    after = audit.snapshot(row, _SETTINGS_FIELDS)
+    audit.record_updated(db_session, "registration_settings", row.id, before, after, None, event_id=row.event_id)
     await db_session.commit()
     return _settings_read(row)
 

@@ -32,10 +32,10 @@ from sqlalchemy.orm import selectinload
 
 from events.models import Event, EventStatus, Room, Track
 from events.services import get_event, required_text
+from podium import audit
 from podium.db import begin_write, utcnow
 from podium.errors import Conflict, FieldError, InvalidInput, NotFound
 from podium.references import refuse_if_used
-from registration import audit
 from registration.models import AddOn
 from sessions.conflicts import EventFacts, PersonFacts, ProgramConflict, SessionFacts, find_conflicts, new_conflicts
 from sessions.models import ProgramSession, SessionSpeaker, SessionStatus, Speaker, SpeakerRole
@@ -105,6 +105,13 @@ def session_changed_fields(before: SessionSnapshot | None, after: SessionSnapsho
     return frozenset(n for n in names if getattr(before, n) != getattr(after, n))
 
 
+def audit_state(value: SessionSnapshot) -> dict[str, Any]:
+    """A snapshot as the audit trail stores it: people as ``[speaker id, role]`` pairs."""
+    state = dataclasses.asdict(value)
+    state["people"] = [[str(speaker), role] for speaker, role in value.people]
+    return state
+
+
 def record_session_change(
     db_session: AsyncSession,
     session: ProgramSession,
@@ -112,9 +119,12 @@ def record_session_change(
     *,
     actor: str,
     previous_status: str | None,
+    before: SessionSnapshot | None = None,
+    after: SessionSnapshot | None = None,
 ) -> None:
     """Apply the consequences of a change inside the caller's transaction: SEQUENCE for noticeable changes,
-    LAST-MODIFIED for any visible one, an audit entry for status changes."""
+    LAST-MODIFIED for any visible one, an audit entry (a status change, or the fields' before → after when the
+    caller passes both snapshots; a new session's every field)."""
     if not changed:
         return
     now = utcnow()
@@ -123,9 +133,42 @@ def record_session_change(
         session.sequence = (session.sequence or 0) + 1
     session.changed_at = now
     session.updated_at = now
-    if previous_status != session.status:
+    if previous_status is None:
+        created = audit.diff({}, audit_state(after or snapshot(session)))
+        created.pop("status", None)
+        audit.record(
+            db_session,
+            SESSION_ENTITY,
+            session.id,
+            None,
+            session.status,
+            actor,
+            event_id=session.event_id,
+            changes=created,
+            action="created",
+        )
+    elif previous_status != session.status:
         note = ", ".join(sorted(changed & NOTICEABLE_FIELDS - {"status"}))
-        audit.record(db_session, SESSION_ENTITY, session.id, previous_status, session.status, actor, note)
+        audit.record(
+            db_session,
+            SESSION_ENTITY,
+            session.id,
+            previous_status,
+            session.status,
+            actor,
+            note,
+            event_id=session.event_id,
+        )
+    elif before is not None and after is not None:
+        audit.record_updated(
+            db_session,
+            SESSION_ENTITY,
+            session.id,
+            audit_state(before),
+            audit_state(after),
+            actor,
+            event_id=session.event_id,
+        )
 
 
 # --- loading ----------------------------------------------------------------------------------------------
@@ -534,8 +577,9 @@ async def create_session(db_session: AsyncSession, slug: str, data: SessionCreat
             raise ConflictsFound(found, "publishing")
     set_people(session, people)
     db_session.add(session)
+    created = snapshot(session, [(s.id, r) for s, r in people])
     record_session_change(
-        db_session, session, session_changed_fields(None, snapshot(session)), actor=actor, previous_status=None
+        db_session, session, session_changed_fields(None, created), actor=actor, previous_status=None, after=created
     )
     await db_session.commit()
     return await _session(db_session, session.id)
@@ -598,8 +642,11 @@ async def update_session(
     session.kind = sent.get("kind", session.kind)
     session.abstract = sent.get("abstract", session.abstract)
     set_people(session, people)
-    changed = session_changed_fields(before, snapshot(session, [(s.id, r) for s, r in people]))
-    record_session_change(db_session, session, changed, actor=actor, previous_status=session.status)
+    after = snapshot(session, [(s.id, r) for s, r in people])
+    changed = session_changed_fields(before, after)
+    record_session_change(
+        db_session, session, changed, actor=actor, previous_status=session.status, before=before, after=after
+    )
     await db_session.commit()
     return await _session(db_session, session.id), changed
 
@@ -688,6 +735,8 @@ async def delete_session(db_session: AsyncSession, session_id: UUID, *, actor: s
     if session.status != SessionStatus.DRAFT:
         raise Conflict("only drafts can be deleted; cancel a published session", field="status")
     await refuse_if_used(db_session, session, what="session", field="session_id")
-    audit.record(db_session, SESSION_ENTITY, session.id, session.status, "deleted", actor)
+    audit.record_deleted(
+        db_session, SESSION_ENTITY, session.id, audit_state(snapshot(session)), actor, event_id=session.event_id
+    )
     await db_session.execute(delete(ProgramSession).where(ProgramSession.id == session.id))
     await db_session.commit()

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.services import get_event, required_text
+from podium import audit
 from podium.db import begin_write, utcnow
 from podium.errors import Conflict, NotFound
 from sessions.models import ProgramSession, SessionSpeaker, Speaker
 from sessions.schemas import SpeakerCreate, SpeakerRead, SpeakerUpdate
 from sessions.services import commit_or, editable
+
+SPEAKER_FIELDS = ("name", "affiliation", "bio", "email")  # what the audit trail keeps
 
 
 def speaker_read(speaker: Speaker) -> SpeakerRead:
@@ -32,6 +35,7 @@ async def create_speaker(db_session: AsyncSession, slug: str, data: SpeakerCreat
     await begin_write(db_session)
     event = editable(await get_event(db_session, slug, with_children=False))
     speaker = Speaker(
+        id=uuid4(),  # known before the flush, for its audit entry
         event_id=event.id,
         name=required_text(data.name, "name"),
         affiliation=data.affiliation.strip(),
@@ -39,6 +43,9 @@ async def create_speaker(db_session: AsyncSession, slug: str, data: SpeakerCreat
         email=data.email.strip().lower() if data.email else None,
     )
     db_session.add(speaker)
+    audit.record_created(
+        db_session, "speaker", speaker.id, audit.snapshot(speaker, SPEAKER_FIELDS), None, event_id=event.id
+    )
     await commit_or(db_session, Conflict(f"a speaker named {speaker.name!r} exists", field="name"))
     return speaker
 
@@ -51,6 +58,7 @@ async def update_speaker(db_session: AsyncSession, slug: str, speaker_id: UUID, 
     if speaker is None:
         raise NotFound("no such speaker in this event", field="speaker_id")
     visible_before = (speaker.name, speaker.affiliation)
+    before = audit.snapshot(speaker, SPEAKER_FIELDS)
     if data.name is not msgspec.UNSET:
         speaker.name = required_text(data.name, "name")
     if data.affiliation is not msgspec.UNSET:
@@ -67,5 +75,7 @@ async def update_speaker(db_session: AsyncSession, slug: str, speaker_id: UUID, 
         ).all():
             session.changed_at = now
             session.updated_at = now
+    after = audit.snapshot(speaker, SPEAKER_FIELDS)
+    audit.record_updated(db_session, "speaker", speaker.id, before, after, None, event_id=event.id)
     await commit_or(db_session, Conflict(f"a speaker named {speaker.name!r} exists", field="name"))
     return speaker

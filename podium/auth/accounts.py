@@ -16,10 +16,11 @@ from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import CursorResult, and_, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from podium import audit
 from podium.auth.models import AuthToken, Role, User
 from podium.auth.passwords import hash_password, verify_password
 from podium.auth.schemas import TokenRead, UserUpdate
-from podium.auth.services import hash_token
+from podium.auth.services import USER_AUDIT_FIELDS, hash_token
 from podium.db import begin_write, utcnow
 from podium.errors import Conflict, InvalidInput, NotFound
 from podium.rate_limits import Limit, hit
@@ -50,6 +51,7 @@ async def update_user(db_session: AsyncSession, user_id: UUID, data: UserUpdate)
     if was_organizer and (deactivating or demoting) and not others:
         field = "is_active" if deactivating else "role"
         raise Conflict("this is the last active organizer", field=field, code="last_organizer")
+    before = audit.snapshot(user, USER_AUDIT_FIELDS)
     if data.display_name is not msgspec.UNSET:
         user.display_name = data.display_name.strip()
     if data.role is not msgspec.UNSET:
@@ -58,8 +60,17 @@ async def update_user(db_session: AsyncSession, user_id: UUID, data: UserUpdate)
         user.is_active = data.is_active
     if deactivating:
         await revoke_all_tokens(db_session, user.id)
+    after = audit.snapshot(user, USER_AUDIT_FIELDS)
+    audit.record_updated(db_session, "user", user.id, before, after, None, action=_user_change(before, after))
     await db_session.commit()
     return user
+
+
+def _user_change(before: dict[str, Any], after: dict[str, Any]) -> str:
+    """The verb an audit reader filters on: deactivated, reactivated, role_changed, else updated."""
+    if before["is_active"] != after["is_active"]:
+        return "deactivated" if before["is_active"] else "reactivated"
+    return "role_changed" if before["role"] != after["role"] else "updated"
 
 
 async def revoke_all_tokens(db_session: AsyncSession, user_id: UUID, *, except_token: str | None = None) -> int:
@@ -76,6 +87,7 @@ async def end_all_logins(db_session: AsyncSession, user_id: UUID) -> int:
     await get_user(db_session, user_id)
     await begin_write(db_session)
     ended = await revoke_all_tokens(db_session, user_id)
+    audit.record_updated(db_session, "user", user_id, {}, {"logins_ended": ended}, None, action="logins_ended")
     await db_session.commit()
     return ended
 
@@ -98,6 +110,9 @@ async def change_password(
     new_hash = await hash_password(new_password)
     await begin_write(db_session)
     user.password_hash = new_hash
+    audit.record_updated(
+        db_session, "user", user_id, {}, {}, None, action="password_changed", secrets_changed=["password"]
+    )
     await revoke_all_tokens(db_session, user_id, except_token=current_token)
     await db_session.commit()
 

@@ -7,13 +7,14 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 from typing import Literal, cast
+from uuid import uuid4
 
 from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from podium import rate_limits
+from podium import audit, rate_limits
 from podium.auth import lockout
 from podium.auth.lockout import EnqueueMail
 from podium.auth.models import AuthToken, Role, User
@@ -48,6 +49,7 @@ def current_user_of(user: User) -> CurrentUser:
 
 async def create_user(db_session: AsyncSession, data: UserCreate) -> User:
     user = User(
+        id=uuid4(),  # known before the flush, for its audit entry
         email=normalise_email(data.email),
         display_name=data.display_name.strip(),
         password_hash=await hash_password(data.password),
@@ -55,6 +57,7 @@ async def create_user(db_session: AsyncSession, data: UserCreate) -> User:
         is_active=True,
     )
     db_session.add(user)
+    audit.record_created(db_session, "user", user.id, audit.snapshot(user, USER_AUDIT_FIELDS), None)
     try:
         await db_session.commit()
     except IntegrityError as exc:
@@ -68,6 +71,7 @@ async def set_password(db_session: AsyncSession, email: str, password: str) -> U
     if user is None:
         raise NotAuthenticated("no such account", field="email")
     user.password_hash = await hash_password(password)
+    audit.record_updated(db_session, "user", user.id, {}, {}, None, action="password_set", secrets_changed=["password"])
     await db_session.execute(delete(AuthToken).where(AuthToken.user_id == user.id))
     await db_session.commit()
     return user
@@ -127,6 +131,9 @@ async def logout(db_session: AsyncSession, token: str) -> None:
 _users = cast(Table, User.__table__)
 _tokens = cast(Table, AuthToken.__table__)
 # Every staff request runs this, so it is built and compiled once (and on PostgreSQL goes straight to asyncpg).
+# What the audit trail keeps of an account: never the password hash (a password change is recorded as such).
+USER_AUDIT_FIELDS = ("email", "display_name", "role", "is_active")
+
 _USER_FOR_TOKEN = Prebuilt(
     select(_users.c.id, _users.c.email, _users.c.display_name, _users.c.role)
     .select_from(_users.join(_tokens, _tokens.c.user_id == _users.c.id))
