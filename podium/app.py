@@ -44,6 +44,7 @@ from podium.openapi import ClosedStructSchemaPlugin
 from podium.security_headers import security_headers
 from podium.settings import Settings
 from registration.admin_controllers import RegistrationAdminController
+from registration.audit_controllers import AuditController
 from registration.catalog_controllers import CATALOG_CONTROLLERS
 from registration.catalog_pages import OrganizerCatalogPages
 from registration.controllers import (
@@ -136,6 +137,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             OrderDocumentController,
             EventDocumentController,
             RegistrationAdminController,
+            AuditController,
             WaitlistJoinController,
             WaitlistEntryController,
             *CATALOG_CONTROLLERS,

@@ -147,7 +147,20 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Secret:
+    """A secret's value inside a snapshot: compared by ``diff`` (so a change shows), never stored."""
+
+    value: Any = dataclasses.field(repr=False)
+
+
+def _raw(value: Any) -> Any:
+    return _plain(value.value if isinstance(value, _Secret) else value)
+
+
 def _safe(field: str, value: Any) -> Any:
+    if isinstance(value, _Secret):
+        value = value.value
     if is_secret(field):
         return None if value is None else REDACTED
     return _plain(value)
@@ -157,7 +170,8 @@ _SKIPPED_COLUMNS = frozenset({"id", "created_at", "updated_at", "sa_orm_sentinel
 
 
 def snapshot(obj: Any, fields: Iterable[str] | None = None) -> dict[str, Any]:
-    """The audited state of a model object (or any object with those attributes), secrets redacted.
+    """The audited state of a model object (or any object with those attributes); secrets stay opaque (the
+    entry says they changed, never their value).
 
     Without ``fields``: every loaded, non-deferred column but the id and timestamps. Taken before a change and
     after it, two snapshots make ``record_updated``'s before and after."""
@@ -169,7 +183,9 @@ def snapshot(obj: Any, fields: Iterable[str] | None = None) -> dict[str, Any]:
             for attr in state.mapper.column_attrs
             if attr.key not in _SKIPPED_COLUMNS and not attr.deferred and attr.key not in unloaded
         ]
-    return {field: _safe(field, getattr(obj, field)) for field in fields}
+    return {
+        field: _Secret(getattr(obj, field)) if is_secret(field) else _plain(getattr(obj, field)) for field in fields
+    }
 
 
 def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
@@ -177,7 +193,7 @@ def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[
     changes: dict[str, list[Any]] = {}
     for field in dict.fromkeys([*before, *after]):
         old, new = before.get(field), after.get(field)
-        if _plain(old) != _plain(new):  # compared before redaction, so a changed secret still shows
+        if _raw(old) != _raw(new):  # compared before redaction, so a changed secret still shows
             changes[field] = [_safe(field, old), _safe(field, new)]
     return changes
 
