@@ -45,6 +45,7 @@ from podium.security_headers import security_headers
 from podium.settings import Settings
 from registration.admin_controllers import RegistrationAdminController
 from registration.audit_controllers import AuditController
+from registration.audit_pages import OrganizerAuditPages
 from registration.catalog_controllers import CATALOG_CONTROLLERS
 from registration.catalog_pages import OrganizerCatalogPages
 from registration.controllers import (
@@ -151,6 +152,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *BADGE_CONTROLLERS,
             AgendaPages,
             OrganizerRegistrationPages,
+            OrganizerAuditPages,
             OrganizerCatalogPages,
             VerificationUploadController,
             VerificationDocumentController,
