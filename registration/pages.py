@@ -20,11 +20,12 @@ from podium.client_address import client_address
 from podium.errors import DomainError, InvalidInput
 from podium.pages import form_errors, redirect, render
 from podium.settings import Settings
-from registration import cancellations, catalog, orders, verification_documents, waitlist
+from registration import billing, cancellations, catalog, documents, orders, verification_documents, waitlist
+from registration.document_schemas import BillingIn
 from registration.order_limits import OrderGuard, waitlist_limits
 from registration.order_standing import order_standing
 from registration.payments import provider_for
-from registration.receipts import format_money
+from registration.receipts import document_title, format_money
 from registration.schemas import OrderCreate, TransferIn, WaitlistJoin
 
 FormData = URLEncodedBody[dict[str, str]]
@@ -375,6 +376,37 @@ class OrderPages(Controller):
         notice = f"Uploaded {saved.filename}: the organizers will review it."
         return await self._page(request, db_session, settings, found, None, notice=notice)
 
+    @post("/orders/{order_id:uuid}/billing")
+    async def set_billing(
+        self,
+        order_id: FromPath[UUID],
+        request: Request[Any, Any, Any],
+        data: FormData,
+        state: State,
+        db_session: NamedDependency[AsyncSession],
+        secret: FromQuery[str | None] = None,
+    ) -> Template | Redirect:
+        """The buyer's billing details for the receipt (``PUT /api/orders/{id}/billing``'s service)."""
+        settings: Settings = state.settings
+        found = await self._order(db_session, settings, order_id, secret)
+        fields = ("organization", "address", "country", "tax_id", "po_number")
+        body = {k: data.get(k, "").strip().replace("\r\n", "\n") for k in fields}
+        body["country"] = body["country"].upper()
+        try:
+            await billing.set_billing(
+                db_session, found, msgspec.convert(body, BillingIn), actor=f"buyer:{found.buyer_email}"
+            )
+            await db_session.commit()
+        except (msgspec.ValidationError, DomainError) as exc:
+            if isinstance(exc, DomainError) and exc.status_code == 404:
+                raise
+            await db_session.rollback()
+            message = "; ".join(f"{k}: {v}" for k, v in form_errors(exc).items())
+            found = await self._order(db_session, settings, order_id, secret)
+            return await self._page(request, db_session, settings, found, message, status_code=422, billing_values=body)
+        await documents.issue_recorded(db_session)
+        return redirect(f"/orders/{order_id}?secret={secret}")
+
     async def _order(
         self, db_session: AsyncSession, settings: Settings, order_id: UUID, secret: str | None
     ) -> orders.Order:
@@ -392,6 +424,7 @@ class OrderPages(Controller):
         *,
         status_code: int = 200,
         notice: str | None = None,
+        billing_values: dict[str, str] | None = None,
     ) -> Template:
         view = await orders.order_read(
             db_session,
@@ -410,4 +443,14 @@ class OrderPages(Controller):
             error=error,
             notice=notice,
             stripe_js_url=settings.stripe_js_url,
+            documents=[
+                {
+                    "title": f"{document_title(d.kind)} {number}" if number else document_title(d.kind),
+                    "total": format_money(d.total, d.currency),
+                    "url": f"/api/orders/{order.id}/documents/{d.id}/pdf?secret={view.secret}" if number else None,
+                }
+                for d in await documents.documents_of(db_session, order.id)
+                for number in [documents.document_number(view.event, d)]
+            ],
+            billing=billing_values or msgspec.to_builtins(await billing.get_billing(db_session, order)),
         )

@@ -27,6 +27,7 @@ PUBLIC = {
     ("POST", "/orders/{order_id:uuid}/registrations/{registration_id:uuid}/transfer"),
     ("POST", "/orders/{order_id:uuid}/registrations/{registration_id:uuid}/documents"),
     ("POST", "/orders/{order_id:uuid}/link"),
+    ("POST", "/orders/{order_id:uuid}/billing"),
     ("POST", "/registrations/{registration_id:uuid}/link"),
     ("GET", "/health"),
     ("GET", "/schema"),
