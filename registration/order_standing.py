@@ -98,6 +98,13 @@ def decide(facts: Facts) -> tuple[Standing, str | None, bool]:
     return "paid", None, refunds_on_the_way
 
 
+def amount_paid(order: Order, refunds: Sequence[RefundLine]) -> int:
+    """What the buyer paid: the payment the order kept, and every payment it could not keep (each refunded
+    whole by one automatic refund, so that refund's amount is what the payment captured)."""
+    kept = order.total if order.paid_at is not None and order.status == OrderStatus.PAID else 0
+    return kept + sum(r.amount for r in refunds if r.of_other_payment)
+
+
 def payment_facts(order: Order, payment: PaymentRead | None = None) -> PaymentFacts:
     return PaymentFacts(
         state=order.payment_state,
@@ -159,7 +166,7 @@ async def order_standing(
         order_status=cast(OrderStatusName, order.status),
         currency=order.currency,
         total=order.total,
-        amount_paid=order.total if order.paid_at is not None and order.status == OrderStatus.PAID else 0,
+        amount_paid=amount_paid(order, refunds),
         amount_refunded=sum(r.amount for r in refunds if r.status == "succeeded"),
         refund_pending=sum(r.amount for r in refunds if r.status in _ON_ITS_WAY),
         fee=sum(c.fee for c in cancellations),

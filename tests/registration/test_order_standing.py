@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 from podium.audit_models import AuditEntry
 from podium.db import begin_write, utcnow
 from podium.settings import Settings
+from registration.holds import expire_holds
 from registration.models import Order
 from registration.order_standing import Facts, PaymentFacts, decide
 from registration.payment_outcomes import payment_failed, payment_succeeded
@@ -193,8 +194,6 @@ async def test_unpaid_cancelled_and_expired_orders(client: Client, catalog: Cata
     expired = await place(client, catalog)
     await client.post(f"/api/orders/{cancelled['id']}/cancel", headers={"X-Order-Secret": cancelled["secret"]})
     async with db_session_for(settings) as db_session:
-        from registration.holds import expire_holds
-
         await begin_write(db_session)
         await db_session.execute(
             update(Order)
@@ -327,3 +326,37 @@ async def test_racing_reports_and_verdicts_end_paid(
     assert {r.status_code for r in results[:-1]} == {200}
     assert (final["standing"], final["in_flight"]) == ("paid", False)
     assert noted in (0, 1)  # once, or never if the verdict came first
+
+
+async def test_a_late_payment_refunded_is_explained_on_the_expired_order(client: Client, settings: Settings) -> None:
+    async with db_session_for(settings) as db_session:
+        small = await build_catalog(db_session, member_seats=1)
+    late = await place(client, small)
+    await as_card_order(settings, late["id"], "pi_standing_late")
+    async with db_session_for(settings) as db_session:
+        await begin_write(db_session)
+        past = utcnow() - dt.timedelta(minutes=1)
+        await db_session.execute(update(Order).where(Order.id == UUID(late["id"])).values(hold_expires_at=past))
+        await db_session.commit()
+        await expire_holds(db_session, event_id=small.event_id)  # type: ignore[arg-type]
+    await place(client, small)  # someone else takes the one seat
+
+    async with db_session_for(settings) as db_session:
+        result = await payment_succeeded(
+            db_session,
+            order_id=UUID(late["id"]),
+            provider_payment_id="pi_standing_late",
+            amount=late["total"],
+            currency=late["currency"],
+            actor="stripe",
+        )
+    body = await status(client, late)
+    page = await client.get(f"/orders/{late['id']}", params={"secret": late["secret"]}, headers=HTML)
+
+    assert result.outcome.value == "refund_needed"
+    assert (body["standing"], body["amount_paid"], body["refund_pending"]) == ("expired", late["total"], late["total"])
+    assert [(r["amount"], r["of_other_payment"], r["status"]) for r in body["refunds"]] == [
+        (late["total"], True, "pending")
+    ]
+    assert "Your payment arrived after the hold on these seats ran out" in page.text
+    assert "Refund on its way" in page.text
