@@ -192,6 +192,12 @@ async def test_every_page_title_is_text_without_secrets(
             who,
             f"Registrations · {EVIL_EVENT} · Podium",
         ),
+        "/organizer/events/{slug:str}/audit": (
+            client,
+            f"/organizer/events/{slug}/audit",
+            who,
+            f"Audit log · {EVIL_EVENT} · Podium",
+        ),
         "/organizer/events/{slug:str}/dashboard": (
             client,
             f"/organizer/events/{slug}/dashboard",
