@@ -21,6 +21,7 @@ in which case the change issues a credit note as for any issued receipt.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Sequence
 from typing import Any, cast
 from uuid import UUID, uuid4
@@ -30,6 +31,7 @@ import anyio.to_thread
 import msgspec
 from sqlalchemy import CursorResult, delete, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -50,6 +52,7 @@ from registration.models import (
 )
 from registration.receipts import Buyer, DocumentData, Line, Seller, event_dates, receipt_number, render_document
 
+logger = logging.getLogger("podium.registration.documents")
 # Event ids with documents recorded in this session's transaction, numbered by ``issue_recorded`` after commit.
 PENDING_EVENTS = "podium.documents_pending"
 # At most this many documents are numbered per transaction; the rest in the next one.
@@ -265,23 +268,32 @@ async def record_documents(
     return added
 
 
-async def _lock_counter(db_session: AsyncSession, event_id: UUID) -> int:
-    """The event's last number, with its counter row locked until this transaction ends (created if new)."""
-    query = select(DocumentCounter.last_number).where(DocumentCounter.event_id == event_id).with_for_update()
-    last = await db_session.scalar(query)
+async def _lock_counter(db_session: AsyncSession, event_id: UUID, *, wait: bool = True) -> int | None:
+    """The event's last number, with its counter row locked until this transaction ends (created if new).
+
+    ``wait=False``: None at once when another transaction holds the lock (PostgreSQL; SQLite's one writer
+    already waited in ``begin_write``)."""
+    query = select(DocumentCounter.last_number).where(DocumentCounter.event_id == event_id)
+    last = await db_session.scalar(query.with_for_update(skip_locked=not wait))
     if last is not None:
         return last
+    if not wait and await db_session.scalar(query) is not None:
+        return None  # it exists and someone is numbering right now
     dialect = db_session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     await db_session.execute(insert(DocumentCounter).values(event_id=event_id, last_number=0).on_conflict_do_nothing())
-    return await db_session.scalar(query) or 0
+    return await db_session.scalar(query.with_for_update()) or 0
 
 
-async def issue_pending_documents(db_session: AsyncSession, event_id: UUID, *, now: dt.datetime | None = None) -> int:
+async def issue_pending_documents(
+    db_session: AsyncSession, event_id: UUID, *, now: dt.datetime | None = None, wait: bool = True
+) -> int:
     """Number the event's pending documents in a transaction of its own (committed here); returns how many.
 
     Oldest first, a credit note before the receipt recorded with it. The counter's row lock serializes the
-    numbering of one event and is held only for these few statements.
+    numbering of one event and is held only for these few statements. With ``wait=False`` nothing is done
+    while another transaction numbers the event's documents (0): that one, the next, the sweep or whoever
+    needs the number (``ensure_documents_issued``) numbers ours.
     """
     if db_session.new or db_session.dirty or db_session.deleted:
         raise RuntimeError("issue_pending_documents() runs in a transaction of its own")
@@ -289,7 +301,10 @@ async def issue_pending_documents(db_session: AsyncSession, event_id: UUID, *, n
         await db_session.commit()
     now = now or utcnow()
     await begin_write(db_session)
-    last = await _lock_counter(db_session, event_id)
+    last = await _lock_counter(db_session, event_id, wait=wait)
+    if last is None:
+        await db_session.commit()
+        return 0
     pending = (
         await db_session.scalars(
             select(Document)
@@ -312,10 +327,16 @@ async def issue_pending_documents(db_session: AsyncSession, event_id: UUID, *, n
 
 
 async def issue_recorded(db_session: AsyncSession) -> None:
-    """After the caller committed a change that recorded documents: number them now (a short transaction per
-    event). A failure here loses nothing: the documents stay pending for the sweep or the next reader."""
+    """After the caller committed a change that recorded documents: number them now, in a short transaction per
+    event that never waits for another numbering (the request that paid does not queue behind other payments'
+    receipts). A failure here loses nothing, and is not the request's: the change is committed, and the
+    documents stay pending for the sweep or whoever needs them numbered."""
     for event_id in db_session.info.pop(PENDING_EVENTS, set()):
-        await issue_pending_documents(db_session, event_id)
+        try:
+            await issue_pending_documents(db_session, event_id, wait=False)
+        except SQLAlchemyError:
+            logger.warning("documents of event %s left pending for the sweep", event_id, exc_info=True)
+            await db_session.rollback()
 
 
 async def issue_all_pending(db_session: AsyncSession) -> int:

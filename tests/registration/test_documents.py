@@ -16,9 +16,9 @@ from sqlalchemy import select
 
 from podium.db import begin_write, create_engine, session_maker
 from podium.settings import Settings
-from registration.documents import ensure_documents_issued, record_documents
+from registration.documents import ensure_documents_issued, issue_all_pending, record_documents
 from registration.jobs import sweep_expired_holds
-from registration.models import Document, Order
+from registration.models import Document, DocumentCounter, Order
 from tests.asgi_client import Client
 from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body
 
@@ -309,13 +309,43 @@ async def test_racing_payments_and_transfers_number_one_series_without_gaps(clie
     assert {r.status_code for r in paid} == {200}
     assert {r.status_code for r in transfers} == {200}
     async with db_session_for(settings) as db_session:
+        numbered = (
+            await db_session.scalars(
+                select(Document.number).where(Document.event_id == catalog.event_id, Document.number.is_not(None))
+            )
+        ).all()
+        # A payment's own numbering never waits for another's: what it found locked, the sweep numbers.
+        await issue_all_pending(db_session)
         rows = (
             await db_session.execute(
                 select(Document.number, Document.kind).where(Document.event_id == catalog.event_id)
             )
         ).all()
+    assert sorted(numbered) == list(range(1, len(numbered) + 1))
     assert sorted(n for n, _ in rows) == list(range(1, 24 + 8 * 2 + 1))
     assert sum(kind == "credit_note" for _, kind in rows) == 8
+
+
+async def test_a_payment_never_waits_for_the_counter_lock(
+    client: Client, catalog: CatalogFixture, settings: Settings
+) -> None:
+    if not settings.database_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer at a time: every transaction waits for it anyway")
+    first = await _paid(client, catalog.slug, attendee())  # creates the event's counter row
+    order = (await client.post(f"/api/events/{catalog.slug}/orders", json=order_body(attendee()))).json()
+    async with db_session_for(settings) as holder:
+        await holder.execute(
+            select(DocumentCounter).where(DocumentCounter.event_id == catalog.event_id).with_for_update()
+        )
+
+        paid = await asyncio.wait_for(
+            client.post(f"/api/orders/{order['id']}/offline-payment", headers=_holder(order)), timeout=10
+        )
+        await holder.rollback()
+
+    assert paid.status_code == 200
+    assert [d["number"] for d in await _documents(client, first)] == [f"{catalog.slug.upper()}-000001"]
+    assert [d["number"] for d in await _documents(client, order)] == [f"{catalog.slug.upper()}-000002"]
 
 
 async def test_a_receipt_left_pending_is_numbered_by_whoever_needs_it_first(
