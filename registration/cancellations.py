@@ -202,7 +202,16 @@ async def refund(db_session: AsyncSession, order: Order, *, amount: int, reason:
         raise InvalidInput(f"at most {left} can still be refunded", field="amount")
     row = _refund(order, amount, reason.strip(), actor)
     db_session.add(row)
-    record(db_session, "order", order.id, order.status, order.status, actor, f"refund {amount}: {reason.strip()}")
+    record(
+        db_session,
+        "order",
+        order.id,
+        order.status,
+        order.status,
+        actor,
+        f"refund {amount}: {reason.strip()}",
+        action="refunded",
+    )
     await record_documents(db_session, order, reason="refund")
     await db_session.commit()
     await issue_recorded(db_session)

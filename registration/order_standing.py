@@ -184,7 +184,8 @@ async def card_payment_confirmed(db_session: AsyncSession, order: Order, payment
     if not note_confirming(order, payment_intent) or before == CONFIRMING:
         return False
     note = f"card payment {payment_intent} confirmed in the browser; awaiting the provider's verdict"
-    record(db_session, "order", order.id, order.status, order.status, f"buyer:{order.buyer_email}", note)
+    buyer = f"buyer:{order.buyer_email}"
+    record(db_session, "order", order.id, order.status, order.status, buyer, note, action="payment_confirming")
     return True
 
 

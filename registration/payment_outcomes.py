@@ -189,7 +189,7 @@ async def _claim_refund(
     db_session.add(refund)
     money = format_money(captured.amount, captured.currency)
     note = f"payment {captured.payment_id}: {reason}; refund of {money} claimed"
-    record(db_session, "order", order.id, order.status, order.status, actor, note)
+    record(db_session, "order", order.id, order.status, order.status, actor, note, action="refund_claimed")
     await enqueue_payment_refund_mail(
         db_session,
         order,
@@ -227,6 +227,7 @@ async def payment_failed(
         order.status,
         actor,
         f"payment {provider_payment_id} failed: {message}",
+        action="payment_failed",
     )
     await db_session.commit()
     return order

@@ -89,6 +89,7 @@ async def send_refund(db_session: AsyncSession, provider: StripeProvider, refund
         "system",
         f"refund {stripe_refund.id} of {format_money(stripe_refund.amount, order.currency)} on payment {intent_id}"
         f" sent ({row.status})",
+        action="refund_sent",
     )
     if row.status == "succeeded" and row.payment_intent_id is None:
         settled = await db_session.scalar(

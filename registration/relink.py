@@ -37,7 +37,7 @@ async def regenerate_order_link(
     )
     order = await db_session.get_one(Order, order_id, populate_existing=True)
     note = f"new secret link (v{order.secret_version})"
-    record(db_session, "order", order.id, order.status, order.status, actor, note)
+    record(db_session, "order", order.id, order.status, order.status, actor, note, action="link_regenerated")
     await enqueue_order_link_mail(db_session, order, by_organizer=by_organizer)
     await db_session.commit()
     return order
@@ -66,6 +66,7 @@ async def regenerate_registration_link(
         registration.status,
         actor,
         f"new secret link (v{registration.secret_version})",
+        action="link_regenerated",
     )
     await enqueue_registration_link_mail(db_session, registration, by_organizer=by_organizer)
     await db_session.commit()

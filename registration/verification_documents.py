@@ -119,6 +119,7 @@ async def upload(
             registration.status,
             actor,
             f"verification document uploaded: {document.filename}",
+            action="document_uploaded",
         )
         await db_session.commit()
     except BaseException:

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
 from events.services import get_event
+from podium import audit
 from podium.db import begin_write
 from podium.errors import Conflict, FieldError, InvalidInput
 from podium.spreadsheet import from_cell, to_cell
@@ -581,6 +582,9 @@ async def import_csv(
             name = next(n for p in plans for n in p.speakers + p.chairs if _key(n) == key)
             speakers[key] = Speaker(id=speaker_id, event_id=event.id, name=name, affiliation="", bio="")
             db_session.add(speakers[key])
+            audit.record_created(
+                db_session, "speaker", speaker_id, {"name": name}, actor, event_id=event.id, note="CSV import"
+            )
             speakers_created += 1
     for plan in plans:
         assert plan.session_id is not None
@@ -624,9 +628,18 @@ async def import_csv(
         for name, value in values.items():
             setattr(existing, name, value)
         set_people(existing, people)
-        changed = session_changed_fields(before_state, snapshot(existing, [(s.id, r) for s, r in people]))
+        after_state = snapshot(existing, [(s.id, r) for s, r in people])
+        changed = session_changed_fields(before_state, after_state)
         if changed:
-            record_session_change(db_session, existing, changed, actor=actor, previous_status=previous)
+            record_session_change(
+                db_session,
+                existing,
+                changed,
+                actor=actor,
+                previous_status=previous,
+                before=before_state,
+                after=after_state,
+            )
             updated += 1
         else:
             unchanged += 1

@@ -147,28 +147,34 @@ def record_session_change(
             changes=created,
             action="created",
         )
-    elif previous_status != session.status:
-        note = ", ".join(sorted(changed & NOTICEABLE_FIELDS - {"status"}))
-        audit.record(
-            db_session,
-            SESSION_ENTITY,
-            session.id,
-            previous_status,
-            session.status,
-            actor,
-            note,
-            event_id=session.event_id,
-        )
-    elif before is not None and after is not None:
-        audit.record_updated(
-            db_session,
-            SESSION_ENTITY,
-            session.id,
-            audit_state(before),
-            audit_state(after),
-            actor,
-            event_id=session.event_id,
-        )
+    else:
+        fields = audit.diff(audit_state(before), audit_state(after)) if before and after else {}
+        fields.pop("status", None)
+        if previous_status != session.status:
+            note = ", ".join(sorted(changed & NOTICEABLE_FIELDS - {"status"}))
+            audit.record(
+                db_session,
+                SESSION_ENTITY,
+                session.id,
+                previous_status,
+                session.status,
+                actor,
+                note,
+                event_id=session.event_id,
+                changes=fields,
+            )
+        elif fields:
+            audit.record(
+                db_session,
+                SESSION_ENTITY,
+                session.id,
+                session.status,
+                session.status,
+                actor,
+                event_id=session.event_id,
+                changes=fields,
+                action="updated",
+            )
 
 
 # --- loading ----------------------------------------------------------------------------------------------

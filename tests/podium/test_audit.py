@@ -532,3 +532,61 @@ async def test_event_audit_csv_is_formula_safe_in_the_event_time_zone(
     assert rows[1][0].endswith(("-04:00", "-05:00"))
     assert json.loads(rows[1][4])["label"] == [None, "=1+2"]
     assert rows[1][4].startswith("{")  # the JSON cell starts with a brace, not a formula character
+
+
+async def test_a_csv_import_records_new_speakers_and_each_session_s_changed_fields(
+    client: Client, organizer: dict[str, str]
+) -> None:
+    slug = await _event(client, organizer)
+    body = {
+        "title": "Opening",
+        "kind": "plenary",
+        "starts_at": "2027-04-14T09:00:00-04:00",
+        "ends_at": "2027-04-14T10:00:00-04:00",
+        "status": "draft",
+    }
+    session = (await client.post(f"/api/events/{slug}/sessions", json=body, headers=organizer)).json()
+    exported = (await client.get(f"/api/events/{slug}/sessions.csv", headers=organizer)).text
+    rows = list(csv.DictReader(io.StringIO(exported)))
+    rows[0]["title"], rows[0]["speakers"] = "Keynote", "Grace Hopper"
+    edited = io.StringIO()
+    writer = csv.DictWriter(edited, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+
+    imported = await client.post(
+        f"/api/events/{slug}/sessions.csv",
+        content=edited.getvalue().encode(),
+        headers={**organizer, "Content-Type": "text/csv"},
+    )
+    entries = [e for e in await _trail(client, organizer, slug) if e["entity"] in ("speaker", "program_session")]
+
+    assert imported.status_code == 200, imported.text
+    assert _kinds(entries) == [("program_session", "created"), ("speaker", "created"), ("program_session", "updated")]
+    speaker_id = entries[1]["entity_id"]
+    assert entries[1]["changes"] == {"name": [None, "Grace Hopper"]}
+    assert entries[2]["entity_id"] == session["id"]
+    assert entries[2]["changes"] == {"title": ["Opening", "Keynote"], "people": [[], [[speaker_id, "speaker"]]]}
+
+
+async def test_order_events_that_keep_its_status_are_named(
+    client: Client, settings: Settings, organizer: dict[str, str]
+) -> None:
+    async with db_session_for(settings) as db_session:
+        catalog = await build_catalog(db_session)
+    order = (await client.post(f"/api/events/{catalog.slug}/orders", json=order_body(attendee()))).json()
+    secret = {"X-Order-Secret": order["secret"]}
+    await client.post(f"/api/orders/{order['id']}/offline-payment", headers=secret)
+    refunded = await client.post(
+        f"/api/orders/{order['id']}/refunds", json={"amount": 500, "reason": "parking voucher"}, headers=organizer
+    )
+    relinked = await client.post(f"/api/orders/{order['id']}/link", headers=organizer)
+
+    entries = (
+        await client.get(f"/api/orders/{order['id']}/audit", params={"entity": "order"}, headers=organizer)
+    ).json()
+
+    assert (refunded.status_code, relinked.status_code) == (201, 200)
+    assert [(e["action"], e["changes"]) for e in entries["entries"][:2]] == [("link_regenerated", {}), ("refunded", {})]
+    assert entries["entries"][1]["note"] == "refund 500: parking voucher"
+    assert entries["entries"][1]["actor_role"] == "organizer"
