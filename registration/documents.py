@@ -47,6 +47,7 @@ from registration.models import (
     Order,
     Refund,
     Registration,
+    RegistrationAddOn,
     RegistrationStatus,
     SellerDetails,
 )
@@ -108,39 +109,51 @@ def _buyer_of(order: Order, billing: BillingDetails | None) -> Buyer:
     )
 
 
-async def receipt_now(db_session: AsyncSession, order: Order, event: Event) -> DocumentData | None:
+async def receipt_now(
+    db_session: AsyncSession, order: Order, event: Event, *, first: bool = False
+) -> DocumentData | None:
     """What the order's receipt says now, or None when the buyer keeps no money in it (unpaid, free, all
     refunded). Lines are the registrations that count; a refund or a fee kept on cancellation that the
-    lines don't explain is one more line, so the total is always what the seller keeps."""
+    lines don't explain is one more line, so the total is always what the seller keeps. ``first``: the order
+    is being paid now, so none of its money has gone back yet."""
     if order.paid_at is None or order.total <= 0:
         return None
-    kept = order.total - await refunded_amount(db_session, order)
+    kept = order.total - (0 if first else await refunded_amount(db_session, order))
     if kept <= 0:
         return None
     registrations = (
-        await db_session.scalars(
-            select(Registration)
+        await db_session.execute(
+            select(
+                Registration.id,
+                Registration.first_name,
+                Registration.last_name,
+                Category.name,
+                Registration.category_amount,
+                Registration.discount_amount,
+            )
+            .join(Category, Category.id == Registration.category_id)
             .where(Registration.order_id == order.id, Registration.status.in_(_BILLED))
             .order_by(Registration.position)
         )
     ).all()
-    categories = dict(
-        (await db_session.execute(select(Category.id, Category.name).where(Category.event_id == event.id)))
-        .tuples()
-        .all()
-    )
-    add_ons = dict(
-        (await db_session.execute(select(AddOn.id, AddOn.name).where(AddOn.event_id == event.id))).tuples().all()
-    )
-    lines: list[Line] = []
-    for r in registrations:
-        who = f"{r.first_name} {r.last_name}"
-        category = categories.get(r.category_id, "Registration")
-        lines.append(Line(description=f"{who}: {category}", amount=r.category_amount, discount=r.discount_amount))
-        lines.extend(
-            Line(description=f"   + {add_ons.get(a.add_on_id, 'Add-on')}", amount=a.amount, discount=a.discount_amount)
-            for a in r.add_ons
+    extras: dict[UUID, list[Line]] = {}
+    added = await db_session.execute(
+        select(
+            RegistrationAddOn.registration_id, AddOn.name, RegistrationAddOn.amount, RegistrationAddOn.discount_amount
         )
+        .join(AddOn, AddOn.id == RegistrationAddOn.add_on_id)
+        .join(Registration, Registration.id == RegistrationAddOn.registration_id)
+        .where(Registration.order_id == order.id)
+        .order_by(AddOn.code)
+    )
+    for registration_id, name, amount, discount in added.all():
+        extras.setdefault(registration_id, []).append(
+            Line(description=f"   + {name}", amount=amount, discount=discount)
+        )
+    lines: list[Line] = []
+    for registration_id, first_name, last_name, category, amount, discount in registrations:
+        lines.append(Line(description=f"{first_name} {last_name}: {category}", amount=amount, discount=discount))
+        lines.extend(extras.get(registration_id, []))
     net = sum(line.amount - line.discount for line in lines)
     if kept < net:
         lines.append(Line(description="Refunded", amount=kept - net))
@@ -222,21 +235,29 @@ def _document(
 
 
 async def record_documents(
-    db_session: AsyncSession, order: Order, *, reason: str, now: dt.datetime | None = None, locked: bool = False
+    db_session: AsyncSession,
+    order: Order,
+    *,
+    reason: str,
+    now: dt.datetime | None = None,
+    locked: bool = False,
+    first: bool = False,
 ) -> list[Document]:
     """Record, in the caller's transaction, the documents a change of ``order`` needs; returns those added.
 
     Call it after the change is made (registrations, refunds, billing details written or flushed). Takes the
     order's row lock (``locked``: the caller holds it already), so two changes of one order never both cancel
-    its receipt. Never commits; the numbers come after the caller commits (``issue_recorded``).
+    its receipt. ``first``: the order is being paid now, so it has no documents and no refunds yet (two
+    statements fewer in the payment's transaction). Never commits; the numbers come after the caller commits
+    (``issue_recorded``).
     """
     now = now or utcnow()
     await db_session.flush()
     if not locked:
         await db_session.execute(select(Order.id).where(Order.id == order.id).with_for_update())
     event = await db_session.get_one(Event, order.event_id)
-    desired = await receipt_now(db_session, order, event)
-    live = await _live_receipt(db_session, order.id)
+    desired = await receipt_now(db_session, order, event, first=first)
+    live = None if first else await _live_receipt(db_session, order.id)
     if live is not None and desired is not None and stored(live).content() == desired.content():
         return []
     db_session.info.setdefault(PENDING_EVENTS, set()).add(order.event_id)

@@ -435,7 +435,7 @@ async def confirm_order(
         record(db_session, "registration", registration.id, registrations_from, target, actor, note)
     # The receipt is recorded pending; its number comes after commit (``documents.issue_recorded``).
     if order.total > 0:
-        await record_documents(db_session, order, reason="payment", now=now, locked=True)
+        await record_documents(db_session, order, reason="payment", now=now, locked=True, first=True)
     await enqueue_confirmation_mail(db_session, order)
 
 
