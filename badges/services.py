@@ -27,6 +27,7 @@ from podium import audit
 from podium.audit_models import AuditEntry
 from podium.db import begin_write, end_reads, utcnow
 from podium.errors import Conflict, InvalidInput, NotFound
+from registration.mail import enqueue_badge_reprinted_mail
 from registration.models import Category, Order, OrderStatus, Registration, RegistrationStatus
 from registration.receipts import event_dates
 
@@ -185,6 +186,7 @@ async def reissue(db_session: AsyncSession, registration_id: UUID, secret_key: s
         action="reprinted",
         note="the earlier printings no longer admit",
     )
+    await enqueue_badge_reprinted_mail(db_session, registration, version=new_version)
     await db_session.commit()
     return await badge_of(db_session, registration, secret_key)
 

@@ -37,6 +37,7 @@ from podium.cli import PodiumCLIPlugin
 from podium.csrf import CrossSiteGuard, csrf_config
 from podium.db import WriteIntentMiddleware, sqlalchemy_config, warm_pool
 from podium.errors import EXCEPTION_HANDLERS
+from podium.formatting import format_money
 from podium.health import app_version, health
 from podium.heap import freeze_startup_heap
 from podium.input_guards import PodiumRequest, RefuseNulInQuery
@@ -61,7 +62,6 @@ from registration.organizer_pages import OrganizerRegistrationPages
 from registration.outbox import enqueue
 from registration.pages import OrderPages, RegistrationPages, WaitlistPages
 from registration.receipt_controllers import EventDocumentController, OrderDocumentController
-from registration.receipts import format_money
 from registration.relink_controllers import LinkController, LinkPages, OrganizerLinkPages
 from registration.waitlist_controllers import WaitlistEntryController, WaitlistJoinController
 from sessions.agenda_controllers import AgendaController

@@ -14,12 +14,8 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
-from podium.db import begin_write
-from podium.errors import Conflict, NotFound
+from podium.errors import NotFound
 from podium.spreadsheet import to_cell
-from registration.audit import record
-from registration.documents import issue_recorded, record_documents
-from registration.holds import release_registration_seats
 from registration.models import (
     AddOn,
     Category,
@@ -28,9 +24,7 @@ from registration.models import (
     Question,
     Registration,
     RegistrationAddOn,
-    RegistrationStatus,
 )
-from registration.order_validation import load_catalog, needs_of_registrations
 from registration.schemas import (
     ItemStats,
     RegistrationListItem,
@@ -38,7 +32,6 @@ from registration.schemas import (
 )
 from registration.schemas import OrderStatus as OrderStatusName
 from registration.schemas import RegistrationStatus as RegistrationStatusName
-from registration.verification_documents import documents_of
 
 
 def _filtered(
@@ -179,56 +172,6 @@ async def registrations_csv(
             ]
         )  # fmt: skip
     return out.getvalue()
-
-
-async def decide_verification(
-    db_session: AsyncSession, event: Event, registration_id: UUID, *, approve: bool, note: str, actor: str
-) -> Registration:
-    """Approve (→ confirmed) or reject (→ cancelled, seats returned) a registration awaiting verification.
-    A refund for a rejected attendee is the organizer's separate decision."""
-    await begin_write(db_session)
-    registration = await db_session.get(Registration, registration_id, with_for_update=True)
-    if registration is None or registration.event_id != event.id:
-        raise NotFound("no such registration at this event", field="registration_id")
-    if registration.status != RegistrationStatus.AWAITING_VERIFICATION:
-        raise Conflict(
-            f"the registration is {registration.status}, not awaiting verification",
-            field="registration_id",
-            code="not_awaiting_verification",
-        )
-    if (
-        approve
-        and not (registration.verification_note or "").strip()
-        and not await documents_of(db_session, [registration.id])
-    ):
-        raise Conflict(
-            "there is nothing to verify yet: no reason stated and no document uploaded",
-            field="registration_id",
-            code="nothing_to_verify",
-        )
-    target = RegistrationStatus.CONFIRMED if approve else RegistrationStatus.CANCELLED
-    if not approve:
-        catalog = await load_catalog(db_session, event)
-        await release_registration_seats(
-            db_session, registration.order_id, needs_of_registrations(catalog, [registration])
-        )
-    registration.status = target.value
-    verdict = "verification approved" if approve else "verification rejected"
-    record(
-        db_session,
-        "registration",
-        registration.id,
-        RegistrationStatus.AWAITING_VERIFICATION,
-        target,
-        actor,
-        f"{verdict}: {note}".rstrip(": "),
-    )
-    if not approve:
-        order = await db_session.get_one(Order, registration.order_id)
-        await record_documents(db_session, order, reason="verification rejected")
-    await db_session.commit()
-    await issue_recorded(db_session)
-    return registration
 
 
 async def registration_stats(db_session: AsyncSession, event: Event) -> RegistrationStats:

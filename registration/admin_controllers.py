@@ -17,7 +17,7 @@ from podium.auth.guards import requires_organizer, requires_staff
 from podium.auth.schemas import CurrentUser
 from podium.errors import problem_responses
 from podium.settings import Settings
-from registration import admin, orders
+from registration import admin, orders, verification
 from registration.payments import provider_for
 from registration.schemas import (
     OrderCreate,
@@ -103,15 +103,18 @@ class RegistrationAdminController(Controller):
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
     ) -> RegistrationListItem:
-        """Approve (confirmed) or reject (cancelled, seats returned) an attendee's proof of eligibility."""
+        """Approve (confirmed) or reject an attendee's proof of eligibility; a rejection cancels and refunds in
+        full, or moves the registration to ``move_to`` and refunds the difference (``on_reject``)."""
         found = await get_event(db_session, event)
-        registration = await admin.decide_verification(
+        registration = await verification.decide(
             db_session,
             found,
             registration_id,
             approve=data.decision == "approve",
             note=data.note,
             actor=actor_of(request),
+            on_reject=data.on_reject,
+            move_to=data.move_to,
         )
         return await admin.registration_item(db_session, found, registration.id)
 

@@ -25,7 +25,7 @@ from podium.errors import Conflict, InvalidInput
 from registration.audit import record
 from registration.documents import issue_recorded, record_documents
 from registration.holds import end_pending, release_registration_seats
-from registration.mail import enqueue_transfer_mails
+from registration.mail import enqueue_cancellation_mails, enqueue_organizer_refund_mail, enqueue_transfer_mails
 from registration.models import (
     ACTIVE_REGISTRATION_STATUSES,
     Cancellation,
@@ -106,7 +106,7 @@ async def _fee_pct(db_session: AsyncSession, event: Event, now: dt.datetime) -> 
     return fee_pct_for([(u, f) for u, f in rules], local_date(now, event.timezone), event.start_date)
 
 
-def _refund(order: Order, amount: int, reason: str, actor: str) -> Refund:
+def refund_row(order: Order, amount: int, reason: str, actor: str) -> Refund:
     """A refund row; the offline provider's money 'moves' at once, a card refund waits for the provider."""
     status = "succeeded" if order.payment_provider in INSTANT_REFUND_PROVIDERS else "pending"
     if status == "succeeded":
@@ -161,18 +161,29 @@ async def cancel(
     refundable = min(due - fee, order.total - order.amount_refunded)
     refund = None
     if refundable > 0:
-        refund = _refund(order, refundable, f"cancellation ({fee_pct} % fee)", actor)
+        refund = refund_row(order, refundable, f"cancellation ({fee_pct} % fee)", actor)
         db_session.add(refund)
-    db_session.add(
-        Cancellation(
-            order_id=order.id,
-            registrations=len(registrations),
-            amount_due=due,
-            fee_pct=fee_pct,
-            fee=fee,
-            refund_amount=max(refundable, 0),
-            actor=actor,
-        )
+    cancellation = Cancellation(
+        order_id=order.id,
+        registrations=len(registrations),
+        amount_due=due,
+        fee_pct=fee_pct,
+        fee=fee,
+        refund_amount=max(refundable, 0),
+        actor=actor,
+    )
+    db_session.add(cancellation)
+    await db_session.flush()
+    await enqueue_cancellation_mails(
+        db_session,
+        order,
+        registrations,
+        fee_pct=fee_pct,
+        fee=fee,
+        due=due,
+        refund=max(refundable, 0),
+        by_organizer=by_organizer,
+        change=str(cancellation.id),
     )
     await record_documents(db_session, order, reason="cancellation", now=now)
     await db_session.commit()
@@ -180,14 +191,9 @@ async def cancel(
     return [r.id for r in registrations], fee_pct, fee, refund
 
 
-async def refund(db_session: AsyncSession, order: Order, *, amount: int, reason: str, actor: str) -> Refund:
-    """An organizer's full or partial refund, never more than what is left of the payment."""
-    await begin_write(db_session)
-    order = await db_session.get(Order, order.id, with_for_update=True, populate_existing=True)
-    assert order is not None
-    if order.status != OrderStatus.PAID:
-        raise Conflict("only paid orders can be refunded", field="order", code=f"order_{order.status}")
-    pending = sum(
+async def pending_refunds(db_session: AsyncSession, order: Order) -> int:
+    """What is promised back from the payment ``order`` kept and not yet sent."""
+    return sum(
         (
             await db_session.scalars(
                 # Refunds of a payment the order didn't keep (a second one) are not of this money.
@@ -197,10 +203,20 @@ async def refund(db_session: AsyncSession, order: Order, *, amount: int, reason:
             )
         ).all()
     )
+
+
+async def refund(db_session: AsyncSession, order: Order, *, amount: int, reason: str, actor: str) -> Refund:
+    """An organizer's full or partial refund, never more than what is left of the payment."""
+    await begin_write(db_session)
+    order = await db_session.get(Order, order.id, with_for_update=True, populate_existing=True)
+    assert order is not None
+    if order.status != OrderStatus.PAID:
+        raise Conflict("only paid orders can be refunded", field="order", code=f"order_{order.status}")
+    pending = await pending_refunds(db_session, order)
     left = order.total - order.amount_refunded - pending
     if amount > left:
         raise InvalidInput(f"at most {left} can still be refunded", field="amount")
-    row = _refund(order, amount, reason.strip(), actor)
+    row = refund_row(order, amount, reason.strip(), actor)
     db_session.add(row)
     record(
         db_session,
@@ -213,6 +229,15 @@ async def refund(db_session: AsyncSession, order: Order, *, amount: int, reason:
         action="refunded",
     )
     await record_documents(db_session, order, reason="refund")
+    await db_session.flush()
+    await enqueue_organizer_refund_mail(
+        db_session,
+        order,
+        refund_id=row.id,
+        amount=amount,
+        reason=reason.strip(),
+        refunded_total=order.amount_refunded + pending + (amount if row.status == "pending" else 0),
+    )
     await db_session.commit()
     await issue_recorded(db_session)
     return row

@@ -21,12 +21,12 @@ from events.services import get_event
 from podium import audit
 from podium.auth.guards import requires_organizer
 from podium.errors import DomainError
+from podium.formatting import format_money, parse_money
 from podium.pages import form_errors, redirect, render
 from registration import billing, catalog
 from registration import catalog_schemas as s
 from registration.cancellations import get_policy
 from registration.document_schemas import SellerIn
-from registration.receipts import format_money, parse_money
 
 FormData = URLEncodedBody[dict[str, str]]
 WINDOW_ROWS = 3  # early-bird, regular, on-site

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.db import begin_write, utcnow
 from registration.audit import record
+from registration.mail import enqueue_hold_expired
 from registration.models import Order, OrderQuota, OrderStatus, PromoCode, Quota, Registration, RegistrationStatus
 
 
@@ -212,6 +213,9 @@ async def expire_holds(
     ended = 0
     for order_id in order_ids:
         if await end_pending(db_session, order_id, OrderStatus.EXPIRED, actor="system", note="hold expired"):
+            expired = await db_session.get(Order, order_id)
+            assert expired is not None  # end_pending just changed it
+            await enqueue_hold_expired(db_session, expired)
             ended += 1
     if commit:
         await db_session.commit()

@@ -1,5 +1,6 @@
-"""Background work for registration: the sweep that ends unpaid holds, returns their seats, and hands
-freed seats to waitlists (lapsing offers nobody claimed); and the drain that sends the mail outbox.
+"""Background work for registration: the sweep that ends unpaid holds, returns their seats, hands freed
+seats to waitlists (lapsing offers nobody claimed) and writes reminders before a hold or offer runs out;
+and the drain that sends the mail outbox.
 
 It runs in every worker; that is safe because ending a hold is a conditional status change that only
 one transaction can win. Holds are also ended lazily when an order finds its seats taken by stale holds,
@@ -20,6 +21,7 @@ from podium.settings import Settings
 from registration.documents import issue_all_pending
 from registration.holds import expire_holds
 from registration.outbox import drain_outbox, sender_for
+from registration.reminders import enqueue_reminders
 from registration.waitlist import DEFAULT_OFFER_HOURS, process_waitlists
 
 logger = logging.getLogger("podium.registration.jobs")
@@ -34,6 +36,9 @@ async def sweep_expired_holds(
         ended = await expire_holds(db_session)
     async with session_maker() as db_session:
         await process_waitlists(db_session, offer_hours=offer_hours)
+    async with session_maker() as db_session:
+        await enqueue_reminders(db_session, offer_hours=offer_hours)  # before a hold or an offer runs out
+        await db_session.commit()
     async with session_maker() as db_session:
         await rate_limits.prune(db_session)  # counters of ended windows (podium/rate_limits.py)
         await db_session.commit()

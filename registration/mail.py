@@ -1,32 +1,66 @@
-"""What we tell people about payments: when an order is paid, one mail per attendee (what they're
-registered for, or that it awaits verification) and one to the buyer with the order link and, for money
-paid, the receipt PDF; when a payment can't be kept (a second one, a late one), that it goes back.
+"""What we tell people, one mail per change that affects them: an order held, paid (with the receipt), its
+hold ending or about to end, a payment that goes back, a transfer (to both people), a verification decision,
+a cancellation or refund, a refund that failed, a reprinted badge, a new secret link.
 
-Written into the outbox inside the transaction that makes the change, so the mails exist exactly when it
-does; dedupe keys make a replayed verdict (a webhook delivered twice) mail nobody twice.
+Each function writes one outbox row per recipient inside the transaction that makes the change, so the mail
+exists exactly when the change does; its dedupe key names the change and the recipient, so a replayed
+webhook or a racing request mails nobody twice. The text lives in ``podium/templates/mail`` (rendered when
+sent); here we only gather the facts (the context, JSON) and the secret-link placeholders the outbox fills.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+from uuid import UUID
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
 from podium.auth.services import normalise_email
-from registration.models import AddOn, Category, Document, DocumentKind, Order, Registration, RegistrationStatus
-from registration.outbox import enqueue
-from registration.receipts import event_dates, format_money
+from registration import mail_templates as _mail_templates  # noqa: F401 - registers the templates with samples
+from registration.models import (
+    AddOn,
+    Category,
+    Document,
+    DocumentKind,
+    Order,
+    OrderStatus,
+    OutboxMessage,
+    Registration,
+    RegistrationStatus,
+    WaitlistEntry,
+)
+from registration.outbox import STILL_TRUE, enqueue, outbox_row
 
 RefundCause = Literal["duplicate", "seats_gone", "order_closed", "wrong_amount"]
+RejectionOutcome = Literal["cancel_and_refund", "move_category"]
 
 
-def _where(event: Event) -> str:
-    return f"{event.venue}, {event.city}" if event.city else event.venue
+def event_context(event: Event) -> dict[str, Any]:
+    """What every template may say about the event; ``id`` finds the event's wording when sent."""
+    return {
+        "id": str(event.id),
+        "slug": event.slug,
+        "name": event.name,
+        "timezone": event.timezone,
+        "start_date": event.start_date.isoformat(),
+        "end_date": event.end_date.isoformat(),
+        "venue": event.venue,
+        "city": event.city,
+        "currency": event.currency,
+    }
 
 
-def _registration_link(registration: Registration) -> str:
+def order_link(order: Order, *, versioned: bool = False) -> str:
+    """The placeholder of the buyer's order link; versioned, it stays this version's link (dead once the
+    link is regenerated) instead of whatever link is current when the mail goes out."""
+    return f"{{order_link:{order.id}:{order.secret_version}}}" if versioned else f"{{order_link:{order.id}}}"
+
+
+def registration_link(registration: Registration) -> str:
     """The placeholder of this holder's link: bound to today's version, so if the registration is transferred
     before the mail goes out, the mail carries this holder's (then dead) link, never the new holder's."""
     return f"{{registration_link:{registration.id}:{registration.secret_version}}}"
@@ -39,164 +73,170 @@ async def _event_of(db_session: AsyncSession, event_id: object) -> Event:
     return event
 
 
-_NOT_YOU = (
-    "If you did not ask for this, someone who had your previous link may have: it no longer works, and this new "
-    "one is only in this mail.\n"
-)
+async def _names(db_session: AsyncSession, event_id: UUID) -> tuple[dict[UUID, str], dict[UUID, str]]:
+    categories = await db_session.execute(select(Category.id, Category.name).where(Category.event_id == event_id))
+    add_ons = await db_session.execute(select(AddOn.id, AddOn.name).where(AddOn.event_id == event_id))
+    return {i: n for i, n in categories.tuples()}, {i: n for i, n in add_ons.tuples()}
 
 
-async def enqueue_order_link_mail(db_session: AsyncSession, order: Order, *, by_organizer: bool) -> None:
-    """The buyer's new order link after it was regenerated (``order.secret_version`` is the new version)."""
-    event = await _event_of(db_session, order.event_id)
-    who = "The organizers made a new link" if by_organizer else "A new link was made"
-    await enqueue(
-        db_session,
-        dedupe_key=f"order-link:{order.id}:{order.secret_version}",
+def _attendee(
+    registration: Registration, categories: Mapping[UUID, str], add_ons: Mapping[UUID, str]
+) -> dict[str, Any]:
+    return {
+        "name": f"{registration.first_name} {registration.last_name}",
+        "category": categories.get(registration.category_id, "Registration"),
+        "add_ons": [add_ons.get(a.add_on_id, "Add-on") for a in registration.add_ons],
+        "waiting": registration.status == RegistrationStatus.AWAITING_VERIFICATION,
+    }
+
+
+# ------------------------------------------------------------------------------------------------ orders
+
+
+def order_held_message(
+    event: Event,
+    order: Order,
+    registrations: Sequence[Registration],
+    categories: Mapping[UUID, str],
+    add_ons: Mapping[UUID, str],
+) -> OutboxMessage:
+    """The buyer's "your places are held, pay by …" mail as a row, for the order's own INSERT (a new order is
+    written in one statement on PostgreSQL, ``order_write``)."""
+    assert order.hold_expires_at is not None
+    return outbox_row(
+        dedupe_key=f"order-held:{order.id}",
         to=order.buyer_email,
-        subject=f"{event.name}: your new order link",
-        body=(
-            f"Hello {order.buyer_name},\n\n{who} to your order for {event.name}. "
-            "The previous link no longer works.\n\n"
-            f"Your order (details, cancel, transfer): {{order_link:{order.id}:{order.secret_version}}}\n\n" + _NOT_YOU
-        ),
+        template="order_held",
+        context={
+            "event": event_context(event),
+            "name": order.buyer_name,
+            "order_id": order.id,
+            "expires_at": order.hold_expires_at,
+            "total": order.total,
+            "currency": order.currency,
+            "attendees": [_attendee(r, categories, add_ons) for r in registrations],
+            "order_link": order_link(order),
+        },
     )
 
 
-async def enqueue_registration_link_mail(
-    db_session: AsyncSession, registration: Registration, *, by_organizer: bool
-) -> None:
-    """The attendee's new page link after it was regenerated (``registration.secret_version`` is the new one).
-    The calendar feed's address is made from the link's version, so it changed too: the mail says so."""
-    event = await _event_of(db_session, registration.event_id)
-    who = "The organizers made a new link" if by_organizer else "A new link was made"
-    await enqueue(
-        db_session,
-        dedupe_key=f"registration-link:{registration.id}:{registration.secret_version}",
-        to=registration.email,
-        subject=f"{event.name}: your new registration link",
-        body=(
-            f"Hello {registration.first_name},\n\n{who} to your registration page for {event.name}. "
-            "The previous link no longer works, and neither does the calendar feed address it showed: "
-            "subscribe to your agenda again from the new page. Your badge stays valid.\n\n"
-            f"Your page (personal agenda, calendar feed, badge): {_registration_link(registration)}\n\n" + _NOT_YOU
-        ),
-    )
-
-
-async def enqueue_transfer_mails(
-    db_session: AsyncSession, order: Order, registration: Registration, previous_email: str, previous_name: str
-) -> None:
-    """After a transfer: the new holder gets their link (and badge, if the registration counts); the previous
-    holder learns that their link and badge stopped working."""
-    event = await _event_of(db_session, registration.event_id)
-    category = await db_session.get(Category, registration.category_id)
-    waiting = registration.status == RegistrationStatus.AWAITING_VERIFICATION
-    await enqueue(
-        db_session,
-        dedupe_key=f"transfer:{registration.id}:{registration.secret_version}",
-        to=registration.email,
-        subject=f"{event.name}: a registration was transferred to you",
-        body=(
-            f"Hello {registration.first_name},\n\n{order.buyer_name} transferred a registration for {event.name} "
-            f"to you.\n\n{event.name}\n{event_dates(event)} ({event.timezone})\n{_where(event)}\n\n"
-            f"Registration: {category.name if category else 'Registration'}"
-            + (" (awaiting verification)" if waiting else "")
-            + f"\n\nYour page (personal agenda, calendar feed, badge): {_registration_link(registration)}\n"
-            + ("" if waiting else "Your badge is attached: print it, or show the QR code on your phone at the door.\n")
-        ),
-        attachments=[] if waiting else [f"badge:{registration.id}"],
-    )
-    if normalise_email(previous_email) != registration.email:
-        await enqueue(
-            db_session,
-            dedupe_key=f"transferred-away:{registration.id}:{registration.secret_version}",
-            to=previous_email,
-            subject=f"{event.name}: your registration was transferred",
-            body=(
-                f"Hello {previous_name},\n\n{order.buyer_name} transferred your registration for {event.name} to "
-                f"{registration.first_name} {registration.last_name}. Your registration link, calendar feed and "
-                "badge no longer work.\n"
-            ),
+async def _order_still_held(db_session: AsyncSession, context: Mapping[str, Any]) -> bool:
+    """A "pay by …" mail is true while the order is unpaid and its hold ends when the mail says."""
+    row = (
+        await db_session.execute(
+            select(Order.status, Order.hold_expires_at).where(Order.id == UUID(str(context["order_id"])))
         )
+    ).first()
+    if row is None or row.status != OrderStatus.PENDING or row.hold_expires_at is None:
+        return False
+    expires = row.hold_expires_at if row.hold_expires_at.tzinfo else row.hold_expires_at.replace(tzinfo=dt.UTC)
+    said = dt.datetime.fromisoformat(str(context["expires_at"]))
+    return abs(expires - said) < dt.timedelta(seconds=1)  # (databases may round sub-second parts)
 
 
-async def enqueue_confirmation_mail(db_session: AsyncSession, order: Order) -> None:
-    """Called in the transaction that confirms ``order`` (after its receipt, if any, was issued)."""
-    event = await db_session.get(Event, order.event_id)
-    if event is None:  # the order's foreign key makes this impossible short of a broken database
-        raise LookupError(f"order {order.id} has no event")
+STILL_TRUE["order_held"] = _order_still_held
+STILL_TRUE["hold_reminder"] = _order_still_held
+
+
+async def enqueue_hold_reminder(db_session: AsyncSession, order: Order, event: Event) -> None:
+    """Once per hold, some time before it ends (``reminders``); superseded if the order is paid first."""
+    assert order.hold_expires_at is not None
+    await enqueue(
+        db_session,
+        dedupe_key=f"hold-reminder:{order.id}:{order.hold_expires_at:%Y%m%d%H%M%S}",
+        to=order.buyer_email,
+        template="hold_reminder",
+        context={
+            "event": event_context(event),
+            "name": order.buyer_name,
+            "order_id": order.id,
+            "expires_at": order.hold_expires_at,
+            "total": order.total,
+            "currency": order.currency,
+            "order_link": order_link(order),
+        },
+    )
+
+
+async def enqueue_hold_expired(db_session: AsyncSession, order: Order) -> None:
+    """The hold ran out unpaid (the sweep, or a later order finding it stale): once per order."""
+    event = await _event_of(db_session, order.event_id)
+    await enqueue(
+        db_session,
+        dedupe_key=f"hold-expired:{order.id}",
+        to=order.buyer_email,
+        template="hold_expired",
+        context={
+            "event": event_context(event),
+            "name": order.buyer_name,
+            "expires_at": order.hold_expires_at or order.updated_at,
+            "order_link": order_link(order),
+        },
+    )
+
+
+async def enqueue_confirmation_mail(db_session: AsyncSession, order: Order, *, late: bool = False) -> None:
+    """Called in the transaction that confirms ``order`` (after its receipt, if any, was issued): one mail
+    per attendee and one to the buyer (with the receipt). ``late``: paid after its hold had ended."""
+    event = await _event_of(db_session, order.event_id)
     registrations = (
         await db_session.scalars(
             select(Registration).where(Registration.order_id == order.id).order_by(Registration.position)
         )
     ).all()
-    categories = {
-        c.id: c.name for c in (await db_session.scalars(select(Category).where(Category.event_id == event.id))).all()
-    }
-    add_ons = {a.id: a.name for a in (await db_session.scalars(select(AddOn).where(AddOn.event_id == event.id))).all()}
-    # Dates are the event's local calendar days; the zone is named so nobody converts them again.
-    when = f"{event_dates(event)} ({event.timezone})"
-    lines = []
+    categories, add_ons = await _names(db_session, event.id)
+    attendees = []
     for registration in registrations:
         if registration.status not in (RegistrationStatus.CONFIRMED, RegistrationStatus.AWAITING_VERIFICATION):
             continue
-        category = categories.get(registration.category_id, "Registration")
-        extras = "".join(f"\n  + {add_ons.get(a.add_on_id, 'add-on')}" for a in registration.add_ons)
-        waiting = registration.status == RegistrationStatus.AWAITING_VERIFICATION
-        lines.append(
-            f"- {registration.first_name} {registration.last_name}: {category}{extras}"
-            + (" (awaiting verification)" if waiting else "")
-        )
-        status = (
-            "Your registration is paid and awaits verification: the organizers will check your eligibility "
-            "for this category and write again when it is confirmed."
-            if waiting
-            else "You are registered."
-        )
+        attendee = _attendee(registration, categories, add_ons)
+        attendees.append(attendee)
         await enqueue(
             db_session,
             dedupe_key=f"confirmation:{registration.id}",
             to=registration.email,
-            subject=f"{event.name}: {'registration awaiting verification' if waiting else 'you are registered'}",
-            body=(
-                f"Hello {registration.first_name},\n\n{status}\n\n{event.name}\n{when}\n{_where(event)}\n\n"
-                f"Registration: {category}{extras}\n"
-                f"Booked by: {order.buyer_name}\n\n"
-                f"Your page (personal agenda, calendar feed, badge): {_registration_link(registration)}\n"
-                + (
-                    ""
-                    if waiting
-                    else "Your badge is attached: print it, or show the QR code on your phone at the door.\n"
-                )
-            ),
+            template="registered",
+            context={
+                "event": event_context(event),
+                "name": registration.first_name,
+                "category": attendee["category"],
+                "add_ons": attendee["add_ons"],
+                "waiting": attendee["waiting"],
+                "buyer_name": order.buyer_name,
+                "registration_link": registration_link(registration),
+            },
             # The badge comes once the registration counts (after verification, for those who need it).
-            attachments=[] if waiting else [f"badge:{registration.id}"],
+            attachments=[] if attendee["waiting"] else [f"badge:{registration.id}"],
         )
     # The receipt was just recorded; it is numbered after commit, and the sender attaches it numbered.
     receipt = await db_session.scalar(
         select(Document.id).where(Document.order_id == order.id, Document.kind == DocumentKind.RECEIPT).limit(1)
     )
-    total = format_money(order.total, order.currency)
-    summary = (
-        f"Hello {order.buyer_name},\n\nThank you: your order for {event.name} is confirmed.\n\n"
-        f"{when}\n{_where(event)}\n\n" + "\n".join(lines) + f"\n\nTotal paid: {total}\n"
-    )
-    link = f"\nYour order (details, cancel, transfer): {{order_link:{order.id}}}\n"
+    context = {
+        "event": event_context(event),
+        "name": order.buyer_name,
+        "attendees": attendees,
+        "total": order.total,
+        "currency": order.currency,
+        "has_receipt": receipt is not None,
+        "late": late,
+        "order_link": order_link(order),
+    }
     if receipt is None:  # nothing to pay: no receipt, but the buyer still gets the order and its link
         await enqueue(
             db_session,
             dedupe_key=f"order-confirmed:{order.id}",
             to=order.buyer_email,
-            subject=f"{event.name}: order confirmed",
-            body=summary + link,
+            template="order_confirmed",
+            context=context,
         )
         return
     await enqueue(
         db_session,
         dedupe_key=f"receipt:{order.id}",
         to=order.buyer_email,
-        subject=f"{event.name}: your receipt ({total})",
-        body=summary + "Your receipt is attached.\n" + link,
+        template="order_confirmed",
+        context=context,
         attachments=[f"receipt:{order.id}"],
     )
 
@@ -212,68 +252,361 @@ async def enqueue_hold_released_mail(
             db_session,
             dedupe_key=f"hold-released:{released.id}:{email}",
             to=email,
-            subject=f"{event.name}: an unpaid order under your email was released",
-            body=(
-                f"Hello,\n\nAn unpaid order for {event.name} held a place under your email address ({email}). "
-                "You have now placed an order of your own, so that earlier order was released and its places "
-                "given back; your own order is the one that counts.\n\n"
-                f"The earlier order was placed by {released.buyer_name} on "
-                f"{released.created_at:%Y-%m-%d %H:%M} UTC. If you don't know about it, nothing more is needed: "
-                "it was never paid.\n"
-            ),
+            template="hold_released",
+            context={
+                "event": event_context(event),
+                "email": email,
+                "released_by": released.buyer_name,
+                "released_created_at": released.created_at,
+            },
         )
     if released.buyer_email not in emails and released.buyer_email != new_buyer_email:
         await enqueue(
             db_session,
             dedupe_key=f"hold-released-buyer:{released.id}",
             to=released.buyer_email,
-            subject=f"{event.name}: your unpaid order was cancelled",
-            body=(
-                f"Hello {released.buyer_name},\n\nYour unpaid order for {event.name} held places for "
-                f"{', '.join(emails)}, who has now registered with an order of their own. An unpaid order "
-                "never blocks a person's own registration, so yours was cancelled and nothing was charged.\n\n"
-                "If you still want to register the others in it, please place a new order.\n"
-                f"Your order: {{order_link:{released.id}}}\n"
-            ),
+            template="hold_released_buyer",
+            context={
+                "event": event_context(event),
+                "name": released.buyer_name,
+                "emails": emails,
+                "order_link": order_link(released),
+            },
         )
 
 
 async def enqueue_payment_refund_mail(
     db_session: AsyncSession, order: Order, *, payment_id: str, amount: int, currency: str, cause: RefundCause
 ) -> None:
-    """Called in the transaction that claims the refund of a payment ``order`` can't keep; once per payment."""
-    event = await db_session.get(Event, order.event_id)
-    if event is None:  # the order's foreign key makes this impossible short of a broken database
-        raise LookupError(f"order {order.id} has no event")
-    money = format_money(amount, currency)
-    why = {
-        "duplicate": (
-            f"Your order for {event.name} was already paid, and a second card payment of {money} for it went "
-            "through as well (a repeated or retried payment). Your order stays paid once; the second payment "
-            "is being refunded in full."
-        ),
-        "seats_gone": (
-            f"Your payment of {money} arrived after the hold on your seats had ended, and the seats had been "
-            "taken meanwhile, so we could not confirm the order. The payment is being refunded in full."
-        ),
-        "order_closed": (
-            f"Your payment of {money} arrived for an order that was already {order.status}, so it is being "
-            "refunded in full."
-        ),
-        "wrong_amount": (
-            f"Your payment of {money} did not match the order's total of {format_money(order.total, order.currency)}, "
-            "so we could not confirm the order with it. The payment is being refunded in full."
-        ),
-    }[cause]
+    """Called in the transaction that claims the refund of a payment ``order`` can't keep; once per payment.
+    A late payment whose seats were gone is one of these (``seats_gone``): how much goes back, and why."""
+    event = await _event_of(db_session, order.event_id)
     await enqueue(
         db_session,
         dedupe_key=f"payment-refund:{order.id}:{payment_id}",
         to=order.buyer_email,
-        subject=f"{event.name}: {'your second payment' if cause == 'duplicate' else 'your payment'} of {money} "
-        "is being refunded",
-        body=(
-            f"Hello {order.buyer_name},\n\n{why}\n\n"
-            "The refund goes back to the card you paid with; banks usually show it within 5 to 10 business days.\n"
-            f"Payment reference: {payment_id}\n\nYour order: {{order_link:{order.id}}}\n"
-        ),
+        template="payment_refund",
+        context={
+            "event": event_context(event),
+            "name": order.buyer_name,
+            "cause": cause,
+            "amount": amount,
+            "currency": currency,
+            "order_total": order.total,
+            "order_status": order.status,
+            "payment_id": payment_id,
+            "order_link": order_link(order),
+        },
     )
+
+
+# ------------------------------------------------------------------------------------------ secret links
+
+
+async def enqueue_order_link_mail(db_session: AsyncSession, order: Order, *, by_organizer: bool) -> None:
+    """The buyer's new order link after it was regenerated (``order.secret_version`` is the new version)."""
+    event = await _event_of(db_session, order.event_id)
+    await enqueue(
+        db_session,
+        dedupe_key=f"order-link:{order.id}:{order.secret_version}",
+        to=order.buyer_email,
+        template="order_link",
+        context={
+            "event": event_context(event),
+            "name": order.buyer_name,
+            "by_organizer": by_organizer,
+            "order_link": order_link(order, versioned=True),
+        },
+    )
+
+
+async def enqueue_registration_link_mail(
+    db_session: AsyncSession, registration: Registration, *, by_organizer: bool
+) -> None:
+    """The attendee's new page link after it was regenerated (``registration.secret_version`` is the new one).
+    The calendar feed's address is made from the link's version, so it changed too: the mail says so."""
+    event = await _event_of(db_session, registration.event_id)
+    await enqueue(
+        db_session,
+        dedupe_key=f"registration-link:{registration.id}:{registration.secret_version}",
+        to=registration.email,
+        template="registration_link",
+        context={
+            "event": event_context(event),
+            "name": registration.first_name,
+            "by_organizer": by_organizer,
+            "registration_link": registration_link(registration),
+        },
+    )
+
+
+# ------------------------------------------------------------------------------------- registrations
+
+
+async def enqueue_transfer_mails(
+    db_session: AsyncSession, order: Order, registration: Registration, previous_email: str, previous_name: str
+) -> None:
+    """After a transfer: the new holder gets what a new registrant gets (their link, and their badge if the
+    registration counts); the previous holder learns that their link and badge stopped working."""
+    event = await _event_of(db_session, registration.event_id)
+    categories, add_ons = await _names(db_session, event.id)
+    attendee = _attendee(registration, categories, add_ons)
+    await enqueue(
+        db_session,
+        dedupe_key=f"transfer:{registration.id}:{registration.secret_version}",
+        to=registration.email,
+        template="transfer_received",
+        context={
+            "event": event_context(event),
+            "name": registration.first_name,
+            "from_name": order.buyer_name,
+            "category": attendee["category"],
+            "add_ons": attendee["add_ons"],
+            "waiting": attendee["waiting"],
+            "registration_link": registration_link(registration),
+        },
+        attachments=[] if attendee["waiting"] else [f"badge:{registration.id}"],
+    )
+    if normalise_email(previous_email) != registration.email:
+        await enqueue(
+            db_session,
+            dedupe_key=f"transferred-away:{registration.id}:{registration.secret_version}",
+            to=previous_email,
+            template="transfer_away",
+            context={
+                "event": event_context(event),
+                "name": previous_name,
+                "from_name": order.buyer_name,
+                "new_holder": f"{registration.first_name} {registration.last_name}",
+            },
+        )
+
+
+async def enqueue_verification_mail(
+    db_session: AsyncSession,
+    registration: Registration,
+    *,
+    approved: bool,
+    category: str,
+    note: str = "",
+    outcome: RejectionOutcome = "cancel_and_refund",
+    moved_to: str = "",
+    refund: int = 0,
+) -> None:
+    """The organizers' decision on an eligibility check, once per registration: approved (link, badge), or
+    rejected with what happens to the money (cancelled and refunded, or moved and the difference refunded)."""
+    event = await _event_of(db_session, registration.event_id)
+    order = await db_session.get(Order, registration.order_id)
+    assert order is not None  # the foreign key
+    context: dict[str, Any] = {
+        "event": event_context(event),
+        "name": registration.first_name,
+        "category": category,
+        "registration_link": registration_link(registration),
+    }
+    if approved:
+        await enqueue(
+            db_session,
+            dedupe_key=f"verification:{registration.id}",
+            to=registration.email,
+            template="verification_approved",
+            context=context,
+            attachments=[f"badge:{registration.id}"],
+        )
+        return
+    context |= {
+        "note": note,
+        "outcome": outcome,
+        "moved_to": moved_to,
+        "refund": refund,
+        "currency": order.currency,
+        "buyer_name": order.buyer_name,
+    }
+    await enqueue(
+        db_session,
+        dedupe_key=f"verification:{registration.id}",
+        to=registration.email,
+        template="verification_rejected",
+        context=context,
+        attachments=[f"badge:{registration.id}"] if outcome == "move_category" else [],
+    )
+    if refund and normalise_email(order.buyer_email) != registration.email:
+        # The money goes back to whoever paid: they are told too (a lab head paying for a trainee).
+        await enqueue(
+            db_session,
+            dedupe_key=f"verification-refund:{registration.id}",
+            to=order.buyer_email,
+            template="verification_rejected",
+            context=context | {"name": order.buyer_name},
+        )
+
+
+async def enqueue_cancellation_mails(
+    db_session: AsyncSession,
+    order: Order,
+    registrations: Sequence[Registration],
+    *,
+    fee_pct: int,
+    fee: int,
+    due: int,
+    refund: int,
+    by_organizer: bool,
+    change: str,
+) -> None:
+    """A cancellation of paid registrations: the buyer learns the fee and the refund; each attendee with an
+    email of their own, that their registration ended. ``change`` names this cancellation (its refund or its
+    first registration), so a repeated request mails nobody twice."""
+    event = await _event_of(db_session, order.event_id)
+    await enqueue(
+        db_session,
+        dedupe_key=f"cancelled:{order.id}:{change}",
+        to=order.buyer_email,
+        template="order_cancelled",
+        context={
+            "event": event_context(event),
+            "name": order.buyer_name,
+            "cancelled": [f"{r.first_name} {r.last_name}" for r in registrations],
+            "fee_pct": fee_pct,
+            "fee": fee,
+            "due": due,
+            "refund": refund,
+            "currency": order.currency,
+            "by_organizer": by_organizer,
+            "order_link": order_link(order),
+        },
+    )
+    for registration in registrations:
+        if registration.email == normalise_email(order.buyer_email):
+            continue
+        await enqueue(
+            db_session,
+            dedupe_key=f"registration-cancelled:{registration.id}",
+            to=registration.email,
+            template="registration_cancelled",
+            context={
+                "event": event_context(event),
+                "name": registration.first_name,
+                "buyer_name": order.buyer_name,
+                "by_organizer": by_organizer,
+            },
+        )
+
+
+async def enqueue_organizer_refund_mail(
+    db_session: AsyncSession, order: Order, *, refund_id: UUID, amount: int, reason: str, refunded_total: int
+) -> None:
+    """An organizer refunded part or all of an order: once per refund."""
+    event = await _event_of(db_session, order.event_id)
+    await enqueue(
+        db_session,
+        dedupe_key=f"organizer-refund:{refund_id}",
+        to=order.buyer_email,
+        template="organizer_refund",
+        context={
+            "event": event_context(event),
+            "name": order.buyer_name,
+            "amount": amount,
+            "reason": reason,
+            "refunded_total": refunded_total,
+            "total": order.total,
+            "currency": order.currency,
+            "order_link": order_link(order),
+        },
+    )
+
+
+async def enqueue_refund_failed_mail(db_session: AsyncSession, order: Order, *, refund_id: UUID, amount: int) -> None:
+    """The provider refused a refund for good: the buyer hears it from us, once per refund."""
+    event = await _event_of(db_session, order.event_id)
+    await enqueue(
+        db_session,
+        dedupe_key=f"refund-failed:{refund_id}",
+        to=order.buyer_email,
+        template="refund_failed",
+        context={
+            "event": event_context(event),
+            "name": order.buyer_name,
+            "amount": amount,
+            "currency": order.currency,
+            "order_link": order_link(order),
+        },
+    )
+
+
+async def enqueue_badge_reprinted_mail(db_session: AsyncSession, registration: Registration, *, version: int) -> None:
+    """A badge was reprinted (the old one stops working): the new one, once per version."""
+    event = await _event_of(db_session, registration.event_id)
+    await enqueue(
+        db_session,
+        dedupe_key=f"badge-reprinted:{registration.id}:{version}",
+        to=registration.email,
+        template="badge_reprinted",
+        context={
+            "event": event_context(event),
+            "name": registration.first_name,
+            "registration_link": registration_link(registration),
+        },
+        attachments=[f"badge:{registration.id}"],
+    )
+
+
+# ------------------------------------------------------------------------------------------- waitlists
+
+
+def _entry_context(event: Event, entry: WaitlistEntry, item: str) -> dict[str, Any]:
+    return {
+        "event": event_context(event),
+        "name": entry.name,
+        "entry_id": entry.id,
+        "offer_version": entry.offer_version,
+        "item": item,
+        "expires_at": entry.offer_expires_at,
+        # The claim link carries a secret made from the app's key: the outbox fills it in when it sends.
+        "claim_link": f"{{waitlist_link:{entry.id}}}",
+    }
+
+
+async def _item_name(db_session: AsyncSession, entry: WaitlistEntry) -> str:
+    if entry.category_id is not None:
+        return await db_session.scalar(select(Category.name).where(Category.id == entry.category_id)) or "a seat"
+    return await db_session.scalar(select(AddOn.name).where(AddOn.id == entry.add_on_id)) or "a seat"
+
+
+async def enqueue_waitlist_offer_mail(db_session: AsyncSession, entry: WaitlistEntry) -> None:
+    """A seat is held for the person at the head of the queue, until ``offer_expires_at``; once per offer."""
+    assert entry.offer_expires_at is not None
+    event = await _event_of(db_session, entry.event_id)
+    await enqueue(
+        db_session,
+        dedupe_key=f"waitlist-offer:{entry.id}:{entry.offer_expires_at:%Y%m%d%H%M%S}",
+        to=entry.email,
+        template="waitlist_offer",
+        context=_entry_context(event, entry, await _item_name(db_session, entry)),
+    )
+
+
+async def enqueue_offer_reminder(db_session: AsyncSession, entry: WaitlistEntry, event: Event) -> None:
+    """Once per offer, some time before it lapses (``reminders``); superseded if claimed first."""
+    assert entry.offer_expires_at is not None
+    await enqueue(
+        db_session,
+        dedupe_key=f"offer-reminder:{entry.id}:{entry.offer_version}",
+        to=entry.email,
+        template="offer_reminder",
+        context=_entry_context(event, entry, await _item_name(db_session, entry)),
+    )
+
+
+async def _offer_still_open(db_session: AsyncSession, context: Mapping[str, Any]) -> bool:
+    row = (
+        await db_session.execute(
+            select(WaitlistEntry.status, WaitlistEntry.offer_version).where(
+                WaitlistEntry.id == UUID(str(context["entry_id"]))
+            )
+        )
+    ).first()
+    return row is not None and row.status == "offered" and row.offer_version == context["offer_version"]
+
+
+STILL_TRUE["waitlist_offer"] = _offer_still_open
+STILL_TRUE["offer_reminder"] = _offer_still_open

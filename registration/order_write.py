@@ -2,12 +2,12 @@
 
 The ORM's unit of work cost about as much CPU as the rest of an order (it plans the flush and sends each
 table's rows in a round trip of its own), and the transaction around it kept the contested quota rows
-locked until COMMIT. Here the order, its registrations, their add-ons, the seats it holds, its audit trail
-and the seat and promo counters go to PostgreSQL as one prebuilt statement whose rows travel as arrays
-(``unnest``): one round trip, atomic by itself, and the quota rows stay locked only while PostgreSQL runs
-it. The quota rows are locked in id order (``FOR UPDATE`` after ``ORDER BY``), the order ``holds`` uses
-everywhere, so orders sharing quotas never deadlock. A CHECK constraint (``used <= size``, ``used <=
-max_uses``) refusing a counter fails the whole statement and nothing is written.
+locked until COMMIT. Here the order, its registrations, their add-ons, the seats it holds, its audit trail,
+its mail (an outbox row) and the seat and promo counters go to PostgreSQL as one prebuilt statement whose
+rows travel as arrays (``unnest``): one round trip, atomic by itself, and the quota rows stay locked only
+while PostgreSQL runs it. The quota rows are locked in id order (``FOR UPDATE`` after ``ORDER BY``), the
+order ``holds`` uses everywhere, so orders sharing quotas never deadlock. A CHECK constraint (``used <=
+size``, ``used <= max_uses``) refusing a counter fails the whole statement and nothing is written.
 
 The statement's text comes from the tables' metadata, so a new column needs no change here; its values
 come from the ORM objects the order was built as, which also answer the request.
@@ -28,7 +28,15 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.db import Base
-from registration.models import Order, OrderQuota, PromoCode, Registration, RegistrationAddOn, StateChange
+from registration.models import (
+    Order,
+    OrderQuota,
+    OutboxMessage,
+    PromoCode,
+    Registration,
+    RegistrationAddOn,
+    StateChange,
+)
 
 _DIALECT = postgresql.dialect()
 _SKIPPED = {"sa_orm_sentinel"}  # advanced-alchemy's bulk-insert sentinel: nullable, only the ORM uses it
@@ -91,7 +99,7 @@ def statement() -> tuple[list[_Insert], str]:
     """Built at first use: a foreign key column takes its type from the table it points to, once loaded."""
     inserts: list[_Insert] = []
     parameter = _COUNTER_PARAMETERS + 1
-    for model in (Order, Registration, RegistrationAddOn, OrderQuota, StateChange):
+    for model in (Order, Registration, RegistrationAddOn, OrderQuota, StateChange, OutboxMessage):
         inserts.append(_Insert(model, parameter))
         parameter += inserts[-1].parameters
     parts = [f"new_{insert.table_name} AS ({insert.sql})" for insert in inserts]
@@ -105,6 +113,7 @@ async def write_order(
     registrations: Sequence[Registration],
     taken: dict[UUID, int],
     changes: Sequence[StateChange],
+    mails: Sequence[OutboxMessage] = (),
     promo: PromoCode | None,
     promo_uses: int,
     now: dt.datetime,
@@ -127,7 +136,7 @@ async def write_order(
         promo_uses,
         now,
     ]
-    for insert, rows in zip(inserts, ([order], registrations, add_ons, quotas, changes), strict=True):
+    for insert, rows in zip(inserts, ([order], registrations, add_ons, quotas, changes, mails), strict=True):
         arguments += insert.arrays(rows)
     connection = await (await db_session.connection()).get_raw_connection()
     driver: asyncpg.Connection = connection.driver_connection

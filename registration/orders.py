@@ -39,7 +39,7 @@ from registration.holds import (
     visibly_short,
 )
 from registration.links import link_secret_matches, order_secret, order_url, registration_url
-from registration.mail import enqueue_confirmation_mail
+from registration.mail import enqueue_confirmation_mail, order_held_message
 from registration.models import (
     Category,
     Eligibility,
@@ -293,6 +293,20 @@ async def _place_order(
         changes.append(
             state_change("registration", registration_id, None, RegistrationStatus.HELD, actor, event_id=event.id)
         )
+    # The buyer's "pay by …" mail is written with the order (a free order is confirmed at once instead).
+    mails = (
+        [
+            order_held_message(
+                event,
+                order,
+                placed,
+                {a.category.id: a.category.name for a in attendees},
+                {x.id: x.name for a in attendees for x in a.add_ons},
+            )
+        ]
+        if order.total > 0
+        else []
+    )
     # The response shows what was just written: keep it at hand instead of reading it back.
     set_committed_value(order, "registrations", placed)
     db_session.info[_PLACED_WITH] = (order.id, event.slug, catalog)
@@ -304,6 +318,7 @@ async def _place_order(
                 registrations=placed,
                 taken=to_take,
                 changes=changes,
+                mails=mails,
                 promo=promo,
                 promo_uses=promo_uses,
                 now=now,
@@ -315,7 +330,7 @@ async def _place_order(
         return order, True
 
     db_session.add(order)
-    db_session.add_all([*placed, *changes])
+    db_session.add_all([*placed, *changes, *mails])
     db_session.add_all(OrderQuota(order_id=order.id, quota_id=q, count=n) for q, n in needs.items())
     try:
         # Rows first (a duplicate person or Idempotency-Key fails here, before any lock is taken) ...
@@ -436,7 +451,7 @@ async def confirm_order(
     # The receipt is recorded pending; its number comes after commit (``documents.issue_recorded``).
     if order.total > 0:
         await record_documents(db_session, order, reason="payment", now=now, locked=True, first=True)
-    await enqueue_confirmation_mail(db_session, order)
+    await enqueue_confirmation_mail(db_session, order, late=previous == OrderStatus.EXPIRED)
 
 
 async def pay_offline(

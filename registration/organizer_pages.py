@@ -21,11 +21,11 @@ from events.services import get_event
 from podium.auth.guards import requires_organizer
 from podium.auth.schemas import CurrentUser
 from podium.errors import DomainError, NotFound
+from podium.formatting import format_money, parse_money
 from podium.pages import form_errors, redirect, render
-from registration import admin, cancellations, catalog, orders
+from registration import admin, cancellations, catalog, orders, verification
 from registration.models import Category, Order, Registration
 from registration.payments import provider_for
-from registration.receipts import format_money, parse_money
 from registration.schemas import OrderCreate
 from registration.verification_documents import documents_of
 
@@ -145,14 +145,18 @@ class OrganizerRegistrationPages(Controller):
     ) -> Template | Redirect:
         event = await get_event(db_session, slug)
         approve = data.get("decision") == "approve"
+        choice = data.get("on_reject", "cancel_and_refund")
+        move_to = choice.removeprefix("move:")[:40] if choice.startswith("move:") else None
         try:
-            registration = await admin.decide_verification(
+            registration = await verification.decide(
                 db_session,
                 event,
                 registration_id,
                 approve=approve,
                 note=data.get("note", "")[:2000],
                 actor=_actor(request),
+                on_reject="move_category" if move_to else "cancel_and_refund",
+                move_to=move_to,
             )
         except DomainError as exc:
             if exc.status_code == 404:

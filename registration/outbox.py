@@ -1,6 +1,11 @@
 """The mail outbox: messages are written in the same transaction as the change they report, and a
 background worker sends them. SMTP in production; a folder of .eml files (and a log line) in development.
 
+A message is stored as a template name and a JSON context and rendered when it is sent (``podium.mail``,
+with the event's wording as it is then); links with secrets are filled in only then too. Before sending, a
+message whose template has a check in ``STILL_TRUE`` is asked whether what it says still holds (a hold
+reminder for an order paid meanwhile): if not, it is marked ``superseded`` and never sent.
+
 Draining is three short steps so no database lock is held while talking to a mail server: claim a batch
 (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, the write lock on SQLite) by pushing its ``next_attempt_at`` a
 lease into the future and committing; send; then record each result with an UPDATE that only matches
@@ -15,26 +20,29 @@ import datetime as dt
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
+from html import escape
 from pathlib import Path
 from typing import Any, Protocol, cast
 from uuid import UUID, uuid4
 
 import aiosmtplib
 import anyio
+import msgspec
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
 from podium.db import begin_write, utcnow
+from podium.mail import RenderedMail, Wording, render_mail
 from podium.settings import Settings
 from registration import documents
 from registration.links import order_url, registration_url, waitlist_url
-from registration.models import Order, OutboxMessage, Registration, WaitlistEntry
+from registration.models import MailWording, Order, OutboxMessage, Registration, WaitlistEntry
 
 logger = logging.getLogger("podium.registration.outbox")
 
@@ -103,36 +111,56 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def json_context(context: Mapping[str, Any]) -> dict[str, Any]:
+    """The context as stored: UUIDs, instants and days become JSON strings now, not at send time."""
+    return cast(dict[str, Any], msgspec.json.decode(msgspec.json.encode(context)))
+
+
+def _values(
+    *, dedupe_key: str, to: str, template: str, context: Mapping[str, Any], attachments: Sequence[str]
+) -> dict[str, Any]:
+    now = utcnow()
+    return {
+        "id": uuid4(),
+        "dedupe_key": dedupe_key,
+        "to_address": _one_line(to),
+        "template": template,
+        "context": json_context(context),
+        "subject": "",
+        "body_text": "",
+        "attachments": list(attachments),
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "last_error": "",
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 def enqueue_statement(
     dialect: str,
     *,
     dedupe_key: str,
     to: str,
-    subject: str,
-    body: str,
+    template: str,
+    context: Mapping[str, Any],
     attachments: Sequence[str] = (),
 ) -> Any:
     """The INSERT that adds one message, ignoring a duplicate key in the database itself (so two concurrent
     enqueuers can't fail each other). Also usable from a flush hook, which can't await."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    now = utcnow()
-    return (
-        insert(OutboxMessage)
-        .values(
-            id=uuid4(),
-            dedupe_key=dedupe_key,
-            to_address=_one_line(to),
-            subject=_one_line(subject),
-            body_text=body,
-            attachments=list(attachments),
-            status="pending",
-            attempts=0,
-            next_attempt_at=now,
-            last_error="",
-            created_at=now,
-            updated_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    values = _values(dedupe_key=dedupe_key, to=to, template=template, context=context, attachments=attachments)
+    return insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+
+
+def outbox_row(
+    *, dedupe_key: str, to: str, template: str, context: Mapping[str, Any], attachments: Sequence[str] = ()
+) -> OutboxMessage:
+    """A message as an ORM object, for a writer that inserts rows itself (``order_write``): only for a
+    dedupe key nobody else can have written (it names a row created in the same statement)."""
+    return OutboxMessage(
+        **_values(dedupe_key=dedupe_key, to=to, template=template, context=context, attachments=attachments)
     )
 
 
@@ -141,20 +169,28 @@ async def enqueue(
     *,
     dedupe_key: str,
     to: str,
-    subject: str,
-    body: str,
+    template: str,
+    context: Mapping[str, Any],
     attachments: Sequence[str] = (),
 ) -> None:
     """Add a message to the caller's transaction; the same ``dedupe_key`` twice is one message.
 
-    ``attachments`` name what to render at send time (``"receipt:<order id>"``: the order's current receipt,
-    numbered first if it is still pending), so the outbox never stores PDFs.
+    ``template`` names ``podium/templates/mail/<template>.txt`` and ``.html``; ``context`` is what they show
+    (JSON: money in minor units, instants in UTC). ``attachments`` name what to render at send time
+    (``"receipt:<order id>"``: the order's current receipt, numbered first if it is still pending), so the
+    outbox never stores PDFs.
     """
     dialect = db_session.get_bind().dialect.name
     statement = enqueue_statement(
-        dialect, dedupe_key=dedupe_key, to=to, subject=subject, body=body, attachments=attachments
+        dialect, dedupe_key=dedupe_key, to=to, template=template, context=context, attachments=attachments
     )
     await db_session.execute(statement)
+
+
+# Per template: does what the message says still hold? Registered by the modules that write such messages;
+# asked in the sending worker's read transaction just before rendering.
+StillTrue = Callable[[AsyncSession, Mapping[str, Any]], Awaitable[bool]]
+STILL_TRUE: dict[str, StillTrue] = {}
 
 
 @dataclass(frozen=True)
@@ -163,6 +199,8 @@ class _Claimed:
 
     id: UUID
     to: str
+    template: str
+    context: dict[str, Any]
     subject: str
     body: str
     attachments: tuple[str, ...]
@@ -188,7 +226,15 @@ async def _claim(db_session: AsyncSession, now: dt.datetime, batch: int) -> list
         row.next_attempt_at = lease_until
         claimed.append(
             _Claimed(
-                row.id, row.to_address, row.subject, row.body_text, tuple(row.attachments), row.attempts, lease_until
+                row.id,
+                row.to_address,
+                row.template,
+                dict(row.context),
+                row.subject,
+                row.body_text,
+                tuple(row.attachments),
+                row.attempts,
+                lease_until,
             )
         )
     await db_session.commit()
@@ -247,38 +293,66 @@ async def _attach(db_session: AsyncSession, settings: Settings, message: EmailMe
     message.add_attachment(pdf, maintype="application", subtype="pdf", filename=filename)
 
 
-def _fill(body: str, links: dict[UUID, str], settings: Settings) -> str:
+def _fill(body: str, links: dict[UUID, str], settings: Settings, *, html: bool = False) -> str:
     """Put the links into a message body; ``links`` holds the current ones (from ``_links``)."""
+    shown: Callable[[str], str] = escape if html else str
 
     def versioned(url: Callable[[str, str, UUID, int], str]) -> Callable[[re.Match[str]], str]:
         def link(found: re.Match[str]) -> str:
             target, version = UUID(found.group(1)), found.group(2)
             if not version:
-                return links.get(target, "")
-            return url(settings.base_url, settings.secret_key, target, int(version))
+                return shown(links.get(target, ""))
+            return shown(url(settings.base_url, settings.secret_key, target, int(version)))
 
         return link
 
     body = ORDER_LINK.sub(versioned(order_url), body)
-    body = WAITLIST_LINK.sub(lambda m: links.get(UUID(m.group(1)), ""), body)
+    body = WAITLIST_LINK.sub(lambda m: shown(links.get(UUID(m.group(1)), "")), body)
     return REGISTRATION_LINK.sub(versioned(registration_url), body)
 
 
+async def wording_for(db_session: AsyncSession, event_id: object, template: str) -> Wording:
+    """The event's own words for ``template`` (the defaults where it has none)."""
+    if not event_id:
+        return Wording()
+    row = await db_session.scalar(
+        select(MailWording).where(MailWording.event_id == UUID(str(event_id)), MailWording.template == template)
+    )
+    return Wording(row.subject, row.intro, row.sign_off) if row is not None else Wording()
+
+
+async def render_message(db_session: AsyncSession, template: str, context: Mapping[str, Any]) -> RenderedMail:
+    """A stored message as it reads now (links still placeholders): the template with the event's wording."""
+    event = context.get("event")
+    wording = await wording_for(db_session, event.get("id") if isinstance(event, dict) else None, template)
+    return render_mail(template, context, wording)
+
+
 async def _compose(db_session: AsyncSession, settings: Settings, item: _Claimed) -> EmailMessage:
-    links = await _links(db_session, settings, [item.body])
+    if item.template:
+        rendered = await render_message(db_session, item.template, item.context)
+    else:  # written before templates: its text was stored
+        rendered = RenderedMail(item.subject, item.body, "")
+    links = await _links(db_session, settings, [rendered.text, rendered.html])
     message = EmailMessage()
     message["From"] = settings.mail_from
     message["To"] = item.to
-    message["Subject"] = item.subject
+    message["Subject"] = _one_line(rendered.subject)
     message["Date"] = formatdate(localtime=False)
     # Stable per outbox row, so a message sent twice after a crash is recognisably the same one.
     domain = parseaddr(settings.mail_from)[1].rpartition("@")[2] or "podium.invalid"
     message["Message-ID"] = f"<{item.id}@{domain}>"
-    body = _fill(item.body, links, settings)
-    message.set_content(body)
+    message.set_content(_fill(rendered.text, links, settings))
+    if rendered.html:
+        message.add_alternative(_fill(rendered.html, links, settings, html=True), subtype="html")
     for spec in item.attachments:
         await _attach(db_session, settings, message, spec)
     return message
+
+
+async def _still_true(db_session: AsyncSession, item: _Claimed) -> bool:
+    check = STILL_TRUE.get(item.template)
+    return check is None or await check(db_session, item.context)
 
 
 def _permanent(exc: Exception) -> bool:
@@ -324,6 +398,10 @@ async def drain_outbox(
         if time.monotonic() > deadline:  # the rest stay claimed and come due when the lease ends
             break
         try:
+            if not await _still_true(db_session, item):
+                await db_session.commit()
+                await _record(db_session, item, status="superseded", attempts=item.attempts)
+                continue
             message = await _compose(db_session, settings, item)
             await db_session.commit()  # end the read transaction before talking to the mail server
             await sender.send(message)

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from podium import rate_limits
 from podium.client_address import client_address
 from podium.errors import DomainError, InvalidInput
+from podium.formatting import format_money
 from podium.pages import form_errors, redirect, render
 from podium.settings import Settings
 from registration import billing, cancellations, catalog, documents, orders, verification_documents, waitlist

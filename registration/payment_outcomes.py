@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
 from podium.db import begin_write, utcnow
+from podium.formatting import format_money
 from registration.audit import record
 from registration.holds import expire_holds, take_seats, use_promo
 from registration.mail import RefundCause, enqueue_payment_refund_mail
@@ -34,7 +35,6 @@ from registration.models import (
 from registration.order_standing import note_failed
 from registration.order_validation import load_catalog, needs_of_registrations
 from registration.orders import confirm_order
-from registration.receipts import format_money
 
 
 class Outcome(enum.StrEnum):

@@ -13,32 +13,8 @@ import msgspec
 from fpdf import FPDF
 
 from events.models import Event
+from podium.formatting import format_date_range, format_money
 from podium.pdf_fonts import use_fonts
-
-# ISO 4217 currencies whose minor unit is not the cent (the ones Stripe also treats specially); money is
-# stored in minor units, so JPY 5000 is 5000 yen and KWD 5000 is 5.000 dinars.
-_ZERO_DECIMAL = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX VND VUV XAF XOF XPF"
-_THREE_DECIMAL = "BHD IQD JOD KWD LYD OMR TND"
-_MINOR_UNIT_DIGITS = dict.fromkeys(_ZERO_DECIMAL.split(), 0) | dict.fromkeys(_THREE_DECIMAL.split(), 3)
-
-
-def format_money(amount: int, currency: str) -> str:
-    """``52000, "USD"`` → ``"USD 520.00"``; integer arithmetic only, so no float ever rounds a price."""
-    digits = _MINOR_UNIT_DIGITS.get(currency.upper(), 2)
-    sign = "-" if amount < 0 else ""
-    major, minor = divmod(abs(amount), 10**digits)
-    fraction = f".{minor:0{digits}d}" if digits else ""
-    return f"{currency.upper()} {sign}{major:,}{fraction}"
-
-
-def parse_money(text: str, currency: str) -> int:
-    """``"120.50", "USD"`` → ``12050``: what a person types in a form, read exactly (no float); ValueError
-    for anything else, including more decimals than the currency has."""
-    digits = _MINOR_UNIT_DIGITS.get(currency.upper(), 2)
-    whole, _, fraction = text.strip().replace(",", "").partition(".")
-    if not whole.isdigit() or (fraction and not fraction.isdigit()) or len(fraction) > digits:
-        raise ValueError(f"not an amount in {currency}: {text!r}")
-    return int(whole) * 10**digits + (int(fraction.ljust(digits, "0")) if digits else 0)
 
 
 def receipt_number(event_slug: str, number: int) -> str:
@@ -189,8 +165,4 @@ def render_document(data: DocumentData, number: str, issued_on: dt.date) -> byte
 
 def event_dates(event: Event) -> str:
     """The event's local calendar days spelled out (``Monday June 7, 2027 to ...``): unambiguous anywhere."""
-    start, end = event.start_date, event.end_date
-    first = f"{start:%A} {start:%B} {start.day}, {start.year}"
-    if end == start:
-        return first
-    return f"{first} to {end:%A} {end:%B} {end.day}, {end.year}"
+    return format_date_range(event.start_date, event.end_date)

@@ -14,9 +14,10 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.db import begin_write
+from podium.formatting import format_money
 from registration.audit import record
+from registration.mail import enqueue_refund_failed_mail
 from registration.models import Order, Refund
-from registration.receipts import format_money
 from registration.stripe_provider import StripeProvider, refund_status
 
 logger = logging.getLogger("podium.registration.refund_sender")
@@ -91,6 +92,8 @@ async def send_refund(db_session: AsyncSession, provider: StripeProvider, refund
         f" sent ({row.status})",
         action="refund_sent",
     )
+    if row.status == "failed":
+        await enqueue_refund_failed_mail(db_session, order, refund_id=row.id, amount=row.amount)
     if row.status == "succeeded" and row.payment_intent_id is None:
         settled = await db_session.scalar(
             select(func.coalesce(func.sum(Refund.amount), 0)).where(

@@ -135,8 +135,13 @@ class RegistrationPage(Struct):
 
 
 class VerificationDecision(Struct):
+    """``on_reject`` says what happens to the money of a rejected registration: cancelled and refunded in
+    full, or moved to the category ``move_to`` (a code) and the difference refunded."""
+
     decision: Literal["approve", "reject"]
     note: Annotated[str, paragraph(2000)] = ""
+    on_reject: Literal["cancel_and_refund", "move_category"] = "cancel_and_refund"
+    move_to: ItemCode | None = None
 
 
 class ItemStats(Struct):

@@ -24,9 +24,9 @@ from podium.errors import Conflict, InvalidInput, NotFound
 from registration.audit import record
 from registration.holds import rows_changed, take_seats
 from registration.links import link_secret_matches, waitlist_token, waitlist_url
+from registration.mail import enqueue_waitlist_offer_mail
 from registration.models import AddOn, Category, Quota, WaitlistEntry
 from registration.order_validation import CatalogView, CheckedAttendee, SoldOut, load_catalog
-from registration.outbox import enqueue
 from registration.schemas import WaitlistClaim, WaitlistEntryRead, WaitlistItemKind, WaitlistJoin, WaitlistStatus
 
 DEFAULT_OFFER_HOURS = 24
@@ -325,17 +325,7 @@ async def _offer_item(
             "system",
             f"offer open until {expires:%Y-%m-%d %H:%M} UTC",
         )
-        # The claim link carries a secret made from the app's key: the outbox fills it in when it sends.
-        await enqueue(
-            db_session,
-            dedupe_key=f"waitlist-offer:{entry.id}:{expires:%Y%m%d%H%M%S}",
-            to=entry.email,
-            subject="A seat is waiting for you",
-            body=(
-                f"Hello {entry.name},\n\nA seat you were waiting for is held for you until "
-                f"{expires:%Y-%m-%d %H:%M} UTC. Claim it here: {{waitlist_link:{entry.id}}}\n\n"
-                "If you don't, it passes to the next person in line.\n"
-            ),
-        )
+        await db_session.refresh(entry)  # the UPDATE above went around the session
+        await enqueue_waitlist_offer_mail(db_session, entry)
         offered += 1
     return offered

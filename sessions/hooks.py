@@ -8,8 +8,6 @@ someone has in their agenda changes noticeably (its SEQUENCE goes up), each of t
 
 from __future__ import annotations
 
-import datetime as dt
-import zoneinfo
 from typing import Any
 from uuid import UUID
 
@@ -17,6 +15,9 @@ from sqlalchemy import delete, event, func, inspect, select, update
 from sqlalchemy.orm import Session
 
 from events.models import Event, Room
+from podium.mail import MailTemplate, register
+from registration.mail import event_context
+from registration.mail_templates import SAMPLE_EVENT
 from registration.models import ACTIVE_REGISTRATION_STATUSES, Registration
 from registration.outbox import enqueue_statement
 from sessions.models import AgendaItem, ProgramSession, SessionStatus
@@ -79,20 +80,6 @@ def release_seats(session: Session, registration_ids: set[UUID]) -> None:
     connection.execute(delete(AgendaItem).where(AgendaItem.registration_id.in_(registration_ids)))
 
 
-def change_text(
-    title: str, status: str, starts: dt.datetime, ends: dt.datetime, room: str | None, event_name: str, timezone: str
-) -> str:
-    tz = zoneinfo.ZoneInfo(timezone)
-    if status == SessionStatus.CANCELLED:
-        return f"“{title}” at {event_name} has been cancelled."
-    start, end = starts.astimezone(tz), ends.astimezone(tz)
-    where = f" in {room}" if room else ""
-    return (
-        f"“{title}” at {event_name} has changed. It is now on {start:%A %d %B}, "
-        f"{start:%H:%M} to {end:%H:%M} ({timezone}){where}."
-    )
-
-
 def notify_agenda_holders(session: Session, session_ids: set[UUID]) -> None:
     """One mail per change per attendee who has the session in their agenda (keyed by SEQUENCE, so a
     repeated flush or a retried request never mails twice)."""
@@ -107,32 +94,54 @@ def notify_agenda_holders(session: Session, session_ids: set[UUID]) -> None:
             ProgramSession.ends_at,
             ProgramSession.sequence,
             Room.name,
-            Event.name,
-            Event.timezone,
+            ProgramSession.event_id,
             Registration.id,
+            Registration.secret_version,
             Registration.email,
             Registration.first_name,
         )
         .join(AgendaItem, AgendaItem.session_id == ProgramSession.id)
         .join(Registration, Registration.id == AgendaItem.registration_id)
-        .join(Event, Event.id == ProgramSession.event_id)
         .outerjoin(Room, Room.id == ProgramSession.room_id)
         .where(ProgramSession.id.in_(session_ids), Registration.status.in_(ACTIVE_REGISTRATION_STATUSES))
     ).all()
+    event_ids = {row[7] for row in rows}
+    events = {e.id: event_context(e) for e in session.scalars(select(Event).where(Event.id.in_(event_ids)))}
     for row in rows:
-        session_id, title, status, starts, ends, sequence, room, event_name, timezone, reg_id, email, first = row
-        text = change_text(title, status, starts, ends, room, event_name, timezone)
-        body = (
-            f"Dear {first},\n\n{text}\n\nYour agenda and its calendar feed already show the change:\n"
-            f"{{registration_link:{reg_id}}}\n"
-        )
-        subject = ("Cancelled: " if status == SessionStatus.CANCELLED else "Program change: ") + title
+        session_id, title, status, starts, ends, sequence, room, event_id, reg_id, version, email, first = row
         connection.execute(
             enqueue_statement(
                 dialect,
                 dedupe_key=f"session-change:{session_id}:{sequence}:{reg_id}",
                 to=email,
-                subject=subject,
-                body=body,
+                template="session_changed",
+                context={
+                    "event": events[event_id],
+                    "name": first,
+                    "title": title,
+                    "cancelled": status == SessionStatus.CANCELLED,
+                    "starts_at": starts,
+                    "ends_at": ends,
+                    "room": room,
+                    "registration_link": f"{{registration_link:{reg_id}:{version}}}",
+                },
             )
         )
+
+
+register(
+    MailTemplate(
+        "session_changed",
+        "A session in the person's agenda moved or was cancelled",
+        {
+            "event": SAMPLE_EVENT,
+            "name": "Ada",
+            "title": "Opening plenary",
+            "cancelled": False,
+            "starts_at": "2027-06-07T13:00:00Z",
+            "ends_at": "2027-06-07T14:30:00Z",
+            "room": "Hall A",
+            "registration_link": "{registration_link:00000000-0000-4000-8000-000000000002:1}",
+        },
+    )
+)

@@ -21,9 +21,9 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import quote
 
 from sqlalchemy import select
@@ -34,10 +34,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from podium import rate_limits
 from podium.auth.models import LoginAddress, User
 from podium.errors import DomainError, TooManyRequests
+from podium.mail import MailTemplate, register
 from podium.rate_limits import Limit, RateLimit
 from podium.settings import Settings
 
 UNLOCK_LINK_HOURS = 24
+register(
+    MailTemplate(
+        "login_guard",
+        "Many failed logins to an account",
+        {
+            "name": "Ada Lovelace",
+            "email": "ada@example.org",
+            "minutes": 15,
+            "hours": UNLOCK_LINK_HOURS,
+            "unlock_url": "https://podium.example/account/unlock?token=sample",
+        },
+        per_event=False,
+    )
+)
 # Where the app's state keeps the outbox's ``enqueue`` for the login routes.
 MAIL_STATE_KEY = "enqueue_mail"
 
@@ -51,8 +66,8 @@ class EnqueueMail(Protocol):
         *,
         dedupe_key: str,
         to: str,
-        subject: str,
-        body: str,
+        template: str,
+        context: Mapping[str, Any],
         attachments: Sequence[str] = (),
     ) -> Awaitable[None]: ...
 
@@ -159,21 +174,18 @@ async def _mail_unlock_link(
     if user is None:  # guesses at an address nobody has: nobody to tell
         return
     link = f"{settings.base_url}/account/unlock?token={quote(unlock_token(settings.secret_key, email, now))}"
-    minutes = settings.login_lockout_seconds // 60
     await mail(
         db_session,
         dedupe_key=f"login-guard:{email}:{int(window_ends_at.timestamp())}",
         to=user.email,
-        subject="Podium: many failed logins to your account",
-        body=(
-            f"Hello {user.display_name},\n\n"
-            f"Someone has tried many wrong passwords for your Podium account ({user.email}).\n\n"
-            "To slow them down, your account now accepts logins only from the places you logged in from "
-            f"before, for {minutes} minutes after the last failed try. If that was you on a new computer or "
-            "network, or you need to log in from somewhere new now, open this link (it works once, for "
-            f"{UNLOCK_LINK_HOURS} hours):\n\n{link}\n\n"
-            "If it wasn't you, your password held; consider changing it if it is used anywhere else.\n"
-        ),
+        template="login_guard",
+        context={
+            "name": user.display_name,
+            "email": user.email,
+            "minutes": settings.login_lockout_seconds // 60,
+            "hours": UNLOCK_LINK_HOURS,
+            "unlock_url": link,
+        },
     )
 
 

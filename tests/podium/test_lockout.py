@@ -10,7 +10,6 @@ import secrets
 from urllib.parse import unquote
 
 import pytest
-from sqlalchemy import select
 
 from podium.app import create_app
 from podium.auth import lockout, services
@@ -21,7 +20,7 @@ from podium.settings import Settings
 from registration.models import OutboxMessage
 from registration.outbox import enqueue
 from tests.asgi_client import app_client
-from tests.registration.factories import db_session_for
+from tests.registration.factories import db_session_for, outbox_mails
 
 PASSWORD = "correct-horse-battery"
 
@@ -49,15 +48,10 @@ async def attempt(settings: Settings, email: str, password: str, address: str) -
 
 async def unlock_mails(settings: Settings, email: str) -> list[str]:
     async with db_session_for(settings) as db_session:
-        return list(
-            (
-                await db_session.scalars(
-                    select(OutboxMessage.body_text).where(
-                        OutboxMessage.to_address == email, OutboxMessage.dedupe_key.like("login-guard:%")
-                    )
-                )
-            ).all()
+        found = await outbox_mails(
+            db_session, OutboxMessage.to_address == email, OutboxMessage.dedupe_key.like("login-guard:%")
         )
+    return [mail.text for _, mail in found]
 
 
 async def test_pair_lockout_does_not_lock_the_owner_out_from_another_address(settings: Settings) -> None:

@@ -7,16 +7,20 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
 from podium.db import create_engine, session_maker
+from podium.mail import RenderedMail
 from podium.settings import Settings
 from registration.models import (
     AddOn,
     Category,
+    OutboxMessage,
     PriceWindow,
     PromoCode,
     Question,
@@ -24,6 +28,7 @@ from registration.models import (
     QuotaItem,
     RegistrationSettings,
 )
+from registration.outbox import render_message
 
 NY = "America/New_York"
 PRESS_CODE = "PRESS-2027"
@@ -201,3 +206,13 @@ def order_body(*attendees: dict[str, object], **overrides: object) -> dict[str, 
     }
     body.update(overrides)
     return body
+
+
+async def outbox_mails(db_session: AsyncSession, *criteria: Any) -> list[tuple[OutboxMessage, RenderedMail]]:
+    """Outbox rows matching ``criteria`` (oldest first), each with its mail as it would be rendered now."""
+    rows = (
+        await db_session.scalars(
+            select(OutboxMessage).where(*criteria).order_by(OutboxMessage.created_at, OutboxMessage.dedupe_key)
+        )
+    ).all()
+    return [(row, await render_message(db_session, row.template, row.context)) for row in rows]

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from podium.settings import Settings
 from registration.models import Order, OutboxMessage, Refund
-from tests.registration.factories import attendee, build_catalog, db_session_for
+from tests.registration.factories import attendee, build_catalog, db_session_for, outbox_mails
 from tests.registration.test_stripe import (
     SECRET_KEY,
     WEBHOOK_SECRET,
@@ -146,14 +146,13 @@ def stored(stack: Stack, order: dict[str, Any]) -> Stored:
                 .where(Refund.order_id == order["id"])
                 .order_by(Refund.created_at)
             )
-            mails = await db_session.scalars(
-                select(OutboxMessage.subject).where(OutboxMessage.dedupe_key.like(f"payment-refund:{order['id']}:%"))
-            )
+            refund_rows = refunds.all()
+            mails = await outbox_mails(db_session, OutboxMessage.dedupe_key.like(f"payment-refund:{order['id']}:%"))
             return Stored(
                 found.status,
                 found.provider_payment_id,
-                [(a, s, i, p is not None) for a, s, i, p in refunds.all()],
-                list(mails.all()),
+                [(a, s, i, p is not None) for a, s, i, p in refund_rows],
+                [mail.subject for _, mail in mails],
             )
 
     return asyncio.run(read())

@@ -14,7 +14,7 @@ from podium.app import create_app
 from podium.settings import Settings
 from registration.models import Order, OutboxMessage, Quota, Registration
 from tests.asgi_client import Client, app_client
-from tests.registration.factories import attendee, build_catalog, db_session_for, order_body
+from tests.registration.factories import attendee, build_catalog, db_session_for, order_body, outbox_mails
 
 
 async def place(client: Client, slug: str, body: dict[str, object]) -> httpx.Response:
@@ -68,17 +68,12 @@ async def test_hold_under_someones_email_does_not_block_their_order(settings: Se
                 Registration.status.in_(["held", "confirmed", "awaiting_verification"]),
             )
         )
-        mails = (
-            (
-                await db_session.execute(
-                    select(OutboxMessage.to_address, OutboxMessage.subject).where(
-                        OutboxMessage.dedupe_key.like(f"hold-released%{squatter['id']}%")
-                    )
-                )
+        mails = [
+            (row.to_address, mail.subject)
+            for row, mail in await outbox_mails(
+                db_session, OutboxMessage.dedupe_key.like(f"hold-released%{squatter['id']}%")
             )
-            .tuples()
-            .all()
-        )
+        ]
     assert released is not None and released.status == "cancelled"
     assert statuses == {"ada@example.org": "cancelled", "bystander@example.org": "cancelled"}
     assert workshop_used == 1  # the squatter's seat came back once and is now Ada's

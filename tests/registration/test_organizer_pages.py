@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from events.models import Event
+from podium.formatting import parse_money
 from podium.settings import Settings
-from registration.receipts import parse_money
 from tests.asgi_client import Client
 from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body
 

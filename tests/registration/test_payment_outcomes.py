@@ -15,7 +15,7 @@ from registration.models import Order, OutboxMessage, Quota, Refund, Registratio
 from registration.payment_outcomes import Outcome, payment_failed, payment_succeeded
 from registration.payments import OfflineTestProvider
 from registration.schemas import OrderCreate
-from tests.registration.factories import attendee, build_catalog, db_session_for, order_body
+from tests.registration.factories import attendee, build_catalog, db_session_for, order_body, outbox_mails
 
 AGO = dt.timedelta(minutes=30)
 
@@ -107,10 +107,9 @@ async def _claims(db_session: AsyncSession, order_id: object) -> tuple[list[tupl
     refunds = await db_session.execute(
         select(Refund.amount, Refund.status, Refund.payment_intent_id).where(Refund.order_id == order_id)
     )
-    mails = await db_session.scalars(
-        select(OutboxMessage.subject).where(OutboxMessage.dedupe_key.like(f"payment-refund:{order_id}:%"))
-    )
-    return [tuple(r) for r in refunds.all()], list(mails.all())
+    claims = [tuple(r) for r in refunds.all()]
+    mails = await outbox_mails(db_session, OutboxMessage.dedupe_key.like(f"payment-refund:{order_id}:%"))
+    return claims, [mail.subject for _, mail in mails]
 
 
 async def test_second_payment_claims_one_refund_of_what_it_captured(settings: Settings) -> None:

@@ -14,11 +14,12 @@ import pytest
 from sqlalchemy import select
 
 from podium.db import begin_write
+from podium.formatting import format_money
 from podium.pdf_fonts import unicode_font
 from podium.settings import Settings
 from registration.documents import issue_pending_documents, record_documents
 from registration.models import Document, Order
-from registration.receipts import Buyer, DocumentData, Line, Seller, format_money, render_document
+from registration.receipts import Buyer, DocumentData, Line, Seller, render_document
 from tests.asgi_client import Client
 from tests.registration.factories import attendee, build_catalog, db_session_for, order_body
 

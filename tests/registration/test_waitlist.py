@@ -13,7 +13,14 @@ from registration import orders, waitlist
 from registration.models import OutboxMessage, Quota
 from registration.outbox import drain_outbox
 from tests.asgi_client import Client
-from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body
+from tests.registration.factories import (
+    CatalogFixture,
+    attendee,
+    build_catalog,
+    db_session_for,
+    order_body,
+    outbox_mails,
+)
 
 LATER = dt.timedelta(hours=1)
 
@@ -150,11 +157,11 @@ async def test_offer_is_mailed_with_its_claim_link(settings: Settings, client: C
     inbox = Captured()
 
     async with db_session_for(settings) as db_session:
-        rows = (
-            await db_session.scalars(select(OutboxMessage).where(OutboxMessage.to_address == "mail-me@example.org"))
-        ).all()
+        rows = [mail for _, mail in await outbox_mails(db_session, OutboxMessage.to_address == "mail-me@example.org")]
         await drain_outbox(db_session, inbox, settings)
 
     offer = next(m for m in inbox.messages if m["To"] == "mail-me@example.org")
-    assert [r.subject for r in rows] == ["A seat is waiting for you"]
-    assert f"/events/{catalog.slug}/waitlist/{entry['id']}?token={entry['token']}" in offer.get_content()
+    assert [r.subject for r in rows] == ["Test Meeting: a seat is waiting for you"]
+    body = offer.get_body(preferencelist=("plain",))
+    assert body is not None
+    assert f"/events/{catalog.slug}/waitlist/{entry['id']}?token={entry['token']}" in body.get_content()

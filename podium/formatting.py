@@ -1,0 +1,60 @@
+"""How money, days and instants read to people: one place, so a receipt, a page and a mail say the same.
+
+Money is integer minor units plus an ISO 4217 code and is printed with the currency's own decimals (never
+through a float); instants are stored in UTC and shown in the event's time zone, with the zone named so
+nobody converts them a second time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+# ISO 4217 currencies whose minor unit is not the cent (the ones Stripe also treats specially); money is
+# stored in minor units, so JPY 5000 is 5000 yen and KWD 5000 is 5.000 dinars.
+_ZERO_DECIMAL = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX VND VUV XAF XOF XPF"
+_THREE_DECIMAL = "BHD IQD JOD KWD LYD OMR TND"
+_MINOR_UNIT_DIGITS = dict.fromkeys(_ZERO_DECIMAL.split(), 0) | dict.fromkeys(_THREE_DECIMAL.split(), 3)
+
+
+def format_money(amount: int, currency: str) -> str:
+    """``52000, "USD"`` → ``"USD 520.00"``; integer arithmetic only, so no float ever rounds a price."""
+    digits = _MINOR_UNIT_DIGITS.get(currency.upper(), 2)
+    sign = "-" if amount < 0 else ""
+    major, minor = divmod(abs(amount), 10**digits)
+    fraction = f".{minor:0{digits}d}" if digits else ""
+    return f"{currency.upper()} {sign}{major:,}{fraction}"
+
+
+def parse_money(text: str, currency: str) -> int:
+    """``"120.50", "USD"`` → ``12050``: what a person types in a form, read exactly (no float); ValueError
+    for anything else, including more decimals than the currency has."""
+    digits = _MINOR_UNIT_DIGITS.get(currency.upper(), 2)
+    whole, _, fraction = text.strip().replace(",", "").partition(".")
+    if not whole.isdigit() or (fraction and not fraction.isdigit()) or len(fraction) > digits:
+        raise ValueError(f"not an amount in {currency}: {text!r}")
+    return int(whole) * 10**digits + (int(fraction.ljust(digits, "0")) if digits else 0)
+
+
+def format_date(day: dt.date) -> str:
+    """``Monday June 7, 2027``: spelled out, so it reads the same in every country."""
+    return f"{day:%A} {day:%B} {day.day}, {day.year}"
+
+
+def format_date_range(start: dt.date, end: dt.date) -> str:
+    """An event's local calendar days (``Monday June 7, 2027 to Friday June 11, 2027``)."""
+    first = format_date(start)
+    return first if end == start else f"{first} to {format_date(end)}"
+
+
+def local_time(instant: dt.datetime, timezone: str) -> dt.datetime:
+    """``instant`` (aware, or naive meaning UTC, as SQLite returns it) in ``timezone``."""
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=dt.UTC)
+    return instant.astimezone(ZoneInfo(timezone))
+
+
+def format_datetime(instant: dt.datetime, timezone: str) -> str:
+    """``Monday June 7, 2027, 14:30 (America/New_York)``: the event's wall clock, its zone named."""
+    local = local_time(instant, timezone)
+    return f"{format_date(local.date())}, {local:%H:%M} ({timezone})"

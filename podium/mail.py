@@ -1,0 +1,140 @@
+"""Every message to a person is a pair of Jinja templates (``templates/mail/<name>.txt`` and ``.html``):
+this module renders one from its name, a JSON context and the event's wording.
+
+The outbox stores the name and the context and renders at send time, so a message is written in the same
+transaction as the change it reports (cheap: no rendering in the request) and reads the organizers' wording
+as it is when it goes out. Organizers change only the wording around the facts (subject, opening paragraph,
+sign-off), as plain text: it is never a template itself (nothing an organizer types can run), and it is
+escaped in the HTML part. Money, dates and links always come from the template, so no wording can state a
+wrong amount. Contexts are JSON: money as minor units plus currency, instants as ISO 8601 UTC strings
+shown in the event's time zone by the filters below.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
+from markupsafe import Markup, escape
+
+from podium.formatting import format_date, format_date_range, format_datetime, format_money, local_time
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+# Links with secrets are placeholders (``{order_link:<id>}``) until the outbox sends the mail.
+LINK_PLACEHOLDER = re.compile(r"\{([a-z_]+)_link:[0-9a-f-]{36}(?::[0-9]+)?\}")
+# The most an organizer may write into one wording field (a subject is one line, at most 200 characters).
+SUBJECT_MAX = 200
+PARAGRAPH_MAX = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Wording:
+    """An event's own words for one template; an empty field keeps the template's default."""
+
+    subject: str = ""
+    intro: str = ""
+    sign_off: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedMail:
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass(frozen=True, slots=True)
+class MailTemplate:
+    """A template the organizers can preview and reword: ``sample`` is a context like the real ones."""
+
+    name: str
+    title: str
+    sample: Mapping[str, Any] = field(default_factory=dict)
+    per_event: bool = True
+
+
+# Every template, registered by the package that sends it (the kernel imports no domain).
+TEMPLATES: dict[str, MailTemplate] = {}
+
+
+def register(template: MailTemplate) -> MailTemplate:
+    TEMPLATES[template.name] = template
+    return template
+
+
+def _instant(value: str | dt.datetime) -> dt.datetime:
+    return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _day(value: str | dt.date) -> dt.date:
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _paragraphs(text: str) -> Markup:
+    """Plain text (an organizer's wording) as HTML paragraphs, escaped."""
+    blocks = [b.strip() for b in re.split(r"\n\s*\n", text.strip()) if b.strip()]
+    return Markup("\n").join(Markup("<p>{}</p>").format(Markup("<br>").join(escape(b).split("\n"))) for b in blocks)
+
+
+def _environment(*, html: bool) -> Environment:
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=html,  # noqa: S701 - the plain-text part is not HTML; the HTML part escapes
+        undefined=StrictUndefined,  # a context missing a fact fails loudly (and is retried), never mails a blank
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,
+    )
+    environment.filters["money"] = format_money
+    environment.filters["date_range"] = lambda start, end: format_date_range(_day(start), _day(end))
+    environment.filters["date"] = lambda value: format_date(_day(value))
+    environment.filters["datetime"] = lambda value, timezone: format_datetime(_instant(value), timezone)
+    environment.filters["local_date"] = lambda value, timezone: format_date(
+        local_time(_instant(value), timezone).date()
+    )
+    environment.filters["time"] = lambda value, timezone: f"{local_time(_instant(value), timezone):%H:%M}"
+    environment.filters["paragraphs"] = _paragraphs
+    return environment
+
+
+_TEXT = _environment(html=False)
+_HTML = _environment(html=True)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _tidy(text: str) -> str:
+    """Templates are written for reading; the message drops trailing blanks and runs of empty lines."""
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
+
+
+def _subject(template: Template, variables: dict[str, Any]) -> str:
+    block = template.blocks.get("subject")
+    if block is None:
+        raise LookupError(f"mail template {template.name} has no subject block")
+    return _one_line("".join(block(template.new_context(variables))))
+
+
+def render_mail(name: str, context: Mapping[str, Any], wording: Wording | None = None) -> RenderedMail:
+    """Subject, plain text and HTML of template ``name``; links are still placeholders (the outbox fills them)."""
+    wording = wording or Wording()
+    variables = {**context, "wording": wording}
+    text_template = _TEXT.get_template(f"mail/{name}.txt")
+    subject = _one_line(wording.subject) or _subject(text_template, variables)
+    text = _tidy(text_template.render(variables))
+    html = _HTML.get_template(f"mail/{name}.html").render(variables)
+    return RenderedMail(subject=subject, text=text, html=html)
+
+
+def sample_links(text: str, base_url: str) -> str:
+    """A preview shows where each link goes without making a real secret."""
+    return LINK_PLACEHOLDER.sub(lambda m: f"{base_url}/{m.group(1)}-link-sample", text)
