@@ -169,10 +169,20 @@ async def enqueue_hold_expired(db_session: AsyncSession, order: Order) -> None:
         context={
             "event": event_context(event),
             "name": order.buyer_name,
+            "order_id": order.id,
             "expires_at": order.hold_expires_at or order.updated_at,
             "order_link": order_link(order),
         },
     )
+
+
+async def _order_still_expired(db_session: AsyncSession, context: Mapping[str, Any]) -> bool:
+    """ "Your order has expired" stops being true if a late payment was honoured meanwhile."""
+    status = await db_session.scalar(select(Order.status).where(Order.id == UUID(str(context["order_id"]))))
+    return status == OrderStatus.EXPIRED
+
+
+STILL_TRUE["hold_expired"] = _order_still_expired
 
 
 async def enqueue_confirmation_mail(db_session: AsyncSession, order: Order, *, late: bool = False) -> None:

@@ -8,14 +8,10 @@ import asyncio
 import dataclasses
 import datetime as dt
 import re
-from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from uuid import uuid4
 
-import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import Envelope
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,28 +22,8 @@ from registration.models import OutboxMessage
 from registration.outbox import FolderSender, MailSender, SmtpSender, drain_outbox, enqueue, sender_for
 from tests.asgi_client import Client
 from tests.registration.factories import attendee, build_catalog, db_session_for, order_body
+from tests.registration.mailbox import Inbox, smtp_settings, text
 from tests.servers import free_port
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps what it receives and refuses recipients at ``refused.example``."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_RCPT(
-        self, server: object, session: object, envelope: Envelope, address: str, rcpt_options: list[str]
-    ) -> str:
-        if address.endswith("@refused.example"):
-            return "550 5.1.1 no such mailbox"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: object, session: object, envelope: Envelope) -> str:
-        parsed = message_from_bytes(envelope.content or b"", policy=policy.default)
-        assert isinstance(parsed, EmailMessage)
-        self.messages.append(parsed)
-        return "250 OK"
 
 
 class SlowCapture:
@@ -59,19 +35,6 @@ class SlowCapture:
     async def send(self, message: EmailMessage) -> None:
         await asyncio.sleep(0.01)
         self.sent.append(str(message["Message-ID"]))
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox, port = Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, port
-    controller.stop()
-
-
-def smtp_settings(settings: Settings, port: int) -> Settings:
-    return dataclasses.replace(settings, smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False)
 
 
 async def _settle_existing(settings: Settings) -> None:
@@ -107,13 +70,6 @@ GUARD = {
 async def _plain(db_session: AsyncSession, key: str, to: str, **facts: object) -> None:
     """A message of a template that needs no event (the login guard's)."""
     await enqueue(db_session, dedupe_key=key, to=to, template="login_guard", context=GUARD | facts)
-
-
-def text(message: EmailMessage) -> str:
-    """The plain-text body with SMTP's CRLF line ends turned back into newlines."""
-    body = message.get_body(preferencelist=("plain",))
-    assert body is not None
-    return str(body.get_content()).replace("\r\n", "\n")
 
 
 async def test_paid_order_mails_attendees_and_the_buyer_with_the_receipt_once(

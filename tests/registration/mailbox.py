@@ -1,0 +1,56 @@
+"""A real local SMTP server for mail tests (aiosmtpd) and what tests read from the messages it keeps."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope
+
+from podium.settings import Settings
+from tests.servers import free_port
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps what it receives and refuses recipients at ``refused.example``."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_RCPT(
+        self, server: object, session: object, envelope: Envelope, address: str, rcpt_options: list[str]
+    ) -> str:
+        if address.endswith("@refused.example"):
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: object, session: object, envelope: Envelope) -> str:
+        parsed = message_from_bytes(envelope.content or b"", policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        self.messages.append(parsed)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    inbox, port = Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+def smtp_settings(settings: Settings, port: int) -> Settings:
+    return dataclasses.replace(settings, smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False)
+
+
+def text(message: EmailMessage) -> str:
+    """The plain-text body with SMTP's CRLF line ends turned back into newlines."""
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    return str(body.get_content()).replace("\r\n", "\n")
