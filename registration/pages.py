@@ -26,7 +26,7 @@ from registration.document_schemas import BillingIn
 from registration.order_limits import OrderGuard, waitlist_limits
 from registration.order_standing import order_standing
 from registration.payments import provider_for
-from registration.receipts import document_title, format_money
+from registration.receipts import document_title
 from registration.schemas import OrderCreate, TransferIn, WaitlistJoin
 
 FormData = URLEncodedBody[dict[str, str]]
