@@ -1,6 +1,6 @@
-// The order page follows its order while something is in flight (a card payment being confirmed, a late
-// payment, a refund on its way): it asks GET /api/orders/{id}/status, waiting longer each time, and reloads
-// once the standing changes, so the server renders the truth (paid, or failed with the pay form again).
+// The order page follows its order while a payment is in flight (Stripe.js confirmed it, or it was confirmed as
+// the hold ran out): it asks GET /api/orders/{id}/status, waiting longer each time, and reloads once the answer
+// differs, so the server renders the truth (paid, or failed with the pay form again, or refunded).
 // card-payment.js starts it too, right after Stripe.js confirmed a payment. Every text lives in the page.
 (function () {
   "use strict";
@@ -20,16 +20,15 @@
     });
   }
 
-  // ``waiting``: the standings that mean "not decided yet" for this follow. The first question comes after a
-  // second, then each waits half as long again as the last, up to 15 s.
-  function follow(waiting) {
+  // ``settled(now)`` says whether the answer differs from what the page shows. The first question comes after
+  // a second, then each waits half as long again as the last, up to 15 s.
+  function follow(settled) {
     if (following) { return; }
     following = true;
     var delay = FIRST_DELAY_MS, started = Date.now();
     function tick() {
       ask().then(function (now) {
-        var undecided = waiting.indexOf(now.standing) >= 0 && (now.in_flight || now.standing === "pending");
-        if (undecided) { later(); } else { window.location.reload(); }
+        if (settled(now)) { window.location.reload(); } else { later(); }
       }, later);  // a network hiccup or a server busy for a moment: keep asking
     }
     function later() {
@@ -59,9 +58,17 @@
       },
       credentials: "same-origin",
       body: JSON.stringify({ payment_intent: paymentIntentId })
-    }).catch(function () { return null; }).then(function () { follow(["confirming", "pending"]); });
+    }).catch(function () { return null; }).then(function () {
+      follow(function (now) { return now.standing !== "confirming" && now.standing !== "pending"; });
+    });
   }
 
   window.podiumOrderStanding = { confirmed: confirmed };
-  if (box.dataset.follow) { follow([box.dataset.follow]); }
+  // A page rendered while a payment was in flight: reload once the standing, or its refunds, change.
+  if (box.dataset.follow) {
+    var shown = { standing: box.dataset.standing, refunds: Number(box.dataset.refunds) };
+    follow(function (now) {
+      return now.standing !== shown.standing || now.refunds.length !== shown.refunds || !now.in_flight;
+    });
+  }
 })();
