@@ -115,7 +115,8 @@ async def decide(
     )
     # The order changed (a registration cancelled or repriced): a credit note and, where money remains, a new
     # receipt are recorded now and numbered after commit (``registration.documents``).
-    await record_documents(db_session, order, reason="verification rejected", now=now)
+    reason = "category move" if on_reject == "move_category" else "verification rejected"
+    await record_documents(db_session, order, reason=reason, now=now)
     await db_session.commit()
     await issue_recorded(db_session)
     return registration

@@ -5,6 +5,7 @@ one gap-free series per event under racing payments; billing and seller details,
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import shutil
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from podium.db import begin_write, create_engine, session_maker
 from podium.settings import Settings
 from registration.documents import ensure_documents_issued, issue_all_pending, record_documents
 from registration.jobs import sweep_expired_holds
-from registration.models import Document, DocumentCounter, Order
+from registration.models import Category, Document, DocumentCounter, Order, PriceWindow
 from tests.asgi_client import Client
 from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body
 
@@ -386,3 +387,66 @@ async def test_the_hold_sweep_numbers_documents_left_pending(
     async with db_session_for(settings) as db_session:
         numbers = (await db_session.scalars(select(Document.number).where(Document.event_id == catalog.event_id))).all()
     assert numbers == [1]
+
+
+async def _student_paid(client: Client, slug: str) -> tuple[dict[str, Any], str]:
+    student = attendee(category="student", member_number=None, verification_note="PhD student")
+    order = await _paid(client, slug, student)
+    return order, str(order["registrations"][0]["id"])
+
+
+async def test_rejected_verification_refunded_in_full_leaves_a_credit_note(
+    client: Client, catalog: CatalogFixture, organizer: dict[str, str]
+) -> None:
+    order, registration_id = await _student_paid(client, catalog.slug)
+
+    rejected = await client.post(
+        f"/api/events/{catalog.slug}/registrations/{registration_id}/verification",
+        json={"decision": "reject", "on_reject": "cancel_and_refund"},
+        headers=organizer,
+    )
+
+    assert rejected.status_code == 200, rejected.text
+    documents = await _documents(client, order)
+    paid = documents[0]["total"]
+    assert [(d["kind"], d["total"], d["reason"]) for d in documents] == [
+        ("receipt", paid, "payment"),
+        ("credit_note", -paid, "verification rejected"),
+    ]
+
+
+async def test_category_move_issues_a_credit_note_and_a_receipt_for_the_new_category(
+    client: Client, catalog: CatalogFixture, organizer: dict[str, str], settings: Settings, tmp_path: Path
+) -> None:
+    async with db_session_for(settings) as db_session:
+        db_session.add(
+            Category(
+                event_id=catalog.event_id,
+                code="exhibits",
+                name="Exhibit hall only",
+                eligibility="open",
+                price_windows=[
+                    PriceWindow(label="all", starts_on=dt.date.today() - dt.timedelta(days=60), amount=5_000)
+                ],
+            )
+        )
+        await db_session.commit()
+    order, registration_id = await _student_paid(client, catalog.slug)
+
+    moved = await client.post(
+        f"/api/events/{catalog.slug}/registrations/{registration_id}/verification",
+        json={"decision": "reject", "on_reject": "move_category", "move_to": "exhibits"},
+        headers=organizer,
+    )
+
+    assert moved.status_code == 200, moved.text
+    documents = await _documents(client, order)
+    paid = documents[0]["total"]
+    assert [(d["kind"], d["total"], d["reason"]) for d in documents] == [
+        ("receipt", paid, "payment"),
+        ("credit_note", -paid, "category move"),
+        ("receipt", 5_000, "category move"),
+    ]
+    text = await pdf_text(await _pdf(client, order, documents[2]), tmp_path)
+    assert "Ada Lovelace: Exhibit hall only" in text
+    assert "USD 50.00" in text
