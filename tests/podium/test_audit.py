@@ -3,6 +3,7 @@ and the event filled in, and the organizer-only read APIs with their filters and
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -590,3 +591,25 @@ async def test_order_events_that_keep_its_status_are_named(
     assert [(e["action"], e["changes"]) for e in entries["entries"][:2]] == [("link_regenerated", {}), ("refunded", {})]
     assert entries["entries"][1]["note"] == "refund 500: parking voucher"
     assert entries["entries"][1]["actor_role"] == "organizer"
+
+
+async def test_racing_first_badge_views_record_one_key_and_one_badge(
+    client: Client, settings: Settings, organizer: dict[str, str], staff: dict[str, str]
+) -> None:
+    async with db_session_for(settings) as db_session:
+        catalog = await build_catalog(db_session)
+    order = (await client.post(f"/api/events/{catalog.slug}/orders", json=order_body(attendee()))).json()
+    await client.post(f"/api/orders/{order['id']}/offline-payment", headers={"X-Order-Secret": order["secret"]})
+    registration_id = order["registrations"][0]["id"]
+
+    views = await asyncio.gather(
+        *(client.get(f"/api/registrations/{registration_id}/badge", headers=staff) for _ in range(10))
+    )
+    entries = await _trail(client, organizer, catalog.slug)
+
+    assert {v.status_code for v in views} == {200}
+    assert len({v.json()["serial"] for v in views}) == 1
+    assert _kinds([e for e in entries if e["entity"] in ("badge", "badge_key")]) == [
+        ("badge_key", "created"),
+        ("badge", "issued"),
+    ]
