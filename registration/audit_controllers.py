@@ -4,11 +4,12 @@ its registrations), per registration, and the entries that belong to no event (a
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, Response, get
+from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency, Provide
+from litestar.exceptions import ValidationException
 from litestar.params import FromPath, FromQuery, QueryParameter
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +19,7 @@ from podium import audit_read
 from podium.audit_models import AuditEntry
 from podium.audit_read import AuditFilter, AuditPage, Role
 from podium.auth.guards import requires_organizer
-from podium.errors import NotFound, problem_responses
+from podium.errors import DomainError, NotFound, field_errors_from_validation, problem_response, problem_responses
 from registration.models import Order, Registration
 
 Entity = Annotated[str | None, QueryParameter(pattern=audit_read.ENTITY_PATTERN, description="e.g. order, category")]
@@ -29,7 +30,14 @@ ActorText = Annotated[
     str | None, QueryParameter(pattern=audit_read.ACTOR_PATTERN, description="text inside the actor's label")
 ]
 Limit = Annotated[int, QueryParameter(ge=1, le=audit_read.MAX_PAGE)]
-ERRORS = problem_responses(401, 403, 404, 422)
+ERRORS = problem_responses(401, 403, 404, 422)  # 422: a NUL in the query (podium.input_guards)
+
+
+def filter_refused(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    """A filter of the wrong shape is a 400 naming the parameter: the request, not a body, is at fault."""
+    errors = field_errors_from_validation(exc.extra)
+    detail = "; ".join(f"{e.field}: {e.message}" for e in errors) or str(exc.detail)
+    return problem_response(request, DomainError(detail, errors=errors, code="bad_filter"))
 
 
 async def audit_filter(
@@ -60,6 +68,7 @@ class AuditController(Controller):
     security = [{"bearer": []}]
     guards = [requires_organizer]
     dependencies = {"filters": Provide(audit_filter)}
+    exception_handlers = {ValidationException: filter_refused}
 
     @get("/events/{event:str}/audit", operation_id="listEventAudit", responses=ERRORS)
     async def event_audit(

@@ -511,7 +511,7 @@ async def test_bad_audit_filters_are_refused_naming_the_field(client: Client, or
     )
     unknown_event = await client.get("/api/events/no-such-event/audit", headers=organizer)
 
-    assert answers == {field: (422, field) for field in bad}
+    assert answers == {field: (400, field) for field in bad}
     assert (unknown_cursor.status_code, unknown_cursor.json()["field"]) == (404, "cursor")
     assert (unknown_event.status_code, unknown_event.json()["field"]) == (404, "event")
 
