@@ -136,6 +136,9 @@ class Settings:
     mail_drain_seconds: float = 5.0
     # How often pending card refunds (cancellations, organizer refunds) are sent to Stripe; 0 turns it off.
     refund_send_seconds: float = 60.0
+    # How long a sender's claim on a refund lasts: after it, another sender first asks the provider whether
+    # the refund was made (a crash mid-call) and only sends it again if not. Longer than any provider call.
+    refund_lease_seconds: float = 120.0
     # Move everything the worker built while starting (routes, models, templates, the OpenAPI schema) out of
     # the garbage collector's reach once it has started (podium/heap.py). Off in tests, which build many apps
     # in one process and want each collected.
@@ -204,6 +207,7 @@ class Settings:
             mail_from=env.get("MAIL_FROM", "Podium <no-reply@podium.invalid>"),
             mail_drain_seconds=float(env.get("PODIUM_MAIL_DRAIN_SECONDS", "5")),
             refund_send_seconds=float(env.get("PODIUM_REFUND_SEND_SECONDS", "60")),
+            refund_lease_seconds=float(env.get("PODIUM_REFUND_LEASE_SECONDS", "120")),
             freeze_heap_at_startup=_flag(env.get("PODIUM_FREEZE_HEAP"), default=True),
         )
 

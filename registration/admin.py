@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from events.models import Event
 from podium.errors import NotFound
 from podium.spreadsheet import to_cell
+from registration.ledger import event_money
 from registration.models import (
     AddOn,
     Category,
@@ -119,6 +120,13 @@ async def search_registrations(
     return total, [_item(r, c, o, add_ons.get(r.id, [])) for r, c, o in rows]
 
 
+async def registration_of_event(db_session: AsyncSession, event: Event, registration_id: UUID) -> Registration:
+    registration = await db_session.get(Registration, registration_id)
+    if registration is None or registration.event_id != event.id:
+        raise NotFound("no such registration at this event", field="registration_id")
+    return registration
+
+
 async def registration_item(db_session: AsyncSession, event: Event, registration_id: UUID) -> RegistrationListItem:
     query = _filtered(event, q=None, category=None, status=None).where(Registration.id == registration_id)
     row = (await db_session.execute(query)).one_or_none()
@@ -175,7 +183,8 @@ async def registrations_csv(
 
 
 async def registration_stats(db_session: AsyncSession, event: Event) -> RegistrationStats:
-    """Counts per status and revenue of paid orders, by category and by add-on, in one pass each."""
+    """Counts per status and revenue of paid orders, by category and by add-on, in one pass each; the money
+    totals from the payment and refund rows (``ledger``), so automatic refunds count too."""
     paid = Order.status == OrderStatus.PAID
     category_rows = (
         await db_session.execute(
@@ -208,13 +217,7 @@ async def registration_stats(db_session: AsyncSession, event: Event) -> Registra
             .group_by(AddOn.code, AddOn.name, Registration.status)
         )
     ).all()
-    totals = (
-        await db_session.execute(
-            select(
-                func.count(), func.coalesce(func.sum(Order.total), 0), func.coalesce(func.sum(Order.amount_refunded), 0)
-            ).where(Order.event_id == event.id, paid)
-        )
-    ).one()
+    money = await event_money(db_session, event.id)
     all_codes = [
         (c.code, c.name)
         for c in (
@@ -231,10 +234,11 @@ async def registration_stats(db_session: AsyncSession, event: Event) -> Registra
         currency=event.currency,
         categories=_fold(all_codes, category_rows),
         add_ons=_fold(all_add_ons, add_on_rows),
-        paid_orders=totals[0],
-        gross_revenue=totals[1],
-        refunded=totals[2],
-        net_revenue=totals[1] - totals[2],
+        paid_orders=money.paid_orders,
+        gross_revenue=money.gross,
+        refunded=money.refunded,
+        refund_pending=money.refund_pending,
+        net_revenue=money.gross - money.refunded,
     )
 
 

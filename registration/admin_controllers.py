@@ -17,11 +17,13 @@ from podium.auth.guards import requires_organizer, requires_staff
 from podium.auth.schemas import CurrentUser
 from podium.errors import problem_responses
 from podium.settings import Settings
-from registration import admin, orders, verification
+from registration import admin, cancellations, documents, orders, verification
+from registration.models import Order
 from registration.payments import provider_for
 from registration.schemas import (
     OrderCreate,
     OrderRead,
+    OrganizerTransferIn,
     RegistrationListItem,
     RegistrationPage,
     RegistrationStats,
@@ -117,6 +119,34 @@ class RegistrationAdminController(Controller):
             move_to=data.move_to,
         )
         return await admin.registration_item(db_session, found, registration.id)
+
+    @post(
+        "/registrations/{registration_id:uuid}/transfer",
+        operation_id="organizerTransferRegistration",
+        guards=[requires_organizer],
+        status_code=HTTP_200_OK,
+        responses=ERRORS,
+    )
+    async def transfer(
+        self,
+        event: FromPath[str],
+        registration_id: FromPath[UUID],
+        data: JSONBody[OrganizerTransferIn],
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+    ) -> RegistrationListItem:
+        """Hand a registration to someone else. The category's rules are checked for the new person (409
+        naming the rule: ``member_number_required``, ``access_code_required``, ``verification_required``,
+        ``price_differs``); ``override: true`` transfers anyway and records the rules overridden."""
+        found = await get_event(db_session, event)
+        registration = await admin.registration_of_event(db_session, found, registration_id)
+        order = await db_session.get_one(Order, registration.order_id)
+        await cancellations.transfer(
+            db_session, order, registration_id, data, actor=actor_of(request), override=data.override
+        )
+        await db_session.commit()
+        await documents.issue_recorded(db_session)  # number the documents the change recorded
+        return await admin.registration_item(db_session, found, registration_id)
 
     @get("/registration-stats", operation_id="registrationStats", guards=[requires_organizer], responses=ERRORS)
     async def stats(self, event: FromPath[str], db_session: NamedDependency[AsyncSession]) -> RegistrationStats:

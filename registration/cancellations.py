@@ -1,15 +1,16 @@
 """Cancelling, refunding and transferring registrations.
 
 Self-cancellation follows the event's fee schedule (e.g. 10 % fee until A, 50 % until B, no refund
-after); organizers refund any amount up to what was paid. Seats go back at once (the waitlist sweep
-offers them on). With the offline test provider a refund succeeds at once; a card refund is recorded as
-pending until the provider confirms it.
+after); organizers refund any amount up to what the payment has left (``ledger``). Seats go back at once
+(the waitlist sweep offers them on). With the offline test provider a refund succeeds at once; a card
+refund is recorded pending and sent by ``refund_sender``. These services never commit: the request does.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from uuid import UUID
 
 from sqlalchemy import delete, select
@@ -21,10 +22,12 @@ from events.services import get_event
 from podium import audit
 from podium.auth.services import normalise_email
 from podium.db import begin_write, utcnow
-from podium.errors import Conflict, InvalidInput
+from podium.errors import Conflict, FieldError, InvalidInput
 from registration.audit import record
-from registration.documents import issue_recorded, record_documents
+from registration.documents import record_documents
 from registration.holds import end_pending, release_registration_seats
+from registration.income_groups import discount_pct
+from registration.ledger import check_refundable, kept_payment, refundable, refunded_of_payment, sync_refunded
 from registration.mail import enqueue_cancellation_mails, enqueue_organizer_refund_mail, enqueue_transfer_mails
 from registration.models import (
     ACTIVE_REGISTRATION_STATUSES,
@@ -34,12 +37,17 @@ from registration.models import (
     Eligibility,
     Order,
     OrderStatus,
+    Payment,
+    PromoCode,
     Refund,
+    RefundStatus,
     Registration,
+    RegistrationSettings,
     RegistrationStatus,
 )
-from registration.order_validation import load_catalog, needs_of_registrations
-from registration.pricing import local_date, percent_of
+from registration.order_validation import COMP, access_code_matches, load_catalog, needs_of_registrations
+from registration.pricing import Promo, local_date, percent_of, quote_attendee
+from registration.receipts import format_money
 from registration.schemas import CancellationPolicy, FeeRule, TransferIn
 
 INSTANT_REFUND_PROVIDERS = ("offline", "none")
@@ -106,12 +114,19 @@ async def _fee_pct(db_session: AsyncSession, event: Event, now: dt.datetime) -> 
     return fee_pct_for([(u, f) for u, f in rules], local_date(now, event.timezone), event.start_date)
 
 
-def refund_row(order: Order, amount: int, reason: str, actor: str) -> Refund:
-    """A refund row; the offline provider's money 'moves' at once, a card refund waits for the provider."""
-    status = "succeeded" if order.payment_provider in INSTANT_REFUND_PROVIDERS else "pending"
-    if status == "succeeded":
-        order.amount_refunded += amount
-    return Refund(order_id=order.id, amount=amount, reason=reason, status=status, actor=actor)
+def refund_row(order: Order, payment: Payment, amount: int, reason: str, actor: str) -> Refund:
+    """A refund row of ``payment`` (the caller checked it has ``amount`` left: ``ledger.check_refundable``);
+    the offline provider's money 'moves' at once, a card refund is sent by ``refund_sender``. The caller
+    adds it and brings the order's refunded total up to date (``ledger.sync_refunded``)."""
+    instant = payment.provider in INSTANT_REFUND_PROVIDERS
+    return Refund(
+        order_id=order.id,
+        payment_id=payment.id,
+        amount=amount,
+        reason=reason,
+        status=RefundStatus.SUCCEEDED.value if instant else RefundStatus.PENDING.value,
+        actor=actor,
+    )
 
 
 async def cancel(
@@ -124,7 +139,8 @@ async def cancel(
     now: dt.datetime | None = None,
 ) -> tuple[list[UUID], int, int, Refund | None]:
     """Cancel some (or all) active registrations of ``order``: seats back, fee per the schedule (waived for
-    organizers), one refund for the rest. A pending order is simply cancelled and its hold released.
+    organizers), one refund of the order's payment for the rest, never more than it has left. A pending
+    order is simply cancelled and its hold released. The caller commits.
     Returns (cancelled ids, fee percent, fee, refund)."""
     now = now or utcnow()
     await begin_write(db_session)
@@ -137,7 +153,6 @@ async def cancel(
         if registration_ids is not None and set(registration_ids) != set(held):
             raise Conflict("an unpaid order is cancelled as a whole", field="registration_id", code="order_pending")
         await end_pending(db_session, order.id, OrderStatus.CANCELLED, actor=actor, note="cancelled before payment")
-        await db_session.commit()
         return list(held), 0, 0, None
     if order.status != OrderStatus.PAID:
         raise Conflict(f"the order is {order.status}", field="order", code=f"order_{order.status}")
@@ -158,18 +173,22 @@ async def cancel(
         registration.status = RegistrationStatus.CANCELLED.value
         due += amount_due(registration)
     fee = percent_of(due, fee_pct)
-    refundable = min(due - fee, order.total - order.amount_refunded)
     refund = None
-    if refundable > 0:
-        refund = refund_row(order, refundable, f"cancellation ({fee_pct} % fee)", actor)
-        db_session.add(refund)
+    amount = 0
+    payment = await kept_payment(db_session, order.id)
+    if payment is not None:
+        amount = max(0, min(due - fee, await refundable(db_session, payment)))
+        if amount > 0:
+            refund = refund_row(order, payment, amount, f"cancellation ({fee_pct} % fee)", actor)
+            db_session.add(refund)
+            await sync_refunded(db_session, order)
     cancellation = Cancellation(
         order_id=order.id,
         registrations=len(registrations),
         amount_due=due,
         fee_pct=fee_pct,
         fee=fee,
-        refund_amount=max(refundable, 0),
+        refund_amount=amount,
         actor=actor,
     )
     db_session.add(cancellation)
@@ -181,44 +200,33 @@ async def cancel(
         fee_pct=fee_pct,
         fee=fee,
         due=due,
-        refund=max(refundable, 0),
+        refund=amount,
         by_organizer=by_organizer,
         change=str(cancellation.id),
     )
     await record_documents(db_session, order, reason="cancellation", now=now)
-    await db_session.commit()
-    await issue_recorded(db_session)
+    await db_session.flush()
     return [r.id for r in registrations], fee_pct, fee, refund
 
 
-async def pending_refunds(db_session: AsyncSession, order: Order) -> int:
-    """What is promised back from the payment ``order`` kept and not yet sent."""
-    return sum(
-        (
-            await db_session.scalars(
-                # Refunds of a payment the order didn't keep (a second one) are not of this money.
-                select(Refund.amount).where(
-                    Refund.order_id == order.id, Refund.status == "pending", Refund.payment_intent_id.is_(None)
-                )
-            )
-        ).all()
-    )
-
-
 async def refund(db_session: AsyncSession, order: Order, *, amount: int, reason: str, actor: str) -> Refund:
-    """An organizer's full or partial refund, never more than what is left of the payment."""
+    """An organizer's full or partial refund of the order's payment, never more than that payment has left
+    (422 ``exceeds_captured`` on ``amount``). The caller commits."""
     await begin_write(db_session)
     order = await db_session.get(Order, order.id, with_for_update=True, populate_existing=True)
     assert order is not None
     if order.status != OrderStatus.PAID:
         raise Conflict("only paid orders can be refunded", field="order", code=f"order_{order.status}")
-    pending = await pending_refunds(db_session, order)
-    left = order.total - order.amount_refunded - pending
-    if amount > left:
-        raise InvalidInput(f"at most {left} can still be refunded", field="amount")
-    row = refund_row(order, amount, reason.strip(), actor)
+    payment = await kept_payment(db_session, order.id)
+    if payment is None:
+        raise Conflict("nothing was paid for this order", field="order", code="nothing_captured")
+    await check_refundable(db_session, payment, amount)
+    row = refund_row(order, payment, amount, reason.strip(), actor)
     db_session.add(row)
-    record(
+    refunded_before = order.amount_refunded
+    await sync_refunded(db_session, order)
+    await record_documents(db_session, order, reason="refund")
+    audit.record(
         db_session,
         "order",
         order.id,
@@ -226,9 +234,10 @@ async def refund(db_session: AsyncSession, order: Order, *, amount: int, reason:
         order.status,
         actor,
         f"refund {amount}: {reason.strip()}",
+        event_id=order.event_id,
         action="refunded",
+        changes={"amount_refunded": [refunded_before, order.amount_refunded], "refund_status": [None, row.status]},
     )
-    await record_documents(db_session, order, reason="refund")
     await db_session.flush()
     await enqueue_organizer_refund_mail(
         db_session,
@@ -236,30 +245,139 @@ async def refund(db_session: AsyncSession, order: Order, *, amount: int, reason:
         refund_id=row.id,
         amount=amount,
         reason=reason.strip(),
-        refunded_total=order.amount_refunded + pending + (amount if row.status == "pending" else 0),
+        refunded_total=await refunded_of_payment(db_session, payment.id),
     )
-    await db_session.commit()
-    await issue_recorded(db_session)
     return row
 
 
+class TransferRefused(Conflict):
+    """A rule of the registration's category that the new person doesn't meet (``code`` names the rule)."""
+
+    title = "Transfer refused"
+
+
+@dataclass(frozen=True)
+class RuleFailure:
+    code: str
+    field: str
+    detail: str
+
+
+async def transfer_rule_failures(
+    db_session: AsyncSession, order: Order, registration: Registration, data: TransferIn
+) -> list[RuleFailure]:
+    """Every rule of the registration's category the new person fails, in the order a buyer would fix them:
+    the category's eligibility (member number, access code, verification) and the price. The price is
+    the one the registration was bought at (its price window and the order's promo code) with the new
+    person's own income-group discount: a seat bought at a 75 % discount is not someone else's at that
+    price. The same rules as placing an order (``order_validation``, ``pricing``)."""
+    failures: list[RuleFailure] = []
+    category = await db_session.get(Category, registration.category_id)
+    assert category is not None
+    rule = Eligibility(category.eligibility)
+    if rule == Eligibility.MEMBER_NUMBER and not data.member_number:
+        failures.append(
+            RuleFailure(
+                "member_number_required", "member_number", f"the {category.name} category needs a member number"
+            )
+        )
+    if rule == Eligibility.ACCESS_CODE and not access_code_matches(category, data.access_code):
+        failures.append(
+            RuleFailure(
+                "access_code_required", "access_code", f"the {category.name} category needs its valid access code"
+            )
+        )
+    if rule == Eligibility.VERIFICATION:
+        failures.append(
+            RuleFailure(
+                "verification_required",
+                "registration_id",
+                f"the {category.name} category needs the organizers to verify the new person's eligibility",
+            )
+        )
+    settings = await db_session.scalar(
+        select(RegistrationSettings).where(RegistrationSettings.event_id == registration.event_id)
+    )
+    promo = await _promo_of(db_session, order)
+    quote = quote_attendee(
+        category_id=str(registration.category_id),
+        category_amount=registration.category_amount,
+        add_ons=[(str(a.add_on_id), a.amount) for a in registration.add_ons],
+        income_discount_pct=discount_pct(settings, data.country),
+        promo=promo,
+    )
+    paid = amount_due(registration)
+    if quote.total != paid:
+        failures.append(
+            RuleFailure(
+                "price_differs",
+                "country",
+                f"the new person's price is {format_money(quote.total, order.currency)},"
+                f" the registration was bought for {format_money(paid, order.currency)}",
+            )
+        )
+    return failures
+
+
+async def _promo_of(db_session: AsyncSession, order: Order) -> Promo | None:
+    """The discount the order was priced with: its promo code, or the organizers' comp."""
+    if order.promo_code_id is not None:
+        promo = await db_session.get(PromoCode, order.promo_code_id)
+        if promo is not None:
+            return Promo(
+                kind=promo.kind,
+                value=promo.value,
+                category_ids=frozenset(promo.category_ids),
+                add_on_ids=frozenset(promo.add_on_ids),
+            )
+    if order.subtotal > 0 and order.discount_total >= order.subtotal:
+        return COMP
+    return None
+
+
+def _holder(registration: Registration) -> dict[str, object]:
+    return {
+        "email": registration.email,
+        "first_name": registration.first_name,
+        "last_name": registration.last_name,
+        "affiliation": registration.affiliation,
+        "country": registration.country,
+        "member_number": registration.member_number,
+    }
+
+
 async def transfer(
-    db_session: AsyncSession, order: Order, registration_id: UUID, data: TransferIn, *, actor: str
+    db_session: AsyncSession,
+    order: Order,
+    registration_id: UUID,
+    data: TransferIn,
+    *,
+    actor: str,
+    override: bool = False,
 ) -> Registration:
-    """Hand a registration to someone else. Their category's eligibility still applies (a member seat needs a
-    member number); the registration's own secret links change, so old ones stop working, and from now on the
-    order's link no longer opens it (``registration.portal``). Both people are mailed."""
+    """Hand a registration to someone else. The category's rules are checked again for the new person
+    (``transfer_rule_failures``): the first one failed is refused with 409 naming it, unless an organizer
+    overrides (``override``, audited with the rules overridden). The registration's own secret links change,
+    so old ones stop working, and from now on the order's link no longer opens it (``registration.portal``).
+    Both people are mailed. The caller commits."""
     await begin_write(db_session)
     registration = await db_session.get(Registration, registration_id, with_for_update=True)
     if registration is None or registration.order_id != order.id:
         raise InvalidInput("no such registration in this order", field="registration_id")
     if registration.status not in (RegistrationStatus.CONFIRMED, RegistrationStatus.AWAITING_VERIFICATION):
         raise Conflict(f"a {registration.status} registration can't be transferred", field="registration_id")
-    category = await db_session.get(Category, registration.category_id)
-    if category is not None and category.eligibility == Eligibility.MEMBER_NUMBER and not data.member_number:
-        raise InvalidInput(f"the {category.name} category needs a member number", field="member_number")
+    failures = await transfer_rule_failures(db_session, order, registration, data)
+    if failures and not override:
+        first = failures[0]
+        raise TransferRefused(
+            first.detail,
+            field=first.field,
+            code=first.code,
+            errors=[FieldError(f.field, f"{f.code}: {f.detail}") for f in failures],
+        )
     previous_email, previous_name = registration.email, registration.first_name
     before = f"{registration.first_name} {registration.last_name} <{registration.email}>"
+    holder_before = _holder(registration)
     registration.email = normalise_email(data.email)
     registration.first_name = data.first_name.strip()
     registration.last_name = data.last_name.strip()
@@ -269,16 +387,22 @@ async def transfer(
     registration.secret_version += 1
     registration.transferred_at = utcnow()
     after = f"{registration.first_name} {registration.last_name} <{registration.email}>"
-    record(
+    note = f"transferred from {before} to {after}"
+    holder_after: dict[str, object] = _holder(registration)
+    holder_before["holder"], holder_after["holder"] = before, after
+    if failures:
+        note += "; rules overridden: " + "; ".join(f"{f.code} ({f.detail})" for f in failures)
+        holder_after["rules_overridden"] = [f.code for f in failures]
+    audit.record_updated(
         db_session,
         "registration",
         registration.id,
-        registration.status,
-        registration.status,
+        holder_before,
+        holder_after,
         actor,
-        f"transferred from {before} to {after}",
-        action="transferred",
-        changes={"holder": [before, after]},
+        event_id=registration.event_id,
+        action="transferred_with_override" if failures else "transferred",
+        note=note,
     )
     try:
         await db_session.flush()
@@ -289,6 +413,5 @@ async def transfer(
         ) from exc
     await enqueue_transfer_mails(db_session, order, registration, previous_email, previous_name)
     await record_documents(db_session, order, reason="transfer")
-    await db_session.commit()
-    await issue_recorded(db_session)
+    await db_session.flush()
     return registration

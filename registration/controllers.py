@@ -18,7 +18,7 @@ from podium.client_address import client_address
 from podium.db import begin_write
 from podium.errors import problem_responses
 from podium.settings import Settings
-from registration import cancellations, orders, webhooks
+from registration import cancellations, documents, orders, webhooks
 from registration.links import LINK_SECRET_SCHEMA
 from registration.models import Refund
 from registration.order_limits import OrderGuard
@@ -287,6 +287,8 @@ class OrderChangeController(Controller):
         result = await cancellations.cancel(
             db_session, order, registration_ids=None, actor=_actor(request, order), by_organizer=_is_organizer(request)
         )
+        await db_session.commit()
+        await documents.issue_recorded(db_session)  # number the documents the change recorded
         return await self._outcome(db_session, settings, order, result)
 
     @post(
@@ -316,6 +318,8 @@ class OrderChangeController(Controller):
             actor=_actor(request, order),
             by_organizer=_is_organizer(request),
         )
+        await db_session.commit()
+        await documents.issue_recorded(db_session)  # number the documents the change recorded
         return await self._outcome(db_session, settings, order, result)
 
     @post(
@@ -336,10 +340,13 @@ class OrderChangeController(Controller):
         secret: OrderSecretQuery = None,
         x_order_secret: OrderSecretHeader = None,
     ) -> OrderRead:
-        """Give a registration to a colleague (new name and email)."""
+        """Give a registration to a colleague (new name and email). The category's rules are checked for the
+        new person: a failed one (or a different price) is refused with 409 whose ``code`` names it."""
         settings: Settings = state.settings
         order = await self._order(request, db_session, settings, order_id, x_order_secret or secret)
         await cancellations.transfer(db_session, order, registration_id, data, actor=_actor(request, order))
+        await db_session.commit()
+        await documents.issue_recorded(db_session)  # number the documents the change recorded
         return await _read(db_session, settings, order)
 
     @post(
@@ -357,11 +364,14 @@ class OrderChangeController(Controller):
         state: State,
         db_session: NamedDependency[AsyncSession],
     ) -> RefundRead:
-        """Refund part or all of a paid order (organizers)."""
+        """Refund part or all of a paid order (organizers): never more than its payment has left (422
+        ``exceeds_captured``)."""
         order = await self._order(request, db_session, state.settings, order_id, None)
         row = await cancellations.refund(
             db_session, order, amount=data.amount, reason=data.reason, actor=_actor(request, order)
         )
+        await db_session.commit()
+        await documents.issue_recorded(db_session)  # number the documents the change recorded
         return _refund_read(row)
 
 

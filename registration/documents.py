@@ -37,6 +37,7 @@ from sqlalchemy.orm import aliased
 
 from events.models import Event
 from podium.db import begin_write, end_reads, utcnow
+from registration.ledger import kept_payment, refunded_of_payment
 from registration.models import (
     AddOn,
     BillingDetails,
@@ -45,7 +46,6 @@ from registration.models import (
     DocumentCounter,
     DocumentKind,
     Order,
-    Refund,
     Registration,
     RegistrationAddOn,
     RegistrationStatus,
@@ -73,12 +73,8 @@ async def refunded_amount(db_session: AsyncSession, order: Order) -> int:
     """Money of the order's own payment given back or on its way back (a refund that failed gave nothing).
 
     Refunds of a payment the order could not keep (a duplicate, a late one) were never part of the sale."""
-    amounts = await db_session.scalars(
-        select(Refund.amount).where(
-            Refund.order_id == order.id, Refund.status != "failed", Refund.payment_intent_id.is_(None)
-        )
-    )
-    return sum(amounts.all())
+    payment = await kept_payment(db_session, order.id)
+    return 0 if payment is None else await refunded_of_payment(db_session, payment.id)
 
 
 async def _seller(db_session: AsyncSession, event_id: UUID) -> SellerDetails | None:

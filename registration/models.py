@@ -259,6 +259,8 @@ class Order(Base):
     # that paid it once paid (any other that succeeds later is refunded; see ``payment_outcomes``).
     provider_payment_id: Mapped[str | None] = mapped_column(String(200), nullable=True, unique=True)
     paid_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    # Succeeded refunds of all the order's payments (kept or not), kept equal to the rows by ``ledger``
+    # alone; stored so lists and receipts need no sum.
     amount_refunded: Mapped[int] = mapped_column(Integer, default=0)
     # The client address the order was placed from (podium/client_address.py), for the cap on open holds.
     client_address: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -354,28 +356,68 @@ class VerificationDocument(Base):
     uploaded_by: Mapped[str] = mapped_column(String(340))
 
 
-class Refund(Base):
-    """Money given back on an order: by the provider (Stripe refund id) or the offline provider.
+class Payment(Base):
+    """Money a provider captured for an order: one row per PaymentIntent (or offline payment) that succeeded.
 
-    A card refund is recorded ``pending`` before it is sent (the claim), so it is sent once."""
+    ``kept`` says whether it is the order's own payment (at most one per order) or one the order can't keep
+    (a duplicate, a late one whose seats were gone, the wrong amount), which is refunded whole. Amounts of
+    an order (paid, refunded, refundable) are derived from these rows and their refunds in ``ledger``."""
+
+    __tablename__ = "payment"
+    __table_args__ = (
+        CheckConstraint("amount_captured >= 0", name="amount_captured"),
+        Index(
+            "uq_payment_kept_per_order",
+            "order_id",
+            unique=True,
+            postgresql_where=text("kept"),
+            sqlite_where=text("kept"),
+        ),
+    )
+
+    order_id: Mapped[UUID] = mapped_column(ForeignKey("reg_order.id", ondelete="CASCADE"), index=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    # Stripe's PaymentIntent id, or ``offline-<order id>`` for the offline test provider.
+    provider_payment_id: Mapped[str] = mapped_column(String(200), unique=True)
+    amount_captured: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    kept: Mapped[bool] = mapped_column(Boolean)
+
+
+class RefundStatus(enum.StrEnum):
+    PENDING = "pending"  # recorded, not yet claimed by a sender
+    SENDING = "sending"  # claimed by one sender until ``lease_until``; the provider may or may not have it
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class Refund(Base):
+    """Money given back on one payment of an order, never more than that payment captured (``ledger``).
+
+    A card refund is recorded ``pending``, then claimed (``sending``: one sender, a lease, its attempt
+    counted and its idempotency key stored) in a commit of its own before the provider is called, so two
+    senders never both send it; see ``refund_sender``. The offline provider's refunds succeed at once."""
 
     __tablename__ = "refund"
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount"),
-        CheckConstraint("status in ('pending', 'succeeded', 'failed')", name="status"),
+        CheckConstraint("status in ('pending', 'sending', 'succeeded', 'failed')", name="status"),
+        CheckConstraint("attempts >= 0", name="attempts"),
+        Index("ix_refund_claimable", "status", "lease_until"),
     )
 
     order_id: Mapped[UUID] = mapped_column(ForeignKey("reg_order.id", ondelete="CASCADE"), index=True)
+    payment_id: Mapped[UUID] = mapped_column(ForeignKey("payment.id", ondelete="CASCADE"), index=True)
     amount: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(12), default="pending")
+    status: Mapped[str] = mapped_column(String(12), default=RefundStatus.PENDING.value)
     provider_refund_id: Mapped[str | None] = mapped_column(String(200), nullable=True, unique=True)
     actor: Mapped[str] = mapped_column(String(340))
-    # Set when a whole payment goes back because its order can't keep it (a second payment, a late one,
-    # the wrong amount): the refund is of that PaymentIntent, not of the order's own payment, and the
-    # unique key makes it claimable once. Refunds of the payment an order kept (cancellations, organizers)
-    # leave it empty and go to ``Order.provider_payment_id``.
-    payment_intent_id: Mapped[str | None] = mapped_column(String(200), nullable=True, unique=True)
+    # The claim: how many times a sender took it, until when the current one may report, and the key sent.
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    last_error: Mapped[str] = mapped_column(Text, default="")
 
 
 class WebhookEvent(Base):

@@ -27,6 +27,7 @@ from registration.models import (
     Cancellation,
     Order,
     OrderStatus,
+    Payment,
     Refund,
     Registration,
 )
@@ -120,7 +121,12 @@ async def order_standing(
     """The standing of ``order`` from the database (and ``payment``, the provider's word, when the caller has
     it): three small reads, cheap enough for a page that polls."""
     refund_rows = (
-        await db_session.scalars(select(Refund).where(Refund.order_id == order.id).order_by(Refund.created_at))
+        await db_session.execute(
+            select(Refund, Payment.kept)
+            .join(Payment, Payment.id == Refund.payment_id)
+            .where(Refund.order_id == order.id)
+            .order_by(Refund.created_at)
+        )
     ).all()
     cancellation_rows = (
         await db_session.scalars(
@@ -138,10 +144,10 @@ async def order_standing(
             amount=r.amount,
             reason=r.reason,
             status=cast(RefundStatus, r.status),
-            of_other_payment=r.payment_intent_id is not None,
+            of_other_payment=not kept,
             created_at=r.created_at,
         )
-        for r in refund_rows
+        for r, kept in refund_rows
     ]
     cancellations = [
         CancellationLine(

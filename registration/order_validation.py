@@ -181,19 +181,23 @@ def check_registration_open(event: Event, now: dt.datetime) -> None:
         raise Conflict("registration has closed", code="registration_closed", field="event")
 
 
+def access_code_matches(category: Category, given: str | None) -> bool:
+    """Whether ``given`` is the category's access code (case and surrounding spaces don't matter)."""
+    given_bytes = (given or "").strip().casefold().encode()
+    expected = (category.access_code or "").strip().casefold().encode()
+    return bool(given_bytes and expected) and hmac.compare_digest(given_bytes, expected)
+
+
 def _check_eligibility(prefix: str, attendee: AttendeeIn, category: Category) -> None:
     rule = Eligibility(category.eligibility)
     if rule == Eligibility.MEMBER_NUMBER and not attendee.member_number:
         raise InvalidInput(f"the {category.name} category needs a member number", field=f"{prefix}.member_number")
-    if rule == Eligibility.ACCESS_CODE:
-        given = (attendee.access_code or "").strip().casefold().encode()
-        expected = (category.access_code or "").strip().casefold().encode()
-        if not given or not expected or not hmac.compare_digest(given, expected):
-            raise InvalidInput(
-                f"the {category.name} category needs a valid access code",
-                field=f"{prefix}.access_code",
-                code="invalid_access_code",
-            )
+    if rule == Eligibility.ACCESS_CODE and not access_code_matches(category, attendee.access_code):
+        raise InvalidInput(
+            f"the {category.name} category needs a valid access code",
+            field=f"{prefix}.access_code",
+            code="invalid_access_code",
+        )
 
 
 def _check_answers(prefix: str, answers: dict[str, Any], questions: Sequence[Question]) -> None:

@@ -38,6 +38,7 @@ from registration.holds import (
     take_and_commit,
     visibly_short,
 )
+from registration.ledger import offline_payment_id, payment_money, record_payment
 from registration.links import link_secret_matches, order_secret, order_url, registration_url
 from registration.mail import enqueue_confirmation_mail, order_held_message
 from registration.models import (
@@ -67,7 +68,7 @@ from registration.order_validation import (
 )
 from registration.order_write import write_order
 from registration.payments import PaymentProvider
-from registration.schemas import AddOnLine, OrderCreate, OrderRead, RegistrationRead
+from registration.schemas import AddOnLine, OrderCreate, OrderRead, PaymentRecord, RegistrationRead
 from registration.schemas import OrderStatus as OrderStatusName
 from registration.schemas import RegistrationStatus as RegistrationStatusName
 from registration.verification_documents import documents_of
@@ -485,6 +486,15 @@ async def pay_offline(
         )
     if order.status != OrderStatus.PENDING:
         raise Conflict(f"the order is {order.status}", code=f"order_{order.status}", field="order")
+    record_payment(
+        db_session,
+        order,
+        provider="offline",
+        provider_payment_id=offline_payment_id(order.id),
+        amount=order.total,
+        currency=order.currency,
+        kept=True,
+    )
     await confirm_order(db_session, order, actor=f"buyer:{order.buyer_email}", now=now, note="offline test payment")
     await db_session.commit()
     await issue_recorded(db_session)
@@ -542,6 +552,8 @@ async def order_read(
     secret = order_secret(secret_key, order.id, order.secret_version)
     verifying = [r.id for r in registrations if categories[r.category_id].eligibility == Eligibility.VERIFICATION]
     uploaded = await documents_of(db_session, verifying)
+    # An order just placed has no payment yet: its hot path skips the query.
+    money = [] if placed_with is not None else await payment_money(db_session, order.id)
     return OrderRead(
         id=order.id,
         event=event_slug or "",
@@ -589,4 +601,20 @@ async def order_read(
         payment=await provider.payment_for(db_session, order),
         secret=secret,
         order_url=order_url(base_url, secret_key, order.id, order.secret_version),
+        amount_paid=sum(m.payment.amount_captured for m in money if m.payment.kept),
+        amount_refunded=sum(m.refunded for m in money),
+        payments=[
+            PaymentRecord(
+                id=m.payment.id,
+                provider=m.payment.provider,
+                provider_payment_id=m.payment.provider_payment_id,
+                amount_captured=m.payment.amount_captured,
+                currency=m.payment.currency,
+                kept=m.payment.kept,
+                amount_refunded=m.refunded,
+                refund_pending=m.refund_pending,
+                created_at=m.payment.created_at,
+            )
+            for m in money
+        ],
     )

@@ -23,7 +23,7 @@ from podium.auth.schemas import CurrentUser
 from podium.errors import DomainError, NotFound
 from podium.formatting import format_money, parse_money
 from podium.pages import form_errors, redirect, render
-from registration import admin, cancellations, catalog, orders, verification
+from registration import admin, cancellations, catalog, documents, orders, verification
 from registration.models import Category, Order, Registration
 from registration.payments import provider_for
 from registration.schemas import OrderCreate
@@ -181,7 +181,10 @@ class OrganizerRegistrationPages(Controller):
                 db_session, order, registration_ids=[registration_id], actor=_actor(request), by_organizer=True
             )
         except DomainError as exc:
+            await db_session.rollback()
             return await self._page(request, db_session, slug, errors=form_errors(exc), status_code=exc.status_code)
+        await db_session.commit()
+        await documents.issue_recorded(db_session)  # number the documents the change recorded
         refunded = f" Refund due: {format_money(refund.amount, order.currency)}." if refund else ""
         return self._back(slug, f"Cancelled {name}.{refunded}")
 
@@ -207,7 +210,10 @@ class OrganizerRegistrationPages(Controller):
         try:
             refund = await cancellations.refund(db_session, order, amount=amount, reason=reason, actor=_actor(request))
         except DomainError as exc:
+            await db_session.rollback()
             return await self._page(request, db_session, slug, errors=form_errors(exc), status_code=exc.status_code)
+        await db_session.commit()
+        await documents.issue_recorded(db_session)  # number the documents the change recorded
         return self._back(slug, f"Refund of {format_money(refund.amount, order.currency)} recorded ({refund.status}).")
 
     @post("/comp-registrations")

@@ -298,7 +298,10 @@ class OrderPages(Controller):
                 db_session, found, registration_ids=[registration_id], actor=f"buyer:{found.buyer_email}"
             )
         except DomainError as exc:
+            await db_session.rollback()
             return await self._page(request, db_session, settings, found, exc.detail, status_code=exc.status_code)
+        await db_session.commit()
+        await documents.issue_recorded(db_session)  # number the documents the change recorded
         found = await orders.get_order(
             db_session, order_id, secret=secret, secret_key=settings.secret_key, organizer=False
         )
@@ -322,7 +325,7 @@ class OrderPages(Controller):
         found = await orders.get_order(
             db_session, order_id, secret=secret, secret_key=settings.secret_key, organizer=False
         )
-        fields = ("email", "first_name", "last_name", "country", "affiliation", "member_number")
+        fields = ("email", "first_name", "last_name", "country", "affiliation", "member_number", "access_code")
         body = {k: data.get(k, "").strip() for k in fields if data.get(k, "").strip()}
         if "country" in body:
             body["country"] = body["country"].upper()
@@ -335,8 +338,11 @@ class OrderPages(Controller):
                 actor=f"buyer:{found.buyer_email}",
             )
         except (msgspec.ValidationError, DomainError) as exc:
+            await db_session.rollback()
             message = "; ".join(f"{k}: {v}" for k, v in form_errors(exc).items())
             return await self._page(request, db_session, settings, found, message, status_code=422)
+        await db_session.commit()
+        await documents.issue_recorded(db_session)  # number the documents the change recorded
         return redirect(f"/orders/{order_id}?secret={secret}")
 
     @post(

@@ -22,13 +22,16 @@ from podium.db import begin_write, utcnow
 from podium.formatting import format_money
 from registration.audit import record
 from registration.holds import expire_holds, take_seats, use_promo
+from registration.ledger import payment_by_provider_id, record_payment
 from registration.mail import RefundCause, enqueue_payment_refund_mail
 from registration.models import (
     Order,
     OrderQuota,
     OrderStatus,
+    Payment,
     PromoCode,
     Refund,
+    RefundStatus,
     Registration,
     RegistrationStatus,
 )
@@ -91,14 +94,14 @@ async def payment_succeeded(
     order = await db_session.get(Order, order_id, with_for_update=True, populate_existing=True)
     if order is None:
         return PaymentResult(Outcome.UNKNOWN_ORDER, None, "no such order")
-    claimed = await _claim_of(db_session, provider_payment_id)
-    if claimed is not None:
-        await db_session.commit()  # nothing changed; ends the transaction and its lock
-        return PaymentResult(Outcome.ALREADY_REFUNDED, order, claimed.reason, claimed.id)
-    if order.status == OrderStatus.PAID:
-        if provider_payment_id == order.provider_payment_id:
-            await db_session.commit()
+    known = await payment_by_provider_id(db_session, provider_payment_id)
+    if known is not None:  # a verdict for this payment was given before: nothing changes
+        await db_session.commit()  # ends the transaction and its lock
+        if known.kept:
             return PaymentResult(Outcome.ALREADY_PAID, order)
+        claimed = await _claim_of(db_session, known)
+        return _already_refunded(order, claimed)
+    if order.status == OrderStatus.PAID:
         # Two tabs, a retried card form, an intent from an earlier attempt: the first payment stands.
         reason = f"a second payment for an order already paid by {order.provider_payment_id or 'another payment'}"
         return await _claim_refund(db_session, order, captured, actor, reason, "duplicate")
@@ -108,12 +111,14 @@ async def payment_succeeded(
         return await _claim_refund(db_session, order, captured, actor, reason, "wrong_amount")
     if order.status == OrderStatus.PENDING:
         order.provider_payment_id = provider_payment_id  # the order names the payment it kept
+        _keep(db_session, order, captured)
         await confirm_order(db_session, order, actor=actor, now=now, note=f"payment {provider_payment_id}")
         await db_session.commit()
         return PaymentResult(Outcome.CONFIRMED, order)
     if order.status == OrderStatus.EXPIRED and await _retake_seats(db_session, order, now):
         try:
             order.provider_payment_id = provider_payment_id
+            _keep(db_session, order, captured)
             await confirm_order(
                 db_session,
                 order,
@@ -164,29 +169,64 @@ async def _refund_needed(db_session: AsyncSession, order_id: UUID, actor: str, c
     return await _claim_refund(db_session, order, captured, actor, reason, cause)
 
 
-async def _claim_of(db_session: AsyncSession, payment_id: str) -> Refund | None:
-    return await db_session.scalar(select(Refund).where(Refund.payment_intent_id == payment_id))
+def _already_refunded(order: Order, claimed: Refund | None) -> PaymentResult:
+    if claimed is None:
+        return PaymentResult(Outcome.ALREADY_REFUNDED, order)
+    return PaymentResult(Outcome.ALREADY_REFUNDED, order, claimed.reason, claimed.id)
+
+
+def _keep(db_session: AsyncSession, order: Order, captured: Captured) -> None:
+    record_payment(
+        db_session,
+        order,
+        provider=order.payment_provider,
+        provider_payment_id=captured.payment_id,
+        amount=captured.amount,
+        currency=captured.currency,
+        kept=True,
+    )
+
+
+async def _claim_of(db_session: AsyncSession, payment: Payment) -> Refund | None:
+    """The automatic refund of a payment its order didn't keep (its first refund: there is only one)."""
+    return await db_session.scalar(
+        select(Refund).where(Refund.payment_id == payment.id).order_by(Refund.created_at).limit(1)
+    )
 
 
 async def _claim_refund(
     db_session: AsyncSession, order: Order, captured: Captured, actor: str, reason: str, cause: RefundCause
 ) -> PaymentResult:
-    """Claim the refund of a whole payment ``order`` can't keep, before anything is sent: a pending row
-    keyed by the payment (unique, so a second claim is impossible), the audit entry and the buyer's mail,
-    in one commit. The caller holds the order's lock, so a claim already made is seen here."""
-    claimed = await _claim_of(db_session, captured.payment_id)
-    if claimed is not None:
+    """Record the payment ``order`` can't keep and claim its refund, of exactly what it captured, before
+    anything is sent: the payment row (unique per provider id, so a second claim is impossible), a pending
+    refund of it, the audit entry and the buyer's mail, in one commit. The caller holds the order's lock,
+    so a verdict already given is seen here."""
+    known = await payment_by_provider_id(db_session, captured.payment_id)
+    if known is not None:
+        claimed = await _claim_of(db_session, known)
         await db_session.commit()
-        return PaymentResult(Outcome.ALREADY_REFUNDED, order, claimed.reason, claimed.id)
-    refund = Refund(
-        order_id=order.id,
+        return _already_refunded(order, claimed)
+    payment = record_payment(
+        db_session,
+        order,
+        provider=order.payment_provider,
+        provider_payment_id=captured.payment_id,
         amount=captured.amount,
-        reason=f"automatic: {reason}"[:200],
-        status="pending",
-        payment_intent_id=captured.payment_id,
-        actor=actor,
+        currency=captured.currency,
+        kept=False,
     )
-    db_session.add(refund)
+    await db_session.flush()
+    refund: Refund | None = None
+    if captured.amount > 0:
+        refund = Refund(
+            order_id=order.id,
+            payment_id=payment.id,
+            amount=captured.amount,
+            reason=f"automatic: {reason}"[:200],
+            status=RefundStatus.PENDING.value,
+            actor=actor,
+        )
+        db_session.add(refund)
     money = format_money(captured.amount, captured.currency)
     note = f"payment {captured.payment_id}: {reason}; refund of {money} claimed"
     record(db_session, "order", order.id, order.status, order.status, actor, note, action="refund_claimed")
@@ -199,7 +239,7 @@ async def _claim_refund(
         cause=cause,
     )
     await db_session.flush()
-    refund_id = refund.id
+    refund_id = refund.id if refund is not None else None
     await db_session.commit()
     return PaymentResult(Outcome.REFUND_NEEDED, order, reason, refund_id)
 

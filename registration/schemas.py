@@ -89,6 +89,21 @@ class PaymentRead(Struct):
     last_error: str | None = None
 
 
+class PaymentRecord(Struct):
+    """Money a provider captured for the order, and what of it went or is going back. ``kept`` is false
+    for a payment the order couldn't keep (a second one, a late one, the wrong amount): refunded whole."""
+
+    id: UUID
+    provider: str
+    provider_payment_id: str
+    amount_captured: int
+    currency: str
+    kept: bool
+    amount_refunded: int
+    refund_pending: int
+    created_at: dt.datetime
+
+
 class OrderRead(Struct):
     id: UUID
     event: str
@@ -106,6 +121,11 @@ class OrderRead(Struct):
     payment: PaymentRead
     secret: str
     order_url: str
+    # From the payment rows (``registration.ledger``): what the order's own payment captured, and every
+    # succeeded refund of any of its payments (automatic refunds of payments it didn't keep included).
+    amount_paid: int = 0
+    amount_refunded: int = 0
+    payments: list[PaymentRecord] = msgspec.field(default_factory=list)
 
 
 class RegistrationListItem(Struct):
@@ -155,7 +175,10 @@ class ItemStats(Struct):
 
 
 class RegistrationStats(Struct):
-    """Counts and revenue (minor units, net of discounts; refunds shown separately) by category and add-on."""
+    """Counts and revenue (minor units, net of discounts) by category and add-on. ``gross_revenue`` is every
+    payment captured (also ones an order couldn't keep), ``refunded`` every succeeded refund (automatic ones
+    included), ``refund_pending`` refunds not yet confirmed by the provider; ``net_revenue`` the difference
+    of the first two."""
 
     currency: str
     categories: list[ItemStats]
@@ -164,6 +187,7 @@ class RegistrationStats(Struct):
     gross_revenue: int
     refunded: int
     net_revenue: int
+    refund_pending: int = 0
 
 
 class WaitlistJoin(Struct):
@@ -207,6 +231,15 @@ class TransferIn(Struct):
     country: CountryCode
     affiliation: Annotated[str, line(200, min_length=0)] = ""
     member_number: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9-]{3,40}$")] | None = None
+    # The category's access code, for a category that needs one (press, say): the new person must have it.
+    access_code: Annotated[str, line(64)] | None = None
+
+
+class OrganizerTransferIn(TransferIn):
+    """An organizer's transfer: ``override`` hands the registration over even where the new person fails
+    a rule of its category (price, eligibility); the rules overridden are written to the audit trail."""
+
+    override: bool = False
 
 
 class RefundIn(Struct):
@@ -218,7 +251,7 @@ class RefundRead(Struct):
     id: UUID
     amount: int
     reason: str
-    status: Literal["pending", "succeeded", "failed"]
+    status: RefundStatus
     created_at: dt.datetime
 
 

@@ -9,6 +9,7 @@ webhook (``registration.webhooks``) tells us the outcome.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 from collections.abc import AsyncIterator
 
@@ -25,6 +26,8 @@ from registration.schemas import PaymentRead
 
 # PaymentIntent states in which the buyer has done their part and the verdict (the webhook) is on its way.
 IN_FLIGHT = frozenset({"processing", "requires_capture", "succeeded"})
+# Set on every refund we create, so a sender that lost its claim can find the refund at Stripe.
+REFUND_METADATA = "podium_refund_id"
 
 
 def refund_status(stripe_status: str | None) -> str:
@@ -60,10 +63,19 @@ def _shared_client(settings: Settings) -> stripe.StripeClient:
 class StripeProvider:
     name: ProviderName = "stripe"
 
-    def __init__(self, client: stripe.StripeClient, publishable_key: str, *, test_mode: bool) -> None:
+    def __init__(
+        self,
+        client: stripe.StripeClient,
+        publishable_key: str,
+        *,
+        test_mode: bool,
+        refund_lease: dt.timedelta = dt.timedelta(seconds=120),
+    ) -> None:
         self.client = client
         self.publishable_key = publishable_key
         self.test_mode = test_mode
+        # How long a refund sender's claim lasts (``refund_sender``).
+        self.refund_lease = refund_lease
 
     @classmethod
     def for_settings(cls, settings: Settings, client: stripe.StripeClient | None = None) -> StripeProvider:
@@ -71,6 +83,7 @@ class StripeProvider:
             client or _shared_client(settings),
             settings.stripe_publishable_key,
             test_mode=settings.stripe_secret_key.startswith("sk_test_"),
+            refund_lease=dt.timedelta(seconds=settings.refund_lease_seconds),
         )
 
     async def payment_for(self, db_session: AsyncSession, order: Order) -> PaymentRead:
@@ -134,11 +147,21 @@ class StripeProvider:
             return await self.client.v1.payment_intents.retrieve_async(current)
         return intent
 
-    async def refund(self, payment_intent_id: str, amount: int, key: str) -> stripe.Refund:
-        """Give money back on a PaymentIntent; ``key`` makes a repeated request a no-op at Stripe."""
+    async def refund(self, payment_intent_id: str, amount: int, *, key: str, refund_id: str) -> stripe.Refund:
+        """Give money back on a PaymentIntent. ``key`` makes a repeated request a no-op at Stripe; the
+        metadata lets ``find_refund`` recognise it where a provider ignores the key."""
         return await self.client.v1.refunds.create_async(
-            params={"payment_intent": payment_intent_id, "amount": amount}, options={"idempotency_key": key}
+            params={"payment_intent": payment_intent_id, "amount": amount, "metadata": {REFUND_METADATA: refund_id}},
+            options={"idempotency_key": key},
         )
+
+    async def find_refund(self, payment_intent_id: str, refund_id: str) -> stripe.Refund | None:
+        """The refund already made at Stripe for our refund ``refund_id``, if any (by its metadata)."""
+        page = await self.client.v1.refunds.list_async(params={"payment_intent": payment_intent_id, "limit": 100})
+        async for found in page.auto_paging_iter():
+            if (found.metadata or {}).get(REFUND_METADATA) == refund_id:
+                return found
+        return None
 
 
 @contextlib.asynccontextmanager

@@ -20,10 +20,11 @@ from events.models import Event
 from podium.db import begin_write, utcnow
 from podium.errors import Conflict, InvalidInput, NotFound
 from registration.audit import record
-from registration.cancellations import amount_due, pending_refunds, refund_row
+from registration.cancellations import amount_due, refund_row
 from registration.documents import issue_recorded, record_documents
 from registration.holds import release_registration_seats, take_seats
 from registration.income_groups import discount_pct
+from registration.ledger import kept_payment, refundable, sync_refunded
 from registration.mail import enqueue_verification_mail
 from registration.models import (
     Category,
@@ -99,8 +100,10 @@ async def decide(
         moved_to, target = "", RegistrationStatus.CANCELLED
         registration.status = target.value
         verdict = "verification rejected, cancelled"
-    if refund:
-        db_session.add(refund_row(order, refund, f"{verdict}"[:200], actor))
+    payment = await kept_payment(db_session, order.id)
+    if refund and payment is not None:
+        db_session.add(refund_row(order, payment, refund, f"{verdict}"[:200], actor))
+        await sync_refunded(db_session, order)
         record(db_session, "order", order.id, order.status, order.status, actor, f"refund {refund}: {verdict}")
     _record(db_session, registration, target, actor, verdict, note)
     await enqueue_verification_mail(
@@ -136,10 +139,10 @@ def _record(
 
 async def _refundable(db_session: AsyncSession, order: Order, amount: int) -> int:
     """``amount``, but never more than what is left of the order's payment (earlier refunds count)."""
-    if order.status != OrderStatus.PAID:
+    payment = await kept_payment(db_session, order.id)
+    if order.status != OrderStatus.PAID or payment is None:
         return 0
-    left = order.total - order.amount_refunded - await pending_refunds(db_session, order)
-    return max(0, min(amount, left))
+    return max(0, min(amount, await refundable(db_session, payment)))
 
 
 async def _move(

@@ -29,10 +29,11 @@ from sqlalchemy.orm import Session
 from podium.db import begin_write
 from podium.errors import DomainError
 from registration.documents import issue_recorded
-from registration.models import Order, OrderStatus, Refund, WebhookEvent
+from registration.ledger import sync_refunded
+from registration.models import Order, OrderStatus, Payment, Refund, WebhookEvent
 from registration.payment_outcomes import Outcome, PaymentResult, payment_failed, payment_succeeded
 from registration.refund_sender import send_pending_refunds, send_refund
-from registration.stripe_provider import StripeProvider, refund_status
+from registration.stripe_provider import REFUND_METADATA, StripeProvider, refund_status
 
 logger = logging.getLogger("podium.registration.webhooks")
 HANDLED = ("payment_intent.succeeded", "payment_intent.payment_failed", "charge.refunded")
@@ -202,26 +203,33 @@ async def _failed(db_session: AsyncSession, intent: dict[str, Any], occurred_at:
 
 
 async def _refunded(db_session: AsyncSession, charge: dict[str, Any]) -> str:
-    """Refunds made at Stripe (by us or in its dashboard): mirror each one and the refunded total.
-
-    The charge carries Stripe's totals, so applying any delivery, in any order, leaves the same state."""
+    """Refunds made at Stripe (by us or in its dashboard) of a payment we know: ours (by the metadata we set)
+    take Stripe's id and state; any other is recorded as a refund of that payment. Each refund is one row
+    either way, so applying any delivery, in any order, leaves the same state and the same order totals."""
     intent_id = charge.get("payment_intent")
     refunds = (charge.get("refunds") or {}).get("data") or []
     for refund in refunds:
         _required(refund, "id", str)
         _required(refund, "amount", int)
     await begin_write(db_session)
-    order = await db_session.scalar(select(Order).where(Order.provider_payment_id == intent_id).with_for_update())
-    if order is None:
-        return await _refunded_unkept(db_session, str(intent_id), charge)
-    order.amount_refunded = max(order.amount_refunded, int(charge.get("amount_refunded") or 0))
+    payment = await db_session.scalar(select(Payment).where(Payment.provider_payment_id == str(intent_id)))
+    if payment is None:
+        return "not_ours"
+    order = await db_session.get(Order, payment.order_id, with_for_update=True, populate_existing=True)
+    assert order is not None
     for refund in refunds:
-        row = await db_session.scalar(select(Refund).where(Refund.provider_refund_id == refund["id"]))
         status = refund_status(refund.get("status"))
+        row = await db_session.scalar(select(Refund).where(Refund.provider_refund_id == refund["id"]))
+        if row is None:
+            row = await _ours(db_session, payment, refund)
+            if row is not None:
+                row.provider_refund_id = refund["id"]
+                row.lease_until = None
         if row is None:
             db_session.add(
                 Refund(
                     order_id=order.id,
+                    payment_id=payment.id,
                     amount=int(refund["amount"]),
                     reason="refunded at Stripe",
                     status=status,
@@ -231,19 +239,21 @@ async def _refunded(db_session: AsyncSession, charge: dict[str, Any]) -> str:
             )
         else:
             row.status = status
+    await sync_refunded(db_session, order)
     return "refund_recorded"
 
 
-async def _refunded_unkept(db_session: AsyncSession, intent_id: str, charge: dict[str, Any]) -> str:
-    """A refund of a payment its order didn't keep (a second payment): only our claim's state changes;
-    the order's refunded total is about the payment that paid it."""
-    claim = await db_session.scalar(select(Refund).where(Refund.payment_intent_id == intent_id).with_for_update())
-    if claim is None:
-        return "not_ours"
-    for refund in (charge.get("refunds") or {}).get("data", []):
-        if refund["id"] == claim.provider_refund_id:
-            claim.status = refund_status(refund.get("status"))
-    return "refund_recorded"
+async def _ours(db_session: AsyncSession, payment: Payment, refund: dict[str, Any]) -> Refund | None:
+    """Our refund a Stripe refund was made for (its metadata names it), if Stripe's id isn't recorded yet."""
+    try:
+        refund_id = UUID(str((refund.get("metadata") or {}).get(REFUND_METADATA, "")))
+    except ValueError:
+        return None
+    return await db_session.scalar(
+        select(Refund).where(
+            Refund.id == refund_id, Refund.payment_id == payment.id, Refund.provider_refund_id.is_(None)
+        )
+    )
 
 
 async def reconcile(
@@ -293,15 +303,14 @@ async def reconcile(
 
 
 async def _open_order_intents(db_session: AsyncSession) -> list[str]:
-    """The PaymentIntents open card orders name, unless the order's money has already been dealt with
-    (a refund of any kind: an open order has no other money to give back)."""
+    """The PaymentIntents open card orders name that have no verdict yet (no payment recorded for them)."""
     intent_ids = (
         await db_session.scalars(
             select(Order.provider_payment_id).where(
                 Order.payment_provider == "stripe",
                 Order.status.in_([OrderStatus.PENDING, OrderStatus.EXPIRED, OrderStatus.CANCELLED]),
                 Order.provider_payment_id.is_not(None),
-                ~exists().where(Refund.order_id == Order.id),
+                ~exists().where(Payment.provider_payment_id == Order.provider_payment_id),
             )
         )
     ).all()
@@ -327,14 +336,11 @@ async def _recent_unkept_intents(provider: StripeProvider, window: dt.timedelta)
 
 
 async def _with_verdict(db_session: AsyncSession, intent_ids: Sequence[str]) -> set[str]:
-    """Which of ``intent_ids`` already had their effect: they paid their order, or their refund is claimed."""
+    """Which of ``intent_ids`` already had their effect: a payment is recorded for each (kept or refunded)."""
     done: set[str] = set()
     for start in range(0, len(intent_ids), 500):  # bounded IN lists, whatever the window holds
         chunk = intent_ids[start : start + 500]
-        paid = select(Order.provider_payment_id).where(
-            Order.status == OrderStatus.PAID, Order.provider_payment_id.in_(chunk)
-        )
-        claimed = select(Refund.payment_intent_id).where(Refund.payment_intent_id.in_(chunk))
-        done.update(str(i) for i in (await db_session.scalars(paid.union(claimed))).all())
+        recorded = select(Payment.provider_payment_id).where(Payment.provider_payment_id.in_(chunk))
+        done.update(str(i) for i in (await db_session.scalars(recorded)).all())
     await db_session.commit()
     return done

@@ -135,7 +135,8 @@ async def test_transfer_to_a_colleague(client: Client, catalog: CatalogFixture) 
     person = moved.json()["registrations"][0]
     assert (person["email"], person["first_name"], person["status"]) == ("new@example.org", "Lise", "confirmed")
     assert (clash.status_code, clash.json()["field"]) == (409, "email")
-    assert (no_number.status_code, no_number.json()["field"]) == (422, "member_number")
+    assert (no_number.status_code, no_number.json()["field"]) == (409, "member_number")
+    assert no_number.json()["code"] == "member_number_required"
     assert wrong_secret.status_code == 404
 
 

@@ -16,10 +16,10 @@ from typing import Any
 import httpx
 import pytest
 import stripe
-from sqlalchemy import select
+from sqlalchemy import case, select
 
 from podium.settings import Settings
-from registration.models import Order, OutboxMessage, Refund
+from registration.models import Order, OutboxMessage, Payment, Refund
 from tests.registration.factories import attendee, build_catalog, db_session_for, outbox_mails
 from tests.registration.test_stripe import (
     SECRET_KEY,
@@ -142,7 +142,13 @@ def stored(stack: Stack, order: dict[str, Any]) -> Stored:
             found = await db_session.get(Order, order["id"])
             assert found is not None
             refunds = await db_session.execute(
-                select(Refund.amount, Refund.status, Refund.payment_intent_id, Refund.provider_refund_id)
+                select(
+                    Refund.amount,
+                    Refund.status,
+                    case((Payment.kept, None), else_=Payment.provider_payment_id),
+                    Refund.provider_refund_id,
+                )
+                .join(Payment, Payment.id == Refund.payment_id)
                 .where(Refund.order_id == order["id"])
                 .order_by(Refund.created_at)
             )

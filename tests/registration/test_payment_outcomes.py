@@ -6,12 +6,12 @@ import asyncio
 import datetime as dt
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.settings import Settings
 from registration import cancellations, orders
-from registration.models import Order, OutboxMessage, Quota, Refund, Registration
+from registration.models import Order, OutboxMessage, Payment, Quota, Refund, Registration
 from registration.payment_outcomes import Outcome, payment_failed, payment_succeeded
 from registration.payments import OfflineTestProvider
 from registration.schemas import OrderCreate
@@ -105,7 +105,9 @@ async def test_wrong_amount_is_not_confirmed(settings: Settings) -> None:
 async def _claims(db_session: AsyncSession, order_id: object) -> tuple[list[tuple[int, str, str | None]], list[str]]:
     """The order's refunds (amount, status, refunded intent) and the subjects of the buyer's refund mails."""
     refunds = await db_session.execute(
-        select(Refund.amount, Refund.status, Refund.payment_intent_id).where(Refund.order_id == order_id)
+        select(Refund.amount, Refund.status, case((Payment.kept, None), else_=Payment.provider_payment_id))
+        .join(Payment, Payment.id == Refund.payment_id)
+        .where(Refund.order_id == order_id)
     )
     claims = [tuple(r) for r in refunds.all()]
     mails = await outbox_mails(db_session, OutboxMessage.dedupe_key.like(f"payment-refund:{order_id}:%"))
@@ -180,5 +182,7 @@ async def test_a_claimed_second_payment_leaves_the_order_fully_refundable(settin
         assert paid is not None
 
         refund = await cancellations.refund(db_session, paid, amount=52_000, reason="goodwill", actor="organizer")
+        refunded = await db_session.get_one(Payment, refund.payment_id)
 
-    assert (refund.amount, refund.payment_intent_id) == (52_000, None)
+    assert refund.amount == 52_000
+    assert (refunded.provider_payment_id, refunded.kept) == ("pi_7a", True)

@@ -18,12 +18,12 @@ import httpx
 import pytest
 import stripe
 from click.testing import CliRunner
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 
 from podium.cli import reconcile_payments_command
 from podium.settings import Settings
 from registration import cancellations, orders
-from registration.models import Order, OutboxMessage, Refund, StateChange, WebhookEvent
+from registration.models import Order, OutboxMessage, Payment, Refund, StateChange, WebhookEvent
 from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body
 from tests.servers import localstripe_server, podium_server
 
@@ -447,8 +447,8 @@ def test_late_payment_without_seats_is_refunded_through_stripe(stack: Stack) -> 
             )
             return [tuple(r) for r in rows.all()]
 
-    wait_until(lambda: asyncio.run(refunds()) != [])
-    assert asyncio.run(refunds()) == [(52_000, "succeeded")]
+    # The refund is claimed (sending) before Stripe is called and recorded after it answers: wait for that.
+    wait_until(lambda: asyncio.run(refunds()) == [(52_000, "succeeded")])
     assert order_status(stack, late) == "expired"
 
 
@@ -481,6 +481,7 @@ def test_reconcile_sends_a_pending_card_refund_to_stripe_once(stack: Stack) -> N
             paid = await db_session.get(Order, order["id"])
             assert paid is not None
             await cancellations.refund(db_session, paid, amount=10_000, reason="goodwill", actor="organizer")
+            await db_session.commit()
 
     async def stored() -> tuple[int, list[tuple[int, str, bool]]]:
         async with db_session_for(stack.settings) as db_session:
@@ -524,7 +525,9 @@ def test_a_second_payment_for_a_paid_order_goes_back_and_the_first_stands(stack:
     async def recorded() -> tuple[list[tuple[int, str, str | None]], int]:
         async with db_session_for(stack.settings) as db_session:
             rows = await db_session.execute(
-                select(Refund.amount, Refund.status, Refund.payment_intent_id).where(Refund.order_id == order["id"])
+                select(Refund.amount, Refund.status, case((Payment.kept, None), else_=Payment.provider_payment_id))
+                .join(Payment, Payment.id == Refund.payment_id)
+                .where(Refund.order_id == order["id"])
             )
             mails = await db_session.scalar(
                 select(func.count()).where(OutboxMessage.dedupe_key.like(f"payment-refund:{order['id']}:%"))
@@ -537,3 +540,9 @@ def test_a_second_payment_for_a_paid_order_goes_back_and_the_first_stands(stack:
     assert order_status(stack, order) == "paid"
     assert asyncio.run(recorded())[1] == 1
     assert any("a second payment for an order already paid" in n for n in notes(stack, order))
+    read = httpx.get(f"{stack.podium}/api/orders/{order['id']}", params={"secret": order["secret"]}).json()
+    assert (read["amount_paid"], read["amount_refunded"]) == (40_000, 40_000)
+    assert [(p["provider_payment_id"], p["kept"], p["amount_refunded"]) for p in read["payments"]] == [
+        (first_intent, True, 0),
+        (second.id, False, 40_000),
+    ]
