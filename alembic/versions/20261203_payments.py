@@ -1,7 +1,7 @@
 """registration: a payment row per captured payment; refunds point to their payment and are claimed
 
 Revision ID: c97bd5a9a7de
-Revises: 80ad72f8d90c
+Revises: 688a9180fcfe
 Create Date: 2026-12-03 06:00:00+00:00
 
 Backfill: every refund that carried ``payment_intent_id`` (a payment its order couldn't keep, refunded
@@ -20,7 +20,7 @@ from advanced_alchemy.types import GUID, DateTimeUTC
 from alembic import op
 
 revision: str = "c97bd5a9a7de"
-down_revision: str | None = "80ad72f8d90c"
+down_revision: str | None = "688a9180fcfe"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
