@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from podium.db import begin_write
 from podium.errors import DomainError
-from registration.documents import issue_recorded
+from registration.documents import issue_recorded, record_documents
 from registration.ledger import sync_refunded
 from registration.models import Order, OrderStatus, Payment, Refund, WebhookEvent
 from registration.payment_outcomes import Outcome, PaymentResult, payment_failed, payment_succeeded
@@ -240,6 +240,8 @@ async def _refunded(db_session: AsyncSession, charge: dict[str, Any]) -> str:
         else:
             row.status = status
     await sync_refunded(db_session, order)
+    if payment.kept:  # a refund made at Stripe, or ours failing there, changes what the receipt must say
+        await record_documents(db_session, order, reason="refund", locked=True)
     return "refund_recorded"
 
 

@@ -385,6 +385,31 @@ def test_charge_refunded_is_mirrored_once(stack: Stack) -> None:
     assert asyncio.run(stored()) == (15_000, [(15_000, "succeeded")])
 
 
+def test_a_refund_made_at_stripe_and_then_failing_corrects_the_receipt_each_time(stack: Stack) -> None:
+    order = place(stack, attendee())
+    intent_id = pay(stack, order)
+    wait_until(lambda: order_status(stack, order) == "paid")
+    refund = {"id": "re_docs_1", "object": "refund", "amount": 15_000, "status": "succeeded"}
+    charge = {"id": "ch_docs", "object": "charge", "payment_intent": intent_id, "amount": 40_000,
+              "amount_refunded": 15_000, "refunds": {"object": "list", "data": [refund]}}  # fmt: skip
+
+    def documents() -> list[tuple[str, int, str]]:
+        listed = httpx.get(
+            f"{stack.podium}/api/orders/{order['id']}/documents", headers={"X-Order-Secret": order["secret"]}
+        )
+        return [(d["kind"], d["total"], d["reason"]) for d in listed.json()]
+
+    deliver(stack, event("evt_docs_1", "charge.refunded", charge))
+    deliver(stack, event("evt_docs_2", "charge.refunded", charge))
+    after_refund = documents()
+    charge["refunds"]["data"] = [refund | {"status": "failed"}]
+    deliver(stack, event("evt_docs_3", "charge.refunded", charge))
+
+    assert after_refund == [("receipt", 40_000, "payment"), ("credit_note", -40_000, "refund"),
+                            ("receipt", 25_000, "refund")]  # fmt: skip
+    assert documents()[3:] == [("credit_note", -25_000, "refund"), ("receipt", 40_000, "refund")]
+
+
 def test_late_payment_with_seats_still_free_is_honoured(stack: Stack) -> None:
     async def tiny_workshop() -> CatalogFixture:
         async with db_session_for(stack.settings) as db_session:
