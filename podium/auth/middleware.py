@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.types import Receive, Scope, Send
 
 from podium import audit
 from podium.auth import services
@@ -28,8 +29,16 @@ def token_from(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
 
 
 class TokenAuthenticationMiddleware(AbstractAuthenticationMiddleware):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The caller is also the audit trail's "who" (``podium.audit``) for exactly this request: set while it
+        runs and put back after, even where one task serves several requests (an in-process test client)."""
+        token = audit.request_user.set(None)
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            audit.request_user.reset(token)
+
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
-        audit.request_user.set(None)  # the audit trail's "who" for this request (see podium.audit)
         token = token_from(connection)
         if not token or len(token) > 200:
             return AuthenticationResult(user=None, auth=None)

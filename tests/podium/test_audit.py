@@ -616,3 +616,13 @@ async def test_racing_first_badge_views_record_one_key_and_one_badge(
         ("badge_key", "created"),
         ("badge", "issued"),
     ]
+
+
+async def test_the_request_s_user_is_the_actor_only_while_it_runs(client: Client, organizer: dict[str, str]) -> None:
+    slug = await _event(client, organizer)
+
+    after = audit.current_actor()
+    [created, *_] = await _trail(client, organizer, slug)
+
+    assert after == audit.SYSTEM  # the in-process client ran the requests in this very task
+    assert (created["actor_role"], created["actor"].startswith("organizer:")) == ("organizer", True)
