@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from podium.db import utcnow
 from podium.errors import Conflict
 from registration.audit import record
+from registration.ledger import order_money
 from registration.models import (
     ACTIVE_REGISTRATION_STATUSES,
     Cancellation,
@@ -56,8 +57,7 @@ class PaymentFacts:
 @dataclass(frozen=True)
 class Facts:
     status: str
-    total: int
-    paid: bool
+    kept_paid: int  # what the payment the order kept captured (``ledger``); 0 unpaid or free
     registrations: int
     active_registrations: int
     refunds: Sequence[RefundLine]
@@ -89,21 +89,13 @@ def decide(facts: Facts) -> tuple[Standing, str | None, bool]:
         return "cancelled", None, refunds_on_the_way
     # Paid: the money kept may since have gone back in part or whole, or every registration been cancelled.
     kept_back = sum(r.amount for r in live if not r.of_other_payment)
-    paid_amount = facts.total if facts.paid else 0
     if facts.registrations and not facts.active_registrations:
         return "cancelled", None, refunds_on_the_way
-    if paid_amount and kept_back >= paid_amount:
+    if facts.kept_paid and kept_back >= facts.kept_paid:
         return "refunded", None, refunds_on_the_way
     if kept_back:
         return "partially_refunded", None, refunds_on_the_way
     return "paid", None, refunds_on_the_way
-
-
-def amount_paid(order: Order, refunds: Sequence[RefundLine]) -> int:
-    """What the buyer paid: the payment the order kept, and every payment it could not keep (each refunded
-    whole by one automatic refund, so that refund's amount is what the payment captured)."""
-    kept = order.total if order.paid_at is not None and order.status == OrderStatus.PAID else 0
-    return kept + sum(r.amount for r in refunds if r.of_other_payment)
 
 
 def payment_facts(order: Order, payment: PaymentRead | None = None) -> PaymentFacts:
@@ -119,7 +111,7 @@ async def order_standing(
     db_session: AsyncSession, order: Order, *, payment: PaymentRead | None = None
 ) -> OrderStanding:
     """The standing of ``order`` from the database (and ``payment``, the provider's word, when the caller has
-    it): three small reads, cheap enough for a page that polls."""
+    it); the money from ``ledger``. A few small indexed reads, cheap enough for a page that polls."""
     refund_rows = (
         await db_session.execute(
             select(Refund, Payment.kept)
@@ -155,10 +147,10 @@ async def order_standing(
         )
         for c in cancellation_rows
     ]
+    money = await order_money(db_session, order.id)
     facts = Facts(
         status=order.status,
-        total=order.total,
-        paid=order.paid_at is not None,
+        kept_paid=money.paid,
         registrations=int(counted[0]),
         active_registrations=int(counted[1]),
         refunds=refunds,
@@ -172,9 +164,10 @@ async def order_standing(
         order_status=cast(OrderStatusName, order.status),
         currency=order.currency,
         total=order.total,
-        amount_paid=amount_paid(order, refunds),
-        amount_refunded=sum(r.amount for r in refunds if r.status == "succeeded"),
-        refund_pending=sum(r.amount for r in refunds if r.status in _ON_ITS_WAY),
+        # Every payment captured, the ones the order could not keep included: what the buyer sent.
+        amount_paid=money.captured,
+        amount_refunded=money.refunded,
+        refund_pending=money.refund_pending,
         fee=sum(c.fee for c in cancellations),
         refunds=refunds,
         cancellations=cancellations,

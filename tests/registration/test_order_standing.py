@@ -34,8 +34,7 @@ def refund(amount: int, status: str = "succeeded", *, other: bool = False) -> Re
 def facts(status: str, **overrides: Any) -> Facts:
     base: dict[str, Any] = {
         "status": status,
-        "total": 10_000,
-        "paid": status == "paid",
+        "kept_paid": 10_000 if status == "paid" else 0,
         "registrations": 2,
         "active_registrations": 2 if status in ("paid", "pending") else 0,
         "refunds": (),
@@ -85,7 +84,8 @@ def facts(status: str, **overrides: Any) -> Facts:
             facts("expired", payment=PaymentFacts(state="confirming"), refunds=(refund(10_000, other=True),)),
             ("expired", None, False),
         ),
-        (facts("paid", total=0, paid=True), ("paid", None, False)),
+        (facts("paid", kept_paid=0), ("paid", None, False)),  # a free order
+        (facts("paid", kept_paid=0, refunds=(refund(500, other=True),)), ("paid", None, False)),
     ],
 )
 def test_decide_names_one_standing(case: Facts, expected: tuple[str, str | None, bool]) -> None:
