@@ -450,3 +450,41 @@ async def test_category_move_issues_a_credit_note_and_a_receipt_for_the_new_cate
     text = await pdf_text(await _pdf(client, order, documents[2]), tmp_path)
     assert "Ada Lovelace: Exhibit hall only" in text
     assert "USD 50.00" in text
+
+
+async def test_billing_details_racing_the_numbering_always_reach_the_live_receipt(
+    client: Client, catalog: CatalogFixture, settings: Settings
+) -> None:
+    placed = [
+        (await client.post(f"/api/events/{catalog.slug}/orders", json=order_body(attendee()))).json() for _ in range(6)
+    ]
+    async with db_session_for(settings) as db_session:
+        for order in placed:  # paid, receipts recorded and not numbered yet
+            await begin_write(db_session)
+            row = await db_session.get_one(Order, UUID(order["id"]), with_for_update=True)
+            row.status, row.paid_at = "paid", row.created_at
+            await record_documents(db_session, row, reason="payment")
+            await db_session.commit()
+
+    async def number() -> None:
+        async with db_session_for(settings) as db_session:
+            await issue_all_pending(db_session)
+
+    answers = await asyncio.gather(
+        *(
+            client.put(f"/api/orders/{o['id']}/billing", json={"organization": f"Lab {i}"}, headers=_holder(o))
+            for i, o in enumerate(placed)
+        ),
+        *(number() for _ in range(3)),
+    )
+    listed = [await _documents(client, order) for order in placed]
+
+    assert {a.status_code for a in answers[: len(placed)]} == {200}
+    for i, documents in enumerate(listed):
+        live = [d for d in documents if d["kind"] == "receipt"][-1]
+        assert len(documents) in (1, 3)  # rewritten before numbering, or cancelled and issued again
+        async with db_session_for(settings) as db_session:
+            data = (await db_session.get_one(Document, UUID(live["id"]))).data
+        assert data["buyer"]["organization"] == f"Lab {i}"
+    numbers = sorted(int(d["number"].rsplit("-", 1)[1]) for documents in listed for d in documents)
+    assert numbers == list(range(1, len(numbers) + 1))
