@@ -128,6 +128,40 @@ async def _reconcile(settings: Settings) -> dict[str, int]:
         await engine.dispose()
 
 
+@click.command("send-refunds")
+@click.option("--every", type=float, default=0.0, help="Keep sending, one round every this many seconds.")
+@click.option("--rounds", type=int, default=0, help="With --every: stop after this many rounds (0: never).")
+def send_refunds_command(every: float, rounds: int) -> None:
+    """Send card refunds that are pending (or whose sender's claim ran out) to Stripe, each exactly once.
+
+    Safe beside every other sender (web workers, other runs of this): each refund is claimed before it is
+    sent (``registration.refund_sender``)."""
+    sent = asyncio.run(_send_refunds(Settings.from_env(), every=every, rounds=rounds))
+    click.echo(f"refunds sent: {sent}")
+
+
+async def _send_refunds(settings: Settings, *, every: float, rounds: int) -> int:
+    from podium.db import create_engine, session_maker
+    from registration.refund_sender import send_pending_refunds
+    from registration.stripe_provider import standalone_provider
+
+    if not settings.stripe_secret_key:
+        raise click.ClickException("Stripe is not configured (STRIPE_SECRET_KEY)")
+    engine = create_engine(settings)
+    sent, done = 0, 0
+    try:
+        async with standalone_provider(settings) as provider:
+            while True:
+                async with session_maker(engine)() as db_session:
+                    sent += await send_pending_refunds(db_session, provider)
+                done += 1
+                if every <= 0 or (rounds and done >= rounds):
+                    return sent
+                await asyncio.sleep(every)
+    finally:
+        await engine.dispose()
+
+
 @click.command("print-badges")
 @click.option("--event", "event_slug", required=True, help="The event's slug.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), required=True, help="PDF to write.")
@@ -252,6 +286,7 @@ class PodiumCLIPlugin(CLIPluginProtocol):
             seed_demo_command,
             demo_command,
             reconcile_payments_command,
+            send_refunds_command,
             print_badges_command,
         ):
             cli.add_command(cmd)

@@ -119,6 +119,9 @@ async def send_pending_refunds(db_session: AsyncSession, provider: StripeProvide
             sent += await send_refund(db_session, provider, refund_id)
         except stripe.StripeError as exc:  # back to pending (see ``send_refund``); the next round retries
             logger.warning("refund %s could not be sent: %s", refund_id, exc)
+        except Exception:  # its claim runs out, and the next claim asks the provider first: nothing is lost
+            logger.exception("refund %s: sending failed unexpectedly", refund_id)
+            await db_session.rollback()
     return sent
 
 

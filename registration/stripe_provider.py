@@ -159,7 +159,7 @@ class StripeProvider:
         """The refund already made at Stripe for our refund ``refund_id``, if any (by its metadata)."""
         page = await self.client.v1.refunds.list_async(params={"payment_intent": payment_intent_id, "limit": 100})
         async for found in page.auto_paging_iter():
-            if (found.metadata or {}).get(REFUND_METADATA) == refund_id:
+            if (found.to_dict().get("metadata") or {}).get(REFUND_METADATA) == refund_id:
                 return found
         return None
 
