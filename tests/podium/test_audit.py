@@ -122,6 +122,24 @@ async def test_an_entry_recorded_without_its_event_finds_it_at_flush(settings: S
     assert (entry.event_id, entry.action, entry.actor_role) == (catalog.event_id, "noted", "system")
 
 
+async def test_an_entry_for_a_row_not_loaded_finds_its_event_by_one_query(settings: Settings) -> None:
+    from registration.audit import record
+
+    async with db_session_for(settings) as db_session:
+        catalog = await build_catalog(db_session)
+    unknown = uuid.uuid4()
+
+    async with db_session_for(settings) as db_session:  # a new session: nothing of the catalog is loaded
+        record(db_session, "category", catalog.student.id, None, "noted", "job")
+        record(db_session, "category", unknown, None, "noted", "job")
+        await db_session.commit()
+
+    [found] = await _entries(settings, entity_id=catalog.student.id)
+    [missing] = await _entries(settings, entity_id=unknown)
+    assert (found.event_id, found.actor_role) == (catalog.event_id, "job")
+    assert missing.event_id is None
+
+
 # --------------------------------------------------------------------------------- each kind of change, by API
 
 
