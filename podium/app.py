@@ -58,6 +58,7 @@ from registration.controllers import (
 )
 from registration.document_controllers import VerificationDocumentController, VerificationUploadController
 from registration.jobs import run_hold_sweeper, run_mail_drainer, run_refund_sender
+from registration.mail_controllers import MailTemplateController, OrganizerMailPages
 from registration.organizer_pages import OrganizerRegistrationPages
 from registration.outbox import enqueue
 from registration.pages import OrderPages, RegistrationPages, WaitlistPages
@@ -139,6 +140,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             EventDocumentController,
             RegistrationAdminController,
             AuditController,
+            MailTemplateController,
             WaitlistJoinController,
             WaitlistEntryController,
             *CATALOG_CONTROLLERS,
@@ -154,6 +156,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             OrganizerRegistrationPages,
             OrganizerAuditPages,
             OrganizerCatalogPages,
+            OrganizerMailPages,
             VerificationUploadController,
             VerificationDocumentController,
             OrganizerEventListController,

@@ -146,6 +146,18 @@ async def test_every_page_title_is_text_without_secrets(
     who = {**organizer, **HTML}
     visits: dict[str, tuple[Client, str, dict[str, str], str]] = {
         "/": (client, "/", HTML, "Events · Podium"),
+        "/organizer/events/{slug:str}/mail": (
+            client,
+            f"/organizer/events/{slug}/mail",
+            who,
+            f"Mail · {EVIL_EVENT} · Podium",
+        ),
+        "/organizer/events/{slug:str}/mail/{name:str}/preview.html": (
+            client,
+            f"/organizer/events/{slug}/mail/order_held/preview.html",
+            who,
+            EVIL_EVENT,  # a mail's HTML part as a mail client shows it: titled by the event
+        ),
         "/login": (client, "/login", HTML, "Log in · Podium"),
         "/account": (client, "/account", who, "Your account · Podium"),
         "/account/unlock": (client, f"/account/unlock?token={unlock}", HTML, "Unlock your account · Podium"),

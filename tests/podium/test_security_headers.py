@@ -137,6 +137,8 @@ def test_templates_hold_nothing_the_csp_blocks() -> None:
     }
 
     for template in sorted(TEMPLATES.rglob("*.html")):
+        if template.relative_to(TEMPLATES).parts[0] == "mail":
+            continue  # mail bodies, never served as pages: mail clients drop <style>, so they style inline
         text = template.read_text()
         offences += [f"{template.relative_to(TEMPLATES)}: {what}" for what, p in patterns.items() if p.search(text)]
 

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import secrets
 from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from urllib.parse import urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope
 
 from podium.settings import Settings
+from registration.outbox import SmtpSender, drain_outbox
+from tests.registration.factories import db_session_for
 from tests.servers import free_port
 
 
@@ -54,3 +59,30 @@ def text(message: EmailMessage) -> str:
     body = message.get_body(preferencelist=("plain",))
     assert body is not None
     return str(body.get_content()).replace("\r\n", "\n")
+
+
+def local(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}"
+
+
+def unique(name: str) -> str:
+    return f"{name}-{secrets.token_hex(4)}@example.org"
+
+
+async def deliver(settings: Settings, port: int, *, now: dt.datetime | None = None) -> None:
+    """Drain the whole outbox to the test SMTP server, as the background worker would."""
+    mail_settings = smtp_settings(settings, port)
+    async with db_session_for(settings) as db_session:
+        while await drain_outbox(db_session, SmtpSender(mail_settings), mail_settings, now=now, batch=200):
+            pass
+
+
+def to(inbox: Inbox, address: str) -> list[EmailMessage]:
+    return [m for m in inbox.messages if str(m["To"]) == address]
+
+
+def html(message: EmailMessage) -> str:
+    body = message.get_body(preferencelist=("html",))
+    assert body is not None
+    return str(body.get_content())

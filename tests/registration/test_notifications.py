@@ -7,10 +7,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
-import secrets
-from email.message import EmailMessage
 from typing import Any
-from urllib.parse import urlsplit
 from uuid import UUID
 
 import msgspec
@@ -20,44 +17,16 @@ from podium.settings import Settings
 from registration import orders
 from registration.holds import expire_holds
 from registration.models import Category, Order, OutboxMessage, PriceWindow, Registration
-from registration.outbox import SmtpSender, drain_outbox
 from registration.payment_outcomes import payment_succeeded
 from registration.payments import OfflineTestProvider
 from registration.reminders import enqueue_reminders
 from registration.schemas import OrderCreate
 from tests.asgi_client import Client
 from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body
-from tests.registration.mailbox import Inbox, smtp_settings, text
+from tests.registration.mailbox import Inbox, deliver, html, local, text, to, unique
 
 Smtp = tuple[Inbox, int]
 LINK = re.compile(r"https?://\S+/(orders|registrations)/([0-9a-f-]{36})\?secret=\S+")
-
-
-def local(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.path}?{parts.query}"
-
-
-def unique(name: str) -> str:
-    return f"{name}-{secrets.token_hex(4)}@example.org"
-
-
-async def deliver(settings: Settings, port: int, *, now: dt.datetime | None = None) -> None:
-    """Drain the whole outbox to the test SMTP server, as the background worker would."""
-    mail_settings = smtp_settings(settings, port)
-    async with db_session_for(settings) as db_session:
-        while await drain_outbox(db_session, SmtpSender(mail_settings), mail_settings, now=now, batch=200):
-            pass
-
-
-def to(inbox: Inbox, address: str) -> list[EmailMessage]:
-    return [m for m in inbox.messages if str(m["To"]) == address]
-
-
-def html(message: EmailMessage) -> str:
-    body = message.get_body(preferencelist=("html",))
-    assert body is not None
-    return str(body.get_content())
 
 
 async def catalog_for(settings: Settings, **options: Any) -> CatalogFixture:
