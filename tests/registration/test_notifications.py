@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
+import stripe
 from sqlalchemy import func, select
 
 from podium.settings import Settings
@@ -19,6 +20,7 @@ from registration.holds import expire_holds
 from registration.models import Category, Order, OutboxMessage, PriceWindow, Registration
 from registration.payment_outcomes import payment_succeeded
 from registration.payments import OfflineTestProvider
+from registration.refund_sender import send_refund
 from registration.reminders import enqueue_reminders
 from registration.schemas import OrderCreate
 from tests.asgi_client import Client
@@ -470,3 +472,39 @@ async def test_badge_reprint_mails_the_new_badge_once_per_reprint(
     assert len(reprinted) == 1
     assert "the previous badge no longer opens any door" in text(reprinted[0])
     assert len(list(reprinted[0].iter_attachments())) == 1
+
+
+class RefusingStripe:
+    """A provider that refuses every refund for good, as Stripe does a refund of a disputed charge."""
+
+    refund_lease = dt.timedelta(minutes=5)
+
+    async def refund(self, payment_intent_id: str, amount: int, *, key: str, refund_id: str) -> object:
+        raise stripe.InvalidRequestError("This charge has been disputed", param="charge")
+
+    async def find_refund(self, payment_intent_id: str, refund_id: str) -> None:
+        return None
+
+
+async def test_refund_refused_by_the_provider_is_mailed_once(settings: Settings, smtp: Smtp) -> None:
+    inbox, port = smtp
+    catalog = await catalog_for(settings)
+    buyer = unique("disputed")
+    order_id = await _place_in_session(settings, catalog.slug, buyer, dt.datetime.now(dt.UTC))
+    async with db_session_for(settings) as db_session:
+        for intent in ("pi_kept", "pi_second"):
+            result = await payment_succeeded(
+                db_session, order_id=order_id, provider_payment_id=intent, amount=52_000, currency="usd", actor="t"
+            )
+    assert result.refund_id is not None
+
+    async with db_session_for(settings) as db_session:
+        first = await send_refund(db_session, RefusingStripe(), result.refund_id)  # type: ignore[arg-type]
+        again = await send_refund(db_session, RefusingStripe(), result.refund_id)  # type: ignore[arg-type]
+    await deliver(settings, port)
+
+    failed = [m for m in to(inbox, buyer) if "could not be sent" in str(m["Subject"])]
+    assert (first, again) == (False, False)
+    assert len(failed) == 1
+    assert failed[0]["Subject"] == "Test Meeting: a refund of USD 520.00 could not be sent"
+    assert f"/orders/{order_id}?secret=" in text(failed[0])
