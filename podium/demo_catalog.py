@@ -16,10 +16,12 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
+from registration.ledger import offline_payment_id
 from registration.models import (
     AddOn,
     Category,
     Order,
+    Payment,
     PriceWindow,
     PromoCode,
     Question,
@@ -190,7 +192,7 @@ async def seed_paid_registrations(db_session: AsyncSession, event: Event, count:
     )
     count = min(count, room)
     paid_at = dt.datetime(2026, 11, 10, 15, 0, tzinfo=dt.UTC)
-    orders, registrations = [], []
+    orders, registrations, payments = [], [], []
     for i in range(count):
         category = categories[i % len(categories)]
         amount = category.price_windows[0].amount
@@ -219,6 +221,22 @@ async def seed_paid_registrations(db_session: AsyncSession, event: Event, count:
                 "updated_at": paid_at,
             }
         )
+        if amount > 0:  # the offline payment that paid it, as ``orders.pay_offline`` records one
+            payments.append(
+                {
+                    "id": uuid.UUID(
+                        bytes=hashlib.sha256(f"{event.slug}:payment:{i}".encode()).digest()[:16], version=4
+                    ),
+                    "order_id": order_id,
+                    "provider": "offline",
+                    "provider_payment_id": offline_payment_id(order_id),
+                    "amount_captured": amount,
+                    "currency": event.currency,
+                    "kept": True,
+                    "created_at": paid_at,
+                    "updated_at": paid_at,
+                }
+            )
         registrations.append(
             {
                 "id": uuid.UUID(
@@ -246,6 +264,8 @@ async def seed_paid_registrations(db_session: AsyncSession, event: Event, count:
     for start in range(0, count, 1000):
         await db_session.execute(insert(Order), orders[start : start + 1000])
         await db_session.execute(insert(Registration), registrations[start : start + 1000])
+    for start in range(0, len(payments), 1000):
+        await db_session.execute(insert(Payment), payments[start : start + 1000])
     per_category: dict[uuid.UUID, int] = {}
     for row in registrations:
         per_category[row["category_id"]] = per_category.get(row["category_id"], 0) + 1

@@ -26,6 +26,7 @@ import stripe
 from sqlalchemy import select, update
 
 from events.models import Event
+from podium.demo_catalog import seed_paid_registrations
 from podium.settings import Settings
 from registration import orders
 from registration.ledger import kept_payment, refundable
@@ -406,3 +407,19 @@ def test_a_sender_that_died_after_stripe_made_the_refund_is_adopted_not_repeated
 
     assert _refunds_at_stripe(stack, intent) == [(7_000, "succeeded")], output
     assert refund_id is not None
+
+
+async def test_demo_orders_carry_the_payment_that_paid_them(settings: Settings) -> None:
+    async with db_session_for(settings) as db_session:
+        catalog = await build_catalog(db_session)
+        event = await db_session.get_one(Event, catalog.event_id)
+        seeded = await seed_paid_registrations(db_session, event, 4)
+        await db_session.commit()
+        paid = (await db_session.scalars(select(Order).where(Order.event_id == event.id))).all()
+
+        payments = [await kept_payment(db_session, order.id) for order in paid]
+
+    assert seeded == len(paid) == 4
+    assert [(p.provider_payment_id, p.amount_captured) for p in payments if p] == [
+        (f"offline-{o.id}", o.total) for o in paid
+    ]
