@@ -23,6 +23,7 @@ from registration.payments import OfflineTestProvider
 from registration.refund_sender import send_refund
 from registration.reminders import enqueue_reminders
 from registration.schemas import OrderCreate
+from registration.waitlist import process_waitlists
 from tests.asgi_client import Client
 from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body
 from tests.registration.mailbox import Inbox, deliver, html, local, text, to, unique
@@ -508,3 +509,34 @@ async def test_refund_refused_by_the_provider_is_mailed_once(settings: Settings,
     assert len(failed) == 1
     assert failed[0]["Subject"] == "Test Meeting: a refund of USD 520.00 could not be sent"
     assert f"/orders/{order_id}?secret=" in text(failed[0])
+
+
+async def test_waitlist_offer_and_its_reminder_go_once_each_with_the_claim_link(
+    client: Client, settings: Settings, smtp: Smtp
+) -> None:
+    inbox, port = smtp
+    catalog = await catalog_for(settings, workshop_seats=1)
+    await place(client, catalog.slug, unique("holder"), attendee(unique("ada"), add_ons=["workshop"]))
+    waiting = unique("waiting")
+    entry = (
+        await client.post(
+            f"/api/events/{catalog.slug}/waitlist", json={"email": waiting, "name": "Wanda", "add_on": "workshop"}
+        )
+    ).json()
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    async with db_session_for(settings) as db_session:
+        await expire_holds(db_session, now=later, event_id=UUID(str(catalog.event_id)))
+        await process_waitlists(db_session, now=later, event_id=UUID(str(catalog.event_id)), offer_hours=24)
+
+    for _ in range(3):  # three sweeps, five hours before the 24-hour offer lapses
+        await enqueue_reminders_at(settings, later + dt.timedelta(hours=19))
+    await deliver(settings, port)
+
+    subjects = sorted(str(m["Subject"]) for m in to(inbox, waiting))
+    claim = f"/events/{catalog.slug}/waitlist/{entry['id']}?token={entry['token']}"
+    assert len(subjects) == 2
+    assert subjects[0] == "Test Meeting: a seat is waiting for you"
+    assert subjects[1].startswith("Test Meeting: your seat offer ends ")
+    assert subjects[1].endswith("(America/New_York)")
+    assert all(claim in text(m) for m in to(inbox, waiting))
+    assert all("Grant Writing Workshop" in text(m) for m in to(inbox, waiting))
