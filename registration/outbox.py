@@ -311,26 +311,38 @@ def _fill(body: str, links: dict[UUID, str], settings: Settings, *, html: bool =
     return REGISTRATION_LINK.sub(versioned(registration_url), body)
 
 
-async def wording_for(db_session: AsyncSession, event_id: object, template: str) -> Wording:
-    """The event's own words for ``template`` (the defaults where it has none)."""
-    if not event_id:
-        return Wording()
-    row = await db_session.scalar(
-        select(MailWording).where(MailWording.event_id == UUID(str(event_id)), MailWording.template == template)
-    )
-    return Wording(row.subject, row.intro, row.sign_off) if row is not None else Wording()
-
-
-async def render_message(db_session: AsyncSession, template: str, context: Mapping[str, Any]) -> RenderedMail:
-    """A stored message as it reads now (links still placeholders): the template with the event's wording."""
+def _event_id(context: Mapping[str, Any]) -> UUID | None:
     event = context.get("event")
-    wording = await wording_for(db_session, event.get("id") if isinstance(event, dict) else None, template)
+    found = event.get("id") if isinstance(event, dict) else None
+    return UUID(str(found)) if found else None
+
+
+Wordings = dict[tuple[UUID, str], Wording]
+
+
+async def wordings_for(db_session: AsyncSession, event_ids: set[UUID]) -> Wordings:
+    """The events' own words, per (event, template): one query for a whole batch of messages."""
+    if not event_ids:
+        return {}
+    rows = await db_session.scalars(select(MailWording).where(MailWording.event_id.in_(event_ids)))
+    return {(r.event_id, r.template): Wording(r.subject, r.intro, r.sign_off) for r in rows.all()}
+
+
+async def render_message(
+    db_session: AsyncSession, template: str, context: Mapping[str, Any], wordings: Wordings | None = None
+) -> RenderedMail:
+    """A stored message as it reads now (links still placeholders): the template with the event's wording
+    (from ``wordings`` when the caller fetched a batch's, else looked up)."""
+    event_id = _event_id(context)
+    if wordings is None:
+        wordings = await wordings_for(db_session, {event_id} if event_id else set())
+    wording = wordings.get((event_id, template), Wording()) if event_id else Wording()
     return render_mail(template, context, wording)
 
 
-async def _compose(db_session: AsyncSession, settings: Settings, item: _Claimed) -> EmailMessage:
+async def _compose(db_session: AsyncSession, settings: Settings, item: _Claimed, wordings: Wordings) -> EmailMessage:
     if item.template:
-        rendered = await render_message(db_session, item.template, item.context)
+        rendered = await render_message(db_session, item.template, item.context, wordings)
     else:  # written before templates: its text was stored
         rendered = RenderedMail(item.subject, item.body, "")
     links = await _links(db_session, settings, [rendered.text, rendered.html])
@@ -392,6 +404,7 @@ async def drain_outbox(
     backoff (2, 4, 8 … minutes, at most an hour) and given up after MAX_ATTEMPTS."""
     now = now or utcnow()
     claimed = await _claim(db_session, now, batch)
+    wordings = await wordings_for(db_session, {e for e in (_event_id(item.context) for item in claimed) if e})
     deadline = time.monotonic() + CLAIM_LEASE.total_seconds() - 2 * SMTP_TIMEOUT_SECONDS
     sent = 0
     for item in claimed:
@@ -402,7 +415,7 @@ async def drain_outbox(
                 await db_session.commit()
                 await _record(db_session, item, status="superseded", attempts=item.attempts)
                 continue
-            message = await _compose(db_session, settings, item)
+            message = await _compose(db_session, settings, item, wordings)
             await db_session.commit()  # end the read transaction before talking to the mail server
             await sender.send(message)
         except Exception as exc:  # any failure of one message (mail server, rendering) must not stop the rest
