@@ -10,6 +10,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from podium.db import create_engine
+from podium.jobs.schema import not_queue_object
 from podium.models import metadata
 from podium.settings import Settings
 
@@ -28,6 +29,7 @@ def _configure(connection: Connection | None = None, url: str | None = None) -> 
         connection=connection,
         url=url,
         target_metadata=metadata,
+        include_object=not_queue_object,
         # advanced-alchemy's GUID reflects as NUMERIC on SQLite; compare column types on PostgreSQL only.
         compare_type=connection is None or connection.dialect.name != "sqlite",
         # SQLite can't ALTER most things in place; batch mode rebuilds tables instead.

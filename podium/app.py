@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
-from collections.abc import Callable
 from pathlib import Path
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
@@ -17,7 +15,6 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.plugins.problem_details import ProblemDetailsPlugin
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from badges.controllers import BADGE_CONTROLLERS
 from badges.dashboard_controllers import CheckinDashboardController, CheckinDashboardPages
@@ -41,9 +38,13 @@ from podium.formatting import format_money
 from podium.health import app_version, health
 from podium.heap import freeze_startup_heap
 from podium.input_guards import PodiumRequest, RefuseNulInQuery
+from podium.jobs.controllers import JobController, OrganizerJobPages
+from podium.jobs.web import STATE_KEY as JOBS_STATE_KEY
+from podium.jobs.web import WebJobs
 from podium.openapi import ClosedStructSchemaPlugin
 from podium.security_headers import security_headers
 from podium.settings import Settings
+from registration import tasks as registration_tasks
 from registration.admin_controllers import RegistrationAdminController
 from registration.audit_controllers import AuditController
 from registration.audit_pages import OrganizerAuditPages
@@ -57,7 +58,6 @@ from registration.controllers import (
     StripeWebhookController,
 )
 from registration.document_controllers import VerificationDocumentController, VerificationUploadController
-from registration.jobs import run_hold_sweeper, run_mail_drainer, run_refund_sender
 from registration.mail_controllers import MailTemplateController, OrganizerMailPages
 from registration.organizer_pages import OrganizerRegistrationPages
 from registration.outbox import enqueue
@@ -74,36 +74,8 @@ from sessions.speaker_pages import OrganizerSpeakerPages
 
 HERE = Path(__file__).parent
 JSON_BODY_LIMIT = 1024 * 1024
-
-
-class BackgroundJobs:
-    """In-process background work for the embedded default; every worker runs its own, safely.
-
-    Started and stopped with on_startup/on_shutdown, which run inside the plugins' lifespans, so the
-    tasks are gone before the database engine is disposed.
-    """
-
-    def __init__(self, settings: Settings, session_maker: Callable[[], AsyncSession]) -> None:
-        self.settings = settings
-        self.session_maker = session_maker
-        self.tasks: list[asyncio.Task[None]] = []
-
-    async def start(self) -> None:
-        if self.settings.hold_sweep_seconds > 0:
-            sweeper = run_hold_sweeper(
-                self.session_maker, self.settings.hold_sweep_seconds, self.settings.waitlist_offer_hours
-            )
-            self.tasks.append(asyncio.create_task(sweeper))
-        if self.settings.mail_drain_seconds > 0:
-            self.tasks.append(asyncio.create_task(run_mail_drainer(self.session_maker, self.settings)))
-        if self.settings.stripe_secret_key and self.settings.refund_send_seconds > 0:
-            self.tasks.append(asyncio.create_task(run_refund_sender(self.session_maker, self.settings)))
-
-    async def stop(self) -> None:
-        for task in self.tasks:
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
-        self.tasks.clear()
+# Modules whose ``@job`` decorators register the background jobs (podium.jobs); a new tasks module goes here.
+JOB_MODULES = (registration_tasks,)
 
 
 def _template_filters(engine: JinjaTemplateEngine) -> None:
@@ -115,12 +87,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
     """Build the app; ``settings`` default to the environment, read now and not at import time."""
     settings = settings or Settings.from_env()
     db_config = sqlalchemy_config(settings)
-    session_maker = db_config.create_session_maker()
-    jobs = BackgroundJobs(settings, session_maker)
+    jobs = WebJobs(settings, db_config.get_engine())
     install_access_log_filter()
     return Litestar(
         route_handlers=[
             health,
+            JobController,
+            OrganizerJobPages,
             AuthController,
             UserController,
             AccountController,
@@ -216,6 +189,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "settings": settings,
                 SESSION_MAKER_STATE_KEY: db_config.create_session_maker(),
                 MAIL_STATE_KEY: enqueue,  # the kernel's login lockout mails owners through the outbox
+                JOBS_STATE_KEY: jobs,
             }
         ),
         on_startup=[

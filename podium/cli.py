@@ -269,6 +269,80 @@ def demo_command(host: str, port: int) -> None:
     uvicorn.run("podium.app:create_app", factory=True, host=host, port=port, log_level="info", proxy_headers=False)
 
 
+@click.command("worker")
+@click.option("--concurrency", type=click.IntRange(1, 100), default=None, help="Jobs at once (PODIUM_JOB_CONCURRENCY).")
+def worker_command(concurrency: int | None) -> None:
+    """Run background jobs (mail, refunds, sweeps) until stopped; start as many as you like, on any machine."""
+    import dataclasses
+    import logging
+
+    import podium.app  # noqa: F401  (the composition imports every module that registers jobs)
+    from podium.jobs.runtime import run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings.from_env()
+    if concurrency is not None:
+        settings = dataclasses.replace(settings, job_concurrency=concurrency)
+    click.echo(f"job worker on {_safe_url(settings.database_url)}, {settings.job_concurrency} at once", err=True)
+    asyncio.run(run_worker(settings))
+
+
+@click.group("jobs")
+def jobs_group() -> None:
+    """Look at background jobs and queue failed ones again."""
+
+
+@jobs_group.command("list")
+@click.option(
+    "--state",
+    type=click.Choice(["todo", "doing", "failed", "cancelled", "aborted"]),
+    default=None,
+    help="Only jobs in this state (succeeded jobs are not kept).",
+)
+@click.option("--limit", type=click.IntRange(1, 500), default=100, show_default=True)
+def jobs_list_command(state: str | None, limit: int) -> None:
+    """One line per job, newest first: id, state, tries, task and its arguments."""
+    import json
+
+    from podium.jobs import services
+
+    for job in asyncio.run(_with_job_app(lambda app: services.list_jobs(app, state, limit=limit))):
+        args = json.dumps(job.args, sort_keys=True)
+        click.echo(f"{job.id}\t{job.state}\t{job.attempts}\t{job.task}\t{args}")
+
+
+@jobs_group.command("retry")
+@click.argument("job_id", type=click.IntRange(1, 2**62))
+def jobs_retry_command(job_id: int) -> None:
+    """Queue the failed job JOB_ID again, now, with the same arguments."""
+    from podium.errors import DomainError
+    from podium.jobs import services
+
+    try:
+        job = asyncio.run(_with_job_app(lambda app: services.retry_job(app, job_id, actor="cli")))
+    except DomainError as exc:
+        raise click.ClickException(exc.detail) from exc
+    click.echo(f"job {job.id} ({job.task}) is queued again")
+
+
+@jobs_group.command("run")
+def jobs_run_command() -> None:
+    """Run the jobs that are due now, then stop (no worker left running)."""
+    import podium.app  # noqa: F401  (registers every job)
+    from podium.jobs.runtime import run_due_jobs
+
+    asyncio.run(run_due_jobs(Settings.from_env()))
+
+
+async def _with_job_app(use: Any) -> Any:
+    import podium.app  # noqa: F401  (registers every job)
+    from podium.jobs.runtime import create_job_app
+
+    app = create_job_app(Settings.from_env(), periodic=False, pool_size=1)
+    async with app.open_async():
+        return await use(app)
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -288,6 +362,8 @@ class PodiumCLIPlugin(CLIPluginProtocol):
             reconcile_payments_command,
             send_refunds_command,
             print_badges_command,
+            worker_command,
+            jobs_group,
         ):
             cli.add_command(cmd)
 

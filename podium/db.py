@@ -59,7 +59,8 @@ def _sqlite_manual_transactions(dbapi_connection: Any, _record: Any) -> None:
 
 
 WRITE_INTENT = "podium_write_intent"
-_TRANSACTION_MODE = "podium_sqlite_transaction_mode"
+TRANSACTION_MODE = "podium_sqlite_transaction_mode"
+_TRANSACTION_MODE = TRANSACTION_MODE
 # Whether transactions begun in this context may write. Requests that change state (every method but GET, HEAD
 # and OPTIONS), jobs and the CLI may; reads say so (``WriteIntentMiddleware``), and a read that turns out to
 # write asks for the lock with ``begin_write``.

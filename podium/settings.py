@@ -47,6 +47,11 @@ def _flag(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _optional_flag(value: str | None) -> bool | None:
+    """A flag that may be left unset (None), so its default can depend on other settings."""
+    return None if value is None or not value.strip() else _flag(value, default=False)
+
+
 def _seconds(env: Mapping[str, str], name: str, default: float, *, allow_zero: bool) -> float:
     """A duration in seconds; a negative one (or zero where that would mean "never wait") is refused at start-up."""
     raw = env.get(name, "")
@@ -56,6 +61,18 @@ def _seconds(env: Mapping[str, str], name: str, default: float, *, allow_zero: b
         raise SettingsError(f"{name} must be a number of seconds, not {raw!r}") from None
     if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
         raise SettingsError(f"{name} must be {'zero or more' if allow_zero else 'more than zero'} seconds")
+    return value
+
+
+def _count(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
+    """A whole number of at least ``minimum``, refused at start-up otherwise."""
+    raw = env.get(name, "")
+    try:
+        value = int(raw) if raw.strip() else default
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}")
     return value
 
 
@@ -139,6 +156,18 @@ class Settings:
     # How long a sender's claim on a refund lasts: after it, another sender first asks the provider whether
     # the refund was made (a crash mid-call) and only sends it again if not. Longer than any provider call.
     refund_lease_seconds: float = 120.0
+    # Background jobs (podium/jobs, procrastinate). The three intervals above are the schedules of the periodic
+    # jobs (whole seconds, at least one; 0 unschedules one). ``web_runs_jobs``: the web process runs a worker in
+    # its lifespan (None: yes on SQLite, the embedded default; no on PostgreSQL, where ``podium worker`` runs).
+    web_runs_jobs: bool | None = None
+    # Jobs one worker process runs at once (each with its own database connection while it works).
+    job_concurrency: int = 4
+    # A job that raises is tried again this many times, waiting ``backoff * 2**attempt`` seconds (at most an
+    # hour) between tries, then stays failed for an organizer to see and retry.
+    job_retries: int = 5
+    job_retry_backoff_seconds: float = 2.0
+    # Modules imported for their ``@job`` decorators beyond the composition's own (plugins; tests' fixture jobs).
+    job_modules: tuple[str, ...] = ()
     # Move everything the worker built while starting (routes, models, templates, the OpenAPI schema) out of
     # the garbage collector's reach once it has started (podium/heap.py). Off in tests, which build many apps
     # in one process and want each collected.
@@ -151,6 +180,11 @@ class Settings:
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def runs_jobs_in_web(self) -> bool:
+        """Whether web processes run a job worker: the setting, or else yes exactly on SQLite (the embedded default)."""
+        return self.is_sqlite if self.web_runs_jobs is None else self.web_runs_jobs
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -209,6 +243,11 @@ class Settings:
             refund_send_seconds=float(env.get("PODIUM_REFUND_SEND_SECONDS", "60")),
             refund_lease_seconds=float(env.get("PODIUM_REFUND_LEASE_SECONDS", "120")),
             freeze_heap_at_startup=_flag(env.get("PODIUM_FREEZE_HEAP"), default=True),
+            web_runs_jobs=_optional_flag(env.get("PODIUM_WEB_RUNS_JOBS")),
+            job_concurrency=_count(env, "PODIUM_JOB_CONCURRENCY", 4, minimum=1),
+            job_retries=_count(env, "PODIUM_JOB_RETRIES", 5, minimum=0),
+            job_retry_backoff_seconds=_seconds(env, "PODIUM_JOB_RETRY_BACKOFF_SECONDS", 2.0, allow_zero=True),
+            job_modules=tuple(m.strip() for m in env.get("PODIUM_JOB_MODULES", "").split(",") if m.strip()),
         )
 
 

@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
 from podium.db import begin_write, utcnow
+from podium.jobs import kick_after_commit
 from podium.mail import RenderedMail, Wording, render_mail
 from podium.settings import Settings
 from registration import documents
@@ -45,6 +46,9 @@ from registration.links import order_url, registration_url, waitlist_url
 from registration.models import MailWording, Order, OutboxMessage, Registration, WaitlistEntry
 
 logger = logging.getLogger("podium.registration.outbox")
+
+# The job that sends due mail (registration/tasks.py); every enqueue wakes it once its transaction commits.
+SEND_MAIL_JOB = "registration.send_due_mail"
 
 MAX_ATTEMPTS = 8
 SMTP_TIMEOUT_SECONDS = 30
@@ -185,6 +189,7 @@ async def enqueue(
         dialect, dedupe_key=dedupe_key, to=to, template=template, context=context, attachments=attachments
     )
     await db_session.execute(statement)
+    kick_after_commit(db_session, SEND_MAIL_JOB)
 
 
 # Per template: does what the message says still hold? Registered by the modules that write such messages;

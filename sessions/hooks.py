@@ -15,11 +15,12 @@ from sqlalchemy import delete, event, func, inspect, select, update
 from sqlalchemy.orm import Session
 
 from events.models import Event, Room
+from podium.jobs import kick_after_commit
 from podium.mail import MailTemplate, register
 from registration.mail import event_context
 from registration.mail_templates import SAMPLE_EVENT
 from registration.models import ACTIVE_REGISTRATION_STATUSES, Registration
-from registration.outbox import enqueue_statement
+from registration.outbox import SEND_MAIL_JOB, enqueue_statement
 from sessions.models import AgendaItem, ProgramSession, SessionStatus
 
 _ENDED_KEY = "podium.sessions.ended_registrations"
@@ -127,6 +128,8 @@ def notify_agenda_holders(session: Session, session_ids: set[UUID]) -> None:
                 },
             )
         )
+    if rows:
+        kick_after_commit(session, SEND_MAIL_JOB)
 
 
 register(

@@ -84,7 +84,8 @@ NO_ABUSE_LIMITS: dict[str, int] = {
 
 
 def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settings:
-    # No background jobs in in-process apps: tests run sweeps and mail drains themselves, when they mean to.
+    # No background jobs in in-process apps: tests run sweeps and mail drains themselves, or the due jobs
+    # (tests/jobs.py), when they mean to.
     base = Settings(
         database_url=database_url,
         secret_key=secrets.token_urlsafe(48),
@@ -93,6 +94,8 @@ def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settin
         hold_sweep_seconds=0,
         mail_drain_seconds=0,
         refund_send_seconds=0,
+        web_runs_jobs=False,
+        job_retry_backoff_seconds=0,
         freeze_heap_at_startup=False,
         # Tests place many orders from one address and buyer; the abuse limits' own tests set them small.
         **NO_ABUSE_LIMITS,

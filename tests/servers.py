@@ -59,6 +59,9 @@ def podium_server(settings: Settings, workdir: Path, **extra_env: str) -> Iterat
         "PODIUM_ENV": "test",
         # The abuse limits of ``settings`` (the suite lifts them: tests place many orders from one address).
         **{f"PODIUM_{name.upper()}": str(getattr(settings, name)) for name in ABUSE_LIMITS},
+        # The server is the whole deployment, web and jobs, in one process (on PostgreSQL too); tests that
+        # start ``podium worker`` processes of their own say PODIUM_WEB_RUNS_JOBS=0.
+        "PODIUM_WEB_RUNS_JOBS": "1",
         **extra_env,
     }
     log = workdir / f"podium-{port}.log"

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from podium.cli import downgrade, migrate
 from podium.db import create_engine
+from podium.jobs.schema import not_queue_object
 from podium.models import metadata
 from podium.settings import Settings
 from tests.conftest import make_settings
@@ -48,7 +49,12 @@ async def _tables(settings: Settings) -> set[str]:
 
 def _diff(connection: Connection) -> list[object]:
     context = MigrationContext.configure(
-        connection, opts={"compare_type": connection.dialect.name != "sqlite", "render_as_batch": True}
+        connection,
+        opts={
+            "compare_type": connection.dialect.name != "sqlite",
+            "render_as_batch": True,
+            "include_object": not_queue_object,
+        },
     )
     return compare_metadata(context, metadata)
 

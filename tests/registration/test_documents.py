@@ -18,8 +18,8 @@ from sqlalchemy import select
 from podium.db import begin_write, create_engine, session_maker
 from podium.settings import Settings
 from registration.documents import ensure_documents_issued, issue_all_pending, record_documents
-from registration.jobs import sweep_expired_holds
 from registration.models import Category, Document, DocumentCounter, Order, PriceWindow
+from registration.tasks import sweep_expired_holds
 from tests.asgi_client import Client
 from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body
 
@@ -380,7 +380,7 @@ async def test_the_hold_sweep_numbers_documents_left_pending(
     engine = create_engine(settings)
 
     try:
-        await sweep_expired_holds(session_maker(engine))
+        await sweep_expired_holds(session_maker(engine), offer_hours=24)
     finally:
         await engine.dispose()
 

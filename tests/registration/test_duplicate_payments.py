@@ -71,6 +71,7 @@ def workers(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Ite
         # No other background work in the workers: mails are counted in the outbox, not sent.
         "PODIUM_MAIL_DRAIN_SECONDS": "0",
         "PODIUM_HOLD_SWEEP_SECONDS": "0",
+        "PODIUM_WEB_RUNS_JOBS": "0",
     }
     with localstripe_server(workdir) as stripe_api:
         env["STRIPE_API_BASE"] = stripe_api

@@ -228,7 +228,8 @@ async def test_background_drainer_of_the_app_sends_mail_after_payment(
 ) -> None:
     inbox, port = smtp
     await _settle_existing(settings)
-    app = create_app(dataclasses.replace(smtp_settings(settings, port), mail_drain_seconds=0.1))
+    # The web process runs the jobs (the embedded default): the payment's commit wakes the mail job.
+    app = create_app(dataclasses.replace(smtp_settings(settings, port), web_runs_jobs=True))
     async with db_session_for(settings) as db_session:
         catalog = await build_catalog(db_session)
 

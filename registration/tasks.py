@@ -1,0 +1,114 @@
+"""Registration's background jobs (procrastinate, through ``podium.jobs``): send due mail, send pending card
+refunds, and the sweep that ends expired holds, lapses and makes waitlist offers and prunes rate-limit counters.
+
+Each job is one ``@job`` here and calls services that never commit on their own behalf beyond what they did
+before (the drain and the refund sender commit per message, so one bad message never holds the others back).
+A job that raises is retried with backoff and ends visible to organizers (``/organizer/jobs``).
+
+Mail and refunds are written as rows in the transaction of the change that causes them (the outbox, pending
+refunds). A commit that wrote mail wakes the mail job (``kick_after_commit`` in ``outbox.enqueue``); the periodic
+runs catch anything a lost wake-up missed. Pending refunds are not kicked yet: today only the provider's
+idempotency key keeps a refund sent by the webhook and by this job at once from going out twice, so they wait
+for the periodic run (and the webhook that claimed them sends them itself) until refunds are claimed per attempt.
+
+Ending a hold is a conditional status change only one transaction can win, and holds also end lazily when an
+order finds its seats taken by stale ones, so a stopped sweep delays, never loses.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from podium import rate_limits
+from podium.jobs import JobEnv, job
+from registration.documents import issue_all_pending
+from registration.holds import expire_holds
+from registration.outbox import SEND_MAIL_JOB, drain_outbox, sender_for
+from registration.reminders import enqueue_reminders
+from registration.waitlist import process_waitlists
+
+logger = logging.getLogger("podium.registration.tasks")
+
+SWEEP_JOB = "registration.sweep_holds"
+SEND_REFUNDS_JOB = "registration.send_refunds"
+# One mail job drains batch after batch for at most this long, then queues a successor, so a burst of mail
+# neither waits for the next periodic run nor keeps one job (and its lease on the worker) for ever.
+MAIL_JOB_BUDGET_SECONDS = 60.0
+MAIL_BATCH = 50
+
+
+async def sweep_expired_holds(session_maker: Callable[[], AsyncSession], offer_hours: float) -> dict[str, int]:
+    """One round: end expired holds, then lapse stale offers and offer freed seats to the queues, write the
+    reminders due before a hold or an offer runs out, prune rate limits and number documents left pending."""
+    async with session_maker() as db_session:
+        ended = await expire_holds(db_session)
+    async with session_maker() as db_session:
+        lapsed, offered = await process_waitlists(db_session, offer_hours=offer_hours)
+    async with session_maker() as db_session:
+        reminded = await enqueue_reminders(db_session, offer_hours=offer_hours)  # before a hold or offer runs out
+        await db_session.commit()
+    async with session_maker() as db_session:
+        pruned = await rate_limits.prune(db_session)  # counters of ended windows (podium/rate_limits.py)
+        await db_session.commit()
+    async with session_maker() as db_session:
+        numbered = await issue_all_pending(db_session)  # receipts a crash left unnumbered (registration/documents.py)
+    if ended:
+        logger.info("ended %d expired holds", ended)
+    return {
+        "holds_ended": ended,
+        "offers_lapsed": lapsed,
+        "offers_made": offered,
+        "reminders": reminded,
+        "rate_limits_pruned": pruned,
+        "documents_numbered": numbered,
+    }
+
+
+@job(SWEEP_JOB, every=lambda settings: settings.hold_sweep_seconds, queueing_lock=SWEEP_JOB)
+async def sweep_holds(env: JobEnv) -> dict[str, int]:
+    """The periodic sweep (``sweep_expired_holds``)."""
+    return await sweep_expired_holds(env.session_maker, env.settings.waitlist_offer_hours)
+
+
+@job(SEND_MAIL_JOB, every=lambda settings: settings.mail_drain_seconds, queueing_lock=SEND_MAIL_JOB)
+async def send_due_mail(env: JobEnv) -> int:
+    """Send the outbox's due messages (each claimed before it is sent, so workers never send one twice)."""
+    sender = sender_for(env.settings)
+    deadline = time.monotonic() + MAIL_JOB_BUDGET_SECONDS
+    sent = 0
+    while True:
+        async with env.session_maker() as db_session:
+            sent_now = await drain_outbox(db_session, sender, env.settings, batch=MAIL_BATCH)
+        sent += sent_now
+        if sent_now < MAIL_BATCH:
+            break
+        if time.monotonic() > deadline:
+            await env.defer(SEND_MAIL_JOB)  # more is due: a successor carries on
+            break
+    if sent:
+        logger.info("sent %d mails", sent)
+    return sent
+
+
+def _refund_interval(settings: Any) -> float:
+    return settings.refund_send_seconds if settings.stripe_secret_key else 0.0
+
+
+@job(SEND_REFUNDS_JOB, every=_refund_interval, queueing_lock=SEND_REFUNDS_JOB)
+async def send_refunds(env: JobEnv) -> int:
+    """Send card refunds recorded as pending to Stripe, each under an idempotency key made from its id."""
+    from registration.refund_sender import send_pending_refunds
+    from registration.stripe_provider import standalone_provider
+
+    if not env.settings.stripe_secret_key:
+        return 0
+    async with standalone_provider(env.settings) as provider, env.session_maker() as db_session:
+        sent = await send_pending_refunds(db_session, provider)
+    if sent:
+        logger.info("sent %d refunds to Stripe", sent)
+    return sent

@@ -1,0 +1,281 @@
+"""The job queue (procrastinate; our connector on SQLite): a job that raises is retried with backoff and ends
+failed, visible in the API, the page's data and the CLI; an organizer's retry runs it again; periodic jobs are
+deferred by the library; a commit that writes mail wakes the mail job; and two ``podium worker`` processes never
+run one job twice. On SQLite and on PostgreSQL (DATABASE_URL)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import logging
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import msgspec
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from podium.cli import jobs_group
+from podium.jobs.runtime import ExponentialBackoff, create_job_app, cron_every, defer_job, run_due_jobs, run_worker
+from podium.jobs.services import list_jobs
+from podium.settings import Settings
+from registration import orders
+from registration.models import Order
+from registration.outbox import SEND_MAIL_JOB
+from registration.payments import OfflineTestProvider
+from registration.schemas import OrderCreate
+from registration.tasks import SWEEP_JOB
+from tests.asgi_client import Client
+from tests.podium.job_fixtures import ALWAYS_FAILS, FAILS_WHILE_FLAGGED, RECORD_RUN
+from tests.registration.factories import attendee, build_catalog, db_session_for, order_body
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+async def defer(settings: Settings, name: str, **kwargs: Any) -> int | None:
+    app = create_job_app(settings, periodic=False, pool_size=1)
+    async with app.open_async():
+        return await defer_job(app, name, **kwargs)
+
+
+async def jobs_in(settings: Settings, state: str | None = None) -> list[Any]:
+    app = create_job_app(settings, periodic=False, pool_size=1)
+    async with app.open_async():
+        return await list_jobs(app, state, limit=500)
+
+
+async def wait_for(condition: Callable[[], Any], within: float = 30.0) -> None:
+    """Wait on a state, never a fixed sleep: poll the condition until it holds or time is up."""
+    deadline = time.monotonic() + within
+    while not await condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("the state waited for never came")
+        await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+def retrying(settings: Settings) -> Settings:
+    return dataclasses.replace(settings, job_retries=2, job_retry_backoff_seconds=0)
+
+
+async def test_a_job_that_raises_is_retried_then_failed_and_listed(
+    retrying: Settings, client: Client, organizer: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    job_id = await defer(retrying, ALWAYS_FAILS, reason="smtp down")
+
+    with caplog.at_level(logging.WARNING, logger="podium.jobs"):
+        await run_due_jobs(retrying)
+    listed = await client.get("/api/jobs", params={"state": "failed"}, headers=organizer)
+
+    failed = [job for job in listed.json() if job["id"] == job_id]
+    assert listed.status_code == 200
+    assert failed == [
+        {
+            "id": job_id,
+            "task": ALWAYS_FAILS,
+            "state": "failed",
+            "args": {"reason": "smtp down"},
+            "attempts": 3,
+            "queue": "default",
+            "scheduled_at": failed[0]["scheduled_at"],
+        }
+    ]
+    logged = [r.getMessage() for r in caplog.records if r.name == "podium.jobs" and str(job_id) in r.getMessage()]
+    assert logged == [f"job {ALWAYS_FAILS}[{job_id}](reason='smtp down') failed on attempt {n}" for n in (1, 2, 3)]
+
+
+async def test_retry_queues_a_failed_job_again_and_it_runs(
+    retrying: Settings, client: Client, organizer: dict[str, str], tmp_path: Path
+) -> None:
+    flag = tmp_path / "broken"
+    flag.write_text("x")
+    job_id = await defer(retrying, FAILS_WHILE_FLAGGED, flag=str(flag))
+    await run_due_jobs(retrying)
+    flag.unlink()  # the cause is fixed
+
+    retried = await client.post(f"/api/jobs/{job_id}/retry", headers=organizer)
+    again = await client.post(f"/api/jobs/{job_id}/retry", headers=organizer)
+    await run_due_jobs(retrying)
+
+    assert retried.status_code == 200
+    assert (retried.json()["state"], retried.json()["args"]) == ("todo", {"flag": str(flag)})
+    assert (again.status_code, again.json()["code"]) == (409, "job_not_failed")
+    assert await anyio.Path(f"{flag}.done").read_text() == "ok"
+    assert job_id not in [job.id for job in await jobs_in(retrying)]  # it succeeded: succeeded jobs aren't kept
+
+
+async def test_jobs_api_refuses_others_and_bad_input(
+    settings: Settings, client: Client, organizer: dict[str, str], staff: dict[str, str]
+) -> None:
+
+    anonymous = await client.get("/api/jobs")
+    as_staff = await client.get("/api/jobs", headers=staff)
+    staff_retry = await client.post("/api/jobs/1/retry", headers=staff)
+    unknown = await client.post("/api/jobs/999999/retry", headers=organizer)
+    bad_state = await client.get("/api/jobs", params={"state": "exploded"}, headers=organizer)
+    huge_id = await client.post(f"/api/jobs/{2**70}/retry", headers=organizer)
+
+    assert (anonymous.status_code, as_staff.status_code, staff_retry.status_code) == (401, 403, 403)
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "job_not_found")
+    assert bad_state.status_code in (400, 422)
+    assert huge_id.status_code in (400, 404, 422)
+
+
+def test_cli_lists_failed_jobs_and_retries_them(retrying: Settings, tmp_path: Path) -> None:
+    flag = tmp_path / "cli-broken"
+    flag.write_text("x")
+    job_id = asyncio.run(defer(retrying, FAILS_WHILE_FLAGGED, flag=str(flag)))
+    asyncio.run(run_due_jobs(retrying))
+    env = {
+        "DATABASE_URL": retrying.database_url,
+        "PODIUM_DATA_DIR": str(retrying.data_dir),
+        "PODIUM_SECRET_KEY": retrying.secret_key,
+        "PODIUM_ENV": "test",
+    }
+    runner = CliRunner()
+
+    listed = runner.invoke(jobs_group, ["list", "--state", "failed"], env=env)
+    retried = runner.invoke(jobs_group, ["retry", str(job_id)], env=env)
+    twice = runner.invoke(jobs_group, ["retry", str(job_id)], env=env)
+
+    assert listed.exit_code == 0, listed.output
+    assert f'{job_id}\tfailed\t3\t{FAILS_WHILE_FLAGGED}\t{{"flag": "{flag}"}}' in listed.output.splitlines()
+    assert (retried.exit_code, retried.output) == (0, f"job {job_id} ({FAILS_WHILE_FLAGGED}) is queued again\n")
+    assert twice.exit_code == 1
+    assert f"job {job_id} is todo, not failed" in twice.output
+
+
+async def test_a_commit_that_writes_mail_wakes_the_mail_job(settings: Settings, client: Client) -> None:
+    async with db_session_for(settings) as db_session:
+        catalog = await build_catalog(db_session)
+    order = (await client.post(f"/api/events/{catalog.slug}/orders", json=order_body(attendee()))).json()
+    await run_due_jobs(settings)  # whatever is waiting from earlier runs now, so the next wake-up is the payment's
+
+    paid = await client.post(f"/api/orders/{order['id']}/offline-payment", headers={"X-Order-Secret": order["secret"]})
+
+    async def mail_job_waits() -> bool:
+        return SEND_MAIL_JOB in [job.task for job in await jobs_in(settings, "todo")]
+
+    await wait_for(mail_job_waits, within=10)
+    assert paid.status_code == 200
+    assert [job.task for job in await jobs_in(settings, "todo")].count(SEND_MAIL_JOB) == 1
+
+
+async def test_the_periodic_sweep_ends_an_expired_hold(settings: Settings) -> None:
+    async with db_session_for(settings) as db_session:
+        catalog = await build_catalog(db_session)
+        data = msgspec.convert(order_body(attendee()), OrderCreate)
+        order, _ = await orders.place_order(
+            db_session,
+            event_slug=catalog.slug,
+            data=data,
+            provider=OfflineTestProvider(),
+            now=dt.datetime.now(dt.UTC) - dt.timedelta(hours=2),
+        )
+    sweeping = dataclasses.replace(settings, hold_sweep_seconds=1)
+
+    async def expired() -> bool:
+        async with db_session_for(settings) as db_session:
+            return await db_session.scalar(select(Order.status).where(Order.id == order.id)) == "expired"
+
+    worker = asyncio.create_task(run_worker(sweeping, name="sweep-test", install_signal_handlers=False))
+    try:
+        await wait_for(expired)
+    finally:
+        worker.cancel()
+        await asyncio.gather(worker, return_exceptions=True)
+
+    assert await expired()
+    assert [job.task for job in await jobs_in(settings, "failed") if job.task == SWEEP_JOB] == []
+
+
+def test_retry_waits_grow_exponentially() -> None:
+    strategy = ExponentialBackoff(retries=3, backoff_seconds=2)
+
+    def wait(attempts: int) -> float | None:
+        from procrastinate.jobs import Job
+
+        job = Job(id=1, queue="default", lock=None, queueing_lock=None, task_name="t", attempts=attempts)
+        decision = strategy.get_retry_decision(exception=RuntimeError(), job=job)
+        if decision is None or decision.retry_at is None:
+            return None
+        return round((decision.retry_at - dt.datetime.now(dt.UTC)).total_seconds())
+
+    assert [wait(n) for n in range(4)] == [2, 4, 8, None]
+    assert (cron_every(30), cron_every(0.3), cron_every(300), cron_every(7200)) == (
+        "* * * * * */30",
+        "* * * * * */1",
+        "*/5 * * * *",
+        "0 */2 * * *",
+    )
+
+
+@pytest.fixture
+def worker_processes(settings: Settings, tmp_path: Path) -> Iterator[Callable[[int], None]]:
+    """Start ``podium worker`` processes on the test's database, as production would; stopped afterwards."""
+    started: list[subprocess.Popen[bytes]] = []
+    logs: list[Any] = []
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "PODIUM_DATA_DIR": str(tmp_path / "data"),
+        "PODIUM_SECRET_KEY": settings.secret_key,
+        "PODIUM_ENV": "test",
+        "PODIUM_JOB_MODULES": "tests.podium.job_fixtures",
+        "PODIUM_JOB_CONCURRENCY": "4",
+        "PODIUM_HOLD_SWEEP_SECONDS": "0",
+        "PODIUM_MAIL_DRAIN_SECONDS": "0",
+        "PYTHONPATH": str(REPO),
+    }
+
+    def start(count: int) -> None:
+        for n in range(count):
+            log = (tmp_path / f"worker-{n}.log").open("wb")
+            logs.append(log)
+            started.append(
+                subprocess.Popen([sys.executable, "-m", "podium", "worker"], cwd=REPO, env=env, stdout=log, stderr=log)
+            )
+
+    yield start
+    for process in started:
+        process.terminate()
+    for process in started:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    for log in logs:
+        log.close()
+
+
+async def test_two_worker_processes_never_run_a_job_twice(
+    settings: Settings, tmp_path: Path, worker_processes: Callable[[int], None]
+) -> None:
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    app = create_job_app(settings, periodic=False, pool_size=1)
+    async with app.open_async():
+        await app.configure_task(RECORD_RUN).batch_defer_async(*({"folder": str(folder), "n": n} for n in range(200)))
+
+    worker_processes(2)
+
+    async def all_ran() -> bool:
+        return len(list(folder.iterdir())) >= 200 and not [
+            job for job in await jobs_in(settings) if job.task == RECORD_RUN and job.state in ("todo", "doing")
+        ]
+
+    await wait_for(all_ran, within=90)
+    pids = {path.read_text() for path in folder.iterdir()}
+    failed = [job for job in await jobs_in(settings, "failed") if job.task == RECORD_RUN]
+    assert sorted(int(path.name) for path in folder.iterdir()) == list(range(200))
+    assert failed == []  # a second run of any of them would have failed on its file
+    assert len(pids) == 2  # both workers took jobs
