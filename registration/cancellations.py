@@ -28,7 +28,12 @@ from registration.documents import record_documents
 from registration.holds import end_pending, release_registration_seats
 from registration.income_groups import discount_pct
 from registration.ledger import check_refundable, kept_payment, refundable, refunded_of_payment, sync_refunded
-from registration.mail import enqueue_cancellation_mails, enqueue_organizer_refund_mail, enqueue_transfer_mails
+from registration.mail import (
+    enqueue_cancellation_mails,
+    enqueue_organizer_refund_mail,
+    enqueue_transfer_mails,
+    enqueue_unpaid_cancelled_mail,
+)
 from registration.models import (
     ACTIVE_REGISTRATION_STATUSES,
     Cancellation,
@@ -152,7 +157,8 @@ async def cancel(
         held = (await db_session.scalars(select(Registration.id).where(Registration.order_id == order.id))).all()
         if registration_ids is not None and set(registration_ids) != set(held):
             raise Conflict("an unpaid order is cancelled as a whole", field="registration_id", code="order_pending")
-        await end_pending(db_session, order.id, OrderStatus.CANCELLED, actor=actor, note="cancelled before payment")
+        if await end_pending(db_session, order.id, OrderStatus.CANCELLED, actor=actor, note="cancelled before payment"):
+            await enqueue_unpaid_cancelled_mail(db_session, order, by_organizer=by_organizer)
         return list(held), 0, 0, None
     if order.status != OrderStatus.PAID:
         raise Conflict(f"the order is {order.status}", field="order", code=f"order_{order.status}")

@@ -502,6 +502,23 @@ async def enqueue_cancellation_mails(
         )
 
 
+async def enqueue_unpaid_cancelled_mail(db_session: AsyncSession, order: Order, *, by_organizer: bool) -> None:
+    """An unpaid order cancelled as a whole (its places went back; nothing was charged): once per order."""
+    event = await _event_of(db_session, order.event_id)
+    await enqueue(
+        db_session,
+        dedupe_key=f"unpaid-cancelled:{order.id}",
+        to=order.buyer_email,
+        template="unpaid_cancelled",
+        context={
+            "event": event_context(event),
+            "name": order.buyer_name,
+            "by_organizer": by_organizer,
+            "order_link": order_link(order),
+        },
+    )
+
+
 async def enqueue_organizer_refund_mail(
     db_session: AsyncSession, order: Order, *, refund_id: UUID, amount: int, reason: str, refunded_total: int
 ) -> None:

@@ -149,6 +149,12 @@ _sample(
     order_link=_ORDER,
 )
 _sample(
+    "unpaid_cancelled",
+    "An unpaid order cancelled (places given back, nothing charged)",
+    by_organizer=False,
+    order_link=_ORDER,
+)
+_sample(
     "registration_cancelled",
     "A registration cancelled (to the attendee, when someone else booked it)",
     buyer_name="Grace Hopper",

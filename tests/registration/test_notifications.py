@@ -540,3 +540,25 @@ async def test_waitlist_offer_and_its_reminder_go_once_each_with_the_claim_link(
     assert subjects[1].endswith("(America/New_York)")
     assert all(claim in text(m) for m in to(inbox, waiting))
     assert all("Grant Writing Workshop" in text(m) for m in to(inbox, waiting))
+
+
+async def test_unpaid_order_cancelled_by_its_buyer_is_confirmed_once(
+    client: Client, settings: Settings, smtp: Smtp
+) -> None:
+    inbox, port = smtp
+    catalog = await catalog_for(settings)
+    buyer = unique("changed-mind")
+    order = await place(client, catalog.slug, buyer, attendee(unique("ada")))
+
+    answers = await asyncio.gather(
+        *(
+            client.post(f"/api/orders/{order['id']}/cancel", headers={"X-Order-Secret": order["secret"]})
+            for _ in range(3)
+        )
+    )
+    await deliver(settings, port)
+
+    subjects = [str(m["Subject"]) for m in to(inbox, buyer)]
+    assert sum(a.status_code == 200 for a in answers) >= 1
+    assert subjects == ["Test Meeting: your unpaid order was cancelled"]  # the "held" mail is superseded
+    assert "nothing was charged" in text(to(inbox, buyer)[0])
