@@ -41,6 +41,9 @@ FAILED = "failed"
 _LIVE_REFUNDS = ("pending", "sending", "succeeded")
 _ON_ITS_WAY = ("pending", "sending")
 EVENT_CLOCK_GRAIN = dt.timedelta(seconds=1)
+# How long the page's "confirming" report stands against a PaymentIntent that shows no payment (see
+# ``PaymentFacts.report_outdated``).
+REPORT_PATIENCE = dt.timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,9 @@ class PaymentFacts:
     failure: str | None = None
     intent_in_flight: bool = False  # the PaymentIntent is processing or succeeded, no verdict applied yet
     intent_failure: str | None = None  # the PaymentIntent's last error, if its last attempt was declined
+    # The page's "confirming" report is long past and the PaymentIntent, just asked, shows no payment at all:
+    # the report was wrong (Stripe says "succeeded" as soon as Stripe.js confirms), so the pay form returns.
+    report_outdated: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,7 +81,7 @@ def decide(facts: Facts) -> tuple[Standing, str | None, bool]:
             return "confirming", None, True
         if payment.intent_failure:
             return "failed", payment.intent_failure, False
-        if payment.state == CONFIRMING:
+        if payment.state == CONFIRMING and not payment.report_outdated:
             return "confirming", None, True
         if payment.state == FAILED:
             return "failed", payment.failure or "the payment was declined", False
@@ -98,12 +104,21 @@ def decide(facts: Facts) -> tuple[Standing, str | None, bool]:
     return "paid", None, refunds_on_the_way
 
 
-def payment_facts(order: Order, payment: PaymentRead | None = None) -> PaymentFacts:
+def payment_facts(order: Order, payment: PaymentRead | None = None, *, now: dt.datetime | None = None) -> PaymentFacts:
+    """The order row's word and, if the caller asked the provider (``payment`` with a client secret: its
+    PaymentIntent was just read), the PaymentIntent's."""
+    asked = payment is not None and payment.client_secret is not None
+    idle = asked and payment is not None and not payment.in_flight and not payment.last_error
+    reported_at = order.payment_state_at
+    outdated = bool(
+        idle and order.payment_state == CONFIRMING and reported_at and (now or utcnow()) - reported_at > REPORT_PATIENCE
+    )
     return PaymentFacts(
         state=order.payment_state,
         failure=order.payment_failure,
         intent_in_flight=bool(payment and payment.in_flight),
         intent_failure=payment.last_error if payment else None,
+        report_outdated=outdated,
     )
 
 

@@ -17,9 +17,9 @@ from podium.db import begin_write, utcnow
 from podium.settings import Settings
 from registration.holds import expire_holds
 from registration.models import Order
-from registration.order_standing import Facts, PaymentFacts, decide
+from registration.order_standing import REPORT_PATIENCE, Facts, PaymentFacts, decide, payment_facts
 from registration.payment_outcomes import payment_failed, payment_succeeded
-from registration.schemas import CancellationLine, RefundLine
+from registration.schemas import CancellationLine, PaymentRead, RefundLine
 from tests.asgi_client import Client
 from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body
 
@@ -61,6 +61,7 @@ def facts(status: str, **overrides: Any) -> Facts:
             ("failed", "Insufficient funds.", False),
         ),
         (facts("pending", payment=PaymentFacts(state="failed", intent_in_flight=True)), ("confirming", None, True)),
+        (facts("pending", payment=PaymentFacts(state="confirming", report_outdated=True)), ("pending", None, False)),
         (facts("paid"), ("paid", None, False)),
         (facts("paid", refunds=(refund(2_500),)), ("partially_refunded", None, False)),
         (facts("paid", refunds=(refund(2_500, "pending"),)), ("partially_refunded", None, True)),
@@ -360,3 +361,15 @@ async def test_a_late_payment_refunded_is_explained_on_the_expired_order(client:
     ]
     assert "Your payment arrived after the hold on these seats ran out" in page.text
     assert "Refund on its way" in page.text
+
+
+def test_a_confirming_report_gives_way_to_an_idle_payment_intent_after_a_while() -> None:
+    order = Order(payment_state="confirming", payment_state_at=NOW)
+    idle = PaymentRead(provider="stripe", status="required", client_secret="pi_1_secret_x")
+    moving = PaymentRead(provider="stripe", status="required", client_secret="pi_1_secret_x", in_flight=True)
+    later = NOW + REPORT_PATIENCE + dt.timedelta(seconds=1)
+
+    assert payment_facts(order, idle, now=NOW + dt.timedelta(minutes=1)).report_outdated is False
+    assert payment_facts(order, idle, now=later).report_outdated is True
+    assert payment_facts(order, moving, now=later).report_outdated is False
+    assert payment_facts(order, None, now=later).report_outdated is False  # the status API doesn't ask Stripe
