@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 import stripe
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium import audit
@@ -51,7 +51,7 @@ def idempotency_key_for(refund_id: UUID) -> str:
     return f"podium-refund-{refund_id}"
 
 
-def _claimable(now: dt.datetime) -> object:
+def _claimable(now: dt.datetime) -> ColumnElement[bool]:
     """Not at the provider yet and either never claimed, or claimed by a sender whose lease ran out."""
     return and_(
         Refund.provider_refund_id.is_(None),
@@ -74,7 +74,7 @@ async def claim_refund(
     claimed = (
         await db_session.execute(
             update(Refund)
-            .where(Refund.id == refund_id, _claimable(now))  # type: ignore[arg-type]
+            .where(Refund.id == refund_id, _claimable(now))
             .values(
                 status=RefundStatus.SENDING.value,
                 attempts=Refund.attempts + 1,
@@ -108,7 +108,7 @@ async def send_pending_refunds(db_session: AsyncSession, provider: StripeProvide
         await db_session.scalars(
             select(Refund.id)
             .join(Payment, Payment.id == Refund.payment_id)
-            .where(Payment.provider == "stripe", _claimable(utcnow()))  # type: ignore[arg-type]
+            .where(Payment.provider == "stripe", _claimable(utcnow()))
             .order_by(Refund.created_at)
         )
     ).all()
