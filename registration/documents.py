@@ -238,14 +238,17 @@ async def record_documents(
     now: dt.datetime | None = None,
     locked: bool = False,
     first: bool = False,
+    number_now: bool | None = None,
 ) -> list[Document]:
     """Record, in the caller's transaction, the documents a change of ``order`` needs; returns those added.
 
     Call it after the change is made (registrations, refunds, billing details written or flushed). Takes the
     order's row lock (``locked``: the caller holds it already), so two changes of one order never both cancel
     its receipt. ``first``: the order is being paid now, so it has no documents and no refunds yet (two
-    statements fewer in the payment's transaction). Never commits; the numbers come after the caller commits
-    (``issue_recorded``).
+    statements fewer in the payment's transaction). Never commits; on PostgreSQL the numbers come after the
+    caller commits (``issue_recorded``). On SQLite they are taken here (``number_now``, default): its one write
+    lock is held by this transaction already, so numbering now waits for nothing, where a transaction of its
+    own would queue for that lock a second time.
     """
     now = now or utcnow()
     await db_session.flush()
@@ -256,7 +259,6 @@ async def record_documents(
     live = None if first else await _live_receipt(db_session, order.id)
     if live is not None and desired is not None and stored(live).content() == desired.content():
         return []
-    db_session.info.setdefault(PENDING_EVENTS, set()).add(order.event_id)
     if live is not None and live.number is None:
         # Never issued, so nobody holds a copy: rewrite it, unless the numbering got there first.
         pending = Document.id == live.id, Document.number.is_(None)
@@ -269,6 +271,8 @@ async def record_documents(
         if cast(CursorResult[Any], result).rowcount == 1:
             if desired is None:
                 db_session.expunge(live)
+            else:
+                await _after_recording(db_session, order.event_id, now, number_now)
             return []
         await db_session.refresh(live)
     added: list[Document] = []
@@ -282,7 +286,18 @@ async def record_documents(
     if desired is not None:
         added.append(_document(order, desired, reason, now))
     db_session.add_all(added)
+    await _after_recording(db_session, order.event_id, now, number_now)
     return added
+
+
+async def _after_recording(db_session: AsyncSession, event_id: UUID, now: dt.datetime, number_now: bool | None) -> None:
+    if number_now is None:
+        number_now = db_session.get_bind().dialect.name == "sqlite"
+    if number_now:
+        await db_session.flush()
+        await _number_pending(db_session, event_id, now, wait=True)
+    else:
+        db_session.info.setdefault(PENDING_EVENTS, set()).add(event_id)
 
 
 async def _lock_counter(db_session: AsyncSession, event_id: UUID, *, wait: bool = True) -> int | None:
@@ -316,11 +331,16 @@ async def issue_pending_documents(
         raise RuntimeError("issue_pending_documents() runs in a transaction of its own")
     if db_session.in_transaction():
         await db_session.commit()
-    now = now or utcnow()
     await begin_write(db_session)
+    count = await _number_pending(db_session, event_id, now or utcnow(), wait=wait)
+    await db_session.commit()
+    return count
+
+
+async def _number_pending(db_session: AsyncSession, event_id: UUID, now: dt.datetime, *, wait: bool) -> int:
+    """Number the event's pending documents in the caller's transaction, under the counter's row lock."""
     last = await _lock_counter(db_session, event_id, wait=wait)
     if last is None:
-        await db_session.commit()
         return 0
     pending = (
         await db_session.scalars(
@@ -339,7 +359,6 @@ async def issue_pending_documents(
         await db_session.execute(
             update(DocumentCounter).where(DocumentCounter.event_id == event_id).values(last_number=last)
         )
-    await db_session.commit()
     return len(pending)
 
 

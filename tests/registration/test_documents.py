@@ -357,7 +357,8 @@ async def test_a_receipt_left_pending_is_numbered_by_whoever_needs_it_first(
         await begin_write(db_session)
         row = await db_session.get_one(Order, UUID(order["id"]), with_for_update=True)
         row.status, row.paid_at = "paid", row.created_at
-        await record_documents(db_session, row, reason="payment")  # as if the process died right after commit
+        # As if the process died between the change and its numbering (PostgreSQL numbers after commit).
+        await record_documents(db_session, row, reason="payment", number_now=False)
         await db_session.commit()
         pending = (await db_session.scalars(select(Document.number).where(Document.order_id == row.id))).all()
 
@@ -375,7 +376,7 @@ async def test_the_hold_sweep_numbers_documents_left_pending(
         await begin_write(db_session)
         row = await db_session.get_one(Order, UUID(order["id"]), with_for_update=True)
         row.status, row.paid_at = "paid", row.created_at
-        await record_documents(db_session, row, reason="payment")
+        await record_documents(db_session, row, reason="payment", number_now=False)
         await db_session.commit()
     engine = create_engine(settings)
 
@@ -463,7 +464,7 @@ async def test_billing_details_racing_the_numbering_always_reach_the_live_receip
             await begin_write(db_session)
             row = await db_session.get_one(Order, UUID(order["id"]), with_for_update=True)
             row.status, row.paid_at = "paid", row.created_at
-            await record_documents(db_session, row, reason="payment")
+            await record_documents(db_session, row, reason="payment", number_now=False)
             await db_session.commit()
 
     async def number() -> None:

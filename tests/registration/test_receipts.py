@@ -87,7 +87,7 @@ async def test_concurrent_numbering_in_separate_connections_never_repeats_or_ski
             order = await db_session.get(Order, order_id, with_for_update=True)
             assert order is not None
             order.paid_at = dt.datetime.now(dt.UTC)
-            await record_documents(db_session, order, reason="payment")
+            await record_documents(db_session, order, reason="payment", number_now=False)
             await db_session.commit()
 
     async def number() -> int:
