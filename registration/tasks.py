@@ -6,10 +6,9 @@ before (the drain and the refund sender commit per message, so one bad message n
 A job that raises is retried with backoff and ends visible to organizers (``/organizer/jobs``).
 
 Mail and refunds are written as rows in the transaction of the change that causes them (the outbox, pending
-refunds). A commit that wrote mail wakes the mail job (``kick_after_commit`` in ``outbox.enqueue``); the periodic
-runs catch anything a lost wake-up missed. Pending refunds are not kicked yet: today only the provider's
-idempotency key keeps a refund sent by the webhook and by this job at once from going out twice, so they wait
-for the periodic run (and the webhook that claimed them sends them itself) until refunds are claimed per attempt.
+refunds), and that transaction queues their job (``kick_after_commit``: ``outbox.enqueue`` for mail, the insert
+of a pending refund below); the periodic runs catch anything a lost wake-up missed. A refund is claimed before it
+is sent (``registration/refund_sender.py``), so this job racing the webhook that claimed it never sends it twice.
 
 Ending a hold is a conditional status change only one transaction can win, and holds also end lazily when an
 order finds its seats taken by stale ones, so a stopped sweep delays, never loses.
@@ -22,12 +21,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import object_session
 
 from podium import rate_limits
-from podium.jobs import JobEnv, job
+from podium.jobs import JobEnv, job, kick_after_commit
 from registration.documents import issue_all_pending
 from registration.holds import expire_holds
+from registration.models import Refund, RefundStatus
 from registration.outbox import SEND_MAIL_JOB, drain_outbox, sender_for
 from registration.reminders import enqueue_reminders
 from registration.waitlist import process_waitlists
@@ -112,3 +114,10 @@ async def send_refunds(env: JobEnv) -> int:
     if sent:
         logger.info("sent %d refunds to Stripe", sent)
     return sent
+
+
+@event.listens_for(Refund, "after_insert")
+def _kick_refund_sender(_mapper: Any, _connection: Any, refund: Refund) -> None:
+    """A card refund recorded as pending is sent right after its transaction commits, not at the next period."""
+    if refund.status == RefundStatus.PENDING and (db_session := object_session(refund)) is not None:
+        kick_after_commit(db_session, SEND_REFUNDS_JOB)
