@@ -9,7 +9,7 @@ on any printer and far faster than placing a bitmap.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
@@ -60,11 +60,12 @@ SHEETS: dict[str, Sheet] = {
 class _Doc:
     """An FPDF with our font set up, and a text cleaner that suits it."""
 
-    def __init__(self, page: tuple[float, float]) -> None:
+    def __init__(self, page: tuple[float, float], texts: Iterable[str] | None = None) -> None:
+        """``texts``: everything the document will print, when known, so Latin-1 text needs no embedded font."""
         self.pdf = FPDF(unit="mm", format=page)
         self.pdf.set_auto_page_break(False)
         self.pdf.set_margin(0)
-        self.family, self.clean = use_fonts(self.pdf)
+        self.family, self.clean = use_fonts(self.pdf, texts)
 
     def fitted(self, text: str, style: str, size: float, width: float, *, smallest: float = 7) -> float:
         """The largest font size up to ``size`` at which ``text`` fits ``width`` (names vary wildly)."""
@@ -157,7 +158,19 @@ def render_badges(
 ) -> bytes:
     """All the badges in one PDF, in the order given; ``progress(done, total)`` after each badge."""
     sheet = SHEETS[layout]
-    doc = _Doc(sheet.page)
+    printed = (
+        text
+        for card in cards
+        for text in (
+            card.event_name,
+            card.first_name,
+            card.last_name,
+            card.affiliation,
+            card.serial,
+            card.category.upper(),
+        )
+    )
+    doc = _Doc(sheet.page, printed)
     doc.pdf.set_title(doc.clean(f"Badges: {cards[0].event_name}" if cards else "Badges"))
     doc.pdf.set_creation_date(dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
     per_page = sheet.columns * sheet.rows
