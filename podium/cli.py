@@ -312,7 +312,7 @@ def jobs_list_command(state: str | None, limit: int) -> None:
 
 
 @jobs_group.command("retry")
-@click.argument("job_id", type=click.IntRange(1, 2**62))
+@click.argument("job_id", type=click.IntRange(1, 2**53 - 1))
 def jobs_retry_command(job_id: int) -> None:
     """Queue the failed job JOB_ID again, now, with the same arguments."""
     from podium.errors import DomainError

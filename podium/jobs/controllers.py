@@ -13,7 +13,7 @@ from litestar.status_codes import HTTP_200_OK
 
 from podium.auth.guards import requires_organizer
 from podium.auth.schemas import CurrentUser
-from podium.errors import DomainError, problem_responses
+from podium.errors import DomainError, InvalidInput, problem_responses
 from podium.jobs import services
 from podium.jobs.schemas import JobRead, JobState
 from podium.jobs.web import STATE_KEY, WebJobs
@@ -21,9 +21,11 @@ from podium.pages import redirect, render
 
 StateFilter = Annotated[JobState | None, QueryParameter(name="state")]
 Limit = Annotated[int, QueryParameter(ge=1, le=services.LIST_LIMIT)]
-# Job ids are PostgreSQL bigints; anything beyond is refused as input, not sent to the database.
-JobId = Annotated[int, PathParameter(ge=1, le=2**62)]
-ERRORS = problem_responses(401, 403, 404, 409, 422)
+# Job ids are PostgreSQL bigints; past the largest integer JSON carries exactly they are refused as input.
+MAX_JOB_ID = 2**53 - 1
+JobId = Annotated[int, PathParameter(ge=1, le=MAX_JOB_ID)]
+LIST_PARAMETERS = frozenset({"state", "limit"})
+ERRORS = problem_responses(400, 401, 403, 404, 409, 422)
 
 
 def _jobs(request: Request[Any, Any, Any]) -> WebJobs:
@@ -46,6 +48,9 @@ class JobController(Controller):
         self, request: Request[Any, Any, Any], job_state: FromQuery[StateFilter] = None, limit: FromQuery[Limit] = 100
     ) -> list[JobRead]:
         """Jobs newest first, by state: ``failed`` are those that raised on every try (succeeded ones aren't kept)."""
+        for name in request.query_params:
+            if name not in LIST_PARAMETERS:  # a misspelt filter would otherwise list every job
+                raise InvalidInput(f"unknown query parameter {name!r}", field=name, code="unknown_parameter")
         return await services.list_jobs(_jobs(request).app, job_state, limit=limit)
 
     @post("/{job_id:int}/retry", operation_id="retryJob", status_code=HTTP_200_OK, responses=ERRORS)

@@ -122,11 +122,13 @@ async def test_jobs_api_refuses_others_and_bad_input(
     unknown = await client.post("/api/jobs/999999/retry", headers=organizer)
     bad_state = await client.get("/api/jobs", params={"state": "exploded"}, headers=organizer)
     huge_id = await client.post(f"/api/jobs/{2**70}/retry", headers=organizer)
+    misspelt = await client.get("/api/jobs", params={"stat": "failed"}, headers=organizer)
 
     assert (anonymous.status_code, as_staff.status_code, staff_retry.status_code) == (401, 403, 403)
     assert (unknown.status_code, unknown.json()["code"]) == (404, "job_not_found")
     assert bad_state.status_code in (400, 422)
     assert huge_id.status_code in (400, 404, 422)
+    assert (misspelt.status_code, misspelt.json()["field"]) == (422, "stat")
 
 
 def test_cli_lists_failed_jobs_and_retries_them(retrying: Settings, tmp_path: Path) -> None:
