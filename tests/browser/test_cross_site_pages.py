@@ -93,6 +93,14 @@ def test_own_script_with_the_cookie_still_works(page: Page, server: Server) -> N
     assert users_with(server, email) == 1
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "known bug, open: our vendored Swagger UI lists only the first 7 operations once the spec has more than 130 "
+        "(130 render in full, with no console error; seen when the jobs API made 131). The spec itself is whole "
+        "(/schema/openapi.json); strict, so the day it renders in full this test says so"
+    ),
+)
 def test_swagger_ui_renders_under_the_csp(page: Page) -> None:
     page.goto("/schema")
 
