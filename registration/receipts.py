@@ -84,7 +84,10 @@ def document_title(kind: str) -> str:
 def render_document(data: DocumentData, number: str, issued_on: dt.date) -> bytes:
     """A one-page PDF receipt or credit note; pure (no I/O but reading a font), so it is tested directly and
     run off the event loop by callers. The same data, number and date always give the same bytes."""
-    money = lambda amount: format_money(amount, data.currency)  # noqa: E731
+
+    def money(amount: int) -> str:
+        return format_money(amount, data.currency)
+
     title = f"{document_title(data.kind)} {number}"
     buyer = data.buyer
     billed = [
