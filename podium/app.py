@@ -41,6 +41,7 @@ from podium.input_guards import PodiumRequest, RefuseNulInQuery
 from podium.jobs.controllers import JobController, OrganizerJobPages
 from podium.jobs.web import STATE_KEY as JOBS_STATE_KEY
 from podium.jobs.web import WebJobs
+from podium.log_config import logging_config
 from podium.openapi import ClosedStructSchemaPlugin
 from podium.security_headers import security_headers
 from podium.settings import Settings
@@ -152,6 +153,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ClosedStructSchemaPlugin(),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
+        logging_config=logging_config(settings),
         request_class=PodiumRequest,
         # JSON bodies are small; the upload handlers (CSV import, verification documents) set their own limits.
         request_max_body_size=JSON_BODY_LIMIT,

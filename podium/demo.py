@@ -199,7 +199,18 @@ async def _upsert_login(db_session: AsyncSession, email: str, name: str, role: L
     return password
 
 
-async def seed_demo(settings: Settings, size: DemoSize, *, reset: bool = False) -> str:
+@dataclass(frozen=True)
+class DemoReport:
+    """What was seeded, and the logins apart: ``podium demo`` prints the logins last, once the server listens."""
+
+    data: str
+    logins: str
+
+    def __str__(self) -> str:
+        return f"{self.data}\n{self.logins}"
+
+
+async def seed_demo(settings: Settings, size: DemoSize, *, reset: bool = False) -> DemoReport:
     """Insert the demo events that are missing (all of them with ``reset``) and the two logins."""
     engine = create_engine(settings)
     created: list[str] = []
@@ -241,9 +252,9 @@ async def seed_demo(settings: Settings, size: DemoSize, *, reset: bool = False) 
     finally:
         await engine.dispose()
     lines = ["Demo data:"] + (created or ["  (demo events already present; use --reset to seed them again)"])
-    lines += [
+    logins = [
         "Demo logins (new passwords on every seed):",
         f"  organizer: {ORGANIZER_EMAIL} / {organizer_pw}",
         f"  staff:     {STAFF_EMAIL} / {staff_pw}",
     ]
-    return "\n".join(lines)
+    return DemoReport(data="\n".join(lines), logins="\n".join(logins))

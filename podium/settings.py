@@ -87,6 +87,9 @@ class Settings:
     base_url: str = "http://127.0.0.1:8000"
     secure_cookies: bool = False
     echo_sql: bool = False
+    # Log levels (podium/log_config.py): our own packages', and every library's (alembic, procrastinate, ...).
+    log_level: str = "INFO"
+    library_log_level: str = "WARNING"
     # PostgreSQL connections each worker keeps open (opened at startup), and may open beyond that under load
     # (closed again when returned, so sustained overflow costs a new, cold PostgreSQL backend per request).
     # Waiting requests get one first come, first served (podium/db_pool.py). Few connections doing the work
@@ -212,6 +215,8 @@ class Settings:
             base_url=env.get("PODIUM_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
             secure_cookies=_flag(env.get("PODIUM_SECURE_COOKIES"), default=environment == "production"),
             echo_sql=_flag(env.get("PODIUM_ECHO_SQL"), default=False),
+            log_level=_log_level(env, "PODIUM_LOG_LEVEL", "INFO"),
+            library_log_level=_log_level(env, "PODIUM_LIBRARY_LOG_LEVEL", "WARNING"),
             db_pool_size=int(env.get("PODIUM_DB_POOL_SIZE", "5")),
             db_max_overflow=int(env.get("PODIUM_DB_MAX_OVERFLOW", "0")),
             trusted_proxies=_trusted_proxies(env.get("PODIUM_TRUSTED_PROXIES", "")),
@@ -249,6 +254,16 @@ class Settings:
             job_retry_backoff_seconds=_seconds(env, "PODIUM_JOB_RETRY_BACKOFF_SECONDS", 2.0, allow_zero=True),
             job_modules=tuple(m.strip() for m in env.get("PODIUM_JOB_MODULES", "").split(",") if m.strip()),
         )
+
+
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _log_level(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, default).strip().upper()
+    if value not in _LOG_LEVELS:
+        raise SettingsError(f"{name} must be one of {', '.join(_LOG_LEVELS)}, not {env.get(name)!r}")
+    return value
 
 
 def _trusted_proxies(value: str) -> tuple[str, ...]:

@@ -22,7 +22,7 @@ SLUG = "annual-meeting-2027"
 
 @pytest.fixture(scope="module")
 def seeded(settings: Settings) -> str:
-    return asyncio.run(seed_demo(settings, DemoSize(rooms=6, registrations=25)))
+    return str(asyncio.run(seed_demo(settings, DemoSize(rooms=6, registrations=25))))
 
 
 async def test_demo_events_get_checkpoints_and_their_badges_scan(
