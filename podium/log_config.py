@@ -17,7 +17,9 @@ OWN_PACKAGES = ("podium", "events", "registration", "sessions", "badges")
 
 
 def logging_config(settings: Settings) -> LoggingConfig:
-    own = {"level": settings.log_level, "handlers": ["queue_listener"], "propagate": False}
+    # No handlers of their own: records propagate to the root's handler (and to pytest's caplog there), which
+    # passes whatever a logger lets through; the root's level only gates libraries that set none.
+    own = {"level": settings.log_level, "handlers": [], "propagate": True}
     return LoggingConfig(
         root={"handlers": ["queue_listener"], "level": settings.library_log_level},
         loggers={
