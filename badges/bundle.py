@@ -18,13 +18,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import noload
 
-from badges import keys
+from badges import keys, rules
 from badges.models import Badge, Checkpoint, CheckpointKind
 from badges.schemas import (
     BundleBadge,
     BundleCheckpoint,
     BundleEvent,
     BundleKey,
+    BundleRule,
+    BundleRules,
     Revocation,
     RoomSlot,
     ScannerBundle,
@@ -144,6 +146,10 @@ async def build_bundle(db_session: AsyncSession, event_slug: str, secret_key: st
         checkpoints=bundle_checkpoints,
         badges=badges,
         revoked=revoked,
+        rules=BundleRules(
+            slot_open=rules.SLOT_OPEN,
+            rules=[BundleRule(reason=cast(Any, reason), when=when) for reason, when in rules.RULES],
+        ),
     )
     digest = hashlib.sha256(msgspec.json.encode(bundle)).hexdigest()[:20]
     return msgspec.structs.replace(bundle, version=digest)

@@ -15,11 +15,11 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, exists, select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from badges import keys, presence, tokens
-from badges.models import CheckinPresence, Checkpoint, CheckpointKind, Direction, ScanReason
+from badges import keys, presence, rules, tokens
+from badges.models import CheckinPresence, Checkpoint, CheckpointKind, ScanReason
 from badges.schemas import AttendeeBrief, CheckinSettingsIO, FirstAdmission, ScanIn
 from badges.services import admission_status
 from events.models import Event
@@ -136,49 +136,180 @@ async def read_code(db_session: AsyncSession, scan: ScanIn) -> Code:
 
 
 async def decide(db_session: AsyncSession, scan: ScanIn, place: Place, code: Code, row: Row[Any]) -> Decision:
-    """The answer to one scan, with the presence change it implies already made (in the caller's transaction)."""
+    """The answer to one scan by the rules of ``badges.rules``, with the presence change an ``out`` scan implies
+    already made (in the caller's transaction); an ``in`` scan that passes every rule carries its zone instead.
+
+    Facts that cost a query (the door's session, the registration's add-ons) are read only when a rule asks."""
+    facts = _facts(scan, place, code, row)
+    slot: ProgramSession | None = None
+    while True:
+        try:
+            reason: str | None = rules.first_reason(facts)
+            break
+        except rules.MissingFact as missing:
+            if missing.name == "inside":  # every other rule passed: the presence write answers this one
+                reason = None
+                break
+            if missing.name == "slot_found":
+                slot = await _slot(db_session, place, facts)
+                facts["slot_found"] = slot is not None
+                facts["slot_add_on"] = _id(slot.required_add_on_id) if slot else None
+            elif missing.name == "add_ons":
+                facts["add_ons"] = await _add_ons(db_session, row.registration_id)
+            else:
+                raise
+    return await _answer(db_session, scan, place, code, row, reason, slot, facts)
+
+
+def _id(value: UUID | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _facts(scan: ScanIn, place: Place, code: Code, row: Row[Any]) -> dict[str, Any]:
+    """What the lookup already read, as the rules name it (``badges.rules``)."""
+    facts: dict[str, Any] = {
+        "code_valid": code.refused is None,
+        "other_event": code.key is not None and code.key.event_id != place.event_id,
+        "badge_known": row.badge_id is not None,
+        "version": code.version,
+        "current_version": row.version,
+        "status": admission_status(row.registration_status, row.order_status) if row.badge_id else None,
+        "direction": str(scan.direction),
+        "kind": str(place.kind),
+        "checkpoint_active": place.is_active,
+        "moment": rules.ms(scan.device_time),
+        "opens_at": None if place.opens_at is None else rules.ms(place.opens_at),
+        "closes_at": None if place.closes_at is None else rules.ms(place.closes_at),
+        "checkpoint_add_on": _id(place.add_on_id),
+        "doors_open": place.doors_open // rules.MS,
+    }
+    if place.kind == CheckpointKind.ADD_ON and place.add_on_id is not None:
+        # The lookup read whether the registration holds the desk's add-on, the one add-on a desk asks about.
+        facts["add_ons"] = [str(place.add_on_id)] if row.has_add_on else []
+    return facts
+
+
+_SLOT_COLUMNS = {"slot.starts_at": ProgramSession.starts_at, "slot.ends_at": ProgramSession.ends_at}
+
+
+async def _slot(db_session: AsyncSession, place: Place, facts: dict[str, Any]) -> ProgramSession | None:
+    """The session a room or session door scan belongs to, by ``rules.SLOT_OPEN``: for a room, compiled into
+    the query (latest start first); for a session checkpoint, its one session if published."""
+    if place.kind == CheckpointKind.ROOM and place.room_id is not None:
+        return await db_session.scalar(
+            select(ProgramSession)
+            .where(
+                ProgramSession.room_id == place.room_id,
+                ProgramSession.status == SessionStatus.PUBLISHED,
+                rules.to_sql(rules.SLOT_OPEN, _SLOT_COLUMNS, facts),
+            )
+            .order_by(ProgramSession.starts_at.desc(), ProgramSession.id.desc())
+            .limit(1)
+        )
+    if place.kind == CheckpointKind.SESSION and place.session_id is not None:
+        session = await db_session.get(ProgramSession, place.session_id)
+        if session is None or session.status != SessionStatus.PUBLISHED:
+            return None
+        slot_facts = {**facts, "slot.starts_at": rules.ms(session.starts_at), "slot.ends_at": rules.ms(session.ends_at)}
+        return session if rules.evaluate(rules.SLOT_OPEN, slot_facts) else None
+    return None
+
+
+async def _add_ons(db_session: AsyncSession, registration_id: UUID) -> list[str]:
+    return [
+        str(a)
+        for a in await db_session.scalars(
+            select(RegistrationAddOn.add_on_id).where(RegistrationAddOn.registration_id == registration_id)
+        )
+    ]
+
+
+async def _answer(
+    db_session: AsyncSession,
+    scan: ScanIn,
+    place: Place,
+    code: Code,
+    row: Row[Any],
+    reason: str | None,
+    slot: ProgramSession | None,
+    facts: dict[str, Any],
+) -> Decision:
+    """The decision for the reason the rules gave, worded for staff (``None``: admitted, pending the write)."""
     if code.refused is not None:
         return code.refused
-    if code.key is not None and code.key.event_id != place.event_id:
+    if reason == ScanReason.WRONG_EVENT:
+        assert code.key is not None
         other = await db_session.scalar(select(Event.name).where(Event.id == code.key.event_id))
         if other is None:  # a key remembered from an event deleted since
             return Decision(ScanReason.INVALID, "Not a badge of any current event.")
         return Decision(ScanReason.WRONG_EVENT, f"This badge is for another event ({other}).")
     if row.badge_id is None:
         return Decision(ScanReason.INVALID, "Unknown badge.")
-    version = code.version
     decision = Decision(
         ScanReason.INVALID,
         "",
         badge_id=row.badge_id,
         registration_id=row.registration_id,
-        version=version or row.version,
+        version=code.version or row.version,
         attendee=brief(row),
     )
     name = decision.attendee.name if decision.attendee else ""
-    if version is not None and version != row.version:
-        if version > row.version:
-            decision.message = "This badge version was never issued."
-            return decision
+    if reason == ScanReason.INVALID:
+        decision.message = "This badge version was never issued."
+    elif reason == ScanReason.REVOKED:
         decision.reason = ScanReason.REVOKED
-        decision.message = f"Badge replaced: {name} has a newer badge (this is print {version} of {row.version})."
-        return decision
-    status = admission_status(row.registration_status, row.order_status)
-    if status == "cancelled":
+        decision.message = f"Badge replaced: {name} has a newer badge (this is print {code.version} of {row.version})."
+    elif reason == ScanReason.CANCELLED:
         decision.reason = ScanReason.CANCELLED
         decision.message = f"Registration of {name} is {row.registration_status}."
-        return decision
-    if status == "not_paid":
+    elif reason == ScanReason.NOT_PAID:
         decision.reason = ScanReason.NOT_PAID
         decision.message = (
             f"{name}: registration awaiting verification."
             if row.registration_status == RegistrationStatus.AWAITING_VERIFICATION
             else f"{name}: registration not paid."
         )
-        return decision
-    if scan.direction == Direction.OUT:
+    elif reason == ScanReason.CHECKED_OUT:
         return await _check_out(db_session, scan, place, decision)
-    return await _check_in(db_session, scan, place, decision, bool(row.has_add_on))
+    else:
+        if place.kind == CheckpointKind.SESSION and place.session_id is not None:
+            decision.session = slot or await db_session.get(ProgramSession, place.session_id)
+        else:
+            decision.session = slot
+        if reason == ScanReason.OUTSIDE_WINDOW:
+            decision.reason = ScanReason.OUTSIDE_WINDOW
+            decision.message = await _outside_message(db_session, scan, place, decision.session)
+        elif reason == ScanReason.NO_ACCESS:
+            required = facts["slot_add_on"] if slot is not None else facts["checkpoint_add_on"]
+            add_on = await db_session.scalar(select(AddOn.name).where(AddOn.id == UUID(required)))
+            decision.reason = ScanReason.NO_ACCESS
+            decision.message = f"{name} has no ticket for {add_on}."
+        else:
+            decision.reason = ScanReason.ADMITTED
+            decision.zone = f"session:{slot.id}" if slot is not None else fixed_zone(place.kind, place.add_on_id)
+            where = f" to “{slot.title}”" if slot is not None else ""
+            decision.message = f"Admitted{where}: {name}."
+    return decision
+
+
+async def _outside_message(db_session: AsyncSession, scan: ScanIn, place: Place, session: ProgramSession | None) -> str:
+    """Why the checkpoint admits nobody now: closed, no session on, or outside its hours."""
+    moment, local = scan.device_time, place.zone
+    if not place.is_active:
+        return f"{place.name} is closed: the organizers deactivated this checkpoint."
+    if place.kind == CheckpointKind.ROOM:
+        return await _no_session_message(db_session, place, moment)
+    if place.kind == CheckpointKind.SESSION and session is not None:
+        if session.status != SessionStatus.PUBLISHED:
+            return f"“{session.title}” is {session.status}."
+        if moment < session.starts_at:
+            return f"Doors for “{session.title}” open {_local_day(session.starts_at - place.doors_open, local)}."
+        return f"“{session.title}” ended at {_local_day(session.ends_at, local)}."
+    if place.opens_at is not None and moment < place.opens_at:
+        return f"{place.name} opens {_local_day(place.opens_at, local)}."
+    if place.closes_at is not None:
+        return f"{place.name} closed {_local_day(place.closes_at, local)}."
+    return f"{place.name} admits nobody now."
 
 
 async def _room_session(
@@ -222,87 +353,6 @@ def fixed_zone(kind: str, add_on_id: UUID | None) -> str:
     if kind == CheckpointKind.ADD_ON:
         return f"add_on:{add_on_id}"
     return "entrance"
-
-
-async def _has_add_on(db_session: AsyncSession, registration_id: UUID, add_on_id: UUID) -> bool:
-    return bool(
-        await db_session.scalar(
-            select(
-                exists().where(
-                    RegistrationAddOn.registration_id == registration_id, RegistrationAddOn.add_on_id == add_on_id
-                )
-            )
-        )
-    )
-
-
-async def _check_in(
-    db_session: AsyncSession,
-    scan: ScanIn,
-    place: Place,
-    decision: Decision,
-    has_place_add_on: bool,
-) -> Decision:
-    """``has_place_add_on``: whether the registration bought the checkpoint's own add-on (from the lookup)."""
-    moment, local = scan.device_time, place.zone
-    assert decision.badge_id is not None and decision.registration_id is not None
-    if not place.is_active:
-        return _closed(decision, place.name)
-    required: UUID | None = None
-    if place.kind == CheckpointKind.ROOM and place.room_id is not None:
-        session = await _room_session(db_session, place.room_id, moment, place.doors_open, dt.timedelta(0))
-        if session is None:
-            decision.reason = ScanReason.OUTSIDE_WINDOW
-            decision.message = await _no_session_message(db_session, place, moment)
-            return decision
-        decision.session, required, zone = session, session.required_add_on_id, f"session:{session.id}"
-    elif place.kind == CheckpointKind.SESSION and place.session_id is not None:
-        session = await db_session.get(ProgramSession, place.session_id)
-        assert session is not None
-        decision.session, required, zone = session, session.required_add_on_id, f"session:{session.id}"
-        if session.status != SessionStatus.PUBLISHED:
-            decision.reason = ScanReason.OUTSIDE_WINDOW
-            decision.message = f"“{session.title}” is {session.status}."
-            return decision
-        if moment < session.starts_at - place.doors_open:
-            decision.reason = ScanReason.OUTSIDE_WINDOW
-            opens = _local_day(session.starts_at - place.doors_open, local)
-            decision.message = f"Doors for “{session.title}” open {opens}."
-            return decision
-        if moment >= session.ends_at:
-            decision.reason = ScanReason.OUTSIDE_WINDOW
-            decision.message = f"“{session.title}” ended at {_local_day(session.ends_at, local)}."
-            return decision
-    else:
-        required, zone = place.add_on_id, fixed_zone(place.kind, place.add_on_id)
-        if place.opens_at is not None and moment < place.opens_at:
-            decision.reason = ScanReason.OUTSIDE_WINDOW
-            decision.message = f"{place.name} opens {_local_day(place.opens_at, local)}."
-            return decision
-        if place.closes_at is not None and moment >= place.closes_at:
-            decision.reason = ScanReason.OUTSIDE_WINDOW
-            decision.message = f"{place.name} closed {_local_day(place.closes_at, local)}."
-            return decision
-    if required is not None and not (
-        has_place_add_on
-        if required == place.add_on_id
-        else await _has_add_on(db_session, decision.registration_id, required)
-    ):
-        add_on = await db_session.scalar(select(AddOn.name).where(AddOn.id == required))
-        decision.reason = ScanReason.NO_ACCESS
-        decision.message = f"{decision.attendee.name if decision.attendee else ''} has no ticket for {add_on}."
-        return decision
-    decision.reason, decision.zone = ScanReason.ADMITTED, zone
-    where = f" to “{decision.session.title}”" if decision.session else ""
-    decision.message = f"Admitted{where}: {decision.attendee.name if decision.attendee else ''}."
-    return decision
-
-
-def _closed(decision: Decision, checkpoint_name: str) -> Decision:
-    """A checkpoint the organizers deactivated admits nobody (``out`` scans are still recorded)."""
-    decision.reason = ScanReason.OUTSIDE_WINDOW
-    decision.message = f"{checkpoint_name} is closed: the organizers deactivated this checkpoint."
-    return decision
 
 
 async def answer_already_admitted(db_session: AsyncSession, decision: Decision, place: Place) -> None:

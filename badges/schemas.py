@@ -22,17 +22,15 @@ public key, checkpoints with their access rules and (for room doors) the session
 serial, current version, status and add-ons, and the revocations. ``?names=true`` adds names for lookup.
 It carries ``ETag``; send ``If-None-Match`` to get 304 when nothing changed.
 
-Offline, a scanner answers like the server: token check (``badges.tokens``), then ``wrong_event`` (kid
-not this event's), unknown serial → ``invalid``, ``version`` below the badge's → ``revoked``, status
-``cancelled``/``not_paid``, then for ``in`` scans the checkpoint's rule: required add-on code missing from
-the badge's ``add_ons`` → ``no_access``; device time outside ``opens_at``..``closes_at`` (for room doors:
-outside every listed session's ``opens_at``..``ends_at``) → ``outside_window``.
+Offline, a scanner answers like the server because it runs the server's rules: the bundle's ``rules`` is
+the rule table of ``badges.rules`` (the first rule whose condition holds gives the reason), over facts the
+scanner reads from the token, the badge, the checkpoint and its own record of whom it admitted.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
@@ -160,6 +158,21 @@ class Revocation(Struct):
     below_version: int
 
 
+class BundleRule(Struct):
+    """The first rule whose ``when`` holds gives ``reason``."""
+
+    reason: Reason
+    when: Any
+
+
+class BundleRules(Struct):
+    """The server's own admission rules (``badges.rules``): JSON expression trees over named facts, which a
+    scanner interprets instead of keeping a copy of the rules (podium/static/js/scan-rules.js does)."""
+
+    slot_open: Any
+    rules: list[BundleRule]
+
+
 class ScannerBundle(Struct):
     version: str
     event: BundleEvent
@@ -168,6 +181,7 @@ class ScannerBundle(Struct):
     checkpoints: list[BundleCheckpoint]
     badges: list[BundleBadge]
     revoked: list[Revocation]
+    rules: BundleRules
 
 
 class CheckpointIn(Struct):
