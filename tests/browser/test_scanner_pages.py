@@ -83,7 +83,7 @@ def test_offline_scan_is_verified_queued_and_uploaded_once(door: Door, server: S
     expect(page.locator("#result")).to_contain_text("invalid")
     page.get_by_label("Badge code or serial").fill(door.offline_token)
     page.keyboard.press("Enter")
-    expect(page.locator("#result")).to_contain_text("accepted offline")
+    expect(page.locator("#result")).to_contain_text("admitted offline")
     expect(page.locator("#result")).to_contain_text("Alan Turing")
     expect(page.locator("#queue-state")).to_have_text("1 scan waiting to upload")
     expect(page.locator("#net-state")).to_contain_text("Offline")

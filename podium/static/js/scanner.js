@@ -1,8 +1,9 @@
 // The staff scanner: camera (jsQR), keyboard-wedge or typed codes; online answers come from POST /api/checkins,
 // offline answers from the scanner bundle (badge tokens verified here with WebCrypto Ed25519, see
-// badges/tokens.py for the format) and the scans wait in a queue that uploads when the network returns.
-// Every scan carries this device's id and an increasing sequence number, so an upload repeated after a
-// lost answer is recorded once.
+// badges/tokens.py for the format) and the server's own rules (scan-rules.js interprets the bundle's rule
+// table), and the scans wait in a queue that uploads when the network returns. Every scan carries this
+// device's id and an increasing sequence number, so an upload repeated after a lost answer is recorded once.
+// A service worker (scanner-sw.js) keeps the page itself, so it opens offline after one visit.
 (function () {
   "use strict";
   const root = document.getElementById("scanner");
@@ -12,6 +13,10 @@
   const $ = (id) => document.getElementById(id);
   const B45 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
   const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+  // The same badge held up to the camera is scanned once per checkpoint and direction until it has been out
+  // of sight this long (a camera reads it many times a second).
+  const SIGHTING_MS = 30000;
+  const BUNDLE_REFRESH_MS = 60000;
   // The page's CSRF token goes with every upload (the session cookie authenticates them; podium/csrf.py).
   const csrfMeta = document.querySelector('meta[name="csrf-token"]');
   const POST_HEADERS = {
@@ -20,8 +25,13 @@
     "X-CSRFToken": csrfMeta ? csrfMeta.content : "",
   };
 
-  let bundle = JSON.parse(localStorage.getItem(store("bundle")) || "null");
+  const bundleUrl = `/api/events/${slug}/scanner-bundle?names=true`;
+  const BUNDLES = "podium-scanner-bundles"; // Cache Storage: a 10,000-badge bundle outgrows localStorage
+  let bundle = null;
+  let prepared = null;
   let queue = JSON.parse(localStorage.getItem(store("queue")) || "[]");
+  // Whom this device admitted, by zone: offline, "already inside" is what the device saw itself.
+  let inside = JSON.parse(localStorage.getItem(store("inside")) || "{}");
   let online = navigator.onLine;
   let publicKey = null;
   let deviceId = localStorage.getItem("podium-scanner:device");
@@ -48,7 +58,7 @@
 
   function show(level, headline, detail) {
     const box = $("result");
-    box.className = `scan-result ${level}`;
+    box.className = `scan-result ${level === "stop" ? "bad" : level}`;
     box.querySelector(".scan-headline").textContent = headline;
     box.querySelector(".scan-detail").textContent = detail || "";
     if (navigator.vibrate) navigator.vibrate(level === "ok" ? 80 : [60, 60, 60]);
@@ -90,39 +100,92 @@
 
   const hex = (bytes) => [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
 
-  async function verifyOffline(token) {
-    const raw = base45(token);
-    if (!raw || raw.length !== 76 || raw[0] !== 1) return { level: "bad", reason: "invalid" };
-    if (!bundle || hex(raw.slice(1, 5)) !== bundle.key.kid) return { level: "bad", reason: "invalid" };
+
+  // What the code says before the rules: the serial and printing it names, and whether it is genuine.
+  async function readCode(scan) {
+    if (scan.serial) {
+      const cleaned = scan.serial.replace(/O/g, "0").replace(/[IL]/g, "1");
+      const valid = /^[0-9A-HJKMNP-TV-Z]{8}$/.test(cleaned);
+      return { code_valid: valid, other_event: false, serial: valid ? cleaned : null, version: null };
+    }
+    const invalid = { code_valid: false, other_event: false, serial: null, version: null };
+    const raw = base45(scan.token);
+    if (!raw || raw.length !== 76 || raw[0] !== 1 || !bundle) return invalid;
+    const serial = serialOf(raw.slice(5, 10));
+    const version = (raw[10] << 8) | raw[11];
+    // Another event's key: not ours to check (the server checks it, and answers wrong_event too).
+    if (hex(raw.slice(1, 5)) !== bundle.key.kid) return { code_valid: true, other_event: true, serial, version };
     if (!publicKey) {
       publicKey = await crypto.subtle.importKey("raw", base64url(bundle.key.public_key), { name: "Ed25519" }, false, [
         "verify",
       ]);
     }
     const good = await crypto.subtle.verify({ name: "Ed25519" }, publicKey, raw.slice(12), raw.slice(0, 12));
-    if (!good) return { level: "bad", reason: "invalid" };
-    const serial = serialOf(raw.slice(5, 10));
-    const version = (raw[10] << 8) | raw[11];
-    return judge(serial, version);
+    return good ? { code_valid: true, other_event: false, serial, version } : invalid;
   }
 
-  function judge(serial, version) {
-    const badge = bundle && bundle.badges.find((b) => b.serial === serial);
-    if (!badge) return { level: "bad", reason: "invalid" };
-    if (version !== null && version < badge.version) return { level: "bad", reason: "revoked", badge };
-    if (badge.status !== "ok") return { level: "bad", reason: badge.status, badge };
-    return { level: "ok", reason: "accepted_offline", badge };
+  const isInside = (zone, serial) => Boolean(inside[`${zone} ${serial}`]);
+
+  function remember(zone, serial, reason) {
+    if (!zone || !serial) return;
+    if (reason === "admitted" || reason === "already_admitted") inside[`${zone} ${serial}`] = 1;
+    else if (reason === "checked_out") delete inside[`${zone} ${serial}`];
+    else return;
+    localStorage.setItem(store("inside"), JSON.stringify(inside));
   }
 
+  // The zone an online answer admitted to, named as scan-rules.js names zones.
+  function onlineZone(result, checkpointId) {
+    if (result.session_id) return `session:${result.session_id}`;
+    const checkpoint = prepared && prepared.checkpoints.get(checkpointId);
+    if (!checkpoint) return null;
+    if (checkpoint.kind === "add_on") return `add_on:${checkpoint.required_add_on}`;
+    return checkpoint.kind === "entrance" ? "entrance" : null;
+  }
+
+  const LEVELS = { admitted: "ok", checked_out: "ok", already_admitted: "warn" };
   const HUMAN = {
+    admitted: "Kept on this device; uploaded when the network returns",
+    already_admitted: "This device admitted this badge here before",
+    checked_out: "Kept on this device; uploaded when the network returns",
     invalid: "Unknown or altered code",
+    wrong_event: "This badge is for another event",
     revoked: "Badge replaced: this one no longer works",
     not_paid: "Not paid",
     cancelled: "Registration cancelled",
+    no_access: "No ticket for this checkpoint",
+    outside_window: "This checkpoint admits nobody now",
   };
 
+  // The answer offline: the server's rules over the bundle and this device's own admissions.
+  async function decideOffline(scan) {
+    if (!prepared) return { reason: "invalid", level: "stop", badge: undefined, slot: null, zone: null };
+    const code = await readCode(scan);
+    const verdict = window.PodiumScanRules.decide(
+      prepared,
+      { ...code, checkpoint_id: scan.checkpoint_id, direction: scan.direction, moment: Date.parse(scan.device_time) },
+      isInside,
+    );
+    return { ...verdict, level: LEVELS[verdict.reason] || "stop" };
+  }
+
   // --- scanning -------------------------------------------------------------------------------------
-  async function handle(code) {
+  const sightings = new Map();
+  let held = { code: "", since: 0 };
+
+  // Whether the camera's read of this key (checkpoint, direction, code) is a new sighting, not the same badge
+  // still in view or shown again within SIGHTING_MS.
+  function freshSighting(key, code) {
+    const now = Date.now();
+    if (held.code !== code) held = { code, since: now };
+    const last = sightings.get(key);
+    sightings.set(key, now);
+    if (sightings.size > 500) sightings.delete(sightings.keys().next().value);
+    return last === undefined || now - last > SIGHTING_MS;
+  }
+
+  // source: "camera" for a frame's read, else typed or from a handheld scanner (always a deliberate scan).
+  async function handle(code, source) {
     const text = code.replace(/[\r\n]+$/, "");
     if (!text) return;
     const checkpoint = $("checkpoint").value;
@@ -130,13 +193,15 @@
       show("bad", "Choose a checkpoint first", "");
       return;
     }
+    const direction = $("direction").value;
+    if (source === "camera" && !freshSighting(`${checkpoint} ${direction} ${text}`, text)) return;
     const typedSerial = /^[0-9A-Za-z]{8}$/.test(text.trim());
     const scan = {
       checkpoint_id: checkpoint,
       device_id: deviceId,
       device_seq: nextSeq(),
       device_time: new Date().toISOString(),
-      direction: $("direction").value,
+      direction,
     };
     if (typedSerial) scan.serial = text.trim().toUpperCase();
     else scan.token = text;
@@ -152,6 +217,7 @@
           const [result] = (await response.json()).results;
           const who = result.attendee ? `${result.attendee.name} · ${result.attendee.category}` : "";
           show(result.level, result.reason.replace(/_/g, " "), [who, result.message].filter(Boolean).join(" — "));
+          if (result.attendee) remember(onlineZone(result, checkpoint), result.attendee.serial, result.reason);
           return;
         }
         if (response.status < 500) {
@@ -163,15 +229,15 @@
         setOnline(false);
       }
     }
-    const verdict = typedSerial ? judge(scan.serial, null) : await verifyOffline(text);
+    const verdict = await decideOffline(scan);
     const who = verdict.badge && verdict.badge.name ? `${verdict.badge.name} · ${verdict.badge.category}` : "";
-    if (verdict.level !== "ok") {
-      show("bad", verdict.reason.replace(/_/g, " "), [who, HUMAN[verdict.reason]].filter(Boolean).join(" — "));
-      return;
-    }
+    const where = verdict.slot ? `“${verdict.slot.title}”` : "";
+    const headline = verdict.reason.replace(/_/g, " ") + (verdict.level === "stop" ? "" : " offline");
+    show(verdict.level, headline, [who, where, HUMAN[verdict.reason]].filter(Boolean).join(" — "));
+    if (verdict.level === "stop") return;
+    remember(verdict.zone, verdict.badge && verdict.badge.serial, verdict.reason);
     queue.push(scan);
     saveQueue();
-    show("ok", "accepted offline (will sync)", who);
   }
 
   async function sync() {
@@ -194,25 +260,58 @@
     }
   }
 
+  // --- the bundle: kept in Cache Storage, refreshed with If-None-Match (a 304 while nothing changed) ----
+  async function cachedBundle() {
+    if (!("caches" in window)) return JSON.parse(localStorage.getItem(store("bundle")) || "null");
+    localStorage.removeItem(store("bundle")); // where earlier versions of this page kept it
+    const hit = await (await caches.open(BUNDLES)).match(bundleUrl);
+    return hit ? hit.json() : null;
+  }
+
+  async function keepBundle(response) {
+    if ("caches" in window) await (await caches.open(BUNDLES)).put(bundleUrl, response);
+    else localStorage.setItem(store("bundle"), await response.text());
+  }
+
+  function useBundle(value) {
+    bundle = value;
+    prepared = value ? window.PodiumScanRules.prepare(value) : null;
+    publicKey = null;
+  }
+
+  const KIND_ORDER = { entrance: 0, room: 1, session: 2, add_on: 3 };
+
+  // The checkpoints, entrance first; this device's last choice stays chosen, a new device starts at the entrance.
+  function fillCheckpoints() {
+    const select = $("checkpoint");
+    const checkpoints = (bundle ? bundle.checkpoints : [])
+      .map((c, index) => ({ c, index }))
+      .sort((a, b) => (KIND_ORDER[a.c.kind] ?? 9) - (KIND_ORDER[b.c.kind] ?? 9) || a.index - b.index)
+      .map(({ c }) => c);
+    const wanted = select.value || localStorage.getItem(store("checkpoint"));
+    const chosen = checkpoints.some((c) => c.id === wanted)
+      ? wanted
+      : (checkpoints.find((c) => c.kind === "entrance") || checkpoints[0] || { id: "" }).id;
+    select.replaceChildren(...checkpoints.map((c) => new Option(c.name, c.id, false, c.id === chosen)));
+  }
+
   async function loadBundle() {
+    if (!bundle) useBundle(await cachedBundle().catch(() => null));
     try {
-      const response = await fetch(`/api/events/${slug}/scanner-bundle?names=true`, {
-        headers: { Accept: "application/json" },
-        credentials: "same-origin",
-      });
-      if (!response.ok) throw new Error(`bundle ${response.status}`);
-      bundle = await response.json();
-      publicKey = null;
-      localStorage.setItem(store("bundle"), JSON.stringify(bundle));
+      const headers = { Accept: "application/json" };
+      if (bundle) headers["If-None-Match"] = `"${bundle.version}"`;
+      const response = await fetch(bundleUrl, { headers, credentials: "same-origin", cache: "no-store" });
+      if (response.status !== 304) {
+        if (!response.ok) throw new Error(`bundle ${response.status}`);
+        const copy = response.clone();
+        useBundle(await response.json());
+        await keepBundle(copy);
+      }
       setOnline(true);
     } catch (error) {
       setOnline(false);
     }
-    const select = $("checkpoint");
-    const chosen = select.value || localStorage.getItem(store("checkpoint"));
-    select.replaceChildren(
-      ...(bundle ? bundle.checkpoints : []).map((c) => new Option(c.name, c.id, false, c.id === chosen)),
-    );
+    fillCheckpoints();
     root.dataset.ready = bundle ? "yes" : "no";
   }
 
@@ -222,7 +321,7 @@
     const input = $("code");
     const code = input.value;
     input.value = "";
-    handle(code);
+    handle(code, "typed");
     input.focus();
   });
 
@@ -251,7 +350,7 @@
         const button = document.createElement("button");
         button.type = "button";
         button.textContent = `Check in ${p.name}`;
-        button.addEventListener("click", () => handle(p.serial));
+        button.addEventListener("click", () => handle(p.serial, "lookup"));
         item.append(`${p.name} · ${p.category} · ${p.status} · ${p.serial} `, button);
         return item;
       }),
@@ -261,8 +360,6 @@
 
   // --- camera ---------------------------------------------------------------------------------------
   let stream = null;
-  let lastCode = "";
-  let lastAt = 0;
   async function tick() {
     if (!stream) return;
     const video = $("camera");
@@ -274,12 +371,7 @@
       context.drawImage(video, 0, 0);
       const image = context.getImageData(0, 0, canvas.width, canvas.height);
       const found = window.jsQR(image.data, image.width, image.height, { inversionAttempts: "dontInvert" });
-      const now = Date.now();
-      if (found && found.data && (found.data !== lastCode || now - lastAt > 4000)) {
-        lastCode = found.data;
-        lastAt = now;
-        await handle(found.data);
-      }
+      if (found && found.data) await handle(found.data, "camera");
     }
     requestAnimationFrame(tick);
   }
@@ -304,6 +396,26 @@
     }
   });
 
+  // --- offline after one visit: the service worker keeps the page and its files ----------------------
+  if ("serviceWorker" in navigator && root.dataset.worker) {
+    navigator.serviceWorker
+      .register(root.dataset.worker, { scope: location.pathname })
+      .then(() => navigator.serviceWorker.ready)
+      .then(() => {
+        root.dataset.offlineReady = "yes";
+      })
+      .catch(() => {
+        root.dataset.offlineReady = "no";
+      });
+  }
+
+  // The page's own decisions, for the rules' parity test and the offline benchmark (the code the page runs).
+  window.podiumScanner = {
+    decideOffline,
+    remember,
+    heldMs: () => (held.code ? Date.now() - held.since : 0),
+  };
+
   window.addEventListener("online", () => {
     setOnline(true);
     sync();
@@ -311,6 +423,7 @@
   });
   window.addEventListener("offline", () => setOnline(false));
   setInterval(sync, 3000);
+  setInterval(loadBundle, BUNDLE_REFRESH_MS);
   saveQueue();
   loadBundle().then(sync);
   $("code").focus();
