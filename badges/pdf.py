@@ -9,6 +9,7 @@ on any printer and far faster than placing a bitmap.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -17,7 +18,7 @@ from typing import Literal
 from fpdf import FPDF
 
 from badges.qr import QUIET_ZONE, dark_runs, qr_matrix
-from podium.pdf_fonts import use_fonts
+from podium.pdf_fonts import right_to_left, script_of, use_fonts
 
 Layout = Literal["4x3", "a6", "letter-6up", "a4-4up"]
 INCH = 25.4
@@ -53,40 +54,115 @@ SHEETS: dict[str, Sheet] = {
     "4x3": Sheet((4 * INCH, 3 * INCH), (4 * INCH, 3 * INCH), 1, 1, 0, 0),
     "a6": Sheet((105, 148), (105, 148), 1, 1, 0, 0),
     "letter-6up": Sheet((8.5 * INCH, 11 * INCH), (4 * INCH, 3 * INCH), 2, 3, 0.25 * INCH, 1 * INCH),
-    "a4-4up": Sheet((210, 297), (105, 148.5), 2, 2, 0, 0),
+    # A6 less the 6 mm office printers can't reach: four on A4 inside the printable area.
+    "a4-4up": Sheet((210, 297), (99, 142.5), 2, 2, 6, 6),
 }
+PAD = 6.0  # mm from the badge's edge to anything printed: a badge's edge is a page's edge on badge printers
+PT = 25.4 / 72  # mm per point
+LEADING = 1.15  # line pitch over font size for wrapped lines
+EPSILON = 0.01  # mm: measurements are floats (49.992000000000004 against 49.992 is no overflow)
 
 
 class _Doc:
-    """An FPDF with our font set up, and a text cleaner that suits it."""
+    """An FPDF with the fonts its texts need, and text that fits its box."""
 
     def __init__(self, page: tuple[float, float], texts: Iterable[str] | None = None) -> None:
         """``texts``: everything the document will print, when known, so Latin-1 text needs no embedded font."""
         self.pdf = FPDF(unit="mm", format=page)
         self.pdf.set_auto_page_break(False)
         self.pdf.set_margin(0)
-        self.family, self.clean = use_fonts(self.pdf, texts)
+        self.fonts = use_fonts(self.pdf, texts)
+        self.clean = self.fonts.clean
+
+    def width(self, shown: str, style: str, size: float) -> float:
+        self.fonts.set_font(style, size)
+        return self.pdf.get_string_width(shown)
 
     def fitted(self, text: str, style: str, size: float, width: float, *, smallest: float = 7) -> float:
         """The largest font size up to ``size`` at which ``text`` fits ``width`` (names vary wildly)."""
-        self.pdf.set_font(self.family, style, size)
-        measured = self.pdf.get_string_width(self.clean(text))
-        if measured > width:
+        shown = self.fonts.prepare(text)
+        measured = self.width(shown, style, size)
+        if measured > width + EPSILON:
             size = max(smallest, size * width / measured)
-            self.pdf.set_font(self.family, style, size)
+            self.fonts.set_font(style, size)
         return size
 
-    def text(self, x: float, y: float, w: float, h: float, text: str, style: str, size: float, align: str) -> None:
-        """One line in the box, shrunk to fit, and cut with an ellipsis if even the smallest size is too wide."""
-        self.fitted(text, style, size, w - 1)
-        shown = self.clean(text)
-        if self.pdf.get_string_width(shown) > w - 1:
-            ellipsis = "…" if self.family == "Body" else "..."
-            while shown and self.pdf.get_string_width(shown + ellipsis) > w - 1:
+    def _two_lines(self, shown: str, style: str, size: float) -> tuple[str, str, float]:
+        """The split into two lines whose longer line is shortest, and that line's width at ``size``."""
+        best: tuple[str, str, float] | None = None
+        for first, second in _splits(shown):
+            widest = max(self.width(first, style, size), self.width(second, style, size))
+            if best is None or widest < best[2]:
+                best = (first, second, widest)
+        assert best is not None  # a text that overflows has at least two characters
+        return best
+
+    def text(
+        self,
+        x: float,
+        y: float,
+        w: float,
+        h: float,
+        text: str,
+        style: str,
+        size: float,
+        align: str,
+        *,
+        lines: int = 1,
+        smallest: float = 7,
+    ) -> None:
+        """``text`` in the box: on one line, shrunk to fit; else (``lines=2``) on two lines, shrunk to fit half
+        the box each, if that prints larger; cut with an ellipsis only if even the smallest size is too wide."""
+        room = w - 1
+        shown = self.fonts.prepare(text)
+        if align == "L" and right_to_left(shown):
+            align = "R"  # a name in Arabic or Hebrew starts at the right
+        measured = self.width(shown, style, size)
+        one = size if measured <= room + EPSILON else size * room / measured
+        if lines == 1 or one >= size or len(shown) < 2:
+            self._line(x, y, w, h, shown, style, max(one, smallest), align, room)
+            return
+        first, second, widest = self._two_lines(shown, style, size)
+        cap = min(size, h / 2 / (PT * LEADING))
+        two = cap if widest * cap / size <= room + EPSILON else size * room / widest
+        if one >= two and one >= smallest:
+            self._line(x, y, w, h, shown, style, one, align, room)
+            return
+        if two < smallest:  # cut it is: the first line as full as it goes, the ellipsis on the second
+            full = [split for split in _splits(shown) if self.width(split[0], style, smallest) <= room + EPSILON]
+            if full:
+                first, second = max(full, key=lambda split: len(split[0]))
+            two = smallest
+        self._line(x, y, w, h / 2, first, style, two, align, room)
+        self._line(x, y + h / 2, w, h / 2, second, style, two, align, room)
+
+    def _line(
+        self, x: float, y: float, w: float, h: float, shown: str, style: str, size: float, align: str, room: float
+    ) -> None:
+        """One line at ``size``, with an ellipsis for what still doesn't fit."""
+        if self.width(shown, style, size) > room + EPSILON:
+            ellipsis = self.fonts.ellipsis
+            while shown and self.pdf.get_string_width(shown + ellipsis) > room + EPSILON:
                 shown = shown[:-1]
             shown = shown.rstrip() + ellipsis
         self.pdf.set_xy(x, y)
         self.pdf.cell(w, h, shown, align=align)
+
+
+def _splits(text: str) -> list[tuple[str, str]]:
+    """Where a line may break: at spaces, after hyphens, between CJK characters; between any two characters
+    (never before a combining mark) only when there is no such place (one long word)."""
+    places = [(text[:i].rstrip(), text[i + 1 :].lstrip()) for i, c in enumerate(text) if c == " " and i > 0]
+    places += [(text[: i + 1], text[i + 1 :]) for i, c in enumerate(text[:-1]) if c in "-\u2010" and i > 0]
+    places += [
+        (text[:i], text[i:])
+        for i in range(1, len(text))
+        if script_of(text[i - 1]) in {"han", "kana"} or script_of(text[i]) in {"han", "kana"}
+    ]
+    places = [(a, b) for a, b in places if a and b]
+    if not places:
+        places = [(text[:i], text[i:]) for i in range(1, len(text)) if not unicodedata.combining(text[i])]
+    return places or [(text, "")]
 
 
 def _rgb(colour: str) -> tuple[int, int, int]:
@@ -116,40 +192,43 @@ def draw_qr(pdf: FPDF, token: str, x: float, y: float, size: float) -> None:
     pdf._out(path + " f")  # fpdf2 has no public call for a raw path
 
 
-def _draw_badge(doc: _Doc, card: BadgeCard, x: float, y: float, w: float, h: float) -> None:
+def _draw_badge(doc: _Doc, card: BadgeCard, x: float, y: float, w: float, h: float, *, guide: bool) -> None:
+    """One badge, everything on it at least ``PAD`` inside its edges (``guide``: draw the cut line)."""
     pdf = doc.pdf
-    pad = 4.0
+    pad = PAD
+    inner = w - 2 * pad
     ribbon = min(14.0, h * 0.15)
-    pdf.set_draw_color(200, 200, 200)
-    pdf.rect(x, y, w, h)  # cut guide
+    ribbon_y = y + h - pad - ribbon
+    if guide:
+        pdf.set_line_width(0.2)
+        pdf.set_draw_color(200, 200, 200)
+        pdf.rect(x, y, w, h)
     pdf.set_text_color(60, 60, 60)
-    doc.text(x + pad, y + pad, w - 2 * pad, 5, card.event_name, "B", 9, "L")
+    doc.text(x + pad, y + pad, inner, 5, card.event_name, "B", 9, "L")
     pdf.set_text_color(0, 0, 0)
-    portrait = h > w
-    if portrait:
-        text_w = w - 2 * pad
-        qr_size = min(w * 0.5, h - ribbon - 62)
-        top = y + pad + 10
-        doc.text(x + pad, top, text_w, 14, card.first_name, "B", 30, "C")
-        doc.text(x + pad, top + 14, text_w, 10, card.last_name, "B", 20, "C")
-        doc.text(x + pad, top + 25, text_w, 7, card.affiliation, "", 11, "C")
-        below_text, above_ribbon = top + 34, y + h - ribbon - 6
-        qr_x, qr_y = x + (w - qr_size) / 2, (below_text + above_ribbon - qr_size) / 2
+    if h > w:  # portrait
+        top = y + pad + 8
+        doc.text(x + pad, top, inner, 14, card.first_name, "B", 30, "C", lines=2)
+        doc.text(x + pad, top + 14, inner, 11, card.last_name, "B", 20, "C", lines=2)
+        doc.text(x + pad, top + 26, inner, 10, card.affiliation, "", 11, "C", lines=2)
+        below_text, above_serial = top + 37, ribbon_y - 5
+        qr_size = min(w * 0.5, above_serial - below_text - 4)
+        qr_x, qr_y = x + (w - qr_size) / 2, (below_text + above_serial - qr_size) / 2
     else:
-        qr_size = min(h - ribbon - pad - 12, w * 0.38)
-        text_w = w - qr_size - 3 * pad
-        top = y + pad + 9
-        doc.text(x + pad, top, text_w, 12, card.first_name, "B", 26, "L")
-        doc.text(x + pad, top + 12, text_w, 9, card.last_name, "B", 16, "L")
-        doc.text(x + pad, top + 22, text_w, 6, card.affiliation, "", 9, "L")
-        qr_x, qr_y = x + w - pad - qr_size, y + pad + 7
+        qr_size = min(h - 2 * pad - ribbon - 12, w * 0.38)
+        text_w = inner - qr_size - 3
+        top = y + pad + 7
+        doc.text(x + pad, top, text_w, 12, card.first_name, "B", 26, "L", lines=2)
+        doc.text(x + pad, top + 12, text_w, 10, card.last_name, "B", 16, "L", lines=2)
+        doc.text(x + pad, top + 23, text_w, 9, card.affiliation, "", 9, "L", lines=2)
+        qr_x, qr_y = x + w - pad - qr_size, y + pad + 6
     draw_qr(pdf, card.token, qr_x, qr_y, qr_size)
     pdf.set_text_color(80, 80, 80)
     doc.text(qr_x, qr_y + qr_size, qr_size, 4, card.serial[:4] + "-" + card.serial[4:], "", 7, "C")
     pdf.set_fill_color(*_rgb(card.ribbon))
-    pdf.rect(x, y + h - ribbon, w, ribbon, style="F")
+    pdf.rect(x + pad, ribbon_y, inner, ribbon, style="F")
     pdf.set_text_color(255, 255, 255)
-    doc.text(x + pad, y + h - ribbon, w - 2 * pad, ribbon, card.category.upper(), "B", 14, "C")
+    doc.text(x + pad, ribbon_y, inner, ribbon, card.category.upper(), "B", 14, "C")
     pdf.set_text_color(0, 0, 0)
 
 
@@ -181,7 +260,7 @@ def render_badges(
         column, row = slot % sheet.columns, slot // sheet.columns
         x = sheet.left + column * sheet.badge[0]
         y = sheet.top + row * sheet.badge[1]
-        _draw_badge(doc, card, x, y, *sheet.badge)
+        _draw_badge(doc, card, x, y, *sheet.badge, guide=per_page > 1)
         if progress is not None:
             progress(index + 1, len(cards))
     return bytes(doc.pdf.output())
@@ -211,26 +290,34 @@ class CertificateData:
 
 def render_certificate(data: CertificateData) -> bytes:
     """The certificate of attendance: sessions the attendee was scanned into, and the credit hours earned."""
-    doc = _Doc((210, 297))
-    pdf = doc.pdf
-    pdf.set_title(doc.clean(f"Certificate of attendance: {data.name}"))
+    texts = [data.name, data.affiliation, data.event_name, data.venue, data.event_dates]
+    texts += [text for entry in data.lines for text in (entry.day, entry.time, entry.title)]
+    doc = _Doc((210, 297), texts)
+    pdf, fonts = doc.pdf, doc.fonts
+    pdf.set_title(fonts.prepare(f"Certificate of attendance: {data.name}"))
     pdf.set_creation_date(dt.datetime.combine(data.issued_on, dt.time(), tzinfo=dt.UTC))
     pdf.set_auto_page_break(True, margin=20)
     pdf.set_margins(20, 20, 20)
     pdf.add_page()
     width = 170
 
+    def cell(w: float, h: float, text: str, align: str = "L", border: str = "", last: bool = False) -> None:
+        if last:
+            pdf.cell(w, h, fonts.prepare(text), border=border, align=align, new_x="LMARGIN", new_y="NEXT")
+        else:
+            pdf.cell(w, h, fonts.prepare(text), border=border, align=align)
+
     def line(text: str, style: str = "", size: float = 11, height: float = 7, align: str = "C") -> None:
-        pdf.set_font(doc.family, style, size)
+        fonts.set_font(style, size)
         pdf.set_x(20)
-        pdf.cell(width, height, doc.clean(text), align=align, new_x="LMARGIN", new_y="NEXT")
+        cell(width, height, text, align, last=True)
 
     line("Certificate of attendance", "B", 24, 14)
     pdf.ln(6)
     line("This certifies that", size=12)
     doc.fitted(data.name, "B", 22, width)
     pdf.set_x(20)
-    pdf.cell(width, 12, doc.clean(data.name), align="C", new_x="LMARGIN", new_y="NEXT")
+    cell(width, 12, data.name, "C", last=True)
     if data.affiliation:
         line(data.affiliation, size=12)
     line("attended", size=12)
@@ -244,18 +331,18 @@ def render_certificate(data: CertificateData) -> bytes:
         size=9,
     )
     pdf.ln(4)
-    pdf.set_font(doc.family, "B", 9)
+    fonts.set_font("B", 9)
     for text, w, align in (("Day", 32, "L"), ("Time", 26, "L"), ("Session", 80, "L"), ("Min.", 14, "R")):
-        pdf.cell(w, 6, doc.clean(text), border="B", align=align)
-    pdf.cell(18, 6, doc.clean("Credit"), border="B", align="R", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(doc.family, "", 9)
+        cell(w, 6, text, align, border="B")
+    cell(18, 6, "Credit", "R", border="B", last=True)
+    fonts.set_font("", 9)
     for entry in data.lines:
-        title = entry.title if len(entry.title) <= 48 else entry.title[:47] + "…"
-        pdf.cell(32, 6, doc.clean(entry.day))
-        pdf.cell(26, 6, doc.clean(entry.time))
-        pdf.cell(80, 6, doc.clean(title))
-        pdf.cell(14, 6, str(entry.minutes), align="R")
-        pdf.cell(18, 6, str(entry.credit_hours), align="R", new_x="LMARGIN", new_y="NEXT")
+        title = entry.title if len(entry.title) <= 48 else entry.title[:47] + fonts.ellipsis
+        cell(32, 6, entry.day)
+        cell(26, 6, entry.time)
+        cell(80, 6, title)
+        cell(14, 6, str(entry.minutes), "R")
+        cell(18, 6, str(entry.credit_hours), "R", last=True)
     if not data.lines:
         line("No session attendance was recorded.", size=10, align="L")
     pdf.ln(8)

@@ -43,6 +43,7 @@ from podium.jobs.web import STATE_KEY as JOBS_STATE_KEY
 from podium.jobs.web import WebJobs
 from podium.log_config import logging_config
 from podium.openapi import ClosedStructSchemaPlugin
+from podium.pdf_fonts import report_missing_fonts
 from podium.security_headers import security_headers
 from podium.settings import Settings
 from registration import tasks as registration_tasks
@@ -197,6 +198,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         on_startup=[
             functools.partial(warm_pool, db_config.get_engine(), settings),
             jobs.start,
+            report_missing_fonts,  # a badge font package missing is said at start, not found on a badge
             functools.partial(freeze_startup_heap, settings),  # last: everything start-up built is in place
         ],
         # advanced-alchemy only disposes the engine of the first config in a process (its state keys get

@@ -217,6 +217,10 @@ async def _print_badges(settings: Settings, event_slug: str, selection: object) 
     from badges.services import print_batch
     from podium.db import create_engine, session_maker
     from podium.errors import DomainError
+    from podium.pdf_fonts import missing_fonts
+
+    for sentence in missing_fonts():  # before the batch, not discovered on the printed badges
+        click.echo(f"warning: {sentence}", err=True)
 
     async def render(cards: Sequence[BadgeCard], layout: str) -> bytes:
         with click.progressbar(length=len(cards), label="rendering badges", file=sys.stderr) as bar:

@@ -1,30 +1,185 @@
-"""The font a PDF is written in (receipts, badges): a PDF core font when every text fits Latin-1, else a
-Unicode TrueType font, so attendees called Łukasz or 李 print as themselves.
+"""The fonts a PDF is written in (badges, receipts, certificates), chosen per script of what it prints.
 
-Embedding DejaVu Sans costs ~75 ms per PDF (parsing and subsetting the TTF) against under 5 ms for
-Helvetica, which every PDF reader has built in but which only knows Latin-1; so the Unicode font is loaded
-only for documents that need it.
+Helvetica when every text fits Latin-1: every PDF reader has it built in, so nothing is embedded (a badge
+takes ~4 ms instead of ~130 ms parsing and subsetting a TrueType font). Otherwise Noto Sans, with one Noto
+face per further script present (Arabic, Hebrew, Devanagari, Chinese, Japanese, Korean) as fpdf2 fallback
+fonts, loaded only when a text needs it (a CJK face costs ~0.3 s to parse), and HarfBuzz shaping (uharfbuzz)
+when a text is right to left or Indic, so Arabic joins and Hebrew and Arabic read right to left.
+
+The faces come from Python packages the project depends on (``FACES``); a missing one is reported once at
+start-up (``missing_fonts``) and its script prints as the font's empty boxes, the rest of the document as
+usual. The packages carry one weight only (Noto Sans is variable, and fpdf2 needs ~6 s to instance its bold),
+so bold is drawn by also stroking the glyph outlines, the same for every script.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import logging
 import unicodedata
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from fpdf import FPDF
 
-# Debian/Ubuntu (fonts-dejavu-core), Fedora and Arch paths.
-UNICODE_FONTS = (
+logger = logging.getLogger("podium.pdf_fonts")
+
+
+@dataclass(frozen=True)
+class Face:
+    """One font file, found inside an installed package, and the scripts it prints."""
+
+    family: str  # the name it is added to a PDF under
+    package: str  # the pip distribution that ships it
+    module: str  # its importable module, whose folder holds the file
+    filename: str
+    scripts: str  # what it prints, for the start-up message
+
+
+SANS = Face("NotoSans", "manimgx-fonts", "manimgx_fonts", "NotoSans[wght].ttf", "Latin, Greek and Cyrillic")
+ARABIC = Face("NotoArabic", "manimgx-fonts", "manimgx_fonts", "NotoSansArabic[wght].ttf", "Arabic")
+HEBREW = Face("NotoHebrew", "manimgx-fonts", "manimgx_fonts", "NotoSansHebrew[wght].ttf", "Hebrew")
+DEVANAGARI = Face("NotoDeva", "manimgx-fonts", "manimgx_fonts", "NotoSansDevanagari[wght].ttf", "Devanagari")
+CHINESE = Face("NotoSC", "pylopdf-fonts-zh-cn", "pylopdf_fonts_zh_cn", "NotoSansSC-Regular.otf", "Chinese")
+JAPANESE = Face("NotoJP", "pylopdf-fonts-jp", "pylopdf_fonts_jp", "NotoSansJP-Regular.otf", "Japanese")
+KOREAN = Face("NotoKR", "pylopdf-fonts-ko", "pylopdf_fonts_ko", "NotoSansKR-Regular.otf", "Korean")
+FACES = (SANS, ARABIC, HEBREW, DEVANAGARI, CHINESE, JAPANESE, KOREAN)
+
+# Debian/Ubuntu (fonts-dejavu-core), Fedora and Arch paths: Latin, Greek and Cyrillic without manimgx-fonts.
+DEJAVU = (
     Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
     Path("/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf"),
     Path("/usr/share/fonts/dejavu/DejaVuSans.ttf"),
     Path("/usr/share/fonts/TTF/DejaVuSans.ttf"),
 )
 
+# Code point ranges of the scripts that need a face of their own, and whether they need shaping.
+_RANGES: tuple[tuple[int, int, str], ...] = (
+    (0x0590, 0x05FF, "hebrew"),
+    (0x0600, 0x06FF, "arabic"),
+    (0x0750, 0x077F, "arabic"),
+    (0x08A0, 0x08FF, "arabic"),
+    (0x0900, 0x097F, "devanagari"),
+    (0x1100, 0x11FF, "hangul"),
+    (0x2E80, 0x2FDF, "han"),
+    (0x3000, 0x303F, "han"),
+    (0x3040, 0x30FF, "kana"),
+    (0x3130, 0x318F, "hangul"),
+    (0x31F0, 0x31FF, "kana"),
+    (0x3400, 0x4DBF, "han"),
+    (0x4E00, 0x9FFF, "han"),
+    (0xA8E0, 0xA8FF, "devanagari"),
+    (0xA960, 0xA97F, "hangul"),
+    (0xAC00, 0xD7FF, "hangul"),
+    (0xF900, 0xFAFF, "han"),
+    (0xFB1D, 0xFB4F, "hebrew"),
+    (0xFB50, 0xFDFF, "arabic"),
+    (0xFE70, 0xFEFF, "arabic"),
+    (0xFF00, 0xFF65, "han"),
+    (0xFF66, 0xFF9F, "kana"),
+    (0x20000, 0x3FFFF, "han"),
+)
+SHAPED = frozenset({"arabic", "hebrew", "devanagari"})
+RIGHT_TO_LEFT = frozenset({"arabic", "hebrew"})
+
+
+def script_of(char: str) -> str | None:
+    """The script needing its own face that ``char`` belongs to, or None (Noto Sans prints it)."""
+    point = ord(char)
+    if point < 0x0590:
+        return None
+    for low, high, script in _RANGES:
+        if low <= point <= high:
+            return script
+    return None
+
+
+def scripts_of(text: str) -> frozenset[str]:
+    return frozenset(script for script in map(script_of, text) if script is not None)
+
+
+def right_to_left(text: str) -> bool:
+    """Whether ``text`` reads right to left: its first letter is Arabic or Hebrew (Unicode's bidi rule P2)."""
+    for char in text:
+        kind = unicodedata.bidirectional(char)
+        if kind in ("R", "AL"):
+            return True
+        if kind == "L":
+            return False
+    return False
+
+
+def faces_for(scripts: Iterable[str]) -> list[Face]:
+    """The fallback faces for a text's scripts, one per script (a CJK face takes ~0.3 s to load): kana make
+    Han Japanese, Hangul make it Korean (hanja), otherwise Han prints in the Chinese face."""
+    found = set(scripts)
+    own = (("arabic", ARABIC), ("hebrew", HEBREW), ("devanagari", DEVANAGARI))
+    faces = [face for script, face in own if script in found]
+    if "kana" in found:
+        faces.append(_installed(JAPANESE, CHINESE, KOREAN))
+    if "hangul" in found:
+        faces.append(_installed(KOREAN, CHINESE, JAPANESE))
+    if "han" in found and not found & {"kana", "hangul"}:
+        faces.append(_installed(CHINESE, JAPANESE, KOREAN))
+    return faces
+
+
+def _installed(*order: Face) -> Face:
+    """The first of these faces that is installed (each has the others' Han and kana), else the first."""
+    return next((face for face in order if face_path(face) is not None), order[0])
+
+
+@cache
+def face_path(face: Face) -> Path | None:
+    """The face's file, or None when its package is not installed (the package is not imported: only found)."""
+    try:
+        spec = importlib.util.find_spec(face.module)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or spec.origin is None:
+        return None
+    path = Path(spec.origin).with_name(face.filename)
+    return path if path.is_file() else None
+
+
+def dejavu() -> Path | None:
+    return next((path for path in DEJAVU if path.is_file()), None)
+
 
 def unicode_font() -> Path | None:
-    return next((path for path in UNICODE_FONTS if path.is_file()), None)
+    """The font non-Latin-1 Latin, Greek and Cyrillic text prints in, if any is installed."""
+    return face_path(SANS) or dejavu()
+
+
+def shaping_available() -> bool:
+    return importlib.util.find_spec("uharfbuzz") is not None
+
+
+def missing_fonts() -> list[str]:
+    """One sentence per missing font package (and for missing shaping), saying what won't print and the fix."""
+    missing: dict[str, list[str]] = {}
+    for face in FACES:
+        if face_path(face) is None:
+            missing.setdefault(face.package, []).append(face.scripts)
+    sentences = [
+        f"PDF font package {package} is not installed: {', '.join(scripts)} names on badges, receipts and "
+        f"certificates print as empty boxes (pip install {package}, or reinstall Podium)"
+        for package, scripts in missing.items()
+    ]
+    if not shaping_available():
+        sentences.append(
+            "uharfbuzz is not installed: Arabic and Hebrew names print unjoined and left to right, Devanagari "
+            "unshaped (pip install uharfbuzz, or reinstall Podium)"
+        )
+    return sentences
+
+
+def report_missing_fonts() -> None:
+    """Log, once at start-up, each font a PDF may need and can't have, so the gap is seen before a badge."""
+    for sentence in missing_fonts():
+        logger.warning("%s", sentence)
 
 
 def latin1(text: str) -> str:
@@ -42,18 +197,90 @@ def fits_latin1(texts: Iterable[str]) -> bool:
     return True
 
 
-def use_fonts(pdf: FPDF, texts: Iterable[str] | None = None) -> tuple[str, Callable[[str], str]]:
-    """Set ``pdf`` up to print ``texts`` and return ``(family, clean)`` for ``set_font`` and each string.
+class Fonts:
+    """The fonts of one document: ``set_font`` for a style and size, ``prepare`` before printing each text
+    (it picks that text's fallback order), ``clean`` for each string, and ``family`` for the record."""
 
-    Helvetica when every text is Latin-1 (``texts`` given), the Unicode font otherwise; with no Unicode font
-    installed, Helvetica with accents folded away (``latin1``).
+    def __init__(self, pdf: FPDF, family: str, clean: Callable[[str], str], *, unicode: bool) -> None:
+        self.pdf = pdf
+        self.family = family
+        self.clean = clean
+        self.unicode = unicode
+        self.loaded: dict[Face, str] = {}
+        self.shaping = False
+        self._stroking: str | None = None  # the stroke operators in force on ``_stroking_page``
+        self._stroking_page = 0
+
+    @property
+    def ellipsis(self) -> str:
+        return "…" if self.unicode else "..."
+
+    def load(self, scripts: Iterable[str]) -> None:
+        """Add the faces these scripts need (once each), and shaping when one of them needs it."""
+        wanted = set(scripts)
+        for face in faces_for(wanted):
+            path = face_path(face)
+            if face not in self.loaded and path is not None:
+                self.pdf.add_font(face.family, "", str(path))
+                self.loaded[face] = face.family
+        if wanted & SHAPED and not self.shaping and shaping_available():
+            self.pdf.set_text_shaping(True)
+            self.shaping = True
+
+    def prepare(self, text: str) -> str:
+        """``text`` cleaned, with the fallback faces for its scripts in their order of preference."""
+        if self.unicode:
+            scripts = scripts_of(text)
+            if scripts:
+                self.load(scripts)
+                self.pdf.set_fallback_fonts([self.loaded[f] for f in faces_for(scripts) if f in self.loaded])
+        return self.clean(text)
+
+    def set_font(self, style: str, size: float) -> None:
+        """Helvetica has a real bold; the Unicode faces have one weight, so bold strokes the outlines too."""
+        pdf = self.pdf
+        if not self.unicode:
+            pdf.set_font(self.family, style, size)
+            return
+        pdf.set_font(self.family, style.replace("B", ""), size)
+        self._stroke(size if "B" in style else None)
+
+    def _stroke(self, size: float | None) -> None:
+        """Text drawn from here on is also stroked (``size``: in the text's colour, ~0.035 of its size, about
+        Noto Sans Bold's weight), or no longer (None). Written as page operators, since fpdf2's own text modes
+        write the stroke width in user units where PDF reads points, and leave the mode on for the next text."""
+        pdf = self.pdf
+        if pdf.page == 0:
+            return
+        wanted = None
+        if size is not None:
+            colour = pdf.text_color.colors
+            rgb = colour * 3 if len(colour) == 1 else colour[:3]
+            wanted = f"2 Tr {size * 0.035:.2f} w {rgb[0]:.3f} {rgb[1]:.3f} {rgb[2]:.3f} RG"
+        current = self._stroking if self._stroking_page == pdf.page else None
+        if wanted == current:
+            return
+        if wanted is None:
+            pdf._out(f"0 Tr {pdf.line_width * pdf.k:.2f} w {pdf.draw_color.serialize().upper()}")  # fpdf2's again
+        else:
+            pdf._out(wanted)  # fpdf2 has no public call for text stroking that works
+        self._stroking, self._stroking_page = wanted, pdf.page
+
+
+def use_fonts(pdf: FPDF, texts: Iterable[str] | None = None) -> Fonts:
+    """Set ``pdf`` up to print ``texts`` (everything the document will print, when known).
+
+    Helvetica when every text is Latin-1, Noto Sans (or DejaVu Sans) with the faces the texts' scripts need
+    otherwise; with no Unicode font installed at all, Helvetica with accents folded away (``latin1``).
     """
-    if texts is not None and fits_latin1(texts):
-        return "Helvetica", str
+    materialised = None if texts is None else list(texts)
+    if materialised is not None and fits_latin1(materialised):
+        return Fonts(pdf, "Helvetica", str, unicode=False)
     font_path = unicode_font()
     if font_path is None:
-        return "Helvetica", latin1
+        return Fonts(pdf, "Helvetica", latin1, unicode=False)
     pdf.add_font("Body", "", str(font_path))
-    bold = font_path.with_name("DejaVuSans-Bold.ttf")
-    pdf.add_font("Body", "B", str(bold if bold.is_file() else font_path))
-    return "Body", str
+    fonts = Fonts(pdf, "Body", str, unicode=True)
+    if materialised is not None:
+        fonts.load(frozenset().union(*map(scripts_of, materialised)))
+    return fonts

@@ -107,16 +107,17 @@ def render_document(data: DocumentData, number: str, issued_on: dt.date) -> byte
     texts = [title, data.event_name, data.event_dates, data.footer, data.note, *billed, *seller]
     texts += [line.description for line in data.lines] + [tax.label for tax in data.taxes]
     pdf = FPDF(format="A4")
-    family, clean = use_fonts(pdf, texts)
+    fonts = use_fonts(pdf, texts)
+    clean = fonts.prepare  # each text with the fallback faces its scripts need (a CJK buyer's name)
 
     def row(label: str, amount: str = "", *, style: str = "", size: int = 11, border: str | int = 0) -> None:
-        pdf.set_font(family, style, size)
+        fonts.set_font(style, size)
         pdf.cell(130, 7, clean(label), border=border)
         pdf.cell(0, 7, clean(amount), border=border, align="R", new_x="LMARGIN", new_y="NEXT")
 
     def text_line(text: str, size: int = 10, style: str = "") -> None:
         if text:
-            pdf.set_font(family, style, size)
+            fonts.set_font(style, size)
             pdf.cell(0, 5, clean(text), new_x="LMARGIN", new_y="NEXT")
 
     pdf.set_title(clean(title))
@@ -128,11 +129,11 @@ def render_document(data: DocumentData, number: str, issued_on: dt.date) -> byte
         text_line(line, 9)
     if any(seller):
         pdf.ln(3)
-    pdf.set_font(family, "B", 18)
+    fonts.set_font("B", 18)
     pdf.cell(0, 10, clean(data.event_name), new_x="LMARGIN", new_y="NEXT")
     text_line(data.event_dates, 11)
     pdf.ln(6)
-    pdf.set_font(family, "B", 14)
+    fonts.set_font("B", 14)
     pdf.cell(0, 9, clean(title), new_x="LMARGIN", new_y="NEXT")
     text_line(f"Date: {issued_on:%Y-%m-%d}", 11)
     if data.corrects:
@@ -161,7 +162,7 @@ def render_document(data: DocumentData, number: str, issued_on: dt.date) -> byte
         row(paid, money(data.total), style="B")
     if data.footer:
         pdf.ln(8)
-        pdf.set_font(family, "", 9)
+        fonts.set_font("", 9)
         pdf.multi_cell(0, 5, clean(data.footer))
     return bytes(pdf.output())
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import shutil
+import unicodedata
 from pathlib import Path
 
 import anyio
@@ -189,3 +190,29 @@ def test_latin1_documents_use_a_core_font_and_others_embed_one() -> None:
     assert b"FontFile2" not in core
     if unicode_font() is not None:
         assert b"FontFile2" in embedded
+
+
+async def test_a_receipt_prints_a_buyer_named_in_any_script(tmp_path: Path) -> None:
+    """The badges' font choice: a Chinese, Korean or Arabic buyer's name prints (it printed nothing)."""
+    names = {"chinese": "王小明", "japanese": "山田はなこ", "korean": "김민준", "arabic": "محمد عبد الله"}
+    data = DocumentData(
+        kind="receipt",
+        event_name="Annual Meeting 2027",
+        event_dates="June 7, 2027",
+        seller=Seller(),
+        buyer=Buyer(name=" / ".join(names.values()), email="buyer@example.org"),
+        currency="EUR",
+        lines=[Line(description=f"{names['chinese']}: Member", amount=10_000)],
+        subtotal=10_000,
+        discount_total=0,
+        total=10_000,
+    )
+
+    text = await pdf_text(render_document(data, "X-000003", dt.date(2027, 1, 1)), tmp_path)
+    # Compared without spaces and bidi controls, which pdftotext puts around and inside right-to-left runs.
+    flat = "".join(
+        c for c in unicodedata.normalize("NFKC", text) if not c.isspace() and unicodedata.category(c) != "Cf"
+    )
+
+    assert {script: "".join(name.split()) in flat for script, name in names.items()} == dict.fromkeys(names, True)
+    assert f"{names['chinese']}:Member" in flat
