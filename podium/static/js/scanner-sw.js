@@ -1,28 +1,25 @@
 // The scanner's service worker (served as /staff/events/{event}/scanner-sw.js, its scope the scanner page):
-// it keeps the page and the files it needs, so the scanner opens offline after one visit, after a reload
+// it keeps the page and the files it links, so the scanner opens offline after one visit, after a reload
 // and after the browser restarts. Network first (a fresh page, a fresh CSRF token), the kept copy when the
 // network fails or hangs. The scanner bundle is kept by the page itself (Cache Storage "podium-scanner-bundles").
 const SHELL_CACHE = "podium-scanner-shell-v1";
 const NETWORK_WAIT_MS = 4000;
-const FILES = [
-  "/static/css/podium.css",
-  "/static/vendor/htmx.min.js",
-  "/static/vendor/jsqr.js",
-  "/static/js/scan-rules.js",
-  "/static/js/scanner.js",
-  "/static/icons/scanner-192.png",
-  "/static/icons/scanner-512.png",
-];
+const ICONS = ["/static/icons/scanner-192.png", "/static/icons/scanner-512.png"];
 const PAGE = new URL(self.registration.scope).pathname;
-const KEPT = new Set([PAGE, ...FILES]);
+
+// The page, then every file of ours it links (read from the page, so a script added to the layout is kept too).
+async function keepShell() {
+  const cache = await caches.open(SHELL_CACHE);
+  const response = await fetch(PAGE, { credentials: "same-origin" });
+  if (!response.ok || response.redirected) throw new Error(`the scanner page answered ${response.status}`);
+  const html = await response.clone().text();
+  await cache.put(PAGE, response);
+  const linked = [...html.matchAll(/(?:src|href)="(\/static\/[^"?#]+)"/g)].map((m) => m[1]);
+  await cache.addAll([...new Set([...linked, ...ICONS])]);
+}
 
 self.addEventListener("install", (event) => {
-  event.waitUntil(
-    caches
-      .open(SHELL_CACHE)
-      .then((cache) => cache.addAll([PAGE, ...FILES]))
-      .then(() => self.skipWaiting()),
-  );
+  event.waitUntil(keepShell().then(() => self.skipWaiting()));
 });
 
 self.addEventListener("activate", (event) => {
@@ -62,7 +59,8 @@ function fromNetwork(request, key) {
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
-  if (request.method !== "GET" || url.origin !== self.location.origin || !KEPT.has(url.pathname)) return;
+  const kept = url.pathname === PAGE || url.pathname.startsWith("/static/");
+  if (request.method !== "GET" || url.origin !== self.location.origin || !kept) return;
   const key = url.pathname;
   event.respondWith(
     fromNetwork(request, key).catch(async (error) => {

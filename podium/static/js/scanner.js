@@ -62,6 +62,7 @@
     box.querySelector(".scan-headline").textContent = headline;
     box.querySelector(".scan-detail").textContent = detail || "";
     if (navigator.vibrate) navigator.vibrate(level === "ok" ? 80 : [60, 60, 60]);
+    root.dataset.answers = String(Number(root.dataset.answers || "0") + 1);
   }
 
   // --- the token format (badges/tokens.py) -----------------------------------------------------------
@@ -252,6 +253,11 @@
       });
       if (!response.ok && response.status >= 500) return;
       setOnline(true);
+      if (response.status === 401 || response.status === 403) {
+        // Logged out meanwhile: the scans stay on this device until someone logs in again here.
+        $("net-state").textContent = "Online — log in again to upload the waiting scans";
+        return;
+      }
       // Recorded (or refused for good): either way the server has the answer; replays are idempotent.
       queue = queue.slice(batch.length);
       saveQueue();
