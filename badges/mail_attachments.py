@@ -1,30 +1,52 @@
 """The badge travels with the attendee's confirmation mail: the outbox (registration) renders attachments
-at send time by name, and ``badge:<registration id>`` is ours."""
+at send time by name, and ``badge:<registration id>`` is ours.
+
+The outbox asks for a whole batch's badges at once: one query for the registrations, one pass of
+``registration_cards`` (badge rows made for all of them together, the event's signing key opened once), and
+the PDFs drawn later in the outbox's worker thread."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import partial
 from uuid import UUID
 
-import anyio
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from badges.pdf import render_badges
+from badges.pdf import BadgeCard, render_badges
 from badges.services import registration_cards
+from podium.mail import Attachment
 from podium.settings import Settings
 from registration.models import Registration
-from registration.outbox import ATTACHMENT_RENDERERS, AttachmentError
+from registration.outbox import ATTACHMENT_RENDERERS, AttachmentError, Draw
 
 
-async def badge_attachment(db_session: AsyncSession, settings: Settings, argument: str) -> tuple[bytes, str]:
-    try:
-        registration = await db_session.get(Registration, UUID(argument))
-    except ValueError:
-        registration = None
-    if registration is None:
-        raise AttachmentError(f"no registration {argument}")
-    cards = await registration_cards(db_session, [registration], settings.secret_key)
-    pdf = await anyio.to_thread.run_sync(render_badges, cards)
-    return pdf, f"badge-{cards[0].serial}.pdf"
+def _draw(card: BadgeCard) -> Attachment:
+    return Attachment(render_badges([card]), f"badge-{card.serial}.pdf")
 
 
-ATTACHMENT_RENDERERS["badge"] = badge_attachment
+async def badge_attachments(
+    db_session: AsyncSession, settings: Settings, arguments: Sequence[str]
+) -> dict[str, Draw | Exception]:
+    answers: dict[str, Draw | Exception] = {}
+    wanted: dict[str, UUID] = {}
+    for argument in arguments:
+        try:
+            wanted[argument] = UUID(argument)
+        except ValueError:
+            answers[argument] = AttachmentError(f"no registration {argument}")
+    found = (
+        (await db_session.scalars(select(Registration).where(Registration.id.in_(set(wanted.values()))))).all()
+        if wanted
+        else []
+    )
+    cards = await registration_cards(db_session, found, settings.secret_key)
+    by_id = {registration.id: card for registration, card in zip(found, cards, strict=True)}
+    for argument, registration_id in wanted.items():
+        card = by_id.get(registration_id)
+        answers[argument] = partial(_draw, card) if card else AttachmentError(f"no registration {argument}")
+    return answers
+
+
+ATTACHMENT_RENDERERS["badge"] = badge_attachments

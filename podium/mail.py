@@ -12,10 +12,16 @@ shown in the event's time zone by the filters below.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import re
-from collections.abc import Mapping
+import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.header import Header
+from email.message import EmailMessage
+from email.utils import encode_rfc2231, formataddr, formatdate, parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -138,3 +144,107 @@ def render_mail(name: str, context: Mapping[str, Any], wording: Wording | None =
 def sample_links(text: str, base_url: str) -> str:
     """A preview shows where each link goes without making a real secret."""
     return LINK_PLACEHOLDER.sub(lambda m: f"{base_url}/{m.group(1)}-link-sample", text)
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    content: bytes
+    filename: str
+    mime_type: str = "application/pdf"
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMail:
+    """A composed message: its envelope and its bytes as they go on the wire (``compose_mime``)."""
+
+    message_id: str
+    sender: str  # the envelope's address (``MAIL FROM``)
+    to: str
+    data: bytes
+
+    @property
+    def needs_smtputf8(self) -> bool:
+        return not (self.sender + self.to).isascii()
+
+    def as_message(self) -> EmailMessage:
+        """The message parsed back, as a mail client would read it (for senders that want an object)."""
+        parsed = message_from_bytes(self.data, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        return parsed
+
+
+def _header(value: str) -> str:
+    """A header value: as is when ASCII, else an RFC 2047 encoded word (folded by the stdlib's Header)."""
+    value = " ".join(value.split())  # a header never carries line breaks (an event name must not add headers)
+    return value if value.isascii() else Header(value, "utf-8").encode()
+
+
+def _address(value: str) -> str:
+    name, address = parseaddr(" ".join(value.split()))
+    if not address:
+        return _header(value)
+    # A non-ASCII address itself is written as UTF-8 (RFC 6532); the sender then asks for SMTPUTF8.
+    return formataddr((name, address), charset="utf-8") if name else address
+
+
+def _text_part(content_type: str, body: str) -> bytes:
+    lines = body.splitlines()
+    if body.isascii() and all(len(line) < 990 for line in lines):
+        encoded, encoding = "\r\n".join(lines).encode() + b"\r\n", "7bit"
+    else:
+        encoded, encoding = base64.encodebytes(body.encode()).replace(b"\n", b"\r\n"), "base64"
+    head = f'Content-Type: {content_type}; charset="utf-8"\r\nContent-Transfer-Encoding: {encoding}\r\n\r\n'
+    return head.encode() + encoded
+
+
+def _attachment_part(attachment: Attachment) -> bytes:
+    name = attachment.filename
+    quoted = (
+        f'filename="{name}"' if name.isascii() and '"' not in name else f"filename*={encode_rfc2231(name, 'utf-8')}"
+    )
+    head = (
+        f"Content-Type: {attachment.mime_type}\r\nContent-Transfer-Encoding: base64\r\n"
+        f"Content-Disposition: attachment; {quoted}\r\n\r\n"
+    )
+    return head.encode() + base64.encodebytes(attachment.content).replace(b"\n", b"\r\n")
+
+
+def _multipart(subtype: str, parts: list[bytes]) -> bytes:
+    # Base64 and our 7-bit text never contain "=_" followed by 32 random hex digits.
+    boundary = f"=_podium_{secrets.token_hex(16)}"
+    out = [f'Content-Type: multipart/{subtype}; boundary="{boundary}"\r\n\r\n'.encode()]
+    for part in parts:
+        out.append(f"--{boundary}\r\n".encode() + part)
+    out.append(f"--{boundary}--\r\n".encode())
+    return b"".join(out)
+
+
+def compose_mime(
+    *,
+    sender: str,
+    to: str,
+    subject: str,
+    message_id: str,
+    text: str,
+    html: str = "",
+    attachments: Sequence[Attachment] = (),
+    date: str | None = None,
+) -> OutgoingMail:
+    """The message's bytes, written directly: text (and HTML) alternatives and PDF attachments.
+
+    ``email.message.EmailMessage`` parses and refolds every header through its header registry: building and
+    flattening one mail with two PDFs took ~6.5 ms of CPU against ~0.2 ms here, and the drain sends one per
+    paid order. The result is plain MIME (RFC 2045-2047, 2183, 2231) that any client reads."""
+    body = _text_part("text/plain", text)
+    if html:
+        body = _multipart("alternative", [body, _text_part("text/html", html)])
+    if attachments:
+        body = _multipart("mixed", [body, *(_attachment_part(a) for a in attachments)])
+    headers = (
+        f"From: {_address(sender)}\r\nTo: {_address(to)}\r\nSubject: {_header(subject)}\r\n"
+        f"Date: {date or formatdate(localtime=False)}\r\nMessage-ID: {message_id}\r\nMIME-Version: 1.0\r\n"
+    )
+    envelope_from = parseaddr(sender)[1] or sender
+    return OutgoingMail(
+        message_id=message_id, sender=envelope_from, to=parseaddr(to)[1] or to, data=headers.encode() + body
+    )

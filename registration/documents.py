@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
+from functools import partial
 from typing import Any, cast
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
@@ -423,14 +424,29 @@ def filename_of(document: Document, number: str) -> str:
     return f"{'credit-note' if document.kind == DocumentKind.CREDIT_NOTE else 'receipt'}-{number}.pdf"
 
 
-async def document_pdf(db_session: AsyncSession, document: Document) -> tuple[bytes, str]:
-    """An issued document's PDF and file name, drawn off the event loop from its stored data only."""
+async def documents_of_orders(db_session: AsyncSession, order_ids: Collection[UUID]) -> Sequence[Document]:
+    """``documents_of`` for many orders in one query (the mail sender's batch), each order's oldest first."""
+    return (
+        await db_session.scalars(
+            select(Document)
+            .where(Document.order_id.in_(order_ids))
+            .order_by(Document.number.is_(None), Document.number, Document.created_at)
+        )
+    ).all()
+
+
+def document_drawing(document: Document, event: Event) -> tuple[Callable[[], bytes], str]:
+    """An issued document's PDF as a pure drawing of its stored data (run it off the event loop), and its file
+    name: callers read everything first and draw later, outside any transaction."""
     if document.number is None or document.issued_at is None:
         raise ValueError(f"document {document.id} is not issued yet")
-    event = await db_session.get_one(Event, document.event_id)
     number = receipt_number(event.slug, document.number)
     issued_on = document.issued_at.astimezone(ZoneInfo(event.timezone)).date()
-    data = stored(document)
+    return partial(render_document, stored(document), number, issued_on), filename_of(document, number)
+
+
+async def document_pdf(db_session: AsyncSession, document: Document) -> tuple[bytes, str]:
+    """An issued document's PDF and file name, drawn off the event loop from its stored data only."""
+    draw, filename = document_drawing(document, await db_session.get_one(Event, document.event_id))
     await end_reads(db_session)
-    pdf = await anyio.to_thread.run_sync(render_document, data, number, issued_on)
-    return pdf, filename_of(document, number)
+    return await anyio.to_thread.run_sync(draw), filename

@@ -120,22 +120,26 @@ def order_held_message(
     )
 
 
-async def _order_still_held(db_session: AsyncSession, context: Mapping[str, Any]) -> bool:
+async def _orders_still_held(db_session: AsyncSession, contexts: Sequence[Mapping[str, Any]]) -> list[bool]:
     """A "pay by …" mail is true while the order is unpaid and its hold ends when the mail says."""
-    row = (
-        await db_session.execute(
-            select(Order.status, Order.hold_expires_at).where(Order.id == UUID(str(context["order_id"])))
-        )
-    ).first()
-    if row is None or row.status != OrderStatus.PENDING or row.hold_expires_at is None:
-        return False
-    expires = row.hold_expires_at if row.hold_expires_at.tzinfo else row.hold_expires_at.replace(tzinfo=dt.UTC)
-    said = dt.datetime.fromisoformat(str(context["expires_at"]))
-    return abs(expires - said) < dt.timedelta(seconds=1)  # (databases may round sub-second parts)
+    ids = {UUID(str(context["order_id"])) for context in contexts}
+    rows = await db_session.execute(select(Order.id, Order.status, Order.hold_expires_at).where(Order.id.in_(ids)))
+    holds = {
+        row.id: (row.hold_expires_at if row.hold_expires_at.tzinfo else row.hold_expires_at.replace(tzinfo=dt.UTC))
+        for row in rows
+        if row.status == OrderStatus.PENDING and row.hold_expires_at is not None
+    }
+
+    def still_held(context: Mapping[str, Any]) -> bool:
+        expires = holds.get(UUID(str(context["order_id"])))
+        said = dt.datetime.fromisoformat(str(context["expires_at"]))
+        return expires is not None and abs(expires - said) < dt.timedelta(seconds=1)  # (databases round sub-seconds)
+
+    return [still_held(context) for context in contexts]
 
 
-STILL_TRUE["order_held"] = _order_still_held
-STILL_TRUE["hold_reminder"] = _order_still_held
+STILL_TRUE["order_held"] = _orders_still_held
+STILL_TRUE["hold_reminder"] = _orders_still_held
 
 
 async def enqueue_hold_reminder(db_session: AsyncSession, order: Order, event: Event) -> None:
@@ -176,13 +180,14 @@ async def enqueue_hold_expired(db_session: AsyncSession, order: Order) -> None:
     )
 
 
-async def _order_still_expired(db_session: AsyncSession, context: Mapping[str, Any]) -> bool:
+async def _orders_still_expired(db_session: AsyncSession, contexts: Sequence[Mapping[str, Any]]) -> list[bool]:
     """ "Your order has expired" stops being true if a late payment was honoured meanwhile."""
-    status = await db_session.scalar(select(Order.status).where(Order.id == UUID(str(context["order_id"]))))
-    return status == OrderStatus.EXPIRED
+    ids = {UUID(str(context["order_id"])) for context in contexts}
+    statuses = dict((await db_session.execute(select(Order.id, Order.status).where(Order.id.in_(ids)))).tuples().all())
+    return [statuses.get(UUID(str(context["order_id"]))) == OrderStatus.EXPIRED for context in contexts]
 
 
-STILL_TRUE["hold_expired"] = _order_still_expired
+STILL_TRUE["hold_expired"] = _orders_still_expired
 
 
 async def enqueue_confirmation_mail(db_session: AsyncSession, order: Order, *, late: bool = False) -> None:
@@ -624,16 +629,14 @@ async def enqueue_offer_reminder(db_session: AsyncSession, entry: WaitlistEntry,
     )
 
 
-async def _offer_still_open(db_session: AsyncSession, context: Mapping[str, Any]) -> bool:
-    row = (
-        await db_session.execute(
-            select(WaitlistEntry.status, WaitlistEntry.offer_version).where(
-                WaitlistEntry.id == UUID(str(context["entry_id"]))
-            )
-        )
-    ).first()
-    return row is not None and row.status == "offered" and row.offer_version == context["offer_version"]
+async def _offers_still_open(db_session: AsyncSession, contexts: Sequence[Mapping[str, Any]]) -> list[bool]:
+    ids = {UUID(str(context["entry_id"])) for context in contexts}
+    rows = await db_session.execute(
+        select(WaitlistEntry.id, WaitlistEntry.status, WaitlistEntry.offer_version).where(WaitlistEntry.id.in_(ids))
+    )
+    open_versions = {row.id: row.offer_version for row in rows if row.status == "offered"}
+    return [open_versions.get(UUID(str(c["entry_id"])), -1) == c["offer_version"] for c in contexts]
 
 
-STILL_TRUE["waitlist_offer"] = _offer_still_open
-STILL_TRUE["offer_reminder"] = _offer_still_open
+STILL_TRUE["waitlist_offer"] = _offers_still_open
+STILL_TRUE["offer_reminder"] = _offers_still_open

@@ -20,10 +20,12 @@ import datetime as dt
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formatdate, parseaddr
+from email.utils import parseaddr
+from functools import partial
 from html import escape
 from pathlib import Path
 from typing import Any, Protocol, cast
@@ -37,13 +39,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
-from podium.db import begin_write, utcnow
+from podium.db import begin_write, end_reads, utcnow
 from podium.jobs import kick_after_commit
-from podium.mail import RenderedMail, Wording, render_mail
+from podium.mail import Attachment, OutgoingMail, RenderedMail, Wording, compose_mime, render_mail
 from podium.settings import Settings
 from registration import documents
 from registration.links import order_url, registration_url, waitlist_url
-from registration.models import MailWording, Order, OutboxMessage, Registration, WaitlistEntry
+from registration.models import Document, MailWording, Order, OutboxMessage, Registration, WaitlistEntry
 
 logger = logging.getLogger("podium.registration.outbox")
 
@@ -60,24 +62,36 @@ CLAIM_LEASE = dt.timedelta(minutes=10)
 ORDER_LINK = re.compile(r"\{order_link:([0-9a-f-]{36})(?::([0-9]+))?\}")
 WAITLIST_LINK = re.compile(r"\{waitlist_link:([0-9a-f-]{36})\}")
 REGISTRATION_LINK = re.compile(r"\{registration_link:([0-9a-f-]{36})(?::([0-9]+))?\}")
-_RECEIPT_ATTACHMENT = re.compile(r"receipt:([0-9a-f-]{36})")
 
 
 class MailSender(Protocol):
+    """What the drain hands composed mail to. A fake that only implements ``send`` gets each message parsed back
+    into an ``EmailMessage``; real senders take the bytes as they are (``send_mail``)."""
+
     async def send(self, message: EmailMessage) -> None: ...
 
 
 class SmtpSender:
-    """SMTP through aiosmtplib (asyncio-native, so a slow mail server never blocks the event loop)."""
+    """SMTP through aiosmtplib (asyncio-native, so a slow mail server never blocks the event loop).
+
+    Inside ``batch()`` one connection carries every message (a connection per message cost more CPU than the
+    message itself); outside it, each message opens its own. When the server has ended a connection we already
+    used (idle timeout, a cap on messages per connection: closed, or 421 to MAIL FROM), the next message begins
+    again on a new connection, which is safe because nothing of it had gone out yet. A connection lost later in
+    a message fails that message like any other failure (retried with backoff; delivery stays at least once
+    with a stable Message-ID), and the next message opens a new connection."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._client: aiosmtplib.SMTP | None = None
+        self._batching = False
+        self._connect_error: Exception | None = None
+        self._reused = False  # the connection has carried a message already
 
-    async def send(self, message: EmailMessage) -> None:
+    def _new_client(self) -> aiosmtplib.SMTP:
         # Port 465 speaks TLS from the first byte (RFC 8314); elsewhere STARTTLS upgrades if configured.
         implicit_tls = self.settings.smtp_port == 465
-        await aiosmtplib.send(
-            message,
+        return aiosmtplib.SMTP(
             hostname=self.settings.smtp_host,
             port=self.settings.smtp_port,
             username=self.settings.smtp_username or None,
@@ -87,6 +101,99 @@ class SmtpSender:
             timeout=SMTP_TIMEOUT_SECONDS,
         )
 
+    @asynccontextmanager
+    async def batch(self) -> AsyncIterator[None]:
+        self._batching, self._connect_error = True, None
+        try:
+            yield
+        finally:
+            self._batching = False
+            await self._drop()
+
+    async def _connected(self) -> aiosmtplib.SMTP:
+        if self._connect_error is not None:  # the server was unreachable a moment ago: the rest of the batch waits
+            raise self._connect_error
+        if self._client is not None and not self._client.is_connected:
+            await self._drop()
+        if self._client is None:
+            client = self._new_client()
+            try:
+                await client.connect()
+            except aiosmtplib.SMTPConnectError as exc:
+                self._connect_error = exc
+                raise
+            self._client = client
+        return self._client
+
+    async def send_mail(self, mail: OutgoingMail) -> None:
+        if not self._batching:
+            async with self._new_client() as client:
+                await _envelope(client, mail)
+                await _content(client, mail)
+            return
+        client = await self._connected()
+        try:
+            try:
+                await _envelope(client, mail)
+            except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPSenderRefused, OSError) as exc:
+                if not self._reused or (isinstance(exc, aiosmtplib.SMTPSenderRefused) and exc.code != 421):
+                    raise
+                # The server ended a connection we had used (421, or closed it) before this message began:
+                # nothing of it went out, so it is safe to begin again on a new connection, once.
+                await self._drop()
+                client = await self._connected()
+                await _envelope(client, mail)
+            self._reused = True
+            await _content(client, mail)
+        except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError):
+            await self._drop()  # this message failed (retried later); the next one opens a new connection
+            raise
+
+    async def _drop(self) -> None:
+        client, self._client, self._reused = self._client, None, False
+        if client is not None:
+            await _close(client)
+
+    async def send(self, message: EmailMessage) -> None:
+        sender = parseaddr(str(message["From"]))[1]
+        mail = OutgoingMail(str(message["Message-ID"]), sender, parseaddr(str(message["To"]))[1], bytes(message))
+        await self.send_mail(mail)
+
+
+async def _envelope(client: aiosmtplib.SMTP, mail: OutgoingMail) -> None:
+    """MAIL FROM: the step before which nothing of the message has gone out."""
+    utf8 = mail.needs_smtputf8
+    await client.mail(mail.sender, options=["SMTPUTF8"] if utf8 else [], encoding="utf-8" if utf8 else "ascii")
+
+
+async def _content(client: aiosmtplib.SMTP, mail: OutgoingMail) -> None:
+    """RCPT TO and DATA; a refusal resets the envelope so the connection serves the next message."""
+    try:
+        await client.rcpt(mail.to, encoding="utf-8" if mail.needs_smtputf8 else "ascii")
+        await client.data(mail.data)
+    except aiosmtplib.SMTPRecipientRefused as exc:
+        await _reset(client)
+        raise aiosmtplib.SMTPRecipientsRefused([exc]) from exc
+    except aiosmtplib.SMTPResponseException:
+        await _reset(client)
+        raise
+
+
+async def _reset(client: aiosmtplib.SMTP) -> None:
+    try:
+        await client.rset()
+    except (aiosmtplib.SMTPException, OSError):
+        client.close()
+
+
+async def _close(client: aiosmtplib.SMTP) -> None:
+    """QUIT politely if the connection still stands; a dead one is just dropped."""
+    try:
+        if client.is_connected:
+            await client.quit()
+    except (aiosmtplib.SMTPException, OSError):
+        client.close()
+
 
 class FolderSender:
     """Development: every mail becomes a .eml file you can open, plus one line in the log."""
@@ -94,16 +201,20 @@ class FolderSender:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    async def send(self, message: EmailMessage) -> None:
-        name = re.sub(r"[^A-Za-z0-9]+", "-", str(message["Message-ID"] or uuid4())).strip("-")
+    async def send_mail(self, mail: OutgoingMail) -> None:
+        name = re.sub(r"[^A-Za-z0-9]+", "-", mail.message_id or str(uuid4())).strip("-")
         path = self.folder / f"{name}.eml"
 
         def write() -> None:
             self.folder.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(bytes(message))
+            path.write_bytes(mail.data)
 
         await anyio.to_thread.run_sync(write)
-        logger.info("mail to %s: %s (%s)", message["To"], message["Subject"], path)
+        logger.info("mail to %s: %s", mail.to, path)
+
+    async def send(self, message: EmailMessage) -> None:
+        mail = OutgoingMail(str(message["Message-ID"]), str(message["From"]), str(message["To"]), bytes(message))
+        await self.send_mail(mail)
 
 
 def sender_for(settings: Settings) -> MailSender:
@@ -192,9 +303,9 @@ async def enqueue(
     kick_after_commit(db_session, SEND_MAIL_JOB)
 
 
-# Per template: does what the message says still hold? Registered by the modules that write such messages;
-# asked in the sending worker's read transaction just before rendering.
-StillTrue = Callable[[AsyncSession, Mapping[str, Any]], Awaitable[bool]]
+# Per template: does what each message says still hold? Registered by the modules that write such messages;
+# asked once per drained batch (all of the template's messages at once), in the sender's read transaction.
+StillTrue = Callable[[AsyncSession, Sequence[Mapping[str, Any]]], Awaitable[Sequence[bool]]]
 STILL_TRUE: dict[str, StillTrue] = {}
 
 
@@ -214,41 +325,45 @@ class _Claimed:
 
 
 async def _claim(db_session: AsyncSession, now: dt.datetime, batch: int) -> list[_Claimed]:
+    """Take up to ``batch`` due messages: one locking SELECT and one UPDATE pushing their lease, then commit."""
     await begin_write(db_session)
     rows = (
-        await db_session.scalars(
-            select(OutboxMessage)
+        await db_session.execute(
+            select(
+                OutboxMessage.id,
+                OutboxMessage.to_address,
+                OutboxMessage.template,
+                OutboxMessage.context,
+                OutboxMessage.subject,
+                OutboxMessage.body_text,
+                OutboxMessage.attachments,
+                OutboxMessage.attempts,
+            )
             .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
             .order_by(OutboxMessage.next_attempt_at)
             .limit(batch)
             .with_for_update(skip_locked=True)
-            .execution_options(populate_existing=True)
         )
     ).all()
     lease_until = now + CLAIM_LEASE
-    claimed = []
-    for row in rows:
-        row.next_attempt_at = lease_until
-        claimed.append(
-            _Claimed(
-                row.id,
-                row.to_address,
-                row.template,
-                dict(row.context),
-                row.subject,
-                row.body_text,
-                tuple(row.attachments),
-                row.attempts,
-                lease_until,
-            )
+    if rows:
+        await db_session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_([row.id for row in rows]))
+            .values(next_attempt_at=lease_until)
+            .execution_options(synchronize_session=False)
         )
     await db_session.commit()
-    return claimed
+    return [
+        _Claimed(r.id, r.to_address, r.template, dict(r.context), r.subject, r.body_text, tuple(r.attachments),
+                 r.attempts, lease_until)
+        for r in rows
+    ]  # fmt: skip
 
 
 async def _links(db_session: AsyncSession, settings: Settings, bodies: Sequence[str]) -> dict[UUID, str]:
     """The secret links the messages mention without a version, made now from the app's key (never stored in
-    the outbox); versioned ones need no lookup (``_fill``)."""
+    the outbox); versioned ones need no lookup (``_fill``). One query per kind of link for a whole batch."""
     order_ids = {UUID(m) for body in bodies for m, version in ORDER_LINK.findall(body) if not version}
     entry_ids = {UUID(m) for body in bodies for m in WAITLIST_LINK.findall(body)}
     registration_ids = {UUID(m) for body in bodies for m, version in REGISTRATION_LINK.findall(body) if not version}
@@ -275,27 +390,71 @@ class AttachmentError(LookupError):
     """An attachment can't be made (unknown kind, or its order has no receipt); retried, then failed."""
 
 
-# Attachments later domains render (``"badge:<registration id>"`` from badges): registration can't import
-# them, so they register here at import. A renderer returns (content, filename) of a PDF.
-AttachmentRenderer = Callable[[AsyncSession, Settings, str], Awaitable[tuple[bytes, str]]]
+# Drawing one attachment: a pure function, run off the event loop (a batch's all in one worker-thread call).
+Draw = Callable[[], Attachment]
+# Attachments by kind (``"receipt:<order id>"`` here, ``"badge:<registration id>"`` from badges, which
+# registration can't import, so it registers at import). A renderer gets every argument of its kind in a
+# batch, reads what it needs in one go, and answers per argument the drawing to run or the error that stops it.
+AttachmentRenderer = Callable[[AsyncSession, Settings, Sequence[str]], Awaitable[Mapping[str, Draw | Exception]]]
 ATTACHMENT_RENDERERS: dict[str, AttachmentRenderer] = {}
 
 
-async def _attach(db_session: AsyncSession, settings: Settings, message: EmailMessage, spec: str) -> None:
-    kind, _, argument = spec.partition(":")
-    if kind in ATTACHMENT_RENDERERS:
-        content, filename = await ATTACHMENT_RENDERERS[kind](db_session, settings, argument)
-        message.add_attachment(content, maintype="application", subtype="pdf", filename=filename)
-        return
-    found = _RECEIPT_ATTACHMENT.fullmatch(spec)
-    if found is None:
-        raise AttachmentError(f"unknown attachment {spec!r}")
-    # Numbered now if the payment's own numbering hasn't run yet (it runs right after commit, so rarely).
-    receipt = documents.current_receipt(await documents.ensure_documents_issued(db_session, UUID(found.group(1))))
-    if receipt is None:
-        raise AttachmentError(f"order {found.group(1)} has no receipt")
-    pdf, filename = await documents.document_pdf(db_session, receipt)
-    message.add_attachment(pdf, maintype="application", subtype="pdf", filename=filename)
+async def receipt_attachments(
+    db_session: AsyncSession, _settings: Settings, arguments: Sequence[str]
+) -> dict[str, Draw | Exception]:
+    """Each order's current receipt, numbered first if the payment's own numbering hasn't run yet (it runs
+    right after commit, so rarely)."""
+    wanted: dict[str, UUID] = {}
+    answers: dict[str, Draw | Exception] = {}
+    for argument in arguments:
+        try:
+            wanted[argument] = UUID(argument)
+        except ValueError:
+            answers[argument] = AttachmentError(f"no order {argument}")
+    if not wanted:
+        return answers
+    order_ids = set(wanted.values())
+    pending = await db_session.scalars(
+        select(Document.event_id).where(Document.order_id.in_(order_ids), Document.number.is_(None)).distinct()
+    )
+    for event_id in pending.all():
+        await documents.issue_pending_documents(db_session, event_id)
+    by_order: dict[UUID, list[Document]] = {}
+    for document in await documents.documents_of_orders(db_session, order_ids):
+        by_order.setdefault(document.order_id, []).append(document)
+    event_ids = {d.event_id for found in by_order.values() for d in found}
+    events = {e.id: e for e in (await db_session.scalars(select(Event).where(Event.id.in_(event_ids)))).all()}
+    for argument, order_id in wanted.items():
+        receipt = documents.current_receipt(by_order.get(order_id, []))
+        if receipt is None:
+            answers[argument] = AttachmentError(f"order {argument} has no receipt")
+            continue
+        answers[argument] = partial(_draw_document, *documents.document_drawing(receipt, events[receipt.event_id]))
+    return answers
+
+
+def _draw_document(draw: Callable[[], bytes], filename: str) -> Attachment:
+    return Attachment(draw(), filename)
+
+
+ATTACHMENT_RENDERERS["receipt"] = receipt_attachments
+
+
+async def _attachment_drawings(
+    db_session: AsyncSession, settings: Settings, specs: set[str]
+) -> dict[str, Draw | Exception]:
+    by_kind: dict[str, list[str]] = {}
+    drawings: dict[str, Draw | Exception] = {}
+    for spec in specs:
+        kind, _, argument = spec.partition(":")
+        if kind in ATTACHMENT_RENDERERS:
+            by_kind.setdefault(kind, []).append(argument)
+        else:
+            drawings[spec] = AttachmentError(f"unknown attachment {spec!r}")
+    for kind, arguments in by_kind.items():
+        answers = await ATTACHMENT_RENDERERS[kind](db_session, settings, arguments)
+        drawings |= {f"{kind}:{argument}": answer for argument, answer in answers.items()}
+    return drawings
 
 
 def _fill(body: str, links: dict[UUID, str], settings: Settings, *, html: bool = False) -> str:
@@ -345,31 +504,82 @@ async def render_message(
     return render_mail(template, context, wording)
 
 
-async def _compose(db_session: AsyncSession, settings: Settings, item: _Claimed, wordings: Wordings) -> EmailMessage:
-    if item.template:
-        rendered = await render_message(db_session, item.template, item.context, wordings)
-    else:  # written before templates: its text was stored
-        rendered = RenderedMail(item.subject, item.body, "")
-    links = await _links(db_session, settings, [rendered.text, rendered.html])
-    message = EmailMessage()
-    message["From"] = settings.mail_from
-    message["To"] = item.to
-    message["Subject"] = _one_line(rendered.subject)
-    message["Date"] = formatdate(localtime=False)
+async def _superseded(db_session: AsyncSession, claimed: Sequence[_Claimed]) -> set[UUID]:
+    """The messages whose news stopped being true, asked per template for the whole batch."""
+    by_template: dict[str, list[_Claimed]] = {}
+    for item in claimed:
+        if item.template in STILL_TRUE:
+            by_template.setdefault(item.template, []).append(item)
+    stale: set[UUID] = set()
+    for template, items in by_template.items():
+        verdicts = await STILL_TRUE[template](db_session, [item.context for item in items])
+        stale |= {item.id for item, true in zip(items, verdicts, strict=True) if not true}
+    return stale
+
+
+@dataclass(slots=True)
+class _Draft:
+    """A message rendered, its links filled, waiting for its attachments to be drawn."""
+
+    item: _Claimed
+    subject: str
+    text: str
+    html: str
+    attachments: list[Draw]
+
+
+def _finish(settings: Settings, draft: _Draft) -> OutgoingMail:
+    """Draw the attachments and write the message's bytes (in a worker thread: both are CPU only)."""
     # Stable per outbox row, so a message sent twice after a crash is recognisably the same one.
     domain = parseaddr(settings.mail_from)[1].rpartition("@")[2] or "podium.invalid"
-    message["Message-ID"] = f"<{item.id}@{domain}>"
-    message.set_content(_fill(rendered.text, links, settings))
-    if rendered.html:
-        message.add_alternative(_fill(rendered.html, links, settings, html=True), subtype="html")
-    for spec in item.attachments:
-        await _attach(db_session, settings, message, spec)
-    return message
+    return compose_mime(
+        sender=settings.mail_from,
+        to=draft.item.to,
+        subject=draft.subject,
+        message_id=f"<{draft.item.id}@{domain}>",
+        text=draft.text,
+        html=draft.html,
+        attachments=[draw() for draw in draft.attachments],
+    )
 
 
-async def _still_true(db_session: AsyncSession, item: _Claimed) -> bool:
-    check = STILL_TRUE.get(item.template)
-    return check is None or await check(db_session, item.context)
+def _finish_all(settings: Settings, drafts: Sequence[_Draft]) -> list[OutgoingMail | Exception]:
+    results: list[OutgoingMail | Exception] = []
+    for draft in drafts:
+        try:
+            results.append(_finish(settings, draft))
+        except Exception as exc:  # one broken drawing fails its own message only
+            results.append(exc)
+    return results
+
+
+async def _drafts(
+    db_session: AsyncSession, settings: Settings, items: Sequence[_Claimed]
+) -> tuple[list[_Draft], dict[UUID, Exception]]:
+    """Render a batch: wording, links and attachment data each read once for all of it."""
+    wordings = await wordings_for(db_session, {e for e in (_event_id(item.context) for item in items) if e})
+    failed: dict[UUID, Exception] = {}
+    rendered: list[tuple[_Claimed, RenderedMail]] = []
+    for item in items:
+        try:
+            if item.template:
+                rendered.append((item, await render_message(db_session, item.template, item.context, wordings)))
+            else:  # written before templates: its text was stored
+                rendered.append((item, RenderedMail(item.subject, item.body, "")))
+        except Exception as exc:  # a template that fails to render fails its own message only
+            failed[item.id] = exc
+    links = await _links(db_session, settings, [body for _, mail in rendered for body in (mail.text, mail.html)])
+    drawings = await _attachment_drawings(db_session, settings, {s for item, _ in rendered for s in item.attachments})
+    drafts: list[_Draft] = []
+    for item, mail in rendered:
+        draws = [drawings[spec] for spec in item.attachments]
+        error = next((d for d in draws if isinstance(d, Exception)), None)
+        if error is not None:
+            failed[item.id] = error
+            continue
+        html = _fill(mail.html, links, settings, html=True) if mail.html else ""
+        drafts.append(_Draft(item, mail.subject, _fill(mail.text, links, settings), html, cast(list[Draw], draws)))
+    return drafts, failed
 
 
 def _permanent(exc: Exception) -> bool:
@@ -380,21 +590,56 @@ def _permanent(exc: Exception) -> bool:
     return False
 
 
-async def _record(db_session: AsyncSession, item: _Claimed, **values: object) -> None:
+async def _record(db_session: AsyncSession, items: Sequence[_Claimed], **values: object) -> None:
+    """One UPDATE for messages with the same outcome; it only matches rows whose lease (ours) still stands."""
+    if not items:
+        return
     await begin_write(db_session)
     result = await db_session.execute(
         update(OutboxMessage)
         .where(
-            OutboxMessage.id == item.id,
+            OutboxMessage.id.in_([item.id for item in items]),
             OutboxMessage.status == "pending",
-            OutboxMessage.next_attempt_at == item.lease_until,
+            OutboxMessage.next_attempt_at == items[0].lease_until,
         )
         .values(**values, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
     await db_session.commit()
-    if cast(CursorResult[Any], result).rowcount != 1:
-        logger.warning("outbox message %s: lease lost before its result was recorded", item.id)
+    lost = len(items) - cast(CursorResult[Any], result).rowcount
+    if lost:
+        logger.warning("outbox: %d of %d messages lost their lease before their result was recorded", lost, len(items))
+
+
+async def _record_failure(db_session: AsyncSession, item: _Claimed, exc: Exception, now: dt.datetime) -> None:
+    attempts = item.attempts + 1
+    give_up = attempts >= MAX_ATTEMPTS or _permanent(exc)
+    logger.warning("mail to %s failed (attempt %d): %s", item.to, attempts, exc)
+    await _record(
+        db_session,
+        [item],
+        attempts=attempts,
+        last_error=f"{type(exc).__name__}: {exc}"[:2000],
+        next_attempt_at=now + dt.timedelta(minutes=min(60, 2**attempts)),
+        status="failed" if give_up else "pending",
+    )
+
+
+def _batch(sender: MailSender) -> AbstractAsyncContextManager[None]:
+    batch = getattr(sender, "batch", None)
+    return cast(AbstractAsyncContextManager[None], batch()) if batch is not None else nullcontext()
+
+
+async def _deliver(sender: MailSender, mail: OutgoingMail) -> None:
+    send_mail = getattr(sender, "send_mail", None)
+    if send_mail is not None:
+        await send_mail(mail)
+    else:
+        await sender.send(mail.as_message())
+
+
+# Results of sent messages are recorded at least this often within a batch, so a crash resends little.
+RECORD_EVERY = 20
 
 
 async def drain_outbox(
@@ -406,37 +651,46 @@ async def drain_outbox(
     batch: int = 50,
 ) -> int:
     """Send the due messages and return how many went out; failures are retried with exponential
-    backoff (2, 4, 8 … minutes, at most an hour) and given up after MAX_ATTEMPTS."""
+    backoff (2, 4, 8 … minutes, at most an hour) and given up after MAX_ATTEMPTS.
+
+    A batch is read, rendered and drawn together (a few queries and one worker-thread call for all of it), sent
+    over one SMTP connection, and its results recorded with one UPDATE per outcome (every RECORD_EVERY sent)."""
     now = now or utcnow()
     claimed = await _claim(db_session, now, batch)
-    wordings = await wordings_for(db_session, {e for e in (_event_id(item.context) for item in claimed) if e})
+    if not claimed:
+        return 0
     deadline = time.monotonic() + CLAIM_LEASE.total_seconds() - 2 * SMTP_TIMEOUT_SECONDS
-    sent = 0
-    for item in claimed:
-        if time.monotonic() > deadline:  # the rest stay claimed and come due when the lease ends
-            break
-        try:
-            if not await _still_true(db_session, item):
-                await db_session.commit()
-                await _record(db_session, item, status="superseded", attempts=item.attempts)
+    try:
+        stale = await _superseded(db_session, claimed)
+        live = [item for item in claimed if item.id not in stale]
+        drafts, failed = await _drafts(db_session, settings, live)
+        await end_reads(db_session)  # no transaction stays open while drawing PDFs and talking to the mail server
+    except Exception as exc:  # the batch's reads failed (a database hiccup): each message is retried later
+        await db_session.rollback()
+        for item in claimed:
+            await _record_failure(db_session, item, exc, now)
+        return 0
+    await _record(db_session, [item for item in claimed if item.id in stale], status="superseded")
+    for item in live:
+        if item.id in failed:
+            await _record_failure(db_session, item, failed[item.id], now)
+    mails = await anyio.to_thread.run_sync(_finish_all, settings, drafts)
+    sent: list[_Claimed] = []
+    done = 0
+    async with _batch(sender):
+        for draft, mail in zip(drafts, mails, strict=True):
+            if time.monotonic() > deadline:  # the rest stay claimed and come due when the lease ends
+                break
+            try:
+                if isinstance(mail, Exception):
+                    raise mail
+                await _deliver(sender, mail)
+            except Exception as exc:  # any failure of one message (mail server, drawing) must not stop the rest
+                await _record_failure(db_session, draft.item, exc, now)
                 continue
-            message = await _compose(db_session, settings, item, wordings)
-            await db_session.commit()  # end the read transaction before talking to the mail server
-            await sender.send(message)
-        except Exception as exc:  # any failure of one message (mail server, rendering) must not stop the rest
-            await db_session.rollback()
-            attempts = item.attempts + 1
-            give_up = attempts >= MAX_ATTEMPTS or _permanent(exc)
-            logger.warning("mail to %s failed (attempt %d): %s", item.to, attempts, exc)
-            await _record(
-                db_session,
-                item,
-                attempts=attempts,
-                last_error=f"{type(exc).__name__}: {exc}"[:2000],
-                next_attempt_at=now + dt.timedelta(minutes=min(60, 2**attempts)),
-                status="failed" if give_up else "pending",
-            )
-            continue
-        await _record(db_session, item, status="sent", sent_at=now, attempts=item.attempts + 1)
-        sent += 1
-    return sent
+            sent.append(draft.item)
+            if len(sent) - done >= RECORD_EVERY:
+                await _record(db_session, sent[done:], status="sent", sent_at=now, attempts=OutboxMessage.attempts + 1)
+                done = len(sent)
+    await _record(db_session, sent[done:], status="sent", sent_at=now, attempts=OutboxMessage.attempts + 1)
+    return len(sent)

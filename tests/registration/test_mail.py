@@ -10,8 +10,11 @@ import datetime as dt
 import re
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from typing import Any
 from uuid import uuid4
 
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -248,3 +251,47 @@ async def test_background_drainer_of_the_app_sends_mail_after_payment(
     assert len(held) <= 1
     assert subjects[0] == "Test Meeting: you are registered"
     assert subjects[1].startswith("Test Meeting: your receipt ")
+
+
+class Dropping(Inbox):
+    """A server that ends each connection after ``per_connection`` messages, as some providers cap them."""
+
+    def __init__(self, per_connection: int) -> None:
+        super().__init__()
+        self.per_connection = per_connection
+        self.sessions: list[object] = []
+        self.counts: list[int] = []
+
+    async def handle_DATA(self, server: Any, session: object, envelope: Envelope) -> str:
+        if not any(s is session for s in self.sessions):
+            self.sessions.append(session)
+            self.counts.append(0)
+        index = next(i for i, s in enumerate(self.sessions) if s is session)
+        self.counts[index] += 1
+        if self.counts[index] == self.per_connection:
+            asyncio.get_running_loop().call_soon(server.transport.close)  # after the 250 below is written
+        return await super().handle_DATA(server, session, envelope)
+
+
+async def test_one_connection_carries_a_batch_and_a_dropped_one_is_opened_again(settings: Settings) -> None:
+    await _settle_existing(settings)
+    async with db_session_for(settings) as db_session:
+        for i in range(7):
+            await _plain(db_session, f"t:drop:{i}", f"d{i}@example.org")
+        await db_session.commit()
+    server, port = Dropping(per_connection=3), free_port()
+    controller = Controller(server, hostname="127.0.0.1", port=port)
+    controller.start()
+    mail_settings = smtp_settings(settings, port)
+
+    try:
+        sent = await _drain(mail_settings, SmtpSender(mail_settings))
+    finally:
+        controller.stop()
+
+    async with db_session_for(settings) as db_session:
+        rows = (await db_session.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key.like("t:drop:%")))).all()
+    assert sent == 7
+    assert sorted(str(m["To"]) for m in server.messages) == [f"d{i}@example.org" for i in range(7)]
+    assert server.counts == [3, 3, 1]
+    assert {(r.status, r.attempts) for r in rows} == {("sent", 1)}
