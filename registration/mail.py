@@ -191,8 +191,11 @@ STILL_TRUE["hold_expired"] = _orders_still_expired
 
 
 async def enqueue_confirmation_mail(db_session: AsyncSession, order: Order, *, late: bool = False) -> None:
-    """Called in the transaction that confirms ``order`` (after its receipt, if any, was issued): one mail
-    per attendee and one to the buyer (with the receipt). ``late``: paid after its hold had ended."""
+    """Called in the transaction that confirms ``order`` (after its receipt, if any, was issued): one mail to
+    the buyer (with the receipt) and one per other attendee. An attendee with the buyer's own email gets no mail
+    of their own: what it would say (their page's link, their badge attached, or that verification is pending)
+    is in the buyer's, so the person who registered themselves gets one mail, not two. ``late``: paid after
+    its hold had ended."""
     event = await _event_of(db_session, order.event_id)
     registrations = (
         await db_session.scalars(
@@ -200,12 +203,21 @@ async def enqueue_confirmation_mail(db_session: AsyncSession, order: Order, *, l
         )
     ).all()
     categories, add_ons = await _names(db_session, event.id)
+    buyer_email = normalise_email(order.buyer_email)
     attendees = []
+    you: dict[str, Any] | None = None
+    attachments: list[str] = []
     for registration in registrations:
         if registration.status not in (RegistrationStatus.CONFIRMED, RegistrationStatus.AWAITING_VERIFICATION):
             continue
         attendee = _attendee(registration, categories, add_ons)
         attendees.append(attendee)
+        # The badge comes once the registration counts (after verification, for those who need it).
+        badge = [] if attendee["waiting"] else [f"badge:{registration.id}"]
+        if you is None and registration.email == buyer_email:
+            you = {"waiting": attendee["waiting"], "registration_link": registration_link(registration)}
+            attachments += badge
+            continue
         await enqueue(
             db_session,
             dedupe_key=f"confirmation:{registration.id}",
@@ -220,8 +232,7 @@ async def enqueue_confirmation_mail(db_session: AsyncSession, order: Order, *, l
                 "buyer_name": order.buyer_name,
                 "registration_link": registration_link(registration),
             },
-            # The badge comes once the registration counts (after verification, for those who need it).
-            attachments=[] if attendee["waiting"] else [f"badge:{registration.id}"],
+            attachments=badge,
         )
     # The receipt was just recorded; it is numbered after commit, and the sender attaches it numbered.
     receipt = await db_session.scalar(
@@ -236,6 +247,7 @@ async def enqueue_confirmation_mail(db_session: AsyncSession, order: Order, *, l
         "has_receipt": receipt is not None,
         "late": late,
         "order_link": order_link(order),
+        "you": you,
     }
     if receipt is None:  # nothing to pay: no receipt, but the buyer still gets the order and its link
         await enqueue(
@@ -244,6 +256,7 @@ async def enqueue_confirmation_mail(db_session: AsyncSession, order: Order, *, l
             to=order.buyer_email,
             template="order_confirmed",
             context=context,
+            attachments=attachments,
         )
         return
     await enqueue(
@@ -252,7 +265,7 @@ async def enqueue_confirmation_mail(db_session: AsyncSession, order: Order, *, l
         to=order.buyer_email,
         template="order_confirmed",
         context=context,
-        attachments=[f"receipt:{order.id}"],
+        attachments=[f"receipt:{order.id}", *attachments],
     )
 
 

@@ -62,6 +62,7 @@ _sample(
     has_receipt=True,
     late=False,
     order_link=_ORDER,
+    you={"waiting": False, "registration_link": _REGISTRATION},  # the buyer is one of the attendees
 )
 _sample(
     "registered",

@@ -118,6 +118,38 @@ async def test_paid_order_mails_attendees_and_the_buyer_with_the_receipt_once(
     assert re.search(r"/registrations/[0-9a-f-]{36}\?secret=", text(ada))
 
 
+async def test_buyer_who_is_an_attendee_gets_one_mail_with_receipt_badge_and_both_links(
+    client: Client, settings: Settings, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp
+    await _settle_existing(settings)
+    order = await _paid_order(
+        client, settings, attendee("Buyer@Example.org", add_ons=["workshop"]), attendee("grace@example.org")
+    )
+    mail_settings = smtp_settings(settings, port)
+
+    sent = await _drain(mail_settings, SmtpSender(mail_settings))
+    again = await _drain(mail_settings, SmtpSender(mail_settings))
+
+    [buyer] = [m for m in inbox.messages if str(m["To"]) == "buyer@example.org"]
+    [other] = [m for m in inbox.messages if str(m["To"]) == "grace@example.org"]
+    buyer_text = text(buyer)
+    names = [a.get_filename() or "" for a in buyer.iter_attachments()]
+    assert (sent, again, len(inbox.messages)) == (2, 0, 2)
+    assert buyer["Subject"] == "Test Meeting: your receipt (USD 920.00)"
+    assert f"/orders/{order['id']}?secret={order['secret']}" in buyer_text
+    assert re.search(
+        r"Your page \(personal agenda, calendar feed, badge\): \S+/registrations/[0-9a-f-]{36}\?secret=", buyer_text
+    )
+    assert "Your badge is attached" in buyer_text
+    assert names[0] == f"receipt-{str(order['slug']).upper()}-000001.pdf"
+    assert re.fullmatch(r"badge-[0-9A-Z]{8}\.pdf", names[1])
+    assert len(names) == 2
+    assert other["Subject"] == "Test Meeting: you are registered"
+    [other_badge] = list(other.iter_attachments())
+    assert re.fullmatch(r"badge-[0-9A-Z]{8}\.pdf", other_badge.get_filename() or "")
+
+
 async def test_unreachable_smtp_is_retried_later(client: Client, settings: Settings) -> None:
     await _settle_existing(settings)
     await _paid_order(client, settings, attendee())
