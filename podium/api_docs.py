@@ -33,6 +33,8 @@ class SwaggerPage(SwaggerRenderPlugin):
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>{title}</title>
+  <link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+  <link rel="icon" href="/favicon.ico" sizes="16x16 32x32 48x48">
   <link rel="stylesheet" href="{escape(self.css_url)}">
   <script src="{escape(self.js_url)}" defer></script>
   <script src="{escape(self.standalone_preset_js_url)}" defer></script>

@@ -19,6 +19,7 @@ from litestar.template.config import TemplateConfig
 from badges.controllers import BADGE_CONTROLLERS
 from badges.dashboard_controllers import CheckinDashboardController, CheckinDashboardPages
 from badges.scanner_pages import ScannerPages
+from badges.staff_pages import StaffPages
 from events.controllers import EventController, OrganizerEventListController
 from events.pages import EventPages, OrganizerEventPages
 from podium.access_log import install_access_log_filter
@@ -34,7 +35,8 @@ from podium.cli import PodiumCLIPlugin
 from podium.csrf import CrossSiteGuard, csrf_config
 from podium.db import WriteIntentMiddleware, sqlalchemy_config, warm_pool
 from podium.errors import EXCEPTION_HANDLERS
-from podium.formatting import format_money
+from podium.favicon import favicon
+from podium.formatting import register_filters
 from podium.health import app_version, health
 from podium.heap import freeze_startup_heap
 from podium.input_guards import PodiumRequest, RefuseNulInQuery
@@ -81,8 +83,9 @@ JOB_MODULES = (registration_tasks,)
 
 
 def _template_filters(engine: JinjaTemplateEngine) -> None:
-    """``{{ amount | money(currency) }}``: minor units shown with the currency's own decimals (JPY none)."""
-    engine.engine.filters["money"] = format_money
+    """``{{ amount | money(currency) }}``, ``{{ day | date }}``, ``{{ instant | datetime(zone) }}`` …: one formatter
+    for pages and mails (podium/formatting.py)."""
+    register_filters(engine.engine.filters)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -126,6 +129,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CheckinDashboardController,
             CheckinDashboardPages,
             ScannerPages,
+            StaffPages,
             *BADGE_CONTROLLERS,
             AgendaPages,
             OrganizerRegistrationPages,
@@ -146,6 +150,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             OrganizerProgramPages,
             OrganizerSpeakerPages,
             create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
+            favicon,
         ],
         plugins=[
             SQLAlchemyPlugin(config=db_config),
@@ -164,7 +169,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CrossSiteGuard(settings),
             DefineMiddleware(
                 TokenAuthenticationMiddleware,
-                exclude=["^/static/", "^/schema", "^/health$"],
+                exclude=["^/static/", "^/schema", "^/health$", "^/favicon.ico$"],
             ),
         ],
         csrf_config=csrf_config(settings),

@@ -58,3 +58,25 @@ def format_datetime(instant: dt.datetime, timezone: str) -> str:
     """``Monday June 7, 2027, 14:30 (America/New_York)``: the event's wall clock, its zone named."""
     local = local_time(instant, timezone)
     return f"{format_date(local.date())}, {local:%H:%M} ({timezone})"
+
+
+def format_day(day: dt.date, *, short: bool = False) -> str:
+    """A day inside an event whose year is plain from the page: ``Monday June 7`` (``Mon June 7`` in tabs)."""
+    weekday = f"{day:%a}" if short else f"{day:%A}"
+    return f"{weekday} {day:%B} {day.day}"
+
+
+def format_time(instant: dt.datetime, timezone: str) -> str:
+    """``14:30``: a time of day on the event's wall clock (the page names the zone once)."""
+    return f"{local_time(instant, timezone):%H:%M}"
+
+
+def register_filters(filters: dict[str, object]) -> None:
+    """The pages' template filters, named as the mails' are (podium/mail.py), so a date reads the same on a page
+    and in a mail: ``money(currency)``, ``date``, ``date_range(end)``, ``day``, ``datetime(zone)``, ``time(zone)``."""
+    filters["money"] = format_money
+    filters["date"] = format_date
+    filters["date_range"] = format_date_range
+    filters["day"] = format_day
+    filters["datetime"] = format_datetime
+    filters["time"] = format_time

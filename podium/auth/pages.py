@@ -15,6 +15,7 @@ from podium.auth import services
 from podium.auth.controllers import client_ip, session_cookie
 from podium.auth.lockout import MAIL_STATE_KEY
 from podium.auth.middleware import SESSION_COOKIE
+from podium.auth.models import Role
 from podium.errors import TooManyRequests
 from podium.pages import local_path, redirect, render
 from podium.settings import Settings
@@ -22,21 +23,30 @@ from podium.settings import Settings
 FormData = URLEncodedBody[dict[str, str]]
 
 
+def landing(role: str, target: str) -> str:
+    """Where a login goes: the page that sent the person here, else their own start page. Staff start on the
+    scanner (``/staff`` picks the event) and never on the organizer console, which would only refuse them."""
+    home = "/organizer" if role == Role.ORGANIZER else "/staff"
+    if not target or (role != Role.ORGANIZER and target.startswith("/organizer")):
+        return home
+    return target
+
+
 class LoginPages(Controller):
     include_in_schema = False
 
     @get("/login")
     async def login_form(self, request: Request[Any, Any, Any], next: FromQuery[str | None] = None) -> Template:
-        return render(request, "auth/login.html", next=local_path(next, "/organizer"), email="", error=None)
+        return render(request, "auth/login.html", next=local_path(next, ""), email="", error=None)
 
     @post("/login")
     async def login(
         self, request: Request[Any, Any, Any], data: FormData, state: State, db_session: NamedDependency[AsyncSession]
     ) -> Template | Redirect:
         settings: Settings = state.settings
-        email, target = data.get("email", "").strip(), local_path(data.get("next"), "/organizer")
+        email, target = data.get("email", "").strip(), local_path(data.get("next"), "")
         try:
-            _, token, _ = await services.login(
+            user, token, _ = await services.login(
                 db_session,
                 settings,
                 email,
@@ -52,7 +62,7 @@ class LoginPages(Controller):
             page = render(request, "auth/login.html", status_code=429, next=target, email=email, error=error)
             page.headers.update(exc.headers)
             return page
-        response = redirect(target)
+        response = redirect(landing(user.role, target))
         response.cookies.append(session_cookie(settings, token, settings.session_ttl_seconds))
         return response
 

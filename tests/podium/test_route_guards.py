@@ -36,6 +36,7 @@ PUBLIC = {
     ("GET", "/schema/{path:str}"),
     ("GET", "/static/{file_path:path}"),
     ("HEAD", "/static/{file_path:path}"),
+    ("GET", "/favicon.ico"),
     ("POST", "/api/auth/login"),
     ("GET", "/api/events"),
     ("GET", "/api/events/{event:str}"),
