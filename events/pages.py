@@ -21,6 +21,7 @@ from events.models import EventStatus
 from events.schemas import EventCreate, EventUpdate, RoomCreate, TrackCreate
 from podium.auth.guards import requires_organizer
 from podium.errors import DomainError
+from podium.forms import read_form
 from podium.pages import form_errors, redirect, render
 
 FormData = URLEncodedBody[dict[str, str]]
@@ -135,7 +136,7 @@ class OrganizerEventPages(Controller):
         self, request: Request[Any, Any, Any], data: FormData, db_session: NamedDependency[AsyncSession]
     ) -> Template | Redirect:
         try:
-            payload = msgspec.convert(_event_payload(data, partial=False), EventCreate, strict=False)
+            payload = read_form(_event_payload(data, partial=False), EventCreate, strict=False)
             event = await services.create_event(db_session, payload)
         except (msgspec.ValidationError, DomainError) as exc:
             return self._form(request, None, data, form_errors(exc), status_code=getattr(exc, "status_code", 422))
@@ -157,7 +158,7 @@ class OrganizerEventPages(Controller):
         db_session: NamedDependency[AsyncSession],
     ) -> Template | Redirect:
         try:
-            payload = msgspec.convert(_event_payload(data, partial=True), EventUpdate, strict=False)
+            payload = read_form(_event_payload(data, partial=True), EventUpdate, strict=False)
             event = await services.update_event(db_session, slug, payload)
         except (msgspec.ValidationError, DomainError) as exc:
             current = await services.get_event(db_session, slug)
@@ -195,7 +196,7 @@ class OrganizerEventPages(Controller):
     ) -> Template | Redirect:
         errors: dict[str, str] = {}
         try:
-            room = msgspec.convert(
+            room = read_form(
                 {"name": data.get("name", ""), "capacity": data.get("capacity", "")}, RoomCreate, strict=False
             )
             await services.add_room(db_session, slug, room)
@@ -228,7 +229,7 @@ class OrganizerEventPages(Controller):
     ) -> Template | Redirect:
         errors: dict[str, str] = {}
         try:
-            track = msgspec.convert(
+            track = read_form(
                 {"name": data.get("name", ""), "colour": data.get("colour", "")}, TrackCreate, strict=False
             )
             await services.add_track(db_session, slug, track)

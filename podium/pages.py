@@ -3,7 +3,6 @@ form-error extraction, and safe redirects."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import msgspec
@@ -11,9 +10,7 @@ from litestar import Request
 from litestar.response import Redirect, Template
 
 from podium.errors import DomainError
-
-_MSGSPEC_PATH = re.compile(r"at `\$\.([A-Za-z0-9_.\[\]]+)`")
-_MSGSPEC_FIELD = re.compile(r"field `([A-Za-z0-9_]+)`")
+from podium.forms import message_of, sentence
 
 
 def render(request: Request[Any, Any, Any], template: str, *, status_code: int = 200, **context: Any) -> Template:
@@ -36,13 +33,13 @@ def local_path(candidate: str | None, default: str) -> str:
 
 
 def form_errors(exc: Exception) -> dict[str, str]:
-    """Field → message for a form, from a msgspec validation error or a domain error."""
+    """Field → sentence for a form, from a msgspec validation error or a domain error (every one it names;
+    ``podium.forms.read_form`` names every wrong field at once)."""
     if isinstance(exc, DomainError):
         if exc.errors:
-            return {e.field: e.message for e in exc.errors}
-        return {"__all__": exc.detail}
+            return {e.field: sentence(e.message) for e in exc.errors}
+        return {"__all__": sentence(exc.detail)}
     if isinstance(exc, msgspec.ValidationError):
-        message = str(exc)
-        found = _MSGSPEC_PATH.search(message) or _MSGSPEC_FIELD.search(message)
-        return {found.group(1) if found else "__all__": message.split(" - at ")[0]}
+        path, message = message_of(exc)
+        return {path or "__all__": message}
     raise exc

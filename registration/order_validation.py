@@ -20,7 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
 from podium.auth.services import normalise_email
-from podium.errors import Conflict, InvalidInput
+from podium.errors import Conflict, FieldError, InvalidInput
+from registration.catalog_schemas import QuestionRead
 from registration.income_groups import discount_pct
 from registration.models import (
     AddOn,
@@ -200,24 +201,32 @@ def _check_eligibility(prefix: str, attendee: AttendeeIn, category: Category) ->
         )
 
 
-def _check_answers(prefix: str, answers: dict[str, Any], questions: Sequence[Question]) -> None:
+def answer_errors(
+    prefix: str, answers: dict[str, Any], questions: Sequence[Question] | Sequence[QuestionRead]
+) -> list[FieldError]:
+    """Every answer that is missing or wrong, each on its own question (the form marks only those)."""
     known = {q.code: q for q in questions}
-    for code in answers:
-        if code not in known:
-            raise InvalidInput("there is no such question", field=f"{prefix}.answers.{code}")
+    errors = [FieldError(f"{prefix}.answers.{c}", "there is no such question") for c in answers if c not in known]
     for question in questions:
         field = f"{prefix}.answers.{question.code}"
         value = answers.get(question.code)
         if value is None or (isinstance(value, str) and not value.strip()):
             if question.required:
-                raise InvalidInput(f"please answer: {question.label}", field=field)
+                errors.append(FieldError(field, f"please answer: {question.label}"))
             continue
         if question.kind == "boolean" and not isinstance(value, bool):
-            raise InvalidInput("expected true or false", field=field)
-        if question.kind in {"text", "choice"} and not isinstance(value, str):
-            raise InvalidInput("expected text", field=field)
-        if question.kind == "choice" and value not in question.options:
-            raise InvalidInput(f"choose one of: {', '.join(question.options)}", field=field)
+            errors.append(FieldError(field, "expected true or false"))
+        elif question.kind in {"text", "choice"} and not isinstance(value, str):
+            errors.append(FieldError(field, "expected text"))
+        elif question.kind == "choice" and value not in question.options:
+            errors.append(FieldError(field, f"choose one of: {', '.join(question.options)}"))
+    return errors
+
+
+def _check_answers(prefix: str, answers: dict[str, Any], questions: Sequence[Question]) -> None:
+    errors = answer_errors(prefix, answers, questions)
+    if errors:
+        raise InvalidInput(errors[0].message, field=errors[0].field, errors=errors)
 
 
 def _check_add_ons(prefix: str, attendee: AttendeeIn, category: Category, catalog: CatalogView) -> tuple[AddOn, ...]:

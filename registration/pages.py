@@ -3,6 +3,7 @@ the order page (its secret link) with payment. Built on the same services as the
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -15,16 +16,19 @@ from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from events.models import Event
 from podium import rate_limits
 from podium.client_address import client_address
-from podium.errors import DomainError, InvalidInput
+from podium.errors import DomainError, FieldError, InvalidInput
 from podium.formatting import format_money
+from podium.forms import field_errors, read_form
 from podium.pages import form_errors, redirect, render
 from podium.settings import Settings
 from registration import billing, cancellations, catalog, documents, orders, verification_documents, waitlist
 from registration.document_schemas import BillingIn
 from registration.order_limits import OrderGuard, waitlist_limits
 from registration.order_standing import order_standing
+from registration.order_validation import answer_errors
 from registration.payments import provider_for
 from registration.receipts import document_title
 from registration.schemas import OrderCreate, TransferIn, WaitlistJoin
@@ -80,12 +84,45 @@ def order_payload(form: dict[str, str], people: int, questions: list[Any], add_o
     return body
 
 
+_FIELD_HEAD = re.compile(r"[.\[]")
+
+
 def _field_for_form(field: str) -> str:
-    """``attendees[0].email`` → ``a0-email`` so the message lands next to its input."""
+    """``attendees[0].email`` → ``a0-email``, ``attendees[0].answers.diet`` → ``a0-q-diet``, so the message
+    lands next to its input (and only that question is marked)."""
     if field.startswith("attendees[") and "]." in field:
         index, rest = field[len("attendees[") :].split("].", 1)
-        return f"a{index}-{rest.split('.')[0]}"
+        if rest.startswith("answers."):
+            return f"a{index}-q-{rest.split('.', 1)[1]}"
+        return f"a{index}-{_FIELD_HEAD.split(rest)[0]}"
     return field
+
+
+def form_fields(people: int, view: Any) -> list[str]:
+    """The registration form's field names in page order: the error summary lists mistakes as the page does."""
+    names: list[str] = []
+    for i in range(people):
+        p = f"a{i}-"
+        names += [f"{p}{n}" for n in ("category", "first_name", "last_name", "email", "affiliation", "country")]
+        names += [f"{p}{n}" for n in ("member_number", "verification_note", "access_code", "add_ons")]
+        names += [f"{p}q-{q.code}" for q in view.questions]
+    return [*names, "buyer_name", "buyer_email", "promo_code"]
+
+
+def form_mistakes(body: dict[str, Any], questions: list[Any]) -> list[FieldError]:
+    """Everything the form alone shows is wrong, all at once: each field against ``OrderCreate`` and each
+    attendee's answers against the questions (the same rule the service applies)."""
+    mistakes = field_errors(body, OrderCreate)
+    for i, attendee in enumerate(body["attendees"]):
+        mistakes += answer_errors(f"attendees[{i}]", attendee["answers"], questions)
+    return mistakes
+
+
+def error_summary(errors: dict[str, str], fields: list[str]) -> list[dict[str, str | None]]:
+    """The summary at the top of a form: page order, each linking to its field (general ones link nowhere)."""
+    order = {name: i for i, name in enumerate(fields)}
+    keys = sorted(errors, key=lambda k: order.get(k, -1))
+    return [{"href": f"#f-{k}" if k in order else None, "message": errors[k]} for k in keys]
 
 
 class RegistrationPages(Controller):
@@ -119,8 +156,14 @@ class RegistrationPages(Controller):
         view = await catalog.public_catalog(db_session, slug)
         people_field = data.get("people", "1")
         people = max(1, min(int(people_field), MAX_PEOPLE)) if people_field.isdigit() else 1
+        if data.get("add_person"):  # "Register someone else": the same form, one more attendee, nothing lost
+            added = min(people + 1, MAX_PEOPLE)
+            return self._render(request, view, added, data, {}, focus=f"a{added - 1}-" if added > people else None)
         body = order_payload(data, people, view.questions, [a.code for a in view.add_ons])
         try:
+            mistakes = form_mistakes(body, view.questions)
+            if mistakes:
+                raise InvalidInput(mistakes[0].message, field=mistakes[0].field, errors=mistakes)
             order_data = msgspec.convert(body, OrderCreate)
             order, _ = await orders.place_order(
                 db_session,
@@ -148,7 +191,9 @@ class RegistrationPages(Controller):
         errors: dict[str, str],
         *,
         status_code: int = 200,
+        focus: str | None = None,
     ) -> Template:
+        """``focus``: the attendee block (``a2-``) whose first field gets focus, after "add someone else"."""
         return render(
             request,
             "registration/register.html",
@@ -157,6 +202,9 @@ class RegistrationPages(Controller):
             people=people,
             values=values,
             errors=errors,
+            summary=error_summary(errors, form_fields(people, view)),
+            focus=focus,
+            max_people=MAX_PEOPLE,
         )
 
 
@@ -195,7 +243,7 @@ class WaitlistPages(Controller):
             entry, _ = await waitlist.join(
                 db_session,
                 event_slug=slug,
-                data=msgspec.convert(body, WaitlistJoin),
+                data=read_form(body, WaitlistJoin),
                 secret_key=settings.secret_key,
                 base_url=settings.base_url,
             )
@@ -229,7 +277,8 @@ class WaitlistPages(Controller):
         settings: Settings = state.settings
         found = await waitlist.get_entry(db_session, entry_id, token, settings.secret_key)
         view = await waitlist.entry_read(db_session, found, secret_key=settings.secret_key, base_url=settings.base_url)
-        return render(request, "registration/waitlist_entry.html", entry=view, slug=slug)
+        event = await db_session.get(Event, found.event_id)  # the offer ends on the event's clock
+        return render(request, "registration/waitlist_entry.html", entry=view, slug=slug, event=event)
 
 
 class OrderPages(Controller):
@@ -334,12 +383,12 @@ class OrderPages(Controller):
                 db_session,
                 found,
                 registration_id,
-                msgspec.convert(body, TransferIn),
+                read_form(body, TransferIn),
                 actor=f"buyer:{found.buyer_email}",
             )
         except (msgspec.ValidationError, DomainError) as exc:
             await db_session.rollback()
-            message = "; ".join(f"{k}: {v}" for k, v in form_errors(exc).items())
+            message = " ".join(form_errors(exc).values())
             return await self._page(request, db_session, settings, found, message, status_code=422)
         await db_session.commit()
         await documents.issue_recorded(db_session)  # number the documents the change recorded
@@ -400,17 +449,23 @@ class OrderPages(Controller):
         body = {k: data.get(k, "").strip().replace("\r\n", "\n") for k in fields}
         body["country"] = body["country"].upper()
         try:
-            await billing.set_billing(
-                db_session, found, msgspec.convert(body, BillingIn), actor=f"buyer:{found.buyer_email}"
-            )
+            await billing.set_billing(db_session, found, read_form(body, BillingIn), actor=f"buyer:{found.buyer_email}")
             await db_session.commit()
         except (msgspec.ValidationError, DomainError) as exc:
             if isinstance(exc, DomainError) and exc.status_code == 404:
                 raise
             await db_session.rollback()
-            message = "; ".join(f"{k}: {v}" for k, v in form_errors(exc).items())
             found = await self._order(db_session, settings, order_id, secret)
-            return await self._page(request, db_session, settings, found, message, status_code=422, billing_values=body)
+            return await self._page(
+                request,
+                db_session,
+                settings,
+                found,
+                None,
+                status_code=422,
+                billing_values=body,
+                billing_errors=form_errors(exc),
+            )
         await documents.issue_recorded(db_session)
         return redirect(f"/orders/{order_id}?secret={secret}")
 
@@ -432,6 +487,7 @@ class OrderPages(Controller):
         status_code: int = 200,
         notice: str | None = None,
         billing_values: dict[str, str] | None = None,
+        billing_errors: dict[str, str] | None = None,
     ) -> Template:
         view = await orders.order_read(
             db_session,
@@ -441,11 +497,13 @@ class OrderPages(Controller):
             base_url=settings.base_url,
         )
         standing = await order_standing(db_session, order, payment=view.payment)
+        event = await db_session.get(Event, order.event_id)  # named on the page; its zone tells the hold's end
         return render(
             request,
             "registration/order.html",
             status_code=status_code,
             order=view,
+            event=event,
             standing=standing,
             error=error,
             notice=notice,
@@ -460,4 +518,5 @@ class OrderPages(Controller):
                 for number in [documents.document_number(view.event, d)]
             ],
             billing=billing_values or msgspec.to_builtins(await billing.get_billing(db_session, order)),
+            billing_errors=billing_errors or {},
         )

@@ -22,6 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from events.services import get_event
 from podium.auth.guards import requires_organizer
 from podium.errors import DomainError, InvalidInput, NotFound
+from podium.formatting import format_date, local_time
+from podium.forms import read_form
 from podium.pages import form_errors, redirect, render
 from registration.models import AddOn
 from sessions import csv_io, public, services, speakers
@@ -134,7 +136,7 @@ class ProgramPages(Controller):
             session=read,
             kinds=KIND_LABELS,
             add_on=add_on,
-            day=session.starts_at.astimezone(zoneinfo.ZoneInfo(event.timezone)).strftime("%A %b %-d, %Y"),
+            day=format_date(local_time(session.starts_at, event.timezone).date()),
             start=_clock(session.starts_at, event.timezone),
             end=_clock(session.ends_at, event.timezone),
         )
@@ -303,7 +305,7 @@ class OrganizerProgramPages(Controller):
         try:
             payload = await self._payload(db_session, event, data, partial=False)
             session = await services.create_session(
-                db_session, slug, msgspec.convert(payload, SessionCreate, strict=False), actor=actor_of(request)
+                db_session, slug, read_form(payload, SessionCreate, strict=False), actor=actor_of(request)
             )
         except (msgspec.ValidationError, DomainError) as exc:
             await db_session.rollback()
@@ -335,7 +337,7 @@ class OrganizerProgramPages(Controller):
         try:
             payload = await self._payload(db_session, event, data, partial=True)
             await services.update_session(
-                db_session, session_id, msgspec.convert(payload, SessionUpdate, strict=False), actor=actor_of(request)
+                db_session, session_id, read_form(payload, SessionUpdate, strict=False), actor=actor_of(request)
             )
         except (msgspec.ValidationError, DomainError) as exc:
             await db_session.rollback()

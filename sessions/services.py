@@ -336,6 +336,12 @@ class ConflictsFound(Conflict):
             errors=[FieldError(c.kind, c.message) for c in conflicts],
         )
         self.conflicts = list(conflicts)
+        # The pages' wording: a person ticks a box rather than sends a field, so no API name in it.
+        count = f"{len(conflicts)} conflict" + ("" if len(conflicts) == 1 else "s")
+        self.page_detail = (
+            f"{action[:1].upper()}{action[1:]} refused: it would leave {count} in the program. "
+            "Resolve them, or tick the box to go ahead even with conflicts."
+        )
 
 
 async def program_facts(db_session: AsyncSession, event: Event) -> dict[UUID, SessionFacts]:

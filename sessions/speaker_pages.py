@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from events.services import get_event
 from podium.auth.guards import requires_organizer
 from podium.errors import DomainError, NotFound
+from podium.forms import read_form
 from podium.pages import form_errors, redirect, render
 from sessions import speakers
 from sessions.models import Speaker
@@ -68,9 +69,7 @@ class OrganizerSpeakerPages(Controller):
         payload = {name: data.get(name, "") for name in ("name", "affiliation", "bio")}
         payload["email"] = data.get("email", "").strip() or None
         try:
-            await speakers.update_speaker(
-                db_session, slug, speaker_id, msgspec.convert(payload, SpeakerUpdate, strict=False)
-            )
+            await speakers.update_speaker(db_session, slug, speaker_id, read_form(payload, SpeakerUpdate, strict=False))
         except (msgspec.ValidationError, DomainError) as exc:
             await db_session.rollback()
             event, speaker = await self._speaker(db_session, slug, speaker_id)

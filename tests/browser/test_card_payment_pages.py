@@ -206,9 +206,17 @@ def test_a_declined_card_says_so_at_once_and_keeps_the_form(
     page = card_page
     order = place(server, catalog)
 
-    pay_with(page, order, DECLINED)
+    page.goto(f"/orders/{order['id']}?secret={order['secret']}")
+    page.get_by_label("Card number").fill(DECLINED)
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Pay USD 400.00")).to_be_focused()
+    page.keyboard.press("Enter")  # with the keyboard: focus must never fall back to the page
 
     expect(page.locator("#card-errors")).to_have_text("Your card was declined.")
+    expect(page.locator("#card-errors")).to_be_focused()
     expect(page.get_by_role("button", name="Pay USD 400.00")).to_be_enabled()
+    expect(page.get_by_role("button", name="Pay USD 400.00")).not_to_have_attribute("aria-disabled", "true")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Pay USD 400.00")).to_be_focused()
     expect(page.locator("#order-status")).to_have_text("Waiting for payment")
     assert_accessible(page)

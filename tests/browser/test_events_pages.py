@@ -75,7 +75,7 @@ def test_bad_event_form_names_the_field_and_keeps_the_input(page: Page) -> None:
 
     page.get_by_role("button", name="Create event").click()
 
-    expect(page.locator("#e-end_date")).to_have_text("the event cannot end before it starts")
+    expect(page.locator("#e-end_date")).to_have_text("The event cannot end before it starts.")
     expect(page.get_by_label("Last day", exact=True)).to_have_attribute("aria-invalid", "true")
     expect(page.get_by_label("Name", exact=True)).to_have_value("Backwards Meeting")
     assert_accessible(page)

@@ -73,7 +73,7 @@ def test_register_mistakes_are_shown_next_to_the_field(page: Page, catalog: Cata
 
     page.get_by_role("button", name="Continue to payment").click()
 
-    expect(page.locator("#e-a0-member_number")).to_have_text("the Member category needs a member number")
+    expect(page.locator("#e-a0-member_number")).to_have_text("The Member category needs a member number.")
     expect(page.get_by_label("First name", exact=True)).to_have_value("Alan")
     assert_accessible(page)
 
