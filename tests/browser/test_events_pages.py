@@ -60,6 +60,7 @@ def test_wrong_password_is_explained_on_the_login_page(page: Page) -> None:
     log_in(page, password="not-the-password")
 
     expect(page.get_by_role("alert")).to_have_text("The email or the password is wrong.")
+    expect(page.get_by_role("alert")).to_be_focused()
     expect(page.get_by_label("Email", exact=True)).to_have_attribute("aria-invalid", "true")
     assert_accessible(page)
 
@@ -77,6 +78,10 @@ def test_bad_event_form_names_the_field_and_keeps_the_input(page: Page) -> None:
 
     expect(page.locator("#e-end_date")).to_have_text("The event cannot end before it starts.")
     expect(page.get_by_label("Last day", exact=True)).to_have_attribute("aria-invalid", "true")
+    summary = page.get_by_role("region", name="One thing to fix")
+    expect(summary).to_be_focused()
+    summary.get_by_role("link", name="The event cannot end before it starts.").click()
+    expect(page.get_by_label("Last day", exact=True)).to_be_focused()
     expect(page.get_by_label("Name", exact=True)).to_have_value("Backwards Meeting")
     assert_accessible(page)
 

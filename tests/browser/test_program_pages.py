@@ -120,7 +120,7 @@ def test_a_visitor_searches_the_program_and_opens_a_session(page: Page, server: 
     visitor.get_by_role("link", name="Program").click()
     expect(visitor.get_by_role("heading", level=1)).to_have_text("Program")
     assert_accessible(visitor)
-    visitor.get_by_role("link", name="Sun Mar 14").click()
+    visitor.get_by_role("link", name="Sun March 14").click()
     expect(visitor.locator(".sessions .card")).to_have_count(2)
     visitor.get_by_label("Search titles, abstracts and speakers", exact=True).fill("noether")
     visitor.get_by_role("button", name="Show sessions").click()

@@ -35,6 +35,8 @@ PARAM = re.compile(r"\{(\w+):\w+\}")
 NOT_PAGES = {
     "/health",  # JSON
     "/favicon.ico",  # the icon
+    "/staff/events/{slug:str}/scanner-sw.js",  # the scanner's service worker
+    "/staff/events/{slug:str}/scanner.webmanifest",  # its web app manifest
     "/organizer/events/{slug:str}/dashboard/live",  # a fragment swapped into the dashboard; no <title>
 }
 
