@@ -8,6 +8,7 @@ Badges are made for every registration that lacks one, so an offline lookup can 
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import hashlib
 from collections import defaultdict
 from typing import Any, cast
@@ -153,3 +154,8 @@ async def build_bundle(db_session: AsyncSession, event_slug: str, secret_key: st
     )
     digest = hashlib.sha256(msgspec.json.encode(bundle)).hexdigest()[:20]
     return msgspec.structs.replace(bundle, version=digest)
+
+
+def gzipped(bundle: ScannerBundle) -> bytes:
+    """The bundle as gzipped JSON (level 6: level 9 saves ~2% more for twice the CPU)."""
+    return gzip.compress(msgspec.json.encode(bundle), compresslevel=6, mtime=0)

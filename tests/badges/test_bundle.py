@@ -106,3 +106,19 @@ async def test_a_token_fetched_before_a_reprint_is_listed_as_revoked(
 
     assert [(r["below_version"]) for r in bundle["revoked"]] == [3]
     assert [b["version"] for b in bundle["badges"]] == [3]
+
+
+async def test_bundle_is_gzipped_for_clients_that_take_it(
+    settings: Settings, client: Client, staff: dict[str, str], badge_event: BadgeEvent
+) -> None:
+    await add_registration(settings, badge_event, first_name="Mary", last_name="Jackson")
+    url = f"/api/events/{badge_event.slug}/scanner-bundle"
+
+    packed = await client.get(url, params={"names": "true"}, headers={**staff, "Accept-Encoding": "gzip"})
+    plain = await client.get(url, params={"names": "true"}, headers={**staff, "Accept-Encoding": "identity"})
+
+    assert packed.headers["content-encoding"] == "gzip"
+    assert "content-encoding" not in plain.headers
+    assert packed.json() == plain.json()
+    assert packed.json()["badges"][0]["name"] == "Mary Jackson"
+    assert packed.headers["etag"] == plain.headers["etag"]
