@@ -59,13 +59,13 @@ function fromNetwork(request, key) {
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
-  const kept = url.pathname === PAGE || url.pathname.startsWith("/static/");
-  if (request.method !== "GET" || url.origin !== self.location.origin || !kept) return;
+  const ours = url.pathname === PAGE || url.pathname.startsWith("/static/");
+  if (request.method !== "GET" || url.origin !== self.location.origin || !ours) return;
   const key = url.pathname;
   event.respondWith(
     fromNetwork(request, key).catch(async (error) => {
-      const kept = await caches.match(key, { cacheName: SHELL_CACHE });
-      if (kept) return kept;
+      const copy = await caches.match(key, { cacheName: SHELL_CACHE });
+      if (copy) return copy;
       throw error;
     }),
   );
