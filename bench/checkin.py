@@ -9,6 +9,11 @@ paid attendees, makes their badges, starts --workers uvicorn workers, and measur
   core and on every core, and what one verification spends decoding the text (base45, claims) and in Ed25519
   itself (``parse_us``, ``ed25519_us``);
 * the time to render 10,000 badges (4x3 in) as one print PDF;
+* the offline side, in headless Chromium (/usr/bin/chromium): the scanner page's own JavaScript verifying
+  (WebCrypto Ed25519) and deciding (the bundle's rule table) --offline-scans badges against the bundle of
+  every badge, median and p95 ms per scan, and what indexing the bundle costs the page once; the bundle
+  with names as a phone downloads it: bytes as JSON and gzipped, and the download time here (median of 5,
+  the server building it included) and at 10 Mbit/s (the gzipped bytes alone);
 * while scanning: CPU milliseconds per scan of the server workers, of PostgreSQL's backends for the benchmark
   database and of this client (a light keep-alive HTTP client, ``http_client.py``, so the load generator
   costs little of the two cores it shares with the server).
@@ -31,6 +36,7 @@ here, and the busier worker's scans wait about twice as long (per-connection med
 The last line is one JSON object with the figures.
 
     .venv/bin/python bench/checkin.py [--registrations 10000] [--scans 3000] [--workers 2] [--shared-socket]
+                                      [--offline-scans 1000] [--offline-only]
 """
 
 from __future__ import annotations
@@ -51,6 +57,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, cast
 
+import httpx
+from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
@@ -203,6 +211,80 @@ async def fire(
     return len(tokens_text) / elapsed, latencies, admitted, cpu_spent
 
 
+def bundle_download(base_url: str, rounds: int = 5) -> dict[str, float]:
+    """The names bundle as the scanner page fetches it: JSON bytes, gzipped bytes, and how long a download takes."""
+    with httpx.Client(base_url=base_url, timeout=120) as http:
+        token = http.post("/api/auth/login", json={"email": STAFF[0], "password": STAFF[1]}).json()["token"]
+        headers = {"Authorization": f"Bearer {token}", "Accept-Encoding": "gzip"}
+        seconds: list[float] = []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            with http.stream("GET", f"/api/events/{SLUG}/scanner-bundle?names=true", headers=headers) as reply:
+                body = reply.read()
+                wire = reply.num_bytes_downloaded
+            seconds.append(time.perf_counter() - started)
+    assert reply.headers.get("content-encoding") == "gzip", reply.headers
+    return {
+        "bundle_json_kb": round(len(body) / 1024, 1),
+        "bundle_gzip_kb": round(wire / 1024, 1),
+        "bundle_download_ms": round(statistics.median(seconds) * 1000, 1),
+        "bundle_10mbit_s": round(wire * 8 / 10_000_000, 2),
+    }
+
+
+def offline_decisions(base_url: str, texts: list[str]) -> dict[str, float]:
+    """The scanner page's JavaScript deciding each badge offline, one after another as a door does."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            context = browser.new_context(base_url=base_url)
+            login = context.request.post("/api/auth/login", data={"email": STAFF[0], "password": STAFF[1]})
+            assert login.ok, login.text()
+            page = context.new_page()
+            page.goto(f"/staff/events/{SLUG}/scanner")
+            page.wait_for_selector("#scanner[data-ready='yes']", state="attached", timeout=120_000)
+            result = page.evaluate(
+                """async ([texts, url]) => {
+                  const checkpoint = document.getElementById("checkpoint").value;
+                  const bundle = await (await (await caches.open("podium-scanner-bundles")).match(url)).json();
+                  let started = performance.now();
+                  window.PodiumScanRules.prepare(bundle);
+                  const prepareMs = performance.now() - started;
+                  const times = [];
+                  const reasons = {};
+                  const all = performance.now();
+                  for (const token of texts) {
+                    const now = new Date().toISOString();
+                    const scan = { checkpoint_id: checkpoint, direction: "in", device_time: now, token };
+                    started = performance.now();
+                    const verdict = await window.podiumScanner.decideOffline(scan);
+                    times.push(performance.now() - started);
+                    reasons[verdict.reason] = (reasons[verdict.reason] || 0) + 1;
+                  }
+                  const totalMs = performance.now() - all;
+                  return { times, reasons, prepareMs, totalMs, badges: bundle.badges.length };
+                }""",
+                [texts, f"/api/events/{SLUG}/scanner-bundle?names=true"],
+            )
+        finally:
+            browser.close()
+    times = cast(list[float], result["times"])
+    print(f"offline: {len(times)} scans against {result['badges']} badges, answers {result['reasons']}")
+    return {
+        "offline_badges": result["badges"],
+        "offline_scans": len(times),
+        "offline_admitted": result["reasons"].get("admitted", 0),
+        "offline_median_ms": round(statistics.median(times), 3),
+        "offline_p95_ms": round(percentile(times, 95), 3),
+        # Chromium's clock ticks in 0.1 ms steps here (no cross-origin isolation): the mean of the whole run is
+        # the finer figure.
+        "offline_mean_ms": round(result["totalMs"] / len(times), 3),
+        "offline_prepare_ms": round(result["prepareMs"], 1),
+    }
+
+
 def percentile(values: list[float], pct: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
@@ -218,6 +300,10 @@ def main() -> None:
         "--shared-socket",
         action="store_true",
         help="one uvicorn with --workers sharing a socket (the kernel splits connections) instead of one per worker",
+    )
+    parser.add_argument("--offline-scans", type=int, default=1_000, help="badges the page decides offline")
+    parser.add_argument(
+        "--offline-only", action="store_true", help="only the offline side (no online scans, no badge PDF)"
     )
     parser.add_argument(
         "--server", default=os.environ.get("BENCH_DATABASE_SERVER", "postgresql+asyncpg://postgres@127.0.0.1:5432")
@@ -238,8 +324,18 @@ def main() -> None:
     servers: list[tuple[subprocess.Popen[bytes], str]] = []
     try:
         migrate(settings)
-        all_tokens, entrance, public_key, pdf_seconds = asyncio.run(prepare(settings, args.registrations))
+        all_tokens, entrance, public_key, pdf_seconds = asyncio.run(
+            prepare(settings, args.registrations, render=not args.offline_only)
+        )
         figures: dict[str, float] = {}
+        if args.offline_only:
+            servers = serve_each(settings, data_dir, 1)
+            figures.update(bundle_download(servers[0][1]))
+            figures.update(offline_decisions(servers[0][1], all_tokens[: args.offline_scans]))
+            for key, value in figures.items():
+                print(f"{key:>22}: {value}")
+            print(json.dumps(figures))
+            return
         one_core, all_cores = verifications_per_second(all_tokens, public_key)
         figures["verifications_per_s"] = round(all_cores)
         figures["verifications_per_s_one_core"] = round(one_core)
@@ -271,6 +367,9 @@ def main() -> None:
             figures[f"p50_ms_c{concurrency}"] = round(statistics.median(latencies), 1)
             figures[f"p99_ms_c{concurrency}"] = round(percentile(latencies, 99), 1)
             figures[f"admitted_c{concurrency}"] = admitted
+        # Offline last: the page decides against the bundle as it stands after the morning's scans.
+        figures.update(bundle_download(base_urls[0]))
+        figures.update(offline_decisions(base_urls[0], all_tokens[: args.offline_scans]))
         figures["badges_10k_s"] = round(pdf_seconds * 10_000 / max(1, min(10_000, len(all_tokens))), 1)
         figures["badges_rendered"] = min(10_000, len(all_tokens))
         for key, value in figures.items():
