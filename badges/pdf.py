@@ -118,29 +118,46 @@ class _Doc:
         if align == "L" and right_to_left(shown):
             align = "R"  # a name in Arabic or Hebrew starts at the right
         measured = self.width(shown, style, size)
-        one = size if measured <= room + EPSILON else size * room / measured
-        if lines == 1 or one >= size or len(shown) < 2:
-            self._line(x, y, w, h, shown, style, max(one, smallest), align, room)
+        if measured <= room + EPSILON:  # most texts: already set in the font they print in
+            self.pdf.set_xy(x, y)
+            self.pdf.cell(w, h, shown, align=align)
+            return
+        one = size * room / measured  # widths scale with the size
+        if lines == 1 or len(shown) < 2:
+            self._line(x, y, w, h, shown, style, max(one, smallest), align, room, cut=one < smallest)
             return
         first, second, widest = self._two_lines(shown, style, size)
         cap = min(size, h / 2 / (PT * LEADING))
         two = cap if widest * cap / size <= room + EPSILON else size * room / widest
         if one >= two and one >= smallest:
-            self._line(x, y, w, h, shown, style, one, align, room)
+            self._line(x, y, w, h, shown, style, one, align, room, cut=False)
             return
-        if two < smallest:  # cut it is: the first line as full as it goes, the ellipsis on the second
+        cut = two < smallest
+        if cut:  # the first line as full as it goes, the ellipsis on the second
             full = [split for split in _splits(shown) if self.width(split[0], style, smallest) <= room + EPSILON]
             if full:
                 first, second = max(full, key=lambda split: len(split[0]))
             two = smallest
-        self._line(x, y, w, h / 2, first, style, two, align, room)
-        self._line(x, y + h / 2, w, h / 2, second, style, two, align, room)
+        self._line(x, y, w, h / 2, first, style, two, align, room, cut=cut)
+        self._line(x, y + h / 2, w, h / 2, second, style, two, align, room, cut=cut)
 
     def _line(
-        self, x: float, y: float, w: float, h: float, shown: str, style: str, size: float, align: str, room: float
+        self,
+        x: float,
+        y: float,
+        w: float,
+        h: float,
+        shown: str,
+        style: str,
+        size: float,
+        align: str,
+        room: float,
+        *,
+        cut: bool,
     ) -> None:
-        """One line at ``size``, with an ellipsis for what still doesn't fit."""
-        if self.width(shown, style, size) > room + EPSILON:
+        """One line at ``size``; ``cut``: it may not fit even so, and ends in an ellipsis where it stops fitting."""
+        self.fonts.set_font(style, size)
+        if cut and self.pdf.get_string_width(shown) > room + EPSILON:
             ellipsis = self.fonts.ellipsis
             while shown and self.pdf.get_string_width(shown + ellipsis) > room + EPSILON:
                 shown = shown[:-1]
