@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import logging
 import re
+import sqlite3
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,6 +52,38 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+class _ResettingCursor(sqlite3.Cursor):
+    """A cursor that lets go of a statement that failed at once, in the thread that ran it.
+
+    SQLAlchemy's aiosqlite adapter leaves the cursor of a failed statement (a duplicate key, a lock timeout) open
+    in the traceback; SQLAlchemy's errors sit in reference cycles, so the cyclic GC frees it later, on the event
+    loop's thread, and freeing resets its statement, which needs the connection's mutex. When that connection is
+    back in the pool and its own thread is waiting out the busy timeout for the write lock (holding the mutex all
+    along), the whole event loop stops until the timeout ends, the writer holding the lock with it: every writer
+    in the process stalled for the 15 s and answered 503 (racing webhooks, whose copies fail on the event id)."""
+
+    def execute(self, sql: str, parameters: Any = (), /) -> _ResettingCursor:
+        try:
+            return super().execute(sql, parameters)
+        except BaseException:
+            self.close()
+            raise
+
+    def executemany(self, sql: str, parameters: Any, /) -> _ResettingCursor:
+        try:
+            return super().executemany(sql, parameters)
+        except BaseException:
+            self.close()
+            raise
+
+
+class _SQLiteConnection(sqlite3.Connection):
+    """sqlite3's connection, handing out ``_ResettingCursor`` (aiosqlite opens it with ``factory=``)."""
+
+    def cursor(self, factory: Any = _ResettingCursor) -> Any:
+        return super().cursor(factory)
 
 
 def _sqlite_manual_transactions(dbapi_connection: Any, _record: Any) -> None:
@@ -179,7 +212,7 @@ def engine_options(settings: Settings) -> dict[str, Any]:
     statement = settings.db_statement_timeout
     if settings.is_sqlite:
         busy = statement if statement > 0 else SQLITE_LONGEST_WAIT_SECONDS
-        options: dict[str, Any] = {"connect_args": {"timeout": busy}}
+        options: dict[str, Any] = {"connect_args": {"timeout": busy, "factory": _SQLiteConnection}}
         if make_url(settings.database_url).database not in (None, "", ":memory:"):
             options["pool_timeout"] = settings.db_pool_timeout  # a file gets a queue pool, memory one connection
         return options

@@ -20,7 +20,6 @@ from sqlalchemy import case, select
 
 from podium.settings import Settings
 from registration.models import Order, OutboxMessage, Payment, Refund
-from tests.conftest import postgres_base_url
 from tests.registration.factories import attendee, build_catalog, db_session_for, outbox_mails
 from tests.registration.test_stripe import (
     SECRET_KEY,
@@ -250,18 +249,6 @@ def test_the_second_intent_succeeding_first_pays_and_the_orders_own_is_refunded(
     ]
 
 
-# Known bug, open: on SQLite (the embedded default) a burst of racing webhooks sometimes stalls every writer
-# for the 15 s busy timeout right after an order is placed, and the webhooks get 503 (seen in 3 of 4 runs on
-# a quiet machine since the order standing read its money from the ledger; PostgreSQL passes). Not strict,
-# because it sometimes passes; on PostgreSQL these tests hold as written.
-SQLITE_WEBHOOK_STALL = pytest.mark.xfail(
-    condition=postgres_base_url() is None,
-    reason="known bug, open: racing webhooks on SQLite sometimes stall on the write lock for the busy timeout",
-    strict=False,
-)
-
-
-@SQLITE_WEBHOOK_STALL
 @pytest.mark.parametrize("round_", range(4))
 def test_both_payments_racing_on_two_workers_pay_once_and_refund_once(workers: Workers, round_: int) -> None:
     stack = workers.stack
@@ -286,7 +273,6 @@ def test_both_payments_racing_on_two_workers_pay_once_and_refund_once(workers: W
     assert len(after.mails) == 1
 
 
-@SQLITE_WEBHOOK_STALL
 def test_reconcile_finds_a_second_payment_no_webhook_told_of(workers: Workers) -> None:
     stack = workers.stack
     order = place(stack, attendee())

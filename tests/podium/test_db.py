@@ -1,0 +1,66 @@
+"""The engine's SQLite connections: a failed statement leaves nothing behind that can stop the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import gc
+import time
+
+import pytest
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
+
+from podium.db import create_engine
+from podium.settings import Settings
+from registration.models import WebhookEvent
+
+BUSY_TIMEOUT = 3.0
+
+
+async def test_a_failed_statements_garbage_never_stalls_the_writer_queue(settings: Settings) -> None:
+    """Racing webhooks: a copy fails on the event id, its error is collected later by the cyclic GC, while the
+    failed statement's connection, back in the pool, waits for the write lock another request holds. Before,
+    freeing that failed cursor on the event loop waited for the connection's mutex, held by its thread through
+    the whole busy wait: the loop stopped, the lock holder never committed, and the waiter (like every writer)
+    got "database is locked" after the busy timeout."""
+    if not settings.is_sqlite:
+        pytest.skip("SQLite only: its connections each run in a thread of their own, behind a mutex")
+    engine = create_engine(dataclasses.replace(settings, db_statement_timeout=BUSY_TIMEOUT))
+    row = {"provider": "stripe", "event_id": "evt_dup", "event_type": "payment_intent.succeeded"}
+    async with engine.begin() as connection:
+        await connection.execute(insert(WebhookEvent).values(**row))
+    holder = await engine.connect()  # opened first, so the pool hands the failed one to ``waiter``
+    failed = await engine.connect()
+    try:
+        await failed.execute(insert(WebhookEvent).values(**row))
+    except IntegrityError as exc:
+        error: IntegrityError | None = exc
+    await failed.rollback()
+    await failed.close()
+    waiter = await engine.connect()  # the failed statement's connection, back from the pool
+    gc.disable()  # the error (in a reference cycle) is collected when the test says
+    try:
+        await holder.begin()
+        await holder.execute(insert(WebhookEvent).values(**{**row, "event_id": "evt_holder"}))
+
+        async def take_the_lock() -> float:
+            started = time.monotonic()
+            await waiter.begin()  # BEGIN IMMEDIATE: waits in the connection's thread for ``holder`` to commit
+            return time.monotonic() - started
+
+        waiting = asyncio.create_task(take_the_lock())
+        await asyncio.sleep(0.5)  # the waiter's thread is in SQLite's busy wait now
+        assert error is not None
+        error = None
+        gc.collect()
+        await holder.commit()
+
+        waited = await waiting
+    finally:
+        gc.enable()
+        await holder.close()
+        await waiter.close()
+        await engine.dispose()
+
+    assert waited < BUSY_TIMEOUT  # it took the lock as soon as ``holder`` let go, well before the busy timeout
