@@ -210,7 +210,7 @@ class Fonts:
         self.loaded: dict[Face, str] = {}
         self.shaping = False
         self._fallbacks: list[str] = []
-        self._stroking: str | None = None  # the stroke operators in force on ``_stroking_page``
+        self._stroking = False  # whether text is stroked on ``_stroking_page``
         self._stroking_page = 0
 
     @property
@@ -255,24 +255,22 @@ class Fonts:
 
     def _stroke(self, size: float | None) -> None:
         """Text drawn from here on is also stroked (``size``: in the text's colour, ~0.035 of its size, about
-        Noto Sans Bold's weight), or no longer (None). Written as page operators, since fpdf2's own text modes
-        write the stroke width in user units where PDF reads points, and leave the mode on for the next text."""
+        Noto Sans Bold's weight), or no longer (None). The colour and width go through fpdf2, which keeps track
+        of them for the lines drawn next; the text mode is written as a page operator, since fpdf2's own writes
+        the stroke width in user units where PDF reads points."""
         pdf = self.pdf
         if pdf.page == 0:
             return
-        wanted = None
         if size is not None:
             colour = pdf.text_color.colors
-            rgb = colour * 3 if len(colour) == 1 else colour[:3]
-            wanted = f"2 Tr {size * 0.035:.2f} w {rgb[0]:.3f} {rgb[1]:.3f} {rgb[2]:.3f} RG"
-        current = self._stroking if self._stroking_page == pdf.page else None
-        if wanted == current:
-            return
-        if wanted is None:
-            pdf._out(f"0 Tr {pdf.line_width * pdf.k:.2f} w {pdf.draw_color.serialize().upper()}")  # fpdf2's again
-        else:
-            pdf._out(wanted)  # fpdf2 has no public call for text stroking that works
-        self._stroking, self._stroking_page = wanted, pdf.page
+            pdf.set_draw_color(*(round(c * 255) for c in (colour * 3 if len(colour) == 1 else colour[:3])))
+            width = size * 0.035 / pdf.k
+            if abs(pdf.line_width - width) > 1e-9:
+                pdf.set_line_width(width)
+        stroking = size is not None
+        if stroking != (self._stroking and self._stroking_page == pdf.page):
+            pdf._out("2 Tr" if stroking else "0 Tr")  # fpdf2 has no public call for text stroking that works
+        self._stroking, self._stroking_page = stroking, pdf.page
 
 
 def use_fonts(pdf: FPDF, texts: Iterable[str] | None = None) -> Fonts:

@@ -225,3 +225,33 @@ def test_a_missing_font_package_is_named_and_the_badge_still_renders(monkeypatch
         "print as empty boxes (pip install some-korean-fonts, or reinstall Podium)"
     ]
     assert "Christoph" in _pdftotext(pdf)
+
+
+@pytest.mark.parametrize("layout", ["letter-6up", "a4-4up"])
+def test_every_badge_on_a_sheet_has_its_cut_guide(layout: Layout, rendered: dict[str, bytes], tmp_path: Path) -> None:
+    """The light grey cut line on all four sides of every badge on the first sheet, also after a badge whose
+    last text was bold in Noto (stroked in white, on the ribbon)."""
+    sheet = SHEETS[layout]
+    dpi = 100
+    pdftoppm = _tool("pdftoppm", "poppler-utils")
+    subprocess.run(
+        [pdftoppm, "-r", str(dpi), "-f", "1", "-l", "1", "-png", "-singlefile", "-", str(tmp_path / "sheet")],
+        input=rendered[layout],
+        check=True,
+    )
+    px = dpi / 25.4
+    missing = []
+    with Image.open(tmp_path / "sheet.png") as image:
+        grey = image.convert("L")
+        for slot in range(sheet.columns * sheet.rows):
+            x = sheet.left + slot % sheet.columns * sheet.badge[0]
+            y = sheet.top + slot // sheet.columns * sheet.badge[1]
+            w, h = sheet.badge
+            for side, (mx, my) in {
+                "top": (x + w / 2, y), "bottom": (x + w / 2, y + h), "left": (x, y + h / 2), "right": (x + w, y + h / 2)
+            }.items():  # fmt: skip
+                around = grey.crop((round(mx * px) - 2, round(my * px) - 2, round(mx * px) + 3, round(my * px) + 3))
+                if around.getextrema()[0] >= 240:  # the darkest pixel there: white, no line
+                    missing.append((slot, side))
+
+    assert missing == []
