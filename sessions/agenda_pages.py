@@ -22,6 +22,7 @@ from events.models import Event
 from events.services import event_bounds_utc
 from podium.db import utcnow
 from podium.errors import DomainError
+from podium.formatting import format_day
 from podium.pages import redirect, render
 from podium.settings import Settings
 from registration.models import Category
@@ -100,7 +101,7 @@ class AgendaPages(Controller):
             kinds=KIND_LABELS,
             rooms={r.id: r.name for r in event.rooms},
             clock=lambda v: v.astimezone(tz).strftime("%H:%M"),
-            day_of=lambda v: v.astimezone(tz).strftime("%a %b %-d"),
+            day_of=lambda v: format_day(v.astimezone(tz).date(), short=True),
             error=error,
             notice=notice,
         )

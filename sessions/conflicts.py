@@ -14,6 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from uuid import UUID
 
+from podium.formatting import format_day
+
 
 @dataclass(frozen=True)
 class EventFacts:
@@ -80,7 +82,9 @@ def _overlapping_pairs(sessions: Iterable[SessionFacts]) -> Iterable[tuple[Sessi
 
 
 def _local(value: dt.datetime, tz: zoneinfo.ZoneInfo) -> str:
-    return value.astimezone(tz).strftime("%a %d %b %H:%M")
+    """``Mon March 15, 09:00``: the day as the program's tabs name it (podium/formatting.py)."""
+    local = value.astimezone(tz)
+    return f"{format_day(local.date(), short=True)}, {local:%H:%M}"
 
 
 def find_conflicts(event: EventFacts, sessions: Sequence[SessionFacts]) -> list[ProgramConflict]:
