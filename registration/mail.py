@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
 from podium.auth.services import normalise_email
+from podium.db import utcnow
 from registration import mail_templates as _mail_templates  # noqa: F401 - registers the templates with samples
 from registration.models import (
     AddOn,
@@ -34,6 +35,9 @@ from registration.models import (
     WaitlistEntry,
 )
 from registration.outbox import STILL_TRUE, enqueue, outbox_row
+
+# How long a placed order's "pay by" mail waits for the payment that would supersede it (``order_held_message``).
+HELD_MAIL_DELAY = dt.timedelta(seconds=30)
 
 RefundCause = Literal["duplicate", "seats_gone", "order_closed", "wrong_amount"]
 RejectionOutcome = Literal["cancel_and_refund", "move_category"]
@@ -101,9 +105,17 @@ def order_held_message(
     add_ons: Mapping[UUID, str],
 ) -> OutboxMessage:
     """The buyer's "your places are held, pay by …" mail as a row, for the order's own INSERT (a new order is
-    written in one statement on PostgreSQL, ``order_write``)."""
+    written in one statement on PostgreSQL, ``order_write``).
+
+    It is due HELD_MAIL_DELAY after the order (at most a quarter of the hold): most buyers pay on the page they
+    just placed the order on, and their "pay by" mail is superseded by the payment before it goes out, instead
+    of arriving seconds before the receipt (a mail the person never needed, and one mail's sending cost per
+    order in a rush); a buyer who leaves to pay later has it within the minute."""
     assert order.hold_expires_at is not None
+    now = utcnow()
+    due_at = now + min(HELD_MAIL_DELAY, max(order.hold_expires_at - now, dt.timedelta()) / 4)
     return outbox_row(
+        due_at=due_at,
         dedupe_key=f"order-held:{order.id}",
         to=order.buyer_email,
         template="order_held",

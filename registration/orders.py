@@ -26,7 +26,6 @@ from podium import rate_limits
 from podium.auth.services import normalise_email
 from podium.db import begin_autocommit, begin_write, utcnow
 from podium.errors import Conflict, DomainError, NotFound
-from podium.jobs import kick_after_commit
 from registration import waitlist
 from registration.audit import record, state_change
 from registration.documents import issue_recorded, record_documents
@@ -68,7 +67,6 @@ from registration.order_validation import (
     sold_out_error,
 )
 from registration.order_write import write_order
-from registration.outbox import SEND_MAIL_JOB
 from registration.payments import PaymentProvider
 from registration.schemas import AddOnLine, OrderCreate, OrderRead, PaymentRecord, RegistrationRead
 from registration.schemas import OrderStatus as OrderStatusName
@@ -310,8 +308,7 @@ async def _place_order(
         if order.total > 0
         else []
     )
-    if mails:
-        kick_after_commit(db_session, SEND_MAIL_JOB)  # the mail job runs once the order is committed
+    # No wake-up for it: the mail is due a little later (``order_held_message``), and the periodic mail job sends it.
     # The response shows what was just written: keep it at hand instead of reading it back.
     set_committed_value(order, "registrations", placed)
     db_session.info[_PLACED_WITH] = (order.id, event.slug, catalog)

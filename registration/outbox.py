@@ -232,7 +232,13 @@ def json_context(context: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _values(
-    *, dedupe_key: str, to: str, template: str, context: Mapping[str, Any], attachments: Sequence[str]
+    *,
+    dedupe_key: str,
+    to: str,
+    template: str,
+    context: Mapping[str, Any],
+    attachments: Sequence[str],
+    due_at: dt.datetime | None = None,
 ) -> dict[str, Any]:
     now = utcnow()
     return {
@@ -246,7 +252,7 @@ def _values(
         "attachments": list(attachments),
         "status": "pending",
         "attempts": 0,
-        "next_attempt_at": now,
+        "next_attempt_at": due_at or now,
         "last_error": "",
         "created_at": now,
         "updated_at": now,
@@ -270,12 +276,21 @@ def enqueue_statement(
 
 
 def outbox_row(
-    *, dedupe_key: str, to: str, template: str, context: Mapping[str, Any], attachments: Sequence[str] = ()
+    *,
+    dedupe_key: str,
+    to: str,
+    template: str,
+    context: Mapping[str, Any],
+    attachments: Sequence[str] = (),
+    due_at: dt.datetime | None = None,
 ) -> OutboxMessage:
     """A message as an ORM object, for a writer that inserts rows itself (``order_write``): only for a
-    dedupe key nobody else can have written (it names a row created in the same statement)."""
+    dedupe key nobody else can have written (it names a row created in the same statement). ``due_at``: not
+    sent before then (default: at once)."""
     return OutboxMessage(
-        **_values(dedupe_key=dedupe_key, to=to, template=template, context=context, attachments=attachments)
+        **_values(
+            dedupe_key=dedupe_key, to=to, template=template, context=context, attachments=attachments, due_at=due_at
+        )
     )
 
 
