@@ -4,6 +4,7 @@ never cut, long ones wrap before any ellipsis, and nothing prints within 6 mm of
 
 from __future__ import annotations
 
+import logging
 import re
 import shutil
 import subprocess
@@ -17,7 +18,7 @@ from PIL import Image
 
 from badges.pdf import PAD, SHEETS, BadgeCard, Layout, _Doc, render_badges
 from podium import pdf_fonts
-from podium.pdf_fonts import FACES, face_path, missing_fonts
+from podium.pdf_fonts import FACES, face_path, missing_fonts, report_missing_fonts
 from tests.badges.test_badge_documents import read_qr_codes
 
 # (script, first name, last name, affiliation): everyday names and institutions in each script.
@@ -211,12 +212,16 @@ def test_nothing_prints_within_6_mm_of_the_page_edge(
     assert inked_margin == 0
 
 
-def test_a_missing_font_package_is_named_and_the_badge_still_renders(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_missing_font_package_is_named_and_the_badge_still_renders(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     absent = pdf_fonts.Face("NotoKR", "some-korean-fonts", "no_such_font_package", "x.otf", "Korean")
     monkeypatch.setattr(pdf_fonts, "KOREAN", absent)
     monkeypatch.setattr(pdf_fonts, "FACES", (*FACES[:-1], absent))
 
     messages = missing_fonts()
+    with caplog.at_level(logging.WARNING, logger="podium.pdf_fonts"):
+        report_missing_fonts()  # what the app does at start-up
     pdf = render_badges([CARDS[0], CARDS[5]], "4x3")
 
     assert face_path(absent) is None
@@ -224,6 +229,7 @@ def test_a_missing_font_package_is_named_and_the_badge_still_renders(monkeypatch
         "PDF font package some-korean-fonts is not installed: Korean names on badges, receipts and certificates "
         "print as empty boxes (pip install some-korean-fonts, or reinstall Podium)"
     ]
+    assert [r.getMessage() for r in caplog.records if r.name == "podium.pdf_fonts"] == messages
     assert "Christoph" in _pdftotext(pdf)
 
 
