@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from badges.dashboard import Dashboard, dashboard
 from events.services import get_event
 from podium.auth.guards import requires_organizer
+from podium.charts import Bar, bar_chart, column_chart
 from podium.errors import problem_responses
 from podium.pages import render
 
@@ -41,8 +42,23 @@ class CheckinDashboardPages(Controller):
         event = await get_event(db_session, slug, with_children=False)
         figures = await dashboard(db_session, event)
         peak = max((b.arrivals for b in figures.arrivals), default=0)
+        occupancy = bar_chart(
+            "occupancy-chart",
+            "People inside each room now, against its capacity",
+            [
+                Bar(r.room, r.inside, f"{r.inside} / {r.capacity}" if r.capacity else str(r.inside), r.capacity)
+                for r in figures.occupancy
+            ],
+        )
+        arrivals = column_chart(
+            "arrivals-chart",
+            "Arrivals at the entrance per 10 minutes",
+            [Bar(b.starts_at[11:], b.arrivals, str(b.arrivals)) for b in figures.arrivals],
+        )
         template = "organizer/_dashboard.html" if part else "organizer/dashboard.html"
-        return render(request, template, event=event, d=figures, peak=peak)
+        return render(
+            request, template, event=event, d=figures, peak=peak, occupancy_chart=occupancy, arrivals_chart=arrivals
+        )
 
     @get("/")
     async def page(
