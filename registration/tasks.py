@@ -2,7 +2,8 @@
 refunds, and the sweep that ends expired holds, lapses and makes waitlist offers and prunes rate-limit counters.
 
 Each job is one ``@job`` here and calls services that never commit on their own behalf beyond what they did
-before (the drain and the refund sender commit per message, so one bad message never holds the others back).
+before (the drain records each batch's results per outcome and the refund sender commits per refund; one bad
+message never holds the others back).
 A job that raises is retried with backoff and ends visible to organizers (``/organizer/jobs``).
 
 Mail and refunds are written as rows in the transaction of the change that causes them (the outbox, pending
