@@ -8,12 +8,10 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
@@ -21,6 +19,7 @@ from podium.auth import services as auth_services
 from podium.auth.schemas import UserCreate
 from podium.db import create_engine, session_maker
 from podium.settings import Settings
+from tests.servers import wait_for
 
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
@@ -96,16 +95,7 @@ def server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iter
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not start; see {log.name}")
-            time.sleep(0.2)
+        wait_for(f"{base_url}/health", process, Path(log.name))
         yield Server(base_url=base_url, settings=settings)
     finally:
         process.terminate()
