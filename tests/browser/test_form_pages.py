@@ -104,6 +104,9 @@ def test_empty_submit_lists_every_mistake_in_words_and_focuses_the_summary(page:
     expect(page.get_by_label("Accessibility needs")).not_to_have_attribute("aria-invalid", "true")
     expect(page.locator(".error")).to_have_count(8)
     assert_accessible(page)
+    page.set_viewport_size(PHONE)
+    assert_accessible(page)
+    page.set_viewport_size(DESKTOP)
 
     summary.get_by_role("link", name="Enter your email address.").click()
     expect(page.get_by_label("Your email", exact=True)).to_be_focused()
