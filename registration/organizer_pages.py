@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from events.services import get_event
 from podium.auth.guards import requires_organizer
 from podium.auth.schemas import CurrentUser
+from podium.charts import Bar, bar_chart, column_chart
 from podium.errors import DomainError, NotFound
 from podium.formatting import format_money, parse_money
 from podium.pages import form_errors, redirect, render
@@ -73,6 +74,24 @@ class OrganizerRegistrationPages(Controller):
             await db_session.scalars(select(Category).where(Category.event_id == event.id).order_by(Category.position))
         ).all()
         stats = await admin.registration_stats(db_session, event)
+        daily = await admin.registrations_per_day(db_session, event)
+        charts = {
+            "per_day": column_chart(
+                "registrations-per-day",
+                "Paid registrations per day",
+                [Bar(d.day[5:], d.registrations, str(d.registrations)) for d in daily],
+            ),
+            "revenue_per_day": column_chart(
+                "revenue-per-day",
+                f"Revenue per day ({event.currency})",
+                [Bar(d.day[5:], d.revenue, format_money(d.revenue, event.currency)) for d in daily],
+            ),
+            "by_category": bar_chart(
+                "registrations-by-category",
+                "Confirmed registrations by category",
+                [Bar(row.name, row.confirmed, str(row.confirmed)) for row in stats.categories],
+            ),
+        }
         questions = await catalog.list_questions(db_session, slug)
         uploaded = await documents_of(db_session, [item.id for item in items])
         query = {k: v for k, v in {"q": q, "category": category, "status": status}.items() if v}
@@ -91,6 +110,8 @@ class OrganizerRegistrationPages(Controller):
             statuses=STATUSES,
             categories=categories,
             stats=stats,
+            daily=daily,
+            charts=charts,
             money=lambda amount: format_money(amount, event.currency),
             query=urlencode(query),
             csv_query=urlencode(query),

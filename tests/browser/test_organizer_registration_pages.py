@@ -41,6 +41,25 @@ def catalog(server: Server) -> CatalogFixture:
     return found
 
 
+def test_figures_are_charts_with_the_counts(page: Page, catalog: CatalogFixture) -> None:
+    """Runs first: one paid order of two people, so one day with 2 and the categories' confirmed counts."""
+    log_in(page)
+    page.goto(f"/organizer/events/{catalog.slug}/registrations")
+    per_day = page.locator("#registrations-per-day .chart-bar")
+    expect(per_day).to_have_count(1)
+    expect(per_day.first).to_have_attribute("data-value", "2")
+    expect(page.locator("#registrations-per-day")).to_have_attribute("role", "img")
+    expect(page.locator("#revenue-per-day .chart-bar")).to_have_count(1)
+    assert page.locator("#revenue-per-day desc").text_content().startswith(per_day.first.get_attribute("data-label"))
+    table = page.get_by_role("region", name="Registrations and revenue by category")
+    for bar in page.locator("#registrations-by-category .chart-bar").all():
+        row = table.get_by_role("row").filter(has=page.get_by_role("rowheader", name=bar.get_attribute("data-label")))
+        expect(row.get_by_role("cell").first).to_have_text(bar.get_attribute("data-value") or "")
+    assert_accessible(page)
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert_accessible(page)
+
+
 def test_find_approve_refund_comp_and_export(page: Page, catalog: CatalogFixture) -> None:
     log_in(page)
     page.goto(f"/organizer/events/{catalog.slug}")
