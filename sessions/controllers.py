@@ -150,12 +150,13 @@ class ProgramController(Controller):
         """Published and cancelled sessions, by start time; filter by local ``day`` (in the event's time zone),
         track, room, ``type``, speaker, and search ``q`` over titles, abstracts and speaker names. Answers
         304 to a matching If-None-Match or If-Modified-Since."""
-        found = await public.public_event(db_session, event)
+        head = await public.program_head(db_session, event)
         wanted = public.ProgramFilter(day=day, track_id=track, room_id=room, kind=type, speaker_id=speaker, q=q or "")
-        version, last_modified = await public.program_version(db_session, found)
+        version, last_modified = head.version, head.last_modified
         etag_source = f"{version}|{wanted}|{limit}|{offset}"
         cached = LIST_BODIES.get(etag_source)
         if cached is None and not _not_modified(request, etag_of(etag_source), last_modified):
+            found = await public.public_event(db_session, event)
             reads = await public.public_program(db_session, found, wanted, limit=limit, offset=offset)
             cached = msgspec.json.encode(reads)
             LIST_BODIES.put(etag_source, cached)

@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from typing import Annotated, Any
 from uuid import UUID
 
+import jinja2
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, MultipartBody, QueryParameter, URLEncodedBody
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -59,6 +61,39 @@ def _by_time(sessions: list[Any], timezone: str) -> list[tuple[dt.date, list[tup
     return [(day, sorted(slots.items())) for day, slots in sorted(days.items())]
 
 
+class _Listings:
+    """Rendered program listings in this worker's memory, least recently used out first. A pure cache: the key
+    starts with the program's fingerprint read from the database on every request (``public.program_head``),
+    so any change to a session, speaker, room, track or the event makes a new key and no stale entry is ever
+    served, whichever worker made the change."""
+
+    def __init__(self, size: int = 128) -> None:
+        self.size = size
+        self.entries: OrderedDict[str, tuple[str, str]] = OrderedDict()
+
+    def get(self, key: str) -> tuple[str, str] | None:
+        entry = self.entries.get(key)
+        if entry is not None:
+            self.entries.move_to_end(key)
+        return entry
+
+    def put(self, key: str, entry: tuple[str, str]) -> None:
+        self.entries[key] = entry
+        self.entries.move_to_end(key)
+        while len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+
+
+LISTINGS = _Listings()
+
+
+def _listing_template(request: Request[Any, Any, Any]) -> jinja2.Template:
+    """The listing fragment from the app's own Jinja environment (its filters, its compiled-template cache)."""
+    engine = request.app.template_engine
+    assert isinstance(engine, JinjaTemplateEngine)
+    return engine.engine.get_template("sessions/_program_listing.html")
+
+
 def _clock(value: dt.datetime, timezone: str) -> str:
     return value.astimezone(zoneinfo.ZoneInfo(timezone)).strftime("%H:%M")
 
@@ -81,9 +116,12 @@ class ProgramPages(Controller):
         q: FromQuery[Search] = None,
     ) -> Template:
         """One day at a time (a 600-session meeting is too much for a phone at once); a search covers every day,
-        while the track and type filters keep the day being looked at (``within``, from the filter form)."""
-        event = await public.public_event(db_session, slug)
-        days = _days(event)
+        while the track and type filters keep the day being looked at (``within``, from the filter form).
+
+        The listing is the same for every visitor, so it is rendered once per program version and filter and
+        kept (``LISTINGS``); a request whose listing is cached costs one query (``public.program_head``)."""
+        head = await public.program_head(db_session, slug)
+        days = _days(head)
         chosen_day: dt.date | None = None
         day = day or (None if q else within)
         if day == "all" or (q and not day):
@@ -93,26 +131,34 @@ class ProgramPages(Controller):
                 chosen_day = dt.date.fromisoformat(day) if day else days[0]
             except ValueError:
                 chosen_day = days[0]
-        track_id = next((t.id for t in event.tracks if str(t.id) == track), None)
         kind = type if type in KIND_LABELS else None
-        wanted = public.ProgramFilter(day=chosen_day, track_id=track_id, kind=kind, q=(q or "").strip())
-        sessions = await public.public_program(db_session, event, wanted, limit=2000, offset=0)
-        return render(
-            request,
-            "sessions/program.html",
-            event=event,
-            days=days,
-            chosen_day=chosen_day,
-            track=str(track_id) if track_id else "",
-            kind=kind or "",
-            q=(q or "").strip(),
-            groups=_by_time(sessions, event.timezone),
-            count=len(sessions),
-            kinds=KIND_LABELS,
-            rooms={r.id: r.name for r in event.rooms},
-            tracks={t.id: t for t in event.tracks},
-            clock=lambda v: _clock(v, event.timezone),
-        )
+        text = (q or "").strip()
+        netloc = request.url.netloc
+        key = f"{head.version}|{chosen_day}|{track}|{kind}|{text}|{netloc}"
+        cached = LISTINGS.get(key)
+        if cached is None:
+            event = await public.public_event(db_session, slug)
+            track_id = next((t.id for t in event.tracks if str(t.id) == track), None)
+            wanted = public.ProgramFilter(day=chosen_day, track_id=track_id, kind=kind, q=text)
+            sessions = await public.public_program(db_session, event, wanted, limit=2000, offset=0)
+            listing = _listing_template(request).render(
+                event=event,
+                days=days,
+                chosen_day=chosen_day,
+                track=str(track_id) if track_id else "",
+                kind=kind or "",
+                q=text,
+                netloc=netloc,
+                groups=_by_time(sessions, event.timezone),
+                count=len(sessions),
+                kinds=KIND_LABELS,
+                rooms={r.id: r.name for r in event.rooms},
+                tracks={t.id: t for t in event.tracks},
+                clock=lambda v: _clock(v, event.timezone),
+            )
+            cached = (event.name, listing)
+            LISTINGS.put(key, cached)
+        return render(request, "sessions/program.html", event_name=cached[0], listing=cached[1])
 
     @get("/events/{slug:str}/sessions/{session_id:uuid}")
     async def session(

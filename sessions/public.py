@@ -14,7 +14,7 @@ from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event, EventStatus, Room, Track
-from events.services import get_event
+from events.services import SLUG_RE, get_event
 from podium.errors import NotFound
 from sessions.models import ProgramSession, SessionSpeaker, SessionStatus, Speaker
 from sessions.schemas import PersonRead, SessionRead
@@ -121,19 +121,18 @@ async def public_program(
     return [read_session(row, event, people.get(row.id, []), rooms, tracks) for row in rows]
 
 
-async def program_version(db_session: AsyncSession, event: Event) -> tuple[str, dt.datetime]:
-    """A fingerprint of everything the public program shows and the last time any of it changed, in one query:
-    the ETag and Last-Modified of the list, computed without loading a single session."""
-
+def _version_columns(event_id: Any) -> list[Any]:
+    """Counts, newest ``updated_at`` and the sum of sequences of everything the public program shows: a
+    session, speaker, speaker link, room or track added, removed or edited moves at least one of them."""
     parts = [
-        (ProgramSession, (ProgramSession.event_id == event.id, ProgramSession.status.in_(PUBLIC_STATUSES))),
-        (Speaker, (Speaker.event_id == event.id,)),
+        (ProgramSession, (ProgramSession.event_id == event_id, ProgramSession.status.in_(PUBLIC_STATUSES))),
+        (Speaker, (Speaker.event_id == event_id,)),
         (
             SessionSpeaker,
-            (SessionSpeaker.session_id.in_(select(ProgramSession.id).where(ProgramSession.event_id == event.id)),),
+            (SessionSpeaker.session_id.in_(select(ProgramSession.id).where(ProgramSession.event_id == event_id)),),
         ),
-        (Room, (Room.event_id == event.id,)),
-        (Track, (Track.event_id == event.id,)),
+        (Room, (Room.event_id == event_id,)),
+        (Track, (Track.event_id == event_id,)),
     ]
     columns: list[Any] = []
     for model, where in parts:
@@ -141,12 +140,50 @@ async def program_version(db_session: AsyncSession, event: Event) -> tuple[str, 
         columns.append(select(func.max(model.updated_at)).where(*where).scalar_subquery())
     # Sequences too: they move on every noticeable change even if a worker's clock lags behind the others'.
     columns.append(select(func.coalesce(func.sum(ProgramSession.sequence), 0)).where(*parts[0][1]).scalar_subquery())
-    values = list((await db_session.execute(select(*columns))).one())
-    latest = event.updated_at
+    return columns
+
+
+def _fingerprint(event_id: UUID, updated_at: dt.datetime, values: list[Any]) -> tuple[str, dt.datetime]:
+    latest = updated_at if updated_at.tzinfo else updated_at.replace(tzinfo=dt.UTC)
     for newest in values[1:10:2]:
         if isinstance(newest, dt.datetime):
             latest = max(latest, newest if newest.tzinfo else newest.replace(tzinfo=dt.UTC))
-    return f"{event.id}:{event.updated_at.isoformat()}:{values}", latest
+    return f"{event_id}:{updated_at.isoformat()}:{values}", latest
+
+
+async def program_version(db_session: AsyncSession, event: Event) -> tuple[str, dt.datetime]:
+    """A fingerprint of everything the public program shows and the last time any of it changed, in one query:
+    the ETag and Last-Modified of the list, computed without loading a single session."""
+    values = list((await db_session.execute(select(*_version_columns(event.id)))).one())
+    return _fingerprint(event.id, event.updated_at, values)
+
+
+@dataclass(frozen=True)
+class ProgramHead:
+    """What a cached program answer needs before deciding whether to read anything else: the published
+    event's identity and days, and the program's fingerprint (``version``) with its Last-Modified."""
+
+    event_id: UUID
+    start_date: dt.date
+    end_date: dt.date
+    version: str
+    last_modified: dt.datetime
+
+
+async def program_head(db_session: AsyncSession, slug: str) -> ProgramHead:
+    """The published event by slug and its program fingerprint in ONE query: a request whose answer is
+    already cached (or a 304) costs a single round trip; the event with its rooms and tracks is read only on
+    a miss."""
+    if not SLUG_RE.match(slug) or len(slug) > 64:
+        raise NotFound(f"no event {slug!r}", field="event")
+    query = select(Event.id, Event.updated_at, Event.start_date, Event.end_date, *_version_columns(Event.id)).where(
+        Event.slug == slug, Event.status == EventStatus.PUBLISHED
+    )
+    row = (await db_session.execute(query)).first()
+    if row is None:
+        raise NotFound(f"no event {slug!r}", field="event")
+    version, latest = _fingerprint(row[0], row[1], list(row[4:]))
+    return ProgramHead(row[0], row[2], row[3], version, latest)
 
 
 async def public_event(db_session: AsyncSession, slug: str) -> Event:

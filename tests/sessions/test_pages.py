@@ -73,6 +73,35 @@ async def test_program_page_shows_one_day_and_searches_every_day(
     assert f'href="webcal://testserver.local/api/events/{program.slug}/program.ics"' in opening.text
 
 
+
+async def test_program_page_never_shows_a_cached_listing_after_a_change(
+    client: Client, organizer: dict[str, str], program: ProgramEvent, sessions: dict[str, dict[str, Any]]
+) -> None:
+    """The listing is cached per program version: renaming a session, its speaker or its room, or cancelling
+    it, shows at once; and the page around it stays the visitor's own (the organizer sees their log-out)."""
+    page = f"/events/{program.slug}/program"
+    day = {"day": "2027-03-14"}
+    session = sessions["day1"]
+    assert "Engines of thought" in (await client.get(page, params=day, headers=HTML)).text
+
+    changes = [
+        (f"/api/sessions/{session['id']}", {"title": "Engines of feeling"}, "Engines of feeling"),
+        (f"/api/events/{program.slug}/speakers/{session['people'][0]['id']}", {"name": "Ada King"}, "Ada King"),
+        (f"/api/events/{program.slug}/rooms/{program.rooms['Hall A']}", {"name": "Great Hall"}, "Great Hall"),
+    ]
+    for path, body, shown in changes:
+        assert shown not in (await client.get(page, params=day, headers=HTML)).text
+        response = await client.patch(path, json=body, headers=organizer)
+        assert response.status_code == 200, response.text
+        assert shown in (await client.get(page, params=day, headers=HTML)).text, path
+
+    cancel = await client.post(f"/api/sessions/{session['id']}/cancel", headers=organizer)
+    assert cancel.status_code in (200, 201), cancel.text
+    assert "badge cancelled" in (await client.get(page, params=day, headers=HTML)).text
+    as_organizer = await client.get(page, params=day, headers={**HTML, **organizer})
+    assert "Log out" in as_organizer.text and "Log out" not in (await client.get(page, params=day, headers=HTML)).text
+
+
 async def test_session_page_shows_people_time_and_the_required_add_on(
     client: Client, program: ProgramEvent, sessions: dict[str, dict[str, Any]]
 ) -> None:
