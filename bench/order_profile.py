@@ -4,9 +4,10 @@
 No network and no HTTP client, so everything measured is the server's own work: Litestar, the order service,
 SQLAlchemy and the driver. Creates its own PostgreSQL database (dropped afterwards) with the rush's event
 (one category, one workshop add-on) and enough seats for every order, then prints the mean wall time and CPU
-per paid order, the statements per order, and the cProfile functions by own time (--top).
+per paid order (this process and the database's PostgreSQL backends), the statements per order (--sql: each
+one), and the cProfile functions by own time (--top).
 
-    .venv/bin/python bench/order_profile.py [--orders 500] [--top 35] [--sort tottime] [--no-pay]
+    .venv/bin/python bench/order_profile.py [--orders 500] [--top 35] [--sort tottime] [--no-pay] [--sql]
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import argparse
 import asyncio
 import cProfile
 import json
+import os
 import pstats
 import secrets
 import shutil
@@ -33,27 +35,33 @@ from podium.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from checkin_profile import by_package, call
+from cpu import snapshot, spent
 from program import admin
 from registration_rush import order_body, seed
 
 SLUG = "profile-2027"
 
 
-async def run(settings: Settings, orders: int, top: int, sort: str, *, pay: bool) -> None:
+async def run(settings: Settings, orders: int, top: int, sort: str, *, pay: bool, show_sql: bool) -> None:
     app = create_app(settings)
     statements = 0
+    shown: list[str] | None = None
     path = f"/api/events/{SLUG}/orders"
     run_id = secrets.token_hex(3)
 
-    def count(*_: Any) -> None:
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         nonlocal statements
         statements += 1
+        if shown is not None:
+            shown.append(" ".join(statement.split())[:300])
 
     async def place(index: int) -> None:
         body = json.dumps(order_body(index, run_id)).encode()
         status, reply = await call(app, "POST", path, body, [(b"idempotency-key", f"{run_id}-{index}".encode())])
         assert status == 201, reply
         if pay:
+            if shown is not None:
+                shown.append("-- paying")
             order = json.loads(reply)
             status, reply = await call(
                 app, "POST", f"/api/orders/{order['id']}/offline-payment", b"",
@@ -66,6 +74,11 @@ async def run(settings: Settings, orders: int, top: int, sort: str, *, pay: bool
         event.listen(engine.sync_engine, "before_cursor_execute", count)
         for index in range(20):  # warm up every statement cache
             await place(index)
+        if show_sql:  # one more order, each statement it runs
+            shown = []
+            await place(20 + 2 * orders)
+            print("\n".join(shown), end="\n\n")
+            shown = None
         statements = 0
         started = time.perf_counter()
         profile = cProfile.Profile()
@@ -81,11 +94,16 @@ async def run(settings: Settings, orders: int, top: int, sort: str, *, pay: bool
         print("own time per order by package (ms, profiler on):")
         for package, own in by_package(stats, orders)[:15]:
             print(f"  {package:<28} {own:6.3f}")
+        database = make_url(settings.database_url).database
         started, cpu_started = time.perf_counter(), time.process_time()
+        before = snapshot(os.getpid(), database)
         for index in range(20 + orders, 20 + 2 * orders):
             await place(index)
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
-        print(f"without the profiler: {wall / orders * 1000:.2f} ms per order, {cpu / orders * 1000:.2f} ms of CPU")
+        used = spent(before, snapshot(os.getpid(), database))
+        postgres = f", PostgreSQL {used['postgres'] / orders * 1000:.2f} ms" if used else ""
+        print(f"without the profiler: {wall / orders * 1000:.2f} ms per order, {cpu / orders * 1000:.2f} ms of CPU"
+              f"{postgres}")  # fmt: skip
 
 
 def main() -> None:
@@ -95,6 +113,7 @@ def main() -> None:
     parser.add_argument("--sort", default="tottime", help="a pstats sort key: tottime, cumulative, ...")
     parser.add_argument("--server", default="postgresql+asyncpg://postgres@127.0.0.1:5432")
     parser.add_argument("--no-pay", dest="pay", action="store_false", help="profile the hold alone")
+    parser.add_argument("--sql", action="store_true", help="first print each statement one order runs")
     args = parser.parse_args()
     name = f"podium_bench_order_profile_{secrets.token_hex(4)}"
     asyncio.run(admin(args.server, f'CREATE DATABASE "{name}"'))
@@ -111,7 +130,7 @@ def main() -> None:
     try:
         migrate(settings)
         asyncio.run(seed(settings, SLUG, 2 * args.orders + 100))
-        asyncio.run(run(settings, args.orders, args.top, args.sort, pay=args.pay))
+        asyncio.run(run(settings, args.orders, args.top, args.sort, pay=args.pay, show_sql=args.sql))
     finally:
         asyncio.run(admin(args.server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         shutil.rmtree(data_dir, ignore_errors=True)
