@@ -17,7 +17,7 @@ from podium.auth.guards import requires_organizer, requires_staff
 from podium.auth.schemas import CurrentUser
 from podium.errors import problem_responses
 from podium.settings import Settings
-from registration import admin, cancellations, documents, orders, verification
+from registration import admin, cancellations, orders, verification
 from registration.models import Order
 from registration.payments import provider_for
 from registration.schemas import (
@@ -145,7 +145,6 @@ class RegistrationAdminController(Controller):
             db_session, order, registration_id, data, actor=actor_of(request), override=data.override
         )
         await db_session.commit()
-        await documents.issue_recorded(db_session)  # number the documents the change recorded
         return await admin.registration_item(db_session, found, registration_id)
 
     @get("/registration-stats", operation_id="registrationStats", guards=[requires_organizer], responses=ERRORS)

@@ -18,7 +18,7 @@ from podium.client_address import client_address
 from podium.db import begin_write
 from podium.errors import problem_responses
 from podium.settings import Settings
-from registration import cancellations, documents, orders, webhooks
+from registration import cancellations, orders, webhooks
 from registration.links import LINK_SECRET_SCHEMA
 from registration.models import Refund
 from registration.order_limits import OrderGuard
@@ -288,7 +288,6 @@ class OrderChangeController(Controller):
             db_session, order, registration_ids=None, actor=_actor(request, order), by_organizer=_is_organizer(request)
         )
         await db_session.commit()
-        await documents.issue_recorded(db_session)  # number the documents the change recorded
         return await self._outcome(db_session, settings, order, result)
 
     @post(
@@ -319,7 +318,6 @@ class OrderChangeController(Controller):
             by_organizer=_is_organizer(request),
         )
         await db_session.commit()
-        await documents.issue_recorded(db_session)  # number the documents the change recorded
         return await self._outcome(db_session, settings, order, result)
 
     @post(
@@ -346,7 +344,6 @@ class OrderChangeController(Controller):
         order = await self._order(request, db_session, settings, order_id, x_order_secret or secret)
         await cancellations.transfer(db_session, order, registration_id, data, actor=_actor(request, order))
         await db_session.commit()
-        await documents.issue_recorded(db_session)  # number the documents the change recorded
         return await _read(db_session, settings, order)
 
     @post(
@@ -371,7 +368,6 @@ class OrderChangeController(Controller):
             db_session, order, amount=data.amount, reason=data.reason, actor=_actor(request, order)
         )
         await db_session.commit()
-        await documents.issue_recorded(db_session)  # number the documents the change recorded
         return _refund_read(row)
 
 

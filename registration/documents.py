@@ -8,10 +8,12 @@ the live one plus, where money remains, a new receipt. Each is stored with every
 
 Numbers are one series per event shared by receipts and credit notes (``SLUG-000001`` …), without gaps
 among issued documents. They are not taken in the change's transaction: that one only records the document
-as pending (no number). ``issue_pending_documents`` numbers them in a short transaction of its own, run
-right after the change commits (``issue_recorded``), by the hold sweep for anything left, and by whoever
-needs a number first (``ensure_documents_issued``: the mail sender, a download). Only that tiny transaction
-holds the counter's row lock, so a payment never waits on another payment's receipt.
+as pending (no number) and queues a job with it (``NUMBER_DOCUMENTS_JOB``, ``registration/tasks.py``).
+``issue_pending_documents`` numbers them in a short transaction of its own: that job's, the hold sweep's for
+anything left, or that of whoever needs a number first (``ensure_documents_issued``: the mail sender, a
+download). Only that tiny transaction holds the counter's row lock, so a payment never waits on another
+payment's receipt; and the request that paid never spends a transaction (six round trips) numbering: the job
+numbers a rush's receipts a batch at a time. On SQLite they are numbered in the change's own transaction.
 
 A receipt that is still pending when the next change comes is rewritten in place (it was never issued, so
 nobody holds a copy); a conditional UPDATE on ``number is null`` tells whether the numbering won that race,
@@ -21,7 +23,6 @@ in which case the change issues a credit note as for any issued receipt.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Callable, Collection, Sequence
 from functools import partial
 from typing import Any, cast
@@ -32,31 +33,27 @@ import anyio.to_thread
 import msgspec
 from sqlalchemy import CursorResult, delete, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from events.models import Event
 from podium.db import begin_write, end_reads, utcnow
+from podium.jobs import kick_after_commit
 from registration.ledger import kept_payment, refunded_of_payment
 from registration.models import (
-    AddOn,
     BillingDetails,
-    Category,
     Document,
     DocumentCounter,
     DocumentKind,
     Order,
-    Registration,
-    RegistrationAddOn,
     RegistrationStatus,
     SellerDetails,
 )
+from registration.order_facts import OrderFacts, load_order_facts
 from registration.receipts import Buyer, DocumentData, Line, Seller, event_dates, receipt_number, render_document
 
-logger = logging.getLogger("podium.registration.documents")
-# Event ids with documents recorded in this session's transaction, numbered by ``issue_recorded`` after commit.
-PENDING_EVENTS = "podium.documents_pending"
+# Numbers what changes recorded pending on PostgreSQL, queued with the change (``registration/tasks.py``).
+NUMBER_DOCUMENTS_JOB = "registration.number_documents"
 # At most this many documents are numbered per transaction; the rest in the next one.
 BATCH = 200
 _BILLED = (RegistrationStatus.CONFIRMED.value, RegistrationStatus.AWAITING_VERIFICATION.value)
@@ -76,14 +73,6 @@ async def refunded_amount(db_session: AsyncSession, order: Order) -> int:
     Refunds of a payment the order could not keep (a duplicate, a late one) were never part of the sale."""
     payment = await kept_payment(db_session, order.id)
     return 0 if payment is None else await refunded_of_payment(db_session, payment.id)
-
-
-async def _seller(db_session: AsyncSession, event_id: UUID) -> SellerDetails | None:
-    return await db_session.scalar(select(SellerDetails).where(SellerDetails.event_id == event_id))
-
-
-async def _billing(db_session: AsyncSession, order_id: UUID) -> BillingDetails | None:
-    return await db_session.scalar(select(BillingDetails).where(BillingDetails.order_id == order_id))
 
 
 def _seller_of(row: SellerDetails | None) -> tuple[Seller, str]:
@@ -107,7 +96,7 @@ def _buyer_of(order: Order, billing: BillingDetails | None) -> Buyer:
 
 
 async def receipt_now(
-    db_session: AsyncSession, order: Order, event: Event, *, first: bool = False
+    db_session: AsyncSession, order: Order, facts: OrderFacts, *, first: bool = False
 ) -> DocumentData | None:
     """What the order's receipt says now, or None when the buyer keeps no money in it (unpaid, free, all
     refunded). Lines are the registrations that count; a refund or a fee kept on cancellation that the
@@ -118,45 +107,29 @@ async def receipt_now(
     kept = order.total - (0 if first else await refunded_amount(db_session, order))
     if kept <= 0:
         return None
-    registrations = (
-        await db_session.execute(
-            select(
-                Registration.id,
-                Registration.first_name,
-                Registration.last_name,
-                Category.name,
-                Registration.category_amount,
-                Registration.discount_amount,
-            )
-            .join(Category, Category.id == Registration.category_id)
-            .where(Registration.order_id == order.id, Registration.status.in_(_BILLED))
-            .order_by(Registration.position)
-        )
-    ).all()
-    extras: dict[UUID, list[Line]] = {}
-    added = await db_session.execute(
-        select(
-            RegistrationAddOn.registration_id, AddOn.name, RegistrationAddOn.amount, RegistrationAddOn.discount_amount
-        )
-        .join(AddOn, AddOn.id == RegistrationAddOn.add_on_id)
-        .join(Registration, Registration.id == RegistrationAddOn.registration_id)
-        .where(Registration.order_id == order.id)
-        .order_by(AddOn.code)
-    )
-    for registration_id, name, amount, discount in added.all():
-        extras.setdefault(registration_id, []).append(
-            Line(description=f"   + {name}", amount=amount, discount=discount)
-        )
     lines: list[Line] = []
-    for registration_id, first_name, last_name, category, amount, discount in registrations:
-        lines.append(Line(description=f"{first_name} {last_name}: {category}", amount=amount, discount=discount))
-        lines.extend(extras.get(registration_id, []))
+    for registration in facts.registrations:
+        if registration.status not in _BILLED:
+            continue
+        category = facts.categories[registration.category_id].name
+        lines.append(
+            Line(
+                description=f"{registration.first_name} {registration.last_name}: {category}",
+                amount=registration.category_amount,
+                discount=registration.discount_amount,
+            )
+        )
+        lines.extend(
+            Line(description=f"   + {facts.add_ons[a.add_on_id].name}", amount=a.amount, discount=a.discount_amount)
+            for a in registration.add_ons
+        )
     net = sum(line.amount - line.discount for line in lines)
     if kept < net:
         lines.append(Line(description="Refunded", amount=kept - net))
     elif kept > net:
         lines.append(Line(description="Kept on cancellation (fee)", amount=kept - net))
-    seller, footer = _seller_of(await _seller(db_session, event.id))
+    event = facts.event
+    seller, footer = _seller_of(facts.seller)
     zone_date = order.paid_at.astimezone(ZoneInfo(event.timezone)).date()
     subtotal = sum(line.amount for line in lines)
     discount_total = sum(line.discount for line in lines)
@@ -166,7 +139,7 @@ async def receipt_now(
         event_dates=event_dates(event),
         seller=seller,
         footer=footer,
-        buyer=_buyer_of(order, await _billing(db_session, order.id)),
+        buyer=_buyer_of(order, facts.billing),
         currency=order.currency,
         lines=lines,
         subtotal=subtotal,
@@ -240,6 +213,7 @@ async def record_documents(
     locked: bool = False,
     first: bool = False,
     number_now: bool | None = None,
+    facts: OrderFacts | None = None,
 ) -> list[Document]:
     """Record, in the caller's transaction, the documents a change of ``order`` needs; returns those added.
 
@@ -247,16 +221,19 @@ async def record_documents(
     order's row lock (``locked``: the caller holds it already), so two changes of one order never both cancel
     its receipt. ``first``: the order is being paid now, so it has no documents and no refunds yet (two
     statements fewer in the payment's transaction). Never commits; on PostgreSQL the numbers come after the
-    caller commits (``issue_recorded``). On SQLite they are taken here (``number_now``, default): its one write
+    caller commits (``NUMBER_DOCUMENTS_JOB``). On SQLite they are taken here (``number_now``, default): its one write
     lock is held by this transaction already, so numbering now waits for nothing, where a transaction of its
-    own would queue for that lock a second time.
+    own would queue for that lock a second time. ``facts``: the order as the caller read it in this transaction
+    (``order_facts``), its registrations changed in place; read here otherwise.
     """
     now = now or utcnow()
-    await db_session.flush()
+    if facts is None:
+        await db_session.flush()
     if not locked:
         await db_session.execute(select(Order.id).where(Order.id == order.id).with_for_update())
-    event = await db_session.get_one(Event, order.event_id)
-    desired = await receipt_now(db_session, order, event, first=first)
+    facts = facts or await load_order_facts(db_session, order)
+    event = facts.event
+    desired = await receipt_now(db_session, order, facts, first=first)
     live = None if first else await _live_receipt(db_session, order.id)
     if live is not None and desired is not None and stored(live).content() == desired.content():
         return []
@@ -279,7 +256,7 @@ async def record_documents(
     added: list[Document] = []
     if live is not None:
         assert live.number is not None
-        seller, footer = _seller_of(await _seller(db_session, event.id))
+        seller, footer = _seller_of(facts.seller)
         note = credit_note_for(
             stored(live), receipt_number(event.slug, live.number), seller=seller, footer=footer, reason=reason
         )
@@ -298,7 +275,7 @@ async def _after_recording(db_session: AsyncSession, event_id: UUID, now: dt.dat
         await db_session.flush()
         await _number_pending(db_session, event_id, now, wait=True)
     else:
-        db_session.info.setdefault(PENDING_EVENTS, set()).add(event_id)
+        kick_after_commit(db_session, NUMBER_DOCUMENTS_JOB)
 
 
 async def _lock_counter(db_session: AsyncSession, event_id: UUID, *, wait: bool = True) -> int | None:
@@ -363,21 +340,9 @@ async def _number_pending(db_session: AsyncSession, event_id: UUID, now: dt.date
     return len(pending)
 
 
-async def issue_recorded(db_session: AsyncSession) -> None:
-    """After the caller committed a change that recorded documents: number them now, in a short transaction per
-    event that never waits for another numbering (the request that paid does not queue behind other payments'
-    receipts). A failure here loses nothing, and is not the request's: the change is committed, and the
-    documents stay pending for the sweep or whoever needs them numbered."""
-    for event_id in db_session.info.pop(PENDING_EVENTS, set()):
-        try:
-            await issue_pending_documents(db_session, event_id, wait=False)
-        except SQLAlchemyError:
-            logger.warning("documents of event %s left pending for the sweep", event_id, exc_info=True)
-            await db_session.rollback()
-
-
 async def issue_all_pending(db_session: AsyncSession) -> int:
-    """The sweep: number whatever a crash or a failed ``issue_recorded`` left pending, event by event."""
+    """Number whatever is pending, event by event: the job changes queue, and the sweep for anything a lost
+    job left."""
     events = (await db_session.scalars(select(Document.event_id).where(Document.number.is_(None)).distinct())).all()
     issued = 0
     for event_id in events:

@@ -25,8 +25,6 @@ from registration import mail_templates as _mail_templates  # noqa: F401 - regis
 from registration.models import (
     AddOn,
     Category,
-    Document,
-    DocumentKind,
     Order,
     OrderStatus,
     OutboxMessage,
@@ -34,7 +32,8 @@ from registration.models import (
     RegistrationStatus,
     WaitlistEntry,
 )
-from registration.outbox import STILL_TRUE, enqueue, outbox_row
+from registration.order_facts import OrderFacts
+from registration.outbox import STILL_TRUE, Mail, enqueue, enqueue_all, outbox_row
 
 # How long a placed order's "pay by" mail waits for the payment that would supersede it (``order_held_message``).
 HELD_MAIL_DELAY = dt.timedelta(seconds=30)
@@ -202,24 +201,24 @@ async def _orders_still_expired(db_session: AsyncSession, contexts: Sequence[Map
 STILL_TRUE["hold_expired"] = _orders_still_expired
 
 
-async def enqueue_confirmation_mail(db_session: AsyncSession, order: Order, *, late: bool = False) -> None:
-    """Called in the transaction that confirms ``order`` (after its receipt, if any, was issued): one mail to
-    the buyer (with the receipt) and one per other attendee. An attendee with the buyer's own email gets no mail
-    of their own: what it would say (their page's link, their badge attached, or that verification is pending)
-    is in the buyer's, so the person who registered themselves gets one mail, not two. ``late``: paid after
-    its hold had ended."""
-    event = await _event_of(db_session, order.event_id)
-    registrations = (
-        await db_session.scalars(
-            select(Registration).where(Registration.order_id == order.id).order_by(Registration.position)
-        )
-    ).all()
-    categories, add_ons = await _names(db_session, event.id)
+async def enqueue_confirmation_mail(
+    db_session: AsyncSession, order: Order, facts: OrderFacts, *, has_receipt: bool, late: bool = False
+) -> None:
+    """Called in the transaction that confirms ``order`` (after its receipt, if any, was recorded): one mail to
+    the buyer (with the receipt) and one per other attendee, from what the confirmation read (``facts``, with
+    the registrations' new statuses), written in one statement. An attendee with the buyer's own email gets no
+    mail of their own: what it would say (their page's link, their badge attached, or that verification is
+    pending) is in the buyer's, so the person who registered themselves gets one mail, not two. ``late``: paid
+    after its hold had ended."""
+    event = facts.event
+    categories = {i: c.name for i, c in facts.categories.items()}
+    add_ons = {i: a.name for i, a in facts.add_ons.items()}
     buyer_email = normalise_email(order.buyer_email)
+    mails: list[Mail] = []
     attendees = []
     you: dict[str, Any] | None = None
     attachments: list[str] = []
-    for registration in registrations:
+    for registration in facts.registrations:
         if registration.status not in (RegistrationStatus.CONFIRMED, RegistrationStatus.AWAITING_VERIFICATION):
             continue
         attendee = _attendee(registration, categories, add_ons)
@@ -230,55 +229,55 @@ async def enqueue_confirmation_mail(db_session: AsyncSession, order: Order, *, l
             you = {"waiting": attendee["waiting"], "registration_link": registration_link(registration)}
             attachments += badge
             continue
-        await enqueue(
-            db_session,
-            dedupe_key=f"confirmation:{registration.id}",
-            to=registration.email,
-            template="registered",
-            context={
-                "event": event_context(event),
-                "name": registration.first_name,
-                "category": attendee["category"],
-                "add_ons": attendee["add_ons"],
-                "waiting": attendee["waiting"],
-                "buyer_name": order.buyer_name,
-                "registration_link": registration_link(registration),
-            },
-            attachments=badge,
+        mails.append(
+            Mail(
+                dedupe_key=f"confirmation:{registration.id}",
+                to=registration.email,
+                template="registered",
+                context={
+                    "event": event_context(event),
+                    "name": registration.first_name,
+                    "category": attendee["category"],
+                    "add_ons": attendee["add_ons"],
+                    "waiting": attendee["waiting"],
+                    "buyer_name": order.buyer_name,
+                    "registration_link": registration_link(registration),
+                },
+                attachments=badge,
+            )
         )
-    # The receipt was just recorded; it is numbered after commit, and the sender attaches it numbered.
-    receipt = await db_session.scalar(
-        select(Document.id).where(Document.order_id == order.id, Document.kind == DocumentKind.RECEIPT).limit(1)
-    )
     context = {
         "event": event_context(event),
         "name": order.buyer_name,
         "attendees": attendees,
         "total": order.total,
         "currency": order.currency,
-        "has_receipt": receipt is not None,
+        "has_receipt": has_receipt,
         "late": late,
         "order_link": order_link(order),
         "you": you,
     }
-    if receipt is None:  # nothing to pay: no receipt, but the buyer still gets the order and its link
-        await enqueue(
-            db_session,
-            dedupe_key=f"order-confirmed:{order.id}",
-            to=order.buyer_email,
-            template="order_confirmed",
-            context=context,
-            attachments=attachments,
+    if has_receipt:  # recorded pending in this transaction; the sender attaches it numbered
+        mails.append(
+            Mail(
+                dedupe_key=f"receipt:{order.id}",
+                to=order.buyer_email,
+                template="order_confirmed",
+                context=context,
+                attachments=[f"receipt:{order.id}", *attachments],
+            )
         )
-        return
-    await enqueue(
-        db_session,
-        dedupe_key=f"receipt:{order.id}",
-        to=order.buyer_email,
-        template="order_confirmed",
-        context=context,
-        attachments=[f"receipt:{order.id}", *attachments],
-    )
+    else:  # nothing to pay: no receipt, but the buyer still gets the order and its link
+        mails.append(
+            Mail(
+                dedupe_key=f"order-confirmed:{order.id}",
+                to=order.buyer_email,
+                template="order_confirmed",
+                context=context,
+                attachments=attachments,
+            )
+        )
+    await enqueue_all(db_session, mails)
 
 
 async def enqueue_hold_released_mail(

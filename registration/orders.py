@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NoReturn, cast
+from typing import Any, NoReturn, cast
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -28,7 +28,7 @@ from podium.db import begin_autocommit, begin_write, utcnow
 from podium.errors import Conflict, DomainError, NotFound
 from registration import waitlist
 from registration.audit import record, state_change
-from registration.documents import issue_recorded, record_documents
+from registration.documents import record_documents
 from registration.hold_release import release_holds_of
 from registration.holds import (
     PROMO_USED_UP,
@@ -38,7 +38,7 @@ from registration.holds import (
     take_and_commit,
     visibly_short,
 )
-from registration.ledger import offline_payment_id, payment_money, record_payment
+from registration.ledger import PaymentMoney, offline_payment_id, payment_money, record_payment
 from registration.links import link_secret_matches, order_secret, order_url, registration_url
 from registration.mail import enqueue_confirmation_mail, order_held_message
 from registration.models import (
@@ -52,6 +52,7 @@ from registration.models import (
     RegistrationStatus,
     WaitlistEntry,
 )
+from registration.order_facts import Named, OrderFacts, load_order_facts
 from registration.order_limits import OrderGuard
 from registration.order_snapshot import event_of, read_snapshot
 from registration.order_validation import (
@@ -75,6 +76,8 @@ from registration.verification_documents import documents_of
 
 DEFAULT_HOLD_MINUTES = 15
 _PLACED_WITH = "podium.order_placed_with_catalog"
+_CONFIRMED_WITH = "podium.order_confirmed_with_facts"
+_PAID_WITH = "podium.order_paid_with_payments"
 
 
 class Forbidden(DomainError):
@@ -425,35 +428,41 @@ async def confirm_order(
     now: dt.datetime,
     note: str = "",
     registrations_from: RegistrationStatus = RegistrationStatus.HELD,
-) -> None:
+) -> OrderFacts:
     """→ paid; each of its registrations becomes confirmed, or awaits verification by an organizer.
 
-    The caller holds the order (write lock on SQLite, ``FOR UPDATE`` on PostgreSQL) so this runs once.
+    The caller holds the order (write lock on SQLite, ``FOR UPDATE`` on PostgreSQL) so this runs once. The
+    order is read once (``order_facts``) for the change, its receipt and its mail; returned, and kept for the
+    response (``order_read``), which then reads nothing either.
     """
     previous = order.status
+    facts = await load_order_facts(db_session, order)
     order.status = OrderStatus.PAID.value
     order.paid_at = now
     order.hold_expires_at = None
-    record(db_session, "order", order.id, previous, OrderStatus.PAID, actor, note)
-    rows = (
-        await db_session.execute(
-            select(Registration, Category.eligibility)
-            .join(Category, Category.id == Registration.category_id)
-            .where(Registration.order_id == order.id, Registration.status == registrations_from)
-        )
-    ).all()
-    for registration, eligibility in rows:
+    event_id = order.event_id
+    record(db_session, "order", order.id, previous, OrderStatus.PAID, actor, note, event_id=event_id)
+    for registration in facts.registrations:
+        if registration.status != registrations_from:
+            continue
         target = (
             RegistrationStatus.AWAITING_VERIFICATION
-            if eligibility == Eligibility.VERIFICATION
+            if facts.categories[registration.category_id].eligibility == Eligibility.VERIFICATION
             else RegistrationStatus.CONFIRMED
         )
         registration.status = target.value
-        record(db_session, "registration", registration.id, registrations_from, target, actor, note)
-    # The receipt is recorded pending; its number comes after commit (``documents.issue_recorded``).
-    if order.total > 0:
-        await record_documents(db_session, order, reason="payment", now=now, locked=True, first=True)
-    await enqueue_confirmation_mail(db_session, order, late=previous == OrderStatus.EXPIRED)
+        record(db_session, "registration", registration.id, registrations_from, target, actor, note, event_id=event_id)
+    # The receipt is recorded pending; its number comes after commit (``documents.record_documents``).
+    receipt = (
+        await record_documents(db_session, order, reason="payment", now=now, locked=True, first=True, facts=facts)
+        if order.total > 0
+        else []
+    )
+    await enqueue_confirmation_mail(
+        db_session, order, facts, has_receipt=bool(receipt), late=previous == OrderStatus.EXPIRED
+    )
+    db_session.info[_CONFIRMED_WITH] = (order.id, facts)
+    return facts
 
 
 async def pay_offline(
@@ -487,7 +496,7 @@ async def pay_offline(
         )
     if order.status != OrderStatus.PENDING:
         raise Conflict(f"the order is {order.status}", code=f"order_{order.status}", field="order")
-    record_payment(
+    payment = record_payment(
         db_session,
         order,
         provider="offline",
@@ -498,7 +507,8 @@ async def pay_offline(
     )
     await confirm_order(db_session, order, actor=f"buyer:{order.buyer_email}", now=now, note="offline test payment")
     await db_session.commit()
-    await issue_recorded(db_session)
+    # The response shows this payment: an offline order has no other (one id per order), nor refunds yet.
+    db_session.info[_PAID_WITH] = (order.id, [PaymentMoney(payment, refunded=0, refund_pending=0)])
     return order
 
 
@@ -523,38 +533,67 @@ async def get_order(
     return await _order_for_secret(db_session, order_id, secret, secret_key)
 
 
+def _known(db_session: AsyncSession, key: str, order: Order) -> tuple[Any, ...] | None:
+    """What a change of ``order`` left in the session's info for its response (popped: used once)."""
+    known = db_session.info.pop(key, None)
+    return known if known is not None and known[0] == order.id else None
+
+
 async def order_read(
     db_session: AsyncSession, order: Order, *, secret_key: str, provider: PaymentProvider, base_url: str
 ) -> OrderRead:
-    """The buyer's view of an order, with the secret link and what to do about payment."""
-    placed_with = db_session.info.pop(_PLACED_WITH, None)
-    if placed_with is not None and placed_with[0] != order.id:
-        placed_with = None
-    event = await db_session.get(Event, order.event_id) if placed_with is None else None
-    event_slug = placed_with[1] if placed_with is not None else event.slug if event is not None else ""
-    if "registrations" not in inspect(order).unloaded:
-        registrations: Sequence[Registration] = order.registrations
+    """The buyer's view of an order, with the secret link and what to do about payment.
+
+    Right after placing or paying it, what the change read and wrote is at hand (``_PLACED_WITH``,
+    ``_CONFIRMED_WITH``, ``_PAID_WITH`` in the session's info, for this order only): nothing is read again."""
+    placed_with = _known(db_session, _PLACED_WITH, order)
+    confirmed_with = _known(db_session, _CONFIRMED_WITH, order)
+    paid_with = _known(db_session, _PAID_WITH, order)
+    facts: OrderFacts | None = confirmed_with[1] if confirmed_with is not None else None
+    event: Event | None = None
+    if facts is not None:
+        event_slug = facts.event.slug
+    elif placed_with is not None:
+        event_slug = placed_with[1]
+    else:
+        event = await db_session.get(Event, order.event_id)
+        event_slug = event.slug if event is not None else ""
+    if facts is not None:
+        registrations: Sequence[Registration] = facts.registrations
+    elif "registrations" not in inspect(order).unloaded:
+        registrations = order.registrations
     else:
         registrations = (
             await db_session.scalars(
                 select(Registration).where(Registration.order_id == order.id).order_by(Registration.position)
             )
         ).all()
-    if placed_with is not None:
-        catalog = placed_with[2]  # what the order was just priced with
+    categories: dict[UUID, Named]
+    add_ons: dict[UUID, Named]
+    if facts is not None:
+        categories, add_ons = facts.categories, facts.add_ons
     else:
-        assert event is not None
-        catalog = await load_catalog(db_session, event)
-    categories = {c.id: c for c in catalog.categories.values()}
-    add_ons = {a.id: a for a in catalog.add_ons.values()}
-    missing = {r.category_id for r in registrations} - categories.keys()
-    if missing:  # a category deleted since (only possible for registrations no longer active)
-        categories |= {c.id: c for c in (await db_session.scalars(select(Category).where(Category.id.in_(missing))))}
+        if placed_with is not None:
+            catalog = placed_with[2]  # what the order was just priced with
+        else:
+            assert event is not None
+            catalog = await load_catalog(db_session, event)
+        categories = {c.id: Named(c.code, c.name, c.eligibility) for c in catalog.categories.values()}
+        add_ons = {a.id: Named(a.code, a.name) for a in catalog.add_ons.values()}
+        missing = {r.category_id for r in registrations} - categories.keys()
+        if missing:  # a category deleted since (only possible for registrations no longer active)
+            deleted = await db_session.scalars(select(Category).where(Category.id.in_(missing)))
+            categories |= {c.id: Named(c.code, c.name, c.eligibility) for c in deleted}
     secret = order_secret(secret_key, order.id, order.secret_version)
     verifying = [r.id for r in registrations if categories[r.category_id].eligibility == Eligibility.VERIFICATION]
     uploaded = await documents_of(db_session, verifying)
-    # An order just placed has no payment yet: its hot path skips the query.
-    money = [] if placed_with is not None else await payment_money(db_session, order.id)
+    # An order just placed has no payment yet, one just paid offline the one it was paid with.
+    if paid_with is not None:
+        money: list[PaymentMoney] = paid_with[1]
+    elif placed_with is not None:
+        money = []
+    else:
+        money = await payment_money(db_session, order.id)
     return OrderRead(
         id=order.id,
         event=event_slug or "",

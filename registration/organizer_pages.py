@@ -24,7 +24,7 @@ from podium.charts import Bar, bar_chart, column_chart
 from podium.errors import DomainError, NotFound
 from podium.formatting import format_money, parse_money
 from podium.pages import form_errors, redirect, render
-from registration import admin, cancellations, catalog, documents, orders, verification
+from registration import admin, cancellations, catalog, orders, verification
 from registration.models import Category, Order, Registration
 from registration.payments import provider_for
 from registration.schemas import OrderCreate
@@ -205,7 +205,6 @@ class OrganizerRegistrationPages(Controller):
             await db_session.rollback()
             return await self._page(request, db_session, slug, errors=form_errors(exc), status_code=exc.status_code)
         await db_session.commit()
-        await documents.issue_recorded(db_session)  # number the documents the change recorded
         refunded = f" Refund due: {format_money(refund.amount, order.currency)}." if refund else ""
         return self._back(slug, f"Cancelled {name}.{refunded}")
 
@@ -234,7 +233,6 @@ class OrganizerRegistrationPages(Controller):
             await db_session.rollback()
             return await self._page(request, db_session, slug, errors=form_errors(exc), status_code=exc.status_code)
         await db_session.commit()
-        await documents.issue_recorded(db_session)  # number the documents the change recorded
         return self._back(slug, f"Refund of {format_money(refund.amount, order.currency)} recorded ({refund.status}).")
 
     @post("/comp-registrations")

@@ -275,6 +275,34 @@ def enqueue_statement(
     return insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
 
 
+@dataclass(frozen=True, slots=True)
+class Mail:
+    """One message to enqueue (``enqueue``'s arguments), for writing several in one statement."""
+
+    dedupe_key: str
+    to: str
+    template: str
+    context: Mapping[str, Any]
+    attachments: Sequence[str] = ()
+
+
+async def enqueue_all(db_session: AsyncSession, mails: Sequence[Mail]) -> None:
+    """``enqueue`` for several messages of one change, in one statement (a duplicate key skipped).
+
+    The rows go as parameters of one prebuilt INSERT (SQLAlchemy sends them as one multi-row statement), so
+    it is compiled once per process, where values written into the statement are compiled on every call."""
+    if not mails:
+        return
+    dialect = db_session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    rows = [
+        _values(dedupe_key=m.dedupe_key, to=m.to, template=m.template, context=m.context, attachments=m.attachments)
+        for m in mails
+    ]
+    await db_session.execute(insert(OutboxMessage).on_conflict_do_nothing(index_elements=["dedupe_key"]), rows)
+    kick_after_commit(db_session, SEND_MAIL_JOB)
+
+
 def outbox_row(
     *,
     dedupe_key: str,

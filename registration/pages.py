@@ -350,7 +350,6 @@ class OrderPages(Controller):
             await db_session.rollback()
             return await self._page(request, db_session, settings, found, exc.detail, status_code=exc.status_code)
         await db_session.commit()
-        await documents.issue_recorded(db_session)  # number the documents the change recorded
         found = await orders.get_order(
             db_session, order_id, secret=secret, secret_key=settings.secret_key, organizer=False
         )
@@ -391,7 +390,6 @@ class OrderPages(Controller):
             message = " ".join(form_errors(exc).values())
             return await self._page(request, db_session, settings, found, message, status_code=422)
         await db_session.commit()
-        await documents.issue_recorded(db_session)  # number the documents the change recorded
         return redirect(f"/orders/{order_id}?secret={secret}")
 
     @post(
@@ -466,7 +464,6 @@ class OrderPages(Controller):
                 billing_values=body,
                 billing_errors=form_errors(exc),
             )
-        await documents.issue_recorded(db_session)
         return redirect(f"/orders/{order_id}?secret={secret}")
 
     async def _order(

@@ -191,7 +191,6 @@ class OrderDocumentController(Controller):
         order = await self._order(request, state, db_session, order_id, x_order_secret or secret)
         result = await billing.set_billing(db_session, order, data, actor=_actor(request, order))
         await db_session.commit()
-        await documents.issue_recorded(db_session)
         return result
 
 

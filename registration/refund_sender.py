@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from podium import audit
 from podium.db import begin_write, utcnow
 from podium.formatting import format_money
-from registration.documents import issue_recorded, record_documents
+from registration.documents import record_documents
 from registration.ledger import sync_refunded
 from registration.mail import enqueue_refund_failed_mail
 from registration.models import Order, Payment, Refund, RefundStatus
@@ -226,5 +226,4 @@ async def _record(db_session: AsyncSession, claim: RefundClaim, made: stripe.Ref
         # The receipt issued for after the refund says too little: it is corrected back (``documents``).
         await record_documents(db_session, order, reason="refund failed", locked=True)
     await db_session.commit()
-    await issue_recorded(db_session)
     return made is not None

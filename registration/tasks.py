@@ -1,5 +1,6 @@
 """Registration's background jobs (procrastinate, through ``podium.jobs``): send due mail, send pending card
-refunds, and the sweep that ends expired holds, lapses and makes waitlist offers and prunes rate-limit counters.
+refunds, number pending receipts, and the sweep that ends expired holds, lapses and makes waitlist offers and
+prunes rate-limit counters.
 
 Each job is one ``@job`` here and calls services that never commit on their own behalf beyond what they did
 before (the drain records each batch's results per outcome and the refund sender commits per refund; one bad
@@ -28,7 +29,7 @@ from sqlalchemy.orm import object_session
 
 from podium import rate_limits
 from podium.jobs import JobEnv, job, kick_after_commit
-from registration.documents import issue_all_pending
+from registration.documents import NUMBER_DOCUMENTS_JOB, issue_all_pending
 from registration.holds import expire_holds
 from registration.models import Refund, RefundStatus
 from registration.outbox import SEND_MAIL_JOB, drain_outbox, sender_for
@@ -96,6 +97,14 @@ async def send_due_mail(env: JobEnv) -> int:
     if sent:
         logger.info("sent %d mails", sent)
     return sent
+
+
+@job(NUMBER_DOCUMENTS_JOB, queueing_lock=NUMBER_DOCUMENTS_JOB)
+async def number_documents(env: JobEnv) -> int:
+    """Number the receipts and credit notes changes recorded pending (PostgreSQL), a batch per transaction:
+    the requests that recorded them queued this job instead of numbering them themselves."""
+    async with env.session_maker() as db_session:
+        return await issue_all_pending(db_session)
 
 
 def _refund_interval(settings: Any) -> float:

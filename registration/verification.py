@@ -21,7 +21,7 @@ from podium.db import begin_write, utcnow
 from podium.errors import Conflict, InvalidInput, NotFound
 from registration.audit import record
 from registration.cancellations import amount_due, refund_row
-from registration.documents import issue_recorded, record_documents
+from registration.documents import record_documents
 from registration.holds import release_registration_seats, take_seats
 from registration.income_groups import discount_pct
 from registration.ledger import kept_payment, refundable, sync_refunded
@@ -121,7 +121,6 @@ async def decide(
     reason = "category move" if on_reject == "move_category" else "verification rejected"
     await record_documents(db_session, order, reason=reason, now=now)
     await db_session.commit()
-    await issue_recorded(db_session)
     return registration
 
 

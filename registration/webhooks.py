@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from podium.db import begin_write
 from podium.errors import DomainError
-from registration.documents import issue_recorded, record_documents
+from registration.documents import record_documents
 from registration.ledger import sync_refunded
 from registration.models import Order, OrderStatus, Payment, Refund, WebhookEvent
 from registration.payment_outcomes import Outcome, PaymentResult, payment_failed, payment_succeeded
@@ -138,7 +138,6 @@ async def handle(db_session: AsyncSession, event: stripe.Event, provider: Stripe
             await db_session.commit()
             return "duplicate"
         raise
-    await issue_recorded(db_session)  # number the receipt a payment recorded, in a short transaction of its own
     if result is not None and result.outcome == Outcome.REFUND_NEEDED and result.refund_id is not None:
         # Only the delivery that claimed the refund sends it; a claim left pending is sent by the refund
         # sender (every worker) or `podium reconcile-payments`, under the same idempotency key.

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+from typing import Any
 from uuid import UUID
 
 import msgspec
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from podium.settings import Settings
 from registration import orders
@@ -391,3 +392,34 @@ async def test_every_change_is_in_the_audit_trail(client: Client, catalog: Catal
         ("registration", "held", "confirmed", "buyer:buyer@example.org"),
     ]
     assert count >= 4
+
+
+async def test_paying_an_order_reads_each_table_once(app: Litestar, client: Client, catalog: CatalogFixture) -> None:
+    body = order_body(attendee(add_ons=["workshop"]), attendee(first_name="Bo"))
+    order = (await place(client, catalog.slug, body)).json()
+    engine = app.state["podium_session_maker"].kw["bind"].sync_engine
+    read: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        words = statement.split()
+        if words[0].upper() == "SELECT" and "FROM" in words:
+            read.append(words[words.index("FROM") + 1])
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        paid = await client.post(
+            f"/api/orders/{order['id']}/offline-payment", headers={"X-Order-Secret": order["secret"]}
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+    assert paid.status_code == 200
+    assert paid.json()["status"] == "paid"
+    assert [r["status"] for r in paid.json()["registrations"]] == ["confirmed", "confirmed"]
+    assert [p["amount_captured"] for p in paid.json()["payments"]] == [order["total"]]
+    # The order locked, its registrations, their add-ons and its event (with seller and billing details):
+    # once each, for the change, the receipt, the mails and the response alike (SQLite also numbers the receipt
+    # in the same transaction, reading its counter and the pending documents).
+    assert sorted(t for t in read if t not in ("document_counter", "document")) == sorted(
+        ["reg_order", "registration", "registration_add_on", "event"]
+    )

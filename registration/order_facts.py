@@ -1,0 +1,88 @@
+"""What an order's confirmation, its receipt, its mail and its response need to know, read once.
+
+Paying an order used to read its registrations, event and catalog names four times over (the status change,
+the receipt, the confirmation mail, the response), about twenty statements of a paid order's thirty. Here they
+are three: the registrations with their category, their add-ons with their names, and the event with its
+seller and the order's billing details. Whoever needs them takes an ``OrderFacts`` and reads no more.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import noload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from events.models import Event
+from registration.models import (
+    AddOn,
+    BillingDetails,
+    Category,
+    Order,
+    Registration,
+    RegistrationAddOn,
+    SellerDetails,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Named:
+    """A catalog item as an order shows it (a category also says who may hold it)."""
+
+    code: str
+    name: str
+    eligibility: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFacts:
+    event: Event
+    # By position, each with its add-ons loaded (ordered by add-on code) and its live status.
+    registrations: list[Registration]
+    categories: dict[UUID, Named]
+    add_ons: dict[UUID, Named]
+    seller: SellerDetails | None
+    billing: BillingDetails | None
+
+
+async def load_order_facts(db_session: AsyncSession, order: Order) -> OrderFacts:
+    """The order's registrations (the session's own objects, so changes made to them show), their catalog
+    names and the event's seller and order's billing details, in three statements."""
+    rows = (
+        await db_session.execute(
+            select(Registration, Category.code, Category.name, Category.eligibility)
+            .join(Category, Category.id == Registration.category_id)
+            .where(Registration.order_id == order.id)
+            .order_by(Registration.position)
+            .options(noload(Registration.add_ons))  # loaded below, with their names
+        )
+    ).all()
+    registrations = [row[0] for row in rows]
+    categories = {row[0].category_id: Named(row[1], row[2], row[3]) for row in rows}
+    lines = (
+        await db_session.execute(
+            select(RegistrationAddOn, AddOn.code, AddOn.name)
+            .join(AddOn, AddOn.id == RegistrationAddOn.add_on_id)
+            .join(Registration, Registration.id == RegistrationAddOn.registration_id)
+            .where(Registration.order_id == order.id)
+            .order_by(AddOn.code)
+        )
+    ).all()
+    add_ons = {line.add_on_id: Named(code, name) for line, code, name in lines}
+    by_registration: dict[UUID, list[RegistrationAddOn]] = {r.id: [] for r in registrations}
+    for line, _, _ in lines:
+        by_registration[line.registration_id].append(line)
+    for registration in registrations:
+        set_committed_value(registration, "add_ons", by_registration[registration.id])
+    event, seller, billing = (
+        await db_session.execute(
+            select(Event, SellerDetails, BillingDetails)
+            .outerjoin(SellerDetails, SellerDetails.event_id == Event.id)
+            .outerjoin(BillingDetails, BillingDetails.order_id == order.id)
+            .where(Event.id == order.event_id)
+        )
+    ).one()
+    return OrderFacts(event, registrations, categories, add_ons, seller, billing)
