@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import anyio
 import msgspec
@@ -26,9 +27,11 @@ from sqlalchemy import select
 from podium.cli import jobs_group
 from podium.jobs.runtime import ExponentialBackoff, create_job_app, cron_every, defer_job, run_due_jobs, run_worker
 from podium.jobs.services import list_jobs
+from podium.jobs.web import WebJobs
 from podium.settings import Settings
 from registration import orders
-from registration.models import Order
+from registration.documents import NUMBER_DOCUMENTS_JOB
+from registration.models import Document, Order
 from registration.outbox import SEND_MAIL_JOB
 from registration.payments import OfflineTestProvider
 from registration.schemas import OrderCreate
@@ -281,3 +284,58 @@ async def test_two_worker_processes_never_run_a_job_twice(
     assert sorted(int(path.name) for path in folder.iterdir()) == list(range(200))
     assert failed == []  # a second run of any of them would have failed on its file
     assert len(pids) == 2  # both workers took jobs
+
+
+class _HeldDefers(WebJobs):
+    """The web's kicker with its defers held open until released, as over a slow connection."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings, engine=None)
+        self.deferred: list[str] = []
+        self.release = asyncio.Event()
+
+    async def _defer(self, name: str) -> None:
+        self.deferred.append(name)
+        await self.release.wait()
+
+
+async def test_kicks_during_a_defer_make_one_more_defer_after_it(settings: Settings) -> None:
+    jobs = _HeldDefers(dataclasses.replace(settings, database_url="postgresql+asyncpg://nobody@127.0.0.1/none"))
+    jobs.kick({SEND_MAIL_JOB})
+
+    async def deferring() -> bool:
+        return jobs.deferred == [SEND_MAIL_JOB]
+
+    await wait_for(deferring)
+    for _ in range(5):  # five commits while the first defer is under way
+        jobs.kick({SEND_MAIL_JOB})
+    jobs.kick({SWEEP_JOB})
+    jobs.release.set()
+
+    async def settled() -> bool:
+        return not jobs._deferring
+
+    await wait_for(settled)
+    assert sorted(jobs.deferred) == sorted([SEND_MAIL_JOB, SEND_MAIL_JOB, SWEEP_JOB])
+
+
+async def test_a_paid_receipt_is_numbered_by_the_job_its_payment_queued(settings: Settings, client: Client) -> None:
+    async with db_session_for(settings) as db_session:
+        catalog = await build_catalog(db_session)
+    order = (await client.post(f"/api/events/{catalog.slug}/orders", json=order_body(attendee()))).json()
+
+    paid = await client.post(f"/api/orders/{order['id']}/offline-payment", headers={"X-Order-Secret": order["secret"]})
+    if not settings.is_sqlite:  # SQLite numbers it in the payment's own transaction
+        await wait_for(lambda: _waiting(settings, NUMBER_DOCUMENTS_JOB), within=10)
+        await run_due_jobs(settings)
+
+    assert paid.status_code == 200
+    async with db_session_for(settings) as db_session:
+        numbers = (
+            await db_session.scalars(select(Document.number).where(Document.order_id == UUID(order["id"])))
+        ).all()
+    assert numbers == [1]
+
+
+async def _waiting(settings: Settings, name: str) -> bool:
+    return name in [job.task for job in await jobs_in(settings, "todo")]
