@@ -47,14 +47,17 @@ def format_date_range(start: dt.date, end: dt.date) -> str:
     return first if end == start else f"{first} to {format_date(end)}"
 
 
-def local_time(instant: dt.datetime, timezone: str) -> dt.datetime:
-    """``instant`` (aware, or naive meaning UTC, as SQLite returns it) in ``timezone``."""
+def local_time(instant: dt.datetime | str, timezone: str) -> dt.datetime:
+    """``instant`` (aware, or naive meaning UTC, as SQLite returns it; or ISO 8601 text, as a wire Struct
+    carries it) in ``timezone``."""
+    if isinstance(instant, str):
+        instant = dt.datetime.fromisoformat(instant)
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=dt.UTC)
     return instant.astimezone(ZoneInfo(timezone))
 
 
-def format_datetime(instant: dt.datetime, timezone: str) -> str:
+def format_datetime(instant: dt.datetime | str, timezone: str) -> str:
     """``Monday June 7, 2027, 14:30 (America/New_York)``: the event's wall clock, its zone named."""
     local = local_time(instant, timezone)
     return f"{format_date(local.date())}, {local:%H:%M} ({timezone})"

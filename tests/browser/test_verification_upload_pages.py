@@ -57,6 +57,9 @@ def test_upload_proof_and_organizer_sees_it(page: Page, order_link: tuple[Catalo
     log_in(organizer)
     organizer.goto(f"/organizer/events/{catalog.slug}/registrations?status=awaiting_verification")
     expect(organizer.locator("#registrations")).to_contain_text("Doctoral student")
+    expect(organizer.locator("#registrations")).to_contain_text(
+        re.compile(r"uploaded \w+day \w+ \d+, \d{4}, \d\d:\d\d \(America/New_York\)")
+    )
     link_to_file = organizer.get_by_role("link", name="Student_card.pdf")
     expect(link_to_file).to_be_visible()
     with organizer.expect_download() as download:
