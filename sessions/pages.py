@@ -8,6 +8,7 @@ import datetime as dt
 import zoneinfo
 from collections import OrderedDict, defaultdict
 from typing import Annotated, Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 import jinja2
@@ -23,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.services import get_event
 from podium.auth.guards import requires_organizer
+from podium.charts import Bar, bar_chart
 from podium.errors import DomainError, InvalidInput, NotFound
 from podium.formatting import format_date, local_time
 from podium.forms import read_form
@@ -246,6 +248,50 @@ async def _people_ids(db_session: AsyncSession, slug: str, event_id: UUID, text:
     return ids
 
 
+EDITOR_PAGE_SIZE = 100
+
+
+class EditorFilter(msgspec.Struct, frozen=True):
+    """What the organizer narrowed the editor to, read leniently from the query: a value that matches nothing
+    shows nothing, never an error."""
+
+    q: str = ""
+    day: str = ""
+    room: str = ""
+    status: str = ""
+    page: int = 1
+
+    @classmethod
+    def of(cls, params: Any) -> EditorFilter:
+        page = str(params.get("page", "1"))
+        return cls(
+            q=" ".join(str(params.get("q", "")).split())[:200],
+            day=str(params.get("day", ""))[:10],
+            room=str(params.get("room", ""))[:40],
+            status=str(params.get("status", ""))[:20],
+            page=max(1, min(int(page), 100_000)) if page.isdigit() else 1,
+        )
+
+    def query(self) -> str:
+        return urlencode(
+            {k: v for k, v in {"q": self.q, "day": self.day, "room": self.room, "status": self.status}.items() if v}
+        )
+
+
+def _narrow(sessions: list[Any], wanted: EditorFilter, timezone: str) -> list[Any]:
+    """The sessions the filter keeps: every word in the title, the local day, the room, the status."""
+    tz = zoneinfo.ZoneInfo(timezone)
+    words = wanted.q.casefold().split()
+    return [
+        s
+        for s in sessions
+        if all(w in s.title.casefold() for w in words)
+        and (not wanted.day or s.starts_at.astimezone(tz).date().isoformat() == wanted.day)
+        and (not wanted.room or str(s.room_id) == wanted.room)
+        and (not wanted.status or s.status == wanted.status)
+    ]
+
+
 class OrganizerProgramPages(Controller):
     """The program editor."""
 
@@ -269,19 +315,48 @@ class OrganizerProgramPages(Controller):
         )
         conflicts = await services.conflict_report(db_session, slug)
         titles = {s.id: s.title for s in sessions}
+        rooms = {r.id: r.name for r in event.rooms}
+        wanted = EditorFilter.of(request.query_params)
+        found = _narrow(sessions, wanted, event.timezone)
+        pages = max(1, -(-len(found) // EDITOR_PAGE_SIZE))
+        page = min(wanted.page, pages)
+        shown = found[(page - 1) * EDITOR_PAGE_SIZE : page * EDITOR_PAGE_SIZE]
+        tz = zoneinfo.ZoneInfo(event.timezone)
+        days = sorted({s.starts_at.astimezone(tz).date() for s in sessions})
+        per_room: dict[str, int] = defaultdict(int)
+        for session in found:
+            per_room[rooms.get(session.room_id, "No room")] += 1
+        room_chart = bar_chart(
+            "sessions-per-room",
+            "Sessions per room"
+            + (
+                f" on {format_date(dt.date.fromisoformat(wanted.day))}"
+                if wanted.day in {d.isoformat() for d in days}
+                else ""
+            ),
+            [Bar(name, n, str(n)) for name, n in sorted(per_room.items())],
+        )
         return render(
             request,
             "sessions/editor.html",
             status_code=status_code,
             event=event,
-            groups=_by_time(sessions, event.timezone),
+            groups=_by_time(shown, event.timezone),
+            found=len(found),
+            page=page,
+            pages=pages,
+            wanted=wanted,
+            query=wanted.query(),
+            days=days,
+            statuses=sorted({s.status for s in sessions}),
+            room_chart=room_chart,
             count=len(sessions),
             drafts=sum(1 for s in sessions if s.status == "draft"),
             conflicts=conflicts,
             conflicted={i for c in conflicts for i in c.session_ids},
             titles=titles,
             kinds=KIND_LABELS,
-            rooms={r.id: r.name for r in event.rooms},
+            rooms=rooms,
             clock=lambda v: _clock(v, event.timezone),
             notice=notice or request.query_params.get("notice", ""),
             problem=problem,
