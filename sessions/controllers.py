@@ -96,6 +96,8 @@ class BodyCache:
 
 
 LIST_BODIES = BodyCache()
+# Session bodies are small and there is one per session: a 600-session meeting's all fit.
+SESSION_BODIES = BodyCache(size=1024)
 
 
 def conditional(
@@ -324,10 +326,13 @@ class SessionController(Controller):
         session_id = _session_id(session_ref.removesuffix(".ics"))
         if is_calendar:
             return await session_calendar(request, db_session, state.settings, session_id)
-        session, event = await public.public_session(db_session, session_id)
-        read = services.to_read(session, event)
-        body = msgspec.json.encode(read)
-        return conditional(request, hashlib.sha256(body).hexdigest(), public.last_change(session, event), lambda: read)
+        head = await public.session_head(db_session, session_id)
+        cached = SESSION_BODIES.get(head.version)
+        if cached is None and not _not_modified(request, etag_of(head.version), head.last_modified):
+            session, event = await public.public_session(db_session, session_id)
+            cached = msgspec.json.encode(services.to_read(session, event))
+            SESSION_BODIES.put(head.version, cached)
+        return conditional(request, head.version, head.last_modified, lambda: cached)
 
     @patch("/{session_ref:str}", operation_id="updateSession", responses=ERRORS, **ORGANIZER_ONLY)
     async def update(

@@ -64,10 +64,10 @@ def _by_time(sessions: list[Any], timezone: str) -> list[tuple[dt.date, list[tup
 
 
 class _Listings:
-    """Rendered program listings in this worker's memory, least recently used out first. A pure cache: the key
-    starts with the program's fingerprint read from the database on every request (``public.program_head``),
-    so any change to a session, speaker, room, track or the event makes a new key and no stale entry is ever
-    served, whichever worker made the change."""
+    """Rendered program listings or session details in this worker's memory, least recently used out first. A
+    pure cache: the key is the program's or session's fingerprint read from the database on every request
+    (``public.program_head``, ``public.session_head``), so any change to a session, speaker, room, track or the
+    event makes a new key and no stale entry is ever served, whichever worker made the change."""
 
     def __init__(self, size: int = 128) -> None:
         self.size = size
@@ -87,13 +87,15 @@ class _Listings:
 
 
 LISTINGS = _Listings()
+# One small entry per session: a 600-session meeting's pages all fit.
+DETAILS = _Listings(size=1024)
 
 
-def _listing_template(request: Request[Any, Any, Any]) -> jinja2.Template:
-    """The listing fragment from the app's own Jinja environment (its filters, its compiled-template cache)."""
+def _fragment(request: Request[Any, Any, Any], name: str) -> jinja2.Template:
+    """A cached fragment's template from the app's own Jinja environment (its filters, its compiled templates)."""
     engine = request.app.template_engine
     assert isinstance(engine, JinjaTemplateEngine)
-    return engine.engine.get_template("sessions/_program_listing.html")
+    return engine.engine.get_template(name)
 
 
 def _clock(value: dt.datetime, timezone: str) -> str:
@@ -143,7 +145,7 @@ class ProgramPages(Controller):
             track_id = next((t.id for t in event.tracks if str(t.id) == track), None)
             wanted = public.ProgramFilter(day=chosen_day, track_id=track_id, kind=kind, q=text)
             sessions = await public.public_program(db_session, event, wanted, limit=2000, offset=0)
-            listing = _listing_template(request).render(
+            listing = _fragment(request, "sessions/_program_listing.html").render(
                 event=event,
                 days=days,
                 chosen_day=chosen_day,
@@ -170,24 +172,29 @@ class ProgramPages(Controller):
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
     ) -> Template:
-        session, event = await public.public_session(db_session, session_id)
-        if event.slug != slug:
+        """The detail is the same for every visitor, so it is rendered once per session version and kept; a
+        request whose detail is cached costs one query (``public.session_head``)."""
+        head = await public.session_head(db_session, session_id)
+        if head.event_slug != slug:
             raise NotFound("no such session", field="session_id")
-        add_on = None
-        if session.required_add_on_id:
-            add_on = await db_session.scalar(select(AddOn.name).where(AddOn.id == session.required_add_on_id))
-        read = services.to_read(session, event)
-        return render(
-            request,
-            "sessions/session.html",
-            event=event,
-            session=read,
-            kinds=KIND_LABELS,
-            add_on=add_on,
-            day=format_date(local_time(session.starts_at, event.timezone).date()),
-            start=_clock(session.starts_at, event.timezone),
-            end=_clock(session.ends_at, event.timezone),
-        )
+        cached = DETAILS.get(head.version)
+        if cached is None:
+            session, event = await public.public_session(db_session, session_id)
+            add_on = None
+            if session.required_add_on_id:
+                add_on = await db_session.scalar(select(AddOn.name).where(AddOn.id == session.required_add_on_id))
+            detail = _fragment(request, "sessions/_session_detail.html").render(
+                event=event,
+                session=services.to_read(session, event),
+                kinds=KIND_LABELS,
+                add_on=add_on,
+                day=format_date(local_time(session.starts_at, event.timezone).date()),
+                start=_clock(session.starts_at, event.timezone),
+                end=_clock(session.ends_at, event.timezone),
+            )
+            cached = (f"{session.title} · {event.name}", detail)
+            DETAILS.put(head.version, cached)
+        return render(request, "sessions/session.html", title=cached[0], detail=cached[1])
 
 
 def _session_form(session: ProgramSession | None, timezone: str) -> dict[str, str]:

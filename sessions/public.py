@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from events.models import Event, EventStatus, Room, Track
 from events.services import SLUG_RE, get_event
 from podium.errors import NotFound
+from registration.models import AddOn
 from sessions.models import ProgramSession, SessionSpeaker, SessionStatus, Speaker
 from sessions.schemas import PersonRead, SessionRead
 from sessions.services import event_by_id, read_session, with_people
@@ -208,10 +209,48 @@ async def public_session(db_session: AsyncSession, session_id: UUID) -> tuple[Pr
     return session, await event_by_id(db_session, session.event_id)
 
 
-def last_change(session: ProgramSession, event: Event) -> dt.datetime:
-    """When anything shown about the session last changed: its row, its people, its room or track's name."""
-    stamps = [session.updated_at]
-    stamps += [p.updated_at for p in session.people] + [p.speaker.updated_at for p in session.people]
-    stamps += [r.updated_at for r in event.rooms if r.id == session.room_id]
-    stamps += [t.updated_at for t in event.tracks if t.id == session.track_id]
-    return max(s if s.tzinfo else s.replace(tzinfo=dt.UTC) for s in stamps)
+@dataclass(frozen=True)
+class SessionHead:
+    """A public session's fingerprint (``version``: its whole row and the stamps of its people, speakers, room,
+    track, event and required add-on's name) with its Last-Modified, and its event's slug."""
+
+    event_slug: str
+    version: str
+    last_modified: dt.datetime
+
+
+async def session_head(db_session: AsyncSession, session_id: UUID) -> SessionHead:
+    """One query deciding whether a cached session answer is current: a published or cancelled session of a
+    published event (anything else is a 404). The whole session row is in the fingerprint because some of it
+    (``seats_taken``) changes through plain UPDATEs that leave ``updated_at`` alone."""
+    session_row = ProgramSession.__table__.c
+    linked = SessionSpeaker.session_id == ProgramSession.id
+    stamps = [
+        select(func.count()).select_from(SessionSpeaker).where(linked).scalar_subquery(),
+        select(func.max(SessionSpeaker.updated_at)).where(linked).scalar_subquery(),
+        select(func.max(Speaker.updated_at))
+        .join(SessionSpeaker, SessionSpeaker.speaker_id == Speaker.id)
+        .where(linked)
+        .scalar_subquery(),
+        select(Room.updated_at).where(Room.id == ProgramSession.room_id).scalar_subquery(),
+        select(Track.updated_at).where(Track.id == ProgramSession.track_id).scalar_subquery(),
+        Event.updated_at.label("event_updated_at"),
+    ]
+    add_on = select(AddOn.name).where(AddOn.id == ProgramSession.required_add_on_id).scalar_subquery()
+    query = (
+        select(Event.slug, add_on, *stamps, *session_row)
+        .join(Event, Event.id == ProgramSession.event_id)
+        .where(
+            ProgramSession.id == session_id,
+            ProgramSession.status.in_(PUBLIC_STATUSES),
+            Event.status == EventStatus.PUBLISHED,
+        )
+    )
+    row = (await db_session.execute(query)).first()
+    if row is None:
+        raise NotFound("no such session", field="session_id")
+    values = list(row)
+    own = values[2 + len(stamps) + list(session_row.keys()).index("updated_at")]
+    newest = [v for v in (*values[3 : 2 + len(stamps)], own) if isinstance(v, dt.datetime)]
+    latest = max(v if v.tzinfo else v.replace(tzinfo=dt.UTC) for v in newest)
+    return SessionHead(row[0], f"session:{session_id}:{values}", latest)

@@ -4,11 +4,16 @@ organizer's editor listing sessions and conflicts. The forms are driven in tests
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 import pytest
+from sqlalchemy import update
 
 from podium.settings import Settings
+from registration.models import AddOn
+from sessions.models import ProgramSession
 from tests.asgi_client import Client
+from tests.registration.factories import db_session_for
 from tests.sessions.factories import ProgramEvent, at, build_program_event
 
 HTML = {"Accept": "text/html"}
@@ -73,7 +78,6 @@ async def test_program_page_shows_one_day_and_searches_every_day(
     assert f'href="webcal://testserver.local/api/events/{program.slug}/program.ics"' in opening.text
 
 
-
 async def test_program_page_never_shows_a_cached_listing_after_a_change(
     client: Client, organizer: dict[str, str], program: ProgramEvent, sessions: dict[str, dict[str, Any]]
 ) -> None:
@@ -100,6 +104,46 @@ async def test_program_page_never_shows_a_cached_listing_after_a_change(
     assert "badge cancelled" in (await client.get(page, params=day, headers=HTML)).text
     as_organizer = await client.get(page, params=day, headers={**HTML, **organizer})
     assert "Log out" in as_organizer.text and "Log out" not in (await client.get(page, params=day, headers=HTML)).text
+
+
+async def test_session_page_and_json_never_show_a_cached_copy_after_a_change(
+    client: Client,
+    organizer: dict[str, str],
+    settings: Settings,
+    program: ProgramEvent,
+    sessions: dict[str, dict[str, Any]],
+) -> None:
+    """Session page and JSON are cached per session version: a speaker or room renamed, the add-on renamed, seats
+    taken through a plain UPDATE (as agenda hooks do) all show at once, the JSON's ETag moves and its old
+    ETag is no longer answered with 304."""
+    session = sessions["day1"]
+    page, api = f"/events/{program.slug}/sessions/{session['id']}", f"/api/sessions/{session['id']}"
+    first = await client.get(api)
+    etag = first.headers["etag"]
+    assert (await client.get(api, headers={"If-None-Match": etag})).status_code == 304
+    assert "Ada Lovelace" in (await client.get(page, headers=HTML)).text
+
+    speaker = f"/api/events/{program.slug}/speakers/{session['people'][0]['id']}"
+    assert (await client.patch(speaker, json={"name": "Ada King"}, headers=organizer)).status_code == 200
+    assert "Ada King" in (await client.get(page, headers=HTML)).text
+    renamed = await client.get(api, headers={"If-None-Match": etag})
+    assert renamed.status_code == 200 and renamed.json()["people"][0]["name"] == "Ada King"
+
+    room = f"/api/events/{program.slug}/rooms/{program.rooms['Hall A']}"
+    assert (await client.patch(room, json={"name": "Great Hall"}, headers=organizer)).status_code == 200
+    assert "Great Hall" in (await client.get(page, headers=HTML)).text
+    assert (await client.get(api)).json()["room"] == "Great Hall"
+
+    async with db_session_for(settings) as db_session:
+        seats = update(ProgramSession).where(ProgramSession.id == UUID(session["id"])).values(seats_taken=7)
+        await db_session.execute(seats)
+        await db_session.commit()
+    assert (await client.get(api)).json()["seats_taken"] == 7
+    assert "Deep dive" not in (await client.get(page, headers=HTML)).text
+    async with db_session_for(settings) as db_session:
+        await db_session.execute(update(AddOn).where(AddOn.id == program.workshop_add_on).values(name="Deep dive"))
+        await db_session.commit()
+    assert "Deep dive" in (await client.get(page, headers=HTML)).text
 
 
 async def test_session_page_shows_people_time_and_the_required_add_on(
