@@ -7,8 +7,9 @@ Creates its own PostgreSQL database (dropped afterwards), seeds the demo Annual 
   program feed cold (a fresh worker's first render), uncached (each request queries and assembles the feed;
   only per-session VEVENT text is memoised), and cached (the worker's copy under the current ETag); a personal
   feed of 20 sessions; a 304 for the program feed and for a personal feed;
-* program-list requests/s: GET the public session list (one day, as the program page asks for it) against
-  uvicorn with --workers workers at --concurrency.
+* requests/s and p50 against uvicorn with --workers workers at --concurrency, for the pages attendees open all
+  day: the public session list as JSON (one day, as the program page asks for it), the program page for that
+  day, and 50 different sessions' JSON and pages in turn.
 
 Medians are printed per figure. The last line is one JSON object with the figures.
 
@@ -37,6 +38,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from events.models import Event
 from podium.app import create_app
 from podium.cli import migrate
 from podium.db import create_engine, session_maker
@@ -45,7 +47,7 @@ from podium.settings import Settings
 from registration.models import Registration
 from sessions import feed_controllers
 from sessions.feeds import agenda_token
-from sessions.models import AgendaFeed
+from sessions.models import AgendaFeed, ProgramSession
 
 SLUG = "annual-meeting-2027"
 
@@ -153,25 +155,46 @@ async def in_process(settings: Settings, tokens: list[str], rounds: int) -> dict
     return figures
 
 
-async def list_load(base_url: str, concurrency: int, seconds: float, day: str) -> tuple[float, float]:
-    path = f"{base_url}/api/events/{SLUG}/sessions?day={day}"
+async def load(base_url: str, paths: list[str], concurrency: int, seconds: float) -> tuple[float, float]:
+    """Requests/s and p50 latency for GETs of ``paths`` (taken in turn) at ``concurrency``, after one warm-up
+    GET of each (so a worker's first render is not what is measured)."""
     latencies: list[float] = []
     stop = time.perf_counter() + seconds
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
-        await client.get(path)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
+        for path in paths:
+            (await client.get(path)).raise_for_status()
 
-        async def worker() -> None:
+        async def worker(first: int) -> None:
+            turn = first
             while time.perf_counter() < stop:
                 started = time.perf_counter()
-                response = await client.get(path)
+                response = await client.get(paths[turn % len(paths)])
                 response.raise_for_status()
                 latencies.append(time.perf_counter() - started)
+                turn += 1
 
         started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        await asyncio.gather(*(worker(i) for i in range(concurrency)))
         elapsed = time.perf_counter() - started
     return round(len(latencies) / elapsed, 1), ms(latencies)
+
+
+async def session_ids(settings: Settings, limit: int) -> list[str]:
+    """Published sessions of the demo event, for the session page and JSON loads."""
+    engine = create_engine(settings)
+    try:
+        async with session_maker(engine)() as db_session:
+            rows = await db_session.scalars(
+                select(ProgramSession.id)
+                .join(Event, Event.id == ProgramSession.event_id)
+                .where(Event.slug == SLUG, ProgramSession.status == "published")
+                .order_by(ProgramSession.starts_at, ProgramSession.id)
+                .limit(limit)
+            )
+            return [str(row) for row in rows]
+    finally:
+        await engine.dispose()
 
 
 def serve(
@@ -289,8 +312,19 @@ def main() -> None:
         figures = asyncio.run(in_process(settings, tokens, args.rounds))
         process, base_url = serve(settings, data_dir, args.workers)
         day = "2027-04-15"
-        rps, list_p50 = asyncio.run(list_load(base_url, args.concurrency, args.seconds, day))
-        figures |= {"program_list_rps": rps, "program_list_p50_ms": list_p50, "concurrency": args.concurrency}
+        ids = asyncio.run(session_ids(settings, 50))
+        loads = {
+            # The public list as the program page's script asks for it, and the page itself (one day of 663).
+            "program_list": [f"/api/events/{SLUG}/sessions?day={day}"],
+            "program_page": [f"/events/{SLUG}/program?day={day}"],
+            # Attendees open sessions from the program: 50 different ones in turn.
+            "session_json": [f"/api/sessions/{i}" for i in ids],
+            "session_page": [f"/events/{SLUG}/sessions/{i}" for i in ids],
+        }
+        for name, paths in loads.items():
+            rps, p50 = asyncio.run(load(base_url, paths, args.concurrency, args.seconds))
+            figures |= {f"{name}_rps": rps, f"{name}_p50_ms": p50}
+        figures["concurrency"] = args.concurrency
         figures["attendees_with_agendas"] = len(asyncio.run(feed_tokens(settings, 10**9)))
         for key, value in figures.items():
             print(f"{key:>26}: {value}")
