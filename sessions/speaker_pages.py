@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, URLEncodedBody
+from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +24,7 @@ from sessions.models import Speaker
 from sessions.schemas import SpeakerUpdate
 
 FormData = URLEncodedBody[dict[str, str]]
+PAGE_SIZE = 100
 
 
 class OrganizerSpeakerPages(Controller):
@@ -34,11 +36,33 @@ class OrganizerSpeakerPages(Controller):
 
     @get("/")
     async def list_speakers(
-        self, slug: FromPath[str], request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+        self,
+        slug: FromPath[str],
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        q: FromQuery[str | None] = None,
+        page: FromQuery[int] = 1,
     ) -> Template:
+        """A page of 100 at a time; the search matches every word in the name, affiliation or email."""
         event = await get_event(db_session, slug, with_children=False)
         people = await speakers.list_speakers(db_session, slug)
-        return render(request, "sessions/speakers.html", event=event, speakers=people)
+        text = " ".join((q or "").split())[:200]
+        words = text.casefold().split()
+        found = [p for p in people if all(w in f"{p.name} {p.affiliation} {p.email or ''}".casefold() for w in words)]
+        pages = max(1, -(-len(found) // PAGE_SIZE))
+        page = max(1, min(page, pages))
+        return render(
+            request,
+            "sessions/speakers.html",
+            event=event,
+            speakers=found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
+            total=len(people),
+            found=len(found),
+            q=text,
+            page=page,
+            pages=pages,
+            query=urlencode({"q": text} if text else {}),
+        )
 
     @get("/{speaker_id:uuid}")
     async def edit_speaker(

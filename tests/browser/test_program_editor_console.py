@@ -10,13 +10,14 @@ from tests.browser.test_program_pages import HEADER, new_program, upload
 
 
 def _program() -> str:
-    """130 ten-minute talks: 65 in Hall A on the first day, 65 in Room 101 on the second, none overlapping."""
+    """130 ten-minute talks, each by its own speaker: 65 in Hall A on the first day, 65 in Room 101 on the
+    second, none overlapping."""
     rows = [HEADER]
     for n in range(130):
         day, room = ("2027-03-14", "Hall A") if n < 65 else ("2027-03-15", "Room 101")
         minutes = 8 * 60 + (n % 65) * 10
         start, end = f"{minutes // 60:02}:{minutes % 60:02}", f"{(minutes + 10) // 60:02}:{(minutes + 10) % 60:02}"
-        rows.append(f"Talk {n + 1:03},,{day},{start},{end},{room},,,,,,,,")
+        rows.append(f"Talk {n + 1:03},,{day},{start},{end},{room},,Speaker {n + 1:03},,,,,,")
     return "\n".join(rows) + "\n"
 
 
@@ -55,3 +56,22 @@ def test_a_long_program_is_paged_searched_and_charted(page: Page, server: Server
 
     page.goto(f"/organizer/events/{program.slug}/program?page=banana&day=nope&room=x")
     expect(page.locator("#session-count")).to_have_text("0 sessions.")
+
+
+def test_speakers_are_paged_and_searched(page: Page, server: Server) -> None:
+    program = new_program(server)
+    log_in(page)
+    page.goto(f"/organizer/events/{program.slug}/program")
+    upload(page, _program(), override=True)
+    page.goto(f"/organizer/events/{program.slug}/speakers")
+    expect(page.locator("#speaker-count")).to_have_text("130 people · page 1 of 2.")
+    expect(page.locator("main tbody tr")).to_have_count(100)
+    page.get_by_role("navigation", name="Pages of speakers").get_by_role("link", name="Next →").click()
+    expect(page.locator("main tbody tr")).to_have_count(30)
+    page.get_by_label("Name, affiliation or email").fill("speaker 042")
+    page.keyboard.press("Enter")
+    expect(page.locator("#speaker-count")).to_have_text("1 person found.")
+    expect(page.locator("main tbody")).to_contain_text("Speaker 042")
+    assert_accessible(page)
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert_accessible(page)
