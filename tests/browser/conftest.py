@@ -145,3 +145,12 @@ def assert_accessible(page: Page) -> None:
         if v["impact"] in {"serious", "critical"}
     ]
     assert serious == [], f"axe-core on {page.url}: " + "; ".join(serious)
+
+
+def assert_focus_visible(page: Page) -> None:
+    """The focused element shows a focus ring (an outline), so a keyboard user can see where they are."""
+    visible = page.evaluate(
+        """() => { const s = getComputedStyle(document.activeElement);
+                   return s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0; }"""
+    )
+    assert visible, f"no visible focus on {page.evaluate('document.activeElement.outerHTML.slice(0, 120)')}"

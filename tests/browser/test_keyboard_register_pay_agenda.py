@@ -11,7 +11,7 @@ import httpx
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.conftest import ORGANIZER_EMAIL, ORGANIZER_PASSWORD, Server, assert_accessible
+from tests.browser.conftest import ORGANIZER_EMAIL, ORGANIZER_PASSWORD, Server, assert_accessible, assert_focus_visible
 from tests.registration.factories import CatalogFixture, build_catalog, db_session_for
 
 TAB_LIMIT = 120  # more stops than any page has: a control never reached fails instead of looping
@@ -42,21 +42,12 @@ def catalog(server: Server) -> CatalogFixture:
     return built
 
 
-def _focus_is_visible(page: Page) -> bool:
-    return bool(
-        page.evaluate(
-            """() => { const s = getComputedStyle(document.activeElement);
-                       return s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0; }"""
-        )
-    )
-
-
 def tab_to(page: Page, target: Locator, *, backwards: bool = False) -> None:
     """Press Tab (or Shift+Tab) until ``target`` has focus; then its focus ring must show."""
     for _ in range(TAB_LIMIT):
         page.keyboard.press("Shift+Tab" if backwards else "Tab")
         if target.evaluate("element => element === document.activeElement"):
-            assert _focus_is_visible(page), f"no visible focus on {target}"
+            assert_focus_visible(page)
             return
     raise AssertionError(f"{target} is not reachable with {'Shift+Tab' if backwards else 'Tab'}")
 

@@ -23,6 +23,7 @@ from tests.browser.conftest import (
     ORGANIZER_PASSWORD,
     Server,
     assert_accessible,
+    assert_focus_visible,
     log_in,
 )
 
@@ -223,25 +224,31 @@ def test_scanner_with_the_keyboard_alone(door: Door, page: Page) -> None:
     expect(page.locator("#scanner[data-ready='yes']")).to_be_attached()
     code = page.get_by_label("Badge code or serial")
     expect(code).to_be_focused()  # ready for a handheld scanner at once
+    assert_focus_visible(page)
     assert_accessible(page)
 
     page.keyboard.press("Shift+Tab")
     expect(page.get_by_label("Direction")).to_be_focused()
+    assert_focus_visible(page)
     page.keyboard.press("Shift+Tab")
     expect(page.get_by_label("Checkpoint")).to_be_focused()
+    assert_focus_visible(page)
     page.keyboard.press("Tab")
     page.keyboard.press("Tab")
     expect(code).to_be_focused()
+    assert_focus_visible(page)
     page.keyboard.type(door.typed_serial.lower())
     page.keyboard.press("Enter")
     expect(page.locator("#result")).to_contain_text("admitted")
     expect(page.locator("#result")).to_contain_text("Dorothy Vaughan")
     expect(code).to_be_focused()
+    assert_focus_visible(page)
 
     page.keyboard.press("Tab")  # Check in
     page.keyboard.press("Tab")  # Start camera
     page.keyboard.press("Tab")
     expect(page.get_by_role("textbox", name="Name or email")).to_be_focused()
+    assert_focus_visible(page)
     page.keyboard.type("Vaughan")
     page.keyboard.press("Enter")
     found = page.get_by_role("button", name="Check in Dorothy Vaughan")
@@ -249,6 +256,7 @@ def test_scanner_with_the_keyboard_alone(door: Door, page: Page) -> None:
     page.keyboard.press("Tab")  # Find
     page.keyboard.press("Tab")
     expect(found).to_be_focused()
+    assert_focus_visible(page)
     page.keyboard.press("Enter")
     expect(page.locator("#result")).to_contain_text("already admitted")
 
