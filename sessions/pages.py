@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections import OrderedDict, defaultdict
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 from urllib.parse import urlencode
 from uuid import UUID
 
@@ -30,9 +30,9 @@ from podium.formatting import format_date, local_time
 from podium.forms import read_form
 from podium.pages import form_errors, redirect, render
 from registration.models import AddOn
-from sessions import csv_io, public, services, speakers
+from sessions import csv_io, glance, public, services, speakers
 from sessions.controllers import actor_of
-from sessions.models import ProgramSession, SessionKind, Speaker
+from sessions.models import ProgramSession, SessionKind, SessionStatus, Speaker
 from sessions.schemas import SessionCreate, SessionUpdate, SpeakerCreate
 
 FormData = URLEncodedBody[dict[str, str]]
@@ -63,7 +63,10 @@ def _by_time(sessions: list[Any], timezone: str) -> list[tuple[dt.date, list[tup
     return [(day, sorted(slots.items())) for day, slots in sorted(days.items())]
 
 
-class _Listings:
+_Entry = TypeVar("_Entry")
+
+
+class _Listings(Generic[_Entry]):
     """Rendered program listings or session details in this worker's memory, least recently used out first. A
     pure cache: the key is the program's or session's fingerprint read from the database on every request
     (``public.program_head``, ``public.session_head``), so any change to a session, speaker, room, track or the
@@ -71,24 +74,27 @@ class _Listings:
 
     def __init__(self, size: int = 128) -> None:
         self.size = size
-        self.entries: OrderedDict[str, tuple[str, str]] = OrderedDict()
+        self.entries: OrderedDict[str, _Entry] = OrderedDict()
 
-    def get(self, key: str) -> tuple[str, str] | None:
+    def get(self, key: str) -> _Entry | None:
         entry = self.entries.get(key)
         if entry is not None:
             self.entries.move_to_end(key)
         return entry
 
-    def put(self, key: str, entry: tuple[str, str]) -> None:
+    def put(self, key: str, entry: _Entry) -> None:
         self.entries[key] = entry
         self.entries.move_to_end(key)
         while len(self.entries) > self.size:
             self.entries.popitem(last=False)
 
 
-LISTINGS = _Listings()
+LISTINGS: _Listings[tuple[str, str]] = _Listings()
 # One small entry per session: a 600-session meeting's pages all fit.
-DETAILS = _Listings(size=1024)
+DETAILS: _Listings[tuple[str, str]] = _Listings(size=1024)
+# The event's time zone and its sessions in time order, for "now and next", per program version.
+TIMELINES: _Listings[tuple[str, list[glance.Moment]]] = _Listings(size=16)
+VIEWS = ("list", "grid")
 
 
 def _fragment(request: Request[Any, Any, Any], name: str) -> jinja2.Template:
@@ -100,6 +106,28 @@ def _fragment(request: Request[Any, Any, Any], name: str) -> jinja2.Template:
 
 def _clock(value: dt.datetime, timezone: str) -> str:
     return value.astimezone(zoneinfo.ZoneInfo(timezone)).strftime("%H:%M")
+
+
+async def _now_and_next(
+    db_session: AsyncSession, slug: str, head: public.ProgramHead
+) -> tuple[glance.NowAndNext, str] | None:
+    """What is on now and next with the event's zone, during the event only (before and after, the page is a
+    program, not a clock). Computed per request from the version's cached timeline, so it follows the clock."""
+    now = dt.datetime.now(dt.UTC)
+    # The event's own zone is read only on a cache miss; a day's slack either side covers every zone.
+    if not head.start_date - dt.timedelta(days=1) <= now.date() <= head.end_date + dt.timedelta(days=1):
+        return None
+    timeline = TIMELINES.get(head.version)
+    if timeline is None:
+        event = await public.public_event(db_session, slug)
+        sessions = await public.public_program(
+            db_session, event, public.ProgramFilter(), limit=5000, offset=0, statuses=(SessionStatus.PUBLISHED.value,)
+        )
+        timeline = (event.timezone, glance.moments(sessions))
+        TIMELINES.put(head.version, timeline)
+    timezone, moments = timeline
+    found = glance.now_and_next(moments, now, (head.start_date, head.end_date), timezone)
+    return (found, timezone) if found else None
 
 
 class ProgramPages(Controller):
@@ -118,9 +146,11 @@ class ProgramPages(Controller):
         track: FromQuery[str | None] = None,
         type: FromQuery[str | None] = None,
         q: FromQuery[Search] = None,
+        view: FromQuery[str | None] = None,
     ) -> Template:
         """One day at a time (a 600-session meeting is too much for a phone at once); a search covers every day,
         while the track and type filters keep the day being looked at (``within``, from the filter form).
+        ``view=grid`` shows the day at a glance, rooms by start time; during the event "now and next" leads.
 
         The listing is the same for every visitor, so it is rendered once per program version and filter and
         kept (``LISTINGS``); a request whose listing is cached costs one query (``public.program_head``)."""
@@ -137,15 +167,21 @@ class ProgramPages(Controller):
                 chosen_day = days[0]
         kind = type if type in KIND_LABELS else None
         text = (q or "").strip()
+        chosen_view = view if view in VIEWS else "list"
         netloc = request.url.netloc
-        key = f"{head.version}|{chosen_day}|{track}|{kind}|{text}|{netloc}"
+        key = f"{head.version}|{chosen_day}|{track}|{kind}|{text}|{netloc}|{chosen_view}"
         cached = LISTINGS.get(key)
         if cached is None:
             event = await public.public_event(db_session, slug)
             track_id = next((t.id for t in event.tracks if str(t.id) == track), None)
             wanted = public.ProgramFilter(day=chosen_day, track_id=track_id, kind=kind, q=text)
             sessions = await public.public_program(db_session, event, wanted, limit=2000, offset=0)
+            grid = None
+            if chosen_view == "grid" and chosen_day is not None:
+                grid = glance.day_grid(sessions, [(r.id, r.name) for r in event.rooms], event.timezone)
             listing = _fragment(request, "sessions/_program_listing.html").render(
+                view=chosen_view,
+                grid=grid,
                 event=event,
                 days=days,
                 chosen_day=chosen_day,
@@ -162,7 +198,15 @@ class ProgramPages(Controller):
             )
             cached = (event.name, listing)
             LISTINGS.put(key, cached)
-        return render(request, "sessions/program.html", event_name=cached[0], listing=cached[1])
+        on_now = await _now_and_next(db_session, slug, head)
+        return render(
+            request,
+            "sessions/program.html",
+            event_name=cached[0],
+            listing=cached[1],
+            slug=slug,
+            on_now=on_now,
+        )
 
     @get("/events/{slug:str}/sessions/{session_id:uuid}")
     async def session(

@@ -159,3 +159,49 @@ def test_organizer_edits_a_speaker_and_the_program_shows_it_without_the_email(pa
     page.get_by_role("link", name="Opening keynote").click()
     expect(page.locator("main")).to_contain_text("Ada Lovelace, Analytical Engine Society")
     assert "private.example" not in page.content()
+
+
+def test_a_visitor_abroad_sees_the_day_at_a_glance_with_their_own_time_beside_the_event_s(
+    page: Page, server: Server
+) -> None:
+    program = new_program(server)
+    log_in(page)
+    page.goto(f"/organizer/events/{program.slug}/program")
+    upload(page, GOOD.replace("Hall A,Basic Science,Grace", "Room 101,Basic Science,Grace"))
+    page.get_by_role("button", name="Publish all drafts (3)").click()
+    expect(page.get_by_role("status")).to_have_text("Published 3 sessions.")
+    browser = page.context.browser
+    assert browser is not None
+    abroad = browser.new_context(base_url=server.base_url, timezone_id="Europe/Paris").new_page()
+    at_home = browser.new_context(base_url=server.base_url, timezone_id="America/New_York").new_page()
+
+    abroad.goto(f"/events/{program.slug}/program?day=2027-03-14")
+    abroad.get_by_role("link", name="At a glance: rooms by time").click()
+    grid = abroad.get_by_role("region", name="Sunday March 14: sessions by room and start time")
+    expect(grid.get_by_role("columnheader")).to_have_text(["Starts", "Hall A", "Room 101"])
+    expect(grid.get_by_role("row").nth(1)).to_contain_text("08:00")
+    expect(grid.get_by_role("row").nth(1)).to_contain_text("Opening keynote")
+    expect(grid.get_by_role("row").nth(2)).to_contain_text("Engines of thought")
+    # 08:00 in New York on the day clocks went forward (EDT, UTC-4) is 13:00 in Paris (still CET, UTC+1).
+    expect(grid.get_by_role("row").nth(1).get_by_role("rowheader")).to_have_text("08:00 (13:00 your time)")
+    expect(abroad.locator("#zone-note")).to_contain_text("your time (Europe/Paris)")
+    assert_accessible(abroad)
+    abroad.set_viewport_size({"width": 390, "height": 844})
+    assert_accessible(abroad)
+    grid.focus()  # a keyboard user scrolls the wide grid on a phone
+    for _ in range(6):
+        abroad.keyboard.press("ArrowRight")
+    abroad.wait_for_function("el => el.scrollLeft > 0", arg=grid.element_handle())
+    grid.get_by_role("link", name="Opening keynote").click()
+    expect(abroad.get_by_role("heading", level=1)).to_have_text("Opening keynote")
+    expect(abroad.locator(".meta")).to_contain_text(
+        "Sunday March 14, 2027, 08:00 (13:00 your time)\u201309:00 (14:00 your time)"
+    )
+    assert_accessible(abroad)
+
+    at_home.goto(f"/events/{program.slug}/program?day=2027-03-14&view=grid")
+    expect(at_home.get_by_role("columnheader")).to_have_count(3)
+    expect(at_home.locator(".your-time")).to_have_count(0)
+    expect(at_home.locator("#zone-note")).to_have_text("Times in America/New York.")
+    abroad.context.close()
+    at_home.context.close()
