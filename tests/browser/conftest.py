@@ -126,6 +126,29 @@ def page(browser: Browser, server: Server) -> Iterator[Page]:
     assert blocked == [], "the CSP blocked: " + "; ".join(blocked)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A failing browser test leaves a screenshot of every page it had open (under pytest's base temp), and
+    its report names the files: what the person would have seen is the first thing to look at."""
+    report = yield
+    browser = getattr(item, "funcargs", {}).get("browser")
+    if call.when == "call" and report.failed and isinstance(browser, Browser):  # type: ignore[attr-defined]
+        folder = item.config._tmp_path_factory.getbasetemp() / "screenshots"  # type: ignore[attr-defined]
+        folder.mkdir(parents=True, exist_ok=True)
+        saved = []
+        for c, context in enumerate(browser.contexts):
+            for p, open_page in enumerate(context.pages):
+                path = folder / f"{item.name[:80]}-{c}-{p}.png"
+                try:
+                    open_page.screenshot(path=str(path), full_page=True)
+                except Exception as exc:  # noqa: BLE001  (a closed or crashed page must not hide the failure)
+                    saved.append(f"{path.name}: not taken ({exc})")
+                    continue
+                saved.append(str(path))
+        report.sections.append(("screenshots", "\n".join(saved) or "no page was open"))  # type: ignore[attr-defined]
+    return report  # type: ignore[no-any-return]
+
+
 def log_in(page: Page, email: str = ORGANIZER_EMAIL, password: str = ORGANIZER_PASSWORD) -> None:
     page.goto("/login")
     page.get_by_label("Email", exact=True).fill(email)
