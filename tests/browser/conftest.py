@@ -141,7 +141,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                 path = folder / f"{item.name[:80]}-{c}-{p}.png"
                 try:
                     open_page.screenshot(path=str(path), full_page=True)
-                except Exception as exc:  # noqa: BLE001  (a closed or crashed page must not hide the failure)
+                except Exception as exc:  # a closed or crashed page must not hide the failure
                     saved.append(f"{path.name}: not taken ({exc})")
                     continue
                 saved.append(str(path))
