@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Literal
 from uuid import UUID
 
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, delete, get, patch, post, put
+from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from events import services
-from events.models import EventStatus
+from events import brand, services
+from events.models import Event, EventStatus
 from events.schemas import (
+    BrandRead,
+    BrandUpdate,
     EventCreate,
     EventRead,
     EventSummary,
@@ -35,6 +39,16 @@ ORGANIZER_ERRORS = (401, 403, 404, 409, 422)
 # Public reads and organizer writes share the /api/events paths: the controller denies by default and
 # the two public reads opt out explicitly.
 ORGANIZER_ONLY = {"security": [{"bearer": []}]}
+
+
+@dataclass
+class LogoUpload:
+    logo: UploadFile
+
+
+def brand_read(event: Event) -> BrandRead:
+    found = brand.brand_of(event)
+    return BrandRead(colour=found.colour, ink=found.ink, logo_url=brand.logo_path(event))
 
 
 class EventController(Controller):
@@ -174,6 +188,45 @@ class EventController(Controller):
         self, event: FromPath[str], track_id: FromPath[UUID], db_session: NamedDependency[AsyncSession]
     ) -> None:
         await services.delete_track(db_session, event, track_id)
+
+
+    @put(
+        "/{event:str}/logo",
+        operation_id="putEventLogo",
+        responses=problem_responses(*ORGANIZER_ERRORS, 413),
+        request_max_body_size=brand.LOGO_BODY_LIMIT,
+        **ORGANIZER_ONLY,
+    )
+    async def put_logo(
+        self, event: FromPath[str], data: MultipartBody[LogoUpload], db_session: NamedDependency[AsyncSession]
+    ) -> BrandRead:
+        """The event's logo: a PNG or JPEG up to 1 MB and 2000 x 2000 pixels (form field `logo`), recognised by its
+        content and stored re-encoded as PNG without metadata. SVG is refused: it can carry script."""
+        content = await data.logo.read(brand.MAX_LOGO_BYTES + 1)
+        return brand_read(await brand.set_logo(db_session, event, content))
+
+    @delete(
+        "/{event:str}/logo",
+        status_code=HTTP_204_NO_CONTENT,
+        operation_id="deleteEventLogo",
+        responses=problem_responses(*ORGANIZER_ERRORS),
+        **ORGANIZER_ONLY,
+    )
+    async def delete_logo(self, event: FromPath[str], db_session: NamedDependency[AsyncSession]) -> None:
+        await brand.remove_logo(db_session, event)
+
+    @patch(
+        "/{event:str}/brand",
+        operation_id="updateEventBrand",
+        responses=problem_responses(*ORGANIZER_ERRORS),
+        **ORGANIZER_ONLY,
+    )
+    async def update_brand(
+        self, event: FromPath[str], data: JSONBody[BrandUpdate], db_session: NamedDependency[AsyncSession]
+    ) -> BrandRead:
+        """The accent colour (`#rrggbb`) on the event's pages, mails and badges; text on it is black or white,
+        whichever contrasts more, so every colour stays readable."""
+        return brand_read(await brand.set_colour(db_session, event, data.colour))
 
 
 class OrganizerEventListController(Controller):

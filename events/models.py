@@ -7,7 +7,7 @@ import enum
 from uuid import UUID
 
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from podium.db import Base
@@ -48,6 +48,10 @@ class Event(Base):
     registration_opens_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
     registration_closes_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    # The brand (events/brand.py): an accent colour, and the SHA-256 of the logo in ``event_logo``, which pages
+    # put in the logo's URL so it can be cached for a year and still change at once.
+    brand_colour: Mapped[str | None] = mapped_column(String(7), nullable=True)
+    logo_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     rooms: Mapped[list[Room]] = relationship(
         back_populates="event", order_by="Room.name", cascade="all, delete-orphan", lazy="raise"
@@ -55,6 +59,19 @@ class Event(Base):
     tracks: Mapped[list[Track]] = relationship(
         back_populates="event", order_by="Track.name", cascade="all, delete-orphan", lazy="raise"
     )
+
+
+class EventLogo(Base):
+    """The event's logo as we re-encoded it (PNG). In the database, not on one worker's disk, so every worker on
+    every machine serves it; a table of its own, so loading an event never reads the image."""
+
+    __tablename__ = "event_logo"
+    __table_args__ = (CheckConstraint("width > 0 and height > 0", name="size"),)
+
+    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), unique=True)
+    png: Mapped[bytes] = mapped_column(LargeBinary)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
 
 
 class Room(Base):

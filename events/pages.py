@@ -6,25 +6,34 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.params import FromPath, URLEncodedBody
+from litestar.params import FromPath, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from events import services
+from events import brand, services
 from events.models import EventStatus
 from events.schemas import EventCreate, EventUpdate, RoomCreate, TrackCreate
+from podium import contrast
 from podium.auth.guards import requires_organizer
-from podium.errors import DomainError
+from podium.auth.schemas import CurrentUser
+from podium.errors import DomainError, InvalidInput
 from podium.forms import read_form
 from podium.pages import form_errors, redirect, render
 
 FormData = URLEncodedBody[dict[str, str]]
+
+
+@dataclass
+class LogoForm:
+    logo: UploadFile | None = None
 KINDS = [
     ("annual_meeting", "Annual meeting"),
     ("policy_summit", "Policy summit"),
@@ -86,6 +95,26 @@ def _event_form(event: Any | None) -> dict[str, str]:
     return values
 
 
+# The logo's and style sheet's URLs carry a version (``events/brand.py``): with it, a year; without, revalidate.
+VERSIONED_CACHE = "public, max-age=31536000, immutable"
+UNVERSIONED_CACHE = "public, no-cache"
+
+
+def _is_organizer(request: Request[Any, Any, Any]) -> bool:
+    user = request.scope.get("user")
+    return isinstance(user, CurrentUser) and user.role == "organizer"
+
+
+def _cached(
+    request: Request[Any, Any, Any], body: bytes, media_type: str, etag: str, versioned: bool
+) -> Response[bytes]:
+    headers = {"ETag": etag, "Cache-Control": VERSIONED_CACHE if versioned else UNVERSIONED_CACHE}
+    tags = {t.strip().removeprefix("W/") for t in request.headers.get("if-none-match", "").split(",")}
+    if etag in tags:
+        return Response(b"", status_code=304, headers=headers, media_type=media_type)
+    return Response(body, headers=headers, media_type=media_type)
+
+
 def _is_htmx(request: Request[Any, Any, Any]) -> bool:
     return request.headers.get("hx-request") == "true"
 
@@ -112,7 +141,32 @@ class EventPages(Controller):
             kinds=dict(KINDS),
             opens=_local_input(event.registration_opens_at, event.timezone).replace("T", " "),
             closes=_local_input(event.registration_closes_at, event.timezone).replace("T", " "),
+            brand_css=brand.brand_css_path(event),
+            logo=brand.logo_path(event),
         )
+
+
+    @get("/events/{slug:str}/logo.png")
+    async def logo(
+        self, slug: FromPath[str], request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+    ) -> Response[bytes]:
+        """The logo we re-encoded (PNG); a draft's only to organizers, like the draft itself."""
+        png, digest = await brand.logo_png(db_session, slug, published_only=not _is_organizer(request))
+        versioned = request.query_params.get("v") == digest[:16]
+        return _cached(request, png, "image/png", f'"{digest[:32]}"', versioned)
+
+    @get("/events/{slug:str}/brand.css")
+    async def brand_css(
+        self, slug: FromPath[str], request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+    ) -> Response[bytes]:
+        """The event's colour as a style sheet: the pages' CSP refuses inline styles. No colour: an empty sheet."""
+        event = await services.get_event(
+            db_session, slug, published_only=not _is_organizer(request), with_children=False
+        )
+        colour = event.brand_colour
+        css = brand.brand_css(colour) if colour else ""
+        versioned = colour is not None and request.query_params.get("v") == colour[1:]
+        return _cached(request, css.encode(), "text/css", f'"{(colour or "none")[1:] or "none"}"', versioned)
 
 
 class OrganizerEventPages(Controller):
@@ -251,6 +305,76 @@ class OrganizerEventPages(Controller):
         except DomainError as exc:
             errors = form_errors(exc)
         return await self._part(request, db_session, slug, "tracks", errors, {})
+
+    @post("/events/{slug:str}/brand")
+    async def set_brand_colour(
+        self,
+        slug: FromPath[str],
+        request: Request[Any, Any, Any],
+        data: FormData,
+        db_session: NamedDependency[AsyncSession],
+    ) -> Template | Redirect:
+        try:
+            colour = None if data.get("action") == "clear" else data.get("colour", "").strip()
+            if colour is not None and not contrast.HEX_COLOUR.match(colour):
+                raise InvalidInput("pick a colour as #rrggbb, e.g. #1f6feb", field="colour")
+            await brand.set_colour(db_session, slug, colour)
+        except DomainError as exc:
+            return await self._brand_error(request, db_session, slug, exc, data)
+        return redirect(f"/organizer/events/{slug}#brand")
+
+    @post("/events/{slug:str}/logo", request_max_body_size=brand.LOGO_BODY_LIMIT)
+    async def upload_logo(
+        self,
+        slug: FromPath[str],
+        request: Request[Any, Any, Any],
+        data: MultipartBody[LogoForm],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Template | Redirect:
+        try:
+            if data.logo is None or not data.logo.filename:
+                raise InvalidInput("choose a PNG or JPEG file", field="logo")
+            await brand.set_logo(db_session, slug, await data.logo.read(brand.MAX_LOGO_BYTES + 1))
+        except DomainError as exc:
+            return await self._brand_error(request, db_session, slug, exc, {})
+        return redirect(f"/organizer/events/{slug}#brand")
+
+    @post("/events/{slug:str}/logo/delete")
+    async def delete_logo(
+        self, slug: FromPath[str], request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+    ) -> Template | Redirect:
+        try:
+            await brand.remove_logo(db_session, slug)
+        except DomainError as exc:
+            return await self._brand_error(request, db_session, slug, exc, {})
+        return redirect(f"/organizer/events/{slug}#brand")
+
+    async def _brand_error(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        slug: str,
+        exc: DomainError,
+        values: dict[str, str],
+    ) -> Template:
+        """The whole settings page again, with the brand form's error beside its field."""
+        if exc.status_code == 404:
+            raise exc
+        await db_session.rollback()
+        event = await services.get_event(db_session, slug)
+        return render(
+            request,
+            "organizer/event_form.html",
+            status_code=exc.status_code,
+            event=event,
+            values=_event_form(event),
+            errors={},
+            kinds=KINDS,
+            timezones=sorted(services.known_timezones()),
+            saved=False,
+            part_errors={"brand": form_errors(exc)},
+            part_values={"brand": values},
+        )
 
     def _form(
         self,

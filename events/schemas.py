@@ -117,3 +117,17 @@ class EventRead(EventSummary):
     updated_at: dt.datetime
     rooms: list[RoomRead]
     tracks: list[TrackRead]
+
+
+class BrandUpdate(Struct):
+    """``colour: null`` takes the colour away."""
+
+    colour: Colour | None
+
+
+class BrandRead(Struct):
+    """``ink`` is the text colour drawn on ``colour`` (black or white, whichever contrasts more)."""
+
+    colour: str | None
+    ink: str | None
+    logo_url: str | None

@@ -35,6 +35,8 @@ PARAM = re.compile(r"\{(\w+):\w+\}")
 NOT_PAGES = {
     "/health",  # JSON
     "/favicon.ico",  # the icon
+    "/events/{slug:str}/logo.png",  # an event's logo (tests/events/test_event_brand.py)
+    "/events/{slug:str}/brand.css",  # its colour as a style sheet
     "/staff/events/{slug:str}/scanner-sw.js",  # the scanner's service worker
     "/staff/events/{slug:str}/scanner.webmanifest",  # its web app manifest
     "/organizer/events/{slug:str}/dashboard/live",  # a fragment swapped into the dashboard; no <title>

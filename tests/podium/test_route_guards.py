@@ -9,6 +9,9 @@ from litestar.routes import HTTPRoute
 PUBLIC = {
     ("GET", "/"),
     ("GET", "/events/{slug:str}"),
+    # An event's logo and colour style sheet: published events' to anyone, drafts' to organizers only.
+    ("GET", "/events/{slug:str}/logo.png"),
+    ("GET", "/events/{slug:str}/brand.css"),
     ("GET", "/login"),
     ("POST", "/login"),
     ("POST", "/logout"),
