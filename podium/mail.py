@@ -33,6 +33,9 @@ from podium.formatting import format_date, format_date_range, format_datetime, f
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 # Links with secrets are placeholders (``{order_link:<id>}``) until the outbox sends the mail.
 LINK_PLACEHOLDER = re.compile(r"\{([a-z_]+)_link:[0-9a-f-]{36}(?::[0-9]+)?\}")
+# Where Podium is served (PODIUM_BASE_URL), for images in the HTML part (an event's logo): the setting is the
+# sender's, not the template's, so the outbox and the preview put it in.
+BASE_URL_PLACEHOLDER = "{base_url}"
 # The most an organizer may write into one wording field (a subject is one line, at most 200 characters).
 SUBJECT_MAX = 200
 PARAGRAPH_MAX = 2000
@@ -143,6 +146,7 @@ def render_mail(name: str, context: Mapping[str, Any], wording: Wording | None =
 
 def sample_links(text: str, base_url: str) -> str:
     """A preview shows where each link goes without making a real secret."""
+    text = text.replace(BASE_URL_PLACEHOLDER, base_url)
     return LINK_PLACEHOLDER.sub(lambda m: f"{base_url}/{m.group(1)}-link-sample", text)
 
 

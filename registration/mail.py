@@ -18,6 +18,7 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from events.brand import brand_of, logo_path
 from events.models import Event
 from podium.auth.services import normalise_email
 from podium.db import utcnow
@@ -54,6 +55,10 @@ def event_context(event: Event) -> dict[str, Any]:
         "venue": event.venue,
         "city": event.city,
         "currency": event.currency,
+        # The brand as it was when the mail was written; older rows lack these keys (templates use .get).
+        "brand_colour": event.brand_colour,
+        "brand_ink": brand_of(event).ink,
+        "logo_path": logo_path(event),
     }
 
 

@@ -75,9 +75,11 @@ def render_preview(event: Event, name: str, wording: MailWordingIO, base_url: st
 
 _BODY = re.compile(r"<body[^>]*>(.*)</body>", re.S)
 _STYLE = re.compile(r'\sstyle="[^"]*"')
-# The standalone HTML preview's own policy: the mail's inline styles, nothing else (no script, no requests).
+# The standalone HTML preview's own policy: the mail's inline styles and our own images (the event's logo), nothing
+# else (no script, no other requests).
 PREVIEW_POLICY = (
-    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'"
 )
 
 

@@ -41,7 +41,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from events.models import Event
 from podium.db import begin_write, end_reads, utcnow
 from podium.jobs import kick_after_commit
-from podium.mail import Attachment, OutgoingMail, RenderedMail, Wording, compose_mime, render_mail
+from podium.mail import (
+    BASE_URL_PLACEHOLDER,
+    Attachment,
+    OutgoingMail,
+    RenderedMail,
+    Wording,
+    compose_mime,
+    render_mail,
+)
 from podium.settings import Settings
 from registration import documents
 from registration.links import order_url, registration_url, waitlist_url
@@ -513,6 +521,7 @@ def _fill(body: str, links: dict[UUID, str], settings: Settings, *, html: bool =
 
         return link
 
+    body = body.replace(BASE_URL_PLACEHOLDER, shown(settings.base_url))
     body = ORDER_LINK.sub(versioned(order_url), body)
     body = WAITLIST_LINK.sub(lambda m: shown(links.get(UUID(m.group(1)), "")), body)
     return REGISTRATION_LINK.sub(versioned(registration_url), body)
