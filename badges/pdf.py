@@ -18,6 +18,7 @@ from typing import Literal
 from fpdf import FPDF
 
 from badges.qr import QUIET_ZONE, dark_runs, qr_matrix
+from podium.contrast import ink_for
 from podium.pdf_fonts import right_to_left, script_of, use_fonts
 
 Layout = Literal["4x3", "a6", "letter-6up", "a4-4up"]
@@ -38,6 +39,7 @@ class BadgeCard:
     serial: str
     token: str
     version: int = 1  # the badge version the token carries
+    brand_colour: str | None = None  # "#rrggbb": the event's colour, a band behind its name (events/brand.py)
 
 
 @dataclass(frozen=True)
@@ -220,8 +222,15 @@ def _draw_badge(doc: _Doc, card: BadgeCard, x: float, y: float, w: float, h: flo
         pdf.set_line_width(0.2)
         pdf.set_draw_color(200, 200, 200)
         pdf.rect(x, y, w, h)
-    pdf.set_text_color(60, 60, 60)
-    doc.text(x + pad, y + pad, inner, 5, card.event_name, "B", 9, "L")
+    if card.brand_colour:
+        # The event's colour as a band behind its name, the name in the ink that reads on it.
+        pdf.set_fill_color(*_rgb(card.brand_colour))
+        pdf.rect(x + pad, y + pad - 0.5, inner, 6, style="F")
+        pdf.set_text_color(*_rgb(ink_for(card.brand_colour)))
+        doc.text(x + pad + 1, y + pad, inner - 2, 5, card.event_name, "B", 9, "L")
+    else:
+        pdf.set_text_color(60, 60, 60)
+        doc.text(x + pad, y + pad, inner, 5, card.event_name, "B", 9, "L")
     pdf.set_text_color(0, 0, 0)
     if h > w:  # portrait
         top = y + pad + 8
@@ -244,7 +253,7 @@ def _draw_badge(doc: _Doc, card: BadgeCard, x: float, y: float, w: float, h: flo
     doc.text(qr_x, qr_y + qr_size, qr_size, 4, card.serial[:4] + "-" + card.serial[4:], "", 7, "C")
     pdf.set_fill_color(*_rgb(card.ribbon))
     pdf.rect(x + pad, ribbon_y, inner, ribbon, style="F")
-    pdf.set_text_color(255, 255, 255)
+    pdf.set_text_color(*_rgb(ink_for(card.ribbon)))  # black on a pale ribbon, white on a dark one
     doc.text(x + pad, ribbon_y, inner, ribbon, card.category.upper(), "B", 14, "C")
     pdf.set_text_color(0, 0, 0)
 

@@ -233,6 +233,7 @@ async def registration_cards(
                 serial=badge.serial,
                 token=tokens.issue(signer, kid, tokens.serial_from_text(badge.serial), version),
                 version=version,
+                brand_colour=event.brand_colour,
             )
         )
     return cards
