@@ -13,7 +13,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, Parame
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from events import brand, services
+from events import brand, services, targets
 from events.models import Event, EventStatus
 from events.schemas import (
     BrandRead,
@@ -26,6 +26,8 @@ from events.schemas import (
     RoomCreate,
     RoomRead,
     RoomUpdate,
+    TargetRead,
+    TargetUpdate,
     TrackCreate,
     TrackRead,
     TrackUpdate,
@@ -189,7 +191,6 @@ class EventController(Controller):
     ) -> None:
         await services.delete_track(db_session, event, track_id)
 
-
     @put(
         "/{event:str}/logo",
         operation_id="putEventLogo",
@@ -227,6 +228,20 @@ class EventController(Controller):
         """The accent colour (`#rrggbb`) on the event's pages, mails and badges; text on it is black or white,
         whichever contrasts more, so every colour stays readable."""
         return brand_read(await brand.set_colour(db_session, event, data.colour))
+
+    @patch(
+        "/{event:str}/target",
+        operation_id="updateRegistrationTarget",
+        responses=problem_responses(*ORGANIZER_ERRORS),
+        **ORGANIZER_ONLY,
+    )
+    async def update_target(
+        self, event: FromPath[str], data: JSONBody[TargetUpdate], db_session: NamedDependency[AsyncSession]
+    ) -> TargetRead:
+        """What the registrations chart compares the running count with: a target head count, and the
+        previous edition (another event's slug), its curve aligned by days before the start."""
+        found = await targets.set_target(db_session, event, data.target, data.previous_edition)
+        return TargetRead(target=found.registration_target, previous_edition=found.previous_edition)
 
 
 class OrganizerEventListController(Controller):

@@ -52,6 +52,10 @@ class Event(Base):
     # put in the logo's URL so it can be cached for a year and still change at once.
     brand_colour: Mapped[str | None] = mapped_column(String(7), nullable=True)
     logo_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # What the registrations chart compares with (events/targets.py): a head count, and the previous edition's
+    # slug (a published event keeps its slug), whose curve is drawn aligned by days before the start.
+    registration_target: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    previous_edition: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     rooms: Mapped[list[Room]] = relationship(
         back_populates="event", order_by="Room.name", cascade="all, delete-orphan", lazy="raise"

@@ -18,9 +18,9 @@ from litestar.params import FromPath, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from events import brand, services
+from events import brand, services, targets
 from events.models import EventStatus
-from events.schemas import EventCreate, EventUpdate, RoomCreate, TrackCreate
+from events.schemas import EventCreate, EventUpdate, RoomCreate, TargetUpdate, TrackCreate
 from podium import contrast
 from podium.auth.guards import requires_organizer
 from podium.auth.schemas import CurrentUser
@@ -34,6 +34,8 @@ FormData = URLEncodedBody[dict[str, str]]
 @dataclass
 class LogoForm:
     logo: UploadFile | None = None
+
+
 KINDS = [
     ("annual_meeting", "Annual meeting"),
     ("policy_summit", "Policy summit"),
@@ -144,7 +146,6 @@ class EventPages(Controller):
             brand_css=brand.brand_css_path(event),
             logo=brand.logo_path(event),
         )
-
 
     @get("/events/{slug:str}/logo.png")
     async def logo(
@@ -349,31 +350,55 @@ class OrganizerEventPages(Controller):
             return await self._brand_error(request, db_session, slug, exc, {})
         return redirect(f"/organizer/events/{slug}#brand")
 
+    @post("/events/{slug:str}/target")
+    async def set_target(
+        self,
+        slug: FromPath[str],
+        request: Request[Any, Any, Any],
+        data: FormData,
+        db_session: NamedDependency[AsyncSession],
+    ) -> Template | Redirect:
+        try:
+            wanted = read_form(
+                {
+                    "target": data.get("target", "").strip() or None,
+                    "previous_edition": data.get("previous_edition", "").strip() or None,
+                },
+                TargetUpdate,
+                strict=False,
+            )
+            await targets.set_target(db_session, slug, wanted.target, wanted.previous_edition)
+        except (msgspec.ValidationError, DomainError) as exc:
+            return await self._brand_error(request, db_session, slug, exc, data, part="target")
+        return redirect(f"/organizer/events/{slug}#target")
+
     async def _brand_error(
         self,
         request: Request[Any, Any, Any],
         db_session: AsyncSession,
         slug: str,
-        exc: DomainError,
+        exc: DomainError | msgspec.ValidationError,
         values: dict[str, str],
+        *,
+        part: str = "brand",
     ) -> Template:
-        """The whole settings page again, with the brand form's error beside its field."""
-        if exc.status_code == 404:
+        """The whole settings page again, with the brand or target form's error beside its field."""
+        if isinstance(exc, DomainError) and exc.status_code == 404:
             raise exc
         await db_session.rollback()
         event = await services.get_event(db_session, slug)
         return render(
             request,
             "organizer/event_form.html",
-            status_code=exc.status_code,
+            status_code=getattr(exc, "status_code", 422),
             event=event,
             values=_event_form(event),
             errors={},
             kinds=KINDS,
             timezones=sorted(services.known_timezones()),
             saved=False,
-            part_errors={"brand": form_errors(exc)},
-            part_values={"brand": values},
+            part_errors={part: form_errors(exc)},
+            part_values={part: values},
         )
 
     def _form(

@@ -131,3 +131,15 @@ class BrandRead(Struct):
     colour: str | None
     ink: str | None
     logo_url: str | None
+
+
+class TargetUpdate(Struct):
+    """What the registrations chart compares with; ``null`` clears either."""
+
+    target: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] | None
+    previous_edition: Slug | None = None
+
+
+class TargetRead(Struct):
+    target: int | None
+    previous_edition: str | None

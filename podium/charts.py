@@ -111,3 +111,52 @@ def column_chart(chart_id: str, title: str, bars: Sequence[Bar], *, every: int =
                 f'text-anchor="middle">{_attr(bar.label)}</text>'
             )
     return _frame(chart_id, title, bars, top + COLUMN_AREA + axis, body)
+
+
+class Curve(Struct, frozen=True):
+    """A running total over days before the event's start (``points``: (days before, total), oldest first)."""
+
+    name: str
+    css: str  # the stroke's class: chart-line (this edition) or chart-line-previous
+    points: list[tuple[int, int]]
+
+
+def cumulative_chart(chart_id: str, title: str, curves: Sequence[Curve], target: int | None = None) -> Markup:
+    """Running totals as lines on one axis of days before the start (so editions of different years line up),
+    with an optional target as a dashed line. The <desc> names each curve's latest total and the target."""
+    earliest = max([days for curve in curves for days, _ in curve.points] + [1])
+    latest = min([days for curve in curves for days, _ in curve.points] + [0])
+    peak = max([total for curve in curves for _, total in curve.points] + [target or 0, 1])
+    top, axis, left, right = 24, 24, 20, 20
+    span = max(earliest - latest, 1)
+
+    def x(days: int) -> str:
+        return _number(left + (WIDTH - left - right) * (earliest - days) / span)
+
+    def y(total: float) -> str:
+        return _number(top + COLUMN_AREA - COLUMN_AREA * total / peak)
+
+    body = [f'<line class="chart-axis" x1="0" x2="{WIDTH}" y1="{top + COLUMN_AREA}" y2="{top + COLUMN_AREA}"/>']
+    described = [Bar(curve.name, curve.points[-1][1], str(curve.points[-1][1])) for curve in curves if curve.points]
+    if target is not None:
+        body.append(
+            f'<line class="chart-target" x1="{left}" x2="{WIDTH - right}" y1="{y(target)}" y2="{y(target)}" '
+            f'data-value="{target}"/>'
+            f'<text class="chart-value" x="{WIDTH - right}" y="{_number(float(y(target)) - 4)}" '
+            f'text-anchor="end">target {target}</text>'
+        )
+        described.append(Bar("target", target, str(target)))
+    for curve in curves:
+        if not curve.points:
+            continue
+        path = " ".join(f"{x(days)},{y(total)}" for days, total in curve.points)
+        body.append(
+            f'<polyline class="{_attr(curve.css)}" points="{path}" data-label="{_attr(curve.name)}" '
+            f'data-value="{curve.points[-1][1]}"/>'
+        )
+    body.append(f'<text class="chart-label" x="{left}" y="{top + COLUMN_AREA + 16}">{earliest} days before</text>')
+    body.append(
+        f'<text class="chart-label" x="{WIDTH - right}" y="{top + COLUMN_AREA + 16}" text-anchor="end">'
+        f"{'start' if latest == 0 else f'{latest} days before' if latest > 0 else f'day {-latest + 1}'}</text>"
+    )
+    return _frame(chart_id, title, described, top + COLUMN_AREA + axis, body)

@@ -4,6 +4,8 @@ to the field (never a 500)."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
@@ -17,10 +19,11 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from events.models import Event
 from events.services import get_event
 from podium.auth.guards import requires_organizer
 from podium.auth.schemas import CurrentUser
-from podium.charts import Bar, bar_chart, column_chart
+from podium.charts import Bar, Curve, bar_chart, column_chart, cumulative_chart
 from podium.errors import DomainError, NotFound
 from podium.formatting import format_money, parse_money
 from podium.pages import form_errors, redirect, render
@@ -38,6 +41,25 @@ STATUSES = ("held", "confirmed", "awaiting_verification", "expired", "cancelled"
 def _actor(request: Request[Any, Any, Any]) -> str:
     user = request.scope.get("user")
     return f"organizer:{user.email}" if isinstance(user, CurrentUser) else "organizer"
+
+
+def _running_total(event: Event, daily: Sequence[admin.DailyFigures]) -> list[tuple[int, int]]:
+    """(days before the event's start, paid registrations so far) per day: editions of other years line up."""
+    total, points = 0, []
+    for figures in daily:
+        total += figures.registrations
+        points.append(((event.start_date - dt.date.fromisoformat(figures.day)).days, total))
+    return points
+
+
+async def _previous_edition(db_session: AsyncSession, event: Event) -> Event | None:
+    """The edition the organizer named, if it still exists (a slug, not a key: see events/models.py)."""
+    if not event.previous_edition:
+        return None
+    try:
+        return await get_event(db_session, event.previous_edition, with_children=False)
+    except NotFound:
+        return None
 
 
 class OrganizerRegistrationPages(Controller):
@@ -75,7 +97,18 @@ class OrganizerRegistrationPages(Controller):
         ).all()
         stats = await admin.registration_stats(db_session, event)
         daily = await admin.registrations_per_day(db_session, event)
+        curves = [Curve(event.name, "chart-line", _running_total(event, daily))]
+        previous = await _previous_edition(db_session, event)
+        if previous is not None:
+            earlier = await admin.registrations_per_day(db_session, previous)
+            curves.append(Curve(previous.name, "chart-line-previous", _running_total(previous, earlier)))
         charts = {
+            "running_total": cumulative_chart(
+                "registrations-running-total",
+                "Paid registrations so far, by days before the start",
+                curves,
+                event.registration_target,
+            ),
             "per_day": column_chart(
                 "registrations-per-day",
                 "Paid registrations per day",
@@ -112,6 +145,7 @@ class OrganizerRegistrationPages(Controller):
             stats=stats,
             daily=daily,
             charts=charts,
+            compared=bool(event.registration_target or previous is not None),
             money=lambda amount: format_money(amount, event.currency),
             query=urlencode(query),
             csv_query=urlencode(query),

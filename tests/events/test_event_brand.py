@@ -168,3 +168,49 @@ async def test_archived_event_brand_is_read_only(client: Client, organizer: dict
     response = await client.patch(f"/api/events/{slug}/brand", json={"colour": "#000000"}, headers=organizer)
 
     assert_problem(response, 409, "status", "event_archived")
+
+
+async def test_target_and_previous_edition_are_set_and_cleared(client: Client, organizer: dict[str, str]) -> None:
+    earlier = (await create(client, organizer)).json()["slug"]
+    slug = (await create(client, organizer)).json()["slug"]
+
+    response = await client.patch(
+        f"/api/events/{slug}/target", json={"target": 800, "previous_edition": earlier}, headers=organizer
+    )
+    cleared = await client.patch(f"/api/events/{slug}/target", json={"target": None}, headers=organizer)
+
+    assert response.json() == {"target": 800, "previous_edition": earlier}
+    assert cleared.json() == {"target": None, "previous_edition": None}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"target": 0}, "target"),
+        ({"target": "many"}, "target"),
+        ({"target": 10, "previous_edition": "no-such-event"}, "previous_edition"),
+        ({"target": 10, "previous_edition": "Not A Slug"}, "previous_edition"),
+        ({"target": 10, "previous_edition": "SELF"}, "previous_edition"),
+    ],
+)
+async def test_bad_target_names_the_field(
+    client: Client, organizer: dict[str, str], body: dict[str, object], field: str
+) -> None:
+    slug = (await create(client, organizer)).json()["slug"]
+    if body.get("previous_edition") == "SELF":
+        body = body | {"previous_edition": slug}
+
+    response = await client.patch(f"/api/events/{slug}/target", json=body, headers=organizer)
+
+    assert_problem(response, 422, field)
+
+
+async def test_target_needs_an_organizer(client: Client, organizer: dict[str, str], staff: dict[str, str]) -> None:
+    slug = (await create(client, organizer)).json()["slug"]
+
+    answers = [
+        (await client.patch(f"/api/events/{slug}/target", json={"target": 5}, headers=h)).status_code
+        for h in ({}, staff)
+    ]
+
+    assert answers == [401, 403]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from podium.charts import Bar, bar_chart, column_chart
+from podium.charts import Bar, Curve, bar_chart, column_chart, cumulative_chart
 
 
 def _values(svg: str) -> list[tuple[str, str]]:
@@ -32,3 +32,19 @@ def test_column_chart_scales_to_the_peak_and_names_itself() -> None:
 
 def test_empty_chart_says_so() -> None:
     assert "No data yet." in str(column_chart("empty", "Nothing", []))
+
+
+def test_cumulative_chart_draws_each_curve_and_the_target() -> None:
+    svg = str(
+        cumulative_chart(
+            "running",
+            "So far",
+            [Curve("2027", "chart-line", [(30, 2), (29, 5)]), Curve("2026", "chart-line-previous", [(40, 1), (0, 9)])],
+            target=12,
+        )
+    )
+
+    assert '<polyline class="chart-line" ' in svg and 'data-label="2027" data-value="5"' in svg
+    assert 'data-label="2026" data-value="9"' in svg
+    assert 'class="chart-target"' in svg and 'data-value="12"' in svg
+    assert "2027: 5; 2026: 9; target: 12" in svg
