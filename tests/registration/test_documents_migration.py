@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from podium.cli import downgrade, migrate
 from podium.settings import Settings
+from registration.documents import issue_all_pending
 from registration.models import Document
 from tests.asgi_client import Client
 from tests.registration.factories import attendee, build_catalog, db_session_for, order_body
@@ -30,6 +31,8 @@ async def test_receipts_issued_before_documents_are_frozen_with_their_numbers(
     ]
     for order in orders:
         await client.post(f"/api/orders/{order['id']}/offline-payment", headers={"X-Order-Secret": order["secret"]})
+    async with db_session_for(settings) as db_session:  # PostgreSQL numbers after the commit, in a job
+        await issue_all_pending(db_session)
     await anyio.to_thread.run_sync(downgrade, settings, BEFORE)
 
     await anyio.to_thread.run_sync(migrate, settings, "head")
