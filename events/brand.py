@@ -122,7 +122,6 @@ async def set_logo(db_session: AsyncSession, slug: str, content: bytes) -> Event
     db_session.add(EventLogo(event_id=event.id, png=png, width=width, height=height))
     event.logo_digest = hashlib.sha256(png).hexdigest()
     _audit(db_session, event, before)
-    await db_session.commit()
     return event
 
 
@@ -132,7 +131,6 @@ async def remove_logo(db_session: AsyncSession, slug: str) -> Event:
     await db_session.execute(delete(EventLogo).where(EventLogo.event_id == event.id))
     event.logo_digest = None
     _audit(db_session, event, before)
-    await db_session.commit()
     return event
 
 
@@ -142,7 +140,6 @@ async def set_colour(db_session: AsyncSession, slug: str, colour: str | None) ->
     before = audit.snapshot(event, _BRAND_FIELDS)
     event.brand_colour = contrast.normalise(colour) if colour else None
     _audit(db_session, event, before)
-    await db_session.commit()
     return event
 
 

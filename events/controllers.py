@@ -204,7 +204,9 @@ class EventController(Controller):
         """The event's logo: a PNG or JPEG up to 1 MB and 2000 x 2000 pixels (form field `logo`), recognised by its
         content and stored re-encoded as PNG without metadata. SVG is refused: it can carry script."""
         content = await data.logo.read(brand.MAX_LOGO_BYTES + 1)
-        return brand_read(await brand.set_logo(db_session, event, content))
+        read = brand_read(await brand.set_logo(db_session, event, content))
+        await db_session.commit()
+        return read
 
     @delete(
         "/{event:str}/logo",
@@ -215,6 +217,7 @@ class EventController(Controller):
     )
     async def delete_logo(self, event: FromPath[str], db_session: NamedDependency[AsyncSession]) -> None:
         await brand.remove_logo(db_session, event)
+        await db_session.commit()
 
     @patch(
         "/{event:str}/brand",
@@ -227,7 +230,9 @@ class EventController(Controller):
     ) -> BrandRead:
         """The accent colour (`#rrggbb`) on the event's pages, mails and badges; text on it is black or white,
         whichever contrasts more, so every colour stays readable."""
-        return brand_read(await brand.set_colour(db_session, event, data.colour))
+        read = brand_read(await brand.set_colour(db_session, event, data.colour))
+        await db_session.commit()
+        return read
 
     @patch(
         "/{event:str}/target",
@@ -241,7 +246,9 @@ class EventController(Controller):
         """What the registrations chart compares the running count with: a target head count, and the
         previous edition (another event's slug), its curve aligned by days before the start."""
         found = await targets.set_target(db_session, event, data.target, data.previous_edition)
-        return TargetRead(target=found.registration_target, previous_edition=found.previous_edition)
+        read = TargetRead(target=found.registration_target, previous_edition=found.previous_edition)
+        await db_session.commit()
+        return read
 
 
 class OrganizerEventListController(Controller):

@@ -320,6 +320,7 @@ class OrganizerEventPages(Controller):
             if colour is not None and not contrast.HEX_COLOUR.match(colour):
                 raise InvalidInput("pick a colour as #rrggbb, e.g. #1f6feb", field="colour")
             await brand.set_colour(db_session, slug, colour)
+            await db_session.commit()
         except DomainError as exc:
             return await self._brand_error(request, db_session, slug, exc, data)
         return redirect(f"/organizer/events/{slug}#brand")
@@ -336,6 +337,7 @@ class OrganizerEventPages(Controller):
             if data.logo is None or not data.logo.filename:
                 raise InvalidInput("choose a PNG or JPEG file", field="logo")
             await brand.set_logo(db_session, slug, await data.logo.read(brand.MAX_LOGO_BYTES + 1))
+            await db_session.commit()
         except DomainError as exc:
             return await self._brand_error(request, db_session, slug, exc, {})
         return redirect(f"/organizer/events/{slug}#brand")
@@ -346,6 +348,7 @@ class OrganizerEventPages(Controller):
     ) -> Template | Redirect:
         try:
             await brand.remove_logo(db_session, slug)
+            await db_session.commit()
         except DomainError as exc:
             return await self._brand_error(request, db_session, slug, exc, {})
         return redirect(f"/organizer/events/{slug}#brand")
@@ -368,6 +371,7 @@ class OrganizerEventPages(Controller):
                 strict=False,
             )
             await targets.set_target(db_session, slug, wanted.target, wanted.previous_edition)
+            await db_session.commit()
         except (msgspec.ValidationError, DomainError) as exc:
             return await self._brand_error(request, db_session, slug, exc, data, part="target")
         return redirect(f"/organizer/events/{slug}#target")

@@ -28,5 +28,4 @@ async def set_target(db_session: AsyncSession, slug: str, target: int | None, pr
     event.registration_target = target
     event.previous_edition = previous_edition
     audit.record_updated(db_session, "event", event.id, before, audit.snapshot(event, _FIELDS), None, event_id=event.id)
-    await db_session.commit()
     return event

@@ -130,6 +130,8 @@ def page(browser: Browser, server: Server) -> Iterator[Page]:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     """A failing browser test leaves a screenshot of every page it had open (under pytest's base temp), and
     its report names the files: what the person would have seen is the first thing to look at."""
+    # pytest's hook wrappers are untyped (the yield gives the TestReport, report.sections and the config's
+    # _tmp_path_factory aren't in its stubs), hence the type: ignore comments below.
     report = yield
     browser = getattr(item, "funcargs", {}).get("browser")
     if call.when == "call" and report.failed and isinstance(browser, Browser):  # type: ignore[attr-defined]
