@@ -56,6 +56,11 @@ class Event(Base):
     # slug (a published event keeps its slug), whose curve is drawn aligned by days before the start.
     registration_target: Mapped[int | None] = mapped_column(Integer, nullable=True)
     previous_edition: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Moved by database triggers on every public change to the program (sessions, speakers and their links,
+    # rooms, tracks; alembic/versions/20261203_program_version.py), never by Python: the fingerprint behind
+    # every cached program answer and feed (sessions/public.py), read with the event row.
+    program_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    program_changed_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
 
     rooms: Mapped[list[Room]] = relationship(
         back_populates="event", order_by="Room.name", cascade="all, delete-orphan", lazy="raise"

@@ -75,8 +75,9 @@ def etag_of(source: str) -> str:
 
 class BodyCache:
     """Encoded list bodies by ETag, in this worker's memory. The ETag fingerprints everything the list shows
-    (see ``public.program_version``), so an entry can never be stale: a change makes a new key and the old
-    one ages out. Saves re-reading and re-encoding hundreds of sessions for every visitor."""
+    (``public.program_head``: the event's program version, moved by database triggers), so an entry can never
+    be stale: a change makes a new key and the old one ages out. Saves re-reading and re-encoding hundreds of
+    sessions for every visitor."""
 
     def __init__(self, size: int = 256) -> None:
         self.size = size

@@ -1,9 +1,9 @@
 """The data behind the iCalendar feeds: the published program, one session, and one attendee's agenda.
 
 Feeds are read far more often than the program changes (every subscribed calendar polls), so each feed has
-a cheap fingerprint computed in the database without loading sessions; it is the ETag, and 304 answers cost
-one or two small queries. Sessions are read with Core rows (not ORM objects) because a 600-session feed
-would otherwise spend most of its time building objects nobody keeps.
+a cheap fingerprint read from the event row (its ``program_version``, moved by database triggers) without
+loading sessions; it is the ETag, and a 304 costs one indexed lookup. Sessions are read with Core rows (not
+ORM objects) because a 600-session feed would otherwise spend most of its time building objects nobody keeps.
 """
 
 from __future__ import annotations
@@ -84,41 +84,27 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
 
 # --- fingerprints -------------------------------------------------------------------------------------------
 # Each is one hand-written statement, one round trip: calendar apps poll these URLs all day, and a 304 should
-# cost the database one indexed lookup and a few aggregates, and us almost no Python. The f-strings only
-# join constant fragments defined here; every value is a bound parameter.
+# cost the database one indexed lookup and us almost no Python. The event's ``program_version`` (moved by
+# database triggers on every public change to sessions, speakers, rooms and tracks) stands for the program;
+# ``updated_at`` for the event's own fields. The f-strings only join constant fragments defined here; every
+# value is a bound parameter.
 
-_NAMES = """
-    (SELECT count(*) FROM speaker WHERE speaker.event_id = e.id) AS speakers,
-    (SELECT max(updated_at) FROM speaker WHERE speaker.event_id = e.id) AS speakers_at,
-    (SELECT max(updated_at) FROM room WHERE room.event_id = e.id) AS rooms_at,
-    (SELECT max(updated_at) FROM track WHERE track.event_id = e.id) AS tracks_at"""
+_EVENT = "e.id AS event_id, e.updated_at AS event_at, e.program_version, e.program_changed_at"
 _PUBLIC = "s.status IN ('published', 'cancelled')"
 _STAMP_TYPES: dict[str, Any] = {
     "event_id": GUID,
     "event_at": DateTimeUTC,
-    "sessions": Integer,
-    "sessions_at": DateTimeUTC,
-    "speakers": Integer,
-    "speakers_at": DateTimeUTC,
-    "rooms_at": DateTimeUTC,
-    "tracks_at": DateTimeUTC,
+    "program_version": Integer,
+    "program_changed_at": DateTimeUTC,
 }
 _PROGRAM_STAMP = (
-    text(
-        f"""SELECT e.id AS event_id, e.updated_at AS event_at,
-    (SELECT count(*) FROM program_session s WHERE s.event_id = e.id AND {_PUBLIC}) AS sessions,
-    (SELECT max(coalesce(s.changed_at, s.updated_at)) FROM program_session s
-        WHERE s.event_id = e.id AND {_PUBLIC}) AS sessions_at,{_NAMES}
-FROM event e WHERE e.slug = :slug AND e.status = 'published'"""  # noqa: S608 - constant fragments only; values are bound parameters
-    )
+    text(f"SELECT {_EVENT} FROM event e WHERE e.slug = :slug AND e.status = 'published'")  # noqa: S608 - constant fragments only
     .bindparams(bindparam("slug", type_=String))
     .columns(**_STAMP_TYPES)
 )
 _SESSION_STAMP = (
     text(
-        f"""SELECT e.id AS event_id, e.updated_at AS event_at, 1 AS sessions,
-    coalesce(s.changed_at, s.updated_at) AS sessions_at,{_NAMES}
-FROM program_session s JOIN event e ON e.id = s.event_id
+        f"""SELECT {_EVENT} FROM program_session s JOIN event e ON e.id = s.event_id
 WHERE s.id = :session_id AND {_PUBLIC} AND e.status = 'published'"""  # noqa: S608 - constant fragments only; values are bound parameters
     )
     .bindparams(bindparam("session_id", type_=GUID))
@@ -126,12 +112,10 @@ WHERE s.id = :session_id AND {_PUBLIC} AND e.status = 'published'"""  # noqa: S6
 )
 _AGENDA_STAMP = (
     text(
-        f"""SELECT e.id AS event_id, e.updated_at AS event_at, f.version AS feed_version,
+        f"""SELECT {_EVENT}, f.version AS feed_version,
     r.id AS registration_id, r.secret_version AS registration_version, r.status AS registration_status,
     (SELECT count(*) FROM agenda_item a WHERE a.registration_id = r.id) AS sessions,
-    (SELECT max(a.created_at) FROM agenda_item a WHERE a.registration_id = r.id) AS picked_at,
-    (SELECT max(coalesce(s.changed_at, s.updated_at)) FROM agenda_item a
-        JOIN program_session s ON s.id = a.session_id WHERE a.registration_id = r.id) AS sessions_at,{_NAMES}
+    (SELECT max(a.created_at) FROM agenda_item a WHERE a.registration_id = r.id) AS picked_at
 FROM agenda_feed f JOIN registration r ON r.id = f.registration_id JOIN event e ON e.id = r.event_id
 WHERE f.id = :feed_id"""  # noqa: S608 - constant fragments only; values are bound parameters
     )
@@ -142,6 +126,7 @@ WHERE f.id = :feed_id"""  # noqa: S608 - constant fragments only; values are bou
         registration_id=GUID,
         registration_version=Integer,
         registration_status=String,
+        sessions=Integer,
         picked_at=DateTimeUTC,
     )
 )

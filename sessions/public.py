@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from events.models import Event, EventStatus, Room, Track
+from events.models import Event, EventStatus
 from events.services import SLUG_RE, get_event
 from podium.errors import NotFound
 from registration.models import AddOn
@@ -122,41 +122,8 @@ async def public_program(
     return [read_session(row, event, people.get(row.id, []), rooms, tracks) for row in rows]
 
 
-def _version_columns(event_id: Any) -> list[Any]:
-    """Counts, newest ``updated_at`` and the sum of sequences of everything the public program shows: a
-    session, speaker, speaker link, room or track added, removed or edited moves at least one of them."""
-    parts = [
-        (ProgramSession, (ProgramSession.event_id == event_id, ProgramSession.status.in_(PUBLIC_STATUSES))),
-        (Speaker, (Speaker.event_id == event_id,)),
-        (
-            SessionSpeaker,
-            (SessionSpeaker.session_id.in_(select(ProgramSession.id).where(ProgramSession.event_id == event_id)),),
-        ),
-        (Room, (Room.event_id == event_id,)),
-        (Track, (Track.event_id == event_id,)),
-    ]
-    columns: list[Any] = []
-    for model, where in parts:
-        columns.append(select(func.count()).select_from(model).where(*where).scalar_subquery())
-        columns.append(select(func.max(model.updated_at)).where(*where).scalar_subquery())
-    # Sequences too: they move on every noticeable change even if a worker's clock lags behind the others'.
-    columns.append(select(func.coalesce(func.sum(ProgramSession.sequence), 0)).where(*parts[0][1]).scalar_subquery())
-    return columns
-
-
-def _fingerprint(event_id: UUID, updated_at: dt.datetime, values: list[Any]) -> tuple[str, dt.datetime]:
-    latest = updated_at if updated_at.tzinfo else updated_at.replace(tzinfo=dt.UTC)
-    for newest in values[1:10:2]:
-        if isinstance(newest, dt.datetime):
-            latest = max(latest, newest if newest.tzinfo else newest.replace(tzinfo=dt.UTC))
-    return f"{event_id}:{updated_at.isoformat()}:{values}", latest
-
-
-async def program_version(db_session: AsyncSession, event: Event) -> tuple[str, dt.datetime]:
-    """A fingerprint of everything the public program shows and the last time any of it changed, in one query:
-    the ETag and Last-Modified of the list, computed without loading a single session."""
-    values = list((await db_session.execute(select(*_version_columns(event.id)))).one())
-    return _fingerprint(event.id, event.updated_at, values)
+def _changed_last(*stamps: dt.datetime | None) -> dt.datetime:
+    return max(v if v.tzinfo else v.replace(tzinfo=dt.UTC) for v in stamps if v is not None)
 
 
 @dataclass(frozen=True)
@@ -172,19 +139,21 @@ class ProgramHead:
 
 
 async def program_head(db_session: AsyncSession, slug: str) -> ProgramHead:
-    """The published event by slug and its program fingerprint in ONE query: a request whose answer is
-    already cached (or a 304) costs a single round trip; the event with its rooms and tracks is read only on
-    a miss."""
+    """The published event by slug and its program fingerprint, read from the event row alone: the database
+    moves ``program_version`` on every public change to the program (triggers, see the model), so a request
+    whose answer is already cached (or a 304) costs one indexed lookup; the event with its rooms and tracks is
+    read only on a miss."""
     if not SLUG_RE.match(slug) or len(slug) > 64:
         raise NotFound(f"no event {slug!r}", field="event")
-    query = select(Event.id, Event.updated_at, Event.start_date, Event.end_date, *_version_columns(Event.id)).where(
-        Event.slug == slug, Event.status == EventStatus.PUBLISHED
-    )
+    query = select(
+        Event.id, Event.updated_at, Event.start_date, Event.end_date, Event.program_version, Event.program_changed_at
+    ).where(Event.slug == slug, Event.status == EventStatus.PUBLISHED)
     row = (await db_session.execute(query)).first()
     if row is None:
         raise NotFound(f"no event {slug!r}", field="event")
-    version, latest = _fingerprint(row[0], row[1], list(row[4:]))
-    return ProgramHead(row[0], row[2], row[3], version, latest)
+    event_id, updated_at, start_date, end_date, program_version, program_changed_at = row
+    version = f"{event_id}:{updated_at.isoformat()}:{program_version}"
+    return ProgramHead(event_id, start_date, end_date, version, _changed_last(updated_at, program_changed_at))
 
 
 async def public_event(db_session: AsyncSession, slug: str) -> Event:
@@ -221,24 +190,20 @@ class SessionHead:
 
 async def session_head(db_session: AsyncSession, session_id: UUID) -> SessionHead:
     """One query deciding whether a cached session answer is current: a published or cancelled session of a
-    published event (anything else is a 404). The whole session row is in the fingerprint because some of it
-    (``seats_taken``) changes through plain UPDATEs that leave ``updated_at`` alone."""
-    session_row = ProgramSession.__table__.c
-    linked = SessionSpeaker.session_id == ProgramSession.id
-    stamps = [
-        select(func.count()).select_from(SessionSpeaker).where(linked).scalar_subquery(),
-        select(func.max(SessionSpeaker.updated_at)).where(linked).scalar_subquery(),
-        select(func.max(Speaker.updated_at))
-        .join(SessionSpeaker, SessionSpeaker.speaker_id == Speaker.id)
-        .where(linked)
-        .scalar_subquery(),
-        select(Room.updated_at).where(Room.id == ProgramSession.room_id).scalar_subquery(),
-        select(Track.updated_at).where(Track.id == ProgramSession.track_id).scalar_subquery(),
-        Event.updated_at.label("event_updated_at"),
-    ]
+    published event (anything else is a 404). The event's program version covers the session, its people,
+    room and track; its seats (``seats_taken`` moves alone, without the version) and its required add-on's
+    name are read beside it."""
     add_on = select(AddOn.name).where(AddOn.id == ProgramSession.required_add_on_id).scalar_subquery()
     query = (
-        select(Event.slug, add_on, *stamps, *session_row)
+        select(
+            Event.slug,
+            Event.updated_at,
+            Event.program_version,
+            Event.program_changed_at,
+            ProgramSession.seats_taken,
+            ProgramSession.updated_at,
+            add_on,
+        )
         .join(Event, Event.id == ProgramSession.event_id)
         .where(
             ProgramSession.id == session_id,
@@ -249,8 +214,6 @@ async def session_head(db_session: AsyncSession, session_id: UUID) -> SessionHea
     row = (await db_session.execute(query)).first()
     if row is None:
         raise NotFound("no such session", field="session_id")
-    values = list(row)
-    own = values[2 + len(stamps) + list(session_row.keys()).index("updated_at")]
-    newest = [v for v in (*values[3 : 2 + len(stamps)], own) if isinstance(v, dt.datetime)]
-    latest = max(v if v.tzinfo else v.replace(tzinfo=dt.UTC) for v in newest)
-    return SessionHead(row[0], f"session:{session_id}:{values}", latest)
+    slug, event_at, program_version, program_changed_at, seats_taken, session_at, add_on_name = row
+    version = f"session:{session_id}:{event_at.isoformat()}:{program_version}:{seats_taken}:{add_on_name}"
+    return SessionHead(slug, version, _changed_last(event_at, program_changed_at, session_at))

@@ -65,7 +65,7 @@ def problem(response: Any) -> tuple[int, str, str | None]:
 async def test_link_secret_not_ascii_is_a_plain_404(
     client: Client, catalog: CatalogFixture, url: str, field: str
 ) -> None:
-    order = (await client.post(f"/api/events/{catalog.slug}/orders", json=order_body(attendee(add_ons=["workshop"]))))
+    order = await client.post(f"/api/events/{catalog.slug}/orders", json=order_body(attendee(add_ons=["workshop"])))
     entry = await client.post(
         f"/api/events/{catalog.slug}/waitlist", json={"email": "w@example.org", "name": "W", "add_on": "workshop"}
     )
