@@ -3,7 +3,8 @@
 Badges come in two sizes (4x3 in landscape, A6 portrait), one per page for badge printers, or tiled on
 sheets of labels: six 4x3 in on US Letter (the common pre-cut badge sheets: 1 in top margin, 1/4 in
 sides) and four A6 on A4. The QR code is drawn as vector rectangles, one per run of dark modules: sharp
-on any printer and far faster than placing a bitmap.
+on any printer and far faster than placing a bitmap. An event's logo (``badges/logo.py``) heads the badge, left
+of the event's name, in a taller header: the names and the QR code move down by what it adds.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Literal
 
 from fpdf import FPDF
 
+from badges.logo import BadgeLogo, fitted
 from badges.qr import QUIET_ZONE, dark_runs, qr_matrix
 from podium.contrast import ink_for
 from podium.pdf_fonts import right_to_left, script_of, use_fonts
@@ -40,6 +42,7 @@ class BadgeCard:
     token: str
     version: int = 1  # the badge version the token carries
     brand_colour: str | None = None  # "#rrggbb": the event's colour, a band behind its name (events/brand.py)
+    logo: BadgeLogo | None = None  # the event's logo; a batch's cards share one (badges/logo.py)
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,11 @@ PAD = 6.0  # mm from the badge's edge to anything printed: a badge's edge is a p
 PT = 25.4 / 72  # mm per point
 LEADING = 1.15  # line pitch over font size for wrapped lines
 EPSILON = 0.01  # mm: measurements are floats (49.992000000000004 against 49.992 is no overflow)
+BAND = 5.5  # mm below PAD where the event's name (and its colour band) ends on a badge without a logo
+# With a logo the header is taller (landscape, portrait); the logo takes at most this share of its width.
+LOGO_HEADER = (10.0, 14.0)  # mm: landscape, portrait
+LOGO_SHARE = 0.4
+LOGO_GAP = 2.0  # mm between the logo and the event's name
 
 
 class _Doc:
@@ -222,32 +230,38 @@ def _draw_badge(doc: _Doc, card: BadgeCard, x: float, y: float, w: float, h: flo
         pdf.set_line_width(0.2)
         pdf.set_draw_color(200, 200, 200)
         pdf.rect(x, y, w, h)
-    if card.brand_colour:
+    if card.logo is not None:
+        header = LOGO_HEADER[1] if h > w else LOGO_HEADER[0]
+        _logo_header(doc, card, card.logo, x + pad, y + pad, inner, header)
+        lower = header - BAND  # what follows moves down by what the taller header adds
+    elif card.brand_colour:
         # The event's colour as a band behind its name, the name in the ink that reads on it.
         pdf.set_fill_color(*_rgb(card.brand_colour))
         pdf.rect(x + pad, y + pad - 0.5, inner, 6, style="F")
         pdf.set_text_color(*_rgb(ink_for(card.brand_colour)))
         doc.text(x + pad + 1, y + pad, inner - 2, 5, card.event_name, "B", 9, "L")
+        lower = 0.0
     else:
         pdf.set_text_color(60, 60, 60)
         doc.text(x + pad, y + pad, inner, 5, card.event_name, "B", 9, "L")
+        lower = 0.0
     pdf.set_text_color(0, 0, 0)
-    if h > w:  # portrait
-        top = y + pad + 8
+    if h > w:  # portrait: the QR code's square shrinks only if the space below the names runs short
+        top = y + pad + 8 + lower
         doc.text(x + pad, top, inner, 14, card.first_name, "B", 30, "C", lines=2)
         doc.text(x + pad, top + 14, inner, 11, card.last_name, "B", 20, "C", lines=2)
         doc.text(x + pad, top + 26, inner, 10, card.affiliation, "", 11, "C", lines=2)
         below_text, above_serial = top + 37, ribbon_y - 5
         qr_size = min(w * 0.5, above_serial - below_text - 4)
         qr_x, qr_y = x + (w - qr_size) / 2, (below_text + above_serial - qr_size) / 2
-    else:
-        qr_size = min(h - 2 * pad - ribbon - 12, w * 0.38)
+    else:  # landscape: the QR code (beside the names) gives up the height the logo's header takes
+        qr_size = min(h - 2 * pad - ribbon - 12 - lower, w * 0.38)
         text_w = inner - qr_size - 3
-        top = y + pad + 7
+        top = y + pad + 7 + lower
         doc.text(x + pad, top, text_w, 12, card.first_name, "B", 26, "L", lines=2)
         doc.text(x + pad, top + 12, text_w, 10, card.last_name, "B", 16, "L", lines=2)
         doc.text(x + pad, top + 23, text_w, 9, card.affiliation, "", 9, "L", lines=2)
-        qr_x, qr_y = x + w - pad - qr_size, y + pad + 6
+        qr_x, qr_y = x + w - pad - qr_size, y + pad + 6 + lower
     draw_qr(pdf, card.token, qr_x, qr_y, qr_size)
     pdf.set_text_color(80, 80, 80)
     doc.text(qr_x, qr_y + qr_size, qr_size, 4, card.serial[:4] + "-" + card.serial[4:], "", 7, "C")
@@ -256,6 +270,28 @@ def _draw_badge(doc: _Doc, card: BadgeCard, x: float, y: float, w: float, h: flo
     pdf.set_text_color(*_rgb(ink_for(card.ribbon)))  # black on a pale ribbon, white on a dark one
     doc.text(x + pad, ribbon_y, inner, ribbon, card.category.upper(), "B", 14, "C")
     pdf.set_text_color(0, 0, 0)
+
+
+def _logo_header(doc: _Doc, card: BadgeCard, logo: BadgeLogo, x: float, y: float, w: float, h: float) -> None:
+    """The header of a badge with a logo, ``w`` x ``h`` mm from (x, y): the logo at its left, as large as fits
+    ``LOGO_SHARE`` of the width and the whole height undistorted, and the event's name (in its colour band, if
+    any) on up to two lines beside it."""
+    pdf = doc.pdf
+    logo_w, logo_h = fitted(logo, w * LOGO_SHARE, h)
+    # The same bytes for every badge: fpdf2 finds them in its image cache and decodes the logo once per PDF.
+    pdf.image(logo.png, x=x, y=y + (h - logo_h) / 2, w=logo_w, h=logo_h)
+    name_x = x + logo_w + LOGO_GAP
+    name_w = x + w - name_x
+    name_h = 10.0  # two lines of 9 pt
+    name_y = y + (h - name_h) / 2
+    if card.brand_colour:
+        pdf.set_fill_color(*_rgb(card.brand_colour))
+        pdf.rect(name_x, y, name_w, h, style="F")
+        pdf.set_text_color(*_rgb(ink_for(card.brand_colour)))
+        doc.text(name_x + 1, name_y, name_w - 2, name_h, card.event_name, "B", 9, "L", lines=2)
+    else:
+        pdf.set_text_color(60, 60, 60)
+        doc.text(name_x, name_y, name_w, name_h, card.event_name, "B", 9, "L", lines=2)
 
 
 def render_badges(

@@ -12,16 +12,18 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Literal
 from uuid import UUID, uuid4
 
+import anyio.to_thread
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from badges import keys, tokens
+from badges.logo import BadgeLogo, keep_logo, kept_logo, prepare_logo
 from badges.models import Badge, CheckinSettings
 from badges.pdf import BadgeCard, Layout
 from badges.schemas import AttendeeMatch, BadgeRead, CheckinSettingsIO, PrintFilter
-from events.models import Event
+from events.models import Event, EventLogo
 from events.services import get_event
 from podium import audit
 from podium.audit_models import AuditEntry
@@ -191,6 +193,30 @@ async def reissue(db_session: AsyncSession, registration_id: UUID, secret_key: s
     return await badge_of(db_session, registration, secret_key)
 
 
+async def badge_logos(db_session: AsyncSession, events: Sequence[Event]) -> dict[UUID, BadgeLogo]:
+    """The logo each of these events prints on its badges, prepared once (``badges/logo.py``): an image this
+    process prepared before is neither read nor decoded again; a new one is shrunk in a worker thread."""
+    logos: dict[UUID, BadgeLogo] = {}
+    missing: list[UUID] = []
+    for event in events:
+        if event.logo_digest is None:
+            continue
+        kept = kept_logo(event.logo_digest)
+        if kept is not None:
+            logos[event.id] = kept
+        else:
+            missing.append(event.id)
+    if missing:
+        rows = await db_session.execute(
+            select(EventLogo.event_id, EventLogo.png).where(EventLogo.event_id.in_(missing))
+        )
+        for event_id, png in rows.tuples():
+            logo = await anyio.to_thread.run_sync(prepare_logo, png)
+            keep_logo(logo)
+            logos[event_id] = logo
+    return logos
+
+
 async def registration_cards(
     db_session: AsyncSession,
     registrations: Sequence[Registration],
@@ -210,6 +236,7 @@ async def registration_cards(
     categories = {
         c.id: c for c in (await db_session.scalars(select(Category).where(Category.event_id.in_(event_ids)))).all()
     }
+    logos = await badge_logos(db_session, list(event_rows.values()))
     signers: dict[UUID, tuple[bytes, Ed25519PrivateKey]] = {}
     cards: list[BadgeCard] = []
     for registration in registrations:
@@ -234,6 +261,7 @@ async def registration_cards(
                 token=tokens.issue(signer, kid, tokens.serial_from_text(badge.serial), version),
                 version=version,
                 brand_colour=event.brand_colour,
+                logo=logos.get(event.id),
             )
         )
     return cards
