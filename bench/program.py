@@ -7,9 +7,10 @@ Creates its own PostgreSQL database (dropped afterwards), seeds the demo Annual 
   program feed cold (a fresh worker's first render), uncached (each request queries and assembles the feed;
   only per-session VEVENT text is memoised), and cached (the worker's copy under the current ETag); a personal
   feed of 20 sessions; a 304 for the program feed and for a personal feed;
-* requests/s and p50 against uvicorn with --workers workers at --concurrency, for the pages attendees open all
-  day: the public session list as JSON (one day, as the program page asks for it), the program page for that
-  day, and 50 different sessions' JSON and pages in turn.
+* requests/s, p50 and CPU ms per request (web workers, PostgreSQL, load generator) against --workers
+  single-worker uvicorn servers (connections spread over them, as a load balancer would) at --concurrency,
+  for the pages attendees open all day: the public session list as JSON (one day, as the program page asks
+  for it), the program page for that day, and 50 different sessions' JSON and pages in turn.
 
 Medians are printed per figure. The last line is one JSON object with the figures.
 
@@ -48,6 +49,10 @@ from registration.models import Registration
 from sessions import feed_controllers
 from sessions.feeds import agenda_token
 from sessions.models import AgendaFeed, ProgramSession
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import cpu
+from http_client import Connection, without_gc_pauses
 
 SLUG = "annual-meeting-2027"
 
@@ -155,28 +160,35 @@ async def in_process(settings: Settings, tokens: list[str], rounds: int) -> dict
     return figures
 
 
-async def load(base_url: str, paths: list[str], concurrency: int, seconds: float) -> tuple[float, float]:
+async def load(bases: list[str], paths: list[str], concurrency: int, seconds: float) -> tuple[float, float]:
     """Requests/s and p50 latency for GETs of ``paths`` (taken in turn) at ``concurrency``, after one warm-up
-    GET of each (so a worker's first render is not what is measured)."""
+    GET of each on every server (so a worker's first render is not what is measured). The connections are
+    spread over the servers in turn, as a load balancer would, and use the benchmarks' own client: httpx spent
+    about as much CPU per request as the server, on the same two cores."""
     latencies: list[float] = []
-    stop = time.perf_counter() + seconds
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
-        for path in paths:
-            (await client.get(path)).raise_for_status()
+    connections = [Connection(bases[n % len(bases)]) for n in range(concurrency)]
+    try:
+        for connection in connections[: len(bases)]:
+            for path in paths:
+                assert (await connection.request("GET", path)).status == 200, path
+        stop = time.perf_counter() + seconds
 
-        async def worker(first: int) -> None:
+        async def worker(first: int, connection: Connection) -> None:
             turn = first
             while time.perf_counter() < stop:
                 started = time.perf_counter()
-                response = await client.get(paths[turn % len(paths)])
-                response.raise_for_status()
+                reply = await connection.request("GET", paths[turn % len(paths)])
+                assert reply.status == 200, (reply.status, reply.body[:200])
                 latencies.append(time.perf_counter() - started)
                 turn += 1
 
-        started = time.perf_counter()
-        await asyncio.gather(*(worker(i) for i in range(concurrency)))
-        elapsed = time.perf_counter() - started
+        with without_gc_pauses():
+            started = time.perf_counter()
+            await asyncio.gather(*(worker(i, c) for i, c in enumerate(connections)))
+            elapsed = time.perf_counter() - started
+    finally:
+        for connection in connections:
+            await connection.close()
     return round(len(latencies) / elapsed, 1), ms(latencies)
 
 
@@ -299,7 +311,8 @@ def main() -> None:
         hold_sweep_seconds=0,
         mail_drain_seconds=0,
     )
-    process = None
+    servers: list[tuple[subprocess.Popen[bytes], str]] = []
+    name_of_database = name
     try:
         started = time.perf_counter()
         migrate(settings)
@@ -310,7 +323,8 @@ def main() -> None:
         print(f"seeded in {time.perf_counter() - started:.1f} s", file=sys.stderr)
         tokens = asyncio.run(feed_tokens(settings, args.personal_feeds))
         figures = asyncio.run(in_process(settings, tokens, args.rounds))
-        process, base_url = serve(settings, data_dir, args.workers)
+        servers = serve_each(settings, data_dir, args.workers)
+        bases = [base for _, base in servers]
         day = "2027-04-15"
         ids = asyncio.run(session_ids(settings, 50))
         loads = {
@@ -322,17 +336,25 @@ def main() -> None:
             "session_page": [f"/events/{SLUG}/sessions/{i}" for i in ids],
         }
         for name, paths in loads.items():
-            rps, p50 = asyncio.run(load(base_url, paths, args.concurrency, args.seconds))
-            figures |= {f"{name}_rps": rps, f"{name}_p50_ms": p50}
+            before = cpu.snapshot([process.pid for process, _ in servers], name_of_database)
+            rps, p50 = asyncio.run(load(bases, paths, args.concurrency, args.seconds))
+            spent = cpu.spent(before, cpu.snapshot([process.pid for process, _ in servers], name_of_database)) or {}
+            requests = max(rps * args.seconds, 1)
+            figures |= {
+                f"{name}_rps": rps,
+                f"{name}_p50_ms": p50,
+                # CPU per request: the web workers, PostgreSQL (this database's backends) and the load generator.
+                f"{name}_server_cpu_ms": round(spent.get("server", 0.0) / requests * 1000, 2),
+                f"{name}_postgres_cpu_ms": round(spent.get("postgres", 0.0) / requests * 1000, 2),
+                f"{name}_client_cpu_ms": round(spent.get("client", 0.0) / requests * 1000, 2),
+            }
         figures["concurrency"] = args.concurrency
         figures["attendees_with_agendas"] = len(asyncio.run(feed_tokens(settings, 10**9)))
         for key, value in figures.items():
             print(f"{key:>26}: {value}")
         print(json.dumps(figures))
     finally:
-        if process is not None:
-            process.terminate()
-            process.wait(timeout=20)
+        stop(servers)
         asyncio.run(admin(args.server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 

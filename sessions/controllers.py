@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.auth.guards import requires_organizer, requires_organizer_unless_public
 from podium.auth.schemas import CurrentUser
+from podium.db import begin_autocommit
 from podium.errors import NotFound, problem_responses
 from sessions import csv_io, public, services, speakers
 from sessions.feed_controllers import session_calendar
@@ -153,6 +154,7 @@ class ProgramController(Controller):
         """Published and cancelled sessions, by start time; filter by local ``day`` (in the event's time zone),
         track, room, ``type``, speaker, and search ``q`` over titles, abstracts and speaker names. Answers
         304 to a matching If-None-Match or If-Modified-Since."""
+        await begin_autocommit(db_session)  # reads only: no BEGIN and ROLLBACK round trips around a cached answer
         head = await public.program_head(db_session, event)
         wanted = public.ProgramFilter(day=day, track_id=track, room_id=room, kind=type, speaker_id=speaker, q=q or "")
         version, last_modified = head.version, head.last_modified
@@ -327,6 +329,7 @@ class SessionController(Controller):
         session_id = _session_id(session_ref.removesuffix(".ics"))
         if is_calendar:
             return await session_calendar(request, db_session, state.settings, session_id)
+        await begin_autocommit(db_session)
         head = await public.session_head(db_session, session_id)
         cached = SESSION_BODIES.get(head.version)
         if cached is None and not _not_modified(request, etag_of(head.version), head.last_modified):

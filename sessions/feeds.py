@@ -23,6 +23,7 @@ from sqlalchemy import Integer, String, bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event, Room, Track
+from podium.db import begin_autocommit
 from podium.errors import NotFound
 from registration.links import is_link_secret
 from registration.models import ACTIVE_REGISTRATION_STATUSES
@@ -140,16 +141,8 @@ def _feed(row: Any, filename: str, *parts: object) -> Feed:
     return Feed(etag=etag, last_modified=latest.replace(microsecond=0), filename=filename)
 
 
-async def _read_only(db_session: AsyncSession) -> None:
-    """Feeds only read: on PostgreSQL run them without a transaction (no BEGIN/ROLLBACK round trips around a
-    one-statement 304); SQLite's reads are already cheap."""
-    bind = db_session.bind
-    if bind is not None and bind.dialect.name == "postgresql" and not db_session.in_transaction():
-        await db_session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-
-
 async def program_feed(db_session: AsyncSession, slug: str) -> tuple[UUID, Feed]:
-    await _read_only(db_session)
+    await begin_autocommit(db_session)  # one-statement reads: no BEGIN and ROLLBACK round trips
     row = (await db_session.execute(_PROGRAM_STAMP, {"slug": slug})).first()
     if row is None:
         raise NotFound(f"no event {slug!r}", field="event")
@@ -157,7 +150,7 @@ async def program_feed(db_session: AsyncSession, slug: str) -> tuple[UUID, Feed]
 
 
 async def session_feed(db_session: AsyncSession, session_id: UUID) -> tuple[UUID, Feed]:
-    await _read_only(db_session)
+    await begin_autocommit(db_session)
     row = (await db_session.execute(_SESSION_STAMP, {"session_id": session_id})).first()
     if row is None:
         raise NotFound("no such session", field="session_id")
@@ -172,7 +165,7 @@ async def agenda_feed(db_session: AsyncSession, secret_key: str, token: str) -> 
     if parsed is None:
         raise missing
     feed_id, mac = parsed
-    await _read_only(db_session)
+    await begin_autocommit(db_session)
     row = (await db_session.execute(_AGENDA_STAMP, {"feed_id": feed_id})).first()
     if row is None:
         raise missing

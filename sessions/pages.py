@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from events.services import get_event
 from podium.auth.guards import requires_organizer
 from podium.charts import Bar, bar_chart
+from podium.db import begin_autocommit
 from podium.errors import DomainError, InvalidInput, NotFound
 from podium.formatting import format_date, local_time
 from podium.forms import read_form
@@ -154,6 +155,7 @@ class ProgramPages(Controller):
 
         The listing is the same for every visitor, so it is rendered once per program version and filter and
         kept (``LISTINGS``); a request whose listing is cached costs one query (``public.program_head``)."""
+        await begin_autocommit(db_session)  # reads only: no BEGIN and ROLLBACK round trips around a cached listing
         head = await public.program_head(db_session, slug)
         days = _days(head)
         chosen_day: dt.date | None = None
@@ -218,6 +220,7 @@ class ProgramPages(Controller):
     ) -> Template:
         """The detail is the same for every visitor, so it is rendered once per session version and kept; a
         request whose detail is cached costs one query (``public.session_head``)."""
+        await begin_autocommit(db_session)
         head = await public.session_head(db_session, session_id)
         if head.event_slug != slug:
             raise NotFound("no such session", field="session_id")
