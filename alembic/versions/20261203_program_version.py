@@ -61,14 +61,18 @@ $$
 """
 
 
-def _pg_triggers() -> list[str]:
+def _conditions(seats_unchanged: str) -> dict[tuple[str, str], str]:
+    """When a session's row counts: it is (or was) public, and its seats are not what changed."""
     shown = f"status IN {PUBLIC}"
-    seats_alone = "OLD.seats_taken IS DISTINCT FROM NEW.seats_taken"
-    conditions = {
+    return {
         ("program_session", "INSERT"): f"NEW.{shown}",
-        ("program_session", "UPDATE"): f"(NEW.{shown} OR OLD.{shown}) AND NOT ({seats_alone})",
+        ("program_session", "UPDATE"): f"(NEW.{shown} OR OLD.{shown}) AND {seats_unchanged}",
         ("program_session", "DELETE"): f"OLD.{shown}",
     }
+
+
+def _pg_triggers() -> list[str]:
+    conditions = _conditions("OLD.seats_taken IS NOT DISTINCT FROM NEW.seats_taken")
     statements = []
     for table in (*BY_EVENT, "session_speaker"):
         for operation in ("INSERT", "UPDATE", "DELETE"):
@@ -84,12 +88,7 @@ SQLITE_NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now') || '000'"
 
 
 def _sqlite_triggers() -> list[str]:
-    shown = f"status IN {PUBLIC}"
-    conditions = {
-        ("program_session", "INSERT"): f"NEW.{shown}",
-        ("program_session", "UPDATE"): f"(NEW.{shown} OR OLD.{shown}) AND OLD.seats_taken IS NEW.seats_taken",
-        ("program_session", "DELETE"): f"OLD.{shown}",
-    }
+    conditions = _conditions("OLD.seats_taken IS NEW.seats_taken")
     statements = []
     for table in (*BY_EVENT, "session_speaker"):
         for operation in ("INSERT", "UPDATE", "DELETE"):

@@ -9,12 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from events.models import Event, Room, Track
 from podium.settings import Settings
 from registration.models import AddOn, Category, Order, Registration, RegistrationAddOn
+from tests.asgi_client import Client
 from tests.registration.factories import db_session_for
 
 NY = ZoneInfo("America/New_York")
@@ -129,3 +131,13 @@ async def confirmed_attendees(
             )
         await db_session.commit()
         return [r.id for r in registrations]
+
+
+async def create_session(client: Client, organizer: dict[str, str], program: ProgramEvent, **fields: Any) -> str:
+    """A session made through the API (published, 09:00-10:00 on the second day, unless ``fields`` say
+    otherwise); its id."""
+    body: dict[str, Any] = {"title": "Mitochondria", "starts_at": at(1, 9), "ends_at": at(1, 10), "status": "published"}
+    body.update(fields)
+    response = await client.post(f"/api/events/{program.slug}/sessions", json=body, headers=organizer)
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])

@@ -19,7 +19,7 @@ from registration.models import OutboxMessage, Registration
 from sessions.models import AgendaItem, ProgramSession
 from tests.asgi_client import Client
 from tests.registration.factories import db_session_for, outbox_mails
-from tests.sessions.factories import ProgramEvent, at, build_program_event, confirmed_attendees
+from tests.sessions.factories import ProgramEvent, at, build_program_event, confirmed_attendees, create_session
 
 
 @pytest.fixture
@@ -32,18 +32,13 @@ def secret_of(settings: Settings, registration_id: UUID, version: int = 1) -> di
 
 
 async def published(client: Client, organizer: dict[str, str], program: ProgramEvent, **overrides: Any) -> str:
-    body: dict[str, Any] = {
+    fields: dict[str, Any] = {
         "title": "Mitochondria in health",
         "kind": "symposium",
-        "starts_at": at(1, 9),
         "ends_at": at(1, 10, 30),
         "room_id": str(program.rooms["Hall A"]),
-        "status": "published",
     }
-    body.update(overrides)
-    response = await client.post(f"/api/events/{program.slug}/sessions", json=body, headers=organizer)
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
+    return await create_session(client, organizer, program, **(fields | overrides))
 
 
 def assert_problem(response: httpx.Response, status: int, field: str | None, code: str | None = None) -> None:

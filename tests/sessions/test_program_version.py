@@ -20,7 +20,7 @@ from registration.links import registration_secret
 from sessions.models import ProgramSession
 from tests.asgi_client import Client
 from tests.registration.factories import db_session_for
-from tests.sessions.factories import ProgramEvent, at, build_program_event, confirmed_attendees
+from tests.sessions.factories import ProgramEvent, build_program_event, confirmed_attendees, create_session
 
 
 @pytest.fixture
@@ -46,18 +46,8 @@ async def moves(settings: Settings, program: ProgramEvent, change: Callable[[], 
     return after > before
 
 
-async def new_session(client: Client, organizer: dict[str, str], program: ProgramEvent, **overrides: Any) -> str:
-    body: dict[str, Any] = {
-        "title": "Mitochondria",
-        "starts_at": at(1, 9),
-        "ends_at": at(1, 10),
-        "room_id": str(program.rooms["Hall A"]),
-        "status": "published",
-    }
-    body.update(overrides)
-    response = await client.post(f"/api/events/{program.slug}/sessions", json=body, headers=organizer)
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
+async def new_session(client: Client, organizer: dict[str, str], program: ProgramEvent, **fields: Any) -> str:
+    return await create_session(client, organizer, program, **({"room_id": str(program.rooms["Hall A"])} | fields))
 
 
 async def test_every_public_program_change_moves_the_version(
