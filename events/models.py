@@ -13,13 +13,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from podium.db import Base
 
 
-class EventKind(enum.StrEnum):
-    ANNUAL_MEETING = "annual_meeting"
-    POLICY_SUMMIT = "policy_summit"
-    WORKSHOP = "workshop"
-    TRAINING = "training"
-
-
 class EventStatus(enum.StrEnum):
     DRAFT = "draft"
     PUBLISHED = "published"

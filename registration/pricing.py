@@ -39,10 +39,6 @@ class Promo:
     def covers_add_on(self, add_on_id: str) -> bool:
         return self.unscoped or add_on_id in self.add_on_ids
 
-    @property
-    def is_comp(self) -> bool:
-        return self.kind == "percent" and self.value >= 100
-
 
 @dataclass(frozen=True, slots=True)
 class Line:

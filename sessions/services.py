@@ -307,7 +307,7 @@ def read_session(
         room_id=session.room_id,
         room=room.name if room else None,
         capacity=session.capacity,
-        effective_capacity=session.capacity if session.capacity is not None else (room.capacity if room else None),
+        effective_capacity=effective_capacity(session, room),
         seats_taken=session.seats_taken,
         required_add_on_id=session.required_add_on_id,
         credit_hours=float(session.credit_hours),

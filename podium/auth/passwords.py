@@ -11,10 +11,6 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("podium-timing-equaliser")
 
 
-def hash_password_sync(password: str) -> str:
-    return _hasher.hash(password)
-
-
 async def hash_password(password: str) -> str:
     return await anyio.to_thread.run_sync(_hasher.hash, password)
 
