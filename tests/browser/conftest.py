@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from podium.auth import services as auth_services
 from podium.auth.schemas import UserCreate
@@ -151,11 +152,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report  # type: ignore[no-any-return]
 
 
-def log_in(page: Page, email: str = ORGANIZER_EMAIL, password: str = ORGANIZER_PASSWORD) -> None:
+def log_in(
+    page: Page, email: str = ORGANIZER_EMAIL, password: str = ORGANIZER_PASSWORD, *, succeeds: bool = True
+) -> None:
+    """Log in through the login page, and (unless it should fail) wait until the page says who is logged in:
+    the click returns before the login's answer has arrived, and a test that goes on to another page at once
+    would cancel it (about one run in eight under load)."""
     page.goto("/login")
     page.get_by_label("Email", exact=True).fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Log in").click()
+    if succeeds:
+        expect(page.get_by_role("button", name=re.compile(r"^Log out"))).to_be_visible()
 
 
 def assert_accessible(page: Page) -> None:

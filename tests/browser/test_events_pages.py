@@ -57,7 +57,7 @@ def test_organizer_publishes_an_event_and_a_keyboard_visitor_finds_it(
 
 
 def test_wrong_password_is_explained_on_the_login_page(page: Page) -> None:
-    log_in(page, password="not-the-password")
+    log_in(page, password="not-the-password", succeeds=False)
 
     expect(page.get_by_role("alert")).to_have_text("The email or the password is wrong.")
     expect(page.get_by_role("alert")).to_be_focused()
