@@ -58,6 +58,23 @@ def brand_css_path(event: Event) -> str | None:
     return f"/events/{event.slug}/brand.css?v={event.brand_colour[1:]}" if event.brand_colour else None
 
 
+@dataclass(frozen=True)
+class PageBrand:
+    """What an event's public pages draw in their header (``templates/_event_brand.html``, from ``base.html``):
+    its name linking to its page, its style sheet (``css``) and its logo (``logo``), each None when unset.
+    Plain values, so a page cached per program or session version can keep it beside the body."""
+
+    slug: str
+    name: str
+    css: str | None
+    logo: str | None
+
+
+def page_brand(event: Event) -> PageBrand:
+    """The brand every page of one event carries: pages pass it to ``render`` as ``page_brand``."""
+    return PageBrand(slug=event.slug, name=event.name, css=brand_css_path(event), logo=logo_path(event))
+
+
 def brand_css(colour: str) -> str:
     """The per-event style sheet: the page's CSP refuses inline styles, so the colour comes in a file.
 

@@ -143,8 +143,7 @@ class EventPages(Controller):
             kinds=dict(KINDS),
             opens=_local_input(event.registration_opens_at, event.timezone).replace("T", " "),
             closes=_local_input(event.registration_closes_at, event.timezone).replace("T", " "),
-            brand_css=brand.brand_css_path(event),
-            logo=brand.logo_path(event),
+            page_brand=brand.page_brand(event),
         )
 
     @get("/events/{slug:str}/logo.png")

@@ -16,7 +16,9 @@ from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from events.brand import PageBrand, page_brand
 from events.models import Event
+from events.services import get_event
 from podium import rate_limits
 from podium.client_address import client_address
 from podium.errors import DomainError, FieldError, InvalidInput
@@ -125,6 +127,11 @@ def error_summary(errors: dict[str, str], fields: list[str]) -> list[dict[str, s
     return [{"href": f"#f-{k}" if k in order else None, "message": errors[k]} for k in keys]
 
 
+async def _brand(db_session: AsyncSession, slug: str) -> PageBrand:
+    """The brand for a page built from the public catalog (which carries the event's slug, not the event)."""
+    return page_brand(await get_event(db_session, slug, published_only=True, with_children=False))
+
+
 class RegistrationPages(Controller):
     include_in_schema = False
 
@@ -141,7 +148,7 @@ class RegistrationPages(Controller):
         """``claim``/``token`` come from a waitlist offer: the order then uses the seat the offer holds."""
         view = await catalog.public_catalog(db_session, slug)
         values = {"waitlist_entry": claim, "waitlist_token": token} if claim and token else {}
-        return self._render(request, view, max(1, min(people, MAX_PEOPLE)), values, {})
+        return await self._render(request, db_session, view, max(1, min(people, MAX_PEOPLE)), values, {})
 
     @post("/events/{slug:str}/register")
     async def submit(
@@ -158,7 +165,8 @@ class RegistrationPages(Controller):
         people = max(1, min(int(people_field), MAX_PEOPLE)) if people_field.isdigit() else 1
         if data.get("add_person"):  # "Register someone else": the same form, one more attendee, nothing lost
             added = min(people + 1, MAX_PEOPLE)
-            return self._render(request, view, added, data, {}, focus=f"a{added - 1}-" if added > people else None)
+            focus = f"a{added - 1}-" if added > people else None
+            return await self._render(request, db_session, view, added, data, {}, focus=focus)
         body = order_payload(data, people, view.questions, [a.code for a in view.add_ons])
         try:
             mistakes = form_mistakes(body, view.questions)
@@ -176,15 +184,17 @@ class RegistrationPages(Controller):
         except (msgspec.ValidationError, DomainError) as exc:
             errors = {_field_for_form(k): v for k, v in form_errors(exc).items()}
             view = await catalog.public_catalog(db_session, slug)
-            page = self._render(request, view, people, data, errors, status_code=getattr(exc, "status_code", 422))
+            status = getattr(exc, "status_code", 422)
+            page = await self._render(request, db_session, view, people, data, errors, status_code=status)
             page.headers.update(getattr(exc, "headers", {}))  # Retry-After of a 429
             return page
         secret = orders.order_secret(settings.secret_key, order.id, order.secret_version)
         return redirect(f"/orders/{order.id}?secret={secret}")
 
-    def _render(
+    async def _render(
         self,
         request: Request[Any, Any, Any],
+        db_session: AsyncSession,
         view: Any,
         people: int,
         values: dict[str, str],
@@ -198,6 +208,7 @@ class RegistrationPages(Controller):
             request,
             "registration/register.html",
             status_code=status_code,
+            page_brand=await _brand(db_session, view.event),
             catalog=view,
             people=people,
             values=values,
@@ -224,7 +235,14 @@ class WaitlistPages(Controller):
     ) -> Template:
         view = await catalog.public_catalog(db_session, slug)
         return render(
-            request, "registration/waitlist.html", catalog=view, category=category, add_on=add_on, values={}, error=None
+            request,
+            "registration/waitlist.html",
+            page_brand=await _brand(db_session, view.event),
+            catalog=view,
+            category=category,
+            add_on=add_on,
+            values={},
+            error=None,
         )
 
     @post("/events/{slug:str}/waitlist")
@@ -254,6 +272,7 @@ class WaitlistPages(Controller):
                 request,
                 "registration/waitlist.html",
                 status_code=getattr(exc, "status_code", 422),
+                page_brand=await _brand(db_session, view.event),
                 catalog=view,
                 category=data.get("category"),
                 add_on=data.get("add_on"),
@@ -278,7 +297,15 @@ class WaitlistPages(Controller):
         found = await waitlist.get_entry(db_session, entry_id, token, settings.secret_key)
         view = await waitlist.entry_read(db_session, found, secret_key=settings.secret_key, base_url=settings.base_url)
         event = await db_session.get(Event, found.event_id)  # the offer ends on the event's clock
-        return render(request, "registration/waitlist_entry.html", entry=view, slug=slug, event=event)
+        assert event is not None  # the entry's foreign key
+        return render(
+            request,
+            "registration/waitlist_entry.html",
+            page_brand=page_brand(event),
+            entry=view,
+            slug=slug,
+            event=event,
+        )
 
 
 class OrderPages(Controller):
@@ -498,10 +525,12 @@ class OrderPages(Controller):
         )
         standing = await order_standing(db_session, order, payment=view.payment)
         event = await db_session.get(Event, order.event_id)  # named on the page; its zone tells the hold's end
+        assert event is not None  # the order's foreign key
         return render(
             request,
             "registration/order.html",
             status_code=status_code,
+            page_brand=page_brand(event),
             order=view,
             event=event,
             standing=standing,

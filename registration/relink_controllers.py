@@ -15,6 +15,8 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from events.brand import page_brand
+from events.models import Event
 from events.services import get_event
 from podium.auth.guards import requires_organizer
 from podium.auth.schemas import CurrentUser
@@ -139,6 +141,14 @@ class LinkController(Controller):
         return LinkRegenerated(mailed_to=registration.email, secret_version=registration.secret_version)
 
 
+async def _link_sent(
+    request: Request[Any, Any, Any], db_session: AsyncSession, event_id: UUID, what: str, mailed_to: str
+) -> Template:
+    event = await db_session.get(Event, event_id)
+    assert event is not None  # the order's or registration's foreign key
+    return render(request, "registration/link_sent.html", page_brand=page_brand(event), what=what, mailed_to=mailed_to)
+
+
 class LinkPages(Controller):
     """The "send a new link" buttons on the order page and the attendee's page."""
 
@@ -154,7 +164,7 @@ class LinkPages(Controller):
         secret: FromQuery[str | None] = None,
     ) -> Template:
         order = await _new_order_link(request, db_session, state.settings, order_id, secret)
-        return render(request, "registration/link_sent.html", what="your order", mailed_to=order.buyer_email)
+        return await _link_sent(request, db_session, order.event_id, "your order", order.buyer_email)
 
     @post("/registrations/{registration_id:uuid}/link")
     async def registration_link(
@@ -168,8 +178,8 @@ class LinkPages(Controller):
         registration = await _new_registration_link(
             request, db_session, state.settings, registration_id, secret, roles=()
         )
-        return render(
-            request, "registration/link_sent.html", what="this registration's page", mailed_to=registration.email
+        return await _link_sent(
+            request, db_session, registration.event_id, "this registration's page", registration.email
         )
 
 

@@ -18,6 +18,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from events.brand import page_brand
 from events.models import Event
 from events.services import event_bounds_utc
 from podium.db import utcnow
@@ -83,6 +84,7 @@ class AgendaPages(Controller):
             request,
             "sessions/agenda.html",
             status_code=status_code,
+            page_brand=page_brand(event),
             registration=registration,
             category=category or "",
             event=event,

@@ -22,6 +22,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from events.brand import PageBrand, page_brand
 from events.services import get_event
 from podium.auth.guards import requires_organizer
 from podium.charts import Bar, bar_chart
@@ -90,9 +91,11 @@ class _Listings(Generic[_Entry]):
             self.entries.popitem(last=False)
 
 
-LISTINGS: _Listings[tuple[str, str]] = _Listings()
+# (event name or page title, the event's brand, the rendered body): the brand is kept beside the body, so a hit
+# reads nothing else; the event's ``updated_at`` is in every key, and a new colour or logo moves it.
+LISTINGS: _Listings[tuple[str, PageBrand, str]] = _Listings()
 # One small entry per session: a 600-session meeting's pages all fit.
-DETAILS: _Listings[tuple[str, str]] = _Listings(size=1024)
+DETAILS: _Listings[tuple[str, PageBrand, str]] = _Listings(size=1024)
 # The event's time zone and its sessions in time order, for "now and next", per program version.
 TIMELINES: _Listings[tuple[str, list[glance.Moment]]] = _Listings(size=16)
 VIEWS = ("list", "grid")
@@ -198,14 +201,15 @@ class ProgramPages(Controller):
                 tracks={t.id: t for t in event.tracks},
                 clock=lambda v: _clock(v, event.timezone),
             )
-            cached = (event.name, listing)
+            cached = (event.name, page_brand(event), listing)
             LISTINGS.put(key, cached)
         on_now = await _now_and_next(db_session, slug, head)
         return render(
             request,
             "sessions/program.html",
             event_name=cached[0],
-            listing=cached[1],
+            page_brand=cached[1],
+            listing=cached[2],
             slug=slug,
             on_now=on_now,
         )
@@ -239,9 +243,9 @@ class ProgramPages(Controller):
                 start=_clock(session.starts_at, event.timezone),
                 end=_clock(session.ends_at, event.timezone),
             )
-            cached = (f"{session.title} · {event.name}", detail)
+            cached = (f"{session.title} · {event.name}", page_brand(event), detail)
             DETAILS.put(head.version, cached)
-        return render(request, "sessions/session.html", title=cached[0], detail=cached[1])
+        return render(request, "sessions/session.html", title=cached[0], page_brand=cached[1], detail=cached[2])
 
 
 def _session_form(session: ProgramSession | None, timezone: str) -> dict[str, str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import io
 import re
 from dataclasses import dataclass
 from typing import get_args
@@ -16,6 +17,7 @@ import pytest
 from litestar import Litestar
 from litestar.response import Template
 from litestar.routes import HTTPRoute
+from PIL import Image
 from playwright.sync_api import Browser
 from sqlalchemy import select
 
@@ -54,6 +56,15 @@ def html_pages(app: Litestar) -> list[tuple[str, str]]:
     return sorted(pages)
 
 
+BRAND_COLOUR = "#ffe600"
+
+
+def logo_png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (240, 80), "#0b3d91").save(out, format="PNG")
+    return out.getvalue()
+
+
 @dataclass(frozen=True)
 class Seeded:
     params: dict[str, str]
@@ -78,8 +89,9 @@ async def _seed_rows(server: Server, event_id: UUID, registration_id: UUID) -> t
 
 @pytest.fixture(scope="module")
 def seeded(server: Server) -> Seeded:
-    """One of everything a page can name: an event with a published session and its speaker, a paid order and
-    its registration (with their secrets), a waitlist entry, a mail template, and a staff account."""
+    """One of everything a page can name: an event (with a colour and a logo) with a published session and its
+    speaker, a paid order and its registration (with their secrets), a waitlist entry, a mail template, and a
+    staff account."""
     program = asyncio.run(build_program_event(server.settings))
     login = httpx.post(
         f"{server.base_url}/api/auth/login", json={"email": ORGANIZER_EMAIL, "password": ORGANIZER_PASSWORD}
@@ -99,6 +111,13 @@ def seeded(server: Server) -> Seeded:
     }
     session = httpx.post(f"{base}/sessions", json=body, headers=organizer)
     assert session.status_code == 201, session.text
+    # The event's pages are walked as visitors see a branded event: its colour (a pale one, so black ink) and logo.
+    logo = httpx.put(f"{base}/logo", files={"logo": ("logo.png", logo_png(), "image/png")}, headers=organizer)
+    assert logo.status_code == 200, logo.text
+    colour = httpx.patch(f"{base}/brand", json={"colour": BRAND_COLOUR}, headers=organizer)
+    assert colour.status_code == 200, colour.text
+    program_page = httpx.get(f"{server.base_url}/events/{program.slug}/program").text
+    assert f"brand.css?v={BRAND_COLOUR[1:]}" in program_page and logo.json()["logo_url"] in program_page
     templates = httpx.get(f"{base}/mail-templates", headers=organizer)
     assert templates.status_code == 200, templates.text
     [registration_id] = asyncio.run(confirmed_attendees(server.settings, program.event_id, 1))
