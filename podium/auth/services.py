@@ -106,10 +106,13 @@ async def login(
         db_session, [Limit(f"login:{client_ip}", settings.login_limit_per_address, settings.rate_limit_window_seconds)]
     )
     await lockout.refuse_if_locked(db_session, email, client_ip, now)
+    counts = await lockout.count_try(db_session, settings, email, client_ip, now)
+    await db_session.commit()  # the try has its number before the slow check, on every worker
+    await lockout.refuse_beyond_limits(db_session, settings, email, client_ip, counts, now)
     user = await db_session.scalar(select(User).where(User.email == email))
     valid = await verify_password(user.password_hash if user else None, password)
     if user is None or not valid or not user.is_active:
-        await lockout.record_failure(db_session, settings, email, client_ip, now, mail)
+        await lockout.record_failure(db_session, settings, email, client_ip, counts, now, mail)
         await db_session.commit()
         raise NotAuthenticated("the email or the password is wrong", field="password")
     await lockout.record_success(db_session, user, client_ip, now)
