@@ -5,9 +5,12 @@ mirrored, and reconciliation when a webhook is lost."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
+import http.server
 import json
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -477,18 +480,44 @@ def test_late_payment_without_seats_is_refunded_through_stripe(stack: Stack) -> 
     assert order_status(stack, late) == "expired"
 
 
+@contextlib.contextmanager
+def webhook_sink() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """An HTTP endpoint that takes webhooks and keeps them (answering 500, so Stripe counts them undelivered):
+    where a test sends the webhooks it wants lost, and learns when the loss has happened."""
+    received: list[dict[str, Any]] = []
+
+    class Sink(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0")))))
+            self.send_response(500)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Sink)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/lost", received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_reconcile_applies_a_lost_webhook(stack: Stack) -> None:
     order = place(stack, attendee())
-    _register_webhook(stack.stripe_api, "http://127.0.0.1:9/nowhere")  # the next webhook is lost
-    try:
-        intent_id = pay(stack, order)
-        time.sleep(1.5)
-        assert order_status(stack, order) == "pending"
+    with webhook_sink() as (lost_url, lost):
+        _register_webhook(stack.stripe_api, lost_url)  # the next webhook is lost
+        try:
+            intent_id = pay(stack, order)
+            wait_until(lambda: any(e["type"] == "payment_intent.succeeded" for e in list(lost)))
+            assert order_status(stack, order) == "pending"
 
-        first = reconcile_cli(stack)
-        second = reconcile_cli(stack)
-    finally:
-        _register_webhook(stack.stripe_api, f"{stack.podium}/api/payments/stripe/webhook")
+            first = reconcile_cli(stack)
+            second = reconcile_cli(stack)
+        finally:
+            _register_webhook(stack.stripe_api, f"{stack.podium}/api/payments/stripe/webhook")
 
     assert first.get("confirmed") == 1
     assert second.get("confirmed") is None

@@ -189,13 +189,17 @@ async def test_list_etag_gives_304_until_the_program_changes(
 
     again = await client.get(url, headers={"If-None-Match": etag})
     other_query = await client.get(url, params={"day": "2027-03-14"}, headers={"If-None-Match": etag})
-    await client.patch(
+    renamed = await client.patch(
         f"/api/events/{program.slug}/speakers/{filled['symmetry']['people'][0]['id']}",
         json={"name": "Amalie Noether"},
         headers=organizer,
     )
+    assert (renamed.status_code, renamed.json()["name"]) == (200, "Amalie Noether"), renamed.text
     after_rename = await client.get(url, headers={"If-None-Match": etag})
-    await client.patch(f"/api/sessions/{filled['radium']['id']}", json={"abstract": "Fixed."}, headers=organizer)
+    edited = await client.patch(
+        f"/api/sessions/{filled['radium']['id']}", json={"abstract": "Fixed."}, headers=organizer
+    )
+    assert (edited.status_code, edited.json()["abstract"]) == (200, "Fixed."), edited.text
     after_edit = await client.get(url, headers={"If-None-Match": after_rename.headers["etag"]})
 
     assert (again.status_code, again.content, again.headers["etag"]) == (304, b"", etag)
@@ -210,7 +214,10 @@ async def test_a_draft_change_does_not_invalidate_the_public_list(
     url = f"/api/events/{program.slug}/sessions"
     etag = (await client.get(url)).headers["etag"]
 
-    await client.patch(f"/api/sessions/{filled['draft']['id']}", json={"title": "Still secret"}, headers=organizer)
+    edited = await client.patch(
+        f"/api/sessions/{filled['draft']['id']}", json={"title": "Still secret"}, headers=organizer
+    )
+    assert (edited.status_code, edited.json()["title"]) == (200, "Still secret"), edited.text
     again = await client.get(url, headers={"If-None-Match": etag})
 
     assert again.status_code == 304
@@ -227,7 +234,8 @@ async def test_if_modified_since_gives_304_and_last_modified_moves_with_changes(
     same = await client.get(url, headers={"If-Modified-Since": last_modified})
     older_copy = await client.get(url, headers={"If-Modified-Since": earlier})
     by_etag = await client.get(url, headers={"If-None-Match": first.headers["etag"]})
-    await client.patch(url, json={"title": "Symmetry, conserved"}, headers=organizer)
+    edited = await client.patch(url, json={"title": "Symmetry, conserved"}, headers=organizer)
+    assert (edited.status_code, edited.json()["title"]) == (200, "Symmetry, conserved"), edited.text
     changed = await client.get(url, headers={"If-None-Match": first.headers["etag"]})
 
     assert (same.status_code, older_copy.status_code, by_etag.status_code) == (304, 200, 304)
