@@ -21,7 +21,7 @@ from advanced_alchemy.extensions.litestar import (
     SQLAlchemyAsyncConfig,
 )
 from litestar.types import ASGIApp, Receive, Scope, Send
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -183,6 +183,20 @@ async def end_reads(db_session: AsyncSession) -> None:
     if db_session.new or db_session.dirty or db_session.deleted:
         raise RuntimeError("end_reads() would commit pending writes")
     await db_session.commit()
+
+
+async def serialize_on(db_session: AsyncSession, key: str) -> None:
+    """Make this transaction wait for any other that serializes on ``key``, until one of them commits.
+
+    PostgreSQL: a transaction-scoped advisory lock on the key's 64-bit hash (``pg_advisory_xact_lock``), so
+    workers on several machines queue for it too; a hash collision only makes two keys share a queue. SQLite
+    needs nothing: a changing request's transaction holds the one write lock from its start (``BEGIN
+    IMMEDIATE``), which serializes it with every other writer already.
+    """
+    bind = db_session.bind
+    if bind is None or bind.dialect.name != "postgresql":
+        return
+    await db_session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
 
 
 async def begin_autocommit(db_session: AsyncSession) -> bool:

@@ -155,16 +155,6 @@ async def locked_until(db_session: AsyncSession, keys: Sequence[str], now: dt.da
     )
 
 
-async def give_back(db_session: AsyncSession, keys: Sequence[str]) -> None:
-    """Take back one hit of each key: a try counted before it was judged, that turned out not to count."""
-    await db_session.execute(
-        update(RateLimit)
-        .where(RateLimit.key.in_(list(keys)), RateLimit.hits > 0)
-        .values(hits=RateLimit.hits - 1)
-        .execution_options(synchronize_session=False)
-    )
-
-
 async def forget(db_session: AsyncSession, keys: Sequence[str]) -> None:
     """Drop keys' counters and locks (a successful login clears its own failures)."""
     await db_session.execute(delete(RateLimit).where(RateLimit.key.in_(list(keys))))

@@ -1,10 +1,6 @@
 """Failed-login limits that slow a guesser without handing anyone a way to lock an owner out.
 
-Three counters per login try, all in ``rate_limit`` (one statement, ``podium.rate_limits.count``). A try is
-counted *before* its password is checked, and committed, so tries sent at once (from one client or several
-workers) each get their own number and a try beyond a limit is refused without being checked; counting only
-failures, after the slow check, let 9 of 10 simultaneous guesses through a limit of 5 on PostgreSQL. A try
-that succeeds is given back (``record_success``). The counters:
+Three counters per failed login, all in ``rate_limit`` (one statement, ``podium.rate_limits.count``):
 
 - per (address, account) pair: ``login_max_failures`` lock that pair (that address, that account) out;
 - per address: ``login_max_failures_per_ip`` lock the address out (one address guessing many accounts);
@@ -39,7 +35,6 @@ from podium import rate_limits
 from podium.auth.models import LoginAddress, User
 from podium.errors import DomainError, TooManyRequests
 from podium.mail import MailTemplate, register
-from podium.rate_limits import Count as RateLimitCount
 from podium.rate_limits import Limit, RateLimit
 from podium.settings import Settings
 
@@ -125,52 +120,26 @@ async def _known_address(db_session: AsyncSession, email: str, address: str) -> 
     return found is not None
 
 
-def _limits(settings: Settings, keys: Keys) -> list[Limit]:
-    window = settings.login_window_seconds
-    return [
-        Limit(keys.pair, settings.login_max_failures, window),
-        Limit(keys.address, settings.login_max_failures_per_ip, window),
-        Limit(keys.account, settings.login_account_guard_failures, window),
-    ]
-
-
-async def count_try(
-    db_session: AsyncSession, settings: Settings, email: str, address: str, now: dt.datetime
-) -> list[RateLimitCount]:
-    """Count this try on its three counters, before its password is checked; the caller commits at once."""
-    return await rate_limits.count(db_session, _limits(settings, Keys.of(email, address)), now)
-
-
-async def refuse_beyond_limits(
-    db_session: AsyncSession,
-    settings: Settings,
-    email: str,
-    address: str,
-    counts: Sequence[RateLimitCount],
-    now: dt.datetime,
-) -> None:
-    """429 for a try whose number is beyond a limit: the tries before it (failed, or still being checked) used
-    it up. The account's guard refuses only addresses new to the account, as ``refuse_if_locked`` does."""
-    keys = Keys.of(email, address)
-    over = [c for c in counts if c.exceeded]
-    if over and all(c.limit.key == keys.account for c in over) and await _known_address(db_session, email, address):
-        return
-    if over:
-        retry_after = settings.login_lockout_seconds
-        raise TooManyRequests(f"too many failed logins; try again in {retry_after} seconds", retry_after=retry_after)
-
-
 async def record_failure(
     db_session: AsyncSession,
     settings: Settings,
     email: str,
     address: str,
-    counts: Sequence[RateLimitCount],
     now: dt.datetime,
     mail: EnqueueMail | None,
 ) -> None:
-    """A counted try failed: lock what it brought to its limit; alarm the owner once."""
+    """Count a failed login on its three counters; lock what reached its limit; alarm the owner once."""
     keys = Keys.of(email, address)
+    window = settings.login_window_seconds
+    counts = await rate_limits.count(
+        db_session,
+        [
+            Limit(keys.pair, settings.login_max_failures, window),
+            Limit(keys.address, settings.login_max_failures_per_ip, window),
+            Limit(keys.account, settings.login_account_guard_failures, window),
+        ],
+        now,
+    )
     reached = [c for c in counts if c.hits >= c.limit.limit]
     if reached:
         until = now + dt.timedelta(seconds=settings.login_lockout_seconds)
@@ -181,11 +150,8 @@ async def record_failure(
 
 
 async def record_success(db_session: AsyncSession, user: User, address: str, now: dt.datetime) -> None:
-    """The right password: this pair's failures are forgotten, the try is given back to the address's and the
-    account's counters, and the address becomes one the owner uses."""
-    keys = Keys.of(user.email, address)
-    await rate_limits.forget(db_session, [keys.pair])
-    await rate_limits.give_back(db_session, [keys.address, keys.account])
+    """The right password: this pair's failures are forgotten and the address becomes one the owner uses."""
+    await rate_limits.forget(db_session, [Keys.of(user.email, address).pair])
     dialect = (await db_session.connection()).dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = insert(LoginAddress).values(user_id=user.id, address=address[:64], last_login_at=now)
