@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from PIL import Image
+
+from podium.lru import Lru
 
 MAX_PIXELS = (480, 180)  # the widest and tallest logo box of any layout (badges/pdf.py) at ~330 dpi
 _KEPT = 32  # prepared logos kept per process: one per event printing at once is plenty
@@ -30,7 +31,7 @@ class BadgeLogo:
     height: int
 
 
-_prepared: OrderedDict[str, BadgeLogo] = OrderedDict()
+_prepared: Lru[BadgeLogo] = Lru(size=_KEPT)
 
 
 def prepare_logo(png: bytes) -> BadgeLogo:
@@ -48,17 +49,11 @@ def prepare_logo(png: bytes) -> BadgeLogo:
 
 def kept_logo(digest: str) -> BadgeLogo | None:
     """The logo prepared earlier in this process, if it is still kept."""
-    logo = _prepared.get(digest)
-    if logo is not None:
-        _prepared.move_to_end(digest)
-    return logo
+    return _prepared.get(digest)
 
 
 def keep_logo(logo: BadgeLogo) -> None:
-    _prepared[logo.digest] = logo
-    _prepared.move_to_end(logo.digest)
-    while len(_prepared) > _KEPT:
-        _prepared.popitem(last=False)
+    _prepared.put(logo.digest, logo)
 
 
 def fitted(logo: BadgeLogo, width: float, height: float) -> tuple[float, float]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections import OrderedDict
 from collections.abc import Callable
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated, Any
@@ -23,6 +22,7 @@ from podium.auth.guards import requires_organizer, requires_organizer_unless_pub
 from podium.auth.schemas import CurrentUser
 from podium.db import begin_autocommit
 from podium.errors import NotFound, problem_responses
+from podium.lru import Lru
 from sessions import csv_io, public, services, speakers
 from sessions.feed_controllers import session_calendar
 from sessions.schemas import (
@@ -74,32 +74,13 @@ def etag_of(source: str) -> str:
     return '"' + hashlib.sha256(source.encode()).hexdigest()[:32] + '"'
 
 
-class BodyCache:
-    """Encoded list bodies by ETag, in this worker's memory. The ETag fingerprints everything the list shows
-    (``public.program_head``: the event's program version, moved by database triggers), so an entry can never
-    be stale: a change makes a new key and the old one ages out. Saves re-reading and re-encoding hundreds of
-    sessions for every visitor."""
-
-    def __init__(self, size: int = 256) -> None:
-        self.size = size
-        self.bodies: OrderedDict[str, bytes] = OrderedDict()
-
-    def get(self, key: str) -> bytes | None:
-        body = self.bodies.get(key)
-        if body is not None:
-            self.bodies.move_to_end(key)
-        return body
-
-    def put(self, key: str, body: bytes) -> None:
-        self.bodies[key] = body
-        self.bodies.move_to_end(key)
-        while len(self.bodies) > self.size:
-            self.bodies.popitem(last=False)
-
-
-LIST_BODIES = BodyCache()
+# Encoded bodies by ETag source, in this worker's memory (``podium.lru``). The ETag fingerprints everything the
+# answer shows (``public.program_head``/``session_head``: the event's program version, moved by database
+# triggers), so an entry can never be stale: a change makes a new key and the old one ages out. Saves
+# re-reading and re-encoding hundreds of sessions for every visitor.
+LIST_BODIES: Lru[bytes] = Lru(size=256)
 # Session bodies are small and there is one per session: a 600-session meeting's all fit.
-SESSION_BODIES = BodyCache(size=1024)
+SESSION_BODIES: Lru[bytes] = Lru(size=1024)
 
 
 def conditional(

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections import OrderedDict, defaultdict
-from typing import Annotated, Any, Generic, TypeVar
+from collections import defaultdict
+from typing import Annotated, Any
 from urllib.parse import urlencode
 from uuid import UUID
 
@@ -30,6 +30,7 @@ from podium.db import begin_autocommit
 from podium.errors import DomainError, InvalidInput, NotFound
 from podium.formatting import format_date, local_time
 from podium.forms import read_form
+from podium.lru import Lru
 from podium.pages import form_errors, redirect, render
 from registration.models import AddOn
 from sessions import csv_io, glance, public, services, speakers
@@ -65,39 +66,17 @@ def _by_time(sessions: list[Any], timezone: str) -> list[tuple[dt.date, list[tup
     return [(day, sorted(slots.items())) for day, slots in sorted(days.items())]
 
 
-_Entry = TypeVar("_Entry")
-
-
-class _Listings(Generic[_Entry]):
-    """Rendered program listings or session details in this worker's memory, least recently used out first. A
-    pure cache: the key is the program's or session's fingerprint read from the database on every request
-    (``public.program_head``, ``public.session_head``), so any change to a session, speaker, room, track or the
-    event makes a new key and no stale entry is ever served, whichever worker made the change."""
-
-    def __init__(self, size: int = 128) -> None:
-        self.size = size
-        self.entries: OrderedDict[str, _Entry] = OrderedDict()
-
-    def get(self, key: str) -> _Entry | None:
-        entry = self.entries.get(key)
-        if entry is not None:
-            self.entries.move_to_end(key)
-        return entry
-
-    def put(self, key: str, entry: _Entry) -> None:
-        self.entries[key] = entry
-        self.entries.move_to_end(key)
-        while len(self.entries) > self.size:
-            self.entries.popitem(last=False)
-
-
+# Rendered program listings and session details in this worker's memory (``podium.lru``). Pure caches: the key
+# is the program's or session's fingerprint read from the database on every request (``public.program_head``,
+# ``public.session_head``), so any change to a session, speaker, room, track or the event makes a new key and no
+# stale entry is ever served, whichever worker made the change.
 # (event name or page title, the event's brand, the rendered body): the brand is kept beside the body, so a hit
 # reads nothing else; the event's ``updated_at`` is in every key, and a new colour or logo moves it.
-LISTINGS: _Listings[tuple[str, PageBrand, str]] = _Listings()
+LISTINGS: Lru[tuple[str, PageBrand, str]] = Lru()
 # One small entry per session: a 600-session meeting's pages all fit.
-DETAILS: _Listings[tuple[str, PageBrand, str]] = _Listings(size=1024)
+DETAILS: Lru[tuple[str, PageBrand, str]] = Lru(size=1024)
 # The event's time zone and its sessions in time order, for "now and next", per program version.
-TIMELINES: _Listings[tuple[str, list[glance.Moment]]] = _Listings(size=16)
+TIMELINES: Lru[tuple[str, list[glance.Moment]]] = Lru(size=16)
 VIEWS = ("list", "grid")
 
 

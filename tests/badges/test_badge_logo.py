@@ -12,6 +12,7 @@ import shutil
 import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
@@ -233,9 +234,9 @@ async def test_a_batch_decodes_the_logo_once(monkeypatch: pytest.MonkeyPatch) ->
     opened: list[object] = []
     real_open = Image.open
 
-    def counting_open(*args: object, **kwargs: object) -> Image.Image:
+    def counting_open(*args: Any, **kwargs: Any) -> Image.Image:
         opened.append(args[0])
-        return real_open(*args, **kwargs)  # type: ignore[arg-type]
+        return real_open(*args, **kwargs)
 
     monkeypatch.setattr(Image, "open", counting_open)
     pdf = render_badges(cards, "letter-6up")
