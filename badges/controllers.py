@@ -9,7 +9,7 @@ import anyio.to_thread
 from litestar import Controller, Request, Response, get, patch, post, put
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_304_NOT_MODIFIED
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,6 +32,7 @@ from events.services import get_event
 from podium.auth.guards import requires_organizer, requires_staff
 from podium.auth.schemas import CurrentUser
 from podium.errors import Conflict, NotFound, problem_responses
+from podium.query_params import RequiredSearch
 from podium.settings import Settings
 from registration import portal
 from registration.links import LINK_SECRET_SCHEMA
@@ -299,7 +300,7 @@ class EventCheckinController(Controller):
         self,
         event: FromPath[str],
         db_session: NamedDependency[AsyncSession],
-        q: Annotated[str, QueryParameter(name="q", min_length=1, max_length=200, description="name or email")],
+        q: FromQuery[RequiredSearch],
     ) -> list[AttendeeMatch]:
         """Find someone whose QR is missing; check them in with the serial it gives."""
         return await services.lookup(db_session, event, q)

@@ -16,6 +16,7 @@ from events.services import get_event
 from podium.auth.guards import requires_organizer, requires_staff
 from podium.auth.schemas import CurrentUser
 from podium.errors import problem_responses
+from podium.query_params import Search
 from podium.settings import Settings
 from registration import admin, cancellations, orders, verification
 from registration.models import Order
@@ -30,7 +31,6 @@ from registration.schemas import (
     VerificationDecision,
 )
 
-Search = Annotated[str | None, QueryParameter(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]
 CategoryCode = Annotated[str | None, QueryParameter(max_length=40, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
 StatusFilter = Literal["held", "confirmed", "awaiting_verification", "expired", "cancelled"] | None
 Limit = Annotated[int, QueryParameter(ge=1, le=500)]

@@ -23,6 +23,7 @@ from podium.auth.schemas import CurrentUser
 from podium.db import begin_autocommit
 from podium.errors import NotFound, problem_responses
 from podium.lru import Lru
+from podium.query_params import Search
 from sessions import csv_io, public, services, speakers
 from sessions.feed_controllers import session_calendar
 from sessions.schemas import (
@@ -42,7 +43,6 @@ from sessions.schemas import (
 ERRORS = problem_responses(401, 403, 404, 409, 422)
 BEARER = [{"bearer": []}]
 ORGANIZER_ONLY: dict[str, Any] = {"security": BEARER}
-Search = Annotated[str | None, QueryParameter(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]
 Limit = Annotated[int, QueryParameter(ge=1, le=2000)]
 Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections import defaultdict
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
@@ -16,7 +16,7 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, MultipartBody, QueryParameter, URLEncodedBody
+from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from sqlalchemy import select
@@ -32,6 +32,7 @@ from podium.formatting import format_date, local_time
 from podium.forms import read_form
 from podium.lru import Lru
 from podium.pages import form_errors, redirect, render
+from podium.query_params import Search
 from registration.models import AddOn
 from sessions import csv_io, glance, public, services, speakers
 from sessions.controllers import actor_of
@@ -39,7 +40,6 @@ from sessions.models import ProgramSession, SessionKind, SessionStatus, Speaker
 from sessions.schemas import SessionCreate, SessionUpdate, SpeakerCreate
 
 FormData = URLEncodedBody[dict[str, str]]
-Search = Annotated[str | None, QueryParameter(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]
 KIND_LABELS = {
     "keynote": "Keynote",
     "plenary": "Plenary",

@@ -64,3 +64,34 @@ async def test_constraints_inside_lists_and_dicts_are_in_the_spec(spec: dict[str
     assert (answers["maxProperties"], answers["propertyNames"]["maxLength"]) == (50, 40)
     assert answers["propertyNames"]["pattern"] == "^[^\\x00-\\x1f\\x7f]*$"
     assert [alt.get("maxLength") for alt in answers["additionalProperties"]["oneOf"]] == [2000, None]
+
+
+def _string_schemas(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    """The string alternatives of a parameter's schema, each with the constraints stated beside ``oneOf``."""
+    alternatives = schema.get("oneOf") or schema.get("anyOf")
+    if alternatives:
+        outer = {k: v for k, v in schema.items() if k not in ("oneOf", "anyOf")}
+        return [found for alt in alternatives for found in _string_schemas({**outer, **alt})]
+    return [schema] if schema.get("type") == "string" else []
+
+
+async def test_every_text_query_parameter_says_in_the_spec_that_nul_is_refused(spec: dict[str, Any]) -> None:
+    """The server refuses a NUL in any query parameter a handler reads (``podium.input_guards``); a spec that
+    called such a value valid had a random fuzz run report "valid data rejected" on ``?q=…%00``."""
+    silent = []
+    for path, item in spec["paths"].items():
+        for method in METHODS:
+            for parameter in item.get(method, {}).get("parameters", []):
+                if parameter["in"] != "query":
+                    continue
+                for schema in _string_schemas(parameter["schema"]):
+                    pattern = schema.get("pattern")
+                    refused = (
+                        "enum" in schema
+                        or "format" in schema
+                        or (pattern is not None and re.search(pattern, "a\x00b") is None)
+                    )
+                    if not refused:
+                        silent.append(f"{method.upper()} {path} ?{parameter['name']}")
+
+    assert silent == []
