@@ -9,6 +9,7 @@ from uuid import UUID
 from litestar import Controller, delete, get, patch, post, put
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
+from litestar.openapi.spec import SecurityRequirement
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,7 +41,7 @@ Offset = Annotated[int, Parameter(ge=0, le=1_000_000)]
 ORGANIZER_ERRORS = (401, 403, 404, 409, 422)
 # Public reads and organizer writes share the /api/events paths: the controller denies by default and
 # the two public reads opt out explicitly.
-ORGANIZER_ONLY = {"security": [{"bearer": []}]}
+ORGANIZER_ONLY: list[SecurityRequirement] = [{"bearer": []}]
 
 
 @dataclass
@@ -75,7 +76,7 @@ class EventController(Controller):
     async def get_event(self, event: FromPath[str], db_session: NamedDependency[AsyncSession]) -> EventRead:
         return services.to_read(await services.get_event(db_session, event, published_only=True))
 
-    @post("/", operation_id="createEvent", responses=problem_responses(*ORGANIZER_ERRORS), **ORGANIZER_ONLY)
+    @post("/", operation_id="createEvent", responses=problem_responses(*ORGANIZER_ERRORS), security=ORGANIZER_ONLY)
     async def create_event(self, data: JSONBody[EventCreate], db_session: NamedDependency[AsyncSession]) -> EventRead:
         """A new event starts as a draft, invisible to the public until published."""
         return services.to_read(await services.create_event(db_session, data))
@@ -84,7 +85,7 @@ class EventController(Controller):
         "/{event:str}",
         operation_id="updateEvent",
         responses=problem_responses(*ORGANIZER_ERRORS),
-        **ORGANIZER_ONLY,
+        security=ORGANIZER_ONLY,
     )
     async def update_event(
         self, event: FromPath[str], data: JSONBody[EventUpdate], db_session: NamedDependency[AsyncSession]
@@ -96,7 +97,7 @@ class EventController(Controller):
         status_code=HTTP_200_OK,
         operation_id="changeEventStatus",
         responses=problem_responses(*ORGANIZER_ERRORS),
-        **ORGANIZER_ONLY,
+        security=ORGANIZER_ONLY,
     )
     async def change_status(
         self,
@@ -116,7 +117,7 @@ class EventController(Controller):
         "/{event:str}/rooms",
         operation_id="addRoom",
         responses=problem_responses(*ORGANIZER_ERRORS),
-        **ORGANIZER_ONLY,
+        security=ORGANIZER_ONLY,
     )
     async def add_room(
         self, event: FromPath[str], data: JSONBody[RoomCreate], db_session: NamedDependency[AsyncSession]
@@ -144,7 +145,7 @@ class EventController(Controller):
         status_code=HTTP_204_NO_CONTENT,
         operation_id="deleteRoom",
         responses=problem_responses(*ORGANIZER_ERRORS),
-        **ORGANIZER_ONLY,
+        security=ORGANIZER_ONLY,
     )
     async def delete_room(
         self, event: FromPath[str], room_id: FromPath[UUID], db_session: NamedDependency[AsyncSession]
@@ -155,7 +156,7 @@ class EventController(Controller):
         "/{event:str}/tracks",
         operation_id="addTrack",
         responses=problem_responses(*ORGANIZER_ERRORS),
-        **ORGANIZER_ONLY,
+        security=ORGANIZER_ONLY,
     )
     async def add_track(
         self, event: FromPath[str], data: JSONBody[TrackCreate], db_session: NamedDependency[AsyncSession]
@@ -167,7 +168,7 @@ class EventController(Controller):
         "/{event:str}/tracks/{track_id:uuid}",
         operation_id="updateTrack",
         responses=problem_responses(*ORGANIZER_ERRORS),
-        **ORGANIZER_ONLY,
+        security=ORGANIZER_ONLY,
     )
     async def update_track(
         self,
@@ -184,7 +185,7 @@ class EventController(Controller):
         status_code=HTTP_204_NO_CONTENT,
         operation_id="deleteTrack",
         responses=problem_responses(*ORGANIZER_ERRORS),
-        **ORGANIZER_ONLY,
+        security=ORGANIZER_ONLY,
     )
     async def delete_track(
         self, event: FromPath[str], track_id: FromPath[UUID], db_session: NamedDependency[AsyncSession]
@@ -196,7 +197,7 @@ class EventController(Controller):
         operation_id="putEventLogo",
         responses=problem_responses(*ORGANIZER_ERRORS, 413),
         request_max_body_size=brand.LOGO_BODY_LIMIT,
-        **ORGANIZER_ONLY,
+        security=ORGANIZER_ONLY,
     )
     async def put_logo(
         self, event: FromPath[str], data: MultipartBody[LogoUpload], db_session: NamedDependency[AsyncSession]
@@ -213,7 +214,7 @@ class EventController(Controller):
         status_code=HTTP_204_NO_CONTENT,
         operation_id="deleteEventLogo",
         responses=problem_responses(*ORGANIZER_ERRORS),
-        **ORGANIZER_ONLY,
+        security=ORGANIZER_ONLY,
     )
     async def delete_logo(self, event: FromPath[str], db_session: NamedDependency[AsyncSession]) -> None:
         await brand.remove_logo(db_session, event)
@@ -223,7 +224,7 @@ class EventController(Controller):
         "/{event:str}/brand",
         operation_id="updateEventBrand",
         responses=problem_responses(*ORGANIZER_ERRORS),
-        **ORGANIZER_ONLY,
+        security=ORGANIZER_ONLY,
     )
     async def update_brand(
         self, event: FromPath[str], data: JSONBody[BrandUpdate], db_session: NamedDependency[AsyncSession]
@@ -238,7 +239,7 @@ class EventController(Controller):
         "/{event:str}/target",
         operation_id="updateRegistrationTarget",
         responses=problem_responses(*ORGANIZER_ERRORS),
-        **ORGANIZER_ONLY,
+        security=ORGANIZER_ONLY,
     )
     async def update_target(
         self, event: FromPath[str], data: JSONBody[TargetUpdate], db_session: NamedDependency[AsyncSession]

@@ -93,8 +93,8 @@ def validate_event(event: Event) -> None:
     if (event.end_date - event.start_date).days + 1 > MAX_EVENT_DAYS:
         raise InvalidInput(f"an event lasts at most {MAX_EVENT_DAYS} days", field="end_date")
     opens, closes = event.registration_opens_at, event.registration_closes_at
-    for name, value in (("registration_opens_at", opens), ("registration_closes_at", closes)):
-        if value is not None and not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+    for name, when in (("registration_opens_at", opens), ("registration_closes_at", closes)):
+        if when is not None and not EARLIEST_YEAR <= when.year <= LATEST_YEAR:
             raise InvalidInput(f"must be between {EARLIEST_YEAR} and {LATEST_YEAR}", field=name)
     starts_at, ends_at = event_bounds_utc(event)
     if opens is not None and opens < starts_at - MAX_REGISTRATION_LEAD:
