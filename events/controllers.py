@@ -79,7 +79,9 @@ class EventController(Controller):
     @post("/", operation_id="createEvent", responses=problem_responses(*ORGANIZER_ERRORS), security=ORGANIZER_ONLY)
     async def create_event(self, data: JSONBody[EventCreate], db_session: NamedDependency[AsyncSession]) -> EventRead:
         """A new event starts as a draft, invisible to the public until published."""
-        return services.to_read(await services.create_event(db_session, data))
+        read = services.to_read(await services.create_event(db_session, data))
+        await db_session.commit()
+        return read
 
     @patch(
         "/{event:str}",
@@ -90,7 +92,9 @@ class EventController(Controller):
     async def update_event(
         self, event: FromPath[str], data: JSONBody[EventUpdate], db_session: NamedDependency[AsyncSession]
     ) -> EventRead:
-        return services.to_read(await services.update_event(db_session, event, data))
+        read = services.to_read(await services.update_event(db_session, event, data))
+        await db_session.commit()
+        return read
 
     @post(
         "/{event:str}/{action:str}",
@@ -111,7 +115,9 @@ class EventController(Controller):
             "unpublish": EventStatus.DRAFT,
             "archive": EventStatus.ARCHIVED,
         }[action]
-        return services.to_read(await services.set_status(db_session, event, target))
+        read = services.to_read(await services.set_status(db_session, event, target))
+        await db_session.commit()
+        return read
 
     @post(
         "/{event:str}/rooms",
@@ -123,7 +129,9 @@ class EventController(Controller):
         self, event: FromPath[str], data: JSONBody[RoomCreate], db_session: NamedDependency[AsyncSession]
     ) -> RoomRead:
         room = await services.add_room(db_session, event, data)
-        return RoomRead(id=room.id, name=room.name, capacity=room.capacity)
+        read = RoomRead(id=room.id, name=room.name, capacity=room.capacity)
+        await db_session.commit()
+        return read
 
     @patch(
         "/{event:str}/rooms/{room_id:uuid}",
@@ -138,7 +146,9 @@ class EventController(Controller):
         db_session: NamedDependency[AsyncSession],
     ) -> RoomRead:
         room = await services.update_room(db_session, event, room_id, data)
-        return RoomRead(id=room.id, name=room.name, capacity=room.capacity)
+        read = RoomRead(id=room.id, name=room.name, capacity=room.capacity)
+        await db_session.commit()
+        return read
 
     @delete(
         "/{event:str}/rooms/{room_id:uuid}",
@@ -151,6 +161,7 @@ class EventController(Controller):
         self, event: FromPath[str], room_id: FromPath[UUID], db_session: NamedDependency[AsyncSession]
     ) -> None:
         await services.delete_room(db_session, event, room_id)
+        await db_session.commit()
 
     @post(
         "/{event:str}/tracks",
@@ -162,7 +173,9 @@ class EventController(Controller):
         self, event: FromPath[str], data: JSONBody[TrackCreate], db_session: NamedDependency[AsyncSession]
     ) -> TrackRead:
         track = await services.add_track(db_session, event, data)
-        return TrackRead(id=track.id, name=track.name, colour=track.colour)
+        read = TrackRead(id=track.id, name=track.name, colour=track.colour)
+        await db_session.commit()
+        return read
 
     @patch(
         "/{event:str}/tracks/{track_id:uuid}",
@@ -178,7 +191,9 @@ class EventController(Controller):
         db_session: NamedDependency[AsyncSession],
     ) -> TrackRead:
         track = await services.update_track(db_session, event, track_id, data)
-        return TrackRead(id=track.id, name=track.name, colour=track.colour)
+        read = TrackRead(id=track.id, name=track.name, colour=track.colour)
+        await db_session.commit()
+        return read
 
     @delete(
         "/{event:str}/tracks/{track_id:uuid}",
@@ -191,6 +206,7 @@ class EventController(Controller):
         self, event: FromPath[str], track_id: FromPath[UUID], db_session: NamedDependency[AsyncSession]
     ) -> None:
         await services.delete_track(db_session, event, track_id)
+        await db_session.commit()
 
     @put(
         "/{event:str}/logo",

@@ -192,6 +192,7 @@ class OrganizerEventPages(Controller):
         try:
             payload = read_form(_event_payload(data, partial=False), EventCreate, strict=False)
             event = await services.create_event(db_session, payload)
+            await db_session.commit()
         except (msgspec.ValidationError, DomainError) as exc:
             return self._form(request, None, data, form_errors(exc), status_code=getattr(exc, "status_code", 422))
         return redirect(f"/organizer/events/{event.slug}")
@@ -214,6 +215,7 @@ class OrganizerEventPages(Controller):
         try:
             payload = read_form(_event_payload(data, partial=True), EventUpdate, strict=False)
             event = await services.update_event(db_session, slug, payload)
+            await db_session.commit()
         except (msgspec.ValidationError, DomainError) as exc:
             current = await services.get_event(db_session, slug)
             status = getattr(exc, "status_code", 422)
@@ -235,6 +237,7 @@ class OrganizerEventPages(Controller):
             return self._form(request, event, _event_form(event), {"__all__": "unknown action"}, status_code=422)
         try:
             await services.set_status(db_session, slug, target)
+            await db_session.commit()
         except DomainError as exc:
             event = await services.get_event(db_session, slug)
             return self._form(request, event, _event_form(event), form_errors(exc), status_code=exc.status_code)
@@ -254,6 +257,7 @@ class OrganizerEventPages(Controller):
                 {"name": data.get("name", ""), "capacity": data.get("capacity", "")}, RoomCreate, strict=False
             )
             await services.add_room(db_session, slug, room)
+            await db_session.commit()
         except (msgspec.ValidationError, DomainError) as exc:
             errors = form_errors(exc)
         return await self._part(request, db_session, slug, "rooms", errors, data)
@@ -269,6 +273,7 @@ class OrganizerEventPages(Controller):
         errors: dict[str, str] = {}
         try:
             await services.delete_room(db_session, slug, room_id)
+            await db_session.commit()
         except DomainError as exc:
             errors = form_errors(exc)
         return await self._part(request, db_session, slug, "rooms", errors, {})
@@ -287,6 +292,7 @@ class OrganizerEventPages(Controller):
                 {"name": data.get("name", ""), "colour": data.get("colour", "")}, TrackCreate, strict=False
             )
             await services.add_track(db_session, slug, track)
+            await db_session.commit()
         except (msgspec.ValidationError, DomainError) as exc:
             errors = form_errors(exc)
         return await self._part(request, db_session, slug, "tracks", errors, data)
@@ -302,6 +308,7 @@ class OrganizerEventPages(Controller):
         errors: dict[str, str] = {}
         try:
             await services.delete_track(db_session, slug, track_id)
+            await db_session.commit()
         except DomainError as exc:
             errors = form_errors(exc)
         return await self._part(request, db_session, slug, "tracks", errors, {})

@@ -12,7 +12,6 @@ from uuid import UUID, uuid4
 
 import msgspec
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -32,7 +31,7 @@ from events.schemas import (
     TrackUpdate,
 )
 from podium import audit
-from podium.db import utcnow
+from podium.db import savepoint, utcnow
 from podium.errors import Conflict, InvalidInput, NotFound
 from podium.references import refuse_if_used
 
@@ -150,14 +149,6 @@ def to_read(event: Event) -> EventRead:
     )
 
 
-async def _commit(db_session: AsyncSession, conflict: Conflict) -> None:
-    try:
-        await db_session.commit()
-    except IntegrityError as exc:
-        await db_session.rollback()
-        raise conflict from exc
-
-
 async def get_event(
     db_session: AsyncSession, slug: str, *, published_only: bool = False, with_children: bool = True
 ) -> Event:
@@ -208,9 +199,10 @@ async def create_event(db_session: AsyncSession, data: EventCreate) -> Event:
         registration_closes_at=_as_utc(data.registration_closes_at),
     )
     validate_event(event)
-    db_session.add(event)
-    audit.record_created(db_session, "event", event.id, audit.snapshot(event, _EVENT_FIELDS), None, event_id=event.id)
-    await _commit(db_session, Conflict(f"the slug {data.slug!r} is taken", field="slug"))
+    async with savepoint(db_session, Conflict(f"the slug {data.slug!r} is taken", field="slug")):
+        db_session.add(event)
+        created = audit.snapshot(event, _EVENT_FIELDS)
+        audit.record_created(db_session, "event", event.id, created, None, event_id=event.id)
     return await get_event(db_session, event.slug)
 
 
@@ -222,19 +214,19 @@ async def update_event(db_session: AsyncSession, slug: str, data: EventUpdate) -
     changes: dict[str, Any] = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
     if "slug" in changes and changes["slug"] != event.slug and event.status == EventStatus.PUBLISHED:
         raise Conflict("a published event keeps its slug: its links are out there", field="slug")
-    for name, value in changes.items():
-        if name in {"registration_opens_at", "registration_closes_at"}:
-            value = _as_utc(value)
-        elif name in {"name", "venue"}:
-            value = required_text(value, name)
-        elif name == "city":
-            value = value.strip()
-        setattr(event, name, value)
-    validate_event(event)
-    after = audit.snapshot(event, _EVENT_FIELDS)
-    audit.record_updated(db_session, "event", event.id, before, after, None, event_id=event.id)
-    new_slug = event.slug
-    await _commit(db_session, Conflict(f"the slug {new_slug!r} is taken", field="slug"))
+    new_slug = changes.get("slug", event.slug)
+    async with savepoint(db_session, Conflict(f"the slug {new_slug!r} is taken", field="slug")):
+        for name, value in changes.items():
+            if name in {"registration_opens_at", "registration_closes_at"}:
+                value = _as_utc(value)
+            elif name in {"name", "venue"}:
+                value = required_text(value, name)
+            elif name == "city":
+                value = value.strip()
+            setattr(event, name, value)
+        validate_event(event)
+        after = audit.snapshot(event, _EVENT_FIELDS)
+        audit.record_updated(db_session, "event", event.id, before, after, None, event_id=event.id)
     return await get_event(db_session, new_slug)
 
 
@@ -250,7 +242,6 @@ async def set_status(db_session: AsyncSession, slug: str, target: EventStatus) -
         event.published_at = utcnow()
     audit.record(db_session, "event", event.id, event.status, target.value, None, event_id=event.id)
     event.status = target.value
-    await db_session.commit()
     return await get_event(db_session, slug)
 
 
@@ -264,9 +255,9 @@ async def _editable_event(db_session: AsyncSession, slug: str) -> Event:
 async def add_room(db_session: AsyncSession, slug: str, data: RoomCreate) -> Room:
     event = await _editable_event(db_session, slug)
     room = Room(id=uuid4(), event_id=event.id, name=required_text(data.name, "name"), capacity=data.capacity)
-    db_session.add(room)
-    audit.record_created(db_session, "room", room.id, audit.snapshot(room, _ROOM_FIELDS), None, event_id=event.id)
-    await _commit(db_session, Conflict(f"a room named {room.name!r} exists", field="name"))
+    async with savepoint(db_session, Conflict(f"a room named {room.name!r} exists", field="name")):
+        db_session.add(room)
+        audit.record_created(db_session, "room", room.id, audit.snapshot(room, _ROOM_FIELDS), None, event_id=event.id)
     return room
 
 
@@ -281,13 +272,13 @@ async def _room(db_session: AsyncSession, slug: str, room_id: UUID) -> Room:
 async def update_room(db_session: AsyncSession, slug: str, room_id: UUID, data: RoomUpdate) -> Room:
     room = await _room(db_session, slug, room_id)
     before = audit.snapshot(room, _ROOM_FIELDS)
-    if data.name is not msgspec.UNSET:
-        room.name = required_text(data.name, "name")
-    if data.capacity is not msgspec.UNSET:
-        room.capacity = data.capacity
-    after = audit.snapshot(room, _ROOM_FIELDS)
-    audit.record_updated(db_session, "room", room.id, before, after, None, event_id=room.event_id)
-    await _commit(db_session, Conflict(f"a room named {room.name!r} exists", field="name"))
+    name = required_text(data.name, "name") if data.name is not msgspec.UNSET else room.name
+    async with savepoint(db_session, Conflict(f"a room named {name!r} exists", field="name")):
+        room.name = name
+        if data.capacity is not msgspec.UNSET:
+            room.capacity = data.capacity
+        after = audit.snapshot(room, _ROOM_FIELDS)
+        audit.record_updated(db_session, "room", room.id, before, after, None, event_id=room.event_id)
     return room
 
 
@@ -295,18 +286,18 @@ async def delete_room(db_session: AsyncSession, slug: str, room_id: UUID) -> Non
     room = await _room(db_session, slug, room_id)
     await refuse_if_used(db_session, room, what="room", field="room_id")
     before = audit.snapshot(room, _ROOM_FIELDS)
-    audit.record_deleted(db_session, "room", room.id, before, None, event_id=room.event_id)
-    await db_session.delete(room)
-    await _commit(db_session, Conflict("the room is in use", field="room_id"))
+    async with savepoint(db_session, Conflict("the room is in use", field="room_id")):
+        audit.record_deleted(db_session, "room", room.id, before, None, event_id=room.event_id)
+        await db_session.delete(room)
 
 
 async def add_track(db_session: AsyncSession, slug: str, data: TrackCreate) -> Track:
     event = await _editable_event(db_session, slug)
     track = Track(id=uuid4(), event_id=event.id, name=required_text(data.name, "name"), colour=data.colour.lower())
-    db_session.add(track)
-    after = audit.snapshot(track, _TRACK_FIELDS)
-    audit.record_created(db_session, "track", track.id, after, None, event_id=event.id)
-    await _commit(db_session, Conflict(f"a track named {track.name!r} exists", field="name"))
+    async with savepoint(db_session, Conflict(f"a track named {track.name!r} exists", field="name")):
+        db_session.add(track)
+        after = audit.snapshot(track, _TRACK_FIELDS)
+        audit.record_created(db_session, "track", track.id, after, None, event_id=event.id)
     return track
 
 
@@ -321,13 +312,13 @@ async def _track(db_session: AsyncSession, slug: str, track_id: UUID) -> Track:
 async def update_track(db_session: AsyncSession, slug: str, track_id: UUID, data: TrackUpdate) -> Track:
     track = await _track(db_session, slug, track_id)
     before = audit.snapshot(track, _TRACK_FIELDS)
-    if data.name is not msgspec.UNSET:
-        track.name = required_text(data.name, "name")
-    if data.colour is not msgspec.UNSET:
-        track.colour = data.colour.lower()
-    after = audit.snapshot(track, _TRACK_FIELDS)
-    audit.record_updated(db_session, "track", track.id, before, after, None, event_id=track.event_id)
-    await _commit(db_session, Conflict(f"a track named {track.name!r} exists", field="name"))
+    name = required_text(data.name, "name") if data.name is not msgspec.UNSET else track.name
+    async with savepoint(db_session, Conflict(f"a track named {name!r} exists", field="name")):
+        track.name = name
+        if data.colour is not msgspec.UNSET:
+            track.colour = data.colour.lower()
+        after = audit.snapshot(track, _TRACK_FIELDS)
+        audit.record_updated(db_session, "track", track.id, before, after, None, event_id=track.event_id)
     return track
 
 
@@ -335,6 +326,6 @@ async def delete_track(db_session: AsyncSession, slug: str, track_id: UUID) -> N
     track = await _track(db_session, slug, track_id)
     await refuse_if_used(db_session, track, what="track", field="track_id")
     before = audit.snapshot(track, _TRACK_FIELDS)
-    audit.record_deleted(db_session, "track", track.id, before, None, event_id=track.event_id)
-    await db_session.delete(track)
-    await _commit(db_session, Conflict("the track is in use", field="track_id"))
+    async with savepoint(db_session, Conflict("the track is in use", field="track_id")):
+        audit.record_deleted(db_session, "track", track.id, before, None, event_id=track.event_id)
+        await db_session.delete(track)

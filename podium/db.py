@@ -8,8 +8,8 @@ import logging
 import re
 import sqlite3
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
@@ -23,10 +23,12 @@ from advanced_alchemy.extensions.litestar import (
 from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from podium.db_outage import install_outage_hooks
 from podium.db_pool import FairAsyncQueuePool
+from podium.errors import DomainError
 from podium.settings import Settings
 
 # Every model inherits UUID primary keys and UTC created_at/updated_at from advanced-alchemy.
@@ -214,6 +216,19 @@ async def begin_autocommit(db_session: AsyncSession) -> bool:
     return True
 
 
+@asynccontextmanager
+async def savepoint(db_session: AsyncSession, on_integrity_error: DomainError) -> AsyncIterator[None]:
+    """Changes made inside are written at the end in a savepoint, so a unique or foreign-key rule they break
+    becomes the service's domain error and undoes only them: the transaction stays usable (a page can render the
+    form again) and is still its owner's to commit or drop. Open it before the first change: SQLAlchemy writes
+    what is pending before it sets the savepoint."""
+    try:
+        async with db_session.begin_nested():
+            yield
+    except IntegrityError as exc:
+        raise on_integrity_error from exc
+
+
 def engine_options(settings: Settings) -> dict[str, Any]:
     """Pool and timeouts, so a database that is down or not answering costs a request seconds, not minutes.
 
@@ -281,7 +296,7 @@ def session_maker(engine: AsyncEngine) -> async_sessionmaker:
 
 
 def sqlalchemy_config(settings: Settings) -> SQLAlchemyAsyncConfig:
-    """Plugin config: one session per request, injected as ``db_session``; services commit explicitly."""
+    """Plugin config: one session per request, injected as ``db_session``; its handler commits (services never do)."""
     engine = create_engine(settings)
     return SQLAlchemyAsyncConfig(
         engine_instance=engine,
