@@ -44,8 +44,10 @@ from podium.jobs.controllers import JobController, OrganizerJobPages
 from podium.jobs.web import STATE_KEY as JOBS_STATE_KEY
 from podium.jobs.web import WebJobs
 from podium.log_config import logging_config
+from podium.metrics import metrics_setup
 from podium.openapi import ClosedStructSchemaPlugin
 from podium.pdf_fonts import report_missing_fonts
+from podium.request_id import RequestIdMiddleware
 from podium.security_headers import security_headers
 from podium.settings import Settings
 from registration import tasks as registration_tasks
@@ -93,6 +95,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     db_config = sqlalchemy_config(settings)
     jobs = WebJobs(settings, db_config.get_engine())
+    metrics = metrics_setup(settings, db_config.get_engine())
     install_access_log_filter()
     return Litestar(
         route_handlers=[
@@ -151,6 +154,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             OrganizerSpeakerPages,
             create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
             favicon,
+            *metrics.route_handlers,
         ],
         plugins=[
             SQLAlchemyPlugin(config=db_config),
@@ -164,12 +168,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # JSON bodies are small; the upload handlers (CSV import, verification documents) set their own limits.
         request_max_body_size=JSON_BODY_LIMIT,
         middleware=[
+            RequestIdMiddleware(),
+            *metrics.middleware,
             WriteIntentMiddleware,
             RefuseNulInQuery(),
             CrossSiteGuard(settings),
             DefineMiddleware(
                 TokenAuthenticationMiddleware,
-                exclude=["^/static/", "^/schema", "^/health$", "^/favicon.ico$"],
+                exclude=["^/static/", "^/schema", "^/health$", "^/favicon.ico$", "^/metrics$"],
             ),
         ],
         csrf_config=csrf_config(settings),
@@ -208,6 +214,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         # advanced-alchemy only disposes the engine of the first config in a process (its state keys get
         # renamed for later ones), so every app disposes its own: no connections left to the GC.
-        on_shutdown=[jobs.stop, db_config.get_engine().dispose],
+        on_shutdown=[*metrics.on_shutdown, jobs.stop, db_config.get_engine().dispose],
         debug=False,
     )

@@ -13,6 +13,10 @@ from typing import Literal, cast
 
 Environment = Literal["development", "test", "production"]
 _ENVIRONMENTS: tuple[Environment, ...] = ("development", "test", "production")
+LogFormat = Literal["text", "json"]
+_LOG_FORMATS: tuple[LogFormat, ...] = ("text", "json")
+# A metrics token shorter than this is refused: it is all that keeps /metrics private.
+METRICS_TOKEN_MIN_LENGTH = 32
 
 
 class SettingsError(RuntimeError):
@@ -90,6 +94,11 @@ class Settings:
     # Log levels (podium/log_config.py): our own packages', and every library's (alembic, procrastinate, ...).
     log_level: str = "INFO"
     library_log_level: str = "WARNING"
+    # "text": one readable line per record; "json": one JSON object per line with the request's id, for a log
+    # collector (podium/log_config.py).
+    log_format: LogFormat = "text"
+    # Bearer token that opens GET /metrics (podium/metrics.py); empty: no /metrics route and no request metrics.
+    metrics_token: str = ""
     # PostgreSQL connections each worker keeps open (opened at startup), and may open beyond that under load
     # (closed again when returned, so sustained overflow costs a new, cold PostgreSQL backend per request).
     # Waiting requests get one first come, first served (podium/db_pool.py). Few connections doing the work
@@ -217,6 +226,8 @@ class Settings:
             echo_sql=_flag(env.get("PODIUM_ECHO_SQL"), default=False),
             log_level=_log_level(env, "PODIUM_LOG_LEVEL", "INFO"),
             library_log_level=_log_level(env, "PODIUM_LIBRARY_LOG_LEVEL", "WARNING"),
+            log_format=_log_format(env.get("PODIUM_LOG_FORMAT", "")),
+            metrics_token=_metrics_token(env.get("PODIUM_METRICS_TOKEN", "")),
             db_pool_size=int(env.get("PODIUM_DB_POOL_SIZE", "5")),
             db_max_overflow=int(env.get("PODIUM_DB_MAX_OVERFLOW", "0")),
             trusted_proxies=_trusted_proxies(env.get("PODIUM_TRUSTED_PROXIES", "")),
@@ -263,6 +274,20 @@ def _log_level(env: Mapping[str, str], name: str, default: str) -> str:
     value = env.get(name, default).strip().upper()
     if value not in _LOG_LEVELS:
         raise SettingsError(f"{name} must be one of {', '.join(_LOG_LEVELS)}, not {env.get(name)!r}")
+    return value
+
+
+def _log_format(value: str) -> LogFormat:
+    value = value.strip().lower() or "text"
+    if value not in _LOG_FORMATS:
+        raise SettingsError(f"PODIUM_LOG_FORMAT must be one of {', '.join(_LOG_FORMATS)}, not {value!r}")
+    return cast(LogFormat, value)
+
+
+def _metrics_token(value: str) -> str:
+    value = value.strip()
+    if value and len(value) < METRICS_TOKEN_MIN_LENGTH:
+        raise SettingsError(f"PODIUM_METRICS_TOKEN must be at least {METRICS_TOKEN_MIN_LENGTH} characters")
     return value
 
 

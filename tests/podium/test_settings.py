@@ -40,3 +40,24 @@ def test_a_database_timeout_that_makes_no_sense_is_refused_at_start_up(name: str
         Settings.from_env({**BASE, name: value})
 
     assert str(refused.value).startswith(f"{name} must be")
+
+
+def test_log_format_and_metrics_token_are_read_from_the_environment() -> None:
+    given = {**BASE, "PODIUM_LOG_FORMAT": "JSON", "PODIUM_METRICS_TOKEN": "t" * 32}
+
+    assert (Settings.from_env(BASE).log_format, Settings.from_env(BASE).metrics_token) == ("text", "")
+    assert (Settings.from_env(given).log_format, Settings.from_env(given).metrics_token) == ("json", "t" * 32)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "said"),
+    [
+        ("PODIUM_LOG_FORMAT", "xml", "PODIUM_LOG_FORMAT must be one of text, json"),
+        ("PODIUM_METRICS_TOKEN", "t" * 31, "PODIUM_METRICS_TOKEN must be at least 32 characters"),
+    ],
+)
+def test_a_log_format_or_metrics_token_that_would_not_work_is_refused(name: str, value: str, said: str) -> None:
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({**BASE, name: value})
+
+    assert str(refused.value).startswith(said)
