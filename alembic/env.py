@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 
 from podium.db import create_engine
 from podium.jobs.schema import not_queue_object
-from podium.models import metadata
+from podium.main.models import metadata
 from podium.settings import Settings
 
 config = context.config

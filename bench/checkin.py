@@ -67,12 +67,12 @@ from badges.keys import event_key
 from badges.models import Checkpoint
 from badges.pdf import render_badges
 from badges.services import registration_cards
+from demo.seed import DemoSize, seed_demo
 from events.models import Event
 from podium.auth import services as auth_services
 from podium.auth.schemas import UserCreate
-from podium.cli import migrate
 from podium.db import create_engine, session_maker
-from podium.demo import DemoSize, seed_demo
+from podium.main.cli import migrate
 from podium.settings import Settings
 from registration.models import Registration
 

@@ -28,11 +28,11 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
-from podium.app import create_app
 from podium.auth.middleware import SESSION_MAKER_STATE_KEY
 from podium.auth.services import user_for_token
-from podium.cli import migrate
 from podium.db_prebuilt import pooled
+from podium.main.app import create_app
+from podium.main.cli import migrate
 from podium.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

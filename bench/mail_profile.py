@@ -26,8 +26,8 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from podium.app import create_app
-from podium.cli import migrate
+from podium.main.app import create_app
+from podium.main.cli import migrate
 from podium.settings import Settings
 from registration.outbox import drain_outbox, sender_for
 

@@ -29,9 +29,9 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
-from podium.app import create_app
-from podium.cli import migrate
 from podium.jobs.web import STATE_KEY as JOBS_STATE_KEY
+from podium.main.app import create_app
+from podium.main.cli import migrate
 from podium.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

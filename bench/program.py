@@ -39,11 +39,11 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from demo.seed import DemoSize, seed_demo
 from events.models import Event
-from podium.app import create_app
-from podium.cli import migrate
 from podium.db import create_engine, session_maker
-from podium.demo import DemoSize, seed_demo
+from podium.main.app import create_app
+from podium.main.cli import migrate
 from podium.settings import Settings
 from registration.models import Registration
 from sessions import feed_controllers
@@ -238,7 +238,7 @@ def serve(
         **(extra_env or {}),
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "podium.app:create_app", "--host", "127.0.0.1",
+        [sys.executable, "-m", "uvicorn", "--factory", "podium.main.app:create_app", "--host", "127.0.0.1",
          "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log",
          "--timeout-keep-alive", "30", "--no-proxy-headers"],
         env=env,

@@ -47,8 +47,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
 from events.models import Event
-from podium.cli import migrate
 from podium.db import create_engine, session_maker
+from podium.main.cli import migrate
 from podium.settings import Settings
 from registration.models import AddOn, Category, PriceWindow, Quota, QuotaItem, Registration, RegistrationAddOn
 
@@ -312,7 +312,7 @@ def process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subproc
 
 
 def has_worker_command() -> bool:
-    probe = subprocess.run([sys.executable, "-m", "podium", "worker", "--help"], capture_output=True, cwd=ROOT)
+    probe = subprocess.run([sys.executable, "-m", "podium.main", "worker", "--help"], capture_output=True, cwd=ROOT)
     return probe.returncode == 0
 
 
@@ -383,7 +383,7 @@ def start_job_workers(count: int, env: dict[str, str], data_dir: Path) -> list[s
         log = (data_dir / f"worker-{n}.log").open("a")
         children.append(
             subprocess.Popen(
-                [sys.executable, "-m", "podium", "worker"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT
+                [sys.executable, "-m", "podium.main", "worker"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT
             )
         )
     return children

@@ -12,8 +12,8 @@ from collections import defaultdict
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from demo.program import stable_id
 from events.models import Event, Room
-from podium.demo_program import stable_id
 from registration.models import Registration
 from sessions.models import AgendaFeed, AgendaItem, ProgramSession
 

@@ -15,15 +15,15 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from badges.checkpoints import sync_checkpoints
+from demo.agendas import seed_agendas
+from demo.catalog import seed_catalog, seed_paid_registrations
+from demo.program import seed_program
 from events.models import Event, EventStatus, Room, Track
 from events.services import validate_event
 from podium.auth import services as auth_services
 from podium.auth.models import User
 from podium.auth.schemas import UserCreate
 from podium.db import create_engine, session_maker
-from podium.demo_agendas import seed_agendas
-from podium.demo_catalog import seed_catalog, seed_paid_registrations
-from podium.demo_program import seed_program
 from podium.settings import Settings
 
 ORGANIZER_EMAIL = "organizer@podium.example"

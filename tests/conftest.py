@@ -15,11 +15,11 @@ import pytest
 from litestar import Litestar
 from sqlalchemy.engine import make_url
 
-from podium.app import create_app
 from podium.auth import services as auth_services
 from podium.auth.schemas import UserCreate
-from podium.cli import migrate
 from podium.db import create_engine, session_maker
+from podium.main.app import create_app
+from podium.main.cli import migrate
 from podium.settings import Settings
 from tests.asgi_client import Client, app_client
 

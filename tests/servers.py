@@ -72,7 +72,7 @@ def podium_server(settings: Settings, workdir: Path, **extra_env: str) -> Iterat
     log = workdir / f"podium-{port}.log"
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "podium.app:create_app", "--host", "127.0.0.1",
+            [sys.executable, "-m", "uvicorn", "--factory", "podium.main.app:create_app", "--host", "127.0.0.1",
              "--port", str(port)],
             env=env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip

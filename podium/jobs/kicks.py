@@ -31,7 +31,7 @@ logger = logging.getLogger("podium.jobs")
 KICKS_KEY = "podium.jobs.kicks"
 QUEUED_KEY = "podium.jobs.queued"
 Kicker = Callable[[set[str]], None]
-# The web process's job app, per database engine (podium/app.py registers it); sessions on other engines
+# The web process's job app, per database engine (podium/main/app.py registers it); sessions on other engines
 # (the CLI's, tests' own) wake no worker after commit (on SQLite their jobs are queued all the same).
 _KICKERS: WeakKeyDictionary[Engine, Kicker] = WeakKeyDictionary()
 # At most one waiting job per queueing lock, as procrastinate's own defer; a job without one is always added.

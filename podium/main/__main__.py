@@ -1,5 +1,5 @@
-"""``python -m podium`` works like the ``podium`` console script."""
+"""``python -m podium.main`` works like the ``podium`` console script."""
 
-from podium.cli import main
+from podium.main.cli import main
 
 main()

@@ -31,7 +31,6 @@ from podium.auth.lockout import MAIL_STATE_KEY
 from podium.auth.middleware import SESSION_MAKER_STATE_KEY, TokenAuthenticationMiddleware
 from podium.auth.pages import LoginPages
 from podium.auth.unlock_pages import AccountUnlockPages
-from podium.cli import PodiumCLIPlugin
 from podium.csrf import CrossSiteGuard, csrf_config
 from podium.db import WriteIntentMiddleware, sqlalchemy_config, warm_pool
 from podium.errors import EXCEPTION_HANDLERS
@@ -44,6 +43,7 @@ from podium.jobs.controllers import JobController, OrganizerJobPages
 from podium.jobs.web import STATE_KEY as JOBS_STATE_KEY
 from podium.jobs.web import WebJobs
 from podium.log_config import logging_config
+from podium.main.cli import PodiumCLIPlugin
 from podium.metrics import metrics_setup
 from podium.openapi import ClosedStructSchemaPlugin
 from podium.pdf_fonts import report_missing_fonts
@@ -78,7 +78,8 @@ from sessions.feed_controllers import AgendaFeedController, ProgramFeedControlle
 from sessions.pages import OrganizerProgramPages, ProgramPages
 from sessions.speaker_pages import OrganizerSpeakerPages
 
-HERE = Path(__file__).parent
+# Static files and templates belong to the kernel package (podium/), one level up from this composition root.
+HERE = Path(__file__).resolve().parent.parent
 JSON_BODY_LIMIT = 1024 * 1024
 # Modules whose ``@job`` decorators register the background jobs (podium.jobs); a new tasks module goes here.
 JOB_MODULES = (registration_tasks,)

@@ -16,7 +16,7 @@ from litestar.plugins import CLIPluginProtocol
 
 from podium.settings import Settings
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def alembic_config(settings: Settings) -> Config:
@@ -98,7 +98,7 @@ async def _create_user(settings: Settings, data: object) -> None:
 @click.option("--reset", is_flag=True, help="Delete the demo events first and seed them again.")
 def seed_demo_command(rooms: int, registrations: int, agendas: int, reset: bool) -> None:
     """Seed the demo events and an organizer and a staff login (printed here)."""
-    from podium.demo import DemoSize, seed_demo
+    from demo.seed import DemoSize, seed_demo
 
     settings = Settings.from_env()
     report = asyncio.run(
@@ -255,8 +255,8 @@ DEMO_ATTENDEES = 24
 @click.option("--port", default=8000, show_default=True)
 def demo_command(host: str, port: int) -> None:
     """Migrate, seed the demo data and serve it: the one command for a first look."""
-    from podium.demo import DemoSize, seed_demo
-    from podium.demo_badges import demo_badges_pdf
+    from demo.badges import demo_badges_pdf
+    from demo.seed import DemoSize, seed_demo
 
     base = f"http://{_reachable_host(host)}:{port}"
     # Links in mails and feeds must open where this server listens (a phone needs the machine's address);
@@ -316,7 +316,7 @@ async def _serve_then_say(host: str, port: int, settings: Settings, greeting: st
     # Podium reads X-Forwarded-For itself, from PODIUM_TRUSTED_PROXIES only (podium/client_address.py).
     # uvicorn's own lines (and its access log) follow PODIUM_LIBRARY_LOG_LEVEL like every library's.
     config = uvicorn.Config(
-        "podium.app:create_app",
+        "podium.main.app:create_app",
         factory=True,
         host=host,
         port=port,
@@ -333,7 +333,7 @@ def worker_command(concurrency: int | None) -> None:
     import dataclasses
     import logging
 
-    import podium.app  # noqa: F401  (the composition imports every module that registers jobs)
+    import podium.main.app  # noqa: F401  (the composition imports every module that registers jobs)
     from podium.jobs.runtime import run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -385,14 +385,14 @@ def jobs_retry_command(job_id: int) -> None:
 @jobs_group.command("run")
 def jobs_run_command() -> None:
     """Run the jobs that are due now, then stop (no worker left running)."""
-    import podium.app  # noqa: F401  (registers every job)
+    import podium.main.app  # noqa: F401  (registers every job)
     from podium.jobs.runtime import run_due_jobs
 
     asyncio.run(run_due_jobs(Settings.from_env()))
 
 
 async def _with_job_app(use: Any) -> Any:
-    import podium.app  # noqa: F401  (registers every job)
+    import podium.main.app  # noqa: F401  (registers every job)
     from podium.jobs.runtime import create_job_app
 
     app = create_job_app(Settings.from_env(), periodic=False, pool_size=1)
@@ -427,7 +427,7 @@ class PodiumCLIPlugin(CLIPluginProtocol):
 
 def main() -> None:
     """Entry point of the ``podium`` console script."""
-    os.environ.setdefault("LITESTAR_APP", "podium.app:create_app")
+    os.environ.setdefault("LITESTAR_APP", "podium.main.app:create_app")
     # ``podium run`` starts uvicorn, which by default rewrites the client address from X-Forwarded-For sent
     # through 127.0.0.1; Podium decides whom to believe itself (PODIUM_TRUSTED_PROXIES), so uvicorn trusts nobody.
     os.environ["FORWARDED_ALLOW_IPS"] = ""

@@ -290,7 +290,7 @@ async def test_a_reprint_batch_that_fails_to_draw_revokes_nothing(
 
 
 def test_print_badges_command_writes_the_batch(settings: Settings, badge_event: BadgeEvent, tmp_path: Path) -> None:
-    from podium.cli import print_badges_command
+    from podium.main.cli import print_badges_command
 
     for last in ("Young", "Xu", "Wu"):
         anyio.run(lambda last=last: add_registration(settings, badge_event, last_name=last))

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from demo.badges import demo_badges_pdf
+from demo.seed import DemoSize, seed_demo
 from events.models import Event
-from podium.demo import DemoSize, seed_demo
-from podium.demo_badges import demo_badges_pdf
 from podium.settings import Settings
 from registration.models import Registration
 from tests.badges.conftest import Client, badge_token, post_scans, scan

@@ -7,7 +7,7 @@ import datetime as dt
 
 import anyio.to_thread
 
-from podium.cli import downgrade, migrate
+from podium.main.cli import downgrade, migrate
 from podium.settings import Settings
 from tests.badges.conftest import Client, badge_token, checkpoints_of, post_scans, scan
 from tests.badges.factories import BadgeEvent, add_registration

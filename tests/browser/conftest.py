@@ -84,7 +84,7 @@ def server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iter
             "-m",
             "uvicorn",
             "--factory",
-            "podium.app:create_app",
+            "podium.main.app:create_app",
             "--host",
             "127.0.0.1",
             "--port",

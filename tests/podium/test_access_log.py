@@ -14,7 +14,7 @@ import uvicorn
 from uvicorn.logging import AccessFormatter
 
 from podium.access_log import ACCESS_LOGGER, REDACTED, redact
-from podium.app import create_app
+from podium.main.app import create_app
 from podium.settings import Settings
 
 SECRET = "s3cr3t-Value_that-must-not-leak"

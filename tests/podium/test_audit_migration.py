@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from podium.audit_models import AuditEntry
 from podium.auth.models import User
-from podium.cli import downgrade, migrate
 from podium.db import utcnow
+from podium.main.cli import downgrade, migrate
 from podium.settings import Settings
 from tests.asgi_client import Client
 from tests.registration.factories import attendee, build_catalog, db_session_for, order_body

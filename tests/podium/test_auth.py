@@ -11,11 +11,11 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from podium.app import create_app
 from podium.auth import services
 from podium.auth.models import User
 from podium.auth.schemas import UserCreate
 from podium.errors import TooManyRequests
+from podium.main.app import create_app
 from podium.settings import Settings
 from tests.asgi_client import Client, app_client
 from tests.registration.factories import db_session_for

@@ -13,8 +13,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
+from demo.seed import DemoSize, seed_demo
 from events.models import Room
-from podium.demo import DemoSize, seed_demo
 from podium.settings import Settings
 from registration.models import Registration
 from sessions.feeds import agenda_token

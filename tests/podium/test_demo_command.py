@@ -30,7 +30,7 @@ def test_demo_prints_the_logins_last_and_serves_them(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PODIUM_", "DATABASE_URL"))}
     env["PODIUM_DATA_DIR"] = str(tmp_path)
     process = subprocess.Popen(
-        [sys.executable, "-c", "from podium.cli import main; main()", "demo", "--port", str(port)],
+        [sys.executable, "-c", "from podium.main.cli import main; main()", "demo", "--port", str(port)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     lines: queue.Queue[str | None] = queue.Queue()

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from demo.seed import DemoSize, seed_demo
 from events.models import Event
-from podium.demo import DemoSize, seed_demo
 from podium.settings import Settings
 from registration.models import AddOn, Quota
 from sessions import services

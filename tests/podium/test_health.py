@@ -20,7 +20,7 @@ async def test_health_reports_app_and_live_database(client: Client, settings: Se
 
 
 async def test_health_is_503_when_the_database_is_unreachable(tmp_path) -> None:
-    from podium.app import create_app
+    from podium.main.app import create_app
     from tests.conftest import make_settings
 
     broken = make_settings("postgresql+asyncpg://nobody@127.0.0.1:1/none", tmp_path)

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from events.models import Room, Track
-from podium.app import JSON_BODY_LIMIT
+from podium.main.app import JSON_BODY_LIMIT
 from podium.settings import Settings
 from registration.models import AddOn, Order
 from sessions.models import ProgramSession

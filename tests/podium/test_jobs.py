@@ -24,10 +24,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from podium.cli import jobs_group
 from podium.jobs.runtime import ExponentialBackoff, create_job_app, cron_every, defer_job, run_due_jobs, run_worker
 from podium.jobs.services import list_jobs
 from podium.jobs.web import WebJobs
+from podium.main.cli import jobs_group
 from podium.settings import Settings
 from registration import orders
 from registration.documents import NUMBER_DOCUMENTS_JOB
@@ -246,7 +246,9 @@ def worker_processes(settings: Settings, tmp_path: Path) -> Iterator[Callable[[i
             log = (tmp_path / f"worker-{n}.log").open("wb")
             logs.append(log)
             started.append(
-                subprocess.Popen([sys.executable, "-m", "podium", "worker"], cwd=REPO, env=env, stdout=log, stderr=log)
+                subprocess.Popen(
+                    [sys.executable, "-m", "podium.main", "worker"], cwd=REPO, env=env, stdout=log, stderr=log
+                )
             )
 
     yield start

@@ -11,11 +11,11 @@ from urllib.parse import unquote
 
 import pytest
 
-from podium.app import create_app
 from podium.auth import lockout, services
 from podium.auth.schemas import UserCreate
 from podium.db import utcnow
 from podium.errors import TooManyRequests
+from podium.main.app import create_app
 from podium.settings import Settings
 from registration.models import OutboxMessage
 from registration.outbox import enqueue

@@ -16,10 +16,10 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
-from podium.cli import downgrade, migrate
 from podium.db import create_engine
 from podium.jobs.schema import not_queue_object
-from podium.models import metadata
+from podium.main.cli import downgrade, migrate
+from podium.main.models import metadata
 from podium.settings import Settings
 from tests.conftest import make_settings
 

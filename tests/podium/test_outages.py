@@ -24,12 +24,12 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from podium.app import create_app
-from podium.cli import migrate
 from podium.db import NO_ANSWER_GRACE_SECONDS, create_engine
 from podium.db_outage import is_connection_lost, is_database_unavailable
 from podium.db_prebuilt import Prebuilt, pooled
 from podium.errors import DATABASE_RETRY_AFTER_SECONDS
+from podium.main.app import create_app
+from podium.main.cli import migrate
 from podium.settings import Settings
 from tests.asgi_client import Client, app_client
 from tests.conftest import (

@@ -16,9 +16,9 @@ from litestar import Litestar
 from sqlalchemy import update
 
 from events.models import Event
-from podium.app import create_app
 from podium.auth.lockout import unlock_token
 from podium.db import begin_write, utcnow
+from podium.main.app import create_app
 from podium.settings import Settings
 from registration.links import registration_secret
 from tests.asgi_client import Client, app_client

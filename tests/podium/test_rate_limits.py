@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.engine.default import CACHE_HIT
 
-from podium.app import create_app
 from podium.client_address import resolve
+from podium.main.app import create_app
 from podium.rate_limits import RateLimit
 from podium.settings import Settings, SettingsError
 from tests.asgi_client import Client, app_client

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from litestar import Litestar
 
-from podium.app import create_app
+from podium.main.app import create_app
 from podium.settings import Settings
 from tests.asgi_client import Client, app_client
 from tests.registration.factories import CatalogFixture, build_catalog, db_session_for, order_body

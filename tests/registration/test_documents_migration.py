@@ -9,7 +9,7 @@ from uuid import UUID
 import anyio.to_thread
 from sqlalchemy import select
 
-from podium.cli import downgrade, migrate
+from podium.main.cli import downgrade, migrate
 from podium.settings import Settings
 from registration.documents import issue_all_pending
 from registration.models import Document

@@ -10,7 +10,7 @@ from collections import Counter
 import httpx
 from sqlalchemy import func, select
 
-from podium.app import create_app
+from podium.main.app import create_app
 from podium.settings import Settings
 from registration.models import Order, OutboxMessage, Quota, Registration
 from tests.asgi_client import Client, app_client

@@ -19,7 +19,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from podium.app import create_app
+from podium.main.app import create_app
 from podium.settings import Settings
 from registration.models import OutboxMessage
 from registration.outbox import FolderSender, MailSender, SmtpSender, drain_outbox, enqueue, sender_for

@@ -328,7 +328,7 @@ async def test_offline_payment_after_hold_expired_is_refused(settings: Settings,
 async def test_offline_payment_is_refused_in_production(
     app: Litestar, settings: Settings, catalog: CatalogFixture
 ) -> None:
-    from podium.app import create_app
+    from podium.main.app import create_app
 
     production = create_app(dataclasses.replace(settings, environment="production"))
     async with AsyncTestClient(app=production) as client:

@@ -11,7 +11,7 @@ import anyio.to_thread
 import msgspec
 from sqlalchemy import select
 
-from podium.cli import downgrade, migrate
+from podium.main.cli import downgrade, migrate
 from podium.settings import Settings
 from registration import orders
 from registration.models import Order, Payment, Refund

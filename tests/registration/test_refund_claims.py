@@ -25,8 +25,8 @@ import pytest
 import stripe
 from sqlalchemy import select, update
 
+from demo.catalog import seed_paid_registrations
 from events.models import Event
-from podium.demo_catalog import seed_paid_registrations
 from podium.settings import Settings
 from registration import orders
 from registration.ledger import kept_payment, refundable
@@ -283,7 +283,7 @@ def _cli_env(stack: Stack, **extra: str) -> dict[str, str]:
 
 def _sender(stack: Stack, *args: str, **env: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "podium", "send-refunds", *args],
+        [sys.executable, "-m", "podium.main", "send-refunds", *args],
         env=_cli_env(stack, **env),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select, update
 
 from badges.models import Badge
-from podium.app import create_app
+from podium.main.app import create_app
 from podium.settings import Settings
 from registration.links import order_secret, order_url, registration_secret, registration_url
 from registration.models import Order, OutboxMessage, Registration

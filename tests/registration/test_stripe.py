@@ -23,7 +23,7 @@ import stripe
 from click.testing import CliRunner
 from sqlalchemy import case, func, select, update
 
-from podium.cli import reconcile_payments_command
+from podium.main.cli import reconcile_payments_command
 from podium.settings import Settings
 from registration import cancellations, orders
 from registration.models import Order, OutboxMessage, Payment, Refund, StateChange, WebhookEvent

@@ -8,7 +8,7 @@ from uuid import UUID
 
 import anyio.to_thread
 
-from podium.cli import downgrade, migrate
+from podium.main.cli import downgrade, migrate
 from podium.settings import Settings
 from registration.models import Registration
 from tests.asgi_client import Client

@@ -1,0 +1,3 @@
+"""The composition root: the app factory (``app.py``), the CLI (``cli.py``, ``python -m podium.main``) and the
+registry of every domain's models for Alembic (``models.py``). It imports every domain and nothing imports it
+(import-linter checks both, see pyproject.toml), so the kernel in ``podium/`` stays free of domain code."""
