@@ -11,9 +11,9 @@ from litestar import Litestar
 from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.parser import text_string_to_metric_families
 
-from podium.app import create_app
 from podium.auth.middleware import SESSION_MAKER_STATE_KEY
 from podium.jobs.runtime import create_job_app, defer_job, run_due_jobs
+from podium.main.app import create_app
 from podium.settings import Settings
 from tests.asgi_client import Client, app_client
 from tests.podium.job_fixtures import ALWAYS_FAILS

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from litestar import get
 
-from podium.app import create_app
 from podium.auth.guards import requires_organizer
+from podium.main.app import create_app
 from podium.settings import Settings
 from tests.asgi_client import Client, app_client
 
