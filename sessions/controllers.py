@@ -14,6 +14,7 @@ import msgspec
 from litestar import Controller, MediaType, Request, Response, delete, get, patch, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+from litestar.openapi.spec import SecurityRequirement
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, RawBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT, HTTP_304_NOT_MODIFIED
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,8 +42,7 @@ from sessions.schemas import (
 )
 
 ERRORS = problem_responses(401, 403, 404, 409, 422)
-BEARER = [{"bearer": []}]
-ORGANIZER_ONLY: dict[str, Any] = {"security": BEARER}
+BEARER: list[SecurityRequirement] = [{"bearer": []}]
 Limit = Annotated[int, QueryParameter(ge=1, le=2000)]
 Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
 
@@ -148,7 +148,7 @@ class ProgramController(Controller):
             LIST_BODIES.put(etag_source, cached)
         return conditional(request, etag_source, last_modified, lambda: cached)
 
-    @post("/", operation_id="createSession", responses=ERRORS, **ORGANIZER_ONLY)
+    @post("/", operation_id="createSession", responses=ERRORS, security=BEARER)
     async def create(
         self,
         event: FromPath[str],
@@ -161,7 +161,7 @@ class ProgramController(Controller):
         found = await services.event_by_id(db_session, session.event_id)
         return services.to_read(session, found)
 
-    @post("/publish", operation_id="publishDrafts", status_code=HTTP_200_OK, responses=ERRORS, **ORGANIZER_ONLY)
+    @post("/publish", operation_id="publishDrafts", status_code=HTTP_200_OK, responses=ERRORS, security=BEARER)
     async def publish_drafts(
         self,
         event: FromPath[str],
@@ -319,7 +319,7 @@ class SessionController(Controller):
             SESSION_BODIES.put(head.version, cached)
         return conditional(request, head.version, head.last_modified, lambda: cached)
 
-    @patch("/{session_ref:str}", operation_id="updateSession", responses=ERRORS, **ORGANIZER_ONLY)
+    @patch("/{session_ref:str}", operation_id="updateSession", responses=ERRORS, security=BEARER)
     async def update(
         self,
         session_ref: FromPath[str],
@@ -337,7 +337,7 @@ class SessionController(Controller):
         operation_id="publishSession",
         status_code=HTTP_200_OK,
         responses=ERRORS,
-        **ORGANIZER_ONLY,
+        security=BEARER,
     )
     async def publish(
         self,
@@ -357,7 +357,7 @@ class SessionController(Controller):
         operation_id="cancelSession",
         status_code=HTTP_200_OK,
         responses=ERRORS,
-        **ORGANIZER_ONLY,
+        security=BEARER,
     )
     async def cancel(
         self, session_id: FromPath[UUID], request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
@@ -371,7 +371,7 @@ class SessionController(Controller):
         operation_id="deleteSession",
         status_code=HTTP_204_NO_CONTENT,
         responses=ERRORS,
-        **ORGANIZER_ONLY,
+        security=BEARER,
     )
     async def remove(
         self, session_ref: FromPath[str], request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]

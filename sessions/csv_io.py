@@ -173,7 +173,9 @@ def _hours_text(value: Decimal) -> str:
 async def export_csv(db_session: AsyncSession, slug: str) -> str:
     event = await get_event(db_session, slug)
     sessions = await load_sessions(db_session, event.id)
-    codes = dict((await db_session.execute(select(AddOn.id, AddOn.code).where(AddOn.event_id == event.id))).all())
+    codes = dict(
+        (await db_session.execute(select(AddOn.id, AddOn.code).where(AddOn.event_id == event.id))).tuples().all()
+    )
     return render_csv(event, sessions, codes)
 
 
@@ -550,8 +552,8 @@ async def import_csv(
         session_id = plan.session_id or uuid.uuid4()
         plan.session_id = plan.session_id or session_id
         room = rooms.get(plan.room_id) if plan.room_id else None
-        people = [PersonFacts(speaker_ids[_key(n)], n, SpeakerRole.SPEAKER.value) for n in plan.speakers]
-        people += [PersonFacts(speaker_ids[_key(n)], n, SpeakerRole.CHAIR.value) for n in plan.chairs]
+        persons = [PersonFacts(speaker_ids[_key(n)], n, SpeakerRole.SPEAKER.value) for n in plan.speakers]
+        persons += [PersonFacts(speaker_ids[_key(n)], n, SpeakerRole.CHAIR.value) for n in plan.chairs]
         planned[session_id] = SessionFacts(
             id=session_id,
             title=plan.title,
@@ -564,7 +566,7 @@ async def import_csv(
             capacity=plan.capacity,
             required_add_on_id=plan.add_on_id,
             required_add_on_event_id=event.id if plan.add_on_id else None,
-            people=tuple(people),
+            people=tuple(persons),
         )
         lines[session_id] = plan.line
     if not override:

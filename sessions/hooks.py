@@ -30,12 +30,13 @@ _ENDED = {"cancelled", "expired"}
 
 def _status_ended(target: Registration) -> bool:
     history = inspect(target).attrs.status.history
-    return bool(history.added) and history.added[0] in _ENDED and not (history.deleted and history.deleted[0] in _ENDED)
+    return next(iter(history.added), None) in _ENDED and next(iter(history.deleted), None) not in _ENDED
 
 
 def _noticed_change(target: ProgramSession) -> bool:
     history = inspect(target).attrs.sequence.history
-    return bool(history.added and history.deleted) and history.added[0] > (history.deleted[0] or 0)
+    added, deleted = list(history.added), list(history.deleted)  # typed as an empty tuple when nothing changed
+    return bool(added and deleted) and added[0] > (deleted[0] or 0)
 
 
 @event.listens_for(Session, "before_flush")

@@ -90,7 +90,7 @@ class OrganizerSpeakerPages(Controller):
         data: FormData,
         db_session: NamedDependency[AsyncSession],
     ) -> Template | Redirect:
-        payload = {name: data.get(name, "") for name in ("name", "affiliation", "bio")}
+        payload: dict[str, str | None] = {name: data.get(name, "") for name in ("name", "affiliation", "bio")}
         payload["email"] = data.get("email", "").strip() or None
         try:
             await speakers.update_speaker(db_session, slug, speaker_id, read_form(payload, SpeakerUpdate, strict=False))
