@@ -149,8 +149,9 @@ async def cancel(
     Returns (cancelled ids, fee percent, fee, refund)."""
     now = now or utcnow()
     await begin_write(db_session)
-    order = await db_session.get(Order, order.id, with_for_update=True, populate_existing=True)
-    assert order is not None
+    locked = await db_session.get(Order, order.id, with_for_update=True, populate_existing=True)
+    assert locked is not None
+    order = locked
     event = await db_session.get(Event, order.event_id)
     assert event is not None
     if order.status == OrderStatus.PENDING:
@@ -219,8 +220,9 @@ async def refund(db_session: AsyncSession, order: Order, *, amount: int, reason:
     """An organizer's full or partial refund of the order's payment, never more than that payment has left
     (422 ``exceeds_captured`` on ``amount``). The caller commits."""
     await begin_write(db_session)
-    order = await db_session.get(Order, order.id, with_for_update=True, populate_existing=True)
-    assert order is not None
+    locked = await db_session.get(Order, order.id, with_for_update=True, populate_existing=True)
+    assert locked is not None
+    order = locked
     if order.status != OrderStatus.PAID:
         raise Conflict("only paid orders can be refunded", field="order", code=f"order_{order.status}")
     payment = await kept_payment(db_session, order.id)

@@ -79,7 +79,9 @@ async def _codes_to_ids(
             await db_session.execute(
                 select(model.code, model.id).where(model.event_id == event.id, model.code.in_(codes))
             )
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     missing = [c for c in codes if c not in found]
     if missing:
@@ -93,7 +95,7 @@ async def _ids_to_codes(
     if not ids:
         return []
     wanted = [UUID(str(i)) for i in ids]
-    codes = dict((await db_session.execute(select(model.id, model.code).where(model.id.in_(wanted)))).all())
+    codes = dict((await db_session.execute(select(model.id, model.code).where(model.id.in_(wanted)))).tuples().all())
     return [codes[i] for i in wanted if i in codes]
 
 
@@ -453,10 +455,11 @@ async def update_quota(db_session: AsyncSession, slug: str, quota_id: UUID, data
 async def delete_quota(db_session: AsyncSession, slug: str, quota_id: UUID) -> None:
     event = await editable_event(db_session, slug)
     quota = await _row(db_session, Quota, event, quota_id, "quota_id")
-    for model in (Category, AddOn):
-        owner = await db_session.scalar(select(model).where(model.capacity_quota_id == quota.id))
+    owners: tuple[type[Category] | type[AddOn], ...] = (Category, AddOn)
+    for model in owners:
+        owner = await db_session.scalar(select(model.name).where(model.capacity_quota_id == quota.id))
         if owner is not None:
-            raise Conflict(f"this is {owner.name}'s own capacity: change it there", field="quota_id")
+            raise Conflict(f"this is {owner}'s own capacity: change it there", field="quota_id")
     await refuse_if_used(db_session, quota, what="quota", field="quota_id")
     audit.record_deleted(db_session, "quota", quota.id, audit.snapshot(quota, _QUOTA_FIELDS), None, event_id=event.id)
     await db_session.delete(quota)
