@@ -12,6 +12,7 @@ from uuid import UUID, uuid4
 
 import msgspec
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -53,6 +54,10 @@ _EVENT_FIELDS = (
 )
 _ROOM_FIELDS = ("name", "capacity")
 _TRACK_FIELDS = ("name", "colour")
+
+# The database's CHECK that a session never has more seats taken than its limit, which is the room's capacity
+# for sessions without their own (migration 20261203_seat_limit; sessions/capacity.py words it for sessions).
+SEAT_LIMIT_CHECK = "ck_program_session_seat_limit"
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
@@ -269,16 +274,36 @@ async def _room(db_session: AsyncSession, slug: str, room_id: UUID) -> Room:
     return room
 
 
+async def lock_program(db_session: AsyncSession, event_id: UUID) -> None:
+    """Serialize program writes per event on PostgreSQL (the event row, FOR UPDATE): two organizers can't each
+    pass the conflict check and together double-book a room, and a session moved into a room can't miss that
+    room shrinking. SQLite's BEGIN IMMEDIATE already does."""
+    await db_session.execute(select(Event.id).where(Event.id == event_id).with_for_update())
+
+
 async def update_room(db_session: AsyncSession, slug: str, room_id: UUID, data: RoomUpdate) -> Room:
+    """Rename or resize a room. A room's capacity is the seat limit of its sessions that have none of their own,
+    and the database refuses a limit below the seats they have reserved (``sessions.capacity``)."""
     room = await _room(db_session, slug, room_id)
+    await lock_program(db_session, room.event_id)
     before = audit.snapshot(room, _ROOM_FIELDS)
     name = required_text(data.name, "name") if data.name is not msgspec.UNSET else room.name
-    async with savepoint(db_session, Conflict(f"a room named {name!r} exists", field="name")):
-        room.name = name
-        if data.capacity is not msgspec.UNSET:
-            room.capacity = data.capacity
-        after = audit.snapshot(room, _ROOM_FIELDS)
-        audit.record_updated(db_session, "room", room.id, before, after, None, event_id=room.event_id)
+    try:
+        async with db_session.begin_nested():
+            room.name = name
+            if data.capacity is not msgspec.UNSET:
+                room.capacity = data.capacity
+            after = audit.snapshot(room, _ROOM_FIELDS)
+            audit.record_updated(db_session, "room", room.id, before, after, None, event_id=room.event_id)
+    except IntegrityError as exc:
+        if SEAT_LIMIT_CHECK in str(exc.orig):
+            raise Conflict(
+                f"a session that uses this room's capacity has more seats reserved than {data.capacity}; give it "
+                "a capacity of its own or a larger room first",
+                field="capacity",
+                code="seats_reserved",
+            ) from exc
+        raise Conflict(f"a room named {name!r} exists", field="name") from exc
     return room
 
 

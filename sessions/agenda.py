@@ -1,7 +1,8 @@
 """Personal agendas: an attendee's picks, seat reservations for limited sessions, and the private feed.
 
 A pick reserves a seat when the session has a capacity (its own or its room's) or needs an add-on. The seat
-is taken by one conditional UPDATE (``seats_taken + 1 <= capacity``) in the same transaction that inserts
+is taken by one conditional UPDATE (``seats_taken + 1 <= seat_limit``, on the session's own row: see
+``sessions.capacity``) in the same transaction that inserts
 the agenda item, so seats are exact under any concurrency; removing the pick gives it back. The attendee's
 registration row is locked first, so a cancellation running at the same moment either sees the new pick
 (and frees it, see ``sessions.hooks``) or makes the pick fail.
@@ -13,11 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from events.models import Room
 from podium.db import begin_write
 from podium.errors import Conflict, NotFound
 from registration.holds import rows_changed
@@ -66,12 +66,6 @@ async def agenda_of(db_session: AsyncSession, registration_id: UUID) -> list[Age
     return entries
 
 
-def _capacity_of_session() -> ColumnElement[int | None]:
-    """The capacity that applies, in SQL: the session's own, else its room's (null = unlimited)."""
-    room_capacity = select(Room.capacity).where(Room.id == ProgramSession.room_id).scalar_subquery()
-    return func.coalesce(ProgramSession.capacity, room_capacity)
-
-
 async def _locked_registration(db_session: AsyncSession, registration_id: UUID) -> Registration:
     registration = await db_session.get(Registration, registration_id, with_for_update=True, populate_existing=True)
     if registration is None:
@@ -117,8 +111,8 @@ async def add_session(db_session: AsyncSession, registration_id: UUID, session_i
                     field="session_id",
                     code="add_on_required",
                 )
-        capacity = _capacity_of_session()
-        limited = await db_session.scalar(select(capacity.is_not(None)).where(ProgramSession.id == session_id))
+        limit = ProgramSession.seat_limit
+        limited = await db_session.scalar(select(limit.is_not(None)).where(ProgramSession.id == session_id))
         reserve = bool(limited) or session.required_add_on_id is not None
         if reserve:
             take = (
@@ -126,7 +120,7 @@ async def add_session(db_session: AsyncSession, registration_id: UUID, session_i
                 .where(
                     ProgramSession.id == session_id,
                     ProgramSession.status == SessionStatus.PUBLISHED,
-                    (capacity.is_(None)) | (ProgramSession.seats_taken + 1 <= capacity),
+                    limit.is_(None) | (ProgramSession.seats_taken + 1 <= limit),
                 )
                 .values(seats_taken=ProgramSession.seats_taken + 1)
             )

@@ -26,12 +26,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
-from events.services import get_event
+from events.services import get_event, lock_program
 from podium import audit
 from podium.db import begin_write
 from podium.errors import Conflict, FieldError, InvalidInput
 from podium.spreadsheet import from_cell, to_cell
 from registration.models import AddOn
+from sessions.capacity import seat_limit, too_few_seats
 from sessions.conflicts import PersonFacts, ProgramConflict, SessionFacts, find_conflicts, new_conflicts
 from sessions.models import ProgramSession, SessionKind, SessionStatus, Speaker, SpeakerRole
 from sessions.schemas import CsvImportResult, CsvRowError
@@ -40,7 +41,6 @@ from sessions.services import (
     event_facts,
     facts,
     load_sessions,
-    lock_program,
     record_session_change,
     session_changed_fields,
     set_people,
@@ -622,11 +622,14 @@ async def import_csv(
             created += 1
             continue
         before_state, previous = snapshot(existing), existing.status
-        if plan.capacity is not None and plan.capacity < existing.seats_taken:
+        room = rooms.get(plan.room_id) if plan.room_id else None
+        limit = seat_limit(plan.capacity, room.capacity if room else None)
+        if too_few_seats(limit, existing.seats_taken):
+            # Worded before the rollback, which expires what was loaded (reading it after was a 500).
+            column = "capacity" if plan.capacity is not None else "room"
+            message = f"{existing.seats_taken} seats are reserved; that leaves {limit}"
             await db_session.rollback()
-            raise CsvImportError(
-                [CsvRowError(line=plan.line, column="capacity", message=f"{existing.seats_taken} seats are reserved")]
-            )
+            raise CsvImportError([CsvRowError(line=plan.line, column=column, message=message)])
         for name, value in values.items():
             setattr(existing, name, value)
         set_people(existing, people)

@@ -13,7 +13,17 @@ from decimal import Decimal
 from uuid import UUID
 
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    FetchedValue,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from podium.db import Base
@@ -66,6 +76,7 @@ class ProgramSession(Base):
         CheckConstraint("ends_at > starts_at", name="times"),
         CheckConstraint("capacity is null or capacity >= 0", name="capacity"),
         CheckConstraint("seats_taken >= 0", name="seats_taken"),
+        CheckConstraint("seat_limit IS NULL OR seats_taken <= seat_limit", name="seat_limit"),
         CheckConstraint("credit_hours >= 0", name="credit_hours"),
         CheckConstraint("sequence >= 0", name="sequence"),
         Index("ix_program_session_event_start", "event_id", "starts_at"),
@@ -84,6 +95,11 @@ class ProgramSession(Base):
     # None means the room's capacity (or unlimited without a room); agenda reservations count against it.
     capacity: Mapped[int | None] = mapped_column(Integer, nullable=True)
     seats_taken: Mapped[int] = mapped_column(Integer, default=0)
+    # The seats it may give out: ``capacity``, else its room's, else unlimited (None). Set by the database's
+    # triggers only (see sessions/capacity.py), never by the app; read it from the database.
+    seat_limit: Mapped[int | None] = mapped_column(
+        Integer, nullable=True, server_default=FetchedValue(), server_onupdate=FetchedValue()
+    )
     # Only attendees who bought this add-on may reserve a seat or enter.
     required_add_on_id: Mapped[UUID | None] = mapped_column(
         ForeignKey("add_on.id", ondelete="RESTRICT"), nullable=True, index=True

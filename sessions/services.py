@@ -31,12 +31,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from events.models import Event, EventStatus, Room, Track
-from events.services import get_event, required_text
+from events.services import get_event, lock_program, required_text
 from podium import audit
 from podium.db import begin_write, utcnow
 from podium.errors import Conflict, FieldError, InvalidInput, NotFound
 from podium.references import refuse_if_used
 from registration.models import AddOn
+from sessions.capacity import is_seat_limit_violation, seat_limit, too_few_seats
 from sessions.conflicts import EventFacts, PersonFacts, ProgramConflict, SessionFacts, find_conflicts, new_conflicts
 from sessions.models import ProgramSession, SessionSpeaker, SessionStatus, Speaker, SpeakerRole
 from sessions.schemas import (
@@ -206,12 +207,6 @@ async def _session(db_session: AsyncSession, session_id: UUID) -> ProgramSession
     return session
 
 
-async def lock_program(db_session: AsyncSession, event_id: UUID) -> None:
-    """Serialize program writes per event on PostgreSQL (the event row, FOR UPDATE), so two organizers can't
-    each pass the conflict check and together double-book a room. SQLite's BEGIN IMMEDIATE already does."""
-    await db_session.execute(select(Event.id).where(Event.id == event_id).with_for_update())
-
-
 def editable(event: Event) -> Event:
     if event.status == EventStatus.ARCHIVED:
         raise Conflict("archived events are read-only", field="status", code="event_archived")
@@ -258,13 +253,6 @@ def facts(
     )
 
 
-def effective_capacity(session: ProgramSession, room: Room | None) -> int | None:
-    """The session's own capacity, else its room's, else unlimited (None)."""
-    if session.capacity is not None:
-        return session.capacity
-    return room.capacity if room is not None else None
-
-
 def local_text(value: dt.datetime, timezone: str) -> str:
     return value.astimezone(zoneinfo.ZoneInfo(timezone)).strftime("%Y-%m-%dT%H:%M")
 
@@ -307,7 +295,7 @@ def read_session(
         room_id=session.room_id,
         room=room.name if room else None,
         capacity=session.capacity,
-        effective_capacity=effective_capacity(session, room),
+        effective_capacity=seat_limit(session.capacity, room.capacity if room else None),
         seats_taken=session.seats_taken,
         required_add_on_id=session.required_add_on_id,
         credit_hours=float(session.credit_hours),
@@ -623,10 +611,10 @@ async def update_session(
     title = required_text(sent["title"], "title") if "title" in sent else session.title
     capacity = sent.get("capacity", session.capacity)
     new_room = next((r for r in event.rooms if r.id == room_id), None)
-    seats = capacity if capacity is not None else (new_room.capacity if new_room else None)
-    if seats is not None and seats < session.seats_taken:
-        field = "capacity" if capacity is not None else "room_id"
-        raise Conflict(f"{session.seats_taken} seats are already reserved; that leaves {seats}", field=field)
+    seats = seat_limit(capacity, new_room.capacity if new_room else None)
+    seats_field = "capacity" if capacity is not None else "room_id"
+    if too_few_seats(seats, session.seats_taken):
+        raise Conflict(f"{session.seats_taken} seats are already reserved; that leaves {seats}", field=seats_field)
     credit_hours = credit_hours_value(sent["credit_hours"]) if "credit_hours" in sent else session.credit_hours
     if session.status == SessionStatus.PUBLISHED and not data.override_conflicts:
         planned = _planned_facts(
@@ -659,6 +647,15 @@ async def update_session(
     record_session_change(
         db_session, session, changed, actor=actor, previous_status=session.status, before=before, after=after
     )
+    try:
+        await db_session.flush()
+    except IntegrityError as exc:
+        # A pick took a seat after the check above (picks don't wait for the program lock): the database's
+        # limit refused the change, as the check would have.
+        if not is_seat_limit_violation(exc):
+            raise
+        await db_session.rollback()
+        raise Conflict("more seats are already reserved than that leaves", field=seats_field) from exc
     await db_session.commit()
     return await _session(db_session, session.id), changed
 
