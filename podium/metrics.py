@@ -14,6 +14,7 @@ worker's /metrics adds up all of them; without it, a scrape sees only the worker
 
 from __future__ import annotations
 
+import functools
 import hmac
 import os
 from collections.abc import Iterator
@@ -62,7 +63,7 @@ class _Registry(Collector):
         self.registry = registry
 
     def collect(self) -> Iterator[Metric]:
-        return self.registry.collect()
+        yield from self.registry.collect()
 
 
 def scrape_registry(queue: QueueCounts | None) -> CollectorRegistry:
@@ -71,7 +72,7 @@ def scrape_registry(queue: QueueCounts | None) -> CollectorRegistry:
     The choice of registry is Litestar's PrometheusController's; the queue is added per scrape."""
     registry = CollectorRegistry()
     if MULTIPROCESS_DIR_VARIABLE in os.environ:
-        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        multiprocess.MultiProcessCollector(registry)
     else:
         registry.register(_Registry(REGISTRY))
     registry.register(QueueCollector(queue))
@@ -100,7 +101,7 @@ class MetricsController(PrometheusController):
 def _mark_process_dead() -> None:
     """Drop this worker's live gauges (pool use, requests in progress) from the shared files as it stops."""
     if MULTIPROCESS_DIR_VARIABLE in os.environ:
-        multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
+        multiprocess.mark_process_dead(os.getpid())
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,14 +110,19 @@ class MetricsSetup:
 
     route_handlers: list[ControllerRouterHandler] = field(default_factory=list)
     middleware: list[DefineMiddleware] = field(default_factory=list)
+    on_startup: list[Any] = field(default_factory=list)
     on_shutdown: list[Any] = field(default_factory=list)
 
 
 def metrics_setup(settings: Settings, engine: AsyncEngine) -> MetricsSetup:
+    """The pool gauges start with the server, not with ``create_app``: every ``podium`` command builds the app
+    (Litestar's CLI loads it), and a command's pool size left in the shared files would count as a worker's."""
     if not settings.metrics_token:
         return MetricsSetup()
-    install_pool_metrics(engine)
     config = PrometheusConfig(app_name="podium", prefix="podium", group_path=True)
     return MetricsSetup(
-        route_handlers=[MetricsController], middleware=[config.middleware], on_shutdown=[_mark_process_dead]
+        route_handlers=[MetricsController],
+        middleware=[config.middleware],
+        on_startup=[functools.partial(install_pool_metrics, engine)],
+        on_shutdown=[_mark_process_dead],
     )

@@ -281,7 +281,7 @@ def _log_format(value: str) -> LogFormat:
     value = value.strip().lower() or "text"
     if value not in _LOG_FORMATS:
         raise SettingsError(f"PODIUM_LOG_FORMAT must be one of {', '.join(_LOG_FORMATS)}, not {value!r}")
-    return cast(LogFormat, value)
+    return value
 
 
 def _metrics_token(value: str) -> str:

@@ -208,6 +208,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             }
         ),
         on_startup=[
+            *metrics.on_startup,
             functools.partial(warm_pool, db_config.get_engine(), settings),
             jobs.start,
             report_missing_fonts,  # a badge font package missing is said at start, not found on a badge

@@ -336,8 +336,13 @@ def worker_command(concurrency: int | None) -> None:
     import podium.main.app  # noqa: F401  (the composition imports every module that registers jobs)
     from podium.jobs.runtime import run_worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env()
+    if settings.log_format == "json":  # the web workers' JSON lines (podium/log_config.py), for one collector
+        from podium.log_config import logging_config
+
+        logging_config(settings).configure()
+    else:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if concurrency is not None:
         settings = dataclasses.replace(settings, job_concurrency=concurrency)
     click.echo(f"job worker on {_safe_url(settings.database_url)}, {settings.job_concurrency} at once", err=True)
