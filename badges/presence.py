@@ -22,7 +22,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from badges.models import CheckinPresence
-from registration.holds import rows_changed
+from podium.rows import rows_changed
 
 
 def _insert(db_session: AsyncSession) -> Any:

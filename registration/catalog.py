@@ -24,8 +24,8 @@ from podium import audit
 from podium.db import begin_write, utcnow
 from podium.errors import Conflict, InvalidInput, NotFound
 from podium.references import refuse_if_used
+from podium.rows import rows_changed
 from registration import catalog_schemas as s
-from registration.holds import rows_changed
 from registration.models import (
     AddOn,
     Category,

@@ -18,24 +18,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
-from typing import Any, cast
 from uuid import UUID
 
 import asyncpg
-from sqlalchemy import Update, select, update
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.db import begin_write, utcnow
+from podium.rows import rows_changed
 from registration.audit import record
 from registration.mail import enqueue_hold_expired
 from registration.models import Order, OrderQuota, OrderStatus, PromoCode, Quota, Registration, RegistrationStatus
-
-
-async def rows_changed(db_session: AsyncSession, statement: Update) -> int:
-    """Run a conditional UPDATE and say how many rows it changed: the atomic test-and-set we rely on."""
-    result = cast(CursorResult[Any], await db_session.execute(statement.execution_options(synchronize_session=False)))
-    return result.rowcount
 
 
 async def _take(db_session: AsyncSession, quota_id: UUID, count: int) -> bool:

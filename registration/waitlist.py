@@ -21,8 +21,9 @@ from events.services import get_event
 from podium.auth.services import normalise_email
 from podium.db import begin_write, utcnow
 from podium.errors import Conflict, InvalidInput, NotFound
+from podium.rows import rows_changed
 from registration.audit import record
-from registration.holds import rows_changed, take_seats
+from registration.holds import take_seats
 from registration.links import link_secret_matches, waitlist_token, waitlist_url
 from registration.mail import enqueue_waitlist_offer_mail
 from registration.models import AddOn, Category, Quota, WaitlistEntry

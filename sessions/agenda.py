@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.db import begin_write
 from podium.errors import Conflict, NotFound
-from registration.holds import rows_changed
+from podium.rows import rows_changed
 from registration.models import Registration, RegistrationAddOn, RegistrationStatus
 from sessions.models import AgendaFeed, AgendaItem, ProgramSession, SessionStatus
 from sessions.services import with_people
