@@ -68,7 +68,7 @@ from registration.order_validation import (
     sold_out_error,
 )
 from registration.order_write import write_order
-from registration.payments import PaymentProvider
+from registration.payment_provider import PaymentProvider
 from registration.schemas import AddOnLine, OrderCreate, OrderRead, PaymentRecord, RegistrationRead
 from registration.schemas import OrderStatus as OrderStatusName
 from registration.schemas import RegistrationStatus as RegistrationStatusName

@@ -21,7 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from podium.db import begin_write
 from podium.settings import Settings
 from registration.models import Order, OrderStatus
-from registration.payments import ProviderName, settled_payment
+from registration.payment_provider import ProviderName, settled_payment
 from registration.schemas import PaymentRead
 
 # PaymentIntent states in which the buyer has done their part and the verdict (the webhook) is on its way.
