@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from badges.pdf import BadgeCard, render_badges
 from badges.services import registration_cards
 from podium.mail import Attachment
+from podium.outbox_drain import ATTACHMENT_RENDERERS, AttachmentError, Draw
 from podium.settings import Settings
 from registration.models import Registration
-from registration.outbox import ATTACHMENT_RENDERERS, AttachmentError, Draw
 
 
 def _draw(card: BadgeCard) -> Attachment:

@@ -26,10 +26,11 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from podium.mail_senders import sender_for
 from podium.main.app import create_app
 from podium.main.cli import migrate
 from podium.settings import Settings
-from registration.outbox import drain_outbox, sender_for
+from registration.outbox import drain_outbox
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from checkin_profile import by_package, call

@@ -22,19 +22,20 @@ from events.brand import brand_of, logo_path
 from events.models import Event
 from podium.auth.services import normalise_email
 from podium.db import utcnow
+from podium.outbox import Mail, enqueue, enqueue_all, outbox_row
+from podium.outbox_drain import STILL_TRUE
+from podium.outbox_models import OutboxMessage
 from registration import mail_templates as _mail_templates  # noqa: F401 - registers the templates with samples
 from registration.models import (
     AddOn,
     Category,
     Order,
     OrderStatus,
-    OutboxMessage,
     Registration,
     RegistrationStatus,
     WaitlistEntry,
 )
 from registration.order_facts import OrderFacts
-from registration.outbox import STILL_TRUE, Mail, enqueue, enqueue_all, outbox_row
 
 # How long a placed order's "pay by" mail waits for the payment that would supersede it (``order_held_message``).
 HELD_MAIL_DELAY = dt.timedelta(seconds=30)

@@ -432,35 +432,6 @@ class WebhookEvent(Base):
     object_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
-class OutboxMessage(Base):
-    """Mail to send, written in the same transaction as the change it reports; a worker drains it.
-
-    A message is a template name and its JSON context, rendered when sent (``podium.mail``); ``subject``
-    and ``body_text`` are only for rows written before templates (and keep the subject once sent).
-    ``superseded``: what it says stopped being true before it went out (a hold reminder for a paid order).
-    """
-
-    __tablename__ = "outbox_message"
-    __table_args__ = (
-        CheckConstraint("status in ('pending', 'sent', 'failed', 'superseded')", name="status"),
-        Index("ix_outbox_message_due", "status", "next_attempt_at"),
-    )
-
-    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
-    to_address: Mapped[str] = mapped_column(String(320))
-    template: Mapped[str] = mapped_column(String(64), default="")
-    context: Mapped[dict[str, Any]] = mapped_column(JsonB, default=dict)
-    subject: Mapped[str] = mapped_column(String(300), default="")
-    body_text: Mapped[str] = mapped_column(Text, default="")
-    # Attachments are rendered when sent (e.g. "receipt:<order id>"), not stored here.
-    attachments: Mapped[list[str]] = mapped_column(JsonB, default=list)
-    status: Mapped[str] = mapped_column(String(10), default="pending")
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
-    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
-    last_error: Mapped[str] = mapped_column(Text, default="")
-
-
 class MailWording(Base):
     """An event's own words for one mail template (subject, opening paragraph, sign-off), plain text; an
     empty field keeps the template's default."""

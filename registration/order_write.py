@@ -28,10 +28,10 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.db import Base
+from podium.outbox_models import OutboxMessage
 from registration.models import (
     Order,
     OrderQuota,
-    OutboxMessage,
     PromoCode,
     Registration,
     RegistrationAddOn,

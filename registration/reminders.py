@@ -17,8 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
 from podium.db import begin_write, utcnow
+from podium.outbox_models import OutboxMessage
 from registration.mail import enqueue_hold_reminder, enqueue_offer_reminder
-from registration.models import Order, OrderStatus, OutboxMessage, WaitlistEntry
+from registration.models import Order, OrderStatus, WaitlistEntry
 
 REMINDER_MAX_LEAD = dt.timedelta(hours=6)
 BATCH = 500

@@ -29,10 +29,12 @@ from sqlalchemy.orm import object_session
 
 from podium import rate_limits
 from podium.jobs import JobEnv, job, kick_after_commit
+from podium.mail_senders import sender_for
+from podium.outbox import SEND_MAIL_JOB
 from registration.documents import NUMBER_DOCUMENTS_JOB, issue_all_pending
 from registration.holds import expire_holds
 from registration.models import Refund, RefundStatus
-from registration.outbox import SEND_MAIL_JOB, drain_outbox, sender_for
+from registration.outbox import drain_outbox
 from registration.reminders import enqueue_reminders
 from registration.waitlist import process_waitlists
 

@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 from events.models import Event, Room
 from podium.jobs import kick_after_commit
 from podium.mail import MailTemplate, register
+from podium.outbox import SEND_MAIL_JOB, enqueue_statement
 from registration.mail import event_context
 from registration.mail_templates import SAMPLE_EVENT
 from registration.models import ACTIVE_REGISTRATION_STATUSES, Registration
-from registration.outbox import SEND_MAIL_JOB, enqueue_statement
 from sessions.models import AgendaItem, ProgramSession, SessionStatus
 
 _ENDED_KEY = "podium.sessions.ended_registrations"

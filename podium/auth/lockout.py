@@ -58,7 +58,7 @@ MAIL_STATE_KEY = "enqueue_mail"
 
 
 class EnqueueMail(Protocol):
-    """The outbox's ``enqueue`` (registration/outbox.py), handed in by the app: the kernel imports no domain."""
+    """The outbox's ``enqueue`` (``podium.outbox``), handed in by the app (``MAIL_STATE_KEY``)."""
 
     def __call__(
         self,

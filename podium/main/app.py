@@ -46,6 +46,7 @@ from podium.log_config import logging_config
 from podium.main.cli import PodiumCLIPlugin
 from podium.metrics import metrics_setup
 from podium.openapi import ClosedStructSchemaPlugin
+from podium.outbox import enqueue
 from podium.pdf_fonts import report_missing_fonts
 from podium.request_id import RequestIdMiddleware
 from podium.security_headers import security_headers
@@ -66,7 +67,6 @@ from registration.controllers import (
 from registration.document_controllers import VerificationDocumentController, VerificationUploadController
 from registration.mail_controllers import MailTemplateController, OrganizerMailPages
 from registration.organizer_pages import OrganizerRegistrationPages
-from registration.outbox import enqueue
 from registration.pages import OrderPages, RegistrationPages, WaitlistPages
 from registration.receipt_controllers import EventDocumentController, OrderDocumentController
 from registration.relink_controllers import LinkController, LinkPages, OrganizerLinkPages

@@ -5,6 +5,7 @@ from events.models import Event, Room, Track
 from podium.audit_models import AuditEntry
 from podium.auth.models import AuthToken, LoginAddress, User
 from podium.db import metadata
+from podium.outbox_models import OutboxMessage
 from podium.rate_limits import RateLimit
 from registration.models import (
     AddOn,
@@ -15,7 +16,6 @@ from registration.models import (
     DocumentCounter,
     Order,
     OrderQuota,
-    OutboxMessage,
     Payment,
     PriceWindow,
     PromoCode,

@@ -28,11 +28,11 @@ from podium.jobs.runtime import ExponentialBackoff, create_job_app, cron_every, 
 from podium.jobs.services import list_jobs
 from podium.jobs.web import WebJobs
 from podium.main.cli import jobs_group
+from podium.outbox import SEND_MAIL_JOB
 from podium.settings import Settings
 from registration import orders
 from registration.documents import NUMBER_DOCUMENTS_JOB
 from registration.models import Document, Order
-from registration.outbox import SEND_MAIL_JOB
 from registration.payments import OfflineTestProvider
 from registration.schemas import OrderCreate
 from registration.tasks import SWEEP_JOB

@@ -16,9 +16,9 @@ from podium.auth.schemas import UserCreate
 from podium.db import utcnow
 from podium.errors import TooManyRequests
 from podium.main.app import create_app
+from podium.outbox import enqueue
+from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
-from registration.models import OutboxMessage
-from registration.outbox import enqueue
 from tests.asgi_client import app_client
 from tests.registration.factories import db_session_for, outbox_mails
 

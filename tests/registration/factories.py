@@ -16,11 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from events.models import Event
 from podium.db import create_engine, session_maker
 from podium.mail import RenderedMail
+from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
 from registration.models import (
     AddOn,
     Category,
-    OutboxMessage,
     PriceWindow,
     PromoCode,
     Question,

@@ -14,8 +14,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope
 
+from podium.mail_senders import SmtpSender
 from podium.settings import Settings
-from registration.outbox import SmtpSender, drain_outbox
+from registration.outbox import drain_outbox
 from tests.registration.factories import db_session_for
 from tests.servers import free_port
 

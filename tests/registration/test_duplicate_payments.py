@@ -18,8 +18,9 @@ import pytest
 import stripe
 from sqlalchemy import case, select
 
+from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
-from registration.models import Order, OutboxMessage, Payment, Refund
+from registration.models import Order, Payment, Refund
 from tests.registration.factories import attendee, build_catalog, db_session_for, outbox_mails
 from tests.registration.test_stripe import (
     SECRET_KEY,

@@ -11,8 +11,9 @@ import httpx
 from sqlalchemy import func, select
 
 from podium.main.app import create_app
+from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
-from registration.models import Order, OutboxMessage, Quota, Registration
+from registration.models import Order, Quota, Registration
 from tests.asgi_client import Client, app_client
 from tests.registration.factories import attendee, build_catalog, db_session_for, order_body, outbox_mails
 

@@ -19,10 +19,12 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from podium.mail_senders import FolderSender, MailSender, SmtpSender, sender_for
 from podium.main.app import create_app
+from podium.outbox import enqueue
+from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
-from registration.models import OutboxMessage
-from registration.outbox import FolderSender, MailSender, SmtpSender, drain_outbox, enqueue, sender_for
+from registration.outbox import drain_outbox
 from tests.asgi_client import Client
 from tests.registration.factories import attendee, build_catalog, db_session_for, order_body
 from tests.registration.mailbox import Inbox, smtp_settings, text

@@ -14,11 +14,12 @@ import msgspec
 import stripe
 from sqlalchemy import func, select
 
+from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
 from registration import orders
 from registration.holds import expire_holds
 from registration.mail import HELD_MAIL_DELAY
-from registration.models import Category, Order, OutboxMessage, PriceWindow, Registration
+from registration.models import Category, Order, PriceWindow, Registration
 from registration.payment_outcomes import payment_succeeded
 from registration.payments import OfflineTestProvider
 from registration.refund_sender import send_refund

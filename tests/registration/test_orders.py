@@ -14,9 +14,10 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import event, func, select
 
+from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
 from registration import orders
-from registration.models import Document, OutboxMessage, Quota, Registration, StateChange
+from registration.models import Document, Quota, Registration, StateChange
 from registration.payments import OfflineTestProvider
 from registration.schemas import OrderCreate
 from tests.asgi_client import Client

@@ -9,9 +9,10 @@ import msgspec
 from sqlalchemy import case, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
 from registration import cancellations, orders
-from registration.models import Order, OutboxMessage, Payment, Quota, Refund, Registration
+from registration.models import Order, Payment, Quota, Refund, Registration
 from registration.payment_outcomes import Outcome, payment_failed, payment_succeeded
 from registration.payments import OfflineTestProvider
 from registration.schemas import OrderCreate

@@ -24,9 +24,10 @@ from click.testing import CliRunner
 from sqlalchemy import case, func, select, update
 
 from podium.main.cli import reconcile_payments_command
+from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
 from registration import cancellations, orders
-from registration.models import Order, OutboxMessage, Payment, Refund, StateChange, WebhookEvent
+from registration.models import Order, Payment, Refund, StateChange, WebhookEvent
 from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body
 from tests.servers import localstripe_server, podium_server
 

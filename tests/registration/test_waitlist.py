@@ -8,9 +8,10 @@ from email.message import EmailMessage
 import httpx
 from sqlalchemy import select
 
+from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
 from registration import orders, waitlist
-from registration.models import OutboxMessage, Quota
+from registration.models import Quota
 from registration.outbox import drain_outbox
 from tests.asgi_client import Client
 from tests.registration.factories import (

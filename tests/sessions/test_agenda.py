@@ -13,9 +13,10 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
+from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
 from registration.links import registration_secret
-from registration.models import OutboxMessage, Registration
+from registration.models import Registration
 from sessions.models import AgendaItem, ProgramSession
 from tests.asgi_client import Client
 from tests.registration.factories import db_session_for, outbox_mails

@@ -1,0 +1,153 @@
+"""The mail outbox, writing side: a message is a row written in the same transaction as the change it reports,
+and the job ``SEND_MAIL_JOB`` sends it after commit (``podium.outbox_drain``). In the kernel so every domain
+writes its mail the same way; what a message says is rendered only when it is sent.
+
+A message is stored as a template name and a JSON context (``podium.mail`` renders it, with the event's wording
+as it is then); links with secrets are placeholders filled in only then too. The same ``dedupe_key`` twice is
+one message, decided by the database, so retries and races never send a second one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+from uuid import uuid4
+
+import msgspec
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from podium.db import utcnow
+from podium.jobs import kick_after_commit
+from podium.outbox_models import OutboxMessage
+
+# The job that sends due mail (registration/tasks.py); every enqueue wakes it once its transaction commits. The
+# name stays the one it was first queued under (rows in the job queue carry it).
+SEND_MAIL_JOB = "registration.send_due_mail"
+
+
+def _one_line(text: str) -> str:
+    """Header values never carry line breaks (an organizer's event name must not add headers)."""
+    return " ".join(text.split())
+
+
+def json_context(context: Mapping[str, Any]) -> dict[str, Any]:
+    """The context as stored: UUIDs, instants and days become JSON strings now, not at send time."""
+    return cast(dict[str, Any], msgspec.json.decode(msgspec.json.encode(context)))
+
+
+def _values(
+    *,
+    dedupe_key: str,
+    to: str,
+    template: str,
+    context: Mapping[str, Any],
+    attachments: Sequence[str],
+    due_at: dt.datetime | None = None,
+) -> dict[str, Any]:
+    now = utcnow()
+    return {
+        "id": uuid4(),
+        "dedupe_key": dedupe_key,
+        "to_address": _one_line(to),
+        "template": template,
+        "context": json_context(context),
+        "subject": "",
+        "body_text": "",
+        "attachments": list(attachments),
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": due_at or now,
+        "last_error": "",
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def enqueue_statement(
+    dialect: str,
+    *,
+    dedupe_key: str,
+    to: str,
+    template: str,
+    context: Mapping[str, Any],
+    attachments: Sequence[str] = (),
+) -> Any:
+    """The INSERT that adds one message, ignoring a duplicate key in the database itself (so two concurrent
+    enqueuers can't fail each other). Also usable from a flush hook, which can't await."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values = _values(dedupe_key=dedupe_key, to=to, template=template, context=context, attachments=attachments)
+    return insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+
+
+@dataclass(frozen=True, slots=True)
+class Mail:
+    """One message to enqueue (``enqueue``'s arguments), for writing several in one statement."""
+
+    dedupe_key: str
+    to: str
+    template: str
+    context: Mapping[str, Any]
+    attachments: Sequence[str] = ()
+
+
+async def enqueue_all(db_session: AsyncSession, mails: Sequence[Mail]) -> None:
+    """``enqueue`` for several messages of one change, in one statement (a duplicate key skipped).
+
+    The rows go as parameters of one prebuilt INSERT (SQLAlchemy sends them as one multi-row statement), so
+    it is compiled once per process, where values written into the statement are compiled on every call."""
+    if not mails:
+        return
+    dialect = db_session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    rows = [
+        _values(dedupe_key=m.dedupe_key, to=m.to, template=m.template, context=m.context, attachments=m.attachments)
+        for m in mails
+    ]
+    await db_session.execute(insert(OutboxMessage).on_conflict_do_nothing(index_elements=["dedupe_key"]), rows)
+    kick_after_commit(db_session, SEND_MAIL_JOB)
+
+
+def outbox_row(
+    *,
+    dedupe_key: str,
+    to: str,
+    template: str,
+    context: Mapping[str, Any],
+    attachments: Sequence[str] = (),
+    due_at: dt.datetime | None = None,
+) -> OutboxMessage:
+    """A message as an ORM object, for a writer that inserts rows itself (``order_write``): only for a
+    dedupe key nobody else can have written (it names a row created in the same statement). ``due_at``: not
+    sent before then (default: at once)."""
+    return OutboxMessage(
+        **_values(
+            dedupe_key=dedupe_key, to=to, template=template, context=context, attachments=attachments, due_at=due_at
+        )
+    )
+
+
+async def enqueue(
+    db_session: AsyncSession,
+    *,
+    dedupe_key: str,
+    to: str,
+    template: str,
+    context: Mapping[str, Any],
+    attachments: Sequence[str] = (),
+) -> None:
+    """Add a message to the caller's transaction; the same ``dedupe_key`` twice is one message.
+
+    ``template`` names ``podium/templates/mail/<template>.txt`` and ``.html``; ``context`` is what they show
+    (JSON: money in minor units, instants in UTC). ``attachments`` name what to render at send time
+    (``"receipt:<order id>"``: the order's current receipt, numbered first if it is still pending), so the
+    outbox never stores PDFs.
+    """
+    dialect = db_session.get_bind().dialect.name
+    statement = enqueue_statement(
+        dialect, dedupe_key=dedupe_key, to=to, template=template, context=context, attachments=attachments
+    )
+    await db_session.execute(statement)
+    kick_after_commit(db_session, SEND_MAIL_JOB)
