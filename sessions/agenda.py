@@ -83,54 +83,43 @@ async def add_session(db_session: AsyncSession, registration_id: UUID, session_i
     """Put a session in the agenda, reserving a seat where seats are limited. Adding it twice is one pick.
     Returns whether a seat is reserved for it."""
     await begin_write(db_session)
-    try:
-        registration = await _locked_registration(db_session, registration_id)
-        session = await db_session.get(ProgramSession, session_id, populate_existing=True)
-        if session is None or session.event_id != registration.event_id or session.status == SessionStatus.DRAFT:
-            raise NotFound("no such session at this event", field="session_id")
-        existing = await db_session.scalar(
-            select(AgendaItem.reserved).where(
-                AgendaItem.registration_id == registration_id, AgendaItem.session_id == session_id
+    registration = await _locked_registration(db_session, registration_id)
+    session = await db_session.get(ProgramSession, session_id, populate_existing=True)
+    if session is None or session.event_id != registration.event_id or session.status == SessionStatus.DRAFT:
+        raise NotFound("no such session at this event", field="session_id")
+    existing = await db_session.scalar(
+        select(AgendaItem.reserved).where(
+            AgendaItem.registration_id == registration_id, AgendaItem.session_id == session_id
+        )
+    )
+    if existing is not None:
+        return existing
+    if session.status == SessionStatus.CANCELLED:
+        raise Conflict("this session is cancelled", field="session_id", code="session_cancelled")
+    if session.required_add_on_id is not None:
+        bought = await db_session.scalar(
+            select(RegistrationAddOn.add_on_id).where(
+                RegistrationAddOn.registration_id == registration_id,
+                RegistrationAddOn.add_on_id == session.required_add_on_id,
             )
         )
-        if existing is not None:
-            await db_session.rollback()
-            return existing
-        if session.status == SessionStatus.CANCELLED:
-            raise Conflict("this session is cancelled", field="session_id", code="session_cancelled")
-        if session.required_add_on_id is not None:
-            bought = await db_session.scalar(
-                select(RegistrationAddOn.add_on_id).where(
-                    RegistrationAddOn.registration_id == registration_id,
-                    RegistrationAddOn.add_on_id == session.required_add_on_id,
-                )
+        if bought is None:
+            raise Conflict(
+                "this session is only for attendees who booked its add-on", field="session_id", code="add_on_required"
             )
-            if bought is None:
-                raise Conflict(
-                    "this session is only for attendees who booked its add-on",
-                    field="session_id",
-                    code="add_on_required",
-                )
-        limit = ProgramSession.seat_limit
-        limited = await db_session.scalar(select(limit.is_not(None)).where(ProgramSession.id == session_id))
-        reserve = bool(limited) or session.required_add_on_id is not None
-        if reserve:
-            take = (
-                update(ProgramSession)
-                .where(
-                    ProgramSession.id == session_id,
-                    ProgramSession.status == SessionStatus.PUBLISHED,
-                    limit.is_(None) | (ProgramSession.seats_taken + 1 <= limit),
-                )
-                .values(seats_taken=ProgramSession.seats_taken + 1)
-            )
-            if await rows_changed(db_session, take) != 1:
-                raise Conflict("this session is full", field="session_id", code="session_full")
-        db_session.add(AgendaItem(registration_id=registration_id, session_id=session_id, reserved=reserve))
-        await db_session.commit()
+    limited = await db_session.scalar(
+        select(ProgramSession.seat_limit.is_not(None)).where(ProgramSession.id == session_id)
+    )
+    reserve = bool(limited) or session.required_add_on_id is not None
+    try:
+        # A savepoint: should the same pick from a concurrent request have won after all (the unique rule), only
+        # this seat and row are undone, and the transaction, the caller's to commit, goes on to read the pick.
+        async with db_session.begin_nested():
+            if reserve:
+                await _take_seat(db_session, session_id)
+            db_session.add(AgendaItem(registration_id=registration_id, session_id=session_id, reserved=reserve))
     except IntegrityError:
-        # The same pick from a concurrent request won: the agenda already holds it (and its seat, once).
-        await db_session.rollback()
+        # The agenda already holds the pick (and its seat, once).
         return bool(
             await db_session.scalar(
                 select(AgendaItem.reserved).where(
@@ -138,50 +127,55 @@ async def add_session(db_session: AsyncSession, registration_id: UUID, session_i
                 )
             )
         )
-    except BaseException:
-        await db_session.rollback()
-        raise
     return reserve
+
+
+async def _take_seat(db_session: AsyncSession, session_id: UUID) -> None:
+    limit = ProgramSession.seat_limit
+    take = (
+        update(ProgramSession)
+        .where(
+            ProgramSession.id == session_id,
+            ProgramSession.status == SessionStatus.PUBLISHED,
+            limit.is_(None) | (ProgramSession.seats_taken + 1 <= limit),
+        )
+        .values(seats_taken=ProgramSession.seats_taken + 1)
+    )
+    if await rows_changed(db_session, take) != 1:
+        raise Conflict("this session is full", field="session_id", code="session_full")
 
 
 async def remove_session(db_session: AsyncSession, registration_id: UUID, session_id: UUID) -> None:
     """Take a session out of the agenda and give its seat back; removing what isn't there is a no-op."""
     await begin_write(db_session)
-    try:
-        await _locked_registration(db_session, registration_id)
-        removed = await db_session.execute(
-            delete(AgendaItem)
-            .where(AgendaItem.registration_id == registration_id, AgendaItem.session_id == session_id)
-            .returning(AgendaItem.reserved)
+    await _locked_registration(db_session, registration_id)
+    removed = await db_session.execute(
+        delete(AgendaItem)
+        .where(AgendaItem.registration_id == registration_id, AgendaItem.session_id == session_id)
+        .returning(AgendaItem.reserved)
+    )
+    if removed.scalar_one_or_none():
+        await db_session.execute(
+            update(ProgramSession)
+            .where(ProgramSession.id == session_id)
+            .values(seats_taken=ProgramSession.seats_taken - 1)
         )
-        reserved = removed.scalar_one_or_none()
-        if reserved:
-            await db_session.execute(
-                update(ProgramSession)
-                .where(ProgramSession.id == session_id)
-                .values(seats_taken=ProgramSession.seats_taken - 1)
-            )
-        await db_session.commit()
-    except BaseException:
-        await db_session.rollback()
-        raise
 
 
 async def feed_of(db_session: AsyncSession, registration: Registration) -> AgendaFeed:
-    """The registration's feed row, made on first use (two first uses at once keep one)."""
+    """The registration's feed row, made on first use (two first uses at once keep one). The caller commits: the
+    row is kept whatever else the request does (a read's owner commits it too)."""
     registration_id = registration.id
     feed = await db_session.scalar(select(AgendaFeed).where(AgendaFeed.registration_id == registration_id))
     if feed is not None:
         return feed
     await begin_write(db_session)
     try:
-        db_session.add(AgendaFeed(registration_id=registration_id, version=1))
-        await db_session.commit()
+        # A savepoint, so losing the race to the other first use undoes only this row.
+        async with db_session.begin_nested():
+            db_session.add(AgendaFeed(registration_id=registration_id, version=1))
     except IntegrityError:
-        # The other first use made it. The rollback expired what the session had loaded: load the caller's
-        # registration again, or its next attribute read would be I/O where none can happen (a 500).
-        await db_session.rollback()
-        await db_session.refresh(registration)
+        pass  # the other first use made it
     feed = await db_session.scalar(select(AgendaFeed).where(AgendaFeed.registration_id == registration_id))
     assert feed is not None
     return feed
@@ -192,7 +186,6 @@ async def revoke_feed(db_session: AsyncSession, registration: Registration) -> A
     feed = await feed_of(db_session, registration)
     await begin_write(db_session)
     await db_session.execute(update(AgendaFeed).where(AgendaFeed.id == feed.id).values(version=AgendaFeed.version + 1))
-    await db_session.commit()
     refreshed = await db_session.get(AgendaFeed, feed.id, populate_existing=True)
     assert refreshed is not None
     return refreshed

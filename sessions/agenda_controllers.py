@@ -39,9 +39,9 @@ def caller(request: Request[Any, Any, Any]) -> CurrentUser | None:
 
 
 async def agenda_read(db_session: AsyncSession, settings: Settings, registration_id: UUID) -> AgendaRead:
-    """Read after the change's commit (which expired what the session had loaded)."""
+    """The agenda as it is now, committed once the answer is built: a feed made on first use is kept (every
+    handler here ends with this)."""
     registration = await db_session.get_one(Registration, registration_id, populate_existing=True)
-    # First: making the feed may lose a race and roll back, which expires everything loaded before it.
     feed = await agenda.feed_of(db_session, registration)
     event = await services.event_by_id(db_session, registration.event_id)
     entries = await agenda.agenda_of(db_session, registration.id)
@@ -49,7 +49,7 @@ async def agenda_read(db_session: AsyncSession, settings: Settings, registration
         settings.base_url,
         feeds.agenda_token(settings.secret_key, feed.id, feed.version, registration.secret_version),
     )
-    return AgendaRead(
+    read = AgendaRead(
         registration_id=registration.id,
         event_slug=event.slug,
         entries=[
@@ -59,6 +59,8 @@ async def agenda_read(db_session: AsyncSession, settings: Settings, registration
         overlapping=sum(1 for e in entries if e.overlaps),
         feed=AgendaFeedRead(url=url, webcal_url=feeds.webcal_url(url)),
     )
+    await db_session.commit()
+    return read
 
 
 class AgendaController(Controller):
@@ -117,6 +119,7 @@ class AgendaController(Controller):
         `session_cancelled`). Adding a session twice is one pick."""
         await self._registration(request, db_session, state.settings, registration_id, x_registration_secret or secret)
         await agenda.add_session(db_session, registration_id, data.session_id)
+        await db_session.commit()  # before the answer is read: picks racing for a seat queue on its row's lock
         return await agenda_read(db_session, state.settings, registration_id)
 
     @delete(
@@ -139,6 +142,7 @@ class AgendaController(Controller):
         """Remove a session and give its seat back."""
         await self._registration(request, db_session, state.settings, registration_id, x_registration_secret or secret)
         await agenda.remove_session(db_session, registration_id, session_id)
+        await db_session.commit()  # the seat is free for others before the answer is read
         return await agenda_read(db_session, state.settings, registration_id)
 
     @post(

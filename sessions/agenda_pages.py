@@ -61,7 +61,6 @@ class AgendaPages(Controller):
             db_session, registration_id, secret=secret, secret_key=settings.secret_key
         )
         active = registration.status in AGENDA_STATUSES
-        # First: making the feed may lose a race and roll back, which expires everything loaded before it.
         feed = await agenda.feed_of(db_session, registration) if active else None
         event: Event = await services.event_by_id(db_session, registration.event_id)
         tz = zoneinfo.ZoneInfo(event.timezone)
@@ -80,7 +79,7 @@ class AgendaPages(Controller):
         if active and q:
             wanted = public.ProgramFilter(q=q)
             results = await public.public_program(db_session, event, wanted, limit=MAX_RESULTS, offset=0)
-        return render(
+        page = render(
             request,
             "sessions/agenda.html",
             status_code=status_code,
@@ -107,6 +106,10 @@ class AgendaPages(Controller):
             error=error,
             notice=notice,
         )
+        # The request's change, if any, and a feed made on first use: every handler here ends with this page or a
+        # redirect, so this is where a page commits.
+        await db_session.commit()
+        return page
 
     @get("/registrations/{registration_id:uuid}")
     async def page(
@@ -136,6 +139,7 @@ class AgendaPages(Controller):
         try:
             session_id = UUID(data.get("session_id", ""))
             await agenda.add_session(db_session, registration_id, session_id)
+            await db_session.commit()
         except ValueError:
             return await self._page(
                 request,
@@ -177,6 +181,7 @@ class AgendaPages(Controller):
         except ValueError:
             return redirect(_back(registration_id, secret))
         await agenda.remove_session(db_session, registration_id, session_id)
+        await db_session.commit()
         return redirect(_back(registration_id, secret))
 
     @post("/registrations/{registration_id:uuid}/agenda/feed/revoke")

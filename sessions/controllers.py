@@ -159,7 +159,9 @@ class ProgramController(Controller):
         """A new session, a draft unless ``status: published`` (which checks conflicts like publishing)."""
         session = await services.create_session(db_session, event, data, actor=actor_of(request))
         found = await services.event_by_id(db_session, session.event_id)
-        return services.to_read(session, found)
+        read = services.to_read(session, found)
+        await db_session.commit()
+        return read
 
     @post("/publish", operation_id="publishDrafts", status_code=HTTP_200_OK, responses=ERRORS, security=BEARER)
     async def publish_drafts(
@@ -173,7 +175,9 @@ class ProgramController(Controller):
         found, published = await services.publish_drafts(
             db_session, event, override=bool(data and data.override_conflicts), actor=actor_of(request)
         )
-        return PublishResult(published=len(published), sessions=[services.to_read(s, found) for s in published])
+        result = PublishResult(published=len(published), sessions=[services.to_read(s, found) for s in published])
+        await db_session.commit()
+        return result
 
 
 class OrganizerProgramController(Controller):
@@ -239,9 +243,11 @@ class ProgramCsvController(Controller):
     ) -> CsvImportResult:
         """Create (empty ``id``) or update sessions from a CSV body, all or nothing: any bad row (with its line
         and column) or new conflict (unless ``override_conflicts``) and nothing is imported."""
-        return await csv_io.import_csv(
+        result = await csv_io.import_csv(
             db_session, event, bytes(body), override=override_conflicts, actor=actor_of(request)
         )
+        await db_session.commit()
+        return result
 
 
 class SpeakerController(Controller):
@@ -259,7 +265,9 @@ class SpeakerController(Controller):
         self, event: FromPath[str], data: JSONBody[SpeakerCreate], db_session: NamedDependency[AsyncSession]
     ) -> SpeakerRead:
         """A speaker or chair (the same person can be both); the email stays with the organizers."""
-        return speakers.speaker_read(await speakers.create_speaker(db_session, event, data))
+        read = speakers.speaker_read(await speakers.create_speaker(db_session, event, data))
+        await db_session.commit()
+        return read
 
     @patch("/{speaker_id:uuid}", operation_id="updateSpeaker", responses=ERRORS)
     async def update(
@@ -269,7 +277,9 @@ class SpeakerController(Controller):
         data: JSONBody[SpeakerUpdate],
         db_session: NamedDependency[AsyncSession],
     ) -> SpeakerRead:
-        return speakers.speaker_read(await speakers.update_speaker(db_session, event, speaker_id, data))
+        read = speakers.speaker_read(await speakers.update_speaker(db_session, event, speaker_id, data))
+        await db_session.commit()
+        return read
 
 
 def _session_id(session_ref: str) -> UUID:
@@ -330,7 +340,9 @@ class SessionController(Controller):
         """Edit or move (``starts_at``/``ends_at``/``room_id``); time, room and title changes bump ``sequence``."""
         session_id = _session_id(session_ref)
         session, _ = await services.update_session(db_session, session_id, data, actor=actor_of(request))
-        return services.to_read(session, await services.event_by_id(db_session, session.event_id))
+        read = services.to_read(session, await services.event_by_id(db_session, session.event_id))
+        await db_session.commit()
+        return read
 
     @post(
         "/{session_id:uuid}/publish",
@@ -350,7 +362,9 @@ class SessionController(Controller):
         session, _ = await services.publish_session(
             db_session, session_id, override=bool(data and data.override_conflicts), actor=actor_of(request)
         )
-        return services.to_read(session, await services.event_by_id(db_session, session.event_id))
+        read = services.to_read(session, await services.event_by_id(db_session, session.event_id))
+        await db_session.commit()
+        return read
 
     @post(
         "/{session_id:uuid}/cancel",
@@ -364,7 +378,9 @@ class SessionController(Controller):
     ) -> SessionRead:
         """Cancelled sessions stay in the program and feeds, marked cancelled."""
         session, _ = await services.cancel_session(db_session, session_id, actor=actor_of(request))
-        return services.to_read(session, await services.event_by_id(db_session, session.event_id))
+        read = services.to_read(session, await services.event_by_id(db_session, session.event_id))
+        await db_session.commit()
+        return read
 
     @delete(
         "/{session_ref:str}",
@@ -378,6 +394,7 @@ class SessionController(Controller):
     ) -> None:
         """Drafts only: a published session must be cancelled so calendars learn of it."""
         await services.delete_session(db_session, _session_id(session_ref), actor=actor_of(request))
+        await db_session.commit()
 
 
 PROGRAM_CONTROLLERS = (

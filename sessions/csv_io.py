@@ -22,13 +22,12 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
 from events.services import get_event, lock_program
 from podium import audit
-from podium.db import begin_write
+from podium.db import begin_write, savepoint
 from podium.errors import Conflict, FieldError, InvalidInput
 from podium.spreadsheet import from_cell, to_cell
 from registration.models import AddOn
@@ -575,82 +574,78 @@ async def import_csv(
         after = find_conflicts(facts_of_event, list({**current, **planned}.values()))
         found_conflicts = new_conflicts(before, after, set(planned))
         if found_conflicts:
-            await db_session.rollback()
             raise CsvConflicts(_conflict_messages(found_conflicts, lines))
 
     created = updated = unchanged = speakers_created = 0
-    for key, speaker_id in speaker_ids.items():
-        if key not in speakers:
-            name = next(n for p in plans for n in p.speakers + p.chairs if _key(n) == key)
-            speakers[key] = Speaker(id=speaker_id, event_id=event.id, name=name, affiliation="", bio="")
-            db_session.add(speakers[key])
-            audit.record_created(
-                db_session, "speaker", speaker_id, {"name": name}, actor, event_id=event.id, note="CSV import"
-            )
-            speakers_created += 1
-    for plan in plans:
-        assert plan.session_id is not None
-        people = [(speakers[_key(n)], SpeakerRole.SPEAKER.value) for n in plan.speakers]
-        people += [(speakers[_key(n)], SpeakerRole.CHAIR.value) for n in plan.chairs]
-        existing = found.sessions.get(plan.session_id)
-        values: dict[str, Any] = {
-            "title": plan.title,
-            "kind": plan.kind,
-            "abstract": plan.abstract,
-            "starts_at": plan.starts_at,
-            "ends_at": plan.ends_at,
-            "room_id": plan.room_id,
-            "track_id": plan.track_id,
-            "capacity": plan.capacity,
-            "required_add_on_id": plan.add_on_id,
-            "credit_hours": plan.credit_hours,
-            "status": plan.status,
-        }
-        if existing is None:
-            session = ProgramSession(
-                id=plan.session_id, event_id=event.id, seats_taken=0, sequence=0, people=[], **values
-            )
-            set_people(session, people)
-            db_session.add(session)
-            record_session_change(
-                db_session,
-                session,
-                session_changed_fields(None, snapshot(session, [(s.id, r) for s, r in people])),
-                actor=actor,
-                previous_status=None,
-            )
-            created += 1
-            continue
-        before_state, previous = snapshot(existing), existing.status
-        room = rooms.get(plan.room_id) if plan.room_id else None
-        limit = seat_limit(plan.capacity, room.capacity if room else None)
-        if too_few_seats(limit, existing.seats_taken):
-            # Worded before the rollback, which expires what was loaded (reading it after was a 500).
-            column = "capacity" if plan.capacity is not None else "room"
-            message = f"{existing.seats_taken} seats are reserved; that leaves {limit}"
-            await db_session.rollback()
-            raise CsvImportError([CsvRowError(line=plan.line, column=column, message=message)])
-        for name, value in values.items():
-            setattr(existing, name, value)
-        set_people(existing, people)
-        after_state = snapshot(existing, [(s.id, r) for s, r in people])
-        changed = session_changed_fields(before_state, after_state)
-        if changed:
-            record_session_change(
-                db_session,
-                existing,
-                changed,
-                actor=actor,
-                previous_status=previous,
-                before=before_state,
-                after=after_state,
-            )
-            updated += 1
-        else:
-            unchanged += 1
-    try:
-        await db_session.commit()
-    except IntegrityError as exc:
-        await db_session.rollback()
-        raise Conflict("the program changed while importing; try again", field="file") from exc
+    # A session the import would shrink below its reserved seats stops it half-way: the savepoint undoes
+    # what it had written, as does a speaker or session another organizer added meanwhile (a unique rule).
+    async with savepoint(db_session, Conflict("the program changed while importing; try again", field="file")):
+        for key, speaker_id in speaker_ids.items():
+            if key not in speakers:
+                name = next(n for p in plans for n in p.speakers + p.chairs if _key(n) == key)
+                speakers[key] = Speaker(id=speaker_id, event_id=event.id, name=name, affiliation="", bio="")
+                db_session.add(speakers[key])
+                audit.record_created(
+                    db_session, "speaker", speaker_id, {"name": name}, actor, event_id=event.id, note="CSV import"
+                )
+                speakers_created += 1
+        for plan in plans:
+            assert plan.session_id is not None
+            people = [(speakers[_key(n)], SpeakerRole.SPEAKER.value) for n in plan.speakers]
+            people += [(speakers[_key(n)], SpeakerRole.CHAIR.value) for n in plan.chairs]
+            existing = found.sessions.get(plan.session_id)
+            values: dict[str, Any] = {
+                "title": plan.title,
+                "kind": plan.kind,
+                "abstract": plan.abstract,
+                "starts_at": plan.starts_at,
+                "ends_at": plan.ends_at,
+                "room_id": plan.room_id,
+                "track_id": plan.track_id,
+                "capacity": plan.capacity,
+                "required_add_on_id": plan.add_on_id,
+                "credit_hours": plan.credit_hours,
+                "status": plan.status,
+            }
+            if existing is None:
+                session = ProgramSession(
+                    id=plan.session_id, event_id=event.id, seats_taken=0, sequence=0, people=[], **values
+                )
+                set_people(session, people)
+                db_session.add(session)
+                record_session_change(
+                    db_session,
+                    session,
+                    session_changed_fields(None, snapshot(session, [(s.id, r) for s, r in people])),
+                    actor=actor,
+                    previous_status=None,
+                )
+                created += 1
+                continue
+            before_state, previous = snapshot(existing), existing.status
+            room = rooms.get(plan.room_id) if plan.room_id else None
+            limit = seat_limit(plan.capacity, room.capacity if room else None)
+            if too_few_seats(limit, existing.seats_taken):
+                # Worded before the savepoint's rollback, which expires what it changed (reading it after was a 500).
+                column = "capacity" if plan.capacity is not None else "room"
+                message = f"{existing.seats_taken} seats are reserved; that leaves {limit}"
+                raise CsvImportError([CsvRowError(line=plan.line, column=column, message=message)])
+            for name, value in values.items():
+                setattr(existing, name, value)
+            set_people(existing, people)
+            after_state = snapshot(existing, [(s.id, r) for s, r in people])
+            changed = session_changed_fields(before_state, after_state)
+            if changed:
+                record_session_change(
+                    db_session,
+                    existing,
+                    changed,
+                    actor=actor,
+                    previous_status=previous,
+                    before=before_state,
+                    after=after_state,
+                )
+                updated += 1
+            else:
+                unchanged += 1
     return CsvImportResult(created=created, updated=updated, unchanged=unchanged, speakers_created=speakers_created)

@@ -419,6 +419,7 @@ class OrganizerProgramPages(Controller):
             result = await csv_io.import_csv(
                 db_session, slug, content, override=data.get("override") == "yes", actor=actor_of(request)
             )
+            await db_session.commit()
         except DomainError as exc:
             await db_session.rollback()
             return await self._editor(request, db_session, slug, problem=exc, status_code=exc.status_code)
@@ -440,6 +441,7 @@ class OrganizerProgramPages(Controller):
             _, published = await services.publish_drafts(
                 db_session, slug, override=data.get("override") == "yes", actor=actor_of(request)
             )
+            await db_session.commit()
         except DomainError as exc:
             return await self._editor(request, db_session, slug, problem=exc, status_code=exc.status_code)
         return redirect(f"/organizer/events/{slug}/program?notice=Published {len(published)} sessions.")
@@ -465,6 +467,7 @@ class OrganizerProgramPages(Controller):
             session = await services.create_session(
                 db_session, slug, read_form(payload, SessionCreate, strict=False), actor=actor_of(request)
             )
+            await db_session.commit()
         except (msgspec.ValidationError, DomainError) as exc:
             await db_session.rollback()
             event = await get_event(db_session, slug)  # the rollback expired it
@@ -497,6 +500,7 @@ class OrganizerProgramPages(Controller):
             await services.update_session(
                 db_session, session_id, read_form(payload, SessionUpdate, strict=False), actor=actor_of(request)
             )
+            await db_session.commit()
         except (msgspec.ValidationError, DomainError) as exc:
             await db_session.rollback()
             event, session = await self._session(db_session, slug, session_id)
@@ -523,9 +527,11 @@ class OrganizerProgramPages(Controller):
                 await services.cancel_session(db_session, session_id, actor=actor_of(request))
             elif action == "delete":
                 await services.delete_session(db_session, session_id, actor=actor_of(request))
+                await db_session.commit()
                 return redirect(f"/organizer/events/{slug}/program?notice=Draft deleted.")
             else:
                 raise InvalidInput("unknown action", field="action")
+            await db_session.commit()
         except DomainError as exc:
             await db_session.rollback()
             event, session = await self._session(db_session, slug, session_id)

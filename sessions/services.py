@@ -397,14 +397,6 @@ async def list_sessions(db_session: AsyncSession, slug: str) -> tuple[Event, lis
 # --- writing sessions -------------------------------------------------------------------------------------
 
 
-async def commit_or(db_session: AsyncSession, conflict: Conflict) -> None:
-    try:
-        await db_session.commit()
-    except IntegrityError as exc:
-        await db_session.rollback()
-        raise conflict from exc
-
-
 def _check_times(starts_at: dt.datetime, ends_at: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     for name, value in (("starts_at", starts_at), ("ends_at", ends_at)):
         if value.tzinfo is None:
@@ -573,7 +565,6 @@ async def create_session(db_session: AsyncSession, slug: str, data: SessionCreat
         before, after = await _conflicts_for(db_session, event, {session.id: planned})
         found = new_conflicts(before, after, {session.id})
         if found:
-            await db_session.rollback()
             raise ConflictsFound(found, "publishing")
     set_people(session, people)
     db_session.add(session)
@@ -581,7 +572,6 @@ async def create_session(db_session: AsyncSession, slug: str, data: SessionCreat
     record_session_change(
         db_session, session, session_changed_fields(None, created), actor=actor, previous_status=None, after=created
     )
-    await db_session.commit()
     return await _session(db_session, session.id)
 
 
@@ -632,31 +622,28 @@ async def update_session(
         before_conflicts, after_conflicts = await _conflicts_for(db_session, event, {session.id: planned})
         found = new_conflicts(before_conflicts, after_conflicts, {session.id})
         if found:
-            await db_session.rollback()
             raise ConflictsFound(found, "this change")
-    session.title = title
-    session.starts_at, session.ends_at = starts_at, ends_at
-    session.room_id, session.track_id, session.required_add_on_id = room_id, track_id, add_on_id
-    session.capacity = capacity
-    session.credit_hours = credit_hours
-    session.kind = sent.get("kind", session.kind)
-    session.abstract = sent.get("abstract", session.abstract)
-    set_people(session, people)
-    after = snapshot(session, [(s.id, r) for s, r in people])
-    changed = session_changed_fields(before, after)
-    record_session_change(
-        db_session, session, changed, actor=actor, previous_status=session.status, before=before, after=after
-    )
     try:
-        await db_session.flush()
+        # A savepoint: a pick may take a seat after the check above (picks don't wait for the program lock), and
+        # the database's limit then refuses the change, as the check would have; the request's transaction goes on.
+        async with db_session.begin_nested():
+            session.title = title
+            session.starts_at, session.ends_at = starts_at, ends_at
+            session.room_id, session.track_id, session.required_add_on_id = room_id, track_id, add_on_id
+            session.capacity = capacity
+            session.credit_hours = credit_hours
+            session.kind = sent.get("kind", session.kind)
+            session.abstract = sent.get("abstract", session.abstract)
+            set_people(session, people)
+            after = snapshot(session, [(s.id, r) for s, r in people])
+            changed = session_changed_fields(before, after)
+            record_session_change(
+                db_session, session, changed, actor=actor, previous_status=session.status, before=before, after=after
+            )
     except IntegrityError as exc:
-        # A pick took a seat after the check above (picks don't wait for the program lock): the database's
-        # limit refused the change, as the check would have.
         if not is_seat_limit_violation(exc):
             raise
-        await db_session.rollback()
         raise Conflict("more seats are already reserved than that leaves", field=seats_field) from exc
-    await db_session.commit()
     return await _session(db_session, session.id), changed
 
 
@@ -672,7 +659,6 @@ async def _publishable(
     # Publishing answers for every conflict its sessions are in, old or new: that is what gets announced.
     found = [c for c in after if ids.intersection(c.session_ids)]
     if found:
-        await db_session.rollback()
         raise ConflictsFound(found, action)
 
 
@@ -695,7 +681,6 @@ async def publish_session(
     session.status = SessionStatus.PUBLISHED.value
     changed = frozenset({"status"})
     record_session_change(db_session, session, changed, actor=actor, previous_status=previous)
-    await db_session.commit()
     return await _session(db_session, session.id), changed
 
 
@@ -711,7 +696,6 @@ async def publish_drafts(
     for session in drafts:
         session.status = SessionStatus.PUBLISHED.value
         record_session_change(db_session, session, frozenset({"status"}), actor=actor, previous_status="draft")
-    await db_session.commit()
     ids = {s.id for s in drafts}
     return event, [s for s in await load_sessions(db_session, event.id) if s.id in ids]
 
@@ -731,7 +715,6 @@ async def cancel_session(
     session.status = SessionStatus.CANCELLED.value
     changed = frozenset({"status"})
     record_session_change(db_session, session, changed, actor=actor, previous_status=SessionStatus.PUBLISHED.value)
-    await db_session.commit()
     return await _session(db_session, session.id), changed
 
 
@@ -748,4 +731,3 @@ async def delete_session(db_session: AsyncSession, session_id: UUID, *, actor: s
         db_session, SESSION_ENTITY, session.id, audit_state(snapshot(session)), actor, event_id=session.event_id
     )
     await db_session.execute(delete(ProgramSession).where(ProgramSession.id == session.id))
-    await db_session.commit()

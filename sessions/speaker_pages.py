@@ -94,6 +94,7 @@ class OrganizerSpeakerPages(Controller):
         payload["email"] = data.get("email", "").strip() or None
         try:
             await speakers.update_speaker(db_session, slug, speaker_id, read_form(payload, SpeakerUpdate, strict=False))
+            await db_session.commit()
         except (msgspec.ValidationError, DomainError) as exc:
             await db_session.rollback()
             event, speaker = await self._speaker(db_session, slug, speaker_id)

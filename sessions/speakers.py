@@ -10,11 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.services import get_event, required_text
 from podium import audit
-from podium.db import begin_write, utcnow
+from podium.db import begin_write, savepoint, utcnow
 from podium.errors import Conflict, NotFound
 from sessions.models import ProgramSession, SessionSpeaker, Speaker
 from sessions.schemas import SpeakerCreate, SpeakerRead, SpeakerUpdate
-from sessions.services import commit_or, editable
+from sessions.services import editable
 
 SPEAKER_FIELDS = ("name", "affiliation", "bio", "email")  # what the audit trail keeps
 
@@ -42,11 +42,11 @@ async def create_speaker(db_session: AsyncSession, slug: str, data: SpeakerCreat
         bio=data.bio,
         email=data.email.strip().lower() if data.email else None,
     )
-    db_session.add(speaker)
-    audit.record_created(
-        db_session, "speaker", speaker.id, audit.snapshot(speaker, SPEAKER_FIELDS), None, event_id=event.id
-    )
-    await commit_or(db_session, Conflict(f"a speaker named {speaker.name!r} exists", field="name"))
+    async with savepoint(db_session, Conflict(f"a speaker named {speaker.name!r} exists", field="name")):
+        db_session.add(speaker)
+        audit.record_created(
+            db_session, "speaker", speaker.id, audit.snapshot(speaker, SPEAKER_FIELDS), None, event_id=event.id
+        )
     return speaker
 
 
@@ -59,23 +59,23 @@ async def update_speaker(db_session: AsyncSession, slug: str, speaker_id: UUID, 
         raise NotFound("no such speaker in this event", field="speaker_id")
     visible_before = (speaker.name, speaker.affiliation)
     before = audit.snapshot(speaker, SPEAKER_FIELDS)
-    if data.name is not msgspec.UNSET:
-        speaker.name = required_text(data.name, "name")
-    if data.affiliation is not msgspec.UNSET:
-        speaker.affiliation = data.affiliation.strip()
-    if data.bio is not msgspec.UNSET:
-        speaker.bio = data.bio
-    if data.email is not msgspec.UNSET:
-        speaker.email = data.email.strip().lower() if data.email else None
-    if (speaker.name, speaker.affiliation) != visible_before:
-        now = utcnow()
-        session_ids = select(SessionSpeaker.session_id).where(SessionSpeaker.speaker_id == speaker.id)
-        for session in (
-            await db_session.scalars(select(ProgramSession).where(ProgramSession.id.in_(session_ids)))
-        ).all():
-            session.changed_at = now
-            session.updated_at = now
-    after = audit.snapshot(speaker, SPEAKER_FIELDS)
-    audit.record_updated(db_session, "speaker", speaker.id, before, after, None, event_id=event.id)
-    await commit_or(db_session, Conflict(f"a speaker named {speaker.name!r} exists", field="name"))
+    name = required_text(data.name, "name") if data.name is not msgspec.UNSET else speaker.name
+    async with savepoint(db_session, Conflict(f"a speaker named {name!r} exists", field="name")):
+        speaker.name = name
+        if data.affiliation is not msgspec.UNSET:
+            speaker.affiliation = data.affiliation.strip()
+        if data.bio is not msgspec.UNSET:
+            speaker.bio = data.bio
+        if data.email is not msgspec.UNSET:
+            speaker.email = data.email.strip().lower() if data.email else None
+        if (speaker.name, speaker.affiliation) != visible_before:
+            now = utcnow()
+            session_ids = select(SessionSpeaker.session_id).where(SessionSpeaker.speaker_id == speaker.id)
+            for session in (
+                await db_session.scalars(select(ProgramSession).where(ProgramSession.id.in_(session_ids)))
+            ).all():
+                session.changed_at = now
+                session.updated_at = now
+        after = audit.snapshot(speaker, SPEAKER_FIELDS)
+        audit.record_updated(db_session, "speaker", speaker.id, before, after, None, event_id=event.id)
     return speaker

@@ -401,6 +401,7 @@ async def test_racing_moves_into_the_same_free_slot_succeed_exactly_once(
                     SessionUpdate(starts_at=instant(at(1, 14)), ends_at=instant(at(1, 15))),
                     actor="race",
                 )
+                await db_session.commit()  # the caller owns the transaction; the program lock lasts until here
             except ConflictsFound:
                 return "refused"
             return "moved"
