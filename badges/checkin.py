@@ -10,6 +10,8 @@ On PostgreSQL an ``in`` scan runs in autocommit: the lookup, then one statement 
 (the scan's row alone, or the presence write and the row together), so no BEGIN and COMMIT round trips, each
 on a connection lent straight from the pool (``podium.db_prebuilt.pooled``: no ORM session around them);
 everything else (``out`` scans, a badge that got in between lookup and write, SQLite) runs in a transaction.
+One scan is one unit of work: the caller (``badges.controllers.CheckinController``) commits after each, so a
+later scan of a batch that is refused keeps what the earlier ones recorded, as the autocommit path does anyway.
 """
 
 from __future__ import annotations
@@ -47,11 +49,10 @@ from badges.scan_rules import (
 )
 from badges.schemas import (
     CheckinBatch,
-    CheckinResults,
     ScanIn,
     ScanResult,
 )
-from podium.db import begin_autocommit, begin_write, utcnow
+from podium.db import begin_autocommit, begin_write, end_reads, utcnow
 from podium.db_prebuilt import pooled
 from podium.errors import Conflict, FieldError, InvalidInput
 from sessions.models import ProgramSession
@@ -59,7 +60,7 @@ from sessions.models import ProgramSession
 LEVELS = {ScanReason.ADMITTED: "ok", ScanReason.CHECKED_OUT: "ok", ScanReason.ALREADY_ADMITTED: "warn"}
 
 
-async def _validate(db_session: AsyncSession, batch: CheckinBatch) -> None:
+async def check_batch(db_session: AsyncSession, batch: CheckinBatch) -> None:
     """Malformed scans refuse the whole batch before anything is written (a 422 naming the scan's field).
 
     A lone well-formed scan skips the checkpoint query: its own lookup finds the checkpoint or refuses it
@@ -81,13 +82,6 @@ async def _validate(db_session: AsyncSession, batch: CheckinBatch) -> None:
 
 def _no_checkpoint(index: int) -> FieldError:
     return FieldError(f"scans[{index}].checkpoint_id", "no such checkpoint")
-
-
-async def record_scans(db_session: AsyncSession, batch: CheckinBatch, *, actor: str) -> CheckinResults:
-    """Each scan's answer, in order; scans recorded before get their first answer back."""
-    await _validate(db_session, batch)
-    results = [await record_scan(db_session, scan, actor=actor, index=index) for index, scan in enumerate(batch.scans)]
-    return CheckinResults(results=results)
 
 
 async def _same_scan(db_session: AsyncSession, earlier: Checkin, scan: ScanIn, code: Code) -> bool:
@@ -125,7 +119,6 @@ async def _replay_or_refuse(db_session: AsyncSession, scan: ScanIn, code: Code, 
     earlier = await _recorded(db_session, scan)
     same = earlier is not None and await _same_scan(db_session, earlier, scan, code)
     answer = await replay(db_session, earlier) if earlier is not None and same else None
-    await db_session.rollback()  # ends the transaction (SQLite's write lock)
     if earlier is None:
         raise RuntimeError("the scan was recorded and is gone again")
     if answer is None:
@@ -134,6 +127,7 @@ async def _replay_or_refuse(db_session: AsyncSession, scan: ScanIn, code: Code, 
 
 
 async def record_scan(db_session: AsyncSession, scan: ScanIn, *, actor: str, index: int = 0) -> ScanResult:
+    """The scan's answer, recorded once; a scan recorded before gets its first answer back. The caller commits."""
     code = await read_code(db_session, scan)
     try:
         if scan.direction == Direction.IN and _on_postgresql(db_session):
@@ -143,8 +137,8 @@ async def record_scan(db_session: AsyncSession, scan: ScanIn, *, actor: str, ind
             # Back to a transaction: the badge got in meanwhile, answer with care.
         return await _record_in_transaction(db_session, scan, code, actor=actor, index=index)
     except IntegrityError:
-        # The same (device, sequence) was recorded by a concurrent upload: its answer is the answer.
-        await db_session.rollback()
+        # The same (device, sequence) was recorded by a concurrent upload: its answer is the answer. Nothing of
+        # this scan was written (a savepoint, or the autocommit path's one statement), so the session reads on.
         earlier = await _recorded(db_session, scan)
         if earlier is None:
             raise
@@ -155,13 +149,6 @@ async def record_scan(db_session: AsyncSession, scan: ScanIn, *, actor: str, ind
 
 def _on_postgresql(db_session: AsyncSession) -> bool:
     return db_session.bind is not None and db_session.bind.dialect.name == "postgresql"
-
-
-async def _end_reads(db_session: AsyncSession) -> None:
-    """Hand the session's connection back before taking a pooled one: a request never holds two, so a full
-    pool can't leave every request waiting for a second connection."""
-    if db_session.in_transaction():
-        await db_session.commit()
 
 
 async def _look_up(
@@ -181,7 +168,6 @@ async def _place_or_earlier(
     """What the lookup row says first, on both paths: no such checkpoint (a 422), this device's earlier
     answer for this number, or the place to decide at."""
     if row is None:
-        await db_session.rollback()
         error = _no_checkpoint(index)
         raise InvalidInput(error.message, field=error.field, errors=[error])
     if row.prior_id is not None:
@@ -208,7 +194,10 @@ async def _record_in_autocommit(
     None when the badge got inside between the two, or when an older scan uploaded late moves the first
     admission (nothing was written): the caller answers again in a transaction, where ``badges.presence``
     orders it by device time."""
-    await _end_reads(db_session)  # the token's key, read through the session on a worker's first scan
+    # Hand the session's connection back before taking a pooled one: a request never holds two, so a full pool
+    # can't leave every request waiting for a second connection (the token's key, read through the session on
+    # a worker's first scan).
+    await end_reads(db_session)
     engine = cast(AsyncEngine, db_session.bind)
     async with pooled(engine) as connection:
         row = await scan_queries.lookup(connection, scan.checkpoint_id, code.serial, scan.device_id, scan.device_seq)
@@ -218,7 +207,7 @@ async def _record_in_autocommit(
     if place.kind in (CheckpointKind.ROOM, CheckpointKind.SESSION):
         await begin_autocommit(db_session)  # deciding reads the program: no BEGIN and COMMIT around those reads
     decision = await decide(db_session, scan, place, code, row)
-    await _end_reads(db_session)
+    await end_reads(db_session)
     if decision.zone is not None and row.inside and decision.zone == place.kind:
         if row.first_at is None or row.first_at > scan.device_time:
             return None  # an older scan uploaded late moves the first admission: done in a transaction
@@ -244,17 +233,18 @@ async def _record_in_transaction(
     if isinstance(found, ScanResult):
         return found
     _, place, decision = found
-    connection = await db_session.connection()
-    if decision.zone is not None:
-        assert decision.badge_id is not None
-        entered = await presence.enter(
-            db_session, decision.badge_id, decision.zone, scan.device_time, place.checkpoint_id, scan.device_id
-        )
-        if not entered:
-            await answer_already_admitted(db_session, decision, place)
-    values = _checkin_values(scan, place, decision, actor)
-    await scan_queries.insert_checkin(connection, values)
-    await db_session.commit()
+    # A savepoint: should a concurrent upload of this scan win on PostgreSQL (the unique device and sequence),
+    # the presence change is undone with the row, and ``record_scan`` answers with the upload that won.
+    async with db_session.begin_nested():
+        if decision.zone is not None:
+            assert decision.badge_id is not None
+            entered = await presence.enter(
+                db_session, decision.badge_id, decision.zone, scan.device_time, place.checkpoint_id, scan.device_id
+            )
+            if not entered:
+                await answer_already_admitted(db_session, decision, place)
+        values = _checkin_values(scan, place, decision, actor)
+        await scan_queries.insert_checkin(await db_session.connection(), values)
     return _result(scan.device_id, scan.device_seq, decision.reason, values["message"], values["created_at"], decision)
 
 

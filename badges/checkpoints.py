@@ -15,7 +15,6 @@ from uuid import UUID, uuid4
 import msgspec
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from badges.models import Checkpoint, CheckpointKind
@@ -23,7 +22,7 @@ from badges.schemas import CheckpointIn, CheckpointRead, CheckpointUpdate
 from events.models import Event, Room
 from events.services import get_event
 from podium import audit
-from podium.db import begin_write, utcnow
+from podium.db import begin_write, savepoint, utcnow
 from podium.errors import Conflict, InvalidInput, NotFound
 from registration.models import AddOn
 from sessions.models import ProgramSession
@@ -108,7 +107,6 @@ async def sync_checkpoints(db_session: AsyncSession, event_slug: str) -> list[Ch
             .values(id=uuid4(), event_id=event.id, is_active=True, created_at=now, updated_at=now, **values)
             .on_conflict_do_nothing(index_elements=["event_id", "code"])
         )
-    await db_session.commit()
     return await _read_all(db_session, event)
 
 
@@ -147,15 +145,11 @@ async def create_checkpoint(db_session: AsyncSession, event_slug: str, data: Che
         closes_at=data.closes_at,
         is_active=data.is_active,
     )
-    db_session.add(row)
-    audit.record_created(
-        db_session, "checkpoint", row.id, audit.snapshot(row, CHECKPOINT_FIELDS), None, event_id=event.id
-    )
-    try:
-        await db_session.commit()
-    except IntegrityError as exc:
-        await db_session.rollback()
-        raise Conflict(f"there is a checkpoint {data.code!r} already", field="code") from exc
+    async with savepoint(db_session, Conflict(f"there is a checkpoint {data.code!r} already", field="code")):
+        db_session.add(row)
+        audit.record_created(
+            db_session, "checkpoint", row.id, audit.snapshot(row, CHECKPOINT_FIELDS), None, event_id=event.id
+        )
     return to_read(row, codes)
 
 
@@ -180,5 +174,4 @@ async def update_checkpoint(
         raise InvalidInput("closes before it opens", field="closes_at")
     after = audit.snapshot(row, CHECKPOINT_FIELDS)
     audit.record_updated(db_session, "checkpoint", row.id, before, after, None, event_id=event.id)
-    await db_session.commit()
     return to_read(row, await _add_ons(db_session, event.id))

@@ -97,7 +97,9 @@ async def _badge_read(
 ) -> BadgeRead:
     registration = await registration_for_viewer(request, db_session, settings, registration_id, secret)
     _printable(registration)
-    return await services.badge_of(db_session, registration, settings.secret_key)
+    read = await services.badge_of(db_session, registration, settings.secret_key)
+    await db_session.commit()  # a badge or key made on first sight is kept: its token is in the answer
+    return read
 
 
 class AttendeeBadgeController(Controller):
@@ -147,6 +149,7 @@ class AttendeeBadgeController(Controller):
         )
         _printable(registration)
         cards = await services.registration_cards(db_session, [registration], state.settings.secret_key)
+        await db_session.commit()  # keep a badge made on first sight, and hold no transaction while drawing
         pdf = await anyio.to_thread.run_sync(render_badges, cards, layout)
         return _pdf(pdf, f"badge-{cards[0].serial}.pdf")
 
@@ -237,7 +240,9 @@ class BadgeStaffController(Controller):
         if registration is None:
             raise NotFound("no such registration", field="registration_id")
         _printable(registration)
-        return await services.reissue(db_session, registration_id, state.settings.secret_key, actor=actor_of(request))
+        read = await services.reissue(db_session, registration_id, state.settings.secret_key, actor=actor_of(request))
+        await db_session.commit()
+        return read
 
 
 class CheckinController(Controller):
@@ -251,7 +256,12 @@ class CheckinController(Controller):
         self, data: JSONBody[CheckinBatch], request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
     ) -> CheckinResults:
         """One scan or a device's offline queue; each scan's answer, the first one for scans seen before."""
-        return await checkin.record_scans(db_session, data, actor=actor_of(request))
+        await checkin.check_batch(db_session, data)
+        results = []
+        for index, scan in enumerate(data.scans):
+            results.append(await checkin.record_scan(db_session, scan, actor=actor_of(request), index=index))
+            await db_session.commit()  # one scan, one transaction (``badges.checkin``)
+        return CheckinResults(results=results)
 
 
 class EventCheckinController(Controller):
@@ -281,6 +291,7 @@ class EventCheckinController(Controller):
         Gzipped when the client takes it: 10,000 badges with names are ~2 MB of JSON and ~0.4 MB gzipped, what
         a phone downloads on a venue's network (``bench/checkin.py``)."""
         body = await bundle.build_bundle(db_session, event, state.settings.secret_key, names=names)
+        await db_session.commit()  # the event's key and badges made for the bundle are kept
         etag = f'"{body.version}"'
         headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Accept-Encoding"}
         if if_none_match is not None and etag in {tag.strip() for tag in if_none_match.split(",")}:
@@ -303,7 +314,9 @@ class EventCheckinController(Controller):
         q: FromQuery[RequiredSearch],
     ) -> list[AttendeeMatch]:
         """Find someone whose QR is missing; check them in with the serial it gives."""
-        return await services.lookup(db_session, event, q)
+        found = await services.lookup(db_session, event, q)
+        await db_session.commit()  # badges made for the matches are kept: staff check in by their serial
+        return found
 
     @get(
         "/checkpoints",
@@ -326,7 +339,9 @@ class EventCheckinController(Controller):
     async def create_checkpoint(
         self, event: FromPath[str], data: JSONBody[CheckpointIn], db_session: NamedDependency[AsyncSession]
     ) -> CheckpointRead:
-        return await checkpoints.create_checkpoint(db_session, event, data)
+        read = await checkpoints.create_checkpoint(db_session, event, data)
+        await db_session.commit()
+        return read
 
     @patch(
         "/checkpoints/{checkpoint_id:uuid}",
@@ -342,7 +357,9 @@ class EventCheckinController(Controller):
         db_session: NamedDependency[AsyncSession],
     ) -> CheckpointRead:
         """Rename it, change its window, or deactivate it: a deactivated checkpoint refuses ``in`` scans."""
-        return await checkpoints.update_checkpoint(db_session, event, checkpoint_id, data)
+        read = await checkpoints.update_checkpoint(db_session, event, checkpoint_id, data)
+        await db_session.commit()
+        return read
 
     @post(
         "/checkpoints/sync",
@@ -353,7 +370,9 @@ class EventCheckinController(Controller):
     )
     async def sync(self, event: FromPath[str], db_session: NamedDependency[AsyncSession]) -> list[CheckpointRead]:
         """Make the entrance, one door per room and one desk per workshop add-on, where missing."""
-        return await checkpoints.sync_checkpoints(db_session, event)
+        read = await checkpoints.sync_checkpoints(db_session, event)
+        await db_session.commit()
+        return read
 
     @get(
         "/checkin-settings",
@@ -375,7 +394,9 @@ class EventCheckinController(Controller):
         self, event: FromPath[str], data: JSONBody[CheckinSettingsIO], db_session: NamedDependency[AsyncSession]
     ) -> CheckinSettingsIO:
         """Doors open N minutes before sessions; credit needs this share of a session's length."""
-        return await services.set_settings(db_session, event, data)
+        read = await services.set_settings(db_session, event, data)
+        await db_session.commit()
+        return read
 
     @post(
         "/badges/print",
@@ -394,15 +415,13 @@ class EventCheckinController(Controller):
         db_session: NamedDependency[AsyncSession],
     ) -> Response[bytes]:
         """One PDF of the badges the filter selects (sorted by surname), which are then marked printed."""
-
-        async def render(cards: Any, layout: Layout) -> bytes:
-            return await anyio.to_thread.run_sync(render_badges, list(cards), layout)
-
-        pdf, count = await services.print_batch(
-            db_session, event, data, state.settings.secret_key, actor=actor_of(request), render=render
-        )
+        batch = await services.prepare_batch(db_session, event, data, state.settings.secret_key)
+        await db_session.commit()  # the badges made for it are kept; no transaction stays open while drawing
+        pdf = await anyio.to_thread.run_sync(render_badges, batch.cards, data.layout)
+        await services.mark_printed(db_session, batch.event_id, batch.drawn, actor=actor_of(request))
+        await db_session.commit()
         response = _pdf(pdf, f"badges-{event}.pdf")
-        response.headers["X-Badge-Count"] = str(count)
+        response.headers["X-Badge-Count"] = str(len(batch.cards))
         return response
 
 

@@ -34,7 +34,8 @@ _public_keys: dict[bytes, KnownKey] = {}
 
 
 async def event_key(db_session: AsyncSession, event_id: UUID, secret_key: str) -> BadgeKey:
-    """The event's key row, made (and committed, in its own transaction) if the event has none yet.
+    """The event's key row, made if the event has none yet. Its caller commits, also on a read: a key that isn't
+    kept would have signed tokens nothing can verify (a concurrent first use waits for that commit, then finds it).
 
     Call it before the caller's own writes: on SQLite it may start a write transaction."""
     row = await db_session.scalar(select(BadgeKey).where(BadgeKey.event_id == event_id))
@@ -67,7 +68,6 @@ async def event_key(db_session: AsyncSession, event_id: UUID, secret_key: str) -
             changes = {"kid": [None, kid.hex()]}
             entry = audit.build("badge_key", key_id, "created", None, event_id=event_id, changes=changes)
             await db_session.execute(insert(AuditEntry), [audit.as_row(entry)])
-        await db_session.commit()
         row = await db_session.scalar(
             select(BadgeKey).where(BadgeKey.event_id == event_id).execution_options(populate_existing=True)
         )

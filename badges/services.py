@@ -8,7 +8,8 @@ simply drawn again.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Literal
 from uuid import UUID, uuid4
 
@@ -21,13 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from badges import keys, tokens
 from badges.logo import BadgeLogo, keep_logo, kept_logo, prepare_logo
 from badges.models import Badge, CheckinSettings
-from badges.pdf import BadgeCard, Layout
+from badges.pdf import BadgeCard
 from badges.schemas import AttendeeMatch, BadgeRead, CheckinSettingsIO, PrintFilter
 from events.models import Event, EventLogo
 from events.services import get_event
 from podium import audit
 from podium.audit_models import AuditEntry
-from podium.db import begin_write, end_reads, utcnow
+from podium.db import begin_write, utcnow
 from podium.errors import Conflict, InvalidInput, NotFound
 from registration.mail import enqueue_badge_reprinted_mail
 from registration.models import Category, Order, OrderStatus, Registration, RegistrationStatus
@@ -74,7 +75,8 @@ def admission_status(registration_status: str, order_status: str) -> Literal["ok
 
 
 async def ensure_badges(db_session: AsyncSession, registration_ids: Sequence[UUID]) -> dict[UUID, Badge]:
-    """The badges of these registrations, making the missing ones (committed in their own transaction)."""
+    """The badges of these registrations, making the missing ones; the caller commits (also on a read: a made
+    badge's serial may already be on paper or in a mail)."""
     wanted = list(dict.fromkeys(registration_ids))
     found: dict[UUID, Badge] = {}
     for _ in range(5):
@@ -130,7 +132,6 @@ async def ensure_badges(db_session: AsyncSession, registration_ids: Sequence[UUI
             ]
             if entries:
                 await db_session.execute(insert(AuditEntry), entries)
-        await db_session.commit()
         wanted = [r for r in wanted if r in found or r in events]
     raise RuntimeError("could not draw free badge serials")
 
@@ -175,7 +176,6 @@ async def reissue(db_session: AsyncSession, registration_id: UUID, secret_key: s
         .returning(Badge.version)
     )
     if new_version is None:
-        await db_session.rollback()
         raise InvalidInput("this badge has been reprinted too often", field="registration_id")
     audit.record_updated(
         db_session,
@@ -189,7 +189,6 @@ async def reissue(db_session: AsyncSession, registration_id: UUID, secret_key: s
         note="the earlier printings no longer admit",
     )
     await enqueue_badge_reprinted_mail(db_session, registration, version=new_version)
-    await db_session.commit()
     return await badge_of(db_session, registration, secret_key)
 
 
@@ -321,7 +320,6 @@ async def mark_printed(
             .with_for_update()
         )
         if any((version, count) != drawn[rid] for rid, version, count in rows.tuples()):
-            await db_session.rollback()
             raise Conflict(
                 "badges of this batch were reprinted while it was being drawn: print the batch again",
                 field="filter",
@@ -365,23 +363,25 @@ async def mark_printed(
         action="badges_printed",
         note=f"{len(ids)} badges printed",
     )
-    await db_session.commit()
 
 
-async def print_batch(
-    db_session: AsyncSession,
-    event_slug: str,
-    selection: PrintFilter,
-    secret_key: str,
-    *,
-    actor: str,
-    render: Callable[[Sequence[BadgeCard], Layout], Awaitable[bytes]],
-) -> tuple[bytes, int]:
-    """One PDF of every badge the filter selects, marked printed; returns the PDF and how many it holds.
+@dataclass(frozen=True)
+class PrintBatch:
+    """A batch's cards to draw, and what ``mark_printed`` checks and counts once they are drawn."""
 
-    Badges printed before are printed with a new version (their earlier printings are revoked once the PDF
-    is drawn). ``render`` draws the PDF (the HTTP route runs it in a worker thread, the CLI shows a progress
-    bar)."""
+    event_id: UUID
+    cards: list[BadgeCard]
+    drawn: dict[UUID, tuple[int, int]]
+
+
+async def prepare_batch(
+    db_session: AsyncSession, event_slug: str, selection: PrintFilter, secret_key: str
+) -> PrintBatch:
+    """Every badge the filter selects, as cards to draw; badges printed before get a new version (their earlier
+    printings are revoked by ``mark_printed``, once the PDF is drawn).
+
+    Two steps because drawing 10,000 badges takes seconds: the caller commits the badges made here, draws with
+    no transaction open (no lock held meanwhile), then marks the batch printed in a second transaction."""
     event = await get_event(db_session, event_slug, with_children=False)
     registrations = await selected_registrations(db_session, event, selection)
     if not registrations:
@@ -389,10 +389,7 @@ async def print_batch(
     badges = await ensure_badges(db_session, [r.id for r in registrations])
     drawn = {rid: (badge.version, badge.print_count) for rid, badge in badges.items()}
     cards = await registration_cards(db_session, registrations, secret_key, versions=_reprint_versions(drawn))
-    await end_reads(db_session)  # drawing 10,000 badges takes seconds: hold no lock meanwhile
-    pdf = await render(cards, selection.layout)
-    await mark_printed(db_session, event.id, drawn, actor=actor)
-    return pdf, len(cards)
+    return PrintBatch(event.id, cards, drawn)
 
 
 async def lookup(db_session: AsyncSession, event_slug: str, query: str, *, limit: int = 20) -> list[AttendeeMatch]:
@@ -452,5 +449,4 @@ async def set_settings(db_session: AsyncSession, event_slug: str, data: CheckinS
         .values(id=uuid4(), event_id=event.id, created_at=now, updated_at=now, **values)
         .on_conflict_do_update(index_elements=["event_id"], set_={**values, "updated_at": now})
     )
-    await db_session.commit()
     return await settings_of(db_session, event.id)

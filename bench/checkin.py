@@ -106,6 +106,7 @@ async def prepare(
             ).all()
             cards = await registration_cards(db_session, people, settings.secret_key)
             key = await event_key(db_session, event.id, settings.secret_key)
+            await db_session.commit()  # the badges and key made for the run are kept
             entrance = await db_session.scalar(
                 select(Checkpoint.id).where(Checkpoint.event_id == event.id, Checkpoint.kind == "entrance")
             )

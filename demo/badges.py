@@ -29,6 +29,7 @@ async def demo_badges_pdf(settings: Settings, count: int = 4) -> bytes | None:
                 )
             ).all()
             cards = await registration_cards(db_session, people, settings.secret_key)
+            await db_session.commit()  # the badges and key made for them are kept
     finally:
         await engine.dispose()
     return render_badges(cards, "4x3") if cards else None

@@ -214,7 +214,7 @@ async def _print_badges(settings: Settings, event_slug: str, selection: object) 
 
     from badges.pdf import BadgeCard, render_badges
     from badges.schemas import PrintFilter
-    from badges.services import print_batch
+    from badges.services import mark_printed, prepare_batch
     from podium.db import create_engine, session_maker
     from podium.errors import DomainError
     from podium.pdf_fonts import missing_fonts
@@ -222,7 +222,7 @@ async def _print_badges(settings: Settings, event_slug: str, selection: object) 
     for sentence in missing_fonts():  # before the batch, not discovered on the printed badges
         click.echo(f"warning: {sentence}", err=True)
 
-    async def render(cards: Sequence[BadgeCard], layout: str) -> bytes:
+    def render(cards: Sequence[BadgeCard], layout: str) -> bytes:
         with click.progressbar(length=len(cards), label="rendering badges", file=sys.stderr) as bar:
             done = 0
 
@@ -234,11 +234,14 @@ async def _print_badges(settings: Settings, event_slug: str, selection: object) 
             return render_badges(cards, cast(Any, layout), progress)
 
     engine = create_engine(settings)
+    wanted = cast(PrintFilter, selection)
     try:
         async with session_maker(engine)() as db_session:
-            pdf, count = await print_batch(
-                db_session, event_slug, cast(PrintFilter, selection), settings.secret_key, actor="cli", render=render
-            )
+            batch = await prepare_batch(db_session, event_slug, wanted, settings.secret_key)
+            await db_session.commit()  # the badges made for it are kept; no transaction stays open while drawing
+            pdf, count = render(batch.cards, wanted.layout), len(batch.cards)
+            await mark_printed(db_session, batch.event_id, batch.drawn, actor="cli")
+            await db_session.commit()
     except DomainError as exc:
         raise click.ClickException(exc.detail) from exc
     finally:

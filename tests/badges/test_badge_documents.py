@@ -9,7 +9,6 @@ import os
 import re
 import shutil
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
 from pathlib import Path
 
 import anyio
@@ -19,9 +18,9 @@ from sqlalchemy import select
 
 from badges import tokens
 from badges.models import Badge
-from badges.pdf import BadgeCard, Layout
+from badges.pdf import BadgeCard
 from badges.schemas import PrintFilter
-from badges.services import print_batch, reissue
+from badges.services import mark_printed, prepare_batch, reissue
 from events.models import Event
 from podium.errors import Conflict
 from podium.settings import Settings
@@ -227,23 +226,16 @@ async def test_a_badge_reprinted_while_its_batch_is_drawn_refuses_the_batch(
 ) -> None:
     registration = await add_registration(settings, badge_event, first_name="Dee", last_name="Drawn")
 
-    async def render_meanwhile_reprinted(cards: Sequence[BadgeCard], _layout: Layout) -> bytes:
+    selection = PrintFilter(surname_from="drawn", surname_to="drawn")
+    async with db_session_for(settings) as db_session:
+        batch = await prepare_batch(db_session, badge_event.slug, selection, settings.secret_key)
+        await db_session.commit()
         async with db_session_for(settings) as other:  # a reprint from the help desk while the PDF is drawn
             await reissue(other, registration, settings.secret_key, actor="desk")
             await other.commit()
-        return b"%PDF"
-
-    selection = PrintFilter(surname_from="drawn", surname_to="drawn")
-    async with db_session_for(settings) as db_session:
         with pytest.raises(Conflict) as refused:
-            await print_batch(
-                db_session,
-                badge_event.slug,
-                selection,
-                settings.secret_key,
-                actor="organizer",
-                render=render_meanwhile_reprinted,
-            )
+            await mark_printed(db_session, batch.event_id, batch.drawn, actor="organizer")
+        await db_session.rollback()
         count = await db_session.scalar(select(Badge.print_count).where(Badge.registration_id == registration))
     assert (refused.value.code, refused.value.field) == ("badges_changed", "filter")
     assert count == 0
@@ -264,22 +256,13 @@ async def test_a_reprint_batch_that_fails_to_draw_revokes_nothing(
     body = {"surname_from": "failed", "surname_to": "failed", "layout": "4x3"}
     printed = await client.post(f"/api/events/{badge_event.slug}/badges/print", json=body, headers=organizer)
     [worn] = await read_qr_codes(printed.content, tmp_path)
-    drawn: list[int] = []
 
-    async def render_and_break(cards: Sequence[BadgeCard], _layout: Layout) -> bytes:
-        drawn.extend(card.version for card in cards)
-        raise RuntimeError("the printer's PDF library crashed")
-
-    async with db_session_for(settings) as db_session:
-        with pytest.raises(RuntimeError):
-            await print_batch(
-                db_session,
-                badge_event.slug,
-                PrintFilter(surname_from="failed", surname_to="failed"),
-                settings.secret_key,
-                actor="organizer",
-                render=render_and_break,
-            )
+    async with db_session_for(settings) as db_session:  # drawing breaks off: mark_printed is never reached
+        batch = await prepare_batch(
+            db_session, badge_event.slug, PrintFilter(surname_from="failed", surname_to="failed"), settings.secret_key
+        )
+        await db_session.commit()
+    drawn = [card.version for card in batch.cards]
     results = await post_scans(client, staff, scan(worn, points["entrance"]))
     async with db_session_for(settings) as db_session:
         badge = await db_session.scalar(select(Badge).where(Badge.registration_id == registration))

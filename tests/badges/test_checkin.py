@@ -112,6 +112,7 @@ async def test_cancelled_expired_unpaid_and_unverified_registrations_are_refused
             await event_key(db_session, badge_event.event_id, settings.secret_key)
             badge = (await ensure_badges(db_session, [registration]))[registration]
             tokens_by_state[state] = await token_for(db_session, badge, settings.secret_key)
+            await db_session.commit()  # the test owns the transaction: the badge and key it made are kept
 
     results = await post_scans(client, staff, *(scan(t, points["entrance"]) for t in tokens_by_state.values()))
 
