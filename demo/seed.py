@@ -249,6 +249,7 @@ async def seed_demo(settings: Settings, size: DemoSize, *, reset: bool = False) 
                     created.append(f"  {spec.name}: {len(points)} check-in points")
             organizer_pw = await _upsert_login(db_session, ORGANIZER_EMAIL, "Demo Organizer", "organizer")
             staff_pw = await _upsert_login(db_session, STAFF_EMAIL, "Demo Staff", "staff")
+            await db_session.commit()
     finally:
         await engine.dispose()
     lines = ["Demo data:"] + (created or ["  (demo events already present; use --reset to seed them again)"])

@@ -112,18 +112,16 @@ def _count_statement(dialect: str, keys: int) -> Insert:
     ).returning(RateLimit.key, RateLimit.hits, RateLimit.window_ends_at)
 
 
-async def hit(
-    db_session: AsyncSession, limits: Sequence[Limit], now: dt.datetime | None = None, *, commit: bool = True
-) -> None:
-    """Count a hit of every key; raise ``TooManyRequests`` (429, Retry-After) if any is over its limit.
+async def hit(db_session: AsyncSession, limits: Sequence[Limit], now: dt.datetime | None = None) -> None:
+    """Count a hit of every key, commit it (it lasts whatever the request does next), then raise
+    ``TooManyRequests`` (429, Retry-After) if any is over its limit.
 
-    With ``commit`` the hit is committed first, so it lasts whatever the request does next; without, the
-    caller sees to it (PostgreSQL's autocommit already has).
+    For registration's handlers, whose services still commit; an owner of its transaction counts with ``count``,
+    commits, and refuses with ``refuse_over`` itself (``podium.auth.controllers.attempt_login``).
     """
     now = now or utcnow()
     counts = await count(db_session, limits, now)
-    if commit:
-        await db_session.commit()
+    await db_session.commit()
     refuse_over(counts, now)
 
 

@@ -43,6 +43,7 @@ class AccountController(Controller):
         await accounts.change_password(
             db_session, request.user.id, request.auth, data.current_password, data.new_password
         )
+        await db_session.commit()
 
     @get("/tokens", operation_id="listOwnTokens", responses=problem_responses(401))
     async def list_tokens(
@@ -65,6 +66,7 @@ class AccountController(Controller):
     ) -> None:
         """End one of the caller's logins (another account's token id is a 404)."""
         await accounts.revoke_token(db_session, request.user.id, token_id)
+        await db_session.commit()
 
 
 class UserAccountController(Controller):
@@ -81,7 +83,9 @@ class UserAccountController(Controller):
     ) -> UserRead:
         """Change `display_name`, `role` or `is_active`; deactivating ends every login of the account at once.
         409 `last_organizer` when it would leave no active organizer."""
-        return user_read(await accounts.update_user(db_session, user_id, data))
+        read = user_read(await accounts.update_user(db_session, user_id, data))
+        await db_session.commit()
+        return read
 
     @get("/tokens", operation_id="listUserTokens", responses=problem_responses(401, 403, 404))
     async def list_tokens(
@@ -102,6 +106,7 @@ class UserAccountController(Controller):
     async def revoke_all(self, user_id: FromPath[UUID], db_session: NamedDependency[AsyncSession]) -> None:
         """End every login of the account (it stays active: its holder can log in again)."""
         await accounts.end_all_logins(db_session, user_id)
+        await db_session.commit()
 
     @delete(
         "/tokens/{token_id:uuid}",
@@ -113,3 +118,4 @@ class UserAccountController(Controller):
         self, user_id: FromPath[UUID], token_id: FromPath[UUID], db_session: NamedDependency[AsyncSession]
     ) -> None:
         await accounts.revoke_token(db_session, user_id, token_id)
+        await db_session.commit()

@@ -74,6 +74,7 @@ class AccountPages(Controller):
             await accounts.change_password(
                 db_session, request.user.id, request.auth, change.current_password, change.new_password
             )
+            await db_session.commit()
         except (msgspec.ValidationError, DomainError) as exc:
             return await self._page(request, db_session, errors=form_errors(exc), status_code=422)
         return _with_notice("/account", "Password changed. Every other session of yours has ended.")
@@ -86,6 +87,7 @@ class AccountPages(Controller):
         db_session: NamedDependency[AsyncSession],
     ) -> Redirect:
         await accounts.revoke_token(db_session, request.user.id, token_id)
+        await db_session.commit()
         return _with_notice("/account", "That session has ended.")
 
 
@@ -129,6 +131,7 @@ class OrganizerUserPages(Controller):
             body["role"] = data["role"]
         try:
             user = await accounts.update_user(db_session, user_id, msgspec.convert(body, UserUpdate))
+            await db_session.commit()
         except (msgspec.ValidationError, DomainError) as exc:
             if isinstance(exc, DomainError) and exc.status_code == 404:
                 raise
@@ -140,4 +143,5 @@ class OrganizerUserPages(Controller):
     @post("/{user_id:uuid}/logout")
     async def end_logins(self, user_id: FromPath[UUID], db_session: NamedDependency[AsyncSession]) -> Redirect:
         ended = await accounts.end_all_logins(db_session, user_id)
+        await db_session.commit()
         return _with_notice("/organizer/users", f"Ended {ended} session{'s' if ended != 1 else ''}.")

@@ -62,7 +62,6 @@ async def update_user(db_session: AsyncSession, user_id: UUID, data: UserUpdate)
         await revoke_all_tokens(db_session, user.id)
     after = audit.snapshot(user, USER_AUDIT_FIELDS)
     audit.record_updated(db_session, "user", user.id, before, after, None, action=_user_change(before, after))
-    await db_session.commit()
     return user
 
 
@@ -88,7 +87,6 @@ async def end_all_logins(db_session: AsyncSession, user_id: UUID) -> int:
     await begin_write(db_session)
     ended = await revoke_all_tokens(db_session, user_id)
     audit.record_updated(db_session, "user", user_id, {}, {"logins_ended": ended}, None, action="logins_ended")
-    await db_session.commit()
     return ended
 
 
@@ -114,7 +112,6 @@ async def change_password(
         db_session, "user", user_id, {}, {}, None, action="password_changed", secrets_changed=["password"]
     )
     await revoke_all_tokens(db_session, user_id, except_token=current_token)
-    await db_session.commit()
 
 
 async def get_user(db_session: AsyncSession, user_id: UUID) -> User:
@@ -150,6 +147,4 @@ async def revoke_token(db_session: AsyncSession, user_id: UUID, token_id: UUID) 
         .execution_options(synchronize_session=False)
     )
     if cast(CursorResult[Any], result).rowcount != 1:
-        await db_session.rollback()
         raise NotFound("no such login", field="token_id")
-    await db_session.commit()

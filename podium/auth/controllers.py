@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie, State
 from litestar.di import NamedDependency
@@ -11,12 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.auth import services
 from podium.auth.guards import requires_organizer, requires_staff
-from podium.auth.lockout import MAIL_STATE_KEY
+from podium.auth.lockout import MAIL_STATE_KEY, EnqueueMail
 from podium.auth.middleware import SESSION_COOKIE
 from podium.auth.models import User
 from podium.auth.schemas import CurrentUser, LoginRequest, LoginResponse, UserCreate, UserRead
 from podium.client_address import client_address as client_ip  # the one rule for the client's address
+from podium.db import utcnow
 from podium.errors import problem_responses
+from podium.rate_limits import refuse_over
 from podium.settings import Settings
 
 
@@ -49,6 +53,31 @@ async def _forget_session_cookie(response: Response) -> Response:
     return response
 
 
+async def attempt_login(
+    db_session: AsyncSession,
+    settings: Settings,
+    email: str,
+    password: str,
+    address: str,
+    *,
+    mail: EnqueueMail | None = None,
+) -> tuple[User, str, dt.datetime]:
+    """A login's transactions (the API's and the login page's): the try is counted and committed first, so it
+    lasts whatever happens next and the address's counter isn't held while the password is checked; then the
+    password, whose failure is committed too before the refusal goes out (the lockout counts it)."""
+    now = utcnow()
+    counts = await services.count_login_try(db_session, settings, address, now)
+    await db_session.commit()
+    refuse_over(counts, now)
+    try:
+        found = await services.login(db_session, settings, email, password, address, mail=mail)
+    except services.NotAuthenticated:
+        await db_session.commit()
+        raise
+    await db_session.commit()
+    return found
+
+
 class AuthController(Controller):
     path = "/api/auth"
     tags = ["auth"]
@@ -69,7 +98,7 @@ class AuthController(Controller):
     ) -> Response[LoginResponse]:
         """Exchange email and password for a bearer token; also sets the session cookie for pages."""
         settings: Settings = state.settings
-        user, token, expires_at = await services.login(
+        user, token, expires_at = await attempt_login(
             db_session, settings, data.email, data.password, client_ip(request), mail=state.get(MAIL_STATE_KEY)
         )
         body = LoginResponse(token=token, expires_at=expires_at, user=services.current_user_of(user))
@@ -87,6 +116,7 @@ class AuthController(Controller):
     async def logout(self, request: Request, db_session: NamedDependency[AsyncSession]) -> None:
         """Revoke the token this request used; the session cookie is cleared too."""
         await services.logout(db_session, request.auth)
+        await db_session.commit()
 
     @get(
         "/me",
@@ -112,4 +142,6 @@ class UserController(Controller):
     @post("/", operation_id="createUser", responses=problem_responses(401, 403, 409, 422))
     async def create_user(self, data: JSONBody[UserCreate], db_session: NamedDependency[AsyncSession]) -> UserRead:
         """Organizers add staff (scanning, lookup) and fellow organizers."""
-        return user_read(await services.create_user(db_session, data))
+        read = user_read(await services.create_user(db_session, data))
+        await db_session.commit()
+        return read

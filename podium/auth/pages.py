@@ -12,7 +12,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.auth import services
-from podium.auth.controllers import client_ip, session_cookie
+from podium.auth.controllers import attempt_login, client_ip, session_cookie
 from podium.auth.lockout import MAIL_STATE_KEY
 from podium.auth.middleware import SESSION_COOKIE
 from podium.auth.models import Role
@@ -46,7 +46,7 @@ class LoginPages(Controller):
         settings: Settings = state.settings
         email, target = data.get("email", "").strip(), local_path(data.get("next"), "")
         try:
-            user, token, _ = await services.login(
+            user, token, _ = await attempt_login(
                 db_session,
                 settings,
                 email,
@@ -73,6 +73,7 @@ class LoginPages(Controller):
         token = request.cookies.get(SESSION_COOKIE)
         if token:
             await services.logout(db_session, token)
+            await db_session.commit()
         response = redirect("/")
         response.cookies.append(session_cookie(state.settings, "", 0))
         return response

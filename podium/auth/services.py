@@ -11,7 +11,6 @@ from uuid import uuid4
 
 from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import Table, bindparam, delete, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium import audit, rate_limits
@@ -20,7 +19,7 @@ from podium.auth.lockout import EnqueueMail
 from podium.auth.models import AuthToken, Role, User
 from podium.auth.passwords import hash_password, verify_password
 from podium.auth.schemas import CurrentUser, UserCreate
-from podium.db import serialize_on, utcnow
+from podium.db import savepoint, serialize_on, utcnow
 from podium.db_prebuilt import Prebuilt, Runner
 from podium.errors import Conflict, DomainError
 from podium.rate_limits import Limit
@@ -56,13 +55,9 @@ async def create_user(db_session: AsyncSession, data: UserCreate) -> User:
         role=Role(data.role).value,
         is_active=True,
     )
-    db_session.add(user)
-    audit.record_created(db_session, "user", user.id, audit.snapshot(user, USER_AUDIT_FIELDS), None)
-    try:
-        await db_session.commit()
-    except IntegrityError as exc:
-        await db_session.rollback()
-        raise Conflict("an account with this email already exists", field="email") from exc
+    async with savepoint(db_session, Conflict("an account with this email already exists", field="email")):
+        db_session.add(user)
+        audit.record_created(db_session, "user", user.id, audit.snapshot(user, USER_AUDIT_FIELDS), None)
     return user
 
 
@@ -73,7 +68,6 @@ async def set_password(db_session: AsyncSession, email: str, password: str) -> U
     user.password_hash = await hash_password(password)
     audit.record_updated(db_session, "user", user.id, {}, {}, None, action="password_set", secrets_changed=["password"])
     await db_session.execute(delete(AuthToken).where(AuthToken.user_id == user.id))
-    await db_session.commit()
     return user
 
 
@@ -89,6 +83,16 @@ async def issue_token(db_session: AsyncSession, user: User, settings: Settings) 
     return token, expires_at
 
 
+async def count_login_try(
+    db_session: AsyncSession, settings: Settings, client_ip: str, now: dt.datetime
+) -> list[rate_limits.Count]:
+    """Count a login try against its address's limit. The caller commits at once and then refuses what is over
+    (``rate_limits.refuse_over``): the try counts whatever happens next, and the address's counter row is not held
+    while the password is checked (logins from one address would wait for each other's)."""
+    limit = Limit(f"login:{client_ip}", settings.login_limit_per_address, settings.rate_limit_window_seconds)
+    return await rate_limits.count(db_session, [limit], now)
+
+
 async def login(
     db_session: AsyncSession,
     settings: Settings,
@@ -99,12 +103,11 @@ async def login(
     mail: EnqueueMail | None = None,
 ) -> tuple[User, str, dt.datetime]:
     """Check the password unless this address, or this address for this account, is locked out; count
-    failures (``lockout``: strangers' guesses never lock the owner out; ``mail`` sends the owner's unlock link)."""
+    failures (``lockout``: strangers' guesses never lock the owner out; ``mail`` sends the owner's unlock link).
+    The try was counted first (``count_login_try``). A wrong password raises ``NotAuthenticated`` with the
+    failure recorded: the caller commits it before it answers, so the lockout counts it."""
     email = normalise_email(email)
     now = utcnow()
-    await rate_limits.hit(
-        db_session, [Limit(f"login:{client_ip}", settings.login_limit_per_address, settings.rate_limit_window_seconds)]
-    )
     # Tries for one account from one address wait their turn, so each sees what the ones before it counted:
     # checked side by side, 10 wrong guesses sent at once against a limit of 5 had 9 passwords checked on
     # PostgreSQL. Waiting, not refusing, so 16 scanners logging in at once with one staff account all get in.
@@ -114,12 +117,10 @@ async def login(
     valid = await verify_password(user.password_hash if user else None, password)
     if user is None or not valid or not user.is_active:
         await lockout.record_failure(db_session, settings, email, client_ip, now, mail)
-        await db_session.commit()
         raise NotAuthenticated("the email or the password is wrong", field="password")
     await lockout.record_success(db_session, user, client_ip, now)
     user.last_login_at = now
     token, expires_at = await issue_token(db_session, user, settings)
-    await db_session.commit()
     return user, token, expires_at
 
 
@@ -129,7 +130,6 @@ async def logout(db_session: AsyncSession, token: str) -> None:
         .where(AuthToken.token_hash == hash_token(token), AuthToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
-    await db_session.commit()
 
 
 _users = cast(Table, User.__table__)

@@ -85,6 +85,7 @@ async def _create_user(settings: Settings, data: object) -> None:
     try:
         async with session_maker(engine)() as db_session:
             await services.create_user(db_session, cast(UserCreate, data))
+            await db_session.commit()
     except DomainError as exc:
         raise click.ClickException(exc.detail) from exc
     finally:

@@ -59,6 +59,7 @@ async def _create_organizer(settings: Settings) -> None:
                 email=ORGANIZER_EMAIL, display_name="Olivia Organizer", password=ORGANIZER_PASSWORD, role="organizer"
             )
             await auth_services.create_user(db_session, data)
+            await db_session.commit()
     finally:
         await engine.dispose()
 

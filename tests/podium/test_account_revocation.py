@@ -40,6 +40,7 @@ async def make_user(settings: Settings, role: str = "staff") -> str:
                 email=email, display_name="Sam", password=PASSWORD, role="organizer" if role == "organizer" else "staff"
             ),
         )
+        await db_session.commit()
     return email
 
 

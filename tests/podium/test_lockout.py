@@ -12,6 +12,7 @@ from urllib.parse import unquote
 import pytest
 
 from podium.auth import lockout, services
+from podium.auth.controllers import attempt_login
 from podium.auth.schemas import UserCreate
 from podium.db import utcnow
 from podium.errors import TooManyRequests
@@ -31,6 +32,7 @@ async def make_user(settings: Settings) -> str:
         await services.create_user(
             db_session, UserCreate(email=email, display_name="Owen", password=PASSWORD, role="staff")
         )
+        await db_session.commit()
     return email
 
 
@@ -38,7 +40,7 @@ async def attempt(settings: Settings, email: str, password: str, address: str) -
     """One login through the service with the app's mail hook; the outcome as a word."""
     async with db_session_for(settings) as db_session:
         try:
-            await services.login(db_session, settings, email, password, address, mail=enqueue)
+            await attempt_login(db_session, settings, email, password, address, mail=enqueue)
         except services.NotAuthenticated:
             return "wrong"
         except TooManyRequests:
