@@ -48,6 +48,7 @@ from podium.metrics import metrics_setup
 from podium.openapi import ClosedStructSchemaPlugin
 from podium.outbox import enqueue
 from podium.pdf_fonts import report_missing_fonts
+from podium.refusals import AnswerRefusals
 from podium.request_id import RequestIdMiddleware
 from podium.security_headers import security_headers
 from podium.settings import Settings
@@ -171,6 +172,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[
             RequestIdMiddleware(),
             *metrics.middleware,
+            AnswerRefusals(),  # inside the two above, so they see what a later middleware's refusal answered
             WriteIntentMiddleware,
             RefuseNulInQuery(),
             CrossSiteGuard(settings),

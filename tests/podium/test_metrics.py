@@ -130,3 +130,18 @@ async def test_queue_gauges_count_waiting_and_failed_jobs(metrics_settings: Sett
     assert value(samples, "podium_jobs_retrying", task=ALWAYS_FAILS) == 1
     assert value(samples, "podium_jobs", state="todo", task=ALWAYS_FAILS) == 2
     assert value(samples, "podium_jobs", state="failed", task=ALWAYS_FAILS) == 1
+
+
+async def test_metrics_count_a_middleware_refusal_with_its_status(scraped: Client) -> None:
+    before = await scrape(scraped)
+
+    refused = await scraped.post(
+        "/api/auth/logout", headers={"Cookie": "podium_session=x", "Origin": "https://elsewhere.example"}
+    )
+    after = await scrape(scraped)
+
+    labels = frozenset(
+        {"app_name": "podium", "method": "POST", "path": "/api/auth/logout", "status_code": "403"}.items()
+    )
+    assert refused.status_code == 403
+    assert after[("podium_requests_total", labels)] - before.get(("podium_requests_total", labels), 0.0) == 1

@@ -111,3 +111,12 @@ async def test_text_logs_stay_readable_lines(
 
     line = next(line for line in text.splitlines() if "a line written during the request" in line)
     assert re.fullmatch(r"\S+ \S+ INFO podium\.test_only: a line written during the request", line)
+
+
+async def test_a_refusal_by_a_middleware_carries_the_request_id(client: Client) -> None:
+    cross_site = {"Origin": "https://elsewhere.example", "X-Request-ID": "cross-site-0001"}
+
+    response = await client.post("/api/auth/logout", headers={"Cookie": "podium_session=x", **cross_site})
+
+    assert (response.status_code, response.json()["code"]) == (403, "csrf_failed")
+    assert response.headers["x-request-id"] == "cross-site-0001"
