@@ -43,7 +43,7 @@ async def build_bundle(db_session: AsyncSession, event_slug: str, secret_key: st
     settings = await settings_of(db_session, event.id)
     doors = dt.timedelta(minutes=settings.doors_open_minutes)
     add_on_codes: dict[UUID, str] = dict(
-        (await db_session.execute(select(AddOn.id, AddOn.code).where(AddOn.event_id == event.id))).all()
+        (await db_session.execute(select(AddOn.id, AddOn.code).where(AddOn.event_id == event.id))).tuples().all()
     )
 
     # Only registrations still without a badge go to ensure_badges (loading every badge as an entity to find

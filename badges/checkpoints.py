@@ -43,7 +43,7 @@ def code_for(prefix: str, name: str) -> str:
 
 async def _add_ons(db_session: AsyncSession, event_id: UUID) -> dict[UUID, str]:
     rows = await db_session.execute(select(AddOn.id, AddOn.code).where(AddOn.event_id == event_id))
-    return dict(rows.all())
+    return dict(rows.tuples().all())
 
 
 def to_read(checkpoint: Checkpoint, add_on_codes: dict[UUID, str]) -> CheckpointRead:

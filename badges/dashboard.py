@@ -90,7 +90,9 @@ async def dashboard(db_session: AsyncSession, event: Event) -> Dashboard:
                 .where(CheckinPresence.inside.is_(True), CheckinPresence.zone.like("session:%"))
                 .group_by(CheckinPresence.zone)
             )
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     rooms = (await db_session.execute(select(Room.id, Room.name, Room.capacity).where(Room.event_id == event.id))).all()
     session_rooms: dict[str, UUID] = {}

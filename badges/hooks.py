@@ -27,7 +27,7 @@ _TRANSFERRED_KEY = "podium.badges.transferred_registrations"
 
 def _holder_changed(target: Registration) -> bool:
     history = inspect(target).attrs.transferred_at.history
-    return bool(history.added) and history.added[0] is not None
+    return next(iter(history.added), None) is not None
 
 
 @event.listens_for(Session, "before_flush")

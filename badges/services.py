@@ -94,7 +94,9 @@ async def ensure_badges(db_session: AsyncSession, registration_ids: Sequence[UUI
                 await db_session.execute(
                     select(Registration.id, Registration.event_id).where(Registration.id.in_(missing))
                 )
-            ).all()
+            )
+            .tuples()
+            .all()
         )
         bind = db_session.bind
         insert = postgresql.insert if bind is not None and bind.dialect.name == "postgresql" else sqlite.insert
@@ -275,7 +277,7 @@ async def selected_registrations(db_session: AsyncSession, event: Event, selecti
                 Category.event_id == event.id, Category.code.in_(selection.categories)
             )
         )
-        by_code = dict(codes.all())
+        by_code = dict(codes.tuples().all())
         unknown = sorted(set(selection.categories) - set(by_code))
         if unknown:
             raise InvalidInput(f"no category {', '.join(unknown)} at this event", field="categories")
