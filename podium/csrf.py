@@ -146,7 +146,8 @@ class CrossSiteGuard(ASGIMiddleware):
         self.own_origins = frozenset({base} if base else set())
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        if scope["method"] in UNSAFE_METHODS:
+        # Only HTTP scopes get here (``scopes``); the type check says so to the type checker too.
+        if scope["type"] == ScopeType.HTTP and scope["method"] in UNSAFE_METHODS:
             connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
             self.check_origin(connection)
             self.check_body_type(connection, scope["route_handler"])

@@ -20,6 +20,7 @@ from advanced_alchemy.extensions.litestar import (
     EngineConfig,
     SQLAlchemyAsyncConfig,
 )
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
@@ -149,7 +150,7 @@ class WriteIntentMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
         with write_intent(scope["method"] not in self.SAFE_METHODS):
@@ -291,7 +292,7 @@ def install_engine_hooks(engine: AsyncEngine, settings: Settings) -> None:
         event.listen(engine.sync_engine, "before_cursor_execute", _sqlite_warn_deferred_write)
 
 
-def session_maker(engine: AsyncEngine) -> async_sessionmaker:
+def session_maker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 

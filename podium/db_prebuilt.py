@@ -35,7 +35,7 @@ from sqlalchemy.util import greenlet_spawn
 from podium.db_outage import forget_pool, is_connection_lost
 
 
-class DriverRecord(asyncpg.Record):
+class DriverRecord(asyncpg.Record):  # type: ignore[misc]  # asyncpg ships no types: Record is Any to mypy
     """asyncpg's row, readable by attribute like SQLAlchemy's ``Row``."""
 
     def __getattr__(self, name: str) -> Any:
@@ -85,9 +85,9 @@ async def pooled(engine: AsyncEngine) -> AsyncIterator[Runner]:
 class Prebuilt:
     def __init__(self, statement: Select[Any] | Insert | TextClause) -> None:
         self.statement = statement
-        self._compiled: dict[str, tuple[str, tuple[str, ...], dict[str, Any]]] = {}
+        self._compiled: dict[str, tuple[str, tuple[str, ...], Mapping[str, Any]]] = {}
 
-    def _for(self, dialect: Dialect) -> tuple[str, tuple[str, ...], dict[str, Any]]:
+    def _for(self, dialect: Dialect) -> tuple[str, tuple[str, ...], Mapping[str, Any]]:
         found = self._compiled.get(dialect.name)
         if found is None:
             compiled = self.statement.compile(dialect=dialect)
@@ -119,7 +119,7 @@ class Prebuilt:
         return int(status.rsplit(" ", 1)[-1])  # "INSERT 0 1", "UPDATE 3"
 
 
-def _arguments(names: tuple[str, ...], params: Mapping[str, Any], fixed: dict[str, Any]) -> list[Any]:
+def _arguments(names: tuple[str, ...], params: Mapping[str, Any], fixed: Mapping[str, Any]) -> list[Any]:
     return [params[name] if name in params else fixed[name] for name in names]
 
 

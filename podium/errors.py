@@ -19,6 +19,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.plugins.problem_details import ProblemDetailsException
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import ExceptionHandlersMap
 
 from podium.db_outage import database_error_chain, is_database_unavailable
 
@@ -234,7 +235,7 @@ def problem_response(request: Request[Any, Any, Any], exc: Exception) -> Respons
     ).to_response(request)
 
 
-EXCEPTION_HANDLERS = {
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     DomainError: problem_response,
     HTTPException: problem_response,
     HTTP_500_INTERNAL_SERVER_ERROR: problem_response,

@@ -262,7 +262,8 @@ class Fonts:
         if pdf.page == 0:
             return
         if size is not None:
-            colour = pdf.text_color.colors
+            text_colour = pdf.text_color
+            colour = (0.0,) if text_colour is None else text_colour.colors  # None: fpdf2's default, black
             pdf.set_draw_color(*(round(c * 255) for c in (colour * 3 if len(colour) == 1 else colour[:3])))
             width = size * 0.035 / pdf.k
             if abs(pdf.line_width - width) > 1e-9:

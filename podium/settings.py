@@ -9,7 +9,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, cast
+from typing import Literal
 
 Environment = Literal["development", "test", "production"]
 _ENVIRONMENTS: tuple[Environment, ...] = ("development", "test", "production")
@@ -219,7 +219,7 @@ class Settings:
         return cls(
             database_url=database_url,
             secret_key=secret,
-            environment=cast(Environment, environment),
+            environment=environment,
             data_dir=data_dir,
             base_url=env.get("PODIUM_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
             secure_cookies=_flag(env.get("PODIUM_SECURE_COOKIES"), default=environment == "production"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie, State
@@ -48,7 +49,7 @@ def user_read(user: User) -> UserRead:
     )
 
 
-async def _forget_session_cookie(response: Response) -> Response:
+async def _forget_session_cookie(response: Response[Any]) -> Response[Any]:
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
@@ -92,7 +93,7 @@ class AuthController(Controller):
     async def login(
         self,
         data: JSONBody[LoginRequest],
-        request: Request,
+        request: Request[Any, Any, Any],
         state: State,
         db_session: NamedDependency[AsyncSession],
     ) -> Response[LoginResponse]:
@@ -113,7 +114,7 @@ class AuthController(Controller):
         responses=problem_responses(401),
         after_request=_forget_session_cookie,
     )
-    async def logout(self, request: Request, db_session: NamedDependency[AsyncSession]) -> None:
+    async def logout(self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]) -> None:
         """Revoke the token this request used; the session cookie is cleared too."""
         await services.logout(db_session, request.auth)
         await db_session.commit()
@@ -125,7 +126,7 @@ class AuthController(Controller):
         security=[{"bearer": []}],
         responses=problem_responses(401),
     )
-    async def me(self, request: Request) -> CurrentUser:
+    async def me(self, request: Request[Any, Any, Any]) -> CurrentUser:
         return request.user
 
 

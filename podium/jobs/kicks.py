@@ -61,7 +61,7 @@ def _engine_of(session: Session) -> Engine | None:
         bind = session.get_bind()
     except Exception:  # an unbound session: nothing to queue through
         return None
-    return getattr(bind, "engine", bind)
+    return bind.engine
 
 
 def _queue_in_transaction(session: Session, *_: Any) -> None:

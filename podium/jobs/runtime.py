@@ -88,10 +88,9 @@ def _register(app: App, spec: JobSpec, settings: Settings, *, periodic: bool) ->
     function = spec.function
     every = spec.interval(settings)
 
-    async def run(context: JobContext, **kwargs: Any) -> Any:
+    async def run(context: JobContext, /, timestamp: int | None = None, **kwargs: Any) -> Any:
+        """``timestamp``: procrastinate passes each periodic run its tick, which no job takes."""
         env: JobEnv = context.additional_context[ENV_KEY]
-        if every:
-            kwargs.pop("timestamp", None)  # procrastinate passes each periodic run its tick
         return await function(env, **kwargs)
 
     run.__name__ = run.__qualname__ = spec.name

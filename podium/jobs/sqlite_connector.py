@@ -60,12 +60,13 @@ def wake_workers(database_url: str) -> None:
     payload = json.dumps({"type": "job_inserted", "job_id": 0})
     for on_notification, channels in list(_LISTENERS.get(database_url, [])):
         channel = next(iter(channels), "procrastinate_any_queue_v1")
-        task = asyncio.get_running_loop().create_task(on_notification(channel=channel, payload=payload))
+        # procrastinate types the listener as returning an Awaitable, which create_task doesn't take.
+        task = asyncio.ensure_future(on_notification(channel=channel, payload=payload), loop=asyncio.get_running_loop())
         _WAKING.add(task)
         task.add_done_callback(_WAKING.discard)
 
 
-_WAKING: set[asyncio.Task[None]] = set()
+_WAKING: set[asyncio.Future[None]] = set()
 
 
 class SQLiteConnector(connector.BaseAsyncConnector):
