@@ -8,6 +8,7 @@ from uuid import UUID
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+from litestar.openapi.spec import SecurityRequirement
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,7 +37,7 @@ StatusFilter = Literal["held", "confirmed", "awaiting_verification", "expired", 
 Limit = Annotated[int, QueryParameter(ge=1, le=500)]
 Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
 ERRORS = problem_responses(401, 403, 404, 409, 422)
-BEARER = [{"bearer": []}]
+BEARER: list[SecurityRequirement] = [{"bearer": []}]
 
 
 def actor_of(request: Request[Any, Any, Any]) -> str:

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from litestar import Controller, delete, get, patch, post, put
 from litestar.di import NamedDependency
+from litestar.openapi.spec import SecurityRequirement
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,7 +18,7 @@ from registration import catalog
 from registration import catalog_schemas as s
 
 ERRORS = problem_responses(401, 403, 404, 409, 422)
-BEARER = [{"bearer": []}]
+BEARER: list[SecurityRequirement] = [{"bearer": []}]
 
 
 class CatalogController(Controller):

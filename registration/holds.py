@@ -106,8 +106,9 @@ async def _take_and_commit_pg(
     if promo is not None and promo_uses:
         statements.append(_add_sql("promo_code", promo.id, promo_uses))
     connection = await (await db_session.connection()).get_raw_connection()
+    driver: asyncpg.Connection = connection.driver_connection
     try:
-        await connection.driver_connection.execute(";\n".join([*statements, "COMMIT", "BEGIN"]))
+        await driver.execute(";\n".join([*statements, "COMMIT", "BEGIN"]))
     except asyncpg.CheckViolationError as exc:
         await db_session.rollback()
         return await refusal(db_session, exc, needs)
@@ -242,7 +243,11 @@ async def visibly_short(
         return None
 
     async def first_short() -> UUID | None:
-        rows = (await db_session.execute(select(Quota.id, Quota.size - Quota.used).where(Quota.id.in_(needs)))).all()
+        rows = (
+            (await db_session.execute(select(Quota.id, Quota.size - Quota.used).where(Quota.id.in_(needs))))
+            .tuples()
+            .all()
+        )
         free = dict(rows)
         return next((q for q in sorted(needs, key=str) if free.get(q, 0) < needs[q]), None)
 

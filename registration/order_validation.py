@@ -341,7 +341,7 @@ def seats_needed(attendees: list[CheckedAttendee], catalog: CatalogView) -> dict
 
 
 async def sold_out_error(
-    db_session: AsyncSession, quota_id: UUID, attendees: list[CheckedAttendee], catalog: CatalogView
+    db_session: AsyncSession, quota_id: UUID, attendees: Sequence[CheckedAttendee], catalog: CatalogView
 ) -> SoldOut:
     quota = await db_session.get(Quota, quota_id)
     name = quota.name if quota else ""
@@ -349,7 +349,7 @@ async def sold_out_error(
 
 
 def sold_out(
-    quota_id: UUID, name: str, available: int, attendees: list[CheckedAttendee], catalog: CatalogView
+    quota_id: UUID, name: str, available: int, attendees: Sequence[CheckedAttendee], catalog: CatalogView
 ) -> SoldOut:
     """The refusal for a quota without room, naming the first attendee field that needs it."""
     field = "attendees"

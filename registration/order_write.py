@@ -23,11 +23,11 @@ from uuid import UUID
 
 import asyncpg
 import msgspec
+from advanced_alchemy.base import AdvancedDeclarativeBase
 from sqlalchemy import Column, Table, inspect
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from podium.db import Base
 from podium.outbox_models import OutboxMessage
 from registration.models import (
     Order,
@@ -46,7 +46,7 @@ _JSON_TYPES = {"JSON", "JSONB"}
 class _Insert:
     """``INSERT INTO table (…) SELECT … FROM unnest($n::type[], …)`` for one table, and its arrays."""
 
-    def __init__(self, model: type[Base], first_parameter: int) -> None:
+    def __init__(self, model: type[AdvancedDeclarativeBase], first_parameter: int) -> None:
         table = model.__table__
         assert isinstance(table, Table)
         mapper = inspect(model)
@@ -71,7 +71,7 @@ class _Insert:
         self.parameters = len(self.columns)
         self.table_name = table.name
 
-    def arrays(self, rows: Sequence[Base]) -> list[list[Any]]:
+    def arrays(self, rows: Sequence[AdvancedDeclarativeBase]) -> list[list[Any]]:
         """One array per column; a value left unset takes the column's Python-side default, as a flush would."""
         arrays: list[list[Any]] = [[] for _ in self.columns]
         for row in rows:
@@ -136,7 +136,8 @@ async def write_order(
         promo_uses,
         now,
     ]
-    for insert, rows in zip(inserts, ([order], registrations, add_ons, quotas, changes, mails), strict=True):
+    tables: tuple[Sequence[AdvancedDeclarativeBase], ...] = ([order], registrations, add_ons, quotas, changes, mails)
+    for insert, rows in zip(inserts, tables, strict=True):
         arguments += insert.arrays(rows)
     connection = await (await db_session.connection()).get_raw_connection()
     driver: asyncpg.Connection = connection.driver_connection

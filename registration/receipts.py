@@ -8,6 +8,7 @@ document reads the same forever whatever later happens to the order.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 import msgspec
 from fpdf import FPDF
@@ -110,7 +111,7 @@ def render_document(data: DocumentData, number: str, issued_on: dt.date) -> byte
     fonts = use_fonts(pdf, texts)
     clean = fonts.prepare  # each text with the fallback faces its scripts need (a CJK buyer's name)
 
-    def row(label: str, amount: str = "", *, style: str = "", size: int = 11, border: str | int = 0) -> None:
+    def row(label: str, amount: str = "", *, style: str = "", size: int = 11, border: Literal[0, 1] | str = 0) -> None:
         fonts.set_font(style, size)
         pdf.cell(130, 7, clean(label), border=border)
         pdf.cell(0, 7, clean(amount), border=border, align="R", new_x="LMARGIN", new_y="NEXT")

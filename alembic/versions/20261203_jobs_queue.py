@@ -73,7 +73,9 @@ DROP TYPE IF EXISTS procrastinate_job_to_defer_v1, procrastinate_job_event_type,
 
 def _postgres_script(script: str) -> None:
     """Run a multi-statement script in the migration's transaction (asyncpg's simple protocol takes several)."""
-    await_only(op.get_bind().connection.driver_connection.execute(script))
+    driver = op.get_bind().connection.driver_connection
+    assert driver is not None  # the migration's connection is checked out, so its asyncpg connection is there
+    await_only(driver.execute(script))
 
 
 def upgrade() -> None:
