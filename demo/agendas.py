@@ -33,7 +33,9 @@ async def seed_agendas(db_session: AsyncSession, event: Event, count: int) -> in
             .limit(count)
         )
     ).all()
-    rooms = dict((await db_session.execute(select(Room.id, Room.capacity).where(Room.event_id == event.id))).all())
+    rooms = dict(
+        (await db_session.execute(select(Room.id, Room.capacity).where(Room.event_id == event.id))).tuples().all()
+    )
     sessions = (
         await db_session.execute(
             select(

@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -192,7 +193,9 @@ async def seed_paid_registrations(db_session: AsyncSession, event: Event, count:
     )
     count = min(count, room)
     paid_at = dt.datetime(2026, 11, 10, 15, 0, tzinfo=dt.UTC)
-    orders, registrations, payments = [], [], []
+    orders: list[dict[str, Any]] = []
+    registrations: list[dict[str, Any]] = []
+    payments: list[dict[str, Any]] = []
     for i in range(count):
         category = categories[i % len(categories)]
         amount = category.price_windows[0].amount

@@ -139,7 +139,7 @@ def annual_program(rooms: list[tuple[str, int]], tracks: list[str], add_ons: dic
         room = next((r for r in reversed(numbered) if capacity[r] >= add_ons[code] and r not in workshop_rooms), None)
         if room is not None:
             workshop_rooms.append(room)
-    parallel_rooms = [r for r in ("Ballroom B", "Ballroom C") if r in capacity]
+    parallel_rooms: list[str] = [r for r in ("Ballroom B", "Ballroom C") if r in capacity]
     parallel_rooms += [r for r in numbered if r not in workshop_rooms]
     parallel_rooms = parallel_rooms[:PARALLEL]
     plenary = "Ballroom A" if "Ballroom A" in capacity else None
