@@ -123,7 +123,6 @@ class StripeProvider:
             params={
                 "amount": order.total,
                 "currency": order.currency.lower(),
-                "payment_method_types": ["card"],
                 "metadata": {"order_id": str(order.id)},
             },
             options={"idempotency_key": f"podium-order-{order.id}"},
