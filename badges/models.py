@@ -18,6 +18,7 @@ from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from podium.db import Base
+from podium.enums import in_sql
 
 
 class CheckpointKind(enum.StrEnum):
@@ -43,10 +44,6 @@ class ScanReason(enum.StrEnum):
     NO_ACCESS = "no_access"
     OUTSIDE_WINDOW = "outside_window"
     INVALID = "invalid"
-
-
-def _in_sql(column: str, values: type[enum.StrEnum]) -> str:
-    return f"{column} in ({', '.join(repr(v.value) for v in values)})"
 
 
 class BadgeKey(Base):
@@ -102,7 +99,7 @@ class Checkpoint(Base):
     __tablename__ = "checkpoint"
     __table_args__ = (
         UniqueConstraint("event_id", "code", name="uq_checkpoint_event_code"),
-        CheckConstraint(_in_sql("kind", CheckpointKind), name="kind"),
+        CheckConstraint(in_sql("kind", CheckpointKind), name="kind"),
         CheckConstraint("kind <> 'room' or room_id is not null", name="room"),
         CheckConstraint("kind <> 'session' or session_id is not null", name="session"),
         CheckConstraint("kind <> 'add_on' or add_on_id is not null", name="add_on"),
@@ -127,8 +124,8 @@ class Checkin(Base):
     __tablename__ = "checkin"
     __table_args__ = (
         UniqueConstraint("device_id", "device_seq", name="uq_checkin_device_seq"),
-        CheckConstraint(_in_sql("direction", Direction), name="direction"),
-        CheckConstraint(_in_sql("reason", ScanReason), name="reason"),
+        CheckConstraint(in_sql("direction", Direction), name="direction"),
+        CheckConstraint(in_sql("reason", ScanReason), name="reason"),
         Index("ix_checkin_event_reason", "event_id", "reason", "device_time"),
         Index("ix_checkin_registration", "registration_id", "device_time"),
     )

@@ -35,22 +35,12 @@ from uuid import UUID
 
 import msgspec
 
+from badges.models import CheckpointKind, Direction, ScanReason
 from podium.schema import Struct, line
 
-Reason = Literal[
-    "admitted",
-    "already_admitted",
-    "checked_out",
-    "not_paid",
-    "cancelled",
-    "revoked",
-    "wrong_event",
-    "no_access",
-    "outside_window",
-    "invalid",
-]
+Reason = ScanReason
 Level = Literal["ok", "warn", "stop"]
-CheckpointKindName = Literal["entrance", "room", "session", "add_on"]
+CheckpointKindName = CheckpointKind
 DeviceId = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$")]
 # JavaScript's safe integers, so a browser's counter never rounds.
 DeviceSeq = Annotated[int, msgspec.Meta(ge=0, le=2**53 - 1)]
@@ -65,7 +55,7 @@ class ScanIn(Struct):
     device_id: DeviceId
     device_seq: DeviceSeq
     device_time: AwareTime
-    direction: Literal["in", "out"] = "in"
+    direction: Direction = Direction.IN
     token: Annotated[str, msgspec.Meta(max_length=400)] | None = None
     serial: Annotated[str, msgspec.Meta(max_length=20)] | None = None
 

@@ -11,6 +11,14 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, LargeBinary, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from podium.db import Base
+from podium.enums import in_sql
+
+
+class EventKind(enum.StrEnum):
+    ANNUAL_MEETING = "annual_meeting"
+    POLICY_SUMMIT = "policy_summit"
+    WORKSHOP = "workshop"
+    TRAINING = "training"
 
 
 class EventStatus(enum.StrEnum):
@@ -22,8 +30,8 @@ class EventStatus(enum.StrEnum):
 class Event(Base):
     __tablename__ = "event"
     __table_args__ = (
-        CheckConstraint("kind in ('annual_meeting', 'policy_summit', 'workshop', 'training')", name="kind"),
-        CheckConstraint("status in ('draft', 'published', 'archived')", name="status"),
+        CheckConstraint(in_sql("kind", EventKind), name="kind"),
+        CheckConstraint(in_sql("status", EventStatus), name="status"),
         CheckConstraint("end_date >= start_date", name="dates"),
     )
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from events.models import EventKind, EventStatus
 from podium.schema import Struct, line, paragraph
 
 Slug = Annotated[
@@ -21,8 +22,8 @@ Slug = Annotated[
         examples=["annual-meeting-2027"],
     ),
 ]
-Kind = Literal["annual_meeting", "policy_summit", "workshop", "training"]
-Status = Literal["draft", "published", "archived"]
+Kind = EventKind
+Status = EventStatus
 TimeZoneName = Annotated[str, msgspec.Meta(min_length=1, max_length=64, examples=["America/New_York"])]
 Currency = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")]
 AwareDateTime = Annotated[dt.datetime, msgspec.Meta(tz=True)]

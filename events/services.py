@@ -7,7 +7,7 @@ import functools
 import re
 import zoneinfo
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 from uuid import UUID, uuid4
 
 import msgspec
@@ -16,17 +16,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from events.models import Event, EventStatus, Room, Track
+from events.models import Event, EventKind, EventStatus, Room, Track
 from events.schemas import (
     EventCreate,
     EventRead,
     EventSummary,
     EventUpdate,
-    Kind,
     RoomCreate,
     RoomRead,
     RoomUpdate,
-    Status,
     TrackCreate,
     TrackRead,
     TrackUpdate,
@@ -128,8 +126,8 @@ def to_summary(event: Event) -> EventSummary:
         id=event.id,
         slug=event.slug,
         name=event.name,
-        kind=cast(Kind, event.kind),
-        status=cast(Status, event.status),
+        kind=EventKind(event.kind),
+        status=EventStatus(event.status),
         timezone=event.timezone,
         venue=event.venue,
         city=event.city,

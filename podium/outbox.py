@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.db import utcnow
 from podium.jobs import kick_after_commit
-from podium.outbox_models import OutboxMessage
+from podium.outbox_models import MailStatus, OutboxMessage
 
 # The job that sends due mail (registration/tasks.py); every enqueue wakes it once its transaction commits. The
 # name stays the one it was first queued under (rows in the job queue carry it).
@@ -57,7 +57,7 @@ def _values(
         "subject": "",
         "body_text": "",
         "attachments": list(attachments),
-        "status": "pending",
+        "status": MailStatus.PENDING,
         "attempts": 0,
         "next_attempt_at": due_at or now,
         "last_error": "",

@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from podium.db import begin_write, end_reads, utcnow
 from podium.mail import Attachment, OutgoingMail, RenderedMail, compose_mime
 from podium.mail_senders import SMTP_TIMEOUT_SECONDS, MailSender
-from podium.outbox_models import OutboxMessage
+from podium.outbox_models import MailStatus, OutboxMessage
 from podium.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ async def _claim(db_session: AsyncSession, now: dt.datetime, batch: int) -> list
                 OutboxMessage.attachments,
                 OutboxMessage.attempts,
             )
-            .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+            .where(OutboxMessage.status == MailStatus.PENDING, OutboxMessage.next_attempt_at <= now)
             .order_by(OutboxMessage.next_attempt_at)
             .limit(batch)
             .with_for_update(skip_locked=True)
@@ -229,7 +229,7 @@ async def _record(db_session: AsyncSession, items: Sequence[Claimed], **values: 
         update(OutboxMessage)
         .where(
             OutboxMessage.id.in_([item.id for item in items]),
-            OutboxMessage.status == "pending",
+            OutboxMessage.status == MailStatus.PENDING,
             OutboxMessage.next_attempt_at == items[0].lease_until,
         )
         .values(**values, updated_at=utcnow())
@@ -251,7 +251,7 @@ async def _record_failure(db_session: AsyncSession, item: Claimed, exc: Exceptio
         attempts=attempts,
         last_error=f"{type(exc).__name__}: {exc}"[:2000],
         next_attempt_at=now + dt.timedelta(minutes=min(60, 2**attempts)),
-        status="failed" if give_up else "pending",
+        status=MailStatus.FAILED if give_up else MailStatus.PENDING,
     )
 
 
@@ -301,7 +301,7 @@ async def drain_outbox(
         for item in claimed:
             await _record_failure(db_session, item, exc, now)
         return 0
-    await _record(db_session, [item for item in claimed if item.id in stale], status="superseded")
+    await _record(db_session, [item for item in claimed if item.id in stale], status=MailStatus.SUPERSEDED)
     for item in live:
         if item.id in failed:
             await _record_failure(db_session, item, failed[item.id], now)
@@ -321,7 +321,9 @@ async def drain_outbox(
                 continue
             sent.append(draft.item)
             if len(sent) - done >= RECORD_EVERY:
-                await _record(db_session, sent[done:], status="sent", sent_at=now, attempts=OutboxMessage.attempts + 1)
+                await _record(
+                    db_session, sent[done:], status=MailStatus.SENT, sent_at=now, attempts=OutboxMessage.attempts + 1
+                )
                 done = len(sent)
-    await _record(db_session, sent[done:], status="sent", sent_at=now, attempts=OutboxMessage.attempts + 1)
+    await _record(db_session, sent[done:], status=MailStatus.SENT, sent_at=now, attempts=OutboxMessage.attempts + 1)
     return len(sent)

@@ -6,6 +6,7 @@ The class moved here from registration; the table, its name and its constraints 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from typing import Any
 
 from advanced_alchemy.types import DateTimeUTC, JsonB
@@ -13,6 +14,14 @@ from sqlalchemy import CheckConstraint, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from podium.db import Base
+from podium.enums import in_sql
+
+
+class MailStatus(enum.StrEnum):
+    PENDING = "pending"  # waiting for (or between) sending attempts
+    SENT = "sent"
+    FAILED = "failed"  # gave up after its attempts
+    SUPERSEDED = "superseded"  # what it says stopped being true before it went out
 
 
 class OutboxMessage(Base):
@@ -25,7 +34,7 @@ class OutboxMessage(Base):
 
     __tablename__ = "outbox_message"
     __table_args__ = (
-        CheckConstraint("status in ('pending', 'sent', 'failed', 'superseded')", name="status"),
+        CheckConstraint(in_sql("status", MailStatus), name="status"),
         Index("ix_outbox_message_due", "status", "next_attempt_at"),
     )
 
@@ -37,7 +46,7 @@ class OutboxMessage(Base):
     body_text: Mapped[str] = mapped_column(Text, default="")
     # Attachments are rendered when sent (e.g. "receipt:<order id>"), not stored here.
     attachments: Mapped[list[str]] = mapped_column(JsonB, default=list)
-    status: Mapped[str] = mapped_column(String(10), default="pending")
+    status: Mapped[str] = mapped_column(String(10), default=MailStatus.PENDING.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)

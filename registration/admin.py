@@ -8,7 +8,7 @@ import io
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
 import msgspec
@@ -34,8 +34,6 @@ from registration.schemas import (
     RegistrationListItem,
     RegistrationStats,
 )
-from registration.schemas import OrderStatus as OrderStatusName
-from registration.schemas import RegistrationStatus as RegistrationStatusName
 
 
 def _filtered(
@@ -85,7 +83,7 @@ def _item(registration: Registration, category: Category, order: Order, add_ons:
     return RegistrationListItem(
         id=registration.id,
         order_id=order.id,
-        status=cast(RegistrationStatusName, registration.status),
+        status=RegistrationStatus(registration.status),
         first_name=registration.first_name,
         last_name=registration.last_name,
         email=registration.email,
@@ -96,7 +94,7 @@ def _item(registration: Registration, category: Category, order: Order, add_ons:
         add_on_codes=add_ons,
         amount_due=due,
         buyer_email=order.buyer_email,
-        order_status=cast(OrderStatusName, order.status),
+        order_status=OrderStatus(order.status),
         verification_note=registration.verification_note,
         created_at=registration.created_at,
     )

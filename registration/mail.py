@@ -34,6 +34,7 @@ from registration.models import (
     Registration,
     RegistrationStatus,
     WaitlistEntry,
+    WaitlistStatus,
 )
 from registration.order_facts import OrderFacts
 
@@ -664,7 +665,7 @@ async def _offers_still_open(db_session: AsyncSession, contexts: Sequence[Mappin
     rows = await db_session.execute(
         select(WaitlistEntry.id, WaitlistEntry.status, WaitlistEntry.offer_version).where(WaitlistEntry.id.in_(ids))
     )
-    open_versions = {row.id: row.offer_version for row in rows if row.status == "offered"}
+    open_versions = {row.id: row.offer_version for row in rows if row.status == WaitlistStatus.OFFERED}
     return [open_versions.get(UUID(str(c["entry_id"])), -1) == c["offer_version"] for c in contexts]
 
 

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from podium.audit_models import AuditEntry
 from podium.db import Base
+from podium.enums import in_sql
 
 # The audit trail moved to the kernel (``podium.audit``); the old name stays for code and tests that use it.
 StateChange = AuditEntry
@@ -58,9 +59,13 @@ class RegistrationStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-ACTIVE_REGISTRATION_STATUSES = ("held", "confirmed", "awaiting_verification")
-_ACTIVE_SQL = "status in ('held', 'confirmed', 'awaiting_verification')"
-_PENDING_SQL = "status = 'pending'"
+ACTIVE_REGISTRATION_STATUSES = (
+    RegistrationStatus.HELD,
+    RegistrationStatus.CONFIRMED,
+    RegistrationStatus.AWAITING_VERIFICATION,
+)
+_ACTIVE_SQL = in_sql("status", ACTIVE_REGISTRATION_STATUSES)
+_PENDING_SQL = f"status = '{OrderStatus.PENDING.value}'"
 
 
 class RegistrationSettings(Base):
@@ -87,7 +92,7 @@ class Category(Base):
     __tablename__ = "reg_category"
     __table_args__ = (
         UniqueConstraint("event_id", "code", name="uq_reg_category_event_code"),
-        CheckConstraint("eligibility in ('open', 'member_number', 'verification', 'access_code')", name="eligibility"),
+        CheckConstraint(in_sql("eligibility", Eligibility), name="eligibility"),
     )
 
     event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
@@ -219,7 +224,7 @@ class Order(Base):
     __tablename__ = "reg_order"
     __table_args__ = (
         UniqueConstraint("event_id", "idempotency_key", name="uq_reg_order_idempotency"),
-        CheckConstraint("status in ('pending', 'paid', 'expired', 'cancelled')", name="status"),
+        CheckConstraint(in_sql("status", OrderStatus), name="status"),
         CheckConstraint("total >= 0", name="total"),
         Index("ix_reg_order_pending_expiry", "status", "hold_expires_at"),
         # The open holds of one buyer, and of one address, counted before each new order (``order_snapshot``).
@@ -291,9 +296,7 @@ class Registration(Base):
 
     __tablename__ = "registration"
     __table_args__ = (
-        CheckConstraint(
-            "status in ('held', 'confirmed', 'awaiting_verification', 'expired', 'cancelled')", name="status"
-        ),
+        CheckConstraint(in_sql("status", RegistrationStatus), name="status"),
         Index(
             "uq_registration_active_email",
             "event_id",
@@ -391,6 +394,14 @@ class RefundStatus(enum.StrEnum):
     FAILED = "failed"
 
 
+class WaitlistStatus(enum.StrEnum):
+    WAITING = "waiting"
+    OFFERED = "offered"  # a seat is held for them until the offer expires
+    CLAIMED = "claimed"
+    LAPSED = "lapsed"  # the offer expired unclaimed
+    LEFT = "left"
+
+
 class Refund(Base):
     """Money given back on one payment of an order, never more than that payment captured (``ledger``).
 
@@ -401,7 +412,7 @@ class Refund(Base):
     __tablename__ = "refund"
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount"),
-        CheckConstraint("status in ('pending', 'sending', 'succeeded', 'failed')", name="status"),
+        CheckConstraint(in_sql("status", RefundStatus), name="status"),
         CheckConstraint("attempts >= 0", name="attempts"),
         Index("ix_refund_claimable", "status", "lease_until"),
     )
@@ -473,7 +484,7 @@ class Document(Base):
     __table_args__ = (
         UniqueConstraint("event_id", "number", name="uq_document_event_number"),
         UniqueConstraint("corrects_id", name="uq_document_corrects_id"),
-        CheckConstraint("kind in ('receipt', 'credit_note')", name="kind"),
+        CheckConstraint(in_sql("kind", DocumentKind), name="kind"),
         CheckConstraint("(kind = 'credit_note') = (corrects_id is not null)", name="corrects"),
         CheckConstraint("(number is null) = (issued_at is null)", name="issued"),
         Index("ix_document_order", "order_id", "created_at"),
@@ -565,7 +576,7 @@ class WaitlistEntry(Base):
     __tablename__ = "waitlist_entry"
     __table_args__ = (
         CheckConstraint("(category_id is null) <> (add_on_id is null)", name="one_item"),
-        CheckConstraint("status in ('waiting', 'offered', 'claimed', 'lapsed', 'left')", name="status"),
+        CheckConstraint(in_sql("status", WaitlistStatus), name="status"),
         Index("ix_waitlist_entry_queue", "event_id", "status", "created_at"),
     )
 
@@ -574,7 +585,7 @@ class WaitlistEntry(Base):
     add_on_id: Mapped[UUID | None] = mapped_column(ForeignKey("add_on.id", ondelete="CASCADE"), nullable=True)
     email: Mapped[str] = mapped_column(String(320))
     name: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(10), default="waiting")
+    status: Mapped[str] = mapped_column(String(10), default=WaitlistStatus.WAITING.value)
     offer_version: Mapped[int] = mapped_column(Integer, default=0)
     offer_expires_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
     # The quota seat an offer holds (taken when offered, given back if it lapses).

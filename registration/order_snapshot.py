@@ -27,10 +27,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
 from events.services import get_event
+from podium.enums import quoted
 from registration.models import ACTIVE_REGISTRATION_STATUSES
 from registration.order_validation import CATALOG_STAMP_ROWS, catalog_stamp
 
-_ACTIVE = ", ".join(f"'{status}'" for status in ACTIVE_REGISTRATION_STATUSES)
+_ACTIVE = quoted(ACTIVE_REGISTRATION_STATUSES)
 _EVENT = "(SELECT id FROM e)"
 
 # One row per finding; ``kind`` says which. UNION ALL keeps every branch an index lookup.

@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import cast
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,10 +29,10 @@ from registration.models import (
     OrderStatus,
     Payment,
     Refund,
+    RefundStatus,
     Registration,
 )
-from registration.schemas import CancellationLine, OrderStanding, PaymentRead, RefundLine, RefundStatus, Standing
-from registration.schemas import OrderStatus as OrderStatusName
+from registration.schemas import CancellationLine, OrderStanding, PaymentRead, RefundLine, Standing
 
 CONFIRMING = "confirming"
 FAILED = "failed"
@@ -150,7 +149,7 @@ async def order_standing(
         RefundLine(
             amount=r.amount,
             reason=r.reason,
-            status=cast(RefundStatus, r.status),
+            status=RefundStatus(r.status),
             of_other_payment=not kept,
             created_at=r.created_at,
         )
@@ -176,7 +175,7 @@ async def order_standing(
     return OrderStanding(
         order_id=order.id,
         standing=standing,
-        order_status=cast(OrderStatusName, order.status),
+        order_status=OrderStatus(order.status),
         currency=order.currency,
         total=order.total,
         # Every payment captured, the ones the order could not keep included: what the buyer sent.

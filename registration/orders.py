@@ -70,8 +70,6 @@ from registration.order_validation import (
 from registration.order_write import write_order
 from registration.payment_provider import PaymentProvider
 from registration.schemas import AddOnLine, OrderCreate, OrderRead, PaymentRecord, RegistrationRead
-from registration.schemas import OrderStatus as OrderStatusName
-from registration.schemas import RegistrationStatus as RegistrationStatusName
 from registration.verification_documents import documents_of
 
 DEFAULT_HOLD_MINUTES = 15
@@ -597,7 +595,7 @@ async def order_read(
     return OrderRead(
         id=order.id,
         event=event_slug or "",
-        status=cast(OrderStatusName, order.status),
+        status=OrderStatus(order.status),
         buyer_name=order.buyer_name,
         buyer_email=order.buyer_email,
         currency=order.currency,
@@ -610,7 +608,7 @@ async def order_read(
         registrations=[
             RegistrationRead(
                 id=r.id,
-                status=cast(RegistrationStatusName, r.status),
+                status=RegistrationStatus(r.status),
                 email=r.email,
                 first_name=r.first_name,
                 last_name=r.last_name,

@@ -28,14 +28,14 @@ from podium.errors import DomainError, NotFound
 from podium.formatting import format_money, parse_money
 from podium.pages import form_errors, redirect, render
 from registration import admin, cancellations, catalog, orders, verification
-from registration.models import Category, Order, Registration
+from registration.models import Category, Order, Registration, RegistrationStatus
 from registration.payments import provider_for
 from registration.schemas import OrderCreate
 from registration.verification_documents import documents_of
 
 FormData = URLEncodedBody[dict[str, str]]
 PAGE_SIZE = 50
-STATUSES = ("held", "confirmed", "awaiting_verification", "expired", "cancelled")
+STATUSES = tuple(RegistrationStatus)
 
 
 def _actor(request: Request[Any, Any, Any]) -> str:

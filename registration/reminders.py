@@ -19,7 +19,7 @@ from events.models import Event
 from podium.db import begin_write, utcnow
 from podium.outbox_models import OutboxMessage
 from registration.mail import enqueue_hold_reminder, enqueue_offer_reminder
-from registration.models import Order, OrderStatus, WaitlistEntry
+from registration.models import Order, OrderStatus, WaitlistEntry, WaitlistStatus
 
 REMINDER_MAX_LEAD = dt.timedelta(hours=6)
 BATCH = 500
@@ -80,7 +80,7 @@ async def enqueue_reminders(db_session: AsyncSession, *, offer_hours: float, now
         await db_session.scalars(
             select(WaitlistEntry)
             .where(
-                WaitlistEntry.status == "offered",
+                WaitlistEntry.status == WaitlistStatus.OFFERED,
                 WaitlistEntry.offer_expires_at > now,
                 WaitlistEntry.offer_expires_at <= now + REMINDER_MAX_LEAD,
             )

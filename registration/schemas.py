@@ -11,12 +11,11 @@ import msgspec
 from podium.auth.schemas import Email
 from podium.schema import Struct, line, paragraph
 from registration.links import LINK_SECRET_PATTERN
+from registration.models import OrderStatus, RefundStatus, RegistrationStatus, WaitlistStatus
 
 ItemCode = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$", examples=["member"])]
 CountryCode = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2", examples=["US"])]
 AnswerValue = Annotated[str, paragraph(2000)] | bool
-OrderStatus = Literal["pending", "paid", "expired", "cancelled"]
-RegistrationStatus = Literal["held", "confirmed", "awaiting_verification", "expired", "cancelled"]
 
 
 class AttendeeIn(Struct):
@@ -206,7 +205,6 @@ class WaitlistClaim(Struct):
     token: Annotated[str, msgspec.Meta(min_length=10, max_length=100, pattern=LINK_SECRET_PATTERN)]
 
 
-WaitlistStatus = Literal["waiting", "offered", "claimed", "lapsed", "left"]
 WaitlistItemKind = Literal["category", "add_on"]
 
 
@@ -285,7 +283,6 @@ class LinkRegenerated(Struct):
 
 
 Standing = Literal["pending", "confirming", "paid", "failed", "expired", "cancelled", "partially_refunded", "refunded"]
-RefundStatus = Literal["pending", "sending", "succeeded", "failed"]
 
 
 class RefundLine(Struct):

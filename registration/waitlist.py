@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import cast
 from uuid import UUID
 
 from sqlalchemy import select, update
@@ -26,12 +25,12 @@ from registration.audit import record
 from registration.holds import take_seats
 from registration.links import link_secret_matches, waitlist_token, waitlist_url
 from registration.mail import enqueue_waitlist_offer_mail
-from registration.models import AddOn, Category, Quota, WaitlistEntry
+from registration.models import AddOn, Category, Quota, WaitlistEntry, WaitlistStatus
 from registration.order_validation import CatalogView, CheckedAttendee, SoldOut, load_catalog
-from registration.schemas import WaitlistClaim, WaitlistEntryRead, WaitlistItemKind, WaitlistJoin, WaitlistStatus
+from registration.schemas import WaitlistClaim, WaitlistEntryRead, WaitlistItemKind, WaitlistJoin
 
 DEFAULT_OFFER_HOURS = 24
-ACTIVE = ("waiting", "offered")
+ACTIVE = (WaitlistStatus.WAITING, WaitlistStatus.OFFERED)
 
 
 def item_quotas(catalog: CatalogView, *, category_id: UUID | None, add_on_id: UUID | None) -> dict[UUID, int]:
@@ -90,7 +89,7 @@ async def join(
     )
     db_session.add(entry)
     await db_session.flush()
-    record(db_session, "waitlist", entry.id, None, "waiting", f"buyer:{email}")
+    record(db_session, "waitlist", entry.id, None, WaitlistStatus.WAITING, f"buyer:{email}")
     await db_session.commit()
     return await entry_read(db_session, entry, secret_key=secret_key, base_url=base_url), True
 
@@ -100,7 +99,9 @@ async def _queue_length(
 ) -> int:
     same_item = WaitlistEntry.category_id == category_id if category_id else WaitlistEntry.add_on_id == add_on_id
     rows = await db_session.scalars(
-        select(WaitlistEntry.id).where(WaitlistEntry.event_id == event_id, same_item, WaitlistEntry.status == "waiting")
+        select(WaitlistEntry.id).where(
+            WaitlistEntry.event_id == event_id, same_item, WaitlistEntry.status == WaitlistStatus.WAITING
+        )
     )
     return len(rows.all())
 
@@ -116,7 +117,7 @@ async def entry_read(
         item, kind = await db_session.get(AddOn, entry.add_on_id), "add_on"
     assert item is not None
     position = None
-    if entry.status == "waiting":
+    if entry.status == WaitlistStatus.WAITING:
         same_item = (
             WaitlistEntry.category_id == entry.category_id
             if entry.category_id
@@ -126,7 +127,7 @@ async def entry_read(
             select(WaitlistEntry.id).where(
                 WaitlistEntry.event_id == entry.event_id,
                 same_item,
-                WaitlistEntry.status == "waiting",
+                WaitlistEntry.status == WaitlistStatus.WAITING,
                 WaitlistEntry.created_at < entry.created_at,
             )
         )
@@ -135,7 +136,7 @@ async def entry_read(
     token = waitlist_token(secret_key, entry.id)
     return WaitlistEntryRead(
         id=entry.id,
-        status=cast(WaitlistStatus, entry.status),
+        status=WaitlistStatus(entry.status),
         item_kind=kind,
         item_code=item.code,
         item_name=item.name,
@@ -159,12 +160,12 @@ async def leave(db_session: AsyncSession, entry_id: UUID, token: str | None, sec
     await begin_write(db_session)
     entry = await get_entry(db_session, entry_id, token, secret_key)
     if entry.status in ACTIVE:
-        await _end(db_session, entry, "left", actor=f"buyer:{entry.email}")
+        await _end(db_session, entry, WaitlistStatus.LEFT, actor=f"buyer:{entry.email}")
     await db_session.commit()
     return entry
 
 
-async def _end(db_session: AsyncSession, entry: WaitlistEntry, target: str, *, actor: str) -> bool:
+async def _end(db_session: AsyncSession, entry: WaitlistEntry, target: WaitlistStatus, *, actor: str) -> bool:
     """waiting/offered → target exactly once, giving an offer's held seats back."""
     changed = await rows_changed(
         db_session,
@@ -203,7 +204,7 @@ async def offer_for_claim(
     entry = await get_entry(db_session, claim.entry_id, claim.token, secret_key)
     if entry.event_id != event.id:
         raise InvalidInput("this waitlist offer is for another event", field="waitlist_claim")
-    if entry.status != "offered" or (entry.offer_expires_at and entry.offer_expires_at <= now):
+    if entry.status != WaitlistStatus.OFFERED or (entry.offer_expires_at and entry.offer_expires_at <= now):
         raise Conflict("this waitlist offer is no longer open", field="waitlist_claim", code="offer_not_open")
     return entry
 
@@ -224,12 +225,12 @@ async def mark_claimed(db_session: AsyncSession, entry: WaitlistEntry, actor: st
     changed = await rows_changed(
         db_session,
         update(WaitlistEntry)
-        .where(WaitlistEntry.id == entry.id, WaitlistEntry.status == "offered")
-        .values(status="claimed", held_quota_ids=[]),
+        .where(WaitlistEntry.id == entry.id, WaitlistEntry.status == WaitlistStatus.OFFERED)
+        .values(status=WaitlistStatus.CLAIMED, held_quota_ids=[]),
     )
     if changed != 1:
         raise Conflict("this waitlist offer is no longer open", field="waitlist_claim", code="offer_not_open")
-    record(db_session, "waitlist", entry.id, "offered", "claimed", actor)
+    record(db_session, "waitlist", entry.id, WaitlistStatus.OFFERED, WaitlistStatus.CLAIMED, actor)
 
 
 async def process_waitlists(
@@ -248,17 +249,17 @@ async def process_waitlists(
     expired = (
         await db_session.scalars(
             select(WaitlistEntry).where(
-                in_scope, WaitlistEntry.status == "offered", WaitlistEntry.offer_expires_at <= now
+                in_scope, WaitlistEntry.status == WaitlistStatus.OFFERED, WaitlistEntry.offer_expires_at <= now
             )
         )
     ).all()
     for entry in expired:
-        lapsed += await _end(db_session, entry, "lapsed", actor="system")
+        lapsed += await _end(db_session, entry, WaitlistStatus.LAPSED, actor="system")
     offered = 0
     queued_items = (
         await db_session.execute(
             select(WaitlistEntry.event_id, WaitlistEntry.category_id, WaitlistEntry.add_on_id)
-            .where(in_scope, WaitlistEntry.status == "waiting")
+            .where(in_scope, WaitlistEntry.status == WaitlistStatus.WAITING)
             .distinct()
         )
     ).all()
@@ -288,14 +289,14 @@ async def _offer_item(
     queue = (
         await db_session.scalars(
             select(WaitlistEntry)
-            .where(WaitlistEntry.event_id == event_id, same_item, WaitlistEntry.status == "waiting")
+            .where(WaitlistEntry.event_id == event_id, same_item, WaitlistEntry.status == WaitlistStatus.WAITING)
             .order_by(WaitlistEntry.created_at, WaitlistEntry.id)
         )
     ).all()
     offered = 0
     for entry in queue:
         if not needs:  # the item lost its capacity limit: everyone can simply register
-            await _end(db_session, entry, "left", actor="system")
+            await _end(db_session, entry, WaitlistStatus.LEFT, actor="system")
             continue
         savepoint = await db_session.begin_nested()
         if await take_seats(db_session, needs) is not None:
@@ -305,9 +306,9 @@ async def _offer_item(
         changed = await rows_changed(
             db_session,
             update(WaitlistEntry)
-            .where(WaitlistEntry.id == entry.id, WaitlistEntry.status == "waiting")
+            .where(WaitlistEntry.id == entry.id, WaitlistEntry.status == WaitlistStatus.WAITING)
             .values(
-                status="offered",
+                status=WaitlistStatus.OFFERED,
                 offer_version=WaitlistEntry.offer_version + 1,
                 offer_expires_at=expires,
                 held_quota_ids=[str(q) for q in needs],
@@ -321,8 +322,8 @@ async def _offer_item(
             db_session,
             "waitlist",
             entry.id,
-            "waiting",
-            "offered",
+            WaitlistStatus.WAITING,
+            WaitlistStatus.OFFERED,
             "system",
             f"offer open until {expires:%Y-%m-%d %H:%M} UTC",
         )

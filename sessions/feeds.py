@@ -22,8 +22,9 @@ from advanced_alchemy.types import GUID, DateTimeUTC
 from sqlalchemy import Integer, String, bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from events.models import Event, Room, Track
+from events.models import Event, EventStatus, Room, Track
 from podium.db import begin_autocommit
+from podium.enums import in_sql
 from podium.errors import NotFound
 from registration.links import is_link_secret
 from registration.models import ACTIVE_REGISTRATION_STATUSES
@@ -91,7 +92,8 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
 # value is a bound parameter.
 
 _EVENT = "e.id AS event_id, e.updated_at AS event_at, e.program_version, e.program_changed_at"
-_PUBLIC = "s.status IN ('published', 'cancelled')"
+_PUBLIC = in_sql("s.status", PUBLIC_STATUSES)
+_EVENT_PUBLISHED = in_sql("e.status", [EventStatus.PUBLISHED])
 _STAMP_TYPES: dict[str, Any] = {
     "event_id": GUID,
     "event_at": DateTimeUTC,
@@ -99,14 +101,14 @@ _STAMP_TYPES: dict[str, Any] = {
     "program_changed_at": DateTimeUTC,
 }
 _PROGRAM_STAMP = (
-    text(f"SELECT {_EVENT} FROM event e WHERE e.slug = :slug AND e.status = 'published'")  # noqa: S608 - constant fragments only
+    text(f"SELECT {_EVENT} FROM event e WHERE e.slug = :slug AND {_EVENT_PUBLISHED}")  # noqa: S608 - constant fragments only
     .bindparams(bindparam("slug", type_=String))
     .columns(**_STAMP_TYPES)
 )
 _SESSION_STAMP = (
     text(
         f"""SELECT {_EVENT} FROM program_session s JOIN event e ON e.id = s.event_id
-WHERE s.id = :session_id AND {_PUBLIC} AND e.status = 'published'"""  # noqa: S608 - constant fragments only; values are bound parameters
+WHERE s.id = :session_id AND {_PUBLIC} AND {_EVENT_PUBLISHED}"""  # noqa: S608 - constant fragments only; values are bound parameters
     )
     .bindparams(bindparam("session_id", type_=GUID))
     .columns(**_STAMP_TYPES)

@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from podium.db import Base
+from podium.enums import in_sql
 
 
 class SessionKind(enum.StrEnum):
@@ -51,10 +52,6 @@ class SpeakerRole(enum.StrEnum):
     CHAIR = "chair"
 
 
-def _in_sql(column: str, values: type[enum.StrEnum]) -> str:
-    return f"{column} in ({', '.join(repr(v.value) for v in values)})"
-
-
 class Speaker(Base):
     """A person on the program. The email is for the organizers only: never shown, never in a feed."""
 
@@ -71,8 +68,8 @@ class Speaker(Base):
 class ProgramSession(Base):
     __tablename__ = "program_session"
     __table_args__ = (
-        CheckConstraint(_in_sql("kind", SessionKind), name="kind"),
-        CheckConstraint(_in_sql("status", SessionStatus), name="status"),
+        CheckConstraint(in_sql("kind", SessionKind), name="kind"),
+        CheckConstraint(in_sql("status", SessionStatus), name="status"),
         CheckConstraint("ends_at > starts_at", name="times"),
         CheckConstraint("capacity is null or capacity >= 0", name="capacity"),
         CheckConstraint("seats_taken >= 0", name="seats_taken"),
@@ -121,7 +118,7 @@ class SessionSpeaker(Base):
     __tablename__ = "session_speaker"
     __table_args__ = (
         UniqueConstraint("session_id", "speaker_id", "role", name="uq_session_speaker"),
-        CheckConstraint(_in_sql("role", SpeakerRole), name="role"),
+        CheckConstraint(in_sql("role", SpeakerRole), name="role"),
     )
 
     session_id: Mapped[UUID] = mapped_column(ForeignKey("program_session.id", ondelete="CASCADE"), index=True)

@@ -15,9 +15,10 @@ from msgspec import UNSET, UnsetType
 
 from podium.auth.schemas import EMAIL_CHARACTER
 from podium.schema import Struct, line, paragraph
+from sessions.models import SessionKind, SessionStatus
 
-Kind = Literal["keynote", "plenary", "symposium", "scientific_session", "workshop", "poster_session", "break", "social"]
-Status = Literal["draft", "published", "cancelled"]
+Kind = SessionKind
+Status = SessionStatus
 Role = Literal["speaker", "chair"]
 AwareDateTime = Annotated[dt.datetime, msgspec.Meta(tz=True)]
 Capacity = Annotated[int, msgspec.Meta(ge=0, le=1_000_000)]
@@ -69,7 +70,7 @@ class SessionCreate(Struct):
     title: Annotated[str, line(300)]
     starts_at: AwareDateTime
     ends_at: AwareDateTime
-    kind: Kind = "scientific_session"
+    kind: Kind = SessionKind.SCIENTIFIC_SESSION
     abstract: Annotated[str, paragraph(20_000)] = ""
     track_id: UUID | None = None
     room_id: UUID | None = None

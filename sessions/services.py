@@ -39,16 +39,14 @@ from podium.references import refuse_if_used
 from registration.models import AddOn
 from sessions.capacity import is_seat_limit_violation, seat_limit, too_few_seats
 from sessions.conflicts import EventFacts, PersonFacts, ProgramConflict, SessionFacts, find_conflicts, new_conflicts
-from sessions.models import ProgramSession, SessionSpeaker, SessionStatus, Speaker, SpeakerRole
+from sessions.models import ProgramSession, SessionKind, SessionSpeaker, SessionStatus, Speaker, SpeakerRole
 from sessions.schemas import (
-    Kind,
     PersonRead,
     ProgramConflictRead,
     Role,
     SessionCreate,
     SessionRead,
     SessionUpdate,
-    Status,
 )
 
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
@@ -281,10 +279,10 @@ def read_session(
     return SessionRead(
         id=session.id,
         event_id=session.event_id,
-        kind=cast(Kind, session.kind),
+        kind=SessionKind(session.kind),
         title=session.title,
         abstract=session.abstract,
-        status=cast(Status, session.status),
+        status=SessionStatus(session.status),
         starts_at=session.starts_at,
         ends_at=session.ends_at,
         local_start=local_text(session.starts_at, event.timezone),
