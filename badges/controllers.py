@@ -34,21 +34,10 @@ from podium.auth.schemas import CurrentUser
 from podium.errors import Conflict, NotFound, problem_responses
 from podium.query_params import RequiredSearch
 from podium.settings import Settings
-from registration import portal
-from registration.links import LINK_SECRET_SCHEMA
+from registration.link_access import registration_link
+from registration.link_rule import STAFF_AND_ORGANIZERS
 from registration.models import Registration
 
-SecretQuery = Annotated[str | None, QueryParameter(name="secret", max_length=100, schema_extra=LINK_SECRET_SCHEMA)]
-SecretHeader = Annotated[
-    str | None,
-    HeaderParameter(
-        name="X-Registration-Secret",
-        max_length=100,
-        schema_extra=LINK_SECRET_SCHEMA,
-        description="the registration's (or its order's) secret",
-    ),
-]
-_STAFF = frozenset({"staff", "organizer"})
 LayoutQuery = Annotated[Layout, QueryParameter(name="layout", description="4x3 (default), a6, letter-6up, a4-4up")]
 
 
@@ -60,19 +49,6 @@ def _user(request: Request[Any, Any, Any]) -> CurrentUser | None:
 def actor_of(request: Request[Any, Any, Any]) -> str:
     user = _user(request)
     return f"{user.role}:{user.email}" if user else "attendee"
-
-
-async def registration_for_viewer(
-    request: Request[Any, Any, Any],
-    db_session: AsyncSession,
-    settings: Settings,
-    registration_id: UUID,
-    secret: str | None,
-) -> Registration:
-    """Staff and organizers, or the attendee by ``registration.portal``'s rule: 404 otherwise."""
-    return await portal.registration_for_viewer(
-        db_session, registration_id, secret=secret, secret_key=settings.secret_key, user=_user(request), roles=_STAFF
-    )
 
 
 def _printable(registration: Registration) -> None:
@@ -88,14 +64,7 @@ def _pdf(content: bytes, filename: str) -> Response[bytes]:
     )
 
 
-async def _badge_read(
-    request: Request[Any, Any, Any],
-    db_session: AsyncSession,
-    settings: Settings,
-    registration_id: UUID,
-    secret: str | None,
-) -> BadgeRead:
-    registration = await registration_for_viewer(request, db_session, settings, registration_id, secret)
+async def _badge_read(db_session: AsyncSession, settings: Settings, registration: Registration) -> BadgeRead:
     _printable(registration)
     read = await services.badge_of(db_session, registration, settings.secret_key)
     await db_session.commit()  # a badge or key made on first sight is kept: its token is in the answer
@@ -107,6 +76,7 @@ class AttendeeBadgeController(Controller):
 
     path = "/api/registrations/{registration_id:uuid}"
     tags = ["badges"]
+    dependencies = {"registration": registration_link(STAFF_AND_ORGANIZERS)}
 
     @get(
         "/badge",
@@ -116,15 +86,12 @@ class AttendeeBadgeController(Controller):
     )
     async def badge(
         self,
-        registration_id: FromPath[UUID],
-        request: Request[Any, Any, Any],
+        registration: NamedDependency[Registration],
         state: State,
         db_session: NamedDependency[AsyncSession],
-        secret: SecretQuery = None,
-        x_registration_secret: SecretHeader = None,
     ) -> BadgeRead:
         """The badge's serial, version and current token (what its QR code holds)."""
-        return await _badge_read(request, db_session, state.settings, registration_id, x_registration_secret or secret)
+        return await _badge_read(db_session, state.settings, registration)
 
     @get(
         "/badge.pdf",
@@ -135,18 +102,12 @@ class AttendeeBadgeController(Controller):
     )
     async def badge_pdf(
         self,
-        registration_id: FromPath[UUID],
-        request: Request[Any, Any, Any],
+        registration: NamedDependency[Registration],
         state: State,
         db_session: NamedDependency[AsyncSession],
-        secret: SecretQuery = None,
-        x_registration_secret: SecretHeader = None,
         layout: LayoutQuery = "4x3",
     ) -> Response[bytes]:
         """The printable badge (name, affiliation, category ribbon, event, QR) in 4x3 in or A6."""
-        registration = await registration_for_viewer(
-            request, db_session, state.settings, registration_id, x_registration_secret or secret
-        )
         _printable(registration)
         cards = await services.registration_cards(db_session, [registration], state.settings.secret_key)
         await db_session.commit()  # keep a badge made on first sight, and hold no transaction while drawing
@@ -162,15 +123,12 @@ class AttendeeBadgeController(Controller):
     )
     async def badge_png(
         self,
-        registration_id: FromPath[UUID],
-        request: Request[Any, Any, Any],
+        registration: NamedDependency[Registration],
         state: State,
         db_session: NamedDependency[AsyncSession],
-        secret: SecretQuery = None,
-        x_registration_secret: SecretHeader = None,
     ) -> Response[bytes]:
         """The badge's QR code as PNG (for a phone screen or the confirmation mail)."""
-        badge = await _badge_read(request, db_session, state.settings, registration_id, x_registration_secret or secret)
+        badge = await _badge_read(db_session, state.settings, registration)
         png = await anyio.to_thread.run_sync(qr_png, badge.token)
         return Response(png, media_type="image/png", headers={"Cache-Control": "private, no-store"})
 
@@ -183,15 +141,12 @@ class AttendeeBadgeController(Controller):
     )
     async def badge_svg(
         self,
-        registration_id: FromPath[UUID],
-        request: Request[Any, Any, Any],
+        registration: NamedDependency[Registration],
         state: State,
         db_session: NamedDependency[AsyncSession],
-        secret: SecretQuery = None,
-        x_registration_secret: SecretHeader = None,
     ) -> Response[str]:
         """The badge's QR code as SVG."""
-        badge = await _badge_read(request, db_session, state.settings, registration_id, x_registration_secret or secret)
+        badge = await _badge_read(db_session, state.settings, registration)
         return Response(qr_svg(badge.token), media_type="image/svg+xml", headers={"Cache-Control": "private, no-store"})
 
     @get(
@@ -203,17 +158,12 @@ class AttendeeBadgeController(Controller):
     )
     async def certificate(
         self,
-        registration_id: FromPath[UUID],
+        registration: NamedDependency[Registration],
         request: Request[Any, Any, Any],
         state: State,
         db_session: NamedDependency[AsyncSession],
-        secret: SecretQuery = None,
-        x_registration_secret: SecretHeader = None,
     ) -> Response[bytes]:
         """The certificate of attendance: sessions scanned into and the credit hours they earned."""
-        registration = await registration_for_viewer(
-            request, db_session, state.settings, registration_id, x_registration_secret or secret
-        )
         _printable(registration)
         # Staff and organizers may look at it during the event; the attendee gets it once the event is over.
         data = await certificate_data(db_session, registration, early=_user(request) is not None)

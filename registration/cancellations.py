@@ -366,7 +366,7 @@ async def transfer(
     """Hand a registration to someone else. The category's rules are checked again for the new person
     (``transfer_rule_failures``): the first one failed is refused with 409 naming it, unless an organizer
     overrides (``override``, audited with the rules overridden). The registration's own secret links change,
-    so old ones stop working, and from now on the order's link no longer opens it (``registration.portal``).
+    so old ones stop working, and from now on the order's link no longer opens it (``registration.link_rule``).
     Both people are mailed. The caller commits."""
     await begin_write(db_session)
     registration = await db_session.get(Registration, registration_id, with_for_update=True)

@@ -8,7 +8,7 @@ from uuid import UUID
 from litestar import Controller, Request, Response, get, post, put
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import NamedDependency
-from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromPath, HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,8 +19,9 @@ from podium.db import begin_write
 from podium.errors import problem_responses
 from podium.settings import Settings
 from registration import cancellations, orders, webhooks
-from registration.links import LINK_SECRET_SCHEMA
-from registration.models import Refund
+from registration.link_access import caller, order_link
+from registration.link_rule import ORGANIZERS, SECRET_ONLY, open_order
+from registration.models import Order, Refund
 from registration.order_limits import OrderGuard
 from registration.order_standing import card_payment_confirmed, order_standing
 from registration.payments import provider_for
@@ -46,16 +47,6 @@ IdempotencyKey = Annotated[
         description="Send the same key when retrying: you get the first order back instead of a second one.",
     ),
 ]
-OrderSecretHeader = Annotated[
-    str | None,
-    HeaderParameter(
-        name="X-Order-Secret",
-        max_length=100,
-        schema_extra=LINK_SECRET_SCHEMA,
-        description="the order's secret (from its link)",
-    ),
-]
-OrderSecretQuery = Annotated[str | None, QueryParameter(name="secret", max_length=100, schema_extra=LINK_SECRET_SCHEMA)]
 
 
 def _is_organizer(request: Request[Any, Any, Any]) -> bool:
@@ -112,8 +103,11 @@ class OrderPlacementController(Controller):
 
 
 class OrderController(Controller):
+    """An order, opened by its link (``registration.link_access``) or, where the route admits them, an organizer."""
+
     path = "/api/orders"
     tags = ["orders"]
+    dependencies = {"order": order_link(ORGANIZERS)}
 
     @get(
         "/{order_id:uuid}",
@@ -122,24 +116,10 @@ class OrderController(Controller):
         responses=problem_responses(404, 422),
     )
     async def get_order(
-        self,
-        order_id: FromPath[UUID],
-        request: Request[Any, Any, Any],
-        state: State,
-        db_session: NamedDependency[AsyncSession],
-        secret: OrderSecretQuery = None,
-        x_order_secret: OrderSecretHeader = None,
+        self, order: NamedDependency[Order], state: State, db_session: NamedDependency[AsyncSession]
     ) -> OrderRead:
         """For its buyer (the secret from the order link) or an organizer; anyone else gets 404."""
-        settings: Settings = state.settings
-        order = await orders.get_order(
-            db_session,
-            order_id,
-            secret=x_order_secret or secret,
-            secret_key=settings.secret_key,
-            organizer=_is_organizer(request),
-        )
-        return await _read(db_session, settings, order)
+        return await _read(db_session, state.settings, order)
 
     @get(
         "/{order_id:uuid}/status",
@@ -149,25 +129,11 @@ class OrderController(Controller):
         responses=problem_responses(404, 422),
     )
     async def get_status(
-        self,
-        order_id: FromPath[UUID],
-        request: Request[Any, Any, Any],
-        state: State,
-        db_session: NamedDependency[AsyncSession],
-        secret: OrderSecretQuery = None,
-        x_order_secret: OrderSecretHeader = None,
+        self, order: NamedDependency[Order], db_session: NamedDependency[AsyncSession]
     ) -> OrderStanding:
         """Where the order stands (what its page shows): pending, confirming, paid, failed (with the reason),
         expired, cancelled, partially or fully refunded, with the amount paid, the fees and the refunds. Read
         from the database only, so the order page can poll it while a payment is in flight."""
-        settings: Settings = state.settings
-        order = await orders.get_order(
-            db_session,
-            order_id,
-            secret=x_order_secret or secret,
-            secret_key=settings.secret_key,
-            organizer=_is_organizer(request),
-        )
         return await order_standing(db_session, order)
 
     @post(
@@ -176,25 +142,18 @@ class OrderController(Controller):
         status_code=HTTP_200_OK,
         security=[],
         responses=problem_responses(404, 409, 422),
+        dependencies={"order": order_link(SECRET_ONLY, for_update=True)},
     )
     async def card_payment_confirmed(
         self,
-        order_id: FromPath[UUID],
+        order: NamedDependency[Order],
         data: JSONBody[CardPaymentConfirmed],
-        state: State,
         db_session: NamedDependency[AsyncSession],
-        secret: OrderSecretQuery = None,
-        x_order_secret: OrderSecretHeader = None,
     ) -> OrderStanding:
         """The order page says Stripe.js confirmed this order's PaymentIntent: the order shows "confirming"
         (never the pay form again) until Stripe's signed webhook pays it or reports it failed. Changes nothing
         about seats or money; 409 for another PaymentIntent or an order not paid by card."""
-        settings: Settings = state.settings
         await begin_write(db_session)
-        order = await orders.get_order(
-            db_session, order_id, secret=x_order_secret or secret, secret_key=settings.secret_key, organizer=False
-        )
-        await db_session.refresh(order, with_for_update=True)
         await card_payment_confirmed(db_session, order, data.payment_intent)
         await db_session.commit()
         return await order_standing(db_session, order)
@@ -205,25 +164,15 @@ class OrderController(Controller):
         status_code=HTTP_200_OK,
         security=[],
         responses=problem_responses(403, 404, 409, 422),
+        dependencies={"order": order_link(SECRET_ONLY, for_update=True)},
     )
     async def pay_offline(
-        self,
-        order_id: FromPath[UUID],
-        state: State,
-        db_session: NamedDependency[AsyncSession],
-        secret: OrderSecretQuery = None,
-        x_order_secret: OrderSecretHeader = None,
+        self, order: NamedDependency[Order], state: State, db_session: NamedDependency[AsyncSession]
     ) -> OrderRead:
         """TEST MODE: confirm a pending order without money (offline test provider; refused in production)."""
         settings: Settings = state.settings
-        order = await orders.pay_offline(
-            db_session,
-            order_id=order_id,
-            secret=x_order_secret or secret,
-            secret_key=settings.secret_key,
-            production=settings.is_production,
-        )
-        return await _read(db_session, settings, order)
+        paid = await orders.confirm_offline_payment(db_session, order, production=settings.is_production)
+        return await _read(db_session, settings, paid)
 
 
 def _actor(request: Request[Any, Any, Any], order: orders.Order) -> str:
@@ -238,18 +187,7 @@ class OrderChangeController(Controller):
 
     path = "/api/orders/{order_id:uuid}"
     tags = ["orders"]
-
-    async def _order(
-        self,
-        request: Request[Any, Any, Any],
-        db_session: AsyncSession,
-        settings: Settings,
-        order_id: UUID,
-        secret: str | None,
-    ) -> orders.Order:
-        return await orders.get_order(
-            db_session, order_id, secret=secret, secret_key=settings.secret_key, organizer=_is_organizer(request)
-        )
+    dependencies = {"order": order_link(ORGANIZERS)}
 
     async def _outcome(
         self, db_session: AsyncSession, settings: Settings, order: orders.Order, result: tuple[Any, ...]
@@ -274,16 +212,13 @@ class OrderChangeController(Controller):
     )
     async def cancel_order(
         self,
-        order_id: FromPath[UUID],
+        order: NamedDependency[Order],
         request: Request[Any, Any, Any],
         state: State,
         db_session: NamedDependency[AsyncSession],
-        secret: OrderSecretQuery = None,
-        x_order_secret: OrderSecretHeader = None,
     ) -> CancellationOutcome:
         """Cancel every registration of the order; the event's fee schedule decides the refund."""
         settings: Settings = state.settings
-        order = await self._order(request, db_session, settings, order_id, x_order_secret or secret)
         result = await cancellations.cancel(
             db_session, order, registration_ids=None, actor=_actor(request, order), by_organizer=_is_organizer(request)
         )
@@ -299,17 +234,14 @@ class OrderChangeController(Controller):
     )
     async def cancel_registration(
         self,
-        order_id: FromPath[UUID],
+        order: NamedDependency[Order],
         registration_id: FromPath[UUID],
         request: Request[Any, Any, Any],
         state: State,
         db_session: NamedDependency[AsyncSession],
-        secret: OrderSecretQuery = None,
-        x_order_secret: OrderSecretHeader = None,
     ) -> CancellationOutcome:
         """Cancel one attendee of a paid order (the others keep their seats)."""
         settings: Settings = state.settings
-        order = await self._order(request, db_session, settings, order_id, x_order_secret or secret)
         result = await cancellations.cancel(
             db_session,
             order,
@@ -329,19 +261,16 @@ class OrderChangeController(Controller):
     )
     async def transfer(
         self,
-        order_id: FromPath[UUID],
+        order: NamedDependency[Order],
         registration_id: FromPath[UUID],
         data: JSONBody[TransferIn],
         request: Request[Any, Any, Any],
         state: State,
         db_session: NamedDependency[AsyncSession],
-        secret: OrderSecretQuery = None,
-        x_order_secret: OrderSecretHeader = None,
     ) -> OrderRead:
         """Give a registration to a colleague (new name and email). The category's rules are checked for the
         new person: a failed one (or a different price) is refused with 409 whose ``code`` names it."""
         settings: Settings = state.settings
-        order = await self._order(request, db_session, settings, order_id, x_order_secret or secret)
         await cancellations.transfer(db_session, order, registration_id, data, actor=_actor(request, order))
         await db_session.commit()
         return await _read(db_session, settings, order)
@@ -363,7 +292,14 @@ class OrderChangeController(Controller):
     ) -> RefundRead:
         """Refund part or all of a paid order (organizers): never more than its payment has left (422
         ``exceeds_captured``)."""
-        order = await self._order(request, db_session, state.settings, order_id, None)
+        order = await open_order(
+            db_session,
+            order_id,
+            secret=None,
+            secret_key=state.settings.secret_key,
+            user=caller(request),
+            admits=ORGANIZERS,
+        )
         row = await cancellations.refund(
             db_session, order, amount=data.amount, reason=data.reason, actor=_actor(request, order)
         )

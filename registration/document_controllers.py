@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import State, UploadFile
+from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, MultipartBody
 from litestar.status_codes import HTTP_201_CREATED
@@ -18,9 +18,11 @@ from events.services import get_event
 from podium.auth.guards import requires_organizer
 from podium.errors import problem_responses
 from podium.schema import Struct
-from registration import orders
 from registration import verification_documents as documents
-from registration.controllers import OrderSecretHeader, OrderSecretQuery, _actor, _is_organizer
+from registration.controllers import _actor
+from registration.link_access import order_link
+from registration.link_rule import ORGANIZERS
+from registration.models import Order
 
 
 @dataclass
@@ -40,6 +42,7 @@ class DocumentRead(Struct):
 class VerificationUploadController(Controller):
     path = "/api/orders/{order_id:uuid}/registrations/{registration_id:uuid}/documents"
     tags = ["orders"]
+    dependencies = {"order": order_link(ORGANIZERS)}
 
     @post(
         "/",
@@ -51,24 +54,14 @@ class VerificationUploadController(Controller):
     )
     async def upload(
         self,
-        order_id: FromPath[UUID],
+        order: NamedDependency[Order],
         registration_id: FromPath[UUID],
         data: MultipartBody[DocumentUpload],
         request: Request[Any, Any, Any],
-        state: State,
         db_session: NamedDependency[AsyncSession],
-        secret: OrderSecretQuery = None,
-        x_order_secret: OrderSecretHeader = None,
     ) -> DocumentRead:
         """Proof of eligibility for an attendee of a verification category: a PDF, PNG or JPEG up to 5 MB
         (form field `document`), recognised by its content. Up to 3 per attendee, until an organizer decides."""
-        order = await orders.get_order(
-            db_session,
-            order_id,
-            secret=x_order_secret or secret,
-            secret_key=state.settings.secret_key,
-            organizer=_is_organizer(request),
-        )
         content = await data.document.read(documents.MAX_BYTES + 1)
         saved = await documents.upload(
             db_session, order, registration_id, data.document.filename or "", content, actor=_actor(request, order)

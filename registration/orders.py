@@ -39,7 +39,8 @@ from registration.holds import (
     visibly_short,
 )
 from registration.ledger import PaymentMoney, offline_payment_id, payment_money, record_payment
-from registration.links import link_secret_matches, order_secret, order_url, registration_url
+from registration.link_rule import open_order
+from registration.links import order_secret, order_url, registration_url
 from registration.mail import enqueue_confirmation_mail, order_held_message
 from registration.models import (
     Category,
@@ -82,13 +83,6 @@ class Forbidden(DomainError):
     status_code = 403
     code = "forbidden"
     title = "Forbidden"
-
-
-# ---------------------------------------------------------------------------------------------- secrets
-
-
-def secret_matches(secret_key: str, order: Order, candidate: str | None) -> bool:
-    return link_secret_matches(order_secret(secret_key, order.id, order.secret_version), candidate)
 
 
 def request_fingerprint(data: OrderCreate) -> str:
@@ -472,14 +466,25 @@ async def pay_offline(
     production: bool,
     now: dt.datetime | None = None,
 ) -> Order:
-    """The offline test provider's "payment": confirms a pending order whose hold is still valid."""
+    """The offline pay button for a caller holding the order's link (``link_rule`` opens it)."""
+    await begin_write(db_session)
+    order = await open_order(db_session, order_id, secret=secret, secret_key=secret_key, for_update=True)
+    return await confirm_offline_payment(db_session, order, production=production, now=now)
+
+
+async def confirm_offline_payment(
+    db_session: AsyncSession, order: Order, *, production: bool, now: dt.datetime | None = None
+) -> Order:
+    """The offline test provider's "payment": confirms a pending order whose hold is still valid.
+
+    ``order`` was read with its row locked in this transaction (``open_order(for_update=True)``), so racing
+    payments of one order wait for each other and see each other's (one payment, one receipt, one mail)."""
     if production:
         raise Forbidden(
             "the offline test provider is disabled in production", code="offline_payments_disabled", field="provider"
         )
     now = now or utcnow()
     await begin_write(db_session)
-    order = await _order_for_secret(db_session, order_id, secret, secret_key, for_update=True)
     if order.payment_provider != "offline":
         raise Conflict(
             "this order is not paid through the offline test provider", code="wrong_provider", field="provider"
@@ -508,27 +513,6 @@ async def pay_offline(
     # The response shows this payment: an offline order has no other (one id per order), nor refunds yet.
     db_session.info[_PAID_WITH] = (order.id, [PaymentMoney(payment, refunded=0, refund_pending=0)])
     return order
-
-
-async def _order_for_secret(
-    db_session: AsyncSession, order_id: UUID, secret: str | None, secret_key: str, *, for_update: bool = False
-) -> Order:
-    """The order if the secret opens it; a wrong secret looks exactly like a missing order."""
-    order = await db_session.get(Order, order_id, with_for_update=for_update)
-    if order is None or not secret_matches(secret_key, order, secret):
-        raise NotFound("no such order, or the link is not valid", field="order")
-    return order
-
-
-async def get_order(
-    db_session: AsyncSession, order_id: UUID, *, secret: str | None, secret_key: str, organizer: bool
-) -> Order:
-    if organizer:
-        order = await db_session.get(Order, order_id)
-        if order is None:
-            raise NotFound("no such order", field="order")
-        return order
-    return await _order_for_secret(db_session, order_id, secret, secret_key)
 
 
 def _known(db_session: AsyncSession, key: str, order: Order) -> tuple[Any, ...] | None:

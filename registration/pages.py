@@ -28,6 +28,7 @@ from podium.pages import form_errors, redirect, render
 from podium.settings import Settings
 from registration import billing, cancellations, catalog, documents, orders, verification_documents, waitlist
 from registration.document_schemas import BillingIn
+from registration.link_rule import open_order, open_waitlist_entry
 from registration.order_limits import OrderGuard, waitlist_limits
 from registration.order_standing import order_standing
 from registration.order_validation import answer_errors
@@ -294,7 +295,7 @@ class WaitlistPages(Controller):
         token: FromQuery[str | None] = None,
     ) -> Template:
         settings: Settings = state.settings
-        found = await waitlist.get_entry(db_session, entry_id, token, settings.secret_key)
+        found = await open_waitlist_entry(db_session, entry_id, token=token, secret_key=settings.secret_key)
         view = await waitlist.entry_read(db_session, found, secret_key=settings.secret_key, base_url=settings.base_url)
         event = await db_session.get(Event, found.event_id)  # the offer ends on the event's clock
         assert event is not None  # the entry's foreign key
@@ -321,9 +322,7 @@ class OrderPages(Controller):
         secret: FromQuery[str | None] = None,
     ) -> Template:
         settings: Settings = state.settings
-        found = await orders.get_order(
-            db_session, order_id, secret=secret, secret_key=settings.secret_key, organizer=False
-        )
+        found = await open_order(db_session, order_id, secret=secret, secret_key=settings.secret_key)
         # A receipt still waiting for its number (PostgreSQL numbers after the payment's commit, in a job) is
         # numbered now, as a download would: the buyer who opens the page gets its link, not "being issued".
         await documents.ensure_documents_issued(db_session, found.id)
@@ -351,9 +350,7 @@ class OrderPages(Controller):
         except DomainError as exc:
             if exc.status_code == 404:
                 raise
-            found = await orders.get_order(
-                db_session, order_id, secret=secret, secret_key=settings.secret_key, organizer=False
-            )
+            found = await open_order(db_session, order_id, secret=secret, secret_key=settings.secret_key)
             return await self._page(request, db_session, settings, found, exc.detail, status_code=exc.status_code)
         return redirect(f"/orders/{order_id}?secret={secret}")
 
@@ -369,9 +366,7 @@ class OrderPages(Controller):
     ) -> Template | Redirect:
         """The buyer cancels one attendee; the fee schedule decides the refund."""
         settings: Settings = state.settings
-        found = await orders.get_order(
-            db_session, order_id, secret=secret, secret_key=settings.secret_key, organizer=False
-        )
+        found = await open_order(db_session, order_id, secret=secret, secret_key=settings.secret_key)
         try:
             _, fee_pct, _, refund = await cancellations.cancel(
                 db_session, found, registration_ids=[registration_id], actor=f"buyer:{found.buyer_email}"
@@ -380,9 +375,7 @@ class OrderPages(Controller):
             await db_session.rollback()
             return await self._page(request, db_session, settings, found, exc.detail, status_code=exc.status_code)
         await db_session.commit()
-        found = await orders.get_order(
-            db_session, order_id, secret=secret, secret_key=settings.secret_key, organizer=False
-        )
+        found = await open_order(db_session, order_id, secret=secret, secret_key=settings.secret_key)
         refunded = refund.amount if refund else 0
         notice = f"Cancelled ({fee_pct} % fee). Refund: {format_money(refunded, found.currency)}."
         return await self._page(request, db_session, settings, found, None, notice=notice)
@@ -400,9 +393,7 @@ class OrderPages(Controller):
     ) -> Template | Redirect:
         """The buyer hands a registration to a colleague."""
         settings: Settings = state.settings
-        found = await orders.get_order(
-            db_session, order_id, secret=secret, secret_key=settings.secret_key, organizer=False
-        )
+        found = await open_order(db_session, order_id, secret=secret, secret_key=settings.secret_key)
         fields = ("email", "first_name", "last_name", "country", "affiliation", "member_number", "access_code")
         body = {k: data.get(k, "").strip() for k in fields if data.get(k, "").strip()}
         if "country" in body:
@@ -499,9 +490,7 @@ class OrderPages(Controller):
     async def _order(
         self, db_session: AsyncSession, settings: Settings, order_id: UUID, secret: str | None
     ) -> orders.Order:
-        return await orders.get_order(
-            db_session, order_id, secret=secret, secret_key=settings.secret_key, organizer=False
-        )
+        return await open_order(db_session, order_id, secret=secret, secret_key=settings.secret_key)
 
     async def _page(
         self,

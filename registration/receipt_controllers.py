@@ -10,7 +10,6 @@ from typing import Annotated, Any, Literal, cast
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, put
-from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import select
@@ -22,11 +21,12 @@ from podium import audit
 from podium.auth.guards import requires_organizer
 from podium.auth.schemas import CurrentUser
 from podium.errors import Conflict, NotFound, problem_responses
-from podium.settings import Settings
-from registration import billing, documents, orders
-from registration.controllers import OrderSecretHeader, OrderSecretQuery, _actor, _is_organizer
+from registration import billing, documents
+from registration.controllers import _actor
 from registration.document_schemas import BillingIn, BillingRead, DocumentRead, SellerIn, SellerRead
-from registration.models import Document
+from registration.link_access import order_link
+from registration.link_rule import ORGANIZERS
+from registration.models import Document, Order
 from registration.receipts import receipt_number
 
 Limit = Annotated[int, QueryParameter(ge=1, le=1000)]
@@ -68,19 +68,7 @@ class OrderDocumentController(Controller):
 
     path = "/api/orders/{order_id:uuid}"
     tags = ["orders"]
-
-    async def _order(
-        self,
-        request: Request[Any, Any, Any],
-        state: State,
-        db_session: AsyncSession,
-        order_id: UUID,
-        secret: str | None,
-    ) -> orders.Order:
-        settings: Settings = state.settings
-        return await orders.get_order(
-            db_session, order_id, secret=secret, secret_key=settings.secret_key, organizer=_is_organizer(request)
-        )
+    dependencies = {"order": order_link(ORGANIZERS)}
 
     @get(
         "/documents",
@@ -90,15 +78,10 @@ class OrderDocumentController(Controller):
     )
     async def list_documents(
         self,
-        order_id: FromPath[UUID],
-        request: Request[Any, Any, Any],
-        state: State,
+        order: NamedDependency[Order],
         db_session: NamedDependency[AsyncSession],
-        secret: OrderSecretQuery = None,
-        x_order_secret: OrderSecretHeader = None,
     ) -> list[DocumentRead]:
         """Receipts and credit notes of the order, in number order; any still pending are numbered first."""
-        order = await self._order(request, state, db_session, order_id, x_order_secret or secret)
         event_slug = (await db_session.get_one(Event, order.event_id)).slug
         return _reads(event_slug, await documents.ensure_documents_issued(db_session, order.id))
 
@@ -111,16 +94,11 @@ class OrderDocumentController(Controller):
     )
     async def document_pdf(
         self,
-        order_id: FromPath[UUID],
+        order: NamedDependency[Order],
         document_id: FromPath[UUID],
-        request: Request[Any, Any, Any],
-        state: State,
         db_session: NamedDependency[AsyncSession],
-        secret: OrderSecretQuery = None,
-        x_order_secret: OrderSecretHeader = None,
     ) -> Response[bytes]:
         """One receipt or credit note as PDF: always the same document, whatever happened to the order since."""
-        order = await self._order(request, state, db_session, order_id, x_order_secret or secret)
         rows = await documents.ensure_documents_issued(db_session, order.id)
         found = next((d for d in rows if d.id == document_id), None)
         if found is None:
@@ -136,15 +114,10 @@ class OrderDocumentController(Controller):
     )
     async def receipt(
         self,
-        order_id: FromPath[UUID],
-        request: Request[Any, Any, Any],
-        state: State,
+        order: NamedDependency[Order],
         db_session: NamedDependency[AsyncSession],
-        secret: OrderSecretQuery = None,
-        x_order_secret: OrderSecretHeader = None,
     ) -> Response[bytes]:
         """The order's current receipt (the latest one no credit note cancels) as PDF."""
-        order = await self._order(request, state, db_session, order_id, x_order_secret or secret)
         current = documents.current_receipt(await documents.ensure_documents_issued(db_session, order.id))
         if current is None:
             raise Conflict("there is no receipt: the order is not paid", field="order", code="not_paid")
@@ -158,14 +131,9 @@ class OrderDocumentController(Controller):
     )
     async def get_billing(
         self,
-        order_id: FromPath[UUID],
-        request: Request[Any, Any, Any],
-        state: State,
+        order: NamedDependency[Order],
         db_session: NamedDependency[AsyncSession],
-        secret: OrderSecretQuery = None,
-        x_order_secret: OrderSecretHeader = None,
     ) -> BillingRead:
-        order = await self._order(request, state, db_session, order_id, x_order_secret or secret)
         return await billing.get_billing(db_session, order)
 
     @put(
@@ -176,19 +144,15 @@ class OrderDocumentController(Controller):
     )
     async def set_billing(
         self,
-        order_id: FromPath[UUID],
+        order: NamedDependency[Order],
         data: JSONBody[BillingIn],
         request: Request[Any, Any, Any],
-        state: State,
         db_session: NamedDependency[AsyncSession],
-        secret: OrderSecretQuery = None,
-        x_order_secret: OrderSecretHeader = None,
     ) -> BillingRead:
         """What the receipt should say about the buyer (organization, address, country, tax id, PO number).
 
         Before the receipt is issued it simply goes on it; after, a credit note cancels the issued receipt
         and a new one carries the new details."""
-        order = await self._order(request, state, db_session, order_id, x_order_secret or secret)
         result = await billing.set_billing(db_session, order, data, actor=_actor(request, order))
         await db_session.commit()
         return result

@@ -46,7 +46,7 @@ async def regenerate_order_link(
 async def regenerate_registration_link(
     db_session: AsyncSession, registration_id: UUID, *, actor: str, by_organizer: bool, mail_limit: Limit
 ) -> Registration:
-    """The caller has opened the registration (``registration.portal``); its page link and the calendar feed
+    """The caller has opened the registration (``registration.link_rule``); its page link and the calendar feed
     made from it stop working at once; the badge stays (see ``badges.hooks``)."""
     if not by_organizer:
         await hit(db_session, [mail_limit])

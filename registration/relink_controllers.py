@@ -1,16 +1,16 @@
 """HTTP for taking secret links back: the API verbs, the buttons on the buyer's and the attendee's pages, and
-the organizer's (``registration.relink`` does the work; ``registration.portal`` decides who may)."""
+the organizer's (``registration.relink`` does the work; ``registration.link_rule`` decides who may)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
 from litestar import Controller, Request, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, HeaderParameter
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,46 +19,27 @@ from events.brand import page_brand
 from events.models import Event
 from events.services import get_event
 from podium.auth.guards import requires_organizer
-from podium.auth.schemas import CurrentUser
 from podium.errors import NotFound, problem_responses
 from podium.pages import redirect, render
 from podium.settings import Settings
-from registration import orders, portal, relink
-from registration.controllers import OrderSecretHeader, OrderSecretQuery
-from registration.links import LINK_SECRET_SCHEMA
+from registration import relink
+from registration.link_access import RegistrationHolder, caller, order_link, registration_holder_link
+from registration.link_rule import ORGANIZERS, SECRET_ONLY, Opener
 from registration.models import Order, Registration
 from registration.schemas import LinkRegenerated
 
-RegistrationSecretHeader = Annotated[
-    str | None,
-    HeaderParameter(
-        name="X-Registration-Secret",
-        max_length=100,
-        schema_extra=LINK_SECRET_SCHEMA,
-        description="the registration's secret, or its order's while it has not been transferred",
-    ),
-]
-_ORGANIZER = ("organizer",)
-
-
-def _caller(request: Request[Any, Any, Any]) -> CurrentUser | None:
-    user = request.scope.get("user")
-    return user if isinstance(user, CurrentUser) else None
-
 
 def _is_organizer(request: Request[Any, Any, Any]) -> bool:
-    user = _caller(request)
-    return user is not None and user.role in _ORGANIZER
+    user = caller(request)
+    return user is not None and user.role in ORGANIZERS
 
 
 async def _new_order_link(
-    request: Request[Any, Any, Any], db_session: AsyncSession, settings: Settings, order_id: UUID, secret: str | None
+    request: Request[Any, Any, Any], db_session: AsyncSession, settings: Settings, order: Order
 ) -> Order:
+    """A new link for an order the caller opened (``link_rule``)."""
     organizer = _is_organizer(request)
-    order = await orders.get_order(
-        db_session, order_id, secret=secret, secret_key=settings.secret_key, organizer=organizer
-    )
-    user = _caller(request)
+    user = caller(request)
     actor = f"organizer:{user.email}" if organizer and user else f"buyer:{order.buyer_email}"
     limit = relink.link_mail_limit(settings, "order", order.id)
     return await relink.regenerate_order_link(
@@ -67,28 +48,17 @@ async def _new_order_link(
 
 
 async def _new_registration_link(
-    request: Request[Any, Any, Any],
-    db_session: AsyncSession,
-    settings: Settings,
-    registration_id: UUID,
-    secret: str | None,
-    *,
-    roles: tuple[str, ...],
+    db_session: AsyncSession, settings: Settings, holder: RegistrationHolder
 ) -> Registration:
-    user = _caller(request)
-    registration = await portal.registration_for_viewer(
-        db_session, registration_id, secret=secret, secret_key=settings.secret_key, user=user, roles=roles
-    )
-    organizer = user is not None and user.role in roles
-    if organizer and user is not None:
-        actor = f"organizer:{user.email}"
-    elif portal.registration_secret_matches(settings.secret_key, registration, secret):
-        actor = f"attendee:{registration.email}"
-    else:
-        actor = "buyer"
+    """A new link for a registration the caller opened (``link_rule``): by the attendee, the buyer or an organizer."""
+    registration = holder.registration
     limit = relink.link_mail_limit(settings, "registration", registration.id)
     return await relink.regenerate_registration_link(
-        db_session, registration.id, actor=actor, by_organizer=organizer, mail_limit=limit
+        db_session,
+        registration.id,
+        actor=holder.actor,
+        by_organizer=holder.opener is Opener.ROLE,
+        mail_limit=limit,
     )
 
 
@@ -96,6 +66,7 @@ class LinkController(Controller):
     """The holder (by the secret), the buyer (a registration not transferred away) or an organizer."""
 
     tags = ["orders"]
+    dependencies = {"order": order_link(ORGANIZERS), "holder": registration_holder_link(ORGANIZERS)}
 
     @post(
         "/api/orders/{order_id:uuid}/link",
@@ -106,15 +77,13 @@ class LinkController(Controller):
     )
     async def order_link(
         self,
-        order_id: FromPath[UUID],
+        order: NamedDependency[Order],
         request: Request[Any, Any, Any],
         state: State,
         db_session: NamedDependency[AsyncSession],
-        secret: OrderSecretQuery = None,
-        x_order_secret: OrderSecretHeader = None,
     ) -> LinkRegenerated:
         """A new order link, mailed to the buyer; the old one answers 404 from now on."""
-        order = await _new_order_link(request, db_session, state.settings, order_id, x_order_secret or secret)
+        order = await _new_order_link(request, db_session, state.settings, order)
         return LinkRegenerated(mailed_to=order.buyer_email, secret_version=order.secret_version)
 
     @post(
@@ -125,19 +94,11 @@ class LinkController(Controller):
         responses=problem_responses(404, 422, 429),
     )
     async def registration_link(
-        self,
-        registration_id: FromPath[UUID],
-        request: Request[Any, Any, Any],
-        state: State,
-        db_session: NamedDependency[AsyncSession],
-        secret: OrderSecretQuery = None,
-        x_registration_secret: RegistrationSecretHeader = None,
+        self, holder: NamedDependency[RegistrationHolder], state: State, db_session: NamedDependency[AsyncSession]
     ) -> LinkRegenerated:
         """A new link to the attendee's page, mailed to the attendee; the old one and the calendar feed made
         from it answer 404 from now on (the badge stays valid)."""
-        registration = await _new_registration_link(
-            request, db_session, state.settings, registration_id, x_registration_secret or secret, roles=_ORGANIZER
-        )
+        registration = await _new_registration_link(db_session, state.settings, holder)
         return LinkRegenerated(mailed_to=registration.email, secret_version=registration.secret_version)
 
 
@@ -153,31 +114,29 @@ class LinkPages(Controller):
     """The "send a new link" buttons on the order page and the attendee's page."""
 
     include_in_schema = False
+    # The attendee's page is the attendee's (organizers have their own button, below).
+    dependencies = {"order": order_link(ORGANIZERS), "holder": registration_holder_link(SECRET_ONLY)}
 
     @post("/orders/{order_id:uuid}/link")
     async def order_link(
         self,
-        order_id: FromPath[UUID],
+        order: NamedDependency[Order],
         request: Request[Any, Any, Any],
         state: State,
         db_session: NamedDependency[AsyncSession],
-        secret: FromQuery[str | None] = None,
     ) -> Template:
-        order = await _new_order_link(request, db_session, state.settings, order_id, secret)
+        order = await _new_order_link(request, db_session, state.settings, order)
         return await _link_sent(request, db_session, order.event_id, "your order", order.buyer_email)
 
     @post("/registrations/{registration_id:uuid}/link")
     async def registration_link(
         self,
-        registration_id: FromPath[UUID],
+        holder: NamedDependency[RegistrationHolder],
         request: Request[Any, Any, Any],
         state: State,
         db_session: NamedDependency[AsyncSession],
-        secret: FromQuery[str | None] = None,
     ) -> Template:
-        registration = await _new_registration_link(
-            request, db_session, state.settings, registration_id, secret, roles=()
-        )
+        registration = await _new_registration_link(db_session, state.settings, holder)
         return await _link_sent(
             request, db_session, registration.event_id, "this registration's page", registration.email
         )
@@ -209,10 +168,9 @@ class OrganizerLinkPages(Controller):
         state: State,
         db_session: NamedDependency[AsyncSession],
     ) -> Redirect:
-        await self._registration(db_session, slug, registration_id)
-        registration = await _new_registration_link(
-            request, db_session, state.settings, registration_id, None, roles=_ORGANIZER
-        )
+        found = await self._registration(db_session, slug, registration_id)
+        holder = RegistrationHolder(found, Opener.ROLE, caller(request))
+        registration = await _new_registration_link(db_session, state.settings, holder)
         return self._back(slug, f"A new link to their page went to {registration.email}.")
 
     @post("/registrations/{registration_id:uuid}/order-link")
@@ -225,5 +183,7 @@ class OrganizerLinkPages(Controller):
         db_session: NamedDependency[AsyncSession],
     ) -> Redirect:
         registration = await self._registration(db_session, slug, registration_id)
-        order = await _new_order_link(request, db_session, state.settings, registration.order_id, None)
+        order = await _new_order_link(
+            request, db_session, state.settings, await db_session.get_one(Order, registration.order_id)
+        )
         return self._back(slug, f"A new link to the order went to {order.buyer_email}.")

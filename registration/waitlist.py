@@ -19,11 +19,12 @@ from events.models import Event
 from events.services import get_event
 from podium.auth.services import normalise_email
 from podium.db import begin_write, utcnow
-from podium.errors import Conflict, InvalidInput, NotFound
+from podium.errors import Conflict, InvalidInput
 from podium.rows import rows_changed
 from registration.audit import record
 from registration.holds import take_seats
-from registration.links import link_secret_matches, waitlist_token, waitlist_url
+from registration.link_rule import open_waitlist_entry
+from registration.links import waitlist_token, waitlist_url
 from registration.mail import enqueue_waitlist_offer_mail
 from registration.models import AddOn, Category, Quota, WaitlistEntry, WaitlistStatus
 from registration.order_validation import CatalogView, CheckedAttendee, SoldOut, load_catalog
@@ -147,18 +148,10 @@ async def entry_read(
     )
 
 
-async def get_entry(db_session: AsyncSession, entry_id: UUID, token: str | None, secret_key: str) -> WaitlistEntry:
-    """The entry its token opens; a wrong token looks like a missing entry."""
-    entry = await db_session.get(WaitlistEntry, entry_id)
-    if entry is None or not link_secret_matches(waitlist_token(secret_key, entry.id), token):
-        raise NotFound("no such waitlist entry, or the link is not valid", field="entry")
-    return entry
-
-
-async def leave(db_session: AsyncSession, entry_id: UUID, token: str | None, secret_key: str) -> WaitlistEntry:
-    """Leave the queue; an offer's held seat goes back (and on to the next person at the next sweep)."""
+async def leave(db_session: AsyncSession, entry: WaitlistEntry) -> WaitlistEntry:
+    """Leave the queue (the caller opened ``entry`` by its link); an offer's held seat goes back (and on to the
+    next person at the next sweep)."""
     await begin_write(db_session)
-    entry = await get_entry(db_session, entry_id, token, secret_key)
     if entry.status in ACTIVE:
         await _end(db_session, entry, WaitlistStatus.LEFT, actor=f"buyer:{entry.email}")
     await db_session.commit()
@@ -201,7 +194,7 @@ def refuse_queued_items(attendees: list[CheckedAttendee], queued: set[UUID], cla
 async def offer_for_claim(
     db_session: AsyncSession, event: Event, claim: WaitlistClaim, secret_key: str, now: dt.datetime
 ) -> WaitlistEntry:
-    entry = await get_entry(db_session, claim.entry_id, claim.token, secret_key)
+    entry = await open_waitlist_entry(db_session, claim.entry_id, token=claim.token, secret_key=secret_key)
     if entry.event_id != event.id:
         raise InvalidInput("this waitlist offer is for another event", field="waitlist_claim")
     if entry.status != WaitlistStatus.OFFERED or (entry.offer_expires_at and entry.offer_expires_at <= now):

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-from uuid import UUID
+from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,11 +16,10 @@ from podium.client_address import client_address
 from podium.errors import problem_responses
 from podium.settings import Settings
 from registration import waitlist
-from registration.links import LINK_SECRET_SCHEMA
+from registration.link_access import waitlist_entry_link
+from registration.models import WaitlistEntry
 from registration.order_limits import waitlist_limits
 from registration.schemas import WaitlistEntryRead, WaitlistJoin
-
-Token = Annotated[str | None, QueryParameter(name="token", max_length=100, schema_extra=LINK_SECRET_SCHEMA)]
 
 
 class WaitlistJoinController(Controller):
@@ -48,16 +46,18 @@ class WaitlistJoinController(Controller):
 
 
 class WaitlistEntryController(Controller):
+    """A waitlist place, opened by its link's token (``registration.link_access``)."""
+
     path = "/api/waitlist/{entry_id:uuid}"
     tags = ["waitlist"]
+    dependencies = {"entry": waitlist_entry_link()}
 
     @get("/", operation_id="getWaitlistEntry", security=[], responses=problem_responses(404, 422))
     async def read(
-        self, entry_id: FromPath[UUID], state: State, db_session: NamedDependency[AsyncSession], token: Token = None
+        self, entry: NamedDependency[WaitlistEntry], state: State, db_session: NamedDependency[AsyncSession]
     ) -> WaitlistEntryRead:
         """Your place in the queue, or your offer and until when it holds the seat."""
         settings: Settings = state.settings
-        entry = await waitlist.get_entry(db_session, entry_id, token, settings.secret_key)
         return await waitlist.entry_read(db_session, entry, secret_key=settings.secret_key, base_url=settings.base_url)
 
     @post(
@@ -68,8 +68,8 @@ class WaitlistEntryController(Controller):
         responses=problem_responses(404, 422),
     )
     async def leave(
-        self, entry_id: FromPath[UUID], state: State, db_session: NamedDependency[AsyncSession], token: Token = None
+        self, entry: NamedDependency[WaitlistEntry], state: State, db_session: NamedDependency[AsyncSession]
     ) -> WaitlistEntryRead:
         settings: Settings = state.settings
-        entry = await waitlist.leave(db_session, entry_id, token, settings.secret_key)
+        entry = await waitlist.leave(db_session, entry)
         return await waitlist.entry_read(db_session, entry, secret_key=settings.secret_key, base_url=settings.base_url)

@@ -2,40 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, Request, delete, get, post
+from litestar import Controller, delete, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from podium.auth.schemas import CurrentUser
 from podium.errors import problem_responses
 from podium.settings import Settings
-from registration.links import LINK_SECRET_SCHEMA
+from registration.link_access import registration_link
+from registration.link_rule import ORGANIZERS
 from registration.models import Registration
-from registration.portal import registration_for_viewer
 from sessions import agenda, feeds, services
 from sessions.agenda_schemas import AgendaAdd, AgendaEntryRead, AgendaFeedRead, AgendaRead
-
-SecretHeader = Annotated[
-    str | None,
-    HeaderParameter(
-        name="X-Registration-Secret",
-        max_length=100,
-        schema_extra=LINK_SECRET_SCHEMA,
-        description="the registration's secret",
-    ),
-]
-SecretQuery = Annotated[str | None, QueryParameter(name="secret", max_length=100, schema_extra=LINK_SECRET_SCHEMA)]
-
-
-def caller(request: Request[Any, Any, Any]) -> CurrentUser | None:
-    user = request.scope.get("user")
-    return user if isinstance(user, CurrentUser) else None
 
 
 async def agenda_read(db_session: AsyncSession, settings: Settings, registration_id: UUID) -> AgendaRead:
@@ -64,39 +46,21 @@ async def agenda_read(db_session: AsyncSession, settings: Settings, registration
 
 
 class AgendaController(Controller):
+    """The attendee's agenda, opened by ``registration.link_access``; organizers may open any (staff may not)."""
+
     path = "/api/registrations/{registration_id:uuid}/agenda"
     tags = ["program: personal agenda"]
-
-    async def _registration(
-        self,
-        request: Request[Any, Any, Any],
-        db_session: AsyncSession,
-        settings: Settings,
-        registration_id: UUID,
-        secret: str | None,
-    ) -> Registration:
-        return await registration_for_viewer(
-            db_session,
-            registration_id,
-            secret=secret,
-            secret_key=settings.secret_key,
-            user=caller(request),
-            roles=("organizer",),
-        )
+    dependencies = {"registration": registration_link(ORGANIZERS)}
 
     @get("/", operation_id="getAgenda", security=[{}, {"bearer": []}], responses=problem_responses(404, 422))
     async def read(
         self,
-        registration_id: FromPath[UUID],
-        request: Request[Any, Any, Any],
+        registration: NamedDependency[Registration],
         state: State,
         db_session: NamedDependency[AsyncSession],
-        secret: SecretQuery = None,
-        x_registration_secret: SecretHeader = None,
     ) -> AgendaRead:
         """The attendee's picks in time order, with overlaps flagged and the private feed's URLs."""
-        await self._registration(request, db_session, state.settings, registration_id, x_registration_secret or secret)
-        return await agenda_read(db_session, state.settings, registration_id)
+        return await agenda_read(db_session, state.settings, registration.id)
 
     @post(
         "/",
@@ -107,17 +71,14 @@ class AgendaController(Controller):
     )
     async def add(
         self,
-        registration_id: FromPath[UUID],
+        registration: NamedDependency[Registration],
         data: JSONBody[AgendaAdd],
-        request: Request[Any, Any, Any],
         state: State,
         db_session: NamedDependency[AsyncSession],
-        secret: SecretQuery = None,
-        x_registration_secret: SecretHeader = None,
     ) -> AgendaRead:
         """Add a session; limited sessions reserve a seat (409 `session_full`, `add_on_required`,
         `session_cancelled`). Adding a session twice is one pick."""
-        await self._registration(request, db_session, state.settings, registration_id, x_registration_secret or secret)
+        registration_id = registration.id  # read now: a lost race inside rolls back and expires the object
         await agenda.add_session(db_session, registration_id, data.session_id)
         await db_session.commit()  # before the answer is read: picks racing for a seat queue on its row's lock
         return await agenda_read(db_session, state.settings, registration_id)
@@ -131,16 +92,13 @@ class AgendaController(Controller):
     )
     async def remove(
         self,
-        registration_id: FromPath[UUID],
+        registration: NamedDependency[Registration],
         session_id: FromPath[UUID],
-        request: Request[Any, Any, Any],
         state: State,
         db_session: NamedDependency[AsyncSession],
-        secret: SecretQuery = None,
-        x_registration_secret: SecretHeader = None,
     ) -> AgendaRead:
         """Remove a session and give its seat back."""
-        await self._registration(request, db_session, state.settings, registration_id, x_registration_secret or secret)
+        registration_id = registration.id  # read now: a rollback inside expires the object
         await agenda.remove_session(db_session, registration_id, session_id)
         await db_session.commit()  # the seat is free for others before the answer is read
         return await agenda_read(db_session, state.settings, registration_id)
@@ -154,16 +112,11 @@ class AgendaController(Controller):
     )
     async def revoke(
         self,
-        registration_id: FromPath[UUID],
-        request: Request[Any, Any, Any],
+        registration: NamedDependency[Registration],
         state: State,
         db_session: NamedDependency[AsyncSession],
-        secret: SecretQuery = None,
-        x_registration_secret: SecretHeader = None,
     ) -> AgendaRead:
         """A new private feed URL; the old one answers 404 from now on."""
-        registration = await self._registration(
-            request, db_session, state.settings, registration_id, x_registration_secret or secret
-        )
+        registration_id = registration.id  # read now: a rollback inside expires the object
         await agenda.revoke_feed(db_session, registration)
         return await agenda_read(db_session, state.settings, registration_id)

@@ -26,8 +26,8 @@ from podium.errors import DomainError
 from podium.formatting import format_day
 from podium.pages import redirect, render
 from podium.settings import Settings
+from registration.link_rule import open_registration
 from registration.models import Category
-from registration.portal import registration_for_viewer
 from sessions import agenda, feeds, public, services
 from sessions.agenda import AGENDA_STATUSES
 from sessions.pages import KIND_LABELS
@@ -57,7 +57,7 @@ class AgendaPages(Controller):
         notice: str | None = None,
         status_code: int = 200,
     ) -> Template:
-        registration = await registration_for_viewer(
+        registration = await open_registration(
             db_session, registration_id, secret=secret, secret_key=settings.secret_key
         )
         active = registration.status in AGENDA_STATUSES
@@ -134,7 +134,7 @@ class AgendaPages(Controller):
         db_session: NamedDependency[AsyncSession],
         secret: FromQuery[str | None] = None,
     ) -> Template | Redirect:
-        await registration_for_viewer(db_session, registration_id, secret=secret, secret_key=state.settings.secret_key)
+        await open_registration(db_session, registration_id, secret=secret, secret_key=state.settings.secret_key)
         q = data.get("q", "")[:200]
         try:
             session_id = UUID(data.get("session_id", ""))
@@ -175,7 +175,7 @@ class AgendaPages(Controller):
         db_session: NamedDependency[AsyncSession],
         secret: FromQuery[str | None] = None,
     ) -> Redirect:
-        await registration_for_viewer(db_session, registration_id, secret=secret, secret_key=state.settings.secret_key)
+        await open_registration(db_session, registration_id, secret=secret, secret_key=state.settings.secret_key)
         try:
             session_id = UUID(data.get("session_id", ""))
         except ValueError:
@@ -193,7 +193,7 @@ class AgendaPages(Controller):
         db_session: NamedDependency[AsyncSession],
         secret: FromQuery[str | None] = None,
     ) -> Template:
-        registration = await registration_for_viewer(
+        registration = await open_registration(
             db_session, registration_id, secret=secret, secret_key=state.settings.secret_key
         )
         await agenda.revoke_feed(db_session, registration)
