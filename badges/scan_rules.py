@@ -254,42 +254,45 @@ async def _answer(
         attendee=brief(row),
     )
     name = decision.attendee.name if decision.attendee else ""
-    if reason == ScanReason.INVALID:
-        decision.message = "This badge version was never issued."
-    elif reason == ScanReason.REVOKED:
-        decision.reason = ScanReason.REVOKED
-        decision.message = f"Badge replaced: {name} has a newer badge (this is print {code.version} of {row.version})."
-    elif reason == ScanReason.CANCELLED:
-        decision.reason = ScanReason.CANCELLED
-        decision.message = f"Registration of {name} is {row.registration_status}."
-    elif reason == ScanReason.NOT_PAID:
-        decision.reason = ScanReason.NOT_PAID
-        decision.message = (
-            f"{name}: registration awaiting verification."
-            if row.registration_status == RegistrationStatus.AWAITING_VERIFICATION
-            else f"{name}: registration not paid."
-        )
-    elif reason == ScanReason.CHECKED_OUT:
+    refusal = _badge_refusal(reason, row, code.version, name)
+    if refusal is not None:
+        decision.reason, decision.message = refusal
+        return decision
+    if reason == ScanReason.CHECKED_OUT:
         return await _check_out(db_session, scan, place, decision)
+    if place.kind == CheckpointKind.SESSION and place.session_id is not None:
+        decision.session = slot or await db_session.get(ProgramSession, place.session_id)
     else:
-        if place.kind == CheckpointKind.SESSION and place.session_id is not None:
-            decision.session = slot or await db_session.get(ProgramSession, place.session_id)
-        else:
-            decision.session = slot
-        if reason == ScanReason.OUTSIDE_WINDOW:
-            decision.reason = ScanReason.OUTSIDE_WINDOW
-            decision.message = await _outside_message(db_session, scan, place, decision.session)
-        elif reason == ScanReason.NO_ACCESS:
-            required = facts["slot_add_on"] if slot is not None else facts["checkpoint_add_on"]
-            add_on = await db_session.scalar(select(AddOn.name).where(AddOn.id == UUID(required)))
-            decision.reason = ScanReason.NO_ACCESS
-            decision.message = f"{name} has no ticket for {add_on}."
-        else:
-            decision.reason = ScanReason.ADMITTED
-            decision.zone = f"session:{slot.id}" if slot is not None else fixed_zone(place.kind, place.add_on_id)
-            where = f" to “{slot.title}”" if slot is not None else ""
-            decision.message = f"Admitted{where}: {name}."
+        decision.session = slot
+    if reason == ScanReason.OUTSIDE_WINDOW:
+        decision.reason = ScanReason.OUTSIDE_WINDOW
+        decision.message = await _outside_message(db_session, scan, place, decision.session)
+    elif reason == ScanReason.NO_ACCESS:
+        required = facts["slot_add_on"] if slot is not None else facts["checkpoint_add_on"]
+        add_on = await db_session.scalar(select(AddOn.name).where(AddOn.id == UUID(required)))
+        decision.reason = ScanReason.NO_ACCESS
+        decision.message = f"{name} has no ticket for {add_on}."
+    else:
+        decision.reason = ScanReason.ADMITTED
+        decision.zone = f"session:{slot.id}" if slot is not None else fixed_zone(place.kind, place.add_on_id)
+        where = f" to “{slot.title}”" if slot is not None else ""
+        decision.message = f"Admitted{where}: {name}."
     return decision
+
+
+def _badge_refusal(reason: str | None, row: Row[Any], version: int | None, name: str) -> tuple[ScanReason, str] | None:
+    """Refusals that are about the badge or its registration, whatever the checkpoint: worded for staff."""
+    if reason == ScanReason.INVALID:
+        return ScanReason.INVALID, "This badge version was never issued."
+    if reason == ScanReason.REVOKED:
+        newer = f"this is print {version} of {row.version}"
+        return ScanReason.REVOKED, f"Badge replaced: {name} has a newer badge ({newer})."
+    if reason == ScanReason.CANCELLED:
+        return ScanReason.CANCELLED, f"Registration of {name} is {row.registration_status}."
+    if reason == ScanReason.NOT_PAID:
+        waiting = row.registration_status == RegistrationStatus.AWAITING_VERIFICATION
+        return ScanReason.NOT_PAID, f"{name}: registration {'awaiting verification' if waiting else 'not paid'}."
+    return None
 
 
 async def _outside_message(db_session: AsyncSession, scan: ScanIn, place: Place, session: ProgramSession | None) -> str:

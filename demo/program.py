@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import uuid
 import zoneinfo
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -161,7 +161,6 @@ def annual_program(rooms: list[tuple[str, int]], tracks: list[str], add_ons: dic
         )
     ]
     day_slots = {0: ["S2", "S3", "S4", "S5"], 1: list(SLOTS), 2: list(SLOTS), 3: list(SLOTS), 4: ["S1", "S2"]}
-    counter = 0
     slot_number = 0
     for day, slots in day_slots.items():
         if day in (1, 2, 3):
@@ -179,58 +178,93 @@ def annual_program(rooms: list[tuple[str, int]], tracks: list[str], add_ons: dic
                 )
             )
         for slot in slots:
-            start, end = SLOTS[slot]
-            base = slot_number * PARALLEL * 6
-            for j, room in enumerate(parallel_rooms):
-                track = tracks[j % len(tracks)] if tracks else None
-                topics = TOPICS.get(track or "", TOPICS["Basic Science"])
-                topic = topics[(counter // 8) % len(topics)]
-                angle = ANGLES[counter % len(ANGLES)]
-                symposium = j % 4 == 0
-                people = [pool_name(base + j * 6 + m) for m in range(6)]
-                plan.append(
-                    Planned(
-                        f"{'Symposium' if symposium else 'Session'} {counter + 1}: {topic}: {angle}",
-                        "symposium" if symposium else "scientific_session",
-                        day,
-                        start,
-                        end,
-                        room,
-                        track,
-                        abstract=(
-                            f"{topic} ({track or 'all tracks'}): {angle}. Talks of 15 minutes with discussion; "
-                            "abstracts selected by the program committee."
-                        ),
-                        speakers=people[: 3 if symposium else 4],
-                        chairs=people[4:6] if symposium else people[4:5],
-                        credit_hours=Decimal((end[0] - start[0]) * 60 + end[1] - start[1]) / 60,
-                    )
-                )
-                counter += 1
+            plan += _parallel_slot(day, slot, slot_number, parallel_rooms, tracks, first_number=_numbered(plan))
             slot_number += 1
-        if hall:
-            for start, end in (((9, 30), (10, 0)), ((14, 30), (15, 0))):
-                if day == 4 and start[0] > 12:
-                    continue
-                plan.append(Planned("Coffee break and exhibits", "break", day, start, end, hall))
-        if day < 4:
-            plan.append(Planned("Lunch break", "break", day, (11, 30), (13, 0), None))
-        if posters:
-            for half, (start, end) in enumerate((((11, 30), (12, 15)), ((12, 15), (13, 0)))):
-                group = tracks[(day * 2 + half) % len(tracks)] if tracks else None
-                plan.append(
-                    Planned(
-                        f"Poster session {day * 2 + half + 1}: {group or 'all tracks'}",
-                        "poster_session",
-                        day,
-                        start,
-                        end,
-                        posters,
-                        group,
-                        abstract="Presenters stand by their posters; odd-numbered boards first, then even.",
-                        credit_hours=Decimal("0.75"),
-                    )
+        plan += _breaks_and_posters(day, hall, posters, tracks)
+    plan += _workshops_and_closing(workshop_codes, workshop_rooms, add_ons, capacity, guests, plenary, hall)
+    return plan
+
+
+def _numbered(plan: list[Planned]) -> int:
+    """How many parallel sessions (numbered "Symposium 12: …", "Session 13: …") the plan has so far."""
+    return sum(1 for p in plan if p.kind in ("symposium", "scientific_session"))
+
+
+def _parallel_slot(
+    day: int, slot: str, slot_number: int, parallel_rooms: list[str], tracks: list[str], *, first_number: int
+) -> list[Planned]:
+    """One slot's parallel sessions, one per room, numbered on from ``first_number``."""
+    start, end = SLOTS[slot]
+    base = slot_number * PARALLEL * 6
+    sessions = []
+    for j, room in enumerate(parallel_rooms):
+        counter = first_number + j
+        track = tracks[j % len(tracks)] if tracks else None
+        topics = TOPICS.get(track or "", TOPICS["Basic Science"])
+        topic = topics[(counter // 8) % len(topics)]
+        angle = ANGLES[counter % len(ANGLES)]
+        symposium = j % 4 == 0
+        people = [pool_name(base + j * 6 + m) for m in range(6)]
+        sessions.append(
+            Planned(
+                f"{'Symposium' if symposium else 'Session'} {counter + 1}: {topic}: {angle}",
+                "symposium" if symposium else "scientific_session",
+                day,
+                start,
+                end,
+                room,
+                track,
+                abstract=(
+                    f"{topic} ({track or 'all tracks'}): {angle}. Talks of 15 minutes with discussion; "
+                    "abstracts selected by the program committee."
+                ),
+                speakers=people[: 3 if symposium else 4],
+                chairs=people[4:6] if symposium else people[4:5],
+                credit_hours=Decimal((end[0] - start[0]) * 60 + end[1] - start[1]) / 60,
+            )
+        )
+    return sessions
+
+
+def _breaks_and_posters(day: int, hall: str | None, posters: str | None, tracks: list[str]) -> list[Planned]:
+    extras = []
+    if hall:
+        for start, end in (((9, 30), (10, 0)), ((14, 30), (15, 0))):
+            if day == 4 and start[0] > 12:
+                continue
+            extras.append(Planned("Coffee break and exhibits", "break", day, start, end, hall))
+    if day < 4:
+        extras.append(Planned("Lunch break", "break", day, (11, 30), (13, 0), None))
+    if posters:
+        for half, (start, end) in enumerate((((11, 30), (12, 15)), ((12, 15), (13, 0)))):
+            group = tracks[(day * 2 + half) % len(tracks)] if tracks else None
+            extras.append(
+                Planned(
+                    f"Poster session {day * 2 + half + 1}: {group or 'all tracks'}",
+                    "poster_session",
+                    day,
+                    start,
+                    end,
+                    posters,
+                    group,
+                    abstract="Presenters stand by their posters; odd-numbered boards first, then even.",
+                    credit_hours=Decimal("0.75"),
                 )
+            )
+    return extras
+
+
+def _workshops_and_closing(
+    workshop_codes: list[str],
+    workshop_rooms: list[str],
+    add_ons: dict[str, int],
+    capacity: dict[str, int],
+    guests: Iterator[str],
+    plenary: str | None,
+    hall: str | None,
+) -> list[Planned]:
+    """The workshops (one per workshop add-on that found a room), the closing plenary and the receptions."""
+    plan = []
     for code, room in zip(workshop_codes, workshop_rooms, strict=False):
         title = {
             "workshop-grant-writing": "Grant writing",

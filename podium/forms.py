@@ -112,28 +112,39 @@ def human_message(path: str, raw: str, *, empty: bool = False) -> str:
     name = leaf(path)
     if empty or "missing required field" in raw or raw.startswith("Expected `str` of length >= 1"):
         return _REQUIRED.get(name) or f"Enter {_words(name)}."
-    numbers = _NUMBER.findall(raw.split(" - at ")[0].split("regex")[0])
     if name in _FORMATS and ("matching regex" in raw or "of length >=" in raw):
         return _FORMATS[name]
+    numbers = _NUMBER.findall(raw.split(" - at ")[0].split("regex")[0])
+    return _shape_message(name, raw, numbers) or _number_message(name, raw, numbers) or _type_message(name, raw)
+
+
+def _shape_message(name: str, raw: str, numbers: list[str]) -> str | None:
+    """Too long, too short, or characters the field's pattern refuses."""
+    unit = "items" if "`array`" in raw or "`object`" in raw else "characters"
     if "of length <=" in raw:
-        unit = "items" if "`array`" in raw or "`object`" in raw else "characters"
         return f"{_bare(name)} can be at most {numbers[-1]} {unit}."
     if "of length >=" in raw:
-        unit = "items" if "`array`" in raw or "`object`" in raw else "characters"
         return f"{_bare(name)} needs at least {numbers[-1]} {unit}."
-    if "matching regex" in raw:
-        if name in _FORMATS:
-            return _FORMATS[name]
-        if "x00-" in raw:  # the no-control-characters rule every line of text has
-            return f"{_bare(name)} contains characters that can't be printed, like a tab or a line break."
-        return f"Check {_words(name)}: it has characters that aren't allowed here."
-    if "Expected `int`" in raw or "Expected `float`" in raw or "Expected `decimal`" in raw:
-        whole = "a whole number" if "`int`" in raw else "a number"
-        if ">=" in raw or ">" in raw:
-            return f"{_bare(name)} must be {numbers[-1]} or more."
-        if "<=" in raw or "<" in raw:
-            return f"{_bare(name)} must be {numbers[-1]} or less."
-        return f"Enter {_words(name)} as {whole}."
+    if "matching regex" not in raw:
+        return None
+    if "x00-" in raw:  # the no-control-characters rule every line of text has
+        return f"{_bare(name)} contains characters that can't be printed, like a tab or a line break."
+    return f"Check {_words(name)}: it has characters that aren't allowed here."
+
+
+def _number_message(name: str, raw: str, numbers: list[str]) -> str | None:
+    """A number out of range, or not a number at all."""
+    if not any(f"Expected `{kind}`" in raw for kind in ("int", "float", "decimal")):
+        return None
+    if ">=" in raw or ">" in raw:
+        return f"{_bare(name)} must be {numbers[-1]} or more."
+    if "<=" in raw or "<" in raw:
+        return f"{_bare(name)} must be {numbers[-1]} or less."
+    return f"Enter {_words(name)} as {'a whole number' if '`int`' in raw else 'a number'}."
+
+
+def _type_message(name: str, raw: str) -> str:
+    """A value of the wrong kind: an option, a date, a time, a choice from a list, text."""
     if "Invalid enum value" in raw or "Expected `bool`" in raw:
         return f"Choose one of the options for {_words(name)}."
     if "`date`" in raw or "RFC3339 encoded date" in raw:

@@ -63,28 +63,36 @@ def _constrain(schema: Any, field_type: msgspec.inspect.Type) -> None:
     if not isinstance(schema, Schema):
         return
     if isinstance(field_type, msgspec.inspect.UnionType):
-        for alternative in schema.one_of or []:
-            kind = getattr(alternative, "type", None)
-            matching = [t for t in field_type.types if _OPENAPI_TYPES.get(type(t)) == kind or _is(t, kind)]
-            if len(matching) == 1:
-                _constrain(alternative, matching[0])
-        return
-    if isinstance(field_type, _LISTS):
+        _constrain_alternatives(schema, field_type)
+    elif isinstance(field_type, _LISTS):
         _constrain(schema.items, field_type.item_type)
     elif isinstance(field_type, msgspec.inspect.DictType):
-        if schema.max_properties is None and field_type.max_length is not None:
-            schema.max_properties = field_type.max_length
-        key = field_type.key_type
-        if schema.property_names is None and isinstance(key, msgspec.inspect.StrType) and key != _PLAIN_STR:
-            schema.property_names = Schema(type=OpenAPIType.STRING)
-        _constrain(schema.property_names, key)
-        _constrain(schema.additional_properties, field_type.value_type)
-    if not isinstance(field_type, _SCALARS):
-        return
-    for source, target in _CONSTRAINTS.items():
-        value = getattr(field_type, source, None)
-        if value is not None and hasattr(schema, target) and getattr(schema, target) is None:
-            setattr(schema, target, value)
+        _constrain_dict(schema, field_type)
+    elif isinstance(field_type, _SCALARS):
+        for source, target in _CONSTRAINTS.items():
+            value = getattr(field_type, source, None)
+            if value is not None and hasattr(schema, target) and getattr(schema, target) is None:
+                setattr(schema, target, value)
+
+
+def _constrain_alternatives(schema: Schema, field_type: msgspec.inspect.UnionType) -> None:
+    """Each alternative of the schema's ``oneOf`` gets the constraints of the one union member of its type."""
+    for alternative in schema.one_of or []:
+        kind = getattr(alternative, "type", None)
+        matching = [t for t in field_type.types if _OPENAPI_TYPES.get(type(t)) == kind or _is(t, kind)]
+        if len(matching) == 1:
+            _constrain(alternative, matching[0])
+
+
+def _constrain_dict(schema: Schema, field_type: msgspec.inspect.DictType) -> None:
+    """A dict's size, its keys' constraints (``propertyNames``) and its values'."""
+    if schema.max_properties is None and field_type.max_length is not None:
+        schema.max_properties = field_type.max_length
+    key = field_type.key_type
+    if schema.property_names is None and isinstance(key, msgspec.inspect.StrType) and key != _PLAIN_STR:
+        schema.property_names = Schema(type=OpenAPIType.STRING)
+    _constrain(schema.property_names, key)
+    _constrain(schema.additional_properties, field_type.value_type)
 
 
 def _is(field_type: msgspec.inspect.Type, kind: Any) -> bool:

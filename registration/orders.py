@@ -7,8 +7,9 @@ queues under busy_timeout instead of surfacing "database is locked"; the seat ru
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn, cast
 from uuid import UUID, uuid4
@@ -23,9 +24,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 from events.models import Event
 from events.services import get_event
 from podium import rate_limits
+from podium.audit_models import AuditEntry
 from podium.auth.services import normalise_email
 from podium.db import begin_autocommit, begin_write, utcnow
 from podium.errors import Conflict, DomainError, NotFound
+from podium.outbox_models import OutboxMessage
 from registration import waitlist
 from registration.audit import record, state_change
 from registration.documents import record_documents
@@ -48,6 +51,7 @@ from registration.models import (
     Order,
     OrderQuota,
     OrderStatus,
+    PromoCode,
     Registration,
     RegistrationAddOn,
     RegistrationStatus,
@@ -55,7 +59,7 @@ from registration.models import (
 )
 from registration.order_facts import Named, OrderFacts, load_order_facts
 from registration.order_limits import OrderGuard
-from registration.order_snapshot import event_of, read_snapshot
+from registration.order_snapshot import Snapshot, event_of, read_snapshot
 from registration.order_validation import (
     CatalogView,
     CheckedAttendee,
@@ -188,18 +192,9 @@ async def _place_order(
         return await _replay(db_session, found.replay, fingerprint), False
     if guard is not None:
         guard.refuse_too_many_holds(found, now)
-    if not comp:
-        check_registration_open(event, now)
-    catalog = await load_catalog(db_session, event, found.catalog_stamp)
-    promo = None if comp else await find_promo(db_session, event, data.promo_code, now)
-    attendees = check_attendees(data, catalog, event, promo, now, comp=comp)
-    refuse_registered(attendees, found.registered)
-    offer = None
-    if data.waitlist_claim is not None:
-        offer = await waitlist.offer_for_claim(db_session, event, data.waitlist_claim, secret_key, now)
-    if not comp:
-        claimed_item = (offer.category_id or offer.add_on_id) if offer else None
-        waitlist.refuse_queued_items(attendees, found.queued, claimed_item)
+    catalog, promo, attendees, offer = await _checked(
+        db_session, event, found, data, now, comp=comp, secret_key=secret_key
+    )
     needs = seats_needed(attendees, catalog)
     to_take = waitlist.held_by(offer, needs) if offer else needs
     promo_uses = sum(1 for a in attendees if a.quote.promo_used)
@@ -212,16 +207,127 @@ async def _place_order(
     in_one_statement = mode.on and short is None and subtotal > discount and not held
     if not in_one_statement:
         await mode.leave(db_session)  # back to a transaction: freeing holds, or confirming a free order
+    free_stale_holds = functools.partial(_free_stale_holds, db_session, now, event.id)
+    if held or short is not None:
+        await _make_room(
+            db_session, found, held, short, to_take, attendees, catalog, free_stale_holds, event, data, actor
+        )
+
+    order, placed, changes, mails = _new_order(
+        event,
+        data,
+        attendees,
+        subtotal=subtotal,
+        discount=discount,
+        hold_minutes=catalog.hold_minutes,
+        fingerprint=fingerprint,
+        idempotency_key=idempotency_key,
+        promo=promo,
+        promo_uses=promo_uses,
+        provider=provider,
+        client_address=guard.client_address if guard is not None else None,
+        actor=actor,
+        now=now,
+    )
+    # No wake-up for it: the mail is due a little later (``order_held_message``), and the periodic mail job sends it.
+    # The response shows what was just written: keep it at hand instead of reading it back.
+    set_committed_value(order, "registrations", placed)
+    db_session.info[_PLACED_WITH] = (order.id, event.slug, catalog)
+    if in_one_statement:
+        try:
+            await write_order(
+                db_session,
+                order=order,
+                registrations=placed,
+                taken=to_take,
+                changes=changes,
+                mails=mails,
+                promo=promo,
+                promo_uses=promo_uses,
+                now=now,
+            )
+        except asyncpg.UniqueViolationError as exc:
+            return await _after_insert_race(db_session, event_slug, idempotency_key, fingerprint, exc)
+        except asyncpg.CheckViolationError as exc:
+            await _refuse(db_session, await refusal(db_session, exc, to_take), attendees, catalog)
+        return order, True
+
+    db_session.add(order)
+    db_session.add_all([*placed, *changes, *mails])
+    db_session.add_all(OrderQuota(order_id=order.id, quota_id=q, count=n) for q, n in needs.items())
+    try:
+        # Rows first (a duplicate person or Idempotency-Key fails here, before any lock is taken) ...
+        await db_session.flush()
+    except IntegrityError as exc:
+        await db_session.rollback()
+        return await _after_insert_race(db_session, event_slug, idempotency_key, fingerprint, exc)
+    await _claim_and_confirm(db_session, order, offer, actor, now)
+    try:
+        # ... then the contested counters, as late as possible so their row locks are held the least.
+        refused = await take_and_commit(
+            db_session, to_take, promo=promo, promo_uses=promo_uses, on_shortage=free_stale_holds
+        )
+    except IntegrityError as exc:
+        await db_session.rollback()
+        return await _after_insert_race(db_session, event_slug, idempotency_key, fingerprint, exc)
+    if refused is not None:
+        await _refuse(db_session, refused, attendees, catalog)
+    return order, True
+
+
+async def _checked(
+    db_session: AsyncSession,
+    event: Event,
+    found: Snapshot,
+    data: OrderCreate,
+    now: dt.datetime,
+    *,
+    comp: bool,
+    secret_key: str,
+) -> tuple[CatalogView, PromoCode | None, list[CheckedAttendee], WaitlistEntry | None]:
+    """The request checked against the event's rules (open, catalog, promo code, people already registered or
+    queued for the same items); the catalog, promo, priced attendees and the waitlist offer it claims."""
+    if not comp:
+        check_registration_open(event, now)
+    catalog = await load_catalog(db_session, event, found.catalog_stamp)
+    promo = None if comp else await find_promo(db_session, event, data.promo_code, now)
+    attendees = check_attendees(data, catalog, event, promo, now, comp=comp)
+    refuse_registered(attendees, found.registered)
+    offer = None
+    if data.waitlist_claim is not None:
+        offer = await waitlist.offer_for_claim(db_session, event, data.waitlist_claim, secret_key, now)
+    if not comp:
+        claimed_item = (offer.category_id or offer.add_on_id) if offer else None
+        waitlist.refuse_queued_items(attendees, found.queued, claimed_item)
+    return catalog, promo, attendees, offer
+
+
+async def _free_stale_holds(db_session: AsyncSession, now: dt.datetime, event_id: UUID) -> bool:
+    """End the event's unpaid holds that ran out; whether any did (their seats are free again)."""
+    return await expire_holds(db_session, now=now, event_id=event_id, commit=False) > 0
+
+
+async def _make_room(
+    db_session: AsyncSession,
+    found: Snapshot,
+    held: dict[str, UUID],
+    short: UUID | None,
+    to_take: dict[UUID, int],
+    attendees: Sequence[CheckedAttendee],
+    catalog: CatalogView,
+    free_stale_holds: Callable[[], Awaitable[bool]],
+    event: Event,
+    data: OrderCreate,
+    actor: str,
+) -> None:
+    """End these people's own unpaid holds and, when seats are short, the event's holds that ran out; refuse
+    the order (rolled back, sold out) if that still leaves too few seats."""
     if held:
         await release_holds_of(
             db_session, held, event=event, new_buyer_email=normalise_email(data.buyer_email), actor=actor
         )
         if short is not None:  # the released holds gave seats back
             short = await visibly_short(db_session, to_take)
-
-    async def free_stale_holds() -> bool:
-        return await expire_holds(db_session, now=now, event_id=event.id, commit=False) > 0
-
     if short is not None and found.stale_holds and await free_stale_holds():
         # Unpaid holds ran out: what they gave back may be enough.
         short = await visibly_short(db_session, to_take)
@@ -234,6 +340,25 @@ async def _place_order(
         await db_session.rollback()
         raise sold_out(short, name, left, attendees, catalog)
 
+
+def _new_order(
+    event: Event,
+    data: OrderCreate,
+    attendees: Sequence[CheckedAttendee],
+    *,
+    subtotal: int,
+    discount: int,
+    hold_minutes: int,
+    fingerprint: str,
+    idempotency_key: str | None,
+    promo: PromoCode | None,
+    promo_uses: int,
+    provider: PaymentProvider,
+    client_address: str | None,
+    actor: str,
+    now: dt.datetime,
+) -> tuple[Order, list[Registration], list[AuditEntry], list[OutboxMessage]]:
+    """The order, its registrations, their audit entries and the buyer's "pay by" mail, not yet written."""
     order = Order(
         id=uuid4(),
         event_id=event.id,
@@ -244,14 +369,14 @@ async def _place_order(
         subtotal=subtotal,
         discount_total=discount,
         total=subtotal - discount,
-        hold_expires_at=now + dt.timedelta(minutes=catalog.hold_minutes),
+        hold_expires_at=now + dt.timedelta(minutes=hold_minutes),
         secret_version=1,
         idempotency_key=idempotency_key,
         request_hash=fingerprint,
         promo_code_id=promo.id if promo else None,
         promo_uses=promo_uses,
         payment_provider=provider.name,
-        client_address=guard.client_address if guard is not None else None,
+        client_address=client_address,
     )
     changes = [state_change("order", order.id, None, OrderStatus.PENDING, actor, event_id=event.id)]
     placed: list[Registration] = []
@@ -303,50 +428,7 @@ async def _place_order(
         if order.total > 0
         else []
     )
-    # No wake-up for it: the mail is due a little later (``order_held_message``), and the periodic mail job sends it.
-    # The response shows what was just written: keep it at hand instead of reading it back.
-    set_committed_value(order, "registrations", placed)
-    db_session.info[_PLACED_WITH] = (order.id, event.slug, catalog)
-    if in_one_statement:
-        try:
-            await write_order(
-                db_session,
-                order=order,
-                registrations=placed,
-                taken=to_take,
-                changes=changes,
-                mails=mails,
-                promo=promo,
-                promo_uses=promo_uses,
-                now=now,
-            )
-        except asyncpg.UniqueViolationError as exc:
-            return await _after_insert_race(db_session, event_slug, idempotency_key, fingerprint, exc)
-        except asyncpg.CheckViolationError as exc:
-            await _refuse(db_session, await refusal(db_session, exc, to_take), attendees, catalog)
-        return order, True
-
-    db_session.add(order)
-    db_session.add_all([*placed, *changes, *mails])
-    db_session.add_all(OrderQuota(order_id=order.id, quota_id=q, count=n) for q, n in needs.items())
-    try:
-        # Rows first (a duplicate person or Idempotency-Key fails here, before any lock is taken) ...
-        await db_session.flush()
-    except IntegrityError as exc:
-        await db_session.rollback()
-        return await _after_insert_race(db_session, event_slug, idempotency_key, fingerprint, exc)
-    await _claim_and_confirm(db_session, order, offer, actor, now)
-    try:
-        # ... then the contested counters, as late as possible so their row locks are held the least.
-        refused = await take_and_commit(
-            db_session, to_take, promo=promo, promo_uses=promo_uses, on_shortage=free_stale_holds
-        )
-    except IntegrityError as exc:
-        await db_session.rollback()
-        return await _after_insert_race(db_session, event_slug, idempotency_key, fingerprint, exc)
-    if refused is not None:
-        await _refuse(db_session, refused, attendees, catalog)
-    return order, True
+    return order, placed, changes, mails
 
 
 async def _refuse(

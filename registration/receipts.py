@@ -15,7 +15,7 @@ from fpdf import FPDF
 
 from events.models import Event
 from podium.formatting import format_date_range, format_money
-from podium.pdf_fonts import use_fonts
+from podium.pdf_fonts import Fonts, use_fonts
 
 
 def receipt_number(event_slug: str, number: int) -> str:
@@ -82,13 +82,32 @@ def document_title(kind: str) -> str:
     return "Credit note" if kind == "credit_note" else "Receipt"
 
 
+class _Sheet:
+    """One document's PDF and its fonts, written line by line; every text gets the faces its scripts need."""
+
+    def __init__(self, pdf: FPDF, fonts: Fonts) -> None:
+        self.pdf, self.fonts = pdf, fonts
+
+    def row(
+        self, label: str, amount: str = "", *, style: str = "", size: int = 11, border: Literal[0, 1] | str = 0
+    ) -> None:
+        self.fonts.set_font(style, size)
+        self.pdf.cell(130, 7, self.fonts.prepare(label), border=border)
+        self.pdf.cell(0, 7, self.fonts.prepare(amount), border=border, align="R", new_x="LMARGIN", new_y="NEXT")
+
+    def line(self, text: str, size: int = 10, style: str = "") -> None:
+        if text:
+            self.fonts.set_font(style, size)
+            self.pdf.cell(0, 5, self.fonts.prepare(text), new_x="LMARGIN", new_y="NEXT")
+
+    def heading(self, text: str, size: int, height: int) -> None:
+        self.fonts.set_font("B", size)
+        self.pdf.cell(0, height, self.fonts.prepare(text), new_x="LMARGIN", new_y="NEXT")
+
+
 def render_document(data: DocumentData, number: str, issued_on: dt.date) -> bytes:
     """A one-page PDF receipt or credit note; pure (no I/O but reading a font), so it is tested directly and
     run off the event loop by callers. The same data, number and date always give the same bytes."""
-
-    def money(amount: int) -> str:
-        return format_money(amount, data.currency)
-
     title = f"{document_title(data.kind)} {number}"
     buyer = data.buyer
     billed = [
@@ -108,64 +127,57 @@ def render_document(data: DocumentData, number: str, issued_on: dt.date) -> byte
     texts = [title, data.event_name, data.event_dates, data.footer, data.note, *billed, *seller]
     texts += [line.description for line in data.lines] + [tax.label for tax in data.taxes]
     pdf = FPDF(format="A4")
-    fonts = use_fonts(pdf, texts)
-    clean = fonts.prepare  # each text with the fallback faces its scripts need (a CJK buyer's name)
-
-    def row(label: str, amount: str = "", *, style: str = "", size: int = 11, border: Literal[0, 1] | str = 0) -> None:
-        fonts.set_font(style, size)
-        pdf.cell(130, 7, clean(label), border=border)
-        pdf.cell(0, 7, clean(amount), border=border, align="R", new_x="LMARGIN", new_y="NEXT")
-
-    def text_line(text: str, size: int = 10, style: str = "") -> None:
-        if text:
-            fonts.set_font(style, size)
-            pdf.cell(0, 5, clean(text), new_x="LMARGIN", new_y="NEXT")
-
-    pdf.set_title(clean(title))
-    pdf.set_author(clean(data.seller.legal_name or data.event_name))
+    sheet = _Sheet(pdf, use_fonts(pdf, texts))
+    pdf.set_title(sheet.fonts.prepare(title))
+    pdf.set_author(sheet.fonts.prepare(data.seller.legal_name or data.event_name))
     # Dated by the document, not the clock: the same document always renders to the same bytes.
     pdf.set_creation_date(dt.datetime.combine(issued_on, dt.time(), tzinfo=dt.UTC))
     pdf.add_page()
     for line in seller:
-        text_line(line, 9)
+        sheet.line(line, 9)
     if any(seller):
         pdf.ln(3)
-    fonts.set_font("B", 18)
-    pdf.cell(0, 10, clean(data.event_name), new_x="LMARGIN", new_y="NEXT")
-    text_line(data.event_dates, 11)
+    sheet.heading(data.event_name, 18, 10)
+    sheet.line(data.event_dates, 11)
     pdf.ln(6)
-    fonts.set_font("B", 14)
-    pdf.cell(0, 9, clean(title), new_x="LMARGIN", new_y="NEXT")
-    text_line(f"Date: {issued_on:%Y-%m-%d}", 11)
+    sheet.heading(title, 14, 9)
+    sheet.line(f"Date: {issued_on:%Y-%m-%d}", 11)
     if data.corrects:
-        text_line(f"Cancels receipt {data.corrects}" + (f" ({data.note})" if data.note else ""), 11)
+        sheet.line(f"Cancels receipt {data.corrects}" + (f" ({data.note})" if data.note else ""), 11)
     pdf.ln(2)
-    text_line("Billed to:", 11, "B")
+    sheet.line("Billed to:", 11, "B")
     for line in billed:
-        text_line(line, 11)
+        sheet.line(line, 11)
     pdf.ln(4)
-    row("Item", "Amount", style="B", border="B")
-    for item in data.lines:
-        row(item.description[:80], money(item.amount))
-        if item.discount:
-            row("      discount", money(-item.discount))
-    pdf.ln(2)
-    row("Subtotal", money(data.subtotal), border="T")
-    if data.discount_total:
-        row("Discounts", money(-data.discount_total))
-    for tax in data.taxes:
-        row(f"incl. {tax.label}", money(tax.amount))
-    if data.kind == "credit_note":
-        row("Total credited", money(data.total), style="B", size=12)
-    else:
-        row("Total", money(data.total), style="B", size=12)
-        paid = f"PAID on {data.paid_on:%Y-%m-%d}" if data.paid_on else "PAID"
-        row(paid, money(data.total), style="B")
+    _items_and_totals(sheet, data)
     if data.footer:
         pdf.ln(8)
-        fonts.set_font("", 9)
-        pdf.multi_cell(0, 5, clean(data.footer))
+        sheet.fonts.set_font("", 9)
+        pdf.multi_cell(0, 5, sheet.fonts.prepare(data.footer))
     return bytes(pdf.output())
+
+
+def _items_and_totals(sheet: _Sheet, data: DocumentData) -> None:
+    def money(amount: int) -> str:
+        return format_money(amount, data.currency)
+
+    sheet.row("Item", "Amount", style="B", border="B")
+    for item in data.lines:
+        sheet.row(item.description[:80], money(item.amount))
+        if item.discount:
+            sheet.row("      discount", money(-item.discount))
+    sheet.pdf.ln(2)
+    sheet.row("Subtotal", money(data.subtotal), border="T")
+    if data.discount_total:
+        sheet.row("Discounts", money(-data.discount_total))
+    for tax in data.taxes:
+        sheet.row(f"incl. {tax.label}", money(tax.amount))
+    if data.kind == "credit_note":
+        sheet.row("Total credited", money(data.total), style="B", size=12)
+    else:
+        sheet.row("Total", money(data.total), style="B", size=12)
+        paid = f"PAID on {data.paid_on:%Y-%m-%d}" if data.paid_on else "PAID"
+        sheet.row(paid, money(data.total), style="B")
 
 
 def event_dates(event: Event) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -87,28 +87,46 @@ def _local(value: dt.datetime, tz: zoneinfo.ZoneInfo) -> str:
     return f"{format_day(local.date(), short=True)}, {local:%H:%M}"
 
 
+# The order conflicts of one start time are listed in.
+_KIND_ORDER = {
+    "room_double_booked": 0,
+    "person_double_booked": 1,
+    "outside_event_days": 2,
+    "capacity_above_room": 3,
+    "add_on_from_other_event": 4,
+}
+
+
 def find_conflicts(event: EventFacts, sessions: Sequence[SessionFacts]) -> list[ProgramConflict]:
     """All conflicts among ``sessions`` (of ``event``), in a stable order."""
     tz = zoneinfo.ZoneInfo(event.timezone)
     live = [s for s in sessions if s.status != "cancelled"]
-    found: list[ProgramConflict] = []
+    found = [*_rooms_double_booked(live, tz), *_people_double_booked(live, tz)]
+    bounds = event_bounds(event)
+    for session in live:
+        found.extend(_own_conflicts(event, session, tz, bounds))
+    starts = {s.id: s.starts_at for s in sessions}
+    found.sort(key=lambda c: (min(starts[i] for i in c.session_ids), _KIND_ORDER[c.kind], c.key))
+    return found
 
+
+def _rooms_double_booked(live: Sequence[SessionFacts], tz: zoneinfo.ZoneInfo) -> Iterator[ProgramConflict]:
     by_room: dict[UUID, list[SessionFacts]] = defaultdict(list)
     for session in live:
         if session.room_id is not None:
             by_room[session.room_id].append(session)
     for room_id, booked in by_room.items():
         for a, b in _overlapping_pairs(booked):
-            found.append(
-                ProgramConflict(
-                    "room_double_booked",
-                    f"{a.room_name or 'The room'} is double-booked: {a.title!r} ({_local(a.starts_at, tz)}) and "
-                    f"{b.title!r} ({_local(b.starts_at, tz)}) overlap",
-                    (a.id, b.id),
-                    room_id,
-                )
+            yield ProgramConflict(
+                "room_double_booked",
+                f"{a.room_name or 'The room'} is double-booked: {a.title!r} ({_local(a.starts_at, tz)}) and "
+                f"{b.title!r} ({_local(b.starts_at, tz)}) overlap",
+                (a.id, b.id),
+                room_id,
             )
 
+
+def _people_double_booked(live: Sequence[SessionFacts], tz: zoneinfo.ZoneInfo) -> Iterator[ProgramConflict]:
     by_person: dict[UUID, list[tuple[SessionFacts, PersonFacts]]] = defaultdict(list)
     for session in live:
         seen: set[UUID] = set()
@@ -120,60 +138,42 @@ def find_conflicts(event: EventFacts, sessions: Sequence[SessionFacts]) -> list[
         role_in = {s.id: p.role for s, p in entries}
         name = entries[0][1].name
         for a, b in _overlapping_pairs(s for s, _ in entries):
-            found.append(
-                ProgramConflict(
-                    "person_double_booked",
-                    f"{name} is double-booked: {role_in[a.id]} in {a.title!r} and {role_in[b.id]} in {b.title!r} "
-                    f"({_local(b.starts_at, tz)})",
-                    (a.id, b.id),
-                    speaker_id,
-                )
+            yield ProgramConflict(
+                "person_double_booked",
+                f"{name} is double-booked: {role_in[a.id]} in {a.title!r} and {role_in[b.id]} in {b.title!r} "
+                f"({_local(b.starts_at, tz)})",
+                (a.id, b.id),
+                speaker_id,
             )
 
-    first, last = event_bounds(event)
-    for session in live:
-        if session.starts_at < first or session.ends_at > last:
-            found.append(
-                ProgramConflict(
-                    "outside_event_days",
-                    f"{session.title!r} ({_local(session.starts_at, tz)}) is outside the event's days "
-                    f"({event.start_date} to {event.end_date}, {event.timezone})",
-                    (session.id,),
-                )
-            )
-        if (
-            session.capacity is not None
-            and session.room_capacity is not None
-            and session.capacity > session.room_capacity
-        ):
-            found.append(
-                ProgramConflict(
-                    "capacity_above_room",
-                    f"{session.title!r} has {session.capacity} seats but {session.room_name or 'its room'} holds "
-                    f"{session.room_capacity}",
-                    (session.id,),
-                    session.room_id,
-                )
-            )
-        if session.required_add_on_id is not None and session.required_add_on_event_id not in (None, event.id):
-            found.append(
-                ProgramConflict(
-                    "add_on_from_other_event",
-                    f"{session.title!r} requires an add-on sold by another event",
-                    (session.id,),
-                    session.required_add_on_id,
-                )
-            )
-    order = {
-        "room_double_booked": 0,
-        "person_double_booked": 1,
-        "outside_event_days": 2,
-        "capacity_above_room": 3,
-        "add_on_from_other_event": 4,
-    }
-    starts = {s.id: s.starts_at for s in sessions}
-    found.sort(key=lambda c: (min(starts[i] for i in c.session_ids), order[c.kind], c.key))
-    return found
+
+def _own_conflicts(
+    event: EventFacts, session: SessionFacts, tz: zoneinfo.ZoneInfo, bounds: tuple[dt.datetime, dt.datetime]
+) -> Iterator[ProgramConflict]:
+    """What is wrong with one session alone: its days, its seats against its room, its add-on's event."""
+    first, last = bounds
+    if session.starts_at < first or session.ends_at > last:
+        yield ProgramConflict(
+            "outside_event_days",
+            f"{session.title!r} ({_local(session.starts_at, tz)}) is outside the event's days "
+            f"({event.start_date} to {event.end_date}, {event.timezone})",
+            (session.id,),
+        )
+    if session.capacity is not None and session.room_capacity is not None and session.capacity > session.room_capacity:
+        yield ProgramConflict(
+            "capacity_above_room",
+            f"{session.title!r} has {session.capacity} seats but {session.room_name or 'its room'} holds "
+            f"{session.room_capacity}",
+            (session.id,),
+            session.room_id,
+        )
+    if session.required_add_on_id is not None and session.required_add_on_event_id not in (None, event.id):
+        yield ProgramConflict(
+            "add_on_from_other_event",
+            f"{session.title!r} requires an add-on sold by another event",
+            (session.id,),
+            session.required_add_on_id,
+        )
 
 
 def involving(conflicts: Iterable[ProgramConflict], session_ids: set[UUID]) -> list[ProgramConflict]:

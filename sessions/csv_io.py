@@ -15,7 +15,7 @@ import io
 import re
 import uuid
 import zoneinfo
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -24,7 +24,7 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from events.models import Event
+from events.models import Event, Room
 from events.services import get_event, lock_program
 from podium import audit
 from podium.db import begin_write, savepoint
@@ -256,6 +256,16 @@ def _names(text: str) -> list[str]:
     return [" ".join(n.split()) for n in text.split(PEOPLE_SEPARATOR) if n.strip()]
 
 
+Complain = Callable[[str, str], None]  # (column, message): one problem with the row being read
+# Which statuses a CSV row may give a session, by the status it has now (None: a new session), and why not.
+_STATUS_MOVES: dict[str | None, tuple[set[str], str]] = {
+    None: ({"draft", "published"}, "a new session starts as draft or published"),
+    "draft": ({"draft", "published"}, "a draft was never announced: delete it instead of cancelling"),
+    "published": ({"published", "cancelled"}, "a published session can only be cancelled, not taken back to draft"),
+    "cancelled": ({"cancelled", "published"}, "a cancelled session can only be published again"),
+}
+
+
 def parse_row(line: int, cell: dict[str, str], found: Lookups) -> tuple[RowPlan | None, list[CsvRowError]]:
     """One row checked in isolation; every problem is reported, not just the first."""
     errors: list[CsvRowError] = []
@@ -263,16 +273,7 @@ def parse_row(line: int, cell: dict[str, str], found: Lookups) -> tuple[RowPlan 
     def bad(column: str, message: str) -> None:
         errors.append(CsvRowError(line=line, column=column, message=message))
 
-    tz = zoneinfo.ZoneInfo(found.timezone)
-    session_id: UUID | None = None
-    if cell["id"]:
-        try:
-            session_id = UUID(cell["id"])
-        except ValueError:
-            bad("id", "not a session id; leave it empty to create a session")
-        else:
-            if session_id not in found.sessions:
-                bad("id", "no session with this id in this event; leave it empty to create a session")
+    session_id = _row_session_id(cell, found, bad)
     title = " ".join(cell["title"].split())
     if not title:
         bad("title", "must not be blank")
@@ -281,103 +282,25 @@ def parse_row(line: int, cell: dict[str, str], found: Lookups) -> tuple[RowPlan 
     kind = _HEADER_KEY.sub("_", cell["type"].strip().lower()) or SessionKind.SCIENTIFIC_SESSION.value
     if kind not in {k.value for k in SessionKind}:
         bad("type", f"unknown type {cell['type']!r}; use one of: {', '.join(k.value for k in SessionKind)}")
-    day: dt.date | None = None
-    try:
-        day = dt.date.fromisoformat(cell["date"].strip())
-    except ValueError:
-        bad("date", f"{cell['date']!r} is not a date (YYYY-MM-DD)")
-    starts_at = ends_at = None
-    start_clock = _time(cell["start"])
-    if start_clock is None:
-        bad("start", f"{cell['start']!r} is not a time (HH:MM, 24-hour)")
-    elif day is not None:
-        starts_at = _local_instant(day, start_clock, tz)
-        if starts_at is None:
-            bad("start", f"{cell['start']} does not exist on {day} in {found.timezone} (the clocks change)")
-    end_text = cell["end"].strip()
-    end_day, end_clock = day, _time(end_text)
-    if end_clock is None and " " in end_text:
-        day_part, _, clock_part = end_text.partition(" ")
-        try:
-            end_day, end_clock = dt.date.fromisoformat(day_part), _time(clock_part)
-        except ValueError:
-            end_clock = None
-    if end_clock is None:
-        bad("end", f"{cell['end']!r} is not a time (HH:MM, or YYYY-MM-DD HH:MM for another day)")
-    elif end_day is not None:
-        ends_at = _local_instant(end_day, end_clock, tz)
-        if ends_at is None:
-            bad("end", f"{end_text} does not exist on {end_day} in {found.timezone} (the clocks change)")
-    if starts_at is not None and ends_at is not None:
-        if ends_at <= starts_at:
-            bad("end", "the session must end after it starts")
-        elif ends_at - starts_at > MAX_SESSION_LENGTH:
-            bad("end", "a session lasts at most 24 hours")
-    room_id = track_id = add_on_id = None
-    if cell["room"].strip():
-        room_id = found.rooms.get(_key(cell["room"]))
-        if room_id is None:
-            bad("room", f"unknown room {cell['room'].strip()!r}; add it to the event first")
-    if cell["track"].strip():
-        track_id = found.tracks.get(_key(cell["track"]))
-        if track_id is None:
-            bad("track", f"unknown track {cell['track'].strip()!r}; add it to the event first")
-    if cell["required_add_on"].strip():
-        add_on_id = found.add_ons.get(cell["required_add_on"].strip().lower())
-        if add_on_id is None:
-            bad("required_add_on", f"this event sells no add-on with the code {cell['required_add_on'].strip()!r}")
-    people: dict[str, list[str]] = {}
-    for column in ("speakers", "chairs"):
-        names = _names(cell[column])
-        if len({_key(n) for n in names}) != len(names):
-            bad(column, "lists someone twice")
-        for name in names:
-            if len(name) > 200:
-                bad(column, "a name has at most 200 characters")
-        people[column] = names
-    capacity: int | None = None
-    if cell["capacity"].strip():
-        try:
-            capacity = int(cell["capacity"].strip())
-        except ValueError:
-            bad("capacity", f"{cell['capacity']!r} is not a whole number (leave it empty for the room's capacity)")
-        else:
-            if not 0 <= capacity <= 1_000_000:
-                bad("capacity", "must be between 0 and 1,000,000")
-    credit_hours = Decimal("0")
-    if cell["credit_hours"].strip():
-        try:
-            credit_hours = Decimal(cell["credit_hours"].strip())
-        except InvalidOperation:
-            bad("credit_hours", f"{cell['credit_hours']!r} is not a number")
-        else:
-            if (
-                not credit_hours.is_finite()
-                or not 0 <= credit_hours <= 99
-                or credit_hours != credit_hours.quantize(Decimal("0.01"))
-            ):
-                bad("credit_hours", "0 to 99 with at most two decimals")
-    status = cell["status"].strip().lower() or (
-        found.sessions[session_id].status if session_id in found.sessions else SessionStatus.DRAFT.value
+    starts_at, ends_at = _row_times(cell, found.timezone, bad)
+    room_id = _row_reference(
+        cell, "room", found.rooms, _key(cell["room"]), bad, "unknown room {}; add it to the event first"
     )
-    if status not in {s.value for s in SessionStatus}:
-        bad("status", "draft, published or cancelled")
-    else:
-        current = found.sessions[session_id].status if session_id in found.sessions else None
-        allowed = {
-            None: {"draft", "published"},
-            "draft": {"draft", "published"},
-            "published": {"published", "cancelled"},
-            "cancelled": {"cancelled", "published"},
-        }[current]
-        if status not in allowed:
-            reason = {
-                None: "a new session starts as draft or published",
-                "draft": "a draft was never announced: delete it instead of cancelling",
-                "published": "a published session can only be cancelled, not taken back to draft",
-                "cancelled": "a cancelled session can only be published again",
-            }[current]
-            bad("status", reason)
+    track_id = _row_reference(
+        cell, "track", found.tracks, _key(cell["track"]), bad, "unknown track {}; add it to the event first"
+    )
+    add_on_id = _row_reference(
+        cell,
+        "required_add_on",
+        found.add_ons,
+        cell["required_add_on"].strip().lower(),
+        bad,
+        "this event sells no add-on with the code {}",
+    )
+    people = {column: _row_people(cell, column, bad) for column in ("speakers", "chairs")}
+    capacity = _row_capacity(cell, bad)
+    credit_hours = _row_credit_hours(cell, bad)
+    status = _row_status(cell, found.sessions[session_id].status if session_id in found.sessions else None, bad)
     abstract = cell["abstract"]
     if len(abstract) > 20_000:
         bad("abstract", "at most 20,000 characters")
@@ -401,6 +324,128 @@ def parse_row(line: int, cell: dict[str, str], found: Lookups) -> tuple[RowPlan 
         status=status,
     )
     return plan, errors
+
+
+def _row_session_id(cell: dict[str, str], found: Lookups, bad: Complain) -> UUID | None:
+    if not cell["id"]:
+        return None
+    try:
+        session_id = UUID(cell["id"])
+    except ValueError:
+        bad("id", "not a session id; leave it empty to create a session")
+        return None
+    if session_id not in found.sessions:
+        bad("id", "no session with this id in this event; leave it empty to create a session")
+    return session_id
+
+
+def _row_times(cell: dict[str, str], timezone: str, bad: Complain) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The start and end as instants; the end may name another day (``YYYY-MM-DD HH:MM``)."""
+    tz = zoneinfo.ZoneInfo(timezone)
+    day: dt.date | None = None
+    try:
+        day = dt.date.fromisoformat(cell["date"].strip())
+    except ValueError:
+        bad("date", f"{cell['date']!r} is not a date (YYYY-MM-DD)")
+    starts_at = None
+    start_clock = _time(cell["start"])
+    if start_clock is None:
+        bad("start", f"{cell['start']!r} is not a time (HH:MM, 24-hour)")
+    elif day is not None:
+        starts_at = _local_instant(day, start_clock, tz)
+        if starts_at is None:
+            bad("start", f"{cell['start']} does not exist on {day} in {timezone} (the clocks change)")
+    ends_at = _row_end(cell, day, tz, bad)
+    if starts_at is not None and ends_at is not None:
+        if ends_at <= starts_at:
+            bad("end", "the session must end after it starts")
+        elif ends_at - starts_at > MAX_SESSION_LENGTH:
+            bad("end", "a session lasts at most 24 hours")
+    return starts_at, ends_at
+
+
+def _row_end(cell: dict[str, str], day: dt.date | None, tz: zoneinfo.ZoneInfo, bad: Complain) -> dt.datetime | None:
+    end_text = cell["end"].strip()
+    end_day, end_clock = day, _time(end_text)
+    if end_clock is None and " " in end_text:
+        day_part, _, clock_part = end_text.partition(" ")
+        try:
+            end_day, end_clock = dt.date.fromisoformat(day_part), _time(clock_part)
+        except ValueError:
+            end_clock = None
+    if end_clock is None:
+        bad("end", f"{cell['end']!r} is not a time (HH:MM, or YYYY-MM-DD HH:MM for another day)")
+        return None
+    if end_day is None:
+        return None
+    ends_at = _local_instant(end_day, end_clock, tz)
+    if ends_at is None:
+        bad("end", f"{end_text} does not exist on {end_day} in {tz.key} (the clocks change)")
+    return ends_at
+
+
+def _row_reference(
+    cell: dict[str, str], column: str, known: dict[str, UUID], key: str, bad: Complain, unknown: str
+) -> UUID | None:
+    """The id a room, track or add-on cell names (matched by ``key``); ``unknown`` words a name not found."""
+    if not cell[column].strip():
+        return None
+    found = known.get(key)
+    if found is None:
+        bad(column, unknown.format(repr(cell[column].strip())))
+    return found
+
+
+def _row_people(cell: dict[str, str], column: str, bad: Complain) -> list[str]:
+    names = _names(cell[column])
+    if len({_key(n) for n in names}) != len(names):
+        bad(column, "lists someone twice")
+    for name in names:
+        if len(name) > 200:
+            bad(column, "a name has at most 200 characters")
+    return names
+
+
+def _row_capacity(cell: dict[str, str], bad: Complain) -> int | None:
+    text = cell["capacity"].strip()
+    if not text:
+        return None
+    try:
+        capacity = int(text)
+    except ValueError:
+        bad("capacity", f"{cell['capacity']!r} is not a whole number (leave it empty for the room's capacity)")
+        return None
+    if not 0 <= capacity <= 1_000_000:
+        bad("capacity", "must be between 0 and 1,000,000")
+    return capacity
+
+
+def _row_credit_hours(cell: dict[str, str], bad: Complain) -> Decimal:
+    text = cell["credit_hours"].strip()
+    if not text:
+        return Decimal("0")
+    try:
+        credit_hours = Decimal(text)
+    except InvalidOperation:
+        bad("credit_hours", f"{cell['credit_hours']!r} is not a number")
+        return Decimal("0")
+    exact = credit_hours.is_finite() and credit_hours == credit_hours.quantize(Decimal("0.01"))
+    if not exact or not 0 <= credit_hours <= 99:
+        bad("credit_hours", "0 to 99 with at most two decimals")
+        return Decimal("0")
+    return credit_hours
+
+
+def _row_status(cell: dict[str, str], current: str | None, bad: Complain) -> str:
+    """The status the row asks for (empty: unchanged, or draft for a new session), if it may move there."""
+    status = cell["status"].strip().lower() or current or SessionStatus.DRAFT.value
+    if status not in {s.value for s in SessionStatus}:
+        bad("status", "draft, published or cancelled")
+        return status
+    allowed, why_not = _STATUS_MOVES[current]
+    if status not in allowed:
+        bad("status", why_not)
+    return status
 
 
 def _keep_absent(plan: RowPlan, existing: ProgramSession, present: set[str]) -> None:
@@ -431,6 +476,33 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 def parse_csv(content: bytes, found: Lookups) -> list[RowPlan]:
     """Every row checked; raises ``CsvImportError`` listing all problems at once."""
+    reader, header = _open_csv(content)
+    positions, errors = _header(header)
+    if errors:
+        raise CsvImportError(errors)
+    plans: list[RowPlan] = []
+    seen_ids: dict[UUID, int] = {}
+    for row_line, cells in _rows(reader, errors):
+        if len(plans) + len(errors) >= MAX_ROWS:
+            errors.append(CsvRowError(line=row_line, column="file", message=f"at most {MAX_ROWS} rows per file"))
+            break
+        plan = _plan_of(row_line, cells, len(header), positions, found, errors)
+        if plan is None:
+            continue
+        if plan.session_id is not None:
+            if plan.session_id in seen_ids:
+                message = f"the same session is on line {seen_ids[plan.session_id]}"
+                errors.append(CsvRowError(line=row_line, column="id", message=message))
+                continue
+            seen_ids[plan.session_id] = row_line
+        plans.append(plan)
+    if errors:
+        raise CsvImportError(errors)
+    return plans
+
+
+def _open_csv(content: bytes) -> tuple[Iterator[list[str]], list[str]]:
+    """A reader over the file's rows (UTF-8, its delimiter guessed from the first line) and its header."""
     if len(content) > MAX_BYTES:
         raise CsvImportError([CsvRowError(line=0, column="file", message="the file is larger than 2 MB")])
     try:
@@ -448,54 +520,48 @@ def parse_csv(content: bytes, found: Lookups) -> list[RowPlan]:
         header = next(reader)
     except csv.Error as exc:
         raise CsvImportError([CsvRowError(line=1, column="file", message=f"unreadable CSV: {exc}")]) from exc
-    positions, errors = _header(header)
-    if errors:
-        raise CsvImportError(errors)
-    plans: list[RowPlan] = []
-    seen_ids: dict[UUID, int] = {}
+    return reader, header
+
+
+def _rows(reader: Any, errors: list[CsvRowError]) -> Iterator[tuple[int, list[str]]]:
+    """Each row that isn't blank, with the line it starts on; a row the csv module can't read ends the file."""
     line = reader.line_num + 1
     while True:
         try:
             cells = next(reader)
         except StopIteration:
-            break
+            return
         except csv.Error as exc:
             errors.append(CsvRowError(line=line, column="file", message=f"unreadable CSV: {exc}"))
-            break
+            return
         row_line, line = line, reader.line_num + 1
-        if not any(c.strip() for c in cells):
-            continue
-        if len(plans) + len(errors) >= MAX_ROWS:
-            errors.append(CsvRowError(line=row_line, column="file", message=f"at most {MAX_ROWS} rows per file"))
-            break
-        if len(cells) > len(header):
-            errors.append(CsvRowError(line=row_line, column="file", message="more cells than columns"))
-            continue
-        cell = {name: from_cell(cells[i]) if i < len(cells) else "" for name, i in positions.items()}
-        cell = {name: cell.get(name, "") for name in COLUMNS}
-        for name, value in cell.items():
-            if _CONTROL.search(value):
-                errors.append(CsvRowError(line=row_line, column=name, message="contains control characters"))
-        if any(e.line == row_line for e in errors):
-            continue
-        plan, row_errors = parse_row(row_line, cell, found)
-        errors.extend(row_errors)
-        if plan is not None and plan.session_id in found.sessions:
-            _keep_absent(plan, found.sessions[plan.session_id], set(positions))
-        if plan is not None and plan.session_id is not None:
-            if plan.session_id in seen_ids:
-                errors.append(
-                    CsvRowError(
-                        line=row_line, column="id", message=f"the same session is on line {seen_ids[plan.session_id]}"
-                    )
-                )
-                continue
-            seen_ids[plan.session_id] = row_line
-        if plan is not None:
-            plans.append(plan)
-    if errors:
-        raise CsvImportError(errors)
-    return plans
+        if any(c.strip() for c in cells):
+            yield row_line, cells
+
+
+def _plan_of(
+    row_line: int,
+    cells: list[str],
+    columns: int,
+    positions: dict[str, int],
+    found: Lookups,
+    errors: list[CsvRowError],
+) -> RowPlan | None:
+    """One row read into a plan, or its problems added to ``errors``."""
+    if len(cells) > columns:
+        errors.append(CsvRowError(line=row_line, column="file", message="more cells than columns"))
+        return None
+    given = {name: from_cell(cells[i]) if i < len(cells) else "" for name, i in positions.items()}
+    cell = {name: given.get(name, "") for name in COLUMNS}
+    control = [name for name, value in cell.items() if _CONTROL.search(value)]
+    errors.extend(CsvRowError(line=row_line, column=name, message="contains control characters") for name in control)
+    if control or any(e.line == row_line for e in errors):
+        return None
+    plan, row_errors = parse_row(row_line, cell, found)
+    errors.extend(row_errors)
+    if plan is not None and plan.session_id in found.sessions:
+        _keep_absent(plan, found.sessions[plan.session_id], set(positions))
+    return plan
 
 
 # --- import: checking and writing -------------------------------------------------------------------------
@@ -541,20 +607,40 @@ async def import_csv(
         _key(s.name): s for s in (await db_session.scalars(select(Speaker).where(Speaker.event_id == event.id))).all()
     }
     speaker_ids = _speaker_key_ids(plans, speakers)
+    if not override:
+        _refuse_new_conflicts(event, sessions, plans, speaker_ids, {add_on_id for add_on_id, _ in add_ons})
 
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    # A session the import would shrink below its reserved seats stops it half-way: the savepoint undoes
+    # what it had written, as does a speaker or session another organizer added meanwhile (a unique rule).
+    async with savepoint(db_session, Conflict("the program changed while importing; try again", field="file")):
+        speakers_created = _add_speakers(db_session, event, plans, speakers, speaker_ids, actor)
+        rooms = {r.id: r for r in event.rooms}
+        for plan in plans:
+            counts[_write_row(db_session, event, plan, found, speakers, rooms, actor)] += 1
+    return CsvImportResult(**counts, speakers_created=speakers_created)
+
+
+def _refuse_new_conflicts(
+    event: Event,
+    sessions: Sequence[ProgramSession],
+    plans: list[RowPlan],
+    speaker_ids: dict[str, UUID],
+    add_ons: set[UUID],
+) -> None:
+    """Raise ``CsvConflicts`` naming the lines whose sessions would bring conflicts the program doesn't have."""
     rooms = {r.id: r for r in event.rooms}
-    add_on_events = {add_on_id: event.id for add_on_id, _ in add_ons}
+    add_on_events = {add_on_id: event.id for add_on_id in add_ons}
     current = {s.id: facts(s, rooms, add_on_events) for s in sessions}
     planned: dict[UUID, SessionFacts] = {}
     lines: dict[UUID, int] = {}
     for plan in plans:
-        session_id = plan.session_id or uuid.uuid4()
-        plan.session_id = plan.session_id or session_id
+        plan.session_id = plan.session_id or uuid.uuid4()
         room = rooms.get(plan.room_id) if plan.room_id else None
         persons = [PersonFacts(speaker_ids[_key(n)], n, SpeakerRole.SPEAKER.value) for n in plan.speakers]
         persons += [PersonFacts(speaker_ids[_key(n)], n, SpeakerRole.CHAIR.value) for n in plan.chairs]
-        planned[session_id] = SessionFacts(
-            id=session_id,
+        planned[plan.session_id] = SessionFacts(
+            id=plan.session_id,
             title=plan.title,
             starts_at=plan.starts_at,
             ends_at=plan.ends_at,
@@ -567,85 +653,87 @@ async def import_csv(
             required_add_on_event_id=event.id if plan.add_on_id else None,
             people=tuple(persons),
         )
-        lines[session_id] = plan.line
-    if not override:
-        facts_of_event = event_facts(event)
-        before = find_conflicts(facts_of_event, list(current.values()))
-        after = find_conflicts(facts_of_event, list({**current, **planned}.values()))
-        found_conflicts = new_conflicts(before, after, set(planned))
-        if found_conflicts:
-            raise CsvConflicts(_conflict_messages(found_conflicts, lines))
+        lines[plan.session_id] = plan.line
+    facts_of_event = event_facts(event)
+    before = find_conflicts(facts_of_event, list(current.values()))
+    after = find_conflicts(facts_of_event, list({**current, **planned}.values()))
+    found_conflicts = new_conflicts(before, after, set(planned))
+    if found_conflicts:
+        raise CsvConflicts(_conflict_messages(found_conflicts, lines))
 
-    created = updated = unchanged = speakers_created = 0
-    # A session the import would shrink below its reserved seats stops it half-way: the savepoint undoes
-    # what it had written, as does a speaker or session another organizer added meanwhile (a unique rule).
-    async with savepoint(db_session, Conflict("the program changed while importing; try again", field="file")):
-        for key, speaker_id in speaker_ids.items():
-            if key not in speakers:
-                name = next(n for p in plans for n in p.speakers + p.chairs if _key(n) == key)
-                speakers[key] = Speaker(id=speaker_id, event_id=event.id, name=name, affiliation="", bio="")
-                db_session.add(speakers[key])
-                audit.record_created(
-                    db_session, "speaker", speaker_id, {"name": name}, actor, event_id=event.id, note="CSV import"
-                )
-                speakers_created += 1
-        for plan in plans:
-            assert plan.session_id is not None
-            people = [(speakers[_key(n)], SpeakerRole.SPEAKER.value) for n in plan.speakers]
-            people += [(speakers[_key(n)], SpeakerRole.CHAIR.value) for n in plan.chairs]
-            existing = found.sessions.get(plan.session_id)
-            values: dict[str, Any] = {
-                "title": plan.title,
-                "kind": plan.kind,
-                "abstract": plan.abstract,
-                "starts_at": plan.starts_at,
-                "ends_at": plan.ends_at,
-                "room_id": plan.room_id,
-                "track_id": plan.track_id,
-                "capacity": plan.capacity,
-                "required_add_on_id": plan.add_on_id,
-                "credit_hours": plan.credit_hours,
-                "status": plan.status,
-            }
-            if existing is None:
-                session = ProgramSession(
-                    id=plan.session_id, event_id=event.id, seats_taken=0, sequence=0, people=[], **values
-                )
-                set_people(session, people)
-                db_session.add(session)
-                record_session_change(
-                    db_session,
-                    session,
-                    session_changed_fields(None, snapshot(session, [(s.id, r) for s, r in people])),
-                    actor=actor,
-                    previous_status=None,
-                )
-                created += 1
-                continue
-            before_state, previous = snapshot(existing), existing.status
-            room = rooms.get(plan.room_id) if plan.room_id else None
-            limit = seat_limit(plan.capacity, room.capacity if room else None)
-            if too_few_seats(limit, existing.seats_taken):
-                # Worded before the savepoint's rollback, which expires what it changed (reading it after was a 500).
-                column = "capacity" if plan.capacity is not None else "room"
-                message = f"{existing.seats_taken} seats are reserved; that leaves {limit}"
-                raise CsvImportError([CsvRowError(line=plan.line, column=column, message=message)])
-            for name, value in values.items():
-                setattr(existing, name, value)
-            set_people(existing, people)
-            after_state = snapshot(existing, [(s.id, r) for s, r in people])
-            changed = session_changed_fields(before_state, after_state)
-            if changed:
-                record_session_change(
-                    db_session,
-                    existing,
-                    changed,
-                    actor=actor,
-                    previous_status=previous,
-                    before=before_state,
-                    after=after_state,
-                )
-                updated += 1
-            else:
-                unchanged += 1
-    return CsvImportResult(created=created, updated=updated, unchanged=unchanged, speakers_created=speakers_created)
+
+def _add_speakers(
+    db_session: AsyncSession,
+    event: Event,
+    plans: list[RowPlan],
+    speakers: dict[str, Speaker],
+    speaker_ids: dict[str, UUID],
+    actor: str,
+) -> int:
+    """Speakers the file names that the event doesn't have yet, added to ``speakers``; how many."""
+    added = 0
+    for key, speaker_id in speaker_ids.items():
+        if key not in speakers:
+            name = next(n for p in plans for n in p.speakers + p.chairs if _key(n) == key)
+            speakers[key] = Speaker(id=speaker_id, event_id=event.id, name=name, affiliation="", bio="")
+            db_session.add(speakers[key])
+            audit.record_created(
+                db_session, "speaker", speaker_id, {"name": name}, actor, event_id=event.id, note="CSV import"
+            )
+            added += 1
+    return added
+
+
+def _write_row(
+    db_session: AsyncSession,
+    event: Event,
+    plan: RowPlan,
+    found: Lookups,
+    speakers: dict[str, Speaker],
+    rooms: dict[UUID, Room],
+    actor: str,
+) -> str:
+    """One row written: ``created``, ``updated`` or ``unchanged``."""
+    plan.session_id = plan.session_id or uuid.uuid4()
+    people = [(speakers[_key(n)], SpeakerRole.SPEAKER.value) for n in plan.speakers]
+    people += [(speakers[_key(n)], SpeakerRole.CHAIR.value) for n in plan.chairs]
+    existing = found.sessions.get(plan.session_id)
+    values: dict[str, Any] = {
+        "title": plan.title,
+        "kind": plan.kind,
+        "abstract": plan.abstract,
+        "starts_at": plan.starts_at,
+        "ends_at": plan.ends_at,
+        "room_id": plan.room_id,
+        "track_id": plan.track_id,
+        "capacity": plan.capacity,
+        "required_add_on_id": plan.add_on_id,
+        "credit_hours": plan.credit_hours,
+        "status": plan.status,
+    }
+    if existing is None:
+        session = ProgramSession(id=plan.session_id, event_id=event.id, seats_taken=0, sequence=0, people=[], **values)
+        set_people(session, people)
+        db_session.add(session)
+        changed = session_changed_fields(None, snapshot(session, [(s.id, r) for s, r in people]))
+        record_session_change(db_session, session, changed, actor=actor, previous_status=None)
+        return "created"
+    before_state, previous = snapshot(existing), existing.status
+    room = rooms.get(plan.room_id) if plan.room_id else None
+    limit = seat_limit(plan.capacity, room.capacity if room else None)
+    if too_few_seats(limit, existing.seats_taken):
+        # Worded before the savepoint's rollback, which expires what it changed (reading it after was a 500).
+        column = "capacity" if plan.capacity is not None else "room"
+        message = f"{existing.seats_taken} seats are reserved; that leaves {limit}"
+        raise CsvImportError([CsvRowError(line=plan.line, column=column, message=message)])
+    for name, value in values.items():
+        setattr(existing, name, value)
+    set_people(existing, people)
+    after_state = snapshot(existing, [(s.id, r) for s, r in people])
+    changed = session_changed_fields(before_state, after_state)
+    if not changed:
+        return "unchanged"
+    record_session_change(
+        db_session, existing, changed, actor=actor, previous_status=previous, before=before_state, after=after_state
+    )
+    return "updated"
