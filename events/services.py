@@ -57,6 +57,12 @@ _TRACK_FIELDS = ("name", "colour")
 # for sessions without their own (migration 20261203_seat_limit; sessions/capacity.py words it for sessions).
 SEAT_LIMIT_CHECK = "ck_program_session_seat_limit"
 
+
+def is_seat_limit_violation(exc: IntegrityError) -> bool:
+    """Whether a write failed because it would leave a session with more seats taken than its limit."""
+    return SEAT_LIMIT_CHECK in str(exc.orig)
+
+
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 MAX_EVENT_DAYS = 31
@@ -294,7 +300,7 @@ async def update_room(db_session: AsyncSession, slug: str, room_id: UUID, data: 
             after = audit.snapshot(room, _ROOM_FIELDS)
             audit.record_updated(db_session, "room", room.id, before, after, None, event_id=room.event_id)
     except IntegrityError as exc:
-        if SEAT_LIMIT_CHECK in str(exc.orig):
+        if is_seat_limit_violation(exc):
             raise Conflict(
                 f"a session that uses this room's capacity has more seats reserved than {data.capacity}; give it "
                 "a capacity of its own or a larger room first",

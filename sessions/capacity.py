@@ -9,10 +9,6 @@ would give (to say why it is refused before it is written, naming the field) and
 
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
-
-from events.services import SEAT_LIMIT_CHECK
-
 
 def seat_limit(own_capacity: int | None, room_capacity: int | None) -> int | None:
     """The seats a session gives out: its own capacity, else its room's (no room: unlimited, None)."""
@@ -22,8 +18,3 @@ def seat_limit(own_capacity: int | None, room_capacity: int | None) -> int | Non
 def too_few_seats(limit: int | None, seats_taken: int) -> bool:
     """Whether ``limit`` would leave more seats taken than it allows."""
     return limit is not None and limit < seats_taken
-
-
-def is_seat_limit_violation(exc: IntegrityError) -> bool:
-    """Whether a write failed because it would leave a session with more seats taken than its limit."""
-    return SEAT_LIMIT_CHECK in str(exc.orig)

@@ -31,13 +31,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from events.models import Event, EventStatus, Room, Track
-from events.services import get_event, lock_program, required_text
+from events.services import get_event, is_seat_limit_violation, lock_program, required_text
 from podium import audit
 from podium.db import begin_write, utcnow
 from podium.errors import Conflict, FieldError, InvalidInput, NotFound
 from podium.references import refuse_if_used
 from registration.models import AddOn
-from sessions.capacity import is_seat_limit_violation, seat_limit, too_few_seats
+from sessions.capacity import seat_limit, too_few_seats
 from sessions.conflicts import EventFacts, PersonFacts, ProgramConflict, SessionFacts, find_conflicts, new_conflicts
 from sessions.models import ProgramSession, SessionKind, SessionSpeaker, SessionStatus, Speaker, SpeakerRole
 from sessions.schemas import (
