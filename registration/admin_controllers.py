@@ -19,7 +19,7 @@ from podium.auth.schemas import CurrentUser
 from podium.errors import problem_responses
 from podium.query_params import Search
 from podium.settings import Settings
-from registration import admin, cancellations, orders, verification
+from registration import admin, orders, transfers, verification
 from registration.models import Order
 from registration.payments import provider_for
 from registration.schemas import (
@@ -119,6 +119,7 @@ class RegistrationAdminController(Controller):
             on_reject=data.on_reject,
             move_to=data.move_to,
         )
+        await db_session.commit()
         return await admin.registration_item(db_session, found, registration.id)
 
     @post(
@@ -142,7 +143,7 @@ class RegistrationAdminController(Controller):
         found = await get_event(db_session, event)
         registration = await admin.registration_of_event(db_session, found, registration_id)
         order = await db_session.get_one(Order, registration.order_id)
-        await cancellations.transfer(
+        await transfers.transfer(
             db_session, order, registration_id, data, actor=actor_of(request), override=data.override
         )
         await db_session.commit()

@@ -18,7 +18,7 @@ from podium.client_address import client_address
 from podium.db import begin_write
 from podium.errors import problem_responses
 from podium.settings import Settings
-from registration import cancellations, orders, webhooks
+from registration import cancellations, orders, transfers, webhooks
 from registration.link_access import caller, order_link
 from registration.link_rule import ORGANIZERS, SECRET_ONLY, open_order
 from registration.models import Order, Refund
@@ -271,7 +271,7 @@ class OrderChangeController(Controller):
         """Give a registration to a colleague (new name and email). The category's rules are checked for the
         new person: a failed one (or a different price) is refused with 409 whose ``code`` names it."""
         settings: Settings = state.settings
-        await cancellations.transfer(db_session, order, registration_id, data, actor=_actor(request, order))
+        await transfers.transfer(db_session, order, registration_id, data, actor=_actor(request, order))
         await db_session.commit()
         return await _read(db_session, settings, order)
 

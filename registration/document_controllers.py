@@ -66,6 +66,7 @@ class VerificationUploadController(Controller):
         saved = await documents.upload(
             db_session, order, registration_id, data.document.filename or "", content, actor=_actor(request, order)
         )
+        await db_session.commit()
         return DocumentRead(
             id=saved.id,
             registration_id=registration_id,

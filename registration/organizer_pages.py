@@ -216,7 +216,9 @@ class OrganizerRegistrationPages(Controller):
         except DomainError as exc:
             if exc.status_code == 404:
                 raise
+            await db_session.rollback()
             return await self._page(request, db_session, slug, errors=form_errors(exc), status_code=exc.status_code)
+        await db_session.commit()
         verdict = "approved" if approve else "rejected"
         return self._back(slug, f"Verification {verdict} for {registration.first_name} {registration.last_name}.")
 

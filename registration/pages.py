@@ -26,7 +26,16 @@ from podium.formatting import format_money
 from podium.forms import field_errors, read_form
 from podium.pages import form_errors, redirect, render
 from podium.settings import Settings
-from registration import billing, cancellations, catalog, documents, orders, verification_documents, waitlist
+from registration import (
+    billing,
+    cancellations,
+    catalog,
+    documents,
+    orders,
+    transfers,
+    verification_documents,
+    waitlist,
+)
 from registration.document_schemas import BillingIn
 from registration.link_rule import open_order, open_waitlist_entry
 from registration.order_limits import OrderGuard, waitlist_limits
@@ -282,6 +291,7 @@ class WaitlistPages(Controller):
             )
             page.headers.update(getattr(exc, "headers", {}))  # Retry-After of a 429
             return page
+        await db_session.commit()
         return redirect(f"/events/{slug}/waitlist/{entry.id}?token={entry.token}")
 
     @get("/events/{slug:str}/waitlist/{entry_id:uuid}")
@@ -399,7 +409,7 @@ class OrderPages(Controller):
         if "country" in body:
             body["country"] = body["country"].upper()
         try:
-            await cancellations.transfer(
+            await transfers.transfer(
                 db_session,
                 found,
                 registration_id,
@@ -445,8 +455,10 @@ class OrderPages(Controller):
         except DomainError as exc:
             if exc.status_code == 404:
                 raise
+            await db_session.rollback()
             found = await self._order(db_session, settings, order_id, secret)
             return await self._page(request, db_session, settings, found, exc.detail, status_code=exc.status_code)
+        await db_session.commit()
         found = await self._order(db_session, settings, order_id, secret)
         notice = f"Uploaded {saved.filename}: the organizers will review it."
         return await self._page(request, db_session, settings, found, None, notice=notice)

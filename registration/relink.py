@@ -5,6 +5,7 @@ race each get a version of their own: each mails its own link (``registration.ma
 opens anything. The new link is never in the answer, only in the holder's mail: whoever regenerates with a
 leaked link can lock the holder out of nothing. Regenerations by the link's holder count against a limit per
 link (``podium.rate_limits``), so a leaked link can't flood the holder's inbox either; organizers' don't count.
+The request commits the new version with its mail (both or neither).
 """
 
 from __future__ import annotations
@@ -39,7 +40,6 @@ async def regenerate_order_link(
     note = f"new secret link (v{order.secret_version})"
     record(db_session, "order", order.id, order.status, order.status, actor, note, action="link_regenerated")
     await enqueue_order_link_mail(db_session, order, by_organizer=by_organizer)
-    await db_session.commit()
     return order
 
 
@@ -69,7 +69,6 @@ async def regenerate_registration_link(
         action="link_regenerated",
     )
     await enqueue_registration_link_mail(db_session, registration, by_organizer=by_organizer)
-    await db_session.commit()
     return registration
 
 

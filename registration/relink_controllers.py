@@ -42,9 +42,11 @@ async def _new_order_link(
     user = caller(request)
     actor = f"organizer:{user.email}" if organizer and user else f"buyer:{order.buyer_email}"
     limit = relink.link_mail_limit(settings, "order", order.id)
-    return await relink.regenerate_order_link(
+    order = await relink.regenerate_order_link(
         db_session, order.id, actor=actor, by_organizer=organizer, mail_limit=limit
     )
+    await db_session.commit()
+    return order
 
 
 async def _new_registration_link(
@@ -53,13 +55,15 @@ async def _new_registration_link(
     """A new link for a registration the caller opened (``link_rule``): by the attendee, the buyer or an organizer."""
     registration = holder.registration
     limit = relink.link_mail_limit(settings, "registration", registration.id)
-    return await relink.regenerate_registration_link(
+    registration = await relink.regenerate_registration_link(
         db_session,
         registration.id,
         actor=holder.actor,
         by_organizer=holder.opener is Opener.ROLE,
         mail_limit=limit,
     )
+    await db_session.commit()
+    return registration
 
 
 class LinkController(Controller):

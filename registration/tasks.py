@@ -55,6 +55,7 @@ async def sweep_expired_holds(session_maker: Callable[[], AsyncSession], offer_h
         ended = await expire_holds(db_session)
     async with session_maker() as db_session:
         lapsed, offered = await process_waitlists(db_session, offer_hours=offer_hours)
+        await db_session.commit()
     async with session_maker() as db_session:
         reminded = await enqueue_reminders(db_session, offer_hours=offer_hours)  # before a hold or offer runs out
         await db_session.commit()

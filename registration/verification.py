@@ -10,6 +10,7 @@ person is mailed once, saying which, and how much goes back.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Literal
 from uuid import UUID
 
@@ -55,8 +56,20 @@ async def decide(
     now: dt.datetime | None = None,
 ) -> Registration:
     """Approve (→ confirmed) or reject a registration awaiting verification; see the module for the choices.
-    Commits (the request's unit of work ends here, with the mail in it)."""
-    now = now or utcnow()
+    The caller commits the decision with its mail (a refusal leaves nothing to commit)."""
+    registration = await _awaiting(db_session, event, registration_id)
+    category = await db_session.get(Category, registration.category_id)
+    category_name = category.name if category is not None else "Registration"
+    if approve:
+        await _approve(db_session, registration, category_name, note=note, actor=actor)
+    else:
+        rejection = _Rejection(on_reject, move_to, note, actor, category_name)
+        await _reject(db_session, event, registration, rejection, now or utcnow())
+    return registration
+
+
+async def _awaiting(db_session: AsyncSession, event: Event, registration_id: UUID) -> Registration:
+    """The registration, locked, if it is this event's and still awaits a decision."""
     await begin_write(db_session)
     registration = await db_session.get(Registration, registration_id, with_for_update=True, populate_existing=True)
     if registration is None or registration.event_id != event.id:
@@ -67,33 +80,47 @@ async def decide(
             field="registration_id",
             code="not_awaiting_verification",
         )
-    if (
-        approve
-        and not (registration.verification_note or "").strip()
-        and not await documents_of(db_session, [registration.id])
-    ):
+    return registration
+
+
+async def _approve(
+    db_session: AsyncSession, registration: Registration, category_name: str, *, note: str, actor: str
+) -> None:
+    """Confirmed, once there is something to have verified: a stated reason or an uploaded document."""
+    if not (registration.verification_note or "").strip() and not await documents_of(db_session, [registration.id]):
         raise Conflict(
             "there is nothing to verify yet: no reason stated and no document uploaded",
             field="registration_id",
             code="nothing_to_verify",
         )
-    category = await db_session.get(Category, registration.category_id)
-    category_name = category.name if category is not None else "Registration"
-    if approve:
-        registration.status = RegistrationStatus.CONFIRMED.value
-        _record(db_session, registration, RegistrationStatus.CONFIRMED, actor, "verification approved", note)
-        await enqueue_verification_mail(db_session, registration, approved=True, category=category_name)
-        await db_session.commit()
-        return registration
+    registration.status = RegistrationStatus.CONFIRMED.value
+    _record(db_session, registration, RegistrationStatus.CONFIRMED, actor, "verification approved", note)
+    await enqueue_verification_mail(db_session, registration, approved=True, category=category_name)
+
+
+@dataclass(frozen=True)
+class _Rejection:
+    outcome: RejectionOutcome
+    move_to: str | None
+    note: str
+    actor: str
+    category_name: str
+
+
+async def _reject(
+    db_session: AsyncSession, event: Event, registration: Registration, rejection: _Rejection, now: dt.datetime
+) -> None:
+    """Cancel or move the registration, refund what it no longer costs, mail the person, correct the receipt."""
+    actor = rejection.actor
     order = await db_session.get(Order, registration.order_id, with_for_update=True, populate_existing=True)
     assert order is not None  # the foreign key
     catalog = await load_catalog(db_session, event)
-    if on_reject == "move_category":
-        moved_to, refund = await _move(db_session, event, catalog, order, registration, move_to, now)
+    if rejection.outcome == "move_category":
+        moved_to, refund = await _move(db_session, event, catalog, order, registration, rejection.move_to, now)
         target = RegistrationStatus.CONFIRMED
-        verdict = f"verification rejected, moved from {category_name} to {moved_to}"
+        verdict = f"verification rejected, moved from {rejection.category_name} to {moved_to}"
     else:
-        if move_to:
+        if rejection.move_to:
             raise InvalidInput("move_to goes with on_reject move_category", field="move_to")
         await release_registration_seats(db_session, order.id, needs_of_registrations(catalog, [registration]))
         refund = await _refundable(db_session, order, amount_due(registration))
@@ -105,23 +132,21 @@ async def decide(
         db_session.add(refund_row(order, payment, refund, f"{verdict}"[:200], actor))
         await sync_refunded(db_session, order)
         record(db_session, "order", order.id, order.status, order.status, actor, f"refund {refund}: {verdict}")
-    _record(db_session, registration, target, actor, verdict, note)
+    _record(db_session, registration, target, actor, verdict, rejection.note)
     await enqueue_verification_mail(
         db_session,
         registration,
         approved=False,
-        category=category_name,
-        note=note.strip(),
-        outcome=on_reject,
+        category=rejection.category_name,
+        note=rejection.note.strip(),
+        outcome=rejection.outcome,
         moved_to=moved_to,
         refund=refund,
     )
     # The order changed (a registration cancelled or repriced): a credit note and, where money remains, a new
     # receipt are recorded now and numbered after commit (``registration.documents``).
-    reason = "category move" if on_reject == "move_category" else "verification rejected"
+    reason = "category move" if rejection.outcome == "move_category" else "verification rejected"
     await record_documents(db_session, order, reason=reason, now=now)
-    await db_session.commit()
-    return registration
 
 
 def _record(
@@ -183,15 +208,13 @@ async def _move(
             f"{target.name} costs more than was paid for this registration", field="move_to", code="costs_more"
         )
     before = needs_of_registrations(catalog, [registration])
-    previous_category = registration.category_id
-    registration.category_id = target.id
-    after = needs_of_registrations(catalog, [registration])
-    to_take = {q: n - before.get(q, 0) for q, n in after.items() if n > before.get(q, 0)}
+    async with db_session.begin_nested():  # a shortage (SoldOut) undoes the move and any seats it took
+        registration.category_id = target.id
+        after = needs_of_registrations(catalog, [registration])
+        to_take = {q: n - before.get(q, 0) for q, n in after.items() if n > before.get(q, 0)}
+        if await take_seats(db_session, to_take) is not None:
+            raise SoldOut(f"{target.name} is full", field="move_to")
     to_give = {q: n - after.get(q, 0) for q, n in before.items() if n > after.get(q, 0)}
-    if await take_seats(db_session, to_take) is not None:
-        registration.category_id = previous_category
-        await db_session.rollback()
-        raise SoldOut(f"{target.name} is full", field="move_to")
     await _hold(db_session, order.id, to_take)
     await release_registration_seats(db_session, order.id, to_give)
     registration.category_amount = window.amount

@@ -71,60 +71,53 @@ def safe_filename(name: str, extension: str) -> str:
 async def upload(
     db_session: AsyncSession, order: Order, registration_id: UUID, filename: str, content: bytes, *, actor: str
 ) -> VerificationDocument:
+    """Add a document to a registration awaiting its organizers' decision. The registration's row lock, held
+    until the caller commits, makes racing uploads count each other against ``MAX_DOCUMENTS``."""
     if not content:
         raise InvalidInput("the file is empty", field="document")
     if len(content) > MAX_BYTES:
         raise DocumentTooLarge(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB", field="document")
     content_type, extension = sniff(content)
     await begin_write(db_session)
-    try:
-        registration = await db_session.get(Registration, registration_id, with_for_update=True)
-        if registration is None or registration.order_id != order.id:
-            raise NotFound("no such registration in this order", field="registration_id")
-        eligibility = await db_session.scalar(
-            select(Category.eligibility).where(Category.id == registration.category_id)
+    registration = await db_session.get(Registration, registration_id, with_for_update=True)
+    if registration is None or registration.order_id != order.id:
+        raise NotFound("no such registration in this order", field="registration_id")
+    eligibility = await db_session.scalar(select(Category.eligibility).where(Category.id == registration.category_id))
+    if eligibility != Eligibility.VERIFICATION:
+        raise Conflict(
+            "this registration's category needs no proof of eligibility",
+            field="registration_id",
+            code="verification_not_required",
         )
-        if eligibility != Eligibility.VERIFICATION:
-            raise Conflict(
-                "this registration's category needs no proof of eligibility",
-                field="registration_id",
-                code="verification_not_required",
-            )
-        if registration.status not in _OPEN:
-            raise Conflict(
-                f"the registration is {registration.status.replace('_', ' ')}: documents can't be added any more",
-                field="registration_id",
-                code="verification_closed",
-            )
-        count = await db_session.scalar(
-            select(func.count()).where(VerificationDocument.registration_id == registration_id)
+    if registration.status not in _OPEN:
+        raise Conflict(
+            f"the registration is {registration.status.replace('_', ' ')}: documents can't be added any more",
+            field="registration_id",
+            code="verification_closed",
         )
-        if (count or 0) >= MAX_DOCUMENTS:
-            raise Conflict(f"at most {MAX_DOCUMENTS} documents per attendee", field="document", code="too_many")
-        document = VerificationDocument(
-            registration_id=registration_id,
-            filename=safe_filename(filename, extension),
-            content_type=content_type,
-            size=len(content),
-            sha256=hashlib.sha256(content).hexdigest(),
-            content=content,
-            uploaded_by=actor,
-        )
-        db_session.add(document)
-        record(
-            db_session,
-            "registration",
-            registration_id,
-            registration.status,
-            registration.status,
-            actor,
-            f"verification document uploaded: {document.filename}",
-            action="document_uploaded",
-        )
-        await db_session.commit()
-    except BaseException:
-        await db_session.rollback()
-        raise
+    count = await db_session.scalar(select(func.count()).where(VerificationDocument.registration_id == registration_id))
+    if (count or 0) >= MAX_DOCUMENTS:
+        raise Conflict(f"at most {MAX_DOCUMENTS} documents per attendee", field="document", code="too_many")
+    document = VerificationDocument(
+        registration_id=registration_id,
+        filename=safe_filename(filename, extension),
+        content_type=content_type,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        content=content,
+        uploaded_by=actor,
+    )
+    db_session.add(document)
+    record(
+        db_session,
+        "registration",
+        registration_id,
+        registration.status,
+        registration.status,
+        actor,
+        f"verification document uploaded: {document.filename}",
+        action="document_uploaded",
+    )
     return document
 
 

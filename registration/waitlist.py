@@ -57,7 +57,7 @@ async def _available(db_session: AsyncSession, quota_ids: Iterable[UUID]) -> int
 async def join(
     db_session: AsyncSession, *, event_slug: str, data: WaitlistJoin, secret_key: str, base_url: str
 ) -> tuple[WaitlistEntryRead, bool]:
-    """Queue up for a sold-out item; joining twice returns the same place in the queue."""
+    """Queue up for a sold-out item; joining twice returns the same place in the queue. The caller commits."""
     if (data.category is None) == (data.add_on is None):
         raise InvalidInput("name exactly one of category or add_on", field="category")
     event = await get_event(db_session, event_slug, published_only=True)
@@ -91,7 +91,6 @@ async def join(
     db_session.add(entry)
     await db_session.flush()
     record(db_session, "waitlist", entry.id, None, WaitlistStatus.WAITING, f"buyer:{email}")
-    await db_session.commit()
     return await entry_read(db_session, entry, secret_key=secret_key, base_url=base_url), True
 
 
@@ -154,7 +153,6 @@ async def leave(db_session: AsyncSession, entry: WaitlistEntry) -> WaitlistEntry
     await begin_write(db_session)
     if entry.status in ACTIVE:
         await _end(db_session, entry, WaitlistStatus.LEFT, actor=f"buyer:{entry.email}")
-    await db_session.commit()
     return entry
 
 
@@ -234,7 +232,8 @@ async def process_waitlists(
     event_id: UUID | None = None,
 ) -> tuple[int, int]:
     """Lapse expired offers (their seats go back), then offer every free seat to the next in line.
-    Returns (lapsed, offered). Safe on several workers: each change is a conditional update."""
+    Returns (lapsed, offered). Safe on several workers: each change is a conditional update. The caller
+    commits, the offers with their mails."""
     now = now or utcnow()
     await begin_write(db_session)
     lapsed = 0
@@ -264,7 +263,6 @@ async def process_waitlists(
             catalogs[event_id] = await load_catalog(db_session, event)
         needs = item_quotas(catalogs[event_id], category_id=category_id, add_on_id=add_on_id)
         offered += await _offer_item(db_session, event_id, category_id, add_on_id, needs, now, offer_hours)
-    await db_session.commit()
     return lapsed, offered
 
 
@@ -291,26 +289,13 @@ async def _offer_item(
         if not needs:  # the item lost its capacity limit: everyone can simply register
             await _end(db_session, entry, WaitlistStatus.LEFT, actor="system")
             continue
-        savepoint = await db_session.begin_nested()
-        if await take_seats(db_session, needs) is not None:
-            await savepoint.rollback()
-            break
         expires = now + dt.timedelta(hours=offer_hours)
-        changed = await rows_changed(
-            db_session,
-            update(WaitlistEntry)
-            .where(WaitlistEntry.id == entry.id, WaitlistEntry.status == WaitlistStatus.WAITING)
-            .values(
-                status=WaitlistStatus.OFFERED,
-                offer_version=WaitlistEntry.offer_version + 1,
-                offer_expires_at=expires,
-                held_quota_ids=[str(q) for q in needs],
-            ),
-        )
-        if changed != 1:  # another worker got to this entry first
-            await savepoint.rollback()
+        try:
+            await _hold_for(db_session, entry, needs, expires)
+        except _SeatsShort:
+            break
+        except _OfferedElsewhere:
             continue
-        await savepoint.commit()
         record(
             db_session,
             "waitlist",
@@ -324,3 +309,33 @@ async def _offer_item(
         await enqueue_waitlist_offer_mail(db_session, entry)
         offered += 1
     return offered
+
+
+class _SeatsShort(Exception):
+    """The item's free seats ran out: the queue waits for the next ones."""
+
+
+class _OfferedElsewhere(Exception):
+    """Another worker made this entry its offer first."""
+
+
+async def _hold_for(
+    db_session: AsyncSession, entry: WaitlistEntry, needs: dict[UUID, int], expires: dt.datetime
+) -> None:
+    """Take the seats and open the offer, both or neither (a savepoint: a refusal undoes only this entry's try)."""
+    async with db_session.begin_nested():
+        if await take_seats(db_session, needs) is not None:
+            raise _SeatsShort
+        changed = await rows_changed(
+            db_session,
+            update(WaitlistEntry)
+            .where(WaitlistEntry.id == entry.id, WaitlistEntry.status == WaitlistStatus.WAITING)
+            .values(
+                status=WaitlistStatus.OFFERED,
+                offer_version=WaitlistEntry.offer_version + 1,
+                offer_expires_at=expires,
+                held_quota_ids=[str(q) for q in needs],
+            ),
+        )
+        if changed != 1:
+            raise _OfferedElsewhere

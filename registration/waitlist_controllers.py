@@ -42,6 +42,7 @@ class WaitlistJoinController(Controller):
         entry, created = await waitlist.join(
             db_session, event_slug=event, data=data, secret_key=settings.secret_key, base_url=settings.base_url
         )
+        await db_session.commit()
         return Response(entry, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
 
 
@@ -72,4 +73,6 @@ class WaitlistEntryController(Controller):
     ) -> WaitlistEntryRead:
         settings: Settings = state.settings
         entry = await waitlist.leave(db_session, entry)
-        return await waitlist.entry_read(db_session, entry, secret_key=settings.secret_key, base_url=settings.base_url)
+        read = await waitlist.entry_read(db_session, entry, secret_key=settings.secret_key, base_url=settings.base_url)
+        await db_session.commit()
+        return read

@@ -135,6 +135,7 @@ def test_waitlist_join_offer_and_claim(page: Page, server: Server) -> None:
             await db_session.commit()
             await expire_holds(db_session, event_id=tiny.event_id)
             await process_waitlists(db_session, event_id=tiny.event_id)
+            await db_session.commit()
 
     in_thread(free_the_seat())
     page.reload()

@@ -533,6 +533,7 @@ async def test_waitlist_offer_and_its_reminder_go_once_each_with_the_claim_link(
     async with db_session_for(settings) as db_session:
         await expire_holds(db_session, now=later, event_id=UUID(str(catalog.event_id)))
         await process_waitlists(db_session, now=later, event_id=UUID(str(catalog.event_id)), offer_hours=24)
+        await db_session.commit()
 
     for _ in range(3):  # three sweeps, five hours before the 24-hour offer lapses
         await enqueue_reminders_at(settings, later + dt.timedelta(hours=19))

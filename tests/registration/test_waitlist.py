@@ -34,7 +34,9 @@ async def sweep(settings: Settings, catalog: CatalogFixture, now: dt.datetime) -
     """One sweeper round for this test's event: end expired holds, then lapse and offer."""
     async with db_session_for(settings) as db_session:
         await orders.expire_holds(db_session, now=now, event_id=catalog.event_id)
-        return await waitlist.process_waitlists(db_session, now=now, event_id=catalog.event_id)
+        made = await waitlist.process_waitlists(db_session, now=now, event_id=catalog.event_id)
+        await db_session.commit()  # the sweep's job owns the transaction
+        return made
 
 
 async def workshop_used(settings: Settings, catalog: CatalogFixture) -> int:
