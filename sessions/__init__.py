@@ -1,5 +1,4 @@
-"""The program: sessions, speakers, personal agendas, iCal feeds (built on events and registration)."""
+"""The program: sessions, speakers, personal agendas, iCal feeds (built on events and registration).
 
-# The flush hooks (seats freed when a registration ends, mails when an agenda's session changes) must be
-# active wherever the models are used, whichever entry point loaded them.
-from sessions import hooks as _hooks  # noqa: F401 - imported for its flush listeners
+Importing it installs nothing: the composition root wires the flush hook (``sessions.hooks.install``).
+"""

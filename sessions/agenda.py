@@ -23,7 +23,7 @@ from podium.errors import Conflict, NotFound
 from podium.rows import rows_changed
 from registration.models import Registration, RegistrationAddOn, RegistrationStatus
 from sessions.models import AgendaFeed, AgendaItem, ProgramSession, SessionStatus
-from sessions.services import with_people
+from sessions.queries import with_people
 
 # Who may keep an agenda: paid attendees, and those whose verification is pending (their seat is held).
 AGENDA_STATUSES = (RegistrationStatus.CONFIRMED.value, RegistrationStatus.AWAITING_VERIFICATION.value)

@@ -16,7 +16,7 @@ from podium.settings import Settings
 from registration.link_access import registration_link
 from registration.link_rule import ORGANIZERS
 from registration.models import Registration
-from sessions import agenda, feeds, services
+from sessions import agenda, feeds, queries
 from sessions.agenda_schemas import AgendaAdd, AgendaEntryRead, AgendaFeedRead, AgendaRead
 
 
@@ -25,7 +25,7 @@ async def agenda_read(db_session: AsyncSession, settings: Settings, registration
     handler here ends with this)."""
     registration = await db_session.get_one(Registration, registration_id, populate_existing=True)
     feed = await agenda.feed_of(db_session, registration)
-    event = await services.event_by_id(db_session, registration.event_id)
+    event = await queries.event_by_id(db_session, registration.event_id)
     entries = await agenda.agenda_of(db_session, registration.id)
     url = feeds.agenda_feed_url(
         settings.base_url,
@@ -35,7 +35,7 @@ async def agenda_read(db_session: AsyncSession, settings: Settings, registration
         registration_id=registration.id,
         event_slug=event.slug,
         entries=[
-            AgendaEntryRead(session=services.to_read(e.session, event), reserved=e.reserved, overlaps=e.overlaps)
+            AgendaEntryRead(session=queries.to_read(e.session, event), reserved=e.reserved, overlaps=e.overlaps)
             for e in entries
         ],
         overlapping=sum(1 for e in entries if e.overlaps),

@@ -28,7 +28,7 @@ from podium.pages import redirect, render
 from podium.settings import Settings
 from registration.link_rule import open_registration
 from registration.models import Category
-from sessions import agenda, feeds, public, services
+from sessions import agenda, feeds, public, queries
 from sessions.agenda import AGENDA_STATUSES
 from sessions.pages import KIND_LABELS
 
@@ -62,7 +62,7 @@ class AgendaPages(Controller):
         )
         active = registration.status in AGENDA_STATUSES
         feed = await agenda.feed_of(db_session, registration) if active else None
-        event: Event = await services.event_by_id(db_session, registration.event_id)
+        event: Event = await queries.event_by_id(db_session, registration.event_id)
         tz = zoneinfo.ZoneInfo(event.timezone)
         category = await db_session.scalar(select(Category.name).where(Category.id == registration.category_id))
         entries = await agenda.agenda_of(db_session, registration.id) if active else []

@@ -25,7 +25,7 @@ from podium.db import begin_autocommit
 from podium.errors import NotFound, problem_responses
 from podium.lru import Lru
 from podium.query_params import Search
-from sessions import csv_io, public, services, speakers
+from sessions import csv_io, public, queries, services, speakers
 from sessions.feed_controllers import session_calendar
 from sessions.schemas import (
     CsvImportResult,
@@ -158,8 +158,8 @@ class ProgramController(Controller):
     ) -> SessionRead:
         """A new session, a draft unless ``status: published`` (which checks conflicts like publishing)."""
         session = await services.create_session(db_session, event, data, actor=actor_of(request))
-        found = await services.event_by_id(db_session, session.event_id)
-        read = services.to_read(session, found)
+        found = await queries.event_by_id(db_session, session.event_id)
+        read = queries.to_read(session, found)
         await db_session.commit()
         return read
 
@@ -175,7 +175,7 @@ class ProgramController(Controller):
         found, published = await services.publish_drafts(
             db_session, event, override=bool(data and data.override_conflicts), actor=actor_of(request)
         )
-        result = PublishResult(published=len(published), sessions=[services.to_read(s, found) for s in published])
+        result = PublishResult(published=len(published), sessions=[queries.to_read(s, found) for s in published])
         await db_session.commit()
         return result
 
@@ -207,7 +207,7 @@ class ConflictController(Controller):
     ) -> list[ProgramConflictRead]:
         """Room and people double-bookings, sessions outside the event's days, capacities above the room's and
         add-ons from another event, among drafts and published sessions."""
-        return [services.conflict_read(c) for c in await services.conflict_report(db_session, event)]
+        return [queries.conflict_read(c) for c in await queries.conflict_report(db_session, event)]
 
 
 class ProgramCsvController(Controller):
@@ -325,7 +325,7 @@ class SessionController(Controller):
         cached = SESSION_BODIES.get(head.version)
         if cached is None and not _not_modified(request, etag_of(head.version), head.last_modified):
             session, event = await public.public_session(db_session, session_id)
-            cached = msgspec.json.encode(services.to_read(session, event))
+            cached = msgspec.json.encode(queries.to_read(session, event))
             SESSION_BODIES.put(head.version, cached)
         return conditional(request, head.version, head.last_modified, lambda: cached)
 
@@ -340,7 +340,7 @@ class SessionController(Controller):
         """Edit or move (``starts_at``/``ends_at``/``room_id``); time, room and title changes bump ``sequence``."""
         session_id = _session_id(session_ref)
         session, _ = await services.update_session(db_session, session_id, data, actor=actor_of(request))
-        read = services.to_read(session, await services.event_by_id(db_session, session.event_id))
+        read = queries.to_read(session, await queries.event_by_id(db_session, session.event_id))
         await db_session.commit()
         return read
 
@@ -362,7 +362,7 @@ class SessionController(Controller):
         session, _ = await services.publish_session(
             db_session, session_id, override=bool(data and data.override_conflicts), actor=actor_of(request)
         )
-        read = services.to_read(session, await services.event_by_id(db_session, session.event_id))
+        read = queries.to_read(session, await queries.event_by_id(db_session, session.event_id))
         await db_session.commit()
         return read
 
@@ -378,7 +378,7 @@ class SessionController(Controller):
     ) -> SessionRead:
         """Cancelled sessions stay in the program and feeds, marked cancelled."""
         session, _ = await services.cancel_session(db_session, session_id, actor=actor_of(request))
-        read = services.to_read(session, await services.event_by_id(db_session, session.event_id))
+        read = queries.to_read(session, await queries.event_by_id(db_session, session.event_id))
         await db_session.commit()
         return read
 

@@ -32,19 +32,12 @@ from podium.errors import Conflict, FieldError, InvalidInput
 from podium.spreadsheet import from_cell, to_cell
 from registration.models import AddOn
 from sessions.capacity import seat_limit, too_few_seats
+from sessions.changes import record_session_change, session_changed_fields, snapshot
 from sessions.conflicts import PersonFacts, ProgramConflict, SessionFacts, find_conflicts, new_conflicts
 from sessions.models import ProgramSession, SessionKind, SessionStatus, Speaker, SpeakerRole
+from sessions.queries import event_facts, facts, load_sessions
 from sessions.schemas import CsvImportResult, CsvRowError
-from sessions.services import (
-    MAX_SESSION_LENGTH,
-    event_facts,
-    facts,
-    load_sessions,
-    record_session_change,
-    session_changed_fields,
-    set_people,
-    snapshot,
-)
+from sessions.services import MAX_SESSION_LENGTH, set_people
 
 COLUMNS = (
     "id",
@@ -617,7 +610,7 @@ async def import_csv(
         speakers_created = _add_speakers(db_session, event, plans, speakers, speaker_ids, actor)
         rooms = {r.id: r for r in event.rooms}
         for plan in plans:
-            counts[_write_row(db_session, event, plan, found, speakers, rooms, actor)] += 1
+            counts[await _write_row(db_session, event, plan, found, speakers, rooms, actor)] += 1
     return CsvImportResult(**counts, speakers_created=speakers_created)
 
 
@@ -684,7 +677,7 @@ def _add_speakers(
     return added
 
 
-def _write_row(
+async def _write_row(
     db_session: AsyncSession,
     event: Event,
     plan: RowPlan,
@@ -716,7 +709,7 @@ def _write_row(
         set_people(session, people)
         db_session.add(session)
         changed = session_changed_fields(None, snapshot(session, [(s.id, r) for s, r in people]))
-        record_session_change(db_session, session, changed, actor=actor, previous_status=None)
+        await record_session_change(db_session, session, changed, actor=actor, previous_status=None)
         return "created"
     before_state, previous = snapshot(existing), existing.status
     room = rooms.get(plan.room_id) if plan.room_id else None
@@ -733,7 +726,7 @@ def _write_row(
     changed = session_changed_fields(before_state, after_state)
     if not changed:
         return "unchanged"
-    record_session_change(
+    await record_session_change(
         db_session, existing, changed, actor=actor, previous_status=previous, before=before_state, after=after_state
     )
     return "updated"

@@ -34,7 +34,7 @@ from podium.lru import Lru
 from podium.pages import form_errors, redirect, render
 from podium.query_params import Search
 from registration.models import AddOn
-from sessions import csv_io, glance, public, services, speakers
+from sessions import csv_io, glance, public, queries, services, speakers
 from sessions.controllers import actor_of
 from sessions.models import ProgramSession, SessionKind, SessionStatus, Speaker
 from sessions.schemas import SessionCreate, SessionUpdate, SpeakerCreate
@@ -215,7 +215,7 @@ class ProgramPages(Controller):
                 add_on = await db_session.scalar(select(AddOn.name).where(AddOn.id == session.required_add_on_id))
             detail = _fragment(request, "sessions/_session_detail.html").render(
                 event=event,
-                session=services.to_read(session, event),
+                session=queries.to_read(session, event),
                 kinds=KIND_LABELS,
                 add_on=add_on,
                 day=format_date(local_time(session.starts_at, event.timezone).date()),
@@ -350,7 +350,7 @@ class OrganizerProgramPages(Controller):
         sessions = await public.public_program(
             db_session, event, public.ProgramFilter(), limit=100_000, offset=0, statuses=public.ALL_STATUSES
         )
-        conflicts = await services.conflict_report(db_session, slug)
+        conflicts = await queries.conflict_report(db_session, slug)
         titles = {s.id: s.title for s in sessions}
         rooms = {r.id: r.name for r in event.rooms}
         wanted = EditorFilter.of(request.query_params)
@@ -544,7 +544,7 @@ class OrganizerProgramPages(Controller):
     async def _session(self, db_session: AsyncSession, slug: str, session_id: UUID) -> tuple[Any, ProgramSession]:
         event = await get_event(db_session, slug)
         session = await db_session.scalar(
-            services.with_people(
+            queries.with_people(
                 select(ProgramSession).where(ProgramSession.id == session_id, ProgramSession.event_id == event.id)
             )
         )
@@ -588,7 +588,7 @@ class OrganizerProgramPages(Controller):
     ) -> Template:
         """The form again with what went wrong: conflicts as a list above it, field errors at their fields."""
         status = getattr(exc, "status_code", 422)
-        if isinstance(exc, services.ConflictsFound):
+        if isinstance(exc, queries.ConflictsFound):
             return await self._form(request, db_session, event, session, values, {}, problem=exc, status_code=status)
         return await self._form(request, db_session, event, session, values, form_errors(exc), status_code=status)
 

@@ -18,8 +18,8 @@ from events.services import SLUG_RE, get_event
 from podium.errors import NotFound
 from registration.models import AddOn
 from sessions.models import ProgramSession, SessionSpeaker, SessionStatus, Speaker
+from sessions.queries import event_by_id, read_session, with_people
 from sessions.schemas import PersonRead, SessionRead
-from sessions.services import event_by_id, read_session, with_people
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from podium import audit
 from podium.db import begin_write, savepoint, utcnow
 from podium.errors import Conflict, NotFound
 from sessions.models import ProgramSession, SessionSpeaker, Speaker
+from sessions.queries import editable
 from sessions.schemas import SpeakerCreate, SpeakerRead, SpeakerUpdate
-from sessions.services import editable
 
 SPEAKER_FIELDS = ("name", "affiliation", "bio", "email")  # what the audit trail keeps
 

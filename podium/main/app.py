@@ -76,6 +76,7 @@ from sessions.agenda_controllers import AgendaController
 from sessions.agenda_pages import AgendaPages
 from sessions.controllers import PROGRAM_CONTROLLERS
 from sessions.feed_controllers import AgendaFeedController, ProgramFeedController
+from sessions.hooks import install as install_session_hooks
 from sessions.pages import OrganizerProgramPages, ProgramPages
 from sessions.speaker_pages import OrganizerSpeakerPages
 
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     jobs = WebJobs(settings, db_config.get_engine())
     metrics = metrics_setup(settings, db_config.get_engine())
     install_access_log_filter()
+    install_session_hooks()  # seats given back when a registration ends, on every path (sessions/hooks.py)
     return Litestar(
         route_handlers=[
             health,

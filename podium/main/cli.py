@@ -442,4 +442,7 @@ def main() -> None:
     os.environ["FORWARDED_ALLOW_IPS"] = ""
     from litestar.cli.main import litestar_group
 
+    from sessions.hooks import install as install_session_hooks
+
+    install_session_hooks()  # the worker and the commands end registrations too (sessions/hooks.py)
     litestar_group()

@@ -15,7 +15,7 @@ from demo.seed import DemoSize, seed_demo
 from events.models import Event
 from podium.settings import Settings
 from registration.models import AddOn, Quota
-from sessions import services
+from sessions import queries
 from sessions.models import ProgramSession
 from tests.registration.factories import db_session_for
 
@@ -28,13 +28,13 @@ def seeded(settings: Settings) -> Settings:
 
 async def _program(settings: Settings, slug: str) -> tuple[Event, list[ProgramSession]]:
     async with db_session_for(settings) as db_session:
-        return await services.list_sessions(db_session, slug)
+        return await queries.list_sessions(db_session, slug)
 
 
 async def test_annual_meeting_has_600_published_conflict_free_sessions_over_five_days(seeded: Settings) -> None:
     event, sessions = await _program(seeded, "annual-meeting-2027")
     async with db_session_for(seeded) as db_session:
-        conflicts = await services.conflict_report(db_session, "annual-meeting-2027")
+        conflicts = await queries.conflict_report(db_session, "annual-meeting-2027")
 
     tz = ZoneInfo(event.timezone)
     days = Counter(s.starts_at.astimezone(tz).date() for s in sessions)
@@ -90,7 +90,7 @@ async def test_policy_summit_has_a_two_day_program_and_workshop_events_one_sessi
     assert len(summit_sessions) >= 12
     assert [s.kind for s in workshop_sessions] == ["workshop"]
     async with db_session_for(seeded) as db_session:
-        assert await services.conflict_report(db_session, "policy-summit-2027") == []
+        assert await queries.conflict_report(db_session, "policy-summit-2027") == []
 
 
 async def test_seeding_again_gives_the_same_sessions(seeded: Settings) -> None:

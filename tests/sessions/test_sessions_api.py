@@ -16,8 +16,8 @@ from podium.settings import Settings
 from registration.models import StateChange
 from sessions import services
 from sessions.models import ProgramSession
+from sessions.queries import ConflictsFound
 from sessions.schemas import SessionCreate, SessionUpdate
-from sessions.services import ConflictsFound
 from tests.asgi_client import Client
 from tests.registration.factories import db_session_for
 from tests.sessions.factories import ProgramEvent, at, build_program_event
