@@ -8,12 +8,11 @@ recorded from then on; an issued document keeps the seller it was issued with.
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.services import get_event
 from podium import audit
-from podium.db import begin_write
+from podium.db import begin_write, savepoint
 from podium.errors import Conflict
 from registration.document_schemas import BillingIn, BillingRead, SellerIn, SellerRead
 from registration.documents import record_documents
@@ -44,19 +43,17 @@ async def set_billing(db_session: AsyncSession, order: Order, data: BillingIn, *
     await begin_write(db_session)
     row = await db_session.scalar(select(BillingDetails).where(BillingDetails.order_id == order.id).with_for_update())
     before = audit.snapshot(row, _BILLING_FIELDS) if row is not None else {}
-    if row is None:
-        row = BillingDetails(order_id=order.id)
-        db_session.add(row)
-    row.organization = data.organization.strip()
-    row.address = data.address.strip()
-    row.country = data.country
-    row.tax_id = data.tax_id.strip()
-    row.po_number = data.po_number.strip()
-    try:
-        await db_session.flush()
-    except IntegrityError as exc:  # two first saves at once: the other one's row stands; retry
-        await db_session.rollback()
-        raise Conflict("billing details were saved at the same time; retry", field="order", code="retry") from exc
+    # Two first saves at once: the other one's row stands; retry.
+    retry = Conflict("billing details were saved at the same time; retry", field="order", code="retry")
+    async with savepoint(db_session, retry):
+        if row is None:
+            row = BillingDetails(order_id=order.id)
+            db_session.add(row)
+        row.organization = data.organization.strip()
+        row.address = data.address.strip()
+        row.country = data.country
+        row.tax_id = data.tax_id.strip()
+        row.po_number = data.po_number.strip()
     after = audit.snapshot(row, _BILLING_FIELDS)
     audit.record_updated(
         db_session, "order", order.id, before, after, actor, event_id=order.event_id, action="billing_changed"
@@ -84,18 +81,15 @@ async def set_seller(
     event = await get_event(db_session, event_slug, with_children=False)
     row = await db_session.scalar(select(SellerDetails).where(SellerDetails.event_id == event.id).with_for_update())
     before = audit.snapshot(row, _SELLER_FIELDS) if row is not None else {}
-    if row is None:
-        row = SellerDetails(event_id=event.id)
-        db_session.add(row)
-    row.legal_name = data.legal_name.strip()
-    row.address = data.address.strip()
-    row.tax_id = data.tax_id.strip()
-    row.footer = data.footer.strip()
-    try:
-        await db_session.flush()
-    except IntegrityError as exc:
-        await db_session.rollback()
-        raise Conflict("seller details were saved at the same time; retry", field="event", code="retry") from exc
+    retry = Conflict("seller details were saved at the same time; retry", field="event", code="retry")
+    async with savepoint(db_session, retry):
+        if row is None:
+            row = SellerDetails(event_id=event.id)
+            db_session.add(row)
+        row.legal_name = data.legal_name.strip()
+        row.address = data.address.strip()
+        row.tax_id = data.tax_id.strip()
+        row.footer = data.footer.strip()
     after = audit.snapshot(row, _SELLER_FIELDS)
     audit.record_updated(db_session, "seller_details", row.id, before, after, actor, event_id=event.id)
     return _seller_read(row)

@@ -94,7 +94,6 @@ async def set_policy(db_session: AsyncSession, event_slug: str, policy: Cancella
         None,
         event_id=event.id,
     )
-    await db_session.commit()
     return await get_policy(db_session, event_slug)
 
 

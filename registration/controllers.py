@@ -328,7 +328,9 @@ class CancellationPolicyController(Controller):
         self, event: FromPath[str], data: JSONBody[CancellationPolicy], db_session: NamedDependency[AsyncSession]
     ) -> CancellationPolicy:
         """Replace the schedule, e.g. 10 % fee until A, 50 % until B, no refund after."""
-        return await cancellations.set_policy(db_session, event, data)
+        result = await cancellations.set_policy(db_session, event, data)
+        await db_session.commit()
+        return result
 
 
 class StripeWebhookController(Controller):

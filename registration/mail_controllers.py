@@ -56,7 +56,9 @@ class MailTemplateController(Controller):
     ) -> MailTemplateRead:
         """The event's subject, opening paragraph and sign-off for this mail, as plain text."""
         found = await get_event(db_session, event)
-        return await mail_wording.set_wording(db_session, found, name, data, actor=audit.actor_of(request.user))
+        result = await mail_wording.set_wording(db_session, found, name, data, actor=audit.actor_of(request.user))
+        await db_session.commit()
+        return result
 
 
 class OrganizerMailPages(Controller):
@@ -142,6 +144,7 @@ class OrganizerMailPages(Controller):
         try:
             body = msgspec.convert(values, MailWordingIO)
             await mail_wording.set_wording(db_session, event, name, body, actor=audit.actor_of(request.user))
+            await db_session.commit()
         except (DomainError, msgspec.ValidationError) as exc:
             if isinstance(exc, DomainError) and exc.status_code == 404:
                 raise

@@ -104,8 +104,7 @@ def _clean(data: MailWordingIO) -> dict[str, str]:
 async def set_wording(
     db_session: AsyncSession, event: Event, name: str, data: MailWordingIO, *, actor: Actor | str
 ) -> MailTemplateRead:
-    """Store the event's wording for ``name`` (all fields at once; empty ones fall back to the default).
-    Commits: the request's unit of work ends here."""
+    """Store the event's wording for ``name`` (all fields at once; empty ones fall back to the default)."""
     template = _template(name)
     values = _clean(data)
     row = (await _wordings(db_session, event)).get(name)
@@ -113,12 +112,11 @@ async def set_wording(
     if row is None:
         row = MailWording(event_id=event.id, template=name, **values)
         db_session.add(row)
-        await db_session.flush()
+        await db_session.flush()  # for its id, in the audit entry
     else:
         for field, value in values.items():
             setattr(row, field, value)
     audit.record_updated(
         db_session, "mail_wording", row.id, before, values, actor, event_id=event.id, note=f"mail template {name}"
     )
-    await db_session.commit()
     return _read(template, row)

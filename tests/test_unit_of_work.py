@@ -29,9 +29,6 @@ WAITING = frozenset(
         ("podium/outbox_drain.py", "_record"),
         ("podium/outbox_drain.py", "drain_outbox"),
         # registration's services, each until its callers own the transaction
-        ("registration/billing.py", "set_billing"),
-        ("registration/billing.py", "set_seller"),
-        ("registration/cancellations.py", "set_policy"),
         ("registration/catalog.py", "_commit"),
         ("registration/catalog.py", "create_add_on"),
         ("registration/catalog.py", "create_category"),
@@ -52,7 +49,6 @@ WAITING = frozenset(
         ("registration/holds.py", "_take_and_commit_pg"),
         ("registration/holds.py", "expire_holds"),
         ("registration/holds.py", "take_and_commit"),
-        ("registration/mail_wording.py", "set_wording"),
         ("registration/orders.py", "_Autocommit"),
         ("registration/orders.py", "_claim_and_confirm"),
         ("registration/orders.py", "_make_room"),
