@@ -1,5 +1,6 @@
 """HTTP for the catalog: organizers build it (categories, add-ons, capacities, promo codes, questions,
-settings); anyone reads the published catalog with today's prices and seats left."""
+settings); anyone reads the published catalog with today's prices and seats left. A change is committed here,
+by the request that made it."""
 
 from __future__ import annotations
 
@@ -47,7 +48,9 @@ class CategoryController(Controller):
     ) -> s.CategoryRead:
         """A registration category with its price windows (early-bird → regular → on-site) and, optionally,
         its own capacity."""
-        return await catalog.create_category(db_session, event, data)
+        result = await catalog.create_category(db_session, event, data)
+        await db_session.commit()
+        return result
 
     @patch("/{category_id:uuid}", operation_id="updateCategory", responses=ERRORS)
     async def update(
@@ -57,13 +60,16 @@ class CategoryController(Controller):
         data: JSONBody[s.CategoryUpdate],
         db_session: NamedDependency[AsyncSession],
     ) -> s.CategoryRead:
-        return await catalog.update_category(db_session, event, category_id, data)
+        result = await catalog.update_category(db_session, event, category_id, data)
+        await db_session.commit()
+        return result
 
     @delete("/{category_id:uuid}", operation_id="deleteCategory", status_code=HTTP_204_NO_CONTENT, responses=ERRORS)
     async def remove(
         self, event: FromPath[str], category_id: FromPath[UUID], db_session: NamedDependency[AsyncSession]
     ) -> None:
         await catalog.delete_category(db_session, event, category_id)
+        await db_session.commit()
 
 
 class AddOnController(Controller):
@@ -81,7 +87,9 @@ class AddOnController(Controller):
         self, event: FromPath[str], data: JSONBody[s.AddOnCreate], db_session: NamedDependency[AsyncSession]
     ) -> s.AddOnRead:
         """A workshop, training or reception, who may buy it, and how many seats it has."""
-        return await catalog.create_add_on(db_session, event, data)
+        result = await catalog.create_add_on(db_session, event, data)
+        await db_session.commit()
+        return result
 
     @patch("/{add_on_id:uuid}", operation_id="updateAddOn", responses=ERRORS)
     async def update(
@@ -91,13 +99,16 @@ class AddOnController(Controller):
         data: JSONBody[s.AddOnUpdate],
         db_session: NamedDependency[AsyncSession],
     ) -> s.AddOnRead:
-        return await catalog.update_add_on(db_session, event, add_on_id, data)
+        result = await catalog.update_add_on(db_session, event, add_on_id, data)
+        await db_session.commit()
+        return result
 
     @delete("/{add_on_id:uuid}", operation_id="deleteAddOn", status_code=HTTP_204_NO_CONTENT, responses=ERRORS)
     async def remove(
         self, event: FromPath[str], add_on_id: FromPath[UUID], db_session: NamedDependency[AsyncSession]
     ) -> None:
         await catalog.delete_add_on(db_session, event, add_on_id)
+        await db_session.commit()
 
 
 class QuotaController(Controller):
@@ -115,7 +126,9 @@ class QuotaController(Controller):
     async def create(
         self, event: FromPath[str], data: JSONBody[s.QuotaCreate], db_session: NamedDependency[AsyncSession]
     ) -> s.QuotaRead:
-        return await catalog.create_quota(db_session, event, data)
+        result = await catalog.create_quota(db_session, event, data)
+        await db_session.commit()
+        return result
 
     @patch("/{quota_id:uuid}", operation_id="updateQuota", responses=ERRORS)
     async def update(
@@ -125,13 +138,16 @@ class QuotaController(Controller):
         data: JSONBody[s.QuotaUpdate],
         db_session: NamedDependency[AsyncSession],
     ) -> s.QuotaRead:
-        return await catalog.update_quota(db_session, event, quota_id, data)
+        result = await catalog.update_quota(db_session, event, quota_id, data)
+        await db_session.commit()
+        return result
 
     @delete("/{quota_id:uuid}", operation_id="deleteQuota", status_code=HTTP_204_NO_CONTENT, responses=ERRORS)
     async def remove(
         self, event: FromPath[str], quota_id: FromPath[UUID], db_session: NamedDependency[AsyncSession]
     ) -> None:
         await catalog.delete_quota(db_session, event, quota_id)
+        await db_session.commit()
 
 
 class PromoCodeController(Controller):
@@ -149,7 +165,9 @@ class PromoCodeController(Controller):
         self, event: FromPath[str], data: JSONBody[s.PromoCodeCreate], db_session: NamedDependency[AsyncSession]
     ) -> s.PromoCodeRead:
         """Percent (100 = comp) or fixed off, optionally only for some items, uses and dates."""
-        return await catalog.create_promo_code(db_session, event, data)
+        result = await catalog.create_promo_code(db_session, event, data)
+        await db_session.commit()
+        return result
 
     @patch("/{promo_code_id:uuid}", operation_id="updatePromoCode", responses=ERRORS)
     async def update(
@@ -159,13 +177,16 @@ class PromoCodeController(Controller):
         data: JSONBody[s.PromoCodeUpdate],
         db_session: NamedDependency[AsyncSession],
     ) -> s.PromoCodeRead:
-        return await catalog.update_promo_code(db_session, event, promo_code_id, data)
+        result = await catalog.update_promo_code(db_session, event, promo_code_id, data)
+        await db_session.commit()
+        return result
 
     @delete("/{promo_code_id:uuid}", operation_id="deletePromoCode", status_code=HTTP_204_NO_CONTENT, responses=ERRORS)
     async def remove(
         self, event: FromPath[str], promo_code_id: FromPath[UUID], db_session: NamedDependency[AsyncSession]
     ) -> None:
         await catalog.delete_promo_code(db_session, event, promo_code_id)
+        await db_session.commit()
 
 
 class QuestionController(Controller):
@@ -183,7 +204,9 @@ class QuestionController(Controller):
         self, event: FromPath[str], data: JSONBody[s.QuestionCreate], db_session: NamedDependency[AsyncSession]
     ) -> s.QuestionRead:
         """A registration question (dietary needs, accessibility, anything custom)."""
-        return await catalog.create_question(db_session, event, data)
+        result = await catalog.create_question(db_session, event, data)
+        await db_session.commit()
+        return result
 
     @patch("/{question_id:uuid}", operation_id="updateQuestion", responses=ERRORS)
     async def update(
@@ -193,13 +216,16 @@ class QuestionController(Controller):
         data: JSONBody[s.QuestionUpdate],
         db_session: NamedDependency[AsyncSession],
     ) -> s.QuestionRead:
-        return await catalog.update_question(db_session, event, question_id, data)
+        result = await catalog.update_question(db_session, event, question_id, data)
+        await db_session.commit()
+        return result
 
     @delete("/{question_id:uuid}", operation_id="deleteQuestion", status_code=HTTP_204_NO_CONTENT, responses=ERRORS)
     async def remove(
         self, event: FromPath[str], question_id: FromPath[UUID], db_session: NamedDependency[AsyncSession]
     ) -> None:
         await catalog.delete_question(db_session, event, question_id)
+        await db_session.commit()
 
 
 class RegistrationSettingsController(Controller):
@@ -220,7 +246,9 @@ class RegistrationSettingsController(Controller):
         db_session: NamedDependency[AsyncSession],
     ) -> s.RegistrationSettingsRead:
         """Hold time and the equitable-access discounts (percent off the fee by World Bank income group)."""
-        return await catalog.update_settings(db_session, event, data)
+        result = await catalog.update_settings(db_session, event, data)
+        await db_session.commit()
+        return result
 
 
 CATALOG_CONTROLLERS = [

@@ -112,6 +112,21 @@ class OrganizerCatalogPages(Controller):
             notice=notice,
         )
 
+    async def _refused(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        slug: str,
+        form: str,
+        data: dict[str, str],
+        exc: Exception,
+    ) -> Template:
+        """The form again, next to its mistakes, after undoing whatever the refused change had begun."""
+        await db_session.rollback()
+        return await self._page(
+            request, db_session, slug, form=form, values=dict(data), errors=_errors(exc), status_code=422
+        )
+
     def _back(self, slug: str, notice: str) -> Redirect:
         return redirect(f"/organizer/events/{slug}/catalog?{urlencode({'notice': notice})}")
 
@@ -155,10 +170,9 @@ class OrganizerCatalogPages(Controller):
             if not windows:
                 raise FormError("window_0_label", "Give at least one price window (label, first day, price)")
             created = await catalog.create_category(db_session, slug, msgspec.convert(body, s.CategoryCreate))
+            await db_session.commit()
         except (FormError, msgspec.ValidationError, DomainError) as exc:
-            return await self._page(
-                request, db_session, slug, form="category", values=dict(data), errors=_errors(exc), status_code=422
-            )
+            return await self._refused(request, db_session, slug, "category", data, exc)
         return self._back(slug, f"Category “{created.name}” added.")
 
     @post("/categories/{category_id:uuid}/active")
@@ -171,6 +185,7 @@ class OrganizerCatalogPages(Controller):
     ) -> Redirect:
         active = data.get("active") == "yes"
         updated = await catalog.update_category(db_session, slug, category_id, s.CategoryUpdate(is_active=active))
+        await db_session.commit()
         return self._back(slug, f"Category “{updated.name}” {'is on sale' if active else 'is off sale'}.")
 
     @post("/add-ons")
@@ -193,10 +208,9 @@ class OrganizerCatalogPages(Controller):
                 "description": data.get("description", ""),
             }
             created = await catalog.create_add_on(db_session, slug, msgspec.convert(body, s.AddOnCreate))
+            await db_session.commit()
         except (FormError, msgspec.ValidationError, DomainError) as exc:
-            return await self._page(
-                request, db_session, slug, form="add_on", values=dict(data), errors=_errors(exc), status_code=422
-            )
+            return await self._refused(request, db_session, slug, "add_on", data, exc)
         return self._back(slug, f"Add-on “{created.name}” added.")
 
     @post("/add-ons/{add_on_id:uuid}/active")
@@ -209,6 +223,7 @@ class OrganizerCatalogPages(Controller):
     ) -> Redirect:
         active = data.get("active") == "yes"
         updated = await catalog.update_add_on(db_session, slug, add_on_id, s.AddOnUpdate(is_active=active))
+        await db_session.commit()
         return self._back(slug, f"Add-on “{updated.name}” {'is on sale' if active else 'is off sale'}.")
 
     @post("/quotas")
@@ -228,10 +243,9 @@ class OrganizerCatalogPages(Controller):
                 "add_on_codes": _codes(data.get("add_on_codes", "")),
             }
             created = await catalog.create_quota(db_session, slug, msgspec.convert(body, s.QuotaCreate))
+            await db_session.commit()
         except (FormError, msgspec.ValidationError, DomainError) as exc:
-            return await self._page(
-                request, db_session, slug, form="quota", values=dict(data), errors=_errors(exc), status_code=422
-            )
+            return await self._refused(request, db_session, slug, "quota", data, exc)
         return self._back(slug, f"Capacity “{created.name}” added.")
 
     @post("/promo-codes")
@@ -269,10 +283,9 @@ class OrganizerCatalogPages(Controller):
                 "valid_until": moment("valid_until"),
             }
             created = await catalog.create_promo_code(db_session, slug, msgspec.convert(body, s.PromoCodeCreate))
+            await db_session.commit()
         except (FormError, msgspec.ValidationError, DomainError) as exc:
-            return await self._page(
-                request, db_session, slug, form="promo", values=dict(data), errors=_errors(exc), status_code=422
-            )
+            return await self._refused(request, db_session, slug, "promo", data, exc)
         return self._back(slug, f"Promo code {created.code} added.")
 
     @post("/settings")
@@ -293,10 +306,9 @@ class OrganizerCatalogPages(Controller):
             body = {f: _optional_int(data, f) for f in fields}
             changes = {k: v for k, v in body.items() if v is not None}
             await catalog.update_settings(db_session, slug, msgspec.convert(changes, s.RegistrationSettingsUpdate))
+            await db_session.commit()
         except (FormError, msgspec.ValidationError, DomainError) as exc:
-            return await self._page(
-                request, db_session, slug, form="settings", values=dict(data), errors=_errors(exc), status_code=422
-            )
+            return await self._refused(request, db_session, slug, "settings", data, exc)
         return self._back(slug, "Registration settings saved.")
 
     @post("/seller")
@@ -314,7 +326,5 @@ class OrganizerCatalogPages(Controller):
             await billing.set_seller(db_session, slug, body, actor=audit.actor_of(request.user))
             await db_session.commit()
         except (msgspec.ValidationError, DomainError) as exc:
-            return await self._page(
-                request, db_session, slug, form="seller", values=dict(data), errors=_errors(exc), status_code=422
-            )
+            return await self._refused(request, db_session, slug, "seller", data, exc)
         return self._back(slug, "Seller details saved.")

@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 import httpx
+import msgspec
 import pytest
 from sqlalchemy import update
 
@@ -15,7 +16,13 @@ from podium.db import write_intent
 from podium.errors import Conflict
 from podium.settings import Settings
 from registration import catalog
-from registration.catalog_schemas import PromoCodeUpdate, QuotaUpdate
+from registration.catalog_schemas import (
+    CategoryCreate,
+    PromoCodeUpdate,
+    QuestionCreate,
+    QuotaUpdate,
+    RegistrationSettingsUpdate,
+)
 from registration.models import PromoCode, Quota
 from tests.asgi_client import Client
 from tests.registration.factories import db_session_for
@@ -379,3 +386,39 @@ async def test_lowering_a_promo_codes_max_uses_rechecks_uses_meanwhile(
     assert (refused.value.field, refused.value.detail) == ("max_uses", "the code was already used 3 times")
     assert (lowered.status_code, lowered.json()["max_uses"], lowered.json()["used"]) == (200, 3, 3)
     assert (unlimited.status_code, unlimited.json()["max_uses"]) == (200, None)
+
+
+async def test_a_taken_code_is_refused_without_undoing_the_rest_of_the_transaction(
+    client: Client, organizer: dict[str, str], settings: Settings
+) -> None:
+    """The refusal undoes only the refused item (a savepoint), so the owner may still commit what came before."""
+    slug = await new_event(client, organizer)
+    async with db_session_for(settings) as db_session:
+        await catalog.create_category(db_session, slug, msgspec.convert(MEMBER, CategoryCreate))
+
+        with pytest.raises(Conflict) as refused:
+            await catalog.create_category(db_session, slug, msgspec.convert(MEMBER, CategoryCreate))
+        await catalog.create_question(db_session, slug, QuestionCreate(code="diet", label="Dietary needs"))
+        await db_session.commit()
+    categories = (await client.get(f"/api/events/{slug}/categories", headers=organizer)).json()
+    questions = (await client.get(f"/api/events/{slug}/questions", headers=organizer)).json()
+
+    assert (refused.value.field, refused.value.detail) == ("code", "a category with code 'member' exists")
+    assert [c["code"] for c in categories] == ["member"]
+    assert [q["code"] for q in questions] == ["diet"]
+
+
+async def test_catalog_changes_are_the_owners_to_commit(
+    client: Client, organizer: dict[str, str], settings: Settings
+) -> None:
+    slug = await new_event(client, organizer)
+    async with db_session_for(settings) as db_session:
+        await catalog.create_category(db_session, slug, msgspec.convert(MEMBER, CategoryCreate))
+        await catalog.update_settings(db_session, slug, RegistrationSettingsUpdate(hold_minutes=30))
+
+        await db_session.rollback()
+    categories = (await client.get(f"/api/events/{slug}/categories", headers=organizer)).json()
+    kept = (await client.get(f"/api/events/{slug}/registration-settings", headers=organizer)).json()
+
+    assert categories == []
+    assert kept["hold_minutes"] == 15
