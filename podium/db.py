@@ -188,6 +188,25 @@ async def end_reads(db_session: AsyncSession) -> None:
     await db_session.commit()
 
 
+@asynccontextmanager
+async def write_apart(db_session: AsyncSession) -> AsyncIterator[None]:
+    """Writes inside go in a transaction of their own, committed when the block ends (dropped if it raises).
+
+    For the record of something already done outside the database, such as the id of a payment just made at a
+    provider: it must be stored whatever the request does next (a page that fails to render must not leave a
+    payment the order doesn't name, to be made again on reload). The session's read transaction is ended
+    first (``end_reads``: a caller's own pending writes are refused, never committed with it); the block holds
+    the write lock on SQLite from its start (``begin_write``)."""
+    await end_reads(db_session)
+    await begin_write(db_session)
+    try:
+        yield
+    except BaseException:
+        await db_session.rollback()
+        raise
+    await db_session.commit()
+
+
 async def serialize_on(db_session: AsyncSession, key: str) -> None:
     """Make this transaction wait for any other that serializes on ``key``, until one of them commits.
 

@@ -347,11 +347,14 @@ class StripeWebhookController(Controller):
         db_session: NamedDependency[AsyncSession],
         stripe_signature: Annotated[str | None, HeaderParameter(name="Stripe-Signature", max_length=2000)] = None,
     ) -> dict[str, str]:
-        """Stripe's signed events: verified on the raw body, each applied once."""
+        """Stripe's signed events: verified on the raw body, each applied once (its id and its effect committed
+        together); a refund the event claimed is sent after that commit."""
         settings: Settings = state.settings
         event = webhooks.verify(await request.body(), stripe_signature, settings.stripe_webhook_secret)
         provider = provider_for(settings)
         if not isinstance(provider, StripeProvider):
             raise webhooks.BadSignature("Stripe is not configured here", field="Stripe-Signature")
-        outcome = await webhooks.handle(db_session, event, provider)
+        handled = await webhooks.handle(db_session, event)
+        await db_session.commit()
+        outcome = await webhooks.send_claimed_refund(db_session, provider, handled)
         return {"received": event.id, "outcome": outcome}

@@ -1,9 +1,10 @@
 """What a provider's verdict does to an order: confirm it, honour a late payment, or claim a refund.
 
-Providers (the Stripe webhook, reconciliation) call these with the provider's own ids; each call locks
-the order first, so duplicated or concurrent verdicts change it once. Whichever payment succeeds first
-pays the order; every other payment for it is refunded in full (what it captured), through one claim per
-payment that the caller then sends (``webhooks.send_refund``).
+Providers (the Stripe webhook, reconciliation) call these with the provider's own ids, inside a transaction
+their caller owns and commits; each call locks the order first and keeps the lock to that commit, so
+duplicated or concurrent verdicts change it once. Whichever payment succeeds first pays the order; every
+other payment for it is refunded in full (what it captured), through one claim per payment: a pending
+refund written in the same transaction, which the caller sends after its commit (``refund_sender``).
 """
 
 from __future__ import annotations
@@ -96,11 +97,9 @@ async def payment_succeeded(
         return PaymentResult(Outcome.UNKNOWN_ORDER, None, "no such order")
     known = await payment_by_provider_id(db_session, provider_payment_id)
     if known is not None:  # a verdict for this payment was given before: nothing changes
-        await db_session.commit()  # ends the transaction and its lock
         if known.kept:
             return PaymentResult(Outcome.ALREADY_PAID, order)
-        claimed = await _claim_of(db_session, known)
-        return _already_refunded(order, claimed)
+        return _already_refunded(order, await _claim_of(db_session, known))
     if order.status == OrderStatus.PAID:
         # Two tabs, a retried card form, an intent from an earlier attempt: the first payment stands.
         reason = f"a second payment for an order already paid by {order.provider_payment_id or 'another payment'}"
@@ -113,25 +112,40 @@ async def payment_succeeded(
         order.provider_payment_id = provider_payment_id  # the order names the payment it kept
         _keep(db_session, order, captured)
         await confirm_order(db_session, order, actor=actor, now=now, note=f"payment {provider_payment_id}")
-        await db_session.commit()
         return PaymentResult(Outcome.CONFIRMED, order)
-    if order.status == OrderStatus.EXPIRED and await _retake_seats(db_session, order, now):
-        try:
-            order.provider_payment_id = provider_payment_id
+    if order.status == OrderStatus.EXPIRED and await _honour_late(db_session, order, captured, actor, now):
+        return PaymentResult(Outcome.HONOURED_LATE, order)
+    return await _refund_needed(db_session, order_id, actor, captured)
+
+
+class _SeatsGone(Exception):
+    """Ends the savepoint of a late payment whose seats can't be taken again, undoing what it took."""
+
+
+async def _honour_late(
+    db_session: AsyncSession, order: Order, captured: Captured, actor: str, now: dt.datetime
+) -> bool:
+    """Confirm an order paid after its hold expired, if its seats (and promo uses) can be taken again.
+
+    Tried in a savepoint: seats taken for part of the order, stale holds ended to make room, or a registration
+    that collides with one made meanwhile are undone alone, and the order stays locked for the refund claim."""
+    try:
+        async with db_session.begin_nested():
+            if not await _retake_seats(db_session, order, now):
+                raise _SeatsGone
+            order.provider_payment_id = captured.payment_id
             _keep(db_session, order, captured)
             await confirm_order(
                 db_session,
                 order,
                 actor=actor,
                 now=now,
-                note=f"payment {provider_payment_id} after the hold expired; seats were still free",
+                note=f"payment {captured.payment_id} after the hold expired; seats were still free",
                 registrations_from=RegistrationStatus.EXPIRED,
             )
-            await db_session.commit()
-            return PaymentResult(Outcome.HONOURED_LATE, order)
-        except IntegrityError:  # someone in the order registered again meanwhile
-            await db_session.rollback()
-    return await _refund_needed(db_session, order_id, actor, captured)
+    except (_SeatsGone, IntegrityError):  # seats gone, or someone in the order registered again meanwhile
+        return False
+    return True
 
 
 async def _retake_seats(db_session: AsyncSession, order: Order, now: dt.datetime) -> bool:
@@ -152,17 +166,13 @@ async def _retake_seats(db_session: AsyncSession, order: Order, now: dt.datetime
 
 
 async def _refund_needed(db_session: AsyncSession, order_id: UUID, actor: str, captured: Captured) -> PaymentResult:
-    """Undo whatever a failed honour attempt did and claim the refund, looking again at the order: while
-    the lock was let go another payment may have paid it, or a copy of this verdict claimed the refund."""
-    await db_session.rollback()
-    await begin_write(db_session)
+    """Claim the refund of a payment its order, still locked, can't keep: expired with its seats gone, or
+    closed. Read again, as a failed honour attempt's savepoint left it."""
     order = await db_session.get(Order, order_id, with_for_update=True, populate_existing=True)
     assert order is not None
     order.provider_payment_id = order.provider_payment_id or captured.payment_id
     cause: RefundCause
-    if order.status == OrderStatus.PAID:
-        reason, cause = f"a second payment for an order already paid by {order.provider_payment_id}", "duplicate"
-    elif order.status == OrderStatus.EXPIRED:
+    if order.status == OrderStatus.EXPIRED:
         reason, cause = "paid after the hold expired and the seats were gone", "seats_gone"
     else:
         reason, cause = f"paid while the order was {order.status}", "order_closed"
@@ -199,13 +209,11 @@ async def _claim_refund(
 ) -> PaymentResult:
     """Record the payment ``order`` can't keep and claim its refund, of exactly what it captured, before
     anything is sent: the payment row (unique per provider id, so a second claim is impossible), a pending
-    refund of it, the audit entry and the buyer's mail, in one commit. The caller holds the order's lock,
-    so a verdict already given is seen here."""
+    refund of it, the audit entry and the buyer's mail, all in the caller's transaction. The caller holds the
+    order's lock, so a verdict already given is seen here."""
     known = await payment_by_provider_id(db_session, captured.payment_id)
     if known is not None:
-        claimed = await _claim_of(db_session, known)
-        await db_session.commit()
-        return _already_refunded(order, claimed)
+        return _already_refunded(order, await _claim_of(db_session, known))
     payment = record_payment(
         db_session,
         order,
@@ -239,9 +247,7 @@ async def _claim_refund(
         cause=cause,
     )
     await db_session.flush()
-    refund_id = refund.id if refund is not None else None
-    await db_session.commit()
-    return PaymentResult(Outcome.REFUND_NEEDED, order, reason, refund_id)
+    return PaymentResult(Outcome.REFUND_NEEDED, order, reason, refund.id if refund is not None else None)
 
 
 async def payment_failed(
@@ -269,5 +275,4 @@ async def payment_failed(
         f"payment {provider_payment_id} failed: {message}",
         action="payment_failed",
     )
-    await db_session.commit()
     return order

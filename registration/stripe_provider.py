@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from podium.db import begin_write
+from podium.db import end_reads, write_apart
 from podium.settings import Settings
 from registration.models import Order, OrderStatus
 from registration.payment_provider import ProviderName, settled_payment
@@ -118,7 +118,7 @@ class StripeProvider:
             return await self.client.v1.payment_intents.retrieve_async(order.provider_payment_id)
         # No transaction stays open across the call to Stripe: on SQLite a read transaction that later
         # writes fails outright if anyone committed meanwhile, and everywhere it would hold a connection.
-        await db_session.commit()
+        await end_reads(db_session)
         intent = await self.client.v1.payment_intents.create_async(
             params={
                 "amount": order.total,
@@ -127,18 +127,8 @@ class StripeProvider:
             },
             options={"idempotency_key": f"podium-order-{order.id}"},
         )
-        await begin_write(db_session)
-        stored = await db_session.execute(
-            update(Order)
-            .where(Order.id == order.id, Order.status == OrderStatus.PENDING, Order.provider_payment_id.is_(None))
-            .values(provider_payment_id=intent.id)
-            .returning(Order.provider_payment_id)
-        )
-        won = stored.scalar_one_or_none() is not None
-        current = (
-            intent.id if won else await db_session.scalar(select(Order.provider_payment_id).where(Order.id == order.id))
-        )
-        await db_session.commit()
+        async with write_apart(db_session):  # the order names its intent even if this request fails later
+            current = await _name_intent(db_session, order, intent.id)
         set_committed_value(order, "provider_payment_id", current)  # what the database holds; not a new change
         if current and current != intent.id:
             # A concurrent read stored its PaymentIntent first (only possible where idempotency keys are
@@ -161,6 +151,19 @@ class StripeProvider:
             if (found.to_dict().get("metadata") or {}).get(REFUND_METADATA) == refund_id:
                 return found
         return None
+
+
+async def _name_intent(db_session: AsyncSession, order: Order, intent_id: str) -> str | None:
+    """Store ``intent_id`` as the pending order's PaymentIntent unless it names one already; the one it names."""
+    stored = await db_session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.status == OrderStatus.PENDING, Order.provider_payment_id.is_(None))
+        .values(provider_payment_id=intent_id)
+        .returning(Order.provider_payment_id)
+    )
+    if stored.scalar_one_or_none() is not None:
+        return intent_id
+    return await db_session.scalar(select(Order.provider_payment_id).where(Order.id == order.id))
 
 
 @contextlib.asynccontextmanager

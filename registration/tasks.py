@@ -1,10 +1,10 @@
 """Registration's background jobs (procrastinate, through ``podium.jobs``): send due mail, send pending card
 refunds, number pending receipts, and the sweep that ends expired holds, lapses and makes waitlist offers and
-prunes rate-limit counters.
+prunes rate-limit counters; and the reconciliation of card payments (``podium reconcile-payments``).
 
-Each job is one ``@job`` here and calls services that never commit on their own behalf beyond what they did
-before (the drain records each batch's results per outcome and the refund sender commits per refund; one bad
-message never holds the others back).
+This module is the job layer: its functions own their transactions, as a request handler does, and the
+services they call don't commit (those that still do, the drain and the refund sender, commit per message or
+refund; one bad message never holds the others back). A job that must not hold locks long commits per item.
 A job that raises is retried with backoff and ends visible to organizers (``/organizer/jobs``).
 
 Mail and refunds are written as rows in the transaction of the change that causes them (the outbox, pending
@@ -18,8 +18,10 @@ order finds its seats taken by stale ones, so a stopped sweep delays, never lose
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -35,8 +37,11 @@ from registration.documents import NUMBER_DOCUMENTS_JOB, issue_all_pending
 from registration.holds import expire_holds
 from registration.models import Refund, RefundStatus
 from registration.outbox import drain_outbox
+from registration.refund_sender import send_pending_refunds
 from registration.reminders import enqueue_reminders
+from registration.stripe_provider import StripeProvider, standalone_provider
 from registration.waitlist import process_waitlists
+from registration.webhooks import apply_succeeded, open_order_intents, succeeded_intents, with_verdict
 
 logger = logging.getLogger("podium.registration.tasks")
 
@@ -46,6 +51,9 @@ SEND_REFUNDS_JOB = "registration.send_refunds"
 # neither waits for the next periodic run nor keeps one job (and its lease on the worker) for ever.
 MAIL_JOB_BUDGET_SECONDS = 60.0
 MAIL_BATCH = 50
+# How far back reconciliation looks for payments no order names; longer than Stripe retries a webhook (three
+# days), so a delivery that never came is still found.
+RECONCILE_WINDOW = dt.timedelta(days=30)
 
 
 async def sweep_expired_holds(session_maker: Callable[[], AsyncSession], offer_hours: float) -> dict[str, int]:
@@ -117,9 +125,6 @@ def _refund_interval(settings: Any) -> float:
 @job(SEND_REFUNDS_JOB, every=_refund_interval, queueing_lock=SEND_REFUNDS_JOB)
 async def send_refunds(env: JobEnv) -> int:
     """Send card refunds recorded as pending to Stripe, each under an idempotency key made from its id."""
-    from registration.refund_sender import send_pending_refunds
-    from registration.stripe_provider import standalone_provider
-
     if not env.settings.stripe_secret_key:
         return 0
     async with standalone_provider(env.settings) as provider, env.session_maker() as db_session:
@@ -127,6 +132,37 @@ async def send_refunds(env: JobEnv) -> int:
     if sent:
         logger.info("sent %d refunds to Stripe", sent)
     return sent
+
+
+async def reconcile_payments(
+    session_maker: Callable[[], AsyncSession], provider: StripeProvider, *, window: dt.timedelta = RECONCILE_WINDOW
+) -> dict[str, int]:
+    """Do what lost or failed webhook deliveries left undone, by asking Stripe; a count per outcome.
+
+    Two kinds of payment can be missed: the PaymentIntent an open order (pending, expired, cancelled before
+    payment) names, and PaymentIntents its order doesn't name (a second payment, or the intent an order
+    named before another paid it), found among Stripe's recent ones by the order id in their metadata.
+    Each that succeeded and has no verdict yet (it paid its order, or its refund is claimed) gets the one a
+    webhook would have given it, each in a transaction of its own (an order stays locked no longer than its
+    verdict, and one that fails leaves the others applied); then every refund recorded as pending is sent.
+    No transaction is open while Stripe is asked."""
+    counts: Counter[str] = Counter()
+    async with session_maker() as db_session:
+        open_ids = await open_order_intents(db_session)
+        await db_session.commit()
+    intents = await succeeded_intents(provider, open_ids, window, counts)
+    async with session_maker() as db_session:
+        for intent_id in await with_verdict(db_session, list(intents)):
+            del intents[intent_id]
+        await db_session.commit()
+        for intent in intents.values():
+            result = await apply_succeeded(db_session, intent)
+            await db_session.commit()
+            counts[result.outcome.value if result is not None else "not_ours"] += 1
+        sent = await send_pending_refunds(db_session, provider)
+    if sent:
+        counts["refund_sent"] = sent
+    return dict(counts)
 
 
 @event.listens_for(Refund, "after_insert")

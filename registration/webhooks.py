@@ -1,12 +1,14 @@
 """Stripe webhooks: verify the signature on the raw body, apply each event once, answer fast.
 
-Each event id is written to ``WebhookEvent`` by the very commit that carries the event's effect, so a
-replayed or duplicated delivery finds it and changes nothing, and two copies racing each other collide on
-the unique key and one rolls back whole. The payment verdicts themselves live in ``payment_outcomes``,
-which commits on its own; the id rides along with whichever commit that is (see ``_recorded_with``).
-A payment an order can't keep (a second one, a late one) is claimed for a refund by its verdict and sent
-by the delivery that claimed it (``refund_sender``); ``reconcile`` re-drives anything a lost or failed
-delivery left undone, including payments no order names.
+The request owns the transaction: ``handle`` first writes the event id to ``WebhookEvent`` (a duplicate key
+is ignored by the database, so of two copies racing each other the second waits for the first and then
+finds it recorded), then applies the effect, and the controller commits both at once; a replayed or
+duplicated delivery changes nothing. The payment verdicts themselves live in ``payment_outcomes``.
+A payment an order can't keep (a second one, a late one) is claimed for a refund by its verdict, the
+pending refund written in that same transaction, and sent once it is committed by the delivery that
+claimed it (``send_claimed_refund``) or else the refund sender. Reconciliation (``registration.tasks``)
+uses the queries at the end to re-drive anything a lost or failed delivery left undone, including
+payments no order names.
 """
 
 from __future__ import annotations
@@ -14,17 +16,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import contextmanager
+from collections import Counter
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 import stripe
-from sqlalchemy import event as sa_event
 from sqlalchemy import exists, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 
 from podium.db import begin_write
 from podium.errors import DomainError
@@ -32,14 +33,10 @@ from registration.documents import record_documents
 from registration.ledger import sync_refunded
 from registration.models import Order, OrderStatus, Payment, Refund, WebhookEvent
 from registration.payment_outcomes import Outcome, PaymentResult, payment_failed, payment_succeeded
-from registration.refund_sender import send_pending_refunds, send_refund
+from registration.refund_sender import send_refund
 from registration.stripe_provider import REFUND_METADATA, StripeProvider, refund_status
 
 logger = logging.getLogger("podium.registration.webhooks")
-HANDLED = ("payment_intent.succeeded", "payment_intent.payment_failed", "charge.refunded")
-# How far back `podium reconcile-payments` looks for payments no order names; longer than Stripe retries
-# a webhook (three days), so a delivery that never came is still found.
-RECONCILE_WINDOW = dt.timedelta(days=30)
 
 
 class MalformedEvent(ValueError):
@@ -71,83 +68,63 @@ def verify(payload: bytes, signature: str | None, secret: str) -> stripe.Event:
         raise BadSignature("the body is not a Stripe event", field="body") from exc
 
 
-async def _seen(db_session: AsyncSession, event_id: str) -> bool:
-    return bool(
-        await db_session.scalar(
-            select(exists().where(WebhookEvent.provider == "stripe", WebhookEvent.event_id == event_id))
-        )
+@dataclass(frozen=True)
+class Handled:
+    """What applying one event did (for the response and the logs), and the refund it claimed, if any, for the
+    request to send once its transaction is committed."""
+
+    outcome: str
+    refund_id: UUID | None = None
+
+
+async def _record_event(db_session: AsyncSession, event: stripe.Event, object_id: str | None) -> bool:
+    """Write the event's id; False if a delivery recorded it before. One statement that ignores a duplicate
+    key: a racing copy's uncommitted row makes it wait (PostgreSQL) or holds the write lock (SQLite), so the
+    later copy sees the id once the first commits, or writes it if the first rolled back."""
+    insert = postgresql.insert if db_session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        insert(WebhookEvent)
+        .values(provider="stripe", event_id=event.id, event_type=event.type, object_id=object_id)
+        .on_conflict_do_nothing(index_elements=[WebhookEvent.provider, WebhookEvent.event_id])
+        .returning(WebhookEvent.id)
     )
+    return (await db_session.execute(statement)).first() is not None
 
 
-@contextmanager
-def _recorded_with(db_session: AsyncSession, event: stripe.Event, object_id: str | None) -> Iterator[None]:
-    """Add the event's ``WebhookEvent`` row to the next commit that succeeds on ``db_session``.
-
-    The services we call commit themselves (and one of them rolls back and retries), so the row is added
-    in ``before_commit`` of whichever commit carries the effect; a commit that fails (the same event
-    recorded meanwhile by a racing delivery) loses the row with everything else, and the next commit
-    tries again with a fresh one.
-    """
-    sync_session = db_session.sync_session
-    done = False
-
-    def add_row(session: Session) -> None:
-        if not done:
-            session.add(WebhookEvent(provider="stripe", event_id=event.id, event_type=event.type, object_id=object_id))
-
-    def mark_done(_session: Session) -> None:
-        nonlocal done
-        done = True
-
-    sa_event.listen(sync_session, "before_commit", add_row)
-    sa_event.listen(sync_session, "after_commit", mark_done)
-    try:
-        yield
-    finally:
-        sa_event.remove(sync_session, "before_commit", add_row)
-        sa_event.remove(sync_session, "after_commit", mark_done)
-
-
-async def handle(db_session: AsyncSession, event: stripe.Event, provider: StripeProvider) -> str:
-    """Apply one verified event; returns what happened (for the response and the logs)."""
-    if await _seen(db_session, event.id):
-        return "duplicate"
-    # End the read so each effect opens its own (write) transaction from a clean session.
-    await db_session.commit()
+async def handle(db_session: AsyncSession, event: stripe.Event) -> Handled:
+    """Apply one verified event in the caller's transaction: its id and its effect are committed together."""
     obj: dict[str, Any] = event.data.object.to_dict()
-    result: PaymentResult | None = None
+    await begin_write(db_session)
+    if not await _record_event(db_session, event, obj.get("id")):
+        return Handled("duplicate")
     try:
-        with _recorded_with(db_session, event, obj.get("id")):
-            try:
-                if event.type == "payment_intent.succeeded":
-                    result = await _succeeded(db_session, obj)
-                    outcome = result.outcome.value if result else "not_ours"
-                elif event.type == "payment_intent.payment_failed":
-                    outcome = await _failed(db_session, obj, _created(event))
-                elif event.type == "charge.refunded":
-                    outcome = await _refunded(db_session, obj)
-                else:
-                    outcome = "ignored"
-            except MalformedEvent as exc:  # checked before any effect, so only the event id is written
-                logger.warning("stripe event %s (%s) recorded, not applied: %s", event.id, event.type, exc)
-                outcome = "malformed"
-            await db_session.commit()  # for effects that left their transaction open (or none at all)
-    except IntegrityError:
-        await db_session.rollback()
-        if await _seen(db_session, event.id):  # a racing copy of this event got there first
-            await db_session.commit()
-            return "duplicate"
-        raise
-    if result is not None and result.outcome == Outcome.REFUND_NEEDED and result.refund_id is not None:
-        # Only the delivery that claimed the refund sends it; a claim left pending is sent by the refund
-        # sender (every worker) or `podium reconcile-payments`, under the same idempotency key.
-        try:
-            await send_refund(db_session, provider, result.refund_id)
-        except stripe.StripeError as exc:
-            await db_session.rollback()
-            logger.warning("refund for order %s not sent yet: %s", result.order.id if result.order else "?", exc)
-            return "refund_deferred"
-    return outcome
+        if event.type == "payment_intent.succeeded":
+            result = await apply_succeeded(db_session, obj)
+            if result is None:
+                return Handled("not_ours")
+            return Handled(result.outcome.value, result.refund_id if result.outcome == Outcome.REFUND_NEEDED else None)
+        if event.type == "payment_intent.payment_failed":
+            return Handled(await _failed(db_session, obj, _created(event)))
+        if event.type == "charge.refunded":
+            return Handled(await _refunded(db_session, obj))
+    except MalformedEvent as exc:  # checked before any effect, so only the event id is written
+        logger.warning("stripe event %s (%s) recorded, not applied: %s", event.id, event.type, exc)
+        return Handled("malformed")
+    return Handled("ignored")
+
+
+async def send_claimed_refund(db_session: AsyncSession, provider: StripeProvider, handled: Handled) -> str:
+    """After the verdict's commit, the delivery that claimed a refund sends it (claimed again first, so it
+    goes out once); a claim left pending is sent by the refund sender (every worker) or `podium
+    reconcile-payments`, under the same idempotency key."""
+    if handled.refund_id is None:
+        return handled.outcome
+    try:
+        await send_refund(db_session, provider, handled.refund_id)
+    except stripe.StripeError as exc:
+        logger.warning("refund %s not sent yet: %s", handled.refund_id, exc)
+        return "refund_deferred"
+    return handled.outcome
 
 
 def _order_id(intent: dict[str, Any]) -> UUID | None:
@@ -157,7 +134,7 @@ def _order_id(intent: dict[str, Any]) -> UUID | None:
         return None
 
 
-async def _succeeded(db_session: AsyncSession, intent: dict[str, Any]) -> PaymentResult | None:
+async def apply_succeeded(db_session: AsyncSession, intent: dict[str, Any]) -> PaymentResult | None:
     order_id = _order_id(intent)
     if order_id is None:
         return None
@@ -189,7 +166,6 @@ async def _failed(db_session: AsyncSession, intent: dict[str, Any], occurred_at:
         return "not_ours"
     error = intent.get("last_payment_error") or {}
     intent_id = _required(intent, "id", str)
-    await begin_write(db_session)
     await payment_failed(
         db_session,
         order_id=order_id,
@@ -210,7 +186,6 @@ async def _refunded(db_session: AsyncSession, charge: dict[str, Any]) -> str:
     for refund in refunds:
         _required(refund, "id", str)
         _required(refund, "amount", int)
-    await begin_write(db_session)
     payment = await db_session.scalar(select(Payment).where(Payment.provider_payment_id == str(intent_id)))
     if payment is None:
         return "not_ours"
@@ -257,53 +232,7 @@ async def _ours(db_session: AsyncSession, payment: Payment, refund: dict[str, An
     )
 
 
-async def reconcile(
-    db_session: AsyncSession, provider: StripeProvider, *, window: dt.timedelta = RECONCILE_WINDOW
-) -> dict[str, int]:
-    """Do what lost or failed webhook deliveries left undone, by asking Stripe.
-
-    Two kinds of payment can be missed: the PaymentIntent an open order (pending, expired, cancelled before
-    payment) names, and PaymentIntents its order doesn't name (a second payment, or the intent an order
-    named before another paid it), found among Stripe's recent ones by the order id in their metadata.
-    Each that succeeded and has no verdict yet (it paid its order, or its refund is claimed) gets the one a
-    webhook would have given it; then every refund recorded as pending is sent. Returns a count per outcome.
-    """
-    counts: dict[str, int] = {}
-
-    def count(outcome: str) -> None:
-        counts[outcome] = counts.get(outcome, 0) + 1
-
-    intents: dict[str, dict[str, Any]] = {}
-    for intent_id in await _open_order_intents(db_session):
-        try:  # one unreachable intent doesn't stop the others; the next run retries
-            intent = (await provider.client.v1.payment_intents.retrieve_async(intent_id)).to_dict()
-        except stripe.StripeError as exc:
-            logger.warning("reconciling %s failed: %s", intent_id, exc)
-            count("stripe_error")
-            continue
-        if intent["status"] != "succeeded":  # canceled, or still waiting for the buyer: nothing to apply
-            count(f"still_{intent['status']}")
-            continue
-        intents[intent_id] = intent
-    try:
-        async for intent in _recent_unkept_intents(provider, window):
-            intents.setdefault(intent["id"], intent)
-    except stripe.StripeError as exc:
-        logger.warning("listing recent payments failed: %s", exc)
-        count("stripe_error")
-    for intent_id in await _with_verdict(db_session, list(intents)):
-        del intents[intent_id]
-    for intent in intents.values():
-        result = await _succeeded(db_session, intent)
-        await db_session.commit()
-        count(result.outcome.value if result is not None else "not_ours")
-    sent = await send_pending_refunds(db_session, provider)
-    if sent:
-        counts["refund_sent"] = sent
-    return counts
-
-
-async def _open_order_intents(db_session: AsyncSession) -> list[str]:
+async def open_order_intents(db_session: AsyncSession) -> list[str]:
     """The PaymentIntents open card orders name that have no verdict yet (no payment recorded for them)."""
     intent_ids = (
         await db_session.scalars(
@@ -315,8 +244,34 @@ async def _open_order_intents(db_session: AsyncSession) -> list[str]:
             )
         )
     ).all()
-    await db_session.commit()
     return [str(i) for i in intent_ids]
+
+
+async def succeeded_intents(
+    provider: StripeProvider, open_intent_ids: Sequence[str], window: dt.timedelta, counts: Counter[str]
+) -> dict[str, dict[str, Any]]:
+    """Ask Stripe which payments to look at: those of ``open_intent_ids`` that succeeded, and the succeeded
+    ones of the last ``window`` no order names (see ``_recent_unkept_intents``). Errors are counted in
+    ``counts``, not raised: one unreachable intent doesn't stop the others, and the next run retries."""
+    intents: dict[str, dict[str, Any]] = {}
+    for intent_id in open_intent_ids:
+        try:
+            intent = (await provider.client.v1.payment_intents.retrieve_async(intent_id)).to_dict()
+        except stripe.StripeError as exc:
+            logger.warning("reconciling %s failed: %s", intent_id, exc)
+            counts["stripe_error"] += 1
+            continue
+        if intent["status"] != "succeeded":  # canceled, or still waiting for the buyer: nothing to apply
+            counts[f"still_{intent['status']}"] += 1
+            continue
+        intents[intent_id] = intent
+    try:
+        async for intent in _recent_unkept_intents(provider, window):
+            intents.setdefault(intent["id"], intent)
+    except stripe.StripeError as exc:
+        logger.warning("listing recent payments failed: %s", exc)
+        counts["stripe_error"] += 1
+    return intents
 
 
 async def _recent_unkept_intents(provider: StripeProvider, window: dt.timedelta) -> AsyncIterator[dict[str, Any]]:
@@ -336,12 +291,11 @@ async def _recent_unkept_intents(provider: StripeProvider, window: dt.timedelta)
             yield found
 
 
-async def _with_verdict(db_session: AsyncSession, intent_ids: Sequence[str]) -> set[str]:
+async def with_verdict(db_session: AsyncSession, intent_ids: Sequence[str]) -> set[str]:
     """Which of ``intent_ids`` already had their effect: a payment is recorded for each (kept or refunded)."""
     done: set[str] = set()
     for start in range(0, len(intent_ids), 500):  # bounded IN lists, whatever the window holds
         chunk = intent_ids[start : start + 500]
         recorded = select(Payment.provider_payment_id).where(Payment.provider_payment_id.in_(chunk))
         done.update(str(i) for i in (await db_session.scalars(recorded)).all())
-    await db_session.commit()
     return done

@@ -2,9 +2,11 @@
 
 Scanned with ``ast``, so a ``.commit()`` or ``.rollback()`` anywhere else fails here with its place. Who may
 end a transaction is a rule, not a list of files: the HTTP layer (``controllers``/``pages`` modules and their
-``*_controllers``/``*_pages`` siblings), the composition root and its commands (the ``podium.main`` package;
+``*_controllers``/``*_pages`` siblings), the job layer (a domain's ``tasks`` module, whose ``@job`` functions
+own their transactions as a handler does), the composition root and its commands (the ``podium.main`` package;
 ``demo`` is one too, and isn't scanned), the job runtime (the ``podium.jobs`` package, whose queue keeps its
-own connection), and the unit of work's own helpers in ``podium/db.py`` (which end read-only transactions).
+own connection), and the unit of work's own helpers in ``podium/db.py`` (which end read-only transactions, or
+store a record of something done outside the database in a transaction of its own).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("events", "sessions", "badges", "podium", "registration")
 ENDING_CALLS = frozenset({"commit", "rollback"})
 HTTP_LAYER = ("controllers", "pages")
+JOB_LAYER = "tasks"
 # Functions that still end a transaction until their callers own it: ``hit`` commits the count before it
 # refuses, for registration's callers (a try must count whatever the request does next; the login's owner does
 # this itself, ``podium.auth.controllers.attempt_login``); the mail job's drain, moved here from registration,
@@ -40,21 +43,11 @@ WAITING = frozenset(
         ("registration/orders.py", "_place_order"),
         ("registration/orders.py", "confirm_offline_payment"),
         ("registration/orders.py", "place_order"),
-        ("registration/payment_outcomes.py", "_claim_refund"),
-        ("registration/payment_outcomes.py", "_refund_needed"),
-        ("registration/payment_outcomes.py", "payment_failed"),
-        ("registration/payment_outcomes.py", "payment_succeeded"),
         ("registration/refund_sender.py", "_current"),
         ("registration/refund_sender.py", "_hand_back"),
         ("registration/refund_sender.py", "_record"),
         ("registration/refund_sender.py", "claim_refund"),
         ("registration/refund_sender.py", "send_pending_refunds"),
-        ("registration/stripe_provider.py", "StripeProvider"),
-        ("registration/tasks.py", "sweep_expired_holds"),
-        ("registration/webhooks.py", "_open_order_intents"),
-        ("registration/webhooks.py", "_with_verdict"),
-        ("registration/webhooks.py", "handle"),
-        ("registration/webhooks.py", "reconcile"),
     }
 )
 
@@ -63,7 +56,7 @@ def owns_transactions(path: Path) -> bool:
     """Whether the module is a transaction's owner by the rules in the module docstring."""
     relative = path.relative_to(ROOT)
     name = path.stem
-    if name in HTTP_LAYER or name.endswith(tuple(f"_{layer}" for layer in HTTP_LAYER)):
+    if name in HTTP_LAYER or name.endswith(tuple(f"_{layer}" for layer in HTTP_LAYER)) or name == JOB_LAYER:
         return True
     return relative.parts[:2] in {("podium", "main"), ("podium", "jobs")} or relative == Path("podium/db.py")
 
@@ -96,10 +89,16 @@ def test_ending_calls_finds_commits_and_rollbacks() -> None:
 
 
 def test_owners_are_told_apart_by_rule() -> None:
-    owners = ["events/controllers.py", "sessions/agenda_pages.py", "podium/main/cli.py", "podium/jobs/runtime.py"]
+    owners = [
+        "events/controllers.py",
+        "sessions/agenda_pages.py",
+        "registration/tasks.py",
+        "podium/main/cli.py",
+        "podium/jobs/runtime.py",
+    ]
     services = ["events/services.py", "sessions/agenda.py", "badges/checkin.py", "podium/auth/services.py"]
 
-    assert [owns_transactions(ROOT / p) for p in owners] == [True] * 4
+    assert [owns_transactions(ROOT / p) for p in owners] == [True] * 5
     assert [owns_transactions(ROOT / p) for p in services] == [False] * 4
 
 

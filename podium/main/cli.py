@@ -118,14 +118,14 @@ def reconcile_payments_command() -> None:
 async def _reconcile(settings: Settings) -> dict[str, int]:
     from podium.db import create_engine, session_maker
     from registration.stripe_provider import standalone_provider
-    from registration.webhooks import reconcile
+    from registration.tasks import reconcile_payments
 
     if not settings.stripe_secret_key:
         raise click.ClickException("Stripe is not configured (STRIPE_SECRET_KEY)")
     engine = create_engine(settings)
     try:
-        async with standalone_provider(settings) as provider, session_maker(engine)() as db_session:
-            return await reconcile(db_session, provider)
+        async with standalone_provider(settings) as provider:
+            return await reconcile_payments(session_maker(engine), provider)
     finally:
         await engine.dispose()
 

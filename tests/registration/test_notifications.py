@@ -186,6 +186,7 @@ async def _replayed_verdicts(settings: Settings, order_id: UUID, payment_id: str
                 currency="usd",
                 actor="stripe",
             )
+            await db_session.commit()
 
     await asyncio.gather(*(verdict() for _ in range(copies)))
 
@@ -503,6 +504,7 @@ async def test_refund_refused_by_the_provider_is_mailed_once(settings: Settings,
             result = await payment_succeeded(
                 db_session, order_id=order_id, provider_payment_id=intent, amount=52_000, currency="usd", actor="t"
             )
+            await db_session.commit()
     assert result.refund_id is not None
 
     async with db_session_for(settings) as db_session:

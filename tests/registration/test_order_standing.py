@@ -228,6 +228,7 @@ async def test_a_confirmed_card_payment_shows_confirming_until_the_webhook(
             currency=order["currency"],
             actor="stripe",
         )
+        await db_session.commit()
     after = await status(client, order)
 
     assert (wrong.status_code, wrong.json()["code"], wrong.json()["field"]) == (
@@ -264,6 +265,7 @@ async def test_a_declined_payment_shows_why_and_the_pay_form_again(
                 actor="stripe",
                 occurred_at=at,
             )
+            await db_session.commit()
 
     await declined(utcnow() - dt.timedelta(minutes=1))  # a verdict older than the confirmation: out of date
     still = await status(client, order)
@@ -313,6 +315,7 @@ async def test_racing_reports_and_verdicts_end_paid(
                 currency=order["currency"],
                 actor="stripe",
             )
+            await db_session.commit()
 
     reports = [client.post(url, json={"payment_intent": "pi_standing3"}, headers=secret) for _ in range(8)]
     results = await asyncio.gather(*reports, verdict())
@@ -351,6 +354,7 @@ async def test_a_late_payment_refunded_is_explained_on_the_expired_order(client:
             currency=late["currency"],
             actor="stripe",
         )
+        await db_session.commit()
     body = await status(client, late)
     page = await client.get(f"/orders/{late['id']}", params={"secret": late["secret"]}, headers=HTML)
 

@@ -40,9 +40,11 @@ async def test_payment_confirms_a_pending_order_once(settings: Settings) -> None
         first = await payment_succeeded(
             db_session, order_id=order.id, provider_payment_id="pi_1", amount=52_000, currency="usd", actor="stripe"
         )
+        await db_session.commit()
         second = await payment_succeeded(
             db_session, order_id=order.id, provider_payment_id="pi_1", amount=52_000, currency="usd", actor="stripe"
         )
+        await db_session.commit()
 
         status = await db_session.scalar(select(Registration.status).where(Registration.order_id == order_id))
     assert (first.outcome, second.outcome) == (Outcome.CONFIRMED, Outcome.ALREADY_PAID)
@@ -58,6 +60,7 @@ async def test_late_payment_is_honoured_when_seats_are_still_free(settings: Sett
         result = await payment_succeeded(
             db_session, order_id=order.id, provider_payment_id="pi_2", amount=52_000, currency="USD", actor="stripe"
         )
+        await db_session.commit()
 
         used = await db_session.scalar(select(Quota.used).where(Quota.id == catalog.workshop_quota.id))
     assert result.outcome == Outcome.HONOURED_LATE
@@ -76,6 +79,7 @@ async def test_late_payment_is_refunded_when_the_seats_are_gone(settings: Settin
         result = await payment_succeeded(
             db_session, order_id=late.id, provider_payment_id="pi_3", amount=52_000, currency="USD", actor="stripe"
         )
+        await db_session.commit()
 
         used = await db_session.scalar(select(Quota.used).where(Quota.id == quota_id))
         claims = await _claims(db_session, late.id)
@@ -94,9 +98,11 @@ async def test_wrong_amount_is_not_confirmed(settings: Settings) -> None:
         result = await payment_succeeded(
             db_session, order_id=order.id, provider_payment_id="pi_4", amount=100, currency="USD", actor="stripe"
         )
+        await db_session.commit()
         failed = await payment_failed(
             db_session, order_id=order.id, provider_payment_id="pi_4", message="card declined", actor="stripe"
         )
+        await db_session.commit()
 
     assert result.outcome == Outcome.REFUND_NEEDED
     assert result.order.status == "pending"
@@ -123,13 +129,16 @@ async def test_second_payment_claims_one_refund_of_what_it_captured(settings: Se
         await payment_succeeded(
             db_session, order_id=order_id, provider_payment_id="pi_5a", amount=52_000, currency="usd", actor="stripe"
         )
+        await db_session.commit()
 
         second = await payment_succeeded(
             db_session, order_id=order_id, provider_payment_id="pi_5b", amount=30_000, currency="usd", actor="stripe"
         )
+        await db_session.commit()
         again = await payment_succeeded(
             db_session, order_id=order_id, provider_payment_id="pi_5b", amount=30_000, currency="usd", actor="stripe"
         )
+        await db_session.commit()
 
         paid = await db_session.get(Order, order_id, populate_existing=True)
         claims = await _claims(db_session, order_id)
@@ -154,6 +163,7 @@ async def test_payments_racing_for_one_order_pay_it_once_and_claim_one_refund(se
             result = await payment_succeeded(
                 db_session, order_id=order_id, provider_payment_id=intent, amount=52_000, currency="usd", actor="stripe"
             )
+            await db_session.commit()
             return result.outcome
 
     outcomes = await asyncio.gather(*(verdict(("pi_6a", "pi_6b")[i % 2]) for i in range(10)))
@@ -179,6 +189,7 @@ async def test_a_claimed_second_payment_leaves_the_order_fully_refundable(settin
             await payment_succeeded(
                 db_session, order_id=order_id, provider_payment_id=intent, amount=52_000, currency="usd", actor="stripe"
             )
+            await db_session.commit()
         paid = await db_session.get(Order, order_id, populate_existing=True)
         assert paid is not None
 
@@ -187,3 +198,27 @@ async def test_a_claimed_second_payment_leaves_the_order_fully_refundable(settin
 
     assert refund.amount == 52_000
     assert (refunded.provider_payment_id, refunded.kept) == ("pi_7a", True)
+
+
+async def test_a_verdict_its_owner_rolls_back_leaves_nothing(settings: Settings) -> None:
+    async with db_session_for(settings) as db_session:
+        catalog = await build_catalog(db_session)
+        order_id = (await _place(db_session, catalog.slug)).id
+        await payment_succeeded(
+            db_session, order_id=order_id, provider_payment_id="pi_8a", amount=52_000, currency="usd", actor="stripe"
+        )
+        await db_session.commit()
+
+        second = await payment_succeeded(
+            db_session, order_id=order_id, provider_payment_id="pi_8b", amount=52_000, currency="usd", actor="stripe"
+        )
+        await db_session.rollback()
+
+    async with db_session_for(settings) as db_session:
+        claims = await _claims(db_session, order_id)
+        payments = (
+            await db_session.scalars(select(Payment.provider_payment_id).where(Payment.order_id == order_id))
+        ).all()
+    assert second.outcome == Outcome.REFUND_NEEDED
+    assert claims == ([], [])
+    assert payments == ["pi_8a"]

@@ -38,6 +38,7 @@ async def test_payments_and_refund_links_are_backfilled(
             await payment_succeeded(
                 db_session, order_id=card_id, provider_payment_id=intent, amount=52_000, currency="usd", actor="t"
             )
+            await db_session.commit()
     offline = (await client.post(f"/api/events/{catalog.slug}/orders", json=order_body(attendee()))).json()
     await client.post(f"/api/orders/{offline['id']}/offline-payment", headers={"X-Order-Secret": offline["secret"]})
     refunded = await client.post(

@@ -65,6 +65,7 @@ async def _second_payment_claim(settings: Settings, suffix: str) -> tuple[UUID, 
             result = await payment_succeeded(
                 db_session, order_id=order.id, provider_payment_id=intent, amount=52_000, currency="usd", actor="t"
             )
+            await db_session.commit()
         assert result.outcome == Outcome.REFUND_NEEDED and result.refund_id is not None
         return order.id, result.refund_id
 
