@@ -195,8 +195,8 @@ async def write_apart(db_session: AsyncSession) -> AsyncIterator[None]:
     For the record of something already done outside the database, such as the id of a payment just made at a
     provider: it must be stored whatever the request does next (a page that fails to render must not leave a
     payment the order doesn't name, to be made again on reload). The session's read transaction is ended
-    first (``end_reads``: a caller's own pending writes are refused, never committed with it); the block holds
-    the write lock on SQLite from its start (``begin_write``)."""
+    first (``end_reads``, which refuses a caller's unflushed changes rather than commit them; the caller must
+    not have flushed any either); the block holds the write lock on SQLite from its start (``begin_write``)."""
     await end_reads(db_session)
     await begin_write(db_session)
     try:

@@ -1,4 +1,5 @@
-"""The engine's SQLite connections: a failed statement leaves nothing behind that can stop the event loop."""
+"""The engine's SQLite connections: a failed statement leaves nothing behind that can stop the event loop. And
+the unit of work's helper for a write that must outlive its request's transaction."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ import gc
 import time
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from podium.db import create_engine
+from podium.db import create_engine, session_maker, write_apart
 from podium.settings import Settings
 from registration.models import WebhookEvent
 
@@ -64,3 +65,37 @@ async def test_a_failed_statements_garbage_never_stalls_the_writer_queue(setting
         await engine.dispose()
 
     assert waited < BUSY_TIMEOUT  # it took the lock as soon as ``holder`` let go, well before the busy timeout
+
+
+class _Dropped(Exception):
+    pass
+
+
+async def test_write_apart_commits_its_block_alone_and_never_a_callers_writes(settings: Settings) -> None:
+    def row(event_id: str) -> WebhookEvent:
+        return WebhookEvent(provider="apart", event_id=event_id, event_type="test")
+
+    engine = create_engine(settings)
+    try:
+        async with session_maker(engine)() as db_session:
+            await db_session.scalar(select(WebhookEvent.id).limit(1))  # a read transaction, ended by write_apart
+            async with write_apart(db_session):
+                db_session.add(row("evt_kept"))
+            with pytest.raises(_Dropped):
+                async with write_apart(db_session):
+                    db_session.add(row("evt_dropped"))
+                    await db_session.flush()
+                    raise _Dropped
+            db_session.add(row("evt_callers"))  # the caller's change, not its to commit
+            with pytest.raises(RuntimeError):
+                async with write_apart(db_session):
+                    pass
+            await db_session.rollback()
+
+            stored = (
+                await db_session.scalars(select(WebhookEvent.event_id).where(WebhookEvent.provider == "apart"))
+            ).all()
+    finally:
+        await engine.dispose()
+
+    assert stored == ["evt_kept"]
