@@ -254,7 +254,9 @@ async def set_status(db_session: AsyncSession, slug: str, target: EventStatus) -
     return await get_event(db_session, slug)
 
 
-async def _editable_event(db_session: AsyncSession, slug: str) -> Event:
+async def editable_event(db_session: AsyncSession, slug: str) -> Event:
+    """The event, for a change to it or to what it holds (rooms, tracks, the registration catalog): an
+    archived event is read-only."""
     event = await get_event(db_session, slug)
     if event.status == EventStatus.ARCHIVED:
         raise Conflict("archived events are read-only", field="status", code="event_archived")
@@ -262,7 +264,7 @@ async def _editable_event(db_session: AsyncSession, slug: str) -> Event:
 
 
 async def add_room(db_session: AsyncSession, slug: str, data: RoomCreate) -> Room:
-    event = await _editable_event(db_session, slug)
+    event = await editable_event(db_session, slug)
     room = Room(id=uuid4(), event_id=event.id, name=required_text(data.name, "name"), capacity=data.capacity)
     async with savepoint(db_session, Conflict(f"a room named {room.name!r} exists", field="name")):
         db_session.add(room)
@@ -271,7 +273,7 @@ async def add_room(db_session: AsyncSession, slug: str, data: RoomCreate) -> Roo
 
 
 async def _room(db_session: AsyncSession, slug: str, room_id: UUID) -> Room:
-    event = await _editable_event(db_session, slug)
+    event = await editable_event(db_session, slug)
     room = await db_session.scalar(select(Room).where(Room.id == room_id, Room.event_id == event.id))
     if room is None:
         raise NotFound("no such room in this event", field="room_id")
@@ -321,7 +323,7 @@ async def delete_room(db_session: AsyncSession, slug: str, room_id: UUID) -> Non
 
 
 async def add_track(db_session: AsyncSession, slug: str, data: TrackCreate) -> Track:
-    event = await _editable_event(db_session, slug)
+    event = await editable_event(db_session, slug)
     track = Track(id=uuid4(), event_id=event.id, name=required_text(data.name, "name"), colour=data.colour.lower())
     async with savepoint(db_session, Conflict(f"a track named {track.name!r} exists", field="name")):
         db_session.add(track)
@@ -331,7 +333,7 @@ async def add_track(db_session: AsyncSession, slug: str, data: TrackCreate) -> T
 
 
 async def _track(db_session: AsyncSession, slug: str, track_id: UUID) -> Track:
-    event = await _editable_event(db_session, slug)
+    event = await editable_event(db_session, slug)
     track = await db_session.scalar(select(Track).where(Track.id == track_id, Track.event_id == event.id))
     if track is None:
         raise NotFound("no such track in this event", field="track_id")

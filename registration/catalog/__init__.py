@@ -32,7 +32,6 @@ from registration.catalog.questions import (
     question_read,
     update_question,
 )
-from registration.catalog.rows import editable_event
 
 __all__ = [
     "add_on_read",
@@ -47,7 +46,6 @@ __all__ = [
     "delete_promo_code",
     "delete_question",
     "delete_quota",
-    "editable_event",
     "get_settings",
     "list_add_ons",
     "list_categories",

@@ -9,13 +9,13 @@ import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from events.services import get_event, required_text
+from events.services import editable_event, get_event, required_text
 from podium import audit
 from podium.db import begin_write
 from podium.errors import Conflict
 from registration import catalog_schemas as s
 from registration.catalog.capacity import capacity_of, set_own_capacity
-from registration.catalog.rows import AddOns, changes, codes_to_ids, editable_event, ids_to_codes
+from registration.catalog.rows import AddOns, changes, codes_to_ids, ids_to_codes
 from registration.models import AddOn, Category, RegistrationAddOn
 
 # What the audit trail keeps of an add-on (``podium.audit``): the organizer-set fields, never the seat counters.

@@ -11,13 +11,13 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
-from events.services import get_event, required_text
+from events.services import editable_event, get_event, required_text
 from podium import audit
 from podium.db import begin_write
 from podium.errors import Conflict, InvalidInput
 from podium.rows import rows_changed
 from registration import catalog_schemas as s
-from registration.catalog.rows import Quotas, codes_to_ids, editable_event, ids_to_codes
+from registration.catalog.rows import Quotas, codes_to_ids, ids_to_codes
 from registration.models import AddOn, Category, Quota, QuotaItem
 
 # What the audit trail keeps of a quota (``podium.audit``): the organizer-set fields, never the seat counter.

@@ -10,13 +10,13 @@ import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from events.services import get_event, required_text
+from events.services import editable_event, get_event, required_text
 from podium import audit
 from podium.db import begin_write
 from podium.errors import Conflict, InvalidInput
 from registration import catalog_schemas as s
 from registration.catalog.capacity import capacity_of, set_own_capacity
-from registration.catalog.rows import Categories, changes, editable_event
+from registration.catalog.rows import Categories, changes
 from registration.models import Category, PriceWindow, Registration
 
 # What the audit trail keeps of a category (``podium.audit``): the organizer-set fields, never the seat counters.

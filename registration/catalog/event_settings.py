@@ -6,12 +6,12 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
-from events.services import get_event
+from events.services import editable_event, get_event
 from podium import audit
 from podium.db import savepoint
 from podium.errors import Conflict
 from registration import catalog_schemas as s
-from registration.catalog.rows import SettingsRows, changes, editable_event
+from registration.catalog.rows import SettingsRows, changes
 from registration.models import RegistrationSettings
 
 _SETTINGS_FIELDS = (

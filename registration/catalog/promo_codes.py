@@ -9,13 +9,13 @@ from uuid import UUID, uuid4
 from sqlalchemy import select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from events.services import get_event
+from events.services import editable_event, get_event
 from podium import audit
 from podium.db import begin_write
 from podium.errors import Conflict, InvalidInput
 from podium.rows import rows_changed
 from registration import catalog_schemas as s
-from registration.catalog.rows import PromoCodes, changes, codes_to_ids, editable_event, ids_to_codes
+from registration.catalog.rows import PromoCodes, changes, codes_to_ids, ids_to_codes
 from registration.models import AddOn, Category, PromoCode
 
 # What the audit trail keeps of a code (``podium.audit``): the organizer-set fields, never the use counter.

@@ -8,11 +8,11 @@ from uuid import UUID, uuid4
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from events.services import get_event, required_text
+from events.services import editable_event, get_event, required_text
 from podium import audit
 from podium.errors import InvalidInput
 from registration import catalog_schemas as s
-from registration.catalog.rows import Questions, changes, editable_event
+from registration.catalog.rows import Questions, changes
 from registration.models import Question
 
 # What the audit trail keeps of a question (``podium.audit``).

@@ -18,21 +18,13 @@ from advanced_alchemy.repository.typing import OrderingPair
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from events.models import Event, EventStatus
-from events.services import get_event
+from events.models import Event
 from podium.db import savepoint
 from podium.errors import Conflict, InvalidInput, NotFound
 from podium.references import refuse_if_used
 from registration.models import AddOn, Category, PromoCode, Question, Quota, RegistrationSettings
 
 Row = TypeVar("Row", Category, AddOn, Quota, PromoCode, Question)
-
-
-async def editable_event(db_session: AsyncSession, slug: str) -> Event:
-    event = await get_event(db_session, slug)
-    if event.status == EventStatus.ARCHIVED:
-        raise Conflict("archived events are read-only", field="status", code="event_archived")
-    return event
 
 
 def changes(data: msgspec.Struct) -> dict[str, Any]:

@@ -422,3 +422,20 @@ async def test_catalog_changes_are_the_owners_to_commit(
 
     assert categories == []
     assert kept["hold_minutes"] == 15
+
+
+async def test_an_archived_events_catalog_is_read_only(client: Client, organizer: dict[str, str]) -> None:
+    slug = await new_event(client, organizer)
+    question = (await post(client, organizer, slug, "questions", {"code": "diet", "label": "Dietary needs"})).json()
+    await client.post(f"/api/events/{slug}/archive", headers=organizer)
+
+    added = await post(client, organizer, slug, "categories", MEMBER)
+    relabelled = await client.patch(
+        f"/api/events/{slug}/questions/{question['id']}", json={"label": "Diet"}, headers=organizer
+    )
+    listed = await client.get(f"/api/events/{slug}/questions", headers=organizer)
+
+    assert [(r.status_code, r.json()["code"], r.json()["field"]) for r in (added, relabelled)] == [
+        (409, "event_archived", "status")
+    ] * 2
+    assert [q["label"] for q in listed.json()] == ["Dietary needs"]
