@@ -19,8 +19,10 @@ from podium.auth.schemas import CurrentUser
 from podium.errors import problem_responses
 from podium.query_params import Search
 from podium.settings import Settings
-from registration import admin, orders, transfers, verification
+from registration import admin, transfers, verification
+from registration.controllers import place_and_commit
 from registration.models import Order
+from registration.order_view import order_read
 from registration.payments import provider_for
 from registration.schemas import (
     OrderCreate,
@@ -172,9 +174,14 @@ class RegistrationAdminController(Controller):
         """Register people free of charge (speakers, staff, guests): confirmed at once, seats still count."""
         settings: Settings = state.settings
         provider = provider_for(settings)
-        order, _ = await orders.place_order(
-            db_session, event_slug=event, data=data, provider=provider, actor=actor_of(request), comp=True
+        placed = await place_and_commit(
+            db_session, settings, data, event_slug=event, client=None, actor=actor_of(request)
         )
-        return await orders.order_read(
-            db_session, order, secret_key=settings.secret_key, provider=provider, base_url=settings.base_url
+        return await order_read(
+            db_session,
+            placed.order,
+            secret_key=settings.secret_key,
+            provider=provider,
+            base_url=settings.base_url,
+            known=placed.known,
         )

@@ -1,4 +1,7 @@
-"""HTTP for orders: placing one (public, idempotent), reading it by its secret link, paying offline."""
+"""HTTP for orders: placing one (public, idempotent), reading it by its secret link, paying offline.
+
+The handlers here own their transactions; ``place_and_commit`` is placing an order's, shared with the pages.
+"""
 
 from __future__ import annotations
 
@@ -12,18 +15,21 @@ from litestar.params import FromPath, HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from podium import rate_limits
 from podium.auth.guards import requires_organizer
 from podium.auth.schemas import CurrentUser
 from podium.client_address import client_address
-from podium.db import begin_write
+from podium.db import begin_autocommit, begin_write, utcnow
 from podium.errors import problem_responses
 from podium.settings import Settings
-from registration import cancellations, orders, transfers, webhooks
+from registration import cancellations, order_placing, orders, transfers, webhooks
 from registration.link_access import caller, order_link
 from registration.link_rule import ORGANIZERS, SECRET_ONLY, open_order
 from registration.models import Order, Refund
 from registration.order_limits import OrderGuard
+from registration.order_placing import Placed
 from registration.order_standing import card_payment_confirmed, order_standing
+from registration.order_view import Known, order_read
 from registration.payments import provider_for
 from registration.schemas import (
     CancellationOutcome,
@@ -54,14 +60,62 @@ def _is_organizer(request: Request[Any, Any, Any]) -> bool:
     return isinstance(user, CurrentUser) and user.role == "organizer"
 
 
-async def _read(db_session: AsyncSession, settings: Settings, order: orders.Order) -> OrderRead:
-    return await orders.order_read(
+async def _read(db_session: AsyncSession, settings: Settings, order: Order, known: Known | None = None) -> OrderRead:
+    return await order_read(
         db_session,
         order,
         secret_key=settings.secret_key,
         provider=provider_for(settings),
         base_url=settings.base_url,
+        known=known,
     )
+
+
+async def place_and_commit(
+    db_session: AsyncSession,
+    settings: Settings,
+    data: OrderCreate,
+    *,
+    event_slug: str,
+    client: str | None,
+    idempotency_key: str | None = None,
+    actor: str = "buyer",
+) -> Placed:
+    """Placing an order's transactions (the API's, the registration page's and the organizers' comps).
+
+    A public order (``client``: the caller's address) is counted against the client's rate limits first, and
+    the count is kept whatever happens next: committed before the refusal or the order, or, on PostgreSQL,
+    counted by one statement in autocommit, the mode chosen here for the whole request because a plain paid
+    order is then written by one statement that commits by itself (``order_placing``). ``client`` None is an
+    organizer's comp: free, no limits, one ordinary transaction. A refused order is rolled back.
+    """
+    now = utcnow()
+    guard = OrderGuard.of(settings, client, data) if client is not None else None
+    autocommit = guard is not None and await begin_autocommit(db_session)
+    try:
+        if guard is not None:
+            counts = await rate_limits.count(db_session, guard.limits, now)
+            if not autocommit:
+                await db_session.commit()
+            rate_limits.refuse_over(counts, now)
+        placed = await order_placing.place_order(
+            db_session,
+            event_slug=event_slug,
+            data=data,
+            provider=provider_for(settings),
+            idempotency_key=idempotency_key,
+            actor=actor,
+            now=now,
+            comp=guard is None,
+            secret_key=settings.secret_key,
+            guard=guard,
+            autocommit=autocommit,
+        )
+    except Exception:
+        await db_session.rollback()
+        raise
+    await db_session.commit()
+    return placed
 
 
 class OrderPlacementController(Controller):
@@ -89,17 +143,16 @@ class OrderPlacementController(Controller):
         429 (with Retry-After) when this client address or email placed too many orders lately, or has too
         many unpaid ones open (``too_many_holds``)."""
         settings: Settings = state.settings
-        order, created = await orders.place_order(
+        placed = await place_and_commit(
             db_session,
+            settings,
+            data,
             event_slug=event,
-            data=data,
-            provider=provider_for(settings),
+            client=client_address(request),
             idempotency_key=idempotency_key,
-            secret_key=settings.secret_key,
-            guard=OrderGuard.of(settings, client_address(request), data),
         )
-        body = await _read(db_session, settings, order)
-        return Response(body, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
+        body = await _read(db_session, settings, placed.order, placed.known)
+        return Response(body, status_code=HTTP_201_CREATED if placed.created else HTTP_200_OK)
 
 
 class OrderController(Controller):
@@ -171,11 +224,11 @@ class OrderController(Controller):
     ) -> OrderRead:
         """TEST MODE: confirm a pending order without money (offline test provider; refused in production)."""
         settings: Settings = state.settings
-        paid = await orders.confirm_offline_payment(db_session, order, production=settings.is_production)
-        return await _read(db_session, settings, paid)
+        paid, known = await orders.confirm_offline_payment(db_session, order, production=settings.is_production)
+        return await _read(db_session, settings, paid, known)
 
 
-def _actor(request: Request[Any, Any, Any], order: orders.Order) -> str:
+def _actor(request: Request[Any, Any, Any], order: Order) -> str:
     user = request.scope.get("user")
     if isinstance(user, CurrentUser) and user.role == "organizer":
         return f"organizer:{user.email}"
@@ -190,10 +243,10 @@ class OrderChangeController(Controller):
     dependencies = {"order": order_link(ORGANIZERS)}
 
     async def _outcome(
-        self, db_session: AsyncSession, settings: Settings, order: orders.Order, result: tuple[Any, ...]
+        self, db_session: AsyncSession, settings: Settings, order: Order, result: tuple[Any, ...]
     ) -> CancellationOutcome:
         cancelled, fee_pct, fee, refund = result
-        fresh = await db_session.get(orders.Order, order.id, populate_existing=True)
+        fresh = await db_session.get(Order, order.id, populate_existing=True)
         assert fresh is not None
         return CancellationOutcome(
             cancelled=cancelled,

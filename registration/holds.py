@@ -4,49 +4,60 @@ Every capacity is a ``Quota`` whose ``used`` counter moves only through a condit
 (``used + n <= size``), taken in a fixed order (by quota id) so concurrent orders never deadlock.
 Giving seats back is gated by a conditional status change (``WHERE status = 'pending'``), so a hold is
 released exactly once, whoever gets there first: the expiry sweep, a lazy check, a cancellation or a
-late payment.
+late payment. The table's CHECK constraints (``used <= size``, ``used <= max_uses``) back the conditions.
 
-On PostgreSQL a new order takes its counters differently (``take_and_commit``): a counter's row lock is
-held until COMMIT, and in a rush every order queues on the same few rows (the workshop, the whole event).
-So the counters move in the last statements of the transaction, sent together with the COMMIT in one
-round trip; the row locks last microseconds instead of a network round trip plus however long a busy
-event loop takes to send the COMMIT. The table's CHECK constraints (``used <= size``, ``used <=
-max_uses``) make an over-full counter fail that statement, which aborts the whole order.
+How a counter moves (by how much, and its ``updated_at``) is one rule, ``moved``: every UPDATE here uses
+it, and so does the one statement a new paid order is written with on PostgreSQL (``order_write``), whose
+counter updates are compiled from it. Nothing here commits: the request or job owns the transaction.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
+from typing import Any
 from uuid import UUID
 
 import asyncpg
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from podium.db import begin_write, utcnow
+from podium.db import utcnow
 from podium.rows import rows_changed
 from registration.audit import record
 from registration.mail import enqueue_hold_expired
 from registration.models import Order, OrderQuota, OrderStatus, PromoCode, Quota, Registration, RegistrationStatus
 
 
-async def _take(db_session: AsyncSession, quota_id: UUID, count: int) -> bool:
+def moved(counter: type[Quota] | type[PromoCode], by: Any, now: Any) -> dict[str, Any]:
+    """The one rule for moving a seat or promo counter: ``used`` by ``by`` (a value or SQL), stamped ``now``.
+
+    ``updated_at`` is set here rather than by the column's ``onupdate`` so that every path, the generated
+    statement of ``order_write`` included, stamps the same time: the order's own ``now``."""
+    return {"used": counter.used + by, "updated_at": now}
+
+
+async def _take(db_session: AsyncSession, quota_id: UUID, count: int, now: dt.datetime) -> bool:
     statement = (
-        update(Quota).where(Quota.id == quota_id, Quota.used + count <= Quota.size).values(used=Quota.used + count)
+        update(Quota).where(Quota.id == quota_id, Quota.used + count <= Quota.size).values(moved(Quota, count, now))
     )
     return await rows_changed(db_session, statement) == 1
 
 
 async def take_seats(
-    db_session: AsyncSession, needs: dict[UUID, int], *, on_shortage: Callable[[], Awaitable[bool]] | None = None
+    db_session: AsyncSession,
+    needs: dict[UUID, int],
+    *,
+    on_shortage: Callable[[], Awaitable[bool]] | None = None,
+    now: dt.datetime | None = None,
 ) -> UUID | None:
     """Take every seat in quota-id order; returns the first quota that is short (nothing is undone here:
     the caller rolls the transaction back). ``on_shortage`` may free seats (expire stale holds) once."""
+    now = now or utcnow()
     for quota_id in sorted(needs, key=str):
-        if await _take(db_session, quota_id, needs[quota_id]):
+        if await _take(db_session, quota_id, needs[quota_id], now):
             continue
-        if on_shortage is not None and await on_shortage() and await _take(db_session, quota_id, needs[quota_id]):
+        if on_shortage is not None and await on_shortage() and await _take(db_session, quota_id, needs[quota_id], now):
             on_shortage = None
             continue
         return quota_id
@@ -55,65 +66,6 @@ async def take_seats(
 
 QUOTA_FULL = "ck_quota_fits"
 PROMO_USED_UP = "ck_promo_code_max_uses"
-
-
-async def take_and_commit(
-    db_session: AsyncSession,
-    needs: dict[UUID, int],
-    *,
-    promo: PromoCode | None = None,
-    promo_uses: int = 0,
-    on_shortage: Callable[[], Awaitable[bool]] | None = None,
-) -> UUID | str | None:
-    """Take a new order's seats (and promo uses) and commit it.
-
-    Returns None once committed; otherwise the transaction is rolled back and the answer is the quota that
-    was short, or ``PROMO_USED_UP``. On SQLite the caller holds the write lock already, so the counters
-    move one by one (``on_shortage`` may free stale holds once); on PostgreSQL see ``_take_and_commit_pg``.
-    """
-    bind = db_session.bind
-    if bind is not None and bind.dialect.name == "postgresql":
-        return await _take_and_commit_pg(db_session, needs, promo, promo_uses)
-    short = await take_seats(db_session, needs, on_shortage=on_shortage)
-    if short is not None:
-        await db_session.rollback()
-        return short
-    if promo is not None and not await use_promo(db_session, promo, promo_uses):
-        await db_session.rollback()
-        return PROMO_USED_UP
-    await db_session.commit()
-    return None
-
-
-def _add_sql(table: str, row_id: UUID, count: int) -> str:
-    """One counter increment as SQL text, for a multi-statement query (which takes no parameters)."""
-    assert table in {"quota", "promo_code"}
-    return f"UPDATE {table} SET used = used + {int(count)} WHERE id = '{UUID(str(row_id))}'"  # noqa: S608 (int and UUID only)
-
-
-async def _take_and_commit_pg(
-    db_session: AsyncSession, needs: dict[UUID, int], promo: PromoCode | None, promo_uses: int
-) -> UUID | str | None:
-    """Flush, then move the counters and COMMIT in one round trip.
-
-    The statements go as one simple query (``UPDATE …; COMMIT; BEGIN``): PostgreSQL runs them in order and
-    skips the rest at the first error, here a CHECK constraint refusing a counter past its limit. The
-    trailing BEGIN leaves an empty transaction for the session's own COMMIT to end, so SQLAlchemy's and
-    asyncpg's idea of the connection stays true. Only UUID and int values are formatted into the text.
-    """
-    await db_session.flush()
-    statements = [_add_sql("quota", q, needs[q]) for q in sorted(needs, key=str)]
-    if promo is not None and promo_uses:
-        statements.append(_add_sql("promo_code", promo.id, promo_uses))
-    connection = await (await db_session.connection()).get_raw_connection()
-    driver: asyncpg.Connection = connection.driver_connection
-    try:
-        await driver.execute(";\n".join([*statements, "COMMIT", "BEGIN"]))
-    except asyncpg.CheckViolationError as exc:
-        await db_session.rollback()
-        return await refusal(db_session, exc, needs)
-    await db_session.commit()
-    return None
 
 
 async def refusal(db_session: AsyncSession, exc: asyncpg.CheckViolationError, needs: dict[UUID, int]) -> UUID | str:
@@ -126,7 +78,28 @@ async def refusal(db_session: AsyncSession, exc: asyncpg.CheckViolationError, ne
     return await visibly_short(db_session, needs) or min(needs, key=str)
 
 
+async def take_counters(
+    db_session: AsyncSession,
+    needs: dict[UUID, int],
+    *,
+    promo: PromoCode | None,
+    promo_uses: int,
+    now: dt.datetime,
+    on_shortage: Callable[[], Awaitable[bool]] | None = None,
+) -> UUID | str | None:
+    """Take a new order's seats, then its promo uses, in the caller's transaction: None when all fit, else
+    the quota that was short or ``PROMO_USED_UP`` (the caller rolls back). The portable path; a paid order on
+    PostgreSQL in autocommit moves the same counters by the same rule inside its one statement (``order_write``)."""
+    short = await take_seats(db_session, needs, on_shortage=on_shortage, now=now)
+    if short is not None:
+        return short
+    if promo is not None and promo_uses and not await use_promo(db_session, promo, promo_uses, now=now):
+        return PROMO_USED_UP
+    return None
+
+
 async def release_seats(db_session: AsyncSession, order: Order) -> None:
+    now = utcnow()
     taken = (
         await db_session.scalars(
             select(OrderQuota).where(OrderQuota.order_id == order.id).order_by(OrderQuota.quota_id)
@@ -136,7 +109,7 @@ async def release_seats(db_session: AsyncSession, order: Order) -> None:
         await db_session.execute(
             update(Quota)
             .where(Quota.id == row.quota_id)
-            .values(used=Quota.used - row.count)
+            .values(moved(Quota, -row.count, now))
             .execution_options(synchronize_session=False)
         )
         await db_session.delete(row)
@@ -144,19 +117,19 @@ async def release_seats(db_session: AsyncSession, order: Order) -> None:
         await db_session.execute(
             update(PromoCode)
             .where(PromoCode.id == order.promo_code_id)
-            .values(used=PromoCode.used - order.promo_uses)
+            .values(moved(PromoCode, -order.promo_uses, now))
             .execution_options(synchronize_session=False)
         )
 
 
-async def use_promo(db_session: AsyncSession, promo: PromoCode, uses: int) -> bool:
+async def use_promo(db_session: AsyncSession, promo: PromoCode, uses: int, *, now: dt.datetime | None = None) -> bool:
     statement = (
         update(PromoCode)
         .where(
             PromoCode.id == promo.id,
             (PromoCode.max_uses.is_(None)) | (PromoCode.used + uses <= PromoCode.max_uses),
         )
-        .values(used=PromoCode.used + uses)
+        .values(moved(PromoCode, uses, now or utcnow()))
     )
     return await rows_changed(db_session, statement) == 1
 
@@ -194,12 +167,12 @@ async def expire_holds(
     now: dt.datetime | None = None,
     event_id: UUID | None = None,
     limit: int = 500,
-    commit: bool = True,
 ) -> int:
-    """End unpaid holds whose time is up and return their seats; safe to run on every worker at once."""
+    """End unpaid holds whose time is up and return their seats; safe to run on every worker at once.
+
+    The caller owns the transaction (the hold sweep's job commits it; an order or a payment that frees stale
+    holds commits them with itself)."""
     now = now or utcnow()
-    if commit:
-        await begin_write(db_session)
     query = select(Order.id).where(Order.status == OrderStatus.PENDING, Order.hold_expires_at <= now)
     if event_id is not None:
         query = query.where(Order.event_id == event_id)
@@ -211,20 +184,19 @@ async def expire_holds(
             assert expired is not None  # end_pending just changed it
             await enqueue_hold_expired(db_session, expired)
             ended += 1
-    if commit:
-        await db_session.commit()
     return ended
 
 
 async def release_registration_seats(db_session: AsyncSession, order_id: UUID, needs: dict[UUID, int]) -> None:
     """Give back one registration's seats (a cancelled or rejected attendee of a paid order) and shrink
     its order's record of what it holds, so a later release of the order can't return them twice."""
+    now = utcnow()
     for quota_id in sorted(needs, key=str):
         count = needs[quota_id]
         held = await db_session.get(OrderQuota, (order_id, quota_id))
         if held is None or held.count < count:
             continue
-        await rows_changed(db_session, update(Quota).where(Quota.id == quota_id).values(used=Quota.used - count))
+        await rows_changed(db_session, update(Quota).where(Quota.id == quota_id).values(moved(Quota, -count, now)))
         if held.count == count:
             await db_session.delete(held)
         else:

@@ -27,9 +27,9 @@ from podium.charts import Bar, Curve, bar_chart, column_chart, cumulative_chart
 from podium.errors import DomainError, NotFound
 from podium.formatting import format_money, parse_money
 from podium.pages import form_errors, redirect, render
-from registration import admin, cancellations, catalog, orders, verification
+from registration import admin, cancellations, catalog, verification
+from registration.controllers import place_and_commit
 from registration.models import Category, Order, Registration, RegistrationStatus
-from registration.payments import provider_for
 from registration.schemas import OrderCreate
 from registration.verification_documents import documents_of
 
@@ -302,13 +302,8 @@ class OrganizerRegistrationPages(Controller):
         }
         try:
             payload = msgspec.convert(body, OrderCreate)
-            await orders.place_order(
-                db_session,
-                event_slug=slug,
-                data=payload,
-                provider=provider_for(state.settings),
-                actor=_actor(request),
-                comp=True,
+            await place_and_commit(
+                db_session, state.settings, payload, event_slug=slug, client=None, actor=_actor(request)
             )
         except (msgspec.ValidationError, DomainError) as exc:
             errors = {}

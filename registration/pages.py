@@ -36,11 +36,15 @@ from registration import (
     verification_documents,
     waitlist,
 )
+from registration.controllers import place_and_commit
 from registration.document_schemas import BillingIn
 from registration.link_rule import open_order, open_waitlist_entry
-from registration.order_limits import OrderGuard, waitlist_limits
+from registration.links import order_secret
+from registration.models import Order
+from registration.order_limits import waitlist_limits
 from registration.order_standing import order_standing
 from registration.order_validation import answer_errors
+from registration.order_view import order_read
 from registration.payments import provider_for
 from registration.receipts import document_title
 from registration.schemas import OrderCreate, TransferIn, WaitlistJoin
@@ -183,13 +187,8 @@ class RegistrationPages(Controller):
             if mistakes:
                 raise InvalidInput(mistakes[0].message, field=mistakes[0].field, errors=mistakes)
             order_data = msgspec.convert(body, OrderCreate)
-            order, _ = await orders.place_order(
-                db_session,
-                event_slug=slug,
-                data=order_data,
-                provider=provider_for(settings),
-                secret_key=settings.secret_key,
-                guard=OrderGuard.of(settings, client_address(request), order_data),
+            placed = await place_and_commit(
+                db_session, settings, order_data, event_slug=slug, client=client_address(request)
             )
         except (msgspec.ValidationError, DomainError) as exc:
             errors = {_field_for_form(k): v for k, v in form_errors(exc).items()}
@@ -198,7 +197,8 @@ class RegistrationPages(Controller):
             page = await self._render(request, db_session, view, people, data, errors, status_code=status)
             page.headers.update(getattr(exc, "headers", {}))  # Retry-After of a 429
             return page
-        secret = orders.order_secret(settings.secret_key, order.id, order.secret_version)
+        order = placed.order
+        secret = order_secret(settings.secret_key, order.id, order.secret_version)
         return redirect(f"/orders/{order.id}?secret={secret}")
 
     async def _render(
@@ -499,9 +499,7 @@ class OrderPages(Controller):
             )
         return redirect(f"/orders/{order_id}?secret={secret}")
 
-    async def _order(
-        self, db_session: AsyncSession, settings: Settings, order_id: UUID, secret: str | None
-    ) -> orders.Order:
+    async def _order(self, db_session: AsyncSession, settings: Settings, order_id: UUID, secret: str | None) -> Order:
         return await open_order(db_session, order_id, secret=secret, secret_key=settings.secret_key)
 
     async def _page(
@@ -509,7 +507,7 @@ class OrderPages(Controller):
         request: Request[Any, Any, Any],
         db_session: AsyncSession,
         settings: Settings,
-        order: orders.Order,
+        order: Order,
         error: str | None,
         *,
         status_code: int = 200,
@@ -517,7 +515,7 @@ class OrderPages(Controller):
         billing_values: dict[str, str] | None = None,
         billing_errors: dict[str, str] | None = None,
     ) -> Template:
-        view = await orders.order_read(
+        view = await order_read(
             db_session,
             order,
             secret_key=settings.secret_key,

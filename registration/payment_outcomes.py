@@ -152,7 +152,7 @@ async def _retake_seats(db_session: AsyncSession, order: Order, now: dt.datetime
     needs = await needs_for_order(db_session, order)
 
     async def free_stale_holds() -> bool:
-        return await expire_holds(db_session, now=now, event_id=order.event_id, commit=False) > 0
+        return await expire_holds(db_session, now=now, event_id=order.event_id) > 0
 
     if await take_seats(db_session, needs, on_shortage=free_stale_holds) is not None:
         return False

@@ -61,6 +61,7 @@ async def sweep_expired_holds(session_maker: Callable[[], AsyncSession], offer_h
     reminders due before a hold or an offer runs out, prune rate limits and number documents left pending."""
     async with session_maker() as db_session:
         ended = await expire_holds(db_session)
+        await db_session.commit()
     async with session_maker() as db_session:
         lapsed, offered = await process_waitlists(db_session, offer_hours=offer_hours)
         await db_session.commit()

@@ -30,7 +30,6 @@ from podium.jobs.web import WebJobs
 from podium.main.cli import jobs_group
 from podium.outbox import SEND_MAIL_JOB
 from podium.settings import Settings
-from registration import orders
 from registration.documents import NUMBER_DOCUMENTS_JOB
 from registration.models import Document, Order
 from registration.payments import OfflineTestProvider
@@ -38,7 +37,7 @@ from registration.schemas import OrderCreate
 from registration.tasks import SWEEP_JOB
 from tests.asgi_client import Client
 from tests.podium.job_fixtures import ALWAYS_FAILS, FAILS_WHILE_FLAGGED, RECORD_RUN
-from tests.registration.factories import attendee, build_catalog, db_session_for, order_body
+from tests.registration.factories import attendee, build_catalog, db_session_for, order_body, place_committed
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -178,7 +177,7 @@ async def test_the_periodic_sweep_ends_an_expired_hold(settings: Settings) -> No
     async with db_session_for(settings) as db_session:
         catalog = await build_catalog(db_session)
         data = msgspec.convert(order_body(attendee()), OrderCreate)
-        order, _ = await orders.place_order(
+        order, _ = await place_committed(
             db_session,
             event_slug=catalog.slug,
             data=data,

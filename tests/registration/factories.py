@@ -14,13 +14,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
-from podium.db import create_engine, session_maker
+from podium.db import begin_autocommit, create_engine, session_maker
 from podium.mail import RenderedMail
 from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
+from registration import order_placing
 from registration.models import (
     AddOn,
     Category,
+    Order,
     PriceWindow,
     PromoCode,
     Question,
@@ -216,3 +218,12 @@ async def outbox_mails(db_session: AsyncSession, *criteria: Any) -> list[tuple[O
         )
     ).all()
     return [(row, await render_message(db_session, row.template, row.context)) for row in rows]
+
+
+async def place_committed(db_session: AsyncSession, **kwargs: Any) -> tuple[Order, bool]:
+    """``order_placing.place_order`` in its own transaction, the way ``controllers.place_and_commit`` owns it:
+    PostgreSQL's autocommit when the engine has it, committed at the end; ``(order, created)``."""
+    autocommit = await begin_autocommit(db_session)
+    placed = await order_placing.place_order(db_session, autocommit=autocommit, **kwargs)
+    await db_session.commit()
+    return placed.order, placed.created

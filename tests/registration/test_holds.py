@@ -17,13 +17,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.errors import Conflict
 from podium.settings import Settings
-from registration import orders
+from registration import order_placing
 from registration.models import Order, PromoCode, Quota, Registration, StateChange
 from registration.order_snapshot import Snapshot
 from registration.order_validation import SoldOut
 from registration.payments import OfflineTestProvider
 from registration.schemas import OrderCreate
-from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body
+from tests.registration.factories import (
+    CatalogFixture,
+    attendee,
+    build_catalog,
+    db_session_for,
+    order_body,
+    place_committed,
+)
 
 
 @pytest.fixture
@@ -55,18 +62,18 @@ async def test_the_final_take_refuses_a_seat_the_look_saw_free(
     audit_before = (await _nothing_written(settings, catalog))[2]
     await _set(settings, update(Quota).where(Quota.id == catalog.workshop_quota.id).values(used=2))
 
-    real_read_snapshot = orders.read_snapshot
+    real_read_snapshot = order_placing.read_snapshot
 
     async def saw_free(*args: Any, **kwargs: Any) -> Snapshot:
         found = await real_read_snapshot(*args, **kwargs)
         found.seats_left = {quota: (name, 2) for quota, (name, _) in found.seats_left.items()}
         return found
 
-    monkeypatch.setattr(orders, "read_snapshot", saw_free)
+    monkeypatch.setattr(order_placing, "read_snapshot", saw_free)
     data = msgspec.convert(order_body(attendee(add_ons=["workshop"])), OrderCreate)
     async with db_session_for(settings) as db_session:
         with pytest.raises(SoldOut) as refused:
-            await orders.place_order(db_session, event_slug=catalog.slug, data=data, provider=OfflineTestProvider())
+            await place_committed(db_session, event_slug=catalog.slug, data=data, provider=OfflineTestProvider())
 
     assert refused.value.field == "attendees[0].add_ons"
     assert "Grant Writing Workshop is sold out (0 seats are left)" in str(refused.value)
@@ -80,7 +87,7 @@ async def test_the_final_take_refuses_a_promo_code_used_up_meanwhile(
 ) -> None:
     audit_before = (await _nothing_written(settings, catalog))[2]
     data = msgspec.convert(order_body(attendee(), promo_code="COMP"), OrderCreate)
-    real_find_promo = orders.find_promo
+    real_find_promo = order_placing.find_promo
 
     async def found_then_used_up(db_session: AsyncSession, *args: Any) -> PromoCode | None:
         promo = await real_find_promo(db_session, *args)
@@ -90,10 +97,10 @@ async def test_the_final_take_refuses_a_promo_code_used_up_meanwhile(
         await db_session.execute(update(PromoCode).where(PromoCode.id == promo.id).values(used=1))
         return promo
 
-    monkeypatch.setattr(orders, "find_promo", found_then_used_up)
+    monkeypatch.setattr(order_placing, "find_promo", found_then_used_up)
     async with db_session_for(settings) as db_session:
         with pytest.raises(Conflict) as refused:
-            await orders.place_order(db_session, event_slug=catalog.slug, data=data, provider=OfflineTestProvider())
+            await place_committed(db_session, event_slug=catalog.slug, data=data, provider=OfflineTestProvider())
 
     assert (refused.value.code, refused.value.field) == ("promo_exhausted", "promo_code")
     assert await _nothing_written(settings, catalog) == (0, 0, audit_before)
@@ -109,7 +116,7 @@ async def test_an_order_that_fits_takes_its_seats_at_commit(settings: Settings, 
     assert catalog.workshop_quota is not None
     data = msgspec.convert(order_body(attendee(add_ons=["workshop"]), attendee(add_ons=["workshop"])), OrderCreate)
     async with db_session_for(settings) as db_session:
-        order, created = await orders.place_order(
+        order, created = await place_committed(
             db_session, event_slug=catalog.slug, data=data, provider=OfflineTestProvider()
         )
         # The session is usable afterwards: the order reads back in a new transaction.

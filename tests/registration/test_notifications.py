@@ -16,7 +16,6 @@ from sqlalchemy import func, select
 
 from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
-from registration import orders
 from registration.holds import expire_holds
 from registration.mail import HELD_MAIL_DELAY
 from registration.models import Category, Order, PriceWindow, Registration
@@ -27,7 +26,14 @@ from registration.reminders import enqueue_reminders
 from registration.schemas import OrderCreate
 from registration.waitlist import process_waitlists
 from tests.asgi_client import Client
-from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body
+from tests.registration.factories import (
+    CatalogFixture,
+    attendee,
+    build_catalog,
+    db_session_for,
+    order_body,
+    place_committed,
+)
 from tests.registration.mailbox import Inbox, deliver, html, local, text, to, unique
 
 Smtp = tuple[Inbox, int]
@@ -112,7 +118,9 @@ async def test_hold_expired_mails_once_though_swept_by_racing_workers(
 
     async def sweep() -> int:
         async with db_session_for(settings) as db_session:
-            return await expire_holds(db_session, now=later, event_id=UUID(str(catalog.event_id)))
+            ended = await expire_holds(db_session, now=later, event_id=UUID(str(catalog.event_id)))
+            await db_session.commit()
+            return ended
 
     ended = await asyncio.gather(*(sweep() for _ in range(4)))
     await deliver(settings, port, now=later)
@@ -167,7 +175,7 @@ async def enqueue_reminders_at(settings: Settings, now: dt.datetime) -> int:
 async def _place_in_session(settings: Settings, slug: str, buyer: str, placed_at: dt.datetime) -> UUID:
     data = msgspec.convert(order_body(attendee(unique("ada"), add_ons=["workshop"]), buyer_email=buyer), OrderCreate)
     async with db_session_for(settings) as db_session:
-        order, _ = await orders.place_order(
+        order, _ = await place_committed(
             db_session, event_slug=slug, data=data, provider=OfflineTestProvider(), now=placed_at
         )
         return order.id
@@ -198,6 +206,7 @@ async def test_late_payment_honoured_is_one_confirmation_that_says_so(settings: 
     order_id = await _place_in_session(settings, catalog.slug, buyer, dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
     async with db_session_for(settings) as db_session:
         await expire_holds(db_session)
+        await db_session.commit()
 
     await _replayed_verdicts(settings, order_id, "pi_late_ok")
     await deliver(settings, port)
@@ -216,6 +225,7 @@ async def test_late_payment_refunded_says_how_much_and_why_once(client: Client, 
     order_id = await _place_in_session(settings, catalog.slug, buyer, dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
     async with db_session_for(settings) as db_session:
         await expire_holds(db_session)
+        await db_session.commit()
     await place(client, catalog.slug, unique("other"), attendee(unique("bob"), add_ons=["workshop"]))
 
     await _replayed_verdicts(settings, order_id, "pi_late_gone")

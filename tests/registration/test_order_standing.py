@@ -203,6 +203,7 @@ async def test_unpaid_cancelled_and_expired_orders(client: Client, catalog: Cata
         )
         await db_session.commit()
         await expire_holds(db_session, event_id=catalog.event_id)  # type: ignore[arg-type]
+        await db_session.commit()
 
     assert (await status(client, cancelled))["standing"] == "cancelled"
     assert (await status(client, expired))["standing"] == "expired"
@@ -343,6 +344,7 @@ async def test_a_late_payment_refunded_is_explained_on_the_expired_order(client:
         await db_session.execute(update(Order).where(Order.id == UUID(late["id"])).values(hold_expires_at=past))
         await db_session.commit()
         await expire_holds(db_session, event_id=small.event_id)  # type: ignore[arg-type]
+        await db_session.commit()
     await place(client, small)  # someone else takes the one seat
 
     async with db_session_for(settings) as db_session:

@@ -14,14 +14,25 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import event, func, select
 
+from podium.errors import Conflict
 from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
 from registration import orders
+from registration.holds import expire_holds
+from registration.links import order_secret
 from registration.models import Document, Quota, Registration, StateChange
 from registration.payments import OfflineTestProvider
 from registration.schemas import OrderCreate
 from tests.asgi_client import Client
-from tests.registration.factories import PRESS_CODE, CatalogFixture, attendee, build_catalog, db_session_for, order_body
+from tests.registration.factories import (
+    PRESS_CODE,
+    CatalogFixture,
+    attendee,
+    build_catalog,
+    db_session_for,
+    order_body,
+    place_committed,
+)
 
 
 @pytest.fixture
@@ -220,12 +231,13 @@ async def test_expired_holds_return_their_seats_exactly_once(settings: Settings,
     data = msgspec.convert(order_body(attendee("late@example.org", add_ons=["workshop"])), OrderCreate)
     placed_at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=20)
     async with db_session_for(settings) as db_session:
-        order, _ = await orders.place_order(
+        order, _ = await place_committed(
             db_session, event_slug=catalog.slug, data=data, provider=OfflineTestProvider(), now=placed_at
         )
 
-        first = await orders.expire_holds(db_session)
-        second = await orders.expire_holds(db_session)
+        first = await expire_holds(db_session)
+        second = await expire_holds(db_session)
+        await db_session.commit()
 
         registration_status = await db_session.scalar(
             select(Registration.status).where(Registration.order_id == order.id)
@@ -242,7 +254,7 @@ async def test_stale_hold_is_released_lazily_when_seats_run_out(settings: Settin
     async with db_session_for(settings) as db_session:
         catalog = await build_catalog(db_session, workshop_seats=1)
         data = msgspec.convert(order_body(attendee(add_ons=["workshop"])), OrderCreate)
-        await orders.place_order(
+        await place_committed(
             db_session,
             event_slug=catalog.slug,
             data=data,
@@ -308,16 +320,16 @@ async def test_offline_payment_after_hold_expired_is_refused(settings: Settings,
 
     data = msgspec.convert(order_body(attendee(add_ons=["workshop"])), OrderCreate)
     async with db_session_for(settings) as db_session:
-        order, _ = await orders.place_order(
+        order, _ = await place_committed(
             db_session,
             event_slug=catalog.slug,
             data=data,
             provider=OfflineTestProvider(),
             now=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=16),
         )
-        secret = orders.order_secret(settings.secret_key, order.id, order.secret_version)
+        secret = order_secret(settings.secret_key, order.id, order.secret_version)
 
-        with pytest.raises(orders.Conflict) as refused:
+        with pytest.raises(Conflict) as refused:
             await orders.pay_offline(
                 db_session, order_id=order.id, secret=secret, secret_key=settings.secret_key, production=False
             )

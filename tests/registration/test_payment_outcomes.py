@@ -11,21 +11,29 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
-from registration import cancellations, orders
+from registration import cancellations
+from registration.holds import expire_holds
 from registration.models import Order, Payment, Quota, Refund, Registration
 from registration.payment_outcomes import Outcome, payment_failed, payment_succeeded
 from registration.payments import OfflineTestProvider
 from registration.schemas import OrderCreate
-from tests.registration.factories import attendee, build_catalog, db_session_for, order_body, outbox_mails
+from tests.registration.factories import (
+    attendee,
+    build_catalog,
+    db_session_for,
+    order_body,
+    outbox_mails,
+    place_committed,
+)
 
 AGO = dt.timedelta(minutes=30)
 
 
 async def _place(
     db_session: AsyncSession, slug: str, email: str | None = None, placed_at: dt.datetime | None = None
-) -> orders.Order:
+) -> Order:
     data = msgspec.convert(order_body(attendee(email, add_ons=["workshop"])), OrderCreate)
-    order, _ = await orders.place_order(
+    order, _ = await place_committed(
         db_session, event_slug=slug, data=data, provider=OfflineTestProvider(), now=placed_at
     )
     return order
@@ -55,7 +63,8 @@ async def test_late_payment_is_honoured_when_seats_are_still_free(settings: Sett
     async with db_session_for(settings) as db_session:
         catalog = await build_catalog(db_session, workshop_seats=5)
         order = await _place(db_session, catalog.slug, placed_at=dt.datetime.now(dt.UTC) - AGO)
-        await orders.expire_holds(db_session)
+        await expire_holds(db_session)
+        await db_session.commit()
 
         result = await payment_succeeded(
             db_session, order_id=order.id, provider_payment_id="pi_2", amount=52_000, currency="USD", actor="stripe"
@@ -73,7 +82,8 @@ async def test_late_payment_is_refunded_when_the_seats_are_gone(settings: Settin
         catalog = await build_catalog(db_session, workshop_seats=1)
         quota_id = catalog.workshop_quota.id
         late = await _place(db_session, catalog.slug, placed_at=dt.datetime.now(dt.UTC) - AGO)
-        await orders.expire_holds(db_session)
+        await expire_holds(db_session)
+        await db_session.commit()
         await _place(db_session, catalog.slug)  # someone else takes the freed seat
 
         result = await payment_succeeded(

@@ -13,13 +13,12 @@ from sqlalchemy import select
 
 from podium.main.cli import downgrade, migrate
 from podium.settings import Settings
-from registration import orders
 from registration.models import Order, Payment, Refund
 from registration.payment_outcomes import payment_succeeded
 from registration.payments import OfflineTestProvider
 from registration.schemas import OrderCreate
 from tests.asgi_client import Client
-from tests.registration.factories import attendee, build_catalog, db_session_for, order_body
+from tests.registration.factories import attendee, build_catalog, db_session_for, order_body, place_committed
 
 BEFORE = "688a9180fcfe"  # the revision before payment rows
 
@@ -30,9 +29,7 @@ async def test_payments_and_refund_links_are_backfilled(
     async with db_session_for(settings) as db_session:
         catalog = await build_catalog(db_session)
         data = msgspec.convert(order_body(attendee(add_ons=["workshop"])), OrderCreate)
-        card, _ = await orders.place_order(
-            db_session, event_slug=catalog.slug, data=data, provider=OfflineTestProvider()
-        )
+        card, _ = await place_committed(db_session, event_slug=catalog.slug, data=data, provider=OfflineTestProvider())
         card_id = card.id
         for intent in ("pi_mig_a", "pi_mig_b"):  # the second is claimed for a refund of what it captured
             await payment_succeeded(

@@ -28,7 +28,6 @@ from sqlalchemy import select, update
 from demo.catalog import seed_paid_registrations
 from events.models import Event
 from podium.settings import Settings
-from registration import orders
 from registration.ledger import kept_payment, refundable
 from registration.models import Order, Payment, PriceWindow, Refund
 from registration.payment_outcomes import Outcome, payment_succeeded
@@ -37,7 +36,7 @@ from registration.refund_sender import claim_refund, send_refund
 from registration.schemas import OrderCreate
 from registration.stripe_provider import standalone_provider
 from tests.asgi_client import Client
-from tests.registration.factories import attendee, build_catalog, db_session_for, order_body
+from tests.registration.factories import attendee, build_catalog, db_session_for, order_body, place_committed
 from tests.registration.test_stripe import (
     SECRET_KEY,
     WEBHOOK_SECRET,
@@ -58,9 +57,7 @@ async def _second_payment_claim(settings: Settings, suffix: str) -> tuple[UUID, 
     async with db_session_for(settings) as db_session:
         catalog = await build_catalog(db_session)
         data = msgspec.convert(order_body(attendee(add_ons=["workshop"])), OrderCreate)
-        order, _ = await orders.place_order(
-            db_session, event_slug=catalog.slug, data=data, provider=OfflineTestProvider()
-        )
+        order, _ = await place_committed(db_session, event_slug=catalog.slug, data=data, provider=OfflineTestProvider())
         for intent in (f"pi_{suffix}_a", f"pi_{suffix}_b"):
             result = await payment_succeeded(
                 db_session, order_id=order.id, provider_payment_id=intent, amount=52_000, currency="usd", actor="t"

@@ -23,10 +23,12 @@ import stripe
 from click.testing import CliRunner
 from sqlalchemy import case, func, select, update
 
+from podium.db import utcnow
 from podium.main.cli import reconcile_payments_command
 from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
-from registration import cancellations, orders
+from registration import cancellations
+from registration.holds import expire_holds
 from registration.models import Order, Payment, Refund, StateChange, WebhookEvent
 from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body
 from tests.servers import localstripe_server, podium_server
@@ -424,11 +426,10 @@ def test_late_payment_with_seats_still_free_is_honoured(stack: Stack) -> None:
 
     async def expire() -> None:
         async with db_session_for(stack.settings) as db_session:
-            await db_session.execute(
-                update(Order).where(Order.id == late["id"]).values(hold_expires_at=orders.utcnow())
-            )
+            await db_session.execute(update(Order).where(Order.id == late["id"]).values(hold_expires_at=utcnow()))
             await db_session.commit()
-            await orders.expire_holds(db_session, event_id=tiny.event_id)
+            await expire_holds(db_session, event_id=tiny.event_id)
+            await db_session.commit()
 
     asyncio.run(expire())
     assert order_status(stack, late) == "expired"
@@ -456,11 +457,10 @@ def test_late_payment_without_seats_is_refunded_through_stripe(stack: Stack) -> 
 
     async def expire_and_resell() -> None:
         async with db_session_for(stack.settings) as db_session:
-            await db_session.execute(
-                update(Order).where(Order.id == late["id"]).values(hold_expires_at=orders.utcnow())
-            )
+            await db_session.execute(update(Order).where(Order.id == late["id"]).values(hold_expires_at=utcnow()))
             await db_session.commit()
-            await orders.expire_holds(db_session, event_id=tiny.event_id)
+            await expire_holds(db_session, event_id=tiny.event_id)
+            await db_session.commit()
 
     asyncio.run(expire_and_resell())
     place(stack, attendee(add_ons=["workshop"]), slug=tiny.slug)  # someone else takes the freed seat

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
-from registration import orders, waitlist
+from registration import waitlist
+from registration.holds import expire_holds
 from registration.models import Quota
 from registration.outbox import drain_outbox
 from tests.asgi_client import Client
@@ -33,7 +34,7 @@ async def join(client: Client, slug: str, email: str, **item: str) -> httpx.Resp
 async def sweep(settings: Settings, catalog: CatalogFixture, now: dt.datetime) -> tuple[int, int]:
     """One sweeper round for this test's event: end expired holds, then lapse and offer."""
     async with db_session_for(settings) as db_session:
-        await orders.expire_holds(db_session, now=now, event_id=catalog.event_id)
+        await expire_holds(db_session, now=now, event_id=catalog.event_id)
         made = await waitlist.process_waitlists(db_session, now=now, event_id=catalog.event_id)
         await db_session.commit()  # the sweep's job owns the transaction
         return made

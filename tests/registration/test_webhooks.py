@@ -10,11 +10,11 @@ import stripe
 from sqlalchemy import func, select
 
 from podium.settings import Settings
-from registration import orders, webhooks
+from registration import webhooks
 from registration.models import Order, WebhookEvent
 from registration.payments import OfflineTestProvider
 from registration.schemas import OrderCreate
-from tests.registration.factories import attendee, build_catalog, db_session_for, order_body
+from tests.registration.factories import attendee, build_catalog, db_session_for, order_body, place_committed
 
 
 def _succeeded(event_id: str, order_id: UUID, amount: int) -> stripe.Event:
@@ -34,9 +34,7 @@ async def test_an_event_whose_transaction_is_dropped_is_applied_when_delivered_a
     async with db_session_for(settings) as db_session:
         catalog = await build_catalog(db_session)
         data = msgspec.convert(order_body(attendee(add_ons=["workshop"])), OrderCreate)
-        order, _ = await orders.place_order(
-            db_session, event_slug=catalog.slug, data=data, provider=OfflineTestProvider()
-        )
+        order, _ = await place_committed(db_session, event_slug=catalog.slug, data=data, provider=OfflineTestProvider())
         event = _succeeded("evt_dropped", order.id, order.total)
 
         dropped = await webhooks.handle(db_session, event)
