@@ -7,9 +7,8 @@ order already placed under this Idempotency-Key, the people in the order already
 held by an unpaid order), the items with a waitlist queue, the seats left in every quota, whether unpaid holds
 have run out, and how many unpaid holds the buyer's email and the client's address have open (the cap on
 holds; read without locks, so orders racing from one buyer can pass it together: the rate limits bound how
-many). Nothing here locks:
-seats are decided at commit (``holds.take_and_commit``) and one-person-per-event by a unique index; this is
-the early, cheap answer for the usual case.
+many). Nothing here locks: seats are decided by the counters' conditional UPDATEs (``holds``) and
+one-person-per-event by a unique index; this is the early, cheap answer for the usual case.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hmac
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from events.models import Event
 from podium.auth.services import normalise_email
 from podium.errors import Conflict, FieldError, InvalidInput
+from podium.lru import Lru
 from registration.catalog_schemas import QuestionRead
 from registration.income_groups import discount_pct
 from registration.models import (
@@ -100,11 +101,13 @@ async def _read_catalog(db_session: AsyncSession, event: Event) -> CatalogView:
     )
 
 
-# A catalog changes rarely and is read by every order, so each worker keeps the last one it read per event,
-# checked on every use against a fingerprint the database computes in one round trip: counts and newest
-# changes of everything the view holds, one row per part. Seat counters are not part of it (they move through
-# their own conditional UPDATEs), so taking seats never invalidates it; any organizer edit does, at once,
-# everywhere. ``{event}`` is the event id's SQL (a parameter here, a subquery in ``order_snapshot``).
+# A catalog changes rarely and is read by every order, so each worker keeps the views it read, keyed by the
+# event and a fingerprint the database computes in one round trip on every use: counts and newest changes of
+# everything the view holds, one row per part. The key names the view's content, so an entry can't go stale:
+# any organizer edit, on whichever worker, changes the fingerprint the next order reads, and that order looks up
+# another key (the old entry just ages out). Seat counters are not part of it (they move through their own
+# conditional UPDATEs), so taking seats never changes it. ``{event}`` is the event id's SQL (a parameter here, a
+# subquery in ``order_snapshot``).
 CATALOG_STAMP_ROWS = """
 SELECT 'categories' AS part, count(*) AS n, max(updated_at) AS at FROM reg_category WHERE event_id = {event}
 UNION ALL SELECT 'windows', count(*), max(w.updated_at) FROM price_window w
@@ -121,8 +124,7 @@ _CATALOG_STAMP = (
     .bindparams(bindparam("event_id", type_=GUID))
     .columns(part=String, n=Integer, at=DateTimeUTC(timezone=True))
 )
-_CATALOG_CACHE_SIZE = 32
-_catalogs: OrderedDict[UUID, tuple[tuple[Any, ...], CatalogView]] = OrderedDict()
+_catalogs: Lru[CatalogView] = Lru(size=32)
 _reading: dict[tuple[UUID, tuple[Any, ...]], asyncio.Future[CatalogView | None]] = {}
 
 
@@ -131,13 +133,12 @@ def catalog_stamp(rows: Iterable[tuple[str, int | None, dt.datetime | None]]) ->
 
 
 async def load_catalog(db_session: AsyncSession, event: Event, stamp: tuple[Any, ...] | None = None) -> CatalogView:
-    """The event's catalog, from this worker's copy when ``stamp`` (read now if not given) still matches."""
+    """The event's catalog, from this worker's copy of it as of ``stamp`` (its fingerprint, read now if not given)."""
     if stamp is None:
         stamp = catalog_stamp((await db_session.execute(_CATALOG_STAMP, {"event_id": event.id})).tuples())
-    cached = _catalogs.get(event.id)
-    if cached is not None and cached[0] == stamp:
-        _catalogs.move_to_end(event.id)
-        return cached[1]
+    cached = _catalogs.get(_key(event.id, stamp))
+    if cached is not None:
+        return cached
     reading = _reading.get((event.id, stamp))
     if reading is not None:
         # Another request of this worker is reading this very catalog (registration just opened, or the
@@ -159,10 +160,13 @@ async def _read_and_keep(db_session: AsyncSession, event: Event, stamp: tuple[An
         if _reading.get(key) is reading:
             del _reading[key]
         reading.set_result(view)  # None if the read failed: whoever waited for it reads for themselves
-    _catalogs[event.id] = (stamp, view)
-    while len(_catalogs) > _CATALOG_CACHE_SIZE:
-        _catalogs.popitem(last=False)
+    _catalogs.put(_key(event.id, stamp), view)
     return view
+
+
+def _key(event_id: UUID, stamp: tuple[Any, ...]) -> str:
+    """The cache key: the event and its catalog's fingerprint (counts, ids and aware datetimes: a stable repr)."""
+    return f"{event_id}|{stamp!r}"
 
 
 @dataclass(frozen=True)

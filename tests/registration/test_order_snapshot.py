@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
+from podium.lru import Lru
 from podium.settings import Settings
 from registration import order_validation
 from registration.models import AddOn, Category
@@ -109,7 +110,7 @@ async def _load_concurrently(
         return await real_read(db_session, event)
 
     monkeypatch.setattr(order_validation, "_read_catalog", slow_read)
-    order_validation._catalogs.pop(catalog.event_id, None)
+    monkeypatch.setattr(order_validation, "_catalogs", Lru[CatalogView](size=32))  # this worker has no copy yet
 
     async def one() -> CatalogView:
         async with db_session_for(settings) as db_session:
