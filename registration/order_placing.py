@@ -114,36 +114,15 @@ async def place_order(
         autocommit = False
     await begin_write(db_session)
     fingerprint = request_fingerprint(data)
-    # One plain read for the event, its catalog's fingerprint and every collision (see ``order_snapshot``):
-    # in a rush the usual answer is a refusal, given before writing anything or waiting for a row lock.
-    found = await read_snapshot(
-        db_session,
-        slug=event_slug,
-        idempotency_key=idempotency_key,
-        emails=[normalise_email(a.email) for a in data.attendees],
-        now=now,
-        buyer_email=normalise_email(data.buyer_email),
-        client_address=guard.client_address if guard is not None else None,
-    )
+    client_address = guard.client_address if guard is not None else None
+    found = await _snapshot(db_session, event_slug, data, idempotency_key, client_address, now)
     event = await event_of(db_session, event_slug, found, published_only=not comp)
     if found.replay is not None:
         return Placed(await _replay(db_session, found.replay, fingerprint), created=False)
     if guard is not None:
         guard.refuse_too_many_holds(found, now)
     checked = await _checked(db_session, event, found, data, now, comp=comp, secret_key=secret_key)
-    needs = seats_needed(checked.attendees, checked.catalog)
-    buyer = Buyer(fingerprint, idempotency_key, provider.name, guard.client_address if guard else None, actor)
-    new = build_order(
-        event,
-        data,
-        checked.attendees,
-        buyer,
-        needs=needs,
-        taken=waitlist.held_by(checked.offer, needs) if checked.offer else needs,
-        promo=checked.promo,
-        hold_minutes=checked.catalog.hold_minutes,
-        now=now,
-    )
+    new = _build(checked, data, Buyer(fingerprint, idempotency_key, provider.name, client_address, actor), now)
     # The response shows what was just written: keep it at hand instead of reading it back.
     set_committed_value(new.order, "registrations", new.registrations)
     known = Known.of_catalog(event.slug, new.registrations, checked.catalog)
@@ -155,6 +134,43 @@ async def place_order(
     if autocommit:
         await end_reads(db_session)  # back to a transaction: freeing holds, or confirming a free order
     return await _write_in_transaction(db_session, new, checked, known, held, short, event_slug, data, actor, now)
+
+
+async def _snapshot(
+    db_session: AsyncSession,
+    event_slug: str,
+    data: OrderCreate,
+    idempotency_key: str | None,
+    client_address: str | None,
+    now: dt.datetime,
+) -> Snapshot:
+    """One plain read for the event, its catalog's fingerprint and every collision (see ``order_snapshot``):
+    in a rush the usual answer is a refusal, given before writing anything or waiting for a row lock."""
+    return await read_snapshot(
+        db_session,
+        slug=event_slug,
+        idempotency_key=idempotency_key,
+        emails=[normalise_email(a.email) for a in data.attendees],
+        now=now,
+        buyer_email=normalise_email(data.buyer_email),
+        client_address=client_address,
+    )
+
+
+def _build(checked: _Checked, data: OrderCreate, buyer: Buyer, now: dt.datetime) -> NewOrder:
+    """The order's rows; the seats a claimed waitlist offer holds already are not taken again."""
+    needs = seats_needed(checked.attendees, checked.catalog)
+    return build_order(
+        checked.event,
+        data,
+        checked.attendees,
+        buyer,
+        needs=needs,
+        taken=waitlist.held_by(checked.offer, needs) if checked.offer else needs,
+        promo=checked.promo,
+        hold_minutes=checked.catalog.hold_minutes,
+        now=now,
+    )
 
 
 async def _write_in_one_statement(
