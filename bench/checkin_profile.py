@@ -6,7 +6,9 @@ Annual Meeting with --registrations paid attendees, then prints the mean wall ti
 per scan that went through SQLAlchemy (those sent straight to asyncpg, ``podium.db_prebuilt``, are not
 counted: a scan at the entrance sends none through it), and the cProfile functions by own time (--top).
 
-    .venv/bin/python bench/checkin_profile.py [--registrations 600] [--scans 500] [--top 35]
+With ``--server sqlite`` it runs on a SQLite file in a temporary directory instead.
+
+    .venv/bin/python bench/checkin_profile.py [--registrations 600] [--scans 500] [--top 35] [--server sqlite]
 """
 
 from __future__ import annotations
@@ -165,13 +167,18 @@ def main() -> None:
     parser.add_argument("--scans", type=int, default=500)
     parser.add_argument("--top", type=int, default=35)
     parser.add_argument("--sort", default="tottime", help="a pstats sort key: tottime, cumulative, ...")
-    parser.add_argument("--server", default="postgresql+asyncpg://postgres@127.0.0.1:5432")
+    parser.add_argument("--server", default="postgresql+asyncpg://postgres@127.0.0.1:5432", help="or: sqlite")
     args = parser.parse_args()
     name = f"podium_bench_profile_{secrets.token_hex(4)}"
-    asyncio.run(admin(args.server, f'CREATE DATABASE "{name}"'))
     data_dir = tempfile.mkdtemp(prefix="podium-profile-")
+    sqlite = args.server == "sqlite"
+    if sqlite:
+        database_url = f"sqlite+aiosqlite:///{data_dir}/{name}.db"
+    else:
+        asyncio.run(admin(args.server, f'CREATE DATABASE "{name}"'))
+        database_url = make_url(args.server).set(database=name).render_as_string(hide_password=False)
     settings = Settings(
-        database_url=make_url(args.server).set(database=name).render_as_string(hide_password=False),
+        database_url=database_url,
         secret_key=secrets.token_urlsafe(32), data_dir=Path(data_dir), environment="test",
         hold_sweep_seconds=0, mail_drain_seconds=0,
     )  # fmt: skip
@@ -182,7 +189,8 @@ def main() -> None:
             run(settings, all_tokens, entrance, min(args.scans, (len(all_tokens) - 20) // 2), args.top, args.sort)
         )
     finally:
-        asyncio.run(admin(args.server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if not sqlite:
+            asyncio.run(admin(args.server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
