@@ -40,9 +40,6 @@ from badges.scan_rules import (
     answer_already_admitted,
     brief,
     decide,
-    first_admission,
-    first_from,
-    fixed_zone,
     place_of,
     read_code,
     say_already,
@@ -208,11 +205,14 @@ async def _record_in_autocommit(
         await begin_autocommit(db_session)  # deciding reads the program: no BEGIN and COMMIT around those reads
     decision = await decide(db_session, scan, place, code, row)
     await end_reads(db_session)
-    if decision.zone is not None and row.inside and decision.zone == place.kind:
-        if row.first_at is None or row.first_at > scan.device_time:
+    if decision.zone == presence.ENTRANCE == place.kind:  # the lookup read the badge's presence at the entrance
+        inside = presence.inside_already(row.inside, row.first_at, scan.device_time)
+        if inside is None:
             return None  # an older scan uploaded late moves the first admission: done in a transaction
-        decision.reason, decision.first = ScanReason.ALREADY_ADMITTED, first_from(row)
-        say_already(decision, place)
+        if inside:
+            decision.reason = ScanReason.ALREADY_ADMITTED
+            decision.first = presence.first_from(row, row.first_checkpoint_name)
+            say_already(decision, place)
     values = _checkin_values(scan, place, decision, actor)
     async with pooled(engine) as connection:
         if decision.reason == ScanReason.ADMITTED:
@@ -306,9 +306,9 @@ async def replay(db_session: AsyncSession, row: Checkin) -> ScanResult:
         decision.session = await db_session.get(ProgramSession, row.session_id)
     if row.reason == ScanReason.ALREADY_ADMITTED and row.badge_id is not None:
         if row.session_id is not None:
-            zone = f"session:{row.session_id}"
+            zone = presence.session_zone(row.session_id)
         else:
             checkpoint = await db_session.get_one(Checkpoint, row.checkpoint_id)
-            zone = fixed_zone(checkpoint.kind, checkpoint.add_on_id)
-        decision.first = await first_admission(db_session, row.badge_id, zone)
+            zone = presence.fixed_zone(checkpoint.kind, checkpoint.add_on_id)
+        decision.first = await presence.first_admission(db_session, row.badge_id, zone)
     return _result(row.device_id, row.device_seq, row.reason, row.message, row.created_at, decision, replayed=True)

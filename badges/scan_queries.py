@@ -4,7 +4,8 @@ A scan is the hottest request on the first morning of a meeting, so it talks to 
 statements (no ORM entity loading, no statement building per request): one
 ``lookup`` that reads the checkpoint with its event and rules, the badge with its registration, order status
 and category, whether the registration bought the checkpoint's add-on and whether this device already sent
-this scan; then the single conditional presence write that decides ``admitted``; then the scan's row.
+this scan; then the single conditional presence write that decides ``admitted`` (``badges.presence.ENTER``,
+the statement the transaction path runs too); then the scan's row.
 Everything that can change (a checkpoint's hours, doors-open minutes, a badge's version, a payment) is read
 fresh on every scan, so several workers always agree. The lookup, the admission write and the scan's row are
 ``Prebuilt``: on PostgreSQL outside a transaction they go straight to asyncpg (``podium.db_prebuilt``).
@@ -15,13 +16,15 @@ from __future__ import annotations
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import Row, Table, and_, bindparam, exists, insert, select, text
+from sqlalchemy import Row, Table, and_, bindparam, exists, insert, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from badges import presence
 from badges.models import Badge, Checkin, CheckinPresence, CheckinSettings, Checkpoint, CheckpointKind
 from events.models import Event, Room
 from podium.db_prebuilt import Prebuilt, Runner
 from registration.models import Category, Order, Registration, RegistrationAddOn
+from sessions import models as _sessions_models  # noqa: F401 - see _SCAN_ROW
 
 _checkpoint = cast(Table, Checkpoint.__table__)
 _event = cast(Table, Event.__table__)
@@ -113,7 +116,7 @@ LOOKUP = (
             and_(
                 _presence.c.badge_id == _badge.c.id,
                 _checkpoint.c.kind == CheckpointKind.ENTRANCE.value,
-                _presence.c.zone == _checkpoint.c.kind,
+                _presence.c.zone == presence.ENTRANCE,
             ),
         )
         .outerjoin(_first_checkpoint, _first_checkpoint.c.id == _presence.c.first_checkpoint_id)
@@ -133,32 +136,21 @@ EXISTING_CHECKPOINTS = select(_checkpoint.c.id).where(_checkpoint.c.id.in_(bindp
 
 
 _INSERT_CHECKIN = Prebuilt(insert(_checkin))
-# PostgreSQL, in autocommit: the presence write and the scan's row in one statement, so both happen or
-# neither (a repeated (device, sequence) fails the whole statement). The row is written only if the
-# presence write admitted; otherwise nothing at all is written and the caller answers in a transaction.
-# The presence write follows device time as ``badges.presence.enter`` does: it flips ``inside`` only for a scan
-# at least as recent as the row's last change, and a row kept by an early ``out`` gets its first admission.
-# The rarer cases (an older ``in`` uploaded late) are left to ``presence.enter`` in a transaction.
-ADMIT_POSTGRESQL = text(
-    "WITH entered AS ("
-    " INSERT INTO checkin_presence"
-    " (badge_id, zone, inside, last_change_at, first_at, first_checkpoint_id, first_device_id)"
-    " VALUES (CAST(:badge_id AS uuid), :zone, true, :device_time, :device_time, CAST(:checkpoint_id AS uuid),"
-    " :device_id)"
-    " ON CONFLICT (badge_id, zone) DO UPDATE SET inside = true, last_change_at = excluded.last_change_at,"
-    " first_at = coalesce(checkin_presence.first_at, excluded.first_at),"
-    " first_checkpoint_id = coalesce(checkin_presence.first_checkpoint_id, excluded.first_checkpoint_id),"
-    " first_device_id = coalesce(checkin_presence.first_device_id, excluded.first_device_id)"
-    " WHERE checkin_presence.inside = false AND checkin_presence.last_change_at <= excluded.last_change_at"
-    " RETURNING 1)"
-    " INSERT INTO checkin (id, event_id, checkpoint_id, badge_id, registration_id, session_id, badge_version,"
-    " direction, device_id, device_seq, device_time, reason, message, actor, created_at, updated_at)"
-    " SELECT CAST(:id AS uuid), CAST(:event_id AS uuid), CAST(:checkpoint_id AS uuid), CAST(:badge_id AS uuid),"
-    " CAST(:registration_id AS uuid), CAST(:session_id AS uuid), CAST(:badge_version AS integer),"
-    " CAST(:direction AS varchar), CAST(:device_id AS varchar), CAST(:device_seq AS bigint),"
-    " CAST(:device_time AS timestamptz), CAST(:reason AS varchar), CAST(:message AS varchar),"
-    " CAST(:actor AS varchar), CAST(:created_at AS timestamptz), CAST(:updated_at AS timestamptz)"
-    " WHERE EXISTS (SELECT 1 FROM entered)"
+# The scan's row: every column but advanced-alchemy's insert sentinel, which only the ORM's bulk inserts fill.
+# (Its ``session_id`` takes its type from ``program_session``, loaded above: the fast path casts each parameter
+# to its column's type.)
+_SCAN_ROW = tuple(column for column in _checkin.c if column.key != "sa_orm_sentinel")
+_entered = presence.ENTER["postgresql"].returning(literal_column("1")).cte("entered")
+# PostgreSQL, in autocommit: the presence write (``badges.presence.ENTER``, the same statement a transaction
+# runs) and the scan's row in one statement, so both happen or neither (a repeated (device, sequence) fails the
+# whole statement). The row is written only if the presence write admitted; otherwise nothing at all is
+# written and the caller answers in a transaction.
+ADMIT_POSTGRESQL = (
+    insert(_checkin)
+    .from_select(
+        _SCAN_ROW, select(*(bindparam(c.key, type_=c.type) for c in _SCAN_ROW)).where(exists().select_from(_entered))
+    )
+    .add_cte(_entered)
 )
 _LOOKUP = Prebuilt(LOOKUP)
 _ADMIT_POSTGRESQL = Prebuilt(ADMIT_POSTGRESQL)

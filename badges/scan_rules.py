@@ -19,7 +19,7 @@ from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from badges import keys, presence, rules, tokens
-from badges.models import CheckinPresence, Checkpoint, CheckpointKind, ScanReason
+from badges.models import CheckpointKind, ScanReason
 from badges.schemas import AttendeeBrief, CheckinSettingsIO, FirstAdmission, ScanIn
 from badges.services import admission_status
 from events.models import Event
@@ -100,15 +100,6 @@ def place_of(row: Row[Any]) -> Place:
         if row.doors_open_minutes is None
         else dt.timedelta(minutes=row.doors_open_minutes),
         room_name=row.room_name,
-    )
-
-
-def first_from(row: Row[Any]) -> FirstAdmission:
-    return FirstAdmission(
-        at=row.first_at,
-        checkpoint_id=row.first_checkpoint_id,
-        checkpoint_name=row.first_checkpoint_name,
-        device_id=row.first_device_id,
     )
 
 
@@ -274,7 +265,8 @@ async def _answer(
         decision.message = f"{name} has no ticket for {add_on}."
     else:
         decision.reason = ScanReason.ADMITTED
-        decision.zone = f"session:{slot.id}" if slot is not None else fixed_zone(place.kind, place.add_on_id)
+        fixed = presence.fixed_zone(place.kind, place.add_on_id)
+        decision.zone = presence.session_zone(slot.id) if slot is not None else fixed
         where = f" to “{slot.title}”" if slot is not None else ""
         decision.message = f"Admitted{where}: {name}."
     return decision
@@ -339,12 +331,12 @@ async def _check_out(db_session: AsyncSession, scan: ScanIn, place: Place, decis
         decision.session = await _room_session(
             db_session, place.room_id, scan.device_time, place.doors_open, place.doors_open
         )
-        zone = f"session:{decision.session.id}" if decision.session else None
+        zone = presence.session_zone(decision.session.id) if decision.session else None
     elif place.kind == CheckpointKind.SESSION and place.session_id is not None:
         decision.session = await db_session.get(ProgramSession, place.session_id)
-        zone = f"session:{place.session_id}"
+        zone = presence.session_zone(place.session_id)
     else:
-        zone = fixed_zone(place.kind, place.add_on_id)
+        zone = presence.fixed_zone(place.kind, place.add_on_id)
     if zone is not None:
         await presence.leave(db_session, decision.badge_id, zone, scan.device_time)
     decision.reason = ScanReason.CHECKED_OUT
@@ -352,16 +344,10 @@ async def _check_out(db_session: AsyncSession, scan: ScanIn, place: Place, decis
     return decision
 
 
-def fixed_zone(kind: str, add_on_id: UUID | None) -> str:
-    if kind == CheckpointKind.ADD_ON:
-        return f"add_on:{add_on_id}"
-    return "entrance"
-
-
 async def answer_already_admitted(db_session: AsyncSession, decision: Decision, place: Place) -> None:
     assert decision.badge_id is not None
     decision.reason = ScanReason.ALREADY_ADMITTED
-    decision.first = await first_admission(db_session, decision.badge_id, decision.zone)
+    decision.first = await presence.first_admission(db_session, decision.badge_id, decision.zone)
     say_already(decision, place)
 
 
@@ -390,24 +376,3 @@ async def _no_session_message(db_session: AsyncSession, place: Place, moment: dt
         return f"No more sessions in {room}."
     opens = _local_day(upcoming.starts_at - place.doors_open, place.zone)
     return f"No session in {room} now; doors open {opens} for “{upcoming.title}”."
-
-
-async def first_admission(db_session: AsyncSession, badge_id: UUID, zone: str | None) -> FirstAdmission | None:
-    if zone is None:
-        return None
-    found = (
-        await db_session.execute(
-            select(CheckinPresence, Checkpoint.name)
-            .join(Checkpoint, Checkpoint.id == CheckinPresence.first_checkpoint_id)
-            .where(CheckinPresence.badge_id == badge_id, CheckinPresence.zone == zone)
-        )
-    ).first()
-    if found is None:
-        return None
-    presence, checkpoint_name = found
-    return FirstAdmission(
-        at=presence.first_at,
-        checkpoint_id=presence.first_checkpoint_id,
-        checkpoint_name=checkpoint_name,
-        device_id=presence.first_device_id,
-    )

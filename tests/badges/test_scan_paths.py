@@ -10,6 +10,7 @@ from uuid import UUID
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import asyncpg
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -142,3 +143,12 @@ async def test_two_scans_racing_with_one_device_number_get_one_answer_and_one_40
     assert admitted["reason"] == "admitted"
     assert [(r.device_seq, r.registration_id) for r in rows] == [(7, inside[0])]
     assert len(inside) == 1  # the refused scan's presence write went with its row
+
+
+def test_the_fast_paths_presence_write_is_the_statement_presence_enter_runs() -> None:
+    dialect = asyncpg.dialect()
+
+    enter = str(presence.ENTER["postgresql"].compile(dialect=dialect))
+    admit = str(scan_queries.ADMIT_POSTGRESQL.compile(dialect=dialect))
+
+    assert admit.startswith(f"WITH entered AS \n({enter} RETURNING 1)\n INSERT INTO checkin ")
