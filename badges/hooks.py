@@ -3,17 +3,20 @@
 A transfer hands the registration to another person (and sets its ``transferred_at``): the badge
 printed for the previous holder must stop working, so its version goes up in the same flush, which
 revokes every token of the old printing. A new secret link alone (``secret_version``) keeps the badge:
-the holder is the same person, and their badge may already be printed. Imports run one way, hence a flush hook (as in
-``sessions.hooks``).
+the holder is the same person, and their badge may already be printed. Imports run one way, hence flush
+hooks; they are installed by the composition root on the app's own sessions (``install``), never on
+SQLAlchemy's global ``Session`` by importing this module.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import event, insert, inspect, update
-from sqlalchemy.orm import Session
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from badges.models import Badge
 from badges.tokens import MAX_VERSION
@@ -30,41 +33,63 @@ def _holder_changed(target: Registration) -> bool:
     return next(iter(history.added), None) is not None
 
 
-@event.listens_for(Session, "before_flush")
-def _collect(session: Session, _context: Any, _instances: Any) -> None:
+def collect_transfers(session: Session, _context: Any, _instances: Any) -> None:
+    """Before a flush: note the registrations whose holder this flush changes."""
     for target in session.dirty:
         if isinstance(target, Registration) and _holder_changed(target):
             session.info.setdefault(_TRANSFERRED_KEY, set()).add(target.id)
 
 
-@event.listens_for(Session, "after_flush_postexec")
-def _apply(session: Session, _context: Any) -> None:
+def revoke_transferred(session: Session, _context: Any) -> None:
+    """After the flush wrote them: the noted registrations' badges get a new version, audited."""
     transferred: set[UUID] = session.info.pop(_TRANSFERRED_KEY, set())
-    if transferred:
-        revoked = session.connection().execute(
-            update(Badge)
-            .where(Badge.registration_id.in_(transferred), Badge.version < MAX_VERSION)
-            .values(version=Badge.version + 1, updated_at=utcnow())
-            .returning(Badge.id, Badge.event_id, Badge.version)
-        )
-        entries = [
-            audit.as_row(
-                audit.build(
-                    "badge",
-                    badge_id,
-                    "revoked",
-                    None,
-                    event_id=event_id,
-                    changes={"version": [version - 1, version]},
-                    note="registration transferred: the earlier printings no longer admit",
-                )
+    if not transferred:
+        return
+    revoked = session.connection().execute(
+        update(Badge)
+        .where(Badge.registration_id.in_(transferred), Badge.version < MAX_VERSION)
+        .values(version=Badge.version + 1, updated_at=utcnow())
+        .returning(Badge.id, Badge.event_id, Badge.version)
+    )
+    entries = [
+        audit.as_row(
+            audit.build(
+                "badge",
+                badge_id,
+                "revoked",
+                None,
+                event_id=event_id,
+                changes={"version": [version - 1, version]},
+                note="registration transferred: the earlier printings no longer admit",
             )
-            for badge_id, event_id, version in revoked.all()
-        ]
-        if entries:
-            session.connection().execute(insert(AuditEntry), entries)
+        )
+        for badge_id, event_id, version in revoked.all()
+    ]
+    if entries:
+        session.connection().execute(insert(AuditEntry), entries)
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _forget(session: Session, _previous: Any) -> None:
+def forget_transfers(session: Session, _previous: Any) -> None:
     session.info.pop(_TRANSFERRED_KEY, None)
+
+
+LISTENERS = (
+    ("before_flush", collect_transfers),
+    ("after_flush_postexec", revoke_transferred),
+    ("after_soft_rollback", forget_transfers),
+)
+
+
+def install(session_maker: Callable[[], AsyncSession]) -> None:
+    """Make the sessions ``session_maker`` opens revoke a transferred registration's badge. The listeners go on
+    the maker's own sync session class (advanced-alchemy gives each config one; a plain maker gets one here),
+    so other session makers in the process, and SQLAlchemy's ``Session``, are left as they were."""
+    if not isinstance(session_maker, async_sessionmaker):
+        raise TypeError(f"the badge hooks need an async_sessionmaker, not {session_maker!r}")
+    sync = session_maker.kw.get("sync_session_class")
+    if not isinstance(sync, sessionmaker):
+        sync = sessionmaker(class_=sync or Session)
+        session_maker.configure(sync_session_class=sync)
+    for name, listener in LISTENERS:
+        if not event.contains(sync, name, listener):
+            event.listen(sync, name, listener)

@@ -1,5 +1,6 @@
 """The badge travels with the attendee's confirmation mail: the outbox (registration) renders attachments
-at send time by name, and ``badge:<registration id>`` is ours.
+at send time by name, and ``badge:<registration id>`` is ours (the composition root registers
+``badge_attachments`` for it).
 
 The outbox asks for a whole batch's badges at once: one query for the registrations, one pass of
 ``registration_cards`` (badge rows made for all of them together, the event's signing key opened once), and
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from badges.pdf import BadgeCard, render_badges
 from badges.services import registration_cards
 from podium.mail import Attachment
-from podium.outbox_drain import ATTACHMENT_RENDERERS, AttachmentError, Draw
+from podium.outbox_drain import AttachmentError, Draw
 from podium.settings import Settings
 from registration.models import Registration
 
@@ -47,6 +48,3 @@ async def badge_attachments(
         card = by_id.get(registration_id)
         answers[argument] = partial(_draw, card) if card else AttachmentError(f"no registration {argument}")
     return answers
-
-
-ATTACHMENT_RENDERERS["badge"] = badge_attachments

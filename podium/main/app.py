@@ -16,8 +16,10 @@ from litestar.plugins.problem_details import ProblemDetailsPlugin
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from badges import hooks as badge_hooks
 from badges.controllers import BADGE_CONTROLLERS
 from badges.dashboard_controllers import CheckinDashboardController, CheckinDashboardPages
+from badges.mail_attachments import badge_attachments
 from badges.scanner_pages import ScannerPages
 from badges.staff_pages import StaffPages
 from events.controllers import EventController, OrganizerEventListController
@@ -47,6 +49,7 @@ from podium.main.cli import PodiumCLIPlugin
 from podium.metrics import metrics_setup
 from podium.openapi import ClosedStructSchemaPlugin
 from podium.outbox import enqueue
+from podium.outbox_drain import ATTACHMENT_RENDERERS
 from podium.pdf_fonts import report_missing_fonts
 from podium.refusals import AnswerRefusals
 from podium.request_id import RequestIdMiddleware
@@ -85,6 +88,10 @@ HERE = Path(__file__).resolve().parent.parent
 JSON_BODY_LIMIT = 1024 * 1024
 # Modules whose ``@job`` decorators register the background jobs (podium.jobs); a new tasks module goes here.
 JOB_MODULES = (registration_tasks,)
+# What badges add to other domains' work is wired here, not by importing badges: the badge a confirmation mail
+# carries, for whichever process drains the outbox (the web app's jobs, or ``podium worker``, which loads this
+# module for its jobs); and, per app, the badge revoked when its registration is transferred (``create_app``).
+ATTACHMENT_RENDERERS["badge"] = badge_attachments
 
 
 def _template_filters(engine: JinjaTemplateEngine) -> None:
@@ -97,6 +104,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     """Build the app; ``settings`` default to the environment, read now and not at import time."""
     settings = settings or Settings.from_env()
     db_config = sqlalchemy_config(settings)
+    badge_hooks.install(db_config.create_session_maker())
     jobs = WebJobs(settings, db_config.get_engine())
     metrics = metrics_setup(settings, db_config.get_engine())
     install_access_log_filter()
