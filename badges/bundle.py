@@ -41,19 +41,38 @@ async def build_bundle(db_session: AsyncSession, event_slug: str, secret_key: st
     event = await get_event(db_session, event_slug, with_children=False)
     key_row = await keys.event_key(db_session, event.id, secret_key)
     settings = await settings_of(db_session, event.id)
-    doors = dt.timedelta(minutes=settings.doors_open_minutes)
     add_on_codes: dict[UUID, str] = dict(
         (await db_session.execute(select(AddOn.id, AddOn.code).where(AddOn.event_id == event.id))).tuples().all()
     )
+    await _make_missing_badges(db_session, event.id)
+    doors = dt.timedelta(minutes=settings.doors_open_minutes)
+    badges, revoked = await _badges(db_session, event.id, add_on_codes, names=names)
+    bundle = ScannerBundle(
+        version="",
+        event=BundleEvent(slug=event.slug, name=event.name, timezone=event.timezone),
+        key=BundleKey(kid=key_row.kid, public_key=key_row.public_key),
+        doors_open_minutes=settings.doors_open_minutes,
+        checkpoints=await _checkpoints(db_session, event.id, doors, add_on_codes),
+        badges=badges,
+        revoked=revoked,
+        rules=BundleRules(
+            slot_open=rules.SLOT_OPEN,
+            rules=[BundleRule(reason=cast(Any, reason), when=when) for reason, when in rules.RULES],
+        ),
+    )
+    digest = hashlib.sha256(msgspec.json.encode(bundle)).hexdigest()[:20]
+    return msgspec.structs.replace(bundle, version=digest)
 
-    # Only registrations still without a badge go to ensure_badges (loading every badge as an entity to find
-    # none missing took seconds of a 10,000-badge bundle).
+
+async def _make_missing_badges(db_session: AsyncSession, event_id: UUID) -> None:
+    """Only registrations still without a badge go to ensure_badges (loading every badge as an entity to find
+    none missing took seconds of a 10,000-badge bundle)."""
     without_badge = (
         await db_session.scalars(
             select(Registration.id)
             .outerjoin(Badge, Badge.registration_id == Registration.id)
             .where(
-                Registration.event_id == event.id,
+                Registration.event_id == event_id,
                 Registration.status.in_(BADGE_STATUSES),
                 Badge.id.is_(None),
             )
@@ -62,17 +81,22 @@ async def build_bundle(db_session: AsyncSession, event_slug: str, secret_key: st
     if without_badge:
         await ensure_badges(db_session, without_badge)
 
+
+async def _checkpoints(
+    db_session: AsyncSession, event_id: UUID, doors: dt.timedelta, add_on_codes: dict[UUID, str]
+) -> list[BundleCheckpoint]:
+    """The active checkpoints, each room or session door with the published sessions it admits to."""
     checkpoints = (
         await db_session.scalars(
             select(Checkpoint)
-            .where(Checkpoint.event_id == event.id, Checkpoint.is_active.is_(True))
+            .where(Checkpoint.event_id == event_id, Checkpoint.is_active.is_(True))
             .order_by(Checkpoint.kind, Checkpoint.code)
         )
     ).all()
     sessions = (
         await db_session.scalars(
             select(ProgramSession)
-            .where(ProgramSession.event_id == event.id, ProgramSession.status == SessionStatus.PUBLISHED)
+            .where(ProgramSession.event_id == event_id, ProgramSession.status == SessionStatus.PUBLISHED)
             .order_by(ProgramSession.starts_at, ProgramSession.id)
         )
     ).all()
@@ -111,15 +135,26 @@ async def build_bundle(db_session: AsyncSession, event_slug: str, secret_key: st
                 sessions=slots,
             )
         )
+    return bundle_checkpoints
 
+
+async def _add_ons_of(db_session: AsyncSession, event_id: UUID, add_on_codes: dict[UUID, str]) -> dict[UUID, list[str]]:
     add_ons_of: dict[UUID, list[str]] = defaultdict(list)
     rows = await db_session.execute(
         select(RegistrationAddOn.registration_id, RegistrationAddOn.add_on_id)
         .join(Registration, Registration.id == RegistrationAddOn.registration_id)
-        .where(Registration.event_id == event.id)
+        .where(Registration.event_id == event_id)
     )
     for registration_id, add_on_id in rows.all():
         add_ons_of[registration_id].append(add_on_codes.get(add_on_id, ""))
+    return add_ons_of
+
+
+async def _badges(
+    db_session: AsyncSession, event_id: UUID, add_on_codes: dict[UUID, str], *, names: bool
+) -> tuple[list[BundleBadge], list[Revocation]]:
+    """Every badge with what an offline answer needs (names only if asked), and the printings revoked."""
+    add_ons_of = await _add_ons_of(db_session, event_id, add_on_codes)
     # Plain columns, not entities: the bundle reads eight values of each of 10,000 badges.
     people = await db_session.execute(
         select(
@@ -137,7 +172,7 @@ async def build_bundle(db_session: AsyncSession, event_slug: str, secret_key: st
         .join(Registration, Registration.id == Badge.registration_id)
         .join(Order, Order.id == Registration.order_id)
         .join(Category, Category.id == Registration.category_id)
-        .where(Badge.event_id == event.id)
+        .where(Badge.event_id == event_id)
         .order_by(Badge.serial)
     )
     badges: list[BundleBadge] = []
@@ -157,22 +192,7 @@ async def build_bundle(db_session: AsyncSession, event_slug: str, secret_key: st
         )
         if version > 1:
             revoked.append(Revocation(serial=serial, below_version=version))
-
-    bundle = ScannerBundle(
-        version="",
-        event=BundleEvent(slug=event.slug, name=event.name, timezone=event.timezone),
-        key=BundleKey(kid=key_row.kid, public_key=key_row.public_key),
-        doors_open_minutes=settings.doors_open_minutes,
-        checkpoints=bundle_checkpoints,
-        badges=badges,
-        revoked=revoked,
-        rules=BundleRules(
-            slot_open=rules.SLOT_OPEN,
-            rules=[BundleRule(reason=cast(Any, reason), when=when) for reason, when in rules.RULES],
-        ),
-    )
-    digest = hashlib.sha256(msgspec.json.encode(bundle)).hexdigest()[:20]
-    return msgspec.structs.replace(bundle, version=digest)
+    return badges, revoked
 
 
 def gzipped(bundle: ScannerBundle) -> bytes:
