@@ -11,9 +11,10 @@ import zoneinfo
 from collections import Counter
 from uuid import UUID
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from badges import presence
 from badges.models import Checkin, CheckinPresence, Checkpoint, CheckpointKind, Direction, ScanReason
 from events.models import Event, Room
 from podium.schema import Struct
@@ -52,7 +53,6 @@ class Dashboard(Struct):
 
 
 async def dashboard(db_session: AsyncSession, event: Event) -> Dashboard:
-    tz = zoneinfo.ZoneInfo(event.timezone)
     admitted = (
         (Checkin.event_id == event.id) & (Checkin.reason == ScanReason.ADMITTED) & (Checkin.direction == Direction.IN)
     )
@@ -74,6 +74,21 @@ async def dashboard(db_session: AsyncSession, event: Event) -> Dashboard:
             Checkin.reason.not_in([ScanReason.ADMITTED, ScanReason.ALREADY_ADMITTED, ScanReason.CHECKED_OUT]),
         )
     )
+    return Dashboard(
+        event=event.slug,
+        timezone=event.timezone,
+        checked_in=sum(row[3] for row in per_checkpoint if row[1] == CheckpointKind.ENTRANCE),
+        refused=int(refused or 0),
+        by_checkpoint=[CheckpointCount(name, kind, category, count) for name, kind, category, count in per_checkpoint],
+        occupancy=await _occupancy(db_session, event.id),
+        arrivals=await _arrivals(db_session, admitted, zoneinfo.ZoneInfo(event.timezone)),
+    )
+
+
+async def _arrivals(
+    db_session: AsyncSession, admitted: ColumnElement[bool], tz: zoneinfo.ZoneInfo
+) -> list[ArrivalBucket]:
+    """Admissions at the entrance per ten minutes of the event's local time."""
     entrance = await db_session.scalars(
         select(Checkin.device_time)
         .join(Checkpoint, Checkpoint.id == Checkin.checkpoint_id)
@@ -83,40 +98,37 @@ async def dashboard(db_session: AsyncSession, event: Event) -> Dashboard:
     for moment in entrance.all():
         local = moment.astimezone(tz)
         buckets[local.replace(minute=local.minute - local.minute % BUCKET_MINUTES, second=0, microsecond=0)] += 1
+    return [ArrivalBucket(k.strftime("%Y-%m-%d %H:%M"), v) for k, v in sorted(buckets.items())]
+
+
+async def _occupancy(db_session: AsyncSession, event_id: UUID) -> list[RoomOccupancy]:
+    """Each room of the event with the badges inside its sessions now (presence in a session's zone)."""
     inside = dict(
         (
             await db_session.execute(
                 select(CheckinPresence.zone, func.count())
-                .where(CheckinPresence.inside.is_(True), CheckinPresence.zone.like("session:%"))
+                .where(CheckinPresence.inside.is_(True), CheckinPresence.zone.startswith(presence.SESSION_ZONE))
                 .group_by(CheckinPresence.zone)
             )
         )
         .tuples()
         .all()
     )
-    rooms = (await db_session.execute(select(Room.id, Room.name, Room.capacity).where(Room.event_id == event.id))).all()
+    rooms = (await db_session.execute(select(Room.id, Room.name, Room.capacity).where(Room.event_id == event_id))).all()
     session_rooms: dict[str, UUID] = {}
     if inside:
-        ids = [UUID(zone.removeprefix("session:")) for zone in inside]
+        ids = [UUID(zone.removeprefix(presence.SESSION_ZONE)) for zone in inside]
         found = await db_session.execute(
             select(ProgramSession.id, ProgramSession.room_id).where(
-                ProgramSession.id.in_(ids), ProgramSession.event_id == event.id
+                ProgramSession.id.in_(ids), ProgramSession.event_id == event_id
             )
         )
-        session_rooms = {f"session:{sid}": room_id for sid, room_id in found.all() if room_id is not None}
+        session_rooms = {presence.session_zone(sid): room_id for sid, room_id in found.all() if room_id is not None}
     per_room: Counter[UUID] = Counter()
     for zone, count in inside.items():
         if zone in session_rooms:
             per_room[session_rooms[zone]] += count
-    return Dashboard(
-        event=event.slug,
-        timezone=event.timezone,
-        checked_in=sum(row[3] for row in per_checkpoint if row[1] == CheckpointKind.ENTRANCE),
-        refused=int(refused or 0),
-        by_checkpoint=[CheckpointCount(name, kind, category, count) for name, kind, category, count in per_checkpoint],
-        occupancy=[
-            RoomOccupancy(room=name, capacity=capacity, inside=per_room.get(room_id, 0))
-            for room_id, name, capacity in sorted(rooms, key=lambda r: r[1])
-        ],
-        arrivals=[ArrivalBucket(k.strftime("%Y-%m-%d %H:%M"), v) for k, v in sorted(buckets.items())],
-    )
+    return [
+        RoomOccupancy(room=name, capacity=capacity, inside=per_room.get(room_id, 0))
+        for room_id, name, capacity in sorted(rooms, key=lambda r: r[1])
+    ]

@@ -40,8 +40,11 @@ def fixed_zone(kind: str, add_on_id: UUID | None) -> str:
     return ENTRANCE
 
 
+SESSION_ZONE = "session:"  # a program session's zone: the prefix and the session's id
+
+
 def session_zone(session_id: UUID) -> str:
-    return f"session:{session_id}"
+    return f"{SESSION_ZONE}{session_id}"
 
 
 def _enter(insert: Callable[[Table], Any]) -> Any:
