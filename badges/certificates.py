@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from badges.attendance import DoorScan, SessionAttendance, SessionSlot, attendance, total_credit_hours
+from badges.certificate_pdf import CertificateData, CertificateLine
 from badges.models import Checkin, Checkpoint, CheckpointKind, ScanReason
-from badges.pdf import CertificateData, CertificateLine
 from badges.services import settings_of
 from events.models import Event
 from events.services import event_bounds_utc

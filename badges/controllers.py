@@ -13,9 +13,10 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Quer
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_304_NOT_MODIFIED
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from badges import bundle, checkin, checkpoints, services
+from badges import bundle, checkin, checkpoints, printing, services
+from badges.certificate_pdf import render_certificate
 from badges.certificates import certificate_data
-from badges.pdf import Layout, render_badges, render_certificate
+from badges.pdf import Layout, render_badges
 from badges.qr import qr_png, qr_svg
 from badges.schemas import (
     AttendeeMatch,
@@ -52,7 +53,7 @@ def actor_of(request: Request[Any, Any, Any]) -> str:
 
 
 def _printable(registration: Registration) -> None:
-    if registration.status not in services.PRINTABLE_STATUSES:
+    if registration.status not in printing.PRINTABLE_STATUSES:
         raise Conflict(f"a {registration.status} registration has no badge", field="registration_id", code="no_badge")
 
 
@@ -109,7 +110,7 @@ class AttendeeBadgeController(Controller):
     ) -> Response[bytes]:
         """The printable badge (name, affiliation, category ribbon, event, QR) in 4x3 in or A6."""
         _printable(registration)
-        cards = await services.registration_cards(db_session, [registration], state.settings.secret_key)
+        cards = await printing.registration_cards(db_session, [registration], state.settings.secret_key)
         await db_session.commit()  # keep a badge made on first sight, and hold no transaction while drawing
         pdf = await anyio.to_thread.run_sync(render_badges, cards, layout)
         return _pdf(pdf, f"badge-{cards[0].serial}.pdf")
@@ -368,10 +369,10 @@ class EventCheckinController(Controller):
         db_session: NamedDependency[AsyncSession],
     ) -> Response[bytes]:
         """One PDF of the badges the filter selects (sorted by surname), which are then marked printed."""
-        batch = await services.prepare_batch(db_session, event, data, state.settings.secret_key)
+        batch = await printing.prepare_batch(db_session, event, data, state.settings.secret_key)
         await db_session.commit()  # the badges made for it are kept; no transaction stays open while drawing
         pdf = await anyio.to_thread.run_sync(render_badges, batch.cards, data.layout)
-        await services.mark_printed(db_session, batch.event_id, batch.drawn, actor=actor_of(request))
+        await printing.mark_printed(db_session, batch.event_id, batch.drawn, actor=actor_of(request))
         await db_session.commit()
         response = _pdf(pdf, f"badges-{event}.pdf")
         response.headers["X-Badge-Count"] = str(len(batch.cards))

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from badges.pdf import BadgeCard, render_badges
-from badges.services import registration_cards
+from badges.printing import registration_cards
 from podium.mail import Attachment
 from podium.outbox_drain import AttachmentError, Draw
 from podium.settings import Settings

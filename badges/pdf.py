@@ -1,4 +1,4 @@
-"""Badge and certificate PDFs, as pure functions of the data they print (callers run them off the event loop).
+"""Badge PDFs, as pure functions of the data they print (callers run them off the event loop).
 
 Badges come in two sizes (4x3 in landscape, A6 portrait), one per page for badge printers, or tiled on
 sheets of labels: six 4x3 in on US Letter (the common pre-cut badge sheets: 1 in top margin, 1/4 in
@@ -13,7 +13,6 @@ import datetime as dt
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Literal
 
 from fpdf import FPDF
@@ -73,7 +72,7 @@ LOGO_SHARE = 0.4
 LOGO_GAP = 2.0  # mm between the logo and the event's name
 
 
-class _Doc:
+class Doc:
     """An FPDF with the fonts its texts need, and text that fits its box."""
 
     def __init__(self, page: tuple[float, float], texts: Iterable[str] | None = None) -> None:
@@ -219,7 +218,7 @@ def draw_qr(pdf: FPDF, token: str, x: float, y: float, size: float) -> None:
     pdf._out(path + " f")  # fpdf2 has no public call for a raw path
 
 
-def _draw_badge(doc: _Doc, card: BadgeCard, x: float, y: float, w: float, h: float, *, guide: bool) -> None:
+def _draw_badge(doc: Doc, card: BadgeCard, x: float, y: float, w: float, h: float, *, guide: bool) -> None:
     """One badge, everything on it at least ``PAD`` inside its edges (``guide``: draw the cut line)."""
     pdf = doc.pdf
     pad = PAD
@@ -272,7 +271,7 @@ def _draw_badge(doc: _Doc, card: BadgeCard, x: float, y: float, w: float, h: flo
     pdf.set_text_color(0, 0, 0)
 
 
-def _logo_header(doc: _Doc, card: BadgeCard, logo: BadgeLogo, x: float, y: float, w: float, h: float) -> None:
+def _logo_header(doc: Doc, card: BadgeCard, logo: BadgeLogo, x: float, y: float, w: float, h: float) -> None:
     """The header of a badge with a logo, ``w`` x ``h`` mm from (x, y): the logo at its left, as large as fits
     ``LOGO_SHARE`` of the width and the whole height undistorted, and the event's name (in its colour band, if
     any) on up to two lines beside it."""
@@ -311,7 +310,7 @@ def render_badges(
             card.category.upper(),
         )
     )
-    doc = _Doc(sheet.page, printed)
+    doc = Doc(sheet.page, printed)
     doc.pdf.set_title(doc.clean(f"Badges: {cards[0].event_name}" if cards else "Badges"))
     doc.pdf.set_creation_date(dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
     per_page = sheet.columns * sheet.rows
@@ -326,87 +325,3 @@ def render_badges(
         if progress is not None:
             progress(index + 1, len(cards))
     return bytes(doc.pdf.output())
-
-
-@dataclass(frozen=True)
-class CertificateLine:
-    day: str
-    time: str
-    title: str
-    minutes: int
-    credit_hours: Decimal
-
-
-@dataclass(frozen=True)
-class CertificateData:
-    name: str
-    affiliation: str
-    event_name: str
-    event_dates: str
-    venue: str
-    threshold_pct: int
-    lines: tuple[CertificateLine, ...]
-    total_credit_hours: Decimal
-    issued_on: dt.date
-
-
-def render_certificate(data: CertificateData) -> bytes:
-    """The certificate of attendance: sessions the attendee was scanned into, and the credit hours earned."""
-    texts = [data.name, data.affiliation, data.event_name, data.venue, data.event_dates]
-    texts += [text for entry in data.lines for text in (entry.day, entry.time, entry.title)]
-    doc = _Doc((210, 297), texts)
-    pdf, fonts = doc.pdf, doc.fonts
-    pdf.set_title(fonts.prepare(f"Certificate of attendance: {data.name}"))
-    pdf.set_creation_date(dt.datetime.combine(data.issued_on, dt.time(), tzinfo=dt.UTC))
-    pdf.set_auto_page_break(True, margin=20)
-    pdf.set_margins(20, 20, 20)
-    pdf.add_page()
-    width = 170
-
-    def cell(w: float, h: float, text: str, align: str = "L", border: str = "", last: bool = False) -> None:
-        if last:
-            pdf.cell(w, h, fonts.prepare(text), border=border, align=align, new_x="LMARGIN", new_y="NEXT")
-        else:
-            pdf.cell(w, h, fonts.prepare(text), border=border, align=align)
-
-    def line(text: str, style: str = "", size: float = 11, height: float = 7, align: str = "C") -> None:
-        fonts.set_font(style, size)
-        pdf.set_x(20)
-        cell(width, height, text, align, last=True)
-
-    line("Certificate of attendance", "B", 24, 14)
-    pdf.ln(6)
-    line("This certifies that", size=12)
-    doc.fitted(data.name, "B", 22, width)
-    pdf.set_x(20)
-    cell(width, 12, data.name, "C", last=True)
-    if data.affiliation:
-        line(data.affiliation, size=12)
-    line("attended", size=12)
-    line(data.event_name, "B", 16, 10)
-    line(f"{data.venue}, {data.event_dates}", size=11)
-    pdf.ln(6)
-    line(f"Total credit hours: {data.total_credit_hours}", "B", 14, 9)
-    line(
-        f"Credit is given for sessions attended for at least {data.threshold_pct} % of their length, "
-        "as recorded by badge scans at the room doors.",
-        size=9,
-    )
-    pdf.ln(4)
-    fonts.set_font("B", 9)
-    for text, w, align in (("Day", 32, "L"), ("Time", 26, "L"), ("Session", 80, "L"), ("Min.", 14, "R")):
-        cell(w, 6, text, align, border="B")
-    cell(18, 6, "Credit", "R", border="B", last=True)
-    fonts.set_font("", 9)
-    for entry in data.lines:
-        title = entry.title if len(entry.title) <= 48 else entry.title[:47] + fonts.ellipsis
-        cell(32, 6, entry.day)
-        cell(26, 6, entry.time)
-        cell(80, 6, title)
-        cell(14, 6, str(entry.minutes), "R")
-        cell(18, 6, str(entry.credit_hours), "R", last=True)
-    if not data.lines:
-        line("No session attendance was recorded.", size=10, align="L")
-    pdf.ln(8)
-    line(f"Issued on {data.issued_on:%Y-%m-%d}", size=9, align="L")
-    return bytes(pdf.output())

@@ -66,7 +66,7 @@ from badges import tokens
 from badges.keys import event_key
 from badges.models import Checkpoint
 from badges.pdf import render_badges
-from badges.services import registration_cards
+from badges.printing import registration_cards
 from demo.seed import DemoSize, seed_demo
 from events.models import Event
 from podium.auth import services as auth_services

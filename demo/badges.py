@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from badges.pdf import render_badges
-from badges.services import registration_cards
+from badges.printing import registration_cards
 from events.models import Event
 from podium.db import create_engine, session_maker
 from podium.settings import Settings

@@ -214,8 +214,8 @@ async def _print_badges(settings: Settings, event_slug: str, selection: object) 
     from collections.abc import Sequence
 
     from badges.pdf import BadgeCard, render_badges
+    from badges.printing import mark_printed, prepare_batch
     from badges.schemas import PrintFilter
-    from badges.services import mark_printed, prepare_batch
     from podium.db import create_engine, session_maker
     from podium.errors import DomainError
     from podium.pdf_fonts import missing_fonts

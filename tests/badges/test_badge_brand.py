@@ -10,7 +10,7 @@ from PIL import Image
 from sqlalchemy import select, update
 
 from badges.pdf import BadgeCard, render_badges
-from badges.services import registration_cards
+from badges.printing import registration_cards
 from events.models import Event
 from podium.settings import Settings
 from registration.models import Registration

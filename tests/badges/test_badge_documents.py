@@ -19,8 +19,9 @@ from sqlalchemy import select
 from badges import tokens
 from badges.models import Badge
 from badges.pdf import BadgeCard
+from badges.printing import mark_printed, prepare_batch
 from badges.schemas import PrintFilter
-from badges.services import mark_printed, prepare_batch, reissue
+from badges.services import reissue
 from events.models import Event
 from podium.errors import Conflict
 from podium.settings import Settings

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from badges.logo import MAX_PIXELS, BadgeLogo, prepare_logo
 from badges.pdf import LOGO_HEADER, LOGO_SHARE, PAD, SHEETS, BadgeCard, Layout, render_badges
-from badges.services import registration_cards
+from badges.printing import registration_cards
 from events import brand
 from events.models import Event
 from podium.settings import Settings

@@ -16,7 +16,7 @@ import anyio
 import pytest
 from PIL import Image
 
-from badges.pdf import PAD, SHEETS, BadgeCard, Layout, _Doc, render_badges
+from badges.pdf import PAD, SHEETS, BadgeCard, Doc, Layout, render_badges
 from podium import pdf_fonts
 from podium.pdf_fonts import FACES, face_path, missing_fonts, report_missing_fonts
 from tests.badges.test_badge_documents import read_qr_codes
@@ -146,7 +146,7 @@ def test_a_name_that_fits_is_never_cut(unicode: bool) -> None:
     """Shrunk to fit exactly, a name measures its box give or take a float's last bit (49.992000000000004
     against 49.992): that is no overflow, so no "Christoph…" or "Alexand…"."""
     names = ["Christoph", "Alexander", "Jean-Baptiste", "Alexandra", "Maximilian"]
-    doc = _Doc((210, 297), [*names, "Łukasz" if unicode else "Lukas"])
+    doc = Doc((210, 297), [*names, "Łukasz" if unicode else "Lukas"])
     doc.pdf.add_page()
     fractions = [0.5 + step / 100 for step in range(51)]  # from half the room a name wants up to all of it
     for row, (name, fraction) in enumerate((n, f) for n in names for f in fractions):
