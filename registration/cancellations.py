@@ -23,7 +23,14 @@ from podium.errors import Conflict, InvalidInput
 from registration.audit import record
 from registration.documents import record_documents
 from registration.holds import end_pending, release_registration_seats
-from registration.ledger import check_refundable, kept_payment, refundable, refunded_of_payment, sync_refunded
+from registration.ledger import (
+    add_refund,
+    check_refundable,
+    kept_payment,
+    refundable,
+    refunded_of_payment,
+    sync_refunded,
+)
 from registration.mail import (
     enqueue_cancellation_mails,
     enqueue_organizer_refund_mail,
@@ -221,8 +228,7 @@ async def _refund_rest(db_session: AsyncSession, order: Order, owed: int, reason
     amount = max(0, min(owed, await refundable(db_session, payment)))
     if amount <= 0:
         return None
-    refund = refund_row(order, payment, amount, reason, actor)
-    db_session.add(refund)
+    refund = add_refund(db_session, refund_row(order, payment, amount, reason, actor))
     await sync_refunded(db_session, order)
     return refund
 
@@ -240,8 +246,7 @@ async def refund(db_session: AsyncSession, order: Order, *, amount: int, reason:
     if payment is None:
         raise Conflict("nothing was paid for this order", field="order", code="nothing_captured")
     await check_refundable(db_session, payment, amount)
-    row = refund_row(order, payment, amount, reason.strip(), actor)
-    db_session.add(row)
+    row = add_refund(db_session, refund_row(order, payment, amount, reason.strip(), actor))
     refunded_before = order.amount_refunded
     await sync_refunded(db_session, order)
     await record_documents(db_session, order, reason="refund")

@@ -15,12 +15,15 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.errors import InvalidInput
+from podium.jobs import kick_after_commit
 from registration.models import Order, OrderStatus, Payment, Refund, RefundStatus
 
 # A refund in these states is money that went or is going back: it counts against what can still go back.
 COMMITTED_REFUND_STATES = (RefundStatus.PENDING, RefundStatus.SENDING, RefundStatus.SUCCEEDED)
 IN_FLIGHT_REFUND_STATES = (RefundStatus.PENDING, RefundStatus.SENDING)
 OFFLINE_PREFIX = "offline-"
+# The job that sends pending card refunds (registration/tasks.py), under the name it was first queued as.
+SEND_REFUNDS_JOB = "registration.send_refunds"
 
 
 class ExceedsCaptured(InvalidInput):
@@ -28,6 +31,15 @@ class ExceedsCaptured(InvalidInput):
 
     code = "exceeds_captured"
     title = "More than was captured"
+
+
+def add_refund(db_session: AsyncSession, refund: Refund) -> Refund:
+    """Record ``refund``. One still to be sent to the provider (pending) wakes the refund sender when this
+    transaction commits, never for one rolled back, so it goes out now rather than at the sender's next run."""
+    db_session.add(refund)
+    if refund.status == RefundStatus.PENDING:
+        kick_after_commit(db_session, SEND_REFUNDS_JOB)
+    return refund
 
 
 @dataclass(frozen=True)

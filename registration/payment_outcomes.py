@@ -23,7 +23,7 @@ from podium.db import begin_write, utcnow
 from podium.formatting import format_money
 from registration.audit import record
 from registration.holds import expire_holds, take_seats, use_promo
-from registration.ledger import payment_by_provider_id, record_payment
+from registration.ledger import add_refund, payment_by_provider_id, record_payment
 from registration.mail import RefundCause, enqueue_payment_refund_mail
 from registration.models import (
     Order,
@@ -234,7 +234,7 @@ async def _claim_refund(
             status=RefundStatus.PENDING.value,
             actor=actor,
         )
-        db_session.add(refund)
+        add_refund(db_session, refund)
     money = format_money(captured.amount, captured.currency)
     note = f"payment {captured.payment_id}: {reason}; refund of {money} claimed"
     record(db_session, "order", order.id, order.status, order.status, actor, note, action="refund_claimed")

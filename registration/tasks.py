@@ -8,9 +8,10 @@ refund; one bad message never holds the others back). A job that must not hold l
 A job that raises is retried with backoff and ends visible to organizers (``/organizer/jobs``).
 
 Mail and refunds are written as rows in the transaction of the change that causes them (the outbox, pending
-refunds), and that transaction queues their job (``kick_after_commit``: ``outbox.enqueue`` for mail, the insert
-of a pending refund below); the periodic runs catch anything a lost wake-up missed. A refund is claimed before it
-is sent (``registration/refund_sender.py``), so this job racing the webhook that claimed it never sends it twice.
+refunds), and that transaction queues their job (``kick_after_commit``: ``outbox.enqueue`` for mail,
+``ledger.add_refund`` for a pending refund); the periodic runs catch anything a lost wake-up missed. A refund is
+claimed before it is sent (``registration/refund_sender.py``), so this job racing the webhook that claimed it
+never sends it twice.
 
 Ending a hold is a conditional status change only one transaction can win, and holds also end lazily when an
 order finds its seats taken by stale ones, so a stopped sweep delays, never loses.
@@ -25,17 +26,15 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import object_session
 
 from podium import rate_limits
-from podium.jobs import JobEnv, job, kick_after_commit
+from podium.jobs import JobEnv, job
 from podium.mail_senders import sender_for
 from podium.outbox import SEND_MAIL_JOB
 from registration.documents import NUMBER_DOCUMENTS_JOB, issue_all_pending
 from registration.holds import expire_holds
-from registration.models import Refund, RefundStatus
+from registration.ledger import SEND_REFUNDS_JOB
 from registration.outbox import drain_outbox
 from registration.refund_sender import send_pending_refunds
 from registration.reminders import enqueue_reminders
@@ -46,7 +45,6 @@ from registration.webhooks import apply_succeeded, open_order_intents, succeeded
 logger = logging.getLogger("podium.registration.tasks")
 
 SWEEP_JOB = "registration.sweep_holds"
-SEND_REFUNDS_JOB = "registration.send_refunds"
 # One mail job drains batch after batch for at most this long, then queues a successor, so a burst of mail
 # neither waits for the next periodic run nor keeps one job (and its lease on the worker) for ever.
 MAIL_JOB_BUDGET_SECONDS = 60.0
@@ -164,10 +162,3 @@ async def reconcile_payments(
     if sent:
         counts["refund_sent"] = sent
     return dict(counts)
-
-
-@event.listens_for(Refund, "after_insert")
-def _kick_refund_sender(_mapper: Any, _connection: Any, refund: Refund) -> None:
-    """A card refund recorded as pending is sent right after its transaction commits, not at the next period."""
-    if refund.status == RefundStatus.PENDING and (db_session := object_session(refund)) is not None:
-        kick_after_commit(db_session, SEND_REFUNDS_JOB)

@@ -25,7 +25,7 @@ from registration.cancellations import amount_due, refund_row
 from registration.documents import record_documents
 from registration.holds import release_registration_seats, take_seats
 from registration.income_groups import discount_pct
-from registration.ledger import kept_payment, refundable, sync_refunded
+from registration.ledger import add_refund, kept_payment, refundable, sync_refunded
 from registration.mail import enqueue_verification_mail
 from registration.models import (
     Category,
@@ -129,7 +129,7 @@ async def _reject(
         verdict = "verification rejected, cancelled"
     payment = await kept_payment(db_session, order.id)
     if refund and payment is not None:
-        db_session.add(refund_row(order, payment, refund, f"{verdict}"[:200], actor))
+        add_refund(db_session, refund_row(order, payment, refund, f"{verdict}"[:200], actor))
         await sync_refunded(db_session, order)
         record(db_session, "order", order.id, order.status, order.status, actor, f"refund {refund}: {verdict}")
     _record(db_session, registration, target, actor, verdict, rejection.note)

@@ -9,10 +9,12 @@ import msgspec
 from sqlalchemy import case, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from podium.jobs.kicks import register_kicker, unregister_kicker
 from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
 from registration import cancellations
 from registration.holds import expire_holds
+from registration.ledger import SEND_REFUNDS_JOB
 from registration.models import Order, Payment, Quota, Refund, Registration
 from registration.payment_outcomes import Outcome, payment_failed, payment_succeeded
 from registration.payments import OfflineTestProvider
@@ -232,3 +234,31 @@ async def test_a_verdict_its_owner_rolls_back_leaves_nothing(settings: Settings)
     assert second.outcome == Outcome.REFUND_NEEDED
     assert claims == ([], [])
     assert payments == ["pi_8a"]
+
+
+async def test_a_claimed_refund_wakes_the_refund_sender_only_once_committed(settings: Settings) -> None:
+    woken: list[set[str]] = []
+    async with db_session_for(settings) as db_session:
+        catalog = await build_catalog(db_session)
+        order_id = (await _place(db_session, catalog.slug)).id
+        await payment_succeeded(
+            db_session, order_id=order_id, provider_payment_id="pi_9a", amount=52_000, currency="usd", actor="t"
+        )
+        await db_session.commit()
+        register_kicker(db_session.bind, woken.append)
+        try:
+            dropped = await payment_succeeded(
+                db_session, order_id=order_id, provider_payment_id="pi_9b", amount=52_000, currency="usd", actor="t"
+            )
+            await db_session.rollback()
+            after_rollback = list(woken)
+            claimed = await payment_succeeded(
+                db_session, order_id=order_id, provider_payment_id="pi_9b", amount=52_000, currency="usd", actor="t"
+            )
+            await db_session.commit()
+        finally:
+            unregister_kicker(db_session.bind)
+
+    assert (dropped.outcome, claimed.outcome) == (Outcome.REFUND_NEEDED, Outcome.REFUND_NEEDED)
+    assert after_rollback == []
+    assert [SEND_REFUNDS_JOB in names for names in woken] == [True]
