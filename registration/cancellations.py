@@ -12,14 +12,13 @@ import datetime as dt
 from collections.abc import Sequence
 from uuid import UUID
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
-from events.services import get_event
 from podium import audit
 from podium.db import begin_write, utcnow
-from podium.errors import Conflict, InvalidInput
+from podium.errors import Conflict
 from registration.audit import record
 from registration.documents import record_documents
 from registration.holds import end_pending, release_registration_seats
@@ -50,7 +49,6 @@ from registration.models import (
 )
 from registration.order_validation import load_catalog, needs_of_registrations
 from registration.pricing import local_date, percent_of
-from registration.schemas import CancellationPolicy, FeeRule
 
 INSTANT_REFUND_PROVIDERS = ("offline", "none")
 
@@ -70,38 +68,6 @@ def fee_pct_for(rules: Sequence[tuple[dt.date, int]], today: dt.date, event_star
 def amount_due(registration: Registration) -> int:
     lines = registration.category_amount - registration.discount_amount
     return lines + sum(a.amount - a.discount_amount for a in registration.add_ons)
-
-
-async def get_policy(db_session: AsyncSession, event_slug: str) -> CancellationPolicy:
-    event = await get_event(db_session, event_slug, with_children=False)
-    rows = await db_session.scalars(
-        select(CancellationFeeRule).where(CancellationFeeRule.event_id == event.id).order_by(CancellationFeeRule.until)
-    )
-    return CancellationPolicy(rules=[FeeRule(until=r.until, fee_pct=r.fee_pct) for r in rows.all()])
-
-
-async def set_policy(db_session: AsyncSession, event_slug: str, policy: CancellationPolicy) -> CancellationPolicy:
-    event = await get_event(db_session, event_slug, with_children=False)
-    days = [r.until for r in policy.rules]
-    if len(set(days)) != len(days):
-        raise InvalidInput("two rules end on the same day", field="rules")
-    fees = [r.fee_pct for r in sorted(policy.rules, key=lambda r: r.until)]
-    if fees != sorted(fees):
-        raise InvalidInput("fees can only grow as the event comes closer", field="rules")
-    before = (await get_policy(db_session, event_slug)).rules
-    await db_session.execute(delete(CancellationFeeRule).where(CancellationFeeRule.event_id == event.id))
-    db_session.add_all(CancellationFeeRule(event_id=event.id, until=r.until, fee_pct=r.fee_pct) for r in policy.rules)
-    # One entry for the whole schedule (the rules are replaced together), keyed by the event.
-    audit.record_updated(
-        db_session,
-        "cancellation_fee_rule",
-        event.id,
-        {"rules": [[r.until, r.fee_pct] for r in before]},
-        {"rules": [[r.until, r.fee_pct] for r in sorted(policy.rules, key=lambda r: r.until)]},
-        None,
-        event_id=event.id,
-    )
-    return await get_policy(db_session, event_slug)
 
 
 async def _fee_pct(db_session: AsyncSession, event: Event, now: dt.datetime) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Annotated, Any, cast
 from uuid import UUID
 
-from litestar import Controller, Request, Response, get, post, put
+from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, JSONBody
@@ -33,7 +33,6 @@ from registration.order_view import Known, order_read
 from registration.payments import provider_for
 from registration.schemas import (
     CancellationOutcome,
-    CancellationPolicy,
     CardPaymentConfirmed,
     OrderCreate,
     OrderRead,
@@ -364,26 +363,6 @@ def _refund_read(row: Refund) -> RefundRead:
     return RefundRead(
         id=row.id, amount=row.amount, reason=row.reason, status=cast(Any, row.status), created_at=row.created_at
     )
-
-
-class CancellationPolicyController(Controller):
-    path = "/api/events/{event:str}/cancellation-fees"
-    tags = ["catalog: organizer"]
-    guards = [requires_organizer]
-    security = [{"bearer": []}]
-
-    @get("/", operation_id="getCancellationFees", responses=problem_responses(401, 403, 404))
-    async def read(self, event: FromPath[str], db_session: NamedDependency[AsyncSession]) -> CancellationPolicy:
-        return await cancellations.get_policy(db_session, event)
-
-    @put("/", operation_id="setCancellationFees", responses=problem_responses(401, 403, 404, 422))
-    async def replace(
-        self, event: FromPath[str], data: JSONBody[CancellationPolicy], db_session: NamedDependency[AsyncSession]
-    ) -> CancellationPolicy:
-        """Replace the schedule, e.g. 10 % fee until A, 50 % until B, no refund after."""
-        result = await cancellations.set_policy(db_session, event, data)
-        await db_session.commit()
-        return result
 
 
 class StripeWebhookController(Controller):

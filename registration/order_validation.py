@@ -22,7 +22,7 @@ from events.models import Event
 from podium.auth.services import normalise_email
 from podium.errors import Conflict, FieldError, InvalidInput
 from podium.lru import Lru
-from registration.catalog_schemas import QuestionRead
+from registration.catalog.schemas import QuestionRead
 from registration.income_groups import discount_pct
 from registration.models import (
     AddOn,

@@ -1,4 +1,4 @@
-"""Wire types for placing and reading orders (the catalog's live in catalog_schemas.py)."""
+"""Wire types for placing and reading orders (the catalog's live in catalog/schemas.py)."""
 
 from __future__ import annotations
 

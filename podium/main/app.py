@@ -59,10 +59,9 @@ from registration import tasks as registration_tasks
 from registration.admin_controllers import RegistrationAdminController
 from registration.audit_controllers import AuditController
 from registration.audit_pages import OrganizerAuditPages
-from registration.catalog_controllers import CATALOG_CONTROLLERS
-from registration.catalog_pages import OrganizerCatalogPages
+from registration.catalog.controllers import CATALOG_CONTROLLERS
+from registration.catalog.pages import OrganizerCatalogPages
 from registration.controllers import (
-    CancellationPolicyController,
     OrderChangeController,
     OrderController,
     OrderPlacementController,
@@ -127,7 +126,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
             OrderPlacementController,
             OrderController,
             OrderChangeController,
-            CancellationPolicyController,
             StripeWebhookController,
             OrderDocumentController,
             EventDocumentController,

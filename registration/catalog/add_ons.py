@@ -13,7 +13,7 @@ from events.services import editable_event, get_event, required_text
 from podium import audit
 from podium.db import begin_write
 from podium.errors import Conflict
-from registration import catalog_schemas as s
+from registration.catalog import schemas as s
 from registration.catalog.capacity import capacity_of, set_own_capacity
 from registration.catalog.rows import AddOns, changes, codes_to_ids, ids_to_codes
 from registration.models import AddOn, Category, RegistrationAddOn

@@ -16,7 +16,7 @@ from podium import audit
 from podium.db import begin_write
 from podium.errors import Conflict, InvalidInput
 from podium.rows import rows_changed
-from registration import catalog_schemas as s
+from registration.catalog import schemas as s
 from registration.catalog.rows import Quotas, codes_to_ids, ids_to_codes
 from registration.models import AddOn, Category, Quota, QuotaItem
 

@@ -14,7 +14,7 @@ from events.services import editable_event, get_event, required_text
 from podium import audit
 from podium.db import begin_write
 from podium.errors import Conflict, InvalidInput
-from registration import catalog_schemas as s
+from registration.catalog import schemas as s
 from registration.catalog.capacity import capacity_of, set_own_capacity
 from registration.catalog.rows import Categories, changes
 from registration.models import Category, PriceWindow, Registration

@@ -10,7 +10,7 @@ from events.services import editable_event, get_event
 from podium import audit
 from podium.db import savepoint
 from podium.errors import Conflict
-from registration import catalog_schemas as s
+from registration.catalog import schemas as s
 from registration.catalog.rows import SettingsRows, changes
 from registration.models import RegistrationSettings
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from events.models import Event
 from events.services import get_event
 from podium.db import utcnow
-from registration import catalog_schemas as s
+from registration.catalog import schemas as s
 from registration.catalog.event_settings import default_settings, stored_settings
 from registration.catalog.questions import question_read
 from registration.catalog.rows import Questions

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from events.services import editable_event, get_event, required_text
 from podium import audit
 from podium.errors import InvalidInput
-from registration import catalog_schemas as s
+from registration.catalog import schemas as s
 from registration.catalog.rows import Questions, changes
 from registration.models import Question
 

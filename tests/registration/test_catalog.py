@@ -16,7 +16,7 @@ from podium.db import write_intent
 from podium.errors import Conflict
 from podium.settings import Settings
 from registration import catalog
-from registration.catalog_schemas import (
+from registration.catalog.schemas import (
     CategoryCreate,
     PromoCodeUpdate,
     QuestionCreate,

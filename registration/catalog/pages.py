@@ -24,8 +24,8 @@ from podium.errors import DomainError
 from podium.formatting import format_money, parse_money
 from podium.pages import form_errors, redirect, render
 from registration import billing, catalog
-from registration import catalog_schemas as s
-from registration.cancellations import get_policy
+from registration.catalog import schemas as s
+from registration.catalog.cancellation_fees import get_policy
 from registration.document_schemas import SellerIn
 
 FormData = URLEncodedBody[dict[str, str]]

@@ -1,6 +1,6 @@
 """HTTP for the catalog: organizers build it (categories, add-ons, capacities, promo codes, questions,
-settings); anyone reads the published catalog with today's prices and seats left. A change is committed here,
-by the request that made it."""
+settings, cancellation fees); anyone reads the published catalog with today's prices and seats left. A change
+is committed here, by the request that made it."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from podium.auth.guards import requires_organizer
 from podium.errors import problem_responses
 from registration import catalog
-from registration import catalog_schemas as s
+from registration.catalog import cancellation_fees
+from registration.catalog import schemas as s
+from registration.schemas import CancellationPolicy
 
 ERRORS = problem_responses(401, 403, 404, 409, 422)
 BEARER: list[SecurityRequirement] = [{"bearer": []}]
@@ -251,6 +253,26 @@ class RegistrationSettingsController(Controller):
         return result
 
 
+class CancellationPolicyController(Controller):
+    path = "/api/events/{event:str}/cancellation-fees"
+    tags = ["catalog: organizer"]
+    guards = [requires_organizer]
+    security = BEARER
+
+    @get("/", operation_id="getCancellationFees", responses=problem_responses(401, 403, 404))
+    async def read(self, event: FromPath[str], db_session: NamedDependency[AsyncSession]) -> CancellationPolicy:
+        return await cancellation_fees.get_policy(db_session, event)
+
+    @put("/", operation_id="setCancellationFees", responses=problem_responses(401, 403, 404, 422))
+    async def replace(
+        self, event: FromPath[str], data: JSONBody[CancellationPolicy], db_session: NamedDependency[AsyncSession]
+    ) -> CancellationPolicy:
+        """Replace the schedule, e.g. 10 % fee until A, 50 % until B, no refund after."""
+        result = await cancellation_fees.set_policy(db_session, event, data)
+        await db_session.commit()
+        return result
+
+
 CATALOG_CONTROLLERS = [
     CatalogController,
     CategoryController,
@@ -259,4 +281,5 @@ CATALOG_CONTROLLERS = [
     PromoCodeController,
     QuestionController,
     RegistrationSettingsController,
+    CancellationPolicyController,
 ]
