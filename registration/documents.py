@@ -9,11 +9,12 @@ the live one plus, where money remains, a new receipt. Each is stored with every
 Numbers are one series per event shared by receipts and credit notes (``SLUG-000001`` …), without gaps
 among issued documents. They are not taken in the change's transaction: that one only records the document
 as pending (no number) and queues a job with it (``NUMBER_DOCUMENTS_JOB``, ``registration/tasks.py``).
-``issue_pending_documents`` numbers them in a short transaction of its own: that job's, the hold sweep's for
-anything left, or that of whoever needs a number first (``ensure_documents_issued``: the mail sender, a
-download). Only that tiny transaction holds the counter's row lock, so a payment never waits on another
-payment's receipt; and the request that paid never spends a transaction (six round trips) numbering: the job
-numbers a rush's receipts a batch at a time. On SQLite they are numbered in the change's own transaction.
+``registration.document_numbers`` numbers them in a short transaction of its own: that job's, the hold
+sweep's for anything left, or that of whoever needs a number first (``ensure_documents_issued``: the mail
+sender, a download). Only that tiny transaction holds the counter's row lock, so a payment never waits on
+another payment's receipt; and the request that paid never spends a transaction (six round trips) numbering:
+the job numbers a rush's receipts a batch at a time. On SQLite they are numbered in the change's own
+transaction.
 
 A receipt that is still pending when the next change comes is rewritten in place (it was never issued, so
 nobody holds a copy); a conditional UPDATE on ``number is null`` tells whether the numbering won that race,
@@ -32,18 +33,17 @@ from zoneinfo import ZoneInfo
 import anyio.to_thread
 import msgspec
 from sqlalchemy import CursorResult, delete, exists, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from events.models import Event
-from podium.db import begin_write, end_reads, utcnow
+from podium.db import end_reads, utcnow
 from podium.jobs import kick_after_commit
+from registration.document_numbers import issue_pending_documents, number_pending
 from registration.ledger import kept_payment, refunded_of_payment
 from registration.models import (
     BillingDetails,
     Document,
-    DocumentCounter,
     DocumentKind,
     Order,
     RegistrationStatus,
@@ -54,8 +54,6 @@ from registration.receipts import Buyer, DocumentData, Line, Seller, event_dates
 
 # Numbers what changes recorded pending on PostgreSQL, queued with the change (``registration/tasks.py``).
 NUMBER_DOCUMENTS_JOB = "registration.number_documents"
-# At most this many documents are numbered per transaction; the rest in the next one.
-BATCH = 200
 _BILLED = (RegistrationStatus.CONFIRMED.value, RegistrationStatus.AWAITING_VERIFICATION.value)
 
 
@@ -237,22 +235,13 @@ async def record_documents(
     live = None if first else await _live_receipt(db_session, order.id)
     if live is not None and desired is not None and stored(live).content() == desired.content():
         return []
-    if live is not None and live.number is None:
-        # Never issued, so nobody holds a copy: rewrite it, unless the numbering got there first.
-        pending = Document.id == live.id, Document.number.is_(None)
-        if desired is None:
-            statement: Any = delete(Document).where(*pending)
-        else:
-            values = {"data": msgspec.to_builtins(desired), "total": desired.total, "reason": reason, "updated_at": now}
-            statement = update(Document).where(*pending).values(**values)
-        result = await db_session.execute(statement.execution_options(synchronize_session=False))
-        if cast(CursorResult[Any], result).rowcount == 1:
-            if desired is None:
-                db_session.expunge(live)
-            else:
-                await _after_recording(db_session, order.event_id, now, number_now)
-            return []
-        await db_session.refresh(live)
+    rewritten = (
+        live is not None and live.number is None and await _rewrite_pending(db_session, live, desired, reason, now)
+    )
+    if rewritten:
+        if desired is not None:
+            await _after_recording(db_session, order.event_id, now, number_now)
+        return []
     added: list[Document] = []
     if live is not None:
         assert live.number is not None
@@ -268,95 +257,39 @@ async def record_documents(
     return added
 
 
+async def _rewrite_pending(
+    db_session: AsyncSession, live: Document, desired: DocumentData | None, reason: str, now: dt.datetime
+) -> bool:
+    """Rewrite (or drop) a receipt never issued, so nobody holds a copy; False if the numbering got there first
+    (``live`` is then reloaded, numbered, and is corrected like any issued receipt)."""
+    pending = Document.id == live.id, Document.number.is_(None)
+    if desired is None:
+        statement: Any = delete(Document).where(*pending)
+    else:
+        values = {"data": msgspec.to_builtins(desired), "total": desired.total, "reason": reason, "updated_at": now}
+        statement = update(Document).where(*pending).values(**values)
+    result = await db_session.execute(statement.execution_options(synchronize_session=False))
+    if cast(CursorResult[Any], result).rowcount != 1:
+        await db_session.refresh(live)
+        return False
+    if desired is None:
+        db_session.expunge(live)
+    return True
+
+
 async def _after_recording(db_session: AsyncSession, event_id: UUID, now: dt.datetime, number_now: bool | None) -> None:
     if number_now is None:
         number_now = db_session.get_bind().dialect.name == "sqlite"
     if number_now:
         await db_session.flush()
-        await _number_pending(db_session, event_id, now, wait=True)
+        await number_pending(db_session, event_id, now, wait=True)
     else:
         kick_after_commit(db_session, NUMBER_DOCUMENTS_JOB)
 
 
-async def _lock_counter(db_session: AsyncSession, event_id: UUID, *, wait: bool = True) -> int | None:
-    """The event's last number, with its counter row locked until this transaction ends (created if new).
-
-    ``wait=False``: None at once when another transaction holds the lock (PostgreSQL; SQLite's one writer
-    already waited in ``begin_write``)."""
-    query = select(DocumentCounter.last_number).where(DocumentCounter.event_id == event_id)
-    last = await db_session.scalar(query.with_for_update(skip_locked=not wait))
-    if last is not None:
-        return last
-    if not wait and await db_session.scalar(query) is not None:
-        return None  # it exists and someone is numbering right now
-    dialect = db_session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    await db_session.execute(insert(DocumentCounter).values(event_id=event_id, last_number=0).on_conflict_do_nothing())
-    return await db_session.scalar(query.with_for_update()) or 0
-
-
-async def issue_pending_documents(
-    db_session: AsyncSession, event_id: UUID, *, now: dt.datetime | None = None, wait: bool = True
-) -> int:
-    """Number the event's pending documents in a transaction of its own (committed here); returns how many.
-
-    Oldest first, a credit note before the receipt recorded with it. The counter's row lock serializes the
-    numbering of one event and is held only for these few statements. With ``wait=False`` nothing is done
-    while another transaction numbers the event's documents (0): that one, the next, the sweep or whoever
-    needs the number (``ensure_documents_issued``) numbers ours.
-    """
-    if db_session.new or db_session.dirty or db_session.deleted:
-        raise RuntimeError("issue_pending_documents() runs in a transaction of its own")
-    if db_session.in_transaction():
-        await db_session.commit()
-    await begin_write(db_session)
-    count = await _number_pending(db_session, event_id, now or utcnow(), wait=wait)
-    await db_session.commit()
-    return count
-
-
-async def _number_pending(db_session: AsyncSession, event_id: UUID, now: dt.datetime, *, wait: bool) -> int:
-    """Number the event's pending documents in the caller's transaction, under the counter's row lock."""
-    last = await _lock_counter(db_session, event_id, wait=wait)
-    if last is None:
-        return 0
-    pending = (
-        await db_session.scalars(
-            select(Document)
-            .where(Document.event_id == event_id, Document.number.is_(None))
-            .order_by(Document.created_at, Document.kind, Document.id)
-            .limit(BATCH)
-            .execution_options(populate_existing=True)
-        )
-    ).all()
-    for document in pending:
-        last += 1
-        document.number = last
-        document.issued_at = now
-    if pending:
-        await db_session.execute(
-            update(DocumentCounter).where(DocumentCounter.event_id == event_id).values(last_number=last)
-        )
-    return len(pending)
-
-
-async def issue_all_pending(db_session: AsyncSession) -> int:
-    """Number whatever is pending, event by event: the job changes queue, and the sweep for anything a lost
-    job left."""
-    events = (await db_session.scalars(select(Document.event_id).where(Document.number.is_(None)).distinct())).all()
-    issued = 0
-    for event_id in events:
-        while count := await issue_pending_documents(db_session, event_id):
-            issued += count
-            if count < BATCH:
-                break
-    if not events and db_session.in_transaction():
-        await db_session.commit()
-    return issued
-
-
 async def ensure_documents_issued(db_session: AsyncSession, order_id: UUID) -> Sequence[Document]:
-    """The order's documents, oldest first, every one numbered: pending ones are numbered first (commits).
+    """The order's documents, oldest first, every one numbered: pending ones are numbered first, in the
+    caller's transaction, which the caller commits at once (``document_numbers``).
 
     For whoever needs a number now: the mail sender attaching a receipt, a download right after paying."""
     event_id = await db_session.scalar(

@@ -25,7 +25,7 @@ from podium.mail_senders import MailSender
 from podium.outbox_drain import ATTACHMENT_RENDERERS, AttachmentError, Claimed, Draw
 from podium.outbox_drain import drain_outbox as drain_with
 from podium.settings import Settings
-from registration import documents
+from registration import document_numbers, documents
 from registration.links import order_url, registration_url, waitlist_url
 from registration.models import Document, MailWording, Order, Registration, WaitlistEntry
 
@@ -66,7 +66,8 @@ async def receipt_attachments(
     db_session: AsyncSession, _settings: Settings, arguments: Sequence[str]
 ) -> dict[str, Draw | Exception]:
     """Each order's current receipt, numbered first if the payment's own numbering hasn't run yet (it runs
-    right after commit, so rarely)."""
+    right after commit, so rarely). The numbers are taken in the drain's transaction, which the drain ends
+    (``end_reads``) as soon as the batch is read, before anything is drawn or sent."""
     wanted: dict[str, UUID] = {}
     answers: dict[str, Draw | Exception] = {}
     for argument in arguments:
@@ -81,7 +82,7 @@ async def receipt_attachments(
         select(Document.event_id).where(Document.order_id.in_(order_ids), Document.number.is_(None)).distinct()
     )
     for event_id in pending.all():
-        await documents.issue_pending_documents(db_session, event_id)
+        await document_numbers.issue_pending_documents(db_session, event_id)
     by_order: dict[UUID, list[Document]] = {}
     for document in await documents.documents_of_orders(db_session, order_ids):
         by_order.setdefault(document.order_id, []).append(document)

@@ -336,6 +336,7 @@ class OrderPages(Controller):
         # A receipt still waiting for its number (PostgreSQL numbers after the payment's commit, in a job) is
         # numbered now, as a download would: the buyer who opens the page gets its link, not "being issued".
         await documents.ensure_documents_issued(db_session, found.id)
+        await db_session.commit()
         return await self._page(request, db_session, settings, found, None)
 
     @post("/orders/{order_id:uuid}/pay")

@@ -83,7 +83,9 @@ class OrderDocumentController(Controller):
     ) -> list[DocumentRead]:
         """Receipts and credit notes of the order, in number order; any still pending are numbered first."""
         event_slug = (await db_session.get_one(Event, order.event_id)).slug
-        return _reads(event_slug, await documents.ensure_documents_issued(db_session, order.id))
+        issued = await documents.ensure_documents_issued(db_session, order.id)
+        await db_session.commit()  # the numbers just taken (the event's counter row is locked until then)
+        return _reads(event_slug, issued)
 
     @get(
         "/documents/{document_id:uuid}/pdf",
@@ -100,6 +102,7 @@ class OrderDocumentController(Controller):
     ) -> Response[bytes]:
         """One receipt or credit note as PDF: always the same document, whatever happened to the order since."""
         rows = await documents.ensure_documents_issued(db_session, order.id)
+        await db_session.commit()
         found = next((d for d in rows if d.id == document_id), None)
         if found is None:
             raise NotFound("no such document in this order", field="document_id")
@@ -119,6 +122,7 @@ class OrderDocumentController(Controller):
     ) -> Response[bytes]:
         """The order's current receipt (the latest one no credit note cancels) as PDF."""
         current = documents.current_receipt(await documents.ensure_documents_issued(db_session, order.id))
+        await db_session.commit()
         if current is None:
             raise Conflict("there is no receipt: the order is not paid", field="order", code="not_paid")
         return _pdf(*await documents.document_pdf(db_session, current))

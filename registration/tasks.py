@@ -32,11 +32,12 @@ from podium import rate_limits
 from podium.jobs import JobEnv, job
 from podium.mail_senders import sender_for
 from podium.outbox import SEND_MAIL_JOB
-from registration.documents import NUMBER_DOCUMENTS_JOB, issue_all_pending
+from registration.document_jobs import issue_all_pending
+from registration.documents import NUMBER_DOCUMENTS_JOB
 from registration.holds import expire_holds
 from registration.ledger import SEND_REFUNDS_JOB
 from registration.outbox import drain_outbox
-from registration.refund_sender import send_pending_refunds
+from registration.refund_jobs import send_pending_refunds
 from registration.reminders import enqueue_reminders
 from registration.stripe_provider import StripeProvider, standalone_provider
 from registration.waitlist import process_waitlists

@@ -33,7 +33,7 @@ from registration.documents import record_documents
 from registration.ledger import sync_refunded
 from registration.models import Order, OrderStatus, Payment, Refund, WebhookEvent
 from registration.payment_outcomes import Outcome, PaymentResult, payment_failed, payment_succeeded
-from registration.refund_sender import send_refund
+from registration.refund_jobs import send_refund
 from registration.stripe_provider import REFUND_METADATA, StripeProvider, refund_status
 
 logger = logging.getLogger("podium.registration.webhooks")

@@ -3,10 +3,12 @@
 Scanned with ``ast``, so a ``.commit()`` or ``.rollback()`` anywhere else fails here with its place. Who may
 end a transaction is a rule, not a list of files: the HTTP layer (``controllers``/``pages`` modules and their
 ``*_controllers``/``*_pages`` siblings), the job layer (a domain's ``tasks`` module, whose ``@job`` functions
-own their transactions as a handler does), the composition root and its commands (the ``podium.main`` package;
-``demo`` is one too, and isn't scanned), the job runtime (the ``podium.jobs`` package, whose queue keeps its
-own connection), and the unit of work's own helpers in ``podium/db.py`` (which end read-only transactions, or
-store a record of something done outside the database in a transaction of its own).
+own their transactions as a handler does, and ``jobs`` modules and their ``*_jobs`` siblings, which end a
+transaction per item where a batch must not hold its locks, or a claim must be committed before a call out),
+the composition root and its commands (the ``podium.main`` package; ``demo`` is one too, and isn't scanned),
+the job runtime (the ``podium.jobs`` package, whose queue keeps its own connection), and the unit of work's
+own helpers in ``podium/db.py`` (which end read-only transactions, or store a record of something done
+outside the database in a transaction of its own).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("events", "sessions", "badges", "podium", "registration")
 ENDING_CALLS = frozenset({"commit", "rollback"})
 HTTP_LAYER = ("controllers", "pages")
-JOB_LAYER = "tasks"
+JOB_LAYER = ("tasks", "jobs")
 # Functions that still end a transaction until their callers own it: ``hit`` commits the count before it
 # refuses, for registration's callers (a try must count whatever the request does next; the login's owner does
 # this itself, ``podium.auth.controllers.attempt_login``); the mail job's drain, moved here from registration,
@@ -32,14 +34,7 @@ WAITING = frozenset(
         ("podium/outbox_drain.py", "_record"),
         ("podium/outbox_drain.py", "drain_outbox"),
         # registration's services, each until its callers own the transaction
-        ("registration/documents.py", "issue_all_pending"),
-        ("registration/documents.py", "issue_pending_documents"),
         ("registration/orders.py", "confirm_offline_payment"),
-        ("registration/refund_sender.py", "_current"),
-        ("registration/refund_sender.py", "_hand_back"),
-        ("registration/refund_sender.py", "_record"),
-        ("registration/refund_sender.py", "claim_refund"),
-        ("registration/refund_sender.py", "send_pending_refunds"),
     }
 )
 
@@ -48,7 +43,8 @@ def owns_transactions(path: Path) -> bool:
     """Whether the module is a transaction's owner by the rules in the module docstring."""
     relative = path.relative_to(ROOT)
     name = path.stem
-    if name in HTTP_LAYER or name.endswith(tuple(f"_{layer}" for layer in HTTP_LAYER)) or name == JOB_LAYER:
+    owners = HTTP_LAYER + JOB_LAYER
+    if name in owners or name.endswith(tuple(f"_{layer}" for layer in owners)):
         return True
     return relative.parts[:2] in {("podium", "main"), ("podium", "jobs")} or relative == Path("podium/db.py")
 
@@ -87,11 +83,18 @@ def test_owners_are_told_apart_by_rule() -> None:
         "registration/tasks.py",
         "podium/main/cli.py",
         "podium/jobs/runtime.py",
+        "registration/refund_jobs.py",
     ]
-    services = ["events/services.py", "sessions/agenda.py", "badges/checkin.py", "podium/auth/services.py"]
+    services = [
+        "events/services.py",
+        "sessions/agenda.py",
+        "badges/checkin.py",
+        "podium/auth/services.py",
+        "registration/refund_sender.py",
+    ]
 
-    assert [owns_transactions(ROOT / p) for p in owners] == [True] * 5
-    assert [owns_transactions(ROOT / p) for p in services] == [False] * 4
+    assert [owns_transactions(ROOT / p) for p in owners] == [True] * 6
+    assert [owns_transactions(ROOT / p) for p in services] == [False] * 5
 
 
 def test_services_never_commit_or_roll_back() -> None:

@@ -144,7 +144,7 @@ def send_refunds_command(every: float, rounds: int) -> None:
 
 async def _send_refunds(settings: Settings, *, every: float, rounds: int) -> int:
     from podium.db import create_engine, session_maker
-    from registration.refund_sender import send_pending_refunds
+    from registration.refund_jobs import send_pending_refunds
     from registration.stripe_provider import standalone_provider
 
     if not settings.stripe_secret_key:

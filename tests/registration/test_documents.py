@@ -18,7 +18,8 @@ from sqlalchemy import select
 from podium.db import begin_write, create_engine, session_maker
 from podium.jobs.runtime import run_due_jobs
 from podium.settings import Settings
-from registration.documents import ensure_documents_issued, issue_all_pending, record_documents
+from registration.document_jobs import issue_all_pending
+from registration.documents import ensure_documents_issued, record_documents
 from registration.models import Category, Document, DocumentCounter, Order, PriceWindow
 from registration.tasks import sweep_expired_holds
 from tests.asgi_client import Client
@@ -377,6 +378,7 @@ async def test_a_receipt_left_pending_is_numbered_by_whoever_needs_it_first(
         pending = (await db_session.scalars(select(Document.number).where(Document.order_id == row.id))).all()
 
         issued = await ensure_documents_issued(db_session, row.id)
+        await db_session.commit()
 
     assert pending == [None]
     assert [(d.kind, d.number) for d in issued] == [("receipt", 1)]

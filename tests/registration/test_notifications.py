@@ -21,7 +21,7 @@ from registration.mail import HELD_MAIL_DELAY
 from registration.models import Category, Order, PriceWindow, Registration
 from registration.payment_outcomes import payment_succeeded
 from registration.payments import OfflineTestProvider
-from registration.refund_sender import send_refund
+from registration.refund_jobs import send_refund
 from registration.reminders import enqueue_reminders
 from registration.schemas import OrderCreate
 from registration.waitlist import process_waitlists

@@ -19,7 +19,8 @@ from podium.formatting import format_money
 from podium.jobs.runtime import run_due_jobs
 from podium.pdf_fonts import unicode_font
 from podium.settings import Settings
-from registration.documents import issue_pending_documents, record_documents
+from registration.document_numbers import issue_pending_documents
+from registration.documents import record_documents
 from registration.models import Document, Order
 from registration.receipts import Buyer, DocumentData, Line, Seller, render_document
 from tests.asgi_client import Client
@@ -95,7 +96,9 @@ async def test_concurrent_numbering_in_separate_connections_never_repeats_or_ski
 
     async def number() -> int:
         async with db_session_for(settings) as db_session:
-            return await issue_pending_documents(db_session, catalog.event_id)  # type: ignore[arg-type]
+            numbered = await issue_pending_documents(db_session, catalog.event_id)  # type: ignore[arg-type]
+            await db_session.commit()  # as its owner (a job, a download) does at once
+            return numbered
 
     await asyncio.gather(*(record(o["id"]) for o in placed))
     issued = await asyncio.gather(*(number() for _ in range(10)))

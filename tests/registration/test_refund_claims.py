@@ -32,7 +32,8 @@ from registration.ledger import kept_payment, refundable
 from registration.models import Order, Payment, PriceWindow, Refund
 from registration.payment_outcomes import Outcome, payment_succeeded
 from registration.payments import OfflineTestProvider
-from registration.refund_sender import claim_refund, send_refund
+from registration.refund_jobs import send_refund
+from registration.refund_sender import claim_refund
 from registration.schemas import OrderCreate
 from registration.stripe_provider import standalone_provider
 from tests.asgi_client import Client
@@ -73,6 +74,7 @@ async def test_racing_claims_have_one_winner(settings: Settings) -> None:
     async def claim() -> int | None:
         async with db_session_for(settings) as db_session:
             won = await claim_refund(db_session, refund_id, lease=dt.timedelta(minutes=5))
+            await db_session.commit()  # as the sender does before calling the provider
             return won.attempt if won else None
 
     results = await asyncio.gather(*(claim() for _ in range(16)))
@@ -89,10 +91,13 @@ async def test_a_claim_is_taken_again_only_after_its_lease(settings: Settings) -
 
     async with db_session_for(settings) as db_session:
         first = await claim_refund(db_session, refund_id, lease=dt.timedelta(seconds=60), now=now)
+        await db_session.commit()
         during = await claim_refund(db_session, refund_id, lease=dt.timedelta(seconds=60), now=now)
+        await db_session.commit()
         after = await claim_refund(
             db_session, refund_id, lease=dt.timedelta(seconds=60), now=now + dt.timedelta(seconds=61)
         )
+        await db_session.commit()
 
     assert (first and first.attempt, during, after and after.attempt) == (1, None, 2)
 
