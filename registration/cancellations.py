@@ -122,13 +122,7 @@ async def cancel(
         raise Conflict(f"the order is {order.status}", field="order", code=f"order_{order.status}")
     registrations = await _active(db_session, order, registration_ids)
     fee_pct = 0 if by_organizer else await _fee_pct(db_session, event, now)
-    catalog = await load_catalog(db_session, event)
-    due = 0
-    for registration in registrations:
-        await release_registration_seats(db_session, order.id, needs_of_registrations(catalog, [registration]))
-        record(db_session, "registration", registration.id, registration.status, RegistrationStatus.CANCELLED, actor)
-        registration.status = RegistrationStatus.CANCELLED.value
-        due += amount_due(registration)
+    due = await _cancel_each(db_session, event, order, registrations, actor)
     fee = percent_of(due, fee_pct)
     refund = await _refund_rest(db_session, order, due - fee, f"cancellation ({fee_pct} % fee)", actor)
     amount = refund.amount if refund is not None else 0
@@ -169,6 +163,20 @@ async def _cancel_unpaid(
     if await end_pending(db_session, order.id, OrderStatus.CANCELLED, actor=actor, note="cancelled before payment"):
         await enqueue_unpaid_cancelled_mail(db_session, order, by_organizer=by_organizer)
     return list(held), 0, 0, None
+
+
+async def _cancel_each(
+    db_session: AsyncSession, event: Event, order: Order, registrations: Sequence[Registration], actor: str
+) -> int:
+    """Cancel each registration (its seats back, audited); returns what they cost, the refund's base."""
+    catalog = await load_catalog(db_session, event)
+    due = 0
+    for registration in registrations:
+        await release_registration_seats(db_session, order.id, needs_of_registrations(catalog, [registration]))
+        record(db_session, "registration", registration.id, registration.status, RegistrationStatus.CANCELLED, actor)
+        registration.status = RegistrationStatus.CANCELLED.value
+        due += amount_due(registration)
+    return due
 
 
 async def _active(

@@ -18,7 +18,7 @@ from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
 from registration.holds import expire_holds
 from registration.mail import HELD_MAIL_DELAY
-from registration.models import Category, Order, PriceWindow, Registration
+from registration.models import Category, Order, PriceWindow, Quota, QuotaItem, Registration
 from registration.payment_outcomes import payment_succeeded
 from registration.payments import OfflineTestProvider
 from registration.refund_jobs import send_refund
@@ -376,6 +376,43 @@ async def test_verification_rejection_choice_is_checked(
     assert (stray.status_code, stray.json()["field"]) == (422, "move_to")
     assert bad_choice.status_code in {400, 422}
     assert status == "awaiting_verification"  # nothing was half-done
+
+
+async def test_verification_move_to_a_full_category_takes_no_seat(
+    client: Client, settings: Settings, organizer: dict[str, str]
+) -> None:
+    catalog = await catalog_for(settings)
+    await _cheaper_open_category(settings, catalog)
+    registration_id = await _student_order(client, settings, catalog, unique("lab"), unique("student"))
+    # Seats are taken in quota-id order: the one with room first, then the full one refuses the move.
+    roomy, full = UUID(int=1), UUID(int=2**128 - 1)
+    async with db_session_for(settings) as db_session:
+        exhibits = await db_session.scalar(
+            select(Category.id).where(Category.event_id == catalog.event_id, Category.code == "exhibits")
+        )
+        for quota_id, size in ((roomy, 5), (full, 0)):
+            db_session.add(Quota(id=quota_id, event_id=catalog.event_id, name=f"Exhibits {size}", size=size, used=0))
+            await db_session.flush()
+            db_session.add(QuotaItem(quota_id=quota_id, category_id=exhibits))
+        await db_session.commit()
+
+    answer = await _decide(
+        client,
+        organizer,
+        catalog.slug,
+        registration_id,
+        decision="reject",
+        on_reject="move_category",
+        move_to="exhibits",
+    )
+
+    async with db_session_for(settings) as db_session:
+        registration = await db_session.get_one(Registration, UUID(registration_id))
+        rows = await db_session.execute(select(Quota.id, Quota.used).where(Quota.id.in_([roomy, full])))
+        used = dict(rows.tuples().all())
+    assert (answer.status_code, answer.json()["code"]) == (409, "sold_out")
+    assert (registration.status, registration.category_id == exhibits) == ("awaiting_verification", False)
+    assert used == {roomy: 0, full: 0}
 
 
 # ---------------------------------------------------------------------------- cancellations, refunds
