@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 
+import httpx
 import pytest
 from PIL import Image
 
@@ -25,7 +26,9 @@ async def published_event(client: Client, organizer: dict[str, str]) -> str:
     return slug
 
 
-async def put_logo(client: Client, headers: dict[str, str], slug: str, content: bytes, name: str = "logo.png"):
+async def put_logo(
+    client: Client, headers: dict[str, str], slug: str, content: bytes, name: str = "logo.png"
+) -> httpx.Response:
     return await client.put(f"/api/events/{slug}/logo", files={"logo": (name, content, "image/png")}, headers=headers)
 
 

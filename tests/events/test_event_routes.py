@@ -215,7 +215,7 @@ async def test_lists_filter_and_bound_their_parameters(client: Client, organizer
     assert draft in [e["slug"] for e in drafts]
 
 
-PROTECTED = [
+PROTECTED: list[tuple[str, str, dict[str, Any]]] = [
     ("POST", "/api/events", {"json": {}}),
     ("PATCH", "/api/events/x-1", {"json": {}}),
     ("POST", "/api/events/x-1/publish", {}),
