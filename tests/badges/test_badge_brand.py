@@ -36,7 +36,10 @@ async def _pixel(pdf: bytes, workdir: Path, x_mm: float, y_mm: float) -> tuple[i
         [_tool("pdftoppm", "poppler-utils"), "-r", "150", "-png", "-singlefile", str(source), str(workdir / "b")]
     )
     with Image.open(workdir / "b.png") as image:
-        return image.convert("RGB").getpixel((round(x_mm / 25.4 * 150), round(y_mm / 25.4 * 150)))
+        pixel = image.convert("RGB").getpixel((round(x_mm / 25.4 * 150), round(y_mm / 25.4 * 150)))
+    assert isinstance(pixel, tuple)  # an RGB image's pixel is a tuple of channels
+    red, green, blue = pixel
+    return red, green, blue
 
 
 async def test_branded_badge_shows_the_colour_and_still_reads_back(tmp_path: Path) -> None:
@@ -60,7 +63,7 @@ async def test_cards_take_the_events_colour(settings: Settings, badge_event: Bad
         await db_session.commit()
 
     async with db_session_for(settings) as db_session:
-        registration = await db_session.scalar(select(Registration).where(Registration.id == registration_id))
+        registration = (await db_session.scalars(select(Registration).where(Registration.id == registration_id))).one()
         cards = await registration_cards(db_session, [registration], settings.secret_key)
 
     assert [card.brand_colour for card in cards] == ["#0b3d91"]

@@ -4,6 +4,7 @@ decodes it) and checked in; QR images; batch printing by API and CLI; the certif
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import os
 import re
@@ -149,14 +150,14 @@ async def test_qr_png_decodes_and_svg_is_well_formed(
 async def test_batch_print_takes_the_filter_sorts_by_surname_and_marks_printed(
     settings: Settings, client: Client, organizer: dict[str, str], badge_event: BadgeEvent, tmp_path: Path
 ) -> None:
-    for first, last, category in (
+    for given, last, category in (
         ("Zed", "Zimmer", "member"),
         ("Al", "Adams", "member"),
         ("Bea", "Brown", "member"),
         ("Cy", "Clark", "press"),
         ("Mo", "Moss", "member"),
     ):
-        await add_registration(settings, badge_event, first_name=first, last_name=last, category=category)
+        await add_registration(settings, badge_event, first_name=given, last_name=last, category=category)
     await add_registration(settings, badge_event, first_name="Ed", last_name="Baker", status="cancelled")
     url = f"/api/events/{badge_event.slug}/badges/print"
     body = {
@@ -277,7 +278,7 @@ def test_print_badges_command_writes_the_batch(settings: Settings, badge_event: 
     from podium.main.cli import print_badges_command
 
     for last in ("Young", "Xu", "Wu"):
-        anyio.run(lambda last=last: add_registration(settings, badge_event, last_name=last))
+        anyio.run(functools.partial(add_registration, settings, badge_event, last_name=last))
     output = tmp_path / "batch.pdf"
     env = {**os.environ, "DATABASE_URL": settings.database_url, "PODIUM_SECRET_KEY": settings.secret_key}
 

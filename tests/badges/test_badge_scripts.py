@@ -202,7 +202,9 @@ def test_nothing_prints_within_6_mm_of_the_page_edge(
                 for x in range(rgb.width):
                     if edge <= x < rgb.width - edge and edge <= y < rgb.height - edge:
                         continue
-                    inked_margin += min(rgb.getpixel((x, y))) < 160  # type: ignore[operator]
+                    pixel = rgb.getpixel((x, y))
+                    assert isinstance(pixel, tuple)  # an RGB image's pixel is a tuple of channels
+                    inked_margin += min(pixel) < 160
 
     assert len(words) > 9 * 5
     assert min(x0 for x0, _, _, _ in words) >= 6
@@ -246,7 +248,7 @@ def test_every_badge_on_a_sheet_has_its_cut_guide(layout: Layout, rendered: dict
         check=True,
     )
     px = dpi / 25.4
-    missing = []
+    missing: list[tuple[int, str]] = []
     with Image.open(tmp_path / "sheet.png") as image:
         grey = image.convert("L")
         for slot in range(sheet.columns * sheet.rows):
@@ -257,7 +259,9 @@ def test_every_badge_on_a_sheet_has_its_cut_guide(layout: Layout, rendered: dict
                 "top": (x + w / 2, y), "bottom": (x + w / 2, y + h), "left": (x, y + h / 2), "right": (x + w, y + h / 2)
             }.items():  # fmt: skip
                 around = grey.crop((round(mx * px) - 2, round(my * px) - 2, round(mx * px) + 3, round(my * px) + 3))
-                if around.getextrema()[0] >= 240:  # the darkest pixel there: white, no line
+                darkest = around.getextrema()[0]
+                assert isinstance(darkest, int)  # a greyscale image has one band: (darkest, lightest)
+                if darkest >= 240:  # the darkest pixel there: white, no line
                     missing.append((slot, side))
 
     assert missing == []

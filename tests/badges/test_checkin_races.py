@@ -33,7 +33,7 @@ async def test_twenty_devices_scanning_one_badge_at_once_admit_it_exactly_once(
     room = Counter(r[0]["reason"] for r in results[20:])
     async with db_session_for(settings) as db_session:
         recorded = await db_session.scalar(select(func.count()).where(Checkin.registration_id == registration))
-        presence = await db_session.scalar(select(func.count()).select_from(CheckinPresence))
+        presence = (await db_session.scalars(select(func.count()).select_from(CheckinPresence))).one()
     assert entrance == {"admitted": 1, "already_admitted": 19}
     assert room == {"admitted": 1, "already_admitted": 19}
     assert recorded == 40
@@ -67,7 +67,7 @@ async def test_first_requests_racing_make_one_key_and_one_badge_each(
     fetched = await asyncio.gather(*(badge_token(client, staff, person) for person in people for _ in range(5)))
 
     async with db_session_for(settings) as db_session:
-        key = await db_session.scalar(select(BadgeKey).where(BadgeKey.event_id == event.event_id))
+        key = (await db_session.scalars(select(BadgeKey).where(BadgeKey.event_id == event.event_id))).one()
         badges = await db_session.scalar(select(func.count()).where(Badge.event_id == event.event_id))
     public_key = tokens.public_key_from_bytes(tokens.b64url_decode(key.public_key))
     claims = [tokens.verify(token, public_key) for token in fetched]

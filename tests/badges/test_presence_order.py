@@ -20,11 +20,13 @@ from tests.registration.factories import db_session_for
 
 async def _presence(settings: Settings, registration_id: object, zone: str = "entrance") -> CheckinPresence:
     async with db_session_for(settings) as db_session:
-        return await db_session.scalar(
-            select(CheckinPresence)
-            .join(Badge, Badge.id == CheckinPresence.badge_id)
-            .where(Badge.registration_id == registration_id, CheckinPresence.zone == zone)
-        )
+        return (
+            await db_session.scalars(
+                select(CheckinPresence)
+                .join(Badge, Badge.id == CheckinPresence.badge_id)
+                .where(Badge.registration_id == registration_id, CheckinPresence.zone == zone)
+            )
+        ).one()
 
 
 async def test_an_in_uploaded_after_a_later_out_admits_and_leaves_the_badge_outside(
