@@ -30,7 +30,7 @@ from registration.link_rule import open_registration
 from registration.models import Category
 from sessions import agenda, feeds, public, queries
 from sessions.agenda import AGENDA_STATUSES
-from sessions.pages import KIND_LABELS
+from sessions.page_parts import KIND_LABELS
 
 FormData = URLEncodedBody[dict[str, str]]
 MAX_RESULTS = 50
@@ -39,6 +39,14 @@ MAX_RESULTS = 50
 def _back(registration_id: UUID, secret: str | None, **extra: str) -> str:
     query = {"secret": secret or "", **{k: v for k, v in extra.items() if v}}
     return f"/registrations/{registration_id}?{urlencode(query, quote_via=quote)}"
+
+
+async def _feed_urls(db_session: AsyncSession, settings: Settings, registration: Any) -> tuple[str, str]:
+    """The private calendar feed's address and its webcal:// twin (the feed is made on first use)."""
+    feed = await agenda.feed_of(db_session, registration)
+    token = feeds.agenda_token(settings.secret_key, feed.id, feed.version, registration.secret_version)
+    feed_url = feeds.agenda_feed_url(settings.base_url, token)
+    return feed_url, feeds.webcal_url(feed_url)
 
 
 class AgendaPages(Controller):
@@ -61,7 +69,7 @@ class AgendaPages(Controller):
             db_session, registration_id, secret=secret, secret_key=settings.secret_key
         )
         active = registration.status in AGENDA_STATUSES
-        feed = await agenda.feed_of(db_session, registration) if active else None
+        feed_url, webcal = await _feed_urls(db_session, settings, registration) if active else (None, None)
         event: Event = await queries.event_by_id(db_session, registration.event_id)
         tz = zoneinfo.ZoneInfo(event.timezone)
         category = await db_session.scalar(select(Category.name).where(Category.id == registration.category_id))
@@ -70,11 +78,6 @@ class AgendaPages(Controller):
         for entry in entries:
             days.setdefault(entry.session.starts_at.astimezone(tz).date(), []).append(entry)
         titles = {e.session.id: e.session.title for e in entries}
-        feed_url = webcal = None
-        if feed is not None:
-            token = feeds.agenda_token(settings.secret_key, feed.id, feed.version, registration.secret_version)
-            feed_url = feeds.agenda_feed_url(settings.base_url, token)
-            webcal = feeds.webcal_url(feed_url)
         results: list[Any] = []
         if active and q:
             wanted = public.ProgramFilter(q=q)

@@ -4,28 +4,25 @@ speakers, conflicts, publishing, CSV). Thin: each handler calls one service."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-from collections.abc import Callable
-from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, MediaType, Request, Response, delete, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.openapi.spec import SecurityRequirement
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, RawBody
-from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT, HTTP_304_NOT_MODIFIED
+from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.auth.guards import requires_organizer, requires_organizer_unless_public
 from podium.auth.schemas import CurrentUser
 from podium.db import begin_autocommit
 from podium.errors import NotFound, problem_responses
-from podium.lru import Lru
 from podium.query_params import Search
-from sessions import csv_io, public, queries, services, speakers
+from sessions import csv_format, csv_io, public, queries, services, speakers
+from sessions.conditional import LIST_BODIES, SESSION_BODIES, conditional, etag_of, not_modified
 from sessions.feed_controllers import session_calendar
 from sessions.schemas import (
     CsvImportResult,
@@ -50,58 +47,6 @@ Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
 def actor_of(request: Request[Any, Any, Any]) -> str:
     user = request.scope.get("user")
     return f"organizer:{user.email}" if isinstance(user, CurrentUser) else "organizer"
-
-
-def _not_modified(request: Request[Any, Any, Any], etag: str, last_modified: dt.datetime) -> bool:
-    """If-None-Match wins over If-Modified-Since (RFC 9110 §13.2.2)."""
-    if_none_match = request.headers.get("if-none-match")
-    if if_none_match is not None:
-        tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
-        return etag in tags or "*" in tags
-    since = request.headers.get("if-modified-since")
-    if since:
-        try:
-            moment = parsedate_to_datetime(since)
-        except (TypeError, ValueError):
-            return False
-        if moment.tzinfo is None:
-            return False
-        return last_modified.replace(microsecond=0) <= moment
-    return False
-
-
-def etag_of(source: str) -> str:
-    return '"' + hashlib.sha256(source.encode()).hexdigest()[:32] + '"'
-
-
-# Encoded bodies by ETag source, in this worker's memory (``podium.lru``). The ETag fingerprints everything the
-# answer shows (``public.program_head``/``session_head``: the event's program version, moved by database
-# triggers), so an entry can never be stale: a change makes a new key and the old one ages out. Saves
-# re-reading and re-encoding hundreds of sessions for every visitor.
-LIST_BODIES: Lru[bytes] = Lru(size=256)
-# Session bodies are small and there is one per session: a 600-session meeting's all fit.
-SESSION_BODIES: Lru[bytes] = Lru(size=1024)
-
-
-def conditional(
-    request: Request[Any, Any, Any],
-    etag_source: str,
-    last_modified: dt.datetime,
-    body: Callable[[], Any],
-) -> Response[Any]:
-    """A cacheable JSON response: 304 with no body when the client's copy is current, otherwise the body
-    (``body`` returns bytes already encoded, or something to encode)."""
-    etag = etag_of(etag_source)
-    headers = {
-        "ETag": etag,
-        "Last-Modified": format_datetime(last_modified.astimezone(dt.UTC), usegmt=True),
-        "Cache-Control": "public, no-cache",
-    }
-    if _not_modified(request, etag, last_modified):
-        return Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers)
-    content = body()
-    encoded = content if isinstance(content, bytes) else msgspec.json.encode(content)
-    return Response(encoded, media_type=MediaType.JSON, headers=headers)
 
 
 class ProgramController(Controller):
@@ -141,7 +86,7 @@ class ProgramController(Controller):
         version, last_modified = head.version, head.last_modified
         etag_source = f"{version}|{wanted}|{limit}|{offset}"
         cached = LIST_BODIES.get(etag_source)
-        if cached is None and not _not_modified(request, etag_of(etag_source), last_modified):
+        if cached is None and not not_modified(request, etag_of(etag_source), last_modified):
             found = await public.public_event(db_session, event)
             reads = await public.public_program(db_session, found, wanted, limit=limit, offset=offset)
             cached = msgspec.json.encode(reads)
@@ -219,7 +164,7 @@ class ProgramCsvController(Controller):
     @get("/", operation_id="exportSessionsCsv", responses=ERRORS, media_type="text/csv")
     async def export(self, event: FromPath[str], db_session: NamedDependency[AsyncSession]) -> Response[bytes]:
         """The program as the organizers' spreadsheet (local times in the event's zone); import accepts it."""
-        text = await csv_io.export_csv(db_session, event)
+        text = await csv_format.export_csv(db_session, event)
         return Response(
             text.encode("utf-8"),
             media_type="text/csv; charset=utf-8",
@@ -231,7 +176,7 @@ class ProgramCsvController(Controller):
         operation_id="importSessionsCsv",
         status_code=HTTP_200_OK,
         responses=problem_responses(401, 403, 404, 409, 413, 422),
-        request_max_body_size=csv_io.UPLOAD_BODY_LIMIT,
+        request_max_body_size=csv_format.UPLOAD_BODY_LIMIT,
     )
     async def import_(
         self,
@@ -323,7 +268,7 @@ class SessionController(Controller):
         await begin_autocommit(db_session)
         head = await public.session_head(db_session, session_id)
         cached = SESSION_BODIES.get(head.version)
-        if cached is None and not _not_modified(request, etag_of(head.version), head.last_modified):
+        if cached is None and not not_modified(request, etag_of(head.version), head.last_modified):
             session, event = await public.public_session(db_session, session_id)
             cached = msgspec.json.encode(queries.to_read(session, event))
             SESSION_BODIES.put(head.version, cached)

@@ -1,6 +1,5 @@
-"""Pages for the program: the public program browser and session page, and the organizer's program editor
-(sessions list, create/edit/publish/cancel, the conflict list, CSV import with its error report, export).
-Every form works without JavaScript; times are typed and shown in the event's time zone."""
+"""The organizer's program editor: the sessions list, create/edit/publish/cancel, the conflict list, CSV import
+with its error report, export. Every form works without JavaScript; times are typed in the event's time zone."""
 
 from __future__ import annotations
 
@@ -8,325 +7,47 @@ import datetime as dt
 import zoneinfo
 from collections import defaultdict
 from typing import Any
-from urllib.parse import urlencode
 from uuid import UUID
 
-import jinja2
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
-from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.params import FromPath, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from events.brand import PageBrand, page_brand
 from events.services import get_event
 from podium.auth.guards import requires_organizer
 from podium.charts import Bar, bar_chart
-from podium.db import begin_autocommit
 from podium.errors import DomainError, InvalidInput, NotFound
-from podium.formatting import format_date, local_time
+from podium.formatting import format_date
 from podium.forms import read_form
-from podium.lru import Lru
 from podium.pages import form_errors, redirect, render
-from podium.query_params import Search
 from registration.models import AddOn
-from sessions import csv_io, glance, public, queries, services, speakers
+from sessions import csv_format, csv_io, public, queries, services
 from sessions.controllers import actor_of
-from sessions.models import ProgramSession, SessionKind, SessionStatus, Speaker
-from sessions.schemas import SessionCreate, SessionUpdate, SpeakerCreate
+from sessions.editor_forms import EDITOR_PAGE_SIZE, EditorFilter, form_instants, narrow, people_ids, session_form
+from sessions.models import ProgramSession, SessionKind
+from sessions.page_parts import KIND_LABELS, by_time, clock_text
+from sessions.schemas import SessionCreate, SessionUpdate
 
 FormData = URLEncodedBody[dict[str, str]]
-KIND_LABELS = {
-    "keynote": "Keynote",
-    "plenary": "Plenary",
-    "symposium": "Symposium",
-    "scientific_session": "Scientific session",
-    "workshop": "Workshop",
-    "poster_session": "Poster session",
-    "break": "Break",
-    "social": "Social",
-}
 
 
-def _days(event: Any) -> list[dt.date]:
-    return [event.start_date + dt.timedelta(days=i) for i in range((event.end_date - event.start_date).days + 1)]
-
-
-def _by_time(sessions: list[Any], timezone: str) -> list[tuple[dt.date, list[tuple[str, list[Any]]]]]:
-    """Sessions grouped by local day, then by local start time, for headings a screen reader can jump between."""
-    tz = zoneinfo.ZoneInfo(timezone)
-    days: dict[dt.date, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
-    for session in sessions:
-        start = session.starts_at.astimezone(tz)
-        days[start.date()][start.strftime("%H:%M")].append(session)
-    return [(day, sorted(slots.items())) for day, slots in sorted(days.items())]
-
-
-# Rendered program listings and session details in this worker's memory (``podium.lru``). Pure caches: the key
-# is the program's or session's fingerprint read from the database on every request (``public.program_head``,
-# ``public.session_head``), so any change to a session, speaker, room, track or the event makes a new key and no
-# stale entry is ever served, whichever worker made the change.
-# (event name or page title, the event's brand, the rendered body): the brand is kept beside the body, so a hit
-# reads nothing else; the event's ``updated_at`` is in every key, and a new colour or logo moves it.
-LISTINGS: Lru[tuple[str, PageBrand, str]] = Lru()
-# One small entry per session: a 600-session meeting's pages all fit.
-DETAILS: Lru[tuple[str, PageBrand, str]] = Lru(size=1024)
-# The event's time zone and its sessions in time order, for "now and next", per program version.
-TIMELINES: Lru[tuple[str, list[glance.Moment]]] = Lru(size=16)
-VIEWS = ("list", "grid")
-
-
-def _fragment(request: Request[Any, Any, Any], name: str) -> jinja2.Template:
-    """A cached fragment's template from the app's own Jinja environment (its filters, its compiled templates)."""
-    engine = request.app.template_engine
-    assert isinstance(engine, JinjaTemplateEngine)
-    return engine.engine.get_template(name)
-
-
-def _clock(value: dt.datetime, timezone: str) -> str:
-    return value.astimezone(zoneinfo.ZoneInfo(timezone)).strftime("%H:%M")
-
-
-async def _now_and_next(
-    db_session: AsyncSession, slug: str, head: public.ProgramHead
-) -> tuple[glance.NowAndNext, str] | None:
-    """What is on now and next with the event's zone, during the event only (before and after, the page is a
-    program, not a clock). Computed per request from the version's cached timeline, so it follows the clock."""
-    now = dt.datetime.now(dt.UTC)
-    # The event's own zone is read only on a cache miss; a day's slack either side covers every zone.
-    if not head.start_date - dt.timedelta(days=1) <= now.date() <= head.end_date + dt.timedelta(days=1):
-        return None
-    timeline = TIMELINES.get(head.version)
-    if timeline is None:
-        event = await public.public_event(db_session, slug)
-        sessions = await public.public_program(
-            db_session, event, public.ProgramFilter(), limit=5000, offset=0, statuses=(SessionStatus.PUBLISHED.value,)
-        )
-        timeline = (event.timezone, glance.moments(sessions))
-        TIMELINES.put(head.version, timeline)
-    timezone, moments = timeline
-    found = glance.now_and_next(moments, now, (head.start_date, head.end_date), timezone)
-    return (found, timezone) if found else None
-
-
-class ProgramPages(Controller):
-    """What anyone can see: the published program of a published event and each session."""
-
-    include_in_schema = False
-
-    @get("/events/{slug:str}/program")
-    async def program(
-        self,
-        slug: FromPath[str],
-        request: Request[Any, Any, Any],
-        db_session: NamedDependency[AsyncSession],
-        day: FromQuery[str | None] = None,
-        within: FromQuery[str | None] = None,
-        track: FromQuery[str | None] = None,
-        type: FromQuery[str | None] = None,
-        q: FromQuery[Search] = None,
-        view: FromQuery[str | None] = None,
-    ) -> Template:
-        """One day at a time (a 600-session meeting is too much for a phone at once); a search covers every day,
-        while the track and type filters keep the day being looked at (``within``, from the filter form).
-        ``view=grid`` shows the day at a glance, rooms by start time; during the event "now and next" leads.
-
-        The listing is the same for every visitor, so it is rendered once per program version and filter and
-        kept (``LISTINGS``); a request whose listing is cached costs one query (``public.program_head``)."""
-        await begin_autocommit(db_session)  # reads only: no BEGIN and ROLLBACK round trips around a cached listing
-        head = await public.program_head(db_session, slug)
-        days = _days(head)
-        chosen_day: dt.date | None = None
-        day = day or (None if q else within)
-        if day == "all" or (q and not day):
-            chosen_day = None
-        else:
-            try:
-                chosen_day = dt.date.fromisoformat(day) if day else days[0]
-            except ValueError:
-                chosen_day = days[0]
-        kind = type if type in KIND_LABELS else None
-        text = (q or "").strip()
-        chosen_view = view if view in VIEWS else "list"
-        netloc = request.url.netloc
-        key = f"{head.version}|{chosen_day}|{track}|{kind}|{text}|{netloc}|{chosen_view}"
-        cached = LISTINGS.get(key)
-        if cached is None:
-            event = await public.public_event(db_session, slug)
-            track_id = next((t.id for t in event.tracks if str(t.id) == track), None)
-            wanted = public.ProgramFilter(day=chosen_day, track_id=track_id, kind=kind, q=text)
-            sessions = await public.public_program(db_session, event, wanted, limit=2000, offset=0)
-            grid = None
-            if chosen_view == "grid" and chosen_day is not None:
-                grid = glance.day_grid(sessions, [(r.id, r.name) for r in event.rooms], event.timezone)
-            listing = _fragment(request, "sessions/_program_listing.html").render(
-                view=chosen_view,
-                grid=grid,
-                event=event,
-                days=days,
-                chosen_day=chosen_day,
-                track=str(track_id) if track_id else "",
-                kind=kind or "",
-                q=text,
-                netloc=netloc,
-                groups=_by_time(sessions, event.timezone),
-                count=len(sessions),
-                kinds=KIND_LABELS,
-                rooms={r.id: r.name for r in event.rooms},
-                tracks={t.id: t for t in event.tracks},
-                clock=lambda v: _clock(v, event.timezone),
-            )
-            cached = (event.name, page_brand(event), listing)
-            LISTINGS.put(key, cached)
-        on_now = await _now_and_next(db_session, slug, head)
-        return render(
-            request,
-            "sessions/program.html",
-            event_name=cached[0],
-            page_brand=cached[1],
-            listing=cached[2],
-            slug=slug,
-            on_now=on_now,
-        )
-
-    @get("/events/{slug:str}/sessions/{session_id:uuid}")
-    async def session(
-        self,
-        slug: FromPath[str],
-        session_id: FromPath[UUID],
-        request: Request[Any, Any, Any],
-        db_session: NamedDependency[AsyncSession],
-    ) -> Template:
-        """The detail is the same for every visitor, so it is rendered once per session version and kept; a
-        request whose detail is cached costs one query (``public.session_head``)."""
-        await begin_autocommit(db_session)
-        head = await public.session_head(db_session, session_id)
-        if head.event_slug != slug:
-            raise NotFound("no such session", field="session_id")
-        cached = DETAILS.get(head.version)
-        if cached is None:
-            session, event = await public.public_session(db_session, session_id)
-            add_on = None
-            if session.required_add_on_id:
-                add_on = await db_session.scalar(select(AddOn.name).where(AddOn.id == session.required_add_on_id))
-            detail = _fragment(request, "sessions/_session_detail.html").render(
-                event=event,
-                session=queries.to_read(session, event),
-                kinds=KIND_LABELS,
-                add_on=add_on,
-                day=format_date(local_time(session.starts_at, event.timezone).date()),
-                start=_clock(session.starts_at, event.timezone),
-                end=_clock(session.ends_at, event.timezone),
-            )
-            cached = (f"{session.title} · {event.name}", page_brand(event), detail)
-            DETAILS.put(head.version, cached)
-        return render(request, "sessions/session.html", title=cached[0], page_brand=cached[1], detail=cached[2])
-
-
-def _session_form(session: ProgramSession | None, timezone: str) -> dict[str, str]:
-    if session is None:
-        return {"kind": "scientific_session"}
-    tz = zoneinfo.ZoneInfo(timezone)
-    start, end = session.starts_at.astimezone(tz), session.ends_at.astimezone(tz)
-    return {
-        "title": session.title,
-        "kind": session.kind,
-        "date": start.date().isoformat(),
-        "start": start.strftime("%H:%M"),
-        "end": end.strftime("%H:%M"),
-        "room_id": str(session.room_id or ""),
-        "track_id": str(session.track_id or ""),
-        "required_add_on_id": str(session.required_add_on_id or ""),
-        "capacity": "" if session.capacity is None else str(session.capacity),
-        "credit_hours": str(session.credit_hours),
-        "abstract": session.abstract,
-        "speakers": "; ".join(p.speaker.name for p in session.people if p.role == "speaker"),
-        "chairs": "; ".join(p.speaker.name for p in session.people if p.role == "chair"),
-    }
-
-
-def _instants(form: dict[str, str], timezone: str) -> tuple[str, str]:
-    """date + start/end (local) → ISO instants with the zone's offset; a malformed field is named."""
-    tz = zoneinfo.ZoneInfo(timezone)
-    try:
-        day = dt.date.fromisoformat(form.get("date", "").strip())
-    except ValueError:
-        raise InvalidInput("pick a day", field="date") from None
-    result = []
-    for name in ("start", "end"):
-        try:
-            clock = dt.time.fromisoformat(form.get(name, "").strip())
-        except ValueError:
-            raise InvalidInput("enter a time like 09:30", field=name) from None
-        result.append(dt.datetime.combine(day, clock, tz).isoformat())
-    return result[0], result[1]
-
-
-async def _people_ids(db_session: AsyncSession, slug: str, event_id: UUID, text: str, field: str) -> list[str]:
-    """ "; "-separated names → speaker ids, adding people the event doesn't know yet."""
-    names = [" ".join(n.split()) for n in text.split(";") if n.strip()]
-    known = {
-        s.name.casefold(): s.id
-        for s in (await db_session.scalars(select(Speaker).where(Speaker.event_id == event_id))).all()
-    }
-    ids: list[str] = []
-    for name in names:
-        if name.casefold() not in known:
-            try:
-                created = await speakers.create_speaker(db_session, slug, SpeakerCreate(name=name))
-            except DomainError as exc:
-                raise InvalidInput(exc.detail, field=field) from exc
-            known[name.casefold()] = created.id
-        ids.append(str(known[name.casefold()]))
-    return ids
-
-
-EDITOR_PAGE_SIZE = 100
-
-
-class EditorFilter(msgspec.Struct, frozen=True):
-    """What the organizer narrowed the editor to, read leniently from the query: a value that matches nothing
-    shows nothing, never an error."""
-
-    q: str = ""
-    day: str = ""
-    room: str = ""
-    status: str = ""
-    page: int = 1
-
-    @classmethod
-    def of(cls, params: Any) -> EditorFilter:
-        page = str(params.get("page", "1"))
-        return cls(
-            q=" ".join(str(params.get("q", "")).split())[:200],
-            day=str(params.get("day", ""))[:10],
-            room=str(params.get("room", ""))[:40],
-            status=str(params.get("status", ""))[:20],
-            page=max(1, min(int(page), 100_000)) if page.isdigit() else 1,
-        )
-
-    def query(self) -> str:
-        return urlencode(
-            {k: v for k, v in {"q": self.q, "day": self.day, "room": self.room, "status": self.status}.items() if v}
-        )
-
-
-def _narrow(sessions: list[Any], wanted: EditorFilter, timezone: str) -> list[Any]:
-    """The sessions the filter keeps: every word in the title, the local day, the room, the status."""
-    tz = zoneinfo.ZoneInfo(timezone)
-    words = wanted.q.casefold().split()
-    return [
-        s
-        for s in sessions
-        if all(w in s.title.casefold() for w in words)
-        and (not wanted.day or s.starts_at.astimezone(tz).date().isoformat() == wanted.day)
-        and (not wanted.room or str(s.room_id) == wanted.room)
-        and (not wanted.status or s.status == wanted.status)
-    ]
+def _room_chart(found: list[Any], rooms: dict[UUID, str], day: str, days: list[dt.date]) -> Markup:
+    """How many of the sessions shown each room holds, on the chosen day if one is."""
+    per_room: dict[str, int] = defaultdict(int)
+    for session in found:
+        per_room[rooms.get(session.room_id, "No room")] += 1
+    on_day = f" on {format_date(dt.date.fromisoformat(day))}" if day in {d.isoformat() for d in days} else ""
+    return bar_chart(
+        "sessions-per-room",
+        "Sessions per room" + on_day,
+        [Bar(name, n, str(n)) for name, n in sorted(per_room.items())],
+    )
 
 
 class OrganizerProgramPages(Controller):
@@ -354,31 +75,19 @@ class OrganizerProgramPages(Controller):
         titles = {s.id: s.title for s in sessions}
         rooms = {r.id: r.name for r in event.rooms}
         wanted = EditorFilter.of(request.query_params)
-        found = _narrow(sessions, wanted, event.timezone)
+        found = narrow(sessions, wanted, event.timezone)
         pages = max(1, -(-len(found) // EDITOR_PAGE_SIZE))
         page = min(wanted.page, pages)
         shown = found[(page - 1) * EDITOR_PAGE_SIZE : page * EDITOR_PAGE_SIZE]
         tz = zoneinfo.ZoneInfo(event.timezone)
         days = sorted({s.starts_at.astimezone(tz).date() for s in sessions})
-        per_room: dict[str, int] = defaultdict(int)
-        for session in found:
-            per_room[rooms.get(session.room_id, "No room")] += 1
-        room_chart = bar_chart(
-            "sessions-per-room",
-            "Sessions per room"
-            + (
-                f" on {format_date(dt.date.fromisoformat(wanted.day))}"
-                if wanted.day in {d.isoformat() for d in days}
-                else ""
-            ),
-            [Bar(name, n, str(n)) for name, n in sorted(per_room.items())],
-        )
+        room_chart = _room_chart(found, rooms, wanted.day, days)
         return render(
             request,
             "sessions/editor.html",
             status_code=status_code,
             event=event,
-            groups=_by_time(shown, event.timezone),
+            groups=by_time(shown, event.timezone),
             found=len(found),
             page=page,
             pages=pages,
@@ -394,7 +103,7 @@ class OrganizerProgramPages(Controller):
             titles=titles,
             kinds=KIND_LABELS,
             rooms=rooms,
-            clock=lambda v: _clock(v, event.timezone),
+            clock=lambda v: clock_text(v, event.timezone),
             notice=notice or request.query_params.get("notice", ""),
             problem=problem,
         )
@@ -405,7 +114,7 @@ class OrganizerProgramPages(Controller):
     ) -> Template:
         return await self._editor(request, db_session, slug)
 
-    @post("/import", request_max_body_size=csv_io.UPLOAD_BODY_LIMIT)
+    @post("/import", request_max_body_size=csv_format.UPLOAD_BODY_LIMIT)
     async def import_csv(
         self,
         slug: FromPath[str],
@@ -451,7 +160,7 @@ class OrganizerProgramPages(Controller):
         self, slug: FromPath[str], request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
     ) -> Template:
         event = await get_event(db_session, slug)
-        return await self._form(request, db_session, event, None, _session_form(None, event.timezone), {})
+        return await self._form(request, db_session, event, None, session_form(None, event.timezone), {})
 
     @post("/new")
     async def create_session(
@@ -483,7 +192,7 @@ class OrganizerProgramPages(Controller):
         db_session: NamedDependency[AsyncSession],
     ) -> Template:
         event, session = await self._session(db_session, slug, session_id)
-        return await self._form(request, db_session, event, session, _session_form(session, event.timezone), {})
+        return await self._form(request, db_session, event, session, session_form(session, event.timezone), {})
 
     @post("/{session_id:uuid}")
     async def update_session(
@@ -535,7 +244,7 @@ class OrganizerProgramPages(Controller):
         except DomainError as exc:
             await db_session.rollback()
             event, session = await self._session(db_session, slug, session_id)
-            values = _session_form(session, event.timezone)
+            values = session_form(session, event.timezone)
             return await self._form(
                 request, db_session, event, session, values, {}, problem=exc, status_code=exc.status_code
             )
@@ -555,7 +264,7 @@ class OrganizerProgramPages(Controller):
     async def _payload(
         self, db_session: AsyncSession, event: Any, form: dict[str, str], *, partial: bool
     ) -> dict[str, Any]:
-        starts_at, ends_at = _instants(form, event.timezone)
+        starts_at, ends_at = form_instants(form, event.timezone)
         payload: dict[str, Any] = {
             "title": form.get("title", ""),
             "kind": form.get("kind", "scientific_session"),
@@ -569,10 +278,10 @@ class OrganizerProgramPages(Controller):
             "credit_hours": form.get("credit_hours", "").strip() or "0",
             "override_conflicts": form.get("override") == "yes",
         }
-        payload["speaker_ids"] = await _people_ids(
+        payload["speaker_ids"] = await people_ids(
             db_session, event.slug, event.id, form.get("speakers", ""), "speakers"
         )
-        payload["chair_ids"] = await _people_ids(db_session, event.slug, event.id, form.get("chairs", ""), "chairs")
+        payload["chair_ids"] = await people_ids(db_session, event.slug, event.id, form.get("chairs", ""), "chairs")
         if not partial and form.get("publish") == "yes":
             payload["status"] = "published"
         return payload

@@ -11,12 +11,11 @@ import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,13 +23,21 @@ from events.models import Event
 from events.services import get_event, is_seat_limit_violation, lock_program, required_text
 from podium import audit
 from podium.db import begin_write
-from podium.errors import Conflict, InvalidInput
+from podium.errors import Conflict
 from podium.references import refuse_if_used
-from registration.models import AddOn
-from sessions.capacity import seat_limit, too_few_seats
 from sessions.changes import SESSION_ENTITY, audit_state, record_session_change, session_changed_fields, snapshot
 from sessions.conflicts import PersonFacts, ProgramConflict, SessionFacts, find_conflicts, new_conflicts
-from sessions.models import ProgramSession, SessionSpeaker, SessionStatus, Speaker, SpeakerRole
+from sessions.edits import (
+    SessionEdit,
+    apply_edit,
+    check_refs,
+    check_times,
+    checked_people,
+    credit_hours_value,
+    edit_of,
+    set_people,
+)
+from sessions.models import ProgramSession, SessionStatus, Speaker
 from sessions.queries import (
     ConflictsFound,
     add_on_events,
@@ -46,86 +53,6 @@ from sessions.schemas import (
     SessionCreate,
     SessionUpdate,
 )
-
-EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
-MAX_SESSION_LENGTH = dt.timedelta(hours=24)
-
-
-# --- writing sessions -------------------------------------------------------------------------------------
-
-
-def _check_times(starts_at: dt.datetime, ends_at: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-    for name, value in (("starts_at", starts_at), ("ends_at", ends_at)):
-        if value.tzinfo is None:
-            raise InvalidInput("needs a time zone offset", field=name)
-        if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
-            raise InvalidInput(f"must be between {EARLIEST_YEAR} and {LATEST_YEAR}", field=name)
-    if ends_at <= starts_at:
-        raise InvalidInput("a session must end after it starts", field="ends_at")
-    if ends_at - starts_at > MAX_SESSION_LENGTH:
-        raise InvalidInput("a session lasts at most 24 hours", field="ends_at")
-    return starts_at.astimezone(dt.UTC), ends_at.astimezone(dt.UTC)
-
-
-def credit_hours_value(value: float, field: str = "credit_hours") -> Decimal:
-    amount = Decimal(str(value))
-    if amount < 0 or amount > 99 or amount != amount.quantize(Decimal("0.01")):
-        raise InvalidInput("credit hours are 0 to 99 with at most two decimals (e.g. 1.5)", field=field)
-    return amount.quantize(Decimal("0.01"))
-
-
-async def _check_refs(
-    db_session: AsyncSession,
-    event: Event,
-    *,
-    room_id: UUID | None,
-    track_id: UUID | None,
-    add_on_id: UUID | None,
-) -> None:
-    if room_id is not None and room_id not in {r.id for r in event.rooms}:
-        raise InvalidInput("no such room in this event", field="room_id")
-    if track_id is not None and track_id not in {t.id for t in event.tracks}:
-        raise InvalidInput("no such track in this event", field="track_id")
-    if add_on_id is not None:
-        add_on_event = await db_session.scalar(select(AddOn.event_id).where(AddOn.id == add_on_id))
-        if add_on_event is None:
-            raise InvalidInput("no such add-on", field="required_add_on_id")
-        if add_on_event != event.id:
-            raise InvalidInput("the required add-on must be one this event sells", field="required_add_on_id")
-
-
-async def _people(
-    db_session: AsyncSession, event: Event, speaker_ids: Sequence[UUID], chair_ids: Sequence[UUID]
-) -> list[tuple[Speaker, str]]:
-    """The people in program order (speakers, then chairs), checked to be this event's, each once per role."""
-    for name, ids in (("speaker_ids", speaker_ids), ("chair_ids", chair_ids)):
-        if len(set(ids)) != len(ids):
-            raise InvalidInput("lists someone twice", field=name)
-    wanted = set(speaker_ids) | set(chair_ids)
-    found: dict[UUID, Speaker] = {}
-    if wanted:
-        query = select(Speaker).where(Speaker.id.in_(wanted), Speaker.event_id == event.id)
-        found = {s.id: s for s in (await db_session.scalars(query)).all()}
-    for name, ids in (("speaker_ids", speaker_ids), ("chair_ids", chair_ids)):
-        missing = [str(i) for i in ids if i not in found]
-        if missing:
-            raise InvalidInput(f"no such speaker in this event: {', '.join(missing)}", field=name)
-    return [(found[i], SpeakerRole.SPEAKER.value) for i in speaker_ids] + [
-        (found[i], SpeakerRole.CHAIR.value) for i in chair_ids
-    ]
-
-
-def set_people(session: ProgramSession, people: Sequence[tuple[Speaker, str]]) -> None:
-    """Replace the people, keeping rows that stay (same person, same role) so nothing churns needlessly."""
-    existing = {(p.speaker_id, p.role): p for p in session.people}
-    rows: list[SessionSpeaker] = []
-    for position, (speaker, role) in enumerate(people):
-        row = existing.pop((speaker.id, role), None)
-        if row is None:
-            row = SessionSpeaker(speaker_id=speaker.id, role=role, speaker=speaker)
-        row.position = position
-        rows.append(row)
-    session.people = rows
 
 
 async def _conflicts_for(
@@ -183,11 +110,9 @@ async def create_session(db_session: AsyncSession, slug: str, data: SessionCreat
     event = editable(await get_event(db_session, slug))
     await lock_program(db_session, event.id)
     title = required_text(data.title, "title")
-    starts_at, ends_at = _check_times(data.starts_at, data.ends_at)
-    await _check_refs(
-        db_session, event, room_id=data.room_id, track_id=data.track_id, add_on_id=data.required_add_on_id
-    )
-    people = await _people(db_session, event, data.speaker_ids, data.chair_ids)
+    starts_at, ends_at = check_times(data.starts_at, data.ends_at)
+    await check_refs(db_session, event, room_id=data.room_id, track_id=data.track_id, add_on_id=data.required_add_on_id)
+    people = await checked_people(db_session, event, data.speaker_ids, data.chair_ids)
     session = ProgramSession(
         id=uuid.uuid4(),
         event_id=event.id,
@@ -232,6 +157,27 @@ async def create_session(db_session: AsyncSession, slug: str, data: SessionCreat
     return await session_by_id(db_session, session.id)
 
 
+async def _refuse_new_conflicts(
+    db_session: AsyncSession, event: Event, session: ProgramSession, edit: SessionEdit
+) -> None:
+    planned = _planned_facts(
+        session.id,
+        event,
+        title=edit.title,
+        starts_at=edit.starts_at,
+        ends_at=edit.ends_at,
+        status=session.status,
+        room_id=edit.room_id,
+        capacity=edit.capacity,
+        add_on_id=edit.add_on_id,
+        people=edit.people,
+    )
+    before_conflicts, after_conflicts = await _conflicts_for(db_session, event, {session.id: planned})
+    found = new_conflicts(before_conflicts, after_conflicts, {session.id})
+    if found:
+        raise ConflictsFound(found, "this change")
+
+
 async def update_session(
     db_session: AsyncSession, session_id: UUID, data: SessionUpdate, *, actor: str
 ) -> tuple[ProgramSession, frozenset[str]]:
@@ -246,53 +192,15 @@ async def update_session(
     }
     if session.status == SessionStatus.CANCELLED and sent:
         raise Conflict("a cancelled session can't be edited; publish it again first", field="status")
-    starts_at, ends_at = _check_times(sent.get("starts_at", session.starts_at), sent.get("ends_at", session.ends_at))
-    room_id = sent.get("room_id", session.room_id)
-    track_id = sent.get("track_id", session.track_id)
-    add_on_id = sent.get("required_add_on_id", session.required_add_on_id)
-    await _check_refs(db_session, event, room_id=room_id, track_id=track_id, add_on_id=add_on_id)
-    current_people = [(p.speaker_id, p.role) for p in session.people]
-    speaker_ids = sent.get("speaker_ids", [i for i, r in current_people if r == SpeakerRole.SPEAKER])
-    chair_ids = sent.get("chair_ids", [i for i, r in current_people if r == SpeakerRole.CHAIR])
-    people = await _people(db_session, event, speaker_ids, chair_ids)
-    title = required_text(sent["title"], "title") if "title" in sent else session.title
-    capacity = sent.get("capacity", session.capacity)
-    new_room = next((r for r in event.rooms if r.id == room_id), None)
-    seats = seat_limit(capacity, new_room.capacity if new_room else None)
-    seats_field = "capacity" if capacity is not None else "room_id"
-    if too_few_seats(seats, session.seats_taken):
-        raise Conflict(f"{session.seats_taken} seats are already reserved; that leaves {seats}", field=seats_field)
-    credit_hours = credit_hours_value(sent["credit_hours"]) if "credit_hours" in sent else session.credit_hours
+    edit = await edit_of(db_session, event, session, sent)
     if session.status == SessionStatus.PUBLISHED and not data.override_conflicts:
-        planned = _planned_facts(
-            session.id,
-            event,
-            title=title,
-            starts_at=starts_at,
-            ends_at=ends_at,
-            status=session.status,
-            room_id=room_id,
-            capacity=capacity,
-            add_on_id=add_on_id,
-            people=people,
-        )
-        before_conflicts, after_conflicts = await _conflicts_for(db_session, event, {session.id: planned})
-        found = new_conflicts(before_conflicts, after_conflicts, {session.id})
-        if found:
-            raise ConflictsFound(found, "this change")
+        await _refuse_new_conflicts(db_session, event, session, edit)
     try:
         # A savepoint: a pick may take a seat after the check above (picks don't wait for the program lock), and
         # the database's limit then refuses the change, as the check would have; the request's transaction goes on.
         async with db_session.begin_nested():
-            session.title = title
-            session.starts_at, session.ends_at = starts_at, ends_at
-            session.room_id, session.track_id, session.required_add_on_id = room_id, track_id, add_on_id
-            session.capacity = capacity
-            session.credit_hours = credit_hours
-            session.kind = sent.get("kind", session.kind)
-            session.abstract = sent.get("abstract", session.abstract)
-            set_people(session, people)
-            after = snapshot(session, [(s.id, r) for s, r in people])
+            apply_edit(session, edit)
+            after = snapshot(session, [(s.id, r) for s, r in edit.people])
             changed = session_changed_fields(before, after)
             await record_session_change(
                 db_session, session, changed, actor=actor, previous_status=session.status, before=before, after=after
@@ -300,7 +208,7 @@ async def update_session(
     except IntegrityError as exc:
         if not is_seat_limit_violation(exc):
             raise
-        raise Conflict("more seats are already reserved than that leaves", field=seats_field) from exc
+        raise Conflict("more seats are already reserved than that leaves", field=edit.seats_field) from exc
     return await session_by_id(db_session, session.id), changed
 
 

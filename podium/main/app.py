@@ -79,7 +79,8 @@ from sessions.agenda_pages import AgendaPages
 from sessions.controllers import PROGRAM_CONTROLLERS
 from sessions.feed_controllers import AgendaFeedController, ProgramFeedController
 from sessions.hooks import install as install_session_hooks
-from sessions.pages import OrganizerProgramPages, ProgramPages
+from sessions.pages import OrganizerProgramPages
+from sessions.program_pages import ProgramPages
 from sessions.speaker_pages import OrganizerSpeakerPages
 
 # Static files and templates belong to the kernel package (podium/), one level up from this composition root.
