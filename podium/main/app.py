@@ -23,7 +23,8 @@ from badges.mail_attachments import badge_attachments
 from badges.scanner_pages import ScannerPages
 from badges.staff_pages import StaffPages
 from events.controllers import EventController, OrganizerEventListController
-from events.pages import EventPages, OrganizerEventPages
+from events.pages import OrganizerEventPages
+from events.public_pages import EventPages
 from podium.access_log import install_access_log_filter
 from podium.api_docs import SwaggerPage
 from podium.auth.account_controllers import AccountController, UserAccountController
