@@ -9,7 +9,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 Environment = Literal["development", "test", "production"]
 _ENVIRONMENTS: tuple[Environment, ...] = ("development", "test", "production")
@@ -228,43 +228,71 @@ class Settings:
             library_log_level=_log_level(env, "PODIUM_LIBRARY_LOG_LEVEL", "WARNING"),
             log_format=_log_format(env.get("PODIUM_LOG_FORMAT", "")),
             metrics_token=_metrics_token(env.get("PODIUM_METRICS_TOKEN", "")),
-            db_pool_size=int(env.get("PODIUM_DB_POOL_SIZE", "5")),
-            db_max_overflow=int(env.get("PODIUM_DB_MAX_OVERFLOW", "0")),
-            trusted_proxies=_trusted_proxies(env.get("PODIUM_TRUSTED_PROXIES", "")),
-            order_limit_per_address=int(env.get("PODIUM_ORDER_LIMIT_PER_ADDRESS", "300")),
-            order_limit_per_email=int(env.get("PODIUM_ORDER_LIMIT_PER_EMAIL", "20")),
-            waitlist_limit_per_address=int(env.get("PODIUM_WAITLIST_LIMIT_PER_ADDRESS", "200")),
-            waitlist_limit_per_email=int(env.get("PODIUM_WAITLIST_LIMIT_PER_EMAIL", "20")),
-            login_limit_per_address=int(env.get("PODIUM_LOGIN_LIMIT_PER_ADDRESS", "200")),
-            open_holds_per_email=int(env.get("PODIUM_OPEN_HOLDS_PER_EMAIL", "3")),
-            open_holds_per_address=int(env.get("PODIUM_OPEN_HOLDS_PER_ADDRESS", "20")),
-            link_mails_per_link=int(env.get("PODIUM_LINK_MAILS_PER_LINK", "5")),
-            db_connect_timeout=_seconds(env, "PODIUM_DB_CONNECT_TIMEOUT", 5.0, allow_zero=False),
-            db_statement_timeout=_seconds(env, "PODIUM_DB_STATEMENT_TIMEOUT", 15.0, allow_zero=True),
-            db_pool_timeout=_seconds(env, "PODIUM_DB_POOL_TIMEOUT", 10.0, allow_zero=False),
-            hold_sweep_seconds=float(env.get("PODIUM_HOLD_SWEEP_SECONDS", "30")),
-            waitlist_offer_hours=float(env.get("PODIUM_WAITLIST_OFFER_HOURS", "24")),
-            stripe_secret_key=env.get("STRIPE_SECRET_KEY", ""),
-            stripe_publishable_key=env.get("STRIPE_PUBLISHABLE_KEY", ""),
-            stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET", ""),
-            stripe_api_base=env.get("STRIPE_API_BASE", ""),
-            stripe_js_url=env.get("STRIPE_JS_URL", "https://js.stripe.com/v3/"),
-            smtp_host=env.get("SMTP_HOST", ""),
-            smtp_port=int(env.get("SMTP_PORT", "587")),
-            smtp_username=env.get("SMTP_USERNAME", ""),
-            smtp_password=env.get("SMTP_PASSWORD", ""),
-            smtp_starttls=_flag(env.get("SMTP_STARTTLS"), default=True),
-            mail_from=env.get("MAIL_FROM", "Podium <no-reply@podium.invalid>"),
-            mail_drain_seconds=float(env.get("PODIUM_MAIL_DRAIN_SECONDS", "5")),
-            refund_send_seconds=float(env.get("PODIUM_REFUND_SEND_SECONDS", "60")),
-            refund_lease_seconds=float(env.get("PODIUM_REFUND_LEASE_SECONDS", "120")),
-            freeze_heap_at_startup=_flag(env.get("PODIUM_FREEZE_HEAP"), default=True),
-            web_runs_jobs=_optional_flag(env.get("PODIUM_WEB_RUNS_JOBS")),
-            job_concurrency=_count(env, "PODIUM_JOB_CONCURRENCY", 4, minimum=1),
-            job_retries=_count(env, "PODIUM_JOB_RETRIES", 5, minimum=0),
-            job_retry_backoff_seconds=_seconds(env, "PODIUM_JOB_RETRY_BACKOFF_SECONDS", 2.0, allow_zero=True),
-            job_modules=tuple(m.strip() for m in env.get("PODIUM_JOB_MODULES", "").split(",") if m.strip()),
+            **_pool_and_limits(env),
+            **_timeouts_and_sweeps(env),
+            **_payments_and_mail(env),
+            **_runtime(env),
         )
+
+
+def _pool_and_limits(env: Mapping[str, str]) -> dict[str, Any]:
+    """The connection pool's size and the abuse limits."""
+    return dict(
+        db_pool_size=int(env.get("PODIUM_DB_POOL_SIZE", "5")),
+        db_max_overflow=int(env.get("PODIUM_DB_MAX_OVERFLOW", "0")),
+        trusted_proxies=_trusted_proxies(env.get("PODIUM_TRUSTED_PROXIES", "")),
+        order_limit_per_address=int(env.get("PODIUM_ORDER_LIMIT_PER_ADDRESS", "300")),
+        order_limit_per_email=int(env.get("PODIUM_ORDER_LIMIT_PER_EMAIL", "20")),
+        waitlist_limit_per_address=int(env.get("PODIUM_WAITLIST_LIMIT_PER_ADDRESS", "200")),
+        waitlist_limit_per_email=int(env.get("PODIUM_WAITLIST_LIMIT_PER_EMAIL", "20")),
+        login_limit_per_address=int(env.get("PODIUM_LOGIN_LIMIT_PER_ADDRESS", "200")),
+        open_holds_per_email=int(env.get("PODIUM_OPEN_HOLDS_PER_EMAIL", "3")),
+        open_holds_per_address=int(env.get("PODIUM_OPEN_HOLDS_PER_ADDRESS", "20")),
+        link_mails_per_link=int(env.get("PODIUM_LINK_MAILS_PER_LINK", "5")),
+    )
+
+
+def _timeouts_and_sweeps(env: Mapping[str, str]) -> dict[str, Any]:
+    """How long to wait for the database, and how often the sweeps run."""
+    return dict(
+        db_connect_timeout=_seconds(env, "PODIUM_DB_CONNECT_TIMEOUT", 5.0, allow_zero=False),
+        db_statement_timeout=_seconds(env, "PODIUM_DB_STATEMENT_TIMEOUT", 15.0, allow_zero=True),
+        db_pool_timeout=_seconds(env, "PODIUM_DB_POOL_TIMEOUT", 10.0, allow_zero=False),
+        hold_sweep_seconds=float(env.get("PODIUM_HOLD_SWEEP_SECONDS", "30")),
+        waitlist_offer_hours=float(env.get("PODIUM_WAITLIST_OFFER_HOURS", "24")),
+    )
+
+
+def _payments_and_mail(env: Mapping[str, str]) -> dict[str, Any]:
+    """Stripe, the mail server and the senders' rhythm."""
+    return dict(
+        stripe_secret_key=env.get("STRIPE_SECRET_KEY", ""),
+        stripe_publishable_key=env.get("STRIPE_PUBLISHABLE_KEY", ""),
+        stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET", ""),
+        stripe_api_base=env.get("STRIPE_API_BASE", ""),
+        stripe_js_url=env.get("STRIPE_JS_URL", "https://js.stripe.com/v3/"),
+        smtp_host=env.get("SMTP_HOST", ""),
+        smtp_port=int(env.get("SMTP_PORT", "587")),
+        smtp_username=env.get("SMTP_USERNAME", ""),
+        smtp_password=env.get("SMTP_PASSWORD", ""),
+        smtp_starttls=_flag(env.get("SMTP_STARTTLS"), default=True),
+        mail_from=env.get("MAIL_FROM", "Podium <no-reply@podium.invalid>"),
+        mail_drain_seconds=float(env.get("PODIUM_MAIL_DRAIN_SECONDS", "5")),
+        refund_send_seconds=float(env.get("PODIUM_REFUND_SEND_SECONDS", "60")),
+        refund_lease_seconds=float(env.get("PODIUM_REFUND_LEASE_SECONDS", "120")),
+    )
+
+
+def _runtime(env: Mapping[str, str]) -> dict[str, Any]:
+    """The process: its heap, and the jobs it runs."""
+    return dict(
+        freeze_heap_at_startup=_flag(env.get("PODIUM_FREEZE_HEAP"), default=True),
+        web_runs_jobs=_optional_flag(env.get("PODIUM_WEB_RUNS_JOBS")),
+        job_concurrency=_count(env, "PODIUM_JOB_CONCURRENCY", 4, minimum=1),
+        job_retries=_count(env, "PODIUM_JOB_RETRIES", 5, minimum=0),
+        job_retry_backoff_seconds=_seconds(env, "PODIUM_JOB_RETRY_BACKOFF_SECONDS", 2.0, allow_zero=True),
+        job_modules=tuple(m.strip() for m in env.get("PODIUM_JOB_MODULES", "").split(",") if m.strip()),
+    )
 
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")

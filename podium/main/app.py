@@ -15,6 +15,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.plugins.problem_details import ProblemDetailsPlugin
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
+from litestar.types import ControllerRouterHandler, Middleware
 
 from badges import hooks as badge_hooks
 from badges.controllers import BADGE_CONTROLLERS
@@ -47,7 +48,7 @@ from podium.jobs.web import STATE_KEY as JOBS_STATE_KEY
 from podium.jobs.web import WebJobs
 from podium.log_config import logging_config
 from podium.main.cli import PodiumCLIPlugin
-from podium.metrics import metrics_setup
+from podium.metrics import MetricsSetup, metrics_setup
 from podium.openapi import ClosedStructSchemaPlugin
 from podium.outbox import enqueue
 from podium.outbox_drain import ATTACHMENT_RENDERERS
@@ -95,10 +96,99 @@ JOB_MODULES = (registration_tasks,)
 ATTACHMENT_RENDERERS["badge"] = badge_attachments
 
 
+# Every controller and page, in the order routes are listed (the app adds its static files, favicon and metrics).
+ROUTE_HANDLERS: tuple[ControllerRouterHandler, ...] = (
+    health,
+    JobController,
+    OrganizerJobPages,
+    AuthController,
+    UserController,
+    AccountController,
+    UserAccountController,
+    AccountPages,
+    OrganizerUserPages,
+    LinkController,
+    LinkPages,
+    OrganizerLinkPages,
+    EventController,
+    OrderPlacementController,
+    OrderController,
+    OrderChangeController,
+    StripeWebhookController,
+    OrderDocumentController,
+    EventDocumentController,
+    RegistrationAdminController,
+    AuditController,
+    MailTemplateController,
+    WaitlistJoinController,
+    WaitlistEntryController,
+    *CATALOG_CONTROLLERS,
+    *PROGRAM_CONTROLLERS,
+    ProgramFeedController,
+    AgendaFeedController,
+    AgendaController,
+    CheckinDashboardController,
+    CheckinDashboardPages,
+    ScannerPages,
+    StaffPages,
+    *BADGE_CONTROLLERS,
+    AgendaPages,
+    OrganizerRegistrationPages,
+    OrganizerAuditPages,
+    OrganizerCatalogPages,
+    OrganizerMailPages,
+    VerificationUploadController,
+    VerificationDocumentController,
+    OrganizerEventListController,
+    LoginPages,
+    AccountUnlockPages,
+    EventPages,
+    OrganizerEventPages,
+    RegistrationPages,
+    OrderPages,
+    WaitlistPages,
+    ProgramPages,
+    OrganizerProgramPages,
+    OrganizerSpeakerPages,
+)
+
+
 def _template_filters(engine: JinjaTemplateEngine) -> None:
     """``{{ amount | money(currency) }}``, ``{{ day | date }}``, ``{{ instant | datetime(zone) }}`` …: one formatter
     for pages and mails (podium/formatting.py)."""
     register_filters(engine.engine.filters)
+
+
+def _openapi_config() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="Podium API",
+        version=app_version(),
+        description="Registration, payment, program, iCal and check-in for scientific meetings.",
+        path="/schema",
+        # Swagger UI from our own static files (npm's swagger-ui-dist), never a CDN.
+        render_plugins=[SwaggerPage()],
+        components=Components(
+            security_schemes={
+                "bearer": SecurityScheme(type="http", scheme="bearer", description="token from POST /api/auth/login"),
+            }
+        ),
+    )
+
+
+def _middleware(settings: Settings, metrics: MetricsSetup) -> list[Middleware]:
+    """Outermost first: the request id and metrics see every answer, refusals included."""
+    return [
+        RequestIdMiddleware(),
+        *metrics.middleware,
+        AnswerRefusals(),  # inside the two above, so they see what a later middleware's refusal answered
+        WriteIntentMiddleware,
+        RefuseNulInQuery(),
+        CrossSiteGuard(settings),
+        DefineMiddleware(
+            TokenAuthenticationMiddleware,
+            exclude=["^/static/", "^/schema", "^/health$", "^/favicon.ico$", "^/metrics$"],
+        ),
+    ]
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -112,58 +202,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     install_session_hooks()  # seats given back when a registration ends, on every path (sessions/hooks.py)
     return Litestar(
         route_handlers=[
-            health,
-            JobController,
-            OrganizerJobPages,
-            AuthController,
-            UserController,
-            AccountController,
-            UserAccountController,
-            AccountPages,
-            OrganizerUserPages,
-            LinkController,
-            LinkPages,
-            OrganizerLinkPages,
-            EventController,
-            OrderPlacementController,
-            OrderController,
-            OrderChangeController,
-            StripeWebhookController,
-            OrderDocumentController,
-            EventDocumentController,
-            RegistrationAdminController,
-            AuditController,
-            MailTemplateController,
-            WaitlistJoinController,
-            WaitlistEntryController,
-            *CATALOG_CONTROLLERS,
-            *PROGRAM_CONTROLLERS,
-            ProgramFeedController,
-            AgendaFeedController,
-            AgendaController,
-            CheckinDashboardController,
-            CheckinDashboardPages,
-            ScannerPages,
-            StaffPages,
-            *BADGE_CONTROLLERS,
-            AgendaPages,
-            OrganizerRegistrationPages,
-            OrganizerAuditPages,
-            OrganizerCatalogPages,
-            OrganizerMailPages,
-            VerificationUploadController,
-            VerificationDocumentController,
-            OrganizerEventListController,
-            LoginPages,
-            AccountUnlockPages,
-            EventPages,
-            OrganizerEventPages,
-            RegistrationPages,
-            OrderPages,
-            WaitlistPages,
-            ProgramPages,
-            OrganizerProgramPages,
-            OrganizerSpeakerPages,
+            *ROUTE_HANDLERS,
             create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
             favicon,
             *metrics.route_handlers,
@@ -179,38 +218,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_class=PodiumRequest,
         # JSON bodies are small; the upload handlers (CSV import, verification documents) set their own limits.
         request_max_body_size=JSON_BODY_LIMIT,
-        middleware=[
-            RequestIdMiddleware(),
-            *metrics.middleware,
-            AnswerRefusals(),  # inside the two above, so they see what a later middleware's refusal answered
-            WriteIntentMiddleware,
-            RefuseNulInQuery(),
-            CrossSiteGuard(settings),
-            DefineMiddleware(
-                TokenAuthenticationMiddleware,
-                exclude=["^/static/", "^/schema", "^/health$", "^/favicon.ico$", "^/metrics$"],
-            ),
-        ],
+        middleware=_middleware(settings, metrics),
         csrf_config=csrf_config(settings),
         before_send=[security_headers(settings)],
         template_config=TemplateConfig(
             directory=HERE / "templates", engine=JinjaTemplateEngine, engine_callback=_template_filters
         ),
-        openapi_config=OpenAPIConfig(
-            title="Podium API",
-            version=app_version(),
-            description="Registration, payment, program, iCal and check-in for scientific meetings.",
-            path="/schema",
-            # Swagger UI from our own static files (npm's swagger-ui-dist), never a CDN.
-            render_plugins=[SwaggerPage()],
-            components=Components(
-                security_schemes={
-                    "bearer": SecurityScheme(
-                        type="http", scheme="bearer", description="token from POST /api/auth/login"
-                    ),
-                }
-            ),
-        ),
+        openapi_config=_openapi_config(),
         state=State(
             {
                 "settings": settings,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import sys
 from pathlib import Path
@@ -44,7 +43,7 @@ def migrate_command(revision: str) -> None:
     """Apply database migrations (the database DATABASE_URL names, or the local SQLite file)."""
     settings = Settings.from_env()
     migrate(settings, revision)
-    click.echo(f"database at {revision}: {_safe_url(settings.database_url)}")
+    click.echo(f"database at {revision}: {safe_url(settings.database_url)}")
 
 
 @click.command("downgrade")
@@ -90,22 +89,6 @@ async def _create_user(settings: Settings, data: object) -> None:
         raise click.ClickException(exc.detail) from exc
     finally:
         await engine.dispose()
-
-
-@click.command("seed-demo")
-@click.option("--rooms", default=40, show_default=True, help="Rooms at the Annual Meeting (size knob).")
-@click.option("--registrations", default=0, show_default=True, help="Paid Annual Meeting registrations (size knob).")
-@click.option("--agendas", default=0, show_default=True, help="Of those, attendees with a personal agenda (size knob).")
-@click.option("--reset", is_flag=True, help="Delete the demo events first and seed them again.")
-def seed_demo_command(rooms: int, registrations: int, agendas: int, reset: bool) -> None:
-    """Seed the demo events and an organizer and a staff login (printed here)."""
-    from demo.seed import DemoSize, seed_demo
-
-    settings = Settings.from_env()
-    report = asyncio.run(
-        seed_demo(settings, DemoSize(rooms=rooms, registrations=registrations, agendas=agendas), reset=reset)
-    )
-    click.echo(report)
 
 
 @click.command("reconcile-payments")
@@ -250,166 +233,7 @@ async def _print_badges(settings: Settings, event_slug: str, selection: object) 
     return pdf, count
 
 
-# Enough paid attendees (with agendas and badges) to look around; `seed-demo --registrations N` for more.
-DEMO_ATTENDEES = 24
-
-
-@click.command("demo")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True)
-def demo_command(host: str, port: int) -> None:
-    """Migrate, seed the demo data and serve it: the one command for a first look."""
-    from demo.badges import demo_badges_pdf
-    from demo.seed import DemoSize, seed_demo
-
-    base = f"http://{_reachable_host(host)}:{port}"
-    # Links in mails and feeds must open where this server listens (a phone needs the machine's address);
-    # the app factory reads the environment, so the default is set there. An explicit PODIUM_BASE_URL stands.
-    os.environ.setdefault("PODIUM_BASE_URL", base)
-    settings = Settings.from_env()
-    click.echo(f"Preparing the database: {_safe_url(settings.database_url)}")
-    migrate(settings)
-    click.echo("Seeding the demo events (first run: about half a minute) ...")
-    report = asyncio.run(seed_demo(settings, DemoSize(registrations=DEMO_ATTENDEES, agendas=DEMO_ATTENDEES)))
-    click.echo(report.data)
-    pdf = asyncio.run(demo_badges_pdf(settings))
-    base = settings.base_url
-    lines = [f"\nPodium is running at {base}  (API docs: {base}/schema; Ctrl+C stops it)"]
-    lines.append(f"Links in mails and feeds point to PODIUM_BASE_URL={base}")
-    if settings.smtp_host:
-        lines.append(f"Mail goes out through {settings.smtp_host}:{settings.smtp_port}")
-    else:
-        lines.append(f"Mail is not sent: each message is written to {settings.data_dir / 'mail'} as an .eml file")
-    if pdf:
-        badges = settings.data_dir / "demo-badges.pdf"
-        badges.write_bytes(pdf)
-        lines.append(f"Demo badges to scan: {badges}")
-        lines.append(f"Scanner (log in as staff): {base}/staff/events/annual-meeting-2027/scanner")
-    lines.append(f"Log in at {base}/login")
-    lines.append(report.logins)
-    click.echo("Starting the server ...")
-    # uvicorn re-raises Ctrl+C once it has shut down cleanly; that is the normal way to stop the demo.
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve_then_say(host, port, settings, "\n".join(lines)))
-
-
-def _reachable_host(host: str) -> str:
-    """The address others reach a server on ``host`` by: for "all interfaces", this machine's LAN address."""
-    if host not in {"0.0.0.0", "::", ""}:  # noqa: S104  (comparing, not binding)
-        return host
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.connect(("192.0.2.1", 9))  # a documentation address: no packet is sent, only a route chosen
-            return str(probe.getsockname()[0])
-        except OSError:
-            return "127.0.0.1"
-
-
-async def _serve_then_say(host: str, port: int, settings: Settings, greeting: str) -> None:
-    """Serve the app and print ``greeting`` once it listens, so the logins are the last lines on the terminal."""
-    import uvicorn
-
-    class GreetingServer(uvicorn.Server):
-        async def startup(self, sockets: Any = None) -> None:
-            await super().startup(sockets=sockets)
-            if self.started:
-                click.echo(greeting)
-
-    # Podium reads X-Forwarded-For itself, from PODIUM_TRUSTED_PROXIES only (podium/client_address.py).
-    # uvicorn's own lines (and its access log) follow PODIUM_LIBRARY_LOG_LEVEL like every library's.
-    config = uvicorn.Config(
-        "podium.main.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        log_level=settings.library_log_level.lower(),
-        proxy_headers=False,
-    )
-    await GreetingServer(config).serve()
-
-
-@click.command("worker")
-@click.option("--concurrency", type=click.IntRange(1, 100), default=None, help="Jobs at once (PODIUM_JOB_CONCURRENCY).")
-def worker_command(concurrency: int | None) -> None:
-    """Run background jobs (mail, refunds, sweeps) until stopped; start as many as you like, on any machine."""
-    import dataclasses
-    import logging
-
-    import podium.main.app  # noqa: F401  (the composition imports every module that registers jobs)
-    from podium.jobs.runtime import run_worker
-
-    settings = Settings.from_env()
-    if settings.log_format == "json":  # the web workers' JSON lines (podium/log_config.py), for one collector
-        from podium.log_config import logging_config
-
-        logging_config(settings).configure()
-    else:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if concurrency is not None:
-        settings = dataclasses.replace(settings, job_concurrency=concurrency)
-    click.echo(f"job worker on {_safe_url(settings.database_url)}, {settings.job_concurrency} at once", err=True)
-    asyncio.run(run_worker(settings))
-
-
-@click.group("jobs")
-def jobs_group() -> None:
-    """Look at background jobs and queue failed ones again."""
-
-
-@jobs_group.command("list")
-@click.option(
-    "--state",
-    type=click.Choice(["todo", "doing", "failed", "cancelled", "aborted"]),
-    default=None,
-    help="Only jobs in this state (succeeded jobs are not kept).",
-)
-@click.option("--limit", type=click.IntRange(1, 500), default=100, show_default=True)
-def jobs_list_command(state: str | None, limit: int) -> None:
-    """One line per job, newest first: id, state, tries, task and its arguments."""
-    import json
-
-    from podium.jobs import services
-
-    for job in asyncio.run(_with_job_app(lambda app: services.list_jobs(app, state, limit=limit))):
-        args = json.dumps(job.args, sort_keys=True)
-        click.echo(f"{job.id}\t{job.state}\t{job.attempts}\t{job.task}\t{args}")
-
-
-@jobs_group.command("retry")
-@click.argument("job_id", type=click.IntRange(1, 2**53 - 1))
-def jobs_retry_command(job_id: int) -> None:
-    """Queue the failed job JOB_ID again, now, with the same arguments."""
-    from podium.errors import DomainError
-    from podium.jobs import services
-
-    try:
-        job = asyncio.run(_with_job_app(lambda app: services.retry_job(app, job_id, actor="cli")))
-    except DomainError as exc:
-        raise click.ClickException(exc.detail) from exc
-    click.echo(f"job {job.id} ({job.task}) is queued again")
-
-
-@jobs_group.command("run")
-def jobs_run_command() -> None:
-    """Run the jobs that are due now, then stop (no worker left running)."""
-    import podium.main.app  # noqa: F401  (registers every job)
-    from podium.jobs.runtime import run_due_jobs
-
-    asyncio.run(run_due_jobs(Settings.from_env()))
-
-
-async def _with_job_app(use: Any) -> Any:
-    import podium.main.app  # noqa: F401  (registers every job)
-    from podium.jobs.runtime import create_job_app
-
-    app = create_job_app(Settings.from_env(), periodic=False, pool_size=1)
-    async with app.open_async():
-        return await use(app)
-
-
-def _safe_url(url: str) -> str:
+def safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
@@ -419,6 +243,10 @@ class PodiumCLIPlugin(CLIPluginProtocol):
     """Adds our commands next to Litestar's own (``run``, ``routes``, ``schema``)."""
 
     def on_cli_init(self, cli: click.Group) -> None:
+        # Imported here: those modules use this one's helpers (migrate, safe_url).
+        from podium.main.demo_commands import demo_command, seed_demo_command
+        from podium.main.job_commands import jobs_group, worker_command
+
         for cmd in (
             migrate_command,
             downgrade_command,

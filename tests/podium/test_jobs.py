@@ -27,7 +27,7 @@ from sqlalchemy import select
 from podium.jobs.runtime import ExponentialBackoff, create_job_app, cron_every, defer_job, run_due_jobs, run_worker
 from podium.jobs.services import list_jobs
 from podium.jobs.web import WebJobs
-from podium.main.cli import jobs_group
+from podium.main.job_commands import jobs_group
 from podium.outbox import SEND_MAIL_JOB
 from podium.settings import Settings
 from registration.documents import NUMBER_DOCUMENTS_JOB
