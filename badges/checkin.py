@@ -2,12 +2,12 @@
 
 Exactly once, twice over: a scan is keyed by (device id, device sequence number), so a device re-uploading
 its queue gets the first answer back and nothing is recorded again (``replayed``); and "admitted" is
-handed out by a single conditional write on ``CheckinPresence`` (insert-if-absent, else
-``UPDATE … SET inside = true WHERE inside = false``), so of two devices scanning one badge at the same
+handed out by a single conditional write on ``CheckinPresence`` (``badges.presence.ENTER``: insert-if-absent,
+else ``UPDATE … SET inside = true WHERE inside = false``), so of two devices scanning one badge at the same
 moment exactly one gets ``admitted`` and the other ``already_admitted``, on SQLite and PostgreSQL alike.
 
 On PostgreSQL an ``in`` scan runs in autocommit: the lookup, then one statement that is atomic by itself
-(the scan's row alone, or the presence write and the row together), so no BEGIN and COMMIT round trips, each
+(the scan's row alone, or that same presence write and the row together), so no BEGIN and COMMIT round trips, each
 on a connection lent straight from the pool (``podium.db_prebuilt.pooled``: no ORM session around them);
 everything else (``out`` scans, a badge that got in between lookup and write, SQLite) runs in a transaction.
 One scan is one unit of work: the caller (``badges.controllers.CheckinController``) commits after each, so a
