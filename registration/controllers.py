@@ -223,7 +223,12 @@ class OrderController(Controller):
     ) -> OrderRead:
         """TEST MODE: confirm a pending order without money (offline test provider; refused in production)."""
         settings: Settings = state.settings
-        paid, known = await orders.confirm_offline_payment(db_session, order, production=settings.is_production)
+        try:
+            paid, known = await orders.confirm_offline_payment(db_session, order, production=settings.is_production)
+        except orders.HoldExpired:
+            await db_session.commit()
+            raise
+        await db_session.commit()
         return await _read(db_session, settings, paid, known)
 
 

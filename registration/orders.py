@@ -29,6 +29,13 @@ class Forbidden(DomainError):
     title = "Forbidden"
 
 
+class HoldExpired(Conflict):
+    """A payment that came after its hold ran out. Finding that out ended the hold (the order expired, its seats
+    went back): a change the owner of the transaction commits before it answers with this refusal."""
+
+    code = "hold_expired"
+
+
 async def confirm_order(
     db_session: AsyncSession,
     order: Order,
@@ -92,7 +99,8 @@ async def confirm_offline_payment(
     db_session: AsyncSession, order: Order, *, production: bool, now: dt.datetime | None = None
 ) -> tuple[Order, Known | None]:
     """The offline test provider's "payment": confirms a pending order whose hold is still valid; with what
-    its response needs when this call paid it (``order_view.Known``).
+    its response needs when this call paid it (``order_view.Known``). The caller commits, also when refused
+    with ``HoldExpired``.
 
     ``order`` was read with its row locked in this transaction (``open_order(for_update=True)``), so racing
     payments of one order wait for each other and see each other's (one payment, one receipt, one mail)."""
@@ -110,10 +118,7 @@ async def confirm_offline_payment(
         return order, None
     if order.status == OrderStatus.PENDING and order.hold_expires_at and order.hold_expires_at <= now:
         await end_pending(db_session, order.id, OrderStatus.EXPIRED, actor="system", note="hold expired")
-        await db_session.commit()
-        raise Conflict(
-            "the hold on these seats expired; please place the order again", code="hold_expired", field="order"
-        )
+        raise HoldExpired("the hold on these seats expired; please place the order again", field="order")
     if order.status != OrderStatus.PENDING:
         raise Conflict(f"the order is {order.status}", code=f"order_{order.status}", field="order")
     payment = record_payment(
@@ -127,6 +132,5 @@ async def confirm_offline_payment(
     )
     actor = f"buyer:{order.buyer_email}"
     facts = await confirm_order(db_session, order, actor=actor, now=now, note="offline test payment")
-    await db_session.commit()
     # The response shows this payment: an offline order has no other (one id per order), nor refunds yet.
     return order, Known.of_facts(facts, [PaymentMoney(payment, refunded=0, refund_pending=0)])

@@ -358,12 +358,29 @@ class OrderPages(Controller):
                 secret_key=settings.secret_key,
                 production=settings.is_production,
             )
+        except orders.HoldExpired as exc:
+            await db_session.commit()
+            return await self._refused_payment(request, db_session, settings, order_id, secret, exc)
         except DomainError as exc:
             if exc.status_code == 404:
                 raise
-            found = await open_order(db_session, order_id, secret=secret, secret_key=settings.secret_key)
-            return await self._page(request, db_session, settings, found, exc.detail, status_code=exc.status_code)
+            await db_session.rollback()
+            return await self._refused_payment(request, db_session, settings, order_id, secret, exc)
+        await db_session.commit()
         return redirect(f"/orders/{order_id}?secret={secret}")
+
+    async def _refused_payment(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        settings: Settings,
+        order_id: UUID,
+        secret: str | None,
+        exc: DomainError,
+    ) -> Template:
+        """The order page again, saying why the payment was refused."""
+        found = await open_order(db_session, order_id, secret=secret, secret_key=settings.secret_key)
+        return await self._page(request, db_session, settings, found, exc.detail, status_code=exc.status_code)
 
     @post("/orders/{order_id:uuid}/registrations/{registration_id:uuid}/cancel")
     async def cancel(

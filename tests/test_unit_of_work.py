@@ -25,16 +25,13 @@ JOB_LAYER = ("tasks", "jobs")
 # refuses, for registration's callers (a try must count whatever the request does next; the login's owner does
 # this itself, ``podium.auth.controllers.attempt_login``); the mail job's drain, moved here from registration,
 # commits its claim before the mail goes out and the results after (a job's own transactions, to move to the
-# job's module); and registration's services that still commit, one line each. Each must still commit, so
-# the list only shrinks.
+# job's module). Each must still commit, so the list only shrinks.
 WAITING = frozenset(
     {
         ("podium/rate_limits.py", "hit"),
         ("podium/outbox_drain.py", "_claim"),
         ("podium/outbox_drain.py", "_record"),
         ("podium/outbox_drain.py", "drain_outbox"),
-        # registration's services, each until its callers own the transaction
-        ("registration/orders.py", "confirm_offline_payment"),
     }
 )
 

@@ -14,13 +14,11 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import event, func, select
 
-from podium.errors import Conflict
 from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
-from registration import orders
 from registration.holds import expire_holds
 from registration.links import order_secret
-from registration.models import Document, Quota, Registration, StateChange
+from registration.models import Document, Order, Quota, Registration, StateChange
 from registration.payments import OfflineTestProvider
 from registration.schemas import OrderCreate
 from tests.asgi_client import Client
@@ -316,8 +314,10 @@ async def test_offline_payments_racing_for_one_order_record_one_payment(
     assert (payments, receipts, mails) == (1, 1, 1)
 
 
-async def test_offline_payment_after_hold_expired_is_refused(settings: Settings, catalog: CatalogFixture) -> None:
-
+async def test_offline_payment_after_hold_expired_is_refused_and_the_expiry_is_kept(
+    client: Client, settings: Settings, catalog: CatalogFixture
+) -> None:
+    """The refusal ends the hold, and the request that found out commits that (the service doesn't)."""
     data = msgspec.convert(order_body(attendee(add_ons=["workshop"])), OrderCreate)
     async with db_session_for(settings) as db_session:
         order, _ = await place_committed(
@@ -328,14 +328,15 @@ async def test_offline_payment_after_hold_expired_is_refused(settings: Settings,
             now=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=16),
         )
         secret = order_secret(settings.secret_key, order.id, order.secret_version)
+    assert await quota_used(settings, catalog.workshop_quota.id) == 1
 
-        with pytest.raises(Conflict) as refused:
-            await orders.pay_offline(
-                db_session, order_id=order.id, secret=secret, secret_key=settings.secret_key, production=False
-            )
+    refused = await client.post(f"/api/orders/{order.id}/offline-payment", headers={"X-Order-Secret": secret})
 
-    assert refused.value.code == "hold_expired"
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "hold_expired"
     assert await quota_used(settings, catalog.workshop_quota.id) == 0
+    async with db_session_for(settings) as db_session:
+        assert await db_session.scalar(select(Order.status).where(Order.id == order.id)) == "expired"
 
 
 async def test_offline_payment_is_refused_in_production(
