@@ -119,7 +119,7 @@ def outbox_row(
     attachments: Sequence[str] = (),
     due_at: dt.datetime | None = None,
 ) -> OutboxMessage:
-    """A message as an ORM object, for a writer that inserts rows itself (``order_write``): only for a
+    """A message as an ORM object, for a writer that inserts rows itself (``orders.write``): only for a
     dedupe key nobody else can have written (it names a row created in the same statement). ``due_at``: not
     sent before then (default: at once)."""
     return OutboxMessage(

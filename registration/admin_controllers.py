@@ -22,7 +22,7 @@ from podium.settings import Settings
 from registration import admin, transfers, verification
 from registration.controllers import place_and_commit
 from registration.models import Order
-from registration.order_view import order_read
+from registration.orders.view import order_read
 from registration.payments import provider_for
 from registration.schemas import (
     OrderCreate,

@@ -20,8 +20,8 @@ from podium import audit
 from podium.db import begin_write, utcnow
 from podium.errors import Conflict
 from registration.audit import record
+from registration.catalog.pricing import local_date, percent_of
 from registration.documents import record_documents
-from registration.holds import end_pending, release_registration_seats
 from registration.ledger import (
     add_refund,
     check_refundable,
@@ -47,8 +47,8 @@ from registration.models import (
     Registration,
     RegistrationStatus,
 )
-from registration.order_validation import load_catalog, needs_of_registrations
-from registration.pricing import local_date, percent_of
+from registration.orders.holds import end_pending, release_registration_seats
+from registration.orders.validation import load_catalog, needs_of_registrations
 
 INSTANT_REFUND_PROVIDERS = ("offline", "none")
 

@@ -22,14 +22,15 @@ from podium.client_address import client_address
 from podium.db import begin_autocommit, begin_write, utcnow
 from podium.errors import problem_responses
 from podium.settings import Settings
-from registration import cancellations, order_placing, orders, transfers, webhooks
+from registration import cancellations, order_placing, transfers, webhooks
 from registration.link_access import caller, order_link
 from registration.link_rule import ORGANIZERS, SECRET_ONLY, open_order
 from registration.models import Order, Refund
-from registration.order_limits import OrderGuard
 from registration.order_placing import Placed
-from registration.order_standing import card_payment_confirmed, order_standing
-from registration.order_view import Known, order_read
+from registration.orders import confirmation
+from registration.orders.limits import OrderGuard
+from registration.orders.standing import card_payment_confirmed, order_standing
+from registration.orders.view import Known, order_read
 from registration.payments import provider_for
 from registration.schemas import (
     CancellationOutcome,
@@ -224,8 +225,10 @@ class OrderController(Controller):
         """TEST MODE: confirm a pending order without money (offline test provider; refused in production)."""
         settings: Settings = state.settings
         try:
-            paid, known = await orders.confirm_offline_payment(db_session, order, production=settings.is_production)
-        except orders.HoldExpired:
+            paid, known = await confirmation.confirm_offline_payment(
+                db_session, order, production=settings.is_production
+            )
+        except confirmation.HoldExpired:
             await db_session.commit()
             raise
         await db_session.commit()

@@ -227,7 +227,7 @@ class Order(Base):
         CheckConstraint(in_sql("status", OrderStatus), name="status"),
         CheckConstraint("total >= 0", name="total"),
         Index("ix_reg_order_pending_expiry", "status", "hold_expires_at"),
-        # The open holds of one buyer, and of one address, counted before each new order (``order_snapshot``).
+        # The open holds of one buyer, and of one address, counted before each new order (``orders.snapshot``).
         Index(
             "ix_reg_order_open_by_email",
             "event_id",
@@ -269,7 +269,7 @@ class Order(Base):
     amount_refunded: Mapped[int] = mapped_column(Integer, default=0)
     # The client address the order was placed from (podium/client_address.py), for the cap on open holds.
     client_address: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    # What is known of the card payment in flight, for the buyer's page (``order_standing``), never for money:
+    # What is known of the card payment in flight, for the buyer's page (``orders.standing``), never for money:
     # "confirming" once Stripe.js confirmed it and until the webhook's verdict, "failed" with the provider's
     # reason when the last attempt was declined; ``payment_state_at`` orders it against late webhooks.
     payment_state: Mapped[str | None] = mapped_column(String(12), nullable=True)

@@ -35,7 +35,7 @@ def order_held_message(
     add_ons: Mapping[UUID, str],
 ) -> OutboxMessage:
     """The buyer's "your places are held, pay by …" mail as a row, for the order's own INSERT (a new order is
-    written in one statement on PostgreSQL, ``order_write``).
+    written in one statement on PostgreSQL, ``orders.write``).
 
     It is due HELD_MAIL_DELAY after the order (at most a quarter of the hold): most buyers pay on the page they
     just placed the order on, and their "pay by" mail is superseded by the payment before it goes out, instead

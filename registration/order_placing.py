@@ -1,8 +1,8 @@
 """Placing an order: check it, hold every seat it needs, and write it by the one write path.
 
-The order is built once (``order_building``) and written one of two ways, both in the caller's transaction:
+The order is built once (``orders.building``) and written one of two ways, both in the caller's transaction:
 the portable way (the ORM's flush, then the counters by ``holds.take_counters``), or, on PostgreSQL when the
-caller runs the request in autocommit and the order is a plain paid one, ``order_write``'s one statement,
+caller runs the request in autocommit and the order is a plain paid one, ``orders.write``'s one statement,
 generated from the same tables and the same counter rule and atomic by itself. Nothing here commits or rolls
 back: the caller owns the transaction (``registration.controllers.place_and_commit``). On SQLite the write lock
 is taken up front (``begin_write``), so contention queues under busy_timeout instead of failing.
@@ -31,13 +31,14 @@ from podium.auth.services import normalise_email
 from podium.db import begin_write, end_reads, utcnow
 from podium.errors import Conflict, NotFound
 from registration import waitlist
-from registration.hold_release import release_holds_of
-from registration.holds import PROMO_USED_UP, expire_holds, refusal, take_counters, visibly_short
 from registration.models import Order, PromoCode, WaitlistEntry
-from registration.order_building import Buyer, NewOrder, build_order
-from registration.order_limits import OrderGuard
-from registration.order_snapshot import Snapshot, event_of, read_snapshot
-from registration.order_validation import (
+from registration.orders.building import Buyer, NewOrder, build_order
+from registration.orders.confirmation import confirm_order
+from registration.orders.hold_release import release_holds_of
+from registration.orders.holds import PROMO_USED_UP, expire_holds, refusal, take_counters, visibly_short
+from registration.orders.limits import OrderGuard
+from registration.orders.snapshot import Snapshot, event_of, read_snapshot
+from registration.orders.validation import (
     CatalogView,
     CheckedAttendee,
     check_attendees,
@@ -49,9 +50,8 @@ from registration.order_validation import (
     sold_out,
     sold_out_error,
 )
-from registration.order_view import Known
-from registration.order_write import write_order
-from registration.orders import confirm_order
+from registration.orders.view import Known
+from registration.orders.write import write_order
 from registration.payment_provider import PaymentProvider
 from registration.schemas import OrderCreate
 
@@ -59,7 +59,7 @@ from registration.schemas import OrderCreate
 @dataclass(frozen=True, slots=True)
 class Placed:
     """The order and whether this request created it (False: the Idempotency-Key's first order); ``known`` is
-    what its response needs (``order_view``), at hand when it was just written."""
+    what its response needs (``orders.view``), at hand when it was just written."""
 
     order: Order
     created: bool
@@ -102,7 +102,7 @@ async def place_order(
     different body it is refused. Free orders are confirmed at once. ``comp`` is the organizers' free
     registration: no eligibility proof, no price, no registration window; seats still count. A
     ``waitlist_claim`` in the body uses the seat its offer holds (``secret_key`` checks its token). ``guard``
-    (the public routes') caps the client's unpaid holds (``order_limits``; its rate limits are the caller's).
+    (the public routes') caps the client's unpaid holds (``orders.limits``; its rate limits are the caller's).
     An unpaid hold under an attendee's email is ended for them (``hold_release``); a paid one answers 409.
     ``autocommit``: the caller runs the session in PostgreSQL's autocommit (``begin_autocommit``), so a plain
     paid order is written by one statement that commits by itself; any other order ends that mode, having
@@ -144,7 +144,7 @@ async def _snapshot(
     client_address: str | None,
     now: dt.datetime,
 ) -> Snapshot:
-    """One plain read for the event, its catalog's fingerprint and every collision (see ``order_snapshot``):
+    """One plain read for the event, its catalog's fingerprint and every collision (see ``orders.snapshot``):
     in a rush the usual answer is a refusal, given before writing anything or waiting for a row lock."""
     return await read_snapshot(
         db_session,
@@ -176,7 +176,7 @@ def _build(checked: _Checked, data: OrderCreate, buyer: Buyer, now: dt.datetime)
 async def _write_in_one_statement(
     db_session: AsyncSession, new: NewOrder, checked: _Checked, known: Known, event_slug: str, now: dt.datetime
 ) -> Placed:
-    """PostgreSQL, autocommit: the order and its counters in ``order_write``'s one statement."""
+    """PostgreSQL, autocommit: the order and its counters in ``orders.write``'s one statement."""
     try:
         await write_order(db_session, new, now=now)
     except asyncpg.UniqueViolationError as exc:

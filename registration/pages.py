@@ -31,7 +31,6 @@ from registration import (
     cancellations,
     catalog,
     documents,
-    orders,
     transfers,
     verification_documents,
     waitlist,
@@ -41,10 +40,11 @@ from registration.document_schemas import BillingIn
 from registration.link_rule import open_order, open_waitlist_entry
 from registration.links import order_secret
 from registration.models import Order
-from registration.order_limits import waitlist_limits
-from registration.order_standing import order_standing
-from registration.order_validation import answer_errors
-from registration.order_view import order_read
+from registration.orders import confirmation
+from registration.orders.limits import waitlist_limits
+from registration.orders.standing import order_standing
+from registration.orders.validation import answer_errors
+from registration.orders.view import order_read
 from registration.payments import provider_for
 from registration.receipts import document_title
 from registration.schemas import OrderCreate, TransferIn, WaitlistJoin
@@ -351,14 +351,14 @@ class OrderPages(Controller):
         """TEST MODE: the offline provider's pay button."""
         settings: Settings = state.settings
         try:
-            await orders.pay_offline(
+            await confirmation.pay_offline(
                 db_session,
                 order_id=order_id,
                 secret=secret,
                 secret_key=settings.secret_key,
                 production=settings.is_production,
             )
-        except orders.HoldExpired as exc:
+        except confirmation.HoldExpired as exc:
             await db_session.commit()
             return await self._refused_payment(request, db_session, settings, order_id, secret, exc)
         except DomainError as exc:

@@ -22,7 +22,6 @@ from events.models import Event
 from podium.db import begin_write, utcnow
 from podium.formatting import format_money
 from registration.audit import record
-from registration.holds import expire_holds, take_seats, use_promo
 from registration.ledger import add_refund, payment_by_provider_id, record_payment
 from registration.mail import RefundCause, enqueue_payment_refund_mail
 from registration.models import (
@@ -36,9 +35,10 @@ from registration.models import (
     Registration,
     RegistrationStatus,
 )
-from registration.order_standing import note_failed
-from registration.order_validation import load_catalog, needs_of_registrations
-from registration.orders import confirm_order
+from registration.orders.confirmation import confirm_order
+from registration.orders.holds import expire_holds, take_seats, use_promo
+from registration.orders.standing import note_failed
+from registration.orders.validation import load_catalog, needs_of_registrations
 
 
 class Outcome(enum.StrEnum):

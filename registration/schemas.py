@@ -305,7 +305,7 @@ class CancellationLine(Struct):
 
 
 class OrderStanding(Struct):
-    """Where the order stands for its buyer (``registration.order_standing``): one word and its money.
+    """Where the order stands for its buyer (``registration.orders.standing``): one word and its money.
 
     ``confirming``: the card payment was confirmed in the browser and its verdict is on its way; ``failed``:
     the last card attempt was declined (``failure_reason``), the buyer may pay again while the hold lasts;

@@ -34,8 +34,8 @@ from podium.mail_senders import sender_for
 from podium.outbox import SEND_MAIL_JOB
 from registration.document_jobs import issue_all_pending
 from registration.documents import NUMBER_DOCUMENTS_JOB
-from registration.holds import expire_holds
 from registration.ledger import SEND_REFUNDS_JOB
+from registration.orders.holds import expire_holds
 from registration.outbox import drain_outbox
 from registration.refund_jobs import send_pending_refunds
 from registration.reminders import enqueue_reminders

@@ -14,6 +14,7 @@ from podium.auth.services import normalise_email
 from podium.db import begin_write, savepoint, utcnow
 from podium.errors import Conflict, FieldError, InvalidInput
 from registration.cancellations import amount_due
+from registration.catalog.pricing import Promo, quote_attendee
 from registration.documents import record_documents
 from registration.income_groups import discount_pct
 from registration.mail import enqueue_transfer_mails
@@ -26,8 +27,7 @@ from registration.models import (
     RegistrationSettings,
     RegistrationStatus,
 )
-from registration.order_validation import COMP, access_code_matches
-from registration.pricing import Promo, quote_attendee
+from registration.orders.validation import COMP, access_code_matches
 from registration.receipts import format_money
 from registration.schemas import TransferIn
 
@@ -52,7 +52,7 @@ async def transfer_rule_failures(
     the category's eligibility (member number, access code, verification) and the price. The price is
     the one the registration was bought at (its price window and the order's promo code) with the new
     person's own income-group discount: a seat bought at a 75 % discount is not someone else's at that
-    price. The same rules as placing an order (``order_validation``, ``pricing``)."""
+    price. The same rules as placing an order (``orders.validation``, ``pricing``)."""
     failures: list[RuleFailure] = []
     category = await db_session.get(Category, registration.category_id)
     assert category is not None

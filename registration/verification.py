@@ -22,8 +22,8 @@ from podium.db import begin_write, utcnow
 from podium.errors import Conflict, InvalidInput, NotFound
 from registration.audit import record
 from registration.cancellations import amount_due, refund_row
+from registration.catalog.pricing import Window, current_window, local_date, percent_of
 from registration.documents import record_documents
-from registration.holds import release_registration_seats, take_seats
 from registration.income_groups import discount_pct
 from registration.ledger import add_refund, kept_payment, refundable, sync_refunded
 from registration.mail import enqueue_verification_mail
@@ -36,8 +36,8 @@ from registration.models import (
     Registration,
     RegistrationStatus,
 )
-from registration.order_validation import CatalogView, SoldOut, load_catalog, needs_of_registrations
-from registration.pricing import Window, current_window, local_date, percent_of
+from registration.orders.holds import release_registration_seats, take_seats
+from registration.orders.validation import CatalogView, SoldOut, load_catalog, needs_of_registrations
 from registration.verification_documents import documents_of
 
 RejectionOutcome = Literal["cancel_and_refund", "move_category"]

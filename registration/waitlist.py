@@ -22,12 +22,12 @@ from podium.db import begin_write, utcnow
 from podium.errors import Conflict, InvalidInput
 from podium.rows import rows_changed
 from registration.audit import record
-from registration.holds import take_seats
 from registration.link_rule import open_waitlist_entry
 from registration.links import waitlist_token, waitlist_url
 from registration.mail import enqueue_waitlist_offer_mail
 from registration.models import AddOn, Category, Quota, WaitlistEntry, WaitlistStatus
-from registration.order_validation import CatalogView, CheckedAttendee, SoldOut, load_catalog
+from registration.orders.holds import take_seats
+from registration.orders.validation import CatalogView, CheckedAttendee, SoldOut, load_catalog
 from registration.schemas import WaitlistClaim, WaitlistEntryRead, WaitlistItemKind, WaitlistJoin
 
 DEFAULT_OFFER_HOURS = 24

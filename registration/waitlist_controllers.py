@@ -18,7 +18,7 @@ from podium.settings import Settings
 from registration import waitlist
 from registration.link_access import waitlist_entry_link
 from registration.models import WaitlistEntry
-from registration.order_limits import waitlist_limits
+from registration.orders.limits import waitlist_limits
 from registration.schemas import WaitlistEntryRead, WaitlistJoin
 
 

@@ -17,10 +17,10 @@ from events.services import get_event
 from podium.db import utcnow
 from registration.catalog import schemas as s
 from registration.catalog.event_settings import default_settings, stored_settings
+from registration.catalog.pricing import Window, current_window, local_date
 from registration.catalog.questions import question_read
 from registration.catalog.rows import Questions
 from registration.models import AddOn, Category, Quota, QuotaItem
-from registration.pricing import Window, current_window, local_date
 
 
 class _Seats:

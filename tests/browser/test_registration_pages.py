@@ -14,8 +14,8 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import update
 
 from podium.db import utcnow
-from registration.holds import expire_holds
 from registration.models import Order
+from registration.orders.holds import expire_holds
 from registration.waitlist import process_waitlists
 from tests.browser.conftest import Server, assert_accessible
 from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body

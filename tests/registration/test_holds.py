@@ -19,8 +19,8 @@ from podium.errors import Conflict
 from podium.settings import Settings
 from registration import order_placing
 from registration.models import Order, PromoCode, Quota, Registration, StateChange
-from registration.order_snapshot import Snapshot
-from registration.order_validation import SoldOut
+from registration.orders.snapshot import Snapshot
+from registration.orders.validation import SoldOut
 from registration.payments import OfflineTestProvider
 from registration.schemas import OrderCreate
 from tests.registration.factories import (

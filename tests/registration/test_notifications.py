@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 
 from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
-from registration.holds import expire_holds
 from registration.mail import HELD_MAIL_DELAY
 from registration.models import Category, Order, PriceWindow, Quota, QuotaItem, Registration
+from registration.orders.holds import expire_holds
 from registration.payment_outcomes import payment_succeeded
 from registration.payments import OfflineTestProvider
 from registration.refund_jobs import send_refund

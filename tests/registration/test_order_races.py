@@ -115,7 +115,7 @@ async def test_concurrent_orders_for_one_person_register_them_once(settings: Set
 
     responses = await _burst(client, catalog.slug, bodies, [None] * 20)
 
-    # An unpaid hold gives way to a later order for the same person (registration/hold_release.py), so how
+    # An unpaid hold gives way to a later order for the same person (registration/orders/hold_release.py), so how
     # many answer 201 depends on the interleaving (serialized on SQLite, each ends the one before); what
     # holds is that exactly one registration stays active and every other answer is already_registered.
     statuses = Counter(r.status_code for r in responses)

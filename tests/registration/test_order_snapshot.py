@@ -1,6 +1,6 @@
 """Each worker reuses its copy of an event and its catalog for new orders; any change shows at once.
 
-The copies are checked against one snapshot read per order (``registration.order_snapshot``), so an
+The copies are checked against one snapshot read per order (``registration.orders.snapshot``), so an
 organizer's edit made through another worker (here: another database session) applies to the very next order.
 """
 
@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from events.models import Event
 from podium.lru import Lru
 from podium.settings import Settings
-from registration import order_validation
 from registration.models import AddOn, Category
-from registration.order_validation import CatalogView
+from registration.orders import validation
+from registration.orders.validation import CatalogView
 from tests.asgi_client import Client
 from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body
 
@@ -98,7 +98,7 @@ async def _load_concurrently(
     """``requests`` requests of one worker missing its copy of the catalog at once; (their results, reads)."""
     async with db_session_for(settings) as db_session:
         event = await db_session.get_one(Event, catalog.event_id)
-    real_read = order_validation._read_catalog
+    real_read = validation._read_catalog
     reads = 0
 
     async def slow_read(db_session: AsyncSession, event: Event) -> CatalogView:
@@ -109,12 +109,12 @@ async def _load_concurrently(
             raise ConnectionResetError("the database went away")
         return await real_read(db_session, event)
 
-    monkeypatch.setattr(order_validation, "_read_catalog", slow_read)
-    monkeypatch.setattr(order_validation, "_catalogs", Lru[CatalogView](size=32))  # this worker has no copy yet
+    monkeypatch.setattr(validation, "_read_catalog", slow_read)
+    monkeypatch.setattr(validation, "_catalogs", Lru[CatalogView](size=32))  # this worker has no copy yet
 
     async def one() -> CatalogView:
         async with db_session_for(settings) as db_session:
-            return await order_validation.load_catalog(db_session, event)
+            return await validation.load_catalog(db_session, event)
 
     results = await asyncio.gather(*(one() for _ in range(requests)), return_exceptions=True)
     return results, reads

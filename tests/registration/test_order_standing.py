@@ -1,4 +1,4 @@
-"""Where an order stands (``registration.order_standing``): the rule itself, case by case, and the status API
+"""Where an order stands (``registration.orders.standing``): the rule itself, case by case, and the status API
 and order page that both speak from it: a card payment in flight, a declined one, cancellations with their
 fees and refunds, expiry."""
 
@@ -15,9 +15,9 @@ from sqlalchemy import func, select, update
 from podium.audit_models import AuditEntry
 from podium.db import begin_write, utcnow
 from podium.settings import Settings
-from registration.holds import expire_holds
 from registration.models import Order
-from registration.order_standing import REPORT_PATIENCE, Facts, PaymentFacts, decide, payment_facts
+from registration.orders.holds import expire_holds
+from registration.orders.standing import REPORT_PATIENCE, Facts, PaymentFacts, decide, payment_facts
 from registration.payment_outcomes import payment_failed, payment_succeeded
 from registration.schemas import CancellationLine, PaymentRead, RefundLine
 from tests.asgi_client import Client

@@ -1,4 +1,4 @@
-"""A placed order is written whole: on PostgreSQL in autocommit by one statement (``order_write``), else by the ORM.
+"""A placed order is written whole: on PostgreSQL in autocommit by one statement (``orders.write``), else by the ORM.
 
 The same assertions run on both databases, so the one-statement write is held to what the ORM writes: every
 row, every column that matters, the counters and the audit trail.

@@ -13,9 +13,9 @@ from podium.jobs.kicks import register_kicker, unregister_kicker
 from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
 from registration import cancellations
-from registration.holds import expire_holds
 from registration.ledger import SEND_REFUNDS_JOB
 from registration.models import Order, Payment, Quota, Refund, Registration
+from registration.orders.holds import expire_holds
 from registration.payment_outcomes import Outcome, payment_failed, payment_succeeded
 from registration.payments import OfflineTestProvider
 from registration.schemas import OrderCreate

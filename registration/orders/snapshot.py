@@ -28,7 +28,7 @@ from events.models import Event
 from events.services import get_event
 from podium.enums import quoted
 from registration.models import ACTIVE_REGISTRATION_STATUSES
-from registration.order_validation import CATALOG_STAMP_ROWS, catalog_stamp
+from registration.orders.validation import CATALOG_STAMP_ROWS, catalog_stamp
 
 _ACTIVE = quoted(ACTIVE_REGISTRATION_STATUSES)
 _EVENT = "(SELECT id FROM e)"

@@ -18,9 +18,9 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
-from registration.holds import end_pending
 from registration.mail import enqueue_hold_released_mail
 from registration.models import Order, OrderStatus
+from registration.orders.holds import end_pending
 
 
 async def release_holds_of(

@@ -32,7 +32,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from podium.outbox_models import OutboxMessage
-from registration.holds import moved
 from registration.models import (
     Order,
     OrderQuota,
@@ -42,7 +41,8 @@ from registration.models import (
     RegistrationAddOn,
     StateChange,
 )
-from registration.order_building import NewOrder
+from registration.orders.building import NewOrder
+from registration.orders.holds import moved
 
 _DIALECT = postgresql.dialect()
 _SKIPPED = {"sa_orm_sentinel"}  # advanced-alchemy's bulk-insert sentinel: nullable, only the ORM uses it

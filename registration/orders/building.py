@@ -1,6 +1,6 @@
 """A new order's rows, built in memory from the checked request before anything is written.
 
-Both ways of writing an order (the ORM's flush, or ``order_write``'s one statement on PostgreSQL) write these
+Both ways of writing an order (the ORM's flush, or ``orders.write``'s one statement on PostgreSQL) write these
 same objects, so what a new order is (its columns, audit trail, mail and the seats it holds) is decided here once.
 """
 
@@ -26,7 +26,7 @@ from registration.models import (
     RegistrationStatus,
     StateChange,
 )
-from registration.order_validation import CheckedAttendee
+from registration.orders.validation import CheckedAttendee
 from registration.schemas import OrderCreate
 
 

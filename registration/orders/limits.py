@@ -16,7 +16,7 @@ from podium.auth.services import normalise_email
 from podium.errors import TooManyRequests
 from podium.rate_limits import Limit, seconds_until
 from podium.settings import Settings
-from registration.order_snapshot import Snapshot
+from registration.orders.snapshot import Snapshot
 from registration.schemas import OrderCreate
 
 

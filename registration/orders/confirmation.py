@@ -1,6 +1,6 @@
 """Confirming an order's payment: the confirmation every payment path uses, and the offline test provider's.
 
-Placing an order is ``order_placing``; its response is ``order_view``.
+Placing an order is ``order_placing``; its response is ``orders.view``.
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ from podium.db import begin_write, utcnow
 from podium.errors import Conflict, DomainError
 from registration.audit import record
 from registration.documents import record_documents
-from registration.holds import end_pending
 from registration.ledger import PaymentMoney, offline_payment_id, record_payment
 from registration.link_rule import open_order
 from registration.mail import enqueue_confirmation_mail
 from registration.models import Eligibility, Order, OrderStatus, RegistrationStatus
 from registration.order_facts import OrderFacts, load_order_facts
-from registration.order_view import Known
+from registration.orders.holds import end_pending
+from registration.orders.view import Known
 
 
 class Forbidden(DomainError):
@@ -49,7 +49,7 @@ async def confirm_order(
 
     The caller holds the order (write lock on SQLite, ``FOR UPDATE`` on PostgreSQL) so this runs once. The
     order is read once (``order_facts``) for the change, its receipt and its mail, and returned for the
-    response (``order_view.Known.of_facts``), which then reads nothing either.
+    response (``orders.view.Known.of_facts``), which then reads nothing either.
     """
     previous = order.status
     facts = await load_order_facts(db_session, order)
@@ -99,7 +99,7 @@ async def confirm_offline_payment(
     db_session: AsyncSession, order: Order, *, production: bool, now: dt.datetime | None = None
 ) -> tuple[Order, Known | None]:
     """The offline test provider's "payment": confirms a pending order whose hold is still valid; with what
-    its response needs when this call paid it (``order_view.Known``). The caller commits, also when refused
+    its response needs when this call paid it (``orders.view.Known``). The caller commits, also when refused
     with ``HoldExpired``.
 
     ``order`` was read with its row locked in this transaction (``open_order(for_update=True)``), so racing

@@ -22,6 +22,7 @@ from events.models import Event
 from podium.auth.services import normalise_email
 from podium.errors import Conflict, FieldError, InvalidInput
 from podium.lru import Lru
+from registration.catalog.pricing import AttendeeQuote, Promo, Window, current_window, local_date, quote_attendee
 from registration.catalog.schemas import QuestionRead
 from registration.income_groups import discount_pct
 from registration.models import (
@@ -34,7 +35,6 @@ from registration.models import (
     QuotaItem,
     RegistrationSettings,
 )
-from registration.pricing import AttendeeQuote, Promo, Window, current_window, local_date, quote_attendee
 from registration.schemas import AttendeeIn, OrderCreate
 
 DEFAULT_HOLD_MINUTES = 15
@@ -107,7 +107,7 @@ async def _read_catalog(db_session: AsyncSession, event: Event) -> CatalogView:
 # any organizer edit, on whichever worker, changes the fingerprint the next order reads, and that order looks up
 # another key (the old entry just ages out). Seat counters are not part of it (they move through their own
 # conditional UPDATEs), so taking seats never changes it. ``{event}`` is the event id's SQL (a parameter here, a
-# subquery in ``order_snapshot``).
+# subquery in ``orders.snapshot``).
 CATALOG_STAMP_ROWS = """
 SELECT 'categories' AS part, count(*) AS n, max(updated_at) AS at FROM reg_category WHERE event_id = {event}
 UNION ALL SELECT 'windows', count(*), max(w.updated_at) FROM price_window w

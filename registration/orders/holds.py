@@ -7,7 +7,7 @@ released exactly once, whoever gets there first: the expiry sweep, a lazy check,
 late payment. The table's CHECK constraints (``used <= size``, ``used <= max_uses``) back the conditions.
 
 How a counter moves (by how much, and its ``updated_at``) is one rule, ``moved``: every UPDATE here uses
-it, and so does the one statement a new paid order is written with on PostgreSQL (``order_write``), whose
+it, and so does the one statement a new paid order is written with on PostgreSQL (``orders.write``), whose
 counter updates are compiled from it. Nothing here commits: the request or job owns the transaction.
 """
 
@@ -33,7 +33,7 @@ def moved(counter: type[Quota] | type[PromoCode], by: Any, now: Any) -> dict[str
     """The one rule for moving a seat or promo counter: ``used`` by ``by`` (a value or SQL), stamped ``now``.
 
     ``updated_at`` is set here rather than by the column's ``onupdate`` so that every path, the generated
-    statement of ``order_write`` included, stamps the same time: the order's own ``now``."""
+    statement of ``orders.write`` included, stamps the same time: the order's own ``now``."""
     return {"used": counter.used + by, "updated_at": now}
 
 
@@ -89,7 +89,7 @@ async def take_counters(
 ) -> UUID | str | None:
     """Take a new order's seats, then its promo uses, in the caller's transaction: None when all fit, else
     the quota that was short or ``PROMO_USED_UP`` (the caller rolls back). The portable path; a paid order on
-    PostgreSQL in autocommit moves the same counters by the same rule inside its one statement (``order_write``)."""
+    PostgreSQL in autocommit moves the same counters by the same rule inside its one statement (``orders.write``)."""
     short = await take_seats(db_session, needs, on_shortage=on_shortage, now=now)
     if short is not None:
         return short
