@@ -28,7 +28,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from podium.db import utcnow
+from podium.db import utcnow, write_apart
 from podium.errors import TooManyRequests
 from podium.statement_cache import compiled_once
 
@@ -113,15 +113,16 @@ def _count_statement(dialect: str, keys: int) -> Insert:
 
 
 async def hit(db_session: AsyncSession, limits: Sequence[Limit], now: dt.datetime | None = None) -> None:
-    """Count a hit of every key, commit it (it lasts whatever the request does next), then raise
-    ``TooManyRequests`` (429, Retry-After) if any is over its limit.
+    """Count a hit of every key, then raise ``TooManyRequests`` (429, Retry-After) if any is over its limit.
 
-    For registration's handlers, whose services still commit; an owner of its transaction counts with ``count``,
-    commits, and refuses with ``refuse_over`` itself (``podium.auth.controllers.attempt_login``).
+    The count goes in a transaction of its own (``podium.db.write_apart``), committed before anything else the
+    request does: a try counts whether the request then succeeds, is refused or fails. So the caller calls this
+    first, before it changes anything. An owner that counts inside its own transaction uses ``count`` and
+    ``refuse_over`` (``podium.auth.controllers.attempt_login``, placing an order).
     """
     now = now or utcnow()
-    counts = await count(db_session, limits, now)
-    await db_session.commit()
+    async with write_apart(db_session):
+        counts = await count(db_session, limits, now)
     refuse_over(counts, now)
 
 
