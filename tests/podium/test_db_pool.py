@@ -68,3 +68,19 @@ async def test_the_pool_serves_waiters_in_arrival_order(tmp_path: Path) -> None:
         await engine.dispose()
 
     assert served == ["waiter 0", "waiter 1", "waiter 2", "holder again"]
+
+
+async def test_the_engine_pool_queues_through_the_handoff_queue(tmp_path: Path) -> None:
+    """The two private details db_pool.py relies on still take effect (see its docstring): the pool's queue
+    class is ours and wraps a HandoffQueue once used."""
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'pool.db'}", poolclass=FairAsyncQueuePool)
+
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("select 1"))
+        queue = engine.pool._pool  # type: ignore[attr-defined]  # the private detail under test
+
+        assert isinstance(queue._queue, HandoffQueue)
+        assert queue.qsize() == 1
+    finally:
+        await engine.dispose()
