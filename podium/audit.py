@@ -11,7 +11,7 @@ request's authenticated user when the label names that user (``podium.auth.middl
 ``None`` means the request's logged-in user, else ``SYSTEM``: for services whose only callers are organizer
 routes, the CLI and demo data, so their signatures need not carry who is asking.
 
-Which event: pass ``event_id``. Callers that don't (the older ``registration.audit.record`` signature) get it
+Which event: pass ``event_id``. Callers that don't (the older ``registration.audit.services.record`` signature) get it
 filled at flush from the entity itself, for entities registered with ``register_entity``: first from the
 session's identity map, else one query per entity kind.
 """

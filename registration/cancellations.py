@@ -19,7 +19,7 @@ from events.models import Event
 from podium import audit
 from podium.db import begin_write, utcnow
 from podium.errors import Conflict
-from registration.audit import record
+from registration.audit.services import record
 from registration.catalog.pricing import local_date, percent_of
 from registration.documents import record_documents
 from registration.ledger import (

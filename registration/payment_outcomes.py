@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from events.models import Event
 from podium.db import begin_write, utcnow
 from podium.formatting import format_money
-from registration.audit import record
+from registration.audit.services import record
 from registration.ledger import add_refund, payment_by_provider_id, record_payment
 from registration.mail import RefundCause, enqueue_payment_refund_mail
 from registration.models import (

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from podium.db import begin_write
 from podium.rate_limits import Limit, hit
 from podium.settings import Settings
-from registration.audit import record
+from registration.audit.services import record
 from registration.mail import enqueue_order_link_mail, enqueue_registration_link_mail
 from registration.models import Order, Registration
 

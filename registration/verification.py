@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from events.models import Event
 from podium.db import begin_write, utcnow
 from podium.errors import Conflict, InvalidInput, NotFound
-from registration.audit import record
+from registration.audit.services import record
 from registration.cancellations import amount_due, refund_row
 from registration.catalog.pricing import Window, current_window, local_date, percent_of
 from registration.documents import record_documents

@@ -20,7 +20,7 @@ from sqlalchemy.orm import undefer
 from events.models import Event
 from podium.db import begin_write
 from podium.errors import Conflict, InvalidInput, NotFound
-from registration.audit import record
+from registration.audit.services import record
 from registration.models import Category, Eligibility, Order, Registration, RegistrationStatus, VerificationDocument
 
 MAX_BYTES = 5 * 1024 * 1024

@@ -21,7 +21,7 @@ from podium.auth.services import normalise_email
 from podium.db import begin_write, utcnow
 from podium.errors import Conflict, InvalidInput
 from podium.rows import rows_changed
-from registration.audit import record
+from registration.audit.services import record
 from registration.link_rule import open_waitlist_entry
 from registration.links import waitlist_token, waitlist_url
 from registration.mail import enqueue_waitlist_offer_mail

@@ -59,8 +59,8 @@ from podium.security_headers import security_headers
 from podium.settings import Settings
 from registration import tasks as registration_tasks
 from registration.admin_controllers import RegistrationAdminController
-from registration.audit_controllers import AuditController
-from registration.audit_pages import OrganizerAuditPages
+from registration.audit.controllers import AuditController
+from registration.audit.pages import OrganizerAuditPages
 from registration.catalog.controllers import CATALOG_CONTROLLERS
 from registration.catalog.pages import OrganizerCatalogPages
 from registration.controllers import (

@@ -14,7 +14,7 @@ from uuid import UUID, uuid4
 from events.models import Event
 from podium.auth.services import normalise_email
 from podium.outbox_models import OutboxMessage
-from registration.audit import state_change
+from registration.audit.services import state_change
 from registration.mail import order_held_message
 from registration.models import (
     Order,

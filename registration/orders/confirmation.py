@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.db import begin_write, utcnow
 from podium.errors import Conflict, DomainError
-from registration.audit import record
+from registration.audit.services import record
 from registration.documents import record_documents
 from registration.ledger import PaymentMoney, offline_payment_id, record_payment
 from registration.link_rule import open_order

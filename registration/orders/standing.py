@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.db import utcnow
 from podium.errors import Conflict
-from registration.audit import record
+from registration.audit.services import record
 from registration.ledger import order_money
 from registration.models import (
     ACTIVE_REGISTRATION_STATUSES,

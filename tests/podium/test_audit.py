@@ -111,7 +111,7 @@ async def test_an_order_s_entries_carry_its_event_the_buyer_as_actor(client: Cli
 
 
 async def test_an_entry_recorded_without_its_event_finds_it_at_flush(settings: Settings) -> None:
-    from registration.audit import record
+    from registration.audit.services import record
 
     async with db_session_for(settings) as db_session:
         catalog = await build_catalog(db_session)
@@ -123,7 +123,7 @@ async def test_an_entry_recorded_without_its_event_finds_it_at_flush(settings: S
 
 
 async def test_an_entry_for_a_row_not_loaded_finds_its_event_by_one_query(settings: Settings) -> None:
-    from registration.audit import record
+    from registration.audit.services import record
 
     async with db_session_for(settings) as db_session:
         catalog = await build_catalog(db_session)
