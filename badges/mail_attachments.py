@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from badges.pdf import BadgeCard, render_badges
 from badges.printing import registration_cards
+from podium.jobs.outbox_drain import AttachmentError, Draw
 from podium.mail import Attachment
-from podium.outbox_drain import AttachmentError, Draw
 from podium.settings import Settings
 from registration.models import Registration
 

@@ -1,6 +1,6 @@
 """Where composed mail goes: SMTP in production, a folder of .eml files (and a log line) in development.
 
-The outbox's drain (``podium.outbox_drain``) hands each message to one of these; nothing here knows what the
+The outbox's drain (``podium.jobs.outbox_drain``) hands each message to one of these; nothing here knows what the
 message says or which domain wrote it.
 """
 

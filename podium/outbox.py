@@ -1,5 +1,5 @@
 """The mail outbox, writing side: a message is a row written in the same transaction as the change it reports,
-and the job ``SEND_MAIL_JOB`` sends it after commit (``podium.outbox_drain``). In the kernel so every domain
+and the job ``SEND_MAIL_JOB`` sends it after commit (``podium.jobs.outbox_drain``). In the kernel so every domain
 writes its mail the same way; what a message says is rendered only when it is sent.
 
 A message is stored as a template name and a JSON context (``podium.mail`` renders it, with the event's wording

@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
 from podium.auth.services import normalise_email
+from podium.jobs.outbox_drain import STILL_TRUE
 from podium.outbox import enqueue
-from podium.outbox_drain import STILL_TRUE
 from registration import mail_templates as _mail_templates  # noqa: F401 - registers the templates with samples
 from registration.mail_context import attendee_context, event_of, names_of, order_link, registration_link
 from registration.mail_context import event_context as event_context  # read by other packages' mails

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from events.models import Event
 from podium.auth.services import normalise_email
 from podium.db import utcnow
+from podium.jobs.outbox_drain import STILL_TRUE
 from podium.outbox import Mail, enqueue, enqueue_all, outbox_row
-from podium.outbox_drain import STILL_TRUE
 from podium.outbox_models import OutboxMessage
 from registration.mail_context import attendee_context, event_context, event_of, order_link, registration_link
 from registration.models import Order, OrderStatus, Registration, RegistrationStatus

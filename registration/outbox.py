@@ -1,4 +1,4 @@
-"""Registration's side of the mail outbox (``podium.outbox`` writes messages, ``podium.outbox_drain`` sends
+"""Registration's side of the mail outbox (``podium.outbox`` writes messages, ``podium.jobs.outbox_drain`` sends
 them): how a stored message reads when it is sent, and the receipts it attaches.
 
 A message is rendered from its template with the event's own wording as it is then (``MailWording``), and the
@@ -20,10 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
+from podium.jobs.outbox_drain import ATTACHMENT_RENDERERS, AttachmentError, Claimed, Draw
+from podium.jobs.outbox_drain import drain_outbox as drain_with
 from podium.mail import BASE_URL_PLACEHOLDER, Attachment, RenderedMail, Wording, render_mail
 from podium.mail_senders import MailSender
-from podium.outbox_drain import ATTACHMENT_RENDERERS, AttachmentError, Claimed, Draw
-from podium.outbox_drain import drain_outbox as drain_with
 from podium.settings import Settings
 from registration import document_numbers, documents
 from registration.links import order_url, registration_url, waitlist_url
@@ -183,6 +183,6 @@ async def drain_outbox(
     now: dt.datetime | None = None,
     batch: int = 50,
 ) -> int:
-    """Send the due messages, rendered by ``render_batch`` (``podium.outbox_drain.drain_outbox`` says how), and
+    """Send the due messages, rendered by ``render_batch`` (``podium.jobs.outbox_drain.drain_outbox`` says how), and
     return how many went out."""
     return await drain_with(db_session, sender, settings, render_batch, now=now, batch=batch)

@@ -21,16 +21,8 @@ PACKAGES = ("events", "sessions", "badges", "podium", "registration")
 ENDING_CALLS = frozenset({"commit", "rollback"})
 HTTP_LAYER = ("controllers", "pages")
 JOB_LAYER = ("tasks", "jobs")
-# Functions that still end a transaction until their callers own it: the mail job's drain, moved here from
-# registration, commits its claim before the mail goes out and the results after (a job's own transactions, to
-# move to the job's module). Each must still commit, so the list only shrinks.
-WAITING = frozenset(
-    {
-        ("podium/outbox_drain.py", "_claim"),
-        ("podium/outbox_drain.py", "_record"),
-        ("podium/outbox_drain.py", "drain_outbox"),
-    }
-)
+# Functions that still end a transaction until their callers own it (none now; the list only shrinks).
+WAITING: frozenset[tuple[str, str]] = frozenset()
 
 
 def owns_transactions(path: Path) -> bool:

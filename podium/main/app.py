@@ -44,6 +44,7 @@ from podium.health import app_version, health
 from podium.heap import freeze_startup_heap
 from podium.input_guards import PodiumRequest, RefuseNulInQuery
 from podium.jobs.controllers import JobController, OrganizerJobPages
+from podium.jobs.outbox_drain import ATTACHMENT_RENDERERS
 from podium.jobs.web import STATE_KEY as JOBS_STATE_KEY
 from podium.jobs.web import WebJobs
 from podium.log_config import logging_config
@@ -51,7 +52,6 @@ from podium.main.cli import PodiumCLIPlugin
 from podium.metrics import MetricsSetup, metrics_setup
 from podium.openapi import ClosedStructSchemaPlugin
 from podium.outbox import enqueue
-from podium.outbox_drain import ATTACHMENT_RENDERERS
 from podium.pdf_fonts import report_missing_fonts
 from podium.refusals import AnswerRefusals
 from podium.request_id import RequestIdMiddleware

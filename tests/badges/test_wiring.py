@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from badges import hooks
 from badges.mail_attachments import badge_attachments
 from podium.auth.middleware import SESSION_MAKER_STATE_KEY
-from podium.outbox_drain import ATTACHMENT_RENDERERS
+from podium.jobs.outbox_drain import ATTACHMENT_RENDERERS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,7 +31,7 @@ def test_importing_every_badges_module_installs_no_listener_and_no_attachment() 
         for module in pkgutil.iter_modules(badges.__path__):
             importlib.import_module(f"badges.{module.name}")
         from badges import hooks
-        from podium.outbox_drain import ATTACHMENT_RENDERERS
+        from podium.jobs.outbox_drain import ATTACHMENT_RENDERERS
         print(sorted(name for name, fn in hooks.LISTENERS if event.contains(Session, name, fn)))
         print(sorted(ATTACHMENT_RENDERERS))
         """
