@@ -30,7 +30,7 @@ from registration.link_rule import open_registration
 from registration.models import Category
 from sessions import agenda, feeds, public, queries
 from sessions.agenda import AGENDA_STATUSES
-from sessions.page_parts import KIND_LABELS
+from sessions.models import KIND_LABELS
 
 FormData = URLEncodedBody[dict[str, str]]
 MAX_RESULTS = 50

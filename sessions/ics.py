@@ -20,17 +20,9 @@ from uuid import UUID
 
 from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 
+from sessions.models import KIND_LABELS
+
 PRODID = "-//Podium//Program feed//EN"
-KIND_LABELS = {
-    "keynote": "Keynote",
-    "plenary": "Plenary",
-    "symposium": "Symposium",
-    "scientific_session": "Scientific session",
-    "workshop": "Workshop",
-    "poster_session": "Poster session",
-    "break": "Break",
-    "social": "Social",
-}
 
 
 @dataclass(frozen=True)

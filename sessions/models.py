@@ -41,6 +41,19 @@ class SessionKind(enum.StrEnum):
     SOCIAL = "social"
 
 
+# What a session's kind is called on the program's pages and in its calendar entry's description.
+KIND_LABELS: dict[str, str] = {
+    SessionKind.KEYNOTE: "Keynote",
+    SessionKind.PLENARY: "Plenary",
+    SessionKind.SYMPOSIUM: "Symposium",
+    SessionKind.SCIENTIFIC_SESSION: "Scientific session",
+    SessionKind.WORKSHOP: "Workshop",
+    SessionKind.POSTER_SESSION: "Poster session",
+    SessionKind.BREAK: "Break",
+    SessionKind.SOCIAL: "Social",
+}
+
+
 class SessionStatus(enum.StrEnum):
     DRAFT = "draft"
     PUBLISHED = "published"

@@ -1,4 +1,4 @@
-"""What the program's pages share: the session types' labels, the event's days, sessions grouped by time."""
+"""What the program's pages share: the event's days, sessions grouped by time."""
 
 from __future__ import annotations
 
@@ -6,17 +6,6 @@ import datetime as dt
 import zoneinfo
 from collections import defaultdict
 from typing import Any
-
-KIND_LABELS = {
-    "keynote": "Keynote",
-    "plenary": "Plenary",
-    "symposium": "Symposium",
-    "scientific_session": "Scientific session",
-    "workshop": "Workshop",
-    "poster_session": "Poster session",
-    "break": "Break",
-    "social": "Social",
-}
 
 
 def event_days(event: Any) -> list[dt.date]:

@@ -30,8 +30,8 @@ from registration.models import AddOn
 from sessions import csv_format, csv_io, public, queries, services
 from sessions.controllers import actor_of
 from sessions.editor_forms import EDITOR_PAGE_SIZE, EditorFilter, form_instants, narrow, people_ids, session_form
-from sessions.models import ProgramSession, SessionKind
-from sessions.page_parts import KIND_LABELS, by_time, clock_text
+from sessions.models import KIND_LABELS, ProgramSession, SessionKind
+from sessions.page_parts import by_time, clock_text
 from sessions.schemas import SessionCreate, SessionUpdate
 
 FormData = URLEncodedBody[dict[str, str]]

@@ -25,8 +25,8 @@ from podium.pages import render
 from podium.query_params import Search
 from registration.models import AddOn
 from sessions import glance, public, queries
-from sessions.models import SessionStatus
-from sessions.page_parts import KIND_LABELS, by_time, clock_text, event_days
+from sessions.models import KIND_LABELS, SessionStatus
+from sessions.page_parts import by_time, clock_text, event_days
 
 # Rendered program listings and session details in this worker's memory (``podium.lru``). Pure caches: the key
 # is the program's or session's fingerprint read from the database on every request (``public.program_head``,
