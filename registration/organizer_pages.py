@@ -16,6 +16,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +29,7 @@ from podium.errors import DomainError, NotFound
 from podium.formatting import format_money, parse_money
 from podium.pages import form_errors, redirect, render
 from registration import admin, cancellations, catalog, verification
+from registration.admin import DailyFigures, RegistrationStats
 from registration.controllers import place_and_commit
 from registration.models import Category, Order, Registration, RegistrationStatus
 from registration.schemas import OrderCreate
@@ -60,6 +62,42 @@ async def _previous_edition(db_session: AsyncSession, event: Event) -> Event | N
         return await get_event(db_session, event.previous_edition, with_children=False)
     except NotFound:
         return None
+
+
+async def _charts(
+    db_session: AsyncSession, event: Event, daily: Sequence[DailyFigures], stats: RegistrationStats
+) -> tuple[dict[str, Markup], bool]:
+    """The registration page's charts, and whether the running total is compared (with a target or with the
+    previous edition's curve)."""
+    curves = [Curve(event.name, "chart-line", _running_total(event, daily))]
+    previous = await _previous_edition(db_session, event)
+    if previous is not None:
+        earlier = await admin.registrations_per_day(db_session, previous)
+        curves.append(Curve(previous.name, "chart-line-previous", _running_total(previous, earlier)))
+    charts = {
+        "running_total": cumulative_chart(
+            "registrations-running-total",
+            "Paid registrations so far, by days before the start",
+            curves,
+            event.registration_target,
+        ),
+        "per_day": column_chart(
+            "registrations-per-day",
+            "Paid registrations per day",
+            [Bar(d.day[5:], d.registrations, str(d.registrations)) for d in daily],
+        ),
+        "revenue_per_day": column_chart(
+            "revenue-per-day",
+            f"Revenue per day ({event.currency})",
+            [Bar(d.day[5:], d.revenue, format_money(d.revenue, event.currency)) for d in daily],
+        ),
+        "by_category": bar_chart(
+            "registrations-by-category",
+            "Confirmed registrations by category",
+            [Bar(row.name, row.confirmed, str(row.confirmed)) for row in stats.categories],
+        ),
+    }
+    return charts, bool(event.registration_target or previous is not None)
 
 
 class OrganizerRegistrationPages(Controller):
@@ -97,34 +135,7 @@ class OrganizerRegistrationPages(Controller):
         ).all()
         stats = await admin.registration_stats(db_session, event)
         daily = await admin.registrations_per_day(db_session, event)
-        curves = [Curve(event.name, "chart-line", _running_total(event, daily))]
-        previous = await _previous_edition(db_session, event)
-        if previous is not None:
-            earlier = await admin.registrations_per_day(db_session, previous)
-            curves.append(Curve(previous.name, "chart-line-previous", _running_total(previous, earlier)))
-        charts = {
-            "running_total": cumulative_chart(
-                "registrations-running-total",
-                "Paid registrations so far, by days before the start",
-                curves,
-                event.registration_target,
-            ),
-            "per_day": column_chart(
-                "registrations-per-day",
-                "Paid registrations per day",
-                [Bar(d.day[5:], d.registrations, str(d.registrations)) for d in daily],
-            ),
-            "revenue_per_day": column_chart(
-                "revenue-per-day",
-                f"Revenue per day ({event.currency})",
-                [Bar(d.day[5:], d.revenue, format_money(d.revenue, event.currency)) for d in daily],
-            ),
-            "by_category": bar_chart(
-                "registrations-by-category",
-                "Confirmed registrations by category",
-                [Bar(row.name, row.confirmed, str(row.confirmed)) for row in stats.categories],
-            ),
-        }
+        charts, compared = await _charts(db_session, event, daily, stats)
         questions = await catalog.list_questions(db_session, slug)
         uploaded = await documents_of(db_session, [item.id for item in items])
         query = {k: v for k, v in {"q": q, "category": category, "status": status}.items() if v}
@@ -145,7 +156,7 @@ class OrganizerRegistrationPages(Controller):
             stats=stats,
             daily=daily,
             charts=charts,
-            compared=bool(event.registration_target or previous is not None),
+            compared=compared,
             money=lambda amount: format_money(amount, event.currency),
             query=urlencode(query),
             csv_query=urlencode(query),

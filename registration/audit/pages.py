@@ -113,6 +113,20 @@ class _Form:
     def query(self, *, without: tuple[str, ...] = ()) -> str:
         return urlencode({k: v for k, v in self.raw.items() if k not in without and k not in self.errors})
 
+    def csv_query(self) -> str:
+        """The filters as read (dates as instants in the event's zone), for the CSV export of the same rows."""
+        filters = self.filters
+        values = {
+            "entity": filters.entity,
+            "entity_id": filters.entity_id,
+            "action": filters.action,
+            "actor": filters.actor,
+            "role": filters.role,
+            "since": filters.since.isoformat() if filters.since else None,
+            "until": filters.until.isoformat() if filters.until else None,
+        }
+        return urlencode({k: v for k, v in values.items() if v})
+
 
 class OrganizerAuditPages(Controller):
     path = "/organizer/events/{slug:str}"
@@ -174,19 +188,5 @@ class OrganizerAuditPages(Controller):
             entities=ENTITIES,
             roles=ROLES,
             query=form.query(without=("cursor",)),
-            csv_query=urlencode(
-                {
-                    k: v
-                    for k, v in {
-                        "entity": form.filters.entity,
-                        "entity_id": form.filters.entity_id,
-                        "action": form.filters.action,
-                        "actor": form.filters.actor,
-                        "role": form.filters.role,
-                        "since": form.filters.since.isoformat() if form.filters.since else None,
-                        "until": form.filters.until.isoformat() if form.filters.until else None,
-                    }.items()
-                    if v
-                }
-            ),
+            csv_query=form.csv_query(),
         )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from uuid import UUID
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -121,30 +122,24 @@ def payment_facts(order: Order, payment: PaymentRead | None = None, *, now: dt.d
     )
 
 
-async def order_standing(
-    db_session: AsyncSession, order: Order, *, payment: PaymentRead | None = None
-) -> OrderStanding:
-    """The standing of ``order`` from the database (and ``payment``, the provider's word, when the caller has
-    it); the money from ``ledger``. A few small indexed reads, cheap enough for a page that polls."""
+async def _refunds_and_cancellations(
+    db_session: AsyncSession, order_id: UUID
+) -> tuple[list[RefundLine], list[CancellationLine]]:
+    """The order's refunds (each saying whether it gave back a payment the order kept) and cancellations, oldest
+    first."""
     refund_rows = (
         await db_session.execute(
             select(Refund, Payment.kept)
             .join(Payment, Payment.id == Refund.payment_id)
-            .where(Refund.order_id == order.id)
+            .where(Refund.order_id == order_id)
             .order_by(Refund.created_at)
         )
     ).all()
     cancellation_rows = (
         await db_session.scalars(
-            select(Cancellation).where(Cancellation.order_id == order.id).order_by(Cancellation.created_at)
+            select(Cancellation).where(Cancellation.order_id == order_id).order_by(Cancellation.created_at)
         )
     ).all()
-    active = Registration.status.in_(ACTIVE_REGISTRATION_STATUSES)
-    counted = (
-        await db_session.execute(
-            select(func.count(), func.count().filter(active)).where(Registration.order_id == order.id)
-        )
-    ).one()
     refunds = [
         RefundLine(
             amount=r.amount,
@@ -161,12 +156,33 @@ async def order_standing(
         )
         for c in cancellation_rows
     ]
+    return refunds, cancellations
+
+
+async def _registration_counts(db_session: AsyncSession, order_id: UUID) -> tuple[int, int]:
+    """(all, still active) registrations of the order."""
+    active = Registration.status.in_(ACTIVE_REGISTRATION_STATUSES)
+    counted = (
+        await db_session.execute(
+            select(func.count(), func.count().filter(active)).where(Registration.order_id == order_id)
+        )
+    ).one()
+    return int(counted[0]), int(counted[1])
+
+
+async def order_standing(
+    db_session: AsyncSession, order: Order, *, payment: PaymentRead | None = None
+) -> OrderStanding:
+    """The standing of ``order`` from the database (and ``payment``, the provider's word, when the caller has
+    it); the money from ``ledger``. A few small indexed reads, cheap enough for a page that polls."""
+    refunds, cancellations = await _refunds_and_cancellations(db_session, order.id)
+    counted = await _registration_counts(db_session, order.id)
     money = await order_money(db_session, order.id)
     facts = Facts(
         status=order.status,
         kept_paid=money.paid,
-        registrations=int(counted[0]),
-        active_registrations=int(counted[1]),
+        registrations=counted[0],
+        active_registrations=counted[1],
         refunds=refunds,
         cancellations=cancellations,
         payment=payment_facts(order, payment),
