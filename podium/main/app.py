@@ -71,11 +71,13 @@ from registration.controllers import (
 )
 from registration.document_controllers import VerificationDocumentController, VerificationUploadController
 from registration.mail_controllers import MailTemplateController, OrganizerMailPages
+from registration.order_pages import OrderPages
 from registration.organizer_pages import OrganizerRegistrationPages
-from registration.pages import OrderPages, RegistrationPages, WaitlistPages
+from registration.pages import RegistrationPages
 from registration.receipt_controllers import EventDocumentController, OrderDocumentController
 from registration.relink_controllers import LinkController, LinkPages, OrganizerLinkPages
 from registration.waitlist_controllers import WaitlistEntryController, WaitlistJoinController
+from registration.waitlist_pages import WaitlistPages
 from sessions.agenda_controllers import AgendaController
 from sessions.agenda_pages import AgendaPages
 from sessions.controllers import PROGRAM_CONTROLLERS
