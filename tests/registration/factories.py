@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -49,7 +50,7 @@ async def db_session_for(settings: Settings) -> AsyncIterator[AsyncSession]:
 @dataclass(frozen=True)
 class CatalogFixture:
     slug: str
-    event_id: object
+    event_id: uuid.UUID
     member: Category
     non_member: Category
     student: Category
@@ -59,6 +60,18 @@ class CatalogFixture:
     workshop_quota: Quota | None
     member_quota: Quota | None
     event_quota: Quota | None
+
+    @property
+    def workshop_quota_id(self) -> uuid.UUID:
+        """For tests that built the catalog with workshop seats: without them there is no such quota."""
+        assert self.workshop_quota is not None, "build_catalog(workshop_seats=...) makes the workshop quota"
+        return self.workshop_quota.id
+
+    @property
+    def event_quota_id(self) -> uuid.UUID:
+        """For tests that built the catalog with event seats: without them there is no such quota."""
+        assert self.event_quota is not None, "build_catalog(event_seats=...) makes the whole-event quota"
+        return self.event_quota.id
 
 
 async def build_catalog(

@@ -36,7 +36,9 @@ class Inbox:
         return "250 OK"
 
     async def handle_DATA(self, server: object, session: object, envelope: Envelope) -> str:
-        parsed = message_from_bytes(envelope.content or b"", policy=policy.default)
+        content = envelope.content or b""
+        assert isinstance(content, bytes)  # served without decode_data, so aiosmtpd keeps the raw bytes
+        parsed = message_from_bytes(content, policy=policy.default)
         assert isinstance(parsed, EmailMessage)
         self.messages.append(parsed)
         return "250 OK"

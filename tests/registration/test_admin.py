@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 import httpx
 import pytest
@@ -21,7 +22,7 @@ async def catalog(settings: Settings) -> CatalogFixture:
         return await build_catalog(db_session, workshop_seats=10)
 
 
-async def paid_order(client: Client, slug: str, *people: dict[str, object]) -> dict[str, object]:
+async def paid_order(client: Client, slug: str, *people: dict[str, object]) -> dict[str, Any]:
     order = (await client.post(f"/api/events/{slug}/orders", json=order_body(*people))).json()
     response = await client.post(
         f"/api/orders/{order['id']}/offline-payment", headers={"X-Order-Secret": order["secret"]}
@@ -29,7 +30,7 @@ async def paid_order(client: Client, slug: str, *people: dict[str, object]) -> d
     return response.json()
 
 
-async def search(client: Client, slug: str, headers: dict[str, str], **params: object) -> httpx.Response:
+async def search(client: Client, slug: str, headers: dict[str, str], **params: str | int) -> httpx.Response:
     return await client.get(f"/api/events/{slug}/registrations", params=params, headers=headers)
 
 
@@ -107,7 +108,7 @@ async def test_verification_approve_and_reject(
     bad = await client.post(url.format(first), json={"decision": "maybe"}, headers=organizer)
 
     async with db_session_for(settings) as db_session:
-        used = await db_session.scalar(select(Quota.used).where(Quota.id == catalog.workshop_quota.id))
+        used = await db_session.scalar(select(Quota.used).where(Quota.id == catalog.workshop_quota_id))
     assert approved.json()["status"] == "confirmed"
     assert rejected.json()["status"] == "cancelled"
     assert (again.status_code, again.json()["code"]) == (409, "not_awaiting_verification")
@@ -142,7 +143,7 @@ async def test_comp_registration_is_free_confirmed_and_counts_seats(
     by_staff = await client.post(f"/api/events/{catalog.slug}/comp-registrations", json=body, headers=staff)
 
     async with db_session_for(settings) as db_session:
-        used = await db_session.scalar(select(Quota.used).where(Quota.id == catalog.workshop_quota.id))
+        used = await db_session.scalar(select(Quota.used).where(Quota.id == catalog.workshop_quota_id))
     assert comp.status_code == 201
     assert (comp.json()["status"], comp.json()["total"]) == ("paid", 0)
     assert comp.json()["registrations"][0]["status"] == "confirmed"

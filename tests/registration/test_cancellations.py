@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -40,7 +41,7 @@ async def catalog(settings: Settings) -> CatalogFixture:
         return await build_catalog(db_session, workshop_seats=3)
 
 
-async def paid(client: Client, slug: str, *people: dict[str, object]) -> dict[str, object]:
+async def paid(client: Client, slug: str, *people: dict[str, object]) -> dict[str, Any]:
     order = (await client.post(f"/api/events/{slug}/orders", json=order_body(*people))).json()
     return (
         await client.post(f"/api/orders/{order['id']}/offline-payment", headers={"X-Order-Secret": order["secret"]})
@@ -49,7 +50,7 @@ async def paid(client: Client, slug: str, *people: dict[str, object]) -> dict[st
 
 async def used(settings: Settings, catalog: CatalogFixture) -> int:
     async with db_session_for(settings) as db_session:
-        return await db_session.scalar(select(Quota.used).where(Quota.id == catalog.workshop_quota.id)) or 0
+        return await db_session.scalar(select(Quota.used).where(Quota.id == catalog.workshop_quota_id)) or 0
 
 
 async def test_self_cancellation_applies_the_fee_and_returns_the_seat(

@@ -44,7 +44,7 @@ async def new_event(client: Client, organizer: dict[str, str], **overrides: Any)
     return slug
 
 
-MEMBER = {
+MEMBER: dict[str, Any] = {
     "code": "member",
     "name": "Member",
     "eligibility": "member_number",
@@ -150,7 +150,8 @@ async def test_price_windows_turn_over_at_local_midnight(
         too_early = await catalog.public_catalog(db_session, slug, dt.datetime(2026, 10, 1, tzinfo=dt.UTC))
 
     assert (before.categories[0].window, before.categories[0].price) == ("early_bird", 40000)
-    assert before.categories[0].next_window.label == "regular"
+    next_window = before.categories[0].next_window
+    assert next_window is not None and next_window.label == "regular"
     assert (after.categories[0].window, after.categories[0].price) == ("regular", 50000)
     assert utc_midnight.categories[0].window == "early_bird"  # 22:00 on Feb 28 in New York
     assert (too_early.categories[0].on_sale, too_early.categories[0].price) == (False, None)
@@ -272,7 +273,7 @@ async def test_changing_a_window_price_keeps_its_first_day(client: Client, organ
     """The windows are replaced as a whole; one kept on the same day used to collide with itself (a 500)."""
     slug = await new_event(client, organizer)
     category = (await post(client, organizer, slug, "categories", MEMBER)).json()
-    windows = [dict(w) for w in MEMBER["price_windows"]]  # type: ignore[union-attr]
+    windows = [dict(w) for w in MEMBER["price_windows"]]
     windows[1]["amount"] = 52_500
     windows[2]["label"] = "on-site"
 

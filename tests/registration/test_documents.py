@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -24,6 +25,11 @@ from registration.models import Category, Document, DocumentCounter, Order, Pric
 from registration.tasks import sweep_expired_holds
 from tests.asgi_client import Client
 from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body
+
+
+def by_number(numbers: Iterable[int | None]) -> list[int | None]:
+    """Document numbers in order, an unnumbered document (None) last, so a comparison shows it."""
+    return sorted(numbers, key=lambda n: (n is None, n or 0))
 
 
 async def pdf_text(pdf: bytes, folder: Path) -> str:
@@ -322,7 +328,7 @@ async def test_racing_payments_and_transfers_number_one_series_without_gaps(clie
     )
 
     assert {r.status_code for r in paid} == {200}
-    assert {r.status_code for r in transfers} == {200}
+    assert {r.status_code if r else None for r in transfers} == {200}
     async with db_session_for(settings) as db_session:
         numbered = (
             await db_session.scalars(
@@ -337,8 +343,8 @@ async def test_racing_payments_and_transfers_number_one_series_without_gaps(clie
             )
         ).all()
     credit_notes = sum(kind == "credit_note" for _, kind in rows)
-    assert sorted(numbered) == list(range(1, len(numbered) + 1))
-    assert sorted(n for n, _ in rows) == list(range(1, 24 + 2 * credit_notes + 1))
+    assert by_number(numbered) == list(range(1, len(numbered) + 1))
+    assert by_number(n for n, _ in rows) == list(range(1, 24 + 2 * credit_notes + 1))
     assert credit_notes <= 8
 
 
@@ -496,7 +502,7 @@ async def test_billing_details_racing_the_numbering_always_reach_the_live_receip
     )
     listed = [await _documents(client, order) for order in placed]
 
-    assert {a.status_code for a in answers[: len(placed)]} == {200}
+    assert {a.status_code if a else None for a in answers[: len(placed)]} == {200}
     for i, documents in enumerate(listed):
         live = [d for d in documents if d["kind"] == "receipt"][-1]
         assert len(documents) in (1, 3)  # rewritten before numbering, or cancelled and issued again

@@ -95,7 +95,7 @@ def another_intent(stack: Stack, order: dict[str, Any], amount: int = TOTAL) -> 
             "amount": amount,
             "currency": "usd",
             "metadata": {"order_id": order["id"]},
-            "payment_method_types": ["card"],
+            "payment_method_types": ["card"],  # type: ignore[typeddict-unknown-key]  # the API takes it; stripe's params type omits it
         }
     )
     return intent.id
@@ -166,7 +166,7 @@ def stored(stack: Stack, order: dict[str, Any]) -> Stored:
     return asyncio.run(read())
 
 
-def refunded_at_stripe(stack: Stack, intent_id: str) -> list[tuple[int, str]]:
+def refunded_at_stripe(stack: Stack, intent_id: str) -> list[tuple[int, str | None]]:
     found = stack.client.v1.refunds.list(params={"payment_intent": intent_id})
     return [(r.amount, r.status) for r in found.data]
 

@@ -61,7 +61,7 @@ async def test_hold_under_someones_email_does_not_block_their_order(settings: Se
             .tuples()
             .all()
         )
-        workshop_used = await db_session.scalar(select(Quota.used).where(Quota.id == catalog.workshop_quota.id))
+        workshop_used = await db_session.scalar(select(Quota.used).where(Quota.id == catalog.workshop_quota_id))
         active = await db_session.scalar(
             select(func.count()).where(
                 Registration.event_id == catalog.event_id,
@@ -125,7 +125,7 @@ async def test_two_orders_for_one_email_at_once_leave_one_active_registration(
         pending = await db_session.scalar(
             select(func.count()).where(Order.event_id == catalog.event_id, Order.status == "pending")
         )
-        workshop_used = await db_session.scalar(select(Quota.used).where(Quota.id == catalog.workshop_quota.id))
+        workshop_used = await db_session.scalar(select(Quota.used).where(Quota.id == catalog.workshop_quota_id))
     assert (active, pending, workshop_used) == (1, 1, 1)
 
 

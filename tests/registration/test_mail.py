@@ -49,7 +49,7 @@ async def _settle_existing(settings: Settings) -> None:
         await db_session.commit()
 
 
-async def _paid_order(client: Client, settings: Settings, *attendees: dict[str, object]) -> dict[str, object]:
+async def _paid_order(client: Client, settings: Settings, *attendees: dict[str, object]) -> dict[str, Any]:
     async with db_session_for(settings) as db_session:
         catalog = await build_catalog(db_session)
     order = (await client.post(f"/api/events/{catalog.slug}/orders", json=order_body(*attendees))).json()

@@ -44,7 +44,8 @@ async def test_confirmation_mail_shows_the_event_logo_and_colour(
     async with db_session_for(settings) as db_session:
         await drain_outbox(db_session, sender, settings, batch=50)
 
-    htmls = [m.get_body(("html",)).get_content() for m in sender.sent if m.get_body(("html",)) is not None]
+    bodies = [m.get_body(("html",)) for m in sender.sent]
+    htmls = [body.get_content() for body in bodies if body is not None]
     assert htmls, "no HTML mail was sent"
     expected_img = f'<img src="{settings.base_url}{logo.json()["logo_url"]}" alt="'
     assert all(expected_img in html for html in htmls)

@@ -37,7 +37,7 @@ async def test_200_concurrent_orders_for_50_workshop_seats_hold_exactly_50(setti
     statuses = Counter(r.status_code for r in responses)
     codes = Counter(r.json()["code"] for r in responses if r.status_code == 409)
     async with db_session_for(settings) as db_session:
-        used = await db_session.scalar(select(Quota.used).where(Quota.id == catalog.workshop_quota.id))
+        used = await db_session.scalar(select(Quota.used).where(Quota.id == catalog.workshop_quota_id))
         held = await db_session.scalar(
             select(func.count())
             .select_from(RegistrationAddOn)
@@ -60,15 +60,19 @@ async def test_concurrent_orders_for_a_whole_event_quota_never_oversell(settings
     responses = await _burst(client, catalog.slug, bodies, [None] * 60)
 
     async with db_session_for(settings) as db_session:
-        active = await db_session.scalar(
-            select(func.count()).select_from(Registration).where(Registration.event_id == catalog.event_id)
-        )
-        members = await db_session.scalar(
-            select(func.count())
-            .select_from(Registration)
-            .where(Registration.event_id == catalog.event_id, Registration.category_id == catalog.member.id)
-        )
-        event_used = await db_session.scalar(select(Quota.used).where(Quota.id == catalog.event_quota.id))
+        active = (
+            await db_session.scalars(
+                select(func.count()).select_from(Registration).where(Registration.event_id == catalog.event_id)
+            )
+        ).one()
+        members = (
+            await db_session.scalars(
+                select(func.count())
+                .select_from(Registration)
+                .where(Registration.event_id == catalog.event_id, Registration.category_id == catalog.member.id)
+            )
+        ).one()
+        event_used = (await db_session.scalars(select(Quota.used).where(Quota.id == catalog.event_quota_id))).one()
     assert all(r.status_code in (201, 409) for r in responses)
     assert active == event_used <= 30
     assert members <= 20
@@ -86,7 +90,7 @@ async def test_concurrent_retries_with_one_idempotency_key_make_one_order(settin
         orders = await db_session.scalar(
             select(func.count()).select_from(Order).where(Order.event_id == catalog.event_id)
         )
-        used = await db_session.scalar(select(Quota.used).where(Quota.id == catalog.workshop_quota.id))
+        used = await db_session.scalar(select(Quota.used).where(Quota.id == catalog.workshop_quota_id))
     assert {r.status_code for r in responses} <= {200, 201}
     assert len({r.json()["id"] for r in responses}) == 1
     assert (orders, used) == (1, 1)

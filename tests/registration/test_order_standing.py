@@ -202,7 +202,7 @@ async def test_unpaid_cancelled_and_expired_orders(client: Client, catalog: Cata
             .values(hold_expires_at=utcnow() - dt.timedelta(minutes=1))
         )
         await db_session.commit()
-        await expire_holds(db_session, event_id=catalog.event_id)  # type: ignore[arg-type]
+        await expire_holds(db_session, event_id=catalog.event_id)
         await db_session.commit()
 
     assert (await status(client, cancelled))["standing"] == "cancelled"
@@ -328,7 +328,7 @@ async def test_racing_reports_and_verdicts_end_paid(
             .where(AuditEntry.entity_id == UUID(order["id"]), AuditEntry.note.like("%confirmed in the browser%"))
         )
 
-    assert {r.status_code for r in results[:-1]} == {200}
+    assert {r.status_code if r else None for r in results[:-1]} == {200}
     assert (final["standing"], final["in_flight"]) == ("paid", False)
     assert noted in (0, 1)  # once, or never if the verdict came first
 
@@ -343,7 +343,7 @@ async def test_a_late_payment_refunded_is_explained_on_the_expired_order(client:
         past = utcnow() - dt.timedelta(minutes=1)
         await db_session.execute(update(Order).where(Order.id == UUID(late["id"])).values(hold_expires_at=past))
         await db_session.commit()
-        await expire_holds(db_session, event_id=small.event_id)  # type: ignore[arg-type]
+        await expire_holds(db_session, event_id=small.event_id)
         await db_session.commit()
     await place(client, small)  # someone else takes the one seat
 

@@ -396,7 +396,7 @@ def test_a_refund_made_at_stripe_and_then_failing_corrects_the_receipt_each_time
     intent_id = pay(stack, order)
     wait_until(lambda: order_status(stack, order) == "paid")
     refund = {"id": "re_docs_1", "object": "refund", "amount": 15_000, "status": "succeeded"}
-    charge = {"id": "ch_docs", "object": "charge", "payment_intent": intent_id, "amount": 40_000,
+    charge: dict[str, Any] = {"id": "ch_docs", "object": "charge", "payment_intent": intent_id, "amount": 40_000,
               "amount_refunded": 15_000, "refunds": {"object": "list", "data": [refund]}}  # fmt: skip
 
     def documents() -> list[tuple[str, int, str]]:
@@ -568,12 +568,12 @@ def test_a_second_payment_for_a_paid_order_goes_back_and_the_first_stands(stack:
             "amount": 40_000,
             "currency": "usd",
             "metadata": {"order_id": order["id"]},
-            "payment_method_types": ["card"],
+            "payment_method_types": ["card"],  # type: ignore[typeddict-unknown-key]  # the API takes it; stripe's params type omits it
         }
     )
     pay(stack, {"payment": {"client_secret": f"{second.id}_secret_x"}})
 
-    def refunded_at_stripe() -> list[tuple[int, str]]:
+    def refunded_at_stripe() -> list[tuple[int, str | None]]:
         found = stack.client.v1.refunds.list(params={"payment_intent": second.id})
         return [(r.amount, r.status) for r in found.data]
 

@@ -42,7 +42,7 @@ async def sweep(settings: Settings, catalog: CatalogFixture, now: dt.datetime) -
 
 async def workshop_used(settings: Settings, catalog: CatalogFixture) -> int:
     async with db_session_for(settings) as db_session:
-        return await db_session.scalar(select(Quota.used).where(Quota.id == catalog.workshop_quota.id)) or 0
+        return await db_session.scalar(select(Quota.used).where(Quota.id == catalog.workshop_quota_id)) or 0
 
 
 async def full_workshop(settings: Settings, client: Client) -> tuple[CatalogFixture, dict[str, object]]:
