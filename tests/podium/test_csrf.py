@@ -110,11 +110,11 @@ async def test_the_text_plain_form_attack_is_refused(cookie_client: Client, sett
         pytest.param({}, id="no-origin-no-token"),
         pytest.param({"Origin": "null"}, id="null-origin"),
         pytest.param({"X-CSRFToken": "0" * 128}, id="forged-token"),
-        pytest.param({"X-CSRFToken": ("é" * 128).encode("latin-1")}, id="not-ascii-token"),
+        pytest.param({b"X-CSRFToken": ("é" * 128).encode("latin-1")}, id="not-ascii-token"),
     ],
 )
 async def test_cookie_post_without_a_verdict_needs_the_token(
-    cookie_client: Client, settings: Settings, headers: dict[str, str | bytes]
+    cookie_client: Client, settings: Settings, headers: dict[str, str] | dict[bytes, bytes]
 ) -> None:
     await csrf_token(cookie_client)  # the cookie half is there; the header half is missing or wrong
     body = new_user()

@@ -12,7 +12,7 @@ from typing import cast
 from uuid import UUID, uuid4
 
 import pytest
-from sqlalchemy import Table, bindparam, select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.pool import QueuePool
@@ -22,8 +22,7 @@ from podium.db import create_engine
 from podium.db_prebuilt import Driver, Prebuilt, pooled
 from podium.settings import Settings
 
-_event = Event.__table__
-assert isinstance(_event, Table)
+_event = Event.metadata.tables[Event.__tablename__]
 _BY_SLUG = Prebuilt(
     select(_event.c.id, _event.c.name, _event.c.start_date, _event.c.updated_at).where(
         _event.c.slug == bindparam("slug"), _event.c.status == "draft"

@@ -4,7 +4,9 @@ counted exactly within capacities, and a private feed that opens in any calendar
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import itertools
+import uuid
 from collections import Counter
 
 import pytest
@@ -44,7 +46,9 @@ async def test_agendas_are_full_non_overlapping_and_seats_add_up(seeded: Setting
                     .where(AgendaItem.reserved.is_(True))
                     .group_by(AgendaItem.session_id)
                 )
-            ).all()
+            )
+            .tuples()
+            .all()
         )
         sessions = (
             await db_session.execute(
@@ -55,7 +59,7 @@ async def test_agendas_are_full_non_overlapping_and_seats_add_up(seeded: Setting
         ).all()
         feeds = await db_session.scalar(select(func.count()).select_from(AgendaFeed))
 
-    per_person: dict[object, list[tuple[object, object]]] = {}
+    per_person: dict[uuid.UUID, list[tuple[dt.datetime, dt.datetime]]] = {}
     for registration_id, starts, ends in rows:
         per_person.setdefault(registration_id, []).append((starts, ends))
     assert len(per_person) == feeds == 40

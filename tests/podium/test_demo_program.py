@@ -73,7 +73,9 @@ async def test_workshops_require_their_add_on_and_seat_as_many_as_it_sells(seede
                     .join(Quota, Quota.id == AddOn.capacity_quota_id)
                     .where(AddOn.event_id == event.id, AddOn.kind == "workshop")
                 )
-            ).all()
+            )
+            .tuples()
+            .all()
         )
 
     workshops = [s for s in sessions if s.kind == "workshop"]

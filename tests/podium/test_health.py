@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from litestar.testing import AsyncTestClient
 
 from podium.settings import Settings
@@ -19,7 +21,7 @@ async def test_health_reports_app_and_live_database(client: Client, settings: Se
     assert body["database"]["dialect"] == ("sqlite" if settings.is_sqlite else "postgresql")
 
 
-async def test_health_is_503_when_the_database_is_unreachable(tmp_path) -> None:
+async def test_health_is_503_when_the_database_is_unreachable(tmp_path: Path) -> None:
     from podium.main.app import create_app
     from tests.conftest import make_settings
 

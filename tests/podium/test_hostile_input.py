@@ -84,7 +84,7 @@ async def test_link_secret_not_ascii_is_a_plain_404(
 async def test_order_secret_header_not_ascii_is_a_plain_404(client: Client, catalog: CatalogFixture) -> None:
     order = (await client.post(f"/api/events/{catalog.slug}/orders", json=order_body(attendee()))).json()
 
-    response = await client.get(f"/api/orders/{order['id']}", headers={"X-Order-Secret": "été".encode()})
+    response = await client.get(f"/api/orders/{order['id']}", headers={b"X-Order-Secret": "été".encode()})
     right = await client.get(f"/api/orders/{order['id']}", headers={"X-Order-Secret": order["secret"]})
 
     assert problem(response) == (404, "not_found", "order")

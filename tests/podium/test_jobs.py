@@ -22,6 +22,7 @@ import anyio
 import msgspec
 import pytest
 from click.testing import CliRunner
+from procrastinate.types import JSONDict
 from sqlalchemy import select
 
 from podium.jobs.runtime import ExponentialBackoff, create_job_app, cron_every, defer_job, run_due_jobs, run_worker
@@ -270,7 +271,8 @@ async def test_two_worker_processes_never_run_a_job_twice(
     folder.mkdir()
     app = create_job_app(settings, periodic=False, pool_size=1)
     async with app.open_async():
-        await app.configure_task(RECORD_RUN).batch_defer_async(*({"folder": str(folder), "n": n} for n in range(200)))
+        runs: list[JSONDict] = [{"folder": str(folder), "n": n} for n in range(200)]
+        await app.configure_task(RECORD_RUN).batch_defer_async(*runs)
 
     worker_processes(2)
 

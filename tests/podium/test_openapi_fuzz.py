@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from typing import TYPE_CHECKING
 
 import pytest
 import schemathesis
@@ -28,6 +29,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
     unsupported_method,
 )
+
+if TYPE_CHECKING:  # schemathesis names its OpenAPI case type for type checkers only
+    from schemathesis.specs.openapi.schemas import OpenApiCase
 
 CHECKS = [
     not_a_server_error,
@@ -66,6 +70,6 @@ schema = schemathesis.pytest.from_fixture("api_schema")
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture],
 )
-def test_every_operation_answers_within_its_contract(case: schemathesis.Case, organizer_token: str) -> None:
+def test_every_operation_answers_within_its_contract(case: OpenApiCase, organizer_token: str) -> None:
     positive = [] if case.operation.label in NO_POSITIVE_ACCEPTANCE else [positive_data_acceptance]
     case.call_and_validate(headers={"Authorization": f"Bearer {organizer_token}"}, checks=[*CHECKS, *positive])

@@ -43,9 +43,21 @@ from tests.conftest import (
 from tests.tcp_proxy import TcpProxy, tcp_proxy
 
 LOCAL_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
-# Small, so an outage is over in seconds (a connection to a live server opens in well under a second even on a
-# loaded machine); the pool is smaller than a burst of requests, so some wait for it.
-OUTAGE_TIMEOUTS = {"db_connect_timeout": 1.0, "db_statement_timeout": 0.5, "db_pool_timeout": 1.0, "db_pool_size": 2}
+
+
+def with_outage_timeouts(settings: Settings, database_url: str) -> Settings:
+    """Small timeouts, so an outage is over in seconds (a connection to a live server opens in well under a second
+    even on a loaded machine); the pool is smaller than a burst of requests, so some wait for it."""
+    return dataclasses.replace(
+        settings,
+        database_url=database_url,
+        db_connect_timeout=1.0,
+        db_statement_timeout=0.5,
+        db_pool_timeout=1.0,
+        db_pool_size=2,
+    )
+
+
 # Slack for a loaded machine on top of what the timeouts allow.
 SLACK_SECONDS = 1.5
 HTML = {"Accept": "text/html"}
@@ -95,7 +107,7 @@ async def proxied(pg_settings: Settings, pg_staff_token: str) -> AsyncIterator[P
     url = make_url(pg_settings.database_url)
     async with tcp_proxy(url.host or "127.0.0.1", url.port or 5432) as proxy:
         through_proxy = url.set(host="127.0.0.1", port=proxy.port).render_as_string(False)
-        settings = dataclasses.replace(pg_settings, database_url=through_proxy, **OUTAGE_TIMEOUTS)
+        settings = with_outage_timeouts(pg_settings, through_proxy)
         async with app_client(create_app(settings)) as client:
             yield Proxied(proxy, client, settings, {"Authorization": f"Bearer {pg_staff_token}"})
 
