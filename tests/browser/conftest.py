@@ -9,7 +9,7 @@ import re
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,14 +129,15 @@ def page(browser: Browser, server: Server) -> Iterator[Page]:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """A failing browser test leaves a screenshot of every page it had open (under pytest's base temp), and
     its report names the files: what the person would have seen is the first thing to look at."""
-    # pytest's hook wrappers are untyped (the yield gives the TestReport, report.sections and the config's
-    # _tmp_path_factory aren't in its stubs), hence the type: ignore comments below.
+    # The config's _tmp_path_factory (what tmp_path_factory reads) is private to pytest, so not in its types.
     report = yield
     browser = getattr(item, "funcargs", {}).get("browser")
-    if call.when == "call" and report.failed and isinstance(browser, Browser):  # type: ignore[attr-defined]
+    if call.when == "call" and report.failed and isinstance(browser, Browser):
         folder = item.config._tmp_path_factory.getbasetemp() / "screenshots"  # type: ignore[attr-defined]
         folder.mkdir(parents=True, exist_ok=True)
         saved = []
@@ -149,8 +150,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                     saved.append(f"{path.name}: not taken ({exc})")
                     continue
                 saved.append(str(path))
-        report.sections.append(("screenshots", "\n".join(saved) or "no page was open"))  # type: ignore[attr-defined]
-    return report  # type: ignore[no-any-return]
+        report.sections.append(("screenshots", "\n".join(saved) or "no page was open"))
+    return report
 
 
 def log_in(

@@ -11,15 +11,15 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from playwright.sync_api import Page, Response, expect
+from playwright.sync_api import Page, Response, ViewportSize, expect
 
 from podium.auth import services as auth_services
 from podium.auth.schemas import UserCreate
 from tests.browser.conftest import Server, assert_accessible, log_in
 from tests.registration.factories import CatalogFixture, build_catalog, db_session_for
 
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 STAFF_EMAIL, STAFF_PASSWORD = "browser-staff@podium.test", "browser-staff-password"
 
 
@@ -155,7 +155,7 @@ def test_values_survive_errors_and_registering_someone_else(page: Page, catalog:
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_radios_and_checkboxes_sit_beside_their_labels(
-    page: Page, catalog: CatalogFixture, viewport: dict[str, int]
+    page: Page, catalog: CatalogFixture, viewport: ViewportSize
 ) -> None:
     page.set_viewport_size(viewport)
     page.goto(f"/events/{catalog.slug}/register")

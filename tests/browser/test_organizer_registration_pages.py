@@ -50,7 +50,9 @@ def test_figures_are_charts_with_the_counts(page: Page, catalog: CatalogFixture)
     expect(per_day.first).to_have_attribute("data-value", "2")
     expect(page.locator("#registrations-per-day")).to_have_attribute("role", "img")
     expect(page.locator("#revenue-per-day .chart-bar")).to_have_count(1)
-    assert page.locator("#revenue-per-day desc").text_content().startswith(per_day.first.get_attribute("data-label"))
+    label = per_day.first.get_attribute("data-label")
+    assert label is not None
+    assert (page.locator("#revenue-per-day desc").text_content() or "").startswith(label)
     table = page.get_by_role("region", name="Registrations and revenue by category")
     for bar in page.locator("#registrations-by-category .chart-bar").all():
         row = table.get_by_role("row").filter(has=page.get_by_role("rowheader", name=bar.get_attribute("data-label")))
