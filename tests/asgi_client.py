@@ -41,7 +41,9 @@ async def app_client(app: Litestar, peer: tuple[str, int] = ("127.0.0.1", 123)) 
         await serving  # the startup failed: its exception is the fixture's
         raise RuntimeError("the app stopped while starting")
     try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=peer), base_url=BASE_URL) as client:
+        # httpx types an ASGI app's scope and messages as plain dicts, Litestar's __call__ as its TypedDicts.
+        transport = httpx.ASGITransport(app=app, client=peer)  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
             yield client
     finally:
         stop.set()

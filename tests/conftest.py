@@ -71,16 +71,19 @@ def empty_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
         asyncio.run(_drop_pg_database(base, name))
 
 
-NO_ABUSE_LIMITS: dict[str, int] = {
-    "order_limit_per_address": 1_000_000,
-    "order_limit_per_email": 1_000_000,
-    "waitlist_limit_per_address": 1_000_000,
-    "waitlist_limit_per_email": 1_000_000,
-    "login_limit_per_address": 1_000_000,
-    "open_holds_per_email": 1_000_000,
-    "open_holds_per_address": 1_000_000,
-    "link_mails_per_link": 1_000_000,
-}
+def without_abuse_limits(settings: Settings) -> Settings:
+    """Tests place many orders from one address and buyer; the abuse limits' own tests set them small."""
+    return dataclasses.replace(
+        settings,
+        order_limit_per_address=1_000_000,
+        order_limit_per_email=1_000_000,
+        waitlist_limit_per_address=1_000_000,
+        waitlist_limit_per_email=1_000_000,
+        login_limit_per_address=1_000_000,
+        open_holds_per_email=1_000_000,
+        open_holds_per_address=1_000_000,
+        link_mails_per_link=1_000_000,
+    )
 
 
 def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settings:
@@ -97,10 +100,8 @@ def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settin
         web_runs_jobs=False,
         job_retry_backoff_seconds=0,
         freeze_heap_at_startup=False,
-        # Tests place many orders from one address and buyer; the abuse limits' own tests set them small.
-        **NO_ABUSE_LIMITS,
     )
-    return dataclasses.replace(base, **overrides)
+    return dataclasses.replace(without_abuse_limits(base), **overrides)
 
 
 @pytest.fixture(scope="module")
