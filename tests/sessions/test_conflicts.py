@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sessions.conflicts import EventFacts, PersonFacts, SessionFacts, find_conflicts, new_conflicts
@@ -23,9 +24,9 @@ def local(day: int, hour: int, minute: int = 0) -> dt.datetime:
 
 
 def session(title: str, start: dt.datetime, end: dt.datetime, **extra: object) -> SessionFacts:
-    values: dict[str, object] = {"room_id": HALL, "room_name": "Hall A", "room_capacity": 300}
+    values: dict[str, Any] = {"room_id": HALL, "room_name": "Hall A", "room_capacity": 300}
     values.update(extra)
-    return SessionFacts(id=uuid.uuid4(), title=title, starts_at=start, ends_at=end, **values)  # type: ignore[arg-type]
+    return SessionFacts(id=uuid.uuid4(), title=title, starts_at=start, ends_at=end, **values)
 
 
 def kinds(sessions: list[SessionFacts]) -> list[tuple[str, set[str]]]:

@@ -15,6 +15,7 @@ from sqlalchemy import update
 from events.models import Event
 from podium.settings import Settings
 from sessions.glance import NO_ROOM, Moment, day_grid, moments, now_and_next
+from sessions.models import SessionKind, SessionStatus
 from sessions.schemas import SessionRead
 from tests.asgi_client import Client
 from tests.registration.factories import db_session_for
@@ -26,11 +27,11 @@ HALL, ROOM = uuid4(), uuid4()
 
 def read(title: str, start: dt.datetime, minutes: int, room: Any = None, status: str = "published") -> SessionRead:
     return SessionRead(
-        id=uuid4(), event_id=uuid4(), kind="symposium", title=title, abstract="", status=status,  # type: ignore[arg-type]
-        starts_at=start, ends_at=start + dt.timedelta(minutes=minutes), local_start="", local_end="",
-        timezone="America/New_York", track_id=None, track=None, room_id=room, room=None, capacity=None,
-        effective_capacity=None, seats_taken=0, required_add_on_id=None, credit_hours=0, sequence=0,
-        changed_at=None, people=[],
+        id=uuid4(), event_id=uuid4(), kind=SessionKind("symposium"), title=title, abstract="",
+        status=SessionStatus(status), starts_at=start, ends_at=start + dt.timedelta(minutes=minutes),
+        local_start="", local_end="", timezone="America/New_York", track_id=None, track=None, room_id=room,
+        room=None, capacity=None, effective_capacity=None, seats_taken=0, required_add_on_id=None, credit_hours=0,
+        sequence=0, changed_at=None, people=[],
     )  # fmt: skip
 
 
