@@ -80,7 +80,9 @@ def test_build_a_catalog(page: Page, catalog: CatalogFixture) -> None:
     expect(page.locator("#categories")).to_contain_text("off sale")
     assert_accessible(page)
 
-    visitor = page.context.browser.new_context(base_url=page.url.split("/organizer")[0]).new_page()  # type: ignore[union-attr]
+    browser = page.context.browser
+    assert browser is not None  # the page is from a launched browser, not a persistent context
+    visitor = browser.new_context(base_url=page.url.split("/organizer")[0]).new_page()
     visitor.goto(f"/events/{catalog.slug}/register")
     expect(visitor.locator("main")).to_contain_text("Patient advocate")
     expect(visitor.locator("main")).to_contain_text("Leadership Training")

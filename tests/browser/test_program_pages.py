@@ -114,7 +114,9 @@ def test_a_visitor_searches_the_program_and_opens_a_session(page: Page, server: 
     upload(page, GOOD.replace("Hall A,Basic Science,Grace", "Room 101,Basic Science,Grace"))
     page.get_by_role("button", name="Publish all drafts (3)").click()
     expect(page.get_by_role("status")).to_have_text("Published 3 sessions.")
-    visitor = page.context.browser.new_context(base_url=server.base_url).new_page()  # type: ignore[union-attr]
+    browser = page.context.browser
+    assert browser is not None  # the page is from a launched browser, not a persistent context
+    visitor = browser.new_context(base_url=server.base_url).new_page()
 
     visitor.goto(f"/events/{program.slug}")
     visitor.get_by_role("link", name="Program").click()

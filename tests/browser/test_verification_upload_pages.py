@@ -53,7 +53,9 @@ def test_upload_proof_and_organizer_sees_it(page: Page, order_link: tuple[Catalo
     expect(page.get_by_role("status")).to_contain_text("Uploaded Student_card.pdf")
     expect(page.locator("main")).to_contain_text("Uploaded: Student_card.pdf")
 
-    organizer = page.context.browser.new_context(base_url=page.url.split("/orders")[0]).new_page()  # type: ignore[union-attr]
+    browser = page.context.browser
+    assert browser is not None  # the page is from a launched browser, not a persistent context
+    organizer = browser.new_context(base_url=page.url.split("/orders")[0]).new_page()
     log_in(organizer)
     organizer.goto(f"/organizer/events/{catalog.slug}/registrations?status=awaiting_verification")
     expect(organizer.locator("#registrations")).to_contain_text("Doctoral student")
