@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from podium.audit_models import AuditEntry
 from podium.db import begin_write, utcnow
 from podium.settings import Settings
-from registration.models import Order
+from registration.models import Order, RefundStatus
 from registration.orders.holds import expire_holds
 from registration.orders.standing import REPORT_PATIENCE, Facts, PaymentFacts, decide, payment_facts
 from registration.payment_outcomes import payment_failed, payment_succeeded
@@ -28,7 +28,7 @@ HTML = {"Accept": "text/html"}
 
 
 def refund(amount: int, status: str = "succeeded", *, other: bool = False) -> RefundLine:
-    return RefundLine(amount=amount, reason="r", status=status, of_other_payment=other, created_at=NOW)  # type: ignore[arg-type]
+    return RefundLine(amount=amount, reason="r", status=RefundStatus(status), of_other_payment=other, created_at=NOW)
 
 
 def facts(status: str, **overrides: Any) -> Facts:

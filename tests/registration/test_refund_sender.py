@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from podium.settings import Settings
 from registration.models import Refund
-from tests.registration.factories import attendee, build_catalog, db_session_for
+from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for
 from tests.registration.test_stripe import (
     SECRET_KEY,
     WEBHOOK_SECRET,
@@ -32,7 +32,7 @@ from tests.servers import localstripe_server, podium_server
 def stack(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir: Path = tmp_path_factory.mktemp("stripe-refunds")
 
-    async def catalog() -> object:
+    async def catalog() -> CatalogFixture:
         async with db_session_for(settings) as db_session:
             return await build_catalog(db_session, workshop_seats=50)
 
@@ -51,7 +51,7 @@ def stack(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Itera
                 SECRET_KEY, base_addresses={"api": stripe_api}, max_network_retries=0, http_client=http_client
             )
             try:
-                yield Stack(podium, stripe_api, settings, asyncio.run(catalog()), client)  # type: ignore[arg-type]
+                yield Stack(podium, stripe_api, settings, asyncio.run(catalog()), client)
             finally:
                 http_client.close()
 
