@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -19,8 +20,8 @@ from tests.servers import free_port
 SEED_TIMEOUT_S = 240  # seeding 663 sessions on a busy 2-core machine
 
 
-def _lines(stream: object, into: queue.Queue[str | None]) -> None:
-    for line in stream:  # type: ignore[attr-defined]
+def _lines(stream: IO[str], into: queue.Queue[str | None]) -> None:
+    for line in stream:
         into.put(line.rstrip("\n"))
     into.put(None)
 
