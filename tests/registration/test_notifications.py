@@ -555,8 +555,8 @@ async def test_refund_refused_by_the_provider_is_mailed_once(settings: Settings,
     assert result.refund_id is not None
 
     async with db_session_for(settings) as db_session:
-        first = await send_refund(db_session, RefusingStripe(), result.refund_id)  # type: ignore[arg-type]
-        again = await send_refund(db_session, RefusingStripe(), result.refund_id)  # type: ignore[arg-type]
+        first = await send_refund(db_session, RefusingStripe(), result.refund_id)  # type: ignore[arg-type]  # fake provider
+        again = await send_refund(db_session, RefusingStripe(), result.refund_id)  # type: ignore[arg-type]  # fake provider
     await deliver(settings, port)
 
     failed = [m for m in to(inbox, buyer) if "could not be sent" in str(m["Subject"])]
