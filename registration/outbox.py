@@ -66,8 +66,8 @@ async def receipt_attachments(
     db_session: AsyncSession, _settings: Settings, arguments: Sequence[str]
 ) -> dict[str, Draw | Exception]:
     """Each order's current receipt, numbered first if the payment's own numbering hasn't run yet (it runs
-    right after commit, so rarely). The numbers are taken in the drain's transaction, which the drain ends
-    (``end_reads``) as soon as the batch is read, before anything is drawn or sent."""
+    right after commit, so rarely). The numbers are taken in the drain's transaction, which the drain commits
+    as soon as the batch is read, before anything is drawn or sent."""
     wanted: dict[str, UUID] = {}
     answers: dict[str, Draw | Exception] = {}
     for argument in arguments:

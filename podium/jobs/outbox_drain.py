@@ -31,7 +31,7 @@ import anyio
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from podium.db import begin_write, end_reads, utcnow
+from podium.db import begin_write, utcnow
 from podium.mail import Attachment, OutgoingMail, RenderedMail, compose_mime
 from podium.mail_senders import SMTP_TIMEOUT_SECONDS, MailSender
 from podium.outbox_models import MailStatus, OutboxMessage
@@ -295,7 +295,9 @@ async def drain_outbox(
         stale = await _superseded(db_session, claimed)
         live = [item for item in claimed if item.id not in stale]
         drafts, failed = await _drafts(db_session, settings, render, live)
-        await end_reads(db_session)  # no transaction stays open while drawing PDFs and talking to the mail server
+        # Rendering may have written (a receipt numbered for its attachment): commit that, so no transaction
+        # stays open while drawing PDFs and talking to the mail server.
+        await db_session.commit()
     except Exception as exc:  # the batch's reads failed (a database hiccup): each message is retried later
         await db_session.rollback()
         for item in claimed:
