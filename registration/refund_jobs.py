@@ -15,13 +15,19 @@ from uuid import UUID
 import stripe
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from registration.refund_sender import claim_refund, due_refunds, hand_back, record_answer, refund_at_provider
-from registration.stripe_provider import StripeProvider
+from registration.refund_sender import (
+    RefundProvider,
+    claim_refund,
+    due_refunds,
+    hand_back,
+    record_answer,
+    refund_at_provider,
+)
 
 logger = logging.getLogger("podium.registration.refund_sender")
 
 
-async def send_pending_refunds(db_session: AsyncSession, provider: StripeProvider) -> int:
+async def send_pending_refunds(db_session: AsyncSession, provider: RefundProvider) -> int:
     """Send every claimable card refund (see ``send_refund``); returns how many this call recorded."""
     due = await due_refunds(db_session)
     await db_session.commit()
@@ -37,7 +43,7 @@ async def send_pending_refunds(db_session: AsyncSession, provider: StripeProvide
     return sent
 
 
-async def send_refund(db_session: AsyncSession, provider: StripeProvider, refund_id: UUID) -> bool:
+async def send_refund(db_session: AsyncSession, provider: RefundProvider, refund_id: UUID) -> bool:
     """Claim one refund, make it at the provider (or adopt the one a lost claim made), record the answer.
 
     True if this call recorded the provider's refund; False if the refund wasn't claimable, or the claim

@@ -18,9 +18,9 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 from uuid import UUID
 
-import stripe
 from sqlalchemy import ColumnElement, and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,7 +31,7 @@ from registration.documents import record_documents
 from registration.ledger import sync_refunded
 from registration.mail import enqueue_refund_failed_mail
 from registration.models import Order, Payment, Refund, RefundStatus
-from registration.stripe_provider import StripeProvider, refund_status
+from registration.stripe_provider import refund_status
 
 logger = logging.getLogger("podium.registration.refund_sender")
 
@@ -112,7 +112,30 @@ async def due_refunds(db_session: AsyncSession) -> Sequence[UUID]:
     ).all()
 
 
-async def refund_at_provider(provider: StripeProvider, claim: RefundClaim) -> stripe.Refund:
+class MadeRefund(Protocol):
+    """What the sender reads of a refund the provider made (a ``stripe.Refund``)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def status(self) -> str | None: ...
+
+    @property
+    def amount(self) -> int: ...
+
+
+class RefundProvider(Protocol):
+    """What sending a refund needs of a provider: ``StripeProvider``, or a test's provider that fails on cue."""
+
+    refund_lease: dt.timedelta
+
+    async def refund(self, payment_intent_id: str, amount: int, *, key: str, refund_id: str) -> MadeRefund: ...
+
+    async def find_refund(self, payment_intent_id: str, refund_id: str) -> MadeRefund | None: ...
+
+
+async def refund_at_provider(provider: RefundProvider, claim: RefundClaim) -> MadeRefund:
     """Make the refund at the provider, or adopt the one an earlier claim made before it was lost."""
     if claim.attempt > 1:
         made = await provider.find_refund(claim.payment_intent_id, str(claim.refund_id))
@@ -149,7 +172,7 @@ async def hand_back(db_session: AsyncSession, claim: RefundClaim, error: str) ->
 
 
 async def record_answer(
-    db_session: AsyncSession, claim: RefundClaim, made: stripe.Refund | None, *, error: str = ""
+    db_session: AsyncSession, claim: RefundClaim, made: MadeRefund | None, *, error: str = ""
 ) -> bool:
     """Record the provider's refund (``made``) or its refusal (``error``) while ``claim`` stands; True if a
     refund made was recorded. A claim that ran out records nothing: the next claim adopts what was made."""

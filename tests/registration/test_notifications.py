@@ -534,7 +534,7 @@ class RefusingStripe:
 
     refund_lease = dt.timedelta(minutes=5)
 
-    async def refund(self, payment_intent_id: str, amount: int, *, key: str, refund_id: str) -> object:
+    async def refund(self, payment_intent_id: str, amount: int, *, key: str, refund_id: str) -> stripe.Refund:
         raise stripe.InvalidRequestError("This charge has been disputed", param="charge")
 
     async def find_refund(self, payment_intent_id: str, refund_id: str) -> None:
@@ -555,8 +555,8 @@ async def test_refund_refused_by_the_provider_is_mailed_once(settings: Settings,
     assert result.refund_id is not None
 
     async with db_session_for(settings) as db_session:
-        first = await send_refund(db_session, RefusingStripe(), result.refund_id)  # type: ignore[arg-type]  # fake provider
-        again = await send_refund(db_session, RefusingStripe(), result.refund_id)  # type: ignore[arg-type]  # fake provider
+        first = await send_refund(db_session, RefusingStripe(), result.refund_id)
+        again = await send_refund(db_session, RefusingStripe(), result.refund_id)
     await deliver(settings, port)
 
     failed = [m for m in to(inbox, buyer) if "could not be sent" in str(m["Subject"])]

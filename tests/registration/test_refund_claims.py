@@ -145,15 +145,15 @@ async def test_a_claim_lost_mid_call_adopts_the_providers_refund(settings: Setti
     provider = FakeStripe(crash_after_making=True)
     async with db_session_for(settings) as db_session:
         with pytest.raises(ConnectionResetError):
-            await send_refund(db_session, provider, refund_id)  # type: ignore[arg-type]  # fake provider
+            await send_refund(db_session, provider, refund_id)
     stuck = await _row(settings, refund_id)
     provider.crash_after_making = False
 
     async with db_session_for(settings) as db_session:
-        too_soon = await send_refund(db_session, provider, refund_id)  # type: ignore[arg-type]  # fake provider
+        too_soon = await send_refund(db_session, provider, refund_id)
     await asyncio.sleep(LEASE.total_seconds() + 0.2)
     async with db_session_for(settings) as db_session:
-        adopted = await send_refund(db_session, provider, refund_id)  # type: ignore[arg-type]  # fake provider
+        adopted = await send_refund(db_session, provider, refund_id)
 
     assert stuck == ("sending", 1, None)
     assert (too_soon, adopted) == (False, True)
@@ -169,11 +169,11 @@ async def test_an_answer_after_the_lease_is_not_recorded_and_the_next_claim_adop
     provider = FakeStripe(answer_after=LEASE.total_seconds() + 0.3)
 
     async with db_session_for(settings) as db_session:
-        late = await send_refund(db_session, provider, refund_id)  # type: ignore[arg-type]  # fake provider
+        late = await send_refund(db_session, provider, refund_id)
     after_late = await _row(settings, refund_id)
     provider.answer_after = 0
     async with db_session_for(settings) as db_session:
-        adopted = await send_refund(db_session, provider, refund_id)  # type: ignore[arg-type]  # fake provider
+        adopted = await send_refund(db_session, provider, refund_id)
 
     assert (late, after_late) == (False, ("sending", 1, None))
     assert adopted is True
