@@ -9,21 +9,11 @@ the event's days and its room's capacity), and everything is published. Rows go 
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import uuid
-import zoneinfo
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-
-from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from events.models import Event, Room, Track
-from podium.db import utcnow
-from registration.models import AddOn, Quota
-from sessions.models import ProgramSession, SessionSpeaker, Speaker
 
 # Parallel sessions per time slot at the Annual Meeting (fewer when the venue has fewer rooms).
 PARALLEL = 30
@@ -264,28 +254,7 @@ def _workshops_and_closing(
     hall: str | None,
 ) -> list[Planned]:
     """The workshops (one per workshop add-on that found a room), the closing plenary and the receptions."""
-    plan = []
-    for code, room in zip(workshop_codes, workshop_rooms, strict=False):
-        title = {
-            "workshop-grant-writing": "Grant writing",
-            "workshop-rigor": "Rigor and reproducibility",
-            "workshop-dataviz": "Data visualization",
-        }.get(code, code)
-        plan.append(
-            Planned(
-                f"Workshop: {title}",
-                "workshop",
-                1,
-                (13, 0),
-                (16, 30),
-                room,
-                abstract="Hands-on; bring a laptop. Only for attendees who registered for this workshop.",
-                speakers=[next(guests)],
-                capacity=add_ons[code],
-                add_on=code,
-                credit_hours=Decimal("3"),
-            )
-        )
+    plan = _workshops(workshop_codes, workshop_rooms, add_ons, guests)
     if plenary:
         plan.append(
             Planned(
@@ -312,6 +281,35 @@ def _workshops_and_closing(
                 "Ballroom B",
                 capacity=add_ons["members-reception"],
                 add_on="members-reception",
+            )
+        )
+    return plan
+
+
+def _workshops(
+    workshop_codes: list[str], workshop_rooms: list[str], add_ons: dict[str, int], guests: Iterator[str]
+) -> list[Planned]:
+    """One workshop per workshop add-on that found a room, on day two, seated at the add-on's seat count."""
+    plan = []
+    for code, room in zip(workshop_codes, workshop_rooms, strict=False):
+        title = {
+            "workshop-grant-writing": "Grant writing",
+            "workshop-rigor": "Rigor and reproducibility",
+            "workshop-dataviz": "Data visualization",
+        }.get(code, code)
+        plan.append(
+            Planned(
+                f"Workshop: {title}",
+                "workshop",
+                1,
+                (13, 0),
+                (16, 30),
+                room,
+                abstract="Hands-on; bring a laptop. Only for attendees who registered for this workshop.",
+                speakers=[next(guests)],
+                capacity=add_ons[code],
+                add_on=code,
+                credit_hours=Decimal("3"),
             )
         )
     return plan
@@ -369,128 +367,3 @@ def summit_program(tracks: list[str]) -> list[Planned]:
         plan.append(Planned("Lunch", "break", day, (12, 0), (13, 30), None))
     plan.append(Planned("Evening reception", "social", 0, (17, 30), (19, 0), atrium))
     return plan
-
-
-async def seed_program(db_session: AsyncSession, event: Event) -> str:
-    """Insert the event's program (published); returns a one-line summary."""
-    rooms = (await db_session.scalars(select(Room).where(Room.event_id == event.id).order_by(Room.name))).all()
-    tracks = (await db_session.scalars(select(Track).where(Track.event_id == event.id).order_by(Track.name))).all()
-    add_on_rows = (await db_session.scalars(select(AddOn).where(AddOn.event_id == event.id))).all()
-    seats: dict[str, int] = {}
-    for add_on in add_on_rows:
-        size = None
-        if add_on.capacity_quota_id is not None:
-            size = await db_session.scalar(select(Quota.size).where(Quota.id == add_on.capacity_quota_id))
-        seats[add_on.code] = size or 0
-    room_order = [(r.name, r.capacity) for r in sorted(rooms, key=_room_order)]
-    track_names = [t.name for t in sorted(tracks, key=lambda t: t.created_at)]
-    if event.kind == "annual_meeting":
-        plan = annual_program(room_order, [t for t in TOPICS if t in track_names] or track_names, seats)
-    elif event.kind == "policy_summit":
-        plan = summit_program(track_names)
-    else:
-        room = room_order[0][0] if room_order else None
-        plan = [
-            Planned(
-                event.name.split(": ", 1)[-1],
-                "workshop",
-                day,
-                (9, 0),
-                (17, 0),
-                room,
-                abstract=event.description,
-                speakers=[DISTINGUISHED[(len(event.slug) + day) % len(DISTINGUISHED)]],
-                credit_hours=Decimal("6"),
-            )
-            for day in range((event.end_date - event.start_date).days + 1)
-        ]
-    return await _insert(db_session, event, plan, rooms, tracks, add_on_rows)
-
-
-def _room_order(room: Room) -> tuple[int, str]:
-    """Named halls first, then numbered rooms in number order (not text order: 'Room 1001' after 'Room 201')."""
-    name = room.name
-    if name.startswith("Room ") and name[5:].isdigit():
-        return 1, f"{int(name[5:]):08d}"
-    return 0, name
-
-
-async def _insert(
-    db_session: AsyncSession,
-    event: Event,
-    plan: list[Planned],
-    rooms: Sequence[Room],
-    tracks: Sequence[Track],
-    add_ons: Sequence[AddOn],
-) -> str:
-    tz = zoneinfo.ZoneInfo(event.timezone)
-    room_ids = {r.name: r.id for r in rooms}
-    track_ids = {t.name: t.id for t in tracks}
-    add_on_ids = {a.code: a.id for a in add_ons}
-    # Row timestamps are the seeding time, not a fixed date: caches compare them with later edits' "now".
-    now = utcnow()
-    stamp = {"created_at": now, "updated_at": now}
-    speakers: dict[str, uuid.UUID] = {}
-    speaker_rows: list[dict[str, object]] = []
-    session_rows: list[dict[str, object]] = []
-    link_rows: list[dict[str, object]] = []
-
-    def person(name: str) -> uuid.UUID:
-        if name not in speakers:
-            speakers[name] = stable_id(event.slug, "speaker", name)
-            n = len(speaker_rows)
-            email = name.lower().replace(" ", ".").replace("'", "")
-            speaker_rows.append(
-                {
-                    "id": speakers[name],
-                    "event_id": event.id,
-                    "name": name,
-                    "affiliation": AFFILIATIONS[n % len(AFFILIATIONS)],
-                    "bio": f"{name} works at {AFFILIATIONS[n % len(AFFILIATIONS)]}.",
-                    "email": f"{email}@speakers.podium.example",
-                    **stamp,
-                }
-            )
-        return speakers[name]
-
-    for index, item in enumerate(plan):
-        day = event.start_date + dt.timedelta(days=item.day)
-        session_id = stable_id(event.slug, "session", index)
-        session_rows.append(
-            {
-                "id": session_id,
-                "event_id": event.id,
-                "kind": item.kind,
-                "title": item.title,
-                "abstract": item.abstract,
-                "track_id": track_ids.get(item.track) if item.track else None,
-                "room_id": room_ids.get(item.room) if item.room else None,
-                "starts_at": dt.datetime.combine(day, dt.time(*item.start), tz).astimezone(dt.UTC),
-                "ends_at": dt.datetime.combine(day, dt.time(*item.end), tz).astimezone(dt.UTC),
-                "capacity": item.capacity,
-                "seats_taken": 0,
-                "required_add_on_id": add_on_ids.get(item.add_on) if item.add_on else None,
-                "credit_hours": item.credit_hours,
-                "status": "published",
-                "sequence": 0,
-                "changed_at": now,
-                **stamp,
-            }
-        )
-        for position, (name, role) in enumerate(
-            [(n, "speaker") for n in item.speakers] + [(n, "chair") for n in item.chairs]
-        ):
-            link_rows.append(
-                {
-                    "id": stable_id(session_id, role, name),
-                    "session_id": session_id,
-                    "speaker_id": person(name),
-                    "role": role,
-                    "position": position,
-                    **stamp,
-                }
-            )
-    for model, rows in ((Speaker, speaker_rows), (ProgramSession, session_rows), (SessionSpeaker, link_rows)):
-        for start in range(0, len(rows), 1000):
-            await db_session.execute(insert(model), rows[start : start + 1000])
-    return f"{len(session_rows)} sessions, {len(speaker_rows)} speakers"

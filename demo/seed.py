@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from badges.checkpoints import sync_checkpoints
 from demo.agendas import seed_agendas
 from demo.catalog import seed_catalog, seed_paid_registrations
-from demo.program import seed_program
+from demo.program_rows import seed_program
 from events.models import Event, EventStatus, Room, Track
 from events.services import validate_event
 from podium.auth import services as auth_services
