@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,64 +116,84 @@ async def seed_catalog(db_session: AsyncSession, event: Event) -> str:
         )
     )
     if event.kind in ("annual_meeting", "policy_summit"):
-        specs = ANNUAL_CATEGORIES if event.kind == "annual_meeting" else SUMMIT_CATEGORIES
-        categories = [await _category(db_session, event, spec, i) for i, spec in enumerate(specs)]
-        await _quota(db_session, event, "Venue capacity", 10_000 if event.kind == "annual_meeting" else 300)
-        add_ons = 0
-        if event.kind == "annual_meeting":
-            members = [str(c.id) for c in categories if c.code == "member"]
-            for code, name, amount, seats in WORKSHOP_ADD_ONS:
-                add_on = AddOn(event_id=event.id, code=code, name=name, kind="workshop", amount=amount, category_ids=[])
-                db_session.add(add_on)
-                await db_session.flush()
-                add_on.capacity_quota_id = await _quota(db_session, event, name, seats, add_on_id=add_on.id)
-            reception = AddOn(
-                event_id=event.id,
-                code="members-reception",
-                name="Members' Reception",
-                kind="reception",
-                amount=7_500,
-                category_ids=members,
-            )
-            db_session.add(reception)
-            await db_session.flush()
-            reception.capacity_quota_id = await _quota(db_session, event, reception.name, 500, add_on_id=reception.id)
-            add_ons = len(WORKSHOP_ADD_ONS) + 1
-        db_session.add_all(
-            [
-                PromoCode(event_id=event.id, code="EARLY10", kind="percent", value=10, max_uses=500),
-                PromoCode(event_id=event.id, code="COMP-GUEST", kind="percent", value=100, max_uses=25),
-            ]
-        )
-        summary = f"{len(categories)} categories, {add_ons} add-ons, 2 promo codes"
+        summary = await _conference_catalog(db_session, event)
     else:
         seats = {"workshop": 40, "training": 36}.get(event.kind, 50)
         spec = CategorySpec("participant", "Participant", (15_000, 15_000, 17_500), capacity=seats)
         await _category(db_session, event, spec, 0)
         summary = f"1 category, {seats} seats"
-    db_session.add_all(
-        [
-            Question(
-                event_id=event.id,
-                code="dietary",
-                label="Dietary needs",
-                kind="choice",
-                required=True,
-                options=["none", "vegetarian", "vegan", "halal", "kosher", "gluten-free"],
-                position=1,
-            ),
-            Question(event_id=event.id, code="accessibility", label="Accessibility needs", kind="text", position=2),
-            Question(
-                event_id=event.id,
-                code="first_meeting",
-                label="Is this your first meeting with us?",
-                kind="boolean",
-                position=3,
-            ),
-        ]
-    )
+    db_session.add_all(_questions(event))
     await db_session.flush()
     return summary
+
+
+async def _conference_catalog(db_session: AsyncSession, event: Event) -> str:
+    """Annual Meeting and Policy Summit: their categories, a venue quota, add-ons (Annual Meeting) and promo codes."""
+    specs = ANNUAL_CATEGORIES if event.kind == "annual_meeting" else SUMMIT_CATEGORIES
+    categories = [await _category(db_session, event, spec, i) for i, spec in enumerate(specs)]
+    await _quota(db_session, event, "Venue capacity", 10_000 if event.kind == "annual_meeting" else 300)
+    add_ons = 0
+    if event.kind == "annual_meeting":
+        add_ons = await _annual_add_ons(db_session, event, [str(c.id) for c in categories if c.code == "member"])
+    db_session.add_all(
+        [
+            PromoCode(event_id=event.id, code="EARLY10", kind="percent", value=10, max_uses=500),
+            PromoCode(event_id=event.id, code="COMP-GUEST", kind="percent", value=100, max_uses=25),
+        ]
+    )
+    return f"{len(categories)} categories, {add_ons} add-ons, 2 promo codes"
+
+
+async def _annual_add_ons(db_session: AsyncSession, event: Event, members: list[str]) -> int:
+    """The workshops and the members-only reception, each with its own seat quota; returns how many."""
+    for code, name, amount, seats in WORKSHOP_ADD_ONS:
+        add_on = AddOn(event_id=event.id, code=code, name=name, kind="workshop", amount=amount, category_ids=[])
+        db_session.add(add_on)
+        await db_session.flush()
+        add_on.capacity_quota_id = await _quota(db_session, event, name, seats, add_on_id=add_on.id)
+    reception = AddOn(
+        event_id=event.id,
+        code="members-reception",
+        name="Members' Reception",
+        kind="reception",
+        amount=7_500,
+        category_ids=members,
+    )
+    db_session.add(reception)
+    await db_session.flush()
+    reception.capacity_quota_id = await _quota(db_session, event, reception.name, 500, add_on_id=reception.id)
+    return len(WORKSHOP_ADD_ONS) + 1
+
+
+def _questions(event: Event) -> list[Question]:
+    """The registration questions every demo event asks."""
+    return [
+        Question(
+            event_id=event.id,
+            code="dietary",
+            label="Dietary needs",
+            kind="choice",
+            required=True,
+            options=["none", "vegetarian", "vegan", "halal", "kosher", "gluten-free"],
+            position=1,
+        ),
+        Question(event_id=event.id, code="accessibility", label="Accessibility needs", kind="text", position=2),
+        Question(
+            event_id=event.id,
+            code="first_meeting",
+            label="Is this your first meeting with us?",
+            kind="boolean",
+            position=3,
+        ),
+    ]
+
+
+PAID_AT = dt.datetime(2026, 11, 10, 15, 0, tzinfo=dt.UTC)
+
+
+def _demo_id(event: Event, kind: str, i: int) -> uuid.UUID:
+    """The i-th generated row's id, from the event's slug: a re-seed gives the same ids."""
+    return uuid.UUID(bytes=hashlib.sha256(f"{event.slug}:{kind}:{i}".encode()).digest()[:16], version=4)
 
 
 async def seed_paid_registrations(db_session: AsyncSession, event: Event, count: int) -> int:
@@ -192,83 +213,97 @@ async def seed_paid_registrations(db_session: AsyncSession, event: Event, count:
         default=count,
     )
     count = min(count, room)
-    paid_at = dt.datetime(2026, 11, 10, 15, 0, tzinfo=dt.UTC)
     orders: list[dict[str, Any]] = []
     registrations: list[dict[str, Any]] = []
     payments: list[dict[str, Any]] = []
     for i in range(count):
         category = categories[i % len(categories)]
         amount = category.price_windows[0].amount
-        order_id = uuid.UUID(bytes=hashlib.sha256(f"{event.slug}:order:{i}".encode()).digest()[:16], version=4)
-        first, last = FIRST_NAMES[i % 10], LAST_NAMES[(i // 10) % 10]
-        needs_number = category.eligibility == "member_number"
-        email = f"{first.lower()}.{last.lower()}.{i}@demo.podium.example"
-        orders.append(
-            {
-                "id": order_id,
-                "event_id": event.id,
-                "status": "paid",
-                "buyer_name": f"{first} {last}",
-                "buyer_email": email,
-                "currency": event.currency,
-                "subtotal": amount,
-                "discount_total": 0,
-                "total": amount,
-                "secret_version": 1,
-                "request_hash": f"demo-{i}",
-                "promo_uses": 0,
-                "payment_provider": "offline",
-                "paid_at": paid_at,
-                "amount_refunded": 0,
-                "created_at": paid_at,
-                "updated_at": paid_at,
-            }
-        )
+        order = _order_row(event, i, amount)
+        orders.append(order)
         if amount > 0:  # the offline payment that paid it, as ``orders.pay_offline`` records one
-            payments.append(
-                {
-                    "id": uuid.UUID(
-                        bytes=hashlib.sha256(f"{event.slug}:payment:{i}".encode()).digest()[:16], version=4
-                    ),
-                    "order_id": order_id,
-                    "provider": "offline",
-                    "provider_payment_id": offline_payment_id(order_id),
-                    "amount_captured": amount,
-                    "currency": event.currency,
-                    "kept": True,
-                    "created_at": paid_at,
-                    "updated_at": paid_at,
-                }
-            )
-        registrations.append(
-            {
-                "id": uuid.UUID(
-                    bytes=hashlib.sha256(f"{event.slug}:registration:{i}".encode()).digest()[:16], version=4
-                ),
-                "order_id": order_id,
-                "event_id": event.id,
-                "category_id": category.id,
-                "position": 0,
-                "status": "confirmed",
-                "email": email,
-                "first_name": first,
-                "last_name": f"{last} {i}",
-                "affiliation": "Demo University",
-                "country": COUNTRIES[i % 10],
-                "member_number": f"M-{100000 + i}" if needs_number else None,
-                "answers": {"dietary": "none"},
-                "category_amount": amount,
-                "discount_amount": 0,
-                "secret_version": 1,
-                "created_at": paid_at,
-                "updated_at": paid_at,
-            }
-        )
+            payments.append(_payment_row(event, i, order["id"], amount))
+        registrations.append(_registration_row(event, i, order, category))
     for start in range(0, count, 1000):
         await db_session.execute(insert(Order), orders[start : start + 1000])
         await db_session.execute(insert(Registration), registrations[start : start + 1000])
     for start in range(0, len(payments), 1000):
         await db_session.execute(insert(Payment), payments[start : start + 1000])
+    await _count_against_quotas(db_session, categories, registrations, event_quota_ids)
+    return count
+
+
+def _order_row(event: Event, i: int, amount: int) -> dict[str, Any]:
+    """The i-th demo order, paid offline; the buyer's name and email come from the fixed name tables."""
+    first, last = FIRST_NAMES[i % 10], LAST_NAMES[(i // 10) % 10]
+    return {
+        "id": _demo_id(event, "order", i),
+        "event_id": event.id,
+        "status": "paid",
+        "buyer_name": f"{first} {last}",
+        "buyer_email": f"{first.lower()}.{last.lower()}.{i}@demo.podium.example",
+        "currency": event.currency,
+        "subtotal": amount,
+        "discount_total": 0,
+        "total": amount,
+        "secret_version": 1,
+        "request_hash": f"demo-{i}",
+        "promo_uses": 0,
+        "payment_provider": "offline",
+        "paid_at": PAID_AT,
+        "amount_refunded": 0,
+        "created_at": PAID_AT,
+        "updated_at": PAID_AT,
+    }
+
+
+def _payment_row(event: Event, i: int, order_id: uuid.UUID, amount: int) -> dict[str, Any]:
+    """The kept offline payment that paid the i-th order."""
+    return {
+        "id": _demo_id(event, "payment", i),
+        "order_id": order_id,
+        "provider": "offline",
+        "provider_payment_id": offline_payment_id(order_id),
+        "amount_captured": amount,
+        "currency": event.currency,
+        "kept": True,
+        "created_at": PAID_AT,
+        "updated_at": PAID_AT,
+    }
+
+
+def _registration_row(event: Event, i: int, order: dict[str, Any], category: Category) -> dict[str, Any]:
+    """The i-th order's one confirmed registration; member categories get a member number."""
+    first, last = FIRST_NAMES[i % 10], LAST_NAMES[(i // 10) % 10]
+    return {
+        "id": _demo_id(event, "registration", i),
+        "order_id": order["id"],
+        "event_id": event.id,
+        "category_id": category.id,
+        "position": 0,
+        "status": "confirmed",
+        "email": order["buyer_email"],
+        "first_name": first,
+        "last_name": f"{last} {i}",
+        "affiliation": "Demo University",
+        "country": COUNTRIES[i % 10],
+        "member_number": f"M-{100000 + i}" if category.eligibility == "member_number" else None,
+        "answers": {"dietary": "none"},
+        "category_amount": order["total"],
+        "discount_amount": 0,
+        "secret_version": 1,
+        "created_at": PAID_AT,
+        "updated_at": PAID_AT,
+    }
+
+
+async def _count_against_quotas(
+    db_session: AsyncSession,
+    categories: Sequence[Category],
+    registrations: list[dict[str, Any]],
+    event_quota_ids: Sequence[uuid.UUID],
+) -> None:
+    """The bulk insert bypassed quota bookkeeping: count the rows in their categories' and the event's quotas."""
     per_category: dict[uuid.UUID, int] = {}
     for row in registrations:
         per_category[row["category_id"]] = per_category.get(row["category_id"], 0) + 1
@@ -280,5 +315,6 @@ async def seed_paid_registrations(db_session: AsyncSession, event: Event, count:
                 .values(used=Quota.used + per_category[category.id])
             )
     if event_quota_ids:
-        await db_session.execute(update(Quota).where(Quota.id.in_(event_quota_ids)).values(used=Quota.used + count))
-    return count
+        await db_session.execute(
+            update(Quota).where(Quota.id.in_(event_quota_ids)).values(used=Quota.used + len(registrations))
+        )
