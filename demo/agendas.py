@@ -8,8 +8,9 @@ import datetime as dt
 import random
 import uuid
 from collections import defaultdict
+from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Row, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from demo.program import stable_id
@@ -33,6 +34,36 @@ async def seed_agendas(db_session: AsyncSession, event: Event, count: int) -> in
             .limit(count)
         )
     ).all()
+    choices, capacity = await _choices(db_session, event)
+    taken: dict[uuid.UUID, int] = defaultdict(int)
+    items, feeds = [], []
+    for registration_id in registrations:
+        items += _pick(registration_id, choices, capacity, taken)
+        feeds.append(
+            {
+                "id": stable_id("agenda-feed", registration_id),
+                "registration_id": registration_id,
+                "version": 1,
+                "created_at": STAMP,
+                "updated_at": STAMP,
+            }
+        )
+    for start in range(0, len(items), 5000):
+        await db_session.execute(insert(AgendaItem), items[start : start + 5000])
+    for start in range(0, len(feeds), 5000):
+        await db_session.execute(insert(AgendaFeed), feeds[start : start + 5000])
+    for session_id, seats in taken.items():
+        await db_session.execute(
+            update(ProgramSession)
+            .where(ProgramSession.id == session_id)
+            .values(seats_taken=ProgramSession.seats_taken + seats)
+            .execution_options(synchronize_session=False)
+        )
+    return len(registrations)
+
+
+async def _choices(db_session: AsyncSession, event: Event) -> tuple[list[Row[Any]], dict[uuid.UUID, int | None]]:
+    """The sessions an attendee may pick, in start order, and each one's seat limit (its own, else its room's)."""
     rooms = dict(
         (await db_session.execute(select(Room.id, Room.capacity).where(Room.event_id == event.id))).tuples().all()
     )
@@ -57,50 +88,38 @@ async def seed_agendas(db_session: AsyncSession, event: Event, count: int) -> in
     # Workshops need their add-on, which demo attendees didn't buy: they stay out of demo agendas.
     choices = [s for s in sessions if s.required_add_on_id is None]
     capacity = {s.id: s.capacity if s.capacity is not None else rooms.get(s.room_id) for s in choices}
-    taken: dict[uuid.UUID, int] = defaultdict(int)
-    items, feeds = [], []
-    for registration_id in registrations:
-        chooser = random.Random(str(registration_id))  # noqa: S311 - demo data, reproducible on purpose
-        picked: list[tuple[dt.datetime, dt.datetime]] = []
-        for candidate in chooser.sample(choices, min(len(choices), PICKS_PER_AGENDA * 4)):
-            if len(picked) == PICKS_PER_AGENDA:
-                break
-            if any(candidate.starts_at < end and start < candidate.ends_at for start, end in picked):
-                continue
-            limit = capacity[candidate.id]
-            if limit is not None and taken[candidate.id] >= limit:
-                continue
-            if limit is not None:
-                taken[candidate.id] += 1
-            picked.append((candidate.starts_at, candidate.ends_at))
-            items.append(
-                {
-                    "id": stable_id("agenda", registration_id, candidate.id),
-                    "registration_id": registration_id,
-                    "session_id": candidate.id,
-                    "reserved": limit is not None,
-                    "created_at": STAMP,
-                    "updated_at": STAMP,
-                }
-            )
-        feeds.append(
+    return choices, capacity
+
+
+def _pick(
+    registration_id: uuid.UUID,
+    choices: list[Row[Any]],
+    capacity: dict[uuid.UUID, int | None],
+    taken: dict[uuid.UUID, int],
+) -> list[dict[str, object]]:
+    """One attendee's agenda items: a seeded sample, skipping overlaps and full sessions; counts seats in ``taken``."""
+    chooser = random.Random(str(registration_id))  # noqa: S311 - demo data, reproducible on purpose
+    picked: list[tuple[dt.datetime, dt.datetime]] = []
+    items: list[dict[str, object]] = []
+    for candidate in chooser.sample(choices, min(len(choices), PICKS_PER_AGENDA * 4)):
+        if len(picked) == PICKS_PER_AGENDA:
+            break
+        if any(candidate.starts_at < end and start < candidate.ends_at for start, end in picked):
+            continue
+        limit = capacity[candidate.id]
+        if limit is not None and taken[candidate.id] >= limit:
+            continue
+        if limit is not None:
+            taken[candidate.id] += 1
+        picked.append((candidate.starts_at, candidate.ends_at))
+        items.append(
             {
-                "id": stable_id("agenda-feed", registration_id),
+                "id": stable_id("agenda", registration_id, candidate.id),
                 "registration_id": registration_id,
-                "version": 1,
+                "session_id": candidate.id,
+                "reserved": limit is not None,
                 "created_at": STAMP,
                 "updated_at": STAMP,
             }
         )
-    for start in range(0, len(items), 5000):
-        await db_session.execute(insert(AgendaItem), items[start : start + 5000])
-    for start in range(0, len(feeds), 5000):
-        await db_session.execute(insert(AgendaFeed), feeds[start : start + 5000])
-    for session_id, seats in taken.items():
-        await db_session.execute(
-            update(ProgramSession)
-            .where(ProgramSession.id == session_id)
-            .values(seats_taken=ProgramSession.seats_taken + seats)
-            .execution_options(synchronize_session=False)
-        )
-    return len(registrations)
+    return items

@@ -29,6 +29,7 @@ from podium.settings import Settings
 ORGANIZER_EMAIL = "organizer@podium.example"
 STAFF_EMAIL = "staff@podium.example"
 NY = "America/New_York"
+BOSTON = ("Hynes Convention Center", "Boston, MA")
 
 
 @dataclass(frozen=True)
@@ -84,15 +85,19 @@ def annual_meeting_rooms(count: int) -> tuple[tuple[str, int], ...]:
 
 
 def demo_events(size: DemoSize) -> tuple[EventSpec, ...]:
-    boston = ("Hynes Convention Center", "Boston, MA")
-    workshop_day = dt.date(2027, 4, 13)
+    """Every demo event, in seeding order."""
+    return _conferences(size) + _pre_meeting_events()
+
+
+def _conferences(size: DemoSize) -> tuple[EventSpec, ...]:
+    """The Annual Meeting (its rooms sized by the knob) and the Policy Summit."""
     return (
         EventSpec(
             slug="annual-meeting-2027",
             name="Annual Meeting 2027",
             kind="annual_meeting",
-            venue=boston[0],
-            city=boston[1],
+            venue=BOSTON[0],
+            city=BOSTON[1],
             start=dt.date(2027, 4, 14),
             days=5,
             description="Five days of science: keynotes, symposia, scientific sessions, posters and workshops.",
@@ -111,12 +116,19 @@ def demo_events(size: DemoSize) -> tuple[EventSpec, ...]:
             rooms=(("Atrium Hall", 400), ("Polaris Suite", 120)),
             tracks=(("Research Funding", "#1f6feb"), ("Access to Care", "#0e7a0d")),
         ),
+    )
+
+
+def _pre_meeting_events() -> tuple[EventSpec, ...]:
+    """The three pre-meeting workshops and the leadership training, all at the Annual Meeting's venue."""
+    workshop_day = dt.date(2027, 4, 13)
+    return (
         EventSpec(
             slug="workshop-grant-writing-2027",
             name="Pre-meeting Workshop: Grant Writing",
             kind="workshop",
-            venue=boston[0],
-            city=boston[1],
+            venue=BOSTON[0],
+            city=BOSTON[1],
             start=workshop_day,
             days=1,
             description="A hands-on day on specific aims, budgets and reviewer expectations.",
@@ -126,8 +138,8 @@ def demo_events(size: DemoSize) -> tuple[EventSpec, ...]:
             slug="workshop-rigor-reproducibility-2027",
             name="Pre-meeting Workshop: Rigor and Reproducibility",
             kind="workshop",
-            venue=boston[0],
-            city=boston[1],
+            venue=BOSTON[0],
+            city=BOSTON[1],
             start=workshop_day,
             days=1,
             description="Study design, preregistration and open data in practice.",
@@ -137,8 +149,8 @@ def demo_events(size: DemoSize) -> tuple[EventSpec, ...]:
             slug="workshop-data-visualization-2027",
             name="Pre-meeting Workshop: Data Visualization",
             kind="workshop",
-            venue=boston[0],
-            city=boston[1],
+            venue=BOSTON[0],
+            city=BOSTON[1],
             start=workshop_day,
             days=1,
             description="From spreadsheet to figure: honest, accessible charts for papers and posters.",
@@ -148,8 +160,8 @@ def demo_events(size: DemoSize) -> tuple[EventSpec, ...]:
             slug="leadership-training-2027",
             name="Emerging Leaders Training 2027",
             kind="training",
-            venue=boston[0],
-            city=boston[1],
+            venue=BOSTON[0],
+            city=BOSTON[1],
             start=dt.date(2027, 4, 12),
             days=2,
             description="Two days of leadership, mentoring and team science for early-career members.",
