@@ -9,7 +9,7 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, MultipartBody, URLEncodedBody
+from litestar.params import FromPath, MultipartBody
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,10 +20,8 @@ from events.schemas import EventCreate, EventUpdate, RoomCreate, TargetUpdate, T
 from podium import contrast
 from podium.auth.guards import requires_organizer
 from podium.errors import DomainError, InvalidInput
-from podium.forms import read_form
+from podium.forms import FormData, read_form
 from podium.pages import form_errors, redirect, render
-
-FormData = URLEncodedBody[dict[str, str]]
 
 
 def _is_htmx(request: Request[Any, Any, Any]) -> bool:

@@ -15,6 +15,7 @@ import typing
 from typing import Any, TypeVar
 
 import msgspec
+from litestar.params import URLEncodedBody
 
 from podium.errors import FieldError, InvalidInput
 
@@ -77,6 +78,9 @@ _FORMATS = {
 _PATH = re.compile(r"at `\$\.?([^`]*)`")
 _MISSING = re.compile(r"missing required field `([^`]+)`")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+# A page's posted form as Litestar hands it over: every field as text, read into a Struct by the helpers below.
+FormData = URLEncodedBody[dict[str, str]]
 
 
 def leaf(path: str) -> str:

@@ -17,13 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium import rate_limits
 from podium.auth.guards import requires_organizer
-from podium.auth.schemas import CurrentUser
 from podium.client_address import client_address
 from podium.db import begin_autocommit, begin_write, utcnow
 from podium.errors import problem_responses
 from podium.settings import Settings
 from registration import cancellations, order_placing, transfers, webhooks
-from registration.link_access import caller, order_link
+from registration.link_access import actor, caller, is_organizer, order_link
 from registration.link_rule import ORGANIZERS, SECRET_ONLY, open_order
 from registration.models import Order, Refund
 from registration.order_placing import Placed
@@ -53,11 +52,6 @@ IdempotencyKey = Annotated[
         description="Send the same key when retrying: you get the first order back instead of a second one.",
     ),
 ]
-
-
-def _is_organizer(request: Request[Any, Any, Any]) -> bool:
-    user = request.scope.get("user")
-    return isinstance(user, CurrentUser) and user.role == "organizer"
 
 
 async def _read(db_session: AsyncSession, settings: Settings, order: Order, known: Known | None = None) -> OrderRead:
@@ -235,13 +229,6 @@ class OrderController(Controller):
         return await _read(db_session, settings, paid, known)
 
 
-def _actor(request: Request[Any, Any, Any], order: Order) -> str:
-    user = request.scope.get("user")
-    if isinstance(user, CurrentUser) and user.role == "organizer":
-        return f"organizer:{user.email}"
-    return f"buyer:{order.buyer_email}"
-
-
 class OrderChangeController(Controller):
     """What the buyer (secret link) or an organizer can change: cancel, transfer; organizers also refund."""
 
@@ -280,7 +267,7 @@ class OrderChangeController(Controller):
         """Cancel every registration of the order; the event's fee schedule decides the refund."""
         settings: Settings = state.settings
         result = await cancellations.cancel(
-            db_session, order, registration_ids=None, actor=_actor(request, order), by_organizer=_is_organizer(request)
+            db_session, order, registration_ids=None, actor=actor(request, order), by_organizer=is_organizer(request)
         )
         await db_session.commit()
         return await self._outcome(db_session, settings, order, result)
@@ -306,8 +293,8 @@ class OrderChangeController(Controller):
             db_session,
             order,
             registration_ids=[registration_id],
-            actor=_actor(request, order),
-            by_organizer=_is_organizer(request),
+            actor=actor(request, order),
+            by_organizer=is_organizer(request),
         )
         await db_session.commit()
         return await self._outcome(db_session, settings, order, result)
@@ -331,7 +318,7 @@ class OrderChangeController(Controller):
         """Give a registration to a colleague (new name and email). The category's rules are checked for the
         new person: a failed one (or a different price) is refused with 409 whose ``code`` names it."""
         settings: Settings = state.settings
-        await transfers.transfer(db_session, order, registration_id, data, actor=_actor(request, order))
+        await transfers.transfer(db_session, order, registration_id, data, actor=actor(request, order))
         await db_session.commit()
         return await _read(db_session, settings, order)
 
@@ -361,7 +348,7 @@ class OrderChangeController(Controller):
             admits=ORGANIZERS,
         )
         row = await cancellations.refund(
-            db_session, order, amount=data.amount, reason=data.reason, actor=_actor(request, order)
+            db_session, order, amount=data.amount, reason=data.reason, actor=actor(request, order)
         )
         await db_session.commit()
         return _refund_read(row)

@@ -19,10 +19,10 @@ from podium.auth.guards import requires_organizer
 from podium.errors import problem_responses
 from podium.schema import Struct
 from registration import verification_documents as documents
-from registration.controllers import _actor
-from registration.link_access import order_link
+from registration.link_access import actor, order_link
 from registration.link_rule import ORGANIZERS
 from registration.models import Order
+from registration.orders.uploads import documents_of
 
 
 @dataclass
@@ -64,7 +64,7 @@ class VerificationUploadController(Controller):
         (form field `document`), recognised by its content. Up to 3 per attendee, until an organizer decides."""
         content = await data.document.read(documents.MAX_BYTES + 1)
         saved = await documents.upload(
-            db_session, order, registration_id, data.document.filename or "", content, actor=_actor(request, order)
+            db_session, order, registration_id, data.document.filename or "", content, actor=actor(request, order)
         )
         await db_session.commit()
         return DocumentRead(
@@ -90,7 +90,7 @@ class VerificationDocumentController(Controller):
         """What one registration uploaded (metadata only)."""
         found = await get_event(db_session, event, with_children=False)
         await documents.check_registration_at_event(db_session, found, registration_id)
-        registration_docs = (await documents.documents_of(db_session, [registration_id])).get(registration_id, [])
+        registration_docs = (await documents_of(db_session, [registration_id])).get(registration_id, [])
         return [
             DocumentRead(
                 id=d.id,

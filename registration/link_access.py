@@ -79,6 +79,19 @@ def caller(request: Request[Any, Any, Any]) -> CurrentUser | None:
     return user if isinstance(user, CurrentUser) else None
 
 
+def is_organizer(request: Request[Any, Any, Any]) -> bool:
+    user = caller(request)
+    return user is not None and user.role in ORGANIZERS
+
+
+def actor(request: Request[Any, Any, Any], order: Order) -> str:
+    """Who changed an order, for its audit trail: the organizer by email, else the buyer whose link opened it."""
+    user = caller(request)
+    if user is not None and user.role in ORGANIZERS:
+        return f"organizer:{user.email}"
+    return f"buyer:{order.buyer_email}"
+
+
 def order_link(admits: Collection[str] = ORGANIZERS, *, for_update: bool = False) -> Provide:
     """The order of the path's ``order_id``, opened by its secret or, where ``admits`` names their role, a user.
 

@@ -9,7 +9,7 @@ import msgspec
 from litestar import Controller, Request, get, post, put
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Redirect, Response, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,11 +17,10 @@ from events.services import get_event
 from podium import audit
 from podium.auth.guards import requires_organizer
 from podium.errors import DomainError, NotFound, problem_responses
+from podium.forms import FormData
 from podium.pages import form_errors, redirect, render
 from registration import mail_wording
 from registration.mail_schemas import MailPreview, MailTemplateRead, MailWordingIO
-
-FormData = URLEncodedBody[dict[str, str]]
 
 
 class MailTemplateController(Controller):

@@ -18,7 +18,7 @@ from events.brand import page_brand
 from events.models import Event
 from podium.errors import DomainError, InvalidInput
 from podium.formatting import format_money
-from podium.forms import read_form
+from podium.forms import FormData, read_form
 from podium.pages import form_errors, redirect, render
 from podium.settings import Settings
 from registration import billing, cancellations, documents, transfers, verification_documents
@@ -28,7 +28,6 @@ from registration.models import Order
 from registration.orders import confirmation
 from registration.orders.standing import order_standing
 from registration.orders.view import order_read
-from registration.pages import FormData
 from registration.payments import provider_for
 from registration.receipts import document_title
 from registration.schemas import TransferIn

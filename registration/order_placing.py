@@ -30,8 +30,8 @@ from events.services import get_event
 from podium.auth.services import normalise_email
 from podium.db import begin_write, end_reads, utcnow
 from podium.errors import Conflict, NotFound
-from registration import waitlist
 from registration.models import Order, PromoCode, WaitlistEntry
+from registration.orders import waitlist_claims
 from registration.orders.building import Buyer, NewOrder, build_order
 from registration.orders.confirmation import confirm_order
 from registration.orders.hold_release import release_holds_of
@@ -166,7 +166,7 @@ def _build(checked: _Checked, data: OrderCreate, buyer: Buyer, now: dt.datetime)
         checked.attendees,
         buyer,
         needs=needs,
-        taken=waitlist.held_by(checked.offer, needs) if checked.offer else needs,
+        taken=waitlist_claims.held_by(checked.offer, needs) if checked.offer else needs,
         promo=checked.promo,
         hold_minutes=checked.catalog.hold_minutes,
         now=now,
@@ -239,10 +239,10 @@ async def _checked(
     refuse_registered(attendees, found.registered)
     offer = None
     if data.waitlist_claim is not None:
-        offer = await waitlist.offer_for_claim(db_session, event, data.waitlist_claim, secret_key, now)
+        offer = await waitlist_claims.offer_for_claim(db_session, event, data.waitlist_claim, secret_key, now)
     if not comp:
         claimed_item = (offer.category_id or offer.add_on_id) if offer else None
-        waitlist.refuse_queued_items(attendees, found.queued, claimed_item)
+        waitlist_claims.refuse_queued_items(attendees, found.queued, claimed_item)
     return _Checked(event, found, catalog, promo, attendees, offer)
 
 
@@ -290,7 +290,7 @@ async def _claim_and_confirm(
 ) -> None:
     """What a placed order does besides holding seats: use its waitlist offer; confirm it if it is free."""
     if offer is not None:
-        await waitlist.mark_claimed(db_session, offer, actor)
+        await waitlist_claims.mark_claimed(db_session, offer, actor)
     if order.total == 0:
         order.payment_provider = "none"
         await confirm_order(db_session, order, actor=actor, now=now, note="nothing to pay")

@@ -14,7 +14,7 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from markupsafe import Markup
 from sqlalchemy import select
@@ -27,15 +27,15 @@ from podium.auth.schemas import CurrentUser
 from podium.charts import Bar, Curve, bar_chart, column_chart, cumulative_chart
 from podium.errors import DomainError, NotFound
 from podium.formatting import format_money, parse_money
+from podium.forms import FormData
 from podium.pages import form_errors, redirect, render
 from registration import admin, cancellations, catalog, verification
 from registration.admin import DailyFigures, RegistrationStats
 from registration.controllers import place_and_commit
 from registration.models import Category, Order, Registration, RegistrationStatus
+from registration.orders.uploads import documents_of
 from registration.schemas import OrderCreate
-from registration.verification_documents import documents_of
 
-FormData = URLEncodedBody[dict[str, str]]
 PAGE_SIZE = 50
 STATUSES = tuple(RegistrationStatus)
 

@@ -11,27 +11,23 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from events.brand import PageBrand, page_brand
-from events.services import get_event
 from podium.client_address import client_address
 from podium.errors import DomainError, FieldError, InvalidInput
-from podium.forms import field_errors
+from podium.forms import FormData, field_errors
 from podium.pages import form_errors, redirect, render
 from podium.settings import Settings
 from registration import (
     catalog,
 )
+from registration.catalog.public import event_brand
 from registration.controllers import place_and_commit
 from registration.links import order_secret
 from registration.orders.validation import answer_errors
 from registration.schemas import OrderCreate
-
-FormData = URLEncodedBody[dict[str, str]]
-
 
 MAX_PEOPLE = 10
 
@@ -114,11 +110,6 @@ def error_summary(errors: dict[str, str], fields: list[str]) -> list[dict[str, s
     order = {name: i for i, name in enumerate(fields)}
     keys = sorted(errors, key=lambda k: order.get(k, -1))
     return [{"href": f"#f-{k}" if k in order else None, "message": errors[k]} for k in keys]
-
-
-async def event_brand(db_session: AsyncSession, slug: str) -> PageBrand:
-    """The brand for a page built from the public catalog (which carries the event's slug, not the event)."""
-    return page_brand(await get_event(db_session, slug, published_only=True, with_children=False))
 
 
 class RegistrationPages(Controller):

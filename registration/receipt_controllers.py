@@ -22,9 +22,8 @@ from podium.auth.guards import requires_organizer
 from podium.auth.schemas import CurrentUser
 from podium.errors import Conflict, NotFound, problem_responses
 from registration import billing, documents
-from registration.controllers import _actor
 from registration.document_schemas import BillingIn, BillingRead, DocumentRead, SellerIn, SellerRead
-from registration.link_access import order_link
+from registration.link_access import actor, order_link
 from registration.link_rule import ORGANIZERS
 from registration.models import Document, Order
 from registration.receipts import receipt_number
@@ -157,7 +156,7 @@ class OrderDocumentController(Controller):
 
         Before the receipt is issued it simply goes on it; after, a credit note cancels the issued receipt
         and a new one carries the new details."""
-        result = await billing.set_billing(db_session, order, data, actor=_actor(request, order))
+        result = await billing.set_billing(db_session, order, data, actor=actor(request, order))
         await db_session.commit()
         return result
 

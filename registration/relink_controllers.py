@@ -23,22 +23,17 @@ from podium.errors import NotFound, problem_responses
 from podium.pages import redirect, render
 from podium.settings import Settings
 from registration import relink
-from registration.link_access import RegistrationHolder, caller, order_link, registration_holder_link
+from registration.link_access import RegistrationHolder, caller, is_organizer, order_link, registration_holder_link
 from registration.link_rule import ORGANIZERS, SECRET_ONLY, Opener
 from registration.models import Order, Registration
 from registration.schemas import LinkRegenerated
-
-
-def _is_organizer(request: Request[Any, Any, Any]) -> bool:
-    user = caller(request)
-    return user is not None and user.role in ORGANIZERS
 
 
 async def _new_order_link(
     request: Request[Any, Any, Any], db_session: AsyncSession, settings: Settings, order: Order
 ) -> Order:
     """A new link for an order the caller opened (``link_rule``)."""
-    organizer = _is_organizer(request)
+    organizer = is_organizer(request)
     user = caller(request)
     actor = f"organizer:{user.email}" if organizer and user else f"buyer:{order.buyer_email}"
     limit = relink.link_mail_limit(settings, "order", order.id)

@@ -37,8 +37,8 @@ from registration.models import (
     RegistrationStatus,
 )
 from registration.orders.holds import release_registration_seats, take_seats
+from registration.orders.uploads import documents_of
 from registration.orders.validation import CatalogView, SoldOut, load_catalog, needs_of_registrations
-from registration.verification_documents import documents_of
 
 RejectionOutcome = Literal["cancel_and_refund", "move_category"]
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass
 from uuid import UUID
 
 from sqlalchemy import func, select
@@ -40,15 +39,6 @@ _OPEN = (RegistrationStatus.HELD.value, RegistrationStatus.AWAITING_VERIFICATION
 class DocumentTooLarge(InvalidInput):
     status_code = 413
     code = "document_too_large"
-
-
-@dataclass(frozen=True)
-class DocumentInfo:
-    id: UUID
-    filename: str
-    content_type: str
-    size: int
-    uploaded_at: str
 
 
 def sniff(content: bytes) -> tuple[str, str]:
@@ -119,29 +109,6 @@ async def upload(
         action="document_uploaded",
     )
     return document
-
-
-async def documents_of(db_session: AsyncSession, registration_ids: list[UUID]) -> dict[UUID, list[DocumentInfo]]:
-    """What each registration uploaded (without the contents), oldest first."""
-    found: dict[UUID, list[DocumentInfo]] = {}
-    if not registration_ids:
-        return found
-    rows = await db_session.execute(
-        select(
-            VerificationDocument.registration_id,
-            VerificationDocument.id,
-            VerificationDocument.filename,
-            VerificationDocument.content_type,
-            VerificationDocument.size,
-            VerificationDocument.created_at,
-        )
-        .where(VerificationDocument.registration_id.in_(registration_ids))
-        .order_by(VerificationDocument.created_at)
-    )
-    for registration_id, doc_id, name, content_type, size, created in rows.all():
-        info = DocumentInfo(doc_id, name, content_type, size, created.isoformat(timespec="minutes"))
-        found.setdefault(registration_id, []).append(info)
-    return found
 
 
 async def document_for_organizer(db_session: AsyncSession, event: Event, document_id: UUID) -> VerificationDocument:

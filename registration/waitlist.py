@@ -22,13 +22,13 @@ from podium.db import begin_write, utcnow
 from podium.errors import Conflict, InvalidInput
 from podium.rows import rows_changed
 from registration.audit.services import record
-from registration.link_rule import open_waitlist_entry
 from registration.links import waitlist_token, waitlist_url
 from registration.mail import enqueue_waitlist_offer_mail
 from registration.models import AddOn, Category, Quota, WaitlistEntry, WaitlistStatus
 from registration.orders.holds import take_seats
-from registration.orders.validation import CatalogView, CheckedAttendee, SoldOut, load_catalog
-from registration.schemas import WaitlistClaim, WaitlistEntryRead, WaitlistItemKind, WaitlistJoin
+from registration.orders.validation import CatalogView, load_catalog
+from registration.orders.waitlist_claims import held_seats
+from registration.schemas import WaitlistEntryRead, WaitlistItemKind, WaitlistJoin
 
 DEFAULT_OFFER_HOURS = 24
 ACTIVE = (WaitlistStatus.WAITING, WaitlistStatus.OFFERED)
@@ -39,11 +39,6 @@ def item_quotas(catalog: CatalogView, *, category_id: UUID | None, add_on_id: UU
     if category_id is not None:
         return {q: 1 for q in (*catalog.event_quotas, *catalog.category_quotas.get(category_id, ()))}
     return {q: 1 for q in catalog.add_on_quotas.get(add_on_id, ())} if add_on_id else {}
-
-
-def held_seats(entry: WaitlistEntry) -> dict[UUID, int]:
-    """The seats an open offer holds: one in each quota of its item."""
-    return {UUID(q): 1 for q in entry.held_quota_ids}
 
 
 async def _available(db_session: AsyncSession, quota_ids: Iterable[UUID]) -> int | None:
@@ -171,57 +166,6 @@ async def _end(db_session: AsyncSession, entry: WaitlistEntry, target: WaitlistS
     record(db_session, "waitlist", entry.id, entry.status, target, actor)
     await db_session.refresh(entry)
     return True
-
-
-def refuse_queued_items(attendees: list[CheckedAttendee], queued: set[UUID], claimed: UUID | None) -> None:
-    """New orders can't jump the queue: items with people waiting are sold out for everyone else."""
-    for attendee in attendees:
-        if attendee.category.id in queued and attendee.category.id != claimed:
-            raise SoldOut(
-                f"{attendee.category.name} is sold out; people are on the waitlist",
-                field=f"attendees[{attendee.index}].category",
-            )
-        for add_on in attendee.add_ons:
-            if add_on.id in queued and add_on.id != claimed:
-                raise SoldOut(
-                    f"{add_on.name} is sold out; people are on the waitlist",
-                    field=f"attendees[{attendee.index}].add_ons",
-                )
-
-
-async def offer_for_claim(
-    db_session: AsyncSession, event: Event, claim: WaitlistClaim, secret_key: str, now: dt.datetime
-) -> WaitlistEntry:
-    entry = await open_waitlist_entry(db_session, claim.entry_id, token=claim.token, secret_key=secret_key)
-    if entry.event_id != event.id:
-        raise InvalidInput("this waitlist offer is for another event", field="waitlist_claim")
-    if entry.status != WaitlistStatus.OFFERED or (entry.offer_expires_at and entry.offer_expires_at <= now):
-        raise Conflict("this waitlist offer is no longer open", field="waitlist_claim", code="offer_not_open")
-    return entry
-
-
-def held_by(entry: WaitlistEntry, needs: dict[UUID, int]) -> dict[UUID, int]:
-    """What the order still has to take once the offer's held seats are counted in; the offer must be for
-    something the order actually needs."""
-    remaining = dict(needs)
-    for quota_id, count in held_seats(entry).items():
-        if remaining.get(quota_id, 0) < count:
-            raise InvalidInput("the order does not include the item this offer is for", field="waitlist_claim")
-        remaining[quota_id] -= count
-    return {q: n for q, n in remaining.items() if n}
-
-
-async def mark_claimed(db_session: AsyncSession, entry: WaitlistEntry, actor: str) -> None:
-    """The held seats now belong to the order: the entry just closes (no seats move back)."""
-    changed = await rows_changed(
-        db_session,
-        update(WaitlistEntry)
-        .where(WaitlistEntry.id == entry.id, WaitlistEntry.status == WaitlistStatus.OFFERED)
-        .values(status=WaitlistStatus.CLAIMED, held_quota_ids=[]),
-    )
-    if changed != 1:
-        raise Conflict("this waitlist offer is no longer open", field="waitlist_claim", code="offer_not_open")
-    record(db_session, "waitlist", entry.id, WaitlistStatus.OFFERED, WaitlistStatus.CLAIMED, actor)
 
 
 async def process_waitlists(

@@ -18,13 +18,13 @@ from events.models import Event
 from podium import rate_limits
 from podium.client_address import client_address
 from podium.errors import DomainError
-from podium.forms import read_form
+from podium.forms import FormData, read_form
 from podium.pages import form_errors, redirect, render
 from podium.settings import Settings
 from registration import catalog, waitlist
+from registration.catalog.public import event_brand
 from registration.link_rule import open_waitlist_entry
 from registration.orders.limits import waitlist_limits
-from registration.pages import FormData, event_brand
 from registration.schemas import WaitlistJoin
 
 

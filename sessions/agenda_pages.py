@@ -13,7 +13,7 @@ from uuid import UUID
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +24,7 @@ from events.services import event_bounds_utc
 from podium.db import utcnow
 from podium.errors import DomainError
 from podium.formatting import format_day
+from podium.forms import FormData
 from podium.pages import redirect, render
 from podium.settings import Settings
 from registration.link_rule import open_registration
@@ -32,7 +33,6 @@ from sessions import agenda, feeds, public, queries
 from sessions.agenda import AGENDA_STATUSES
 from sessions.models import KIND_LABELS
 
-FormData = URLEncodedBody[dict[str, str]]
 MAX_RESULTS = 50
 
 

@@ -13,7 +13,7 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.params import FromPath, MultipartBody, URLEncodedBody
+from litestar.params import FromPath, MultipartBody
 from litestar.response import Redirect, Template
 from markupsafe import Markup
 from sqlalchemy import select
@@ -24,7 +24,7 @@ from podium.auth.guards import requires_organizer
 from podium.charts import Bar, bar_chart
 from podium.errors import DomainError, InvalidInput, NotFound
 from podium.formatting import format_date
-from podium.forms import read_form
+from podium.forms import FormData, read_form
 from podium.pages import form_errors, redirect, render
 from registration.models import AddOn
 from sessions import csv_format, csv_io, public, queries, services
@@ -33,8 +33,6 @@ from sessions.editor_forms import EDITOR_PAGE_SIZE, EditorFilter, form_instants,
 from sessions.models import KIND_LABELS, ProgramSession, SessionKind
 from sessions.page_parts import by_time, clock_text
 from sessions.schemas import SessionCreate, SessionUpdate
-
-FormData = URLEncodedBody[dict[str, str]]
 
 
 def _room_chart(found: list[Any], rooms: dict[UUID, str], day: str, days: list[dt.date]) -> Markup:

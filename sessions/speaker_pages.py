@@ -9,7 +9,7 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,13 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from events.services import get_event
 from podium.auth.guards import requires_organizer
 from podium.errors import DomainError, NotFound
-from podium.forms import read_form
+from podium.forms import FormData, read_form
 from podium.pages import form_errors, redirect, render
 from sessions import speakers
 from sessions.models import Speaker
 from sessions.schemas import SpeakerUpdate
 
-FormData = URLEncodedBody[dict[str, str]]
 PAGE_SIZE = 100
 
 

@@ -10,7 +10,7 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,9 +19,8 @@ from podium.auth.controllers import user_read
 from podium.auth.guards import requires_organizer, requires_staff
 from podium.auth.schemas import CurrentUser, PasswordChange, UserUpdate
 from podium.errors import DomainError
+from podium.forms import FormData
 from podium.pages import form_errors, redirect, render
-
-FormData = URLEncodedBody[dict[str, str]]
 
 
 def _with_notice(path: str, notice: str) -> Redirect:

@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import FromQuery, URLEncodedBody
+from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,10 +17,9 @@ from podium.auth.lockout import MAIL_STATE_KEY
 from podium.auth.middleware import SESSION_COOKIE
 from podium.auth.models import Role
 from podium.errors import TooManyRequests
+from podium.forms import FormData
 from podium.pages import local_path, redirect, render
 from podium.settings import Settings
-
-FormData = URLEncodedBody[dict[str, str]]
 
 
 def landing(role: str, target: str) -> str:

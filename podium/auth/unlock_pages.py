@@ -11,16 +11,15 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import FromQuery, URLEncodedBody
+from litestar.params import FromQuery
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.auth import lockout
 from podium.db import utcnow
+from podium.forms import FormData
 from podium.pages import render
 from podium.settings import Settings
-
-FormData = URLEncodedBody[dict[str, str]]
 
 
 class AccountUnlockPages(Controller):

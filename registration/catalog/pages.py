@@ -13,7 +13,7 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,13 +22,13 @@ from podium import audit
 from podium.auth.guards import requires_organizer
 from podium.errors import DomainError
 from podium.formatting import format_money, parse_money
+from podium.forms import FormData
 from podium.pages import form_errors, redirect, render
 from registration import billing, catalog
 from registration.catalog import schemas as s
 from registration.catalog.cancellation_fees import get_policy
 from registration.document_schemas import SellerIn
 
-FormData = URLEncodedBody[dict[str, str]]
 WINDOW_ROWS = 3  # early-bird, regular, on-site
 
 

@@ -12,6 +12,7 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from events.brand import PageBrand, page_brand
 from events.models import Event
 from events.services import get_event
 from podium.db import utcnow
@@ -126,3 +127,8 @@ async def public_catalog(db_session: AsyncSession, slug: str, now: dt.datetime |
         add_ons=[_catalog_add_on(a, category_codes, seats.of_add_on(a)) for a in add_ons],
         questions=[question_read(q) for q in await Questions(db_session).of(event)],
     )
+
+
+async def event_brand(db_session: AsyncSession, slug: str) -> PageBrand:
+    """The brand for a page built from the public catalog (which carries the event's slug, not the event)."""
+    return page_brand(await get_event(db_session, slug, published_only=True, with_children=False))

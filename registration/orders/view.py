@@ -19,10 +19,10 @@ from registration.ledger import PaymentMoney, payment_money
 from registration.links import order_secret, order_url, registration_url
 from registration.models import Category, Eligibility, Order, OrderStatus, Registration, RegistrationStatus
 from registration.order_facts import Named, OrderFacts
+from registration.orders.uploads import documents_of
 from registration.orders.validation import CatalogView, load_catalog
 from registration.payment_provider import PaymentProvider
 from registration.schemas import AddOnLine, OrderRead, PaymentRecord, RegistrationRead
-from registration.verification_documents import documents_of
 
 
 @dataclass(frozen=True, slots=True)
