@@ -18,8 +18,8 @@ from events.models import Event
 from events.services import event_bounds_utc
 from podium.db import utcnow
 from podium.errors import Conflict
+from registration.documents.receipts import event_dates
 from registration.models import Registration
-from registration.receipts import event_dates
 from sessions.models import ProgramSession, SessionStatus
 
 MOVING_REASONS = (ScanReason.ADMITTED.value, ScanReason.ALREADY_ADMITTED.value, ScanReason.CHECKED_OUT.value)

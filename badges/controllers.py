@@ -35,8 +35,8 @@ from podium.auth.schemas import CurrentUser
 from podium.errors import Conflict, NotFound, problem_responses
 from podium.query_params import RequiredSearch
 from podium.settings import Settings
-from registration.link_access import registration_link
-from registration.link_rule import STAFF_AND_ORGANIZERS
+from registration.links.access import registration_link
+from registration.links.rule import STAFF_AND_ORGANIZERS
 from registration.models import Registration
 
 LayoutQuery = Annotated[Layout, QueryParameter(name="layout", description="4x3 (default), a6, letter-6up, a4-4up")]

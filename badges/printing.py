@@ -27,8 +27,8 @@ from events.services import get_event
 from podium import audit
 from podium.db import begin_write, utcnow
 from podium.errors import Conflict, InvalidInput, NotFound
+from registration.documents.receipts import event_dates
 from registration.models import Category, Registration, RegistrationStatus
-from registration.receipts import event_dates
 
 PRINTABLE_STATUSES = (RegistrationStatus.CONFIRMED.value, RegistrationStatus.AWAITING_VERIFICATION.value)
 

@@ -25,7 +25,7 @@ from podium import audit
 from podium.audit_models import AuditEntry
 from podium.db import begin_write, utcnow
 from podium.errors import InvalidInput, NotFound
-from registration.mail import enqueue_badge_reprinted_mail
+from registration.mail.services import enqueue_badge_reprinted_mail
 from registration.models import Category, Order, OrderStatus, Registration, RegistrationStatus
 
 # Registrations that get a badge: everyone who holds or held a seat (a cancelled one keeps its row, so

@@ -30,7 +30,7 @@ from podium.mail_senders import sender_for
 from podium.main.app import create_app
 from podium.main.cli import migrate
 from podium.settings import Settings
-from registration.outbox import drain_outbox
+from registration.mail.attachments import drain_outbox
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from checkin_profile import by_package, call

@@ -18,7 +18,6 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
-from registration.ledger import offline_payment_id
 from registration.models import (
     AddOn,
     Category,
@@ -32,6 +31,7 @@ from registration.models import (
     Registration,
     RegistrationSettings,
 )
+from registration.payments.ledger import offline_payment_id
 
 EARLY, REGULAR = dt.date(2026, 11, 2), dt.date(2027, 2, 15)
 

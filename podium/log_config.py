@@ -16,7 +16,7 @@ from litestar.logging.config import LoggingConfig, default_handlers
 
 from podium.settings import Settings
 
-# Our top-level packages; a module's logger is named after it (``registration.outbox``), so these cover all.
+# Our top-level packages; a module's logger is named after it (``registration.mail.attachments``), so these cover all.
 OWN_PACKAGES = ("podium", "events", "registration", "sessions", "badges")
 # uvicorn configures these itself (plain text, its own handlers); in JSON they go through ours instead.
 UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")

@@ -21,16 +21,19 @@ from podium.client_address import client_address
 from podium.db import begin_autocommit, begin_write, utcnow
 from podium.errors import problem_responses
 from podium.settings import Settings
-from registration import cancellations, order_placing, transfers, webhooks
-from registration.link_access import actor, caller, is_organizer, order_link
-from registration.link_rule import ORGANIZERS, SECRET_ONLY, open_order
+from registration.cancellations import services as cancellations
+from registration.cancellations import transfers
+from registration.links.access import actor, caller, is_organizer, order_link
+from registration.links.rule import ORGANIZERS, SECRET_ONLY, open_order
 from registration.models import Order, Refund
-from registration.order_placing import Placed
-from registration.orders import confirmation
+from registration.orders import confirmation, webhooks
+from registration.orders import placing as order_placing
 from registration.orders.limits import OrderGuard
+from registration.orders.placing import Placed
 from registration.orders.standing import card_payment_confirmed, order_standing
 from registration.orders.view import Known, order_read
-from registration.payments import provider_for
+from registration.payments.services import provider_for
+from registration.payments.stripe import StripeProvider
 from registration.schemas import (
     CancellationOutcome,
     CardPaymentConfirmed,
@@ -41,7 +44,6 @@ from registration.schemas import (
     RefundRead,
     TransferIn,
 )
-from registration.stripe_provider import StripeProvider
 
 IdempotencyKey = Annotated[
     str | None,
@@ -150,7 +152,7 @@ class OrderPlacementController(Controller):
 
 
 class OrderController(Controller):
-    """An order, opened by its link (``registration.link_access``) or, where the route admits them, an organizer."""
+    """An order, opened by its link (``registration.links.access``) or, where the route admits them, an organizer."""
 
     path = "/api/orders"
     tags = ["orders"]

@@ -21,16 +21,20 @@ from podium.formatting import format_money
 from podium.forms import FormData, read_form
 from podium.pages import form_errors, redirect, render
 from podium.settings import Settings
-from registration import billing, cancellations, documents, transfers, verification_documents
-from registration.document_schemas import BillingIn
-from registration.link_rule import open_order
+from registration.cancellations import services as cancellations
+from registration.cancellations import transfers
+from registration.documents import billing
+from registration.documents import services as documents
+from registration.documents.receipts import document_title
+from registration.documents.schemas import BillingIn
+from registration.links.rule import open_order
 from registration.models import Order
 from registration.orders import confirmation
 from registration.orders.standing import order_standing
 from registration.orders.view import order_read
-from registration.payments import provider_for
-from registration.receipts import document_title
+from registration.payments.services import provider_for
 from registration.schemas import TransferIn
+from registration.verification import uploads as verification_documents
 
 
 @dataclass

@@ -20,12 +20,10 @@ from podium.errors import DomainError, FieldError, InvalidInput
 from podium.forms import FormData, field_errors
 from podium.pages import form_errors, redirect, render
 from podium.settings import Settings
-from registration import (
-    catalog,
-)
+from registration import catalog
 from registration.catalog.public import event_brand
 from registration.controllers import place_and_commit
-from registration.links import order_secret
+from registration.links.tokens import order_secret
 from registration.orders.validation import answer_errors
 from registration.schemas import OrderCreate
 

@@ -10,7 +10,7 @@ import msgspec
 
 from podium.auth.schemas import Email
 from podium.schema import Struct, line, paragraph
-from registration.links import LINK_SECRET_PATTERN
+from registration.links.tokens import LINK_SECRET_PATTERN
 from registration.models import OrderStatus, RefundStatus, RegistrationStatus, WaitlistStatus
 
 ItemCode = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$", examples=["member"])]
@@ -120,7 +120,7 @@ class OrderRead(Struct):
     payment: PaymentRead
     secret: str
     order_url: str
-    # From the payment rows (``registration.ledger``): what the order's own payment captured, and every
+    # From the payment rows (``registration.payments.ledger``): what the order's own payment captured, and every
     # succeeded refund of any of its payments (automatic refunds of payments it didn't keep included).
     amount_paid: int = 0
     amount_refunded: int = 0

@@ -10,7 +10,7 @@ A job that raises is retried with backoff and ends visible to organizers (``/org
 Mail and refunds are written as rows in the transaction of the change that causes them (the outbox, pending
 refunds), and that transaction queues their job (``kick_after_commit``: ``outbox.enqueue`` for mail,
 ``ledger.add_refund`` for a pending refund); the periodic runs catch anything a lost wake-up missed. A refund is
-claimed before it is sent (``registration/refund_sender.py``), so this job racing the webhook that claimed it
+claimed before it is sent (``registration/refunds/sender.py``), so this job racing the webhook that claimed it
 never sends it twice.
 
 Ending a hold is a conditional status change only one transaction can win, and holds also end lazily when an
@@ -32,16 +32,16 @@ from podium import rate_limits
 from podium.jobs import JobEnv, job
 from podium.mail_senders import sender_for
 from podium.outbox import SEND_MAIL_JOB
-from registration.document_jobs import issue_all_pending
-from registration.documents import NUMBER_DOCUMENTS_JOB
-from registration.ledger import SEND_REFUNDS_JOB
+from registration.documents.jobs import issue_all_pending
+from registration.documents.services import NUMBER_DOCUMENTS_JOB
+from registration.mail.attachments import drain_outbox
+from registration.mail.reminders import enqueue_reminders
 from registration.orders.holds import expire_holds
-from registration.outbox import drain_outbox
-from registration.refund_jobs import send_pending_refunds
-from registration.reminders import enqueue_reminders
-from registration.stripe_provider import StripeProvider, standalone_provider
-from registration.waitlist import process_waitlists
-from registration.webhooks import apply_succeeded, open_order_intents, succeeded_intents, with_verdict
+from registration.orders.webhooks import apply_succeeded, open_order_intents, succeeded_intents, with_verdict
+from registration.payments.ledger import SEND_REFUNDS_JOB
+from registration.payments.stripe import StripeProvider, standalone_provider
+from registration.refunds.jobs import send_pending_refunds
+from registration.waitlist.services import process_waitlists
 
 logger = logging.getLogger("podium.registration.tasks")
 
@@ -71,7 +71,7 @@ async def sweep_expired_holds(session_maker: Callable[[], AsyncSession], offer_h
         pruned = await rate_limits.prune(db_session)  # counters of ended windows (podium/rate_limits.py)
         await db_session.commit()
     async with session_maker() as db_session:
-        numbered = await issue_all_pending(db_session)  # receipts a crash left unnumbered (registration/documents.py)
+        numbered = await issue_all_pending(db_session)  # receipts a crash left unnumbered
     if ended:
         logger.info("ended %d expired holds", ended)
     return {

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.errors import problem_responses
 from podium.settings import Settings
-from registration.link_access import registration_link
-from registration.link_rule import ORGANIZERS
+from registration.links.access import registration_link
+from registration.links.rule import ORGANIZERS
 from registration.models import Registration
 from sessions import agenda, feeds, queries
 from sessions.agenda_schemas import AgendaAdd, AgendaEntryRead, AgendaFeedRead, AgendaRead
@@ -46,7 +46,7 @@ async def agenda_read(db_session: AsyncSession, settings: Settings, registration
 
 
 class AgendaController(Controller):
-    """The attendee's agenda, opened by ``registration.link_access``; organizers may open any (staff may not)."""
+    """The attendee's agenda, opened by ``registration.links.access``; organizers may open any (staff may not)."""
 
     path = "/api/registrations/{registration_id:uuid}/agenda"
     tags = ["program: personal agenda"]

@@ -27,7 +27,7 @@ from podium.formatting import format_day
 from podium.forms import FormData
 from podium.pages import redirect, render
 from podium.settings import Settings
-from registration.link_rule import open_registration
+from registration.links.rule import open_registration
 from registration.models import Category
 from sessions import agenda, feeds, public, queries
 from sessions.agenda import AGENDA_STATUSES

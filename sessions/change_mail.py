@@ -15,8 +15,8 @@ from events.models import Event, Room
 from podium.jobs import kick_after_commit
 from podium.mail import MailTemplate, register
 from podium.outbox import SEND_MAIL_JOB, enqueue_statement
-from registration.mail import event_context
-from registration.mail_templates import SAMPLE_EVENT
+from registration.mail.services import event_context
+from registration.mail.templates import SAMPLE_EVENT
 from registration.models import ACTIVE_REGISTRATION_STATUSES, Registration
 from sessions.models import AgendaItem, ProgramSession, SessionStatus
 

@@ -26,7 +26,7 @@ from events.models import Event, EventStatus, Room, Track
 from podium.db import begin_autocommit
 from podium.enums import in_sql
 from podium.errors import NotFound
-from registration.links import is_link_secret
+from registration.links.tokens import is_link_secret
 from registration.models import ACTIVE_REGISTRATION_STATUSES
 from sessions.ics import IcsCalendar, IcsPerson, IcsSession, render_calendar
 from sessions.models import AgendaItem, ProgramSession, SessionSpeaker, SessionStatus, Speaker

@@ -69,14 +69,14 @@ def test_owners_are_told_apart_by_rule() -> None:
         "registration/tasks.py",
         "podium/main/cli.py",
         "podium/jobs/runtime.py",
-        "registration/refund_jobs.py",
+        "registration/refunds/jobs.py",
     ]
     services = [
         "events/services.py",
         "sessions/agenda.py",
         "badges/checkin.py",
         "podium/auth/services.py",
-        "registration/refund_sender.py",
+        "registration/refunds/sender.py",
     ]
 
     assert [owns_transactions(ROOT / p) for p in owners] == [True] * 6

@@ -58,7 +58,8 @@ from podium.request_id import RequestIdMiddleware
 from podium.security_headers import security_headers
 from podium.settings import Settings
 from registration import tasks as registration_tasks
-from registration.admin_controllers import RegistrationAdminController
+from registration.admin.controllers import RegistrationAdminController
+from registration.admin.pages import OrganizerRegistrationPages
 from registration.audit.controllers import AuditController
 from registration.audit.pages import OrganizerAuditPages
 from registration.catalog.controllers import CATALOG_CONTROLLERS
@@ -69,15 +70,14 @@ from registration.controllers import (
     OrderPlacementController,
     StripeWebhookController,
 )
-from registration.document_controllers import VerificationDocumentController, VerificationUploadController
-from registration.mail_controllers import MailTemplateController, OrganizerMailPages
+from registration.documents.controllers import EventDocumentController, OrderDocumentController
+from registration.mail.controllers import MailTemplateController, OrganizerMailPages
+from registration.mail.relink_controllers import LinkController, LinkPages, OrganizerLinkPages
 from registration.order_pages import OrderPages
-from registration.organizer_pages import OrganizerRegistrationPages
 from registration.pages import RegistrationPages
-from registration.receipt_controllers import EventDocumentController, OrderDocumentController
-from registration.relink_controllers import LinkController, LinkPages, OrganizerLinkPages
-from registration.waitlist_controllers import WaitlistEntryController, WaitlistJoinController
-from registration.waitlist_pages import WaitlistPages
+from registration.verification.controllers import VerificationDocumentController, VerificationUploadController
+from registration.waitlist.controllers import WaitlistEntryController, WaitlistJoinController
+from registration.waitlist.pages import WaitlistPages
 from sessions.agenda_controllers import AgendaController
 from sessions.agenda_pages import AgendaPages
 from sessions.controllers import PROGRAM_CONTROLLERS

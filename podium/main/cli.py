@@ -100,7 +100,7 @@ def reconcile_payments_command() -> None:
 
 async def _reconcile(settings: Settings) -> dict[str, int]:
     from podium.db import create_engine, session_maker
-    from registration.stripe_provider import standalone_provider
+    from registration.payments.stripe import standalone_provider
     from registration.tasks import reconcile_payments
 
     if not settings.stripe_secret_key:
@@ -120,15 +120,15 @@ def send_refunds_command(every: float, rounds: int) -> None:
     """Send card refunds that are pending (or whose sender's claim ran out) to Stripe, each exactly once.
 
     Safe beside every other sender (web workers, other runs of this): each refund is claimed before it is
-    sent (``registration.refund_sender``)."""
+    sent (``registration.refunds.sender``)."""
     sent = asyncio.run(_send_refunds(Settings.from_env(), every=every, rounds=rounds))
     click.echo(f"refunds sent: {sent}")
 
 
 async def _send_refunds(settings: Settings, *, every: float, rounds: int) -> int:
     from podium.db import create_engine, session_maker
-    from registration.refund_jobs import send_pending_refunds
-    from registration.stripe_provider import standalone_provider
+    from registration.payments.stripe import standalone_provider
+    from registration.refunds.jobs import send_pending_refunds
 
     if not settings.stripe_secret_key:
         raise click.ClickException("Stripe is not configured (STRIPE_SECRET_KEY)")

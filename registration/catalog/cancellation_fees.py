@@ -1,5 +1,5 @@
 """The event's cancellation fee schedule (e.g. 10 % until A, 50 % until B): set by organizers with the rest of
-the catalog, read by ``registration.cancellations`` when someone cancels."""
+the catalog, read by ``registration.cancellations.services`` when someone cancels."""
 
 from __future__ import annotations
 

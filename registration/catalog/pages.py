@@ -24,10 +24,11 @@ from podium.errors import DomainError
 from podium.formatting import format_money, parse_money
 from podium.forms import FormData
 from podium.pages import form_errors, redirect, render
-from registration import billing, catalog
+from registration import catalog
 from registration.catalog import schemas as s
 from registration.catalog.cancellation_fees import get_policy
-from registration.document_schemas import SellerIn
+from registration.documents import billing
+from registration.documents.schemas import SellerIn
 
 WINDOW_ROWS = 3  # early-bird, regular, on-site
 

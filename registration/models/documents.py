@@ -20,7 +20,7 @@ from podium.enums import in_sql
 class DocumentCounter(DefaultBase):
     """The last document number issued per event (receipts and credit notes share one series).
 
-    Locked only by the short numbering transaction (``registration.documents``), never by a payment's."""
+    Locked only by the short numbering transaction (``registration.documents.services``), never by a payment's."""
 
     __tablename__ = "document_counter"
 

@@ -3,6 +3,6 @@
 what a client may do (``limits``), an order's state as its buyer sees it (``standing``, ``view``), the end of
 unpaid holds (``hold_release``), and confirming its payment (``confirmation``).
 
-Placing one is ``registration.order_placing``, outside this package because it also claims waitlist offers,
+Placing one is ``registration.orders.placing``, outside this package because it also claims waitlist offers,
 and the waitlist takes seats through ``holds``: inside, the two packages would import each other.
 """

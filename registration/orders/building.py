@@ -15,7 +15,7 @@ from events.models import Event
 from podium.auth.services import normalise_email
 from podium.outbox_models import OutboxMessage
 from registration.audit.services import state_change
-from registration.mail import order_held_message
+from registration.mail.services import order_held_message
 from registration.models import (
     Order,
     OrderQuota,

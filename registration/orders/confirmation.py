@@ -13,14 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from podium.db import begin_write, utcnow
 from podium.errors import Conflict, DomainError
 from registration.audit.services import record
-from registration.documents import record_documents
-from registration.ledger import PaymentMoney, offline_payment_id, record_payment
-from registration.link_rule import open_order
-from registration.mail import enqueue_confirmation_mail
+from registration.documents.order_facts import OrderFacts, load_order_facts
+from registration.documents.services import record_documents
+from registration.links.rule import open_order
+from registration.mail.services import enqueue_confirmation_mail
 from registration.models import Eligibility, Order, OrderStatus, RegistrationStatus
-from registration.order_facts import OrderFacts, load_order_facts
 from registration.orders.holds import end_pending
 from registration.orders.view import Known
+from registration.payments.ledger import PaymentMoney, offline_payment_id, record_payment
 
 
 class Forbidden(DomainError):

@@ -18,7 +18,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
-from registration.mail import enqueue_hold_released_mail
+from registration.mail.services import enqueue_hold_released_mail
 from registration.models import Order, OrderStatus
 from registration.orders.holds import end_pending
 

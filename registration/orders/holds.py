@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from podium.db import utcnow
 from podium.rows import rows_changed
 from registration.audit.services import record
-from registration.mail import enqueue_hold_expired
+from registration.mail.services import enqueue_hold_expired
 from registration.models import Order, OrderQuota, OrderStatus, PromoCode, Quota, Registration, RegistrationStatus
 
 

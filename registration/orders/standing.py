@@ -22,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from podium.db import utcnow
 from podium.errors import Conflict
 from registration.audit.services import record
-from registration.ledger import order_money
 from registration.models import (
     ACTIVE_REGISTRATION_STATUSES,
     Cancellation,
@@ -33,6 +32,7 @@ from registration.models import (
     RefundStatus,
     Registration,
 )
+from registration.payments.ledger import order_money
 from registration.schemas import CancellationLine, OrderStanding, PaymentRead, RefundLine, Standing
 
 CONFIRMING = "confirming"

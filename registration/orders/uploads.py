@@ -1,6 +1,6 @@
 """What each registration uploaded as proof of eligibility, as the order view and the organizer's list show it.
 
-Uploading and the organizer's decision (registration.verification) change orders, so they sit above the orders
+Uploading and the organizer's decision (registration.verification.services) change orders, so they sit above the orders
 package; this read sits in it, so the order view needs nothing from above (packages import one way)."""
 
 from __future__ import annotations

@@ -15,13 +15,13 @@ from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
-from registration.ledger import PaymentMoney, payment_money
-from registration.links import order_secret, order_url, registration_url
+from registration.documents.order_facts import Named, OrderFacts
+from registration.links.tokens import order_secret, order_url, registration_url
 from registration.models import Category, Eligibility, Order, OrderStatus, Registration, RegistrationStatus
-from registration.order_facts import Named, OrderFacts
 from registration.orders.uploads import documents_of
 from registration.orders.validation import CatalogView, load_catalog
-from registration.payment_provider import PaymentProvider
+from registration.payments.ledger import PaymentMoney, payment_money
+from registration.payments.provider import PaymentProvider
 from registration.schemas import AddOnLine, OrderRead, PaymentRecord, RegistrationRead
 
 

@@ -15,7 +15,7 @@ from events.models import Event
 from podium.errors import Conflict, InvalidInput
 from podium.rows import rows_changed
 from registration.audit.services import record
-from registration.link_rule import open_waitlist_entry
+from registration.links.rule import open_waitlist_entry
 from registration.models import WaitlistEntry, WaitlistStatus
 from registration.orders.validation import CheckedAttendee, SoldOut
 from registration.schemas import WaitlistClaim

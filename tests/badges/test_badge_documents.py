@@ -26,7 +26,7 @@ from badges.services import reissue
 from events.models import Event
 from podium.errors import Conflict
 from podium.settings import Settings
-from registration.links import order_secret, registration_secret
+from registration.links.tokens import order_secret, registration_secret
 from registration.models import Order, Registration
 from tests.badges.conftest import Client, badge_token, checkpoints_of, post_scans, scan
 from tests.badges.factories import BadgeEvent, add_registration

@@ -12,7 +12,7 @@ from badges.keys import event_key
 from badges.models import Badge, Checkin
 from badges.services import ensure_badges, token_for
 from podium.settings import Settings
-from registration.links import order_secret
+from registration.links.tokens import order_secret
 from registration.models import Order, Registration
 from tests.badges.conftest import Client, badge_token, checkpoints_of, new_device, post_scans, scan
 from tests.badges.factories import BadgeEvent, add_registration, build_badge_event

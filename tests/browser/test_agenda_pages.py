@@ -13,7 +13,7 @@ from icalendar import Calendar
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from registration.links import order_secret
+from registration.links.tokens import order_secret
 from registration.models import Registration
 from tests.browser.conftest import ORGANIZER_EMAIL, ORGANIZER_PASSWORD, Server, assert_accessible
 from tests.registration.factories import db_session_for

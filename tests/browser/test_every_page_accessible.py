@@ -24,7 +24,7 @@ from sqlalchemy import select
 from podium.auth import services as auth_services
 from podium.auth.lockout import unlock_token
 from podium.auth.schemas import UserCreate
-from registration.links import order_secret, registration_secret, waitlist_token
+from registration.links.tokens import order_secret, registration_secret, waitlist_token
 from registration.models import Registration, WaitlistEntry
 from tests.browser.conftest import AXE, ORGANIZER_EMAIL, ORGANIZER_PASSWORD, Server, log_in
 from tests.registration.factories import db_session_for

@@ -16,7 +16,7 @@ from sqlalchemy import update
 from podium.db import utcnow
 from registration.models import Order
 from registration.orders.holds import expire_holds
-from registration.waitlist import process_waitlists
+from registration.waitlist.services import process_waitlists
 from tests.browser.conftest import Server, assert_accessible
 from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body
 

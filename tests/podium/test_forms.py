@@ -10,7 +10,7 @@ import pytest
 from podium.errors import FieldError, InvalidInput
 from podium.forms import human_message, read_form
 from podium.schema import Struct, line
-from registration.document_schemas import BillingIn
+from registration.documents.schemas import BillingIn
 from registration.schemas import OrderCreate
 
 

@@ -31,9 +31,9 @@ from podium.jobs.web import WebJobs
 from podium.main.job_commands import jobs_group
 from podium.outbox import SEND_MAIL_JOB
 from podium.settings import Settings
-from registration.documents import NUMBER_DOCUMENTS_JOB
+from registration.documents.services import NUMBER_DOCUMENTS_JOB
 from registration.models import Document, Order
-from registration.payments import OfflineTestProvider
+from registration.payments.services import OfflineTestProvider
 from registration.schemas import OrderCreate
 from registration.tasks import SWEEP_JOB
 from tests.asgi_client import Client

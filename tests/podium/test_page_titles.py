@@ -20,7 +20,7 @@ from podium.auth.lockout import unlock_token
 from podium.db import begin_write, utcnow
 from podium.main.app import create_app
 from podium.settings import Settings
-from registration.links import registration_secret
+from registration.links.tokens import registration_secret
 from tests.asgi_client import Client, app_client
 from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body
 from tests.servers import localstripe_server

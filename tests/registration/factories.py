@@ -19,7 +19,7 @@ from podium.db import begin_autocommit, create_engine, session_maker
 from podium.mail import RenderedMail
 from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
-from registration import order_placing
+from registration.mail.attachments import render_message
 from registration.models import (
     AddOn,
     Category,
@@ -31,7 +31,7 @@ from registration.models import (
     QuotaItem,
     RegistrationSettings,
 )
-from registration.outbox import render_message
+from registration.orders import placing as order_placing
 
 NY = "America/New_York"
 PRESS_CODE = "PRESS-2027"

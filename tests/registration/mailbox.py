@@ -16,7 +16,7 @@ from aiosmtpd.smtp import Envelope
 
 from podium.mail_senders import SmtpSender
 from podium.settings import Settings
-from registration.outbox import drain_outbox
+from registration.mail.attachments import drain_outbox
 from tests.registration.factories import db_session_for
 from tests.servers import free_port
 

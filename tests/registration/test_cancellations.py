@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from podium.settings import Settings
-from registration.cancellations import fee_pct_for
+from registration.cancellations.services import fee_pct_for
 from registration.models import Quota
 from tests.asgi_client import Client
 from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body

@@ -19,8 +19,8 @@ from sqlalchemy import select
 from podium.db import begin_write, create_engine, session_maker
 from podium.jobs.runtime import run_due_jobs
 from podium.settings import Settings
-from registration.document_jobs import issue_all_pending
-from registration.documents import ensure_documents_issued, record_documents
+from registration.documents.jobs import issue_all_pending
+from registration.documents.services import ensure_documents_issued, record_documents
 from registration.models import Category, Document, DocumentCounter, Order, PriceWindow
 from registration.tasks import sweep_expired_holds
 from tests.asgi_client import Client

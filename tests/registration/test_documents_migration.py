@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from podium.main.cli import downgrade, migrate
 from podium.settings import Settings
-from registration.document_jobs import issue_all_pending
+from registration.documents.jobs import issue_all_pending
 from registration.models import Document
 from tests.asgi_client import Client
 from tests.registration.factories import attendee, build_catalog, db_session_for, order_body

@@ -17,11 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.errors import Conflict
 from podium.settings import Settings
-from registration import order_placing
 from registration.models import Order, PromoCode, Quota, Registration, StateChange
+from registration.orders import placing as order_placing
 from registration.orders.snapshot import Snapshot
 from registration.orders.validation import SoldOut
-from registration.payments import OfflineTestProvider
+from registration.payments.services import OfflineTestProvider
 from registration.schemas import OrderCreate
 from tests.registration.factories import (
     CatalogFixture,

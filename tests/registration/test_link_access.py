@@ -1,4 +1,4 @@
-"""The one rule for opening things by their secret link (``registration.link_rule``), on every route family that
+"""The one rule for opening things by their secret link (``registration.links.rule``), on every route family that
 takes a link (order, documents, badge, agenda, relink, waitlist): the right secret opens, by header or by query;
 another's secret, an old one and a malformed one get the 404 of a missing thing; signed-in roles open only
 where the route admits them."""
@@ -11,7 +11,7 @@ from uuid import UUID
 import pytest
 
 from podium.settings import Settings
-from registration.links import registration_secret, waitlist_token
+from registration.links.tokens import registration_secret, waitlist_token
 from tests.asgi_client import Client
 from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body
 

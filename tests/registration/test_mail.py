@@ -24,7 +24,7 @@ from podium.main.app import create_app
 from podium.outbox import enqueue
 from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
-from registration.outbox import drain_outbox
+from registration.mail.attachments import drain_outbox
 from tests.asgi_client import Client
 from tests.registration.factories import attendee, build_catalog, db_session_for, order_body
 from tests.registration.mailbox import Inbox, smtp_settings, text

@@ -9,7 +9,7 @@ from email.message import EmailMessage
 from PIL import Image
 
 from podium.settings import Settings
-from registration.outbox import drain_outbox
+from registration.mail.attachments import drain_outbox
 from tests.asgi_client import Client
 from tests.registration.factories import attendee, build_catalog, db_session_for, order_body
 

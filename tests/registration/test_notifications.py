@@ -16,15 +16,15 @@ from sqlalchemy import func, select
 
 from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
-from registration.mail import HELD_MAIL_DELAY
+from registration.mail.reminders import enqueue_reminders
+from registration.mail.services import HELD_MAIL_DELAY
 from registration.models import Category, Order, PriceWindow, Quota, QuotaItem, Registration
 from registration.orders.holds import expire_holds
-from registration.payment_outcomes import payment_succeeded
-from registration.payments import OfflineTestProvider
-from registration.refund_jobs import send_refund
-from registration.reminders import enqueue_reminders
+from registration.orders.payment_outcomes import payment_succeeded
+from registration.payments.services import OfflineTestProvider
+from registration.refunds.jobs import send_refund
 from registration.schemas import OrderCreate
-from registration.waitlist import process_waitlists
+from registration.waitlist.services import process_waitlists
 from tests.asgi_client import Client
 from tests.registration.factories import (
     CatalogFixture,

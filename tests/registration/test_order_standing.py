@@ -17,8 +17,8 @@ from podium.db import begin_write, utcnow
 from podium.settings import Settings
 from registration.models import Order, RefundStatus
 from registration.orders.holds import expire_holds
+from registration.orders.payment_outcomes import payment_failed, payment_succeeded
 from registration.orders.standing import REPORT_PATIENCE, Facts, PaymentFacts, decide, payment_facts
-from registration.payment_outcomes import payment_failed, payment_succeeded
 from registration.schemas import CancellationLine, PaymentRead, RefundLine
 from tests.asgi_client import Client
 from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body

@@ -14,7 +14,6 @@ from sqlalchemy import select
 
 from podium.db import begin_autocommit
 from podium.settings import Settings
-from registration import order_placing
 from registration.models import (
     Order,
     OrderQuota,
@@ -24,7 +23,8 @@ from registration.models import (
     RegistrationAddOn,
     StateChange,
 )
-from registration.payments import OfflineTestProvider
+from registration.orders import placing as order_placing
+from registration.payments.services import OfflineTestProvider
 from registration.schemas import OrderCreate
 from tests.registration.factories import attendee, build_catalog, db_session_for, order_body, place_committed
 

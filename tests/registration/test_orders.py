@@ -17,10 +17,10 @@ from sqlalchemy import event, func, select
 
 from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
-from registration.links import order_secret
+from registration.links.tokens import order_secret
 from registration.models import Document, Order, Quota, Registration, StateChange
 from registration.orders.holds import expire_holds
-from registration.payments import OfflineTestProvider
+from registration.payments.services import OfflineTestProvider
 from registration.schemas import OrderCreate
 from tests.asgi_client import Client
 from tests.registration.factories import (

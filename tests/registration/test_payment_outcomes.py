@@ -12,12 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from podium.jobs.kicks import register_kicker, unregister_kicker
 from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
-from registration import cancellations
-from registration.ledger import SEND_REFUNDS_JOB
+from registration.cancellations import services as cancellations
 from registration.models import Order, Payment, Quota, Refund, Registration
 from registration.orders.holds import expire_holds
-from registration.payment_outcomes import Outcome, payment_failed, payment_succeeded
-from registration.payments import OfflineTestProvider
+from registration.orders.payment_outcomes import Outcome, payment_failed, payment_succeeded
+from registration.payments.ledger import SEND_REFUNDS_JOB
+from registration.payments.services import OfflineTestProvider
 from registration.schemas import OrderCreate
 from tests.registration.factories import (
     attendee,

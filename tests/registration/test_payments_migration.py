@@ -14,8 +14,8 @@ from sqlalchemy import select
 from podium.main.cli import downgrade, migrate
 from podium.settings import Settings
 from registration.models import Order, Payment, Refund
-from registration.payment_outcomes import payment_succeeded
-from registration.payments import OfflineTestProvider
+from registration.orders.payment_outcomes import payment_succeeded
+from registration.payments.services import OfflineTestProvider
 from registration.schemas import OrderCreate
 from tests.asgi_client import Client
 from tests.registration.factories import attendee, build_catalog, db_session_for, order_body, place_committed

@@ -19,10 +19,10 @@ from podium.formatting import format_money
 from podium.jobs.runtime import run_due_jobs
 from podium.pdf_fonts import unicode_font
 from podium.settings import Settings
-from registration.document_numbers import issue_pending_documents
-from registration.documents import record_documents
+from registration.documents.numbers import issue_pending_documents
+from registration.documents.receipts import Buyer, DocumentData, Line, Seller, render_document
+from registration.documents.services import record_documents
 from registration.models import Document, Order
-from registration.receipts import Buyer, DocumentData, Line, Seller, render_document
 from tests.asgi_client import Client
 from tests.registration.factories import attendee, build_catalog, db_session_for, order_body
 

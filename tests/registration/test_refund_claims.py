@@ -28,14 +28,14 @@ from sqlalchemy import select, update
 from demo.catalog import seed_paid_registrations
 from events.models import Event
 from podium.settings import Settings
-from registration.ledger import kept_payment, refundable
 from registration.models import Order, Payment, PriceWindow, Refund
-from registration.payment_outcomes import Outcome, payment_succeeded
-from registration.payments import OfflineTestProvider
-from registration.refund_jobs import send_refund
-from registration.refund_sender import claim_refund
+from registration.orders.payment_outcomes import Outcome, payment_succeeded
+from registration.payments.ledger import kept_payment, refundable
+from registration.payments.services import OfflineTestProvider
+from registration.payments.stripe import standalone_provider
+from registration.refunds.jobs import send_refund
+from registration.refunds.sender import claim_refund
 from registration.schemas import OrderCreate
-from registration.stripe_provider import standalone_provider
 from tests.asgi_client import Client
 from tests.registration.factories import attendee, build_catalog, db_session_for, order_body, place_committed
 from tests.registration.test_stripe import (

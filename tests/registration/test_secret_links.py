@@ -18,9 +18,9 @@ from badges.models import Badge
 from podium.main.app import create_app
 from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
-from registration.links import order_secret, order_url, registration_secret, registration_url
+from registration.links.tokens import order_secret, order_url, registration_secret, registration_url
+from registration.mail.attachments import drain_outbox
 from registration.models import Order, Registration
-from registration.outbox import drain_outbox
 from tests.asgi_client import Client, app_client
 from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body
 

@@ -27,7 +27,7 @@ from podium.db import utcnow
 from podium.main.cli import reconcile_payments_command
 from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
-from registration import cancellations
+from registration.cancellations import services as cancellations
 from registration.models import Order, Payment, Refund, StateChange, WebhookEvent
 from registration.orders.holds import expire_holds
 from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body

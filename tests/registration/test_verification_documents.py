@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from podium.settings import Settings
 from registration.models import StateChange, VerificationDocument
-from registration.verification_documents import MAX_BYTES, safe_filename
+from registration.verification.uploads import MAX_BYTES, safe_filename
 from tests.asgi_client import Client
 from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body
 

@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
-from registration import waitlist
+from registration.mail.attachments import drain_outbox
 from registration.models import Quota
 from registration.orders.holds import expire_holds
-from registration.outbox import drain_outbox
+from registration.waitlist import services as waitlist
 from tests.asgi_client import Client
 from tests.registration.factories import (
     CatalogFixture,

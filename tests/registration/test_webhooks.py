@@ -10,9 +10,9 @@ import stripe
 from sqlalchemy import func, select
 
 from podium.settings import Settings
-from registration import webhooks
 from registration.models import Order, WebhookEvent
-from registration.payments import OfflineTestProvider
+from registration.orders import webhooks
+from registration.payments.services import OfflineTestProvider
 from registration.schemas import OrderCreate
 from tests.registration.factories import attendee, build_catalog, db_session_for, order_body, place_committed
 

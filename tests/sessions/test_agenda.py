@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
-from registration.links import registration_secret
+from registration.links.tokens import registration_secret
 from registration.models import Registration
 from sessions.models import AgendaItem, ProgramSession
 from tests.asgi_client import Client

@@ -11,7 +11,7 @@ from uuid import UUID
 import pytest
 
 from podium.settings import Settings
-from registration.links import registration_secret
+from registration.links.tokens import registration_secret
 from tests.asgi_client import Client
 from tests.events.test_event_brand import image_bytes, put_logo
 from tests.registration.factories import attendee, build_catalog, db_session_for, order_body

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 
 from events.models import Event, Room
 from podium.settings import Settings
-from registration.links import registration_secret
+from registration.links.tokens import registration_secret
 from sessions.models import ProgramSession
 from tests.asgi_client import Client
 from tests.registration.factories import db_session_for

@@ -1,0 +1,1 @@
+"""The organizer's registration console: lists, search, figures, exports and the organizer's own orders."""

@@ -1,0 +1,1 @@
+"""Changes to a placed order by its buyer or an organizer: cancelling (fees, refunds, seats back) and transfers."""

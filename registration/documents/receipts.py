@@ -1,0 +1,185 @@
+"""Receipts and credit notes on paper: money formatting, the frozen data a document prints, and its PDF.
+
+What a document says is gathered once, when it is recorded (``registration.documents.services``), and stored on its
+row as ``DocumentData``; ``render_document`` is a pure function of that data, its number and its date, so a
+document reads the same forever whatever later happens to the order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+import msgspec
+from fpdf import FPDF
+
+from events.models import Event
+from podium.formatting import format_date_range, format_money
+from podium.pdf_fonts import Fonts, use_fonts
+
+
+def receipt_number(event_slug: str, number: int) -> str:
+    """``AM2027-000123``: the event's slug keeps numbers of different events apart on paper."""
+    return f"{event_slug.upper()}-{number:06d}"
+
+
+class Seller(msgspec.Struct, kw_only=True):
+    legal_name: str = ""
+    address: str = ""
+    tax_id: str = ""
+
+
+class Buyer(msgspec.Struct, kw_only=True):
+    name: str
+    email: str
+    organization: str = ""
+    address: str = ""
+    country: str = ""
+    tax_id: str = ""
+    po_number: str = ""
+
+
+class Line(msgspec.Struct, kw_only=True):
+    description: str
+    amount: int
+    discount: int = 0
+
+
+class Tax(msgspec.Struct, kw_only=True):
+    """A tax included in the total. Podium charges none yet; the field keeps the stored format ready for it."""
+
+    label: str
+    amount: int
+
+
+class DocumentData(msgspec.Struct, kw_only=True):
+    """Everything a receipt or credit note prints, frozen on its row when it is recorded."""
+
+    kind: str  # "receipt" or "credit_note"
+    event_name: str
+    event_dates: str
+    seller: Seller
+    footer: str = ""
+    buyer: Buyer
+    currency: str
+    lines: list[Line]
+    subtotal: int
+    discount_total: int
+    total: int
+    taxes: list[Tax] = []
+    paid_on: dt.date | None = None
+    # A credit note: the number of the receipt it cancels, and why.
+    corrects: str | None = None
+    note: str = ""
+
+    def content(self) -> tuple[object, ...]:
+        """What a receipt says about the sale: a change here needs a credit note and a new receipt; a change of
+        the seller's details or the event's name does not (it applies to documents issued from then on)."""
+        return (self.buyer, self.currency, self.lines, self.subtotal, self.discount_total, self.total, self.taxes)
+
+
+def document_title(kind: str) -> str:
+    return "Credit note" if kind == "credit_note" else "Receipt"
+
+
+class _Sheet:
+    """One document's PDF and its fonts, written line by line; every text gets the faces its scripts need."""
+
+    def __init__(self, pdf: FPDF, fonts: Fonts) -> None:
+        self.pdf, self.fonts = pdf, fonts
+
+    def row(
+        self, label: str, amount: str = "", *, style: str = "", size: int = 11, border: Literal[0, 1] | str = 0
+    ) -> None:
+        self.fonts.set_font(style, size)
+        self.pdf.cell(130, 7, self.fonts.prepare(label), border=border)
+        self.pdf.cell(0, 7, self.fonts.prepare(amount), border=border, align="R", new_x="LMARGIN", new_y="NEXT")
+
+    def line(self, text: str, size: int = 10, style: str = "") -> None:
+        if text:
+            self.fonts.set_font(style, size)
+            self.pdf.cell(0, 5, self.fonts.prepare(text), new_x="LMARGIN", new_y="NEXT")
+
+    def heading(self, text: str, size: int, height: int) -> None:
+        self.fonts.set_font("B", size)
+        self.pdf.cell(0, height, self.fonts.prepare(text), new_x="LMARGIN", new_y="NEXT")
+
+
+def render_document(data: DocumentData, number: str, issued_on: dt.date) -> bytes:
+    """A one-page PDF receipt or credit note; pure (no I/O but reading a font), so it is tested directly and
+    run off the event loop by callers. The same data, number and date always give the same bytes."""
+    title = f"{document_title(data.kind)} {number}"
+    buyer = data.buyer
+    billed = [
+        buyer.organization,
+        buyer.name,
+        *buyer.address.splitlines(),
+        buyer.country,
+        f"Tax ID: {buyer.tax_id}" if buyer.tax_id else "",
+        f"Purchase order: {buyer.po_number}" if buyer.po_number else "",
+        buyer.email,
+    ]
+    seller = [
+        data.seller.legal_name,
+        *data.seller.address.splitlines(),
+        f"Tax ID: {data.seller.tax_id}" if data.seller.tax_id else "",
+    ]
+    texts = [title, data.event_name, data.event_dates, data.footer, data.note, *billed, *seller]
+    texts += [line.description for line in data.lines] + [tax.label for tax in data.taxes]
+    pdf = FPDF(format="A4")
+    sheet = _Sheet(pdf, use_fonts(pdf, texts))
+    pdf.set_title(sheet.fonts.prepare(title))
+    pdf.set_author(sheet.fonts.prepare(data.seller.legal_name or data.event_name))
+    # Dated by the document, not the clock: the same document always renders to the same bytes.
+    pdf.set_creation_date(dt.datetime.combine(issued_on, dt.time(), tzinfo=dt.UTC))
+    pdf.add_page()
+    for line in seller:
+        sheet.line(line, 9)
+    if any(seller):
+        pdf.ln(3)
+    sheet.heading(data.event_name, 18, 10)
+    sheet.line(data.event_dates, 11)
+    pdf.ln(6)
+    sheet.heading(title, 14, 9)
+    sheet.line(f"Date: {issued_on:%Y-%m-%d}", 11)
+    if data.corrects:
+        sheet.line(f"Cancels receipt {data.corrects}" + (f" ({data.note})" if data.note else ""), 11)
+    pdf.ln(2)
+    sheet.line("Billed to:", 11, "B")
+    for line in billed:
+        sheet.line(line, 11)
+    pdf.ln(4)
+    _items_and_totals(sheet, data)
+    if data.footer:
+        pdf.ln(8)
+        sheet.fonts.set_font("", 9)
+        pdf.multi_cell(0, 5, sheet.fonts.prepare(data.footer))
+    return bytes(pdf.output())
+
+
+def _items_and_totals(sheet: _Sheet, data: DocumentData) -> None:
+    def money(amount: int) -> str:
+        return format_money(amount, data.currency)
+
+    sheet.row("Item", "Amount", style="B", border="B")
+    for item in data.lines:
+        sheet.row(item.description[:80], money(item.amount))
+        if item.discount:
+            sheet.row("      discount", money(-item.discount))
+    sheet.pdf.ln(2)
+    sheet.row("Subtotal", money(data.subtotal), border="T")
+    if data.discount_total:
+        sheet.row("Discounts", money(-data.discount_total))
+    for tax in data.taxes:
+        sheet.row(f"incl. {tax.label}", money(tax.amount))
+    if data.kind == "credit_note":
+        sheet.row("Total credited", money(data.total), style="B", size=12)
+    else:
+        sheet.row("Total", money(data.total), style="B", size=12)
+        paid = f"PAID on {data.paid_on:%Y-%m-%d}" if data.paid_on else "PAID"
+        sheet.row(paid, money(data.total), style="B")
+
+
+def event_dates(event: Event) -> str:
+    """The event's local calendar days spelled out (``Monday June 7, 2027 to ...``): unambiguous anywhere."""
+    return format_date_range(event.start_date, event.end_date)

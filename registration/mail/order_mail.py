@@ -1,0 +1,272 @@
+"""An order's mails: held (pay by …), a reminder before the hold ends, expired, confirmed (with the receipt and
+badges), a hold another order released, and a payment that goes back. Written as ``registration.mail.services`` says."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from events.models import Event
+from podium.auth.services import normalise_email
+from podium.db import utcnow
+from podium.jobs.outbox_drain import STILL_TRUE
+from podium.outbox import Mail, enqueue, enqueue_all, outbox_row
+from podium.outbox_models import OutboxMessage
+from registration.documents.order_facts import OrderFacts
+from registration.mail.context import attendee_context, event_context, event_of, order_link, registration_link
+from registration.models import Order, OrderStatus, Registration, RegistrationStatus
+
+# How long a placed order's "pay by" mail waits for the payment that would supersede it (``order_held_message``).
+HELD_MAIL_DELAY = dt.timedelta(seconds=30)
+
+RefundCause = Literal["duplicate", "seats_gone", "order_closed", "wrong_amount"]
+
+
+def order_held_message(
+    event: Event,
+    order: Order,
+    registrations: Sequence[Registration],
+    categories: Mapping[UUID, str],
+    add_ons: Mapping[UUID, str],
+) -> OutboxMessage:
+    """The buyer's "your places are held, pay by …" mail as a row, for the order's own INSERT (a new order is
+    written in one statement on PostgreSQL, ``orders.write``).
+
+    It is due HELD_MAIL_DELAY after the order (at most a quarter of the hold): most buyers pay on the page they
+    just placed the order on, and their "pay by" mail is superseded by the payment before it goes out, instead
+    of arriving seconds before the receipt (a mail the person never needed, and one mail's sending cost per
+    order in a rush); a buyer who leaves to pay later has it within the minute."""
+    assert order.hold_expires_at is not None
+    now = utcnow()
+    due_at = now + min(HELD_MAIL_DELAY, max(order.hold_expires_at - now, dt.timedelta()) / 4)
+    return outbox_row(
+        due_at=due_at,
+        dedupe_key=f"order-held:{order.id}",
+        to=order.buyer_email,
+        template="order_held",
+        context={
+            "event": event_context(event),
+            "name": order.buyer_name,
+            "order_id": order.id,
+            "expires_at": order.hold_expires_at,
+            "total": order.total,
+            "currency": order.currency,
+            "attendees": [attendee_context(r, categories, add_ons) for r in registrations],
+            "order_link": order_link(order),
+        },
+    )
+
+
+async def _orders_still_held(db_session: AsyncSession, contexts: Sequence[Mapping[str, Any]]) -> list[bool]:
+    """A "pay by …" mail is true while the order is unpaid and its hold ends when the mail says."""
+    ids = {UUID(str(context["order_id"])) for context in contexts}
+    rows = await db_session.execute(select(Order.id, Order.status, Order.hold_expires_at).where(Order.id.in_(ids)))
+    holds = {
+        row.id: (row.hold_expires_at if row.hold_expires_at.tzinfo else row.hold_expires_at.replace(tzinfo=dt.UTC))
+        for row in rows
+        if row.status == OrderStatus.PENDING and row.hold_expires_at is not None
+    }
+
+    def still_held(context: Mapping[str, Any]) -> bool:
+        expires = holds.get(UUID(str(context["order_id"])))
+        said = dt.datetime.fromisoformat(str(context["expires_at"]))
+        return expires is not None and abs(expires - said) < dt.timedelta(seconds=1)  # (databases round sub-seconds)
+
+    return [still_held(context) for context in contexts]
+
+
+STILL_TRUE["order_held"] = _orders_still_held
+STILL_TRUE["hold_reminder"] = _orders_still_held
+
+
+async def enqueue_hold_reminder(db_session: AsyncSession, order: Order, event: Event) -> None:
+    """Once per hold, some time before it ends (``reminders``); superseded if the order is paid first."""
+    assert order.hold_expires_at is not None
+    await enqueue(
+        db_session,
+        dedupe_key=f"hold-reminder:{order.id}:{order.hold_expires_at:%Y%m%d%H%M%S}",
+        to=order.buyer_email,
+        template="hold_reminder",
+        context={
+            "event": event_context(event),
+            "name": order.buyer_name,
+            "order_id": order.id,
+            "expires_at": order.hold_expires_at,
+            "total": order.total,
+            "currency": order.currency,
+            "order_link": order_link(order),
+        },
+    )
+
+
+async def enqueue_hold_expired(db_session: AsyncSession, order: Order) -> None:
+    """The hold ran out unpaid (the sweep, or a later order finding it stale): once per order."""
+    event = await event_of(db_session, order.event_id)
+    await enqueue(
+        db_session,
+        dedupe_key=f"hold-expired:{order.id}",
+        to=order.buyer_email,
+        template="hold_expired",
+        context={
+            "event": event_context(event),
+            "name": order.buyer_name,
+            "order_id": order.id,
+            "expires_at": order.hold_expires_at or order.updated_at,
+            "order_link": order_link(order),
+        },
+    )
+
+
+async def _orders_still_expired(db_session: AsyncSession, contexts: Sequence[Mapping[str, Any]]) -> list[bool]:
+    """ "Your order has expired" stops being true if a late payment was honoured meanwhile."""
+    ids = {UUID(str(context["order_id"])) for context in contexts}
+    statuses = dict((await db_session.execute(select(Order.id, Order.status).where(Order.id.in_(ids)))).tuples().all())
+    return [statuses.get(UUID(str(context["order_id"]))) == OrderStatus.EXPIRED for context in contexts]
+
+
+STILL_TRUE["hold_expired"] = _orders_still_expired
+
+
+async def enqueue_confirmation_mail(
+    db_session: AsyncSession, order: Order, facts: OrderFacts, *, has_receipt: bool, late: bool = False
+) -> None:
+    """Called in the transaction that confirms ``order`` (after its receipt, if any, was recorded): one mail to
+    the buyer (with the receipt) and one per other attendee, from what the confirmation read (``facts``, with
+    the registrations' new statuses), written in one statement. An attendee with the buyer's own email gets no
+    mail of their own: what it would say (their page's link, their badge attached, or that verification is
+    pending) is in the buyer's, so the person who registered themselves gets one mail, not two. ``late``: paid
+    after its hold had ended."""
+    attendees = _Attendees(order, facts)
+    context = {
+        "event": event_context(facts.event),
+        "name": order.buyer_name,
+        "attendees": attendees.contexts,
+        "total": order.total,
+        "currency": order.currency,
+        "has_receipt": has_receipt,
+        "late": late,
+        "order_link": order_link(order),
+        "you": attendees.you,
+    }
+    if has_receipt:  # recorded pending in this transaction; the sender attaches it numbered
+        dedupe_key, attachments = f"receipt:{order.id}", [f"receipt:{order.id}", *attendees.buyer_badges]
+    else:  # nothing to pay: no receipt, but the buyer still gets the order and its link
+        dedupe_key, attachments = f"order-confirmed:{order.id}", attendees.buyer_badges
+    buyer = Mail(
+        dedupe_key=dedupe_key,
+        to=order.buyer_email,
+        template="order_confirmed",
+        context=context,
+        attachments=attachments,
+    )
+    await enqueue_all(db_session, [*attendees.mails, buyer])
+
+
+class _Attendees:
+    """The confirmed order's attendees as its mails name them: every one in the buyer's mail, and a mail of
+    their own for each but the buyer (whose link and badge go into the buyer's mail, ``you``)."""
+
+    def __init__(self, order: Order, facts: OrderFacts) -> None:
+        categories = {i: c.name for i, c in facts.categories.items()}
+        add_ons = {i: a.name for i, a in facts.add_ons.items()}
+        buyer_email = normalise_email(order.buyer_email)
+        self.contexts: list[dict[str, Any]] = []
+        self.mails: list[Mail] = []
+        self.you: dict[str, Any] | None = None
+        self.buyer_badges: list[str] = []
+        for registration in facts.registrations:
+            if registration.status not in (RegistrationStatus.CONFIRMED, RegistrationStatus.AWAITING_VERIFICATION):
+                continue
+            attendee = attendee_context(registration, categories, add_ons)
+            self.contexts.append(attendee)
+            # The badge comes once the registration counts (after verification, for those who need it).
+            badge = [] if attendee["waiting"] else [f"badge:{registration.id}"]
+            if self.you is None and registration.email == buyer_email:
+                self.you = {"waiting": attendee["waiting"], "registration_link": registration_link(registration)}
+                self.buyer_badges += badge
+                continue
+            self.mails.append(_registered(facts, order, registration, attendee, badge))
+
+
+def _registered(
+    facts: OrderFacts, order: Order, registration: Registration, attendee: dict[str, Any], badge: list[str]
+) -> Mail:
+    return Mail(
+        dedupe_key=f"confirmation:{registration.id}",
+        to=registration.email,
+        template="registered",
+        context={
+            "event": event_context(facts.event),
+            "name": registration.first_name,
+            "category": attendee["category"],
+            "add_ons": attendee["add_ons"],
+            "waiting": attendee["waiting"],
+            "buyer_name": order.buyer_name,
+            "registration_link": registration_link(registration),
+        },
+        attachments=badge,
+    )
+
+
+async def enqueue_hold_released_mail(
+    db_session: AsyncSession, event: Event, released: Order, emails: list[str], new_buyer_email: str
+) -> None:
+    """An unpaid order held a place under these people's emails and they placed orders of their own, which
+    ended it: each person is told (someone may have been holding a place in their name), and so is the
+    released order's buyer, whose order is now cancelled."""
+    for email in emails:
+        await enqueue(
+            db_session,
+            dedupe_key=f"hold-released:{released.id}:{email}",
+            to=email,
+            template="hold_released",
+            context={
+                "event": event_context(event),
+                "email": email,
+                "released_by": released.buyer_name,
+                "released_created_at": released.created_at,
+            },
+        )
+    if released.buyer_email not in emails and released.buyer_email != new_buyer_email:
+        await enqueue(
+            db_session,
+            dedupe_key=f"hold-released-buyer:{released.id}",
+            to=released.buyer_email,
+            template="hold_released_buyer",
+            context={
+                "event": event_context(event),
+                "name": released.buyer_name,
+                "emails": emails,
+                "order_link": order_link(released),
+            },
+        )
+
+
+async def enqueue_payment_refund_mail(
+    db_session: AsyncSession, order: Order, *, payment_id: str, amount: int, currency: str, cause: RefundCause
+) -> None:
+    """Called in the transaction that claims the refund of a payment ``order`` can't keep; once per payment.
+    A late payment whose seats were gone is one of these (``seats_gone``): how much goes back, and why."""
+    event = await event_of(db_session, order.event_id)
+    await enqueue(
+        db_session,
+        dedupe_key=f"payment-refund:{order.id}:{payment_id}",
+        to=order.buyer_email,
+        template="payment_refund",
+        context={
+            "event": event_context(event),
+            "name": order.buyer_name,
+            "cause": cause,
+            "amount": amount,
+            "currency": currency,
+            "order_total": order.total,
+            "order_status": order.status,
+            "payment_id": payment_id,
+            "order_link": order_link(order),
+        },
+    )

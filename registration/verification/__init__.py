@@ -1,0 +1,1 @@
+"""Proof of eligibility: attendees upload documents; organizers approve or reject (moving or refunding the order)."""
