@@ -209,7 +209,7 @@ async def seed_paid_registrations(db_session: AsyncSession, event: Event, count:
         await db_session.scalars(select(Quota.id).where(Quota.event_id == event.id, Quota.scope == "event"))
     ).all()
     room = min(
-        (await db_session.scalars(select(Quota.size - Quota.used).where(Quota.id.in_(event_quota_ids)))).all(),
+        (await db_session.scalars(select(Quota.seats_left).where(Quota.id.in_(event_quota_ids)))).all(),
         default=count,
     )
     count = min(count, room)

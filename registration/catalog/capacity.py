@@ -77,7 +77,7 @@ async def quota_read(db_session: AsyncSession, quota: Quota) -> s.QuotaRead:
         scope=cast(Any, quota.scope),
         size=quota.size,
         used=quota.used,
-        available=max(0, quota.size - quota.used),
+        available=quota.seats_left,
         category_codes=await ids_to_codes(db_session, Category, [c for c, _ in items if c]),
         add_on_codes=await ids_to_codes(db_session, AddOn, [a for _, a in items if a]),
     )

@@ -39,7 +39,7 @@ class _Seats:
 
     @staticmethod
     def _left(quotas: Sequence[Quota]) -> int | None:
-        return min((max(0, q.size - q.used) for q in quotas), default=None)
+        return min((q.seats_left for q in quotas), default=None)
 
     def of_category(self, category: Category) -> int | None:
         return self._left([*self.event_wide, *self.by_item[category.id]])

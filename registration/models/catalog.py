@@ -14,6 +14,7 @@ from uuid import UUID
 from advanced_alchemy.base import DefaultBase
 from advanced_alchemy.types import DateTimeUTC, JsonB
 from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from podium.db import Base
@@ -122,6 +123,12 @@ class Quota(Base):
     size: Mapped[int] = mapped_column(Integer)
     used: Mapped[int] = mapped_column(Integer, default=0)
     scope: Mapped[str] = mapped_column(String(10), default="items")
+
+    @hybrid_property
+    def seats_left(self) -> int:
+        """The seats still free, one definition for Python and for queries (``select(Quota.seats_left)``); the
+        CHECKs keep it between 0 and ``size``."""
+        return self.size - self.used
 
 
 class QuotaItem(DefaultBase):

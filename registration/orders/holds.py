@@ -215,11 +215,7 @@ async def visibly_short(
         return None
 
     async def first_short() -> UUID | None:
-        rows = (
-            (await db_session.execute(select(Quota.id, Quota.size - Quota.used).where(Quota.id.in_(needs))))
-            .tuples()
-            .all()
-        )
+        rows = (await db_session.execute(select(Quota.id, Quota.seats_left).where(Quota.id.in_(needs)))).tuples().all()
         free = dict(rows)
         return next((q for q in sorted(needs, key=str) if free.get(q, 0) < needs[q]), None)
 

@@ -27,11 +27,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from events.models import Event
 from events.services import get_event
 from podium.enums import quoted
-from registration.models import ACTIVE_REGISTRATION_STATUSES
+from registration.models import ACTIVE_REGISTRATION_STATUSES, Quota
 from registration.orders.validation import CATALOG_STAMP_ROWS, catalog_stamp
 
 _ACTIVE = quoted(ACTIVE_REGISTRATION_STATUSES)
 _EVENT = "(SELECT id FROM e)"
+# The model's own definition of seats left, compiled (it names only the quota table's columns).
+_SEATS_LEFT = str(Quota.seats_left.compile(compile_kwargs={"literal_binds": True}))
 
 # One row per finding; ``kind`` says which. UNION ALL keeps every branch an index lookup.
 _SNAPSHOT = (
@@ -45,7 +47,7 @@ UNION ALL SELECT 2, CASE WHEN r.status = 'held' THEN r.order_id END, r.email, 0,
     WHERE r.event_id = {_EVENT} AND r.email IN :emails AND r.status IN ({_ACTIVE})
 UNION ALL SELECT 3, coalesce(w.category_id, w.add_on_id), NULL, 0, NULL FROM waitlist_entry w
     WHERE w.event_id = {_EVENT} AND w.status = 'waiting'
-UNION ALL SELECT 4, q.id, q.name, q.size - q.used, NULL FROM quota q WHERE q.event_id = {_EVENT}
+UNION ALL SELECT 4, quota.id, quota.name, {_SEATS_LEFT}, NULL FROM quota WHERE quota.event_id = {_EVENT}
 UNION ALL SELECT 5, NULL, NULL, 1, NULL WHERE EXISTS (
     SELECT 1 FROM reg_order s WHERE s.status = 'pending' AND s.hold_expires_at <= :now AND s.event_id = {_EVENT})
 UNION ALL SELECT 6, NULL, stamp.part, stamp.n, stamp.at FROM ({CATALOG_STAMP_ROWS.format(event=_EVENT)}) stamp

@@ -349,7 +349,7 @@ async def sold_out_error(
 ) -> SoldOut:
     quota = await db_session.get(Quota, quota_id)
     name = quota.name if quota else ""
-    return sold_out(quota_id, name, max(0, quota.size - quota.used) if quota else 0, attendees, catalog)
+    return sold_out(quota_id, name, quota.seats_left if quota else 0, attendees, catalog)
 
 
 def sold_out(

@@ -45,7 +45,7 @@ async def _available(db_session: AsyncSession, quota_ids: Iterable[UUID]) -> int
     ids = list(quota_ids)
     if not ids:
         return None
-    rows = (await db_session.execute(select(Quota.size - Quota.used).where(Quota.id.in_(ids)))).scalars().all()
+    rows = (await db_session.execute(select(Quota.seats_left).where(Quota.id.in_(ids)))).scalars().all()
     return max(0, min(rows)) if rows else None
 
 
