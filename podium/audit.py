@@ -13,7 +13,9 @@ routes, the CLI and demo data, so their signatures need not carry who is asking.
 
 Which event: pass ``event_id``. Callers that don't (the older ``registration.audit.services.record`` signature) get it
 filled at flush from the entity itself, for entities registered with ``register_entity``: first from the
-session's identity map, else one query per entity kind.
+session's identity map, else one query per entity kind. That is a flush hook (``LISTENERS``) that ``podium.db``
+attaches to the unit of work's makers; importing this module installs nothing, and an entry that needs it is
+refused on a session that doesn't run it (it would be stored with no event, out of the event's trail).
 """
 
 from __future__ import annotations
@@ -28,14 +30,14 @@ from contextvars import ContextVar
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import event, inspect, select
+from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstanceState, Session
 from sqlalchemy.orm.util import identity_key
 
 from podium.audit_models import AuditEntry
 from podium.auth.schemas import CurrentUser
-from podium.db import utcnow
+from podium.db import runs_hook, utcnow
 
 __all__ = [
     "JOB",
@@ -282,8 +284,7 @@ def record(
         to_status=to_status,
         note=note,
     )
-    db_session.add(entry)
-    return entry
+    return _add(db_session, entry)
 
 
 def record_created(
@@ -298,8 +299,7 @@ def record_created(
 ) -> AuditEntry:
     """A new thing: every field recorded as ``[None, value]``."""
     entry = build(entity, entity_id, "created", actor, event_id=event_id, changes=diff({}, _not_none(after)), note=note)
-    db_session.add(entry)
-    return entry
+    return _add(db_session, entry)
 
 
 def record_updated(
@@ -323,8 +323,7 @@ def record_updated(
     if not changes:
         return None
     entry = build(entity, entity_id, action, actor, event_id=event_id, changes=changes, note=note)
-    db_session.add(entry)
-    return entry
+    return _add(db_session, entry)
 
 
 def record_deleted(
@@ -341,6 +340,19 @@ def record_deleted(
     entry = build(
         entity, entity_id, "deleted", actor, event_id=event_id, changes=diff(_not_none(before), {}), note=note
     )
+    return _add(db_session, entry)
+
+
+def _add(db_session: AsyncSession, entry: AuditEntry) -> AuditEntry:
+    if (
+        entry.event_id is None
+        and entry.entity in _EVENT_OF
+        and not runs_hook(db_session, "before_flush", _fill_event_ids)
+    ):
+        raise RuntimeError(
+            f"an audit entry about a {entry.entity} needs its event: pass event_id, or use a session "
+            "from podium.db's session makers, which fill it at flush"
+        )
     db_session.add(entry)
     return entry
 
@@ -358,7 +370,6 @@ def register_entity(entity: str, model: type[Any], event_attribute: str = "event
     _EVENT_OF[entity] = (model, event_attribute)
 
 
-@event.listens_for(Session, "before_flush")
 def _fill_event_ids(session: Session, _context: Any, _instances: Any) -> None:
     pending = [o for o in session.new if isinstance(o, AuditEntry) and o.event_id is None and o.entity in _EVENT_OF]
     if not pending:
@@ -381,3 +392,6 @@ def _fill_event_ids(session: Session, _context: Any, _instances: Any) -> None:
                 found.update({row[0]: row[1] for row in rows})
         for entry in entries:
             entry.event_id = found.get(entry.entity_id)
+
+
+LISTENERS = (("before_flush", _fill_event_ids),)

@@ -1,4 +1,14 @@
-"""Engine, declarative base and the Litestar plugin config; one place decides how we talk to the database."""
+"""Engine, declarative base, the unit of work's session makers and the Litestar plugin config; one place decides
+how we talk to the database.
+
+What must follow a flush or a commit runs as session events on *our* session makers, never on SQLAlchemy's global
+``Session`` class, and nothing is installed by importing a module. ``session_maker`` and ``sqlalchemy_config``
+are the two places a maker is built, and both attach the kernel's hooks (``install_kernel_hooks``): jobs queued
+with the transaction (``podium.jobs.kicks``) and audit entries' event ids (``podium.audit``). A domain's hook is
+attached by the composition root to the makers it builds (``podium.main.unit_of_work``). A session opened any
+other way (``AsyncSession(engine)``) runs none of them: ``kick_after_commit`` and an audit entry that needs its
+event filled refuse such a session rather than lose the work.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +18,12 @@ import logging
 import re
 import sqlite3
 import warnings
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from advanced_alchemy.base import UUIDAuditBase, orm_registry
 from advanced_alchemy.extensions.litestar import (
@@ -26,6 +37,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from podium.db_outage import install_outage_hooks
 from podium.db_pool import FairAsyncQueuePool
@@ -311,14 +323,64 @@ def install_engine_hooks(engine: AsyncEngine, settings: Settings) -> None:
         event.listen(engine.sync_engine, "before_cursor_execute", _sqlite_warn_deferred_write)
 
 
+# A session event's name and its listener, as each hook module lists them (``LISTENERS``).
+SessionListener = tuple[str, Callable[..., Any]]
+# What ``listen_on`` attached to each maker's own ``Session`` class. Not ``event.contains``: SQLAlchemy knows a
+# listener by its target's ``id()`` and keeps that after the target is gone, so a new maker born at a dead one's
+# address passed for it and got no listeners (seen in tests, which open a maker for every session).
+_ATTACHED: WeakKeyDictionary[type[Session], set[SessionListener]] = WeakKeyDictionary()
+
+
 def session_maker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+    """The unit of work for the CLI, jobs, demo data, benchmarks and tests: its sessions run the kernel's hooks."""
+    maker = async_sessionmaker(engine, expire_on_commit=False)
+    install_kernel_hooks(maker)
+    return maker
+
+
+def install_kernel_hooks(maker: Callable[[], AsyncSession]) -> None:
+    """Jobs queued with the transaction and woken after its commit (``podium.jobs.kicks``), and audit entries
+    recorded without an event given theirs at flush (``podium.audit``)."""
+    # Imported here: both modules import this one (Base, utcnow, TRANSACTION_MODE), so it can't import them first.
+    from podium import audit
+    from podium.jobs import kicks
+
+    listen_on(maker, kicks.LISTENERS)
+    listen_on(maker, audit.LISTENERS)
+
+
+def listen_on(maker: Callable[[], AsyncSession], listeners: Iterable[SessionListener]) -> None:
+    """Attach session event listeners to the sessions ``maker`` opens and to no others, once however often called.
+
+    SQLAlchemy takes session events on a sync ``sessionmaker``, which makes a ``Session`` subclass of its own, not
+    on an ``async_sessionmaker``: the listeners go on the maker's ``sync_session_class`` (advanced-alchemy's maker
+    has one; a plain maker gets one here), so other makers in the process and the global ``Session`` are untouched."""
+    if not isinstance(maker, async_sessionmaker):
+        raise TypeError(f"session hooks need an async_sessionmaker, not {maker!r}")
+    sync = maker.kw.get("sync_session_class")
+    if not isinstance(sync, sessionmaker):
+        sync = sessionmaker(class_=sync or Session)
+        maker.configure(sync_session_class=sync)
+    attached = _ATTACHED.setdefault(sync.class_, set())
+    for name, listener in listeners:
+        if (name, listener) not in attached:
+            event.listen(sync.class_, name, listener)
+            attached.add((name, listener))
+
+
+def runs_hook(db_session: AsyncSession | Session, name: str, listener: Callable[..., Any]) -> bool:
+    """Whether ``db_session`` came from a maker that ``listen_on`` gave this listener."""
+    session = db_session.sync_session if isinstance(db_session, AsyncSession) else db_session
+    return (name, listener) in _ATTACHED.get(type(session), ())
 
 
 def sqlalchemy_config(settings: Settings) -> SQLAlchemyAsyncConfig:
-    """Plugin config: one session per request, injected as ``db_session``; its handler commits (services never do)."""
+    """Plugin config: one session per request, injected as ``db_session``; its handler commits (services never do).
+
+    The app's sessions come from advanced-alchemy's own maker (with its timestamp and cache listeners), built
+    here at once so the kernel's hooks are on it before any request."""
     engine = create_engine(settings)
-    return SQLAlchemyAsyncConfig(
+    config = SQLAlchemyAsyncConfig(
         engine_instance=engine,
         session_config=AsyncSessionConfig(expire_on_commit=False),
         engine_config=EngineConfig(echo=settings.echo_sql),
@@ -327,6 +389,8 @@ def sqlalchemy_config(settings: Settings) -> SQLAlchemyAsyncConfig:
         # Our own handlers turn every error into problem+json (podium/errors.py).
         set_default_exception_handler=False,
     )
+    install_kernel_hooks(config.create_session_maker())
+    return config
 
 
 def _ensure_sqlite_dir(url: str) -> None:

@@ -10,6 +10,10 @@ crash costs a delay until the job's periodic run, never the work.
 - PostgreSQL: procrastinate's own connection (psycopg) can't join our SQLAlchemy transaction, and a row inserted
   in it would make every transaction that mails wait on the one before over the queueing lock; so the job is
   deferred right after the commit, off the request's path, through the web process's job app.
+
+The hooks that do it (``LISTENERS``) are session events on the unit of work's makers, attached by ``podium.db``
+when it builds one; importing this module installs nothing. A session from elsewhere would drop the wake-up
+without a word, so ``kick_after_commit`` refuses it.
 """
 
 from __future__ import annotations
@@ -19,11 +23,11 @@ from collections.abc import Callable
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from podium.db import TRANSACTION_MODE
+from podium.db import TRANSACTION_MODE, runs_hook
 from podium.jobs.registry import JOBS
 
 logger = logging.getLogger("podium.jobs")
@@ -45,6 +49,8 @@ _SQLITE_QUEUE_JOB = text(
 def kick_after_commit(db_session: Any, job_name: str) -> None:
     """Queue ``job_name`` (with no arguments) with this session's transaction. Works from flush hooks."""
     session: Session = getattr(db_session, "sync_session", db_session)
+    if not runs_hook(session, "after_commit", _after_commit):
+        raise RuntimeError(f"{job_name} can't be queued: the session is not from podium.db's session makers")
     session.info.setdefault(KICKS_KEY, set()).add(job_name)
 
 
@@ -86,11 +92,6 @@ def _queue_in_transaction(session: Session, *_: Any) -> None:
     session.info.setdefault(QUEUED_KEY, set()).update(names)
 
 
-event.listen(Session, "before_commit", _queue_in_transaction)
-event.listen(Session, "after_flush_postexec", _queue_in_transaction)
-
-
-@event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
     names = session.info.pop(KICKS_KEY, None)
     session.info.pop(QUEUED_KEY, None)
@@ -100,7 +101,14 @@ def _after_commit(session: Session) -> None:
         kicker(names)
 
 
-@event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
     session.info.pop(KICKS_KEY, None)
     session.info.pop(QUEUED_KEY, None)
+
+
+LISTENERS = (
+    ("before_commit", _queue_in_transaction),
+    ("after_flush_postexec", _queue_in_transaction),
+    ("after_commit", _after_commit),
+    ("after_rollback", _after_rollback),
+)
