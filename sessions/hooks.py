@@ -3,18 +3,27 @@
 Imports run one way (registration never imports sessions), and a registration ends on many paths
 (self-cancellation, an expired hold, a rejected verification, an organizer), so this is a flush hook: the
 reserved session seats of a registration that became cancelled or expired are given back, and its agenda
-cleared, in the same transaction. Importing this module installs nothing: the composition root calls
-``install`` once (``podium.main``), so what runs on a flush is decided in one visible place.
+cleared, in the same transaction. Importing this module installs nothing: the composition root attaches it to
+the session makers it builds (``install``, called by ``podium.main.unit_of_work``), never to SQLAlchemy's global
+``Session``, so what runs on a flush is decided in one visible place.
+
+What holds: the app's sessions, the job worker's (the embedded one and ``podium worker``: the hold sweep expires
+registrations) and the CLI commands' come from those makers, and so do the tests' helpers. The demo data and the
+benchmarks seed through ``podium.db.session_maker`` (the kernel's hooks only): they create registrations, never end
+one. A session opened any other way that ends a registration leaves its seats taken.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, event, func, inspect, select, update
+from sqlalchemy import delete, func, inspect, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from podium.db import listen_on
 from registration.models import Registration
 from sessions.models import AgendaItem, ProgramSession
 
@@ -46,12 +55,9 @@ def _forget(session: Session, _previous: Any) -> None:
 LISTENERS = (("before_flush", _collect), ("after_flush_postexec", _apply), ("after_soft_rollback", _forget))
 
 
-def install() -> None:
-    """Listen on every ``Session`` (the request's, a job's, the CLI's, a test's: each ends registrations), once
-    however often it is called."""
-    for name, listener in LISTENERS:
-        if not event.contains(Session, name, listener):
-            event.listen(Session, name, listener)
+def install(maker: Callable[[], AsyncSession]) -> None:
+    """Give back a registration's seats when it ends, in the sessions ``maker`` opens (once however often called)."""
+    listen_on(maker, LISTENERS)
 
 
 def release_seats(session: Session, registration_ids: set[UUID]) -> None:

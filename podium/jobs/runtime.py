@@ -3,6 +3,10 @@ of the web process (SQLite), and ``run_due_jobs`` for tests and the CLI.
 
 On PostgreSQL the queue is procrastinate's own schema (migrated by Alembic) through its PsycopgConnector, with
 LISTEN/NOTIFY waking idle workers at once. On SQLite it is the same worker over our ``SQLiteConnector``.
+
+Jobs open their sessions from the makers of the ``unit_of_work`` a worker is given: the composition root's
+(``podium.main.unit_of_work.session_maker``), so a job's transaction runs the same hooks as a request's (the kernel
+knows no domain, so it can't pick them itself).
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ from typing import Any
 from procrastinate import App, BaseRetryStrategy, JobContext, PsycopgConnector, RetryDecision, exceptions
 from procrastinate.jobs import Job
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from podium.db import create_engine, session_maker
+from podium.db import create_engine
 from podium.jobs.registry import JOBS, JobEnv, JobSpec
 from podium.jobs.sqlite_connector import SQLiteConnector
 from podium.settings import Settings
@@ -33,6 +38,8 @@ LONGEST_RETRY_WAIT_SECONDS = 3600.0
 RESTART_DELAY_SECONDS = 5.0
 # How long a stopping worker lets running jobs finish before it aborts them (they are retried).
 SHUTDOWN_GRACE_SECONDS = 20.0
+# Builds the unit of work's session maker for an engine: the kernel's hooks and the domains'.
+UnitOfWork = Callable[[AsyncEngine], async_sessionmaker[AsyncSession]]
 
 
 class ExponentialBackoff(BaseRetryStrategy):
@@ -124,14 +131,14 @@ def create_job_app(settings: Settings, *, periodic: bool = True, pool_size: int 
     return app
 
 
-def job_env(settings: Settings, app: App) -> tuple[JobEnv, Callable[[], Awaitable[None]]]:
+def job_env(settings: Settings, app: App, unit_of_work: UnitOfWork) -> tuple[JobEnv, Callable[[], Awaitable[None]]]:
     """The environment jobs run with, and the coroutine function that releases it."""
     engine = create_engine(settings)
 
     async def defer(name: str, **kwargs: Any) -> int | None:
         return await defer_job(app, name, **kwargs)
 
-    return JobEnv(settings=settings, session_maker=session_maker(engine), defer=defer), engine.dispose
+    return JobEnv(settings=settings, session_maker=unit_of_work(engine), defer=defer), engine.dispose
 
 
 async def defer_job(app: App, name: str, **kwargs: Any) -> int | None:
@@ -167,14 +174,16 @@ def worker_options(settings: Settings, env: JobEnv, **overrides: Any) -> dict[st
     return options | overrides
 
 
-async def run_worker(settings: Settings, *, name: str = "worker", install_signal_handlers: bool = True) -> None:
+async def run_worker(
+    settings: Settings, unit_of_work: UnitOfWork, *, name: str = "worker", install_signal_handlers: bool = True
+) -> None:
     """Run a worker until cancelled or signalled (``podium worker``, or the web process's embedded one).
 
     procrastinate's worker stops when one of its side tasks fails (a lost database connection for the
     heartbeat, say); this one then starts again after a pause, so background work never stops for good."""
     while True:
         app = create_job_app(settings)
-        env, release = job_env(settings, app)
+        env, release = job_env(settings, app, unit_of_work)
         try:
             async with app.open_async():
                 await app.run_worker_async(
@@ -190,13 +199,13 @@ async def run_worker(settings: Settings, *, name: str = "worker", install_signal
         await asyncio.sleep(RESTART_DELAY_SECONDS)
 
 
-async def run_due_jobs(settings: Settings) -> None:
+async def run_due_jobs(settings: Settings, unit_of_work: UnitOfWork) -> None:
     """Run every job that is due now, including retries that fall due meanwhile, then return.
 
     For tests ("wait for state" without a background loop) and ``podium jobs run``: no periodic deferrer,
     one job at a time, so what ran is deterministic."""
     app = create_job_app(settings, periodic=False, pool_size=2)
-    env, release = job_env(settings, app)
+    env, release = job_env(settings, app, unit_of_work)
     try:
         async with app.open_async():
             await app.run_worker_async(

@@ -14,7 +14,7 @@ from typing import Any
 from procrastinate import App
 
 from podium.jobs.kicks import register_kicker, unregister_kicker
-from podium.jobs.runtime import create_job_app, defer_job, run_worker
+from podium.jobs.runtime import UnitOfWork, create_job_app, defer_job, run_worker
 from podium.jobs.sqlite_connector import wake_workers
 from podium.settings import Settings
 
@@ -28,9 +28,10 @@ KICK_SPACING_SECONDS = 0.2
 class WebJobs:
     """One per app; ``app.state["jobs"]``."""
 
-    def __init__(self, settings: Settings, engine: Any) -> None:
+    def __init__(self, settings: Settings, engine: Any, unit_of_work: UnitOfWork) -> None:
         self.settings = settings
         self.engine = engine
+        self.unit_of_work = unit_of_work  # the embedded worker's jobs open their sessions from its makers
         # The web side only defers and lists; a small pool is plenty.
         self.app: App = create_job_app(settings, periodic=False, pool_size=2)
         self._worker: asyncio.Task[None] | None = None
@@ -54,7 +55,9 @@ class WebJobs:
             logger.warning("could not open the job queue at startup", exc_info=True)
         register_kicker(self.engine, self.kick)
         if self.settings.runs_jobs_in_web:
-            self._worker = asyncio.create_task(run_worker(self.settings, name="web", install_signal_handlers=False))
+            self._worker = asyncio.create_task(
+                run_worker(self.settings, self.unit_of_work, name="web", install_signal_handlers=False)
+            )
 
     async def stop(self) -> None:
         unregister_kicker(self.engine)

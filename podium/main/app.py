@@ -49,6 +49,7 @@ from podium.jobs.web import STATE_KEY as JOBS_STATE_KEY
 from podium.jobs.web import WebJobs
 from podium.log_config import logging_config
 from podium.main.cli import PodiumCLIPlugin
+from podium.main.unit_of_work import install_domain_hooks, session_maker
 from podium.metrics import MetricsSetup, metrics_setup
 from podium.openapi import ClosedStructSchemaPlugin
 from podium.outbox import enqueue
@@ -82,7 +83,6 @@ from sessions.agenda_controllers import AgendaController
 from sessions.agenda_pages import AgendaPages
 from sessions.controllers import PROGRAM_CONTROLLERS
 from sessions.feed_controllers import AgendaFeedController, ProgramFeedController
-from sessions.hooks import install as install_session_hooks
 from sessions.pages import OrganizerProgramPages
 from sessions.program_pages import ProgramPages
 from sessions.speaker_pages import OrganizerSpeakerPages
@@ -196,12 +196,12 @@ def _middleware(settings: Settings, metrics: MetricsSetup) -> list[Middleware]:
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the app; ``settings`` default to the environment, read now and not at import time."""
     settings = settings or Settings.from_env()
-    db_config = sqlalchemy_config(settings)
-    badge_hooks.install(db_config.create_session_maker())
-    jobs = WebJobs(settings, db_config.get_engine())
+    db_config = sqlalchemy_config(settings)  # its session maker runs the kernel's hooks (podium/db.py)
+    install_domain_hooks(db_config.create_session_maker())  # as every maker the composition root builds
+    badge_hooks.install(db_config.create_session_maker())  # only requests transfer a registration
+    jobs = WebJobs(settings, db_config.get_engine(), session_maker)
     metrics = metrics_setup(settings, db_config.get_engine())
     install_access_log_filter()
-    install_session_hooks()  # seats given back when a registration ends, on every path (sessions/hooks.py)
     return Litestar(
         route_handlers=[
             *ROUTE_HANDLERS,

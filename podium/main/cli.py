@@ -77,8 +77,9 @@ def create_user_command(email: str, display_name: str, role: str, password: str)
 async def _create_user(settings: Settings, data: object) -> None:
     from podium.auth import services
     from podium.auth.schemas import UserCreate
-    from podium.db import create_engine, session_maker
+    from podium.db import create_engine
     from podium.errors import DomainError
+    from podium.main.unit_of_work import session_maker
 
     engine = create_engine(settings)
     try:
@@ -99,7 +100,8 @@ def reconcile_payments_command() -> None:
 
 
 async def _reconcile(settings: Settings) -> dict[str, int]:
-    from podium.db import create_engine, session_maker
+    from podium.db import create_engine
+    from podium.main.unit_of_work import session_maker
     from registration.payments.stripe import standalone_provider
     from registration.tasks import reconcile_payments
 
@@ -126,7 +128,8 @@ def send_refunds_command(every: float, rounds: int) -> None:
 
 
 async def _send_refunds(settings: Settings, *, every: float, rounds: int) -> int:
-    from podium.db import create_engine, session_maker
+    from podium.db import create_engine
+    from podium.main.unit_of_work import session_maker
     from registration.payments.stripe import standalone_provider
     from registration.refunds.jobs import send_pending_refunds
 
@@ -199,8 +202,9 @@ async def _print_badges(settings: Settings, event_slug: str, selection: object) 
     from badges.pdf import BadgeCard, render_badges
     from badges.printing import mark_printed, prepare_batch
     from badges.schemas import PrintFilter
-    from podium.db import create_engine, session_maker
+    from podium.db import create_engine
     from podium.errors import DomainError
+    from podium.main.unit_of_work import session_maker
     from podium.pdf_fonts import missing_fonts
 
     for sentence in missing_fonts():  # before the batch, not discovered on the printed badges
@@ -270,7 +274,4 @@ def main() -> None:
     os.environ["FORWARDED_ALLOW_IPS"] = ""
     from litestar.cli.main import litestar_group
 
-    from sessions.hooks import install as install_session_hooks
-
-    install_session_hooks()  # the worker and the commands end registrations too (sessions/hooks.py)
     litestar_group()

@@ -20,6 +20,7 @@ def worker_command(concurrency: int | None) -> None:
 
     import podium.main.app  # noqa: F401  (the composition imports every module that registers jobs)
     from podium.jobs.runtime import run_worker
+    from podium.main.unit_of_work import session_maker
 
     settings = Settings.from_env()
     if settings.log_format == "json":  # the web workers' JSON lines (podium/log_config.py), for one collector
@@ -31,7 +32,7 @@ def worker_command(concurrency: int | None) -> None:
     if concurrency is not None:
         settings = dataclasses.replace(settings, job_concurrency=concurrency)
     click.echo(f"job worker on {safe_url(settings.database_url)}, {settings.job_concurrency} at once", err=True)
-    asyncio.run(run_worker(settings))
+    asyncio.run(run_worker(settings, session_maker))
 
 
 @click.group("jobs")
@@ -77,8 +78,9 @@ def jobs_run_command() -> None:
     """Run the jobs that are due now, then stop (no worker left running)."""
     import podium.main.app  # noqa: F401  (registers every job)
     from podium.jobs.runtime import run_due_jobs
+    from podium.main.unit_of_work import session_maker
 
-    asyncio.run(run_due_jobs(Settings.from_env()))
+    asyncio.run(run_due_jobs(Settings.from_env(), session_maker))
 
 
 async def _with_job_app(use: Any) -> Any:

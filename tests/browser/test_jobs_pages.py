@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from podium.jobs.runtime import create_job_app, defer_job, run_due_jobs
+from podium.main.unit_of_work import session_maker
 from tests.browser.conftest import Server, assert_accessible, log_in
 from tests.podium.job_fixtures import ALWAYS_FAILS
 
@@ -19,7 +20,7 @@ async def _failed_job(server: Server) -> int:
     app = create_job_app(settings, periodic=False, pool_size=1)
     async with app.open_async():
         job_id = await defer_job(app, ALWAYS_FAILS, reason="mail server down")
-    await run_due_jobs(settings)
+    await run_due_jobs(settings, session_maker)
     assert job_id is not None
     return job_id
 

@@ -29,6 +29,7 @@ from podium.jobs.runtime import ExponentialBackoff, create_job_app, cron_every, 
 from podium.jobs.services import list_jobs
 from podium.jobs.web import WebJobs
 from podium.main.job_commands import jobs_group
+from podium.main.unit_of_work import session_maker
 from podium.outbox import SEND_MAIL_JOB
 from podium.settings import Settings
 from registration.documents.services import NUMBER_DOCUMENTS_JOB
@@ -75,7 +76,7 @@ async def test_a_job_that_raises_is_retried_then_failed_and_listed(
     job_id = await defer(retrying, ALWAYS_FAILS, reason="smtp down")
 
     with caplog.at_level(logging.WARNING, logger="podium.jobs"):
-        await run_due_jobs(retrying)
+        await run_due_jobs(retrying, session_maker)
     listed = await client.get("/api/jobs", params={"state": "failed"}, headers=organizer)
 
     failed = [job for job in listed.json() if job["id"] == job_id]
@@ -101,12 +102,12 @@ async def test_retry_queues_a_failed_job_again_and_it_runs(
     flag = tmp_path / "broken"
     flag.write_text("x")
     job_id = await defer(retrying, FAILS_WHILE_FLAGGED, flag=str(flag))
-    await run_due_jobs(retrying)
+    await run_due_jobs(retrying, session_maker)
     flag.unlink()  # the cause is fixed
 
     retried = await client.post(f"/api/jobs/{job_id}/retry", headers=organizer)
     again = await client.post(f"/api/jobs/{job_id}/retry", headers=organizer)
-    await run_due_jobs(retrying)
+    await run_due_jobs(retrying, session_maker)
 
     assert retried.status_code == 200
     assert (retried.json()["state"], retried.json()["args"]) == ("todo", {"flag": str(flag)})
@@ -138,7 +139,7 @@ def test_cli_lists_failed_jobs_and_retries_them(retrying: Settings, tmp_path: Pa
     flag = tmp_path / "cli-broken"
     flag.write_text("x")
     job_id = asyncio.run(defer(retrying, FAILS_WHILE_FLAGGED, flag=str(flag)))
-    asyncio.run(run_due_jobs(retrying))
+    asyncio.run(run_due_jobs(retrying, session_maker))
     env = {
         "DATABASE_URL": retrying.database_url,
         "PODIUM_DATA_DIR": str(retrying.data_dir),
@@ -162,7 +163,8 @@ async def test_a_commit_that_writes_mail_wakes_the_mail_job(settings: Settings, 
     async with db_session_for(settings) as db_session:
         catalog = await build_catalog(db_session)
     order = (await client.post(f"/api/events/{catalog.slug}/orders", json=order_body(attendee()))).json()
-    await run_due_jobs(settings)  # whatever is waiting from earlier runs now, so the next wake-up is the payment's
+    # whatever is waiting from earlier runs now, so the next wake-up is the payment's
+    await run_due_jobs(settings, session_maker)
 
     paid = await client.post(f"/api/orders/{order['id']}/offline-payment", headers={"X-Order-Secret": order["secret"]})
 
@@ -191,7 +193,7 @@ async def test_the_periodic_sweep_ends_an_expired_hold(settings: Settings) -> No
         async with db_session_for(settings) as db_session:
             return await db_session.scalar(select(Order.status).where(Order.id == order.id)) == "expired"
 
-    worker = asyncio.create_task(run_worker(sweeping, name="sweep-test", install_signal_handlers=False))
+    worker = asyncio.create_task(run_worker(sweeping, session_maker, name="sweep-test", install_signal_handlers=False))
     try:
         await wait_for(expired)
     finally:
@@ -293,7 +295,7 @@ class _HeldDefers(WebJobs):
     """The web's kicker with its defers held open until released, as over a slow connection."""
 
     def __init__(self, settings: Settings) -> None:
-        super().__init__(settings, engine=None)
+        super().__init__(settings, engine=None, unit_of_work=session_maker)
         self.deferred: list[str] = []
         self.release = asyncio.Event()
 
@@ -330,7 +332,7 @@ async def test_a_paid_receipt_is_numbered_by_the_job_its_payment_queued(settings
     paid = await client.post(f"/api/orders/{order['id']}/offline-payment", headers={"X-Order-Secret": order["secret"]})
     if not settings.is_sqlite:  # SQLite numbers it in the payment's own transaction
         await wait_for(lambda: _waiting(settings, NUMBER_DOCUMENTS_JOB), within=10)
-        await run_due_jobs(settings)
+        await run_due_jobs(settings, session_maker)
 
     assert paid.status_code == 200
     async with db_session_for(settings) as db_session:

@@ -14,6 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from podium.auth.middleware import SESSION_MAKER_STATE_KEY
 from podium.jobs.runtime import create_job_app, defer_job, run_due_jobs
 from podium.main.app import create_app
+from podium.main.unit_of_work import session_maker
 from podium.settings import Settings
 from tests.asgi_client import Client, app_client
 from tests.podium.job_fixtures import ALWAYS_FAILS
@@ -117,9 +118,11 @@ async def test_queue_gauges_count_waiting_and_failed_jobs(metrics_settings: Sett
     queue = create_job_app(metrics_settings, periodic=False, pool_size=1)
     async with queue.open_async():
         await defer_job(queue, ALWAYS_FAILS, reason="fails for good")
-        await run_due_jobs(dataclasses.replace(metrics_settings, job_retries=0))
+        await run_due_jobs(dataclasses.replace(metrics_settings, job_retries=0), session_maker)
         await defer_job(queue, ALWAYS_FAILS, reason="fails once, then waits an hour")
-        await run_due_jobs(dataclasses.replace(metrics_settings, job_retries=3, job_retry_backoff_seconds=3600))
+        await run_due_jobs(
+            dataclasses.replace(metrics_settings, job_retries=3, job_retry_backoff_seconds=3600), session_maker
+        )
         await defer_job(queue, ALWAYS_FAILS, reason="not run yet")
 
     samples = await scrape(scraped)

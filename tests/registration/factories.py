@@ -15,8 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
-from podium.db import begin_autocommit, create_engine, session_maker
+from podium.db import begin_autocommit, create_engine
 from podium.mail import RenderedMail
+from podium.main.unit_of_work import session_maker
 from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
 from registration.mail.attachments import render_message
@@ -39,6 +40,7 @@ PRESS_CODE = "PRESS-2027"
 
 @asynccontextmanager
 async def db_session_for(settings: Settings) -> AsyncIterator[AsyncSession]:
+    """A session with the hooks the app's and the jobs' have (a registration a test ends gives its seats back)."""
     engine = create_engine(settings)
     try:
         async with session_maker(engine)() as db_session:

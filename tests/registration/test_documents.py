@@ -16,8 +16,9 @@ import anyio
 import pytest
 from sqlalchemy import select
 
-from podium.db import begin_write, create_engine, session_maker
+from podium.db import begin_write, create_engine
 from podium.jobs.runtime import run_due_jobs
+from podium.main.unit_of_work import session_maker
 from podium.settings import Settings
 from registration.documents.jobs import issue_all_pending
 from registration.documents.services import ensure_documents_issued, record_documents
@@ -278,7 +279,7 @@ async def test_organizers_list_an_events_documents_and_set_its_seller(
     bad = await client.put(f"{url}/seller", json={"legal_name": "x" * 201}, headers=organizer)
     order = await _paid(client, catalog.slug, attendee())
     await client.post(f"/api/orders/{order['id']}/cancel", headers=organizer)
-    await run_due_jobs(settings)  # the credit note is numbered by the job queued with the cancellation
+    await run_due_jobs(settings, session_maker)  # the credit note is numbered by the job queued with the cancellation
     listed = await client.get(f"{url}/documents", headers=organizer)
     credit_notes = await client.get(f"{url}/documents", params={"kind": "credit_note"}, headers=organizer)
     staff_list = await client.get(f"{url}/documents", headers=staff)
@@ -310,7 +311,7 @@ async def test_racing_payments_and_transfers_number_one_series_without_gaps(clie
     # The transfers race the numbering of the payments' receipts (PostgreSQL: the job they queued; SQLite
     # numbered them with each payment): a receipt still pending is rewritten, an issued one credited.
     _, *transfers = await asyncio.gather(
-        run_due_jobs(settings),
+        run_due_jobs(settings, session_maker),
         *(
             client.post(
                 f"/api/orders/{o['id']}/registrations/{o['registrations'][0]['id']}/transfer",

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from podium.db import begin_write
 from podium.formatting import format_money
 from podium.jobs.runtime import run_due_jobs
+from podium.main.unit_of_work import session_maker
 from podium.pdf_fonts import unicode_font
 from podium.settings import Settings
 from registration.documents.numbers import issue_pending_documents
@@ -74,7 +75,8 @@ async def test_concurrent_payments_get_consecutive_receipt_numbers(client: Clien
     placed = [await _place(client, catalog.slug, attendee()) for _ in range(30)]
 
     statuses = await asyncio.gather(*(_pay(client, o) for o in placed))
-    await run_due_jobs(settings)  # PostgreSQL: the job the payments queued numbers them (SQLite: each payment)
+    # PostgreSQL: the job the payments queued numbers them (SQLite: each payment)
+    await run_due_jobs(settings, session_maker)
 
     assert set(statuses) == {200}
     assert await _numbers(settings, catalog.event_id) == list(range(1, 31))
