@@ -14,15 +14,15 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import event, insert, inspect, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import insert, inspect, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from badges.models import Badge
 from badges.tokens import MAX_VERSION
 from podium import audit
 from podium.audit_models import AuditEntry
-from podium.db import utcnow
+from podium.db import listen_on, utcnow
 from registration.models import Registration
 
 _TRANSFERRED_KEY = "podium.badges.transferred_registrations"
@@ -81,15 +81,6 @@ LISTENERS = (
 
 
 def install(session_maker: Callable[[], AsyncSession]) -> None:
-    """Make the sessions ``session_maker`` opens revoke a transferred registration's badge. The listeners go on
-    the maker's own sync session class (advanced-alchemy gives each config one; a plain maker gets one here),
-    so other session makers in the process, and SQLAlchemy's ``Session``, are left as they were."""
-    if not isinstance(session_maker, async_sessionmaker):
-        raise TypeError(f"the badge hooks need an async_sessionmaker, not {session_maker!r}")
-    sync = session_maker.kw.get("sync_session_class")
-    if not isinstance(sync, sessionmaker):
-        sync = sessionmaker(class_=sync or Session)
-        session_maker.configure(sync_session_class=sync)
-    for name, listener in LISTENERS:
-        if not event.contains(sync, name, listener):
-            event.listen(sync, name, listener)
+    """Make the sessions ``session_maker`` opens revoke a transferred registration's badge, and no other
+    sessions (``podium.db.listen_on``)."""
+    listen_on(session_maker, LISTENERS)

@@ -17,7 +17,6 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler, Middleware
 
-from badges import hooks as badge_hooks
 from badges.controllers import BADGE_CONTROLLERS
 from badges.dashboard_controllers import CheckinDashboardController, CheckinDashboardPages
 from badges.mail_attachments import badge_attachments
@@ -198,7 +197,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     db_config = sqlalchemy_config(settings)  # its session maker runs the kernel's hooks (podium/db.py)
     install_domain_hooks(db_config.create_session_maker())  # as every maker the composition root builds
-    badge_hooks.install(db_config.create_session_maker())  # only requests transfer a registration
     jobs = WebJobs(settings, db_config.get_engine(), session_maker)
     metrics = metrics_setup(settings, db_config.get_engine())
     install_access_log_filter()

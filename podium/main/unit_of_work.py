@@ -12,13 +12,16 @@ from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from badges import hooks as badge_hooks
 from podium import db
 from sessions import hooks as session_hooks
 
 
 def install_domain_hooks(maker: Callable[[], AsyncSession]) -> None:
-    """Seats given back when a registration ends, on every path that ends one (``sessions/hooks.py``)."""
+    """Seats given back when a registration ends, on every path that ends one (``sessions/hooks.py``); a
+    transferred registration's badge revoked, whichever path transfers it (``badges/hooks.py``)."""
     session_hooks.install(maker)
+    badge_hooks.install(maker)
 
 
 def session_maker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
