@@ -80,13 +80,13 @@ class ProgramController(Controller):
         """Published and cancelled sessions, by start time; filter by local ``day`` (in the event's time zone),
         track, room, ``type``, speaker, and search ``q`` over titles, abstracts and speaker names. Answers
         304 to a matching If-None-Match or If-Modified-Since."""
-        await begin_autocommit(db_session)  # reads only: no BEGIN and ROLLBACK round trips around a cached answer
         head = await public.program_head(db_session, event)
         wanted = public.ProgramFilter(day=day, track_id=track, room_id=room, kind=type, speaker_id=speaker, q=q or "")
         version, last_modified = head.version, head.last_modified
         etag_source = f"{version}|{wanted}|{limit}|{offset}"
         cached = LIST_BODIES.get(etag_source)
         if cached is None and not not_modified(request, etag_of(etag_source), last_modified):
+            await begin_autocommit(db_session)  # reads only: no BEGIN and ROLLBACK round trips
             found = await public.public_event(db_session, event)
             reads = await public.public_program(db_session, found, wanted, limit=limit, offset=offset)
             cached = msgspec.json.encode(reads)
@@ -265,10 +265,10 @@ class SessionController(Controller):
         session_id = _session_id(session_ref.removesuffix(".ics"))
         if is_calendar:
             return await session_calendar(request, db_session, state.settings, session_id)
-        await begin_autocommit(db_session)
         head = await public.session_head(db_session, session_id)
         cached = SESSION_BODIES.get(head.version)
         if cached is None and not not_modified(request, etag_of(head.version), head.last_modified):
+            await begin_autocommit(db_session)
             session, event = await public.public_session(db_session, session_id)
             cached = msgspec.json.encode(queries.to_read(session, event))
             SESSION_BODIES.put(head.version, cached)

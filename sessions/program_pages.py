@@ -7,11 +7,9 @@ import datetime as dt
 from typing import Any
 from uuid import UUID
 
-import jinja2
-from litestar import Controller, Request, get
+from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
-from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,11 +19,11 @@ from podium.db import begin_autocommit
 from podium.errors import NotFound
 from podium.formatting import format_date, local_time
 from podium.lru import Lru
-from podium.pages import render
 from podium.query_params import Search
 from registration.models import AddOn
 from sessions import glance, public, queries
 from sessions.models import KIND_LABELS, SessionStatus
+from sessions.page_cache import cached_page, shared_page, template_of
 from sessions.page_parts import by_time, clock_text, event_days
 
 # Rendered program listings and session details in this worker's memory (``podium.lru``). Pure caches: the key
@@ -42,13 +40,6 @@ TIMELINES: Lru[tuple[str, list[glance.Moment]]] = Lru(size=16)
 VIEWS = ("list", "grid")
 
 
-def _fragment(request: Request[Any, Any, Any], name: str) -> jinja2.Template:
-    """A cached fragment's template from the app's own Jinja environment (its filters, its compiled templates)."""
-    engine = request.app.template_engine
-    assert isinstance(engine, JinjaTemplateEngine)
-    return engine.engine.get_template(name)
-
-
 async def _now_and_next(
     db_session: AsyncSession, slug: str, head: public.ProgramHead
 ) -> tuple[glance.NowAndNext, str] | None:
@@ -60,6 +51,7 @@ async def _now_and_next(
         return None
     timeline = TIMELINES.get(head.version)
     if timeline is None:
+        await begin_autocommit(db_session)
         event = await public.public_event(db_session, slug)
         sessions = await public.public_program(
             db_session, event, public.ProgramFilter(), limit=5000, offset=0, statuses=(SessionStatus.PUBLISHED.value,)
@@ -69,6 +61,14 @@ async def _now_and_next(
     timezone, moments = timeline
     found = glance.now_and_next(moments, now, (head.start_date, head.end_date), timezone)
     return (found, timezone) if found else None
+
+
+def _moment_key(on_now: tuple[glance.NowAndNext, str] | None) -> str:
+    """What "now and next" shows, for a cached page's key: which sessions (their text is the version's)."""
+    if on_now is None:
+        return "-"
+    found, timezone = on_now
+    return f"{found.day}|{found.next_at}|{[m.id for m in found.now]}|{[m.id for m in found.next]}|{timezone}"
 
 
 def _chosen_day(days: list[dt.date], day: str | None, *, searching: bool) -> dt.date | None:
@@ -95,7 +95,7 @@ def _listing(
     grid = None
     if view == "grid" and wanted.day is not None:
         grid = glance.day_grid(sessions, [(r.id, r.name) for r in event.rooms], event.timezone)
-    return _fragment(request, "sessions/_program_listing.html").render(
+    return template_of(request, "sessions/_program_listing.html").render(
         view=view,
         grid=grid,
         event=event,
@@ -131,14 +131,14 @@ class ProgramPages(Controller):
         type: FromQuery[str | None] = None,
         q: FromQuery[Search] = None,
         view: FromQuery[str | None] = None,
-    ) -> Template:
+    ) -> Response[bytes] | Template:
         """One day at a time (a 600-session meeting is too much for a phone at once); a search covers every day,
         while the track and type filters keep the day being looked at (``within``, from the filter form).
         ``view=grid`` shows the day at a glance, rooms by start time; during the event "now and next" leads.
 
         The listing is the same for every visitor, so it is rendered once per program version and filter and
-        kept (``LISTINGS``); a request whose listing is cached costs one query (``public.program_head``)."""
-        await begin_autocommit(db_session)  # reads only: no BEGIN and ROLLBACK round trips around a cached listing
+        kept (``LISTINGS``), and so is an anonymous visitor's whole page (``page_cache``): a request whose page
+        is cached costs one query (``public.program_head``)."""
         head = await public.program_head(db_session, slug)
         days = event_days(head)
         chosen_day = _chosen_day(days, day or (None if q else within), searching=bool(q))
@@ -147,8 +147,13 @@ class ProgramPages(Controller):
         chosen_view = view if view in VIEWS else "list"
         netloc = request.url.netloc
         key = f"{head.version}|{chosen_day}|{track}|{kind}|{text}|{netloc}|{chosen_view}"
+        on_now = await _now_and_next(db_session, slug, head)
+        page_key = f"program|{key}|{_moment_key(on_now)}"
+        if (page := cached_page(request, page_key)) is not None:
+            return page
         cached = LISTINGS.get(key)
         if cached is None:
+            await begin_autocommit(db_session)  # reads only: no BEGIN and ROLLBACK round trips
             event = await public.public_event(db_session, slug)
             track_id = next((t.id for t in event.tracks if str(t.id) == track), None)
             wanted = public.ProgramFilter(day=chosen_day, track_id=track_id, kind=kind, q=text)
@@ -156,13 +161,14 @@ class ProgramPages(Controller):
             listing = _listing(request, event, sessions, days, wanted, view=chosen_view)
             cached = (event.name, page_brand(event), listing)
             LISTINGS.put(key, cached)
-        on_now = await _now_and_next(db_session, slug, head)
-        return render(
+        event_name, brand, listing = cached
+        return shared_page(
             request,
+            page_key,
             "sessions/program.html",
-            event_name=cached[0],
-            page_brand=cached[1],
-            listing=cached[2],
+            event_name=event_name,
+            page_brand=brand,
+            listing=listing,
             slug=slug,
             on_now=on_now,
         )
@@ -174,20 +180,24 @@ class ProgramPages(Controller):
         session_id: FromPath[UUID],
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
-    ) -> Template:
-        """The detail is the same for every visitor, so it is rendered once per session version and kept; a
-        request whose detail is cached costs one query (``public.session_head``)."""
-        await begin_autocommit(db_session)
+    ) -> Response[bytes] | Template:
+        """The detail is the same for every visitor, so it is rendered once per session version and kept, and so
+        is an anonymous visitor's whole page; a request whose page is cached costs one query
+        (``public.session_head``)."""
         head = await public.session_head(db_session, session_id)
         if head.event_slug != slug:
             raise NotFound("no such session", field="session_id")
+        page_key = f"session|{head.version}"
+        if (page := cached_page(request, page_key)) is not None:
+            return page
         cached = DETAILS.get(head.version)
         if cached is None:
+            await begin_autocommit(db_session)
             session, event = await public.public_session(db_session, session_id)
             add_on = None
             if session.required_add_on_id:
                 add_on = await db_session.scalar(select(AddOn.name).where(AddOn.id == session.required_add_on_id))
-            detail = _fragment(request, "sessions/_session_detail.html").render(
+            detail = template_of(request, "sessions/_session_detail.html").render(
                 event=event,
                 session=queries.to_read(session, event),
                 kinds=KIND_LABELS,
@@ -198,4 +208,5 @@ class ProgramPages(Controller):
             )
             cached = (f"{session.title} · {event.name}", page_brand(event), detail)
             DETAILS.put(head.version, cached)
-        return render(request, "sessions/session.html", title=cached[0], page_brand=cached[1], detail=cached[2])
+        title, brand, detail = cached
+        return shared_page(request, page_key, "sessions/session.html", title=title, page_brand=brand, detail=detail)

@@ -7,14 +7,15 @@ import datetime as dt
 import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import Select, exists, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Select, bindparam, exists, or_, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from events.models import Event, EventStatus
 from events.services import SLUG_RE, get_event
+from podium.db_prebuilt import Prebuilt, pooled
 from podium.errors import NotFound
 from registration.models import AddOn
 from sessions.models import ProgramSession, SessionSpeaker, SessionStatus, Speaker
@@ -122,8 +123,13 @@ async def public_program(
     return [read_session(row, event, people.get(row.id, []), rooms, tracks) for row in rows]
 
 
+def _aware(stamp: dt.datetime) -> dt.datetime:
+    """SQLite's driver gives naive UTC, asyncpg aware: both spell the same fingerprint."""
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
+
+
 def _changed_last(*stamps: dt.datetime | None) -> dt.datetime:
-    return max(v if v.tzinfo else v.replace(tzinfo=dt.UTC) for v in stamps if v is not None)
+    return max(_aware(v) for v in stamps if v is not None)
 
 
 @dataclass(frozen=True)
@@ -138,21 +144,33 @@ class ProgramHead:
     last_modified: dt.datetime
 
 
+_PROGRAM_HEAD = Prebuilt(
+    select(
+        Event.id, Event.updated_at, Event.start_date, Event.end_date, Event.program_version, Event.program_changed_at
+    ).where(Event.slug == bindparam("slug"), Event.status == EventStatus.PUBLISHED.value)
+)
+
+
+async def _first_of(db_session: AsyncSession, statement: Prebuilt, params: dict[str, Any]) -> Any:
+    """A fingerprint's row, read on a connection lent straight from the pool and handed back at once: a cached
+    answer needs no ORM session (nor its autocommit switch and close, ~0.2 ms of CPU measured here). Read
+    before the session's first statement, so a request never holds two connections."""
+    async with pooled(cast(AsyncEngine, db_session.bind)) as runner:
+        return await statement.first(runner, params)
+
+
 async def program_head(db_session: AsyncSession, slug: str) -> ProgramHead:
     """The published event by slug and its program fingerprint, read from the event row alone: the database
     moves ``program_version`` on every public change to the program (triggers, see the model), so a request
-    whose answer is already cached (or a 304) costs one indexed lookup; the event with its rooms and tracks is
-    read only on a miss."""
+    whose answer is already cached (or a 304) costs one indexed lookup, run as a ``Prebuilt`` statement (on
+    PostgreSQL straight on asyncpg); the event with its rooms and tracks is read only on a miss."""
     if not SLUG_RE.match(slug) or len(slug) > 64:
         raise NotFound(f"no event {slug!r}", field="event")
-    query = select(
-        Event.id, Event.updated_at, Event.start_date, Event.end_date, Event.program_version, Event.program_changed_at
-    ).where(Event.slug == slug, Event.status == EventStatus.PUBLISHED)
-    row = (await db_session.execute(query)).first()
+    row = await _first_of(db_session, _PROGRAM_HEAD, {"slug": slug})
     if row is None:
         raise NotFound(f"no event {slug!r}", field="event")
     event_id, updated_at, start_date, end_date, program_version, program_changed_at = row
-    version = f"{event_id}:{updated_at.isoformat()}:{program_version}"
+    version = f"{event_id}:{_aware(updated_at).isoformat()}:{program_version}"
     return ProgramHead(event_id, start_date, end_date, version, _changed_last(updated_at, program_changed_at))
 
 
@@ -188,32 +206,34 @@ class SessionHead:
     last_modified: dt.datetime
 
 
+_SESSION_HEAD = Prebuilt(
+    select(
+        Event.slug,
+        Event.updated_at,
+        Event.program_version,
+        Event.program_changed_at,
+        ProgramSession.seats_taken,
+        ProgramSession.updated_at,
+        select(AddOn.name).where(AddOn.id == ProgramSession.required_add_on_id).scalar_subquery(),
+    )
+    .join(Event, Event.id == ProgramSession.event_id)
+    .where(
+        ProgramSession.id == bindparam("session_id"),
+        # Equalities, not IN: a prebuilt statement is compiled once and has no expanding parameters.
+        or_(*(ProgramSession.status == status for status in PUBLIC_STATUSES)),
+        Event.status == EventStatus.PUBLISHED.value,
+    )
+)
+
+
 async def session_head(db_session: AsyncSession, session_id: UUID) -> SessionHead:
     """One query deciding whether a cached session answer is current: a published or cancelled session of a
     published event (anything else is a 404). The event's program version covers the session, its people,
     room and track; its seats (``seats_taken`` moves alone, without the version) and its required add-on's
     name are read beside it."""
-    add_on = select(AddOn.name).where(AddOn.id == ProgramSession.required_add_on_id).scalar_subquery()
-    query = (
-        select(
-            Event.slug,
-            Event.updated_at,
-            Event.program_version,
-            Event.program_changed_at,
-            ProgramSession.seats_taken,
-            ProgramSession.updated_at,
-            add_on,
-        )
-        .join(Event, Event.id == ProgramSession.event_id)
-        .where(
-            ProgramSession.id == session_id,
-            ProgramSession.status.in_(PUBLIC_STATUSES),
-            Event.status == EventStatus.PUBLISHED,
-        )
-    )
-    row = (await db_session.execute(query)).first()
+    row = await _first_of(db_session, _SESSION_HEAD, {"session_id": session_id})
     if row is None:
         raise NotFound("no such session", field="session_id")
     slug, event_at, program_version, program_changed_at, seats_taken, session_at, add_on_name = row
-    version = f"session:{session_id}:{event_at.isoformat()}:{program_version}:{seats_taken}:{add_on_name}"
+    version = f"session:{session_id}:{_aware(event_at).isoformat()}:{program_version}:{seats_taken}:{add_on_name}"
     return SessionHead(slug, version, _changed_last(event_at, program_changed_at, session_at))
