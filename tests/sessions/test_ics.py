@@ -4,7 +4,6 @@ SEQUENCE, stable UIDs, no private emails; and the program and session feeds over
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import shutil
@@ -114,7 +113,7 @@ def test_times_across_the_dst_change_are_the_right_utc_instants() -> None:
 )
 def test_sessions_in_the_repeated_hour_keep_their_instants(zone: str, first: dt.datetime, second: dt.datetime) -> None:
     """A local time that happens twice can't say which time it is with a TZID: those are written in UTC."""
-    calendar = dataclasses.replace(CALENDAR, timezone=zone)
+    calendar = CALENDAR._replace(timezone=zone)
     early = session(title="First half-past", starts_at=first, ends_at=first + dt.timedelta(minutes=30))
     late = session(id=uuid.uuid4(), title="Second half-past", starts_at=second, ends_at=second + dt.timedelta(hours=1))
     plain = session(
@@ -249,7 +248,7 @@ def test_a_sessions_vevent_is_rendered_once_while_it_is_unchanged() -> None:
 
     first = render_event(item, CALENDAR)
     again = render_event(item, CALENDAR)
-    edited = render_event(dataclasses.replace(item, title="Memoised, moved"), CALENDAR)
+    edited = render_event(item._replace(title="Memoised, moved"), CALENDAR)
 
     assert again is first
     assert b"SUMMARY:Memoised\\, moved" in edited
