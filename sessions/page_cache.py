@@ -27,8 +27,11 @@ from podium.pages import render
 # Random per process, so no text a page shows can contain it. CSRF tokens are hex: they need no escaping in the
 # ``<meta>`` and the ``hx-headers`` attribute where base.html puts them.
 _MARKER = secrets.token_hex(16)
-# A program day's page is ~125 kB; 256 of them (every filter anyone tried) stay under ~32 MB.
-PAGES: Lru[tuple[bytes, ...]] = Lru(size=256)
+# Pages split where the CSRF token goes. A program day's page is ~125 kB: 128 of them (the days, views and
+# filters people try) stay under ~16 MB. A session's page is ~3 kB, and there is one per session: a 600-session
+# meeting's all fit, and browsing them never pushes out the program's.
+PROGRAM_PAGES: Lru[tuple[bytes, ...]] = Lru(size=128)
+SESSION_PAGES: Lru[tuple[bytes, ...]] = Lru(size=1024)
 
 
 def template_of(request: Request[Any, Any, Any], name: str) -> jinja2.Template:
@@ -38,17 +41,19 @@ def template_of(request: Request[Any, Any, Any], name: str) -> jinja2.Template:
     return engine.engine.get_template(name)
 
 
-def cached_page(request: Request[Any, Any, Any], key: str) -> Response[bytes] | None:
-    """An anonymous visitor's page from ``PAGES``, or None (a logged-in visitor, or not rendered yet)."""
+def cached_page(request: Request[Any, Any, Any], pages: Lru[tuple[bytes, ...]], key: str) -> Response[bytes] | None:
+    """An anonymous visitor's page from ``pages``, or None (a logged-in visitor, or not rendered yet)."""
     if request.scope.get("user") is not None:
         return None
-    parts = PAGES.get(key)
+    parts = pages.get(key)
     return None if parts is None else _with_token(request, parts)
 
 
-def shared_page(request: Request[Any, Any, Any], key: str, template: str, **context: Any) -> Response[bytes] | Template:
-    """``template`` rendered with ``context``: kept in ``PAGES`` under ``key`` and given with their own CSRF token
-    to an anonymous visitor; rendered as any page for a logged-in one."""
+def shared_page(
+    request: Request[Any, Any, Any], pages: Lru[tuple[bytes, ...]], key: str, template: str, **context: Any
+) -> Response[bytes] | Template:
+    """``template`` rendered with ``context``: kept in ``pages`` under ``key`` and given with their own CSRF
+    token to an anonymous visitor; rendered as any page for a logged-in one."""
     if request.scope.get("user") is not None:
         return render(request, template, **context)
     html = template_of(request, template).render(
@@ -59,7 +64,7 @@ def shared_page(request: Request[Any, Any, Any], key: str, template: str, **cont
         **context,
     )
     parts = tuple(part.encode() for part in html.split(_MARKER))
-    PAGES.put(key, parts)
+    pages.put(key, parts)
     return _with_token(request, parts)
 
 

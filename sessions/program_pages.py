@@ -23,7 +23,7 @@ from podium.query_params import Search
 from registration.models import AddOn
 from sessions import glance, public, queries
 from sessions.models import KIND_LABELS, SessionStatus
-from sessions.page_cache import cached_page, shared_page, template_of
+from sessions.page_cache import PROGRAM_PAGES, SESSION_PAGES, cached_page, shared_page, template_of
 from sessions.page_parts import by_time, clock_text, event_days
 
 # Rendered program listings and session details in this worker's memory (``podium.lru``). Pure caches: the key
@@ -149,7 +149,7 @@ class ProgramPages(Controller):
         key = f"{head.version}|{chosen_day}|{track}|{kind}|{text}|{netloc}|{chosen_view}"
         on_now = await _now_and_next(db_session, slug, head)
         page_key = f"program|{key}|{_moment_key(on_now)}"
-        if (page := cached_page(request, page_key)) is not None:
+        if (page := cached_page(request, PROGRAM_PAGES, page_key)) is not None:
             return page
         cached = LISTINGS.get(key)
         if cached is None:
@@ -164,6 +164,7 @@ class ProgramPages(Controller):
         event_name, brand, listing = cached
         return shared_page(
             request,
+            PROGRAM_PAGES,
             page_key,
             "sessions/program.html",
             event_name=event_name,
@@ -188,7 +189,7 @@ class ProgramPages(Controller):
         if head.event_slug != slug:
             raise NotFound("no such session", field="session_id")
         page_key = f"session|{head.version}"
-        if (page := cached_page(request, page_key)) is not None:
+        if (page := cached_page(request, SESSION_PAGES, page_key)) is not None:
             return page
         cached = DETAILS.get(head.version)
         if cached is None:
@@ -209,4 +210,6 @@ class ProgramPages(Controller):
             cached = (f"{session.title} · {event.name}", page_brand(event), detail)
             DETAILS.put(head.version, cached)
         title, brand, detail = cached
-        return shared_page(request, page_key, "sessions/session.html", title=title, page_brand=brand, detail=detail)
+        return shared_page(
+            request, SESSION_PAGES, page_key, "sessions/session.html", title=title, page_brand=brand, detail=detail
+        )
