@@ -15,7 +15,7 @@ from sqlalchemy import select
 from podium.settings import Settings
 from registration.models import Refund
 from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for
-from tests.registration.test_stripe import (
+from tests.registration.payments.test_stripe import (
     SECRET_KEY,
     WEBHOOK_SECRET,
     Stack,
@@ -24,7 +24,7 @@ from tests.registration.test_stripe import (
     pay,
     wait_until,
 )
-from tests.registration.test_stripe import place as place_order
+from tests.registration.payments.test_stripe import place as place_order
 from tests.servers import localstripe_server, podium_server
 
 

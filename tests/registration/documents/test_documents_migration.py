@@ -14,8 +14,8 @@ from podium.settings import Settings
 from registration.documents.jobs import issue_all_pending
 from registration.models import Document
 from tests.asgi_client import Client
+from tests.registration.documents.test_documents import pdf_text
 from tests.registration.factories import attendee, build_catalog, db_session_for, order_body
-from tests.registration.test_documents import pdf_text
 
 BEFORE = "990183693fd6"  # the revision before documents
 

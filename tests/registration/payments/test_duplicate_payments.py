@@ -22,7 +22,7 @@ from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
 from registration.models import Order, Payment, Refund
 from tests.registration.factories import attendee, build_catalog, db_session_for, outbox_mails
-from tests.registration.test_stripe import (
+from tests.registration.payments.test_stripe import (
     SECRET_KEY,
     WEBHOOK_SECRET,
     Stack,

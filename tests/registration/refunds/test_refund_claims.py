@@ -38,7 +38,7 @@ from registration.refunds.sender import claim_refund
 from registration.schemas import OrderCreate
 from tests.asgi_client import Client
 from tests.registration.factories import attendee, build_catalog, db_session_for, order_body, place_committed
-from tests.registration.test_stripe import (
+from tests.registration.payments.test_stripe import (
     SECRET_KEY,
     WEBHOOK_SECRET,
     Stack,
