@@ -108,7 +108,7 @@ async def test_place_order_idempotency_key_reused_for_other_body_is_refused(
 
 
 async def test_place_order_one_registration_per_person_and_event(client: Client, catalog: CatalogFixture) -> None:
-    """A paid registration blocks the person's second one (an unpaid hold doesn't: tests/registration/
+    """A paid registration blocks the person's second one (an unpaid hold doesn't: tests/registration/orders/
     test_hold_abuse.py)."""
     first = (await place(client, catalog.slug, order_body(attendee("Ada@Example.org")))).json()
     paid = await client.post(f"/api/orders/{first['id']}/offline-payment", headers={"X-Order-Secret": first["secret"]})
