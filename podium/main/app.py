@@ -156,8 +156,10 @@ ROUTE_HANDLERS: tuple[ControllerRouterHandler, ...] = (
 
 def _template_filters(engine: JinjaTemplateEngine) -> None:
     """``{{ amount | money(currency) }}``, ``{{ day | date }}``, ``{{ instant | datetime(zone) }}`` …: one formatter
-    for pages and mails (podium/formatting.py)."""
+    for pages and mails (podium/formatting.py). Templates are read once: they ship with the code, so a change comes
+    with a restart, and no page pays Jinja's file checks (three ``stat`` calls a render)."""
     register_filters(engine.engine.filters)
+    engine.engine.auto_reload = False
 
 
 def _openapi_config() -> OpenAPIConfig:
