@@ -72,6 +72,18 @@ async def admin(base_url: str, statement: str) -> None:
         await conn.close()
 
 
+async def analyze(settings: Settings) -> None:
+    """Statistics for the rows just seeded, as autovacuum gives a live database soon after a bulk load: without
+    them PostgreSQL plans the feed's speaker query for empty tables (11.7 ms on the database instead of 2.5 ms),
+    and the uncached feed's figure depended on whether autovacuum had run yet."""
+    url = make_url(settings.database_url).set(drivername="postgresql")
+    conn = await asyncpg.connect(url.render_as_string(hide_password=False))
+    try:
+        await conn.execute("ANALYZE")
+    finally:
+        await conn.close()
+
+
 async def feed_tokens(settings: Settings, limit: int) -> list[str]:
     engine = create_engine(settings)
     try:
@@ -321,6 +333,7 @@ def main() -> None:
             file=sys.stderr,
         )
         print(f"seeded in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+        asyncio.run(analyze(settings))
         tokens = asyncio.run(feed_tokens(settings, args.personal_feeds))
         figures = asyncio.run(in_process(settings, tokens, args.rounds))
         servers = serve_each(settings, data_dir, args.workers)
