@@ -16,14 +16,14 @@ import base64
 import datetime as dt
 import re
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.header import Header
 from email.message import EmailMessage
 from email.utils import encode_rfc2231, formataddr, formatdate, parseaddr
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 from markupsafe import Markup, escape
@@ -39,6 +39,8 @@ BASE_URL_PLACEHOLDER = "{base_url}"
 # The most an organizer may write into one wording field (a subject is one line, at most 200 characters).
 SUBJECT_MAX = 200
 PARAGRAPH_MAX = 2000
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,13 +69,27 @@ class MailTemplate:
     per_event: bool = True
 
 
-# Every template, registered by the package that sends it (the kernel imports no domain).
+# Every template, by name: each package declares its own (``MAIL_TEMPLATES``) and the composition root installs
+# them at start (the kernel imports no domain, and importing a package registers nothing).
 TEMPLATES: dict[str, MailTemplate] = {}
 
 
-def register(template: MailTemplate) -> MailTemplate:
-    TEMPLATES[template.name] = template
-    return template
+def install_into(registry: dict[str, T], entries: Mapping[str, T], *, kind: str) -> None:
+    """Put ``entries`` into one of the mail registries. Installing the same again changes nothing (every process
+    that sends or previews mail installs at start, tests many times); a name given something else is refused, so
+    two packages claiming one template fail at start instead of one silently winning."""
+    for name, entry in entries.items():
+        if registry.get(name, entry) != entry:
+            raise ValueError(f"{kind} {name!r} is installed already, as something else")
+    registry.update(entries)
+
+
+def install_templates(templates: Iterable[MailTemplate]) -> None:
+    templates = tuple(templates)
+    by_name = {template.name: template for template in templates}
+    if len(by_name) != len(templates):
+        raise ValueError("two mail templates declared with one name")
+    install_into(TEMPLATES, by_name, kind="mail template")
 
 
 def _instant(value: str | dt.datetime) -> dt.datetime:

@@ -13,29 +13,29 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event, Room
 from podium.jobs import kick_after_commit
-from podium.mail import MailTemplate, register
+from podium.mail import MailTemplate
 from podium.outbox import SEND_MAIL_JOB, enqueue_statement
 from registration.mail.services import event_context
 from registration.mail.templates import SAMPLE_EVENT
 from registration.models import ACTIVE_REGISTRATION_STATUSES, Registration
 from sessions.models import AgendaItem, ProgramSession, SessionStatus
 
-SESSION_CHANGED = register(
-    MailTemplate(
-        "session_changed",
-        "A session in the person's agenda moved or was cancelled",
-        {
-            "event": SAMPLE_EVENT,
-            "name": "Ada",
-            "title": "Opening plenary",
-            "cancelled": False,
-            "starts_at": "2027-06-07T13:00:00Z",
-            "ends_at": "2027-06-07T14:30:00Z",
-            "room": "Hall A",
-            "registration_link": "{registration_link:00000000-0000-4000-8000-000000000002:1}",
-        },
-    )
+SESSION_CHANGED = MailTemplate(
+    "session_changed",
+    "A session in the person's agenda moved or was cancelled",
+    {
+        "event": SAMPLE_EVENT,
+        "name": "Ada",
+        "title": "Opening plenary",
+        "cancelled": False,
+        "starts_at": "2027-06-07T13:00:00Z",
+        "ends_at": "2027-06-07T14:30:00Z",
+        "room": "Hall A",
+        "registration_link": "{registration_link:00000000-0000-4000-8000-000000000002:1}",
+    },
 )
+# Installed with every domain's templates by the composition root (``podium.main``), for the organizers' preview.
+MAIL_TEMPLATES: tuple[MailTemplate, ...] = (SESSION_CHANGED,)
 
 
 async def mail_agenda_holders(db_session: AsyncSession, session_id: UUID) -> None:

@@ -34,25 +34,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from podium import rate_limits
 from podium.auth.models import LoginAddress, User
 from podium.errors import DomainError, TooManyRequests
-from podium.mail import MailTemplate, register
+from podium.mail import MailTemplate
 from podium.rate_limits import Limit, RateLimit
 from podium.settings import Settings
 
 UNLOCK_LINK_HOURS = 24
-register(
-    MailTemplate(
-        "login_guard",
-        "Many failed logins to an account",
-        {
-            "name": "Ada Lovelace",
-            "email": "ada@example.org",
-            "minutes": 15,
-            "hours": UNLOCK_LINK_HOURS,
-            "unlock_url": "https://podium.example/account/unlock?token=sample",
-        },
-        per_event=False,
-    )
+LOGIN_GUARD = MailTemplate(
+    "login_guard",
+    "Many failed logins to an account",
+    {
+        "name": "Ada Lovelace",
+        "email": "ada@example.org",
+        "minutes": 15,
+        "hours": UNLOCK_LINK_HOURS,
+        "unlock_url": "https://podium.example/account/unlock?token=sample",
+    },
+    per_event=False,
 )
+# The templates this module sends, installed with every domain's by the composition root (``podium.main``).
+MAIL_TEMPLATES: tuple[MailTemplate, ...] = (LOGIN_GUARD,)
 # Where the app's state keeps the outbox's ``enqueue`` for the login routes.
 MAIL_STATE_KEY = "enqueue_mail"
 
@@ -178,7 +178,7 @@ async def _mail_unlock_link(
         db_session,
         dedupe_key=f"login-guard:{email}:{int(window_ends_at.timestamp())}",
         to=user.email,
-        template="login_guard",
+        template=LOGIN_GUARD.name,
         context={
             "name": user.display_name,
             "email": user.email,

@@ -11,7 +11,8 @@ What a message reads like is the domains' business, handed in as a ``Renderer`` 
 templates with the event's wording and fills in the secret links). Before sending, a message whose template has
 a check in ``STILL_TRUE`` is asked whether what it says still holds (a hold reminder for an order paid
 meanwhile): if not, it is marked ``superseded`` and never sent. Attachments are drawn at send time by the
-renderer registered for their kind in ``ATTACHMENT_RENDERERS``.
+renderer installed for their kind in ``ATTACHMENT_RENDERERS``. Both registries are empty until the composition
+root installs what the domains declare (``podium.main``): importing a domain fills nothing.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.db import begin_write, utcnow
-from podium.mail import Attachment, OutgoingMail, RenderedMail, compose_mime
+from podium.mail import Attachment, OutgoingMail, RenderedMail, compose_mime, install_into
 from podium.mail_senders import SMTP_TIMEOUT_SECONDS, MailSender
 from podium.outbox_models import MailStatus, OutboxMessage
 from podium.settings import Settings
@@ -44,10 +45,15 @@ MAX_ATTEMPTS = 8
 CLAIM_LEASE = dt.timedelta(minutes=10)
 
 
-# Per template: does what each message says still hold? Registered by the modules that write such messages;
-# asked once per drained batch (all of the template's messages at once), in the sender's read transaction.
+# Per template: does what each message says still hold? Declared by the modules that write such messages
+# (``STILL_TRUE_CHECKS``), installed by the composition root (``install_still_true``); asked once per drained batch
+# (all of the template's messages at once), in the sender's read transaction.
 StillTrue = Callable[[AsyncSession, Sequence[Mapping[str, Any]]], Awaitable[Sequence[bool]]]
 STILL_TRUE: dict[str, StillTrue] = {}
+
+
+def install_still_true(checks: Mapping[str, StillTrue]) -> None:
+    install_into(STILL_TRUE, checks, kind="still-true check")
 
 
 @dataclass(frozen=True)
@@ -110,10 +116,15 @@ class AttachmentError(LookupError):
 # Drawing one attachment: a pure function, run off the event loop (a batch's all in one worker-thread call).
 Draw = Callable[[], Attachment]
 # Attachments by kind (``"receipt:<order id>"`` from registration, ``"badge:<registration id>"`` from badges),
-# registered by the domain that draws them. A renderer gets every argument of its kind in a batch, reads what it
-# needs in one go, and answers per argument the drawing to run or the error that stops it.
+# drawn by the domain that declares them and installed by the composition root (``install_attachment_renderers``).
+# A renderer gets every argument of its kind in a batch, reads what it needs in one go, and answers per argument
+# the drawing to run or the error that stops it.
 AttachmentRenderer = Callable[[AsyncSession, Settings, Sequence[str]], Awaitable[Mapping[str, Draw | Exception]]]
 ATTACHMENT_RENDERERS: dict[str, AttachmentRenderer] = {}
+
+
+def install_attachment_renderers(renderers: Mapping[str, AttachmentRenderer]) -> None:
+    install_into(ATTACHMENT_RENDERERS, renderers, kind="attachment renderer")
 
 
 # How a domain reads a claimed batch as mail: per message id, its subject, text and HTML with every placeholder

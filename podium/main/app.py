@@ -19,7 +19,6 @@ from litestar.types import ControllerRouterHandler, Middleware
 
 from badges.controllers import BADGE_CONTROLLERS
 from badges.dashboard_controllers import CheckinDashboardController, CheckinDashboardPages
-from badges.mail_attachments import badge_attachments
 from badges.scanner_pages import ScannerPages
 from badges.staff_pages import StaffPages
 from events.controllers import EventController, OrganizerEventListController
@@ -43,11 +42,11 @@ from podium.health import app_version, health
 from podium.heap import freeze_startup_heap
 from podium.input_guards import PodiumRequest, RefuseNulInQuery
 from podium.jobs.controllers import JobController, OrganizerJobPages
-from podium.jobs.outbox_drain import ATTACHMENT_RENDERERS
 from podium.jobs.web import STATE_KEY as JOBS_STATE_KEY
 from podium.jobs.web import WebJobs
 from podium.log_config import logging_config
 from podium.main.cli import PodiumCLIPlugin
+from podium.main.mail_wiring import install_mail
 from podium.main.unit_of_work import install_domain_hooks, session_maker
 from podium.metrics import MetricsSetup, metrics_setup
 from podium.openapi import ClosedStructSchemaPlugin
@@ -91,10 +90,6 @@ HERE = Path(__file__).resolve().parent.parent
 JSON_BODY_LIMIT = 1024 * 1024
 # Modules whose ``@job`` decorators register the background jobs (podium.jobs); a new tasks module goes here.
 JOB_MODULES = (registration_tasks,)
-# What badges add to other domains' work is wired here, not by importing badges: the badge a confirmation mail
-# carries, for whichever process drains the outbox (the web app's jobs, or ``podium worker``, which loads this
-# module for its jobs); and, per app, the badge revoked when its registration is transferred (``create_app``).
-ATTACHMENT_RENDERERS["badge"] = badge_attachments
 
 
 # Every controller and page, in the order routes are listed (the app adds its static files, favicon and metrics).
@@ -202,6 +197,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     jobs = WebJobs(settings, db_config.get_engine(), session_maker)
     metrics = metrics_setup(settings, db_config.get_engine())
     install_access_log_filter()
+    install_mail()  # templates, "still true" checks and attachments, for the preview and the app's own jobs
     return Litestar(
         route_handlers=[
             *ROUTE_HANDLERS,

@@ -20,6 +20,7 @@ def worker_command(concurrency: int | None) -> None:
 
     import podium.main.app  # noqa: F401  (the composition imports every module that registers jobs)
     from podium.jobs.runtime import run_worker
+    from podium.main.mail_wiring import install_mail
     from podium.main.unit_of_work import session_maker
 
     settings = Settings.from_env()
@@ -32,6 +33,7 @@ def worker_command(concurrency: int | None) -> None:
     if concurrency is not None:
         settings = dataclasses.replace(settings, job_concurrency=concurrency)
     click.echo(f"job worker on {safe_url(settings.database_url)}, {settings.job_concurrency} at once", err=True)
+    install_mail()  # what the outbox drain asks of the domains (still-true checks, attachments)
     asyncio.run(run_worker(settings, session_maker))
 
 
@@ -78,8 +80,10 @@ def jobs_run_command() -> None:
     """Run the jobs that are due now, then stop (no worker left running)."""
     import podium.main.app  # noqa: F401  (registers every job)
     from podium.jobs.runtime import run_due_jobs
+    from podium.main.mail_wiring import install_mail
     from podium.main.unit_of_work import session_maker
 
+    install_mail()  # the due jobs may drain the outbox
     asyncio.run(run_due_jobs(Settings.from_env(), session_maker))
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
-from podium.jobs.outbox_drain import ATTACHMENT_RENDERERS, AttachmentError, Claimed, Draw
+from podium.jobs.outbox_drain import AttachmentError, AttachmentRenderer, Claimed, Draw
 from podium.jobs.outbox_drain import drain_outbox as drain_with
 from podium.mail import BASE_URL_PLACEHOLDER, Attachment, RenderedMail, Wording, render_mail
 from podium.mail_senders import MailSender
@@ -102,7 +102,9 @@ def _draw_document(draw: Callable[[], bytes], filename: str) -> Attachment:
     return Attachment(draw(), filename)
 
 
-ATTACHMENT_RENDERERS["receipt"] = receipt_attachments
+# The attachments registration draws (``receipt:<order id>``), installed into the outbox's ``ATTACHMENT_RENDERERS``
+# by the composition root (``podium.main``), never by importing this module.
+MAIL_ATTACHMENTS: Mapping[str, AttachmentRenderer] = {"receipt": receipt_attachments}
 
 
 def _fill(body: str, links: dict[UUID, str], settings: Settings, *, html: bool = False) -> str:

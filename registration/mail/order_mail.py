@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from events.models import Event
 from podium.auth.services import normalise_email
 from podium.db import utcnow
-from podium.jobs.outbox_drain import STILL_TRUE
+from podium.jobs.outbox_drain import StillTrue
 from podium.outbox import Mail, enqueue, enqueue_all, outbox_row
 from podium.outbox_models import OutboxMessage
 from registration.documents.order_facts import OrderFacts
@@ -80,10 +80,6 @@ async def _orders_still_held(db_session: AsyncSession, contexts: Sequence[Mappin
     return [still_held(context) for context in contexts]
 
 
-STILL_TRUE["order_held"] = _orders_still_held
-STILL_TRUE["hold_reminder"] = _orders_still_held
-
-
 async def enqueue_hold_reminder(db_session: AsyncSession, order: Order, event: Event) -> None:
     """Once per hold, some time before it ends (``reminders``); superseded if the order is paid first."""
     assert order.hold_expires_at is not None
@@ -129,7 +125,13 @@ async def _orders_still_expired(db_session: AsyncSession, contexts: Sequence[Map
     return [statuses.get(UUID(str(context["order_id"]))) == OrderStatus.EXPIRED for context in contexts]
 
 
-STILL_TRUE["hold_expired"] = _orders_still_expired
+# Which of these mails can stop being true before they are sent; installed by the composition root (``podium.main``)
+# into the outbox's ``STILL_TRUE``, never by importing this module.
+STILL_TRUE_CHECKS: Mapping[str, StillTrue] = {
+    "order_held": _orders_still_held,
+    "hold_reminder": _orders_still_held,
+    "hold_expired": _orders_still_expired,
+}
 
 
 async def enqueue_confirmation_mail(

@@ -4,7 +4,7 @@ A reminder goes once per hold (or offer) when a third of its time is left, but n
 ``REMINDER_MAX_LEAD`` before the end (a day-long offer reminds six hours before, a 30-minute hold ten
 minutes before); its dedupe key names the hold's end (the offer's version), so sweeping again, on several
 workers at once, writes nothing twice. If the order is paid or the offer claimed before the reminder goes
-out, the outbox marks it superseded (``registration.mail.services``'s ``STILL_TRUE`` checks).
+out, the outbox marks it superseded (the ``STILL_TRUE_CHECKS`` of ``order_mail`` and ``services``).
 """
 
 from __future__ import annotations

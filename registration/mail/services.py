@@ -20,9 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
 from podium.auth.services import normalise_email
-from podium.jobs.outbox_drain import STILL_TRUE
+from podium.jobs.outbox_drain import StillTrue
 from podium.outbox import enqueue
-from registration.mail import templates as _mail_templates  # noqa: F401 - registers the templates with samples
 from registration.mail.context import attendee_context, event_of, names_of, order_link, registration_link
 from registration.mail.context import event_context as event_context  # read by other packages' mails
 
@@ -363,5 +362,9 @@ async def _offers_still_open(db_session: AsyncSession, contexts: Sequence[Mappin
     return [open_versions.get(UUID(str(c["entry_id"])), -1) == c["offer_version"] for c in contexts]
 
 
-STILL_TRUE["waitlist_offer"] = _offers_still_open
-STILL_TRUE["offer_reminder"] = _offers_still_open
+# A waitlist offer (and its reminder) is true while that very offer is still open; installed into the outbox's
+# ``STILL_TRUE`` by the composition root (``podium.main``) with ``order_mail``'s, never by importing this module.
+STILL_TRUE_CHECKS: Mapping[str, StillTrue] = {
+    "waitlist_offer": _offers_still_open,
+    "offer_reminder": _offers_still_open,
+}

@@ -1,12 +1,13 @@
-"""The mail templates registration sends, each with a title and a sample context for the organizers' preview
-(``podium.mail.TEMPLATES``). A sample has every fact its template uses, like a real message's context; the
-preview puts the organizer's own event in place of ``SAMPLE_EVENT``."""
+"""The mail templates registration sends, each with a title and a sample context for the organizers' preview.
+A sample has every fact its template uses, like a real message's context; the preview puts the organizer's own
+event in place of ``SAMPLE_EVENT``. Declared here as data (``MAIL_TEMPLATES``); the composition root installs them
+into ``podium.mail.TEMPLATES``, so importing this module registers nothing."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from podium.mail import MailTemplate, register
+from podium.mail import MailTemplate
 
 SAMPLE_EVENT: dict[str, Any] = {
     "id": "",
@@ -29,156 +30,163 @@ _ATTENDEES = [
 _SOON = "2027-03-01T17:30:00Z"
 
 
-def _sample(name: str, title: str, **facts: Any) -> None:
-    register(MailTemplate(name, title, {"event": SAMPLE_EVENT, "name": "Ada", **facts}))
-
-
-_sample(
-    "order_held",
-    "Order placed, places held until paid",
-    order_id="00000000-0000-4000-8000-000000000001",
-    expires_at=_SOON,
-    total=67000,
-    currency="USD",
-    attendees=_ATTENDEES,
-    order_link=_ORDER,
-)
-_sample(
-    "hold_reminder",
-    "Reminder before an unpaid hold ends",
-    order_id="00000000-0000-4000-8000-000000000001",
-    expires_at=_SOON,
-    total=67000,
-    currency="USD",
-    order_link=_ORDER,
-)
-_sample("hold_expired", "Unpaid hold expired", expires_at=_SOON, order_link=_ORDER)
-_sample(
-    "order_confirmed",
-    "Order paid (to the buyer, receipt attached); also a late payment that was honoured",
-    attendees=_ATTENDEES,
-    total=67000,
-    currency="USD",
-    has_receipt=True,
-    late=False,
-    order_link=_ORDER,
-    you={"waiting": False, "registration_link": _REGISTRATION},  # the buyer is one of the attendees
-)
-_sample(
-    "registered",
-    "Registration confirmed or awaiting verification (to each attendee, badge attached)",
-    category="Member",
-    add_ons=["Grant Writing Workshop"],
-    waiting=False,
-    buyer_name="Grace Hopper",
-    registration_link=_REGISTRATION,
-)
-_sample(
-    "payment_refund",
-    "A payment that can't be kept is refunded (late and seats gone, a second payment, wrong amount)",
-    cause="seats_gone",
-    amount=67000,
-    currency="USD",
-    order_total=67000,
-    order_status="expired",
-    payment_id="pi_sample",
-    order_link=_ORDER,
-)
-_sample(
-    "hold_released",
-    "An unpaid order under the person's email was released by their own order",
-    email="ada@example.org",
-    released_by="Grace Hopper",
-    released_created_at="2027-02-27T09:15:00Z",
-)
-_sample(
-    "hold_released_buyer",
-    "The buyer of such a released order",
-    emails=["ada@example.org"],
-    order_link=_ORDER,
-)
-_sample(
-    "order_link",
-    "A new order link",
-    by_organizer=False,
-    order_link="{order_link:00000000-0000-4000-8000-000000000001:2}",
-)
-_sample("registration_link", "A new registration link", by_organizer=False, registration_link=_REGISTRATION)
-_sample(
-    "transfer_received",
-    "A registration transferred to this person (links, badge attached)",
-    from_name="Grace Hopper",
-    category="Member",
-    add_ons=[],
-    waiting=False,
-    registration_link=_REGISTRATION,
-)
-_sample(
-    "transfer_away",
-    "The previous holder of a transferred registration",
-    from_name="Grace Hopper",
-    new_holder="Alan Turing",
-)
-_sample(
-    "verification_approved",
-    "Verification approved (links, badge attached)",
-    category="Student / trainee",
-    registration_link=_REGISTRATION,
-)
-_sample(
-    "verification_rejected",
-    "Verification rejected: cancelled and refunded, or moved to another category and the difference refunded",
-    category="Student / trainee",
-    note="The document does not show current enrolment.",
-    outcome="move_category",
-    moved_to="Non-member",
-    refund=15000,
-    currency="USD",
-    buyer_name="Grace Hopper",
-    registration_link=_REGISTRATION,
-)
-_sample(
-    "order_cancelled",
-    "Registrations cancelled (to the buyer: fee and refund)",
-    cancelled=["Ada Lovelace"],
-    fee_pct=10,
-    fee=5200,
-    due=52000,
-    refund=46800,
-    currency="USD",
-    by_organizer=False,
-    order_link=_ORDER,
-)
-_sample(
-    "unpaid_cancelled",
-    "An unpaid order cancelled (places given back, nothing charged)",
-    by_organizer=False,
-    order_link=_ORDER,
-)
-_sample(
-    "registration_cancelled",
-    "A registration cancelled (to the attendee, when someone else booked it)",
-    buyer_name="Grace Hopper",
-    by_organizer=False,
-)
-_sample(
-    "organizer_refund",
-    "The organizers refunded (part of) an order",
-    amount=10000,
-    reason="Workshop moved online",
-    refunded_total=10000,
-    total=67000,
-    currency="USD",
-    order_link=_ORDER,
-)
-_sample("refund_failed", "A refund the provider refused", amount=10000, currency="USD", order_link=_ORDER)
-_sample("badge_reprinted", "Badge reprinted (new badge attached, the old one void)", registration_link=_REGISTRATION)
-_offer = {
+_OFFER = {
     "entry_id": "00000000-0000-4000-8000-000000000003",
     "offer_version": 1,
     "item": "Grant Writing Workshop",
     "expires_at": _SOON,
     "claim_link": _CLAIM,
 }
-_sample("waitlist_offer", "A waitlist seat is offered", **_offer)
-_sample("offer_reminder", "Reminder before a waitlist offer ends", **_offer)
+
+
+def _sample(name: str, title: str, **facts: Any) -> MailTemplate:
+    return MailTemplate(name, title, {"event": SAMPLE_EVENT, "name": "Ada", **facts})
+
+
+# Installed by the composition root (``podium.main``), never by importing this module.
+MAIL_TEMPLATES: tuple[MailTemplate, ...] = (
+    _sample(
+        "order_held",
+        "Order placed, places held until paid",
+        order_id="00000000-0000-4000-8000-000000000001",
+        expires_at=_SOON,
+        total=67000,
+        currency="USD",
+        attendees=_ATTENDEES,
+        order_link=_ORDER,
+    ),
+    _sample(
+        "hold_reminder",
+        "Reminder before an unpaid hold ends",
+        order_id="00000000-0000-4000-8000-000000000001",
+        expires_at=_SOON,
+        total=67000,
+        currency="USD",
+        order_link=_ORDER,
+    ),
+    _sample("hold_expired", "Unpaid hold expired", expires_at=_SOON, order_link=_ORDER),
+    _sample(
+        "order_confirmed",
+        "Order paid (to the buyer, receipt attached); also a late payment that was honoured",
+        attendees=_ATTENDEES,
+        total=67000,
+        currency="USD",
+        has_receipt=True,
+        late=False,
+        order_link=_ORDER,
+        you={"waiting": False, "registration_link": _REGISTRATION},  # the buyer is one of the attendees
+    ),
+    _sample(
+        "registered",
+        "Registration confirmed or awaiting verification (to each attendee, badge attached)",
+        category="Member",
+        add_ons=["Grant Writing Workshop"],
+        waiting=False,
+        buyer_name="Grace Hopper",
+        registration_link=_REGISTRATION,
+    ),
+    _sample(
+        "payment_refund",
+        "A payment that can't be kept is refunded (late and seats gone, a second payment, wrong amount)",
+        cause="seats_gone",
+        amount=67000,
+        currency="USD",
+        order_total=67000,
+        order_status="expired",
+        payment_id="pi_sample",
+        order_link=_ORDER,
+    ),
+    _sample(
+        "hold_released",
+        "An unpaid order under the person's email was released by their own order",
+        email="ada@example.org",
+        released_by="Grace Hopper",
+        released_created_at="2027-02-27T09:15:00Z",
+    ),
+    _sample(
+        "hold_released_buyer",
+        "The buyer of such a released order",
+        emails=["ada@example.org"],
+        order_link=_ORDER,
+    ),
+    _sample(
+        "order_link",
+        "A new order link",
+        by_organizer=False,
+        order_link="{order_link:00000000-0000-4000-8000-000000000001:2}",
+    ),
+    _sample("registration_link", "A new registration link", by_organizer=False, registration_link=_REGISTRATION),
+    _sample(
+        "transfer_received",
+        "A registration transferred to this person (links, badge attached)",
+        from_name="Grace Hopper",
+        category="Member",
+        add_ons=[],
+        waiting=False,
+        registration_link=_REGISTRATION,
+    ),
+    _sample(
+        "transfer_away",
+        "The previous holder of a transferred registration",
+        from_name="Grace Hopper",
+        new_holder="Alan Turing",
+    ),
+    _sample(
+        "verification_approved",
+        "Verification approved (links, badge attached)",
+        category="Student / trainee",
+        registration_link=_REGISTRATION,
+    ),
+    _sample(
+        "verification_rejected",
+        "Verification rejected: cancelled and refunded, or moved to another category and the difference refunded",
+        category="Student / trainee",
+        note="The document does not show current enrolment.",
+        outcome="move_category",
+        moved_to="Non-member",
+        refund=15000,
+        currency="USD",
+        buyer_name="Grace Hopper",
+        registration_link=_REGISTRATION,
+    ),
+    _sample(
+        "order_cancelled",
+        "Registrations cancelled (to the buyer: fee and refund)",
+        cancelled=["Ada Lovelace"],
+        fee_pct=10,
+        fee=5200,
+        due=52000,
+        refund=46800,
+        currency="USD",
+        by_organizer=False,
+        order_link=_ORDER,
+    ),
+    _sample(
+        "unpaid_cancelled",
+        "An unpaid order cancelled (places given back, nothing charged)",
+        by_organizer=False,
+        order_link=_ORDER,
+    ),
+    _sample(
+        "registration_cancelled",
+        "A registration cancelled (to the attendee, when someone else booked it)",
+        buyer_name="Grace Hopper",
+        by_organizer=False,
+    ),
+    _sample(
+        "organizer_refund",
+        "The organizers refunded (part of) an order",
+        amount=10000,
+        reason="Workshop moved online",
+        refunded_total=10000,
+        total=67000,
+        currency="USD",
+        order_link=_ORDER,
+    ),
+    _sample("refund_failed", "A refund the provider refused", amount=10000, currency="USD", order_link=_ORDER),
+    _sample(
+        "badge_reprinted", "Badge reprinted (new badge attached, the old one void)", registration_link=_REGISTRATION
+    ),
+    _sample("waitlist_offer", "A waitlist seat is offered", **_OFFER),
+    _sample("offer_reminder", "Reminder before a waitlist offer ends", **_OFFER),
+)
