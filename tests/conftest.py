@@ -20,6 +20,7 @@ from podium.auth.schemas import UserCreate
 from podium.db import create_engine, session_maker
 from podium.main.app import create_app
 from podium.main.cli import migrate
+from podium.main.mail_wiring import install_mail
 from podium.settings import Settings
 from tests.asgi_client import Client, app_client
 
@@ -53,6 +54,13 @@ async def _drop_pg_database(base_url: str, name: str) -> None:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await conn.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def mail_installed() -> None:
+    """What every process that sends mail installs at start (``podium.main.mail_wiring``), for the tests that
+    preview, render or drain mail without building an app."""
+    install_mail()
 
 
 @pytest.fixture(scope="module")
