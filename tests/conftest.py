@@ -21,6 +21,7 @@ from podium.db import create_engine, session_maker
 from podium.main.app import create_app
 from podium.main.cli import migrate
 from podium.main.mail_wiring import install_mail
+from podium.main.unit_of_work import install_audited_entities
 from podium.settings import Settings
 from tests.asgi_client import Client, app_client
 
@@ -57,10 +58,12 @@ async def _drop_pg_database(base_url: str, name: str) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def mail_installed() -> None:
-    """What every process that sends mail installs at start (``podium.main.mail_wiring``), for the tests that
-    preview, render or drain mail without building an app."""
+def composition_installed() -> None:
+    """What every process installs at start: the mail registries (``podium.main.mail_wiring``) and the audited
+    entities (``podium.main.unit_of_work``), for tests that preview, render or drain mail, or record audit
+    entries on the kernel's session maker, without building an app (run alone, they would see empty tables)."""
     install_mail()
+    install_audited_entities()
 
 
 @pytest.fixture(scope="module")

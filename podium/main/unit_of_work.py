@@ -13,15 +13,24 @@ from collections.abc import Callable
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from badges import hooks as badge_hooks
-from podium import db
+from podium import audit, db
+from registration.audit.services import AUDITED_ENTITIES
 from sessions import hooks as session_hooks
 
 
 def install_domain_hooks(maker: Callable[[], AsyncSession]) -> None:
     """Seats given back when a registration ends, on every path that ends one (``sessions/hooks.py``); a
-    transferred registration's badge revoked, whichever path transfers it (``badges/hooks.py``)."""
+    transferred registration's badge revoked, whichever path transfers it (``badges/hooks.py``); registration's
+    audit entries given their event at flush (``registration.audit.services.AUDITED_ENTITIES``)."""
     session_hooks.install(maker)
     badge_hooks.install(maker)
+    install_audited_entities()
+
+
+def install_audited_entities() -> None:
+    """Which registration entities the kernel's audit hook finds the event of (idempotent)."""
+    for entity, model in AUDITED_ENTITIES.items():
+        audit.register_entity(entity, model)
 
 
 def session_maker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -1,5 +1,5 @@
 """Registration's side of the audit trail (``podium.audit``): the older status-change signature, kept for its
-callers, and which registration entities find their event from their own row."""
+callers, and which registration entities find their event from their own row (``AUDITED_ENTITIES``)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from podium.audit_models import AuditEntry
 from registration.models import (
     AddOn,
     Category,
+    MailWording,
     Order,
     PromoCode,
     Question,
@@ -24,7 +25,10 @@ from registration.models import (
     WaitlistEntry,
 )
 
-for _entity, _model in {
+# Registration's entities whose entries may be recorded without an event: at flush they find it from their own row
+# (``podium.audit.register_entity``). The composition root installs them with the domains' hooks
+# (``podium.main.unit_of_work``); importing this module installs nothing.
+AUDITED_ENTITIES: Mapping[str, type[Any]] = {
     "order": Order,
     "registration": Registration,
     "waitlist": WaitlistEntry,
@@ -34,8 +38,8 @@ for _entity, _model in {
     "promo_code": PromoCode,
     "question": Question,
     "registration_settings": RegistrationSettings,
-}.items():
-    audit.register_entity(_entity, _model)
+    "mail_wording": MailWording,
+}
 
 
 def state_change(

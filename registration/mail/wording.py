@@ -23,7 +23,6 @@ from registration.mail.schemas import MailPreview, MailTemplateRead, MailWording
 from registration.mail.services import event_context
 from registration.models import MailWording
 
-audit.register_entity("mail_wording", MailWording)
 _FIELDS = ("subject", "intro", "sign_off")
 
 

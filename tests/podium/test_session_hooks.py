@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from podium import audit, db
 from podium.audit_models import AuditEntry
 from podium.jobs import kicks
+from podium.main import unit_of_work
 from podium.outbox import SEND_MAIL_JOB
 from podium.settings import Settings
 from tests.registration.factories import build_catalog
@@ -109,6 +110,7 @@ async def test_a_kick_wakes_its_job_after_commit_and_not_after_rollback(engine: 
 
 
 async def test_an_entry_recorded_without_its_event_gets_it_in_a_kernel_session(engine: AsyncEngine) -> None:
+    unit_of_work.install_audited_entities()  # what the composition root does at start; the kernel has none of its own
     async with db.session_maker(engine)() as db_session:
         catalog = await build_catalog(db_session)
         entry = audit.record(db_session, "category", catalog.member.id, None, "noted", audit.JOB)
@@ -120,6 +122,7 @@ async def test_an_entry_recorded_without_its_event_gets_it_in_a_kernel_session(e
 
 
 async def test_a_session_without_the_hooks_is_refused_what_would_be_lost(engine: AsyncEngine) -> None:
+    unit_of_work.install_audited_entities()
     async with AsyncSession(engine) as bare, db.session_maker(engine)() as db_session:
         catalog = await build_catalog(db_session)
         await db_session.commit()
@@ -131,3 +134,36 @@ async def test_a_session_without_the_hooks_is_refused_what_would_be_lost(engine:
         given = audit.record(bare, "category", catalog.member.id, None, "noted", audit.JOB, event_id=catalog.event_id)
 
         assert given.event_id == catalog.event_id
+
+
+_ENTITIES_PROBE = """
+import importlib, pkgutil
+import registration
+for module in pkgutil.walk_packages(registration.__path__, "registration."):
+    importlib.import_module(module.name)
+from podium import audit
+print(",".join(sorted(audit._EVENT_OF)) or "none")
+from podium.db import create_engine
+from podium.main import unit_of_work
+from podium.settings import Settings
+unit_of_work.session_maker(create_engine(Settings.from_env()))
+print(",".join(sorted(audit._EVENT_OF)) or "none")
+"""
+
+
+def test_registration_s_audited_entities_are_installed_by_the_composition_root_not_by_an_import() -> None:
+    from registration.audit.services import AUDITED_ENTITIES
+
+    completed = subprocess.run(
+        [sys.executable, "-c", _ENTITIES_PROBE],
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "DATABASE_URL": "sqlite+aiosqlite:///:memory:"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    after_imports, after_maker = completed.stdout.split()
+    assert after_imports == "none"
+    assert after_maker.split(",") == sorted(AUDITED_ENTITIES)
