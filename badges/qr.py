@@ -13,11 +13,12 @@ from __future__ import annotations
 import io
 import zlib
 from functools import lru_cache
+from typing import cast
 
 import qrcode
 from qrcode import base
 from qrcode.constants import ERROR_CORRECT_M
-from qrcode.util import MODE_8BIT_BYTE, MODE_ALPHA_NUM, PAD0, PAD1, BitBuffer, QRData, length_in_bits
+from qrcode.util import ALPHA_NUM, MODE_8BIT_BYTE, MODE_ALPHA_NUM, PAD0, PAD1, QRData, length_in_bits, mask_func
 
 from badges.tokens import BASE45
 
@@ -64,23 +65,36 @@ def _error_words(data: list[int], ec_count: int) -> list[int]:
     return remainder
 
 
+def _data_bits(data: QRData, version: int) -> tuple[int, int]:
+    """The segment's bits (mode, length, text) as one integer and its bit count: what ``QRData.write`` puts into a
+    ``BitBuffer`` one bit per call, in a few integer shifts."""
+    value, count = data.mode, 4
+    size = length_in_bits(data.mode, version)
+    value, count = (value << size) | len(data), count + size
+    text = data.data
+    if data.mode == MODE_ALPHA_NUM:
+        codes = [ALPHA_NUM.index(c) for c in text]
+        for i in range(0, len(codes) - 1, 2):
+            value, count = (value << 11) | (codes[i] * 45 + codes[i + 1]), count + 11
+        if len(codes) % 2:
+            value, count = (value << 6) | codes[-1], count + 6
+    else:
+        value, count = (value << 8 * len(text)) | int.from_bytes(text, "big"), count + 8 * len(text)
+    return value, count
+
+
 def _codewords(data: QRData, version: int) -> list[int]:
     """``qrcode.util.create_data`` with a table-driven Reed-Solomon: the same codewords (a test compares them)
-    in a third of the time; the library's polynomial arithmetic was most of a badge's QR cost."""
-    buffer = BitBuffer()
-    buffer.put(data.mode, 4)
-    buffer.put(len(data), length_in_bits(data.mode, version))
-    data.write(buffer)
+    in a fraction of the time; the library's polynomial arithmetic was most of a badge's QR cost."""
     blocks = base.rs_blocks(version, ERROR_CORRECT_M)
     bit_limit = sum(block.data_count * 8 for block in blocks)
-    for _ in range(min(bit_limit - len(buffer), 4)):  # terminator
-        buffer.put_bit(False)
-    if len(buffer) % 8:
-        for _ in range(8 - len(buffer) % 8):
-            buffer.put_bit(False)
-    for i in range((bit_limit - len(buffer)) // 8):
-        buffer.put(PAD1 if i % 2 else PAD0, 8)
-    words = [b & 0xFF for b in buffer.buffer]
+    value, count = _data_bits(data, version)
+    terminator = min(bit_limit - count, 4)
+    value, count = value << terminator, count + terminator
+    if count % 8:  # to a whole byte
+        value, count = value << (8 - count % 8), count + 8 - count % 8
+    words = list(value.to_bytes(count // 8, "big"))
+    words += [PAD1 if i % 2 else PAD0 for i in range(bit_limit // 8 - len(words))]
     data_blocks, ec_blocks, offset = [], [], 0
     for block in blocks:
         chunk = words[offset : offset + block.data_count]
@@ -91,16 +105,40 @@ def _codewords(data: QRData, version: int) -> list[int]:
     return interleaved + [b[i] for i in range(max(map(len, ec_blocks))) for b in ec_blocks if i < len(b)]
 
 
+@lru_cache(maxsize=16)
+def _layout(version: int) -> tuple[tuple[tuple[bool | None, ...], ...], tuple[tuple[int, int, bool], ...]]:
+    """A version's symbol before its data: the library's function patterns and format information (mask fixed),
+    with ``None`` where data goes; and those data modules in the order the library fills them, each with
+    whether the mask flips it. The same for every token, so the per-token work is only placing bits."""
+    code = qrcode.QRCode(version=version, error_correction=ERROR_CORRECT_M, mask_pattern=_MASK, border=0)
+    code.map_data = lambda data, mask_pattern: None  # stop before the data: leave its modules None
+    code.makeImpl(False, _MASK)
+    modules, size = code.modules, code.modules_count
+    flips = mask_func(_MASK)
+    order: list[tuple[int, int, bool]] = []
+    row, step = size - 1, -1
+    for col in range(size - 1, 0, -2):  # qrcode's ``map_data`` walk: two columns at a time, up then down
+        if col <= 6:
+            col -= 1  # the vertical timing pattern's column is skipped
+        while 0 <= row < size:
+            order += [(row, c, bool(flips(row, c))) for c in (col, col - 1) if modules[row][c] is None]
+            row += step
+        row, step = row - step, -step
+    return tuple(tuple(line) for line in modules), tuple(order)
+
+
 def qr_matrix(text: str) -> list[list[bool]]:
-    """Dark (True) and light modules, without the quiet zone; alphanumeric mode when the text allows."""
+    """Dark (True) and light modules, without the quiet zone; alphanumeric mode when the text allows. The same
+    matrix ``qrcode`` makes for this version and mask (a test compares them), its data placed from a table."""
     alphanumeric = bool(text) and all(c in _ALPHANUMERIC for c in text)
     data = QRData(text if alphanumeric else text.encode(), mode=MODE_ALPHA_NUM if alphanumeric else MODE_8BIT_BYTE)
     version = _version_for(len(data), alphanumeric)
-    code = qrcode.QRCode(version=version, error_correction=ERROR_CORRECT_M, mask_pattern=_MASK, border=0)
-    code.add_data(data)
-    code.data_cache = _codewords(data, version)  # make() uses these instead of computing its own
-    code.make(fit=False)
-    return code.get_matrix()
+    template, order = _layout(version)
+    matrix = [list(line) for line in template]
+    bits = "".join(f"{word:08b}" for word in _codewords(data, version)).ljust(len(order), "0")
+    for (row, column, flip), bit in zip(order, bits, strict=False):  # remainder bits past the words are light
+        matrix[row][column] = (bit == "1") is not flip
+    return cast(list[list[bool]], matrix)
 
 
 def dark_runs(matrix: list[list[bool]]) -> list[tuple[int, int, int]]:
