@@ -22,6 +22,7 @@ from email import message_from_bytes, policy
 from email.header import Header
 from email.message import EmailMessage
 from email.utils import encode_rfc2231, formataddr, formatdate, parseaddr
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -207,6 +208,12 @@ def _address(value: str) -> str:
     return formataddr((name, address), charset="utf-8") if name else address
 
 
+@lru_cache(maxsize=16)
+def _sender(sender: str) -> tuple[str, str]:
+    """The From header and the envelope's address: the same for every mail of a drain, so parsed once."""
+    return _address(sender), parseaddr(sender)[1] or sender
+
+
 def _text_part(content_type: str, body: str) -> bytes:
     lines = body.splitlines()
     if body.isascii() and all(len(line) < 990 for line in lines):
@@ -260,11 +267,11 @@ def compose_mime(
         body = _multipart("alternative", [body, _text_part("text/html", html)])
     if attachments:
         body = _multipart("mixed", [body, *(_attachment_part(a) for a in attachments)])
+    from_header, envelope_from = _sender(sender)
     headers = (
-        f"From: {_address(sender)}\r\nTo: {_address(to)}\r\nSubject: {_header(subject)}\r\n"
+        f"From: {from_header}\r\nTo: {_address(to)}\r\nSubject: {_header(subject)}\r\n"
         f"Date: {date or formatdate(localtime=False)}\r\nMessage-ID: {message_id}\r\nMIME-Version: 1.0\r\n"
     )
-    envelope_from = parseaddr(sender)[1] or sender
     return OutgoingMail(
         message_id=message_id, sender=envelope_from, to=parseaddr(to)[1] or to, data=headers.encode() + body
     )

@@ -173,10 +173,8 @@ class _Draft:
     attachments: list[Draw]
 
 
-def _finish(settings: Settings, draft: _Draft) -> OutgoingMail:
+def _finish(settings: Settings, draft: _Draft, domain: str) -> OutgoingMail:
     """Draw the attachments and write the message's bytes (in a worker thread: both are CPU only)."""
-    # Stable per outbox row, so a message sent twice after a crash is recognisably the same one.
-    domain = parseaddr(settings.mail_from)[1].rpartition("@")[2] or "podium.invalid"
     return compose_mime(
         sender=settings.mail_from,
         to=draft.item.to,
@@ -190,9 +188,11 @@ def _finish(settings: Settings, draft: _Draft) -> OutgoingMail:
 
 def _finish_all(settings: Settings, drafts: Sequence[_Draft]) -> list[OutgoingMail | Exception]:
     results: list[OutgoingMail | Exception] = []
+    # Message-IDs are stable per outbox row, so a message sent twice after a crash is recognisably the same one.
+    domain = parseaddr(settings.mail_from)[1].rpartition("@")[2] or "podium.invalid"
     for draft in drafts:
         try:
-            results.append(_finish(settings, draft))
+            results.append(_finish(settings, draft, domain))
         except Exception as exc:  # one broken drawing fails its own message only
             results.append(exc)
     return results

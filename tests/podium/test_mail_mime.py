@@ -56,3 +56,16 @@ def test_an_ascii_text_only_mail_is_one_readable_part() -> None:
     assert (parsed.get_content_type(), parsed["Content-Transfer-Encoding"]) == ("text/plain", "7bit")
     assert parsed.get_content().replace("\r\n", "\n") == "Hi\nthere\n"  # CRLF on the wire, as SMTP wants
     assert mail.needs_smtputf8 is False
+
+
+def test_each_mail_carries_its_own_sender_though_a_drain_parses_a_sender_once() -> None:
+    """The From header and envelope are memoised per sender string: a changed sender is never served the old one."""
+    for sender, envelope in [
+        ("Podium <noreply@podium.example>", "noreply@podium.example"),
+        ("Other <mail@other.example>", "mail@other.example"),
+        ("Podium <noreply@podium.example>", "noreply@podium.example"),
+    ]:
+        mail = compose_mime(sender=sender, to="a@example.org", subject="Hi", message_id="<m@x>", text="Hi")
+
+        assert mail.sender == envelope
+        assert _parsed(mail.data)["From"] == sender
