@@ -31,9 +31,10 @@ _DARK_RUN = re.compile(b"\x01+")
 
 @lru_cache(maxsize=64)
 def _version_for(length: int, alphanumeric: bool) -> int:
-    """The smallest version that holds text of this length (same for every token, so worked out once)."""
+    """The smallest version that holds text of this length (same for every token, so worked out once). The probe
+    is "A"s, valid in both modes: ``qrcode`` fails on some all-"0" texts (``glog(0)``, 181 of the lengths 1 to 299)."""
     probe = qrcode.QRCode(error_correction=ERROR_CORRECT_M, mask_pattern=_MASK, border=0)
-    probe.add_data(QRData("0" * length, mode=MODE_ALPHA_NUM if alphanumeric else MODE_8BIT_BYTE))
+    probe.add_data(QRData("A" * length, mode=MODE_ALPHA_NUM if alphanumeric else MODE_8BIT_BYTE))
     probe.make(fit=True)
     assert probe.version is not None
     return probe.version

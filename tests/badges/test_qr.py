@@ -10,7 +10,7 @@ import qrcode
 from qrcode.constants import ERROR_CORRECT_M
 from qrcode.util import MODE_8BIT_BYTE, MODE_ALPHA_NUM, QRData, create_data
 
-from badges.qr import _codewords, qr_matrix
+from badges.qr import _codewords, _version_for, qr_matrix
 from badges.tokens import BASE45
 
 
@@ -44,3 +44,17 @@ def test_the_matrix_is_the_librarys_for_the_same_version_and_mask(length: int, a
         library.add_data(data)
         library.make(fit=False)
         assert ours == library.get_matrix()
+
+
+def test_the_version_is_the_librarys_own_choice_for_every_length() -> None:
+    """Tokens of any length get a code: the version worked out once per length is the one ``qrcode`` picks for a
+    real text of that length (an all-"0" probe used to crash it for 181 lengths)."""
+    rng = random.Random(7)
+    for length in range(1, 300):
+        for alphanumeric in (True, False):
+            text = "".join(rng.choice(BASE45) for _ in range(length))
+            library = qrcode.QRCode(error_correction=ERROR_CORRECT_M, mask_pattern=0, border=0)
+            library.add_data(QRData(text, mode=MODE_ALPHA_NUM if alphanumeric else MODE_8BIT_BYTE))
+            library.make(fit=True)
+
+            assert _version_for(length, alphanumeric) == library.version, (length, alphanumeric)
