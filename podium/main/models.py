@@ -1,5 +1,23 @@
 """Every domain's models in one import, so Alembic sees the whole schema."""
 
+from abstracts.models import (
+    Abstract,
+    AbstractAuthor,
+    AbstractFigure,
+    CallForAbstracts,
+    CustomQuestion,
+    Decision,
+    Disclosure,
+    Review,
+    ReviewAssignment,
+    Reviewer,
+    ReviewerConflict,
+    ReviewScore,
+    RubricCriterion,
+    SubmissionType,
+    Topic,
+    reviewer_topic,
+)
 from badges.models import Badge, BadgeKey, Checkin, CheckinPresence, CheckinSettings, Checkpoint
 from events.models import Event, Room, Track
 from podium.audit_models import AuditEntry
@@ -35,6 +53,9 @@ from registration.models import (
 from sessions.models import AgendaFeed, AgendaItem, ProgramSession, SessionSpeaker, Speaker
 
 __all__ = [
+    "Abstract",
+    "AbstractAuthor",
+    "AbstractFigure",
     "AddOn",
     "AgendaFeed",
     "AgendaItem",
@@ -43,12 +64,16 @@ __all__ = [
     "Badge",
     "BadgeKey",
     "BillingDetails",
+    "CallForAbstracts",
     "CancellationFeeRule",
     "Category",
     "Checkin",
     "CheckinPresence",
     "CheckinSettings",
     "Checkpoint",
+    "CustomQuestion",
+    "Decision",
+    "Disclosure",
     "Document",
     "DocumentCounter",
     "Event",
@@ -68,15 +93,24 @@ __all__ = [
     "Registration",
     "RegistrationAddOn",
     "RegistrationSettings",
+    "Review",
+    "ReviewAssignment",
+    "ReviewScore",
+    "Reviewer",
+    "ReviewerConflict",
     "Room",
+    "RubricCriterion",
     "SellerDetails",
     "SessionSpeaker",
     "Speaker",
     "StateChange",
+    "SubmissionType",
+    "Topic",
     "Track",
     "User",
     "VerificationDocument",
     "WaitlistEntry",
     "WebhookEvent",
     "metadata",
+    "reviewer_topic",
 ]
