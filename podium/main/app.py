@@ -17,6 +17,8 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler, Middleware
 
+from abstracts.call_controllers import CallController, OpenCallController
+from abstracts.controllers import AbstractController, EventAbstractController
 from badges.controllers import BADGE_CONTROLLERS
 from badges.dashboard_controllers import CheckinDashboardController, CheckinDashboardPages
 from badges.scanner_pages import ScannerPages
@@ -146,6 +148,10 @@ ROUTE_HANDLERS: tuple[ControllerRouterHandler, ...] = (
     ProgramPages,
     OrganizerProgramPages,
     OrganizerSpeakerPages,
+    CallController,
+    OpenCallController,
+    EventAbstractController,
+    AbstractController,
 )
 
 

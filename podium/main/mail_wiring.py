@@ -12,6 +12,7 @@ the CLI each build their world here), and one list here is the whole set the org
 
 from __future__ import annotations
 
+from abstracts import coauthor_mail
 from badges.mail_attachments import badge_attachments
 from podium.auth import lockout
 from podium.jobs.outbox_drain import install_attachment_renderers, install_still_true
@@ -25,7 +26,14 @@ from sessions import change_mail
 
 def install_mail() -> None:
     """Templates for the preview and the wording pages, "still true" checks and attachment renderers for the drain."""
-    install_templates((*lockout.MAIL_TEMPLATES, *registration_templates.MAIL_TEMPLATES, *change_mail.MAIL_TEMPLATES))
+    install_templates(
+        (
+            *lockout.MAIL_TEMPLATES,
+            *registration_templates.MAIL_TEMPLATES,
+            *change_mail.MAIL_TEMPLATES,
+            *coauthor_mail.MAIL_TEMPLATES,
+        )
+    )
     install_still_true(order_mail.STILL_TRUE_CHECKS)
     install_still_true(registration_mail.STILL_TRUE_CHECKS)
     install_attachment_renderers(registration_attachments.MAIL_ATTACHMENTS)

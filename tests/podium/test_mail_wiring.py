@@ -24,7 +24,7 @@ SCRIPT = textwrap.dedent(
     from pathlib import Path
 
     modules = []
-    for package in ("podium", "events", "registration", "sessions", "badges"):
+    for package in ("podium", "events", "registration", "sessions", "abstracts", "badges"):
         path = importlib.import_module(package).__path__
         for found in pkgutil.walk_packages(path, f"{package}."):
             if not found.name.startswith("podium.main"):  # the composition root, imported below on its own
@@ -82,8 +82,9 @@ def test_importing_every_package_fills_no_registry_and_create_app_installs_what_
     assert seen["installed"] == seen["declared"]
     assert seen["same_objects"] == [True, True, True]
     templates, checks, attachments = seen["installed"]
-    assert {"login_guard", "session_changed", "order_held", "offer_reminder"} <= set(templates)
-    assert len(templates) == 24
+    some = {"login_guard", "session_changed", "order_held", "offer_reminder", "abstract_coauthor_listed"}
+    assert some <= set(templates)
+    assert len(templates) == 25
     assert checks == ["hold_expired", "hold_reminder", "offer_reminder", "order_held", "waitlist_offer"]
     assert attachments == ["badge", "receipt"]
 
@@ -115,7 +116,7 @@ def test_podium_jobs_run_installs_the_mail_registries_before_running_jobs(settin
     )
 
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout.splitlines()[-1]) == [0, [0, 0, 0], [24, 5, 2]]
+    assert json.loads(done.stdout.splitlines()[-1]) == [0, [0, 0, 0], [25, 5, 2]]
 
 
 def test_installing_again_changes_nothing_and_a_taken_name_is_refused() -> None:

@@ -1,0 +1,113 @@
+"""HTTP for submitters: their own abstracts only (anyone else's answer 404). Thin: one service call each."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, Request, get, patch, post
+from litestar.di import NamedDependency
+from litestar.openapi.spec import SecurityRequirement
+from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from abstracts import submissions
+from abstracts.guards import requires_signed_in, signed_in_user
+from abstracts.schemas import AbstractCreate, AbstractRead, AbstractSummary, AbstractUpdate
+from abstracts.submission_reads import to_read, to_summary
+from podium.db import utcnow
+from podium.errors import problem_responses
+
+BEARER: list[SecurityRequirement] = [{"bearer": []}]
+WRITE_ERRORS = (401, 404, 409, 422)
+AnyRequest = Request[Any, Any, Any]
+
+
+class EventAbstractController(Controller):
+    """Starting an abstract for an event's call, and the list of one's own there."""
+
+    path = "/api/events/{event:str}/abstracts"
+    tags = ["abstracts"]
+    guards = [requires_signed_in]
+    security = BEARER
+
+    @get("/", operation_id="listMyAbstracts", responses=problem_responses(401, 404))
+    async def list_mine(
+        self, request: AnyRequest, event: FromPath[str], db_session: NamedDependency[AsyncSession]
+    ) -> list[AbstractSummary]:
+        _view, own = await submissions.list_own(db_session, event, signed_in_user(request))
+        now = utcnow()
+        return [to_summary(o, now) for o in own]
+
+    @post(
+        "/",
+        status_code=HTTP_201_CREATED,
+        operation_id="createAbstractDraft",
+        responses=problem_responses(*WRITE_ERRORS),
+    )
+    async def create_draft(
+        self,
+        request: AnyRequest,
+        event: FromPath[str],
+        data: JSONBody[AbstractCreate],
+        db_session: NamedDependency[AsyncSession],
+    ) -> AbstractRead:
+        """A draft, saved as it is; only its type must be right (submit checks the rest)."""
+        own = await submissions.create_draft(db_session, event, signed_in_user(request), data)
+        read = to_read(own, utcnow())
+        await db_session.commit()
+        return read
+
+
+class AbstractController(Controller):
+    path = "/api/abstracts/{abstract_id:uuid}"
+    tags = ["abstracts"]
+    guards = [requires_signed_in]
+    security = BEARER
+
+    @get("/", operation_id="getMyAbstract", responses=problem_responses(401, 404))
+    async def get_abstract(
+        self, request: AnyRequest, abstract_id: FromPath[UUID], db_session: NamedDependency[AsyncSession]
+    ) -> AbstractRead:
+        return to_read(await submissions.get_own(db_session, abstract_id, signed_in_user(request)), utcnow())
+
+    @patch("/", operation_id="updateMyAbstract", responses=problem_responses(*WRITE_ERRORS))
+    async def update_abstract(
+        self,
+        request: AnyRequest,
+        abstract_id: FromPath[UUID],
+        data: JSONBody[AbstractUpdate],
+        db_session: NamedDependency[AsyncSession],
+    ) -> AbstractRead:
+        """Until the deadline of its type; a submitted abstract must stay submittable."""
+        own = await submissions.update_abstract(db_session, abstract_id, signed_in_user(request), data)
+        read = to_read(own, utcnow())
+        await db_session.commit()
+        return read
+
+    @post(
+        "/submit", status_code=HTTP_200_OK, operation_id="submitMyAbstract", responses=problem_responses(*WRITE_ERRORS)
+    )
+    async def submit(
+        self, request: AnyRequest, abstract_id: FromPath[UUID], db_session: NamedDependency[AsyncSession]
+    ) -> AbstractRead:
+        """Every rule checked at once (422 lists each field); ``warnings`` carries the blind check."""
+        own = await submissions.submit(db_session, abstract_id, signed_in_user(request))
+        read = to_read(own, utcnow())
+        await db_session.commit()
+        return read
+
+    @post(
+        "/withdraw",
+        status_code=HTTP_200_OK,
+        operation_id="withdrawMyAbstract",
+        responses=problem_responses(*WRITE_ERRORS),
+    )
+    async def withdraw(
+        self, request: AnyRequest, abstract_id: FromPath[UUID], db_session: NamedDependency[AsyncSession]
+    ) -> AbstractRead:
+        own = await submissions.withdraw(db_session, abstract_id, signed_in_user(request))
+        read = to_read(own, utcnow())
+        await db_session.commit()
+        return read
