@@ -3,12 +3,21 @@
 Money is integer minor units plus an ISO 4217 code and is printed with the currency's own decimals (never
 through a float); instants are stored in UTC and shown in the event's time zone, with the zone named so
 nobody converts them a second time.
+
+Every function writes in the current locale (``podium.i18n``) unless given one. English keeps Podium's own
+house style (``USD 520.00``, ``Monday June 7, 2027``: receipts and mails already issued read that way); every
+other locale is CLDR's through Babel (``1.234,50 €``, ``7 de junho de 2027``), the way its readers write.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from zoneinfo import ZoneInfo
+
+from babel import dates, numbers
+
+from podium.i18n import DEFAULT_LOCALE, current_locale, gettext
 
 # ISO 4217 currencies whose minor unit is not the cent (the ones Stripe also treats specially); money is
 # stored in minor units, so JPY 5000 is 5000 yen and KWD 5000 is 5.000 dinars.
@@ -17,9 +26,13 @@ _THREE_DECIMAL = "BHD IQD JOD KWD LYD OMR TND"
 _MINOR_UNIT_DIGITS = dict.fromkeys(_ZERO_DECIMAL.split(), 0) | dict.fromkeys(_THREE_DECIMAL.split(), 3)
 
 
-def format_money(amount: int, currency: str) -> str:
-    """``52000, "USD"`` → ``"USD 520.00"``; integer arithmetic only, so no float ever rounds a price."""
+def format_money(amount: int, currency: str, locale: str | None = None) -> str:
+    """``52000, "USD"`` → ``"USD 520.00"`` (``"520,00 US$"`` in ``es``); exact decimals, so no float ever
+    rounds a price."""
+    locale = locale or current_locale()
     digits = _MINOR_UNIT_DIGITS.get(currency.upper(), 2)
+    if locale != DEFAULT_LOCALE:
+        return numbers.format_currency(Decimal(amount).scaleb(-digits), currency.upper(), locale=locale)
     sign = "-" if amount < 0 else ""
     major, minor = divmod(abs(amount), 10**digits)
     fraction = f".{minor:0{digits}d}" if digits else ""
@@ -36,15 +49,26 @@ def parse_money(text: str, currency: str) -> int:
     return int(whole) * 10**digits + (int(fraction.ljust(digits, "0")) if digits else 0)
 
 
-def format_date(day: dt.date) -> str:
-    """``Monday June 7, 2027``: spelled out, so it reads the same in every country."""
+def format_number(value: int | Decimal, locale: str | None = None) -> str:
+    """``1234.5`` → ``1,234.5`` (``1.234,5`` in ``es``): a count or a figure as the reader groups digits."""
+    return numbers.format_decimal(value, locale=locale or current_locale())
+
+
+def format_date(day: dt.date, locale: str | None = None) -> str:
+    """``Monday June 7, 2027``: spelled out, so it reads the same in every country (CLDR's full date elsewhere:
+    ``lunes, 7 de junio de 2027``)."""
+    locale = locale or current_locale()
+    if locale != DEFAULT_LOCALE:
+        return dates.format_date(day, "full", locale=locale)
     return f"{day:%A} {day:%B} {day.day}, {day.year}"
 
 
 def format_date_range(start: dt.date, end: dt.date) -> str:
     """An event's local calendar days (``Monday June 7, 2027 to Friday June 11, 2027``)."""
     first = format_date(start)
-    return first if end == start else f"{first} to {format_date(end)}"
+    if end == start:
+        return first
+    return gettext("%(start)s to %(end)s") % {"start": first, "end": format_date(end)}
 
 
 def local_time(instant: dt.datetime | str, timezone: str) -> dt.datetime:
@@ -65,6 +89,9 @@ def format_datetime(instant: dt.datetime | str, timezone: str) -> str:
 
 def format_day(day: dt.date, *, short: bool = False) -> str:
     """A day inside an event whose year is plain from the page: ``Monday June 7`` (``Mon June 7`` in tabs)."""
+    locale = current_locale()
+    if locale != DEFAULT_LOCALE:
+        return dates.format_skeleton("MMMEd" if short else "MMMMEEEEd", day, locale=locale)
     weekday = f"{day:%a}" if short else f"{day:%A}"
     return f"{weekday} {day:%B} {day.day}"
 
@@ -78,6 +105,7 @@ def register_filters(filters: dict[str, object]) -> None:
     """The pages' template filters, named as the mails' are (podium/mail.py), so a date reads the same on a page
     and in a mail: ``money(currency)``, ``date``, ``date_range(end)``, ``day``, ``datetime(zone)``, ``time(zone)``."""
     filters["money"] = format_money
+    filters["number"] = format_number
     filters["date"] = format_date
     filters["date_range"] = format_date_range
     filters["day"] = format_day

@@ -29,7 +29,16 @@ from typing import Any, TypeVar
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 from markupsafe import Markup, escape
 
-from podium.formatting import format_date, format_date_range, format_datetime, format_money, local_time
+from podium import i18n
+from podium.formatting import (
+    format_date,
+    format_date_range,
+    format_datetime,
+    format_money,
+    format_number,
+    format_time,
+    local_time,
+)
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 # Links with secrets are placeholders (``{order_link:<id>}``) until the outbox sends the mail.
@@ -117,14 +126,16 @@ def _environment(*, html: bool) -> Environment:
         keep_trailing_newline=True,
         auto_reload=False,
     )
+    i18n.install(environment)  # gettext reads the mail's locale (``render_mail``), set per message
     environment.filters["money"] = format_money
+    environment.filters["number"] = format_number
     environment.filters["date_range"] = lambda start, end: format_date_range(_day(start), _day(end))
     environment.filters["date"] = lambda value: format_date(_day(value))
     environment.filters["datetime"] = lambda value, timezone: format_datetime(_instant(value), timezone)
     environment.filters["local_date"] = lambda value, timezone: format_date(
         local_time(_instant(value), timezone).date()
     )
-    environment.filters["time"] = lambda value, timezone: f"{local_time(_instant(value), timezone):%H:%M}"
+    environment.filters["time"] = lambda value, timezone: format_time(_instant(value), timezone)
     environment.filters["paragraphs"] = _paragraphs
     return environment
 
@@ -151,13 +162,17 @@ def _subject(template: Template, variables: dict[str, Any]) -> str:
 
 
 def render_mail(name: str, context: Mapping[str, Any], wording: Wording | None = None) -> RenderedMail:
-    """Subject, plain text and HTML of template ``name``; links are still placeholders (the outbox fills them)."""
+    """Subject, plain text and HTML of template ``name``; links are still placeholders (the outbox fills them).
+
+    Written in the context's ``locale`` (the registration's or buyer's, stored with the message when it was
+    enqueued; English for older messages without one), whatever the locale of the task that sends it."""
     wording = wording or Wording()
     variables = {**context, "wording": wording}
-    text_template = _TEXT.get_template(f"mail/{name}.txt")
-    subject = _one_line(wording.subject) or _subject(text_template, variables)
-    text = _tidy(text_template.render(variables))
-    html = _HTML.get_template(f"mail/{name}.html").render(variables)
+    with i18n.using_locale(context.get("locale")):
+        text_template = _TEXT.get_template(f"mail/{name}.txt")
+        subject = _one_line(wording.subject) or _subject(text_template, variables)
+        text = _tidy(text_template.render(variables))
+        html = _HTML.get_template(f"mail/{name}.html").render(variables)
     return RenderedMail(subject=subject, text=text, html=html)
 
 

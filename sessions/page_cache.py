@@ -7,7 +7,8 @@ visitors is only the CSRF token in the page (each visitor has their own cookie),
 with a marker where the token goes, split there, and joined with each visitor's token. A logged-in visitor's
 page shows who they are and is rendered as before. Keys must name everything the page shows: the callers
 build them from the fingerprint read from the database on every request (``public.program_head``,
-``public.session_head``), so an entry can never be stale (see ``podium.lru``).
+``public.session_head``), so an entry can never be stale (see ``podium.lru``). The visitor's locale is added
+here, to every key: a page read in Spanish is never given to an English reader.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.template.base import csrf_token
 
+from podium.i18n import current_locale
 from podium.lru import Lru
 from podium.pages import render
 
@@ -45,7 +47,7 @@ def cached_page(request: Request[Any, Any, Any], pages: Lru[tuple[bytes, ...]], 
     """An anonymous visitor's page from ``pages``, or None (a logged-in visitor, or not rendered yet)."""
     if request.scope.get("user") is not None:
         return None
-    parts = pages.get(key)
+    parts = pages.get(_localised(key))
     return None if parts is None else _with_token(request, parts)
 
 
@@ -64,8 +66,12 @@ def shared_page(
         **context,
     )
     parts = tuple(part.encode() for part in html.split(_MARKER))
-    pages.put(key, parts)
+    pages.put(_localised(key), parts)
     return _with_token(request, parts)
+
+
+def _localised(key: str) -> str:
+    return f"{current_locale()}|{key}"
 
 
 def _with_token(request: Request[Any, Any, Any], parts: tuple[bytes, ...]) -> Response[bytes]:

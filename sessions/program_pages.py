@@ -18,6 +18,7 @@ from events.brand import PageBrand, page_brand
 from podium.db import begin_autocommit
 from podium.errors import NotFound
 from podium.formatting import format_date, local_time
+from podium.i18n import current_locale
 from podium.lru import Lru
 from podium.query_params import Search
 from registration.models import AddOn
@@ -34,7 +35,7 @@ from sessions.page_parts import by_time, clock_text, event_days
 # reads nothing else; the event's ``updated_at`` is in every key, and a new colour or logo moves it.
 LISTINGS: Lru[tuple[str, PageBrand, str]] = Lru()
 # One small entry per session: a 600-session meeting's pages all fit.
-DETAILS: Lru[tuple[str, PageBrand, str]] = Lru(size=1024)
+DETAILS: Lru[tuple[str, PageBrand, str]] = Lru(size=1024)  # by session version and locale
 # The event's time zone and its sessions in time order, for "now and next", per program version.
 TIMELINES: Lru[tuple[str, list[glance.Moment]]] = Lru(size=16)
 VIEWS = ("list", "grid")
@@ -146,7 +147,8 @@ class ProgramPages(Controller):
         text = (q or "").strip()
         chosen_view = view if view in VIEWS else "list"
         netloc = request.url.netloc
-        key = f"{head.version}|{chosen_day}|{track}|{kind}|{text}|{netloc}|{chosen_view}"
+        # The listing is written in the visitor's language (its words, dates and times): the locale is in the key.
+        key = f"{head.version}|{current_locale()}|{chosen_day}|{track}|{kind}|{text}|{netloc}|{chosen_view}"
         on_now = await _now_and_next(db_session, slug, head)
         page_key = f"program|{key}|{_moment_key(on_now)}"
         if (page := cached_page(request, PROGRAM_PAGES, page_key)) is not None:
@@ -191,7 +193,8 @@ class ProgramPages(Controller):
         page_key = f"session|{head.version}"
         if (page := cached_page(request, SESSION_PAGES, page_key)) is not None:
             return page
-        cached = DETAILS.get(head.version)
+        detail_key = f"{head.version}|{current_locale()}"
+        cached = DETAILS.get(detail_key)
         if cached is None:
             await begin_autocommit(db_session)
             session, event = await public.public_session(db_session, session_id)
@@ -208,7 +211,7 @@ class ProgramPages(Controller):
                 end=clock_text(session.ends_at, event.timezone),
             )
             cached = (f"{session.title} · {event.name}", page_brand(event), detail)
-            DETAILS.put(head.version, cached)
+            DETAILS.put(detail_key, cached)
         title, brand, detail = cached
         return shared_page(
             request, SESSION_PAGES, page_key, "sessions/session.html", title=title, page_brand=brand, detail=detail

@@ -26,6 +26,7 @@ from badges.staff_pages import StaffPages
 from events.controllers import EventController, OrganizerEventListController
 from events.pages import OrganizerEventPages
 from events.public_pages import EventPages
+from podium import i18n
 from podium.access_log import install_access_log_filter
 from podium.api_docs import SwaggerPage
 from podium.auth.account_controllers import AccountController, UserAccountController
@@ -46,6 +47,7 @@ from podium.input_guards import PodiumRequest, RefuseNulInQuery
 from podium.jobs.controllers import JobController, OrganizerJobPages
 from podium.jobs.web import STATE_KEY as JOBS_STATE_KEY
 from podium.jobs.web import WebJobs
+from podium.locale_choice import LocaleMiddleware, choose_language
 from podium.log_config import logging_config
 from podium.main.cli import PodiumCLIPlugin
 from podium.main.mail_wiring import install_mail
@@ -160,6 +162,8 @@ def _template_filters(engine: JinjaTemplateEngine) -> None:
     for pages and mails (podium/formatting.py). Templates are read once: they ship with the code, so a change comes
     with a restart, and no page pays Jinja's file checks (three ``stat`` calls a render)."""
     register_filters(engine.engine.filters)
+    i18n.install(engine.engine)  # gettext reads the request's locale (``podium.locale_choice``)
+    engine.engine.globals["locale_names"] = i18n.LOCALE_NAMES
     engine.engine.auto_reload = False
 
 
@@ -183,6 +187,7 @@ def _middleware(settings: Settings, metrics: MetricsSetup) -> list[Middleware]:
     """Outermost first: the request id and metrics see every answer, refusals included."""
     return [
         RequestIdMiddleware(),
+        LocaleMiddleware(),  # before anything answers, so refusals and error pages speak the visitor's language
         *metrics.middleware,
         AnswerRefusals(),  # inside the two above, so they see what a later middleware's refusal answered
         WriteIntentMiddleware,
@@ -209,6 +214,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *ROUTE_HANDLERS,
             create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
             favicon,
+            choose_language,
             *metrics.route_handlers,
         ],
         plugins=[

@@ -15,6 +15,8 @@ PUBLIC = {
     ("GET", "/login"),
     ("POST", "/login"),
     ("POST", "/logout"),
+    # The language switcher: it only sets the visitor's language cookie.
+    ("POST", "/language"),
     ("GET", "/account/unlock"),
     ("POST", "/account/unlock"),
     ("GET", "/events/{slug:str}/register"),

@@ -122,3 +122,19 @@ async def test_logged_in_visitors_see_their_own_header_around_a_cached_page(
         assert "Organizer console" not in as_staff.text and "Log out (" in as_staff.text, path
         assert "Engines of thought" in as_organizer.text and "Engines of thought" in as_staff.text
         assert "Log out" not in after and "Organizer console" not in after and "Log in" in after
+
+
+async def test_a_cached_page_is_kept_per_language(client: Client, program: ProgramEvent, talk: dict[str, Any]) -> None:
+    """A Spanish visitor, then an English one, then the Spanish one again: each gets their own language, never
+    the page cached for the other."""
+    for path in pages(program, talk):
+        client.cookies.clear()
+        spanish = await client.get(path, headers={**HTML, "Accept-Language": "es"})
+        english = await client.get(path, headers={**HTML, "Accept-Language": "en"})
+        again = await client.get(path, headers={**HTML, "Accept-Language": "es"})
+
+        assert '<html lang="es">' in spanish.text and ">Ir al contenido<" in spanish.text, path
+        assert '<html lang="en">' in english.text and ">Skip to content<" in english.text, path
+        assert again.text.replace(TOKEN.findall(again.text)[0], "") == spanish.text.replace(
+            TOKEN.findall(spanish.text)[0], ""
+        ), path
