@@ -19,6 +19,7 @@ from litestar.types import ControllerRouterHandler, Middleware
 
 from abstracts.call_controllers import CallController, OpenCallController
 from abstracts.controllers import AbstractController, EventAbstractController
+from abstracts.decision_controllers import DECISION_CONTROLLERS
 from badges.controllers import BADGE_CONTROLLERS
 from badges.dashboard_controllers import CheckinDashboardController, CheckinDashboardPages
 from badges.scanner_pages import ScannerPages
@@ -132,6 +133,7 @@ ROUTE_HANDLERS: tuple[ControllerRouterHandler, ...] = (
     ScannerPages,
     StaffPages,
     *BADGE_CONTROLLERS,
+    *DECISION_CONTROLLERS,
     AgendaPages,
     OrganizerRegistrationPages,
     OrganizerAuditPages,

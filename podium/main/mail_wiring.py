@@ -12,7 +12,7 @@ the CLI each build their world here), and one list here is the whole set the org
 
 from __future__ import annotations
 
-from abstracts import coauthor_mail
+from abstracts import coauthor_mail, decision_mail
 from badges.mail_attachments import badge_attachments
 from podium.auth import lockout
 from podium.jobs.outbox_drain import install_attachment_renderers, install_still_true
@@ -32,6 +32,7 @@ def install_mail() -> None:
             *registration_templates.MAIL_TEMPLATES,
             *change_mail.MAIL_TEMPLATES,
             *coauthor_mail.MAIL_TEMPLATES,
+            *decision_mail.MAIL_TEMPLATES,
         )
     )
     install_still_true(order_mail.STILL_TRUE_CHECKS)
@@ -39,3 +40,5 @@ def install_mail() -> None:
     install_attachment_renderers(registration_attachments.MAIL_ATTACHMENTS)
     # Badges draw the badge a confirmation mail carries; registration's outbox attaches it without importing badges.
     install_attachment_renderers({"badge": badge_attachments})
+    # Abstracts' decision mails carry the presenting author's confirm link, filled in by registration's renderer.
+    registration_attachments.install_link_makers(decision_mail.LINK_MAKERS)

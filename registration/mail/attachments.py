@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from events.models import Event
 from podium.jobs.outbox_drain import AttachmentError, AttachmentRenderer, Claimed, Draw
 from podium.jobs.outbox_drain import drain_outbox as drain_with
-from podium.mail import BASE_URL_PLACEHOLDER, Attachment, RenderedMail, Wording, render_mail
+from podium.mail import BASE_URL_PLACEHOLDER, Attachment, RenderedMail, Wording, install_into, render_mail
 from podium.mail_senders import MailSender
 from podium.settings import Settings
 from registration.documents import numbers as document_numbers
@@ -36,6 +36,15 @@ from registration.models import Document, MailWording, Order, Registration, Wait
 ORDER_LINK = re.compile(r"\{order_link:([0-9a-f-]{36})(?::([0-9]+))?\}")
 WAITLIST_LINK = re.compile(r"\{waitlist_link:([0-9a-f-]{36})\}")
 REGISTRATION_LINK = re.compile(r"\{registration_link:([0-9a-f-]{36})(?::([0-9]+))?\}")
+# Links of later domains (``{<kind>_link:<id>}``, an HMAC of the id: nothing to look up), made by the makers the
+# composition root installs (``install_link_makers``): registration renders every domain's mail, importing none.
+LinkMaker = Callable[[Settings, UUID], str]
+LINK_MAKERS: dict[str, LinkMaker] = {}
+OTHER_LINK = re.compile(r"\{([a-z]+)_link:([0-9a-f-]{36})\}")
+
+
+def install_link_makers(makers: Mapping[str, LinkMaker]) -> None:
+    install_into(LINK_MAKERS, makers, kind="link maker")
 
 
 async def _links(db_session: AsyncSession, settings: Settings, bodies: Sequence[str]) -> dict[UUID, str]:
@@ -123,7 +132,13 @@ def _fill(body: str, links: dict[UUID, str], settings: Settings, *, html: bool =
     body = body.replace(BASE_URL_PLACEHOLDER, shown(settings.base_url))
     body = ORDER_LINK.sub(versioned(order_url), body)
     body = WAITLIST_LINK.sub(lambda m: shown(links.get(UUID(m.group(1)), "")), body)
-    return REGISTRATION_LINK.sub(versioned(registration_url), body)
+    body = REGISTRATION_LINK.sub(versioned(registration_url), body)
+
+    def other(found: re.Match[str]) -> str:
+        maker = LINK_MAKERS.get(found.group(1))
+        return shown(maker(settings, UUID(found.group(2)))) if maker else found.group(0)
+
+    return OTHER_LINK.sub(other, body)
 
 
 def _event_id(context: Mapping[str, Any]) -> UUID | None:

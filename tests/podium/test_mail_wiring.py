@@ -32,16 +32,18 @@ SCRIPT = textwrap.dedent(
 
     from podium.jobs.outbox_drain import ATTACHMENT_RENDERERS, STILL_TRUE
     from podium.mail import TEMPLATES
+    from registration.mail.attachments import LINK_MAKERS
 
     def registries():
-        return [sorted(TEMPLATES), sorted(STILL_TRUE), sorted(ATTACHMENT_RENDERERS)]
+        return [sorted(TEMPLATES), sorted(STILL_TRUE), sorted(ATTACHMENT_RENDERERS), sorted(LINK_MAKERS)]
 
-    declared = [{}, {}, {}]
+    declared = [{}, {}, {}, {}]
     for module in modules:
         parts = [
             {t.name: t for t in getattr(module, "MAIL_TEMPLATES", ())},
             getattr(module, "STILL_TRUE_CHECKS", {}),
             getattr(module, "MAIL_ATTACHMENTS", {}),
+            getattr(module, "LINK_MAKERS", {}),
         ]
         for found, part in zip(declared, parts):
             for name, entry in part.items():
@@ -60,7 +62,7 @@ SCRIPT = textwrap.dedent(
     app.create_app(settings)  # a second app in the same process installs nothing new
 
     declared[2]["badge"] = badge_attachments  # badges declares no registry entry; the root names its renderer
-    installed = [TEMPLATES, STILL_TRUE, ATTACHMENT_RENDERERS]
+    installed = [TEMPLATES, STILL_TRUE, ATTACHMENT_RENDERERS, LINK_MAKERS]
     print(json.dumps({
         "after_importing_the_packages": after_importing_the_packages,
         "after_importing_the_root": after_importing_the_root,
@@ -77,16 +79,17 @@ def test_importing_every_package_fills_no_registry_and_create_app_installs_what_
 
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout)
-    assert seen["after_importing_the_packages"] == [[], [], []]
-    assert seen["after_importing_the_root"] == [[], [], []]
+    assert seen["after_importing_the_packages"] == [[], [], [], []]
+    assert seen["after_importing_the_root"] == [[], [], [], []]
     assert seen["installed"] == seen["declared"]
-    assert seen["same_objects"] == [True, True, True]
-    templates, checks, attachments = seen["installed"]
+    assert seen["same_objects"] == [True, True, True, True]
+    templates, checks, attachments, links = seen["installed"]
     some = {"login_guard", "session_changed", "order_held", "offer_reminder", "abstract_coauthor_listed"}
-    assert some <= set(templates)
-    assert len(templates) == 25
+    assert some | {"abstract_rejected"} <= set(templates)
+    assert len(templates) == 28
     assert checks == ["hold_expired", "hold_reminder", "offer_reminder", "order_held", "waitlist_offer"]
     assert attachments == ["badge", "receipt"]
+    assert links == ["presenting"]
 
 
 def test_podium_jobs_run_installs_the_mail_registries_before_running_jobs(settings: Settings, tmp_path: Path) -> None:
@@ -116,7 +119,7 @@ def test_podium_jobs_run_installs_the_mail_registries_before_running_jobs(settin
     )
 
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout.splitlines()[-1]) == [0, [0, 0, 0], [25, 5, 2]]
+    assert json.loads(done.stdout.splitlines()[-1]) == [0, [0, 0, 0], [28, 5, 2]]
 
 
 def test_installing_again_changes_nothing_and_a_taken_name_is_refused() -> None:

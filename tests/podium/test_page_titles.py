@@ -15,12 +15,14 @@ import pytest
 from litestar import Litestar
 from sqlalchemy import update
 
+from abstracts.decision_mail import presenting_token
 from events.models import Event
 from podium.auth.lockout import unlock_token
 from podium.db import begin_write, utcnow
 from podium.main.app import create_app
 from podium.settings import Settings
 from registration.links.tokens import registration_secret
+from tests.abstracts.decision_factories import build_call
 from tests.asgi_client import Client, app_client
 from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body
 from tests.servers import localstripe_server
@@ -138,6 +140,8 @@ async def test_every_page_title_is_text_without_secrets(
     )
     entry = waiting.json()
     unlock = unlock_token(settings.secret_key, "someone@podium.test", utcnow())
+    abstract_id = (await build_call(settings, abstracts=1, status="accepted_oral")).abstracts[0]
+    presenting = presenting_token(settings.secret_key, abstract_id)
     secrets = [
         offline["secret"],
         paid["secret"],
@@ -146,6 +150,7 @@ async def test_every_page_title_is_text_without_secrets(
         registration_token,
         entry.get("token", "?"),
         unlock,
+        presenting,
     ]
     session_id, speaker_id = session.json()["id"], speaker.json()["id"]
     who = {**organizer, **HTML}
@@ -162,6 +167,12 @@ async def test_every_page_title_is_text_without_secrets(
             f"/organizer/events/{slug}/mail/order_held/preview.html",
             who,
             EVIL_EVENT,  # a mail's HTML part as a mail client shows it: titled by the event
+        ),
+        "/abstracts/{abstract_id:uuid}/presenting": (
+            client,
+            f"/abstracts/{abstract_id}/presenting?token={presenting}",
+            HTML,
+            "Presenting your abstract · Program Test Meeting · Podium",
         ),
         "/login": (client, "/login", HTML, "Log in · Podium"),
         "/account": (client, "/account", who, "Your account · Podium"),

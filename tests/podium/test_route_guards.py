@@ -51,6 +51,10 @@ PUBLIC = {
     ("GET", "/api/sessions/{session_ref:str}"),
     # Calendar feeds: the program is public; an agenda feed's URL carries its own secret token.
     ("GET", "/api/events/{event:str}/program.ics"),
+    # A presenting author's confirmation: the decision mail's link carries its own secret token.
+    ("GET", "/abstracts/{abstract_id:uuid}/presenting"),
+    ("POST", "/abstracts/{abstract_id:uuid}/presenting"),
+    ("POST", "/api/abstracts/{abstract_id:uuid}/presenting"),
     ("GET", "/api/agenda/{file:str}"),
     ("GET", "/registrations/{registration_id:uuid}"),
     ("POST", "/registrations/{registration_id:uuid}/agenda/add"),
