@@ -75,6 +75,9 @@ from registration.controllers import (
     StripeWebhookController,
 )
 from registration.documents.controllers import EventDocumentController, OrderDocumentController
+from registration.letters import jobs as letter_jobs
+from registration.letters.controllers import AttendeeLetterController, OrganizerLetterController
+from registration.letters.pages import LetterPages
 from registration.mail.controllers import MailTemplateController, OrganizerMailPages
 from registration.mail.relink_controllers import LinkController, LinkPages, OrganizerLinkPages
 from registration.order_pages import OrderPages
@@ -94,7 +97,7 @@ from sessions.speaker_pages import OrganizerSpeakerPages
 HERE = Path(__file__).resolve().parent.parent
 JSON_BODY_LIMIT = 1024 * 1024
 # Modules whose ``@job`` decorators register the background jobs (podium.jobs); a new tasks module goes here.
-JOB_MODULES = (registration_tasks,)
+JOB_MODULES = (registration_tasks, letter_jobs)
 
 
 # Every controller and page, in the order routes are listed (the app adds its static files, favicon and metrics).
@@ -141,6 +144,9 @@ ROUTE_HANDLERS: tuple[ControllerRouterHandler, ...] = (
     OrganizerMailPages,
     VerificationUploadController,
     VerificationDocumentController,
+    AttendeeLetterController,
+    OrganizerLetterController,
+    LetterPages,
     OrganizerEventListController,
     LoginPages,
     AccountUnlockPages,

@@ -17,6 +17,7 @@ from badges.mail_attachments import badge_attachments
 from podium.auth import lockout
 from podium.jobs.outbox_drain import install_attachment_renderers, install_still_true
 from podium.mail import install_templates
+from registration.letters import mail as letter_mail
 from registration.mail import attachments as registration_attachments
 from registration.mail import order_mail
 from registration.mail import services as registration_mail
@@ -33,6 +34,7 @@ def install_mail() -> None:
             *change_mail.MAIL_TEMPLATES,
             *coauthor_mail.MAIL_TEMPLATES,
             *decision_mail.MAIL_TEMPLATES,
+            *letter_mail.MAIL_TEMPLATES,
         )
     )
     install_still_true(order_mail.STILL_TRUE_CHECKS)

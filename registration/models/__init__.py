@@ -24,6 +24,7 @@ from registration.models.catalog import (
     RegistrationSettings,
 )
 from registration.models.documents import BillingDetails, Document, DocumentCounter, DocumentKind, SellerDetails
+from registration.models.letters import LetterSettings, LetterStatus, VisaLetter
 from registration.models.orders import (
     ACTIVE_REGISTRATION_STATUSES,
     Order,
@@ -49,6 +50,8 @@ __all__ = [
     "DocumentCounter",
     "DocumentKind",
     "Eligibility",
+    "LetterSettings",
+    "LetterStatus",
     "MailWording",
     "Order",
     "OrderQuota",
@@ -68,6 +71,7 @@ __all__ = [
     "SellerDetails",
     "StateChange",
     "VerificationDocument",
+    "VisaLetter",
     "WaitlistEntry",
     "WaitlistStatus",
     "WebhookEvent",

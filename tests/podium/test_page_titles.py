@@ -135,6 +135,18 @@ async def test_every_page_title_is_text_without_secrets(
     assert card["payment"]["client_secret"], card["payment"]
     registration_id = UUID(paid["registrations"][0]["id"])
     registration_token = registration_secret(settings.secret_key, registration_id, 1)
+    letter = await client.post(
+        f"/api/registrations/{registration_id}/letter",
+        json={
+            "passport_name": "Ada King",
+            "nationality": "GB",
+            "passport_number": "X1234567",
+            "date_of_birth": "1990-12-10",
+            "embassy_city": "Lagos",
+        },
+        headers={"X-Registration-Secret": registration_token},
+    )
+    assert letter.status_code == 201, letter.text
     waiting = await client.post(
         f"/api/events/{slug}/waitlist", json={"email": "wait@example.org", "name": "<u>Wait</u>", "category": "member"}
     )
@@ -204,6 +216,18 @@ async def test_every_page_title_is_text_without_secrets(
             f"/registrations/{registration_id}?secret={registration_token}",
             HTML,
             f"My agenda · {EVIL_EVENT} · Podium",
+        ),
+        "/registrations/{registration_id:uuid}/letter": (
+            client,
+            f"/registrations/{registration_id}/letter?secret={registration_token}",
+            HTML,
+            f"Visa invitation letter · {EVIL_EVENT} · Podium",
+        ),
+        "/letters/{code:str}": (
+            client,
+            f"/letters/{letter.json()['code']}",
+            HTML,
+            f"Letter {letter.json()['code']} · verification · Podium",
         ),
         "/organizer": (client, "/organizer", who, "Organizer console · Podium"),
         "/organizer/users": (client, "/organizer/users", who, "Accounts · Podium"),

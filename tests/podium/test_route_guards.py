@@ -91,6 +91,14 @@ PUBLIC = {
     ("GET", "/api/registrations/{registration_id:uuid}/badge.png"),
     ("GET", "/api/registrations/{registration_id:uuid}/badge.svg"),
     ("GET", "/api/registrations/{registration_id:uuid}/certificate.pdf"),
+    # Visa letters: the attendee's own through the registration's secret (404 otherwise); the verification page
+    # shows only the letter's name, event and validity, by its code.
+    ("GET", "/api/registrations/{registration_id:uuid}/letter"),
+    ("POST", "/api/registrations/{registration_id:uuid}/letter"),
+    ("GET", "/api/registrations/{registration_id:uuid}/letter/pdf"),
+    ("GET", "/registrations/{registration_id:uuid}/letter"),
+    ("POST", "/registrations/{registration_id:uuid}/letter"),
+    ("GET", "/letters/{code:str}"),
     # Stripe proves itself with the webhook signature.
     ("POST", "/api/payments/stripe/webhook"),
 }
