@@ -151,6 +151,7 @@ async def passport_data(
     db_session: AsyncSession, event: Event, letter_id: UUID, *, secret_key: str, actor: str
 ) -> PassportData | None:
     """The passport data, for an organizer; every view is written to the audit trail (None once erased)."""
+    await begin_write(db_session)  # a GET that writes (the audit entry)
     letter = await db_session.get(VisaLetter, letter_id, options=[undefer(VisaLetter.sealed)])
     if letter is None or letter.event_id != event.id:
         raise NotFound("no such letter at this event", field="letter_id")
