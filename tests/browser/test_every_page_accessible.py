@@ -124,6 +124,18 @@ def seeded(server: Server) -> Seeded:
     order_id, entry_id = asyncio.run(_seed_rows(server, program.event_id, registration_id))
     key = server.settings.secret_key
     now = dt.datetime.now(dt.UTC)
+    letter = httpx.post(
+        f"{server.base_url}/api/registrations/{registration_id}/letter",
+        json={
+            "passport_name": "Ada Lovelace",
+            "nationality": "GB",
+            "passport_number": "X1234567",
+            "date_of_birth": "1990-12-10",
+            "embassy_city": "Lagos",
+        },
+        headers={"X-Registration-Secret": registration_secret(key, registration_id, 1)},
+    )
+    assert letter.status_code == 201, letter.text
     return Seeded(
         params={
             "slug": program.slug,
@@ -133,10 +145,12 @@ def seeded(server: Server) -> Seeded:
             "registration_id": str(registration_id),
             "entry_id": str(entry_id),
             "name": templates.json()[0]["name"],
+            "code": letter.json()["code"],
         },
         queries={
             "/orders/{order_id:uuid}": f"secret={order_secret(key, order_id, 1)}",
             "/registrations/{registration_id:uuid}": f"secret={registration_secret(key, registration_id, 1)}",
+            "/registrations/{registration_id:uuid}/letter": f"secret={registration_secret(key, registration_id, 1)}",
             "/events/{slug:str}/waitlist/{entry_id:uuid}": f"token={waitlist_token(key, entry_id)}",
             "/account/unlock": f"token={unlock_token(key, ORGANIZER_EMAIL, now)}",
         },
@@ -150,7 +164,16 @@ def test_the_page_list_comes_from_the_route_table_and_every_parameter_is_seeded(
     assert not any(path.startswith(("/api/", "/static/")) for path in pages)
     assert {route.path for route in app.routes} >= FRAGMENTS, "a fragment route was renamed: update FRAGMENTS"
     names = {name for path in pages for name in PARAM.findall(path)}
-    assert names <= {"slug", "session_id", "speaker_id", "order_id", "registration_id", "entry_id", "name"}
+    assert names <= {
+        "slug",
+        "session_id",
+        "speaker_id",
+        "order_id",
+        "registration_id",
+        "entry_id",
+        "name",
+        "code",
+    }
 
 
 @pytest.mark.parametrize("width", WIDTHS)
