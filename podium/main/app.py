@@ -20,6 +20,7 @@ from litestar.types import ControllerRouterHandler, Middleware
 from abstracts.call_controllers import CallController, OpenCallController
 from abstracts.controllers import AbstractController, EventAbstractController
 from abstracts.decision_controllers import DECISION_CONTROLLERS
+from abstracts.review_controllers import REVIEW_CONTROLLERS
 from badges.controllers import BADGE_CONTROLLERS
 from badges.dashboard_controllers import CheckinDashboardController, CheckinDashboardPages
 from badges.scanner_pages import ScannerPages
@@ -137,6 +138,7 @@ ROUTE_HANDLERS: tuple[ControllerRouterHandler, ...] = (
     StaffPages,
     *BADGE_CONTROLLERS,
     *DECISION_CONTROLLERS,
+    *REVIEW_CONTROLLERS,
     AgendaPages,
     OrganizerRegistrationPages,
     OrganizerAuditPages,

@@ -12,7 +12,7 @@ the CLI each build their world here), and one list here is the whole set the org
 
 from __future__ import annotations
 
-from abstracts import coauthor_mail, decision_mail
+from abstracts import coauthor_mail, decision_mail, review_mail
 from badges.mail_attachments import badge_attachments
 from podium.auth import lockout
 from podium.jobs.outbox_drain import install_attachment_renderers, install_still_true
@@ -35,6 +35,7 @@ def install_mail() -> None:
             *coauthor_mail.MAIL_TEMPLATES,
             *decision_mail.MAIL_TEMPLATES,
             *letter_mail.MAIL_TEMPLATES,
+            *review_mail.MAIL_TEMPLATES,
         )
     )
     install_still_true(order_mail.STILL_TRUE_CHECKS)
