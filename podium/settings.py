@@ -146,6 +146,10 @@ class Settings:
     hold_sweep_seconds: float = 30.0
     # How long a waitlist offer holds its seat for the person it was offered to.
     waitlist_offer_hours: float = 24.0
+    # How often the job reminding reviewers of open assignments runs (0 turns it off), and the window in which
+    # one reviewer gets at most one reminder.
+    review_reminder_check_seconds: float = 3600.0
+    review_reminder_days: float = 3.0
     # Card payments: with no secret key the offline test provider is used (refused in production).
     stripe_secret_key: str = ""
     stripe_publishable_key: str = ""
@@ -260,6 +264,8 @@ def _timeouts_and_sweeps(env: Mapping[str, str]) -> dict[str, Any]:
         db_pool_timeout=_seconds(env, "PODIUM_DB_POOL_TIMEOUT", 10.0, allow_zero=False),
         hold_sweep_seconds=float(env.get("PODIUM_HOLD_SWEEP_SECONDS", "30")),
         waitlist_offer_hours=float(env.get("PODIUM_WAITLIST_OFFER_HOURS", "24")),
+        review_reminder_check_seconds=float(env.get("PODIUM_REVIEW_REMINDER_CHECK_SECONDS", "3600")),
+        review_reminder_days=float(env.get("PODIUM_REVIEW_REMINDER_DAYS", "3")),
     )
 
 

@@ -17,10 +17,12 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler, Middleware
 
+from abstracts import review_tasks
 from abstracts.call_controllers import CallController, OpenCallController
 from abstracts.controllers import AbstractController, EventAbstractController
 from abstracts.decision_controllers import DECISION_CONTROLLERS
 from abstracts.review_controllers import REVIEW_CONTROLLERS
+from abstracts.review_pages import OrganizerReviewPages, ReviewerPages
 from badges.controllers import BADGE_CONTROLLERS
 from badges.dashboard_controllers import CheckinDashboardController, CheckinDashboardPages
 from badges.scanner_pages import ScannerPages
@@ -98,7 +100,7 @@ from sessions.speaker_pages import OrganizerSpeakerPages
 HERE = Path(__file__).resolve().parent.parent
 JSON_BODY_LIMIT = 1024 * 1024
 # Modules whose ``@job`` decorators register the background jobs (podium.jobs); a new tasks module goes here.
-JOB_MODULES = (registration_tasks, letter_jobs)
+JOB_MODULES = (registration_tasks, letter_jobs, review_tasks)
 
 
 # Every controller and page, in the order routes are listed (the app adds its static files, favicon and metrics).
@@ -164,6 +166,8 @@ ROUTE_HANDLERS: tuple[ControllerRouterHandler, ...] = (
     OpenCallController,
     EventAbstractController,
     AbstractController,
+    OrganizerReviewPages,
+    ReviewerPages,
 )
 
 

@@ -8,6 +8,9 @@ import secrets
 from dataclasses import dataclass, field
 from uuid import UUID, uuid4
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from abstracts.models import (
     Abstract,
     AbstractAuthor,
@@ -57,24 +60,18 @@ async def make_person(settings: Settings, name: str) -> Person:
         return Person(user.id, email, {"Authorization": f"Bearer {token}"})
 
 
-async def build_review_call(settings: Settings, *, reviews_per_abstract: int = 2) -> ReviewCall:
+async def build_review_call(
+    settings: Settings, *, reviews_per_abstract: int = 2, event_slug: str | None = None
+) -> ReviewCall:
+    """A call on a new event, or on the event ``event_slug`` when given."""
     now = dt.datetime.now(dt.UTC)
     async with db_session_for(settings) as db_session:
-        slug = f"review-{secrets.token_hex(4)}"
-        event = Event(
-            slug=slug,
-            name="Review Test Meeting",
-            kind="annual_meeting",
-            timezone="Europe/Stockholm",
-            venue="Waterfront",
-            city="Stockholm",
-            currency="EUR",
-            start_date=dt.date(2027, 6, 7),
-            end_date=dt.date(2027, 6, 10),
-            status="published",
-        )
-        db_session.add(event)
-        await db_session.flush()
+        if event_slug is not None:
+            event = await db_session.scalar(select(Event).where(Event.slug == event_slug))
+            assert event is not None
+        else:
+            event = await _new_event(db_session)
+        slug = event.slug
         call = CallForAbstracts(
             id=uuid4(),
             event_id=event.id,
@@ -103,6 +100,24 @@ async def build_review_call(settings: Settings, *, reviews_per_abstract: int = 2
         db_session.add_all([*topics, *types, *criteria])
         await db_session.commit()
         return ReviewCall(slug, call.id, [t.id for t in topics], [t.id for t in types], [c.id for c in criteria])
+
+
+async def _new_event(db_session: AsyncSession) -> Event:
+    event = Event(
+        slug=f"review-{secrets.token_hex(4)}",
+        name="Review Test Meeting",
+        kind="annual_meeting",
+        timezone="Europe/Stockholm",
+        venue="Waterfront",
+        city="Stockholm",
+        currency="EUR",
+        start_date=dt.date(2027, 6, 7),
+        end_date=dt.date(2027, 6, 10),
+        status="published",
+    )
+    db_session.add(event)
+    await db_session.flush()
+    return event
 
 
 async def add_abstract(

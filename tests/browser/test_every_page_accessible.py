@@ -26,6 +26,7 @@ from podium.auth.lockout import unlock_token
 from podium.auth.schemas import UserCreate
 from registration.links.tokens import order_secret, registration_secret, waitlist_token
 from registration.models import Registration, WaitlistEntry
+from tests.abstracts.review_factories import add_abstract, build_review_call, make_person
 from tests.browser.conftest import AXE, ORGANIZER_EMAIL, ORGANIZER_PASSWORD, Server, log_in
 from tests.registration.factories import db_session_for
 from tests.sessions.factories import at, build_program_event, confirmed_attendees
@@ -87,6 +88,12 @@ async def _seed_rows(server: Server, event_id: UUID, registration_id: UUID) -> t
         return order_id, entry.id
 
 
+async def _seed_review(server: Server, slug: str) -> UUID:
+    """A call for abstracts on the event with one abstract, for the review pages (the organizer reviews it)."""
+    review = await build_review_call(server.settings, reviews_per_abstract=1, event_slug=slug)
+    return await add_abstract(server.settings, review, await make_person(server.settings, "Sue Submitter"), number=1)
+
+
 @pytest.fixture(scope="module")
 def seeded(server: Server) -> Seeded:
     """One of everything a page can name: an event (with a colour and a logo) with a published session and its
@@ -122,6 +129,11 @@ def seeded(server: Server) -> Seeded:
     assert templates.status_code == 200, templates.text
     [registration_id] = asyncio.run(confirmed_attendees(server.settings, program.event_id, 1))
     order_id, entry_id = asyncio.run(_seed_rows(server, program.event_id, registration_id))
+    abstract_id = asyncio.run(_seed_review(server, program.slug))
+    review = f"{server.base_url}/api/organizer/events/{program.slug}/review"
+    invited = httpx.post(f"{review}/reviewers", json={"email": ORGANIZER_EMAIL}, headers=organizer)
+    assert invited.status_code == 200, invited.text
+    assert httpx.post(f"{review}/assignments/auto", headers=organizer).json()["added"] == 1
     key = server.settings.secret_key
     now = dt.datetime.now(dt.UTC)
     letter = httpx.post(
@@ -146,6 +158,7 @@ def seeded(server: Server) -> Seeded:
             "entry_id": str(entry_id),
             "name": templates.json()[0]["name"],
             "code": letter.json()["code"],
+            "abstract_id": str(abstract_id),
         },
         queries={
             "/orders/{order_id:uuid}": f"secret={order_secret(key, order_id, 1)}",
@@ -173,6 +186,7 @@ def test_the_page_list_comes_from_the_route_table_and_every_parameter_is_seeded(
         "entry_id",
         "name",
         "code",
+        "abstract_id",
     }
 
 

@@ -23,6 +23,7 @@ from podium.main.app import create_app
 from podium.settings import Settings
 from registration.links.tokens import registration_secret
 from tests.abstracts.decision_factories import build_call
+from tests.abstracts.review_factories import add_abstract, build_review_call, make_person
 from tests.asgi_client import Client, app_client
 from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body
 from tests.servers import localstripe_server
@@ -166,6 +167,16 @@ async def test_every_page_title_is_text_without_secrets(
     ]
     session_id, speaker_id = session.json()["id"], speaker.json()["id"]
     who = {**organizer, **HTML}
+    review = await build_review_call(settings, reviews_per_abstract=1, event_slug=slug)
+    reviewer = await make_person(settings, "<em>Rita</em> Reviewer")
+    reviewed_id = await add_abstract(settings, review, await make_person(settings, "Sue Submitter"), number=1)
+    await client.post(
+        f"/api/organizer/events/{slug}/review/reviewers", json={"email": reviewer.email}, headers=organizer
+    )
+    assert (await client.post(f"/api/organizer/events/{slug}/review/assignments/auto", headers=organizer)).json()[
+        "added"
+    ]
+    as_reviewer = {**reviewer.headers, **HTML}
     visits: dict[str, tuple[Client, str, dict[str, str], str]] = {
         "/": (client, "/", HTML, "Events · Podium"),
         "/organizer/events/{slug:str}/mail": (
@@ -286,6 +297,24 @@ async def test_every_page_title_is_text_without_secrets(
             f"/organizer/events/{slug}/speakers/{speaker_id}",
             who,
             f"{EVIL_SPEAKER} · {EVIL_EVENT} · Podium",
+        ),
+        "/organizer/events/{slug:str}/review": (
+            client,
+            f"/organizer/events/{slug}/review",
+            who,
+            f"Review · {EVIL_EVENT} · Podium",
+        ),
+        "/review/events/{slug:str}": (
+            client,
+            f"/review/events/{slug}",
+            as_reviewer,
+            f"Your reviews · {EVIL_EVENT} · Podium",
+        ),
+        "/review/events/{slug:str}/abstracts/{abstract_id:uuid}": (
+            client,
+            f"/review/events/{slug}/abstracts/{reviewed_id}",
+            as_reviewer,
+            f"Abstract 1 · {EVIL_EVENT} · Podium",
         ),
         "/staff/events/{slug:str}/scanner": (
             client,
