@@ -36,7 +36,7 @@ def assignment_read(assignment: ReviewAssignment) -> AssignmentRead:
 async def auto_assign(db_session: AsyncSession, slug: str) -> AutoAssignResult:
     """Bring every abstract under review up to the call's ``reviews_per_abstract`` reviewers."""
     await begin_write(db_session)
-    _, call = await call_of(db_session, slug)
+    _, call = await call_of(db_session, slug, lock=True)
     abstracts = await abstract_facts(db_session, call.id)
     reviewers = await reviewer_facts(db_session, call.id)
     existing = (
@@ -80,7 +80,7 @@ async def assign_by_hand(db_session: AsyncSession, slug: str, data: AssignmentCr
     """One assignment; 404 for an abstract or reviewer not of this call, 409 ``conflict_of_interest`` naming
     the rule (unless ``override``), 409 ``already_assigned`` for a pair that exists."""
     await begin_write(db_session)
-    _, call = await call_of(db_session, slug)
+    _, call = await call_of(db_session, slug, lock=True)
     abstracts = await abstract_facts(db_session, call.id, [data.abstract_id])
     if not abstracts:
         raise NotFound("no such abstract in this call", field="abstract_id")
@@ -112,7 +112,7 @@ async def assign_by_hand(db_session: AsyncSession, slug: str, data: AssignmentCr
 async def unassign(db_session: AsyncSession, slug: str, assignment_id: UUID) -> None:
     """Remove an assignment; one whose review was submitted stays (409 ``review_submitted``): the review counts."""
     await begin_write(db_session)
-    _, call = await call_of(db_session, slug)
+    _, call = await call_of(db_session, slug, lock=True)
     assignment = await db_session.scalar(
         select(ReviewAssignment)
         .join(Reviewer, Reviewer.id == ReviewAssignment.reviewer_id)

@@ -62,15 +62,16 @@ async def my_assignments(db_session: AsyncSession, slug: str, user_id: UUID) -> 
 
 
 async def _assignment(
-    db_session: AsyncSession, reviewer: Reviewer, abstract_id: UUID
+    db_session: AsyncSession, reviewer: Reviewer, abstract_id: UUID, *, lock: bool = False
 ) -> tuple[ReviewAssignment, Abstract]:
-    row = (
-        await db_session.execute(
-            select(ReviewAssignment, Abstract)
-            .join(Abstract, Abstract.id == ReviewAssignment.abstract_id)
-            .where(ReviewAssignment.reviewer_id == reviewer.id, ReviewAssignment.abstract_id == abstract_id)
-        )
-    ).first()
+    """The reviewer's assignment to the abstract (404 otherwise); ``lock`` holds the assignment's row, so two
+    saves of one review at once take turns instead of both creating it."""
+    query = (
+        select(ReviewAssignment, Abstract)
+        .join(Abstract, Abstract.id == ReviewAssignment.abstract_id)
+        .where(ReviewAssignment.reviewer_id == reviewer.id, ReviewAssignment.abstract_id == abstract_id)
+    )
+    row = (await db_session.execute(query.with_for_update(of=ReviewAssignment) if lock else query)).first()
     if row is None:
         raise NotFound("no such abstract among your assignments", field="abstract_id")
     return row[0], row[1]
@@ -154,7 +155,7 @@ async def write_review(
     (it stays submitted)."""
     await begin_write(db_session)
     _, call, reviewer = await reviewer_of(db_session, slug, user_id)
-    assignment, _ = await _assignment(db_session, reviewer, abstract_id)
+    assignment, _ = await _assignment(db_session, reviewer, abstract_id, lock=True)
     scores = _checked_scores(data, await _criteria(db_session, call.id))
     review = await db_session.scalar(select(Review).where(Review.assignment_id == assignment.id))
     if review is None:

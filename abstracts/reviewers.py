@@ -40,19 +40,26 @@ from podium.db import begin_write, utcnow
 from podium.errors import FieldError, InvalidInput, NotFound
 
 
-async def call_of(db_session: AsyncSession, slug: str) -> tuple[Event, CallForAbstracts]:
-    """The event and its call for abstracts; 404 naming ``event`` when either is missing."""
+async def call_of(db_session: AsyncSession, slug: str, *, lock: bool = False) -> tuple[Event, CallForAbstracts]:
+    """The event and its call for abstracts; 404 naming ``event`` when either is missing. ``lock``: hold the
+    call's row until the transaction ends, so writers of assignments and reviewers of one call take turns (two
+    assignment runs at once would otherwise both add the same missing pair)."""
     event = await get_event(db_session, slug, with_children=False)
-    call = await db_session.scalar(select(CallForAbstracts).where(CallForAbstracts.event_id == event.id))
+    query = select(CallForAbstracts).where(CallForAbstracts.event_id == event.id)
+    call = await db_session.scalar(query.with_for_update() if lock else query)
     if call is None:
         raise NotFound(f"event {slug!r} has no call for abstracts", field="event")
     return event, call
 
 
-async def reviewer_of(db_session: AsyncSession, slug: str, user_id: UUID) -> tuple[Event, CallForAbstracts, Reviewer]:
-    """The signed-in account's reviewer record for this event; 404 when they don't review it."""
+async def reviewer_of(
+    db_session: AsyncSession, slug: str, user_id: UUID, *, lock: bool = False
+) -> tuple[Event, CallForAbstracts, Reviewer]:
+    """The signed-in account's reviewer record for this event; 404 when they don't review it. ``lock``: hold
+    the reviewer's row (one profile update at a time)."""
     event, call = await call_of(db_session, slug)
-    reviewer = await db_session.scalar(select(Reviewer).where(Reviewer.call_id == call.id, Reviewer.user_id == user_id))
+    query = select(Reviewer).where(Reviewer.call_id == call.id, Reviewer.user_id == user_id)
+    reviewer = await db_session.scalar(query.with_for_update() if lock else query)
     if reviewer is None:
         raise NotFound("you are not a reviewer of this event", field="event")
     return event, call, reviewer
@@ -99,7 +106,7 @@ async def invite_reviewer(db_session: AsyncSession, slug: str, data: ReviewerInv
     """Make the person a reviewer of the event's call and mail them the way in, once per invitation (inviting
     the same person again changes nothing and mails nothing)."""
     await begin_write(db_session)
-    event, call = await call_of(db_session, slug)
+    event, call = await call_of(db_session, slug, lock=True)
     email = normalise_email(data.email)
     user = await db_session.scalar(select(User).where(User.email == email))
     if user is None:
@@ -178,7 +185,7 @@ async def update_my_profile(
     their assignments that now conflict and have no submitted review, so the next automatic run fills them
     with someone else. Saving the profile also accepts the invitation."""
     await begin_write(db_session)
-    _, call, reviewer = await reviewer_of(db_session, slug, user_id)
+    _, call, reviewer = await reviewer_of(db_session, slug, user_id, lock=True)
     errors = await _check_profile(db_session, call, data)
     if errors:
         raise InvalidInput(f"{len(errors)} field(s) need attention", errors=errors)

@@ -3,6 +3,7 @@ interest, blind reading, reviews with range-checked scores, progress and the ran
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 from uuid import UUID
@@ -352,3 +353,32 @@ async def test_progress_and_the_ranked_list_per_topic_and_type(
     cardio = next(t for t in progress["topics"] if t["topic"] == "Cardio")
     assert (cardio["abstracts"], cardio["assigned"], cardio["submitted"]) == (3, 6, 4)
     assert json.dumps(progress)  # plain JSON all through
+
+
+async def test_racing_assignment_runs_and_review_saves_never_fail_or_double(
+    client: Client, organizer: dict[str, str], settings: Settings
+) -> None:
+    built = await build_review_call(settings, reviews_per_abstract=2)
+    submitter = await make_person(settings, "Sue Submitter")
+    people = [await make_person(settings, f"Racer {n}") for n in range(3)]
+    for number in range(1, 5):
+        await add_abstract(settings, built, submitter, number=number)
+    for person in people:
+        await invite(client, organizer, built, person)
+
+    runs = await asyncio.gather(
+        *(client.post(f"{organizer_api(built)}/assignments/auto", headers=organizer) for _ in range(4))
+    )
+
+    assert [r.status_code for r in runs] == [200] * 4
+    assert sum(r.json()["added"] for r in runs) == 8
+    mine = (await client.get(f"{reviewer_api(built)}/assignments", headers=people[0].headers)).json()
+    url = f"{reviewer_api(built)}/abstracts/{mine[0]['abstract_id']}/review"
+    scores = {str(c): 3 for c in built.criteria}
+    saves = await asyncio.gather(
+        *(client.put(url, json={"scores": scores, "submit": n % 2 == 0}, headers=people[0].headers) for n in range(4))
+    )
+    assert [s.status_code for s in saves] == [200] * 4
+    progress = (await client.get(f"{organizer_api(built)}/progress", headers=organizer)).json()
+    assert sum(r["assigned"] for r in progress["reviewers"]) == 8
+    assert sum(r["submitted"] for r in progress["reviewers"]) == 1
