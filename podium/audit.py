@@ -70,6 +70,7 @@ _SECRET_WORDS = re.compile(
 _ROLE_OF_LABEL = {
     "organizer": "organizer",
     "staff": "staff",
+    "member": "member",
     "buyer": "attendee",
     "attendee": "attendee",
     "system": "system",
@@ -119,7 +120,7 @@ def _resolve(actor: Actor | str | None) -> Actor:
     prefix, _, rest = actor.partition(":")
     role = _ROLE_OF_LABEL.get(prefix)
     user = request_user.get()
-    if user is not None and role in ("organizer", "staff") and rest == user.email:
+    if user is not None and role in ("organizer", "staff", "member") and rest == user.email:
         return Actor(actor, user.id, user.role)
     return Actor(actor, None, role)
 

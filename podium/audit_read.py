@@ -29,7 +29,7 @@ from podium.spreadsheet import to_cell
 ENTITY_PATTERN = r"^[a-z][a-z_]{0,31}$"
 ACTION_PATTERN = r"^[a-z0-9][a-z0-9_]{0,31}$"
 ACTOR_PATTERN = r"^[^\x00-\x1f\x7f]{1,340}$"
-Role = Literal["organizer", "staff", "attendee", "system", "job"]
+Role = Literal["organizer", "staff", "member", "attendee", "system", "job"]
 MAX_PAGE = 500
 MAX_CSV_ROWS = 50_000
 

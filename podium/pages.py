@@ -26,8 +26,16 @@ def redirect(path: str) -> Redirect:
 
 
 def local_path(candidate: str | None, default: str) -> str:
-    """Only redirect within this site: a path starting with one slash (not ``//host`` or a URL)."""
-    if candidate and candidate.startswith("/") and not candidate.startswith("//") and "\\" not in candidate:
+    """Only redirect within this site: a path starting with one slash (not ``//host`` or a URL). Whitespace and
+    control characters are refused too: browsers drop tabs and newlines from a URL, so ``/<tab>/host`` is
+    ``//host``."""
+    if (
+        candidate
+        and candidate.startswith("/")
+        and not candidate.startswith("//")
+        and "\\" not in candidate
+        and not any(ord(c) <= 0x20 or 0x7F <= ord(c) <= 0x9F for c in candidate)
+    ):
         return candidate
     return default
 

@@ -136,6 +136,14 @@ class Settings:
     waitlist_limit_per_address: int = 200
     waitlist_limit_per_email: int = 20
     login_limit_per_address: int = 200
+    # Passwordless sign-in (podium/auth/sign_in.py): how long a mailed link and code work, how many may be live
+    # per address at once (a new one retires the oldest), code tries per mailed sign-in, and the mails one
+    # address, or requests one client address, may ask for per ``rate_limit_window_seconds``.
+    sign_in_ttl_seconds: int = 15 * 60
+    sign_in_live_per_email: int = 3
+    sign_in_code_tries: int = 5
+    sign_in_limit_per_email: int = 5
+    sign_in_limit_per_address: int = 100
     # New secret links mailed per order or registration (organizers' aren't counted): a leaked link can't be
     # used to flood its holder's inbox.
     link_mails_per_link: int = 5
@@ -250,6 +258,11 @@ def _pool_and_limits(env: Mapping[str, str]) -> dict[str, Any]:
         waitlist_limit_per_address=int(env.get("PODIUM_WAITLIST_LIMIT_PER_ADDRESS", "200")),
         waitlist_limit_per_email=int(env.get("PODIUM_WAITLIST_LIMIT_PER_EMAIL", "20")),
         login_limit_per_address=int(env.get("PODIUM_LOGIN_LIMIT_PER_ADDRESS", "200")),
+        sign_in_ttl_seconds=int(env.get("PODIUM_SIGN_IN_TTL_SECONDS", "900")),
+        sign_in_live_per_email=int(env.get("PODIUM_SIGN_IN_LIVE_PER_EMAIL", "3")),
+        sign_in_code_tries=int(env.get("PODIUM_SIGN_IN_CODE_TRIES", "5")),
+        sign_in_limit_per_email=int(env.get("PODIUM_SIGN_IN_LIMIT_PER_EMAIL", "5")),
+        sign_in_limit_per_address=int(env.get("PODIUM_SIGN_IN_LIMIT_PER_ADDRESS", "100")),
         open_holds_per_email=int(env.get("PODIUM_OPEN_HOLDS_PER_EMAIL", "3")),
         open_holds_per_address=int(env.get("PODIUM_OPEN_HOLDS_PER_ADDRESS", "20")),
         link_mails_per_link=int(env.get("PODIUM_LINK_MAILS_PER_LINK", "5")),

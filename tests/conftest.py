@@ -91,6 +91,8 @@ def without_abuse_limits(settings: Settings) -> Settings:
         waitlist_limit_per_address=1_000_000,
         waitlist_limit_per_email=1_000_000,
         login_limit_per_address=1_000_000,
+        sign_in_limit_per_email=1_000_000,
+        sign_in_limit_per_address=1_000_000,
         open_holds_per_email=1_000_000,
         open_holds_per_address=1_000_000,
         link_mails_per_link=1_000_000,

@@ -13,7 +13,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.auth import services
-from podium.auth.guards import requires_organizer, requires_staff
+from podium.auth.guards import requires_organizer, requires_signed_in
 from podium.auth.lockout import MAIL_STATE_KEY, EnqueueMail
 from podium.auth.middleware import SESSION_COOKIE
 from podium.auth.models import User
@@ -109,7 +109,7 @@ class AuthController(Controller):
         "/logout",
         status_code=HTTP_204_NO_CONTENT,
         operation_id="logout",
-        guards=[requires_staff],
+        guards=[requires_signed_in],
         security=[{"bearer": []}],
         responses=problem_responses(401),
         after_request=_forget_session_cookie,
@@ -122,7 +122,7 @@ class AuthController(Controller):
     @get(
         "/me",
         operation_id="whoami",
-        guards=[requires_staff],
+        guards=[requires_signed_in],
         security=[{"bearer": []}],
         responses=problem_responses(401),
     )

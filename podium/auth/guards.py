@@ -1,4 +1,5 @@
-"""Role guards: organizer > staff > public. 401 when nobody is logged in, 403 when the role is too low.
+"""Role guards: organizer > staff > member (signed in by a mailed link) > public. 401 when nobody is logged in,
+403 when the role is too low.
 
 The guards are coroutines although they never wait: Litestar runs a plain function guard in its thread pool,
 which cost a guarded request (a badge scan, say) about a tenth of its CPU in thread hand-offs.
@@ -26,6 +27,11 @@ def _require(connection: ASGIConnection[Any, Any, Any, Any], allowed: set[str]) 
     if user.role not in allowed:
         raise PermissionDeniedException(f"this needs one of the roles: {', '.join(sorted(allowed))}")
     return user
+
+
+async def requires_signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Anyone signed in, members too: what a person may do with their own login (see it, end it)."""
+    _require(connection, set(Role))
 
 
 async def requires_staff(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

@@ -24,7 +24,10 @@ from podium.settings import Settings
 
 def landing(role: str, target: str) -> str:
     """Where a login goes: the page that sent the person here, else their own start page. Staff start on the
-    scanner (``/staff`` picks the event) and never on the organizer console, which would only refuse them."""
+    scanner (``/staff`` picks the event) and never on the organizer console, which would only refuse them;
+    members never on either."""
+    if role == Role.MEMBER:  # no console of their own: back where they were, or the events
+        return target if target and not target.startswith(("/organizer", "/staff")) else "/"
     home = "/organizer" if role == Role.ORGANIZER else "/staff"
     if not target or (role != Role.ORGANIZER and target.startswith("/organizer")):
         return home

@@ -19,6 +19,8 @@ Email = Annotated[str, msgspec.Meta(min_length=3, max_length=320, pattern=f"^{EM
 _NO_NUL = r"^[^\x00]*$"
 Password = Annotated[str, msgspec.Meta(min_length=1, max_length=1024, pattern=_NO_NUL)]
 NewPassword = Annotated[str, msgspec.Meta(min_length=12, max_length=1024, pattern=_NO_NUL)]
+# Every role an account may have; organizers give passwords only to staff and organizers (``UserCreate``).
+AnyRole = Literal["organizer", "staff", "member"]
 
 
 class CurrentUser(msgspec.Struct, frozen=True):
@@ -27,7 +29,7 @@ class CurrentUser(msgspec.Struct, frozen=True):
     id: UUID
     email: str
     display_name: str
-    role: Literal["organizer", "staff"]
+    role: AnyRole
 
 
 class LoginRequest(Struct):
@@ -53,7 +55,7 @@ class UserRead(Struct):
     id: UUID
     email: str
     display_name: str
-    role: Literal["organizer", "staff"]
+    role: AnyRole
     is_active: bool
     last_login_at: dt.datetime | None
 
@@ -79,3 +81,26 @@ class TokenRead(Struct):
     created_at: dt.datetime
     expires_at: dt.datetime
     current: bool
+
+
+# A path on this site to return to after signing in; anything else (another site) is ignored, never followed.
+NextPath = Annotated[str, msgspec.Meta(max_length=500, pattern=_NO_NUL)]
+SignInCode = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{6}$", description="the 6-digit code from the mail")]
+
+
+class SignInRequest(Struct):
+    """Mail me a sign-in link and code (an account is made for a new address)."""
+
+    email: Email
+    next: NextPath | None = None
+
+
+class SignInAccepted(Struct):
+    """The same answer for every address, with or without an account."""
+
+    detail: str
+
+
+class SignInCodeRequest(Struct):
+    email: Email
+    code: SignInCode

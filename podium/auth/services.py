@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import secrets
 from collections.abc import Sequence
-from typing import Literal, cast
+from typing import cast
 from uuid import uuid4
 
 from advanced_alchemy.types import DateTimeUTC
@@ -18,7 +18,7 @@ from podium.auth import lockout
 from podium.auth.lockout import EnqueueMail
 from podium.auth.models import AuthToken, Role, User
 from podium.auth.passwords import hash_password, verify_password
-from podium.auth.schemas import CurrentUser, UserCreate
+from podium.auth.schemas import AnyRole, CurrentUser, UserCreate
 from podium.db import savepoint, serialize_on, utcnow
 from podium.db_prebuilt import Prebuilt, Runner
 from podium.errors import Conflict, DomainError
@@ -41,8 +41,8 @@ def hash_token(token: str) -> str:
 
 
 def current_user_of(user: User) -> CurrentUser:
-    # The CHECK constraint on user_account.role keeps it to the two literals.
-    role = cast(Literal["organizer", "staff"], user.role)
+    # The CHECK constraint on user_account.role keeps it to the literals.
+    role = cast(AnyRole, user.role)
     return CurrentUser(id=user.id, email=user.email, display_name=user.display_name, role=role)
 
 
@@ -114,8 +114,9 @@ async def login(
     await serialize_on(db_session, lockout.Keys.of(email, client_ip).pair)
     await lockout.refuse_if_locked(db_session, email, client_ip, now)
     user = await db_session.scalar(select(User).where(User.email == email))
+    # A member has no password (None never verifies); the role is refused too, should one ever be given one.
     valid = await verify_password(user.password_hash if user else None, password)
-    if user is None or not valid or not user.is_active:
+    if user is None or not valid or not user.is_active or user.role == Role.MEMBER:
         await lockout.record_failure(db_session, settings, email, client_ip, now, mail)
         raise NotAuthenticated("the email or the password is wrong", field="password")
     await lockout.record_success(db_session, user, client_ip, now)
@@ -156,5 +157,5 @@ async def user_for_token(connection: Runner, token: str) -> CurrentUser | None:
     row = await _USER_FOR_TOKEN.first(connection, {"token_hash": hash_token(token), "now": utcnow()})
     if row is None:
         return None
-    role = cast(Literal["organizer", "staff"], row.role)
+    role = cast(AnyRole, row.role)
     return CurrentUser(id=row.id, email=row.email, display_name=row.display_name, role=role)

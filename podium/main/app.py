@@ -39,6 +39,8 @@ from podium.auth.controllers import AuthController, UserController
 from podium.auth.lockout import MAIL_STATE_KEY
 from podium.auth.middleware import SESSION_MAKER_STATE_KEY, TokenAuthenticationMiddleware
 from podium.auth.pages import LoginPages
+from podium.auth.sign_in_controllers import SignInController
+from podium.auth.sign_in_pages import SignInPages
 from podium.auth.unlock_pages import AccountUnlockPages
 from podium.csrf import CrossSiteGuard, csrf_config
 from podium.db import WriteIntentMiddleware, sqlalchemy_config, warm_pool
@@ -109,6 +111,7 @@ ROUTE_HANDLERS: tuple[ControllerRouterHandler, ...] = (
     JobController,
     OrganizerJobPages,
     AuthController,
+    SignInController,
     UserController,
     AccountController,
     UserAccountController,
@@ -153,6 +156,7 @@ ROUTE_HANDLERS: tuple[ControllerRouterHandler, ...] = (
     LetterPages,
     OrganizerEventListController,
     LoginPages,
+    SignInPages,
     AccountUnlockPages,
     EventPages,
     OrganizerEventPages,

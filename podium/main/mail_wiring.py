@@ -5,7 +5,8 @@ and importing it registers nothing; every process that sends or previews mail ca
 its world: ``create_app`` (the organizers' preview, the web app's own jobs), ``podium worker`` and
 ``podium jobs run``. Installing again changes nothing, so each app a process builds may call it.
 
-The kernel's own template (the login guard, ``podium.auth.lockout``) is installed here as well, not by the kernel:
+The kernel's own templates (the login guard, ``podium.auth.lockout``; the sign-in mail, ``podium.auth.sign_in``) are
+installed here as well, not by the kernel:
 no kernel function runs in every one of those processes before mail is previewed or sent (the app, the worker and
 the CLI each build their world here), and one list here is the whole set the organizers' pages offer.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from abstracts import coauthor_mail, decision_mail, review_mail
 from badges.mail_attachments import badge_attachments
-from podium.auth import lockout
+from podium.auth import lockout, sign_in
 from podium.jobs.outbox_drain import install_attachment_renderers, install_still_true
 from podium.mail import install_templates
 from registration.letters import mail as letter_mail
@@ -30,6 +31,7 @@ def install_mail() -> None:
     install_templates(
         (
             *lockout.MAIL_TEMPLATES,
+            *sign_in.MAIL_TEMPLATES,
             *registration_templates.MAIL_TEMPLATES,
             *change_mail.MAIL_TEMPLATES,
             *coauthor_mail.MAIL_TEMPLATES,

@@ -21,7 +21,7 @@ from abstracts.models import (
 from badges.models import Badge, BadgeKey, Checkin, CheckinPresence, CheckinSettings, Checkpoint
 from events.models import Event, Room, Track
 from podium.audit_models import AuditEntry
-from podium.auth.models import AuthToken, LoginAddress, User
+from podium.auth.models import AuthToken, LoginAddress, SignInToken, User
 from podium.db import metadata
 from podium.outbox_models import OutboxMessage
 from podium.rate_limits import RateLimit
@@ -105,6 +105,7 @@ __all__ = [
     "RubricCriterion",
     "SellerDetails",
     "SessionSpeaker",
+    "SignInToken",
     "Speaker",
     "StateChange",
     "SubmissionType",

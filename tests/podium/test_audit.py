@@ -344,6 +344,7 @@ async def test_account_changes_are_global_and_never_hold_the_password(
     assert {e["event_id"] for e in entries} == {None}
     async with db_session_for(settings) as db_session:
         hash_now = (await db_session.scalars(select(User.password_hash).where(User.id == uuid.UUID(user_id)))).one()
+    assert hash_now is not None
     stored = json.dumps([e.changes for e in await _entries(settings, entity_id=uuid.UUID(user_id))])
     assert [s for s in (password, new_password, hash_now) if s in stored or s in response.text] == []
 

@@ -25,6 +25,7 @@ from registration.links.tokens import registration_secret
 from tests.abstracts.decision_factories import build_call
 from tests.abstracts.review_factories import add_abstract, build_review_call, make_person
 from tests.asgi_client import Client, app_client
+from tests.podium.sign_in_mail import mailed_sign_in
 from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body
 from tests.servers import localstripe_server
 
@@ -155,6 +156,9 @@ async def test_every_page_title_is_text_without_secrets(
     unlock = unlock_token(settings.secret_key, "someone@podium.test", utcnow())
     abstract_id = (await build_call(settings, abstracts=1, status="accepted_oral")).abstracts[0]
     presenting = presenting_token(settings.secret_key, abstract_id)
+    asked = await client.post("/api/auth/sign-in", json={"email": "titles@podium.test"})
+    assert asked.status_code == 202, asked.text
+    sign_in_token, _ = await mailed_sign_in(settings, "titles@podium.test")
     secrets = [
         offline["secret"],
         paid["secret"],
@@ -164,6 +168,7 @@ async def test_every_page_title_is_text_without_secrets(
         entry.get("token", "?"),
         unlock,
         presenting,
+        sign_in_token,
     ]
     session_id, speaker_id = session.json()["id"], speaker.json()["id"]
     who = {**organizer, **HTML}
@@ -200,6 +205,8 @@ async def test_every_page_title_is_text_without_secrets(
         "/login": (client, "/login", HTML, "Log in · Podium"),
         "/account": (client, "/account", who, "Your account · Podium"),
         "/account/unlock": (client, f"/account/unlock?token={unlock}", HTML, "Unlock your account · Podium"),
+        "/sign-in": (client, "/sign-in", HTML, "Sign in by email · Podium"),
+        "/sign-in/{token:str}": (client, f"/sign-in/{sign_in_token}", HTML, "Sign in · Podium"),
         "/events/{slug:str}": (client, f"/events/{slug}", HTML, f"{EVIL_EVENT} · Podium"),
         "/events/{slug:str}/program": (client, f"/events/{slug}/program", HTML, f"Program · {EVIL_EVENT} · Podium"),
         "/events/{slug:str}/sessions/{session_id:uuid}": (

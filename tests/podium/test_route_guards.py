@@ -18,6 +18,14 @@ PUBLIC = {
     # The language switcher: it only sets the visitor's language cookie.
     ("POST", "/language"),
     ("GET", "/account/unlock"),
+    # Passwordless sign-in: asking answers alike for every address; a link or code proves itself.
+    ("GET", "/sign-in"),
+    ("POST", "/sign-in"),
+    ("POST", "/sign-in/code"),
+    ("GET", "/sign-in/{token:str}"),
+    ("POST", "/sign-in/{token:str}"),
+    ("POST", "/api/auth/sign-in"),
+    ("POST", "/api/auth/sign-in/code"),
     ("POST", "/account/unlock"),
     ("GET", "/events/{slug:str}/register"),
     ("GET", "/events/{slug:str}/program"),
