@@ -55,9 +55,9 @@ MAIL_TEMPLATES: tuple[MailTemplate, ...] = (SIGN_IN,)
 
 class SignInInvalid(DomainError):
     """One answer for every way a link or code fails (unknown, used, expired, out of tries, wrong code), so a
-    guesser learns nothing about which."""
+    guesser learns nothing about which. A 401, as a wrong password is."""
 
-    status_code = 400
+    status_code = 401
     code = "sign_in_invalid"
     title = "Sign-in not valid"
 

@@ -99,7 +99,7 @@ class SignInController(Controller):
         "/code",
         status_code=HTTP_200_OK,
         operation_id="signInWithCode",
-        responses=problem_responses(400, 422, 429),
+        responses=problem_responses(401, 422, 429),
         security=[],
     )
     async def sign_in_with_code(

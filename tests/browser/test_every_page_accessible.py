@@ -28,6 +28,7 @@ from registration.links.tokens import order_secret, registration_secret, waitlis
 from registration.models import Registration, WaitlistEntry
 from tests.abstracts.review_factories import add_abstract, build_review_call, make_person
 from tests.browser.conftest import AXE, ORGANIZER_EMAIL, ORGANIZER_PASSWORD, Server, log_in
+from tests.podium.sign_in_mail import mailed_sign_in
 from tests.registration.factories import db_session_for
 from tests.sessions.factories import at, build_program_event, confirmed_attendees
 
@@ -148,6 +149,10 @@ def seeded(server: Server) -> Seeded:
         headers={"X-Registration-Secret": registration_secret(key, registration_id, 1)},
     )
     assert letter.status_code == 201, letter.text
+    # A live sign-in link (opening its page uses nothing, so every width's walk opens the same one).
+    asked = httpx.post(f"{server.base_url}/api/auth/sign-in", json={"email": "browser-member@podium.test"})
+    assert asked.status_code == 202, asked.text
+    sign_in_token, _ = asyncio.run(mailed_sign_in(server.settings, "browser-member@podium.test"))
     return Seeded(
         params={
             "slug": program.slug,
@@ -159,6 +164,7 @@ def seeded(server: Server) -> Seeded:
             "name": templates.json()[0]["name"],
             "code": letter.json()["code"],
             "abstract_id": str(abstract_id),
+            "token": sign_in_token,
         },
         queries={
             "/orders/{order_id:uuid}": f"secret={order_secret(key, order_id, 1)}",
@@ -187,6 +193,7 @@ def test_the_page_list_comes_from_the_route_table_and_every_parameter_is_seeded(
         "name",
         "code",
         "abstract_id",
+        "token",
     }
 
 

@@ -132,7 +132,7 @@ async def test_expired_link_and_code_are_refused(web: Client, generous: Settings
 
     assert page.status_code == 400 and "expired" in page.text
     assert (status, cookie) == (400, None)
-    assert by_code.status_code == 400
+    assert by_code.status_code == 401
     assert by_code.json()["code"] == "sign_in_invalid"
     assert by_code.json()["field"] == "code"
     assert await sessions_of(generous, email) == 0
@@ -157,7 +157,7 @@ async def test_a_link_or_code_works_once(web: Client, generous: Settings) -> Non
 
     assert first[0] == 303
     assert again[0] == 400
-    assert code_after.status_code == 400
+    assert code_after.status_code == 401
     assert await sessions_of(generous, email) == 1
 
 
@@ -184,7 +184,7 @@ async def test_racing_uses_of_one_code_give_exactly_one_login(web: Client, gener
         *(web.post("/api/auth/sign-in/code", json={"email": email, "code": code}) for _ in range(8))
     )
 
-    assert sorted(a.status_code for a in answers) == [200] + [400] * 7
+    assert sorted(a.status_code for a in answers) == [200] + [401] * 7
     assert await sessions_of(generous, email) == 1
 
 
@@ -200,8 +200,8 @@ async def test_five_wrong_codes_kill_the_sign_in_even_sent_at_once(web: Client, 
     right_too_late = await web.post("/api/auth/sign-in/code", json={"email": email, "code": code})
     link_too = await web.get(f"/sign-in/{token}", headers=HTML)
 
-    assert [g.status_code for g in guesses] == [400] * 5
-    assert right_too_late.status_code == 400
+    assert [g.status_code for g in guesses] == [401] * 5
+    assert right_too_late.status_code == 401
     assert link_too.status_code == 400
     async with db_session_for(generous) as db_session:
         tries = await db_session.scalar(
