@@ -1,7 +1,7 @@
 """passwordless sign-in: the member role, accounts without a password, sign_in_token
 
 Revision ID: 8c4f2a6e1b93
-Revises: 5d1e7c3a9b42
+Revises: da639b17cf05
 Create Date: 2026-12-04 10:40:00+00:00
 
 Submitters, reviewers and attendees sign in by a link or code mailed to them (``podium/auth/sign_in.py``):
@@ -18,7 +18,7 @@ from advanced_alchemy.types import GUID, DateTimeUTC
 from alembic import op
 
 revision: str = "8c4f2a6e1b93"
-down_revision: str | None = "5d1e7c3a9b42"
+down_revision: str | None = "da639b17cf05"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -58,10 +58,15 @@ def downgrade() -> None:
     with op.batch_alter_table("sign_in_token", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_sign_in_token_user_id"))
     op.drop_table("sign_in_token")
-    # Accounts without a password can't exist before this revision: they go, with their logins (cascade).
-    op.execute("DELETE FROM auth_token WHERE user_id IN (SELECT id FROM user_account WHERE role = 'member')")
-    op.execute("DELETE FROM login_address WHERE user_id IN (SELECT id FROM user_account WHERE role = 'member')")
-    op.execute("DELETE FROM user_account WHERE role = 'member' OR password_hash IS NULL")
+    # Accounts without a password can't exist before this revision. They are kept (abstracts and reviews name
+    # them) as deactivated staff accounts whose hash no password matches ("!" is no Argon2 hash), logins ended.
+    op.execute(
+        "DELETE FROM auth_token WHERE user_id IN (SELECT id FROM user_account WHERE role = 'member' OR password_hash IS NULL)"
+    )
+    op.execute(
+        "UPDATE user_account SET role = 'staff', is_active = false, password_hash = '!' "
+        "WHERE role = 'member' OR password_hash IS NULL"
+    )
     with op.batch_alter_table("user_account", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_user_account_role"), type_="check")
         batch_op.create_check_constraint(op.f("ck_user_account_role"), ROLES_BEFORE)
