@@ -1,7 +1,7 @@
 """passwordless sign-in: the member role, accounts without a password, sign_in_token
 
 Revision ID: 8c4f2a6e1b93
-Revises: da639b17cf05
+Revises: 4c8e2a6f0b13
 Create Date: 2026-12-04 10:40:00+00:00
 
 Submitters, reviewers and attendees sign in by a link or code mailed to them (``podium/auth/sign_in.py``):
@@ -18,7 +18,7 @@ from advanced_alchemy.types import GUID, DateTimeUTC
 from alembic import op
 
 revision: str = "8c4f2a6e1b93"
-down_revision: str | None = "da639b17cf05"
+down_revision: str | None = "4c8e2a6f0b13"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
