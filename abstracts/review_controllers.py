@@ -15,7 +15,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from abstracts import review_assignments, review_reports, review_work, reviewers
-from abstracts.review_guards import requires_account
+from abstracts.guards import requires_signed_in, signed_in_user
 from abstracts.review_schemas import (
     AssignmentCreate,
     AssignmentRead,
@@ -32,7 +32,6 @@ from abstracts.review_schemas import (
     ReviewWrite,
 )
 from podium.auth.guards import requires_organizer
-from podium.auth.schemas import CurrentUser
 from podium.errors import problem_responses
 
 ERRORS = problem_responses(401, 403, 404, 409, 422)
@@ -109,25 +108,19 @@ class ReviewOrganizerController(Controller):
         return await review_reports.ranking(db_session, event, topic_id=topic, submission_type_id=type)
 
 
-def _user(request: Request[Any, Any, Any]) -> CurrentUser:
-    user = request.scope["user"]
-    assert isinstance(user, CurrentUser)  # requires_account
-    return user
-
-
 class ReviewerController(Controller):
     """The signed-in reviewer's own review work for one event; nothing else is reachable from here."""
 
     path = "/api/review/events/{event:str}"
     tags = ["abstracts: review (reviewer)"]
-    guards = [requires_account]
+    guards = [requires_signed_in]
     security = BEARER
 
     @get("/me", operation_id="getReviewerProfile", responses=ERRORS)
     async def profile(
         self, event: FromPath[str], request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
     ) -> ReviewerProfileRead:
-        return await reviewers.my_profile(db_session, event, _user(request).id)
+        return await reviewers.my_profile(db_session, event, signed_in_user(request).id)
 
     @put("/me", operation_id="updateReviewerProfile", responses=ERRORS)
     async def update_profile(
@@ -139,7 +132,7 @@ class ReviewerController(Controller):
     ) -> ReviewerProfileRead:
         """Topics, institutions and declared conflicts (replacing what was there); unreviewed assignments that
         now conflict are dropped."""
-        read = await reviewers.update_my_profile(db_session, event, _user(request).id, data)
+        read = await reviewers.update_my_profile(db_session, event, signed_in_user(request).id, data)
         await db_session.commit()
         return read
 
@@ -147,7 +140,7 @@ class ReviewerController(Controller):
     async def assignments(
         self, event: FromPath[str], request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
     ) -> list[MyAssignmentRead]:
-        return await review_work.my_assignments(db_session, event, _user(request).id)
+        return await review_work.my_assignments(db_session, event, signed_in_user(request).id)
 
     @get("/abstracts/{abstract_id:uuid}", operation_id="readAssignedAbstract", responses=ERRORS)
     async def abstract(
@@ -158,7 +151,7 @@ class ReviewerController(Controller):
         db_session: NamedDependency[AsyncSession],
     ) -> BlindAbstractRead:
         """An assigned abstract, blind (no authors or institutions), with the rubric and one's own review."""
-        return await review_work.blind_abstract(db_session, event, _user(request).id, abstract_id)
+        return await review_work.blind_abstract(db_session, event, signed_in_user(request).id, abstract_id)
 
     @put("/abstracts/{abstract_id:uuid}/review", operation_id="writeReview", responses=ERRORS)
     async def review(
@@ -171,7 +164,7 @@ class ReviewerController(Controller):
     ) -> MyReviewRead:
         """Save (``submit: false``) or submit one's review; each score out of its criterion's range is 422
         naming ``scores.<criterion id>``."""
-        read = await review_work.write_review(db_session, event, _user(request).id, abstract_id, data)
+        read = await review_work.write_review(db_session, event, signed_in_user(request).id, abstract_id, data)
         await db_session.commit()
         return read
 

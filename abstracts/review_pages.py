@@ -16,12 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from abstracts import review_assignments, review_reports, review_work, reviewers
+from abstracts.guards import requires_signed_in, signed_in_user
 from abstracts.models import Topic
-from abstracts.review_guards import requires_account
 from abstracts.review_schemas import ReviewerInvite, ReviewerProfileUpdate, ReviewWrite
 from events.services import get_event
 from podium.auth.guards import requires_organizer
-from podium.auth.schemas import CurrentUser
 from podium.errors import DomainError
 from podium.forms import FormData, read_form
 from podium.pages import form_errors, redirect, render
@@ -99,18 +98,12 @@ class OrganizerReviewPages(Controller):
         return redirect(f"/organizer/events/{slug}/review?invited={values['email']}")
 
 
-def _user(request: Request[Any, Any, Any]) -> CurrentUser:
-    user = request.scope["user"]
-    assert isinstance(user, CurrentUser)  # requires_account
-    return user
-
-
 class ReviewerPages(Controller):
     """A reviewer's pages for one event; another account sees 404 here, as in the API."""
 
     path = "/review/events/{slug:str}"
     include_in_schema = False
-    guards = [requires_account]
+    guards = [requires_signed_in]
 
     @get("/")
     async def home(
@@ -133,7 +126,7 @@ class ReviewerPages(Controller):
         values: dict[str, str] | None = None,
         saved: bool = False,
     ) -> Template:
-        user = _user(request)
+        user = signed_in_user(request)
         event, call, _ = await reviewers.reviewer_of(db_session, slug, user.id)
         profile = await reviewers.my_profile(db_session, slug, user.id)
         topics = (
@@ -167,7 +160,7 @@ class ReviewerPages(Controller):
         data: FormData,
         db_session: NamedDependency[AsyncSession],
     ) -> Template | Redirect:
-        user = _user(request)
+        user = signed_in_user(request)
         lines = {name: [line.strip() for line in data.get(name, "").splitlines() if line.strip()] for name in data}
         try:
             kept = [c for c in (await reviewers.my_profile(db_session, slug, user.id)).conflicts if c.abstract_id]
@@ -212,7 +205,7 @@ class ReviewerPages(Controller):
         values: dict[str, str] | None = None,
         saved: str = "",
     ) -> Template:
-        user = _user(request)
+        user = signed_in_user(request)
         event = await get_event(db_session, slug, with_children=False)
         blind = await review_work.blind_abstract(db_session, slug, user.id, abstract_id)
         if values is None:
@@ -242,7 +235,7 @@ class ReviewerPages(Controller):
         data: FormData,
         db_session: NamedDependency[AsyncSession],
     ) -> Template | Redirect:
-        user = _user(request)
+        user = signed_in_user(request)
         submit = data.get("action") == "submit"
         scores = {key.removeprefix("scores."): value for key, value in data.items() if key.startswith("scores.")}
         not_numbers = {

@@ -176,6 +176,8 @@ class BlindAbstractRead(Struct):
     number: int | None
     title: str
     body: str
+    body_html: str
+    """The body with its formatting subset rendered (``abstracts.formatting``), escaped."""
     keywords: list[str]
     topic: str
     submission_type: str

@@ -12,6 +12,7 @@ from uuid import UUID, uuid4
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from abstracts.formatting import render_body
 from abstracts.models import (
     Abstract,
     Review,
@@ -109,6 +110,7 @@ async def blind_abstract(db_session: AsyncSession, slug: str, user_id: UUID, abs
         number=abstract.number,
         title=abstract.title,
         body=abstract.body,
+        body_html=str(render_body(abstract.body)),
         keywords=list(abstract.keywords),
         topic=topic.name if topic else "",
         submission_type=kind.name,

@@ -141,7 +141,7 @@ async def add_abstract(
             submission_type_id=built.types[kind],
             topic_id=built.topics[topic],
             title=f"Abstract number {number} on β-blockers",
-            body="We measured µ-opioid receptors ≥ 3 times.",
+            body="We measured µ-opioid receptors ≥ 3 times in H~2~O <b>unsafe</b>.",
             keywords=["cardiology"],
             answers={},
             status=status,

@@ -197,6 +197,10 @@ async def test_a_reviewer_reads_assigned_abstracts_blind_and_nothing_else(
     assert [b.status_code for b in bodies] == [200] * 5
     seen = "\n".join(b.text for b in bodies)
     assert "β-blockers" in seen and "µ-opioid" in seen
+    assert (
+        bodies[2].json()["body_html"]
+        == "<p>We measured µ-opioid receptors ≥ 3 times in H<sub>2</sub>O &lt;b&gt;unsafe&lt;/b&gt;.</p>"
+    )
     leaked = sorted(s for s in built.author_strings if s.lower() in seen.lower())
     assert leaked == []
     assert (await client.get(f"{reviewer_api(built)}/abstracts/{theirs}", headers=reviewer.headers)).status_code == 404

@@ -101,6 +101,7 @@ async def test_the_reviewer_pages_are_blind_and_name_each_wrong_score(
 
     assert (home.status_code, page.status_code) == (200, 200)
     assert "Abstract number 1 on β-blockers" in home.text and "µ-opioid" in page.text
+    assert "H<sub>2</sub>O &lt;b&gt;unsafe&lt;/b&gt;" in page.text  # the formatting subset, and nothing else
     assert wrong.status_code == 422 and f'id="e-scores.{clarity}"' in wrong.text
     assert out_of_range.status_code == 422
     assert "Originality: between 1 and 5" in out_of_range.text and f'id="e-scores.{originality}"' in out_of_range.text
