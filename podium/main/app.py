@@ -82,6 +82,7 @@ from registration.controllers import (
 from registration.documents.controllers import EventDocumentController, OrderDocumentController
 from registration.letters import jobs as letter_jobs
 from registration.letters.controllers import AttendeeLetterController, OrganizerLetterController
+from registration.letters.organizer_pages import OrganizerLetterPages
 from registration.letters.pages import LetterPages
 from registration.mail.controllers import MailTemplateController, OrganizerMailPages
 from registration.mail.relink_controllers import LinkController, LinkPages, OrganizerLinkPages
@@ -154,6 +155,7 @@ ROUTE_HANDLERS: tuple[ControllerRouterHandler, ...] = (
     AttendeeLetterController,
     OrganizerLetterController,
     LetterPages,
+    OrganizerLetterPages,
     OrganizerEventListController,
     LoginPages,
     SignInPages,
