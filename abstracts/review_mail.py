@@ -2,8 +2,8 @@
 
 Both go through the outbox in the transaction of their change, keyed so that a retry or a second worker never
 writes one twice: the invitation once per reviewer record, a reminder once per reviewer per reminder window.
-The link goes to the login page with the review page as ``next`` (members sign in there by mailed link once the
-kernel offers it; the page itself never carries a secret).
+The link goes to the sign-in page (a one-time link or code mailed to the reviewer, ``podium.auth.sign_in``) with
+the review page as ``next``; the link itself carries no secret.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from registration.mail.templates import SAMPLE_EVENT
 
 
 def review_page_link(slug: str) -> str:
-    return f"{BASE_URL_PLACEHOLDER}/login?next=/review/events/{slug}"
+    return f"{BASE_URL_PLACEHOLDER}/sign-in?next=/review/events/{slug}"
 
 
 REVIEW_INVITATION = MailTemplate(

@@ -54,6 +54,12 @@ async def test_inviting_a_reviewer_mails_them_once(
     assert await invite(client, organizer, built, person) == reviewer_id
 
     assert await mails(settings, f"review-invitation:{reviewer_id}") == 1
+    async with db_session_for(settings) as db_session:
+        sent = await db_session.scalar(
+            select(OutboxMessage).where(OutboxMessage.dedupe_key == f"review-invitation:{reviewer_id}")
+        )
+        assert sent is not None and sent.to_address == person.email
+        assert sent.context["review_link"] == f"{{base_url}}/sign-in?next=/review/events/{built.slug}"
     listed = (await client.get(f"{organizer_api(built)}/reviewers", headers=organizer)).json()
     assert [r["email"] for r in listed] == [person.email]
     unknown = await client.post(
