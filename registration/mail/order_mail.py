@@ -52,6 +52,7 @@ def order_held_message(
         context={
             "event": event_context(event),
             "name": order.buyer_name,
+            "locale": order.locale,
             "order_id": order.id,
             "expires_at": order.hold_expires_at,
             "total": order.total,
@@ -91,6 +92,7 @@ async def enqueue_hold_reminder(db_session: AsyncSession, order: Order, event: E
         context={
             "event": event_context(event),
             "name": order.buyer_name,
+            "locale": order.locale,
             "order_id": order.id,
             "expires_at": order.hold_expires_at,
             "total": order.total,
@@ -111,6 +113,7 @@ async def enqueue_hold_expired(db_session: AsyncSession, order: Order) -> None:
         context={
             "event": event_context(event),
             "name": order.buyer_name,
+            "locale": order.locale,
             "order_id": order.id,
             "expires_at": order.hold_expires_at or order.updated_at,
             "order_link": order_link(order),
@@ -147,6 +150,7 @@ async def enqueue_confirmation_mail(
     context = {
         "event": event_context(facts.event),
         "name": order.buyer_name,
+        "locale": order.locale,
         "attendees": attendees.contexts,
         "total": order.total,
         "currency": order.currency,
@@ -205,6 +209,7 @@ def _registered(
         context={
             "event": event_context(facts.event),
             "name": registration.first_name,
+            "locale": registration.locale,
             "category": attendee["category"],
             "add_ons": attendee["add_ons"],
             "waiting": attendee["waiting"],
@@ -230,6 +235,7 @@ async def enqueue_hold_released_mail(
             context={
                 "event": event_context(event),
                 "email": email,
+                "locale": released.locale,
                 "released_by": released.buyer_name,
                 "released_created_at": released.created_at,
             },
@@ -243,6 +249,7 @@ async def enqueue_hold_released_mail(
             context={
                 "event": event_context(event),
                 "name": released.buyer_name,
+                "locale": released.locale,
                 "emails": emails,
                 "order_link": order_link(released),
             },
@@ -263,6 +270,7 @@ async def enqueue_payment_refund_mail(
         context={
             "event": event_context(event),
             "name": order.buyer_name,
+            "locale": order.locale,
             "cause": cause,
             "amount": amount,
             "currency": currency,

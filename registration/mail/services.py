@@ -53,6 +53,7 @@ async def enqueue_order_link_mail(db_session: AsyncSession, order: Order, *, by_
         context={
             "event": event_context(event),
             "name": order.buyer_name,
+            "locale": order.locale,
             "by_organizer": by_organizer,
             "order_link": order_link(order, versioned=True),
         },
@@ -73,6 +74,7 @@ async def enqueue_registration_link_mail(
         context={
             "event": event_context(event),
             "name": registration.first_name,
+            "locale": registration.locale,
             "by_organizer": by_organizer,
             "registration_link": registration_link(registration),
         },
@@ -98,6 +100,7 @@ async def enqueue_transfer_mails(
         context={
             "event": event_context(event),
             "name": registration.first_name,
+            "locale": registration.locale,
             "from_name": order.buyer_name,
             "category": attendee["category"],
             "add_ons": attendee["add_ons"],
@@ -115,6 +118,7 @@ async def enqueue_transfer_mails(
             context={
                 "event": event_context(event),
                 "name": previous_name,
+                "locale": registration.locale,
                 "from_name": order.buyer_name,
                 "new_holder": f"{registration.first_name} {registration.last_name}",
             },
@@ -140,6 +144,7 @@ async def enqueue_verification_mail(
     context: dict[str, Any] = {
         "event": event_context(event),
         "name": registration.first_name,
+        "locale": registration.locale,
         "category": category,
         "registration_link": registration_link(registration),
     }
@@ -176,7 +181,7 @@ async def enqueue_verification_mail(
             dedupe_key=f"verification-refund:{registration.id}",
             to=order.buyer_email,
             template="verification_rejected",
-            context=context | {"name": order.buyer_name},
+            context=context | {"name": order.buyer_name, "locale": order.locale},
         )
 
 
@@ -204,6 +209,7 @@ async def enqueue_cancellation_mails(
         context={
             "event": event_context(event),
             "name": order.buyer_name,
+            "locale": order.locale,
             "cancelled": [f"{r.first_name} {r.last_name}" for r in registrations],
             "fee_pct": fee_pct,
             "fee": fee,
@@ -225,6 +231,7 @@ async def enqueue_cancellation_mails(
             context={
                 "event": event_context(event),
                 "name": registration.first_name,
+                "locale": registration.locale,
                 "buyer_name": order.buyer_name,
                 "by_organizer": by_organizer,
             },
@@ -242,6 +249,7 @@ async def enqueue_unpaid_cancelled_mail(db_session: AsyncSession, order: Order, 
         context={
             "event": event_context(event),
             "name": order.buyer_name,
+            "locale": order.locale,
             "by_organizer": by_organizer,
             "order_link": order_link(order),
         },
@@ -261,6 +269,7 @@ async def enqueue_organizer_refund_mail(
         context={
             "event": event_context(event),
             "name": order.buyer_name,
+            "locale": order.locale,
             "amount": amount,
             "reason": reason,
             "refunded_total": refunded_total,
@@ -282,6 +291,7 @@ async def enqueue_refund_failed_mail(db_session: AsyncSession, order: Order, *, 
         context={
             "event": event_context(event),
             "name": order.buyer_name,
+            "locale": order.locale,
             "amount": amount,
             "currency": order.currency,
             "order_link": order_link(order),
@@ -300,6 +310,7 @@ async def enqueue_badge_reprinted_mail(db_session: AsyncSession, registration: R
         context={
             "event": event_context(event),
             "name": registration.first_name,
+            "locale": registration.locale,
             "registration_link": registration_link(registration),
         },
         attachments=[f"badge:{registration.id}"],

@@ -96,6 +96,8 @@ class Order(Base):
     payment_state: Mapped[str | None] = mapped_column(String(12), nullable=True)
     payment_state_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
     payment_failure: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    # The language the order was placed in (``podium.i18n``): the buyer's mails are written in it.
+    locale: Mapped[str] = mapped_column(String(16), default="en", server_default="en")
 
     registrations: Mapped[list[Registration]] = relationship(
         back_populates="order", order_by="Registration.position", lazy="raise"
@@ -147,6 +149,8 @@ class Registration(Base):
     secret_version: Mapped[int] = mapped_column(Integer, default=1)
     # Set by a transfer: from then on only the registration's own link opens it, never its order's.
     transferred_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    # The language the registration was made in (``podium.i18n``): the attendee's mails are written in it.
+    locale: Mapped[str] = mapped_column(String(16), default="en", server_default="en")
 
     order: Mapped[Order] = relationship(back_populates="registrations", lazy="raise")
     add_ons: Mapped[list[RegistrationAddOn]] = relationship(cascade="all, delete-orphan", lazy="selectin")

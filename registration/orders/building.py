@@ -58,6 +58,7 @@ class Buyer:
     provider_name: str
     client_address: str | None
     actor: str
+    locale: str  # the request's (``podium.i18n``): the order and its registrations keep it for their mails
 
 
 def build_order(
@@ -94,6 +95,7 @@ def build_order(
         promo_uses=promo_uses,
         payment_provider=buyer.provider_name,
         client_address=buyer.client_address,
+        locale=buyer.locale,
     )
     registrations = [_registration(order, attendee) for attendee in attendees]
     changes = [
@@ -128,6 +130,7 @@ def _registration(order: Order, attendee: CheckedAttendee) -> Registration:
         member_number=attendee.data.member_number,
         verification_note=attendee.data.verification_note,
         answers=dict(attendee.data.answers),
+        locale=order.locale,
         category_amount=attendee.quote.category.amount,
         discount_amount=attendee.quote.category.discount,
         add_ons=[

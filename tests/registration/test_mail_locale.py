@@ -1,0 +1,83 @@
+"""Each order and registration keeps the language it was made in, and its mails go out in it, whatever
+language the request, job or sender writing them runs in."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from podium.i18n import using_locale
+from podium.outbox_models import OutboxMessage
+from podium.settings import Settings
+from registration.models import Order, Registration
+from tests.asgi_client import Client
+from tests.registration.factories import (
+    CatalogFixture,
+    attendee,
+    build_catalog,
+    db_session_for,
+    order_body,
+    outbox_mails,
+)
+
+
+@pytest.fixture
+async def catalog(settings: Settings) -> CatalogFixture:
+    async with db_session_for(settings) as db_session:
+        return await build_catalog(db_session)
+
+
+async def place(client: Client, slug: str, language: str | None) -> httpx.Response:
+    headers = {"Accept-Language": language} if language else {}
+    body = order_body(attendee(), attendee(first_name="Alan"), buyer_email=f"buyer-{language}@example.org")
+    response = await client.post(f"/api/events/{slug}/orders", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    return response
+
+
+async def test_an_order_placed_in_spanish_keeps_spanish_for_its_mails(
+    client: Client, catalog: CatalogFixture, settings: Settings
+) -> None:
+    placed = (await place(client, catalog.slug, "es-ES,es;q=0.9")).json()
+
+    paid = await client.post(
+        f"/api/orders/{placed['id']}/offline-payment", headers={"X-Order-Secret": placed["secret"]}
+    )
+
+    assert paid.status_code == 200, paid.text
+    async with db_session_for(settings) as db_session:
+        order = await db_session.get_one(Order, placed["id"])
+        locales = set(await db_session.scalars(select(Registration.locale).where(Registration.order_id == order.id)))
+        keys = [f"receipt:{order.id}", *(f"confirmation:{r['id']}" for r in placed["registrations"])]
+        with using_locale("fr"):  # the sender's own language never leaks into the mail
+            mails = await outbox_mails(db_session, OutboxMessage.dedupe_key.in_(keys))
+    by_template = {row.template: mail for row, mail in mails}
+    assert (order.locale, locales) == ("es", {"es"})
+    confirmed = by_template["order_confirmed"]
+    assert confirmed.subject == "Test Meeting: tu recibo (800,00 US$)"
+    assert (
+        "Hola, Grace Hopper:" in confirmed.text
+        and "Gracias: tu pedido para Test Meeting está confirmado." in confirmed.text
+    )
+    assert "Total pagado: 800,00\xa0US$" in confirmed.text and "El equipo de Test Meeting" in confirmed.text
+    assert '<html lang="es">' in confirmed.html and "Total pagado:" in confirmed.html
+    registered = by_template["registered"]
+    assert registered.subject == "Test Meeting: ya estás inscrito"
+    assert "Hola, Alan:" in registered.text
+
+
+async def test_an_order_placed_without_a_language_mails_in_english(
+    client: Client, catalog: CatalogFixture, settings: Settings
+) -> None:
+    placed = (await place(client, catalog.slug, None)).json()
+
+    async with db_session_for(settings) as db_session:
+        order = await db_session.get_one(Order, placed["id"])
+        with using_locale("es"):
+            mails = await outbox_mails(db_session, OutboxMessage.dedupe_key == f"order-held:{order.id}")
+
+    assert order.locale == "en"
+    ((_, held),) = mails
+    assert held.subject.startswith("Test Meeting: your places are held until ")
+    assert "Hello Grace Hopper," in held.text and "To pay: USD 800.00" in held.text
