@@ -10,6 +10,7 @@ from typing import Any
 from litestar.datastructures import UploadFile
 
 from events import services
+from podium.i18n import N_
 
 
 @dataclass
@@ -17,11 +18,12 @@ class LogoForm:
     logo: UploadFile | None = None
 
 
+# Labels are marked for extraction (``N_``) and translated where they are shown.
 KINDS = [
-    ("annual_meeting", "Annual meeting"),
-    ("policy_summit", "Policy summit"),
-    ("workshop", "Workshop"),
-    ("training", "Training"),
+    ("annual_meeting", N_("Annual meeting")),
+    ("policy_summit", N_("Policy summit")),
+    ("workshop", N_("Workshop")),
+    ("training", N_("Training")),
 ]
 EVENT_FIELDS = (
     "slug",

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from podium.db import Base
 from podium.enums import in_sql
+from podium.i18n import N_
 
 
 class SessionKind(enum.StrEnum):
@@ -41,16 +42,17 @@ class SessionKind(enum.StrEnum):
     SOCIAL = "social"
 
 
-# What a session's kind is called on the program's pages and in its calendar entry's description.
+# What a session's kind is called on the program's pages and in its calendar entry's description (marked for
+# extraction; the pages translate them where they show them).
 KIND_LABELS: dict[str, str] = {
-    SessionKind.KEYNOTE: "Keynote",
-    SessionKind.PLENARY: "Plenary",
-    SessionKind.SYMPOSIUM: "Symposium",
-    SessionKind.SCIENTIFIC_SESSION: "Scientific session",
-    SessionKind.WORKSHOP: "Workshop",
-    SessionKind.POSTER_SESSION: "Poster session",
-    SessionKind.BREAK: "Break",
-    SessionKind.SOCIAL: "Social",
+    SessionKind.KEYNOTE: N_("Keynote"),
+    SessionKind.PLENARY: N_("Plenary"),
+    SessionKind.SYMPOSIUM: N_("Symposium"),
+    SessionKind.SCIENTIFIC_SESSION: N_("Scientific session"),
+    SessionKind.WORKSHOP: N_("Workshop"),
+    SessionKind.POSTER_SESSION: N_("Poster session"),
+    SessionKind.BREAK: N_("Break"),
+    SessionKind.SOCIAL: N_("Social"),
 }
 
 

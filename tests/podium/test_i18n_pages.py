@@ -1,0 +1,75 @@
+"""Every attendee page in every shipped language: each message it looks up has a translation (the catalog
+check hook records any that falls back to English), and the page says which language it is in."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import pytest
+
+from podium import i18n
+from podium.locale_choice import COOKIE
+from podium.settings import Settings
+from registration.links.tokens import registration_secret
+from tests.asgi_client import Client
+from tests.sessions.test_event_brand_pages import Seeded, csrf_of
+
+# The event with a session, a held order and a waitlist place that the brand test walks: the same pages here.
+from tests.sessions.test_event_brand_pages import seeded as seeded
+
+HTML = {"Accept": "text/html"}
+TRANSLATED = [locale for locale in i18n.LOCALES if locale != i18n.DEFAULT_LOCALE]
+
+
+def attendee_pages(settings: Settings, seeded: Seeded) -> dict[str, str]:
+    slug = seeded.slug
+    return {
+        "events": "/",
+        "event": f"/events/{slug}",
+        "program list": f"/events/{slug}/program?day={seeded.start}",
+        "program grid": f"/events/{slug}/program?day={seeded.start}&view=grid",
+        "program search": f"/events/{slug}/program?q=helix",
+        "program, all days": f"/events/{slug}/program?day=all",
+        "session": f"/events/{slug}/sessions/{seeded.session_id}",
+        "register": f"/events/{slug}/register",
+        "waitlist": f"/events/{slug}/waitlist?add_on=workshop",
+        "waitlist place": f"/events/{slug}/waitlist/{seeded.entry_id}?token={seeded.entry_token}",
+        "order": f"/orders/{seeded.order_id}?secret={seeded.order_secret}",
+        "registration": f"/registrations/{seeded.registration_id}?secret="
+        + registration_secret(settings.secret_key, UUID(seeded.registration_id), 1),
+    }
+
+
+@pytest.mark.parametrize("locale", TRANSLATED)
+async def test_every_attendee_page_is_translated(
+    client: Client, settings: Settings, seeded: Seeded, locale: str
+) -> None:
+    client.cookies.clear()
+    client.cookies.set(COOKIE, locale)
+    statuses = {}
+
+    with i18n.recording_misses() as misses:
+        for name, path in attendee_pages(settings, seeded).items():
+            response = await client.get(path, headers=HTML)
+            statuses[name] = (response.status_code, f'<html lang="{i18n.html_lang(locale)}">' in response.text)
+        token = csrf_of((await client.get(f"/events/{seeded.slug}/register", headers=HTML)).text)
+        with_errors = await client.post(
+            f"/events/{seeded.slug}/register",
+            data={"_csrf_token": token, "people": "1", "a0-email": "not an email", "buyer_email": "nobody"},
+            headers=HTML,
+        )
+        missing = await client.get(f"/events/{seeded.slug}-gone", headers=HTML)
+
+    assert statuses == dict.fromkeys(attendee_pages(settings, seeded), (200, True))
+    assert (with_errors.status_code, missing.status_code) == (422, 404)
+    assert sorted(misses) == []
+
+
+async def test_a_spanish_page_reads_in_spanish(client: Client, seeded: Seeded) -> None:
+    client.cookies.clear()
+
+    page = await client.get(f"/events/{seeded.slug}/register", headers={**HTML, "Accept-Language": "es"})
+
+    assert "<h1>Inscripción en Test Meeting</h1>" in page.text
+    assert "Continuar al pago" in page.text and "Continue to payment" not in page.text
+    assert "400,00\xa0US$" in page.text  # the member category's price, as Spanish writes it
