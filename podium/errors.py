@@ -22,6 +22,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
 from podium.db_outage import database_error_chain, is_database_unavailable
+from podium.i18n import DEFAULT_LOCALE, N_, current_locale, gettext, known_or_as_is
 
 logger = logging.getLogger("podium.errors")
 
@@ -53,7 +54,7 @@ class DomainError(Exception):
 
     status_code = 400
     code = "bad_request"
-    title = "Bad request"
+    title = N_("Bad request")
 
     def __init__(
         self,
@@ -76,25 +77,25 @@ class DomainError(Exception):
 class InvalidInput(DomainError):
     status_code = 422
     code = "invalid_input"
-    title = "Invalid input"
+    title = N_("Invalid input")
 
 
 class NotFound(DomainError):
     status_code = 404
     code = "not_found"
-    title = "Not found"
+    title = N_("Not found")
 
 
 class Conflict(DomainError):
     status_code = 409
     code = "conflict"
-    title = "Conflict"
+    title = N_("Conflict")
 
 
 class TooManyRequests(DomainError):
     status_code = 429
     code = "too_many_requests"
-    title = "Too many requests"
+    title = N_("Too many requests")
 
     def __init__(self, detail: str, *, retry_after: int) -> None:
         super().__init__(detail, headers={"Retry-After": str(retry_after)})
@@ -109,7 +110,7 @@ class DatabaseUnavailable(DomainError):
 
     status_code = 503
     code = "database_unavailable"
-    title = "Service unavailable"
+    title = N_("Service unavailable")
 
     def __init__(self) -> None:
         retry_after = DATABASE_RETRY_AFTER_SECONDS
@@ -119,18 +120,18 @@ class DatabaseUnavailable(DomainError):
 
 
 _CODES_BY_STATUS = {
-    400: ("bad_request", "Bad request"),
-    401: ("not_authenticated", "Not authenticated"),
-    403: ("forbidden", "Forbidden"),
-    404: ("not_found", "Not found"),
-    405: ("method_not_allowed", "Method not allowed"),
-    409: ("conflict", "Conflict"),
-    413: ("payload_too_large", "Payload too large"),
-    415: ("unsupported_media_type", "Unsupported media type"),
-    422: ("invalid_input", "Invalid input"),
-    429: ("too_many_requests", "Too many requests"),
-    500: ("internal_error", "Internal server error"),
-    503: ("unavailable", "Service unavailable"),
+    400: ("bad_request", N_("Bad request")),
+    401: ("not_authenticated", N_("Not authenticated")),
+    403: ("forbidden", N_("Forbidden")),
+    404: ("not_found", N_("Not found")),
+    405: ("method_not_allowed", N_("Method not allowed")),
+    409: ("conflict", N_("Conflict")),
+    413: ("payload_too_large", N_("Payload too large")),
+    415: ("unsupported_media_type", N_("Unsupported media type")),
+    422: ("invalid_input", N_("Invalid input")),
+    429: ("too_many_requests", N_("Too many requests")),
+    500: ("internal_error", N_("Internal server error")),
+    503: ("unavailable", N_("Service unavailable")),
 }
 
 _BACKTICKED = re.compile(r"`([^`]+)`")
@@ -210,9 +211,21 @@ def _wants_html(request: Request[Any, Any, Any]) -> bool:
     return "text/html" in accept
 
 
+def _in_locale(problem: Problem) -> Problem:
+    """The human words of ``problem`` in the request's language (``podium.i18n``): its title, detail and each
+    field's message when the catalog has them (messages built with values stay as written). ``code``, ``type``
+    and ``field`` are for programs and never change."""
+    if current_locale() == DEFAULT_LOCALE:
+        return problem
+    errors = [FieldError(e.field, known_or_as_is(e.message)) for e in problem.errors]
+    detail = known_or_as_is(problem.detail) if problem.detail else problem.detail
+    return msgspec.structs.replace(problem, title=gettext(problem.title), detail=detail, errors=errors)
+
+
 def problem_response(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """The single exception handler: problem+json for clients, a page for people."""
     problem, headers = _problem_from_exception(exc)
+    problem = _in_locale(problem)
     if _wants_html(request):
         if problem.status == 401:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")

@@ -108,7 +108,8 @@ def sentence(text: str) -> str:
     if not text:
         return text
     text = text[:1].upper() + text[1:]
-    return text if text[-1] in ".!?" else f"{text}."
+    # A translated message may end as Chinese does: the ideographic full stop, exclamation and question marks.
+    return text if text[-1] in ".!?\u3002\uff01\uff1f" else f"{text}."
 
 
 def human_message(path: str, raw: str, *, empty: bool = False) -> str:

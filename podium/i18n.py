@@ -114,6 +114,15 @@ def gettext(message: str) -> str:
     return catalog(locale).translations.gettext(message)
 
 
+def known_or_as_is(message: str) -> str:
+    """``message`` translated when the catalog has it, else as is, without counting it as missing: for text that
+    is only partly in the catalogs (a service's refusals; the form sentences ``podium.forms`` builds are not yet)."""
+    locale = _current.get()
+    if locale == DEFAULT_LOCALE:
+        return message
+    return catalog(locale).translations.gettext(message)
+
+
 def ngettext(singular: str, plural: str, n: int) -> str:
     """The form of ``singular``/``plural`` for ``n`` by the current locale's plural rules."""
     locale = _current.get()

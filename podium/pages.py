@@ -11,6 +11,7 @@ from litestar.response import Redirect, Template
 
 from podium.errors import DomainError
 from podium.forms import message_of, sentence
+from podium.i18n import known_or_as_is
 
 
 def render(request: Request[Any, Any, Any], template: str, *, status_code: int = 200, **context: Any) -> Template:
@@ -43,10 +44,10 @@ def local_path(candidate: str | None, default: str) -> str:
 def form_errors(exc: Exception) -> dict[str, str]:
     """Field → sentence for a form, from a msgspec validation error or a domain error (every one it names;
     ``podium.forms.read_form`` names every wrong field at once)."""
-    if isinstance(exc, DomainError):
+    if isinstance(exc, DomainError):  # in the visitor's language when the catalog has the message
         if exc.errors:
-            return {e.field: sentence(e.message) for e in exc.errors}
-        return {"__all__": sentence(exc.detail)}
+            return {e.field: sentence(known_or_as_is(e.message)) for e in exc.errors}
+        return {"__all__": sentence(known_or_as_is(exc.detail))}
     if isinstance(exc, msgspec.ValidationError):
         path, message = message_of(exc)
         return {path or "__all__": message}

@@ -19,6 +19,7 @@ from events.models import Event
 from podium.errors import DomainError, InvalidInput
 from podium.formatting import format_money
 from podium.forms import FormData, read_form
+from podium.i18n import N_
 from podium.pages import form_errors, redirect, render
 from podium.settings import Settings
 from registration.cancellations import services as cancellations
@@ -184,7 +185,7 @@ class OrderPages(Controller):
         found = await self._order(db_session, settings, order_id, secret)
         try:
             if data.document is None:
-                raise InvalidInput("choose a file to upload", field="document")
+                raise InvalidInput(N_("choose a file to upload"), field="document")
             content = await data.document.read(verification_documents.MAX_BYTES + 1)
             saved = await verification_documents.upload(
                 db_session,

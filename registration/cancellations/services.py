@@ -19,6 +19,7 @@ from events.models import Event
 from podium import audit
 from podium.db import begin_write, utcnow
 from podium.errors import Conflict
+from podium.i18n import N_
 from registration.audit.services import record
 from registration.catalog.pricing import local_date, percent_of
 from registration.documents.services import record_documents
@@ -159,7 +160,7 @@ async def _cancel_unpaid(
     """An unpaid order is cancelled whole: its hold ends (seats back), nothing to refund."""
     held = (await db_session.scalars(select(Registration.id).where(Registration.order_id == order.id))).all()
     if registration_ids is not None and set(registration_ids) != set(held):
-        raise Conflict("an unpaid order is cancelled as a whole", field="registration_id", code="order_pending")
+        raise Conflict(N_("an unpaid order is cancelled as a whole"), field="registration_id", code="order_pending")
     if await end_pending(db_session, order.id, OrderStatus.CANCELLED, actor=actor, note="cancelled before payment"):
         await enqueue_unpaid_cancelled_mail(db_session, order, by_organizer=by_organizer)
     return list(held), 0, 0, None
@@ -190,7 +191,7 @@ async def _active(
         query = query.where(Registration.id.in_(registration_ids))
     registrations = (await db_session.scalars(query)).all()
     if not registrations:
-        raise Conflict("nothing left to cancel", field="registration_id", code="already_cancelled")
+        raise Conflict(N_("nothing left to cancel"), field="registration_id", code="already_cancelled")
     return registrations
 
 
@@ -215,10 +216,10 @@ async def refund(db_session: AsyncSession, order: Order, *, amount: int, reason:
     assert locked is not None
     order = locked
     if order.status != OrderStatus.PAID:
-        raise Conflict("only paid orders can be refunded", field="order", code=f"order_{order.status}")
+        raise Conflict(N_("only paid orders can be refunded"), field="order", code=f"order_{order.status}")
     payment = await kept_payment(db_session, order.id)
     if payment is None:
-        raise Conflict("nothing was paid for this order", field="order", code="nothing_captured")
+        raise Conflict(N_("nothing was paid for this order"), field="order", code="nothing_captured")
     await check_refundable(db_session, payment, amount)
     row = add_refund(db_session, refund_row(order, payment, amount, reason.strip(), actor))
     refunded_before = order.amount_refunded

@@ -13,6 +13,7 @@ from podium import audit
 from podium.auth.services import normalise_email
 from podium.db import begin_write, savepoint, utcnow
 from podium.errors import Conflict, FieldError, InvalidInput
+from podium.i18n import N_
 from registration.cancellations.services import amount_due
 from registration.catalog.pricing import Promo, quote_attendee
 from registration.documents.receipts import format_money
@@ -35,7 +36,7 @@ from registration.schemas import TransferIn
 class TransferRefused(Conflict):
     """A rule of the registration's category that the new person doesn't meet (``code`` names the rule)."""
 
-    title = "Transfer refused"
+    title = N_("Transfer refused")
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,7 @@ async def _transferable(db_session: AsyncSession, order: Order, registration_id:
     await begin_write(db_session)
     registration = await db_session.get(Registration, registration_id, with_for_update=True)
     if registration is None or registration.order_id != order.id:
-        raise InvalidInput("no such registration in this order", field="registration_id")
+        raise InvalidInput(N_("no such registration in this order"), field="registration_id")
     if registration.status not in (RegistrationStatus.CONFIRMED, RegistrationStatus.AWAITING_VERIFICATION):
         raise Conflict(f"a {registration.status} registration can't be transferred", field="registration_id")
     return registration

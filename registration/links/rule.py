@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.auth.schemas import CurrentUser
 from podium.errors import NotFound
+from podium.i18n import N_
 from registration.links.tokens import link_secret_matches, order_secret, registration_secret, waitlist_token
 from registration.models import Order, Registration, WaitlistEntry
 
@@ -65,7 +66,7 @@ async def open_order(
     """The order if its secret (or the caller's admitted role) opens it; otherwise the 404 of a missing order."""
     order = await db_session.get(Order, order_id, with_for_update=for_update)
     if order is None or not (_admitted(user, admits) or order_secret_matches(secret_key, order, secret)):
-        raise NotFound("no such order, or the link is not valid", field="order")
+        raise NotFound(N_("no such order, or the link is not valid"), field="order")
     return order
 
 
@@ -106,7 +107,7 @@ async def open_registration_as(
         else await opener_of(db_session, registration, secret=secret, secret_key=secret_key, user=user, admits=admits)
     )
     if registration is None or opener is None:
-        raise NotFound("no such registration", field="registration_id")
+        raise NotFound(N_("no such registration"), field="registration_id")
     return registration, opener
 
 
@@ -132,5 +133,5 @@ async def open_waitlist_entry(
     """The waitlist place its token opens; a wrong token looks like a missing place."""
     entry = await db_session.get(WaitlistEntry, entry_id)
     if entry is None or not link_secret_matches(waitlist_token(secret_key, entry.id), token):
-        raise NotFound("no such waitlist entry, or the link is not valid", field="entry")
+        raise NotFound(N_("no such waitlist entry, or the link is not valid"), field="entry")
     return entry

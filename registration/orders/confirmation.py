@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.db import begin_write, utcnow
 from podium.errors import Conflict, DomainError
+from podium.i18n import N_
 from registration.audit.services import record
 from registration.documents.order_facts import OrderFacts, load_order_facts
 from registration.documents.services import record_documents
@@ -26,7 +27,7 @@ from registration.payments.ledger import PaymentMoney, offline_payment_id, recor
 class Forbidden(DomainError):
     status_code = 403
     code = "forbidden"
-    title = "Forbidden"
+    title = N_("Forbidden")
 
 
 class HoldExpired(Conflict):
@@ -118,7 +119,7 @@ async def confirm_offline_payment(
         return order, None
     if order.status == OrderStatus.PENDING and order.hold_expires_at and order.hold_expires_at <= now:
         await end_pending(db_session, order.id, OrderStatus.EXPIRED, actor="system", note="hold expired")
-        raise HoldExpired("the hold on these seats expired; please place the order again", field="order")
+        raise HoldExpired(N_("the hold on these seats expired; please place the order again"), field="order")
     if order.status != OrderStatus.PENDING:
         raise Conflict(f"the order is {order.status}", code=f"order_{order.status}", field="order")
     payment = record_payment(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from podium.auth.services import normalise_email
 from podium.errors import TooManyRequests
+from podium.i18n import N_
 from podium.rate_limits import Limit, seconds_until
 from podium.settings import Settings
 from registration.orders.snapshot import Snapshot
@@ -22,7 +23,7 @@ from registration.schemas import OrderCreate
 
 class TooManyHolds(TooManyRequests):
     code = "too_many_holds"
-    title = "Too many unpaid orders"
+    title = N_("Too many unpaid orders")
 
 
 @dataclass(frozen=True, slots=True)

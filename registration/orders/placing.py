@@ -30,7 +30,7 @@ from events.services import get_event
 from podium.auth.services import normalise_email
 from podium.db import begin_write, end_reads, utcnow
 from podium.errors import Conflict, NotFound
-from podium.i18n import current_locale
+from podium.i18n import N_, current_locale
 from registration.models import Order, PromoCode, WaitlistEntry
 from registration.orders import waitlist_claims
 from registration.orders.building import Buyer, NewOrder, build_order
@@ -283,7 +283,7 @@ async def _make_room(
 async def _refuse(db_session: AsyncSession, refused: UUID | str, checked: _Checked) -> NoReturn:
     """Say why the counters refused a new order: its promo code ran out, or which quota did."""
     if refused == PROMO_USED_UP:
-        raise Conflict("this promo code has been used up", field="promo_code", code="promo_exhausted")
+        raise Conflict(N_("this promo code has been used up"), field="promo_code", code="promo_exhausted")
     raise await sold_out_error(db_session, cast(UUID, refused), checked.attendees, checked.catalog)
 
 
@@ -312,7 +312,7 @@ async def _replay(db_session: AsyncSession, replay: tuple[UUID, str], fingerprin
         raise _key_reused()
     order = await db_session.get(Order, order_id)
     if order is None:  # deleted since (its event went with it): as if the key were new
-        raise NotFound("no such order", field="Idempotency-Key")
+        raise NotFound(N_("no such order"), field="Idempotency-Key")
     return order
 
 

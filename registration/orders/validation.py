@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from events.models import Event
 from podium.auth.services import normalise_email
 from podium.errors import Conflict, FieldError, InvalidInput
+from podium.i18n import N_
 from podium.lru import Lru
 from registration.catalog.pricing import AttendeeQuote, Promo, Window, current_window, local_date, quote_attendee
 from registration.catalog.schemas import QuestionRead
@@ -42,7 +43,7 @@ DEFAULT_HOLD_MINUTES = 15
 
 class SoldOut(Conflict):
     code = "sold_out"
-    title = "Sold out"
+    title = N_("Sold out")
 
 
 @dataclass(frozen=True)
@@ -181,9 +182,9 @@ class CheckedAttendee:
 
 def check_registration_open(event: Event, now: dt.datetime) -> None:
     if event.registration_opens_at and now < event.registration_opens_at:
-        raise Conflict("registration has not opened yet", code="registration_closed", field="event")
+        raise Conflict(N_("registration has not opened yet"), code="registration_closed", field="event")
     if event.registration_closes_at and now >= event.registration_closes_at:
-        raise Conflict("registration has closed", code="registration_closed", field="event")
+        raise Conflict(N_("registration has closed"), code="registration_closed", field="event")
 
 
 def access_code_matches(category: Category, given: str | None) -> bool:
@@ -235,7 +236,7 @@ def _check_answers(prefix: str, answers: dict[str, Any], questions: Sequence[Que
 
 def _check_add_ons(prefix: str, attendee: AttendeeIn, category: Category, catalog: CatalogView) -> tuple[AddOn, ...]:
     if len(set(attendee.add_ons)) != len(attendee.add_ons):
-        raise InvalidInput("an add-on is listed twice", field=f"{prefix}.add_ons")
+        raise InvalidInput(N_("an add-on is listed twice"), field=f"{prefix}.add_ons")
     chosen: list[AddOn] = []
     for code in attendee.add_ons:
         add_on = catalog.add_ons.get(code)
@@ -254,9 +255,9 @@ async def find_promo(db_session: AsyncSession, event: Event, code: str | None, n
         select(PromoCode).where(PromoCode.event_id == event.id, PromoCode.code == code.strip().upper())
     )
     if promo is None:
-        raise InvalidInput("unknown promo code", field="promo_code", code="unknown_promo_code")
+        raise InvalidInput(N_("unknown promo code"), field="promo_code", code="unknown_promo_code")
     if (promo.valid_from and now < promo.valid_from) or (promo.valid_until and now >= promo.valid_until):
-        raise Conflict("this promo code is not valid now", field="promo_code", code="promo_not_valid")
+        raise Conflict(N_("this promo code is not valid now"), field="promo_code", code="promo_not_valid")
     return promo
 
 
@@ -316,7 +317,7 @@ def check_attendees(
         )
         checked.append(CheckedAttendee(index, attendee, email, category, add_ons, quote))
     if promo is not None and not comp and not any(a.quote.promo_used for a in checked):
-        raise InvalidInput("this promo code does not apply to anything in this order", field="promo_code")
+        raise InvalidInput(N_("this promo code does not apply to anything in this order"), field="promo_code")
     return checked
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
 from podium.errors import Conflict, InvalidInput
+from podium.i18n import N_
 from podium.rows import rows_changed
 from registration.audit.services import record
 from registration.links.rule import open_waitlist_entry
@@ -47,9 +48,9 @@ async def offer_for_claim(
 ) -> WaitlistEntry:
     entry = await open_waitlist_entry(db_session, claim.entry_id, token=claim.token, secret_key=secret_key)
     if entry.event_id != event.id:
-        raise InvalidInput("this waitlist offer is for another event", field="waitlist_claim")
+        raise InvalidInput(N_("this waitlist offer is for another event"), field="waitlist_claim")
     if entry.status != WaitlistStatus.OFFERED or (entry.offer_expires_at and entry.offer_expires_at <= now):
-        raise Conflict("this waitlist offer is no longer open", field="waitlist_claim", code="offer_not_open")
+        raise Conflict(N_("this waitlist offer is no longer open"), field="waitlist_claim", code="offer_not_open")
     return entry
 
 
@@ -59,7 +60,7 @@ def held_by(entry: WaitlistEntry, needs: dict[UUID, int]) -> dict[UUID, int]:
     remaining = dict(needs)
     for quota_id, count in held_seats(entry).items():
         if remaining.get(quota_id, 0) < count:
-            raise InvalidInput("the order does not include the item this offer is for", field="waitlist_claim")
+            raise InvalidInput(N_("the order does not include the item this offer is for"), field="waitlist_claim")
         remaining[quota_id] -= count
     return {q: n for q, n in remaining.items() if n}
 
@@ -73,5 +74,5 @@ async def mark_claimed(db_session: AsyncSession, entry: WaitlistEntry, actor: st
         .values(status=WaitlistStatus.CLAIMED, held_quota_ids=[]),
     )
     if changed != 1:
-        raise Conflict("this waitlist offer is no longer open", field="waitlist_claim", code="offer_not_open")
+        raise Conflict(N_("this waitlist offer is no longer open"), field="waitlist_claim", code="offer_not_open")
     record(db_session, "waitlist", entry.id, WaitlistStatus.OFFERED, WaitlistStatus.CLAIMED, actor)

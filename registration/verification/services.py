@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from events.models import Event
 from podium.db import begin_write, utcnow
 from podium.errors import Conflict, InvalidInput, NotFound
+from podium.i18n import N_
 from registration.audit.services import record
 from registration.cancellations.services import amount_due, refund_row
 from registration.catalog.pricing import Window, current_window, local_date, percent_of
@@ -73,7 +74,7 @@ async def _awaiting(db_session: AsyncSession, event: Event, registration_id: UUI
     await begin_write(db_session)
     registration = await db_session.get(Registration, registration_id, with_for_update=True, populate_existing=True)
     if registration is None or registration.event_id != event.id:
-        raise NotFound("no such registration at this event", field="registration_id")
+        raise NotFound(N_("no such registration at this event"), field="registration_id")
     if registration.status != RegistrationStatus.AWAITING_VERIFICATION:
         raise Conflict(
             f"the registration is {registration.status}, not awaiting verification",
@@ -182,12 +183,12 @@ async def _move(
     (with the person's income-group discount, as then): seats change category, the difference is refunded.
     Returns the category's name and the refund."""
     if not move_to:
-        raise InvalidInput("say which category to move the registration to", field="move_to")
+        raise InvalidInput(N_("say which category to move the registration to"), field="move_to")
     target = catalog.categories.get(move_to)
     if target is None or not target.is_active:
         raise InvalidInput(f"no category {move_to!r} at this event", field="move_to")
     if target.id == registration.category_id:
-        raise InvalidInput("that is the category being rejected", field="move_to")
+        raise InvalidInput(N_("that is the category being rejected"), field="move_to")
     rule = Eligibility(target.eligibility)
     if rule in (Eligibility.VERIFICATION, Eligibility.ACCESS_CODE) or (
         rule == Eligibility.MEMBER_NUMBER and not registration.member_number

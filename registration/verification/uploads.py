@@ -19,6 +19,7 @@ from sqlalchemy.orm import undefer
 from events.models import Event
 from podium.db import begin_write
 from podium.errors import Conflict, InvalidInput, NotFound
+from podium.i18n import N_
 from registration.audit.services import record
 from registration.models import Category, Eligibility, Order, Registration, RegistrationStatus, VerificationDocument
 
@@ -46,7 +47,7 @@ def sniff(content: bytes) -> tuple[str, str]:
     for signature, content_type, extension in _SIGNATURES:
         if content.startswith(signature):
             return content_type, extension
-    raise InvalidInput("upload a PDF, PNG or JPEG file", field="document", code="unsupported_document")
+    raise InvalidInput(N_("upload a PDF, PNG or JPEG file"), field="document", code="unsupported_document")
 
 
 def safe_filename(name: str, extension: str) -> str:
@@ -64,14 +65,14 @@ async def upload(
     """Add a document to a registration awaiting its organizers' decision. The registration's row lock, held
     until the caller commits, makes racing uploads count each other against ``MAX_DOCUMENTS``."""
     if not content:
-        raise InvalidInput("the file is empty", field="document")
+        raise InvalidInput(N_("the file is empty"), field="document")
     if len(content) > MAX_BYTES:
         raise DocumentTooLarge(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB", field="document")
     content_type, extension = sniff(content)
     await begin_write(db_session)
     registration = await db_session.get(Registration, registration_id, with_for_update=True)
     if registration is None or registration.order_id != order.id:
-        raise NotFound("no such registration in this order", field="registration_id")
+        raise NotFound(N_("no such registration in this order"), field="registration_id")
     eligibility = await db_session.scalar(select(Category.eligibility).where(Category.id == registration.category_id))
     if eligibility != Eligibility.VERIFICATION:
         raise Conflict(
@@ -119,11 +120,11 @@ async def document_for_organizer(db_session: AsyncSession, event: Event, documen
         .options(undefer(VerificationDocument.content))
     )
     if document is None:
-        raise NotFound("no such document at this event", field="document_id")
+        raise NotFound(N_("no such document at this event"), field="document_id")
     return document
 
 
 async def check_registration_at_event(db_session: AsyncSession, event: Event, registration_id: UUID) -> None:
     event_id = await db_session.scalar(select(Registration.event_id).where(Registration.id == registration_id))
     if event_id != event.id:
-        raise NotFound("no such registration at this event", field="registration_id")
+        raise NotFound(N_("no such registration at this event"), field="registration_id")

@@ -20,6 +20,7 @@ from events.services import get_event
 from podium.auth.services import normalise_email
 from podium.db import begin_write, utcnow
 from podium.errors import Conflict, InvalidInput
+from podium.i18n import N_
 from podium.rows import rows_changed
 from registration.audit.services import record
 from registration.links.tokens import waitlist_token, waitlist_url
@@ -54,7 +55,7 @@ async def join(
 ) -> tuple[WaitlistEntryRead, bool]:
     """Queue up for a sold-out item; joining twice returns the same place in the queue. The caller commits."""
     if (data.category is None) == (data.add_on is None):
-        raise InvalidInput("name exactly one of category or add_on", field="category")
+        raise InvalidInput(N_("name exactly one of category or add_on"), field="category")
     event = await get_event(db_session, event_slug, published_only=True)
     catalog = await load_catalog(db_session, event)
     category = catalog.categories.get(data.category) if data.category else None
@@ -79,7 +80,7 @@ async def join(
     available = await _available(db_session, item_quotas(catalog, category_id=category_id, add_on_id=add_on_id))
     if queue_length == 0 and (available is None or available > 0):
         field = "category" if category_id else "add_on"
-        raise Conflict("there are seats left: register instead", field=field, code="seats_available")
+        raise Conflict(N_("there are seats left: register instead"), field=field, code="seats_available")
     entry = WaitlistEntry(
         event_id=event.id, category_id=category_id, add_on_id=add_on_id, email=email, name=data.name.strip()
     )
