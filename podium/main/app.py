@@ -19,6 +19,7 @@ from litestar.types import ControllerRouterHandler, Middleware
 
 from abstracts import review_tasks
 from abstracts.call_controllers import CallController, OpenCallController
+from abstracts.call_pages import OrganizerCallPages
 from abstracts.controllers import AbstractController, EventAbstractController
 from abstracts.decision_controllers import DECISION_CONTROLLERS
 from abstracts.review_controllers import REVIEW_CONTROLLERS
@@ -174,6 +175,7 @@ ROUTE_HANDLERS: tuple[ControllerRouterHandler, ...] = (
     AbstractController,
     OrganizerReviewPages,
     ReviewerPages,
+    OrganizerCallPages,
 )
 
 
