@@ -147,10 +147,13 @@ async def _write_authors(db_session: AsyncSession, abstract: Abstract, authors: 
     await db_session.flush()
 
 
-async def _own(db_session: AsyncSession, abstract_id: UUID, user: CurrentUser) -> OwnAbstract:
-    abstract = await db_session.scalar(
-        select(Abstract).where(Abstract.id == abstract_id, Abstract.submitter_user_id == user.id)
-    )
+async def _own(db_session: AsyncSession, abstract_id: UUID, user: CurrentUser, *, lock: bool = False) -> OwnAbstract:
+    """The user's abstract (404 for anyone else's). ``lock``: a write holds the row (PostgreSQL), so two submits
+    of one abstract at once take one number, not two."""
+    query = select(Abstract).where(Abstract.id == abstract_id, Abstract.submitter_user_id == user.id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    abstract = await db_session.scalar(query)
     if abstract is None:
         raise NotFound("no such abstract of yours", field="abstract_id")
     call = await db_session.get_one(CallForAbstracts, abstract.call_id)
@@ -230,7 +233,7 @@ def _require_editable(own: OwnAbstract, now: dt.datetime) -> None:
 async def update_abstract(
     db_session: AsyncSession, abstract_id: UUID, user: CurrentUser, data: AbstractUpdate
 ) -> OwnAbstract:
-    own = await _own(db_session, abstract_id, user)
+    own = await _own(db_session, abstract_id, user, lock=True)
     now = utcnow()
     _require_editable(own, now)
     abstract, view = own.abstract, own.view
@@ -290,7 +293,7 @@ async def _next_number(db_session: AsyncSession, call_id: UUID) -> int:
 async def submit(db_session: AsyncSession, abstract_id: UUID, user: CurrentUser) -> OwnAbstract:
     """Check everything at once and submit; submitting a submitted abstract again changes nothing. Its number is
     given on the first submit; co-authors are told once each."""
-    own = await _own(db_session, abstract_id, user)
+    own = await _own(db_session, abstract_id, user, lock=True)
     _require_editable(own, utcnow())
     abstract = own.abstract
     draft = Draft(
@@ -315,7 +318,7 @@ async def submit(db_session: AsyncSession, abstract_id: UUID, user: CurrentUser)
 
 
 async def withdraw(db_session: AsyncSession, abstract_id: UUID, user: CurrentUser) -> OwnAbstract:
-    own = await _own(db_session, abstract_id, user)
+    own = await _own(db_session, abstract_id, user, lock=True)
     _require_editable(own, utcnow())
     own.abstract.status = AbstractStatus.WITHDRAWN.value
     own.abstract.withdrawn_at = utcnow()

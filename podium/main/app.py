@@ -24,6 +24,7 @@ from abstracts.controllers import AbstractController, EventAbstractController
 from abstracts.decision_controllers import DECISION_CONTROLLERS
 from abstracts.review_controllers import REVIEW_CONTROLLERS
 from abstracts.review_pages import OrganizerReviewPages, ReviewerPages
+from abstracts.submission_pages import SubmitterPages
 from badges.controllers import BADGE_CONTROLLERS
 from badges.dashboard_controllers import CheckinDashboardController, CheckinDashboardPages
 from badges.scanner_pages import ScannerPages
@@ -176,6 +177,7 @@ ROUTE_HANDLERS: tuple[ControllerRouterHandler, ...] = (
     OrganizerReviewPages,
     ReviewerPages,
     OrganizerCallPages,
+    SubmitterPages,
 )
 
 

@@ -3,6 +3,7 @@ co-author mail, and nobody touching another's abstract."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
@@ -317,3 +318,21 @@ async def test_after_the_deadline_nothing_changes(
 def _type_writes(call: dict[str, Any]) -> list[dict[str, Any]]:
     keep = ("id", "key", "name", "body_word_limit", "title_max_chars", "is_late_breaking", "is_symposium")
     return [{k: t[k] for k in keep} for t in call["submission_types"]]
+
+
+async def test_racing_submits_of_one_abstract_take_one_number(
+    client: Client, organizer: dict[str, str], settings: Settings
+) -> None:
+    slug, call, ada = await _setup(client, organizer, settings)
+    racing = await _draft(client, slug, ada, complete_abstract(call, ada))
+    later = await _draft(client, slug, ada, complete_abstract(call, ada))
+
+    answers = await asyncio.gather(
+        *(client.post(f"/api/abstracts/{racing['id']}/submit", headers=ada.headers) for _ in range(6))
+    )
+    next_one = await client.post(f"/api/abstracts/{later['id']}/submit", headers=ada.headers)
+
+    assert [a.status_code for a in answers] == [200] * 6
+    assert {a.json()["number"] for a in answers} == {1}
+    assert next_one.json()["number"] == 2
+    assert await _coauthor_mails(settings, racing["id"]) == ["alan@example.org", "grace@example.org"]

@@ -174,7 +174,9 @@ async def test_every_page_title_is_text_without_secrets(
     who = {**organizer, **HTML}
     review = await build_review_call(settings, reviews_per_abstract=1, event_slug=slug)
     reviewer = await make_person(settings, "<em>Rita</em> Reviewer")
-    reviewed_id = await add_abstract(settings, review, await make_person(settings, "Sue Submitter"), number=1)
+    submitter = await make_person(settings, "Sue Submitter")
+    reviewed_id = await add_abstract(settings, review, submitter, number=1)
+    as_submitter = {**submitter.headers, **HTML}
     await client.post(
         f"/api/organizer/events/{slug}/review/reviewers", json={"email": reviewer.email}, headers=organizer
     )
@@ -321,6 +323,24 @@ async def test_every_page_title_is_text_without_secrets(
             client,
             f"/review/events/{slug}/abstracts/{reviewed_id}",
             as_reviewer,
+            f"Abstract 1 · {EVIL_EVENT} · Podium",
+        ),
+        "/organizer/events/{slug:str}/call-for-abstracts": (
+            client,
+            f"/organizer/events/{slug}/call-for-abstracts",
+            who,
+            f"Call for abstracts · {EVIL_EVENT} · Podium",
+        ),
+        "/events/{slug:str}/abstracts": (
+            client,
+            f"/events/{slug}/abstracts",
+            as_submitter,
+            f"My abstracts · {EVIL_EVENT} · Podium",
+        ),
+        "/abstracts/{abstract_id:uuid}": (
+            client,
+            f"/abstracts/{reviewed_id}",
+            as_submitter,
             f"Abstract 1 · {EVIL_EVENT} · Podium",
         ),
         "/staff/events/{slug:str}/scanner": (
