@@ -78,25 +78,25 @@ class SubmitterPages(Controller):
             await db_session.rollback()
             status = getattr(exc, "status_code", 422)
             return await _my_abstracts(request, db_session, slug, form_errors(exc), status_code=status)
-        return redirect(f"/abstracts/{own.abstract.id}")
+        return redirect(f"/submissions/{own.abstract.id}")
 
-    @get("/abstracts/{abstract_id:uuid}")
+    @get("/submissions/{submission_id:uuid}")
     async def edit_abstract(
-        self, abstract_id: FromPath[UUID], request: AnyRequest, db_session: NamedDependency[AsyncSession]
+        self, submission_id: FromPath[UUID], request: AnyRequest, db_session: NamedDependency[AsyncSession]
     ) -> Template:
-        own = await submissions.get_own(db_session, abstract_id, signed_in_user(request))
+        own = await submissions.get_own(db_session, submission_id, signed_in_user(request))
         return _form(request, own, _values(own), {})
 
-    @post("/abstracts/{abstract_id:uuid}")
+    @post("/submissions/{submission_id:uuid}")
     async def save_abstract(
         self,
-        abstract_id: FromPath[UUID],
+        submission_id: FromPath[UUID],
         request: AnyRequest,
         data: FormData,
         db_session: NamedDependency[AsyncSession],
     ) -> Template | Redirect:
         user = signed_in_user(request)
-        own = await submissions.get_own(db_session, abstract_id, user)
+        own = await submissions.get_own(db_session, submission_id, user)
         change = row_action(data)
         if change is not None:
             return _form(request, own, change.values, {}, blank_rows=change.blank_rows)
@@ -115,33 +115,33 @@ class SubmitterPages(Controller):
                 answers=whole.answers,
                 authors=whole.authors,
             )
-            await submissions.update_abstract(db_session, abstract_id, user, changes)
+            await submissions.update_abstract(db_session, submission_id, user, changes)
             await db_session.commit()
             saved = True
             if submit:
-                await submissions.submit(db_session, abstract_id, user)
+                await submissions.submit(db_session, submission_id, user)
                 await db_session.commit()
         except (msgspec.ValidationError, DomainError) as exc:
             await db_session.rollback()
             errors = {rows.form_field(name): message for name, message in form_errors(exc).items()}
-            own = await submissions.get_own(db_session, abstract_id, user)
+            own = await submissions.get_own(db_session, submission_id, user)
             status = getattr(exc, "status_code", 422)
             return _form(request, own, data, errors, status_code=status, notice="saved" if saved else None)
-        return redirect(f"/abstracts/{abstract_id}?{'submitted' if submit else 'saved'}=1")
+        return redirect(f"/submissions/{submission_id}?{'submitted' if submit else 'saved'}=1")
 
-    @post("/abstracts/{abstract_id:uuid}/withdraw")
+    @post("/submissions/{submission_id:uuid}/withdraw")
     async def withdraw_abstract(
-        self, abstract_id: FromPath[UUID], request: AnyRequest, db_session: NamedDependency[AsyncSession]
+        self, submission_id: FromPath[UUID], request: AnyRequest, db_session: NamedDependency[AsyncSession]
     ) -> Template | Redirect:
         user = signed_in_user(request)
         try:
-            await submissions.withdraw(db_session, abstract_id, user)
+            await submissions.withdraw(db_session, submission_id, user)
             await db_session.commit()
         except DomainError as exc:
             await db_session.rollback()
-            own = await submissions.get_own(db_session, abstract_id, user)
+            own = await submissions.get_own(db_session, submission_id, user)
             return _form(request, own, _values(own), form_errors(exc), status_code=exc.status_code)
-        return redirect(f"/abstracts/{abstract_id}?withdrawn=1")
+        return redirect(f"/submissions/{submission_id}?withdrawn=1")
 
 
 async def _my_abstracts(

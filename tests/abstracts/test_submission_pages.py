@@ -92,7 +92,7 @@ async def test_author_rows_move_without_losing_input(
     assert 'name="presenting" value="0" checked' in moved.text
     assert _value(removed.text, "authors[0].full_name") == "Grace Hopper"
     assert 'name="presenting" value="0" checked' in removed.text
-    saved = await client.get(url.replace("/abstracts/", "/api/abstracts/"), headers=ada.headers)
+    saved = await client.get(url.replace("/submissions/", "/api/abstracts/"), headers=ada.headers)
     assert (saved.json()["title"], saved.json()["authors"]) == ("", [])
 
 
@@ -118,7 +118,7 @@ async def test_submit_page_marks_every_mistake_and_keeps_the_draft(
     }
 
     refused = await _post(client, ada, url, form)
-    draft = (await client.get(url.replace("/abstracts/", "/api/abstracts/"), headers=ada.headers)).json()
+    draft = (await client.get(url.replace("/submissions/", "/api/abstracts/"), headers=ada.headers)).json()
     form |= {
         "authors[2].country": "US",
         "authors[2].institution": "Yale",
@@ -126,7 +126,7 @@ async def test_submit_page_marks_every_mistake_and_keeps_the_draft(
         f"answers.{call['questions'][0]['id']}": "No",
     }
     submitted = await _post(client, ada, url, form)
-    after = (await client.get(url.replace("/abstracts/", "/api/abstracts/"), headers=ada.headers)).json()
+    after = (await client.get(url.replace("/submissions/", "/api/abstracts/"), headers=ada.headers)).json()
 
     assert refused.status_code == 422
     assert _marked(refused.text) == ["authors[2].country"]
@@ -144,7 +144,7 @@ async def test_submit_page_names_the_call_rules(client: Client, organizer: dict[
     draft = await client.post(
         f"/api/events/{slug}/abstracts", json=complete_abstract(call, ada, body=""), headers=ada.headers
     )
-    url = f"/abstracts/{draft.json()['id']}"
+    url = f"/submissions/{draft.json()['id']}"
     fields = {
         "submission_type_id": type_id(call, "oral"),
         "topic_id": call["topics"][0]["id"],
@@ -170,7 +170,7 @@ async def test_withdraw_page_and_anothers_abstract(
     ada = await make_submitter(settings)
     mallory = await make_submitter(settings, "Mallory")
     draft = await client.post(f"/api/events/{slug}/abstracts", json=complete_abstract(call, ada), headers=ada.headers)
-    url = f"/abstracts/{draft.json()['id']}"
+    url = f"/submissions/{draft.json()['id']}"
 
     peek = await client.get(url, headers={**HTML, **mallory.headers})
     withdrawn = await _post(client, ada, f"{url}/withdraw", {}, page_url=url)

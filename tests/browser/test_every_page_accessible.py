@@ -23,10 +23,11 @@ from sqlalchemy import select
 
 from podium.auth import services as auth_services
 from podium.auth.lockout import unlock_token
+from podium.auth.models import User
 from podium.auth.schemas import UserCreate
 from registration.links.tokens import order_secret, registration_secret, waitlist_token
 from registration.models import Registration, WaitlistEntry
-from tests.abstracts.review_factories import add_abstract, build_review_call, make_person
+from tests.abstracts.review_factories import Person, add_abstract, build_review_call, make_person
 from tests.browser.conftest import AXE, ORGANIZER_EMAIL, ORGANIZER_PASSWORD, Server, log_in
 from tests.podium.sign_in_mail import mailed_sign_in
 from tests.registration.factories import db_session_for
@@ -89,10 +90,20 @@ async def _seed_rows(server: Server, event_id: UUID, registration_id: UUID) -> t
         return order_id, entry.id
 
 
-async def _seed_review(server: Server, slug: str) -> UUID:
-    """A call for abstracts on the event with one abstract, for the review pages (the organizer reviews it)."""
+async def _seed_review(server: Server, slug: str) -> tuple[UUID, UUID]:
+    """A call for abstracts on the event with one abstract, for the review pages (the organizer reviews it), and
+    the organizer's own draft, for the submitter's page (a draft is never up for review)."""
     review = await build_review_call(server.settings, reviews_per_abstract=1, event_slug=slug)
-    return await add_abstract(server.settings, review, await make_person(server.settings, "Sue Submitter"), number=1)
+    reviewed = await add_abstract(
+        server.settings, review, await make_person(server.settings, "Sue Submitter"), number=1
+    )
+    async with db_session_for(server.settings) as db_session:
+        organizer_id = await db_session.scalar(select(User.id).where(User.email == ORGANIZER_EMAIL))
+    assert organizer_id is not None
+    own = await add_abstract(
+        server.settings, review, Person(organizer_id, ORGANIZER_EMAIL, {}), number=2, status="draft"
+    )
+    return reviewed, own
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +141,7 @@ def seeded(server: Server) -> Seeded:
     assert templates.status_code == 200, templates.text
     [registration_id] = asyncio.run(confirmed_attendees(server.settings, program.event_id, 1))
     order_id, entry_id = asyncio.run(_seed_rows(server, program.event_id, registration_id))
-    abstract_id = asyncio.run(_seed_review(server, program.slug))
+    abstract_id, submission_id = asyncio.run(_seed_review(server, program.slug))
     review = f"{server.base_url}/api/organizer/events/{program.slug}/review"
     invited = httpx.post(f"{review}/reviewers", json={"email": ORGANIZER_EMAIL}, headers=organizer)
     assert invited.status_code == 200, invited.text
@@ -165,6 +176,7 @@ def seeded(server: Server) -> Seeded:
             "code": letter.json()["code"],
             "abstract_id": str(abstract_id),
             "token": sign_in_token,
+            "submission_id": str(submission_id),
         },
         queries={
             "/orders/{order_id:uuid}": f"secret={order_secret(key, order_id, 1)}",
@@ -194,6 +206,7 @@ def test_the_page_list_comes_from_the_route_table_and_every_parameter_is_seeded(
         "code",
         "abstract_id",
         "token",
+        "submission_id",
     }
 
 

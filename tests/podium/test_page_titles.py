@@ -337,9 +337,9 @@ async def test_every_page_title_is_text_without_secrets(
             as_submitter,
             f"My abstracts · {EVIL_EVENT} · Podium",
         ),
-        "/abstracts/{abstract_id:uuid}": (
+        "/submissions/{submission_id:uuid}": (
             client,
-            f"/abstracts/{reviewed_id}",
+            f"/submissions/{reviewed_id}",
             as_submitter,
             f"Abstract 1 · {EVIL_EVENT} · Podium",
         ),
