@@ -12,7 +12,7 @@ import enum
 from decimal import Decimal
 from uuid import UUID
 
-from advanced_alchemy.types import DateTimeUTC
+from advanced_alchemy.types import GUID, DateTimeUTC
 from sqlalchemy import (
     CheckConstraint,
     FetchedValue,
@@ -164,3 +164,32 @@ class AgendaFeed(Base):
 
     registration_id: Mapped[UUID] = mapped_column(ForeignKey("registration.id", ondelete="CASCADE"), unique=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Talk(Base):
+    """A talk (timed, in order) or a poster (on a board) inside a program session. The abstracts domain writes
+    them through ``sessions.talks`` (sessions never imports abstracts); ``source_id`` names what a talk came from
+    (an abstract), so placing it again moves it instead of copying it. Nothing of a talk is public before
+    ``visible_from`` (the call's embargo)."""
+
+    __tablename__ = "talk"
+    __table_args__ = (
+        CheckConstraint("position >= 0", name="position"),
+        CheckConstraint("minutes is null or minutes > 0", name="minutes"),
+        UniqueConstraint("program_session_id", "board", name="uq_talk_session_board"),
+    )
+
+    program_session_id: Mapped[UUID] = mapped_column(ForeignKey("program_session.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    # A timed talk's length; a poster has none and a board instead.
+    minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    board: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    title: Mapped[str] = mapped_column(String(1000))
+    speaker_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("speaker.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    abstract_text: Mapped[str] = mapped_column(Text, default="")
+    abstract_html: Mapped[str] = mapped_column(Text, default="")
+    number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    visible_from: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
+    source_id: Mapped[UUID | None] = mapped_column(GUID, nullable=True, unique=True)

@@ -25,6 +25,7 @@ from abstracts.decision_controllers import DECISION_CONTROLLERS
 from abstracts.review_controllers import REVIEW_CONTROLLERS
 from abstracts.review_pages import OrganizerReviewPages, ReviewerPages
 from abstracts.submission_pages import SubmitterPages
+from abstracts.scheduling_controllers import SchedulingController
 from badges.controllers import BADGE_CONTROLLERS
 from badges.dashboard_controllers import CheckinDashboardController, CheckinDashboardPages
 from badges.scanner_pages import ScannerPages
@@ -147,6 +148,7 @@ ROUTE_HANDLERS: tuple[ControllerRouterHandler, ...] = (
     *BADGE_CONTROLLERS,
     *DECISION_CONTROLLERS,
     *REVIEW_CONTROLLERS,
+    SchedulingController,
     AgendaPages,
     OrganizerRegistrationPages,
     OrganizerAuditPages,

@@ -1,0 +1,74 @@
+"""HTTP for placing accepted abstracts into the program (organizers): talks of a session, posters of a poster
+session. Thin: each handler calls ``abstracts.scheduling.schedule``."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, Request, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from abstracts.scheduling import Slot, schedule
+from abstracts.scheduling_schemas import PostersPlacement, TalkRead, TalksPlacement
+from podium import audit
+from podium.auth.guards import requires_organizer
+from podium.errors import problem_responses
+from sessions.models import Talk
+
+ERRORS = problem_responses(401, 403, 404, 409, 422)
+
+
+def _read(talk: Talk) -> TalkRead:
+    return TalkRead(
+        id=talk.id,
+        abstract_id=talk.source_id,
+        position=talk.position,
+        minutes=talk.minutes,
+        board=talk.board,
+        title=talk.title,
+        number=talk.number,
+        speaker_id=talk.speaker_id,
+    )
+
+
+class SchedulingController(Controller):
+    path = "/api/organizer/events/{event:str}/abstracts/program/{session_id:uuid}"
+    tags = ["abstracts: program"]
+    guards = [requires_organizer]
+    security = [{"bearer": []}]
+
+    @put("/talks", operation_id="placeTalks", responses=ERRORS)
+    async def talks(
+        self,
+        event: FromPath[str],
+        session_id: FromPath[UUID],
+        data: JSONBody[TalksPlacement],
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+    ) -> list[TalkRead]:
+        """Accepted orals as the session's talks in this order (the whole list; reordering is placing it
+        again). Their minutes must sum to at most the session's length (409 ``talks_exceed_session``)."""
+        slots = [Slot(t.abstract_id, minutes=t.minutes) for t in data.talks]
+        placed = await schedule(db_session, event, session_id, slots, poster=False, actor=audit.actor_of(request.user))
+        result = [_read(t) for t in placed]
+        await db_session.commit()
+        return result
+
+    @put("/posters", operation_id="placePosters", responses=ERRORS)
+    async def posters(
+        self,
+        event: FromPath[str],
+        session_id: FromPath[UUID],
+        data: JSONBody[PostersPlacement],
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+    ) -> list[TalkRead]:
+        """Accepted posters on boards of a poster session (the whole list; a board once per session)."""
+        slots = [Slot(p.abstract_id, board=p.board) for p in data.posters]
+        placed = await schedule(db_session, event, session_id, slots, poster=True, actor=audit.actor_of(request.user))
+        result = [_read(t) for t in placed]
+        await db_session.commit()
+        return result
