@@ -1,16 +1,18 @@
-"""HTTP for placing accepted abstracts into the program (organizers): talks of a session, posters of a poster
-session. Thin: each handler calls ``abstracts.scheduling.schedule``."""
+"""HTTP for the organizers' program work on abstracts: placing accepted ones as talks of a session or posters
+of a poster session (``abstracts.scheduling``), and exporting everything (``abstracts.exports``)."""
 
 from __future__ import annotations
 
 from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Request, put
+from litestar import Controller, Request, Response, get, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from abstracts import exports
+from abstracts.exports import AbstractExport
 from abstracts.scheduling import Slot, schedule
 from abstracts.scheduling_schemas import PostersPlacement, TalkRead, TalksPlacement
 from podium import audit
@@ -72,3 +74,26 @@ class SchedulingController(Controller):
         result = [_read(t) for t in placed]
         await db_session.commit()
         return result
+
+
+class AbstractExportController(Controller):
+    path = "/api/organizer/events/{event:str}/abstracts"
+    tags = ["abstracts: exports"]
+    guards = [requires_organizer]
+    security = [{"bearer": []}]
+
+    @get("/export.json", operation_id="exportAbstractsJson", responses=ERRORS)
+    async def as_json(self, event: FromPath[str], db_session: NamedDependency[AsyncSession]) -> list[AbstractExport]:
+        """Every submitted abstract with authors, decision, place in the program and mean review scores."""
+        _criteria, rows = await exports.export_call(db_session, event)
+        return rows
+
+    @get("/export.csv", operation_id="exportAbstractsCsv", responses=ERRORS, media_type="text/csv")
+    async def as_csv(self, event: FromPath[str], db_session: NamedDependency[AsyncSession]) -> Response[bytes]:
+        """The same as a spreadsheet: one line per abstract, a column per rubric criterion's mean score."""
+        criteria, rows = await exports.export_call(db_session, event)
+        return Response(
+            exports.render_csv(criteria, rows).encode("utf-8"),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{event}-abstracts.csv"'},
+        )

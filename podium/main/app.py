@@ -26,6 +26,7 @@ from abstracts.review_controllers import REVIEW_CONTROLLERS
 from abstracts.review_pages import OrganizerReviewPages, ReviewerPages
 from abstracts.submission_pages import SubmitterPages
 from abstracts.scheduling_controllers import SchedulingController
+from abstracts.scheduling_controllers import AbstractExportController, SchedulingController
 from badges.controllers import BADGE_CONTROLLERS
 from badges.dashboard_controllers import CheckinDashboardController, CheckinDashboardPages
 from badges.scanner_pages import ScannerPages
@@ -149,6 +150,7 @@ ROUTE_HANDLERS: tuple[ControllerRouterHandler, ...] = (
     *DECISION_CONTROLLERS,
     *REVIEW_CONTROLLERS,
     SchedulingController,
+    AbstractExportController,
     AgendaPages,
     OrganizerRegistrationPages,
     OrganizerAuditPages,
