@@ -26,6 +26,7 @@ from abstracts.review_controllers import REVIEW_CONTROLLERS
 from abstracts.review_pages import OrganizerReviewPages, ReviewerPages
 from abstracts.submission_pages import SubmitterPages
 from abstracts.scheduling_controllers import SchedulingController
+from abstracts.public_pages import PublicAbstractController, PublicAbstractPages
 from abstracts.scheduling_controllers import AbstractExportController, SchedulingController
 from badges.controllers import BADGE_CONTROLLERS
 from badges.dashboard_controllers import CheckinDashboardController, CheckinDashboardPages
@@ -151,6 +152,8 @@ ROUTE_HANDLERS: tuple[ControllerRouterHandler, ...] = (
     *REVIEW_CONTROLLERS,
     SchedulingController,
     AbstractExportController,
+    PublicAbstractController,
+    PublicAbstractPages,
     AgendaPages,
     OrganizerRegistrationPages,
     OrganizerAuditPages,

@@ -63,6 +63,9 @@ PUBLIC = {
     ("GET", "/abstracts/{abstract_id:uuid}/presenting"),
     ("POST", "/abstracts/{abstract_id:uuid}/presenting"),
     ("POST", "/api/abstracts/{abstract_id:uuid}/presenting"),
+    # Accepted abstracts of a published event, after the call's embargo (nothing before it; no emails).
+    ("GET", "/api/events/{event:str}/accepted-abstracts"),
+    ("GET", "/events/{slug:str}/accepted-abstracts"),
     ("GET", "/api/agenda/{file:str}"),
     ("GET", "/registrations/{registration_id:uuid}"),
     ("POST", "/registrations/{registration_id:uuid}/agenda/add"),

@@ -1,0 +1,89 @@
+"""HTTP for the public list of accepted abstracts (JSON and a phone-first page with a search box), open to
+anyone for a published event; empty until the call's embargo passes (``abstracts.public_list``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
+from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from abstracts.public_list import public_abstracts
+from podium.auth.guards import requires_organizer_unless_public
+from podium.db import utcnow
+from podium.errors import problem_responses
+from podium.pages import render
+from podium.query_params import Search
+
+
+class PublicAuthorRead(msgspec.Struct):
+    name: str
+    institution: str
+    country: str
+    presenting: bool
+
+
+class PublicAbstractRead(msgspec.Struct):
+    id: UUID
+    number: int | None
+    kind: str
+    submission_type: str
+    title: str
+    body_html: str
+    keywords: list[str]
+    authors: list[PublicAuthorRead]
+
+
+class PublicAbstractList(msgspec.Struct):
+    """``published`` is false (and the list empty) until ``embargo_until``; null when the event has no call."""
+
+    published: bool
+    embargo_until: dt.datetime | None
+    abstracts: list[PublicAbstractRead]
+
+
+class PublicAbstractController(Controller):
+    path = "/api/events/{event:str}/accepted-abstracts"
+    tags = ["abstracts: public"]
+    guards = [requires_organizer_unless_public]
+
+    @get(
+        "/",
+        operation_id="listPublicAbstracts",
+        security=[],
+        opt={"public": True},
+        responses=problem_responses(404, 422),
+    )
+    async def list_public(
+        self, event: FromPath[str], db_session: NamedDependency[AsyncSession], q: FromQuery[Search] = None
+    ) -> PublicAbstractList:
+        """The accepted abstracts after the embargo, by number; ``q`` searches titles, bodies, keywords,
+        authors and institutions (every word must match)."""
+        found = await public_abstracts(db_session, event, q or "", utcnow())
+        return PublicAbstractList(
+            published=found.published,
+            embargo_until=found.embargo_until,
+            abstracts=[msgspec.convert(a, PublicAbstractRead, from_attributes=True) for a in found.abstracts],
+        )
+
+
+class PublicAbstractPages(Controller):
+    include_in_schema = False
+    guards = [requires_organizer_unless_public]
+
+    @get("/events/{slug:str}/accepted-abstracts", opt={"public": True})
+    async def page(
+        self,
+        slug: FromPath[str],
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        q: FromQuery[Search] = None,
+    ) -> Template:
+        found = await public_abstracts(db_session, slug, q or "", utcnow())
+        return render(request, "abstracts/public/list.html", found=found, event=found.event, q=q or "")
