@@ -6,12 +6,15 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+import anyio
 from litestar import Controller, Request, Response, get, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from abstracts import exports
+from abstracts.book import book_of
+from abstracts.book_pdf import render_book
 from abstracts.exports import AbstractExport
 from abstracts.scheduling import Slot, schedule
 from abstracts.scheduling_schemas import PostersPlacement, TalkRead, TalksPlacement
@@ -96,4 +99,17 @@ class AbstractExportController(Controller):
             exports.render_csv(criteria, rows).encode("utf-8"),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{event}-abstracts.csv"'},
+        )
+
+    @get("/book.pdf", operation_id="abstractBookPdf", responses=ERRORS, media_type="application/pdf")
+    async def book(self, event: FromPath[str], db_session: NamedDependency[AsyncSession]) -> Response[bytes]:
+        """The abstract book: accepted abstracts by session and poster board, with an author index. Drawn off
+        the event loop (a 1,500-abstract book takes seconds: bench/abstracts_bench.py)."""
+        found = await book_of(db_session, event)
+        await db_session.close()  # the drawing needs no connection: give it back before the seconds it takes
+        pdf = await anyio.to_thread.run_sync(render_book, found)
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{event}-abstract-book.pdf"'},
         )
