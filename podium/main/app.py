@@ -22,6 +22,7 @@ from abstracts.call_controllers import CallController, OpenCallController
 from abstracts.call_pages import OrganizerCallPages
 from abstracts.controllers import AbstractController, EventAbstractController
 from abstracts.decision_controllers import DECISION_CONTROLLERS
+from abstracts.public_pages import PublicAbstractController, PublicAbstractPages
 from abstracts.review_controllers import REVIEW_CONTROLLERS
 from abstracts.review_pages import OrganizerReviewPages, ReviewerPages
 from abstracts.submission_pages import SubmitterPages
