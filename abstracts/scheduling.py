@@ -65,6 +65,9 @@ async def schedule(
                 code="not_accepted_as_" + ("poster" if poster else "oral"),
             )
     presenters = await _presenters(db_session, [a.id for a in found])
+    for index, abstract in enumerate(found):
+        if abstract.id not in presenters:
+            raise Conflict("this abstract has no authors", field=f"abstract_ids[{index}]", code="no_authors")
     talks = [
         TalkIn(
             source_id=abstract.id,

@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from abstracts.models import Abstract, AbstractAuthor
 from events.models import Event
@@ -200,3 +200,22 @@ async def test_a_presenter_is_one_speaker_and_double_booking_across_talks_is_fla
     people = [c for c in conflicts.json() if c["kind"] == "person_double_booked"]
     assert len(people) == 1
     assert sorted(people[0]["session_ids"]) == sorted([morning, overlapping])
+
+
+async def test_an_abstract_without_authors_is_refused_naming_it(
+    client: Client, organizer: dict[str, str], call: CallFixture, settings: Settings
+) -> None:
+    first, second, *_ = call.abstracts
+    await decide(client, organizer, call, [first, second], "accepted_oral")
+    async with db_session_for(settings) as db_session:
+        await db_session.execute(delete(AbstractAuthor).where(AbstractAuthor.abstract_id == second))
+        await db_session.commit()
+    session_id = await create_session(client, organizer, call.event)
+
+    refused = await place(client, organizer, call, session_id, [(first, 10), (second, 10)])
+
+    assert (refused.status_code, refused.json()["code"], refused.json()["field"]) == (
+        409,
+        "no_authors",
+        "abstract_ids[1]",
+    )
