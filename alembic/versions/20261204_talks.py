@@ -1,7 +1,7 @@
 """talks: an accepted abstract's talk or poster inside a program session, moving the program version
 
 Revision ID: 7b3e5d9a1c42
-Revises: 8c4f2a6e1b93
+Revises: 8c4e1f2a7b90
 Create Date: 2026-12-04 11:00:00+00:00
 
 ``talk`` belongs to the program (sessions/models.py ``Talk``); abstracts writes it through sessions.talks.
@@ -17,7 +17,7 @@ from advanced_alchemy.types import GUID, DateTimeUTC
 from alembic import op
 
 revision: str = "7b3e5d9a1c42"
-down_revision: str | None = "8c4f2a6e1b93"
+down_revision: str | None = "8c4e1f2a7b90"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
