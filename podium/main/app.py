@@ -25,10 +25,8 @@ from abstracts.decision_controllers import DECISION_CONTROLLERS
 from abstracts.public_pages import PublicAbstractController, PublicAbstractPages
 from abstracts.review_controllers import REVIEW_CONTROLLERS
 from abstracts.review_pages import OrganizerReviewPages, ReviewerPages
-from abstracts.submission_pages import SubmitterPages
-from abstracts.scheduling_controllers import SchedulingController
-from abstracts.public_pages import PublicAbstractController, PublicAbstractPages
 from abstracts.scheduling_controllers import AbstractExportController, SchedulingController
+from abstracts.submission_pages import SubmitterPages
 from badges.controllers import BADGE_CONTROLLERS
 from badges.dashboard_controllers import CheckinDashboardController, CheckinDashboardPages
 from badges.scanner_pages import ScannerPages
