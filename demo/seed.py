@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from badges.checkpoints import sync_checkpoints
+from demo.abstracts import seed_abstracts
 from demo.agendas import seed_agendas
 from demo.catalog import seed_catalog, seed_paid_registrations
 from demo.program_rows import seed_program
@@ -41,6 +42,9 @@ class DemoSize:
     registrations: int = 0
     # Of those, how many get a personal agenda (about 20 sessions each) and a calendar feed.
     agendas: int = 0
+    # The Annual Meeting's call for abstracts: submitted abstracts, and reviewers who (mostly) reviewed them.
+    abstracts: int = 3000
+    reviewers: int = 300
 
 
 @dataclass(frozen=True)
@@ -253,6 +257,9 @@ async def seed_demo(settings: Settings, size: DemoSize, *, reset: bool = False) 
                         await db_session.flush()
                         agendas = await seed_agendas(db_session, event, size.agendas)
                         created.append(f"    + {agendas} personal agendas")
+                if spec.kind == "annual_meeting" and size.abstracts:
+                    await db_session.flush()
+                    created.append("    + " + await seed_abstracts(db_session, event, size.abstracts, size.reviewers))
             await db_session.commit()
             for spec in specs:
                 if spec.slug not in existing:

@@ -17,14 +17,24 @@ from podium.settings import Settings
 @click.option("--rooms", default=40, show_default=True, help="Rooms at the Annual Meeting (size knob).")
 @click.option("--registrations", default=0, show_default=True, help="Paid Annual Meeting registrations (size knob).")
 @click.option("--agendas", default=0, show_default=True, help="Of those, attendees with a personal agenda (size knob).")
+@click.option("--abstracts", default=3000, show_default=True, help="Submitted abstracts in the call (size knob).")
+@click.option("--reviewers", default=300, show_default=True, help="Reviewers of the call (size knob).")
 @click.option("--reset", is_flag=True, help="Delete the demo events first and seed them again.")
-def seed_demo_command(rooms: int, registrations: int, agendas: int, reset: bool) -> None:
+def seed_demo_command(
+    rooms: int, registrations: int, agendas: int, abstracts: int, reviewers: int, reset: bool
+) -> None:
     """Seed the demo events and an organizer and a staff login (printed here)."""
     from demo.seed import DemoSize, seed_demo
 
     settings = Settings.from_env()
     report = asyncio.run(
-        seed_demo(settings, DemoSize(rooms=rooms, registrations=registrations, agendas=agendas), reset=reset)
+        seed_demo(
+            settings,
+            DemoSize(
+                rooms=rooms, registrations=registrations, agendas=agendas, abstracts=abstracts, reviewers=reviewers
+            ),
+            reset=reset,
+        )
     )
     click.echo(report)
 

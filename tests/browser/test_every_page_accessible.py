@@ -21,6 +21,7 @@ from PIL import Image
 from playwright.sync_api import Browser
 from sqlalchemy import select
 
+from abstracts.decision_mail import presenting_token
 from podium.auth import services as auth_services
 from podium.auth.lockout import unlock_token
 from podium.auth.models import User
@@ -184,6 +185,7 @@ def seeded(server: Server) -> Seeded:
             "/registrations/{registration_id:uuid}/letter": f"secret={registration_secret(key, registration_id, 1)}",
             "/events/{slug:str}/waitlist/{entry_id:uuid}": f"token={waitlist_token(key, entry_id)}",
             "/account/unlock": f"token={unlock_token(key, ORGANIZER_EMAIL, now)}",
+            "/abstracts/{abstract_id:uuid}/presenting": f"token={presenting_token(key, abstract_id)}",
         },
     )
 
