@@ -168,7 +168,7 @@ def test_each_rule_is_named() -> None:
 
 
 def test_three_thousand_abstracts_get_three_of_three_hundred_reviewers_balanced_and_without_conflicts() -> None:
-    """The benchmark's size (its time is measured in bench/abstracts_bench.py, not here: timed tests fail under load)."""
+    """The benchmark's size; its time is measured in bench/abstracts_bench.py (timed tests fail under load)."""
     topics = [uuid.UUID(int=100 + n) for n in range(12)]
     institutions = [f"Institution {n}" for n in range(80)]
     reviewers = [
