@@ -69,6 +69,9 @@ async def number_pending(db_session: AsyncSession, event_id: UUID, now: dt.datet
             .where(Document.event_id == event_id, Document.number.is_(None))
             .order_by(Document.created_at, Document.kind, Document.id)
             .limit(BATCH)
+            # A pending receipt a writer is rewriting (a transfer, a refund) is left to the next batch: waiting
+            # for it while holding the batch's rows deadlocked against that writer (PostgreSQL, seen in CI).
+            .with_for_update(skip_locked=True)
             .execution_options(populate_existing=True)
         )
     ).all()
