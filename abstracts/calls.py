@@ -337,7 +337,7 @@ def type_read(view: CallView, kind: SubmissionType) -> SubmissionTypeRead:
     opens, closes = window(view.call, kind)
     return SubmissionTypeRead(
         id=kind.id,
-        key=kind.key,  # type: ignore[arg-type]
+        key=kind.key,  # type: ignore[arg-type]  # a SubmissionKind value by the CHECK constraint; the column is str
         name=kind.name,
         body_word_limit=kind.body_word_limit,
         title_max_chars=kind.title_max_chars,

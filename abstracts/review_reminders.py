@@ -81,7 +81,7 @@ async def remind_reviewers(db_session: AsyncSession, *, window: dt.timedelta, no
             )
             .values(reminded_at=now)
         )
-        if claimed.rowcount == len(assignments):  # type: ignore[attr-defined]
+        if claimed.rowcount == len(assignments):  # type: ignore[attr-defined]  # a DML result has a rowcount
             await enqueue_reminder(db_session, event, reviewer, user, len(assignments), step)
             reminded += 1
     return reminded

@@ -116,7 +116,7 @@ async def _authors(db_session: AsyncSession, abstract_id: UUID) -> list[AuthorWr
             country=r.country or None,
             is_presenting=r.is_presenting,
             disclosures=[
-                DisclosureWrite(relationship=d.relationship, company=d.company)  # type: ignore[arg-type]
+                DisclosureWrite(relationship=d.relationship, company=d.company)  # type: ignore[arg-type]  # the form checked the relationship against the enum
                 for d in disclosures
                 if d.author_id == r.id
             ],

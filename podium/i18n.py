@@ -141,6 +141,6 @@ def install(environment: Environment) -> None:
     """Jinja's i18n extension with new-style gettext (``{{ _("Hello %(name)s", name=n) }}`` escapes and
     formats), reading the locale from the context variable at render time."""
     environment.add_extension("jinja2.ext.i18n")
-    environment.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    environment.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]  # added by jinja2.ext.i18n at run time
     environment.globals["current_locale"] = current_locale
     environment.globals["html_lang"] = lambda: html_lang(_current.get())

@@ -83,7 +83,7 @@ async def test_search_matches_titles_keywords_authors_and_institutions(
     url = f"/api/events/{call.slug}/accepted-abstracts"
 
     def numbers(response: object) -> list[int]:
-        return [a["number"] for a in response.json()["abstracts"]]  # type: ignore[attr-defined]
+        return [a["number"] for a in response.json()["abstracts"]]  # type: ignore[attr-defined]  # an httpx.Response, typed loosely by the helper
 
     by_title = await client.get(url, params={"q": "RAFTS"})
     by_keyword = await client.get(url, params={"q": "k2"})
