@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from uuid import UUID
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from abstracts.models import (
@@ -89,28 +89,30 @@ async def progress(db_session: AsyncSession, slug: str) -> ProgressRead:
     )
 
 
-async def _submitted_reviews(db_session: AsyncSession, call_id: UUID) -> list[ReviewFacts]:
-    rows = (
-        await db_session.execute(
-            select(
-                ReviewAssignment.abstract_id,
-                ReviewAssignment.reviewer_id,
-                ReviewScore.criterion_id,
-                ReviewScore.score,
-                Review.id,
-            )
-            .join(Review, Review.assignment_id == ReviewAssignment.id)
-            .join(ReviewScore, ReviewScore.review_id == Review.id)
-            .join(Reviewer, Reviewer.id == ReviewAssignment.reviewer_id)
-            .where(Reviewer.call_id == call_id, Review.submitted_at.is_not(None))
-        )
-    ).all()
-    scores: dict[UUID, dict[UUID, float]] = defaultdict(dict)
-    pair: dict[UUID, tuple[UUID, UUID]] = {}
-    for abstract_id, reviewer_id, criterion_id, score, review_id in rows:
-        scores[review_id][criterion_id] = float(score)
-        pair[review_id] = (abstract_id, reviewer_id)
-    return [ReviewFacts(pair[r][0], pair[r][1], scores[r]) for r in sorted(scores)]
+async def _submitted_reviews(db_session: AsyncSession, ranked: Select[tuple[UUID]]) -> list[ReviewFacts]:
+    """Every submitted review by a reviewer who reviewed one of the ``ranked`` abstracts: all of their reviews,
+    since a z-score is against the reviewer's whole marking, and nobody else's. Reviewers mostly review their own
+    topics, so one topic's list reads about its share of the scores (the whole call's scores took ~650 ms of the
+    list's time at 3,000 abstracts, 300 reviewers)."""
+    submitted = Review.submitted_at.is_not(None)
+    involved = (
+        select(ReviewAssignment.reviewer_id)
+        .join(Review, Review.assignment_id == ReviewAssignment.id)
+        .where(submitted, ReviewAssignment.abstract_id.in_(ranked))
+    )
+    statement = (
+        select(ReviewAssignment.abstract_id, ReviewAssignment.reviewer_id, ReviewScore.criterion_id, ReviewScore.score)
+        .join(Review, Review.assignment_id == ReviewAssignment.id)
+        .join(ReviewScore, ReviewScore.review_id == Review.id)
+        .where(submitted, ReviewAssignment.reviewer_id.in_(involved))
+    )
+    # Past the ORM's execute path (plain rows; it cost a fifth of the list's time), and without the review's id:
+    # an assignment, so a review, is one (abstract, reviewer) pair.
+    rows = (await (await db_session.connection()).execute(statement)).all()
+    scores: dict[tuple[UUID, UUID], dict[UUID, float]] = defaultdict(dict)
+    for abstract_id, reviewer_id, criterion_id, score in rows:
+        scores[(abstract_id, reviewer_id)][criterion_id] = float(score)
+    return [ReviewFacts(pair[0], pair[1], scores[pair]) for pair in sorted(scores)]
 
 
 async def ranking(
@@ -119,13 +121,13 @@ async def ranking(
     """The ranked list of every topic and submission type (or the one asked for), in the call's topic and type
     order."""
     _, call = await call_of(db_session, slug)
-    query = select(Abstract.id, Abstract.topic_id, Abstract.submission_type_id, Abstract.number, Abstract.title)
-    query = query.where(Abstract.call_id == call.id, Abstract.status.in_(RANKED_STATUSES))
+    conditions = [Abstract.call_id == call.id, Abstract.status.in_(RANKED_STATUSES)]
     if topic_id is not None:
-        query = query.where(Abstract.topic_id == topic_id)
+        conditions.append(Abstract.topic_id == topic_id)
     if submission_type_id is not None:
-        query = query.where(Abstract.submission_type_id == submission_type_id)
-    rows = (await db_session.execute(query)).all()
+        conditions.append(Abstract.submission_type_id == submission_type_id)
+    query = select(Abstract.id, Abstract.topic_id, Abstract.submission_type_id, Abstract.number, Abstract.title)
+    rows = (await db_session.execute(query.where(*conditions))).all()
     titles = {row[0]: row[4] for row in rows}
     criteria = [
         CriterionFacts(criterion_id, float(weight))
@@ -135,7 +137,10 @@ async def ranking(
             )
         ).all()
     ]
-    reviews = [r for r in await _submitted_reviews(db_session, call.id) if r.abstract_id in titles]
+    ranked = select(Abstract.id).where(*conditions)
+    # Every review of the reviewers involved, not only of the listed abstracts: an abstract's normalized mean is
+    # the same in one topic's list as in the whole call's.
+    reviews = await _submitted_reviews(db_session, ranked)
     lists = ranked_lists([RankableAbstract(a, t, k, n) for a, t, k, n, _ in rows], reviews, criteria)
     topics = {t.id: t for t in (await db_session.scalars(select(Topic).where(Topic.call_id == call.id))).all()}
     kinds = {

@@ -365,6 +365,30 @@ async def test_progress_and_the_ranked_list_per_topic_and_type(
     assert json.dumps(progress)  # plain JSON all through
 
 
+async def test_one_topics_ranked_list_normalizes_against_the_reviewers_other_topics_too(
+    client: Client, organizer: dict[str, str], settings: Settings
+) -> None:
+    built = await build_review_call(settings, reviews_per_abstract=1)
+    submitter, reviewer = await make_person(settings, "Sue Submitter"), await make_person(settings, "Rae Reviewer")
+    cardio = await add_abstract(settings, built, submitter, number=1, topic=0)
+    other = await add_abstract(settings, built, submitter, number=2, topic=1)
+    await invite(client, organizer, built, reviewer)
+    await client.post(f"{organizer_api(built)}/assignments/auto", headers=organizer)
+    for abstract_id, value in ((cardio, 2), (other, 4)):
+        scores = {str(c): value for c in built.criteria}
+        url = f"{reviewer_api(built)}/abstracts/{abstract_id}/review"
+        response = await client.put(url, json={"scores": scores}, headers=reviewer.headers)
+        assert response.status_code == 200, response.text
+
+    response = await client.get(
+        f"{organizer_api(built)}/ranking", params={"topic": str(built.topics[0])}, headers=organizer
+    )
+
+    assert [[(a["number"], a["raw_mean"], a["normalized_mean"]) for a in g["abstracts"]] for g in response.json()] == [
+        [(1, 2.0, -1.0)]
+    ]
+
+
 async def test_racing_assignment_runs_and_review_saves_never_fail_or_double(
     client: Client, organizer: dict[str, str], settings: Settings
 ) -> None:
