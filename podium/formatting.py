@@ -49,6 +49,11 @@ def parse_money(text: str, currency: str) -> int:
     return int(whole) * 10**digits + (int(fraction.ljust(digits, "0")) if digits else 0)
 
 
+def minor_unit_digits(currency: str) -> int:
+    """How many decimals the currency's minor unit has: 2 for USD, 0 for JPY, 3 for KWD."""
+    return _MINOR_UNIT_DIGITS.get(currency.upper(), 2)
+
+
 def format_number(value: int | Decimal, locale: str | None = None) -> str:
     """``1234.5`` → ``1,234.5`` (``1.234,5`` in ``es``): a count or a figure as the reader groups digits."""
     return numbers.format_decimal(value, locale=locale or current_locale())
