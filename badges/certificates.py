@@ -18,6 +18,8 @@ from events.models import Event
 from events.services import event_bounds_utc
 from podium.db import utcnow
 from podium.errors import Conflict
+from podium.formatting import format_day
+from podium.i18n import DEFAULT_LOCALE, current_locale, using_locale
 from registration.documents.receipts import event_dates
 from registration.models import Registration
 from sessions.models import ProgramSession, SessionStatus
@@ -92,10 +94,18 @@ async def certificate_data(
             code="certificate_not_ready",
         )
     rows, threshold = await attendance_of(db_session, registration)
+    with using_locale(registration.locale):
+        return _certificate(event, registration, rows, threshold)
+
+
+def _certificate(
+    event: Event, registration: Registration, rows: list[SessionAttendance], threshold: int
+) -> CertificateData:
+    """In the current locale (the attendee's): the days, the event's dates."""
     zone = ZoneInfo(event.timezone)
     lines = tuple(
         CertificateLine(
-            day=f"{row.session.starts_at.astimezone(zone):%a %d %b}",
+            day=_day(row.session.starts_at.astimezone(zone).date()),
             time=f"{row.session.starts_at.astimezone(zone):%H:%M}-{row.session.ends_at.astimezone(zone):%H:%M}",
             title=row.session.title,
             minutes=int(row.dwell / dt.timedelta(minutes=1)),
@@ -113,4 +123,10 @@ async def certificate_data(
         lines=lines,
         total_credit_hours=total_credit_hours(rows),
         issued_on=utcnow().astimezone(zone).date(),
+        locale=current_locale(),
     )
+
+
+def _day(day: dt.date) -> str:
+    """``Mon 07 Jun`` as certificates have always printed it in English; CLDR's short weekday and date elsewhere."""
+    return f"{day:%a %d %b}" if current_locale() == DEFAULT_LOCALE else format_day(day, short=True)

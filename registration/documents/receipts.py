@@ -2,7 +2,8 @@
 
 What a document says is gathered once, when it is recorded (``registration.documents.services``), and stored on its
 row as ``DocumentData``; ``render_document`` is a pure function of that data, its number and its date, so a
-document reads the same forever whatever later happens to the order.
+document reads the same forever whatever later happens to the order. It is written in the order's language,
+stored with the data (``DocumentData.locale``): its labels, dates and money are that locale's whoever downloads it.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ import datetime as dt
 from typing import Literal
 
 import msgspec
+from babel import dates
 from fpdf import FPDF
 
 from events.models import Event
 from podium.formatting import format_date_range, format_money
+from podium.i18n import DEFAULT_LOCALE, N_, current_locale, gettext, known_or_as_is, using_locale
 from podium.pdf_fonts import Fonts, use_fonts
 
 
@@ -71,6 +74,8 @@ class DocumentData(msgspec.Struct, kw_only=True):
     # A credit note: the number of the receipt it cancels, and why.
     corrects: str | None = None
     note: str = ""
+    # The language it is written in (the order's when recorded); documents recorded before it existed are English.
+    locale: str = DEFAULT_LOCALE
 
     def content(self) -> tuple[object, ...]:
         """What a receipt says about the sale: a change here needs a credit note and a new receipt; a change of
@@ -78,8 +83,30 @@ class DocumentData(msgspec.Struct, kw_only=True):
         return (self.buyer, self.currency, self.lines, self.subtotal, self.discount_total, self.total, self.taxes)
 
 
+# Why a credit note was issued, as ``record_documents`` callers name it: stored in English, printed translated.
+CREDIT_REASONS = (
+    N_("payment"),
+    N_("refund"),
+    N_("cancellation"),
+    N_("transfer"),
+    N_("refund failed"),
+    N_("billing details changed"),
+)
+# Lines a receipt adds on its own (``documents.services.receipt_now``), written in the order's language.
+REFUNDED_LINE = N_("Refunded")
+FEE_LINE = N_("Kept on cancellation (fee)")
+
+
 def document_title(kind: str) -> str:
-    return "Credit note" if kind == "credit_note" else "Receipt"
+    """In the current locale."""
+    return gettext("Credit note") if kind == "credit_note" else gettext("Receipt")
+
+
+def document_day(day: dt.date) -> str:
+    """A document's dates: ISO in English (as every English receipt has printed them), CLDR's medium date in
+    other locales (``1 mar 2027``, ``2027年3月1日``)."""
+    locale = current_locale()
+    return f"{day:%Y-%m-%d}" if locale == DEFAULT_LOCALE else dates.format_date(day, "medium", locale=locale)
 
 
 class _Sheet:
@@ -107,7 +134,13 @@ class _Sheet:
 
 def render_document(data: DocumentData, number: str, issued_on: dt.date) -> bytes:
     """A one-page PDF receipt or credit note; pure (no I/O but reading a font), so it is tested directly and
-    run off the event loop by callers. The same data, number and date always give the same bytes."""
+    run off the event loop by callers. The same data, number and date always give the same bytes, in the
+    document's own language whatever the reader's."""
+    with using_locale(data.locale):
+        return _render(data, number, issued_on)
+
+
+def _render(data: DocumentData, number: str, issued_on: dt.date) -> bytes:
     title = f"{document_title(data.kind)} {number}"
     buyer = data.buyer
     billed = [
@@ -115,17 +148,27 @@ def render_document(data: DocumentData, number: str, issued_on: dt.date) -> byte
         buyer.name,
         *buyer.address.splitlines(),
         buyer.country,
-        f"Tax ID: {buyer.tax_id}" if buyer.tax_id else "",
-        f"Purchase order: {buyer.po_number}" if buyer.po_number else "",
+        gettext("Tax ID: %(id)s") % {"id": buyer.tax_id} if buyer.tax_id else "",
+        gettext("Purchase order: %(number)s") % {"number": buyer.po_number} if buyer.po_number else "",
         buyer.email,
     ]
     seller = [
         data.seller.legal_name,
         *data.seller.address.splitlines(),
-        f"Tax ID: {data.seller.tax_id}" if data.seller.tax_id else "",
+        gettext("Tax ID: %(id)s") % {"id": data.seller.tax_id} if data.seller.tax_id else "",
     ]
-    texts = [title, data.event_name, data.event_dates, data.footer, data.note, *billed, *seller]
+    dated = gettext("Date: %(date)s") % {"date": document_day(issued_on)}
+    cancels = ""
+    if data.corrects:
+        cancels = gettext("Cancels receipt %(number)s") % {"number": data.corrects}
+        cancels += f" ({known_or_as_is(data.note)})" if data.note else ""
+    labels = [dated, cancels, *_labels(data)]
+    texts = [title, data.event_name, data.event_dates, data.footer, *labels, *billed, *seller]
     texts += [line.description for line in data.lines] + [tax.label for tax in data.taxes]
+    # Money too: a locale's currency sign (``€`` in ``es``, ``US$``) may not be Latin-1.
+    amounts = [data.subtotal, -data.discount_total, data.total, *(tax.amount for tax in data.taxes)]
+    amounts += [amount for line in data.lines for amount in (line.amount, -line.discount)]
+    texts += [format_money(amount, data.currency) for amount in amounts]
     pdf = FPDF(format="A4")
     sheet = _Sheet(pdf, use_fonts(pdf, texts))
     pdf.set_title(sheet.fonts.prepare(title))
@@ -141,11 +184,10 @@ def render_document(data: DocumentData, number: str, issued_on: dt.date) -> byte
     sheet.line(data.event_dates, 11)
     pdf.ln(6)
     sheet.heading(title, 14, 9)
-    sheet.line(f"Date: {issued_on:%Y-%m-%d}", 11)
-    if data.corrects:
-        sheet.line(f"Cancels receipt {data.corrects}" + (f" ({data.note})" if data.note else ""), 11)
+    sheet.line(dated, 11)
+    sheet.line(cancels, 11)
     pdf.ln(2)
-    sheet.line("Billed to:", 11, "B")
+    sheet.line(gettext("Billed to:"), 11, "B")
     for line in billed:
         sheet.line(line, 11)
     pdf.ln(4)
@@ -157,29 +199,50 @@ def render_document(data: DocumentData, number: str, issued_on: dt.date) -> byte
     return bytes(pdf.output())
 
 
+def _paid(data: DocumentData) -> str:
+    if data.paid_on:
+        return gettext("PAID on %(date)s") % {"date": document_day(data.paid_on)}
+    return gettext("PAID")
+
+
+def _labels(data: DocumentData) -> list[str]:
+    """The table's fixed words in the current locale (the font choice needs them before printing)."""
+    return [
+        gettext("Item"),
+        gettext("Amount"),
+        gettext("discount"),
+        gettext("Subtotal"),
+        gettext("Discounts"),
+        gettext("Total credited"),
+        gettext("Total"),
+        _paid(data),
+        *(gettext("incl. %(tax)s") % {"tax": tax.label} for tax in data.taxes),
+    ]
+
+
 def _items_and_totals(sheet: _Sheet, data: DocumentData) -> None:
     def money(amount: int) -> str:
         return format_money(amount, data.currency)
 
-    sheet.row("Item", "Amount", style="B", border="B")
+    sheet.row(gettext("Item"), gettext("Amount"), style="B", border="B")
     for item in data.lines:
         sheet.row(item.description[:80], money(item.amount))
         if item.discount:
-            sheet.row("      discount", money(-item.discount))
+            sheet.row("      " + gettext("discount"), money(-item.discount))
     sheet.pdf.ln(2)
-    sheet.row("Subtotal", money(data.subtotal), border="T")
+    sheet.row(gettext("Subtotal"), money(data.subtotal), border="T")
     if data.discount_total:
-        sheet.row("Discounts", money(-data.discount_total))
+        sheet.row(gettext("Discounts"), money(-data.discount_total))
     for tax in data.taxes:
-        sheet.row(f"incl. {tax.label}", money(tax.amount))
+        sheet.row(gettext("incl. %(tax)s") % {"tax": tax.label}, money(tax.amount))
     if data.kind == "credit_note":
-        sheet.row("Total credited", money(data.total), style="B", size=12)
+        sheet.row(gettext("Total credited"), money(data.total), style="B", size=12)
     else:
-        sheet.row("Total", money(data.total), style="B", size=12)
-        paid = f"PAID on {data.paid_on:%Y-%m-%d}" if data.paid_on else "PAID"
-        sheet.row(paid, money(data.total), style="B")
+        sheet.row(gettext("Total"), money(data.total), style="B", size=12)
+        sheet.row(_paid(data), money(data.total), style="B")
 
 
 def event_dates(event: Event) -> str:
-    """The event's local calendar days spelled out (``Monday June 7, 2027 to ...``): unambiguous anywhere."""
+    """The event's local calendar days spelled out (``Monday June 7, 2027 to ...``): unambiguous anywhere; in the
+    current locale."""
     return format_date_range(event.start_date, event.end_date)

@@ -38,10 +38,13 @@ from sqlalchemy.orm import aliased
 
 from events.models import Event
 from podium.db import end_reads, utcnow
+from podium.i18n import current_locale, gettext, using_locale
 from podium.jobs import kick_after_commit
 from registration.documents.numbers import issue_pending_documents, number_pending
 from registration.documents.order_facts import OrderFacts, load_order_facts
 from registration.documents.receipts import (
+    FEE_LINE,
+    REFUNDED_LINE,
     Buyer,
     DocumentData,
     Line,
@@ -107,7 +110,15 @@ async def receipt_now(
     """What the order's receipt says now, or None when the buyer keeps no money in it (unpaid, free, all
     refunded). Lines are the registrations that count; a refund or a fee kept on cancellation that the
     lines don't explain is one more line, so the total is always what the seller keeps. ``first``: the order
-    is being paid now, so none of its money has gone back yet."""
+    is being paid now, so none of its money has gone back yet. Written in the order's language, whoever's request
+    records it."""
+    with using_locale(order.locale):
+        return await _receipt_now(db_session, order, facts, first=first)
+
+
+async def _receipt_now(
+    db_session: AsyncSession, order: Order, facts: OrderFacts, *, first: bool
+) -> DocumentData | None:
     if order.paid_at is None or order.total <= 0:
         return None
     kept = order.total - (0 if first else await refunded_amount(db_session, order))
@@ -131,9 +142,9 @@ async def receipt_now(
         )
     net = sum(line.amount - line.discount for line in lines)
     if kept < net:
-        lines.append(Line(description="Refunded", amount=kept - net))
+        lines.append(Line(description=gettext(REFUNDED_LINE), amount=kept - net))
     elif kept > net:
-        lines.append(Line(description="Kept on cancellation (fee)", amount=kept - net))
+        lines.append(Line(description=gettext(FEE_LINE), amount=kept - net))
     event = facts.event
     seller, footer = _seller_of(facts.seller)
     zone_date = order.paid_at.astimezone(ZoneInfo(event.timezone)).date()
@@ -152,6 +163,7 @@ async def receipt_now(
         discount_total=discount_total,
         total=subtotal - discount_total,
         paid_on=zone_date,
+        locale=current_locale(),
     )
 
 
@@ -173,6 +185,7 @@ def credit_note_for(receipt: DocumentData, number: str, *, seller: Seller, foote
         total=-receipt.total,
         corrects=number,
         note=reason,
+        locale=receipt.locale,
     )
 
 

@@ -71,6 +71,7 @@ async def letter_pdf(db_session: AsyncSession, letter: VisaLetter, *, secret_key
         code=letter.code,
         verify_url=verify_url(base_url, letter.code),
         issued_on=local_date(letter.issued_at or letter.created_at, event.timezone),
+        locale=registration.locale,
     )
     return await anyio.to_thread.run_sync(render_letter, facts)
 

@@ -1,6 +1,7 @@
 """The letter on paper: the event's letterhead (logo, brand colour, seller), the invitation naming the traveller as
 in their passport, what the registration covers and what was paid, the signature, and the verification code with
-a QR code of the public page's URL. ``render_letter`` is pure: the same facts give the same bytes.
+a QR code of the public page's URL. ``render_letter`` is pure: the same facts give the same bytes. It is written
+in the registration's language (``LetterFacts.locale``), dates and money by that locale.
 
 The QR matrix comes from the ``qrcode`` package's public API (badges draw theirs with a tuned encoder of their
 own, which registration may not import); one letter needs one code, so its speed doesn't matter here.
@@ -13,10 +14,13 @@ import io
 
 import msgspec
 import qrcode
+from babel import Locale
+from babel import dates as babel_dates
 from fpdf import FPDF
 from qrcode.constants import ERROR_CORRECT_M
 
 from podium.formatting import format_date_range, format_money
+from podium.i18n import DEFAULT_LOCALE, current_locale, gettext, using_locale
 from podium.pdf_fonts import use_fonts
 from registration.letters.sealing import PassportData
 from registration.letters.validation import country_names
@@ -47,10 +51,13 @@ class LetterFacts(msgspec.Struct, kw_only=True):
     code: str
     verify_url: str
     issued_on: dt.date
+    locale: str = DEFAULT_LOCALE
 
 
 def country_name(code: str) -> str:
-    return country_names().get(code, code)
+    """The country's name in the current locale (Babel's territories), English when it has none."""
+    local = Locale.parse(current_locale()).territories.get(code)
+    return str(local) if local else country_names().get(code, code)
 
 
 def qr_modules(text: str) -> list[list[bool]]:
@@ -82,29 +89,49 @@ def _rgb(colour: str | None) -> tuple[int, int, int]:
     return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
 
 
+def _day(day: dt.date) -> str:
+    """ISO in English (as letters have printed), CLDR's long date elsewhere."""
+    locale = current_locale()
+    return f"{day:%Y-%m-%d}" if locale == DEFAULT_LOCALE else babel_dates.format_date(day, "long", locale=locale)
+
+
 def render_letter(facts: LetterFacts) -> bytes:
-    """A one-page A4 PDF invitation letter."""
+    """A one-page A4 PDF invitation letter, in the letter's language."""
+    with using_locale(facts.locale):
+        return _render(facts)
+
+
+def _render(facts: LetterFacts) -> bytes:
     p = facts.passport
-    covers = facts.category + (f", with {', '.join(facts.add_ons)}" if facts.add_ons else "")
+    covers = facts.category
+    if facts.add_ons:
+        covers = gettext("%(category)s, with %(add_ons)s") % {"category": covers, "add_ons": ", ".join(facts.add_ons)}
     dates = format_date_range(facts.start_date, facts.end_date)
     place = ", ".join(x for x in (facts.venue, facts.city) if x)
+    fee = format_money(facts.fee_paid, facts.currency)
+    heading = gettext("Visa invitation letter")
     body = [
-        "To the Embassy or Consulate in " + facts.embassy_city,
-        f"We are pleased to invite {p.passport_name} to attend {facts.event_name}, to be held {dates} at {place}.",
-        f"Name (as in the passport): {p.passport_name}",
-        f"Nationality: {country_name(p.nationality)}",
-        f"Passport number: {p.passport_number}",
-        f"Date of birth: {p.date_of_birth:%Y-%m-%d}",
-        f"Registration: {covers}",
-        f"Registration fee paid: {format_money(facts.fee_paid, facts.currency)}",
-        "This letter is an invitation to attend the meeting; it does not commit the organizers to any costs of "
-        "travel or stay.",
-        f"Verify this letter: {facts.verify_url} (code {facts.code})",
+        gettext("To the Embassy or Consulate in %(city)s") % {"city": facts.embassy_city},
+        gettext("We are pleased to invite %(name)s to attend %(event)s, to be held %(dates)s at %(place)s.")
+        % {"name": p.passport_name, "event": facts.event_name, "dates": dates, "place": place},
+        gettext("Name (as in the passport): %(name)s") % {"name": p.passport_name},
+        gettext("Nationality: %(country)s") % {"country": country_name(p.nationality)},
+        gettext("Passport number: %(number)s") % {"number": p.passport_number},
+        gettext("Date of birth: %(date)s") % {"date": _day(p.date_of_birth)},
+        gettext("Registration: %(covers)s") % {"covers": covers},
+        gettext("Registration fee paid: %(fee)s") % {"fee": fee},
+        gettext(
+            "This letter is an invitation to attend the meeting; it does not commit the organizers to any costs of "
+            "travel or stay."
+        ),
+        gettext("Verify this letter: %(url)s (code %(code)s)") % {"url": facts.verify_url, "code": facts.code},
     ]
+    dated = gettext("Date: %(date)s") % {"date": _day(facts.issued_on)}
+    on_behalf = gettext("for %(event)s") % {"event": facts.event_name}
     seller = [facts.seller_name, *facts.seller_address.splitlines()]
     pdf = FPDF(format="A4")
-    fonts = use_fonts(pdf, [*body, *seller, facts.event_name, facts.signatory, "Visa invitation letter"])
-    pdf.set_title(fonts.prepare(f"Visa invitation letter {facts.code}"))
+    fonts = use_fonts(pdf, [*body, *seller, facts.event_name, facts.signatory, heading, dated, on_behalf])
+    pdf.set_title(fonts.prepare(f"{heading} {facts.code}"))
     pdf.set_author(fonts.prepare(facts.seller_name or facts.event_name))
     pdf.set_creation_date(dt.datetime.combine(facts.issued_on, dt.time(), tzinfo=dt.UTC))
     pdf.add_page()
@@ -122,10 +149,10 @@ def render_letter(facts: LetterFacts) -> bytes:
     pdf.cell(0, 9, fonts.prepare(facts.event_name), new_x="LMARGIN", new_y="NEXT")
     fonts.set_font("", 10)
     pdf.cell(0, 6, fonts.prepare(f"{dates} · {place}"), new_x="LMARGIN", new_y="NEXT")
-    pdf.cell(0, 6, f"Date: {facts.issued_on:%Y-%m-%d}", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 6, fonts.prepare(dated), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     fonts.set_font("B", 13)
-    pdf.cell(0, 8, "Visa invitation letter", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 8, fonts.prepare(heading), new_x="LMARGIN", new_y="NEXT")
     fonts.set_font("", 11)
     for paragraph in body[:2]:
         pdf.multi_cell(0, 6, fonts.prepare(paragraph), new_x="LMARGIN", new_y="NEXT")
@@ -141,7 +168,7 @@ def render_letter(facts: LetterFacts) -> bytes:
     pdf.set_y(top + 22)
     fonts.set_font("", 10)
     pdf.cell(100, 5, fonts.prepare(facts.signatory or facts.seller_name), new_x="LMARGIN", new_y="NEXT")
-    pdf.cell(100, 5, fonts.prepare(f"for {facts.event_name}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(100, 5, fonts.prepare(on_behalf), new_x="LMARGIN", new_y="NEXT")
     _draw_qr(pdf, facts.verify_url, 210 - pdf.r_margin - QR_SIZE_MM, top, QR_SIZE_MM)
     pdf.set_y(top + QR_SIZE_MM + 8)
     fonts.set_font("", 9)
