@@ -17,6 +17,8 @@ from abstracts.models import SubmissionKind
 TIME_FIELDS = ("opens_at", "closes_at", "late_breaking_opens_at", "late_breaking_closes_at", "embargo_until")
 FLAGS = ("blind", "disclosure_required")
 TEXTS = ("reviews_per_abstract", "accept_oral_wording", "accept_poster_wording", "reject_wording")
+# Registration categories of the event, chosen from a list ("" is none).
+CATEGORY_FIELDS = ("submission_fee_category_id", "presenter_category_id")
 # Each list, its row fields (flags are checkboxes), and how many blank rows a form offers for new items.
 LISTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], int]] = {
     "submission_types": (
@@ -78,8 +80,8 @@ def call_payload(form: dict[str, str]) -> tuple[dict[str, Any], RowMap]:
     for name in TEXTS:
         if name in form:
             payload[name] = form[name]
-    fee = form.get("submission_fee_category_id", "").strip()
-    payload["submission_fee_category_id"] = fee or None
+    for name in CATEGORY_FIELDS:
+        payload[name] = form.get(name, "").strip() or None
     rows = RowMap()
     for list_name, (texts, flags, _blank) in LISTS.items():
         items, kept = [], []
@@ -113,7 +115,8 @@ def call_form(view: CallView | None) -> dict[str, str]:
             values[name] = "on"
     for name in TEXTS:
         values[name] = str(getattr(call, name))
-    values["submission_fee_category_id"] = str(call.submission_fee_category_id or "")
+    for name in CATEGORY_FIELDS:
+        values[name] = str(getattr(call, name) or "")
     rows: dict[str, Sequence[Any]] = {
         "submission_types": view.types,
         "topics": view.topics,

@@ -69,6 +69,7 @@ class CallWrite(Struct):
     blind: bool = True
     disclosure_required: bool = False
     submission_fee_category_id: UUID | None = None
+    presenter_category_id: UUID | None = None
     accept_oral_wording: Wording = ""
     accept_poster_wording: Wording = ""
     reject_wording: Wording = ""
@@ -138,6 +139,7 @@ class CallRead(Struct):
     blind: bool
     disclosure_required: bool
     submission_fee_category_id: UUID | None
+    presenter_category_id: UUID | None
     accept_oral_wording: str
     accept_poster_wording: str
     reject_wording: str

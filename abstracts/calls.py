@@ -142,14 +142,16 @@ def _list_errors(data: CallWrite, has_late_window: bool) -> list[FieldError]:
     return errors
 
 
-async def _fee_errors(db_session: AsyncSession, event: Event, category_id: UUID | None) -> list[FieldError]:
+async def _category_errors(
+    db_session: AsyncSession, event: Event, category_id: UUID | None, field: str
+) -> list[FieldError]:
     if category_id is None:
         return []
     found = await db_session.scalar(
         select(Category.id).where(Category.id == category_id, Category.event_id == event.id)
     )
     if found is None:
-        return [FieldError("submission_fee_category_id", "no such registration category at this event")]
+        return [FieldError(field, "no such registration category at this event")]
     return []
 
 
@@ -233,7 +235,8 @@ async def put_call(db_session: AsyncSession, slug: str, data: CallWrite) -> Call
     errors: list[FieldError] = []
     times = _times(data, events.zone(event.timezone), errors)
     errors += _list_errors(data, has_late_window=times.late_opens is not None)
-    errors += await _fee_errors(db_session, event, data.submission_fee_category_id)
+    errors += await _category_errors(db_session, event, data.submission_fee_category_id, "submission_fee_category_id")
+    errors += await _category_errors(db_session, event, data.presenter_category_id, "presenter_category_id")
     if errors:
         raise InvalidInput(errors[0].message, field=errors[0].field, errors=errors)
     view = await load_call(db_session, event)
@@ -246,6 +249,7 @@ async def put_call(db_session: AsyncSession, slug: str, data: CallWrite) -> Call
             "blind",
             "disclosure_required",
             "submission_fee_category_id",
+            "presenter_category_id",
             "accept_oral_wording",
             "accept_poster_wording",
             "reject_wording",
@@ -368,6 +372,7 @@ def to_read(view: CallView) -> CallRead:
         blind=call.blind,
         disclosure_required=call.disclosure_required,
         submission_fee_category_id=call.submission_fee_category_id,
+        presenter_category_id=call.presenter_category_id,
         accept_oral_wording=call.accept_oral_wording,
         accept_poster_wording=call.accept_poster_wording,
         reject_wording=call.reject_wording,

@@ -127,7 +127,7 @@ def _read(shown: presenting.Presenting, base_url: str) -> PresentingRead:
         abstract_id=shown.abstract.id,
         title=shown.abstract.title,
         confirmed_at=shown.confirmed_at,
-        registration_url=f"{base_url}{presenting.registration_path(shown.event)}",
+        registration_url=f"{base_url}{shown.registration_path}",
     )
 
 
@@ -173,7 +173,7 @@ def _page(request: Request[Any, Any, Any], shown: presenting.Presenting, token: 
         confirmed_at=shown.confirmed_at,
         accepted=accepted,
         token=token,
-        registration_path=presenting.registration_path(shown.event),
+        registration_path=shown.registration_path,
     )
 
 

@@ -104,6 +104,10 @@ class CallForAbstracts(Base):
     submission_fee_category_id: Mapped[UUID | None] = mapped_column(
         ForeignKey("reg_category.id", ondelete="SET NULL"), nullable=True
     )
+    # Where a confirmed presenter registers: this category preselected (with its access code, if it has one).
+    presenter_category_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("reg_category.id", ondelete="SET NULL"), nullable=True
+    )
     # The organizer's own paragraph in each decision mail (the templates carry the rest).
     accept_oral_wording: Mapped[str] = mapped_column(Text, default="")
     accept_poster_wording: Mapped[str] = mapped_column(Text, default="")

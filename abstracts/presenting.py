@@ -3,13 +3,15 @@ decision mail (``abstracts.decision_mail.presenting_url``).
 
 Confirming is one conditional UPDATE that only sets ``presenting_confirmed_at`` while it is empty, so clicking
 twice, or two tabs at once, keep the first time. A confirmed presenter is pointed at the event's registration
-page. A wrong token answers the same 404 as an unknown abstract, so the link reveals nothing.
+page, with the call's presenter category chosen (and its access code filled in) when the organizer named one.
+A wrong token answers the same 404 as an unknown abstract, so the link reveals nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from urllib.parse import urlencode
 from uuid import UUID
 
 from sqlalchemy import select, update
@@ -22,6 +24,7 @@ from podium import audit
 from podium.db import utcnow
 from podium.errors import Conflict, NotFound
 from registration.links.tokens import link_secret_matches
+from registration.models import Category
 
 ACCEPTED = (AbstractStatus.ACCEPTED_ORAL.value, AbstractStatus.ACCEPTED_POSTER.value)
 
@@ -31,6 +34,8 @@ class Presenting:
     abstract: Abstract
     event: Event
     confirmed_at: dt.datetime | None
+    registration_path: str
+    """Where the presenter registers (see the module)."""
 
 
 async def presenting_of(db_session: AsyncSession, secret_key: str, abstract_id: UUID, token: str | None) -> Presenting:
@@ -39,16 +44,18 @@ async def presenting_of(db_session: AsyncSession, secret_key: str, abstract_id: 
         raise NotFound("no such confirmation link", field="token")
     found = (
         await db_session.execute(
-            select(Abstract, Event)
+            select(Abstract, Event, Category.code, Category.access_code)
             .join(CallForAbstracts, CallForAbstracts.id == Abstract.call_id)
             .join(Event, Event.id == CallForAbstracts.event_id)
+            .outerjoin(Category, Category.id == CallForAbstracts.presenter_category_id)
             .where(Abstract.id == abstract_id)
         )
     ).first()
     if found is None:
         raise NotFound("no such confirmation link", field="token")
-    abstract, event = found
-    return Presenting(abstract, event, abstract.presenting_confirmed_at)
+    abstract, event, category, access_code = found
+    path = registration_path(event.slug, category, access_code)
+    return Presenting(abstract, event, abstract.presenting_confirmed_at, path)
 
 
 async def confirm(db_session: AsyncSession, secret_key: str, abstract_id: UUID, token: str | None) -> Presenting:
@@ -84,9 +91,11 @@ async def confirm(db_session: AsyncSession, secret_key: str, abstract_id: UUID, 
             event_id=shown.event.id,
             action="presenting_confirmed",
         )
-    return Presenting(shown.abstract, shown.event, confirmed_at)
+    return Presenting(shown.abstract, shown.event, confirmed_at, shown.registration_path)
 
 
-def registration_path(event: Event) -> str:
-    """Where a confirmed presenter registers: the event's catalog."""
-    return f"/events/{event.slug}/register"
+def registration_path(slug: str, category: str | None, access_code: str | None) -> str:
+    """The event's registration form, with ``category`` chosen and its ``access_code`` filled in if given."""
+    query = {"category": category, "code": access_code} if category else {}
+    suffix = "?" + urlencode({k: v for k, v in query.items() if v}) if query else ""
+    return f"/events/{slug}/register{suffix}"

@@ -122,10 +122,18 @@ class RegistrationPages(Controller):
         people: FromQuery[int] = 1,
         claim: FromQuery[str | None] = None,
         token: FromQuery[str | None] = None,
+        category: FromQuery[str | None] = None,
+        code: FromQuery[str | None] = None,
     ) -> Template:
-        """``claim``/``token`` come from a waitlist offer: the order then uses the seat the offer holds."""
+        """``claim``/``token`` come from a waitlist offer: the order then uses the seat the offer holds.
+        ``category`` (a category's code) and its access ``code`` come from a link that picks them for the first
+        attendee (a confirmed presenter's, say); they only fill the form, which checks them as ever."""
         view = await catalog.public_catalog(db_session, slug)
         values = {"waitlist_entry": claim, "waitlist_token": token} if claim and token else {}
+        if category:
+            values["a0-category"] = category[:64]
+        if code:
+            values["a0-access_code"] = code[:64]
         return await self._render(request, db_session, view, max(1, min(people, MAX_PEOPLE)), values, {})
 
     @post("/events/{slug:str}/register")

@@ -122,6 +122,7 @@ async def test_call_list_rules_name_the_item(client: Client, organizer: dict[str
         topics=[{"name": "Cardiology"}, {"name": "cardiology"}],
         rubric=[{"name": "Novelty", "min_score": 5, "max_score": 5}],
         submission_fee_category_id="00000000-0000-4000-8000-000000000001",
+        presenter_category_id="00000000-0000-4000-8000-000000000002",
     )
 
     response = await client.put(f"/api/events/{slug}/call-for-abstracts", json=body, headers=organizer)
@@ -132,6 +133,7 @@ async def test_call_list_rules_name_the_item(client: Client, organizer: dict[str
         "topics[1].name",
         "rubric[0].max_score",
         "submission_fee_category_id",
+        "presenter_category_id",
     ]
 
 

@@ -11,15 +11,16 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
-from abstracts.models import Abstract, Decision
+from abstracts.models import Abstract, CallForAbstracts, Decision
 from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
 from registration.mail.attachments import drain_outbox
+from registration.models import Category
 from tests.abstracts.decision_factories import CallFixture, build_call
 from tests.asgi_client import Client
-from tests.registration.factories import db_session_for
+from tests.registration.factories import PRESS_CODE, build_catalog, db_session_for
 from tests.sessions.factories import build_program_event
 
 HTML = {"Accept": "text/html"}
@@ -283,6 +284,49 @@ async def test_presenting_author_confirms_from_the_mail_once_and_is_sent_to_regi
     async with db_session_for(settings) as db_session:
         at = await db_session.scalar(select(Abstract.presenting_confirmed_at).where(Abstract.id == first))
     assert at is not None
+
+
+async def test_a_confirmed_presenter_is_sent_to_the_presenter_category_with_its_access_code(
+    client: Client, organizer: dict[str, str], call: CallFixture, settings: Settings
+) -> None:
+    async with db_session_for(settings) as db_session:
+        speaker = Category(
+            event_id=call.event.event_id,
+            code="speaker",
+            name="Presenter",
+            eligibility="access_code",
+            access_code="TALK 2027&more",
+        )
+        db_session.add(speaker)
+        await db_session.flush()
+        await db_session.execute(
+            update(CallForAbstracts).where(CallForAbstracts.id == call.call_id).values(presenter_category_id=speaker.id)
+        )
+        await db_session.commit()
+    first = call.abstracts[0]
+    await decide(client, organizer, call, [first], "accepted_oral")
+    await client.post(api(call, "decision-mails/send"), json={"abstract_ids": [str(first)]}, headers=organizer)
+    link = await sent_link(settings, call, call.presenters[0])
+
+    confirmed = await client.post(link.replace("/abstracts/", "/api/abstracts/"))
+    shown = await client.get(link, headers=HTML)
+
+    path = f"/events/{call.slug}/register?category=speaker&code=TALK+2027%26more"
+    assert confirmed.json()["registration_url"].endswith(path)
+    assert f'href="{path.replace("&", "&amp;")}"' in shown.text
+
+
+async def test_a_registration_link_may_choose_the_category_and_fill_its_access_code(
+    client: Client, settings: Settings
+) -> None:
+    async with db_session_for(settings) as db_session:
+        catalog = await build_catalog(db_session)
+        await db_session.commit()
+
+    page = await client.get(f"/events/{catalog.slug}/register", params={"category": "press", "code": PRESS_CODE})
+
+    assert re.search(r'<input type="radio" id="a0-cat-press" name="a0-category" value="press"[^>]*\bchecked', page.text)
+    assert re.search(rf'name="a0-access_code"[^>]*value="{PRESS_CODE}"', page.text)
 
 
 async def test_a_rejected_abstract_cannot_be_confirmed(
