@@ -74,9 +74,10 @@ class RegistrationRead(Struct):
 
 
 class PaymentRead(Struct):
-    """What the buyer does next: nothing (paid/free), pay with Stripe.js, or use the offline test provider."""
+    """What the buyer does next: nothing (paid/free), pay with Stripe.js, use the offline test provider, or
+    pay by bank transfer (``registration.bank``)."""
 
-    provider: Literal["none", "offline", "stripe"]
+    provider: Literal["none", "offline", "stripe", "bank_transfer"]
     status: Literal["not_required", "required", "paid", "expired", "cancelled"]
     test_mode: bool = False
     instructions: str = ""

@@ -75,6 +75,7 @@ from registration.admin.controllers import RegistrationAdminController
 from registration.admin.pages import OrganizerRegistrationPages
 from registration.audit.controllers import AuditController
 from registration.audit.pages import OrganizerAuditPages
+from registration.bank.controllers import BankTransferController, BankTransferSettingsController
 from registration.catalog.controllers import CATALOG_CONTROLLERS
 from registration.catalog.pages import OrganizerCatalogPages
 from registration.controllers import (
@@ -162,6 +163,8 @@ ROUTE_HANDLERS: tuple[ControllerRouterHandler, ...] = (
     VerificationDocumentController,
     AttendeeLetterController,
     OrganizerLetterController,
+    BankTransferSettingsController,
+    BankTransferController,
     LetterPages,
     OrganizerLetterPages,
     OrganizerEventListController,

@@ -27,6 +27,8 @@ from podium.outbox_models import OutboxMessage
 from podium.rate_limits import RateLimit
 from registration.models import (
     AddOn,
+    BankCredit,
+    BankTransferSettings,
     BillingDetails,
     CancellationFeeRule,
     Category,
@@ -65,6 +67,8 @@ __all__ = [
     "AuthToken",
     "Badge",
     "BadgeKey",
+    "BankCredit",
+    "BankTransferSettings",
     "BillingDetails",
     "CallForAbstracts",
     "CancellationFeeRule",

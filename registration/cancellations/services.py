@@ -51,7 +51,8 @@ from registration.payments.ledger import (
     sync_refunded,
 )
 
-INSTANT_REFUND_PROVIDERS = ("offline", "none")
+# A bank transfer back is made by the organizer, outside Podium: recording it is its being sent.
+INSTANT_REFUND_PROVIDERS = ("offline", "none", "bank_transfer")
 
 
 def fee_pct_for(rules: Sequence[tuple[dt.date, int]], today: dt.date, event_start: dt.date) -> int:

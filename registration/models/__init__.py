@@ -11,6 +11,7 @@ own module).
 
 from podium.audit_models import AuditEntry
 from registration.models.attendees import Cancellation, MailWording, VerificationDocument, WaitlistEntry, WaitlistStatus
+from registration.models.bank import BankCredit, BankTransferSettings
 from registration.models.catalog import (
     AddOn,
     CancellationFeeRule,
@@ -42,6 +43,8 @@ StateChange = AuditEntry
 __all__ = [
     "ACTIVE_REGISTRATION_STATUSES",
     "AddOn",
+    "BankCredit",
+    "BankTransferSettings",
     "BillingDetails",
     "Cancellation",
     "CancellationFeeRule",

@@ -48,6 +48,8 @@ class Order(Base):
         CheckConstraint(in_sql("status", OrderStatus), name="status"),
         CheckConstraint("total >= 0", name="total"),
         Index("ix_reg_order_pending_expiry", "status", "hold_expires_at"),
+        # An index rather than a constraint: SQLite adds one to an existing table without copying it.
+        Index("uq_reg_order_payment_reference", "payment_reference", unique=True),
         # The open holds of one buyer, and of one address, counted before each new order (``orders.snapshot``).
         Index(
             "ix_reg_order_open_by_email",
@@ -98,6 +100,11 @@ class Order(Base):
     payment_failure: Mapped[str | None] = mapped_column(String(300), nullable=True)
     # The language the order was placed in (``podium.i18n``): the buyer's mails are written in it.
     locale: Mapped[str] = mapped_column(String(16), default="en", server_default="en")
+    # Bank transfer (``registration.bank``): the reference the buyer writes on the transfer (ISO 11649, unique),
+    # when it is due (the hold runs to then), and when the one reminder before it went out.
+    payment_reference: Mapped[str | None] = mapped_column(String(35), nullable=True)
+    payment_due_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    payment_reminded_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
 
     registrations: Mapped[list[Registration]] = relationship(
         back_populates="order", order_by="Registration.position", lazy="raise"

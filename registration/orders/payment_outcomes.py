@@ -131,7 +131,7 @@ async def _honour_late(
     that collides with one made meanwhile are undone alone, and the order stays locked for the refund claim."""
     try:
         async with db_session.begin_nested():
-            if not await _retake_seats(db_session, order, now):
+            if not await retake_seats(db_session, order, now):
                 raise _SeatsGone
             order.provider_payment_id = captured.payment_id
             _keep(db_session, order, captured)
@@ -148,7 +148,9 @@ async def _honour_late(
     return True
 
 
-async def _retake_seats(db_session: AsyncSession, order: Order, now: dt.datetime) -> bool:
+async def retake_seats(db_session: AsyncSession, order: Order, now: dt.datetime) -> bool:
+    """Take an expired order's seats and promo uses again; False if any is gone (the caller's savepoint undoes
+    the rest). Also what a late bank transfer tries (``registration.bank.payments``)."""
     needs = await needs_for_order(db_session, order)
 
     async def free_stale_holds() -> bool:

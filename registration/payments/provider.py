@@ -11,8 +11,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from registration.models import Order, OrderStatus
 from registration.schemas import PaymentRead
 
-ProviderName = Literal["none", "offline", "stripe"]
-_PROVIDER_NAMES: dict[str, ProviderName] = {"none": "none", "offline": "offline", "stripe": "stripe"}
+ProviderName = Literal["none", "offline", "stripe", "bank_transfer"]
+_PROVIDER_NAMES: dict[str, ProviderName] = {
+    "none": "none",
+    "offline": "offline",
+    "stripe": "stripe",
+    "bank_transfer": "bank_transfer",
+}
+BANK_TRANSFER_INSTRUCTIONS = (
+    "Pay by bank transfer, quoting the payment reference, by the due date: the bank details, reference and "
+    "amount due are at GET /api/orders/{order_id}/bank-transfer and on the order page."
+)
 _SETTLED: dict[str, Literal["paid", "expired", "cancelled"]] = {
     OrderStatus.PAID: "paid",
     OrderStatus.EXPIRED: "expired",
@@ -36,4 +45,7 @@ def settled_payment(order: Order, *, test_mode: bool) -> PaymentRead | None:
         return PaymentRead(provider="none", status="not_required")
     if order.status in _SETTLED:
         return PaymentRead(provider=provider, status=_SETTLED[order.status], test_mode=test_mode)
+    if provider == "bank_transfer":  # chosen by the buyer (``registration.bank``): no card form, whichever provider
+        instructions = BANK_TRANSFER_INSTRUCTIONS.format(order_id=order.id)
+        return PaymentRead(provider=provider, status="required", instructions=instructions)
     return None

@@ -81,6 +81,8 @@ PUBLIC = {
     ("POST", "/api/orders/{order_id:uuid}/offline-payment"),
     ("GET", "/api/orders/{order_id:uuid}/status"),
     ("POST", "/api/orders/{order_id:uuid}/card-payment/confirmed"),
+    ("POST", "/api/orders/{order_id:uuid}/bank-transfer"),
+    ("GET", "/api/orders/{order_id:uuid}/bank-transfer"),
     ("GET", "/api/orders/{order_id:uuid}/receipt.pdf"),
     ("GET", "/api/orders/{order_id:uuid}/documents"),
     ("GET", "/api/orders/{order_id:uuid}/documents/{document_id:uuid}/pdf"),
