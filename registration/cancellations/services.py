@@ -21,8 +21,9 @@ from podium.db import begin_write, utcnow
 from podium.errors import Conflict
 from podium.i18n import N_
 from registration.audit.services import record
-from registration.catalog.pricing import local_date, percent_of
+from registration.catalog.pricing import amount_due, local_date, percent_of
 from registration.documents.services import record_documents
+from registration.letters.follow import registrations_ended
 from registration.mail.services import (
     enqueue_cancellation_mails,
     enqueue_organizer_refund_mail,
@@ -39,6 +40,7 @@ from registration.models import (
     RefundStatus,
     Registration,
     RegistrationStatus,
+    RevokedBecause,
 )
 from registration.orders.holds import end_pending, release_registration_seats
 from registration.orders.validation import load_catalog, needs_of_registrations
@@ -65,11 +67,6 @@ def fee_pct_for(rules: Sequence[tuple[dt.date, int]], today: dt.date, event_star
         if today <= until:
             return fee_pct
     return 100
-
-
-def amount_due(registration: Registration) -> int:
-    lines = registration.category_amount - registration.discount_amount
-    return lines + sum(a.amount - a.discount_amount for a in registration.add_ons)
 
 
 async def _fee_pct(db_session: AsyncSession, event: Event, now: dt.datetime) -> int:
@@ -178,6 +175,7 @@ async def _cancel_each(
         record(db_session, "registration", registration.id, registration.status, RegistrationStatus.CANCELLED, actor)
         registration.status = RegistrationStatus.CANCELLED.value
         due += amount_due(registration)
+    await registrations_ended(db_session, registrations, RevokedBecause.CANCELLED, actor=actor)
     return due
 
 

@@ -14,11 +14,11 @@ from podium.auth.services import normalise_email
 from podium.db import begin_write, savepoint, utcnow
 from podium.errors import Conflict, FieldError, InvalidInput
 from podium.i18n import N_
-from registration.cancellations.services import amount_due
-from registration.catalog.pricing import Promo, quote_attendee
+from registration.catalog.pricing import Promo, amount_due, quote_attendee
 from registration.documents.receipts import format_money
 from registration.documents.services import record_documents
 from registration.income_groups import discount_pct
+from registration.letters.follow import registrations_ended
 from registration.mail.services import enqueue_transfer_mails
 from registration.models import (
     Category,
@@ -28,6 +28,7 @@ from registration.models import (
     Registration,
     RegistrationSettings,
     RegistrationStatus,
+    RevokedBecause,
 )
 from registration.orders.validation import COMP, access_code_matches
 from registration.schemas import TransferIn
@@ -154,6 +155,8 @@ async def transfer(
             errors=[FieldError(f.field, f"{f.code}: {f.detail}") for f in failures],
         )
     previous_email, previous_name = registration.email, registration.first_name
+    # The letter named the previous holder: revoked (and they are told) before the details change hands.
+    await registrations_ended(db_session, [registration], RevokedBecause.TRANSFERRED, actor=actor)
     taken = Conflict(f"{data.email} is already registered for this event", field="email", code="already_registered")
     async with savepoint(db_session, taken):  # the new person's email is unique per event
         _hand_over(db_session, registration, data, failures, actor)

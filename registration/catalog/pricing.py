@@ -11,6 +11,10 @@ import datetime as dt
 import zoneinfo
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from registration.models import Registration
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,3 +131,10 @@ def quote_attendee(
         for add_on_id, amount in add_ons
     )
     return AttendeeQuote(category=category, add_ons=priced_add_ons)
+
+
+def amount_due(registration: Registration) -> int:
+    """What one registration costs after its discounts: its category and add-ons (the base of refunds and the fee
+    a visa letter prints)."""
+    lines = registration.category_amount - registration.discount_amount
+    return lines + sum(a.amount - a.discount_amount for a in registration.add_ons)

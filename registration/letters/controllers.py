@@ -35,7 +35,7 @@ from registration.letters.schemas import (
 from registration.letters.validation import check_request, mask
 from registration.links.access import RegistrationHolder, caller, registration_holder_link
 from registration.links.rule import SECRET_ONLY
-from registration.models import LetterSettings, LetterStatus, Registration, VisaLetter
+from registration.models import LetterSettings, LetterStatus, Registration, RevokedBecause, VisaLetter
 
 BEARER: list[SecurityRequirement] = [{"bearer": []}]
 
@@ -53,6 +53,7 @@ def letter_read(letter: VisaLetter, base_url: str) -> LetterRead:
         erased=letter.erased_at is not None,
         note=letter.note,
         verify_url=verify_url(base_url, letter.code),
+        revoked_because=RevokedBecause(letter.revoked_because) if letter.revoked_because else None,
     )
 
 
@@ -134,6 +135,7 @@ class AttendeeLetterController(Controller):
 class SignatureUpload:
     signature: UploadFile
     signatory: str = ""
+    signatory_title: str = ""
 
 
 def _actor(request: Request[Any, Any, Any]) -> str:
@@ -292,7 +294,7 @@ class OrganizerLetterController(Controller):
             erase_after_days=data.erase_after_days,
         )
         await db_session.commit()
-        return await _settings_read(db_session, rules)
+        return await settings_read(db_session, rules)
 
     @post(
         "/signature",
@@ -307,12 +309,12 @@ class OrganizerLetterController(Controller):
         """The signature image on the letters (PNG or JPEG, up to 1 MB and 2000 px a side) and the signatory's name."""
         found = await get_event(db_session, event, with_children=False)
         content = await data.signature.read(MAX_LOGO_BYTES + 1)
-        rules = await set_signature(db_session, found, content, data.signatory)
+        rules = await set_signature(db_session, found, content, data.signatory, data.signatory_title)
         await db_session.commit()
-        return await _settings_read(db_session, rules)
+        return await settings_read(db_session, rules)
 
 
-async def _settings_read(db_session: AsyncSession, rules: LetterSettings) -> LetterSettingsRead:
+async def settings_read(db_session: AsyncSession, rules: LetterSettings) -> LetterSettingsRead:
     has_signature = await db_session.scalar(
         select(LetterSettings.signature_png.is_not(None)).where(LetterSettings.event_id == rules.event_id)
     )
@@ -322,4 +324,5 @@ async def _settings_read(db_session: AsyncSession, rules: LetterSettings) -> Let
         erase_after_days=rules.erase_after_days,
         signatory=rules.signatory,
         has_signature=bool(has_signature),
+        signatory_title=rules.signatory_title,
     )

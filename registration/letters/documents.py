@@ -11,8 +11,7 @@ from events.brand import normalise_logo
 from events.models import Event, EventLogo
 from podium.db import begin_write
 from podium.errors import Conflict, InvalidInput
-from registration.cancellations.services import amount_due
-from registration.catalog.pricing import local_date
+from registration.catalog.pricing import amount_due, local_date
 from registration.letters.pdf import LetterFacts, render_letter
 from registration.letters.sealing import unseal
 from registration.letters.services import settings_of
@@ -68,6 +67,7 @@ async def letter_pdf(db_session: AsyncSession, letter: VisaLetter, *, secret_key
         currency=event.currency,
         signature_png=signature,
         signatory=rules.signatory,
+        signatory_title=rules.signatory_title,
         code=letter.code,
         verify_url=verify_url(base_url, letter.code),
         issued_on=local_date(letter.issued_at or letter.created_at, event.timezone),
@@ -76,9 +76,12 @@ async def letter_pdf(db_session: AsyncSession, letter: VisaLetter, *, secret_key
     return await anyio.to_thread.run_sync(render_letter, facts)
 
 
-async def set_signature(db_session: AsyncSession, event: Event, content: bytes, signatory: str) -> LetterSettings:
+async def set_signature(
+    db_session: AsyncSession, event: Event, content: bytes, signatory: str | None, signatory_title: str | None = None
+) -> LetterSettings:
     """The signature printed on the event's letters: PNG or JPEG, checked and re-encoded as the event's logo is
-    (size and pixel limits, no metadata); the errors name the field ``signature``."""
+    (size and pixel limits, no metadata); the errors name the field ``signature``. A signatory's name or title
+    of None keeps the one set before."""
     try:
         png, _, _ = await anyio.to_thread.run_sync(normalise_logo, content)
     except InvalidInput as exc:
@@ -86,13 +89,17 @@ async def set_signature(db_session: AsyncSession, event: Event, content: bytes, 
         raise type(exc)(
             message, field="signature", code=exc.code if exc.code != "unsupported_logo" else "unsupported_signature"
         ) from None
-    if len(signatory) > 200:
-        raise InvalidInput("at most 200 characters", field="signatory")
+    for field, value in {"signatory": signatory, "signatory_title": signatory_title}.items():
+        if value is not None and len(value) > 200:
+            raise InvalidInput("at most 200 characters", field=field)
     await begin_write(db_session)
     rules = await db_session.scalar(select(LetterSettings).where(LetterSettings.event_id == event.id))
     if rules is None:
         rules = await settings_of(db_session, event.id)
         db_session.add(rules)
     rules.signature_png = png
-    rules.signatory = " ".join(signatory.split())
+    if signatory is not None:
+        rules.signatory = " ".join(signatory.split())
+    if signatory_title is not None:
+        rules.signatory_title = " ".join(signatory_title.split())
     return rules

@@ -7,11 +7,20 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from podium.i18n import N_
 from podium.mail import MailTemplate
 from podium.outbox import enqueue
 from registration.mail.context import event_context, event_of, registration_link
 from registration.mail.templates import SAMPLE_EVENT
-from registration.models import LetterStatus, Registration, VisaLetter
+from registration.models import LetterStatus, Registration, RevokedBecause, VisaLetter
+
+# Why a letter was revoked, as the public verification page and the mail say it (translated where shown).
+REASONS = {
+    RevokedBecause.ORGANIZER.value: N_("revoked by the organizers"),
+    RevokedBecause.CANCELLED.value: N_("the registration was cancelled"),
+    RevokedBecause.TRANSFERRED.value: N_("the registration was transferred to someone else"),
+    RevokedBecause.EXPIRED.value: N_("the registration was not paid in time"),
+}
 
 _TEMPLATES = {
     LetterStatus.ISSUED.value: "letter_issued",
@@ -32,6 +41,8 @@ async def enqueue_letter_mail(db_session: AsyncSession, letter: VisaLetter, regi
         "code": letter.code,
         "note": letter.note,
         "registration_link": registration_link(registration),
+        "because": letter.revoked_because or "",
+        "reason": REASONS.get(letter.revoked_because or "", ""),
     }
     await enqueue(
         db_session,
@@ -59,5 +70,5 @@ MAIL_TEMPLATES: tuple[MailTemplate, ...] = (
         "Visa invitation letter refused (with the reason)",
         note="We could not confirm your registration.",
     ),
-    _sample("letter_revoked", "Visa invitation letter revoked", note=""),
+    _sample("letter_revoked", "Visa invitation letter revoked", note="", because="organizer", reason=""),
 )

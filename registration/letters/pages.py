@@ -22,9 +22,11 @@ from podium.pages import form_errors, redirect, render
 from podium.settings import Settings
 from registration.letters import services
 from registration.letters.controllers import ask, letter_read
+from registration.letters.mail import REASONS
 from registration.letters.schemas import LetterRequest
 from registration.links.access import RegistrationHolder
 from registration.links.rule import open_registration_as
+from registration.models import RevokedBecause
 
 _FIELDS = ("passport_name", "nationality", "passport_number", "date_of_birth", "embassy_city")
 
@@ -122,9 +124,10 @@ class LetterPages(Controller):
             request,
             "registration/letter_verify.html",
             page_brand=page_brand(event),
-            name=f"{registration.first_name} {registration.last_name}",
+            name=letter.holder_name or f"{registration.first_name} {registration.last_name}",
             event=event,
             valid=letter.status == "issued",
+            reason=REASONS.get(letter.revoked_because or "", REASONS[RevokedBecause.ORGANIZER.value]),
             code=letter.code,
         )
         page.headers["Cache-Control"] = "no-store"

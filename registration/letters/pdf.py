@@ -52,6 +52,7 @@ class LetterFacts(msgspec.Struct, kw_only=True):
     verify_url: str
     issued_on: dt.date
     locale: str = DEFAULT_LOCALE
+    signatory_title: str = ""
 
 
 def country_name(code: str) -> str:
@@ -130,7 +131,8 @@ def _render(facts: LetterFacts) -> bytes:
     on_behalf = gettext("for %(event)s") % {"event": facts.event_name}
     seller = [facts.seller_name, *facts.seller_address.splitlines()]
     pdf = FPDF(format="A4")
-    fonts = use_fonts(pdf, [*body, *seller, facts.event_name, facts.signatory, heading, dated, on_behalf])
+    names = [facts.event_name, facts.signatory, facts.signatory_title]
+    fonts = use_fonts(pdf, [*body, *seller, *names, heading, dated, on_behalf])
     pdf.set_title(fonts.prepare(f"{heading} {facts.code}"))
     pdf.set_author(fonts.prepare(facts.seller_name or facts.event_name))
     pdf.set_creation_date(dt.datetime.combine(facts.issued_on, dt.time(), tzinfo=dt.UTC))
@@ -168,6 +170,8 @@ def _render(facts: LetterFacts) -> bytes:
     pdf.set_y(top + 22)
     fonts.set_font("", 10)
     pdf.cell(100, 5, fonts.prepare(facts.signatory or facts.seller_name), new_x="LMARGIN", new_y="NEXT")
+    if facts.signatory_title:
+        pdf.cell(100, 5, fonts.prepare(facts.signatory_title), new_x="LMARGIN", new_y="NEXT")
     pdf.cell(100, 5, fonts.prepare(on_behalf), new_x="LMARGIN", new_y="NEXT")
     _draw_qr(pdf, facts.verify_url, 210 - pdf.r_margin - QR_SIZE_MM, top, QR_SIZE_MM)
     pdf.set_y(top + QR_SIZE_MM + 8)

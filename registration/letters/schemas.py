@@ -10,7 +10,7 @@ from uuid import UUID
 import msgspec
 
 from podium.schema import Struct
-from registration.models import LetterStatus
+from registration.models import LetterStatus, RevokedBecause
 
 _Field = Annotated[str, msgspec.Meta(max_length=400)]
 
@@ -39,6 +39,8 @@ class LetterRead(Struct):
     erased: bool
     note: str
     verify_url: str
+    # organizer, cancelled, transferred (the registration went to someone else) or expired (its hold ended)
+    revoked_because: RevokedBecause | None = None
 
 
 class LetterListItem(Struct):
@@ -82,3 +84,4 @@ class LetterSettingsRead(Struct):
     erase_after_days: int
     signatory: str
     has_signature: bool
+    signatory_title: str = ""

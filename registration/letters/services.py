@@ -22,7 +22,14 @@ from podium.errors import Conflict, InvalidInput, NotFound
 from registration.audit.services import record
 from registration.letters.mail import enqueue_letter_mail
 from registration.letters.sealing import PassportData, seal, unseal
-from registration.models import LetterSettings, LetterStatus, Registration, RegistrationStatus, VisaLetter
+from registration.models import (
+    LetterSettings,
+    LetterStatus,
+    Registration,
+    RegistrationStatus,
+    RevokedBecause,
+    VisaLetter,
+)
 
 # Printer-safe: no 0/O, 1/I/L look-alikes; 12 characters of 31 are ~59 bits, beyond guessing on a public page.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -38,12 +45,25 @@ async def settings_of(db_session: AsyncSession, event_id: UUID) -> LetterSetting
     """The event's letter rules; an event that never set them gets the defaults (not stored)."""
     found = await db_session.scalar(select(LetterSettings).where(LetterSettings.event_id == event_id))
     return found or LetterSettings(
-        event_id=event_id, review_first=False, allow_unconfirmed=False, erase_after_days=30, signatory=""
+        event_id=event_id,
+        review_first=False,
+        allow_unconfirmed=False,
+        erase_after_days=30,
+        signatory="",
+        signatory_title="",
     )
 
 
 async def letter_of(db_session: AsyncSession, registration_id: UUID) -> VisaLetter | None:
-    return await db_session.scalar(select(VisaLetter).where(VisaLetter.registration_id == registration_id))
+    """The registration's current holder's letter: its newest, unless a transfer revoked that one (it named the
+    previous holder, and the new holder may ask for their own)."""
+    letter = await db_session.scalar(
+        select(VisaLetter)
+        .where(VisaLetter.registration_id == registration_id)
+        .order_by(VisaLetter.created_at.desc())
+        .limit(1)
+    )
+    return None if letter is None or letter.revoked_because == RevokedBecause.TRANSFERRED else letter
 
 
 async def request_letter(
@@ -57,7 +77,8 @@ async def request_letter(
     now: dt.datetime | None = None,
 ) -> VisaLetter:
     """A new letter for the registration: issued at once when it is confirmed and the event doesn't review first,
-    else pending. One letter per registration; after a rejection the attendee may ask again."""
+    else pending. One letter per holder: after a rejection the attendee may ask again, and after a transfer
+    (which revoked the previous holder's letter) the new holder asks for a letter of their own."""
     now = now or utcnow()
     await begin_write(db_session)
     locked = await db_session.get(Registration, registration.id, with_for_update=True, populate_existing=True)
@@ -79,6 +100,7 @@ async def request_letter(
         db_session.add(letter)
     immediate = locked.status == RegistrationStatus.CONFIRMED and not rules.review_first
     letter.embassy_city = embassy_city
+    letter.holder_name = f"{locked.first_name} {locked.last_name}"[:300]
     letter.sealed = seal(secret_key, letter.id, data)
     letter.number_tail = data.passport_number[-3:]
     letter.status = (LetterStatus.ISSUED if immediate else LetterStatus.PENDING).value
@@ -141,6 +163,7 @@ async def revoke(
         raise Conflict(f"the letter is {letter.status}, not issued", field="letter_id", code="not_issued")
     letter.status = LetterStatus.REVOKED.value
     letter.revoked_at = now or utcnow()
+    letter.revoked_because = RevokedBecause.ORGANIZER.value
     letter.note = note.strip()[:2000]
     _audit(db_session, letter, LetterStatus.ISSUED.value, actor, "visa letter revoked")
     await enqueue_letter_mail(db_session, letter, await _registration(db_session, letter))
@@ -218,9 +241,22 @@ def _audit(db_session: AsyncSession, letter: VisaLetter, before: str | None, act
 
 
 async def set_rules(
-    db_session: AsyncSession, event: Event, *, review_first: bool, allow_unconfirmed: bool, erase_after_days: int
+    db_session: AsyncSession,
+    event: Event,
+    *,
+    review_first: bool,
+    allow_unconfirmed: bool,
+    erase_after_days: int,
+    signatory: str | None = None,
+    signatory_title: str | None = None,
 ) -> LetterSettings:
-    """The event's letter rules; an organizer's change is audited like any settings change."""
+    """The event's letter rules, and the signatory's name and title when given (None keeps them)."""
+    names = {"signatory": signatory, "signatory_title": signatory_title}
+    for field, value in names.items():
+        if value is not None and len(" ".join(value.split())) > 200:
+            raise InvalidInput("at most 200 characters", field=field)
+    if not 0 <= erase_after_days <= 3650:
+        raise InvalidInput("between 0 and 3650 days", field="erase_after_days")
     await begin_write(db_session)
     rules = await db_session.scalar(select(LetterSettings).where(LetterSettings.event_id == event.id))
     if rules is None:
@@ -229,6 +265,10 @@ async def set_rules(
     rules.review_first = review_first
     rules.allow_unconfirmed = allow_unconfirmed
     rules.erase_after_days = erase_after_days
+    if signatory is not None:
+        rules.signatory = " ".join(signatory.split())
+    if signatory_title is not None:
+        rules.signatory_title = " ".join(signatory_title.split())
     return rules
 
 

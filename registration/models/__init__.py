@@ -25,7 +25,7 @@ from registration.models.catalog import (
     RegistrationSettings,
 )
 from registration.models.documents import BillingDetails, Document, DocumentCounter, DocumentKind, SellerDetails
-from registration.models.letters import LetterSettings, LetterStatus, VisaLetter
+from registration.models.letters import LetterSettings, LetterStatus, RevokedBecause, VisaLetter
 from registration.models.orders import (
     ACTIVE_REGISTRATION_STATUSES,
     Order,
@@ -71,6 +71,7 @@ __all__ = [
     "RegistrationAddOn",
     "RegistrationSettings",
     "RegistrationStatus",
+    "RevokedBecause",
     "SellerDetails",
     "StateChange",
     "VerificationDocument",

@@ -26,6 +26,15 @@ class LetterStatus(enum.StrEnum):
     REVOKED = "revoked"
 
 
+class RevokedBecause(enum.StrEnum):
+    """Who or what ended an issued letter; the public page shows this, never the organizers' note."""
+
+    ORGANIZER = "organizer"
+    CANCELLED = "cancelled"  # the registration was cancelled
+    TRANSFERRED = "transferred"  # the registration went to someone else: the letter named the previous holder
+    EXPIRED = "expired"  # the unpaid hold it was asked under ended
+
+
 class LetterSettings(Base):
     """One event's letter rules and the signature printed on its letters (PNG, re-encoded, like its logo)."""
 
@@ -38,6 +47,7 @@ class LetterSettings(Base):
     allow_unconfirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     erase_after_days: Mapped[int] = mapped_column(Integer, default=30)
     signatory: Mapped[str] = mapped_column(String(200), default="")
+    signatory_title: Mapped[str] = mapped_column(String(200), default="")
     signature_png: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
 
 
@@ -48,10 +58,12 @@ class VisaLetter(Base):
     __table_args__ = (
         CheckConstraint(in_sql("status", LetterStatus), name="status"),
         CheckConstraint("(erased_at is null) or (sealed is null)", name="erased"),
+        CheckConstraint(in_sql("revoked_because", RevokedBecause), name="revoked_because"),
     )
 
     event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
-    registration_id: Mapped[UUID] = mapped_column(ForeignKey("registration.id", ondelete="CASCADE"), unique=True)
+    # Not unique: after a transfer the new holder may ask for their own letter (the newest is the current one).
+    registration_id: Mapped[UUID] = mapped_column(ForeignKey("registration.id", ondelete="CASCADE"), index=True)
     status: Mapped[str] = mapped_column(String(10), default=LetterStatus.PENDING.value)
     code: Mapped[str] = mapped_column(String(16), unique=True)
     embassy_city: Mapped[str] = mapped_column(String(120))
@@ -62,4 +74,8 @@ class VisaLetter(Base):
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
     erased_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    revoked_because: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    # The registered name when the letter was asked for: after a transfer the registration names someone else,
+    # and the revoked letter's public page must still name the person it was for.
+    holder_name: Mapped[str | None] = mapped_column(String(300), nullable=True)
     note: Mapped[str] = mapped_column(Text, default="")

@@ -25,8 +25,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from podium.db import utcnow
 from podium.rows import rows_changed
 from registration.audit.services import record
+from registration.letters.follow import registrations_ended
 from registration.mail.services import enqueue_hold_expired
-from registration.models import Order, OrderQuota, OrderStatus, PromoCode, Quota, Registration, RegistrationStatus
+from registration.models import (
+    Order,
+    OrderQuota,
+    OrderStatus,
+    PromoCode,
+    Quota,
+    Registration,
+    RegistrationStatus,
+    RevokedBecause,
+)
 
 
 def moved(counter: type[Quota] | type[PromoCode], by: Any, now: Any) -> dict[str, Any]:
@@ -158,6 +168,9 @@ async def end_pending(
     for registration in registrations:
         registration.status = registration_target.value
         record(db_session, "registration", registration.id, RegistrationStatus.HELD, registration_target, actor, note)
+    # A letter an organizer allowed before payment stops with the hold (one indexed look when there is none).
+    because = RevokedBecause.EXPIRED if target == OrderStatus.EXPIRED else RevokedBecause.CANCELLED
+    await registrations_ended(db_session, registrations, because, actor=actor)
     return True
 
 

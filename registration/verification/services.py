@@ -22,10 +22,11 @@ from podium.db import begin_write, utcnow
 from podium.errors import Conflict, InvalidInput, NotFound
 from podium.i18n import N_
 from registration.audit.services import record
-from registration.cancellations.services import amount_due, refund_row
-from registration.catalog.pricing import Window, current_window, local_date, percent_of
+from registration.cancellations.services import refund_row
+from registration.catalog.pricing import Window, amount_due, current_window, local_date, percent_of
 from registration.documents.services import record_documents
 from registration.income_groups import discount_pct
+from registration.letters.follow import registrations_ended
 from registration.mail.services import enqueue_verification_mail
 from registration.models import (
     Category,
@@ -35,6 +36,7 @@ from registration.models import (
     OrderStatus,
     Registration,
     RegistrationStatus,
+    RevokedBecause,
 )
 from registration.orders.holds import release_registration_seats, take_seats
 from registration.orders.uploads import documents_of
@@ -127,6 +129,7 @@ async def _reject(
         refund = await _refundable(db_session, order, amount_due(registration))
         moved_to, target = "", RegistrationStatus.CANCELLED
         registration.status = target.value
+        await registrations_ended(db_session, [registration], RevokedBecause.CANCELLED, actor=actor)
         verdict = "verification rejected, cancelled"
     payment = await kept_payment(db_session, order.id)
     if refund and payment is not None:

@@ -64,7 +64,7 @@ async def test_letter_pdf_reads_back_and_its_qr_leads_to_the_verification_page(
     signed = await client.post(
         f"/api/events/{catalog.slug}/letters/signature",
         files={"signature": ("sig.png", _png(), "image/png")},
-        data={"signatory": "Grace Hopper, Secretary"},
+        data={"signatory": "Grace Hopper", "signatory_title": "Secretary of the Society"},
         headers=organizer,
     )
     registration = await registration_of(client, settings, catalog)
@@ -92,7 +92,8 @@ async def test_letter_pdf_reads_back_and_its_qr_leads_to_the_verification_page(
         "1991-03-14",
         "Lagos",
         "Society of Examples",
-        "Grace Hopper, Secretary",
+        "Grace Hopper",
+        "Secretary of the Society",
         letter["code"],
         "Non-member",
     ):

@@ -141,6 +141,7 @@ async def test_unpaid_registration_is_refused_unless_the_event_allows_it_then_re
         "erase_after_days": 10,
         "signatory": "",
         "has_signature": False,
+        "signatory_title": "",
     }
     assert pending.status_code == 201 and pending.json()["status"] == "pending"  # not paid: always reviewed
     assert await _letter_mails(settings, "unpaid@example.org") == []
