@@ -18,8 +18,8 @@ from events.models import Event
 from events.services import event_bounds_utc
 from podium.db import utcnow
 from podium.errors import Conflict
-from podium.formatting import format_day
-from podium.i18n import DEFAULT_LOCALE, current_locale, using_locale
+from podium.formatting import format_date, format_day
+from podium.i18n import DEFAULT_LOCALE, current_locale, gettext, using_locale
 from registration.documents.receipts import event_dates
 from registration.models import Registration
 from sessions.models import ProgramSession, SessionStatus
@@ -89,7 +89,8 @@ async def certificate_data(
     if not early and utcnow() < available_from:
         last_day = event.end_date
         raise Conflict(
-            f"the certificate of attendance can be downloaded once the event is over (after {last_day:%a %d %b %Y})",
+            gettext("the certificate of attendance can be downloaded once the event is over (after %(day)s)")
+            % {"day": f"{last_day:%a %d %b %Y}" if current_locale() == DEFAULT_LOCALE else format_date(last_day)},
             field="registration_id",
             code="certificate_not_ready",
         )

@@ -4,7 +4,8 @@ msgspec stops at the first error and speaks to programmers ("Expected `str` of l
 `$.attendees[0].first_name`"). A person filling in a form needs all of their mistakes in one round trip,
 next to the fields, in words: "Enter a first name." So when conversion fails, each field is checked on its
 own against the same annotated type (the Struct stays the one definition of what is valid) and each
-failure is worded from the kind of constraint it broke and the field's name.
+failure is worded from the kind of constraint it broke and the field's name, in the request's language (the
+sentences are written while the request is handled, so ``podium.i18n``'s current locale is the reader's).
 """
 
 from __future__ import annotations
@@ -18,61 +19,91 @@ import msgspec
 from litestar.params import URLEncodedBody
 
 from podium.errors import FieldError, InvalidInput
+from podium.i18n import N_, gettext, known_or_as_is, ngettext
 
 T = TypeVar("T")
 
-# How a field is named inside a sentence ("Enter {label}."); anything else reads as its name in words.
+# How a field is named inside a sentence ("Enter {label}."), and (``_BARE``) starting one ("First name can be
+# at most ..."); anything else reads as its name in words. Marked for translation, translated where used.
 _LABELS = {
-    "first_name": "a first name",
-    "last_name": "a last name",
-    "email": "an email address",
-    "buyer_name": "your name",
-    "buyer_email": "your email address",
-    "name": "a name",
-    "display_name": "a name",
-    "password": "a password",
-    "new_password": "a new password",
-    "current_password": "your current password",
-    "country": "a country",
-    "affiliation": "an affiliation",
-    "member_number": "a member number",
-    "access_code": "an access code",
-    "promo_code": "a promo code",
-    "title": "a title",
-    "slug": "a short name for links",
-    "timezone": "a time zone",
-    "start_date": "the first day",
-    "end_date": "the last day",
-    "starts_at": "a start time",
-    "ends_at": "an end time",
-    "code": "a code",
-    "amount": "an amount",
-    "capacity": "a number of seats",
-    "size": "a number of seats",
+    "first_name": N_("a first name"),
+    "last_name": N_("a last name"),
+    "email": N_("an email address"),
+    "buyer_name": N_("your name"),
+    "buyer_email": N_("your email address"),
+    "name": N_("a name"),
+    "display_name": N_("a name"),
+    "password": N_("a password"),
+    "new_password": N_("a new password"),
+    "current_password": N_("your current password"),
+    "country": N_("a country"),
+    "affiliation": N_("an affiliation"),
+    "member_number": N_("a member number"),
+    "access_code": N_("an access code"),
+    "promo_code": N_("a promo code"),
+    "title": N_("a title"),
+    "slug": N_("a short name for links"),
+    "timezone": N_("a time zone"),
+    "start_date": N_("the first day"),
+    "end_date": N_("the last day"),
+    "starts_at": N_("a start time"),
+    "ends_at": N_("an end time"),
+    "code": N_("a code"),
+    "amount": N_("an amount"),
+    "capacity": N_("a number of seats"),
+    "size": N_("a number of seats"),
+}
+_BARE = {
+    "first_name": N_("First name"),
+    "last_name": N_("Last name"),
+    "email": N_("Email address"),
+    "buyer_name": N_("Name"),
+    "buyer_email": N_("Email address"),
+    "name": N_("Name"),
+    "display_name": N_("Name"),
+    "password": N_("Password"),
+    "new_password": N_("New password"),
+    "current_password": N_("Current password"),
+    "country": N_("Country"),
+    "affiliation": N_("Affiliation"),
+    "member_number": N_("Member number"),
+    "access_code": N_("Access code"),
+    "promo_code": N_("Promo code"),
+    "title": N_("Title"),
+    "slug": N_("Short name for links"),
+    "timezone": N_("Time zone"),
+    "start_date": N_("First day"),
+    "end_date": N_("Last day"),
+    "starts_at": N_("Start time"),
+    "ends_at": N_("End time"),
+    "code": N_("Code"),
+    "amount": N_("Amount"),
+    "capacity": N_("Number of seats"),
+    "size": N_("Number of seats"),
 }
 
 # What an empty required field says when "Enter {label}." would not fit.
 _REQUIRED = {
-    "category": "Choose a registration category.",
-    "kind": "Choose a kind.",
-    "room_id": "Choose a room.",
-    "country": "Enter a country by its two-letter ISO code, like US, DE or IN.",
+    "category": N_("Choose a registration category."),
+    "kind": N_("Choose a kind."),
+    "room_id": N_("Choose a room."),
+    "country": N_("Enter a country by its two-letter ISO code, like US, DE or IN."),
 }
 
 # What a value in the wrong shape says, for fields whose shape a person must know.
 _FORMATS = {
-    "email": "Enter an email address like name@example.org.",
-    "buyer_email": "Enter your email address like name@example.org.",
-    "country": "Enter a country by its two-letter ISO code, like US, DE or IN.",
-    "member_number": "A member number is 3 to 40 letters, digits or hyphens.",
-    "promo_code": "A promo code is 3 to 40 letters, digits or hyphens.",
-    "access_code": "Check the access code: it has characters a code never has.",
-    "category": "Choose a registration category.",
-    "slug": "Use lower-case letters, digits and hyphens only, like annual-meeting-2027.",
-    "code": "Use lower-case letters, digits, hyphens and underscores only, like early-bird.",
-    "timezone": "Enter a time zone by its name, like America/New_York or Europe/Berlin.",
-    "colour": "Enter a colour like #0b5cad.",
-    "color": "Enter a colour like #0b5cad.",
+    "email": N_("Enter an email address like name@example.org."),
+    "buyer_email": N_("Enter your email address like name@example.org."),
+    "country": N_("Enter a country by its two-letter ISO code, like US, DE or IN."),
+    "member_number": N_("A member number is 3 to 40 letters, digits or hyphens."),
+    "promo_code": N_("A promo code is 3 to 40 letters, digits or hyphens."),
+    "access_code": N_("Check the access code: it has characters a code never has."),
+    "category": N_("Choose a registration category."),
+    "slug": N_("Use lower-case letters, digits and hyphens only, like annual-meeting-2027."),
+    "code": N_("Use lower-case letters, digits, hyphens and underscores only, like early-bird."),
+    "timezone": N_("Enter a time zone by its name, like America/New_York or Europe/Berlin."),
+    "colour": N_("Enter a colour like #0b5cad."),
+    "color": N_("Enter a colour like #0b5cad."),
 }
 
 _PATH = re.compile(r"at `\$\.?([^`]*)`")
@@ -89,17 +120,23 @@ def leaf(path: str) -> str:
 
 
 def _words(name: str) -> str:
-    return _LABELS.get(name, name.replace("_", " "))
+    """The field inside a sentence: "a first name" (a field without a label: its name in words, untranslated)."""
+    label = _LABELS.get(name)
+    return gettext(label) if label else known_or_as_is(name.replace("_", " "))
 
 
 def _bare(name: str) -> str:
-    """The label without its article, to start a sentence: "a first name" → "First name"."""
+    """The label to start a sentence: "First name"."""
+    label = _BARE.get(name)
+    if label:
+        return gettext(label)
     words = _words(name)
-    for article in ("a ", "an ", "the ", "your "):
-        if words.startswith(article):
-            words = words[len(article) :]
-            break
     return words[:1].upper() + words[1:]
+
+
+def _say(message: str, name: str, *, bare: bool = False, num: str = "") -> str:
+    """``message`` (with ``%(what)s``, maybe ``%(num)s``) in the current locale, naming the field."""
+    return gettext(message) % {"what": _bare(name) if bare else _words(name), "num": num}
 
 
 def sentence(text: str) -> str:
@@ -116,25 +153,41 @@ def human_message(path: str, raw: str, *, empty: bool = False) -> str:
     """One msgspec complaint about ``path`` in words. ``empty``: the person left the field blank."""
     name = leaf(path)
     if empty or "missing required field" in raw or raw.startswith("Expected `str` of length >= 1"):
-        return _REQUIRED.get(name) or f"Enter {_words(name)}."
+        required = _REQUIRED.get(name)
+        return gettext(required) if required else _say(N_("Enter %(what)s."), name)
     if name in _FORMATS and ("matching regex" in raw or "of length >=" in raw):
-        return _FORMATS[name]
+        return gettext(_FORMATS[name])
     numbers = _NUMBER.findall(raw.split(" - at ")[0].split("regex")[0])
     return _shape_message(name, raw, numbers) or _number_message(name, raw, numbers) or _type_message(name, raw)
 
 
 def _shape_message(name: str, raw: str, numbers: list[str]) -> str | None:
     """Too long, too short, or characters the field's pattern refuses."""
-    unit = "items" if "`array`" in raw or "`object`" in raw else "characters"
-    if "of length <=" in raw:
-        return f"{_bare(name)} can be at most {numbers[-1]} {unit}."
-    if "of length >=" in raw:
-        return f"{_bare(name)} needs at least {numbers[-1]} {unit}."
+    items = "`array`" in raw or "`object`" in raw
+    num = numbers[-1] if numbers else "0"
+    count = int(float(num))
+    if "of length <=" in raw and items:
+        text = ngettext("%(what)s can be at most %(num)s item.", "%(what)s can be at most %(num)s items.", count)
+    elif "of length <=" in raw:
+        text = ngettext(
+            "%(what)s can be at most %(num)s character.", "%(what)s can be at most %(num)s characters.", count
+        )
+    elif "of length >=" in raw and items:
+        text = ngettext("%(what)s needs at least %(num)s item.", "%(what)s needs at least %(num)s items.", count)
+    elif "of length >=" in raw:
+        text = ngettext(
+            "%(what)s needs at least %(num)s character.", "%(what)s needs at least %(num)s characters.", count
+        )
+    else:
+        text = ""
+    if text:
+        return text % {"what": _bare(name), "num": num}
     if "matching regex" not in raw:
         return None
     if "x00-" in raw:  # the no-control-characters rule every line of text has
-        return f"{_bare(name)} contains characters that can't be printed, like a tab or a line break."
-    return f"Check {_words(name)}: it has characters that aren't allowed here."
+        unprintable = N_("%(what)s contains characters that can't be printed, like a tab or a line break.")
+        return _say(unprintable, name, bare=True)
+    return _say(N_("Check %(what)s: it has characters that aren't allowed here."), name)
 
 
 def _number_message(name: str, raw: str, numbers: list[str]) -> str | None:
@@ -142,25 +195,27 @@ def _number_message(name: str, raw: str, numbers: list[str]) -> str | None:
     if not any(f"Expected `{kind}`" in raw for kind in ("int", "float", "decimal")):
         return None
     if ">=" in raw or ">" in raw:
-        return f"{_bare(name)} must be {numbers[-1]} or more."
+        return _say(N_("%(what)s must be %(num)s or more."), name, bare=True, num=numbers[-1])
     if "<=" in raw or "<" in raw:
-        return f"{_bare(name)} must be {numbers[-1]} or less."
-    return f"Enter {_words(name)} as {'a whole number' if '`int`' in raw else 'a number'}."
+        return _say(N_("%(what)s must be %(num)s or less."), name, bare=True, num=numbers[-1])
+    if "`int`" in raw:
+        return _say(N_("Enter %(what)s as a whole number."), name)
+    return _say(N_("Enter %(what)s as a number."), name)
 
 
 def _type_message(name: str, raw: str) -> str:
     """A value of the wrong kind: an option, a date, a time, a choice from a list, text."""
     if "Invalid enum value" in raw or "Expected `bool`" in raw:
-        return f"Choose one of the options for {_words(name)}."
+        return _say(N_("Choose one of the options for %(what)s."), name)
     if "`date`" in raw or "RFC3339 encoded date" in raw:
-        return f"Enter {_words(name)} as a date, like 2027-06-07."
+        return _say(N_("Enter %(what)s as a date, like 2027-06-07."), name)
     if "`time`" in raw or "`datetime`" in raw or "RFC3339" in raw:
-        return f"Enter {_words(name)} as a date and time."
+        return _say(N_("Enter %(what)s as a date and time."), name)
     if "`uuid`" in raw or "UUID" in raw:
-        return f"Choose {_words(name)} from the list."
+        return _say(N_("Choose %(what)s from the list."), name)
     if "Expected `str`" in raw:
-        return f"Enter {_words(name)} as text."
-    return f"Check {_words(name)}: it isn't in a form we can accept."
+        return _say(N_("Enter %(what)s as text."), name)
+    return _say(N_("Check %(what)s: it isn't in a form we can accept."), name)
 
 
 def message_of(exc: msgspec.ValidationError) -> tuple[str, str]:

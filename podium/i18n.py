@@ -116,7 +116,7 @@ def gettext(message: str) -> str:
 
 def known_or_as_is(message: str) -> str:
     """``message`` translated when the catalog has it, else as is, without counting it as missing: for text that
-    is only partly in the catalogs (a service's refusals; the form sentences ``podium.forms`` builds are not yet)."""
+    may not be in the catalogs (a refusal written with its values, a form field without a label)."""
     locale = _current.get()
     if locale == DEFAULT_LOCALE:
         return message

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
 from podium.auth.services import normalise_email
+from podium.i18n import gettext, using_locale
 from podium.jobs.outbox_drain import StillTrue
 from podium.outbox import enqueue
 from registration.mail.context import attendee_context, event_of, names_of, order_link, registration_link
@@ -330,13 +331,19 @@ def _entry_context(event: Event, entry: WaitlistEntry, item: str) -> dict[str, A
         "expires_at": entry.offer_expires_at,
         # The claim link carries a secret made from the app's key: the outbox fills it in when it sends.
         "claim_link": f"{{waitlist_link:{entry.id}}}",
+        "locale": entry.locale,
     }
 
 
 async def _item_name(db_session: AsyncSession, entry: WaitlistEntry) -> str:
     if entry.category_id is not None:
-        return await db_session.scalar(select(Category.name).where(Category.id == entry.category_id)) or "a seat"
-    return await db_session.scalar(select(AddOn.name).where(AddOn.id == entry.add_on_id)) or "a seat"
+        name = await db_session.scalar(select(Category.name).where(Category.id == entry.category_id))
+    else:
+        name = await db_session.scalar(select(AddOn.name).where(AddOn.id == entry.add_on_id))
+    if name:
+        return name
+    with using_locale(entry.locale):
+        return gettext("a seat")
 
 
 async def enqueue_waitlist_offer_mail(db_session: AsyncSession, entry: WaitlistEntry) -> None:

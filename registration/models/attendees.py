@@ -83,6 +83,8 @@ class WaitlistEntry(Base):
     offer_expires_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
     # The quota seat an offer holds (taken when offered, given back if it lapses).
     held_quota_ids: Mapped[list[str]] = mapped_column(JsonB, default=list)
+    # The language the person joined in (``podium.i18n``): their offer and reminder mails are written in it.
+    locale: Mapped[str] = mapped_column(String(16), default="en", server_default="en")
 
 
 class MailWording(Base):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from podium.auth.services import normalise_email
 from podium.errors import TooManyRequests
-from podium.i18n import N_
+from podium.i18n import N_, gettext
 from podium.rate_limits import Limit, seconds_until
 from podium.settings import Settings
 from registration.orders.snapshot import Snapshot
@@ -53,16 +53,29 @@ class OrderGuard:
         """429 ``too_many_holds`` while the buyer's email or the address has its cap of unpaid orders open;
         Retry-After says when the first of them ends (paying one frees its place sooner)."""
         for kind, cap, who in (
-            ("email", self.holds_per_email, "this email"),
-            ("address", self.holds_per_address, "your network address"),
+            # One sentence each, so a translation need not fit either subject into a shared frame.
+            (
+                "email",
+                self.holds_per_email,
+                N_(
+                    "this email already has %(count)d unpaid orders for this event: pay or cancel one first, "
+                    "or wait %(seconds)d seconds for one to expire"
+                ),
+            ),
+            (
+                "address",
+                self.holds_per_address,
+                N_(
+                    "your network address already has %(count)d unpaid orders for this event: pay or cancel one "
+                    "first, or wait %(seconds)d seconds for one to expire"
+                ),
+            ),
         ):
             count, first_ends = found.open_holds.get(kind, (0, None))
             if count >= cap:
                 retry_after = seconds_until(first_ends, now) if first_ends is not None else 60
                 raise TooManyHolds(
-                    f"{who} already has {count} unpaid orders for this event: pay or cancel one first, "
-                    f"or wait {retry_after} seconds for one to expire",
-                    retry_after=retry_after,
+                    gettext(who) % {"count": count, "seconds": retry_after}, retry_after=retry_after
                 )
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from events.models import Event
 from podium.auth.services import normalise_email
 from podium.errors import Conflict, FieldError, InvalidInput
-from podium.i18n import N_
+from podium.i18n import N_, gettext, ngettext
 from podium.lru import Lru
 from registration.catalog.pricing import AttendeeQuote, Promo, Window, current_window, local_date, quote_attendee
 from registration.catalog.schemas import QuestionRead
@@ -197,10 +197,13 @@ def access_code_matches(category: Category, given: str | None) -> bool:
 def _check_eligibility(prefix: str, attendee: AttendeeIn, category: Category) -> None:
     rule = Eligibility(category.eligibility)
     if rule == Eligibility.MEMBER_NUMBER and not attendee.member_number:
-        raise InvalidInput(f"the {category.name} category needs a member number", field=f"{prefix}.member_number")
+        raise InvalidInput(
+            gettext("the %(category)s category needs a member number") % {"category": category.name},
+            field=f"{prefix}.member_number",
+        )
     if rule == Eligibility.ACCESS_CODE and not access_code_matches(category, attendee.access_code):
         raise InvalidInput(
-            f"the {category.name} category needs a valid access code",
+            gettext("the %(category)s category needs a valid access code") % {"category": category.name},
             field=f"{prefix}.access_code",
             code="invalid_access_code",
         )
@@ -241,9 +244,15 @@ def _check_add_ons(prefix: str, attendee: AttendeeIn, category: Category, catalo
     for code in attendee.add_ons:
         add_on = catalog.add_ons.get(code)
         if add_on is None or not add_on.is_active:
-            raise InvalidInput(f"no add-on {code!r} at this event", field=f"{prefix}.add_ons")
+            raise InvalidInput(
+                gettext("no add-on %(code)s at this event") % {"code": repr(code)}, field=f"{prefix}.add_ons"
+            )
         if add_on.category_ids and str(category.id) not in add_on.category_ids:
-            raise InvalidInput(f"{add_on.name} is not available to {category.name}", field=f"{prefix}.add_ons")
+            raise InvalidInput(
+                gettext("%(add_on)s is not available to %(category)s")
+                % {"add_on": add_on.name, "category": category.name},
+                field=f"{prefix}.add_ons",
+            )
         chosen.append(add_on)
     return tuple(chosen)
 
@@ -294,11 +303,17 @@ def check_attendees(
         prefix = f"attendees[{index}]"
         email = normalise_email(attendee.email)
         if email in seen:
-            raise InvalidInput(f"the same person is listed twice (attendee {seen[email] + 1})", field=f"{prefix}.email")
+            raise InvalidInput(
+                gettext("the same person is listed twice (attendee %(number)d)") % {"number": seen[email] + 1},
+                field=f"{prefix}.email",
+            )
         seen[email] = index
         category = catalog.categories.get(attendee.category)
         if category is None or not category.is_active:
-            raise InvalidInput(f"no category {attendee.category!r} at this event", field=f"{prefix}.category")
+            raise InvalidInput(
+                gettext("no category %(code)s at this event") % {"code": repr(attendee.category)},
+                field=f"{prefix}.category",
+            )
         if not comp:
             _check_eligibility(prefix, attendee, category)
         add_ons = _check_add_ons(prefix, attendee, category, catalog)
@@ -307,7 +322,11 @@ def check_attendees(
         if window is None and comp:
             window = Window("comp", today, 0)
         if window is None:
-            raise Conflict(f"{category.name} is not on sale yet", field=f"{prefix}.category", code="not_on_sale")
+            raise Conflict(
+                gettext("%(category)s is not on sale yet") % {"category": category.name},
+                field=f"{prefix}.category",
+                code="not_on_sale",
+            )
         quote = quote_attendee(
             category_id=str(category.id),
             category_amount=window.amount,
@@ -366,8 +385,10 @@ def sold_out(
             field = f"attendees[{attendee.index}].add_ons"
             break
     available = max(0, available)
-    seats = "seat is" if available == 1 else "seats are"
-    return SoldOut(f"{name or 'this item'} is sold out ({available} {seats} left)", field=field)
+    detail = ngettext(
+        "%(item)s is sold out (%(num)d seat is left)", "%(item)s is sold out (%(num)d seats are left)", available
+    )
+    return SoldOut(detail % {"item": name or gettext("this item"), "num": available}, field=field)
 
 
 def needs_of_registrations(catalog: CatalogView, registrations: Sequence[Any]) -> dict[UUID, int]:

@@ -20,7 +20,7 @@ from events.services import get_event
 from podium.auth.services import normalise_email
 from podium.db import begin_write, utcnow
 from podium.errors import Conflict, InvalidInput
-from podium.i18n import N_
+from podium.i18n import N_, current_locale, gettext
 from podium.rows import rows_changed
 from registration.audit.services import record
 from registration.links.tokens import waitlist_token, waitlist_url
@@ -61,9 +61,11 @@ async def join(
     category = catalog.categories.get(data.category) if data.category else None
     add_on = catalog.add_ons.get(data.add_on) if data.add_on else None
     if data.category and (category is None or not category.is_active):
-        raise InvalidInput(f"no category {data.category!r} at this event", field="category")
+        raise InvalidInput(
+            gettext("no category %(code)s at this event") % {"code": repr(data.category)}, field="category"
+        )
     if data.add_on and (add_on is None or not add_on.is_active):
-        raise InvalidInput(f"no add-on {data.add_on!r} at this event", field="add_on")
+        raise InvalidInput(gettext("no add-on %(code)s at this event") % {"code": repr(data.add_on)}, field="add_on")
     category_id, add_on_id = (category.id if category else None), (add_on.id if add_on else None)
     email = normalise_email(data.email)
     existing = await db_session.scalar(
@@ -82,7 +84,12 @@ async def join(
         field = "category" if category_id else "add_on"
         raise Conflict(N_("there are seats left: register instead"), field=field, code="seats_available")
     entry = WaitlistEntry(
-        event_id=event.id, category_id=category_id, add_on_id=add_on_id, email=email, name=data.name.strip()
+        event_id=event.id,
+        category_id=category_id,
+        add_on_id=add_on_id,
+        email=email,
+        name=data.name.strip(),
+        locale=current_locale(),
     )
     db_session.add(entry)
     await db_session.flush()

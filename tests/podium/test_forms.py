@@ -9,6 +9,7 @@ import pytest
 
 from podium.errors import FieldError, InvalidInput
 from podium.forms import human_message, read_form
+from podium.i18n import using_locale
 from podium.schema import Struct, line
 from registration.documents.schemas import BillingIn
 from registration.schemas import OrderCreate
@@ -83,3 +84,21 @@ def test_no_message_keeps_validator_language(raw: str) -> None:
     message = human_message("title", raw)
 
     assert "`" not in message and "Expected" not in message and message.endswith(".")
+
+
+def test_a_refused_form_speaks_the_readers_language() -> None:
+    attendee = {"email": "", "first_name": "", "last_name": "", "country": "", "category": "", "answers": {}}
+    body = {"buyer_name": "", "buyer_email": "", "attendees": [attendee]}
+
+    with using_locale("es"), pytest.raises(InvalidInput) as refused:
+        read_form(body, OrderCreate)
+    with using_locale("fr"), pytest.raises(InvalidInput) as too_long:
+        read_form({"name": "x" * 101}, Room, strict=False)
+
+    assert [(e.field, e.message) for e in refused.value.errors][:3] == [
+        ("buyer_name", "Introduce tu nombre."),
+        ("buyer_email", "Introduce tu correo electrónico."),
+        ("attendees[0].email", "Introduce un correo electrónico."),
+    ]
+    assert refused.value.errors[-1] == FieldError("attendees[0].category", "Elige una categoría de inscripción.")
+    assert too_long.value.errors == [FieldError("name", "Nom peut comporter au plus 100 caractères.")]

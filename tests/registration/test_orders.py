@@ -225,6 +225,22 @@ async def test_sold_out_add_on_is_refused_naming_it(client: Client, catalog: Cat
     assert problem["detail"] == "Grant Writing Workshop is sold out (0 seats are left)"
 
 
+async def test_a_sold_out_refusal_reads_in_the_callers_language(client: Client, catalog: CatalogFixture) -> None:
+    """Only the human words change: the code and the field are for programs."""
+    for _ in range(2):
+        await place(client, catalog.slug, order_body(attendee(add_ons=["workshop"])))
+
+    response = await client.post(
+        f"/api/events/{catalog.slug}/orders",
+        json=order_body(attendee(add_ons=["workshop"])),
+        headers={"Accept-Language": "es"},
+    )
+
+    problem = response.json()
+    assert (response.status_code, problem["code"], problem["field"]) == (409, "sold_out", "attendees[0].add_ons")
+    assert (problem["title"], problem["detail"]) == ("Agotado", "Grant Writing Workshop está agotado (quedan 0 plazas)")
+
+
 async def test_expired_holds_return_their_seats_exactly_once(settings: Settings, catalog: CatalogFixture) -> None:
 
     data = msgspec.convert(order_body(attendee("late@example.org", add_ons=["workshop"])), OrderCreate)

@@ -169,3 +169,37 @@ async def test_offer_is_mailed_with_its_claim_link(settings: Settings, client: C
     body = offer.get_body(preferencelist=("plain",))
     assert body is not None
     assert f"/events/{catalog.slug}/waitlist/{entry['id']}?token={entry['token']}" in body.get_content()
+
+
+async def test_offer_mail_goes_out_in_the_language_the_person_joined_in(settings: Settings, client: Client) -> None:
+    catalog, _ = await full_workshop(settings, client)
+    joined = await client.post(
+        f"/api/events/{catalog.slug}/waitlist",
+        json={"email": "espera@example.org", "name": "Ana Pérez", "add_on": "workshop"},
+        headers={"Accept-Language": "es"},
+    )
+
+    # The sweep that makes the offer runs in no request, in English by default.
+    await sweep(settings, catalog, dt.datetime.now(dt.UTC) + LATER)
+
+    async with db_session_for(settings) as db_session:
+        rows = [mail for _, mail in await outbox_mails(db_session, OutboxMessage.to_address == "espera@example.org")]
+    assert joined.status_code == 201
+    assert [r.subject for r in rows] == ["Test Meeting: hay una plaza esperándote"]
+    assert "Una plaza que esperabas (Grant Writing Workshop)" in " ".join(rows[0].text.split())
+
+
+async def test_a_refusal_names_its_value_in_the_callers_language(settings: Settings, client: Client) -> None:
+    async with db_session_for(settings) as db_session:
+        catalog = await build_catalog(db_session)
+
+    refused = await client.post(
+        f"/api/events/{catalog.slug}/waitlist",
+        json={"email": "x@example.org", "name": "X", "add_on": "yoga"},
+        headers={"Accept-Language": "es"},
+    )
+
+    body = refused.json()
+    assert (refused.status_code, body["code"], body["field"]) == (422, "invalid_input", "add_on")
+    assert body["detail"] == "no hay ningún complemento 'yoga' en este evento"
+    assert body["errors"] == [{"field": "add_on", "message": "no hay ningún complemento 'yoga' en este evento"}]
