@@ -54,7 +54,8 @@ class ReviewOrganizerController(Controller):
     async def invite(
         self, event: FromPath[str], data: JSONBody[ReviewerInvite], db_session: NamedDependency[AsyncSession]
     ) -> ReviewerRead:
-        """Make an account a reviewer of the event's call and mail them the way to their review page (once)."""
+        """Make a person a reviewer of the event's call and mail them the way to their review page (once); an
+        address with no account gets a member's account (passwordless sign-in)."""
         read = await reviewers.invite_reviewer(db_session, event, data)
         await db_session.commit()
         return read

@@ -29,7 +29,7 @@ def review_page_link(slug: str) -> str:
 REVIEW_INVITATION = MailTemplate(
     "review_invitation",
     "A person is invited to review abstracts",
-    {"event": SAMPLE_EVENT, "name": "Ada", "review_link": review_page_link("am2027")},
+    {"event": SAMPLE_EVENT, "name": "Ada", "email": "ada@example.org", "review_link": review_page_link("am2027")},
 )
 REVIEW_REMINDER = MailTemplate(
     "review_reminder",
@@ -49,13 +49,16 @@ def _context(event: Event, user: User, **extra: Any) -> dict[str, Any]:
     }
 
 
-async def enqueue_invitation(db_session: AsyncSession, event: Event, reviewer: Reviewer, user: User) -> None:
+async def enqueue_invitation(
+    db_session: AsyncSession, event: Event, reviewer: Reviewer, user: User, locale: str
+) -> None:
+    """``locale``: the invitation's language (the organizer's choice when inviting)."""
     await enqueue(
         db_session,
         dedupe_key=f"review-invitation:{reviewer.id}",
         to=user.email,
         template=REVIEW_INVITATION.name,
-        context=_context(event, user),
+        context=_context(event, user, email=user.email, locale=locale),
     )
 
 

@@ -7,7 +7,7 @@ disclosures: blindness is a property of the type, not of a filter someone must r
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
@@ -27,10 +27,14 @@ class Struct(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class ReviewerInvite(Struct):
-    """Invite a person (by email) to review this event's abstracts; an account is found or made for them."""
+    """Invite a person (by email) to review this event's abstracts; an account is found or made for them (a
+    member's, signing in by mailed link or code). ``locale``: the language of the invitation (the organizer's
+    choice; events have no language of their own, so English when not given). ``display_name`` names a new
+    account only."""
 
     email: Email
     display_name: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    locale: Literal["en", "es", "fr", "pt_BR", "zh_Hans"] = "en"
 
 
 class ReviewerRead(Struct):

@@ -36,6 +36,7 @@ from events.models import Event
 from events.services import get_event
 from podium.auth.models import User
 from podium.auth.services import normalise_email
+from podium.auth.sign_in import member_account
 from podium.db import begin_write, utcnow
 from podium.errors import FieldError, InvalidInput, NotFound
 
@@ -103,22 +104,18 @@ async def list_reviewers(db_session: AsyncSession, slug: str) -> list[ReviewerRe
 
 
 async def invite_reviewer(db_session: AsyncSession, slug: str, data: ReviewerInvite) -> ReviewerRead:
-    """Make the person a reviewer of the event's call and mail them the way in, once per invitation (inviting
-    the same person again changes nothing and mails nothing)."""
+    """Make the person a reviewer of the event's call (making their member account when the address has none,
+    ``podium.auth.sign_in.member_account``) and mail them the way in, in ``data.locale``, once per reviewer
+    record: inviting the same person again makes nothing and mails nothing."""
     await begin_write(db_session)
     event, call = await call_of(db_session, slug, lock=True)
-    email = normalise_email(data.email)
-    user = await db_session.scalar(select(User).where(User.email == email))
-    if user is None:
-        raise InvalidInput(
-            "no account has this email yet: the person must sign up (or sign in by email) first", field="email"
-        )
+    user = await member_account(db_session, data.email, data.display_name)
     reviewer = await db_session.scalar(select(Reviewer).where(Reviewer.call_id == call.id, Reviewer.user_id == user.id))
     if reviewer is None:
         reviewer = Reviewer(id=uuid4(), call_id=call.id, user_id=user.id, institutions=[], invited_at=utcnow())
         db_session.add(reviewer)
         await db_session.flush()
-        await enqueue_invitation(db_session, event, reviewer, user)
+        await enqueue_invitation(db_session, event, reviewer, user, data.locale)
     return reviewer_read(reviewer, user, (await topic_ids_of(db_session, [reviewer.id]))[reviewer.id])
 
 

@@ -82,9 +82,14 @@ def email_limit_key(email: str) -> str:
     return f"sign-in-email:{normalise_email(email)}"
 
 
-async def _account(db_session: AsyncSession, email: str) -> User:
-    """The account of ``email``, made as a member's on first use. Callers for one address queue (PostgreSQL's
-    advisory lock; SQLite's one writer), so two first sign-ins at once make one account."""
+async def member_account(db_session: AsyncSession, email: str, display_name: str = "") -> User:
+    """The account of ``email``, made as a member's (no password: it signs in by mailed link or code) when there
+    is none; the one way the kernel makes an account for a person who never signed up (a first sign-in, an
+    organizer inviting a reviewer). The address is normalised first; ``display_name`` names a new account only
+    (an existing one keeps its own; blank: the address's local part). Callers for one address queue
+    (PostgreSQL's advisory lock; SQLite's one writer), so two first uses at once make one account. The caller
+    commits; an existing account is returned as it is, deactivated or not, whatever its role."""
+    email = normalise_email(email)
     await serialize_on(db_session, f"sign-in-account:{email}")
     user = await db_session.scalar(select(User).where(User.email == email))
     if user is not None:
@@ -92,7 +97,7 @@ async def _account(db_session: AsyncSession, email: str) -> User:
     user = User(
         id=uuid4(),  # known before the flush, for its audit entry
         email=email,
-        display_name=email.partition("@")[0][:200] or email[:200],
+        display_name=" ".join(display_name.split())[:200] or email.partition("@")[0][:200] or email[:200],
         password_hash=None,
         role=Role.MEMBER.value,
         is_active=True,
@@ -129,7 +134,7 @@ async def request_sign_in(
     A deactivated account gets nothing, and the caller answers as for any other."""
     email = normalise_email(email)
     now = utcnow()
-    user = await _account(db_session, email)
+    user = await member_account(db_session, email)
     if not user.is_active:
         return
     await _retire_oldest(db_session, user.id, settings.sign_in_live_per_email - 1, now)

@@ -11,6 +11,8 @@ from uuid import UUID
 from sqlalchemy import func, select
 
 from abstracts.review_conflicts import ConflictRule
+from podium.auth.models import User
+from podium.mail import render_mail
 from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
 from tests.abstracts.review_factories import Person, ReviewCall, add_abstract, build_review_call, make_person
@@ -62,10 +64,43 @@ async def test_inviting_a_reviewer_mails_them_once(
         assert sent.context["review_link"] == f"{{base_url}}/sign-in?next=/review/events/{built.slug}"
     listed = (await client.get(f"{organizer_api(built)}/reviewers", headers=organizer)).json()
     assert [r["email"] for r in listed] == [person.email]
-    unknown = await client.post(
-        f"{organizer_api(built)}/reviewers", json={"email": "nobody-here@review.test"}, headers=organizer
+
+
+async def test_inviting_a_new_address_makes_one_member_account_and_one_mail_in_the_chosen_language(
+    client: Client, organizer: dict[str, str], settings: Settings
+) -> None:
+    built = await build_review_call(settings)
+    body = {"email": "New.Reviewer@Review.TEST", "display_name": "Nina  Neu", "locale": "fr"}
+
+    first = await client.post(f"{organizer_api(built)}/reviewers", json=body, headers=organizer)
+    again = await client.post(f"{organizer_api(built)}/reviewers", json=body | {"locale": "es"}, headers=organizer)
+
+    assert first.status_code == 200, first.text
+    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+    assert (first.json()["email"], first.json()["display_name"]) == ("new.reviewer@review.test", "Nina Neu")
+    async with db_session_for(settings) as db_session:
+        accounts = (await db_session.scalars(select(User).where(User.email == "new.reviewer@review.test"))).all()
+        assert [(a.role, a.password_hash, a.is_active) for a in accounts] == [("member", None, True)]
+        to_new = OutboxMessage.to_address == "new.reviewer@review.test"
+        sent = (await db_session.scalars(select(OutboxMessage).where(to_new))).all()
+    assert [(m.template, m.context["locale"]) for m in sent] == [("review_invitation", "fr")]
+    rendered = render_mail("review_invitation", dict(sent[0].context))
+    assert rendered.subject.startswith("Invitation à évaluer des résumés")
+    assert f"/sign-in?next=/review/events/{built.slug}" in rendered.text
+
+
+async def test_inviting_with_an_unknown_language_is_refused_naming_it(
+    client: Client, organizer: dict[str, str], settings: Settings
+) -> None:
+    built = await build_review_call(settings)
+
+    refused = await client.post(
+        f"{organizer_api(built)}/reviewers", json={"email": "x@review.test", "locale": "xx"}, headers=organizer
     )
-    assert unknown.status_code == 422 and unknown.json()["field"] == "email"
+
+    assert refused.status_code in (400, 422) and "locale" in refused.text
+    async with db_session_for(settings) as db_session:
+        assert await db_session.scalar(select(User.id).where(User.email == "x@review.test")) is None
 
 
 async def test_guards_refuse_strangers_and_reviewers_on_organizer_routes(
