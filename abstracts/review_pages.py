@@ -1,6 +1,6 @@
-"""The review's pages: the organizers' review console (invite, assign, progress, ranked lists) and the reviewers'
-own pages (profile, assignments, one abstract read blind with the review form). They call the same services as
-the API; the reviewer's abstract comes from ``BlindAbstractRead``, which has no author fields to show."""
+"""The reviewers' own pages (profile, assignments, one abstract read blind with the review form); the organizers'
+console is ``abstracts.review_console``. They call the same services as the API; the reviewer's abstract comes
+from ``BlindAbstractRead``, which has no author fields to show."""
 
 from __future__ import annotations
 
@@ -15,87 +15,14 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from abstracts import review_assignments, review_reports, review_work, reviewers
+from abstracts import review_work, reviewers
 from abstracts.guards import requires_signed_in, signed_in_user
 from abstracts.models import Topic
-from abstracts.review_schemas import ReviewerInvite, ReviewerProfileUpdate, ReviewWrite
+from abstracts.review_schemas import ReviewerProfileUpdate, ReviewWrite
 from events.services import get_event
-from podium.auth.guards import requires_organizer
 from podium.errors import DomainError
 from podium.forms import FormData, read_form
 from podium.pages import form_errors, redirect, render
-
-
-class OrganizerReviewPages(Controller):
-    path = "/organizer/events/{slug:str}/review"
-    include_in_schema = False
-    guards = [requires_organizer]
-
-    @get("/")
-    async def console(
-        self,
-        slug: FromPath[str],
-        request: Request[Any, Any, Any],
-        db_session: NamedDependency[AsyncSession],
-        assigned: FromQuery[int | None] = None,
-        short: FromQuery[int | None] = None,
-        invited: FromQuery[str | None] = None,
-    ) -> Template:
-        return await self._page(request, db_session, slug, assigned=assigned, short=short, invited=invited)
-
-    async def _page(
-        self,
-        request: Request[Any, Any, Any],
-        db_session: AsyncSession,
-        slug: str,
-        *,
-        status_code: int = 200,
-        errors: dict[str, str] | None = None,
-        values: dict[str, str] | None = None,
-        **notes: Any,
-    ) -> Template:
-        event = await get_event(db_session, slug, with_children=False)
-        try:
-            await reviewers.call_of(db_session, slug)
-        except DomainError:
-            return render(request, "abstracts/review_console.html", event=event, call=False, status_code=status_code)
-        return render(
-            request,
-            "abstracts/review_console.html",
-            status_code=status_code,
-            event=event,
-            call=True,
-            progress=await review_reports.progress(db_session, slug),
-            ranking=await review_reports.ranking(db_session, slug),
-            errors=errors or {},
-            values=values or {},
-            **notes,
-        )
-
-    @post("/assign")
-    async def assign(self, slug: FromPath[str], db_session: NamedDependency[AsyncSession]) -> Redirect:
-        result = await review_assignments.auto_assign(db_session, slug)
-        await db_session.commit()
-        return redirect(f"/organizer/events/{slug}/review?assigned={result.added}&short={len(result.shortfalls)}")
-
-    @post("/reviewers")
-    async def invite(
-        self,
-        slug: FromPath[str],
-        request: Request[Any, Any, Any],
-        data: FormData,
-        db_session: NamedDependency[AsyncSession],
-    ) -> Template | Redirect:
-        values = {"email": data.get("email", "").strip(), "display_name": data.get("display_name", "")}
-        try:
-            await reviewers.invite_reviewer(db_session, slug, read_form(values, ReviewerInvite))
-            await db_session.commit()
-        except (msgspec.ValidationError, DomainError) as exc:
-            await db_session.rollback()
-            errors = form_errors(exc)
-            status = getattr(exc, "status_code", 422)
-            return await self._page(request, db_session, slug, status_code=status, errors=errors, values=values)
-        return redirect(f"/organizer/events/{slug}/review?invited={values['email']}")
 
 
 class ReviewerPages(Controller):

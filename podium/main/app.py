@@ -23,8 +23,10 @@ from abstracts.call_pages import OrganizerCallPages
 from abstracts.controllers import AbstractController, EventAbstractController
 from abstracts.decision_controllers import DECISION_CONTROLLERS
 from abstracts.public_pages import PublicAbstractController, PublicAbstractPages
+from abstracts.review_console import OrganizerReviewPages
 from abstracts.review_controllers import REVIEW_CONTROLLERS
-from abstracts.review_pages import OrganizerReviewPages, ReviewerPages
+from abstracts.review_pages import ReviewerPages
+from abstracts.schedule_pages import ScheduleAbstractsPages
 from abstracts.scheduling_controllers import AbstractExportController, SchedulingController
 from abstracts.submission_pages import SubmitterPages
 from badges.controllers import BADGE_CONTROLLERS
@@ -186,6 +188,7 @@ ROUTE_HANDLERS: tuple[ControllerRouterHandler, ...] = (
     OrganizerReviewPages,
     ReviewerPages,
     OrganizerCallPages,
+    ScheduleAbstractsPages,
     SubmitterPages,
 )
 

@@ -325,6 +325,12 @@ async def test_every_page_title_is_text_without_secrets(
             as_reviewer,
             f"Abstract 1 · {EVIL_EVENT} · Podium",
         ),
+        "/organizer/events/{slug:str}/abstracts/schedule": (
+            client,
+            f"/organizer/events/{slug}/abstracts/schedule?session={session_id}",
+            who,
+            f"Schedule accepted abstracts · {EVIL_EVENT} · Podium",
+        ),
         "/organizer/events/{slug:str}/call-for-abstracts": (
             client,
             f"/organizer/events/{slug}/call-for-abstracts",
