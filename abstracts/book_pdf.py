@@ -16,6 +16,8 @@ from podium.pdf_fonts import use_fonts
 
 MARGIN = 18.0  # mm
 WIDTH = 210.0 - 2 * MARGIN
+# Where a word too wide for the column (a URL) is best broken: after one of these.
+BREAK_AFTER = frozenset("/-._?&=,")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,13 +70,38 @@ def _width(pdf: FPDF, widths: dict[tuple[str, str, float], float], word: str, st
     return found
 
 
+def _pieces(word: str, width_of: Callable[[str], float], room: float) -> list[str]:
+    """A word wider than the column (a URL, a long chemical name) in pieces that fit: broken after a ``/``,
+    ``-``, ``.``, ``_``, ``?``, ``&``, ``=`` or ``,`` when one is in the piece's second half, else between any two
+    characters. Characters are measured one at a time (cached), so a piece's width is their sum."""
+    pieces: list[str] = []
+    start, used, soft = 0, 0.0, -1  # soft: the last break opportunity in the current piece (index after it)
+    index = 0
+    while index < len(word):
+        wide = width_of(word[index])
+        if used + wide > room and index > start:
+            cut = soft if soft > start + (index - start) // 2 else index
+            pieces.append(word[start:cut])
+            start, soft = cut, -1
+            used = sum(width_of(char) for char in word[start:index])
+            continue
+        used += wide
+        index += 1
+        if word[index - 1] in BREAK_AFTER:
+            soft = index
+    pieces.append(word[start:])
+    return pieces
+
+
 def _lines(text: str, width_of: Callable[[str], float]) -> list[str]:
     """The text broken into lines that fit the column, measuring each word once.
 
     fpdf2's ``multi_cell`` measures the line it is filling again for every character it adds, so a paragraph
     of a thousand characters cost about half a second, and even one line at a time it measures each line ~90
     times (18 s for a 150-abstract book either way; 1,500 would take minutes). Here each distinct word is
-    measured once (cached for the whole book) and each line is set with ``cell``, which measures it once."""
+    measured once (cached for the whole book) and each line is set with ``cell``, which measures it once. A
+    word wider than the column on its own is broken (``_pieces``) instead of running off the page."""
+    room = WIDTH - 1
     lines: list[str] = []
     for paragraph in text.split("\n"):
         words = paragraph.split(" ")
@@ -83,8 +110,15 @@ def _lines(text: str, width_of: Callable[[str], float]) -> list[str]:
         space = width_of(" ")
         for word in words:
             wide = width_of(word)
+            if wide > room:
+                *full, word = _pieces(word, width_of, room)
+                if current:
+                    lines.append(" ".join(current))
+                lines.extend(full)
+                current, used = [], 0.0
+                wide = width_of(word)
             needed = wide if not current else used + space + wide
-            if current and needed > WIDTH - 1:
+            if current and needed > room:
                 lines.append(" ".join(current))
                 current, used = [word], wide
             else:

@@ -1,20 +1,20 @@
 """HTTP for the organizers' program work on abstracts: placing accepted ones as talks of a session or posters
-of a poster session (``abstracts.scheduling``), and exporting everything (``abstracts.exports``)."""
+of a poster session (``abstracts.scheduling``), exporting everything (``abstracts.exports``), and the abstract
+book, drawn by a job (``abstracts.book_jobs``)."""
 
 from __future__ import annotations
 
 from typing import Any
 from uuid import UUID
 
-import anyio
-from litestar import Controller, Request, Response, get, put
+from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from abstracts import exports
-from abstracts.book import book_of
-from abstracts.book_pdf import render_book
+from abstracts import book_builds, exports
+from abstracts.book_models import AbstractBook, BookState
+from abstracts.book_schemas import BookRead
 from abstracts.exports import AbstractExport
 from abstracts.scheduling import Slot, schedule
 from abstracts.scheduling_schemas import PostersPlacement, TalkRead, TalksPlacement
@@ -101,15 +101,44 @@ class AbstractExportController(Controller):
             headers={"Content-Disposition": f'attachment; filename="{event}-abstracts.csv"'},
         )
 
+    @post("/book", operation_id="requestAbstractBook", responses=ERRORS, status_code=202)
+    async def request_book(
+        self, event: FromPath[str], request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+    ) -> BookRead:
+        """Start drawing the abstract book (accepted abstracts by session and poster board, with an author
+        index) as a job: a 1,500-abstract book takes seconds. Asking while a build is under way joins it."""
+        book, joined = await book_builds.request_book(db_session, event, actor=audit.actor_of(request.user).label)
+        result = _book_read(event, book, joined=joined)
+        await db_session.commit()
+        return result
+
+    @get("/book", operation_id="abstractBookState", responses=ERRORS)
+    async def book_state(self, event: FromPath[str], db_session: NamedDependency[AsyncSession]) -> BookRead:
+        """Where the book's latest build stands (404 if none was asked for)."""
+        return _book_read(event, await book_builds.book_state(db_session, event))
+
     @get("/book.pdf", operation_id="abstractBookPdf", responses=ERRORS, media_type="application/pdf")
     async def book(self, event: FromPath[str], db_session: NamedDependency[AsyncSession]) -> Response[bytes]:
-        """The abstract book: accepted abstracts by session and poster board, with an author index. Drawn off
-        the event loop (a 1,500-abstract book takes seconds: bench/abstracts_bench.py)."""
-        found = await book_of(db_session, event)
-        await db_session.close()  # the drawing needs no connection: give it back before the seconds it takes
-        pdf = await anyio.to_thread.run_sync(render_book, found)
+        """The finished abstract book (409 ``book_not_ready`` until its build is done)."""
+        pdf = await book_builds.book_pdf(db_session, event)
         return Response(
             pdf,
             media_type="application/pdf",
             headers={"Content-Disposition": f'attachment; filename="{event}-abstract-book.pdf"'},
         )
+
+
+def _book_read(event: str, book: AbstractBook, *, joined: bool = False) -> BookRead:
+    done = book.state == BookState.DONE
+    return BookRead(
+        state=book.state,
+        requested_at=book.requested_at,
+        requested_by=book.requested_by,
+        started_at=book.started_at,
+        finished_at=book.finished_at,
+        abstracts=book.abstracts,
+        size=book.size,
+        error=book.error,
+        pdf_url=f"/api/organizer/events/{event}/abstracts/book.pdf" if done else None,
+        joined=joined,
+    )

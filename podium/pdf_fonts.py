@@ -45,7 +45,11 @@ DEVANAGARI = Face("NotoDeva", "manimgx-fonts", "manimgx_fonts", "NotoSansDevanag
 CHINESE = Face("NotoSC", "pylopdf-fonts-zh-cn", "pylopdf_fonts_zh_cn", "NotoSansSC-Regular.otf", "Chinese")
 JAPANESE = Face("NotoJP", "pylopdf-fonts-jp", "pylopdf_fonts_jp", "NotoSansJP-Regular.otf", "Japanese")
 KOREAN = Face("NotoKR", "pylopdf-fonts-ko", "pylopdf_fonts_ko", "NotoSansKR-Regular.otf", "Korean")
-FACES = (SANS, ARABIC, HEBREW, DEVANAGARI, CHINESE, JAPANESE, KOREAN)
+# Noto Sans has Greek, ± ° µ and the multiplication sign but no mathematical operators (≤ ≥ √ ∞ ∑ ∫ ≈); DejaVu
+# Sans has them all. It is a system font (Debian's fonts-dejavu-core, ``DEJAVU`` below): a face with no module
+# is looked up there.
+MATH = Face("DejaVuMath", "fonts-dejavu-core", "", "DejaVuSans.ttf", "mathematical symbols")
+FACES = (SANS, ARABIC, HEBREW, DEVANAGARI, MATH, CHINESE, JAPANESE, KOREAN)
 
 # Debian/Ubuntu (fonts-dejavu-core), Fedora and Arch paths: Latin, Greek and Cyrillic without manimgx-fonts.
 DEJAVU = (
@@ -62,6 +66,9 @@ _RANGES: tuple[tuple[int, int, str], ...] = (
     (0x0750, 0x077F, "arabic"),
     (0x08A0, 0x08FF, "arabic"),
     (0x0900, 0x097F, "devanagari"),
+    (0x2190, 0x23FF, "math"),  # arrows, mathematical operators, technical symbols
+    (0x27C0, 0x27FF, "math"),
+    (0x2980, 0x2AFF, "math"),
     (0x1100, 0x11FF, "hangul"),
     (0x2E80, 0x2FDF, "han"),
     (0x3000, 0x303F, "han"),
@@ -115,7 +122,7 @@ def faces_for(scripts: Iterable[str]) -> list[Face]:
     """The fallback faces for a text's scripts, one per script (a CJK face takes ~0.3 s to load): kana make
     Han Japanese, Hangul make it Korean (hanja), otherwise Han prints in the Chinese face."""
     found = set(scripts)
-    own = (("arabic", ARABIC), ("hebrew", HEBREW), ("devanagari", DEVANAGARI))
+    own = (("arabic", ARABIC), ("hebrew", HEBREW), ("devanagari", DEVANAGARI), ("math", MATH))
     faces = [face for script, face in own if script in found]
     if "kana" in found:
         faces.append(_installed(JAPANESE, CHINESE, KOREAN))
@@ -134,6 +141,8 @@ def _installed(*order: Face) -> Face:
 @cache
 def face_path(face: Face) -> Path | None:
     """The face's file, or None when its package is not installed (the package is not imported: only found)."""
+    if not face.module:
+        return dejavu()
     try:
         spec = importlib.util.find_spec(face.module)
     except (ImportError, ValueError):
@@ -164,9 +173,11 @@ def missing_fonts() -> list[str]:
     for face in FACES:
         if face_path(face) is None:
             missing.setdefault(face.package, []).append(face.scripts)
+    system = {face.package for face in FACES if not face.module}
     sentences = [
         f"PDF font package {package} is not installed: {', '.join(scripts)} names on badges, receipts and "
-        f"certificates print as empty boxes (pip install {package}, or reinstall Podium)"
+        f"certificates print as empty boxes "
+        f"({'install the system package' if package in system else 'pip install'} {package}, or reinstall Podium)"
         for package, scripts in missing.items()
     ]
     if not shaping_available():

@@ -17,7 +17,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler, Middleware
 
-from abstracts import review_tasks
+from abstracts import book_jobs, review_tasks
 from abstracts.call_controllers import CallController, OpenCallController
 from abstracts.call_pages import OrganizerCallPages
 from abstracts.controllers import AbstractController, EventAbstractController
@@ -110,7 +110,7 @@ from sessions.speaker_pages import OrganizerSpeakerPages
 HERE = Path(__file__).resolve().parent.parent
 JSON_BODY_LIMIT = 1024 * 1024
 # Modules whose ``@job`` decorators register the background jobs (podium.jobs); a new tasks module goes here.
-JOB_MODULES = (registration_tasks, letter_jobs, review_tasks)
+JOB_MODULES = (registration_tasks, letter_jobs, review_tasks, book_jobs)
 
 
 # Every controller and page, in the order routes are listed (the app adds its static files, favicon and metrics).

@@ -1,5 +1,6 @@
 """Every domain's models in one import, so Alembic sees the whole schema."""
 
+from abstracts.book_models import AbstractBook
 from abstracts.models import (
     Abstract,
     AbstractAuthor,
@@ -59,6 +60,7 @@ from sessions.models import AgendaFeed, AgendaItem, ProgramSession, SessionSpeak
 __all__ = [
     "Abstract",
     "AbstractAuthor",
+    "AbstractBook",
     "AbstractFigure",
     "AddOn",
     "AgendaFeed",
