@@ -1,6 +1,6 @@
 """What goes into the abstract book (``abstracts.book_pdf`` draws it): the call's accepted abstracts grouped by
 their session in program order, talks by position and posters by board, then the accepted ones not placed yet.
-Read in four set queries for the whole call."""
+Read in five set queries for the whole call (the figures' bytes in one)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from abstracts.book_pdf import Book, BookEntry, BookSection
 from abstracts.decisions import call_of_event
-from abstracts.models import Abstract, AbstractAuthor, AbstractStatus
+from abstracts.models import Abstract, AbstractAuthor, AbstractFigure, AbstractStatus
 from events.models import Room
 from podium.formatting import format_datetime
 from sessions.models import ProgramSession
@@ -43,6 +43,15 @@ async def book_of(db_session: AsyncSession, slug: str) -> Book:
         select(AbstractAuthor).where(AbstractAuthor.abstract_id.in_(ids)).order_by(AbstractAuthor.position)
     ):
         authors[author.abstract_id].append(author)
+    figures = dict(
+        (
+            await db_session.execute(
+                select(AbstractFigure.abstract_id, AbstractFigure.content).where(AbstractFigure.abstract_id.in_(ids))
+            )
+        )
+        .tuples()
+        .all()
+    )
     session_ids = {a.session_id for a in abstracts if a.session_id}
     sessions = (
         await db_session.execute(
@@ -66,6 +75,7 @@ async def book_of(db_session: AsyncSession, slug: str) -> Book:
                 institutions=list(dict.fromkeys(x.institution for x in authors.get(a.id, []) if x.institution)),
                 body=a.body,
                 slot=_slot(a),
+                figure=figures.get(a.id),
             )
             for a in ordered
         ]

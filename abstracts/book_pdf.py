@@ -6,6 +6,7 @@ script, with text shaping where a script needs it), so a name in any script prin
 
 from __future__ import annotations
 
+import io
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from podium.pdf_fonts import use_fonts
 
 MARGIN = 18.0  # mm
 WIDTH = 210.0 - 2 * MARGIN
+FIGURE_HEIGHT = 90.0  # mm: the most a figure takes of a page
 # Where a word too wide for the column (a URL) is best broken: after one of these.
 BREAK_AFTER = frozenset("/-._?&=,")
 
@@ -28,6 +30,7 @@ class BookEntry:
     institutions: Sequence[str]
     body: str
     slot: str  # "Talk 1 · 15 min" or "Board P-01"
+    figure: bytes | None = None  # PNG or JPEG as stored (``abstracts.figures`` re-encoded it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +162,11 @@ def render_book(book: Book) -> bytes:
                 write("; ".join(entry.institutions), "", 9, 4.5)
             write(entry.slot, "", 9, 4.5)
             write(entry.body, "", 10, 5)
+            if entry.figure:
+                pdf.ln(1)
+                # Fitted into a box of the column's width and at most FIGURE_HEIGHT, keeping its proportions;
+                # fpdf2 starts a new page first when the box doesn't fit on this one.
+                pdf.image(io.BytesIO(entry.figure), w=WIDTH, h=FIGURE_HEIGHT, keep_aspect_ratio=True)
             pdf.ln(3)
     pdf.add_page()
     write("Author index", "B", 15, 7)

@@ -15,7 +15,14 @@ from sqlalchemy import String, cast, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from abstracts.formatting import render_body
-from abstracts.models import Abstract, AbstractAuthor, AbstractStatus, CallForAbstracts, SubmissionType
+from abstracts.models import (
+    Abstract,
+    AbstractAuthor,
+    AbstractFigure,
+    AbstractStatus,
+    CallForAbstracts,
+    SubmissionType,
+)
 from events.models import Event
 from events.services import get_event
 
@@ -42,6 +49,7 @@ class PublicAbstract:
     body_html: str
     keywords: list[str]
     authors: list[PublicAuthor]
+    figure_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +99,11 @@ async def public_abstracts(db_session: AsyncSession, slug: str, q: str, now: dt.
     found = (await db_session.execute(query.order_by(Abstract.number, Abstract.id).limit(MAX_RESULTS))).all()
     ids = [a.id for a, _ in found]
     authors: dict[UUID, list[PublicAuthor]] = defaultdict(list)
+    with_figure: set[UUID] = set()
     if ids:
+        with_figure = set(
+            await db_session.scalars(select(AbstractFigure.abstract_id).where(AbstractFigure.abstract_id.in_(ids)))
+        )
         for author in await db_session.scalars(
             select(AbstractAuthor).where(AbstractAuthor.abstract_id.in_(ids)).order_by(AbstractAuthor.position)
         ):
@@ -112,6 +124,7 @@ async def public_abstracts(db_session: AsyncSession, slug: str, q: str, now: dt.
                 body_html=str(render_body(a.body)),
                 keywords=list(a.keywords),
                 authors=authors.get(a.id, []),
+                figure_url=f"/api/events/{slug}/accepted-abstracts/{a.id}/figure" if a.id in with_figure else None,
             )
             for a, kind in found
         ],

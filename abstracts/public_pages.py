@@ -8,12 +8,14 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, get
+from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from abstracts import figures
+from abstracts.controllers import figure_response
 from abstracts.public_list import public_abstracts
 from podium.auth.guards import requires_organizer_unless_public
 from podium.db import utcnow
@@ -38,6 +40,7 @@ class PublicAbstractRead(msgspec.Struct):
     body_html: str
     keywords: list[str]
     authors: list[PublicAuthorRead]
+    figure_url: str | None = None
 
 
 class PublicAbstractList(msgspec.Struct):
@@ -71,6 +74,20 @@ class PublicAbstractController(Controller):
             embargo_until=found.embargo_until,
             abstracts=[msgspec.convert(a, PublicAbstractRead, from_attributes=True) for a in found.abstracts],
         )
+
+    @get(
+        "/{abstract_id:uuid}/figure",
+        operation_id="getPublicAbstractFigure",
+        security=[],
+        opt={"public": True},
+        responses=problem_responses(404),
+        media_type="image/png",
+    )
+    async def figure(
+        self, event: FromPath[str], abstract_id: FromPath[UUID], db_session: NamedDependency[AsyncSession]
+    ) -> Response[bytes]:
+        """An accepted abstract's figure, after the embargo (404 before it, as for an abstract not accepted)."""
+        return figure_response(await figures.public_figure(db_session, event, abstract_id, utcnow()))
 
 
 class PublicAbstractPages(Controller):

@@ -7,14 +7,15 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Request, delete, get, post, put
+from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.openapi.spec import SecurityRequirement
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from abstracts import review_assignments, review_reports, review_work, reviewers
+from abstracts import figures, review_assignments, review_reports, review_work, reviewers
+from abstracts.controllers import figure_response
 from abstracts.guards import requires_signed_in, signed_in_user
 from abstracts.review_schemas import (
     AssignmentCreate,
@@ -153,6 +154,23 @@ class ReviewerController(Controller):
     ) -> BlindAbstractRead:
         """An assigned abstract, blind (no authors or institutions), with the rubric and one's own review."""
         return await review_work.blind_abstract(db_session, event, signed_in_user(request).id, abstract_id)
+
+    @get(
+        "/abstracts/{abstract_id:uuid}/figure",
+        operation_id="readAssignedAbstractFigure",
+        responses=ERRORS,
+        media_type="image/png",
+    )
+    async def figure(
+        self,
+        event: FromPath[str],
+        abstract_id: FromPath[UUID],
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[bytes]:
+        """An assigned abstract's figure: the image only, re-encoded without metadata."""
+        found = await figures.reviewer_figure(db_session, event, abstract_id, signed_in_user(request).id)
+        return figure_response(found)
 
     @put("/abstracts/{abstract_id:uuid}/review", operation_id="writeReview", responses=ERRORS)
     async def review(

@@ -187,6 +187,8 @@ class BlindAbstractRead(Struct):
     submission_type: str
     criteria: list[CriterionRead]
     my_review: MyReviewRead | None
+    figure_url: str | None = None
+    """The abstract's figure (the image only: no file name), if it has one."""
 
 
 class ReviewWrite(Struct):

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from abstracts.formatting import render_body
 from abstracts.models import (
     Abstract,
+    AbstractFigure,
     Review,
     ReviewAssignment,
     Reviewer,
@@ -105,6 +106,7 @@ async def blind_abstract(db_session: AsyncSession, slug: str, user_id: UUID, abs
     assignment, abstract = await _assignment(db_session, reviewer, abstract_id)
     topic = await db_session.get(Topic, abstract.topic_id) if abstract.topic_id else None
     kind = await db_session.get_one(SubmissionType, abstract.submission_type_id)
+    has_figure = await db_session.scalar(select(AbstractFigure.id).where(AbstractFigure.abstract_id == abstract.id))
     return BlindAbstractRead(
         abstract_id=abstract.id,
         number=abstract.number,
@@ -119,6 +121,7 @@ async def blind_abstract(db_session: AsyncSession, slug: str, user_id: UUID, abs
             for c in await _criteria(db_session, call.id)
         ],
         my_review=await _my_review(db_session, assignment.id),
+        figure_url=f"/api/review/events/{slug}/abstracts/{abstract.id}/figure" if has_figure else None,
     )
 
 

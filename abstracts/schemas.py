@@ -96,6 +96,15 @@ class SubmissionWarning(Struct):
     message: str
 
 
+class FigureRead(Struct):
+    """The abstract's figure as stored (re-encoded, without metadata); ``url`` serves it to the submitter."""
+
+    url: str
+    filename: str
+    content_type: str
+    size: int
+
+
 class AbstractRead(Struct):
     """The submitter's own abstract. ``status`` shows a decision only once its mail has gone out."""
 
@@ -119,6 +128,7 @@ class AbstractRead(Struct):
     editable_until: dt.datetime
     editable: bool
     warnings: list[SubmissionWarning]
+    figure: FigureRead | None = None
 
 
 class AbstractSummary(Struct):

@@ -3,17 +3,19 @@ with its authors, saved as a draft, submitted, or withdrawn. Every mistake is sh
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, get, post
+from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import FromPath, MultipartBody
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from abstracts import calls, submissions
+from abstracts import calls, figures, submissions
 from abstracts.call_forms import KIND_LABELS, row_count
 from abstracts.call_schemas import QuestionRead
 from abstracts.formatting import count_words, render_body
@@ -26,12 +28,13 @@ from abstracts.submission_forms import (
     abstract_payload,
     row_action,
 )
-from abstracts.submission_reads import warnings_of
+from abstracts.submission_reads import figure_read, warnings_of
 from abstracts.submissions import OwnAbstract
 from events import services as events
 from podium.db import utcnow
-from podium.errors import DomainError
+from podium.errors import DomainError, InvalidInput
 from podium.forms import FormData, read_form
+from podium.i18n import gettext as _
 from podium.pages import form_errors, redirect, render
 
 AnyRequest = Request[Any, Any, Any]
@@ -143,6 +146,46 @@ class SubmitterPages(Controller):
             return _form(request, own, _values(own), form_errors(exc), status_code=exc.status_code)
         return redirect(f"/submissions/{submission_id}?withdrawn=1")
 
+    @post("/submissions/{submission_id:uuid}/figure", request_max_body_size=figures.FIGURE_BODY_LIMIT)
+    async def upload_figure(
+        self,
+        submission_id: FromPath[UUID],
+        request: AnyRequest,
+        data: MultipartBody[FigureForm],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Template | Redirect:
+        user = signed_in_user(request)
+        try:
+            if data.figure is None or not data.figure.filename:
+                raise InvalidInput(_("choose a PNG or JPEG file"), field="figure")
+            content = await data.figure.read(figures.MAX_FIGURE_BYTES + 1)
+            await figures.set_figure(db_session, submission_id, user, content, data.figure.filename)
+            await db_session.commit()
+        except DomainError as exc:
+            await db_session.rollback()
+            own = await submissions.get_own(db_session, submission_id, user)
+            return _form(request, own, _values(own), form_errors(exc), status_code=exc.status_code)
+        return redirect(f"/submissions/{submission_id}?figure=1#figure")
+
+    @post("/submissions/{submission_id:uuid}/figure/delete")
+    async def remove_figure(
+        self, submission_id: FromPath[UUID], request: AnyRequest, db_session: NamedDependency[AsyncSession]
+    ) -> Template | Redirect:
+        user = signed_in_user(request)
+        try:
+            await figures.remove_figure(db_session, submission_id, user)
+            await db_session.commit()
+        except DomainError as exc:
+            await db_session.rollback()
+            own = await submissions.get_own(db_session, submission_id, user)
+            return _form(request, own, _values(own), form_errors(exc), status_code=exc.status_code)
+        return redirect(f"/submissions/{submission_id}#figure")
+
+
+@dataclass
+class FigureForm:
+    figure: UploadFile | None = None
+
 
 async def _my_abstracts(
     request: AnyRequest, db_session: AsyncSession, slug: str, errors: dict[str, str], *, status_code: int = 200
@@ -210,9 +253,10 @@ def _form(
         values=values,
         errors=errors,
         warnings=warnings_of(own),
+        figure=figure_read(own),
         preview=render_body(body),
         words=count_words(body),
         limit=own.submission_type.body_word_limit,
         notice=notice
-        or next((n for n in ("saved", "submitted", "withdrawn") if request.query_params.get(n) == "1"), None),
+        or next((n for n in ("saved", "submitted", "withdrawn", "figure") if request.query_params.get(n) == "1"), None),
     )

@@ -5,7 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 from abstracts.formatting import count_words, render_body
-from abstracts.schemas import AbstractRead, AbstractSummary, AuthorRead, DisclosureRead, SubmissionWarning
+from abstracts.schemas import (
+    AbstractRead,
+    AbstractSummary,
+    AuthorRead,
+    DisclosureRead,
+    FigureRead,
+    SubmissionWarning,
+)
 from abstracts.submission_checks import blind_warnings
 from abstracts.submissions import OwnAbstract
 
@@ -50,7 +57,16 @@ def to_read(own: OwnAbstract, now: dt.datetime) -> AbstractRead:
         editable_until=own.editable_until,
         editable=own.editable(now),
         warnings=warnings_of(own),
+        figure=figure_read(own),
     )
+
+
+def figure_read(own: OwnAbstract) -> FigureRead | None:
+    figure = own.figure
+    if figure is None:
+        return None
+    url = f"/api/abstracts/{own.abstract.id}/figure?v={figure.sha256[:16]}"
+    return FigureRead(url=url, filename=figure.filename, content_type=figure.content_type, size=figure.size)
 
 
 def to_summary(own: OwnAbstract, now: dt.datetime) -> AbstractSummary:

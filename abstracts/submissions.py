@@ -23,6 +23,7 @@ from abstracts.models import (
     DECIDED,
     Abstract,
     AbstractAuthor,
+    AbstractFigure,
     AbstractStatus,
     CallForAbstracts,
     Decision,
@@ -48,6 +49,7 @@ class OwnAbstract:
     view: CallView
     submission_type: SubmissionType
     mailed_outcome: str | None
+    figure: AbstractFigure | None = None  # its row without the bytes (``content`` is deferred)
 
     @property
     def visible_status(self) -> AbstractStatus:
@@ -163,11 +165,14 @@ async def _own(db_session: AsyncSession, abstract_id: UUID, user: CurrentUser, *
     kind = view.type_by_id(abstract.submission_type_id)
     assert kind is not None
     mailed = await db_session.scalar(select(Decision.mailed_outcome).where(Decision.abstract_id == abstract.id))
-    return OwnAbstract(abstract, await _authors(db_session, abstract.id), view, kind, mailed)
+    figure = await db_session.scalar(select(AbstractFigure).where(AbstractFigure.abstract_id == abstract.id))
+    return OwnAbstract(abstract, await _authors(db_session, abstract.id), view, kind, mailed, figure)
 
 
-async def get_own(db_session: AsyncSession, abstract_id: UUID, user: CurrentUser) -> OwnAbstract:
-    return await _own(db_session, abstract_id, user)
+async def get_own(
+    db_session: AsyncSession, abstract_id: UUID, user: CurrentUser, *, lock: bool = False
+) -> OwnAbstract:
+    return await _own(db_session, abstract_id, user, lock=lock)
 
 
 async def list_own(db_session: AsyncSession, slug: str, user: CurrentUser) -> tuple[CallView, list[OwnAbstract]]:
@@ -222,7 +227,7 @@ async def create_draft(db_session: AsyncSession, slug: str, user: CurrentUser, d
     return await _own(db_session, abstract.id, user)
 
 
-def _require_editable(own: OwnAbstract, now: dt.datetime) -> None:
+def require_editable(own: OwnAbstract, now: dt.datetime) -> None:
     if own.abstract.status not in EDITABLE:
         raise Conflict(
             f"a {own.visible_status.replace('_', ' ')} abstract can't be changed", field="status", code="not_editable"
@@ -235,7 +240,7 @@ async def update_abstract(
 ) -> OwnAbstract:
     own = await _own(db_session, abstract_id, user, lock=True)
     now = utcnow()
-    _require_editable(own, now)
+    require_editable(own, now)
     abstract, view = own.abstract, own.view
     kind = own.submission_type if data.submission_type_id is UNSET else _kind(view, data.submission_type_id)
     if kind.id != own.submission_type.id:
@@ -294,7 +299,7 @@ async def submit(db_session: AsyncSession, abstract_id: UUID, user: CurrentUser)
     """Check everything at once and submit; submitting a submitted abstract again changes nothing. Its number is
     given on the first submit; co-authors are told once each."""
     own = await _own(db_session, abstract_id, user, lock=True)
-    _require_editable(own, utcnow())
+    require_editable(own, utcnow())
     abstract = own.abstract
     draft = Draft(
         own.submission_type,
@@ -319,7 +324,7 @@ async def submit(db_session: AsyncSession, abstract_id: UUID, user: CurrentUser)
 
 async def withdraw(db_session: AsyncSession, abstract_id: UUID, user: CurrentUser) -> OwnAbstract:
     own = await _own(db_session, abstract_id, user, lock=True)
-    _require_editable(own, utcnow())
+    require_editable(own, utcnow())
     own.abstract.status = AbstractStatus.WITHDRAWN.value
     own.abstract.withdrawn_at = utcnow()
     await db_session.flush()
