@@ -108,12 +108,17 @@ class AbstractController(Controller):
         return read
 
     @post(
-        "/submit", status_code=HTTP_200_OK, operation_id="submitMyAbstract", responses=problem_responses(*WRITE_ERRORS)
+        "/submit",
+        status_code=HTTP_200_OK,
+        operation_id="submitMyAbstract",
+        responses=problem_responses(*WRITE_ERRORS, 402),
     )
     async def submit(
         self, request: AnyRequest, abstract_id: FromPath[UUID], db_session: NamedDependency[AsyncSession]
     ) -> AbstractRead:
-        """Every rule checked at once (422 lists each field); ``warnings`` carries the blind check."""
+        """Every rule checked at once (422 lists each field); ``warnings`` carries the blind check. When the call
+        has a submission fee, a first submit needs it paid: 402 ``submission_fee_unpaid`` otherwise, with the
+        catalog link (category chosen) in ``detail``, in ``submission_fee.pay_url`` and in a ``Link`` header."""
         own = await submissions.submit(db_session, abstract_id, signed_in_user(request))
         read = to_read(own, utcnow())
         await db_session.commit()

@@ -105,6 +105,14 @@ class FigureRead(Struct):
     size: int
 
 
+class SubmissionFeeRead(Struct):
+    """The call's submission fee: a registration in ``category``, bought in the catalog (``pay_url``)."""
+
+    category: str
+    paid: bool
+    pay_url: str
+
+
 class AbstractRead(Struct):
     """The submitter's own abstract. ``status`` shows a decision only once its mail has gone out."""
 
@@ -129,6 +137,7 @@ class AbstractRead(Struct):
     editable: bool
     warnings: list[SubmissionWarning]
     figure: FigureRead | None = None
+    submission_fee: SubmissionFeeRead | None = None
 
 
 class AbstractSummary(Struct):

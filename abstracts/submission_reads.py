@@ -11,6 +11,7 @@ from abstracts.schemas import (
     AuthorRead,
     DisclosureRead,
     FigureRead,
+    SubmissionFeeRead,
     SubmissionWarning,
 )
 from abstracts.submission_checks import blind_warnings
@@ -58,6 +59,7 @@ def to_read(own: OwnAbstract, now: dt.datetime) -> AbstractRead:
         editable=own.editable(now),
         warnings=warnings_of(own),
         figure=figure_read(own),
+        submission_fee=SubmissionFeeRead(own.fee.category, own.fee.paid, own.fee.pay_url) if own.fee else None,
     )
 
 

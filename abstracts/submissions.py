@@ -17,7 +17,7 @@ from msgspec import UNSET
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from abstracts import calls, coauthor_mail
+from abstracts import calls, coauthor_mail, fees
 from abstracts.calls import CallView
 from abstracts.models import (
     DECIDED,
@@ -50,6 +50,7 @@ class OwnAbstract:
     submission_type: SubmissionType
     mailed_outcome: str | None
     figure: AbstractFigure | None = None  # its row without the bytes (``content`` is deferred)
+    fee: fees.FeeStanding | None = None  # the call's submission fee, if it has one, as this submitter stands
 
     @property
     def visible_status(self) -> AbstractStatus:
@@ -166,7 +167,8 @@ async def _own(db_session: AsyncSession, abstract_id: UUID, user: CurrentUser, *
     assert kind is not None
     mailed = await db_session.scalar(select(Decision.mailed_outcome).where(Decision.abstract_id == abstract.id))
     figure = await db_session.scalar(select(AbstractFigure).where(AbstractFigure.abstract_id == abstract.id))
-    return OwnAbstract(abstract, await _authors(db_session, abstract.id), view, kind, mailed, figure)
+    fee = await fees.fee_standing(db_session, view, user.email)
+    return OwnAbstract(abstract, await _authors(db_session, abstract.id), view, kind, mailed, figure, fee)
 
 
 async def get_own(
@@ -312,6 +314,7 @@ async def submit(db_session: AsyncSession, abstract_id: UUID, user: CurrentUser)
     )
     _raise(submit_errors(own.view, draft))
     if abstract.status == AbstractStatus.DRAFT:
+        await fees.require_fee(db_session, own.view, user.email)  # a first submit only (``abstracts.fees``)
         if abstract.number is None:
             abstract.number = await _next_number(db_session, abstract.call_id)
         abstract.status = AbstractStatus.SUBMITTED.value

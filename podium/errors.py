@@ -122,6 +122,7 @@ class DatabaseUnavailable(DomainError):
 _CODES_BY_STATUS = {
     400: ("bad_request", N_("Bad request")),
     401: ("not_authenticated", N_("Not authenticated")),
+    402: ("payment_required", N_("Payment required")),
     403: ("forbidden", N_("Forbidden")),
     404: ("not_found", N_("Not found")),
     405: ("method_not_allowed", N_("Method not allowed")),
