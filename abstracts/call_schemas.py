@@ -18,6 +18,7 @@ from podium.schema import Struct, line, paragraph
 
 WordLimit = Annotated[int, msgspec.Meta(ge=1, le=10_000)]
 TitleLimit = Annotated[int, msgspec.Meta(ge=10, le=1_000)]
+TalkCount = Annotated[int, msgspec.Meta(ge=1, le=20)]
 AnswerLimit = Annotated[int, msgspec.Meta(ge=1, le=10_000)]
 Score = Annotated[int, msgspec.Meta(ge=-100, le=100)]
 Weight = Annotated[int, msgspec.Meta(ge=1, le=100)]
@@ -32,8 +33,10 @@ class SubmissionTypeWrite(Struct):
     title_max_chars: TitleLimit = 200
     # Submitted and edited in the late-breaking window (the call must have one).
     is_late_breaking: bool = False
-    # A symposium proposal: several talks.
+    # A symposium proposal: several talks (abstracts of their own naming it), between these many.
     is_symposium: bool = False
+    min_talks: TalkCount = 2
+    max_talks: TalkCount = 6
 
 
 class TopicWrite(Struct):
@@ -86,6 +89,8 @@ class SubmissionTypeRead(Struct):
     title_max_chars: int
     is_late_breaking: bool
     is_symposium: bool
+    min_talks: int
+    max_talks: int
     # When abstracts of this type can be started, edited, submitted and withdrawn (UTC and the event's time).
     opens_at: dt.datetime
     closes_at: dt.datetime

@@ -136,6 +136,8 @@ def _list_errors(data: CallWrite, has_late_window: bool) -> list[FieldError]:
             errors.append(
                 FieldError(f"submission_types[{index}].is_late_breaking", "the call has no late-breaking window")
             )
+        if kind.max_talks < kind.min_talks:
+            errors.append(FieldError(f"submission_types[{index}].max_talks", "must be at least min_talks"))
     for index, criterion in enumerate(data.rubric):
         if criterion.max_score <= criterion.min_score:
             errors.append(FieldError(f"rubric[{index}].max_score", "must be above the lowest score"))
@@ -347,6 +349,8 @@ def type_read(view: CallView, kind: SubmissionType) -> SubmissionTypeRead:
         title_max_chars=kind.title_max_chars,
         is_late_breaking=kind.is_late_breaking,
         is_symposium=kind.is_symposium,
+        min_talks=kind.min_talks,
+        max_talks=kind.max_talks,
         opens_at=opens,
         closes_at=closes,
         local_opens_at=local_text(opens, view.event.timezone),

@@ -17,6 +17,7 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from abstracts import symposia
 from abstracts.models import DECIDED, Abstract, AbstractStatus, CallForAbstracts, Decision
 from events.models import Event
 from events.services import get_event
@@ -93,6 +94,9 @@ async def decide(
             raise Conflict(f"abstract {abstract.id} is a draft, never submitted", field=field, code="not_submitted")
         if abstract.status == AbstractStatus.WITHDRAWN and outcome != Outcome.WITHDRAWN:
             raise Conflict(f"abstract {abstract.id} was withdrawn", field=field, code="withdrawn")
+    # A symposium proposal's submitted talks take its outcome with it (they are not decided on their own).
+    talks = await symposia.talks_by_proposal(db_session, [a.id for a in found])
+    found = [*found, *(talk for a in found for talk in talks.get(a.id, []) if talk.id not in position)]
     decisions = {
         d.abstract_id: d
         for d in (

@@ -136,6 +136,9 @@ class SubmissionType(Base):
     is_late_breaking: Mapped[bool] = mapped_column(Boolean, default=False)
     # A symposium proposal: its talks are abstracts of their own with ``parent_abstract_id`` set.
     is_symposium: Mapped[bool] = mapped_column(Boolean, default=False)
+    # How many talks a symposium proposal of this type has when submitted.
+    min_talks: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
+    max_talks: Mapped[int] = mapped_column(Integer, default=6, server_default="6")
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -191,6 +194,8 @@ class Abstract(Base):
     submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
     withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
     presenting_confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    # A symposium proposal's chair (its title is the symposium's, its body the rationale).
+    chair: Mapped[str] = mapped_column(String(200), default="", server_default="")
     # A talk of a symposium proposal names the proposal.
     parent_abstract_id: Mapped[UUID | None] = mapped_column(
         ForeignKey("abstract.id", ondelete="CASCADE"), nullable=True, index=True

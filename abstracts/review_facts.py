@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from abstracts.models import (
@@ -34,16 +34,19 @@ async def abstract_facts(
     query = select(Abstract.id, Abstract.topic_id, User.email).join(User, User.id == Abstract.submitter_user_id)
     query = query.where(Abstract.call_id == call_id)
     if abstract_ids is None:
-        query = query.where(Abstract.status.in_(REVIEWED_STATUSES))
+        # A symposium's talks are reviewed as its proposal: never assigned on their own.
+        query = query.where(Abstract.status.in_(REVIEWED_STATUSES), Abstract.parent_abstract_id.is_(None))
     else:
         query = query.where(Abstract.id.in_(abstract_ids))
     rows = (await db_session.execute(query.order_by(Abstract.id))).all()
     emails: dict[UUID, set[str]] = defaultdict(set)
     institutions: dict[UUID, set[str]] = defaultdict(set)
-    authors = select(AbstractAuthor.abstract_id, AbstractAuthor.email, AbstractAuthor.institution)
+    # A talk's authors count as its proposal's: a reviewer in conflict with one talk doesn't review the symposium.
+    owner = func.coalesce(Abstract.parent_abstract_id, AbstractAuthor.abstract_id)
+    authors = select(owner, AbstractAuthor.email, AbstractAuthor.institution)
     authors = authors.join(Abstract, Abstract.id == AbstractAuthor.abstract_id).where(Abstract.call_id == call_id)
     if abstract_ids is not None:
-        authors = authors.where(AbstractAuthor.abstract_id.in_(abstract_ids))
+        authors = authors.where(owner.in_(abstract_ids))
     for abstract_id, email, institution in (await db_session.execute(authors)).all():
         if email and email.strip():
             emails[abstract_id].add(email)

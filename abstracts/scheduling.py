@@ -13,6 +13,7 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from abstracts import symposia
 from abstracts.decisions import abstracts_of_call, call_of_event
 from abstracts.formatting import render_body
 from abstracts.models import Abstract, AbstractAuthor, AbstractStatus
@@ -47,12 +48,25 @@ async def _presenters(db_session: AsyncSession, ids: Sequence[UUID]) -> dict[UUI
     return found
 
 
+async def _with_symposium_talks(db_session: AsyncSession, slots: Sequence[Slot]) -> list[Slot]:
+    """A symposium proposal listed as one talk stands for its talks, in their order, each of its minutes: the
+    proposal itself is the session, not a talk of it (``abstracts.symposia``)."""
+    talks = await symposia.talks_by_proposal(db_session, [s.abstract_id for s in slots])
+    expanded: list[Slot] = []
+    for slot in slots:
+        own = talks.get(slot.abstract_id)
+        expanded += [Slot(t.id, minutes=slot.minutes) for t in own] if own else [slot]
+    return expanded
+
+
 async def schedule(
     db_session: AsyncSession, slug: str, session_id: UUID, slots: Sequence[Slot], *, poster: bool, actor: Actor
 ) -> list[Talk]:
     """Place the listed abstracts into the session in this order (the whole list: others leave it); every
     abstract must be accepted as an oral (talks) or a poster (posters), else 409 naming its place."""
     event, call = await call_of_event(db_session, slug)
+    if not poster:
+        slots = await _with_symposium_talks(db_session, slots)
     found = await abstracts_of_call(db_session, call, [s.abstract_id for s in slots], field="abstract_ids")
     if len(found) != len(slots):
         raise Conflict("an abstract is listed twice", field="abstract_ids", code="listed_twice")

@@ -22,7 +22,8 @@ class PosterSlot(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class TalksPlacement(msgspec.Struct, forbid_unknown_fields=True):
-    """The session's talks, in order: the whole list (a talk not listed leaves the session)."""
+    """The session's talks, in order: the whole list (a talk not listed leaves the session). An accepted
+    symposium proposal listed here stands for its talks, in their order, each of its ``minutes``."""
 
     talks: Annotated[list[TalkSlot], msgspec.Meta(max_length=200)]
 

@@ -24,6 +24,7 @@ Email = Annotated[
 Country = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code", examples=["DE"])]
 Title = Annotated[str, line(1_000, min_length=0)]
 Body = Annotated[str, paragraph(60_000)]
+Chair = Annotated[str, line(200, min_length=0)]
 Keyword = Annotated[str, line(60)]
 Keywords = Annotated[list[Keyword], msgspec.Meta(max_length=12)]
 Answer = Annotated[str, paragraph(10_000)]
@@ -59,6 +60,8 @@ class AbstractCreate(Struct):
     authors: Authors = msgspec.field(default_factory=list)
     # A talk of a symposium proposal names the proposal (the submitter's own).
     parent_abstract_id: UUID | None = None
+    # A symposium proposal's chair (its title is the symposium's, its body the rationale).
+    chair: Chair = ""
 
 
 class AbstractUpdate(Struct):
@@ -71,6 +74,7 @@ class AbstractUpdate(Struct):
     keywords: Keywords | UnsetType = UNSET
     answers: Answers | UnsetType = UNSET
     authors: Authors | UnsetType = UNSET
+    chair: Chair | UnsetType = UNSET
 
 
 class DisclosureRead(Struct):
@@ -138,6 +142,9 @@ class AbstractRead(Struct):
     warnings: list[SubmissionWarning]
     figure: FigureRead | None = None
     submission_fee: SubmissionFeeRead | None = None
+    chair: str = ""
+    # A symposium proposal's talks, in order (abstracts of their own naming it as ``parent_abstract_id``).
+    talk_ids: list[UUID] = msgspec.field(default_factory=list)
 
 
 class AbstractSummary(Struct):

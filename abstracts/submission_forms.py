@@ -83,6 +83,7 @@ def abstract_payload(form: dict[str, str], question_ids: list[str]) -> tuple[dic
         "submission_type_id": form.get("submission_type_id", ""),
         "topic_id": form.get("topic_id") or None,
         "title": form.get("title", ""),
+        "chair": form.get("chair", ""),
         "body": form.get("body", "").replace("\r\n", "\n"),
         "keywords": [k.strip() for k in form.get("keywords", "").split(",") if k.strip()],
         "answers": {q: form[f"answers.{q}"] for q in question_ids if form.get(f"answers.{q}", "").strip()},

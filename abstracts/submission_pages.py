@@ -117,6 +117,7 @@ class SubmitterPages(Controller):
                 keywords=whole.keywords,
                 answers=whole.answers,
                 authors=whole.authors,
+                chair=whole.chair,
             )
             await submissions.update_abstract(db_session, submission_id, user, changes)
             await db_session.commit()
@@ -131,6 +132,26 @@ class SubmitterPages(Controller):
             status = getattr(exc, "status_code", 422)
             return _form(request, own, data, errors, status_code=status, notice="saved" if saved else None)
         return redirect(f"/submissions/{submission_id}?{'submitted' if submit else 'saved'}=1")
+
+    @post("/submissions/{submission_id:uuid}/talks")
+    async def add_talk(
+        self, submission_id: FromPath[UUID], request: AnyRequest, db_session: NamedDependency[AsyncSession]
+    ) -> Template | Redirect:
+        """A new draft talk of this symposium proposal, of the call's oral type (else the proposal's own)."""
+        user = signed_in_user(request)
+        own = await submissions.get_own(db_session, submission_id, user)
+        oral = next((t for t in own.view.types if t.key == SubmissionKind.ORAL), own.submission_type)
+        try:
+            body = AbstractCreate(
+                submission_type_id=oral.id, topic_id=own.abstract.topic_id, parent_abstract_id=submission_id
+            )
+            talk = await submissions.create_draft(db_session, own.view.event.slug, user, body)
+            await db_session.commit()
+        except DomainError as exc:
+            await db_session.rollback()
+            own = await submissions.get_own(db_session, submission_id, user)
+            return _form(request, own, _values(own), form_errors(exc), status_code=exc.status_code)
+        return redirect(f"/submissions/{talk.abstract.id}")
 
     @post("/submissions/{submission_id:uuid}/withdraw")
     async def withdraw_abstract(
@@ -209,7 +230,7 @@ async def _my_abstracts(
 
 def _values(own: OwnAbstract) -> dict[str, str]:
     abstract = own.abstract
-    return abstract_form(
+    return {"chair": abstract.chair} | abstract_form(
         submission_type_id=str(abstract.submission_type_id),
         topic_id=str(abstract.topic_id or ""),
         title=abstract.title,
@@ -254,6 +275,8 @@ def _form(
         errors=errors,
         warnings=warnings_of(own),
         figure=figure_read(own),
+        talk_errors=[key for key in errors if key.startswith("talks")],
+        statuses=STATUS_LABELS,
         preview=render_body(body),
         words=count_words(body),
         limit=own.submission_type.body_word_limit,

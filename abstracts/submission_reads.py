@@ -59,6 +59,8 @@ def to_read(own: OwnAbstract, now: dt.datetime) -> AbstractRead:
         editable=own.editable(now),
         warnings=warnings_of(own),
         figure=figure_read(own),
+        chair=abstract.chair,
+        talk_ids=[t.id for t in own.talks],
         submission_fee=SubmissionFeeRead(own.fee.category, own.fee.paid, own.fee.pay_url) if own.fee else None,
     )
 

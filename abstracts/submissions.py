@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from uuid import UUID
 
 from msgspec import UNSET
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from abstracts import calls, coauthor_mail, fees
+from abstracts import calls, coauthor_mail, fees, symposia
 from abstracts.calls import CallView
 from abstracts.models import (
     DECIDED,
@@ -51,6 +51,7 @@ class OwnAbstract:
     mailed_outcome: str | None
     figure: AbstractFigure | None = None  # its row without the bytes (``content`` is deferred)
     fee: fees.FeeStanding | None = None  # the call's submission fee, if it has one, as this submitter stands
+    talks: list[Abstract] = field(default_factory=list)  # a symposium proposal's, in order (not withdrawn)
 
     @property
     def visible_status(self) -> AbstractStatus:
@@ -168,7 +169,9 @@ async def _own(db_session: AsyncSession, abstract_id: UUID, user: CurrentUser, *
     mailed = await db_session.scalar(select(Decision.mailed_outcome).where(Decision.abstract_id == abstract.id))
     figure = await db_session.scalar(select(AbstractFigure).where(AbstractFigure.abstract_id == abstract.id))
     fee = await fees.fee_standing(db_session, view, user.email)
-    return OwnAbstract(abstract, await _authors(db_session, abstract.id), view, kind, mailed, figure, fee)
+    talks = await symposia.talks_of(db_session, abstract.id) if kind.is_symposium else []
+    authors = await _authors(db_session, abstract.id)
+    return OwnAbstract(abstract, authors, view, kind, mailed, figure, fee, talks)
 
 
 async def get_own(
@@ -221,6 +224,7 @@ async def create_draft(db_session: AsyncSession, slug: str, user: CurrentUser, d
         keywords=[k.strip() for k in data.keywords],
         answers=dict(data.answers),
         parent_abstract_id=data.parent_abstract_id,
+        chair=data.chair.strip(),
         status=AbstractStatus.DRAFT.value,
     )
     db_session.add(abstract)
@@ -264,6 +268,8 @@ async def update_abstract(
     abstract.body = draft.body
     abstract.keywords = [k.strip() for k in draft.keywords]
     abstract.answers = dict(draft.answers)
+    if data.chair is not UNSET:
+        abstract.chair = data.chair.strip()
     await db_session.flush()
     if data.authors is not UNSET:
         await _write_authors(db_session, abstract, data.authors)
@@ -312,23 +318,46 @@ async def submit(db_session: AsyncSession, abstract_id: UUID, user: CurrentUser)
         abstract.answers,
         own.authors,
     )
-    _raise(submit_errors(own.view, draft))
+    if abstract.parent_abstract_id is not None:
+        raise Conflict(
+            "a symposium talk is submitted with its proposal: submit the proposal",
+            field="parent_abstract_id",
+            code="submitted_with_proposal",
+        )
+    errors = submit_errors(own.view, draft)
+    talks = await symposia.talks_of(db_session, abstract.id, lock=True) if own.submission_type.is_symposium else []
+    if own.submission_type.is_symposium:
+        written = [(talk, await _authors(db_session, talk.id)) for talk in talks]
+        errors += symposia.proposal_errors(own.view, own.submission_type, abstract.chair, written)
+    _raise(errors)
     if abstract.status == AbstractStatus.DRAFT:
         await fees.require_fee(db_session, own.view, user.email)  # a first submit only (``abstracts.fees``)
-        if abstract.number is None:
-            abstract.number = await _next_number(db_session, abstract.call_id)
-        abstract.status = AbstractStatus.SUBMITTED.value
-        abstract.submitted_at = utcnow()
-        await db_session.flush()
+    for row in (abstract, *talks):  # a proposal and its talks together
+        if row.status == AbstractStatus.DRAFT:
+            if row.number is None:
+                row.number = await _next_number(db_session, row.call_id)
+            row.status = AbstractStatus.SUBMITTED.value
+            row.submitted_at = utcnow()
+    await db_session.flush()
     submitted = await _own(db_session, abstract.id, user)
     await _tell(db_session, submitted, user)
+    for talk in talks:
+        await _tell(db_session, await _own(db_session, talk.id, user), user)
     return submitted
 
 
 async def withdraw(db_session: AsyncSession, abstract_id: UUID, user: CurrentUser) -> OwnAbstract:
     own = await _own(db_session, abstract_id, user, lock=True)
     require_editable(own, utcnow())
-    own.abstract.status = AbstractStatus.WITHDRAWN.value
-    own.abstract.withdrawn_at = utcnow()
+    if own.abstract.parent_abstract_id is not None and own.abstract.status == AbstractStatus.SUBMITTED:
+        raise Conflict(
+            "a submitted symposium talk is withdrawn with its proposal: withdraw the proposal",
+            field="parent_abstract_id",
+            code="withdrawn_with_proposal",
+        )
+    talks = await symposia.talks_of(db_session, abstract_id, lock=True)
+    for row in (own.abstract, *talks):  # a proposal's talks go with it
+        row.status = AbstractStatus.WITHDRAWN.value
+        row.withdrawn_at = utcnow()
     await db_session.flush()
     return await _own(db_session, abstract_id, user)
