@@ -1,7 +1,7 @@
 """abstract_book: the abstract book built by a job, its state and the finished PDF
 
 Revision ID: 3d1f7c5a9e20
-Revises: 5e2d7c4b9a61
+Revises: 3f9a2c7d5e10
 Create Date: 2026-12-04 14:45:00+00:00
 
 One row per call (``abstracts/book_models.py``): a request queues a build, the job draws it and stores the
@@ -15,7 +15,7 @@ from advanced_alchemy.types import GUID, DateTimeUTC
 from alembic import op
 
 revision: str = "3d1f7c5a9e20"
-down_revision: str | None = "5e2d7c4b9a61"
+down_revision: str | None = "3f9a2c7d5e10"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
