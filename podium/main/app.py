@@ -95,6 +95,9 @@ from registration.mail.controllers import MailTemplateController, OrganizerMailP
 from registration.mail.relink_controllers import LinkController, LinkPages, OrganizerLinkPages
 from registration.order_pages import OrderPages
 from registration.pages import RegistrationPages
+from registration.statements.controllers import BankStatementController, BankStatementReviewController
+from registration.statements.group_controllers import GroupInvoiceController
+from registration.statements.pages import OrganizerStatementPages
 from registration.verification.controllers import VerificationDocumentController, VerificationUploadController
 from registration.waitlist.controllers import WaitlistEntryController, WaitlistJoinController
 from registration.waitlist.pages import WaitlistPages
@@ -169,6 +172,10 @@ ROUTE_HANDLERS: tuple[ControllerRouterHandler, ...] = (
     BankTransferController,
     LetterPages,
     OrganizerLetterPages,
+    BankStatementController,
+    BankStatementReviewController,
+    GroupInvoiceController,
+    OrganizerStatementPages,
     OrganizerEventListController,
     LoginPages,
     SignInPages,

@@ -36,6 +36,15 @@ from registration.models.orders import (
     RegistrationStatus,
 )
 from registration.models.payments import Payment, Refund, RefundStatus, WebhookEvent
+from registration.models.statements import (
+    BankStatement,
+    BankStatementLine,
+    GroupInvoice,
+    GroupInvoiceOrder,
+    GroupInvoiceStatus,
+    LineOutcome,
+    ReviewStatus,
+)
 
 # The audit trail moved to the kernel (``podium.audit``); the old name stays for code and tests that use it.
 StateChange = AuditEntry
@@ -44,6 +53,8 @@ __all__ = [
     "ACTIVE_REGISTRATION_STATUSES",
     "AddOn",
     "BankCredit",
+    "BankStatement",
+    "BankStatementLine",
     "BankTransferSettings",
     "BillingDetails",
     "Cancellation",
@@ -53,8 +64,12 @@ __all__ = [
     "DocumentCounter",
     "DocumentKind",
     "Eligibility",
+    "GroupInvoice",
+    "GroupInvoiceOrder",
+    "GroupInvoiceStatus",
     "LetterSettings",
     "LetterStatus",
+    "LineOutcome",
     "MailWording",
     "Order",
     "OrderQuota",
@@ -71,6 +86,7 @@ __all__ = [
     "RegistrationAddOn",
     "RegistrationSettings",
     "RegistrationStatus",
+    "ReviewStatus",
     "RevokedBecause",
     "SellerDetails",
     "StateChange",
