@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from podium import rate_limits
 from podium.auth.models import LoginAddress, User
 from podium.errors import DomainError, TooManyRequests
+from podium.i18n import N_
 from podium.mail import MailTemplate
 from podium.rate_limits import Limit, RateLimit
 from podium.settings import Settings
@@ -205,7 +206,7 @@ def unlock_token(secret_key: str, email: str, issued_at: dt.datetime) -> str:
 
 def read_unlock_token(secret_key: str, token: str, now: dt.datetime) -> tuple[str, dt.datetime]:
     """The account's email and when the link was issued, if the link is genuine and has not expired."""
-    invalid = UnlockLinkInvalid("this unlock link is not valid or has expired", field="token")
+    invalid = UnlockLinkInvalid(N_("this unlock link is not valid or has expired"), field="token")
     try:
         encoded, issued_text, mac = token.split(".")
         email = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
@@ -229,7 +230,7 @@ async def check_unlock(db_session: AsyncSession, secret_key: str, token: str, no
     email, issued_at = read_unlock_token(secret_key, token, now)
     used_at = await db_session.scalar(select(RateLimit.locked_until).where(RateLimit.key == _unlocked_key(email)))
     if used_at is not None and used_at >= issued_at:
-        raise UnlockLinkInvalid("this unlock link was already used", field="token", code="unlock_link_used")
+        raise UnlockLinkInvalid(N_("this unlock link was already used"), field="token", code="unlock_link_used")
     return email
 
 

@@ -18,6 +18,7 @@ from podium.auth.middleware import SESSION_COOKIE
 from podium.auth.models import Role
 from podium.errors import TooManyRequests
 from podium.forms import FormData
+from podium.i18n import gettext
 from podium.pages import local_path, redirect, render
 from podium.settings import Settings
 
@@ -57,10 +58,10 @@ class LoginPages(Controller):
                 mail=state.get(MAIL_STATE_KEY),
             )
         except services.NotAuthenticated:
-            error = "The email or the password is wrong."
+            error = gettext("The email or the password is wrong.")
             return render(request, "auth/login.html", status_code=401, next=target, email=email, error=error)
         except TooManyRequests as exc:
-            error = f"Too many attempts. Try again in {exc.retry_after} seconds."
+            error = gettext("Too many attempts. Try again in %(seconds)d seconds.") % {"seconds": exc.retry_after}
             page = render(request, "auth/login.html", status_code=429, next=target, email=email, error=error)
             page.headers.update(exc.headers)
             return page

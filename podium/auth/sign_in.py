@@ -32,6 +32,7 @@ from podium.auth.models import Role, SignInToken, User
 from podium.auth.services import USER_AUDIT_FIELDS, hash_token, issue_token, normalise_email
 from podium.db import serialize_on, utcnow
 from podium.errors import DomainError
+from podium.i18n import N_
 from podium.mail import MailTemplate
 from podium.pages import local_path
 from podium.settings import Settings
@@ -179,7 +180,7 @@ async def _signed_in(
     """The login a consumed sign-in gives; the address's other live sign-ins end with it."""
     user = await db_session.get(User, user_id)
     if user is None or not user.is_active:
-        raise SignInInvalid("this sign-in link or code is not valid or has expired", field="token")
+        raise SignInInvalid(N_("this sign-in link or code is not valid or has expired"), field="token")
     await db_session.execute(
         update(SignInToken)
         .where(SignInToken.user_id == user_id, SignInToken.used_at.is_(None))
@@ -199,7 +200,7 @@ async def check_link(db_session: AsyncSession, settings: Settings, token: str) -
         .where(SignInToken.token_hash == hash_token(token), *_live(utcnow(), settings))
     )
     if email is None:
-        raise SignInInvalid("this sign-in link is not valid, was used already or has expired", field="token")
+        raise SignInInvalid(N_("this sign-in link is not valid, was used already or has expired"), field="token")
     return email
 
 
@@ -217,7 +218,7 @@ async def use_link(db_session: AsyncSession, settings: Settings, token: str) -> 
         )
     ).first()
     if row is None:
-        raise SignInInvalid("this sign-in link is not valid, was used already or has expired", field="token")
+        raise SignInInvalid(N_("this sign-in link is not valid, was used already or has expired"), field="token")
     return await _signed_in(db_session, settings, row.user_id, row.next_path, now)
 
 

@@ -24,6 +24,7 @@ from podium.auth.sign_in_controllers import ask_for_sign_in, mailer, sign_in_wit
 from podium.client_address import client_address
 from podium.errors import InvalidInput, TooManyRequests
 from podium.forms import FormData, read_form
+from podium.i18n import gettext, known_or_as_is
 from podium.pages import form_errors, local_path, redirect, render
 from podium.settings import Settings
 
@@ -37,7 +38,7 @@ def _signed_in(settings: Settings, signed: sign_in.SignedIn) -> Redirect:
 
 
 def _too_many(request: Request[Any, Any, Any], template: str, exc: TooManyRequests, **context: Any) -> Template:
-    errors = {"__all__": f"Too many attempts. Try again in {exc.retry_after} seconds."}
+    errors = {"__all__": gettext("Too many attempts. Try again in %(seconds)d seconds.") % {"seconds": exc.retry_after}}
     page = render(request, template, status_code=429, errors=errors, **context)
     page.headers.update(exc.headers)
     return page
@@ -81,7 +82,7 @@ class SignInPages(Controller):
         except InvalidInput as exc:
             return render(request, "auth/sign_in_code.html", status_code=422, errors=form_errors(exc), **context)
         except sign_in.SignInInvalid:
-            errors = {"code": "This code is wrong, was used already or has expired. Check the latest mail."}
+            errors = {"code": gettext("This code is wrong, was used already or has expired. Check the latest mail.")}
             return render(request, "auth/sign_in_code.html", status_code=400, errors=errors, **context)
         except TooManyRequests as exc:
             return _too_many(request, "auth/sign_in_code.html", exc, **context)
@@ -99,7 +100,8 @@ class SignInPages(Controller):
         try:
             email = await sign_in.check_link(db_session, state.settings, token[:TOKEN_MAX])
         except sign_in.SignInInvalid as exc:
-            return render(request, "auth/sign_in_link.html", status_code=400, token="", email="", error=exc.detail)
+            error = known_or_as_is(exc.detail)
+            return render(request, "auth/sign_in_link.html", status_code=400, token="", email="", error=error)
         return render(request, "auth/sign_in_link.html", token=token, email=email, error=None)
 
     @post("/sign-in/{token:str}")
@@ -114,5 +116,6 @@ class SignInPages(Controller):
         try:
             signed = await sign_in_with_link(db_session, settings, token[:TOKEN_MAX])
         except sign_in.SignInInvalid as exc:
-            return render(request, "auth/sign_in_link.html", status_code=400, token="", email="", error=exc.detail)
+            error = known_or_as_is(exc.detail)
+            return render(request, "auth/sign_in_link.html", status_code=400, token="", email="", error=error)
         return _signed_in(settings, signed)

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from podium.auth import lockout
 from podium.db import utcnow
 from podium.forms import FormData
+from podium.i18n import known_or_as_is
 from podium.pages import render
 from podium.settings import Settings
 
@@ -37,9 +38,8 @@ class AccountUnlockPages(Controller):
         try:
             email = await lockout.check_unlock(db_session, settings.secret_key, token[:500], utcnow())
         except lockout.UnlockLinkInvalid as exc:
-            return render(
-                request, "auth/unlock.html", status_code=400, token="", email="", error=exc.detail, done=False
-            )
+            error = known_or_as_is(exc.detail)
+            return render(request, "auth/unlock.html", status_code=400, token="", email="", error=error, done=False)
         return render(request, "auth/unlock.html", token=token, email=email, error=None, done=False)
 
     @post("/account/unlock")
@@ -50,8 +50,7 @@ class AccountUnlockPages(Controller):
         try:
             email = await lockout.unlock(db_session, settings.secret_key, data.get("token", "")[:500], utcnow())
         except lockout.UnlockLinkInvalid as exc:
-            return render(
-                request, "auth/unlock.html", status_code=400, token="", email="", error=exc.detail, done=False
-            )
+            error = known_or_as_is(exc.detail)
+            return render(request, "auth/unlock.html", status_code=400, token="", email="", error=error, done=False)
         await db_session.commit()
         return render(request, "auth/unlock.html", token="", email=email, error=None, done=True)

@@ -11,6 +11,7 @@ from functools import cache
 from babel import Locale
 
 from podium.errors import FieldError, InvalidInput
+from podium.i18n import gettext
 from registration.letters.sealing import PassportData
 
 PASSPORT_NUMBER = re.compile(r"[A-Z0-9]{5,20}")
@@ -47,19 +48,19 @@ def check_request(
     errors: list[FieldError] = []
     name = _text(passport_name)
     if _has_control(passport_name) or not NAME_MIN <= len(name) <= NAME_MAX:
-        errors.append(FieldError("passport_name", f"the name as in the passport, {NAME_MIN} to {NAME_MAX} characters"))
+        message = gettext("the name as in the passport, %(min)d to %(max)d characters")
+        errors.append(FieldError("passport_name", message % {"min": NAME_MIN, "max": NAME_MAX}))
     country = nationality.strip().upper()
     if country not in countries():
-        errors.append(FieldError("nationality", "a country code (ISO 3166-1 alpha-2, such as BR or NG)"))
+        errors.append(FieldError("nationality", gettext("a country code (ISO 3166-1 alpha-2, such as BR or NG)")))
     number = "".join(passport_number.split()).upper()
     if not PASSPORT_NUMBER.fullmatch(number):
-        errors.append(FieldError("passport_number", "5 to 20 letters and digits, as printed in the passport"))
+        errors.append(FieldError("passport_number", gettext("5 to 20 letters and digits, as printed in the passport")))
     birth = _birth_date(date_of_birth, today, errors)
     city = _text(embassy_city)
     if _has_control(embassy_city) or not CITY_MIN <= len(city) <= CITY_MAX:
-        errors.append(
-            FieldError("embassy_city", f"the embassy's or consulate's city, {CITY_MIN} to {CITY_MAX} characters")
-        )
+        message = gettext("the embassy's or consulate's city, %(min)d to %(max)d characters")
+        errors.append(FieldError("embassy_city", message % {"min": CITY_MIN, "max": CITY_MAX}))
     if errors or birth is None:
         first = errors[0]
         raise InvalidInput("; ".join(f"{e.field}: {e.message}" for e in errors), field=first.field, errors=errors)
@@ -71,13 +72,14 @@ def _birth_date(value: str, today: dt.date, errors: list[FieldError]) -> dt.date
     try:
         birth = dt.date.fromisoformat(value.strip())
     except ValueError:
-        errors.append(FieldError("date_of_birth", "a date, YYYY-MM-DD"))
+        errors.append(FieldError("date_of_birth", gettext("a date, YYYY-MM-DD")))
         return None
     if birth >= today:
-        errors.append(FieldError("date_of_birth", "the date of birth must be in the past"))
+        errors.append(FieldError("date_of_birth", gettext("the date of birth must be in the past")))
         return None
     if birth.year < today.year - OLDEST_YEARS:
-        errors.append(FieldError("date_of_birth", f"a date of birth in the last {OLDEST_YEARS} years"))
+        message = gettext("a date of birth in the last %(years)d years")
+        errors.append(FieldError("date_of_birth", message % {"years": OLDEST_YEARS}))
         return None
     return birth
 

@@ -73,3 +73,44 @@ async def test_a_spanish_page_reads_in_spanish(client: Client, seeded: Seeded) -
     assert "<h1>Inscripción en Test Meeting</h1>" in page.text
     assert "Continuar al pago" in page.text and "Continue to payment" not in page.text
     assert "400,00\xa0US$" in page.text  # the member category's price, as Spanish writes it
+
+
+@pytest.mark.parametrize("locale", TRANSLATED)
+async def test_sign_in_pages_are_translated(client: Client, locale: str) -> None:
+    """The pages a person without an account meets: log in, sign in by email, a dead link, a dead unlock link."""
+    client.cookies.clear()
+    client.cookies.set(COOKIE, locale)
+    lang = f'<html lang="{i18n.html_lang(locale)}">'
+
+    with i18n.recording_misses() as misses:
+        pages = {
+            "login": await client.get("/login", headers=HTML),
+            "sign in": await client.get("/sign-in", headers=HTML),
+            "dead link": await client.get("/sign-in/not-a-real-token", headers=HTML),
+            "dead unlock link": await client.get("/account/unlock?token=not-a-real-token", headers=HTML),
+        }
+        token = csrf_of(pages["login"].text)
+        wrong = await client.post(
+            "/login", data={"_csrf_token": token, "email": "nobody@example.org", "password": "wrong"}, headers=HTML
+        )
+
+    assert {name: (page.status_code, lang in page.text) for name, page in pages.items()} == {
+        "login": (200, True),
+        "sign in": (200, True),
+        "dead link": (400, True),
+        "dead unlock link": (400, True),
+    }
+    assert wrong.status_code == 401
+    assert sorted(misses) == []
+
+
+async def test_the_login_page_reads_in_spanish(client: Client) -> None:
+    client.cookies.clear()
+    client.cookies.set(COOKIE, "es")
+
+    page = await client.get("/login", headers=HTML)
+    dead = await client.get("/sign-in/not-a-real-token", headers=HTML)
+
+    assert "<h1>Iniciar sesión</h1>" in page.text
+    assert "Acceder por correo electrónico" in page.text and "Sign in by email" not in page.text
+    assert "este enlace de acceso no es válido, ya se usó o ha caducado" in dead.text
