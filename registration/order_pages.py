@@ -22,6 +22,8 @@ from podium.forms import FormData, read_form
 from podium.i18n import N_
 from podium.pages import form_errors, redirect, render
 from podium.settings import Settings
+from registration.bank.choosing import choose_bank_transfer, offers_bank_transfer
+from registration.bank.view import bank_transfer_read
 from registration.cancellations import services as cancellations
 from registration.cancellations import transfers
 from registration.documents import billing
@@ -89,6 +91,29 @@ class OrderPages(Controller):
         except DomainError as exc:
             if exc.status_code == 404:
                 raise
+            await db_session.rollback()
+            return await self._refused_payment(request, db_session, settings, order_id, secret, exc)
+        await db_session.commit()
+        return redirect(f"/orders/{order_id}?secret={secret}")
+
+    @post("/orders/{order_id:uuid}/bank-transfer")
+    async def bank_transfer(
+        self,
+        order_id: FromPath[UUID],
+        request: Request[Any, Any, Any],
+        state: State,
+        db_session: NamedDependency[AsyncSession],
+        secret: FromQuery[str | None] = None,
+    ) -> Template | Redirect:
+        """The buyer chooses to pay by bank transfer: the page then shows the reference and bank details."""
+        settings: Settings = state.settings
+        found = await open_order(db_session, order_id, secret=secret, secret_key=settings.secret_key, for_update=True)
+        try:
+            await choose_bank_transfer(db_session, found, actor=f"buyer:{found.buyer_email}")
+        except confirmation.HoldExpired as exc:
+            await db_session.commit()
+            return await self._refused_payment(request, db_session, settings, order_id, secret, exc)
+        except DomainError as exc:
             await db_session.rollback()
             return await self._refused_payment(request, db_session, settings, order_id, secret, exc)
         await db_session.commit()
@@ -289,5 +314,7 @@ class OrderPages(Controller):
                 for number in [documents.document_number(view.event, d)]
             ],
             billing=billing_values or msgspec.to_builtins(await billing.get_billing(db_session, order)),
+            bank=await bank_transfer_read(db_session, order) if order.payment_reference else None,
+            bank_offered=await offers_bank_transfer(db_session, order),
             billing_errors=billing_errors or {},
         )

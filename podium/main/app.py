@@ -78,6 +78,7 @@ from registration.admin.pages import OrganizerRegistrationPages
 from registration.audit.controllers import AuditController
 from registration.audit.pages import OrganizerAuditPages
 from registration.bank.controllers import BankTransferController, BankTransferSettingsController
+from registration.bank.pages import OrganizerBankPages
 from registration.catalog.controllers import CATALOG_CONTROLLERS
 from registration.catalog.pages import OrganizerCatalogPages
 from registration.controllers import (
@@ -170,6 +171,7 @@ ROUTE_HANDLERS: tuple[ControllerRouterHandler, ...] = (
     OrganizerLetterController,
     BankTransferSettingsController,
     BankTransferController,
+    OrganizerBankPages,
     LetterPages,
     OrganizerLetterPages,
     BankStatementController,

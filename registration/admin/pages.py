@@ -5,6 +5,7 @@ to the field (never a 500)."""
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
@@ -168,6 +169,8 @@ class OrganizerRegistrationPages(Controller):
             comp=comp_values or {},
             questions=questions,
             documents=uploaded,
+            # A fresh key per drawn form: the bank payment it sends is recorded once (``registration.bank.pages``).
+            bank_key=lambda: secrets.token_urlsafe(12),
         )
 
     @get("/registrations")

@@ -38,6 +38,15 @@ def due_date(order: Order, event: Event, rules: BankTransferSettings, now: dt.da
     return min(now + dt.timedelta(days=rules.due_days), latest_due(order, event, rules))
 
 
+async def offers_bank_transfer(db_session: AsyncSession, order: Order) -> bool:
+    """Whether the order page offers the switch: a pending order with something to pay, not on transfer yet, of
+    an event that takes transfers (the rest, such as the deadline, is checked when the buyer chooses)."""
+    if order.status != OrderStatus.PENDING or order.total == 0 or order.payment_provider == PROVIDER:
+        return False
+    event = await db_session.get(Event, order.event_id)
+    return event is not None and (await settings_for(db_session, event)).enabled
+
+
 async def choose_bank_transfer(
     db_session: AsyncSession, order: Order, *, actor: str, now: dt.datetime | None = None
 ) -> Order:

@@ -36,6 +36,7 @@ PUBLIC = {
     ("POST", "/events/{slug:str}/waitlist"),
     ("GET", "/events/{slug:str}/waitlist/{entry_id:uuid}"),
     ("POST", "/orders/{order_id:uuid}/pay"),
+    ("POST", "/orders/{order_id:uuid}/bank-transfer"),
     ("POST", "/orders/{order_id:uuid}/registrations/{registration_id:uuid}/cancel"),
     ("POST", "/orders/{order_id:uuid}/registrations/{registration_id:uuid}/transfer"),
     ("POST", "/orders/{order_id:uuid}/registrations/{registration_id:uuid}/documents"),
