@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
@@ -19,7 +19,7 @@ from podium.outbox import Mail, enqueue, enqueue_all, outbox_row
 from podium.outbox_models import OutboxMessage
 from registration.documents.order_facts import OrderFacts
 from registration.mail.context import attendee_context, event_context, event_of, order_link, registration_link
-from registration.models import Order, OrderStatus, Registration, RegistrationStatus
+from registration.models import Order, OrderStatus, Payment, Registration, RegistrationStatus
 
 # How long a placed order's "pay by" mail waits for the payment that would supersede it (``order_held_message``).
 HELD_MAIL_DELAY = dt.timedelta(seconds=30)
@@ -81,9 +81,23 @@ async def _orders_still_held(db_session: AsyncSession, contexts: Sequence[Mappin
     return [still_held(context) for context in contexts]
 
 
+async def _bank_received(db_session: AsyncSession, order: Order) -> int:
+    """What arrived by bank transfer for an order paid that way (``registration.bank``), else 0."""
+    if not order.payment_reference:
+        return 0
+    received = await db_session.scalar(
+        select(func.coalesce(func.sum(Payment.amount_captured), 0)).where(
+            Payment.order_id == order.id, Payment.provider == "bank_transfer"
+        )
+    )
+    return int(received or 0)
+
+
 async def enqueue_hold_reminder(db_session: AsyncSession, order: Order, event: Event) -> None:
-    """Once per hold, some time before it ends (``reminders``); superseded if the order is paid first."""
+    """Once per hold, some time before it ends (``reminders``); superseded if the order is paid first. An order
+    paid by bank transfer is reminded of its invoice: the reference and what is still due."""
     assert order.hold_expires_at is not None
+    received = await _bank_received(db_session, order)
     await enqueue(
         db_session,
         dedupe_key=f"hold-reminder:{order.id}:{order.hold_expires_at:%Y%m%d%H%M%S}",
@@ -98,13 +112,17 @@ async def enqueue_hold_reminder(db_session: AsyncSession, order: Order, event: E
             "total": order.total,
             "currency": order.currency,
             "order_link": order_link(order),
+            "bank_reference": order.payment_reference or "",
+            "amount_due": max(0, order.total - received),
         },
     )
 
 
 async def enqueue_hold_expired(db_session: AsyncSession, order: Order) -> None:
-    """The hold ran out unpaid (the sweep, or a later order finding it stale): once per order."""
+    """The hold ran out unpaid (the sweep, or a later order finding it stale): once per order. An order paid by
+    bank transfer says its invoice was not paid by the due date, and what part of it arrived (to go back)."""
     event = await event_of(db_session, order.event_id)
+    received = await _bank_received(db_session, order)
     await enqueue(
         db_session,
         dedupe_key=f"hold-expired:{order.id}",
@@ -117,6 +135,9 @@ async def enqueue_hold_expired(db_session: AsyncSession, order: Order) -> None:
             "order_id": order.id,
             "expires_at": order.hold_expires_at or order.updated_at,
             "order_link": order_link(order),
+            "bank_reference": order.payment_reference or "",
+            "bank_received": int(received),
+            "currency": order.currency,
         },
     )
 

@@ -22,6 +22,9 @@ from registration.mail.services import enqueue_hold_reminder, enqueue_offer_remi
 from registration.models import Order, OrderStatus, WaitlistEntry, WaitlistStatus
 
 REMINDER_MAX_LEAD = dt.timedelta(hours=6)
+# An invoice due in two weeks is worth a reminder days ahead, so a transfer (which takes a day or two) can still
+# arrive in time; orders paid by bank transfer have a payment reference (``registration.bank``).
+BANK_REMINDER_LEAD = dt.timedelta(days=3)
 BATCH = 500
 
 
@@ -29,9 +32,11 @@ def _aware(instant: dt.datetime) -> dt.datetime:
     return instant if instant.tzinfo else instant.replace(tzinfo=dt.UTC)
 
 
-def due(started: dt.datetime, ends: dt.datetime, now: dt.datetime) -> bool:
-    """Time to remind: a third (or less) of the time is left, and at most ``REMINDER_MAX_LEAD``."""
-    lead = min((_aware(ends) - _aware(started)) / 3, REMINDER_MAX_LEAD)
+def due(
+    started: dt.datetime, ends: dt.datetime, now: dt.datetime, max_lead: dt.timedelta = REMINDER_MAX_LEAD
+) -> bool:
+    """Time to remind: a third (or less) of the time is left, and at most ``max_lead``."""
+    lead = min((_aware(ends) - _aware(started)) / 3, max_lead)
     return _aware(now) < _aware(ends) and _aware(ends) - _aware(now) <= lead
 
 
@@ -62,13 +67,18 @@ async def enqueue_reminders(db_session: AsyncSession, *, offer_hours: float, now
             .where(
                 Order.status == OrderStatus.PENDING,
                 Order.hold_expires_at > now,
-                Order.hold_expires_at <= now + REMINDER_MAX_LEAD,
+                Order.hold_expires_at <= now + BANK_REMINDER_LEAD,
             )
             .order_by(Order.hold_expires_at)
             .limit(BATCH)
         )
     ).all()
-    holds = [o for o in orders if o.hold_expires_at and due(o.created_at, o.hold_expires_at, now)]
+    holds = [
+        o
+        for o in orders
+        if o.hold_expires_at
+        and due(o.created_at, o.hold_expires_at, now, BANK_REMINDER_LEAD if o.payment_reference else REMINDER_MAX_LEAD)
+    ]
     keys = {o.id: f"hold-reminder:{o.id}:{o.hold_expires_at:%Y%m%d%H%M%S}" for o in holds}
     done = await _already(db_session, list(keys.values()))
     written = 0
