@@ -63,8 +63,18 @@ MAIL_TEMPLATES: tuple[MailTemplate, ...] = (
         total=67000,
         currency="USD",
         order_link=_ORDER,
+        bank_reference="",  # set for an order paid by bank transfer: the invoice's reminder
+        amount_due=67000,
     ),
-    _sample("hold_expired", "Unpaid hold expired", expires_at=_SOON, order_link=_ORDER),
+    _sample(
+        "hold_expired",
+        "Unpaid hold expired (or an invoice unpaid by its due date)",
+        expires_at=_SOON,
+        order_link=_ORDER,
+        bank_reference="",
+        bank_received=0,
+        currency="USD",
+    ),
     _sample(
         "order_confirmed",
         "Order paid (to the buyer, receipt attached); also a late payment that was honoured",
