@@ -29,6 +29,7 @@ from abstracts.call_schemas import (
     TopicRead,
 )
 from abstracts.models import (
+    Abstract,
     CallForAbstracts,
     CustomQuestion,
     ReviewScore,
@@ -42,6 +43,7 @@ from podium.db import savepoint
 from podium.errors import Conflict, FieldError, InvalidInput, NotFound
 from podium.references import refuse_if_used
 from registration.models import Category
+from sessions.talks import set_visible_from
 
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 
@@ -260,6 +262,8 @@ async def put_call(db_session: AsyncSession, slug: str, data: CallWrite) -> Call
         db_session.add(call)
         await db_session.flush()
         await _write_children(db_session, call, view, data)
+        # The embargo is the call's: talks already in the program follow it (``sessions.talks``).
+        await set_visible_from(db_session, select(Abstract.id).where(Abstract.call_id == call.id), times.embargo)
     written = await load_call(db_session, event)
     assert written is not None
     return written

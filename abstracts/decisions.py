@@ -14,17 +14,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from abstracts import symposia
-from abstracts.models import DECIDED, Abstract, AbstractStatus, CallForAbstracts, Decision
+from abstracts.models import DECIDED, Abstract, AbstractAuthor, AbstractStatus, CallForAbstracts, Decision
 from events.models import Event
 from events.services import get_event
 from podium import audit
 from podium.audit import Actor
 from podium.db import utcnow
 from podium.errors import Conflict, InvalidInput, NotFound
+from sessions.talks import remove_talks
 
 
 class Outcome(enum.StrEnum):
@@ -121,5 +122,16 @@ async def decide(
                 decision.decided_at, decision.decided_by_user_id = now, actor.user_id
         audit.record(db_session, "abstract", abstract.id, before, outcome.value, actor, event_id=event.id)
         results.append(Decided(abstract, changed=True))
+    # An abstract placed in the program under one decision leaves it when the decision changes.
+    leaving = [r.abstract for r in results if r.changed and r.abstract.session_id is not None]
+    if leaving:
+        await remove_talks(db_session, [a.id for a in leaving], actor=actor)
+        for abstract in leaving:
+            abstract.session_id = abstract.talk_position = abstract.talk_minutes = abstract.poster_board = None
+        await db_session.execute(
+            update(AbstractAuthor)
+            .where(AbstractAuthor.abstract_id.in_([a.id for a in leaving]))
+            .values(speaker_id=None)
+        )
     await db_session.flush()
     return results

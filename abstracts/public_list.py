@@ -65,9 +65,12 @@ def _like(term: str) -> str:
     return f"%{escaped}%"
 
 
-async def public_abstracts(db_session: AsyncSession, slug: str, q: str, now: dt.datetime) -> PublicList:
+async def public_abstracts(
+    db_session: AsyncSession, slug: str, q: str, now: dt.datetime, *, only: UUID | None = None
+) -> PublicList:
     """The published event's accepted abstracts matching ``q`` (title, body, keywords, author names and
-    institutions; case-insensitive), by number; none before the embargo."""
+    institutions; case-insensitive), by number (just the abstract ``only`` when given); none before the
+    embargo."""
     event = await get_event(db_session, slug, published_only=True, with_children=False)
     call = await db_session.scalar(select(CallForAbstracts).where(CallForAbstracts.event_id == event.id))
     if call is None:
@@ -79,6 +82,8 @@ async def public_abstracts(db_session: AsyncSession, slug: str, q: str, now: dt.
         .join(SubmissionType, SubmissionType.id == Abstract.submission_type_id)
         .where(Abstract.call_id == call.id, Abstract.status.in_(ACCEPTED))
     )
+    if only is not None:
+        query = query.where(Abstract.id == only)
     for word in q.split()[:10]:
         like = _like(word)
         by_author = exists().where(

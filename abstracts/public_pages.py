@@ -19,7 +19,7 @@ from abstracts.controllers import figure_response
 from abstracts.public_list import public_abstracts
 from podium.auth.guards import requires_organizer_unless_public
 from podium.db import utcnow
-from podium.errors import problem_responses
+from podium.errors import NotFound, problem_responses
 from podium.pages import render
 from podium.query_params import Search
 
@@ -104,3 +104,19 @@ class PublicAbstractPages(Controller):
     ) -> Template:
         found = await public_abstracts(db_session, slug, q or "", utcnow())
         return render(request, "abstracts/public/list.html", found=found, event=found.event, q=q or "")
+
+    @get("/events/{slug:str}/accepted-abstracts/{abstract_id:uuid}", opt={"public": True})
+    async def detail(
+        self,
+        slug: FromPath[str],
+        abstract_id: FromPath[UUID],
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Template:
+        """One accepted abstract (the public program's talks link here); a 404 before the embargo, as for an
+        abstract that was never accepted, so the page reveals nothing early."""
+        found = await public_abstracts(db_session, slug, "", utcnow(), only=abstract_id)
+        if not found.abstracts:
+            raise NotFound("no such abstract", field="abstract_id")
+        abstract = found.abstracts[0]
+        return render(request, "abstracts/public/detail.html", abstract=abstract, event=found.event)

@@ -6,6 +6,7 @@ call, the right kind) and records where each abstract went, and which speaker it
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from uuid import UUID
@@ -32,8 +33,11 @@ class Slot:
     board: str | None = None
 
 
-async def _presenters(db_session: AsyncSession, ids: Sequence[UUID]) -> dict[UUID, AbstractAuthor]:
-    """Each abstract's presenting author, else its first author."""
+async def _presenters(
+    db_session: AsyncSession, ids: Sequence[UUID]
+) -> tuple[dict[UUID, AbstractAuthor], dict[UUID, str]]:
+    """Each abstract's presenting author, else its first author; and every author's name in order, as the
+    abstract book lists them (the public program shows the same)."""
     authors = (
         await db_session.scalars(
             select(AbstractAuthor)
@@ -42,10 +46,17 @@ async def _presenters(db_session: AsyncSession, ids: Sequence[UUID]) -> dict[UUI
         )
     ).all()
     found: dict[UUID, AbstractAuthor] = {}
+    names: dict[UUID, list[str]] = defaultdict(list)
     for author in authors:
         if author.is_presenting or author.abstract_id not in found:
             found[author.abstract_id] = author
-    return found
+        names[author.abstract_id].append(author.full_name)
+    return found, {abstract_id: ", ".join(listed) for abstract_id, listed in names.items()}
+
+
+def public_link(slug: str, abstract_id: UUID) -> str:
+    """The abstract's page in the public list of accepted abstracts (``abstracts.public_pages``)."""
+    return f"/events/{slug}/accepted-abstracts/{abstract_id}"
 
 
 async def _with_symposium_talks(db_session: AsyncSession, slots: Sequence[Slot]) -> list[Slot]:
@@ -78,7 +89,7 @@ async def schedule(
                 field=f"abstract_ids[{index}]",
                 code="not_accepted_as_" + ("poster" if poster else "oral"),
             )
-    presenters = await _presenters(db_session, [a.id for a in found])
+    presenters, names = await _presenters(db_session, [a.id for a in found])
     for index, abstract in enumerate(found):
         if abstract.id not in presenters:
             raise Conflict("this abstract has no authors", field=f"abstract_ids[{index}]", code="no_authors")
@@ -93,6 +104,8 @@ async def schedule(
             number=abstract.number,
             abstract_text=abstract.body,
             abstract_html=str(render_body(abstract.body)),
+            authors=names.get(abstract.id, ""),
+            link=public_link(event.slug, abstract.id),
             minutes=slot.minutes,
             board=slot.board,
         )

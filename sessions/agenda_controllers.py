@@ -11,6 +11,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from podium.db import utcnow
 from podium.errors import problem_responses
 from podium.settings import Settings
 from registration.links.access import registration_link
@@ -18,6 +19,7 @@ from registration.links.rule import ORGANIZERS
 from registration.models import Registration
 from sessions import agenda, feeds, queries
 from sessions.agenda_schemas import AgendaAdd, AgendaEntryRead, AgendaFeedRead, AgendaRead
+from sessions.talk_reads import embargoed_presenters
 
 
 async def agenda_read(db_session: AsyncSession, settings: Settings, registration_id: UUID) -> AgendaRead:
@@ -27,6 +29,7 @@ async def agenda_read(db_session: AsyncSession, settings: Settings, registration
     feed = await agenda.feed_of(db_session, registration)
     event = await queries.event_by_id(db_session, registration.event_id)
     entries = await agenda.agenda_of(db_session, registration.id)
+    hidden = await embargoed_presenters(db_session, [e.session.id for e in entries], utcnow())
     url = feeds.agenda_feed_url(
         settings.base_url,
         feeds.agenda_token(settings.secret_key, feed.id, feed.version, registration.secret_version),
@@ -35,7 +38,9 @@ async def agenda_read(db_session: AsyncSession, settings: Settings, registration
         registration_id=registration.id,
         event_slug=event.slug,
         entries=[
-            AgendaEntryRead(session=queries.to_read(e.session, event), reserved=e.reserved, overlaps=e.overlaps)
+            AgendaEntryRead(
+                session=queries.to_read(e.session, event, hidden=hidden), reserved=e.reserved, overlaps=e.overlaps
+            )
             for e in entries
         ],
         overlapping=sum(1 for e in entries if e.overlaps),

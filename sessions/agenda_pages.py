@@ -81,7 +81,9 @@ class AgendaPages(Controller):
         results: list[Any] = []
         if active and q:
             wanted = public.ProgramFilter(q=q)
-            results = await public.public_program(db_session, event, wanted, limit=MAX_RESULTS, offset=0)
+            results = await public.public_program(
+                db_session, event, wanted, limit=MAX_RESULTS, offset=0, talks_until=utcnow()
+            )
         page = render(
             request,
             "sessions/agenda.html",

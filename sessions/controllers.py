@@ -88,7 +88,9 @@ class ProgramController(Controller):
         if cached is None and not not_modified(request, etag_of(etag_source), last_modified):
             await begin_autocommit(db_session)  # reads only: no BEGIN and ROLLBACK round trips
             found = await public.public_event(db_session, event)
-            reads = await public.public_program(db_session, found, wanted, limit=limit, offset=offset)
+            reads = await public.public_program(
+                db_session, found, wanted, limit=limit, offset=offset, talks_until=head.talks_until
+            )
             cached = msgspec.json.encode(reads)
             LIST_BODIES.put(etag_source, cached)
         return conditional(request, etag_source, last_modified, lambda: cached)
@@ -136,7 +138,13 @@ class OrganizerProgramController(Controller):
         """Every session in any status, drafts included."""
         found = await services.get_event(db_session, event)
         return await public.public_program(
-            db_session, found, public.ProgramFilter(), limit=100_000, offset=0, statuses=public.ALL_STATUSES
+            db_session,
+            found,
+            public.ProgramFilter(),
+            limit=100_000,
+            offset=0,
+            statuses=public.ALL_STATUSES,
+            organizer=True,
         )
 
 
@@ -269,8 +277,7 @@ class SessionController(Controller):
         cached = SESSION_BODIES.get(head.version)
         if cached is None and not not_modified(request, etag_of(head.version), head.last_modified):
             await begin_autocommit(db_session)
-            session, event = await public.public_session(db_session, session_id)
-            cached = msgspec.json.encode(queries.to_read(session, event))
+            cached = msgspec.json.encode(await public.public_session_read(db_session, session_id, head.talks_until))
             SESSION_BODIES.put(head.version, cached)
         return conditional(request, head.version, head.last_modified, lambda: cached)
 

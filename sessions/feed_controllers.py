@@ -87,7 +87,7 @@ async def session_calendar(
     event_id, feed = await feeds.session_feed(db_session, session_id)
 
     async def render() -> bytes:
-        return await feeds.render_session(db_session, event_id, session_id, settings.base_url)
+        return await feeds.render_session(db_session, event_id, session_id, settings.base_url, feed.talks_until)
 
     return await calendar_response(request, feed, render)
 
@@ -123,7 +123,7 @@ class ProgramFeedController(Controller):
         event_id, feed = await feeds.program_feed(db_session, event)
 
         async def render() -> bytes:
-            return await feeds.render_program(db_session, event_id, state.settings.base_url)
+            return await feeds.render_program(db_session, event_id, state.settings.base_url, feed.talks_until)
 
         return await calendar_response(request, feed, render, cache_key=f"program:{event_id}:{state.settings.base_url}")
 
@@ -154,6 +154,8 @@ class AgendaFeedController(Controller):
         registration_id, event_id, feed = await feeds.agenda_feed(db_session, state.settings.secret_key, token)
 
         async def render() -> bytes:
-            return await feeds.render_agenda(db_session, event_id, registration_id, state.settings.base_url)
+            return await feeds.render_agenda(
+                db_session, event_id, registration_id, state.settings.base_url, feed.talks_until
+            )
 
         return await calendar_response(request, feed, render, private=True)

@@ -22,13 +22,14 @@ from sqlalchemy import Integer, String, bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event, EventStatus, Room, Track
-from podium.db import begin_autocommit
+from podium.db import begin_autocommit, utcnow
 from podium.enums import in_sql
 from podium.errors import NotFound
 from registration.links.tokens import is_link_secret
 from registration.models import ACTIVE_REGISTRATION_STATUSES
-from sessions.ics import IcsCalendar, IcsPerson, IcsSession, render_calendar
+from sessions.ics import IcsCalendar, IcsPerson, IcsSession, IcsTalk, render_calendar
 from sessions.models import AgendaItem, ProgramSession, SessionSpeaker, SessionStatus, Speaker
+from sessions.talk_reads import EMBARGO_MARK_SQL, presenter_shown, public_talks
 
 PUBLIC_STATUSES = (SessionStatus.PUBLISHED.value, SessionStatus.CANCELLED.value)
 _TOKEN_MAC_BYTES = 18
@@ -36,9 +37,12 @@ _TOKEN_MAC_BYTES = 18
 
 @dataclass(frozen=True)
 class Feed:
+    """A feed's fingerprint; ``talks_until`` is the embargo mark its talks are shown at (``sessions.talk_reads``)."""
+
     etag: str
     last_modified: dt.datetime
     filename: str
+    talks_until: dt.datetime | None = None
 
 
 # --- agenda feed tokens -------------------------------------------------------------------------------------
@@ -83,6 +87,11 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
+def _latest(changed: dt.datetime, talks_until: dt.datetime | None) -> dt.datetime:
+    aware = _aware(changed) or changed
+    return max(aware, talks_until) if talks_until else aware
+
+
 # --- fingerprints -------------------------------------------------------------------------------------------
 # Each is one hand-written statement, one round trip: calendar apps poll these URLs all day, and a 304 should
 # cost the database one indexed lookup and us almost no Python. The event's ``program_version`` (moved by
@@ -90,7 +99,10 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
 # ``updated_at`` for the event's own fields. The f-strings only join constant fragments defined here; every
 # value is a bound parameter.
 
-_EVENT = "e.id AS event_id, e.updated_at AS event_at, e.program_version, e.program_changed_at"
+_EVENT = (
+    "e.id AS event_id, e.updated_at AS event_at, e.program_version, e.program_changed_at, "
+    f"{EMBARGO_MARK_SQL} AS talks_until"
+)
 _PUBLIC = in_sql("s.status", PUBLIC_STATUSES)
 _EVENT_PUBLISHED = in_sql("e.status", [EventStatus.PUBLISHED])
 _STAMP_TYPES: dict[str, Any] = {
@@ -98,10 +110,12 @@ _STAMP_TYPES: dict[str, Any] = {
     "event_at": DateTimeUTC,
     "program_version": Integer,
     "program_changed_at": DateTimeUTC,
+    "talks_until": DateTimeUTC,
 }
+_NOW = bindparam("now", type_=DateTimeUTC)
 _PROGRAM_STAMP = (
     text(f"SELECT {_EVENT} FROM event e WHERE e.slug = :slug AND {_EVENT_PUBLISHED}")  # noqa: S608 - constant fragments only
-    .bindparams(bindparam("slug", type_=String))
+    .bindparams(bindparam("slug", type_=String), _NOW)
     .columns(**_STAMP_TYPES)
 )
 _SESSION_STAMP = (
@@ -109,7 +123,7 @@ _SESSION_STAMP = (
         f"""SELECT {_EVENT} FROM program_session s JOIN event e ON e.id = s.event_id
 WHERE s.id = :session_id AND {_PUBLIC} AND {_EVENT_PUBLISHED}"""  # noqa: S608 - constant fragments only; values are bound parameters
     )
-    .bindparams(bindparam("session_id", type_=GUID))
+    .bindparams(bindparam("session_id", type_=GUID), _NOW)
     .columns(**_STAMP_TYPES)
 )
 _AGENDA_STAMP = (
@@ -121,7 +135,7 @@ _AGENDA_STAMP = (
 FROM agenda_feed f JOIN registration r ON r.id = f.registration_id JOIN event e ON e.id = r.event_id
 WHERE f.id = :feed_id"""  # noqa: S608 - constant fragments only; values are bound parameters
     )
-    .bindparams(bindparam("feed_id", type_=GUID))
+    .bindparams(bindparam("feed_id", type_=GUID), _NOW)
     .columns(
         **_STAMP_TYPES,
         feed_version=Integer,
@@ -139,7 +153,7 @@ def _feed(row: Any, filename: str, *parts: object) -> Feed:
     latest = max(v for v in stamps if v is not None)
     source = "|".join(str(v) for v in (*row, *parts))
     etag = '"' + hashlib.sha256(source.encode()).hexdigest()[:32] + '"'
-    return Feed(etag=etag, last_modified=latest.replace(microsecond=0), filename=filename)
+    return Feed(etag, latest.replace(microsecond=0), filename, _aware(row.talks_until))
 
 
 async def _stamp(db_session: AsyncSession, statement: Any, parameters: dict[str, Any]) -> Any:
@@ -147,7 +161,7 @@ async def _stamp(db_session: AsyncSession, statement: Any, parameters: dict[str,
     and past the ORM, whose execute path cost a 304 more CPU than the statement itself."""
     await begin_autocommit(db_session)
     connection = await db_session.connection()
-    return (await connection.execute(statement, parameters)).first()
+    return (await connection.execute(statement, {**parameters, "now": utcnow()})).first()
 
 
 async def program_feed(db_session: AsyncSession, slug: str) -> tuple[UUID, Feed]:
@@ -194,9 +208,13 @@ def _agenda_filter(registration_id: UUID) -> Any:
 # --- rendering ----------------------------------------------------------------------------------------------
 
 
-async def _ics_sessions(db_session: AsyncSession, session_filter: Any) -> list[IcsSession]:
+async def _ics_sessions(
+    db_session: AsyncSession, session_filter: Any, talks_until: dt.datetime | None, timezone: str
+) -> list[IcsSession]:
     """Plain rows on the session's connection, not through the ORM session: for a 600-session program the ORM's
-    row handling cost about as much again as the rows themselves (~10 ms of CPU, measured here)."""
+    row handling cost about as much again as the rows themselves (~10 ms of CPU, measured here). Talks are
+    those public at the embargo mark ``talks_until``; showing them moves the entry's LAST-MODIFIED to the mark,
+    so calendar apps take the new description."""
     connection = await db_session.connection()
     rows = (
         await connection.execute(
@@ -225,11 +243,22 @@ async def _ics_sessions(db_session: AsyncSession, session_filter: Any) -> list[I
         found = await connection.execute(
             select(SessionSpeaker.session_id, Speaker.name, Speaker.affiliation, SessionSpeaker.role)
             .join(Speaker, Speaker.id == SessionSpeaker.speaker_id)
-            .where(SessionSpeaker.session_id.in_(select(ProgramSession.id).where(session_filter)))
+            .where(
+                SessionSpeaker.session_id.in_(select(ProgramSession.id).where(session_filter)),
+                presenter_shown(talks_until),
+            )
             .order_by(SessionSpeaker.session_id, SessionSpeaker.position)
         )
         for session_id, name, affiliation, role in found.all():
             people[session_id].append(IcsPerson(name=name, affiliation=affiliation, role=role))
+    talks = await public_talks(db_session, session_filter, talks_until, timezone) if ids else {}
+    ics_talks = {
+        session_id: tuple(
+            IcsTalk(title=t.title, presenter=t.presenter, starts_at=t.starts_at, board=t.board, authors=t.authors)
+            for t in found_talks
+        )
+        for session_id, found_talks in talks.items()
+    }
     return [
         IcsSession(
             id=row[0],
@@ -240,11 +269,12 @@ async def _ics_sessions(db_session: AsyncSession, session_filter: Any) -> list[I
             status=row[5],
             sequence=row[6],
             created_at=_aware(row[7]) or row[7],
-            last_modified=(_aware(row[8]) or row[8]).replace(microsecond=0),
+            last_modified=_latest(row[8], talks_until if row[0] in ics_talks else None).replace(microsecond=0),
             abstract=row[9],
             room=row[10],
             track=row[11],
             people=tuple(people.get(row[0], ())),
+            talks=ics_talks.get(row[0], ()),
         )
         for row in rows
     ]
@@ -269,19 +299,33 @@ async def _calendar(db_session: AsyncSession, event_id: UUID, base_url: str) -> 
     )
 
 
-async def render_program(db_session: AsyncSession, event_id: UUID, base_url: str) -> bytes:
+async def render_program(
+    db_session: AsyncSession, event_id: UUID, base_url: str, talks_until: dt.datetime | None = None
+) -> bytes:
     calendar = await _calendar(db_session, event_id, base_url)
-    sessions = await _ics_sessions(db_session, _program_filter(event_id))
+    sessions = await _ics_sessions(db_session, _program_filter(event_id), talks_until, calendar.timezone)
     return render_calendar(calendar, sessions)
 
 
-async def render_session(db_session: AsyncSession, event_id: UUID, session_id: UUID, base_url: str) -> bytes:
+async def render_session(
+    db_session: AsyncSession,
+    event_id: UUID,
+    session_id: UUID,
+    base_url: str,
+    talks_until: dt.datetime | None = None,
+) -> bytes:
     calendar = await _calendar(db_session, event_id, base_url)
-    sessions = await _ics_sessions(db_session, ProgramSession.id == session_id)
+    sessions = await _ics_sessions(db_session, ProgramSession.id == session_id, talks_until, calendar.timezone)
     return render_calendar(calendar, sessions, title=sessions[0].title if sessions else None)
 
 
-async def render_agenda(db_session: AsyncSession, event_id: UUID, registration_id: UUID, base_url: str) -> bytes:
+async def render_agenda(
+    db_session: AsyncSession,
+    event_id: UUID,
+    registration_id: UUID,
+    base_url: str,
+    talks_until: dt.datetime | None = None,
+) -> bytes:
     calendar = await _calendar(db_session, event_id, base_url)
-    sessions = await _ics_sessions(db_session, _agenda_filter(registration_id))
+    sessions = await _ics_sessions(db_session, _agenda_filter(registration_id), talks_until, calendar.timezone)
     return render_calendar(calendar, sessions, title=f"My agenda · {calendar.name}")

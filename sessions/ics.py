@@ -34,6 +34,16 @@ class IcsPerson(NamedTuple):
     role: str = "speaker"
 
 
+class IcsTalk(NamedTuple):
+    """A talk (``starts_at``) or poster (``board``) public after its embargo, for the session's description."""
+
+    title: str
+    presenter: str
+    starts_at: dt.datetime | None = None
+    board: str | None = None
+    authors: str = ""
+
+
 class IcsSession(NamedTuple):
     id: UUID
     title: str
@@ -48,6 +58,7 @@ class IcsSession(NamedTuple):
     room: str | None = None
     track: str | None = None
     people: tuple[IcsPerson, ...] = ()
+    talks: tuple[IcsTalk, ...] = ()
 
 
 class IcsCalendar(NamedTuple):
@@ -74,7 +85,16 @@ def _vtimezone(tzid: str, first: dt.date, last: dt.date) -> Timezone:
     return Timezone.from_tzid(tzid, first_date=first, last_date=last)
 
 
-def _description(session: IcsSession) -> str:
+def _talk_lines(session: IcsSession, tz: zoneinfo.ZoneInfo) -> list[str]:
+    """The talks in order with their local start, the posters with their boards, each with its presenter."""
+    lines: list[str] = []
+    for talk in session.talks:
+        where = talk.starts_at.astimezone(tz).strftime("%H:%M") if talk.starts_at else f"Board {talk.board}"
+        lines.append(f"{where} {talk.title} ({talk.presenter})" if talk.presenter else f"{where} {talk.title}")
+    return lines
+
+
+def _description(session: IcsSession, tz: zoneinfo.ZoneInfo) -> str:
     parts = [KIND_LABELS.get(session.kind, session.kind)]
     speakers = [p for p in session.people if p.role == "speaker"]
     chairs = [p for p in session.people if p.role == "chair"]
@@ -88,6 +108,9 @@ def _description(session: IcsSession) -> str:
         parts.append(f"Speaker{'s' if len(speakers) > 1 else ''}: {names(speakers)}")
     if session.abstract:
         parts.append(session.abstract)
+    if session.talks:
+        heading = "Posters" if all(t.board for t in session.talks) else "Talks"
+        parts.append(heading + ":\n" + "\n".join(_talk_lines(session, tz)))
     if session.status == "cancelled":
         parts.insert(0, "CANCELLED")
     return "\n\n".join(parts)
@@ -122,7 +145,7 @@ def render_event(session: IcsSession, calendar: IcsCalendar) -> bytes:
     location = ", ".join(part for part in (session.room, calendar.venue) if part)
     if location:
         item.add("location", location)
-    item.add("description", _description(session))
+    item.add("description", _description(session, tz))
     item.add("url", f"{calendar.base_url}/events/{calendar.slug}/sessions/{session.id}")
     if session.track:
         item.add("categories", [session.track])

@@ -191,5 +191,8 @@ class Talk(Base):
     abstract_text: Mapped[str] = mapped_column(Text, default="")
     abstract_html: Mapped[str] = mapped_column(Text, default="")
     number: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    visible_from: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
+    # Every author's name in order ("A, B, C"), as the abstract book lists them, and the abstract's public page.
+    authors: Mapped[str] = mapped_column(Text, default="")
+    link: Mapped[str] = mapped_column(String(500), default="")
+    visible_from: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True), index=True)
     source_id: Mapped[UUID | None] = mapped_column(GUID, nullable=True, unique=True)

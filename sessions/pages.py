@@ -67,7 +67,13 @@ class OrganizerProgramPages(Controller):
     ) -> Template:
         event = await get_event(db_session, slug)
         sessions = await public.public_program(
-            db_session, event, public.ProgramFilter(), limit=100_000, offset=0, statuses=public.ALL_STATUSES
+            db_session,
+            event,
+            public.ProgramFilter(),
+            limit=100_000,
+            offset=0,
+            statuses=public.ALL_STATUSES,
+            organizer=True,
         )
         conflicts = await queries.conflict_report(db_session, slug)
         titles = {s.id: s.title for s in sessions}

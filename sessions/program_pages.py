@@ -26,6 +26,7 @@ from sessions import glance, public, queries
 from sessions.models import KIND_LABELS, SessionStatus
 from sessions.page_cache import PROGRAM_PAGES, SESSION_PAGES, cached_page, shared_page, template_of
 from sessions.page_parts import by_time, clock_text, event_days
+from sessions.talk_reads import embargoed_presenters
 
 # Rendered program listings and session details in this worker's memory (``podium.lru``). Pure caches: the key
 # is the program's or session's fingerprint read from the database on every request (``public.program_head``,
@@ -55,7 +56,13 @@ async def _now_and_next(
         await begin_autocommit(db_session)
         event = await public.public_event(db_session, slug)
         sessions = await public.public_program(
-            db_session, event, public.ProgramFilter(), limit=5000, offset=0, statuses=(SessionStatus.PUBLISHED.value,)
+            db_session,
+            event,
+            public.ProgramFilter(),
+            limit=5000,
+            offset=0,
+            statuses=(SessionStatus.PUBLISHED.value,),
+            talks_until=head.talks_until,
         )
         timeline = (event.timezone, glance.moments(sessions))
         TIMELINES.put(head.version, timeline)
@@ -159,7 +166,9 @@ class ProgramPages(Controller):
             event = await public.public_event(db_session, slug)
             track_id = next((t.id for t in event.tracks if str(t.id) == track), None)
             wanted = public.ProgramFilter(day=chosen_day, track_id=track_id, kind=kind, q=text)
-            sessions = await public.public_program(db_session, event, wanted, limit=2000, offset=0)
+            sessions = await public.public_program(
+                db_session, event, wanted, limit=2000, offset=0, talks_until=head.talks_until
+            )
             listing = _listing(request, event, sessions, days, wanted, view=chosen_view)
             cached = (event.name, page_brand(event), listing)
             LISTINGS.put(key, cached)
@@ -198,12 +207,15 @@ class ProgramPages(Controller):
         if cached is None:
             await begin_autocommit(db_session)
             session, event = await public.public_session(db_session, session_id)
+            talks = await public.session_talks(db_session, session_id, head.talks_until, event.timezone)
+            hidden = await embargoed_presenters(db_session, [session_id], head.talks_until)
             add_on = None
             if session.required_add_on_id:
                 add_on = await db_session.scalar(select(AddOn.name).where(AddOn.id == session.required_add_on_id))
             detail = template_of(request, "sessions/_session_detail.html").render(
                 event=event,
-                session=queries.to_read(session, event),
+                session=queries.to_read(session, event, talks, hidden),
+                clock=lambda v: clock_text(v, event.timezone),
                 kinds=KIND_LABELS,
                 add_on=add_on,
                 day=format_date(local_time(session.starts_at, event.timezone).date()),

@@ -10,17 +10,19 @@ from dataclasses import dataclass
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import Select, bindparam, exists, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, exists, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from events.models import Event, EventStatus
 from events.services import SLUG_RE, get_event
+from podium.db import utcnow
 from podium.db_prebuilt import Prebuilt, pooled
 from podium.errors import NotFound
 from registration.models import AddOn
 from sessions.models import ProgramSession, SessionSpeaker, SessionStatus, Speaker
-from sessions.queries import event_by_id, read_session, with_people
-from sessions.schemas import PersonRead, SessionRead
+from sessions.queries import event_by_id, read_session, to_read, with_people
+from sessions.schemas import PersonRead, PublicTalkRead, SessionRead
+from sessions.talk_reads import EMBARGO_MARK, embargoed_presenters, presenter_shown, public_talks
 
 
 @dataclass(frozen=True)
@@ -48,9 +50,13 @@ def public_query(
     wanted: ProgramFilter,
     query: Select[Any] | None = None,
     statuses: tuple[str, ...] = PUBLIC_STATUSES,
+    shown: ColumnElement[bool] | None = None,
 ) -> Select[Any]:
     """Published and cancelled sessions matching the filter; every search term must match the title, the
-    abstract or a speaker's name (case-insensitive on SQLite and PostgreSQL alike)."""
+    abstract or a speaker's name (case-insensitive on SQLite and PostgreSQL alike). ``shown`` narrows the
+    people a speaker filter or search may find (``talk_reads.presenter_shown``: no presenter before the
+    embargo)."""
+    people_shown = shown if shown is not None else true()
     query = query if query is not None else select(ProgramSession)
     query = query.where(ProgramSession.event_id == event.id, ProgramSession.status.in_(statuses))
     if wanted.day is not None:
@@ -67,7 +73,9 @@ def public_query(
     if wanted.speaker_id is not None:
         query = query.where(
             exists().where(
-                SessionSpeaker.session_id == ProgramSession.id, SessionSpeaker.speaker_id == wanted.speaker_id
+                SessionSpeaker.session_id == ProgramSession.id,
+                SessionSpeaker.speaker_id == wanted.speaker_id,
+                people_shown,
             )
         )
     for term in wanted.q.split()[:MAX_SEARCH_TERMS]:
@@ -76,6 +84,7 @@ def public_query(
             SessionSpeaker.session_id == ProgramSession.id,
             SessionSpeaker.speaker_id == Speaker.id,
             Speaker.name.ilike(pattern, escape="\\"),
+            people_shown,
         )
         query = query.where(
             or_(
@@ -95,22 +104,26 @@ async def public_program(
     limit: int,
     offset: int,
     statuses: tuple[str, ...] = PUBLIC_STATUSES,
+    talks_until: dt.datetime | None = None,
+    organizer: bool = False,
 ) -> list[SessionRead]:
     """The matching sessions (the public ones unless ``statuses`` say otherwise) as wire structs, read as
-    plain rows in two queries (sessions, then their people): building thousands of ORM objects for a
-    600-session program took most of a request."""
+    plain rows in three queries (sessions, their people, their talks public at the embargo mark
+    ``talks_until``): building thousands of ORM objects for a 600-session program took most of a request.
+    An ``organizer`` sees every person (and no talks: the editor has its own view of them)."""
+    shown = None if organizer else presenter_shown(talks_until)
     columns = ProgramSession.__table__.c
-    query = public_query(event, wanted, select(*columns), statuses).limit(limit).offset(offset)
+    query = public_query(event, wanted, select(*columns), statuses, shown).limit(limit).offset(offset)
     rows = (await db_session.execute(query)).all()
     if not rows:
         return []
-    matching = public_query(event, wanted, select(ProgramSession.id), statuses).order_by(None)
+    matching = public_query(event, wanted, select(ProgramSession.id), statuses, shown).order_by(None)
     people_query = (
         select(
             SessionSpeaker.session_id, SessionSpeaker.speaker_id, SessionSpeaker.role, Speaker.name, Speaker.affiliation
         )
         .join(Speaker, Speaker.id == SessionSpeaker.speaker_id)
-        .where(SessionSpeaker.session_id.in_(matching))
+        .where(SessionSpeaker.session_id.in_(matching), shown if shown is not None else true())
         .order_by(SessionSpeaker.session_id, SessionSpeaker.position)
     )
     people: dict[UUID, list[PersonRead]] = defaultdict(list)
@@ -118,9 +131,12 @@ async def public_program(
         people[person.session_id].append(
             PersonRead(id=person.speaker_id, name=person.name, affiliation=person.affiliation, role=person.role)
         )
+    talks = {} if organizer else await public_talks(
+        db_session, ProgramSession.id.in_([row.id for row in rows]), talks_until, event.timezone
+    )
     rooms = {r.id: r for r in event.rooms}
     tracks = {t.id: t for t in event.tracks}
-    return [read_session(row, event, people.get(row.id, []), rooms, tracks) for row in rows]
+    return [read_session(row, event, people.get(row.id, []), rooms, tracks, talks.get(row.id, [])) for row in rows]
 
 
 def _aware(stamp: dt.datetime) -> dt.datetime:
@@ -135,18 +151,26 @@ def _changed_last(*stamps: dt.datetime | None) -> dt.datetime:
 @dataclass(frozen=True)
 class ProgramHead:
     """What a cached program answer needs before deciding whether to read anything else: the published
-    event's identity and days, and the program's fingerprint (``version``) with its Last-Modified."""
+    event's identity and days, and the program's fingerprint (``version``) with its Last-Modified.
+    ``talks_until`` is the embargo mark (``sessions.talk_reads``): the answer shows the talks public by then."""
 
     event_id: UUID
     start_date: dt.date
     end_date: dt.date
     version: str
     last_modified: dt.datetime
+    talks_until: dt.datetime | None = None
 
 
 _PROGRAM_HEAD = Prebuilt(
     select(
-        Event.id, Event.updated_at, Event.start_date, Event.end_date, Event.program_version, Event.program_changed_at
+        Event.id,
+        Event.updated_at,
+        Event.start_date,
+        Event.end_date,
+        Event.program_version,
+        Event.program_changed_at,
+        EMBARGO_MARK,
     ).where(Event.slug == bindparam("slug"), Event.status == EventStatus.PUBLISHED.value)
 )
 
@@ -166,12 +190,14 @@ async def program_head(db_session: AsyncSession, slug: str) -> ProgramHead:
     PostgreSQL straight on asyncpg); the event with its rooms and tracks is read only on a miss."""
     if not SLUG_RE.match(slug) or len(slug) > 64:
         raise NotFound(f"no event {slug!r}", field="event")
-    row = await _first_of(db_session, _PROGRAM_HEAD, {"slug": slug})
+    row = await _first_of(db_session, _PROGRAM_HEAD, {"slug": slug, "now": utcnow()})
     if row is None:
         raise NotFound(f"no event {slug!r}", field="event")
-    event_id, updated_at, start_date, end_date, program_version, program_changed_at = row
-    version = f"{event_id}:{_aware(updated_at).isoformat()}:{program_version}"
-    return ProgramHead(event_id, start_date, end_date, version, _changed_last(updated_at, program_changed_at))
+    event_id, updated_at, start_date, end_date, program_version, program_changed_at, mark = row
+    mark = _aware(mark) if mark is not None else None
+    version = f"{event_id}:{_aware(updated_at).isoformat()}:{program_version}:{mark}"
+    last_modified = _changed_last(updated_at, program_changed_at, mark)
+    return ProgramHead(event_id, start_date, end_date, version, last_modified, mark)
 
 
 async def public_event(db_session: AsyncSession, slug: str) -> Event:
@@ -196,6 +222,23 @@ async def public_session(db_session: AsyncSession, session_id: UUID) -> tuple[Pr
     return session, await event_by_id(db_session, session.event_id)
 
 
+async def session_talks(
+    db_session: AsyncSession, session_id: UUID, talks_until: dt.datetime | None, timezone: str
+) -> list[PublicTalkRead]:
+    """One session's talks public at the embargo mark ``talks_until``, in order."""
+    talks = await public_talks(db_session, ProgramSession.id == session_id, talks_until, timezone)
+    return talks.get(session_id, [])
+
+
+async def public_session_read(
+    db_session: AsyncSession, session_id: UUID, talks_until: dt.datetime | None
+) -> SessionRead:
+    """A public session's wire form with its talks public at the embargo mark ``talks_until``."""
+    session, event = await public_session(db_session, session_id)
+    talks = await session_talks(db_session, session_id, talks_until, event.timezone)
+    return to_read(session, event, talks, await embargoed_presenters(db_session, [session_id], talks_until))
+
+
 @dataclass(frozen=True)
 class SessionHead:
     """A public session's fingerprint (``version``: its whole row and the stamps of its people, speakers, room,
@@ -204,6 +247,7 @@ class SessionHead:
     event_slug: str
     version: str
     last_modified: dt.datetime
+    talks_until: dt.datetime | None = None
 
 
 _SESSION_HEAD = Prebuilt(
@@ -215,6 +259,7 @@ _SESSION_HEAD = Prebuilt(
         ProgramSession.seats_taken,
         ProgramSession.updated_at,
         select(AddOn.name).where(AddOn.id == ProgramSession.required_add_on_id).scalar_subquery(),
+        EMBARGO_MARK,
     )
     .join(Event, Event.id == ProgramSession.event_id)
     .where(
@@ -231,9 +276,12 @@ async def session_head(db_session: AsyncSession, session_id: UUID) -> SessionHea
     published event (anything else is a 404). The event's program version covers the session, its people,
     room and track; its seats (``seats_taken`` moves alone, without the version) and its required add-on's
     name are read beside it."""
-    row = await _first_of(db_session, _SESSION_HEAD, {"session_id": session_id})
+    row = await _first_of(db_session, _SESSION_HEAD, {"session_id": session_id, "now": utcnow()})
     if row is None:
         raise NotFound("no such session", field="session_id")
-    slug, event_at, program_version, program_changed_at, seats_taken, session_at, add_on_name = row
-    version = f"session:{session_id}:{_aware(event_at).isoformat()}:{program_version}:{seats_taken}:{add_on_name}"
-    return SessionHead(slug, version, _changed_last(event_at, program_changed_at, session_at))
+    slug, event_at, program_version, program_changed_at, seats_taken, session_at, add_on_name, mark = row
+    mark = _aware(mark) if mark is not None else None
+    version = (
+        f"session:{session_id}:{_aware(event_at).isoformat()}:{program_version}:{seats_taken}:{add_on_name}:{mark}"
+    )
+    return SessionHead(slug, version, _changed_last(event_at, program_changed_at, session_at, mark), mark)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any, cast
 from uuid import UUID
 
@@ -23,6 +23,7 @@ from sessions.models import ProgramSession, SessionKind, SessionSpeaker, Session
 from sessions.schemas import (
     PersonRead,
     ProgramConflictRead,
+    PublicTalkRead,
     Role,
     SessionRead,
 )
@@ -106,12 +107,19 @@ def local_text(value: dt.datetime, timezone: str) -> str:
     return value.astimezone(zoneinfo.ZoneInfo(timezone)).strftime("%Y-%m-%dT%H:%M")
 
 
-def to_read(session: ProgramSession, event: Event) -> SessionRead:
+def to_read(
+    session: ProgramSession,
+    event: Event,
+    talks: list[PublicTalkRead] | None = None,
+    hidden: Collection[tuple[UUID, UUID]] = (),
+) -> SessionRead:
+    """``hidden``: (session, speaker) pairs of presenters not shown yet (``talk_reads.embargoed_presenters``)."""
     people = [
         PersonRead(id=p.speaker_id, name=p.speaker.name, affiliation=p.speaker.affiliation, role=cast(Role, p.role))
         for p in session.people
+        if p.role != "speaker" or (session.id, p.speaker_id) not in hidden
     ]
-    return read_session(session, event, people)
+    return read_session(session, event, people, talks=talks or [])
 
 
 def read_session(
@@ -120,6 +128,7 @@ def read_session(
     people: list[PersonRead],
     rooms: dict[UUID, Room] | None = None,
     tracks: dict[UUID, Track] | None = None,
+    talks: list[PublicTalkRead] | None = None,
 ) -> SessionRead:
     """The wire form of a session from anything with its columns (an ORM object or a plain row), so the
     public list can skip building ORM objects; pass ``rooms``/``tracks`` once when reading many."""
@@ -151,6 +160,7 @@ def read_session(
         sequence=session.sequence,
         changed_at=session.changed_at,
         people=people,
+        talks=talks or [],
     )
 
 

@@ -121,6 +121,25 @@ class ProgramConflictRead(Struct):
     session_ids: list[UUID]
 
 
+class PublicTalkRead(Struct):
+    """A talk (timed from the session's start) or a poster (on a board), public only after its embargo.
+    ``authors`` lists every author's name in order, as the abstract book does; ``link`` is the abstract's page."""
+
+    position: int
+    title: str
+    presenter: str
+    affiliation: str
+    authors: str
+    number: int | None
+    minutes: int | None
+    board: str | None
+    starts_at: dt.datetime | None
+    ends_at: dt.datetime | None
+    local_start: str | None
+    local_end: str | None
+    link: str
+
+
 class SessionRead(Struct):
     id: UUID
     event_id: UUID
@@ -147,6 +166,8 @@ class SessionRead(Struct):
     sequence: int
     changed_at: dt.datetime | None
     people: list[PersonRead]
+    # The public talks, after their embargo (always empty in organizer listings, which have their own view).
+    talks: list[PublicTalkRead] = msgspec.field(default_factory=list)
 
 
 class PublishResult(Struct):

@@ -53,6 +53,7 @@ from sessions.schemas import (
     SessionCreate,
     SessionUpdate,
 )
+from sessions.talks import refuse_if_talks_overflow
 
 
 async def _conflicts_for(
@@ -193,6 +194,9 @@ async def update_session(
     if session.status == SessionStatus.CANCELLED and sent:
         raise Conflict("a cancelled session can't be edited; publish it again first", field="status")
     edit = await edit_of(db_session, event, session, sent)
+    if "starts_at" in sent or "ends_at" in sent:
+        field = "ends_at" if "ends_at" in sent else "starts_at"
+        await refuse_if_talks_overflow(db_session, session.id, edit.starts_at, edit.ends_at, field)
     if session.status == SessionStatus.PUBLISHED and not data.override_conflicts:
         await _refuse_new_conflicts(db_session, event, session, edit)
     try:

@@ -13,16 +13,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium import audit
 from podium.audit import Actor
 from podium.db import utcnow
 from podium.errors import Conflict, NotFound
-from sessions.models import ProgramSession, SessionSpeaker, Speaker, SpeakerRole, Talk
+from sessions.change_mail import mail_agenda_holders
+from sessions.models import ProgramSession, SessionSpeaker, SessionStatus, Speaker, SpeakerRole, Talk
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +40,8 @@ class TalkIn:
     number: int | None = None
     abstract_text: str = ""
     abstract_html: str = ""
+    authors: str = ""
+    link: str = ""
     minutes: int | None = None
     board: str | None = None
 
@@ -77,16 +81,31 @@ async def speaker_for(db_session: AsyncSession, event_id: UUID, name: str, email
     return speaker
 
 
-def _check_fits(session: ProgramSession, talks: Sequence[TalkIn]) -> None:
-    length = int((session.ends_at - session.starts_at).total_seconds() // 60)
-    total = sum(t.minutes or 0 for t in talks)
+def _refuse_overlong(starts_at: dt.datetime, ends_at: dt.datetime, total: int, field: str) -> None:
+    """The one rule for both sides: a session's timed talks fit in it (409 ``talks_exceed_session``)."""
+    length = int((ends_at - starts_at).total_seconds() // 60)
     if total > length:
         raise Conflict(
             f"the talks take {total} minutes but the session is {length} minutes long "
             "(talk minutes must sum to at most the session's length)",
-            field="talks",
+            field=field,
             code="talks_exceed_session",
         )
+
+
+async def refuse_if_talks_overflow(
+    db_session: AsyncSession, session_id: UUID, starts_at: dt.datetime, ends_at: dt.datetime, field: str
+) -> None:
+    """A session being moved or resized must still hold its talks (they keep their minutes and order; their
+    times are relative to the session's start, so a move carries them along)."""
+    total = await db_session.scalar(
+        select(func.coalesce(func.sum(Talk.minutes), 0)).where(Talk.program_session_id == session_id)
+    )
+    _refuse_overlong(starts_at, ends_at, int(total or 0), field)
+
+
+def _check_fits(session: ProgramSession, talks: Sequence[TalkIn]) -> None:
+    _refuse_overlong(session.starts_at, session.ends_at, sum(t.minutes or 0 for t in talks), "talks")
     boards: dict[str, int] = {}
     for index, talk in enumerate(talks):
         if talk.board is not None and boards.setdefault(talk.board, index) != index:
@@ -127,6 +146,7 @@ async def place_talks(
         talk.minutes, talk.board = wanted.minutes, wanted.board
         talk.title, talk.number = wanted.title, wanted.number
         talk.abstract_text, talk.abstract_html = wanted.abstract_text, wanted.abstract_html
+        talk.authors, talk.link = wanted.authors, wanted.link
         talk.visible_from, talk.speaker_id = wanted.visible_from, speaker.id
         db_session.add(talk)
         placed.append(talk)
@@ -178,6 +198,70 @@ async def _sync_speakers(db_session: AsyncSession, session_id: UUID, presented_b
             delete(SessionSpeaker).where(SessionSpeaker.session_id == session_id, SessionSpeaker.speaker_id.in_(stale))
         )
     await db_session.flush()
+
+
+async def remove_talks(db_session: AsyncSession, source_ids: Sequence[UUID], *, actor: Actor) -> list[UUID]:
+    """The talks from these sources leave their sessions (their abstract was rejected or withdrawn): the rest
+    close up in order, a presenter with no other talk there stops being its speaker (a chair stays), and the
+    program's version moves (the talk triggers). A talk already public is a change attendees notice: the
+    session's SEQUENCE goes up and, if the session is public, its agenda holders are mailed. A talk still under
+    embargo leaves no trace. The sessions changed, in no particular order."""
+    talks = (
+        await db_session.scalars(
+            select(Talk).where(Talk.source_id.in_(source_ids)).order_by(Talk.program_session_id).with_for_update()
+        )
+    ).all()
+    now = utcnow()
+    by_session: dict[UUID, list[Talk]] = {}
+    for talk in talks:
+        by_session.setdefault(talk.program_session_id, []).append(talk)
+    for session_id, leaving in by_session.items():
+        session = await db_session.get_one(ProgramSession, session_id, with_for_update=True)
+        presented = {t.speaker_id for t in leaving if t.speaker_id is not None}
+        was_public = any(_aware(t.visible_from) <= now for t in leaving)
+        for talk in leaving:
+            await db_session.delete(talk)
+        await db_session.flush()
+        staying = (
+            await db_session.scalars(select(Talk).where(Talk.program_session_id == session_id).order_by(Talk.position))
+        ).all()
+        for position, talk in enumerate(staying):
+            talk.position = position
+        await _sync_speakers(db_session, session_id, presented)
+        session.updated_at = now
+        if was_public:
+            session.changed_at = now
+            session.sequence += 1
+        audit.record(
+            db_session,
+            "program_session",
+            session.id,
+            session.status,
+            session.status,
+            actor,
+            f"{len(leaving)} talk(s) left: their abstract is no longer accepted",
+            event_id=session.event_id,
+            action="talks_removed",
+        )
+        if was_public and session.status in (SessionStatus.PUBLISHED, SessionStatus.CANCELLED):
+            await mail_agenda_holders(db_session, session_id)
+    await db_session.flush()
+    return list(by_session)
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+async def set_visible_from(db_session: AsyncSession, source_ids: Any, visible_from: dt.datetime) -> None:
+    """The talks from ``source_ids`` (a list or a subquery of ids) become public at ``visible_from``: their
+    source's embargo moved. The talk triggers move the program's version, so cached answers renew."""
+    await db_session.execute(
+        update(Talk)
+        .where(Talk.source_id.in_(source_ids), Talk.visible_from != visible_from)
+        .values(visible_from=visible_from, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def talks_of(
