@@ -156,6 +156,9 @@ async def test_every_page_title_is_text_without_secrets(
     unlock = unlock_token(settings.secret_key, "someone@podium.test", utcnow())
     abstract_id = (await build_call(settings, abstracts=1, status="accepted_oral")).abstracts[0]
     presenting = presenting_token(settings.secret_key, abstract_id)
+    published_call = await build_call(
+        settings, abstracts=1, status="accepted_oral", embargo_until=utcnow() - dt.timedelta(days=1)
+    )
     asked = await client.post("/api/auth/sign-in", json={"email": "titles@podium.test"})
     assert asked.status_code == 202, asked.text
     sign_in_token, _ = await mailed_sign_in(settings, "titles@podium.test")
@@ -203,6 +206,12 @@ async def test_every_page_title_is_text_without_secrets(
             f"/abstracts/{abstract_id}/presenting?token={presenting}",
             HTML,
             "Presenting your abstract · Program Test Meeting · Podium",
+        ),
+        "/events/{slug:str}/accepted-abstracts/{abstract_id:uuid}": (
+            client,
+            f"/events/{published_call.slug}/accepted-abstracts/{published_call.abstracts[0]}",
+            HTML,
+            "Abstract number 1 on lipid rafts · Program Test Meeting · Podium",
         ),
         "/login": (client, "/login", HTML, "Log in · Podium"),
         "/account": (client, "/account", who, "Your account · Podium"),
