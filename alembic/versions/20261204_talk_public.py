@@ -2,7 +2,7 @@
 ``visible_from`` for the public program's embargo mark
 
 Revision ID: 3f6a9c2e8d51
-Revises: 6e2b8d4f1a37
+Revises: 5c1e8f3a9d27
 Create Date: 2026-12-04 14:40:00+00:00
 
 The public program shows a talk's authors and links to its abstract; sessions never imports abstracts, so both
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "3f6a9c2e8d51"
-down_revision: str | None = "6e2b8d4f1a37"
+down_revision: str | None = "5c1e8f3a9d27"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
