@@ -17,6 +17,8 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from abstracts import book_builds
+from abstracts.book_models import AbstractBook
 from abstracts.decisions import call_of_event
 from abstracts.models import Abstract, AbstractStatus, CallForAbstracts
 from abstracts.scheduling import Slot, schedule
@@ -24,7 +26,7 @@ from abstracts.scheduling_schemas import PosterSlot, TalkSlot
 from events.models import Event
 from podium import audit
 from podium.auth.guards import requires_organizer
-from podium.errors import DomainError, FieldError, InvalidInput
+from podium.errors import DomainError, FieldError, InvalidInput, NotFound
 from podium.formatting import format_datetime
 from podium.forms import FormData
 from podium.i18n import gettext
@@ -134,8 +136,19 @@ class ScheduleAbstractsPages(Controller):
         db_session: NamedDependency[AsyncSession],
         session: FromQuery[UUID | None] = None,
         saved: FromQuery[int | None] = None,
+        book: FromQuery[int | None] = None,
     ) -> Template:
-        return await self._page(request, db_session, slug, session, saved=bool(saved))
+        """``book=1``: back from asking for the abstract book (the page says it is being built)."""
+        return await self._page(request, db_session, slug, session, saved=bool(saved), book_requested=bool(book))
+
+    @post("/book")
+    async def build_book(
+        self, slug: FromPath[str], request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+    ) -> Redirect:
+        """Ask for the abstract book: a job draws it (joining a build under way); the page shows where it stands."""
+        await book_builds.request_book(db_session, slug, actor=audit.actor_of(request.user).label)
+        await db_session.commit()
+        return redirect(f"/organizer/events/{slug}/abstracts/schedule?book=1")
 
     async def _page(
         self,
@@ -148,6 +161,7 @@ class ScheduleAbstractsPages(Controller):
         errors: dict[str, str] | None = None,
         status_code: int = 200,
         saved: bool = False,
+        book_requested: bool = False,
     ) -> Template:
         event, call = await call_of_event(db_session, slug)
         sessions = await _sessions(db_session, event)
@@ -155,6 +169,10 @@ class ScheduleAbstractsPages(Controller):
         orals = await _accepted(db_session, call, AbstractStatus.ACCEPTED_ORAL)
         posters = await _accepted(db_session, call, AbstractStatus.ACCEPTED_POSTER)
         titles = {s.id: s.title for s in sessions}
+        try:
+            book: AbstractBook | None = await book_builds.book_state(db_session, slug)
+        except NotFound:
+            book = None
         return render(
             request,
             "abstracts/schedule.html",
@@ -169,6 +187,8 @@ class ScheduleAbstractsPages(Controller):
             values=values if values is not None else (_values_of([*orals, *posters], chosen.id) if chosen else {}),
             errors=errors or {},
             saved=saved,
+            book=book,
+            book_requested=book_requested,
         )
 
     async def _place(

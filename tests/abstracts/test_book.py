@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
 from sqlalchemy import update
 
 from abstracts.book_builds import STALE_AFTER
@@ -19,6 +21,7 @@ from abstracts.models import AbstractAuthor
 from podium.db import utcnow
 from podium.jobs.runtime import run_due_jobs
 from podium.main.unit_of_work import session_maker
+from podium.pdf_fonts import DEJAVU
 from podium.settings import Settings
 from tests.abstracts.decision_factories import build_call
 from tests.asgi_client import Client
@@ -27,6 +30,8 @@ from tests.sessions.factories import create_session
 
 
 def text_of(pdf: bytes, tmp_path: Path) -> str:
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext missing: install the Debian package poppler-utils to check the PDF's text")
     path = tmp_path / "book.pdf"
     path.write_bytes(pdf)
     return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
@@ -143,6 +148,8 @@ async def test_a_build_left_running_by_a_stopped_worker_is_taken_up_again(
 
 
 def test_greek_letters_and_math_symbols_print(tmp_path: Path) -> None:
+    if not any(path.exists() for path in DEJAVU):
+        pytest.skip("DejaVu Sans missing: install the Debian package fonts-dejavu-core for the mathematical symbols")
     symbols = "α β γ Δ μ ± ≤ ≥ × ° √ ∞ ∑"  # noqa: RUF001  # the Greek letters and signs are the point
     book = Book("Symbols", [BookSection("Session", "", [BookEntry(1, "Δ in μm", ["Ann Author"], [], symbols, "Talk")])])
 

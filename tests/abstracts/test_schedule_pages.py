@@ -9,6 +9,8 @@ from uuid import UUID
 from sqlalchemy import select
 
 from abstracts.models import Abstract
+from podium.jobs.runtime import run_due_jobs
+from podium.main.unit_of_work import session_maker
 from podium.settings import Settings
 from tests.abstracts.decision_factories import build_call
 from tests.abstracts.test_review_pages import HTML, csrf_of
@@ -61,7 +63,7 @@ async def test_orals_are_placed_in_order_and_a_session_too_short_is_refused(
         f"{url}/{posters_id}/posters", data={"_csrf_token": token, f"board-{third}": "B 1!"}, headers=who
     )
 
-    assert page.status_code == 200 and "book.pdf" in page.text and "export.csv" in page.text
+    assert page.status_code == 200 and 'id="build-book"' in page.text and "export.csv" in page.text
     assert too_long.status_code == 409 and 'href="#f-session"' in too_long.text and "80 minutes" in too_long.text
     assert bad_row.status_code == 422 and f'id="e-order-{first}"' in bad_row.text
     assert placed.status_code == 303 and placed.headers["location"].endswith(f"?session={session_id}&saved=1")
@@ -74,3 +76,24 @@ async def test_orals_are_placed_in_order_and_a_session_too_short_is_refused(
     where = {row[0]: (row[1], row[2]) for row in rows}
     assert where[second] == (UUID(session_id), 0) and where[first] == (UUID(session_id), 1)
     assert where[third][0] == UUID(posters_id)
+
+
+async def test_the_book_is_asked_for_on_the_page_and_downloaded_once_its_job_drew_it(
+    client: Client, organizer: dict[str, str], settings: Settings
+) -> None:
+    call = await build_call(settings, abstracts=1)
+    who = {**organizer, **HTML}
+    url = f"/organizer/events/{call.slug}/abstracts/schedule"
+    before = await client.get(url, headers=who)
+
+    asked = await client.post(f"{url}/book", data={"_csrf_token": csrf_of(before.text)}, headers=who)
+    building = await client.get(asked.headers["location"], headers=who)
+    await run_due_jobs(settings, session_maker)
+    built = await client.get(url, headers=who)
+    pdf = await client.get(f"/api/organizer/events/{call.slug}/abstracts/book.pdf", headers=organizer)
+
+    assert 'id="build-book"' in before.text and "book.pdf" not in before.text
+    assert asked.status_code == 303 and asked.headers["location"].endswith("?book=1")
+    assert 'id="book-check"' in building.text and 'id="build-book"' not in building.text
+    assert 'id="book-download"' in built.text and 'id="build-book"' in built.text
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
