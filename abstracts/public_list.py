@@ -1,7 +1,8 @@
 """The public list of accepted abstracts, after the call's embargo: title, authors with their institutions,
-keywords and body, searchable. Before the embargo nothing of them is public (the list is empty and says when
-it opens). Read per request, never cached, so the answer changes the moment the embargo passes. Authors'
-emails are never part of it.
+keywords and body, searchable (also by topic and by the title of the session an abstract is presented in), a
+page at a time. Before the embargo nothing of them is public (the list is empty and says when it opens). Read
+per request, never cached, so the answer changes the moment the embargo passes. Authors' emails are never part
+of it.
 """
 
 from __future__ import annotations
@@ -22,13 +23,17 @@ from abstracts.models import (
     AbstractStatus,
     CallForAbstracts,
     SubmissionType,
+    Topic,
 )
 from events.models import Event
 from events.services import get_event
+from sessions.models import ProgramSession
 
 ACCEPTED = (AbstractStatus.ACCEPTED_ORAL.value, AbstractStatus.ACCEPTED_POSTER.value)
-# The most a search answers: a whole meeting's accepted abstracts fit.
+# The most one page answers: a whole meeting's accepted abstracts fit in one JSON answer if a client asks.
 MAX_RESULTS = 5000
+# The page shows this many at a time (bodies and all: a phone scrolls through 50 comfortably).
+PAGE_SIZE = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +63,7 @@ class PublicList:
     embargo_until: dt.datetime | None  # None: the event has no call for abstracts
     published: bool
     abstracts: list[PublicAbstract]
+    total: int = 0  # matching abstracts on every page
 
 
 def _like(term: str) -> str:
@@ -66,10 +72,18 @@ def _like(term: str) -> str:
 
 
 async def public_abstracts(
-    db_session: AsyncSession, slug: str, q: str, now: dt.datetime, *, only: UUID | None = None
+    db_session: AsyncSession,
+    slug: str,
+    q: str,
+    now: dt.datetime,
+    *,
+    only: UUID | None = None,
+    limit: int = MAX_RESULTS,
+    offset: int = 0,
 ) -> PublicList:
     """The published event's accepted abstracts matching ``q`` (title, body, keywords, author names and
-    institutions; case-insensitive), by number (just the abstract ``only`` when given); none before the
+    institutions, topic, the title of the session it is presented in; case-insensitive), by number, ``limit``
+    from ``offset`` (just the abstract ``only`` when given); none before the
     embargo."""
     event = await get_event(db_session, slug, published_only=True, with_children=False)
     call = await db_session.scalar(select(CallForAbstracts).where(CallForAbstracts.event_id == event.id))
@@ -99,9 +113,16 @@ async def public_abstracts(
                 func.lower(Abstract.body).like(like, escape="\\"),
                 func.lower(cast(Abstract.keywords, String)).like(like, escape="\\"),
                 by_author,
+                exists().where(Topic.id == Abstract.topic_id, func.lower(Topic.name).like(like, escape="\\")),
+                exists().where(
+                    ProgramSession.id == Abstract.session_id,
+                    func.lower(ProgramSession.title).like(like, escape="\\"),
+                ),
             )
         )
-    found = (await db_session.execute(query.order_by(Abstract.number, Abstract.id).limit(MAX_RESULTS))).all()
+    total = await db_session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = query.order_by(Abstract.number, Abstract.id).limit(min(limit, MAX_RESULTS)).offset(offset)
+    found = (await db_session.execute(page)).all()
     ids = [a.id for a, _ in found]
     authors: dict[UUID, list[PublicAuthor]] = defaultdict(list)
     with_figure: set[UUID] = set()
@@ -133,4 +154,5 @@ async def public_abstracts(
             )
             for a, kind in found
         ],
+        total,
     )

@@ -4,24 +4,28 @@ anyone for a published event; empty until the call's embargo passes (``abstracts
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from abstracts import figures
 from abstracts.controllers import figure_response
-from abstracts.public_list import public_abstracts
+from abstracts.public_list import MAX_RESULTS, PAGE_SIZE, public_abstracts
 from podium.auth.guards import requires_organizer_unless_public
 from podium.db import utcnow
 from podium.errors import NotFound, problem_responses
 from podium.pages import render
 from podium.query_params import Search
+
+Limit = Annotated[int, QueryParameter(ge=1, le=MAX_RESULTS)]
+Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
+PageNumber = Annotated[int, QueryParameter(ge=1, le=10_000)]
 
 
 class PublicAuthorRead(msgspec.Struct):
@@ -49,6 +53,7 @@ class PublicAbstractList(msgspec.Struct):
     published: bool
     embargo_until: dt.datetime | None
     abstracts: list[PublicAbstractRead]
+    total: int  # matching abstracts on every page (``limit``/``offset`` choose the page)
 
 
 class PublicAbstractController(Controller):
@@ -64,15 +69,21 @@ class PublicAbstractController(Controller):
         responses=problem_responses(404, 422),
     )
     async def list_public(
-        self, event: FromPath[str], db_session: NamedDependency[AsyncSession], q: FromQuery[Search] = None
+        self,
+        event: FromPath[str],
+        db_session: NamedDependency[AsyncSession],
+        q: FromQuery[Search] = None,
+        limit: FromQuery[Limit] = MAX_RESULTS,
+        offset: FromQuery[Offset] = 0,
     ) -> PublicAbstractList:
-        """The accepted abstracts after the embargo, by number; ``q`` searches titles, bodies, keywords,
-        authors and institutions (every word must match)."""
-        found = await public_abstracts(db_session, event, q or "", utcnow())
+        """The accepted abstracts after the embargo, by number, ``limit`` from ``offset``; ``q`` searches
+        titles, bodies, keywords, authors, institutions, topics and session titles (every word must match)."""
+        found = await public_abstracts(db_session, event, q or "", utcnow(), limit=limit, offset=offset)
         return PublicAbstractList(
             published=found.published,
             embargo_until=found.embargo_until,
             abstracts=[msgspec.convert(a, PublicAbstractRead, from_attributes=True) for a in found.abstracts],
+            total=found.total,
         )
 
     @get(
@@ -101,9 +112,14 @@ class PublicAbstractPages(Controller):
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
         q: FromQuery[Search] = None,
+        page: FromQuery[PageNumber] = 1,
     ) -> Template:
-        found = await public_abstracts(db_session, slug, q or "", utcnow())
-        return render(request, "abstracts/public/list.html", found=found, event=found.event, q=q or "")
+        offset = (page - 1) * PAGE_SIZE
+        found = await public_abstracts(db_session, slug, q or "", utcnow(), limit=PAGE_SIZE, offset=offset)
+        pages = max(1, -(-found.total // PAGE_SIZE))
+        return render(
+            request, "abstracts/public/list.html", found=found, event=found.event, q=q or "", page=page, pages=pages
+        )
 
     @get("/events/{slug:str}/accepted-abstracts/{abstract_id:uuid}", opt={"public": True})
     async def detail(

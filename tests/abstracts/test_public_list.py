@@ -14,7 +14,7 @@ from podium.settings import Settings
 from tests.abstracts.decision_factories import CallFixture, build_call
 from tests.asgi_client import Client
 from tests.registration.factories import db_session_for
-from tests.sessions.factories import build_program_event
+from tests.sessions.factories import build_program_event, create_session
 
 HTML = {"Accept": "text/html"}
 
@@ -114,7 +114,37 @@ async def test_a_draft_event_and_an_event_without_a_call(
     hidden = await client.get(f"/api/events/{draft.slug}/accepted-abstracts")
     too_long = await client.get(f"/api/events/{call.slug}/accepted-abstracts", params={"q": "x" * 5000})
 
-    assert without.json() == {"published": False, "embargo_until": None, "abstracts": []}
+    assert without.json() == {"published": False, "embargo_until": None, "abstracts": [], "total": 0}
     assert page.status_code == 200 and 'id="no-abstracts"' in page.text
     assert (hidden.status_code, hidden.json()["field"]) == (404, "event")
     assert too_long.status_code in (400, 422)
+
+
+async def test_search_finds_topics_and_sessions_and_answers_a_page_at_a_time(
+    client: Client, organizer: dict[str, str], settings: Settings
+) -> None:
+    call = await accepted_call(client, organizer, settings)
+    session_id = await create_session(client, organizer, call.event, title="Membrane dynamics")
+    placed = await client.put(
+        f"/api/organizer/events/{call.slug}/abstracts/program/{session_id}/talks",
+        json={"talks": [{"abstract_id": str(call.abstracts[0]), "minutes": 15}]},
+        headers=organizer,
+    )
+    assert placed.status_code == 200, placed.text
+    await lift_embargo(settings, call.call_id)
+    url = f"/api/events/{call.slug}/accepted-abstracts"
+
+    by_topic = await client.get(url, params={"q": "basic science"})
+    by_session = await client.get(url, params={"q": "membrane dynamics"})
+    first_page = await client.get(url, params={"limit": 1})
+    second_page = await client.get(url, params={"limit": 1, "offset": 1})
+    refused = await client.get(url, params={"limit": 0})
+    page_two = await client.get(f"/events/{call.slug}/accepted-abstracts", params={"page": 2}, headers=HTML)
+
+    assert [a["number"] for a in by_topic.json()["abstracts"]] == [1, 2]
+    assert [a["number"] for a in by_session.json()["abstracts"]] == [1]
+    assert [(a["number"], first_page.json()["total"]) for a in first_page.json()["abstracts"]] == [(1, 2)]
+    assert [(a["number"], second_page.json()["total"]) for a in second_page.json()["abstracts"]] == [(2, 2)]
+    assert refused.status_code == 422 and "limit" in refused.text
+    assert page_two.status_code == 200 and page_two.text.count('class="stack abstract"') == 0
+    assert "2 abstract(s)" in page_two.text
