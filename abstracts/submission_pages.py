@@ -36,6 +36,7 @@ from podium.errors import DomainError, InvalidInput
 from podium.forms import FormData, read_form
 from podium.i18n import gettext as _
 from podium.pages import form_errors, redirect, render
+from registration.links.own import own_registrations
 
 AnyRequest = Request[Any, Any, Any]
 RELATIONSHIPS = [
@@ -213,7 +214,10 @@ async def _my_abstracts(
 ) -> Template:
     event = await events.get_event(db_session, slug, published_only=True, with_children=False)
     view = await calls.load_call(db_session, event)
-    own = (await submissions.list_own(db_session, slug, signed_in_user(request)))[1] if view else []
+    user = signed_in_user(request)
+    own = (await submissions.list_own(db_session, slug, user))[1] if view else []
+    secret_key = request.app.state.settings.secret_key
+    registrations = await own_registrations(db_session, secret_key, event.id, user.email)
     now = utcnow()
     return render(
         request,
@@ -225,6 +229,7 @@ async def _my_abstracts(
         abstracts=[(o, o.editable(now)) for o in own],
         statuses=STATUS_LABELS,
         errors=errors,
+        registrations=registrations,
     )
 
 

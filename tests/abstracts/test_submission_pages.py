@@ -9,6 +9,7 @@ from typing import Any
 from podium.settings import Settings
 from tests.abstracts.factories import Person, complete_abstract, make_event, make_submitter, open_call, type_id
 from tests.asgi_client import Client
+from tests.registration.factories import attendee, build_catalog, db_session_for, order_body
 
 HTML = {"Accept": "text/html"}
 
@@ -181,3 +182,28 @@ async def test_withdraw_page_and_anothers_abstract(
     assert withdrawn.status_code == 303
     assert "Withdrawn" in page.text
     assert "It can no longer be changed." in page.text
+
+
+async def test_my_abstracts_page_leads_to_my_registrations_and_orders_and_no_one_elses(
+    client: Client, settings: Settings
+) -> None:
+    async with db_session_for(settings) as db_session:
+        catalog = await build_catalog(db_session)
+        await db_session.commit()
+    ada, grace = await make_submitter(settings), await make_submitter(settings, "Grace Hopper")
+    other = "someone-else@example.org"
+    body = order_body(
+        attendee(ada.email.upper()), attendee(other, first_name="Alan", last_name="Turing"), buyer_email=grace.email
+    )
+    placed = await client.post(f"/api/events/{catalog.slug}/orders", json=body)
+    assert placed.status_code == 201, placed.text
+
+    as_ada = await client.get(f"/events/{catalog.slug}/abstracts", headers={**HTML, **ada.headers})
+    as_grace = await client.get(f"/events/{catalog.slug}/abstracts", headers={**HTML, **grace.headers})
+    followed = await client.get(re.findall(r'href="(/registrations/[^"]+)"', as_ada.text)[0].replace("&amp;", "&"))
+
+    assert re.findall(r'href="/(registrations|orders)/', as_ada.text) == ["registrations"]
+    assert "Turing" not in as_ada.text
+    assert re.findall(r'href="/(registrations|orders)/', as_grace.text) == ["orders", "orders"]
+    assert "Turing" in as_grace.text and "Lovelace" in as_grace.text
+    assert followed.status_code == 200 and "Lovelace" in followed.text
