@@ -173,6 +173,15 @@ class MyReviewRead(Struct):
     submitted_at: dt.datetime | None
 
 
+class BlindTalkRead(Struct):
+    """One talk of a symposium proposal as its reviewers see it: its text, never its authors."""
+
+    title: str
+    body: str
+    body_html: str
+    keywords: list[str]
+
+
 class BlindAbstractRead(Struct):
     """An assigned abstract as its reviewer sees it: no authors, emails, institutions or disclosures."""
 
@@ -189,6 +198,8 @@ class BlindAbstractRead(Struct):
     my_review: MyReviewRead | None
     figure_url: str | None = None
     """The abstract's figure (the image only: no file name), if it has one."""
+    talks: list[BlindTalkRead] = msgspec.field(default_factory=list)
+    """A symposium proposal's talks, in their order: what the reviewer judges with the rationale."""
 
 
 class ReviewWrite(Struct):

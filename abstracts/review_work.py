@@ -24,8 +24,16 @@ from abstracts.models import (
     SubmissionType,
     Topic,
 )
-from abstracts.review_schemas import BlindAbstractRead, CriterionRead, MyAssignmentRead, MyReviewRead, ReviewWrite
+from abstracts.review_schemas import (
+    BlindAbstractRead,
+    BlindTalkRead,
+    CriterionRead,
+    MyAssignmentRead,
+    MyReviewRead,
+    ReviewWrite,
+)
 from abstracts.reviewers import reviewer_of
+from abstracts.symposia import talks_of
 from podium.db import begin_write, utcnow
 from podium.errors import FieldError, InvalidInput, NotFound
 
@@ -107,6 +115,7 @@ async def blind_abstract(db_session: AsyncSession, slug: str, user_id: UUID, abs
     topic = await db_session.get(Topic, abstract.topic_id) if abstract.topic_id else None
     kind = await db_session.get_one(SubmissionType, abstract.submission_type_id)
     has_figure = await db_session.scalar(select(AbstractFigure.id).where(AbstractFigure.abstract_id == abstract.id))
+    talks = await talks_of(db_session, abstract.id) if kind.is_symposium else []
     return BlindAbstractRead(
         abstract_id=abstract.id,
         number=abstract.number,
@@ -122,6 +131,10 @@ async def blind_abstract(db_session: AsyncSession, slug: str, user_id: UUID, abs
         ],
         my_review=await _my_review(db_session, assignment.id),
         figure_url=f"/api/review/events/{slug}/abstracts/{abstract.id}/figure" if has_figure else None,
+        talks=[
+            BlindTalkRead(title=t.title, body=t.body, body_html=str(render_body(t.body)), keywords=list(t.keywords))
+            for t in talks
+        ],
     )
 
 

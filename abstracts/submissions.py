@@ -261,7 +261,12 @@ async def update_abstract(
         own.authors if data.authors is UNSET else data.authors,
     )
     submitted = abstract.status == AbstractStatus.SUBMITTED
-    _raise(submit_errors(view, draft) if submitted else shape_errors(view, draft))
+    errors = submit_errors(view, draft) if submitted else shape_errors(view, draft)
+    if submitted and kind.is_symposium:  # a submitted proposal keeps every rule it was submitted under
+        chair = abstract.chair if data.chair is UNSET else data.chair
+        talks = await symposia.talks_of(db_session, abstract.id)
+        errors += symposia.proposal_errors(view, kind, chair, [(t, await _authors(db_session, t.id)) for t in talks])
+    _raise(errors)
     abstract.submission_type_id = kind.id
     abstract.topic_id = draft.topic_id
     abstract.title = draft.title.strip()

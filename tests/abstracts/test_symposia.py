@@ -162,3 +162,41 @@ async def test_the_proposal_page_has_a_chair_lists_talks_and_adds_one(
     assert 'id="talk-of"' in talk_page.text and f'href="/submissions/{proposal}"' in talk_page.text
     assert f'href="/submissions/{new_talk}"' in listed.text
     assert read.json()["talk_ids"] == [talks[0], new_talk]
+
+
+async def test_reviewers_read_the_proposals_talks_without_their_authors(
+    client: Client, organizer: dict[str, str], settings: Settings
+) -> None:
+    slug, call, _program = await _call(client, organizer, settings)
+    ada, rae = await make_submitter(settings), await make_submitter(settings, "Rae Reviewer")
+    proposal, _talks = await _proposal(client, slug, call, ada, talks=2)
+    await client.post(f"/api/abstracts/{proposal}/submit", headers=ada.headers)
+    invited = await client.post(
+        f"/api/organizer/events/{slug}/review/reviewers", json={"email": rae.email}, headers=organizer
+    )
+    assert invited.status_code == 200, invited.text
+    await client.post(f"/api/organizer/events/{slug}/review/assignments/auto", headers=organizer)
+
+    read = await client.get(f"/api/review/events/{slug}/abstracts/{proposal}", headers=rae.headers)
+    page = await client.get(f"/review/events/{slug}/abstracts/{proposal}", headers={**HTML, **rae.headers})
+
+    assert read.status_code == 200, read.text
+    assert [t["title"] for t in read.json()["talks"]] == ["Talk 1", "Talk 2"]
+    assert page.text.count("<h3>Talk ") == 2
+    for name in ("Speaker 1", "speaker1@example.org", "Rosalind", ada.name):
+        assert name not in read.text and name not in page.text
+
+
+async def test_a_submitted_proposal_cannot_be_edited_out_of_its_rules(
+    client: Client, organizer: dict[str, str], settings: Settings
+) -> None:
+    slug, call, _program = await _call(client, organizer, settings)
+    ada = await make_submitter(settings)
+    proposal, _talks = await _proposal(client, slug, call, ada, talks=2)
+    await client.post(f"/api/abstracts/{proposal}/submit", headers=ada.headers)
+
+    chairless = await client.patch(f"/api/abstracts/{proposal}", json={"chair": " "}, headers=ada.headers)
+    renamed = await client.patch(f"/api/abstracts/{proposal}", json={"chair": "Dorothy Hodgkin"}, headers=ada.headers)
+
+    assert chairless.status_code == 422 and [e["field"] for e in chairless.json()["errors"]] == ["chair"]
+    assert renamed.status_code == 200 and renamed.json()["chair"] == "Dorothy Hodgkin"
