@@ -22,12 +22,14 @@ from playwright.sync_api import Browser
 from sqlalchemy import select
 
 from abstracts.decision_mail import presenting_token
+from abstracts.models import AbstractStatus
 from podium.auth import services as auth_services
 from podium.auth.lockout import unlock_token
 from podium.auth.models import User
 from podium.auth.schemas import UserCreate
 from registration.links.tokens import order_secret, registration_secret, waitlist_token
 from registration.models import Registration, WaitlistEntry
+from tests.abstracts.decision_factories import build_call
 from tests.abstracts.review_factories import Person, add_abstract, build_review_call, make_person
 from tests.browser.conftest import AXE, ORGANIZER_EMAIL, ORGANIZER_PASSWORD, Server, log_in
 from tests.podium.sign_in_mail import mailed_sign_in
@@ -69,10 +71,15 @@ def logo_png() -> bytes:
     return out.getvalue()
 
 
+PAST_EMBARGO = dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
+
+
 @dataclass(frozen=True)
 class Seeded:
     params: dict[str, str]
     queries: dict[str, str]
+    # Parameters of one page that differ from ``params`` (a public abstract is an accepted one past its embargo).
+    overrides: dict[str, dict[str, str]]
 
 
 async def _seed_rows(server: Server, event_id: UUID, registration_id: UUID) -> tuple[UUID, UUID]:
@@ -165,6 +172,10 @@ def seeded(server: Server) -> Seeded:
     asked = httpx.post(f"{server.base_url}/api/auth/sign-in", json={"email": "browser-member@podium.test"})
     assert asked.status_code == 202, asked.text
     sign_in_token, _ = asyncio.run(mailed_sign_in(server.settings, "browser-member@podium.test"))
+    # An accepted abstract of another event, its embargo past (its call closed on 1 November 2026).
+    published = asyncio.run(
+        build_call(server.settings, abstracts=1, status=AbstractStatus.ACCEPTED_ORAL, embargo_until=PAST_EMBARGO)
+    )
     return Seeded(
         params={
             "slug": program.slug,
@@ -187,7 +198,17 @@ def seeded(server: Server) -> Seeded:
             "/account/unlock": f"token={unlock_token(key, ORGANIZER_EMAIL, now)}",
             "/abstracts/{abstract_id:uuid}/presenting": f"token={presenting_token(key, abstract_id)}",
         },
+        overrides={
+            "/events/{slug:str}/accepted-abstracts/{abstract_id:uuid}": {
+                "slug": published.slug,
+                "abstract_id": str(published.abstracts[0]),
+            }
+        },
     )
+
+
+def _filled(path: str, params: dict[str, str]) -> str:
+    return PARAM.sub(lambda match: params[match.group(1)], path)
 
 
 def test_the_page_list_comes_from_the_route_table_and_every_parameter_is_seeded(app: Litestar) -> None:
@@ -228,7 +249,7 @@ def test_every_page_has_no_serious_axe_violation(
         for path, page_role in html_pages(app):
             if page_role != role:
                 continue
-            url = PARAM.sub(lambda match: seeded.params[match.group(1)], path)
+            url = _filled(path, {**seeded.params, **seeded.overrides.get(path, {})})
             query = seeded.queries.get(path)
             response = page.goto(f"{url}?{query}" if query else url)
             assert response is not None
