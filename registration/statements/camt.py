@@ -148,7 +148,7 @@ def _amount(element: Element | None, currency: str, field: str, errors: list[Fie
         errors.append(FieldError(field, "a batched transfer in another currency than its entry"))
         return 0
     try:
-        # XXX is ISO 4217's "no currency": an entry without Ccy is parsed with two decimals and refused later.
+        # With no currency named, ISO 4217's code for "no currency" (XXX) stands in so the amount is still read.
         value = parse_amount(element.text or "", currency or "XXX", decimal=".")
     except ValueError:
         errors.append(FieldError(field, f"not an amount in {currency}: {element.text!r}"))
