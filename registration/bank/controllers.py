@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, Request, get, post, put
+from litestar import Controller, Request, Response, get, post, put
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, JSONBody
@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from events.services import editable_event, get_event
 from podium.auth.guards import requires_organizer
 from podium.errors import NotFound, problem_responses
-from registration.bank import choosing, payments, settings
+from registration.bank import choosing, invoices, payments, settings
 from registration.bank.schemas import (
     BankPaymentIn,
     BankPaymentRead,
@@ -105,6 +105,24 @@ class BankTransferController(Controller):
         if not order.payment_reference:
             raise NotFound("this order is not paid by bank transfer", field="order_id")
         return await bank_transfer_read(db_session, order)
+
+    @get(
+        "/bank-transfer/invoice.pdf",
+        operation_id="getBankTransferInvoice",
+        security=[{}, {"bearer": []}],
+        media_type="application/pdf",
+        responses=problem_responses(404, 409, 422),
+        dependencies={"order": order_link(ORGANIZERS)},
+    )
+    async def invoice(
+        self, order: NamedDependency[Order], db_session: NamedDependency[AsyncSession]
+    ) -> Response[bytes]:
+        """The invoice to pay by transfer (seller, buyer, lines, total, bank details, reference, due date), in the
+        order's language; 409 for an order not paid by bank transfer."""
+        content, filename = await invoices.invoice_pdf(db_session, order)
+        return Response(
+            content, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{filename}"'}
+        )
 
     @post(
         "/bank-payments",

@@ -84,13 +84,15 @@ async def refunded_amount(db_session: AsyncSession, order: Order) -> int:
     return 0 if payment is None else await refunded_of_payment(db_session, payment.id)
 
 
-def _seller_of(row: SellerDetails | None) -> tuple[Seller, str]:
+def seller_of(row: SellerDetails | None) -> tuple[Seller, str]:
+    """The seller a document prints, and its footer (also the bank-transfer invoice's)."""
     if row is None:
         return Seller(), ""
     return Seller(legal_name=row.legal_name, address=row.address, tax_id=row.tax_id), row.footer
 
 
-def _buyer_of(order: Order, billing: BillingDetails | None) -> Buyer:
+def buyer_of(order: Order, billing: BillingDetails | None) -> Buyer:
+    """Who a document bills: the buyer, with the order's billing details when given."""
     if billing is None:
         return Buyer(name=order.buyer_name, email=order.buyer_email)
     return Buyer(
@@ -146,7 +148,7 @@ async def _receipt_now(
     elif kept > net:
         lines.append(Line(description=gettext(FEE_LINE), amount=kept - net))
     event = facts.event
-    seller, footer = _seller_of(facts.seller)
+    seller, footer = seller_of(facts.seller)
     zone_date = order.paid_at.astimezone(ZoneInfo(event.timezone)).date()
     subtotal = sum(line.amount for line in lines)
     discount_total = sum(line.discount for line in lines)
@@ -156,7 +158,7 @@ async def _receipt_now(
         event_dates=event_dates(event),
         seller=seller,
         footer=footer,
-        buyer=_buyer_of(order, facts.billing),
+        buyer=buyer_of(order, facts.billing),
         currency=order.currency,
         lines=lines,
         subtotal=subtotal,
@@ -266,7 +268,7 @@ async def record_documents(
     added: list[Document] = []
     if live is not None:
         assert live.number is not None
-        seller, footer = _seller_of(facts.seller)
+        seller, footer = seller_of(facts.seller)
         note = credit_note_for(
             stored(live), receipt_number(event.slug, live.number), seller=seller, footer=footer, reason=reason
         )

@@ -84,6 +84,7 @@ PUBLIC = {
     ("POST", "/api/orders/{order_id:uuid}/card-payment/confirmed"),
     ("POST", "/api/orders/{order_id:uuid}/bank-transfer"),
     ("GET", "/api/orders/{order_id:uuid}/bank-transfer"),
+    ("GET", "/api/orders/{order_id:uuid}/bank-transfer/invoice.pdf"),
     ("GET", "/api/orders/{order_id:uuid}/receipt.pdf"),
     ("GET", "/api/orders/{order_id:uuid}/documents"),
     ("GET", "/api/orders/{order_id:uuid}/documents/{document_id:uuid}/pdf"),

@@ -4,15 +4,24 @@ still held; idempotent; refused (409) for orders no longer pending and events th
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import subprocess
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select, update
 
+from events.models import Event
+from podium.formatting import format_money
+from podium.i18n import using_locale
 from podium.settings import Settings
 from registration.bank.references import is_valid
+from registration.documents.receipts import document_day
 from registration.models import Order, Quota
 from tests.asgi_client import Client
 from tests.registration.bank.helpers import BANK, bank_event, choose, place
-from tests.registration.factories import build_catalog, db_session_for
+from tests.registration.factories import attendee, build_catalog, db_session_for, order_body
 
 
 async def test_choosing_gives_a_reference_and_stretches_the_hold_to_the_due_date(
@@ -82,3 +91,65 @@ async def test_choosing_is_refused_for_paid_expired_and_disabled(
     async with db_session_for(settings) as db_session:
         status = await db_session.scalar(select(Order.status).where(Order.id == lapsed["id"]))
     assert status == "expired"
+
+
+def _pdf_text(pdf: bytes, tmp_path: Path) -> str:
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext missing: install the Debian package poppler-utils to check the PDF's text")
+    path = tmp_path / "invoice.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return _spaced(text)
+
+
+def _spaced(text: str) -> str:
+    """Spaces as pdftotext gives them back: narrow and no-break spaces (French money and dates) as plain ones."""
+    return " ".join(text.replace("\u202f", " ").replace("\u00a0", " ").split())
+
+
+async def test_the_invoice_prints_reference_iban_amount_and_due_date_in_the_orders_language(
+    settings: Settings, client: Client, organizer: dict[str, str], tmp_path: Path
+) -> None:
+    catalog = await bank_event(settings, client, organizer)
+    response = await client.post(
+        f"/api/events/{catalog.slug}/orders", json=order_body(attendee()), headers={"Accept-Language": "fr"}
+    )
+    order = response.json()
+    chosen = (await choose(client, order)).json()
+
+    by_secret = await client.get(f"/api/orders/{order['id']}/bank-transfer/invoice.pdf?secret={order['secret']}")
+    by_organizer = await client.get(f"/api/orders/{order['id']}/bank-transfer/invoice.pdf", headers=organizer)
+    page = await client.get(f"/orders/{order['id']}?secret={order['secret']}")
+
+    async with db_session_for(settings) as db_session:
+        row = await db_session.get_one(Order, order["id"])
+        event = await db_session.get_one(Event, row.event_id)
+    assert row.payment_due_at is not None
+    with using_locale("fr"):
+        amount = format_money(order["total"], order["currency"])
+        due = document_day(row.payment_due_at.astimezone(ZoneInfo(event.timezone)).date())
+    text = _pdf_text(by_secret.content, tmp_path)
+    assert (by_secret.status_code, by_organizer.status_code) == (200, 200)
+    assert by_secret.headers["content-type"] == "application/pdf"
+    assert by_organizer.content == by_secret.content
+    assert chosen["reference_printed"] in text
+    assert "IBAN: DE89 3704 0044 0532 0130 00" in text
+    assert _spaced(amount) in text
+    assert _spaced(due) in text
+    assert "Facture" in text
+    assert f'href="/api/orders/{order["id"]}/bank-transfer/invoice.pdf?secret={order["secret"]}"' in page.text
+
+
+async def test_the_invoice_is_refused_to_another_buyer_and_for_an_order_not_paid_by_transfer(
+    settings: Settings, client: Client, organizer: dict[str, str]
+) -> None:
+    catalog = await bank_event(settings, client, organizer)
+    mine = await place(client, catalog.slug)
+    theirs = await place(client, catalog.slug)
+    await choose(client, mine)
+
+    stolen = await client.get(f"/api/orders/{mine['id']}/bank-transfer/invoice.pdf?secret={theirs['secret']}")
+    no_transfer = await client.get(f"/api/orders/{theirs['id']}/bank-transfer/invoice.pdf?secret={theirs['secret']}")
+
+    assert (stolen.status_code, stolen.headers["content-type"]) == (404, "application/problem+json")
+    assert (no_transfer.status_code, no_transfer.json()["code"]) == (409, "not_bank_transfer")
