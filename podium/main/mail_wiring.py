@@ -18,6 +18,7 @@ from badges.mail_attachments import badge_attachments
 from podium.auth import lockout, sign_in
 from podium.jobs.outbox_drain import install_attachment_renderers, install_still_true
 from podium.mail import install_templates
+from registration.bank import how_to_pay
 from registration.letters import mail as letter_mail
 from registration.mail import attachments as registration_attachments
 from registration.mail import order_mail
@@ -43,6 +44,8 @@ def install_mail() -> None:
     install_still_true(order_mail.STILL_TRUE_CHECKS)
     install_still_true(registration_mail.STILL_TRUE_CHECKS)
     install_attachment_renderers(registration_attachments.MAIL_ATTACHMENTS)
+    install_still_true(how_to_pay.STILL_TRUE_CHECKS)
+    install_attachment_renderers(how_to_pay.MAIL_ATTACHMENTS)
     # Badges draw the badge a confirmation mail carries; registration's outbox attaches it without importing badges.
     install_attachment_renderers({"badge": badge_attachments})
     # Abstracts' decision mails carry the presenting author's confirm link, filled in by registration's renderer.

@@ -15,13 +15,14 @@ from podium.audit import record
 from podium.db import begin_write, utcnow
 from podium.errors import Conflict
 from podium.i18n import N_
+from registration.bank import PROVIDER
+from registration.bank.how_to_pay import enqueue_how_to_pay
 from registration.bank.references import new_reference
 from registration.bank.settings import settings_for
 from registration.models import BankTransferSettings, Order, OrderStatus
 from registration.orders.confirmation import HoldExpired
 from registration.orders.holds import end_pending
 
-PROVIDER = "bank_transfer"
 _REFERENCE_TRIES = 5
 
 
@@ -96,6 +97,7 @@ async def choose_bank_transfer(
         action="bank_transfer_chosen",
     )
     await db_session.flush()
+    await enqueue_how_to_pay(db_session, order, event, rules)
     return order
 
 

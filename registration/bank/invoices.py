@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from podium.db import end_reads
 from podium.errors import Conflict
 from podium.i18n import N_, current_locale, using_locale
-from registration.bank.choosing import PROVIDER
+from registration.bank import PROVIDER
 from registration.bank.invoice_pdf import InvoiceSheet, render_invoice
 from registration.bank.payments import bank_money
 from registration.bank.references import printed

@@ -35,7 +35,7 @@ from podium.db import begin_write, utcnow
 from podium.errors import InvalidInput
 from podium.formatting import format_money
 from podium.i18n import N_
-from registration.bank.choosing import PROVIDER
+from registration.bank import PROVIDER
 from registration.models import BankCredit, Order, OrderStatus, Payment, Refund, RegistrationStatus
 from registration.orders.confirmation import confirm_order
 from registration.orders.payment_outcomes import retake_seats

@@ -3,18 +3,21 @@ passes unpaid, the expiry mail saying the invoice was not paid (and that the par
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
+from registration.bank import how_to_pay
 from registration.mail.reminders import enqueue_reminders
 from registration.models import Order
 from registration.orders.holds import expire_holds
 from tests.asgi_client import Client
 from tests.registration.bank.helpers import bank_event, choose, mark, place
 from tests.registration.factories import db_session_for, outbox_mails
+from tests.registration.mailbox import Inbox, deliver, text, to
 
 
 async def test_reminder_goes_once_days_before_the_due_date_with_the_reference(
@@ -67,3 +70,51 @@ async def test_expiry_after_the_due_date_says_the_invoice_was_not_paid(
     assert f"payment reference {reference}" in text
     assert "was not paid in full by its due date" in text
     assert "The USD 50.00 that did arrive will be sent back to you." in text
+
+
+async def test_how_to_pay_mail_goes_once_under_replayed_and_racing_choices_with_the_invoice(
+    settings: Settings, client: Client, organizer: dict[str, str], smtp: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp
+    built = await bank_event(settings, client, organizer)
+    order = await place(client, built.slug)
+
+    racing = await asyncio.gather(choose(client, order), choose(client, order))
+    replayed = await choose(client, order)
+    await deliver(settings, port)
+
+    async with db_session_for(settings) as db_session:
+        rows = await db_session.scalar(
+            select(func.count()).where(OutboxMessage.dedupe_key == f"bank-transfer-chosen:{order['id']}")
+        )
+    chosen = replayed.json()
+    [mail] = [m for m in to(inbox, "buyer@example.org") if chosen["reference_printed"] in str(m["Subject"])]
+    body = text(mail)
+    [invoice] = list(mail.iter_attachments())
+    assert [r.status_code for r in [*racing, replayed]] == [200, 200, 200]
+    assert rows == 1
+    assert f"Payment reference: {chosen['reference_printed']}" in body
+    assert "IBAN: DE89 3704 0044 0532 0130 00" in body
+    assert f"Amount: USD {order['total'] / 100:,.2f}" in body
+    assert f"/orders/{order['id']}?secret=" in body
+    assert invoice.get_filename() == f"invoice-{chosen['reference']}.pdf"
+    assert invoice.get_content().startswith(b"%PDF")
+
+
+async def test_how_to_pay_mail_stops_being_true_once_the_order_is_paid(
+    settings: Settings, client: Client, organizer: dict[str, str]
+) -> None:
+    built = await bank_event(settings, client, organizer)
+    waiting, paid = await place(client, built.slug), await place(client, built.slug)
+    await choose(client, waiting)
+    await choose(client, paid)
+    await mark(client, organizer, paid["id"], paid["total"])
+
+    async with db_session_for(settings) as db_session:
+        contexts = [
+            (await db_session.scalars(select(OutboxMessage.context).where(OutboxMessage.dedupe_key == key))).one()
+            for key in (f"bank-transfer-chosen:{waiting['id']}", f"bank-transfer-chosen:{paid['id']}")
+        ]
+        verdicts = await how_to_pay.STILL_TRUE_CHECKS[how_to_pay.TEMPLATE](db_session, contexts)
+
+    assert list(verdicts) == [True, False]
