@@ -79,6 +79,7 @@ from registration.audit.controllers import AuditController
 from registration.audit.pages import OrganizerAuditPages
 from registration.bank.controllers import BankTransferController, BankTransferSettingsController
 from registration.bank.pages import OrganizerBankPages
+from registration.bank.settings_pages import OrganizerBankSettingsPages
 from registration.catalog.controllers import CATALOG_CONTROLLERS
 from registration.catalog.pages import OrganizerCatalogPages
 from registration.controllers import (
@@ -172,6 +173,7 @@ ROUTE_HANDLERS: tuple[ControllerRouterHandler, ...] = (
     BankTransferSettingsController,
     BankTransferController,
     OrganizerBankPages,
+    OrganizerBankSettingsPages,
     LetterPages,
     OrganizerLetterPages,
     BankStatementController,
