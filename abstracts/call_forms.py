@@ -13,6 +13,7 @@ from typing import Any
 
 from abstracts.calls import CallView, local_text
 from abstracts.models import SubmissionKind
+from podium.i18n import N_
 
 TIME_FIELDS = ("opens_at", "closes_at", "late_breaking_opens_at", "late_breaking_closes_at", "embargo_until")
 FLAGS = ("blind", "disclosure_required")
@@ -31,10 +32,10 @@ LISTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], int]] = {
     "rubric": (("name", "weight", "min_score", "max_score"), (), 2),
 }
 KIND_LABELS = {
-    SubmissionKind.ORAL: "Oral presentation",
-    SubmissionKind.POSTER: "Poster",
-    SubmissionKind.LATE_BREAKING: "Late-breaking",
-    SubmissionKind.SYMPOSIUM: "Symposium proposal",
+    SubmissionKind.ORAL: N_("Oral presentation"),
+    SubmissionKind.POSTER: N_("Poster"),
+    SubmissionKind.LATE_BREAKING: N_("Late-breaking"),
+    SubmissionKind.SYMPOSIUM: N_("Symposium proposal"),
 }
 
 

@@ -17,6 +17,7 @@ from abstracts.formatting import count_words
 from abstracts.models import DisclosureRelationship, SubmissionType
 from abstracts.schemas import AuthorWrite
 from podium.errors import FieldError
+from podium.i18n import gettext
 
 
 @dataclass(frozen=True)
@@ -128,5 +129,6 @@ def blind_warnings(title: str, body: str, authors: Sequence[AuthorWrite]) -> lis
             for phrase in (named, institution):
                 if phrase and phrase.casefold() not in seen:
                     seen.add(phrase.casefold())
-                    found.append(FieldError(field_name, f"names {phrase!r}: reviewers should not learn who wrote it"))
+                    message = gettext("names %(phrase)s: reviewers should not learn who wrote it")
+                    found.append(FieldError(field_name, message % {"phrase": repr(phrase)}))
     return found

@@ -34,27 +34,28 @@ from events import services as events
 from podium.db import utcnow
 from podium.errors import DomainError, InvalidInput
 from podium.forms import FormData, read_form
+from podium.i18n import N_
 from podium.i18n import gettext as _
 from podium.pages import form_errors, redirect, render
 from registration.links.own import own_registrations
 
 AnyRequest = Request[Any, Any, Any]
 RELATIONSHIPS = [
-    (DisclosureRelationship.NONE, "Nothing to disclose"),
-    (DisclosureRelationship.GRANT, "Research grant"),
-    (DisclosureRelationship.CONSULTANT, "Consultant"),
-    (DisclosureRelationship.SPEAKER_BUREAU, "Speakers' bureau"),
-    (DisclosureRelationship.STOCK, "Stock or shares"),
-    (DisclosureRelationship.EMPLOYEE, "Employee"),
-    (DisclosureRelationship.OTHER, "Other"),
+    (DisclosureRelationship.NONE, N_("Nothing to disclose")),
+    (DisclosureRelationship.GRANT, N_("Research grant")),
+    (DisclosureRelationship.CONSULTANT, N_("Consultant")),
+    (DisclosureRelationship.SPEAKER_BUREAU, N_("Speakers' bureau")),
+    (DisclosureRelationship.STOCK, N_("Stock or shares")),
+    (DisclosureRelationship.EMPLOYEE, N_("Employee")),
+    (DisclosureRelationship.OTHER, N_("Other")),
 ]
 STATUS_LABELS = {
-    "draft": "Draft",
-    "submitted": "Submitted",
-    "withdrawn": "Withdrawn",
-    "accepted_oral": "Accepted as a talk",
-    "accepted_poster": "Accepted as a poster",
-    "rejected": "Not accepted",
+    "draft": N_("Draft"),
+    "submitted": N_("Submitted"),
+    "withdrawn": N_("Withdrawn"),
+    "accepted_oral": N_("Accepted as a talk"),
+    "accepted_poster": N_("Accepted as a poster"),
+    "rejected": N_("Not accepted"),
 }
 
 
@@ -268,14 +269,14 @@ def _form(
         status=STATUS_LABELS[own.visible_status],
         editable=own.editable(now),
         deadline=calls.local_text(own.editable_until, view.event.timezone),
-        types=[(str(t.id), f"{KIND_LABELS.get(SubmissionKind(t.key), t.key)}: {t.name}") for t in view.types],
+        types=[(str(t.id), f"{_(KIND_LABELS.get(SubmissionKind(t.key), t.key))}: {t.name}") for t in view.types],
         topics=[(str(t.id), t.name) for t in view.topics],
         questions=[
             QuestionRead(id=q.id, label=q.label, required=q.required, max_chars=q.max_chars) for q in view.questions
         ],
         author_rows=max(rows, 1),
         disclosure_rows=DISCLOSURE_ROWS,
-        relationships=[(str(v), label) for v, label in RELATIONSHIPS],
+        relationships=[(str(v), _(label)) for v, label in RELATIONSHIPS],
         values=values,
         errors=errors,
         warnings=warnings_of(own),

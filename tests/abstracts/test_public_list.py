@@ -147,4 +147,4 @@ async def test_search_finds_topics_and_sessions_and_answers_a_page_at_a_time(
     assert [(a["number"], second_page.json()["total"]) for a in second_page.json()["abstracts"]] == [(2, 2)]
     assert refused.status_code == 422 and "limit" in refused.text
     assert page_two.status_code == 200 and page_two.text.count('class="stack abstract"') == 0
-    assert "2 abstract(s)" in page_two.text
+    assert "2 abstracts." in page_two.text

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from podium import i18n
+from podium.locale_choice import COOKIE
 from podium.settings import Settings
 from tests.abstracts.factories import Person, complete_abstract, make_event, make_submitter, open_call, type_id
 from tests.asgi_client import Client
@@ -207,3 +209,34 @@ async def test_my_abstracts_page_leads_to_my_registrations_and_orders_and_no_one
     assert re.findall(r'href="/(registrations|orders)/', as_grace.text) == ["orders", "orders"]
     assert "Turing" in as_grace.text and "Lovelace" in as_grace.text
     assert followed.status_code == 200 and "Lovelace" in followed.text
+
+
+async def test_submitter_pages_are_translated_in_every_locale(
+    client: Client, organizer: dict[str, str], settings: Settings
+) -> None:
+    """My abstracts, a draft's form with its mistakes shown, and the public list: every message they look up
+    has a translation in each shipped locale."""
+    slug, _ = await make_event(settings)
+    call = await open_call(client, organizer, slug)
+    ada = await make_submitter(settings, "Ada Translated")
+    started = await _post(client, ada, f"/events/{slug}/abstracts", {"submission_type_id": type_id(call, "oral")})
+    url = started.headers["location"]
+    seen = {}
+
+    with i18n.recording_misses() as misses:
+        for locale in i18n.LOCALES:
+            client.cookies.set(COOKIE, locale)
+            mine = await client.get(f"/events/{slug}/abstracts", headers={**HTML, **ada.headers})
+            form = await client.get(url, headers={**HTML, **ada.headers})
+            refused = await client.post(
+                url,
+                data={"_csrf_token": _csrf(form.text), "action": "submit", "title": "", "presenting": "0"},
+                headers={**HTML, **ada.headers},
+            )
+            public = await client.get(f"/events/{slug}/accepted-abstracts", headers=HTML)
+            lang = f'<html lang="{i18n.html_lang(locale)}">'
+            seen[locale] = tuple((p.status_code, lang in p.text) for p in (mine, form, refused, public))
+    client.cookies.clear()
+
+    assert seen == dict.fromkeys(i18n.LOCALES, ((200, True), (200, True), (422, True), (200, True)))
+    assert sorted(misses) == []

@@ -11,7 +11,9 @@ from uuid import UUID
 import pytest
 from sqlalchemy import select
 
+from podium import i18n
 from podium.audit_models import AuditEntry
+from podium.locale_choice import COOKIE
 from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
 from registration.letters.sealing import unseal
@@ -250,3 +252,31 @@ async def test_organizers_read_the_passport_data_and_each_view_is_audited(
         notes = " ".join(str(e.note) for e in (await db_session.scalars(select(AuditEntry))).all())
     assert len(entries) == 2 and all(e.actor.startswith("organizer:") for e in entries)
     assert NUMBER not in notes and "Okonkwo" not in notes
+
+
+async def test_letter_pages_are_translated_in_every_locale(
+    client: Client, settings: Settings, catalog: CatalogFixture
+) -> None:
+    """The request form (with a mistake shown), the attendee's page of an issued letter and the public
+    verification page: every message they look up has a translation in each shipped locale."""
+    asking = await registration_of(client, settings, catalog, email="form.letter@example.org")
+    issued = await registration_of(client, settings, catalog, email="issued.letter@example.org")
+    letter = (await _ask(client, issued)).json()
+    html = {"Accept": "text/html"}
+    pages = {
+        "form": f"/registrations/{asking['id']}/letter?secret={asking['secret']}",
+        "issued": f"/registrations/{issued['id']}/letter?secret={issued['secret']}",
+        "verification": f"/letters/{letter['code']}",
+    }
+    seen = {}
+
+    with i18n.recording_misses() as misses:
+        for locale in i18n.LOCALES:
+            client.cookies.set(COOKIE, locale)
+            for name, path in pages.items():
+                page = await client.get(path, headers=html)
+                seen[(locale, name)] = (page.status_code, f'<html lang="{i18n.html_lang(locale)}">' in page.text)
+    client.cookies.clear()
+
+    assert seen == dict.fromkeys(((locale, name) for locale in i18n.LOCALES for name in pages), (200, True))
+    assert sorted(misses) == []
