@@ -48,7 +48,18 @@ CHECKS = [
 # add-on (a rule the spec does not state).
 NO_POSITIVE_ACCEPTANCE = {"POST /api/payments/stripe/webhook", "POST /api/events/{event}/waitlist"}
 FIXED_SEED = 20261202
-RANDOM_SEED = int(os.environ.get("PODIUM_FUZZ_SEED") or secrets.randbits(32))
+
+
+def _random_seed() -> int:
+    """A new seed each run; under pytest-xdist every worker collects the same test id (xdist refuses workers
+    whose collections differ), so there the seed comes from the run's id, which all workers share."""
+    if os.environ.get("PODIUM_FUZZ_SEED"):
+        return int(os.environ["PODIUM_FUZZ_SEED"])
+    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    return int(run_id[:8], 16) if run_id else secrets.randbits(32)
+
+
+RANDOM_SEED = _random_seed()
 
 
 @pytest.fixture(params=[FIXED_SEED, RANDOM_SEED], ids=["fixed-seed", f"random-seed-{RANDOM_SEED}"])
