@@ -66,12 +66,27 @@ async def lock_payable(db_session: AsyncSession, found: FoundReference) -> Payab
         standing = _ORDER_STANDING.get(order.status, "closed")
         return Payable(kind="order", id=order.id, status=standing, currency=order.currency, due=order.total - received)
     if found.kind == "group" and found.id is not None:
+        await lock_group_orders(db_session, found.id)
         group = await db_session.get(GroupInvoice, found.id, with_for_update=True, populate_existing=True)
         if group is None:
             return None
         standing = _GROUP_STANDING.get(group.status, "closed")
         return Payable(kind="group", id=group.id, status=standing, currency=group.currency, due=group.total)
     return None
+
+
+async def lock_group_orders(db_session: AsyncSession, group_id: UUID) -> None:
+    """Lock the invoice's orders (in id order) before the invoice itself: an order's own payment holds the order
+    and then takes its invoice (``orders.group_shares``), so both take them in that order and never deadlock."""
+    order_ids = (
+        await db_session.scalars(
+            select(GroupInvoiceOrder.order_id)
+            .where(GroupInvoiceOrder.group_invoice_id == group_id)
+            .order_by(GroupInvoiceOrder.order_id)
+        )
+    ).all()
+    if order_ids:
+        await db_session.execute(select(Order.id).where(Order.id.in_(order_ids)).order_by(Order.id).with_for_update())
 
 
 async def settle(
@@ -130,6 +145,9 @@ async def pay_group(
             .order_by(GroupInvoiceOrder.order_id)
         )
     ).all()
+    for share in shares:  # closed first: an order the group pays does not leave it (``orders.group_shares``)
+        share.open = False
+    await db_session.flush()
     for share in shares:
         await record_bank_payment(
             db_session,
@@ -143,7 +161,6 @@ async def pay_group(
             note=f"{note}; group invoice {group.payment_reference}",
             now=now,
         )
-        share.open = False
     before = group.status
     group.status = GroupInvoiceStatus.PAID.value
     group.paid_at = now

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from podium.settings import Settings
 from registration.bank.references import is_valid, printed
-from registration.models import Order
+from registration.models import BankCredit, Order
 from tests.asgi_client import Client
-from tests.registration.bank.helpers import bank_event, place
+from tests.registration.bank.helpers import bank_event, choose, place
 from tests.registration.factories import db_session_for
 from tests.registration.statements.test_import import HEADER, csv_line, outcomes, statuses, upload
 
@@ -145,3 +145,44 @@ async def test_cancelled_group_invoice_frees_its_orders(
     assert (cancelled.status_code, cancelled.json()["status"]) == (200, "cancelled")
     assert (twice.status_code, anew.status_code) == (409, 201)
     assert outcomes(late.json()) == [("G3", "unmatched", "order_closed")]
+
+
+async def test_an_order_paid_on_its_own_leaves_the_group_invoice_and_the_rest_is_paid_once(
+    settings: Settings, client: Client, organizer: dict[str, str]
+) -> None:
+    slug, orders = await pending_orders(settings, client, organizer, 3)
+    by_card, by_transfer, left = orders
+    group = (await invoice(client, slug, organizer, orders)).json()
+    await client.post(f"/api/orders/{by_card['id']}/offline-payment", headers={"X-Order-Secret": by_card["secret"]})
+    own = (await choose(client, by_transfer)).json()
+
+    paid_alone = await upload(client, slug, organizer, HEADER + csv_line("O1", by_transfer["total"], own["reference"]))
+    after = (await client.get(f"/api/events/{slug}/group-invoices/{group['id']}", headers=organizer)).json()
+    rest = await upload(client, slug, organizer, HEADER + csv_line("G4", left["total"], group["reference"]))
+    paid = (await client.get(f"/api/events/{slug}/group-invoices/{group['id']}", headers=organizer)).json()
+
+    assert outcomes(paid_alone.json()) == [("O1", "exact", None)]
+    assert (after["status"], after["total"], [s["order_id"] for s in after["orders"]]) == (
+        "open",
+        left["total"],
+        [left["id"]],
+    )
+    assert outcomes(rest.json()) == [("G4", "exact", None)]
+    assert paid["status"] == "paid"
+    assert await statuses(settings, orders) == ["paid"] * 3
+    async with db_session_for(settings) as db_session:
+        ids = [order["id"] for order in orders]
+        credits = (await db_session.scalars(select(BankCredit.order_id).where(BankCredit.order_id.in_(ids)))).all()
+    assert sorted(str(c) for c in credits) == sorted([by_transfer["id"], left["id"]])
+
+
+async def test_a_group_invoice_whose_every_order_is_paid_alone_is_cancelled(
+    settings: Settings, client: Client, organizer: dict[str, str]
+) -> None:
+    slug, orders = await pending_orders(settings, client, organizer, 1)
+    group = (await invoice(client, slug, organizer, orders)).json()
+
+    await client.post(f"/api/orders/{orders[0]['id']}/offline-payment", headers={"X-Order-Secret": orders[0]["secret"]})
+
+    after = (await client.get(f"/api/events/{slug}/group-invoices/{group['id']}", headers=organizer)).json()
+    assert (after["status"], after["total"], after["orders"]) == ("cancelled", group["total"], [])
