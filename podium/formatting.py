@@ -16,8 +16,10 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from babel import dates, numbers
+from markupsafe import Markup, escape
 
 from podium.i18n import DEFAULT_LOCALE, current_locale, gettext
+from podium.reader_zone import current_reader_zone
 
 # ISO 4217 currencies whose minor unit is not the cent (the ones Stripe also treats specially); money is
 # stored in minor units, so JPY 5000 is 5000 yen and KWD 5000 is 5.000 dinars.
@@ -106,9 +108,69 @@ def format_time(instant: dt.datetime, timezone: str) -> str:
     return f"{local_time(instant, timezone):%H:%M}"
 
 
+def reader_clock(
+    start: dt.datetime | str, end: dt.datetime | str | None, event_zone: str, reader_zone: str | None
+) -> list[tuple[dt.datetime, str]]:
+    """The reader's wall clock for ``start`` (and ``end``): each instant in their zone with its ``HH:MM`` text,
+    ``+1``/``-1`` added when their calendar day is not the event's. Empty when the reader needs no second time:
+    no zone known, or their UTC offset is the event's at those instants (offsets, not names: Paris and Berlin
+    read alike, and a zone that shares the event's offset for half the year differs only the other half).
+    Each instant is converted on its own, so a session across a DST change in the reader's zone is right at
+    both ends."""
+    if reader_zone is None:
+        return []
+    instants = [start] if end is None else [start, end]
+    there = [local_time(i, event_zone) for i in instants]
+    here = [local_time(i, reader_zone) for i in instants]
+    if all(a.utcoffset() == b.utcoffset() for a, b in zip(there, here, strict=True)):
+        return []
+    out = []
+    for a, b in zip(there, here, strict=True):
+        days = (b.date() - a.date()).days
+        out.append((b, f"{b:%H:%M}" + (f" {days:+d}" if days else "")))
+    return out
+
+
+def _zone_name(zone: str) -> str:
+    return zone.replace("_", " ")
+
+
+def beside_text(start: dt.datetime | str, end: dt.datetime | str | None, event_zone: str) -> str:
+    """`` (15:00-16:30 your time, Asia/Singapore)`` (an en dash between) for the current reader, or ``""``: a
+    mail's plain text."""
+    clock = reader_clock(start, end, event_zone, current_reader_zone())
+    if not clock:
+        return ""
+    times = "\u2013".join(text for _, text in clock)
+    reader = current_reader_zone() or ""
+    return " (" + gettext("%(time)s your time, %(zone)s") % {"time": times, "zone": _zone_name(reader)} + ")"
+
+
+def beside_html(start: dt.datetime | str, end: dt.datetime | str | None, event_zone: str) -> Markup:
+    """The same as ``beside_text`` with each reader's time in a ``<time>`` element (their offset in it), for pages
+    and HTML mails."""
+    clock = reader_clock(start, end, event_zone, current_reader_zone())
+    if not clock:
+        return Markup("")
+    times = Markup("\u2013").join(
+        Markup('<time datetime="{}">{}</time>').format(instant.isoformat(), text) for instant, text in clock
+    )
+    label = escape(gettext("%(time)s your time, %(zone)s")) % {
+        "time": times,
+        "zone": _zone_name(current_reader_zone() or ""),
+    }
+    return Markup(' <span class="your-time">({})</span>').format(label)
+
+
+def format_datetime_for_reader(instant: dt.datetime | str, timezone: str) -> str:
+    """``format_datetime`` with the reader's own time beside it when theirs differs (mails' deadlines)."""
+    return format_datetime(instant, timezone) + beside_text(instant, None, timezone)
+
+
 def register_filters(filters: dict[str, object]) -> None:
     """The pages' template filters, named as the mails' are (podium/mail.py), so a date reads the same on a page
-    and in a mail: ``money(currency)``, ``date``, ``date_range(end)``, ``day``, ``datetime(zone)``, ``time(zone)``."""
+    and in a mail: ``money(currency)``, ``date``, ``date_range(end)``, ``day``, ``datetime(zone)``, ``time(zone)``;
+    ``yours(end, zone)`` is the reader's own clock beside the event's (``beside_html``)."""
     filters["money"] = format_money
     filters["number"] = format_number
     filters["date"] = format_date
@@ -116,3 +178,4 @@ def register_filters(filters: dict[str, object]) -> None:
     filters["day"] = format_day
     filters["datetime"] = format_datetime
     filters["time"] = format_time
+    filters["yours"] = beside_html

@@ -31,14 +31,17 @@ from markupsafe import Markup, escape
 
 from podium import i18n
 from podium.formatting import (
+    beside_html,
+    beside_text,
     format_date,
     format_date_range,
-    format_datetime,
+    format_datetime_for_reader,
     format_money,
     format_number,
     format_time,
     local_time,
 )
+from podium.reader_zone import using_reader_zone
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 # Links with secrets are placeholders (``{order_link:<id>}``) until the outbox sends the mail.
@@ -131,12 +134,17 @@ def _environment(*, html: bool) -> Environment:
     environment.filters["number"] = format_number
     environment.filters["date_range"] = lambda start, end: format_date_range(_day(start), _day(end))
     environment.filters["date"] = lambda value: format_date(_day(value))
-    environment.filters["datetime"] = lambda value, timezone: format_datetime(_instant(value), timezone)
+    # A deadline reads on the event's clock with the reader's own beside it (``render_mail`` sets their zone).
+    environment.filters["datetime"] = lambda value, timezone: format_datetime_for_reader(_instant(value), timezone)
     environment.filters["local_date"] = lambda value, timezone: format_date(
         local_time(_instant(value), timezone).date()
     )
     environment.filters["time"] = lambda value, timezone: format_time(_instant(value), timezone)
     environment.filters["paragraphs"] = _paragraphs
+    beside = beside_html if html else beside_text
+    environment.filters["yours"] = lambda start, end, timezone: beside(
+        _instant(start), None if end is None else _instant(end), timezone
+    )
     return environment
 
 
@@ -165,10 +173,11 @@ def render_mail(name: str, context: Mapping[str, Any], wording: Wording | None =
     """Subject, plain text and HTML of template ``name``; links are still placeholders (the outbox fills them).
 
     Written in the context's ``locale`` (the registration's or buyer's, stored with the message when it was
-    enqueued; English for older messages without one), whatever the locale of the task that sends it."""
+    enqueued; English for older messages without one), whatever the locale of the task that sends it; times show
+    the reader's clock beside the event's when the context's ``time_zone`` (theirs when ordering) differs."""
     wording = wording or Wording()
     variables = {**context, "wording": wording}
-    with i18n.using_locale(context.get("locale")):
+    with i18n.using_locale(context.get("locale")), using_reader_zone(context.get("time_zone")):
         text_template = _TEXT.get_template(f"mail/{name}.txt")
         subject = _one_line(wording.subject) or _subject(text_template, variables)
         text = _tidy(text_template.render(variables))

@@ -26,6 +26,7 @@ from podium.errors import DomainError
 from podium.formatting import format_day
 from podium.forms import FormData
 from podium.pages import redirect, render
+from podium.reader_zone import known_zones
 from podium.settings import Settings
 from registration.links.rule import open_registration
 from registration.models import Category
@@ -106,6 +107,7 @@ class AgendaPages(Controller):
             more=len(results) == MAX_RESULTS,
             kinds=KIND_LABELS,
             rooms={r.id: r.name for r in event.rooms},
+            zones=known_zones(),
             clock=lambda v: v.astimezone(tz).strftime("%H:%M"),
             day_of=lambda v: format_day(v.astimezone(tz).date(), short=True),
             error=error,

@@ -57,6 +57,7 @@ async def mail_agenda_holders(db_session: AsyncSession, session_id: UUID) -> Non
                 Registration.email,
                 Registration.first_name,
                 Registration.locale,
+                Registration.time_zone,
             )
             .join(AgendaItem, AgendaItem.session_id == ProgramSession.id)
             .join(Registration, Registration.id == AgendaItem.registration_id)
@@ -69,7 +70,7 @@ async def mail_agenda_holders(db_session: AsyncSession, session_id: UUID) -> Non
     event = await db_session.get_one(Event, rows[0][6])
     context = event_context(event)
     dialect = db_session.get_bind().dialect.name
-    for title, status, starts, ends, sequence, room, _event_id, reg_id, version, email, first, locale in rows:
+    for title, status, starts, ends, sequence, room, _event_id, reg_id, version, email, first, locale, zone in rows:
         await db_session.execute(
             enqueue_statement(
                 dialect,
@@ -80,6 +81,7 @@ async def mail_agenda_holders(db_session: AsyncSession, session_id: UUID) -> Non
                     "event": context,
                     "name": first,
                     "locale": locale,
+                    "time_zone": zone,
                     "title": title,
                     "cancelled": status == SessionStatus.CANCELLED,
                     "starts_at": starts,

@@ -8,7 +8,9 @@ with a marker where the token goes, split there, and joined with each visitor's 
 page shows who they are and is rendered as before. Keys must name everything the page shows: the callers
 build them from the fingerprint read from the database on every request (``public.program_head``,
 ``public.session_head``), so an entry can never be stale (see ``podium.lru``). The visitor's locale is added
-here, to every key: a page read in Spanish is never given to an English reader.
+here, to every key: a page read in Spanish is never given to an English reader; and so is the reader's time
+zone (``podium.reader_zone``): a page shows their own clock beside the event's, so it is never given to a reader
+in another zone. The answers say ``Vary: Cookie`` (both come from cookies) for any cache on the way.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from litestar.template.base import csrf_token
 from podium.i18n import current_locale
 from podium.lru import Lru
 from podium.pages import render
+from podium.reader_zone import current_reader_zone
 
 # Random per process, so no text a page shows can contain it. CSRF tokens are hex: they need no escaping in the
 # ``<meta>`` and the ``hx-headers`` attribute where base.html puts them.
@@ -71,9 +74,9 @@ def shared_page(
 
 
 def _localised(key: str) -> str:
-    return f"{current_locale()}|{key}"
+    return f"{current_locale()}|{current_reader_zone() or '-'}|{key}"
 
 
 def _with_token(request: Request[Any, Any, Any], parts: tuple[bytes, ...]) -> Response[bytes]:
     token = csrf_token({"request": request})  # what the template's ``csrf_token()`` gives this visitor
-    return Response(token.encode().join(parts), media_type=MediaType.HTML)
+    return Response(token.encode().join(parts), media_type=MediaType.HTML, headers={"Vary": "Cookie"})

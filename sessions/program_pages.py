@@ -1,5 +1,6 @@
 """The public program pages: the program browser (a day at a time, or the grid) and each session's page.
-Every form works without JavaScript; times are shown in the event's time zone."""
+Every form works without JavaScript; times are shown in the event's time zone, with the reader's own clock beside
+them when their zone (``podium.reader_zone``) is at another offset."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from podium.formatting import format_date, local_time
 from podium.i18n import current_locale
 from podium.lru import Lru
 from podium.query_params import Search
+from podium.reader_zone import current_reader_zone
 from registration.models import AddOn
 from sessions import glance, public, queries
 from sessions.models import KIND_LABELS, SessionStatus
@@ -36,7 +38,7 @@ from sessions.talk_reads import embargoed_presenters
 # reads nothing else; the event's ``updated_at`` is in every key, and a new colour or logo moves it.
 LISTINGS: Lru[tuple[str, PageBrand, str]] = Lru()
 # One small entry per session: a 600-session meeting's pages all fit.
-DETAILS: Lru[tuple[str, PageBrand, str]] = Lru(size=1024)  # by session version and locale
+DETAILS: Lru[tuple[str, PageBrand, str]] = Lru(size=1024)  # by session version, locale and reader's zone
 # The event's time zone and its sessions in time order, for "now and next", per program version.
 TIMELINES: Lru[tuple[str, list[glance.Moment]]] = Lru(size=16)
 VIEWS = ("list", "grid")
@@ -99,7 +101,8 @@ def _listing(
     *,
     view: str,
 ) -> str:
-    """The listing fragment (a list or, for one day, the grid of rooms by start time), the same for everyone."""
+    """The listing fragment (a list or, for one day, the grid of rooms by start time), the same for everyone in
+    the reader's zone."""
     grid = None
     if view == "grid" and wanted.day is not None:
         grid = glance.day_grid(sessions, [(r.id, r.name) for r in event.rooms], event.timezone)
@@ -144,9 +147,9 @@ class ProgramPages(Controller):
         while the track and type filters keep the day being looked at (``within``, from the filter form).
         ``view=grid`` shows the day at a glance, rooms by start time; during the event "now and next" leads.
 
-        The listing is the same for every visitor, so it is rendered once per program version and filter and
-        kept (``LISTINGS``), and so is an anonymous visitor's whole page (``page_cache``): a request whose page
-        is cached costs one query (``public.program_head``)."""
+        The listing is the same for every visitor in one time zone, so it is rendered once per program version,
+        filter and zone and kept (``LISTINGS``), and so is an anonymous visitor's whole page (``page_cache``): a
+        request whose page is cached costs one query (``public.program_head``)."""
         head = await public.program_head(db_session, slug)
         days = event_days(head)
         chosen_day = _chosen_day(days, day or (None if q else within), searching=bool(q))
@@ -154,8 +157,10 @@ class ProgramPages(Controller):
         text = (q or "").strip()
         chosen_view = view if view in VIEWS else "list"
         netloc = request.url.netloc
-        # The listing is written in the visitor's language (its words, dates and times): the locale is in the key.
-        key = f"{head.version}|{current_locale()}|{chosen_day}|{track}|{kind}|{text}|{netloc}|{chosen_view}"
+        # The listing is written in the visitor's language (its words, dates and times) and shows their own clock
+        # beside the event's: the locale and their zone are in the key.
+        zone = current_reader_zone() or "-"
+        key = f"{head.version}|{current_locale()}|{zone}|{chosen_day}|{track}|{kind}|{text}|{netloc}|{chosen_view}"
         on_now = await _now_and_next(db_session, slug, head)
         page_key = f"program|{key}|{_moment_key(on_now)}"
         if (page := cached_page(request, PROGRAM_PAGES, page_key)) is not None:
@@ -202,7 +207,7 @@ class ProgramPages(Controller):
         page_key = f"session|{head.version}"
         if (page := cached_page(request, SESSION_PAGES, page_key)) is not None:
             return page
-        detail_key = f"{head.version}|{current_locale()}"
+        detail_key = f"{head.version}|{current_locale()}|{current_reader_zone() or '-'}"
         cached = DETAILS.get(detail_key)
         if cached is None:
             await begin_autocommit(db_session)

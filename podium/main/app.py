@@ -68,6 +68,7 @@ from podium.metrics import MetricsSetup, metrics_setup
 from podium.openapi import ClosedStructSchemaPlugin
 from podium.outbox import enqueue
 from podium.pdf_fonts import report_missing_fonts
+from podium.reader_zone import ReaderZoneMiddleware, choose_zone, current_reader_zone
 from podium.refusals import AnswerRefusals
 from podium.request_id import RequestIdMiddleware
 from podium.security_headers import security_headers
@@ -211,6 +212,7 @@ def _template_filters(engine: JinjaTemplateEngine) -> None:
     register_filters(engine.engine.filters)
     i18n.install(engine.engine)  # gettext reads the request's locale (``podium.locale_choice``)
     engine.engine.globals["locale_names"] = i18n.LOCALE_NAMES
+    engine.engine.globals["current_reader_zone"] = current_reader_zone  # ``podium.reader_zone``
     engine.engine.auto_reload = False
 
 
@@ -235,6 +237,7 @@ def _middleware(settings: Settings, metrics: MetricsSetup) -> list[Middleware]:
     return [
         RequestIdMiddleware(),
         LocaleMiddleware(),  # before anything answers, so refusals and error pages speak the visitor's language
+        ReaderZoneMiddleware(),  # the reader's own clock beside the event's (pages, and orders placed for mails)
         *metrics.middleware,
         AnswerRefusals(),  # inside the two above, so they see what a later middleware's refusal answered
         WriteIntentMiddleware,
@@ -262,6 +265,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
             favicon,
             choose_language,
+            choose_zone,
             *metrics.route_handlers,
         ],
         plugins=[

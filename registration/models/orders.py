@@ -100,6 +100,9 @@ class Order(Base):
     payment_failure: Mapped[str | None] = mapped_column(String(300), nullable=True)
     # The language the order was placed in (``podium.i18n``): the buyer's mails are written in it.
     locale: Mapped[str] = mapped_column(String(16), default="en", server_default="en")
+    # The buyer's time zone when ordering (``podium.reader_zone``; None when unknown): their mails show their own
+    # clock beside the event's.
+    time_zone: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # Bank transfer (``registration.bank``): the reference the buyer writes on the transfer (ISO 11649, unique),
     # when it is due (the hold runs to then), and when the one reminder before it went out.
     payment_reference: Mapped[str | None] = mapped_column(String(35), nullable=True)
@@ -158,6 +161,9 @@ class Registration(Base):
     transferred_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
     # The language the registration was made in (``podium.i18n``): the attendee's mails are written in it.
     locale: Mapped[str] = mapped_column(String(16), default="en", server_default="en")
+    # The time zone it was made in (``podium.reader_zone``; None when unknown): the attendee's mails show that
+    # clock beside the event's.
+    time_zone: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     order: Mapped[Order] = relationship(back_populates="registrations", lazy="raise")
     add_ons: Mapped[list[RegistrationAddOn]] = relationship(cascade="all, delete-orphan", lazy="selectin")

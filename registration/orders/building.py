@@ -59,6 +59,7 @@ class Buyer:
     client_address: str | None
     actor: str
     locale: str  # the request's (``podium.i18n``): the order and its registrations keep it for their mails
+    time_zone: str | None = None  # the request's (``podium.reader_zone``), kept the same way
 
 
 def build_order(
@@ -96,6 +97,7 @@ def build_order(
         payment_provider=buyer.provider_name,
         client_address=buyer.client_address,
         locale=buyer.locale,
+        time_zone=buyer.time_zone,
     )
     registrations = [_registration(order, attendee) for attendee in attendees]
     changes = [
@@ -131,6 +133,7 @@ def _registration(order: Order, attendee: CheckedAttendee) -> Registration:
         verification_note=attendee.data.verification_note,
         answers=dict(attendee.data.answers),
         locale=order.locale,
+        time_zone=order.time_zone,
         category_amount=attendee.quote.category.amount,
         discount_amount=attendee.quote.category.discount,
         add_ons=[

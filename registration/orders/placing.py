@@ -31,6 +31,7 @@ from podium.auth.services import normalise_email
 from podium.db import begin_write, end_reads, utcnow
 from podium.errors import Conflict, NotFound
 from podium.i18n import N_, current_locale
+from podium.reader_zone import current_reader_zone
 from registration.models import Order, PromoCode, WaitlistEntry
 from registration.orders import waitlist_claims
 from registration.orders.building import Buyer, NewOrder, build_order
@@ -123,7 +124,9 @@ async def place_order(
     if guard is not None:
         guard.refuse_too_many_holds(found, now)
     checked = await _checked(db_session, event, found, data, now, comp=comp, secret_key=secret_key)
-    buyer = Buyer(fingerprint, idempotency_key, provider.name, client_address, actor, current_locale())
+    buyer = Buyer(
+        fingerprint, idempotency_key, provider.name, client_address, actor, current_locale(), current_reader_zone()
+    )
     new = _build(checked, data, buyer, now)
     # The response shows what was just written: keep it at hand instead of reading it back.
     set_committed_value(new.order, "registrations", new.registrations)

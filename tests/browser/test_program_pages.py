@@ -178,6 +178,9 @@ def test_a_visitor_abroad_sees_the_day_at_a_glance_with_their_own_time_beside_th
     at_home = browser.new_context(base_url=server.base_url, timezone_id="America/New_York").new_page()
 
     abroad.goto(f"/events/{program.slug}/program?day=2027-03-14")
+    # The script stores the browser's zone (podium_tz) and loads the page once more, now with the reader's clock.
+    expect(abroad.locator(".card .your-time").first).to_have_text("(13:00\u201314:00 your time, Europe/Paris)")
+    assert {(c["name"], c["value"]) for c in abroad.context.cookies()} >= {("podium_tz", "Europe/Paris")}
     abroad.get_by_role("link", name="At a glance: rooms by time").click()
     grid = abroad.get_by_role("region", name="Sunday March 14: sessions by room and start time")
     expect(grid.get_by_role("columnheader")).to_have_text(["Starts", "Hall A", "Room 101"])
@@ -185,8 +188,9 @@ def test_a_visitor_abroad_sees_the_day_at_a_glance_with_their_own_time_beside_th
     expect(grid.get_by_role("row").nth(1)).to_contain_text("Opening keynote")
     expect(grid.get_by_role("row").nth(2)).to_contain_text("Engines of thought")
     # 08:00 in New York on the day clocks went forward (EDT, UTC-4) is 13:00 in Paris (still CET, UTC+1).
-    expect(grid.get_by_role("row").nth(1).get_by_role("rowheader")).to_have_text("08:00 (13:00 your time)")
-    expect(abroad.locator("#zone-note")).to_contain_text("your time (Europe/Paris)")
+    expect(grid.get_by_role("row").nth(1).get_by_role("rowheader")).to_have_text(
+        "08:00 (13:00 your time, Europe/Paris)"
+    )
     assert_accessible(abroad)
     abroad.set_viewport_size({"width": 390, "height": 844})
     assert_accessible(abroad)
@@ -197,11 +201,12 @@ def test_a_visitor_abroad_sees_the_day_at_a_glance_with_their_own_time_beside_th
     grid.get_by_role("link", name="Opening keynote").click()
     expect(abroad.get_by_role("heading", level=1)).to_have_text("Opening keynote")
     expect(abroad.locator(".meta")).to_contain_text(
-        "Sunday March 14, 2027, 08:00 (13:00 your time)\u201309:00 (14:00 your time)"
+        "Sunday March 14, 2027, 08:00\u201309:00 (America/New York) (13:00\u201314:00 your time, Europe/Paris)"
     )
     assert_accessible(abroad)
 
     at_home.goto(f"/events/{program.slug}/program?day=2027-03-14&view=grid")
+    expect(at_home.locator("#zone-note")).to_have_attribute("data-reader-zone", "America/New_York")
     expect(at_home.get_by_role("columnheader")).to_have_count(3)
     expect(at_home.locator(".your-time")).to_have_count(0)
     expect(at_home.locator("#zone-note")).to_have_text("Times in America/New York.")

@@ -1,5 +1,6 @@
 """Each order and registration keeps the language it was made in, and its mails go out in it, whatever
-language the request, job or sender writing them runs in."""
+language the request, job or sender writing them runs in; and the buyer's time zone, so its mails show their own
+clock beside the event's."""
 
 from __future__ import annotations
 
@@ -28,8 +29,10 @@ async def catalog(settings: Settings) -> CatalogFixture:
         return await build_catalog(db_session)
 
 
-async def place(client: Client, slug: str, language: str | None) -> httpx.Response:
+async def place(client: Client, slug: str, language: str | None, zone: str | None = None) -> httpx.Response:
     headers = {"Accept-Language": language} if language else {}
+    if zone is not None:
+        headers["Cookie"] = f"podium_tz={zone}"
     body = order_body(attendee(), attendee(first_name="Alan"), buyer_email=f"buyer-{language}@example.org")
     response = await client.post(f"/api/events/{slug}/orders", json=body, headers=headers)
     assert response.status_code == 201, response.text
@@ -81,3 +84,33 @@ async def test_an_order_placed_without_a_language_mails_in_english(
     ((_, held),) = mails
     assert held.subject.startswith("Test Meeting: your places are held until ")
     assert "Hello Grace Hopper," in held.text and "To pay: USD 800.00" in held.text
+
+
+async def test_an_order_keeps_the_buyers_time_zone_and_its_hold_mail_shows_their_clock(
+    client: Client, catalog: CatalogFixture, settings: Settings
+) -> None:
+    from_tokyo = (await place(client, catalog.slug, None, "Asia/Tokyo")).json()
+    from_nowhere = (await place(client, catalog.slug, None, "Nowhere/Atlantis")).json()
+
+    async with db_session_for(settings) as db_session:
+        zones = {
+            placed["id"]: (
+                (await db_session.get_one(Order, placed["id"])).time_zone,
+                set(
+                    await db_session.scalars(
+                        select(Registration.time_zone).where(Registration.order_id == placed["id"])
+                    )
+                ),
+            )
+            for placed in (from_tokyo, from_nowhere)
+        }
+        keys = [f"order-held:{from_tokyo['id']}", f"order-held:{from_nowhere['id']}"]
+        held = {
+            row.dedupe_key: mail for row, mail in await outbox_mails(db_session, OutboxMessage.dedupe_key.in_(keys))
+        }
+
+    assert zones[from_tokyo["id"]] == ("Asia/Tokyo", {"Asia/Tokyo"})
+    assert zones[from_nowhere["id"]] == (None, {None})
+    tokyo_mail, plain_mail = held[keys[0]], held[keys[1]]
+    assert "your time, Asia/Tokyo)" in tokyo_mail.text and "your time, Asia/Tokyo)" in tokyo_mail.html
+    assert "your time" not in plain_mail.text and "your time" not in plain_mail.html

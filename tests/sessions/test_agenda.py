@@ -11,16 +11,18 @@ from uuid import UUID
 import httpx
 import pytest
 from icalendar import Calendar
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
 from registration.links.tokens import registration_secret
 from registration.models import Registration
 from sessions.models import AgendaItem, ProgramSession
-from tests.asgi_client import Client
+from tests.asgi_client import BASE_URL, Client
 from tests.registration.factories import db_session_for, outbox_mails
 from tests.sessions.factories import ProgramEvent, at, build_program_event, confirmed_attendees, create_session
+
+HTML = {"Accept": "text/html"}
 
 
 @pytest.fixture
@@ -244,6 +246,11 @@ async def test_agenda_holders_get_one_mail_per_change(
     moved = await published(client, organizer, program, title="Moving target")
     untouched = await published(client, organizer, program, title="Nobody's", starts_at=at(2, 9), ends_at=at(2, 10))
     holder, _bystander = await confirmed_attendees(settings, program.event_id, 2)
+    async with db_session_for(settings) as db_session:  # they registered from Singapore (podium.reader_zone)
+        await db_session.execute(
+            update(Registration).where(Registration.id == holder).values(time_zone="Asia/Singapore")
+        )
+        await db_session.commit()
     await client.post(
         f"/api/registrations/{holder}/agenda", json={"session_id": moved}, headers=secret_of(settings, holder)
     )
@@ -258,8 +265,49 @@ async def test_agenda_holders_get_one_mail_per_change(
     recipients = {row.to_address for row, _ in found}
     mails = [mail for _, mail in found]
     assert [m.subject for m in mails] == ["Program change: Moving target", "Cancelled: Moving target"]
-    assert "14:00 to 15:00 (America/New_York)" in mails[0].text
+    assert "14:00 to 15:00 (America/New_York) in Hall A." in mails[0].text
+    # 14:00 in New York (EDT) on March 14 is 02:00 on March 15 in Singapore.
+    assert "(02:00 +1\u201303:00 +1 your time, Asia/Singapore)" in mails[0].text
+    assert '<time datetime="2027-03-15T02:00:00+08:00">02:00 +1</time>' in mails[0].html
+    assert "your time" not in mails[1].text  # the cancellation names no time
     assert f"{{registration_link:{holder}:1}}" in mails[0].text
     async with db_session_for(settings) as db_session:
         holder_email = (await db_session.get_one(Registration, holder)).email
     assert recipients == {holder_email}
+
+
+async def test_the_zone_picker_shows_the_agenda_in_the_chosen_zone_too(
+    client: Client, organizer: dict[str, str], program: ProgramEvent, settings: Settings
+) -> None:
+    """No script needed: the form stores the zone; a name that is no zone stores "the event's time only", and
+    the picker never sends a reader off the site."""
+    session = await published(client, organizer, program, title="Picked late")
+    (holder,) = await confirmed_attendees(settings, program.event_id, 1)
+    secret = registration_secret(settings.secret_key, holder, 1)
+    await client.post(
+        f"/api/registrations/{holder}/agenda", json={"session_id": session}, headers=secret_of(settings, holder)
+    )
+    page = f"/registrations/{holder}?secret={secret}"
+    client.cookies.clear()
+    before = await client.get(page, headers=HTML)
+
+    async def pick(zone: str, next_page: str) -> httpx.Response:
+        return await client.post(
+            "/time-zone",
+            data={"zone": zone, "next": next_page, "_csrf_token": client.cookies["podium_csrf"]},
+            headers={**HTML, "Origin": BASE_URL},
+            follow_redirects=False,
+        )
+
+    chosen = await pick("Asia/Singapore", page)
+    after = await client.get(page, headers=HTML)
+    refused = await pick("Asia/Atlantis", "//evil.example/")
+    plain = await client.get(page, headers=HTML)
+
+    assert '<option value="Asia/Singapore">Asia/Singapore</option>' in before.text and "your time" not in before.text
+    assert (chosen.status_code, chosen.headers["location"]) == (303, page)
+    # 09:00-10:30 in New York (EDT) on March 14, 2027 is 21:00-22:30 in Singapore.
+    assert "22:30</time> your time, Asia/Singapore)" in after.text
+    assert '<option value="Asia/Singapore" selected>' in after.text
+    assert (refused.status_code, refused.headers["location"], client.cookies["podium_tz"]) == (303, "/", "none")
+    assert plain.status_code == 200 and "your time" not in plain.text

@@ -138,3 +138,28 @@ async def test_a_cached_page_is_kept_per_language(client: Client, program: Progr
         assert again.text.replace(TOKEN.findall(again.text)[0], "") == spanish.text.replace(
             TOKEN.findall(spanish.text)[0], ""
         ), path
+
+
+async def test_a_cached_page_shows_each_reader_their_own_zone_and_never_anothers(
+    client: Client, program: ProgramEvent, talk: dict[str, Any]
+) -> None:
+    """09:00-10:00 in New York on March 14, 2027 (EDT since that morning) is 02:00-03:00 the next day in Auckland
+    (NZDT, UTC+13). A reader there, then one with no zone, then one in Toronto (another name, New York's offset),
+    then one with a cookie naming no zone: each gets their own page from the shared cache."""
+    for path in pages(program, talk):
+        client.cookies.clear()
+        far = await client.get(path, headers={**HTML, "Cookie": "podium_tz=Pacific/Auckland"})
+        none = await client.get(path, headers=HTML)
+        same_offset = await client.get(path, headers={**HTML, "Cookie": "podium_tz=America/Toronto"})
+        bad = await client.get(path, headers={**HTML, "Cookie": "podium_tz=Mars/Olympus_Mons%3Cscript%3E"})
+        far_again = await client.get(path, headers={**HTML, "Cookie": "podium_tz=Pacific/Auckland"})
+
+        assert "02:00 +1</time>\u2013<time" in far.text, path
+        assert "03:00 +1</time> your time, Pacific/Auckland)" in far.text, path
+        assert '<time datetime="2027-03-15T02:00:00+13:00">' in far.text, path
+        assert far.headers["vary"] == "Cookie", path
+        assert [r.status_code for r in (none, same_offset, bad)] == [200, 200, 200], path
+        for other in (none, same_offset, bad):
+            assert "your time" not in other.text and "Auckland" not in other.text, path
+            assert "Engines of thought" in other.text, path
+        assert "03:00 +1</time> your time, Pacific/Auckland)" in far_again.text, path
