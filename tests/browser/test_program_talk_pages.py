@@ -58,10 +58,10 @@ def test_a_visitor_sees_the_talks_in_order_and_opens_one(page: Page, server: Ser
     expect(page.get_by_role("heading", level=1)).to_have_text("Membranes")
     talks = page.locator("ol.talks > li")
     expect(talks).to_have_count(2)
-    expect(talks.nth(0).locator("time")).to_have_text(["09:00", "09:20"])  # the event's clock
+    expect(talks.nth(0).locator(".talk-time > time")).to_have_text(["09:00", "09:20"])  # the event's clock
     expect(talks.nth(0)).to_contain_text("Abstract number 2 on lipid rafts")
     expect(talks.nth(0)).to_contain_text("Presented by Presenting Author 2")
-    expect(talks.nth(1).locator("time")).to_have_text(["09:20", "09:35"])
+    expect(talks.nth(1).locator(".talk-time > time")).to_have_text(["09:20", "09:35"])
     expect(talks.nth(1)).to_contain_text("Abstract number 1 on lipid rafts")
     assert_accessible(page)
 
