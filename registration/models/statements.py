@@ -141,9 +141,11 @@ class GroupInvoiceOrder(DefaultBase):
         ),
     )
 
-    group_invoice_id: Mapped[UUID] = mapped_column(
-        ForeignKey("group_invoice.id", ondelete="CASCADE"), primary_key=True
-    )
+    group_invoice_id: Mapped[UUID] = mapped_column(ForeignKey("group_invoice.id", ondelete="CASCADE"), primary_key=True)
     order_id: Mapped[UUID] = mapped_column(ForeignKey("reg_order.id", ondelete="CASCADE"), primary_key=True)
     amount: Mapped[int] = mapped_column(Integer)
     open: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The order's hold and due date before the invoice stretched them, to fall back to if it is cancelled
+    # (empty for shares invoiced before these were kept: their holds run on).
+    hold_before: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    due_before: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)

@@ -4,7 +4,7 @@ invoice's total drops by its share, so the institution is not asked for it and t
 It lives here, beside the confirmation every payment calls, because ``registration.statements`` (where group
 invoices are made and paid) builds on the orders, not the other way round. Locks: the caller holds the order, and
 this then takes the invoice's row; every path that holds an invoice and then takes its orders locks the orders
-first (``statements.payables.lock_payable``, ``statements.groups``), so the two never wait on each other in a loop.
+first (``statements.groups.lock_group_orders``), so the two never wait on each other in a loop.
 A group paying its orders closes their shares before confirming them, so none of them leaves it."""
 
 from __future__ import annotations

@@ -71,7 +71,15 @@ async def create_group_invoice(
     group.payment_reference = await _fresh_reference(db_session, group)
     async with savepoint(db_session, _on_open_invoice()):
         for order in orders:
-            db_session.add(GroupInvoiceOrder(group_invoice_id=group.id, order_id=order.id, amount=owed[order.id]))
+            db_session.add(
+                GroupInvoiceOrder(
+                    group_invoice_id=group.id,
+                    order_id=order.id,
+                    amount=owed[order.id],
+                    hold_before=order.hold_expires_at,
+                    due_before=order.payment_due_at,
+                )
+            )
         await db_session.flush()
     for order in orders:
         order.payment_due_at = due
@@ -140,17 +148,62 @@ async def _fresh_reference(db_session: AsyncSession, group: GroupInvoice) -> str
 async def cancel_group_invoice(
     db_session: AsyncSession, event: Event, group_id: UUID, *, actor: str, note: str
 ) -> GroupInvoice:
-    """Withdraw an open invoice: its orders are free to be paid alone or invoiced again (their holds run on)."""
+    """Withdraw an open invoice: its orders are free to be paid alone or invoiced again, and each still waiting on
+    the due date the invoice gave it falls back to its own hold and due date (a hold already over then ends at the
+    next sweep, as it would have without the invoice)."""
     await begin_write(db_session)
+    await lock_group_orders(db_session, group_id)
     group = await group_of(db_session, event, group_id, for_update=True)
     if group.status != GroupInvoiceStatus.OPEN:
         raise Conflict(f"the invoice is {group.status}", field="group_id", code=f"group_invoice_{group.status}")
-    for share in await _shares(db_session, group.id):
+    shares = await _shares(db_session, group.id)
+    orders = await db_session.scalars(select(Order).where(Order.id.in_([share.order_id for share in shares])))
+    by_id = {order.id: order for order in orders.all()}
+    for share in shares:
         share.open = False
+        _release(db_session, by_id[share.order_id], share, group, actor)
     group.status = GroupInvoiceStatus.CANCELLED.value
     audit.record(db_session, "group_invoice", group.id, "open", group.status, actor, note, event_id=event.id)
     await db_session.flush()
     return group
+
+
+def _release(db_session: AsyncSession, order: Order, share: GroupInvoiceOrder, group: GroupInvoice, actor: str) -> None:
+    """The order's own hold and due date back, if the invoice's are still what it waits on (an order that chose
+    its own transfer since keeps that one's)."""
+    due = order.payment_due_at
+    if share.hold_before is None or order.status != OrderStatus.PENDING or due is None:
+        return
+    if abs(due - group.payment_due_at) >= dt.timedelta(seconds=1):  # (databases round sub-seconds)
+        return
+    order.hold_expires_at = share.hold_before
+    order.payment_due_at = share.due_before
+    held = share.hold_before.isoformat()
+    audit.record(
+        db_session,
+        "order",
+        order.id,
+        order.status,
+        order.status,
+        actor,
+        f"group invoice {group.payment_reference} cancelled: held until {held} again",
+        event_id=order.event_id,
+        action="group_invoice_released",
+    )
+
+
+async def lock_group_orders(db_session: AsyncSession, group_id: UUID) -> None:
+    """Lock the invoice's orders (in id order) before the invoice itself: an order's own payment holds the order
+    and then takes its invoice (``orders.group_shares``), so every path takes them in that order (no deadlock)."""
+    order_ids = (
+        await db_session.scalars(
+            select(GroupInvoiceOrder.order_id)
+            .where(GroupInvoiceOrder.group_invoice_id == group_id)
+            .order_by(GroupInvoiceOrder.order_id)
+        )
+    ).all()
+    if order_ids:
+        await db_session.execute(select(Order.id).where(Order.id.in_(order_ids)).order_by(Order.id).with_for_update())
 
 
 async def group_of(db_session: AsyncSession, event: Event, group_id: UUID, *, for_update: bool = False) -> GroupInvoice:

@@ -16,6 +16,7 @@ from registration.bank.payments import Outcome as BankOutcome
 from registration.bank.payments import bank_money, record_bank_payment
 from registration.bank.references import normalize_reference
 from registration.models import GroupInvoice, GroupInvoiceOrder, GroupInvoiceStatus, Order, OrderStatus
+from registration.statements.groups import lock_group_orders
 from registration.statements.lines import StatementLine
 from registration.statements.matching import Outcome, Payable, Verdict
 
@@ -73,20 +74,6 @@ async def lock_payable(db_session: AsyncSession, found: FoundReference) -> Payab
         standing = _GROUP_STANDING.get(group.status, "closed")
         return Payable(kind="group", id=group.id, status=standing, currency=group.currency, due=group.total)
     return None
-
-
-async def lock_group_orders(db_session: AsyncSession, group_id: UUID) -> None:
-    """Lock the invoice's orders (in id order) before the invoice itself: an order's own payment holds the order
-    and then takes its invoice (``orders.group_shares``), so both take them in that order and never deadlock."""
-    order_ids = (
-        await db_session.scalars(
-            select(GroupInvoiceOrder.order_id)
-            .where(GroupInvoiceOrder.group_invoice_id == group_id)
-            .order_by(GroupInvoiceOrder.order_id)
-        )
-    ).all()
-    if order_ids:
-        await db_session.execute(select(Order.id).where(Order.id.in_(order_ids)).order_by(Order.id).with_for_update())
 
 
 async def settle(

@@ -186,3 +186,33 @@ async def test_a_group_invoice_whose_every_order_is_paid_alone_is_cancelled(
 
     after = (await client.get(f"/api/events/{slug}/group-invoices/{group['id']}", headers=organizer)).json()
     assert (after["status"], after["total"], after["orders"]) == ("cancelled", group["total"], [])
+
+
+async def test_a_cancelled_group_invoice_gives_its_orders_back_their_own_holds(
+    settings: Settings, client: Client, organizer: dict[str, str]
+) -> None:
+    slug, orders = await pending_orders(settings, client, organizer, 2)
+    await choose(client, orders[1])  # an order paying by its own transfer before the invoice
+    before = await _holds(settings, orders)
+    group = (await invoice(client, slug, organizer, orders)).json()
+    stretched = await _holds(settings, orders)
+
+    await client.post(f"/api/events/{slug}/group-invoices/{group['id']}/cancel", json={}, headers=organizer)
+
+    assert stretched != before
+    assert await _holds(settings, orders) == before
+
+
+async def _holds(
+    settings: Settings, orders: list[dict[str, Any]]
+) -> list[tuple[dt.datetime | None, dt.datetime | None]]:
+    async with db_session_for(settings) as db_session:
+        rows = {
+            str(row.id): (row.hold_expires_at, row.payment_due_at)
+            for row in await db_session.execute(
+                select(Order.id, Order.hold_expires_at, Order.payment_due_at).where(
+                    Order.id.in_([order["id"] for order in orders])
+                )
+            )
+        }
+    return [rows[order["id"]] for order in orders]
