@@ -1,7 +1,7 @@
 """group invoice shares keep the order's hold and due date from before the invoice stretched them
 
 Revision ID: 8d2b6e1f4c73
-Revises: 3f6a9c2e8d51
+Revises: 7c1e4b9d2a63
 Create Date: 2026-12-04 19:30:00+00:00
 
 A cancelled group invoice gives its orders back their own hold (``statements.groups.cancel_group_invoice``);
@@ -15,7 +15,7 @@ from advanced_alchemy.types import DateTimeUTC
 from alembic import op
 
 revision: str = "8d2b6e1f4c73"
-down_revision: str | None = "3f6a9c2e8d51"
+down_revision: str | None = "7c1e4b9d2a63"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
