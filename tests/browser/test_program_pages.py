@@ -178,7 +178,9 @@ def test_a_visitor_abroad_sees_the_day_at_a_glance_with_their_own_time_beside_th
     at_home = browser.new_context(base_url=server.base_url, timezone_id="America/New_York").new_page()
 
     abroad.goto(f"/events/{program.slug}/program?day=2027-03-14")
-    # The script stores the browser's zone (podium_tz) and loads the page once more, now with the reader's clock.
+    # The script stores the browser's zone (podium_tz); the pages opened after it show the reader's clock.
+    abroad.wait_for_function("document.cookie.includes('podium_tz=Europe/Paris')")
+    abroad.reload()
     expect(abroad.locator(".card .your-time").first).to_have_text("(13:00\u201314:00 your time, Europe/Paris)")
     assert {(c["name"], c["value"]) for c in abroad.context.cookies()} >= {("podium_tz", "Europe/Paris")}
     abroad.get_by_role("link", name="At a glance: rooms by time").click()
@@ -206,6 +208,8 @@ def test_a_visitor_abroad_sees_the_day_at_a_glance_with_their_own_time_beside_th
     assert_accessible(abroad)
 
     at_home.goto(f"/events/{program.slug}/program?day=2027-03-14&view=grid")
+    at_home.wait_for_function("document.cookie.includes('podium_tz=America/New_York')")
+    at_home.reload()
     expect(at_home.locator("#zone-note")).to_have_attribute("data-reader-zone", "America/New_York")
     expect(at_home.get_by_role("columnheader")).to_have_count(3)
     expect(at_home.locator(".your-time")).to_have_count(0)

@@ -1,8 +1,9 @@
 // Tells the server the reader's time zone (podium/reader_zone.py), so pages and mails show the reader's own
 // clock beside the event's. Stores the browser's zone in the podium_tz cookie when there is none, or when the
 // browser's zone has changed since this script last stored it (a traveller's laptop moved); otherwise a zone
-// the reader picked with the form stays. A page that showed times for another zone is loaded once again; if
-// the cookie cannot be stored, nothing is reloaded (the page keeps the event's time only).
+// the reader picked with the form stays. The page itself is not loaded again: a reload under the reader's
+// fingers (typing a search, following a link) costs more than one page without their clock; the next page
+// they open shows it.
 (function () {
   "use strict";
   var zone;
@@ -18,7 +19,4 @@
   if (stored === zone || (stored !== null && (seen === null || seen === zone))) return;
   document.cookie = "podium_tz=" + zone + "; path=/; max-age=31536000; SameSite=Lax" +
     (location.protocol === "https:" ? "; Secure" : "");
-  if (cookie() !== zone) return;
-  var shown = document.querySelector("[data-reader-zone]");
-  if (shown && shown.getAttribute("data-reader-zone") !== zone) window.location.reload();
 })();
