@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 from uuid import UUID
 
-from litestar import Controller, delete, get, patch, post, put
+from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.openapi.spec import SecurityRequirement
@@ -35,6 +35,8 @@ from events.schemas import (
 )
 from podium.auth.guards import requires_organizer, requires_organizer_unless_public
 from podium.errors import problem_responses
+from podium.i18n import current_locale
+from podium.translated import content_headers
 
 Limit = Annotated[int, Parameter(ge=1, le=500)]
 Offset = Annotated[int, Parameter(ge=0, le=1_000_000)]
@@ -73,8 +75,11 @@ class EventController(Controller):
         return [services.to_summary(e) for e in events]
 
     @get("/{event:str}", operation_id="getEvent", responses=problem_responses(404), security=[], opt={"public": True})
-    async def get_event(self, event: FromPath[str], db_session: NamedDependency[AsyncSession]) -> EventRead:
-        return services.to_read(await services.get_event(db_session, event, published_only=True))
+    async def get_event(self, event: FromPath[str], db_session: NamedDependency[AsyncSession]) -> Response[EventRead]:
+        """The description is in the reader's language where the organizer gave it (``Content-Language``)."""
+        locale = current_locale()
+        read = services.to_read(await services.get_event(db_session, event, published_only=True), locale)
+        return Response(read, headers=content_headers(locale))
 
     @post("/", operation_id="createEvent", responses=problem_responses(*ORGANIZER_ERRORS), security=ORGANIZER_ONLY)
     async def create_event(self, data: JSONBody[EventCreate], db_session: NamedDependency[AsyncSession]) -> EventRead:

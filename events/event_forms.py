@@ -11,6 +11,7 @@ from litestar.datastructures import UploadFile
 
 from events import services
 from podium.i18n import N_
+from podium.translated import form_translations, form_values
 
 
 @dataclass
@@ -36,6 +37,7 @@ EVENT_FIELDS = (
     "end_date",
     "currency",
     "description",
+    "default_locale",
 )
 WINDOW_FIELDS = ("registration_opens_at", "registration_closes_at")
 
@@ -68,13 +70,15 @@ def event_payload(form: dict[str, str], *, partial: bool) -> dict[str, Any]:
             payload[name] = naive.replace(tzinfo=zone).isoformat()
         except ValueError:
             payload[name] = value  # msgspec reports it as an invalid datetime on the right field
+    if (translations := form_translations(form)) is not None:
+        payload["translations"] = translations
     return payload
 
 
 def event_form(event: Any | None) -> dict[str, str]:
     if event is None:
-        return {"kind": "annual_meeting", "timezone": "America/New_York", "currency": "USD"}
-    values = {name: str(getattr(event, name) or "") for name in EVENT_FIELDS}
+        return {"kind": "annual_meeting", "timezone": "America/New_York", "currency": "USD", "default_locale": "en"}
+    values = {name: str(getattr(event, name) or "") for name in EVENT_FIELDS} | form_values(event.translations)
     for name in WINDOW_FIELDS:
         values[name] = local_input(getattr(event, name), event.timezone)
     return values

@@ -6,8 +6,8 @@ import datetime as dt
 import enum
 from uuid import UUID
 
-from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from advanced_alchemy.types import DateTimeUTC, JsonB
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from podium.db import Base
@@ -42,6 +42,10 @@ class Event(Base):
     venue: Mapped[str] = mapped_column(String(200))
     city: Mapped[str] = mapped_column(String(120), default="")
     description: Mapped[str] = mapped_column(Text, default="")
+    # The language of the base texts (the description here, names and titles on the event's items); visitors
+    # reading another get ``translations`` where the organizer gave them (``podium.translated``).
+    default_locale: Mapped[str] = mapped_column(String(16), default="en", server_default="en")
+    translations: Mapped[dict[str, dict[str, str]]] = mapped_column(JsonB, default=dict, server_default=text("'{}'"))
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     start_date: Mapped[dt.date] = mapped_column(Date)
     end_date: Mapped[dt.date] = mapped_column(Date)

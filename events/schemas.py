@@ -11,6 +11,7 @@ from msgspec import UNSET, UnsetType
 
 from events.models import EventKind, EventStatus
 from podium.schema import Struct, line, paragraph
+from podium.translated import Translations
 
 Slug = Annotated[
     str,
@@ -29,6 +30,9 @@ Currency = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$", description="ISO 4
 AwareDateTime = Annotated[dt.datetime, msgspec.Meta(tz=True)]
 Capacity = Annotated[int, msgspec.Meta(ge=0, le=1_000_000)]
 Colour = Annotated[str, msgspec.Meta(pattern=r"^#[0-9A-Fa-f]{6}$", examples=["#1f6feb"])]
+ContentLocale = Annotated[
+    str, msgspec.Meta(max_length=16, description="a shipped locale: en, es, fr, pt_BR, zh_Hans", examples=["en"])
+]
 
 
 class RoomCreate(Struct):
@@ -76,6 +80,8 @@ class EventCreate(Struct):
     currency: Currency = "USD"
     registration_opens_at: AwareDateTime | None = None
     registration_closes_at: AwareDateTime | None = None
+    default_locale: ContentLocale = "en"
+    translations: Translations = msgspec.field(default_factory=dict)
 
 
 class EventUpdate(Struct):
@@ -93,6 +99,8 @@ class EventUpdate(Struct):
     currency: Currency | UnsetType = UNSET
     registration_opens_at: AwareDateTime | UnsetType | None = UNSET
     registration_closes_at: AwareDateTime | UnsetType | None = UNSET
+    default_locale: ContentLocale | UnsetType = UNSET
+    translations: Translations | UnsetType = UNSET
 
 
 class EventSummary(Struct):
@@ -111,7 +119,11 @@ class EventSummary(Struct):
 
 
 class EventRead(EventSummary):
+    """``description`` is the base text for organizers and the reader's language on the public read."""
+
     description: str
+    default_locale: str
+    translations: Translations
     currency: str
     published_at: dt.datetime | None
     created_at: dt.datetime

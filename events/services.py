@@ -32,7 +32,9 @@ from events.schemas import (
 from podium import audit
 from podium.db import savepoint, utcnow
 from podium.errors import Conflict, InvalidInput, NotFound
+from podium.i18n import LOCALES
 from podium.references import refuse_if_used
+from podium.translated import Translatable, clean_translations, localized
 
 # What the audit trail keeps of each (``podium.audit``).
 _EVENT_FIELDS = (
@@ -49,7 +51,11 @@ _EVENT_FIELDS = (
     "status",
     "registration_opens_at",
     "registration_closes_at",
+    "default_locale",
+    "translations",
 )
+# What an organizer may give in other languages, with the base fields' limits (``events.schemas``).
+EVENT_TEXTS = {"description": Translatable(20_000, multiline=True)}
 _ROOM_FIELDS = ("name", "capacity")
 _TRACK_FIELDS = ("name", "colour")
 
@@ -144,11 +150,24 @@ def to_summary(event: Event) -> EventSummary:
     )
 
 
-def to_read(event: Event) -> EventRead:
+def content_locale(value: str) -> str:
+    """An event's default language must be one Podium ships (its pages and mails are written in it)."""
+    if value not in LOCALES:
+        raise InvalidInput(f"use one of {', '.join(LOCALES)}", field="default_locale")
+    return value
+
+
+def to_read(event: Event, locale: str | None = None) -> EventRead:
+    """The event; with ``locale`` (a public read), its description in that language where it has one."""
     summary = msgspec.structs.asdict(to_summary(event))
+    description = (
+        event.description if locale is None else localized(event.description, event.translations, "description", locale)
+    )
     return EventRead(
         **summary,
-        description=event.description,
+        description=description,
+        default_locale=event.default_locale,
+        translations=event.translations,
         currency=event.currency,
         published_at=event.published_at,
         created_at=event.created_at,
@@ -206,6 +225,8 @@ async def create_event(db_session: AsyncSession, data: EventCreate) -> Event:
         status=EventStatus.DRAFT.value,
         registration_opens_at=_as_utc(data.registration_opens_at),
         registration_closes_at=_as_utc(data.registration_closes_at),
+        default_locale=content_locale(data.default_locale),
+        translations=clean_translations(data.translations, EVENT_TEXTS),
     )
     validate_event(event)
     async with savepoint(db_session, Conflict(f"the slug {data.slug!r} is taken", field="slug")):
@@ -232,6 +253,10 @@ async def update_event(db_session: AsyncSession, slug: str, data: EventUpdate) -
                 value = required_text(value, name)
             elif name == "city":
                 value = value.strip()
+            elif name == "default_locale":
+                value = content_locale(value)
+            elif name == "translations":
+                value = clean_translations(value, EVENT_TEXTS)
             setattr(event, name, value)
         validate_event(event)
         after = audit.snapshot(event, _EVENT_FIELDS)

@@ -20,6 +20,7 @@ from markupsafe import Markup, escape
 
 from podium.i18n import DEFAULT_LOCALE, current_locale, gettext
 from podium.reader_zone import current_reader_zone
+from podium.translated import translated_text
 
 # ISO 4217 currencies whose minor unit is not the cent (the ones Stripe also treats specially); money is
 # stored in minor units, so JPY 5000 is 5000 yen and KWD 5000 is 5.000 dinars.
@@ -170,7 +171,8 @@ def format_datetime_for_reader(instant: dt.datetime | str, timezone: str) -> str
 def register_filters(filters: dict[str, object]) -> None:
     """The pages' template filters, named as the mails' are (podium/mail.py), so a date reads the same on a page
     and in a mail: ``money(currency)``, ``date``, ``date_range(end)``, ``day``, ``datetime(zone)``, ``time(zone)``;
-    ``yours(end, zone)`` is the reader's own clock beside the event's (``beside_html``)."""
+    ``yours(end, zone)`` is the reader's own clock beside the event's (``beside_html``); ``translated(field)`` is
+    an organizer's text in the reader's language."""
     filters["money"] = format_money
     filters["number"] = format_number
     filters["date"] = format_date
@@ -179,3 +181,4 @@ def register_filters(filters: dict[str, object]) -> None:
     filters["datetime"] = format_datetime
     filters["time"] = format_time
     filters["yours"] = beside_html
+    filters["translated"] = translated_text

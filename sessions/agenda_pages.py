@@ -25,9 +25,11 @@ from podium.db import utcnow
 from podium.errors import DomainError
 from podium.formatting import format_day
 from podium.forms import FormData
+from podium.i18n import current_locale
 from podium.pages import redirect, render
 from podium.reader_zone import known_zones
 from podium.settings import Settings
+from podium.translated import translated_text
 from registration.links.rule import open_registration
 from registration.models import Category
 from sessions import agenda, feeds, public, queries
@@ -73,17 +75,22 @@ class AgendaPages(Controller):
         feed_url, webcal = await _feed_urls(db_session, settings, registration) if active else (None, None)
         event: Event = await queries.event_by_id(db_session, registration.event_id)
         tz = zoneinfo.ZoneInfo(event.timezone)
-        category = await db_session.scalar(select(Category.name).where(Category.id == registration.category_id))
+        found = (
+            await db_session.execute(
+                select(Category.name, Category.translations).where(Category.id == registration.category_id)
+            )
+        ).first()
+        category = translated_text(found, "name") if found else None
         entries = await agenda.agenda_of(db_session, registration.id) if active else []
         days: dict[dt.date, list[agenda.AgendaEntry]] = {}
         for entry in entries:
             days.setdefault(entry.session.starts_at.astimezone(tz).date(), []).append(entry)
-        titles = {e.session.id: e.session.title for e in entries}
+        titles = {e.session.id: translated_text(e.session, "title") for e in entries}
         results: list[Any] = []
         if active and q:
             wanted = public.ProgramFilter(q=q)
             results = await public.public_program(
-                db_session, event, wanted, limit=MAX_RESULTS, offset=0, talks_until=utcnow()
+                db_session, event, wanted, limit=MAX_RESULTS, offset=0, talks_until=utcnow(), locale=current_locale()
             )
         page = render(
             request,

@@ -49,6 +49,8 @@ class SessionSnapshot:
     credit_hours: Decimal
     status: str
     people: tuple[tuple[UUID, str], ...]
+    # The title in other languages: audited, and LAST-MODIFIED moves, but no SEQUENCE (calendars show the base).
+    translations: dict[str, dict[str, str]]
 
 
 def snapshot(session: ProgramSession, people: Sequence[tuple[UUID, str]] | None = None) -> SessionSnapshot:
@@ -67,6 +69,7 @@ def snapshot(session: ProgramSession, people: Sequence[tuple[UUID, str]] | None 
         credit_hours=Decimal(session.credit_hours).quantize(Decimal("0.01")),
         status=session.status,
         people=tuple(people),
+        translations=dict(session.translations or {}),
     )
 
 

@@ -14,6 +14,7 @@ from litestar import MediaType, Request, Response
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
 from podium.lru import Lru
+from podium.translated import content_headers
 
 
 def not_modified(request: Request[Any, Any, Any], etag: str, last_modified: dt.datetime) -> bool:
@@ -52,11 +53,14 @@ def conditional(
     etag_source: str,
     last_modified: dt.datetime,
     body: Callable[[], Any],
+    locale: str,
 ) -> Response[Any]:
     """A cacheable JSON response: 304 with no body when the client's copy is current, otherwise the body
-    (``body`` returns bytes already encoded, or something to encode)."""
+    (``body`` returns bytes already encoded, or something to encode). Its content is in ``locale``, which
+    ``etag_source`` must name: the ETag differs per language, and ``Vary`` names what picks it."""
     etag = etag_of(etag_source)
     headers = {
+        **content_headers(locale),
         "ETag": etag,
         "Last-Modified": format_datetime(last_modified.astimezone(dt.UTC), usegmt=True),
         "Cache-Control": "public, no-cache",

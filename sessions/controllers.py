@@ -20,6 +20,7 @@ from podium.auth.guards import requires_organizer, requires_organizer_unless_pub
 from podium.auth.schemas import CurrentUser
 from podium.db import begin_autocommit
 from podium.errors import NotFound, problem_responses
+from podium.i18n import current_locale
 from podium.query_params import Search
 from sessions import csv_format, csv_io, public, queries, services, speakers
 from sessions.conditional import LIST_BODIES, SESSION_BODIES, conditional, etag_of, not_modified
@@ -83,17 +84,18 @@ class ProgramController(Controller):
         head = await public.program_head(db_session, event)
         wanted = public.ProgramFilter(day=day, track_id=track, room_id=room, kind=type, speaker_id=speaker, q=q or "")
         version, last_modified = head.version, head.last_modified
-        etag_source = f"{version}|{wanted}|{limit}|{offset}"
+        locale = current_locale()  # titles are in the reader's language: one body and ETag per locale
+        etag_source = f"{version}|{locale}|{wanted}|{limit}|{offset}"
         cached = LIST_BODIES.get(etag_source)
         if cached is None and not not_modified(request, etag_of(etag_source), last_modified):
             await begin_autocommit(db_session)  # reads only: no BEGIN and ROLLBACK round trips
             found = await public.public_event(db_session, event)
             reads = await public.public_program(
-                db_session, found, wanted, limit=limit, offset=offset, talks_until=head.talks_until
+                db_session, found, wanted, limit=limit, offset=offset, talks_until=head.talks_until, locale=locale
             )
             cached = msgspec.json.encode(reads)
             LIST_BODIES.put(etag_source, cached)
-        return conditional(request, etag_source, last_modified, lambda: cached)
+        return conditional(request, etag_source, last_modified, lambda: cached, locale)
 
     @post("/", operation_id="createSession", responses=ERRORS, security=BEARER)
     async def create(
@@ -274,12 +276,15 @@ class SessionController(Controller):
         if is_calendar:
             return await session_calendar(request, db_session, state.settings, session_id)
         head = await public.session_head(db_session, session_id)
-        cached = SESSION_BODIES.get(head.version)
-        if cached is None and not not_modified(request, etag_of(head.version), head.last_modified):
+        locale = current_locale()
+        etag_source = f"{head.version}|{locale}"
+        cached = SESSION_BODIES.get(etag_source)
+        if cached is None and not not_modified(request, etag_of(etag_source), head.last_modified):
             await begin_autocommit(db_session)
-            cached = msgspec.json.encode(await public.public_session_read(db_session, session_id, head.talks_until))
-            SESSION_BODIES.put(head.version, cached)
-        return conditional(request, head.version, head.last_modified, lambda: cached)
+            read = await public.public_session_read(db_session, session_id, head.talks_until, locale)
+            cached = msgspec.json.encode(read)
+            SESSION_BODIES.put(etag_source, cached)
+        return conditional(request, etag_source, head.last_modified, lambda: cached, locale)
 
     @patch("/{session_ref:str}", operation_id="updateSession", responses=ERRORS, security=BEARER)
     async def update(

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.errors import DomainError, InvalidInput
+from podium.translated import form_values
 from sessions import speakers
 from sessions.models import ProgramSession, Speaker
 from sessions.schemas import SpeakerCreate
@@ -37,7 +38,7 @@ def session_form(session: ProgramSession | None, timezone: str) -> dict[str, str
         "abstract": session.abstract,
         "speakers": "; ".join(p.speaker.name for p in session.people if p.role == "speaker"),
         "chairs": "; ".join(p.speaker.name for p in session.people if p.role == "chair"),
-    }
+    } | form_values(session.translations)
 
 
 def form_instants(form: dict[str, str], timezone: str) -> tuple[str, str]:

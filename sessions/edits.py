@@ -16,9 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from events.models import Event
 from events.services import required_text
 from podium.errors import Conflict, InvalidInput
+from podium.translated import clean_translations
 from registration.models import AddOn
 from sessions.capacity import seat_limit, too_few_seats
 from sessions.models import ProgramSession, SessionSpeaker, Speaker, SpeakerRole
+from sessions.schemas import SESSION_TEXTS
 
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 MAX_SESSION_LENGTH = dt.timedelta(hours=24)
@@ -113,6 +115,7 @@ class SessionEdit:
     kind: str
     abstract: str
     people: list[tuple[Speaker, str]]
+    translations: dict[str, dict[str, str]]
     seats_field: str  # what a seat-limit refusal names: the session's own capacity, or else its room
 
 
@@ -148,6 +151,9 @@ async def edit_of(db_session: AsyncSession, event: Event, session: ProgramSessio
         kind=sent.get("kind", session.kind),
         abstract=sent.get("abstract", session.abstract),
         people=people,
+        translations=(
+            clean_translations(sent["translations"], SESSION_TEXTS) if "translations" in sent else session.translations
+        ),
         seats_field=seats_field,
     )
 
@@ -160,4 +166,5 @@ def apply_edit(session: ProgramSession, edit: SessionEdit) -> None:
     session.credit_hours = edit.credit_hours
     session.kind = edit.kind
     session.abstract = edit.abstract
+    session.translations = edit.translations
     set_people(session, edit.people)

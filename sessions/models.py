@@ -12,7 +12,7 @@ import enum
 from decimal import Decimal
 from uuid import UUID
 
-from advanced_alchemy.types import GUID, DateTimeUTC
+from advanced_alchemy.types import GUID, DateTimeUTC, JsonB
 from sqlalchemy import (
     CheckConstraint,
     FetchedValue,
@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -97,6 +98,9 @@ class ProgramSession(Base):
     event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(24), default=SessionKind.SCIENTIFIC_SESSION.value)
     title: Mapped[str] = mapped_column(String(300))
+    # The title in other languages than the event's default (``podium.translated``); a change moves the
+    # program's version like any other (the triggers fire on every update of the row).
+    translations: Mapped[dict[str, dict[str, str]]] = mapped_column(JsonB, default=dict, server_default=text("'{}'"))
     abstract: Mapped[str] = mapped_column(Text, default="")
     track_id: Mapped[UUID | None] = mapped_column(
         ForeignKey("track.id", ondelete="SET NULL"), nullable=True, index=True

@@ -26,6 +26,7 @@ from podium.errors import DomainError, InvalidInput, NotFound
 from podium.formatting import format_date
 from podium.forms import FormData, read_form
 from podium.pages import form_errors, redirect, render
+from podium.translated import form_translations
 from registration.models import AddOn
 from sessions import csv_format, csv_io, public, queries, services
 from sessions.controllers import actor_of
@@ -288,6 +289,8 @@ class OrganizerProgramPages(Controller):
         payload["chair_ids"] = await people_ids(db_session, event.slug, event.id, form.get("chairs", ""), "chairs")
         if not partial and form.get("publish") == "yes":
             payload["status"] = "published"
+        if (translations := form_translations(form)) is not None:
+            payload["translations"] = translations
         return payload
 
     async def _failed(

@@ -23,6 +23,7 @@ from podium.i18n import current_locale
 from podium.lru import Lru
 from podium.query_params import Search
 from podium.reader_zone import current_reader_zone
+from podium.translated import localized
 from registration.models import AddOn
 from sessions import glance, public, queries
 from sessions.models import KIND_LABELS, SessionStatus
@@ -53,7 +54,8 @@ async def _now_and_next(
     # The event's own zone is read only on a cache miss; a day's slack either side covers every zone.
     if not head.start_date - dt.timedelta(days=1) <= now.date() <= head.end_date + dt.timedelta(days=1):
         return None
-    timeline = TIMELINES.get(head.version)
+    locale = current_locale()  # the moments carry titles, which are in the reader's language
+    timeline = TIMELINES.get(f"{head.version}|{locale}")
     if timeline is None:
         await begin_autocommit(db_session)
         event = await public.public_event(db_session, slug)
@@ -65,9 +67,10 @@ async def _now_and_next(
             offset=0,
             statuses=(SessionStatus.PUBLISHED.value,),
             talks_until=head.talks_until,
+            locale=locale,
         )
         timeline = (event.timezone, glance.moments(sessions))
-        TIMELINES.put(head.version, timeline)
+        TIMELINES.put(f"{head.version}|{locale}", timeline)
     timezone, moments = timeline
     found = glance.now_and_next(moments, now, (head.start_date, head.end_date), timezone)
     return (found, timezone) if found else None
@@ -172,7 +175,7 @@ class ProgramPages(Controller):
             track_id = next((t.id for t in event.tracks if str(t.id) == track), None)
             wanted = public.ProgramFilter(day=chosen_day, track_id=track_id, kind=kind, q=text)
             sessions = await public.public_program(
-                db_session, event, wanted, limit=2000, offset=0, talks_until=head.talks_until
+                db_session, event, wanted, limit=2000, offset=0, talks_until=head.talks_until, locale=current_locale()
             )
             listing = _listing(request, event, sessions, days, wanted, view=chosen_view)
             cached = (event.name, page_brand(event), listing)
@@ -207,7 +210,8 @@ class ProgramPages(Controller):
         page_key = f"session|{head.version}"
         if (page := cached_page(request, SESSION_PAGES, page_key)) is not None:
             return page
-        detail_key = f"{head.version}|{current_locale()}|{current_reader_zone() or '-'}"
+        locale = current_locale()
+        detail_key = f"{head.version}|{locale}|{current_reader_zone() or '-'}"
         cached = DETAILS.get(detail_key)
         if cached is None:
             await begin_autocommit(db_session)
@@ -216,10 +220,16 @@ class ProgramPages(Controller):
             hidden = await embargoed_presenters(db_session, [session_id], head.talks_until)
             add_on = None
             if session.required_add_on_id:
-                add_on = await db_session.scalar(select(AddOn.name).where(AddOn.id == session.required_add_on_id))
+                found = (
+                    await db_session.execute(
+                        select(AddOn.name, AddOn.translations).where(AddOn.id == session.required_add_on_id)
+                    )
+                ).first()
+                add_on = localized(found.name, found.translations, "name", locale) if found else None
+            read = queries.to_read(session, event, talks, hidden, locale)
             detail = template_of(request, "sessions/_session_detail.html").render(
                 event=event,
-                session=queries.to_read(session, event, talks, hidden),
+                session=read,
                 clock=lambda v: clock_text(v, event.timezone),
                 kinds=KIND_LABELS,
                 add_on=add_on,
@@ -227,7 +237,7 @@ class ProgramPages(Controller):
                 start=clock_text(session.starts_at, event.timezone),
                 end=clock_text(session.ends_at, event.timezone),
             )
-            cached = (f"{session.title} · {event.name}", page_brand(event), detail)
+            cached = (f"{read.title} · {event.name}", page_brand(event), detail)
             DETAILS.put(detail_key, cached)
         title, brand, detail = cached
         return shared_page(

@@ -106,11 +106,13 @@ async def public_program(
     statuses: tuple[str, ...] = PUBLIC_STATUSES,
     talks_until: dt.datetime | None = None,
     organizer: bool = False,
+    locale: str | None = None,
 ) -> list[SessionRead]:
     """The matching sessions (the public ones unless ``statuses`` say otherwise) as wire structs, read as
     plain rows in three queries (sessions, their people, their talks public at the embargo mark
     ``talks_until``): building thousands of ORM objects for a 600-session program took most of a request.
-    An ``organizer`` sees every person (and no talks: the editor has its own view of them)."""
+    An ``organizer`` sees every person (and no talks: the editor has its own view of them); titles are in
+    ``locale`` where given (``queries.read_session``)."""
     shown = None if organizer else presenter_shown(talks_until)
     columns = ProgramSession.__table__.c
     query = public_query(event, wanted, select(*columns), statuses, shown).limit(limit).offset(offset)
@@ -131,12 +133,18 @@ async def public_program(
         people[person.session_id].append(
             PersonRead(id=person.speaker_id, name=person.name, affiliation=person.affiliation, role=person.role)
         )
-    talks = {} if organizer else await public_talks(
-        db_session, ProgramSession.id.in_([row.id for row in rows]), talks_until, event.timezone
+    talks = (
+        {}
+        if organizer
+        else await public_talks(
+            db_session, ProgramSession.id.in_([row.id for row in rows]), talks_until, event.timezone
+        )
     )
     rooms = {r.id: r for r in event.rooms}
     tracks = {t.id: t for t in event.tracks}
-    return [read_session(row, event, people.get(row.id, []), rooms, tracks, talks.get(row.id, [])) for row in rows]
+    return [
+        read_session(row, event, people.get(row.id, []), rooms, tracks, talks.get(row.id, []), locale) for row in rows
+    ]
 
 
 def _aware(stamp: dt.datetime) -> dt.datetime:
@@ -231,12 +239,13 @@ async def session_talks(
 
 
 async def public_session_read(
-    db_session: AsyncSession, session_id: UUID, talks_until: dt.datetime | None
+    db_session: AsyncSession, session_id: UUID, talks_until: dt.datetime | None, locale: str
 ) -> SessionRead:
-    """A public session's wire form with its talks public at the embargo mark ``talks_until``."""
+    """A public session's wire form in ``locale`` with its talks public at the embargo mark ``talks_until``."""
     session, event = await public_session(db_session, session_id)
     talks = await session_talks(db_session, session_id, talks_until, event.timezone)
-    return to_read(session, event, talks, await embargoed_presenters(db_session, [session_id], talks_until))
+    hidden = await embargoed_presenters(db_session, [session_id], talks_until)
+    return to_read(session, event, talks, hidden, locale)
 
 
 @dataclass(frozen=True)
@@ -259,6 +268,7 @@ _SESSION_HEAD = Prebuilt(
         ProgramSession.seats_taken,
         ProgramSession.updated_at,
         select(AddOn.name).where(AddOn.id == ProgramSession.required_add_on_id).scalar_subquery(),
+        select(AddOn.translations).where(AddOn.id == ProgramSession.required_add_on_id).scalar_subquery(),
         EMBARGO_MARK,
     )
     .join(Event, Event.id == ProgramSession.event_id)
@@ -279,9 +289,10 @@ async def session_head(db_session: AsyncSession, session_id: UUID) -> SessionHea
     row = await _first_of(db_session, _SESSION_HEAD, {"session_id": session_id, "now": utcnow()})
     if row is None:
         raise NotFound("no such session", field="session_id")
-    slug, event_at, program_version, program_changed_at, seats_taken, session_at, add_on_name, mark = row
+    slug, event_at, program_version, program_changed_at, seats_taken, session_at, add_on_name, add_on_names, mark = row
     mark = _aware(mark) if mark is not None else None
     version = (
-        f"session:{session_id}:{_aware(event_at).isoformat()}:{program_version}:{seats_taken}:{add_on_name}:{mark}"
+        f"session:{session_id}:{_aware(event_at).isoformat()}:{program_version}:{seats_taken}:{add_on_name}:{add_on_names}:"
+        f"{mark}"
     )
     return SessionHead(slug, version, _changed_last(event_at, program_changed_at, session_at, mark), mark)

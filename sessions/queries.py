@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 from events.models import Event, EventStatus, Room, Track
 from events.services import get_event
 from podium.errors import Conflict, FieldError, NotFound
+from podium.translated import localized
 from registration.models import AddOn
 from sessions.capacity import seat_limit
 from sessions.conflicts import EventFacts, PersonFacts, ProgramConflict, SessionFacts, find_conflicts
@@ -112,14 +113,16 @@ def to_read(
     event: Event,
     talks: list[PublicTalkRead] | None = None,
     hidden: Collection[tuple[UUID, UUID]] = (),
+    locale: str | None = None,
 ) -> SessionRead:
-    """``hidden``: (session, speaker) pairs of presenters not shown yet (``talk_reads.embargoed_presenters``)."""
+    """``hidden``: (session, speaker) pairs of presenters not shown yet (``talk_reads.embargoed_presenters``);
+    ``locale``: a public read's language (``read_session``)."""
     people = [
         PersonRead(id=p.speaker_id, name=p.speaker.name, affiliation=p.speaker.affiliation, role=cast(Role, p.role))
         for p in session.people
         if p.role != "speaker" or (session.id, p.speaker_id) not in hidden
     ]
-    return read_session(session, event, people, talks=talks or [])
+    return read_session(session, event, people, talks=talks or [], locale=locale)
 
 
 def read_session(
@@ -129,9 +132,11 @@ def read_session(
     rooms: dict[UUID, Room] | None = None,
     tracks: dict[UUID, Track] | None = None,
     talks: list[PublicTalkRead] | None = None,
+    locale: str | None = None,
 ) -> SessionRead:
     """The wire form of a session from anything with its columns (an ORM object or a plain row), so the
-    public list can skip building ORM objects; pass ``rooms``/``tracks`` once when reading many."""
+    public list can skip building ORM objects; pass ``rooms``/``tracks`` once when reading many. With
+    ``locale`` (a public read) the title is in that language where the organizer gave it."""
     rooms = rooms if rooms is not None else {r.id: r for r in event.rooms}
     tracks = tracks if tracks is not None else {t.id: t for t in event.tracks}
     room = rooms.get(session.room_id) if session.room_id else None
@@ -140,7 +145,7 @@ def read_session(
         id=session.id,
         event_id=session.event_id,
         kind=SessionKind(session.kind),
-        title=session.title,
+        title=session.title if locale is None else localized(session.title, session.translations, "title", locale),
         abstract=session.abstract,
         status=SessionStatus(session.status),
         starts_at=session.starts_at,
@@ -161,6 +166,7 @@ def read_session(
         changed_at=session.changed_at,
         people=people,
         talks=talks or [],
+        translations=session.translations or {},
     )
 
 

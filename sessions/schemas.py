@@ -15,6 +15,7 @@ from msgspec import UNSET, UnsetType
 
 from podium.auth.schemas import EMAIL_CHARACTER
 from podium.schema import Struct, line, paragraph
+from podium.translated import Translatable, Translations
 from sessions.models import SessionKind, SessionStatus
 
 Kind = SessionKind
@@ -63,6 +64,10 @@ class PersonRead(Struct):
     role: Role
 
 
+# What a session's ``translations`` may hold, with the base title's limit (``podium.translated``).
+SESSION_TEXTS = {"title": Translatable(300)}
+
+
 class SessionCreate(Struct):
     """A new session; ``capacity`` left out (null) means the room's. ``speaker_ids``/``chair_ids`` are in
     program order. Publishing straight away checks conflicts like the publish action does."""
@@ -81,6 +86,7 @@ class SessionCreate(Struct):
     chair_ids: PeopleIds = msgspec.field(default_factory=list)
     status: Literal["draft", "published"] = "draft"
     override_conflicts: bool = False
+    translations: Translations = msgspec.field(default_factory=dict)
 
 
 class SessionUpdate(Struct):
@@ -100,6 +106,7 @@ class SessionUpdate(Struct):
     credit_hours: CreditHours | UnsetType = UNSET
     speaker_ids: PeopleIds | UnsetType = UNSET
     chair_ids: PeopleIds | UnsetType = UNSET
+    translations: Translations | UnsetType = UNSET
     override_conflicts: bool = False
 
 
@@ -144,6 +151,7 @@ class SessionRead(Struct):
     id: UUID
     event_id: UUID
     kind: Kind
+    # The reader's language on public reads where the organizer gave it; the base title for organizers.
     title: str
     abstract: str
     status: Status
@@ -168,6 +176,7 @@ class SessionRead(Struct):
     people: list[PersonRead]
     # The public talks, after their embargo (always empty in organizer listings, which have their own view).
     talks: list[PublicTalkRead] = msgspec.field(default_factory=list)
+    translations: Translations = msgspec.field(default_factory=dict)
 
 
 class PublishResult(Struct):

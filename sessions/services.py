@@ -25,6 +25,7 @@ from podium import audit
 from podium.db import begin_write
 from podium.errors import Conflict
 from podium.references import refuse_if_used
+from podium.translated import clean_translations
 from sessions.changes import SESSION_ENTITY, audit_state, record_session_change, session_changed_fields, snapshot
 from sessions.conflicts import PersonFacts, ProgramConflict, SessionFacts, find_conflicts, new_conflicts
 from sessions.edits import (
@@ -50,6 +51,7 @@ from sessions.queries import (
     session_by_id,
 )
 from sessions.schemas import (
+    SESSION_TEXTS,
     SessionCreate,
     SessionUpdate,
 )
@@ -131,6 +133,7 @@ async def create_session(db_session: AsyncSession, slug: str, data: SessionCreat
         status=data.status,
         sequence=0,
         people=[],
+        translations=clean_translations(data.translations, SESSION_TEXTS),
     )
     if data.status == SessionStatus.PUBLISHED and not data.override_conflicts:
         planned = _planned_facts(

@@ -15,11 +15,12 @@ from podium.db import begin_write
 from podium.errors import Conflict
 from registration.catalog import schemas as s
 from registration.catalog.capacity import capacity_of, set_own_capacity
+from registration.catalog.categories import item_value
 from registration.catalog.rows import AddOns, changes, codes_to_ids, ids_to_codes
 from registration.models import AddOn, Category, RegistrationAddOn
 
 # What the audit trail keeps of an add-on (``podium.audit``): the organizer-set fields, never the seat counters.
-_ADD_ON_FIELDS = ("code", "name", "description", "kind", "amount", "category_ids", "is_active")
+_ADD_ON_FIELDS = ("code", "name", "description", "translations", "kind", "amount", "category_ids", "is_active")
 
 
 async def _state(db_session: AsyncSession, add_on: AddOn) -> dict[str, Any]:
@@ -34,6 +35,7 @@ async def add_on_read(db_session: AsyncSession, add_on: AddOn) -> s.AddOnRead:
         code=add_on.code,
         name=add_on.name,
         description=add_on.description,
+        translations=add_on.translations,
         kind=cast(s.AddOnKind, add_on.kind),
         amount=add_on.amount,
         category_codes=await ids_to_codes(db_session, Category, add_on.category_ids),
@@ -56,6 +58,7 @@ async def create_add_on(db_session: AsyncSession, slug: str, data: s.AddOnCreate
         code=data.code,
         name=required_text(data.name, "name"),
         description=data.description,
+        translations=item_value("translations", data.translations),
         kind=data.kind,
         amount=data.amount,
         category_ids=[str(i) for i in category_ids],
@@ -78,7 +81,7 @@ async def update_add_on(db_session: AsyncSession, slug: str, add_on_id: UUID, da
         ids = await codes_to_ids(db_session, Category, event, sent.pop("category_codes"), "category_codes")
         add_on.category_ids = [str(i) for i in ids]
     for name, value in sent.items():
-        setattr(add_on, name, required_text(value, name) if name == "name" else value)
+        setattr(add_on, name, item_value(name, value))
     if capacity is not msgspec.UNSET:
         await set_own_capacity(db_session, event, add_on, capacity)
     after = await _state(db_session, add_on)

@@ -14,13 +14,32 @@ from events.services import editable_event, get_event, required_text
 from podium import audit
 from podium.db import begin_write
 from podium.errors import Conflict, InvalidInput
+from podium.translated import clean_translations
 from registration.catalog import schemas as s
 from registration.catalog.capacity import capacity_of, set_own_capacity
 from registration.catalog.rows import Categories, changes
 from registration.models import Category, PriceWindow, Registration
 
 # What the audit trail keeps of a category (``podium.audit``): the organizer-set fields, never the seat counters.
-_CATEGORY_FIELDS = ("code", "name", "description", "eligibility", "access_code", "position", "is_active")
+_CATEGORY_FIELDS = (
+    "code",
+    "name",
+    "description",
+    "translations",
+    "eligibility",
+    "access_code",
+    "position",
+    "is_active",
+)
+
+
+def item_value(name: str, value: Any) -> Any:
+    """A category's or add-on's field as stored: the name trimmed and not blank, translations checked."""
+    if name == "name":
+        return required_text(value, name)
+    if name == "translations":
+        return clean_translations(value, s.NAME_TEXTS)
+    return value
 
 
 async def _state(db_session: AsyncSession, category: Category) -> dict[str, Any]:
@@ -70,6 +89,7 @@ async def category_read(db_session: AsyncSession, category: Category) -> s.Categ
         code=category.code,
         name=category.name,
         description=category.description,
+        translations=category.translations,
         eligibility=cast(s.Eligibility, category.eligibility),
         has_access_code=bool(category.access_code),
         position=category.position,
@@ -93,6 +113,7 @@ async def create_category(db_session: AsyncSession, slug: str, data: s.CategoryC
         code=data.code,
         name=required_text(data.name, "name"),
         description=data.description,
+        translations=clean_translations(data.translations, s.NAME_TEXTS),
         eligibility=data.eligibility,
         access_code=(data.access_code or "").strip() or None,
         position=data.position,
@@ -118,7 +139,7 @@ async def update_category(
     windows = sent.pop("price_windows", None)
     capacity = sent.pop("capacity", msgspec.UNSET)
     for name, value in sent.items():
-        setattr(category, name, required_text(value, name) if name == "name" else value)
+        setattr(category, name, item_value(name, value))
     _check_access(category.eligibility, category.access_code)
     if windows is not None:
         _replace_windows(category, _windows([msgspec.convert(w, s.PriceWindowIn) for w in windows]))

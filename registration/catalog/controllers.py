@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from litestar import Controller, delete, get, patch, post, put
+from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.openapi.spec import SecurityRequirement
 from litestar.params import FromPath, JSONBody
@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.auth.guards import requires_organizer
 from podium.errors import problem_responses
+from podium.i18n import current_locale
+from podium.translated import content_headers
 from registration import catalog
 from registration.catalog import cancellation_fees
 from registration.catalog import schemas as s
@@ -29,9 +31,12 @@ class CatalogController(Controller):
     tags = ["catalog"]
 
     @get("/", operation_id="getCatalog", security=[], responses=problem_responses(404))
-    async def read(self, event: FromPath[str], db_session: NamedDependency[AsyncSession]) -> s.CatalogRead:
-        """Categories at today's price (in the event's time zone), add-ons, seats left, questions."""
-        return await catalog.public_catalog(db_session, event)
+    async def read(self, event: FromPath[str], db_session: NamedDependency[AsyncSession]) -> Response[s.CatalogRead]:
+        """Categories at today's price (in the event's time zone), add-ons, seats left, questions; names in the
+        reader's language where the organizer gave them (``Content-Language``)."""
+        locale = current_locale()
+        read = await catalog.public_catalog(db_session, event, locale=locale)
+        return Response(read, headers=content_headers(locale))
 
 
 class CategoryController(Controller):

@@ -24,6 +24,7 @@ from podium.errors import DomainError
 from podium.formatting import format_money, parse_money
 from podium.forms import FormData
 from podium.pages import form_errors, redirect, render
+from podium.translated import form_translations, form_values
 from registration import catalog
 from registration.catalog import schemas as s
 from registration.catalog.cancellation_fees import get_policy
@@ -108,6 +109,7 @@ class OrganizerCatalogPages(Controller):
             local=lambda value: value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else "",
             window_rows=range(WINDOW_ROWS),
             form=form,
+            form_values=form_values,
             values=values or {},
             errors=errors or {},
             notice=notice,
@@ -167,6 +169,7 @@ class OrganizerCatalogPages(Controller):
                 "capacity": _optional_int(data, "capacity"),
                 "description": data.get("description", ""),
                 "price_windows": windows,
+                "translations": form_translations(data) or {},
             }
             if not windows:
                 raise FormError("window_0_label", "Give at least one price window (label, first day, price)")
@@ -189,6 +192,42 @@ class OrganizerCatalogPages(Controller):
         await db_session.commit()
         return self._back(slug, f"Category “{updated.name}” {'is on sale' if active else 'is off sale'}.")
 
+    @post("/categories/{category_id:uuid}/names")
+    async def name_category(
+        self,
+        slug: FromPath[str],
+        category_id: FromPath[UUID],
+        data: FormData,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Template | Redirect:
+        """The category's name in the other languages (left empty: the base name shows)."""
+        try:
+            changed = s.CategoryUpdate(translations=form_translations(data) or {})
+            updated = await catalog.update_category(db_session, slug, category_id, changed)
+            await db_session.commit()
+        except DomainError as exc:
+            return await self._refused(request, db_session, slug, f"names-{category_id}", data, exc)
+        return self._back(slug, f"Category “{updated.name}”: names saved.")
+
+    @post("/add-ons/{add_on_id:uuid}/names")
+    async def name_add_on(
+        self,
+        slug: FromPath[str],
+        add_on_id: FromPath[UUID],
+        data: FormData,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Template | Redirect:
+        """The add-on's name in the other languages (left empty: the base name shows)."""
+        try:
+            changed = s.AddOnUpdate(translations=form_translations(data) or {})
+            updated = await catalog.update_add_on(db_session, slug, add_on_id, changed)
+            await db_session.commit()
+        except DomainError as exc:
+            return await self._refused(request, db_session, slug, f"names-{add_on_id}", data, exc)
+        return self._back(slug, f"Add-on “{updated.name}”: names saved.")
+
     @post("/add-ons")
     async def add_add_on(
         self,
@@ -207,6 +246,7 @@ class OrganizerCatalogPages(Controller):
                 "capacity": _optional_int(data, "capacity"),
                 "category_codes": _codes(data.get("category_codes", "")),
                 "description": data.get("description", ""),
+                "translations": form_translations(data) or {},
             }
             created = await catalog.create_add_on(db_session, slug, msgspec.convert(body, s.AddOnCreate))
             await db_session.commit()

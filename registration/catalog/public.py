@@ -16,6 +16,8 @@ from events.brand import PageBrand, page_brand
 from events.models import Event
 from events.services import get_event
 from podium.db import utcnow
+from podium.i18n import current_locale
+from podium.translated import localized
 from registration.catalog import schemas as s
 from registration.catalog.event_settings import default_settings, stored_settings
 from registration.catalog.pricing import Window, current_window, local_date
@@ -54,13 +56,13 @@ async def _seats(db_session: AsyncSession, event: Event) -> _Seats:
     return _Seats(quotas, items)
 
 
-def _catalog_category(category: Category, today: dt.date, seats: int | None) -> s.CatalogCategory:
+def _catalog_category(category: Category, today: dt.date, seats: int | None, locale: str) -> s.CatalogCategory:
     windows = [Window(w.label, w.starts_on, w.amount) for w in category.price_windows]
     window = current_window(windows, today)
     upcoming = sorted((w for w in windows if w.starts_on > today), key=lambda w: w.starts_on)
     return s.CatalogCategory(
         code=category.code,
-        name=category.name,
+        name=localized(category.name, category.translations, "name", locale),
         description=category.description,
         eligibility=cast(s.Eligibility, category.eligibility),
         on_sale=window is not None,
@@ -72,10 +74,10 @@ def _catalog_category(category: Category, today: dt.date, seats: int | None) -> 
     )
 
 
-def _catalog_add_on(add_on: AddOn, category_codes: dict[str, str], seats: int | None) -> s.CatalogAddOn:
+def _catalog_add_on(add_on: AddOn, category_codes: dict[str, str], seats: int | None, locale: str) -> s.CatalogAddOn:
     return s.CatalogAddOn(
         code=add_on.code,
-        name=add_on.name,
+        name=localized(add_on.name, add_on.translations, "name", locale),
         description=add_on.description,
         kind=cast(s.AddOnKind, add_on.kind),
         amount=add_on.amount,
@@ -98,10 +100,14 @@ async def _on_sale(db_session: AsyncSession, event: Event) -> tuple[Sequence[Cat
     return categories.all(), add_ons.all()
 
 
-async def public_catalog(db_session: AsyncSession, slug: str, now: dt.datetime | None = None) -> s.CatalogRead:
+async def public_catalog(
+    db_session: AsyncSession, slug: str, now: dt.datetime | None = None, locale: str | None = None
+) -> s.CatalogRead:
     """Prices of the window open today in the event's time zone, the next window, and seats left
-    (the smallest room across every quota that applies; null when nothing limits it)."""
+    (the smallest room across every quota that applies; null when nothing limits it). Names are in ``locale``
+    (the reader's, by default) where the organizer gave them."""
     now = now or utcnow()
+    locale = locale or current_locale()
     event = await get_event(db_session, slug, published_only=True)
     today = local_date(now, event.timezone)
     settings = await stored_settings(db_session, event) or default_settings(event)
@@ -123,8 +129,8 @@ async def public_catalog(db_session: AsyncSession, slug: str, now: dt.datetime |
             "lower_middle": settings.lower_middle_income_discount_pct,
             "upper_middle": settings.upper_middle_income_discount_pct,
         },
-        categories=[_catalog_category(c, today, seats.of_category(c)) for c in categories],
-        add_ons=[_catalog_add_on(a, category_codes, seats.of_add_on(a)) for a in add_ons],
+        categories=[_catalog_category(c, today, seats.of_category(c), locale) for c in categories],
+        add_ons=[_catalog_add_on(a, category_codes, seats.of_add_on(a), locale) for a in add_ons],
         questions=[question_read(q) for q in await Questions(db_session).of(event)],
     )
 

@@ -10,6 +10,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from podium.schema import Struct, line, paragraph
+from podium.translated import Translatable, Translations
 from registration.schemas import ItemCode
 
 Amount = Annotated[int, msgspec.Meta(ge=0, le=10_000_000, description="minor units (cents)")]
@@ -21,6 +22,8 @@ AwareDateTime = Annotated[dt.datetime, msgspec.Meta(tz=True)]
 Eligibility = Literal["open", "member_number", "verification", "access_code"]
 AddOnKind = Literal["workshop", "training", "reception", "other"]
 Codes = Annotated[list[ItemCode], msgspec.Meta(max_length=100)]
+# What a category's or add-on's ``translations`` may hold, with the base name's limit (``podium.translated``).
+NAME_TEXTS = {"name": Translatable(120)}
 
 
 class PriceWindowIn(Struct):
@@ -47,6 +50,7 @@ class CategoryCreate(Struct):
     access_code: Annotated[str, line(64)] | None = None
     position: Position = 0
     capacity: Seats | None = None
+    translations: Translations = msgspec.field(default_factory=dict)
 
 
 class CategoryUpdate(Struct):
@@ -58,6 +62,7 @@ class CategoryUpdate(Struct):
     is_active: bool | UnsetType = UNSET
     capacity: Seats | UnsetType | None = UNSET
     price_windows: Windows | UnsetType = UNSET
+    translations: Translations | UnsetType = UNSET
 
 
 class CategoryRead(Struct):
@@ -72,6 +77,7 @@ class CategoryRead(Struct):
     capacity: int | None
     used: int | None
     price_windows: list[PriceWindowRead]
+    translations: Translations
 
 
 class AddOnCreate(Struct):
@@ -82,6 +88,7 @@ class AddOnCreate(Struct):
     description: Annotated[str, paragraph(5000)] = ""
     category_codes: Codes = msgspec.field(default_factory=list)
     capacity: Seats | None = None
+    translations: Translations = msgspec.field(default_factory=dict)
 
 
 class AddOnUpdate(Struct):
@@ -92,6 +99,7 @@ class AddOnUpdate(Struct):
     category_codes: Codes | UnsetType = UNSET
     is_active: bool | UnsetType = UNSET
     capacity: Seats | UnsetType | None = UNSET
+    translations: Translations | UnsetType = UNSET
 
 
 class AddOnRead(Struct):
@@ -105,6 +113,7 @@ class AddOnRead(Struct):
     is_active: bool
     capacity: int | None
     used: int | None
+    translations: Translations
 
 
 class QuotaCreate(Struct):

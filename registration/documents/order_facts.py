@@ -8,7 +8,8 @@ seller and the order's billing details. Whoever needs them takes an ``OrderFacts
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from uuid import UUID
 
 from sqlalchemy import select
@@ -35,6 +36,9 @@ class Named:
     code: str
     name: str
     eligibility: str = ""
+    # The name in other languages (``podium.translated``), for what is written live in a reader's language;
+    # receipts freeze the base name.
+    translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +57,7 @@ async def load_order_facts(db_session: AsyncSession, order: Order) -> OrderFacts
     names and the event's seller and order's billing details, in three statements."""
     rows = (
         await db_session.execute(
-            select(Registration, Category.code, Category.name, Category.eligibility)
+            select(Registration, Category.code, Category.name, Category.eligibility, Category.translations)
             .join(Category, Category.id == Registration.category_id)
             .where(Registration.order_id == order.id)
             .order_by(Registration.position)
@@ -61,19 +65,19 @@ async def load_order_facts(db_session: AsyncSession, order: Order) -> OrderFacts
         )
     ).all()
     registrations = [row[0] for row in rows]
-    categories = {row[0].category_id: Named(row[1], row[2], row[3]) for row in rows}
+    categories = {row[0].category_id: Named(row[1], row[2], row[3], row[4]) for row in rows}
     lines = (
         await db_session.execute(
-            select(RegistrationAddOn, AddOn.code, AddOn.name)
+            select(RegistrationAddOn, AddOn.code, AddOn.name, AddOn.translations)
             .join(AddOn, AddOn.id == RegistrationAddOn.add_on_id)
             .join(Registration, Registration.id == RegistrationAddOn.registration_id)
             .where(Registration.order_id == order.id)
             .order_by(AddOn.code)
         )
     ).all()
-    add_ons = {line.add_on_id: Named(code, name) for line, code, name in lines}
+    add_ons = {line.add_on_id: Named(code, name, translations=names) for line, code, name, names in lines}
     by_registration: dict[UUID, list[RegistrationAddOn]] = {r.id: [] for r in registrations}
-    for line, _, _ in lines:
+    for line, *_ in lines:
         by_registration[line.registration_id].append(line)
     for registration in registrations:
         set_committed_value(registration, "add_ons", by_registration[registration.id])

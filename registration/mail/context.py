@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from sqlalchemy import select
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.brand import brand_of, logo_path
 from events.models import Event
+from podium.translated import localized
 from registration.models import AddOn, Category, Order, Registration, RegistrationStatus
 
 
@@ -53,18 +54,41 @@ async def event_of(db_session: AsyncSession, event_id: object) -> Event:
     return event
 
 
-async def names_of(db_session: AsyncSession, event_id: UUID) -> tuple[dict[UUID, str], dict[UUID, str]]:
-    categories = await db_session.execute(select(Category.id, Category.name).where(Category.event_id == event_id))
-    add_ons = await db_session.execute(select(AddOn.id, AddOn.name).where(AddOn.event_id == event_id))
-    return {i: n for i, n in categories.tuples()}, {i: n for i, n in add_ons.tuples()}
+class NamedItem(Protocol):
+    """A category or add-on as a mail names it: its base name and the names in other languages."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def translations(self) -> Mapping[str, Mapping[str, str]]: ...
+
+
+async def names_of(db_session: AsyncSession, event_id: UUID) -> tuple[dict[UUID, NamedItem], dict[UUID, NamedItem]]:
+    categories = await db_session.execute(
+        select(Category.id, Category.name, Category.translations).where(Category.event_id == event_id)
+    )
+    add_ons = await db_session.execute(
+        select(AddOn.id, AddOn.name, AddOn.translations).where(AddOn.event_id == event_id)
+    )
+    return {row.id: row for row in categories}, {row.id: row for row in add_ons}
+
+
+def _name(items: Mapping[UUID, NamedItem], item_id: UUID, fallback: str, locale: str) -> str:
+    item = items.get(item_id)
+    return fallback if item is None else localized(item.name, item.translations, "name", locale)
 
 
 def attendee_context(
-    registration: Registration, categories: Mapping[UUID, str], add_ons: Mapping[UUID, str]
+    registration: Registration,
+    categories: Mapping[UUID, NamedItem],
+    add_ons: Mapping[UUID, NamedItem],
+    locale: str,
 ) -> dict[str, Any]:
+    """An attendee as a mail in ``locale`` names them: category and add-ons in that language where given."""
     return {
         "name": f"{registration.first_name} {registration.last_name}",
-        "category": categories.get(registration.category_id, "Registration"),
-        "add_ons": [add_ons.get(a.add_on_id, "Add-on") for a in registration.add_ons],
+        "category": _name(categories, registration.category_id, "Registration", locale),
+        "add_ons": [_name(add_ons, a.add_on_id, "Add-on", locale) for a in registration.add_ons],
         "waiting": registration.status == RegistrationStatus.AWAITING_VERIFICATION,
     }

@@ -18,7 +18,14 @@ from podium.jobs.outbox_drain import StillTrue
 from podium.outbox import Mail, enqueue, enqueue_all, outbox_row
 from podium.outbox_models import OutboxMessage
 from registration.documents.order_facts import OrderFacts
-from registration.mail.context import attendee_context, event_context, event_of, order_link, registration_link
+from registration.mail.context import (
+    NamedItem,
+    attendee_context,
+    event_context,
+    event_of,
+    order_link,
+    registration_link,
+)
 from registration.models import Order, OrderStatus, Payment, Registration, RegistrationStatus
 
 # How long a placed order's "pay by" mail waits for the payment that would supersede it (``order_held_message``).
@@ -31,8 +38,8 @@ def order_held_message(
     event: Event,
     order: Order,
     registrations: Sequence[Registration],
-    categories: Mapping[UUID, str],
-    add_ons: Mapping[UUID, str],
+    categories: Mapping[UUID, NamedItem],
+    add_ons: Mapping[UUID, NamedItem],
 ) -> OutboxMessage:
     """The buyer's "your places are held, pay by …" mail as a row, for the order's own INSERT (a new order is
     written in one statement on PostgreSQL, ``orders.write``).
@@ -58,7 +65,7 @@ def order_held_message(
             "expires_at": order.hold_expires_at,
             "total": order.total,
             "currency": order.currency,
-            "attendees": [attendee_context(r, categories, add_ons) for r in registrations],
+            "attendees": [attendee_context(r, categories, add_ons, order.locale) for r in registrations],
             "order_link": order_link(order),
         },
     )
@@ -203,8 +210,7 @@ class _Attendees:
     their own for each but the buyer (whose link and badge go into the buyer's mail, ``you``)."""
 
     def __init__(self, order: Order, facts: OrderFacts) -> None:
-        categories = {i: c.name for i, c in facts.categories.items()}
-        add_ons = {i: a.name for i, a in facts.add_ons.items()}
+        categories, add_ons = facts.categories, facts.add_ons
         buyer_email = normalise_email(order.buyer_email)
         self.contexts: list[dict[str, Any]] = []
         self.mails: list[Mail] = []
@@ -213,7 +219,7 @@ class _Attendees:
         for registration in facts.registrations:
             if registration.status not in (RegistrationStatus.CONFIRMED, RegistrationStatus.AWAITING_VERIFICATION):
                 continue
-            attendee = attendee_context(registration, categories, add_ons)
+            attendee = attendee_context(registration, categories, add_ons, order.locale)
             self.contexts.append(attendee)
             # The badge comes once the registration counts (after verification, for those who need it).
             badge = [] if attendee["waiting"] else [f"badge:{registration.id}"]
@@ -221,7 +227,8 @@ class _Attendees:
                 self.you = {"waiting": attendee["waiting"], "registration_link": registration_link(registration)}
                 self.buyer_badges += badge
                 continue
-            self.mails.append(_registered(facts, order, registration, attendee, badge))
+            own = attendee_context(registration, categories, add_ons, registration.locale)
+            self.mails.append(_registered(facts, order, registration, own, badge))
 
 
 def _registered(

@@ -94,7 +94,7 @@ async def enqueue_transfer_mails(
     registration counts); the previous holder learns that their link and badge stopped working."""
     event = await event_of(db_session, registration.event_id)
     categories, add_ons = await names_of(db_session, event.id)
-    attendee = attendee_context(registration, categories, add_ons)
+    attendee = attendee_context(registration, categories, add_ons, registration.locale)
     await enqueue(
         db_session,
         dedupe_key=f"transfer:{registration.id}:{registration.secret_version}",

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from advanced_alchemy.base import DefaultBase
 from advanced_alchemy.types import DateTimeUTC, JsonB
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -58,6 +58,8 @@ class Category(Base):
     event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
     code: Mapped[str] = mapped_column(String(40))
     name: Mapped[str] = mapped_column(String(120))
+    # The name in other languages than the event's default (``podium.translated``).
+    translations: Mapped[dict[str, dict[str, str]]] = mapped_column(JsonB, default=dict, server_default=text("'{}'"))
     description: Mapped[str] = mapped_column(Text, default="")
     eligibility: Mapped[str] = mapped_column(String(20), default=Eligibility.OPEN.value)
     access_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -97,6 +99,8 @@ class AddOn(Base):
     event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
     code: Mapped[str] = mapped_column(String(40))
     name: Mapped[str] = mapped_column(String(120))
+    # The name in other languages than the event's default (``podium.translated``).
+    translations: Mapped[dict[str, dict[str, str]]] = mapped_column(JsonB, default=dict, server_default=text("'{}'"))
     description: Mapped[str] = mapped_column(Text, default="")
     kind: Mapped[str] = mapped_column(String(20), default="other")
     amount: Mapped[int] = mapped_column(Integer)

@@ -151,6 +151,6 @@ def _mails(
     """The buyer's "pay by …" mail, written with the order (a free order is confirmed at once instead)."""
     if order.total <= 0:
         return []
-    categories = {a.category.id: a.category.name for a in attendees}
-    add_ons = {x.id: x.name for a in attendees for x in a.add_ons}
+    categories = {a.category.id: a.category for a in attendees}
+    add_ons = {x.id: x for a in attendees for x in a.add_ons}
     return [order_held_message(event, order, registrations, categories, add_ons)]

@@ -15,6 +15,8 @@ from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
+from podium.i18n import current_locale
+from podium.translated import localized
 from registration.documents.order_facts import Named, OrderFacts
 from registration.links.tokens import order_secret, order_url, registration_url
 from registration.models import Category, Eligibility, Order, OrderStatus, Registration, RegistrationStatus
@@ -47,8 +49,8 @@ class Known:
 
 
 def _names(catalog: CatalogView) -> tuple[dict[UUID, Named], dict[UUID, Named]]:
-    categories = {c.id: Named(c.code, c.name, c.eligibility) for c in catalog.categories.values()}
-    return categories, {a.id: Named(a.code, a.name) for a in catalog.add_ons.values()}
+    categories = {c.id: Named(c.code, c.name, c.eligibility, c.translations) for c in catalog.categories.values()}
+    return categories, {a.id: Named(a.code, a.name, translations=a.translations) for a in catalog.add_ons.values()}
 
 
 async def _read_known(db_session: AsyncSession, order: Order) -> Known:
@@ -66,7 +68,7 @@ async def _read_known(db_session: AsyncSession, order: Order) -> Known:
     missing = {r.category_id for r in registrations} - categories.keys()
     if missing:  # a category deleted since (only possible for registrations no longer active)
         deleted = await db_session.scalars(select(Category).where(Category.id.in_(missing)))
-        categories |= {c.id: Named(c.code, c.name, c.eligibility) for c in deleted}
+        categories |= {c.id: Named(c.code, c.name, c.eligibility, c.translations) for c in deleted}
     payments = await payment_money(db_session, order.id)
     return Known(event.slug if event is not None else "", registrations, categories, add_ons, payments)
 
@@ -76,6 +78,7 @@ def _registration_read(
 ) -> RegistrationRead:
     r = registration
     category = known.categories[r.category_id]
+    locale = current_locale()  # names in the reader's language where the organizer gave them
     return RegistrationRead(
         id=r.id,
         status=RegistrationStatus(r.status),
@@ -85,13 +88,15 @@ def _registration_read(
         affiliation=r.affiliation,
         country=r.country,
         category_code=category.code,
-        category_name=category.name,
+        category_name=localized(category.name, category.translations, "name", locale),
         category_amount=r.category_amount,
         discount=r.discount_amount,
         add_ons=[
             AddOnLine(
                 code=known.add_ons[a.add_on_id].code,
-                name=known.add_ons[a.add_on_id].name,
+                name=localized(
+                    known.add_ons[a.add_on_id].name, known.add_ons[a.add_on_id].translations, "name", locale
+                ),
                 amount=a.amount,
                 discount=a.discount_amount,
             )

@@ -56,6 +56,40 @@ def test_organizer_publishes_an_event_and_a_keyboard_visitor_finds_it(
     visitor.context.close()
 
 
+def test_organizer_gives_a_description_in_spanish_and_a_spanish_visitor_reads_it(
+    page: Page, browser: Browser, server: Server
+) -> None:
+    log_in(page)
+    page.goto("/organizer/events/new")
+    page.get_by_label("Name", exact=True).fill("Retiro de Neurociencia")
+    page.get_by_label("Short name in links (slug)", exact=True).fill("neuro-retiro-2027")
+    page.get_by_label("First day", exact=True).fill("2027-07-01")
+    page.get_by_label("Last day", exact=True).fill("2027-07-02")
+    page.get_by_label("Venue", exact=True).fill("Casa Central")
+    page.get_by_label("Description", exact=True).fill("Two days of talks.")
+    summary = page.locator("summary", has_text="español")
+    summary.focus()
+    page.keyboard.press("Enter")  # a <details> opens from the keyboard
+    page.get_by_label("Description in español", exact=True).fill("Dos días de charlas.")
+    assert_accessible(page)
+    page.get_by_role("button", name="Create event").click()
+    expect(page).to_have_url(re.compile(r"/organizer/events/neuro-retiro-2027$"))
+    expect(page.get_by_label("Description in español", exact=True)).to_have_value("Dos días de charlas.")
+    page.get_by_role("button", name="Publish").click()
+    expect(page.locator("h1 .badge")).to_have_text("published")
+
+    spanish = browser.new_context(base_url=server.base_url, locale="es-ES").new_page()
+    spanish.goto("/events/neuro-retiro-2027")
+    english = browser.new_context(base_url=server.base_url, locale="en-US").new_page()
+    english.goto("/events/neuro-retiro-2027")
+
+    expect(spanish.locator("main")).to_contain_text("Dos días de charlas.")
+    expect(english.locator("main")).to_contain_text("Two days of talks.")
+    assert_accessible(spanish)
+    spanish.context.close()
+    english.context.close()
+
+
 def test_wrong_password_is_explained_on_the_login_page(page: Page) -> None:
     log_in(page, password="not-the-password", succeeds=False)
 

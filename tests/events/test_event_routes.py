@@ -73,6 +73,10 @@ async def test_create_event_starts_as_draft_and_stores_utc(client: Client, organ
         ({"currency": "dollars"}, 422, "currency"),
         ({"colour_scheme": "dark"}, 422, "colour_scheme"),
         ({"venue": ...}, 422, "venue"),
+        ({"default_locale": "de"}, 422, "default_locale"),
+        ({"translations": {"de": {"description": "Jahrestagung"}}}, 422, "translations.de"),
+        ({"translations": {"es": {"description": "x" * 20_001}}}, 422, "translations.es.description"),
+        ({"translations": {"es": {"name": "Reunión"}}}, 422, "translations.es.name"),
     ],
 )
 async def test_create_event_bad_input_names_the_field(
@@ -114,6 +118,32 @@ async def test_drafts_are_invisible_until_published(client: Client, organizer: d
     assert published.json()["published_at"] is not None
     assert shown.json()["slug"] == slug
     assert slug in listed_after
+
+
+async def test_event_description_round_trips_and_reads_in_the_visitors_language(
+    client: Client, organizer: dict[str, str]
+) -> None:
+    translations = {"es": {"description": "  Reunión anual  "}, "fr": {"description": ""}}
+    created = (await create(client, organizer, description="Annual meeting", translations=translations)).json()
+    slug = created["slug"]
+    await client.post(f"/api/events/{slug}/publish", headers=organizer)
+
+    patched = await client.patch(
+        f"/api/events/{slug}",
+        json={"translations": {"es": {"description": "Reunión anual"}, "pt_BR": {"description": "Reunião anual"}}},
+        headers=organizer,
+    )
+    spanish = await client.get(f"/api/events/{slug}", headers={"Accept-Language": "es-ES,es;q=0.9"})
+    french = await client.get(f"/api/events/{slug}", headers={"Accept-Language": "fr"})
+    english = await client.get(f"/api/events/{slug}")
+
+    assert (created["default_locale"], created["translations"]) == ("en", {"es": {"description": "Reunión anual"}})
+    assert patched.json()["description"] == "Annual meeting"
+    assert set(patched.json()["translations"]) == {"es", "pt_BR"}
+    assert (spanish.json()["description"], spanish.headers["content-language"]) == ("Reunión anual", "es")
+    assert (french.json()["description"], french.headers["content-language"]) == ("Annual meeting", "fr")
+    assert (english.json()["description"], english.headers["content-language"]) == ("Annual meeting", "en")
+    assert spanish.headers["vary"] == "Accept-Language, Cookie"
 
 
 async def test_status_transitions_and_archive_is_read_only(client: Client, organizer: dict[str, str]) -> None:

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from podium.i18n import using_locale
 from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
-from registration.models import Order, Registration
+from registration.models import Category, Order, Registration
 from tests.asgi_client import Client
 from tests.registration.factories import (
     CatalogFixture,
@@ -68,6 +68,35 @@ async def test_an_order_placed_in_spanish_keeps_spanish_for_its_mails(
     registered = by_template["registered"]
     assert registered.subject == "Test Meeting: ya estás inscrito"
     assert "Hola, Alan:" in registered.text
+
+
+async def test_a_registrants_mail_and_order_name_the_category_in_their_language(
+    client: Client, catalog: CatalogFixture, settings: Settings
+) -> None:
+    async with db_session_for(settings) as db_session:
+        await db_session.execute(
+            update(Category)
+            .where(Category.event_id == catalog.event_id, Category.code == "member")
+            .values(translations={"es": {"name": "Miembro"}, "fr": {"name": "Membre"}})
+        )
+        await db_session.commit()
+    placed = (await place(client, catalog.slug, "es")).json()
+
+    paid = await client.post(
+        f"/api/orders/{placed['id']}/offline-payment",
+        headers={"X-Order-Secret": placed["secret"], "Accept-Language": "es"},
+    )
+    in_english = await client.get(f"/api/orders/{placed['id']}", headers={"X-Order-Secret": placed["secret"]})
+
+    assert paid.status_code == 200, paid.text
+    assert [r["category_name"] for r in paid.json()["registrations"]] == ["Miembro", "Miembro"]
+    assert [r["category_name"] for r in in_english.json()["registrations"]] == ["Member", "Member"]
+    async with db_session_for(settings) as db_session:
+        keys = [f"confirmation:{r['id']}" for r in placed["registrations"]]
+        mails = await outbox_mails(db_session, OutboxMessage.dedupe_key.in_(keys))
+    registered = [mail.text for row, mail in mails if row.template == "registered"]
+    assert len(registered) == 2
+    assert all("Miembro" in text and "Member" not in text for text in registered)
 
 
 async def test_an_order_placed_without_a_language_mails_in_english(

@@ -163,3 +163,27 @@ async def test_a_cached_page_shows_each_reader_their_own_zone_and_never_anothers
             assert "your time" not in other.text and "Auckland" not in other.text, path
             assert "Engines of thought" in other.text, path
         assert "03:00 +1</time> your time, Pacific/Auckland)" in far_again.text, path
+
+
+async def test_a_cached_page_shows_the_title_in_the_visitors_language(
+    client: Client, organizer: dict[str, str], program: ProgramEvent, talk: dict[str, Any]
+) -> None:
+    """The title an organizer translated shows to Spanish readers; French readers, who have none, get the base."""
+    patched = await client.patch(
+        f"/api/sessions/{talk['id']}",
+        json={"translations": {"es": {"title": "Motores del pensamiento"}}},
+        headers=organizer,
+    )
+    assert patched.status_code == 200, patched.text
+
+    for path in pages(program, talk):
+        client.cookies.clear()
+        spanish = await client.get(path, headers={**HTML, "Accept-Language": "es"})
+        english = await client.get(path, headers={**HTML, "Accept-Language": "en"})
+        french = await client.get(path, headers={**HTML, "Accept-Language": "fr"})
+        again = await client.get(path, headers={**HTML, "Accept-Language": "es"})
+
+        assert "Motores del pensamiento" in spanish.text and "Engines of thought" not in spanish.text, path
+        assert "Engines of thought" in english.text and "Motores del pensamiento" not in english.text, path
+        assert "Engines of thought" in french.text and "Motores del pensamiento" not in french.text, path
+        assert "Motores del pensamiento" in again.text, path

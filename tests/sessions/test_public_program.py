@@ -208,6 +208,75 @@ async def test_list_etag_gives_304_until_the_program_changes(
     assert after_edit.status_code == 200 and "Fixed." in after_edit.text
 
 
+async def test_titles_read_in_the_visitors_language_with_a_body_and_etag_per_locale(
+    client: Client, organizer: dict[str, str], program: ProgramEvent, filled: dict[str, dict[str, Any]]
+) -> None:
+    url = f"/api/events/{program.slug}/sessions"
+    detail = f"/api/sessions/{filled['symmetry']['id']}"
+    spanish = {"Accept-Language": "es"}
+    translated = await client.patch(
+        detail,
+        json={"translations": {"es": {"title": "Simetría y conservación"}, "fr": {"title": " "}}},
+        headers=organizer,
+    )
+
+    es_first = await client.get(url, headers=spanish)
+    en = await client.get(url)
+    es_again = await client.get(url, headers=spanish)
+    by_cookie = await client.get(url, headers={"Cookie": "podium_locale=es"})
+    zh = await client.get(url, headers={"Accept-Language": "zh-CN"})
+    en_copy_asked_in_spanish = await client.get(url, headers={**spanish, "If-None-Match": en.headers["etag"]})
+    es_detail = await client.get(detail, headers=spanish)
+    en_detail = await client.get(detail)
+    es_detail_again = await client.get(detail, headers={**spanish, "If-None-Match": es_detail.headers["etag"]})
+
+    def symmetry(response: Any) -> str:
+        return str(next(s["title"] for s in response.json() if s["id"] == filled["symmetry"]["id"]))
+
+    assert translated.json()["translations"] == {"es": {"title": "Simetría y conservación"}}, translated.text
+    assert translated.json()["title"] == "Symmetry and conservation"
+    assert [symmetry(r) for r in (es_first, en, es_again, by_cookie, zh)] == [
+        "Simetría y conservación",
+        "Symmetry and conservation",
+        "Simetría y conservación",
+        "Simetría y conservación",
+        "Symmetry and conservation",
+    ]
+    assert es_first.headers["etag"] == es_again.headers["etag"] != en.headers["etag"]
+    assert (es_first.headers["content-language"], en.headers["content-language"]) == ("es", "en")
+    assert (zh.headers["content-language"], es_first.headers["vary"]) == ("zh-Hans", "Accept-Language, Cookie")
+    assert en_copy_asked_in_spanish.status_code == 200
+    assert (es_detail.json()["title"], en_detail.json()["title"]) == (
+        "Simetría y conservación",
+        "Symmetry and conservation",
+    )
+    assert es_detail.headers["etag"] != en_detail.headers["etag"]
+    assert es_detail_again.status_code == 304
+
+
+@pytest.mark.parametrize(
+    ("translations", "field"),
+    [
+        ({"de": {"title": "Symmetrie"}}, "translations.de"),
+        ({"es": {"title": "x" * 301}}, "translations.es.title"),
+        ({"es": {"abstract": "Por qué"}}, "translations.es.abstract"),
+        ({"es": {"title": "nul\u0000"}}, "translations.es.title"),
+    ],
+)
+async def test_bad_session_translations_name_the_field(
+    client: Client,
+    organizer: dict[str, str],
+    filled: dict[str, dict[str, Any]],
+    translations: dict[str, Any],
+    field: str,
+) -> None:
+    response = await client.patch(
+        f"/api/sessions/{filled['radium']['id']}", json={"translations": translations}, headers=organizer
+    )
+
+    assert (response.status_code, response.json()["field"]) == (422, field), response.text
+
+
 async def test_a_draft_change_does_not_invalidate_the_public_list(
     client: Client, organizer: dict[str, str], program: ProgramEvent, filled: dict[str, dict[str, Any]]
 ) -> None:

@@ -211,6 +211,13 @@ async def test_availability_is_the_tightest_quota(
         ),
         ("questions", {"code": "q", "label": "Pick", "kind": "choice", "options": ["only one"]}, 422, "options"),
         ("questions", {"code": "q2", "label": "Free text", "kind": "text", "options": ["a", "b"]}, 422, "options"),
+        ("categories", {**MEMBER, "code": "tr1", "translations": {"xx": {"name": "?"}}}, 422, "translations.xx"),
+        (
+            "add-ons",
+            {"code": "tr2", "name": "D", "amount": 1, "translations": {"fr": {"name": "d" * 121}}},
+            422,
+            "translations.fr.name",
+        ),
     ],
 )
 async def test_catalog_bad_input_names_the_field(
@@ -267,6 +274,37 @@ async def test_update_and_delete_items(client: Client, organizer: dict[str, str]
     assert limited.json()["capacity"] == 12
     assert removed.status_code == 204
     assert gone.json() == []
+
+
+async def test_names_round_trip_and_the_public_catalog_reads_in_the_visitors_language(
+    client: Client, organizer: dict[str, str]
+) -> None:
+    slug = await new_event(client, organizer)
+    category = await post(
+        client, organizer, slug, "categories", {**MEMBER, "translations": {"es": {"name": "Miembro"}, "fr": {}}}
+    )
+    add_on = (
+        await post(client, organizer, slug, "add-ons", {"code": "dinner", "name": "Dinner", "amount": 9000})
+    ).json()
+
+    patched = await client.patch(
+        f"/api/events/{slug}/add-ons/{add_on['id']}",
+        json={"translations": {"es": {"name": "Cena"}, "pt_BR": {"name": "Jantar"}}},
+        headers=organizer,
+    )
+    spanish = await client.get(f"/api/events/{slug}/catalog", headers={"Accept-Language": "es"})
+    english = await client.get(f"/api/events/{slug}/catalog")
+    chinese = await client.get(f"/api/events/{slug}/catalog", headers={"Accept-Language": "zh-Hans"})
+
+    assert category.json()["translations"] == {"es": {"name": "Miembro"}}
+    assert patched.json()["translations"] == {"es": {"name": "Cena"}, "pt_BR": {"name": "Jantar"}}
+    assert patched.json()["name"] == "Dinner"
+    names = [
+        ([c["name"] for c in r.json()["categories"]], [a["name"] for a in r.json()["add_ons"]])
+        for r in (spanish, english, chinese)
+    ]
+    assert names == [(["Miembro"], ["Cena"]), (["Member"], ["Dinner"]), (["Member"], ["Dinner"])]
+    assert (spanish.headers["content-language"], spanish.headers["vary"]) == ("es", "Accept-Language, Cookie")
 
 
 async def test_changing_a_window_price_keeps_its_first_day(client: Client, organizer: dict[str, str]) -> None:
