@@ -10,7 +10,8 @@ build them from the fingerprint read from the database on every request (``publi
 ``public.session_head``), so an entry can never be stale (see ``podium.lru``). The visitor's locale is added
 here, to every key: a page read in Spanish is never given to an English reader; and so is the reader's time
 zone (``podium.reader_zone``): a page shows their own clock beside the event's, so it is never given to a reader
-in another zone. The answers say ``Vary: Cookie`` (both come from cookies) for any cache on the way.
+in another zone. The answers name what picks both (``Vary: Accept-Language, Cookie``: the language comes from the
+switcher's cookie or the browser's header, the zone from a cookie) for any cache on the way.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from podium.i18n import current_locale
 from podium.lru import Lru
 from podium.pages import render
 from podium.reader_zone import current_reader_zone
+from podium.translated import VARY
 
 # Random per process, so no text a page shows can contain it. CSRF tokens are hex: they need no escaping in the
 # ``<meta>`` and the ``hx-headers`` attribute where base.html puts them.
@@ -79,4 +81,4 @@ def _localised(key: str) -> str:
 
 def _with_token(request: Request[Any, Any, Any], parts: tuple[bytes, ...]) -> Response[bytes]:
     token = csrf_token({"request": request})  # what the template's ``csrf_token()`` gives this visitor
-    return Response(token.encode().join(parts), media_type=MediaType.HTML, headers={"Vary": "Cookie"})
+    return Response(token.encode().join(parts), media_type=MediaType.HTML, headers={"Vary": VARY})

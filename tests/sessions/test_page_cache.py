@@ -157,7 +157,7 @@ async def test_a_cached_page_shows_each_reader_their_own_zone_and_never_anothers
         assert "02:00 +1</time>\u2013<time" in far.text, path
         assert "03:00 +1</time> your time, Pacific/Auckland)" in far.text, path
         assert '<time datetime="2027-03-15T02:00:00+13:00">' in far.text, path
-        assert far.headers["vary"] == "Cookie", path
+        assert far.headers["vary"] == "Accept-Language, Cookie", path
         assert [r.status_code for r in (none, same_offset, bad)] == [200, 200, 200], path
         for other in (none, same_offset, bad):
             assert "your time" not in other.text and "Auckland" not in other.text, path
