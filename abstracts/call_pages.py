@@ -21,6 +21,7 @@ from events.models import Event
 from podium.auth.guards import requires_organizer
 from podium.errors import DomainError
 from podium.forms import FormData, read_form
+from podium.i18n import gettext
 from podium.pages import form_errors, redirect, render
 from registration.models import Category
 
@@ -86,7 +87,7 @@ class OrganizerCallPages(Controller):
             errors=errors,
             rows=rows_to_show(values),
             lists=LISTS,
-            kinds=KIND_LABELS,
+            kinds=[(kind, gettext(label)) for kind, label in KIND_LABELS.items()],
             categories=categories,
             saved=request.query_params.get("saved") == "1",
         )

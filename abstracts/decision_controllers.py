@@ -33,6 +33,7 @@ from podium import audit
 from podium.auth.guards import requires_organizer, requires_organizer_unless_public
 from podium.errors import DomainError, InvalidInput, problem_responses
 from podium.forms import FormData
+from podium.i18n import gettext
 from podium.pages import form_errors, render
 from registration.links.tokens import LINK_SECRET_SCHEMA
 from registration.mail.wording import html_body
@@ -253,7 +254,10 @@ class DecisionMailPages(Controller):
             )
         queued, skipped = await decision_mail.send(db_session, found, call, chosen)
         await db_session.commit()
-        notice = f"{queued} decision mail(s) queued; {skipped} already sent or not decided."
+        notice = gettext("%(queued)s decision mail(s) queued; %(skipped)s already sent or not decided.") % {
+            "queued": queued,
+            "skipped": skipped,
+        }
         return await self._page(request, db_session, slug, raw_ids, notice=notice)
 
 

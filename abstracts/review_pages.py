@@ -22,6 +22,7 @@ from abstracts.review_schemas import ReviewerProfileUpdate, ReviewWrite
 from events.services import get_event
 from podium.errors import DomainError
 from podium.forms import FormData, read_form
+from podium.i18n import gettext
 from podium.pages import form_errors, redirect, render
 
 
@@ -166,7 +167,7 @@ class ReviewerPages(Controller):
         submit = data.get("action") == "submit"
         scores = {key.removeprefix("scores."): value for key, value in data.items() if key.startswith("scores.")}
         not_numbers = {
-            f"scores.{k}": "Enter a whole number." for k, v in scores.items() if v.strip() and not _is_int(v)
+            f"scores.{k}": gettext("Enter a whole number.") for k, v in scores.items() if v.strip() and not _is_int(v)
         }
         if not_numbers:
             return await self._abstract(

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.services import get_event
 from podium.auth.guards import requires_staff
+from podium.i18n import gettext
 from podium.pages import render
 
 STATIC = Path(__file__).resolve().parents[1] / "podium" / "static"
@@ -72,9 +73,9 @@ class ScannerPages(Controller):
         ]
         body = {
             "id": page,
-            "name": f"Podium scanner · {event.name}",
-            "short_name": "Scanner",
-            "description": f"Check badges in at {event.name}, also offline.",
+            "name": gettext("Podium scanner · %(event)s") % {"event": event.name},
+            "short_name": gettext("Scanner"),
+            "description": gettext("Check badges in at %(event)s, also offline.") % {"event": event.name},
             "start_url": page,
             "scope": page,
             "display": "standalone",

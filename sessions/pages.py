@@ -7,6 +7,7 @@ import datetime as dt
 import zoneinfo
 from collections import defaultdict
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 import msgspec
@@ -25,6 +26,7 @@ from podium.charts import Bar, bar_chart
 from podium.errors import DomainError, InvalidInput, NotFound
 from podium.formatting import format_date
 from podium.forms import FormData, read_form
+from podium.i18n import N_, gettext
 from podium.pages import form_errors, redirect, render
 from podium.translated import form_translations
 from registration.models import AddOn
@@ -35,18 +37,33 @@ from sessions.models import KIND_LABELS, ProgramSession, SessionKind
 from sessions.page_parts import by_time, clock_text
 from sessions.schemas import SessionCreate, SessionUpdate
 
+# Status and conflict words as the editor shows them (the values stay the API's).
+STATUS_LABELS = {"draft": N_("draft"), "published": N_("published"), "cancelled": N_("cancelled")}
+CONFLICT_KIND_LABELS = {
+    "room_double_booked": N_("room double booked"),
+    "person_double_booked": N_("person double booked"),
+    "outside_event_days": N_("outside event days"),
+    "capacity_above_room": N_("capacity above room"),
+    "add_on_from_other_event": N_("add on from other event"),
+}
+
 
 def _room_chart(found: list[Any], rooms: dict[UUID, str], day: str, days: list[dt.date]) -> Markup:
     """How many of the sessions shown each room holds, on the chosen day if one is."""
     per_room: dict[str, int] = defaultdict(int)
+    no_room = gettext("No room")
     for session in found:
-        per_room[rooms.get(session.room_id, "No room")] += 1
-    on_day = f" on {format_date(dt.date.fromisoformat(day))}" if day in {d.isoformat() for d in days} else ""
-    return bar_chart(
-        "sessions-per-room",
-        "Sessions per room" + on_day,
-        [Bar(name, n, str(n)) for name, n in sorted(per_room.items())],
-    )
+        per_room[rooms.get(session.room_id, no_room)] += 1
+    if day in {d.isoformat() for d in days}:
+        title = gettext("Sessions per room on %(day)s") % {"day": format_date(dt.date.fromisoformat(day))}
+    else:
+        title = gettext("Sessions per room")
+    return bar_chart("sessions-per-room", title, [Bar(name, n, str(n)) for name, n in sorted(per_room.items())])
+
+
+def _with_notice(slug: str, notice: str) -> Redirect:
+    """Back to the editor with a line saying what was done, in the organizer's language."""
+    return redirect(f"/organizer/events/{slug}/program?{urlencode({'notice': notice})}")
 
 
 class OrganizerProgramPages(Controller):
@@ -107,6 +124,8 @@ class OrganizerProgramPages(Controller):
             conflicted={i for c in conflicts for i in c.session_ids},
             titles=titles,
             kinds=KIND_LABELS,
+            status_labels=STATUS_LABELS,
+            conflict_kinds=CONFLICT_KIND_LABELS,
             rooms=rooms,
             clock=lambda v: clock_text(v, event.timezone),
             notice=notice or request.query_params.get("notice", ""),
@@ -137,11 +156,15 @@ class OrganizerProgramPages(Controller):
         except DomainError as exc:
             await db_session.rollback()
             return await self._editor(request, db_session, slug, problem=exc, status_code=exc.status_code)
-        notice = (
-            f"Imported: {result.created} new, {result.updated} updated, {result.unchanged} unchanged "
-            f"({result.speakers_created} new speakers)."
-        )
-        return redirect(f"/organizer/events/{slug}/program?notice={notice}")
+        notice = gettext(
+            "Imported: %(created)s new, %(updated)s updated, %(unchanged)s unchanged (%(speakers)s new speakers)."
+        ) % {
+            "created": result.created,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+            "speakers": result.speakers_created,
+        }
+        return _with_notice(slug, notice)
 
     @post("/publish")
     async def publish_drafts(
@@ -158,7 +181,7 @@ class OrganizerProgramPages(Controller):
             await db_session.commit()
         except DomainError as exc:
             return await self._editor(request, db_session, slug, problem=exc, status_code=exc.status_code)
-        return redirect(f"/organizer/events/{slug}/program?notice=Published {len(published)} sessions.")
+        return _with_notice(slug, gettext("Published %(count)s sessions.") % {"count": len(published)})
 
     @get("/new")
     async def new_session(
@@ -242,7 +265,7 @@ class OrganizerProgramPages(Controller):
             elif action == "delete":
                 await services.delete_session(db_session, session_id, actor=actor_of(request))
                 await db_session.commit()
-                return redirect(f"/organizer/events/{slug}/program?notice=Draft deleted.")
+                return _with_notice(slug, gettext("Draft deleted."))
             else:
                 raise InvalidInput("unknown action", field="action")
             await db_session.commit()
@@ -338,6 +361,7 @@ class OrganizerProgramPages(Controller):
             errors=errors,
             problem=problem,
             kinds=KIND_LABELS,
+            status_labels=STATUS_LABELS,
             session_kinds=[k.value for k in SessionKind],
             add_ons=add_ons,
             saved=request.query_params.get("saved") == "1",

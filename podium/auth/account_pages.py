@@ -20,7 +20,11 @@ from podium.auth.guards import requires_organizer, requires_staff
 from podium.auth.schemas import CurrentUser, PasswordChange, UserUpdate
 from podium.errors import DomainError
 from podium.forms import FormData
+from podium.i18n import N_, gettext
 from podium.pages import form_errors, redirect, render
+
+# Roles as the account page names them (the values stay the API's).
+ROLE_LABELS = {"member": N_("member"), "staff": N_("staff"), "organizer": N_("organizer")}
 
 
 def _with_notice(path: str, notice: str) -> Redirect:
@@ -46,6 +50,7 @@ class AccountPages(Controller):
             "auth/account.html",
             status_code=status_code,
             tokens=tokens,
+            role_labels=ROLE_LABELS,
             notice=notice,
             errors=errors or {},
         )
@@ -65,7 +70,7 @@ class AccountPages(Controller):
     ) -> Template | Redirect:
         """Every other login ends; this browser stays logged in."""
         if data.get("new_password", "") != data.get("new_password_again", ""):
-            errors = {"new_password_again": "The two new passwords differ."}
+            errors = {"new_password_again": gettext("The two new passwords differ.")}
             return await self._page(request, db_session, errors=errors, status_code=422)
         body = {"current_password": data.get("current_password", ""), "new_password": data.get("new_password", "")}
         try:
@@ -76,7 +81,7 @@ class AccountPages(Controller):
             await db_session.commit()
         except (msgspec.ValidationError, DomainError) as exc:
             return await self._page(request, db_session, errors=form_errors(exc), status_code=422)
-        return _with_notice("/account", "Password changed. Every other session of yours has ended.")
+        return _with_notice("/account", gettext("Password changed. Every other session of yours has ended."))
 
     @post("/account/tokens/{token_id:uuid}/revoke")
     async def revoke(
@@ -87,7 +92,7 @@ class AccountPages(Controller):
     ) -> Redirect:
         await accounts.revoke_token(db_session, request.user.id, token_id)
         await db_session.commit()
-        return _with_notice("/account", "That session has ended.")
+        return _with_notice("/account", gettext("That session has ended."))
 
 
 class OrganizerUserPages(Controller):

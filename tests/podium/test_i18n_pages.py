@@ -11,6 +11,7 @@ from podium import i18n
 from podium.locale_choice import COOKIE
 from podium.settings import Settings
 from registration.links.tokens import registration_secret
+from tests.abstracts.review_factories import add_abstract, build_review_call, make_person
 from tests.asgi_client import Client
 from tests.sessions.test_event_brand_pages import Seeded, csrf_of
 
@@ -114,3 +115,82 @@ async def test_the_login_page_reads_in_spanish(client: Client) -> None:
     assert "<h1>Iniciar sesión</h1>" in page.text
     assert "Acceder por correo electrónico" in page.text and "Sign in by email" not in page.text
     assert "este enlace de acceso no es válido, ya se usó o ha caducado" in dead.text
+
+
+@pytest.fixture
+async def console_pages(
+    client: Client, settings: Settings, organizer: dict[str, str], staff: dict[str, str]
+) -> dict[str, tuple[dict[str, str], dict[str, str]]]:
+    """Per role, its headers and its pages, on an event with a room, a speaker, a session and a call under
+    review with one reviewer assigned."""
+    review = await build_review_call(settings, reviews_per_abstract=1)
+    slug = review.slug
+    await client.post(f"/api/events/{slug}/rooms", json={"name": "Hall A", "capacity": 300}, headers=organizer)
+    speaker = (
+        await client.post(f"/api/events/{slug}/speakers", json={"name": "Grace Hopper"}, headers=organizer)
+    ).json()
+    session = await client.post(
+        f"/api/events/{slug}/sessions",
+        json={
+            "title": "Plenary",
+            "starts_at": "2027-06-08T07:00:00Z",
+            "ends_at": "2027-06-08T08:00:00Z",
+            "speaker_ids": [speaker["id"]],
+        },
+        headers=organizer,
+    )
+    reviewer = await make_person(settings, "Rita Reviewer")
+    abstract_id = await add_abstract(settings, review, await make_person(settings, "Sue Submitter"), number=1)
+    invited = await client.post(
+        f"/api/organizer/events/{slug}/review/reviewers", json={"email": reviewer.email}, headers=organizer
+    )
+    assigned = await client.post(f"/api/organizer/events/{slug}/review/assignments/auto", headers=organizer)
+    assert (session.status_code, invited.status_code, assigned.status_code) == (201, 200, 200), session.text
+    console = f"/organizer/events/{slug}"
+    return {
+        "organizer": (
+            organizer,
+            {
+                "program editor": f"{console}/program?day=2027-06-08&notice=Draft+deleted.",
+                "program editor, nothing found": f"{console}/program?q=nothing-like-it",
+                "new session": f"{console}/program/new",
+                "session": f"{console}/program/{session.json()['id']}?saved=1",
+                "speakers": f"{console}/speakers?q=grace",
+                "speaker": f"{console}/speakers/{speaker['id']}?saved=1",
+                "call for abstracts": f"{console}/call-for-abstracts?saved=1",
+                "review console": f"{console}/review?assigned=2&short=1&invited=rita%40example.org",
+                "schedule": f"{console}/abstracts/schedule",
+                "decision mails": f"{console}/abstracts/decision-mails",
+                "account": "/account",
+            },
+        ),
+        "staff": (staff, {"scanner": f"/staff/events/{slug}/scanner"}),
+        "reviewer": (
+            reviewer.headers,
+            {"reviews": f"/review/events/{slug}?saved=1", "review": f"/review/events/{slug}/abstracts/{abstract_id}"},
+        ),
+    }
+
+
+async def test_every_organizer_staff_and_reviewer_page_is_translated(
+    client: Client, console_pages: dict[str, tuple[dict[str, str], dict[str, str]]]
+) -> None:
+    """The program editor, speakers, call, review console, scheduling, decision mails, scanner, account and the
+    reviewer's pages, in every shipped language (one event for all: seeding it costs more than the pages)."""
+    statuses = {}
+
+    with i18n.recording_misses() as misses:
+        for locale in TRANSLATED:
+            client.cookies.clear()
+            client.cookies.set(COOKIE, locale)
+            for headers, pages in console_pages.values():
+                for name, path in pages.items():
+                    response = await client.get(path, headers={**headers, **HTML})
+                    statuses[locale, name] = (
+                        response.status_code,
+                        f'<html lang="{i18n.html_lang(locale)}">' in response.text,
+                    )
+
+    every_page = [name for _, pages in console_pages.values() for name in pages]
+    assert statuses == {(locale, name): (200, True) for locale in TRANSLATED for name in every_page}
+    assert sorted(misses) == []
