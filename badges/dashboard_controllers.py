@@ -15,6 +15,7 @@ from events.services import get_event
 from podium.auth.guards import requires_organizer
 from podium.charts import Bar, bar_chart, column_chart
 from podium.errors import problem_responses
+from podium.i18n import gettext
 from podium.pages import render
 
 
@@ -44,7 +45,7 @@ class CheckinDashboardPages(Controller):
         peak = max((b.arrivals for b in figures.arrivals), default=0)
         occupancy = bar_chart(
             "occupancy-chart",
-            "People inside each room now, against its capacity",
+            gettext("People inside each room now, against its capacity"),
             [
                 Bar(r.room, r.inside, f"{r.inside} / {r.capacity}" if r.capacity else str(r.inside), r.capacity)
                 for r in figures.occupancy
@@ -52,7 +53,7 @@ class CheckinDashboardPages(Controller):
         )
         arrivals = column_chart(
             "arrivals-chart",
-            "Arrivals at the entrance per 10 minutes",
+            gettext("Arrivals at the entrance per 10 minutes"),
             [Bar(b.starts_at[11:], b.arrivals, str(b.arrivals)) for b in figures.arrivals],
         )
         template = "organizer/_dashboard.html" if part else "organizer/dashboard.html"

@@ -26,6 +26,8 @@ KINDS = [
     ("workshop", N_("Workshop")),
     ("training", N_("Training")),
 ]
+# An event's status words as the console shows them (the badge), translated in the templates.
+STATUS_WORDS = (N_("draft"), N_("published"), N_("archived"))
 EVENT_FIELDS = (
     "slug",
     "name",

@@ -20,7 +20,7 @@ from podium.auth.guards import requires_organizer, requires_staff
 from podium.auth.schemas import CurrentUser, PasswordChange, UserUpdate
 from podium.errors import DomainError
 from podium.forms import FormData
-from podium.i18n import N_, gettext
+from podium.i18n import N_, gettext, ngettext
 from podium.pages import form_errors, redirect, render
 
 # Roles as the account page names them (the values stay the API's).
@@ -141,11 +141,16 @@ class OrganizerUserPages(Controller):
                 raise
             error = "; ".join(form_errors(exc).values())
             return await self._page(request, db_session, error=error, status_code=getattr(exc, "status_code", 422))
-        state = "can log in" if user.is_active else "is deactivated: every session of theirs has ended"
-        return _with_notice("/organizer/users", f"{user.display_name} ({user.role}) {state}.")
+        if user.is_active:
+            notice = gettext("%(name)s (%(role)s) can log in.")
+        else:
+            notice = gettext("%(name)s (%(role)s) is deactivated: every session of theirs has ended.")
+        return _with_notice("/organizer/users", notice % {"name": user.display_name, "role": gettext(user.role)})
 
     @post("/{user_id:uuid}/logout")
     async def end_logins(self, user_id: FromPath[UUID], db_session: NamedDependency[AsyncSession]) -> Redirect:
         ended = await accounts.end_all_logins(db_session, user_id)
         await db_session.commit()
-        return _with_notice("/organizer/users", f"Ended {ended} session{'s' if ended != 1 else ''}.")
+        return _with_notice(
+            "/organizer/users", ngettext("Ended %(num)s session.", "Ended %(num)s sessions.", ended) % {"num": ended}
+        )

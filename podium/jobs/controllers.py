@@ -14,6 +14,7 @@ from litestar.status_codes import HTTP_200_OK
 from podium.auth.guards import requires_organizer
 from podium.auth.schemas import CurrentUser
 from podium.errors import DomainError, InvalidInput, problem_responses
+from podium.i18n import N_, gettext
 from podium.jobs import services
 from podium.jobs.schemas import JobRead, JobState
 from podium.jobs.web import STATE_KEY, WebJobs
@@ -59,6 +60,10 @@ class JobController(Controller):
         return await services.retry_job(_jobs(request).app, job_id, actor=_actor(request))
 
 
+# The states the page filters by; each is also the word shown for it (marked here, translated in the template).
+STATES = [N_("failed"), N_("todo"), N_("doing"), N_("cancelled"), N_("aborted")]
+
+
 class OrganizerJobPages(Controller):
     path = "/organizer/jobs"
     include_in_schema = False
@@ -78,7 +83,7 @@ class OrganizerJobPages(Controller):
             "organizer/jobs.html",
             jobs=jobs,
             job_state=job_state,
-            states=["failed", "todo", "doing", "cancelled", "aborted"],
+            states=STATES,
             notice=(notice or "")[:200] or None,
             error=(error or "")[:200] or None,
         )
@@ -91,4 +96,5 @@ class OrganizerJobPages(Controller):
             if exc.status_code == 404:
                 raise
             return redirect(f"/organizer/jobs?{urlencode({'error': exc.detail})}")
-        return redirect(f"/organizer/jobs?{urlencode({'notice': f'Job {job.id} ({job.task}) is queued again.'})}")
+        notice = gettext("Job %(id)s (%(task)s) is queued again.") % {"id": job.id, "task": job.task}
+        return redirect(f"/organizer/jobs?{urlencode({'notice': notice})}")

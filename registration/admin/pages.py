@@ -29,6 +29,7 @@ from podium.charts import Bar, Curve, bar_chart, column_chart, cumulative_chart
 from podium.errors import DomainError, NotFound
 from podium.formatting import format_money, parse_money
 from podium.forms import FormData
+from podium.i18n import N_, gettext
 from podium.pages import form_errors, redirect, render
 from registration import catalog
 from registration.admin import services as admin
@@ -42,6 +43,17 @@ from registration.verification import services as verification
 
 PAGE_SIZE = 50
 STATUSES = tuple(RegistrationStatus)
+# The status words the page shows (a registration's, with spaces for underscores, and its order's), marked for
+# extraction and translated in the template.
+STATUS_WORDS = (
+    N_("held"),
+    N_("confirmed"),
+    N_("awaiting verification"),
+    N_("expired"),
+    N_("cancelled"),
+    N_("pending"),
+    N_("paid"),
+)
 
 
 def _actor(request: Request[Any, Any, Any]) -> str:
@@ -81,23 +93,23 @@ async def _charts(
     charts = {
         "running_total": cumulative_chart(
             "registrations-running-total",
-            "Paid registrations so far, by days before the start",
+            gettext("Paid registrations so far, by days before the start"),
             curves,
             event.registration_target,
         ),
         "per_day": column_chart(
             "registrations-per-day",
-            "Paid registrations per day",
+            gettext("Paid registrations per day"),
             [Bar(d.day[5:], d.registrations, str(d.registrations)) for d in daily],
         ),
         "revenue_per_day": column_chart(
             "revenue-per-day",
-            f"Revenue per day ({event.currency})",
+            gettext("Revenue per day (%(currency)s)") % {"currency": event.currency},
             [Bar(d.day[5:], d.revenue, format_money(d.revenue, event.currency)) for d in daily],
         ),
         "by_category": bar_chart(
             "registrations-by-category",
-            "Confirmed registrations by category",
+            gettext("Confirmed registrations by category"),
             [Bar(row.name, row.confirmed, str(row.confirmed)) for row in stats.categories],
         ),
     }
@@ -277,7 +289,7 @@ class OrganizerRegistrationPages(Controller):
         try:
             amount = parse_money(data.get("amount", ""), order.currency)
         except ValueError:
-            errors = {"amount": f"Enter an amount in {order.currency}, e.g. 120.00"}
+            errors = {"amount": gettext("Enter an amount in %(currency)s, e.g. 120.00") % {"currency": order.currency}}
             return await self._page(request, db_session, slug, errors=errors, status_code=422)
         reason = " ".join(data.get("reason", "").split())[:200] or "refund by organizer"
         try:
@@ -286,7 +298,10 @@ class OrganizerRegistrationPages(Controller):
             await db_session.rollback()
             return await self._page(request, db_session, slug, errors=form_errors(exc), status_code=exc.status_code)
         await db_session.commit()
-        return self._back(slug, f"Refund of {format_money(refund.amount, order.currency)} recorded ({refund.status}).")
+        notice = gettext("Refund of %(amount)s recorded (%(status)s).")
+        return self._back(
+            slug, notice % {"amount": format_money(refund.amount, order.currency), "status": gettext(refund.status)}
+        )
 
     @post("/comp-registrations")
     async def comp(
@@ -309,7 +324,9 @@ class OrganizerRegistrationPages(Controller):
             elif value:
                 answers[question.code] = value
         attendee["answers"] = answers
-        missing = {f: "Required." for f in ("first_name", "last_name", "email", "country") if f not in attendee}
+        missing = {
+            f: gettext("Required.") for f in ("first_name", "last_name", "email", "country") if f not in attendee
+        }
         if missing:
             return await self._page(request, db_session, slug, errors=missing, comp_values=dict(data), status_code=422)
         body = {
@@ -331,4 +348,5 @@ class OrganizerRegistrationPages(Controller):
             return await self._page(
                 request, db_session, slug, errors=errors, comp_values=dict(data), status_code=status_code
             )
-        return self._back(slug, f"Comp registration for {attendee['first_name']} {attendee['last_name']} confirmed.")
+        name = f"{attendee['first_name']} {attendee['last_name']}"
+        return self._back(slug, gettext("Comp registration for %(name)s confirmed.") % {"name": name})

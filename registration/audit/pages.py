@@ -23,6 +23,7 @@ from podium.audit_models import AuditEntry
 from podium.audit_read import AuditFilter
 from podium.auth.guards import requires_organizer
 from podium.errors import NotFound
+from podium.i18n import gettext
 from podium.pages import render
 
 PAGE_SIZE = 50
@@ -64,18 +65,18 @@ class _Form:
         zone = zoneinfo.ZoneInfo(timezone)
         entity = self.raw.get("entity")
         if entity is not None and entity not in ENTITIES:
-            self.errors["entity"] = "Choose a kind of change from the list."
+            self.errors["entity"] = gettext("Choose a kind of change from the list.")
         action = self.raw.get("action", "").lower().replace(" ", "_") or None
         if action is not None and not re.match(audit_read.ACTION_PATTERN, action):
-            self.errors["action"] = "An action is one word, like created, updated, paid or cancelled."
+            self.errors["action"] = gettext("An action is one word, like created, updated, paid or cancelled.")
             action = None
         actor = self.raw.get("actor")
         if actor is not None and not re.match(audit_read.ACTOR_PATTERN, actor):
-            self.errors["actor"] = "Enter part of a name or an email address."
+            self.errors["actor"] = gettext("Enter part of a name or an email address.")
             actor = None
         role = self.raw.get("role")
         if role is not None and role not in ROLES:
-            self.errors["role"] = "Choose a role from the list."
+            self.errors["role"] = gettext("Choose a role from the list.")
         self.entity_id = self._uuid("entity_id", "an item's id looks like 1b4e28ba-2fa1-11d2-883f-0016d3cca427")
         self.cursor = self._uuid("cursor", "this page link is broken; start again from the first page")
         since, until = self._date("since", zone), self._date("until", zone)
@@ -106,7 +107,7 @@ class _Form:
         try:
             day = dt.date.fromisoformat(value)
         except ValueError:
-            self.errors[field] = "Enter a date as YYYY-MM-DD."
+            self.errors[field] = gettext("Enter a date as YYYY-MM-DD.")
             return None
         return dt.datetime.combine(day, dt.time.min, zone)
 
@@ -165,7 +166,7 @@ class OrganizerAuditPages(Controller):
                 db_session, [AuditEntry.event_id == event.id], form.filters, limit=PAGE_SIZE, cursor=form.cursor
             )
         except NotFound:
-            form.errors["cursor"] = "This page link is broken; start again from the first page."
+            form.errors["cursor"] = gettext("This page link is broken; start again from the first page.")
             page = await audit_read.page(db_session, [AuditEntry.event_id == event.id], form.filters, limit=PAGE_SIZE)
         zone = zoneinfo.ZoneInfo(event.timezone)
         rows = [

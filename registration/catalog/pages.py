@@ -23,6 +23,7 @@ from podium.auth.guards import requires_organizer
 from podium.errors import DomainError
 from podium.formatting import format_money, parse_money
 from podium.forms import FormData
+from podium.i18n import gettext
 from podium.pages import form_errors, redirect, render
 from podium.translated import form_translations, form_values
 from registration import catalog
@@ -48,7 +49,8 @@ def _amount(data: dict[str, str], field: str, currency: str) -> int:
     try:
         return parse_money(data.get(field, ""), currency)
     except ValueError:
-        raise FormError(field, f"Enter a price in {currency}, e.g. 450.00 (0 for free)") from None
+        message = gettext("Enter a price in %(currency)s, e.g. 450.00 (0 for free)") % {"currency": currency}
+        raise FormError(field, message) from None
 
 
 def _optional_int(data: dict[str, str], field: str) -> int | None:
@@ -56,7 +58,7 @@ def _optional_int(data: dict[str, str], field: str) -> int | None:
     if not text:
         return None
     if not text.isdigit():
-        raise FormError(field, "Enter a whole number, or leave it empty")
+        raise FormError(field, gettext("Enter a whole number, or leave it empty"))
     return int(text)
 
 
@@ -172,12 +174,12 @@ class OrganizerCatalogPages(Controller):
                 "translations": form_translations(data) or {},
             }
             if not windows:
-                raise FormError("window_0_label", "Give at least one price window (label, first day, price)")
+                raise FormError("window_0_label", gettext("Give at least one price window (label, first day, price)"))
             created = await catalog.create_category(db_session, slug, msgspec.convert(body, s.CategoryCreate))
             await db_session.commit()
         except (FormError, msgspec.ValidationError, DomainError) as exc:
             return await self._refused(request, db_session, slug, "category", data, exc)
-        return self._back(slug, f"Category “{created.name}” added.")
+        return self._back(slug, gettext("Category “%(name)s” added.") % {"name": created.name})
 
     @post("/categories/{category_id:uuid}/active")
     async def toggle_category(
@@ -190,7 +192,8 @@ class OrganizerCatalogPages(Controller):
         active = data.get("active") == "yes"
         updated = await catalog.update_category(db_session, slug, category_id, s.CategoryUpdate(is_active=active))
         await db_session.commit()
-        return self._back(slug, f"Category “{updated.name}” {'is on sale' if active else 'is off sale'}.")
+        notice = gettext("Category “%(name)s” is on sale.") if active else gettext("Category “%(name)s” is off sale.")
+        return self._back(slug, notice % {"name": updated.name})
 
     @post("/categories/{category_id:uuid}/names")
     async def name_category(
@@ -208,7 +211,7 @@ class OrganizerCatalogPages(Controller):
             await db_session.commit()
         except DomainError as exc:
             return await self._refused(request, db_session, slug, f"names-{category_id}", data, exc)
-        return self._back(slug, f"Category “{updated.name}”: names saved.")
+        return self._back(slug, gettext("Category “%(name)s”: names saved.") % {"name": updated.name})
 
     @post("/add-ons/{add_on_id:uuid}/names")
     async def name_add_on(
@@ -226,7 +229,7 @@ class OrganizerCatalogPages(Controller):
             await db_session.commit()
         except DomainError as exc:
             return await self._refused(request, db_session, slug, f"names-{add_on_id}", data, exc)
-        return self._back(slug, f"Add-on “{updated.name}”: names saved.")
+        return self._back(slug, gettext("Add-on “%(name)s”: names saved.") % {"name": updated.name})
 
     @post("/add-ons")
     async def add_add_on(
@@ -252,7 +255,7 @@ class OrganizerCatalogPages(Controller):
             await db_session.commit()
         except (FormError, msgspec.ValidationError, DomainError) as exc:
             return await self._refused(request, db_session, slug, "add_on", data, exc)
-        return self._back(slug, f"Add-on “{created.name}” added.")
+        return self._back(slug, gettext("Add-on “%(name)s” added.") % {"name": created.name})
 
     @post("/add-ons/{add_on_id:uuid}/active")
     async def toggle_add_on(
@@ -265,7 +268,8 @@ class OrganizerCatalogPages(Controller):
         active = data.get("active") == "yes"
         updated = await catalog.update_add_on(db_session, slug, add_on_id, s.AddOnUpdate(is_active=active))
         await db_session.commit()
-        return self._back(slug, f"Add-on “{updated.name}” {'is on sale' if active else 'is off sale'}.")
+        notice = gettext("Add-on “%(name)s” is on sale.") if active else gettext("Add-on “%(name)s” is off sale.")
+        return self._back(slug, notice % {"name": updated.name})
 
     @post("/quotas")
     async def add_quota(
@@ -287,7 +291,7 @@ class OrganizerCatalogPages(Controller):
             await db_session.commit()
         except (FormError, msgspec.ValidationError, DomainError) as exc:
             return await self._refused(request, db_session, slug, "quota", data, exc)
-        return self._back(slug, f"Capacity “{created.name}” added.")
+        return self._back(slug, gettext("Capacity “%(name)s” added.") % {"name": created.name})
 
     @post("/promo-codes")
     async def add_promo_code(
@@ -307,7 +311,7 @@ class OrganizerCatalogPages(Controller):
             try:
                 return dt.datetime.fromisoformat(text).replace(tzinfo=tz).isoformat()
             except ValueError:
-                raise FormError(field, "Enter a date and time, e.g. 2027-03-01 09:00") from None
+                raise FormError(field, gettext("Enter a date and time, e.g. 2027-03-01 09:00")) from None
 
         try:
             kind = data.get("kind", "percent")
@@ -327,7 +331,7 @@ class OrganizerCatalogPages(Controller):
             await db_session.commit()
         except (FormError, msgspec.ValidationError, DomainError) as exc:
             return await self._refused(request, db_session, slug, "promo", data, exc)
-        return self._back(slug, f"Promo code {created.code} added.")
+        return self._back(slug, gettext("Promo code %(code)s added.") % {"code": created.code})
 
     @post("/settings")
     async def update_settings(
@@ -350,7 +354,7 @@ class OrganizerCatalogPages(Controller):
             await db_session.commit()
         except (FormError, msgspec.ValidationError, DomainError) as exc:
             return await self._refused(request, db_session, slug, "settings", data, exc)
-        return self._back(slug, "Registration settings saved.")
+        return self._back(slug, gettext("Registration settings saved."))
 
     @post("/seller")
     async def update_seller(
@@ -368,4 +372,4 @@ class OrganizerCatalogPages(Controller):
             await db_session.commit()
         except (msgspec.ValidationError, DomainError) as exc:
             return await self._refused(request, db_session, slug, "seller", data, exc)
-        return self._back(slug, "Seller details saved.")
+        return self._back(slug, gettext("Seller details saved."))

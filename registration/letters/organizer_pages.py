@@ -22,6 +22,7 @@ from events.services import get_event
 from podium.auth.guards import requires_organizer
 from podium.errors import DomainError, InvalidInput
 from podium.forms import FormData
+from podium.i18n import N_
 from podium.pages import form_errors, redirect, render
 from registration.letters import services
 from registration.letters.controllers import settings_read
@@ -30,6 +31,9 @@ from registration.letters.sealing import PassportData
 from registration.letters.validation import country_names
 from registration.links.access import caller
 from registration.models import LetterStatus, Registration
+
+# A letter's status words as the list shows them, marked for extraction and translated in the template.
+STATUS_WORDS = (N_("pending"), N_("issued"), N_("rejected"), N_("revoked"))
 
 
 @dataclass

@@ -18,6 +18,7 @@ from podium import audit
 from podium.auth.guards import requires_organizer
 from podium.errors import DomainError, NotFound, problem_responses
 from podium.forms import FormData
+from podium.i18n import gettext
 from podium.pages import form_errors, redirect, render
 from registration.mail import wording as mail_wording
 from registration.mail.schemas import MailPreview, MailTemplateRead, MailWordingIO
@@ -150,5 +151,5 @@ class OrganizerMailPages(Controller):
             return await self._page(
                 request, db_session, slug, name, values=values, errors=form_errors(exc), status_code=422
             )
-        query = urlencode({"template": name, "notice": "Wording saved."})
+        query = urlencode({"template": name, "notice": gettext("Wording saved.")})
         return redirect(f"/organizer/events/{slug}/mail?{query}")

@@ -194,3 +194,51 @@ async def test_every_organizer_staff_and_reviewer_page_is_translated(
     every_page = [name for _, pages in console_pages.values() for name in pages]
     assert statuses == {(locale, name): (200, True) for locale in TRANSLATED for name in every_page}
     assert sorted(misses) == []
+
+
+def organizer_pages(seeded: Seeded) -> dict[str, str]:
+    console = f"/organizer/events/{seeded.slug}"
+    return {
+        "console": "/organizer",
+        "new event": "/organizer/events/new",
+        "event": console,
+        "catalog": f"{console}/catalog",
+        "registrations": f"{console}/registrations",
+        "registrations, filtered": f"{console}/registrations?status=held&q=nobody",
+        "dashboard": f"{console}/dashboard",
+        "dashboard figures": f"{console}/dashboard/live",
+        "letters": f"{console}/letters?status=pending",
+        "letter settings": f"{console}/letters/settings",
+        "bank transfer": f"{console}/bank-transfer",
+        "bank statements": f"{console}/bank-statements",
+        "audit log": f"{console}/audit",
+        "mail": f"{console}/mail?template=order_held",
+        "jobs": "/organizer/jobs",
+        "accounts": "/organizer/users",
+    }
+
+
+async def test_every_organizer_page_is_translated(client: Client, organizer: dict[str, str], seeded: Seeded) -> None:
+    """The console, event settings, catalog, registrations, check-in dashboard, letters, bank pages, audit log,
+    mail wording, jobs and accounts, in every shipped language (one seeded event for all)."""
+    headers = {**HTML, **organizer}
+    statuses = {}
+    refused = {}
+
+    with i18n.recording_misses() as misses:
+        for locale in TRANSLATED:
+            client.cookies.clear()
+            client.cookies.set(COOKIE, locale)
+            for name, path in organizer_pages(seeded).items():
+                response = await client.get(path, headers=headers)
+                statuses[locale, name] = (
+                    response.status_code,
+                    f'<html lang="{i18n.html_lang(locale)}">' in response.text,
+                )
+            bad_filter = await client.get(f"/organizer/events/{seeded.slug}/audit?since=soon", headers=headers)
+            refused[locale] = bad_filter.status_code
+
+    expected = {name: (200, name != "dashboard figures") for name in organizer_pages(seeded)}  # a fragment: no <html>
+    assert statuses == {(locale, name): value for locale in TRANSLATED for name, value in expected.items()}
+    assert refused == dict.fromkeys(TRANSLATED, 400)
+    assert sorted(misses) == []
