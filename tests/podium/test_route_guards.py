@@ -17,6 +17,8 @@ PUBLIC = {
     ("POST", "/logout"),
     # The language switcher: it only sets the visitor's language cookie.
     ("POST", "/language"),
+    # The time zone picker: it only sets the reader's zone cookie (podium.reader_zone).
+    ("POST", "/time-zone"),
     ("GET", "/account/unlock"),
     # Passwordless sign-in: asking answers alike for every address; a link or code proves itself.
     ("GET", "/sign-in"),
