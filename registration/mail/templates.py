@@ -77,7 +77,7 @@ MAIL_TEMPLATES: tuple[MailTemplate, ...] = (
         bank={
             "beneficiary": "Society for Science",
             "iban": "DE89 3704 0044 0532 0130 00",
-            "bic": "COBADEFFXXX",
+            "bic": "COBADEFFXXX",  # XXX: the branch code of a primary office, as BICs print it
             "bank_name": "Commerzbank",
             "bank_address": "Kaiserplatz, Frankfurt",
             "instructions": "",

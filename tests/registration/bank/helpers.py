@@ -10,7 +10,7 @@ from tests.registration.factories import CatalogFixture, attendee, build_catalog
 
 # A valid IBAN and BIC (the examples of ISO 13616 / SWIFT's documentation).
 IBAN = "DE89 3704 0044 0532 0130 00"
-BIC = "COBADEFFXXX"
+BIC = "COBADEFFXXX"  # a real BIC shape: XXX is the primary office's branch code, not a placeholder
 BANK = {
     "enabled": True,
     "beneficiary": "Society for Science",

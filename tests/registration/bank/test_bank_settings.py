@@ -8,7 +8,7 @@ from typing import Any
 from podium.settings import Settings
 from registration.bank.settings import bic_is_valid, iban_is_valid
 from tests.asgi_client import Client
-from tests.registration.bank.helpers import BANK
+from tests.registration.bank.helpers import BANK, BIC
 from tests.registration.factories import build_catalog, db_session_for
 
 
@@ -109,7 +109,7 @@ async def test_organizer_sets_bank_transfer_on_the_page_and_a_bad_iban_is_shown_
     assert (stored["enabled"], stored["iban"], stored["bic"], stored["due_days"]) == (
         True,
         "DE89370400440532013000",
-        "COBADEFFXXX",
+        BIC,
         14,
     )
     assert f'href="{url}"' in nav.text

@@ -4,12 +4,9 @@ still held; idempotent; refused (409) for orders no longer pending and events th
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-import subprocess
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import select, update
 
 from events.models import Event
@@ -21,6 +18,7 @@ from registration.documents.receipts import document_day
 from registration.models import Order, Quota
 from tests.asgi_client import Client
 from tests.registration.bank.helpers import BANK, bank_event, choose, place
+from tests.registration.documents.test_receipts import pdf_text
 from tests.registration.factories import attendee, build_catalog, db_session_for, order_body
 
 
@@ -93,15 +91,6 @@ async def test_choosing_is_refused_for_paid_expired_and_disabled(
     assert status == "expired"
 
 
-def _pdf_text(pdf: bytes, tmp_path: Path) -> str:
-    if shutil.which("pdftotext") is None:
-        pytest.skip("pdftotext missing: install the Debian package poppler-utils to check the PDF's text")
-    path = tmp_path / "invoice.pdf"
-    path.write_bytes(pdf)
-    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
-    return _spaced(text)
-
-
 def _spaced(text: str) -> str:
     """Spaces as pdftotext gives them back: narrow and no-break spaces (French money and dates) as plain ones."""
     return " ".join(text.replace("\u202f", " ").replace("\u00a0", " ").split())
@@ -128,7 +117,7 @@ async def test_the_invoice_prints_reference_iban_amount_and_due_date_in_the_orde
     with using_locale("fr"):
         amount = format_money(order["total"], order["currency"])
         due = document_day(row.payment_due_at.astimezone(ZoneInfo(event.timezone)).date())
-    text = _pdf_text(by_secret.content, tmp_path)
+    text = _spaced(await pdf_text(by_secret.content, tmp_path))
     assert (by_secret.status_code, by_organizer.status_code) == (200, 200)
     assert by_secret.headers["content-type"] == "application/pdf"
     assert by_organizer.content == by_secret.content
