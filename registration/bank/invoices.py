@@ -19,9 +19,12 @@ from registration.bank.payments import bank_money
 from registration.bank.references import printed
 from registration.bank.settings import settings_for
 from registration.documents.order_facts import load_order_facts
-from registration.documents.receipts import Line, event_dates
-from registration.documents.services import buyer_of, seller_of
+from registration.documents.receipts import event_dates
+from registration.documents.services import buyer_of, order_lines, seller_of
 from registration.models import Order, RegistrationStatus
+
+# What the invoice bills: every registration still on the order (the transfer pays for those awaiting payment).
+_ON_ORDER = tuple(status.value for status in RegistrationStatus if status != RegistrationStatus.CANCELLED)
 
 
 def has_invoice(order: Order) -> bool:
@@ -41,22 +44,7 @@ async def _sheet(db_session: AsyncSession, order: Order) -> InvoiceSheet:
     assert order.payment_reference is not None and order.payment_due_at is not None
     facts = await load_order_facts(db_session, order)
     event = facts.event
-    lines: list[Line] = []
-    for registration in facts.registrations:
-        if registration.status == RegistrationStatus.CANCELLED:
-            continue
-        category = facts.categories[registration.category_id].name
-        lines.append(
-            Line(
-                description=f"{registration.first_name} {registration.last_name}: {category}",
-                amount=registration.category_amount,
-                discount=registration.discount_amount,
-            )
-        )
-        lines.extend(
-            Line(description=f"   + {facts.add_ons[a.add_on_id].name}", amount=a.amount, discount=a.discount_amount)
-            for a in registration.add_ons
-        )
+    lines = order_lines(facts, _ON_ORDER)
     rules = await settings_for(db_session, event)
     received, _ = await bank_money(db_session, order)
     seller, footer = seller_of(facts.seller)

@@ -68,6 +68,28 @@ NUMBER_DOCUMENTS_JOB = "registration.number_documents"
 _BILLED = (RegistrationStatus.CONFIRMED.value, RegistrationStatus.AWAITING_VERIFICATION.value)
 
 
+def order_lines(facts: OrderFacts, statuses: Collection[str]) -> list[Line]:
+    """A document's lines: each registration in one of ``statuses`` (its person and category), then its
+    add-ons, at the amounts and discounts they were bought at."""
+    lines: list[Line] = []
+    for registration in facts.registrations:
+        if registration.status not in statuses:
+            continue
+        category = facts.categories[registration.category_id].name
+        lines.append(
+            Line(
+                description=f"{registration.first_name} {registration.last_name}: {category}",
+                amount=registration.category_amount,
+                discount=registration.discount_amount,
+            )
+        )
+        lines.extend(
+            Line(description=f"   + {facts.add_ons[a.add_on_id].name}", amount=a.amount, discount=a.discount_amount)
+            for a in registration.add_ons
+        )
+    return lines
+
+
 def stored(document: Document) -> DocumentData:
     return msgspec.convert(document.data, DocumentData)
 
@@ -126,22 +148,7 @@ async def _receipt_now(
     kept = order.total - (0 if first else await refunded_amount(db_session, order))
     if kept <= 0:
         return None
-    lines: list[Line] = []
-    for registration in facts.registrations:
-        if registration.status not in _BILLED:
-            continue
-        category = facts.categories[registration.category_id].name
-        lines.append(
-            Line(
-                description=f"{registration.first_name} {registration.last_name}: {category}",
-                amount=registration.category_amount,
-                discount=registration.discount_amount,
-            )
-        )
-        lines.extend(
-            Line(description=f"   + {facts.add_ons[a.add_on_id].name}", amount=a.amount, discount=a.discount_amount)
-            for a in registration.add_ons
-        )
+    lines = order_lines(facts, _BILLED)
     net = sum(line.amount - line.discount for line in lines)
     if kept < net:
         lines.append(Line(description=gettext(REFUNDED_LINE), amount=kept - net))
