@@ -15,7 +15,7 @@ from fpdf import FPDF
 from podium.formatting import format_money
 from podium.i18n import gettext, using_locale
 from podium.pdf_fonts import use_fonts
-from registration.documents.receipts import Buyer, Line, Seller, document_day
+from registration.documents.receipts import Buyer, Line, Seller, billed_lines, document_day, seller_lines
 
 
 class InvoiceSheet(msgspec.Struct, kw_only=True):
@@ -52,20 +52,7 @@ def _render(data: InvoiceSheet) -> bytes:
 
     title = gettext("Invoice %(reference)s") % {"reference": data.reference}
     buyer = data.buyer
-    billed = [
-        buyer.organization,
-        buyer.name,
-        *buyer.address.splitlines(),
-        buyer.country,
-        gettext("Tax ID: %(id)s") % {"id": buyer.tax_id} if buyer.tax_id else "",
-        gettext("Purchase order: %(number)s") % {"number": buyer.po_number} if buyer.po_number else "",
-        buyer.email,
-    ]
-    seller = [
-        data.seller.legal_name,
-        *data.seller.address.splitlines(),
-        gettext("Tax ID: %(id)s") % {"id": data.seller.tax_id} if data.seller.tax_id else "",
-    ]
+    billed, seller = billed_lines(buyer), seller_lines(data.seller)
     dated = gettext("Date: %(date)s") % {"date": document_day(data.issued_on)}
     due = gettext("Due by: %(date)s") % {"date": document_day(data.due_on)}
     bank = [

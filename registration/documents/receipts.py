@@ -140,10 +140,9 @@ def render_document(data: DocumentData, number: str, issued_on: dt.date) -> byte
         return _render(data, number, issued_on)
 
 
-def _render(data: DocumentData, number: str, issued_on: dt.date) -> bytes:
-    title = f"{document_title(data.kind)} {number}"
-    buyer = data.buyer
-    billed = [
+def billed_lines(buyer: Buyer) -> list[str]:
+    """Who a document is made out to, a line each (empty lines are not printed)."""
+    return [
         buyer.organization,
         buyer.name,
         *buyer.address.splitlines(),
@@ -152,11 +151,21 @@ def _render(data: DocumentData, number: str, issued_on: dt.date) -> bytes:
         gettext("Purchase order: %(number)s") % {"number": buyer.po_number} if buyer.po_number else "",
         buyer.email,
     ]
-    seller = [
-        data.seller.legal_name,
-        *data.seller.address.splitlines(),
-        gettext("Tax ID: %(id)s") % {"id": data.seller.tax_id} if data.seller.tax_id else "",
+
+
+def seller_lines(seller: Seller) -> list[str]:
+    """The seller's letterhead, a line each (empty lines are not printed)."""
+    return [
+        seller.legal_name,
+        *seller.address.splitlines(),
+        gettext("Tax ID: %(id)s") % {"id": seller.tax_id} if seller.tax_id else "",
     ]
+
+
+def _render(data: DocumentData, number: str, issued_on: dt.date) -> bytes:
+    title = f"{document_title(data.kind)} {number}"
+    buyer = data.buyer
+    billed, seller = billed_lines(buyer), seller_lines(data.seller)
     dated = gettext("Date: %(date)s") % {"date": document_day(issued_on)}
     cancels = ""
     if data.corrects:

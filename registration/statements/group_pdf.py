@@ -11,7 +11,7 @@ from fpdf import FPDF
 
 from podium.formatting import format_money
 from podium.pdf_fonts import use_fonts
-from registration.documents.receipts import Buyer, Line, Seller
+from registration.documents.receipts import Buyer, Line, Seller, seller_lines
 
 
 class GroupInvoiceSheet(msgspec.Struct, kw_only=True):
@@ -39,11 +39,7 @@ def render_group_invoice(data: GroupInvoiceSheet) -> bytes:
         f"Purchase order: {data.billed.po_number}" if data.billed.po_number else "",
         data.billed.email,
     ]
-    seller = [
-        data.seller.legal_name,
-        *data.seller.address.splitlines(),
-        f"Tax ID: {data.seller.tax_id}" if data.seller.tax_id else "",
-    ]
+    seller = seller_lines(data.seller)
     texts = [title, data.event_name, data.event_dates, data.footer, *billed, *seller, *data.bank]
     texts += [line.description for line in data.lines]
     pdf = FPDF(format="A4")
