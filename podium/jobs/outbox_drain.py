@@ -124,6 +124,7 @@ ATTACHMENT_RENDERERS: dict[str, AttachmentRenderer] = {}
 
 
 def install_attachment_renderers(renderers: Mapping[str, AttachmentRenderer]) -> None:
+    """A batch's attachments are read kind by kind in the order their renderers were installed."""
     install_into(ATTACHMENT_RENDERERS, renderers, kind="attachment renderer")
 
 
@@ -143,9 +144,12 @@ async def _attachment_drawings(
             by_kind.setdefault(kind, []).append(argument)
         else:
             drawings[spec] = AttachmentError(f"unknown attachment {spec!r}")
-    for kind, arguments in by_kind.items():
-        answers = await ATTACHMENT_RENDERERS[kind](db_session, settings, arguments)
-        drawings |= {f"{kind}:{argument}": answer for argument, answer in answers.items()}
+    # In the order installed, never the batch's: a renderer that takes row locks others wait on (the receipts'
+    # numbering) is installed last, so the drain waits for nothing while it holds them (``install_mail``).
+    for kind, renderer in ATTACHMENT_RENDERERS.items():
+        if kind in by_kind:
+            answers = await renderer(db_session, settings, by_kind[kind])
+            drawings |= {f"{kind}:{argument}": answer for argument, answer in answers.items()}
     return drawings
 
 

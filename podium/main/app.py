@@ -220,7 +220,10 @@ def _openapi_config() -> OpenAPIConfig:
     return OpenAPIConfig(
         title="Podium API",
         version=app_version(),
-        description="Registration, payment, program, iCal and check-in for scientific meetings.",
+        description=(
+            "Registration, payment, program, iCal and check-in for scientific meetings. "
+            "No string may contain a NUL character (U+0000): such a request is refused with 422 naming the field."
+        ),
         path="/schema",
         # Swagger UI from our own static files (npm's swagger-ui-dist), never a CDN.
         render_plugins=[SwaggerPage()],

@@ -43,10 +43,13 @@ def install_mail() -> None:
     )
     install_still_true(order_mail.STILL_TRUE_CHECKS)
     install_still_true(registration_mail.STILL_TRUE_CHECKS)
-    install_attachment_renderers(registration_attachments.MAIL_ATTACHMENTS)
     install_still_true(how_to_pay.STILL_TRUE_CHECKS)
     install_attachment_renderers(how_to_pay.MAIL_ATTACHMENTS)
     # Badges draw the badge a confirmation mail carries; registration's outbox attaches it without importing badges.
     install_attachment_renderers({"badge": badge_attachments})
+    # Receipts last: numbering them locks documents a transfer or refund is rewriting, and that writer may hold
+    # the badge rows the badge renderer makes; with the locks taken last the drain waits on nothing while holding
+    # them (PostgreSQL deadlocked otherwise, seen in CI).
+    install_attachment_renderers(registration_attachments.MAIL_ATTACHMENTS)
     # Abstracts' decision mails carry the presenting author's confirm link, filled in by registration's renderer.
     registration_attachments.install_link_makers(decision_mail.LINK_MAKERS)
