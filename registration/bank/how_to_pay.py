@@ -43,6 +43,7 @@ async def enqueue_how_to_pay(db_session: AsyncSession, order: Order, event: Even
             "event": event_context(event),
             "name": order.buyer_name,
             "locale": order.locale,
+            "time_zone": order.time_zone,
             "order_id": order.id,
             "reference": printed(order.payment_reference),
             "amount": order.total,

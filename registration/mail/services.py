@@ -343,6 +343,7 @@ def _entry_context(event: Event, entry: WaitlistEntry, item: str) -> dict[str, A
         # The claim link carries a secret made from the app's key: the outbox fills it in when it sends.
         "claim_link": f"{{waitlist_link:{entry.id}}}",
         "locale": entry.locale,
+        "time_zone": entry.time_zone,
     }
 
 

@@ -85,6 +85,9 @@ class WaitlistEntry(Base):
     held_quota_ids: Mapped[list[str]] = mapped_column(JsonB, default=list)
     # The language the person joined in (``podium.i18n``): their offer and reminder mails are written in it.
     locale: Mapped[str] = mapped_column(String(16), default="en", server_default="en")
+    # The time zone they joined in (``podium.reader_zone``; None when unknown): the offer's deadline in its mails
+    # shows their own clock beside the event's, as an order's mails do.
+    time_zone: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class MailWording(Base):

@@ -21,6 +21,7 @@ from podium.auth.services import normalise_email
 from podium.db import begin_write, utcnow
 from podium.errors import Conflict, InvalidInput
 from podium.i18n import N_, current_locale, gettext
+from podium.reader_zone import current_reader_zone
 from podium.rows import rows_changed
 from registration.audit.services import record
 from registration.links.tokens import waitlist_token, waitlist_url
@@ -90,6 +91,7 @@ async def join(
         email=email,
         name=data.name.strip(),
         locale=current_locale(),
+        time_zone=current_reader_zone(),
     )
     db_session.add(entry)
     await db_session.flush()

@@ -16,7 +16,7 @@ from registration.models import Order
 from registration.orders.holds import expire_holds
 from tests.asgi_client import Client
 from tests.registration.bank.helpers import bank_event, choose, mark, place
-from tests.registration.factories import db_session_for, outbox_mails
+from tests.registration.factories import attendee, db_session_for, order_body, outbox_mails
 from tests.registration.mailbox import Inbox, deliver, text, to
 
 
@@ -118,3 +118,30 @@ async def test_how_to_pay_mail_stops_being_true_once_the_order_is_paid(
         verdicts = await how_to_pay.STILL_TRUE_CHECKS[how_to_pay.TEMPLATE](db_session, contexts)
 
     assert list(verdicts) == [True, False]
+
+
+async def test_how_to_pay_mail_shows_the_due_date_on_the_buyers_clock_beside_the_events(
+    settings: Settings, client: Client, organizer: dict[str, str]
+) -> None:
+    built = await bank_event(settings, client, organizer)
+    from_tokyo = (
+        await client.post(
+            f"/api/events/{built.slug}/orders",
+            json=order_body(attendee()),
+            headers={"Cookie": "podium_tz=Asia/Tokyo"},
+        )
+    ).json()
+    from_nowhere = await place(client, built.slug)
+    await choose(client, from_tokyo)
+    await choose(client, from_nowhere)
+
+    async with db_session_for(settings) as db_session:
+        [(_, tokyo)] = await outbox_mails(
+            db_session, OutboxMessage.dedupe_key == f"bank-transfer-chosen:{from_tokyo['id']}"
+        )
+        [(_, plain)] = await outbox_mails(
+            db_session, OutboxMessage.dedupe_key == f"bank-transfer-chosen:{from_nowhere['id']}"
+        )
+
+    assert "your time, Asia/Tokyo)" in tokyo.text and "your time, Asia/Tokyo)" in tokyo.html
+    assert "Due by:" in tokyo.text and "your time" not in plain.text and "your time" not in plain.html

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
 from registration.mail.attachments import drain_outbox
-from registration.models import Quota
+from registration.mail.reminders import enqueue_reminders
+from registration.models import Quota, WaitlistEntry
 from registration.orders.holds import expire_holds
 from registration.waitlist import services as waitlist
 from tests.asgi_client import Client
@@ -187,6 +188,42 @@ async def test_offer_mail_goes_out_in_the_language_the_person_joined_in(settings
     assert joined.status_code == 201
     assert [r.subject for r in rows] == ["Test Meeting: hay una plaza esperándote"]
     assert "Una plaza que esperabas (Grant Writing Workshop)" in " ".join(rows[0].text.split())
+
+
+async def test_offer_and_its_reminder_show_the_clock_of_the_zone_the_person_joined_in(
+    settings: Settings, client: Client
+) -> None:
+    joined: dict[str, dict[str, str]] = {}
+    for email, cookie in (("tokyo@example.org", "Asia/Tokyo"), ("nowhere@example.org", "Nowhere/Atlantis")):
+        catalog, _ = await full_workshop(settings, client)
+        joined[email] = (
+            await client.post(
+                f"/api/events/{catalog.slug}/waitlist",
+                json={"email": email, "name": "Waiting Person", "add_on": "workshop"},
+                headers={"Cookie": f"podium_tz={cookie}"},
+            )
+        ).json()
+        await sweep(settings, catalog, dt.datetime.now(dt.UTC) + LATER)
+    async with db_session_for(settings) as db_session:
+        zones = {email: (await db_session.get_one(WaitlistEntry, e["id"])).time_zone for email, e in joined.items()}
+        expires = (await db_session.get_one(WaitlistEntry, joined["tokyo@example.org"]["id"])).offer_expires_at
+        assert expires is not None
+
+        await enqueue_reminders(db_session, offer_hours=24, now=expires - LATER)
+        await db_session.commit()
+        mails = {
+            email: {
+                row.template: mail for row, mail in await outbox_mails(db_session, OutboxMessage.to_address == email)
+            }
+            for email in joined
+        }
+
+    assert zones == {"tokyo@example.org": "Asia/Tokyo", "nowhere@example.org": None}
+    assert set(mails["tokyo@example.org"]) == {"waitlist_offer", "offer_reminder"}
+    for mail in mails["tokyo@example.org"].values():
+        assert "your time, Asia/Tokyo)" in mail.text and "your time, Asia/Tokyo)" in mail.html
+    for mail in mails["nowhere@example.org"].values():
+        assert "your time" not in mail.text and "your time" not in mail.html
 
 
 async def test_a_refusal_names_its_value_in_the_callers_language(settings: Settings, client: Client) -> None:
