@@ -124,6 +124,8 @@ class GroupInvoice(Base):
     contact_email: Mapped[str] = mapped_column(String(320), default="")
     actor: Mapped[str] = mapped_column(String(340))
     paid_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    # The language the invoice prints in (the institution's, chosen when it is made).
+    locale: Mapped[str] = mapped_column(String(16), default="en", server_default="en")
 
 
 class GroupInvoiceOrder(DefaultBase):

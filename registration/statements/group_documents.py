@@ -1,4 +1,6 @@
-"""Gathering a group invoice's paper: what it prints is read here, drawn off the event loop by ``group_pdf``."""
+"""Gathering a group invoice's paper: the same invoice an order paying by bank transfer gets
+(``registration.bank.invoice_pdf``), billed to the institution, one line per order it pays for, in the language
+chosen for it; read here, drawn off the event loop."""
 
 from __future__ import annotations
 
@@ -11,23 +13,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
 from podium.db import end_reads
+from podium.i18n import gettext, using_locale
+from registration.bank.invoice_pdf import InvoiceSheet, render_invoice
 from registration.bank.references import printed
 from registration.bank.settings import settings_for
-from registration.documents.receipts import Buyer, Line, Seller, event_dates
+from registration.documents.receipts import Buyer, Line, event_dates
+from registration.documents.services import seller_of
 from registration.models import GroupInvoice, GroupInvoiceOrder, Order, Registration, SellerDetails
-from registration.statements.group_pdf import GroupInvoiceSheet, render_group_invoice
 from registration.statements.groups import group_of
 
 
 async def group_invoice_pdf(db_session: AsyncSession, event: Event, group_id: UUID) -> tuple[bytes, str]:
     group = await group_of(db_session, event, group_id)
-    sheet = await _sheet(db_session, event, group)
+    with using_locale(group.locale):
+        sheet = await _sheet(db_session, event, group)
     await end_reads(db_session)
-    content = await anyio.to_thread.run_sync(render_group_invoice, sheet)
+    content = await anyio.to_thread.run_sync(render_invoice, sheet)
     return content, f"invoice-{group.payment_reference}.pdf"
 
 
-async def _sheet(db_session: AsyncSession, event: Event, group: GroupInvoice) -> GroupInvoiceSheet:
+async def _sheet(db_session: AsyncSession, event: Event, group: GroupInvoice) -> InvoiceSheet:
     shares = (
         await db_session.scalars(
             select(GroupInvoiceOrder)
@@ -44,28 +49,15 @@ async def _sheet(db_session: AsyncSession, event: Event, group: GroupInvoice) ->
         )
     ).all():
         names.setdefault(registration.order_id, []).append(f"{registration.first_name} {registration.last_name}")
-    seller_row = await db_session.scalar(select(SellerDetails).where(SellerDetails.event_id == event.id))
-    seller = (
-        Seller(legal_name=seller_row.legal_name, address=seller_row.address, tax_id=seller_row.tax_id)
-        if seller_row
-        else Seller()
-    )
+    seller, footer = seller_of(await db_session.scalar(select(SellerDetails).where(SellerDetails.event_id == event.id)))
     rules = await settings_for(db_session, event)
-    bank = [
-        rules.beneficiary,
-        f"IBAN: {printed(rules.iban)}" if rules.iban else "",
-        f"BIC: {rules.bic}" if rules.bic else "",
-        rules.bank_name,
-        *rules.bank_address.splitlines(),
-        *rules.instructions.splitlines(),
-    ]
     zone = ZoneInfo(event.timezone)
-    return GroupInvoiceSheet(
+    return InvoiceSheet(
         event_name=event.name,
         event_dates=event_dates(event),
         seller=seller,
-        footer=seller_row.footer if seller_row else "",
-        billed=Buyer(
+        footer=footer,
+        buyer=Buyer(
             name=group.organization,
             email=group.contact_email,
             organization=group.organization,
@@ -77,16 +69,25 @@ async def _sheet(db_session: AsyncSession, event: Event, group: GroupInvoice) ->
         currency=group.currency,
         lines=[
             Line(
-                description=f"{', '.join(names.get(share.order_id, [])) or orders[share.order_id].buyer_name}"
-                f" (order {str(share.order_id)[:8]})",
+                description=gettext("%(attendees)s (order %(order)s)")
+                % {
+                    "attendees": ", ".join(names.get(share.order_id, [])) or orders[share.order_id].buyer_name,
+                    "order": str(share.order_id)[:8],
+                },
                 amount=share.amount,
             )
             for share in shares
         ],
         total=group.total,
+        received=0,  # a group invoice is paid whole, by one transfer quoting its reference
         reference=printed(group.payment_reference),
         due_on=group.payment_due_at.astimezone(zone).date(),
         issued_on=group.created_at.astimezone(zone).date(),
-        bank=[line for line in bank if line],
+        beneficiary=rules.beneficiary,
+        iban=printed(rules.iban),
+        bic=rules.bic,
+        bank_name=rules.bank_name,
+        bank_address=rules.bank_address,
+        instructions=rules.instructions,
+        locale=group.locale,
     )
-

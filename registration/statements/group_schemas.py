@@ -21,6 +21,10 @@ class GroupInvoiceIn(Struct):
     tax_id: Annotated[str, line(40, 0)] = ""
     po_number: Annotated[str, line(60, 0)] = ""
     contact_email: Annotated[str, line(320, 0)] = ""
+    # The language the invoice prints in; the event's default language when not given.
+    locale: Annotated[
+        str, msgspec.Meta(max_length=16, description="a shipped locale: en, es, fr, pt_BR, zh_Hans", examples=["es"])
+    ] = ""
 
 
 class GroupInvoiceCancel(Struct):
@@ -47,4 +51,5 @@ class GroupInvoiceRead(Struct):
     tax_id: str
     po_number: str
     contact_email: str
+    locale: str
     orders: list[GroupInvoiceOrderRead]

@@ -19,6 +19,7 @@ from events.models import Event
 from podium import audit
 from podium.db import begin_write, savepoint, utcnow
 from podium.errors import Conflict, FieldError, InvalidInput, NotFound
+from podium.i18n import LOCALES, gettext
 from registration.bank.choosing import due_date
 from registration.bank.payments import bank_money
 from registration.bank.references import new_reference
@@ -35,6 +36,8 @@ async def create_group_invoice(
     """422 naming each order that can't be invoiced (another event's, not pending, its hold over, nothing to pay,
     another currency); 409 for an order already on an open group invoice or an event without bank transfers."""
     now = now or utcnow()
+    if data.locale and data.locale not in LOCALES:
+        raise InvalidInput(gettext("use one of %(locales)s") % {"locales": ", ".join(LOCALES)}, field="locale")
     await begin_write(db_session)
     rules = await settings_for(db_session, event)
     if not rules.enabled:
@@ -67,6 +70,7 @@ async def create_group_invoice(
         po_number=data.po_number.strip(),
         contact_email=data.contact_email.strip(),
         actor=actor,
+        locale=data.locale or event.default_locale,
     )
     group.payment_reference = await _fresh_reference(db_session, group)
     async with savepoint(db_session, _on_open_invoice()):
@@ -238,6 +242,7 @@ async def group_invoice_read(db_session: AsyncSession, event: Event, group_id: U
         tax_id=group.tax_id,
         po_number=group.po_number,
         contact_email=group.contact_email,
+        locale=group.locale,
         orders=[
             GroupInvoiceOrderRead(
                 order_id=share.order_id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from registration.bank.references import is_valid, printed
 from registration.models import BankCredit, Order
 from tests.asgi_client import Client
 from tests.registration.bank.helpers import bank_event, choose, place
+from tests.registration.documents.test_receipts import pdf_text
 from tests.registration.factories import db_session_for
 from tests.registration.statements.test_import import HEADER, csv_line, outcomes, statuses, upload
 
@@ -34,8 +36,10 @@ async def pending_orders(
     return built.slug, [await place(client, built.slug) for _ in range(count)]
 
 
-async def invoice(client: Client, slug: str, organizer: dict[str, str], orders: list[dict[str, Any]]) -> Any:
-    body = dict(INSTITUTION, order_ids=[order["id"] for order in orders])
+async def invoice(
+    client: Client, slug: str, organizer: dict[str, str], orders: list[dict[str, Any]], **extra: str
+) -> Any:
+    body = dict(INSTITUTION, order_ids=[order["id"] for order in orders], **extra)
     return await client.post(f"/api/events/{slug}/group-invoices", json=body, headers=organizer)
 
 
@@ -64,6 +68,27 @@ async def test_group_invoice_takes_the_orders_and_stretches_their_holds(
     assert all(hold is not None and hold >= due for hold in holds)
     assert (again.status_code, again.json()["code"]) == (409, "order_on_group_invoice")
     assert (pdf.status_code, pdf.headers["content-type"], pdf.content[:5]) == (200, "application/pdf", b"%PDF-")
+    assert body["locale"] == "en"  # the event's default language, none being asked for
+
+
+async def test_group_invoice_prints_in_the_language_chosen_for_the_institution(
+    settings: Settings, client: Client, organizer: dict[str, str], tmp_path: Path
+) -> None:
+    slug, orders = await pending_orders(settings, client, organizer, 2)
+
+    unknown = await invoice(client, slug, organizer, orders, locale="de")
+    made = await invoice(client, slug, organizer, orders, locale="es")
+    group = made.json()
+    pdf = await client.get(f"/api/events/{slug}/group-invoices/{group['id']}/invoice.pdf", headers=organizer)
+    text = " ".join((await pdf_text(pdf.content, tmp_path)).split())
+
+    assert (unknown.status_code, unknown.json()["field"]) == (422, "locale")
+    assert (made.status_code, group["locale"]) == (201, "es")
+    assert f"Factura {printed(group['reference'])}" in text
+    assert "Universidad de Chile" in text and "Purchase order" not in text
+    for order in orders:
+        assert f"(pedido {order['id'][:8]})" in text
+    assert printed(group["reference"]) in text
 
 
 async def test_group_invoice_paid_whole_pays_every_order(
