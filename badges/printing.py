@@ -27,6 +27,7 @@ from events.services import get_event
 from podium import audit
 from podium.db import begin_write, utcnow
 from podium.errors import Conflict, InvalidInput, NotFound
+from podium.translated import localized
 from registration.documents.receipts import event_dates
 from registration.models import Category, Registration, RegistrationStatus
 
@@ -109,12 +110,14 @@ async def registration_cards(
         badge = badges[registration.id]
         version = versions.get(registration.id, badge.version) if versions else badge.version
         category = categories.get(registration.category_id)
+        # In the attendee's language (their registration's), as their mails name it.
+        category_name = localized(category.name, category.translations, "name", registration.locale) if category else ""
         cards.append(
             BadgeCard(
                 first_name=registration.first_name,
                 last_name=registration.last_name,
                 affiliation=registration.affiliation,
-                category=category.name if category else "",
+                category=category_name,
                 ribbon=ribbon_colour(category.code if category else ""),
                 event_name=event.name,
                 event_dates=event_dates(event),

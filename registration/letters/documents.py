@@ -15,9 +15,8 @@ from registration.catalog.pricing import amount_due, local_date
 from registration.letters.pdf import LetterFacts, render_letter
 from registration.letters.sealing import unseal
 from registration.letters.services import settings_of
+from registration.mail.context import attendee_context, names_of
 from registration.models import (
-    AddOn,
-    Category,
     LetterSettings,
     LetterStatus,
     Registration,
@@ -45,9 +44,9 @@ async def letter_pdf(db_session: AsyncSession, letter: VisaLetter, *, secret_key
     signature = await db_session.scalar(select(LetterSettings.signature_png).where(LetterSettings.event_id == event.id))
     seller = await db_session.scalar(select(SellerDetails).where(SellerDetails.event_id == event.id))
     logo = await db_session.scalar(select(EventLogo.png).where(EventLogo.event_id == event.id))
-    category = await db_session.scalar(select(Category.name).where(Category.id == registration.category_id))
-    add_on_ids = [a.add_on_id for a in registration.add_ons]
-    add_ons = (await db_session.scalars(select(AddOn.name).where(AddOn.id.in_(add_on_ids)))).all() if add_on_ids else []
+    # What the registration covers, named in the letter's language as the attendee's mails name it.
+    categories, add_ons = await names_of(db_session, event.id)
+    covers = attendee_context(registration, categories, add_ons, registration.locale)
     paid = amount_due(registration) if registration.status == RegistrationStatus.CONFIRMED else 0
     facts = LetterFacts(
         seller_name=seller.legal_name if seller else "",
@@ -61,8 +60,8 @@ async def letter_pdf(db_session: AsyncSession, letter: VisaLetter, *, secret_key
         logo_png=logo,
         passport=unseal(secret_key, letter.id, sealed),
         embassy_city=letter.embassy_city,
-        category=category or "",
-        add_ons=sorted(add_ons),
+        category=covers["category"],
+        add_ons=sorted(covers["add_ons"]),
         fee_paid=paid,
         currency=event.currency,
         signature_png=signature,

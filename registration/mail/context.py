@@ -74,7 +74,8 @@ async def names_of(db_session: AsyncSession, event_id: UUID) -> tuple[dict[UUID,
     return {row.id: row for row in categories}, {row.id: row for row in add_ons}
 
 
-def _name(items: Mapping[UUID, NamedItem], item_id: UUID, fallback: str, locale: str) -> str:
+def item_name(items: Mapping[UUID, NamedItem], item_id: UUID, fallback: str, locale: str) -> str:
+    """A category's or add-on's name in ``locale`` where the organizer gave one, else its base name."""
     item = items.get(item_id)
     return fallback if item is None else localized(item.name, item.translations, "name", locale)
 
@@ -88,7 +89,7 @@ def attendee_context(
     """An attendee as a mail in ``locale`` names them: category and add-ons in that language where given."""
     return {
         "name": f"{registration.first_name} {registration.last_name}",
-        "category": _name(categories, registration.category_id, "Registration", locale),
-        "add_ons": [_name(add_ons, a.add_on_id, "Add-on", locale) for a in registration.add_ons],
+        "category": item_name(categories, registration.category_id, "Registration", locale),
+        "add_ons": [item_name(add_ons, a.add_on_id, "Add-on", locale) for a in registration.add_ons],
         "waiting": registration.status == RegistrationStatus.AWAITING_VERIFICATION,
     }

@@ -23,7 +23,14 @@ from podium.auth.services import normalise_email
 from podium.i18n import gettext, using_locale
 from podium.jobs.outbox_drain import StillTrue
 from podium.outbox import enqueue
-from registration.mail.context import attendee_context, event_of, names_of, order_link, registration_link
+from registration.mail.context import (
+    attendee_context,
+    event_of,
+    item_name,
+    names_of,
+    order_link,
+    registration_link,
+)
 from registration.mail.context import event_context as event_context  # read by other packages' mails
 
 # An order's own mails live in ``order_mail``; their names are importable from here as before.
@@ -135,24 +142,32 @@ async def enqueue_verification_mail(
     registration: Registration,
     *,
     approved: bool,
-    category: str,
+    category_id: UUID,
     note: str = "",
     outcome: RejectionOutcome = "cancel_and_refund",
-    moved_to: str = "",
+    moved_to_id: UUID | None = None,
     refund: int = 0,
 ) -> None:
     """The organizers' decision on an eligibility check, once per registration: approved (link, badge), or
-    rejected with what happens to the money (cancelled and refunded, or moved and the difference refunded)."""
+    rejected with what happens to the money (cancelled and refunded, or moved and the difference refunded).
+    ``category_id`` is the category that was checked, ``moved_to_id`` the one a rejection moved it to; each
+    mail names them in its reader's language (the attendee's, and the buyer's for the buyer's copy)."""
     event = await event_of(db_session, registration.event_id)
     order = await db_session.get(Order, registration.order_id)
     assert order is not None  # the foreign key
+    categories, _ = await names_of(db_session, event.id)
+
+    def categories_in(locale: str) -> dict[str, str]:
+        moved_to = item_name(categories, moved_to_id, "", locale) if moved_to_id is not None else ""
+        return {"category": item_name(categories, category_id, "Registration", locale), "moved_to": moved_to}
+
     context: dict[str, Any] = {
         "event": event_context(event),
         "name": registration.first_name,
         "locale": registration.locale,
         "time_zone": registration.time_zone,
-        "category": category,
         "registration_link": registration_link(registration),
+        **categories_in(registration.locale),
     }
     if approved:
         await enqueue(
@@ -167,7 +182,6 @@ async def enqueue_verification_mail(
     context |= {
         "note": note,
         "outcome": outcome,
-        "moved_to": moved_to,
         "refund": refund,
         "currency": order.currency,
         "buyer_name": order.buyer_name,
@@ -187,7 +201,9 @@ async def enqueue_verification_mail(
             dedupe_key=f"verification-refund:{registration.id}",
             to=order.buyer_email,
             template="verification_rejected",
-            context=context | {"name": order.buyer_name, "locale": order.locale, "time_zone": order.time_zone},
+            context=context
+            | {"name": order.buyer_name, "locale": order.locale, "time_zone": order.time_zone}
+            | categories_in(order.locale),
         )
 
 

@@ -62,11 +62,11 @@ async def decide(
     The caller commits the decision with its mail (a refusal leaves nothing to commit)."""
     registration = await _awaiting(db_session, event, registration_id)
     category = await db_session.get(Category, registration.category_id)
-    category_name = category.name if category is not None else "Registration"
+    category_name = category.name if category is not None else "Registration"  # the audit's, in the base language
     if approve:
-        await _approve(db_session, registration, category_name, note=note, actor=actor)
+        await _approve(db_session, registration, note=note, actor=actor)
     else:
-        rejection = _Rejection(on_reject, move_to, note, actor, category_name)
+        rejection = _Rejection(on_reject, move_to, note, actor, registration.category_id, category_name)
         await _reject(db_session, event, registration, rejection, now or utcnow())
     return registration
 
@@ -86,9 +86,7 @@ async def _awaiting(db_session: AsyncSession, event: Event, registration_id: UUI
     return registration
 
 
-async def _approve(
-    db_session: AsyncSession, registration: Registration, category_name: str, *, note: str, actor: str
-) -> None:
+async def _approve(db_session: AsyncSession, registration: Registration, *, note: str, actor: str) -> None:
     """Confirmed, once there is something to have verified: a stated reason or an uploaded document."""
     if not (registration.verification_note or "").strip() and not await documents_of(db_session, [registration.id]):
         raise Conflict(
@@ -98,7 +96,7 @@ async def _approve(
         )
     registration.status = RegistrationStatus.CONFIRMED.value
     _record(db_session, registration, RegistrationStatus.CONFIRMED, actor, "verification approved", note)
-    await enqueue_verification_mail(db_session, registration, approved=True, category=category_name)
+    await enqueue_verification_mail(db_session, registration, approved=True, category_id=registration.category_id)
 
 
 @dataclass(frozen=True)
@@ -107,6 +105,7 @@ class _Rejection:
     move_to: str | None
     note: str
     actor: str
+    category_id: UUID  # the category that was checked (a move changes the registration's)
     category_name: str
 
 
@@ -141,10 +140,10 @@ async def _reject(
         db_session,
         registration,
         approved=False,
-        category=rejection.category_name,
+        category_id=rejection.category_id,
         note=rejection.note.strip(),
         outcome=rejection.outcome,
-        moved_to=moved_to,
+        moved_to_id=registration.category_id if rejection.outcome == "move_category" else None,
         refund=refund,
     )
     # The order changed (a registration cancelled or repriced): a credit note and, where money remains, a new

@@ -1,4 +1,5 @@
-"""A visa letter in the attendee's language: its sentences, the country's name, dates and fee by that locale."""
+"""A visa letter in the attendee's language: its sentences, the country's name, dates and fee by that locale,
+and what the registration covers as the organizer named it in that language."""
 
 from __future__ import annotations
 
@@ -6,13 +7,20 @@ import datetime as dt
 import re
 import shutil
 from pathlib import Path
+from uuid import UUID
 
 import anyio
 import pytest
+from sqlalchemy import update
 
 from podium.i18n import using_locale
+from podium.settings import Settings
 from registration.letters.pdf import LetterFacts, render_letter
 from registration.letters.sealing import PassportData
+from registration.models import AddOn, Category, Registration
+from tests.asgi_client import Client
+from tests.registration.factories import CatalogFixture, db_session_for
+from tests.registration.letters.conftest import PASSPORT, registration_of
 
 
 async def pdf_text(pdf: bytes, folder: Path) -> str:
@@ -71,3 +79,45 @@ async def test_a_chinese_letter_prints_chinese_text(tmp_path: Path) -> None:
     assert "签证邀请函" in text
     assert "国籍\N{FULLWIDTH COLON}墨西哥" in text
     assert "护照号码\N{FULLWIDTH COLON}X1234567" in text
+
+
+async def _letter_in(client: Client, settings: Settings, catalog: CatalogFixture, locale: str) -> bytes:
+    """A paid non-member with the workshop, whose registration is in ``locale``, asks for a letter: its PDF."""
+    registration = await registration_of(client, settings, catalog, add_ons=["workshop"])
+    async with db_session_for(settings) as db_session:
+        await db_session.execute(
+            update(Registration).where(Registration.id == UUID(registration["id"])).values(locale=locale)
+        )
+        await db_session.commit()
+    secret = {"X-Registration-Secret": registration["secret"]}
+    asked = await client.post(f"/api/registrations/{registration['id']}/letter", json=PASSPORT, headers=secret)
+    assert asked.status_code == 201, asked.text
+    pdf = await client.get(f"/api/registrations/{registration['id']}/letter/pdf", headers=secret)
+    assert pdf.status_code == 200, pdf.text
+    return pdf.content
+
+
+async def test_a_letter_names_what_the_registration_covers_in_the_attendees_language(
+    client: Client, settings: Settings, catalog: CatalogFixture, tmp_path: Path
+) -> None:
+    async with db_session_for(settings) as db_session:
+        await db_session.execute(
+            update(Category)
+            .where(Category.id == catalog.non_member.id)
+            .values(translations={"es": {"name": "No socio"}})
+        )
+        await db_session.execute(
+            update(AddOn)
+            .where(AddOn.id == catalog.workshop.id)
+            .values(translations={"es": {"name": "Taller de solicitudes de becas"}})
+        )
+        await db_session.commit()
+
+    spanish = await _letter_in(client, settings, catalog, "es")
+    french = await _letter_in(client, settings, catalog, "fr")
+
+    spanish_text = " ".join((await pdf_text(spanish, tmp_path)).split())
+    french_text = " ".join((await pdf_text(french, tmp_path)).split())
+    assert "Inscripción: No socio, con Taller de solicitudes de becas" in spanish_text
+    assert "Non-member" not in spanish_text
+    assert "Non-member" in french_text and "Grant Writing Workshop" in french_text  # no French names: the base ones
