@@ -51,11 +51,13 @@ def public_query(
     query: Select[Any] | None = None,
     statuses: tuple[str, ...] = PUBLIC_STATUSES,
     shown: ColumnElement[bool] | None = None,
+    locale: str | None = None,
 ) -> Select[Any]:
     """Published and cancelled sessions matching the filter; every search term must match the title, the
-    abstract or a speaker's name (case-insensitive on SQLite and PostgreSQL alike). ``shown`` narrows the
-    people a speaker filter or search may find (``talk_reads.presenter_shown``: no presenter before the
-    embargo)."""
+    abstract or a speaker's name (case-insensitive on SQLite and PostgreSQL alike), or the title in ``locale``,
+    the reader's language, where the organizer gave one (the listing shows that title: a reader searches for
+    what they read). ``shown`` narrows the people a speaker filter or search may find
+    (``talk_reads.presenter_shown``: no presenter before the embargo)."""
     people_shown = shown if shown is not None else true()
     query = query if query is not None else select(ProgramSession)
     query = query.where(ProgramSession.event_id == event.id, ProgramSession.status.in_(statuses))
@@ -78,6 +80,9 @@ def public_query(
                 people_shown,
             )
         )
+    # The title in the reader's language, read from the row's own JSON (``#>>`` on PostgreSQL, JSON_EXTRACT on
+    # SQLite): still one query, no session loaded into Python to be searched there.
+    translated_title = ProgramSession.translations[(locale, "title")].as_string() if locale else None
     for term in wanted.q.split()[:MAX_SEARCH_TERMS]:
         pattern = _like(term)
         by_person = exists().where(
@@ -86,13 +91,10 @@ def public_query(
             Speaker.name.ilike(pattern, escape="\\"),
             people_shown,
         )
-        query = query.where(
-            or_(
-                ProgramSession.title.ilike(pattern, escape="\\"),
-                ProgramSession.abstract.ilike(pattern, escape="\\"),
-                by_person,
-            )
-        )
+        titles = [ProgramSession.title.ilike(pattern, escape="\\")]
+        if translated_title is not None:
+            titles.append(translated_title.ilike(pattern, escape="\\"))
+        query = query.where(or_(*titles, ProgramSession.abstract.ilike(pattern, escape="\\"), by_person))
     return query.order_by(ProgramSession.starts_at, ProgramSession.title, ProgramSession.id)
 
 
@@ -112,14 +114,14 @@ async def public_program(
     plain rows in three queries (sessions, their people, their talks public at the embargo mark
     ``talks_until``): building thousands of ORM objects for a 600-session program took most of a request.
     An ``organizer`` sees every person (and no talks: the editor has its own view of them); titles are in
-    ``locale`` where given (``queries.read_session``)."""
+    ``locale`` where given (``queries.read_session``), and a search finds them in it too."""
     shown = None if organizer else presenter_shown(talks_until)
     columns = ProgramSession.__table__.c
-    query = public_query(event, wanted, select(*columns), statuses, shown).limit(limit).offset(offset)
+    query = public_query(event, wanted, select(*columns), statuses, shown, locale).limit(limit).offset(offset)
     rows = (await db_session.execute(query)).all()
     if not rows:
         return []
-    matching = public_query(event, wanted, select(ProgramSession.id), statuses, shown).order_by(None)
+    matching = public_query(event, wanted, select(ProgramSession.id), statuses, shown, locale).order_by(None)
     people_query = (
         select(
             SessionSpeaker.session_id, SessionSpeaker.speaker_id, SessionSpeaker.role, Speaker.name, Speaker.affiliation

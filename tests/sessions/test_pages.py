@@ -79,6 +79,25 @@ async def test_program_page_shows_one_day_and_searches_every_day(
     assert f'href="webcal://testserver.local/api/events/{program.slug}/program.ics"' in opening.text
 
 
+async def test_program_page_search_finds_the_title_in_the_readers_language(
+    client: Client, organizer: dict[str, str], program: ProgramEvent, sessions: dict[str, dict[str, Any]]
+) -> None:
+    patched = await client.patch(
+        f"/api/sessions/{sessions['day2']['id']}",
+        json={"translations": {"fr": {"title": "Exposé du deuxième jour"}}},
+        headers=organizer,
+    )
+    assert patched.status_code == 200, patched.text
+
+    french = await client.get(
+        f"/events/{program.slug}/program", params={"q": "deuxième"}, headers={**HTML, "Accept-Language": "fr"}
+    )
+    english = await client.get(f"/events/{program.slug}/program", params={"q": "deuxième"}, headers=HTML)
+
+    assert "Exposé du deuxième jour" in french.text and "Engines of thought" not in french.text
+    assert "Day two talk" not in english.text and "Exposé" not in english.text
+
+
 async def test_program_page_never_shows_a_cached_listing_after_a_change(
     client: Client, organizer: dict[str, str], program: ProgramEvent, sessions: dict[str, dict[str, Any]]
 ) -> None:

@@ -254,6 +254,34 @@ async def test_titles_read_in_the_visitors_language_with_a_body_and_etag_per_loc
     assert es_detail_again.status_code == 304
 
 
+async def test_search_finds_a_title_in_the_readers_language_and_the_base_title_in_any(
+    client: Client, organizer: dict[str, str], program: ProgramEvent, filled: dict[str, dict[str, Any]]
+) -> None:
+    for key, translations in (
+        ("symmetry", {"es": {"title": "Simetría y conservación"}, "fr": {"title": "Symétrie et conservation"}}),
+        ("radium", {"fr": {"title": "La radioactivité aujourd'hui"}}),
+    ):
+        patched = await client.patch(
+            f"/api/sessions/{filled[key]['id']}", json={"translations": translations}, headers=organizer
+        )
+        assert patched.status_code == 200, patched.text
+    url = f"/api/events/{program.slug}/sessions"
+
+    async def titles(q: str, language: str) -> list[str]:
+        response = await client.get(url, params={"q": q}, headers={"Accept-Language": language})
+        assert response.status_code == 200, response.text
+        return [s["title"] for s in response.json()]
+
+    assert await titles("SIMETR", "es") == ["Simetría y conservación"]
+    assert await titles("simetría conservación", "es") == ["Simetría y conservación"]
+    assert await titles("symmetry", "es") == ["Simetría y conservación"]  # the base title still counts
+    assert await titles("simetría", "en") == []  # another language's title is not the reader's
+    assert await titles("simetría", "fr") == []
+    assert await titles("radioactivité", "fr") == ["La radioactivité aujourd'hui"]
+    assert await titles("radioactivité", "es") == []
+    assert await titles("radioactivity", "pt-BR") == ["Radioactivity today"]  # no translation: the base title
+
+
 @pytest.mark.parametrize(
     ("translations", "field"),
     [
