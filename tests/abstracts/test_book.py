@@ -19,13 +19,11 @@ from abstracts.book_models import AbstractBook
 from abstracts.book_pdf import MARGIN, Book, BookEntry, BookSection, author_index, render_book
 from abstracts.models import AbstractAuthor
 from podium.db import utcnow
-from podium.jobs.runtime import run_due_jobs
-from podium.main.unit_of_work import session_maker
 from podium.pdf_fonts import DEJAVU
 from podium.settings import Settings
 from tests.abstracts.decision_factories import build_call
 from tests.asgi_client import Client
-from tests.podium.test_jobs import jobs_in, wait_for
+from tests.podium.test_jobs import run_once_queued
 from tests.registration.factories import db_session_for
 from tests.sessions.factories import create_session
 
@@ -39,16 +37,8 @@ def text_of(pdf: bytes, tmp_path: Path) -> str:
 
 
 async def build_asked_books(settings: Settings) -> None:
-    """Run the book job the requests queued. On PostgreSQL a request's job is deferred just after its commit, off
-    the request's path (``podium.jobs.web``; a second one within 0.2 s follows the first), so wait until it is
-    queued rather than race it; SQLite queues it in the request's own transaction."""
-    if not settings.is_sqlite:
-
-        async def queued() -> bool:
-            return BUILD_BOOKS_JOB in [job.task for job in await jobs_in(settings, "todo")]
-
-        await wait_for(queued, within=10)
-    await run_due_jobs(settings, session_maker)
+    """Run the book job the requests queued (``run_once_queued``: on PostgreSQL it is queued after the commit)."""
+    await run_once_queued(settings, BUILD_BOOKS_JOB)
 
 
 async def test_the_book_lists_sessions_talks_posters_and_an_author_index(

@@ -8,14 +8,14 @@ from uuid import UUID
 
 from sqlalchemy import select
 
+from abstracts.book_builds import BUILD_BOOKS_JOB
 from abstracts.models import Abstract
-from podium.jobs.runtime import run_due_jobs
-from podium.main.unit_of_work import session_maker
 from podium.settings import Settings
 from tests.abstracts.decision_factories import build_call
 from tests.abstracts.test_review_pages import HTML, csrf_of
 from tests.abstracts.test_scheduling import decide
 from tests.asgi_client import Client
+from tests.podium.test_jobs import run_once_queued
 from tests.registration.factories import db_session_for
 from tests.sessions.factories import create_session
 
@@ -88,7 +88,7 @@ async def test_the_book_is_asked_for_on_the_page_and_downloaded_once_its_job_dre
 
     asked = await client.post(f"{url}/book", data={"_csrf_token": csrf_of(before.text)}, headers=who)
     building = await client.get(asked.headers["location"], headers=who)
-    await run_due_jobs(settings, session_maker)
+    await run_once_queued(settings, BUILD_BOOKS_JOB)
     built = await client.get(url, headers=who)
     pdf = await client.get(f"/api/organizer/events/{call.slug}/abstracts/book.pdf", headers=organizer)
 

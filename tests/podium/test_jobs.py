@@ -65,6 +65,19 @@ async def wait_for(condition: Callable[[], Any], within: float = 30.0) -> None:
         await asyncio.sleep(0.05)
 
 
+async def run_once_queued(settings: Settings, job_name: str) -> None:
+    """Run the due jobs once the requests' ``job_name`` is queued. On PostgreSQL a request's job is deferred just
+    after its commit, off the request's path (``podium.jobs.web``; a second one within 0.2 s follows the first),
+    so wait until it is queued rather than race it; SQLite queues it in the request's own transaction."""
+    if not settings.is_sqlite:
+
+        async def queued() -> bool:
+            return job_name in [job.task for job in await jobs_in(settings, "todo")]
+
+        await wait_for(queued, within=10)
+    await run_due_jobs(settings, session_maker)
+
+
 @pytest.fixture
 def retrying(settings: Settings) -> Settings:
     return dataclasses.replace(settings, job_retries=2, job_retry_backoff_seconds=0)

@@ -16,15 +16,14 @@ from sqlalchemy import select
 
 from podium.db import begin_write
 from podium.formatting import format_money
-from podium.jobs.runtime import run_due_jobs
-from podium.main.unit_of_work import session_maker
 from podium.pdf_fonts import unicode_font
 from podium.settings import Settings
 from registration.documents.numbers import issue_pending_documents
 from registration.documents.receipts import Buyer, DocumentData, Line, Seller, render_document
-from registration.documents.services import record_documents
+from registration.documents.services import NUMBER_DOCUMENTS_JOB, record_documents
 from registration.models import Document, Order
 from tests.asgi_client import Client
+from tests.podium.test_jobs import run_once_queued
 from tests.registration.factories import attendee, build_catalog, db_session_for, order_body
 
 
@@ -76,7 +75,7 @@ async def test_concurrent_payments_get_consecutive_receipt_numbers(client: Clien
 
     statuses = await asyncio.gather(*(_pay(client, o) for o in placed))
     # PostgreSQL: the job the payments queued numbers them (SQLite: each payment)
-    await run_due_jobs(settings, session_maker)
+    await run_once_queued(settings, NUMBER_DOCUMENTS_JOB)
 
     assert set(statuses) == {200}
     assert await _numbers(settings, catalog.event_id) == list(range(1, 31))
