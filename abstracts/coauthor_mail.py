@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from abstracts.models import Abstract, AbstractAuthor
 from events.models import Event
 from podium.auth.schemas import CurrentUser
+from podium.i18n import N_
 from podium.jobs import kick_after_commit
 from podium.mail import MailTemplate
 from podium.outbox import SEND_MAIL_JOB, enqueue_statement
@@ -22,7 +23,7 @@ from registration.mail.templates import SAMPLE_EVENT
 
 COAUTHOR_LISTED = MailTemplate(
     "abstract_coauthor_listed",
-    "A co-author is told they were listed on a submitted abstract",
+    N_("A co-author is told they were listed on a submitted abstract"),
     {
         "event": SAMPLE_EVENT,
         "name": "Grace Hopper",

@@ -26,6 +26,7 @@ from abstracts.models import DECIDED, Abstract, AbstractAuthor, AbstractStatus, 
 from events.models import Event
 from podium.auth.models import User
 from podium.db import utcnow
+from podium.i18n import N_
 from podium.mail import MailTemplate, RenderedMail, sample_links
 from podium.outbox import Mail, enqueue_all
 from podium.outbox_models import OutboxMessage
@@ -44,11 +45,11 @@ _SAMPLE = {
     "presenting_link": f"{{presenting_link:{_SAMPLE_ABSTRACT}}}",
 }
 TEMPLATE_OF: Mapping[str, MailTemplate] = {
-    AbstractStatus.ACCEPTED_ORAL: MailTemplate("abstract_accepted_oral", "An abstract accepted as a talk", _SAMPLE),
+    AbstractStatus.ACCEPTED_ORAL: MailTemplate("abstract_accepted_oral", N_("An abstract accepted as a talk"), _SAMPLE),
     AbstractStatus.ACCEPTED_POSTER: MailTemplate(
-        "abstract_accepted_poster", "An abstract accepted as a poster", _SAMPLE
+        "abstract_accepted_poster", N_("An abstract accepted as a poster"), _SAMPLE
     ),
-    AbstractStatus.REJECTED: MailTemplate("abstract_rejected", "An abstract not accepted", _SAMPLE),
+    AbstractStatus.REJECTED: MailTemplate("abstract_rejected", N_("An abstract not accepted"), _SAMPLE),
 }
 # Installed with every domain's templates by the composition root (``podium.main``).
 MAIL_TEMPLATES: tuple[MailTemplate, ...] = tuple(TEMPLATE_OF.values())

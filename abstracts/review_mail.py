@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from abstracts.models import Reviewer
 from events.models import Event
 from podium.auth.models import User
+from podium.i18n import N_
 from podium.mail import BASE_URL_PLACEHOLDER, MailTemplate
 from podium.outbox import enqueue
 from registration.mail.context import event_context
@@ -28,12 +29,12 @@ def review_page_link(slug: str) -> str:
 
 REVIEW_INVITATION = MailTemplate(
     "review_invitation",
-    "A person is invited to review abstracts",
+    N_("A person is invited to review abstracts"),
     {"event": SAMPLE_EVENT, "name": "Ada", "email": "ada@example.org", "review_link": review_page_link("am2027")},
 )
 REVIEW_REMINDER = MailTemplate(
     "review_reminder",
-    "A reviewer still has abstracts to review",
+    N_("A reviewer still has abstracts to review"),
     {"event": SAMPLE_EVENT, "name": "Ada", "open_reviews": 4, "review_link": review_page_link("am2027")},
 )
 # Installed with every domain's templates by the composition root (``podium.main.mail_wiring``).

@@ -74,7 +74,8 @@ class RenderedMail:
 
 @dataclass(frozen=True, slots=True)
 class MailTemplate:
-    """A template the organizers can preview and reword: ``sample`` is a context like the real ones."""
+    """A template the organizers can preview and reword: ``sample`` is a context like the real ones; ``title``, in
+    English, is marked ``N_`` where it is declared and translated where it is shown (the organizers' mail page)."""
 
     name: str
     title: str

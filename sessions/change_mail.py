@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event, Room
+from podium.i18n import N_
 from podium.jobs import kick_after_commit
 from podium.mail import MailTemplate
 from podium.outbox import SEND_MAIL_JOB, enqueue_statement
@@ -22,7 +23,7 @@ from sessions.models import AgendaItem, ProgramSession, SessionStatus
 
 SESSION_CHANGED = MailTemplate(
     "session_changed",
-    "A session in the person's agenda moved or was cancelled",
+    N_("A session in the person's agenda moved or was cancelled"),
     {
         "event": SAMPLE_EVENT,
         "name": "Ada",

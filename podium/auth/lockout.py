@@ -42,7 +42,7 @@ from podium.settings import Settings
 UNLOCK_LINK_HOURS = 24
 LOGIN_GUARD = MailTemplate(
     "login_guard",
-    "Many failed logins to an account",
+    N_("Many failed logins to an account"),
     {
         "name": "Ada Lovelace",
         "email": "ada@example.org",

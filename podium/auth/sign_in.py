@@ -40,7 +40,7 @@ from podium.settings import Settings
 CODE_DIGITS = 6
 SIGN_IN = MailTemplate(
     "sign_in",
-    "Sign-in link and code",
+    N_("Sign-in link and code"),
     {
         "name": "ada",
         "email": "ada@example.org",

@@ -64,11 +64,11 @@ def _sample(name: str, title: str, **facts: Any) -> MailTemplate:
 
 # Installed by the composition root (``podium.main.mail_wiring``), never by importing this module.
 MAIL_TEMPLATES: tuple[MailTemplate, ...] = (
-    _sample("letter_issued", "Visa invitation letter issued", note=""),
+    _sample("letter_issued", N_("Visa invitation letter issued"), note=""),
     _sample(
         "letter_rejected",
-        "Visa invitation letter refused (with the reason)",
+        N_("Visa invitation letter refused (with the reason)"),
         note="We could not confirm your registration.",
     ),
-    _sample("letter_revoked", "Visa invitation letter revoked", note="", because="organizer", reason=""),
+    _sample("letter_revoked", N_("Visa invitation letter revoked"), note="", because="organizer", reason=""),
 )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from podium.i18n import N_
 from podium.mail import MailTemplate
 
 SAMPLE_EVENT: dict[str, Any] = {
@@ -47,7 +48,7 @@ def _sample(name: str, title: str, **facts: Any) -> MailTemplate:
 MAIL_TEMPLATES: tuple[MailTemplate, ...] = (
     _sample(
         "order_held",
-        "Order placed, places held until paid",
+        N_("Order placed, places held until paid"),
         order_id="00000000-0000-4000-8000-000000000001",
         expires_at=_SOON,
         total=67000,
@@ -57,7 +58,7 @@ MAIL_TEMPLATES: tuple[MailTemplate, ...] = (
     ),
     _sample(
         "hold_reminder",
-        "Reminder before an unpaid hold ends",
+        N_("Reminder before an unpaid hold ends"),
         order_id="00000000-0000-4000-8000-000000000001",
         expires_at=_SOON,
         total=67000,
@@ -68,7 +69,7 @@ MAIL_TEMPLATES: tuple[MailTemplate, ...] = (
     ),
     _sample(
         "bank_transfer_chosen",
-        "How to pay by bank transfer (the order switched to it; invoice attached)",
+        N_("How to pay by bank transfer (the order switched to it; invoice attached)"),
         order_id="00000000-0000-4000-8000-000000000001",
         reference="RF47 ABCD EFGH JKLM",
         amount=67000,
@@ -86,7 +87,7 @@ MAIL_TEMPLATES: tuple[MailTemplate, ...] = (
     ),
     _sample(
         "hold_expired",
-        "Unpaid hold expired (or an invoice unpaid by its due date)",
+        N_("Unpaid hold expired (or an invoice unpaid by its due date)"),
         expires_at=_SOON,
         order_link=_ORDER,
         bank_reference="",
@@ -95,7 +96,7 @@ MAIL_TEMPLATES: tuple[MailTemplate, ...] = (
     ),
     _sample(
         "order_confirmed",
-        "Order paid (to the buyer, receipt attached); also a late payment that was honoured",
+        N_("Order paid (to the buyer, receipt attached); also a late payment that was honoured"),
         attendees=_ATTENDEES,
         total=67000,
         currency="USD",
@@ -106,7 +107,7 @@ MAIL_TEMPLATES: tuple[MailTemplate, ...] = (
     ),
     _sample(
         "registered",
-        "Registration confirmed or awaiting verification (to each attendee, badge attached)",
+        N_("Registration confirmed or awaiting verification (to each attendee, badge attached)"),
         category="Member",
         add_ons=["Grant Writing Workshop"],
         waiting=False,
@@ -115,7 +116,7 @@ MAIL_TEMPLATES: tuple[MailTemplate, ...] = (
     ),
     _sample(
         "payment_refund",
-        "A payment that can't be kept is refunded (late and seats gone, a second payment, wrong amount)",
+        N_("A payment that can't be kept is refunded (late and seats gone, a second payment, wrong amount)"),
         cause="seats_gone",
         amount=67000,
         currency="USD",
@@ -126,27 +127,27 @@ MAIL_TEMPLATES: tuple[MailTemplate, ...] = (
     ),
     _sample(
         "hold_released",
-        "An unpaid order under the person's email was released by their own order",
+        N_("An unpaid order under the person's email was released by their own order"),
         email="ada@example.org",
         released_by="Grace Hopper",
         released_created_at="2027-02-27T09:15:00Z",
     ),
     _sample(
         "hold_released_buyer",
-        "The buyer of such a released order",
+        N_("The buyer of such a released order"),
         emails=["ada@example.org"],
         order_link=_ORDER,
     ),
     _sample(
         "order_link",
-        "A new order link",
+        N_("A new order link"),
         by_organizer=False,
         order_link="{order_link:00000000-0000-4000-8000-000000000001:2}",
     ),
-    _sample("registration_link", "A new registration link", by_organizer=False, registration_link=_REGISTRATION),
+    _sample("registration_link", N_("A new registration link"), by_organizer=False, registration_link=_REGISTRATION),
     _sample(
         "transfer_received",
-        "A registration transferred to this person (links, badge attached)",
+        N_("A registration transferred to this person (links, badge attached)"),
         from_name="Grace Hopper",
         category="Member",
         add_ons=[],
@@ -155,19 +156,19 @@ MAIL_TEMPLATES: tuple[MailTemplate, ...] = (
     ),
     _sample(
         "transfer_away",
-        "The previous holder of a transferred registration",
+        N_("The previous holder of a transferred registration"),
         from_name="Grace Hopper",
         new_holder="Alan Turing",
     ),
     _sample(
         "verification_approved",
-        "Verification approved (links, badge attached)",
+        N_("Verification approved (links, badge attached)"),
         category="Student / trainee",
         registration_link=_REGISTRATION,
     ),
     _sample(
         "verification_rejected",
-        "Verification rejected: cancelled and refunded, or moved to another category and the difference refunded",
+        N_("Verification rejected: cancelled and refunded, or moved to another category and the difference refunded"),
         category="Student / trainee",
         note="The document does not show current enrolment.",
         outcome="move_category",
@@ -179,7 +180,7 @@ MAIL_TEMPLATES: tuple[MailTemplate, ...] = (
     ),
     _sample(
         "order_cancelled",
-        "Registrations cancelled (to the buyer: fee and refund)",
+        N_("Registrations cancelled (to the buyer: fee and refund)"),
         cancelled=["Ada Lovelace"],
         fee_pct=10,
         fee=5200,
@@ -191,19 +192,19 @@ MAIL_TEMPLATES: tuple[MailTemplate, ...] = (
     ),
     _sample(
         "unpaid_cancelled",
-        "An unpaid order cancelled (places given back, nothing charged)",
+        N_("An unpaid order cancelled (places given back, nothing charged)"),
         by_organizer=False,
         order_link=_ORDER,
     ),
     _sample(
         "registration_cancelled",
-        "A registration cancelled (to the attendee, when someone else booked it)",
+        N_("A registration cancelled (to the attendee, when someone else booked it)"),
         buyer_name="Grace Hopper",
         by_organizer=False,
     ),
     _sample(
         "organizer_refund",
-        "The organizers refunded (part of) an order",
+        N_("The organizers refunded (part of) an order"),
         amount=10000,
         reason="Workshop moved online",
         refunded_total=10000,
@@ -211,10 +212,10 @@ MAIL_TEMPLATES: tuple[MailTemplate, ...] = (
         currency="USD",
         order_link=_ORDER,
     ),
-    _sample("refund_failed", "A refund the provider refused", amount=10000, currency="USD", order_link=_ORDER),
+    _sample("refund_failed", N_("A refund the provider refused"), amount=10000, currency="USD", order_link=_ORDER),
     _sample(
-        "badge_reprinted", "Badge reprinted (new badge attached, the old one void)", registration_link=_REGISTRATION
+        "badge_reprinted", N_("Badge reprinted (new badge attached, the old one void)"), registration_link=_REGISTRATION
     ),
-    _sample("waitlist_offer", "A waitlist seat is offered", **_OFFER),
-    _sample("offer_reminder", "Reminder before a waitlist offer ends", **_OFFER),
+    _sample("waitlist_offer", N_("A waitlist seat is offered"), **_OFFER),
+    _sample("offer_reminder", N_("Reminder before a waitlist offer ends"), **_OFFER),
 )

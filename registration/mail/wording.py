@@ -18,6 +18,7 @@ from events.models import Event
 from podium import audit
 from podium.audit import Actor
 from podium.errors import NotFound
+from podium.i18n import gettext
 from podium.mail import TEMPLATES, MailTemplate, Wording, render_mail, sample_links
 from registration.mail.schemas import MailPreview, MailTemplateRead, MailWordingIO
 from registration.mail.services import event_context
@@ -27,8 +28,9 @@ _FIELDS = ("subject", "intro", "sign_off")
 
 
 def event_templates() -> list[MailTemplate]:
-    """The templates an event's organizers may reword, in a stable order (by title)."""
-    return sorted((t for t in TEMPLATES.values() if t.per_event), key=lambda t: t.title)
+    """The templates an event's organizers may reword, in a stable order (by title in the reader's language, so
+    the list reads alphabetically in it)."""
+    return sorted((t for t in TEMPLATES.values() if t.per_event), key=lambda t: (gettext(t.title), t.name))
 
 
 def _template(name: str) -> MailTemplate:
@@ -46,7 +48,9 @@ async def _wordings(db_session: AsyncSession, event: Event) -> dict[str, MailWor
 def _read(template: MailTemplate, row: MailWording | None) -> MailTemplateRead:
     wording = MailWordingIO(**{f: getattr(row, f) for f in _FIELDS}) if row is not None else MailWordingIO()
     customized = any(getattr(wording, f) for f in _FIELDS)
-    return MailTemplateRead(name=template.name, title=template.title, wording=wording, customized=customized)
+    # The title is marked where the template is declared (``N_``) and read in the organizer's language here.
+    title = gettext(template.title)
+    return MailTemplateRead(name=template.name, title=title, wording=wording, customized=customized)
 
 
 async def list_templates(db_session: AsyncSession, event: Event) -> list[MailTemplateRead]:

@@ -3,9 +3,13 @@ opening paragraph, sign-off) without code: plain text, escaped in HTML, applied 
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
+from podium import i18n
 from podium.audit_models import AuditEntry
+from podium.locale_choice import COOKIE
 from podium.mail import TEMPLATES
 from podium.settings import Settings
 from tests.asgi_client import Client
@@ -147,3 +151,33 @@ async def test_wording_is_used_when_real_mail_is_sent(
     assert "Thank you for registering <early>." in text(mail)
     assert "Thank you for registering &lt;early&gt;." in str(html.get_content())
     assert "Registration: Member" in text(mail)
+
+
+async def test_template_titles_read_in_the_organizers_language(
+    client: Client, settings: Settings, organizer: dict[str, str]
+) -> None:
+    slug = await _slug(settings)
+    page = f"/organizer/events/{slug}/mail"
+    html = {**organizer, "Accept": "text/html"}
+
+    spanish = await client.get(page, params={"template": "badge_reprinted"}, headers={**html, "Accept-Language": "es"})
+    french = await client.get(f"/api/events/{slug}/mail-templates", headers={**organizer, "Accept-Language": "fr"})
+    english = await client.get(page, params={"template": "badge_reprinted"}, headers=html)
+    with i18n.recording_misses() as misses:
+        for locale in i18n.LOCALES:
+            client.cookies.set(COOKIE, locale)
+            shown = await client.get(page, headers=html)
+            assert (shown.status_code, f'<html lang="{i18n.html_lang(locale)}">' in shown.text) == (200, True)
+    client.cookies.clear()
+
+    heading = re.search(r'<h2 id="preview-heading">([^<]*)</h2>', spanish.text)
+    assert heading is not None and heading.group(1) == (
+        "Credencial reimpresa (nueva credencial adjunta, la anterior queda anulada)"
+    )
+    assert ">Carta de invitación para visado emitida</a>" in spanish.text
+    assert "Visa invitation letter issued" not in spanish.text
+    titles = {t["name"]: t["title"] for t in french.json()}
+    assert titles["verification_approved"] == "Vérification validée (liens, badge joint)"
+    assert titles["abstract_rejected"] == "Un résumé non retenu"
+    assert "Badge reprinted (new badge attached, the old one void)</h2>" in english.text
+    assert sorted(misses) == []  # every title has a translation in every shipped language
