@@ -21,6 +21,7 @@ from events.models import Event, EventLogo, EventStatus
 from events.services import get_event
 from podium import audit, contrast
 from podium.errors import Conflict, InvalidInput, NotFound
+from podium.i18n import N_, gettext
 
 MAX_LOGO_BYTES = 1024 * 1024
 # The multipart envelope around a 1 MB file, so a file just over the limit gets the clear answer, not a bare 413.
@@ -91,12 +92,14 @@ def brand_css(colour: str) -> str:
 def normalise_logo(content: bytes) -> tuple[bytes, int, int]:
     """Checked and re-encoded: (PNG bytes, width, height), or a 4xx naming the field ``logo``."""
     if not content:
-        raise InvalidInput("the file is empty", field="logo")
+        raise InvalidInput(N_("the file is empty"), field="logo")
     if len(content) > MAX_LOGO_BYTES:
-        raise LogoTooLarge(f"the logo is larger than {MAX_LOGO_BYTES // (1024 * 1024)} MB", field="logo")
+        raise LogoTooLarge(
+            gettext("the logo is larger than %(size)d MB") % {"size": MAX_LOGO_BYTES // (1024 * 1024)}, field="logo"
+        )
     kind = next((name for signature, name in _SIGNATURES if content.startswith(signature)), None)
     if kind is None:
-        raise InvalidInput("upload a PNG or JPEG image", field="logo", code="unsupported_logo")
+        raise InvalidInput(N_("upload a PNG or JPEG image"), field="logo", code="unsupported_logo")
     try:
         with warnings.catch_warnings():
             # Pillow's complaints about a damaged EXIF block don't matter (we drop metadata); a decompression
@@ -107,12 +110,14 @@ def normalise_logo(content: bytes) -> tuple[bytes, int, int]:
                 width, height = image.size
                 if width > MAX_SIDE or height > MAX_SIDE:
                     raise InvalidInput(
-                        f"the logo is {width} x {height} pixels; at most {MAX_SIDE} x {MAX_SIDE}", field="logo"
+                        gettext("the logo is %(width)d x %(height)d pixels; at most %(side)d x %(side)d")
+                        % {"width": width, "height": height, "side": MAX_SIDE},
+                        field="logo",
                     )
                 image.load()
                 converted = image.convert("RGBA")
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombWarning) as exc:
-        raise InvalidInput("the image can't be read (damaged or not really PNG/JPEG)", field="logo") from exc
+        raise InvalidInput(N_("the image can't be read (damaged or not really PNG/JPEG)"), field="logo") from exc
     out = io.BytesIO()
     converted.save(out, format="PNG", optimize=True)
     return out.getvalue(), width, height
@@ -121,7 +126,7 @@ def normalise_logo(content: bytes) -> tuple[bytes, int, int]:
 async def _writable(db_session: AsyncSession, slug: str) -> Event:
     event = await get_event(db_session, slug, with_children=False)
     if event.status == EventStatus.ARCHIVED:
-        raise Conflict("archived events are read-only", field="status", code="event_archived")
+        raise Conflict(N_("archived events are read-only"), field="status", code="event_archived")
     return event
 
 
@@ -165,5 +170,5 @@ async def logo_png(db_session: AsyncSession, slug: str, *, published_only: bool)
     event = await get_event(db_session, slug, published_only=published_only, with_children=False)
     png = await db_session.scalar(select(EventLogo.png).where(EventLogo.event_id == event.id))
     if png is None or event.logo_digest is None:
-        raise NotFound(f"the event {slug!r} has no logo", field="event")
+        raise NotFound(gettext("the event %(slug)s has no logo") % {"slug": repr(slug)}, field="event")
     return png, event.logo_digest

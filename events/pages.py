@@ -21,6 +21,7 @@ from podium import contrast
 from podium.auth.guards import requires_organizer
 from podium.errors import DomainError, InvalidInput
 from podium.forms import FormData, read_form
+from podium.i18n import N_
 from podium.pages import form_errors, redirect, render
 
 
@@ -183,7 +184,7 @@ class OrganizerEventPages(Controller):
         try:
             colour = None if data.get("action") == "clear" else data.get("colour", "").strip()
             if colour is not None and not contrast.HEX_COLOUR.match(colour):
-                raise InvalidInput("pick a colour as #rrggbb, e.g. #1f6feb", field="colour")
+                raise InvalidInput(N_("pick a colour as #rrggbb, e.g. #1f6feb"), field="colour")
             await brand.set_colour(db_session, slug, colour)
             await db_session.commit()
         except DomainError as exc:
@@ -200,7 +201,7 @@ class OrganizerEventPages(Controller):
     ) -> Template | Redirect:
         try:
             if data.logo is None or not data.logo.filename:
-                raise InvalidInput("choose a PNG or JPEG file", field="logo")
+                raise InvalidInput(N_("choose a PNG or JPEG file"), field="logo")
             await brand.set_logo(db_session, slug, await data.logo.read(brand.MAX_LOGO_BYTES + 1))
             await db_session.commit()
         except DomainError as exc:

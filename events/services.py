@@ -32,7 +32,7 @@ from events.schemas import (
 from podium import audit
 from podium.db import savepoint, utcnow
 from podium.errors import Conflict, InvalidInput, NotFound
-from podium.i18n import LOCALES
+from podium.i18n import LOCALES, N_, gettext
 from podium.references import refuse_if_used
 from podium.translated import Translatable, clean_translations, localized
 
@@ -83,7 +83,9 @@ def known_timezones() -> frozenset[str]:
 
 def zone(name: str) -> zoneinfo.ZoneInfo:
     if name not in known_timezones():
-        raise InvalidInput(f"unknown IANA time zone {name!r} (e.g. America/New_York)", field="timezone")
+        raise InvalidInput(
+            gettext("unknown IANA time zone %(zone)s (e.g. America/New_York)") % {"zone": repr(name)}, field="timezone"
+        )
     return zoneinfo.ZoneInfo(name)
 
 
@@ -95,37 +97,62 @@ def event_bounds_utc(event: Event) -> tuple[dt.datetime, dt.datetime]:
     return start, end
 
 
+def year_out_of_range() -> str:
+    """The refusal of a date outside the years Podium accepts, in the request's language (one wording for every
+    date field: events, sessions, calls)."""
+    return gettext("must be between %(earliest)d and %(latest)d") % {"earliest": EARLIEST_YEAR, "latest": LATEST_YEAR}
+
+
+def event_not_found(slug: str) -> NotFound:
+    """The refusal of an event slug that names no event the caller may see."""
+    return NotFound(gettext("no event %(slug)s") % {"slug": repr(slug)}, field="event")
+
+
+def _slug_taken(slug: str) -> Conflict:
+    return Conflict(gettext("the slug %(slug)s is taken") % {"slug": repr(slug)}, field="slug")
+
+
+def _room_exists(name: str) -> Conflict:
+    return Conflict(gettext("a room named %(name)s exists") % {"name": repr(name)}, field="name")
+
+
+def _track_exists(name: str) -> Conflict:
+    return Conflict(gettext("a track named %(name)s exists") % {"name": repr(name)}, field="name")
+
+
 def validate_event(event: Event) -> None:
     """Cross-field rules, checked on the merged state so a PATCH can't slip past them."""
     for name in ("start_date", "end_date"):
         value: dt.date = getattr(event, name)
         if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
-            raise InvalidInput(f"must be between {EARLIEST_YEAR} and {LATEST_YEAR}", field=name)
+            raise InvalidInput(year_out_of_range(), field=name)
     zone(event.timezone)
     if event.end_date < event.start_date:
-        raise InvalidInput("the event cannot end before it starts", field="end_date")
+        raise InvalidInput(N_("the event cannot end before it starts"), field="end_date")
     if (event.end_date - event.start_date).days + 1 > MAX_EVENT_DAYS:
-        raise InvalidInput(f"an event lasts at most {MAX_EVENT_DAYS} days", field="end_date")
+        raise InvalidInput(gettext("an event lasts at most %(num)d days") % {"num": MAX_EVENT_DAYS}, field="end_date")
     opens, closes = event.registration_opens_at, event.registration_closes_at
     for name, when in (("registration_opens_at", opens), ("registration_closes_at", closes)):
         if when is not None and not EARLIEST_YEAR <= when.year <= LATEST_YEAR:
-            raise InvalidInput(f"must be between {EARLIEST_YEAR} and {LATEST_YEAR}", field=name)
+            raise InvalidInput(year_out_of_range(), field=name)
     starts_at, ends_at = event_bounds_utc(event)
     if opens is not None and opens < starts_at - MAX_REGISTRATION_LEAD:
-        raise InvalidInput("registration can open at most two years before the event", field="registration_opens_at")
+        raise InvalidInput(
+            N_("registration can open at most two years before the event"), field="registration_opens_at"
+        )
     if opens is not None and opens >= ends_at:
-        raise InvalidInput("registration must open before the event ends", field="registration_opens_at")
+        raise InvalidInput(N_("registration must open before the event ends"), field="registration_opens_at")
     if closes is not None and closes > ends_at:
-        raise InvalidInput("registration must close by the end of the event", field="registration_closes_at")
+        raise InvalidInput(N_("registration must close by the end of the event"), field="registration_closes_at")
     if opens is not None and closes is not None and closes <= opens:
-        raise InvalidInput("registration must close after it opens", field="registration_closes_at")
+        raise InvalidInput(N_("registration must close after it opens"), field="registration_closes_at")
 
 
 def required_text(value: str, field: str) -> str:
     """Trimmed text that must still say something after trimming."""
     cleaned = value.strip()
     if not cleaned:
-        raise InvalidInput("must not be blank", field=field)
+        raise InvalidInput(N_("must not be blank"), field=field)
     return cleaned
 
 
@@ -153,7 +180,7 @@ def to_summary(event: Event) -> EventSummary:
 def content_locale(value: str) -> str:
     """An event's default language must be one Podium ships (its pages and mails are written in it)."""
     if value not in LOCALES:
-        raise InvalidInput(f"use one of {', '.join(LOCALES)}", field="default_locale")
+        raise InvalidInput(gettext("use one of %(choices)s") % {"choices": ", ".join(LOCALES)}, field="default_locale")
     return value
 
 
@@ -182,7 +209,7 @@ async def get_event(
 ) -> Event:
     """The event (with its rooms and tracks unless told not to); drafts and archives are invisible to the public."""
     if not SLUG_RE.match(slug) or len(slug) > 64:
-        raise NotFound(f"no event {slug!r}", field="event")
+        raise event_not_found(slug)
     query = select(Event).where(Event.slug == slug)
     if with_children:
         query = query.options(selectinload(Event.rooms), selectinload(Event.tracks))
@@ -190,7 +217,7 @@ async def get_event(
         query = query.where(Event.status == EventStatus.PUBLISHED)
     event = await db_session.scalar(query)
     if event is None:
-        raise NotFound(f"no event {slug!r}", field="event")
+        raise event_not_found(slug)
     return event
 
 
@@ -229,7 +256,7 @@ async def create_event(db_session: AsyncSession, data: EventCreate) -> Event:
         translations=clean_translations(data.translations, EVENT_TEXTS),
     )
     validate_event(event)
-    async with savepoint(db_session, Conflict(f"the slug {data.slug!r} is taken", field="slug")):
+    async with savepoint(db_session, _slug_taken(data.slug)):
         db_session.add(event)
         created = audit.snapshot(event, _EVENT_FIELDS)
         audit.record_created(db_session, "event", event.id, created, None, event_id=event.id)
@@ -239,13 +266,13 @@ async def create_event(db_session: AsyncSession, data: EventCreate) -> Event:
 async def update_event(db_session: AsyncSession, slug: str, data: EventUpdate) -> Event:
     event = await get_event(db_session, slug)
     if event.status == EventStatus.ARCHIVED:
-        raise Conflict("archived events are read-only", field="status", code="event_archived")
+        raise Conflict(N_("archived events are read-only"), field="status", code="event_archived")
     before = audit.snapshot(event, _EVENT_FIELDS)
     changes: dict[str, Any] = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
     if "slug" in changes and changes["slug"] != event.slug and event.status == EventStatus.PUBLISHED:
-        raise Conflict("a published event keeps its slug: its links are out there", field="slug")
+        raise Conflict(N_("a published event keeps its slug: its links are out there"), field="slug")
     new_slug = changes.get("slug", event.slug)
-    async with savepoint(db_session, Conflict(f"the slug {new_slug!r} is taken", field="slug")):
+    async with savepoint(db_session, _slug_taken(new_slug)):
         for name, value in changes.items():
             if name in {"registration_opens_at", "registration_closes_at"}:
                 value = _as_utc(value)
@@ -270,7 +297,7 @@ async def set_status(db_session: AsyncSession, slug: str, target: EventStatus) -
     if event.status == target:
         return event
     if event.status == EventStatus.ARCHIVED:
-        raise Conflict("an archived event cannot change status", field="status", code="event_archived")
+        raise Conflict(N_("an archived event cannot change status"), field="status", code="event_archived")
     if target == EventStatus.PUBLISHED:
         validate_event(event)
         event.published_at = utcnow()
@@ -284,14 +311,14 @@ async def editable_event(db_session: AsyncSession, slug: str) -> Event:
     archived event is read-only."""
     event = await get_event(db_session, slug)
     if event.status == EventStatus.ARCHIVED:
-        raise Conflict("archived events are read-only", field="status", code="event_archived")
+        raise Conflict(N_("archived events are read-only"), field="status", code="event_archived")
     return event
 
 
 async def add_room(db_session: AsyncSession, slug: str, data: RoomCreate) -> Room:
     event = await editable_event(db_session, slug)
     room = Room(id=uuid4(), event_id=event.id, name=required_text(data.name, "name"), capacity=data.capacity)
-    async with savepoint(db_session, Conflict(f"a room named {room.name!r} exists", field="name")):
+    async with savepoint(db_session, _room_exists(room.name)):
         db_session.add(room)
         audit.record_created(db_session, "room", room.id, audit.snapshot(room, _ROOM_FIELDS), None, event_id=event.id)
     return room
@@ -301,7 +328,7 @@ async def _room(db_session: AsyncSession, slug: str, room_id: UUID) -> Room:
     event = await editable_event(db_session, slug)
     room = await db_session.scalar(select(Room).where(Room.id == room_id, Room.event_id == event.id))
     if room is None:
-        raise NotFound("no such room in this event", field="room_id")
+        raise NotFound(N_("no such room in this event"), field="room_id")
     return room
 
 
@@ -329,20 +356,23 @@ async def update_room(db_session: AsyncSession, slug: str, room_id: UUID, data: 
     except IntegrityError as exc:
         if is_seat_limit_violation(exc):
             raise Conflict(
-                f"a session that uses this room's capacity has more seats reserved than {data.capacity}; give it "
-                "a capacity of its own or a larger room first",
+                gettext(
+                    "a session that uses this room's capacity has more seats reserved than %(capacity)d; give it "
+                    "a capacity of its own or a larger room first"
+                )
+                % {"capacity": data.capacity},
                 field="capacity",
                 code="seats_reserved",
             ) from exc
-        raise Conflict(f"a room named {name!r} exists", field="name") from exc
+        raise _room_exists(name) from exc
     return room
 
 
 async def delete_room(db_session: AsyncSession, slug: str, room_id: UUID) -> None:
     room = await _room(db_session, slug, room_id)
-    await refuse_if_used(db_session, room, what="room", field="room_id")
+    await refuse_if_used(db_session, room, what=N_("room"), field="room_id")
     before = audit.snapshot(room, _ROOM_FIELDS)
-    async with savepoint(db_session, Conflict("the room is in use", field="room_id")):
+    async with savepoint(db_session, Conflict(N_("the room is in use"), field="room_id")):
         audit.record_deleted(db_session, "room", room.id, before, None, event_id=room.event_id)
         await db_session.delete(room)
 
@@ -350,7 +380,7 @@ async def delete_room(db_session: AsyncSession, slug: str, room_id: UUID) -> Non
 async def add_track(db_session: AsyncSession, slug: str, data: TrackCreate) -> Track:
     event = await editable_event(db_session, slug)
     track = Track(id=uuid4(), event_id=event.id, name=required_text(data.name, "name"), colour=data.colour.lower())
-    async with savepoint(db_session, Conflict(f"a track named {track.name!r} exists", field="name")):
+    async with savepoint(db_session, _track_exists(track.name)):
         db_session.add(track)
         after = audit.snapshot(track, _TRACK_FIELDS)
         audit.record_created(db_session, "track", track.id, after, None, event_id=event.id)
@@ -361,7 +391,7 @@ async def _track(db_session: AsyncSession, slug: str, track_id: UUID) -> Track:
     event = await editable_event(db_session, slug)
     track = await db_session.scalar(select(Track).where(Track.id == track_id, Track.event_id == event.id))
     if track is None:
-        raise NotFound("no such track in this event", field="track_id")
+        raise NotFound(N_("no such track in this event"), field="track_id")
     return track
 
 
@@ -369,7 +399,7 @@ async def update_track(db_session: AsyncSession, slug: str, track_id: UUID, data
     track = await _track(db_session, slug, track_id)
     before = audit.snapshot(track, _TRACK_FIELDS)
     name = required_text(data.name, "name") if data.name is not msgspec.UNSET else track.name
-    async with savepoint(db_session, Conflict(f"a track named {name!r} exists", field="name")):
+    async with savepoint(db_session, _track_exists(name)):
         track.name = name
         if data.colour is not msgspec.UNSET:
             track.colour = data.colour.lower()
@@ -380,8 +410,8 @@ async def update_track(db_session: AsyncSession, slug: str, track_id: UUID, data
 
 async def delete_track(db_session: AsyncSession, slug: str, track_id: UUID) -> None:
     track = await _track(db_session, slug, track_id)
-    await refuse_if_used(db_session, track, what="track", field="track_id")
+    await refuse_if_used(db_session, track, what=N_("track"), field="track_id")
     before = audit.snapshot(track, _TRACK_FIELDS)
-    async with savepoint(db_session, Conflict("the track is in use", field="track_id")):
+    async with savepoint(db_session, Conflict(N_("the track is in use"), field="track_id")):
         audit.record_deleted(db_session, "track", track.id, before, None, event_id=track.event_id)
         await db_session.delete(track)

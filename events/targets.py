@@ -8,6 +8,7 @@ from events.models import Event, EventStatus
 from events.services import get_event
 from podium import audit
 from podium.errors import Conflict, InvalidInput, NotFound
+from podium.i18n import N_
 
 _FIELDS = ("registration_target", "previous_edition")
 
@@ -16,14 +17,14 @@ async def set_target(db_session: AsyncSession, slug: str, target: int | None, pr
     """The previous edition must be another event that exists (any status: last year's may be archived)."""
     event = await get_event(db_session, slug, with_children=False)
     if event.status == EventStatus.ARCHIVED:
-        raise Conflict("archived events are read-only", field="status", code="event_archived")
+        raise Conflict(N_("archived events are read-only"), field="status", code="event_archived")
     if previous_edition is not None:
         if previous_edition == event.slug:
-            raise InvalidInput("the previous edition is another event", field="previous_edition")
+            raise InvalidInput(N_("the previous edition is another event"), field="previous_edition")
         try:
             await get_event(db_session, previous_edition, with_children=False)
         except NotFound as exc:
-            raise InvalidInput(f"no event {previous_edition!r}", field="previous_edition") from exc
+            raise InvalidInput(exc.detail, field="previous_edition") from exc
     before = audit.snapshot(event, _FIELDS)
     event.registration_target = target
     event.previous_edition = previous_edition

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.audit_models import AuditEntry
 from podium.errors import NotFound
+from podium.i18n import N_
 from podium.schema import Struct
 from podium.spreadsheet import to_cell
 
@@ -132,7 +133,7 @@ async def page(
             )
         ).first()
         if last is None:
-            raise NotFound("no such entry to continue after", field="cursor")
+            raise NotFound(N_("no such entry to continue after"), field="cursor")
         query = query.where(
             or_(
                 AuditEntry.created_at < last.created_at,

@@ -36,6 +36,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from podium.auth.middleware import SESSION_COOKIE, bearer_token
 from podium.errors import DomainError
+from podium.i18n import N_, gettext
 from podium.settings import Settings
 
 CSRF_COOKIE = "podium_csrf"
@@ -157,15 +158,17 @@ class CrossSiteGuard(ASGIMiddleware):
         verdict = origin_verdict(connection, self.own_origins)
         if not connection.scope["path"].startswith("/api/"):
             if verdict == "foreign":  # a page's form posted from elsewhere; the token check follows
-                raise CrossSiteRequest("This form was sent from another site's page; it was refused.")
+                raise CrossSiteRequest(N_("This form was sent from another site's page; it was refused."))
             return
         if bearer_token(connection) is not None or not connection.cookies.get(SESSION_COOKIE):
             return  # no ambient authority: the API is open to other sites' clients
         if verdict == "same" or (verdict == "unknown" and csrf_token_matches(connection, self.config)):
             return
         raise CrossSiteRequest(
-            "A change made with the session cookie must come from this site's own pages: send the CSRF token "
-            "(the x-csrftoken header matching the podium_csrf cookie) or use a bearer token instead.",
+            N_(
+                "A change made with the session cookie must come from this site's own pages: send the CSRF token "
+                "(the x-csrftoken header matching the podium_csrf cookie) or use a bearer token instead."
+            ),
             field=self.config.header_name,
         )
 
@@ -174,7 +177,9 @@ class CrossSiteGuard(ASGIMiddleware):
         if not takes_json_body(handler) or (content_type is None and not has_body(connection)):
             return
         if content_type is None or not is_json_media_type(content_type.split(";", 1)[0]):
+            sent = content_type or gettext("none")
             raise UnsupportedMediaType(
-                f"This route takes a JSON body: send Content-Type: application/json, not {content_type or 'none'}.",
+                gettext("This route takes a JSON body: send Content-Type: application/json, not %(sent)s.")
+                % {"sent": sent},
                 field="Content-Type",
             )

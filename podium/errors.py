@@ -22,7 +22,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
 from podium.db_outage import database_error_chain, is_database_unavailable
-from podium.i18n import DEFAULT_LOCALE, N_, current_locale, gettext, known_or_as_is
+from podium.i18n import DEFAULT_LOCALE, N_, current_locale, gettext, known_or_as_is, ngettext
 
 logger = logging.getLogger("podium.errors")
 
@@ -102,6 +102,12 @@ class TooManyRequests(DomainError):
         self.retry_after = retry_after
 
 
+def at_most_characters(limit: int) -> str:
+    """The refusal of a text longer than ``limit``, in the request's language: one wording for every service
+    that caps a text it stores."""
+    return ngettext("at most %(num)d character", "at most %(num)d characters", limit) % {"num": limit}
+
+
 DATABASE_RETRY_AFTER_SECONDS = 5
 
 
@@ -114,7 +120,7 @@ class DatabaseUnavailable(DomainError):
 
     def __init__(self) -> None:
         retry_after = DATABASE_RETRY_AFTER_SECONDS
-        detail = "the database is not answering right now; try again shortly"
+        detail = N_("the database is not answering right now; try again shortly")
         super().__init__(detail, headers={"Retry-After": str(retry_after)})
         self.retry_after = retry_after
 

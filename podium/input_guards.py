@@ -20,6 +20,7 @@ from litestar.params import ParameterKwarg
 from litestar.types import ASGIApp, Empty, Receive, Scope, Send
 
 from podium.errors import DomainError, InvalidInput
+from podium.i18n import N_, gettext
 
 # Our deepest body (an order's attendee's answers) is five levels deep; anything far deeper is an attack.
 MAX_JSON_DEPTH = 32
@@ -30,6 +31,12 @@ class TooDeep(DomainError):
     status_code = 400
     code = "json_too_deep"
     title = "Bad request"
+
+
+def _too_deep() -> TooDeep:
+    return TooDeep(
+        gettext("the JSON body is nested more than %(num)d levels deep") % {"num": MAX_JSON_DEPTH}, field="body"
+    )
 
 
 def _child_path(path: str, key: str | int) -> str:
@@ -46,14 +53,14 @@ def check_json_value(value: Any) -> None:
         item, path, depth = pending.pop()
         if isinstance(item, str):
             if NUL in item:
-                raise InvalidInput("must not contain a NUL character", field=path or "body")
+                raise InvalidInput(N_("must not contain a NUL character"), field=path or "body")
         elif isinstance(item, dict | list):
             if depth >= MAX_JSON_DEPTH:
-                raise TooDeep(f"the JSON body is nested more than {MAX_JSON_DEPTH} levels deep", field="body")
+                raise _too_deep()
             children = item.items() if isinstance(item, dict) else enumerate(item)
             for key, child in children:
                 if isinstance(key, str) and NUL in key:
-                    raise InvalidInput("a key must not contain a NUL character", field=path or "body")
+                    raise InvalidInput(N_("a key must not contain a NUL character"), field=path or "body")
                 pending.append((child, _child_path(path, key), depth + 1))
 
 
@@ -81,13 +88,13 @@ class PodiumRequest(Request[Any, Any, Any]):
         try:
             value = await super().json()
         except RecursionError as exc:  # msgspec gives up near Python's recursion limit
-            raise TooDeep(f"the JSON body is nested more than {MAX_JSON_DEPTH} levels deep", field="body") from exc
+            raise _too_deep() from exc
         if already:
             return value
         check_json_value(value)
         target = _body_type(self)
         if target is not None and (errors := _strict_errors(value, target)):
-            raise ValidationException(detail="Validation failed", extra=errors)
+            raise ValidationException(detail=N_("Validation failed"), extra=errors)
         return value
 
 
@@ -134,5 +141,5 @@ class RefuseNulInQuery(ASGIMiddleware):
         if b"%00" in query or b"\x00" in query:
             name = _nul_parameter(query, self._declared_for(scope["route_handler"]))
             if name is not None:
-                raise InvalidInput("must not contain a NUL character", field=name)
+                raise InvalidInput(N_("must not contain a NUL character"), field=name)
         await next_app(scope, receive, send)

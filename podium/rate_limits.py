@@ -30,6 +30,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from podium.db import utcnow, write_apart
 from podium.errors import TooManyRequests
+from podium.i18n import ngettext
 from podium.statement_cache import compiled_once
 
 KEY_LENGTH = 400
@@ -131,7 +132,12 @@ def refuse_over(counts: Sequence[Count], now: dt.datetime) -> None:
     over = [c for c in counts if c.exceeded]
     if over:
         retry_after = max(seconds_until(c.window_ends_at, now) for c in over)
-        raise TooManyRequests(f"too many requests; try again in {retry_after} seconds", retry_after=retry_after)
+        detail = ngettext(
+            "too many requests; try again in %(num)d second",
+            "too many requests; try again in %(num)d seconds",
+            retry_after,
+        )
+        raise TooManyRequests(detail % {"num": retry_after}, retry_after=retry_after)
 
 
 async def lock(db_session: AsyncSession, keys: Sequence[str], until: dt.datetime) -> None:

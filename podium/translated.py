@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from podium.errors import InvalidInput
-from podium.i18n import LOCALES, current_locale, html_lang
+from podium.errors import InvalidInput, at_most_characters
+from podium.i18n import LOCALES, N_, current_locale, gettext, html_lang
 
 # {locale: {field: text}}; what the API accepts and returns and what the column holds.
 Translations = dict[str, dict[str, str]]
@@ -54,7 +54,8 @@ def clean_translations(raw: Mapping[str, Mapping[str, str]], fields: Mapping[str
     for locale, texts in raw.items():
         if locale not in LOCALES:
             raise InvalidInput(
-                f"{locale!r} is not a language Podium ships; use one of {', '.join(LOCALES)}",
+                gettext("%(locale)s is not a language Podium ships; use one of %(choices)s")
+                % {"locale": repr(locale), "choices": ", ".join(LOCALES)},
                 field=f"translations.{locale}",
             )
         kept: dict[str, str] = {}
@@ -62,12 +63,14 @@ def clean_translations(raw: Mapping[str, Mapping[str, str]], fields: Mapping[str
             where = f"translations.{locale}.{name}"
             limits = fields.get(name)
             if limits is None:
-                raise InvalidInput(f"only {', '.join(fields)} can be translated", field=where)
+                raise InvalidInput(
+                    gettext("only %(fields)s can be translated") % {"fields": ", ".join(fields)}, field=where
+                )
             value = text.strip()
             if len(value) > limits.max_length:
-                raise InvalidInput(f"at most {limits.max_length} characters", field=where)
+                raise InvalidInput(at_most_characters(limits.max_length), field=where)
             if (_CONTROL_MULTILINE if limits.multiline else _CONTROL).search(value):
-                raise InvalidInput("must not contain control characters", field=where)
+                raise InvalidInput(N_("must not contain control characters"), field=where)
             if value:
                 kept[name] = value
         if kept:

@@ -23,6 +23,7 @@ from podium.auth.schemas import TokenRead, UserUpdate
 from podium.auth.services import USER_AUDIT_FIELDS, hash_token
 from podium.db import begin_write, utcnow
 from podium.errors import Conflict, InvalidInput, NotFound
+from podium.i18n import N_
 from podium.rate_limits import Limit, hit
 
 
@@ -43,14 +44,14 @@ async def update_user(db_session: AsyncSession, user_id: UUID, data: UserUpdate)
     ).all()
     user = next((u for u in locked if u.id == user_id), None)
     if user is None:
-        raise NotFound("no such account", field="user_id")
+        raise NotFound(N_("no such account"), field="user_id")
     deactivating = data.is_active is False and user.is_active
     demoting = data.role is not msgspec.UNSET and data.role != Role.ORGANIZER.value
     was_organizer = user.is_active and user.role == Role.ORGANIZER.value
     others = [u for u in locked if u.id != user_id and u.is_active and u.role == Role.ORGANIZER.value]
     if was_organizer and (deactivating or demoting) and not others:
         field = "is_active" if deactivating else "role"
-        raise Conflict("this is the last active organizer", field=field, code="last_organizer")
+        raise Conflict(N_("this is the last active organizer"), field=field, code="last_organizer")
     before = audit.snapshot(user, USER_AUDIT_FIELDS)
     if data.display_name is not msgspec.UNSET:
         user.display_name = data.display_name.strip()
@@ -101,10 +102,10 @@ async def change_password(
     account (``PASSWORD_CHECKS``), so a stolen session can't be used to guess the current password."""
     user = await db_session.get(User, user_id)
     if user is None or not user.is_active:  # the login was checked a moment ago; deactivated since
-        raise NotFound("no such account", field="user_id")
+        raise NotFound(N_("no such account"), field="user_id")
     await hit(db_session, [Limit(f"password-check:{user_id}", *PASSWORD_CHECKS)])
     if not await verify_password(user.password_hash, current_password):
-        raise InvalidInput("the current password is wrong", field="current_password")
+        raise InvalidInput(N_("the current password is wrong"), field="current_password")
     new_hash = await hash_password(new_password)
     await begin_write(db_session)
     user.password_hash = new_hash
@@ -117,7 +118,7 @@ async def change_password(
 async def get_user(db_session: AsyncSession, user_id: UUID) -> User:
     user = await db_session.get(User, user_id)
     if user is None:
-        raise NotFound("no such account", field="user_id")
+        raise NotFound(N_("no such account"), field="user_id")
     return user
 
 
@@ -147,4 +148,4 @@ async def revoke_token(db_session: AsyncSession, user_id: UUID, token_id: UUID) 
         .execution_options(synchronize_session=False)
     )
     if cast(CursorResult[Any], result).rowcount != 1:
-        raise NotFound("no such login", field="token_id")
+        raise NotFound(N_("no such login"), field="token_id")

@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from podium import rate_limits
 from podium.auth.models import LoginAddress, User
 from podium.errors import DomainError, TooManyRequests
-from podium.i18n import N_
+from podium.i18n import N_, ngettext
 from podium.mail import MailTemplate
 from podium.rate_limits import Limit, RateLimit
 from podium.settings import Settings
@@ -109,7 +109,12 @@ async def refuse_if_locked(db_session: AsyncSession, email: str, address: str, n
         del locks[keys.account]
     if locks:
         retry_after = rate_limits.seconds_until(max(locks.values()), now)
-        raise TooManyRequests(f"too many failed logins; try again in {retry_after} seconds", retry_after=retry_after)
+        detail = ngettext(
+            "too many failed logins; try again in %(num)d second",
+            "too many failed logins; try again in %(num)d seconds",
+            retry_after,
+        )
+        raise TooManyRequests(detail % {"num": retry_after}, retry_after=retry_after)
 
 
 async def _known_address(db_session: AsyncSession, email: str, address: str) -> bool:

@@ -22,6 +22,7 @@ from podium.auth.schemas import AnyRole, CurrentUser, UserCreate
 from podium.db import savepoint, serialize_on, utcnow
 from podium.db_prebuilt import Prebuilt, Runner
 from podium.errors import Conflict, DomainError
+from podium.i18n import N_
 from podium.rate_limits import Limit
 from podium.settings import Settings
 
@@ -55,7 +56,7 @@ async def create_user(db_session: AsyncSession, data: UserCreate) -> User:
         role=Role(data.role).value,
         is_active=True,
     )
-    async with savepoint(db_session, Conflict("an account with this email already exists", field="email")):
+    async with savepoint(db_session, Conflict(N_("an account with this email already exists"), field="email")):
         db_session.add(user)
         audit.record_created(db_session, "user", user.id, audit.snapshot(user, USER_AUDIT_FIELDS), None)
     return user
@@ -64,7 +65,7 @@ async def create_user(db_session: AsyncSession, data: UserCreate) -> User:
 async def set_password(db_session: AsyncSession, email: str, password: str) -> User:
     user = await db_session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None:
-        raise NotAuthenticated("no such account", field="email")
+        raise NotAuthenticated(N_("no such account"), field="email")
     user.password_hash = await hash_password(password)
     audit.record_updated(db_session, "user", user.id, {}, {}, None, action="password_set", secrets_changed=["password"])
     await db_session.execute(delete(AuthToken).where(AuthToken.user_id == user.id))
@@ -118,7 +119,7 @@ async def login(
     valid = await verify_password(user.password_hash if user else None, password)
     if user is None or not valid or not user.is_active or user.role == Role.MEMBER:
         await lockout.record_failure(db_session, settings, email, client_ip, now, mail)
-        raise NotAuthenticated("the email or the password is wrong", field="password")
+        raise NotAuthenticated(N_("the email or the password is wrong"), field="password")
     await lockout.record_success(db_session, user, client_ip, now)
     user.last_login_at = now
     token, expires_at = await issue_token(db_session, user, settings)

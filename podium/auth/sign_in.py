@@ -227,7 +227,7 @@ async def use_code(db_session: AsyncSession, settings: Settings, email: str, cod
     (a conditional increment, so tries sent at once queue and count); a wrong code raises ``SignInInvalid``
     with its tries recorded, which the caller commits before answering."""
     now = utcnow()
-    wrong = SignInInvalid("the code is wrong, was used already or has expired", field="code")
+    wrong = SignInInvalid(N_("the code is wrong, was used already or has expired"), field="code")
     code = "".join(code.split())
     user_id = await db_session.scalar(select(User.id).where(User.email == normalise_email(email)))
     if user_id is None:

@@ -51,7 +51,11 @@ class JobController(Controller):
         """Jobs newest first, by state: ``failed`` are those that raised on every try (succeeded ones aren't kept)."""
         for name in request.query_params:
             if name not in LIST_PARAMETERS:  # a misspelt filter would otherwise list every job
-                raise InvalidInput(f"unknown query parameter {name!r}", field=name, code="unknown_parameter")
+                raise InvalidInput(
+                    gettext("unknown query parameter %(name)s") % {"name": repr(name)},
+                    field=name,
+                    code="unknown_parameter",
+                )
         return await services.list_jobs(_jobs(request).app, job_state, limit=limit)
 
     @post("/{job_id:int}/retry", operation_id="retryJob", status_code=HTTP_200_OK, responses=ERRORS)

@@ -10,6 +10,7 @@ from procrastinate import App, exceptions
 from procrastinate.jobs import Job
 
 from podium.errors import Conflict, NotFound
+from podium.i18n import gettext
 from podium.jobs.schemas import JobRead
 
 logger = logging.getLogger("podium.jobs")
@@ -41,7 +42,7 @@ async def list_jobs(app: App, state: str | None = None, *, limit: int = 100) -> 
 async def get_job(app: App, job_id: int) -> JobRead:
     found = list(await app.job_manager.list_jobs_async(id=job_id))
     if not found:
-        raise NotFound(f"there is no job {job_id}", field="id", code="job_not_found")
+        raise NotFound(gettext("there is no job %(id)d") % {"id": job_id}, field="id", code="job_not_found")
     return job_read(found[0])
 
 
@@ -50,10 +51,16 @@ async def retry_job(app: App, job_id: int, *, actor: str) -> JobRead:
     will run anyway, and running it twice at once is what the queue exists to prevent."""
     job = await get_job(app, job_id)
     if job.state != "failed":
-        raise Conflict(f"job {job_id} is {job.state}, not failed", field="id", code="job_not_failed")
+        raise Conflict(
+            gettext("job %(id)d is %(state)s, not failed") % {"id": job_id, "state": gettext(job.state)},
+            field="id",
+            code="job_not_failed",
+        )
     try:
         await app.job_manager.retry_job_by_id_async(job_id=job_id, retry_at=dt.datetime.now(dt.UTC))
     except exceptions.ConnectorException as exc:  # another organizer retried it a moment ago
-        raise Conflict(f"job {job_id} is no longer failed", field="id", code="job_not_failed") from exc
+        raise Conflict(
+            gettext("job %(id)d is no longer failed") % {"id": job_id}, field="id", code="job_not_failed"
+        ) from exc
     logger.info("job %s (%s) retried by %s", job_id, job.task, actor)
     return await get_job(app, job_id)

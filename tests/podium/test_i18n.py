@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
@@ -18,21 +15,9 @@ from podium.formatting import format_date, format_date_range, format_day, format
 from podium.locale_choice import COOKIE, locale_of, negotiate
 from tests.asgi_client import BASE_URL, Client
 
-ROOT = Path(__file__).resolve().parents[2]
 HTML = {"Accept": "text/html"}
 TRANSLATED = [locale for locale in i18n.LOCALES if locale != i18n.DEFAULT_LOCALE]
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|%[sd]")
-
-
-@pytest.fixture(scope="module")
-def extracted(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
-    """Every message the code and templates use, extracted now as scripts/extract-messages does."""
-    pot = tmp_path_factory.mktemp("i18n") / "messages.pot"
-    command = [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "N_"]
-    command += ["--no-location", "-o", str(pot), "podium", "events", "registration", "sessions", "badges", "abstracts"]
-    subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
-    with pot.open("rb") as handle:
-        return {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(handle) if m.id}
 
 
 def test_extraction_finds_the_messages_of_templates_and_code(extracted: set[str]) -> None:

@@ -1,0 +1,155 @@
+"""Every refusal an API or page answers with is translatable (issue 17): none is built from values where a catalog
+can't find it, every literal one is in the catalogs, and a caller asking in Spanish or French reads the detail
+and the field messages in that language, with the values they sent as they sent them."""
+
+from __future__ import annotations
+
+import secrets
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.asgi_client import Client
+from tests.podium.conftest import ROOT
+from tests.podium.refusal_scan import scan
+
+# The packages whose refusals are all translatable; the rest follow as they are rewritten.
+SCANNED = ("podium", "events")
+
+
+def test_the_scan_finds_every_way_a_refusal_is_built_from_values(tmp_path: Path) -> None:
+    package = tmp_path / "shop"
+    package.mkdir()
+    (package / "rules.py").write_text(
+        textwrap.dedent(
+            """
+            from podium.errors import Conflict, FieldError, InvalidInput
+            from podium.i18n import N_, gettext
+
+            class SoldOut(Conflict):
+                pass
+
+            def add_unique(row, taken):
+                raise Conflict(taken, field="code")
+
+            def check(code, errors, n):
+                raise InvalidInput(f"no item {code!r}", field="code")
+                raise SoldOut("only %d left" % n)
+                raise Conflict("item {} is gone".format(code))
+                raise InvalidInput("the code " + code + " is wrong")
+                raise InvalidInput("a literal nobody marked")
+                errors.append(FieldError("code", f"{code} twice"))
+                detail = f"{n} problems"
+                raise InvalidInput(detail, errors=errors)
+                add_unique(code, f"the code {code} exists")
+                raise InvalidInput(N_("marked"), field="code")
+                raise InvalidInput(gettext("no item %(code)s") % {"code": code}, field="code")
+            """
+        )
+    )
+
+    found = scan(tmp_path, ("shop",))
+
+    assert sorted((f.line, f.why) for f in found.findings) == [
+        (12, "f-string"),
+        (13, "% on a literal"),
+        (14, ".format"),
+        (15, "+ of text"),
+        (17, "f-string"),
+        (18, "f-string"),
+        (20, "f-string"),
+    ]
+    assert [(f.line, f.text) for f in found.literals] == [(16, "a literal nobody marked")]
+
+
+def test_no_refusal_is_built_from_values() -> None:
+    """Fails on any refusal written with an f-string, ``%`` on a literal, ``.format`` or ``+``: write it as
+    ``gettext("... %(name)s ...") % {"name": value}`` (``ngettext`` for a count) and translate it."""
+    findings = scan(ROOT, SCANNED).findings
+
+    assert sorted(findings) == []
+
+
+def test_every_literal_refusal_is_in_the_catalogs(extracted: set[str]) -> None:
+    """Fails on a literal refusal babel never extracts: mark it ``N_("...")`` and translate it."""
+    unmarked = sorted(f for f in scan(ROOT, SCANNED).literals if f.text not in extracted)
+
+    assert unmarked == []
+
+
+def _event_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "slug": f"refusals-{secrets.token_hex(4)}",
+        "name": "Annual Meeting 2027",
+        "kind": "annual_meeting",
+        "timezone": "America/New_York",
+        "venue": "Hynes Convention Center",
+        "city": "Boston, MA",
+        "start_date": "2027-04-14",
+        "end_date": "2027-04-18",
+    }
+    return body | overrides
+
+
+def _said(response: httpx.Response) -> tuple[int, str, str, list[dict[str, str]]]:
+    problem = response.json()
+    return response.status_code, problem["field"], problem["detail"], problem["errors"]
+
+
+@pytest.mark.parametrize(
+    ("language", "overrides", "field", "detail"),
+    [
+        ("es", {"end_date": "2027-04-13"}, "end_date", "el evento no puede terminar antes de empezar"),
+        ("fr", {"end_date": "2027-06-30"}, "end_date", "un événement dure au plus 31 jours"),
+        ("en", {"end_date": "2027-06-30"}, "end_date", "an event lasts at most 31 days"),
+        ("zh-CN", {"start_date": "9999-12-31", "end_date": "9999-12-31"}, "start_date", "必须介于 2000 和 2100 之间"),
+        (
+            "pt-BR",
+            {"timezone": "Mars/Olympus_Mons"},
+            "timezone",
+            "fuso horário IANA desconhecido 'Mars/Olympus_Mons' (por exemplo America/New_York)",
+        ),
+        (
+            "fr",
+            {"translations": {"de": {"description": "Jahrestagung"}}},
+            "translations.de",
+            "'de' n'est pas une langue fournie par Podium ; utilisez l'une de celles-ci : en, es, fr, pt_BR, zh_Hans",
+        ),
+    ],
+)
+async def test_an_event_date_rule_is_refused_in_the_callers_language(
+    client: Client, organizer: dict[str, str], language: str, overrides: dict[str, Any], field: str, detail: str
+) -> None:
+    response = await client.post(
+        "/api/events", json=_event_body(**overrides), headers={**organizer, "Accept-Language": language}
+    )
+
+    assert _said(response) == (422, field, detail, [{"field": field, "message": detail}])
+
+
+async def test_a_taken_slug_is_refused_in_spanish_with_the_slug_as_sent(
+    client: Client, organizer: dict[str, str]
+) -> None:
+    first = await client.post("/api/events", json=_event_body(slug="refusals-taken"), headers=organizer)
+
+    again = await client.post(
+        "/api/events", json=_event_body(slug="refusals-taken"), headers={**organizer, "Accept-Language": "es"}
+    )
+
+    assert first.status_code == 201
+    detail = "el slug 'refusals-taken' ya está en uso"
+    assert _said(again) == (409, "slug", detail, [{"field": "slug", "message": detail}])
+
+
+async def test_a_missing_event_is_named_in_french(client: Client) -> None:
+    response = await client.get("/api/events/no-such-meeting", headers={"Accept-Language": "fr"})
+
+    assert _said(response) == (
+        404,
+        "event",
+        "aucun événement 'no-such-meeting'",
+        [{"field": "event", "message": "aucun événement 'no-such-meeting'"}],
+    )
