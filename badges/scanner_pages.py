@@ -19,6 +19,7 @@ from litestar.params import FromPath
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from badges.scanner_texts import scanner_texts
 from events.services import get_event
 from podium.auth.guards import requires_staff
 from podium.i18n import gettext
@@ -45,7 +46,7 @@ class ScannerPages(Controller):
         self, slug: FromPath[str], request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
     ) -> Template:
         event = await get_event(db_session, slug, with_children=False)
-        return render(request, "badges/scanner.html", event=event, theme=THEME)
+        return render(request, "badges/scanner.html", event=event, theme=THEME, texts=scanner_texts())
 
     @get("/scanner-sw.js", media_type="text/javascript")
     async def service_worker(self, slug: FromPath[str]) -> Response[bytes]:

@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from podium.locale_choice import COOKIE
 from tests.badges.factories import add_registration, build_badge_event
 from tests.browser.conftest import (
     CHROMIUM,
@@ -295,3 +296,32 @@ def test_camera_queues_a_badge_held_up_once_offline(door: Door, server: Server, 
         context.close()
     finally:
         camera.close()
+
+
+def test_scanner_answers_in_the_pages_language(door: Door, server: Server, page: Page) -> None:
+    """The script's own texts (the network state, a scan's answer, the queue, a lookup) come from the page in
+    the language it was served in, online and offline."""
+    log_in(page)
+    page.context.add_cookies([{"name": COOKIE, "value": "es", "url": server.base_url}])
+    page.goto(f"/staff/events/{door.slug}/scanner")
+    expect(page.locator("#scanner[data-ready='yes']")).to_be_attached()
+    page.get_by_label("Punto de control").select_option(label="Entrance")
+    tampered = door.offline_token[:-3] + ("AAA" if door.offline_token[-3:] != "AAA" else "BBB")
+
+    expect(page.locator("#net-state")).to_have_text("En línea")
+    expect(page.locator("#queue-state")).to_have_text("0 escaneos pendientes de subir")
+    page.get_by_label("Código o número de serie de la acreditación").fill(tampered)
+    page.keyboard.press("Enter")
+    expect(page.locator("#result .scan-headline")).to_have_text("no válido")
+    page.context.set_offline(True)
+    page.get_by_label("Código o número de serie de la acreditación").fill(tampered)
+    page.keyboard.press("Enter")
+    expect(page.locator("#result .scan-detail")).to_have_text("Código desconocido o alterado")
+    expect(page.locator("#net-state")).to_have_text(
+        "Sin conexión: los escaneos se comprueban en este dispositivo y se guardan"
+    )
+    page.context.set_offline(False)
+    page.get_by_role("textbox", name="Nombre o correo electrónico").fill("zzz-nobody")
+    page.keyboard.press("Enter")
+    expect(page.locator("#lookup-results")).to_have_text("No se encontró a nadie.")
+    assert "invalid" not in (page.locator("#result").text_content() or "")

@@ -9,6 +9,13 @@
   const root = document.getElementById("scanner");
   if (!root) return;
   const slug = root.dataset.event;
+  // Every text this script shows, in the page's language: a JSON data block the page carries
+  // (badges/scanner_texts.py), placeholders written %(name)s.
+  const TEXT = JSON.parse(document.getElementById("scanner-texts").textContent);
+  const fill = (text, values) =>
+    text.replace(/%\((\w+)\)s/g, (whole, name) => (name in values ? String(values[name]) : whole));
+  const plurals = new Intl.PluralRules(document.documentElement.lang || "en");
+  const reasonText = (reason) => TEXT.reasons[reason] || reason.replace(/_/g, " ");
   const store = (key) => `podium-scanner:${slug}:${key}`;
   const $ = (id) => document.getElementById(id);
   const B45 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
@@ -48,12 +55,13 @@
 
   function saveQueue() {
     localStorage.setItem(store("queue"), JSON.stringify(queue));
-    $("queue-state").textContent = `${queue.length} scan${queue.length === 1 ? "" : "s"} waiting to upload`;
+    const form = plurals.select(queue.length) === "one" ? TEXT.queue_one : TEXT.queue_other;
+    $("queue-state").textContent = fill(form, { count: queue.length });
   }
 
   function setOnline(value) {
     online = value;
-    $("net-state").textContent = online ? "Online" : "Offline — scans are checked on this device and kept";
+    $("net-state").textContent = online ? TEXT.online : TEXT.offline;
   }
 
   function show(level, headline, detail) {
@@ -145,18 +153,6 @@
   }
 
   const LEVELS = { admitted: "ok", checked_out: "ok", already_admitted: "warn" };
-  const HUMAN = {
-    admitted: "Kept on this device; uploaded when the network returns",
-    already_admitted: "This device admitted this badge here before",
-    checked_out: "Kept on this device; uploaded when the network returns",
-    invalid: "Unknown or altered code",
-    wrong_event: "This badge is for another event",
-    revoked: "Badge replaced: this one no longer works",
-    not_paid: "Not paid",
-    cancelled: "Registration cancelled",
-    no_access: "No ticket for this checkpoint",
-    outside_window: "This checkpoint admits nobody now",
-  };
 
   // The answer offline: the server's rules over the bundle and this device's own admissions.
   async function decideOffline(scan) {
@@ -191,7 +187,7 @@
     if (!text) return;
     const checkpoint = $("checkpoint").value;
     if (!checkpoint) {
-      show("bad", "Choose a checkpoint first", "");
+      show("bad", TEXT.choose_checkpoint, "");
       return;
     }
     const direction = $("direction").value;
@@ -217,13 +213,13 @@
         if (response.ok) {
           const [result] = (await response.json()).results;
           const who = result.attendee ? `${result.attendee.name} · ${result.attendee.category}` : "";
-          show(result.level, result.reason.replace(/_/g, " "), [who, result.message].filter(Boolean).join(" — "));
+          show(result.level, reasonText(result.reason), [who, result.message].filter(Boolean).join(" — "));
           if (result.attendee) remember(onlineZone(result, checkpoint), result.attendee.serial, result.reason);
           return;
         }
         if (response.status < 500) {
           const problem = await response.json().catch(() => ({}));
-          show("bad", "Not checked", problem.detail || `error ${response.status}`);
+          show("bad", TEXT.not_checked, problem.detail || fill(TEXT.error, { status: response.status }));
           return;
         }
       } catch (error) {
@@ -233,8 +229,9 @@
     const verdict = await decideOffline(scan);
     const who = verdict.badge && verdict.badge.name ? `${verdict.badge.name} · ${verdict.badge.category}` : "";
     const where = verdict.slot ? `“${verdict.slot.title}”` : "";
-    const headline = verdict.reason.replace(/_/g, " ") + (verdict.level === "stop" ? "" : " offline");
-    show(verdict.level, headline, [who, where, HUMAN[verdict.reason]].filter(Boolean).join(" — "));
+    const reason = reasonText(verdict.reason);
+    const headline = verdict.level === "stop" ? reason : fill(TEXT.offline_result, { result: reason });
+    show(verdict.level, headline, [who, where, TEXT.offline_meanings[verdict.reason]].filter(Boolean).join(" — "));
     if (verdict.level === "stop") return;
     remember(verdict.zone, verdict.badge && verdict.badge.serial, verdict.reason);
     queue.push(scan);
@@ -255,7 +252,7 @@
       setOnline(true);
       if (response.status === 401 || response.status === 403) {
         // Logged out meanwhile: the scans stay on this device until someone logs in again here.
-        $("net-state").textContent = "Online — log in again to upload the waiting scans";
+        $("net-state").textContent = TEXT.log_in_again;
         return;
       }
       // Recorded (or refused for good): either way the server has the answer; replays are idempotent.
@@ -355,13 +352,16 @@
         item.className = "card";
         const button = document.createElement("button");
         button.type = "button";
-        button.textContent = `Check in ${p.name}`;
+        button.textContent = fill(TEXT.check_in_person, { name: p.name });
         button.addEventListener("click", () => handle(p.serial, "lookup"));
-        item.append(`${p.name} · ${p.category} · ${p.status} · ${p.serial} `, button);
+        const standing = TEXT.standings[p.status] || p.status;
+        item.append(`${p.name} · ${p.category} · ${standing} · ${p.serial} `, button);
         return item;
       }),
     );
-    if (!people.length) list.replaceChildren(Object.assign(document.createElement("li"), { textContent: "Nobody found." }));
+    if (!people.length) {
+      list.replaceChildren(Object.assign(document.createElement("li"), { textContent: TEXT.nobody_found }));
+    }
   });
 
   // --- camera ---------------------------------------------------------------------------------------
@@ -387,7 +387,7 @@
       stream.getTracks().forEach((t) => t.stop());
       stream = null;
       video.hidden = true;
-      $("camera-toggle").textContent = "Start camera";
+      $("camera-toggle").textContent = TEXT.start_camera;
       return;
     }
     try {
@@ -395,10 +395,10 @@
       video.srcObject = stream;
       video.hidden = false;
       await video.play();
-      $("camera-toggle").textContent = "Stop camera";
+      $("camera-toggle").textContent = TEXT.stop_camera;
       requestAnimationFrame(tick);
     } catch (error) {
-      show("bad", "No camera", "Allow the camera, or scan into the code field.");
+      show("bad", TEXT.no_camera, TEXT.allow_camera);
     }
   });
 
