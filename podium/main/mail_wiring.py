@@ -24,6 +24,8 @@ from registration.mail import attachments as registration_attachments
 from registration.mail import order_mail
 from registration.mail import services as registration_mail
 from registration.mail import templates as registration_templates
+from registration.orders import group_shares
+from registration.statements import group_documents
 from sessions import change_mail
 
 
@@ -44,7 +46,9 @@ def install_mail() -> None:
     install_still_true(order_mail.STILL_TRUE_CHECKS)
     install_still_true(registration_mail.STILL_TRUE_CHECKS)
     install_still_true(how_to_pay.STILL_TRUE_CHECKS)
+    install_still_true(group_shares.STILL_TRUE_CHECKS)
     install_attachment_renderers(how_to_pay.MAIL_ATTACHMENTS)
+    install_attachment_renderers(group_documents.MAIL_ATTACHMENTS)
     # Badges draw the badge a confirmation mail carries; registration's outbox attaches it without importing badges.
     install_attachment_renderers({"badge": badge_attachments})
     # Receipts last: numbering them locks documents a transfer or refund is rewriting, and that writer may hold

@@ -1,6 +1,7 @@
 """The buyer chooses to pay by bank transfer: the order gets its reference and due date, and its hold is
-stretched to that date within the organizer's limits. The seats stay taken throughout (the hold never lapses in
-between), so capacities stay exact; the hold sweep ends the order if the money has not come by then."""
+stretched to that date within the organizer's limits (never shortened: a group invoice may hold it longer). The
+seats stay taken throughout (the hold never lapses in between), so capacities stay exact; the hold sweep ends the
+order if the money has not come by then."""
 
 from __future__ import annotations
 
@@ -84,7 +85,9 @@ async def choose_bank_transfer(
     order.payment_reference = order.payment_reference or await _fresh_reference(db_session, order)
     order.payment_provider = PROVIDER
     order.payment_due_at = due
-    order.hold_expires_at = due
+    # Never shorter than it is: an order on an open group invoice stays held until the invoice's due date
+    # (``orders.group_shares``), whatever the buyer's own transfer's is.
+    order.hold_expires_at = max(due, order.hold_expires_at or due)
     record(
         db_session,
         "order",

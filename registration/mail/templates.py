@@ -216,6 +216,17 @@ MAIL_TEMPLATES: tuple[MailTemplate, ...] = (
     _sample(
         "badge_reprinted", N_("Badge reprinted (new badge attached, the old one void)"), registration_link=_REGISTRATION
     ),
+    _sample(
+        "group_invoice_changed",
+        N_("A group invoice revised or withdrawn (to its contact) as orders on it are paid alone or end"),
+        group_id="00000000-0000-4000-8000-000000000004",
+        status="open",  # "cancelled": withdrawn, no order left on it
+        reference="RF47ABCDEFGHJKLM",
+        po_number="PO-2027-118",
+        total=134000,
+        currency="USD",
+        due_at=_SOON,
+    ),
     _sample("waitlist_offer", N_("A waitlist seat is offered"), **_OFFER),
     _sample("offer_reminder", N_("Reminder before a waitlist offer ends"), **_OFFER),
 )

@@ -19,7 +19,7 @@ from registration.documents.services import record_documents
 from registration.links.rule import open_order
 from registration.mail.services import enqueue_confirmation_mail
 from registration.models import Eligibility, Order, OrderStatus, RegistrationStatus
-from registration.orders.group_shares import leave_group_invoice
+from registration.orders.group_shares import LeftBecause, leave_group_invoice
 from registration.orders.holds import end_pending
 from registration.orders.view import Known
 from registration.payments.ledger import PaymentMoney, offline_payment_id, record_payment
@@ -61,7 +61,7 @@ async def confirm_order(
     event_id = order.event_id
     record(db_session, "order", order.id, previous, OrderStatus.PAID, actor, note, event_id=event_id)
     if order.payment_due_at is not None:  # only an order paid by transfer or invoiced has one: no query for the rest
-        await leave_group_invoice(db_session, order, actor=actor)
+        await leave_group_invoice(db_session, order, actor=actor, because=LeftBecause.PAID)
     for registration in facts.registrations:
         if registration.status != registrations_from:
             continue

@@ -37,6 +37,7 @@ from registration.models import (
     RegistrationStatus,
     RevokedBecause,
 )
+from registration.orders.group_shares import LeftBecause, leave_group_invoice, lock_group_orders, open_group_of
 
 
 def moved(counter: type[Quota] | type[PromoCode], by: Any, now: Any) -> dict[str, Any]:
@@ -157,6 +158,8 @@ async def end_pending(
     assert order is not None
     record(db_session, "order", order_id, OrderStatus.PENDING, target, actor, note)
     await release_seats(db_session, order)
+    if order.payment_due_at is not None:  # only an order paid by transfer or invoiced can be on a group invoice
+        await leave_group_invoice(db_session, order, actor=actor, because=LeftBecause.ENDED)
     registration_target = RegistrationStatus.EXPIRED if target == OrderStatus.EXPIRED else RegistrationStatus.CANCELLED
     registrations = (
         await db_session.scalars(
@@ -186,12 +189,19 @@ async def expire_holds(
     The caller owns the transaction (the hold sweep's job commits it; an order or a payment that frees stale
     holds commits them with itself)."""
     now = now or utcnow()
-    query = select(Order.id).where(Order.status == OrderStatus.PENDING, Order.hold_expires_at <= now)
+    query = select(Order.id, Order.payment_due_at).where(
+        Order.status == OrderStatus.PENDING, Order.hold_expires_at <= now
+    )
     if event_id is not None:
         query = query.where(Order.event_id == event_id)
-    order_ids = (await db_session.scalars(query.order_by(Order.hold_expires_at).limit(limit))).all()
+    due = (await db_session.execute(query.order_by(Order.hold_expires_at).limit(limit))).tuples().all()
     ended = 0
-    for order_id in order_ids:
+    for order_id, payment_due_at in due:
+        # A group payment locks the invoice's orders in id order, then the invoice; ending one of them takes the
+        # invoice too, so the sweep first takes all its orders in that same order (never a lock cycle with it).
+        group_id = None if payment_due_at is None else await open_group_of(db_session, order_id)
+        if group_id is not None:
+            await lock_group_orders(db_session, group_id)
         if await end_pending(db_session, order_id, OrderStatus.EXPIRED, actor="system", note="hold expired"):
             expired = await db_session.get(Order, order_id)
             assert expired is not None  # end_pending just changed it

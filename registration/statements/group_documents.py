@@ -4,6 +4,8 @@ chosen for it; read here, drawn off the event loop."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from functools import partial
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -14,12 +16,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from events.models import Event
 from podium.db import end_reads
 from podium.i18n import gettext, using_locale
+from podium.jobs.outbox_drain import AttachmentError, AttachmentRenderer, Draw
+from podium.mail import Attachment
+from podium.settings import Settings
 from registration.bank.invoice_pdf import InvoiceSheet, render_invoice
 from registration.bank.references import printed
 from registration.bank.settings import settings_for
 from registration.documents.receipts import Buyer, Line, event_dates
 from registration.documents.services import seller_of
-from registration.models import GroupInvoice, GroupInvoiceOrder, Order, Registration, SellerDetails
+from registration.models import GroupInvoice, GroupInvoiceOrder, GroupInvoiceStatus, Order, Registration, SellerDetails
+from registration.orders.group_shares import ATTACHMENT
 from registration.statements.groups import group_of
 
 
@@ -29,7 +35,36 @@ async def group_invoice_pdf(db_session: AsyncSession, event: Event, group_id: UU
         sheet = await _sheet(db_session, event, group)
     await end_reads(db_session)
     content = await anyio.to_thread.run_sync(render_invoice, sheet)
-    return content, f"invoice-{group.payment_reference}.pdf"
+    return content, _filename(group)
+
+
+def _filename(group: GroupInvoice) -> str:
+    return f"invoice-{group.payment_reference}.pdf"
+
+
+async def group_invoice_attachments(
+    db_session: AsyncSession, _settings: Settings, arguments: Sequence[str]
+) -> dict[str, Draw | Exception]:
+    """Each open invoice as it stands when the mail goes out (``orders.group_shares`` mails the revised one to its
+    contact), in its language: read now, drawn by the sender off the event loop."""
+    answers: dict[str, Draw | Exception] = {}
+    for argument in arguments:
+        try:
+            group = await db_session.get(GroupInvoice, UUID(argument))
+        except ValueError:
+            group = None
+        event = None if group is None else await db_session.get(Event, group.event_id)
+        if group is None or event is None or group.status != GroupInvoiceStatus.OPEN:
+            answers[argument] = AttachmentError(f"no open group invoice {argument}")
+            continue
+        with using_locale(group.locale):
+            sheet = await _sheet(db_session, event, group)
+        answers[argument] = partial(_attach, sheet, _filename(group))
+    return answers
+
+
+def _attach(sheet: InvoiceSheet, filename: str) -> Attachment:
+    return Attachment(render_invoice(sheet), filename)
 
 
 async def _sheet(db_session: AsyncSession, event: Event, group: GroupInvoice) -> InvoiceSheet:
@@ -91,3 +126,7 @@ async def _sheet(db_session: AsyncSession, event: Event, group: GroupInvoice) ->
         instructions=rules.instructions,
         locale=group.locale,
     )
+
+
+# Installed into the outbox's registry by the composition root (``podium.main.mail_wiring``).
+MAIL_ATTACHMENTS: Mapping[str, AttachmentRenderer] = {ATTACHMENT: group_invoice_attachments}

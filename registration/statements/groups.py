@@ -25,6 +25,7 @@ from registration.bank.payments import bank_money
 from registration.bank.references import new_reference
 from registration.bank.settings import settings_for
 from registration.models import GroupInvoice, GroupInvoiceOrder, GroupInvoiceStatus, Order, OrderStatus
+from registration.orders.group_shares import lock_group_orders
 from registration.statements.group_schemas import GroupInvoiceIn, GroupInvoiceOrderRead, GroupInvoiceRead
 
 _REFERENCE_TRIES = 5
@@ -173,16 +174,17 @@ async def cancel_group_invoice(
 
 
 def _release(db_session: AsyncSession, order: Order, share: GroupInvoiceOrder, group: GroupInvoice, actor: str) -> None:
-    """The order's own hold and due date back, if the invoice's are still what it waits on (an order that chose
-    its own transfer since keeps that one's)."""
+    """The order's own hold and due date back, if the invoice's are still what it waits on; an order that chose
+    its own transfer since keeps that one's due date, and is held until it (the invoice held it past it)."""
     due = order.payment_due_at
     if share.hold_before is None or order.status != OrderStatus.PENDING or due is None:
         return
     if abs(due - group.payment_due_at) >= dt.timedelta(seconds=1):  # (databases round sub-seconds)
-        return
-    order.hold_expires_at = share.hold_before
-    order.payment_due_at = share.due_before
-    held = share.hold_before.isoformat()
+        order.hold_expires_at, order.payment_due_at = due, due
+    else:
+        order.hold_expires_at = share.hold_before
+        order.payment_due_at = share.due_before
+    held = order.hold_expires_at.isoformat()
     audit.record(
         db_session,
         "order",
@@ -194,20 +196,6 @@ def _release(db_session: AsyncSession, order: Order, share: GroupInvoiceOrder, g
         event_id=order.event_id,
         action="group_invoice_released",
     )
-
-
-async def lock_group_orders(db_session: AsyncSession, group_id: UUID) -> None:
-    """Lock the invoice's orders (in id order) before the invoice itself: an order's own payment holds the order
-    and then takes its invoice (``orders.group_shares``), so every path takes them in that order (no deadlock)."""
-    order_ids = (
-        await db_session.scalars(
-            select(GroupInvoiceOrder.order_id)
-            .where(GroupInvoiceOrder.group_invoice_id == group_id)
-            .order_by(GroupInvoiceOrder.order_id)
-        )
-    ).all()
-    if order_ids:
-        await db_session.execute(select(Order.id).where(Order.id.in_(order_ids)).order_by(Order.id).with_for_update())
 
 
 async def group_of(db_session: AsyncSession, event: Event, group_id: UUID, *, for_update: bool = False) -> GroupInvoice:

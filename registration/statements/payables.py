@@ -16,7 +16,7 @@ from registration.bank.payments import Outcome as BankOutcome
 from registration.bank.payments import bank_money, record_bank_payment
 from registration.bank.references import normalize_reference
 from registration.models import GroupInvoice, GroupInvoiceOrder, GroupInvoiceStatus, Order, OrderStatus
-from registration.statements.groups import lock_group_orders
+from registration.orders.group_shares import lock_group_orders
 from registration.statements.lines import StatementLine
 from registration.statements.matching import Outcome, Payable, Verdict
 

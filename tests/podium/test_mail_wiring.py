@@ -92,16 +92,17 @@ def test_importing_every_package_fills_no_registry_and_create_app_installs_what_
         "letter_revoked",
         "review_invitation",
     } <= set(templates)
-    assert len(templates) == 35
+    assert len(templates) == 36
     assert checks == [
         "bank_transfer_chosen",
+        "group_invoice_changed",
         "hold_expired",
         "hold_reminder",
         "offer_reminder",
         "order_held",
         "waitlist_offer",
     ]
-    assert attachments == ["badge", "bank_invoice", "receipt"]
+    assert attachments == ["badge", "bank_invoice", "group_invoice", "receipt"]
     assert links == ["presenting"]
 
 
@@ -132,7 +133,7 @@ def test_podium_jobs_run_installs_the_mail_registries_before_running_jobs(settin
     )
 
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout.splitlines()[-1]) == [0, [0, 0, 0], [35, 6, 3]]
+    assert json.loads(done.stdout.splitlines()[-1]) == [0, [0, 0, 0], [36, 7, 4]]
 
 
 def test_installing_again_changes_nothing_and_a_taken_name_is_refused() -> None:
