@@ -23,6 +23,8 @@ from badges.models import CheckpointKind, ScanReason
 from badges.schemas import AttendeeBrief, CheckinSettingsIO, FirstAdmission, ScanIn
 from badges.services import admission_status
 from events.models import Event
+from podium.formatting import format_day
+from podium.i18n import N_, gettext
 from registration.models import AddOn, RegistrationAddOn, RegistrationStatus
 from sessions.models import ProgramSession, SessionStatus
 
@@ -78,8 +80,23 @@ def _local(moment: dt.datetime, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).strftime("%H:%M")
 
 
+# Status words an answer names, translated like the rest of it.
+_STATUS_WORDS = {
+    RegistrationStatus.CANCELLED.value: N_("cancelled"),
+    RegistrationStatus.EXPIRED.value: N_("expired"),
+    SessionStatus.DRAFT.value: N_("draft"),
+    SessionStatus.CANCELLED.value: N_("cancelled"),
+}
+
+
+def _status(value: str) -> str:
+    return gettext(_STATUS_WORDS[value]) if value in _STATUS_WORDS else value
+
+
 def _local_day(moment: dt.datetime, zone: ZoneInfo) -> str:
-    return moment.astimezone(zone).strftime("%a %d %b %H:%M")
+    """The checkpoint's clock, the day named in the staff member's language (answers are worded in theirs)."""
+    local = moment.astimezone(zone)
+    return f"{format_day(local.date(), short=True)} {local:%H:%M}"
 
 
 def place_of(row: Row[Any]) -> Place:
@@ -115,14 +132,16 @@ async def read_code(db_session: AsyncSession, scan: ScanIn) -> Code:
         try:
             return Code(tokens.serial_to_text(tokens.serial_from_text(scan.serial or "")))
         except ValueError:
-            return Code(None, refused=Decision(ScanReason.INVALID, "No badge has this number."))
+            return Code(None, refused=Decision(ScanReason.INVALID, gettext("No badge has this number.")))
     try:
         claims, signed, signature = tokens.parse(scan.token)
     except tokens.TokenError:
-        return Code(None, refused=Decision(ScanReason.INVALID, "Not a badge code: unreadable or altered."))
+        return Code(None, refused=Decision(ScanReason.INVALID, gettext("Not a badge code: unreadable or altered.")))
     key = await keys.key_for_kid(db_session, claims.kid)
     if key is None or not tokens.verify_signature(key.public_key, signed, signature):
-        return Code(None, refused=Decision(ScanReason.INVALID, "Not a genuine badge: the signature does not match."))
+        return Code(
+            None, refused=Decision(ScanReason.INVALID, gettext("Not a genuine badge: the signature does not match."))
+        )
     return Code(claims.serial_text, claims.version, key)
 
 
@@ -232,10 +251,12 @@ async def _answer(
         assert code.key is not None
         other = await db_session.scalar(select(Event.name).where(Event.id == code.key.event_id))
         if other is None:  # a key remembered from an event deleted since
-            return Decision(ScanReason.INVALID, "Not a badge of any current event.")
-        return Decision(ScanReason.WRONG_EVENT, f"This badge is for another event ({other}).")
+            return Decision(ScanReason.INVALID, gettext("Not a badge of any current event."))
+        return Decision(
+            ScanReason.WRONG_EVENT, gettext("This badge is for another event (%(event)s).") % {"event": other}
+        )
     if row.badge_id is None:
-        return Decision(ScanReason.INVALID, "Unknown badge.")
+        return Decision(ScanReason.INVALID, gettext("Unknown badge."))
     decision = Decision(
         ScanReason.INVALID,
         "",
@@ -262,28 +283,33 @@ async def _answer(
         required = facts["slot_add_on"] if slot is not None else facts["checkpoint_add_on"]
         add_on = await db_session.scalar(select(AddOn.name).where(AddOn.id == UUID(required)))
         decision.reason = ScanReason.NO_ACCESS
-        decision.message = f"{name} has no ticket for {add_on}."
+        decision.message = gettext("%(name)s has no ticket for %(add_on)s.") % {"name": name, "add_on": add_on}
     else:
         decision.reason = ScanReason.ADMITTED
         fixed = presence.fixed_zone(place.kind, place.add_on_id)
         decision.zone = presence.session_zone(slot.id) if slot is not None else fixed
-        where = f" to “{slot.title}”" if slot is not None else ""
-        decision.message = f"Admitted{where}: {name}."
+        decision.message = (
+            gettext("Admitted to “%(session)s”: %(name)s.") % {"session": slot.title, "name": name}
+            if slot is not None
+            else gettext("Admitted: %(name)s.") % {"name": name}
+        )
     return decision
 
 
 def _badge_refusal(reason: str | None, row: Row[Any], version: int | None, name: str) -> tuple[ScanReason, str] | None:
     """Refusals that are about the badge or its registration, whatever the checkpoint: worded for staff."""
     if reason == ScanReason.INVALID:
-        return ScanReason.INVALID, "This badge version was never issued."
+        return ScanReason.INVALID, gettext("This badge version was never issued.")
     if reason == ScanReason.REVOKED:
-        newer = f"this is print {version} of {row.version}"
-        return ScanReason.REVOKED, f"Badge replaced: {name} has a newer badge ({newer})."
+        replaced = gettext("Badge replaced: %(name)s has a newer badge (this is print %(version)s of %(latest)s).")
+        return ScanReason.REVOKED, replaced % {"name": name, "version": version, "latest": row.version}
     if reason == ScanReason.CANCELLED:
-        return ScanReason.CANCELLED, f"Registration of {name} is {row.registration_status}."
+        cancelled = gettext("Registration of %(name)s is %(status)s.")
+        return ScanReason.CANCELLED, cancelled % {"name": name, "status": _status(row.registration_status)}
     if reason == ScanReason.NOT_PAID:
-        waiting = row.registration_status == RegistrationStatus.AWAITING_VERIFICATION
-        return ScanReason.NOT_PAID, f"{name}: registration {'awaiting verification' if waiting else 'not paid'}."
+        if row.registration_status == RegistrationStatus.AWAITING_VERIFICATION:
+            return ScanReason.NOT_PAID, gettext("%(name)s: registration awaiting verification.") % {"name": name}
+        return ScanReason.NOT_PAID, gettext("%(name)s: registration not paid.") % {"name": name}
     return None
 
 
@@ -291,20 +317,29 @@ async def _outside_message(db_session: AsyncSession, scan: ScanIn, place: Place,
     """Why the checkpoint admits nobody now: closed, no session on, or outside its hours."""
     moment, local = scan.device_time, place.zone
     if not place.is_active:
-        return f"{place.name} is closed: the organizers deactivated this checkpoint."
+        return gettext("%(checkpoint)s is closed: the organizers deactivated this checkpoint.") % {
+            "checkpoint": place.name
+        }
     if place.kind == CheckpointKind.ROOM:
         return await _no_session_message(db_session, place, moment)
     if place.kind == CheckpointKind.SESSION and session is not None:
         if session.status != SessionStatus.PUBLISHED:
-            return f"“{session.title}” is {session.status}."
+            return gettext("“%(session)s” is %(status)s.") % {
+                "session": session.title,
+                "status": _status(session.status),
+            }
         if moment < session.starts_at:
-            return f"Doors for “{session.title}” open {_local_day(session.starts_at - place.doors_open, local)}."
-        return f"“{session.title}” ended at {_local_day(session.ends_at, local)}."
+            when = _local_day(session.starts_at - place.doors_open, local)
+            return gettext("Doors for “%(session)s” open %(when)s.") % {"session": session.title, "when": when}
+        when = _local_day(session.ends_at, local)
+        return gettext("“%(session)s” ended at %(when)s.") % {"session": session.title, "when": when}
     if place.opens_at is not None and moment < place.opens_at:
-        return f"{place.name} opens {_local_day(place.opens_at, local)}."
+        when = _local_day(place.opens_at, local)
+        return gettext("%(checkpoint)s opens %(when)s.") % {"checkpoint": place.name, "when": when}
     if place.closes_at is not None:
-        return f"{place.name} closed {_local_day(place.closes_at, local)}."
-    return f"{place.name} admits nobody now."
+        when = _local_day(place.closes_at, local)
+        return gettext("%(checkpoint)s closed %(when)s.") % {"checkpoint": place.name, "when": when}
+    return gettext("%(checkpoint)s admits nobody now.") % {"checkpoint": place.name}
 
 
 async def _room_session(
@@ -340,7 +375,7 @@ async def _check_out(db_session: AsyncSession, scan: ScanIn, place: Place, decis
     if zone is not None:
         await presence.leave(db_session, decision.badge_id, zone, scan.device_time)
     decision.reason = ScanReason.CHECKED_OUT
-    decision.message = f"Checked out: {decision.attendee.name if decision.attendee else ''}."
+    decision.message = gettext("Checked out: %(name)s.") % {"name": decision.attendee.name if decision.attendee else ""}
     return decision
 
 
@@ -354,9 +389,10 @@ async def answer_already_admitted(db_session: AsyncSession, decision: Decision, 
 def say_already(decision: Decision, place: Place) -> None:
     first = decision.first
     decision.message = (
-        f"Already admitted at {_local_day(first.at, place.zone)} ({first.checkpoint_name})."
+        gettext("Already admitted at %(when)s (%(checkpoint)s).")
+        % {"when": _local_day(first.at, place.zone), "checkpoint": first.checkpoint_name}
         if first
-        else "Already admitted."
+        else gettext("Already admitted.")
     )
 
 
@@ -373,6 +409,10 @@ async def _no_session_message(db_session: AsyncSession, place: Place, moment: dt
     )
     room = place.room_name or place.name
     if upcoming is None:
-        return f"No more sessions in {room}."
+        return gettext("No more sessions in %(room)s.") % {"room": room}
     opens = _local_day(upcoming.starts_at - place.doors_open, place.zone)
-    return f"No session in {room} now; doors open {opens} for “{upcoming.title}”."
+    return gettext("No session in %(room)s now; doors open %(when)s for “%(session)s”.") % {
+        "room": room,
+        "when": opens,
+        "session": upcoming.title,
+    }

@@ -38,6 +38,28 @@ async def test_first_scan_admits_and_the_second_says_when_and_where(
     assert second[0]["message"].startswith("Already admitted at ")
 
 
+async def test_answers_are_worded_in_the_staff_members_language(
+    settings: Settings, client: Client, staff: dict[str, str], organizer: dict[str, str], badge_event: BadgeEvent
+) -> None:
+    points = await checkpoints_of(client, organizer, badge_event.slug)
+    registration = await add_registration(settings, badge_event)
+    token = await badge_token(client, staff, registration)
+    spanish = {**staff, "Accept-Language": "es"}
+
+    first = await post_scans(client, spanish, scan(token, points["entrance"], device="door-1"))
+    second = await post_scans(client, spanish, scan(token, points["entrance"], device="door-2"))
+    unknown = await post_scans(client, {**staff, "Accept-Language": "fr"}, scan("hello", points["entrance"]))
+
+    assert first[0]["message"] == "Admitido/a: Ada Lovelace."
+    # The checkpoint's clock, its day named in Spanish (Babel's abbreviated weekday, e.g. "mié").
+    assert second[0]["message"].startswith("Ya admitido/a el ") and second[0]["message"].endswith("(Entrance).")
+    assert second[0]["reason"] == "already_admitted"
+    assert (unknown[0]["reason"], unknown[0]["message"]) == (
+        "invalid",
+        "Ce n\u2019est pas un code de badge : illisible ou altéré.",
+    )
+
+
 def _altered(token: str, index: int) -> str:
     raw = bytearray(tokens.base45_decode(token))
     raw[index] ^= 0x5A
