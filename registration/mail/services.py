@@ -23,6 +23,7 @@ from podium.auth.services import normalise_email
 from podium.i18n import gettext, using_locale
 from podium.jobs.outbox_drain import StillTrue
 from podium.outbox import enqueue
+from podium.translated import localized
 from registration.mail.context import (
     attendee_context,
     event_of,
@@ -364,12 +365,14 @@ def _entry_context(event: Event, entry: WaitlistEntry, item: str) -> dict[str, A
 
 
 async def _item_name(db_session: AsyncSession, entry: WaitlistEntry) -> str:
+    """What the person queued for, named in their language where the organizer gave one."""
     if entry.category_id is not None:
-        name = await db_session.scalar(select(Category.name).where(Category.id == entry.category_id))
+        query = select(Category.name, Category.translations).where(Category.id == entry.category_id)
     else:
-        name = await db_session.scalar(select(AddOn.name).where(AddOn.id == entry.add_on_id))
-    if name:
-        return name
+        query = select(AddOn.name, AddOn.translations).where(AddOn.id == entry.add_on_id)
+    found = (await db_session.execute(query)).first()
+    if found is not None and found.name:
+        return localized(found.name, found.translations, "name", entry.locale)
     with using_locale(entry.locale):
         return gettext("a seat")
 

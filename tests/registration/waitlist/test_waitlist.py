@@ -6,13 +6,13 @@ import datetime as dt
 from email.message import EmailMessage
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
 from registration.mail.attachments import drain_outbox
 from registration.mail.reminders import enqueue_reminders
-from registration.models import Quota, WaitlistEntry
+from registration.models import AddOn, Quota, WaitlistEntry
 from registration.orders.holds import expire_holds
 from registration.waitlist import services as waitlist
 from tests.asgi_client import Client
@@ -182,12 +182,29 @@ async def test_offer_mail_goes_out_in_the_language_the_person_joined_in(settings
 
     # The sweep that makes the offer runs in no request, in English by default.
     await sweep(settings, catalog, dt.datetime.now(dt.UTC) + LATER)
-
     async with db_session_for(settings) as db_session:
-        rows = [mail for _, mail in await outbox_mails(db_session, OutboxMessage.to_address == "espera@example.org")]
+        before = [mail for _, mail in await outbox_mails(db_session, OutboxMessage.to_address == "espera@example.org")]
+        # The organizer names the workshop in Spanish too: the reminder, made after, names it so.
+        await db_session.execute(
+            update(AddOn)
+            .where(AddOn.event_id == catalog.event_id, AddOn.code == "workshop")
+            .values(translations={"es": {"name": "Taller de solicitudes de financiación"}})
+        )
+        entry = await db_session.get_one(WaitlistEntry, joined.json()["id"])
+        assert entry.offer_expires_at is not None
+        await enqueue_reminders(db_session, offer_hours=24, now=entry.offer_expires_at - LATER)
+        await db_session.commit()
+        reminder = [
+            mail
+            for row, mail in await outbox_mails(db_session, OutboxMessage.to_address == "espera@example.org")
+            if row.template == "offer_reminder"
+        ]
+
     assert joined.status_code == 201
-    assert [r.subject for r in rows] == ["Test Meeting: hay una plaza esperándote"]
-    assert "Una plaza que esperabas (Grant Writing Workshop)" in " ".join(rows[0].text.split())
+    assert [r.subject for r in before] == ["Test Meeting: hay una plaza esperándote"]
+    assert "Una plaza que esperabas (Grant Writing Workshop)" in " ".join(before[0].text.split())
+    assert len(reminder) == 1 and "Taller de solicitudes de financiación" in " ".join(reminder[0].text.split())
+    assert "Grant Writing Workshop" not in reminder[0].text
 
 
 async def test_offer_and_its_reminder_show_the_clock_of_the_zone_the_person_joined_in(
