@@ -52,6 +52,7 @@ from badges.schemas import (
 from podium.db import begin_autocommit, begin_write, end_reads, utcnow
 from podium.db_prebuilt import pooled
 from podium.errors import Conflict, FieldError, InvalidInput
+from podium.i18n import N_, gettext
 from sessions.models import ProgramSession
 
 LEVELS = {ScanReason.ADMITTED: "ok", ScanReason.CHECKED_OUT: "ok", ScanReason.ALREADY_ADMITTED: "warn"}
@@ -72,13 +73,13 @@ async def check_batch(db_session: AsyncSession, batch: CheckinBatch) -> None:
         if scan.checkpoint_id not in existing:
             errors.append(_no_checkpoint(index))
         if malformed[index]:
-            errors.append(FieldError(f"scans[{index}].token", "send either the token or the serial"))
+            errors.append(FieldError(f"scans[{index}].token", N_("send either the token or the serial")))
     if errors:
         raise InvalidInput(errors[0].message, field=errors[0].field, errors=errors)
 
 
 def _no_checkpoint(index: int) -> FieldError:
-    return FieldError(f"scans[{index}].checkpoint_id", "no such checkpoint")
+    return FieldError(f"scans[{index}].checkpoint_id", N_("no such checkpoint"))
 
 
 async def _same_scan(db_session: AsyncSession, earlier: Checkin, scan: ScanIn, code: Code) -> bool:
@@ -98,8 +99,11 @@ async def _same_scan(db_session: AsyncSession, earlier: Checkin, scan: ScanIn, c
 
 def _reused(scan: ScanIn, index: int) -> Conflict:
     return Conflict(
-        f"device {scan.device_id} already sent a different scan numbered {scan.device_seq}: number scans anew "
-        "(or use a new device id after a reinstall)",
+        gettext(
+            "device %(device)s already sent a different scan numbered %(seq)d: number scans anew "
+            "(or use a new device id after a reinstall)"
+        )
+        % {"device": scan.device_id, "seq": scan.device_seq},
         field=f"scans[{index}].device_seq",
         code="sequence_reused",
     )

@@ -24,6 +24,7 @@ from events.services import get_event
 from podium import audit
 from podium.db import begin_write, savepoint, utcnow
 from podium.errors import Conflict, InvalidInput, NotFound
+from podium.i18n import N_, gettext
 from registration.models import AddOn
 from sessions.models import ProgramSession
 
@@ -118,19 +119,21 @@ async def create_checkpoint(db_session: AsyncSession, event_slug: str, data: Che
     if data.add_on is not None:
         add_on_id = next((i for i, c in codes.items() if c == data.add_on), None)
         if add_on_id is None:
-            raise InvalidInput(f"no add-on {data.add_on!r} at this event", field="add_on")
+            raise InvalidInput(
+                gettext("no add-on %(code)s at this event") % {"code": repr(data.add_on)}, field="add_on"
+            )
     if data.kind == CheckpointKind.ADD_ON and add_on_id is None:
-        raise InvalidInput("an add-on checkpoint names its add-on", field="add_on")
+        raise InvalidInput(N_("an add-on checkpoint names its add-on"), field="add_on")
     if data.kind == CheckpointKind.ROOM:
         room = await db_session.get(Room, data.room_id) if data.room_id else None
         if room is None or room.event_id != event.id:
-            raise InvalidInput("a room checkpoint names a room of this event", field="room_id")
+            raise InvalidInput(N_("a room checkpoint names a room of this event"), field="room_id")
     if data.kind == CheckpointKind.SESSION:
         session = await db_session.get(ProgramSession, data.session_id) if data.session_id else None
         if session is None or session.event_id != event.id:
-            raise InvalidInput("a session checkpoint names a session of this event", field="session_id")
+            raise InvalidInput(N_("a session checkpoint names a session of this event"), field="session_id")
     if data.opens_at and data.closes_at and data.closes_at <= data.opens_at:
-        raise InvalidInput("closes before it opens", field="closes_at")
+        raise InvalidInput(N_("closes before it opens"), field="closes_at")
     await begin_write(db_session)
     row = Checkpoint(
         id=uuid4(),  # known before the flush, for its audit entry
@@ -145,7 +148,8 @@ async def create_checkpoint(db_session: AsyncSession, event_slug: str, data: Che
         closes_at=data.closes_at,
         is_active=data.is_active,
     )
-    async with savepoint(db_session, Conflict(f"there is a checkpoint {data.code!r} already", field="code")):
+    taken = Conflict(gettext("there is a checkpoint %(code)s already") % {"code": repr(data.code)}, field="code")
+    async with savepoint(db_session, taken):
         db_session.add(row)
         audit.record_created(
             db_session, "checkpoint", row.id, audit.snapshot(row, CHECKPOINT_FIELDS), None, event_id=event.id
@@ -161,17 +165,17 @@ async def update_checkpoint(
     await begin_write(db_session)
     row = await db_session.get(Checkpoint, checkpoint_id)
     if row is None or row.event_id != event.id:
-        raise NotFound("no such checkpoint at this event", field="checkpoint_id")
+        raise NotFound(N_("no such checkpoint at this event"), field="checkpoint_id")
     before = audit.snapshot(row, CHECKPOINT_FIELDS)
     changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
     if "name" in changes:
         changes["name"] = changes["name"].strip()
         if not changes["name"]:
-            raise InvalidInput("a checkpoint needs a name", field="name")
+            raise InvalidInput(N_("a checkpoint needs a name"), field="name")
     for name, value in changes.items():
         setattr(row, name, value)
     if row.opens_at and row.closes_at and row.closes_at <= row.opens_at:
-        raise InvalidInput("closes before it opens", field="closes_at")
+        raise InvalidInput(N_("closes before it opens"), field="closes_at")
     after = audit.snapshot(row, CHECKPOINT_FIELDS)
     audit.record_updated(db_session, "checkpoint", row.id, before, after, None, event_id=event.id)
     return to_read(row, await _add_ons(db_session, event.id))

@@ -33,11 +33,13 @@ from events.services import get_event
 from podium.auth.guards import requires_organizer, requires_staff
 from podium.auth.schemas import CurrentUser
 from podium.errors import Conflict, NotFound, problem_responses
+from podium.i18n import N_, gettext
 from podium.query_params import RequiredSearch
 from podium.settings import Settings
 from registration.links.access import registration_link
 from registration.links.rule import STAFF_AND_ORGANIZERS
 from registration.models import Registration
+from registration.status_words import status_word
 
 LayoutQuery = Annotated[Layout, QueryParameter(name="layout", description="4x3 (default), a6, letter-6up, a4-4up")]
 
@@ -54,7 +56,11 @@ def actor_of(request: Request[Any, Any, Any]) -> str:
 
 def _printable(registration: Registration) -> None:
     if registration.status not in printing.PRINTABLE_STATUSES:
-        raise Conflict(f"a {registration.status} registration has no badge", field="registration_id", code="no_badge")
+        raise Conflict(
+            gettext("a %(status)s registration has no badge") % {"status": status_word(registration.status)},
+            field="registration_id",
+            code="no_badge",
+        )
 
 
 def _pdf(content: bytes, filename: str) -> Response[bytes]:
@@ -189,7 +195,7 @@ class BadgeStaffController(Controller):
         """A new printing of the badge: its version goes up and every token of the old one is revoked."""
         registration = await db_session.get(Registration, registration_id)
         if registration is None:
-            raise NotFound("no such registration", field="registration_id")
+            raise NotFound(N_("no such registration"), field="registration_id")
         _printable(registration)
         read = await services.reissue(db_session, registration_id, state.settings.secret_key, actor=actor_of(request))
         await db_session.commit()

@@ -27,6 +27,7 @@ from events.services import get_event
 from podium import audit
 from podium.db import begin_write, utcnow
 from podium.errors import Conflict, InvalidInput, NotFound
+from podium.i18n import N_, gettext
 from podium.translated import localized
 from registration.documents.receipts import event_dates
 from registration.models import Category, Registration, RegistrationStatus
@@ -143,7 +144,9 @@ async def selected_registrations(db_session: AsyncSession, event: Event, selecti
         by_code = dict(codes.tuples().all())
         unknown = sorted(set(selection.categories) - set(by_code))
         if unknown:
-            raise InvalidInput(f"no category {', '.join(unknown)} at this event", field="categories")
+            raise InvalidInput(
+                gettext("no category %(code)s at this event") % {"code": ", ".join(unknown)}, field="categories"
+            )
         query = query.where(Registration.category_id.in_(by_code.values()))
     surname = func.lower(Registration.last_name)
     if selection.surname_from:
@@ -163,7 +166,7 @@ def _reprint_versions(drawn: Mapping[UUID, tuple[int, int]]) -> dict[UUID, int]:
     again revokes their earlier printings, as a single reprint does), the current one for first prints."""
     versions = {rid: version + 1 if printed else version for rid, (version, printed) in drawn.items()}
     if any(version > tokens.MAX_VERSION for version in versions.values()):
-        raise InvalidInput("a badge of this batch has been reprinted too often", field="filter")
+        raise InvalidInput(N_("a badge of this batch has been reprinted too often"), field="filter")
     return versions
 
 
@@ -210,7 +213,7 @@ async def _refuse_changed(db_session: AsyncSession, drawn: Mapping[UUID, tuple[i
         )
         if any((version, count) != drawn[rid] for rid, version, count in rows.tuples()):
             raise Conflict(
-                "badges of this batch were reprinted while it was being drawn: print the batch again",
+                N_("badges of this batch were reprinted while it was being drawn: print the batch again"),
                 field="filter",
                 code="badges_changed",
             )
@@ -242,7 +245,7 @@ async def prepare_batch(
     event = await get_event(db_session, event_slug, with_children=False)
     registrations = await selected_registrations(db_session, event, selection)
     if not registrations:
-        raise NotFound("no badges match this filter", field="filter")
+        raise NotFound(N_("no badges match this filter"), field="filter")
     badges = await ensure_badges(db_session, [r.id for r in registrations])
     drawn = {rid: (badge.version, badge.print_count) for rid, badge in badges.items()}
     cards = await registration_cards(db_session, registrations, secret_key, versions=_reprint_versions(drawn))

@@ -25,6 +25,7 @@ from podium import audit
 from podium.audit_models import AuditEntry
 from podium.db import begin_write, utcnow
 from podium.errors import InvalidInput, NotFound
+from podium.i18n import N_
 from registration.mail.services import enqueue_badge_reprinted_mail
 from registration.models import Category, Order, OrderStatus, Registration, RegistrationStatus
 
@@ -141,7 +142,7 @@ async def reissue(db_session: AsyncSession, registration_id: UUID, secret_key: s
     """A new printing of the badge: the version goes up, so every token of the old printing is revoked."""
     registration = await db_session.get(Registration, registration_id)
     if registration is None:
-        raise NotFound("no such registration", field="registration_id")
+        raise NotFound(N_("no such registration"), field="registration_id")
     await keys.event_key(db_session, registration.event_id, secret_key)
     badge = (await ensure_badges(db_session, [registration_id]))[registration_id]
     await begin_write(db_session)
@@ -152,7 +153,7 @@ async def reissue(db_session: AsyncSession, registration_id: UUID, secret_key: s
         .returning(Badge.version)
     )
     if new_version is None:
-        raise InvalidInput("this badge has been reprinted too often", field="registration_id")
+        raise InvalidInput(N_("this badge has been reprinted too often"), field="registration_id")
     audit.record_updated(
         db_session,
         "badge",
@@ -173,7 +174,7 @@ async def lookup(db_session: AsyncSession, event_slug: str, query: str, *, limit
     event = await get_event(db_session, event_slug, with_children=False)
     words = query.strip().lower().split()
     if not words or len(query) > 200:
-        raise InvalidInput("type part of a name or an email", field="q")
+        raise InvalidInput(N_("type part of a name or an email"), field="q")
     full_name = func.lower(Registration.first_name + " " + Registration.last_name)
     conditions = [
         or_(full_name.contains(word, autoescape=True), func.lower(Registration.email).contains(word, autoescape=True))

@@ -20,8 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.db import begin_write
 from podium.errors import Conflict, NotFound
+from podium.i18n import N_, gettext
 from podium.rows import rows_changed
 from registration.models import Registration, RegistrationAddOn, RegistrationStatus
+from registration.status_words import status_word
 from sessions.models import AgendaFeed, AgendaItem, ProgramSession, SessionStatus
 from sessions.queries import with_people
 
@@ -69,10 +71,10 @@ async def agenda_of(db_session: AsyncSession, registration_id: UUID) -> list[Age
 async def _locked_registration(db_session: AsyncSession, registration_id: UUID) -> Registration:
     registration = await db_session.get(Registration, registration_id, with_for_update=True, populate_existing=True)
     if registration is None:
-        raise NotFound("no such registration", field="registration_id")
+        raise NotFound(N_("no such registration"), field="registration_id")
     if registration.status not in AGENDA_STATUSES:
         raise Conflict(
-            f"a {registration.status} registration has no agenda",
+            gettext("a %(status)s registration has no agenda") % {"status": status_word(registration.status)},
             field="registration_id",
             code="registration_not_active",
         )
@@ -86,7 +88,7 @@ async def add_session(db_session: AsyncSession, registration_id: UUID, session_i
     registration = await _locked_registration(db_session, registration_id)
     session = await db_session.get(ProgramSession, session_id, populate_existing=True)
     if session is None or session.event_id != registration.event_id or session.status == SessionStatus.DRAFT:
-        raise NotFound("no such session at this event", field="session_id")
+        raise NotFound(N_("no such session at this event"), field="session_id")
     existing = await db_session.scalar(
         select(AgendaItem.reserved).where(
             AgendaItem.registration_id == registration_id, AgendaItem.session_id == session_id
@@ -95,7 +97,7 @@ async def add_session(db_session: AsyncSession, registration_id: UUID, session_i
     if existing is not None:
         return existing
     if session.status == SessionStatus.CANCELLED:
-        raise Conflict("this session is cancelled", field="session_id", code="session_cancelled")
+        raise Conflict(N_("this session is cancelled"), field="session_id", code="session_cancelled")
     if session.required_add_on_id is not None:
         bought = await db_session.scalar(
             select(RegistrationAddOn.add_on_id).where(
@@ -105,7 +107,9 @@ async def add_session(db_session: AsyncSession, registration_id: UUID, session_i
         )
         if bought is None:
             raise Conflict(
-                "this session is only for attendees who booked its add-on", field="session_id", code="add_on_required"
+                N_("this session is only for attendees who booked its add-on"),
+                field="session_id",
+                code="add_on_required",
             )
     limited = await db_session.scalar(
         select(ProgramSession.seat_limit.is_not(None)).where(ProgramSession.id == session_id)
@@ -142,7 +146,7 @@ async def _take_seat(db_session: AsyncSession, session_id: UUID) -> None:
         .values(seats_taken=ProgramSession.seats_taken + 1)
     )
     if await rows_changed(db_session, take) != 1:
-        raise Conflict("this session is full", field="session_id", code="session_full")
+        raise Conflict(N_("this session is full"), field="session_id", code="session_full")
 
 
 async def remove_session(db_session: AsyncSession, registration_id: UUID, session_id: UUID) -> None:

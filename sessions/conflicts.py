@@ -15,6 +15,10 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from podium.formatting import format_day
+from podium.i18n import N_, gettext
+
+# The roles a double-booked person has, as the message names them.
+_ROLE_WORDS = {"speaker": N_("speaker"), "chair": N_("chair")}
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,11 @@ def _overlapping_pairs(sessions: Iterable[SessionFacts]) -> Iterable[tuple[Sessi
         active.append(current)
 
 
+def _role(role: str) -> str:
+    word = _ROLE_WORDS.get(role)
+    return gettext(word) if word else role
+
+
 def _local(value: dt.datetime, tz: zoneinfo.ZoneInfo) -> str:
     """``Mon March 15, 09:00``: the day as the program's tabs name it (podium/formatting.py)."""
     local = value.astimezone(tz)
@@ -117,10 +126,19 @@ def _rooms_double_booked(live: Sequence[SessionFacts], tz: zoneinfo.ZoneInfo) ->
             by_room[session.room_id].append(session)
     for room_id, booked in by_room.items():
         for a, b in _overlapping_pairs(booked):
+            wording = gettext(
+                "%(room)s is double-booked: %(first)s (%(first_at)s) and %(second)s (%(second_at)s) overlap"
+            )
             yield ProgramConflict(
                 "room_double_booked",
-                f"{a.room_name or 'The room'} is double-booked: {a.title!r} ({_local(a.starts_at, tz)}) and "
-                f"{b.title!r} ({_local(b.starts_at, tz)}) overlap",
+                wording
+                % {
+                    "room": a.room_name or gettext("The room"),
+                    "first": repr(a.title),
+                    "first_at": _local(a.starts_at, tz),
+                    "second": repr(b.title),
+                    "second_at": _local(b.starts_at, tz),
+                },
                 (a.id, b.id),
                 room_id,
             )
@@ -138,10 +156,20 @@ def _people_double_booked(live: Sequence[SessionFacts], tz: zoneinfo.ZoneInfo) -
         role_in = {s.id: p.role for s, p in entries}
         name = entries[0][1].name
         for a, b in _overlapping_pairs(s for s, _ in entries):
+            wording = gettext(
+                "%(name)s is double-booked: %(first_role)s in %(first)s and %(second_role)s in %(second)s (%(at)s)"
+            )
             yield ProgramConflict(
                 "person_double_booked",
-                f"{name} is double-booked: {role_in[a.id]} in {a.title!r} and {role_in[b.id]} in {b.title!r} "
-                f"({_local(b.starts_at, tz)})",
+                wording
+                % {
+                    "name": name,
+                    "first_role": _role(role_in[a.id]),
+                    "first": repr(a.title),
+                    "second_role": _role(role_in[b.id]),
+                    "second": repr(b.title),
+                    "at": _local(b.starts_at, tz),
+                },
                 (a.id, b.id),
                 speaker_id,
             )
@@ -153,24 +181,33 @@ def _own_conflicts(
     """What is wrong with one session alone: its days, its seats against its room, its add-on's event."""
     first, last = bounds
     if session.starts_at < first or session.ends_at > last:
+        days = gettext("%(start)s to %(end)s") % {
+            "start": event.start_date.isoformat(),
+            "end": event.end_date.isoformat(),
+        }
         yield ProgramConflict(
             "outside_event_days",
-            f"{session.title!r} ({_local(session.starts_at, tz)}) is outside the event's days "
-            f"({event.start_date} to {event.end_date}, {event.timezone})",
+            gettext("%(title)s (%(at)s) is outside the event's days (%(days)s, %(zone)s)")
+            % {"title": repr(session.title), "at": _local(session.starts_at, tz), "days": days, "zone": event.timezone},
             (session.id,),
         )
     if session.capacity is not None and session.room_capacity is not None and session.capacity > session.room_capacity:
         yield ProgramConflict(
             "capacity_above_room",
-            f"{session.title!r} has {session.capacity} seats but {session.room_name or 'its room'} holds "
-            f"{session.room_capacity}",
+            gettext("%(title)s has %(seats)d seats but %(room)s holds %(capacity)d")
+            % {
+                "title": repr(session.title),
+                "seats": session.capacity,
+                "room": session.room_name or gettext("its room"),
+                "capacity": session.room_capacity,
+            },
             (session.id,),
             session.room_id,
         )
     if session.required_add_on_id is not None and session.required_add_on_event_id not in (None, event.id):
         yield ProgramConflict(
             "add_on_from_other_event",
-            f"{session.title!r} requires an add-on sold by another event",
+            gettext("%(title)s requires an add-on sold by another event") % {"title": repr(session.title)},
             (session.id,),
             session.required_add_on_id,
         )

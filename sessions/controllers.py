@@ -20,7 +20,7 @@ from podium.auth.guards import requires_organizer, requires_organizer_unless_pub
 from podium.auth.schemas import CurrentUser
 from podium.db import begin_autocommit
 from podium.errors import NotFound, problem_responses
-from podium.i18n import current_locale
+from podium.i18n import N_, current_locale
 from podium.query_params import Search
 from sessions import csv_format, csv_io, public, queries, services, speakers
 from sessions.conditional import LIST_BODIES, SESSION_BODIES, conditional, etag_of, not_modified
@@ -241,7 +241,7 @@ def _session_id(session_ref: str) -> UUID:
     try:
         return UUID(session_ref)
     except ValueError:
-        raise NotFound("no such session", field="session_id") from None
+        raise NotFound(N_("no such session"), field="session_id") from None
 
 
 class SessionController(Controller):

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from events.models import Event
 from events.services import get_event
 from podium.errors import Conflict, FieldError, InvalidInput
+from podium.i18n import N_, gettext, ngettext
 from podium.spreadsheet import to_cell
 from registration.models import AddOn
 from sessions.models import ProgramSession, SpeakerRole
@@ -81,8 +82,13 @@ class CsvImportError(InvalidInput):
 
     def __init__(self, rows: Sequence[CsvRowError]) -> None:
         rows = sorted(rows, key=lambda r: (r.line, COLUMNS.index(r.column) if r.column in COLUMNS else 99))
+        detail = ngettext(
+            "%(num)d problem(s) in the file; nothing was imported",
+            "%(num)d problem(s) in the file; nothing was imported",
+            len(rows),
+        )
         super().__init__(
-            f"{len(rows)} problem(s) in the file; nothing was imported",
+            detail % {"num": len(rows)},
             errors=[FieldError(f"line {r.line}: {r.column}", r.message) for r in rows],
         )
         self.rows = list(rows)
@@ -94,9 +100,13 @@ class CsvConflicts(Conflict):
     code = "program_conflicts"
 
     def __init__(self, messages: Sequence[tuple[str, str]]) -> None:
+        detail = ngettext(
+            "the import would create %(num)d conflict(s); nothing was imported (fix the rows or override explicitly)",
+            "the import would create %(num)d conflict(s); nothing was imported (fix the rows or override explicitly)",
+            len(messages),
+        )
         super().__init__(
-            f"the import would create {len(messages)} conflict(s); nothing was imported "
-            "(fix the rows or override explicitly)",
+            detail % {"num": len(messages)},
             field="override_conflicts",
             errors=[FieldError(kind, message) for kind, message in messages],
         )
@@ -176,14 +186,15 @@ def read_header(cells: list[str]) -> tuple[dict[str, int], list[CsvRowError]]:
         key = HEADER_KEY.sub("_", raw.lower())
         key = ALIASES.get(key, key)
         if key not in COLUMNS:
-            errors.append(CsvRowError(line=1, column=raw, message=f"unknown column; use: {', '.join(COLUMNS)}"))
+            message = gettext("unknown column; use: %(columns)s") % {"columns": ", ".join(COLUMNS)}
+            errors.append(CsvRowError(line=1, column=raw, message=message))
         elif key in positions:
-            errors.append(CsvRowError(line=1, column=key, message="the column appears twice"))
+            errors.append(CsvRowError(line=1, column=key, message=N_("the column appears twice")))
         else:
             positions[key] = index
     for name in REQUIRED:
         if name not in positions:
-            errors.append(CsvRowError(line=1, column=name, message="this column is required"))
+            errors.append(CsvRowError(line=1, column=name, message=N_("this column is required")))
     return positions, errors
 
 

@@ -16,6 +16,7 @@ from events.services import get_event, lock_program
 from podium import audit
 from podium.db import begin_write, savepoint
 from podium.errors import Conflict
+from podium.i18n import N_, ngettext
 from registration.models import AddOn
 from sessions.capacity import seat_limit, too_few_seats
 from sessions.changes import record_session_change, session_changed_fields, snapshot
@@ -54,7 +55,7 @@ async def import_csv(
     await begin_write(db_session)
     event = await get_event(db_session, slug)
     if event.status == "archived":
-        raise Conflict("archived events are read-only", field="status", code="event_archived")
+        raise Conflict(N_("archived events are read-only"), field="status", code="event_archived")
     await lock_program(db_session, event.id)
     sessions = await load_sessions(db_session, event.id)
     add_ons = (await db_session.execute(select(AddOn.id, AddOn.code).where(AddOn.event_id == event.id))).all()
@@ -77,7 +78,7 @@ async def import_csv(
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     # A session the import would shrink below its reserved seats stops it half-way: the savepoint undoes
     # what it had written, as does a speaker or session another organizer added meanwhile (a unique rule).
-    async with savepoint(db_session, Conflict("the program changed while importing; try again", field="file")):
+    async with savepoint(db_session, Conflict(N_("the program changed while importing; try again"), field="file")):
         speakers_created = _add_speakers(db_session, event, plans, speakers, speaker_ids, actor)
         rooms = {r.id: r for r in event.rooms}
         for plan in plans:
@@ -188,7 +189,11 @@ async def _write_row(
     if too_few_seats(limit, existing.seats_taken):
         # Worded before the savepoint's rollback, which expires what it changed (reading it after was a 500).
         column = "capacity" if plan.capacity is not None else "room"
-        message = f"{existing.seats_taken} seats are reserved; that leaves {limit}"
+        message = ngettext(
+            "%(taken)d seat is reserved; that leaves %(limit)d",
+            "%(taken)d seats are reserved; that leaves %(limit)d",
+            existing.seats_taken,
+        ) % {"taken": existing.seats_taken, "limit": limit}
         raise CsvImportError([CsvRowError(line=plan.line, column=column, message=message)])
     for name, value in values.items():
         setattr(existing, name, value)

@@ -13,6 +13,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from uuid import UUID
 
+from podium.errors import at_most_characters
+from podium.i18n import N_, gettext
 from podium.spreadsheet import from_cell
 from sessions.csv_format import (
     COLUMNS,
@@ -62,10 +64,13 @@ class Lookups:
 Complain = Callable[[str, str], None]  # (column, message): one problem with the row being read
 # Which statuses a CSV row may give a session, by the status it has now (None: a new session), and why not.
 _STATUS_MOVES: dict[str | None, tuple[set[str], str]] = {
-    None: ({"draft", "published"}, "a new session starts as draft or published"),
-    "draft": ({"draft", "published"}, "a draft was never announced: delete it instead of cancelling"),
-    "published": ({"published", "cancelled"}, "a published session can only be cancelled, not taken back to draft"),
-    "cancelled": ({"cancelled", "published"}, "a cancelled session can only be published again"),
+    None: ({"draft", "published"}, N_("a new session starts as draft or published")),
+    "draft": ({"draft", "published"}, N_("a draft was never announced: delete it instead of cancelling")),
+    "published": (
+        {"published", "cancelled"},
+        N_("a published session can only be cancelled, not taken back to draft"),
+    ),
+    "cancelled": ({"cancelled", "published"}, N_("a cancelled session can only be published again")),
 }
 
 
@@ -79,18 +84,27 @@ def parse_row(line: int, cell: dict[str, str], found: Lookups) -> tuple[RowPlan 
     session_id = _row_session_id(cell, found, bad)
     title = " ".join(cell["title"].split())
     if not title:
-        bad("title", "must not be blank")
+        bad("title", N_("must not be blank"))
     elif len(title) > 300:
-        bad("title", "at most 300 characters")
+        bad("title", at_most_characters(300))
     kind = HEADER_KEY.sub("_", cell["type"].strip().lower()) or SessionKind.SCIENTIFIC_SESSION.value
     if kind not in {k.value for k in SessionKind}:
-        bad("type", f"unknown type {cell['type']!r}; use one of: {', '.join(k.value for k in SessionKind)}")
+        kinds = ", ".join(k.value for k in SessionKind)
+        bad(
+            "type",
+            gettext("unknown type %(type)s; use one of: %(kinds)s") % {"type": repr(cell["type"]), "kinds": kinds},
+        )
     starts_at, ends_at = _row_times(cell, found.timezone, bad)
     room_id = _row_reference(
-        cell, "room", found.rooms, name_key(cell["room"]), bad, "unknown room {}; add it to the event first"
+        cell, "room", found.rooms, name_key(cell["room"]), bad, N_("unknown room %(name)s; add it to the event first")
     )
     track_id = _row_reference(
-        cell, "track", found.tracks, name_key(cell["track"]), bad, "unknown track {}; add it to the event first"
+        cell,
+        "track",
+        found.tracks,
+        name_key(cell["track"]),
+        bad,
+        N_("unknown track %(name)s; add it to the event first"),
     )
     add_on_id = _row_reference(
         cell,
@@ -98,7 +112,7 @@ def parse_row(line: int, cell: dict[str, str], found: Lookups) -> tuple[RowPlan 
         found.add_ons,
         cell["required_add_on"].strip().lower(),
         bad,
-        "this event sells no add-on with the code {}",
+        N_("this event sells no add-on with the code %(name)s"),
     )
     people = {column: _row_people(cell, column, bad) for column in ("speakers", "chairs")}
     capacity = _row_capacity(cell, bad)
@@ -106,7 +120,7 @@ def parse_row(line: int, cell: dict[str, str], found: Lookups) -> tuple[RowPlan 
     status = _row_status(cell, found.sessions[session_id].status if session_id in found.sessions else None, bad)
     abstract = cell["abstract"]
     if len(abstract) > 20_000:
-        bad("abstract", "at most 20,000 characters")
+        bad("abstract", at_most_characters(20_000))
     if errors or starts_at is None or ends_at is None:
         return None, errors
     plan = RowPlan(
@@ -135,10 +149,10 @@ def _row_session_id(cell: dict[str, str], found: Lookups, bad: Complain) -> UUID
     try:
         session_id = UUID(cell["id"])
     except ValueError:
-        bad("id", "not a session id; leave it empty to create a session")
+        bad("id", N_("not a session id; leave it empty to create a session"))
         return None
     if session_id not in found.sessions:
-        bad("id", "no session with this id in this event; leave it empty to create a session")
+        bad("id", N_("no session with this id in this event; leave it empty to create a session"))
     return session_id
 
 
@@ -149,21 +163,21 @@ def _row_times(cell: dict[str, str], timezone: str, bad: Complain) -> tuple[dt.d
     try:
         day = dt.date.fromisoformat(cell["date"].strip())
     except ValueError:
-        bad("date", f"{cell['date']!r} is not a date (YYYY-MM-DD)")
+        bad("date", gettext("%(text)s is not a date (YYYY-MM-DD)") % {"text": repr(cell["date"])})
     starts_at = None
     start_clock = parse_time(cell["start"])
     if start_clock is None:
-        bad("start", f"{cell['start']!r} is not a time (HH:MM, 24-hour)")
+        bad("start", gettext("%(text)s is not a time (HH:MM, 24-hour)") % {"text": repr(cell["start"])})
     elif day is not None:
         starts_at = local_instant(day, start_clock, tz)
         if starts_at is None:
-            bad("start", f"{cell['start']} does not exist on {day} in {timezone} (the clocks change)")
+            bad("start", _skipped_clock(cell["start"], day, timezone))
     ends_at = _row_end(cell, day, tz, bad)
     if starts_at is not None and ends_at is not None:
         if ends_at <= starts_at:
-            bad("end", "the session must end after it starts")
+            bad("end", N_("the session must end after it starts"))
         elif ends_at - starts_at > MAX_SESSION_LENGTH:
-            bad("end", "a session lasts at most 24 hours")
+            bad("end", N_("a session lasts at most 24 hours"))
     return starts_at, ends_at
 
 
@@ -177,35 +191,46 @@ def _row_end(cell: dict[str, str], day: dt.date | None, tz: zoneinfo.ZoneInfo, b
         except ValueError:
             end_clock = None
     if end_clock is None:
-        bad("end", f"{cell['end']!r} is not a time (HH:MM, or YYYY-MM-DD HH:MM for another day)")
+        bad(
+            "end",
+            gettext("%(text)s is not a time (HH:MM, or YYYY-MM-DD HH:MM for another day)")
+            % {"text": repr(cell["end"])},
+        )
         return None
     if end_day is None:
         return None
     ends_at = local_instant(end_day, end_clock, tz)
     if ends_at is None:
-        bad("end", f"{end_text} does not exist on {end_day} in {tz.key} (the clocks change)")
+        bad("end", _skipped_clock(end_text, end_day, tz.key))
     return ends_at
+
+
+def _skipped_clock(clock: str, day: dt.date, timezone: str) -> str:
+    """A local time the clocks skip on ``day`` (spring forward), in the request's language."""
+    wording = gettext("%(clock)s does not exist on %(day)s in %(zone)s (the clocks change)")
+    return wording % {"clock": clock, "day": day.isoformat(), "zone": timezone}
 
 
 def _row_reference(
     cell: dict[str, str], column: str, known: dict[str, UUID], key: str, bad: Complain, unknown: str
 ) -> UUID | None:
-    """The id a room, track or add-on cell names (matched by ``key``); ``unknown`` words a name not found."""
+    """The id a room, track or add-on cell names (matched by ``key``); ``unknown`` words a name not found (a
+    message marked ``N_`` with ``%(name)s``, translated here)."""
     if not cell[column].strip():
         return None
     found = known.get(key)
     if found is None:
-        bad(column, unknown.format(repr(cell[column].strip())))
+        bad(column, gettext(unknown) % {"name": repr(cell[column].strip())})
     return found
 
 
 def _row_people(cell: dict[str, str], column: str, bad: Complain) -> list[str]:
     names = split_names(cell[column])
     if len({name_key(n) for n in names}) != len(names):
-        bad(column, "lists someone twice")
+        bad(column, N_("lists someone twice"))
     for name in names:
         if len(name) > 200:
-            bad(column, "a name has at most 200 characters")
+            bad(column, N_("a name has at most 200 characters"))
     return names
 
 
@@ -216,10 +241,11 @@ def _row_capacity(cell: dict[str, str], bad: Complain) -> int | None:
     try:
         capacity = int(text)
     except ValueError:
-        bad("capacity", f"{cell['capacity']!r} is not a whole number (leave it empty for the room's capacity)")
+        wording = gettext("%(text)s is not a whole number (leave it empty for the room's capacity)")
+        bad("capacity", wording % {"text": repr(cell["capacity"])})
         return None
     if not 0 <= capacity <= 1_000_000:
-        bad("capacity", "must be between 0 and 1,000,000")
+        bad("capacity", N_("must be between 0 and 1,000,000"))
     return capacity
 
 
@@ -230,11 +256,11 @@ def _row_credit_hours(cell: dict[str, str], bad: Complain) -> Decimal:
     try:
         credit_hours = Decimal(text)
     except InvalidOperation:
-        bad("credit_hours", f"{cell['credit_hours']!r} is not a number")
+        bad("credit_hours", gettext("%(text)s is not a number") % {"text": repr(cell["credit_hours"])})
         return Decimal("0")
     exact = credit_hours.is_finite() and credit_hours == credit_hours.quantize(Decimal("0.01"))
     if not exact or not 0 <= credit_hours <= 99:
-        bad("credit_hours", "0 to 99 with at most two decimals")
+        bad("credit_hours", N_("0 to 99 with at most two decimals"))
         return Decimal("0")
     return credit_hours
 
@@ -243,7 +269,7 @@ def _row_status(cell: dict[str, str], current: str | None, bad: Complain) -> str
     """The status the row asks for (empty: unchanged, or draft for a new session), if it may move there."""
     status = cell["status"].strip().lower() or current or SessionStatus.DRAFT.value
     if status not in {s.value for s in SessionStatus}:
-        bad("status", "draft, published or cancelled")
+        bad("status", N_("draft, published or cancelled"))
         return status
     allowed, why_not = _STATUS_MOVES[current]
     if status not in allowed:
@@ -287,14 +313,15 @@ def parse_csv(content: bytes, found: Lookups) -> list[RowPlan]:
     seen_ids: dict[UUID, int] = {}
     for row_line, cells in _rows(reader, errors):
         if len(plans) + len(errors) >= MAX_ROWS:
-            errors.append(CsvRowError(line=row_line, column="file", message=f"at most {MAX_ROWS} rows per file"))
+            message = gettext("at most %(num)d rows per file") % {"num": MAX_ROWS}
+            errors.append(CsvRowError(line=row_line, column="file", message=message))
             break
         plan = _plan_of(row_line, cells, len(header), positions, found, errors)
         if plan is None:
             continue
         if plan.session_id is not None:
             if plan.session_id in seen_ids:
-                message = f"the same session is on line {seen_ids[plan.session_id]}"
+                message = gettext("the same session is on line %(line)d") % {"line": seen_ids[plan.session_id]}
                 errors.append(CsvRowError(line=row_line, column="id", message=message))
                 continue
             seen_ids[plan.session_id] = row_line
@@ -307,23 +334,28 @@ def parse_csv(content: bytes, found: Lookups) -> list[RowPlan]:
 def _open_csv(content: bytes) -> tuple[Iterator[list[str]], list[str]]:
     """A reader over the file's rows (UTF-8, its delimiter guessed from the first line) and its header."""
     if len(content) > MAX_BYTES:
-        raise CsvImportError([CsvRowError(line=0, column="file", message="the file is larger than 2 MB")])
+        raise CsvImportError([CsvRowError(line=0, column="file", message=N_("the file is larger than 2 MB"))])
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise CsvImportError(
-            [CsvRowError(line=0, column="file", message="not UTF-8 text (save as CSV UTF-8)")]
+            [CsvRowError(line=0, column="file", message=N_("not UTF-8 text (save as CSV UTF-8)"))]
         ) from None
     if not text.strip():
-        raise CsvImportError([CsvRowError(line=1, column="file", message="the file is empty")])
+        raise CsvImportError([CsvRowError(line=1, column="file", message=N_("the file is empty"))])
     first_line = text.splitlines()[0]
     delimiter = max((",", ";", "\t"), key=first_line.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader)
     except csv.Error as exc:
-        raise CsvImportError([CsvRowError(line=1, column="file", message=f"unreadable CSV: {exc}")]) from exc
+        raise CsvImportError([CsvRowError(line=1, column="file", message=_unreadable(exc))]) from exc
     return reader, header
+
+
+def _unreadable(exc: csv.Error) -> str:
+    """The csv module's own complaint (in English: it is Python's) after our words for it."""
+    return gettext("unreadable CSV: %(error)s") % {"error": str(exc)}
 
 
 def _rows(reader: Any, errors: list[CsvRowError]) -> Iterator[tuple[int, list[str]]]:
@@ -335,7 +367,7 @@ def _rows(reader: Any, errors: list[CsvRowError]) -> Iterator[tuple[int, list[st
         except StopIteration:
             return
         except csv.Error as exc:
-            errors.append(CsvRowError(line=line, column="file", message=f"unreadable CSV: {exc}"))
+            errors.append(CsvRowError(line=line, column="file", message=_unreadable(exc)))
             return
         row_line, line = line, reader.line_num + 1
         if any(c.strip() for c in cells):
@@ -352,12 +384,14 @@ def _plan_of(
 ) -> RowPlan | None:
     """One row read into a plan, or its problems added to ``errors``."""
     if len(cells) > columns:
-        errors.append(CsvRowError(line=row_line, column="file", message="more cells than columns"))
+        errors.append(CsvRowError(line=row_line, column="file", message=N_("more cells than columns")))
         return None
     given = {name: from_cell(cells[i]) if i < len(cells) else "" for name, i in positions.items()}
     cell = {name: given.get(name, "") for name in COLUMNS}
     control = [name for name, value in cell.items() if _CONTROL.search(value)]
-    errors.extend(CsvRowError(line=row_line, column=name, message="contains control characters") for name in control)
+    errors.extend(
+        CsvRowError(line=row_line, column=name, message=N_("contains control characters")) for name in control
+    )
     if control or any(e.line == row_line for e in errors):
         return None
     plan, row_errors = parse_row(row_line, cell, found)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.errors import DomainError, InvalidInput
+from podium.i18n import N_
 from podium.translated import form_values
 from sessions import speakers
 from sessions.models import ProgramSession, Speaker
@@ -47,13 +48,13 @@ def form_instants(form: dict[str, str], timezone: str) -> tuple[str, str]:
     try:
         day = dt.date.fromisoformat(form.get("date", "").strip())
     except ValueError:
-        raise InvalidInput("pick a day", field="date") from None
+        raise InvalidInput(N_("pick a day"), field="date") from None
     result = []
     for name in ("start", "end"):
         try:
             clock = dt.time.fromisoformat(form.get(name, "").strip())
         except ValueError:
-            raise InvalidInput("enter a time like 09:30", field=name) from None
+            raise InvalidInput(N_("enter a time like 09:30"), field=name) from None
         result.append(dt.datetime.combine(day, clock, tz).isoformat())
     return result[0], result[1]
 

@@ -14,35 +14,35 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
-from events.services import required_text
+from events.services import EARLIEST_YEAR, LATEST_YEAR, required_text, year_out_of_range
 from podium.errors import Conflict, InvalidInput
+from podium.i18n import N_, gettext, ngettext
 from podium.translated import clean_translations
 from registration.models import AddOn
 from sessions.capacity import seat_limit, too_few_seats
 from sessions.models import ProgramSession, SessionSpeaker, Speaker, SpeakerRole
 from sessions.schemas import SESSION_TEXTS
 
-EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 MAX_SESSION_LENGTH = dt.timedelta(hours=24)
 
 
 def check_times(starts_at: dt.datetime, ends_at: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     for name, value in (("starts_at", starts_at), ("ends_at", ends_at)):
         if value.tzinfo is None:
-            raise InvalidInput("needs a time zone offset", field=name)
+            raise InvalidInput(N_("needs a time zone offset"), field=name)
         if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
-            raise InvalidInput(f"must be between {EARLIEST_YEAR} and {LATEST_YEAR}", field=name)
+            raise InvalidInput(year_out_of_range(), field=name)
     if ends_at <= starts_at:
-        raise InvalidInput("a session must end after it starts", field="ends_at")
+        raise InvalidInput(N_("a session must end after it starts"), field="ends_at")
     if ends_at - starts_at > MAX_SESSION_LENGTH:
-        raise InvalidInput("a session lasts at most 24 hours", field="ends_at")
+        raise InvalidInput(N_("a session lasts at most 24 hours"), field="ends_at")
     return starts_at.astimezone(dt.UTC), ends_at.astimezone(dt.UTC)
 
 
 def credit_hours_value(value: float, field: str = "credit_hours") -> Decimal:
     amount = Decimal(str(value))
     if amount < 0 or amount > 99 or amount != amount.quantize(Decimal("0.01")):
-        raise InvalidInput("credit hours are 0 to 99 with at most two decimals (e.g. 1.5)", field=field)
+        raise InvalidInput(N_("credit hours are 0 to 99 with at most two decimals (e.g. 1.5)"), field=field)
     return amount.quantize(Decimal("0.01"))
 
 
@@ -55,15 +55,15 @@ async def check_refs(
     add_on_id: UUID | None,
 ) -> None:
     if room_id is not None and room_id not in {r.id for r in event.rooms}:
-        raise InvalidInput("no such room in this event", field="room_id")
+        raise InvalidInput(N_("no such room in this event"), field="room_id")
     if track_id is not None and track_id not in {t.id for t in event.tracks}:
-        raise InvalidInput("no such track in this event", field="track_id")
+        raise InvalidInput(N_("no such track in this event"), field="track_id")
     if add_on_id is not None:
         add_on_event = await db_session.scalar(select(AddOn.event_id).where(AddOn.id == add_on_id))
         if add_on_event is None:
-            raise InvalidInput("no such add-on", field="required_add_on_id")
+            raise InvalidInput(N_("no such add-on"), field="required_add_on_id")
         if add_on_event != event.id:
-            raise InvalidInput("the required add-on must be one this event sells", field="required_add_on_id")
+            raise InvalidInput(N_("the required add-on must be one this event sells"), field="required_add_on_id")
 
 
 async def checked_people(
@@ -72,7 +72,7 @@ async def checked_people(
     """The people in program order (speakers, then chairs), checked to be this event's, each once per role."""
     for name, ids in (("speaker_ids", speaker_ids), ("chair_ids", chair_ids)):
         if len(set(ids)) != len(ids):
-            raise InvalidInput("lists someone twice", field=name)
+            raise InvalidInput(N_("lists someone twice"), field=name)
     wanted = set(speaker_ids) | set(chair_ids)
     found: dict[UUID, Speaker] = {}
     if wanted:
@@ -81,7 +81,9 @@ async def checked_people(
     for name, ids in (("speaker_ids", speaker_ids), ("chair_ids", chair_ids)):
         missing = [str(i) for i in ids if i not in found]
         if missing:
-            raise InvalidInput(f"no such speaker in this event: {', '.join(missing)}", field=name)
+            raise InvalidInput(
+                gettext("no such speaker in this event: %(ids)s") % {"ids": ", ".join(missing)}, field=name
+            )
     return [(found[i], SpeakerRole.SPEAKER.value) for i in speaker_ids] + [
         (found[i], SpeakerRole.CHAIR.value) for i in chair_ids
     ]
@@ -137,7 +139,12 @@ async def edit_of(db_session: AsyncSession, event: Event, session: ProgramSessio
     seats = seat_limit(capacity, new_room.capacity if new_room else None)
     seats_field = "capacity" if capacity is not None else "room_id"
     if too_few_seats(seats, session.seats_taken):
-        raise Conflict(f"{session.seats_taken} seats are already reserved; that leaves {seats}", field=seats_field)
+        detail = ngettext(
+            "%(taken)d seat is already reserved; that leaves %(limit)d",
+            "%(taken)d seats are already reserved; that leaves %(limit)d",
+            session.seats_taken,
+        )
+        raise Conflict(detail % {"taken": session.seats_taken, "limit": seats}, field=seats_field)
     credit_hours = credit_hours_value(sent["credit_hours"]) if "credit_hours" in sent else session.credit_hours
     return SessionEdit(
         title=title,

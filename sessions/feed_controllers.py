@@ -21,6 +21,7 @@ from litestar.status_codes import HTTP_304_NOT_MODIFIED
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.errors import NotFound, problem_responses
+from podium.i18n import N_
 from podium.settings import Settings
 from sessions import feeds
 
@@ -94,7 +95,7 @@ async def session_calendar(
 
 def _file_stem(file: str, field: str) -> str:
     if not file.endswith(".ics") or len(file) > 100:
-        raise NotFound("no such calendar", field=field)
+        raise NotFound(N_("no such calendar"), field=field)
     return file.removesuffix(".ics")
 
 

@@ -22,9 +22,11 @@ from sqlalchemy import Integer, String, bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event, EventStatus, Room, Track
+from events.services import event_not_found
 from podium.db import begin_autocommit, utcnow
 from podium.enums import in_sql
 from podium.errors import NotFound
+from podium.i18n import N_
 from registration.links.tokens import is_link_secret
 from registration.models import ACTIVE_REGISTRATION_STATUSES
 from sessions.ics import IcsCalendar, IcsPerson, IcsSession, IcsTalk, render_calendar
@@ -167,21 +169,21 @@ async def _stamp(db_session: AsyncSession, statement: Any, parameters: dict[str,
 async def program_feed(db_session: AsyncSession, slug: str) -> tuple[UUID, Feed]:
     row = await _stamp(db_session, _PROGRAM_STAMP, {"slug": slug})
     if row is None:
-        raise NotFound(f"no event {slug!r}", field="event")
+        raise event_not_found(slug)
     return row.event_id, _feed(row, f"{slug}-program.ics")
 
 
 async def session_feed(db_session: AsyncSession, session_id: UUID) -> tuple[UUID, Feed]:
     row = await _stamp(db_session, _SESSION_STAMP, {"session_id": session_id})
     if row is None:
-        raise NotFound("no such session", field="session_id")
+        raise NotFound(N_("no such session"), field="session_id")
     return row.event_id, _feed(row, f"session-{session_id}.ics")
 
 
 async def agenda_feed(db_session: AsyncSession, secret_key: str, token: str) -> tuple[UUID, UUID, Feed]:
     """The registration and event behind a feed token, and the feed's fingerprint. Forged, revoked,
     transferred and cancelled all get the same 404, so a token reveals nothing about why it fails."""
-    missing = NotFound("no such agenda feed", field="token")
+    missing = NotFound(N_("no such agenda feed"), field="token")
     parsed = _feed_id_of(token)
     if parsed is None:
         raise missing

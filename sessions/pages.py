@@ -267,7 +267,7 @@ class OrganizerProgramPages(Controller):
                 await db_session.commit()
                 return _with_notice(slug, gettext("Draft deleted."))
             else:
-                raise InvalidInput("unknown action", field="action")
+                raise InvalidInput(N_("unknown action"), field="action")
             await db_session.commit()
         except DomainError as exc:
             await db_session.rollback()
@@ -286,7 +286,7 @@ class OrganizerProgramPages(Controller):
             )
         )
         if session is None:
-            raise NotFound("no such session in this event", field="session_id")
+            raise NotFound(N_("no such session in this event"), field="session_id")
         return event, session
 
     async def _payload(

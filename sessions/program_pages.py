@@ -19,7 +19,7 @@ from events.brand import PageBrand, page_brand
 from podium.db import begin_autocommit
 from podium.errors import NotFound
 from podium.formatting import format_date, local_time
-from podium.i18n import current_locale
+from podium.i18n import N_, current_locale
 from podium.lru import Lru
 from podium.query_params import Search
 from podium.reader_zone import current_reader_zone
@@ -206,7 +206,7 @@ class ProgramPages(Controller):
         (``public.session_head``)."""
         head = await public.session_head(db_session, session_id)
         if head.event_slug != slug:
-            raise NotFound("no such session", field="session_id")
+            raise NotFound(N_("no such session"), field="session_id")
         page_key = f"session|{head.version}"
         if (page := cached_page(request, SESSION_PAGES, page_key)) is not None:
             return page

@@ -14,10 +14,11 @@ from sqlalchemy import ColumnElement, Select, bindparam, exists, or_, select, tr
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from events.models import Event, EventStatus
-from events.services import SLUG_RE, get_event
+from events.services import SLUG_RE, event_not_found, get_event
 from podium.db import utcnow
 from podium.db_prebuilt import Prebuilt, pooled
 from podium.errors import NotFound
+from podium.i18n import N_
 from registration.models import AddOn
 from sessions.models import ProgramSession, SessionSpeaker, SessionStatus, Speaker
 from sessions.queries import event_by_id, read_session, to_read, with_people
@@ -199,10 +200,10 @@ async def program_head(db_session: AsyncSession, slug: str) -> ProgramHead:
     whose answer is already cached (or a 304) costs one indexed lookup, run as a ``Prebuilt`` statement (on
     PostgreSQL straight on asyncpg); the event with its rooms and tracks is read only on a miss."""
     if not SLUG_RE.match(slug) or len(slug) > 64:
-        raise NotFound(f"no event {slug!r}", field="event")
+        raise event_not_found(slug)
     row = await _first_of(db_session, _PROGRAM_HEAD, {"slug": slug, "now": utcnow()})
     if row is None:
-        raise NotFound(f"no event {slug!r}", field="event")
+        raise event_not_found(slug)
     event_id, updated_at, start_date, end_date, program_version, program_changed_at, mark = row
     mark = _aware(mark) if mark is not None else None
     version = f"{event_id}:{_aware(updated_at).isoformat()}:{program_version}:{mark}"
@@ -228,7 +229,7 @@ async def public_session(db_session: AsyncSession, session_id: UUID) -> tuple[Pr
         )
     )
     if session is None:
-        raise NotFound("no such session", field="session_id")
+        raise NotFound(N_("no such session"), field="session_id")
     return session, await event_by_id(db_session, session.event_id)
 
 
@@ -290,7 +291,7 @@ async def session_head(db_session: AsyncSession, session_id: UUID) -> SessionHea
     name are read beside it."""
     row = await _first_of(db_session, _SESSION_HEAD, {"session_id": session_id, "now": utcnow()})
     if row is None:
-        raise NotFound("no such session", field="session_id")
+        raise NotFound(N_("no such session"), field="session_id")
     slug, event_at, program_version, program_changed_at, seats_taken, session_at, add_on_name, add_on_names, mark = row
     mark = _aware(mark) if mark is not None else None
     version = (

@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 from events.models import Event, EventStatus, Room, Track
 from events.services import get_event
 from podium.errors import Conflict, FieldError, NotFound
+from podium.i18n import N_, gettext, ngettext
 from podium.translated import localized
 from registration.models import AddOn
 from sessions.capacity import seat_limit
@@ -41,7 +42,7 @@ async def event_by_id(db_session: AsyncSession, event_id: UUID) -> Event:
         select(Event).where(Event.id == event_id).options(selectinload(Event.rooms), selectinload(Event.tracks))
     )
     if event is None:  # pragma: no cover - the foreign key makes this impossible
-        raise NotFound("no such event", field="event")
+        raise NotFound(N_("no such event"), field="event")
     return event
 
 
@@ -54,13 +55,13 @@ async def load_sessions(db_session: AsyncSession, event_id: UUID) -> list[Progra
 async def session_by_id(db_session: AsyncSession, session_id: UUID) -> ProgramSession:
     session = await db_session.scalar(with_people(select(ProgramSession).where(ProgramSession.id == session_id)))
     if session is None:
-        raise NotFound("no such session", field="session_id")
+        raise NotFound(N_("no such session"), field="session_id")
     return session
 
 
 def editable(event: Event) -> Event:
     if event.status == EventStatus.ARCHIVED:
-        raise Conflict("archived events are read-only", field="status", code="event_archived")
+        raise Conflict(N_("archived events are read-only"), field="status", code="event_archived")
     return event
 
 
@@ -182,19 +183,29 @@ class ConflictsFound(Conflict):
     code = "program_conflicts"
 
     def __init__(self, conflicts: Sequence[ProgramConflict], action: str) -> None:
+        """``action``: what was refused ("publishing"), a message marked ``N_`` (translated here)."""
+        num, doing = len(conflicts), gettext(action)
+        detail = ngettext(
+            "%(action)s refused: %(num)d conflict; resolve it or override explicitly (override_conflicts: true)",
+            "%(action)s refused: %(num)d conflicts; resolve them or override explicitly (override_conflicts: true)",
+            num,
+        )
         super().__init__(
-            f"{action} refused: {len(conflicts)} conflict(s); resolve them or override explicitly "
-            "(override_conflicts: true)",
+            detail % {"action": doing, "num": num},
             field="override_conflicts",
             errors=[FieldError(c.kind, c.message) for c in conflicts],
         )
         self.conflicts = list(conflicts)
         # The pages' wording: a person ticks a box rather than sends a field, so no API name in it.
-        count = f"{len(conflicts)} conflict" + ("" if len(conflicts) == 1 else "s")
-        self.page_detail = (
-            f"{action[:1].upper()}{action[1:]} refused: it would leave {count} in the program. "
-            "Resolve them, or tick the box to go ahead even with conflicts."
+        page_detail = ngettext(
+            "%(action)s refused: it would leave %(num)d conflict in the program. "
+            "Resolve it, or tick the box to go ahead even with conflicts.",
+            "%(action)s refused: it would leave %(num)d conflicts in the program. "
+            "Resolve them, or tick the box to go ahead even with conflicts.",
+            num,
         )
+        page_detail %= {"action": doing, "num": num}
+        self.page_detail = page_detail[:1].upper() + page_detail[1:]
 
 
 async def program_facts(db_session: AsyncSession, event: Event) -> dict[UUID, SessionFacts]:

@@ -24,6 +24,7 @@ from events.services import get_event, is_seat_limit_violation, lock_program, re
 from podium import audit
 from podium.db import begin_write
 from podium.errors import Conflict
+from podium.i18n import N_
 from podium.references import refuse_if_used
 from podium.translated import clean_translations
 from sessions.changes import SESSION_ENTITY, audit_state, record_session_change, session_changed_fields, snapshot
@@ -151,7 +152,7 @@ async def create_session(db_session: AsyncSession, slug: str, data: SessionCreat
         before, after = await _conflicts_for(db_session, event, {session.id: planned})
         found = new_conflicts(before, after, {session.id})
         if found:
-            raise ConflictsFound(found, "publishing")
+            raise ConflictsFound(found, N_("publishing"))
     set_people(session, people)
     db_session.add(session)
     created = snapshot(session, [(s.id, r) for s, r in people])
@@ -179,7 +180,7 @@ async def _refuse_new_conflicts(
     before_conflicts, after_conflicts = await _conflicts_for(db_session, event, {session.id: planned})
     found = new_conflicts(before_conflicts, after_conflicts, {session.id})
     if found:
-        raise ConflictsFound(found, "this change")
+        raise ConflictsFound(found, N_("this change"))
 
 
 async def update_session(
@@ -195,7 +196,7 @@ async def update_session(
         k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET and k != "override_conflicts"
     }
     if session.status == SessionStatus.CANCELLED and sent:
-        raise Conflict("a cancelled session can't be edited; publish it again first", field="status")
+        raise Conflict(N_("a cancelled session can't be edited; publish it again first"), field="status")
     edit = await edit_of(db_session, event, session, sent)
     if "starts_at" in sent or "ends_at" in sent:
         field = "ends_at" if "ends_at" in sent else "starts_at"
@@ -215,7 +216,7 @@ async def update_session(
     except IntegrityError as exc:
         if not is_seat_limit_violation(exc):
             raise
-        raise Conflict("more seats are already reserved than that leaves", field=edit.seats_field) from exc
+        raise Conflict(N_("more seats are already reserved than that leaves"), field=edit.seats_field) from exc
     return await session_by_id(db_session, session.id), changed
 
 
@@ -248,7 +249,7 @@ async def publish_session(
     await lock_program(db_session, event.id)
     if session.status == SessionStatus.PUBLISHED:
         return session, frozenset()
-    await _publishable(db_session, event, [session], override, "publishing")
+    await _publishable(db_session, event, [session], override, N_("publishing"))
     previous = session.status
     session.status = SessionStatus.PUBLISHED.value
     changed = frozenset({"status"})
@@ -264,7 +265,7 @@ async def publish_drafts(
     event = editable(await get_event(db_session, slug))
     await lock_program(db_session, event.id)
     drafts = [s for s in await load_sessions(db_session, event.id) if s.status == SessionStatus.DRAFT]
-    await _publishable(db_session, event, drafts, override, "publishing the drafts")
+    await _publishable(db_session, event, drafts, override, N_("publishing the drafts"))
     for session in drafts:
         session.status = SessionStatus.PUBLISHED.value
         await record_session_change(db_session, session, frozenset({"status"}), actor=actor, previous_status="draft")
@@ -283,7 +284,7 @@ async def cancel_session(
     if session.status == SessionStatus.CANCELLED:
         return session, frozenset()
     if session.status == SessionStatus.DRAFT:
-        raise Conflict("a draft was never announced: delete it instead of cancelling", field="status")
+        raise Conflict(N_("a draft was never announced: delete it instead of cancelling"), field="status")
     session.status = SessionStatus.CANCELLED.value
     changed = frozenset({"status"})
     await record_session_change(
@@ -299,8 +300,8 @@ async def delete_session(db_session: AsyncSession, session_id: UUID, *, actor: s
     editable(await event_by_id(db_session, session.event_id))
     await lock_program(db_session, session.event_id)
     if session.status != SessionStatus.DRAFT:
-        raise Conflict("only drafts can be deleted; cancel a published session", field="status")
-    await refuse_if_used(db_session, session, what="session", field="session_id")
+        raise Conflict(N_("only drafts can be deleted; cancel a published session"), field="status")
+    await refuse_if_used(db_session, session, what=N_("session"), field="session_id")
     audit.record_deleted(
         db_session, SESSION_ENTITY, session.id, audit_state(snapshot(session)), actor, event_id=session.event_id
     )

@@ -18,6 +18,7 @@ from events.services import get_event
 from podium.auth.guards import requires_organizer
 from podium.errors import DomainError, NotFound
 from podium.forms import FormData, read_form
+from podium.i18n import N_
 from podium.pages import form_errors, redirect, render
 from sessions import speakers
 from sessions.models import Speaker
@@ -105,7 +106,7 @@ class OrganizerSpeakerPages(Controller):
         event = await get_event(db_session, slug, with_children=False)
         speaker = await db_session.scalar(select(Speaker).where(Speaker.id == speaker_id, Speaker.event_id == event.id))
         if speaker is None:
-            raise NotFound("no such speaker in this event", field="speaker_id")
+            raise NotFound(N_("no such speaker in this event"), field="speaker_id")
         return event, speaker
 
     def _form(

@@ -12,6 +12,7 @@ from events.services import get_event, required_text
 from podium import audit
 from podium.db import begin_write, savepoint, utcnow
 from podium.errors import Conflict, NotFound
+from podium.i18n import N_, gettext
 from sessions.models import ProgramSession, SessionSpeaker, Speaker
 from sessions.queries import editable
 from sessions.schemas import SpeakerCreate, SpeakerRead, SpeakerUpdate
@@ -42,12 +43,16 @@ async def create_speaker(db_session: AsyncSession, slug: str, data: SpeakerCreat
         bio=data.bio,
         email=data.email.strip().lower() if data.email else None,
     )
-    async with savepoint(db_session, Conflict(f"a speaker named {speaker.name!r} exists", field="name")):
+    async with savepoint(db_session, _speaker_exists(speaker.name)):
         db_session.add(speaker)
         audit.record_created(
             db_session, "speaker", speaker.id, audit.snapshot(speaker, SPEAKER_FIELDS), None, event_id=event.id
         )
     return speaker
+
+
+def _speaker_exists(name: str) -> Conflict:
+    return Conflict(gettext("a speaker named %(name)s exists") % {"name": repr(name)}, field="name")
 
 
 async def update_speaker(db_session: AsyncSession, slug: str, speaker_id: UUID, data: SpeakerUpdate) -> Speaker:
@@ -56,11 +61,11 @@ async def update_speaker(db_session: AsyncSession, slug: str, speaker_id: UUID, 
     event = editable(await get_event(db_session, slug, with_children=False))
     speaker = await db_session.scalar(select(Speaker).where(Speaker.id == speaker_id, Speaker.event_id == event.id))
     if speaker is None:
-        raise NotFound("no such speaker in this event", field="speaker_id")
+        raise NotFound(N_("no such speaker in this event"), field="speaker_id")
     visible_before = (speaker.name, speaker.affiliation)
     before = audit.snapshot(speaker, SPEAKER_FIELDS)
     name = required_text(data.name, "name") if data.name is not msgspec.UNSET else speaker.name
-    async with savepoint(db_session, Conflict(f"a speaker named {name!r} exists", field="name")):
+    async with savepoint(db_session, _speaker_exists(name)):
         speaker.name = name
         if data.affiliation is not msgspec.UNSET:
             speaker.affiliation = data.affiliation.strip()

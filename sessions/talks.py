@@ -23,6 +23,7 @@ from podium import audit
 from podium.audit import Actor
 from podium.db import utcnow
 from podium.errors import Conflict, NotFound
+from podium.i18n import N_, gettext
 from sessions.change_mail import mail_agenda_holders
 from sessions.models import ProgramSession, SessionSpeaker, SessionStatus, Speaker, SpeakerRole, Talk
 
@@ -54,7 +55,7 @@ async def session_of_event(db_session: AsyncSession, event_id: UUID, session_id:
         .with_for_update()
     )
     if found is None:
-        raise NotFound("no such session in this event", field="session_id")
+        raise NotFound(N_("no such session in this event"), field="session_id")
     return found
 
 
@@ -86,8 +87,11 @@ def _refuse_overlong(starts_at: dt.datetime, ends_at: dt.datetime, total: int, f
     length = int((ends_at - starts_at).total_seconds() // 60)
     if total > length:
         raise Conflict(
-            f"the talks take {total} minutes but the session is {length} minutes long "
-            "(talk minutes must sum to at most the session's length)",
+            gettext(
+                "the talks take %(total)d minutes but the session is %(length)d minutes long "
+                "(talk minutes must sum to at most the session's length)"
+            )
+            % {"total": total, "length": length},
             field=field,
             code="talks_exceed_session",
         )
@@ -109,7 +113,11 @@ def _check_fits(session: ProgramSession, talks: Sequence[TalkIn]) -> None:
     boards: dict[str, int] = {}
     for index, talk in enumerate(talks):
         if talk.board is not None and boards.setdefault(talk.board, index) != index:
-            raise Conflict(f"board {talk.board!r} is given twice", field=f"talks[{index}].board", code="board_taken")
+            raise Conflict(
+                gettext("board %(board)s is given twice") % {"board": repr(talk.board)},
+                field=f"talks[{index}].board",
+                code="board_taken",
+            )
 
 
 async def place_talks(

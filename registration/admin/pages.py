@@ -29,7 +29,7 @@ from podium.charts import Bar, Curve, bar_chart, column_chart, cumulative_chart
 from podium.errors import DomainError, NotFound
 from podium.formatting import format_money, parse_money
 from podium.forms import FormData
-from podium.i18n import N_, gettext
+from podium.i18n import gettext
 from podium.pages import form_errors, redirect, render
 from registration import catalog
 from registration.admin import services as admin
@@ -43,17 +43,6 @@ from registration.verification import services as verification
 
 PAGE_SIZE = 50
 STATUSES = tuple(RegistrationStatus)
-# The status words the page shows (a registration's, with spaces for underscores, and its order's), marked for
-# extraction and translated in the template.
-STATUS_WORDS = (
-    N_("held"),
-    N_("confirmed"),
-    N_("awaiting verification"),
-    N_("expired"),
-    N_("cancelled"),
-    N_("pending"),
-    N_("paid"),
-)
 
 
 def _actor(request: Request[Any, Any, Any]) -> str:

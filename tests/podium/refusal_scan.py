@@ -217,7 +217,7 @@ def _built(text: ast.expr) -> tuple[str, str] | None:
     if isinstance(text, ast.BinOp) and isinstance(text.op, ast.Add) and _constant_text(text):
         return "+ of text", _constant_text(text)
     if isinstance(text, ast.Call) and isinstance(text.func, ast.Attribute) and text.func.attr == "format":
-        return (".format", _constant_text(text.func.value)) if _is_literal(text.func.value) else None
+        return ".format", _constant_text(text.func.value)
     return None
 
 

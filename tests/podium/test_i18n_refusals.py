@@ -12,12 +12,14 @@ from typing import Any
 import httpx
 import pytest
 
+from podium.settings import Settings
 from tests.asgi_client import Client
 from tests.podium.conftest import ROOT
 from tests.podium.refusal_scan import scan
+from tests.sessions.factories import at, build_program_event, create_session
 
 # The packages whose refusals are all translatable; the rest follow as they are rewritten.
-SCANNED = ("podium", "events")
+SCANNED = ("podium", "events", "sessions", "badges")
 
 
 def test_the_scan_finds_every_way_a_refusal_is_built_from_values(tmp_path: Path) -> None:
@@ -153,3 +155,59 @@ async def test_a_missing_event_is_named_in_french(client: Client) -> None:
         "aucun événement 'no-such-meeting'",
         [{"field": "event", "message": "aucun événement 'no-such-meeting'"}],
     )
+
+
+async def test_a_program_conflict_is_refused_in_french_with_its_titles_as_given(
+    client: Client, organizer: dict[str, str], settings: Settings
+) -> None:
+    program = await build_program_event(settings)
+    hall = str(program.rooms["Hall A"])
+    first = {"title": "Mitochondria in health", "ends_at": at(1, 10, 30), "room_id": hall}
+    await create_session(client, organizer, program, **first)
+    second = await create_session(
+        client, organizer, program, title="Clash", starts_at=at(1, 10), ends_at=at(1, 11), room_id=hall, status="draft"
+    )
+
+    refused = await client.post(
+        f"/api/sessions/{second}/publish", json={}, headers={**organizer, "Accept-Language": "fr"}
+    )
+
+    clash = (
+        "Hall A est réservée deux fois : 'Mitochondria in health' (dim. 14 mars, 09:00) et 'Clash' "
+        "(dim. 14 mars, 10:00) se chevauchent"
+    )
+    assert _said(refused) == (
+        409,
+        "override_conflicts",
+        "la publication a été refusée : 1 conflit ; résolvez-le ou passez outre explicitement "
+        "(override_conflicts: true)",
+        [{"field": "room_double_booked", "message": clash}],
+    )
+
+
+async def test_a_room_in_use_is_refused_in_spanish_naming_what_uses_it(
+    client: Client, organizer: dict[str, str], settings: Settings
+) -> None:
+    program = await build_program_event(settings)
+    await create_session(client, organizer, program, room_id=str(program.rooms["Room 101"]))
+
+    refused = await client.delete(
+        f"/api/events/{program.slug}/rooms/{program.rooms['Room 101']}", headers={**organizer, "Accept-Language": "es"}
+    )
+
+    detail = "1 sesión del programa hace referencia a este elemento (sala): cámbialo o elimínalo primero"
+    assert _said(refused) == (409, "room_id", detail, [{"field": "room_id", "message": detail}])
+
+
+async def test_a_session_ending_before_it_starts_is_refused_in_portuguese(
+    client: Client, organizer: dict[str, str], settings: Settings
+) -> None:
+    program = await build_program_event(settings)
+    body = {"title": "Backwards", "kind": "symposium", "starts_at": at(1, 10), "ends_at": at(1, 9)}
+
+    refused = await client.post(
+        f"/api/events/{program.slug}/sessions", json=body, headers={**organizer, "Accept-Language": "pt-BR"}
+    )
+
+    detail = "uma sessão deve terminar depois de começar"
+    assert _said(refused) == (422, "ends_at", detail, [{"field": "ends_at", "message": detail}])
