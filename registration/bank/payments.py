@@ -79,8 +79,11 @@ async def record_bank_payment(
     actor: str,
     note: str = "",
     now: dt.datetime | None = None,
+    to_refund: bool = False,
 ) -> BankPaymentOutcome:
-    """Record ``amount`` received for ``order_id`` by transfer and apply it (see the module docstring)."""
+    """Record ``amount`` received for ``order_id`` by transfer and apply it (see the module docstring);
+    ``to_refund``: an organizer decided to send it back (``statements.review.refund_line``), so it is recorded
+    and never applied, not even honoured late."""
     now = now or utcnow()
     if amount <= 0:
         raise InvalidInput(N_("the amount must be more than zero"), field="amount")
@@ -118,7 +121,11 @@ async def record_bank_payment(
     money = format_money(amount, order.currency)
     where = f"{source}" + (f" line {source_line_id}" if source_line_id else "")
     audit_note = f"bank payment of {money} booked {booked_on.isoformat()} ({where})" + (f": {note}" if note else "")
-    outcome = await _apply(db_session, order, payment, actor=actor, now=now, note=audit_note)
+    if to_refund:
+        _note(db_session, order, actor, audit_note + "; to send back")
+        outcome = _repeat(order)
+    else:
+        outcome = await _apply(db_session, order, payment, actor=actor, now=now, note=audit_note)
     return await _outcome(db_session, order, outcome, credit.id, duplicate=False)
 
 
@@ -221,9 +228,7 @@ def _repeat(order: Order) -> Outcome:
 async def bank_money(db_session: AsyncSession, order: Order) -> tuple[int, int]:
     """(received, excess) of the order's bank payment: every credit, and what of it the order doesn't keep
     and hasn't yet gone back (over-payment, or all of it when the order ended unpaid)."""
-    payment = await db_session.scalar(
-        select(Payment).where(Payment.provider_payment_id == bank_payment_id(order.id))
-    )
+    payment = await db_session.scalar(select(Payment).where(Payment.provider_payment_id == bank_payment_id(order.id)))
     if payment is None:
         return 0, 0
     back = await db_session.scalar(

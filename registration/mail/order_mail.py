@@ -31,7 +31,8 @@ from registration.models import Order, OrderStatus, Payment, Registration, Regis
 # How long a placed order's "pay by" mail waits for the payment that would supersede it (``order_held_message``).
 HELD_MAIL_DELAY = dt.timedelta(seconds=30)
 
-RefundCause = Literal["duplicate", "seats_gone", "order_closed", "wrong_amount"]
+# "excess": what an over-paying bank transfer brought beyond the order's total.
+RefundCause = Literal["duplicate", "seats_gone", "order_closed", "wrong_amount", "excess"]
 
 
 def order_held_message(
@@ -292,10 +293,19 @@ async def enqueue_hold_released_mail(
 
 
 async def enqueue_payment_refund_mail(
-    db_session: AsyncSession, order: Order, *, payment_id: str, amount: int, currency: str, cause: RefundCause
+    db_session: AsyncSession,
+    order: Order,
+    *,
+    payment_id: str,
+    amount: int,
+    currency: str,
+    cause: RefundCause,
+    refunded_to: str | None = None,
 ) -> None:
     """Called in the transaction that claims the refund of a payment ``order`` can't keep; once per payment.
-    A late payment whose seats were gone is one of these (``seats_gone``): how much goes back, and why."""
+    A late payment whose seats were gone is one of these (``seats_gone``): how much goes back, and why.
+    ``refunded_to``: money an organizer sent back by bank transfer, to this account holder (``payment_id`` is then
+    the bank's transaction id, once per statement line); None for a card payment, refunded to the card."""
     event = await event_of(db_session, order.event_id)
     await enqueue(
         db_session,
@@ -313,6 +323,7 @@ async def enqueue_payment_refund_mail(
             "order_total": order.total,
             "order_status": order.status,
             "payment_id": payment_id,
+            "refunded_to": refunded_to,
             "order_link": order_link(order),
         },
     )

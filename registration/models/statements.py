@@ -35,6 +35,7 @@ class ReviewStatus(enum.StrEnum):
     OPEN = "open"  # on the review list
     ASSIGNED = "assigned"  # an organizer recorded it against an order
     DISMISSED = "dismissed"  # an organizer set it aside, with a note
+    REFUNDED = "refunded"  # an organizer sent the money back (an ended order's, or an over-payment's excess)
 
 
 _COUNTED_SQL = f"outcome <> '{LineOutcome.DUPLICATE.value}'"

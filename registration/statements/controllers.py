@@ -17,12 +17,13 @@ from events.services import editable_event, get_event
 from podium.auth.guards import requires_organizer
 from podium.errors import problem_responses
 from registration.links.access import caller
-from registration.statements import importing, review
+from registration.statements import importing, line_refunds, review
 from registration.statements.parsing import MAX_STATEMENT_BYTES
 from registration.statements.schemas import (
     AssignLineIn,
     DismissLineIn,
     OrderMatch,
+    RefundLineIn,
     StatementLineRead,
     StatementRead,
     StatementSummary,
@@ -152,5 +153,29 @@ class BankStatementReviewController(Controller):
         """Take the line off the review list with a note saying why."""
         found = await editable_event(db_session, event)
         body = await review.dismiss_line(db_session, found.id, line_id, note=data.note, actor=organizer_label(request))
+        await db_session.commit()
+        return body
+
+    @post(
+        "/{line_id:uuid}/refund",
+        operation_id="refundBankStatementLine",
+        status_code=HTTP_200_OK,
+        responses=problem_responses(401, 403, 404, 409, 422),
+    )
+    async def refund(
+        self,
+        event: FromPath[str],
+        line_id: FromPath[UUID],
+        data: JSONBody[RefundLineIn],
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+    ) -> StatementLineRead:
+        """Record that you sent the line's money back to its sender: all of it when its order had ended (expired
+        or cancelled), the excess of an over-payment; the order's ledger shows the refund and its buyer is mailed
+        once. 409 once decided, or for a line with nothing an order can't keep."""
+        found = await editable_event(db_session, event)
+        body = await line_refunds.refund_line(
+            db_session, found.id, line_id, note=data.note, actor=organizer_label(request)
+        )
         await db_session.commit()
         return body

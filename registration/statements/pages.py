@@ -1,6 +1,6 @@
 """The organizers' bank statement page: upload a statement, see what each line did, and work the review list
-(assign a line to an order found by reference, name or email, or dismiss it with a note), all through the same
-services as the API."""
+(assign a line to an order found by reference, name or email, dismiss it with a note, or record that its money
+went back to its sender), all through the same services as the API."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from podium.errors import DomainError, FieldError, InvalidInput
 from podium.forms import FormData
 from podium.i18n import N_, gettext
 from podium.pages import form_errors, redirect, render
-from registration.statements import importing, review
+from registration.statements import importing, line_refunds, review
 from registration.statements.controllers import STATEMENT_BODY_LIMIT, organizer_label
 from registration.statements.parsing import MAX_STATEMENT_BYTES
 from registration.statements.schemas import OrderMatch
@@ -66,6 +66,7 @@ class OrganizerStatementPages(Controller):
         status_code: int = 200,
     ) -> Template:
         shown = await review.statement_read(db_session, event.id, statement) if statement else None
+        open_lines = await review.review_list(db_session, event.id)
         return render(
             request,
             "organizer/bank_statements.html",
@@ -73,7 +74,8 @@ class OrganizerStatementPages(Controller):
             event=event,
             shown=shown,
             statements=await review.statement_summaries(db_session, event.id),
-            open_lines=await review.review_list(db_session, event.id),
+            open_lines=open_lines,
+            refund_kinds={line.id: line_refunds.refund_kind(line) for line in open_lines},
             errors=errors or [],
             candidates=candidates,
             outcome_labels={key: gettext(label) for key, label in OUTCOME_LABELS.items()},
@@ -167,6 +169,25 @@ class OrganizerStatementPages(Controller):
             if not note:
                 raise InvalidInput(gettext("say why the line is dismissed"), field="note")
             await review.dismiss_line(db_session, event.id, line_id, note=note, actor=organizer_label(request))
+            await db_session.commit()
+        except DomainError as exc:
+            return await self._failed(request, db_session, slug, exc)
+        return redirect(f"/organizer/events/{slug}/bank-statements#review")
+
+    @post("/lines/{line_id:uuid}/refund")
+    async def refund(
+        self,
+        slug: FromPath[str],
+        line_id: FromPath[UUID],
+        request: Request[Any, Any, Any],
+        data: FormData,
+        db_session: NamedDependency[AsyncSession],
+    ) -> Template | Redirect:
+        """The organizer sent the line's money (or its excess) back to the sender; the note is optional."""
+        try:
+            event = await editable_event(db_session, slug)
+            note = data.get("note", "").strip()[:1000]
+            await line_refunds.refund_line(db_session, event.id, line_id, note=note, actor=organizer_label(request))
             await db_session.commit()
         except DomainError as exc:
             return await self._failed(request, db_session, slug, exc)

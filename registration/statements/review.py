@@ -144,7 +144,7 @@ async def search_orders(db_session: AsyncSession, event_id: UUID, text: str, lim
     ]
 
 
-async def _open_line(db_session: AsyncSession, event_id: UUID, line_id: UUID) -> BankStatementLine:
+async def open_line(db_session: AsyncSession, event_id: UUID, line_id: UUID) -> BankStatementLine:
     await begin_write(db_session)
     row = await db_session.get(BankStatementLine, line_id, with_for_update=True, populate_existing=True)
     if row is None or row.event_id != event_id:
@@ -154,7 +154,7 @@ async def _open_line(db_session: AsyncSession, event_id: UUID, line_id: UUID) ->
     return row
 
 
-def _decided(
+def decide(
     db_session: AsyncSession, row: BankStatementLine, status: ReviewStatus, note: str, actor: str, now: dt.datetime
 ) -> None:
     before = row.review_status
@@ -180,7 +180,7 @@ async def assign_line(
     """Record an unmatched line's money against an order of the event (``record_bank_payment``: it pays the order,
     or leaves it partly paid, or marks it to refund); a partial or over-paid line, whose money is recorded already,
     is acknowledged for that order. 409 once decided; 422 for another currency."""
-    row = await _open_line(db_session, event_id, line_id)
+    row = await open_line(db_session, event_id, line_id)
     order = await db_session.get(Order, order_id)
     if order is None or order.event_id != event_id:
         raise NotFound("no such order in this event", field="order_id")
@@ -204,7 +204,7 @@ async def assign_line(
             row.excess = result.excess
     elif row.order_id != order.id:
         raise Conflict("this line's money is recorded for another order", field="order_id", code="line_recorded")
-    _decided(db_session, row, ReviewStatus.ASSIGNED, note, actor, now)
+    decide(db_session, row, ReviewStatus.ASSIGNED, note, actor, now)
     await db_session.flush()
     return line_read(row)
 
@@ -213,7 +213,7 @@ async def dismiss_line(
     db_session: AsyncSession, event_id: UUID, line_id: UUID, *, note: str, actor: str
 ) -> StatementLineRead:
     """Take a line off the review list with a note (returned to the sender, not for this event, refunded …)."""
-    row = await _open_line(db_session, event_id, line_id)
-    _decided(db_session, row, ReviewStatus.DISMISSED, note, actor, utcnow())
+    row = await open_line(db_session, event_id, line_id)
+    decide(db_session, row, ReviewStatus.DISMISSED, note, actor, utcnow())
     await db_session.flush()
     return line_read(row)

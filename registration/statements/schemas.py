@@ -27,7 +27,7 @@ class StatementLineRead(Struct):
     excess: int
     order_id: UUID | None
     group_invoice_id: UUID | None
-    review_status: str  # none, open, assigned, dismissed
+    review_status: str  # none, open, assigned, dismissed, refunded
     review_note: str
 
 
@@ -60,6 +60,12 @@ class DismissLineIn(Struct):
     """Set an open line aside; the note says why (returned to the sender, not ours, refunded …)."""
 
     note: Annotated[str, paragraph(1000), msgspec.Meta(min_length=1)]
+
+
+class RefundLineIn(Struct):
+    """Say that the line's money (or an over-payment's excess) went back to its sender; the note is optional."""
+
+    note: Annotated[str, paragraph(1000)] = ""
 
 
 class OrderMatch(Struct):

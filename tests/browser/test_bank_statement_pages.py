@@ -93,3 +93,45 @@ def test_organizer_imports_a_statement_and_assigns_an_unmatched_line(
         f"{server.base_url}/api/orders/{paid_by_name['id']}", headers={"X-Order-Secret": str(paid_by_name["secret"])}
     )
     assert standing.json()["status"] == "paid"
+
+
+def test_organizer_records_an_over_payments_excess_as_refunded_with_the_keyboard(
+    page: Page, server: Server, catalog: CatalogFixture
+) -> None:
+    login = httpx.post(
+        f"{server.base_url}/api/auth/login", json={"email": ORGANIZER_EMAIL, "password": ORGANIZER_PASSWORD}
+    )
+    organizer = {"Authorization": f"Bearer {login.json()['token']}"}
+    set_bank = httpx.put(f"{server.base_url}/api/events/{catalog.slug}/bank-transfer", json=BANK, headers=organizer)
+    assert set_bank.status_code == 200, set_bank.text
+    over_paid = _order(server, catalog.slug, "Lena Fischer")
+    statement = (
+        "Booking Date;Amount;Currency;Counterparty;Reference;Transaction ID\n"
+        f"04.11.2026;{euros({'total': int(str(over_paid['total'])) + 1_000})};USD;L. Fischer;"
+        f"{over_paid['reference']};B-3\n"
+    )
+
+    log_in(page)
+    page.goto(f"/organizer/events/{catalog.slug}/bank-statements")
+    page.get_by_label("Statement file (CSV or CAMT.053 XML, up to 5 MB)").set_input_files(
+        {"name": "december.csv", "mimeType": "text/csv", "buffer": statement.encode()}
+    )
+    page.get_by_role("button", name="Import", exact=True).click()
+    review = page.locator("#review-lines > li")
+    expect(review).to_have_count(1)
+    note = review.get_by_label("Sent the excess, USD 10.00, back to L. Fischer? Note (optional)")
+    expect(note).to_be_visible()
+    assert_accessible(page)
+
+    note.focus()
+    page.keyboard.type("returned by transfer")
+    page.keyboard.press("Tab")
+    expect(review.get_by_role("button", name="Record refund: line 2")).to_be_focused()
+    page.keyboard.press("Enter")
+
+    expect(page.locator("#nothing-to-review")).to_be_visible()
+    assert_accessible(page)
+    standing = httpx.get(
+        f"{server.base_url}/api/orders/{over_paid['id']}", headers={"X-Order-Secret": str(over_paid["secret"])}
+    ).json()
+    assert (standing["status"], standing["amount_refunded"]) == ("paid", 1_000)
