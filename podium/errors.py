@@ -102,6 +102,12 @@ class TooManyRequests(DomainError):
         self.retry_after = retry_after
 
 
+def naming_field(field: str, message: str) -> str:
+    """``field: message`` as one line of a detail that lists several fields' problems, in the request's language
+    (the colon as it writes one)."""
+    return gettext("%(field)s: %(message)s") % {"field": field, "message": message}
+
+
 def at_most_characters(limit: int) -> str:
     """The refusal of a text longer than ``limit``, in the request's language: one wording for every service
     that caps a text it stores."""

@@ -20,6 +20,7 @@ from podium.auth.guards import requires_organizer
 from podium.client_address import client_address
 from podium.db import begin_autocommit, begin_write, utcnow
 from podium.errors import problem_responses
+from podium.i18n import N_
 from podium.settings import Settings
 from registration.cancellations import services as cancellations
 from registration.cancellations import transfers
@@ -382,7 +383,7 @@ class StripeWebhookController(Controller):
         event = webhooks.verify(await request.body(), stripe_signature, settings.stripe_webhook_secret)
         provider = provider_for(settings)
         if not isinstance(provider, StripeProvider):
-            raise webhooks.BadSignature("Stripe is not configured here", field="Stripe-Signature")
+            raise webhooks.BadSignature(N_("Stripe is not configured here"), field="Stripe-Signature")
         handled = await webhooks.handle(db_session, event)
         await db_session.commit()
         outcome = await webhooks.send_claimed_refund(db_session, provider, handled)

@@ -29,7 +29,7 @@ from podium.charts import Bar, Curve, bar_chart, column_chart, cumulative_chart
 from podium.errors import DomainError, NotFound
 from podium.formatting import format_money, parse_money
 from podium.forms import FormData
-from podium.i18n import gettext
+from podium.i18n import N_, gettext
 from podium.pages import form_errors, redirect, render
 from registration import catalog
 from registration.admin import services as admin
@@ -201,7 +201,7 @@ class OrganizerRegistrationPages(Controller):
         event = await get_event(db_session, slug, with_children=False)
         registration = await db_session.get(Registration, registration_id)
         if registration is None or registration.event_id != event.id:
-            raise NotFound("no such registration at this event", field="registration_id")
+            raise NotFound(N_("no such registration at this event"), field="registration_id")
         return registration
 
     def _back(self, slug: str, notice: str) -> Redirect:
@@ -274,7 +274,7 @@ class OrganizerRegistrationPages(Controller):
         event = await get_event(db_session, slug, with_children=False)
         order = await db_session.get(Order, order_id)
         if order is None or order.event_id != event.id:
-            raise NotFound("no such order at this event", field="order_id")
+            raise NotFound(N_("no such order at this event"), field="order_id")
         try:
             amount = parse_money(data.get("amount", ""), order.currency)
         except ValueError:

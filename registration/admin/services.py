@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
 from podium.errors import NotFound
+from podium.i18n import N_
 from podium.spreadsheet import to_cell
 from registration.models import (
     AddOn,
@@ -124,7 +125,7 @@ async def search_registrations(
 async def registration_of_event(db_session: AsyncSession, event: Event, registration_id: UUID) -> Registration:
     registration = await db_session.get(Registration, registration_id)
     if registration is None or registration.event_id != event.id:
-        raise NotFound("no such registration at this event", field="registration_id")
+        raise NotFound(N_("no such registration at this event"), field="registration_id")
     return registration
 
 
@@ -132,7 +133,7 @@ async def registration_item(db_session: AsyncSession, event: Event, registration
     query = _filtered(event, q=None, category=None, status=None).where(Registration.id == registration_id)
     row = (await db_session.execute(query)).one_or_none()
     if row is None:
-        raise NotFound("no such registration at this event", field="registration_id")
+        raise NotFound(N_("no such registration at this event"), field="registration_id")
     registration, category, order = row
     add_ons = await _add_on_codes(db_session, [registration.id])
     return _item(registration, category, order, add_ons.get(registration.id, []))

@@ -20,6 +20,7 @@ from podium.audit_models import AuditEntry
 from podium.audit_read import AuditFilter, AuditPage, Role
 from podium.auth.guards import requires_organizer
 from podium.errors import DomainError, NotFound, field_errors_from_validation, problem_response, problem_responses
+from podium.i18n import N_
 from registration.models import Order, Registration
 
 Entity = Annotated[str | None, QueryParameter(pattern=audit_read.ENTITY_PATTERN, description="e.g. order, category")]
@@ -57,7 +58,7 @@ async def audit_filter(
 
 async def _order_scope(db_session: AsyncSession, order_id: UUID) -> list[ColumnElement[bool]]:
     if await db_session.get(Order, order_id) is None:
-        raise NotFound("no such order", field="order_id")
+        raise NotFound(N_("no such order"), field="order_id")
     registrations = (await db_session.scalars(select(Registration.id).where(Registration.order_id == order_id))).all()
     # Ids, not a subquery: PostgreSQL then reads both kinds from the (entity, entity_id) index (0.2 ms at 200,000
     # entries, where an OR over a subquery scanned the table: 137 ms).
@@ -122,7 +123,7 @@ class AuditController(Controller):
     ) -> AuditPage:
         """One registration's changes (status, transfers, verification), newest first."""
         if await db_session.get(Registration, registration_id) is None:
-            raise NotFound("no such registration", field="registration_id")
+            raise NotFound(N_("no such registration"), field="registration_id")
         scope = [AuditEntry.entity == "registration", AuditEntry.entity_id == registration_id]
         return await audit_read.page(db_session, scope, filters, limit=limit, cursor=cursor)
 

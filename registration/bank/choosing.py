@@ -116,4 +116,4 @@ async def _fresh_reference(db_session: AsyncSession, order: Order) -> str:
         except IntegrityError:
             continue
         return reference
-    raise Conflict("could not allocate a payment reference; retry", field="order", code="retry")
+    raise Conflict(N_("could not allocate a payment reference; retry"), field="order", code="retry")

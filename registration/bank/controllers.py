@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from events.services import editable_event, get_event
 from podium.auth.guards import requires_organizer
 from podium.errors import NotFound, problem_responses
+from podium.i18n import N_
 from registration.bank import choosing, invoices, payments, settings
 from registration.bank.schemas import (
     BankPaymentIn,
@@ -103,7 +104,7 @@ class BankTransferController(Controller):
     async def read(self, order: NamedDependency[Order], db_session: NamedDependency[AsyncSession]) -> BankTransferRead:
         """How to pay it (bank details, reference, due date) and what has arrived; 404 until transfer is chosen."""
         if not order.payment_reference:
-            raise NotFound("this order is not paid by bank transfer", field="order_id")
+            raise NotFound(N_("this order is not paid by bank transfer"), field="order_id")
         return await bank_transfer_read(db_session, order)
 
     @get(

@@ -20,6 +20,7 @@ from podium.auth.schemas import CurrentUser
 from podium.errors import DomainError, NotFound
 from podium.formatting import format_money, parse_money
 from podium.forms import FormData
+from podium.i18n import N_
 from podium.pages import redirect
 from registration.bank.payments import Outcome, record_bank_payment
 from registration.models import Order
@@ -50,7 +51,7 @@ class OrganizerBankPages(Controller):
         event = await get_event(db_session, slug, with_children=False)
         order = await db_session.get(Order, order_id)
         if order is None or order.event_id != event.id:
-            raise NotFound("no such order at this event", field="order_id")
+            raise NotFound(N_("no such order at this event"), field="order_id")
         user = request.scope.get("user")
         actor = f"organizer:{user.email}" if isinstance(user, CurrentUser) else "organizer"
         try:

@@ -116,7 +116,7 @@ async def replace_settings(
     values = checked(data)
     row = await stored_settings(db_session, event.id)
     if row is None:
-        async with savepoint(db_session, Conflict("settings were created concurrently; retry", field="event")):
+        async with savepoint(db_session, Conflict(N_("settings were created concurrently; retry"), field="event")):
             row = default_settings(event)
             db_session.add(row)
             await db_session.flush()

@@ -19,7 +19,7 @@ from events.models import Event
 from podium import audit
 from podium.db import begin_write, utcnow
 from podium.errors import Conflict
-from podium.i18n import N_
+from podium.i18n import N_, gettext
 from registration.audit.services import record
 from registration.catalog.pricing import amount_due, local_date, percent_of
 from registration.documents.services import record_documents
@@ -52,6 +52,7 @@ from registration.payments.ledger import (
     refunded_of_payment,
     sync_refunded,
 )
+from registration.status_words import status_word
 
 # A bank transfer back is made by the organizer, outside Podium: recording it is its being sent.
 INSTANT_REFUND_PROVIDERS = ("offline", "none", "bank_transfer")
@@ -118,7 +119,11 @@ async def cancel(
     if order.status == OrderStatus.PENDING:
         return await _cancel_unpaid(db_session, order, registration_ids, actor=actor, by_organizer=by_organizer)
     if order.status != OrderStatus.PAID:
-        raise Conflict(f"the order is {order.status}", field="order", code=f"order_{order.status}")
+        raise Conflict(
+            gettext("the order is %(status)s") % {"status": status_word(order.status)},
+            field="order",
+            code=f"order_{order.status}",
+        )
     registrations = await _active(db_session, order, registration_ids)
     fee_pct = 0 if by_organizer else await _fee_pct(db_session, event, now)
     due = await _cancel_each(db_session, event, order, registrations, actor)

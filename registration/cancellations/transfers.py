@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from podium import audit
 from podium.auth.services import normalise_email
 from podium.db import begin_write, savepoint, utcnow
-from podium.errors import Conflict, FieldError, InvalidInput
-from podium.i18n import N_
+from podium.errors import Conflict, FieldError, InvalidInput, naming_field
+from podium.i18n import N_, gettext
 from registration.catalog.pricing import Promo, amount_due, quote_attendee
 from registration.documents.receipts import format_money
 from registration.documents.services import record_documents
@@ -30,8 +30,9 @@ from registration.models import (
     RegistrationStatus,
     RevokedBecause,
 )
-from registration.orders.validation import COMP, access_code_matches
+from registration.orders.validation import COMP, access_code_matches, already_registered
 from registration.schemas import TransferIn
+from registration.status_words import status_word
 
 
 class TransferRefused(Conflict):
@@ -62,13 +63,17 @@ async def transfer_rule_failures(
     if rule == Eligibility.MEMBER_NUMBER and not data.member_number:
         failures.append(
             RuleFailure(
-                "member_number_required", "member_number", f"the {category.name} category needs a member number"
+                "member_number_required",
+                "member_number",
+                gettext("the %(category)s category needs a member number") % {"category": category.name},
             )
         )
     if rule == Eligibility.ACCESS_CODE and not access_code_matches(category, data.access_code):
         failures.append(
             RuleFailure(
-                "access_code_required", "access_code", f"the {category.name} category needs its valid access code"
+                "access_code_required",
+                "access_code",
+                gettext("the %(category)s category needs its valid access code") % {"category": category.name},
             )
         )
     if rule == Eligibility.VERIFICATION:
@@ -76,7 +81,8 @@ async def transfer_rule_failures(
             RuleFailure(
                 "verification_required",
                 "registration_id",
-                f"the {category.name} category needs the organizers to verify the new person's eligibility",
+                gettext("the %(category)s category needs the organizers to verify the new person's eligibility")
+                % {"category": category.name},
             )
         )
     settings = await db_session.scalar(
@@ -96,8 +102,8 @@ async def transfer_rule_failures(
             RuleFailure(
                 "price_differs",
                 "country",
-                f"the new person's price is {format_money(quote.total, order.currency)},"
-                f" the registration was bought for {format_money(paid, order.currency)}",
+                gettext("the new person's price is %(price)s, the registration was bought for %(paid)s")
+                % {"price": format_money(quote.total, order.currency), "paid": format_money(paid, order.currency)},
             )
         )
     return failures
@@ -152,12 +158,12 @@ async def transfer(
             first.detail,
             field=first.field,
             code=first.code,
-            errors=[FieldError(f.field, f"{f.code}: {f.detail}") for f in failures],
+            errors=[FieldError(f.field, naming_field(f.code, f.detail)) for f in failures],
         )
     previous_email, previous_name = registration.email, registration.first_name
     # The letter named the previous holder: revoked (and they are told) before the details change hands.
     await registrations_ended(db_session, [registration], RevokedBecause.TRANSFERRED, actor=actor)
-    taken = Conflict(f"{data.email} is already registered for this event", field="email", code="already_registered")
+    taken = Conflict(already_registered(data.email), field="email", code="already_registered")
     async with savepoint(db_session, taken):  # the new person's email is unique per event
         _hand_over(db_session, registration, data, failures, actor)
     await enqueue_transfer_mails(db_session, order, registration, previous_email, previous_name)
@@ -173,7 +179,10 @@ async def _transferable(db_session: AsyncSession, order: Order, registration_id:
     if registration is None or registration.order_id != order.id:
         raise InvalidInput(N_("no such registration in this order"), field="registration_id")
     if registration.status not in (RegistrationStatus.CONFIRMED, RegistrationStatus.AWAITING_VERIFICATION):
-        raise Conflict(f"a {registration.status} registration can't be transferred", field="registration_id")
+        raise Conflict(
+            gettext("a %(status)s registration can't be transferred") % {"status": status_word(registration.status)},
+            field="registration_id",
+        )
     return registration
 
 

@@ -13,6 +13,7 @@ from events.services import editable_event, get_event, required_text
 from podium import audit
 from podium.db import begin_write
 from podium.errors import Conflict
+from podium.i18n import N_, gettext
 from registration.catalog import schemas as s
 from registration.catalog.capacity import capacity_of, set_own_capacity
 from registration.catalog.categories import item_value
@@ -64,7 +65,9 @@ async def create_add_on(db_session: AsyncSession, slug: str, data: s.AddOnCreate
         category_ids=[str(i) for i in category_ids],
         is_active=True,
     )
-    await AddOns(db_session).add_unique(add_on, f"an add-on with code {data.code!r} exists")
+    await AddOns(db_session).add_unique(
+        add_on, gettext("an add-on with code %(code)s exists") % {"code": repr(data.code)}
+    )
     await set_own_capacity(db_session, event, add_on, data.capacity)
     audit.record_created(db_session, "add_on", add_on.id, await _state(db_session, add_on), None, event_id=event.id)
     return await add_on_read(db_session, add_on)
@@ -97,7 +100,7 @@ async def delete_add_on(db_session: AsyncSession, slug: str, add_on_id: UUID) ->
         select(func.count()).select_from(RegistrationAddOn).where(RegistrationAddOn.add_on_id == add_on.id)
     )
     if bought:
-        raise Conflict("people have bought this add-on: deactivate it instead", field="add_on_id")
+        raise Conflict(N_("people have bought this add-on: deactivate it instead"), field="add_on_id")
     await add_ons.refuse_if_used(add_on)
     audit.record_deleted(db_session, "add_on", add_on.id, await _state(db_session, add_on), None, event_id=event.id)
     await set_own_capacity(db_session, event, add_on, None)

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from events.services import get_event
 from podium import audit
 from podium.errors import InvalidInput
+from podium.i18n import N_
 from registration.models import CancellationFeeRule
 from registration.schemas import CancellationPolicy, FeeRule
 
@@ -25,10 +26,10 @@ async def set_policy(db_session: AsyncSession, event_slug: str, policy: Cancella
     event = await get_event(db_session, event_slug, with_children=False)
     days = [r.until for r in policy.rules]
     if len(set(days)) != len(days):
-        raise InvalidInput("two rules end on the same day", field="rules")
+        raise InvalidInput(N_("two rules end on the same day"), field="rules")
     fees = [r.fee_pct for r in sorted(policy.rules, key=lambda r: r.until)]
     if fees != sorted(fees):
-        raise InvalidInput("fees can only grow as the event comes closer", field="rules")
+        raise InvalidInput(N_("fees can only grow as the event comes closer"), field="rules")
     before = (await get_policy(db_session, event_slug)).rules
     await db_session.execute(delete(CancellationFeeRule).where(CancellationFeeRule.event_id == event.id))
     db_session.add_all(CancellationFeeRule(event_id=event.id, until=r.until, fee_pct=r.fee_pct) for r in policy.rules)

@@ -15,6 +15,7 @@ from events.services import editable_event, get_event, required_text
 from podium import audit
 from podium.db import begin_write
 from podium.errors import Conflict, InvalidInput
+from podium.i18n import N_, gettext, ngettext
 from podium.rows import rows_changed
 from registration.catalog import schemas as s
 from registration.catalog.rows import Quotas, codes_to_ids, ids_to_codes
@@ -62,7 +63,12 @@ async def resize(db_session: AsyncSession, quota: Quota, size: int, field: str) 
         await db_session.refresh(quota, ["size", "used"])
         return
     used = await db_session.scalar(select(Quota.used).where(Quota.id == quota.id))
-    raise Conflict(f"{used} seats are already taken; the {field} can't go below that", field=field)
+    detail = ngettext(
+        "%(num)d seat is already taken; the %(field)s can't go below that",
+        "%(num)d seats are already taken; the %(field)s can't go below that",
+        used or 0,
+    )
+    raise Conflict(detail % {"num": used or 0, "field": field}, field=field)
 
 
 async def quota_read(db_session: AsyncSession, quota: Quota) -> s.QuotaRead:
@@ -93,9 +99,9 @@ async def create_quota(db_session: AsyncSession, slug: str, data: s.QuotaCreate)
     category_ids = await codes_to_ids(db_session, Category, event, data.category_codes, "category_codes")
     add_on_ids = await codes_to_ids(db_session, AddOn, event, data.add_on_codes, "add_on_codes")
     if data.scope == "items" and not (category_ids or add_on_ids):
-        raise InvalidInput("a shared capacity needs at least one category or add-on", field="category_codes")
+        raise InvalidInput(N_("a shared capacity needs at least one category or add-on"), field="category_codes")
     if data.scope == "event" and (category_ids or add_on_ids):
-        raise InvalidInput("an event-wide capacity counts everyone: list no items", field="scope")
+        raise InvalidInput(N_("an event-wide capacity counts everyone: list no items"), field="scope")
     quota = await Quotas(db_session).add(
         Quota(event_id=event.id, name=required_text(data.name, "name"), size=data.size, used=0, scope=data.scope)
     )
@@ -132,7 +138,9 @@ async def delete_quota(db_session: AsyncSession, slug: str, quota_id: UUID) -> N
     for model in owners:
         owner = await db_session.scalar(select(model.name).where(model.capacity_quota_id == quota.id))
         if owner is not None:
-            raise Conflict(f"this is {owner}'s own capacity: change it there", field="quota_id")
+            raise Conflict(
+                gettext("this is %(owner)s's own capacity: change it there") % {"owner": owner}, field="quota_id"
+            )
     await quotas.refuse_if_used(quota)
     audit.record_deleted(db_session, "quota", quota.id, audit.snapshot(quota, _QUOTA_FIELDS), None, event_id=event.id)
     await quotas.remove(quota)

@@ -14,6 +14,7 @@ from events.services import editable_event, get_event, required_text
 from podium import audit
 from podium.db import begin_write
 from podium.errors import Conflict, InvalidInput
+from podium.i18n import N_, gettext
 from podium.translated import clean_translations
 from registration.catalog import schemas as s
 from registration.catalog.capacity import capacity_of, set_own_capacity
@@ -54,10 +55,10 @@ async def _state(db_session: AsyncSession, category: Category) -> dict[str, Any]
 
 def _windows(windows: Sequence[s.PriceWindowIn]) -> list[PriceWindow]:
     if not windows:
-        raise InvalidInput("a category needs at least one price window", field="price_windows")
+        raise InvalidInput(N_("a category needs at least one price window"), field="price_windows")
     starts = [w.starts_on for w in windows]
     if len(set(starts)) != len(starts):
-        raise InvalidInput("two price windows start on the same day", field="price_windows")
+        raise InvalidInput(N_("two price windows start on the same day"), field="price_windows")
     return [
         PriceWindow(label=required_text(w.label, "price_windows"), starts_on=w.starts_on, amount=w.amount)
         for w in windows
@@ -79,7 +80,7 @@ def _replace_windows(category: Category, new: list[PriceWindow]) -> None:
 
 def _check_access(eligibility: str, access_code: str | None) -> None:
     if eligibility == "access_code" and not (access_code or "").strip():
-        raise InvalidInput("an access-code category needs its access code", field="access_code")
+        raise InvalidInput(N_("an access-code category needs its access code"), field="access_code")
 
 
 async def category_read(db_session: AsyncSession, category: Category) -> s.CategoryRead:
@@ -120,7 +121,9 @@ async def create_category(db_session: AsyncSession, slug: str, data: s.CategoryC
         is_active=True,
         price_windows=_windows(data.price_windows),
     )
-    await Categories(db_session).add_unique(category, f"a category with code {data.code!r} exists")
+    await Categories(db_session).add_unique(
+        category, gettext("a category with code %(code)s exists") % {"code": repr(data.code)}
+    )
     await set_own_capacity(db_session, event, category, data.capacity)
     audit.record_created(
         db_session, "category", category.id, await _state(db_session, category), None, event_id=event.id
@@ -160,7 +163,7 @@ async def delete_category(db_session: AsyncSession, slug: str, category_id: UUID
         select(func.count()).select_from(Registration).where(Registration.category_id == category.id)
     )
     if taken:
-        raise Conflict("people have registered in this category: deactivate it instead", field="category_id")
+        raise Conflict(N_("people have registered in this category: deactivate it instead"), field="category_id")
     await categories.refuse_if_used(category)
     audit.record_deleted(
         db_session, "category", category.id, await _state(db_session, category), None, event_id=event.id

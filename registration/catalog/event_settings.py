@@ -10,6 +10,7 @@ from events.services import editable_event, get_event
 from podium import audit
 from podium.db import savepoint
 from podium.errors import Conflict
+from podium.i18n import N_
 from registration.catalog import schemas as s
 from registration.catalog.rows import SettingsRows, changes
 from registration.models import RegistrationSettings
@@ -40,7 +41,7 @@ async def stored_settings(db_session: AsyncSession, event: Event) -> Registratio
 async def _settings_row(db_session: AsyncSession, event: Event) -> RegistrationSettings:
     row = await stored_settings(db_session, event)
     if row is None:
-        async with savepoint(db_session, Conflict("settings were created concurrently; retry", field="event")):
+        async with savepoint(db_session, Conflict(N_("settings were created concurrently; retry"), field="event")):
             row = await SettingsRows(db_session).add(default_settings(event))
     return row
 

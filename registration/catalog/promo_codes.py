@@ -13,6 +13,7 @@ from events.services import editable_event, get_event
 from podium import audit
 from podium.db import begin_write
 from podium.errors import Conflict, InvalidInput
+from podium.i18n import N_, gettext, ngettext
 from podium.rows import rows_changed
 from registration.catalog import schemas as s
 from registration.catalog.rows import PromoCodes, changes, codes_to_ids, ids_to_codes
@@ -39,9 +40,9 @@ async def promo_read(db_session: AsyncSession, promo: PromoCode) -> s.PromoCodeR
 
 def _check_promo(kind: str, value: int, valid_from: dt.datetime | None, valid_until: dt.datetime | None) -> None:
     if kind == "percent" and value > 100:
-        raise InvalidInput("a percentage is at most 100 (100 is a free comp code)", field="value")
+        raise InvalidInput(N_("a percentage is at most 100 (100 is a free comp code)"), field="value")
     if valid_from and valid_until and valid_until <= valid_from:
-        raise InvalidInput("the code must stop being valid after it starts", field="valid_until")
+        raise InvalidInput(N_("the code must stop being valid after it starts"), field="valid_until")
 
 
 async def _limit_uses(db_session: AsyncSession, promo: PromoCode, max_uses: int | None) -> None:
@@ -51,7 +52,10 @@ async def _limit_uses(db_session: AsyncSession, promo: PromoCode, max_uses: int 
         db_session, update(PromoCode).where(PromoCode.id == promo.id, limit).values(max_uses=max_uses)
     ):
         used = await db_session.scalar(select(PromoCode.used).where(PromoCode.id == promo.id))
-        raise Conflict(f"the code was already used {used} times", field="max_uses")
+        detail = ngettext(
+            "the code was already used %(num)d time", "the code was already used %(num)d times", used or 0
+        )
+        raise Conflict(detail % {"num": used or 0}, field="max_uses")
     await db_session.refresh(promo, ["max_uses", "used"])
 
 
@@ -78,7 +82,7 @@ async def create_promo_code(db_session: AsyncSession, slug: str, data: s.PromoCo
         valid_from=data.valid_from,
         valid_until=data.valid_until,
     )
-    await PromoCodes(db_session).add_unique(promo, f"the code {promo.code} exists")
+    await PromoCodes(db_session).add_unique(promo, gettext("the code %(code)s exists") % {"code": promo.code})
     audit.record_created(
         db_session, "promo_code", promo.id, audit.snapshot(promo, _PROMO_FIELDS), None, event_id=event.id
     )
@@ -109,7 +113,7 @@ async def delete_promo_code(db_session: AsyncSession, slug: str, promo_id: UUID)
     promo_codes = PromoCodes(db_session)
     promo = await promo_codes.of_event(event, promo_id)
     if promo.used:
-        raise Conflict("the code has been used: end its validity instead", field="promo_code_id")
+        raise Conflict(N_("the code has been used: end its validity instead"), field="promo_code_id")
     await promo_codes.refuse_if_used(promo)
     before = audit.snapshot(promo, _PROMO_FIELDS)
     audit.record_deleted(db_session, "promo_code", promo.id, before, None, event_id=event.id)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from events.services import editable_event, get_event, required_text
 from podium import audit
 from podium.errors import InvalidInput
+from podium.i18n import N_, gettext
 from registration.catalog import schemas as s
 from registration.catalog.rows import Questions, changes
 from registration.models import Question
@@ -34,9 +35,9 @@ def question_read(question: Question) -> s.QuestionRead:
 def _check_options(kind: str, options: Sequence[str]) -> list[str]:
     cleaned = list(dict.fromkeys(o.strip() for o in options if o.strip()))
     if kind == "choice" and len(cleaned) < 2:
-        raise InvalidInput("a choice needs at least two different options", field="options")
+        raise InvalidInput(N_("a choice needs at least two different options"), field="options")
     if kind != "choice" and cleaned:
-        raise InvalidInput("only choice questions have options", field="options")
+        raise InvalidInput(N_("only choice questions have options"), field="options")
     return cleaned
 
 
@@ -57,7 +58,9 @@ async def create_question(db_session: AsyncSession, slug: str, data: s.QuestionC
         options=_check_options(data.kind, data.options),
         position=data.position,
     )
-    await Questions(db_session).add_unique(question, f"a question with code {data.code!r} exists")
+    await Questions(db_session).add_unique(
+        question, gettext("a question with code %(code)s exists") % {"code": repr(data.code)}
+    )
     audit.record_created(
         db_session, "question", question.id, audit.snapshot(question, _QUESTION_FIELDS), None, event_id=event.id
     )

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from events.models import Event
 from podium.db import savepoint
 from podium.errors import Conflict, InvalidInput, NotFound
+from podium.i18n import N_, ngettext
 from podium.references import refuse_if_used
 from registration.models import AddOn, Category, PromoCode, Question, Quota, RegistrationSettings
 
@@ -34,9 +35,12 @@ def changes(data: msgspec.Struct) -> dict[str, Any]:
 
 class EventRows(SQLAlchemyAsyncRepository[Row]):
     """An event's items of one kind. ``what`` names the kind to people, ``field`` is the path parameter that
-    names one, and ``ordering`` is the order lists come in."""
+    names one, and ``ordering`` is the order lists come in; ``missing`` and ``in_use`` are its refusals (each
+    kind's own sentence, marked for the catalogs: the kind's gender changes the words around it)."""
 
     what: ClassVar[str]
+    missing: ClassVar[str]
+    in_use: ClassVar[str]
     field: ClassVar[str]
     ordering: ClassVar[list[OrderingPair]]
 
@@ -48,8 +52,7 @@ class EventRows(SQLAlchemyAsyncRepository[Row]):
         """The item, as long as it belongs to ``event`` (another event's item is not found here)."""
         row = await self.get_one_or_none(id=row_id, event_id=event.id)
         if row is None:
-            noun = self.field.removesuffix("_id").replace("_", " ")
-            raise NotFound(f"no such {noun} at this event", field=self.field)
+            raise NotFound(self.missing, field=self.field)
         return row
 
     async def of(self, event: Event) -> list[Row]:
@@ -65,37 +68,42 @@ class EventRows(SQLAlchemyAsyncRepository[Row]):
 
     async def remove(self, row: Row) -> None:
         """Delete the item (the caller has checked what refers to it, ``refuse_if_used``)."""
-        async with savepoint(self.db_session, Conflict(f"the {self.what} is in use", field=self.field)):
+        async with savepoint(self.db_session, Conflict(self.in_use, field=self.field)):
             await self.delete(row.id)
 
 
 class Categories(EventRows[Category]):
     model_type = Category
-    what, field = "category", "category_id"
+    what, field = N_("category"), "category_id"
+    missing, in_use = N_("no such category at this event"), N_("the category is in use")
     ordering = [(Category.position, False), (Category.code, False)]
 
 
 class AddOns(EventRows[AddOn]):
     model_type = AddOn
-    what, field = "add-on", "add_on_id"
+    what, field = N_("add-on"), "add_on_id"
+    missing, in_use = N_("no such add-on at this event"), N_("the add-on is in use")
     ordering = [(AddOn.code, False)]
 
 
 class Quotas(EventRows[Quota]):
     model_type = Quota
-    what, field = "quota", "quota_id"
+    what, field = N_("quota"), "quota_id"
+    missing, in_use = N_("no such quota at this event"), N_("the quota is in use")
     ordering = [(Quota.name, False)]
 
 
 class PromoCodes(EventRows[PromoCode]):
     model_type = PromoCode
-    what, field = "promo code", "promo_code_id"
+    what, field = N_("promo code"), "promo_code_id"
+    missing, in_use = N_("no such promo code at this event"), N_("the promo code is in use")
     ordering = [(PromoCode.code, False)]
 
 
 class Questions(EventRows[Question]):
     model_type = Question
-    what, field = "question", "question_id"
+    what, field = N_("question"), "question_id"
+    missing, in_use = N_("no such question at this event"), N_("the question is in use")
     ordering = [(Question.position, False), (Question.code, False)]
 
 
@@ -119,7 +127,8 @@ async def codes_to_ids(
     found = dict((await db_session.execute(query)).tuples().all())
     missing = [c for c in codes if c not in found]
     if missing:
-        raise InvalidInput(f"unknown code(s): {', '.join(missing)}", field=field)
+        detail = ngettext("unknown code: %(codes)s", "unknown codes: %(codes)s", len(missing))
+        raise InvalidInput(detail % {"codes": ", ".join(missing)}, field=field)
     return [found[c] for c in dict.fromkeys(codes)]
 
 

@@ -14,6 +14,7 @@ from events.services import get_event
 from podium import audit
 from podium.db import begin_write, savepoint
 from podium.errors import Conflict
+from podium.i18n import N_
 from registration.documents.schemas import BillingIn, BillingRead, SellerIn, SellerRead
 from registration.documents.services import record_documents
 from registration.models import BillingDetails, Order, SellerDetails
@@ -44,7 +45,7 @@ async def set_billing(db_session: AsyncSession, order: Order, data: BillingIn, *
     row = await db_session.scalar(select(BillingDetails).where(BillingDetails.order_id == order.id).with_for_update())
     before = audit.snapshot(row, _BILLING_FIELDS) if row is not None else {}
     # Two first saves at once: the other one's row stands; retry.
-    retry = Conflict("billing details were saved at the same time; retry", field="order", code="retry")
+    retry = Conflict(N_("billing details were saved at the same time; retry"), field="order", code="retry")
     async with savepoint(db_session, retry):
         if row is None:
             row = BillingDetails(order_id=order.id)
@@ -81,7 +82,7 @@ async def set_seller(
     event = await get_event(db_session, event_slug, with_children=False)
     row = await db_session.scalar(select(SellerDetails).where(SellerDetails.event_id == event.id).with_for_update())
     before = audit.snapshot(row, _SELLER_FIELDS) if row is not None else {}
-    retry = Conflict("seller details were saved at the same time; retry", field="event", code="retry")
+    retry = Conflict(N_("seller details were saved at the same time; retry"), field="event", code="retry")
     async with savepoint(db_session, retry):
         if row is None:
             row = SellerDetails(event_id=event.id)

@@ -21,6 +21,7 @@ from podium import audit
 from podium.auth.guards import requires_organizer
 from podium.auth.schemas import CurrentUser
 from podium.errors import Conflict, NotFound, problem_responses
+from podium.i18n import N_
 from registration.documents import billing
 from registration.documents import services as documents
 from registration.documents.receipts import receipt_number
@@ -105,7 +106,7 @@ class OrderDocumentController(Controller):
         await db_session.commit()
         found = next((d for d in rows if d.id == document_id), None)
         if found is None:
-            raise NotFound("no such document in this order", field="document_id")
+            raise NotFound(N_("no such document in this order"), field="document_id")
         return _pdf(*await documents.document_pdf(db_session, found))
 
     @get(
@@ -124,7 +125,7 @@ class OrderDocumentController(Controller):
         current = documents.current_receipt(await documents.ensure_documents_issued(db_session, order.id))
         await db_session.commit()
         if current is None:
-            raise Conflict("there is no receipt: the order is not paid", field="order", code="not_paid")
+            raise Conflict(N_("there is no receipt: the order is not paid"), field="order", code="not_paid")
         return _pdf(*await documents.document_pdf(db_session, current))
 
     @get(

@@ -21,6 +21,7 @@ from events.services import get_event
 from podium.auth.guards import requires_organizer
 from podium.db import utcnow
 from podium.errors import NotFound, problem_responses
+from podium.i18n import N_
 from registration.letters import services
 from registration.letters.documents import letter_pdf, set_signature, verify_url
 from registration.letters.schemas import (
@@ -86,7 +87,7 @@ async def ask(db_session: AsyncSession, holder: RegistrationHolder, data: Letter
 async def own_letter(db_session: AsyncSession, registration: Registration) -> VisaLetter:
     letter = await services.letter_of(db_session, registration.id)
     if letter is None:
-        raise NotFound("no letter was asked for yet", field="registration_id")
+        raise NotFound(N_("no letter was asked for yet"), field="registration_id")
     return letter
 
 

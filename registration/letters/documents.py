@@ -11,6 +11,7 @@ from events.brand import normalise_logo
 from events.models import Event, EventLogo
 from podium.db import begin_write
 from podium.errors import Conflict, InvalidInput
+from podium.i18n import N_, gettext
 from registration.catalog.pricing import amount_due, local_date
 from registration.letters.pdf import LetterFacts, render_letter
 from registration.letters.sealing import unseal
@@ -33,10 +34,13 @@ def verify_url(base_url: str, code: str) -> str:
 async def letter_pdf(db_session: AsyncSession, letter: VisaLetter, *, secret_key: str, base_url: str) -> bytes:
     """The issued letter's PDF; a pending, rejected, revoked or erased letter has none (409)."""
     if letter.status != LetterStatus.ISSUED:
-        raise Conflict(f"the letter is {letter.status}: there is nothing to download", code="letter_not_issued")
+        raise Conflict(
+            gettext("the letter is %(status)s: there is nothing to download") % {"status": gettext(letter.status)},
+            code="letter_not_issued",
+        )
     sealed = await db_session.scalar(select(VisaLetter.sealed).where(VisaLetter.id == letter.id))
     if sealed is None:
-        raise Conflict("the passport data was erased after the event", code="letter_erased")
+        raise Conflict(N_("the passport data was erased after the event"), code="letter_erased")
     registration = await db_session.get(Registration, letter.registration_id)
     event = await db_session.get(Event, letter.event_id)
     assert registration is not None and event is not None  # foreign keys
@@ -90,7 +94,7 @@ async def set_signature(
         ) from None
     for field, value in {"signatory": signatory, "signatory_title": signatory_title}.items():
         if value is not None and len(value) > 200:
-            raise InvalidInput("at most 200 characters", field=field)
+            raise InvalidInput(N_("at most 200 characters"), field=field)
     await begin_write(db_session)
     rules = await db_session.scalar(select(LetterSettings).where(LetterSettings.event_id == event.id))
     if rules is None:

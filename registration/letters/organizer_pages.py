@@ -180,7 +180,7 @@ class OrganizerLetterPages(Controller):
         try:
             days = data.get("erase_after_days", "").strip()
             if not days.isdigit():
-                raise InvalidInput("a whole number of days, 0 to 3650", field="erase_after_days")
+                raise InvalidInput(N_("a whole number of days, 0 to 3650"), field="erase_after_days")
             await services.set_rules(
                 db_session,
                 event,
@@ -213,7 +213,7 @@ class OrganizerLetterPages(Controller):
         event = await get_event(db_session, slug, with_children=False)
         try:
             if data.signature is None or not data.signature.filename:
-                raise InvalidInput("choose a PNG or JPEG file", field="signature")
+                raise InvalidInput(N_("choose a PNG or JPEG file"), field="signature")
             await set_signature(db_session, event, await data.signature.read(MAX_LOGO_BYTES + 1), None)
         except DomainError as exc:
             await db_session.rollback()

@@ -19,6 +19,7 @@ from sqlalchemy.orm import undefer
 from events.models import Event
 from podium.db import begin_write, utcnow
 from podium.errors import Conflict, InvalidInput, NotFound
+from podium.i18n import N_, gettext
 from registration.audit.services import record
 from registration.letters.mail import enqueue_letter_mail
 from registration.letters.sealing import PassportData, seal, unseal
@@ -30,6 +31,7 @@ from registration.models import (
     RevokedBecause,
     VisaLetter,
 )
+from registration.status_words import status_word
 
 # Printer-safe: no 0/O, 1/I/L look-alikes; 12 characters of 31 are ~59 bits, beyond guessing on a public page.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -88,13 +90,17 @@ async def request_letter(
         rules.allow_unconfirmed and locked.status in _UNCONFIRMED
     ):
         raise Conflict(
-            f"the registration is {locked.status.replace('_', ' ')}: letters are for confirmed registrations",
+            gettext("the registration is %(status)s: letters are for confirmed registrations")
+            % {"status": status_word(locked.status)},
             field="registration_id",
             code="not_confirmed",
         )
     letter = await letter_of(db_session, locked.id)
     if letter is not None and letter.status != LetterStatus.REJECTED:
-        raise Conflict(f"this registration already has a letter ({letter.status})", code="letter_exists")
+        raise Conflict(
+            gettext("this registration already has a letter (%(status)s)") % {"status": gettext(letter.status)},
+            code="letter_exists",
+        )
     if letter is None:
         letter = VisaLetter(id=uuid4(), event_id=locked.event_id, registration_id=locked.id, code=new_code(), note="")
         db_session.add(letter)
@@ -117,7 +123,7 @@ async def _letter_at(db_session: AsyncSession, event: Event, letter_id: UUID) ->
     await begin_write(db_session)
     letter = await db_session.get(VisaLetter, letter_id, with_for_update=True, populate_existing=True)
     if letter is None or letter.event_id != event.id:
-        raise NotFound("no such letter at this event", field="letter_id")
+        raise NotFound(N_("no such letter at this event"), field="letter_id")
     return letter
 
 
@@ -141,9 +147,13 @@ async def decide(
     now = now or utcnow()
     letter = await _letter_at(db_session, event, letter_id)
     if letter.status != LetterStatus.PENDING:
-        raise Conflict(f"the letter is {letter.status}, not pending", field="letter_id", code="not_pending")
+        raise Conflict(
+            gettext("the letter is %(status)s, not pending") % {"status": gettext(letter.status)},
+            field="letter_id",
+            code="not_pending",
+        )
     if not approve and not note.strip():
-        raise InvalidInput("say why the letter is refused: the attendee is told", field="note")
+        raise InvalidInput(N_("say why the letter is refused: the attendee is told"), field="note")
     before = letter.status
     letter.status = (LetterStatus.ISSUED if approve else LetterStatus.REJECTED).value
     letter.decided_at = now
@@ -160,7 +170,11 @@ async def revoke(
     """An issued letter stops being valid: its public page says revoked, the attendee is mailed once."""
     letter = await _letter_at(db_session, event, letter_id)
     if letter.status != LetterStatus.ISSUED:
-        raise Conflict(f"the letter is {letter.status}, not issued", field="letter_id", code="not_issued")
+        raise Conflict(
+            gettext("the letter is %(status)s, not issued") % {"status": gettext(letter.status)},
+            field="letter_id",
+            code="not_issued",
+        )
     letter.status = LetterStatus.REVOKED.value
     letter.revoked_at = now or utcnow()
     letter.revoked_because = RevokedBecause.ORGANIZER.value
@@ -177,7 +191,7 @@ async def passport_data(
     await begin_write(db_session)  # a GET that writes (the audit entry)
     letter = await db_session.get(VisaLetter, letter_id, options=[undefer(VisaLetter.sealed)])
     if letter is None or letter.event_id != event.id:
-        raise NotFound("no such letter at this event", field="letter_id")
+        raise NotFound(N_("no such letter at this event"), field="letter_id")
     record(
         db_session,
         "registration",
@@ -254,9 +268,9 @@ async def set_rules(
     names = {"signatory": signatory, "signatory_title": signatory_title}
     for field, value in names.items():
         if value is not None and len(" ".join(value.split())) > 200:
-            raise InvalidInput("at most 200 characters", field=field)
+            raise InvalidInput(N_("at most 200 characters"), field=field)
     if not 0 <= erase_after_days <= 3650:
-        raise InvalidInput("between 0 and 3650 days", field="erase_after_days")
+        raise InvalidInput(N_("between 0 and 3650 days"), field="erase_after_days")
     await begin_write(db_session)
     rules = await db_session.scalar(select(LetterSettings).where(LetterSettings.event_id == event.id))
     if rules is None:
@@ -276,7 +290,7 @@ async def public_letter(db_session: AsyncSession, code: str) -> tuple[VisaLetter
     """The letter a verification code names, for its public page (404 for any other code)."""
     normalised = "".join(code.split()).upper()
     if not normalised.isalnum() or len(normalised) != CODE_LENGTH:
-        raise NotFound("no letter with this code", field="code")
+        raise NotFound(N_("no letter with this code"), field="code")
     row = (
         await db_session.execute(
             select(VisaLetter, Registration, Event)
@@ -286,5 +300,5 @@ async def public_letter(db_session: AsyncSession, code: str) -> tuple[VisaLetter
         )
     ).first()
     if row is None or row[0].status not in (LetterStatus.ISSUED, LetterStatus.REVOKED):
-        raise NotFound("no letter with this code", field="code")
+        raise NotFound(N_("no letter with this code"), field="code")
     return row[0], row[1], row[2]

@@ -10,7 +10,7 @@ from functools import cache
 
 from babel import Locale
 
-from podium.errors import FieldError, InvalidInput
+from podium.errors import FieldError, InvalidInput, naming_field
 from podium.i18n import gettext
 from registration.letters.sealing import PassportData
 
@@ -63,7 +63,8 @@ def check_request(
         errors.append(FieldError("embassy_city", message % {"min": CITY_MIN, "max": CITY_MAX}))
     if errors or birth is None:
         first = errors[0]
-        raise InvalidInput("; ".join(f"{e.field}: {e.message}" for e in errors), field=first.field, errors=errors)
+        detail = "; ".join(naming_field(e.field, e.message) for e in errors)
+        raise InvalidInput(detail, field=first.field, errors=errors)
     data = PassportData(passport_name=name, nationality=country, passport_number=number, date_of_birth=birth)
     return data, city
 

@@ -82,7 +82,7 @@ class OrganizerMailPages(Controller):
         templates = await mail_wording.list_templates(db_session, event)
         chosen = next((t for t in templates if t.name == name), templates[0] if templates else None)
         if name is not None and (chosen is None or chosen.name != name):
-            raise NotFound(f"no mail template {name!r}", field="template")
+            raise NotFound(gettext("no mail template %(name)s") % {"name": repr(name)}, field="template")
         shown, default_subject = None, ""
         if chosen is not None:
             base_url = request.app.state.settings.base_url

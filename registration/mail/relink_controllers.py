@@ -20,6 +20,7 @@ from events.models import Event
 from events.services import get_event
 from podium.auth.guards import requires_organizer
 from podium.errors import NotFound, problem_responses
+from podium.i18n import N_
 from podium.pages import redirect, render
 from podium.settings import Settings
 from registration.links.access import RegistrationHolder, caller, is_organizer, order_link, registration_holder_link
@@ -155,7 +156,7 @@ class OrganizerLinkPages(Controller):
         event = await get_event(db_session, slug, with_children=False)
         registration = await db_session.get(Registration, registration_id)
         if registration is None or registration.event_id != event.id:
-            raise NotFound("no such registration at this event", field="registration_id")
+            raise NotFound(N_("no such registration at this event"), field="registration_id")
         return registration
 
     @post("/registrations/{registration_id:uuid}/link")

@@ -36,7 +36,7 @@ def event_templates() -> list[MailTemplate]:
 def _template(name: str) -> MailTemplate:
     found = TEMPLATES.get(name)
     if found is None or not found.per_event:
-        raise NotFound(f"no mail template {name!r}", field="name")
+        raise NotFound(gettext("no mail template %(name)s") % {"name": repr(name)}, field="name")
     return found
 
 

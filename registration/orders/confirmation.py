@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.db import begin_write, utcnow
 from podium.errors import Conflict, DomainError
-from podium.i18n import N_
+from podium.i18n import N_, gettext
 from registration.audit.services import record
 from registration.documents.order_facts import OrderFacts, load_order_facts
 from registration.documents.services import record_documents
@@ -23,6 +23,7 @@ from registration.orders.group_shares import LeftBecause, leave_group_invoice
 from registration.orders.holds import end_pending
 from registration.orders.view import Known
 from registration.payments.ledger import PaymentMoney, offline_payment_id, record_payment
+from registration.status_words import status_word
 
 
 class Forbidden(DomainError):
@@ -110,13 +111,15 @@ async def confirm_offline_payment(
     payments of one order wait for each other and see each other's (one payment, one receipt, one mail)."""
     if production:
         raise Forbidden(
-            "the offline test provider is disabled in production", code="offline_payments_disabled", field="provider"
+            N_("the offline test provider is disabled in production"),
+            code="offline_payments_disabled",
+            field="provider",
         )
     now = now or utcnow()
     await begin_write(db_session)
     if order.payment_provider != "offline":
         raise Conflict(
-            "this order is not paid through the offline test provider", code="wrong_provider", field="provider"
+            N_("this order is not paid through the offline test provider"), code="wrong_provider", field="provider"
         )
     if order.status == OrderStatus.PAID:
         return order, None
@@ -124,7 +127,11 @@ async def confirm_offline_payment(
         await end_pending(db_session, order.id, OrderStatus.EXPIRED, actor="system", note="hold expired")
         raise HoldExpired(N_("the hold on these seats expired; please place the order again"), field="order")
     if order.status != OrderStatus.PENDING:
-        raise Conflict(f"the order is {order.status}", code=f"order_{order.status}", field="order")
+        raise Conflict(
+            gettext("the order is %(status)s") % {"status": status_word(order.status)},
+            code=f"order_{order.status}",
+            field="order",
+        )
     payment = record_payment(
         db_session,
         order,

@@ -303,7 +303,7 @@ async def _claim_and_confirm(
 
 def _key_reused() -> Conflict:
     return Conflict(
-        "this Idempotency-Key was already used for a different order",
+        N_("this Idempotency-Key was already used for a different order"),
         field="Idempotency-Key",
         code="idempotency_key_reused",
     )
@@ -330,5 +330,5 @@ async def _after_insert_race(db_session: AsyncSession, event_slug: str, mine: Or
         if existing is not None:
             return Placed(existing, created=False)
     raise Conflict(
-        "someone in this order is already registered for this event", field="attendees", code="already_registered"
+        N_("someone in this order is already registered for this event"), field="attendees", code="already_registered"
     ) from exc

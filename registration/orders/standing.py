@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.db import utcnow
 from podium.errors import Conflict
+from podium.i18n import N_
 from registration.audit.services import record
 from registration.models import (
     ACTIVE_REGISTRATION_STATUSES,
@@ -223,9 +224,9 @@ def note_confirming(order: Order, payment_intent: str, *, now: dt.datetime | Non
     the webhook's verdict. Only the order's own PaymentIntent counts; an order no longer open is left as it is
     (False). Display only: no seat or money rule reads it, so a page that says so falsely fools itself alone."""
     if order.payment_provider != "stripe":
-        raise Conflict("this order is not paid by card", field="provider", code="wrong_provider")
+        raise Conflict(N_("this order is not paid by card"), field="provider", code="wrong_provider")
     if not order.provider_payment_id or payment_intent != order.provider_payment_id:
-        raise Conflict("this is not the order's payment", field="payment_intent", code="unknown_payment")
+        raise Conflict(N_("this is not the order's payment"), field="payment_intent", code="unknown_payment")
     if order.status not in (OrderStatus.PENDING, OrderStatus.EXPIRED):
         return False
     order.payment_state = CONFIRMING

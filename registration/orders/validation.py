@@ -41,6 +41,11 @@ from registration.schemas import AttendeeIn, OrderCreate
 DEFAULT_HOLD_MINUTES = 15
 
 
+def already_registered(email: str) -> str:
+    """The refusal of a person the event has a registration for already (an order, a transfer)."""
+    return gettext("%(email)s is already registered for this event") % {"email": email}
+
+
 class SoldOut(Conflict):
     code = "sold_out"
     title = N_("Sold out")
@@ -214,20 +219,21 @@ def answer_errors(
 ) -> list[FieldError]:
     """Every answer that is missing or wrong, each on its own question (the form marks only those)."""
     known = {q.code: q for q in questions}
-    errors = [FieldError(f"{prefix}.answers.{c}", "there is no such question") for c in answers if c not in known]
+    errors = [FieldError(f"{prefix}.answers.{c}", N_("there is no such question")) for c in answers if c not in known]
     for question in questions:
         field = f"{prefix}.answers.{question.code}"
         value = answers.get(question.code)
         if value is None or (isinstance(value, str) and not value.strip()):
             if question.required:
-                errors.append(FieldError(field, f"please answer: {question.label}"))
+                errors.append(FieldError(field, gettext("please answer: %(question)s") % {"question": question.label}))
             continue
         if question.kind == "boolean" and not isinstance(value, bool):
-            errors.append(FieldError(field, "expected true or false"))
+            errors.append(FieldError(field, N_("expected true or false")))
         elif question.kind in {"text", "choice"} and not isinstance(value, str):
-            errors.append(FieldError(field, "expected text"))
+            errors.append(FieldError(field, N_("expected text")))
         elif question.kind == "choice" and value not in question.options:
-            errors.append(FieldError(field, f"choose one of: {', '.join(question.options)}"))
+            options = ", ".join(question.options)
+            errors.append(FieldError(field, gettext("choose one of: %(options)s") % {"options": options}))
     return errors
 
 
@@ -345,7 +351,7 @@ def refuse_registered(attendees: list[CheckedAttendee], registered: set[str]) ->
     for attendee in attendees:
         if attendee.email in registered:
             raise Conflict(
-                f"{attendee.data.email} is already registered for this event",
+                already_registered(attendee.data.email),
                 field=f"attendees[{attendee.index}].email",
                 code="already_registered",
             )

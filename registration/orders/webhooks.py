@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.db import begin_write
 from podium.errors import DomainError
+from podium.i18n import N_
 from registration.documents.services import record_documents
 from registration.models import Order, OrderStatus, Payment, Refund, WebhookEvent
 from registration.orders.payment_outcomes import Outcome, PaymentResult, payment_failed, payment_succeeded
@@ -59,13 +60,13 @@ class BadSignature(DomainError):
 
 def verify(payload: bytes, signature: str | None, secret: str) -> stripe.Event:
     if not secret:
-        raise BadSignature("webhooks are not configured (STRIPE_WEBHOOK_SECRET)", field="Stripe-Signature")
+        raise BadSignature(N_("webhooks are not configured (STRIPE_WEBHOOK_SECRET)"), field="Stripe-Signature")
     try:
         return stripe.Webhook.construct_event(payload, signature or "", secret)
     except stripe.SignatureVerificationError as exc:
-        raise BadSignature("the Stripe-Signature header does not match the body", field="Stripe-Signature") from exc
+        raise BadSignature(N_("the Stripe-Signature header does not match the body"), field="Stripe-Signature") from exc
     except ValueError as exc:
-        raise BadSignature("the body is not a Stripe event", field="body") from exc
+        raise BadSignature(N_("the body is not a Stripe event"), field="body") from exc
 
 
 @dataclass(frozen=True)

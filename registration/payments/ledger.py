@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.errors import InvalidInput
+from podium.i18n import gettext
 from podium.jobs import kick_after_commit
 from registration.models import Order, OrderStatus, Payment, Refund, RefundStatus
 
@@ -140,7 +141,8 @@ async def check_refundable(db_session: AsyncSession, payment: Payment, amount: i
     left = await refundable(db_session, payment)
     if amount > left:
         raise ExceedsCaptured(
-            f"at most {left} can still be refunded on this payment (captured {payment.amount_captured})",
+            gettext("at most %(left)d can still be refunded on this payment (captured %(captured)d)")
+            % {"left": left, "captured": payment.amount_captured},
             field="amount",
         )
 

@@ -16,6 +16,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
 from podium.errors import FieldError
+from podium.i18n import N_, gettext
 from registration.statements.lines import (
     StatementLine,
     StatementRefused,
@@ -41,10 +42,10 @@ def parse_camt053(data: bytes) -> list[StatementLine]:
     except DefusedXmlException:
         raise refuse([FieldError("file", _NO_DTD)]) from None
     except ParseError as error:
-        raise refuse([FieldError("file", f"not well-formed XML ({error})")]) from None
+        raise refuse([FieldError("file", gettext("not well-formed XML (%(error)s)") % {"error": str(error)})]) from None
     match = _NAMESPACE.match(root.tag)
     if match is None:
-        raise refuse([FieldError("file", "not a camt.053.001.02 to .08 BankToCustomerStatement document")])
+        raise refuse([FieldError("file", N_("not a camt.053.001.02 to .08 BankToCustomerStatement document"))])
     ns = {"c": root.tag[1:].split("}")[0]}
     errors: list[FieldError] = []
     lines: list[StatementLine] = []
@@ -85,16 +86,20 @@ def _entry_lines(number: int, entry: Element, ns: dict[str, str]) -> list[Statem
     try:
         currency = check_currency(amount_element.get("Ccy", "") if amount_element is not None else "")
     except ValueError:
-        errors.append(FieldError(f"{prefix}.Amt.Ccy", "missing or not a currency code"))
+        errors.append(FieldError(f"{prefix}.Amt.Ccy", N_("missing or not a currency code")))
     indicator = _text(entry, "c:CdtDbtInd", ns)
     if indicator not in ("CRDT", "DBIT"):
-        errors.append(FieldError(f"{prefix}.CdtDbtInd", f"CRDT or DBIT, not {indicator!r}"))
+        errors.append(
+            FieldError(f"{prefix}.CdtDbtInd", gettext("CRDT or DBIT, not %(sent)s") % {"sent": repr(indicator)})
+        )
     booked = _text(entry, "c:BookgDt/c:Dt", ns) or _text(entry, "c:BookgDt/c:DtTm", ns)
     booked_on = None
     try:
         booked_on = parse_day(booked)
     except ValueError:
-        errors.append(FieldError(f"{prefix}.BookgDt", f"missing or not a date: {booked!r}"))
+        errors.append(
+            FieldError(f"{prefix}.BookgDt", gettext("missing or not a date: %(sent)s") % {"sent": repr(booked)})
+        )
     amount = _amount(amount_element, currency, f"{prefix}.Amt", errors)
     if errors or booked_on is None:
         raise refuse(errors)
@@ -142,19 +147,20 @@ def _entry_lines(number: int, entry: Element, ns: dict[str, str]) -> list[Statem
 
 def _amount(element: Element | None, currency: str, field: str, errors: list[FieldError]) -> int:
     if element is None:
-        errors.append(FieldError(field, "missing"))
+        errors.append(FieldError(field, N_("missing")))
         return 0
     if currency and element.get("Ccy", currency).upper() != currency:
-        errors.append(FieldError(field, "a batched transfer in another currency than its entry"))
+        errors.append(FieldError(field, N_("a batched transfer in another currency than its entry")))
         return 0
     try:
         # With no currency named, ISO 4217's code for "no currency" (XXX) stands in so the amount is still read.
         value = parse_amount(element.text or "", currency or "XXX", decimal=".")
     except ValueError:
-        errors.append(FieldError(field, f"not an amount in {currency}: {element.text!r}"))
+        wording = gettext("not an amount in %(currency)s: %(sent)s")
+        errors.append(FieldError(field, wording % {"currency": currency, "sent": repr(element.text)}))
         return 0
     if value < 0:
-        errors.append(FieldError(field, "negative; CdtDbtInd gives the direction"))
+        errors.append(FieldError(field, N_("negative; CdtDbtInd gives the direction")))
     return abs(value)
 
 

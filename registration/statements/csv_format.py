@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import msgspec
 
 from podium.errors import FieldError
+from podium.i18n import N_, gettext
 from podium.spreadsheet import from_cell
 from registration.statements.lines import (
     Direction,
@@ -62,18 +63,18 @@ def parse_csv(data: bytes, columns: CsvColumns = DEFAULT_COLUMNS) -> list[Statem
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise refuse([FieldError("file", f"not UTF-8 text (byte {error.start})")]) from None
+        raise refuse([FieldError("file", gettext("not UTF-8 text (byte %(byte)d)") % {"byte": error.start})]) from None
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     decimal = columns.decimal or ("," if delimiter == ";" else ".")
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     if not rows or not any(cell.strip() for cell in rows[0]):
-        raise refuse([FieldError("file", "the file is empty: it needs a header row and one row per booking")])
+        raise refuse([FieldError("file", N_("the file is empty: it needs a header row and one row per booking"))])
     if len(rows) > MAX_ROWS + 1:
-        raise refuse([FieldError("file", f"at most {MAX_ROWS} rows per file")])
+        raise refuse([FieldError("file", gettext("at most %(num)d rows per file") % {"num": MAX_ROWS})])
     index, missing = _column_index(rows[0], columns)
     if missing:
-        raise refuse([FieldError(f"header.{name}", "no column with this header") for name in missing])
+        raise refuse([FieldError(f"header.{name}", N_("no column with this header")) for name in missing])
     errors: list[FieldError] = []
     parsed: list[tuple[int, tuple[str, ...], StatementLine]] = []
     for number, row in enumerate(rows[1:], start=2):
@@ -133,25 +134,26 @@ def _read_row(
     try:
         currency = check_currency(cell("currency") or (columns.default_currency or ""))
     except ValueError:
-        bad("currency", f"not a three-letter currency code: {cell('currency')!r}")
+        bad("currency", gettext("not a three-letter currency code: %(sent)s") % {"sent": repr(cell("currency"))})
     booked_on = None
     try:
         booked_on = parse_day(cell("booked_on"), columns.date_format)
     except ValueError:
-        bad("booked_on", f"not a date: {cell('booked_on')!r}")
+        bad("booked_on", gettext("not a date: %(sent)s") % {"sent": repr(cell("booked_on"))})
     amount = 0
     if currency:
         try:
             amount = parse_amount(cell("amount"), currency, decimal=decimal)
         except ValueError:
-            bad("amount", f"not an amount in {currency} with decimal {decimal!r}: {cell('amount')!r}")
+            wording = gettext("not an amount in %(currency)s with decimal %(decimal)s: %(sent)s")
+            bad("amount", wording % {"currency": currency, "decimal": repr(decimal), "sent": repr(cell("amount"))})
     direction: Direction = "debit" if amount < 0 else "credit"
     if "indicator" in index:
         mark = cell("indicator").lower()
         if mark in _CREDIT_MARKS | _DEBIT_MARKS:
             direction = "credit" if mark in _CREDIT_MARKS and amount >= 0 else "debit"
         else:
-            bad("indicator", f"not a credit/debit mark: {cell('indicator')!r}")
+            bad("indicator", gettext("not a credit/debit mark: %(sent)s") % {"sent": repr(cell("indicator"))})
     if len(errors) > before or booked_on is None:
         return None
     remittance, counterparty = cell("remittance"), cell("counterparty")

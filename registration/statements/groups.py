@@ -19,7 +19,7 @@ from events.models import Event
 from podium import audit
 from podium.db import begin_write, savepoint, utcnow
 from podium.errors import Conflict, FieldError, InvalidInput, NotFound
-from podium.i18n import LOCALES, gettext
+from podium.i18n import LOCALES, N_, gettext
 from registration.bank.choosing import due_date
 from registration.bank.payments import bank_money
 from registration.bank.references import new_reference
@@ -27,8 +27,11 @@ from registration.bank.settings import settings_for
 from registration.models import GroupInvoice, GroupInvoiceOrder, GroupInvoiceStatus, Order, OrderStatus
 from registration.orders.group_shares import lock_group_orders
 from registration.statements.group_schemas import GroupInvoiceIn, GroupInvoiceOrderRead, GroupInvoiceRead
+from registration.status_words import status_word
 
 _REFERENCE_TRIES = 5
+# A group invoice's statuses as words, marked for the catalogs (a refusal names the status it found).
+_INVOICE_STATUS_WORDS = {"open": N_("open"), "paid": N_("paid"), "cancelled": N_("cancelled")}
 
 
 async def create_group_invoice(
@@ -42,7 +45,7 @@ async def create_group_invoice(
     await begin_write(db_session)
     rules = await settings_for(db_session, event)
     if not rules.enabled:
-        raise Conflict("this event does not take bank transfers", field="event", code="bank_transfer_disabled")
+        raise Conflict(N_("this event does not take bank transfers"), field="event", code="bank_transfer_disabled")
     orders = await _invoiceable(db_session, event, data.order_ids, now)
     taken = (
         await db_session.scalars(
@@ -55,7 +58,7 @@ async def create_group_invoice(
         raise _on_open_invoice()
     due = min(due_date(order, event, rules, now) for order in orders)
     if due <= now + dt.timedelta(days=1):
-        raise Conflict("it is too late to pay these orders by bank transfer", field="order_ids", code="too_late")
+        raise Conflict(N_("it is too late to pay these orders by bank transfer"), field="order_ids", code="too_late")
     owed = {order.id: order.total - (await bank_money(db_session, order))[0] for order in orders}
     group = GroupInvoice(
         event_id=event.id,
@@ -108,7 +111,9 @@ async def create_group_invoice(
 
 
 def _on_open_invoice() -> Conflict:
-    return Conflict("an order is already on an open group invoice", field="order_ids", code="order_on_group_invoice")
+    return Conflict(
+        N_("an order is already on an open group invoice"), field="order_ids", code="order_on_group_invoice"
+    )
 
 
 async def _invoiceable(db_session: AsyncSession, event: Event, order_ids: list[UUID], now: dt.datetime) -> list[Order]:
@@ -120,18 +125,19 @@ async def _invoiceable(db_session: AsyncSession, event: Event, order_ids: list[U
         field = f"order_ids[{position[order_id]}]"
         order = await db_session.get(Order, order_id, with_for_update=True, populate_existing=True)
         if order is None or order.event_id != event.id:
-            errors.append(FieldError(field, "no such order in this event"))
+            errors.append(FieldError(field, N_("no such order in this event")))
         elif order.status != OrderStatus.PENDING:
-            errors.append(FieldError(field, f"the order is {order.status}, not waiting for payment"))
+            wording = gettext("the order is %(status)s, not waiting for payment")
+            errors.append(FieldError(field, wording % {"status": status_word(order.status)}))
         elif order.hold_expires_at is not None and order.hold_expires_at <= now:
-            errors.append(FieldError(field, "the order's hold is over"))
+            errors.append(FieldError(field, N_("the order's hold is over")))
         elif order.total == 0:
-            errors.append(FieldError(field, "the order has nothing to pay"))
+            errors.append(FieldError(field, N_("the order has nothing to pay")))
         else:
             orders.append(order)
     currencies = {order.currency for order in orders}
     if len(currencies) > 1:
-        errors.append(FieldError("order_ids", "the orders are in different currencies"))
+        errors.append(FieldError("order_ids", N_("the orders are in different currencies")))
     if errors:
         raise InvalidInput(errors[0].message, errors=errors)
     return orders
@@ -147,7 +153,7 @@ async def _fresh_reference(db_session: AsyncSession, group: GroupInvoice) -> str
         except IntegrityError:
             continue
         return group.payment_reference
-    raise Conflict("could not allocate a payment reference; retry", field="order_ids", code="retry")
+    raise Conflict(N_("could not allocate a payment reference; retry"), field="order_ids", code="retry")
 
 
 async def cancel_group_invoice(
@@ -160,7 +166,11 @@ async def cancel_group_invoice(
     await lock_group_orders(db_session, group_id)
     group = await group_of(db_session, event, group_id, for_update=True)
     if group.status != GroupInvoiceStatus.OPEN:
-        raise Conflict(f"the invoice is {group.status}", field="group_id", code=f"group_invoice_{group.status}")
+        raise Conflict(
+            gettext("the invoice is %(status)s") % {"status": gettext(_INVOICE_STATUS_WORDS[group.status])},
+            field="group_id",
+            code=f"group_invoice_{group.status}",
+        )
     shares = await _shares(db_session, group.id)
     orders = await db_session.scalars(select(Order).where(Order.id.in_([share.order_id for share in shares])))
     by_id = {order.id: order for order in orders.all()}
@@ -201,7 +211,7 @@ def _release(db_session: AsyncSession, order: Order, share: GroupInvoiceOrder, g
 async def group_of(db_session: AsyncSession, event: Event, group_id: UUID, *, for_update: bool = False) -> GroupInvoice:
     group = await db_session.get(GroupInvoice, group_id, with_for_update=for_update, populate_existing=for_update)
     if group is None or group.event_id != event.id:
-        raise NotFound("no such group invoice in this event", field="group_id")
+        raise NotFound(N_("no such group invoice in this event"), field="group_id")
     return group
 
 

@@ -24,6 +24,7 @@ from events.models import Event
 from podium import audit
 from podium.db import begin_write, savepoint, utcnow
 from podium.errors import Conflict
+from podium.i18n import N_
 from registration.models import BankStatement, BankStatementLine, LineOutcome, ReviewStatus
 from registration.statements.csv_format import DEFAULT_COLUMNS, CsvColumns
 from registration.statements.lines import StatementLine
@@ -51,7 +52,7 @@ async def import_statement(
     now = now or utcnow()
     await begin_write(db_session)
     digest = file_digest(data)
-    duplicate = DuplicateStatement("this file was imported before; nothing was recorded again", field="file")
+    duplicate = DuplicateStatement(N_("this file was imported before; nothing was recorded again"), field="file")
     if await db_session.scalar(
         select(BankStatement.id).where(BankStatement.event_id == event.id, BankStatement.file_digest == digest)
     ):

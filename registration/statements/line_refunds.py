@@ -19,6 +19,7 @@ from podium import audit
 from podium.db import utcnow
 from podium.errors import Conflict
 from podium.formatting import format_money
+from podium.i18n import N_
 from registration.bank.payments import bank_money, bank_payment_id, record_bank_payment
 from registration.cancellations.services import refund_row
 from registration.mail.services import RefundCause, enqueue_payment_refund_mail
@@ -41,7 +42,7 @@ def refund_kind(line: StatementLineRead) -> Literal["order_closed", "excess"] | 
 
 def _nothing_to_refund() -> Conflict:
     return Conflict(
-        "this line brought no money an order can't keep: assign or dismiss it",
+        N_("this line brought no money an order can't keep: assign or dismiss it"),
         field="line_id",
         code="nothing_to_refund",
     )

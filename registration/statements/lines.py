@@ -15,8 +15,9 @@ from typing import Literal
 
 import msgspec
 
-from podium.errors import FieldError, InvalidInput
+from podium.errors import FieldError, InvalidInput, naming_field
 from podium.formatting import minor_unit_digits
+from podium.i18n import ngettext
 
 Direction = Literal["credit", "debit"]
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -44,11 +45,16 @@ class StatementRefused(InvalidInput):
     code = "invalid_statement"
 
 
-def refuse(errors: Sequence[FieldError], what: str = "the statement") -> StatementRefused:
+def refuse(errors: Sequence[FieldError]) -> StatementRefused:
     count = len(errors)
     first = errors[0]
-    detail = f"{what} has {count} error{'s' if count != 1 else ''}; the first: {first.field}: {first.message}"
-    return StatementRefused(detail, errors=errors, field=None)
+    detail = ngettext(
+        "the statement has %(num)d error; the first: %(first)s",
+        "the statement has %(num)d errors; the first: %(first)s",
+        count,
+    )
+    first_said = naming_field(first.field, first.message)
+    return StatementRefused(detail % {"num": count, "first": first_said}, errors=errors, field=None)
 
 
 def parse_amount(text: str, currency: str, *, decimal: str) -> int:

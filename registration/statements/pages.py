@@ -149,7 +149,7 @@ class OrganizerStatementPages(Controller):
             await review.assign_line(db_session, event.id, line_id, UUID(order_id), note=note, actor=actor)
             await db_session.commit()
         except ValueError:
-            return await self._failed(request, db_session, slug, InvalidInput("not an order", field="order_id"))
+            return await self._failed(request, db_session, slug, InvalidInput(N_("not an order"), field="order_id"))
         except DomainError as exc:
             return await self._failed(request, db_session, slug, exc)
         return redirect(f"/organizer/events/{slug}/bank-statements#review")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from podium.errors import FieldError
+from podium.i18n import N_, gettext
 from registration.statements.camt import is_camt, parse_camt053
 from registration.statements.csv_format import DEFAULT_COLUMNS, CsvColumns, parse_csv
 from registration.statements.lines import StatementLine, refuse
@@ -21,9 +22,10 @@ def parse_statement(data: bytes, columns: CsvColumns = DEFAULT_COLUMNS) -> tuple
     """``("camt.053", lines)`` or ``("csv", lines)``; ``StatementRefused`` (422) for a file that is neither,
     too large, or has a bad row."""
     if not data.strip():
-        raise refuse([FieldError("file", "the file is empty")])
+        raise refuse([FieldError("file", N_("the file is empty"))])
     if len(data) > MAX_STATEMENT_BYTES:
-        raise refuse([FieldError("file", f"at most {MAX_STATEMENT_BYTES // (1024 * 1024)} MB per statement")])
+        wording = gettext("at most %(size)d MB per statement")
+        raise refuse([FieldError("file", wording % {"size": MAX_STATEMENT_BYTES // (1024 * 1024)})])
     if is_camt(data):
         return "camt.053", parse_camt053(data)
     if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):

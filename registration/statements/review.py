@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from podium import audit
 from podium.db import begin_write, utcnow
 from podium.errors import Conflict, NotFound
+from podium.i18n import N_
 from registration.bank.payments import Outcome as BankOutcome
 from registration.bank.payments import record_bank_payment
 from registration.bank.references import normalize_reference
@@ -60,7 +61,7 @@ async def _lines(db_session: AsyncSession, statement_id: UUID) -> list[BankState
 async def statement_read(db_session: AsyncSession, event_id: UUID, statement_id: UUID) -> StatementRead:
     statement = await db_session.get(BankStatement, statement_id)
     if statement is None or statement.event_id != event_id:
-        raise NotFound("no such statement in this event", field="statement_id")
+        raise NotFound(N_("no such statement in this event"), field="statement_id")
     rows = await _lines(db_session, statement.id)
     return StatementRead(
         id=statement.id,
@@ -148,9 +149,11 @@ async def open_line(db_session: AsyncSession, event_id: UUID, line_id: UUID) -> 
     await begin_write(db_session)
     row = await db_session.get(BankStatementLine, line_id, with_for_update=True, populate_existing=True)
     if row is None or row.event_id != event_id:
-        raise NotFound("no such statement line in this event", field="line_id")
+        raise NotFound(N_("no such statement line in this event"), field="line_id")
     if row.review_status != ReviewStatus.OPEN.value:
-        raise Conflict("this line is not on the review list (decided already?)", field="line_id", code="line_decided")
+        raise Conflict(
+            N_("this line is not on the review list (decided already?)"), field="line_id", code="line_decided"
+        )
     return row
 
 
@@ -183,7 +186,7 @@ async def assign_line(
     row = await open_line(db_session, event_id, line_id)
     order = await db_session.get(Order, order_id)
     if order is None or order.event_id != event_id:
-        raise NotFound("no such order in this event", field="order_id")
+        raise NotFound(N_("no such order in this event"), field="order_id")
     now = utcnow()
     # Money not recorded yet: an unmatched line, or part of a group invoice's amount (a group is paid whole).
     if row.outcome == LineOutcome.UNMATCHED.value or (row.group_invoice_id and row.outcome == LineOutcome.PARTIAL):
@@ -203,7 +206,7 @@ async def assign_line(
         if result.outcome in (BankOutcome.CONFIRMED, BankOutcome.HONOURED_LATE):
             row.excess = result.excess
     elif row.order_id != order.id:
-        raise Conflict("this line's money is recorded for another order", field="order_id", code="line_recorded")
+        raise Conflict(N_("this line's money is recorded for another order"), field="order_id", code="line_recorded")
     decide(db_session, row, ReviewStatus.ASSIGNED, note, actor, now)
     await db_session.flush()
     return line_read(row)

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from events.models import Event
 from podium.db import begin_write, utcnow
 from podium.errors import Conflict, InvalidInput, NotFound
-from podium.i18n import N_
+from podium.i18n import N_, gettext
 from registration.audit.services import record
 from registration.cancellations.services import refund_row
 from registration.catalog.pricing import Window, amount_due, current_window, local_date, percent_of
@@ -42,6 +42,7 @@ from registration.orders.holds import release_registration_seats, take_seats
 from registration.orders.uploads import documents_of
 from registration.orders.validation import CatalogView, SoldOut, load_catalog, needs_of_registrations
 from registration.payments.ledger import add_refund, kept_payment, refundable, sync_refunded
+from registration.status_words import status_word
 
 RejectionOutcome = Literal["cancel_and_refund", "move_category"]
 
@@ -79,7 +80,8 @@ async def _awaiting(db_session: AsyncSession, event: Event, registration_id: UUI
         raise NotFound(N_("no such registration at this event"), field="registration_id")
     if registration.status != RegistrationStatus.AWAITING_VERIFICATION:
         raise Conflict(
-            f"the registration is {registration.status}, not awaiting verification",
+            gettext("the registration is %(status)s, not awaiting verification")
+            % {"status": status_word(registration.status)},
             field="registration_id",
             code="not_awaiting_verification",
         )
@@ -90,7 +92,7 @@ async def _approve(db_session: AsyncSession, registration: Registration, *, note
     """Confirmed, once there is something to have verified: a stated reason or an uploaded document."""
     if not (registration.verification_note or "").strip() and not await documents_of(db_session, [registration.id]):
         raise Conflict(
-            "there is nothing to verify yet: no reason stated and no document uploaded",
+            N_("there is nothing to verify yet: no reason stated and no document uploaded"),
             field="registration_id",
             code="nothing_to_verify",
         )
@@ -123,7 +125,7 @@ async def _reject(
         verdict = f"verification rejected, moved from {rejection.category_name} to {moved_to}"
     else:
         if rejection.move_to:
-            raise InvalidInput("move_to goes with on_reject move_category", field="move_to")
+            raise InvalidInput(N_("move_to goes with on_reject move_category"), field="move_to")
         await release_registration_seats(db_session, order.id, needs_of_registrations(catalog, [registration]))
         refund = await _refundable(db_session, order, amount_due(registration))
         moved_to, target = "", RegistrationStatus.CANCELLED
@@ -188,7 +190,7 @@ async def _move(
         raise InvalidInput(N_("say which category to move the registration to"), field="move_to")
     target = catalog.categories.get(move_to)
     if target is None or not target.is_active:
-        raise InvalidInput(f"no category {move_to!r} at this event", field="move_to")
+        raise InvalidInput(gettext("no category %(code)s at this event") % {"code": repr(move_to)}, field="move_to")
     if target.id == registration.category_id:
         raise InvalidInput(N_("that is the category being rejected"), field="move_to")
     rule = Eligibility(target.eligibility)
@@ -196,19 +198,26 @@ async def _move(
         rule == Eligibility.MEMBER_NUMBER and not registration.member_number
     ):
         raise Conflict(
-            f"the person is not eligible for {target.name} ({rule.value} rule)", field="move_to", code="not_eligible"
+            gettext("the person is not eligible for %(category)s (%(rule)s rule)")
+            % {"category": target.name, "rule": rule.value},
+            field="move_to",
+            code="not_eligible",
         )
     windows = [Window(w.label, w.starts_on, w.amount) for w in target.price_windows]
     ordered_on = local_date(order.created_at or now, event.timezone)
     window = current_window(windows, ordered_on) or current_window(windows, local_date(now, event.timezone))
     if window is None:
-        raise Conflict(f"{target.name} has no price yet", field="move_to", code="not_on_sale")
+        raise Conflict(
+            gettext("%(category)s has no price yet") % {"category": target.name}, field="move_to", code="not_on_sale"
+        )
     income = percent_of(window.amount, discount_pct(catalog.settings, registration.country))
     paid = registration.category_amount - registration.discount_amount
     new_due = window.amount - income
     if new_due > paid:
         raise Conflict(
-            f"{target.name} costs more than was paid for this registration", field="move_to", code="costs_more"
+            gettext("%(category)s costs more than was paid for this registration") % {"category": target.name},
+            field="move_to",
+            code="costs_more",
         )
     before = needs_of_registrations(catalog, [registration])
     async with db_session.begin_nested():  # a shortage (SoldOut) undoes the move and any seats it took
@@ -216,7 +225,7 @@ async def _move(
         after = needs_of_registrations(catalog, [registration])
         to_take = {q: n - before.get(q, 0) for q, n in after.items() if n > before.get(q, 0)}
         if await take_seats(db_session, to_take) is not None:
-            raise SoldOut(f"{target.name} is full", field="move_to")
+            raise SoldOut(gettext("%(category)s is full") % {"category": target.name}, field="move_to")
     to_give = {q: n - after.get(q, 0) for q, n in before.items() if n > after.get(q, 0)}
     await _hold(db_session, order.id, to_take)
     await release_registration_seats(db_session, order.id, to_give)

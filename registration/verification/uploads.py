@@ -19,9 +19,10 @@ from sqlalchemy.orm import undefer
 from events.models import Event
 from podium.db import begin_write
 from podium.errors import Conflict, InvalidInput, NotFound
-from podium.i18n import N_
+from podium.i18n import N_, gettext
 from registration.audit.services import record
 from registration.models import Category, Eligibility, Order, Registration, RegistrationStatus, VerificationDocument
+from registration.status_words import status_word
 
 MAX_BYTES = 5 * 1024 * 1024
 # The upload's request body: the file plus its multipart envelope, so a file just over MAX_BYTES still gets
@@ -67,7 +68,9 @@ async def upload(
     if not content:
         raise InvalidInput(N_("the file is empty"), field="document")
     if len(content) > MAX_BYTES:
-        raise DocumentTooLarge(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB", field="document")
+        raise DocumentTooLarge(
+            gettext("the file is larger than %(size)d MB") % {"size": MAX_BYTES // (1024 * 1024)}, field="document"
+        )
     content_type, extension = sniff(content)
     await begin_write(db_session)
     registration = await db_session.get(Registration, registration_id, with_for_update=True)
@@ -76,19 +79,24 @@ async def upload(
     eligibility = await db_session.scalar(select(Category.eligibility).where(Category.id == registration.category_id))
     if eligibility != Eligibility.VERIFICATION:
         raise Conflict(
-            "this registration's category needs no proof of eligibility",
+            N_("this registration's category needs no proof of eligibility"),
             field="registration_id",
             code="verification_not_required",
         )
     if registration.status not in _OPEN:
         raise Conflict(
-            f"the registration is {registration.status.replace('_', ' ')}: documents can't be added any more",
+            gettext("the registration is %(status)s: documents can't be added any more")
+            % {"status": status_word(registration.status)},
             field="registration_id",
             code="verification_closed",
         )
     count = await db_session.scalar(select(func.count()).where(VerificationDocument.registration_id == registration_id))
     if (count or 0) >= MAX_DOCUMENTS:
-        raise Conflict(f"at most {MAX_DOCUMENTS} documents per attendee", field="document", code="too_many")
+        raise Conflict(
+            gettext("at most %(num)d documents per attendee") % {"num": MAX_DOCUMENTS},
+            field="document",
+            code="too_many",
+        )
     document = VerificationDocument(
         registration_id=registration_id,
         filename=safe_filename(filename, extension),

@@ -19,7 +19,7 @@ from tests.podium.refusal_scan import scan
 from tests.sessions.factories import at, build_program_event, create_session
 
 # The packages whose refusals are all translatable; the rest follow as they are rewritten.
-SCANNED = ("podium", "events", "sessions", "badges")
+SCANNED = ("podium", "events", "registration", "sessions", "badges")
 
 
 def test_the_scan_finds_every_way_a_refusal_is_built_from_values(tmp_path: Path) -> None:

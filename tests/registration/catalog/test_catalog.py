@@ -478,3 +478,19 @@ async def test_an_archived_events_catalog_is_read_only(client: Client, organizer
         (409, "event_archived", "status")
     ] * 2
     assert [q["label"] for q in listed.json()] == ["Dietary needs"]
+
+
+async def test_a_quota_shrunk_below_its_seats_taken_is_refused_in_french(
+    client: Client, organizer: dict[str, str], settings: Settings
+) -> None:
+    slug = await new_event(client, organizer)
+    venue = (await post(client, organizer, slug, "quotas", {"name": "Venue", "size": 10, "scope": "event"})).json()
+    await _take_seats(settings, venue["id"], 6)
+
+    refused = await client.patch(
+        f"/api/events/{slug}/quotas/{venue['id']}", json={"size": 5}, headers={**organizer, "Accept-Language": "fr"}
+    )
+
+    detail = "6 places sont déjà prises ; size ne peut pas descendre en dessous"
+    assert (refused.status_code, refused.json()["field"], refused.json()["detail"]) == (409, "size", detail)
+    assert refused.json()["errors"] == [{"field": "size", "message": detail}]

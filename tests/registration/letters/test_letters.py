@@ -280,3 +280,17 @@ async def test_letter_pages_are_translated_in_every_locale(
 
     assert seen == dict.fromkeys(((locale, name) for locale in i18n.LOCALES for name in pages), (200, True))
     assert sorted(misses) == []
+
+
+async def test_an_unconfirmed_registrations_letter_is_refused_in_spanish(
+    client: Client, settings: Settings, catalog: CatalogFixture
+) -> None:
+    unpaid = await registration_of(client, settings, catalog, pay=False, email="sin-pagar@example.org")
+
+    refused = await client.post(_url(unpaid), json=PASSPORT, headers={**_secret(unpaid), "Accept-Language": "es"})
+
+    assert (refused.status_code, refused.json()["code"], refused.json()["detail"]) == (
+        409,
+        "not_confirmed",
+        "la inscripción está en estado «reservada»: las cartas son para inscripciones confirmadas",
+    )
