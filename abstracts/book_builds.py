@@ -16,8 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from abstracts.book_models import AbstractBook, BookState
 from abstracts.decisions import call_of_event
 from abstracts.models import CallForAbstracts
+from abstracts.status_words import BOOK_STATE_WORDS
 from podium.db import begin_write, utcnow
 from podium.errors import Conflict, NotFound
+from podium.i18n import N_, gettext
 from podium.jobs import kick_after_commit
 
 BUILD_BOOKS_JOB = "abstracts.build_books"
@@ -62,7 +64,7 @@ async def book_state(db_session: AsyncSession, slug: str) -> AbstractBook:
     _event, call = await call_of_event(db_session, slug)
     book = await db_session.scalar(select(AbstractBook).where(AbstractBook.call_id == call.id))
     if book is None:
-        raise NotFound("no abstract book has been asked for yet: POST to start one", field="book")
+        raise NotFound(N_("no abstract book has been asked for yet: POST to start one"), field="book")
     return book
 
 
@@ -70,8 +72,12 @@ async def book_pdf(db_session: AsyncSession, slug: str) -> bytes:
     """The finished book (409 ``book_not_ready`` while it is queued, running or failed)."""
     book = await book_state(db_session, slug)
     if book.state != BookState.DONE:
-        raise Conflict(f"the abstract book is {book.state}, not finished", field="book", code="book_not_ready")
+        raise Conflict(
+            gettext("the abstract book is %(state)s, not finished") % {"state": gettext(BOOK_STATE_WORDS[book.state])},
+            field="book",
+            code="book_not_ready",
+        )
     pdf = await db_session.scalar(select(AbstractBook.pdf).where(AbstractBook.id == book.id))
     if pdf is None:  # a new build started between the two reads
-        raise Conflict("the abstract book is being built again", field="book", code="book_not_ready")
+        raise Conflict(N_("the abstract book is being built again"), field="book", code="book_not_ready")
     return pdf

@@ -41,11 +41,10 @@ from events import services as events
 from events.models import Event
 from podium.db import savepoint
 from podium.errors import Conflict, FieldError, InvalidInput, NotFound
+from podium.i18n import N_, gettext
 from podium.references import refuse_if_used
 from registration.models import Category
 from sessions.talks import set_visible_from
-
-EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 
 
 @dataclass(frozen=True)
@@ -72,14 +71,15 @@ def window(call: CallForAbstracts, submission_type: SubmissionType) -> tuple[dt.
 
 
 def _local_instant(value: dt.datetime, tz: zoneinfo.ZoneInfo, field: str, errors: list[FieldError]) -> dt.datetime:
-    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+    if not events.EARLIEST_YEAR <= value.year <= events.LATEST_YEAR:
         # Checked before any conversion: an offset applied to year 1 or 9999 leaves the calendar.
-        errors.append(FieldError(field, f"must be between {EARLIEST_YEAR} and {LATEST_YEAR}"))
+        errors.append(FieldError(field, events.year_out_of_range()))
         return value.replace(tzinfo=dt.UTC)
     if value.tzinfo is None:
         aware = value.replace(tzinfo=tz)
         if aware.astimezone(dt.UTC).astimezone(tz).replace(tzinfo=None) != value:
-            errors.append(FieldError(field, f"{value:%Y-%m-%d %H:%M} does not exist in {tz.key} (clocks skip it)"))
+            wording = gettext("%(when)s does not exist in %(zone)s (clocks skip it)")
+            errors.append(FieldError(field, wording % {"when": f"{value:%Y-%m-%d %H:%M}", "zone": tz.key}))
         value = aware
     return value.astimezone(dt.UTC)
 
@@ -102,20 +102,25 @@ def _times(data: CallWrite, tz: zoneinfo.ZoneInfo, errors: list[FieldError]) -> 
     late_opens, late_closes = read("late_breaking_opens_at"), read("late_breaking_closes_at")
     assert opens is not None and closes is not None and embargo is not None
     if closes <= opens:
-        errors.append(FieldError("closes_at", "the call must close after it opens"))
+        errors.append(FieldError("closes_at", N_("the call must close after it opens")))
     if (late_opens is None) != (late_closes is None):
         missing = "late_breaking_closes_at" if late_closes is None else "late_breaking_opens_at"
-        errors.append(FieldError(missing, "a late-breaking window needs both its opening and its closing"))
+        errors.append(FieldError(missing, N_("a late-breaking window needs both its opening and its closing")))
     if late_opens is not None and late_opens < opens:
-        errors.append(FieldError("late_breaking_opens_at", "the late-breaking window cannot open before the call"))
+        errors.append(FieldError("late_breaking_opens_at", N_("the late-breaking window cannot open before the call")))
     if late_opens is not None and late_closes is not None and late_closes <= late_opens:
-        errors.append(FieldError("late_breaking_closes_at", "the late-breaking window must close after it opens"))
+        errors.append(FieldError("late_breaking_closes_at", N_("the late-breaking window must close after it opens")))
     last_close = max(closes, late_closes or closes)
     if embargo < last_close:
         errors.append(
-            FieldError("embargo_until", "the embargo cannot end before the call (and its late window) closes")
+            FieldError("embargo_until", N_("the embargo cannot end before the call (and its late window) closes"))
         )
     return _Times(opens, closes, embargo, late_opens, late_closes)
+
+
+def no_call(slug: str) -> str:
+    """The refusal of an event (named by its slug) that has no call for abstracts, in the request's language."""
+    return gettext("event %(slug)s has no call for abstracts") % {"slug": repr(slug)}
 
 
 def _duplicates(names: Sequence[str], field: str, attribute: str) -> list[FieldError]:
@@ -124,7 +129,8 @@ def _duplicates(names: Sequence[str], field: str, attribute: str) -> list[FieldE
     for index, name in enumerate(names):
         folded = name.strip().casefold()
         if folded in seen:
-            errors.append(FieldError(f"{field}[{index}].{attribute}", f"{name!r} is listed twice"))
+            wording = gettext("%(name)s is listed twice") % {"name": repr(name)}
+            errors.append(FieldError(f"{field}[{index}].{attribute}", wording))
         seen.add(folded)
     return errors
 
@@ -136,13 +142,13 @@ def _list_errors(data: CallWrite, has_late_window: bool) -> list[FieldError]:
     for index, kind in enumerate(data.submission_types):
         if kind.is_late_breaking and not has_late_window:
             errors.append(
-                FieldError(f"submission_types[{index}].is_late_breaking", "the call has no late-breaking window")
+                FieldError(f"submission_types[{index}].is_late_breaking", N_("the call has no late-breaking window"))
             )
         if kind.max_talks < kind.min_talks:
-            errors.append(FieldError(f"submission_types[{index}].max_talks", "must be at least min_talks"))
+            errors.append(FieldError(f"submission_types[{index}].max_talks", N_("must be at least min_talks")))
     for index, criterion in enumerate(data.rubric):
         if criterion.max_score <= criterion.min_score:
-            errors.append(FieldError(f"rubric[{index}].max_score", "must be above the lowest score"))
+            errors.append(FieldError(f"rubric[{index}].max_score", N_("must be above the lowest score")))
     return errors
 
 
@@ -155,7 +161,7 @@ async def _category_errors(
         select(Category.id).where(Category.id == category_id, Category.event_id == event.id)
     )
     if found is None:
-        return [FieldError(field, "no such registration category at this event")]
+        return [FieldError(field, N_("no such registration category at this event"))]
     return []
 
 
@@ -182,7 +188,9 @@ async def get_call(db_session: AsyncSession, slug: str, *, published_only: bool 
     event = await events.get_event(db_session, slug, published_only=published_only, with_children=False)
     view = await load_call(db_session, event)
     if view is None:
-        raise NotFound(f"{event.name} has no call for abstracts", field="event", code="no_call")
+        raise NotFound(
+            gettext("%(event)s has no call for abstracts") % {"event": event.name}, field="event", code="no_call"
+        )
     return view
 
 
@@ -206,7 +214,7 @@ async def _sync_children(
     rest (``on_remove`` refuses a removal that would lose someone's work)."""
     by_id = {row.id: row for row in existing}
     unknown = [
-        FieldError(f"{field}[{i}].id", "not an item of this call")
+        FieldError(f"{field}[{i}].id", N_("not an item of this call"))
         for i, item in enumerate(wanted)
         if item.id is not None and item.id not in by_id
     ]
@@ -244,7 +252,7 @@ async def put_call(db_session: AsyncSession, slug: str, data: CallWrite) -> Call
     if errors:
         raise InvalidInput(errors[0].message, field=errors[0].field, errors=errors)
     view = await load_call(db_session, event)
-    async with savepoint(db_session, Conflict("the call was changed at the same time; try again", field="event")):
+    async with savepoint(db_session, Conflict(N_("the call was changed at the same time; try again"), field="event")):
         call = view.call if view else CallForAbstracts(event_id=event.id)
         call.opens_at, call.closes_at, call.embargo_until = times.opens, times.closes, times.embargo
         call.late_breaking_opens_at, call.late_breaking_closes_at = times.late_opens, times.late_closes
@@ -278,7 +286,11 @@ async def _write_children(
     async def scored(row: Any) -> None:
         count = await db_session.scalar(select(func.count()).where(ReviewScore.criterion_id == row.id))
         if count:
-            raise Conflict(f"reviews already scored {row.name!r}: it can't be removed", field="rubric", code="in_use")
+            raise Conflict(
+                gettext("reviews already scored %(criterion)s: it can't be removed") % {"criterion": repr(row.name)},
+                field="rubric",
+                code="in_use",
+            )
 
     async def nothing(_row: Any) -> None:
         return None
@@ -289,7 +301,7 @@ async def _write_children(
         data.submission_types,
         lambda **v: SubmissionType(call_id=call.id, **v),
         "submission_types",
-        lambda row: used(row, "submission type", "submission_types"),
+        lambda row: used(row, N_("submission type"), "submission_types"),
     )
     await _sync_children(
         db_session,
@@ -297,7 +309,7 @@ async def _write_children(
         data.topics,
         lambda **v: Topic(call_id=call.id, **v),
         "topics",
-        lambda row: used(row, "topic", "topics"),
+        lambda row: used(row, N_("topic"), "topics"),
     )
     await _sync_children(
         db_session,

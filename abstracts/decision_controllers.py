@@ -283,7 +283,9 @@ async def _chosen(db_session: AsyncSession, call: CallForAbstracts, raw_ids: str
         try:
             ids.append(UUID(word))
         except ValueError:
-            raise InvalidInput(f"{word[:40]!r} is not an abstract id", field=f"ids[{index}]") from None
+            raise InvalidInput(
+                gettext("%(word)s is not an abstract id") % {"word": repr(word[:40])}, field=f"ids[{index}]"
+            ) from None
     return await abstracts_of_call(db_session, call, ids, field="ids")
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from abstracts import symposia
+from abstracts.calls import no_call
 from abstracts.models import DECIDED, Abstract, AbstractAuthor, AbstractStatus, CallForAbstracts, Decision
 from events.models import Event
 from events.services import get_event
@@ -25,6 +26,7 @@ from podium import audit
 from podium.audit import Actor
 from podium.db import utcnow
 from podium.errors import Conflict, InvalidInput, NotFound
+from podium.i18n import gettext
 from sessions.talks import remove_talks
 
 
@@ -54,7 +56,7 @@ async def call_of_event(db_session: AsyncSession, slug: str) -> tuple[Event, Cal
     event = await get_event(db_session, slug, with_children=False)
     call = await db_session.scalar(select(CallForAbstracts).where(CallForAbstracts.event_id == event.id))
     if call is None:
-        raise NotFound(f"event {slug!r} has no call for abstracts", field="call")
+        raise NotFound(no_call(slug), field="call")
     return event, call
 
 
@@ -77,7 +79,9 @@ async def abstracts_of_call(
     }
     for index, abstract_id in enumerate(ids):
         if abstract_id not in found:
-            raise InvalidInput(f"no abstract {abstract_id} in this call", field=f"{field}[{index}]")
+            raise InvalidInput(
+                gettext("no abstract %(id)s in this call") % {"id": abstract_id}, field=f"{field}[{index}]"
+            )
     return [found[i] for i in wanted]
 
 
@@ -92,9 +96,15 @@ async def decide(
     for abstract in found:
         field = f"abstract_ids[{position[abstract.id]}]"
         if abstract.status == AbstractStatus.DRAFT:
-            raise Conflict(f"abstract {abstract.id} is a draft, never submitted", field=field, code="not_submitted")
+            raise Conflict(
+                gettext("abstract %(id)s is a draft, never submitted") % {"id": abstract.id},
+                field=field,
+                code="not_submitted",
+            )
         if abstract.status == AbstractStatus.WITHDRAWN and outcome != Outcome.WITHDRAWN:
-            raise Conflict(f"abstract {abstract.id} was withdrawn", field=field, code="withdrawn")
+            raise Conflict(
+                gettext("abstract %(id)s was withdrawn") % {"id": abstract.id}, field=field, code="withdrawn"
+            )
     # A symposium proposal's submitted talks take its outcome with it (they are not decided on their own).
     talks = await symposia.talks_by_proposal(db_session, [a.id for a in found])
     found = [*found, *(talk for a in found for talk in talks.get(a.id, []) if talk.id not in position)]

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from abstracts.calls import CallView
 from podium.errors import DomainError
-from podium.i18n import N_
+from podium.i18n import N_, gettext
 from registration.models import Category, Order, OrderStatus, Registration, RegistrationStatus
 
 FIELD = "submission_fee"
@@ -76,8 +76,11 @@ async def require_fee(db_session: AsyncSession, view: CallView, email: str) -> N
     if standing is None or standing.paid:
         return
     raise SubmissionFeeUnpaid(
-        f"submitting needs the submission fee ({standing.category}) paid first: register in that category at "
-        f"{standing.pay_url}, with this email address, then submit again",
+        gettext(
+            "submitting needs the submission fee (%(category)s) paid first: register in that category at "
+            "%(url)s, with this email address, then submit again"
+        )
+        % {"category": standing.category, "url": standing.pay_url},
         field=FIELD,
         headers={"Link": f'<{standing.pay_url}>; rel="payment"'},
     )

@@ -29,6 +29,7 @@ from events.services import get_event
 from podium.auth.schemas import CurrentUser
 from podium.db import utcnow
 from podium.errors import InvalidInput, NotFound
+from podium.i18n import N_, gettext
 
 FIELD = "figure"
 MAX_FIGURE_BYTES = 5 * 1024 * 1024
@@ -55,12 +56,14 @@ class CleanFigure:
 def normalise_figure(content: bytes) -> CleanFigure:
     """Checked and re-encoded in its own format without metadata, or a 4xx naming the field ``figure``."""
     if not content:
-        raise InvalidInput("the file is empty", field=FIELD)
+        raise InvalidInput(N_("the file is empty"), field=FIELD)
     if len(content) > MAX_FIGURE_BYTES:
-        raise FigureTooLarge(f"the figure is larger than {MAX_FIGURE_BYTES // (1024 * 1024)} MB", field=FIELD)
+        raise FigureTooLarge(
+            gettext("the figure is larger than %(size)d MB") % {"size": MAX_FIGURE_BYTES // (1024 * 1024)}, field=FIELD
+        )
     kind = next((name for signature, name in _SIGNATURES if content.startswith(signature)), None)
     if kind is None:
-        raise InvalidInput("upload a PNG or JPEG image", field=FIELD, code="unsupported_figure")
+        raise InvalidInput(N_("upload a PNG or JPEG image"), field=FIELD, code="unsupported_figure")
     try:
         with warnings.catch_warnings():
             # A damaged EXIF block doesn't matter (metadata is dropped); a decompression bomb is an error here.
@@ -70,14 +73,16 @@ def normalise_figure(content: bytes) -> CleanFigure:
                 width, height = image.size
                 if width > MAX_SIDE or height > MAX_SIDE:
                     raise InvalidInput(
-                        f"the figure is {width} x {height} pixels; at most {MAX_SIDE} x {MAX_SIDE}", field=FIELD
+                        gettext("the figure is %(width)d x %(height)d pixels; at most %(side)d x %(side)d")
+                        % {"width": width, "height": height, "side": MAX_SIDE},
+                        field=FIELD,
                     )
                 image.load()
                 upright = ImageOps.exif_transpose(image)  # a phone photo's orientation, before EXIF goes
                 alpha = kind == "PNG" and ("A" in upright.getbands() or "transparency" in upright.info)
                 drawn = upright.convert("RGBA" if alpha else "RGB")
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombWarning) as exc:
-        raise InvalidInput("the image can't be read (damaged or not really PNG/JPEG)", field=FIELD) from exc
+        raise InvalidInput(N_("the image can't be read (damaged or not really PNG/JPEG)"), field=FIELD) from exc
     out = io.BytesIO()
     if kind == "JPEG":
         drawn.save(out, format="JPEG", quality=90, optimize=True)
@@ -135,7 +140,7 @@ async def _content(db_session: AsyncSession, abstract_id: UUID) -> tuple[bytes, 
         )
     ).first()
     if row is None:
-        raise NotFound("this abstract has no figure", field=FIELD)
+        raise NotFound(N_("this abstract has no figure"), field=FIELD)
     return row[0], row[1]
 
 
@@ -155,7 +160,7 @@ async def reviewer_figure(
         )
     )
     if assigned is None:
-        raise NotFound("no such abstract among your assignments", field="abstract_id")
+        raise NotFound(N_("no such abstract among your assignments"), field="abstract_id")
     return await _content(db_session, abstract_id)
 
 
@@ -175,6 +180,6 @@ async def public_figure(
         )
     )
     if shown is None:
-        raise NotFound("no such published abstract", field="abstract_id")
+        raise NotFound(N_("no such published abstract"), field="abstract_id")
     return await _content(db_session, abstract_id)
 

@@ -23,6 +23,7 @@ from events.models import Event
 from podium import audit
 from podium.db import utcnow
 from podium.errors import Conflict, NotFound
+from podium.i18n import N_
 from registration.links.tokens import link_secret_matches
 from registration.models import Category
 
@@ -41,7 +42,7 @@ class Presenting:
 async def presenting_of(db_session: AsyncSession, secret_key: str, abstract_id: UUID, token: str | None) -> Presenting:
     """The abstract the link names, with its event; 404 ``token`` for an unknown abstract or a wrong token."""
     if not link_secret_matches(presenting_token(secret_key, abstract_id), token):
-        raise NotFound("no such confirmation link", field="token")
+        raise NotFound(N_("no such confirmation link"), field="token")
     found = (
         await db_session.execute(
             select(Abstract, Event, Category.code, Category.access_code)
@@ -52,7 +53,7 @@ async def presenting_of(db_session: AsyncSession, secret_key: str, abstract_id: 
         )
     ).first()
     if found is None:
-        raise NotFound("no such confirmation link", field="token")
+        raise NotFound(N_("no such confirmation link"), field="token")
     abstract, event, category, access_code = found
     path = registration_path(event.slug, category, access_code)
     return Presenting(abstract, event, abstract.presenting_confirmed_at, path)
@@ -63,7 +64,7 @@ async def confirm(db_session: AsyncSession, secret_key: str, abstract_id: UUID, 
     (409 ``not_accepted``: rejected, withdrawn, or the decision changed since the mail)."""
     shown = await presenting_of(db_session, secret_key, abstract_id, token)
     if shown.abstract.status not in ACCEPTED:
-        raise Conflict("this abstract is not accepted (any more)", field="abstract", code="not_accepted")
+        raise Conflict(N_("this abstract is not accepted (any more)"), field="abstract", code="not_accepted")
     now = utcnow()
     await db_session.execute(
         update(Abstract)
@@ -78,7 +79,7 @@ async def confirm(db_session: AsyncSession, secret_key: str, abstract_id: UUID, 
     await db_session.refresh(shown.abstract)
     confirmed_at = shown.abstract.presenting_confirmed_at
     if confirmed_at is None:
-        raise Conflict("this abstract is not accepted (any more)", field="abstract", code="not_accepted")
+        raise Conflict(N_("this abstract is not accepted (any more)"), field="abstract", code="not_accepted")
     if confirmed_at == now:
         audit.record(
             db_session,

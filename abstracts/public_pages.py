@@ -20,6 +20,7 @@ from abstracts.public_list import MAX_RESULTS, PAGE_SIZE, public_abstracts
 from podium.auth.guards import requires_organizer_unless_public
 from podium.db import utcnow
 from podium.errors import NotFound, problem_responses
+from podium.i18n import N_
 from podium.pages import render
 from podium.query_params import Search
 
@@ -133,6 +134,6 @@ class PublicAbstractPages(Controller):
         abstract that was never accepted, so the page reveals nothing early."""
         found = await public_abstracts(db_session, slug, "", utcnow(), only=abstract_id)
         if not found.abstracts:
-            raise NotFound("no such abstract", field="abstract_id")
+            raise NotFound(N_("no such abstract"), field="abstract_id")
         abstract = found.abstracts[0]
         return render(request, "abstracts/public/detail.html", abstract=abstract, event=found.event)

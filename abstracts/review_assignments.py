@@ -21,6 +21,7 @@ from abstracts.review_schemas import AssignmentCreate, AssignmentRead, AutoAssig
 from abstracts.reviewers import call_of
 from podium.db import begin_write, savepoint, utcnow
 from podium.errors import Conflict, NotFound
+from podium.i18n import N_, gettext
 
 
 def assignment_read(assignment: ReviewAssignment) -> AssignmentRead:
@@ -83,14 +84,14 @@ async def assign_by_hand(db_session: AsyncSession, slug: str, data: AssignmentCr
     _, call = await call_of(db_session, slug, lock=True)
     abstracts = await abstract_facts(db_session, call.id, [data.abstract_id])
     if not abstracts:
-        raise NotFound("no such abstract in this call", field="abstract_id")
+        raise NotFound(N_("no such abstract in this call"), field="abstract_id")
     reviewers = await reviewer_facts(db_session, call.id, [data.reviewer_id])
     if not reviewers:
-        raise NotFound("no such reviewer in this call", field="reviewer_id")
+        raise NotFound(N_("no such reviewer in this call"), field="reviewer_id")
     rule = conflict_rule(abstracts[0], reviewers[0])
     if rule is not None and not data.override:
         raise Conflict(
-            f"conflict of interest ({rule.value}): send override=true to assign anyway",
+            gettext("conflict of interest (%(rule)s): send override=true to assign anyway") % {"rule": rule.value},
             field="reviewer_id",
             code="conflict_of_interest",
         )
@@ -102,7 +103,7 @@ async def assign_by_hand(db_session: AsyncSession, slug: str, data: AssignmentCr
         assigned_by=AssignedBy.MANUAL.value,
     )
     refused = Conflict(
-        "this reviewer is assigned to this abstract already", field="reviewer_id", code="already_assigned"
+        N_("this reviewer is assigned to this abstract already"), field="reviewer_id", code="already_assigned"
     )
     async with savepoint(db_session, refused):
         db_session.add(assignment)
@@ -119,10 +120,10 @@ async def unassign(db_session: AsyncSession, slug: str, assignment_id: UUID) -> 
         .where(ReviewAssignment.id == assignment_id, Reviewer.call_id == call.id)
     )
     if assignment is None:
-        raise NotFound("no such assignment in this call", field="assignment_id")
+        raise NotFound(N_("no such assignment in this call"), field="assignment_id")
     submitted = await db_session.scalar(
         select(Review.id).where(Review.assignment_id == assignment.id, Review.submitted_at.is_not(None))
     )
     if submitted is not None:
-        raise Conflict("its review was submitted; it stays", field="assignment_id", code="review_submitted")
+        raise Conflict(N_("its review was submitted; it stays"), field="assignment_id", code="review_submitted")
     await db_session.execute(delete(ReviewAssignment).where(ReviewAssignment.id == assignment.id))

@@ -36,6 +36,7 @@ from abstracts.reviewers import reviewer_of
 from abstracts.symposia import talks_of
 from podium.db import begin_write, utcnow
 from podium.errors import FieldError, InvalidInput, NotFound
+from podium.i18n import N_, gettext, ngettext
 
 
 def review_state(review: Review | None) -> str:
@@ -83,7 +84,7 @@ async def _assignment(
     )
     row = (await db_session.execute(query.with_for_update(of=ReviewAssignment) if lock else query)).first()
     if row is None:
-        raise NotFound("no such abstract among your assignments", field="abstract_id")
+        raise NotFound(N_("no such abstract among your assignments"), field="abstract_id")
     return row[0], row[1]
 
 
@@ -148,21 +149,26 @@ def _checked_scores(data: ReviewWrite, criteria: list[RubricCriterion]) -> dict[
     for key, score in data.scores.items():
         criterion = by_id.get(key.strip().lower())
         if criterion is None:
-            errors.append(FieldError(f"scores.{key}", "no such criterion in this call's rubric"))
+            errors.append(FieldError(f"scores.{key}", N_("no such criterion in this call's rubric")))
         elif not criterion.min_score <= score <= criterion.max_score:
-            message = f"{criterion.name}: between {criterion.min_score} and {criterion.max_score}"
+            message = gettext("%(criterion)s: between %(low)s and %(high)s") % {
+                "criterion": criterion.name,
+                "low": criterion.min_score,
+                "high": criterion.max_score,
+            }
             errors.append(FieldError(f"scores.{criterion.id}", message))
             errored.add(criterion.id)
         else:
             scores[criterion.id] = score
     if data.submit:
         errors += [
-            FieldError(f"scores.{c.id}", f"{c.name}: a score is required")
+            FieldError(f"scores.{c.id}", gettext("%(criterion)s: a score is required") % {"criterion": c.name})
             for c in criteria
             if c.id not in scores and c.id not in errored
         ]
     if errors:
-        raise InvalidInput(f"{len(errors)} score(s) need attention", errors=errors)
+        detail = ngettext("%(num)d score needs attention", "%(num)d scores need attention", len(errors))
+        raise InvalidInput(detail % {"num": len(errors)}, errors=errors)
     return scores
 
 

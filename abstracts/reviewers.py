@@ -12,6 +12,7 @@ from uuid import UUID, uuid4
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from abstracts.calls import no_call
 from abstracts.models import (
     Abstract,
     CallForAbstracts,
@@ -39,6 +40,7 @@ from podium.auth.services import normalise_email
 from podium.auth.sign_in import member_account
 from podium.db import begin_write, utcnow
 from podium.errors import FieldError, InvalidInput, NotFound
+from podium.i18n import N_, ngettext
 
 
 async def call_of(db_session: AsyncSession, slug: str, *, lock: bool = False) -> tuple[Event, CallForAbstracts]:
@@ -49,7 +51,7 @@ async def call_of(db_session: AsyncSession, slug: str, *, lock: bool = False) ->
     query = select(CallForAbstracts).where(CallForAbstracts.event_id == event.id)
     call = await db_session.scalar(query.with_for_update() if lock else query)
     if call is None:
-        raise NotFound(f"event {slug!r} has no call for abstracts", field="event")
+        raise NotFound(no_call(slug), field="event")
     return event, call
 
 
@@ -62,7 +64,7 @@ async def reviewer_of(
     query = select(Reviewer).where(Reviewer.call_id == call.id, Reviewer.user_id == user_id)
     reviewer = await db_session.scalar(query.with_for_update() if lock else query)
     if reviewer is None:
-        raise NotFound("you are not a reviewer of this event", field="event")
+        raise NotFound(N_("you are not a reviewer of this event"), field="event")
     return event, call, reviewer
 
 
@@ -149,12 +151,12 @@ async def _check_profile(
     errors: list[FieldError] = []
     topics = set((await db_session.scalars(select(Topic.id).where(Topic.call_id == call.id))).all())
     errors += [
-        FieldError(f"topic_ids[{n}]", "no such topic in this call")
+        FieldError(f"topic_ids[{n}]", N_("no such topic in this call"))
         for n, topic_id in enumerate(data.topic_ids)
         if topic_id not in topics
     ]
     errors += [
-        FieldError(f"institutions[{n}]", "must not be blank")
+        FieldError(f"institutions[{n}]", N_("must not be blank"))
         for n, name in enumerate(data.institutions)
         if not normalize(name)
     ]
@@ -167,11 +169,13 @@ async def _check_profile(
     for n, conflict in enumerate(data.conflicts):
         given = [conflict.abstract_id, conflict.institution, conflict.author_email]
         if sum(value is not None for value in given) != 1:
-            errors.append(FieldError(f"conflicts[{n}]", "name exactly one of abstract_id, institution, author_email"))
+            errors.append(
+                FieldError(f"conflicts[{n}]", N_("name exactly one of abstract_id, institution, author_email"))
+            )
         elif conflict.abstract_id is not None and conflict.abstract_id not in known:
-            errors.append(FieldError(f"conflicts[{n}].abstract_id", "no such abstract in this call"))
+            errors.append(FieldError(f"conflicts[{n}].abstract_id", N_("no such abstract in this call")))
         elif conflict.institution is not None and not normalize(conflict.institution):
-            errors.append(FieldError(f"conflicts[{n}].institution", "must not be blank"))
+            errors.append(FieldError(f"conflicts[{n}].institution", N_("must not be blank")))
     return errors
 
 
@@ -185,7 +189,8 @@ async def update_my_profile(
     _, call, reviewer = await reviewer_of(db_session, slug, user_id, lock=True)
     errors = await _check_profile(db_session, call, data)
     if errors:
-        raise InvalidInput(f"{len(errors)} field(s) need attention", errors=errors)
+        detail = ngettext("%(num)d field needs attention", "%(num)d fields need attention", len(errors))
+        raise InvalidInput(detail % {"num": len(errors)}, errors=errors)
     reviewer.institutions = sorted({" ".join(name.split()) for name in data.institutions})
     reviewer.accepted_at = reviewer.accepted_at or utcnow()
     await db_session.execute(delete(reviewer_topic).where(reviewer_topic.c.reviewer_id == reviewer.id))

@@ -18,8 +18,10 @@ from abstracts import symposia
 from abstracts.decisions import abstracts_of_call, call_of_event
 from abstracts.formatting import render_body
 from abstracts.models import Abstract, AbstractAuthor, AbstractStatus
+from abstracts.status_words import status_word
 from podium.audit import Actor
 from podium.errors import Conflict
+from podium.i18n import N_, gettext
 from sessions.models import Talk
 from sessions.talks import TalkIn, place_talks
 
@@ -80,19 +82,24 @@ async def schedule(
         slots = await _with_symposium_talks(db_session, slots)
     found = await abstracts_of_call(db_session, call, [s.abstract_id for s in slots], field="abstract_ids")
     if len(found) != len(slots):
-        raise Conflict("an abstract is listed twice", field="abstract_ids", code="listed_twice")
+        raise Conflict(N_("an abstract is listed twice"), field="abstract_ids", code="listed_twice")
     wanted = AbstractStatus.ACCEPTED_POSTER if poster else AbstractStatus.ACCEPTED_ORAL
     for index, abstract in enumerate(found):
         if abstract.status != wanted:
             raise Conflict(
-                f"abstract {abstract.number or abstract.id} is {abstract.status}, not {wanted}",
+                gettext("abstract %(id)s is %(status)s, not %(wanted)s")
+                % {
+                    "id": abstract.number or abstract.id,
+                    "status": status_word(abstract.status),
+                    "wanted": status_word(wanted),
+                },
                 field=f"abstract_ids[{index}]",
                 code="not_accepted_as_" + ("poster" if poster else "oral"),
             )
     presenters, names = await _presenters(db_session, [a.id for a in found])
     for index, abstract in enumerate(found):
         if abstract.id not in presenters:
-            raise Conflict("this abstract has no authors", field=f"abstract_ids[{index}]", code="no_authors")
+            raise Conflict(N_("this abstract has no authors"), field=f"abstract_ids[{index}]", code="no_authors")
     talks = [
         TalkIn(
             source_id=abstract.id,

@@ -16,8 +16,8 @@ from abstracts.calls import CallView
 from abstracts.formatting import count_words
 from abstracts.models import DisclosureRelationship, SubmissionType
 from abstracts.schemas import AuthorWrite
-from podium.errors import FieldError
-from podium.i18n import gettext
+from podium.errors import FieldError, at_most_characters
+from podium.i18n import N_, gettext
 
 
 @dataclass(frozen=True)
@@ -36,17 +36,17 @@ class Draft:
 def shape_errors(view: CallView, draft: Draft) -> list[FieldError]:
     errors: list[FieldError] = []
     if draft.topic_id is not None and all(t.id != draft.topic_id for t in view.topics):
-        errors.append(FieldError("topic_id", "not a topic of this call"))
+        errors.append(FieldError("topic_id", N_("not a topic of this call")))
     questions = {str(q.id): q for q in view.questions}
     for key, answer in draft.answers.items():
         question = questions.get(key)
         if question is None:
-            errors.append(FieldError(f"answers.{key}", "there is no such question"))
+            errors.append(FieldError(f"answers.{key}", N_("there is no such question")))
         elif len(answer) > question.max_chars:
-            errors.append(FieldError(f"answers.{key}", f"at most {question.max_chars} characters"))
+            errors.append(FieldError(f"answers.{key}", at_most_characters(question.max_chars)))
     presenting = [i for i, a in enumerate(draft.authors) if a.is_presenting]
     for index in presenting[1:]:
-        errors.append(FieldError(f"authors[{index}].is_presenting", "only one author presents"))
+        errors.append(FieldError(f"authors[{index}].is_presenting", N_("only one author presents")))
     for index, author in enumerate(draft.authors):
         errors += _disclosure_shape(index, author)
     return errors
@@ -57,11 +57,11 @@ def _disclosure_shape(index: int, author: AuthorWrite) -> list[FieldError]:
     nothing = [d for d in author.disclosures if d.relationship == DisclosureRelationship.NONE]
     if nothing and len(author.disclosures) > 1:
         errors.append(
-            FieldError(f"authors[{index}].disclosures", "“nothing to disclose” can't stand beside a disclosure")
+            FieldError(f"authors[{index}].disclosures", N_("“nothing to disclose” can't stand beside a disclosure"))
         )
     for number, disclosure in enumerate(author.disclosures):
         if disclosure.relationship != DisclosureRelationship.NONE and not disclosure.company.strip():
-            errors.append(FieldError(f"authors[{index}].disclosures[{number}].company", "name the company"))
+            errors.append(FieldError(f"authors[{index}].disclosures[{number}].company", N_("name the company")))
     return errors
 
 
@@ -70,41 +70,44 @@ def submit_errors(view: CallView, draft: Draft) -> list[FieldError]:
     errors = shape_errors(view, draft)
     title = draft.title.strip()
     if not title:
-        errors.append(FieldError("title", "give the abstract a title"))
+        errors.append(FieldError("title", N_("give the abstract a title")))
     elif len(title) > kind.title_max_chars:
+        wording = gettext("%(num)d characters; %(kind)s titles have at most %(limit)d")
         errors.append(
-            FieldError("title", f"{len(title)} characters; {kind.name} titles have at most {kind.title_max_chars}")
+            FieldError("title", wording % {"num": len(title), "kind": kind.name, "limit": kind.title_max_chars})
         )
     words = count_words(draft.body)
     if words == 0:
-        errors.append(FieldError("body", "the abstract has no text yet"))
+        errors.append(FieldError("body", N_("the abstract has no text yet")))
     elif words > kind.body_word_limit:
-        errors.append(FieldError("body", f"{words} words; {kind.name} abstracts have at most {kind.body_word_limit}"))
+        wording = gettext("%(num)d words; %(kind)s abstracts have at most %(limit)d")
+        errors.append(FieldError("body", wording % {"num": words, "kind": kind.name, "limit": kind.body_word_limit}))
     if view.topics and draft.topic_id is None:
-        errors.append(FieldError("topic_id", "choose a topic"))
+        errors.append(FieldError("topic_id", N_("choose a topic")))
     for question in view.questions:
         if question.required and not draft.answers.get(str(question.id), "").strip():
-            errors.append(FieldError(f"answers.{question.id}", f"please answer: {question.label}"))
+            answer = gettext("please answer: %(question)s") % {"question": question.label}
+            errors.append(FieldError(f"answers.{question.id}", answer))
     return errors + _author_errors(view, draft.authors)
 
 
 def _author_errors(view: CallView, authors: Sequence[AuthorWrite]) -> list[FieldError]:
     if not authors:
-        return [FieldError("authors", "list at least one author")]
+        return [FieldError("authors", N_("list at least one author"))]
     errors = []
     if not any(a.is_presenting for a in authors):
-        errors.append(FieldError("authors", "mark the author who will present"))
+        errors.append(FieldError("authors", N_("mark the author who will present")))
     for index, author in enumerate(authors):
         prefix = f"authors[{index}]"
         if not author.institution.strip():
-            errors.append(FieldError(f"{prefix}.institution", "give the author's institution"))
+            errors.append(FieldError(f"{prefix}.institution", N_("give the author's institution")))
         if author.country is None:
-            errors.append(FieldError(f"{prefix}.country", "give the institution's country"))
+            errors.append(FieldError(f"{prefix}.country", N_("give the institution's country")))
         if author.is_presenting and not author.email:
-            errors.append(FieldError(f"{prefix}.email", "the presenting author needs an email address"))
+            errors.append(FieldError(f"{prefix}.email", N_("the presenting author needs an email address")))
         if view.call.disclosure_required and not author.disclosures:
             errors.append(
-                FieldError(f"{prefix}.disclosures", "disclose financial relationships, or say there are none")
+                FieldError(f"{prefix}.disclosures", N_("disclose financial relationships, or say there are none"))
             )
     return errors
 

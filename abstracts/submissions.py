@@ -31,11 +31,13 @@ from abstracts.models import (
     SubmissionType,
 )
 from abstracts.schemas import AbstractCreate, AbstractUpdate, AuthorWrite, DisclosureWrite
+from abstracts.status_words import status_word
 from abstracts.submission_checks import Draft, shape_errors, submit_errors
 from events.models import Event
 from podium.auth.schemas import CurrentUser
 from podium.db import utcnow
 from podium.errors import Conflict, FieldError, InvalidInput, NotFound
+from podium.i18n import N_, gettext
 
 EDITABLE = (AbstractStatus.DRAFT, AbstractStatus.SUBMITTED)
 
@@ -75,13 +77,15 @@ def _require_open(view: CallView, kind: SubmissionType, now: dt.datetime) -> Non
     local = calls.local_text
     if now < opens:
         raise Conflict(
-            f"{kind.name} submissions open at {local(opens, view.event.timezone)} ({view.event.timezone})",
+            gettext("%(kind)s submissions open at %(when)s (%(zone)s)")
+            % {"kind": kind.name, "when": local(opens, view.event.timezone), "zone": view.event.timezone},
             field="submission_type_id",
             code="call_not_open",
         )
     if now >= closes:
         raise Conflict(
-            f"the {kind.name} deadline passed at {local(closes, view.event.timezone)} ({view.event.timezone})",
+            gettext("the %(kind)s deadline passed at %(when)s (%(zone)s)")
+            % {"kind": kind.name, "when": local(closes, view.event.timezone), "zone": view.event.timezone},
             field="submission_type_id",
             code="deadline_passed",
         )
@@ -95,7 +99,7 @@ def _raise(errors: Sequence[FieldError]) -> None:
 def _kind(view: CallView, type_id: UUID) -> SubmissionType:
     kind = view.type_by_id(type_id)
     if kind is None:
-        raise InvalidInput("not a submission type of this call", field="submission_type_id")
+        raise InvalidInput(N_("not a submission type of this call"), field="submission_type_id")
     return kind
 
 
@@ -159,7 +163,7 @@ async def _own(db_session: AsyncSession, abstract_id: UUID, user: CurrentUser, *
         query = query.with_for_update().execution_options(populate_existing=True)
     abstract = await db_session.scalar(query)
     if abstract is None:
-        raise NotFound("no such abstract of yours", field="abstract_id")
+        raise NotFound(N_("no such abstract of yours"), field="abstract_id")
     call = await db_session.get_one(CallForAbstracts, abstract.call_id)
     event = await db_session.get_one(Event, call.event_id)
     view = await calls.load_call(db_session, event)
@@ -204,7 +208,7 @@ async def _parent_errors(
     )
     kind = view.type_by_id(parent.submission_type_id) if parent else None
     if kind is None or not kind.is_symposium:
-        return [FieldError("parent_abstract_id", "not a symposium proposal of yours in this call")]
+        return [FieldError("parent_abstract_id", N_("not a symposium proposal of yours in this call"))]
     return []
 
 
@@ -236,7 +240,9 @@ async def create_draft(db_session: AsyncSession, slug: str, user: CurrentUser, d
 def require_editable(own: OwnAbstract, now: dt.datetime) -> None:
     if own.abstract.status not in EDITABLE:
         raise Conflict(
-            f"a {own.visible_status.replace('_', ' ')} abstract can't be changed", field="status", code="not_editable"
+            gettext("a %(status)s abstract can't be changed") % {"status": status_word(own.visible_status)},
+            field="status",
+            code="not_editable",
         )
     _require_open(own.view, own.submission_type, now)
 
@@ -325,7 +331,7 @@ async def submit(db_session: AsyncSession, abstract_id: UUID, user: CurrentUser)
     )
     if abstract.parent_abstract_id is not None:
         raise Conflict(
-            "a symposium talk is submitted with its proposal: submit the proposal",
+            N_("a symposium talk is submitted with its proposal: submit the proposal"),
             field="parent_abstract_id",
             code="submitted_with_proposal",
         )
@@ -356,7 +362,7 @@ async def withdraw(db_session: AsyncSession, abstract_id: UUID, user: CurrentUse
     require_editable(own, utcnow())
     if own.abstract.parent_abstract_id is not None and own.abstract.status == AbstractStatus.SUBMITTED:
         raise Conflict(
-            "a submitted symposium talk is withdrawn with its proposal: withdraw the proposal",
+            N_("a submitted symposium talk is withdrawn with its proposal: withdraw the proposal"),
             field="parent_abstract_id",
             code="withdrawn_with_proposal",
         )

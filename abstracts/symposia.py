@@ -22,6 +22,7 @@ from abstracts.models import Abstract, AbstractStatus, SubmissionType
 from abstracts.schemas import AuthorWrite
 from abstracts.submission_checks import Draft, submit_errors
 from podium.errors import FieldError
+from podium.i18n import N_, gettext
 
 
 async def talks_of(db_session: AsyncSession, proposal_id: UUID, *, lock: bool = False) -> list[Abstract]:
@@ -65,12 +66,14 @@ def proposal_errors(
     """Every rule of a symposium proposal beyond an abstract's own, each on its field."""
     errors: list[FieldError] = []
     if not chair.strip():
-        errors.append(FieldError("chair", "name the symposium's chair"))
+        errors.append(FieldError("chair", N_("name the symposium's chair")))
     count = len(talks)
     if count < kind.min_talks:
-        errors.append(FieldError("talks", f"{count} talks; a {kind.name} proposal has at least {kind.min_talks}"))
+        wording = gettext("%(num)d talks; a %(kind)s proposal has at least %(limit)d")
+        errors.append(FieldError("talks", wording % {"num": count, "kind": kind.name, "limit": kind.min_talks}))
     elif count > kind.max_talks:
-        errors.append(FieldError("talks", f"{count} talks; a {kind.name} proposal has at most {kind.max_talks}"))
+        wording = gettext("%(num)d talks; a %(kind)s proposal has at most %(limit)d")
+        errors.append(FieldError("talks", wording % {"num": count, "kind": kind.name, "limit": kind.max_talks}))
     for index, (talk, authors) in enumerate(talks):
         talk_kind = view.type_by_id(talk.submission_type_id)
         assert talk_kind is not None  # a type of the call (RESTRICT foreign key)

@@ -336,3 +336,22 @@ async def test_racing_submits_of_one_abstract_take_one_number(
     assert {a.json()["number"] for a in answers} == {1}
     assert next_one.json()["number"] == 2
     assert await _coauthor_mails(settings, racing["id"]) == ["alan@example.org", "grace@example.org"]
+
+
+async def test_word_and_title_limits_are_refused_in_french_with_the_type_as_named(
+    client: Client, organizer: dict[str, str], settings: Settings
+) -> None:
+    slug, call, ada = await _setup(client, organizer, settings)
+    words = " ".join(["word"] * 21)
+    draft = await _draft(client, slug, ada, complete_abstract(call, ada, body=words, title="T" * 61))
+
+    response = await client.post(
+        f"/api/abstracts/{draft['id']}/submit", headers={**ada.headers, "Accept-Language": "fr"}
+    )
+
+    title = "61 caractères ; les titres de type Oral en ont au plus 60"
+    assert (response.status_code, response.json()["detail"]) == (422, title)
+    assert {e["field"]: e["message"] for e in response.json()["errors"]} == {
+        "title": title,
+        "body": "21 mots ; les résumés de type Oral en ont au plus 20",
+    }

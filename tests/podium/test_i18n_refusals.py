@@ -14,12 +14,9 @@ import pytest
 
 from podium.settings import Settings
 from tests.asgi_client import Client
-from tests.podium.conftest import ROOT
+from tests.podium.conftest import PACKAGES, ROOT
 from tests.podium.refusal_scan import scan
 from tests.sessions.factories import at, build_program_event, create_session
-
-# The packages whose refusals are all translatable; the rest follow as they are rewritten.
-SCANNED = ("podium", "events", "registration", "sessions", "badges")
 
 
 def test_the_scan_finds_every_way_a_refusal_is_built_from_values(tmp_path: Path) -> None:
@@ -70,14 +67,14 @@ def test_the_scan_finds_every_way_a_refusal_is_built_from_values(tmp_path: Path)
 def test_no_refusal_is_built_from_values() -> None:
     """Fails on any refusal written with an f-string, ``%`` on a literal, ``.format`` or ``+``: write it as
     ``gettext("... %(name)s ...") % {"name": value}`` (``ngettext`` for a count) and translate it."""
-    findings = scan(ROOT, SCANNED).findings
+    findings = scan(ROOT, PACKAGES).findings
 
     assert sorted(findings) == []
 
 
 def test_every_literal_refusal_is_in_the_catalogs(extracted: set[str]) -> None:
     """Fails on a literal refusal babel never extracts: mark it ``N_("...")`` and translate it."""
-    unmarked = sorted(f for f in scan(ROOT, SCANNED).literals if f.text not in extracted)
+    unmarked = sorted(f for f in scan(ROOT, PACKAGES).literals if f.text not in extracted)
 
     assert unmarked == []
 
