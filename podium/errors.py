@@ -23,6 +23,7 @@ from litestar.types import ExceptionHandlersMap
 
 from podium.db_outage import database_error_chain, is_database_unavailable
 from podium.i18n import DEFAULT_LOCALE, N_, current_locale, gettext, known_or_as_is, ngettext
+from podium.input_words import human_message
 
 logger = logging.getLogger("podium.errors")
 
@@ -188,7 +189,9 @@ def _problem_from_exception(exc: Exception) -> tuple[Problem, dict[str, str]]:
         return problem, exc.headers
     if isinstance(exc, ValidationException):
         errors = field_errors_from_validation(exc.extra)
-        detail = "; ".join(f"{e.field}: {e.message}" for e in errors) or str(exc.detail)
+        if current_locale() != DEFAULT_LOCALE:  # msgspec's words for English clients, sentences for the others
+            errors = [FieldError(e.field, human_message(e.field, e.message)) for e in errors]
+        detail = "; ".join(naming_field(e.field, e.message) for e in errors) or str(exc.detail)
         # A body that is not even JSON is malformed (400); a well-formed one with wrong values is 422.
         status = 422 if errors else 400
         code, title = _CODES_BY_STATUS[status]

@@ -10,8 +10,8 @@ from litestar import Request
 from litestar.response import Redirect, Template
 
 from podium.errors import DomainError
-from podium.forms import message_of, sentence
 from podium.i18n import known_or_as_is
+from podium.input_words import message_of, sentence
 
 
 def render(request: Request[Any, Any, Any], template: str, *, status_code: int = 200, **context: Any) -> Template:

@@ -8,8 +8,9 @@ import msgspec
 import pytest
 
 from podium.errors import FieldError, InvalidInput
-from podium.forms import human_message, read_form
+from podium.forms import read_form
 from podium.i18n import using_locale
+from podium.input_words import human_message
 from podium.schema import Struct, line
 from registration.documents.schemas import BillingIn
 from registration.schemas import OrderCreate

@@ -208,3 +208,19 @@ async def test_a_session_ending_before_it_starts_is_refused_in_portuguese(
 
     detail = "uma sessão deve terminar depois de começar"
     assert _said(refused) == (422, "ends_at", detail, [{"field": "ends_at", "message": detail}])
+
+
+async def test_a_body_that_breaks_the_schema_is_refused_in_sentences_in_the_callers_language(
+    client: Client, organizer: dict[str, str]
+) -> None:
+    body = _event_body(kind="festival")
+    english = await client.post("/api/events", json=body, headers=organizer)
+    spanish = await client.post("/api/events", json=body, headers={**organizer, "Accept-Language": "es"})
+
+    # English API clients keep msgspec's own words; a reader in another language gets the forms' sentence.
+    assert (english.status_code, english.json()["field"]) == (422, "kind"), english.text
+    assert english.json()["errors"][0]["message"].startswith("Invalid enum value 'festival'")
+    assert (spanish.status_code, spanish.json()["field"]) == (422, "kind"), spanish.text
+    message = spanish.json()["errors"][0]["message"]
+    assert message == "Elige una de las opciones para kind.", message
+    assert spanish.json()["detail"] == f"kind: {message}"
