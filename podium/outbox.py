@@ -16,12 +16,14 @@ from typing import Any, cast
 from uuid import uuid4
 
 import msgspec
+from sqlalchemy import Insert, Table, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.db import utcnow
 from podium.jobs import kick_after_commit
 from podium.outbox_models import MailStatus, OutboxMessage
+from podium.statement_cache import compiled_once
 
 # The job that sends due mail (registration/tasks.py); every enqueue wakes it once its transaction commits. The
 # name stays the one it was first queued under (rows in the job queue carry it).
@@ -66,6 +68,10 @@ def _values(
     }
 
 
+# The columns a message's row sets, in ``_values``'s order (its prebuilt INSERT binds each).
+_ROW_KEYS = tuple(_values(dedupe_key="", to="", template="", context={}, attachments=()))
+
+
 def enqueue_statement(
     dialect: str,
     *,
@@ -96,18 +102,28 @@ class Mail:
 async def enqueue_all(db_session: AsyncSession, mails: Sequence[Mail]) -> None:
     """``enqueue`` for several messages of one change, in one statement (a duplicate key skipped).
 
-    The rows go as parameters of one prebuilt INSERT (SQLAlchemy sends them as one multi-row statement), so
-    it is compiled once per process, where values written into the statement are compiled on every call."""
+    The rows go as parameters of one INSERT compiled once per process (``podium.statement_cache``: SQLAlchemy
+    compiles an ``ON CONFLICT`` insert anew on every call otherwise, ~0.35 ms of CPU per paid order measured
+    here). It is the table's INSERT, not the ORM's, so it neither flushes the session first nor waits for it:
+    the outbox row refers to nothing the session holds unflushed."""
     if not mails:
         return
     dialect = db_session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     rows = [
         _values(dedupe_key=m.dedupe_key, to=m.to, template=m.template, context=m.context, attachments=m.attachments)
         for m in mails
     ]
-    await db_session.execute(insert(OutboxMessage).on_conflict_do_nothing(index_elements=["dedupe_key"]), rows)
+    statement = compiled_once(dialect, "outbox.enqueue_all", lambda: _insert_ignoring_duplicates(dialect))
+    await db_session.execute(statement, rows)
     kick_after_commit(db_session, SEND_MAIL_JOB)
+
+
+def _insert_ignoring_duplicates(dialect: str) -> Insert:
+    """One message's INSERT with a bind per column ``_values`` fills, skipping a dedupe key already written."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = cast(Table, OutboxMessage.__table__)
+    binds = {name: bindparam(name, type_=table.c[name].type) for name in _ROW_KEYS}
+    return insert(table).values(binds).on_conflict_do_nothing(index_elements=["dedupe_key"])
 
 
 def outbox_row(

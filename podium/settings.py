@@ -68,8 +68,8 @@ def _seconds(env: Mapping[str, str], name: str, default: float, *, allow_zero: b
     return value
 
 
-def _count(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
-    """A whole number of at least ``minimum``, refused at start-up otherwise."""
+def _count(env: Mapping[str, str], name: str, default: int, *, minimum: int, maximum: int | None = None) -> int:
+    """A whole number from ``minimum`` to ``maximum`` (if given), refused at start-up otherwise."""
     raw = env.get(name, "")
     try:
         value = int(raw) if raw.strip() else default
@@ -77,6 +77,8 @@ def _count(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> 
         raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
     if value < minimum:
         raise SettingsError(f"{name} must be at least {minimum}")
+    if maximum is not None and value > maximum:
+        raise SettingsError(f"{name} must be at most {maximum}")
     return value
 
 
@@ -186,6 +188,11 @@ class Settings:
     web_runs_jobs: bool | None = None
     # Jobs one worker process runs at once (each with its own database connection while it works).
     job_concurrency: int = 4
+    # The niceness a ``podium worker`` process runs at (0-19; it never raises its priority): on a machine it
+    # shares with web workers, a request is served before a mail is rendered. In a rush the mail then trails
+    # the orders by seconds instead of taking CPU from them (bench/registration_rush: the mail's deadline is a
+    # minute after the last order, a buyer's is the answer to their click).
+    worker_nice: int = 10
     # A job that raises is tried again this many times, waiting ``backoff * 2**attempt`` seconds (at most an
     # hour) between tries, then stays failed for an organizer to see and retry.
     job_retries: int = 5
@@ -308,6 +315,7 @@ def _runtime(env: Mapping[str, str]) -> dict[str, Any]:
         freeze_heap_at_startup=_flag(env.get("PODIUM_FREEZE_HEAP"), default=True),
         web_runs_jobs=_optional_flag(env.get("PODIUM_WEB_RUNS_JOBS")),
         job_concurrency=_count(env, "PODIUM_JOB_CONCURRENCY", 4, minimum=1),
+        worker_nice=_count(env, "PODIUM_WORKER_NICE", 10, minimum=0, maximum=19),
         job_retries=_count(env, "PODIUM_JOB_RETRIES", 5, minimum=0),
         job_retry_backoff_seconds=_seconds(env, "PODIUM_JOB_RETRY_BACKOFF_SECONDS", 2.0, allow_zero=True),
         job_modules=tuple(m.strip() for m in env.get("PODIUM_JOB_MODULES", "").split(",") if m.strip()),

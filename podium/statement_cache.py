@@ -46,7 +46,9 @@ def compiled_once(dialect_name: str, shape: Hashable, build: Callable[[], Update
             if required
             else bindparam(name, value=value, type_=source.type)
         )
-    plain = text(compiled.string).bindparams(*binds)
+    # A type that casts its bind (PostgreSQL's ``:id::UUID``) writes ``::`` right after the name, which text()
+    # would read as no bind at all: escaped, text() binds the name and gives the cast back as written.
+    plain = text(compiled.string.replace("::", r"\:\:")).bindparams(*binds)
     returning = getattr(statement, "_returning", ())
     clause: Compiled = plain.columns(*(column(col.key, col.type) for col in returning)) if returning else plain
     _CACHE[key] = clause

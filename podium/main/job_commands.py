@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Any
 
 import click
@@ -13,7 +14,10 @@ from podium.settings import Settings
 
 @click.command("worker")
 @click.option("--concurrency", type=click.IntRange(1, 100), default=None, help="Jobs at once (PODIUM_JOB_CONCURRENCY).")
-def worker_command(concurrency: int | None) -> None:
+@click.option(
+    "--nice", type=click.IntRange(0, 19), default=None, help="Niceness to run at, 0-19 (PODIUM_WORKER_NICE, 10)."
+)
+def worker_command(concurrency: int | None, nice: int | None) -> None:
     """Run background jobs (mail, refunds, sweeps) until stopped; start as many as you like, on any machine."""
     import dataclasses
     import logging
@@ -32,9 +36,23 @@ def worker_command(concurrency: int | None) -> None:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if concurrency is not None:
         settings = dataclasses.replace(settings, job_concurrency=concurrency)
-    click.echo(f"job worker on {safe_url(settings.database_url)}, {settings.job_concurrency} at once", err=True)
+    niceness = lower_priority(settings.worker_nice if nice is None else nice)
+    click.echo(
+        f"job worker on {safe_url(settings.database_url)}, {settings.job_concurrency} at once, nice {niceness}",
+        err=True,
+    )
     install_mail()  # what the outbox drain asks of the domains (still-true checks, attachments)
     asyncio.run(run_worker(settings, session_maker))
+
+
+def lower_priority(niceness: int) -> int:
+    """Run at ``niceness`` at least (never raised: a worker started niced stays so); the niceness it runs at.
+
+    Jobs can wait where requests can't: mail has a minute, a buyer has the answer to a click."""
+    if not hasattr(os, "nice"):  # not on this platform (Windows): priorities are left as they are
+        return 0
+    current = os.nice(0)
+    return os.nice(niceness - current) if niceness > current else current
 
 
 @click.group("jobs")

@@ -238,6 +238,9 @@ def test_retry_waits_grow_exponentially() -> None:
     )
 
 
+WORKER_NICE = 7
+
+
 @pytest.fixture
 def worker_processes(settings: Settings, tmp_path: Path) -> Iterator[Callable[[int], None]]:
     """Start ``podium worker`` processes on the test's database, as production would; stopped afterwards."""
@@ -253,6 +256,7 @@ def worker_processes(settings: Settings, tmp_path: Path) -> Iterator[Callable[[i
         "PODIUM_JOB_CONCURRENCY": "4",
         "PODIUM_HOLD_SWEEP_SECONDS": "0",
         "PODIUM_MAIL_DRAIN_SECONDS": "0",
+        "PODIUM_WORKER_NICE": str(WORKER_NICE),
         "PYTHONPATH": str(REPO),
     }
 
@@ -290,6 +294,9 @@ async def test_two_worker_processes_never_run_a_job_twice(
         await app.configure_task(RECORD_RUN).batch_defer_async(*runs)
 
     worker_processes(2)
+    # Each runs at the niceness it was given (or its parent's, if that is lower priority already): requests
+    # on the same machine come first.
+    expected = max(WORKER_NICE, os.getpriority(os.PRIO_PROCESS, 0))
 
     async def all_ran() -> bool:
         return len(list(folder.iterdir())) >= 200 and not [
@@ -302,6 +309,7 @@ async def test_two_worker_processes_never_run_a_job_twice(
     assert sorted(int(path.name) for path in folder.iterdir()) == list(range(200))
     assert failed == []  # a second run of any of them would have failed on its file
     assert len(pids) == 2  # both workers took jobs
+    assert [os.getpriority(os.PRIO_PROCESS, int(pid)) for pid in sorted(pids)] == [expected, expected]
 
 
 class _HeldDefers(WebJobs):

@@ -61,3 +61,20 @@ def test_a_log_format_or_metrics_token_that_would_not_work_is_refused(name: str,
         Settings.from_env({**BASE, name: value})
 
     assert str(refused.value).startswith(said)
+
+
+def test_the_job_workers_niceness_has_a_default_and_is_read_from_the_environment() -> None:
+    assert Settings.from_env(BASE).worker_nice == 10
+    assert Settings.from_env({**BASE, "PODIUM_WORKER_NICE": "0"}).worker_nice == 0
+    assert Settings.from_env({**BASE, "PODIUM_WORKER_NICE": "19"}).worker_nice == 19
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [("20", "must be at most 19"), ("-1", "must be at least 0"), ("low", "must be a whole number")],
+)
+def test_a_niceness_the_kernel_has_no_such_thing_as_is_refused(value: str, said: str) -> None:
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({**BASE, "PODIUM_WORKER_NICE": value})
+
+    assert str(refused.value).startswith(f"PODIUM_WORKER_NICE {said}")
