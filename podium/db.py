@@ -18,10 +18,11 @@ import logging
 import re
 import sqlite3
 import warnings
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -331,9 +332,14 @@ SessionListener = tuple[str, Callable[..., Any]]
 _ATTACHED: WeakKeyDictionary[type[Session], set[SessionListener]] = WeakKeyDictionary()
 
 
+# Every session's: no model stores files through advanced-alchemy's FileObject type, so its global flush
+# listener, which inspects every new and changed row for them (~0.2 ms of CPU per paid order), is off.
+SESSION_INFO: Mapping[str, Any] = MappingProxyType({"enable_file_object_listener": False})
+
+
 def session_maker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """The unit of work for the CLI, jobs, demo data, benchmarks and tests: its sessions run the kernel's hooks."""
-    maker = async_sessionmaker(engine, expire_on_commit=False)
+    maker = async_sessionmaker(engine, expire_on_commit=False, info=dict(SESSION_INFO))
     install_kernel_hooks(maker)
     return maker
 
@@ -382,7 +388,7 @@ def sqlalchemy_config(settings: Settings) -> SQLAlchemyAsyncConfig:
     engine = create_engine(settings)
     config = SQLAlchemyAsyncConfig(
         engine_instance=engine,
-        session_config=AsyncSessionConfig(expire_on_commit=False),
+        session_config=AsyncSessionConfig(expire_on_commit=False, info=dict(SESSION_INFO)),
         engine_config=EngineConfig(echo=settings.echo_sql),
         create_all=False,
         session_dependency_key="db_session",

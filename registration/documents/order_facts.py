@@ -2,8 +2,8 @@
 
 Paying an order used to read its registrations, event and catalog names four times over (the status change,
 the receipt, the confirmation mail, the response), about twenty statements of a paid order's thirty. Here they
-are three: the registrations with their category, their add-ons with their names, and the event with its
-seller and the order's billing details. Whoever needs them takes an ``OrderFacts`` and reads no more.
+are two: the registrations with their category and the event with its seller and the order's billing details,
+then their add-ons with their names. Whoever needs them takes an ``OrderFacts`` and reads no more.
 """
 
 from __future__ import annotations
@@ -54,18 +54,35 @@ class OrderFacts:
 
 async def load_order_facts(db_session: AsyncSession, order: Order) -> OrderFacts:
     """The order's registrations (the session's own objects, so changes made to them show), their catalog
-    names and the event's seller and order's billing details, in three statements."""
+    names and the event's seller and order's billing details, in two statements: the event's row comes with
+    each registration's (an order has one or a few), the add-ons with their names after."""
     rows = (
         await db_session.execute(
-            select(Registration, Category.code, Category.name, Category.eligibility, Category.translations)
-            .join(Category, Category.id == Registration.category_id)
-            .where(Registration.order_id == order.id)
+            select(
+                Event,
+                SellerDetails,
+                BillingDetails,
+                Registration,
+                Category.code,
+                Category.name,
+                Category.eligibility,
+                Category.translations,
+            )
+            .select_from(Event)
+            .outerjoin(SellerDetails, SellerDetails.event_id == Event.id)
+            .outerjoin(BillingDetails, BillingDetails.order_id == order.id)
+            .outerjoin(Registration, Registration.order_id == order.id)
+            .outerjoin(Category, Category.id == Registration.category_id)
+            .where(Event.id == order.event_id)
             .order_by(Registration.position)
             .options(noload(Registration.add_ons))  # loaded below, with their names
         )
     ).all()
-    registrations = [row[0] for row in rows]
-    categories = {row[0].category_id: Named(row[1], row[2], row[3], row[4]) for row in rows}
+    event, seller, billing = rows[0][0], rows[0][1], rows[0][2]
+    # Outer joins: the event's row comes back even for an order without registrations.
+    held = [row for row in rows if row[3] is not None]
+    registrations = [row[3] for row in held]
+    categories = {row[3].category_id: Named(row[4], row[5], row[6], row[7]) for row in held}
     lines = (
         await db_session.execute(
             select(RegistrationAddOn, AddOn.code, AddOn.name, AddOn.translations)
@@ -81,12 +98,4 @@ async def load_order_facts(db_session: AsyncSession, order: Order) -> OrderFacts
         by_registration[line.registration_id].append(line)
     for registration in registrations:
         set_committed_value(registration, "add_ons", by_registration[registration.id])
-    event, seller, billing = (
-        await db_session.execute(
-            select(Event, SellerDetails, BillingDetails)
-            .outerjoin(SellerDetails, SellerDetails.event_id == Event.id)
-            .outerjoin(BillingDetails, BillingDetails.order_id == order.id)
-            .where(Event.id == order.event_id)
-        )
-    ).one()
     return OrderFacts(event, registrations, categories, add_ons, seller, billing)
