@@ -19,6 +19,7 @@ from podium import rate_limits
 from podium.auth.guards import requires_organizer
 from podium.client_address import client_address
 from podium.db import begin_autocommit, begin_write, utcnow
+from podium.db_flush import flush_at_once
 from podium.errors import problem_responses
 from podium.i18n import N_
 from podium.settings import Settings
@@ -228,6 +229,7 @@ class OrderController(Controller):
         except confirmation.HoldExpired:
             await db_session.commit()
             raise
+        await flush_at_once(db_session)  # the confirmation's rows in one statement on PostgreSQL
         await db_session.commit()
         return await _read(db_session, settings, paid, known)
 
@@ -385,6 +387,7 @@ class StripeWebhookController(Controller):
         if not isinstance(provider, StripeProvider):
             raise webhooks.BadSignature(N_("Stripe is not configured here"), field="Stripe-Signature")
         handled = await webhooks.handle(db_session, event)
+        await flush_at_once(db_session)  # a confirmation's rows in one statement on PostgreSQL
         await db_session.commit()
         outcome = await webhooks.send_claimed_refund(db_session, provider, handled)
         return {"received": event.id, "outcome": outcome}

@@ -132,6 +132,10 @@ async def confirm_offline_payment(
             code=f"order_{order.status}",
             field="order",
         )
+    actor = f"buyer:{order.buyer_email}"
+    facts = await confirm_order(db_session, order, actor=actor, now=now, note="offline test payment")
+    # Recorded after the confirmation read the order, which then had nothing to flush first: the payment is
+    # written with the confirmation's other rows (one statement on PostgreSQL, ``podium.db_flush``).
     payment = record_payment(
         db_session,
         order,
@@ -141,7 +145,5 @@ async def confirm_offline_payment(
         currency=order.currency,
         kept=True,
     )
-    actor = f"buyer:{order.buyer_email}"
-    facts = await confirm_order(db_session, order, actor=actor, now=now, note="offline test payment")
     # The response shows this payment: an offline order has no other (one id per order), nor refunds yet.
     return order, Known.of_facts(facts, [PaymentMoney(payment, refunded=0, refund_pending=0)])

@@ -1,0 +1,171 @@
+"""``flush_at_once`` writes what a flush would, as a flush leaves it: on PostgreSQL in one statement, with the
+session's flush hooks around it; what it can't write exactly as the ORM would goes through an ordinary flush."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy import event, inspect, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from events.models import Event
+from podium.db import create_engine
+from podium.db_flush import flush_at_once
+from podium.main.unit_of_work import session_maker
+from podium.outbox import outbox_row
+from podium.outbox_models import OutboxMessage
+from podium.settings import Settings
+
+
+@pytest.fixture
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(settings)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def maker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return session_maker(engine)
+
+
+def _event(slug: str, **values: Any) -> Event:
+    return Event(
+        slug=slug, name="Flush Meeting", kind="workshop", timezone="UTC", venue="Hall", city="Basel",
+        currency="CHF", start_date=dt.date(2027, 5, 3), end_date=dt.date(2027, 5, 4), status="draft", **values,
+    )  # fmt: skip
+
+
+def _mail(key: str) -> OutboxMessage:
+    return outbox_row(dedupe_key=key, to="ada@example.org", template="order_held", context={"n": key})
+
+
+async def _mail_id(db_session: AsyncSession, key: str) -> Any:
+    return await db_session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key))
+
+
+class _Statements:
+    """The statements an engine runs while counted."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.seen: list[str] = []
+        event.listen(engine.sync_engine, "before_cursor_execute", self._count)
+
+    def _count(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        self.seen.append(statement)
+
+
+async def test_new_and_changed_rows_are_written_and_left_as_a_flush_leaves_them(
+    engine: AsyncEngine, maker: async_sessionmaker[AsyncSession]
+) -> None:
+    async with maker() as db_session:
+        meeting = _event("flush-one", default_locale="en", translations={})
+        db_session.add(meeting)
+        await db_session.commit()
+        before = meeting.updated_at
+    statements = _Statements(engine)
+
+    async with maker() as db_session:
+        loaded = await db_session.get(Event, meeting.id)
+        assert loaded is not None
+        await db_session.execute(text("SELECT 1"))  # the transaction is open before counting starts
+        statements.seen.clear()
+        loaded.name = "Renamed Meeting"
+        mails = [_mail("flush-a"), _mail("flush-b")]
+        db_session.add_all(mails)
+        await flush_at_once(db_session)
+        written = list(statements.seen)
+
+        assert not db_session.new and not db_session.dirty
+        assert all(inspect(m).persistent and not inspect(m).modified for m in [*mails, loaded])
+        assert loaded.updated_at > before  # the timestamp hook ran, as before a flush
+        await db_session.commit()
+
+    if engine.dialect.name == "postgresql":
+        assert len(written) == 1 and written[0].startswith("WITH ")
+    async with maker() as db_session:
+        name, updated_at = (await db_session.execute(select(Event.name, Event.updated_at))).one()
+        rows = (await db_session.scalars(select(OutboxMessage).order_by(OutboxMessage.dedupe_key))).all()
+    assert (name, updated_at) == ("Renamed Meeting", loaded.updated_at)
+    assert [(m.dedupe_key, m.context, m.status, m.attachments) for m in rows] == [
+        ("flush-a", {"n": "flush-a"}, "pending", []),
+        ("flush-b", {"n": "flush-b"}, "pending", []),
+    ]
+
+
+async def test_a_rollback_after_it_forgets_the_new_rows_and_expires_the_changed_ones(
+    maker: async_sessionmaker[AsyncSession],
+) -> None:
+    async with maker() as db_session:
+        meeting = _event("flush-rollback", default_locale="en", translations={})
+        db_session.add(meeting)
+        await db_session.commit()
+
+    async with maker() as db_session:
+        loaded = await db_session.get(Event, meeting.id)
+        assert loaded is not None
+        loaded.name = "Never Renamed"
+        mail = _mail("flush-rolled-back")
+        db_session.add(mail)
+        await flush_at_once(db_session)
+        await db_session.rollback()
+
+        assert inspect(mail).transient or inspect(mail).detached
+        assert await db_session.scalar(select(Event.name).where(Event.id == meeting.id)) == "Flush Meeting"
+        assert (
+            await db_session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == mail.dedupe_key)) is None
+        )
+
+
+async def test_a_row_deleted_meanwhile_fails_as_stale_and_nothing_is_written(
+    engine: AsyncEngine, maker: async_sessionmaker[AsyncSession]
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: no other transaction deletes the row meanwhile")
+    async with maker() as db_session:
+        meeting = _event("flush-stale", default_locale="en", translations={})
+        db_session.add(meeting)
+        await db_session.commit()
+
+    async with maker() as db_session:
+        loaded = await db_session.get(Event, meeting.id)
+        assert loaded is not None
+        async with engine.begin() as other:  # another transaction removes the row this one changes
+            await other.execute(text("DELETE FROM event WHERE slug = 'flush-stale'"))
+        loaded.name = "Gone Meeting"
+        db_session.add(_mail("flush-stale-mail"))
+        with pytest.raises(StaleDataError):
+            await flush_at_once(db_session)
+        await db_session.rollback()
+
+    async with maker() as db_session:
+        assert (
+            await db_session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == "flush-stale-mail"))
+            is None
+        )
+
+
+async def test_what_it_cannot_write_as_the_orm_would_goes_through_an_ordinary_flush(
+    engine: AsyncEngine, maker: async_sessionmaker[AsyncSession]
+) -> None:
+    statements = _Statements(engine)
+    async with maker() as db_session:
+        await db_session.execute(text("SELECT 1"))
+        statements.seen.clear()
+        # Columns left unset where the database has a default: the ORM leaves them out for the default to apply.
+        meeting = _event("flush-defaults")
+        db_session.add_all([meeting, _mail("flush-defaults-mail")])
+        await flush_at_once(db_session)
+        written = list(statements.seen)
+        await db_session.commit()
+
+    assert len(written) == 2 and not any(s.startswith("WITH ") for s in written)  # one INSERT per table
+    async with maker() as db_session:
+        locale, version = (
+            await db_session.execute(select(Event.default_locale, Event.program_version).where(Event.id == meeting.id))
+        ).one()
+    assert (locale, version) == ("en", 0)
