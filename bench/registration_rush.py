@@ -13,12 +13,16 @@ workers send it themselves and the mail CPU can't be told apart). Then, one phas
 * a sold-out phase: --sold-out-orders orders for --seats workshop seats; refusals are not orders, only the
   oversold count (seats held beyond the quota; must be 0) comes from it.
 
+Each buyer's requests carry their own address in X-Forwarded-For and the servers trust 127.0.0.1 as the
+proxy, as behind a load balancer (rate limits count per buyer's address); --one-address sends every order
+from 127.0.0.1 instead, so all of them count on one address's row.
+
 After each paid phase it waits until every mail the phase caused is delivered: mail lag is the time from
 the last order's answer to the last delivery. CPU comes from /proc: web servers, job workers and the
 PostgreSQL backends of this database, per paid order. The last line is one JSON object with the figures.
 
     .venv/bin/python bench/registration_rush.py [--orders 2000] [--concurrency 16 64] [--workers 2]
-        [--job-workers 1] [--webhook-orders 1000] [--sold-out-orders 1000 --seats 200]
+        [--job-workers 1] [--webhook-orders 1000] [--sold-out-orders 1000 --seats 200] [--one-address]
 """
 
 from __future__ import annotations
@@ -196,8 +200,18 @@ class Phase:
     lag: float | None = None  # seconds from the last order's answer to the last mail's delivery
 
 
-async def rush(bases: list[str], slug: str, orders: int, concurrency: int, *, pay: str) -> Phase:
-    """``orders`` buyers over ``concurrency`` keep-alive connections; ``pay`` is offline, webhook or none."""
+def buyer_address(i: int) -> str:
+    """Buyer ``i``'s own address (from 10.0.0.0/8), as the load balancer forwards it."""
+    return f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}"
+
+
+async def rush(
+    bases: list[str], slug: str, orders: int, concurrency: int, *, pay: str, forwarded: bool = True
+) -> Phase:
+    """``orders`` buyers over ``concurrency`` keep-alive connections; ``pay`` is offline, webhook or none.
+    ``forwarded``: each buyer's request carries their own address in X-Forwarded-For, as behind the load
+    balancer production runs behind (the servers trust 127.0.0.1 as that proxy); otherwise every order comes
+    from 127.0.0.1, one address whose rate-limit counter row every order then updates."""
     run = secrets.token_hex(3)
     phase = Phase()
     connections = [Connection(bases[i % len(bases)]) for i in range(concurrency)]
@@ -211,12 +225,12 @@ async def rush(bases: list[str], slug: str, orders: int, concurrency: int, *, pa
         while not todo.empty():
             i = todo.get_nowait()
             started = time.perf_counter()
+            headers = {"Idempotency-Key": f"{run}-{i}"}
+            if forwarded:
+                headers["X-Forwarded-For"] = buyer_address(i)
             try:
                 placed = await connection.request(
-                    "POST",
-                    f"/api/events/{slug}/orders",
-                    json_body=order_body(i, run),
-                    headers={"Idempotency-Key": f"{run}-{i}"},
+                    "POST", f"/api/events/{slug}/orders", json_body=order_body(i, run), headers=headers
                 )
             except (OSError, asyncio.IncompleteReadError):
                 phase.statuses["place:dropped"] += 1
@@ -341,6 +355,7 @@ class Stand:
     worker_pids: list[int]
     mailbox: Mailbox
     mail_timeout: float
+    forwarded: bool
 
 
 def measured(stand: Stand, label: str, slug: str, orders: int, concurrency: int, pay: str) -> Phase:
@@ -348,7 +363,7 @@ def measured(stand: Stand, label: str, slug: str, orders: int, concurrency: int,
     delivered_before = len(stand.mailbox.deliveries())
     web0 = cpu.snapshot(stand.web_pids, stand.database)
     jobs0 = cpu.snapshot(stand.worker_pids, stand.database) if stand.worker_pids else None
-    phase = asyncio.run(rush(stand.bases, slug, orders, concurrency, pay=pay))
+    phase = asyncio.run(rush(stand.bases, slug, orders, concurrency, pay=pay, forwarded=stand.forwarded))
     web1 = cpu.snapshot(stand.web_pids, stand.database)
     delivered, last = stand.mailbox.wait_drained(stand.settings, delivered_before, stand.mail_timeout)
     jobs1 = cpu.snapshot(stand.worker_pids, stand.database) if stand.worker_pids else None
@@ -414,7 +429,7 @@ def stand_up(
         )
         yield Stand(
             settings, database, [base for _, base in servers], [p.pid for p, _ in servers],
-            [p.pid for p in job_workers], mailbox, args.mail_timeout,
+            [p.pid for p in job_workers], mailbox, args.mail_timeout, not args.one_address,
         )  # fmt: skip
     finally:
         for child in job_workers:
@@ -435,6 +450,11 @@ def main() -> None:
     parser.add_argument("--sold-out-orders", type=int, default=1000)
     parser.add_argument("--seats", type=int, default=200, help="workshop seats in the sold-out phase")
     parser.add_argument("--mail-timeout", type=float, default=300)
+    parser.add_argument(
+        "--one-address",
+        action="store_true",
+        help="every order from 127.0.0.1 (default: each buyer's own address, forwarded as by a load balancer)",
+    )
     parser.add_argument(
         "--database",
         default=os.environ.get("BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"),
@@ -467,6 +487,7 @@ def main() -> None:
                 "SMTP_STARTTLS": "false",
                 "PODIUM_MAIL_DRAIN_SECONDS": "1",
                 "PODIUM_DATA_DIR": str(data_dir),
+                "PODIUM_TRUSTED_PROXIES": "127.0.0.1",  # the load balancer the client stands in for
             }
             print("offline test provider: place, then pay by the provider's call")
             with stand_up(args, settings, name, mailbox, server_env) as stand:
@@ -475,7 +496,10 @@ def main() -> None:
                     c: measured(stand, f"paid c{c}", slugs[f"c{c}"], args.orders, c, "offline")
                     for c in args.concurrency
                 }
-                sold = asyncio.run(rush(stand.bases, slugs["sold-out"], args.sold_out_orders, top, pay="none"))
+                sold_out = rush(
+                    stand.bases, slugs["sold-out"], args.sold_out_orders, top, pay="none", forwarded=stand.forwarded
+                )
+                sold = asyncio.run(sold_out)
                 held, size = asyncio.run(seats_taken(settings, slugs["sold-out"]))
                 codes = dict(sorted(sold.statuses.items()))
                 print(f"sold out: {args.sold_out_orders} orders for {size} seats at c{top}: {codes}; seats held {held}")
