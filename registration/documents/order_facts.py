@@ -1,9 +1,9 @@
 """What an order's confirmation, its receipt, its mail and its response need to know, read once.
 
 Paying an order used to read its registrations, event and catalog names four times over (the status change,
-the receipt, the confirmation mail, the response), about twenty statements of a paid order's thirty. Here they
-are two: the registrations with their category and the event with its seller and the order's billing details,
-then their add-ons with their names. Whoever needs them takes an ``OrderFacts`` and reads no more.
+the receipt, the confirmation mail, the response), about twenty statements of a paid order's thirty. Here it
+is one statement: the registrations with their category and their add-ons with their names, beside the event
+with its seller and the order's billing details. Whoever needs them takes an ``OrderFacts`` and reads no more.
 """
 
 from __future__ import annotations
@@ -54,8 +54,8 @@ class OrderFacts:
 
 async def load_order_facts(db_session: AsyncSession, order: Order) -> OrderFacts:
     """The order's registrations (the session's own objects, so changes made to them show), their catalog
-    names and the event's seller and order's billing details, in two statements: the event's row comes with
-    each registration's (an order has one or a few), the add-ons with their names after."""
+    names and the event's seller and order's billing details, in one statement: a row per registration and
+    add-on (an order has one or a few of each), the event's with each."""
     rows = (
         await db_session.execute(
             select(
@@ -67,35 +67,40 @@ async def load_order_facts(db_session: AsyncSession, order: Order) -> OrderFacts
                 Category.name,
                 Category.eligibility,
                 Category.translations,
+                RegistrationAddOn,
+                AddOn.code,
+                AddOn.name,
+                AddOn.translations,
             )
             .select_from(Event)
             .outerjoin(SellerDetails, SellerDetails.event_id == Event.id)
             .outerjoin(BillingDetails, BillingDetails.order_id == order.id)
             .outerjoin(Registration, Registration.order_id == order.id)
             .outerjoin(Category, Category.id == Registration.category_id)
+            .outerjoin(RegistrationAddOn, RegistrationAddOn.registration_id == Registration.id)
+            .outerjoin(AddOn, AddOn.id == RegistrationAddOn.add_on_id)
             .where(Event.id == order.event_id)
-            .order_by(Registration.position)
-            .options(noload(Registration.add_ons))  # loaded below, with their names
+            .order_by(Registration.position, AddOn.code)
+            .options(noload(Registration.add_ons))  # set below, from the rows' add-ons
         )
     ).all()
     event, seller, billing = rows[0][0], rows[0][1], rows[0][2]
+    registrations: list[Registration] = []
+    categories: dict[UUID, Named] = {}
+    add_ons: dict[UUID, Named] = {}
+    by_registration: dict[UUID, list[RegistrationAddOn]] = {}
     # Outer joins: the event's row comes back even for an order without registrations.
-    held = [row for row in rows if row[3] is not None]
-    registrations = [row[3] for row in held]
-    categories = {row[3].category_id: Named(row[4], row[5], row[6], row[7]) for row in held}
-    lines = (
-        await db_session.execute(
-            select(RegistrationAddOn, AddOn.code, AddOn.name, AddOn.translations)
-            .join(AddOn, AddOn.id == RegistrationAddOn.add_on_id)
-            .join(Registration, Registration.id == RegistrationAddOn.registration_id)
-            .where(Registration.order_id == order.id)
-            .order_by(AddOn.code)
-        )
-    ).all()
-    add_ons = {line.add_on_id: Named(code, name, translations=names) for line, code, name, names in lines}
-    by_registration: dict[UUID, list[RegistrationAddOn]] = {r.id: [] for r in registrations}
-    for line, *_ in lines:
-        by_registration[line.registration_id].append(line)
+    for row in rows:
+        registration, line = row[3], row[8]
+        if registration is None:
+            continue
+        if registration.id not in by_registration:
+            registrations.append(registration)
+            categories[registration.category_id] = Named(row[4], row[5], row[6], row[7])
+            by_registration[registration.id] = []
+        if line is not None:
+            by_registration[registration.id].append(line)
+            add_ons[line.add_on_id] = Named(row[9], row[10], translations=row[11])
     for registration in registrations:
         set_committed_value(registration, "add_ons", by_registration[registration.id])
     return OrderFacts(event, registrations, categories, add_ons, seller, billing)
