@@ -40,6 +40,14 @@ def _event(slug: str, **values: Any) -> Event:
     )  # fmt: skip
 
 
+async def _saved_event(maker: async_sessionmaker[AsyncSession], slug: str) -> Event:
+    async with maker() as db_session:
+        meeting = _event(slug, default_locale="en", translations={})
+        db_session.add(meeting)
+        await db_session.commit()
+    return meeting
+
+
 def _mail(key: str) -> OutboxMessage:
     return outbox_row(dedupe_key=key, to="ada@example.org", template="order_held", context={"n": key})
 
@@ -62,11 +70,8 @@ class _Statements:
 async def test_new_and_changed_rows_are_written_and_left_as_a_flush_leaves_them(
     engine: AsyncEngine, maker: async_sessionmaker[AsyncSession]
 ) -> None:
-    async with maker() as db_session:
-        meeting = _event("flush-one", default_locale="en", translations={})
-        db_session.add(meeting)
-        await db_session.commit()
-        before = meeting.updated_at
+    meeting = await _saved_event(maker, "flush-one")
+    before = meeting.updated_at
     statements = _Statements(engine)
 
     async with maker() as db_session:
@@ -100,10 +105,7 @@ async def test_new_and_changed_rows_are_written_and_left_as_a_flush_leaves_them(
 async def test_a_rollback_after_it_forgets_the_new_rows_and_expires_the_changed_ones(
     maker: async_sessionmaker[AsyncSession],
 ) -> None:
-    async with maker() as db_session:
-        meeting = _event("flush-rollback", default_locale="en", translations={})
-        db_session.add(meeting)
-        await db_session.commit()
+    meeting = await _saved_event(maker, "flush-rollback")
 
     async with maker() as db_session:
         loaded = await db_session.get(Event, meeting.id)
@@ -116,9 +118,7 @@ async def test_a_rollback_after_it_forgets_the_new_rows_and_expires_the_changed_
 
         assert inspect(mail).transient or inspect(mail).detached
         assert await db_session.scalar(select(Event.name).where(Event.id == meeting.id)) == "Flush Meeting"
-        assert (
-            await db_session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == mail.dedupe_key)) is None
-        )
+        assert await _mail_id(db_session, mail.dedupe_key) is None
 
 
 async def test_a_row_deleted_meanwhile_fails_as_stale_and_nothing_is_written(
@@ -126,10 +126,7 @@ async def test_a_row_deleted_meanwhile_fails_as_stale_and_nothing_is_written(
 ) -> None:
     if engine.dialect.name != "postgresql":
         pytest.skip("SQLite has one writer at a time: no other transaction deletes the row meanwhile")
-    async with maker() as db_session:
-        meeting = _event("flush-stale", default_locale="en", translations={})
-        db_session.add(meeting)
-        await db_session.commit()
+    meeting = await _saved_event(maker, "flush-stale")
 
     async with maker() as db_session:
         loaded = await db_session.get(Event, meeting.id)
