@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 from sqlalchemy import event, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from events.models import Event
-from podium.db import create_engine
+from podium.db import create_engine, listen_on
 from podium.db_flush import flush_at_once
 from podium.main.unit_of_work import session_maker
 from podium.outbox import outbox_row
@@ -166,3 +167,24 @@ async def test_what_it_cannot_write_as_the_orm_would_goes_through_an_ordinary_fl
             await db_session.execute(select(Event.default_locale, Event.program_version).where(Event.id == meeting.id))
         ).one()
     assert (locale, version) == ("en", 0)
+
+
+async def test_the_sessions_flush_hooks_run_around_it_as_around_a_flush(engine: AsyncEngine) -> None:
+    maker = session_maker(engine)
+    heard: list[tuple[str, int, int]] = []
+
+    def before(session: Session, *_: Any) -> None:
+        heard.append(("before_flush", len(session.new), len(session.dirty)))
+        session.add(_mail("flush-added-by-a-hook"))  # what a hook adds is written too
+
+    def after(session: Session, *_: Any) -> None:
+        heard.append(("after_flush_postexec", len(session.new), len(session.dirty)))
+
+    listen_on(maker, [("before_flush", before), ("after_flush_postexec", after)])
+    async with maker() as db_session:
+        db_session.add(_mail("flush-with-hooks"))
+        await flush_at_once(db_session)
+        await db_session.commit()
+        assert await _mail_id(db_session, "flush-added-by-a-hook") is not None
+
+    assert heard[:2] == [("before_flush", 1, 0), ("after_flush_postexec", 0, 0)]
