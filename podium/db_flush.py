@@ -13,8 +13,10 @@ transfer's badge revocation, the jobs a change queues) happens the same way.
 It takes only what it writes exactly as the ORM would; anything else is left to an ordinary flush, so callers
 need not care: SQLite, deleted rows, relationship changes, new rows whose foreign keys a relationship would set,
 a column left NULL where the database has a default, JSON set to None, a type it does not know, a changed
-primary key. A row another transaction deleted fails as the ORM's ``StaleDataError``; a constraint as
-SQLAlchemy's ``IntegrityError`` (and nothing of the statement is written).
+primary key (decided before the hooks run, and again after them: a hook that added such a row sees the
+flush run the hooks a second time, which ours take in their stride). A row another transaction deleted fails
+as the ORM's ``StaleDataError``; a constraint as SQLAlchemy's ``IntegrityError`` (and nothing of the statement
+is written).
 """
 
 from __future__ import annotations
@@ -48,22 +50,21 @@ async def flush_at_once(db_session: AsyncSession) -> None:
 def _flush(session: Session) -> None:
     if not (session.new or session.dirty):
         return
-    if session.deleted or session.get_bind().dialect.name != "postgresql":
+    if session.get_bind().dialect.name != "postgresql" or _plan(session) is None:
         session.flush()
         return
     session.dispatch.before_flush(session, None, None)  # as a flush would: hooks may add or change rows
-    new = [inspect(obj) for obj in session.new]
-    changed = [(state, _changed_columns(state)) for state in map(inspect, session.dirty) if state not in new]
-    if not (all(_insertable(state) for state in new) and all(names is not None for _, names in changed)):
+    planned = _plan(session)
+    if planned is None:  # a hook added what this can't write: the flush runs the (idempotent) hooks again
         session.flush()
         return
+    new, changed = planned
     updates = [(state, names) for state, names in changed if names]
     inserts: dict[type[Any], list[InstanceState[Any]]] = {}
     for state in new:
         inserts.setdefault(state.class_, []).append(state)
     by_columns: dict[tuple[type[Any], tuple[str, ...]], list[InstanceState[Any]]] = {}
     for state, names in updates:
-        assert names is not None
         by_columns.setdefault((state.class_, names), []).append(state)
     shape: _Shape = (tuple(inserts), tuple(by_columns))
     insert_parts, update_parts, sql = _statement(shape)
@@ -80,6 +81,26 @@ def _flush(session: Session) -> None:
     _as_flushed(session, new, [state for state, _ in changed])
     session.dispatch.after_flush(session, None)
     session.dispatch.after_flush_postexec(session, None)
+
+
+_Changed = list[tuple[InstanceState[Any], tuple[str, ...]]]
+
+
+def _plan(session: Session) -> tuple[list[InstanceState[Any]], _Changed] | None:
+    """The session's new rows and changed rows with their changed columns, or None when some change is one
+    this doesn't write as the ORM would."""
+    if session.deleted:
+        return None
+    new = [inspect(obj) for obj in session.new]
+    if not all(_insertable(state) for state in new):
+        return None
+    changed: _Changed = []
+    for state in map(inspect, session.dirty):
+        names = _changed_columns(state)
+        if names is None:
+            return None
+        changed.append((state, names))
+    return new, changed
 
 
 def _as_flushed(session: Session, new: Sequence[InstanceState[Any]], changed: Sequence[InstanceState[Any]]) -> None:
@@ -150,7 +171,7 @@ def _changed_columns(state: InstanceState[Any]) -> tuple[str, ...] | None:
     return tuple(sorted(names))
 
 
-@functools.cache
+@functools.lru_cache(maxsize=256)
 def _statement(shape: _Shape) -> tuple[list[UnnestInsert], list[UnnestUpdate], str]:
     """The statement for one shape of change (which tables get rows, which columns change): built once each.
     It answers with the rows each UPDATE matched."""

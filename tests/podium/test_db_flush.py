@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, inspect, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -188,3 +189,14 @@ async def test_the_sessions_flush_hooks_run_around_it_as_around_a_flush(engine: 
         assert await _mail_id(db_session, "flush-added-by-a-hook") is not None
 
     assert heard[:2] == [("before_flush", 1, 0), ("after_flush_postexec", 0, 0)]
+
+
+async def test_a_constraint_it_breaks_fails_as_integrity_error_and_nothing_is_written(
+    maker: async_sessionmaker[AsyncSession],
+) -> None:
+    async with maker() as db_session:
+        db_session.add_all([_mail("flush-twice"), _mail("flush-twice"), _mail("flush-beside-them")])
+        with pytest.raises(IntegrityError):
+            await flush_at_once(db_session)
+        await db_session.rollback()
+        assert await _mail_id(db_session, "flush-beside-them") is None
