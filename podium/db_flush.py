@@ -48,7 +48,7 @@ async def flush_at_once(db_session: AsyncSession) -> None:
 
 
 def _flush(session: Session) -> None:
-    if not (session.new or session.dirty):
+    if not (session.new or session.dirty or session.deleted):
         return
     if session.get_bind().dialect.name != "postgresql" or _plan(session) is None:
         session.flush()

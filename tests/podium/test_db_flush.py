@@ -200,3 +200,17 @@ async def test_a_constraint_it_breaks_fails_as_integrity_error_and_nothing_is_wr
             await flush_at_once(db_session)
         await db_session.rollback()
         assert await _mail_id(db_session, "flush-beside-them") is None
+
+
+async def test_a_deleted_row_alone_is_flushed_too(maker: async_sessionmaker[AsyncSession]) -> None:
+    async with maker() as db_session:
+        mail = _mail("flush-deleted")
+        db_session.add(mail)
+        await db_session.commit()
+        await db_session.delete(mail)
+        await flush_at_once(db_session)
+
+        assert not db_session.deleted
+        with db_session.no_autoflush:
+            assert await _mail_id(db_session, "flush-deleted") is None
+        await db_session.commit()
