@@ -85,7 +85,7 @@ class Doc:
 
     def width(self, shown: str, style: str, size: float) -> float:
         self.fonts.set_font(style, size)
-        return self.pdf.get_string_width(shown)
+        return self.fonts.width(shown)
 
     def fitted(self, text: str, style: str, size: float, width: float, *, smallest: float = 7) -> float:
         """The largest font size up to ``size`` at which ``text`` fits ``width`` (names vary wildly)."""
@@ -128,8 +128,7 @@ class Doc:
             align = "R"  # a name in Arabic or Hebrew starts at the right
         measured = self.width(shown, style, size)
         if measured <= room + EPSILON:  # most texts: already set in the font they print in
-            self.pdf.set_xy(x, y)
-            self.pdf.cell(w, h, shown, align=align)
+            self.fonts.cell(x, y, w, h, shown, align)
             return
         one = size * room / measured  # widths scale with the size
         if lines == 1 or len(shown) < 2:
@@ -166,13 +165,12 @@ class Doc:
     ) -> None:
         """One line at ``size``; ``cut``: it may not fit even so, and ends in an ellipsis where it stops fitting."""
         self.fonts.set_font(style, size)
-        if cut and self.pdf.get_string_width(shown) > room + EPSILON:
+        if cut and self.fonts.width(shown) > room + EPSILON:
             ellipsis = self.fonts.ellipsis
-            while shown and self.pdf.get_string_width(shown + ellipsis) > room + EPSILON:
+            while shown and self.fonts.width(shown + ellipsis) > room + EPSILON:
                 shown = shown[:-1]
             shown = shown.rstrip() + ellipsis
-        self.pdf.set_xy(x, y)
-        self.pdf.cell(w, h, shown, align=align)
+        self.fonts.cell(x, y, w, h, shown, align)
 
 
 def _splits(text: str) -> list[tuple[str, str]]:

@@ -255,6 +255,38 @@ class Fonts:
                 self.shaping = shaped
         return self.clean(text)
 
+    def width(self, shown: str) -> float:
+        """How wide ``shown`` (from ``prepare``) prints in the current font. Helvetica's widths come straight
+        from its metrics, where ``FPDF.get_string_width`` first splits the text into styled fragments."""
+        pdf = self.pdf
+        font = pdf.current_font
+        if self.unicode or font is None or pdf.char_spacing or pdf.font_stretching != 100:
+            return pdf.get_string_width(shown)
+        return font.get_text_width(shown, pdf.font_size_pt, None)[1] / pdf.k
+
+    def cell(self, x: float, y: float, w: float, h: float, shown: str, align: str = "L", border: str = "") -> None:
+        """One line of ``shown`` (from ``prepare``) in the box (x, y, w, h), where ``FPDF.cell`` puts it, with
+        the box's ``border`` edges ("T", "B") drawn. A Helvetica document (one built-in face: nothing to fall
+        back to, nothing to shape) writes it as one text operator: fpdf2's ``cell`` lays out every line in
+        general (fragments, fallbacks, shaping), about five times the work, and a receipt is 25 such lines."""
+        pdf = self.pdf
+        if self.unicode:
+            pdf.set_xy(x, y)
+            pdf.cell(w, h, shown, border=border, align=align)
+            return
+        if shown:
+            width = self.width(shown)
+            if align == "R":
+                left = x + w - pdf.c_margin - width
+            elif align == "C":
+                left = x + (w - width) / 2
+            else:
+                left = x + pdf.c_margin
+            pdf.text(left, y + 0.5 * h + 0.3 * pdf.font_size, shown)  # cell's baseline
+        for edge, at in (("T", y), ("B", y + h)):
+            if edge in border:
+                pdf.line(x, at, x + w, at)
+
     def set_font(self, style: str, size: float) -> None:
         """Helvetica has a real bold; the Unicode faces have one weight, so bold strokes the outlines too."""
         pdf = self.pdf

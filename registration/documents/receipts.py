@@ -9,7 +9,6 @@ stored with the data (``DocumentData.locale``): its labels, dates and money are 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
 
 import msgspec
 from babel import dates
@@ -115,21 +114,33 @@ class _Sheet:
     def __init__(self, pdf: FPDF, fonts: Fonts) -> None:
         self.pdf, self.fonts = pdf, fonts
 
-    def row(
-        self, label: str, amount: str = "", *, style: str = "", size: int = 11, border: Literal[0, 1] | str = 0
-    ) -> None:
+    def _box(self) -> tuple[float, float, float]:
+        """The next line's top, left and width (margin to margin)."""
+        pdf = self.pdf
+        return pdf.y, pdf.l_margin, pdf.w - pdf.r_margin - pdf.l_margin
+
+    def _below(self, top: float, height: float) -> None:
+        self.pdf.set_xy(self.pdf.l_margin, top + height)
+
+    def row(self, label: str, amount: str = "", *, style: str = "", size: int = 11, border: str = "") -> None:
         self.fonts.set_font(style, size)
-        self.pdf.cell(130, 7, self.fonts.prepare(label), border=border)
-        self.pdf.cell(0, 7, self.fonts.prepare(amount), border=border, align="R", new_x="LMARGIN", new_y="NEXT")
+        top, left, width = self._box()
+        self.fonts.cell(left, top, 130, 7, self.fonts.prepare(label), border=border)
+        self.fonts.cell(left + 130, top, width - 130, 7, self.fonts.prepare(amount), "R", border=border)
+        self._below(top, 7)
 
     def line(self, text: str, size: int = 10, style: str = "") -> None:
         if text:
             self.fonts.set_font(style, size)
-            self.pdf.cell(0, 5, self.fonts.prepare(text), new_x="LMARGIN", new_y="NEXT")
+            top, left, width = self._box()
+            self.fonts.cell(left, top, width, 5, self.fonts.prepare(text))
+            self._below(top, 5)
 
     def heading(self, text: str, size: int, height: int) -> None:
         self.fonts.set_font("B", size)
-        self.pdf.cell(0, height, self.fonts.prepare(text), new_x="LMARGIN", new_y="NEXT")
+        top, left, width = self._box()
+        self.fonts.cell(left, top, width, height, self.fonts.prepare(text))
+        self._below(top, height)
 
 
 def render_document(data: DocumentData, number: str, issued_on: dt.date) -> bytes:
