@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 from advanced_alchemy.base import AdvancedDeclarativeBase
 from advanced_alchemy.types import GUID, DateTimeUTC
 from sqlalchemy import JSON, Boolean, Integer, String, Text, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Mapper, Session
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.state import InstanceState
 
@@ -113,61 +114,102 @@ def _plain(column: Any) -> bool:
     return type(column.type) in _PLAIN_TYPES
 
 
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """What ``_insertable`` and ``_changed_columns`` need of a mapped class, worked out once per mapper."""
+
+    relationships: frozenset[str]
+    # Of each column a new row writes: its attribute, whether the database has a default (which a NULL sent
+    # would not apply), and whether it is JSON (the ORM writes JSON null for None, the arrays SQL NULL). None
+    # when some column's type is one this does not know.
+    inserted: tuple[tuple[str, bool, bool], ...] | None
+    # Of each column a change may write: the attribute's column name and whether it is JSON.
+    columns: dict[str, tuple[str, bool]]
+    onupdate: tuple[tuple[str, str, Any], ...]  # column name, attribute, its ``onupdate`` default
+
+
+@functools.cache
+def _layout(mapper: Mapper[Any]) -> _Layout | None:
+    """None for a class this never writes: inheritance, versioning, several tables, a primary key other than
+    ``id``, an ``onupdate`` that is SQL."""
+    table = mapper.local_table
+    if mapper.inherits is not None or mapper.version_id_col is not None or len(mapper.tables) != 1:
+        return None
+    if [c.name for c in table.primary_key] != ["id"]:
+        return None
+    written = [column for column in table.columns if column.name not in SKIPPED]
+    inserted = (
+        tuple(
+            (
+                mapper.get_property_by_column(column).key,
+                column.default is None and column.server_default is not None,
+                column.default is None and isinstance(column.type, JSON),
+            )
+            for column in written
+        )
+        if all(_plain(column) for column in written)
+        else None
+    )
+    columns: dict[str, tuple[str, bool]] = {}
+    for attribute in mapper.column_attrs:
+        own = attribute.columns[0]
+        if len(attribute.columns) == 1 and own.table is table and own.name != "id" and _plain(own):
+            columns[attribute.key] = (own.name, isinstance(own.type, JSON))
+    onupdate = []
+    for column in table.columns:
+        default = column.onupdate
+        if default is None:
+            continue
+        if default.is_clause_element or default.is_sequence:
+            return None
+        onupdate.append((column.name, mapper.get_property_by_column(column).key, default))
+    relationships = frozenset(rel.key for rel in mapper.relationships)
+    return _Layout(relationships, inserted, columns, tuple(onupdate))
+
+
 def _insertable(state: InstanceState[Any]) -> bool:
     """A new row this writes as the ORM would: every foreign key and value already on the object."""
-    mapper = state.mapper
-    if mapper.inherits is not None or mapper.version_id_col is not None or len(mapper.tables) != 1:
+    layout = _layout(state.mapper)
+    if layout is None or layout.inserted is None:
         return False
-    if any(state.attrs[rel.key].history.has_changes() for rel in mapper.relationships):
-        return False  # a relationship's flush would set foreign keys or write other rows
-    for column in mapper.local_table.columns:
-        if column.name in SKIPPED:
-            continue
-        if not _plain(column):
-            return False
-        value = state.dict.get(mapper.get_property_by_column(column).key)
-        if value is None and column.default is None and column.server_default is not None:
-            return False  # the database's default would not apply (a foreign key a relationship sets: above)
-        if value is None and column.default is None and isinstance(column.type, JSON):
-            return False  # the ORM writes JSON null here, the arrays SQL NULL
+    # Every attribute set since the object was made is in ``committed_state``: a relationship among them
+    # would set foreign keys or write other rows in a flush.
+    if any(key in layout.relationships and state.attrs[key].history.has_changes() for key in state.committed_state):
+        return False
+    values = state.dict
+    for key, database_default, json in layout.inserted:
+        if values.get(key) is None and (database_default or json):
+            return False  # the database's default would not apply / JSON null against SQL NULL
     return True
 
 
 def _changed_columns(state: InstanceState[Any]) -> tuple[str, ...] | None:
     """The columns a flush would UPDATE, with the ``onupdate`` ones it adds, each with its new value on the
-    object; None for a change this does not write (relationships, the primary key, JSON set to None)."""
-    mapper = state.mapper
-    table = mapper.local_table
-    if (
-        mapper.inherits is not None
-        or mapper.version_id_col is not None
-        or [c.name for c in table.primary_key] != ["id"]
-    ):
-        return None
-    if any(state.attrs[rel.key].history.has_changes() for rel in mapper.relationships):
+    object; None for a change this does not write (relationships, the primary key, JSON set to None).
+
+    Only the attributes in ``committed_state`` can have changed: SQLAlchemy records each there when it is
+    first set, changed in place (``flag_modified``) or, for a collection, appended to."""
+    layout = _layout(state.mapper)
+    if layout is None:
         return None
     names: list[str] = []
-    for attribute in mapper.column_attrs:
-        if not state.attrs[attribute.key].history.has_changes():
+    for key in state.committed_state:
+        if not state.attrs[key].history.has_changes():
             continue
-        column = attribute.columns[0]
-        if len(attribute.columns) != 1 or column.table is not table or column.name == "id" or not _plain(column):
+        if key in layout.relationships or key not in layout.columns:
             return None
-        if state.dict.get(attribute.key) is None and isinstance(column.type, JSON):
+        name, json = layout.columns[key]
+        if json and state.dict.get(key) is None:
             return None
-        names.append(column.name)
+        names.append(name)
     if not names:
         return ()
-    for table_column in table.columns:  # the ORM's onupdate defaults, for columns the change didn't set itself
-        default = table_column.onupdate
-        if default is None or table_column.name in names:
+    for name, key, default in layout.onupdate:  # the ORM's onupdate defaults, for columns not set by the change
+        if name in names:
             continue
-        if default.is_clause_element or default.is_sequence:
-            return None
-        key = mapper.get_property_by_column(table_column).key
         value = default.arg if default.is_scalar else default.arg(None)
         setattr(state.obj(), key, value)
-        names.append(table_column.name)
+        names.append(name)
     return tuple(sorted(names))
 
 

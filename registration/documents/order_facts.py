@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import noload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -52,38 +52,42 @@ class OrderFacts:
     billing: BillingDetails | None
 
 
+# Built once: SQLAlchemy then takes its cache key and compiled form from the object itself (building this
+# select and its cache key anew cost about as much CPU as the rest of the read).
+_ORDER_ID = bindparam("order_id", type_=Registration.__table__.c.order_id.type)
+_FACTS = (
+    select(
+        Event,
+        SellerDetails,
+        BillingDetails,
+        Registration,
+        Category.code,
+        Category.name,
+        Category.eligibility,
+        Category.translations,
+        RegistrationAddOn,
+        AddOn.code,
+        AddOn.name,
+        AddOn.translations,
+    )
+    .select_from(Event)
+    .outerjoin(SellerDetails, SellerDetails.event_id == Event.id)
+    .outerjoin(BillingDetails, BillingDetails.order_id == _ORDER_ID)
+    .outerjoin(Registration, Registration.order_id == _ORDER_ID)
+    .outerjoin(Category, Category.id == Registration.category_id)
+    .outerjoin(RegistrationAddOn, RegistrationAddOn.registration_id == Registration.id)
+    .outerjoin(AddOn, AddOn.id == RegistrationAddOn.add_on_id)
+    .where(Event.id == bindparam("event_id", type_=Event.__table__.c.id.type))
+    .order_by(Registration.position, AddOn.code)
+    .options(noload(Registration.add_ons))  # set below, from the rows' add-ons
+)
+
+
 async def load_order_facts(db_session: AsyncSession, order: Order) -> OrderFacts:
     """The order's registrations (the session's own objects, so changes made to them show), their catalog
     names and the event's seller and order's billing details, in one statement: a row per registration and
     add-on (an order has one or a few of each), the event's with each."""
-    rows = (
-        await db_session.execute(
-            select(
-                Event,
-                SellerDetails,
-                BillingDetails,
-                Registration,
-                Category.code,
-                Category.name,
-                Category.eligibility,
-                Category.translations,
-                RegistrationAddOn,
-                AddOn.code,
-                AddOn.name,
-                AddOn.translations,
-            )
-            .select_from(Event)
-            .outerjoin(SellerDetails, SellerDetails.event_id == Event.id)
-            .outerjoin(BillingDetails, BillingDetails.order_id == order.id)
-            .outerjoin(Registration, Registration.order_id == order.id)
-            .outerjoin(Category, Category.id == Registration.category_id)
-            .outerjoin(RegistrationAddOn, RegistrationAddOn.registration_id == Registration.id)
-            .outerjoin(AddOn, AddOn.id == RegistrationAddOn.add_on_id)
-            .where(Event.id == order.event_id)
-            .order_by(Registration.position, AddOn.code)
-            .options(noload(Registration.add_ons))  # set below, from the rows' add-ons
-        )
-    ).all()
+    rows = (await db_session.execute(_FACTS, {"order_id": order.id, "event_id": order.event_id})).all()
     event, seller, billing = rows[0][0], rows[0][1], rows[0][2]
     registrations: list[Registration] = []
     categories: dict[UUID, Named] = {}

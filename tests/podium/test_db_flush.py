@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import event, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from events.models import Event
+from events.models import Event, Room
 from podium.db import create_engine, listen_on
 from podium.db_flush import flush_at_once
 from podium.main.unit_of_work import session_maker
@@ -214,3 +214,28 @@ async def test_a_deleted_row_alone_is_flushed_too(maker: async_sessionmaker[Asyn
         with db_session.no_autoflush:
             assert await _mail_id(db_session, "flush-deleted") is None
         await db_session.commit()
+
+
+async def test_a_changed_relationship_goes_through_an_ordinary_flush(
+    engine: AsyncEngine, maker: async_sessionmaker[AsyncSession]
+) -> None:
+    """A room moved to another event by its relationship (the flush sets its foreign key): a change of a row
+    already written that it would miss if it looked only at the columns set."""
+    first, second = await _saved_event(maker, "flush-room-from"), await _saved_event(maker, "flush-room-to")
+    async with maker() as db_session:
+        db_session.add(Room(event_id=first.id, name="Hall A", capacity=80))
+        await db_session.commit()
+    statements = _Statements(engine)
+    async with maker() as db_session:
+        room = await db_session.scalar(select(Room).options(selectinload(Room.event)))
+        target = await db_session.get(Event, second.id, options=[selectinload(Event.rooms)])
+        assert room is not None and target is not None
+        statements.seen.clear()
+        room.event = target
+        await flush_at_once(db_session)
+        written = list(statements.seen)
+        await db_session.commit()
+
+    assert written and not any(s.startswith("WITH ") for s in written)
+    async with maker() as db_session:
+        assert (await db_session.execute(select(Room.name, Room.event_id))).all() == [("Hall A", second.id)]
