@@ -17,7 +17,7 @@ Rows of ended windows are deleted by ``prune`` (the hold sweep runs it).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from advanced_alchemy.base import DefaultBase
@@ -31,7 +31,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from podium.db import utcnow, write_apart
 from podium.errors import TooManyRequests
 from podium.i18n import ngettext
-from podium.statement_cache import compiled_once
+from podium.statement_cache import CompiledParts, compiled_once, compiled_parts
 
 KEY_LENGTH = 400
 
@@ -79,18 +79,45 @@ async def count(db_session: AsyncSession, limits: Sequence[Limit], now: dt.datet
     then refused for another reason, as an attempt should.
     """
     now = now or utcnow()
-    by_key = {limit.key[:KEY_LENGTH]: limit for limit in limits}
-    if not by_key:
+    counting = Counting.of(limits, now)
+    if not counting.values:
         return []
-    keys = sorted(by_key)
     dialect = (await db_session.connection()).dialect.name
-    statement = compiled_once(dialect, ("rate_limit.count", len(keys)), lambda: _count_statement(dialect, len(keys)))
-    values: dict[str, object] = {"now": now}
-    for i, key in enumerate(keys):
-        values[f"key{i}"] = key
-        values[f"ends{i}"] = now + dt.timedelta(seconds=by_key[key].window_seconds)
-    rows = (await db_session.execute(statement, values)).all()
-    return [Count(by_key[key], hits, window_ends_at) for key, hits, window_ends_at in rows]
+    keys = counting.keys
+    statement = compiled_once(dialect, ("rate_limit.count", keys), lambda: _count_statement(dialect, keys))
+    return counting.counts((await db_session.execute(statement, counting.values)).tuples())
+
+
+@dataclass(frozen=True, slots=True)
+class Counting:
+    """One hit of each of some limits' keys, as ``count``'s upsert binds it: ``values`` (``key<i>``, ``ends<i>``,
+    ``now``) and, from the rows it returns, ``counts``."""
+
+    by_key: dict[str, Limit]
+    values: dict[str, object]
+
+    @classmethod
+    def of(cls, limits: Sequence[Limit], now: dt.datetime) -> Counting:
+        by_key = {limit.key[:KEY_LENGTH]: limit for limit in limits}
+        values: dict[str, object] = {"now": now} if by_key else {}
+        for i, key in enumerate(sorted(by_key)):
+            values[f"key{i}"] = key
+            values[f"ends{i}"] = now + dt.timedelta(seconds=by_key[key].window_seconds)
+        return cls(by_key, values)
+
+    @property
+    def keys(self) -> int:
+        return len(self.by_key)
+
+    def counts(self, rows: Iterable[tuple[str, int, dt.datetime]]) -> list[Count]:
+        return [Count(self.by_key[key], hits, window_ends_at) for key, hits, window_ends_at in rows]
+
+
+def count_parts(keys: int) -> CompiledParts:
+    """``count``'s upsert of ``keys`` keys on PostgreSQL, compiled once, for a statement that counts inside a
+    ``WITH`` of its own: placing an order counts in the read it starts with (``registration.orders.snapshot``),
+    one round trip and one commit fewer. Its rows are ``key``, ``hits`` and ``window_ends_at``."""
+    return compiled_parts("postgresql", ("rate_limit.count", keys), lambda: _count_statement("postgresql", keys))
 
 
 def _count_statement(dialect: str, keys: int) -> Insert:

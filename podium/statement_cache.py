@@ -11,9 +11,10 @@ clause like any other. The statement is still built from the models by the calle
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import TextClause, bindparam, column, text
+from sqlalchemy import BindParameter, ColumnClause, TextClause, bindparam, column, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.dml import UpdateBase
@@ -25,19 +26,31 @@ _NAMED_DIALECTS: dict[str, Dialect] = {
     "sqlite": sqlite.dialect(paramstyle="named"),
 }
 Compiled = TextClause | TextualSelect
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledParts:
+    """A statement compiled for ``text()``: its SQL (casts escaped), its typed binds and its result columns."""
+
+    sql: str
+    binds: tuple[BindParameter[Any], ...]
+    returning: tuple[ColumnClause[Any], ...]
+
+
+_PARTS: dict[tuple[str, Hashable], CompiledParts] = {}
 _CACHE: dict[tuple[str, Hashable], Compiled] = {}
 
 
-def compiled_once(dialect_name: str, shape: Hashable, build: Callable[[], UpdateBase]) -> Compiled:
-    """The cached text of ``build()`` for this dialect and ``shape`` (whatever makes the SQL differ, such as
-    the number of rows); ``build`` must name its variable parameters with ``bindparam`` and runs once."""
+def compiled_parts(dialect_name: str, shape: Hashable, build: Callable[[], UpdateBase]) -> CompiledParts:
+    """``build()`` compiled once for this dialect and ``shape``, in parts: for a caller that runs it inside a
+    statement of its own (a data-modifying ``WITH``), and for ``compiled_once``."""
     key = (dialect_name, shape)
-    found = _CACHE.get(key)
+    found = _PARTS.get(key)
     if found is not None:
         return found
     statement = build()
     compiled = statement.compile(dialect=_NAMED_DIALECTS[dialect_name])
-    binds: list[Any] = []
+    binds: list[BindParameter[Any]] = []
     for name, value in compiled.params.items():
         source = compiled.binds[name]
         required = source.required or source.callable is not None
@@ -48,8 +61,23 @@ def compiled_once(dialect_name: str, shape: Hashable, build: Callable[[], Update
         )
     # A type that casts its bind (PostgreSQL's ``:id::UUID``) writes ``::`` right after the name, which text()
     # would read as no bind at all: escaped, text() binds the name and gives the cast back as written.
-    plain = text(compiled.string.replace("::", r"\:\:")).bindparams(*binds)
     returning = getattr(statement, "_returning", ())
-    clause: Compiled = plain.columns(*(column(col.key, col.type) for col in returning)) if returning else plain
+    parts = CompiledParts(
+        compiled.string.replace("::", r"\:\:"), tuple(binds), tuple(column(col.key, col.type) for col in returning)
+    )
+    _PARTS[key] = parts
+    return parts
+
+
+def compiled_once(dialect_name: str, shape: Hashable, build: Callable[[], UpdateBase]) -> Compiled:
+    """The cached text of ``build()`` for this dialect and ``shape`` (whatever makes the SQL differ, such as
+    the number of rows); ``build`` must name its variable parameters with ``bindparam`` and runs once."""
+    key = (dialect_name, shape)
+    found = _CACHE.get(key)
+    if found is not None:
+        return found
+    parts = compiled_parts(dialect_name, shape, build)
+    plain = text(parts.sql).bindparams(*parts.binds)
+    clause: Compiled = plain.columns(*parts.returning) if parts.returning else plain
     _CACHE[key] = clause
     return clause

@@ -83,15 +83,19 @@ async def place_and_commit(
 
     A public order (``client``: the caller's address) is counted against the client's rate limits first, and
     the count is kept whatever happens next: committed before the refusal or the order, or, on PostgreSQL,
-    counted by one statement in autocommit, the mode chosen here for the whole request because a plain paid
-    order is then written by one statement that commits by itself (``order_placing``). ``client`` None is an
+    counted in autocommit by the order's first read (``orders.snapshot``), the mode chosen here for the whole
+    request because a plain paid order is then written by one statement that commits by itself
+    (``order_placing``). ``client`` None is an
     organizer's comp: free, no limits, one ordinary transaction. A refused order is rolled back.
     """
     now = utcnow()
     guard = OrderGuard.of(settings, client, data) if client is not None else None
     autocommit = guard is not None and await begin_autocommit(db_session)
+    # In autocommit the order's first read counts the limits too (``orders.snapshot``); a waitlist claim needs
+    # a transaction from its first read on, so it is counted here first, as on SQLite.
+    counted_in_snapshot = autocommit and data.waitlist_claim is None
     try:
-        if guard is not None:
+        if guard is not None and not counted_in_snapshot:
             counts = await rate_limits.count(db_session, guard.limits, now)
             if not autocommit:
                 await db_session.commit()
@@ -108,6 +112,7 @@ async def place_and_commit(
             secret_key=settings.secret_key,
             guard=guard,
             autocommit=autocommit,
+            count_limits=counted_in_snapshot,
         )
     except Exception:
         await db_session.rollback()

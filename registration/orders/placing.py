@@ -27,6 +27,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from events.models import Event
 from events.services import get_event
+from podium import rate_limits
 from podium.auth.services import normalise_email
 from podium.db import begin_write, end_reads, utcnow
 from podium.errors import Conflict, NotFound
@@ -97,6 +98,7 @@ async def place_order(
     secret_key: str = "",
     guard: OrderGuard | None = None,
     autocommit: bool = False,
+    count_limits: bool = False,
 ) -> Placed:
     """Price the order on the server and hold every seat it needs.
 
@@ -108,7 +110,9 @@ async def place_order(
     An unpaid hold under an attendee's email is ended for them (``hold_release``); a paid one answers 409.
     ``autocommit``: the caller runs the session in PostgreSQL's autocommit (``begin_autocommit``), so a plain
     paid order is written by one statement that commits by itself; any other order ends that mode, having
-    only read, and is written in an ordinary transaction the caller commits.
+    only read, and is written in an ordinary transaction the caller commits. ``count_limits`` (autocommit
+    only): the first read counts the ``guard``'s rate limits too, committed by that statement whatever follows,
+    and refuses the order over them before anything else.
     """
     now = now or utcnow()
     if autocommit and data.waitlist_claim is not None:
@@ -117,7 +121,10 @@ async def place_order(
     await begin_write(db_session)
     fingerprint = request_fingerprint(data)
     client_address = guard.client_address if guard is not None else None
-    found = await _snapshot(db_session, event_slug, data, idempotency_key, client_address, now)
+    counting = rate_limits.Counting.of(guard.limits, now) if count_limits and guard is not None else None
+    found = await _snapshot(db_session, event_slug, data, idempotency_key, client_address, now, counting)
+    if counting is not None:
+        rate_limits.refuse_over(counting.counts(found.counted), now)
     event = await event_of(db_session, event_slug, found, published_only=not comp)
     if found.replay is not None:
         return Placed(await _replay(db_session, found.replay, fingerprint), created=False)
@@ -148,6 +155,7 @@ async def _snapshot(
     idempotency_key: str | None,
     client_address: str | None,
     now: dt.datetime,
+    counting: rate_limits.Counting | None = None,
 ) -> Snapshot:
     """One plain read for the event, its catalog's fingerprint and every collision (see ``orders.snapshot``):
     in a rush the usual answer is a refusal, given before writing anything or waiting for a row lock."""
@@ -159,6 +167,7 @@ async def _snapshot(
         now=now,
         buyer_email=normalise_email(data.buyer_email),
         client_address=client_address,
+        counting=counting,
     )
 
 

@@ -14,6 +14,7 @@ one-person-per-event by a unique index; this is the early, cheap answer for the 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -21,11 +22,14 @@ from typing import Any
 from uuid import UUID
 
 from advanced_alchemy.types import GUID, DateTimeUTC
-from sqlalchemy import Integer, String, bindparam, text
+from sqlalchemy import BindParameter, Integer, String, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.selectable import TextualSelect
+from sqlalchemy.types import TypeEngine
 
 from events.models import Event
 from events.services import get_event
+from podium import rate_limits
 from podium.enums import quoted
 from registration.models import ACTIVE_REGISTRATION_STATUSES, Quota
 from registration.orders.validation import CATALOG_STAMP_ROWS, catalog_stamp
@@ -36,10 +40,7 @@ _EVENT = "(SELECT id FROM e)"
 _SEATS_LEFT = str(Quota.seats_left.compile(compile_kwargs={"literal_binds": True}))
 
 # One row per finding; ``kind`` says which. UNION ALL keeps every branch an index lookup.
-_SNAPSHOT = (
-    text(
-        f"""
-WITH e AS (SELECT id, status, updated_at FROM event WHERE slug = :slug)
+_FINDINGS = f"""
 SELECT 0 AS kind, e.id AS ref, e.status AS label, 0 AS n, e.updated_at AS at FROM e
 UNION ALL SELECT 1, o.id, o.request_hash, 0, NULL FROM reg_order o
     WHERE o.event_id = {_EVENT} AND o.idempotency_key = :key
@@ -56,17 +57,35 @@ UNION ALL SELECT 7, NULL, 'email', count(*), min(o.hold_expires_at) FROM reg_ord
 UNION ALL SELECT 7, NULL, 'address', count(*), min(o.hold_expires_at) FROM reg_order o
     WHERE o.event_id = {_EVENT} AND o.status = 'pending' AND o.client_address = :address
     AND o.hold_expires_at > :now"""  # noqa: S608 (only our own SQL and constants are formatted in)
-    )
-    .bindparams(
-        bindparam("slug", type_=String),
-        bindparam("key", type_=String),
-        bindparam("emails", expanding=True, type_=String),
-        bindparam("now", type_=DateTimeUTC(timezone=True)),
-        bindparam("buyer", type_=String),
-        bindparam("address", type_=String),
-    )
-    .columns(kind=Integer, ref=GUID, label=String, n=Integer, at=DateTimeUTC(timezone=True))
+_EVENT_ROW = "e AS (SELECT id, status, updated_at FROM event WHERE slug = :slug)"
+_BINDS: tuple[BindParameter[Any], ...] = (
+    bindparam("slug", type_=String),
+    bindparam("key", type_=String),
+    bindparam("emails", expanding=True, type_=String),
+    bindparam("now", type_=DateTimeUTC(timezone=True)),
+    bindparam("buyer", type_=String),
+    bindparam("address", type_=String),
 )
+_COLUMNS: dict[str, type[TypeEngine[Any]] | TypeEngine[Any]] = {
+    "kind": Integer,
+    "ref": GUID,
+    "label": String,
+    "n": Integer,
+    "at": DateTimeUTC(timezone=True),
+}
+_COUNTED = 8  # the kind of the rows of the rate limits counted in the same statement
+_SNAPSHOT = text(f"WITH {_EVENT_ROW}{_FINDINGS}").bindparams(*_BINDS).columns(**_COLUMNS)
+
+
+@functools.cache
+def _counting_snapshot(keys: int) -> TextualSelect:
+    """The snapshot that also counts a hit of ``keys`` rate-limit keys (PostgreSQL): ``rate_limits.count``'s
+    upsert as a data-modifying ``WITH``, its rows as findings of their own."""
+    upsert = rate_limits.count_parts(keys)
+    counted = f"\nUNION ALL SELECT {_COUNTED}, NULL, c.key, c.hits, c.window_ends_at FROM counted c"  # noqa: S608 (a constant)
+    sql = f"WITH counted AS ({upsert.sql}), {_EVENT_ROW}{_FINDINGS}{counted}"
+    binds = [*_BINDS, *(bind for bind in upsert.binds if bind.key != "now")]  # the same instant for both
+    return text(sql).bindparams(*binds).columns(**_COLUMNS)
 
 
 @dataclass
@@ -83,6 +102,8 @@ class Snapshot:
     stamp_rows: list[tuple[str, int | None, dt.datetime | None]] = field(default_factory=list)
     # "email" (the buyer's) and "address" → (unpaid holds open at this event, when the first of them ends)
     open_holds: dict[str, tuple[int, dt.datetime | None]] = field(default_factory=dict)
+    # The rate-limit keys counted by the same statement (``read_snapshot``'s ``counting``): key, hits, window end
+    counted: list[tuple[str, int, dt.datetime]] = field(default_factory=list)
 
     @property
     def catalog_stamp(self) -> tuple[Any, ...]:
@@ -102,8 +123,11 @@ async def read_snapshot(
     now: dt.datetime,
     buyer_email: str | None = None,
     client_address: str | None = None,
+    counting: rate_limits.Counting | None = None,
 ) -> Snapshot:
-    params = {
+    """The snapshot; with ``counting`` (PostgreSQL only), the same statement counts those rate-limit hits too, so
+    in autocommit they are committed by it whatever the order then comes to."""
+    params: dict[str, object] = {
         "slug": slug,
         "key": idempotency_key,
         "emails": sorted(set(emails)),
@@ -111,8 +135,12 @@ async def read_snapshot(
         "buyer": buyer_email,
         "address": client_address,
     }
+    statement = _SNAPSHOT
+    if counting is not None and counting.values:
+        statement = _counting_snapshot(counting.keys)
+        params |= counting.values
     found = Snapshot()
-    for kind, ref, label, n, at in (await db_session.execute(_SNAPSHOT, params)).tuples():
+    for kind, ref, label, n, at in (await db_session.execute(statement, params)).tuples():
         if kind == 0:
             found.event_id, found.event_status, found.event_changed_at = ref, label, at
         elif kind == 1:
@@ -129,6 +157,8 @@ async def read_snapshot(
             found.stale_holds = True
         elif kind == 6:
             found.stamp_rows.append((label, n, at))
+        elif kind == _COUNTED:
+            found.counted.append((label, n, at))
         else:
             found.open_holds[label] = (n, at)
     return found

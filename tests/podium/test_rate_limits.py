@@ -88,6 +88,26 @@ async def test_order_limit_is_exact_under_a_real_race(settings: Settings, catalo
     assert await hits(settings, "order-ip:192.0.2.30") == 24
 
 
+async def test_an_order_refused_for_another_reason_still_counts(settings: Settings, catalog: CatalogFixture) -> None:
+    """The hit is kept whatever the order comes to (on PostgreSQL the order's first read counts it, in
+    autocommit): an unknown event (404) and a replay (200) count once each, as the orders placed do; a body
+    the API refuses before the handler (422) never reaches the limits."""
+    peer = ("192.0.2.35", 4000)
+    async with app_client(create_app(settings), peer=peer) as client:
+        placed = await place(client, catalog.slug, buyer="kept@example.org")
+        unknown = await place(client, "no-such-event-2027", buyer="kept2@example.org")
+        invalid = await client.post(f"/api/events/{catalog.slug}/orders", json={"buyer_email": "x@example.org"})
+        body = order_body(attendee(email="twice@example.org"), buyer_email="twice@example.org")
+        first = await client.post(f"/api/events/{catalog.slug}/orders", json=body, headers={"Idempotency-Key": "k1"})
+        replay = await client.post(f"/api/events/{catalog.slug}/orders", json=body, headers={"Idempotency-Key": "k1"})
+        again = await client.post(f"/api/events/{catalog.slug}/orders", json=body, headers={"Idempotency-Key": "k2"})
+
+    statuses = [r.status_code for r in (placed, unknown, invalid, first, replay, again)]
+    assert statuses[:2] == [201, 404] and statuses[2] == 422 and statuses[3:5] == [201, 200]
+    assert statuses[5] == 201  # an unpaid hold under that email is ended for the new order (``hold_release``)
+    assert await hits(settings, "order-ip:192.0.2.35") == 5  # the invalid body never reached the limits
+
+
 async def test_forwarded_for_is_ignored_from_an_untrusted_peer(settings: Settings, catalog: CatalogFixture) -> None:
     strict = dataclasses.replace(settings, order_limit_per_address=2, trusted_proxies=())
     async with app_client(create_app(strict), peer=("192.0.2.40", 4000)) as client:
