@@ -18,6 +18,7 @@ from collections.abc import Collection
 from enum import StrEnum
 from uuid import UUID
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.auth.schemas import CurrentUser
@@ -49,6 +50,13 @@ def registration_secret_matches(secret_key: str, registration: Registration, can
     return link_secret_matches(expected, candidate)
 
 
+# ``Session.get(..., with_for_update=True)`` as a statement: it too always queries, and loads into the
+# session's identity map the same way.
+_ORDER_FOR_UPDATE = (
+    select(Order).where(Order.id == bindparam("order_id", type_=Order.__table__.c.id.type)).with_for_update()
+)
+
+
 def _admitted(user: CurrentUser | None, admits: Collection[str]) -> bool:
     return user is not None and user.role in admits
 
@@ -64,7 +72,10 @@ async def open_order(
     for_update: bool = False,
 ) -> Order:
     """The order if its secret (or the caller's admitted role) opens it; otherwise the 404 of a missing order."""
-    order = await db_session.get(Order, order_id, with_for_update=for_update)
+    if for_update:  # every payment: the select built once (``get`` builds and keys a new one each call)
+        order = (await db_session.execute(_ORDER_FOR_UPDATE, {"order_id": order_id})).scalar_one_or_none()
+    else:
+        order = await db_session.get(Order, order_id)
     if order is None or not (_admitted(user, admits) or order_secret_matches(secret_key, order, secret)):
         raise NotFound(N_("no such order, or the link is not valid"), field="order")
     return order
