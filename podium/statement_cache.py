@@ -59,12 +59,11 @@ def compiled_parts(dialect_name: str, shape: Hashable, build: Callable[[], Updat
             if required
             else bindparam(name, value=value, type_=source.type)
         )
+    returning = getattr(statement, "_returning", ())
     # A type that casts its bind (PostgreSQL's ``:id::UUID``) writes ``::`` right after the name, which text()
     # would read as no bind at all: escaped, text() binds the name and gives the cast back as written.
-    returning = getattr(statement, "_returning", ())
-    parts = CompiledParts(
-        compiled.string.replace("::", r"\:\:"), tuple(binds), tuple(column(col.key, col.type) for col in returning)
-    )
+    sql = compiled.string.replace("::", r"\:\:")
+    parts = CompiledParts(sql, tuple(binds), tuple(column(col.key, col.type) for col in returning))
     _PARTS[key] = parts
     return parts
 

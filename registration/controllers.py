@@ -85,8 +85,8 @@ async def place_and_commit(
     the count is kept whatever happens next: committed before the refusal or the order, or, on PostgreSQL,
     counted in autocommit by the order's first read (``orders.snapshot``), the mode chosen here for the whole
     request because a plain paid order is then written by one statement that commits by itself
-    (``order_placing``). ``client`` None is an
-    organizer's comp: free, no limits, one ordinary transaction. A refused order is rolled back.
+    (``order_placing``). ``client`` None is an organizer's comp: free, no limits, one ordinary transaction. A
+    refused order is rolled back.
     """
     now = utcnow()
     guard = OrderGuard.of(settings, client, data) if client is not None else None
