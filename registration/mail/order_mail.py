@@ -15,7 +15,7 @@ from events.models import Event
 from podium.auth.services import normalise_email
 from podium.db import utcnow
 from podium.jobs.outbox_drain import StillTrue
-from podium.outbox import Mail, enqueue, enqueue_all, outbox_row
+from podium.outbox import Mail, add_all_once, enqueue, outbox_row
 from podium.outbox_models import OutboxMessage
 from registration.documents.order_facts import OrderFacts
 from registration.mail.context import (
@@ -174,7 +174,7 @@ async def enqueue_confirmation_mail(
 ) -> None:
     """Called in the transaction that confirms ``order`` (after its receipt, if any, was recorded): one mail to
     the buyer (with the receipt) and one per other attendee, from what the confirmation read (``facts``, with
-    the registrations' new statuses), written in one statement. An attendee with the buyer's own email gets no
+    the registrations' new statuses), written with the confirmation's flush. An attendee with the buyer's own email gets no
     mail of their own: what it would say (their page's link, their badge attached, or that verification is
     pending) is in the buyer's, so the person who registered themselves gets one mail, not two. ``late``: paid
     after its hold had ended."""
@@ -203,7 +203,8 @@ async def enqueue_confirmation_mail(
         context=context,
         attachments=attachments,
     )
-    await enqueue_all(db_session, [*attendees.mails, buyer])
+    # An order is confirmed once, under its lock: no other message has these keys (``add_all_once``).
+    add_all_once(db_session, [*attendees.mails, buyer])
 
 
 class _Attendees:
