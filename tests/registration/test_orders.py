@@ -452,3 +452,46 @@ async def test_paying_an_order_reads_each_table_once(app: Litestar, client: Clie
     # categories and add-ons: once, for the change, the receipt, the mails and the response alike (SQLite also
     # numbers the receipt in the same transaction, reading its counter and the pending documents).
     assert [t for t in read if t not in ("document_counter", "document")] == ["reg_order", "event"]
+
+
+async def test_a_payment_writes_its_changes_and_mails_in_one_statement_on_postgresql(
+    app: Litestar, client: Client, catalog: CatalogFixture, settings: Settings
+) -> None:
+    """On PostgreSQL the payment is the order locked, its facts read, and one statement for everything it
+    writes, its two mails included (``podium.db_flush``, ``outbox.add_all_once``); on SQLite the same rows."""
+    body = order_body(attendee(add_ons=["workshop"]), attendee(first_name="Bo", email="bo@example.org"))
+    order = (await place(client, catalog.slug, body)).json()
+    engine = app.state["podium_session_maker"].kw["bind"].sync_engine
+    ran: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        ran.append(statement.split()[0].upper())
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        paid = await client.post(
+            f"/api/orders/{order['id']}/offline-payment", headers={"X-Order-Secret": order["secret"]}
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+    assert paid.status_code == 200
+    async with db_session_for(settings) as db_session:
+        people = (
+            await db_session.execute(
+                select(Registration.id, Registration.email).where(Registration.order_id == order["id"])
+            )
+        ).all()
+        expected = {f"confirmation:{id_}": email for id_, email in people} | {
+            f"receipt:{order['id']}": order["buyer_email"]
+        }
+        mails = (
+            await db_session.execute(
+                select(OutboxMessage.dedupe_key, OutboxMessage.to_address).where(OutboxMessage.dedupe_key.in_(expected))
+            )
+        ).tuples()
+        written = dict(mails.all())
+    assert len(people) == 2 and "bo@example.org" in expected.values()
+    assert written == expected  # the buyer's, and one for each attendee under another email
+    if engine.dialect.name == "postgresql":
+        assert ran == ["SELECT", "SELECT", "WITH"]
