@@ -174,10 +174,10 @@ async def enqueue_confirmation_mail(
 ) -> None:
     """Called in the transaction that confirms ``order`` (after its receipt, if any, was recorded): one mail to
     the buyer (with the receipt) and one per other attendee, from what the confirmation read (``facts``, with
-    the registrations' new statuses), written with the confirmation's flush. An attendee with the buyer's own email gets no
-    mail of their own: what it would say (their page's link, their badge attached, or that verification is
-    pending) is in the buyer's, so the person who registered themselves gets one mail, not two. ``late``: paid
-    after its hold had ended."""
+    the registrations' new statuses), written with the confirmation's flush. An attendee with the buyer's own
+    email gets no mail of their own: what it would say (their page's link, their badge attached, or that
+    verification is pending) is in the buyer's, so the person who registered themselves gets one mail, not two.
+    ``late``: paid after its hold had ended."""
     attendees = _Attendees(order, facts)
     context = {
         "event": event_context(facts.event),
