@@ -1,4 +1,4 @@
-"""Everything placing an order needs to know from the database, in one round trip, before anything is written.
+"""Everything placing an order needs to know from the database, in one round trip, before the order is written.
 
 In a registration rush most orders are refused (the workshop sold out minutes ago), so a refusal must be
 cheap. One statement reads, for the event named in the URL: the event's status and last change (so the
@@ -9,6 +9,10 @@ have run out, and how many unpaid holds the buyer's email and the client's addre
 holds; read without locks, so orders racing from one buyer can pass it together: the rate limits bound how
 many). Nothing here locks: seats are decided by the counters' conditional UPDATEs (``holds``) and
 one-person-per-event by a unique index; this is the early, cheap answer for the usual case.
+
+On PostgreSQL in autocommit the same statement also counts the order's rate limits (``rate_limits.count_parts``
+as a data-modifying ``WITH``) and commits the count by itself, whatever the order then comes to; each counted
+key's row is locked only while the statement runs, as with ``rate_limits.count``.
 """
 
 from __future__ import annotations
