@@ -125,13 +125,15 @@ class _Layout:
     inserted: tuple[tuple[str, bool, bool], ...] | None
     # Of each column a change may write: the attribute's column name and whether it is JSON.
     columns: dict[str, tuple[str, bool]]
-    onupdate: tuple[tuple[str, str, Any], ...]  # column name, attribute, its ``onupdate`` default
+    # Column name, attribute and ``onupdate`` default of each column a change also sets; None when one of
+    # those is SQL (a change is then left to the flush; new rows, which it does not touch, are not).
+    onupdate: tuple[tuple[str, str, Any], ...] | None
 
 
 @functools.cache
 def _layout(mapper: Mapper[Any]) -> _Layout | None:
     """None for a class this never writes: inheritance, versioning, several tables, a primary key other than
-    ``id``, an ``onupdate`` that is SQL."""
+    ``id``."""
     table = mapper.local_table
     if mapper.inherits is not None or mapper.version_id_col is not None or len(mapper.tables) != 1:
         return None
@@ -155,16 +157,14 @@ def _layout(mapper: Mapper[Any]) -> _Layout | None:
         own = attribute.columns[0]
         if len(attribute.columns) == 1 and own.table is table and own.name != "id" and _plain(own):
             columns[attribute.key] = (own.name, isinstance(own.type, JSON))
-    onupdate = []
-    for column in table.columns:
-        default = column.onupdate
-        if default is None:
-            continue
-        if default.is_clause_element or default.is_sequence:
-            return None
-        onupdate.append((column.name, mapper.get_property_by_column(column).key, default))
+    defaults = [(column.name, column.onupdate) for column in table.columns if column.onupdate is not None]
+    onupdate = (
+        tuple((name, mapper.get_property_by_column(table.c[name]).key, default) for name, default in defaults)
+        if not any(default.is_clause_element or default.is_sequence for _, default in defaults)
+        else None
+    )
     relationships = frozenset(rel.key for rel in mapper.relationships)
-    return _Layout(relationships, inserted, columns, tuple(onupdate))
+    return _Layout(relationships, inserted, columns, onupdate)
 
 
 def _insertable(state: InstanceState[Any]) -> bool:
@@ -190,7 +190,7 @@ def _changed_columns(state: InstanceState[Any]) -> tuple[str, ...] | None:
     Only the attributes in ``committed_state`` can have changed: SQLAlchemy records each there when it is
     first set, changed in place (``flag_modified``) or, for a collection, appended to."""
     layout = _layout(state.mapper)
-    if layout is None:
+    if layout is None or layout.onupdate is None:
         return None
     names: list[str] = []
     for key in state.committed_state:

@@ -86,7 +86,7 @@ def _counting_snapshot(keys: int) -> TextualSelect:
     """The snapshot that also counts a hit of ``keys`` rate-limit keys (PostgreSQL): ``rate_limits.count``'s
     upsert as a data-modifying ``WITH``, its rows as findings of their own."""
     upsert = rate_limits.count_parts(keys)
-    counted = f"\nUNION ALL SELECT {_COUNTED}, NULL, c.key, c.hits, c.window_ends_at FROM counted c"  # noqa: S608 (a constant)
+    counted = f"\nUNION ALL SELECT {_COUNTED}, NULL, c.key, c.hits, c.window_ends_at FROM counted c"  # noqa: S608 (only the constant _COUNTED)
     sql = f"WITH counted AS ({upsert.sql}), {_EVENT_ROW}{_FINDINGS}{counted}"
     binds = [*_BINDS, *(bind for bind in upsert.binds if bind.key != "now")]  # the same instant for both
     return text(sql).bindparams(*binds).columns(**_COLUMNS)

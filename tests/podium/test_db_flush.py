@@ -6,17 +6,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Any
+from uuid import UUID, uuid4
 
 import pytest
-from sqlalchemy import event, inspect, select, text
+from advanced_alchemy.types import GUID, DateTimeUTC
+from sqlalchemy import String, event, func, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from events.models import Event, Room
 from podium.db import create_engine, listen_on
-from podium.db_flush import flush_at_once
+from podium.db_flush import _changed_columns, _insertable, flush_at_once
 from podium.main.unit_of_work import session_maker
 from podium.outbox import outbox_row
 from podium.outbox_models import OutboxMessage
@@ -239,3 +242,23 @@ async def test_a_changed_relationship_goes_through_an_ordinary_flush(
     assert written and not any(s.startswith("WITH ") for s in written)
     async with maker() as db_session:
         assert (await db_session.execute(select(Room.name, Room.event_id))).all() == [("Hall A", second.id)]
+
+
+def test_an_sql_onupdate_leaves_changes_to_the_flush_but_not_new_rows() -> None:
+    """A column whose ``onupdate`` is SQL: a change can't be written with the value on the object, so it goes
+    through the flush; a new row never runs ``onupdate``, so it is still written at once."""
+
+    class Base(DeclarativeBase):
+        pass
+
+    class Stamped(Base):
+        __tablename__ = "stamped"
+        id: Mapped[UUID] = mapped_column(GUID, primary_key=True)
+        name: Mapped[str] = mapped_column(String(20))
+        touched: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), onupdate=func.now())
+
+    row = Stamped(id=uuid4(), name="new", touched=None)
+    assert _insertable(inspect(row))
+    set_committed_value(row, "name", "old")
+    row.name = "renamed"
+    assert _changed_columns(inspect(row)) is None
