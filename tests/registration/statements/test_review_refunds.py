@@ -4,6 +4,7 @@ seats are free is honoured, as a late card payment is."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 from uuid import UUID
@@ -14,7 +15,7 @@ from podium.audit_models import AuditEntry
 from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
 from registration.bank.payments import bank_money
-from registration.models import Order
+from registration.models import Order, Refund
 from registration.orders.holds import expire_holds
 from registration.payments.ledger import order_money
 from tests.asgi_client import Client
@@ -107,6 +108,39 @@ async def test_an_over_payment_refunds_only_its_excess(
     assert await statuses(settings, [order]) == ["paid"]
     assert await money_of(settings, order["id"]) == (order["total"] + 2_500, 2_500, 0)
     assert "so the USD 25.00 too much was sent back to you." in " ".join(mail.text.split())
+
+
+async def test_racing_decisions_on_one_line_send_its_money_back_at_most_once(
+    settings: Settings, client: Client, organizer: dict[str, str]
+) -> None:
+    """Two organizers (or a double-click) decide one over-payment line at once: refunds and a dismissal race. One
+    decision wins under the line's lock; every other gets 409, and the excess is sent back once or not at all."""
+    slug, [order] = await transfer_orders(settings, client, organizer, 1)
+    imported = await upload(
+        client, slug, organizer, HEADER + csv_line("K5", order["total"] + 1_500, order["reference"])
+    )
+    [line] = imported.json()["lines"]
+    path = f"{review_path(slug)}/{line['id']}"
+
+    racing = await asyncio.gather(
+        *(client.post(f"{path}/refund", json={"note": f"desk {i}"}, headers=organizer) for i in range(6)),
+        *(client.post(f"{path}/dismiss", json={"note": "not ours"}, headers=organizer) for _ in range(2)),
+    )
+
+    won = [r for r in racing if r.status_code == 200]
+    lost = [(r.status_code, r.json()["code"]) for r in racing if r.status_code != 200]
+    async with db_session_for(settings) as db_session:
+        refunds = (await db_session.scalars(select(Refund.amount).where(Refund.order_id == order["id"]))).all()
+    mails = await refund_mails(settings, order["id"])
+    assert len(won) == 1, [r.text for r in racing]
+    assert lost == [(409, "line_decided")] * 7
+    if won[0].json()["review_status"] == "refunded":
+        assert (refunds, len(mails)) == ([1_500], 1)
+        assert await money_of(settings, order["id"]) == (order["total"] + 1_500, 1_500, 0)
+    else:
+        assert won[0].json()["review_status"] == "dismissed"
+        assert (refunds, mails) == ([], [])
+    assert await statuses(settings, [order]) == ["paid"]
 
 
 async def test_a_line_with_nothing_to_send_back_is_refused(
