@@ -62,6 +62,12 @@ def format_number(value: int | Decimal, locale: str | None = None) -> str:
     return numbers.format_decimal(value, locale=locale or current_locale())
 
 
+def in_fours(code: str) -> str:
+    """An IBAN or payment reference as people read and type it from paper, in groups of four (ISO 13616 and
+    ISO 11649's printed form): ``RF47 ABCD EFGH JKLM``."""
+    return " ".join(code[i : i + 4] for i in range(0, len(code), 4))
+
+
 def format_date(day: dt.date, locale: str | None = None) -> str:
     """``Monday June 7, 2027``: spelled out, so it reads the same in every country (CLDR's full date elsewhere:
     ``lunes, 7 de junio de 2027``)."""

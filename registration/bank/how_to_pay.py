@@ -15,13 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
+from podium.formatting import in_fours
 from podium.jobs.outbox_drain import AttachmentError, AttachmentRenderer, Draw, StillTrue
 from podium.mail import Attachment
 from podium.outbox import enqueue
 from podium.settings import Settings
 from registration.bank import PROVIDER
 from registration.bank.invoices import has_invoice, invoice_drawing
-from registration.bank.references import printed
 from registration.bank.settings import bank_details
 from registration.mail.context import event_context, order_link
 from registration.models import BankTransferSettings, Order, OrderStatus
@@ -45,13 +45,13 @@ async def enqueue_how_to_pay(db_session: AsyncSession, order: Order, event: Even
             "locale": order.locale,
             "time_zone": order.time_zone,
             "order_id": order.id,
-            "reference": printed(order.payment_reference),
+            "reference": in_fours(order.payment_reference),
             "amount": order.total,
             "currency": order.currency,
             "due_at": order.payment_due_at,
             "bank": {
                 "beneficiary": details.beneficiary,
-                "iban": printed(details.iban),
+                "iban": in_fours(details.iban),
                 "bic": details.bic,
                 "bank_name": details.bank_name,
                 "bank_address": details.bank_address,

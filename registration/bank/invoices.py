@@ -12,11 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from podium.db import end_reads
 from podium.errors import Conflict
+from podium.formatting import in_fours
 from podium.i18n import N_, current_locale, using_locale
 from registration.bank import PROVIDER
 from registration.bank.invoice_pdf import InvoiceSheet, render_invoice
 from registration.bank.payments import bank_money
-from registration.bank.references import printed
 from registration.bank.settings import settings_for
 from registration.documents.order_facts import load_order_facts
 from registration.documents.receipts import event_dates
@@ -59,11 +59,11 @@ async def _sheet(db_session: AsyncSession, order: Order) -> InvoiceSheet:
         lines=lines,
         total=order.total,
         received=min(received, order.total),
-        reference=printed(order.payment_reference),
+        reference=in_fours(order.payment_reference),
         due_on=order.payment_due_at.astimezone(zone).date(),
         issued_on=order.created_at.astimezone(zone).date(),
         beneficiary=rules.beneficiary,
-        iban=printed(rules.iban),
+        iban=in_fours(rules.iban),
         bic=rules.bic,
         bank_name=rules.bank_name,
         bank_address=rules.bank_address,

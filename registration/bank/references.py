@@ -47,11 +47,6 @@ def new_reference() -> str:
     return f"RF{check_digits(body)}{body}"
 
 
-def printed(reference: str) -> str:
-    """In groups of four, as on the invoice and the page: ``RF47 ABCD EFGH JKLM``."""
-    return " ".join(reference[i : i + 4] for i in range(0, len(reference), 4))
-
-
 def normalize_reference(text: str) -> str | None:
     """One of our references found in free text (a statement's remittance information, a typed field), compact,
     or None. Spaces, dashes, dots and case don't matter; a reference whose check fails (a typo) is not one."""

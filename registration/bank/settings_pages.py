@@ -16,9 +16,9 @@ from events.models import Event
 from events.services import editable_event, get_event
 from podium.auth.guards import requires_organizer
 from podium.errors import DomainError
+from podium.formatting import in_fours
 from podium.forms import FormData, read_form
 from podium.pages import form_errors, redirect, render
-from registration.bank.references import printed
 from registration.bank.schemas import BankTransferSettingsIn
 from registration.bank.settings import FIELDS, replace_settings, settings_for, settings_read
 
@@ -53,7 +53,7 @@ class OrganizerBankSettingsPages(Controller):
         current = settings_read(await settings_for(db_session, event))
         shown = {name: str(getattr(current, name)) for name in FIELDS}
         shown["enabled"] = "on" if current.enabled else ""
-        shown["iban"] = printed(current.iban)
+        shown["iban"] = in_fours(current.iban)
         return render(
             request,
             "organizer/bank_settings.html",

@@ -7,8 +7,8 @@ from typing import Literal, cast
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
+from podium.formatting import in_fours
 from registration.bank.payments import bank_money
-from registration.bank.references import printed
 from registration.bank.schemas import BankTransferRead
 from registration.bank.settings import bank_details, settings_for
 from registration.models import Order
@@ -26,7 +26,7 @@ async def bank_transfer_read(db_session: AsyncSession, order: Order) -> BankTran
         order_id=order.id,
         status=cast(Status, order.status),
         reference=order.payment_reference or "",
-        reference_printed=printed(order.payment_reference or ""),
+        reference_printed=in_fours(order.payment_reference or ""),
         due_at=order.payment_due_at,
         currency=order.currency,
         total=order.total,

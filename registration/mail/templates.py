@@ -221,7 +221,7 @@ MAIL_TEMPLATES: tuple[MailTemplate, ...] = (
         N_("A group invoice revised or withdrawn (to its contact) as orders on it are paid alone or end"),
         group_id="00000000-0000-4000-8000-000000000004",
         status="open",  # "cancelled": withdrawn, no order left on it
-        reference="RF47ABCDEFGHJKLM",
+        reference="RF47 ABCD EFGH JKLM",
         po_number="PO-2027-118",
         total=134000,
         currency="USD",

@@ -30,6 +30,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
+from podium.formatting import in_fours
 from podium.jobs.outbox_drain import StillTrue
 from podium.outbox import enqueue
 from registration.audit.services import record
@@ -119,7 +120,7 @@ async def _tell_contact(db_session: AsyncSession, group: GroupInvoice) -> None:
             "locale": group.locale,  # the language the invoice is printed in
             "group_id": group.id,
             "status": group.status,
-            "reference": group.payment_reference,
+            "reference": in_fours(group.payment_reference),  # as the invoice prints it
             "po_number": group.po_number,
             "total": group.total,
             "currency": group.currency,

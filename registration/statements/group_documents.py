@@ -15,12 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
 from podium.db import end_reads
+from podium.formatting import in_fours
 from podium.i18n import gettext, using_locale
 from podium.jobs.outbox_drain import AttachmentError, AttachmentRenderer, Draw
 from podium.mail import Attachment
 from podium.settings import Settings
 from registration.bank.invoice_pdf import InvoiceSheet, render_invoice
-from registration.bank.references import printed
 from registration.bank.settings import settings_for
 from registration.documents.receipts import Buyer, Line, event_dates
 from registration.documents.services import seller_of
@@ -115,11 +115,11 @@ async def _sheet(db_session: AsyncSession, event: Event, group: GroupInvoice) ->
         ],
         total=group.total,
         received=0,  # a group invoice is paid whole, by one transfer quoting its reference
-        reference=printed(group.payment_reference),
+        reference=in_fours(group.payment_reference),
         due_on=group.payment_due_at.astimezone(zone).date(),
         issued_on=group.created_at.astimezone(zone).date(),
         beneficiary=rules.beneficiary,
-        iban=printed(rules.iban),
+        iban=in_fours(rules.iban),
         bic=rules.bic,
         bank_name=rules.bank_name,
         bank_address=rules.bank_address,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from registration.bank.references import ALPHABET, is_valid, new_reference, normalize_reference, printed
+from podium.formatting import in_fours
+from registration.bank.references import ALPHABET, is_valid, new_reference, normalize_reference
 
 
 def test_new_reference_passes_its_own_check_and_uses_the_printer_safe_alphabet() -> None:
@@ -28,10 +29,10 @@ def test_normalize_reference_finds_it_in_remittance_text_whatever_the_spacing_an
     reference = new_reference()
 
     found = [
-        normalize_reference(f"Payment {printed(reference)} conference"),
-        normalize_reference(printed(reference).lower()),
+        normalize_reference(f"Payment {in_fours(reference)} conference"),
+        normalize_reference(in_fours(reference).lower()),
         normalize_reference(f"ref:{reference}/INV"),
-        normalize_reference("-".join(printed(reference).split())),
+        normalize_reference("-".join(in_fours(reference).split())),
     ]
 
     assert found == [reference] * 4

@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from podium.formatting import in_fours
 from podium.settings import Settings
-from registration.bank.references import printed
 from registration.models import GroupInvoice, Order, Quota
 from registration.orders.holds import expire_holds
 from tests.asgi_client import Client
@@ -69,7 +69,7 @@ async def test_an_order_cancelled_on_a_group_invoice_leaves_it_and_the_contact_g
         kept["total"],
         [kept["id"]],
     )
-    assert str(mail["Subject"]) == f"Test Meeting: invoice {group['reference']} is revised"
+    assert str(mail["Subject"]) == f"Test Meeting: invoice {in_fours(group['reference'])} is revised"
     assert f"Please pay the new total, USD {kept['total'] / 100:,.2f}, by" in body
     assert (revised.get_filename(), revised.get_content()[:5]) == (f"invoice-{group['reference']}.pdf", b"%PDF-")
 
@@ -115,7 +115,7 @@ async def test_a_group_invoice_unpaid_by_its_due_date_ends_with_its_orders_and_t
     assert await statuses(settings, orders) == ["expired"] * 3
     assert (after["status"], after["orders"]) == ("cancelled", [])
     assert await workshop_used(settings, built) == 0
-    assert str(mail["Subject"]) == f"Test Meeting: invoice {group['reference']} is withdrawn"
+    assert str(mail["Subject"]) == f"Test Meeting: invoice {in_fours(group['reference'])} is withdrawn"
     assert "Please do not pay it." in " ".join(text(mail).split())
     assert list(mail.iter_attachments()) == []
     assert outcomes(late.json()) == [("L1", "unmatched", "order_closed")]
@@ -128,7 +128,7 @@ async def test_the_expiry_sweep_racing_a_group_payment_ends_paid_or_withdrawn_ne
     for round_number in range(3):
         built, orders, group = await invoiced(settings, client, organizer, 3)
         due = dt.datetime.fromisoformat(group["due_at"])
-        line = csv_line(f"R{round_number}", group["total"], printed(group["reference"]))
+        line = csv_line(f"R{round_number}", group["total"], in_fours(group["reference"]))
 
         _, paid = await asyncio.gather(
             sweep(settings, built, due + dt.timedelta(minutes=1)), upload(client, built.slug, organizer, HEADER + line)

@@ -10,8 +10,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from podium.formatting import in_fours
 from podium.settings import Settings
-from registration.bank.references import is_valid, printed
+from registration.bank.references import is_valid
 from registration.models import BankCredit, Order
 from tests.asgi_client import Client
 from tests.registration.bank.helpers import bank_event, choose, place
@@ -84,11 +85,11 @@ async def test_group_invoice_prints_in_the_language_chosen_for_the_institution(
 
     assert (unknown.status_code, unknown.json()["field"]) == (422, "locale")
     assert (made.status_code, group["locale"]) == (201, "es")
-    assert f"Factura {printed(group['reference'])}" in text
+    assert f"Factura {in_fours(group['reference'])}" in text
     assert "Universidad de Chile" in text and "Purchase order" not in text
     for order in orders:
         assert f"(pedido {order['id'][:8]})" in text
-    assert printed(group["reference"]) in text
+    assert in_fours(group["reference"]) in text
 
 
 async def test_group_invoice_paid_whole_pays_every_order(
@@ -96,7 +97,7 @@ async def test_group_invoice_paid_whole_pays_every_order(
 ) -> None:
     slug, orders = await pending_orders(settings, client, organizer, 3)
     group = (await invoice(client, slug, organizer, orders)).json()
-    line = csv_line("G1", group["total"], printed(group["reference"]))
+    line = csv_line("G1", group["total"], in_fours(group["reference"]))
 
     response = await upload(client, slug, organizer, HEADER + line)
 

@@ -11,8 +11,9 @@ from sqlalchemy import func, select, update
 
 from events.models import Event
 from podium.audit_models import AuditEntry
+from podium.formatting import in_fours
 from podium.settings import Settings
-from registration.bank.references import new_reference, printed
+from registration.bank.references import new_reference
 from registration.models import BankCredit, BankStatement, BankStatementLine, Order
 from tests.asgi_client import Client
 from tests.registration.bank.helpers import bank_event, choose, place
@@ -65,7 +66,7 @@ async def test_import_settles_exact_partial_over_and_lists_the_rest(
     slug, (exact, partial, over) = await transfer_orders(settings, client, organizer, 3)
     content = HEADER + "".join(
         [
-            csv_line("T1", exact["total"], f"Registration {printed(exact['reference'])}"),
+            csv_line("T1", exact["total"], f"Registration {in_fours(exact['reference'])}"),
             csv_line("T2", 10_000, partial["reference"]),
             csv_line("T3", over["total"] + 2_500, over["reference"].lower()),
             csv_line("T4", 5_000, new_reference()),
@@ -204,7 +205,7 @@ def camt(name: str, references: dict[str, str]) -> bytes:
 
 async def test_import_camt053_both_versions(settings: Settings, client: Client, organizer: dict[str, str]) -> None:
     slug, (one, two) = await transfer_orders(settings, client, organizer, 2)
-    references = {"RF18ABCDEFGHJKLM": one["reference"], "RF45 WXYZ 2345 6789": printed(two["reference"])}
+    references = {"RF18ABCDEFGHJKLM": one["reference"], "RF45 WXYZ 2345 6789": in_fours(two["reference"])}
     old = camt("camt053-v02.xml", references).replace(b"EUR", b"USD")
     new = camt("camt053-v08.xml", {"RF18ABCDEFGHJKLM": two["reference"]}).replace(b"CHF", b"USD")
 
@@ -262,7 +263,7 @@ async def test_review_assign_pays_the_order_and_dismiss_keeps_a_note(
     review = f"/api/events/{slug}/bank-statement-review"
 
     found = (await client.get(f"{review}/orders", params={"q": "lovelace"}, headers=organizer)).json()
-    by_reference = (await client.get(f"{review}/orders", params={"q": printed(order["reference"])}, headers=organizer))
+    by_reference = await client.get(f"{review}/orders", params={"q": in_fours(order["reference"])}, headers=organizer)
     assigned = await client.post(
         f"{review}/{assign_id}/assign", json={"order_id": order["id"], "note": "name matches"}, headers=organizer
     )
