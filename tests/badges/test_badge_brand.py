@@ -15,7 +15,8 @@ from events.models import Event
 from podium.settings import Settings
 from registration.models import Registration
 from tests.badges.factories import BadgeEvent, add_registration
-from tests.badges.test_badge_documents import _pdf_text, _tool, read_qr_codes
+from tests.badges.test_badge_documents import read_qr_codes
+from tests.pdf_reading import pdf_text, tool
 from tests.registration.factories import db_session_for
 
 TOKEN = "6BFOXN%TS3DH"
@@ -33,7 +34,7 @@ async def _pixel(pdf: bytes, workdir: Path, x_mm: float, y_mm: float) -> tuple[i
     source = workdir / "brand.pdf"
     await anyio.Path(source).write_bytes(pdf)
     await anyio.run_process(
-        [_tool("pdftoppm", "poppler-utils"), "-r", "150", "-png", "-singlefile", str(source), str(workdir / "b")]
+        [tool("pdftoppm", "poppler-utils"), "-r", "150", "-png", "-singlefile", str(source), str(workdir / "b")]
     )
     with Image.open(workdir / "b.png") as image:
         pixel = image.convert("RGB").getpixel((round(x_mm / 25.4 * 150), round(y_mm / 25.4 * 150)))
@@ -45,7 +46,7 @@ async def _pixel(pdf: bytes, workdir: Path, x_mm: float, y_mm: float) -> tuple[i
 async def test_branded_badge_shows_the_colour_and_still_reads_back(tmp_path: Path) -> None:
     pdf = render_badges([_card("#0b3d91")])
 
-    text = await _pdf_text(pdf)
+    text = await pdf_text(pdf)
     codes = await read_qr_codes(pdf, tmp_path)
     band = await _pixel(pdf, tmp_path, 4 * 25.4 - 8, 8.5)  # the band's right end, past the event's name
     plain = await _pixel(render_badges([_card(None)]), tmp_path, 4 * 25.4 - 8, 8.5)

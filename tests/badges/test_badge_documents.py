@@ -8,7 +8,6 @@ import functools
 import html
 import os
 import re
-import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -30,19 +29,13 @@ from registration.links.tokens import order_secret, registration_secret
 from registration.models import Order, Registration
 from tests.badges.conftest import Client, badge_token, checkpoints_of, post_scans, scan
 from tests.badges.factories import BadgeEvent, add_registration
+from tests.pdf_reading import pdf_text, tool
 from tests.registration.factories import db_session_for
-
-
-def _tool(name: str, package: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.skip(f"{name} missing: install the Debian package {package} to read badges back")
-    return path
 
 
 async def read_qr_codes(pdf: bytes, workdir: Path, *, page: int = 1) -> list[str]:
     """Rasterize one page at 150 dpi (a phone camera sees less) and decode every QR code on it."""
-    pdftoppm, zbarimg = _tool("pdftoppm", "poppler-utils"), _tool("zbarimg", "zbar-tools")
+    pdftoppm, zbarimg = tool("pdftoppm", "poppler-utils"), tool("zbarimg", "zbar-tools")
     source = workdir / "badge.pdf"
     await anyio.Path(source).write_bytes(pdf)
     await anyio.run_process(
@@ -137,7 +130,7 @@ async def test_qr_png_decodes_and_svg_is_well_formed(
     svg = await client.get(f"/api/registrations/{registration}/badge.svg", headers=staff)
     image = tmp_path / "qr.png"
     await anyio.Path(image).write_bytes(png.content)
-    zbarimg = _tool("zbarimg", "zbar-tools")
+    zbarimg = tool("zbarimg", "zbar-tools")
     decoded = (await anyio.run_process([zbarimg, "--quiet", "--raw", str(image)])).stdout.decode()
 
     assert png.headers["content-type"] == "image/png"
@@ -314,7 +307,7 @@ async def test_certificate_lists_the_sessions_scanned_into_with_credit_hours(
     for_staff = await client.get(url, headers=staff)
     await _move_event_into_the_past(settings, badge_event)
     pdf = await client.get(url, params={"secret": own_secret})
-    text = await _pdf_text(pdf.content)
+    text = await pdf_text(pdf.content)
 
     assert (during.status_code, during.json()["code"], during.json()["field"]) == (
         409,
@@ -336,12 +329,6 @@ async def _move_event_into_the_past(settings: Settings, badge_event: BadgeEvent)
         event.start_date = dt.date.today() - dt.timedelta(days=4)
         event.end_date = dt.date.today() - dt.timedelta(days=2)
         await db_session.commit()
-
-
-async def _pdf_text(pdf: bytes) -> str:
-    pdftotext = _tool("pdftotext", "poppler-utils")
-    result = await anyio.run_process([pdftotext, "-layout", "-", "-"], input=pdf)
-    return result.stdout.decode()
 
 
 async def test_the_attendees_page_links_a_badge_that_downloads(
@@ -381,11 +368,11 @@ async def test_a_badge_embeds_a_font_only_for_names_outside_latin1() -> None:
 
     plain = render_badges([card("José", "Müller")])
     assert b"/FontFile2" not in plain and b"/Helvetica" in plain
-    plain_text = await _pdf_text(plain)
+    plain_text = await pdf_text(plain)
     assert "José" in plain_text and "Müller" in plain_text and "Société Savante" in plain_text
     if unicode_font() is None:
         pytest.skip("no Unicode TrueType font installed (Debian package fonts-dejavu-core)")
     wide = render_badges([card("José", "Müller"), card("Łukasz", "Żółć")])
     assert b"/FontFile2" in wide
-    wide_text = await _pdf_text(wide)
+    wide_text = await pdf_text(wide)
     assert "Łukasz" in wide_text and "Żółć" in wide_text and "José" in wide_text

@@ -11,7 +11,8 @@ from podium.settings import Settings
 from registration.models import Category, Registration
 from tests.asgi_client import Client
 from tests.badges.factories import BadgeEvent, add_registration
-from tests.badges.test_badge_documents import _pdf_text, _secrets
+from tests.badges.test_badge_documents import _secrets
+from tests.pdf_reading import pdf_text
 from tests.registration.factories import db_session_for
 
 
@@ -68,5 +69,5 @@ async def test_the_attendees_badge_pdf_reads_their_category_in_their_language(
     )
 
     assert pdf.status_code == 200, pdf.text
-    text = await _pdf_text(pdf.content)
+    text = await pdf_text(pdf.content)
     assert "MIEMBRO" in text and "MEMBER" not in text

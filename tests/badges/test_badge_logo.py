@@ -8,7 +8,6 @@ from __future__ import annotations
 import html
 import io
 import re
-import shutil
 import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -30,6 +29,7 @@ from tests.badges.conftest import Client
 from tests.badges.factories import BadgeEvent, add_registration
 from tests.badges.test_badge_documents import _secrets, read_qr_codes
 from tests.badges.test_badge_scripts import _badge_text, _normalized
+from tests.pdf_reading import tool
 from tests.registration.factories import db_session_for
 
 LAYOUTS: tuple[Layout, ...] = ("4x3", "a6", "letter-6up", "a4-4up")
@@ -43,13 +43,6 @@ PEOPLE = (
     ("Siobhán", "O'Callaghan", "Trinity College Dublin"),
     ("Margarethe", "Vandenberghe-Oosterhuis", "Katholieke Universiteit Leuven"),
 )
-
-
-def _tool(name: str, package: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.skip(f"{name} missing: install the Debian package {package} to read badges back")
-    return path
 
 
 def logo_png(size: tuple[int, int], *, transparent: bool = False) -> bytes:
@@ -133,7 +126,7 @@ def _placed(pdf: bytes, layout: Layout) -> tuple[list[Box], list[Box]]:
 
 async def _words(pdf: bytes) -> dict[str, list[Box]]:
     """Every word on page 1 and its box, in mm (pdftotext -bbox)."""
-    pdftotext = _tool("pdftotext", "poppler-utils")
+    pdftotext = tool("pdftotext", "poppler-utils")
     result = await anyio.run_process([pdftotext, "-bbox", "-f", "1", "-l", "1", "-", "-"], input=pdf)
     words: dict[str, list[Box]] = {}
     for attributes, word in re.findall(r"<word ([^>]*)>([^<]*)</word>", result.stdout.decode()):
@@ -145,7 +138,7 @@ async def _words(pdf: bytes) -> dict[str, list[Box]]:
 
 async def _image_list(pdf: bytes) -> list[dict[str, str]]:
     """``pdfimages -list``: one row per image drawn (an image drawn on six badges is six rows, one object)."""
-    pdfimages = _tool("pdfimages", "poppler-utils")
+    pdfimages = tool("pdfimages", "poppler-utils")
     result = await anyio.run_process([pdfimages, "-list", "-"], input=pdf)
     header, _rule, *rows = result.stdout.decode().splitlines()
     names = header.split()  # "object ID" is two columns: the object's number and generation

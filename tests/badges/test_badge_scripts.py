@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import re
-import shutil
 import subprocess
 import unicodedata
 import xml.etree.ElementTree as ET
@@ -20,6 +19,7 @@ from badges.pdf import PAD, SHEETS, BadgeCard, Doc, Layout, render_badges
 from podium import pdf_fonts
 from podium.pdf_fonts import FACES, face_path, missing_fonts, report_missing_fonts
 from tests.badges.test_badge_documents import read_qr_codes
+from tests.pdf_reading import tool
 
 # (script, first name, last name, affiliation): everyday names and institutions in each script.
 PEOPLE = (
@@ -35,13 +35,6 @@ PEOPLE = (
 )
 LAYOUTS: tuple[Layout, ...] = ("4x3", "a6", "letter-6up", "a4-4up")
 MM = 72 / 25.4  # points per millimetre
-
-
-def _tool(name: str, package: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.skip(f"{name} missing: install the Debian package {package} to read badges back")
-    return path
 
 
 def _card(index: int, first: str, last: str, affiliation: str) -> BadgeCard:
@@ -63,7 +56,7 @@ def _normalized(text: str) -> str:
 
 
 def _pdftotext(pdf: bytes, *options: str) -> str:
-    pdftotext = _tool("pdftotext", "poppler-utils")
+    pdftotext = tool("pdftotext", "poppler-utils")
     return subprocess.run([pdftotext, *options, "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
 
 
@@ -117,7 +110,7 @@ async def test_every_qr_on_every_page_decodes(layout: Layout, rendered: dict[str
 async def test_one_badge_per_script_has_ink_where_its_names_are(fonts_installed: None, tmp_path: Path) -> None:
     """Rendered to PNG (kept in the test's folder to look at): the first name's, last name's and affiliation's
     places are not blank, as they were when Chinese, Japanese and Korean printed nothing."""
-    pdftoppm = _tool("pdftoppm", "poppler-utils")
+    pdftoppm = tool("pdftoppm", "poppler-utils")
     dpi = 100
     pdf = tmp_path / "scripts.pdf"
     await anyio.Path(pdf).write_bytes(render_badges(CARDS, "4x3"))
@@ -190,7 +183,7 @@ def test_nothing_prints_within_6_mm_of_the_page_edge(
     words = [
         tuple(float(w.attrib[corner]) / MM for corner in ("xMin", "yMin", "xMax", "yMax")) for w in root.iter("word")
     ]
-    pdftoppm = _tool("pdftoppm", "poppler-utils")
+    pdftoppm = tool("pdftoppm", "poppler-utils")
     subprocess.run([pdftoppm, "-r", "50", "-png", "-", str(tmp_path / "page")], input=pdf, check=True)
     inked_margin = 0
     for png in sorted(tmp_path.glob("page-*.png")):
@@ -241,7 +234,7 @@ def test_every_badge_on_a_sheet_has_its_cut_guide(layout: Layout, rendered: dict
     last text was bold in Noto (stroked in white, on the ribbon)."""
     sheet = SHEETS[layout]
     dpi = 100
-    pdftoppm = _tool("pdftoppm", "poppler-utils")
+    pdftoppm = tool("pdftoppm", "poppler-utils")
     subprocess.run(
         [pdftoppm, "-r", str(dpi), "-f", "1", "-l", "1", "-png", "-singlefile", "-", str(tmp_path / "sheet")],
         input=rendered[layout],

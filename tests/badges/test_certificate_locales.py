@@ -4,23 +4,11 @@ prints in a CJK face (read back with pdftotext), not as empty boxes."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from decimal import Decimal
-from pathlib import Path
-
-import anyio
-import pytest
 
 from badges.certificate_pdf import CertificateData, CertificateLine, render_certificate
 from podium.i18n import using_locale
-
-
-async def pdf_text(pdf: bytes, folder: Path) -> str:
-    if shutil.which("pdftotext") is None:
-        pytest.skip("pdftotext missing: install the Debian package poppler-utils to check the PDF's text")
-    path = folder / "certificate.pdf"
-    path.write_bytes(pdf)
-    return (await anyio.run_process(["pdftotext", "-layout", str(path), "-"])).stdout.decode()
+from tests.pdf_reading import pdf_text
 
 
 def _data(locale: str) -> CertificateData:
@@ -42,9 +30,9 @@ def _data(locale: str) -> CertificateData:
     )
 
 
-async def test_a_chinese_certificate_prints_chinese_labels(tmp_path: Path) -> None:
+async def test_a_chinese_certificate_prints_chinese_labels() -> None:
     with using_locale("en"):
-        text = "".join((await pdf_text(render_certificate(_data("zh_Hans")), tmp_path)).split())
+        text = "".join((await pdf_text(render_certificate(_data("zh_Hans")))).split())
 
     assert "参会证明" in text
     assert "兹证明" in text
@@ -53,16 +41,16 @@ async def test_a_chinese_certificate_prints_chinese_labels(tmp_path: Path) -> No
     assert "Certificate" not in text
 
 
-async def test_a_french_certificate_writes_figures_and_dates_the_french_way(tmp_path: Path) -> None:
-    text = " ".join((await pdf_text(render_certificate(_data("fr")), tmp_path)).split())
+async def test_a_french_certificate_writes_figures_and_dates_the_french_way() -> None:
+    text = " ".join((await pdf_text(render_certificate(_data("fr")))).split())
 
     assert "Attestation de présence" in text
     assert "Total des heures de crédit : 1,5" in text
     assert "Délivré le 12 juin 2027" in text
 
 
-async def test_an_english_certificate_keeps_its_wording(tmp_path: Path) -> None:
-    text = " ".join((await pdf_text(render_certificate(_data("en")), tmp_path)).split())
+async def test_an_english_certificate_keeps_its_wording() -> None:
+    text = " ".join((await pdf_text(render_certificate(_data("en")))).split())
 
     assert "Certificate of attendance" in text
     assert "Total credit hours: 1.50" in text

@@ -4,7 +4,6 @@ still held; idempotent; refused (409) for orders no longer pending and events th
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
@@ -17,8 +16,8 @@ from registration.bank.references import is_valid
 from registration.documents.receipts import document_day
 from registration.models import Order, Quota
 from tests.asgi_client import Client
+from tests.pdf_reading import pdf_text
 from tests.registration.bank.helpers import BANK, bank_event, choose, place
-from tests.registration.documents.test_receipts import pdf_text
 from tests.registration.factories import attendee, build_catalog, db_session_for, order_body
 
 
@@ -97,7 +96,7 @@ def _spaced(text: str) -> str:
 
 
 async def test_the_invoice_prints_reference_iban_amount_and_due_date_in_the_orders_language(
-    settings: Settings, client: Client, organizer: dict[str, str], tmp_path: Path
+    settings: Settings, client: Client, organizer: dict[str, str]
 ) -> None:
     catalog = await bank_event(settings, client, organizer)
     response = await client.post(
@@ -117,7 +116,7 @@ async def test_the_invoice_prints_reference_iban_amount_and_due_date_in_the_orde
     with using_locale("fr"):
         amount = format_money(order["total"], order["currency"])
         due = document_day(row.payment_due_at.astimezone(ZoneInfo(event.timezone)).date())
-    text = _spaced(await pdf_text(by_secret.content, tmp_path))
+    text = _spaced(await pdf_text(by_secret.content))
     assert (by_secret.status_code, by_organizer.status_code) == (200, 200)
     assert by_secret.headers["content-type"] == "application/pdf"
     assert by_organizer.content == by_secret.content

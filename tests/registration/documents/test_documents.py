@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import shutil
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import anyio
 import pytest
 from sqlalchemy import select
 
@@ -25,20 +22,13 @@ from registration.documents.services import ensure_documents_issued, record_docu
 from registration.models import Category, Document, DocumentCounter, Order, PriceWindow
 from registration.tasks import sweep_expired_holds
 from tests.asgi_client import Client
+from tests.pdf_reading import pdf_text
 from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body
 
 
 def by_number(numbers: Iterable[int | None]) -> list[int | None]:
     """Document numbers in order, an unnumbered document (None) last, so a comparison shows it."""
     return sorted(numbers, key=lambda n: (n is None, n or 0))
-
-
-async def pdf_text(pdf: bytes, folder: Path) -> str:
-    if shutil.which("pdftotext") is None:
-        pytest.skip("pdftotext missing: install the Debian package poppler-utils to check the PDF's text")
-    path = folder / "document.pdf"
-    path.write_bytes(pdf)
-    return (await anyio.run_process(["pdftotext", "-layout", str(path), "-"])).stdout.decode()
 
 
 @pytest.fixture
@@ -77,7 +67,7 @@ def _summary(documents: list[dict[str, Any]]) -> list[tuple[str, str, int, str |
     return [(d["kind"], d["number"], d["total"], d["corrects"]) for d in documents]
 
 
-async def test_receipt_stays_frozen_after_a_transfer(client: Client, catalog: CatalogFixture, tmp_path: Path) -> None:
+async def test_receipt_stays_frozen_after_a_transfer(client: Client, catalog: CatalogFixture) -> None:
     order = await _paid(client, catalog.slug, attendee(first_name="Ada", last_name="Lovelace"))
     [first] = await _documents(client, order)
     before = await _pdf(client, order, first)
@@ -106,21 +96,21 @@ async def test_receipt_stays_frozen_after_a_transfer(client: Client, catalog: Ca
     assert [d["reason"] for d in documents] == ["payment", "transfer", "transfer"]
     after = await _pdf(client, order, documents[0])
     assert after == before
-    old_text = await pdf_text(after, tmp_path)
+    old_text = await pdf_text(after)
     assert "Ada Lovelace: Member" in old_text
     assert "Otto" not in old_text
-    credit_text = await pdf_text(await _pdf(client, order, documents[1]), tmp_path)
+    credit_text = await pdf_text(await _pdf(client, order, documents[1]))
     assert f"Credit note {slug}-000002" in credit_text
     assert f"Cancels receipt {slug}-000001" in credit_text
     assert "USD -400.00" in credit_text
-    new_text = await pdf_text(await _pdf(client, order, documents[2]), tmp_path)
+    new_text = await pdf_text(await _pdf(client, order, documents[2]))
     assert "Otto Hahn: Member" in new_text
     current = await client.get(f"/api/orders/{order['id']}/receipt.pdf", headers=_holder(order))
     assert current.content == await _pdf(client, order, documents[2])
 
 
 async def test_partial_refund_issues_a_credit_note_and_a_receipt_for_what_remains(
-    client: Client, catalog: CatalogFixture, organizer: dict[str, str], tmp_path: Path
+    client: Client, catalog: CatalogFixture, organizer: dict[str, str]
 ) -> None:
     order = await _paid(client, catalog.slug, attendee(add_ons=["workshop"]))
 
@@ -135,7 +125,7 @@ async def test_partial_refund_issues_a_credit_note_and_a_receipt_for_what_remain
         ("credit_note", -52_000),
         ("receipt", 42_000),
     ]
-    text = await pdf_text(await _pdf(client, order, documents[2]), tmp_path)
+    text = await pdf_text(await _pdf(client, order, documents[2]))
     assert "Refunded" in text
     assert "USD -100.00" in text
     assert "USD 420.00" in text
@@ -174,7 +164,7 @@ async def test_cancelling_the_whole_order_with_a_full_refund_leaves_only_a_credi
 
 
 async def test_billing_details_before_issue_go_on_the_receipt_and_after_issue_reissue_it(
-    client: Client, catalog: CatalogFixture, tmp_path: Path
+    client: Client, catalog: CatalogFixture
 ) -> None:
     order = (await client.post(f"/api/events/{catalog.slug}/orders", json=order_body(attendee()))).json()
     billing = {
@@ -197,7 +187,7 @@ async def test_billing_details_before_issue_go_on_the_receipt_and_after_issue_re
 
     assert before_pay.status_code == 200
     assert before_pay.json() == billing
-    text = await pdf_text(await _pdf(client, order, receipt), tmp_path)
+    text = await pdf_text(await _pdf(client, order, receipt))
     for expected in ("Institut für Physik", "Hauptstr. 1", "10115 Berlin", "Tax ID: DE123456789", "PO-42"):
         assert expected in text
     assert (changed.status_code, same_again.status_code) == (200, 200)
@@ -207,7 +197,7 @@ async def test_billing_details_before_issue_go_on_the_receipt_and_after_issue_re
         ("credit_note", "billing details changed"),
         ("receipt", "billing details changed"),
     ]
-    assert "Purchase order: PO-43" in await pdf_text(await _pdf(client, order, documents[2]), tmp_path)
+    assert "Purchase order: PO-43" in await pdf_text(await _pdf(client, order, documents[2]))
     read = await client.get(f"/api/orders/{order['id']}/billing", headers=_holder(order))
     assert read.json()["po_number"] == "PO-43"
 
@@ -263,7 +253,6 @@ async def test_organizers_list_an_events_documents_and_set_its_seller(
     organizer: dict[str, str],
     staff: dict[str, str],
     settings: Settings,
-    tmp_path: Path,
 ) -> None:
     seller = {
         "legal_name": "Society for Meetings e.V.",
@@ -293,7 +282,7 @@ async def test_organizers_list_an_events_documents_and_set_its_seller(
     assert [d["number"] for d in listed.json()] == sorted(d["number"] for d in listed.json())
     assert {d["kind"] for d in credit_notes.json()} == {"credit_note"}
     assert mine[1]["corrects"] == mine[0]["number"]
-    text = await pdf_text(await _pdf(client, order, mine[0]), tmp_path)
+    text = await pdf_text(await _pdf(client, order, mine[0]))
     for expected in ("Society for Meetings e.V.", "Unter den Linden 1", "Tax ID: DE999999999", "VR 12345"):
         assert expected in text
 
@@ -440,7 +429,7 @@ async def test_rejected_verification_refunded_in_full_leaves_a_credit_note(
 
 
 async def test_category_move_issues_a_credit_note_and_a_receipt_for_the_new_category(
-    client: Client, catalog: CatalogFixture, organizer: dict[str, str], settings: Settings, tmp_path: Path
+    client: Client, catalog: CatalogFixture, organizer: dict[str, str], settings: Settings
 ) -> None:
     async with db_session_for(settings) as db_session:
         db_session.add(
@@ -471,7 +460,7 @@ async def test_category_move_issues_a_credit_note_and_a_receipt_for_the_new_cate
         ("credit_note", -paid, "category move"),
         ("receipt", 5_000, "category move"),
     ]
-    text = await pdf_text(await _pdf(client, order, documents[2]), tmp_path)
+    text = await pdf_text(await _pdf(client, order, documents[2]))
     assert "Ada Lovelace: Exhibit hall only" in text
     assert "USD 50.00" in text
 

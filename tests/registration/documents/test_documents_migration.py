@@ -3,7 +3,6 @@ from the old counter (its own module: it migrates this module's database down an
 
 from __future__ import annotations
 
-from pathlib import Path
 from uuid import UUID
 
 import anyio.to_thread
@@ -14,14 +13,14 @@ from podium.settings import Settings
 from registration.documents.jobs import issue_all_pending
 from registration.models import Document
 from tests.asgi_client import Client
-from tests.registration.documents.test_documents import pdf_text
+from tests.pdf_reading import pdf_text
 from tests.registration.factories import attendee, build_catalog, db_session_for, order_body
 
 BEFORE = "990183693fd6"  # the revision before documents
 
 
 async def test_receipts_issued_before_documents_are_frozen_with_their_numbers(
-    client: Client, settings: Settings, tmp_path: Path
+    client: Client, settings: Settings
 ) -> None:
     async with db_session_for(settings) as db_session:
         catalog = await build_catalog(db_session)
@@ -47,7 +46,7 @@ async def test_receipts_issued_before_documents_are_frozen_with_their_numbers(
     pdf = await client.get(
         f"/api/orders/{orders[1]['id']}/receipt.pdf", headers={"X-Order-Secret": orders[1]["secret"]}
     )
-    text = await pdf_text(pdf.content, tmp_path)
+    text = await pdf_text(pdf.content)
     assert f"Receipt {catalog.slug.upper()}-000002" in text
     assert "Bob Lovelace: Member" in text
     third = (await client.post(f"/api/events/{catalog.slug}/orders", json=order_body(attendee()))).json()

@@ -5,12 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
-from pathlib import Path
 
-import anyio
 import msgspec
-import pytest
 from sqlalchemy import select
 
 from podium.i18n import using_locale
@@ -18,15 +14,8 @@ from podium.settings import Settings
 from registration.documents.receipts import Buyer, DocumentData, Line, Seller, render_document
 from registration.models import Document
 from tests.asgi_client import Client
+from tests.pdf_reading import pdf_text
 from tests.registration.factories import attendee, build_catalog, db_session_for, order_body
-
-
-async def pdf_text(pdf: bytes, folder: Path) -> str:
-    if shutil.which("pdftotext") is None:
-        pytest.skip("pdftotext missing: install the Debian package poppler-utils to check the PDF's text")
-    path = folder / "document.pdf"
-    path.write_bytes(pdf)
-    return (await anyio.run_process(["pdftotext", "-layout", str(path), "-"])).stdout.decode()
 
 
 def _data(locale: str, **changes: object) -> DocumentData:
@@ -47,8 +36,8 @@ def _data(locale: str, **changes: object) -> DocumentData:
     return msgspec.structs.replace(data, **changes)
 
 
-async def test_a_spanish_receipt_reads_spanish_labels_and_money(tmp_path: Path) -> None:
-    text = await pdf_text(render_document(_data("es"), "AM2027-000007", dt.date(2027, 3, 1)), tmp_path)
+async def test_a_spanish_receipt_reads_spanish_labels_and_money() -> None:
+    text = await pdf_text(render_document(_data("es"), "AM2027-000007", dt.date(2027, 3, 1)))
 
     assert "Recibo AM2027-000007" in text
     assert "Facturado a:" in text
@@ -60,10 +49,10 @@ async def test_a_spanish_receipt_reads_spanish_labels_and_money(tmp_path: Path) 
     assert "Receipt" not in text
 
 
-async def test_a_chinese_credit_note_prints_chinese_labels(tmp_path: Path) -> None:
+async def test_a_chinese_credit_note_prints_chinese_labels() -> None:
     data = _data("zh_Hans", kind="credit_note", corrects="AM2027-000001", note="refund", total=-123_450)
 
-    text = await pdf_text(render_document(data, "AM2027-000002", dt.date(2027, 3, 2)), tmp_path)
+    text = await pdf_text(render_document(data, "AM2027-000002", dt.date(2027, 3, 2)))
 
     assert "红字凭证 AM2027-000002" in text
     assert "作废收据 AM2027-000001 (退款)" in text
@@ -93,9 +82,7 @@ def test_a_document_stored_before_locales_renders_in_english() -> None:
     assert data.locale == "en"
 
 
-async def test_an_order_placed_in_spanish_gets_a_spanish_receipt(
-    client: Client, settings: Settings, tmp_path: Path
-) -> None:
+async def test_an_order_placed_in_spanish_gets_a_spanish_receipt(client: Client, settings: Settings) -> None:
     async with db_session_for(settings) as db_session:
         catalog = await build_catalog(db_session)
     placed = await client.post(
@@ -114,6 +101,6 @@ async def test_an_order_placed_in_spanish_gets_a_spanish_receipt(
     async with db_session_for(settings) as db_session:
         stored = await db_session.scalar(select(Document.data).where(Document.order_id == order["id"]))
     assert stored is not None and stored["locale"] == "es"
-    text = await pdf_text(response.content, tmp_path)
+    text = await pdf_text(response.content)
     assert f"Recibo {catalog.slug.upper()}-000001" in text
     assert "Facturado a:" in text

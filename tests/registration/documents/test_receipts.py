@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import shutil
 import unicodedata
-from pathlib import Path
 
-import anyio
 import msgspec
 import pytest
 from sqlalchemy import select
@@ -23,17 +20,9 @@ from registration.documents.receipts import Buyer, DocumentData, Line, Seller, r
 from registration.documents.services import NUMBER_DOCUMENTS_JOB, record_documents
 from registration.models import Document, Order
 from tests.asgi_client import Client
+from tests.pdf_reading import pdf_text
 from tests.podium.test_jobs import run_once_queued
 from tests.registration.factories import attendee, build_catalog, db_session_for, order_body
-
-
-async def pdf_text(pdf: bytes, folder: Path) -> str:
-    """The PDF's text through poppler's pdftotext: proof that a real reader can parse it."""
-    if shutil.which("pdftotext") is None:
-        pytest.skip("pdftotext missing: install the Debian package poppler-utils to check the PDF's text")
-    path = folder / "receipt.pdf"
-    path.write_bytes(pdf)
-    return (await anyio.run_process(["pdftotext", "-layout", str(path), "-"])).stdout.decode()
 
 
 async def _place(client: Client, slug: str, *attendees: dict[str, object]) -> dict[str, str]:
@@ -112,7 +101,7 @@ async def test_concurrent_numbering_in_separate_connections_never_repeats_or_ski
 
 
 async def test_receipt_pdf_for_the_buyer_and_organizers_once_paid(
-    client: Client, settings: Settings, organizer: dict[str, str], tmp_path: Path
+    client: Client, settings: Settings, organizer: dict[str, str]
 ) -> None:
     async with db_session_for(settings) as db_session:
         catalog = await build_catalog(db_session)
@@ -134,14 +123,14 @@ async def test_receipt_pdf_for_the_buyer_and_organizers_once_paid(
     assert by_header.content == by_query.content
     assert by_organizer.status_code == 200
     assert by_organizer.headers["content-type"] == "application/pdf"
-    text = await pdf_text(by_query.content, tmp_path)
+    text = await pdf_text(by_query.content)
     assert f"Receipt {catalog.slug.upper()}-000001" in text
     assert "Grant Writing Workshop" in text
     assert "USD 520.00" in text
     assert "PAID on" in text
 
 
-async def test_render_document_prints_names_discounts_and_refunds(tmp_path: Path) -> None:
+async def test_render_document_prints_names_discounts_and_refunds() -> None:
     data = DocumentData(
         kind="receipt",
         event_name="Annual Meeting 2027",
@@ -165,7 +154,7 @@ async def test_render_document_prints_names_discounts_and_refunds(tmp_path: Path
 
     assert pdf.startswith(b"%PDF")
     assert render_document(data, "AM2027-000123", dt.date(2027, 3, 1)) == pdf
-    text = await pdf_text(pdf, tmp_path)
+    text = await pdf_text(pdf)
     assert "Receipt AM2027-000123" in text
     assert "Łukasz Wójcik" in text
     assert "Society for Meetings e.V." in text
@@ -200,7 +189,7 @@ def test_latin1_documents_use_a_core_font_and_others_embed_one() -> None:
         assert b"FontFile2" in embedded
 
 
-async def test_a_receipt_prints_a_buyer_named_in_any_script(tmp_path: Path) -> None:
+async def test_a_receipt_prints_a_buyer_named_in_any_script() -> None:
     """The badges' font choice: a Chinese, Korean or Arabic buyer's name prints (it printed nothing)."""
     names = {"chinese": "王小明", "japanese": "山田はなこ", "korean": "김민준", "arabic": "محمد عبد الله"}
     data = DocumentData(
@@ -216,7 +205,7 @@ async def test_a_receipt_prints_a_buyer_named_in_any_script(tmp_path: Path) -> N
         total=10_000,
     )
 
-    text = await pdf_text(render_document(data, "X-000003", dt.date(2027, 1, 1)), tmp_path)
+    text = await pdf_text(render_document(data, "X-000003", dt.date(2027, 1, 1)))
     # Compared without spaces and bidi controls, which pdftotext puts around and inside right-to-left runs.
     flat = "".join(
         c for c in unicodedata.normalize("NFKC", text) if not c.isspace() and unicodedata.category(c) != "Cf"

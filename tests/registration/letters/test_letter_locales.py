@@ -5,12 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
-from pathlib import Path
 from uuid import UUID
 
-import anyio
-import pytest
 from sqlalchemy import update
 
 from podium.i18n import using_locale
@@ -19,16 +15,9 @@ from registration.letters.pdf import LetterFacts, render_letter
 from registration.letters.sealing import PassportData
 from registration.models import AddOn, Category, Registration
 from tests.asgi_client import Client
+from tests.pdf_reading import pdf_text
 from tests.registration.factories import CatalogFixture, db_session_for
 from tests.registration.letters.conftest import PASSPORT, registration_of
-
-
-async def pdf_text(pdf: bytes, folder: Path) -> str:
-    if shutil.which("pdftotext") is None:
-        pytest.skip("pdftotext missing: install the Debian package poppler-utils to check the PDF's text")
-    path = folder / "letter.pdf"
-    path.write_bytes(pdf)
-    return (await anyio.run_process(["pdftotext", "-layout", str(path), "-"])).stdout.decode()
 
 
 def _facts(locale: str) -> LetterFacts:
@@ -59,9 +48,9 @@ def _facts(locale: str) -> LetterFacts:
     )
 
 
-async def test_a_spanish_letter_reads_spanish_with_local_dates_and_money(tmp_path: Path) -> None:
+async def test_a_spanish_letter_reads_spanish_with_local_dates_and_money() -> None:
     with using_locale("en"):  # the organizer downloading it browses in English
-        text = " ".join((await pdf_text(render_letter(_facts("es")), tmp_path)).split())
+        text = " ".join((await pdf_text(render_letter(_facts("es")))).split())
 
     assert "Carta de invitación para visado" in text
     assert "A la Embajada o el Consulado en Mexico City" in text
@@ -73,8 +62,8 @@ async def test_a_spanish_letter_reads_spanish_with_local_dates_and_money(tmp_pat
     assert "Visa invitation letter" not in text
 
 
-async def test_a_chinese_letter_prints_chinese_text(tmp_path: Path) -> None:
-    text = "".join((await pdf_text(render_letter(_facts("zh_Hans")), tmp_path)).split())
+async def test_a_chinese_letter_prints_chinese_text() -> None:
+    text = "".join((await pdf_text(render_letter(_facts("zh_Hans")))).split())
 
     assert "签证邀请函" in text
     assert "国籍\N{FULLWIDTH COLON}墨西哥" in text
@@ -98,7 +87,7 @@ async def _letter_in(client: Client, settings: Settings, catalog: CatalogFixture
 
 
 async def test_a_letter_names_what_the_registration_covers_in_the_attendees_language(
-    client: Client, settings: Settings, catalog: CatalogFixture, tmp_path: Path
+    client: Client, settings: Settings, catalog: CatalogFixture
 ) -> None:
     async with db_session_for(settings) as db_session:
         await db_session.execute(
@@ -116,8 +105,8 @@ async def test_a_letter_names_what_the_registration_covers_in_the_attendees_lang
     spanish = await _letter_in(client, settings, catalog, "es")
     french = await _letter_in(client, settings, catalog, "fr")
 
-    spanish_text = " ".join((await pdf_text(spanish, tmp_path)).split())
-    french_text = " ".join((await pdf_text(french, tmp_path)).split())
+    spanish_text = " ".join((await pdf_text(spanish)).split())
+    french_text = " ".join((await pdf_text(french)).split())
     assert "Inscripción: No socio, con Taller de solicitudes de becas" in spanish_text
     assert "Non-member" not in spanish_text
     assert "Non-member" in french_text and "Grant Writing Workshop" in french_text  # no French names: the base ones

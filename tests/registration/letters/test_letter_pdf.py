@@ -5,41 +5,30 @@ checked (type, size) with the field named."""
 from __future__ import annotations
 
 import io
-import shutil
 from pathlib import Path
 
 import anyio
-import pytest
 from PIL import Image
 
 from events.models import Event
 from podium.settings import Settings
 from registration.models import SellerDetails
 from tests.asgi_client import Client
+from tests.pdf_reading import pdf_text, tool
 from tests.registration.factories import CatalogFixture, db_session_for
 from tests.registration.letters.conftest import NUMBER, PASSPORT, registration_of
-
-
-def _tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.skip(f"{name} missing: install poppler-utils and zbar-tools to read letters back")
-    return path
-
-
-async def pdf_text(pdf: bytes, folder: Path) -> str:
-    path = folder / "letter.pdf"
-    path.write_bytes(pdf)
-    return (await anyio.run_process([_tool("pdftotext"), "-layout", str(path), "-"])).stdout.decode()
 
 
 async def qr_codes(pdf: bytes, folder: Path) -> list[str]:
     """The page rasterized at 150 dpi and every QR code on it decoded."""
     source = folder / "letter.pdf"
     source.write_bytes(pdf)
-    await anyio.run_process([_tool("pdftoppm"), "-r", "150", "-png", "-singlefile", str(source), str(folder / "p")])
+    await anyio.run_process(
+        [tool("pdftoppm", "poppler-utils"), "-r", "150", "-png", "-singlefile", str(source), str(folder / "p")]
+    )
     result = await anyio.run_process(
-        [_tool("zbarimg"), "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", str(folder / "p.png")], check=False
+        [tool("zbarimg", "zbar-tools"), "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", str(folder / "p.png")],
+        check=False,
     )
     return [line for line in result.stdout.decode().split("\n") if line]
 
@@ -83,7 +72,7 @@ async def test_letter_pdf_reads_back_and_its_qr_leads_to_the_verification_page(
     assert signed.status_code == 200 and signed.json()["has_signature"] is True, signed.text
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.headers["content-disposition"] == f'attachment; filename="visa-letter-{letter["code"]}.pdf"'
-    text = " ".join((await pdf_text(pdf.content, tmp_path)).split())
+    text = " ".join((await pdf_text(pdf.content)).split())
     for expected in (
         "Adaeze Okonkwo-Lovelace",
         event_name,
@@ -101,9 +90,7 @@ async def test_letter_pdf_reads_back_and_its_qr_leads_to_the_verification_page(
     assert await qr_codes(pdf.content, tmp_path) == [f"{settings.base_url}/letters/{letter['code']}"]
 
 
-async def test_names_in_other_scripts_print(
-    client: Client, settings: Settings, catalog: CatalogFixture, tmp_path: Path
-) -> None:
+async def test_names_in_other_scripts_print(client: Client, settings: Settings, catalog: CatalogFixture) -> None:
     registration = await registration_of(client, settings, catalog)
     headers = {"X-Registration-Secret": registration["secret"]}
     name = "Алла Пугачёва 李小龍"
@@ -113,7 +100,7 @@ async def test_names_in_other_scripts_print(
 
     pdf = await client.get(f"/api/registrations/{registration['id']}/letter/pdf", headers=headers)
 
-    assert name in " ".join((await pdf_text(pdf.content, tmp_path)).split())
+    assert name in " ".join((await pdf_text(pdf.content)).split())
 
 
 async def test_bad_signatures_are_refused_naming_the_field(

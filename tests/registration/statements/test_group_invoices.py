@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -15,8 +14,8 @@ from podium.settings import Settings
 from registration.bank.references import is_valid
 from registration.models import BankCredit, Order
 from tests.asgi_client import Client
+from tests.pdf_reading import pdf_text
 from tests.registration.bank.helpers import bank_event, choose, place
-from tests.registration.documents.test_receipts import pdf_text
 from tests.registration.factories import db_session_for
 from tests.registration.statements.test_import import HEADER, csv_line, outcomes, statuses, upload
 
@@ -73,7 +72,7 @@ async def test_group_invoice_takes_the_orders_and_stretches_their_holds(
 
 
 async def test_group_invoice_prints_in_the_language_chosen_for_the_institution(
-    settings: Settings, client: Client, organizer: dict[str, str], tmp_path: Path
+    settings: Settings, client: Client, organizer: dict[str, str]
 ) -> None:
     slug, orders = await pending_orders(settings, client, organizer, 2)
 
@@ -81,7 +80,7 @@ async def test_group_invoice_prints_in_the_language_chosen_for_the_institution(
     made = await invoice(client, slug, organizer, orders, locale="es")
     group = made.json()
     pdf = await client.get(f"/api/events/{slug}/group-invoices/{group['id']}/invoice.pdf", headers=organizer)
-    text = " ".join((await pdf_text(pdf.content, tmp_path)).split())
+    text = " ".join((await pdf_text(pdf.content)).split())
 
     assert (unknown.status_code, unknown.json()["field"]) == (422, "locale")
     assert (made.status_code, group["locale"]) == (201, "es")
