@@ -45,8 +45,7 @@ async def claim_build(db_session: AsyncSession) -> tuple[UUID, dt.datetime, str]
                 .where(
                     or_(
                         AbstractBook.state == BookState.QUEUED.value,
-                        (AbstractBook.state == BookState.RUNNING.value)
-                        & (AbstractBook.started_at < now - STALE_AFTER),
+                        (AbstractBook.state == BookState.RUNNING.value) & (AbstractBook.started_at < now - STALE_AFTER),
                     )
                 )
                 .order_by(AbstractBook.requested_at)

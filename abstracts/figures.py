@@ -134,9 +134,7 @@ async def figure_of(db_session: AsyncSession, abstract_id: UUID) -> AbstractFigu
 async def _content(db_session: AsyncSession, abstract_id: UUID) -> tuple[bytes, str]:
     row = (
         await db_session.execute(
-            select(AbstractFigure.content, AbstractFigure.content_type).where(
-                AbstractFigure.abstract_id == abstract_id
-            )
+            select(AbstractFigure.content, AbstractFigure.content_type).where(AbstractFigure.abstract_id == abstract_id)
         )
     ).first()
     if row is None:
@@ -149,9 +147,7 @@ async def own_figure(db_session: AsyncSession, abstract_id: UUID, user: CurrentU
     return await _content(db_session, abstract_id)
 
 
-async def reviewer_figure(
-    db_session: AsyncSession, slug: str, abstract_id: UUID, user_id: UUID
-) -> tuple[bytes, str]:
+async def reviewer_figure(db_session: AsyncSession, slug: str, abstract_id: UUID, user_id: UUID) -> tuple[bytes, str]:
     """The figure of an abstract assigned to this reviewer (404 otherwise)."""
     _event, _call, reviewer = await reviewer_of(db_session, slug, user_id)
     assigned = await db_session.scalar(
@@ -164,9 +160,7 @@ async def reviewer_figure(
     return await _content(db_session, abstract_id)
 
 
-async def public_figure(
-    db_session: AsyncSession, slug: str, abstract_id: UUID, now: dt.datetime
-) -> tuple[bytes, str]:
+async def public_figure(db_session: AsyncSession, slug: str, abstract_id: UUID, now: dt.datetime) -> tuple[bytes, str]:
     """An accepted abstract's figure, once the embargo has passed; before it, 404 as if there were none."""
     event = await get_event(db_session, slug, published_only=True, with_children=False)
     shown = await db_session.scalar(
@@ -182,4 +176,3 @@ async def public_figure(
     if shown is None:
         raise NotFound(N_("no such published abstract"), field="abstract_id")
     return await _content(db_session, abstract_id)
-

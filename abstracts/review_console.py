@@ -123,10 +123,7 @@ class OrganizerReviewPages(Controller):
             reminders=await reminders_sent(db_session, [r.reviewer_id for r in progress.reviewers]),
             ranking=[(group_key(group), group) for group in ranking],
             reviewer_options=[(r.reviewer_id, f"{r.display_name} <{r.email}>") for r in progress.reviewers],
-            group_options=[
-                (group_key(g), f"{g.topic or no_topic} · {g.submission_type}")
-                for g in ranking
-            ],
+            group_options=[(group_key(g), f"{g.topic or no_topic} · {g.submission_type}") for g in ranking],
             outcomes=[(value, gettext(label)) for value, label in OUTCOMES.items()],
             locales=LOCALE_NAMES,
             errors=errors or {},

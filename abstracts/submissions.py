@@ -178,9 +178,7 @@ async def _own(db_session: AsyncSession, abstract_id: UUID, user: CurrentUser, *
     return OwnAbstract(abstract, authors, view, kind, mailed, figure, fee, talks)
 
 
-async def get_own(
-    db_session: AsyncSession, abstract_id: UUID, user: CurrentUser, *, lock: bool = False
-) -> OwnAbstract:
+async def get_own(db_session: AsyncSession, abstract_id: UUID, user: CurrentUser, *, lock: bool = False) -> OwnAbstract:
     return await _own(db_session, abstract_id, user, lock=lock)
 
 

@@ -144,9 +144,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_bank_statement_line")),
     )
-    op.create_index(
-        op.f("ix_bank_statement_line_statement_id"), "bank_statement_line", ["statement_id"], unique=False
-    )
+    op.create_index(op.f("ix_bank_statement_line_statement_id"), "bank_statement_line", ["statement_id"], unique=False)
     op.create_index("ix_bank_statement_line_review", "bank_statement_line", ["event_id", "review_status"])
     op.create_index(
         "uq_bank_statement_line_transaction",

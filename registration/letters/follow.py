@@ -83,9 +83,7 @@ async def registration_ids_ended(
     return await registrations_ended(db_session, registrations, because, actor=actor)
 
 
-def _audit(
-    db_session: AsyncSession, letter: VisaLetter, before: str, actor: str, because: RevokedBecause
-) -> None:
+def _audit(db_session: AsyncSession, letter: VisaLetter, before: str, actor: str, because: RevokedBecause) -> None:
     verdict = "visa letter revoked" if letter.status == LetterStatus.REVOKED else "visa letter withdrawn"
     record(
         db_session,

@@ -32,9 +32,7 @@ def _aware(instant: dt.datetime) -> dt.datetime:
     return instant if instant.tzinfo else instant.replace(tzinfo=dt.UTC)
 
 
-def due(
-    started: dt.datetime, ends: dt.datetime, now: dt.datetime, max_lead: dt.timedelta = REMINDER_MAX_LEAD
-) -> bool:
+def due(started: dt.datetime, ends: dt.datetime, now: dt.datetime, max_lead: dt.timedelta = REMINDER_MAX_LEAD) -> bool:
     """Time to remind: a third (or less) of the time is left, and at most ``max_lead``."""
     lead = min((_aware(ends) - _aware(started)) / 3, max_lead)
     return _aware(now) < _aware(ends) and _aware(ends) - _aware(now) <= lead

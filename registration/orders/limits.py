@@ -74,9 +74,7 @@ class OrderGuard:
             count, first_ends = found.open_holds.get(kind, (0, None))
             if count >= cap:
                 retry_after = seconds_until(first_ends, now) if first_ends is not None else 60
-                raise TooManyHolds(
-                    gettext(who) % {"count": count, "seconds": retry_after}, retry_after=retry_after
-                )
+                raise TooManyHolds(gettext(who) % {"count": count, "seconds": retry_after}, retry_after=retry_after)
 
 
 def waitlist_limits(settings: Settings, client_address: str, email: str) -> list[Limit]:

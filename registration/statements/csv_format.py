@@ -36,16 +36,51 @@ class CsvColumns(msgspec.Struct, frozen=True):
     ``currency`` may be absent from the file: ``default_currency`` is then every line's. ``decimal`` is
     ``","`` or ``"."``, or ``None`` to take ``,`` in ``;``-separated files and ``.`` otherwise."""
 
-    booked_on: tuple[str, ...] = ("booking date", "date", "buchungstag", "buchungsdatum", "date de comptabilisation",
-                                  "date opération", "fecha", "fecha operación", "value date")
+    booked_on: tuple[str, ...] = (
+        "booking date",
+        "date",
+        "buchungstag",
+        "buchungsdatum",
+        "date de comptabilisation",
+        "date opération",
+        "fecha",
+        "fecha operación",
+        "value date",
+    )
     amount: tuple[str, ...] = ("amount", "betrag", "montant", "importe", "betrag (eur)", "credit amount")
     currency: tuple[str, ...] = ("currency", "währung", "waehrung", "devise", "divisa", "ccy")
-    remittance: tuple[str, ...] = ("reference", "remittance", "remittance information", "payment reference",
-                                   "description", "verwendungszweck", "libellé", "libelle", "concepto", "details")
-    counterparty: tuple[str, ...] = ("counterparty", "name", "payer", "debtor", "auftraggeber",
-                                     "name zahlungsbeteiligter", "auftraggeber/empfänger", "tiers", "ordenante")
-    transaction_id: tuple[str, ...] | None = ("transaction id", "bank reference", "transaktions-id",
-                                              "bankreferenz", "référence banque", "referencia", "id")
+    remittance: tuple[str, ...] = (
+        "reference",
+        "remittance",
+        "remittance information",
+        "payment reference",
+        "description",
+        "verwendungszweck",
+        "libellé",
+        "libelle",
+        "concepto",
+        "details",
+    )
+    counterparty: tuple[str, ...] = (
+        "counterparty",
+        "name",
+        "payer",
+        "debtor",
+        "auftraggeber",
+        "name zahlungsbeteiligter",
+        "auftraggeber/empfänger",
+        "tiers",
+        "ordenante",
+    )
+    transaction_id: tuple[str, ...] | None = (
+        "transaction id",
+        "bank reference",
+        "transaktions-id",
+        "bankreferenz",
+        "référence banque",
+        "referencia",
+        "id",
+    )
     indicator: tuple[str, ...] | None = ("credit/debit", "cdtdbtind", "soll/haben", "debit/credit")
     default_currency: str | None = None
     decimal: str | None = None

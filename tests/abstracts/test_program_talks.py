@@ -216,7 +216,7 @@ async def test_an_abstract_page_opens_after_the_embargo_only(
     never = await client.get(rejected, headers=HTML)
 
     assert before.status_code == 404 and "lipid rafts" not in before.text
-    assert after.status_code == 200 and f"<h1 id=\"abstract-{first}\">1. {TITLE.format(1)}</h1>" in after.text
+    assert after.status_code == 200 and f'<h1 id="abstract-{first}">1. {TITLE.format(1)}</h1>' in after.text
     assert never.status_code == 404
 
 
@@ -305,9 +305,7 @@ async def test_a_presenter_in_two_rooms_at_once_is_reported(
         await db_session.commit()
     await decide(client, organizer, call, [first, second], "accepted_oral")
     hall = await create_session(client, organizer, call.event, title="Hall", room_id=str(call.event.rooms["Hall A"]))
-    room = await create_session(
-        client, organizer, call.event, title="Room", room_id=str(call.event.rooms["Room 101"])
-    )
+    room = await create_session(client, organizer, call.event, title="Room", room_id=str(call.event.rooms["Room 101"]))
     base = f"/api/organizer/events/{call.slug}/abstracts/program"
 
     for session_id, abstract_id in ((hall, first), (room, second)):

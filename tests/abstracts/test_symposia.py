@@ -139,7 +139,6 @@ async def test_accepting_a_proposal_accepts_its_talks_and_placing_it_places_them
     ]
 
 
-
 async def test_the_proposal_page_has_a_chair_lists_talks_and_adds_one(
     client: Client, organizer: dict[str, str], settings: Settings
 ) -> None:
