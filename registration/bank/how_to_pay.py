@@ -11,6 +11,7 @@ from functools import partial
 from typing import Any
 from uuid import UUID
 
+import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -49,14 +50,7 @@ async def enqueue_how_to_pay(db_session: AsyncSession, order: Order, event: Even
             "amount": order.total,
             "currency": order.currency,
             "due_at": order.payment_due_at,
-            "bank": {
-                "beneficiary": details.beneficiary,
-                "iban": in_fours(details.iban),
-                "bic": details.bic,
-                "bank_name": details.bank_name,
-                "bank_address": details.bank_address,
-                "instructions": details.instructions,
-            },
+            "bank": {**msgspec.structs.asdict(details), "iban": in_fours(details.iban)},
             "order_link": order_link(order),
         },
         attachments=[f"{ATTACHMENT}:{order.id}"],

@@ -12,9 +12,10 @@ from typing import Literal
 import msgspec
 from fpdf import FPDF
 
-from podium.formatting import format_money
+from podium.formatting import format_money, in_fours
 from podium.i18n import gettext, using_locale
 from podium.pdf_fonts import use_fonts
+from registration.bank.schemas import BankDetails
 from registration.documents.receipts import Buyer, Line, Seller, billed_lines, document_day, seller_lines
 
 
@@ -31,12 +32,7 @@ class InvoiceSheet(msgspec.Struct, kw_only=True):
     reference: str  # as printed, in groups of four
     due_on: dt.date  # the event's local day
     issued_on: dt.date
-    beneficiary: str
-    iban: str  # as printed, in groups of four
-    bic: str = ""
-    bank_name: str = ""
-    bank_address: str = ""
-    instructions: str = ""
+    bank: BankDetails  # the IBAN as stored; printed in groups of four
     locale: str
 
 
@@ -55,13 +51,14 @@ def _render(data: InvoiceSheet) -> bytes:
     billed, seller = billed_lines(buyer), seller_lines(data.seller)
     dated = gettext("Date: %(date)s") % {"date": document_day(data.issued_on)}
     due = gettext("Due by: %(date)s") % {"date": document_day(data.due_on)}
+    pay_to = data.bank
     bank = [
-        gettext("Account holder: %(name)s") % {"name": data.beneficiary},
-        f"IBAN: {data.iban}",
-        f"BIC / SWIFT: {data.bic}" if data.bic else "",
-        gettext("Bank: %(bank)s") % {"bank": data.bank_name} if data.bank_name else "",
-        *data.bank_address.splitlines(),
-        *data.instructions.splitlines(),
+        gettext("Account holder: %(name)s") % {"name": pay_to.beneficiary},
+        f"IBAN: {in_fours(pay_to.iban)}",
+        f"BIC / SWIFT: {pay_to.bic}" if pay_to.bic else "",
+        gettext("Bank: %(bank)s") % {"bank": pay_to.bank_name} if pay_to.bank_name else "",
+        *pay_to.bank_address.splitlines(),
+        *pay_to.instructions.splitlines(),
     ]
     quote = gettext("Payment reference (quote it exactly): %(reference)s") % {"reference": data.reference}
     labels = [

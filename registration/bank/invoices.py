@@ -17,7 +17,7 @@ from podium.i18n import N_, current_locale, using_locale
 from registration.bank import PROVIDER
 from registration.bank.invoice_pdf import InvoiceSheet, render_invoice
 from registration.bank.payments import bank_money
-from registration.bank.settings import settings_for
+from registration.bank.settings import bank_details, settings_for
 from registration.documents.order_facts import load_order_facts
 from registration.documents.receipts import event_dates
 from registration.documents.services import buyer_of, order_lines, seller_of
@@ -62,12 +62,7 @@ async def _sheet(db_session: AsyncSession, order: Order) -> InvoiceSheet:
         reference=in_fours(order.payment_reference),
         due_on=order.payment_due_at.astimezone(zone).date(),
         issued_on=order.created_at.astimezone(zone).date(),
-        beneficiary=rules.beneficiary,
-        iban=in_fours(rules.iban),
-        bic=rules.bic,
-        bank_name=rules.bank_name,
-        bank_address=rules.bank_address,
-        instructions=rules.instructions,
+        bank=bank_details(rules),
         locale=current_locale(),
     )
 

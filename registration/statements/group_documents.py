@@ -21,7 +21,7 @@ from podium.jobs.outbox_drain import AttachmentError, AttachmentRenderer, Draw
 from podium.mail import Attachment
 from podium.settings import Settings
 from registration.bank.invoice_pdf import InvoiceSheet, render_invoice
-from registration.bank.settings import settings_for
+from registration.bank.settings import bank_details, settings_for
 from registration.documents.receipts import Buyer, Line, event_dates
 from registration.documents.services import seller_of
 from registration.models import GroupInvoice, GroupInvoiceOrder, GroupInvoiceStatus, Order, Registration, SellerDetails
@@ -118,12 +118,7 @@ async def _sheet(db_session: AsyncSession, event: Event, group: GroupInvoice) ->
         reference=in_fours(group.payment_reference),
         due_on=group.payment_due_at.astimezone(zone).date(),
         issued_on=group.created_at.astimezone(zone).date(),
-        beneficiary=rules.beneficiary,
-        iban=in_fours(rules.iban),
-        bic=rules.bic,
-        bank_name=rules.bank_name,
-        bank_address=rules.bank_address,
-        instructions=rules.instructions,
+        bank=bank_details(rules),
         locale=group.locale,
     )
 
