@@ -5,22 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import httpx
-
 from podium.settings import Settings
 from tests.abstracts.factories import make_event
 from tests.asgi_client import Client
+from tests.page_forms import form_post
 
 HTML = {"Accept": "text/html"}
-
-
-async def form_post(client: Client, url: str, fields: dict[str, str], headers: dict[str, str]) -> httpx.Response:
-    """Post a page's form as a browser does: open the page, then send its CSRF field with the form."""
-    page = await client.get(url, headers={**HTML, **headers})
-    assert page.status_code == 200, page.text
-    token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
-    assert token is not None
-    return await client.post(url, data={**fields, "_csrf_token": token.group(1)}, headers={**HTML, **headers})
 
 
 def _form(**overrides: str) -> dict[str, str]:

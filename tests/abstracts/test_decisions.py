@@ -20,6 +20,7 @@ from registration.mail.attachments import drain_outbox
 from registration.models import Category
 from tests.abstracts.decision_factories import CallFixture, build_call
 from tests.asgi_client import Client
+from tests.page_forms import csrf_of
 from tests.registration.factories import PRESS_CODE, build_catalog, db_session_for
 from tests.sessions.factories import build_program_event
 
@@ -353,9 +354,7 @@ async def test_console_previews_then_sends_the_chosen_decision_mails(
     path = f"/organizer/events/{call.slug}/abstracts/decision-mails"
 
     page = await client.get(path, headers=who)
-    token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
-    assert token is not None
-    sent = await client.post(path, data={"_csrf_token": token.group(1), "ids": ""}, headers=who)
+    sent = await client.post(path, data={"_csrf_token": csrf_of(page.text), "ids": ""}, headers=who)
     bad = await client.get(f"{path}?ids=nonsense", headers=who)
 
     assert page.status_code == 200

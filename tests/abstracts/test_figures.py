@@ -22,8 +22,9 @@ from podium.settings import Settings
 from tests.abstracts.factories import Person, complete_abstract, make_event, make_submitter, open_call
 from tests.abstracts.review_factories import add_abstract, build_review_call, make_person
 from tests.abstracts.test_public_list import accepted_call, lift_embargo
-from tests.abstracts.test_submission_pages import HTML, _csrf
+from tests.abstracts.test_submission_pages import HTML
 from tests.asgi_client import Client
+from tests.page_forms import csrf_of
 from tests.registration.factories import db_session_for
 
 
@@ -235,7 +236,7 @@ async def test_the_submission_page_uploads_shows_and_removes_the_figure(
     _slug, abstract_id, ada = await _draft(client, organizer, settings)
     page_url = f"/submissions/{abstract_id}"
     headers = {**HTML, **ada.headers}
-    token = _csrf((await client.get(page_url, headers=headers)).text)
+    token = csrf_of((await client.get(page_url, headers=headers)).text)
 
     wrong = await client.post(
         f"{page_url}/figure",

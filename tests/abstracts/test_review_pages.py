@@ -3,19 +3,12 @@ which show abstracts blind and put every score error next to its criterion."""
 
 from __future__ import annotations
 
-import re
-
 from podium.settings import Settings
 from tests.abstracts.review_factories import add_abstract, build_review_call, make_person
 from tests.asgi_client import Client
+from tests.page_forms import csrf_of
 
 HTML = {"Accept": "text/html"}
-
-
-def csrf_of(page: str) -> str:
-    token = re.search(r'name="_csrf_token" value="([^"]+)"', page)
-    assert token is not None
-    return token.group(1)
 
 
 async def test_organizer_invites_assigns_and_reads_the_ranked_list_on_the_console(

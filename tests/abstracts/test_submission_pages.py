@@ -11,15 +11,10 @@ from podium.locale_choice import COOKIE
 from podium.settings import Settings
 from tests.abstracts.factories import Person, complete_abstract, make_event, make_submitter, open_call, type_id
 from tests.asgi_client import Client
+from tests.page_forms import csrf_of, form_post
 from tests.registration.factories import attendee, build_catalog, db_session_for, order_body
 
 HTML = {"Accept": "text/html"}
-
-
-def _csrf(page: str) -> str:
-    token = re.search(r'name="_csrf_token" value="([^"]+)"', page)
-    assert token is not None
-    return token.group(1)
 
 
 def _marked(page: str) -> list[str]:
@@ -32,9 +27,7 @@ def _value(page: str, name: str) -> str | None:
 
 
 async def _post(client: Client, person: Person, url: str, fields: dict[str, str], page_url: str | None = None) -> Any:
-    page = await client.get(page_url or url, headers={**HTML, **person.headers})
-    assert page.status_code == 200, page.text
-    return await client.post(url, data={**fields, "_csrf_token": _csrf(page.text)}, headers={**HTML, **person.headers})
+    return await form_post(client, url, fields, person.headers, page=page_url)
 
 
 def _authors(*rows: tuple[str, str, str, str]) -> dict[str, str]:
@@ -230,7 +223,7 @@ async def test_submitter_pages_are_translated_in_every_locale(
             form = await client.get(url, headers={**HTML, **ada.headers})
             refused = await client.post(
                 url,
-                data={"_csrf_token": _csrf(form.text), "action": "submit", "title": "", "presenting": "0"},
+                data={"_csrf_token": csrf_of(form.text), "action": "submit", "title": "", "presenting": "0"},
                 headers={**HTML, **ada.headers},
             )
             public = await client.get(f"/events/{slug}/accepted-abstracts", headers=HTML)

@@ -10,8 +10,9 @@ from uuid import UUID
 from abstracts.review_facts import abstract_facts
 from podium.settings import Settings
 from tests.abstracts.factories import Person, author, complete_abstract, make_submitter, open_call, type_id
-from tests.abstracts.test_submission_pages import HTML, _csrf
+from tests.abstracts.test_submission_pages import HTML
 from tests.asgi_client import Client
+from tests.page_forms import csrf_of
 from tests.registration.factories import db_session_for
 from tests.sessions.factories import ProgramEvent, build_program_event, create_session
 
@@ -147,7 +148,7 @@ async def test_the_proposal_page_has_a_chair_lists_talks_and_adds_one(
     proposal, talks = await _proposal(client, slug, call, ada, talks=1)
     headers = {**HTML, **ada.headers}
     page = await client.get(f"/submissions/{proposal}", headers=headers)
-    token = _csrf(page.text)
+    token = csrf_of(page.text)
 
     added = await client.post(f"/submissions/{proposal}/talks", data={"_csrf_token": token}, headers=headers)
     new_talk = added.headers["location"].removeprefix("/submissions/")

@@ -14,6 +14,7 @@ from podium.settings import Settings
 from registration.links.tokens import registration_secret
 from tests.asgi_client import Client
 from tests.events.test_event_brand import image_bytes, put_logo
+from tests.page_forms import csrf_of
 from tests.registration.factories import attendee, build_catalog, db_session_for, order_body
 
 HTML = {"Accept": "text/html"}
@@ -86,12 +87,6 @@ async def brand(client: Client, organizer: dict[str, str], slug: str, colour: st
         f'<link rel="stylesheet" href="/events/{slug}/brand.css?v={colour[1:]}">',
         f'<img src="{logo.json()["logo_url"]}" alt="Test Meeting logo">',
     )
-
-
-def csrf_of(page: str) -> str:
-    token = re.search(r'name="_csrf_token" value="([^"]+)"', page)
-    assert token is not None
-    return token.group(1)
 
 
 async def public_pages(client: Client, settings: Settings, seeded: Seeded) -> dict[str, tuple[int, str]]:

@@ -8,6 +8,7 @@ from typing import Any
 from podium.settings import Settings
 from registration.bank.settings import bic_is_valid, iban_is_valid
 from tests.asgi_client import Client
+from tests.page_forms import csrf_of
 from tests.registration.bank.helpers import BANK, BIC
 from tests.registration.factories import build_catalog, db_session_for
 
@@ -74,19 +75,13 @@ async def test_settings_need_an_iban_to_enable_and_an_organizer(
     assert bad_days.status_code == 422
 
 
-def _token(page: str) -> str:
-    found = re.search(r'name="_csrf_token" value="([^"]+)"', page)
-    assert found is not None
-    return found.group(1)
-
-
 async def test_organizer_sets_bank_transfer_on_the_page_and_a_bad_iban_is_shown_on_its_field(
     settings: Settings, client: Client, organizer: dict[str, str]
 ) -> None:
     slug = await _slug(settings)
     who = {**organizer, "Accept": "text/html"}
     url = f"/organizer/events/{slug}/bank-transfer"
-    token = _token((await client.get(url, headers=who)).text)
+    token = csrf_of((await client.get(url, headers=who)).text)
     form = {"_csrf_token": token, **{k: str(v) for k, v in BANK.items()}, "enabled": "on"}
 
     bad = await client.post(url, data={**form, "iban": "DE89 3704 0044 0532 0130 01"}, headers=who)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 from uuid import UUID
 
@@ -12,16 +11,11 @@ from sqlalchemy import func, select
 from podium.audit_models import AuditEntry
 from podium.settings import Settings
 from tests.asgi_client import Client
+from tests.page_forms import csrf_of
 from tests.registration.factories import CatalogFixture, db_session_for
 from tests.registration.letters.conftest import NUMBER, PASSPORT, registration_of
 
 HTML = {"Accept": "text/html"}
-
-
-def _token(page: str) -> str:
-    found = re.search(r'name="_csrf_token" value="([^"]+)"', page)
-    assert found is not None
-    return found.group(1)
 
 
 async def _views(settings: Settings, registration_id: str) -> int:
@@ -48,7 +42,7 @@ async def test_organizer_reviews_letters_on_the_page(
 
     listing = await client.get(base, params={"status": "pending"}, headers=who)
     shown = await client.get(base, params={"show": one["id"]}, headers=who)
-    token = _token(listing.text)
+    token = csrf_of(listing.text)
     issued = await client.post(f"{base}/{one['id']}/approve", data={"_csrf_token": token}, headers=who)
     no_reason = await client.post(f"{base}/{two['id']}/reject", data={"_csrf_token": token, "note": ""}, headers=who)
     refused = await client.post(

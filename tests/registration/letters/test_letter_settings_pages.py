@@ -4,7 +4,6 @@ without the API, bad values are named on the page and change nothing, and only o
 from __future__ import annotations
 
 import io
-import re
 
 from PIL import Image
 from sqlalchemy import select
@@ -12,15 +11,10 @@ from sqlalchemy import select
 from podium.settings import Settings
 from registration.models import LetterSettings
 from tests.asgi_client import Client
+from tests.page_forms import csrf_of
 from tests.registration.factories import CatalogFixture, db_session_for
 
 HTML = {"Accept": "text/html"}
-
-
-def _token(page: str) -> str:
-    found = re.search(r'name="_csrf_token" value="([^"]+)"', page)
-    assert found is not None
-    return found.group(1)
 
 
 def _png() -> bytes:
@@ -52,7 +46,7 @@ async def test_organizer_sets_the_letter_rules_and_signature_on_the_page(
     who = {**organizer, **HTML}
     base = f"/organizer/events/{catalog.slug}/letters"
     page = await client.get(f"{base}/settings", headers=who)
-    token = _token(page.text)
+    token = csrf_of(page.text)
     form = {
         "_csrf_token": token,
         "review_first": "on",
@@ -91,7 +85,7 @@ async def test_bad_letter_settings_are_named_on_the_page_and_change_nothing(
 ) -> None:
     who = {**organizer, **HTML}
     base = f"/organizer/events/{catalog.slug}/letters"
-    token = _token((await client.get(f"{base}/settings", headers=who)).text)
+    token = csrf_of((await client.get(f"{base}/settings", headers=who)).text)
     before = await _stored(settings, catalog.event_id)
 
     days = await client.post(

@@ -22,6 +22,7 @@ from registration.links.tokens import order_secret, order_url, registration_secr
 from registration.mail.attachments import drain_outbox
 from registration.models import Order, Registration
 from tests.asgi_client import Client, app_client
+from tests.page_forms import csrf_of
 from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body
 
 HTML = {"Accept": "text/html"}
@@ -317,9 +318,7 @@ async def test_the_link_buttons_on_the_pages_mail_a_new_link(
 async def _submit(client: Client, page: str, action: str) -> Any:
     """Post the page's form for ``action`` as a browser would, with the CSRF field the page carries."""
     form = page[page.index(f'action="{action}"') :]
-    token = re.search(r'name="_csrf_token" value="([^"]+)"', form)
-    assert token is not None
-    return await client.post(action, data={"_csrf_token": token.group(1)}, headers=HTML)
+    return await client.post(action, data={"_csrf_token": csrf_of(form)}, headers=HTML)
 
 
 async def test_a_links_holder_may_have_only_so_many_new_links_mailed_but_organizers_any(
