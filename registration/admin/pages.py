@@ -237,8 +237,13 @@ class OrganizerRegistrationPages(Controller):
             await db_session.rollback()
             return await self._page(request, db_session, slug, errors=form_errors(exc), status_code=exc.status_code)
         await db_session.commit()
-        verdict = "approved" if approve else "rejected"
-        return self._back(slug, f"Verification {verdict} for {registration.first_name} {registration.last_name}.")
+        name = f"{registration.first_name} {registration.last_name}"
+        said = (
+            gettext("Verification approved for %(name)s.")
+            if approve
+            else gettext("Verification rejected for %(name)s.")
+        )
+        return self._back(slug, said % {"name": name})
 
     @post("/registrations/{registration_id:uuid}/cancel")
     async def cancel(
@@ -259,8 +264,12 @@ class OrganizerRegistrationPages(Controller):
             await db_session.rollback()
             return await self._page(request, db_session, slug, errors=form_errors(exc), status_code=exc.status_code)
         await db_session.commit()
-        refunded = f" Refund due: {format_money(refund.amount, order.currency)}." if refund else ""
-        return self._back(slug, f"Cancelled {name}.{refunded}")
+        if refund:
+            due = format_money(refund.amount, order.currency)
+            return self._back(
+                slug, gettext("Cancelled %(name)s. Refund due: %(amount)s.") % {"name": name, "amount": due}
+            )
+        return self._back(slug, gettext("Cancelled %(name)s.") % {"name": name})
 
     @post("/orders/{order_id:uuid}/refund")
     async def refund(

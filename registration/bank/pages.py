@@ -20,17 +20,18 @@ from podium.auth.schemas import CurrentUser
 from podium.errors import DomainError, NotFound
 from podium.formatting import format_money, parse_money
 from podium.forms import FormData
-from podium.i18n import N_
+from podium.i18n import N_, gettext, known_or_as_is
 from podium.pages import redirect
 from registration.bank.payments import Outcome, record_bank_payment
 from registration.models import Order
 
 _SAID = {
-    Outcome.CONFIRMED: "paid in full: the order is confirmed",
-    Outcome.PARTIAL: "partly paid",
-    Outcome.ALREADY_PAID: "the order was already paid: the excess is to refund",
-    Outcome.HONOURED_LATE: "paid after the hold ended; the seats were still free: confirmed",
-    Outcome.REFUND_NEEDED: "the order is no longer open: the money is to refund",
+    Outcome.CONFIRMED: N_("paid in full: the order is confirmed"),
+    Outcome.PARTIAL: N_("partly paid"),
+    Outcome.ALREADY_PAID: N_("the order was already paid: the excess is to refund"),
+    Outcome.HONOURED_LATE: N_("paid after the hold ended; the seats were still free: confirmed"),
+    Outcome.REFUND_NEEDED: N_("the order is no longer open: the money is to refund"),
+    Outcome.UNKNOWN_ORDER: N_("no such order"),
 }
 
 
@@ -58,7 +59,8 @@ class OrganizerBankPages(Controller):
             amount = parse_money(data.get("amount", ""), order.currency)
             booked_on = dt.date.fromisoformat(data.get("booked_on", "") or dt.date.today().isoformat())
         except ValueError:
-            return _back(slug, f"Enter an amount in {order.currency} (e.g. 120.00) and the booking date.")
+            asked = gettext("Enter an amount in %(currency)s (e.g. 120.00) and the booking date.")
+            return _back(slug, asked % {"currency": order.currency})
         try:
             result = await record_bank_payment(
                 db_session,
@@ -73,14 +75,23 @@ class OrganizerBankPages(Controller):
             )
         except DomainError as exc:
             await db_session.rollback()
-            return _back(slug, f"Not recorded: {exc.detail}")
+            return _back(slug, gettext("Not recorded: %(reason)s") % {"reason": known_or_as_is(exc.detail)})
         await db_session.commit()
-        said = "already recorded" if result.duplicate else _SAID.get(result.outcome, result.outcome.value)
-        received = format_money(result.received, order.currency)
-        total = format_money(result.total, order.currency)
-        excess = f"; excess to refund {format_money(result.excess, order.currency)}" if result.excess else ""
-        paid = format_money(amount, order.currency)
-        return _back(slug, f"Bank payment of {paid}: {said} ({received} of {total}{excess}).")
+        said = gettext("already recorded") if result.duplicate else gettext(_SAID[result.outcome])
+        figures = {
+            "amount": format_money(amount, order.currency),
+            "outcome": said,
+            "received": format_money(result.received, order.currency),
+            "total": format_money(result.total, order.currency),
+            "excess": format_money(result.excess, order.currency),
+        }
+        if result.excess:
+            told = gettext(
+                "Bank payment of %(amount)s: %(outcome)s (%(received)s of %(total)s; excess to refund %(excess)s)."
+            )
+        else:
+            told = gettext("Bank payment of %(amount)s: %(outcome)s (%(received)s of %(total)s).")
+        return _back(slug, told % figures)
 
 
 def _back(slug: str, notice: str) -> Redirect:

@@ -227,7 +227,8 @@ def _repeat(order: Order) -> Outcome:
 
 async def bank_money(db_session: AsyncSession, order: Order) -> tuple[int, int]:
     """(received, excess) of the order's bank payment: every credit, and what of it the order doesn't keep
-    and hasn't yet gone back (over-payment, or all of it when the order ended unpaid)."""
+    and hasn't yet gone back (over-payment, or all of it when the order ended unpaid). Money for an order still
+    waiting for the rest is not excess: it is kept once the order is paid."""
     payment = await db_session.scalar(select(Payment).where(Payment.provider_payment_id == bank_payment_id(order.id)))
     if payment is None:
         return 0, 0
@@ -236,7 +237,7 @@ async def bank_money(db_session: AsyncSession, order: Order) -> tuple[int, int]:
             Refund.payment_id == payment.id, Refund.status.in_(COMMITTED_REFUND_STATES)
         )
     )
-    kept = order.total if payment.kept else 0
+    kept = order.total if payment.kept or order.status == OrderStatus.PENDING else 0
     return payment.amount_captured, max(0, payment.amount_captured - kept - int(back or 0))
 
 

@@ -20,7 +20,7 @@ from events.models import Event
 from events.services import get_event
 from podium.auth.guards import requires_organizer
 from podium.errors import NotFound, problem_responses
-from podium.i18n import N_
+from podium.i18n import N_, gettext
 from podium.pages import redirect, render
 from podium.settings import Settings
 from registration.links.access import RegistrationHolder, caller, is_organizer, order_link, registration_holder_link
@@ -171,7 +171,7 @@ class OrganizerLinkPages(Controller):
         found = await self._registration(db_session, slug, registration_id)
         holder = RegistrationHolder(found, Opener.ROLE, caller(request))
         registration = await _new_registration_link(db_session, state.settings, holder)
-        return self._back(slug, f"A new link to their page went to {registration.email}.")
+        return self._back(slug, gettext("A new link to their page went to %(email)s.") % {"email": registration.email})
 
     @post("/registrations/{registration_id:uuid}/order-link")
     async def order_link(
@@ -186,4 +186,4 @@ class OrganizerLinkPages(Controller):
         order = await _new_order_link(
             request, db_session, state.settings, await db_session.get_one(Order, registration.order_id)
         )
-        return self._back(slug, f"A new link to the order went to {order.buyer_email}.")
+        return self._back(slug, gettext("A new link to the order went to %(email)s.") % {"email": order.buyer_email})

@@ -3,12 +3,16 @@ and that odd query strings never make it fail. (The forms are driven in tests/br
 
 from __future__ import annotations
 
+import html
+
 import pytest
 
 from events.models import Event
 from podium.formatting import parse_money
+from podium.locale_choice import COOKIE
 from podium.settings import Settings
 from tests.asgi_client import Client
+from tests.page_forms import form_post
 from tests.registration.factories import CatalogFixture, attendee, build_catalog, db_session_for, order_body
 
 HTML = {"Accept": "text/html"}
@@ -117,3 +121,25 @@ async def test_pages_show_each_currency_with_its_own_decimals(
     catalog_page = await client.get(f"/organizer/events/{found.slug}/catalog", headers={**organizer, **HTML})
     assert "JPY 40,000" in register.text and "JPY 400.00" not in register.text
     assert "JPY 40,000" in catalog_page.text
+
+
+async def test_an_organizer_browsing_in_spanish_reads_the_forms_outcome_in_spanish(
+    client: Client, catalog: CatalogFixture, organizer: dict[str, str]
+) -> None:
+    await _register(client, catalog)
+    listed = await client.get(f"/api/events/{catalog.slug}/registrations", headers=organizer)
+    ids = {r["last_name"]: r["id"] for r in listed.json()["items"]}
+    base = f"/organizer/events/{catalog.slug}"
+    client.cookies.set(COOKIE, "es")  # the organizer chose Spanish with the switcher
+
+    listing = f"{base}/registrations"
+    verify, cancel = f"{listing}/{ids['Student']}/verification", f"{listing}/{ids['Curie']}/cancel"
+    approved = await form_post(client, verify, {"decision": "approve"}, organizer, page=listing)
+    cancelled = await form_post(client, cancel, {}, organizer, page=listing)
+    assert [r.status_code for r in (approved, cancelled)] == [303, 303], [approved.text[:300], cancelled.text[:300]]
+
+    notices = [
+        (await client.get(r.headers["location"], headers={**HTML, **organizer})).text for r in (approved, cancelled)
+    ]
+    assert "Verificación aprobada para Pierre Student." in html.unescape(notices[0])
+    assert "Se canceló la inscripción de Marie Curie. Reembolso pendiente: 400,00\xa0US$." in html.unescape(notices[1])

@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import html
+import re
 from typing import Any
 
 from sqlalchemy import func, select, update
 
+from podium.locale_choice import COOKIE
 from podium.settings import Settings
 from registration.bank.payments import Outcome, bank_money, record_bank_payment
 from registration.models import BankCredit, Order, Payment, Quota, Registration
 from registration.orders.holds import expire_holds
 from tests.asgi_client import Client
+from tests.page_forms import HTML, form_post
 from tests.registration.bank.helpers import bank_event, choose, mark, place
 from tests.registration.factories import db_session_for
+from tests.registration.statements.test_import import statuses
 
 
 async def _bank_order(settings: Settings, client: Client, organizer: dict[str, str], **catalog: Any) -> dict[str, Any]:
@@ -68,6 +73,7 @@ async def test_partial_then_rest_pays_and_over_payment_shows_the_excess(
         10_000,
         total - 10_000,
     )
+    assert part["order"]["excess"] == 0  # waiting for the rest, not over-paid: nothing to send back yet
     assert (rest["outcome"], rest["order"]["status"], rest["order"]["excess"]) == ("confirmed", "paid", 2_500)
     assert (more["outcome"], more["order"]["excess"]) == ("already_paid", 3_000)
 
@@ -223,3 +229,33 @@ async def test_partial_payment_racing_the_hold_expiry_ends_expired_with_the_mone
     assert [row.status for row in rows if row is not None] == ["expired"] * 4
     assert money == [(1_000, 1_000)] * 4
     assert used == 0
+
+
+async def test_the_registrations_page_records_a_bank_payment_and_says_what_it_did_in_the_organizers_language(
+    settings: Settings, client: Client, organizer: dict[str, str]
+) -> None:
+    """The form an organizer uses beside the order on the registrations page: a bad amount is asked again, a part
+    payment waits for the rest, and the rest with more than the total confirms the order and names the excess."""
+    order = await _bank_order(settings, client, organizer)
+    listing = f"/organizer/events/{order['slug']}/registrations"
+    action = f"/organizer/events/{order['slug']}/orders/{order['id']}/bank-payment"
+    total = order["total"]
+
+    async def record(amount: str, key: str) -> str:
+        fields = {"amount": amount, "booked_on": "2026-12-04", "key": key, "note": ""}
+        recorded = await form_post(client, action, fields, organizer, page=listing)
+        assert recorded.status_code == 303, recorded.text
+        shown = await client.get(recorded.headers["location"], headers={**HTML, **organizer})
+        [notice] = re.findall(r'<[^>]+role="status"[^>]*>([^<]+)<', shown.text)[:1]
+        return html.unescape(notice)
+
+    bad = await record("ten dollars", "k0")
+    part = await record("100.00", "k1")
+    client.cookies.set(COOKIE, "fr")
+    rest = await record(f"{(total - 10_000 + 2_500) / 100:.2f}", "k2")
+
+    assert bad == "Enter an amount in USD (e.g. 120.00) and the booking date."
+    assert part == f"Bank payment of USD 100.00: partly paid (USD 100.00 of USD {total / 100:,.2f})."
+    assert rest.startswith("Virement de ") and "payé en totalité : la commande est confirmée" in rest
+    assert rest.endswith("; excédent à rembourser : 25,00\xa0$US).")
+    assert await statuses(settings, [order]) == ["paid"]

@@ -162,7 +162,7 @@ async def test_a_line_with_nothing_to_send_back_is_refused(
 
     assert [(r.status_code, r.json()["code"]) for r in responses] == [(409, "nothing_to_refund")] * 2
     assert (long_note.status_code, long_note.json()["errors"][0]["field"]) == (422, "note")
-    assert await money_of(settings, order["id"]) == (1_000, 0, 1_000)  # a part paid, kept once it is paid
+    assert await money_of(settings, order["id"]) == (1_000, 0, 0)  # a part paid waits for the rest: none to send back
     assert await refund_mails(settings, order["id"]) == []
 
 
