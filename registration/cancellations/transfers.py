@@ -14,6 +14,7 @@ from podium.auth.services import normalise_email
 from podium.db import begin_write, savepoint, utcnow
 from podium.errors import Conflict, FieldError, InvalidInput, naming_field
 from podium.i18n import N_, gettext
+from podium.translated import translated_text
 from registration.catalog.pricing import Promo, amount_due, quote_attendee
 from registration.documents.receipts import format_money
 from registration.documents.services import record_documents
@@ -65,7 +66,8 @@ async def transfer_rule_failures(
             RuleFailure(
                 "member_number_required",
                 "member_number",
-                gettext("the %(category)s category needs a member number") % {"category": category.name},
+                gettext("the %(category)s category needs a member number")
+                % {"category": translated_text(category, "name")},
             )
         )
     if rule == Eligibility.ACCESS_CODE and not access_code_matches(category, data.access_code):
@@ -73,7 +75,8 @@ async def transfer_rule_failures(
             RuleFailure(
                 "access_code_required",
                 "access_code",
-                gettext("the %(category)s category needs its valid access code") % {"category": category.name},
+                gettext("the %(category)s category needs its valid access code")
+                % {"category": translated_text(category, "name")},
             )
         )
     if rule == Eligibility.VERIFICATION:
@@ -82,7 +85,7 @@ async def transfer_rule_failures(
                 "verification_required",
                 "registration_id",
                 gettext("the %(category)s category needs the organizers to verify the new person's eligibility")
-                % {"category": category.name},
+                % {"category": translated_text(category, "name")},
             )
         )
     settings = await db_session.scalar(

@@ -23,6 +23,7 @@ from podium.auth.services import normalise_email
 from podium.errors import Conflict, FieldError, InvalidInput
 from podium.i18n import N_, gettext, ngettext
 from podium.lru import Lru
+from podium.translated import translated_text
 from registration.catalog.pricing import AttendeeQuote, Promo, Window, current_window, local_date, quote_attendee
 from registration.catalog.schemas import QuestionRead
 from registration.income_groups import discount_pct
@@ -203,12 +204,14 @@ def _check_eligibility(prefix: str, attendee: AttendeeIn, category: Category) ->
     rule = Eligibility(category.eligibility)
     if rule == Eligibility.MEMBER_NUMBER and not attendee.member_number:
         raise InvalidInput(
-            gettext("the %(category)s category needs a member number") % {"category": category.name},
+            gettext("the %(category)s category needs a member number")
+            % {"category": translated_text(category, "name")},
             field=f"{prefix}.member_number",
         )
     if rule == Eligibility.ACCESS_CODE and not access_code_matches(category, attendee.access_code):
         raise InvalidInput(
-            gettext("the %(category)s category needs a valid access code") % {"category": category.name},
+            gettext("the %(category)s category needs a valid access code")
+            % {"category": translated_text(category, "name")},
             field=f"{prefix}.access_code",
             code="invalid_access_code",
         )
@@ -256,7 +259,7 @@ def _check_add_ons(prefix: str, attendee: AttendeeIn, category: Category, catalo
         if add_on.category_ids and str(category.id) not in add_on.category_ids:
             raise InvalidInput(
                 gettext("%(add_on)s is not available to %(category)s")
-                % {"add_on": add_on.name, "category": category.name},
+                % {"add_on": translated_text(add_on, "name"), "category": translated_text(category, "name")},
                 field=f"{prefix}.add_ons",
             )
         chosen.append(add_on)
@@ -329,7 +332,7 @@ def check_attendees(
             window = Window("comp", today, 0)
         if window is None:
             raise Conflict(
-                gettext("%(category)s is not on sale yet") % {"category": category.name},
+                gettext("%(category)s is not on sale yet") % {"category": translated_text(category, "name")},
                 field=f"{prefix}.category",
                 code="not_on_sale",
             )

@@ -15,6 +15,7 @@ from events.models import Event
 from podium.errors import Conflict, InvalidInput
 from podium.i18n import N_, gettext
 from podium.rows import rows_changed
+from podium.translated import translated_text
 from registration.audit.services import record
 from registration.links.rule import open_waitlist_entry
 from registration.models import WaitlistEntry, WaitlistStatus
@@ -32,13 +33,15 @@ def refuse_queued_items(attendees: list[CheckedAttendee], queued: set[UUID], cla
     for attendee in attendees:
         if attendee.category.id in queued and attendee.category.id != claimed:
             raise SoldOut(
-                gettext("%(item)s is sold out; people are on the waitlist") % {"item": attendee.category.name},
+                gettext("%(item)s is sold out; people are on the waitlist")
+                % {"item": translated_text(attendee.category, "name")},
                 field=f"attendees[{attendee.index}].category",
             )
         for add_on in attendee.add_ons:
             if add_on.id in queued and add_on.id != claimed:
                 raise SoldOut(
-                    gettext("%(item)s is sold out; people are on the waitlist") % {"item": add_on.name},
+                    gettext("%(item)s is sold out; people are on the waitlist")
+                    % {"item": translated_text(add_on, "name")},
                     field=f"attendees[{attendee.index}].add_ons",
                 )
 

@@ -21,6 +21,7 @@ from events.models import Event
 from podium.db import begin_write, utcnow
 from podium.errors import Conflict, InvalidInput, NotFound
 from podium.i18n import N_, gettext
+from podium.translated import translated_text
 from registration.audit.services import record
 from registration.cancellations.services import refund_row
 from registration.catalog.pricing import Window, amount_due, current_window, local_date, percent_of
@@ -199,7 +200,7 @@ async def _move(
     ):
         raise Conflict(
             gettext("the person is not eligible for %(category)s (%(rule)s rule)")
-            % {"category": target.name, "rule": rule.value},
+            % {"category": translated_text(target, "name"), "rule": rule.value},
             field="move_to",
             code="not_eligible",
         )
@@ -208,14 +209,17 @@ async def _move(
     window = current_window(windows, ordered_on) or current_window(windows, local_date(now, event.timezone))
     if window is None:
         raise Conflict(
-            gettext("%(category)s has no price yet") % {"category": target.name}, field="move_to", code="not_on_sale"
+            gettext("%(category)s has no price yet") % {"category": translated_text(target, "name")},
+            field="move_to",
+            code="not_on_sale",
         )
     income = percent_of(window.amount, discount_pct(catalog.settings, registration.country))
     paid = registration.category_amount - registration.discount_amount
     new_due = window.amount - income
     if new_due > paid:
         raise Conflict(
-            gettext("%(category)s costs more than was paid for this registration") % {"category": target.name},
+            gettext("%(category)s costs more than was paid for this registration")
+            % {"category": translated_text(target, "name")},
             field="move_to",
             code="costs_more",
         )
@@ -225,7 +229,9 @@ async def _move(
         after = needs_of_registrations(catalog, [registration])
         to_take = {q: n - before.get(q, 0) for q, n in after.items() if n > before.get(q, 0)}
         if await take_seats(db_session, to_take) is not None:
-            raise SoldOut(gettext("%(category)s is full") % {"category": target.name}, field="move_to")
+            raise SoldOut(
+                gettext("%(category)s is full") % {"category": translated_text(target, "name")}, field="move_to"
+            )
     to_give = {q: n - after.get(q, 0) for q, n in before.items() if n > after.get(q, 0)}
     await _hold(db_session, order.id, to_take)
     await release_registration_seats(db_session, order.id, to_give)

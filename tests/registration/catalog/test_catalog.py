@@ -25,7 +25,7 @@ from registration.catalog.schemas import (
 )
 from registration.models import PromoCode, Quota
 from tests.asgi_client import Client
-from tests.registration.factories import db_session_for
+from tests.registration.factories import attendee, db_session_for, order_body
 
 
 async def new_event(client: Client, organizer: dict[str, str], **overrides: Any) -> str:
@@ -305,6 +305,17 @@ async def test_names_round_trip_and_the_public_catalog_reads_in_the_visitors_lan
     ]
     assert names == [(["Miembro"], ["Cena"]), (["Member"], ["Dinner"]), (["Member"], ["Dinner"])]
     assert (spanish.headers["content-language"], spanish.headers["vary"]) == ("es", "Accept-Language, Cookie")
+
+    # A refusal names the category as the visitor reads it on the page.
+    body = order_body(attendee(member_number=None, answers={}))
+    refused = [
+        await client.post(f"/api/events/{slug}/orders", json=body, headers=language)
+        for language in ({"Accept-Language": "es"}, {})
+    ]
+    assert [(r.status_code, r.json()["errors"][0]["message"]) for r in refused] == [
+        (422, "la categoría Miembro requiere un número de socio"),
+        (422, "the Member category needs a member number"),
+    ]
 
 
 async def test_changing_a_window_price_keeps_its_first_day(client: Client, organizer: dict[str, str]) -> None:
