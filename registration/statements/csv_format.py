@@ -102,7 +102,12 @@ def parse_csv(data: bytes, columns: CsvColumns = DEFAULT_COLUMNS) -> list[Statem
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     decimal = columns.decimal or ("," if delimiter == ";" else ".")
-    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        rows = list(reader)
+    except csv.Error:  # a cell past the csv module's field limit (128 KiB), or one it can't read
+        wording = gettext("not a readable CSV file: line %(line)d can't be read as rows and columns")
+        raise refuse([FieldError("file", wording % {"line": reader.line_num})]) from None
     if not rows or not any(cell.strip() for cell in rows[0]):
         raise refuse([FieldError("file", N_("the file is empty: it needs a header row and one row per booking"))])
     if len(rows) > MAX_ROWS + 1:

@@ -236,6 +236,7 @@ async def test_import_bad_files_are_refused_naming_the_row_and_write_nothing(
     bad = await upload(client, slug, organizer, bad_csv)
     malicious = await upload(client, slug, organizer, evil, name="s.xml")
     empty = await upload(client, slug, organizer, b"")
+    huge_cell = await upload(client, slug, organizer, HEADER + f'2026-11-02,1.00,USD,"{"x" * 140_000}",y,B3\n')
 
     async with db_session_for(settings) as db_session:
         event_id = select(Event.id).where(Event.slug == slug).scalar_subquery()
@@ -243,6 +244,7 @@ async def test_import_bad_files_are_refused_naming_the_row_and_write_nothing(
     assert (bad.status_code, [e["field"] for e in bad.json()["errors"]]) == (422, ["rows[3].booked_on"])
     assert (malicious.status_code, malicious.json()["errors"][0]["field"]) == (422, "file")
     assert empty.status_code == 422
+    assert (huge_cell.status_code, huge_cell.json()["errors"][0]["field"]) == (422, "file")  # was a 500
     assert stored == 0
     assert await statuses(settings, [order]) == ["pending"]
 

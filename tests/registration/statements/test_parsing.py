@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -119,6 +120,13 @@ def test_csv_not_utf8_is_refused() -> None:
     errors = refused("Date;Amount;Currency;Reference\n02.11.2026;1,00;EUR;Gebühr\n".encode("latin-1"))
 
     assert [error.field for error in errors] == ["file"]
+
+
+def test_csv_a_cell_past_the_csv_modules_limit_is_refused_naming_its_line() -> None:
+    huge = "x" * 140_000  # the csv module reads at most 128 KiB in one field; it raised, and the upload was a 500
+    errors = refused(f'Date,Amount,Currency,Reference\n2026-11-02,1.00,EUR,ok\n2026-11-02,1.00,EUR,"{huge}"\n'.encode())
+
+    assert errors == [FieldError("file", "not a readable CSV file: line 3 can't be read as rows and columns")]
 
 
 def test_empty_and_oversized_files_are_refused() -> None:
@@ -243,4 +251,4 @@ def test_broken_xml_is_refused() -> None:
     errors = refused(fixture("camt053-v02.xml")[:-40])
 
     assert [error.field for error in errors] == ["file"]
-    assert errors[0].message.startswith("not well-formed XML")
+    assert re.fullmatch(r"not well-formed XML \(line \d+, column \d+\)", errors[0].message)
