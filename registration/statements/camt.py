@@ -42,9 +42,9 @@ def parse_camt053(data: bytes) -> list[StatementLine]:
     except DefusedXmlException:
         raise refuse([FieldError("file", _NO_DTD)]) from None
     except ParseError as error:
-        line, column = error.position
+        where, column = error.position
         wording = gettext("not well-formed XML (line %(line)d, column %(column)d)")
-        raise refuse([FieldError("file", wording % {"line": line, "column": column})]) from None
+        raise refuse([FieldError("file", wording % {"line": where, "column": column})]) from None
     match = _NAMESPACE.match(root.tag)
     if match is None:
         raise refuse([FieldError("file", N_("not a camt.053.001.02 to .08 BankToCustomerStatement document"))])
