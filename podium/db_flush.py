@@ -157,14 +157,16 @@ def _layout(mapper: Mapper[Any]) -> _Layout | None:
         own = attribute.columns[0]
         if len(attribute.columns) == 1 and own.table is table and own.name != "id" and _plain(own):
             columns[attribute.key] = (own.name, isinstance(own.type, JSON))
-    defaults = [(column.name, column.onupdate) for column in table.columns if column.onupdate is not None]
-    onupdate = (
-        tuple((name, mapper.get_property_by_column(table.c[name]).key, default) for name, default in defaults)
-        if not any(default.is_clause_element or default.is_sequence for _, default in defaults)
-        else None
-    )
+    onupdate: list[tuple[str, str, Any]] = []
+    in_sql = False
+    for column in table.columns:
+        default = column.onupdate
+        if default is None:
+            continue
+        in_sql = in_sql or default.is_clause_element or default.is_sequence
+        onupdate.append((column.name, mapper.get_property_by_column(column).key, default))
     relationships = frozenset(rel.key for rel in mapper.relationships)
-    return _Layout(relationships, inserted, columns, onupdate)
+    return _Layout(relationships, inserted, columns, None if in_sql else tuple(onupdate))
 
 
 def _insertable(state: InstanceState[Any]) -> bool:

@@ -98,6 +98,16 @@ class Mail:
     context: Mapping[str, Any]
     attachments: Sequence[str] = ()
 
+    def values(self) -> dict[str, Any]:
+        """Its row's columns, as ``_values`` sets them."""
+        return _values(
+            dedupe_key=self.dedupe_key,
+            to=self.to,
+            template=self.template,
+            context=self.context,
+            attachments=self.attachments,
+        )
+
 
 async def enqueue_all(db_session: AsyncSession, mails: Sequence[Mail]) -> None:
     """``enqueue`` for several messages of one change, in one statement (a duplicate key skipped).
@@ -109,10 +119,7 @@ async def enqueue_all(db_session: AsyncSession, mails: Sequence[Mail]) -> None:
     if not mails:
         return
     dialect = db_session.get_bind().dialect.name
-    rows = [
-        _values(dedupe_key=m.dedupe_key, to=m.to, template=m.template, context=m.context, attachments=m.attachments)
-        for m in mails
-    ]
+    rows = [m.values() for m in mails]
     statement = compiled_once(dialect, "outbox.enqueue_all", lambda: _insert_ignoring_duplicates(dialect))
     await db_session.execute(statement, rows)
     kick_after_commit(db_session, SEND_MAIL_JOB)
@@ -124,14 +131,7 @@ def add_all_once(db_session: AsyncSession, mails: Sequence[Mail]) -> None:
     can have their dedupe keys. They go into the session as rows, written with its flush: on PostgreSQL in the
     change's own one statement (``podium.db_flush``), a round trip fewer than ``enqueue_all``'s INSERT. A
     second message under such a key would be a bug; it fails the transaction rather than pass unseen."""
-    db_session.add_all(
-        [
-            outbox_row(
-                dedupe_key=m.dedupe_key, to=m.to, template=m.template, context=m.context, attachments=m.attachments
-            )
-            for m in mails
-        ]
-    )
+    db_session.add_all([OutboxMessage(**m.values()) for m in mails])
     if mails:
         kick_after_commit(db_session, SEND_MAIL_JOB)
 
