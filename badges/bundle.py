@@ -33,6 +33,8 @@ from badges.schemas import (
 )
 from badges.services import BADGE_STATUSES, admission_status, ensure_badges, settings_of
 from events.services import get_event
+from podium.i18n import current_locale
+from podium.translated import localized
 from registration.models import AddOn, Category, Order, Registration, RegistrationAddOn
 from sessions.models import ProgramSession, SessionStatus
 
@@ -59,9 +61,20 @@ async def build_bundle(db_session: AsyncSession, event_slug: str, secret_key: st
             slot_open=rules.SLOT_OPEN,
             rules=[BundleRule(reason=cast(Any, reason), when=when) for reason, when in rules.RULES],
         ),
+        category_names=await _category_names(db_session, event.id),
     )
     digest = hashlib.sha256(msgspec.json.encode(bundle)).hexdigest()[:20]
     return msgspec.structs.replace(bundle, version=digest)
+
+
+async def _category_names(db_session: AsyncSession, event_id: UUID) -> dict[str, str]:
+    """Category code → name in the request's language (the version changes with it, so a scanner whose staff
+    switch language downloads the bundle again)."""
+    locale = current_locale()
+    rows = await db_session.execute(
+        select(Category.code, Category.name, Category.translations).where(Category.event_id == event_id)
+    )
+    return {code: localized(name, translations, "name", locale) for code, name, translations in rows}
 
 
 async def _make_missing_badges(db_session: AsyncSession, event_id: UUID) -> None:

@@ -36,6 +36,7 @@ from podium.errors import Conflict, NotFound, problem_responses
 from podium.i18n import N_, gettext
 from podium.query_params import RequiredSearch
 from podium.settings import Settings
+from podium.translated import VARY
 from registration.links.access import registration_link
 from registration.links.rule import STAFF_AND_ORGANIZERS
 from registration.models import Registration
@@ -253,7 +254,7 @@ class EventCheckinController(Controller):
         body = await bundle.build_bundle(db_session, event, state.settings.secret_key, names=names)
         await db_session.commit()  # the event's key and badges made for the bundle are kept
         etag = f'"{body.version}"'
-        headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Accept-Encoding"}
+        headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": f"Accept-Encoding, {VARY}"}
         if if_none_match is not None and etag in {tag.strip() for tag in if_none_match.split(",")}:
             return Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers)
         if accept_encoding is not None and "gzip" in accept_encoding.lower():

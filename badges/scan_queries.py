@@ -65,6 +65,7 @@ _BADGE_COLUMNS = (
     _registration.c.affiliation,
     _order.c.status.label("order_status"),
     _category.c.name.label("category"),
+    _category.c.translations.label("category_translations"),
 )
 
 

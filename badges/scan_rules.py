@@ -24,7 +24,8 @@ from badges.schemas import AttendeeBrief, CheckinSettingsIO, FirstAdmission, Sca
 from badges.services import admission_status
 from events.models import Event
 from podium.formatting import format_day
-from podium.i18n import N_, gettext
+from podium.i18n import N_, current_locale, gettext
+from podium.translated import localized
 from registration.models import AddOn, RegistrationAddOn, RegistrationStatus
 from sessions.models import ProgramSession, SessionStatus
 
@@ -122,7 +123,10 @@ def place_of(row: Row[Any]) -> Place:
 
 def brief(row: Row[Any]) -> AttendeeBrief:
     return AttendeeBrief(
-        name=f"{row.first_name} {row.last_name}", affiliation=row.affiliation, category=row.category, serial=row.serial
+        name=f"{row.first_name} {row.last_name}",
+        affiliation=row.affiliation,
+        category=localized(row.category, row.category_translations, "name", current_locale()),
+        serial=row.serial,
     )
 
 

@@ -172,6 +172,8 @@ class ScannerBundle(Struct):
     badges: list[BundleBadge]
     revoked: list[Revocation]
     rules: BundleRules
+    # Each badge carries its category's code; what staff read offline is its name in their language.
+    category_names: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 class CheckpointIn(Struct):

@@ -25,7 +25,8 @@ from podium import audit
 from podium.audit_models import AuditEntry
 from podium.db import begin_write, utcnow
 from podium.errors import InvalidInput, NotFound
-from podium.i18n import N_
+from podium.i18n import N_, current_locale
+from podium.translated import localized
 from registration.mail.services import enqueue_badge_reprinted_mail
 from registration.models import Category, Order, OrderStatus, Registration, RegistrationStatus
 
@@ -182,7 +183,7 @@ async def lookup(db_session: AsyncSession, event_slug: str, query: str, *, limit
     ]
     rows = (
         await db_session.execute(
-            select(Registration, Order.status, Category.name)
+            select(Registration, Order.status, Category.name, Category.translations)
             .join(Order, Order.id == Registration.order_id)
             .join(Category, Category.id == Registration.category_id)
             .where(Registration.event_id == event.id, Registration.status.in_(BADGE_STATUSES), *conditions)
@@ -190,19 +191,20 @@ async def lookup(db_session: AsyncSession, event_slug: str, query: str, *, limit
             .limit(limit)
         )
     ).all()
-    badges = await ensure_badges(db_session, [r.id for r, _, _ in rows])
+    badges = await ensure_badges(db_session, [r.id for r, *_ in rows])
+    locale = current_locale()
     return [
         AttendeeMatch(
             registration_id=r.id,
             name=f"{r.first_name} {r.last_name}",
             email=r.email,
             affiliation=r.affiliation,
-            category=category,
+            category=localized(category, translations, "name", locale),
             status=admission_status(r.status, order_status),
             serial=badges[r.id].serial,
             badge_version=badges[r.id].version,
         )
-        for r, order_status, category in rows
+        for r, order_status, category, translations in rows
     ]
 
 

@@ -10,6 +10,7 @@ from podium.i18n import using_locale
 from podium.settings import Settings
 from registration.models import Category, Registration
 from tests.asgi_client import Client
+from tests.badges.conftest import badge_token, checkpoints_of, post_scans, scan
 from tests.badges.factories import BadgeEvent, add_registration
 from tests.badges.test_badge_documents import _secrets
 from tests.pdf_reading import pdf_text
@@ -71,3 +72,29 @@ async def test_the_attendees_badge_pdf_reads_their_category_in_their_language(
     assert pdf.status_code == 200, pdf.text
     text = await pdf_text(pdf.content)
     assert "MIEMBRO" in text and "MEMBER" not in text
+
+
+async def test_staff_read_the_category_in_their_own_language_online_in_lookup_and_offline(
+    settings: Settings, client: Client, badge_event: BadgeEvent, staff: dict[str, str], organizer: dict[str, str]
+) -> None:
+    """At the door the reader is the staff member: the scan's answer, the lookup and the offline bundle name
+    the category in the language staff asked for, whatever the attendee's own."""
+    await _name_member(settings, badge_event)
+    registration = await _in(settings, badge_event, "zh_Hans", "Ana")
+    points = await checkpoints_of(client, organizer, badge_event.slug)
+    token = await badge_token(client, staff, registration.id)
+    spanish, english = {**staff, "Accept-Language": "es"}, {**staff, "Accept-Language": "en"}
+
+    answer = await post_scans(client, spanish, scan(token, points["entrance"]))
+    found = await client.get(f"/api/events/{badge_event.slug}/attendees", params={"q": "Ana"}, headers=spanish)
+    in_spanish = await client.get(f"/api/events/{badge_event.slug}/scanner-bundle", headers=spanish)
+    in_english = await client.get(f"/api/events/{badge_event.slug}/scanner-bundle", headers=english)
+
+    assert answer[0]["attendee"]["category"] == "Miembro"
+    assert found.status_code == 200, found.text
+    assert [match["category"] for match in found.json()] == ["Miembro"]
+    assert in_spanish.json()["category_names"] == {"member": "Miembro", "press": "Press"}
+    assert in_english.json()["category_names"] == {"member": "Member", "press": "Press"}
+    # Each language's bundle is its own version, and shared caches keep them apart.
+    assert in_spanish.headers["ETag"] != in_english.headers["ETag"]
+    assert "Accept-Language" in in_spanish.headers["Vary"]

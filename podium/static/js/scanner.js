@@ -35,6 +35,8 @@
   const bundleUrl = `/api/events/${slug}/scanner-bundle?names=true`;
   const BUNDLES = "podium-scanner-bundles"; // Cache Storage: a 10,000-badge bundle outgrows localStorage
   let bundle = null;
+  // Offline, a badge names its category by code; the bundle has the name in the staff's language.
+  const categoryName = (code) => (bundle && bundle.category_names && bundle.category_names[code]) || code;
   let prepared = null;
   let queue = JSON.parse(localStorage.getItem(store("queue")) || "[]");
   // Whom this device admitted, by zone: offline, "already inside" is what the device saw itself.
@@ -227,7 +229,7 @@
       }
     }
     const verdict = await decideOffline(scan);
-    const who = verdict.badge && verdict.badge.name ? `${verdict.badge.name} · ${verdict.badge.category}` : "";
+    const who = verdict.badge && verdict.badge.name ? `${verdict.badge.name} · ${categoryName(verdict.badge.category)}` : "";
     const where = verdict.slot ? `“${verdict.slot.title}”` : "";
     const reason = reasonText(verdict.reason);
     const headline = verdict.level === "stop" ? reason : fill(TEXT.offline_result, { result: reason });
@@ -344,7 +346,7 @@
       const term = q.toLowerCase();
       people = (bundle ? bundle.badges : [])
         .filter((b) => (b.name || "").toLowerCase().includes(term) || (b.email || "").toLowerCase().includes(term))
-        .map((b) => ({ name: b.name, category: b.category, serial: b.serial, status: b.status, email: b.email }));
+        .map((b) => ({ name: b.name, category: categoryName(b.category), serial: b.serial, status: b.status, email: b.email }));
     }
     list.replaceChildren(
       ...people.slice(0, 20).map((p) => {
