@@ -348,14 +348,15 @@ def _open_csv(content: bytes) -> tuple[Iterator[list[str]], list[str]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader)
-    except csv.Error as exc:
-        raise CsvImportError([CsvRowError(line=1, column="file", message=_unreadable(exc))]) from exc
+    except csv.Error:
+        raise CsvImportError([CsvRowError(line=1, column="file", message=_unreadable())]) from None
     return reader, header
 
 
-def _unreadable(exc: csv.Error) -> str:
-    """The csv module's own complaint (in English: it is Python's) after our words for it."""
-    return gettext("unreadable CSV: %(error)s") % {"error": str(exc)}
+def _unreadable() -> str:
+    """Our words, not the csv module's (its text is Python's English). With ``newline=""`` and the default
+    dialect, the one thing it refuses is a cell past its field limit."""
+    return gettext("unreadable CSV: this line can't be read as rows and columns (is a cell longer than 128 KiB?)")
 
 
 def _rows(reader: Any, errors: list[CsvRowError]) -> Iterator[tuple[int, list[str]]]:
@@ -366,8 +367,8 @@ def _rows(reader: Any, errors: list[CsvRowError]) -> Iterator[tuple[int, list[st
             cells = next(reader)
         except StopIteration:
             return
-        except csv.Error as exc:
-            errors.append(CsvRowError(line=line, column="file", message=_unreadable(exc)))
+        except csv.Error:
+            errors.append(CsvRowError(line=line, column="file", message=_unreadable()))
             return
         row_line, line = line, reader.line_num + 1
         if any(c.strip() for c in cells):

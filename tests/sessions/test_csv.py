@@ -331,3 +331,26 @@ async def test_export_neutralises_formulas_and_imports_them_back_as_text(
     sessions, speakers = await everything(client, organizer, program)
     assert [s["title"] for s in sessions] == ['=HYPERLINK("http://evil.example","x")']
     assert [s["name"] for s in speakers] == ["@Mallory"]
+
+
+@pytest.mark.parametrize(
+    ("locale", "opening"),
+    [("en", "unreadable CSV: this line can't be read"), ("fr", "CSV illisible")],
+)
+async def test_a_cell_past_the_csv_limit_is_refused_on_its_line_in_the_organizers_language(
+    client: Client, organizer: dict[str, str], program: ProgramEvent, locale: str, opening: str
+) -> None:
+    """The csv module refuses a cell over 128 KiB; the organizer reads our words, not Python's English."""
+    huge = '"' + "x" * 140_000 + '"'
+    in_header = await upload(client, {**organizer, "Accept-Language": locale}, program, f"title,{huge}\n")
+    in_row = await upload(
+        client, {**organizer, "Accept-Language": locale}, program, f"{HEADER}\nTalk,{huge},2027-03-14\n"
+    )
+    sessions, _ = await everything(client, organizer, program)
+
+    for response, line in ((in_header, 1), (in_row, 2)):
+        error = response.json()["errors"][0]
+        assert response.status_code == 422
+        assert error["field"] == f"line {line}: file"
+        assert error["message"].startswith(opening) and "field limit" not in error["message"]
+    assert sessions == []
