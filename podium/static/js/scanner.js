@@ -229,7 +229,8 @@
       }
     }
     const verdict = await decideOffline(scan);
-    const who = verdict.badge && verdict.badge.name ? `${verdict.badge.name} · ${categoryName(verdict.badge.category)}` : "";
+    const badge = verdict.badge;
+    const who = badge && badge.name ? `${badge.name} · ${categoryName(badge.category)}` : "";
     const where = verdict.slot ? `“${verdict.slot.title}”` : "";
     const reason = reasonText(verdict.reason);
     const headline = verdict.level === "stop" ? reason : fill(TEXT.offline_result, { result: reason });
@@ -346,7 +347,13 @@
       const term = q.toLowerCase();
       people = (bundle ? bundle.badges : [])
         .filter((b) => (b.name || "").toLowerCase().includes(term) || (b.email || "").toLowerCase().includes(term))
-        .map((b) => ({ name: b.name, category: categoryName(b.category), serial: b.serial, status: b.status, email: b.email }));
+        .map((b) => ({
+          name: b.name,
+          category: categoryName(b.category),
+          serial: b.serial,
+          status: b.status,
+          email: b.email,
+        }));
     }
     list.replaceChildren(
       ...people.slice(0, 20).map((p) => {
