@@ -349,14 +349,13 @@ def _open_csv(content: bytes) -> tuple[Iterator[list[str]], list[str]]:
     try:
         header = next(reader)
     except csv.Error:
-        raise CsvImportError([CsvRowError(line=1, column="file", message=_unreadable())]) from None
+        raise CsvImportError([CsvRowError(line=1, column="file", message=_UNREADABLE)]) from None
     return reader, header
 
 
-def _unreadable() -> str:
-    """Our words, not the csv module's (its text is Python's English). With ``newline=""`` and the default
-    dialect, the one thing it refuses is a cell past its field limit."""
-    return gettext("unreadable CSV: this line can't be read as rows and columns (is a cell longer than 128 KiB?)")
+# Our words, not the csv module's (its text is Python's English). With ``newline=""`` and the default dialect,
+# the one thing it refuses is a cell past its field limit.
+_UNREADABLE = N_("unreadable CSV: this line can't be read as rows and columns (is a cell longer than 128 KiB?)")
 
 
 def _rows(reader: Any, errors: list[CsvRowError]) -> Iterator[tuple[int, list[str]]]:
@@ -368,7 +367,7 @@ def _rows(reader: Any, errors: list[CsvRowError]) -> Iterator[tuple[int, list[st
         except StopIteration:
             return
         except csv.Error:
-            errors.append(CsvRowError(line=line, column="file", message=_unreadable()))
+            errors.append(CsvRowError(line=line, column="file", message=_UNREADABLE))
             return
         row_line, line = line, reader.line_num + 1
         if any(c.strip() for c in cells):
