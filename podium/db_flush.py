@@ -39,7 +39,8 @@ from podium.db_unnest import SKIPPED, UnnestInsert, UnnestUpdate
 # The column types whose Python values asyncpg takes as they are (what the ORM's bind processing would send).
 _PLAIN_TYPES = (GUID, DateTimeUTC, Boolean, Integer, String, Text, JSON)
 
-_Shape = tuple[tuple[type[Any], ...], tuple[tuple[type[Any], tuple[str, ...]], ...]]
+# The tables that get new rows; each table and set of changed columns with the number of rows it changes.
+_Shape = tuple[tuple[type[Any], ...], tuple[tuple[type[Any], tuple[str, ...], int], ...]]
 
 
 async def flush_at_once(db_session: AsyncSession) -> None:
@@ -67,7 +68,7 @@ def _flush(session: Session) -> None:
     by_columns: dict[tuple[type[Any], tuple[str, ...]], list[InstanceState[Any]]] = {}
     for state, names in updates:
         by_columns.setdefault((state.class_, names), []).append(state)
-    shape: _Shape = (tuple(inserts), tuple(by_columns))
+    shape: _Shape = (tuple(inserts), tuple((*key, len(states)) for key, states in by_columns.items()))
     insert_parts, update_parts, sql = _statement(shape)
     arguments: list[Any] = []
     for inserted, states in zip(insert_parts, inserts.values(), strict=True):
@@ -215,7 +216,7 @@ def _changed_columns(state: InstanceState[Any]) -> tuple[str, ...] | None:
     return tuple(sorted(names))
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=1024)
 def _statement(shape: _Shape) -> tuple[list[UnnestInsert], list[UnnestUpdate], str]:
     """The statement for one shape of change (which tables get rows, which columns change): built once each.
     It answers with the rows each UPDATE matched."""
@@ -226,13 +227,15 @@ def _statement(shape: _Shape) -> tuple[list[UnnestInsert], list[UnnestUpdate], s
         inserts.append(UnnestInsert(_model(model), parameter))
         parameter += inserts[-1].parameters
     updates: list[UnnestUpdate] = []
-    for model, names in column_sets:
-        updates.append(UnnestUpdate(_model(model), names, parameter))
+    for model, names, rows in column_sets:
+        updates.append(UnnestUpdate(_model(model), names, parameter, rows))
         parameter += updates[-1].parameters
     parts = [f"new_{n} AS ({part.sql})" for n, part in enumerate(inserts)]
-    parts += [f"changed_{n} AS ({part.sql})" for n, part in enumerate(updates)]
-    counts = ", ".join(f"(SELECT count(*) FROM changed_{n})" for n in range(len(updates))) or "0"  # noqa: S608 (our own names)
-    return inserts, updates, "WITH " + ",\n".join(parts) + f"\nSELECT {counts}"
+    counts: list[str] = []
+    for n, part in enumerate(updates):
+        parts += [f"changed_{n}_{i} AS ({sql})" for i, sql in enumerate(part.statements)]
+        counts.append(" + ".join(f"(SELECT count(*) FROM changed_{n}_{i})" for i in range(len(part.statements))))  # noqa: S608 (our own names)
+    return inserts, updates, "WITH " + ",\n".join(parts) + f"\nSELECT {', '.join(counts) or '0'}"
 
 
 def _objects(states: Sequence[InstanceState[Any]]) -> list[AdvancedDeclarativeBase]:

@@ -77,19 +77,41 @@ class UnnestInsert(_Arrays):
 
 
 class UnnestUpdate(_Arrays):
-    """``UPDATE table SET c = u.c, … FROM unnest($n::UUID[], $m::type[], …) WHERE table.id = u.id RETURNING 1``:
-    the same columns of several rows, each row found by its primary key ``id``."""
+    """The UPDATE of the same columns of ``rows`` rows of one table, each found by its primary key ``id``, with
+    the values as arrays (``$n::UUID[]``, ``$m::type[]``, …); one or more statements, each answering 1 per row
+    it changed.
 
-    def __init__(self, model: type[AdvancedDeclarativeBase], column_names: Sequence[str], first_parameter: int):
+    Up to ``ROW_BY_ROW`` rows it is one ``UPDATE … WHERE id = ($n::UUID[])[i]`` per row, so each row is an
+    index probe whatever the plan's guess of the table's size. The joined form (``UPDATE … FROM unnest(…)
+    WHERE table.id = u.id``) is planned once per connection and kept: planned while the table was nearly empty,
+    it hashes the arrays and reads the whole table, and went on doing so while the table grew (a payment's
+    UPDATE read all 820 registrations and orders of a young event for its one of each). Past ``ROW_BY_ROW``
+    rows the joined form stays: one statement of bounded size, where reading the table is shared by the rows.
+    """
+
+    ROW_BY_ROW = 32
+
+    def __init__(
+        self, model: type[AdvancedDeclarativeBase], column_names: Sequence[str], first_parameter: int, rows: int
+    ) -> None:
         table = _table(model)
         super().__init__(model, [table.c.id, *(table.c[name] for name in column_names)], first_parameter)
         into = _QUOTE(table.name)
-        changes = ", ".join(
-            f"{_QUOTE(column.name)} = {selected}"
-            for column, selected in zip(self.columns[1:], self.selected[1:], strict=True)
-        )
-        self.sql = (
-            f"UPDATE {into} SET {changes} FROM unnest({', '.join(self.arrays)}) AS u({self.aliases}) "  # noqa: S608 (see UnnestInsert)
-            f"WHERE {into}.id = u.c0 RETURNING 1"
-        )
+        names = [_QUOTE(column.name) for column in self.columns[1:]]
+        if rows > self.ROW_BY_ROW:
+            changes = ", ".join(f"{name} = {value}" for name, value in zip(names, self.selected[1:], strict=True))
+            self.statements = [
+                f"UPDATE {into} SET {changes} FROM unnest({', '.join(self.arrays)}) AS u({self.aliases}) "  # noqa: S608 (see UnnestInsert)
+                f"WHERE {into}.id = u.c0 RETURNING 1"
+            ]
+        else:
+            self.statements = []
+            for row in range(1, rows + 1):
+                # The row's element of each array, cast back from the text it travelled as where it is JSON.
+                values = [
+                    f"({array})[{row}]" + (f"::{sql_type}" if is_json else "")
+                    for array, sql_type, is_json in zip(self.arrays, self.sql_types, self.json, strict=True)
+                ]
+                changes = ", ".join(f"{name} = {value}" for name, value in zip(names, values[1:], strict=True))
+                self.statements.append(f"UPDATE {into} SET {changes} WHERE {into}.id = {values[0]} RETURNING 1")  # noqa: S608 (see UnnestInsert)
         self.table_name = table.name

@@ -19,7 +19,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from events.models import Event, Room
 from podium.db import create_engine, listen_on
-from podium.db_flush import _changed_columns, _insertable, flush_at_once
+from podium.db_flush import _changed_columns, _insertable, _statement, flush_at_once
+from podium.db_unnest import UnnestUpdate
 from podium.main.unit_of_work import session_maker
 from podium.outbox import outbox_row
 from podium.outbox_models import OutboxMessage
@@ -105,6 +106,68 @@ async def test_new_and_changed_rows_are_written_and_left_as_a_flush_leaves_them(
         ("flush-a", {"n": "flush-a"}, "pending", []),
         ("flush-b", {"n": "flush-b"}, "pending", []),
     ]
+
+
+@pytest.mark.parametrize("rows", [3, UnnestUpdate.ROW_BY_ROW + 1], ids=["row by row", "joined"])
+async def test_each_changed_row_of_a_table_gets_its_own_values(
+    engine: AsyncEngine, maker: async_sessionmaker[AsyncSession], rows: int
+) -> None:
+    """Several rows of one table changing the same columns: row by row up to ``ROW_BY_ROW``, one joined
+    UPDATE past it; either way each row gets its values, JSON included, in the one statement."""
+    keys = [f"flush-many-{rows}-{n:02}" for n in range(rows)]
+    async with maker() as db_session:
+        db_session.add_all(_mail(key) for key in keys)
+        await db_session.commit()
+    statements = _Statements(engine)
+
+    async with maker() as db_session:
+        mails = (await db_session.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key.in_(keys)))).all()
+        await db_session.execute(text("SELECT 1"))
+        statements.seen.clear()
+        for mail in mails:
+            mail.attempts = int(mail.dedupe_key[-2:]) + 1
+            mail.context = {"n": mail.dedupe_key, "tried": True}
+        await flush_at_once(db_session)
+        written = list(statements.seen)
+        await db_session.commit()
+
+    if engine.dialect.name == "postgresql":
+        assert len(written) == 1 and written[0].startswith("WITH ")
+    async with maker() as db_session:
+        stored = (
+            await db_session.execute(
+                select(OutboxMessage.dedupe_key, OutboxMessage.attempts, OutboxMessage.context)
+                .where(OutboxMessage.dedupe_key.in_(keys))
+                .order_by(OutboxMessage.dedupe_key)
+            )
+        ).all()
+    assert stored == [(key, n + 1, {"n": key, "tried": True}) for n, key in enumerate(keys)]
+
+
+async def test_a_changed_row_is_found_by_its_key_in_the_plan_postgresql_keeps(
+    engine: AsyncEngine, maker: async_sessionmaker[AsyncSession]
+) -> None:
+    """PostgreSQL plans a statement a connection prepares once and keeps the plan (its generic plan). A row's
+    UPDATE must probe the primary key in that plan, not read the table: the joined form, whose plan guesses
+    ten rows in the arrays, read all of a table this size (and a payment's, all of its orders and
+    registrations)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL plan")
+    async with maker() as db_session:
+        db_session.add_all(_mail(f"flush-plan-{n:03}") for n in range(300))
+        await db_session.commit()
+    _, _, sql = _statement(((), ((OutboxMessage, ("attempts",), 1),)))
+
+    async with engine.connect() as connection:
+        raw = (await connection.get_raw_connection()).driver_connection
+        assert raw is not None
+        await raw.execute("ANALYZE outbox_message; SET plan_cache_mode = force_generic_plan")
+        await raw.execute(f"PREPARE changed_row AS {sql}")
+        plan = "\n".join(row[0] for row in await raw.fetch(f"EXPLAIN EXECUTE changed_row('{{{uuid4()}}}', '{{1}}')"))
+        await raw.execute("DEALLOCATE changed_row; RESET plan_cache_mode")
+
+    assert "Index Scan using pk_outbox_message on outbox_message" in plan
+    assert "Seq Scan" not in plan
 
 
 async def test_a_rollback_after_it_forgets_the_new_rows_and_expires_the_changed_ones(
