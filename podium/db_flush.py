@@ -4,11 +4,12 @@ The ORM's unit of work writes each table's new rows and each set of changed colu
 own and plans and bookkeeps every object on the way: a paid order's confirmation (its payment, two audit
 entries, its receipt, the order's and its registrations' new status) took ~2 ms of CPU in the flush alone,
 a third of the request. ``flush_at_once`` writes the same rows with one generated statement (``podium.db_unnest``:
-one ``INSERT … SELECT FROM unnest`` per table of new rows, one ``UPDATE … FROM unnest`` per table and set of
-changed columns, as parts of one ``WITH``), then leaves the objects as a flush would: new ones persistent, all of
-them unchanged. The session's flush hooks run around it as around a flush (``before_flush``, then
-``after_flush`` and ``after_flush_postexec``), so what they add (audit event ids, updated timestamps, a
-transfer's badge revocation, the jobs a change queues) happens the same way.
+one ``INSERT … SELECT FROM unnest`` per table of new rows; per table and set of changed columns, an ``UPDATE``
+by primary key per row, or one ``UPDATE … FROM unnest`` for many rows; all parts of one ``WITH``), then leaves
+the objects as a flush would: new ones persistent, all of them unchanged. The session's flush hooks run around
+it as around a flush (``before_flush``, then ``after_flush`` and ``after_flush_postexec``), so what they add
+(audit event ids, updated timestamps, a transfer's badge revocation, the jobs a change queues) happens the same
+way.
 
 It takes only what it writes exactly as the ORM would; anything else is left to an ordinary flush, so callers
 need not care: SQLite, deleted rows, relationship changes, new rows whose foreign keys a relationship would set,
@@ -219,7 +220,7 @@ def _changed_columns(state: InstanceState[Any]) -> tuple[str, ...] | None:
 @functools.lru_cache(maxsize=1024)
 def _statement(shape: _Shape) -> tuple[list[UnnestInsert], list[UnnestUpdate], str]:
     """The statement for one shape of change (which tables get rows, which columns change): built once each.
-    It answers with the rows each UPDATE matched."""
+    It answers, per table and set of changed columns, with the rows its UPDATEs matched."""
     models, column_sets = shape
     parameter = 1
     inserts: list[UnnestInsert] = []
@@ -234,7 +235,8 @@ def _statement(shape: _Shape) -> tuple[list[UnnestInsert], list[UnnestUpdate], s
     counts: list[str] = []
     for n, part in enumerate(updates):
         parts += [f"changed_{n}_{i} AS ({sql})" for i, sql in enumerate(part.statements)]
-        counts.append(" + ".join(f"(SELECT count(*) FROM changed_{n}_{i})" for i in range(len(part.statements))))  # noqa: S608 (our own names)
+        matched = (f"(SELECT count(*) FROM changed_{n}_{i})" for i in range(len(part.statements)))  # noqa: S608 (our own names)
+        counts.append(" + ".join(matched))
     return inserts, updates, "WITH " + ",\n".join(parts) + f"\nSELECT {', '.join(counts) or '0'}"
 
 
