@@ -37,9 +37,13 @@ class _Arrays:
         for offset, (sql_type, is_json) in enumerate(zip(self.sql_types, self.json, strict=True)):
             as_text = is_json or sql_type.startswith("VARCHAR")
             self.arrays.append(f"${first_parameter + offset}::{'TEXT' if as_text else sql_type}[]")
-            self.selected.append(f"u.c{offset}::{sql_type}" if is_json else f"u.c{offset}")
+            self.selected.append(self.read_back(f"u.c{offset}", offset))
         self.aliases = ", ".join(f"c{offset}" for offset in range(len(self.columns)))
         self.parameters = len(self.columns)
+
+    def read_back(self, value: str, offset: int) -> str:
+        """``value`` (an element of column ``offset``'s array) as the column's type: JSON travels as text."""
+        return f"{value}::{self.sql_types[offset]}" if self.json[offset] else value
 
     def values(self, rows: Sequence[AdvancedDeclarativeBase]) -> list[list[Any]]:
         """One array per column; a value left unset takes the column's Python-side default, as a flush would."""
@@ -107,11 +111,7 @@ class UnnestUpdate(_Arrays):
         else:
             self.statements = []
             for row in range(1, rows + 1):
-                # The row's element of each array, cast back from the text it travelled as where it is JSON.
-                values = [
-                    f"({array})[{row}]" + (f"::{sql_type}" if is_json else "")
-                    for array, sql_type, is_json in zip(self.arrays, self.sql_types, self.json, strict=True)
-                ]
+                values = [self.read_back(f"({array})[{row}]", offset) for offset, array in enumerate(self.arrays)]
                 changes = ", ".join(f"{name} = {value}" for name, value in zip(names, values[1:], strict=True))
                 self.statements.append(f"UPDATE {into} SET {changes} WHERE {into}.id = {values[0]} RETURNING 1")  # noqa: S608 (see UnnestInsert)
         self.table_name = table.name
