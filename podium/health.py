@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from importlib.metadata import PackageNotFoundError, version
 
@@ -30,7 +31,10 @@ class Health(msgspec.Struct):
     database: DatabaseHealth
 
 
+@functools.cache
 def app_version() -> str:
+    """Read once: the installed package's metadata is parsed from disk on each lookup (~1 ms), and load
+    balancers ask for /health every few seconds on every worker."""
     try:
         return version("podium")
     except PackageNotFoundError:
