@@ -40,6 +40,17 @@ def _serves(pid: int, database: str) -> bool:
         return False
 
 
+def _machine() -> dict[str, float]:
+    """CPU seconds of the whole machine since boot, busy and idle (``/proc/stat``; idle counts I/O wait): what
+    everything on it spent, our processes or not, and how much it had left."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return {}
+    idle = fields[3] + fields[4]
+    return {"machine busy": (sum(fields[:8]) - idle) / _TICKS, "machine idle": idle / _TICKS}
+
+
 def snapshot(server_pids: int | Iterable[int], database: str | None = None) -> dict[str, float] | None:
     """CPU seconds so far of the server process trees (one root or several), of postgres, and of this process.
 
@@ -58,6 +69,7 @@ def snapshot(server_pids: int | Iterable[int], database: str | None = None) -> d
     per_process = {f"server[{p}]": processes[p][2] for p in sorted(tree) if p in processes}
     return {
         **per_process,
+        **_machine(),
         "server": sum(per_process.values()),
         "postgres": sum(
             cpu

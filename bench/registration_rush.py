@@ -197,6 +197,10 @@ class Phase:
     web_ms: float = 0.0  # CPU per paid order, web servers, during the rush
     pg_ms: float = 0.0  # CPU per paid order, this database's PostgreSQL backends, during the rush
     worker_ms: float | None = None  # CPU per paid order, job workers, rush + mail drain
+    worker_rush_ms: float | None = None  # the same, during the rush only: what the mail took from the orders
+    client_ms: float = 0.0  # CPU per paid order, this load generator
+    machine_ms: float | None = None  # CPU per paid order, everything on the machine, during the rush
+    busy_share: float = 0.0  # how busy the machine's cores were during the rush (1.0: all of them, all the time)
     lag: float | None = None  # seconds from the last order's answer to the last mail's delivery
 
 
@@ -365,6 +369,7 @@ def measured(stand: Stand, label: str, slug: str, orders: int, concurrency: int,
     jobs0 = cpu.snapshot(stand.worker_pids, stand.database) if stand.worker_pids else None
     phase = asyncio.run(rush(stand.bases, slug, orders, concurrency, pay=pay, forwarded=stand.forwarded))
     web1 = cpu.snapshot(stand.web_pids, stand.database)
+    jobs_in_rush = cpu.snapshot(stand.worker_pids, stand.database) if stand.worker_pids else None
     delivered, last = stand.mailbox.wait_drained(stand.settings, delivered_before, stand.mail_timeout)
     jobs1 = cpu.snapshot(stand.worker_pids, stand.database) if stand.worker_pids else None
     web = cpu.spent(web0, web1) or {}
@@ -373,6 +378,11 @@ def measured(stand: Stand, label: str, slug: str, orders: int, concurrency: int,
     phase.pg_ms = web.get("postgres", 0.0) / paid * 1000
     if stand.worker_pids:
         phase.worker_ms = (cpu.spent(jobs0, jobs1) or {}).get("server", 0.0) / paid * 1000
+        phase.worker_rush_ms = (cpu.spent(jobs0, jobs_in_rush) or {}).get("server", 0.0) / paid * 1000
+    phase.client_ms = web.get("client", 0.0) / paid * 1000
+    if web.get("machine busy") is not None:
+        phase.machine_ms = web["machine busy"] / paid * 1000
+        phase.busy_share = web["machine busy"] / max(web["machine busy"] + web["machine idle"], 1e-9)
     phase.lag = (last - phase.last_answer) if last is not None else None
 
     rate = phase.paid / phase.elapsed if phase.elapsed else 0.0
@@ -387,6 +397,12 @@ def measured(stand: Stand, label: str, slug: str, orders: int, concurrency: int,
         )
     jobs_note = f"; job workers {phase.worker_ms:.2f} ms (rush + mail drain)" if phase.worker_ms is not None else ""
     print(f"  CPU per paid order: web {phase.web_ms:.2f} ms + PostgreSQL {phase.pg_ms:.2f} ms (rush){jobs_note}")
+    if phase.machine_ms is not None:
+        in_rush = f", job workers {phase.worker_rush_ms:.2f} ms" if phase.worker_rush_ms is not None else ""
+        print(
+            f"  the machine during the rush: {phase.busy_share:.0%} busy, {phase.machine_ms:.2f} ms per paid order "
+            f"in all (load generator {phase.client_ms:.2f} ms{in_rush})"
+        )
     when = f"{phase.lag:.1f} s after the last order's answer" if phase.lag is not None else "never arrived"
     print(f"  mail: {delivered} delivered ({delivered / paid:.2f} per paid order); the last {when}")
     return phase
