@@ -42,13 +42,16 @@ def _serves(pid: int, database: str) -> bool:
 
 def _machine() -> dict[str, float]:
     """CPU seconds of the whole machine since boot, busy and idle (``/proc/stat``; idle counts I/O wait): what
-    everything on it spent, our processes or not, and how much it had left."""
+    everything on it spent, our processes or not, and how much it had left. Time the hypervisor gave to other
+    guests (steal) is neither."""
     try:
-        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        user, nice, system, idle, iowait, irq, softirq = (
+            int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]
+        )
     except (OSError, ValueError):
         return {}
-    idle = fields[3] + fields[4]
-    return {"machine busy": (sum(fields[:8]) - idle) / _TICKS, "machine idle": idle / _TICKS}
+    busy = user + nice + system + irq + softirq
+    return {"machine busy": busy / _TICKS, "machine idle": (idle + iowait) / _TICKS}
 
 
 def snapshot(server_pids: int | Iterable[int], database: str | None = None) -> dict[str, float] | None:
