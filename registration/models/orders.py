@@ -67,7 +67,10 @@ class Order(Base):
         ),
     )
 
-    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    # No index of its own: ``uq_reg_order_idempotency`` leads with it. A second one let PostgreSQL's generic
+    # plan of the order's first read (``orders.snapshot``), made while the table was nearly empty, look up an
+    # Idempotency-Key by scanning every order of the event.
+    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(String(20), default=OrderStatus.PENDING.value)
     buyer_name: Mapped[str] = mapped_column(String(200))
     buyer_email: Mapped[str] = mapped_column(String(320), index=True)
