@@ -193,6 +193,11 @@ class Settings:
     # the orders by seconds instead of taking CPU from them (bench/registration_rush: the mail's deadline is a
     # minute after the last order, a buyer's is the answer to their click).
     worker_nice: int = 10
+    # On Linux, a ``podium worker`` also runs in the kernel's idle scheduling class (``SCHED_IDLE``): it gets the
+    # CPU the web workers and PostgreSQL leave, not a niced share of a saturated machine. In a rush at c64 it
+    # then took 0.1-0.3 ms of CPU per order instead of 0.4-1.0 (bench/registration_rush). A machine never idle
+    # leaves it little; give it a machine of its own or turn this off (PODIUM_WORKER_IDLE=false).
+    worker_idle: bool = True
     # A job that raises is tried again this many times, waiting ``backoff * 2**attempt`` seconds (at most an
     # hour) between tries, then stays failed for an organizer to see and retry.
     job_retries: int = 5
@@ -316,6 +321,7 @@ def _runtime(env: Mapping[str, str]) -> dict[str, Any]:
         web_runs_jobs=_optional_flag(env.get("PODIUM_WEB_RUNS_JOBS")),
         job_concurrency=_count(env, "PODIUM_JOB_CONCURRENCY", 4, minimum=1),
         worker_nice=_count(env, "PODIUM_WORKER_NICE", 10, minimum=0, maximum=19),
+        worker_idle=_flag(env.get("PODIUM_WORKER_IDLE"), default=True),
         job_retries=_count(env, "PODIUM_JOB_RETRIES", 5, minimum=0),
         job_retry_backoff_seconds=_seconds(env, "PODIUM_JOB_RETRY_BACKOFF_SECONDS", 2.0, allow_zero=True),
         job_modules=tuple(m.strip() for m in env.get("PODIUM_JOB_MODULES", "").split(",") if m.strip()),

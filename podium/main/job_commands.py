@@ -17,7 +17,12 @@ from podium.settings import Settings
 @click.option(
     "--nice", type=click.IntRange(0, 19), default=None, help="Niceness to run at, 0-19 (PODIUM_WORKER_NICE, 10)."
 )
-def worker_command(concurrency: int | None, nice: int | None) -> None:
+@click.option(
+    "--idle/--no-idle",
+    default=None,
+    help="Run in Linux's idle scheduling class, on the CPU others leave (PODIUM_WORKER_IDLE, on).",
+)
+def worker_command(concurrency: int | None, nice: int | None, idle: bool | None) -> None:
     """Run background jobs (mail, refunds, sweeps) until stopped; start as many as you like, on any machine."""
     import dataclasses
     import logging
@@ -37,8 +42,11 @@ def worker_command(concurrency: int | None, nice: int | None) -> None:
     if concurrency is not None:
         settings = dataclasses.replace(settings, job_concurrency=concurrency)
     niceness = lower_priority(settings.worker_nice if nice is None else nice)
+    idle_class = settings.worker_idle if idle is None else idle
+    scheduling = " (idle class)" if idle_class and run_when_idle() else ""
     click.echo(
-        f"job worker on {safe_url(settings.database_url)}, {settings.job_concurrency} at once, nice {niceness}",
+        f"job worker on {safe_url(settings.database_url)}, {settings.job_concurrency} at once, nice {niceness}"
+        f"{scheduling}",
         err=True,
     )
     install_mail()  # what the outbox drain asks of the domains (still-true checks, attachments)
@@ -53,6 +61,20 @@ def lower_priority(niceness: int) -> int:
         return 0
     current = os.nice(0)
     return os.nice(niceness - current) if niceness > current else current
+
+
+def run_when_idle() -> bool:
+    """Move this process to Linux's idle scheduling class, where it runs only on CPU no other class wants; True
+    if it is there. Niceness is a share of a busy machine (a niced worker still took 4-10 % of a rush's CPU);
+    this is none of it, and all of an idle one."""
+    idle = getattr(os, "SCHED_IDLE", None)
+    if idle is None:  # not Linux: niceness alone
+        return False
+    try:
+        os.sched_setscheduler(0, idle, os.sched_param(0))
+    except OSError:  # refused (a seccomp profile, say): niceness alone
+        return False
+    return True
 
 
 @click.group("jobs")

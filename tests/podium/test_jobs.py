@@ -310,6 +310,8 @@ async def test_two_worker_processes_never_run_a_job_twice(
     assert failed == []  # a second run of any of them would have failed on its file
     assert len(pids) == 2  # both workers took jobs
     assert [os.getpriority(os.PRIO_PROCESS, int(pid)) for pid in sorted(pids)] == [expected, expected]
+    if hasattr(os, "SCHED_IDLE"):  # Linux: and only on the CPU the web workers and PostgreSQL leave
+        assert [os.sched_getscheduler(int(pid)) for pid in sorted(pids)] == [os.SCHED_IDLE, os.SCHED_IDLE]
 
 
 class _HeldDefers(WebJobs):

@@ -69,6 +69,12 @@ def test_the_job_workers_niceness_has_a_default_and_is_read_from_the_environment
     assert Settings.from_env({**BASE, "PODIUM_WORKER_NICE": "19"}).worker_nice == 19
 
 
+def test_the_job_worker_runs_in_the_idle_scheduling_class_unless_turned_off() -> None:
+    assert Settings.from_env(BASE).worker_idle is True
+    assert Settings.from_env({**BASE, "PODIUM_WORKER_IDLE": "false"}).worker_idle is False
+    assert Settings.from_env({**BASE, "PODIUM_WORKER_IDLE": "true"}).worker_idle is True
+
+
 @pytest.mark.parametrize(
     ("value", "said"),
     [("20", "must be at most 19"), ("-1", "must be at least 0"), ("low", "must be a whole number")],
