@@ -43,6 +43,12 @@ _EVENT = "(SELECT id FROM e)"
 # The model's own definition of seats left, compiled (it names only the quota table's columns).
 _SEATS_LEFT = str(Quota.seats_left.compile(compile_kwargs={"literal_binds": True}))
 
+# The holds still open among a buyer's (or an address's) unpaid orders, and when the first of them ends. The
+# expiry is an aggregate's filter, not the lookup's: each lookup of ``reg_order`` below implies the predicate of
+# one partial index only (``registration.models.orders``), the one a generic plan must then take.
+_STILL_OPEN = "FILTER (WHERE o.hold_expires_at > :now)"
+_OPEN = f"count(*) {_STILL_OPEN}, min(o.hold_expires_at) {_STILL_OPEN}"
+
 # One row per finding; ``kind`` says which. UNION ALL keeps every branch an index lookup.
 _FINDINGS = f"""
 SELECT 0 AS kind, e.id AS ref, e.status AS label, 0 AS n, e.updated_at AS at FROM e
@@ -56,11 +62,10 @@ UNION ALL SELECT 4, quota.id, quota.name, {_SEATS_LEFT}, NULL FROM quota WHERE q
 UNION ALL SELECT 5, NULL, NULL, 1, NULL WHERE EXISTS (
     SELECT 1 FROM reg_order s WHERE s.status = 'pending' AND s.hold_expires_at <= :now AND s.event_id = {_EVENT})
 UNION ALL SELECT 6, NULL, stamp.part, stamp.n, stamp.at FROM ({CATALOG_STAMP_ROWS.format(event=_EVENT)}) stamp
-UNION ALL SELECT 7, NULL, 'email', count(*), min(o.hold_expires_at) FROM reg_order o
-    WHERE o.event_id = {_EVENT} AND o.status = 'pending' AND o.buyer_email = :buyer AND o.hold_expires_at > :now
-UNION ALL SELECT 7, NULL, 'address', count(*), min(o.hold_expires_at) FROM reg_order o
-    WHERE o.event_id = {_EVENT} AND o.status = 'pending' AND o.client_address = :address
-    AND o.hold_expires_at > :now"""  # noqa: S608 (only our own SQL and constants are formatted in)
+UNION ALL SELECT 7, NULL, 'email', {_OPEN} FROM reg_order o
+    WHERE o.event_id = {_EVENT} AND o.status = 'pending' AND o.buyer_email = :buyer
+UNION ALL SELECT 7, NULL, 'address', {_OPEN} FROM reg_order o
+    WHERE o.event_id = {_EVENT} AND o.status = 'pending' AND o.client_address = :address"""  # noqa: S608 (only our own SQL and constants are formatted in)
 _EVENT_ROW = "e AS (SELECT id, status, updated_at FROM event WHERE slug = :slug)"
 _BINDS: tuple[BindParameter[Any], ...] = (
     bindparam("slug", type_=String),
