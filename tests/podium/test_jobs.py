@@ -242,7 +242,7 @@ WORKER_NICE = 7
 
 
 @pytest.fixture
-def worker_processes(settings: Settings, tmp_path: Path) -> Iterator[Callable[[int], None]]:
+def worker_processes(settings: Settings, tmp_path: Path) -> Iterator[Callable[..., list[int]]]:
     """Start ``podium worker`` processes on the test's database, as production would; stopped afterwards."""
     started: list[subprocess.Popen[bytes]] = []
     logs: list[Any] = []
@@ -257,18 +257,27 @@ def worker_processes(settings: Settings, tmp_path: Path) -> Iterator[Callable[[i
         "PODIUM_HOLD_SWEEP_SECONDS": "0",
         "PODIUM_MAIL_DRAIN_SECONDS": "0",
         "PODIUM_WORKER_NICE": str(WORKER_NICE),
+        # Outside the idle scheduling class (the default, ``test_a_worker_runs_in_the_idle_class``): beside the
+        # other test processes that keep both cores busy in CI, an idle-class worker would get almost no CPU.
+        "PODIUM_WORKER_IDLE": "false",
         "PYTHONPATH": str(REPO),
     }
 
-    def start(count: int) -> None:
+    def start(count: int, **env_overrides: str) -> list[int]:
+        """Start ``count`` more, with these environment variables changed; their process ids."""
         for n in range(count):
             log = (tmp_path / f"worker-{n}.log").open("wb")
             logs.append(log)
             started.append(
                 subprocess.Popen(
-                    [sys.executable, "-m", "podium.main", "worker"], cwd=REPO, env=env, stdout=log, stderr=log
+                    [sys.executable, "-m", "podium.main", "worker"],
+                    cwd=REPO,
+                    env=env | env_overrides,
+                    stdout=log,
+                    stderr=log,
                 )
             )
+        return [process.pid for process in started[-count:]]
 
     yield start
     for process in started:
@@ -284,7 +293,7 @@ def worker_processes(settings: Settings, tmp_path: Path) -> Iterator[Callable[[i
 
 
 async def test_two_worker_processes_never_run_a_job_twice(
-    settings: Settings, tmp_path: Path, worker_processes: Callable[[int], None]
+    settings: Settings, tmp_path: Path, worker_processes: Callable[..., list[int]]
 ) -> None:
     folder = tmp_path / "runs"
     folder.mkdir()
@@ -310,8 +319,21 @@ async def test_two_worker_processes_never_run_a_job_twice(
     assert failed == []  # a second run of any of them would have failed on its file
     assert len(pids) == 2  # both workers took jobs
     assert [os.getpriority(os.PRIO_PROCESS, int(pid)) for pid in sorted(pids)] == [expected, expected]
-    if hasattr(os, "SCHED_IDLE"):  # Linux: and only on the CPU the web workers and PostgreSQL leave
-        assert [os.sched_getscheduler(int(pid)) for pid in sorted(pids)] == [os.SCHED_IDLE, os.SCHED_IDLE]
+    if hasattr(os, "SCHED_IDLE"):  # asked not to run in the idle class: in the normal one
+        assert [os.sched_getscheduler(int(pid)) for pid in sorted(pids)] == [os.SCHED_OTHER, os.SCHED_OTHER]
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="the idle scheduling class is Linux's (os.SCHED_IDLE)")
+async def test_a_worker_runs_in_the_idle_class(tmp_path: Path, worker_processes: Callable[..., list[int]]) -> None:
+    """By default a worker takes only the CPU the web workers and PostgreSQL leave (``PODIUM_WORKER_IDLE``)."""
+    [pid] = worker_processes(1, PODIUM_WORKER_IDLE="true")  # the default, as production runs it
+    log = tmp_path / "worker-0.log"
+
+    async def started() -> bool:  # it says so once it has moved, before it takes any job
+        return log.exists() and "(idle class)" in log.read_text()
+
+    await wait_for(started, within=60)
+    assert os.sched_getscheduler(pid) == os.SCHED_IDLE
 
 
 class _HeldDefers(WebJobs):
