@@ -25,6 +25,7 @@ from podium.i18n import N_
 from podium.settings import Settings
 from registration.cancellations import services as cancellations
 from registration.cancellations import transfers
+from registration.documents.order_facts import open_order_to_pay
 from registration.links.access import actor, caller, is_organizer, order_link
 from registration.links.rule import ORGANIZERS, SECRET_ONLY, open_order
 from registration.models import Order, Refund
@@ -220,7 +221,7 @@ class OrderController(Controller):
         status_code=HTTP_200_OK,
         security=[],
         responses=problem_responses(403, 404, 409, 422),
-        dependencies={"order": order_link(SECRET_ONLY, for_update=True)},
+        dependencies={"order": order_link(SECRET_ONLY, for_update=True, opener=open_order_to_pay)},
     )
     async def pay_offline(
         self, order: NamedDependency[Order], state: State, db_session: NamedDependency[AsyncSession]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 from uuid import UUID
 
 from litestar import Request
@@ -92,11 +92,30 @@ def actor(request: Request[Any, Any, Any], order: Order) -> str:
     return f"buyer:{order.buyer_email}"
 
 
-def order_link(admits: Collection[str] = ORGANIZERS, *, for_update: bool = False) -> Provide:
+class OrderOpener(Protocol):
+    """How an order is read and opened: ``link_rule.open_order``, or one that reads more with it."""
+
+    async def __call__(
+        self,
+        db_session: AsyncSession,
+        order_id: UUID,
+        *,
+        secret: str | None,
+        secret_key: str,
+        user: CurrentUser | None,
+        admits: Collection[str],
+        for_update: bool,
+    ) -> Order: ...
+
+
+def order_link(
+    admits: Collection[str] = ORGANIZERS, *, for_update: bool = False, opener: OrderOpener = link_rule.open_order
+) -> Provide:
     """The order of the path's ``order_id``, opened by its secret or, where ``admits`` names their role, a user.
 
     ``for_update``: read with its row locked (PostgreSQL), for a route that changes the order at once: the one
-    read of the order serves the check and the change."""
+    read of the order serves the check and the change. ``opener``: what reads it (a payment's reads what its
+    confirmation needs with it, ``order_facts.open_order_to_pay``); each applies ``link_rule``."""
 
     async def order(
         order_id: FromPath[UUID],
@@ -106,7 +125,7 @@ def order_link(admits: Collection[str] = ORGANIZERS, *, for_update: bool = False
         secret: SecretQuery = None,
         x_order_secret: OrderSecretHeader = None,
     ) -> Order:
-        return await link_rule.open_order(
+        return await opener(
             db_session,
             order_id,
             secret=x_order_secret or secret,

@@ -76,6 +76,18 @@ async def open_order(
         order = (await db_session.execute(_ORDER_FOR_UPDATE, {"order_id": order_id})).scalar_one_or_none()
     else:
         order = await db_session.get(Order, order_id)
+    return opened_order(order, secret=secret, secret_key=secret_key, user=user, admits=admits)
+
+
+def opened_order(
+    order: Order | None,
+    *,
+    secret: str | None,
+    secret_key: str,
+    user: CurrentUser | None = None,
+    admits: Collection[str] = SECRET_ONLY,
+) -> Order:
+    """``order`` (read by the caller) if its secret or the caller's admitted role opens it; else the 404."""
     if order is None or not (_admitted(user, admits) or order_secret_matches(secret_key, order, secret)):
         raise NotFound(N_("no such order, or the link is not valid"), field="order")
     return order

@@ -14,9 +14,8 @@ from podium.db import begin_write, utcnow
 from podium.errors import Conflict, DomainError
 from podium.i18n import N_, gettext
 from registration.audit.services import record
-from registration.documents.order_facts import OrderFacts, load_order_facts
+from registration.documents.order_facts import OrderFacts, load_order_facts, open_order_to_pay
 from registration.documents.services import record_documents
-from registration.links.rule import open_order
 from registration.mail.services import enqueue_confirmation_mail
 from registration.models import Eligibility, Order, OrderStatus, RegistrationStatus
 from registration.orders.group_shares import LeftBecause, leave_group_invoice
@@ -96,7 +95,7 @@ async def pay_offline(
 ) -> tuple[Order, Known | None]:
     """The offline pay button for a caller holding the order's link (``link_rule`` opens it)."""
     await begin_write(db_session)
-    order = await open_order(db_session, order_id, secret=secret, secret_key=secret_key, for_update=True)
+    order = await open_order_to_pay(db_session, order_id, secret=secret, secret_key=secret_key)
     return await confirm_offline_payment(db_session, order, production=production, now=now)
 
 
@@ -107,7 +106,7 @@ async def confirm_offline_payment(
     its response needs when this call paid it (``orders.view.Known``). The caller commits, also when refused
     with ``HoldExpired``.
 
-    ``order`` was read with its row locked in this transaction (``open_order(for_update=True)``), so racing
+    ``order`` was read with its row locked in this transaction (``open_order_to_pay``), so racing
     payments of one order wait for each other and see each other's (one payment, one receipt, one mail)."""
     if production:
         raise Forbidden(

@@ -15,8 +15,10 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import event, func, select
 
+from podium.errors import NotFound
 from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
+from registration.documents.order_facts import load_order_facts, open_order_to_pay
 from registration.links.tokens import order_secret
 from registration.models import Document, Order, Quota, Registration, StateChange
 from registration.orders.holds import expire_holds
@@ -459,16 +461,52 @@ async def test_paying_an_order_reads_each_table_once(app: Litestar, client: Clie
     assert paid.json()["status"] == "paid"
     assert [r["status"] for r in paid.json()["registrations"]] == ["confirmed", "confirmed"]
     assert [p["amount_captured"] for p in paid.json()["payments"]] == [order["total"]]
-    # The order locked, then its event with the seller and billing details and the registrations with their
-    # categories and add-ons: once, for the change, the receipt, the mails and the response alike (SQLite also
-    # numbers the receipt in the same transaction, reading its counter and the pending documents).
-    assert [t for t in read if t not in ("document_counter", "document")] == ["reg_order", "event"]
+    # The order locked with its event, the seller and billing details and the registrations with their
+    # categories and add-ons, in one read: once, for the change, the receipt, the mails and the response alike
+    # (SQLite also numbers the receipt in the same transaction, reading its counter and the pending documents).
+    assert [t for t in read if t not in ("document_counter", "document")] == ["reg_order"]
+
+
+async def test_the_facts_read_with_the_order_lock_serve_only_that_transaction(
+    client: Client, catalog: CatalogFixture, settings: Settings
+) -> None:
+    """``open_order_to_pay`` reads the order's facts with its lock for the confirmation that follows; a later
+    transaction, or another order, reads them anew, and a wrong secret opens nothing."""
+    order = (await place(client, catalog.slug, order_body(attendee(add_ons=["workshop"])))).json()
+    order_id = UUID(order["id"])
+    async with db_session_for(settings) as db_session:
+        with pytest.raises(NotFound):
+            await open_order_to_pay(db_session, order_id, secret="not-the-secret", secret_key=settings.secret_key)
+        await db_session.rollback()
+        opened = await open_order_to_pay(db_session, order_id, secret=order["secret"], secret_key=settings.secret_key)
+        assert db_session.bind is not None
+        ran: list[str] = []
+
+        def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            if statement.startswith("SELECT"):  # (SQLite's BEGIN IMMEDIATE aside)
+                ran.append(statement)
+
+        event.listen(db_session.bind.sync_engine, "before_cursor_execute", note)
+        try:
+            in_the_same = await load_order_facts(db_session, opened)
+            read_then = len(ran)
+            await db_session.commit()
+            in_the_next = await load_order_facts(db_session, opened)
+        finally:
+            event.remove(db_session.bind.sync_engine, "before_cursor_execute", note)
+
+    assert read_then == 0
+    assert len(ran) == 1  # the next transaction read them again
+    for facts in (in_the_same, in_the_next):
+        assert [str(r.id) for r in facts.registrations] == [r["id"] for r in order["registrations"]]
+        assert [line.add_on_id for line in facts.registrations[0].add_ons] == list(facts.add_ons)
+        assert facts.event.slug == catalog.slug
 
 
 async def test_a_payment_writes_its_changes_and_mails_in_one_statement_on_postgresql(
     app: Litestar, client: Client, catalog: CatalogFixture, settings: Settings
 ) -> None:
-    """On PostgreSQL the payment is the order locked, its facts read, and one statement for everything it
+    """On PostgreSQL the payment is the order locked with its facts, and one statement for everything it
     writes, its two mails included (``podium.db_flush``, ``outbox.add_all_once``); on SQLite the same rows."""
     body = order_body(attendee(add_ons=["workshop"]), attendee(first_name="Bo", email="bo@example.org"))
     order = (await place(client, catalog.slug, body)).json()
@@ -493,4 +531,4 @@ async def test_a_payment_writes_its_changes_and_mails_in_one_statement_on_postgr
     assert len(people) == 2 and "bo@example.org" in expected.values()
     assert written == expected  # the buyer's, and one for each attendee under another email
     if app.state["podium_session_maker"].kw["bind"].dialect.name == "postgresql":
-        assert [statement.split()[0].upper() for statement in ran] == ["SELECT", "SELECT", "WITH"]
+        assert [statement.split()[0].upper() for statement in ran] == ["SELECT", "WITH"]
