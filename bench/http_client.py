@@ -11,10 +11,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import json
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
+
+import msgspec
+
+T = TypeVar("T")
+
+
+def run_client(main: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` on uvloop (uvicorn's loop, installed with it) when there is one: the load generator's
+    sockets then cost less CPU, which it takes from the same two cores as the servers it measures."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main)
 
 
 @contextlib.contextmanager
@@ -42,7 +57,7 @@ class Reply:
     body: bytes
 
     def json(self) -> object:
-        return json.loads(self.body)
+        return msgspec.json.decode(self.body)
 
 
 class Connection:
@@ -74,7 +89,7 @@ class Connection:
     ) -> Reply:
         """Send one request; a connection the server closed while idle is reopened and the request sent again."""
         if json_body is not None:
-            body = json.dumps(json_body).encode()
+            body = msgspec.json.encode(json_body)
             headers = {"Content-Type": "application/json", **(headers or {})}
         lines = [f"{method} {path} HTTP/1.1"]
         lines += [f"{k}: {v}" for k, v in {**self.default_headers, **(headers or {})}.items()]

@@ -58,7 +58,7 @@ from registration.models import AddOn, Category, PriceWindow, Quota, QuotaItem, 
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import cpu
-from http_client import Connection, without_gc_pauses
+from http_client import Connection, run_client, without_gc_pauses
 from program import admin, free_port, serve_each, stop
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -252,7 +252,8 @@ async def rush(
                         f"/api/orders/{order['id']}/offline-payment",
                         headers={"X-Order-Secret": order["secret"]},
                     )
-                    ok = paid.status == 200 and json.loads(paid.body)["status"] == "paid"
+                    reply = paid.json()
+                    ok = paid.status == 200 and isinstance(reply, dict) and reply["status"] == "paid"
                 else:
                     intent_id = str(order["payment"]["client_secret"]).split("_secret_")[0]
                     payload, signature = signed_webhook(str(order["id"]), intent_id, int(order["total"]))
@@ -367,7 +368,7 @@ def measured(stand: Stand, label: str, slug: str, orders: int, concurrency: int,
     delivered_before = len(stand.mailbox.deliveries())
     web0 = cpu.snapshot(stand.web_pids, stand.database)
     jobs0 = cpu.snapshot(stand.worker_pids, stand.database) if stand.worker_pids else None
-    phase = asyncio.run(rush(stand.bases, slug, orders, concurrency, pay=pay, forwarded=stand.forwarded))
+    phase = run_client(rush(stand.bases, slug, orders, concurrency, pay=pay, forwarded=stand.forwarded))
     web1 = cpu.snapshot(stand.web_pids, stand.database)
     jobs_in_rush = cpu.snapshot(stand.worker_pids, stand.database) if stand.worker_pids else None
     delivered, last = stand.mailbox.wait_drained(stand.settings, delivered_before, stand.mail_timeout)
