@@ -195,8 +195,10 @@ class Settings:
     worker_nice: int = 10
     # On Linux, a ``podium worker`` also runs in the kernel's idle scheduling class (``SCHED_IDLE``): it gets the
     # CPU the web workers and PostgreSQL leave, not a niced share of a saturated machine. In a rush at c64 it
-    # then took 0.1-0.3 ms of CPU per order instead of 0.4-1.0 (bench/registration_rush). A machine never idle
-    # leaves it little; give it a machine of its own or turn this off (PODIUM_WORKER_IDLE=false).
+    # then took 0.1-0.3 ms of CPU per order instead of 0.4-1.0 (bench/registration_rush). Its jobs then also wait
+    # while the machine's CPU is contended (``podium.jobs.cpu_pressure``), as the database work they cause runs
+    # at normal priority. A machine never idle leaves it little; give it a machine of its own or turn this off
+    # (PODIUM_WORKER_IDLE=false).
     worker_idle: bool = True
     # A job that raises is tried again this many times, waiting ``backoff * 2**attempt`` seconds (at most an
     # hour) between tries, then stays failed for an organizer to see and retry.

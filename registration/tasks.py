@@ -105,6 +105,7 @@ async def send_due_mail(env: JobEnv) -> int:
         if time.monotonic() > deadline:
             await env.defer(SEND_MAIL_JOB)  # more is due: a successor carries on
             break
+        await env.spare_cpu()
     if sent:
         logger.info("sent %d mails", sent)
     return sent
@@ -115,7 +116,7 @@ async def number_documents(env: JobEnv) -> int:
     """Number the receipts and credit notes changes recorded pending (PostgreSQL), a batch per transaction:
     the requests that recorded them queued this job instead of numbering them themselves."""
     async with env.session_maker() as db_session:
-        return await issue_all_pending(db_session)
+        return await issue_all_pending(db_session, between_batches=env.spare_cpu)
 
 
 def _refund_interval(settings: Any) -> float:

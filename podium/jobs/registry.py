@@ -19,6 +19,11 @@ JobFunction = Callable[..., Awaitable[Any]]
 F = TypeVar("F", bound=JobFunction)
 
 
+async def no_wait() -> float:
+    """``JobEnv.spare_cpu`` of a worker in the normal scheduling class: no wait."""
+    return 0.0
+
+
 @dataclass(frozen=True, slots=True)
 class JobEnv:
     """What a running job gets besides its own arguments: the settings and a database session maker.
@@ -29,6 +34,10 @@ class JobEnv:
     session_maker: async_sessionmaker[AsyncSession]
     # Defer another job from inside a job: ``await env.defer("registration.send_due_mail")``.
     defer: Callable[..., Awaitable[int | None]]
+    # Waits while the machine's CPU is contended, in a worker of the idle scheduling class (``podium.jobs.
+    # cpu_pressure``; at once elsewhere); the seconds waited. Each job waits before it starts; one that works in
+    # batches awaits it before each further batch too.
+    spare_cpu: Callable[[], Awaitable[float]] = no_wait
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ knows no domain, so it can't pick them itself).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import importlib
 import logging
@@ -25,6 +26,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from podium.db import create_engine
+from podium.jobs.cpu_pressure import wait_for_spare_cpu
 from podium.jobs.registry import JOBS, JobEnv, JobSpec
 from podium.jobs.sqlite_connector import SQLiteConnector
 from podium.settings import Settings
@@ -98,6 +100,7 @@ def _register(app: App, spec: JobSpec, settings: Settings, *, periodic: bool) ->
     async def run(context: JobContext, /, timestamp: int | None = None, **kwargs: Any) -> Any:
         """``timestamp``: procrastinate passes each periodic run its tick, which no job takes."""
         env: JobEnv = context.additional_context[ENV_KEY]
+        await env.spare_cpu()
         return await function(env, **kwargs)
 
     run.__name__ = run.__qualname__ = spec.name
@@ -131,14 +134,27 @@ def create_job_app(settings: Settings, *, periodic: bool = True, pool_size: int 
     return app
 
 
-def job_env(settings: Settings, app: App, unit_of_work: UnitOfWork) -> tuple[JobEnv, Callable[[], Awaitable[None]]]:
-    """The environment jobs run with, and the coroutine function that releases it."""
+def job_env(
+    settings: Settings, app: App, unit_of_work: UnitOfWork, *, idle_class: bool = False
+) -> tuple[JobEnv, Callable[[], Awaitable[None]]]:
+    """The environment jobs run with, and the coroutine function that releases it. ``idle_class``: the worker
+    runs in the idle scheduling class, and its jobs wait for spare CPU (``spare_cpu``) before their work."""
     engine = create_engine(settings)
 
     async def defer(name: str, **kwargs: Any) -> int | None:
         return await defer_job(app, name, **kwargs)
 
-    return JobEnv(settings=settings, session_maker=unit_of_work(engine), defer=defer), engine.dispose
+    env = JobEnv(settings=settings, session_maker=unit_of_work(engine), defer=defer)
+    if idle_class:
+        env = dataclasses.replace(env, spare_cpu=_spare_cpu)
+    return env, engine.dispose
+
+
+async def _spare_cpu() -> float:
+    waited = await wait_for_spare_cpu()
+    if waited >= 1.0:
+        logger.info("waited %.1f s for spare CPU", waited)
+    return waited
 
 
 async def defer_job(app: App, name: str, **kwargs: Any) -> int | None:
@@ -175,15 +191,22 @@ def worker_options(settings: Settings, env: JobEnv, **overrides: Any) -> dict[st
 
 
 async def run_worker(
-    settings: Settings, unit_of_work: UnitOfWork, *, name: str = "worker", install_signal_handlers: bool = True
+    settings: Settings,
+    unit_of_work: UnitOfWork,
+    *,
+    name: str = "worker",
+    install_signal_handlers: bool = True,
+    idle_class: bool = False,
 ) -> None:
     """Run a worker until cancelled or signalled (``podium worker``, or the web process's embedded one).
 
     procrastinate's worker stops when one of its side tasks fails (a lost database connection for the
-    heartbeat, say); this one then starts again after a pause, so background work never stops for good."""
+    heartbeat, say); this one then starts again after a pause, so background work never stops for good.
+    ``idle_class``: this process runs in the idle scheduling class, and its jobs wait for spare CPU
+    (``JobEnv.spare_cpu``)."""
     while True:
         app = create_job_app(settings)
-        env, release = job_env(settings, app, unit_of_work)
+        env, release = job_env(settings, app, unit_of_work, idle_class=idle_class)
         try:
             async with app.open_async():
                 await app.run_worker_async(

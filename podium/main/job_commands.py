@@ -43,14 +43,15 @@ def worker_command(concurrency: int | None, nice: int | None, idle: bool | None)
         settings = dataclasses.replace(settings, job_concurrency=concurrency)
     niceness = lower_priority(settings.worker_nice if nice is None else nice)
     idle_class = settings.worker_idle if idle is None else idle
-    scheduling = " (idle class)" if idle_class and run_when_idle() else ""
+    in_idle_class = idle_class and run_when_idle()
+    scheduling = " (idle class; jobs wait for spare CPU)" if in_idle_class else ""
     click.echo(
         f"job worker on {safe_url(settings.database_url)}, {settings.job_concurrency} at once, nice {niceness}"
         f"{scheduling}",
         err=True,
     )
     install_mail()  # what the outbox drain asks of the domains (still-true checks, attachments)
-    asyncio.run(run_worker(settings, session_maker))
+    asyncio.run(run_worker(settings, session_maker, idle_class=in_idle_class))
 
 
 def lower_priority(niceness: int) -> int:

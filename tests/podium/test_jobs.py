@@ -25,6 +25,7 @@ from click.testing import CliRunner
 from procrastinate.types import JSONDict
 from sqlalchemy import select
 
+from podium.jobs import runtime as job_runtime
 from podium.jobs.runtime import ExponentialBackoff, create_job_app, cron_every, defer_job, run_due_jobs, run_worker
 from podium.jobs.services import list_jobs
 from podium.jobs.web import WebJobs
@@ -330,7 +331,7 @@ async def test_a_worker_runs_in_the_idle_class(tmp_path: Path, worker_processes:
     log = tmp_path / "worker-0.log"
 
     async def started() -> bool:  # it says so once it has moved, before it takes any job
-        return log.exists() and "(idle class)" in log.read_text()
+        return log.exists() and "(idle class" in log.read_text()
 
     await wait_for(started, within=60)
     assert os.sched_getscheduler(pid) == os.SCHED_IDLE
@@ -389,3 +390,49 @@ async def test_a_paid_receipt_is_numbered_by_the_job_its_payment_queued(settings
 
 async def _waiting(settings: Settings, name: str) -> bool:
     return name in [job.task for job in await jobs_in(settings, "todo")]
+
+
+async def test_an_idle_class_workers_jobs_wait_for_spare_cpu_first(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``podium worker`` in the idle class runs a job only once the machine's CPU is not contended
+    (``podium.jobs.cpu_pressure``, faked here as contended until released); a worker in the normal class never
+    asks."""
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    asked = asyncio.Event()
+    spare = asyncio.Event()
+
+    async def contended_until_released() -> float:
+        asked.set()
+        await spare.wait()
+        return 0.0
+
+    monkeypatch.setattr(job_runtime, "wait_for_spare_cpu", contended_until_released)
+    app = create_job_app(settings, periodic=False, pool_size=1)
+    async with app.open_async():
+        await app.configure_task(RECORD_RUN).defer_async(folder=str(folder), n=1)
+    worker = asyncio.create_task(
+        run_worker(settings, session_maker, name="idle-test", install_signal_handlers=False, idle_class=True)
+    )
+    try:
+        await asyncio.wait_for(asked.wait(), timeout=30)
+        assert list(folder.iterdir()) == []  # taken, and waiting
+        spare.set()
+
+        async def ran() -> bool:
+            return (folder / "1").exists()
+
+        await wait_for(ran)
+    finally:
+        worker.cancel()
+        await asyncio.gather(worker, return_exceptions=True)
+
+    async def never_asked() -> float:
+        raise AssertionError("a worker in the normal class waited for spare CPU")
+
+    monkeypatch.setattr(job_runtime, "wait_for_spare_cpu", never_asked)
+    async with app.open_async():
+        await app.configure_task(RECORD_RUN).defer_async(folder=str(folder), n=2)
+    await run_due_jobs(settings, session_maker)
+    assert sorted(path.name for path in folder.iterdir()) == ["1", "2"]

@@ -11,12 +11,14 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from podium.db import begin_write, create_engine
 from podium.jobs.runtime import run_due_jobs
 from podium.main.unit_of_work import session_maker
 from podium.settings import Settings
+from registration.documents import jobs as document_jobs
+from registration.documents import numbers
 from registration.documents.jobs import issue_all_pending
 from registration.documents.services import ensure_documents_issued, record_documents
 from registration.models import Category, Document, DocumentCounter, Order, PriceWindow
@@ -501,3 +503,36 @@ async def test_billing_details_racing_the_numbering_always_reach_the_live_receip
         assert data["buyer"]["organization"] == f"Lab {i}"
     numbers = sorted(int(d["number"].rsplit("-", 1)[1]) for documents in listed for d in documents)
     assert numbers == list(range(1, len(numbers) + 1))
+
+
+async def test_numbering_everything_pending_waits_between_batches_outside_any_transaction(
+    client: Client, catalog: CatalogFixture, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The number job of an idle-class worker awaits its ``spare_cpu`` after each full batch
+    (``podium.jobs.cpu_pressure``), with no transaction open, so no counter lock is held while it waits."""
+    monkeypatch.setattr(numbers, "BATCH", 1)
+    monkeypatch.setattr(document_jobs, "BATCH", 1)
+    placed = [
+        (await client.post(f"/api/events/{catalog.slug}/orders", json=order_body(attendee()))).json() for _ in range(3)
+    ]
+    async with db_session_for(settings) as db_session:
+        for order in placed:  # paid, receipts recorded and not numbered yet
+            await begin_write(db_session)
+            row = await db_session.get_one(Order, UUID(order["id"]), with_for_update=True)
+            row.status, row.paid_at = "paid", row.created_at
+            await record_documents(db_session, row, reason="payment", number_now=False)
+            await db_session.commit()
+        waits: list[tuple[bool, int]] = []
+
+        async def between() -> None:
+            in_transaction = db_session.in_transaction()
+            numbered = await db_session.scalar(
+                select(func.count()).select_from(Document).where(Document.number.is_not(None))
+            )
+            waits.append((in_transaction, numbered or 0))
+            await db_session.commit()  # the count's own read
+
+        issued = await issue_all_pending(db_session, between_batches=between)
+
+    assert issued == 3
+    assert waits == [(False, 1), (False, 2), (False, 3)]
