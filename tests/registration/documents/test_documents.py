@@ -467,19 +467,28 @@ async def test_category_move_issues_a_credit_note_and_a_receipt_for_the_new_cate
     assert "USD 50.00" in text
 
 
-async def test_billing_details_racing_the_numbering_always_reach_the_live_receipt(
-    client: Client, catalog: CatalogFixture, settings: Settings
-) -> None:
+async def _paid_with_receipts_pending(
+    client: Client, catalog: CatalogFixture, settings: Settings, count: int
+) -> list[dict[str, Any]]:
+    """``count`` orders placed, then paid with their receipts recorded and not numbered yet."""
     placed = [
-        (await client.post(f"/api/events/{catalog.slug}/orders", json=order_body(attendee()))).json() for _ in range(6)
+        (await client.post(f"/api/events/{catalog.slug}/orders", json=order_body(attendee()))).json()
+        for _ in range(count)
     ]
     async with db_session_for(settings) as db_session:
-        for order in placed:  # paid, receipts recorded and not numbered yet
+        for order in placed:
             await begin_write(db_session)
             row = await db_session.get_one(Order, UUID(order["id"]), with_for_update=True)
             row.status, row.paid_at = "paid", row.created_at
             await record_documents(db_session, row, reason="payment", number_now=False)
             await db_session.commit()
+    return placed
+
+
+async def test_billing_details_racing_the_numbering_always_reach_the_live_receipt(
+    client: Client, catalog: CatalogFixture, settings: Settings
+) -> None:
+    placed = await _paid_with_receipts_pending(client, catalog, settings, 6)
 
     async def number() -> None:
         async with db_session_for(settings) as db_session:
@@ -512,22 +521,16 @@ async def test_numbering_everything_pending_waits_between_batches_outside_any_tr
     (``podium.jobs.cpu_pressure``), with no transaction open, so no counter lock is held while it waits."""
     monkeypatch.setattr(numbers, "BATCH", 1)
     monkeypatch.setattr(document_jobs, "BATCH", 1)
-    placed = [
-        (await client.post(f"/api/events/{catalog.slug}/orders", json=order_body(attendee()))).json() for _ in range(3)
-    ]
+    await _paid_with_receipts_pending(client, catalog, settings, 3)
     async with db_session_for(settings) as db_session:
-        for order in placed:  # paid, receipts recorded and not numbered yet
-            await begin_write(db_session)
-            row = await db_session.get_one(Order, UUID(order["id"]), with_for_update=True)
-            row.status, row.paid_at = "paid", row.created_at
-            await record_documents(db_session, row, reason="payment", number_now=False)
-            await db_session.commit()
         waits: list[tuple[bool, int]] = []
 
         async def between() -> None:
             in_transaction = db_session.in_transaction()
             numbered = await db_session.scalar(
-                select(func.count()).select_from(Document).where(Document.number.is_not(None))
+                select(func.count())
+                .select_from(Document)
+                .where(Document.event_id == catalog.event_id, Document.number.is_not(None))
             )
             waits.append((in_transaction, numbered or 0))
             await db_session.commit()  # the count's own read
