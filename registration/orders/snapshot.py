@@ -44,8 +44,8 @@ _EVENT = "(SELECT id FROM e)"
 _SEATS_LEFT = str(Quota.seats_left.compile(compile_kwargs={"literal_binds": True}))
 
 # The holds still open among a buyer's (or an address's) unpaid orders, and when the first of them ends. The
-# expiry is an aggregate's filter, not the lookup's: each lookup of ``reg_order`` below implies the predicate of
-# one partial index only (``registration.models.orders``), the one a generic plan must then take.
+# expiry is an aggregate's filter, not the lookup's: each open-hold lookup of ``reg_order`` below implies the
+# predicate of one partial index only (``registration.models.orders``), the one a generic plan must then take.
 _STILL_OPEN = "FILTER (WHERE o.hold_expires_at > :now)"
 _OPEN = f"count(*) {_STILL_OPEN}, min(o.hold_expires_at) {_STILL_OPEN}"
 
