@@ -152,7 +152,8 @@ class Settings:
     # Unpaid holds (pending orders) one buyer email, or one address, may have open at one event at once.
     open_holds_per_email: int = 3
     open_holds_per_address: int = 20
-    # How often each worker sweeps expired seat holds (0 turns the sweep off; holds still end lazily).
+    # How often each worker sweeps expired seat holds and writes the mails due since (an unpaid order's "pay by",
+    # reminders); 0 turns the sweep off (holds still end lazily).
     hold_sweep_seconds: float = 30.0
     # How long a waitlist offer holds its seat for the person it was offered to.
     waitlist_offer_hours: float = 24.0

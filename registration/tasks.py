@@ -1,6 +1,7 @@
 """Registration's background jobs (procrastinate, through ``podium.jobs``): send due mail, send pending card
-refunds, number pending receipts, and the sweep that ends expired holds, lapses and makes waitlist offers and
-prunes rate-limit counters; and the reconciliation of card payments (``podium reconcile-payments``).
+refunds, number pending receipts, and the sweep that ends expired holds, lapses and makes waitlist offers, writes
+the mails that fall due later (a "pay by" for an order still unpaid, reminders) and prunes rate-limit counters;
+and the reconciliation of card payments (``podium reconcile-payments``).
 
 This module is the job layer: its functions own their transactions, as a request handler does, and the
 services they call don't commit (those that still do, the drain and the refund sender, commit per message or
@@ -8,7 +9,8 @@ refund; one bad message never holds the others back). A job that must not hold l
 A job that raises is retried with backoff and ends visible to organizers (``/organizer/jobs``).
 
 Mail and refunds are written as rows in the transaction of the change that causes them (the outbox, pending
-refunds), and that transaction queues their job (``kick_after_commit``: ``outbox.enqueue`` for mail,
+refunds; a mail that is due only if nothing changes meanwhile is written by the sweep, in the transaction that
+claims it), and that transaction queues their job (``kick_after_commit``: ``outbox.enqueue`` for mail,
 ``ledger.add_refund`` for a pending refund); the periodic runs catch anything a lost wake-up missed. A refund is
 claimed before it is sent (``registration/refunds/sender.py``), so this job racing the webhook that claimed it
 never sends it twice.
@@ -35,6 +37,8 @@ from podium.outbox import SEND_MAIL_JOB
 from registration.documents.jobs import issue_all_pending
 from registration.documents.services import NUMBER_DOCUMENTS_JOB
 from registration.mail.attachments import drain_outbox
+from registration.mail.held import BATCH as HELD_MAIL_BATCH
+from registration.mail.held import enqueue_held_mails
 from registration.mail.reminders import enqueue_reminders
 from registration.orders.holds import expire_holds
 from registration.orders.webhooks import apply_succeeded, open_order_intents, succeeded_intents, with_verdict
@@ -57,13 +61,22 @@ RECONCILE_WINDOW = dt.timedelta(days=30)
 
 async def sweep_expired_holds(session_maker: Callable[[], AsyncSession], offer_hours: float) -> dict[str, int]:
     """One round: end expired holds, then lapse stale offers and offer freed seats to the queues, write the
-    reminders due before a hold or an offer runs out, prune rate limits and number documents left pending."""
+    "pay by" mails of orders still unpaid and the reminders due before a hold or an offer runs out, prune rate
+    limits and number documents left pending."""
     async with session_maker() as db_session:
         ended = await expire_holds(db_session)
         await db_session.commit()
     async with session_maker() as db_session:
         lapsed, offered = await process_waitlists(db_session, offer_hours=offer_hours)
         await db_session.commit()
+    held = 0
+    while True:  # "pay by …" for orders still unpaid a little after placing; a batch per transaction
+        async with session_maker() as db_session:
+            written = await enqueue_held_mails(db_session)
+            await db_session.commit()
+        held += written
+        if written < HELD_MAIL_BATCH:
+            break
     async with session_maker() as db_session:
         reminded = await enqueue_reminders(db_session, offer_hours=offer_hours)  # before a hold or offer runs out
         await db_session.commit()
@@ -78,6 +91,7 @@ async def sweep_expired_holds(session_maker: Callable[[], AsyncSession], offer_h
         "holds_ended": ended,
         "offers_lapsed": lapsed,
         "offers_made": offered,
+        "held_mails": held,
         "reminders": reminded,
         "rate_limits_pruned": pruned,
         "documents_numbered": numbered,

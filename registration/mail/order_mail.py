@@ -13,10 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
 from podium.auth.services import normalise_email
-from podium.db import utcnow
 from podium.jobs.outbox_drain import StillTrue
-from podium.outbox import Mail, add_all_once, enqueue, outbox_row
-from podium.outbox_models import OutboxMessage
+from podium.outbox import Mail, add_all_once, enqueue
 from registration.documents.order_facts import OrderFacts
 from registration.mail.context import (
     NamedItem,
@@ -28,32 +26,31 @@ from registration.mail.context import (
 )
 from registration.models import Order, OrderStatus, Payment, Registration, RegistrationStatus
 
-# How long a placed order's "pay by" mail waits for the payment that would supersede it (``order_held_message``).
+# How long a placed order's "pay by" mail waits for the payment that makes it needless (``held_mail_due``).
 HELD_MAIL_DELAY = dt.timedelta(seconds=30)
 
 # "excess": what an over-paying bank transfer brought beyond the order's total.
 RefundCause = Literal["duplicate", "seats_gone", "order_closed", "wrong_amount", "excess"]
 
 
-def order_held_message(
+def held_mail_due(hold_expires_at: dt.datetime, now: dt.datetime) -> dt.datetime:
+    """When a new order's "pay by …" mail falls due if it is still unpaid: HELD_MAIL_DELAY after the order, at
+    most a quarter of the hold. Most buyers pay on the page they just placed the order on; their order is paid
+    before then and the mail is never written (a mail the person never needed, arriving seconds before the
+    receipt, and a row written and superseded per order in a rush). A buyer who leaves to pay later has it
+    with the next sweep (``registration.mail.held``), within the minute."""
+    return now + min(HELD_MAIL_DELAY, max(hold_expires_at - now, dt.timedelta()) / 4)
+
+
+def order_held_mail(
     event: Event,
     order: Order,
     registrations: Sequence[Registration],
     categories: Mapping[UUID, NamedItem],
     add_ons: Mapping[UUID, NamedItem],
-) -> OutboxMessage:
-    """The buyer's "your places are held, pay by …" mail as a row, for the order's own INSERT (a new order is
-    written in one statement on PostgreSQL, ``orders.write``).
-
-    It is due HELD_MAIL_DELAY after the order (at most a quarter of the hold): most buyers pay on the page they
-    just placed the order on, and their "pay by" mail is superseded by the payment before it goes out, instead
-    of arriving seconds before the receipt (a mail the person never needed, and one mail's sending cost per
-    order in a rush); a buyer who leaves to pay later has it within the minute."""
-    assert order.hold_expires_at is not None
-    now = utcnow()
-    due_at = now + min(HELD_MAIL_DELAY, max(order.hold_expires_at - now, dt.timedelta()) / 4)
-    return outbox_row(
-        due_at=due_at,
+) -> Mail:
+    """The buyer's "your places are held, pay by …" mail: what is held, the total and the pay link."""
+    return Mail(
         dedupe_key=f"order-held:{order.id}",
         to=order.buyer_email,
         template="order_held",

@@ -42,7 +42,7 @@ from registration.mail.order_mail import enqueue_hold_expired as enqueue_hold_ex
 from registration.mail.order_mail import enqueue_hold_released_mail as enqueue_hold_released_mail
 from registration.mail.order_mail import enqueue_hold_reminder as enqueue_hold_reminder
 from registration.mail.order_mail import enqueue_payment_refund_mail as enqueue_payment_refund_mail
-from registration.mail.order_mail import order_held_message as order_held_message
+from registration.mail.order_mail import held_mail_due as held_mail_due
 from registration.models import AddOn, Category, Order, Registration, WaitlistEntry, WaitlistStatus
 
 RejectionOutcome = Literal["cancel_and_refund", "move_category"]

@@ -125,6 +125,9 @@ class Order(Base):
     payment_reference: Mapped[str | None] = mapped_column(String(35), nullable=True)
     payment_due_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
     payment_reminded_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    # When the buyer's "pay by …" mail falls due if the order is still unpaid then (``registration.mail.held``);
+    # cleared when the sweep writes it. Most orders are paid first and never have it written.
+    held_mail_due_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
 
     registrations: Mapped[list[Registration]] = relationship(
         back_populates="order", order_by="Registration.position", lazy="raise"

@@ -1,7 +1,8 @@
 """A new order's rows, built in memory from the checked request before anything is written.
 
 Both ways of writing an order (the ORM's flush, or ``orders.write``'s one statement on PostgreSQL) write these
-same objects, so what a new order is (its columns, audit trail, mail and the seats it holds) is decided here once.
+same objects, so what a new order is (its columns, audit trail, when its mail falls due and the seats it holds) is
+decided here once.
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ from uuid import UUID, uuid4
 
 from events.models import Event
 from podium.auth.services import normalise_email
-from podium.outbox_models import OutboxMessage
 from registration.audit.services import state_change
-from registration.mail.services import order_held_message
+from registration.mail.services import held_mail_due
 from registration.models import (
     Order,
     OrderQuota,
@@ -39,14 +39,13 @@ class NewOrder:
     registrations: list[Registration]
     quotas: list[OrderQuota]
     changes: list[StateChange]
-    mails: list[OutboxMessage]
     taken: dict[UUID, int]
     promo: PromoCode | None
     promo_uses: int
 
     def rows(self) -> list[object]:
         """Every row to add to the session (a registration's add-ons go with it)."""
-        return [self.order, *self.registrations, *self.quotas, *self.changes, *self.mails]
+        return [self.order, *self.registrations, *self.quotas, *self.changes]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,10 +73,14 @@ def build_order(
     hold_minutes: int,
     now: dt.datetime,
 ) -> NewOrder:
-    """The order, its registrations, the seats it holds, their audit entries and the buyer's "pay by" mail."""
+    """The order, its registrations, the seats it holds and their audit entries. An order with something to pay
+    is due its "pay by" mail a little later, if still unpaid then (``held_mail_due``; a free one is confirmed at
+    once instead)."""
     subtotal = sum(a.quote.subtotal for a in attendees)
     discount = sum(a.quote.discount for a in attendees)
     promo_uses = sum(1 for a in attendees if a.quote.promo_used)
+    total = subtotal - discount
+    hold_expires_at = now + dt.timedelta(minutes=hold_minutes)
     order = Order(
         id=uuid4(),
         event_id=event.id,
@@ -87,8 +90,9 @@ def build_order(
         currency=event.currency,
         subtotal=subtotal,
         discount_total=discount,
-        total=subtotal - discount,
-        hold_expires_at=now + dt.timedelta(minutes=hold_minutes),
+        total=total,
+        hold_expires_at=hold_expires_at,
+        held_mail_due_at=held_mail_due(hold_expires_at, now) if total > 0 else None,
         secret_version=1,
         idempotency_key=buyer.idempotency_key,
         request_hash=buyer.fingerprint,
@@ -110,9 +114,7 @@ def build_order(
     quotas = [
         OrderQuota(order_id=order.id, quota_id=q, count=n) for q, n in sorted(needs.items(), key=lambda i: str(i[0]))
     ]
-    return NewOrder(
-        order, registrations, quotas, changes, _mails(event, order, registrations, attendees), taken, promo, promo_uses
-    )
+    return NewOrder(order, registrations, quotas, changes, taken, promo, promo_uses)
 
 
 def _registration(order: Order, attendee: CheckedAttendee) -> Registration:
@@ -143,14 +145,3 @@ def _registration(order: Order, attendee: CheckedAttendee) -> Registration:
             for a, line in zip(attendee.add_ons, attendee.quote.add_ons, strict=True)
         ],
     )
-
-
-def _mails(
-    event: Event, order: Order, registrations: list[Registration], attendees: Sequence[CheckedAttendee]
-) -> list[OutboxMessage]:
-    """The buyer's "pay by …" mail, written with the order (a free order is confirmed at once instead)."""
-    if order.total <= 0:
-        return []
-    categories = {a.category.id: a.category for a in attendees}
-    add_ons = {x.id: x for a in attendees for x in a.add_ons}
-    return [order_held_message(event, order, registrations, categories, add_ons)]

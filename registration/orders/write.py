@@ -2,12 +2,12 @@
 
 The ORM's unit of work cost about as much CPU as the rest of an order (it plans the flush and sends each
 table's rows in a round trip of its own), and the transaction around it kept the contested quota rows
-locked until COMMIT. Here the order, its registrations, their add-ons, the seats it holds, its audit trail,
-its mail (an outbox row) and the seat and promo counters go to PostgreSQL as one generated statement whose
-rows travel as arrays (``unnest``): one round trip, atomic by itself, and the quota rows stay locked only
-while PostgreSQL runs it. The quota rows are locked in id order (``FOR UPDATE`` after ``ORDER BY``), the
-order ``holds`` uses everywhere, so orders sharing quotas never deadlock. A CHECK constraint (``used <=
-size``, ``used <= max_uses``) refusing a counter fails the whole statement and nothing is written.
+locked until COMMIT. Here the order, its registrations, their add-ons, the seats it holds, its audit trail and
+the seat and promo counters go to PostgreSQL as one generated statement whose rows travel as arrays
+(``unnest``): one round trip, atomic by itself, and the quota rows stay locked only while PostgreSQL runs it.
+The quota rows are locked in id order (``FOR UPDATE`` after ``ORDER BY``), the order ``holds`` uses
+everywhere, so orders sharing quotas never deadlock. A CHECK constraint (``used <= size``, ``used <=
+max_uses``) refusing a counter fails the whole statement and nothing is written.
 
 The statement's text comes from the tables' metadata (``podium.db_unnest``) and the counters' rule
 (``holds.moved``), so a new column or a change to how a counter moves needs no change here; its values come
@@ -31,7 +31,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from podium.db_unnest import DIALECT, UnnestInsert
-from podium.outbox_models import OutboxMessage
 from registration.models import (
     Order,
     OrderQuota,
@@ -72,7 +71,7 @@ def statement() -> tuple[list[UnnestInsert], str]:
     """Built at first use: a foreign key column takes its type from the table it points to, once loaded."""
     inserts: list[UnnestInsert] = []
     parameter = _COUNTER_PARAMETERS + 1
-    for model in (Order, Registration, RegistrationAddOn, OrderQuota, StateChange, OutboxMessage):
+    for model in (Order, Registration, RegistrationAddOn, OrderQuota, StateChange):
         inserts.append(UnnestInsert(model, parameter))
         parameter += inserts[-1].parameters
     parts = [f"new_{insert.table_name} AS ({insert.sql})" for insert in inserts]
@@ -101,7 +100,6 @@ async def write_order(db_session: AsyncSession, new: NewOrder, *, now: dt.dateti
         add_ons,
         new.quotas,
         new.changes,
-        new.mails,
     )
     for insert, rows in zip(inserts, tables, strict=True):
         arguments += insert.values(rows)

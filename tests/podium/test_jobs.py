@@ -25,6 +25,7 @@ from click.testing import CliRunner
 from procrastinate.types import JSONDict
 from sqlalchemy import select
 
+from podium.db import create_engine
 from podium.jobs import runtime as job_runtime
 from podium.jobs.runtime import ExponentialBackoff, create_job_app, cron_every, defer_job, run_due_jobs, run_worker
 from podium.jobs.services import list_jobs
@@ -32,12 +33,15 @@ from podium.jobs.web import WebJobs
 from podium.main.job_commands import jobs_group
 from podium.main.unit_of_work import session_maker
 from podium.outbox import SEND_MAIL_JOB
+from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
+from registration import tasks as registration_tasks
 from registration.documents.services import NUMBER_DOCUMENTS_JOB
+from registration.mail import held as held_mail
 from registration.models import Document, Order
 from registration.payments.services import OfflineTestProvider
 from registration.schemas import OrderCreate
-from registration.tasks import SWEEP_JOB
+from registration.tasks import SWEEP_JOB, sweep_expired_holds
 from tests.asgi_client import Client
 from tests.podium.job_fixtures import ALWAYS_FAILS, FAILS_WHILE_FLAGGED, RECORD_RUN
 from tests.registration.factories import attendee, build_catalog, db_session_for, order_body, place_committed
@@ -216,6 +220,41 @@ async def test_the_periodic_sweep_ends_an_expired_hold(settings: Settings) -> No
 
     assert await expired()
     assert [job.task for job in await jobs_in(settings, "failed") if job.task == SWEEP_JOB] == []
+
+
+async def test_the_sweep_writes_the_held_mails_of_orders_left_unpaid_batch_after_batch(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(held_mail, "BATCH", 2)
+    monkeypatch.setattr(registration_tasks, "HELD_MAIL_BATCH", 2)
+    async with db_session_for(settings) as db_session:
+        catalog = await build_catalog(db_session)
+    orders = []
+    for _ in range(3):
+        async with db_session_for(settings) as db_session:
+            order, _ = await place_committed(
+                db_session,
+                event_slug=catalog.slug,
+                data=msgspec.convert(order_body(attendee()), OrderCreate),
+                provider=OfflineTestProvider(),
+                now=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5),  # its hold of 15 minutes still runs
+            )
+            orders.append(order.id)
+
+    engine = create_engine(settings)
+    try:
+        swept = await sweep_expired_holds(session_maker(engine), offer_hours=24)
+    finally:
+        await engine.dispose()
+
+    async with db_session_for(settings) as db_session:
+        keys = list(
+            await db_session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.template == "order_held"))
+        )
+    assert sorted(k for k in keys if k.removeprefix("order-held:") in {str(o) for o in orders}) == sorted(
+        f"order-held:{o}" for o in orders
+    )
+    assert swept["held_mails"] == len(keys) >= 3
 
 
 def test_retry_waits_grow_exponentially() -> None:

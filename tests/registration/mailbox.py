@@ -17,6 +17,8 @@ from aiosmtpd.smtp import Envelope
 from podium.mail_senders import SmtpSender
 from podium.settings import Settings
 from registration.mail.attachments import drain_outbox
+from registration.mail.held import BATCH as HELD_BATCH
+from registration.mail.held import enqueue_held_mails
 from tests.registration.factories import db_session_for
 from tests.servers import free_port
 
@@ -74,8 +76,13 @@ def unique(name: str) -> str:
 
 
 async def deliver(settings: Settings, port: int, *, now: dt.datetime | None = None) -> None:
-    """Drain the whole outbox to the test SMTP server, as the background worker would."""
+    """Drain the whole outbox to the test SMTP server, as the background worker would, after writing the "pay
+    by" mails due by ``now``, as its sweep would."""
     mail_settings = smtp_settings(settings, port)
+    async with db_session_for(settings) as db_session:
+        while await enqueue_held_mails(db_session, now=now) == HELD_BATCH:
+            await db_session.commit()
+        await db_session.commit()
     async with db_session_for(settings) as db_session:
         while await drain_outbox(db_session, SmtpSender(mail_settings), mail_settings, now=now, batch=200):
             pass

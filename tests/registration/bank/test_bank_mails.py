@@ -11,7 +11,9 @@ from sqlalchemy import func, select
 from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
 from registration.bank import how_to_pay
+from registration.mail.held import enqueue_held_mails
 from registration.mail.reminders import enqueue_reminders
+from registration.mail.services import HELD_MAIL_DELAY
 from registration.models import Order
 from registration.orders.holds import expire_holds
 from tests.asgi_client import Client
@@ -145,3 +147,22 @@ async def test_how_to_pay_mail_shows_the_due_date_on_the_buyers_clock_beside_the
 
     assert "your time, Asia/Tokyo)" in tokyo.text and "your time, Asia/Tokyo)" in tokyo.html
     assert "Due by:" in tokyo.text and "your time" not in plain.text and "your time" not in plain.html
+
+
+async def test_an_order_paid_by_transfer_has_its_invoice_and_never_the_held_mail(
+    settings: Settings, client: Client, organizer: dict[str, str]
+) -> None:
+    built = await bank_event(settings, client, organizer)
+    order = await place(client, built.slug)
+    await choose(client, order)
+    async with db_session_for(settings) as db_session:
+        written = await enqueue_held_mails(db_session, now=dt.datetime.now(dt.UTC) + HELD_MAIL_DELAY)
+        await db_session.commit()
+        keys = list(
+            await db_session.scalars(
+                select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.like(f"%:{order['id']}"))
+            )
+        )
+
+    assert written == 0
+    assert keys == [f"bank-transfer-chosen:{order['id']}"]

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
+from registration.mail.held import enqueue_held_mails
 from registration.mail.reminders import enqueue_reminders
 from registration.mail.services import HELD_MAIL_DELAY
 from registration.models import Category, Order, PriceWindow, Quota, QuotaItem, Registration
@@ -92,7 +93,7 @@ async def test_order_held_mails_the_buyer_the_pay_link_and_the_expiry_in_event_t
     assert "- Ada Lovelace: Member\n  + Grant Writing Workshop" in body
 
 
-async def test_order_paid_before_its_held_mail_goes_out_supersedes_it(
+async def test_order_paid_before_its_held_mail_falls_due_never_has_it_written(
     client: Client, settings: Settings, smtp: Smtp
 ) -> None:
     inbox, port = smtp
@@ -104,7 +105,54 @@ async def test_order_paid_before_its_held_mail_goes_out_supersedes_it(
     await deliver(settings, port, now=dt.datetime.now(dt.UTC) + HELD_MAIL_DELAY)
 
     assert [str(m["Subject"]) for m in to(inbox, buyer)] == ["Test Meeting: your receipt (USD 400.00)"]
+    assert await statuses(settings, f"order-held:{order['id']}") == []
+
+
+async def test_order_paid_after_its_held_mail_was_written_supersedes_it(
+    client: Client, settings: Settings, smtp: Smtp
+) -> None:
+    inbox, port = smtp
+    catalog = await catalog_for(settings)
+    buyer = unique("slow")
+    order = await place(client, catalog.slug, buyer, attendee(unique("ada")))
+    due = dt.datetime.now(dt.UTC) + HELD_MAIL_DELAY
+    async with db_session_for(settings) as db_session:
+        written = await enqueue_held_mails(db_session, now=due)
+        await db_session.commit()
+    await pay(client, order)
+
+    await deliver(settings, port, now=due)
+
+    assert written >= 1
+    assert [str(m["Subject"]) for m in to(inbox, buyer)] == ["Test Meeting: your receipt (USD 400.00)"]
     assert await statuses(settings, f"order-held:{order['id']}") == ["superseded"]
+
+
+async def test_held_mail_is_written_once_though_swept_by_racing_workers(
+    client: Client, settings: Settings, smtp: Smtp
+) -> None:
+    inbox, port = smtp
+    catalog = await catalog_for(settings)
+    buyers = [unique(f"racing{n}") for n in range(6)]
+    orders = [await place(client, catalog.slug, buyer, attendee(unique("ada"))) for buyer in buyers]
+    due = dt.datetime.now(dt.UTC) + HELD_MAIL_DELAY
+
+    async def sweep() -> int:
+        async with db_session_for(settings) as db_session:
+            written = await enqueue_held_mails(db_session, now=due)
+            await db_session.commit()
+            return written
+
+    written = await asyncio.gather(*(sweep() for _ in range(4)))
+    again = await sweep()
+    await deliver(settings, port, now=due)
+
+    assert sum(written) >= len(orders) and again == 0
+    for order, buyer in zip(orders, buyers, strict=True):
+        assert await statuses(settings, f"order-held:{order['id']}") == ["sent"]
+        assert [str(m["Subject"]).split(" until ")[0] for m in to(inbox, buyer)] == [
+            "Test Meeting: your places are held"
+        ]
 
 
 async def test_hold_expired_mails_once_though_swept_by_racing_workers(
@@ -127,10 +175,10 @@ async def test_hold_expired_mails_once_though_swept_by_racing_workers(
 
     subjects = [str(m["Subject"]) for m in to(inbox, buyer)]
     assert sum(ended) == 1
-    # The "held" mail says something no longer true by the time it would go out: superseded.
+    # Swept before its "pay by" mail was: an order no longer held is never told to pay.
     assert subjects == ["Test Meeting: your unpaid order has expired"]
     assert f"/orders/{order['id']}?secret=" in text(to(inbox, buyer)[0])
-    assert await statuses(settings, f"order-held:{order['id']}") == ["superseded"]
+    assert await statuses(settings, f"order-held:{order['id']}") == []
 
 
 async def test_hold_reminder_goes_once_and_is_superseded_by_payment(
@@ -141,7 +189,7 @@ async def test_hold_reminder_goes_once_and_is_superseded_by_payment(
     waiting, paying = unique("waiting"), unique("paying")
     unpaid = await place(client, catalog.slug, waiting, attendee(unique("ada")))
     paid = await place(client, catalog.slug, paying, attendee(unique("alan")))
-    await deliver(settings, port)  # the two "held" mails
+    await deliver(settings, port)  # nothing due yet
     soon = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=21)  # 9 of 30 minutes left: under a third
 
     async def sweep() -> int:
@@ -616,5 +664,5 @@ async def test_unpaid_order_cancelled_by_its_buyer_is_confirmed_once(
 
     subjects = [str(m["Subject"]) for m in to(inbox, buyer)]
     assert sum(a.status_code == 200 for a in answers) >= 1
-    assert subjects == ["Test Meeting: your unpaid order was cancelled"]  # the "held" mail is superseded
+    assert subjects == ["Test Meeting: your unpaid order was cancelled"]  # before its "pay by" mail fell due
     assert "nothing was charged" in text(to(inbox, buyer)[0])
