@@ -9,7 +9,6 @@ one message, decided by the database, so retries and races never send a second o
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -47,7 +46,6 @@ def _values(
     template: str,
     context: Mapping[str, Any],
     attachments: Sequence[str],
-    due_at: dt.datetime | None = None,
 ) -> dict[str, Any]:
     now = utcnow()
     return {
@@ -61,7 +59,7 @@ def _values(
         "attachments": list(attachments),
         "status": MailStatus.PENDING,
         "attempts": 0,
-        "next_attempt_at": due_at or now,
+        "next_attempt_at": now,
         "last_error": "",
         "created_at": now,
         "updated_at": now,
@@ -142,25 +140,6 @@ def _insert_ignoring_duplicates(dialect: str) -> Insert:
     table = cast(Table, OutboxMessage.__table__)
     binds = {name: bindparam(name, type_=table.c[name].type) for name in _ROW_KEYS}
     return insert(table).values(binds).on_conflict_do_nothing(index_elements=["dedupe_key"])
-
-
-def outbox_row(
-    *,
-    dedupe_key: str,
-    to: str,
-    template: str,
-    context: Mapping[str, Any],
-    attachments: Sequence[str] = (),
-    due_at: dt.datetime | None = None,
-) -> OutboxMessage:
-    """A message as an ORM object, for a writer that inserts rows itself (``orders.write``): only for a
-    dedupe key nobody else can have written (it names a row created in the same statement). ``due_at``: not
-    sent before then (default: at once)."""
-    return OutboxMessage(
-        **_values(
-            dedupe_key=dedupe_key, to=to, template=template, context=context, attachments=attachments, due_at=due_at
-        )
-    )
 
 
 async def enqueue(

@@ -22,7 +22,7 @@ from podium.db import create_engine, listen_on
 from podium.db_flush import _changed_columns, _insertable, _statement, flush_at_once
 from podium.db_unnest import UnnestUpdate
 from podium.main.unit_of_work import session_maker
-from podium.outbox import outbox_row
+from podium.outbox import Mail
 from podium.outbox_models import OutboxMessage
 from podium.settings import Settings
 
@@ -55,7 +55,9 @@ async def _saved_event(maker: async_sessionmaker[AsyncSession], slug: str) -> Ev
 
 
 def _mail(key: str) -> OutboxMessage:
-    return outbox_row(dedupe_key=key, to="ada@example.org", template="order_held", context={"n": key})
+    return OutboxMessage(
+        **Mail(dedupe_key=key, to="ada@example.org", template="order_held", context={"n": key}).values()
+    )
 
 
 async def _mail_id(db_session: AsyncSession, key: str) -> Any:
