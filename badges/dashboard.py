@@ -17,7 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from badges import presence
 from badges.models import Checkin, CheckinPresence, Checkpoint, CheckpointKind, Direction, ScanReason
 from events.models import Event, Room
+from podium.i18n import current_locale
 from podium.schema import Struct
+from podium.translated import localized
 from registration.models import Category, Registration
 from sessions.models import ProgramSession
 
@@ -53,21 +55,25 @@ class Dashboard(Struct):
 
 
 async def dashboard(db_session: AsyncSession, event: Event) -> Dashboard:
+    """The figures, with category names in the reader's language where the organizer gave them."""
     admitted = (
         (Checkin.event_id == event.id) & (Checkin.reason == ScanReason.ADMITTED) & (Checkin.direction == Direction.IN)
     )
     per_checkpoint = (
         await db_session.execute(
-            select(Checkpoint.name, Checkpoint.kind, Category.name, func.count())
+            select(Checkpoint.name, Checkpoint.kind, Registration.category_id, func.count())
             .select_from(Checkin)
             .join(Checkpoint, Checkpoint.id == Checkin.checkpoint_id)
             .join(Registration, Registration.id == Checkin.registration_id)
-            .join(Category, Category.id == Registration.category_id)
             .where(admitted)
-            .group_by(Checkpoint.name, Checkpoint.kind, Category.name)
-            .order_by(Checkpoint.kind, Checkpoint.name, Category.name)
+            .group_by(Checkpoint.name, Checkpoint.kind, Registration.category_id)
         )
     ).all()
+    names = await _category_names(db_session, {row[2] for row in per_checkpoint})
+    counts = sorted(
+        (CheckpointCount(name, kind, names[category_id], count) for name, kind, category_id, count in per_checkpoint),
+        key=lambda c: (c.kind, c.checkpoint, c.category),
+    )
     refused = await db_session.scalar(
         select(func.count()).where(
             Checkin.event_id == event.id,
@@ -77,12 +83,22 @@ async def dashboard(db_session: AsyncSession, event: Event) -> Dashboard:
     return Dashboard(
         event=event.slug,
         timezone=event.timezone,
-        checked_in=sum(row[3] for row in per_checkpoint if row[1] == CheckpointKind.ENTRANCE),
+        checked_in=sum(c.admitted for c in counts if c.kind == CheckpointKind.ENTRANCE),
         refused=int(refused or 0),
-        by_checkpoint=[CheckpointCount(name, kind, category, count) for name, kind, category, count in per_checkpoint],
+        by_checkpoint=counts,
         occupancy=await _occupancy(db_session, event.id),
         arrivals=await _arrivals(db_session, admitted, zoneinfo.ZoneInfo(event.timezone)),
     )
+
+
+async def _category_names(db_session: AsyncSession, ids: set[UUID]) -> dict[UUID, str]:
+    if not ids:
+        return {}
+    rows = await db_session.execute(
+        select(Category.id, Category.name, Category.translations).where(Category.id.in_(ids))
+    )
+    locale = current_locale()
+    return {row.id: localized(row.name, row.translations, "name", locale) for row in rows}
 
 
 async def _arrivals(
