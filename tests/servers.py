@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 
+from podium.jobs.runtime import SHUTDOWN_GRACE_SECONDS
 from podium.settings import Settings
 
 
@@ -52,6 +53,22 @@ ABUSE_LIMITS = (
 )
 
 
+# How long a Podium server may take to stop: its job worker's grace period for a running job, and some.
+PODIUM_STOP_SECONDS = SHUTDOWN_GRACE_SECONDS + 15
+
+
+def stop_server(process: subprocess.Popen[bytes], *, within: float) -> None:
+    """SIGTERM, then wait for the graceful shutdown (a Podium server's job worker may take its whole grace period
+    for a job running then). One that hangs is killed, so no server outlives its test, and the hang fails it."""
+    process.terminate()
+    try:
+        process.wait(timeout=within)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise
+
+
 @contextmanager
 def podium_server(settings: Settings, workdir: Path, **extra_env: str) -> Iterator[str]:
     """Podium on a free local port against ``settings``' (migrated) database; yields its base URL."""
@@ -80,8 +97,7 @@ def podium_server(settings: Settings, workdir: Path, **extra_env: str) -> Iterat
             wait_for(f"http://127.0.0.1:{port}/health", process, log)
             yield f"http://127.0.0.1:{port}"
         finally:
-            process.terminate()
-            process.wait(timeout=10)
+            stop_server(process, within=PODIUM_STOP_SECONDS)
 
 
 @contextmanager
@@ -99,5 +115,4 @@ def localstripe_server(workdir: Path) -> Iterator[str]:
             wait_for(f"http://127.0.0.1:{port}/v1/balance", process, log)
             yield f"http://127.0.0.1:{port}"
         finally:
-            process.terminate()
-            process.wait(timeout=10)
+            stop_server(process, within=10)

@@ -216,6 +216,13 @@ async def run_worker(
         except asyncio.CancelledError:
             raise
         except Exception:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                # Cancelled (the web process shutting down), and procrastinate's own shutdown then failed (its
+                # worker row could not be unregistered: SQLite busy, say). Starting again would swallow the
+                # cancellation and keep the process from ever exiting; the next worker prunes the stale row.
+                logger.warning("job worker %s failed while stopping", name, exc_info=True)
+                raise asyncio.CancelledError from None
             logger.exception("job worker %s stopped on an error; starting again in %s s", name, RESTART_DELAY_SECONDS)
         finally:
             await release()

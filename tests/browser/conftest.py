@@ -20,7 +20,7 @@ from podium.auth import services as auth_services
 from podium.auth.schemas import UserCreate
 from podium.db import create_engine, session_maker
 from podium.settings import Settings
-from tests.servers import wait_for
+from tests.servers import PODIUM_STOP_SECONDS, stop_server, wait_for
 
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
@@ -100,9 +100,10 @@ def server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iter
         wait_for(f"{base_url}/health", process, Path(log.name))
         yield Server(base_url=base_url, settings=settings)
     finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
+        try:
+            stop_server(process, within=PODIUM_STOP_SECONDS)
+        finally:
+            log.close()
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,7 @@ import anyio
 import msgspec
 import pytest
 from click.testing import CliRunner
+from procrastinate import App
 from procrastinate.types import JSONDict
 from sqlalchemy import select
 
@@ -255,6 +256,31 @@ async def test_the_sweep_writes_the_held_mails_of_orders_left_unpaid_batch_after
         f"order-held:{o}" for o in orders
     )
     assert swept["held_mails"] == len(keys) >= 3
+
+
+async def test_a_worker_cancelled_whose_own_shutdown_fails_stops_instead_of_starting_again(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    starts: list[str] = []
+    running = asyncio.Event()
+
+    async def worker_whose_shutdown_fails(self: App, **options: Any) -> None:
+        starts.append(options["name"])
+        running.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            raise RuntimeError("database is locked") from None  # as procrastinate's unregister_worker raised
+
+    monkeypatch.setattr(App, "run_worker_async", worker_whose_shutdown_fails)
+    worker = asyncio.create_task(run_worker(settings, session_maker, name="stopping", install_signal_handlers=False))
+    await asyncio.wait_for(running.wait(), timeout=30)
+
+    worker.cancel()
+    done, _ = await asyncio.wait({worker}, timeout=30)
+
+    assert done == {worker} and worker.cancelled()
+    assert starts == ["stopping"]
 
 
 def test_retry_waits_grow_exponentially() -> None:
