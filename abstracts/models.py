@@ -127,7 +127,7 @@ class SubmissionType(Base):
         CheckConstraint("title_max_chars between 10 and 1000", name="title_max_chars"),
     )
 
-    call_id: Mapped[UUID] = mapped_column(ForeignKey("call_for_abstracts.id", ondelete="CASCADE"), index=True)
+    call_id: Mapped[UUID] = mapped_column(ForeignKey("call_for_abstracts.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(20))
     name: Mapped[str] = mapped_column(String(120))
     body_word_limit: Mapped[int] = mapped_column(Integer, default=300)
@@ -146,7 +146,7 @@ class Topic(Base):
     __tablename__ = "abstract_topic"
     __table_args__ = (UniqueConstraint("call_id", "name", name="uq_abstract_topic_call_name"),)
 
-    call_id: Mapped[UUID] = mapped_column(ForeignKey("call_for_abstracts.id", ondelete="CASCADE"), index=True)
+    call_id: Mapped[UUID] = mapped_column(ForeignKey("call_for_abstracts.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(200))
     position: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -282,7 +282,7 @@ class Reviewer(Base):
     __tablename__ = "reviewer"
     __table_args__ = (UniqueConstraint("call_id", "user_id", name="uq_reviewer_call_user"),)
 
-    call_id: Mapped[UUID] = mapped_column(ForeignKey("call_for_abstracts.id", ondelete="CASCADE"), index=True)
+    call_id: Mapped[UUID] = mapped_column(ForeignKey("call_for_abstracts.id", ondelete="CASCADE"))
     user_id: Mapped[UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     institutions: Mapped[list[str]] = mapped_column(JsonB, default=list)
     invited_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
@@ -318,7 +318,7 @@ class RubricCriterion(Base):
         CheckConstraint("max_score > min_score", name="score_range"),
     )
 
-    call_id: Mapped[UUID] = mapped_column(ForeignKey("call_for_abstracts.id", ondelete="CASCADE"), index=True)
+    call_id: Mapped[UUID] = mapped_column(ForeignKey("call_for_abstracts.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(120))
     weight: Mapped[int] = mapped_column(Integer, default=1)
     min_score: Mapped[int] = mapped_column(Integer, default=1)
@@ -333,7 +333,7 @@ class ReviewAssignment(Base):
         CheckConstraint(in_sql("assigned_by", AssignedBy), name="assigned_by"),
     )
 
-    abstract_id: Mapped[UUID] = mapped_column(ForeignKey("abstract.id", ondelete="CASCADE"), index=True)
+    abstract_id: Mapped[UUID] = mapped_column(ForeignKey("abstract.id", ondelete="CASCADE"))
     reviewer_id: Mapped[UUID] = mapped_column(ForeignKey("reviewer.id", ondelete="CASCADE"), index=True)
     assigned_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
     assigned_by: Mapped[str] = mapped_column(String(8), default=AssignedBy.AUTO.value)
@@ -357,7 +357,7 @@ class ReviewScore(Base):
     __tablename__ = "review_score"
     __table_args__ = (UniqueConstraint("review_id", "criterion_id", name="uq_review_score_criterion"),)
 
-    review_id: Mapped[UUID] = mapped_column(ForeignKey("review.id", ondelete="CASCADE"), index=True)
+    review_id: Mapped[UUID] = mapped_column(ForeignKey("review.id", ondelete="CASCADE"))
     criterion_id: Mapped[UUID] = mapped_column(ForeignKey("rubric_criterion.id", ondelete="CASCADE"), index=True)
     score: Mapped[int] = mapped_column(Integer)
 

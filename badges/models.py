@@ -69,7 +69,7 @@ class Badge(Base):
         CheckConstraint("print_count >= 0", name="print_count"),
     )
 
-    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
     registration_id: Mapped[UUID] = mapped_column(ForeignKey("registration.id", ondelete="CASCADE"), unique=True)
     serial: Mapped[str] = mapped_column(String(8))
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -106,7 +106,7 @@ class Checkpoint(Base):
         CheckConstraint("opens_at is null or closes_at is null or closes_at > opens_at", name="window"),
     )
 
-    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
     code: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(160))
     kind: Mapped[str] = mapped_column(String(10))

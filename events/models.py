@@ -95,7 +95,7 @@ class Room(Base):
         CheckConstraint("capacity >= 0", name="capacity"),
     )
 
-    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(120))
     capacity: Mapped[int] = mapped_column(Integer)
     event: Mapped[Event] = relationship(back_populates="rooms", lazy="raise")
@@ -105,7 +105,7 @@ class Track(Base):
     __tablename__ = "track"
     __table_args__ = (UniqueConstraint("event_id", "name", name="uq_track_event_name"),)
 
-    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(120))
     colour: Mapped[str] = mapped_column(String(7))
     event: Mapped[Event] = relationship(back_populates="tracks", lazy="raise")

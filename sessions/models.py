@@ -74,7 +74,7 @@ class Speaker(Base):
     __tablename__ = "speaker"
     __table_args__ = (UniqueConstraint("event_id", "name", name="uq_speaker_event_name"),)
 
-    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(200))
     affiliation: Mapped[str] = mapped_column(String(200), default="")
     bio: Mapped[str] = mapped_column(Text, default="")
@@ -140,7 +140,7 @@ class SessionSpeaker(Base):
         CheckConstraint(in_sql("role", SpeakerRole), name="role"),
     )
 
-    session_id: Mapped[UUID] = mapped_column(ForeignKey("program_session.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[UUID] = mapped_column(ForeignKey("program_session.id", ondelete="CASCADE"))
     speaker_id: Mapped[UUID] = mapped_column(ForeignKey("speaker.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(10), default=SpeakerRole.SPEAKER.value)
     position: Mapped[int] = mapped_column(Integer, default=0)
@@ -155,7 +155,7 @@ class AgendaItem(Base):
     __tablename__ = "agenda_item"
     __table_args__ = (UniqueConstraint("registration_id", "session_id", name="uq_agenda_item"),)
 
-    registration_id: Mapped[UUID] = mapped_column(ForeignKey("registration.id", ondelete="CASCADE"), index=True)
+    registration_id: Mapped[UUID] = mapped_column(ForeignKey("registration.id", ondelete="CASCADE"))
     session_id: Mapped[UUID] = mapped_column(ForeignKey("program_session.id", ondelete="CASCADE"), index=True)
     reserved: Mapped[bool] = mapped_column(default=False)
 
@@ -183,7 +183,7 @@ class Talk(Base):
         UniqueConstraint("program_session_id", "board", name="uq_talk_session_board"),
     )
 
-    program_session_id: Mapped[UUID] = mapped_column(ForeignKey("program_session.id", ondelete="CASCADE"), index=True)
+    program_session_id: Mapped[UUID] = mapped_column(ForeignKey("program_session.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer, default=0)
     # A timed talk's length; a poster has none and a board instead.
     minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)

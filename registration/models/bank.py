@@ -54,7 +54,7 @@ class BankCredit(Base):
         UniqueConstraint("order_id", "source", "source_line_id", name="uq_bank_credit_source_line"),
     )
 
-    order_id: Mapped[UUID] = mapped_column(ForeignKey("reg_order.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[UUID] = mapped_column(ForeignKey("reg_order.id", ondelete="CASCADE"))
     payment_id: Mapped[UUID] = mapped_column(ForeignKey("payment.id", ondelete="CASCADE"), index=True)
     amount: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))

@@ -55,7 +55,7 @@ class Category(Base):
         CheckConstraint(in_sql("eligibility", Eligibility), name="eligibility"),
     )
 
-    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
     code: Mapped[str] = mapped_column(String(40))
     name: Mapped[str] = mapped_column(String(120))
     # The name in other languages than the event's default (``podium.translated``).
@@ -82,7 +82,7 @@ class PriceWindow(Base):
         CheckConstraint("amount >= 0", name="amount"),
     )
 
-    category_id: Mapped[UUID] = mapped_column(ForeignKey("reg_category.id", ondelete="CASCADE"), index=True)
+    category_id: Mapped[UUID] = mapped_column(ForeignKey("reg_category.id", ondelete="CASCADE"))
     label: Mapped[str] = mapped_column(String(40))
     starts_on: Mapped[dt.date] = mapped_column(Date)
     amount: Mapped[int] = mapped_column(Integer)
@@ -96,7 +96,7 @@ class AddOn(Base):
         CheckConstraint("kind in ('workshop', 'training', 'reception', 'other')", name="kind"),
     )
 
-    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
     code: Mapped[str] = mapped_column(String(40))
     name: Mapped[str] = mapped_column(String(120))
     # The name in other languages than the event's default (``podium.translated``).
@@ -143,7 +143,7 @@ class QuotaItem(DefaultBase):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    quota_id: Mapped[UUID] = mapped_column(ForeignKey("quota.id", ondelete="CASCADE"), index=True)
+    quota_id: Mapped[UUID] = mapped_column(ForeignKey("quota.id", ondelete="CASCADE"))
     category_id: Mapped[UUID | None] = mapped_column(
         ForeignKey("reg_category.id", ondelete="CASCADE"), nullable=True, index=True
     )
@@ -162,7 +162,7 @@ class PromoCode(Base):
         CheckConstraint("max_uses is null or used <= max_uses", name="max_uses"),
     )
 
-    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
     code: Mapped[str] = mapped_column(String(40))
     kind: Mapped[str] = mapped_column(String(10))
     value: Mapped[int] = mapped_column(Integer)
@@ -181,7 +181,7 @@ class Question(Base):
         CheckConstraint("kind in ('text', 'choice', 'boolean')", name="kind"),
     )
 
-    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
     code: Mapped[str] = mapped_column(String(40))
     label: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(10), default="text")
@@ -199,6 +199,6 @@ class CancellationFeeRule(Base):
         CheckConstraint("fee_pct between 0 and 100", name="fee_pct"),
     )
 
-    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
     until: Mapped[dt.date] = mapped_column(Date)
     fee_pct: Mapped[int] = mapped_column(Integer)

@@ -47,7 +47,7 @@ class BankStatement(Base):
     __tablename__ = "bank_statement"
     __table_args__ = (UniqueConstraint("event_id", "file_digest", name="uq_bank_statement_file"),)
 
-    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
     filename: Mapped[str] = mapped_column(String(200))
     format: Mapped[str] = mapped_column(String(12))
     file_digest: Mapped[str] = mapped_column(String(64))
