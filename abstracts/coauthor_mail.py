@@ -15,9 +15,8 @@ from abstracts.models import Abstract, AbstractAuthor
 from events.models import Event
 from podium.auth.schemas import CurrentUser
 from podium.i18n import N_
-from podium.jobs import kick_after_commit
 from podium.mail import MailTemplate
-from podium.outbox import SEND_MAIL_JOB, enqueue_statement
+from podium.outbox import Mail, enqueue_all
 from registration.mail.context import event_context
 from registration.mail.templates import SAMPLE_EVENT
 
@@ -52,24 +51,22 @@ async def tell_coauthors(
         return
     presenting = next((a.full_name for a in authors if a.is_presenting), "")
     context = event_context(event)
-    dialect = db_session.get_bind().dialect.name
-    for author in told:
-        await db_session.execute(
-            enqueue_statement(
-                dialect,
-                dedupe_key=f"abstract-coauthor:{abstract.id}:{author.email.casefold()}",
-                to=author.email,
-                template=COAUTHOR_LISTED.name,
-                context={
-                    "event": context,
-                    "name": author.full_name,
-                    "number": abstract.number,
-                    "title": abstract.title,
-                    "authors": [a.full_name for a in authors],
-                    "presenting": presenting,
-                    "submitter_name": submitter.display_name,
-                    "submitter_email": submitter.email,
-                },
-            )
+    mails = [
+        Mail(
+            dedupe_key=f"abstract-coauthor:{abstract.id}:{author.email.casefold()}",
+            to=author.email,
+            template=COAUTHOR_LISTED.name,
+            context={
+                "event": context,
+                "name": author.full_name,
+                "number": abstract.number,
+                "title": abstract.title,
+                "authors": [a.full_name for a in authors],
+                "presenting": presenting,
+                "submitter_name": submitter.display_name,
+                "submitter_email": submitter.email,
+            },
         )
-    kick_after_commit(db_session, SEND_MAIL_JOB)
+        for author in told
+    ]
+    await enqueue_all(db_session, mails)

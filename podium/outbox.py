@@ -70,22 +70,6 @@ def _values(
 _ROW_KEYS = tuple(_values(dedupe_key="", to="", template="", context={}, attachments=()))
 
 
-def enqueue_statement(
-    dialect: str,
-    *,
-    dedupe_key: str,
-    to: str,
-    template: str,
-    context: Mapping[str, Any],
-    attachments: Sequence[str] = (),
-) -> Any:
-    """The INSERT that adds one message, ignoring a duplicate key in the database itself (so two concurrent
-    enqueuers can't fail each other). Also usable from a flush hook, which can't await."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    values = _values(dedupe_key=dedupe_key, to=to, template=template, context=context, attachments=attachments)
-    return insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
-
-
 @dataclass(frozen=True, slots=True)
 class Mail:
     """One message to enqueue (``enqueue``'s arguments), for writing several in one statement."""
@@ -158,9 +142,4 @@ async def enqueue(
     (``"receipt:<order id>"``: the order's current receipt, numbered first if it is still pending), so the
     outbox never stores PDFs.
     """
-    dialect = db_session.get_bind().dialect.name
-    statement = enqueue_statement(
-        dialect, dedupe_key=dedupe_key, to=to, template=template, context=context, attachments=attachments
-    )
-    await db_session.execute(statement)
-    kick_after_commit(db_session, SEND_MAIL_JOB)
+    await enqueue_all(db_session, [Mail(dedupe_key, to, template, context, attachments)])

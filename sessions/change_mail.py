@@ -13,9 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event, Room
 from podium.i18n import N_
-from podium.jobs import kick_after_commit
 from podium.mail import MailTemplate
-from podium.outbox import SEND_MAIL_JOB, enqueue_statement
+from podium.outbox import Mail, enqueue_all
 from registration.mail.services import event_context
 from registration.mail.templates import SAMPLE_EVENT
 from registration.models import ACTIVE_REGISTRATION_STATUSES, Registration
@@ -70,26 +69,24 @@ async def mail_agenda_holders(db_session: AsyncSession, session_id: UUID) -> Non
         return
     event = await db_session.get_one(Event, rows[0][6])
     context = event_context(event)
-    dialect = db_session.get_bind().dialect.name
-    for title, status, starts, ends, sequence, room, _event_id, reg_id, version, email, first, locale, zone in rows:
-        await db_session.execute(
-            enqueue_statement(
-                dialect,
-                dedupe_key=f"session-change:{session_id}:{sequence}:{reg_id}",
-                to=email,
-                template=SESSION_CHANGED.name,
-                context={
-                    "event": context,
-                    "name": first,
-                    "locale": locale,
-                    "time_zone": zone,
-                    "title": title,
-                    "cancelled": status == SessionStatus.CANCELLED,
-                    "starts_at": starts,
-                    "ends_at": ends,
-                    "room": room,
-                    "registration_link": f"{{registration_link:{reg_id}:{version}}}",
-                },
-            )
+    mails = [
+        Mail(
+            dedupe_key=f"session-change:{session_id}:{sequence}:{reg_id}",
+            to=email,
+            template=SESSION_CHANGED.name,
+            context={
+                "event": context,
+                "name": first,
+                "locale": locale,
+                "time_zone": zone,
+                "title": title,
+                "cancelled": status == SessionStatus.CANCELLED,
+                "starts_at": starts,
+                "ends_at": ends,
+                "room": room,
+                "registration_link": f"{{registration_link:{reg_id}:{version}}}",
+            },
         )
-    kick_after_commit(db_session, SEND_MAIL_JOB)
+        for title, status, starts, ends, sequence, room, _event_id, reg_id, version, email, first, locale, zone in rows
+    ]
+    await enqueue_all(db_session, mails)
