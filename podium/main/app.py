@@ -98,6 +98,7 @@ from registration.mail.controllers import MailTemplateController, OrganizerMailP
 from registration.mail.relink_controllers import LinkController, LinkPages, OrganizerLinkPages
 from registration.order_pages import OrderPages
 from registration.pages import RegistrationPages
+from registration.payments.stripe import close_shared_clients
 from registration.statements.controllers import BankStatementController, BankStatementReviewController
 from registration.statements.group_controllers import GroupInvoiceController
 from registration.statements.pages import OrganizerStatementPages
@@ -306,6 +307,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         # advanced-alchemy only disposes the engine of the first config in a process (its state keys get
         # renamed for later ones), so every app disposes its own: no connections left to the GC.
-        on_shutdown=[*metrics.on_shutdown, jobs.stop, db_config.get_engine().dispose],
+        on_shutdown=[*metrics.on_shutdown, jobs.stop, close_shared_clients, db_config.get_engine().dispose],
         debug=False,
     )

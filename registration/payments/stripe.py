@@ -1,4 +1,4 @@
-"""Card payments through Stripe PaymentIntents (the official SDK's async ``StripeClient`` over httpx).
+"""Card payments through Stripe PaymentIntents (the official SDK's async ``StripeClient`` over aiohttp).
 
 Not hosted Checkout: its sessions can't expire in under 30 minutes and our seat holds are shorter. One
 PaymentIntent per order, created with the order id in its metadata and an idempotency key derived from
@@ -8,9 +8,9 @@ webhook (``registration.orders.webhooks``) tells us the outcome.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
-import functools
 from collections.abc import AsyncIterator
 
 import stripe
@@ -40,9 +40,14 @@ def refund_status(stripe_status: str | None) -> str:
     return "pending"
 
 
-def new_stripe_client(settings: Settings) -> tuple[stripe.StripeClient, stripe.HTTPXClient]:
-    """A client with its own httpx pool (returned too, for closing); async methods only."""
-    http_client = stripe.HTTPXClient()
+def new_stripe_client(settings: Settings) -> tuple[stripe.StripeClient, stripe.AIOHTTPClient]:
+    """A client with its own connection pool (returned too, for closing); async methods only.
+
+    Over aiohttp rather than httpx (both are the SDK's own async transports): a PaymentIntent's create took
+    1.0-1.1 ms of this process's CPU against 1.9-2.0 ms (400 creates against localstripe, two runs each), and
+    every card order makes one, every view of an unpaid one's page a read. The pool is made on first use, in
+    the event loop that uses it."""
+    http_client = stripe.AIOHTTPClient()
     # Retries are safe: every create carries an idempotency key (a local test server may ignore them).
     client = stripe.StripeClient(
         settings.stripe_secret_key,
@@ -53,11 +58,26 @@ def new_stripe_client(settings: Settings) -> tuple[stripe.StripeClient, stripe.H
     return client, http_client
 
 
-@functools.cache
+# The web process's clients: one per configuration and event loop (a pool belongs to the loop that made it),
+# closed with the app (``close_shared_clients``).
+_SHARED: dict[tuple[Settings, asyncio.AbstractEventLoop], tuple[stripe.StripeClient, stripe.AIOHTTPClient]] = {}
+
+
 def _shared_client(settings: Settings) -> stripe.StripeClient:
-    """One client (and one httpx pool) per configuration for the web process, whose event loop lives as
-    long as the process; standalone runs use ``standalone_provider`` instead."""
-    return new_stripe_client(settings)[0]
+    """The client (and pool) the web process uses for ``settings`` in the running loop; standalone runs use
+    ``standalone_provider`` instead."""
+    key = (settings, asyncio.get_running_loop())
+    found = _SHARED.get(key)
+    if found is None:
+        found = _SHARED[key] = new_stripe_client(settings)
+    return found[0]
+
+
+async def close_shared_clients() -> None:
+    """Close the shared clients of the running loop (the app's shutdown), so no connection outlives it."""
+    loop = asyncio.get_running_loop()
+    for key in [key for key in _SHARED if key[1] is loop]:
+        await _SHARED.pop(key)[1].close_async()
 
 
 class StripeProvider:
@@ -168,7 +188,7 @@ async def _name_intent(db_session: AsyncSession, order: Order, intent_id: str) -
 
 @contextlib.asynccontextmanager
 async def standalone_provider(settings: Settings) -> AsyncIterator[StripeProvider]:
-    """A provider for one ``asyncio.run`` (the CLI): its httpx pool is bound to that event loop, so it is
+    """A provider for one ``asyncio.run`` (the CLI, a job): its pool is bound to that event loop, so it is
     made and closed here rather than shared."""
     client, http_client = new_stripe_client(settings)
     try:
